@@ -1,0 +1,104 @@
+import { metricSpec } from './spec.js';
+
+/** Metrics of the exporter itself and its framework: build, collectors, policy, baseline. */
+export const exporterMetricSpecs = {
+  buildInfo: metricSpec({
+    name: 'hostguard_build_info',
+    type: 'gauge',
+    help: 'A metric with a constant 1 value labeled by the version, revision and Node.js version of hostguard-exporter.',
+    labels: { version: 'package version', revision: 'git commit the package was built from, or "unknown"', nodejs_version: 'process.version' },
+  }),
+  collectorDuration: metricSpec({
+    name: 'hostguard_scrape_collector_duration_seconds',
+    type: 'gauge',
+    help: 'Duration of a collector in the last collection.',
+    labels: { collector: 'enabled collector names' },
+  }),
+  collectorSuccess: metricSpec({
+    name: 'hostguard_scrape_collector_success',
+    type: 'gauge',
+    help: 'Whether a collector succeeded in the last collection (1) or failed (0).',
+    labels: { collector: 'enabled collector names' },
+  }),
+  collectorErrors: metricSpec({
+    name: 'hostguard_collector_errors_total',
+    type: 'counter',
+    help: 'Collections in which a collector failed; details are in the log.',
+    labels: { collector: 'enabled collector names' },
+  }),
+  findings: metricSpec({
+    name: 'hostguard_findings',
+    type: 'gauge',
+    help: 'Current findings by collector and kind; 0 for every kind a collector can report and did not.',
+    labels: { collector: 'enabled collector names', kind: 'the finding kinds each collector declares (see the collector sections)' },
+  }),
+  findingSeriesDropped: metricSpec({
+    name: 'hostguard_finding_series_dropped',
+    type: 'gauge',
+    help: 'Per-finding series left out of the last collection by --metrics.max-finding-series.',
+    labels: { metric: 'names of the per-finding metrics' },
+    notes:
+      'A gauge, not a counter: it says how many subjects are missing from the exposition right now. The totals in hostguard_findings are never capped.',
+  }),
+  configReloadSuccessful: metricSpec({
+    name: 'hostguard_config_last_reload_successful',
+    type: 'gauge',
+    help: 'Whether the last policy load or reload succeeded (1) or failed and the previous policy is still in use (0).',
+    labels: {},
+  }),
+  configReloadTimestamp: metricSpec({
+    name: 'hostguard_config_last_reload_success_timestamp_seconds',
+    type: 'gauge',
+    help: 'Unix time of the last successful policy load or reload.',
+    labels: {},
+  }),
+  configInfo: metricSpec({
+    name: 'hostguard_config_info',
+    type: 'gauge',
+    help: 'The policy in use: 1, labeled by its source and the first 12 hex digits of its SHA-256.',
+    labels: { source: '"embedded" or "file"', sha256: '12 hex digits; changes when the policy changes' },
+  }),
+  baselinePresent: metricSpec({
+    name: 'hostguard_baseline_present',
+    type: 'gauge',
+    help: 'Whether a baseline file exists and could be read (1) or not (0).',
+    labels: {},
+  }),
+  baselineVerified: metricSpec({
+    name: 'hostguard_baseline_verified',
+    type: 'gauge',
+    help: 'Whether the baseline file matches its own SHA-256 and, when a key file is given, its HMAC (1); 0 means corrupt or tampered.',
+    labels: {},
+    notes: 'While 0 the collectors judge by the policy alone: nothing the baseline would have allowed is trusted.',
+  }),
+  baselineSigned: metricSpec({
+    name: 'hostguard_baseline_signed',
+    type: 'gauge',
+    help: 'Whether the baseline carries an HMAC that was checked with --baseline.hmac-key-file (1) or only a SHA-256 (0).',
+    labels: {},
+  }),
+  baselineTrustOnFirstUse: metricSpec({
+    name: 'hostguard_baseline_trust_on_first_use',
+    type: 'gauge',
+    help: 'Whether the baseline was learned automatically at first start (1) rather than accepted by an operator with `baseline init` or `update` (0).',
+    labels: {},
+  }),
+  baselineAge: metricSpec({
+    name: 'hostguard_baseline_age_seconds',
+    type: 'gauge',
+    help: 'Seconds since the baseline was last written.',
+    labels: {},
+  }),
+  baselineLastChange: metricSpec({
+    name: 'hostguard_baseline_last_change_timestamp_seconds',
+    type: 'gauge',
+    help: 'Unix time at which the running exporter last saw the baseline file change (load, reload or update).',
+    labels: {},
+  }),
+  baselineEntries: metricSpec({
+    name: 'hostguard_baseline_entries',
+    type: 'gauge',
+    help: 'Entries in the baseline by section.',
+    labels: { section: 'collector names that keep a baseline' },
+  }),
+} as const;
