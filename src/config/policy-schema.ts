@@ -1,0 +1,23 @@
+import { z } from 'zod';
+import { authSectionSchema } from './sections/auth.js';
+import { integritySectionSchema } from './sections/integrity.js';
+import { listenersSectionSchema } from './sections/listeners.js';
+import { outboundSectionSchema } from './sections/outbound.js';
+import { processesSectionSchema } from './sections/processes.js';
+
+/**
+ * The policy: allow rules written by people. Each section belongs to one collector and lives in
+ * config/sections/. Unknown keys are errors at every level, so a typo never silently disables a rule.
+ */
+export const policySchema = z
+  .object({
+    processes: processesSectionSchema.prefault({}),
+    listeners: listenersSectionSchema.prefault({}),
+    /** Absent means the outbound check is off. */
+    outbound: outboundSectionSchema.optional(),
+    integrity: integritySectionSchema.prefault({}),
+    auth: authSectionSchema.prefault({}),
+  })
+  .strict();
+
+export type Policy = z.infer<typeof policySchema>;

@@ -1,0 +1,84 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadPolicy, parsePolicy, PolicyError } from '../../src/config/load-policy.js';
+import { tempDir } from '../helpers/cli.js';
+
+function errorOf(fn: () => unknown): PolicyError {
+  try {
+    fn();
+  } catch (error) {
+    if (error instanceof PolicyError) return error;
+    throw error;
+  }
+  throw new Error('expected a PolicyError');
+}
+
+describe('policy loading', () => {
+  it('loads the embedded default with no file', () => {
+    const loaded = loadPolicy(undefined);
+    expect(loaded.source).toBe('embedded');
+    expect(loaded.policy.processes.allow).toEqual([]);
+    expect(loaded.policy.outbound).toBeUndefined();
+    expect(loaded.sha256).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('loads a valid file and fills defaults', () => {
+    const loaded = parsePolicy('processes:\n  allow:\n    - exe: /usr/sbin/sshd\n      users: [root]\nlisteners:\n  allow:\n    - port: 22\n', 'p.yml');
+    expect(loaded.policy.processes.allow).toEqual([{ exe: '/usr/sbin/sshd', users: ['root'] }]);
+    expect(loaded.policy.listeners.allow).toEqual([{ port: 22, protocol: 'any', address: 'any' }]);
+    expect(loaded.policy.integrity.schedule).toBe('*/15 * * * *');
+  });
+
+  it('treats an empty file as an empty policy', () => {
+    expect(parsePolicy('# nothing yet\n', 'p.yml').policy.processes.allow).toEqual([]);
+  });
+
+  it('names file and line of a YAML syntax error', () => {
+    const error = errorOf(() => parsePolicy('processes:\n  allow: [\n    - exe: /bin/x\n', 'bad.yml'));
+    expect(error.file).toBe('bad.yml');
+    expect(error.line).toBeGreaterThan(1);
+    expect(error.message).toMatch(/^bad\.yml:\d+: invalid YAML: /);
+  });
+
+  it('rejects an unknown key with its line, its path and the keys that are allowed', () => {
+    const text = ['processes:', '  allow:', '    - exe: /usr/bin/a', '    - exe: /usr/bin/b', '      user: root', ''].join('\n');
+    const error = errorOf(() => parsePolicy(text, 'typo.yml'));
+    expect(error.line).toBe(5);
+    expect(error.key).toBe('processes.allow[1].user');
+    expect(error.message).toBe('typo.yml:5: processes.allow[1].user: unknown key (allowed: exe, users, parent, comment)');
+  });
+
+  it('rejects an unknown top-level section', () => {
+    const error = errorOf(() => parsePolicy('processes: {}\nprocess:\n  allow: []\n', 'p.yml'));
+    expect(error.message).toBe('p.yml:2: process: unknown key (allowed: processes, listeners, outbound, integrity, auth)');
+  });
+
+  it('rejects a wrong type with the line of the value', () => {
+    const text = 'listeners:\n  allow:\n    - port: 22\n    - port: "ssh"\n';
+    const error = errorOf(() => parsePolicy(text, 'p.yml'));
+    expect(error.line).toBe(4);
+    expect(error.key).toBe('listeners.allow[1].port');
+  });
+
+  it('rejects an invalid cron schedule', () => {
+    const error = errorOf(() => parsePolicy('integrity:\n  schedule: "every hour"\n', 'p.yml'));
+    expect(error.line).toBe(2);
+    expect(error.message).toMatch(/integrity\.schedule: not a cron expression/);
+  });
+
+  it('rejects a document that is not a mapping', () => {
+    expect(errorOf(() => parsePolicy('- a\n- b\n', 'p.yml')).message).toMatch(/must be a mapping of sections/);
+  });
+
+  it('reports a missing file in one line naming it', () => {
+    const error = errorOf(() => loadPolicy('/nonexistent/policy.yml'));
+    expect(error.message).toBe('/nonexistent/policy.yml: cannot read the policy file (ENOENT: no such file or directory, open \'/nonexistent/policy.yml\')');
+  });
+
+  it('reads a policy file from disk', () => {
+    const file = join(tempDir(), 'policy.yml');
+    writeFileSync(file, 'processes:\n  allow:\n    - exe: /usr/bin/*\n');
+    expect(loadPolicy(file).policy.processes.allow[0]?.exe).toBe('/usr/bin/*');
+  });
+});
