@@ -1,0 +1,83 @@
+import type { Logger } from '../log/logger.js';
+import type { BaselineBody, BaselineEntries, BaselineOrigin, BaselineSections } from './baseline.js';
+import type { BaselineState, BaselineStore } from './store.js';
+
+/**
+ * The running exporter's view of the baseline file: re-read when the file changes (a
+ * `baseline update` from the command line, or an intruder's edit), verified every time.
+ */
+export class BaselineKeeper {
+  private signature = '';
+  private state: BaselineState = { status: 'missing' };
+  private changedAt = new Date();
+
+  constructor(
+    readonly store: BaselineStore,
+    private readonly log: Logger,
+  ) {
+    this.refresh();
+  }
+
+  /** The current state, re-reading the file only if its inode, size or times changed. */
+  refresh(): BaselineState {
+    const signature = this.store.fileSignature();
+    if (signature === this.signature) return this.state;
+    const first = this.signature === '';
+    this.signature = signature;
+    this.state = this.store.read();
+    this.changedAt = new Date();
+    this.report(first);
+    return this.state;
+  }
+
+  get current(): BaselineState {
+    return this.state;
+  }
+
+  get lastChange(): Date {
+    return this.changedAt;
+  }
+
+  /** Sections the collectors may trust: only a verified baseline's. */
+  get trustedSections(): BaselineSections | undefined {
+    return this.state.status === 'verified' ? this.state.body.sections : undefined;
+  }
+
+  get body(): BaselineBody | undefined {
+    return this.state.status === 'verified' || this.state.status === 'tampered' ? this.state.body : undefined;
+  }
+
+  write(sections: Record<string, BaselineEntries>, origin: BaselineOrigin): BaselineBody {
+    const previous = this.state.status === 'verified' ? this.state.body : undefined;
+    const body = this.store.write(sections, origin, previous);
+    this.refresh();
+    return body;
+  }
+
+  private report(first: boolean): void {
+    const fields = { file: this.store.path };
+    switch (this.state.status) {
+      case 'missing':
+        if (!first) this.log.error('baseline file disappeared; judging by the policy alone', fields);
+        break;
+      case 'unreadable':
+        this.log.error('cannot read the baseline; judging by the policy alone', { ...fields, err: this.state.problem });
+        break;
+      case 'corrupt':
+      case 'tampered':
+        this.log.error('baseline failed verification; judging by the policy alone and NOT re-learning it', {
+          ...fields,
+          err: this.state.problem,
+        });
+        break;
+      case 'verified':
+        this.log.info(first ? 'baseline loaded' : 'baseline changed on disk and verified; using it', {
+          ...fields,
+          updated_at: this.state.body.updated_at,
+          origin: this.state.body.origin,
+          signed: this.state.signed,
+        });
+        break;
+    }
+  }
+}

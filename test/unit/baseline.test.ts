@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'vitest';
+import { baselineFormat, canonicalJson, sealBaseline, verifyBaseline, type BaselineBody } from '../../src/baseline/baseline.js';
+import { diffBaselines, diffText } from '../../src/baseline/diff.js';
+
+const body: BaselineBody = {
+  format: baselineFormat,
+  hostname: 'web-1',
+  created_at: '2026-01-01T00:00:00.000Z',
+  updated_at: '2026-01-02T00:00:00.000Z',
+  origin: 'operator',
+  sections: { processes: { '/usr/sbin/sshd': { users: ['root'] } } },
+};
+const key = Buffer.from('0123456789abcdef0123456789abcdef');
+
+describe('baseline sealing and verification', () => {
+  it('hashes a canonical form: key order and whitespace do not matter', () => {
+    expect(canonicalJson({ b: 1, a: { d: [2, { z: 1, y: 0 }], c: null } })).toBe('{"a":{"c":null,"d":[2,{"y":0,"z":1}]},"b":1}');
+    const reordered = JSON.stringify(JSON.parse(JSON.stringify(sealBaseline(body))), null, 4);
+    expect(verifyBaseline(reordered).status).toBe('verified');
+  });
+
+  it('verifies an untouched document', () => {
+    expect(verifyBaseline(JSON.stringify(sealBaseline(body)))).toEqual({ status: 'verified', body, signed: false });
+  });
+
+  it('reports an edit made outside `baseline update` as tampered', () => {
+    const document = sealBaseline(body);
+    const edited = { ...document, sections: { processes: { '/tmp/evil': { users: ['root'] } } } };
+    const verdict = verifyBaseline(JSON.stringify(edited));
+    expect(verdict.status).toBe('tampered');
+    expect(verdict.status === 'tampered' && verdict.problem).toMatch(/SHA-256/);
+  });
+
+  it('with a key, needs a matching HMAC: a re-hashed edit without the key is caught', () => {
+    const signed = sealBaseline(body, key);
+    expect(verifyBaseline(JSON.stringify(signed), key)).toMatchObject({ status: 'verified', signed: true });
+    const forged = sealBaseline({ ...body, sections: {} }); // attacker recomputes the SHA-256 but has no key
+    expect(verifyBaseline(JSON.stringify({ ...forged, hmac_sha256: signed.hmac_sha256 }), key)).toMatchObject({ status: 'tampered' });
+    expect(verifyBaseline(JSON.stringify(forged), key)).toMatchObject({ status: 'tampered', problem: expect.stringMatching(/no HMAC/) });
+    expect(verifyBaseline(JSON.stringify(signed), Buffer.from('another key of 16+ bytes'))).toMatchObject({ status: 'tampered' });
+  });
+
+  it('reports garbage and foreign JSON as corrupt, with the reason', () => {
+    expect(verifyBaseline('{"format": "hostguard')).toMatchObject({ status: 'corrupt', problem: expect.stringMatching(/^not JSON/) });
+    expect(verifyBaseline('{"format":"aide"}')).toMatchObject({ status: 'corrupt', problem: expect.stringMatching(/format/) });
+  });
+});
+
+describe('baseline diff', () => {
+  it('lists added, removed and changed entries per section', () => {
+    const diffs = diffBaselines(
+      { processes: { '/a': { users: ['root'] }, '/b': { users: ['root'] } }, listeners: { 'tcp:22': {} } },
+      { processes: { '/a': { users: ['root', 'www-data'] }, '/c': { users: ['root'] } }, listeners: { 'tcp:22': {} } },
+    );
+    expect(diffs).toEqual([{ section: 'processes', added: ['/c'], removed: ['/b'], changed: ['/a'] }]);
+    expect(diffText(diffs)).toBe('[processes] 1 added, 1 removed, 1 changed\n+ /c\n- /b\n~ /a\n');
+    expect(diffText([])).toBe('no changes\n');
+  });
+});
