@@ -1,0 +1,60 @@
+import type { Registry } from 'prom-client';
+import type { Finding } from '../findings/finding.js';
+import type { Logger } from '../log/logger.js';
+import type { Policy } from '../config/policy-schema.js';
+import type { BaselineSections, BaselineEntries } from '../baseline/baseline.js';
+import type { MetricSpec } from '../metrics/spec.js';
+import type { CappedSeries } from '../metrics/capped-series.js';
+
+/** Where the host is: node_exporter's --path.procfs / --path.rootfs, plus our state directory. */
+export interface HostPaths {
+  readonly procfs: string;
+  readonly rootfs: string;
+  readonly stateDir: string;
+}
+
+/** What a collector sees of the world at the moment it runs; rebuilt for every collection. */
+export interface CollectorContext {
+  readonly policy: Policy;
+  /** The verified baseline, or undefined when there is none or it failed verification. */
+  readonly baseline: BaselineSections | undefined;
+  readonly paths: HostPaths;
+  readonly log: Logger;
+}
+
+/** What a collector is built with: where to register its metrics, and how to log. */
+export interface CollectorEnv {
+  readonly registry: Registry;
+  readonly log: Logger;
+  readonly paths: HostPaths;
+  /** A per-finding gauge limited by --metrics.max-finding-series. */
+  cappedSeries<L extends string>(spec: MetricSpec<L>): CappedSeries<L>;
+}
+
+export interface CollectorRun {
+  readonly findings: readonly Finding[];
+}
+
+export interface Collector {
+  readonly name: string;
+  /** Every kind of finding this collector can report: hostguard_findings shows each, 0 when none. */
+  readonly findingKinds: readonly string[];
+  /** One collection: observe, judge against policy and baseline, set this collector's metrics. */
+  collect(ctx: CollectorContext): Promise<CollectorRun>;
+  /** What `baseline init` and `update` record for this collector, keyed by subject. */
+  learn?(ctx: CollectorContext): Promise<BaselineEntries>;
+  /** Start background work (watchers, schedules, log tails) in `serve`; gets fresh context on each call. */
+  start?(context: () => CollectorContext): Promise<void>;
+  /** Called after a successful policy reload, for background work that depends on the policy. */
+  policyChanged?(ctx: CollectorContext): void;
+  stop?(): Promise<void>;
+}
+
+export type CollectorFactory = (env: CollectorEnv) => Collector;
+
+export interface CollectorDefinition {
+  readonly name: string;
+  readonly description: string;
+  readonly defaultEnabled: boolean;
+  readonly create: CollectorFactory;
+}

@@ -1,0 +1,94 @@
+import type { Registry } from 'prom-client';
+import type { BaselineKeeper } from '../baseline/keeper.js';
+import { entryCount } from '../baseline/baseline.js';
+import type { PolicyStore } from '../config/policy-store.js';
+import { exporterMetricSpecs as specs } from '../metrics/exporter.js';
+import { registerCounter, registerGauge } from '../metrics/spec.js';
+import type { CollectionResult } from './collection.js';
+import type { Collector } from './collector.js';
+
+export interface BuildInfo {
+  readonly version: string;
+  readonly revision: string;
+}
+
+/** The framework's own metrics, set from the state of a collection, the policy and the baseline. */
+export class FrameworkMetrics {
+  private readonly duration;
+  private readonly success;
+  private readonly errors;
+  private readonly findings;
+  readonly findingSeriesDropped;
+  private readonly reloadOk;
+  private readonly reloadAt;
+  private readonly configInfo;
+  private readonly baselinePresent;
+  private readonly baselineVerified;
+  private readonly baselineSigned;
+  private readonly baselineTofu;
+  private readonly baselineAge;
+  private readonly baselineChange;
+  private readonly baselineEntries;
+
+  constructor(
+    private readonly registry: Registry,
+    build: BuildInfo,
+  ) {
+    registerGauge(registry, specs.buildInfo).set({ version: build.version, revision: build.revision, nodejs_version: process.version }, 1);
+    this.duration = registerGauge(registry, specs.collectorDuration);
+    this.success = registerGauge(registry, specs.collectorSuccess);
+    this.errors = registerCounter(registry, specs.collectorErrors);
+    this.findings = registerGauge(registry, specs.findings);
+    this.findingSeriesDropped = registerGauge(registry, specs.findingSeriesDropped);
+    this.reloadOk = registerGauge(registry, specs.configReloadSuccessful);
+    this.reloadAt = registerGauge(registry, specs.configReloadTimestamp);
+    this.configInfo = registerGauge(registry, specs.configInfo);
+    this.baselinePresent = registerGauge(registry, specs.baselinePresent);
+    this.baselineVerified = registerGauge(registry, specs.baselineVerified);
+    this.baselineSigned = registerGauge(registry, specs.baselineSigned);
+    this.baselineTofu = registerGauge(registry, specs.baselineTrustOnFirstUse);
+    this.baselineAge = registerGauge(registry, specs.baselineAge);
+    this.baselineChange = registerGauge(registry, specs.baselineLastChange);
+    this.baselineEntries = registerGauge(registry, specs.baselineEntries);
+  }
+
+  recordCollection(collectors: readonly Collector[], result: CollectionResult): void {
+    this.findings.reset();
+    for (const collector of collectors) {
+      for (const kind of collector.findingKinds) this.findings.set({ collector: collector.name, kind }, 0);
+    }
+    for (const finding of result.findings) this.findings.inc({ collector: finding.collector, kind: finding.kind });
+    for (const outcome of result.outcomes) {
+      this.duration.set({ collector: outcome.name }, outcome.durationSeconds);
+      this.success.set({ collector: outcome.name }, outcome.success ? 1 : 0);
+      if (!outcome.success) this.errors.inc({ collector: outcome.name });
+      else this.errors.inc({ collector: outcome.name }, 0);
+    }
+  }
+
+  recordPolicy(store: PolicyStore): void {
+    this.reloadOk.set(store.lastReloadSuccessful ? 1 : 0);
+    this.reloadAt.set(Math.floor(store.lastSuccessfulLoad.getTime() / 1000));
+    this.configInfo.reset();
+    this.configInfo.set({ source: store.current.source, sha256: store.current.sha256.slice(0, 12) }, 1);
+  }
+
+  recordBaseline(keeper: BaselineKeeper, now = new Date()): void {
+    const state = keeper.current;
+    const body = keeper.body;
+    this.baselinePresent.set(body ? 1 : 0);
+    this.baselineVerified.set(state.status === 'verified' ? 1 : 0);
+    this.baselineSigned.set(state.status === 'verified' && state.signed ? 1 : 0);
+    this.baselineTofu.set(body?.origin === 'trust-on-first-use' ? 1 : 0);
+    this.baselineChange.set(keeper.lastChange.getTime() / 1000);
+    this.baselineEntries.reset();
+    // Without a baseline there is no age: the series is absent rather than a misleading 0.
+    const ageRegistered = this.registry.getSingleMetric(specs.baselineAge.name) !== undefined;
+    if (!body && ageRegistered) this.registry.removeSingleMetric(specs.baselineAge.name);
+    if (body && !ageRegistered) this.registry.registerMetric(this.baselineAge);
+    if (body) {
+      this.baselineAge.set(Math.max(0, (now.getTime() - Date.parse(body.updated_at)) / 1000));
+      for (const [section, count] of Object.entries(entryCount(body))) this.baselineEntries.set({ section }, count);
+    }
+  }
+}

@@ -1,0 +1,148 @@
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import type { BaselineEntries, BaselineOrigin, BaselineBody } from './baseline/baseline.js';
+import { BaselineKeeper } from './baseline/keeper.js';
+import { BaselineStore } from './baseline/store.js';
+import { runCollectors, type CollectionResult } from './collectors/collection.js';
+import type { Collector, CollectorContext, CollectorDefinition, CollectorEnv, HostPaths } from './collectors/collector.js';
+import { FrameworkMetrics, type BuildInfo } from './collectors/framework-metrics.js';
+import { PolicyStore } from './config/policy-store.js';
+import { findingKey, type Finding } from './findings/finding.js';
+import type { Logger } from './log/logger.js';
+import { CappedSeries } from './metrics/capped-series.js';
+import { registerGauge, type MetricSpec } from './metrics/spec.js';
+
+export interface ExporterOptions {
+  readonly paths: HostPaths;
+  readonly policyFile: string | undefined;
+  readonly collectors: readonly CollectorDefinition[];
+  readonly maxFindingSeries: number;
+  readonly baselineKey?: Buffer;
+  readonly log: Logger;
+  readonly build: BuildInfo;
+}
+
+/** One collection as every output sees it: findings, per-collector outcome, and the exposition text. */
+export interface Snapshot {
+  readonly result: CollectionResult;
+  readonly exposition: string;
+  /** When each current finding was first seen by this process. */
+  readonly firstSeen: ReadonlyMap<string, Date>;
+}
+
+/**
+ * The exporter's core, shared by `serve`, `check` and `baseline`: the policy, the baseline, the
+ * enabled collectors and the metrics registry. Collections are coalesced: callers that arrive
+ * while one runs share its result, so concurrent scrapes never pile up.
+ */
+export class Exporter {
+  readonly registry = new Registry();
+  readonly policy: PolicyStore;
+  readonly baseline: BaselineKeeper;
+  readonly collectors: readonly Collector[];
+  private readonly framework: FrameworkMetrics;
+  private inFlight: Promise<Snapshot> | undefined;
+  private latest: Snapshot | undefined;
+  private readonly firstSeen = new Map<string, Date>();
+  private started = false;
+
+  /** Throws PolicyError for a bad policy file: nothing starts on a policy that cannot be read. */
+  constructor(private readonly options: ExporterOptions) {
+    this.policy = new PolicyStore(options.policyFile);
+    this.baseline = new BaselineKeeper(new BaselineStore(options.paths.stateDir, options.baselineKey), options.log);
+    this.framework = new FrameworkMetrics(this.registry, options.build);
+    collectDefaultMetrics({ register: this.registry });
+    // prom-client names these gauges *_total, which Prometheus' linter rejects; the process_* set stays.
+    for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) {
+      this.registry.removeSingleMetric(name);
+    }
+    const env: CollectorEnv = {
+      registry: this.registry,
+      paths: options.paths,
+      log: options.log,
+      cappedSeries: <L extends string>(spec: MetricSpec<L>) =>
+        new CappedSeries<L>(registerGauge(this.registry, spec), spec.name, this.framework.findingSeriesDropped, () => options.maxFindingSeries),
+    };
+    this.collectors = options.collectors.map((d) => d.create({ ...env, log: options.log.with({ collector: d.name }) }));
+    this.policy.onChange(() => {
+      const ctx = this.context();
+      for (const c of this.collectors) c.policyChanged?.(ctx);
+    });
+  }
+
+  context(): CollectorContext {
+    this.baseline.refresh();
+    return {
+      policy: this.policy.current.policy,
+      baseline: this.baseline.trustedSections,
+      paths: this.options.paths,
+      log: this.options.log,
+    };
+  }
+
+  /** Run (or join) a collection and render the exposition from it. */
+  snapshot(): Promise<Snapshot> {
+    this.inFlight ??= this.collectOnce().finally(() => {
+      this.inFlight = undefined;
+    });
+    return this.inFlight;
+  }
+
+  /** The last finished snapshot, without collecting: for pages that must not trigger work. */
+  get lastSnapshot(): Snapshot | undefined {
+    return this.latest;
+  }
+
+  private async collectOnce(): Promise<Snapshot> {
+    const ctx = this.context();
+    const result = await runCollectors(this.collectors, ctx, this.options.log);
+    this.trackFirstSeen(result.findings, result.at);
+    this.framework.recordCollection(this.collectors, result);
+    this.framework.recordPolicy(this.policy);
+    this.framework.recordBaseline(this.baseline, result.at);
+    const exposition = await this.registry.metrics();
+    this.latest = { result, exposition, firstSeen: new Map(this.firstSeen) };
+    return this.latest;
+  }
+
+  private trackFirstSeen(findings: readonly Finding[], at: Date): void {
+    const current = new Set(findings.map(findingKey));
+    for (const key of this.firstSeen.keys()) if (!current.has(key)) this.firstSeen.delete(key);
+    for (const key of current) if (!this.firstSeen.has(key)) this.firstSeen.set(key, at);
+  }
+
+  /** Observe the current host through every enabled collector that keeps a baseline section. */
+  async learnSections(): Promise<Record<string, BaselineEntries>> {
+    const ctx = this.context();
+    const sections: Record<string, BaselineEntries> = {};
+    for (const collector of this.collectors) {
+      if (collector.learn) sections[collector.name] = await collector.learn(ctx);
+    }
+    return sections;
+  }
+
+  /**
+   * Accept the current host as known-good. Sections of collectors that are disabled now are kept
+   * from the previous baseline, so `--no-collector.integrity baseline update` leaves hashes alone.
+   */
+  async acceptCurrentState(origin: BaselineOrigin): Promise<BaselineBody> {
+    const learned = await this.learnSections();
+    const previous = this.baseline.current.status === 'verified' ? this.baseline.current.body.sections : {};
+    return this.baseline.write({ ...previous, ...learned }, origin);
+  }
+
+  async start(): Promise<void> {
+    if (this.started) return;
+    this.started = true;
+    for (const c of this.collectors) await c.start?.(() => this.context());
+  }
+
+  async stop(): Promise<void> {
+    for (const c of this.collectors) {
+      try {
+        await c.stop?.();
+      } catch (error) {
+        this.options.log.warn('collector did not stop cleanly', { collector: c.name, err: error });
+      }
+    }
+  }
+}

@@ -1,0 +1,131 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import type { Collector, CollectorDefinition } from '../../src/collectors/collector.js';
+import { Exporter } from '../../src/exporter.js';
+import { silentLogger } from '../../src/log/logger.js';
+import { tempDir } from '../helpers/cli.js';
+import { sampleValue } from '../helpers/exposition.js';
+
+/** Collectors written for the framework's tests: their behaviour is the input, not a stand-in for a host. */
+function definition(name: string, collector: Omit<Collector, 'name'>): CollectorDefinition {
+  return { name, description: name, defaultEnabled: true, create: () => ({ name, ...collector }) };
+}
+
+const healthy = (calls: { n: number } = { n: 0 }) =>
+  definition('healthy', {
+    findingKinds: ['odd_thing', 'other_thing'],
+    async collect() {
+      calls.n++;
+      await new Promise((r) => setTimeout(r, 30));
+      return { findings: [{ collector: 'healthy', kind: 'odd_thing', severity: 'warning', subject: { exe: '/tmp/x' }, message: 'odd' }] };
+    },
+    async learn() {
+      return { '/usr/bin/a': { users: ['root'] } };
+    },
+  });
+
+const broken = definition('broken', {
+  findingKinds: ['never'],
+  async collect() {
+    throw new Error('cannot read /proc/net/tcp: EACCES');
+  },
+});
+
+function exporterWith(collectors: CollectorDefinition[], stateDir = tempDir()): Exporter {
+  return new Exporter({
+    paths: { procfs: '/proc', rootfs: '/', stateDir },
+    policyFile: undefined,
+    collectors,
+    maxFindingSeries: 100,
+    log: silentLogger,
+    build: { version: '1.2.3', revision: 'abc' },
+  });
+}
+
+describe('collector framework', () => {
+  it('isolates a failing collector: the others are served, success and error metrics say which failed', async () => {
+    const exporter = exporterWith([broken, healthy()]);
+    const { result, exposition } = await exporter.snapshot();
+    expect(result.outcomes.map((o) => [o.name, o.success])).toEqual([
+      ['broken', false],
+      ['healthy', true],
+    ]);
+    expect(result.outcomes[0]?.error).toBe('cannot read /proc/net/tcp: EACCES');
+    expect(result.findings).toHaveLength(1);
+    expect(sampleValue(exposition, 'hostguard_scrape_collector_success', { collector: 'broken' })).toBe(0);
+    expect(sampleValue(exposition, 'hostguard_scrape_collector_success', { collector: 'healthy' })).toBe(1);
+    expect(sampleValue(exposition, 'hostguard_collector_errors_total', { collector: 'broken' })).toBe(1);
+    expect(sampleValue(exposition, 'hostguard_collector_errors_total', { collector: 'healthy' })).toBe(0);
+  });
+
+  it('times each collector', async () => {
+    const { exposition } = await exporterWith([healthy()]).snapshot();
+    const duration = sampleValue(exposition, 'hostguard_scrape_collector_duration_seconds', { collector: 'healthy' });
+    expect(duration).toBeGreaterThanOrEqual(0.025);
+    expect(duration).toBeLessThan(1);
+  });
+
+  it('exports every declared finding kind, 0 when none was found', async () => {
+    const { exposition } = await exporterWith([healthy(), broken]).snapshot();
+    expect(sampleValue(exposition, 'hostguard_findings', { collector: 'healthy', kind: 'odd_thing' })).toBe(1);
+    expect(sampleValue(exposition, 'hostguard_findings', { collector: 'healthy', kind: 'other_thing' })).toBe(0);
+    expect(sampleValue(exposition, 'hostguard_findings', { collector: 'broken', kind: 'never' })).toBe(0);
+  });
+
+  it('coalesces concurrent collections: ten scrapes at once run the collectors once', async () => {
+    const calls = { n: 0 };
+    const exporter = exporterWith([healthy(calls)]);
+    const snapshots = await Promise.all(Array.from({ length: 10 }, () => exporter.snapshot()));
+    expect(calls.n).toBe(1);
+    expect(new Set(snapshots).size).toBe(1);
+    await exporter.snapshot();
+    expect(calls.n).toBe(2);
+  });
+
+  it('remembers when a finding was first seen across collections', async () => {
+    const exporter = exporterWith([healthy()]);
+    const first = await exporter.snapshot();
+    const second = await exporter.snapshot();
+    expect([...second.firstSeen.values()]).toEqual([first.result.at]);
+  });
+
+  it('exports build info, policy state and the absence of a baseline', async () => {
+    const { exposition } = await exporterWith([healthy()]).snapshot();
+    expect(sampleValue(exposition, 'hostguard_build_info', { version: '1.2.3', revision: 'abc' })).toBe(1);
+    expect(sampleValue(exposition, 'hostguard_config_last_reload_successful')).toBe(1);
+    expect(sampleValue(exposition, 'hostguard_baseline_present')).toBe(0);
+    expect(sampleValue(exposition, 'hostguard_baseline_verified')).toBe(0);
+    expect(sampleValue(exposition, 'hostguard_baseline_age_seconds')).toBeUndefined();
+  });
+});
+
+describe('baseline through the exporter', () => {
+  it('learns, verifies, and notices an edit made behind its back', async () => {
+    const stateDir = tempDir();
+    const exporter = exporterWith([healthy()], stateDir);
+    await exporter.acceptCurrentState('trust-on-first-use');
+    let { exposition } = await exporter.snapshot();
+    expect(sampleValue(exposition, 'hostguard_baseline_verified')).toBe(1);
+    expect(sampleValue(exposition, 'hostguard_baseline_trust_on_first_use')).toBe(1);
+    expect(sampleValue(exposition, 'hostguard_baseline_entries', { section: 'healthy' })).toBe(1);
+    expect(exporter.context().baseline).toEqual({ healthy: { '/usr/bin/a': { users: ['root'] } } });
+
+    const file = `${stateDir}/baseline.json`;
+    const document = JSON.parse(readFileSync(file, 'utf8'));
+    document.sections.healthy['/tmp/implant'] = { users: ['root'] };
+    writeFileSync(file, JSON.stringify(document));
+    ({ exposition } = await exporter.snapshot());
+    expect(sampleValue(exposition, 'hostguard_baseline_present')).toBe(1);
+    expect(sampleValue(exposition, 'hostguard_baseline_verified')).toBe(0);
+    expect(exporter.context().baseline).toBeUndefined();
+  });
+
+  it('keeps the sections of collectors that are disabled during an update', async () => {
+    const stateDir = tempDir();
+    await exporterWith([healthy()], stateDir).acceptCurrentState('operator');
+    const other = definition('other', { findingKinds: [], collect: async () => ({ findings: [] }), learn: async () => ({ k: 1 }) });
+    const body = await exporterWith([other], stateDir).acceptCurrentState('operator');
+    expect(Object.keys(body.sections).sort()).toEqual(['healthy', 'other']);
+    expect(body.created_at <= body.updated_at).toBe(true);
+  });
+});
