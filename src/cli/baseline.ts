@@ -1,0 +1,75 @@
+import type { Command } from 'commander';
+import { entryCount } from '../baseline/baseline.js';
+import { diffBaselines, diffText } from '../baseline/diff.js';
+import { exitCodes, UsageError } from './exit-codes.js';
+import { readGlobalOptions } from './options.js';
+import { createCliLogger, createExporter } from './runtime.js';
+
+type Action = 'init' | 'update' | 'show' | 'diff';
+
+/** `baseline init | update | show | diff`: the learned known-good state of this host. */
+export async function runBaseline(action: Action, command: Command): Promise<number> {
+  const options = readGlobalOptions(command);
+  const flags = command.opts<{ force?: boolean; format: 'text' | 'json' }>();
+  const log = createCliLogger(options);
+  const exporter = createExporter(options, log);
+  const state = exporter.baseline.current;
+  const out = (text: string) => process.stdout.write(text);
+  try {
+    switch (action) {
+      case 'init': {
+        if (state.status !== 'missing' && !flags.force) {
+          throw new UsageError(`a baseline already exists at ${exporter.baseline.store.path}; use \`baseline update\` (or \`init --force\`)`);
+        }
+        const body = await exporter.acceptCurrentState('operator');
+        out(`baseline written to ${exporter.baseline.store.path}: ${summary(entryCount(body))}\n`);
+        return exitCodes.ok;
+      }
+      case 'update': {
+        const body = await exporter.acceptCurrentState('operator');
+        out(`baseline updated at ${exporter.baseline.store.path}: ${summary(entryCount(body))}\n`);
+        return exitCodes.ok;
+      }
+      case 'show': {
+        if (state.status === 'missing') throw new UsageError(`no baseline at ${exporter.baseline.store.path}; run \`baseline init\``);
+        if (state.status === 'unreadable' || state.status === 'corrupt') throw new UsageError(`${exporter.baseline.store.path}: ${state.problem}`);
+        const verified = state.status === 'verified' ? (state.signed ? 'yes (SHA-256 and HMAC)' : 'yes (SHA-256)') : `NO: ${state.problem}`;
+        if (flags.format === 'json') {
+          out(JSON.stringify({ file: exporter.baseline.store.path, verified: state.status === 'verified', ...state.body }, null, 2) + '\n');
+        } else {
+          const b = state.body;
+          out(
+            [
+              `file:     ${exporter.baseline.store.path}`,
+              `host:     ${b.hostname}`,
+              `created:  ${b.created_at}`,
+              `updated:  ${b.updated_at}`,
+              `origin:   ${b.origin}`,
+              `verified: ${verified}`,
+              `entries:  ${summary(entryCount(b))}`,
+            ].join('\n') + '\n',
+          );
+        }
+        return state.status === 'verified' ? exitCodes.ok : exitCodes.error;
+      }
+      case 'diff': {
+        const before = exporter.baseline.trustedSections ?? {};
+        if (state.status !== 'verified') log.warn('no verified baseline: every current entry shows as added', { status: state.status });
+        const learned = await exporter.learnSections();
+        const diffs = diffBaselines(
+          Object.fromEntries(Object.keys(learned).map((name) => [name, before[name] ?? {}])),
+          learned,
+        );
+        out(flags.format === 'json' ? JSON.stringify({ changes: diffs }, null, 2) + '\n' : diffText(diffs));
+        return diffs.length > 0 ? exitCodes.findings : exitCodes.ok;
+      }
+    }
+  } finally {
+    await exporter.stop();
+  }
+}
+
+function summary(counts: Record<string, number>): string {
+  const parts = Object.entries(counts).map(([section, n]) => `${section} ${n}`);
+  return parts.length > 0 ? parts.join(', ') : 'no sections (no enabled collector keeps a baseline)';
+}

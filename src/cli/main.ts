@@ -1,0 +1,99 @@
+#!/usr/bin/env node
+import { Command, CommanderError } from 'commander';
+import { PolicyError } from '../config/load-policy.js';
+import { defaultPolicyYaml } from '../config/default-policy.js';
+import { WebConfigError } from '../server/web-config.js';
+import { StateDirError } from '../state/state-dir.js';
+import { buildInfo } from '../version.js';
+import { runBaseline } from './baseline.js';
+import { runCheck } from './check.js';
+import { exitCodes, UsageError } from './exit-codes.js';
+import { addGlobalOptions, defaultListenAddress } from './options.js';
+import { runServe, ListenError } from './serve.js';
+
+function buildProgram(): Command {
+  const build = buildInfo();
+  const program = addGlobalOptions(new Command('hostguard-exporter'))
+    .description(
+      `Prometheus exporter for unauthorized activity on a Linux host: unknown processes, unexpected listeners, changed files and binaries, authentication failures. Serves on ${defaultListenAddress} by default.`,
+    )
+    .version(`hostguard-exporter ${build.version} (revision ${build.revision}, node ${process.version})`, '--version')
+    .exitOverride()
+    .showHelpAfterError('(run with --help for usage)');
+
+  program
+    .command('serve', { isDefault: true })
+    .description('run the exporter (the default)')
+    .argument('[unknown...]')
+    .action(async (unknown: string[], _o, cmd: Command) => {
+      // The default command receives whatever word was not a command: say so plainly.
+      if (unknown.length > 0) throw new UsageError(`unknown command "${unknown[0]}"\nusage: hostguard-exporter [options] [serve|check|baseline|policy] (see --help)`);
+      finish(await runServe(cmd));
+    });
+
+  program
+    .command('check')
+    .description('run every enabled collector once and print the findings; exit 0 none, 1 findings, 2 error')
+    .option('--format <format>', 'table or json', parseChoice(['table', 'json']), 'table')
+    .action(async (_o, cmd: Command) => finish(await runCheck(cmd)));
+
+  const baseline = program.command('baseline').description('the learned known-good state of this host');
+  baseline.command('init').description('accept the current host as the baseline').option('--force', 'replace an existing baseline').action(async (_o, cmd: Command) => finish(await runBaseline('init', cmd)));
+  baseline.command('update').description('accept the current host, replacing the sections of enabled collectors').action(async (_o, cmd: Command) => finish(await runBaseline('update', cmd)));
+  baseline
+    .command('show')
+    .description('print the baseline summary and whether it verifies')
+    .option('--format <format>', 'text or json', parseChoice(['text', 'json']), 'text')
+    .action(async (_o, cmd: Command) => finish(await runBaseline('show', cmd)));
+  baseline
+    .command('diff')
+    .description('show what `update` would change; exit 0 none, 1 changes')
+    .option('--format <format>', 'text or json', parseChoice(['text', 'json']), 'text')
+    .action(async (_o, cmd: Command) => finish(await runBaseline('diff', cmd)));
+
+  const policy = program.command('policy').description('the policy file');
+  policy.command('default').description('print the embedded default policy').action(() => {
+    process.stdout.write(defaultPolicyYaml);
+  });
+
+  for (const command of [program, ...program.commands, ...program.commands.flatMap((c) => c.commands)]) {
+    command.exitOverride().showHelpAfterError('(run with --help for usage)');
+  }
+  return program;
+}
+
+function parseChoice(choices: string[]): (value: string) => string {
+  return (value) => {
+    if (!choices.includes(value)) throw new UsageError(`--format must be one of ${choices.join(', ')}, got "${value}"`);
+    return value;
+  };
+}
+
+let exitCode: number = exitCodes.ok;
+function finish(code: number): void {
+  exitCode = code;
+}
+
+/** Known, operator-fixable errors become one line on stderr and exit 2; anything else is a bug and keeps its stack. */
+async function main(argv: string[]): Promise<number> {
+  try {
+    await buildProgram().parseAsync(argv);
+    return exitCode;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      return error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help' ? exitCodes.ok : exitCodes.error;
+    }
+    if (error instanceof PolicyError || error instanceof UsageError || error instanceof StateDirError || error instanceof WebConfigError || error instanceof ListenError) {
+      process.stderr.write(`hostguard-exporter: ${error.message}\n`);
+      return error instanceof ListenError ? 1 : exitCodes.error;
+    }
+    process.stderr.write(`hostguard-exporter: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    return exitCodes.error;
+  }
+}
+
+main(process.argv).then((code) => {
+  process.exitCode = code;
+  // Background work (timers, watchers) must not keep a finished command alive.
+  setImmediate(() => process.exit(code));
+});

@@ -1,0 +1,94 @@
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { collectorDefinitions } from '../collectors/registry.js';
+import { logFormats, logLevels, type LogFormat, type LogLevel } from '../log/logger.js';
+import { defaultStateDir } from '../state/state-dir.js';
+import { UsageError } from './exit-codes.js';
+
+/** Above the exhausted 9100–9999 exporter range; see README ("Port"). */
+export const defaultListenAddress = ':10177';
+
+export interface GlobalOptions {
+  readonly listenAddresses: readonly string[];
+  readonly telemetryPath: string;
+  readonly webConfigFile: string | undefined;
+  readonly maxRequests: number;
+  readonly configFile: string | undefined;
+  readonly procfs: string;
+  readonly rootfs: string;
+  readonly stateDir: string;
+  readonly baselineKeyFile: string | undefined;
+  readonly maxFindingSeries: number;
+  readonly enabledCollectors: readonly string[];
+  readonly logLevel: LogLevel;
+  readonly logFormat: LogFormat;
+}
+
+/** Options shared by every subcommand, spelled the way Prometheus' own exporters spell them. */
+export function addGlobalOptions(program: Command): Command {
+  program
+    .addOption(
+      new Option('--web.listen-address <address>', 'address to listen on for the web interface and telemetry (repeatable)')
+        .argParser(collect)
+        .default([], `"${defaultListenAddress}"`),
+    )
+    .option('--web.telemetry-path <path>', 'path under which to expose metrics', '/metrics')
+    .option('--web.config.file <file>', 'exporter-toolkit web configuration file (TLS, basic auth)')
+    .option('--web.max-requests <n>', 'maximum concurrent scrapes; 0 disables the limit', integer, 40)
+    .option('--config.file <file>', 'policy file (YAML); the embedded default policy when absent')
+    .option('--path.procfs <path>', 'procfs mountpoint', '/proc')
+    .option('--path.rootfs <path>', 'host root filesystem mountpoint', '/')
+    .option('--state.dir <dir>', 'directory for the baseline and log positions', defaultStateDir())
+    .option('--baseline.hmac-key-file <file>', 'key for an HMAC over the baseline, so edits without the key are detected')
+    .option('--metrics.max-finding-series <n>', 'series per per-finding metric (unknown executables, listeners, files)', integer, 100)
+    .option('--collector.disable-defaults', 'disable every collector not enabled by its own flag', false)
+    .addOption(new Option('--log.level <level>', 'only log messages with this severity or above').choices(logLevels).default('info'))
+    .addOption(new Option('--log.format <format>', 'output format of log messages').choices(logFormats).default('logfmt'));
+  for (const definition of collectorDefinitions) {
+    const state = definition.defaultEnabled ? 'enabled' : 'disabled';
+    program.option(`--collector.${definition.name}`, `${definition.description} (default: ${state})`);
+    program.option(`--no-collector.${definition.name}`, `disable the ${definition.name} collector`);
+  }
+  return program;
+}
+
+export function readGlobalOptions(command: Command): GlobalOptions {
+  const opts = command.optsWithGlobals<Record<string, unknown>>();
+  const telemetryPath = String(opts['web.telemetryPath']);
+  if (!telemetryPath.startsWith('/')) throw new UsageError(`--web.telemetry-path must start with "/", got "${telemetryPath}"`);
+  const listen = opts['web.listenAddress'] as string[];
+  return {
+    listenAddresses: listen.length > 0 ? listen : [defaultListenAddress],
+    telemetryPath,
+    webConfigFile: opts['web.config.file'] as string | undefined,
+    maxRequests: opts['web.maxRequests'] as number,
+    configFile: opts['config.file'] as string | undefined,
+    procfs: String(opts['path.procfs']),
+    rootfs: String(opts['path.rootfs']),
+    stateDir: String(opts['state.dir']),
+    baselineKeyFile: opts['baseline.hmacKeyFile'] as string | undefined,
+    maxFindingSeries: opts['metrics.maxFindingSeries'] as number,
+    enabledCollectors: enabledCollectors(opts, Boolean(opts['collector.disableDefaults'])),
+    logLevel: opts['log.level'] as LogLevel,
+    logFormat: opts['log.format'] as LogFormat,
+  };
+}
+
+/** A collector runs if its flag says so, else if it is on by default and defaults are not disabled. */
+function enabledCollectors(opts: Record<string, unknown>, disableDefaults: boolean): string[] {
+  return collectorDefinitions
+    .filter((d) => {
+      const flag = opts[`collector.${d.name}`];
+      if (typeof flag === 'boolean') return flag;
+      return d.defaultEnabled && !disableDefaults;
+    })
+    .map((d) => d.name);
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+function integer(value: string): number {
+  if (!/^\d+$/.test(value)) throw new InvalidArgumentError('expected a whole number');
+  return Number(value);
+}

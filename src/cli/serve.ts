@@ -1,0 +1,104 @@
+import { createServer, type Server } from 'node:http';
+import type { Command } from 'commander';
+import type { Exporter } from '../exporter.js';
+import type { Logger } from '../log/logger.js';
+import { createApp } from '../server/app.js';
+import { formatListenAddress, parseListenAddress, type ListenAddress } from '../server/listen-address.js';
+import { checkWebConfig } from '../server/web-config.js';
+import { describeErrno } from '../state/state-dir.js';
+import { buildInfo } from '../version.js';
+import { UsageError } from './exit-codes.js';
+import { readGlobalOptions } from './options.js';
+import { createCliLogger, createExporter } from './runtime.js';
+
+/** `serve` (the default): learn a baseline if there is none, start background work, serve HTTP until signalled. */
+export async function runServe(command: Command): Promise<number> {
+  const options = readGlobalOptions(command);
+  const addresses = options.listenAddresses.map((a) => {
+    try {
+      return parseListenAddress(a);
+    } catch (error) {
+      throw new UsageError((error as Error).message);
+    }
+  });
+  if (options.webConfigFile) checkWebConfig(options.webConfigFile);
+  const log = createCliLogger(options);
+  const build = buildInfo();
+  // Policy and state dir are checked first, so a bad one is the only line printed.
+  const exporter = createExporter(options, log);
+  log.info('starting hostguard-exporter', { version: build.version, revision: build.revision, node: process.version });
+  log.info('policy loaded', { policy: exporter.policy.current.origin, collectors: options.enabledCollectors.join(',') || '(none)' });
+  await learnOnFirstStart(exporter, log);
+  await exporter.start();
+
+  const reload = (): { ok: boolean; message: string } => {
+    const outcome = exporter.policy.reload();
+    if (outcome.ok) {
+      log.info('policy reloaded', { policy: exporter.policy.current.origin, changed: outcome.changed });
+      return { ok: true, message: outcome.changed ? 'policy reloaded' : 'policy reloaded (unchanged)' };
+    }
+    log.error('policy reload failed; keeping the running policy', { err: outcome.error.message });
+    return { ok: false, message: `reload failed, running policy kept: ${outcome.error.message}` };
+  };
+  const app = createApp({ exporter, telemetryPath: options.telemetryPath, maxRequests: options.maxRequests, version: build.version, log, reload });
+
+  const servers: Server[] = [];
+  // Signals are handled before the first listener exists: a supervisor may stop us at any moment.
+  process.on('SIGHUP', () => {
+    log.info('SIGHUP received: reloading the policy');
+    reload();
+  });
+  const stopped = new Promise<number>((resolve) => {
+    const shutdown = (signal: string) => {
+      log.info('shutting down', { signal });
+      for (const s of servers) {
+        s.close();
+        s.closeAllConnections();
+      }
+      exporter.stop().finally(() => resolve(0));
+    };
+    process.once('SIGTERM', () => shutdown('SIGTERM'));
+    process.once('SIGINT', () => shutdown('SIGINT'));
+  });
+  try {
+    for (const address of addresses) servers.push(await listen(app, address, log));
+  } catch (error) {
+    for (const s of servers) s.close();
+    await exporter.stop();
+    throw error;
+  }
+  return stopped;
+}
+
+/** Trust on first use: with no baseline at all, the current host becomes the baseline, loudly. */
+async function learnOnFirstStart(exporter: Exporter, log: Logger): Promise<void> {
+  const state = exporter.baseline.current;
+  if (state.status !== 'missing') return;
+  log.warn('NO BASELINE: learning one from the current host (trust on first use). Anything already running here is accepted as known-good; review it with `hostguard-exporter baseline show` and confirm with `baseline update`', {
+    file: exporter.baseline.store.path,
+  });
+  try {
+    await exporter.acceptCurrentState('trust-on-first-use');
+  } catch (error) {
+    throw new UsageError(`cannot write the baseline ${exporter.baseline.store.path}: ${describeErrno(error)}`);
+  }
+}
+
+function listen(app: ReturnType<typeof createApp>, address: ListenAddress, log: Logger): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    const server = createServer(app);
+    server.once('error', (error: NodeJS.ErrnoException) => {
+      reject(new ListenError(`cannot listen on ${formatListenAddress(address)}: ${describeErrno(error)}`));
+    });
+    server.listen({ host: address.host, port: address.port }, () => {
+      const bound = server.address();
+      const port = typeof bound === 'object' && bound ? bound.port : address.port;
+      log.info('listening', { address: formatListenAddress({ host: address.host, port }) });
+      resolve(server);
+    });
+  });
+}
+
+export class ListenError extends Error {
+  override name = 'ListenError';
+}
