@@ -7,7 +7,7 @@ import { z } from 'zod';
  * file carrying a SHA-256 of its canonical body and, when a key file is configured, an HMAC, so
  * that an edit made outside `baseline update` is visible.
  */
-export const baselineFormat = 'hostguard-baseline/1';
+export const baselineFormat = 'hostguard-baseline/1' as const;
 
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 /** One collector's section: entries keyed by subject (an executable path, a listener, a file). */

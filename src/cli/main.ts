@@ -1,4 +1,5 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=1
+// A 1 MiB young generation keeps the resident set small; scrapes allocate little and briefly.
 import { Command, CommanderError } from 'commander';
 import { PolicyError } from '../config/load-policy.js';
 import { defaultPolicyYaml } from '../config/default-policy.js';

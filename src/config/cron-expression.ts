@@ -6,6 +6,6 @@ export const cronExpression = z.string().superRefine((value, ctx) => {
   const result = validateDetailed(value);
   if (!result.valid) {
     const detail = result.errors.map((e) => `${e.field}: ${e.message}`).join('; ');
-    ctx.addIssue({ code: 'custom', message: `not a cron expression (${detail || value})` });
+    ctx.addIssue({ code: z.ZodIssueCode.custom, message: `not a cron expression (${detail || value})` });
   }
 });

@@ -87,16 +87,16 @@ function allowedKeys(path: readonly PropertyKey[]): string {
   let schema: unknown = policySchema;
   for (const part of path) {
     schema = unwrap(schema);
-    if (typeof part === 'number') schema = (schema as { def?: { element?: unknown } }).def?.element;
+    if (typeof part === 'number') schema = (schema as { _def?: { type?: unknown } })._def?.type;
     else schema = (schema as { shape?: Record<string, unknown> }).shape?.[String(part)];
   }
   const shape = (unwrap(schema) as { shape?: Record<string, unknown> } | undefined)?.shape;
   return shape ? Object.keys(shape).join(', ') : '?';
 }
 
-/** Step through wrappers (default, prefault, optional) to the schema they wrap. */
+/** Step through wrappers (default, optional) to the schema they wrap. */
 function unwrap(schema: unknown): unknown {
-  let current = schema as { def?: { innerType?: unknown } } | undefined;
-  while (current?.def?.innerType) current = current.def.innerType as typeof current;
+  let current = schema as { _def?: { innerType?: unknown } } | undefined;
+  while (current?._def?.innerType) current = current._def.innerType as typeof current;
   return current;
 }

@@ -11,12 +11,12 @@ import { processesSectionSchema } from './sections/processes.js';
  */
 export const policySchema = z
   .object({
-    processes: processesSectionSchema.prefault({}),
-    listeners: listenersSectionSchema.prefault({}),
+    processes: processesSectionSchema.default({}),
+    listeners: listenersSectionSchema.default({}),
     /** Absent means the outbound check is off. */
     outbound: outboundSectionSchema.optional(),
-    integrity: integritySectionSchema.prefault({}),
-    auth: authSectionSchema.prefault({}),
+    integrity: integritySectionSchema.default({}),
+    auth: authSectionSchema.default({}),
   })
   .strict();
 

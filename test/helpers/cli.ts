@@ -17,7 +17,7 @@ export interface CliResult {
 
 /** Run the built CLI to completion, as an operator or a cron job would. */
 export function runCli(args: readonly string[], options: { input?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): CliResult {
-  const result = spawnSync(process.execPath, [cliPath, ...args], {
+  const result = spawnSync(cliPath, [...args], {
     input: options.input,
     env: { ...process.env, ...options.env },
     timeout: options.timeoutMs ?? 60_000,
@@ -34,7 +34,7 @@ export interface RunningExporter {
 
 /** Start `serve` on a free loopback port and wait until it listens. */
 export async function startExporter(args: readonly string[]): Promise<RunningExporter> {
-  const child = spawnOwned(process.execPath, [cliPath, '--web.listen-address', '127.0.0.1:0', ...args]);
+  const child = spawnOwned(cliPath, ['--web.listen-address', '127.0.0.1:0', ...args]);
   const match = await waitForOutput(child, /listening\W+address\W+127\.0\.0\.1:(\d+)/);
   const port = Number(match[1]);
   return { child, port, url: `http://127.0.0.1:${port}` };

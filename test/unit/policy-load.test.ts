@@ -82,3 +82,10 @@ describe('policy loading', () => {
     expect(loadPolicy(file).policy.processes.allow[0]?.exe).toBe('/usr/bin/*');
   });
 });
+
+describe('the annotated example policy', () => {
+  it('loads without errors', () => {
+    const loaded = loadPolicy(new URL('../../examples/policy.yml', import.meta.url).pathname);
+    expect(loaded.policy.processes.allow.length).toBeGreaterThan(0);
+  });
+});

@@ -1,6 +1,6 @@
-// Records the git revision the package was built from, for hostguard_build_info.
+// After tsc: record the git revision for hostguard_build_info, and make the bin executable.
 import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { chmodSync, writeFileSync } from 'node:fs';
 
 let revision = 'unknown';
 try {
@@ -9,3 +9,4 @@ try {
   // not a git checkout (an npm tarball): keep "unknown"
 }
 writeFileSync(new URL('../dist/build-info.json', import.meta.url), JSON.stringify({ revision }) + '\n');
+chmodSync(new URL('../dist/cli/main.js', import.meta.url), 0o755);
