@@ -1,14 +1,17 @@
 import { defineConfig } from 'vitest/config';
 
+/**
+ * Unit and integration tests, two files at a time (the CI machine has 2 cores). Tests that need a
+ * quiet host — nothing else planting processes, listeners or files meanwhile — live in test/serial
+ * and test/e2e and run afterwards, one file at a time (vitest.serial.config.ts).
+ */
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
+    include: ['test/unit/**/*.test.ts', 'test/integration/**/*.test.ts'],
     globalSetup: ['test/helpers/global-setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
-    // Integration tests start real processes and servers; two workers match the 2-core CI machine.
     pool: 'forks',
     poolOptions: { forks: { maxForks: 2, minForks: 1 } },
-    reporters: process.env.CI ? ['default'] : ['default'],
   },
 });

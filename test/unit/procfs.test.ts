@@ -1,0 +1,87 @@
+import { describe, expect, it } from 'vitest';
+import { ProcParseError } from '../../src/procfs/errors.js';
+import { parseExeTarget } from '../../src/procfs/exe.js';
+import { listPids } from '../../src/procfs/pids.js';
+import { readProcess, readProcessTable } from '../../src/procfs/process-table.js';
+import { isKernelThread, parseStat } from '../../src/procfs/stat.js';
+import { parseStatus } from '../../src/procfs/status.js';
+import { parsePasswd, UserNames } from '../../src/procfs/users.js';
+
+const procfs = new URL('../fixtures/proc', import.meta.url).pathname;
+const rootfs = new URL('../fixtures/rootfs', import.meta.url).pathname;
+
+describe('/proc parsers', () => {
+  it('reads stat fields after the last parenthesis, whatever the comm contains', () => {
+    const stat = parseStat('4242 ((a) b (c)) R 100 4242 4242 0 -1 4194304 10 0 0 0 250 50 0 0 20 0 1 0 98765 9000000 2560 18446744073709551615');
+    expect(stat).toMatchObject({ pid: 4242, comm: '(a) b (c)', state: 'R', ppid: 100, utimeTicks: 250, stimeTicks: 50, startTicks: 98765, rssPages: 2560 });
+  });
+
+  it('tells kernel threads by the PF_KTHREAD flag', () => {
+    expect(isKernelThread(parseStat('2 (kthreadd) S 0 0 0 0 -1 2129984 0 0 0 0 0 3 0 0 20 0 1 0 22 0 0 1'))).toBe(true);
+    expect(isKernelThread(parseStat('1 (systemd) S 0 1 1 0 -1 4194560 0 0 0 0 0 3 0 0 20 0 1 0 5 0 0 1'))).toBe(false);
+  });
+
+  it('rejects a truncated or garbled stat with a located error', () => {
+    expect(() => parseStat('777 (broken', '/proc/777/stat')).toThrow(ProcParseError);
+    expect(() => parseStat('12 (x) S 1 2 3', '/proc/12/stat')).toThrow('/proc/12/stat: expected at least 24 fields');
+    expect(() => parseStat('12 (x) S one 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23')).toThrow(/field 4 is not a number/);
+  });
+
+  it('reads uids, gids and resident memory from status', () => {
+    const status = parseStatus('Name:\tnginx\nTgid:\t55\nUid:\t33\t33\t33\t33\nGid:\t33\t33\t33\t33\nVmRSS:\t 2048 kB\n');
+    expect(status).toEqual({ name: 'nginx', tgid: 55, uids: [33, 33, 33, 33], gids: [33, 33, 33, 33], rssBytes: 2 * 1024 * 1024 });
+    expect(() => parseStatus('Name:\tx\nTgid:\t1\nUid:\t0\n')).toThrow(/bad Uid line/);
+  });
+
+  it('marks an executable deleted after start', () => {
+    expect(parseExeTarget('/tmp/x (deleted)')).toEqual({ kind: 'path', path: '/tmp/x', deleted: true });
+    expect(parseExeTarget('/usr/sbin/sshd')).toEqual({ kind: 'path', path: '/usr/sbin/sshd', deleted: false });
+  });
+
+  it('maps uids to names from passwd, skipping malformed lines', () => {
+    const users = parsePasswd('root:x:0:0:root:/root:/bin/bash\nbroken\nwww-data:x:33:33::/var/www:/usr/sbin/nologin\n');
+    expect([...users]).toEqual([
+      [0, 'root'],
+      [33, 'www-data'],
+    ]);
+    const names = new UserNames(rootfs);
+    expect([names.nameOf(1000), names.nameOf(4321)]).toEqual(['alice', '4321']);
+  });
+});
+
+describe('the process table on a fixture procfs', () => {
+  it('lists numeric entries only', () => {
+    expect(listPids(procfs)).toEqual([1, 2, 100, 777, 4242]);
+  });
+
+  it('reads every process, counting the malformed one instead of failing', () => {
+    const table = readProcessTable(procfs);
+    expect(table.processes.map((p) => p.pid)).toEqual([1, 2, 100, 4242]);
+    expect({ races: table.races, denied: table.denied, malformed: table.malformed }).toEqual({ races: 0, denied: 0, malformed: 1 });
+    const implant = table.processes.find((p) => p.pid === 4242);
+    expect(implant).toEqual({
+      pid: 4242,
+      ppid: 100,
+      comm: '(a) b (c)',
+      kernelThread: false,
+      startTicks: 98765,
+      uid: 33,
+      euid: 33,
+      exe: { kind: 'path', path: '/tmp/.cache/x', deleted: true },
+      cpuSeconds: 3,
+      rssBytes: 10 * 1024 * 1024,
+    });
+    expect(table.processes.find((p) => p.pid === 2)).toMatchObject({ kernelThread: true, exe: { kind: 'none' }, rssBytes: 0 });
+  });
+
+  it('reports a process that no longer exists as gone', () => {
+    expect(readProcess(procfs, 99999)).toEqual({ ok: false, problem: 'gone' });
+  });
+
+  it('reads the live host: this test process is in the table with its own executable', () => {
+    const table = readProcessTable('/proc');
+    const self = table.processes.find((p) => p.pid === process.pid);
+    expect(self?.exe).toEqual({ kind: 'path', path: process.execPath, deleted: false });
+    expect(self?.uid).toBe(process.getuid?.());
+  });
+});
