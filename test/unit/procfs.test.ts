@@ -5,7 +5,7 @@ import { listPids } from '../../src/procfs/pids.js';
 import { readProcess, readProcessTable } from '../../src/procfs/process-table.js';
 import { isKernelThread, parseStat } from '../../src/procfs/stat.js';
 import { parseStatus } from '../../src/procfs/status.js';
-import { parsePasswd, UserNames } from '../../src/procfs/users.js';
+import { classifyUid, parsePasswd, parseUidMin, UserDirectory } from '../../src/procfs/users.js';
 
 const procfs = new URL('../fixtures/proc', import.meta.url).pathname;
 const rootfs = new URL('../fixtures/rootfs', import.meta.url).pathname;
@@ -44,8 +44,16 @@ describe('/proc parsers', () => {
       [0, 'root'],
       [33, 'www-data'],
     ]);
-    const names = new UserNames(rootfs);
-    expect([names.nameOf(1000), names.nameOf(4321)]).toEqual(['alice', '4321']);
+    const directory = new UserDirectory(rootfs);
+    expect([directory.nameOf(1000), directory.nameOf(4321)]).toEqual(['alice', '4321']);
+  });
+
+  it('classes users without naming them: root, system, regular, and invalid for names with no account', () => {
+    expect(parseUidMin('UID_MIN   500\n')).toBe(500);
+    expect(parseUidMin('# nothing\n')).toBe(1000);
+    expect([0, 33, 999, 1000, 65534].map((uid) => classifyUid(uid, 1000))).toEqual(['root', 'system', 'system', 'regular', 'system']);
+    const directory = new UserDirectory(rootfs);
+    expect(['root', 'www-data', 'alice', 'mallory'].map((n) => directory.classOfName(n))).toEqual(['root', 'system', 'regular', 'invalid']);
   });
 });
 
