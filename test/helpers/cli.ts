@@ -32,10 +32,11 @@ export interface RunningExporter {
   readonly port: number;
 }
 
-/** Start `serve` on a free loopback port and wait until it listens. */
-export async function startExporter(args: readonly string[]): Promise<RunningExporter> {
-  const child = spawnOwned(cliPath, ['--web.listen-address', '127.0.0.1:0', ...args]);
-  const match = await waitForOutput(child, /listening\W+address\W+127\.0\.0\.1:(\d+)/);
+/** Start `serve` on a free loopback port (or the given one) and wait until it listens. */
+export async function startExporter(args: readonly string[], options: { port?: number; spawn?: typeof spawnOwned } = {}): Promise<RunningExporter> {
+  const spawnIt = options.spawn ?? spawnOwned;
+  const child = spawnIt(cliPath, ['--web.listen-address', `127.0.0.1:${options.port ?? 0}`, ...args]);
+  const match = await waitForOutput(child, /listening\W+address\W+127\.0\.0\.1:(\d+)/, 60_000);
   const port = Number(match[1]);
   return { child, port, url: `http://127.0.0.1:${port}` };
 }

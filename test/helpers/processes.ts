@@ -4,6 +4,7 @@ import { afterAll, afterEach } from 'vitest';
 export { waitForOutput } from './wait-for-output.js';
 
 const started = new Set<ChildProcess>();
+const startedForFile = new Set<ChildProcess>();
 
 /**
  * Spawn a process that the test owns: it is killed by PID after each test (and after the file),
@@ -13,6 +14,17 @@ export function spawnOwned(command: string, args: readonly string[], options: Sp
   const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], ...options });
   started.add(child);
   child.once('exit', () => started.delete(child));
+  return child;
+}
+
+/**
+ * Spawn a process shared by the tests of one file (a Prometheus, an Alertmanager): killed by PID
+ * after the file, also when a test fails.
+ */
+export function spawnForFile(command: string, args: readonly string[], options: SpawnOptions = {}): ChildProcess {
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], ...options });
+  startedForFile.add(child);
+  child.once('exit', () => startedForFile.delete(child));
   return child;
 }
 
@@ -26,9 +38,12 @@ export async function stopProcess(child: ChildProcess, signal: NodeJS.Signals = 
   return code;
 }
 
-async function stopAll(): Promise<void> {
-  await Promise.all([...started].map((c) => stopProcess(c, 'SIGKILL', 1000)));
+async function stopAll(children: Set<ChildProcess>): Promise<void> {
+  await Promise.all([...children].map((c) => stopProcess(c, 'SIGKILL', 1000)));
 }
 
-afterEach(stopAll);
-afterAll(stopAll);
+afterEach(() => stopAll(started));
+afterAll(async () => {
+  await stopAll(started);
+  await stopAll(startedForFile);
+});

@@ -1,0 +1,92 @@
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { dump, load } from 'js-yaml';
+import { repoRoot, startExporter, tempDir, type RunningExporter } from '../helpers/cli.js';
+import { freePort, startPrometheus, WebhookReceiver, type RunningPrometheus, type RunningService } from '../helpers/monitoring-stack.js';
+import { spawnForFile, stopProcess } from '../helpers/processes.js';
+import { requireTool } from '../helpers/tools.js';
+
+interface AlertmanagerConfig {
+  route: { group_wait?: string; group_interval?: string; [key: string]: unknown };
+  receivers: Array<{ name: string; webhook_configs?: Array<{ url: string; send_resolved?: boolean }> }>;
+  [key: string]: unknown;
+}
+
+/**
+ * The shipped deploy/alertmanager.yml with its webhooks pointed at the test's receiver
+ * (/page, /ticket) and groups sent at once: routing and inhibition are the real ones.
+ */
+export function alertmanagerConfigFor(webhookUrl: string): string {
+  const config = load(readFileSync(join(repoRoot, 'deploy', 'alertmanager.yml'), 'utf8')) as AlertmanagerConfig;
+  config.route.group_wait = '1s';
+  config.route.group_interval = '1s';
+  for (const receiver of config.receivers) {
+    for (const hook of receiver.webhook_configs ?? []) hook.url = `${webhookUrl}/${receiver.name}`;
+  }
+  return dump(config);
+}
+
+export interface Stack {
+  readonly webhook: WebhookReceiver;
+  readonly alertmanager: RunningService;
+  readonly prometheus: RunningPrometheus;
+  exporter: RunningExporter;
+  readonly exporterPort: number;
+  readonly exporterArgs: readonly string[];
+  readonly dir: string;
+  /** (Re)start the exporter on its fixed port, so Prometheus keeps the same target. */
+  startExporter(): Promise<RunningExporter>;
+  stopExporter(signal?: NodeJS.Signals): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Exporter, real Prometheus (1 s scrape and evaluation, rules/) and real Alertmanager, all on loopback. */
+export async function startStack(exporterArgs: readonly string[]): Promise<Stack> {
+  const dir = tempDir('hostguard-e2e-');
+  const webhook = new WebhookReceiver();
+  await webhook.start();
+  const alertmanagerBinary = requireTool('prometheus-alertmanager', 'prometheus-alertmanager');
+  const alertmanagerPort = await freePort();
+  writeFileSync(join(dir, 'alertmanager.yml'), alertmanagerConfigFor(webhook.url.replace(/\/alerts$/, '')));
+  const alertmanagerChild = spawnForFile(alertmanagerBinary, [
+    `--config.file=${join(dir, 'alertmanager.yml')}`,
+    `--storage.path=${join(dir, 'alertmanager-data')}`,
+    `--web.listen-address=127.0.0.1:${alertmanagerPort}`,
+    '--cluster.listen-address=',
+  ]);
+  const alertmanager = { child: alertmanagerChild, url: `http://127.0.0.1:${alertmanagerPort}` };
+  const exporterPort = await freePort();
+  const ruleFiles = readdirSync(join(repoRoot, 'rules'))
+    .filter((f) => f.endsWith('.yml'))
+    .map((f) => join(repoRoot, 'rules', f));
+  const prometheus = await startPrometheus({
+    dir,
+    targets: [{ job: 'hostguard', address: `127.0.0.1:${exporterPort}` }],
+    ruleFiles,
+    alertmanagerUrl: alertmanager.url,
+  });
+  const start = () => startExporter(exporterArgs, { port: exporterPort, spawn: spawnForFile });
+  const stack: Stack = {
+    webhook,
+    alertmanager,
+    prometheus,
+    exporter: await start(),
+    exporterPort,
+    exporterArgs,
+    dir,
+    async startExporter() {
+      stack.exporter = await start();
+      return stack.exporter;
+    },
+    async stopExporter(signal = 'SIGKILL') {
+      await stopProcess(stack.exporter.child, signal);
+    },
+    async stop() {
+      await stopProcess(stack.exporter.child);
+      await stopProcess(prometheus.child);
+      await stopProcess(alertmanagerChild);
+      await webhook.stop();
+    },
+  };
+  return stack;
+}

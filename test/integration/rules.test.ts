@@ -1,0 +1,70 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { load } from 'js-yaml';
+import { describe, expect, it } from 'vitest';
+import { metricCatalog } from '../../src/metrics/catalog.js';
+import { repoRoot } from '../helpers/cli.js';
+import { requireTool } from '../helpers/tools.js';
+
+interface Rule {
+  alert?: string;
+  record?: string;
+  expr: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+}
+
+const rulesDir = join(repoRoot, 'rules');
+const ruleFiles = readdirSync(rulesDir).filter((f) => f.endsWith('.yml')).map((f) => join(rulesDir, f));
+const testFiles = readdirSync(join(rulesDir, 'tests')).filter((f) => f.endsWith('.test.yml')).map((f) => join(rulesDir, 'tests', f));
+const rules: Rule[] = ruleFiles.flatMap((file) => (load(readFileSync(file, 'utf8')) as { groups: Array<{ rules: Rule[] }> }).groups.flatMap((g) => g.rules));
+const alerts = rules.filter((r) => r.alert);
+export const runbookBase = 'https://github.com/hostguard-exporter/hostguard-exporter/blob/main/docs/runbooks/';
+
+describe('alerting and recording rules', () => {
+  it('pass promtool check rules', () => {
+    const promtool = requireTool('promtool', 'prometheus');
+    const result = spawnSync(promtool, ['check', 'rules', ...ruleFiles], { encoding: 'utf8' });
+    expect(result.stderr, result.stdout).toBe('');
+    expect(result.status).toBe(0);
+  });
+
+  it('pass their promtool unit tests', () => {
+    const promtool = requireTool('promtool', 'prometheus');
+    const result = spawnSync(promtool, ['test', 'rules', ...testFiles], { encoding: 'utf8', cwd: join(rulesDir, 'tests') });
+    expect(result.status, result.stdout + result.stderr).toBe(0);
+  });
+
+  it.each(alerts.map((a) => [a.alert!, a]))('%s has a severity, summary, description and a runbook that exists', (name, alert) => {
+    expect(name).toMatch(/^HostGuard[A-Z][A-Za-z]+$/);
+    expect(['critical', 'warning', 'info']).toContain(alert.labels?.severity);
+    expect(alert.annotations?.summary).toBeTruthy();
+    expect(alert.annotations?.description).toMatch(/\{\{ \$labels\.instance \}\}|at all/);
+    expect(alert.annotations?.runbook_url).toBe(`${runbookBase}${name}.md`);
+    expect(existsSync(join(repoRoot, 'docs', 'runbooks', `${name}.md`))).toBe(true);
+  });
+
+  it('every alert is fired by at least one promtool test', () => {
+    const tested = new Set<string>();
+    for (const file of testFiles) {
+      const suite = load(readFileSync(file, 'utf8')) as { tests: Array<{ alert_rule_test?: Array<{ alertname: string; exp_alerts: unknown[] }> }> };
+      for (const t of suite.tests) for (const a of t.alert_rule_test ?? []) if (a.exp_alerts.length > 0) tested.add(a.alertname);
+    }
+    expect(alerts.map((a) => a.alert!).filter((n) => !tested.has(n))).toEqual([]);
+  });
+
+  it('recording rules are named level:metric:operations', () => {
+    for (const rule of rules.filter((r) => r.record)) expect(rule.record).toMatch(/^[a-z_]+:[a-z0-9_]+:[a-z0-9_]+$/);
+  });
+
+  it('use only metrics the exporter documents in docs/metrics.md', () => {
+    const documented = new Set(metricCatalog.flatMap((g) => Object.values(g.specs).map((s) => s.name)));
+    // Recorded series (level:metric:operations) are ours, not the exporter's: leave them out.
+    const withoutRecorded = (expr: string) => expr.replace(/\b[a-z_]+:[a-z0-9_]+:[a-z0-9_]+\b/g, '');
+    const used = new Set(
+      rules.flatMap((r) => [...withoutRecorded(r.expr).matchAll(/\bhostguard_[a-z0-9_]+/g)].map((m) => m[0].replace(/_(bucket|sum|count)$/, ''))),
+    );
+    expect([...used].filter((n) => !documented.has(n))).toEqual([]);
+  });
+});
