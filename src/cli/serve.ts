@@ -1,10 +1,12 @@
-import { createServer, type Server } from 'node:http';
+import { createServer as createHttpServer, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { Command } from 'commander';
 import type { Exporter } from '../exporter.js';
 import type { Logger } from '../log/logger.js';
 import { createApp } from '../server/app.js';
 import { formatListenAddress, parseListenAddress, type ListenAddress } from '../server/listen-address.js';
-import { checkWebConfig } from '../server/web-config.js';
+import type { TlsSettings } from '../server/web-config.js';
+import { WebConfigStore } from '../server/web-config-store.js';
 import { describeErrno } from '../state/state-dir.js';
 import { buildInfo } from '../version.js';
 import { UsageError } from './exit-codes.js';
@@ -21,8 +23,8 @@ export async function runServe(command: Command): Promise<number> {
       throw new UsageError((error as Error).message);
     }
   });
-  if (options.webConfigFile) checkWebConfig(options.webConfigFile);
   const log = createCliLogger(options);
+  const webConfig = new WebConfigStore(options.webConfigFile, log);
   const build = buildInfo();
   // Policy and state dir are checked first, so a bad one is the only line printed.
   const exporter = createExporter(options, log);
@@ -40,7 +42,7 @@ export async function runServe(command: Command): Promise<number> {
     log.error('policy reload failed; keeping the running policy', { err: outcome.error.message });
     return { ok: false, message: `reload failed, running policy kept: ${outcome.error.message}` };
   };
-  const app = createApp({ exporter, telemetryPath: options.telemetryPath, maxRequests: options.maxRequests, version: build.version, log, reload });
+  const app = createApp({ exporter, telemetryPath: options.telemetryPath, maxRequests: options.maxRequests, version: build.version, log, webConfig, reload });
 
   const servers: Server[] = [];
   // Signals are handled before the first listener exists: a supervisor may stop us at any moment.
@@ -61,7 +63,7 @@ export async function runServe(command: Command): Promise<number> {
     process.once('SIGINT', () => shutdown('SIGINT'));
   });
   try {
-    for (const address of addresses) servers.push(await listen(app, address, log));
+    for (const address of addresses) servers.push(await listen(app, address, webConfig, log));
   } catch (error) {
     for (const s of servers) s.close();
     await exporter.stop();
@@ -84,19 +86,49 @@ async function learnOnFirstStart(exporter: Exporter, log: Logger): Promise<void>
   }
 }
 
-function listen(app: ReturnType<typeof createApp>, address: ListenAddress, log: Logger): Promise<Server> {
+function listen(app: ReturnType<typeof createApp>, address: ListenAddress, webConfig: WebConfigStore, log: Logger): Promise<Server> {
+  const tls = webConfig.current().tls;
+  const server: Server = tls
+    ? createHttpsServer(
+        {
+          ...secureContextOptions(tls),
+          // Handshakes fail for untrusted certificates when verification is required from the start;
+          // every other client certificate policy is enforced per request (see access-control.ts).
+          requestCert: tls.clientAuth !== 'NoClientCert',
+          rejectUnauthorized: tls.clientAuth === 'RequireAndVerifyClientCert',
+        },
+        app,
+      )
+    : createHttpServer(app);
+  if (tls) {
+    webConfig.onChange((config) => {
+      if (config.tls) (server as ReturnType<typeof createHttpsServer>).setSecureContext(secureContextOptions(config.tls));
+    });
+  }
   return new Promise((resolve, reject) => {
-    const server = createServer(app);
     server.once('error', (error: NodeJS.ErrnoException) => {
       reject(new ListenError(`cannot listen on ${formatListenAddress(address)}: ${describeErrno(error)}`));
     });
     server.listen({ host: address.host, port: address.port }, () => {
       const bound = server.address();
       const port = typeof bound === 'object' && bound ? bound.port : address.port;
-      log.info('listening', { address: formatListenAddress({ host: address.host, port }) });
+      log.info('listening', { address: formatListenAddress({ host: address.host, port }), tls: Boolean(tls) });
       resolve(server);
     });
   });
+}
+
+function secureContextOptions(tls: TlsSettings) {
+  return {
+    cert: tls.cert,
+    key: tls.key,
+    ca: tls.ca,
+    minVersion: tls.minVersion,
+    maxVersion: tls.maxVersion,
+    ciphers: tls.ciphers,
+    honorCipherOrder: tls.honorCipherOrder,
+    ecdhCurve: tls.ecdhCurve,
+  };
 }
 
 export class ListenError extends Error {

@@ -2,7 +2,9 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import type { Exporter } from '../exporter.js';
 import { findingsDocument } from '../findings/report.js';
 import type { Logger } from '../log/logger.js';
+import { accessControl } from './access-control.js';
 import { landingPage } from './landing-page.js';
+import type { WebConfigStore } from './web-config-store.js';
 
 export interface AppOptions {
   readonly exporter: Exporter;
@@ -10,6 +12,8 @@ export interface AppOptions {
   readonly maxRequests: number;
   readonly version: string;
   readonly log: Logger;
+  /** --web.config.file: headers, rate limit, client certificates, basic auth. */
+  readonly webConfig: WebConfigStore;
   /** Reload the policy; shared with SIGHUP. */
   readonly reload: () => { ok: boolean; message: string };
 }
@@ -20,6 +24,7 @@ export function createApp(options: AppOptions): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
+  app.use(accessControl(options.webConfig, options.log));
 
   app.get(telemetryPath, limitConcurrency(options.maxRequests), async (_req, res) => {
     const snapshot = await exporter.snapshot();

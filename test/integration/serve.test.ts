@@ -105,15 +105,6 @@ describe('serve', () => {
     }
   });
 
-  it('refuses a web config it cannot honour rather than serving without it', () => {
-    const dir = tempDir();
-    const webConfig = join(dir, 'web.yml');
-    writeFileSync(webConfig, 'basic_auth_users:\n  prometheus: $2y$10$abc\n');
-    const { code, stderr } = runCli(['--state.dir', dir, '--web.config.file', webConfig]);
-    expect(code).toBe(2);
-    expect(stderr).toContain(`${webConfig}: "basic_auth_users" is not supported`);
-  });
-
   it('stops on SIGTERM with exit code 0', async () => {
     const exporter = await startExporter(['--state.dir', tempDir()]);
     expect(await stopProcess(exporter.child, 'SIGTERM')).toBe(0);
