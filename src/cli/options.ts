@@ -12,6 +12,9 @@ export interface GlobalOptions {
   readonly telemetryPath: string;
   readonly webConfigFile: string | undefined;
   readonly maxRequests: number;
+  readonly webDisabled: boolean;
+  readonly textfilePath: string | undefined;
+  readonly textfileIntervalMs: number;
   readonly configFile: string | undefined;
   readonly procfs: string;
   readonly rootfs: string;
@@ -34,6 +37,9 @@ export function addGlobalOptions(program: Command): Command {
     .option('--web.telemetry-path <path>', 'path under which to expose metrics', '/metrics')
     .option('--web.config.file <file>', 'exporter-toolkit web configuration file (TLS, basic auth)')
     .option('--web.max-requests <n>', 'maximum concurrent scrapes; 0 disables the limit', integer, 40)
+    .option('--web.disable', 'serve no HTTP at all (use with --textfile.path)', false)
+    .option('--textfile.path <file>', "also write the metrics to this file atomically, for node_exporter's textfile collector (*.prom)")
+    .option('--textfile.interval <duration>', 'how often to write --textfile.path', duration, 30_000)
     .option('--config.file <file>', 'policy file (YAML); the embedded default policy when absent')
     .option('--path.procfs <path>', 'procfs mountpoint', '/proc')
     .option('--path.rootfs <path>', 'host root filesystem mountpoint', '/')
@@ -61,6 +67,9 @@ export function readGlobalOptions(command: Command): GlobalOptions {
     telemetryPath,
     webConfigFile: opts['web.config.file'] as string | undefined,
     maxRequests: opts['web.maxRequests'] as number,
+    webDisabled: Boolean(opts['web.disable']),
+    textfilePath: opts['textfile.path'] as string | undefined,
+    textfileIntervalMs: opts['textfile.interval'] as number,
     configFile: opts['config.file'] as string | undefined,
     procfs: String(opts['path.procfs']),
     rootfs: String(opts['path.rootfs']),
@@ -86,6 +95,13 @@ function enabledCollectors(opts: Record<string, unknown>, disableDefaults: boole
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
+}
+
+/** A Prometheus-style duration: 500ms, 30s, 5m, 1h. */
+function duration(value: string): number {
+  const match = /^(\d+)(ms|s|m|h)$/.exec(value);
+  if (!match) throw new InvalidArgumentError('expected a duration like 30s, 5m or 500ms');
+  return Number(match[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[match[2] as 'ms' | 's' | 'm' | 'h'];
 }
 
 function integer(value: string): number {

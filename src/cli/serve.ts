@@ -5,6 +5,7 @@ import type { Exporter } from '../exporter.js';
 import type { Logger } from '../log/logger.js';
 import { createApp } from '../server/app.js';
 import { formatListenAddress, parseListenAddress, type ListenAddress } from '../server/listen-address.js';
+import { startTextfileWriter } from '../server/textfile.js';
 import type { TlsSettings } from '../server/web-config.js';
 import { WebConfigStore } from '../server/web-config-store.js';
 import { describeErrno } from '../state/state-dir.js';
@@ -23,6 +24,7 @@ export async function runServe(command: Command): Promise<number> {
       throw new UsageError((error as Error).message);
     }
   });
+  if (options.webDisabled && !options.textfilePath) throw new UsageError('--web.disable needs --textfile.path: otherwise the metrics go nowhere');
   const log = createCliLogger(options);
   const webConfig = new WebConfigStore(options.webConfigFile, log);
   const build = buildInfo();
@@ -45,6 +47,7 @@ export async function runServe(command: Command): Promise<number> {
   const app = createApp({ exporter, telemetryPath: options.telemetryPath, maxRequests: options.maxRequests, version: build.version, log, webConfig, reload });
 
   const servers: Server[] = [];
+  const textfile = options.textfilePath ? startTextfileWriter(exporter, options.textfilePath, options.textfileIntervalMs, log) : undefined;
   // Signals are handled before the first listener exists: a supervisor may stop us at any moment.
   process.on('SIGHUP', () => {
     log.info('SIGHUP received: reloading the policy');
@@ -53,6 +56,7 @@ export async function runServe(command: Command): Promise<number> {
   const stopped = new Promise<number>((resolve) => {
     const shutdown = (signal: string) => {
       log.info('shutting down', { signal });
+      textfile?.stop();
       for (const s of servers) {
         s.close();
         s.closeAllConnections();
@@ -62,6 +66,11 @@ export async function runServe(command: Command): Promise<number> {
     process.once('SIGTERM', () => shutdown('SIGTERM'));
     process.once('SIGINT', () => shutdown('SIGINT'));
   });
+  if (textfile) {
+    await textfile.writeNow();
+    log.info('writing metrics to the textfile', { path: options.textfilePath, interval_ms: options.textfileIntervalMs });
+  }
+  if (options.webDisabled) return stopped;
   try {
     for (const address of addresses) servers.push(await listen(app, address, webConfig, log));
   } catch (error) {

@@ -4,6 +4,7 @@ import { entryCount } from '../baseline/baseline.js';
 import type { PolicyStore } from '../config/policy-store.js';
 import { exporterMetricSpecs as specs } from '../metrics/exporter.js';
 import { registerCounter, registerGauge } from '../metrics/spec.js';
+import { hasCapability, ownCapabilities, watchedCapabilities, type WatchedCapability } from '../procfs/capabilities.js';
 import type { CollectionResult } from './collection.js';
 import type { Collector } from './collector.js';
 
@@ -50,6 +51,10 @@ export class FrameworkMetrics {
     this.baselineAge = registerGauge(registry, specs.baselineAge);
     this.baselineChange = registerGauge(registry, specs.baselineLastChange);
     this.baselineEntries = registerGauge(registry, specs.baselineEntries);
+    registerGauge(registry, specs.runningAsRoot).set(process.geteuid?.() === 0 ? 1 : 0);
+    const capabilities = registerGauge(registry, specs.capability);
+    const mask = ownCapabilities();
+    for (const name of Object.keys(watchedCapabilities) as WatchedCapability[]) capabilities.set({ capability: name }, hasCapability(mask, name) ? 1 : 0);
   }
 
   recordCollection(collectors: readonly Collector[], result: CollectionResult): void {

@@ -95,6 +95,20 @@ export const exporterMetricSpecs = {
     help: 'Unix time at which the running exporter last saw the baseline file change (load, reload or update).',
     labels: {},
   }),
+  runningAsRoot: metricSpec({
+    name: 'hostguard_exporter_running_as_root',
+    type: 'gauge',
+    help: 'Whether the exporter runs with effective uid 0 (1) or as an unprivileged user (0).',
+    labels: {},
+  }),
+  capability: metricSpec({
+    name: 'hostguard_exporter_capability',
+    type: 'gauge',
+    help: 'Whether the exporter holds a capability that decides what it can see (1) or not (0).',
+    labels: { capability: 'cap_dac_override, cap_dac_read_search, cap_net_bind_service, cap_sys_ptrace' },
+    notes:
+      'Without cap_sys_ptrace (or root) the executables and sockets of other users\' processes are hidden; without cap_dac_read_search some watched files and logs are unreadable; without cap_net_bind_service ports below 1024 cannot be probed for hidden listeners. Each collector counts what it could not see.',
+  }),
   baselineEntries: metricSpec({
     name: 'hostguard_baseline_entries',
     type: 'gauge',

@@ -93,3 +93,14 @@ describe('the process table on a fixture procfs', () => {
     expect(self?.uid).toBe(process.getuid?.());
   });
 });
+
+describe('capabilities', () => {
+  it('reads the effective set and tells the ones that decide visibility', async () => {
+    const { hasCapability, parseEffectiveCapabilities } = await import('../../src/procfs/capabilities.js');
+    const root = parseEffectiveCapabilities('CapInh:\t0000000000000000\nCapEff:\t000001fffeffffff\n');
+    const ptraceOnly = parseEffectiveCapabilities('CapEff:\t0000000000080000\n');
+    expect(['cap_dac_read_search', 'cap_sys_ptrace'].map((c) => hasCapability(root, c as 'cap_sys_ptrace'))).toEqual([true, true]);
+    expect([hasCapability(ptraceOnly, 'cap_sys_ptrace'), hasCapability(ptraceOnly, 'cap_dac_read_search')]).toEqual([true, false]);
+    expect(parseEffectiveCapabilities('Name:\tx\n')).toBe(0n);
+  });
+});
