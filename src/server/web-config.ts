@@ -117,6 +117,11 @@ export function loadWebConfig(file: string): WebConfig {
   } catch (error) {
     throw new WebConfigError(file, `cannot read it (${describeErrno(error)})`);
   }
+  return parseWebConfig(text, file);
+}
+
+/** Validate a web config's text; certificate paths are relative to the directory of `file`. */
+export function parseWebConfig(text: string, file: string): WebConfig {
   let raw: unknown;
   try {
     raw = load(text, { filename: file });
