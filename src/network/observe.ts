@@ -1,4 +1,4 @@
-import { readNetTables, type NetSocket } from '../procfs/net.js';
+import { readNetTables, type NetSocket, type NetTablesRead } from '../procfs/net.js';
 import { readProcess } from '../procfs/process-table.js';
 import type { SocketHolder } from '../procfs/socket-owners.js';
 import type { UserDirectory } from '../procfs/users.js';
@@ -14,6 +14,8 @@ export interface ObserveOptions {
   readonly outgoing?: { readonly watchLoopback: boolean; readonly needsOwner: (socket: NetSocket) => boolean };
   /** The exporter's own pid, so its own listener is recognised. */
   readonly selfPid?: number;
+  /** How the tables are read (twice when a socket is not found): /proc/net by default; tests time races with it. */
+  readonly readTables?: () => NetTablesRead;
 }
 
 /**
@@ -22,7 +24,8 @@ export interface ObserveOptions {
  */
 export function observeNetwork(options: ObserveOptions): NetworkSnapshot {
   const { procfs, index } = options;
-  const tables = readNetTables(procfs);
+  const readTables = options.readTables ?? (() => readNetTables(procfs));
+  const tables = readTables();
   let listeners: NetSocket[] = tables.sockets.filter(isListening);
   let outgoing: NetSocket[] = options.outgoing ? outgoingConnections(tables.sockets, listeners, options.outgoing.watchLoopback) : [];
   const present = new Set<number>();
@@ -38,7 +41,7 @@ export function observeNetwork(options: ObserveOptions): NetworkSnapshot {
   // A socket no process holds may have closed after the table was read: look again before calling its owner unknown.
   let socketsGone = 0;
   if (lookup.notFound.length > 0 && lookup.scan) {
-    const still = new Set(readNetTables(procfs).sockets.map((s) => s.inode));
+    const still = new Set(readTables().sockets.map((s) => s.inode));
     const gone = new Set(lookup.notFound.filter((inode) => !still.has(inode)));
     if (gone.size > 0) {
       const open = (s: NetSocket) => !gone.has(s.inode);
