@@ -65,9 +65,9 @@ function addressMatches(rule: CompiledRule, socket: ObservedSocket): boolean {
   if (rule.address === 'any') return true;
   const label = bindAddressLabel(socket.localAddress);
   if (rule.address === 'loopback') return label === 'loopback';
-  // A rule naming addresses does not cover a socket bound to all of them.
+  // The bind address itself: 10.0.0.0/8 does not cover a socket on 0.0.0.0, but 0.0.0.0 (or ::) does.
   const ip = parseIp(socket.localAddress);
-  return label !== 'any' && ip !== undefined && rule.address(ip);
+  return ip !== undefined && rule.address(ip);
 }
 
 type Outcome = 'expected' | ListenerReason;

@@ -82,16 +82,21 @@ describe('listeners: judged against the allow rules', () => {
     expect(reasons(sockets, policy)).toEqual(['tcp/any/8080 not_allowed', 'tcp/any/8080 not_allowed', 'tcp/10.0.2.15/8080 not_allowed']);
   });
 
-  it('an address rule covers that address or block only', () => {
-    const policy = listeners('  allow:\n    - port: 9100\n      address: 10.0.0.0/8\n    - port: 9200\n      address: 2001:db8::5\n');
+  it('an address rule covers the sockets bound to that address or block, the wildcard only when written', () => {
+    const policy = listeners(
+      '  allow:\n    - port: 9100\n      address: 10.0.0.0/8\n    - port: 9200\n      address: 2001:db8::5\n    - port: 9300\n      address: "::"\n',
+    );
     const sockets = [
       listener('tcp', '10.0.2.15', 9100, owned(implant)),
       listener('tcp', '::ffff:10.0.2.15', 9100, owned(implant)),
       listener('tcp', '192.168.1.5', 9100, owned(implant)),
       listener('tcp', '0.0.0.0', 9100, owned(implant)),
       listener('tcp', '2001:db8::5', 9200, owned(implant)),
+      listener('tcp', '::', 9200, owned(implant)),
+      listener('tcp', '::', 9300, owned(implant)),
+      listener('tcp', '::1', 9300, owned(implant)),
     ];
-    expect(reasons(sockets, policy)).toEqual(['tcp/192.168.1.5/9100 not_allowed', 'tcp/any/9100 not_allowed']);
+    expect(reasons(sockets, policy)).toEqual(['tcp/192.168.1.5/9100 not_allowed', 'tcp/any/9100 not_allowed', 'tcp/any/9200 not_allowed', 'tcp/loopback/9300 not_allowed']);
   });
 
   it('an allowed port held by another program is a finding of its own reason, critical', () => {
