@@ -1,5 +1,16 @@
-import { isLoopback, isUnspecified, parseIp } from '../policy/cidr.js';
+import { isLoopback, isUnspecified, parseIp as parseIpText, type IpBytes } from '../policy/cidr.js';
 import { socketStates, type NetSocket } from '../procfs/net.js';
+
+// The same few local addresses come back on every collection: parse each once.
+const parsed = new Map<string, IpBytes | undefined>();
+
+export function parseIp(address: string): IpBytes | undefined {
+  if (parsed.has(address)) return parsed.get(address);
+  if (parsed.size >= 10_000) parsed.clear();
+  const ip = parseIpText(address);
+  parsed.set(address, ip);
+  return ip;
+}
 
 /** What `ss -tuln` lists: TCP sockets in LISTEN and UDP sockets that are bound but not connected. */
 export function isListening(socket: NetSocket): boolean {

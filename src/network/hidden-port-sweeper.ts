@@ -92,5 +92,5 @@ export class HiddenPortSweeper {
 }
 
 function visiblePorts(procfs: string, protocol: NetProtocol): Set<number> {
-  return new Set(readNetTables(procfs, new Set([protocol])).sockets.map((s) => s.localPort));
+  return new Set(readNetTables(procfs, { protocols: new Set([protocol]) }).sockets.map((s) => s.localPort));
 }

@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import type { ListenerRule, ListenersPolicy } from '../config/sections/listeners.js';
 import type { Finding } from '../findings/finding.js';
-import { compileCidr, parseIp, type IpMatcher } from '../policy/cidr.js';
+import { compileCidr, type IpMatcher } from '../policy/cidr.js';
 import { inPortRange, parsePortRange, type PortRange } from '../policy/port-range.js';
-import { bindAddressLabel } from './classify.js';
+import { bindAddressLabel, parseIp } from './classify.js';
 import { compileOwnerConstraint, constrainsOwner, ownerExeText, ownerMatches, ownerPidsText, ownerUserText, type OwnerConstraint } from './owner-match.js';
 import type { ObservedSocket, Ownership } from './snapshot.js';
 

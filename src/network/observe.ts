@@ -24,7 +24,8 @@ export interface ObserveOptions {
  */
 export function observeNetwork(options: ObserveOptions): NetworkSnapshot {
   const { procfs, index } = options;
-  const readTables = options.readTables ?? (() => readNetTables(procfs));
+  // Without outbound judgment only listeners matter, and the TCP tables can be read up to them.
+  const readTables = options.readTables ?? (() => readNetTables(procfs, { tcpListenersOnly: !options.outgoing }));
   const tables = readTables();
   let listeners: NetSocket[] = tables.sockets.filter(isListening);
   let outgoing: NetSocket[] = options.outgoing ? outgoingConnections(tables.sockets, listeners, options.outgoing.watchLoopback) : [];

@@ -1,6 +1,7 @@
 import type { OutboundPolicy, OutboundRule } from '../config/sections/outbound.js';
 import type { Finding } from '../findings/finding.js';
-import { compileCidr, parseIp, type IpMatcher } from '../policy/cidr.js';
+import { compileCidr, type IpMatcher } from '../policy/cidr.js';
+import { parseIp } from './classify.js';
 import { inPortRange, parsePortRange, type PortRange } from '../policy/port-range.js';
 import type { NetSocket } from '../procfs/net.js';
 import { endpoint } from './listener-judgment.js';

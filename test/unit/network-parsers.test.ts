@@ -66,6 +66,20 @@ describe('/proc/net socket tables', () => {
     expect(partial.sockets).toHaveLength(9);
   });
 
+  it('can stop at the last listener: the kernel prints them first, then walks every connection', () => {
+    const listeners = readNetTables(procfs, { protocols: new Set(['tcp']), tcpListenersOnly: true });
+    expect(listeners.sockets.map((s) => `${s.localAddress} ${s.localPort}`)).toEqual([
+      '0.0.0.0 22',
+      '127.0.0.1 8080',
+      '0.0.0.0 4444',
+      ':: 22',
+      '::1 631',
+      '::ffff:127.0.0.1 9090',
+    ]);
+    // tcp stops at its first connection, before the garbage; tcp6's bad address is among its listeners.
+    expect(listeners.malformedLines).toBe(1);
+  });
+
   it('formats IPv6 like inet_ntop: the longest zero run compressed, lowercase', () => {
     const bytes = (hex: string) => hex.match(/../g)!.map((b) => parseInt(b, 16));
     expect(formatIpv6(bytes('00000000000000000000000000000000'))).toBe('::');
