@@ -6,6 +6,7 @@ import { judgeListeners, learnListeners, listenerFindings, readListenerBaseline 
 import { NetworkMetrics } from '../network/network-metrics.js';
 import { observeNetwork } from '../network/observe.js';
 import { judgeOutbound, outboundFindings, outboundNeedsOwner } from '../network/outbound-judgment.js';
+import { forgetServingExporter, recordServingExporter, servingExporterPid } from '../network/serving-exporter.js';
 import { SocketOwnerIndex } from '../network/socket-owner-index.js';
 import type { NetworkSnapshot } from '../network/snapshot.js';
 import { UserDirectory } from '../procfs/users.js';
@@ -26,6 +27,7 @@ class NetworkCollector implements Collector {
   private readonly metrics: NetworkMetrics;
   private readonly sweeper: HiddenPortSweeper;
   private invalidBaselineEntries = 0;
+  private serving = false;
 
   constructor(private readonly env: CollectorEnv) {
     this.index = new SocketOwnerIndex(env.paths.procfs);
@@ -55,7 +57,14 @@ class NetworkCollector implements Collector {
   }
 
   async start(context: () => CollectorContext): Promise<void> {
-    this.sweeper.configure(context().policy.listeners.hidden_ports);
+    const ctx = context();
+    try {
+      recordServingExporter(ctx.paths.stateDir, ctx.paths.procfs);
+      this.serving = true;
+    } catch (error) {
+      this.env.log.warn('cannot record the serving exporter: `check` on this host will report its port', { err: (error as Error).message });
+    }
+    this.sweeper.configure(ctx.policy.listeners.hidden_ports);
   }
 
   policyChanged(ctx: CollectorContext): void {
@@ -63,6 +72,7 @@ class NetworkCollector implements Collector {
   }
 
   async stop(): Promise<void> {
+    if (this.serving) forgetServingExporter(this.env.paths.stateDir);
     await this.sweeper.stop();
   }
 
@@ -72,8 +82,15 @@ class NetworkCollector implements Collector {
       procfs: ctx.paths.procfs,
       index: this.index,
       users: this.users,
+      selfPids: this.selfPids(ctx),
       outgoing: outbound && { watchLoopback: outbound.watch_loopback, needsOwner: (socket) => outboundNeedsOwner(outbound, socket) },
     });
+  }
+
+  /** This process and, seen from `check` or `baseline`, the exporter serving beside it. */
+  private selfPids(ctx: CollectorContext): ReadonlySet<number> {
+    const serving = this.serving ? undefined : servingExporterPid(ctx.paths.stateDir, ctx.paths.procfs);
+    return new Set(serving === undefined ? [process.pid] : [process.pid, serving]);
   }
 
   private baseline(ctx: CollectorContext) {

@@ -12,8 +12,8 @@ export interface ObserveOptions {
   readonly users: UserDirectory;
   /** Observe outgoing connections (only when the policy judges them); `needsOwner` says which need their program. */
   readonly outgoing?: { readonly watchLoopback: boolean; readonly needsOwner: (socket: NetSocket) => boolean };
-  /** The exporter's own pid, so its own listener is recognised. */
-  readonly selfPid?: number;
+  /** The exporter's own pids (this process, the serving exporter), so its own listener is recognised. */
+  readonly selfPids?: ReadonlySet<number>;
   /** How the tables are read (twice when a socket is not found): /proc/net by default; tests time races with it. */
   readonly readTables?: () => NetTablesRead;
 }
@@ -53,7 +53,7 @@ export function observeNetwork(options: ObserveOptions): NetworkSnapshot {
     }
   }
 
-  const owners = new OwnerReader(procfs, options.users, options.selfPid ?? process.pid);
+  const owners = new OwnerReader(procfs, options.users, options.selfPids ?? new Set([process.pid]));
   const notFound = new Set(lookup.notFound);
   const ownership = (s: NetSocket, wanted: boolean): Ownership => {
     if (s.inode === 0) return { kind: 'kernel' };
@@ -91,7 +91,7 @@ class OwnerReader {
   constructor(
     private readonly procfs: string,
     private readonly users: UserDirectory,
-    private readonly selfPid: number,
+    private readonly selfPids: ReadonlySet<number>,
   ) {}
 
   read(holders: readonly SocketHolder[]): SocketOwner[] {
@@ -109,7 +109,7 @@ class OwnerReader {
     let owner: SocketOwner | undefined;
     if (read.ok) {
       const { exe, euid } = read.process;
-      owner = { pid, exe: exe.kind === 'path' ? exe.path : undefined, uid: euid, ...this.user(euid), self: pid === this.selfPid };
+      owner = { pid, exe: exe.kind === 'path' ? exe.path : undefined, uid: euid, ...this.user(euid), self: this.selfPids.has(pid) };
     } else if (read.problem === 'gone') {
       this.gone++;
     }

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { FindingsDocument } from '../../src/findings/report.js';
@@ -175,6 +175,20 @@ describe('outbound connections on a live host', () => {
 });
 
 describe('the exporter with the network collector', () => {
+  it("check run beside serve does not report the serving exporter's own port; from another state directory it does", async () => {
+    const dir = tempDir();
+    const exporter = await startExporter([...networkOnly, '--state.dir', dir]);
+    const ownPort = (stateDir: string) =>
+      JSON.parse(runCli([...networkOnly, '--state.dir', stateDir, 'check', '--format', 'json']).stdout).findings.filter(
+        (f: FindingsDocument['findings'][number]) => f.subject.port === exporter.port,
+      );
+    expect(ownPort(dir)).toEqual([]);
+    expect(ownPort(tempDir())).toMatchObject([{ kind: 'unexpected_listener', subject: { exe: process.execPath, reason: 'not_allowed' } }]);
+    await stopProcess(exporter.child);
+    expect(existsSync(join(dir, 'serving-exporter.json'))).toBe(false);
+  });
+
+
   it('serves network metrics that promtool accepts', async () => {
     const promtool = spawnSync('sh', ['-c', 'command -v promtool'], { encoding: 'utf8' }).stdout.trim();
     expect(promtool, 'promtool is not installed: scripts/install-test-deps').not.toBe('');
