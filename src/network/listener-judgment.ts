@@ -4,7 +4,7 @@ import type { Finding } from '../findings/finding.js';
 import { compileCidr, type IpMatcher } from '../policy/cidr.js';
 import { inPortRange, parsePortRange, type PortRange } from '../policy/port-range.js';
 import { bindAddressLabel, parseIp } from './classify.js';
-import { compileOwnerConstraint, constrainsOwner, ownerExeText, ownerMatches, ownerPidsText, ownerUserText, type OwnerConstraint } from './owner-match.js';
+import { compiledPerPolicy, compileOwnerConstraint, constrainsOwner, ownerExeText, ownerMatches, ownerPidsText, ownerUserText, type OwnerConstraint } from './owner-match.js';
 import type { ObservedSocket, Ownership } from './snapshot.js';
 
 /**
@@ -45,21 +45,14 @@ interface CompiledRule {
   readonly owner: OwnerConstraint;
 }
 
-const compiled = new WeakMap<ListenersPolicy, readonly CompiledRule[]>();
-
-function compileRules(policy: ListenersPolicy): readonly CompiledRule[] {
-  let rules = compiled.get(policy);
-  if (!rules) {
-    rules = policy.allow.map((r) => ({
-      protocol: r.protocol,
-      ports: parsePortRange(r.port),
-      address: r.address === 'any' || r.address === 'loopback' ? r.address : compileCidr(r.address),
-      owner: compileOwnerConstraint(r.exe, r.user),
-    }));
-    compiled.set(policy, rules);
-  }
-  return rules;
-}
+const compileRules = compiledPerPolicy((policy: ListenersPolicy): readonly CompiledRule[] =>
+  policy.allow.map((r) => ({
+    protocol: r.protocol,
+    ports: parsePortRange(r.port),
+    address: r.address === 'any' || r.address === 'loopback' ? r.address : compileCidr(r.address),
+    owner: compileOwnerConstraint(r.exe, r.user),
+  })),
+);
 
 function addressMatches(rule: CompiledRule, socket: ObservedSocket): boolean {
   if (rule.address === 'any') return true;

@@ -5,7 +5,7 @@ import { parseIp } from './classify.js';
 import { inPortRange, parsePortRange, type PortRange } from '../policy/port-range.js';
 import type { NetSocket } from '../procfs/net.js';
 import { endpoint } from './listener-judgment.js';
-import { compileOwnerConstraint, constrainsOwner, ownerExeText, ownerMatches, ownerPidsText, ownerUserText, type OwnerConstraint } from './owner-match.js';
+import { compiledPerPolicy, compileOwnerConstraint, constrainsOwner, ownerExeText, ownerMatches, ownerPidsText, ownerUserText, type OwnerConstraint } from './owner-match.js';
 import type { ObservedSocket } from './snapshot.js';
 
 /**
@@ -19,21 +19,14 @@ interface CompiledRule {
   readonly owner: OwnerConstraint;
 }
 
-const compiled = new WeakMap<OutboundPolicy, readonly CompiledRule[]>();
-
-function compileRules(policy: OutboundPolicy): readonly CompiledRule[] {
-  let rules = compiled.get(policy);
-  if (!rules) {
-    rules = policy.allow.map((r) => ({
-      protocol: r.protocol,
-      destinations: r.cidr === undefined ? undefined : (typeof r.cidr === 'string' ? [r.cidr] : r.cidr).map(compileCidr),
-      ports: r.ports?.map(parsePortRange),
-      owner: compileOwnerConstraint(r.exe, r.user),
-    }));
-    compiled.set(policy, rules);
-  }
-  return rules;
-}
+const compileRules = compiledPerPolicy((policy: OutboundPolicy): readonly CompiledRule[] =>
+  policy.allow.map((r) => ({
+    protocol: r.protocol,
+    destinations: r.cidr === undefined ? undefined : (typeof r.cidr === 'string' ? [r.cidr] : r.cidr).map(compileCidr),
+    ports: r.ports?.map(parsePortRange),
+    owner: compileOwnerConstraint(r.exe, r.user),
+  })),
+);
 
 function destinationMatches(rule: CompiledRule, socket: NetSocket): boolean {
   if (rule.protocol !== 'any' && rule.protocol !== socket.protocol) return false;
