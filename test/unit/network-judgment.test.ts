@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parsePolicy } from '../../src/config/load-policy.js';
 import { listenersSectionSchema } from '../../src/config/sections/listeners.js';
@@ -55,6 +56,33 @@ const listeners = (yaml: string) => listenersSectionSchema.parse(parsePolicy(`li
 const outbound = (yaml: string) => outboundSectionSchema.parse(parsePolicy(`outbound:\n${yaml}`, 'p.yml').policy.outbound);
 const reasons = (sockets: ObservedSocket[], policy: ReturnType<typeof listeners>, baseline?: ListenerBaseline) =>
   judgeListeners(sockets, policy, baseline).map((u) => `${listenerKey(u.socket)} ${u.reason}`);
+
+describe('the network sections of examples/policy.yml', () => {
+  it('load, the commented-out outbound section included', () => {
+    const text = readFileSync(new URL('../../examples/policy.yml', import.meta.url), 'utf8');
+    const uncommented = text.replace(/^# (outbound:|  .*)$/gm, (_line, rest: string) => rest);
+    const { policy } = parsePolicy(uncommented, 'examples/policy.yml');
+    expect(policy.listeners.allow.map((r) => r.port)).toEqual([22, 10177, '8000-8099', 53]);
+    expect(policy.listeners.hidden_ports).toEqual({ enabled: true, schedule: '*/15 * * * *', ports: '1-65535', protocols: ['tcp', 'udp'], confirm_delay_seconds: 10 });
+    expect(policy.outbound?.allow).toHaveLength(2);
+    expect(policy.outbound?.watch_loopback).toBe(false);
+  });
+
+  it('reject a bad address, range or block with the line and key at fault', () => {
+    const error = (yaml: string) => {
+      try {
+        parsePolicy(yaml, 'p.yml');
+      } catch (e) {
+        return (e as Error).message;
+      }
+      return 'accepted';
+    };
+    expect(error('listeners:\n  allow:\n    - port: 22\n      address: 10.0.0.0/33\n')).toMatch(/^p\.yml:4: listeners\.allow\[0\]\.address: /);
+    expect(error('listeners:\n  allow:\n    - port: 9000-80\n')).toBe('p.yml:3: listeners.allow[0].port: "9000-80" is not a port or a range like 8000-8099');
+    expect(error('outbound:\n  allow:\n    - cidr: [10.0.0.0/8, internet]\n')).toMatch(/^p\.yml:3: outbound\.allow\[0\]\.cidr(\[1\])?: .*not an IP address or CIDR block/);
+    expect(error('listeners:\n  hidden_ports:\n    schedule: often\n')).toMatch(/^p\.yml:3: listeners\.hidden_ports\.schedule: not a cron expression/);
+  });
+});
 
 describe('listeners: judged against the allow rules', () => {
   it('reports a listener no rule allows, and nothing for one a rule allows by port, range and protocol', () => {
