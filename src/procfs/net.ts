@@ -67,70 +67,44 @@ export function parseNetTable(text: string, protocol: NetProtocol, family: IpFam
   return { sockets, malformedLines };
 }
 
+// sl: local rem st tx:rx tr:when retrnsmt uid timeout inode ... (one pass; the rest of the line is not used)
+const hexAddress = '([0-9A-Fa-f]{8}|[0-9A-Fa-f]{32}):([0-9A-Fa-f]{4})';
+const lineShape = new RegExp(`^\\s*\\d+:\\s+${hexAddress}\\s+${hexAddress}\\s+([0-9A-Fa-f]{2})\\s+\\S+\\s+\\S+\\s+\\S+\\s+(\\d{1,10})\\s+-?\\d+\\s+(\\d{1,20})(?:\\s|$)`);
+
 function parseLine(line: string, protocol: NetProtocol, family: IpFamily): NetSocket | undefined {
-  // sl local rem st tx:rx tr:when retrnsmt uid timeout inode ...
-  const fields = line.trim().split(/\s+/);
-  if (fields.length < 10 || !/^\d+:$/.test(fields[0]!)) return undefined;
-  const local = parseEndpoint(fields[1]!, family);
-  const remote = parseEndpoint(fields[2]!, family);
-  const state = hexNumber(fields[3]!, 2);
-  const uid = decimal(fields[7]!);
-  const inode = decimal(fields[9]!);
-  if (!local || !remote || state === undefined || uid === undefined || inode === undefined) return undefined;
+  const m = lineShape.exec(line);
+  if (!m) return undefined;
+  const width = family === 4 ? 8 : 32;
+  if (m[1]!.length !== width || m[3]!.length !== width) return undefined;
+  const inode = Number(m[7]);
+  if (!Number.isSafeInteger(inode)) return undefined;
   return {
     protocol,
     family,
-    localAddress: local.address,
-    localPort: local.port,
-    remoteAddress: remote.address,
-    remotePort: remote.port,
-    state,
-    uid,
+    localAddress: addressFromHex(m[1]!),
+    localPort: parseInt(m[2]!, 16),
+    remoteAddress: addressFromHex(m[3]!),
+    remotePort: parseInt(m[4]!, 16),
+    state: parseInt(m[5]!, 16),
+    uid: Number(m[6]),
     inode,
   };
 }
 
-function parseEndpoint(text: string, family: IpFamily): { address: string; port: number } | undefined {
-  const colon = text.indexOf(':');
-  const addressHex = text.slice(0, colon);
-  const port = hexNumber(text.slice(colon + 1), 4);
-  if (colon === -1 || port === undefined) return undefined;
-  const address = family === 4 ? ipv4FromHex(addressHex) : ipv6FromHex(addressHex);
-  return address === undefined ? undefined : { address, port };
-}
-
-function hexNumber(text: string, maxDigits: number): number | undefined {
-  if (text.length === 0 || text.length > maxDigits || !/^[0-9A-Fa-f]+$/.test(text)) return undefined;
-  return parseInt(text, 16);
-}
-
-function decimal(text: string): number | undefined {
-  if (!/^\d{1,20}$/.test(text)) return undefined;
-  const value = Number(text);
-  return Number.isSafeInteger(value) ? value : undefined;
-}
-
-/** The four bytes of a %08X word as they lie in memory (network order for addresses). */
-function wordBytes(hex: string): number[] | undefined {
-  if (!/^[0-9A-Fa-f]{8}$/.test(hex)) return undefined;
-  const bytes = [0, 2, 4, 6].map((i) => parseInt(hex.slice(i, i + 2), 16));
-  return littleEndian ? bytes.reverse() : bytes;
-}
-
-function ipv4FromHex(hex: string): string | undefined {
-  if (hex.length !== 8) return undefined;
-  return wordBytes(hex)?.join('.');
-}
-
-function ipv6FromHex(hex: string): string | undefined {
-  if (hex.length !== 32) return undefined;
+/** The bytes of the 32-bit words the kernel printed with %08X, in memory (network) order. */
+function addressBytes(hex: string): number[] {
   const bytes: number[] = [];
-  for (let i = 0; i < 32; i += 8) {
-    const word = wordBytes(hex.slice(i, i + 8));
-    if (!word) return undefined;
-    bytes.push(...word);
+  for (let i = 0; i < hex.length; i += 8) {
+    const word = parseInt(hex.slice(i, i + 8), 16);
+    if (littleEndian) bytes.push(word & 0xff, (word >>> 8) & 0xff, (word >>> 16) & 0xff, word >>> 24);
+    else bytes.push(word >>> 24, (word >>> 16) & 0xff, (word >>> 8) & 0xff, word & 0xff);
   }
-  return formatIpv6(bytes);
+  return bytes;
+}
+
+function addressFromHex(hex: string): string {
+  const bytes = addressBytes(hex);
+  return bytes.length === 4 ? bytes.join('.') : formatIpv6(bytes);
 }
 
 /**
@@ -217,6 +191,7 @@ export function readNetTables(procfs: string, options: ReadTablesOptions = {}): 
 }
 
 const chunk = Buffer.allocUnsafe(4096);
+const stateField = /^\s*\d+:\s+\S+\s+\S+\s+(\S+)/;
 
 /** The header and the leading LISTEN lines of a TCP table, read a page at a time. */
 function readListeningPrefix(path: string): string {
@@ -231,7 +206,7 @@ function readListeningPrefix(path: string): string {
       // Look at each complete line after the header; the state is the fourth field.
       for (let end = text.indexOf('\n', checked); end !== -1; end = text.indexOf('\n', checked)) {
         const line = text.slice(checked, end);
-        if (checked > 0 && line.trim().split(/\s+/)[3] !== '0A') return text.slice(0, checked);
+        if (checked > 0 && stateField.exec(line)?.[1] !== '0A') return text.slice(0, checked);
         checked = end + 1;
       }
     }
