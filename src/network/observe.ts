@@ -75,7 +75,7 @@ export function observeNetwork(options: ObserveOptions): NetworkSnapshot {
     problems: {
       malformedLines: tables.malformedLines,
       socketsGone,
-      processesGone: owners.gone,
+      processesGone: owners.gone + (lookup.scan?.gone ?? 0),
       fdDenied: lookup.scan?.denied ?? 0,
     },
     processesScanned: lookup.scan?.processes ?? 0,

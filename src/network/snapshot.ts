@@ -38,7 +38,7 @@ export interface NetworkReadProblems {
   readonly malformedLines: number;
   /** Sockets that closed between the table read and the descriptor scan. */
   readonly socketsGone: number;
-  /** Owning processes that exited before they could be read. */
+  /** Processes that exited while their descriptors or their details were read. */
   readonly processesGone: number;
   /** Processes whose descriptor tables were closed to us in this collection's scan. */
   readonly fdDenied: number;
