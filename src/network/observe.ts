@@ -1,4 +1,4 @@
-import { readNetTables, type NetSocket, type NetTablesRead } from '../procfs/net.js';
+import { readNetTables, type NetProtocol, type NetSocket, type NetTablesRead } from '../procfs/net.js';
 import { readProcess } from '../procfs/process-table.js';
 import type { SocketHolder } from '../procfs/socket-owners.js';
 import type { UserDirectory } from '../procfs/users.js';
@@ -14,8 +14,8 @@ export interface ObserveOptions {
   readonly outgoing?: { readonly watchLoopback: boolean; readonly needsOwner: (socket: NetSocket) => boolean };
   /** The exporter's own pids (this process, the serving exporter), so its own listener is recognised. */
   readonly selfPids?: ReadonlySet<number>;
-  /** How the tables are read (twice when a socket is not found): /proc/net by default; tests time races with it. */
-  readonly readTables?: () => NetTablesRead;
+  /** How the tables are read (again, for some protocols, when a socket is not found): /proc/net by default; tests time races with it. */
+  readonly readTables?: (protocols?: ReadonlySet<NetProtocol>) => NetTablesRead;
 }
 
 /**
@@ -25,7 +25,7 @@ export interface ObserveOptions {
 export function observeNetwork(options: ObserveOptions): NetworkSnapshot {
   const { procfs, index } = options;
   // Without outbound judgment only listeners matter, and the TCP tables can be read up to them.
-  const readTables = options.readTables ?? (() => readNetTables(procfs, { tcpListenersOnly: !options.outgoing }));
+  const readTables = options.readTables ?? ((protocols?: ReadonlySet<NetProtocol>) => readNetTables(procfs, { protocols, tcpListenersOnly: !options.outgoing }));
   const tables = readTables();
   let listeners: NetSocket[] = tables.sockets.filter(isListening);
   let outgoing: NetSocket[] = options.outgoing ? outgoingConnections(tables.sockets, listeners, options.outgoing.watchLoopback) : [];
@@ -42,7 +42,9 @@ export function observeNetwork(options: ObserveOptions): NetworkSnapshot {
   // A socket no process holds may have closed after the table was read: look again before calling its owner unknown.
   let socketsGone = 0;
   if (lookup.notFound.length > 0 && lookup.scan) {
-    const still = new Set(readTables().sockets.map((s) => s.inode));
+    const unfound = new Set(lookup.notFound);
+    const protocols = new Set([...listeners, ...outgoing].filter((s) => unfound.has(s.inode)).map((s) => s.protocol));
+    const still = new Set(readTables(protocols).sockets.map((s) => s.inode));
     const gone = new Set(lookup.notFound.filter((inode) => !still.has(inode)));
     if (gone.size > 0) {
       const open = (s: NetSocket) => !gone.has(s.inode);
