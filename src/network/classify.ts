@@ -1,13 +1,13 @@
-import { isLoopback, isUnspecified, parseIp as parseIpText, type IpBytes } from '../policy/cidr.js';
+import { isLoopback, isUnspecified, parseIp, type IpBytes } from '../policy/cidr.js';
 import { socketStates, type NetSocket } from '../procfs/net.js';
 
 // The same few local addresses come back on every collection: parse each once.
 const parsed = new Map<string, IpBytes | undefined>();
 
-export function parseIp(address: string): IpBytes | undefined {
+export function parseIpOnce(address: string): IpBytes | undefined {
   if (parsed.has(address)) return parsed.get(address);
   if (parsed.size >= 10_000) parsed.clear();
-  const ip = parseIpText(address);
+  const ip = parseIp(address);
   parsed.set(address, ip);
   return ip;
 }
@@ -17,11 +17,9 @@ export function isListening(socket: NetSocket): boolean {
   return socket.protocol === 'tcp' ? socket.state === socketStates.listen : socket.state === socketStates.close;
 }
 
-/** How a listener's bind address appears in labels and keys: the two classes rules name, else the address. */
-export type BindAddressLabel = 'any' | 'loopback' | string;
-
-export function bindAddressLabel(address: string): BindAddressLabel {
-  const ip = parseIp(address);
+/** How a listener's bind address appears in labels and keys: "any", "loopback", or the address itself. */
+export function bindAddressLabel(address: string): string {
+  const ip = parseIpOnce(address);
   if (!ip) return address;
   if (isUnspecified(ip)) return 'any';
   if (isLoopback(ip)) return 'loopback';
@@ -30,7 +28,7 @@ export function bindAddressLabel(address: string): BindAddressLabel {
 }
 
 export function isLoopbackAddress(address: string): boolean {
-  const ip = parseIp(address);
+  const ip = parseIpOnce(address);
   return ip !== undefined && isLoopback(ip);
 }
 
@@ -58,7 +56,7 @@ export function outgoingConnections(sockets: readonly NetSocket[], listeners: re
 
 function sameAddress(a: string, b: string): boolean {
   if (a === b) return true;
-  const ipA = parseIp(a);
-  const ipB = parseIp(b);
+  const ipA = parseIpOnce(a);
+  const ipB = parseIpOnce(b);
   return ipA !== undefined && ipB !== undefined && ipA.family === ipB.family && ipA.bytes.every((byte, i) => byte === ipB.bytes[i]);
 }

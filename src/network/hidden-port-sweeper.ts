@@ -45,11 +45,6 @@ export class HiddenPortSweeper {
     void this.schedule.runNow();
   }
 
-  /** Run one sweep now (or join the running one). */
-  runNow(): Promise<void> {
-    return this.schedule?.runNow() ?? Promise.resolve();
-  }
-
   async stop(): Promise<void> {
     this.schedule?.stop();
     this.abort.abort();

@@ -3,8 +3,9 @@ import type { ListenerRule, ListenersPolicy } from '../config/sections/listeners
 import type { Finding } from '../findings/finding.js';
 import { compileCidr, type IpMatcher } from '../policy/cidr.js';
 import { inPortRange, parsePortRange, type PortRange } from '../policy/port-range.js';
-import { bindAddressLabel, parseIp } from './classify.js';
-import { compiledPerPolicy, compileOwnerConstraint, constrainsOwner, ownerExeText, ownerMatches, ownerPidsText, ownerUserText, type OwnerConstraint } from './owner-match.js';
+import { bindAddressLabel, parseIpOnce } from './classify.js';
+import { compiledPerPolicy } from './compiled-per-policy.js';
+import { compileOwnerConstraint, ownerExeText, ownerMatches, ownerPidsText, ownerUserText, type OwnerConstraint } from './owner-match.js';
 import type { ObservedSocket, Ownership } from './snapshot.js';
 
 /**
@@ -59,7 +60,7 @@ function addressMatches(rule: CompiledRule, socket: ObservedSocket): boolean {
   const label = bindAddressLabel(socket.localAddress);
   if (rule.address === 'loopback') return label === 'loopback';
   // The bind address itself: 10.0.0.0/8 does not cover a socket on 0.0.0.0, but 0.0.0.0 (or ::) does.
-  const ip = parseIp(socket.localAddress);
+  const ip = parseIpOnce(socket.localAddress);
   return ip !== undefined && rule.address(ip);
 }
 
@@ -106,11 +107,6 @@ export function judgeListeners(listeners: readonly ObservedSocket[], policy: Lis
     if (outcome !== 'expected') unexpected.push({ socket, address: bindAddressLabel(socket.localAddress), reason: outcome });
   }
   return unexpected;
-}
-
-/** Whether any rule's verdict depends on the program: then owners matter beyond labels. */
-export function rulesNeedOwners(policy: ListenersPolicy): boolean {
-  return compileRules(policy).some((r) => constrainsOwner(r.owner));
 }
 
 const reasonText: Record<ListenerReason, string> = {

@@ -1,11 +1,12 @@
 import type { OutboundPolicy, OutboundRule } from '../config/sections/outbound.js';
 import type { Finding } from '../findings/finding.js';
 import { compileCidr, type IpMatcher } from '../policy/cidr.js';
-import { parseIp } from './classify.js';
+import { parseIpOnce } from './classify.js';
 import { inPortRange, parsePortRange, type PortRange } from '../policy/port-range.js';
 import type { NetSocket } from '../procfs/net.js';
 import { endpoint } from './listener-judgment.js';
-import { compiledPerPolicy, compileOwnerConstraint, constrainsOwner, ownerExeText, ownerMatches, ownerPidsText, ownerUserText, type OwnerConstraint } from './owner-match.js';
+import { compiledPerPolicy } from './compiled-per-policy.js';
+import { compileOwnerConstraint, constrainsOwner, ownerExeText, ownerMatches, ownerPidsText, ownerUserText, type OwnerConstraint } from './owner-match.js';
 import type { ObservedSocket } from './snapshot.js';
 
 /**
@@ -32,7 +33,7 @@ function destinationMatches(rule: CompiledRule, socket: NetSocket): boolean {
   if (rule.protocol !== 'any' && rule.protocol !== socket.protocol) return false;
   if (rule.ports && !rule.ports.some((range) => inPortRange(range, socket.remotePort))) return false;
   if (!rule.destinations) return true;
-  const ip = parseIp(socket.remoteAddress);
+  const ip = parseIpOnce(socket.remoteAddress);
   return ip !== undefined && rule.destinations.some((m) => m(ip));
 }
 

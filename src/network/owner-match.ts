@@ -16,19 +16,6 @@ export function compileOwnerConstraint(exe: string | readonly string[] | undefin
   return { exe: globs?.map(compileGlob), user };
 }
 
-/** Compile a policy section's rules once per loaded policy (a reload brings a new object). */
-export function compiledPerPolicy<P extends object, R>(compile: (policy: P) => R): (policy: P) => R {
-  const cache = new WeakMap<P, R>();
-  return (policy) => {
-    let compiled = cache.get(policy);
-    if (compiled === undefined) {
-      compiled = compile(policy);
-      cache.set(policy, compiled);
-    }
-    return compiled;
-  };
-}
-
 export function constrainsOwner(c: OwnerConstraint): boolean {
   return c.exe !== undefined || c.user !== undefined;
 }
