@@ -12,6 +12,9 @@ processes:
 
 listeners:
   allow: []
+  hidden_ports:
+    enabled: true
+    schedule: "*/15 * * * *"
 
 # outbound: absent, so outgoing connections are not judged.
 

@@ -1,4 +1,5 @@
 import { exporterMetricSpecs } from './exporter.js';
+import { networkMetricSpecs } from './network.js';
 import type { MetricSpec } from './spec.js';
 
 /** One section of docs/metrics.md: a group of metrics and, for a collector, the finding kinds it reports. */
@@ -15,6 +16,18 @@ export const metricCatalog: readonly MetricGroup[] = [
     title: 'Exporter and framework',
     intro: 'Always present. Per-collector series exist for every enabled collector.',
     specs: exporterMetricSpecs,
+  },
+  {
+    title: 'Network (collector `network`)',
+    intro:
+      'Listening sockets and outgoing connections from /proc/net/{tcp,tcp6,udp,udp6}, each mapped to the processes holding it through /proc/PID/fd (like `ss -tulnp`), judged against the `listeners` and `outbound` policy sections and the learned listeners; and a scheduled hidden-port sweep (like unhide-tcp).',
+    specs: networkMetricSpecs,
+    findingKinds: {
+      unexpected_listener:
+        'a listening socket no rule or baseline entry accounts for; the subject\'s `reason` tells "not_allowed" (unknown port), "unexpected_program" (an allowed port held by another program or user) and "owner_unknown" apart',
+      unexpected_outbound: 'an outgoing connection to a destination no `outbound` rule allows for that program (only with an `outbound` section)',
+      hidden_port: 'a port that cannot be bound yet appears in no /proc/net table, twice in a row: a socket hidden from `ss` and netstat (found by the sweep, in `serve`)',
+    },
   },
 ];
 

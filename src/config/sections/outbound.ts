@@ -1,11 +1,17 @@
 import { z } from 'zod';
+import { cidrBlock, exeGlobs, portSpec, protocolChoice, userName } from './network-fields.js';
 
-/** `outbound`: allowed destinations of outgoing connections. The check is off unless the section exists. */
+/**
+ * `outbound`: allowed destinations of outgoing connections. The check is off unless the section
+ * exists. A connection is allowed when any rule matches it; a rule's absent fields match anything.
+ */
 export const outboundRuleSchema = z
   .object({
-    cidr: z.string().min(1).default('0.0.0.0/0'),
-    ports: z.array(z.union([z.number().int().min(1).max(65535), z.string().regex(/^\d{1,5}-\d{1,5}$/)])).optional(),
-    exe: z.string().min(1).optional(),
+    cidr: z.union([cidrBlock, z.array(cidrBlock).min(1)]).optional().describe('destination address or block; any when absent'),
+    ports: z.array(portSpec).min(1).optional().describe('destination ports or ranges; any when absent'),
+    protocol: protocolChoice,
+    exe: exeGlobs.optional(),
+    user: userName.optional(),
     comment: z.string().optional(),
   })
   .strict();
@@ -13,6 +19,8 @@ export const outboundRuleSchema = z
 export const outboundSectionSchema = z
   .object({
     allow: z.array(outboundRuleSchema).default([]),
+    /** Loopback is not outbound; a test or a paranoid host can watch it anyway. */
+    watch_loopback: z.boolean().default(false),
   })
   .strict();
 

@@ -1,0 +1,121 @@
+import type { Finding } from '../findings/finding.js';
+import type { BaselineEntries } from '../baseline/baseline.js';
+import type { HiddenPort } from '../network/hidden-ports.js';
+import { HiddenPortSweeper } from '../network/hidden-port-sweeper.js';
+import { judgeListeners, learnListeners, listenerFindings, readListenerBaseline } from '../network/listener-judgment.js';
+import { NetworkMetrics } from '../network/network-metrics.js';
+import { observeNetwork } from '../network/observe.js';
+import { judgeOutbound, outboundFindings, outboundNeedsOwner } from '../network/outbound-judgment.js';
+import { forgetServingExporter, recordServingExporter, servingExporterPid } from '../network/serving-exporter.js';
+import { SocketOwnerIndex } from '../network/socket-owner-index.js';
+import type { NetworkSnapshot } from '../network/snapshot.js';
+import { UserDirectory } from '../procfs/users.js';
+import type { Collector, CollectorContext, CollectorDefinition, CollectorEnv, CollectorRun } from './collector.js';
+
+export const networkCollectorName = 'network';
+
+/**
+ * Listening sockets, outgoing connections and hidden ports: what an operator checks with
+ * `ss -tulnp` and unhide-tcp, judged against the `listeners` and `outbound` policy sections and
+ * the learned listeners.
+ */
+class NetworkCollector implements Collector {
+  readonly name = networkCollectorName;
+  readonly findingKinds = ['unexpected_listener', 'unexpected_outbound', 'hidden_port'];
+  private readonly index: SocketOwnerIndex;
+  private readonly users: UserDirectory;
+  private readonly metrics: NetworkMetrics;
+  private readonly sweeper: HiddenPortSweeper;
+  private invalidBaselineEntries = 0;
+  private serving = false;
+
+  constructor(private readonly env: CollectorEnv) {
+    this.index = new SocketOwnerIndex(env.paths.procfs);
+    this.users = new UserDirectory(env.paths.rootfs);
+    this.metrics = new NetworkMetrics(env);
+    this.sweeper = new HiddenPortSweeper(env.paths.procfs, env.log);
+  }
+
+  async collect(ctx: CollectorContext): Promise<CollectorRun> {
+    const outbound = ctx.policy.outbound;
+    const snapshot = this.observe(ctx);
+    const unexpectedListeners = judgeListeners(snapshot.listeners, ctx.policy.listeners, this.baseline(ctx));
+    const unexpectedOutbound = outbound ? judgeOutbound(snapshot.outgoing, outbound) : undefined;
+    const hidden = ctx.policy.listeners.hidden_ports.enabled ? this.sweeper.lastResult : undefined;
+
+    this.metrics.recordSnapshot(snapshot, outbound !== undefined);
+    this.metrics.recordListeners(unexpectedListeners);
+    this.metrics.recordOutbound(unexpectedOutbound);
+    this.metrics.recordSweep(hidden);
+    return {
+      findings: [...listenerFindings(unexpectedListeners), ...outboundFindings(unexpectedOutbound ?? []), ...(hidden?.hidden ?? []).map(hiddenPortFinding)],
+    };
+  }
+
+  async learn(ctx: CollectorContext): Promise<BaselineEntries> {
+    return learnListeners(this.observe({ ...ctx, policy: { ...ctx.policy, outbound: undefined } }).listeners);
+  }
+
+  async start(context: () => CollectorContext): Promise<void> {
+    const ctx = context();
+    try {
+      recordServingExporter(ctx.paths.stateDir, ctx.paths.procfs);
+      this.serving = true;
+    } catch (error) {
+      this.env.log.warn('cannot record the serving exporter: `check` on this host will report its port', { err: (error as Error).message });
+    }
+    this.sweeper.configure(ctx.policy.listeners.hidden_ports);
+  }
+
+  policyChanged(ctx: CollectorContext): void {
+    this.sweeper.configure(ctx.policy.listeners.hidden_ports);
+  }
+
+  async stop(): Promise<void> {
+    if (this.serving) forgetServingExporter(this.env.paths.stateDir);
+    await this.sweeper.stop();
+  }
+
+  private observe(ctx: CollectorContext): NetworkSnapshot {
+    const outbound = ctx.policy.outbound;
+    return observeNetwork({
+      procfs: ctx.paths.procfs,
+      index: this.index,
+      users: this.users,
+      selfPids: this.selfPids(ctx),
+      outgoing: outbound && { watchLoopback: outbound.watch_loopback, needsOwner: (socket) => outboundNeedsOwner(outbound, socket) },
+    });
+  }
+
+  /** This process and, seen from `check` or `baseline`, the exporter serving beside it. */
+  private selfPids(ctx: CollectorContext): ReadonlySet<number> {
+    const serving = this.serving ? undefined : servingExporterPid(ctx.paths.stateDir, ctx.paths.procfs);
+    return new Set(serving === undefined ? [process.pid] : [process.pid, serving]);
+  }
+
+  private baseline(ctx: CollectorContext) {
+    const { baseline, invalid } = readListenerBaseline(ctx.baseline?.[this.name]);
+    if (invalid !== this.invalidBaselineEntries) {
+      this.invalidBaselineEntries = invalid;
+      if (invalid > 0) this.env.log.warn('baseline listener entries of the wrong shape are ignored', { entries: invalid });
+    }
+    return baseline;
+  }
+}
+
+function hiddenPortFinding(hidden: HiddenPort): Finding {
+  return {
+    collector: networkCollectorName,
+    kind: 'hidden_port',
+    severity: 'critical',
+    subject: { protocol: hidden.protocol, port: hidden.port },
+    message: `${hidden.protocol} port ${hidden.port} is in use but appears in no /proc/net table (checked twice): a hidden socket, or one bound without listening`,
+  };
+}
+
+export const networkCollector: CollectorDefinition = {
+  name: networkCollectorName,
+  description: 'listening sockets, outgoing connections and hidden ports (ss -tulnp, unhide-tcp)',
+  defaultEnabled: true,
+  create: (env) => new NetworkCollector(env),
+};

@@ -1,0 +1,129 @@
+import type { Counter, Gauge } from 'prom-client';
+import type { CollectorEnv } from '../collectors/collector.js';
+import type { CappedSeries } from '../metrics/capped-series.js';
+import { networkMetricSpecs as specs } from '../metrics/network.js';
+import { registerCounter, registerGauge } from '../metrics/spec.js';
+import type { NetProtocol } from '../procfs/net.js';
+import type { SweepResult } from './hidden-ports.js';
+import { listenerReasons, type UnexpectedListener } from './listener-judgment.js';
+import { ownerExeText } from './owner-match.js';
+import type { NetworkSnapshot, ObservedSocket, Ownership } from './snapshot.js';
+
+const protocols: readonly NetProtocol[] = ['tcp', 'udp'];
+
+/** The network collector's output side: sets its metrics from a snapshot and the verdicts on it. */
+export class NetworkMetrics {
+  private readonly listeners: Gauge<'protocol' | 'family'>;
+  private readonly unexpectedListeners: Gauge<'protocol' | 'reason'>;
+  private readonly unexpectedListener: CappedSeries<'protocol' | 'address' | 'port' | 'exe' | 'user_class' | 'reason'>;
+  private readonly outbound: Gauge<'protocol'>;
+  private readonly unexpectedOutbound: Gauge<'protocol'>;
+  private readonly unexpectedOutboundConnection: CappedSeries<'protocol' | 'exe' | 'remote_port'>;
+  private readonly hiddenPorts: Gauge<'protocol'>;
+  private readonly hiddenPort: CappedSeries<'protocol' | 'port'>;
+  private readonly sweepTimestamp: Gauge;
+  private readonly sweepDuration: Gauge;
+  private readonly sweepUnchecked: Gauge<'protocol'>;
+  private readonly ownerUnknown: Gauge<'cause'>;
+  private readonly fdScans: Counter;
+  private readonly fdScanProcesses: Counter;
+  private readonly readProblems: Counter<'problem'>;
+
+  constructor(env: CollectorEnv) {
+    const r = env.registry;
+    this.listeners = registerGauge(r, specs.listeners);
+    this.unexpectedListeners = registerGauge(r, specs.unexpectedListeners);
+    this.unexpectedListener = env.cappedSeries(specs.unexpectedListener);
+    this.outbound = registerGauge(r, specs.outboundConnections);
+    this.unexpectedOutbound = registerGauge(r, specs.unexpectedOutbound);
+    this.unexpectedOutboundConnection = env.cappedSeries(specs.unexpectedOutboundConnection);
+    this.hiddenPorts = registerGauge(r, specs.hiddenPorts);
+    this.hiddenPort = env.cappedSeries(specs.hiddenPort);
+    this.sweepTimestamp = registerGauge(r, specs.sweepTimestamp);
+    this.sweepDuration = registerGauge(r, specs.sweepDuration);
+    this.sweepUnchecked = registerGauge(r, specs.sweepUnchecked);
+    this.ownerUnknown = registerGauge(r, specs.ownerUnknown);
+    this.fdScans = registerCounter(r, specs.fdScans);
+    this.fdScanProcesses = registerCounter(r, specs.fdScanProcesses);
+    this.readProblems = registerCounter(r, specs.readProblems);
+    for (const problem of ['malformed_line', 'socket_gone', 'process_gone', 'fd_denied']) this.readProblems.inc({ problem }, 0);
+  }
+
+  recordSnapshot(snapshot: NetworkSnapshot, outboundJudged: boolean): void {
+    this.listeners.reset();
+    for (const protocol of protocols) {
+      for (const family of [4, 6] as const) {
+        const n = snapshot.listeners.filter((s) => s.protocol === protocol && s.family === family).length;
+        this.listeners.set({ protocol, family: `ipv${family}` }, n);
+      }
+    }
+    this.outbound.reset();
+    if (outboundJudged) for (const protocol of protocols) this.outbound.set({ protocol }, count(snapshot.outgoing, protocol));
+    const unknown = { denied: 0, not_found: 0 };
+    for (const s of [...snapshot.listeners, ...snapshot.outgoing]) if (s.ownership.kind === 'unknown') unknown[s.ownership.reason]++;
+    for (const [cause, n] of Object.entries(unknown)) this.ownerUnknown.set({ cause }, n);
+    if (snapshot.processesScanned > 0) {
+      this.fdScans.inc();
+      this.fdScanProcesses.inc(snapshot.processesScanned);
+    }
+    const p = snapshot.problems;
+    this.readProblems.inc({ problem: 'malformed_line' }, p.malformedLines);
+    this.readProblems.inc({ problem: 'socket_gone' }, p.socketsGone);
+    this.readProblems.inc({ problem: 'process_gone' }, p.processesGone);
+    this.readProblems.inc({ problem: 'fd_denied' }, p.fdDenied);
+  }
+
+  recordListeners(unexpected: readonly UnexpectedListener[]): void {
+    this.unexpectedListeners.reset();
+    for (const protocol of protocols) {
+      for (const reason of listenerReasons) {
+        this.unexpectedListeners.set({ protocol, reason }, unexpected.filter((u) => u.socket.protocol === protocol && u.reason === reason).length);
+      }
+    }
+    this.unexpectedListener.replace(
+      unexpected.map(({ socket, address, reason }) => ({
+        labels: {
+          protocol: socket.protocol,
+          address,
+          port: String(socket.localPort),
+          exe: ownerExeText(socket.ownership),
+          user_class: userClassText(socket.ownership),
+          reason,
+        },
+        value: 1,
+      })),
+    );
+  }
+
+  recordOutbound(unexpected: readonly ObservedSocket[] | undefined): void {
+    this.unexpectedOutbound.reset();
+    if (unexpected) for (const protocol of protocols) this.unexpectedOutbound.set({ protocol }, count(unexpected, protocol));
+    this.unexpectedOutboundConnection.replace(
+      (unexpected ?? []).map((c) => ({
+        labels: { protocol: c.protocol, exe: ownerExeText(c.ownership), remote_port: String(c.remotePort) },
+        value: 1,
+      })),
+    );
+  }
+
+  recordSweep(result: SweepResult | undefined): void {
+    const hidden = result?.hidden ?? [];
+    for (const protocol of protocols) {
+      this.hiddenPorts.set({ protocol }, hidden.filter((h) => h.protocol === protocol).length);
+      this.sweepUnchecked.set({ protocol }, result?.unchecked[protocol] ?? 0);
+    }
+    this.hiddenPort.replace(hidden.map((h) => ({ labels: { protocol: h.protocol, port: String(h.port) }, value: 1 })));
+    this.sweepTimestamp.set(result ? result.at.getTime() / 1000 : 0);
+    this.sweepDuration.set(result?.durationSeconds ?? 0);
+  }
+}
+
+function count(sockets: readonly ObservedSocket[], protocol: NetProtocol): number {
+  let n = 0;
+  for (const s of sockets) if (s.protocol === protocol) n++;
+  return n;
+}
+
+function userClassText(ownership: Ownership): string {
+  return ownership.kind === 'known' ? [...new Set(ownership.owners.map((o) => o.userClass))].sort().join(',') : 'unknown';
+}

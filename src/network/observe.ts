@@ -1,0 +1,130 @@
+import { readNetTables, type NetProtocol, type NetSocket, type NetTablesRead } from '../procfs/net.js';
+import { readProcess } from '../procfs/process-table.js';
+import type { SocketHolder } from '../procfs/socket-owners.js';
+import type { UserDirectory } from '../procfs/users.js';
+import { isListening, outgoingConnections } from './classify.js';
+import type { NetworkSnapshot, ObservedSocket, Ownership, SocketOwner } from './snapshot.js';
+import type { SocketOwnerIndex } from './socket-owner-index.js';
+
+export interface ObserveOptions {
+  readonly procfs: string;
+  readonly index: SocketOwnerIndex;
+  readonly users: UserDirectory;
+  /** Observe outgoing connections (only when the policy judges them); `needsOwner` says which need their program. */
+  readonly outgoing?: { readonly watchLoopback: boolean; readonly needsOwner: (socket: NetSocket) => boolean };
+  /** The exporter's own pids (this process, the serving exporter), so its own listener is recognised. */
+  readonly selfPids?: ReadonlySet<number>;
+  /** How the tables are read (again, for some protocols, when a socket is not found): /proc/net by default; tests time races with it. */
+  readonly readTables?: (protocols?: ReadonlySet<NetProtocol>) => NetTablesRead;
+}
+
+/**
+ * Read the socket tables and find who holds each listener (and each outgoing connection that needs
+ * it). Observation only: nothing here decides what is expected.
+ */
+export function observeNetwork(options: ObserveOptions): NetworkSnapshot {
+  const { procfs, index } = options;
+  // Without outbound judgment only listeners matter, and the TCP tables can be read up to them.
+  const readTables = options.readTables ?? ((protocols?: ReadonlySet<NetProtocol>) => readNetTables(procfs, { protocols, tcpListenersOnly: !options.outgoing }));
+  const tables = readTables();
+  let listeners: NetSocket[] = tables.sockets.filter(isListening);
+  let outgoing: NetSocket[] = options.outgoing ? outgoingConnections(tables.sockets, listeners, options.outgoing.watchLoopback) : [];
+  const present = new Set<number>();
+  for (const s of tables.sockets) if (s.inode !== 0) present.add(s.inode);
+
+  const needsOwner = options.outgoing?.needsOwner;
+  const lookup = index.lookup(
+    listeners.map((s) => s.inode),
+    outgoing.filter((s) => needsOwner?.(s)).map((s) => s.inode),
+    present,
+  );
+
+  // A socket no process holds may have closed after the table was read: look again before calling its owner unknown.
+  let socketsGone = 0;
+  if (lookup.notFound.length > 0 && lookup.scan) {
+    const unfound = new Set(lookup.notFound);
+    const protocols = new Set([...listeners, ...outgoing].filter((s) => unfound.has(s.inode)).map((s) => s.protocol));
+    const still = new Set(readTables(protocols).sockets.map((s) => s.inode));
+    const gone = new Set(lookup.notFound.filter((inode) => !still.has(inode)));
+    if (gone.size > 0) {
+      const open = (s: NetSocket) => !gone.has(s.inode);
+      const before = listeners.length + outgoing.length;
+      listeners = listeners.filter(open);
+      outgoing = outgoing.filter(open);
+      socketsGone = before - listeners.length - outgoing.length;
+    }
+  }
+
+  const owners = new OwnerReader(procfs, options.users, options.selfPids ?? new Set([process.pid]));
+  const notFound = new Set(lookup.notFound);
+  const ownership = (s: NetSocket, wanted: boolean): Ownership => {
+    if (s.inode === 0) return { kind: 'kernel' };
+    const holders = lookup.holders.get(s.inode);
+    if (holders) {
+      const known = owners.read(holders);
+      if (known.length > 0) return { kind: 'known', owners: known };
+      return { kind: 'unknown', reason: 'not_found' };
+    }
+    if (notFound.has(s.inode)) return { kind: 'unknown', reason: lookup.deniedSeen ? 'denied' : 'not_found' };
+    return wanted ? { kind: 'unknown', reason: 'not_found' } : { kind: 'not_looked_up' };
+  };
+  const observed = (list: NetSocket[], wanted: (s: NetSocket) => boolean): ObservedSocket[] =>
+    list.map((s) => ({ ...s, ownership: ownership(s, wanted(s)) }));
+
+  return {
+    listeners: observed(listeners, () => true),
+    outgoing: observed(outgoing, (s) => needsOwner?.(s) ?? false),
+    problems: {
+      malformedLines: tables.malformedLines,
+      socketsGone,
+      processesGone: owners.gone + (lookup.scan?.gone ?? 0),
+      fdDenied: lookup.scan?.denied ?? 0,
+    },
+    processesScanned: lookup.scan?.processes ?? 0,
+  };
+}
+
+/** Reads each holding process once per collection (executable, effective uid) and names its user. */
+class OwnerReader {
+  private readonly byPid = new Map<number, SocketOwner | undefined>();
+  private readonly byUid = new Map<number, { user: string; userClass: SocketOwner['userClass'] }>();
+  gone = 0;
+
+  constructor(
+    private readonly procfs: string,
+    private readonly users: UserDirectory,
+    private readonly selfPids: ReadonlySet<number>,
+  ) {}
+
+  read(holders: readonly SocketHolder[]): SocketOwner[] {
+    const result: SocketOwner[] = [];
+    for (const { pid } of holders) {
+      const owner = this.owner(pid);
+      if (owner && !result.some((o) => o.pid === pid)) result.push(owner);
+    }
+    return result;
+  }
+
+  private owner(pid: number): SocketOwner | undefined {
+    if (this.byPid.has(pid)) return this.byPid.get(pid);
+    const read = readProcess(this.procfs, pid);
+    let owner: SocketOwner | undefined;
+    if (read.ok) {
+      const { exe, euid } = read.process;
+      owner = { pid, exe: exe.kind === 'path' ? exe.path : undefined, uid: euid, ...this.user(euid), self: this.selfPids.has(pid) };
+    } else if (read.problem === 'gone') {
+      this.gone++;
+    }
+    this.byPid.set(pid, owner);
+    return owner;
+  }
+
+  private user(uid: number): { user: string; userClass: SocketOwner['userClass'] } {
+    let entry = this.byUid.get(uid);
+    if (!entry) {
+      entry = { user: this.users.nameOf(uid), userClass: this.users.classOfUid(uid) };
+      this.byUid.set(uid, entry);
+    }
+    return entry;
+  }
+}

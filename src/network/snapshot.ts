@@ -1,0 +1,55 @@
+import type { NetSocket } from '../procfs/net.js';
+import type { UserClass } from '../procfs/users.js';
+
+/**
+ * What the network collector observed, as plain data: the input of the judgment functions, which
+ * never touch the host. Tests build these by hand.
+ */
+
+/** A process holding a socket, like one entry of `ss -p`'s users:(...). */
+export interface SocketOwner {
+  readonly pid: number;
+  /** The executable (/proc/PID/exe); undefined when it cannot be read. */
+  readonly exe: string | undefined;
+  /** Effective uid: the privileges the process holds the socket with. */
+  readonly uid: number;
+  /** User name for subjects and rule matching; the uid as text when the host does not name it. */
+  readonly user: string;
+  readonly userClass: UserClass;
+  /** The exporter itself (its own listening port). */
+  readonly self: boolean;
+}
+
+export type Ownership =
+  | { readonly kind: 'known'; readonly owners: readonly SocketOwner[] }
+  /** No file refers to the socket (inode 0): the kernel's own, e.g. NFS or WireGuard. */
+  | { readonly kind: 'kernel' }
+  /** No process we could read holds it: `denied` when some descriptor tables were closed to us. */
+  | { readonly kind: 'unknown'; readonly reason: 'denied' | 'not_found' }
+  /** The owner was not needed (a connection a rule allows whatever the program). */
+  | { readonly kind: 'not_looked_up' };
+
+export interface ObservedSocket extends NetSocket {
+  readonly ownership: Ownership;
+}
+
+export interface NetworkReadProblems {
+  /** /proc/net lines without the documented shape. */
+  readonly malformedLines: number;
+  /** Sockets that closed between the table read and the descriptor scan. */
+  readonly socketsGone: number;
+  /** Processes that exited while their descriptors or their details were read. */
+  readonly processesGone: number;
+  /** Processes whose descriptor tables were closed to us in this collection's scan. */
+  readonly fdDenied: number;
+}
+
+export interface NetworkSnapshot {
+  /** TCP sockets in LISTEN and unconnected bound UDP sockets (`ss -tuln`). */
+  readonly listeners: readonly ObservedSocket[];
+  /** Outgoing TCP connections (established or being established) and connected UDP sockets. */
+  readonly outgoing: readonly ObservedSocket[];
+  readonly problems: NetworkReadProblems;
+  /** Processes read in a descriptor scan during this collection (0 when every socket was already mapped). */
+  readonly processesScanned: number;
+}

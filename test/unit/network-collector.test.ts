@@ -1,0 +1,177 @@
+import { mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import type { CollectorDefinition } from '../../src/collectors/collector.js';
+import { networkCollector } from '../../src/collectors/network.js';
+import { Exporter } from '../../src/exporter.js';
+import { silentLogger } from '../../src/log/logger.js';
+import { SocketOwnerIndex } from '../../src/network/socket-owner-index.js';
+import { tempDir } from '../helpers/cli.js';
+import { parseExposition, sampleValue } from '../helpers/exposition.js';
+
+const procfs = new URL('../fixtures/proc', import.meta.url).pathname;
+const rootfs = new URL('../fixtures/rootfs', import.meta.url).pathname;
+
+function exporterOn(paths: { procfs: string; rootfs: string }, policy: string, collectors: CollectorDefinition[] = [networkCollector]): Exporter {
+  const stateDir = tempDir();
+  const policyFile = `${stateDir}/policy.yml`;
+  writeFileSync(policyFile, policy);
+  return new Exporter({
+    paths: { ...paths, stateDir },
+    policyFile,
+    collectors,
+    maxFindingSeries: 100,
+    log: silentLogger,
+    build: { version: '0.0.0', revision: 'test' },
+  });
+}
+
+const fixturePolicy = `listeners:
+  allow:
+    - port: 22
+      exe: /usr/sbin/sshd
+    - port: 68
+      protocol: udp
+    - port: 5353
+      protocol: udp
+      exe: /usr/lib/systemd/systemd
+    - port: 9090
+      address: loopback
+outbound:
+  allow:
+    - cidr: 10.0.0.0/8
+`;
+
+describe('the network collector on a fixture procfs', () => {
+  it('reports each unexpected listener with its owner and reason, and each unexpected connection', async () => {
+    const exporter = exporterOn({ procfs, rootfs }, fixturePolicy);
+    const { result, exposition } = await exporter.snapshot();
+    const subjects = result.findings.map((f) => `${f.kind} ${Object.values(f.subject).join(' ')}`).sort();
+    expect(subjects).toEqual([
+      'unexpected_listener tcp any 22 /tmp/.cache/x www-data unexpected_program',
+      'unexpected_listener tcp any 4444 /tmp/.cache/x www-data not_allowed',
+      'unexpected_listener tcp loopback 631 unknown unknown not_allowed',
+      'unexpected_listener tcp loopback 8080 /tmp/.cache/x www-data not_allowed',
+      'unexpected_listener udp any 51820 kernel unknown not_allowed',
+      'unexpected_outbound tcp /tmp/.cache/x www-data 203.0.113.9 443',
+      'unexpected_outbound udp /tmp/.cache/x www-data 8.8.8.8 53',
+    ]);
+    const samples = parseExposition(exposition);
+    expect(sampleValue(samples, 'hostguard_network_listeners', { protocol: 'tcp', family: 'ipv4' })).toBe(3);
+    expect(sampleValue(samples, 'hostguard_network_listeners', { protocol: 'tcp', family: 'ipv6' })).toBe(3);
+    expect(sampleValue(samples, 'hostguard_network_listeners', { protocol: 'udp', family: 'ipv4' })).toBe(2);
+    expect(sampleValue(samples, 'hostguard_network_listeners', { protocol: 'udp', family: 'ipv6' })).toBe(2);
+    expect(sampleValue(samples, 'hostguard_network_unexpected_listeners', { protocol: 'tcp', reason: 'unexpected_program' })).toBe(1);
+    expect(sampleValue(samples, 'hostguard_network_unexpected_listeners', { protocol: 'tcp', reason: 'not_allowed' })).toBe(3);
+    expect(
+      sampleValue(samples, 'hostguard_network_unexpected_listener', {
+        protocol: 'tcp',
+        address: 'any',
+        port: '22',
+        exe: '/tmp/.cache/x',
+        user_class: 'system',
+        reason: 'unexpected_program',
+      }),
+    ).toBe(1);
+    expect(sampleValue(samples, 'hostguard_network_unexpected_outbound_connection', { protocol: 'tcp', exe: '/tmp/.cache/x', remote_port: '443' })).toBe(1);
+    expect(sampleValue(samples, 'hostguard_network_outbound_connections', { protocol: 'tcp' })).toBe(1);
+    expect(sampleValue(samples, 'hostguard_network_sockets_owner_unknown', { cause: 'not_found' })).toBe(1);
+    expect(sampleValue(samples, 'hostguard_network_read_problems_total', { problem: 'malformed_line' })).toBe(4);
+    expect(sampleValue(samples, 'hostguard_findings', { collector: 'network', kind: 'hidden_port' })).toBe(0);
+    expect(sampleValue(samples, 'hostguard_network_hidden_port_sweep_last_timestamp_seconds')).toBe(0);
+    // No label carries a pid, a remote address or a user name.
+    const labelValues = samples.filter((s) => s.name.startsWith('hostguard_network_')).flatMap((s) => Object.values(s.labels));
+    expect(labelValues.filter((v) => ['4242', '203.0.113.9', '8.8.8.8', 'www-data'].includes(v))).toEqual([]);
+  });
+
+  it('maps sockets to processes once: later collections on a steady host read no descriptor table', async () => {
+    const exporter = exporterOn({ procfs, rootfs }, fixturePolicy);
+    await exporter.snapshot();
+    const first = await exporter.snapshot();
+    const second = await exporter.snapshot();
+    expect(sampleValue(first.exposition, 'hostguard_network_fd_scans_total')).toBe(1);
+    expect(sampleValue(second.exposition, 'hostguard_network_fd_scans_total')).toBe(1);
+    expect(second.result.findings).toEqual(first.result.findings);
+  });
+
+  it('accepts the learned listeners, and judges outbound only when the policy has the section', async () => {
+    const exporter = exporterOn({ procfs, rootfs }, 'listeners:\n  allow: []\n');
+    await exporter.acceptCurrentState('operator');
+    expect(Object.keys(exporter.context().baseline?.network ?? {}).sort()).toEqual([
+      'tcp/any/22',
+      'tcp/any/4444',
+      'tcp/loopback/631',
+      'tcp/loopback/8080',
+      'tcp/loopback/9090',
+      'udp/2001:db8::5/5353',
+      'udp/any/51820',
+      'udp/any/5353',
+      'udp/any/68',
+    ]);
+    const { result, exposition } = await exporter.snapshot();
+    expect(result.findings).toEqual([]);
+    expect(sampleValue(exposition, 'hostguard_network_outbound_connections', { protocol: 'tcp' })).toBeUndefined();
+  });
+});
+
+describe('socket owners across collections', () => {
+  function fakeProc(): { dir: string; hold: (pid: number, fd: number, inode: number) => void; drop: (pid: number, fd: number) => void } {
+    const dir = tempDir();
+    return {
+      dir,
+      hold(pid, fd, inode) {
+        mkdirSync(`${dir}/${pid}/fd`, { recursive: true });
+        symlinkSync(`socket:[${inode}]`, `${dir}/${pid}/fd/${fd}`);
+      },
+      drop(pid, fd) {
+        rmSync(`${dir}/${pid}/fd/${fd}`);
+      },
+    };
+  }
+
+  it('re-checks a mapped socket with one link read, and rescans only when its holder let go of it', () => {
+    const proc = fakeProc();
+    proc.hold(10, 3, 777);
+    proc.hold(20, 4, 888);
+    const index = new SocketOwnerIndex(proc.dir);
+    const present = new Set([777, 888]);
+    const first = index.lookup([777], [888], present);
+    expect(first.scan?.processes).toBe(2);
+    expect(Object.fromEntries(first.holders)).toEqual({ 777: [{ pid: 10, fd: 3 }], 888: [{ pid: 20, fd: 4 }] });
+    expect(index.lookup([777], [888], present).scan).toBeUndefined();
+
+    // The listener is handed to another process (fd passing, or the first one exited).
+    proc.drop(10, 3);
+    proc.hold(30, 5, 777);
+    const moved = index.lookup([777], [888], present);
+    expect(moved.scan).toBeDefined();
+    expect(moved.holders.get(777)).toEqual([{ pid: 30, fd: 5 }]);
+  });
+
+  it('finds every holder of a listener (master and workers), one holder of a connection', () => {
+    const proc = fakeProc();
+    for (const pid of [10, 11, 12]) proc.hold(pid, 3, 777);
+    proc.hold(13, 9, 888);
+    proc.hold(14, 9, 888);
+    const index = new SocketOwnerIndex(proc.dir);
+    expect(index.lookup([777], [], new Set([777])).holders.get(777)?.map((h) => h.pid)).toEqual([12, 11, 10]);
+    const connection = index.lookup([], [888], new Set([777, 888]));
+    expect(connection.holders.get(888)).toHaveLength(1);
+    expect(connection.scan?.complete).toBe(false);
+  });
+
+  it('does not rescan for a socket no process holds until its retry time, and forgets closed sockets', () => {
+    const proc = fakeProc();
+    proc.hold(10, 3, 777);
+    let now = 0;
+    const index = new SocketOwnerIndex(proc.dir, { unownedRetryMs: 1000, now: () => now });
+    const present = new Set([777, 999]);
+    expect(index.lookup([777, 999], [], present).notFound).toEqual([999]);
+    now = 500;
+    const cached = index.lookup([777, 999], [], present);
+    expect([cached.scan, cached.notFound]).toEqual([undefined, [999]]);
+    now = 1500;
+    expect(index.lookup([777, 999], [], present).scan).toBeDefined();
+    // Closed, then a new socket reuses nothing: the entry is gone with it.
+    expect(index.lookup([777], [], new Set([777])).scan).toBeUndefined();
+  });
+});
