@@ -17,7 +17,7 @@ describe('serve', () => {
   it('serves metrics that Prometheus parses, and the landing, health and findings endpoints', async () => {
     const promtool = requireTool('promtool', 'prometheus');
     const dir = tempDir();
-    const exporter = await startExporter(['--state.dir', dir]);
+    const exporter = await startExporter(['--state.dir', dir, '--collector.disable-defaults']);
     const metrics = await text(`${exporter.url}/metrics`);
     expect(metrics.status).toBe(200);
     expect(metrics.type).toBe('text/plain; version=0.0.4; charset=utf-8');
@@ -36,7 +36,7 @@ describe('serve', () => {
 
     const findings = await text(`${exporter.url}/api/findings`);
     expect(findings.type).toMatch(/^application\/json/);
-    const check = runCli(['--state.dir', dir, 'check', '--format', 'json']);
+    const check = runCli(['--state.dir', dir, '--collector.disable-defaults', 'check', '--format', 'json']);
     expect(JSON.parse(findings.body)).toEqual(JSON.parse(check.stdout));
 
     expect((await text(`${exporter.url}/nope`)).status).toBe(404);
