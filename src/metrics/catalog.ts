@@ -1,3 +1,5 @@
+import { authFindingKinds } from '../auth/findings.js';
+import { authMetricSpecs } from './auth.js';
 import { exporterMetricSpecs } from './exporter.js';
 import type { MetricSpec } from './spec.js';
 
@@ -15,6 +17,13 @@ export const metricCatalog: readonly MetricGroup[] = [
     title: 'Exporter and framework',
     intro: 'Always present. Per-collector series exist for every enabled collector.',
     specs: exporterMetricSpecs,
+  },
+  {
+    title: 'Collector `auth`',
+    intro:
+      'Authentication attempts and logins from /var/log/auth.log, /var/log/secure or the journal (policy `auth.sources`). Sources are followed in `serve`; `check` only reports whether each can be read.',
+    specs: authMetricSpecs,
+    findingKinds: authFindingKinds,
   },
 ];
 
