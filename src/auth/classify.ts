@@ -68,9 +68,11 @@ function fromMatch(pattern: AuthPattern, groups: Record<string, string | undefin
     service = serviceOfPamName(groups.pamservice ?? '');
     // sshd, sudo, su and login log each attempt themselves: their PAM lines only repeat it.
     if (service !== 'other') role = 'echo';
-    user ??= pamField(message, ' user=');
-    address ??= pamField(message, ' rhost=');
   } else service = pattern.service;
+  if (user === undefined && address === undefined && message.includes(' rhost=')) {
+    user = pamField(message, ' user=');
+    address = pamField(message, ' rhost=');
+  }
   if (groups.root !== undefined) user ??= 'root';
   if (pattern.name === 'sshd_root_refused') user = 'root';
   const method = groups.method;

@@ -287,7 +287,7 @@ export const authPatterns: readonly AuthPattern[] = [
     reason: 'password',
     prefix: 'FAILED LOGIN',
     // The number is the attempt's ordinal on this terminal, not a count.
-    regex: /^FAILED LOGIN \(?\d+\)? (?:on|FROM) '?[^' ]+'? FOR '?(?<user>[^',]*)'?, .*$/,
+    regex: /^FAILED LOGIN \(?\d+\)? (?:on|FROM) '?[^' ]+'? FOR '?(?<user>[^',]*)'?(?:, .*)?$/,
     description: 'a failed console login (shadow and util-linux forms)',
   },
   {
@@ -296,7 +296,7 @@ export const authPatterns: readonly AuthPattern[] = [
     outcome: 'failure',
     role: 'echo',
     prefix: 'TOO MANY LOGIN TRIES',
-    regex: /^TOO MANY LOGIN TRIES \(?\d+\)? (?:on|FROM) '?[^' ]+'? FOR '?(?<user>[^',]*)'?, .*$/,
+    regex: /^TOO MANY LOGIN TRIES \(?\d+\)? (?:on|FROM) '?[^' ]+'? FOR '?(?<user>[^',]*)'?(?:, .*)?$/,
     description: 'login gave up; each try was logged as FAILED LOGIN',
   },
   {

@@ -94,14 +94,12 @@ export class AuthPipeline {
     const connection = record.pid === undefined ? undefined : sourceId + sep + record.program + sep + record.pid;
     const attempts = c.pattern.outcome === 'failure' ? this.attempts.attempts(connection, c) : 0;
     if (c.pattern.outcome === 'success' && connection !== undefined) this.attempts.attempts(connection, c);
-    let userClass: UserClass | undefined;
-    if (attempts > 0 && c.reason) {
-      userClass = this.userClass(c.user);
+    const userClass = c.pattern.outcome === 'notice' ? undefined : this.userClass(c.user);
+    if (attempts > 0 && c.reason && userClass) {
       const key = AuthPipeline.key(c.service, c.reason, userClass);
       this.failures.set(key, (this.failures.get(key) ?? 0) + attempts);
       this.recent.add(c.service, c.address, attempts);
-    } else if (c.pattern.outcome === 'success' && c.method) {
-      userClass = this.userClass(c.user);
+    } else if (c.pattern.outcome === 'success' && c.method && userClass) {
       const key = AuthPipeline.key(c.service, c.method, userClass);
       this.successes.set(key, (this.successes.get(key) ?? 0) + c.repeat);
     }
