@@ -152,6 +152,8 @@ export class FileFollower {
     if (!this.current) this.openCurrent(0);
     while (this.current && left > 0) {
       const file = this.current;
+      // Before reading on: a file truncated and rewritten past our offset must be read from its start.
+      if (this.wasTruncated(file)) this.truncated(file);
       const read = this.readAvailable(file, left);
       left -= read.bytes;
       if (!read.eof) {
@@ -288,6 +290,11 @@ export class FileFollower {
     try {
       const fd = openSync(path, 'r');
       const s = fstatSync(fd, { bigint: true });
+      if (!s.isFile()) {
+        closeQuietly(fd);
+        if (path === this.path) this.setHealth('unreadable', 'not a regular file');
+        return undefined;
+      }
       if (path === this.path) this.setHealth('ok');
       return { fd, device: String(s.dev), inode: String(s.ino), offset, fingerprint: emptyFingerprint, splitter: new LineSplitter(this.maxLineBytes), lastGrowth: this.now() };
     } catch (error) {
@@ -326,9 +333,8 @@ export class FileFollower {
 
   /** At the end of the current file: has it been truncated, replaced or rotated away? True to read on. */
   private checkRotation(file: OpenFile): boolean {
-    const size = sizeOf(file.fd);
-    this.currentSize = size;
-    if (size < file.offset || (file.fingerprint.length > 0 && !fingerprintMatches(file.fingerprint, file.fd))) {
+    this.currentSize = sizeOf(file.fd);
+    if (this.wasTruncated(file)) {
       this.truncated(file);
       return true;
     }
@@ -353,6 +359,10 @@ export class FileFollower {
     this.current = next;
     this.currentSize = sizeOf(next.fd);
     return true;
+  }
+
+  private wasTruncated(file: OpenFile): boolean {
+    return sizeOf(file.fd) < file.offset || (file.fingerprint.length > 0 && !fingerprintMatches(file.fingerprint, file.fd));
   }
 
   /** Truncated in place (copytruncate or `> file`): finish the old content from a copy if there is one, then start over. */

@@ -37,10 +37,14 @@ export function fingerprintMatches(fingerprint: Fingerprint, fd: number): boolea
 function readHead(fd: number, length: number): Buffer {
   const buffer = Buffer.alloc(length);
   let got = 0;
-  while (got < length) {
-    const n = readSync(fd, buffer, got, length - got, got);
-    if (n === 0) break;
-    got += n;
+  try {
+    while (got < length) {
+      const n = readSync(fd, buffer, got, length - got, got);
+      if (n === 0) break;
+      got += n;
+    }
+  } catch {
+    // unreadable now: what was read is all there is
   }
   return buffer.subarray(0, got);
 }
