@@ -108,6 +108,8 @@ export class FileFollower {
   /** Follow in the background, polling every `pollIntervalMs`. */
   start(): void {
     if (this.timer) return;
+    // Fix the starting point now: "begin at the end" means the end as of start, not of the first poll.
+    if (!this.initialized) this.initialize();
     const interval = this.options.pollIntervalMs ?? 250;
     const tick = (): void => {
       this.running = this.catchUp(Number.POSITIVE_INFINITY).finally(() => {
