@@ -8,7 +8,7 @@ interface Connection {
 }
 
 /**
- * Turns classified lines into attempts, per connection (source + program + pid), following each
+ * Turns classified lines into attempts, per connection (a pid, within one source), following each
  * pattern's role (see AttemptRole in patterns.ts). Memory is bounded: the oldest connections are
  * forgotten first, and a connection ends with its disconnect or success line.
  */

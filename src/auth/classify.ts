@@ -14,6 +14,8 @@ import {
 /** One message recognised by a pattern, with what it says in bounded terms (the user name stays unbounded). */
 export interface Classification {
   readonly pattern: AuthPattern;
+  /** Position of the pattern in authPatterns. */
+  readonly patternIndex: number;
   readonly service: AuthService;
   readonly role: AttemptRole;
   readonly reason: FailureReason | undefined;
@@ -26,11 +28,41 @@ export interface Classification {
   readonly repeat: number;
 }
 
-const pamPatterns = authPatterns.filter((p) => p.service === 'pam');
-const patternsByProgram = new Map<string, readonly AuthPattern[]>();
+type GroupName = 'user' | 'user2' | 'addr' | 'addr2' | 'count' | 'method' | 'pamservice' | 'root';
+
+/**
+ * A pattern as matched: the table keeps named groups for the reader; they are compiled to numbered
+ * ones, because a named-group match allocates a `groups` object on every line.
+ */
+interface CompiledPattern {
+  readonly pattern: AuthPattern;
+  readonly index: number;
+  readonly regex: RegExp;
+  readonly groups: Readonly<Partial<Record<GroupName, number>>>;
+}
+
+function compile(pattern: AuthPattern, index: number): CompiledPattern {
+  const groups: Partial<Record<GroupName, number>> = {};
+  let n = 0;
+  const source = pattern.regex.source.replace(/\\.|\((\?<([A-Za-z0-9]+)>|\?)?/g, (token: string, special: string | undefined, name: string | undefined) => {
+    if (!token.startsWith('(')) return token;
+    if (special === undefined) n++;
+    else if (name !== undefined) {
+      n++;
+      groups[name as GroupName] = n;
+      return '(';
+    }
+    return token;
+  });
+  return { pattern, index, regex: new RegExp(source, pattern.regex.flags), groups };
+}
+
+const compiled = authPatterns.map(compile);
+const pamPatterns = compiled.filter((c) => c.pattern.service === 'pam');
+const patternsByProgram = new Map<string, readonly CompiledPattern[]>();
 for (const [service, programs] of Object.entries(programPatterns)) {
-  const own = authPatterns.filter((p) => p.service === service);
-  for (const program of programs) patternsByProgram.set(program, [...own, ...pamPatterns]);
+  const own = compiled.filter((c) => c.pattern.service === service);
+  for (const program of programs) patternsByProgram.set(program, own);
 }
 
 const repeated = /^message repeated (\d+) times: \[ ?(.*?) ?\]$/;
@@ -48,24 +80,31 @@ export function classifyMessage(program: string, message: string): Classificatio
 }
 
 function classifyOnce(program: string, message: string): Classification | undefined {
-  const patterns = patternsByProgram.get(program) ?? (message.startsWith('pam_') ? pamPatterns : undefined);
+  // PAM lines look alike whoever logs them; no program's own pattern starts with "pam_".
+  const patterns = message.startsWith('pam_') ? pamPatterns : patternsByProgram.get(program);
   if (!patterns) return undefined;
-  for (const pattern of patterns) {
-    if (pattern.prefix !== undefined && !message.startsWith(pattern.prefix)) continue;
+  for (const c of patterns) {
+    const pattern = c.pattern;
+    if (pattern.prefix !== undefined && !startsWithAny(message, pattern.prefix)) continue;
     if (pattern.contains !== undefined && !message.includes(pattern.contains)) continue;
-    const match = pattern.regex.exec(message);
-    if (match) return fromMatch(pattern, match.groups ?? {}, message);
+    const match = c.regex.exec(message);
+    if (match) return fromMatch(c, match, message);
   }
   return undefined;
 }
 
-function fromMatch(pattern: AuthPattern, groups: Record<string, string | undefined>, message: string): Classification {
+function fromMatch(c: CompiledPattern, match: RegExpExecArray, message: string): Classification {
+  const pattern = c.pattern;
+  const group = (name: GroupName): string | undefined => {
+    const at = c.groups[name];
+    return at === undefined ? undefined : match[at];
+  };
   let service: AuthService;
   let role = pattern.role;
-  let user = groups.user ?? groups.user2;
-  let address = groups.addr ?? groups.addr2;
+  let user = group('user') ?? group('user2');
+  let address = group('addr') ?? group('addr2');
   if (pattern.service === 'pam') {
-    service = serviceOfPamName(groups.pamservice ?? '');
+    service = serviceOfPamName(group('pamservice') ?? '');
     // sshd, sudo, su and login log each attempt themselves: their PAM lines only repeat it.
     if (service !== 'other') role = 'echo';
   } else service = pattern.service;
@@ -73,20 +112,28 @@ function fromMatch(pattern: AuthPattern, groups: Record<string, string | undefin
     user = pamField(message, ' user=');
     address = pamField(message, ' rhost=');
   }
-  if (groups.root !== undefined) user ??= 'root';
+  if (group('root') !== undefined) user ??= 'root';
   if (pattern.name === 'sshd_root_refused') user = 'root';
-  const method = groups.method;
+  const method = group('method');
+  const count = group('count');
   return {
     pattern,
+    patternIndex: c.index,
     service,
     role,
     reason: pattern.reason === 'method' ? failureMethodLabel(method ?? '') : pattern.reason,
     method: pattern.method === 'method' ? methodLabel(method ?? '') : pattern.method,
     user: user === '' ? undefined : user,
     address: address === '' ? undefined : address,
-    count: groups.count !== undefined && pattern.role === 'attempt' ? Math.min(Number(groups.count), maxRepeat) : 1,
+    count: count !== undefined && pattern.role === 'attempt' ? Math.min(Number(count), maxRepeat) : 1,
     repeat: 1,
   };
+}
+
+function startsWithAny(message: string, prefix: string | readonly string[]): boolean {
+  if (typeof prefix === 'string') return message.startsWith(prefix);
+  for (const p of prefix) if (message.startsWith(p)) return true;
+  return false;
 }
 
 /** A `key=value` field of a PAM line (values never contain spaces). */

@@ -41,9 +41,10 @@ export type SuccessMethod = (typeof successMethods)[number];
  *   one attempt now, and the connection's next `attempt` line is that same attempt;
  * - closes: a disconnect naming a user: one attempt only if the connection counted none (a client that
  *   offered keys, which sshd logs below INFO, and left); it ends the connection;
- * - echo: repeats or summarises attempts already counted (PAM beside the program's own line,
- *   "PAM 2 more authentication failures", "maximum authentication attempts exceeded");
- * - ends: ends a connection without being an attempt (a probe that never authenticated).
+ * - echo: not an attempt, and the connection goes on: repeats or summaries of attempts already
+ *   counted (PAM beside the program's own line, "PAM 2 more authentication failures"), and notices
+ *   (probes, "Received disconnect", which sshd follows with the line naming the user);
+ * - ends: a successful login: not an attempt, and the connection is done with authentication.
  */
 export type AttemptRole = 'attempt' | 'opens' | 'closes' | 'echo' | 'ends';
 
@@ -59,8 +60,8 @@ export interface AuthPattern {
   readonly reason?: FailureReason | 'method';
   /** For successes: a fixed method, or `method` to take it from the line. */
   readonly method?: SuccessMethod | 'method';
-  /** Every matching message starts with this: a cheap test before the regex. */
-  readonly prefix?: string;
+  /** Every matching message starts with one of these: a cheap test before the regex. */
+  readonly prefix?: string | readonly string[];
   /** Every matching message contains this. */
   readonly contains?: string;
   /** Named groups: user, addr, count, method, pamservice, root. */
@@ -97,7 +98,7 @@ export const authPatterns: readonly AuthPattern[] = [
     outcome: 'failure',
     role: 'opens',
     reason: 'invalid_user',
-    prefix: 'I',
+    prefix: ['Invalid user ', 'Illegal user '],
     regex: new RegExp(String.raw`^(?:Invalid|Illegal) user (?<user>.*) from (?<addr>\S+)(?: ${port})?\s*$`),
     description: 'a login name with no account (sshd logs it before the attempts for it)',
   },
@@ -126,7 +127,7 @@ export const authPatterns: readonly AuthPattern[] = [
     service: 'sshd',
     outcome: 'failure',
     role: 'echo',
-    contains: 'maximum authentication attempts exceeded',
+    prefix: ['error: maximum authentication attempts exceeded', 'maximum authentication attempts exceeded'],
     regex: new RegExp(String.raw`^(?:error: )?maximum authentication attempts exceeded for (?:invalid user )?(?<user>.*) from (?<addr>\S+) ${port} ssh2(?: \[preauth\])?$`),
     description: 'MaxAuthTries reached; the attempts were each logged already',
   },
@@ -158,6 +159,7 @@ export const authPatterns: readonly AuthPattern[] = [
     role: 'closes',
     reason: 'preauth_disconnect',
     contains: ' user ',
+    prefix: ['Connection closed by ', 'Disconnected from ', 'Connection reset by '],
     regex: new RegExp(String.raw`^(?:Connection closed by|Disconnected from|Connection reset by) (?:authenticating|invalid) user (?<user>.*) (?<addr>\S+) ${port}(?::\d+: .*)? \[preauth\]$`),
     description: 'a client that named a user left before authenticating',
   },
@@ -165,8 +167,9 @@ export const authPatterns: readonly AuthPattern[] = [
     name: 'sshd_preauth_disconnect',
     service: 'sshd',
     outcome: 'notice',
-    role: 'ends',
+    role: 'echo',
     contains: '[preauth]',
+    prefix: ['Connection closed by ', 'Disconnected from ', 'Received disconnect from '],
     regex: new RegExp(String.raw`^(?:Connection closed by|Disconnected from|Received disconnect from) (?<addr>\S+) ${port}(?::\d+: .*)? \[preauth\]$`),
     description: 'a connection closed before any user was named (scanners, banner grabs)',
   },
@@ -174,8 +177,9 @@ export const authPatterns: readonly AuthPattern[] = [
     name: 'sshd_preauth_reset',
     service: 'sshd',
     outcome: 'notice',
-    role: 'ends',
+    role: 'echo',
     contains: 'reset',
+    prefix: ['Connection reset by ', 'Read error from remote host '],
     regex: new RegExp(String.raw`^(?:Connection reset by (?<addr>\S+) ${port}|Read error from remote host (?<addr2>\S+) ${port}: Connection reset by peer) \[preauth\]$`),
     description: 'a connection reset before authentication',
   },
@@ -183,7 +187,7 @@ export const authPatterns: readonly AuthPattern[] = [
     name: 'sshd_no_identification',
     service: 'sshd',
     outcome: 'notice',
-    role: 'ends',
+    role: 'echo',
     prefix: 'Did not receive identification string',
     regex: new RegExp(String.raw`^Did not receive identification string from (?<addr>\S+)(?: ${port})?$`),
     description: 'a client connected and sent no SSH banner (port scanners)',
@@ -192,7 +196,8 @@ export const authPatterns: readonly AuthPattern[] = [
     name: 'sshd_bad_identification',
     service: 'sshd',
     outcome: 'notice',
-    role: 'ends',
+    role: 'echo',
+    prefix: ['error: kex_exchange_identification: ', 'banner exchange: ', 'Bad protocol version identification '],
     regex: new RegExp(
       String.raw`^(?:error: kex_exchange_identification: .+|banner exchange: Connection from (?<addr>\S+) ${port}: .+|Bad protocol version identification .* from (?<addr2>\S+)(?: ${port})?)$`,
     ),
@@ -202,7 +207,8 @@ export const authPatterns: readonly AuthPattern[] = [
     name: 'sshd_negotiation_failed',
     service: 'sshd',
     outcome: 'notice',
-    role: 'ends',
+    role: 'echo',
+    prefix: ['Unable to negotiate with ', 'ssh_dispatch_run_fatal: ', 'fatal: ssh_dispatch_run_fatal: ', 'kex_protocol_error: '],
     regex: new RegExp(
       String.raw`^(?:Unable to negotiate with (?<addr>\S+) ${port}: no matching .+|(?:fatal: )?ssh_dispatch_run_fatal: Connection from (?<addr2>\S+) ${port}: .+|kex_protocol_error: .+)$`,
     ),
@@ -253,7 +259,7 @@ export const authPatterns: readonly AuthPattern[] = [
     name: 'sudo_command',
     service: 'sudo',
     outcome: 'notice',
-    role: 'ends',
+    role: 'echo',
     contains: ' ; COMMAND=',
     regex: /^\s*(?<user>\S+) : (?:TTY=\S+ ; )?PWD=.* ; USER=\S+ ; (?:.+ ; )?COMMAND=.*$/,
     description: 'a command run through sudo',
@@ -275,6 +281,7 @@ export const authPatterns: readonly AuthPattern[] = [
     outcome: 'success',
     role: 'ends',
     method: 'pam',
+    prefix: ['(to ', 'Successful su for '],
     regex: /^(?:\(to (?<user>\S+)\) (?<by>\S+) on \S+|Successful su for (?<user2>\S+) by (?<by2>\S+))$/,
     description: 'a successful su to the target account',
   },
@@ -306,6 +313,7 @@ export const authPatterns: readonly AuthPattern[] = [
     role: 'ends',
     method: 'pam',
     contains: 'LOGIN',
+    prefix: ['ROOT LOGIN', 'LOGIN '],
     regex: /^(?<root>ROOT )?LOGIN +(?:ON|on) '?[^' ]+'?(?: BY (?<user>\S+))?(?: FROM (?<addr>\S+))?$/,
     description: 'a successful console login (ROOT LOGIN for root)',
   },

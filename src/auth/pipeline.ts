@@ -1,7 +1,7 @@
-import type { UserClass } from '../procfs/users.js';
+import { userClasses, type UserClass } from '../procfs/users.js';
 import { AttemptTracker } from './attempts.js';
 import { classifyMessage, type Classification } from './classify.js';
-import type { AuthService, FailureReason, PatternOutcome, SuccessMethod } from './patterns.js';
+import { authPatterns, authServices, failureReasons, successMethods, type AuthService, type FailureReason, type PatternOutcome, type SuccessMethod } from './patterns.js';
 import { RecentFailures } from './recent-failures.js';
 import { parseSyslogLine, type SyslogRecord } from './syslog-line.js';
 
@@ -28,37 +28,39 @@ export interface SourceCounts {
   readonly unparsed: Record<UnparsedReason, number>;
 }
 
-const sep = '\u0000';
+/** One series of a counter the pipeline keeps: its label values and count. */
+export interface CountRow<L extends string> {
+  readonly labels: Readonly<Record<L, string>>;
+  readonly value: number;
+}
+
+const serviceIndex = indexOf(authServices);
+const reasonIndex = indexOf(failureReasons);
+const methodIndex = indexOf(successMethods);
+const classIndex = indexOf(userClasses);
+const S = authServices.length;
+const R = failureReasons.length;
+const M = successMethods.length;
+const C = userClasses.length;
 
 /**
- * The counting side of the collector: lines → syslog record → pattern → attempts → counters. All
- * counts live in plain maps keyed by their label values and are copied to prom-client at
- * collection, so the hot path never touches the metrics library.
+ * The counting side of the collector: lines → syslog record → pattern → attempts → counters. The
+ * counters are flat arrays indexed by their bounded label values, so the hot path allocates no
+ * keys; they are copied to prom-client at collection.
  */
 export class AuthPipeline {
-  /** service, reason, user_class → attempts. */
-  readonly failures = new Map<string, number>();
-  /** service, method, user_class → logins. */
-  readonly successes = new Map<string, number>();
-  /** service, pattern → matched lines (each repeat counted). */
-  readonly messages = new Map<string, number>();
+  private readonly failures = new Float64Array(S * R * C);
+  private readonly successes = new Float64Array(S * M * C);
+  private readonly messages = new Float64Array(authPatterns.length * S);
   readonly sources = new Map<string, SourceCounts>();
   readonly recent: RecentFailures;
-  private readonly attempts = new AttemptTracker();
+  private readonly trackers = new Map<string, AttemptTracker>();
 
   constructor(
     private readonly userClass: (name: string | undefined) => UserClass,
     now: () => number = Date.now,
   ) {
     this.recent = new RecentFailures(now);
-  }
-
-  static key(...parts: string[]): string {
-    return parts.join(sep);
-  }
-
-  static labels(key: string): string[] {
-    return key.split(sep);
   }
 
   source(id: string): SourceCounts {
@@ -81,32 +83,34 @@ export class AuthPipeline {
     }
   }
 
-  /** One message with its program and pid (from a syslog line or a journal entry). */
-  record(sourceId: string, record: SyslogRecord): AuthEvent | undefined {
+  /** One message with its program and pid (from a syslog line or a journal entry); its event when `describe`. */
+  record(sourceId: string, record: SyslogRecord, describe: true): AuthEvent | undefined;
+  record(sourceId: string, record: SyslogRecord, describe?: false): undefined;
+  record(sourceId: string, record: SyslogRecord, describe = false): AuthEvent | undefined {
     const c = classifyMessage(record.program, record.message);
     if (!c) return undefined;
-    return this.count(sourceId, record, c);
+    return this.count(sourceId, record, c, describe);
   }
 
-  private count(sourceId: string, record: SyslogRecord, c: Classification): AuthEvent {
-    const patternKey = AuthPipeline.key(c.service, c.pattern.name);
-    this.messages.set(patternKey, (this.messages.get(patternKey) ?? 0) + c.repeat);
-    const connection = record.pid === undefined ? undefined : sourceId + sep + record.program + sep + record.pid;
-    const attempts = c.pattern.outcome === 'failure' ? this.attempts.attempts(connection, c) : 0;
-    if (c.pattern.outcome === 'success' && connection !== undefined) this.attempts.attempts(connection, c);
-    const userClass = c.pattern.outcome === 'notice' ? undefined : this.userClass(c.user);
+  private count(sourceId: string, record: SyslogRecord, c: Classification, describe: boolean): AuthEvent | undefined {
+    const service = serviceIndex.get(c.service)!;
+    this.messages[c.patternIndex * S + service]! += c.repeat;
+    const outcome = c.pattern.outcome;
+    // A connection is one process: its pid within its source (pids of live processes are unique).
+    if (outcome === 'notice' && !describe) return undefined;
+    const attempts = outcome === 'notice' ? 0 : this.tracker(sourceId).attempts(record.pid, c);
+    const userClass = outcome === 'notice' ? undefined : this.userClass(c.user);
     if (attempts > 0 && c.reason && userClass) {
-      const key = AuthPipeline.key(c.service, c.reason, userClass);
-      this.failures.set(key, (this.failures.get(key) ?? 0) + attempts);
+      this.failures[(service * R + reasonIndex.get(c.reason)!) * C + classIndex.get(userClass)!]! += attempts;
       this.recent.add(c.service, c.address, attempts);
-    } else if (c.pattern.outcome === 'success' && c.method && userClass) {
-      const key = AuthPipeline.key(c.service, c.method, userClass);
-      this.successes.set(key, (this.successes.get(key) ?? 0) + c.repeat);
+    } else if (outcome === 'success' && c.method && userClass) {
+      this.successes[(service * M + methodIndex.get(c.method)!) * C + classIndex.get(userClass)!]! += c.repeat;
     }
+    if (!describe) return undefined;
     return {
       service: c.service,
       pattern: c.pattern.name,
-      outcome: c.pattern.outcome,
+      outcome,
       reason: c.reason,
       method: c.method,
       user: c.user,
@@ -117,10 +121,38 @@ export class AuthPipeline {
     };
   }
 
+  private tracker(sourceId: string): AttemptTracker {
+    let tracker = this.trackers.get(sourceId);
+    if (!tracker) this.trackers.set(sourceId, (tracker = new AttemptTracker()));
+    return tracker;
+  }
+
+  failureRows(): CountRow<'service' | 'reason' | 'user_class'>[] {
+    return rows(this.failures, (i) => ({ service: authServices[Math.floor(i / (R * C))]!, reason: failureReasons[Math.floor(i / C) % R]!, user_class: userClasses[i % C]! }));
+  }
+
+  successRows(): CountRow<'service' | 'method' | 'user_class'>[] {
+    return rows(this.successes, (i) => ({ service: authServices[Math.floor(i / (M * C))]!, method: successMethods[Math.floor(i / C) % M]!, user_class: userClasses[i % C]! }));
+  }
+
+  messageRows(): CountRow<'service' | 'pattern'>[] {
+    return rows(this.messages, (i) => ({ service: authServices[i % S]!, pattern: authPatterns[Math.floor(i / S)]!.name }));
+  }
+
   /** Total attempts counted, over every label set. */
   totalFailures(): number {
-    let total = 0;
-    for (const n of this.failures.values()) total += n;
-    return total;
+    return this.failures.reduce((a, b) => a + b, 0);
   }
+}
+
+function rows<L extends string>(counts: Float64Array, labels: (index: number) => Record<L, string>): CountRow<L>[] {
+  const out: CountRow<L>[] = [];
+  counts.forEach((value, i) => {
+    if (value > 0) out.push({ labels: labels(i), value });
+  });
+  return out;
+}
+
+function indexOf<T>(values: readonly T[]): Map<T, number> {
+  return new Map(values.map((v, i) => [v, i]));
 }

@@ -16,12 +16,17 @@ export class UserClassCache {
     private readonly now: () => number = Date.now,
   ) {}
 
+  private calls = 0;
+
   classOf(name: string | undefined): UserClass {
     if (name === undefined) return 'invalid';
-    const now = this.now();
-    if (now >= this.validUntil || this.classes.size >= this.maxNames) {
-      this.classes.clear();
-      this.validUntil = now + this.ttlMs;
+    // The clock is read every 256 calls: at a million lines a second that is still every ~0.3 ms.
+    if ((++this.calls & 255) === 0 || this.classes.size >= this.maxNames) {
+      const now = this.now();
+      if (now >= this.validUntil || this.classes.size >= this.maxNames) {
+        this.classes.clear();
+        this.validUntil = now + this.ttlMs;
+      }
     }
     let known = this.classes.get(name);
     if (known === undefined) {

@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs';
 import type { Command } from 'commander';
 import { parseJournalLine } from '../auth/journal-entry.js';
-import { AuthPipeline, type AuthEvent } from '../auth/pipeline.js';
+import { AuthPipeline, type AuthEvent, type CountRow } from '../auth/pipeline.js';
 import { parseSyslogLine } from '../auth/syslog-line.js';
 import { UserClassCache } from '../auth/user-classes.js';
 import { UserDirectory } from '../procfs/users.js';
@@ -64,7 +64,7 @@ export async function runAuthTest(file: string | undefined, command: Command): P
 function classifyLine(pipeline: AuthPipeline, line: string, totals: Totals): AuthEvent | undefined {
   if (line.startsWith('{')) {
     const parsed = parseJournalLine(line);
-    if (parsed.kind === 'entry') return pipeline.record('test', parsed.entry.record);
+    if (parsed.kind === 'entry') return pipeline.record('test', parsed.entry.record, true);
     if (parsed.kind === 'not_json') totals.unparsed++;
     return undefined;
   }
@@ -73,7 +73,7 @@ function classifyLine(pipeline: AuthPipeline, line: string, totals: Totals): Aut
     totals.unparsed++;
     return undefined;
   }
-  return pipeline.record('test', record);
+  return pipeline.record('test', record, true);
 }
 
 function jsonEvent(line: number, e: AuthEvent): Record<string, unknown> {
@@ -96,16 +96,16 @@ function summary(pipeline: AuthPipeline, totals: Totals): string {
   const ignored = totals.lines - totals.unparsed - totals.matched;
   const sections = [
     `Lines: ${totals.lines} read, ${totals.matched} matched, ${ignored} ignored, ${totals.unparsed} unparsed${totals.truncated ? `, ${totals.truncated} cut at 16 KiB` : ''}\n`,
-    table('Failed attempts', ['service', 'reason', 'user_class', 'attempts'], pipeline.failures),
+    table('Failed attempts', ['service', 'reason', 'user_class', 'attempts'], pipeline.failureRows()),
     `Total failed attempts: ${pipeline.totalFailures()}\n`,
-    table('Successful logins', ['service', 'method', 'user_class', 'logins'], pipeline.successes),
-    table('Matched lines by pattern', ['service', 'pattern', 'lines'], pipeline.messages),
+    table('Successful logins', ['service', 'method', 'user_class', 'logins'], pipeline.successRows()),
+    table('Matched lines by pattern', ['service', 'pattern', 'lines'], pipeline.messageRows()),
   ];
   return sections.join('\n');
 }
 
-function table(title: string, header: string[], counts: ReadonlyMap<string, number>): string {
-  const rows = [...counts.entries()].map(([key, n]) => [...AuthPipeline.labels(key), String(n)]).sort((a, b) => Number(b.at(-1)) - Number(a.at(-1)) || a.join().localeCompare(b.join()));
+function table<L extends string>(title: string, header: string[], counts: readonly CountRow<L>[]): string {
+  const rows = counts.map((row) => [...Object.values<string>(row.labels), String(row.value)]).sort((a, b) => Number(b.at(-1)) - Number(a.at(-1)) || a.join().localeCompare(b.join()));
   if (rows.length === 0) return `${title}: none\n`;
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const render = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ');

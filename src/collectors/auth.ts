@@ -129,18 +129,9 @@ class AuthCollector implements Collector {
   }
 
   private exportCounts(topN: number): void {
-    for (const [key, n] of this.pipeline.failures) {
-      const [service, reason, user_class] = AuthPipeline.labels(key);
-      this.sync(this.m.failures, { service, reason, user_class }, n);
-    }
-    for (const [key, n] of this.pipeline.successes) {
-      const [service, method, user_class] = AuthPipeline.labels(key);
-      this.sync(this.m.successes, { service, method, user_class }, n);
-    }
-    for (const [key, n] of this.pipeline.messages) {
-      const [service, pattern] = AuthPipeline.labels(key);
-      this.sync(this.m.messages, { service, pattern }, n);
-    }
+    for (const row of this.pipeline.failureRows()) this.sync(this.m.failures, row.labels, row.value);
+    for (const row of this.pipeline.successRows()) this.sync(this.m.successes, row.labels, row.value);
+    for (const row of this.pipeline.messageRows()) this.sync(this.m.messages, row.labels, row.value);
     const recent = this.pipeline.recent.summary();
     this.m.failingSources.set({ window: '5m' }, recent.distinctSources5m);
     this.m.failingSources.set({ window: '15m' }, recent.distinctSources15m);
@@ -149,7 +140,7 @@ class AuthCollector implements Collector {
   }
 
   /** Bring a prom-client counter up to a count kept by the pipeline (counters only go up). */
-  private sync<L extends string>(counter: Counter<L>, labels: Record<L, string | undefined>, value: number): void {
+  private sync<L extends string>(counter: Counter<L>, labels: Readonly<Record<L, string>>, value: number): void {
     let pushed = this.pushed.get(counter as Counter<string>);
     if (!pushed) this.pushed.set(counter as Counter<string>, (pushed = new Map()));
     const key = JSON.stringify(labels);

@@ -11,10 +11,10 @@ describe('hostguard-exporter auth test (the fail2ban-regex counterpart)', () => 
     const { code, stdout, stderr } = runCli([...rootfs, 'auth', 'test', join(fixtures, 'auth', 'corpus-iso8601.log')]);
     expect(stderr).toBe('');
     expect(code).toBe(0);
-    expect(stdout).toMatch(/^Lines: 76 read, 67 matched, 7 ignored, 2 unparsed\n/);
-    expect(stdout).toMatch(/^ {2}sshd +password +root +5$/m);
+    expect(stdout).toMatch(/^Lines: 79 read, 70 matched, 7 ignored, 2 unparsed\n/);
+    expect(stdout).toMatch(/^ {2}sshd +password +root +6$/m);
     expect(stdout).toMatch(/^ {2}sudo +incorrect_password +regular +4$/m);
-    expect(stdout).toContain('Total failed attempts: 34\n');
+    expect(stdout).toContain('Total failed attempts: 35\n');
     expect(stdout).toMatch(/^ {2}sshd +publickey +regular +1$/m);
   });
 

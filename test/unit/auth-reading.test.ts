@@ -118,14 +118,14 @@ describe('the journal JSON reader, on recorded `journalctl -o json` output', () 
       const parsed = parseJournalLine(line);
       if (parsed.kind === 'entry') pipeline.record('journald', parsed.entry.record);
     }
-    expect(Object.fromEntries(pipeline.failures)).toEqual({
-      [AuthPipeline.key('sshd', 'invalid_user', 'invalid')]: 1,
-      [AuthPipeline.key('sshd', 'password', 'invalid')]: 2,
-      [AuthPipeline.key('sshd', 'password', 'root')]: 1,
-      [AuthPipeline.key('sudo', 'incorrect_password', 'regular')]: 3,
-      [AuthPipeline.key('su', 'password', 'root')]: 1,
-    });
-    expect(Object.fromEntries(pipeline.successes)).toEqual({ [AuthPipeline.key('sshd', 'publickey', 'regular')]: 1 });
+    expect(pipeline.failureRows()).toEqual([
+      { labels: { service: 'sshd', reason: 'password', user_class: 'root' }, value: 1 },
+      { labels: { service: 'sshd', reason: 'password', user_class: 'invalid' }, value: 2 },
+      { labels: { service: 'sshd', reason: 'invalid_user', user_class: 'invalid' }, value: 1 },
+      { labels: { service: 'sudo', reason: 'incorrect_password', user_class: 'regular' }, value: 3 },
+      { labels: { service: 'su', reason: 'password', user_class: 'root' }, value: 1 },
+    ]);
+    expect(pipeline.successRows()).toEqual([{ labels: { service: 'sshd', method: 'publickey', user_class: 'regular' }, value: 1 }]);
   });
 
   it('reports what is not JSON', () => {
