@@ -57,11 +57,33 @@ function compile(pattern: AuthPattern, index: number): CompiledPattern {
   return { pattern, index, regex: new RegExp(source, pattern.regex.flags), groups };
 }
 
+/**
+ * A pattern list indexed by the first character its prefixes allow, keeping the table's order, so
+ * a line is tried against the two or three patterns that can match rather than all of them.
+ */
+class PatternIndex {
+  private readonly byFirst = new Map<string, readonly CompiledPattern[]>();
+  private readonly unprefixed: readonly CompiledPattern[];
+
+  constructor(patterns: readonly CompiledPattern[]) {
+    const prefixesOf = (c: CompiledPattern) => (c.pattern.prefix === undefined ? undefined : typeof c.pattern.prefix === 'string' ? [c.pattern.prefix] : c.pattern.prefix);
+    this.unprefixed = patterns.filter((c) => prefixesOf(c) === undefined);
+    const firsts = new Set(patterns.flatMap((c) => (prefixesOf(c) ?? []).map((p) => p[0]!)));
+    for (const first of firsts) {
+      this.byFirst.set(first, patterns.filter((c) => prefixesOf(c)?.some((p) => p.startsWith(first)) ?? true));
+    }
+  }
+
+  candidates(message: string): readonly CompiledPattern[] {
+    return this.byFirst.get(message.charAt(0)) ?? this.unprefixed;
+  }
+}
+
 const compiled = authPatterns.map(compile);
-const pamPatterns = compiled.filter((c) => c.pattern.service === 'pam');
-const patternsByProgram = new Map<string, readonly CompiledPattern[]>();
+const pamPatterns = new PatternIndex(compiled.filter((c) => c.pattern.service === 'pam'));
+const patternsByProgram = new Map<string, PatternIndex>();
 for (const [service, programs] of Object.entries(programPatterns)) {
-  const own = compiled.filter((c) => c.pattern.service === service);
+  const own = new PatternIndex(compiled.filter((c) => c.pattern.service === service));
   for (const program of programs) patternsByProgram.set(program, own);
 }
 
@@ -70,7 +92,7 @@ const maxRepeat = 1_000_000;
 
 /** Classify one message of `program`; undefined when no pattern matches (ordinary log noise). */
 export function classifyMessage(program: string, message: string): Classification | undefined {
-  if (message.startsWith('message repeated ')) {
+  if (message.charCodeAt(0) === 109 /* m */ && message.startsWith('message repeated ')) {
     const m = repeated.exec(message);
     if (!m) return undefined;
     const inner = classifyOnce(program, m[2]!);
@@ -81,9 +103,9 @@ export function classifyMessage(program: string, message: string): Classificatio
 
 function classifyOnce(program: string, message: string): Classification | undefined {
   // PAM lines look alike whoever logs them; no program's own pattern starts with "pam_".
-  const patterns = message.startsWith('pam_') ? pamPatterns : patternsByProgram.get(program);
-  if (!patterns) return undefined;
-  for (const c of patterns) {
+  const index = message.startsWith('pam_') ? pamPatterns : patternsByProgram.get(program);
+  if (!index) return undefined;
+  for (const c of index.candidates(message)) {
     const pattern = c.pattern;
     if (pattern.prefix !== undefined && !startsWithAny(message, pattern.prefix)) continue;
     if (pattern.contains !== undefined && !message.includes(pattern.contains)) continue;
@@ -95,16 +117,13 @@ function classifyOnce(program: string, message: string): Classification | undefi
 
 function fromMatch(c: CompiledPattern, match: RegExpExecArray, message: string): Classification {
   const pattern = c.pattern;
-  const group = (name: GroupName): string | undefined => {
-    const at = c.groups[name];
-    return at === undefined ? undefined : match[at];
-  };
+  const g = c.groups;
   let service: AuthService;
   let role = pattern.role;
-  let user = group('user') ?? group('user2');
-  let address = group('addr') ?? group('addr2');
+  let user = group(match, g.user) ?? group(match, g.user2);
+  let address = group(match, g.addr) ?? group(match, g.addr2);
   if (pattern.service === 'pam') {
-    service = serviceOfPamName(group('pamservice') ?? '');
+    service = serviceOfPamName(group(match, g.pamservice) ?? '');
     // sshd, sudo, su and login log each attempt themselves: their PAM lines only repeat it.
     if (service !== 'other') role = 'echo';
   } else service = pattern.service;
@@ -112,10 +131,10 @@ function fromMatch(c: CompiledPattern, match: RegExpExecArray, message: string):
     user = pamField(message, ' user=');
     address = pamField(message, ' rhost=');
   }
-  if (group('root') !== undefined) user ??= 'root';
+  if (group(match, g.root) !== undefined) user ??= 'root';
   if (pattern.name === 'sshd_root_refused') user = 'root';
-  const method = group('method');
-  const count = group('count');
+  const method = group(match, g.method);
+  const count = group(match, g.count);
   return {
     pattern,
     patternIndex: c.index,
@@ -128,6 +147,10 @@ function fromMatch(c: CompiledPattern, match: RegExpExecArray, message: string):
     count: count !== undefined && pattern.role === 'attempt' ? Math.min(Number(count), maxRepeat) : 1,
     repeat: 1,
   };
+}
+
+function group(match: RegExpExecArray, at: number | undefined): string | undefined {
+  return at === undefined ? undefined : match[at];
 }
 
 function startsWithAny(message: string, prefix: string | readonly string[]): boolean {
