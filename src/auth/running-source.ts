@@ -30,8 +30,8 @@ export interface RunningSource {
   stop(): Promise<void>;
 }
 
-export function startSource(spec: AuthSourceSpec, pipeline: AuthPipeline, stateDir: string, log: Logger): RunningSource {
-  const stateFile = positionFile(stateDir, spec);
+export function startSource(spec: AuthSourceSpec, pipeline: AuthPipeline, paths: { stateDir: string; rootfs: string }, log: Logger): RunningSource {
+  const stateFile = positionFile(paths.stateDir, spec);
   if (spec.type === 'file') {
     const follower = new FileFollower({ path: spec.path, stateFile, startAt: spec.startAt, log, onLines: (lines) => pipeline.syslogLines(spec.id, lines) });
     follower.start();
@@ -46,7 +46,7 @@ export function startSource(spec: AuthSourceSpec, pipeline: AuthPipeline, stateD
   const counts = pipeline.source(spec.id);
   const follower = new JournaldFollower({
     path: spec.path,
-    rootfs: '/',
+    rootfs: paths.rootfs,
     identifiers: spec.identifiers,
     cursorFile: stateFile,
     startAt: spec.startAt,

@@ -86,7 +86,7 @@ class AuthCollector implements Collector {
       void source.stop();
     }
     for (const [key, spec] of wanted) {
-      if (!this.running.has(key)) this.running.set(key, startSource(spec, this.pipeline, this.env.paths.stateDir, sourceLog(this.env.log, spec)));
+      if (!this.running.has(key)) this.running.set(key, startSource(spec, this.pipeline, this.env.paths, sourceLog(this.env.log, spec)));
     }
     if (wanted.size === 0) this.env.log.warn('no auth log source: no /var/log/auth.log or /var/log/secure, and no journal; configure auth.sources to count authentication failures');
     else this.env.log.info('following auth sources', { sources: [...wanted.values()].map((s) => s.id).join(',') });
