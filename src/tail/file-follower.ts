@@ -78,7 +78,6 @@ export class FileFollower {
   private lastSaved = '';
   private lastPersistAt = 0;
   private lastLineAt: number | undefined;
-  private currentSize = 0;
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private readonly buffer: Buffer;
@@ -102,7 +101,7 @@ export class FileFollower {
   }
 
   status(): FollowerStatus {
-    let lag = Math.max(0, this.currentSize - (this.current ? committed(this.current) : 0));
+    let lag = this.current ? Math.max(0, sizeOf(this.current.fd) - committed(this.current)) : 0;
     for (const file of this.draining) lag += Math.max(0, sizeOf(file.fd) - committed(file));
     return { health: this.health, reason: this.reason, position: this.current ? committed(this.current) : undefined, lagBytes: lag, lastLineAt: this.lastLineAt };
   }
@@ -287,7 +286,6 @@ export class FileFollower {
     } else file.offset = at;
     file.fingerprint = readFingerprint(file.fd);
     this.current = file;
-    this.currentSize = sizeOf(file.fd);
   }
 
   private open(path: string, offset: number): OpenFile | undefined {
@@ -337,7 +335,6 @@ export class FileFollower {
 
   /** At the end of the current file: has it been truncated, replaced or rotated away? True to read on. */
   private checkRotation(file: OpenFile): boolean {
-    this.currentSize = sizeOf(file.fd);
     if (this.wasTruncated(file)) {
       this.truncated(file);
       return true;
@@ -361,7 +358,6 @@ export class FileFollower {
     next.fingerprint = readFingerprint(next.fd);
     this.draining.push(file);
     this.current = next;
-    this.currentSize = sizeOf(next.fd);
     return true;
   }
 

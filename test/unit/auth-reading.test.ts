@@ -206,7 +206,8 @@ describe('auth sources', () => {
     ]);
   });
 
-  it('refuses a file source without a path', () => {
+  it('refuses a file source without a path, and a source listed twice', () => {
     expect(() => parsePolicy('auth:\n  sources:\n    - type: file\n', 'p.yml')).toThrow(/auth.sources\[0\].path: a file source needs a path/);
+    expect(() => parsePolicy('auth:\n  sources:\n    - type: journald\n    - type: journald\n', 'p.yml')).toThrow(/auth.sources\[1\]: journald source \(system journal\) is listed twice/);
   });
 });

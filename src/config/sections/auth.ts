@@ -22,7 +22,16 @@ export const authSectionSchema = z
     sources: z.array(authSourceSchema).optional().describe('auto-detected when absent'),
     top_sources: z.number().int().min(0).max(100).default(0).describe('opt-in: expose the N source addresses with most failures in 15 minutes'),
   })
-  .strict();
+  .strict()
+  .superRefine((section, ctx) => {
+    // Two followers of one source would share its saved position and count every line twice.
+    const seen = new Set<string>();
+    section.sources?.forEach((source, i) => {
+      const key = `${source.type}:${source.path ?? ''}`;
+      if (seen.has(key)) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['sources', i], message: `${source.type} source ${source.path ?? '(system journal)'} is listed twice` });
+      seen.add(key);
+    });
+  });
 
 export type AuthSourcePolicy = z.infer<typeof authSourceSchema>;
 export type AuthPolicy = z.infer<typeof authSectionSchema>;
