@@ -71,7 +71,6 @@ class AuthCollector implements Collector {
     if (!this.started) return { findings: this.probe(ctx) };
     const deadline = Date.now() + catchUpMs;
     await Promise.all([...this.running.values()].map((s) => s.catchUp(deadline)));
-    this.pipeline.recent.perSourceCap = ctx.policy.auth.top_sources > 0 ? Math.max(32, 4 * ctx.policy.auth.top_sources) : 0;
     const health = this.exportSources();
     this.exportCounts(ctx.policy.auth.top_sources);
     return { findings: authFindings(health, this.pipeline.recent.summary()) };
@@ -79,6 +78,8 @@ class AuthCollector implements Collector {
 
   /** Follow the sources the policy (or the host) names now; keep those unchanged, stop the others. */
   private reconcile(ctx: CollectorContext): void {
+    // Addresses kept per 30-second bucket for the opt-in top-N: a few times N, so the top is right.
+    this.pipeline.recent.perSourceCap = ctx.policy.auth.top_sources > 0 ? Math.max(32, 4 * ctx.policy.auth.top_sources) : 0;
     const wanted = new Map(resolveSources(ctx.policy.auth, this.env.paths.rootfs, hostProbe(this.env.paths.rootfs)).map((s) => [JSON.stringify(s), s]));
     for (const [key, source] of this.running) {
       if (wanted.has(key)) continue;

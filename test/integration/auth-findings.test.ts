@@ -2,6 +2,7 @@ import { appendFileSync, existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli, startExporter, tempDir } from '../helpers/cli.js';
+import { sampleValue } from '../helpers/exposition.js';
 
 interface FindingsDocument {
   findings: { collector: string; kind: string; severity: string; subject: Record<string, string>; message: string }[];
@@ -36,6 +37,23 @@ describe('auth findings', () => {
       ['recent_failures', 'info', { service: 'sudo' }],
     ]);
     expect(burst.findings[0]!.message).toBe('2 sshd authentication failures in the last 5 minutes, from about 1 source address (all services)');
+  });
+
+  it('exposes the busiest failing source addresses only when asked to (auth.top_sources), and their distinct count always', async () => {
+    const dir = tempDir();
+    const log = join(dir, 'auth.log');
+    writeFileSync(log, '');
+    const policy = join(dir, 'policy.yml');
+    writeFileSync(policy, `auth:\n  top_sources: 2\n  sources:\n    - type: file\n      path: ${log}\n`);
+    const exporter = await startExporter(['--state.dir', join(dir, 'state'), '--config.file', policy, '--collector.disable-defaults', '--collector.auth']);
+    const failed = (ip: string, pid: number) => `Jan  5 10:00:00 web1 sshd[${pid}]: Failed password for root from ${ip} port 40000 ssh2\n`;
+    appendFileSync(log, failed('203.0.113.1', 1) + failed('203.0.113.1', 2) + failed('203.0.113.1', 3) + failed('203.0.113.2', 4) + failed('203.0.113.2', 5) + failed('203.0.113.3', 6));
+    const body = await (await fetch(`${exporter.url}/metrics`)).text();
+    expect(body.split('\n').filter((l) => l.startsWith('hostguard_auth_top_source_failures{'))).toEqual([
+      'hostguard_auth_top_source_failures{address="203.0.113.1"} 3',
+      'hostguard_auth_top_source_failures{address="203.0.113.2"} 2',
+    ]);
+    expect(sampleValue(body, 'hostguard_auth_failing_sources', { window: '5m' })).toBe(3);
   });
 
   it('check reports an unreadable source and exits 1, without reading or moving any position', () => {
