@@ -167,4 +167,25 @@ describe('following an auth log through rotation, truncation and restarts', () =
     expect(sampleValue(metrics, 'hostguard_auth_source_gaps_total', { source: log })).toBe(0);
     expect(sampleValue(metrics, 'hostguard_auth_source_rotations_total', { source: log, kind: 'truncate' })).toBeGreaterThanOrEqual(1);
   }, 120_000);
+
+  it('follows the sources of a reloaded policy: a new one starts, a removed one stops', async () => {
+    const dir = tempDir();
+    const first = join(dir, 'first.log');
+    const second = join(dir, 'second.log');
+    writeFileSync(first, '');
+    writeFileSync(second, '');
+    const policy = join(dir, 'policy.yml');
+    writeFileSync(policy, `auth:\n  sources:\n    - type: file\n      path: ${first}\n`);
+    const exporter = await startExporter(['--state.dir', join(dir, 'state'), '--config.file', policy, '--collector.disable-defaults', '--collector.auth']);
+    new LogWriter().write(first, 10);
+    expect((await seen(exporter, first)).lines).toBe(10);
+    writeFileSync(policy, `auth:\n  sources:\n    - type: file\n      path: ${second}\n      start_at: beginning\n`);
+    expect((await fetch(`${exporter.url}/-/reload`, { method: 'POST' })).status).toBe(200);
+    new LogWriter().write(second, 20);
+    new LogWriter().write(first, 5);
+    const metrics = await (await fetch(`${exporter.url}/metrics`)).text();
+    expect(sampleValue(metrics, 'hostguard_auth_lines_read_total', { source: second })).toBe(20);
+    expect(sampleValue(metrics, 'hostguard_auth_lines_read_total', { source: first })).toBe(10);
+    expect(sampleValue(metrics, 'hostguard_auth_source_healthy', { source: first, type: 'file' })).toBeUndefined();
+  });
 });
