@@ -6,6 +6,7 @@ import { defaultPolicyYaml } from '../config/default-policy.js';
 import { WebConfigError } from '../server/web-config.js';
 import { StateDirError } from '../state/state-dir.js';
 import { buildInfo } from '../version.js';
+import { runAuthTest } from './auth-test.js';
 import { runBaseline } from './baseline.js';
 import { runCheck } from './check.js';
 import { exitCodes, UsageError } from './exit-codes.js';
@@ -51,6 +52,15 @@ function buildProgram(): Command {
     .description('show what `update` would change; exit 0 none, 1 changes')
     .option('--format <format>', 'text or json', parseChoice(['text', 'json']), 'text')
     .action(async (_o, cmd: Command) => finish(await runBaseline('diff', cmd)));
+
+  program
+    .command('auth')
+    .description('auth log tools')
+    .command('test')
+    .description('classify every line of an auth log (stdin when FILE is absent or "-") and print counts, like fail2ban-regex')
+    .argument('[file]', 'syslog or `journalctl -o json` lines')
+    .option('--format <format>', 'table, or json: one object per matched line', parseChoice(['table', 'json']), 'table')
+    .action(async (file: string | undefined, _o, cmd: Command) => finish(await runAuthTest(file, cmd)));
 
   const policy = program.command('policy').description('the policy file');
   policy.command('default').description('print the embedded default policy').action(() => {

@@ -1,3 +1,4 @@
+import { authCollector } from './auth.js';
 import type { CollectorDefinition } from './collector.js';
 import { networkCollector } from './network.js';
 
@@ -5,7 +6,7 @@ import { networkCollector } from './network.js';
  * Every collector the exporter knows, in the order they run. Each is switched with
  * --collector.<name> / --no-collector.<name>; `defaultEnabled` is its state without flags.
  */
-export const collectorDefinitions: readonly CollectorDefinition[] = [networkCollector];
+export const collectorDefinitions: readonly CollectorDefinition[] = [networkCollector, authCollector];
 
 export function findCollector(name: string): CollectorDefinition | undefined {
   return collectorDefinitions.find((d) => d.name === name);

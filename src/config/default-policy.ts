@@ -23,5 +23,7 @@ integrity:
   exclude: []
   schedule: "*/15 * * * *"
 
-auth: {}
+# auth: sources detected on the host (/var/log/auth.log, /var/log/secure, else the journal).
+auth:
+  top_sources: 0
 `;

@@ -1,3 +1,5 @@
+import { authFindingKinds } from '../auth/findings.js';
+import { authMetricSpecs } from './auth.js';
 import { exporterMetricSpecs } from './exporter.js';
 import { networkMetricSpecs } from './network.js';
 import type { MetricSpec } from './spec.js';
@@ -28,6 +30,13 @@ export const metricCatalog: readonly MetricGroup[] = [
       unexpected_outbound: 'an outgoing connection to a destination no `outbound` rule allows for that program (only with an `outbound` section)',
       hidden_port: 'a port that cannot be bound yet appears in no /proc/net table, twice in a row: a socket hidden from `ss` and netstat (found by the sweep, in `serve`)',
     },
+  },
+  {
+    title: 'Collector `auth`',
+    intro:
+      'Authentication attempts and logins from /var/log/auth.log, /var/log/secure or the journal (policy `auth.sources`). Sources are followed in `serve`; `check` only reports whether each can be read.',
+    specs: authMetricSpecs,
+    findingKinds: authFindingKinds,
   },
 ];
 

@@ -1,17 +1,37 @@
 import { z } from 'zod';
 
+/** Identifiers read from the journal besides everything logged to the auth and authpriv facilities. */
+export const defaultJournalIdentifiers = ['sshd', 'sshd-session', 'sshd-auth', 'sudo', 'su', 'login', 'systemd-logind'] as const;
+
 /** `auth`: where authentication events are read from. */
 export const authSourceSchema = z
   .object({
     type: z.enum(['file', 'journald']),
-    path: z.string().min(1).optional(),
+    path: z.string().min(1).optional().describe('file: the log file (required); journald: a journal file or directory, the system journal when absent'),
+    start_at: z.enum(['end', 'beginning']).default('end').describe('where to begin when no position was saved yet'),
+    identifiers: z.array(z.string().min(1)).optional().describe('journald: SYSLOG_IDENTIFIERs to read besides the auth facilities'),
   })
-  .strict();
+  .strict()
+  .superRefine((source, ctx) => {
+    if (source.type === 'file' && source.path === undefined) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['path'], message: 'a file source needs a path' });
+    if (source.type === 'file' && source.identifiers !== undefined) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['identifiers'], message: 'identifiers apply to journald sources only' });
+  });
 
 export const authSectionSchema = z
   .object({
     sources: z.array(authSourceSchema).optional().describe('auto-detected when absent'),
+    top_sources: z.number().int().min(0).max(100).default(0).describe('opt-in: expose the N source addresses with most failures in 15 minutes'),
   })
-  .strict();
+  .strict()
+  .superRefine((section, ctx) => {
+    // Two followers of one source would share its saved position and count every line twice.
+    const seen = new Set<string>();
+    section.sources?.forEach((source, i) => {
+      const key = `${source.type}:${source.path ?? ''}`;
+      if (seen.has(key)) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['sources', i], message: `${source.type} source ${source.path ?? '(system journal)'} is listed twice` });
+      seen.add(key);
+    });
+  });
 
+export type AuthSourcePolicy = z.infer<typeof authSourceSchema>;
 export type AuthPolicy = z.infer<typeof authSectionSchema>;

@@ -1,0 +1,87 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseExposition, sampleValue } from '../test/helpers/exposition.js';
+import { writeAuthLog } from './lib/auth-log.js';
+import { cpuSeconds } from './lib/measure.js';
+import type { BenchResult } from './lib/report.js';
+import { repoRoot, startHostguard } from './lib/servers.js';
+
+const lines = 1_000_000;
+
+/**
+ * The auth pipeline (tail → classify → counters) on 1,000,000 realistic auth.log lines, beside
+ * fail2ban-regex with Debian's sshd filter on the same file, in the same run.
+ */
+export default async function auth(): Promise<BenchResult> {
+  const dir = mkdtempSync(join(tmpdir(), 'hostguard-bench-auth-'));
+  try {
+    const generated = join(dir, 'generated.log');
+    const { bytes } = writeAuthLog(generated, lines);
+    const exporter = await throughExporter(dir, generated);
+    const alone = pipelineAlone(generated);
+    const f2b = fail2banRegex(generated);
+    const mib = (b: number) => `${(b / 2 ** 20).toFixed(1)} MiB`;
+    const rate = (n: number, s: number) => `${Math.round(n / s).toLocaleString('en-US')} lines/s`;
+    return {
+      name: `Auth: ${lines.toLocaleString('en-US')} auth.log lines (${mib(bytes)}), hostguard-exporter vs fail2ban-regex (sshd filter)`,
+      rows: [
+        { subject: 'hostguard-exporter serve: appended lines counted', figure: `${exporter.seconds.toFixed(2)} s, ${rate(lines, exporter.seconds)}`, command: 'cat generated.log >> followed.log; scrape every 50 ms until hostguard_auth_lines_read_total = 1,000,000' },
+        { subject: 'hostguard-exporter serve: CPU for them', figure: `${exporter.cpuSeconds.toFixed(2)} s (${rate(lines, exporter.cpuSeconds)} of CPU)`, command: '/proc/PID/stat utime+stime' },
+        { subject: 'hostguard-exporter serve: peak RSS', figure: mib(exporter.peakRss), command: '/proc/PID/status VmHWM' },
+        { subject: 'pipeline alone (FileFollower → AuthPipeline, one process)', figure: `${alone.seconds.toFixed(2)} s, ${rate(lines, alone.seconds)}; CPU ${alone.cpuSeconds.toFixed(2)} s; peak RSS ${mib(alone.peakRss)}`, command: 'node --max-semi-space-size=1 bench/lib/auth-pipeline.mjs generated.log' },
+        { subject: 'failed attempts counted by hostguard', figure: String(exporter.failures), command: 'sum(hostguard_auth_failures_total)' },
+        { subject: 'fail2ban-regex', figure: `${f2b.seconds.toFixed(1)} s, ${rate(lines, f2b.seconds)}; peak RSS ${mib(f2b.peakRss)}`, command: 'fail2ban-regex -r --print-no-missed --print-no-ignored generated.log sshd' },
+        { subject: 'failures matched by fail2ban-regex', figure: f2b.summary, command: 'its "Lines:" summary' },
+      ],
+      ratios: [
+        `hostguard serve lines/s ÷ fail2ban-regex lines/s = ${(f2b.seconds / exporter.seconds).toFixed(0)}×`,
+        `fail2ban-regex peak RSS ÷ hostguard serve peak RSS = ${(f2b.peakRss / exporter.peakRss).toFixed(1)}×`,
+      ],
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The real exporter following a file: append the lines at once and scrape until all are counted. */
+async function throughExporter(dir: string, generated: string): Promise<{ seconds: number; cpuSeconds: number; peakRss: number; failures: number }> {
+  const followed = join(dir, 'followed.log');
+  writeFileSync(followed, '');
+  const policy = join(dir, 'policy.yml');
+  writeFileSync(policy, `auth:\n  sources:\n    - type: file\n      path: ${followed}\n`);
+  const server = await startHostguard(['--state.dir', join(dir, 'state'), '--config.file', policy, '--collector.disable-defaults', '--collector.auth']);
+  try {
+    const pid = server.child.pid!;
+    const cpu0 = cpuSeconds(pid);
+    const t0 = performance.now();
+    execFileSync('sh', ['-c', `cat '${generated}' >> '${followed}'`]);
+    for (;;) {
+      const samples = parseExposition(await (await fetch(`${server.url}/metrics`)).text());
+      if ((sampleValue(samples, 'hostguard_auth_lines_read_total', { source: followed }) ?? 0) >= lines) {
+        const seconds = (performance.now() - t0) / 1000;
+        const failures = samples.filter((s) => s.name === 'hostguard_auth_failures_total').reduce((sum, s) => sum + s.value, 0);
+        const peakRss = Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) * 1024;
+        return { seconds, cpuSeconds: cpuSeconds(pid) - cpu0, peakRss, failures };
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  } finally {
+    await server.stop();
+  }
+}
+
+function pipelineAlone(generated: string): { seconds: number; cpuSeconds: number; peakRss: number } {
+  const out = execFileSync(process.execPath, ['--max-semi-space-size=1', join(repoRoot, 'bench', 'lib', 'auth-pipeline.mjs'), generated], { encoding: 'utf8' });
+  return JSON.parse(out) as { seconds: number; cpuSeconds: number; peakRss: number };
+}
+
+/** fail2ban-regex under GNU time: wall seconds and maximum resident set. */
+function fail2banRegex(generated: string): { seconds: number; peakRss: number; summary: string } {
+  const run = spawnSync('/usr/bin/time', ['-f', 'TIME %e %M', 'fail2ban-regex', '-r', '--print-no-missed', '--print-no-ignored', generated, 'sshd'], { encoding: 'utf8', maxBuffer: 1 << 28 });
+  const time = /TIME ([\d.]+) (\d+)/.exec(run.stderr);
+  if (!time) throw new Error(`fail2ban-regex did not run: ${run.stderr.slice(-500)}`);
+  const summary = /Lines: .*/.exec(run.stdout)?.[0] ?? '(no summary)';
+  return { seconds: Number(time[1]), peakRss: Number(time[2]) * 1024, summary };
+}

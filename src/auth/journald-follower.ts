@@ -1,0 +1,199 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { z } from 'zod';
+import type { Logger } from '../log/logger.js';
+import { writeFileAtomic } from '../state/atomic-write.js';
+import { describeErrno } from '../state/state-dir.js';
+import { LineSplitter } from '../tail/line-splitter.js';
+import type { FollowHealth, StartAt } from '../tail/file-follower.js';
+import { parseJournalLine, type JournalEntry } from './journal-entry.js';
+
+export interface JournaldFollowerOptions {
+  /** A journal file or directory; the system journal when absent. */
+  readonly path: string | undefined;
+  readonly rootfs: string;
+  readonly identifiers: readonly string[];
+  readonly cursorFile: string | undefined;
+  readonly startAt: StartAt;
+  readonly onEntry: (entry: JournalEntry) => void;
+  readonly onNotJson: () => void;
+  readonly log: Logger;
+  readonly journalctl?: string;
+  readonly maxLineBytes?: number;
+  readonly persistIntervalMs?: number;
+}
+
+/** Syslog facilities auth (4) and authpriv (10): what rsyslog writes to auth.log. */
+const authFacilities = ['4', '10'];
+
+const cursorSchema = z.object({ version: z.literal(1), cursor: z.string().min(1) }).strict();
+
+/** The journalctl arguments: JSON from the cursor (or the end), auth facilities or the identifiers. */
+export function journalctlArgs(options: Pick<JournaldFollowerOptions, 'path' | 'rootfs' | 'identifiers' | 'startAt'>, cursor: string | undefined): string[] {
+  const args = ['--follow', '--output=json', '--all', '--no-pager', '--quiet'];
+  if (options.path !== undefined) args.push(isFile(options.path) ? `--file=${options.path}` : `--directory=${options.path}`);
+  else if (options.rootfs !== '/') args.push(`--root=${options.rootfs}`);
+  if (cursor !== undefined) args.push(`--after-cursor=${cursor}`);
+  else args.push(options.startAt === 'end' ? '--lines=0' : '--lines=all');
+  args.push(...options.identifiers.map((id) => `SYSLOG_IDENTIFIER=${id}`), '+', ...authFacilities.map((f) => `SYSLOG_FACILITY=${f}`));
+  return args;
+}
+
+/**
+ * `journalctl --follow --output=json` as a child process, restarted with backoff when it exits,
+ * resuming after the last cursor read. The cursor is saved atomically (at most once a second,
+ * and at stop), so a restart of the exporter neither recounts nor skips entries.
+ */
+export class JournaldFollower {
+  linesRead = 0;
+  truncatedLines = 0;
+  restarts = 0;
+  gaps = 0;
+  private child: ChildProcess | undefined;
+  private cursor: string | undefined;
+  private savedCursor: string | undefined;
+  private lastPersistAt = 0;
+  private health: FollowHealth = 'ok';
+  private reason: string | undefined;
+  private lastLineAt: number | undefined;
+  private stopping = false;
+  private restartTimer: NodeJS.Timeout | undefined;
+  private backoffMs = 1000;
+  private persistTimer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly options: JournaldFollowerOptions) {
+    this.cursor = this.loadCursor();
+    this.savedCursor = this.cursor;
+  }
+
+  status(): { health: FollowHealth; reason: string | undefined; lastLineAt: number | undefined } {
+    return { health: this.health, reason: this.reason, lastLineAt: this.lastLineAt };
+  }
+
+  start(): void {
+    this.stopping = false;
+    this.spawn();
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    if (this.restartTimer) clearTimeout(this.restartTimer);
+    if (this.persistTimer) clearTimeout(this.persistTimer);
+    const child = this.child;
+    if (child && child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+      if (child.pid !== undefined) process.kill(child.pid, 'SIGTERM');
+      const timer = setTimeout(() => child.pid !== undefined && child.exitCode === null && process.kill(child.pid, 'SIGKILL'), 3000);
+      await exited;
+      clearTimeout(timer);
+    }
+    this.persist(true);
+  }
+
+  private spawn(): void {
+    const args = journalctlArgs(this.options, this.cursor);
+    const command = this.options.journalctl ?? 'journalctl';
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = child;
+    this.setHealth('ok');
+    const splitter = new LineSplitter(this.options.maxLineBytes ?? 64 * 1024);
+    child.stdout?.on('data', (chunk: Buffer) => this.lines(splitter.push(chunk)));
+    const errors = new LineSplitter(4096);
+    let lastError = '';
+    child.stderr?.on('data', (chunk: Buffer) => {
+      for (const line of errors.push(chunk).lines) {
+        if (line.trim() === '') continue;
+        lastError = line;
+        this.options.log.warn('journalctl', { message: line });
+        if (/No journal files were found|Failed to open|No such file/.test(line)) this.setHealth('missing', line);
+      }
+    });
+    child.once('error', (error) => {
+      this.setHealth(describeErrno(error).startsWith('ENOENT') ? 'missing' : 'error', `${command}: ${describeErrno(error)}`);
+    });
+    child.once('close', (code, signal) => {
+      this.lines(splitter.flush());
+      this.child = undefined;
+      if (this.stopping) return;
+      if (/cursor/i.test(lastError) && this.cursor !== undefined) {
+        this.options.log.warn('journal cursor refused; continuing from the end of the journal', { cursor: this.cursor });
+        this.cursor = undefined;
+        this.gaps++;
+      }
+      if (this.health === 'ok') this.setHealth('error', `journalctl exited (${signal ?? code})${lastError ? `: ${lastError}` : ''}`);
+      this.restarts++;
+      this.restartTimer = setTimeout(() => this.spawn(), this.backoffMs).unref();
+      this.backoffMs = Math.min(this.backoffMs * 2, 30_000);
+    });
+  }
+
+  private lines(batch: { lines: string[]; truncated: number }): void {
+    if (batch.lines.length === 0) return;
+    this.truncatedLines += batch.truncated;
+    for (const line of batch.lines) {
+      this.linesRead++;
+      const parsed = parseJournalLine(line);
+      if (parsed.kind === 'not_json') {
+        this.options.onNotJson();
+        continue;
+      }
+      const cursor = parsed.kind === 'entry' ? parsed.entry.cursor : parsed.cursor;
+      if (parsed.kind === 'entry') this.options.onEntry(parsed.entry);
+      if (cursor !== undefined) this.cursor = cursor;
+    }
+    this.lastLineAt = Date.now();
+    this.backoffMs = 1000;
+    if (this.health !== 'ok') this.setHealth('ok');
+    this.persist(false);
+  }
+
+  private loadCursor(): string | undefined {
+    const file = this.options.cursorFile;
+    if (!file) return undefined;
+    try {
+      return cursorSchema.parse(JSON.parse(readFileSync(file, 'utf8'))).cursor;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
+        this.gaps++;
+        this.options.log.warn('saved journal cursor unusable; starting at the end of the journal', { file, err: String(error).slice(0, 200) });
+      }
+      return undefined;
+    }
+  }
+
+  private persist(force: boolean): void {
+    const file = this.options.cursorFile;
+    if (!file || this.cursor === undefined || this.cursor === this.savedCursor) return;
+    const interval = this.options.persistIntervalMs ?? 1000;
+    if (!force && Date.now() - this.lastPersistAt < interval) {
+      // Save the last cursor of a burst too, not only at the next one.
+      this.persistTimer ??= setTimeout(() => {
+        this.persistTimer = undefined;
+        this.persist(false);
+      }, interval).unref();
+      return;
+    }
+    try {
+      mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+      writeFileAtomic(file, JSON.stringify({ version: 1, cursor: this.cursor }) + '\n');
+      this.savedCursor = this.cursor;
+      this.lastPersistAt = Date.now();
+    } catch (error) {
+      this.options.log.error('cannot save the journal cursor', { file, err: describeErrno(error) });
+    }
+  }
+
+  private setHealth(health: FollowHealth, reason?: string): void {
+    this.health = health;
+    this.reason = reason;
+  }
+}
+
+function isFile(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return path.endsWith('.journal');
+  }
+}

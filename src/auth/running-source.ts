@@ -1,0 +1,65 @@
+import type { Logger } from '../log/logger.js';
+import { FileFollower, type FollowHealth } from '../tail/file-follower.js';
+import { JournaldFollower } from './journald-follower.js';
+import type { AuthPipeline } from './pipeline.js';
+import { positionFile, type AuthSourceSpec } from './sources.js';
+
+export interface SourceCounters {
+  readonly linesRead: number;
+  readonly truncatedLines: number;
+  readonly renameRotations: number;
+  readonly truncations: number;
+  readonly gaps: number;
+}
+
+export interface SourceStatus {
+  readonly health: FollowHealth;
+  readonly reason: string | undefined;
+  readonly position: number | undefined;
+  readonly lagBytes: number | undefined;
+  readonly lastLineAt: number | undefined;
+}
+
+/** A source being followed in the background, feeding the pipeline. */
+export interface RunningSource {
+  readonly spec: AuthSourceSpec;
+  /** Read what is already written (files); journald streams on its own. */
+  catchUp(deadline: number): Promise<void>;
+  status(): SourceStatus;
+  counters(): SourceCounters;
+  stop(): Promise<void>;
+}
+
+export function startSource(spec: AuthSourceSpec, pipeline: AuthPipeline, paths: { stateDir: string; rootfs: string }, log: Logger): RunningSource {
+  const stateFile = positionFile(paths.stateDir, spec);
+  if (spec.type === 'file') {
+    const follower = new FileFollower({ path: spec.path, stateFile, startAt: spec.startAt, log, onLines: (lines) => pipeline.syslogLines(spec.id, lines) });
+    follower.start();
+    return {
+      spec,
+      catchUp: (deadline) => follower.catchUp(deadline),
+      status: () => follower.status(),
+      counters: () => follower.stats,
+      stop: () => follower.stop(),
+    };
+  }
+  const counts = pipeline.source(spec.id);
+  const follower = new JournaldFollower({
+    path: spec.path,
+    rootfs: paths.rootfs,
+    identifiers: spec.identifiers,
+    cursorFile: stateFile,
+    startAt: spec.startAt,
+    log,
+    onEntry: (entry) => pipeline.record(spec.id, entry.record),
+    onNotJson: () => counts.unparsed.not_json++,
+  });
+  follower.start();
+  return {
+    spec,
+    catchUp: async () => {},
+    status: () => ({ ...follower.status(), position: undefined, lagBytes: undefined }),
+    counters: () => ({ linesRead: follower.linesRead, truncatedLines: follower.truncatedLines, renameRotations: 0, truncations: 0, gaps: follower.gaps }),
+    stop: () => follower.stop(),
+  };
+}

@@ -1,0 +1,114 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { startExporter, tempDir, type RunningExporter } from '../helpers/cli.js';
+import { parseExposition, sampleValue } from '../helpers/exposition.js';
+import { stopProcess } from '../helpers/processes.js';
+import { requireTool } from '../helpers/tools.js';
+
+const journalRemote = '/lib/systemd/systemd-journal-remote';
+const fixtures = join(import.meta.dirname, '..', 'fixtures', 'auth');
+
+/** Append entries (journal export format) to a journal file with systemd-journal-remote, as journald would write them. */
+function appendToJournal(journal: string, exportFile: string): void {
+  if (!existsSync(journalRemote)) throw new Error(`${journalRemote} is missing: run \`apt-get install systemd-journal-remote\` (scripts/install-test-deps does it)`);
+  execFileSync(journalRemote, [`--output=${journal}`, exportFile], { stdio: 'ignore' });
+}
+
+let clock = 1_800_000_000_000_000;
+function exportEntries(dir: string, name: string, messages: readonly string[]): string {
+  const file = join(dir, name);
+  writeFileSync(
+    file,
+    messages
+      .map((message, i) => {
+        clock += 1_000_000;
+        return [
+          `__REALTIME_TIMESTAMP=${clock}`,
+          `__MONOTONIC_TIMESTAMP=${clock - 1_790_000_000_000_000}`,
+          '_BOOT_ID=6f1c0f0d2b7a4e0e9c1b1f7d2a3e4b5c',
+          '_HOSTNAME=web1',
+          'SYSLOG_IDENTIFIER=sshd',
+          'SYSLOG_FACILITY=4',
+          `_PID=${9000 + i}`,
+          'PRIORITY=6',
+          `MESSAGE=${message}`,
+          '',
+        ].join('\n');
+      })
+      .join('\n') + '\n',
+  );
+  return file;
+}
+
+async function metrics(exporter: RunningExporter): Promise<ReturnType<typeof parseExposition>> {
+  return parseExposition(await (await fetch(`${exporter.url}/metrics`)).text());
+}
+
+function failures(samples: ReturnType<typeof parseExposition>): number {
+  return samples.filter((s) => s.name === 'hostguard_auth_failures_total').reduce((sum, s) => sum + s.value, 0);
+}
+
+async function until(exporter: RunningExporter, done: (samples: ReturnType<typeof parseExposition>) => boolean): Promise<ReturnType<typeof parseExposition>> {
+  for (let i = 0; i < 100; i++) {
+    const samples = await metrics(exporter);
+    if (done(samples)) return samples;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return metrics(exporter);
+}
+
+describe('reading the journal with the real journalctl', () => {
+  it('follows a journal, counts attempts, and resumes after its cursor on restart without recounting', async () => {
+    requireTool('journalctl', 'systemd');
+    const dir = tempDir();
+    // A journal directory, as journald keeps one: systemd-journal-remote rotates the file (to
+    // system@...journal~) when it appends after a restart, as journald does, and journalctl
+    // --directory follows across that.
+    const journalDir = join(dir, 'journal');
+    mkdirSync(journalDir);
+    const journal = join(journalDir, 'system.journal');
+    appendToJournal(journal, join(fixtures, 'journal.export'));
+    const policy = join(dir, 'policy.yml');
+    writeFileSync(policy, `auth:\n  sources:\n    - type: journald\n      path: ${journalDir}\n      start_at: beginning\n`);
+    const args = ['--state.dir', join(dir, 'state'), '--config.file', policy, '--collector.disable-defaults', '--collector.auth'];
+    const source = `journald:${journalDir}`;
+
+    const first = await startExporter(args);
+    // The recorded entries hold 8 attempts (see the journal reader's unit test); systemd-logind's line is read too.
+    let samples = await until(first, (s) => failures(s) >= 8);
+    expect(failures(samples)).toBe(8);
+    expect(sampleValue(samples, 'hostguard_auth_failures_total', { service: 'sudo', reason: 'incorrect_password', user_class: 'invalid' })).toBe(3);
+    expect(sampleValue(samples, 'hostguard_auth_source_healthy', { source, type: 'journald' })).toBe(1);
+
+    // journald appends while we follow.
+    appendToJournal(journal, exportEntries(dir, 'more.export', ['Failed password for root from 192.0.2.77 port 22 ssh2', 'Failed password for root from 192.0.2.78 port 22 ssh2']));
+    samples = await until(first, (s) => failures(s) >= 10);
+    expect(failures(samples)).toBe(10);
+    expect(sampleValue(samples, 'hostguard_auth_lines_read_total', { source })).toBe(15);
+    await stopProcess(first.child);
+
+    // Written while the exporter is down: read after the restart, and nothing before it again.
+    appendToJournal(journal, exportEntries(dir, 'down.export', ['Invalid user ghost from 192.0.2.79 port 22']));
+    const second = await startExporter(args);
+    samples = await until(second, (s) => failures(s) >= 1);
+    await new Promise((r) => setTimeout(r, 500));
+    samples = await metrics(second);
+    expect(failures(samples)).toBe(1);
+    expect(sampleValue(samples, 'hostguard_auth_failures_total', { service: 'sshd', reason: 'invalid_user', user_class: 'invalid' })).toBe(1);
+    expect(sampleValue(samples, 'hostguard_auth_lines_read_total', { source })).toBe(1);
+    expect(readdirSync(journalDir).length).toBeGreaterThan(1);
+  });
+
+  it('reports a journal it cannot open as an unhealthy source and a finding', async () => {
+    requireTool('journalctl', 'systemd');
+    const dir = tempDir();
+    const policy = join(dir, 'policy.yml');
+    writeFileSync(policy, `auth:\n  sources:\n    - type: journald\n      path: ${join(dir, 'absent.journal')}\n`);
+    const exporter = await startExporter(['--state.dir', join(dir, 'state'), '--config.file', policy, '--collector.disable-defaults', '--collector.auth']);
+    const samples = await until(exporter, (s) => sampleValue(s, 'hostguard_auth_source_healthy', { source: `journald:${join(dir, 'absent.journal')}`, type: 'journald' }) === 0);
+    expect(sampleValue(samples, 'hostguard_auth_source_healthy', { source: `journald:${join(dir, 'absent.journal')}`, type: 'journald' })).toBe(0);
+    expect(sampleValue(samples, 'hostguard_findings', { collector: 'auth', kind: 'source_unavailable' })).toBe(1);
+  });
+});

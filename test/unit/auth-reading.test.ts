@@ -1,0 +1,213 @@
+import fc from 'fast-check';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { AttemptTracker } from '../../src/auth/attempts.js';
+import { classifyMessage } from '../../src/auth/classify.js';
+import { DistinctCount } from '../../src/auth/distinct-count.js';
+import { authFindings } from '../../src/auth/findings.js';
+import { parseJournalLine } from '../../src/auth/journal-entry.js';
+import { journalctlArgs } from '../../src/auth/journald-follower.js';
+import { AuthPipeline } from '../../src/auth/pipeline.js';
+import { RecentFailures } from '../../src/auth/recent-failures.js';
+import { resolveSources, type HostProbe } from '../../src/auth/sources.js';
+import { parseSyslogLine } from '../../src/auth/syslog-line.js';
+import { parsePolicy } from '../../src/config/load-policy.js';
+import { LineSplitter } from '../../src/tail/line-splitter.js';
+
+const fixtures = join(import.meta.dirname, '..', 'fixtures', 'auth');
+
+describe('the line splitter', () => {
+  it('gives the same lines however the bytes are cut into chunks', () => {
+    fc.assert(
+      fc.property(fc.array(fc.string({ maxLength: 40 }), { maxLength: 30 }), fc.array(fc.integer({ min: 1, max: 17 }), { minLength: 1 }), (lines, cuts) => {
+        const clean = lines.map((l) => l.replace(/[\r\n]/g, ''));
+        const bytes = Buffer.from(clean.map((l) => l + '\n').join(''));
+        const splitter = new LineSplitter(1000);
+        const got: string[] = [];
+        let at = 0;
+        for (let i = 0; at < bytes.length; i++) {
+          const n = cuts[i % cuts.length]!;
+          got.push(...splitter.push(bytes.subarray(at, at + n)).lines);
+          at += n;
+        }
+        expect(got).toEqual(clean);
+        expect(splitter.pendingBytes).toBe(0);
+      }),
+    );
+  });
+
+  it('cuts a 10 MB line at the limit, once, and keeps no more than the limit in memory', () => {
+    const splitter = new LineSplitter(16 * 1024);
+    const chunk = Buffer.alloc(256 * 1024, 0x41);
+    const lines: string[] = [];
+    let truncated = 0;
+    for (let i = 0; i < 40; i++) {
+      const out = splitter.push(chunk);
+      lines.push(...out.lines);
+      truncated += out.truncated;
+      expect(splitter.pendingBytes).toBeLessThanOrEqual(16 * 1024);
+    }
+    const end = splitter.push(Buffer.from('tail of the long line\nnext line\n'));
+    lines.push(...end.lines);
+    expect(truncated).toBe(1);
+    expect(lines.map((l) => l.length)).toEqual([16 * 1024, 9]);
+    expect(lines[1]).toBe('next line');
+  });
+
+  it('cuts an overlong line inside one chunk too, and decodes invalid UTF-8 and drops CR', () => {
+    const splitter = new LineSplitter(8);
+    const out = splitter.push(Buffer.concat([Buffer.from('0123456789abc\nok\r\n'), Buffer.from([0xff, 0xfe, 0x41, 0x0a])]));
+    expect(out.lines).toEqual(['01234567', 'ok', '\ufffd\ufffdA']);
+    expect(out.truncated).toBe(1);
+  });
+
+  it('holds a partial line until its newline, and flushes it when the file will not grow', () => {
+    const splitter = new LineSplitter(100);
+    expect(splitter.push(Buffer.from('first\nsec')).lines).toEqual(['first']);
+    expect(splitter.pendingBytes).toBe(3);
+    expect(splitter.flush().lines).toEqual(['sec']);
+  });
+});
+
+describe('syslog lines', () => {
+  it('parses RFC 3164, RFC 5424 and ISO-8601 headers, with or without PRI', () => {
+    const want = { program: 'sshd', pid: '42', message: 'Failed password for root from 192.0.2.1 port 22 ssh2' };
+    expect(parseSyslogLine('Jan  5 10:00:00 web1 sshd[42]: Failed password for root from 192.0.2.1 port 22 ssh2')).toEqual(want);
+    expect(parseSyslogLine('<38>Jan 15 10:00:00 web1 sshd[42]: Failed password for root from 192.0.2.1 port 22 ssh2')).toEqual(want);
+    expect(parseSyslogLine('2024-01-05T10:00:00.123456+01:00 web1 sshd[42]: Failed password for root from 192.0.2.1 port 22 ssh2')).toEqual(want);
+    expect(parseSyslogLine('<38>1 2024-01-05T10:00:00Z web1 sshd 42 - - Failed password for root from 192.0.2.1 port 22 ssh2')).toEqual(want);
+    expect(parseSyslogLine('<38>1 2024-01-05T10:00:00Z web1 sshd 42 ID47 [meta a="x\\]y"][o b="c"] \ufeffFailed password for root from 192.0.2.1 port 22 ssh2')).toEqual(want);
+    expect(parseSyslogLine('<38>1 2024-01-05T10:00:00Z web1 sudo - - - msg')).toEqual({ program: 'sudo', pid: undefined, message: 'msg' });
+  });
+
+  it('refuses what is not a syslog line', () => {
+    for (const junk of ['', 'hello', '\u0000\u0001\u0002binary', 'Foo  5 10:00:00 web1 x: y', '2024-01-05T10:00:00Z', 'Jan  5 10:00:00 web1 no colon here', '<999999>1 x']) {
+      expect(parseSyslogLine(junk)).toBeUndefined();
+    }
+  });
+});
+
+describe('attempts', () => {
+  it('forgets the oldest connections beyond its bound', () => {
+    const tracker = new AttemptTracker(100);
+    const invalid = classifyMessage('sshd', 'Invalid user a from 192.0.2.1 port 1')!;
+    for (let i = 0; i < 1000; i++) tracker.attempts(`c${i}`, invalid);
+    expect(tracker.size).toBe(100);
+  });
+});
+
+describe('the journal JSON reader, on recorded `journalctl -o json` output', () => {
+  const lines = readFileSync(join(fixtures, 'journal.json'), 'utf8').trim().split('\n');
+
+  it('takes program, pid and message, decodes byte-array messages, and skips null ones', () => {
+    const parsed = lines.map(parseJournalLine);
+    expect(parsed.every((p) => p.kind !== 'not_json')).toBe(true);
+    const entries = parsed.flatMap((p) => (p.kind === 'entry' ? [p.entry] : []));
+    expect(entries).toHaveLength(12);
+    expect(entries[0]!.record).toEqual({ program: 'sshd', pid: '7001', message: 'Invalid user admin from 198.51.100.7 port 40022' });
+    expect(entries[7]!.record.message).toBe('Failed password for invalid user \ufffd\ufffd from 203.0.113.11 port 51123 ssh2');
+    expect(entries.find((e) => e.record.message.startsWith('FAILED SU'))!.record.program).toBe('su');
+    expect(parsed[8]).toMatchObject({ kind: 'no_message' });
+    expect(entries.every((e) => e.cursor?.startsWith('s='))).toBe(true);
+  });
+
+  it('counts the recorded entries as attempts, like the same lines from a file', () => {
+    const pipeline = new AuthPipeline((name) => (name === 'root' ? 'root' : name === 'alice' ? 'regular' : 'invalid'));
+    for (const line of lines) {
+      const parsed = parseJournalLine(line);
+      if (parsed.kind === 'entry') pipeline.record('journald', parsed.entry.record);
+    }
+    expect(pipeline.failureRows()).toEqual([
+      { labels: { service: 'sshd', reason: 'password', user_class: 'root' }, value: 1 },
+      { labels: { service: 'sshd', reason: 'password', user_class: 'invalid' }, value: 2 },
+      { labels: { service: 'sshd', reason: 'invalid_user', user_class: 'invalid' }, value: 1 },
+      { labels: { service: 'sudo', reason: 'incorrect_password', user_class: 'regular' }, value: 3 },
+      { labels: { service: 'su', reason: 'password', user_class: 'root' }, value: 1 },
+    ]);
+    expect(pipeline.successRows()).toEqual([{ labels: { service: 'sshd', method: 'publickey', user_class: 'regular' }, value: 1 }]);
+  });
+
+  it('reports what is not JSON', () => {
+    expect(parseJournalLine('not json').kind).toBe('not_json');
+    expect(parseJournalLine('[1,2]').kind).toBe('not_json');
+    expect(parseJournalLine('{"MESSAGE":[999]}').kind).toBe('no_message');
+  });
+
+  it('asks journalctl for JSON after the cursor, from the auth facilities or the identifiers', () => {
+    const base = { path: undefined, rootfs: '/', identifiers: ['sshd', 'sudo'], startAt: 'end' as const };
+    expect(journalctlArgs(base, undefined)).toEqual([
+      '--follow', '--output=json', '--all', '--no-pager', '--quiet', '--lines=0',
+      'SYSLOG_IDENTIFIER=sshd', 'SYSLOG_IDENTIFIER=sudo', '+', 'SYSLOG_FACILITY=4', 'SYSLOG_FACILITY=10',
+    ]);
+    expect(journalctlArgs({ ...base, startAt: 'beginning' }, 's=abc;i=1')).toContain('--after-cursor=s=abc;i=1');
+    expect(journalctlArgs({ ...base, rootfs: '/host' }, undefined)).toContain('--root=/host');
+  });
+});
+
+describe('distinct failing sources', () => {
+  it('is exact for a few addresses and within a few percent for many', () => {
+    const few = new DistinctCount();
+    for (const a of ['192.0.2.1', '192.0.2.2', '192.0.2.3', '192.0.2.1']) few.add(a);
+    expect(DistinctCount.estimate([few])).toBe(3);
+    const many = new DistinctCount();
+    for (let i = 0; i < 50_000; i++) many.add(`10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`);
+    expect(Math.abs(DistinctCount.estimate([many]) - 50_000) / 50_000).toBeLessThan(0.1);
+  });
+
+  it('windows: an address counts for 5 minutes in the 5m window and 15 in the other', () => {
+    let now = 1_000_000_000;
+    const recent = new RecentFailures(() => now, 8);
+    recent.add('sshd', '192.0.2.1', 1);
+    recent.add('sshd', '192.0.2.2', 4);
+    recent.add('sudo', undefined, 2);
+    expect(recent.summary()).toEqual({ failures5m: { sshd: 5, sudo: 2, su: 0, login: 0, other: 0 }, distinctSources5m: 2, distinctSources15m: 2 });
+    expect(recent.topSources(1)).toEqual([{ address: '192.0.2.2', failures: 4 }]);
+    now += 6 * 60_000;
+    expect(recent.summary()).toMatchObject({ failures5m: { sshd: 0 }, distinctSources5m: 0, distinctSources15m: 2 });
+    now += 10 * 60_000;
+    expect(recent.summary().distinctSources15m).toBe(0);
+  });
+});
+
+describe('auth findings', () => {
+  const quiet = { failures5m: { sshd: 0, sudo: 0, su: 0, login: 0, other: 0 }, distinctSources5m: 0, distinctSources15m: 0 };
+
+  it('a quiet host with readable sources has none', () => {
+    expect(authFindings([{ id: '/var/log/auth.log', type: 'file', health: 'ok', reason: undefined }], quiet)).toEqual([]);
+  });
+
+  it('reports an unreadable source as a warning and recent failures per service as info', () => {
+    const findings = authFindings([{ id: '/var/log/auth.log', type: 'file', health: 'missing', reason: 'ENOENT' }], { ...quiet, failures5m: { ...quiet.failures5m, sshd: 12 }, distinctSources5m: 3 });
+    expect(findings.map((f) => [f.kind, f.severity, f.subject])).toEqual([
+      ['source_unavailable', 'warning', { source: '/var/log/auth.log', type: 'file' }],
+      ['recent_failures', 'info', { service: 'sshd' }],
+    ]);
+    expect(findings[1]!.message).toBe('12 sshd authentication failures in the last 5 minutes, from about 3 source addresses (all services)');
+  });
+});
+
+describe('auth sources', () => {
+  const probe = (files: string[], journal: boolean): HostProbe => ({ fileExists: (p) => files.includes(p), journalAvailable: () => journal });
+  const policy = (yaml: string) => parsePolicy(yaml, 'p.yml').policy.auth;
+
+  it('detects auth.log and secure, else the journal, else nothing', () => {
+    expect(resolveSources(policy(''), '/', probe(['/var/log/auth.log'], true)).map((s) => s.id)).toEqual(['/var/log/auth.log']);
+    expect(resolveSources(policy(''), '/', probe(['/var/log/secure'], true)).map((s) => s.id)).toEqual(['/var/log/secure']);
+    expect(resolveSources(policy(''), '/', probe([], true)).map((s) => [s.type, s.id])).toEqual([['journald', 'journald']]);
+    expect(resolveSources(policy(''), '/', probe([], false))).toEqual([]);
+  });
+
+  it('takes the policy sources as written, under --path.rootfs', () => {
+    const sources = resolveSources(policy('auth:\n  sources:\n    - type: file\n      path: /srv/log/auth.log\n      start_at: beginning\n    - type: journald\n'), '/host', probe([], false));
+    expect(sources).toMatchObject([
+      { type: 'file', id: '/srv/log/auth.log', path: '/host/srv/log/auth.log', startAt: 'beginning' },
+      { type: 'journald', id: 'journald', path: undefined, startAt: 'end' },
+    ]);
+  });
+
+  it('refuses a file source without a path, and a source listed twice', () => {
+    expect(() => parsePolicy('auth:\n  sources:\n    - type: file\n', 'p.yml')).toThrow(/auth.sources\[0\].path: a file source needs a path/);
+    expect(() => parsePolicy('auth:\n  sources:\n    - type: journald\n    - type: journald\n', 'p.yml')).toThrow(/auth.sources\[1\]: journald source \(system journal\) is listed twice/);
+  });
+});
