@@ -381,3 +381,35 @@ export function methodLabel(method: string): FailureReason & SuccessMethod {
 export function failureMethodLabel(method: string): FailureReason {
   return method === 'none' ? 'none' : methodLabel(method);
 }
+
+/** Every label a `method` group can become, for failures and for successes. */
+const failureMethodReasons: readonly FailureReason[] = [...new Set([...Object.values(methodNames), 'other_method', 'none'] as FailureReason[])];
+const successMethodValues: readonly SuccessMethod[] = [...new Set([...Object.values(methodNames), 'other_method'] as SuccessMethod[])];
+
+/**
+ * The (service, reason) pairs the table can count as failures, and the (service, method) pairs it
+ * can count as successes: exported at 0 from the start, so that `rate()` in a rule sees the first
+ * burst after a restart instead of a series that appears already at its final value. A PAM line
+ * may count for any service (as an attempt or only as an echo, decided by the line's context).
+ */
+export function failureLabelPairs(): Array<{ service: AuthService; reason: FailureReason }> {
+  const pairs = new Map<string, { service: AuthService; reason: FailureReason }>();
+  for (const p of authPatterns) {
+    if (p.outcome !== 'failure' || p.role === 'echo' || p.reason === undefined) continue;
+    for (const service of p.service === 'pam' ? authServices : [p.service]) {
+      for (const reason of p.reason === 'method' ? failureMethodReasons : [p.reason]) pairs.set(`${service}/${reason}`, { service, reason });
+    }
+  }
+  return [...pairs.values()];
+}
+
+export function successLabelPairs(): Array<{ service: AuthService; method: SuccessMethod }> {
+  const pairs = new Map<string, { service: AuthService; method: SuccessMethod }>();
+  for (const p of authPatterns) {
+    if (p.outcome !== 'success' || p.method === undefined) continue;
+    for (const service of p.service === 'pam' ? authServices : [p.service]) {
+      for (const method of p.method === 'method' ? successMethodValues : [p.method]) pairs.set(`${service}/${method}`, { service, method });
+    }
+  }
+  return [...pairs.values()];
+}

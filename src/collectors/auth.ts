@@ -1,5 +1,6 @@
 import type { Counter } from 'prom-client';
 import { authFindingKinds, authFindings, type SourceHealth } from '../auth/findings.js';
+import { failureLabelPairs, successLabelPairs } from '../auth/patterns.js';
 import { AuthPipeline } from '../auth/pipeline.js';
 import { startSource, type RunningSource } from '../auth/running-source.js';
 import { hostProbe, probeSource, resolveSources, type AuthSourceSpec } from '../auth/sources.js';
@@ -7,7 +8,7 @@ import { UserClassCache } from '../auth/user-classes.js';
 import type { Logger } from '../log/logger.js';
 import { authMetricSpecs as specs } from '../metrics/auth.js';
 import { registerCounter, registerGauge } from '../metrics/spec.js';
-import { UserDirectory } from '../procfs/users.js';
+import { UserDirectory, userClasses } from '../procfs/users.js';
 import type { Collector, CollectorContext, CollectorDefinition, CollectorEnv, CollectorRun } from './collector.js';
 
 /** How long a collection waits for the files to be read up to their end before reporting. */
@@ -49,6 +50,10 @@ class AuthCollector implements Collector {
       gaps: registerCounter(r, specs.gaps),
       healthy: registerGauge(r, specs.healthy),
     };
+    for (const user_class of userClasses) {
+      for (const pair of failureLabelPairs()) this.m.failures.inc({ ...pair, user_class }, 0);
+      for (const pair of successLabelPairs()) this.m.successes.inc({ ...pair, user_class }, 0);
+    }
   }
 
   async start(context: () => CollectorContext): Promise<void> {

@@ -211,3 +211,23 @@ describe('auth sources', () => {
     expect(() => parsePolicy('auth:\n  sources:\n    - type: journald\n    - type: journald\n', 'p.yml')).toThrow(/auth.sources\[1\]: journald source \(system journal\) is listed twice/);
   });
 });
+
+describe('counters a rule can rate from the first burst', () => {
+  it('every (service, reason) and (service, method) the corpus counts is exported at 0 from the start', async () => {
+    const { failureLabelPairs, successLabelPairs } = await import('../../src/auth/patterns.js');
+    const { AuthPipeline } = await import('../../src/auth/pipeline.js');
+    const failures = new Set(failureLabelPairs().map((p) => `${p.service}/${p.reason}`));
+    const successes = new Set(successLabelPairs().map((p) => `${p.service}/${p.method}`));
+    const pipeline = new AuthPipeline(() => 'regular');
+    for (const file of ['corpus-rfc3164.log', 'corpus-rfc5424.log', 'corpus-iso8601.log']) {
+      const lines = readFileSync(join(import.meta.dirname, '..', 'fixtures', 'auth', file), 'utf8').split('\n');
+      pipeline.syslogLines(file, lines.filter((l) => l && !l.startsWith('#')));
+    }
+    const counted = pipeline.failureRows().map((r) => `${r.labels.service}/${r.labels.reason}`);
+    expect(counted.length).toBeGreaterThan(10);
+    expect(counted.filter((pair) => !failures.has(pair))).toEqual([]);
+    const logins = pipeline.successRows().map((r) => `${r.labels.service}/${r.labels.method}`);
+    expect(logins.length).toBeGreaterThan(2);
+    expect(logins.filter((pair) => !successes.has(pair))).toEqual([]);
+  });
+});
