@@ -40,6 +40,7 @@ class AuthCollector implements Collector {
       messages: registerCounter(r, specs.messages),
       failingSources: registerGauge(r, specs.failingSources),
       topSources: registerGauge(r, specs.topSourceFailures),
+      sshRootLoginAllowed: registerGauge(r, specs.sshRootLoginAllowed),
       linesRead: registerCounter(r, specs.linesRead),
       linesUnparsed: registerCounter(r, specs.linesUnparsed),
       linesTruncated: registerCounter(r, specs.linesTruncated),
@@ -73,6 +74,7 @@ class AuthCollector implements Collector {
   }
 
   async collect(ctx: CollectorContext): Promise<CollectorRun> {
+    this.m.sshRootLoginAllowed.set(ctx.policy.auth.ssh_root_login === 'allow' ? 1 : 0);
     if (!this.started) return { findings: this.probe(ctx) };
     const deadline = Date.now() + catchUpMs;
     await Promise.all([...this.running.values()].map((s) => s.catchUp(deadline)));

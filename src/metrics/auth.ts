@@ -41,6 +41,13 @@ export const authMetricSpecs = {
     labels: { address: 'a source address; at most auth.top_sources series (0, none, by default)' },
     notes: 'Counts are estimates when more addresses fail than are kept per 30-second bucket.',
   }),
+  sshRootLoginAllowed: metricSpec({
+    name: 'hostguard_auth_ssh_root_login_allowed',
+    type: 'gauge',
+    help: 'Whether the policy allows root to log in over SSH on this host (auth.ssh_root_login: allow = 1, deny = 0).',
+    labels: {},
+    notes: 'The policy says what is allowed; the alert HostGuardRootLoginOverSSH compares it with hostguard_auth_successes_total.',
+  }),
   linesRead: metricSpec({
     name: 'hostguard_auth_lines_read_total',
     type: 'counter',

@@ -21,6 +21,7 @@ export const authSectionSchema = z
   .object({
     sources: z.array(authSourceSchema).optional().describe('auto-detected when absent'),
     top_sources: z.number().int().min(0).max(100).default(0).describe('opt-in: expose the N source addresses with most failures in 15 minutes'),
+    ssh_root_login: z.enum(['deny', 'allow']).default('deny').describe('whether root may log in over SSH on this host; the HostGuardRootLoginOverSSH alert fires when it is denied'),
   })
   .strict()
   .superRefine((section, ctx) => {
