@@ -1,20 +1,47 @@
+import { appendFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../helpers/cli.js';
+import { freePort } from '../helpers/monitoring-stack.js';
+import { spawnOwned, stopProcess, waitForOutput } from '../helpers/processes.js';
 import { startStack, type Stack } from './stack.js';
 
 /**
  * From an intrusion on the host to a page in Alertmanager: the exporter, a real Prometheus loading
- * rules/ and a real Alertmanager with the shipped routing, on loopback. Each scenario records how
- * long it took from planting to the webhook.
+ * rules/ and a real Alertmanager with the shipped routing, on loopback, sharing one stack. Each
+ * scenario plants its cause, waits for its alert at the webhook, removes the cause and leaves the
+ * resolution to be awaited at the end, so slow resolutions overlap. Times from planting to the
+ * webhook are printed at the end.
  */
 const timings: Array<[string, number]> = [];
+const resolutions: Array<{ name: string; wait: Promise<unknown> }> = [];
+
+function syslogTime(date = new Date()): string {
+  const month = date.toLocaleString('en-US', { month: 'short', timeZone: 'UTC' });
+  return `${month} ${String(date.getUTCDate()).padStart(2, ' ')} ${date.toISOString().slice(11, 19)}`;
+}
 
 describe('end to end: intrusion to page', () => {
   let stack: Stack;
+  let authLog: string;
+  let instance: string;
 
   beforeAll(async () => {
-    stack = await startStack(['--state.dir', tempDir(), '--collector.disable-defaults']);
-    // Prometheus has scraped the exporter once the target is up.
+    const dir = tempDir('hostguard-e2e-host-');
+    authLog = join(dir, 'auth.log');
+    writeFileSync(authLog, '');
+    const policy = join(dir, 'policy.yml');
+    writeFileSync(policy, ['auth:', '  sources:', '    - type: file', `      path: ${authLog}`, ''].join('\n'));
+    stack = await startStack([
+      '--state.dir',
+      join(dir, 'state'),
+      '--config.file',
+      policy,
+      '--collector.disable-defaults',
+      '--collector.network',
+      '--collector.auth',
+    ]);
+    instance = `127.0.0.1:${stack.exporterPort}`;
     const deadline = Date.now() + 30_000;
     while (Date.now() < deadline && (await stack.prometheus.query('up{job="hostguard"} == 1')).length === 0) {
       await new Promise((r) => setTimeout(r, 250));
@@ -26,8 +53,48 @@ describe('end to end: intrusion to page', () => {
     if (timings.length) console.log(`\nplant → webhook:\n${timings.map(([name, ms]) => `  ${name}: ${(ms / 1000).toFixed(1)} s`).join('\n')}`);
   });
 
+  function expectResolved(name: string, alertname: string, labels: Record<string, string>, since: number, timeoutMs: number): void {
+    const wait = stack.webhook.waitFor(
+      (a) => a.status === 'resolved' && a.labels.alertname === alertname && Object.entries(labels).every(([k, v]) => a.labels[k] === v),
+      timeoutMs,
+      since,
+    );
+    wait.catch(() => {}); // awaited in the last test
+    resolutions.push({ name, wait });
+  }
+
+  it('a listener on an unexpected port: HostGuardUnexpectedListener tickets', async () => {
+    const port = await freePort();
+    const planted = Date.now();
+    const listener = spawnOwned(process.execPath, ['-e', `require('net').createServer().listen(${port}, '127.0.0.1', () => console.log('up'))`]);
+    await waitForOutput(listener, /up/);
+    const firing = await stack.webhook.waitFor((a) => a.status === 'firing' && a.labels.alertname === 'HostGuardUnexpectedListener' && a.labels.port === String(port), 90_000, planted);
+    timings.push(['unexpected listener (for: 30s)', firing.receivedAt - planted]);
+    expect(firing.path).toBe('/ticket');
+    expect(firing.labels).toMatchObject({ severity: 'warning', collector: 'network', instance, protocol: 'tcp', address: 'loopback', exe: process.execPath, reason: 'not_allowed' });
+    expect(firing.annotations.description).toContain(`listens on tcp port ${port}`);
+    const removed = Date.now();
+    await stopProcess(listener);
+    expectResolved('unexpected listener', 'HostGuardUnexpectedListener', { port: String(port) }, removed, 120_000);
+  }, 120_000);
+
+  it('a burst of SSH authentication failures appended to the auth log: HostGuardAuthBruteForce tickets', async () => {
+    const planted = Date.now();
+    const lines = Array.from(
+      { length: 60 },
+      (_, i) => `${syslogTime()} web-1 sshd[${40000 + i}]: Failed password for invalid user admin${i % 5} from 203.0.113.${i % 50} port ${50000 + i} ssh2`,
+    );
+    appendFileSync(authLog, lines.join('\n') + '\n');
+    const firing = await stack.webhook.waitFor((a) => a.status === 'firing' && a.labels.alertname === 'HostGuardAuthBruteForce', 150_000, planted);
+    timings.push(['auth failure burst (for: 1m)', firing.receivedAt - planted]);
+    expect(firing.path).toBe('/ticket');
+    expect(firing.labels).toMatchObject({ severity: 'warning', collector: 'auth', service: 'sshd', instance });
+    expect(firing.annotations.summary).toBe(`Brute force against sshd on ${instance}`);
+    // The cause ends when the failures stop; the 2-minute rate window then drains.
+    expectResolved('auth failure burst', 'HostGuardAuthBruteForce', { service: 'sshd' }, firing.receivedAt, 240_000);
+  }, 180_000);
+
   it('the exporter killed: HostGuardExporterDown pages, and resolves when it is back', async () => {
-    const instance = `127.0.0.1:${stack.exporterPort}`;
     const planted = Date.now();
     await stack.stopExporter('SIGKILL');
     const firing = await stack.webhook.waitFor((a) => a.status === 'firing' && a.labels.alertname === 'HostGuardExporterDown', 120_000, planted);
@@ -36,10 +103,14 @@ describe('end to end: intrusion to page', () => {
     expect(firing.labels).toMatchObject({ severity: 'critical', instance, job: 'hostguard' });
     expect(firing.annotations.summary).toBe(`hostguard-exporter is down on ${instance}`);
     expect(firing.annotations.runbook_url).toMatch(/docs\/runbooks\/HostGuardExporterDown\.md$/);
-
     const restarted = Date.now();
     await stack.startExporter();
-    const resolved = await stack.webhook.waitFor((a) => a.status === 'resolved' && a.labels.alertname === 'HostGuardExporterDown', 60_000, restarted);
-    expect(resolved.labels.instance).toBe(instance);
+    expectResolved('exporter down', 'HostGuardExporterDown', { instance }, restarted, 60_000);
   }, 200_000);
+
+  it('every alert resolves after its cause is removed', async () => {
+    const outcomes = await Promise.allSettled(resolutions.map((r) => r.wait));
+    const unresolved = resolutions.filter((_, i) => outcomes[i]!.status === 'rejected').map((r) => r.name);
+    expect(unresolved).toEqual([]);
+  }, 300_000);
 });
