@@ -1,4 +1,5 @@
 import { exporterMetricSpecs } from './exporter.js';
+import { processesFindingKinds, processesMetricSpecs } from './processes.js';
 import type { MetricSpec } from './spec.js';
 
 /** One section of docs/metrics.md: a group of metrics and, for a collector, the finding kinds it reports. */
@@ -15,6 +16,13 @@ export const metricCatalog: readonly MetricGroup[] = [
     title: 'Exporter and framework',
     intro: 'Always present. Per-collector series exist for every enabled collector.',
     specs: exporterMetricSpecs,
+  },
+  {
+    title: 'Processes collector (`processes`)',
+    intro:
+      'Running processes judged against the policy (`processes` section), the baseline and the installed packages; a watch of new PIDs in `serve` counts short-lived processes, and a scheduled sweep looks for hidden ones.',
+    specs: processesMetricSpecs,
+    findingKinds: processesFindingKinds,
   },
 ];
 
