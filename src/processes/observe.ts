@@ -93,9 +93,12 @@ export class HostObserver {
 
   private update(record: ObservedRecord, p: ProcessDetails, now: number, owners: Map<number, Owner>): void {
     const o = record.observed;
-    o.cpuCores = now > record.at ? Math.max(0, (p.cpuSeconds - record.cpuSeconds) / (now - record.at)) : o.cpuCores;
-    record.cpuSeconds = p.cpuSeconds;
-    record.at = now;
+    // CPU time moves in 10 ms ticks: a rate over less than a second (two scrapers a moment apart) is noise.
+    if (now - record.at >= minRateSeconds) {
+      o.cpuCores = Math.max(0, (p.cpuSeconds - record.cpuSeconds) / (now - record.at));
+      record.cpuSeconds = p.cpuSeconds;
+      record.at = now;
+    }
     o.ppid = p.ppid;
     o.comm = p.comm;
     o.argv0 = p.argv0;
@@ -185,6 +188,8 @@ export class HostObserver {
     };
   }
 }
+
+const minRateSeconds = 1;
 
 function lifetimeCores(p: ProcessDetails, now: number): number {
   const age = now - p.startedAt;

@@ -43,6 +43,8 @@ export interface ProcessReaderOptions {
   /** How many stat files may stay open between reads (default: a quarter of the open-files limit, at most 8192). */
   readonly maxHeldFds?: number;
   readonly now?: () => number;
+  /** Spreads the first refresh of records read together; Math.random unless a test fixes it. */
+  readonly random?: () => number;
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
@@ -89,6 +91,7 @@ export class ProcessReader {
   private readonly sliceMs: number;
   private readonly maxHeldFds: number;
   private readonly now: () => number;
+  private readonly random: () => number;
 
   constructor(
     readonly procfs: string,
@@ -99,6 +102,7 @@ export class ProcessReader {
     this.sliceMs = options.sliceMs ?? 3;
     this.maxHeldFds = options.maxHeldFds ?? defaultMaxHeldFds();
     this.now = options.now ?? Date.now;
+    this.random = options.random ?? Math.random;
   }
 
   /** Every process on the host, yielding to the event loop every few milliseconds. */
@@ -234,7 +238,7 @@ export class ProcessReader {
     d.cmdlineEmpty = cmdline.empty;
     record.identityComm = d.comm;
     // Spread the first refresh of records read together (at start-up) over the whole period.
-    record.identityReadAt = record.identityReadAt === 0 ? now - Math.random() * this.maxCacheAgeMs : now;
+    record.identityReadAt = record.identityReadAt === 0 ? now - this.random() * this.maxCacheAgeMs : now;
     record.identityReadWhileYoung = now / 1000 - d.startedAt < this.youngSeconds;
   }
 
