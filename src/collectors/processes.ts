@@ -56,7 +56,8 @@ class ProcessesCollector implements Collector {
     const judge = judgeContext(observation.view, compileProcessPolicy(section), this.baselineOf(ctx.baseline));
     // Judged and folded one by one: a quiet host's verdicts are garbage the moment they are made.
     const summary = new VerdictSummary();
-    for (const p of observation.view.processes) summary.add(judgeProcess(p, judge));
+    const { processes } = observation.view;
+    for (let i = 0; i < processes.length; i++) summary.add(judgeProcess(processes[i]!, judge));
     // `check` never starts background work: the sweep runs once, inline.
     if (!this.started && section.hidden_sweep.enabled && !this.lastSweep) {
       await this.sweep(section).catch((error: unknown) => this.log.error('hidden-process sweep failed', { err: error instanceof Error ? error.message : String(error) }));
@@ -160,7 +161,11 @@ class ProcessesCollector implements Collector {
     const section = ctx.policy.processes;
     const view = await this.observer.viewOf(details, section);
     const judge = judgeContext(view, compileProcessPolicy(section), this.baselineOf(ctx.baseline), this.observer.kernelThreadComms);
-    for (const p of view.processes) results.set(p.pid, { verdict: startVerdict(judgeProcess(p, judge)), exeKey: exeKey(p.exe) });
+    for (const p of view.processes) {
+      const verdict = startVerdict(judgeProcess(p, judge));
+      results.set(p.pid, { verdict, exeKey: exeKey(p.exe) });
+      this.log.debug('process start', { pid: p.pid, exe: exeKey(p.exe), user: p.user, verdict });
+    }
     return results;
   }
 

@@ -107,31 +107,27 @@ export function judgeProcess(p: ObservedProcess, ctx: JudgeContext): ProcessVerd
   const facts = ctx.view.executables.get(exe) ?? noFacts;
   // Most processes are accounted for: nothing is allocated for them beyond the verdict itself.
   let reasons: Partial<Record<RunningProcessKind, string>> | undefined;
-  const flag = (kind: RunningProcessKind, reason: string) => {
-    reasons ??= {};
-    reasons[kind] = reason;
-  };
 
   const known = knowledgeOf(p, exe, facts, ctx);
-  if (known.knownBy === 'unknown') flag('unknown_executable', known.reason);
-  else if (known.userProblem) flag('unexpected_user', known.userProblem);
+  if (known.knownBy === 'unknown') reasons = { unknown_executable: known.reason };
+  else if (known.userProblem) reasons = { unexpected_user: known.userProblem };
 
   const writable = writableReason(exe, facts, ctx);
-  if (writable) flag('writable_location', writable);
+  if (writable) (reasons ??= {}).writable_location = writable;
 
   let outdated = false;
   if (p.exe.deleted && !isMemfd(exe)) {
     outdated = replacedByPackage(p, facts, ctx.view.dpkgChangedAt);
-    if (!outdated) flag('deleted_executable', 'the file was deleted or replaced after the process started, and not by a package upgrade');
+    if (!outdated) (reasons ??= {}).deleted_executable = 'the file was deleted or replaced after the process started, and not by a package upgrade';
   }
 
   const claim = nameClaim(p, exe, ctx);
-  if (claim) flag('name_mismatch', claim.reason);
+  if (claim) (reasons ??= {}).name_mismatch = claim.reason;
 
   if (!reasons) return { status: 'judged', process: p, exe, knownBy: known.knownBy, kinds: noKinds, reasons: noReasons, claimedName: undefined, outdated };
   const hog = hogReason(p, ctx.policy);
-  if (hog) flag('resource_hog', hog);
-  const found: Partial<Record<RunningProcessKind, string>> = reasons;
+  if (hog) reasons.resource_hog = hog;
+  const found = reasons;
   const kinds = processFindingKinds.filter((k): k is RunningProcessKind => k !== 'hidden_process' && found[k] !== undefined);
   return { status: 'judged', process: p, exe, knownBy: known.knownBy, kinds, reasons: found, claimedName: claim?.name, outdated };
 }
@@ -232,26 +228,27 @@ class NameCache {
 
   /** The comm the kernel gives a process exec'ed from this path: its basename, cut to 15 bytes. */
   commOf(exe: string): string {
-    return cached(this.comms, exe, () => basename(exe).slice(0, 15));
+    let comm = this.comms.get(exe);
+    if (comm === undefined) this.remember(this.comms, exe, (comm = basename(exe).slice(0, 15)));
+    return comm;
   }
 
   stemOf(comm: string): string {
-    return cached(this.stems, comm, () => kernelNameStem(comm));
+    let stem = this.stems.get(comm);
+    if (stem === undefined) this.remember(this.stems, comm, (stem = kernelNameStem(comm)));
+    return stem;
   }
 
   argv0NameOf(argv0: string): string {
-    return cached(this.argv0Names, argv0, () => argv0Name(argv0));
+    let name = this.argv0Names.get(argv0);
+    if (name === undefined) this.remember(this.argv0Names, argv0, (name = argv0Name(argv0)));
+    return name;
   }
-}
 
-function cached(map: Map<string, string>, key: string, compute: () => string): string {
-  let value = map.get(key);
-  if (value === undefined) {
-    value = compute();
-    // Bounded: a host with more distinct names than this gains nothing from keeping them.
+  /** Bounded: a host with more distinct names than this gains nothing from keeping them. */
+  private remember(map: Map<string, string>, key: string, value: string): void {
     if (map.size < 4096) map.set(key, value);
   }
-  return value;
 }
 
 function hogReason(p: ObservedProcess, policy: CompiledProcessPolicy): string | undefined {

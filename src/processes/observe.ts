@@ -67,7 +67,8 @@ export class HostObserver {
     const round = ++this.round;
     const owners = new Map<number, Owner>();
     const processes: ObservedProcess[] = [];
-    for (const p of snapshot.processes) {
+    for (let i = 0; i < snapshot.processes.length; i++) {
+      const p = snapshot.processes[i]!;
       let record = this.records.get(p.pid);
       if (!record || record.observed.startedAt !== p.startedAt) {
         record = { observed: this.observed(p, undefined, lifetimeCores(p, now), owners), cpuSeconds: p.cpuSeconds, at: now, round };
@@ -78,15 +79,16 @@ export class HostObserver {
       record.round = round;
       processes.push(record.observed);
     }
-    for (const [pid, record] of this.records) {
+    // forEach rather than for-of: no iterator result per entry, on every scrape.
+    this.records.forEach((record, pid) => {
       if (record.round !== round) this.records.delete(pid);
       else {
         const parent = this.records.get(record.observed.ppid)?.observed.exe;
         record.observed.parentExe = parent?.kind === 'path' ? parent.path : undefined;
       }
-    }
+    });
     const kernelComms = new Set<string>();
-    for (const p of processes) if (p.kernelThread) kernelComms.add(p.comm);
+    for (let i = 0; i < processes.length; i++) if (processes[i]!.kernelThread) kernelComms.add(processes[i]!.comm);
     this.kernelComms = [...kernelComms];
     return { view: this.view(processes, index, section), snapshot, packageIndexSize: index.size };
   }
@@ -176,7 +178,8 @@ export class HostObserver {
 
   private view(processes: readonly ObservedProcess[], index: PackageIndex, section: ProcessesPolicy): HostView {
     const executables = new Map<string, ExecutableFacts>();
-    for (const p of processes) {
+    for (let i = 0; i < processes.length; i++) {
+      const p = processes[i]!;
       if (p.exe.kind !== 'path' || executables.has(p.exe.path)) continue;
       executables.set(p.exe.path, executableFacts(this.paths.rootfs, p.exe.path, p.exe.deleted, index));
     }

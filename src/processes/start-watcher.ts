@@ -8,7 +8,7 @@ export interface StartExamination {
 }
 
 export interface StartWatcherDeps {
-  /** The PIDs listed in /proc now. */
+  /** The PIDs listed in /proc now, in ascending order. */
   listPids(): number[];
   /** Read (right away) and judge these PIDs; a PID missing from the result was gone before it was read. */
   examine(pids: readonly number[]): Promise<ReadonlyMap<number, StartExamination>>;
@@ -23,7 +23,9 @@ export interface StartWatcherDeps {
  * starting a binary) is counted again under its new executable.
  */
 export class StartWatcher {
-  private known: Set<number> | undefined;
+  /** The PIDs of the previous look, sorted, in a buffer reused from tick to tick (no Set per tick). */
+  private known = new Int32Array(1024);
+  private knownCount = -1;
   private young = new Map<number, string>();
   private timer: NodeJS.Timeout | undefined;
   private intervalMs = 500;
@@ -31,10 +33,12 @@ export class StartWatcher {
 
   constructor(private readonly deps: StartWatcherDeps) {}
 
+  /** Start watching: the PIDs listed now are the known ones, every later one is a start. */
   start(intervalMs: number): void {
     this.intervalMs = intervalMs;
     if (this.running) return;
     this.running = true;
+    this.remember(this.deps.listPids());
     this.schedule();
   }
 
@@ -50,19 +54,19 @@ export class StartWatcher {
     this.running = false;
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
-    this.known = undefined;
+    this.knownCount = -1;
     this.young.clear();
   }
 
   /** One look: the first only learns which PIDs exist; later ones count what is new. */
   async tick(): Promise<void> {
     const current = this.deps.listPids();
-    const currentSet = new Set(current);
-    const known = this.known;
-    this.known = currentSet;
-    if (!known) return;
-    const fresh = current.filter((pid) => !known.has(pid));
-    const recheck = [...this.young].filter(([pid]) => currentSet.has(pid));
+    const first = this.knownCount < 0;
+    const fresh = first ? [] : this.newSince(current);
+    this.remember(current);
+    if (first) return;
+    const recheck: [number, string][] = [];
+    for (const entry of this.young) if (contains(current, entry[0])) recheck.push(entry);
     if (fresh.length === 0 && recheck.length === 0) {
       this.young.clear();
       return;
@@ -80,6 +84,24 @@ export class StartWatcher {
     }
   }
 
+  /** PIDs of `current` (sorted) that the previous look did not have: a merge of two sorted lists. */
+  private newSince(current: readonly number[]): number[] {
+    const fresh: number[] = [];
+    let k = 0;
+    for (let i = 0; i < current.length; i++) {
+      const pid = current[i]!;
+      while (k < this.knownCount && this.known[k]! < pid) k++;
+      if (k >= this.knownCount || this.known[k] !== pid) fresh.push(pid);
+    }
+    return fresh;
+  }
+
+  private remember(current: readonly number[]): void {
+    if (current.length > this.known.length) this.known = new Int32Array(current.length * 2);
+    for (let i = 0; i < current.length; i++) this.known[i] = current[i]!;
+    this.knownCount = current.length;
+  }
+
   private schedule(): void {
     this.timer = setTimeout(() => {
       this.tick()
@@ -91,4 +113,17 @@ export class StartWatcher {
     // The watch alone must never keep a finished command alive.
     this.timer.unref();
   }
+}
+
+/** Binary search in a sorted list. */
+function contains(sorted: readonly number[], pid: number): boolean {
+  let low = 0;
+  let high = sorted.length - 1;
+  while (low <= high) {
+    const mid = (low + high) >>> 1;
+    if (sorted[mid] === pid) return true;
+    if (sorted[mid]! < pid) low = mid + 1;
+    else high = mid - 1;
+  }
+  return false;
 }

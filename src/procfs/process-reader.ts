@@ -1,7 +1,7 @@
-import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readlinkSync, readSync } from 'node:fs';
 import { parseCmdline } from './cmdline.js';
 import { problemOf, ProcParseError, type ProcReadProblem } from './errors.js';
-import { readExeLink, type ExeLink } from './exe.js';
+import { exeLinkFromError, parseExeTarget, type ExeLink } from './exe.js';
 import { listPids } from './pids.js';
 import type { ProcessInfo } from './process-table.js';
 import { readProcText } from './read-text.js';
@@ -54,6 +54,8 @@ interface ProcessRecord {
   readonly details: Mutable<ProcessDetails>;
   readonly statPath: string;
   readonly exePath: string;
+  /** The text of the executable link at the last read. */
+  exeTarget: string | undefined;
   fd: number | undefined;
   round: number;
   /** When status and cmdline were last read (ms), the comm then, and whether the process was young. */
@@ -113,7 +115,10 @@ export class ProcessReader {
     let denied = 0;
     let malformed = 0;
     const slicer = new Slicer(this.sliceMs);
-    for (const pid of listPids(this.procfs)) {
+    const pids = listPids(this.procfs);
+    // Indexed loops on the scrape path: a for-of makes an iterator result per step.
+    for (let i = 0; i < pids.length; i++) {
+      const pid = pids[i]!;
       const problem = this.refresh(pid, round);
       if (problem === undefined) {
         const details = this.records.get(pid)!.details;
@@ -125,7 +130,9 @@ export class ProcessReader {
       const pause = slicer.due();
       if (pause) await pause;
     }
-    for (const [pid, record] of this.records) if (record.round !== round) this.forget(pid, record);
+    this.records.forEach((record, pid) => {
+      if (record.round !== round) this.forget(pid, record);
+    });
     return { at: new Date(this.now()), processes, races, denied, malformed };
   }
 
@@ -219,12 +226,32 @@ export class ProcessReader {
       d.exe = noExe;
       return;
     }
-    const exe = readExeLink(record.exePath);
-    const exeChanged = !sameExe(d.exe, exe);
-    if (exeChanged) d.exe = exe;
+    const exeChanged = this.readExe(record);
     const now = this.now();
     const stale = record.identityReadWhileYoung || now - record.identityReadAt >= this.maxCacheAgeMs;
     if (full || !known || exeChanged || record.identityComm !== d.comm || stale) this.readIdentity(record, now);
+  }
+
+  /**
+   * Read the executable link; whether it changed. The link's text is compared with the last one,
+   * so an unchanged executable makes no new object.
+   */
+  private readExe(record: ProcessRecord): boolean {
+    const d = record.details;
+    let target: string;
+    try {
+      target = readlinkSync(record.exePath);
+    } catch (error) {
+      record.exeTarget = undefined;
+      const exe = exeLinkFromError(error);
+      if (sameExe(d.exe, exe)) return false;
+      d.exe = exe;
+      return true;
+    }
+    if (target === record.exeTarget) return false;
+    record.exeTarget = target;
+    d.exe = parseExeTarget(target);
+    return true;
   }
 
   private readIdentity(record: ProcessRecord, now: number): void {
@@ -293,6 +320,7 @@ function newRecord(procfs: string, pid: number): ProcessRecord {
     },
     statPath: `${procfs}/${pid}/stat`,
     exePath: `${procfs}/${pid}/exe`,
+    exeTarget: undefined,
     fd: undefined,
     round: 0,
     identityReadAt: 0,

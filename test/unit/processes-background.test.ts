@@ -105,6 +105,14 @@ describe('the watch of new PIDs', () => {
     expect(counted).toEqual(['unknown_executable', 'known', 'unexamined']);
   });
 
+  it('knows the PIDs from the moment it starts, so the first process after that is counted', async () => {
+    const { w, counted } = watcher([[1, 2], [1, 2, 30]], { 30: { verdict: 'name_mismatch', exeKey: '/usr/bin/perl' } });
+    w.start(60_000);
+    await w.tick();
+    w.stop();
+    expect(counted).toEqual(['name_mismatch']);
+  });
+
   it('counts an exec seen on the second look as a start of the new program', async () => {
     const exams: Record<number, StartExamination> = { 20: { verdict: 'known', exeKey: '/usr/bin/bash' } };
     const { w, counted } = watcher([[1], [1, 20], [1, 20]], exams);
