@@ -18,6 +18,9 @@ import { VerdictSummary } from '../processes/verdict-summary.js';
 import { scheduleWork, type Schedule } from '../scheduler/schedule.js';
 import type { Collector, CollectorContext, CollectorDefinition, CollectorEnv, CollectorRun } from './collector.js';
 
+/** Longest stretch of synchronous work before yielding to the event loop (ms). */
+const sliceMs = 3;
+
 /** The kernel's default pid_max, for a procfs that does not say (a fixture tree). */
 const defaultPidMax = 32768;
 
@@ -57,7 +60,12 @@ class ProcessesCollector implements Collector {
     // Judged and folded one by one: a quiet host's verdicts are garbage the moment they are made.
     const summary = new VerdictSummary();
     const { processes } = observation.view;
-    for (let i = 0; i < processes.length; i++) summary.add(judgeProcess(processes[i]!, judge));
+    const slicer = new Slicer(sliceMs, 64);
+    for (let i = 0; i < processes.length; i++) {
+      summary.add(judgeProcess(processes[i]!, judge));
+      const pause = slicer.due();
+      if (pause) await pause;
+    }
     // `check` never starts background work: the sweep runs once, inline.
     if (!this.started && section.hidden_sweep.enabled && !this.lastSweep) {
       await this.sweep(section).catch((error: unknown) => this.log.error('hidden-process sweep failed', { err: error instanceof Error ? error.message : String(error) }));
@@ -148,7 +156,7 @@ class ProcessesCollector implements Collector {
   private async examineStarts(pids: readonly number[]): Promise<ReadonlyMap<number, StartExamination>> {
     // Read everything first, judge after: a short-lived process must be read before it is gone.
     const details: ProcessDetails[] = [];
-    const slicer = new Slicer(3);
+    const slicer = new Slicer(sliceMs);
     for (const pid of pids) {
       const read = this.observer.readNew(pid);
       if (read) details.push(read);

@@ -5,6 +5,7 @@ import type { ProcessesPolicy } from '../config/sections/processes.js';
 import type { Logger } from '../log/logger.js';
 import { readExe } from '../procfs/exe.js';
 import { ProcessReader, type DetailedSnapshot, type ProcessDetails } from '../procfs/process-reader.js';
+import { Slicer } from '../procfs/slicer.js';
 import { UserDirectory, type UserClass } from '../procfs/users.js';
 import { isMemfd, type ExecutableFacts, type HostView, type ObservedProcess } from './host-view.js';
 import { dpkgLastChange, type PackageIndex } from './package-index.js';
@@ -67,7 +68,10 @@ export class HostObserver {
     const round = ++this.round;
     const owners = new Map<number, Owner>();
     const processes: ObservedProcess[] = [];
+    const slicer = new Slicer(3, 64);
     for (let i = 0; i < snapshot.processes.length; i++) {
+      const pause = slicer.due();
+      if (pause) await pause;
       const p = snapshot.processes[i]!;
       let record = this.records.get(p.pid);
       if (!record || record.observed.startedAt !== p.startedAt) {
