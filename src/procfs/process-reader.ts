@@ -3,7 +3,7 @@ import { parseCmdline } from './cmdline.js';
 import { problemOf, ProcParseError, type ProcReadProblem } from './errors.js';
 import { exeLinkFromError, parseExeTarget, type ExeLink } from './exe.js';
 import { listPids } from './pids.js';
-import type { ProcessInfo } from './process-table.js';
+import type { ProcessInfo, ProcessSnapshot } from './process-table.js';
 import { readProcText } from './read-text.js';
 import { Slicer } from './slicer.js';
 import { clockTicksPerSecond, emptyStatFields, kernelThreadFlag, parseStatBytes, type StatFields } from './stat.js';
@@ -22,13 +22,10 @@ export interface ProcessDetails extends ProcessInfo {
   readonly startedAt: number;
 }
 
-export interface DetailedSnapshot {
-  readonly at: Date;
+/** The table as ProcessSnapshot counts it, with ProcessDetails. */
+export interface DetailedSnapshot extends ProcessSnapshot {
   /** Records owned by the reader: valid until its next readAll, which updates them in place. */
   readonly processes: readonly ProcessDetails[];
-  readonly races: number;
-  readonly denied: number;
-  readonly malformed: number;
 }
 
 export type DetailsRead = { readonly ok: true; readonly process: ProcessDetails } | { readonly ok: false; readonly problem: ProcReadProblem };
