@@ -8,7 +8,35 @@ export const defaultPolicyYaml = `# hostguard-exporter embedded default policy.
 # into the baseline (trust on first use, then \`hostguard-exporter baseline update\`).
 
 processes:
+  # Known executables: these rules (first match wins), then the baseline, then installed packages.
   allow: []
+  packaged_executables: true
+  writable_locations:
+    paths: ["/tmp/**", "/var/tmp/**", "/dev/shm/**", "/run/shm/**", "/dev/mqueue/**", "/run/lock/**", "/var/lock/**", "/run/user/**", "/memfd:**"]
+    home_directories: false
+    except: []
+  protected_names:
+    - { name: sshd, exe: ["/usr/sbin/sshd", "/usr/lib/openssh/*"] }
+    - { name: cron, exe: ["/usr/sbin/cron"] }
+    - { name: crond, exe: ["/usr/sbin/crond"] }
+    - { name: systemd, exe: ["/usr/lib/systemd/systemd", "/lib/systemd/systemd"] }
+    - { name: rsyslogd, exe: ["/usr/sbin/rsyslogd"] }
+    - { name: dbus-daemon, exe: ["/usr/bin/dbus-daemon"] }
+    - { name: nginx, exe: ["/usr/sbin/nginx"] }
+    - { name: apache2, exe: ["/usr/sbin/apache2"] }
+    - { name: httpd, exe: ["/usr/sbin/httpd", "/usr/sbin/apache2"] }
+    - { name: mysqld, exe: ["/usr/sbin/mysqld", "/usr/sbin/mariadbd"] }
+    - { name: postgres, exe: ["/usr/lib/postgresql/*/bin/postgres"] }
+  resource_hog:
+    cpu_cores: 0.5
+    resident_bytes: 1073741824
+  start_watch:
+    enabled: true
+    interval_seconds: 0.5
+  hidden_sweep:
+    enabled: true
+    schedule: "*/10 * * * *"
+    compare_ps: true
 
 listeners:
   allow: []

@@ -2,6 +2,7 @@ import { authFindingKinds } from '../auth/findings.js';
 import { authMetricSpecs } from './auth.js';
 import { exporterMetricSpecs } from './exporter.js';
 import { networkMetricSpecs } from './network.js';
+import { processesFindingKinds, processesMetricSpecs } from './processes.js';
 import type { MetricSpec } from './spec.js';
 
 /** One section of docs/metrics.md: a group of metrics and, for a collector, the finding kinds it reports. */
@@ -18,6 +19,13 @@ export const metricCatalog: readonly MetricGroup[] = [
     title: 'Exporter and framework',
     intro: 'Always present. Per-collector series exist for every enabled collector.',
     specs: exporterMetricSpecs,
+  },
+  {
+    title: 'Processes collector (`processes`)',
+    intro:
+      'Running processes judged against the policy (`processes` section), the baseline and the installed packages; a watch of new PIDs in `serve` counts short-lived processes, and a scheduled sweep looks for hidden ones.',
+    specs: processesMetricSpecs,
+    findingKinds: processesFindingKinds,
   },
   {
     title: 'Network (collector `network`)',

@@ -17,13 +17,23 @@ export function parseExeTarget(target: string): ExeLink {
 }
 
 export function readExe(procfs: string, pid: number): ExeLink {
+  return readExeLink(`${procfs}/${pid}/exe`);
+}
+
+/** readExe for a link path the caller already holds (the process reader keeps one per process). */
+export function readExeLink(link: string): ExeLink {
   try {
-    return parseExeTarget(readlinkSync(`${procfs}/${pid}/exe`));
+    return parseExeTarget(readlinkSync(link));
   } catch (error) {
-    const problem = problemOf(error);
-    // ENOENT on the link of a live process means it has no executable (kernel thread, zombie);
-    // the caller tells that apart from an exited process by whether stat was readable.
-    if (problem === 'gone') return { kind: 'none' };
-    return { kind: 'unreadable', problem: problem ?? 'malformed' };
+    return exeLinkFromError(error);
   }
+}
+
+/** What a failed readlink of /proc/PID/exe means. */
+export function exeLinkFromError(error: unknown): ExeLink {
+  const problem = problemOf(error);
+  // ENOENT on the link of a live process means it has no executable (kernel thread, zombie);
+  // the caller tells that apart from an exited process by whether stat was readable.
+  if (problem === 'gone') return { kind: 'none' };
+  return { kind: 'unreadable', problem: problem ?? 'malformed' };
 }

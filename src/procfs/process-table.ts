@@ -1,9 +1,9 @@
-import { readFileSync } from 'node:fs';
 import { problemOf, ProcParseError, type ProcReadProblem } from './errors.js';
 import { readExe, type ExeLink } from './exe.js';
 import { listPids } from './pids.js';
 import { clockTicksPerSecond, isKernelThread, parseStat } from './stat.js';
 import { parseStatus } from './status.js';
+import { readProcText } from './read-text.js';
 
 /** One process as the collectors see it: identity, owner, executable and cost. */
 export interface ProcessInfo {
@@ -33,12 +33,16 @@ export interface ProcessSnapshot {
 
 export type ProcessRead = { readonly ok: true; readonly process: ProcessInfo } | { readonly ok: false; readonly problem: ProcReadProblem };
 
-/** Read one process. Synchronous: thousands of tiny /proc reads are 4–6× faster without a promise each. */
+/**
+ * Read one process. Synchronous: thousands of tiny /proc reads are 4–6× faster without a promise
+ * each. For the whole table on the scrape path, ProcessReader (process-reader.ts) adds caching and
+ * yields to the event loop.
+ */
 export function readProcess(procfs: string, pid: number): ProcessRead {
   const dir = `${procfs}/${pid}`;
   try {
-    const stat = parseStat(readFileSync(`${dir}/stat`, 'latin1'), `${dir}/stat`);
-    const status = parseStatus(readFileSync(`${dir}/status`, 'utf8'), `${dir}/status`);
+    const stat = parseStat(readProcText(`${dir}/stat`), `${dir}/stat`);
+    const status = parseStatus(readProcText(`${dir}/status`, 'utf8'), `${dir}/status`);
     const kernelThread = isKernelThread(stat);
     const exe: ExeLink = kernelThread ? { kind: 'none' } : readExe(procfs, pid);
     return {

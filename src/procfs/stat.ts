@@ -17,39 +17,104 @@ export interface ProcStat {
 }
 
 export const clockTicksPerSecond = 100;
-const PF_KTHREAD = 0x00200000;
+/** PF_KTHREAD in the flags field: a kernel thread. */
+export const kernelThreadFlag = 0x00200000;
+
+/** The last field of proc(5) that the parsers read (rss). */
+const lastWanted = 24;
 
 /**
  * Parse /proc/PID/stat. The comm field is wrapped in parentheses and may itself contain spaces and
  * parentheses (`(a) b (c)`), so the fields start after the last ')'.
  */
 export function parseStat(text: string, file = 'stat'): ProcStat {
-  const open = text.indexOf('(');
-  const close = text.lastIndexOf(')');
-  if (open < 1 || close < open) throw new ProcParseError(file, 'no "(comm)" field');
-  const pid = Number(text.slice(0, open).trim());
-  const fields = text.slice(close + 2).trimEnd().split(' ');
-  // fields[0] is field 3 (state) of proc(5); field N is at index N - 3.
-  if (fields.length < 22) throw new ProcParseError(file, `expected at least 24 fields, found ${fields.length + 2}`);
-  const num = (field: number): number => {
-    const value = Number(fields[field - 3]);
-    if (!Number.isFinite(value)) throw new ProcParseError(file, `field ${field} is not a number: "${fields[field - 3]}"`);
-    return value;
-  };
-  if (!Number.isInteger(pid) || pid <= 0) throw new ProcParseError(file, `bad pid "${text.slice(0, open).trim()}"`);
+  const bytes = Buffer.from(text, 'latin1');
+  const fields = emptyStatFields();
+  parseStatBytes(bytes, bytes.length, fields, file);
   return {
-    pid,
-    comm: text.slice(open + 1, close),
-    state: fields[0] ?? '?',
-    ppid: num(4),
-    flags: num(9),
-    utimeTicks: num(14),
-    stimeTicks: num(15),
-    startTicks: num(22),
-    rssPages: num(24),
+    pid: fields.pid,
+    comm: text.slice(fields.commStart, fields.commEnd),
+    state: fields.state,
+    ppid: fields.ppid,
+    flags: fields.flags,
+    utimeTicks: fields.utimeTicks,
+    stimeTicks: fields.stimeTicks,
+    startTicks: fields.startTicks,
+    rssPages: fields.rssPages,
   };
 }
 
 export function isKernelThread(stat: ProcStat): boolean {
-  return (stat.flags & PF_KTHREAD) !== 0;
+  return (stat.flags & kernelThreadFlag) !== 0;
+}
+
+/** The fields parseStatBytes fills in; `commStart`/`commEnd` locate comm in the bytes. */
+export interface StatFields {
+  pid: number;
+  state: string;
+  ppid: number;
+  flags: number;
+  utimeTicks: number;
+  stimeTicks: number;
+  startTicks: number;
+  rssPages: number;
+  commStart: number;
+  commEnd: number;
+}
+
+export function emptyStatFields(): StatFields {
+  return { pid: 0, state: '?', ppid: 0, flags: 0, utimeTicks: 0, stimeTicks: 0, startTicks: 0, rssPages: 0, commStart: 0, commEnd: 0 };
+}
+
+/**
+ * parseStat for the raw bytes of /proc/PID/stat, into a record the caller reuses: on the scrape
+ * path it runs for every process, and making no string or object keeps the garbage collector
+ * idle. Same rules and errors as parseStat.
+ */
+export function parseStatBytes(bytes: Uint8Array, length: number, into: StatFields, file = 'stat'): void {
+  const open = bytes.indexOf(0x28);
+  const close = bytes.lastIndexOf(0x29, length - 1);
+  if (open < 1 || open >= length || close < open) throw new ProcParseError(file, 'no "(comm)" field');
+  const pid = digitsAt(bytes, 0, open - (bytes[open - 1] === 0x20 ? 1 : 0));
+  if (pid === undefined || pid <= 0) throw new ProcParseError(file, `bad pid "${latin1(bytes, 0, open).trim()}"`);
+  let end = length;
+  while (end > close && (bytes[end - 1] === 10 || bytes[end - 1] === 32)) end--;
+  let field = 3;
+  let at = close + 2;
+  while (at <= end && field <= lastWanted) {
+    let next = at;
+    while (next < end && bytes[next] !== 0x20) next++;
+    if (field === 3) into.state = next > at ? String.fromCharCode(bytes[at]!) : '?';
+    else if (field === 4 || field === 9 || field === 14 || field === 15 || field === 22 || field === 24) {
+      const value = digitsAt(bytes, at, next);
+      if (value === undefined) throw new ProcParseError(file, `field ${field} is not a number: "${latin1(bytes, at, next)}"`);
+      if (field === 4) into.ppid = value;
+      else if (field === 9) into.flags = value;
+      else if (field === 14) into.utimeTicks = value;
+      else if (field === 15) into.stimeTicks = value;
+      else if (field === 22) into.startTicks = value;
+      else into.rssPages = value;
+    }
+    field++;
+    at = next + 1;
+  }
+  if (field - 1 < lastWanted) throw new ProcParseError(file, `expected at least 24 fields, found ${field - 1}`);
+  into.pid = pid;
+  into.commStart = open + 1;
+  into.commEnd = close;
+}
+
+function digitsAt(bytes: Uint8Array, from: number, to: number): number | undefined {
+  if (from >= to || to - from > 15) return undefined;
+  let value = 0;
+  for (let i = from; i < to; i++) {
+    const digit = bytes[i]! - 48;
+    if (digit < 0 || digit > 9) return undefined;
+    value = value * 10 + digit;
+  }
+  return value;
+}
+
+function latin1(bytes: Uint8Array, from: number, to: number): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset + from, Math.max(0, to - from)).toString('latin1');
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { cronExpression } from '../cron-expression.js';
 
 /** `processes`: which executables may run, as whom, under which parent. First matching rule wins. */
 export const processRuleSchema = z
@@ -10,11 +11,90 @@ export const processRuleSchema = z
   })
   .strict();
 
+/** Places where an executable is a red flag whatever else allows it: anyone can write there. */
+export const defaultWritableLocations = [
+  '/tmp/**',
+  '/var/tmp/**',
+  '/dev/shm/**',
+  '/run/shm/**',
+  '/dev/mqueue/**',
+  '/run/lock/**',
+  '/var/lock/**',
+  '/run/user/**',
+  '/memfd:**',
+] as const;
+
+const writableLocationsSchema = z
+  .object({
+    paths: z.array(z.string().min(1)).default([...defaultWritableLocations]),
+    /** Also report executables under the home directories of root and regular users (from passwd). */
+    home_directories: z.boolean().default(false),
+    /** Deliberate exceptions: executables (paths or globs) accepted although they lie in such a place. */
+    except: z.array(z.string().min(1)).default([]),
+  })
+  .strict();
+
+/** A name that only these executables may carry (as comm or argv[0]): `sshd` must be sshd. */
+export const protectedNameSchema = z
+  .object({
+    name: z.string().min(1).max(64),
+    exe: z.array(z.string().min(1)).min(1),
+  })
+  .strict();
+
+/** Names attackers borrow for their processes, and the executables that really carry them on Debian. */
+export const defaultProtectedNames: z.input<typeof protectedNameSchema>[] = [
+  { name: 'sshd', exe: ['/usr/sbin/sshd', '/usr/lib/openssh/*'] },
+  { name: 'cron', exe: ['/usr/sbin/cron'] },
+  { name: 'crond', exe: ['/usr/sbin/crond'] },
+  { name: 'systemd', exe: ['/usr/lib/systemd/systemd', '/lib/systemd/systemd'] },
+  { name: 'rsyslogd', exe: ['/usr/sbin/rsyslogd'] },
+  { name: 'dbus-daemon', exe: ['/usr/bin/dbus-daemon'] },
+  { name: 'nginx', exe: ['/usr/sbin/nginx'] },
+  { name: 'apache2', exe: ['/usr/sbin/apache2'] },
+  { name: 'httpd', exe: ['/usr/sbin/httpd', '/usr/sbin/apache2'] },
+  { name: 'mysqld', exe: ['/usr/sbin/mysqld', '/usr/sbin/mariadbd'] },
+  { name: 'postgres', exe: ['/usr/lib/postgresql/*/bin/postgres'] },
+];
+
+const resourceHogSchema = z
+  .object({
+    /** CPU a process not accounted for may use, in cores, averaged since the previous collection. */
+    cpu_cores: z.number().positive().default(0.5),
+    resident_bytes: z.number().int().positive().default(1024 ** 3),
+  })
+  .strict();
+
+const startWatchSchema = z
+  .object({
+    enabled: z.boolean().default(true),
+    /** How often new PIDs are looked for; a process living longer than this is seen. */
+    interval_seconds: z.number().min(0.1).max(10).default(0.5),
+  })
+  .strict();
+
+const hiddenSweepSchema = z
+  .object({
+    enabled: z.boolean().default(true),
+    schedule: cronExpression.default('*/10 * * * *'),
+    /** Also compare with what `ps` reports (a trojaned ps, or a library hook that hides from it). */
+    compare_ps: z.boolean().default(true),
+  })
+  .strict();
+
 export const processesSectionSchema = z
   .object({
     allow: z.array(processRuleSchema).default([]),
+    /** Executables that belong to an installed package (dpkg file lists under --path.rootfs) are known. */
+    packaged_executables: z.boolean().default(true),
+    writable_locations: writableLocationsSchema.default({}),
+    protected_names: z.array(protectedNameSchema).default(defaultProtectedNames),
+    resource_hog: resourceHogSchema.default({}),
+    start_watch: startWatchSchema.default({}),
+    hidden_sweep: hiddenSweepSchema.default({}),
   })
   .strict();
 
 export type ProcessRule = z.infer<typeof processRuleSchema>;
 export type ProcessesPolicy = z.infer<typeof processesSectionSchema>;
+export type ProtectedName = z.infer<typeof protectedNameSchema>;

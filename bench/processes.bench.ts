@@ -1,0 +1,170 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { processesCollector } from '../src/collectors/processes.js';
+import { Exporter } from '../src/exporter.js';
+import { silentLogger } from '../src/log/logger.js';
+import { sweepHiddenProcesses } from '../src/processes/hidden-sweep.js';
+import { buildPackageIndex } from '../src/processes/package-index.js';
+import { readPidMax } from '../src/procfs/system.js';
+import { cpuSeconds, ms, rssBytes, summarize, timeAsync, timeCommand } from './lib/measure.js';
+import type { BenchResult } from './lib/report.js';
+import { startHostguard, startNodeExporter } from './lib/servers.js';
+
+const sleepers = 1000;
+const runs = 100;
+
+/**
+ * The processes collector at ~1,000 processes, beside `ps aux` (and node_exporter's processes
+ * collector) in the same run: the collector's own work per scrape and how long it holds the event
+ * loop, whole-exporter scrapes and resident memory, the hidden-process sweep, the package index.
+ */
+export default async function processes(): Promise<BenchResult> {
+  const children = await startSleepers(sleepers);
+  // Past the reader's young-process window (5 s), as processes on a host mostly are.
+  await new Promise((resolve) => setTimeout(resolve, 6000));
+  const stateDir = mkdtempSync(join(tmpdir(), 'hostguard-bench-processes-'));
+  try {
+    const processCount = readdirSync('/proc').filter((n) => /^\d+$/.test(n)).length;
+    const psAux = timeCommand('ps', ['aux'], 30);
+
+    const collector = await collectorWork(stateDir);
+    const sweep = await sweepWork();
+    const index = await indexWork();
+
+    const args = ['--state.dir', stateDir, '--collector.disable-defaults'];
+    const withProcesses = await scrapeExporter([...args, '--collector.processes']);
+    const bare = await scrapeExporter(args);
+    const nodeExporter = await scrapeNodeExporter();
+
+    return {
+      name: `Processes collector at ${processCount} processes (${sleepers} of them sleepers started by the benchmark) vs ps aux`,
+      rows: [
+        { subject: '`ps aux`, wall p50 / p95', figure: `${ms(psAux.p50Ms)} / ${ms(psAux.p95Ms)}`, command: 'ps aux, 30 runs' },
+        { subject: 'collector work per scrape, wall p50 / p95', figure: `${ms(collector.wall.p50Ms)} / ${ms(collector.wall.p95Ms)}`, command: `collect() in process, ${runs} runs` },
+        { subject: 'collector work per scrape, CPU mean', figure: ms(collector.cpuMs), command: 'process.cpuUsage() over the runs' },
+        { subject: 'event-loop delay during those runs, p99 / max', figure: `${ms(collector.p99BlockMs)} / ${ms(collector.maxBlockMs)}`, command: 'monitorEventLoopDelay (1 ms resolution)' },
+        { subject: 'event-loop delay while idle for 3 s (the machine itself), max', figure: ms(collector.idleMaxMs), command: 'monitorEventLoopDelay, nothing of ours running' },
+        { subject: 'hostguard-exporter scrape (processes only), p50 / p95', figure: `${ms(withProcesses.timing.p50Ms)} / ${ms(withProcesses.timing.p95Ms)}`, command: `${runs} sequential GET /metrics` },
+        { subject: 'hostguard-exporter CPU per scrape (processes only)', figure: ms(withProcesses.cpuMs), command: '/proc/PID/stat utime+stime over the run' },
+        { subject: 'hostguard-exporter RSS after the run (processes only): total = private + file', figure: memory(withProcesses.memory), command: '/proc/PID/status VmRSS, RssAnon, RssFile' },
+        { subject: 'hostguard-exporter RSS after the run (no collector): total = private + file', figure: memory(bare.memory), command: '/proc/PID/status VmRSS, RssAnon, RssFile' },
+        { subject: 'node_exporter scrape (processes collector only), p50 / p95', figure: `${ms(nodeExporter.timing.p50Ms)} / ${ms(nodeExporter.timing.p95Ms)}`, command: `${runs} sequential GET /metrics` },
+        { subject: 'node_exporter CPU per scrape (processes collector only)', figure: ms(nodeExporter.cpuMs), command: '/proc/PID/stat utime+stime over the run' },
+        { subject: `hidden-process sweep, pid_max ${sweep.pidMax}, p50 / max`, figure: `${ms(sweep.timing.p50Ms)} / ${ms(sweep.maxMs)}`, command: 'sweepHiddenProcesses (kill(0) + lookup per PID, ps twice at most), 5 runs' },
+        { subject: 'load average (1, 5, 15 min) at the end of the run', figure: loadAverage(), command: '/proc/loadavg' },
+        { subject: 'package index build (dpkg file lists)', figure: `${ms(index.ms)}, ${index.paths} paths, ${mib(index.bytes)} kept`, command: 'buildPackageIndex("/")' },
+      ],
+      ratios: [
+        `collector work p50 / ps aux p50 = ${(collector.wall.p50Ms / psAux.p50Ms).toFixed(2)}`,
+        `hostguard scrape p50 / node_exporter scrape p50 = ${(withProcesses.timing.p50Ms / nodeExporter.timing.p50Ms).toFixed(2)}`,
+        `RSS with the processes collector − RSS without = ${mib(withProcesses.memory.rss - bare.memory.rss)} (private ${mib(withProcesses.memory.anon - bare.memory.anon)})`,
+      ],
+    };
+  } finally {
+    for (const child of children) child.kill('SIGKILL');
+    rmSync(stateDir, { recursive: true, force: true });
+  }
+}
+
+/** Real sleeping processes, so the host has the ~1,000 of the issue's targets. */
+async function startSleepers(count: number): Promise<ChildProcess[]> {
+  const children: ChildProcess[] = [];
+  for (let i = 0; i < count; i++) {
+    const child = spawn('sleep', ['3600'], { stdio: 'ignore' });
+    children.push(child);
+    if (i % 100 === 99) await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  return children;
+}
+
+async function collectorWork(stateDir: string) {
+  const exporter = new Exporter({
+    paths: { procfs: '/proc', rootfs: '/', stateDir },
+    policyFile: undefined,
+    collectors: [processesCollector],
+    maxFindingSeries: 100,
+    log: silentLogger,
+    build: { version: 'bench', revision: 'bench' },
+  });
+  await exporter.acceptCurrentState('operator');
+  const collector = exporter.collectors[0]!;
+  const collect = () => collector.collect(exporter.context());
+  for (let i = 0; i < 5; i++) await collect();
+  // The machine is shared: how long the loop waits when nothing of ours runs, for comparison.
+  const idle = monitorEventLoopDelay({ resolution: 1 });
+  idle.enable();
+  await new Promise((resolve) => setTimeout(resolve, 3000));
+  idle.disable();
+  const delay = monitorEventLoopDelay({ resolution: 1 });
+  delay.enable();
+  const cpuBefore = process.cpuUsage();
+  const wall = await timeAsync(collect, runs, 0);
+  const cpu = process.cpuUsage(cpuBefore);
+  delay.disable();
+  await exporter.stop();
+  return { wall, cpuMs: (cpu.user + cpu.system) / 1000 / runs, maxBlockMs: delay.max / 1e6, p99BlockMs: delay.percentile(99) / 1e6, idleMaxMs: idle.max / 1e6 };
+}
+
+async function sweepWork() {
+  const pidMax = readPidMax('/proc');
+  const samples: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const started = performance.now();
+    await sweepHiddenProcesses({ procfs: '/proc', pidMax, comparePs: true });
+    samples.push(performance.now() - started);
+  }
+  return { pidMax, timing: summarize(samples), maxMs: Math.max(...samples) };
+}
+
+async function indexWork() {
+  const started = performance.now();
+  const index = await buildPackageIndex('/');
+  return { ms: performance.now() - started, paths: index.size, bytes: index.size * 8 };
+}
+
+async function scrapeExporter(args: string[]) {
+  const server = await startHostguard(args);
+  try {
+    const fetchMetrics = () => fetch(`${server.url}/metrics`).then((r) => r.text());
+    const cpuBefore = cpuSeconds(server.child.pid!);
+    const timing = await timeAsync(fetchMetrics, runs);
+    const cpuMs = ((cpuSeconds(server.child.pid!) - cpuBefore) / (runs + 3)) * 1000;
+    return { timing, cpuMs, memory: memoryOf(server.child.pid!) };
+  } finally {
+    await server.stop();
+  }
+}
+
+async function scrapeNodeExporter() {
+  const server = await startNodeExporter(19100 + Math.floor(Math.random() * 800), ['--collector.disable-defaults', '--collector.processes']);
+  try {
+    const cpuBefore = cpuSeconds(server.child.pid!);
+    const timing = await timeAsync(() => fetch(`${server.url}/metrics`).then((r) => r.text()), runs);
+    return { timing, cpuMs: ((cpuSeconds(server.child.pid!) - cpuBefore) / (runs + 3)) * 1000 };
+  } finally {
+    await server.stop();
+  }
+}
+
+/** Resident memory split into private (heap, stacks) and file-backed pages (mostly the node binary, shared and reclaimable). */
+function memoryOf(pid: number): { rss: number; anon: number; file: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kib = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN) * 1024;
+  return { rss: rssBytes(pid), anon: kib('RssAnon'), file: kib('RssFile') };
+}
+
+function memory(m: { rss: number; anon: number; file: number }): string {
+  return `${mib(m.rss)} = ${mib(m.anon)} + ${mib(m.file)}`;
+}
+
+function mib(bytes: number): string {
+  return `${(bytes / 2 ** 20).toFixed(1)} MiB`;
+}
+
+/** The machine is shared while these figures are taken: the load says how busy it was. */
+function loadAverage(): string {
+  return readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(', ');
+}

@@ -1,0 +1,216 @@
+import type { BaselineEntries, BaselineSections } from '../baseline/baseline.js';
+import type { ProcessesPolicy } from '../config/sections/processes.js';
+import type { Logger } from '../log/logger.js';
+import { listPids } from '../procfs/pids.js';
+import { readPidMax } from '../procfs/system.js';
+import { Slicer } from '../procfs/slicer.js';
+import { exeKey, type ProcessDetails } from '../procfs/process-reader.js';
+import { hiddenFindings, type HiddenProcess } from '../processes/hidden.js';
+import { stillAlive, sweepHiddenProcesses, type SweepResult } from '../processes/hidden-sweep.js';
+import { collectorName, judgeContext, judgeProcess, processFindingKinds, startVerdict } from '../processes/judge.js';
+import { learnProcesses } from '../processes/learn.js';
+import { HostObserver } from '../processes/observe.js';
+import { readProcessBaseline, type ProcessBaseline } from '../processes/process-baseline.js';
+import { ProcessMetrics } from '../processes/process-metrics.js';
+import { compileProcessPolicy } from '../processes/process-policy.js';
+import { StartWatcher, type StartExamination } from '../processes/start-watcher.js';
+import { VerdictSummary } from '../processes/verdict-summary.js';
+import { scheduleWork, type Schedule } from '../scheduler/schedule.js';
+import type { Collector, CollectorContext, CollectorDefinition, CollectorEnv, CollectorRun } from './collector.js';
+
+/** Longest stretch of synchronous work before yielding to the event loop (ms). */
+const sliceMs = 3;
+
+/** The kernel's default pid_max, for a procfs that does not say (a fixture tree). */
+const defaultPidMax = 32768;
+
+/**
+ * The processes collector: which running processes should not be here (`ps aux` and `top`,
+ * continuously). Each collection reads the process table and judges it; in `serve`, a watch of new
+ * PIDs counts short-lived processes and a scheduled sweep looks for hidden ones.
+ */
+class ProcessesCollector implements Collector {
+  readonly name = collectorName;
+  readonly findingKinds = processFindingKinds;
+  private readonly observer: HostObserver;
+  private readonly metrics: ProcessMetrics;
+  private readonly log: Logger;
+  private readonly procfs: string;
+  private watcher: StartWatcher | undefined;
+  private sweepSchedule: Schedule | undefined;
+  private lastSweep: SweepResult | undefined;
+  private sweepFailed = false;
+  private started = false;
+  private context: (() => CollectorContext) | undefined;
+  private reportedUnjudged = false;
+  private reportedBaseline: BaselineEntries | undefined;
+  private readonly baselineCache = new WeakMap<BaselineEntries, ProcessBaseline>();
+
+  constructor(env: CollectorEnv) {
+    this.log = env.log;
+    this.procfs = env.paths.procfs;
+    this.observer = new HostObserver(env.paths, env.log);
+    this.metrics = new ProcessMetrics(env);
+  }
+
+  async collect(ctx: CollectorContext): Promise<CollectorRun> {
+    const section = ctx.policy.processes;
+    const observation = await this.observer.observe(section);
+    const judge = judgeContext(observation.view, compileProcessPolicy(section), this.baselineOf(ctx.baseline));
+    // Judged and folded one by one: a quiet host's verdicts are garbage the moment they are made.
+    const summary = new VerdictSummary();
+    const { processes } = observation.view;
+    const slicer = new Slicer(sliceMs, 64);
+    for (let i = 0; i < processes.length; i++) {
+      summary.add(judgeProcess(processes[i]!, judge));
+      const pause = slicer.due();
+      if (pause) await pause;
+    }
+    // `check` never starts background work: the sweep runs once, inline.
+    if (!this.started && section.hidden_sweep.enabled && !this.lastSweep) {
+      await this.sweep(section).catch((error: unknown) => this.log.error('hidden-process sweep failed', { err: error instanceof Error ? error.message : String(error) }));
+    }
+    const hidden = this.currentHidden(section);
+    this.metrics.recordCollection(observation.snapshot, summary, observation.packageIndexSize);
+    this.metrics.recordHidden(hidden, this.lastSweep, this.sweepFailed);
+    this.metrics.recordStartWatch(this.watcher?.interval !== undefined ? this.watcher.interval / 1000 : undefined);
+    this.reportUnjudged(summary.unjudged.permission_denied);
+    return { findings: [...summary.findings(), ...hiddenFindings(hidden)] };
+  }
+
+  async learn(ctx: CollectorContext): Promise<BaselineEntries> {
+    const section = ctx.policy.processes;
+    const { view } = await this.observer.observe(section);
+    return learnProcesses(view, compileProcessPolicy(section));
+  }
+
+  async start(context: () => CollectorContext): Promise<void> {
+    this.started = true;
+    this.context = context;
+    const section = context().policy.processes;
+    // Build the package index now rather than on the first scrape.
+    void this.observer.packages.current(section.packaged_executables).catch((error: unknown) => this.log.warn('cannot read the dpkg database', { err: String(error) }));
+    this.watcher = new StartWatcher({
+      listPids: () => listPids(this.procfs),
+      examine: (pids) => this.examineStarts(pids),
+      count: (verdict) => this.metrics.countStart(verdict),
+      log: this.log,
+    });
+    this.applySchedules(section);
+  }
+
+  policyChanged(ctx: CollectorContext): void {
+    if (this.started) this.applySchedules(ctx.policy.processes);
+  }
+
+  async stop(): Promise<void> {
+    this.watcher?.stop();
+    this.sweepSchedule?.stop();
+    this.sweepSchedule = undefined;
+    this.observer.close();
+  }
+
+  private applySchedules(section: ProcessesPolicy): void {
+    if (section.start_watch.enabled) this.watcher?.start(section.start_watch.interval_seconds * 1000);
+    else this.watcher?.stop();
+    this.watcher?.setInterval(section.start_watch.interval_seconds * 1000);
+    const sweep = section.hidden_sweep;
+    if (!sweep.enabled) {
+      this.sweepSchedule?.stop();
+      this.sweepSchedule = undefined;
+      return;
+    }
+    if (this.sweepSchedule) {
+      this.sweepSchedule.reschedule(sweep.schedule);
+      return;
+    }
+    this.sweepSchedule = scheduleWork('hidden-process sweep', sweep.schedule, () => this.sweep(this.context?.().policy.processes ?? section), this.log);
+    void this.sweepSchedule.runNow();
+  }
+
+  private async sweep(section: ProcessesPolicy): Promise<void> {
+    let pidMax = defaultPidMax;
+    try {
+      pidMax = readPidMax(this.procfs);
+    } catch (error) {
+      this.log.warn('cannot read pid_max; sweeping up to the kernel default', { pid_max: defaultPidMax, err: error instanceof Error ? error.message : String(error) });
+    }
+    try {
+      const result = await sweepHiddenProcesses({ procfs: this.procfs, pidMax, comparePs: section.hidden_sweep.compare_ps });
+      if (result.psProblem && !this.lastSweep?.psProblem) this.log.warn('cannot run ps for the hidden-process sweep; comparing /proc with the kernel only', { err: result.psProblem });
+      this.lastSweep = result;
+      this.sweepFailed = false;
+      for (const h of result.hidden) this.log.warn('hidden process', { pid: h.pid, view: h.view, comm: h.comm });
+    } catch (error) {
+      this.sweepFailed = true;
+      throw error;
+    }
+  }
+
+  /** Hidden processes of the last sweep that still exist: a finding disappears with its process. */
+  private currentHidden(section: ProcessesPolicy): HiddenProcess[] {
+    if (!section.hidden_sweep.enabled || !this.lastSweep) return [];
+    return this.lastSweep.hidden.filter((h) => stillAlive(this.procfs, h.pid));
+  }
+
+  private async examineStarts(pids: readonly number[]): Promise<ReadonlyMap<number, StartExamination>> {
+    // Read everything first, judge after: a short-lived process must be read before it is gone.
+    const details: ProcessDetails[] = [];
+    const slicer = new Slicer(sliceMs);
+    for (const pid of pids) {
+      const read = this.observer.readNew(pid);
+      if (read) details.push(read);
+      const pause = slicer.due();
+      if (pause) await pause;
+    }
+    const results = new Map<number, StartExamination>();
+    if (details.length === 0 || !this.context) return results;
+    const ctx = this.context();
+    const section = ctx.policy.processes;
+    const view = await this.observer.viewOf(details, section);
+    const judge = judgeContext(view, compileProcessPolicy(section), this.baselineOf(ctx.baseline), this.observer.kernelThreadComms);
+    for (const p of view.processes) {
+      const verdict = startVerdict(judgeProcess(p, judge));
+      results.set(p.pid, { verdict, exeKey: exeKey(p.exe) });
+      this.log.debug('process start', { pid: p.pid, exe: exeKey(p.exe), user: p.user, verdict });
+    }
+    return results;
+  }
+
+  private baselineOf(sections: BaselineSections | undefined): ProcessBaseline | undefined {
+    const section = sections?.[collectorName];
+    if (section === undefined) return undefined;
+    let baseline = this.baselineCache.get(section);
+    if (!baseline) {
+      baseline = readProcessBaseline(section)!;
+      this.baselineCache.set(section, baseline);
+    }
+    if (baseline.invalid.length > 0 && this.reportedBaseline !== section) {
+      this.reportedBaseline = section;
+      this.log.error('baseline entries of the processes section have an unexpected shape and are ignored', { entries: baseline.invalid.slice(0, 10).join(', '), count: baseline.invalid.length });
+    }
+    return baseline;
+  }
+
+  /** Say once what is blind: executables that cannot be read cannot be judged. */
+  private reportUnjudged(denied: number): void {
+    if (this.reportedUnjudged || denied === 0) return;
+    this.reportedUnjudged = true;
+    const root = process.getuid?.() === 0;
+    const fields = { processes: denied, metric: 'hostguard_processes_unjudged{reason="permission_denied"}' };
+    if (root) this.log.info('some executables are unreadable even as root (another mount namespace or a security module); those processes are not judged', fields);
+    else {
+      this.log.warn(
+        'not running as root: the executables of other users\' processes cannot be read, so unknown_executable, unexpected_user, deleted_executable, writable_location and name_mismatch are not judged for them',
+        fields,
+      );
+    }
+  }
+}
+
+export const processesCollector: CollectorDefinition = {
+  name: collectorName,
+  description: 'running processes: unknown, misplaced, masquerading, short-lived and hidden ones',
+  defaultEnabled: true,
+  create: (env) => new ProcessesCollector(env),
+};

@@ -1,0 +1,115 @@
+import { metricSpec } from './spec.js';
+
+const exeLabel = 'executable path (/proc/PID/exe), at most 256 characters; one series per executable, capped by --metrics.max-finding-series';
+const userClassLabel = 'root, system, regular or invalid: the class of the effective user (the user name is in the finding, never a label)';
+
+/** Metrics of the processes collector (src/collectors/processes.ts). */
+export const processesMetricSpecs = {
+  examined: metricSpec({
+    name: 'hostguard_processes_examined',
+    type: 'gauge',
+    help: 'Processes read in the last collection.',
+    labels: { type: '"userland" or "kernel_thread"' },
+  }),
+  unjudged: metricSpec({
+    name: 'hostguard_processes_unjudged',
+    type: 'gauge',
+    help: 'Processes of the last collection that could not be judged because their executable or /proc files could not be read.',
+    labels: { reason: '"permission_denied" (the exporter does not run as root) or "malformed"' },
+    notes: 'Above 0 for permission_denied, unknown_executable, unexpected_user, deleted_executable, writable_location and name_mismatch are blind for those processes; the log says so once.',
+  }),
+  outdated: metricSpec({
+    name: 'hostguard_processes_outdated',
+    type: 'gauge',
+    help: 'Processes still running an executable that a package upgrade replaced after they started: they need a restart. Not a finding.',
+    labels: {},
+  }),
+  readRaces: metricSpec({
+    name: 'hostguard_process_read_races_total',
+    type: 'counter',
+    help: 'Processes that exited while they were being read: normal on a live host, not an error.',
+    labels: {},
+  }),
+  readErrors: metricSpec({
+    name: 'hostguard_process_read_errors_total',
+    type: 'counter',
+    help: 'Process reads that failed for another reason than the process exiting.',
+    labels: { reason: '"permission_denied" or "malformed" (a /proc file without the documented shape)' },
+  }),
+  flagged: metricSpec({
+    name: 'hostguard_process_flagged',
+    type: 'gauge',
+    help: 'Running processes behind each current finding, by executable, user class and finding kind.',
+    labels: { exe: exeLabel, user_class: userClassLabel, kind: 'the finding kinds of this collector except hidden_process' },
+  }),
+  flaggedCpu: metricSpec({
+    name: 'hostguard_process_flagged_cpu_seconds',
+    type: 'gauge',
+    help: 'CPU time used so far by the running processes that have a finding, by executable and user class.',
+    labels: { exe: exeLabel, user_class: userClassLabel },
+    notes: 'A gauge: it drops when such a process exits. `deriv()` over a few minutes approximates the cores in use.',
+  }),
+  flaggedResident: metricSpec({
+    name: 'hostguard_process_flagged_resident_bytes',
+    type: 'gauge',
+    help: 'Resident memory of the running processes that have a finding, by executable and user class.',
+    labels: { exe: exeLabel, user_class: userClassLabel },
+  }),
+  starts: metricSpec({
+    name: 'hostguard_process_starts_total',
+    type: 'counter',
+    help: 'Processes seen starting by the watch of new PIDs, by the verdict on their first look.',
+    labels: {
+      verdict:
+        'known, unknown_executable, unexpected_user, deleted_executable, writable_location, name_mismatch (the most severe finding kind), kernel_thread, or unexamined (gone or unreadable before it could be judged)',
+    },
+    notes: 'Counts what lives at least one watch interval; a process that starts and exits in between is not seen (see the processes section of the README).',
+  }),
+  startWatchInterval: metricSpec({
+    name: 'hostguard_process_start_watch_interval_seconds',
+    type: 'gauge',
+    help: 'Interval of the watch of new PIDs; 0 when no watch runs (the `check` command, or start_watch.enabled: false).',
+    labels: {},
+  }),
+  hidden: metricSpec({
+    name: 'hostguard_processes_hidden',
+    type: 'gauge',
+    help: 'Hidden processes found by the last sweep and still alive, by the view they are hidden from.',
+    labels: { view: '"listing" (the /proc directory), "procfs_entry" (/proc/PID masked) or "ps"; the ps series is absent when ps was not compared' },
+  }),
+  hiddenSweepTimestamp: metricSpec({
+    name: 'hostguard_process_hidden_sweep_last_timestamp_seconds',
+    type: 'gauge',
+    help: 'Unix time at which the last hidden-process sweep finished; 0 before the first.',
+    labels: {},
+  }),
+  hiddenSweepDuration: metricSpec({
+    name: 'hostguard_process_hidden_sweep_duration_seconds',
+    type: 'gauge',
+    help: 'Duration of the last hidden-process sweep.',
+    labels: {},
+  }),
+  hiddenSweepSuccess: metricSpec({
+    name: 'hostguard_process_hidden_sweep_success',
+    type: 'gauge',
+    help: 'Whether the last hidden-process sweep completed (1) or failed (0); details are in the log.',
+    labels: {},
+  }),
+  packagePaths: metricSpec({
+    name: 'hostguard_process_package_paths',
+    type: 'gauge',
+    help: 'Paths owned by installed packages (dpkg file lists) in the index that makes their executables known; 0 without dpkg or with packaged_executables: false.',
+    labels: {},
+  }),
+} as const;
+
+export const processesFindingKinds: Readonly<Record<string, string>> = {
+  unknown_executable: 'a running executable that no allow rule matches, the baseline does not list, and no installed package owns',
+  unexpected_user:
+    'an allowed executable running as a user its allow rule does not list, or a daemon (parent PID 1) running as root or a system account the baseline never saw it run as',
+  deleted_executable: 'the executable was deleted or replaced after the process started, and not by a package upgrade',
+  writable_location: 'the executable lies in a temporary or world-writable place (/tmp, /var/tmp, /dev/shm, a memfd, a world-writable directory; home directories when the policy says so)',
+  name_mismatch: 'the process name (comm or argv[0]) imitates a kernel thread, or claims a protected name (sshd, cron, ...) whose executable it does not run',
+  hidden_process: 'a process that exists but is hidden from the /proc listing, from its own /proc entry, or from ps; confirmed on a second look',
+  resource_hog: 'a process with another finding that uses more CPU or resident memory than resource_hog allows',
+};

@@ -1,0 +1,288 @@
+import { basename } from 'node:path/posix';
+import type { Severity } from '../findings/finding.js';
+import { firstMatch } from '../policy/glob.js';
+import { isMemfd, type ExecutableFacts, type HostView, type ObservedProcess } from './host-view.js';
+import type { CompiledProcessPolicy, CompiledRule } from './process-policy.js';
+import type { ProcessBaseline } from './process-baseline.js';
+
+/**
+ * Judgment: pure functions of what was observed (HostView), the policy and the baseline. Nothing
+ * here reads the host, so every rule is tested with plain objects.
+ */
+
+export const collectorName = 'processes';
+
+/** Every kind this collector reports, most severe first: a process's verdict is its first kind. */
+export const processFindingKinds = [
+  'deleted_executable',
+  'writable_location',
+  'name_mismatch',
+  'hidden_process',
+  'unknown_executable',
+  'unexpected_user',
+  'resource_hog',
+] as const;
+export type ProcessFindingKind = (typeof processFindingKinds)[number];
+/** Kinds judged per running process (hidden processes come from the sweep). */
+export type RunningProcessKind = Exclude<ProcessFindingKind, 'hidden_process'>;
+
+const severity: Record<ProcessFindingKind, Severity> = {
+  deleted_executable: 'critical',
+  writable_location: 'critical',
+  name_mismatch: 'critical',
+  hidden_process: 'critical',
+  unknown_executable: 'warning',
+  unexpected_user: 'warning',
+  resource_hog: 'warning',
+};
+
+export function severityOf(kind: ProcessFindingKind): Severity {
+  return severity[kind];
+}
+
+/** How a running executable is accounted for, in the order the sources are tried. */
+export type Knowledge = 'policy' | 'baseline' | 'package' | 'unknown';
+
+export type ProcessVerdict =
+  | { readonly status: 'kernel_thread' | 'no_executable'; readonly process: ObservedProcess }
+  | { readonly status: 'unjudged'; readonly process: ObservedProcess; readonly reason: 'permission_denied' | 'malformed' }
+  | JudgedProcess;
+
+export interface JudgedProcess {
+  readonly status: 'judged';
+  readonly process: ObservedProcess;
+  readonly exe: string;
+  readonly knownBy: Knowledge;
+  /** Finding kinds, most severe first; empty for a process that is accounted for. */
+  readonly kinds: readonly RunningProcessKind[];
+  /** Why, per kind, in the operator's words. */
+  readonly reasons: Readonly<Partial<Record<RunningProcessKind, string>>>;
+  /** The name it claims when that is a name_mismatch. */
+  readonly claimedName: string | undefined;
+  /** Deleted because a package upgrade replaced it: it needs a restart, it is not a finding. */
+  readonly outdated: boolean;
+}
+
+export interface JudgeContext {
+  readonly policy: CompiledProcessPolicy;
+  readonly baseline: ProcessBaseline | undefined;
+  readonly view: HostView;
+  /** Name stems of kernel threads (kworker, ksoftirqd, ...): running ones plus the usual ones. */
+  readonly kernelStems: ReadonlySet<string>;
+  readonly names: NameCache;
+}
+
+/** Kernel threads an implant most often imitates, for hosts where they are not running right now. */
+const usualKernelStems = ['kworker', 'kthreadd', 'ksoftirqd', 'kswapd', 'migration', 'watchdog', 'rcu_sched', 'rcu_preempt', 'kblockd', 'khugepaged', 'jbd', 'kauditd'];
+
+/** The stem of a kernel thread name: `kworker/0:1H-events` → kworker, `kswapd0` → kswapd. */
+export function kernelNameStem(comm: string): string {
+  const head = comm.split('/')[0] ?? comm;
+  return head.replace(/[0-9.:-]+$/, '');
+}
+
+/** `kernelComms`: kernel thread names seen elsewhere (the last full look), when the view holds only a few processes. */
+export function judgeContext(view: HostView, policy: CompiledProcessPolicy, baseline: ProcessBaseline | undefined, kernelComms: readonly string[] = []): JudgeContext {
+  const kernelStems = new Set(usualKernelStems);
+  for (const comm of kernelComms) kernelStems.add(kernelNameStem(comm));
+  for (const p of view.processes) if (p.kernelThread) kernelStems.add(kernelNameStem(p.comm));
+  kernelStems.delete('');
+  return { policy, baseline, view, kernelStems, names: new NameCache() };
+}
+
+/** A daemon: started by (or handed to) PID 1. Only daemons are judged by the users in the baseline. */
+export function isDaemon(p: ObservedProcess): boolean {
+  return p.ppid <= 1;
+}
+
+const noFacts: ExecutableFacts = { packaged: false, worldWritable: false, replacedAt: undefined };
+const noKinds: readonly RunningProcessKind[] = [];
+const noReasons: Readonly<Partial<Record<RunningProcessKind, string>>> = {};
+
+export function judgeProcess(p: ObservedProcess, ctx: JudgeContext): ProcessVerdict {
+  if (p.kernelThread) return { status: 'kernel_thread', process: p };
+  if (p.exe.kind === 'none') return { status: 'no_executable', process: p };
+  if (p.exe.kind === 'unreadable') return { status: 'unjudged', process: p, reason: p.exe.problem === 'denied' ? 'permission_denied' : 'malformed' };
+  const exe = p.exe.path;
+  const facts = ctx.view.executables.get(exe) ?? noFacts;
+  // Most processes are accounted for: nothing is allocated for them beyond the verdict itself.
+  let reasons: Partial<Record<RunningProcessKind, string>> | undefined;
+
+  const known = knowledgeOf(p, exe, facts, ctx);
+  if (known.knownBy === 'unknown') reasons = { unknown_executable: known.reason };
+  else if (known.userProblem) reasons = { unexpected_user: known.userProblem };
+
+  const writable = writableReason(exe, facts, ctx);
+  if (writable) (reasons ??= {}).writable_location = writable;
+
+  let outdated = false;
+  if (p.exe.deleted && !isMemfd(exe)) {
+    outdated = replacedByPackage(p, facts, ctx.view.dpkgChangedAt);
+    if (!outdated) (reasons ??= {}).deleted_executable = 'the file was deleted or replaced after the process started, and not by a package upgrade';
+  }
+
+  const claim = nameClaim(p, exe, ctx);
+  if (claim) (reasons ??= {}).name_mismatch = claim.reason;
+
+  if (!reasons) return { status: 'judged', process: p, exe, knownBy: known.knownBy, kinds: noKinds, reasons: noReasons, claimedName: undefined, outdated };
+  const hog = hogReason(p, ctx.policy);
+  if (hog) reasons.resource_hog = hog;
+  const found = reasons;
+  const kinds = processFindingKinds.filter((k): k is RunningProcessKind => k !== 'hidden_process' && found[k] !== undefined);
+  return { status: 'judged', process: p, exe, knownBy: known.knownBy, kinds, reasons: found, claimedName: claim?.name, outdated };
+}
+
+interface KnowledgeResult {
+  readonly knownBy: Knowledge;
+  readonly reason: string;
+  readonly userProblem?: string;
+}
+
+const knownBy: Record<Exclude<Knowledge, 'unknown'>, KnowledgeResult> = {
+  policy: { knownBy: 'policy', reason: '' },
+  baseline: { knownBy: 'baseline', reason: '' },
+  package: { knownBy: 'package', reason: '' },
+};
+
+/** First match wins: a policy rule, then the baseline, then an installed package. */
+function knowledgeOf(p: ObservedProcess, exe: string, facts: ExecutableFacts, ctx: JudgeContext): KnowledgeResult {
+  const rule = matchingRule(ctx.policy.rules, exe, p.parentExe);
+  if (rule) {
+    const allowed = rule.users;
+    if (!allowed || allowed.has(p.user)) return knownBy.policy;
+    return { knownBy: 'policy', reason: '', userProblem: `runs as ${p.user}; allow rule ${rule.index + 1} (processes.allow[${rule.index}]) allows only ${[...allowed].join(', ')}` };
+  }
+  const entry = ctx.baseline?.entries.get(exe);
+  if (entry) {
+    const judged = isDaemon(p) && entry.daemon_users.length > 0 && (p.userClass === 'root' || p.userClass === 'system');
+    if (!judged || entry.daemon_users.includes(p.user)) return knownBy.baseline;
+    return { knownBy: 'baseline', reason: '', userProblem: `runs as a daemon under ${p.user}; the baseline saw it as a daemon only under ${entry.daemon_users.join(', ')}` };
+  }
+  if (ctx.policy.packagedExecutables && facts.packaged) return knownBy.package;
+  const sources = ctx.policy.packagedExecutables ? 'no allow rule matches it, it is not in the baseline, and no installed package owns it' : 'no allow rule matches it and it is not in the baseline';
+  return { knownBy: 'unknown', reason: sources };
+}
+
+function matchingRule(rules: readonly CompiledRule[], exe: string, parentExe: string | undefined): CompiledRule | undefined {
+  for (const rule of rules) {
+    if (!rule.exe(exe)) continue;
+    if (rule.parent && (parentExe === undefined || !rule.parent(parentExe))) continue;
+    return rule;
+  }
+  return undefined;
+}
+
+function writableReason(exe: string, facts: ExecutableFacts, ctx: JudgeContext): string | undefined {
+  const { policy } = ctx;
+  if (firstMatch(policy.writableExceptions, exe) !== -1) return undefined;
+  const location = firstMatch(policy.writableLocations, exe);
+  if (location !== -1) {
+    return isMemfd(exe)
+      ? 'it runs from a memfd, a file that exists only in memory'
+      : `it lies in a temporary or world-writable place (${policy.writableLocationPatterns[location]})`;
+  }
+  if (facts.worldWritable) return 'the file or its directory can be written by anyone';
+  if (policy.homeDirectories) {
+    const home = ctx.view.homeDirectories.find((h) => exe.startsWith(h.endsWith('/') ? h : `${h}/`));
+    if (home) return `it lies under the home directory ${home}`;
+  }
+  return undefined;
+}
+
+/** A deleted executable is an upgrade when dpkg put a packaged file back at the path after the process started. */
+function replacedByPackage(p: ObservedProcess, facts: ExecutableFacts, dpkgChangedAt: number | undefined): boolean {
+  return facts.packaged && facts.replacedAt !== undefined && facts.replacedAt >= p.startedAt && dpkgChangedAt !== undefined && dpkgChangedAt >= p.startedAt;
+}
+
+/** The name argv[0] shows in `ps`: its first word, without a directory or a trailing colon (`sshd: root@pts/0`). */
+export function argv0Name(argv0: string): string {
+  const first = argv0.trim().split(/\s/)[0] ?? '';
+  return basename(first).replace(/:$/, '');
+}
+
+function nameClaim(p: ObservedProcess, exe: string, ctx: JudgeContext): { name: string; reason: string } | undefined {
+  if (p.argv0.startsWith('[') && p.argv0.endsWith(']')) return { name: p.argv0, reason: `argv[0] "${p.argv0}" makes it look like a kernel thread in ps, but it runs ${exe}` };
+  if (p.cmdlineEmpty && p.state !== 'Z') return { name: `[${p.comm}]`, reason: `its command line is empty, so ps shows it as "[${p.comm}]" like a kernel thread, but it runs ${exe}` };
+  if (p.comm !== ctx.names.commOf(exe) && ctx.kernelStems.has(ctx.names.stemOf(p.comm))) {
+    return { name: p.comm, reason: `it is named "${p.comm}" like a kernel thread, but it runs ${exe}` };
+  }
+  if (ctx.policy.protectedNames.length === 0) return undefined;
+  const shown = ctx.names.argv0NameOf(p.argv0);
+  for (const protectedName of ctx.policy.protectedNames) {
+    const claims = p.comm === protectedName.comm || shown === protectedName.name;
+    if (claims && firstMatch(protectedName.exe, exe) === -1) {
+      return { name: protectedName.name, reason: `it calls itself "${protectedName.name}", but runs ${exe}, which is not a ${protectedName.name} executable` };
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Names derived from strings that repeat across processes (a thousand workers share one argv[0]),
+ * computed once per collection rather than once per process.
+ */
+class NameCache {
+  private readonly comms = new Map<string, string>();
+  private readonly stems = new Map<string, string>();
+  private readonly argv0Names = new Map<string, string>();
+
+  /** The comm the kernel gives a process exec'ed from this path: its basename, cut to 15 bytes. */
+  commOf(exe: string): string {
+    let comm = this.comms.get(exe);
+    if (comm === undefined) this.remember(this.comms, exe, (comm = basename(exe).slice(0, 15)));
+    return comm;
+  }
+
+  stemOf(comm: string): string {
+    let stem = this.stems.get(comm);
+    if (stem === undefined) this.remember(this.stems, comm, (stem = kernelNameStem(comm)));
+    return stem;
+  }
+
+  argv0NameOf(argv0: string): string {
+    let name = this.argv0Names.get(argv0);
+    if (name === undefined) this.remember(this.argv0Names, argv0, (name = argv0Name(argv0)));
+    return name;
+  }
+
+  /** Bounded: a host with more distinct names than this gains nothing from keeping them. */
+  private remember(map: Map<string, string>, key: string, value: string): void {
+    if (map.size < 4096) map.set(key, value);
+  }
+}
+
+function hogReason(p: ObservedProcess, policy: CompiledProcessPolicy): string | undefined {
+  const parts: string[] = [];
+  if (p.cpuCores > policy.hogCpuCores) parts.push(`${p.cpuCores.toFixed(2)} CPU cores (limit ${policy.hogCpuCores})`);
+  if (p.rssBytes > policy.hogResidentBytes) parts.push(`${mib(p.rssBytes)} resident (limit ${mib(policy.hogResidentBytes)})`);
+  return parts.length > 0 ? `it uses ${parts.join(' and ')} while not accounted for` : undefined;
+}
+
+function mib(bytes: number): string {
+  return `${(bytes / 2 ** 20).toFixed(0)} MiB`;
+}
+
+export function isJudged(v: ProcessVerdict): v is JudgedProcess {
+  return v.status === 'judged';
+}
+
+/** Verdicts of the start counter: a start is counted once, by its most severe kind. */
+export const startVerdicts = [
+  'known',
+  'unknown_executable',
+  'unexpected_user',
+  'deleted_executable',
+  'writable_location',
+  'name_mismatch',
+  'kernel_thread',
+  'unexamined',
+] as const;
+export type StartVerdict = (typeof startVerdicts)[number];
+
+export function startVerdict(v: ProcessVerdict | undefined): StartVerdict {
+  if (v === undefined) return 'unexamined';
+  if (v.status === 'kernel_thread') return 'kernel_thread';
+  if (v.status !== 'judged') return 'unexamined';
+  const first = v.kinds[0];
+  return first === undefined || first === 'resource_hog' ? 'known' : first;
+}

@@ -1,0 +1,32 @@
+import type { BaselineEntries } from '../baseline/baseline.js';
+import type { HostView } from './host-view.js';
+import { isDaemon, judgeContext, judgeProcess } from './judge.js';
+import { baselineEntries } from './process-baseline.js';
+import type { CompiledProcessPolicy } from './process-policy.js';
+
+/** Kinds that no baseline may silence: a binary in /tmp, a deleted one, a masquerade stay findings. */
+const neverLearned = new Set(['deleted_executable', 'writable_location', 'name_mismatch']);
+
+/**
+ * The baseline section for the host as it is: what the baseline adds to the policy and the
+ * package lists. That is every running executable that nothing else accounts for, and the users
+ * of daemons (parent PID 1) whose executable a package owns, so a daemon showing up under another
+ * account is seen. Executables an allow rule covers, and packaged programs that merely happen to
+ * run right now (a shell, sleep, apt), are left out, so the baseline does not churn with them.
+ * Processes whose findings a baseline cannot silence are left out too: accepting a host never
+ * blesses an implant in /tmp.
+ */
+export function learnProcesses(view: HostView, policy: CompiledProcessPolicy): BaselineEntries {
+  const ctx = judgeContext(view, policy, undefined);
+  const learned = new Map<string, Set<string>>();
+  for (const p of view.processes) {
+    const verdict = judgeProcess(p, ctx);
+    if (verdict.status !== 'judged' || verdict.kinds.some((k) => neverLearned.has(k))) continue;
+    const daemon = isDaemon(p);
+    if (verdict.knownBy === 'policy' || (verdict.knownBy === 'package' && !daemon)) continue;
+    const users = learned.get(verdict.exe) ?? new Set<string>();
+    if (daemon) users.add(p.user);
+    learned.set(verdict.exe, users);
+  }
+  return baselineEntries(learned);
+}

@@ -1,0 +1,238 @@
+import { readFileSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { HostPaths } from '../collectors/collector.js';
+import type { ProcessesPolicy } from '../config/sections/processes.js';
+import type { Logger } from '../log/logger.js';
+import { readExe } from '../procfs/exe.js';
+import { ProcessReader, type DetailedSnapshot, type ProcessDetails } from '../procfs/process-reader.js';
+import { Slicer } from '../procfs/slicer.js';
+import { UserDirectory, type UserClass } from '../procfs/users.js';
+import { isMemfd, type ExecutableFacts, type HostView, type ObservedProcess } from './host-view.js';
+import { dpkgLastChange, type PackageIndex } from './package-index.js';
+import { PackageKnowledge } from './package-knowledge.js';
+
+/** A uid's name and class, looked up once per look rather than once per process. */
+interface Owner {
+  readonly user: string;
+  readonly userClass: UserClass;
+}
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/** A process as last observed, updated in place, with its CPU time then (for a rate). */
+interface ObservedRecord {
+  readonly observed: Mutable<ObservedProcess>;
+  cpuSeconds: number;
+  at: number;
+  round: number;
+}
+
+export interface Observation {
+  readonly view: HostView;
+  readonly snapshot: DetailedSnapshot;
+  readonly packageIndexSize: number;
+}
+
+/**
+ * Observation: reads the host (/proc, passwd, dpkg, the executables' files) into a HostView for
+ * judgment. It decides nothing. It keeps what it must between looks: the CPU time of each process
+ * at the previous look (for a rate), the package index, and the reader's cache.
+ */
+export class HostObserver {
+  readonly reader: ProcessReader;
+  readonly users: UserDirectory;
+  readonly packages: PackageKnowledge;
+  private readonly records = new Map<number, ObservedRecord>();
+  private round = 0;
+  /** Kernel thread names from the last full look, for judging single processes in between. */
+  private kernelComms: readonly string[] = [];
+
+  constructor(
+    private readonly paths: HostPaths,
+    log: Logger,
+  ) {
+    this.reader = new ProcessReader(paths.procfs);
+    this.users = new UserDirectory(paths.rootfs);
+    this.packages = new PackageKnowledge(paths.rootfs, log);
+  }
+
+  /**
+   * Every process on the host, with the facts judgment needs. The records are kept and updated
+   * in place from one look to the next (see ProcessReader): valid until the next observe().
+   */
+  async observe(section: ProcessesPolicy): Promise<Observation> {
+    const snapshot = await this.reader.readAll();
+    // After the read: a package installed meanwhile (and already running) is in the index we judge by.
+    const index = await this.packages.current(section.packaged_executables);
+    const now = snapshot.at.getTime() / 1000;
+    const round = ++this.round;
+    const owners = new Map<number, Owner>();
+    const processes: ObservedProcess[] = [];
+    const slicer = new Slicer(3, 64);
+    for (let i = 0; i < snapshot.processes.length; i++) {
+      const pause = slicer.due();
+      if (pause) await pause;
+      const p = snapshot.processes[i]!;
+      let record = this.records.get(p.pid);
+      if (!record || record.observed.startedAt !== p.startedAt) {
+        record = { observed: this.observed(p, undefined, lifetimeCores(p, now), owners), cpuSeconds: p.cpuSeconds, at: now, round };
+        this.records.set(p.pid, record);
+      } else {
+        this.update(record, p, now, owners);
+      }
+      record.round = round;
+      processes.push(record.observed);
+    }
+    // forEach rather than for-of: no iterator result per entry, on every scrape.
+    this.records.forEach((record, pid) => {
+      if (record.round !== round) this.records.delete(pid);
+      else {
+        const parent = this.records.get(record.observed.ppid)?.observed.exe;
+        record.observed.parentExe = parent?.kind === 'path' ? parent.path : undefined;
+      }
+    });
+    const kernelComms = new Set<string>();
+    for (let i = 0; i < processes.length; i++) if (processes[i]!.kernelThread) kernelComms.add(processes[i]!.comm);
+    this.kernelComms = [...kernelComms];
+    return { view: this.view(processes, index, section), snapshot, packageIndexSize: index.size };
+  }
+
+  private update(record: ObservedRecord, p: ProcessDetails, now: number, owners: Map<number, Owner>): void {
+    const o = record.observed;
+    // CPU time moves in 10 ms ticks: a rate over less than a second (two scrapers a moment apart) is noise.
+    if (now - record.at >= minRateSeconds) {
+      o.cpuCores = Math.max(0, (p.cpuSeconds - record.cpuSeconds) / (now - record.at));
+      record.cpuSeconds = p.cpuSeconds;
+      record.at = now;
+    }
+    o.ppid = p.ppid;
+    o.comm = p.comm;
+    o.argv0 = p.argv0;
+    o.cmdlineEmpty = p.cmdlineEmpty;
+    o.state = p.state;
+    o.exe = p.exe;
+    o.cpuSeconds = p.cpuSeconds;
+    o.rssBytes = p.rssBytes;
+    if (o.euid !== p.euid) {
+      const owner = this.owner(p.euid, owners);
+      o.euid = p.euid;
+      o.user = owner.user;
+      o.userClass = owner.userClass;
+    }
+  }
+
+  /** One new process, read in full, for the watch of starts; undefined when it is already gone. */
+  readNew(pid: number): ProcessDetails | undefined {
+    const read = this.reader.readOne(pid);
+    return read.ok ? read.process : undefined;
+  }
+
+  /** A view of a few processes read by readNew, with the parent's executable read now. */
+  async viewOf(details: readonly ProcessDetails[], section: ProcessesPolicy): Promise<HostView> {
+    const index = await this.packages.current(section.packaged_executables);
+    const now = Date.now() / 1000;
+    const owners = new Map<number, Owner>();
+    const processes = details.map((p) => {
+      const parent = readExe(this.paths.procfs, p.ppid);
+      return this.observed(p, parent.kind === 'path' ? parent.path : undefined, lifetimeCores(p, now), owners);
+    });
+    return this.view(processes, index, section);
+  }
+
+  /** Release what is kept open between looks. */
+  close(): void {
+    this.reader.close();
+  }
+
+  /** Names of kernel threads seen at the last full look. */
+  get kernelThreadComms(): readonly string[] {
+    return this.kernelComms;
+  }
+
+  private owner(uid: number, owners: Map<number, Owner>): Owner {
+    let owner = owners.get(uid);
+    if (!owner) {
+      owner = { user: this.users.nameOf(uid), userClass: this.users.classOfUid(uid) };
+      owners.set(uid, owner);
+    }
+    return owner;
+  }
+
+  private observed(p: ProcessDetails, parentExe: string | undefined, cpuCores: number, owners: Map<number, Owner>): Mutable<ObservedProcess> {
+    const owner = this.owner(p.euid, owners);
+    return {
+      pid: p.pid,
+      ppid: p.ppid,
+      comm: p.comm,
+      argv0: p.argv0,
+      cmdlineEmpty: p.cmdlineEmpty,
+      kernelThread: p.kernelThread,
+      state: p.state,
+      euid: p.euid,
+      user: owner.user,
+      userClass: owner.userClass,
+      exe: p.exe,
+      parentExe,
+      cpuSeconds: p.cpuSeconds,
+      cpuCores: Math.max(0, cpuCores),
+      rssBytes: p.rssBytes,
+      startedAt: p.startedAt,
+    };
+  }
+
+  private view(processes: readonly ObservedProcess[], index: PackageIndex, section: ProcessesPolicy): HostView {
+    const executables = new Map<string, ExecutableFacts>();
+    for (let i = 0; i < processes.length; i++) {
+      const p = processes[i]!;
+      if (p.exe.kind !== 'path' || executables.has(p.exe.path)) continue;
+      executables.set(p.exe.path, executableFacts(this.paths.rootfs, p.exe.path, p.exe.deleted, index));
+    }
+    return {
+      processes,
+      executables,
+      homeDirectories: section.writable_locations.home_directories ? homeDirectories(this.paths.rootfs, this.users) : [],
+      dpkgChangedAt: dpkgLastChange(this.paths.rootfs),
+    };
+  }
+}
+
+const minRateSeconds = 1;
+
+function lifetimeCores(p: ProcessDetails, now: number): number {
+  const age = now - p.startedAt;
+  return age > 1 ? p.cpuSeconds / age : 0;
+}
+
+/** Facts about one executable path, looked up under --path.rootfs. */
+export function executableFacts(rootfs: string, path: string, deleted: boolean, index: PackageIndex): ExecutableFacts {
+  if (isMemfd(path)) return { packaged: false, worldWritable: false, replacedAt: undefined };
+  const file = statSync(join(rootfs, path), { throwIfNoEntry: false });
+  const dir = statSync(join(rootfs, dirname(path)), { throwIfNoEntry: false });
+  const fileWritable = !deleted && file !== undefined && (file.mode & 0o002) !== 0;
+  const dirWritable = dir !== undefined && (dir.mode & 0o002) !== 0;
+  return {
+    packaged: index.owns(path),
+    worldWritable: fileWritable || dirWritable,
+    replacedAt: deleted && file ? file.ctimeMs / 1000 : undefined,
+  };
+}
+
+/** Home directories of root and of regular (human) accounts, from passwd under --path.rootfs. */
+export function homeDirectories(rootfs: string, users: UserDirectory): string[] {
+  let text: string;
+  try {
+    text = readFileSync(join(rootfs, 'etc/passwd'), 'utf8');
+  } catch {
+    return [];
+  }
+  const homes = new Set<string>();
+  for (const line of text.split('\n')) {
+    const fields = line.split(':');
+    const uid = Number(fields[2]);
+    const home = fields[5];
+    if (fields.length < 7 || !Number.isInteger(uid) || !home || home === '/' || home === '/nonexistent') continue;
+    const userClass = users.classOfUid(uid);
+    if (userClass === 'root' || userClass === 'regular') homes.add(home.replace(/\/+$/, ''));
+  }
+  return [...homes].sort();
+}

@@ -1,0 +1,69 @@
+import type { Finding } from '../findings/finding.js';
+import type { SeriesRow } from '../metrics/capped-series.js';
+import { collectorName, isJudged, severityOf, type JudgedProcess, type ProcessVerdict, type RunningProcessKind } from './judge.js';
+
+interface FindingGroup {
+  readonly kind: RunningProcessKind;
+  readonly verdict: JudgedProcess;
+  readonly pids: number[];
+}
+
+/**
+ * The verdicts of one collection, folded as they come: counts for the metrics, rows for the
+ * per-executable series, and one finding per (kind, executable, user) — ten workers of one implant
+ * are one thing to look at. Only flagged processes are kept, so judging a quiet host keeps nothing.
+ */
+export class VerdictSummary {
+  userland = 0;
+  kernelThreads = 0;
+  outdated = 0;
+  readonly unjudged = { permission_denied: 0, malformed: 0 };
+  readonly flaggedRows: SeriesRow<'exe' | 'user_class' | 'kind'>[] = [];
+  readonly cpuRows: SeriesRow<'exe' | 'user_class'>[] = [];
+  readonly residentRows: SeriesRow<'exe' | 'user_class'>[] = [];
+  private readonly groups = new Map<string, FindingGroup>();
+
+  static of(verdicts: Iterable<ProcessVerdict>): VerdictSummary {
+    const summary = new VerdictSummary();
+    for (const v of verdicts) summary.add(v);
+    return summary;
+  }
+
+  add(v: ProcessVerdict): void {
+    if (v.status === 'kernel_thread') {
+      this.kernelThreads++;
+      return;
+    }
+    this.userland++;
+    if (v.status === 'unjudged') this.unjudged[v.reason]++;
+    if (!isJudged(v)) return;
+    if (v.outdated) this.outdated++;
+    if (v.kinds.length === 0) return;
+    const labels = { exe: v.exe, user_class: v.process.userClass };
+    for (const kind of v.kinds) {
+      this.flaggedRows.push({ labels: { ...labels, kind }, value: 1 });
+      const name = kind === 'name_mismatch' ? (v.claimedName ?? '') : '';
+      const key = JSON.stringify([kind, v.exe, v.process.user, name]);
+      const group = this.groups.get(key);
+      if (group) group.pids.push(v.process.pid);
+      else this.groups.set(key, { kind, verdict: v, pids: [v.process.pid] });
+    }
+    this.cpuRows.push({ labels, value: v.process.cpuSeconds });
+    this.residentRows.push({ labels, value: v.process.rssBytes });
+  }
+
+  /** The PIDs go in the message, never in the subject, so a finding keeps its identity as they change. */
+  findings(): Finding[] {
+    return [...this.groups.values()].map(({ kind, verdict, pids }): Finding => {
+      const subject: Record<string, string> = { exe: verdict.exe, user: verdict.process.user };
+      if (kind === 'name_mismatch') subject['name'] = verdict.claimedName ?? '';
+      return { collector: collectorName, kind, severity: severityOf(kind), subject, message: `${verdict.reasons[kind]} (${pidList(pids)})` };
+    });
+  }
+}
+
+function pidList(pids: readonly number[]): string {
+  const sorted = [...pids].sort((a, b) => a - b);
+  const shown = sorted.slice(0, 10).join(', ');
+  return `${sorted.length === 1 ? 'PID' : `${sorted.length} processes, PIDs`} ${shown}${sorted.length > 10 ? ', …' : ''}`;
+}

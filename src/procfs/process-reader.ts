@@ -1,0 +1,363 @@
+import { closeSync, openSync, readFileSync, readlinkSync, readSync } from 'node:fs';
+import { parseCmdline } from './cmdline.js';
+import { problemOf, ProcParseError, type ProcReadProblem } from './errors.js';
+import { exeLinkFromError, parseExeTarget, type ExeLink } from './exe.js';
+import { listPids } from './pids.js';
+import type { ProcessInfo, ProcessSnapshot } from './process-table.js';
+import { readProcText } from './read-text.js';
+import { Slicer } from './slicer.js';
+import { clockTicksPerSecond, emptyStatFields, kernelThreadFlag, parseStatBytes, type StatFields } from './stat.js';
+import { parseStatus } from './status.js';
+import { readBootTime, systemPageSize } from './system.js';
+
+/** A process with what the processes collector needs beyond ProcessInfo. */
+export interface ProcessDetails extends ProcessInfo {
+  /** argv[0] as shown by `ps`; '' for kernel threads and empty command lines. */
+  readonly argv0: string;
+  /** A userland process with no command line: `ps` shows it bracketed, like a kernel thread. */
+  readonly cmdlineEmpty: boolean;
+  /** State letter from stat (R, S, D, Z, ...). */
+  readonly state: string;
+  /** Start time as Unix seconds (boot time + start ticks). */
+  readonly startedAt: number;
+}
+
+/** The table as ProcessSnapshot counts it, with ProcessDetails. */
+export interface DetailedSnapshot extends ProcessSnapshot {
+  /** Records owned by the reader: valid until its next readAll, which updates them in place. */
+  readonly processes: readonly ProcessDetails[];
+}
+
+export type DetailsRead = { readonly ok: true; readonly process: ProcessDetails } | { readonly ok: false; readonly problem: ProcReadProblem };
+
+export interface ProcessReaderOptions {
+  /** Cached credentials and argv[0] are re-read at least this often (ms). */
+  readonly maxCacheAgeMs?: number;
+  /** A process younger than this (s) is read in full: daemons drop privileges and rename themselves right after start. */
+  readonly youngSeconds?: number;
+  /** Yield to the event loop after this much synchronous work (ms). */
+  readonly sliceMs?: number;
+  /** How many stat files may stay open between reads (default: a quarter of the open-files limit, at most 8192). */
+  readonly maxHeldFds?: number;
+  readonly now?: () => number;
+  /** Spreads the first refresh of records read together; Math.random unless a test fixes it. */
+  readonly random?: () => number;
+}
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/** What the reader keeps per PID between reads. */
+interface ProcessRecord {
+  readonly details: Mutable<ProcessDetails>;
+  readonly statPath: string;
+  readonly exePath: string;
+  /** The text of the executable link at the last read. */
+  exeTarget: string | undefined;
+  fd: number | undefined;
+  round: number;
+  /** When status and cmdline were last read (ms), the comm then, and whether the process was young. */
+  identityReadAt: number;
+  identityComm: string;
+  identityReadWhileYoung: boolean;
+}
+
+const statBytes = Buffer.allocUnsafe(4096);
+
+/**
+ * Reads the whole process table for the processes collector, fast enough for every scrape.
+ *
+ * Synchronous reads (4–6× faster than a promise per file) in slices, yielding to the event loop
+ * between slices, rather than a worker thread: a worker costs ~10 MiB of resident memory, which
+ * the exporter's 64 MB budget does not have.
+ *
+ * Per process, stat and the executable link are read every time, stat through a descriptor kept
+ * open (one read instead of open, read, close). Credentials (status) and argv[0] (cmdline) are
+ * cached per (PID, start time) and re-read when the executable or comm changes (exec, rename),
+ * while the process is young (daemons drop privileges and retitle themselves right after start),
+ * and at least every `maxCacheAgeMs`. Records are updated in place and stat is parsed from bytes,
+ * so a scrape of a quiet host makes almost no garbage: with the exporter's 1 MiB young
+ * generation, short-lived objects that survive a scavenge end up in the old generation and keep
+ * the resident set up long after.
+ */
+export class ProcessReader {
+  private readonly records = new Map<number, ProcessRecord>();
+  private readonly fields: StatFields = emptyStatFields();
+  private heldFds = 0;
+  private round = 0;
+  private bootTime: number | undefined;
+  private readonly maxCacheAgeMs: number;
+  private readonly youngSeconds: number;
+  private readonly sliceMs: number;
+  private readonly maxHeldFds: number;
+  private readonly now: () => number;
+  private readonly random: () => number;
+
+  constructor(
+    readonly procfs: string,
+    options: ProcessReaderOptions = {},
+  ) {
+    this.maxCacheAgeMs = options.maxCacheAgeMs ?? 2 * 60_000;
+    this.youngSeconds = options.youngSeconds ?? 5;
+    this.sliceMs = options.sliceMs ?? 3;
+    this.maxHeldFds = options.maxHeldFds ?? defaultMaxHeldFds();
+    this.now = options.now ?? Date.now;
+    this.random = options.random ?? Math.random;
+  }
+
+  /** Every process on the host, yielding to the event loop every few milliseconds. */
+  async readAll(): Promise<DetailedSnapshot> {
+    const processes: ProcessDetails[] = [];
+    const round = ++this.round;
+    let races = 0;
+    let denied = 0;
+    let malformed = 0;
+    const slicer = new Slicer(this.sliceMs);
+    const pids = listPids(this.procfs);
+    // Indexed loops on the scrape path: a for-of makes an iterator result per step.
+    for (let i = 0; i < pids.length; i++) {
+      const pid = pids[i]!;
+      const problem = this.refresh(pid, round);
+      if (problem === undefined) {
+        const details = this.records.get(pid)!.details;
+        processes.push(details);
+        if (details.exe.kind === 'unreadable' && details.exe.problem === 'denied') denied++;
+      } else if (problem === 'gone') races++;
+      else if (problem === 'denied') denied++;
+      else malformed++;
+      const pause = slicer.due();
+      if (pause) await pause;
+    }
+    this.records.forEach((record, pid) => {
+      if (record.round !== round) this.forget(pid, record);
+    });
+    return { at: new Date(this.now()), processes, races, denied, malformed };
+  }
+
+  /** One process, read in full into a new object (no cache, no descriptor kept): for the watch of new PIDs. */
+  readOne(pid: number): DetailsRead {
+    const record = newRecord(this.procfs, pid);
+    try {
+      const bytes = Buffer.from(readProcText(record.statPath), 'latin1');
+      parseStatBytes(bytes, bytes.length, this.fields, record.statPath);
+      this.apply(record, bytes, true);
+      return { ok: true, process: record.details };
+    } catch (error) {
+      return { ok: false, problem: problemFrom(error) };
+    }
+  }
+
+  /** Close the descriptors kept open between reads. */
+  close(): void {
+    for (const [pid, record] of this.records) this.forget(pid, record);
+  }
+
+  /** Read one PID into its record; the problem when it could not be read. */
+  private refresh(pid: number, round: number): ProcReadProblem | undefined {
+    let record = this.records.get(pid);
+    try {
+      const length = this.statBytes(pid, record);
+      record = this.records.get(pid)!;
+      parseStatBytes(statBytes, length, this.fields, record.statPath);
+      if (record.round > 0 && record.details.startTicks !== this.fields.startTicks) {
+        // The PID now belongs to another process: nothing cached applies.
+        const fresh = newRecord(this.procfs, pid);
+        fresh.fd = record.fd;
+        this.records.set(pid, fresh);
+        record = fresh;
+      }
+      record.round = round;
+      this.apply(record, statBytes, false);
+      return undefined;
+    } catch (error) {
+      return problemFrom(error);
+    }
+  }
+
+  /**
+   * The stat bytes (into `statBytes`), through the record's open descriptor when it has one: a
+   * read at offset 0 makes the kernel generate the text anew. A failed read there means that
+   * process is gone (even if its PID was reused: the descriptor belongs to the old process), so
+   * the path is opened afresh.
+   */
+  private statBytes(pid: number, record: ProcessRecord | undefined): number {
+    if (record?.fd !== undefined) {
+      try {
+        const length = readSync(record.fd, statBytes, 0, statBytes.length, 0);
+        if (length > 0) return length;
+      } catch (error) {
+        if (problemOf(error) === undefined) throw error;
+      }
+      this.closeFd(record);
+    }
+    const target = record ?? newRecord(this.procfs, pid);
+    const fd = openSync(target.statPath, 'r');
+    let length: number;
+    try {
+      length = readSync(fd, statBytes, 0, statBytes.length, 0);
+    } catch (error) {
+      closeSync(fd);
+      throw error;
+    }
+    if (!record) this.records.set(pid, target);
+    if (this.heldFds < this.maxHeldFds) {
+      target.fd = fd;
+      this.heldFds++;
+    } else closeSync(fd);
+    return length;
+  }
+
+  /** Fill a record from freshly parsed stat fields, re-reading what may have changed (`full`: everything). */
+  private apply(record: ProcessRecord, bytes: Buffer, full: boolean): void {
+    const f = this.fields;
+    const d = record.details;
+    const known = d.startedAt !== 0 && d.startTicks === f.startTicks;
+    if (!sameLatin1(d.comm, bytes, f.commStart, f.commEnd)) d.comm = bytes.toString('latin1', f.commStart, f.commEnd);
+    d.ppid = f.ppid;
+    d.state = f.state;
+    d.startTicks = f.startTicks;
+    d.startedAt = this.boot() + f.startTicks / clockTicksPerSecond;
+    d.cpuSeconds = (f.utimeTicks + f.stimeTicks) / clockTicksPerSecond;
+    d.rssBytes = f.rssPages * systemPageSize();
+    d.kernelThread = (f.flags & kernelThreadFlag) !== 0;
+    if (d.kernelThread) {
+      d.exe = noExe;
+      return;
+    }
+    const exeChanged = this.readExe(record);
+    const now = this.now();
+    const stale = record.identityReadWhileYoung || now - record.identityReadAt >= this.maxCacheAgeMs;
+    if (full || !known || exeChanged || record.identityComm !== d.comm || stale) this.readIdentity(record, now);
+  }
+
+  /**
+   * Read the executable link; whether it changed. The link's text is compared with the last one,
+   * so an unchanged executable makes no new object.
+   */
+  private readExe(record: ProcessRecord): boolean {
+    const d = record.details;
+    let target: string;
+    try {
+      target = readlinkSync(record.exePath);
+    } catch (error) {
+      record.exeTarget = undefined;
+      const exe = exeLinkFromError(error);
+      if (sameExe(d.exe, exe)) return false;
+      d.exe = exe;
+      return true;
+    }
+    if (target === record.exeTarget) return false;
+    record.exeTarget = target;
+    d.exe = parseExeTarget(target);
+    return true;
+  }
+
+  private readIdentity(record: ProcessRecord, now: number): void {
+    const d = record.details;
+    const dir = `${this.procfs}/${d.pid}`;
+    const status = parseStatus(readProcText(`${dir}/status`, 'utf8'), `${dir}/status`);
+    const cmdline = parseCmdline(readProcText(`${dir}/cmdline`, 'utf8', 4096));
+    d.uid = status.uids[0];
+    d.euid = status.uids[1];
+    d.argv0 = cmdline.argv0;
+    d.cmdlineEmpty = cmdline.empty;
+    record.identityComm = d.comm;
+    // Spread the first refresh of records read together (at start-up) over the whole period.
+    record.identityReadAt = record.identityReadAt === 0 ? now - this.random() * this.maxCacheAgeMs : now;
+    record.identityReadWhileYoung = now / 1000 - d.startedAt < this.youngSeconds;
+  }
+
+  private forget(pid: number, record: ProcessRecord): void {
+    this.closeFd(record);
+    this.records.delete(pid);
+  }
+
+  private closeFd(record: ProcessRecord): void {
+    if (record.fd === undefined) return;
+    try {
+      closeSync(record.fd);
+    } catch {
+      // already closed: nothing to release
+    }
+    record.fd = undefined;
+    this.heldFds--;
+  }
+
+  /** Boot time; 0 when /proc/stat cannot be read (start times are then relative to boot). */
+  private boot(): number {
+    if (this.bootTime === undefined) {
+      try {
+        this.bootTime = readBootTime(this.procfs);
+      } catch {
+        this.bootTime = 0;
+      }
+    }
+    return this.bootTime;
+  }
+}
+
+const noExe: ExeLink = { kind: 'none' };
+
+function newRecord(procfs: string, pid: number): ProcessRecord {
+  return {
+    details: {
+      pid,
+      ppid: 0,
+      comm: '',
+      kernelThread: false,
+      startTicks: -1,
+      uid: 0,
+      euid: 0,
+      exe: noExe,
+      cpuSeconds: 0,
+      rssBytes: 0,
+      argv0: '',
+      cmdlineEmpty: true,
+      state: '?',
+      startedAt: 0,
+    },
+    statPath: `${procfs}/${pid}/stat`,
+    exePath: `${procfs}/${pid}/exe`,
+    exeTarget: undefined,
+    fd: undefined,
+    round: 0,
+    identityReadAt: 0,
+    identityReadWhileYoung: false,
+    identityComm: '',
+  };
+}
+
+function problemFrom(error: unknown): ProcReadProblem {
+  if (error instanceof ProcParseError) return 'malformed';
+  const problem = problemOf(error);
+  if (problem) return problem;
+  throw error;
+}
+
+/** Whether `text` equals bytes[from, to) read as latin1, without making a string. */
+function sameLatin1(text: string, bytes: Buffer, from: number, to: number): boolean {
+  if (text.length !== to - from) return false;
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) !== bytes[from + i]) return false;
+  return true;
+}
+
+function sameExe(a: ExeLink, b: ExeLink): boolean {
+  if (a.kind === 'path' && b.kind === 'path') return a.path === b.path && a.deleted === b.deleted;
+  if (a.kind === 'unreadable' && b.kind === 'unreadable') return a.problem === b.problem;
+  return a.kind === b.kind;
+}
+
+/** What the executable link said, as one comparable string: a change means an exec (or a deletion). */
+export function exeKey(exe: ExeLink): string {
+  return exe.kind === 'path' ? `${exe.path}${exe.deleted ? ' (deleted)' : ''}` : exe.kind;
+}
+
+/** A quarter of the soft limit on open files, at most 8192: the rest stays for sockets and files. */
+function defaultMaxHeldFds(): number {
+  try {
+    const match = /^Max open files\s+(\d+|unlimited)/m.exec(readFileSync('/proc/self/limits', 'latin1'));
+    const soft = match?.[1] === 'unlimited' ? Infinity : Number(match?.[1] ?? 1024);
+    return Math.max(0, Math.min(8192, Math.floor(soft / 4)));
+  } catch {
+    return 256;
+  }
+}

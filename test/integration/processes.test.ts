@@ -1,0 +1,254 @@
+import { spawnSync, type ChildProcess } from 'node:child_process';
+import { chmodSync, copyFileSync, mkdtempSync, readdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { FindingsDocument } from '../../src/findings/report.js';
+import { cliPath, runCli, startExporter, tempDir } from '../helpers/cli.js';
+import { sampleValue } from '../helpers/exposition.js';
+import { spawnOwned, stopProcess, waitForOutput } from '../helpers/processes.js';
+import { requireTool } from '../helpers/tools.js';
+
+/**
+ * The processes collector against real processes on this host. Other tests run beside these, so
+ * every assertion is about a process this file planted (by its executable or PID), never about
+ * the host as a whole; test/serial has the quiet-host story.
+ */
+
+const nobody = { uid: 65534, gid: 65534 };
+
+// Binaries copied outside any temporary place, so "unknown" is the only thing wrong with them.
+const outsideTmp: string[] = [];
+function privateDir(): string {
+  const dir = mkdtempSync('/var/lib/hostguard-test-');
+  outsideTmp.push(dir);
+  return dir;
+}
+afterAll(() => {
+  for (const dir of outsideTmp.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A copy of a system binary, as an intruder drops one. */
+function plant(dir: string, name = 'sleep', from = '/usr/bin/sleep'): string {
+  const path = join(dir, name);
+  copyFileSync(from, path);
+  chmodSync(path, 0o755);
+  return path;
+}
+
+/** A policy for these tests: the default, with the sweep off unless a test needs it (it takes ~0.5 s). */
+function policyFile(extra = 'hidden_sweep: { enabled: false }'): string {
+  const file = join(tempDir(), 'policy.yml');
+  writeFileSync(file, `processes:\n${extra
+    .split('\n')
+    .map((l) => `  ${l}`)
+    .join('\n')}\n`);
+  return file;
+}
+
+function processesArgs(policy: string, stateDir = tempDir()): string[] {
+  return ['--state.dir', stateDir, '--config.file', policy, '--collector.disable-defaults', '--collector.processes'];
+}
+
+function check(args: string[], env?: NodeJS.ProcessEnv): { code: number | null; document: FindingsDocument; stderr: string } {
+  const result = runCli([...args, 'check', '--format', 'json'], { env });
+  return { code: result.code, document: JSON.parse(result.stdout) as FindingsDocument, stderr: result.stderr };
+}
+
+function findingsFor(document: FindingsDocument, predicate: (subject: Record<string, string | number | boolean>) => boolean) {
+  return document.findings.filter((f) => predicate(f.subject));
+}
+
+/** Wait until a started process has exec'ed its program (its exe link says so). */
+async function running(child: ChildProcess, exe: string): Promise<number> {
+  const pid = child.pid!;
+  for (let i = 0; i < 100; i++) {
+    try {
+      const target = (await import('node:fs')).readlinkSync(`/proc/${pid}/exe`);
+      if (target.startsWith(exe)) return pid;
+    } catch {
+      // not there yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  throw new Error(`process ${pid} never ran ${exe}`);
+}
+
+async function metrics(url: string): Promise<string> {
+  return (await fetch(`${url}/metrics`)).text();
+}
+
+/** Metrics once the sweep that `serve` starts with has finished. */
+async function sweptMetrics(url: string): Promise<string> {
+  for (let i = 0; i < 100; i++) {
+    const body = await metrics(url);
+    if ((sampleValue(body, 'hostguard_process_hidden_sweep_last_timestamp_seconds') ?? 0) > 0) return body;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error('the hidden-process sweep never finished');
+}
+
+describe('a planted process is found on the next look', () => {
+  it('a copy of a system binary run from a temporary directory is unknown_executable and writable_location', async () => {
+    const copy = plant(tempDir());
+    const pid = await running(spawnOwned(copy, ['300']), copy);
+    const { code, document } = check(processesArgs(policyFile()));
+    expect(code).toBe(1);
+    const mine = findingsFor(document, (s) => s['exe'] === copy);
+    expect(mine.map((f) => [f.kind, f.severity, f.subject])).toEqual([
+      ['writable_location', 'critical', { exe: copy, user: 'root' }],
+      ['unknown_executable', 'warning', { exe: copy, user: 'root' }],
+    ]);
+    expect(mine[0]!.message).toContain(`PID ${pid}`);
+  });
+
+  it('a binary deleted after it started is deleted_executable', async () => {
+    const copy = plant(privateDir());
+    const child = spawnOwned(copy, ['300']);
+    await running(child, copy);
+    unlinkSync(copy);
+    const { document } = check(processesArgs(policyFile()));
+    expect(findingsFor(document, (s) => s['exe'] === copy).map((f) => f.kind)).toEqual(['deleted_executable', 'unknown_executable']);
+  });
+
+  it('an allowed binary running under a user its rule does not allow is unexpected_user', async () => {
+    const policy = policyFile('allow:\n  - exe: /usr/bin/sleep\n    users: [root]\nhidden_sweep: { enabled: false }');
+    const child = spawnOwned('/usr/bin/sleep', ['301'], nobody);
+    const pid = await running(child, '/usr/bin/sleep');
+    const { document } = check(processesArgs(policy));
+    const mine = findingsFor(document, (s) => s['exe'] === '/usr/bin/sleep' && s['user'] === 'nobody');
+    expect(mine.map((f) => f.kind)).toEqual(['unexpected_user']);
+    expect(mine[0]!.message).toMatch(new RegExp(`runs as nobody; allow rule 1 \\(processes\\.allow\\[0\\]\\) allows only root \\(.*\\b${pid}\\b`));
+  });
+
+  it('processes named like a kernel thread, or like sshd, are name_mismatch', async () => {
+    const bracketed = spawnOwned('bash', ['-c', 'exec -a "[kworker/0:7]" sleep 302']);
+    const renamed = spawnOwned('perl', ['-e', '$0 = "kworker/5:2"; sleep 303']);
+    const fakeSshd = plant(privateDir(), 'sshd');
+    const fake = spawnOwned(fakeSshd, ['304']);
+    const pids = [await running(bracketed, '/usr/bin/sleep'), await running(renamed, '/usr/bin/perl'), await running(fake, fakeSshd)];
+    await new Promise((resolve) => setTimeout(resolve, 100)); // perl renames itself after it starts
+    const { document } = check(processesArgs(policyFile()));
+    const mismatches = document.findings.filter((f) => f.kind === 'name_mismatch' && pids.some((pid) => new RegExp(`\\b${pid}\\b`).test(f.message)));
+    expect(mismatches.map((f) => f.subject).sort((a, b) => String(a['exe']).localeCompare(String(b['exe'])))).toEqual([
+      { exe: '/usr/bin/perl', user: 'root', name: 'kworker/5:2' },
+      { exe: '/usr/bin/sleep', user: 'root', name: '[kworker/0:7]' },
+      { exe: fakeSshd, user: 'root', name: 'sshd' },
+    ]);
+  });
+
+  it('an unknown process burning CPU is also resource_hog, and its CPU and memory are exported', async () => {
+    const args = processesArgs(policyFile('resource_hog: { cpu_cores: 0.05 }\nhidden_sweep: { enabled: false }'));
+    // The baseline first: accepted after the miner started, it would know the miner.
+    expect(runCli([...args, 'baseline', 'init']).code).toBe(0);
+    const sh = plant(privateDir(), 'dash', '/usr/bin/dash');
+    const pid = await running(spawnOwned(sh, ['-c', 'while :; do :; done']), sh);
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const exporter = await startExporter(args);
+    // The first collection rates CPU over the process's life (later ones over the time between scrapes).
+    const body = await metrics(exporter.url);
+    expect(sampleValue(body, 'hostguard_process_flagged', { exe: sh, user_class: 'root', kind: 'resource_hog' })).toBe(1);
+    expect(sampleValue(body, 'hostguard_process_flagged_cpu_seconds', { exe: sh, user_class: 'root' })).toBeGreaterThan(0.1);
+    expect(sampleValue(body, 'hostguard_process_flagged_resident_bytes', { exe: sh, user_class: 'root' })).toBeGreaterThan(0);
+    const findings = (await (await fetch(`${exporter.url}/api/findings`)).json()) as FindingsDocument;
+    expect(findingsFor(findings, (s) => s['exe'] === sh).map((f) => f.kind)).toEqual(['resource_hog', 'unknown_executable']);
+    expect(findings.findings.find((f) => f.kind === 'resource_hog' && f.subject['exe'] === sh)?.message).toContain(`PID ${pid}`);
+  });
+});
+
+describe('short-lived processes', () => {
+  it('a one-second unknown process is counted by the start watch, by its verdict', async () => {
+    const exporter = await startExporter(processesArgs(policyFile()));
+    const unknown = plant(privateDir());
+    const inTmp = plant(tempDir());
+    const count = async (verdict: string) => sampleValue(await metrics(exporter.url), 'hostguard_process_starts_total', { verdict }) ?? NaN;
+    expect(sampleValue(await metrics(exporter.url), 'hostguard_process_start_watch_interval_seconds')).toBe(0.5);
+    const before = { unknown: await count('unknown_executable'), writable: await count('writable_location') };
+    expect(spawnSync(unknown, ['1']).status).toBe(0);
+    expect(spawnSync(inTmp, ['1']).status).toBe(0);
+    // Both have exited: only the watch can have seen them.
+    expect(await count('unknown_executable')).toBeGreaterThanOrEqual(before.unknown + 1);
+    expect(await count('writable_location')).toBeGreaterThanOrEqual(before.writable + 1);
+  });
+});
+
+describe('hidden processes', () => {
+  it('a process whose /proc entry is covered by a bind mount is hidden_process (procfs_entry)', async () => {
+    const mount = requireTool('mount', 'mount');
+    const umount = requireTool('umount', 'mount');
+    const child = spawnOwned('/usr/bin/sleep', ['305']);
+    const pid = await running(child, '/usr/bin/sleep');
+    const empty = tempDir();
+    expect(spawnSync(mount, ['--bind', empty, `/proc/${pid}`]).status).toBe(0);
+    try {
+      // ps no longer shows it: this is how it hides.
+      expect(spawnSync('ps', ['-p', String(pid), '-o', 'pid='], { encoding: 'utf8' }).stdout.trim()).toBe('');
+      const { document } = check(processesArgs(policyFile('hidden_sweep: { enabled: true }')));
+      expect(findingsFor(document, (s) => s['pid'] === pid)).toMatchObject([{ kind: 'hidden_process', severity: 'critical', subject: { pid, view: 'procfs_entry' } }]);
+    } finally {
+      spawnSync(umount, [`/proc/${pid}`]);
+    }
+    await stopProcess(child);
+  });
+
+  it('a process that a trojaned ps leaves out is hidden_process (ps); the threads of a live process are not', async () => {
+    const child = spawnOwned('/usr/bin/sleep', ['306']);
+    const pid = await running(child, '/usr/bin/sleep');
+    const bin = tempDir();
+    const realPs = requireTool('ps', 'procps');
+    writeFileSync(join(bin, 'ps'), `#!/bin/sh\n${realPs} "$@" | awk '$1 != ${pid}'\n`);
+    chmodSync(join(bin, 'ps'), 0o755);
+    // A process with threads: node itself (libuv's pool and V8's workers).
+    const threaded = spawnOwned(process.execPath, ['-e', 'console.log("up"); setTimeout(() => {}, 300000)']);
+    await waitForOutput(threaded, /up/);
+    expect(readdirSync(`/proc/${threaded.pid}/task`).length).toBeGreaterThan(1);
+    const { document } = check(processesArgs(policyFile('hidden_sweep: { enabled: true }')), { PATH: `${bin}:${process.env['PATH']}` });
+    expect(findingsFor(document, (s) => s['pid'] === pid)).toMatchObject([{ kind: 'hidden_process', subject: { pid, view: 'ps' } }]);
+    const threadIds = readdirSync(`/proc/${threaded.pid}/task`).map(Number);
+    expect(findingsFor(document, (s) => threadIds.includes(Number(s['pid'])))).toEqual([]);
+  });
+});
+
+describe('check and the findings API', () => {
+  it('check exits 1 with a planted process, and /api/findings says exactly what check says about it', async () => {
+    const copy = plant(tempDir(), 'kthreadd');
+    await running(spawnOwned(copy, ['307']), copy);
+    const args = processesArgs(policyFile());
+    const exporter = await startExporter(args);
+    const served = (await (await fetch(`${exporter.url}/api/findings`)).json()) as FindingsDocument;
+    const checked = check(args);
+    expect(checked.code).toBe(1);
+    const mine = (d: FindingsDocument) => findingsFor(d, (s) => s['exe'] === copy);
+    expect(mine(checked.document).map((f) => f.kind)).toEqual(['writable_location', 'unknown_executable']);
+    expect(mine(served)).toEqual(mine(checked.document));
+  });
+});
+
+describe('without root', () => {
+  it('runs as nobody, says what is blind in a metric and the log, and still judges what it can read', async () => {
+    const stateDir = tempDir();
+    chmodSync(stateDir, 0o777);
+    const policy = policyFile('hidden_sweep: { enabled: true }');
+    chmodSync(join(policy, '..'), 0o755);
+    // A root process the exporter cannot look into, and one of its own user it can.
+    await running(spawnOwned('/usr/bin/sleep', ['308']), '/usr/bin/sleep');
+    const ownDir = tempDir();
+    chmodSync(ownDir, 0o755);
+    const ownCopy = plant(ownDir);
+    const own = spawnOwned(ownCopy, ['309'], nobody);
+    await running(own, ownCopy);
+
+    const child = spawnOwned(cliPath, ['--web.listen-address', '127.0.0.1:0', ...processesArgs(policy, stateDir)], nobody);
+    const port = Number((await waitForOutput(child, /listening\W+address\W+127\.0\.0\.1:(\d+)/))[1]);
+    const log = waitForOutput(child, /not running as root: the executables of other users' processes cannot be read/);
+    const url = `http://127.0.0.1:${port}`;
+    const body = await metrics(url);
+    await log;
+    expect(sampleValue(body, 'hostguard_processes_unjudged', { reason: 'permission_denied' })).toBeGreaterThan(0);
+    expect(sampleValue(body, 'hostguard_scrape_collector_success', { collector: 'processes' })).toBe(1);
+    expect(sampleValue(body, 'hostguard_process_flagged', { exe: ownCopy, user_class: 'system', kind: 'unknown_executable' })).toBe(1);
+    // kill(pid, 0) answers EPERM for other users' processes: the sweep still probes them and calls none hidden.
+    const swept = await sweptMetrics(url);
+    expect(sampleValue(swept, 'hostguard_process_hidden_sweep_success')).toBe(1);
+    expect(sampleValue(swept, 'hostguard_processes_hidden', { view: 'listing' })).toBe(0);
+  });
+});

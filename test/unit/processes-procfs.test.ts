@@ -1,0 +1,175 @@
+import { cpSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { parseCmdline } from '../../src/procfs/cmdline.js';
+import { ProcessReader, type ProcessDetails } from '../../src/procfs/process-reader.js';
+import { emptyStatFields, parseStat, parseStatBytes } from '../../src/procfs/stat.js';
+import { parseBootTime, parsePidMax } from '../../src/procfs/system.js';
+import { halfSipHash64, hashKeyFromBytes } from '../../src/processes/half-siphash.js';
+import { buildPackageIndex, dpkgSignature } from '../../src/processes/package-index.js';
+import { tempDir } from '../helpers/cli.js';
+
+const fixture = new URL('../fixtures/processes/', import.meta.url).pathname;
+const procfs = join(fixture, 'proc');
+const rootfs = join(fixture, 'rootfs');
+
+describe('stat parsed from bytes', () => {
+  it('agrees with the text parser on any comm, parentheses and spaces included', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: fc.constantFrom('a', 'b', ' ', '(', ')', 'k', '/', '0') , maxLength: 15 }), fc.nat(1e9), fc.nat(1e6), (comm, start, ppid) => {
+        const text = `42 (${comm}) S ${ppid} 42 42 0 -1 4194560 10 0 0 0 250 50 0 0 20 0 1 0 ${start} 9000000 2560 18446744073709551615 1 1\n`;
+        const bytes = Buffer.from(text, 'latin1');
+        const fields = emptyStatFields();
+        parseStatBytes(bytes, bytes.length, fields);
+        const stat = parseStat(text);
+        expect(text.slice(fields.commStart, fields.commEnd)).toBe(comm);
+        expect(stat).toMatchObject({ comm, ppid, startTicks: start, utimeTicks: 250, stimeTicks: 50, rssPages: 2560, state: 'S' });
+      }),
+    );
+  });
+
+  it('rejects garbage with the file and the field at fault', () => {
+    const fields = emptyStatFields();
+    const bytes = Buffer.from('12 (x) S 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 zz 20 21\n');
+    expect(() => parseStatBytes(bytes, bytes.length, fields, '/proc/12/stat')).toThrow('/proc/12/stat: field 22 is not a number: "zz"');
+    expect(() => parseStat('12 (x) S 1 2 3', '/proc/12/stat')).toThrow('/proc/12/stat: expected at least 24 fields, found 6');
+  });
+});
+
+describe('small /proc parsers', () => {
+  it('reads argv[0] and tells an empty command line apart', () => {
+    expect(parseCmdline('sshd: alice@pts/0\0\0\0')).toEqual({ argv0: 'sshd: alice@pts/0', empty: false });
+    expect(parseCmdline('/usr/bin/sleep\u0000600\u0000')).toEqual({ argv0: '/usr/bin/sleep', empty: false });
+    expect(parseCmdline('')).toEqual({ argv0: '', empty: true });
+  });
+
+  it('reads the boot time and pid_max, and refuses nonsense', () => {
+    expect(parseBootTime('cpu 1 2 3\nbtime 1700000000\nprocesses 5\n')).toBe(1_700_000_000);
+    expect(() => parseBootTime('cpu 1 2 3\n', '/proc/stat')).toThrow('/proc/stat: no btime line');
+    expect(parsePidMax('4194304\n')).toBe(4_194_304);
+    expect(() => parsePidMax('lots\n', 'pid_max')).toThrow('pid_max: not a PID limit: "lots"');
+  });
+});
+
+describe('the package index', () => {
+  it('computes HalfSipHash-2-4-64 as the reference test vectors say', () => {
+    const key = hashKeyFromBytes(Uint8Array.from({ length: 8 }, (_, i) => i));
+    const input = Uint8Array.from({ length: 16 }, (_, i) => i);
+    // vectors_hsip64 of the reference implementation, for inputs of length 0, 1, 3, 4, 5, 8 and 15.
+    const vectors: Record<number, string> = { 0: '218d1f59b9b83cc8', 1: 'be552412f8387315', 3: 'ce0f1a45f7060679', 4: 'd5e78a175be52ea1', 5: 'cb9d7c3f2f3db580', 8: 'edfee820bce4858c', 15: '217d0bcb4e81c902' };
+    const out = new Uint32Array(2);
+    for (const [length, hex] of Object.entries(vectors)) {
+      halfSipHash64(key, input, 0, Number(length), out);
+      const bytes = Buffer.alloc(8);
+      bytes.writeUInt32LE(out[0]!, 0);
+      bytes.writeUInt32LE(out[1]!, 4);
+      expect(bytes.toString('hex')).toBe(hex);
+    }
+  });
+
+  it('knows the packaged paths of a root, with merged /usr and diversions, and nothing else', async () => {
+    const index = await buildPackageIndex(rootfs);
+    expect(index.size).toBe(15);
+    // /usr/bin/bash is /bin/bash in bash.list: /bin is a symlink to usr/bin on this root.
+    expect(['/usr/sbin/sshd', '/usr/bin/bash', '/bin/bash', '/usr/lib/systemd/systemd', '/bin/sh.distrib', '/usr/bin/perl'].map((p) => index.owns(p))).toEqual([
+      true,
+      true,
+      true,
+      true,
+      true,
+      true,
+    ]);
+    // /usr/sbin is not merged here, dpkg's "/." is not a path, and /opt/app is nobody's.
+    expect(['/sbin/sshd', '/.', '/opt/app/bin/app', '/usr/bin/sleep2', '/tmp/.cache/x'].map((p) => index.owns(p))).toEqual([false, false, false, false, false]);
+  });
+
+  it('is empty, not an error, on a root without dpkg', async () => {
+    const bare = tempDir();
+    expect(dpkgSignature(bare)).toBe('none');
+    expect((await buildPackageIndex(bare)).owns('/usr/bin/bash')).toBe(false);
+  });
+
+  it('changes its signature when dpkg installs a package', async () => {
+    const root = tempDir();
+    cpSync(rootfs, root, { recursive: true, verbatimSymlinks: true });
+    const before = await buildPackageIndex(root);
+    expect(before.owns('/usr/bin/jq')).toBe(false);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    writeFileSync(join(root, 'var/lib/dpkg/info/jq.list'), '/.\n/usr\n/usr/bin\n/usr/bin/jq\n');
+    writeFileSync(join(root, 'var/lib/dpkg/status'), 'Package: jq\nStatus: install ok installed\n');
+    expect(dpkgSignature(root)).not.toBe(before.signature);
+    expect((await buildPackageIndex(root)).owns('/usr/bin/jq')).toBe(true);
+  });
+});
+
+function byPid(processes: readonly ProcessDetails[], pid: number): ProcessDetails | undefined {
+  return processes.find((p) => p.pid === pid);
+}
+
+describe('the process reader on a fixture procfs', () => {
+  it('reads every process, counts the garbled and the vanished instead of failing', async () => {
+    const reader = new ProcessReader(procfs);
+    const snapshot = await reader.readAll();
+    expect(snapshot.processes.map((p) => p.pid).sort((a, b) => a - b)).toEqual([1, 2, 3, 120, 121, 130, 200, 300, 400, 500, 600, 800, 4242]);
+    // 777 has a truncated stat; 950 is listed but has no files (masked, or gone mid-read).
+    expect({ races: snapshot.races, denied: snapshot.denied, malformed: snapshot.malformed }).toEqual({ races: 1, denied: 0, malformed: 1 });
+    expect(byPid(snapshot.processes, 200)).toMatchObject({ comm: 'kworker/0:2', argv0: '[kworker/0:2]', euid: 33, exe: { kind: 'path', path: '/usr/bin/perl', deleted: false } });
+    expect(byPid(snapshot.processes, 4242)).toMatchObject({ comm: '(a) b (c)', cpuSeconds: 3, startedAt: 1_700_000_000 + 987.65, exe: { path: '/tmp/.cache/x', deleted: true } });
+    expect(byPid(snapshot.processes, 3)).toMatchObject({ kernelThread: true, exe: { kind: 'none' }, euid: 0 });
+    expect(byPid(snapshot.processes, 800)).toMatchObject({ state: 'Z', exe: { kind: 'none' }, cmdlineEmpty: true });
+    reader.close();
+  });
+
+  it('sees a reused PID as a new process, and re-reads credentials only when something says they may have changed', async () => {
+    const root = tempDir();
+    cpSync(procfs, root, { recursive: true, verbatimSymlinks: true });
+    // A day after the fixture's boot; the first refresh is not spread, so the test knows when it comes.
+    let clock = (1_700_000_000 + 86_400) * 1000;
+    const reader = new ProcessReader(root, { now: () => clock, maxCacheAgeMs: 60_000, random: () => 0 });
+    await reader.readAll();
+    const stat = (start: number, comm = 'sleep') => `300 (${comm}) S 130 300 300 0 -1 4194560 0 0 0 0 0 0 0 0 20 0 1 0 ${start} 1000 250 0 1 1\n`;
+
+    // Same process, argv rewritten: cached for now (no exec, no rename, not young).
+    writeFileSync(join(root, '300/cmdline'), 'sleep-renamed\0');
+    clock += 1000;
+    expect(byPid((await reader.readAll()).processes, 300)?.argv0).toBe('sleep');
+    // A rename (comm changes) reads it again.
+    writeFileSync(join(root, '300/stat'), stat(7000, 'sleepy'));
+    expect(byPid((await reader.readAll()).processes, 300)?.argv0).toBe('sleep-renamed');
+    // The PID reused by another process (new start time) with another user and executable.
+    writeFileSync(join(root, '300/stat'), stat(9999));
+    writeFileSync(join(root, '300/status'), 'Name:\tnc\nTgid:\t300\nUid:\t33\t33\t33\t33\nGid:\t33\t33\t33\t33\n');
+    rmSync(join(root, '300/exe'));
+    symlinkSync('/tmp/nc', join(root, '300/exe'));
+    expect(byPid((await reader.readAll()).processes, 300)).toMatchObject({ startTicks: 9999, euid: 33, exe: { path: '/tmp/nc' } });
+    // Credentials changed in place: seen at the latest when the cache ages out.
+    writeFileSync(join(root, '300/status'), 'Name:\tnc\nTgid:\t300\nUid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\n');
+    expect(byPid((await reader.readAll()).processes, 300)?.euid).toBe(33);
+    clock += 61_000;
+    expect(byPid((await reader.readAll()).processes, 300)?.euid).toBe(0);
+    // Garbage written over stat: counted, never thrown.
+    writeFileSync(join(root, '300/stat'), '300 (x) S garbage\n');
+    const garbled = await reader.readAll();
+    expect([byPid(garbled.processes, 300), garbled.malformed]).toEqual([undefined, 2]);
+    reader.close();
+  });
+
+  it('keeps stat files open between reads and closes them when asked', async () => {
+    const openFds = () => readdirSync('/proc/self/fd').length;
+    const before = openFds();
+    const reader = new ProcessReader('/proc');
+    const snapshot = await reader.readAll();
+    expect(openFds()).toBeGreaterThan(before + snapshot.processes.length / 2);
+    reader.close();
+    expect(openFds()).toBeLessThanOrEqual(before + 1);
+  });
+
+  it('reads this very process on the live host, argv[0] and executable included', async () => {
+    const reader = new ProcessReader('/proc');
+    const self = byPid((await reader.readAll()).processes, process.pid);
+    reader.close();
+    const argv0 = readFileSync('/proc/self/cmdline', 'utf8').split('\0')[0];
+    expect(self).toMatchObject({ exe: { kind: 'path', path: process.execPath, deleted: false }, euid: process.geteuid?.(), argv0 });
+  });
+});
