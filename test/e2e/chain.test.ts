@@ -1,4 +1,4 @@
-import { appendFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../helpers/cli.js';
@@ -31,13 +31,27 @@ describe('end to end: intrusion to page', () => {
     authLog = join(dir, 'auth.log');
     writeFileSync(authLog, '');
     const policy = join(dir, 'policy.yml');
-    writeFileSync(policy, ['auth:', '  sources:', '    - type: file', `      path: ${authLog}`, ''].join('\n'));
+    writeFileSync(
+      policy,
+      [
+        'processes:',
+        '  writable_locations:',
+        // This VM's own supervisor runs from a sealed memfd: a deliberate exception, as an operator would write it.
+        '    except: ["/memfd:sealed-*"]',
+        'auth:',
+        '  sources:',
+        '    - type: file',
+        `      path: ${authLog}`,
+        '',
+      ].join('\n'),
+    );
     stack = await startStack([
       '--state.dir',
       join(dir, 'state'),
       '--config.file',
       policy,
       '--collector.disable-defaults',
+      '--collector.processes',
       '--collector.network',
       '--collector.auth',
     ]);
@@ -62,6 +76,52 @@ describe('end to end: intrusion to page', () => {
     wait.catch(() => {}); // awaited in the last test
     resolutions.push({ name, wait });
   }
+
+  it('a copy of a system binary started from a temp directory: HostGuardProcessFromWritableLocation pages', async () => {
+    const copy = join(tempDir('hostguard-e2e-drop-'), 'sleep');
+    copyFileSync('/usr/bin/sleep', copy);
+    const planted = Date.now();
+    const dropped = spawnOwned(copy, ['600']);
+    const firing = await stack.webhook.waitFor(
+      (a) => a.status === 'firing' && a.labels.alertname === 'HostGuardProcessFromWritableLocation' && a.labels.exe === copy,
+      60_000,
+      planted,
+    );
+    timings.push(['binary run from a temp directory (for: 0)', firing.receivedAt - planted]);
+    expect(firing.path).toBe('/page');
+    expect(firing.labels).toMatchObject({ severity: 'critical', collector: 'processes', instance, user_class: 'root', kind: 'writable_location' });
+    expect(firing.annotations.description).toContain(`${copy} (root user) runs on ${instance} from a temporary or world-writable`);
+    const removed = Date.now();
+    await stopProcess(dropped);
+    expectResolved('binary run from a temp directory', 'HostGuardProcessFromWritableLocation', { exe: copy }, removed, 60_000);
+  }, 90_000);
+
+  it('a binary deleted after it started: HostGuardDeletedExecutable pages', async () => {
+    // Outside any temporary or world-writable place, so the deletion is the only sign.
+    const dir = mkdtempSync('/var/lib/hostguard-e2e-');
+    const binary = join(dir, 'agent');
+    copyFileSync('/usr/bin/sleep', binary);
+    const planted = Date.now();
+    const agent = spawnOwned(binary, ['600']);
+    try {
+      await new Promise((r) => setTimeout(r, 200));
+      unlinkSync(binary);
+      const firing = await stack.webhook.waitFor(
+        (a) => a.status === 'firing' && a.labels.alertname === 'HostGuardDeletedExecutable' && a.labels.exe === binary,
+        60_000,
+        planted,
+      );
+      timings.push(['binary deleted after start (for: 0)', firing.receivedAt - planted]);
+      expect(firing.path).toBe('/page');
+      expect(firing.labels).toMatchObject({ severity: 'critical', collector: 'processes', instance, kind: 'deleted_executable' });
+      const removed = Date.now();
+      await stopProcess(agent);
+      expectResolved('binary deleted after start', 'HostGuardDeletedExecutable', { exe: binary }, removed, 60_000);
+    } finally {
+      await stopProcess(agent);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 90_000);
 
   it('a listener on an unexpected port: HostGuardUnexpectedListener tickets', async () => {
     const port = await freePort();
