@@ -121,6 +121,8 @@ export interface TableOptions extends PanelOptions {
   columns: Record<string, string>;
   /** Column → data link (Grafana URL template). */
   links?: Record<string, { title: string; url: string }>;
+  /** Column → unit, where it differs from the panel's. */
+  units?: Record<string, string>;
   sortBy?: string;
 }
 
@@ -137,10 +139,16 @@ export function table(o: TableOptions): Panel {
     ...(o.queries.length > 1 ? [{ id: 'merge', options: {} }] : []),
     { id: 'organize', options: { excludeByName: { Time: true, __name__: true }, indexByName, renameByName, includeByName: Object.fromEntries(Object.keys(o.columns).map((c) => [c, true])) } },
   ];
-  panel.fieldConfig!.overrides = Object.entries(o.links ?? {}).map(([field, link]) => ({
-    matcher: { id: 'byName', options: o.columns[field] ?? field },
-    properties: [{ id: 'links', value: [{ title: link.title, url: link.url }] }],
-  }));
+  panel.fieldConfig!.overrides = [
+    ...Object.entries(o.links ?? {}).map(([field, link]) => ({
+      matcher: { id: 'byName', options: o.columns[field] ?? field },
+      properties: [{ id: 'links', value: [{ title: link.title, url: link.url }] }],
+    })),
+    ...Object.entries(o.units ?? {}).map(([field, unit]) => ({
+      matcher: { id: 'byName', options: o.columns[field] ?? field },
+      properties: [{ id: 'unit', value: unit }],
+    })),
+  ];
   return panel;
 }
 

@@ -1,0 +1,194 @@
+import { dashboard, query, row, stat, table, timeseries, type Panel } from './grafana.js';
+
+const sel = 'job="$job", instance="$instance"';
+
+const panels: Panel[] = [
+  row('Now'),
+  ...(['processes', 'network', 'integrity', 'auth'] as const).map((collector) =>
+    stat({
+      title: `${collector[0]!.toUpperCase()}${collector.slice(1)} findings`,
+      description: `Current findings of the ${collector} collector on this host.`,
+      queries: [query(`sum(hostguard_findings{${sel}, collector="${collector}"}) or vector(0)`, { instant: true, expectData: true })],
+      width: 4,
+    }),
+  ),
+  stat({
+    title: 'Baseline',
+    description: '1: the baseline verifies against its checksum (and HMAC). 0: missing, corrupt or tampered; the exporter judges by the policy alone.',
+    queries: [query(`hostguard_baseline_verified{${sel}}`, { instant: true, expectData: true })],
+    thresholds: [
+      { value: null, color: 'red' },
+      { value: 1, color: 'green' },
+    ],
+    width: 4,
+  }),
+  stat({
+    title: 'Exporter up',
+    description: 'Whether Prometheus scrapes this host\'s exporter.',
+    queries: [query(`up{${sel}}`, { instant: true, expectData: true })],
+    thresholds: [
+      { value: null, color: 'red' },
+      { value: 1, color: 'green' },
+    ],
+    width: 4,
+  }),
+  table({
+    title: 'Findings by kind',
+    description: 'Current findings by collector and kind. The subjects (pids, users, remote addresses) are on the exporter\'s own page and in `hostguard-exporter check`.',
+    queries: [query(`hostguard_findings{${sel}} > 0`, { instant: true, table: true, expectData: true })],
+    columns: { collector: 'Collector', kind: 'Kind', Value: 'Findings' },
+    width: 8,
+  }),
+  table({
+    title: 'Flagged processes',
+    description: 'Running executables behind each process finding, with the user class and the number of processes.',
+    queries: [query(`hostguard_process_flagged{${sel}}`, { instant: true, table: true, expectData: true })],
+    columns: { exe: 'Executable', user_class: 'User class', kind: 'Kind', Value: 'Processes' },
+    width: 16,
+  }),
+  table({
+    title: 'Unexpected listeners',
+    description: 'Listening sockets no rule or baseline entry accounts for, with the program holding them.',
+    queries: [query(`hostguard_network_unexpected_listener{${sel}}`, { instant: true, table: true, expectData: true })],
+    columns: { protocol: 'Protocol', address: 'Address', port: 'Port', exe: 'Executable', user_class: 'User class', reason: 'Reason', Value: 'Sockets' },
+    width: 12,
+  }),
+  table({
+    title: 'Unexpected outbound connections',
+    description: 'Outgoing connections no outbound rule allows, per program and remote port (only with an outbound section in the policy).',
+    queries: [query(`hostguard_network_unexpected_outbound_connection{${sel}}`, { instant: true, table: true })],
+    columns: { protocol: 'Protocol', exe: 'Executable', remote_port: 'Remote port', Value: 'Connections' },
+    width: 12,
+  }),
+  row('Processes'),
+  timeseries({
+    title: 'Process starts by verdict',
+    description: 'Processes seen starting per minute by the watch of new PIDs, by the verdict on their first look: anything but known is a finding.',
+    queries: [query(`sum by (verdict) (rate(hostguard_process_starts_total{${sel}}[$__rate_interval])) * 60`, { legend: '{{verdict}}', expectData: true })],
+    stack: true,
+    width: 8,
+  }),
+  timeseries({
+    title: 'Processes examined and not judged',
+    description: 'Processes read per collection, and those that could not be judged (permission denied when not root, malformed /proc files).',
+    queries: [
+      query(`hostguard_processes_examined{${sel}}`, { legend: '{{type}}', expectData: true }),
+      query(`hostguard_processes_unjudged{${sel}} > 0`, { legend: 'unjudged: {{reason}}' }),
+    ],
+    width: 8,
+  }),
+  timeseries({
+    title: 'Hidden processes',
+    description: 'Processes hidden from the /proc listing, their /proc entry or ps, from the last sweep.',
+    queries: [query(`hostguard_processes_hidden{${sel}}`, { legend: '{{view}}', expectData: true })],
+    width: 8,
+  }),
+  timeseries({
+    title: 'CPU of flagged processes',
+    description: 'Cores used by processes that have a finding, per executable (the cryptominer view).',
+    unit: 'short',
+    queries: [query(`deriv(hostguard_process_flagged_cpu_seconds{${sel}}[$__rate_interval])`, { legend: '{{exe}}', expectData: true })],
+  }),
+  timeseries({
+    title: 'Memory of flagged processes',
+    description: 'Resident memory of processes that have a finding, per executable.',
+    unit: 'bytes',
+    queries: [query(`hostguard_process_flagged_resident_bytes{${sel}}`, { legend: '{{exe}}', expectData: true })],
+  }),
+  row('Network'),
+  timeseries({
+    title: 'Listening sockets',
+    description: 'Listening sockets by protocol and family, as ss -tuln counts them.',
+    queries: [query(`hostguard_network_listeners{${sel}}`, { legend: '{{protocol}} {{family}}', expectData: true })],
+    width: 8,
+  }),
+  timeseries({
+    title: 'Unexpected listeners by reason',
+    description: 'not_allowed: an unknown port; unexpected_program: an allowed port held by another program; owner_unknown: the owner could not be read.',
+    queries: [query(`hostguard_network_unexpected_listeners{${sel}}`, { legend: '{{protocol}} {{reason}}', expectData: true })],
+    width: 8,
+  }),
+  timeseries({
+    title: 'Hidden ports',
+    description: 'Ports in use but absent from /proc/net, from the last sweep.',
+    queries: [query(`hostguard_network_hidden_ports{${sel}}`, { legend: '{{protocol}}', expectData: true })],
+    width: 8,
+  }),
+  row('Authentication'),
+  timeseries({
+    title: 'Failures by service and reason',
+    description: 'Failed authentication attempts per minute (attempts, not log lines).',
+    queries: [query(`sum by (service, reason) (rate(hostguard_auth_failures_total{${sel}}[$__rate_interval])) * 60`, { legend: '{{service}} {{reason}}', expectData: true })],
+    stack: true,
+    width: 8,
+  }),
+  timeseries({
+    title: 'Successful logins by service and method',
+    description: 'Successful logins per minute; a success right after a burst of failures is the dangerous case.',
+    queries: [query(`sum by (service, method, user_class) (rate(hostguard_auth_successes_total{${sel}}[$__rate_interval])) * 60`, { legend: '{{service}} {{method}} {{user_class}}', expectData: true })],
+    width: 8,
+  }),
+  timeseries({
+    title: 'Distinct failing sources',
+    description: 'Distinct addresses with failed attempts in the last 5 and 15 minutes (an estimate).',
+    queries: [query(`hostguard_auth_failing_sources{${sel}}`, { legend: '{{window}}', expectData: true })],
+    width: 8,
+  }),
+  timeseries({
+    title: 'Auth sources',
+    description: 'Whether each auth source can be read (1) and how many bytes wait to be read.',
+    queries: [
+      query(`hostguard_auth_source_healthy{${sel}}`, { legend: 'healthy {{source}}', expectData: true }),
+      query(`hostguard_auth_source_lag_bytes{${sel}}`, { legend: 'lag bytes {{source}}', expectData: true }),
+    ],
+    width: 12,
+  }),
+  timeseries({
+    title: 'Anomaly z-scores',
+    description: 'How far the current auth failure rate and flagged process start rate are from this host\'s own average of the last day, in standard deviations (recording rules in rules/hostguard-anomaly.yml; the alerts fire above 3).',
+    queries: [
+      query(`instance:hostguard_auth_failures:rate5m_zscore_1d{${sel}}`, { legend: 'auth failures', expectData: true }),
+      query(`instance:hostguard_process_starts_flagged:rate5m_zscore_1d{${sel}}`, { legend: 'flagged process starts', expectData: true }),
+    ],
+    thresholds: [
+      { value: null, color: 'green' },
+      { value: 3, color: 'red' },
+    ],
+    width: 12,
+  }),
+  row('The exporter'),
+  timeseries({
+    title: 'Collector duration',
+    description: 'Time each collector took in the last collection.',
+    unit: 's',
+    queries: [query(`hostguard_scrape_collector_duration_seconds{${sel}}`, { legend: '{{collector}}', expectData: true })],
+    width: 8,
+  }),
+  timeseries({
+    title: 'Exporter CPU',
+    description: 'Cores used by hostguard-exporter itself, and Prometheus\' scrape duration.',
+    unit: 'short',
+    queries: [
+      query(`rate(process_cpu_seconds_total{${sel}}[$__rate_interval])`, { legend: 'cores', expectData: true }),
+      query(`scrape_duration_seconds{${sel}}`, { legend: 'scrape seconds', expectData: true }),
+    ],
+    width: 8,
+  }),
+  timeseries({
+    title: 'Exporter memory',
+    description: 'Resident memory of hostguard-exporter.',
+    unit: 'bytes',
+    queries: [query(`process_resident_memory_bytes{${sel}}`, { legend: 'resident', expectData: true })],
+    width: 8,
+  }),
+];
+
+export const hostDashboard = dashboard({
+  uid: 'hostguard-host',
+  title: 'HostGuard / Host detail',
+  description: 'Everything hostguard-exporter reports for one host: current findings with their subjects, processes, network, integrity, authentication, anomalies and the exporter\'s own cost.',
+  tags: ['hostguard', 'security'],
+  instanceMulti: false,
+  panels,
+  links: [{ title: 'Fleet overview', type: 'link', url: '/d/hostguard-overview/hostguard-fleet-overview?${datasource:queryparam}&var-job=${job}', icon: 'dashboard', keepTime: true }],
+});

@@ -1,0 +1,143 @@
+import { dashboard, query, row, stat, table, timeseries, type Panel } from './grafana.js';
+
+const sel = 'job="$job", instance=~"$instance"';
+const hostLink = {
+  title: 'Host detail',
+  url: '/d/hostguard-host/hostguard-host-detail?${datasource:queryparam}&var-job=${job}&var-instance=${__data.fields.instance}',
+};
+
+const panels: Panel[] = [
+  row('Where is something wrong now'),
+  stat({
+    title: 'Hosts watched',
+    description: 'hostguard-exporter targets Prometheus scrapes successfully.',
+    queries: [query(`count(up{${sel}} == 1)`, { instant: true, expectData: true })],
+    thresholds: [{ value: null, color: 'blue' }],
+    width: 4,
+  }),
+  stat({
+    title: 'Exporters down',
+    description: 'Targets whose scrape fails: nothing on those hosts is watched (HostGuardExporterDown).',
+    queries: [query(`count(up{${sel}} == 0) or vector(0)`, { instant: true, expectData: true })],
+    width: 4,
+  }),
+  stat({
+    title: 'Hosts with findings',
+    description: 'Hosts with at least one current finding from any collector.',
+    queries: [query(`count(sum by (instance) (hostguard_findings{${sel}}) > 0) or vector(0)`, { instant: true, expectData: true })],
+    width: 4,
+  }),
+  stat({
+    title: 'Process findings',
+    description: 'Current process findings on all selected hosts: unknown, misplaced, masquerading, hidden processes.',
+    queries: [query(`sum(hostguard_findings{${sel}, collector="processes"}) or vector(0)`, { instant: true, expectData: true })],
+    width: 4,
+  }),
+  stat({
+    title: 'Network findings',
+    description: 'Current unexpected listeners, outbound connections and hidden ports on all selected hosts.',
+    queries: [query(`sum(hostguard_findings{${sel}, collector="network"}) or vector(0)`, { instant: true, expectData: true })],
+    width: 4,
+  }),
+  stat({
+    title: 'Auth failures / min',
+    description: 'Failed authentication attempts per minute on all selected hosts (attempts, not log lines).',
+    unit: 'short',
+    decimals: 1,
+    queries: [query(`sum(rate(hostguard_auth_failures_total{${sel}}[$__rate_interval])) * 60`, { instant: true, expectData: true })],
+    thresholds: [
+      { value: null, color: 'green' },
+      { value: 10, color: 'orange' },
+      { value: 60, color: 'red' },
+    ],
+    width: 4,
+  }),
+  table({
+    title: 'Hosts with findings',
+    description: 'Every selected host with its current findings by collector, auth failure rate, baseline state and scrape state. Sort by any column; the host name opens the host dashboard.',
+    queries: [
+      query(`sum by (instance) (hostguard_findings{${sel}, collector="processes"})`, { instant: true, table: true, expectData: true }),
+      query(`sum by (instance) (hostguard_findings{${sel}, collector="network"})`, { instant: true, table: true, expectData: true }),
+      query(`sum by (instance) (hostguard_findings{${sel}, collector="integrity"})`, { instant: true, table: true }),
+      query(`sum by (instance) (rate(hostguard_auth_failures_total{${sel}}[$__rate_interval])) * 60`, { instant: true, table: true, expectData: true }),
+      query(`max by (instance) (hostguard_baseline_verified{${sel}})`, { instant: true, table: true, expectData: true }),
+      query(`max by (instance) (up{${sel}})`, { instant: true, table: true, expectData: true }),
+    ],
+    columns: {
+      instance: 'instance',
+      'Value #A': 'Process findings',
+      'Value #B': 'Network findings',
+      'Value #C': 'Integrity findings',
+      'Value #D': 'Auth failures / min',
+      'Value #E': 'Baseline verified',
+      'Value #F': 'Up',
+    },
+    links: { instance: hostLink },
+    units: { 'Value #D': 'short' },
+    sortBy: 'Value #A',
+  }),
+  row('Over time'),
+  timeseries({
+    title: 'Auth failures by service and reason',
+    description: 'Failed attempts per minute, by service (sshd, sudo, su, login, other) and reason.',
+    unit: 'short',
+    queries: [query(`sum by (service, reason) (rate(hostguard_auth_failures_total{${sel}}[$__rate_interval])) * 60`, { legend: '{{service}} {{reason}}', expectData: true })],
+    stack: true,
+  }),
+  timeseries({
+    title: 'Findings by collector and kind',
+    description: 'Current findings over time, summed over the selected hosts.',
+    queries: [query(`sum by (collector, kind) (hostguard_findings{${sel}}) > 0`, { legend: '{{collector}} {{kind}}', expectData: true })],
+    stack: true,
+  }),
+  table({
+    title: 'Firing HostGuard alerts',
+    description: 'Alerts from rules/ firing now, from Prometheus\' ALERTS series.',
+    queries: [query(`ALERTS{alertname=~"HostGuard.+", alertstate="firing", instance=~"$instance"}`, { instant: true, table: true, expectData: true })],
+    columns: { alertname: 'Alert', instance: 'instance', severity: 'Severity', collector: 'Collector', exe: 'Executable', port: 'Port', path: 'Path', service: 'Service' },
+    links: { instance: hostLink },
+    height: 8,
+  }),
+  row('Exporter health'),
+  timeseries({
+    title: 'Collectors failing',
+    description: 'Collectors whose last collection failed, per host (HostGuardCollectorFailing after 5 minutes).',
+    queries: [query(`count by (instance) (hostguard_scrape_collector_success{${sel}} == 0) or count by (instance) (hostguard_scrape_collector_success{${sel}}) * 0`, { legend: '{{instance}}', expectData: true })],
+    width: 12,
+  }),
+  timeseries({
+    title: 'Time since the last sweep or scan',
+    description: 'Age of the newest hidden-process sweep, hidden-port sweep and integrity scan, per host: a rising line is a schedule that stopped.',
+    unit: 's',
+    queries: [
+      query(`time() - max by (instance) (hostguard_process_hidden_sweep_last_timestamp_seconds{${sel}} > 0)`, { legend: '{{instance}} hidden processes', expectData: true }),
+      query(`time() - max by (instance) (hostguard_network_hidden_port_sweep_last_timestamp_seconds{${sel}} > 0)`, { legend: '{{instance}} hidden ports', expectData: true }),
+    ],
+    width: 12,
+  }),
+  table({
+    title: 'Baselines: old, unconfirmed or unverified',
+    description: 'Every host\'s baseline: age, whether it verifies (checksum/HMAC), whether it was learned at first start and never confirmed. Oldest first.',
+    queries: [
+      query(`max by (instance) (hostguard_baseline_age_seconds{${sel}})`, { instant: true, table: true, expectData: true }),
+      query(`max by (instance) (hostguard_baseline_verified{${sel}})`, { instant: true, table: true, expectData: true }),
+      query(`max by (instance) (hostguard_baseline_trust_on_first_use{${sel}})`, { instant: true, table: true, expectData: true }),
+      query(`max by (instance) (hostguard_baseline_present{${sel}})`, { instant: true, table: true, expectData: true }),
+    ],
+    columns: { instance: 'instance', 'Value #A': 'Age', 'Value #B': 'Verified', 'Value #C': 'Learned at first start', 'Value #D': 'Present' },
+    links: { instance: hostLink },
+    units: { 'Value #A': 's' },
+    sortBy: 'Value #A',
+    height: 8,
+  }),
+];
+
+export const overviewDashboard = dashboard({
+  uid: 'hostguard-overview',
+  title: 'HostGuard / Fleet overview',
+  description: 'Where unauthorized activity is across the fleet: hosts with findings, auth failures, firing alerts, exporter health and baselines.',
+  tags: ['hostguard', 'security'],
+  instanceMulti: true,
+  panels,
+  links: [{ title: 'Host detail', type: 'dashboards', tags: ['hostguard'], asDropdown: true, includeVars: true, keepTime: true }],
+});

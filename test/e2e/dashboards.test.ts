@@ -1,0 +1,93 @@
+import { appendFileSync, copyFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { repoRoot, tempDir } from '../helpers/cli.js';
+import { freePort } from '../helpers/monitoring-stack.js';
+import { spawnForFile, waitForOutput } from '../helpers/processes.js';
+import { startStack, type Stack } from './stack.js';
+
+interface Target {
+  expr: string;
+  expectData?: boolean;
+}
+interface Panel {
+  type: string;
+  title: string;
+  targets?: Target[];
+}
+
+const dashboards = readdirSync(join(repoRoot, 'grafana', 'dashboards'))
+  .filter((f) => f.endsWith('.json'))
+  .map((f) => ({ file: f, json: JSON.parse(readFileSync(join(repoRoot, 'grafana', 'dashboards', f), 'utf8')) as { panels: Panel[]; templating: { list: Array<{ name: string; definition?: string }> } } }));
+
+/**
+ * Every dashboard query runs against a real Prometheus that scrapes a running exporter on a host
+ * with planted findings and evaluates rules/: no query may error, and the panels marked
+ * `expectData` must return at least one series.
+ */
+describe('dashboard queries on a real Prometheus', () => {
+  let stack: Stack;
+  let instance: string;
+
+  beforeAll(async () => {
+    const dir = tempDir('hostguard-dash-');
+    const authLog = join(dir, 'auth.log');
+    writeFileSync(authLog, '');
+    const policy = join(dir, 'policy.yml');
+    writeFileSync(policy, ['processes:', '  writable_locations:', '    except: ["/memfd:sealed-*"]', 'auth:', '  sources:', '    - type: file', `      path: ${authLog}`, ''].join('\n'));
+    stack = await startStack(['--state.dir', join(dir, 'state'), '--config.file', policy, '--collector.disable-defaults', '--collector.processes', '--collector.network', '--collector.auth']);
+    instance = `127.0.0.1:${stack.exporterPort}`;
+    // Plant a finding for each collector: a binary run from /tmp, a listener, failed logins.
+    const copy = join(tempDir('hostguard-dash-drop-'), 'sleep');
+    copyFileSync('/usr/bin/sleep', copy);
+    spawnForFile(copy, ['600']);
+    const port = await freePort();
+    const listener = spawnForFile(process.execPath, ['-e', `require('net').createServer().listen(${port}, '127.0.0.1', () => console.log('up'))`]);
+    await waitForOutput(listener, /up/);
+    const stamp = new Date().toUTCString().slice(8, 11) + new Date().toISOString().slice(8, 10).replace(/^0/, ' ').padStart(3, ' ') + ' ' + new Date().toISOString().slice(11, 19);
+    appendFileSync(authLog, Array.from({ length: 20 }, (_, i) => `${stamp} web-1 sshd[${5000 + i}]: Failed password for root from 198.51.100.${i} port 4${i}000 ssh2\n`).join(''));
+  }, 120_000);
+
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  // As Grafana interpolates: a regex match gets the value regex-escaped, an equality match gets it as is.
+  const substitute = (expr: string) =>
+    expr
+      .replaceAll('=~"$instance"', `=~"${instance.replaceAll('.', '\\\\.')}"`)
+      .replaceAll('$instance', instance)
+      .replaceAll('$job', 'hostguard')
+      .replaceAll('$__rate_interval', '1m');
+
+  it('the job and instance variables find this exporter', async () => {
+    const deadline = Date.now() + 30_000;
+    let jobs: string[] = [];
+    while (Date.now() < deadline && !jobs.includes('hostguard')) {
+      jobs = (await stack.prometheus.query('group by (job) (hostguard_build_info)')).map((s) => s.metric.job ?? '');
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    expect(jobs).toContain('hostguard');
+    const instances = (await stack.prometheus.query('group by (instance) (hostguard_build_info{job="hostguard"})')).map((s) => s.metric.instance);
+    expect(instances).toContain(instance);
+  }, 60_000);
+
+  for (const { file, json } of dashboards) {
+    it(`${file}: every query runs, and every panel that should have data has it`, async () => {
+      const targets = json.panels.flatMap((p) => (p.targets ?? []).map((t) => ({ panel: p.title, ...t })));
+      expect(targets.length).toBeGreaterThan(5);
+      const deadline = Date.now() + 120_000;
+      const empty = new Set<string>();
+      for (const target of targets) {
+        const expr = substitute(target.expr);
+        let result = await stack.prometheus.query(expr); // throws on a query error
+        while (target.expectData && result.length === 0 && Date.now() < deadline) {
+          await new Promise((r) => setTimeout(r, 1000));
+          result = await stack.prometheus.query(expr);
+        }
+        if (target.expectData && result.length === 0) empty.add(`${target.panel}: ${target.expr}`);
+      }
+      expect([...empty]).toEqual([]);
+    }, 180_000);
+  }
+});
