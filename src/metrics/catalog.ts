@@ -1,4 +1,5 @@
 import { exporterMetricSpecs } from './exporter.js';
+import { integrityMetricSpecs } from './integrity.js';
 import type { MetricSpec } from './spec.js';
 
 /** One section of docs/metrics.md: a group of metrics and, for a collector, the finding kinds it reports. */
@@ -15,6 +16,20 @@ export const metricCatalog: readonly MetricGroup[] = [
     title: 'Exporter and framework',
     intro: 'Always present. Per-collector series exist for every enabled collector.',
     specs: exporterMetricSpecs,
+  },
+  {
+    title: 'Integrity (`--collector.integrity`)',
+    intro:
+      'File and binary hashes against the baseline and the package database. Scans run on `integrity.schedule` and once at start; a scrape serves the last scan, judged against the current baseline. Without a verified baseline only package-database and running-executable checks against packages apply. Baseline age and verification are the framework\'s `hostguard_baseline_*` metrics.',
+    specs: integrityMetricSpecs,
+    findingKinds: {
+      content_changed: 'a watched regular file\'s SHA-256 differs from the baseline (or, when it could not be read, its size does); caught also when the mtime was put back, since ctime and size are part of the fast-path key',
+      metadata_changed: 'a watched path\'s type, permission bits, owner, group or symlink target differs from the baseline; the subject\'s and label\'s `attribute` says which (type, mode, setuid, setgid, owner, group, link_target); setuid or setgid newly set is critical',
+      added: 'a path in the watched set that the baseline does not have',
+      removed: 'a baseline path in the watched set that is gone (paths below a directory that could not be listed are not reported)',
+      running_binary_mismatch: 'a running process\'s executable image, read through /proc/PID/exe, differs from the baseline (or, for paths the baseline does not hold, from the package database); `deleted` in the subject means the file on disk was replaced or removed since the process started — a trojan swapped back, or a process still running a pre-upgrade binary',
+      package_mismatch: 'a watched file whose MD5 differs from dpkg\'s /var/lib/dpkg/info/PACKAGE.md5sums (diversions applied), as `debsums` would report; needs no baseline',
+    },
   },
 ];
 

@@ -1,0 +1,261 @@
+import type { BaselineEntries } from '../baseline/baseline.js';
+import { fileTypes, fastPathKey, fromBaselineEntry, toBaselineEntry, baselineFileEntrySchema, type FileState } from '../integrity/file-state.js';
+import { DpkgReader } from '../integrity/dpkg.js';
+import type { HashPool } from '../integrity/hash-pool.js';
+import { PoolClosedError } from '../integrity/hash-pool.js';
+import { attributeOf, integrityFindingKinds, judgeIntegrity, type Judgment } from '../integrity/judge.js';
+import { progressLine, type ProgressLine } from '../integrity/progress.js';
+import { emptyMemo, scan, scanProblems, type HashMemo, type KnownHash, type Observation } from '../integrity/scan.js';
+import type { Logger } from '../log/logger.js';
+import { integrityMetricSpecs as specs, packageActivitySources, runningResults } from '../metrics/integrity.js';
+import { registerCounter, registerGauge } from '../metrics/spec.js';
+import { scheduleWork, type Schedule } from '../scheduler/schedule.js';
+import type { Collector, CollectorContext, CollectorDefinition, CollectorEnv, CollectorRun } from './collector.js';
+
+const name = 'integrity';
+
+interface TrustedBaseline {
+  readonly files: ReadonlyMap<string, FileState>;
+  readonly invalid: number;
+}
+
+/**
+ * File and binary integrity: scans on a schedule (and once at start) compare the watched files,
+ * the running executables and the package database with the baseline. The scrape judges the last
+ * scan's observation against the current baseline; it never reads a file.
+ */
+class IntegrityCollector implements Collector {
+  readonly name = name;
+  readonly findingKinds = integrityFindingKinds;
+  private readonly log: Logger;
+  private readonly metrics;
+  private memo: HashMemo = emptyMemo;
+  private latest: Observation | undefined;
+  private latestPolicyKey = '';
+  private judged: { observation: Observation; baseline: TrustedBaseline | undefined; judgment: Judgment } | undefined;
+  private readonly baselines = new WeakMap<BaselineEntries, TrustedBaseline>();
+  private schedule: Schedule | undefined;
+  private pool: HashPool | undefined;
+  private readonly abort = new AbortController();
+  private readonly createdAt = Date.now();
+  private lastFullAt: number | undefined;
+  private lastBaselineState = '';
+  private dpkg: DpkgReader | undefined;
+
+  constructor(env: CollectorEnv) {
+    this.log = env.log;
+    const r = env.registry;
+    this.metrics = {
+      watchedFiles: registerGauge(r, specs.watchedFiles),
+      mismatch: env.cappedSeries(specs.mismatch),
+      lastScanStart: registerGauge(r, specs.lastScanStart),
+      lastScanEnd: registerGauge(r, specs.lastScanEnd),
+      lastScanDuration: registerGauge(r, specs.lastScanDuration),
+      lastScanHashedFiles: registerGauge(r, specs.lastScanHashedFiles),
+      lastScanHashedBytes: registerGauge(r, specs.lastScanHashedBytes),
+      lastFullRehash: registerGauge(r, specs.lastFullRehash),
+      scans: registerCounter(r, specs.scans),
+      hashedBytes: registerCounter(r, specs.hashedBytes),
+      scanProblems: registerGauge(r, specs.scanProblems),
+      runningExecutables: registerGauge(r, specs.runningExecutables),
+      baselineInvalidEntries: registerGauge(r, specs.baselineInvalidEntries),
+      packageDatabasePresent: registerGauge(r, specs.packageDatabasePresent),
+      packageVerifiedFiles: registerGauge(r, specs.packageVerifiedFiles),
+      packageMismatchedFiles: registerGauge(r, specs.packageMismatchedFiles),
+      packageLastActivity: registerGauge(r, specs.packageLastActivity),
+    };
+    for (const mode of ['fast', 'full']) this.metrics.scans.inc({ mode }, 0);
+    this.metrics.hashedBytes.inc(0);
+  }
+
+  async collect(ctx: CollectorContext): Promise<CollectorRun> {
+    // Without background scans (`check`), this collection is the scan: a full one, trusting nothing.
+    if (!this.schedule) await this.runScan(ctx, true);
+    const baseline = this.trustedBaseline(ctx);
+    const observation = this.latest;
+    if (!observation) {
+      this.metrics.baselineInvalidEntries.set(baseline?.invalid ?? 0);
+      return { findings: [] };
+    }
+    if (this.judged?.observation !== observation || this.judged.baseline !== baseline) {
+      this.judged = { observation, baseline, judgment: judgeIntegrity(observation, baseline?.files) };
+    }
+    this.record(observation, this.judged.judgment, baseline);
+    return { findings: this.judged.judgment.findings };
+  }
+
+  async learn(ctx: CollectorContext): Promise<BaselineEntries> {
+    const progress = progressLine('integrity: hashing');
+    try {
+      await this.runScan(ctx, true, progress);
+    } finally {
+      progress.done();
+    }
+    const entries: BaselineEntries = {};
+    for (const [path, state] of this.latest!.files) entries[path] = { ...toBaselineEntry(state) };
+    return entries;
+  }
+
+  async start(context: () => CollectorContext): Promise<void> {
+    const ctx = context();
+    this.schedule = scheduleWork(name, ctx.policy.integrity.schedule, () => this.scheduledScan(context), this.log);
+    void this.schedule.runNow();
+  }
+
+  policyChanged(ctx: CollectorContext): void {
+    this.schedule?.reschedule(ctx.policy.integrity.schedule);
+    if (this.schedule && policyKey(ctx) !== this.latestPolicyKey) void this.schedule.runNow();
+  }
+
+  async stop(): Promise<void> {
+    this.abort.abort();
+    this.schedule?.stop();
+    await this.pool?.close();
+  }
+
+  private async scheduledScan(context: () => CollectorContext): Promise<void> {
+    const ctx = context();
+    const since = this.lastFullAt ?? this.createdAt;
+    const full = Date.now() - since >= ctx.policy.integrity.full_rehash_interval * 1000;
+    try {
+      await this.runScan(ctx, full);
+    } catch (error) {
+      if (this.abort.signal.aborted) return; // stopped mid-scan
+      throw error;
+    }
+  }
+
+  private async runScan(ctx: CollectorContext, full: boolean, progress?: ProgressLine): Promise<void> {
+    const baseline = this.trustedBaseline(ctx);
+    const memo = this.memo;
+    const known = (path: string): KnownHash | undefined => {
+      const seen = memo.files.get(path);
+      if (seen) return seen;
+      const before = baseline?.files.get(path);
+      return before?.sha256 !== undefined ? { key: fastPathKey(before), sha256: before.sha256, ...(before.md5 && { md5: before.md5 }) } : undefined;
+    };
+    let result;
+    try {
+      result = await scan({
+        rootfs: ctx.paths.rootfs,
+        procfs: ctx.paths.procfs,
+        policy: ctx.policy.integrity,
+        dpkg: this.dpkgReader(ctx.paths.rootfs),
+        full,
+        known,
+        knownImage: (key) => memo.images.get(key),
+        onPool: (pool) => (this.pool = pool),
+        signal: this.abort.signal,
+        ...(progress && { progress: (files: number, bytes: number) => progress.update(files, bytes) }),
+      });
+    } catch (error) {
+      if (error instanceof PoolClosedError && this.abort.signal.aborted) throw new Error('integrity scan stopped');
+      throw error;
+    }
+    const { observation } = result;
+    this.memo = result.memo;
+    this.latest = observation;
+    this.latestPolicyKey = policyKey(ctx);
+    if (full) this.lastFullAt = observation.finishedAt.getTime();
+    this.metrics.scans.inc({ mode: observation.mode });
+    this.metrics.hashedBytes.inc(observation.hashedBytes);
+    const troubled = scanProblems.filter((p) => observation.problems[p] > 0);
+    if (troubled.length > 0) {
+      this.log.warn('integrity scan could not observe every path', { ...observation.problems, examples: observation.problemExamples.join('; ') });
+    }
+    this.log.debug('integrity scan finished', {
+      mode: observation.mode,
+      files: observation.files.size,
+      hashed_files: observation.hashedFiles,
+      hashed_bytes: observation.hashedBytes,
+      seconds: (observation.finishedAt.getTime() - observation.startedAt.getTime()) / 1000,
+    });
+  }
+
+  private dpkgReader(rootfs: string): DpkgReader {
+    if (this.dpkg?.rootfs !== rootfs) this.dpkg = new DpkgReader(rootfs);
+    return this.dpkg;
+  }
+
+  /** The verified baseline's integrity section, validated once per version of the file. */
+  private trustedBaseline(ctx: CollectorContext): TrustedBaseline | undefined {
+    const section = ctx.baseline?.[name];
+    const state = !ctx.baseline ? 'none' : section ? 'section' : 'no-section';
+    if (state !== this.lastBaselineState) {
+      this.lastBaselineState = state;
+      if (state !== 'section') {
+        this.log.warn(
+          state === 'none'
+            ? 'no verified baseline: file changes are judged against the package database only'
+            : 'the baseline has no integrity section (learned with the collector disabled): run `baseline update` to record file hashes',
+        );
+      }
+    }
+    if (!section) return undefined;
+    let trusted = this.baselines.get(section);
+    if (!trusted) {
+      const files = new Map<string, FileState>();
+      let invalid = 0;
+      for (const [path, entry] of Object.entries(section)) {
+        const parsed = baselineFileEntrySchema.safeParse(entry);
+        if (parsed.success) files.set(path, fromBaselineEntry(parsed.data));
+        else {
+          if (invalid === 0) this.log.error('ignoring malformed integrity baseline entries', { path, err: parsed.error.issues[0]?.message });
+          invalid++;
+        }
+      }
+      trusted = { files, invalid };
+      this.baselines.set(section, trusted);
+    }
+    return trusted;
+  }
+
+  private record(observation: Observation, judgment: Judgment, baseline: TrustedBaseline | undefined): void {
+    const m = this.metrics;
+    const types = new Map<string, number>(fileTypes.map((t) => [t, 0]));
+    for (const state of observation.files.values()) types.set(state.type, (types.get(state.type) ?? 0) + 1);
+    for (const [type, count] of types) m.watchedFiles.set({ type }, count);
+    m.mismatch.replace(
+      judgment.findings.map((f) => ({ labels: { path: String(f.subject['path']), kind: f.kind, attribute: attributeOf(f) }, value: 1 })),
+    );
+    m.lastScanStart.set(observation.startedAt.getTime() / 1000);
+    m.lastScanEnd.set(observation.finishedAt.getTime() / 1000);
+    m.lastScanDuration.set((observation.finishedAt.getTime() - observation.startedAt.getTime()) / 1000);
+    m.lastScanHashedFiles.set(observation.hashedFiles);
+    m.lastScanHashedBytes.set(observation.hashedBytes);
+    m.lastFullRehash.set(this.lastFullAt === undefined ? 0 : this.lastFullAt / 1000);
+    for (const problem of scanProblems) m.scanProblems.set({ problem }, observation.problems[problem]);
+    const counts: Record<(typeof runningResults)[number], number> = {
+      verified: judgment.running.verified,
+      mismatch: judgment.running.mismatched,
+      unverifiable: judgment.running.unverifiable,
+      unreadable: judgment.running.unreadable + (observation.running?.trouble.unreadable ?? 0),
+      other_mount_namespace: observation.running?.trouble.otherNamespace ?? 0,
+    };
+    for (const result of runningResults) m.runningExecutables.set({ result }, counts[result]);
+    m.baselineInvalidEntries.set(baseline?.invalid ?? 0);
+    const dpkg = observation.packages;
+    m.packageDatabasePresent.set({ manager: 'dpkg' }, dpkg?.present ? 1 : 0);
+    m.packageVerifiedFiles.set({ manager: 'dpkg' }, judgment.packageFiles.verified);
+    m.packageMismatchedFiles.set({ manager: 'dpkg' }, judgment.packageFiles.mismatched);
+    m.packageLastActivity.reset();
+    const activity: Record<(typeof packageActivitySources)[number], number | undefined> = { status: dpkg?.statusChangedAt, log: dpkg?.logLastAt };
+    for (const source of packageActivitySources) {
+      const at = activity[source];
+      if (at !== undefined) m.packageLastActivity.set({ manager: 'dpkg', source }, at);
+    }
+  }
+}
+
+/** What, in the policy, changes which paths a scan observes. */
+function policyKey(ctx: CollectorContext): string {
+  const p = ctx.policy.integrity;
+  return JSON.stringify([p.paths, p.exclude, p.running_executables, p.package_database]);
+}
+
+export const integrityCollector: CollectorDefinition = {
+  name,
+  description: 'hashes of watched files and running executables against the baseline and the package database',
+  defaultEnabled: true,
+  create: (env) => new IntegrityCollector(env),
+};
