@@ -72,6 +72,7 @@ class IntegrityCollector implements Collector {
     // Without background scans (`check`), this collection is the scan: a full one, trusting nothing.
     if (!this.schedule) await this.runScan(ctx, true);
     const baseline = this.trustedBaseline(ctx);
+    this.sayWhatIsJudged(ctx);
     const observation = this.latest;
     if (!observation) {
       this.metrics.baselineInvalidEntries.set(baseline?.invalid ?? 0);
@@ -177,20 +178,20 @@ class IntegrityCollector implements Collector {
     return this.dpkg;
   }
 
+  /** Once per change: without a verified integrity section, file changes cannot be judged. */
+  private sayWhatIsJudged(ctx: CollectorContext): void {
+    const state = !ctx.baseline ? 'none' : ctx.baseline[name] ? 'section' : 'no-section';
+    if (state === this.lastBaselineState) return;
+    this.lastBaselineState = state;
+    if (state === 'none') this.log.warn('no verified baseline: file changes are judged against the package database only');
+    if (state === 'no-section') {
+      this.log.warn('the baseline has no integrity section (learned with the collector disabled): run `baseline update` to record file hashes');
+    }
+  }
+
   /** The verified baseline's integrity section, validated once per version of the file. */
   private trustedBaseline(ctx: CollectorContext): TrustedBaseline | undefined {
     const section = ctx.baseline?.[name];
-    const state = !ctx.baseline ? 'none' : section ? 'section' : 'no-section';
-    if (state !== this.lastBaselineState) {
-      this.lastBaselineState = state;
-      if (state !== 'section') {
-        this.log.warn(
-          state === 'none'
-            ? 'no verified baseline: file changes are judged against the package database only'
-            : 'the baseline has no integrity section (learned with the collector disabled): run `baseline update` to record file hashes',
-        );
-      }
-    }
     if (!section) return undefined;
     let trusted = this.baselines.get(section);
     if (!trusted) {
