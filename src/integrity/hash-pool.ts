@@ -1,4 +1,6 @@
 import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { HashJob, HashRequest, HashResponse, HashResult } from './hash-protocol.js';
 
@@ -117,7 +119,8 @@ function spawnHashWorker(): Worker {
   if (import.meta.url.endsWith('.ts')) {
     // Running from sources (vitest, the benchmarks under tsx): Node 20 cannot load a .ts worker by
     // itself, so the worker boots tsx first. The shipped dist/ loads the compiled .js directly.
-    const tsx = createRequire(import.meta.url).resolve('tsx/esm/api');
+    const tsxPackage = createRequire(import.meta.url).resolve('tsx/package.json');
+    const tsx = pathToFileURL(join(dirname(tsxPackage), 'dist/esm/api/index.mjs')).href;
     const source = new URL('./hash-worker.ts', import.meta.url).href;
     return new Worker(`import(${JSON.stringify(tsx)}).then((api) => api.tsImport(${JSON.stringify(source)}, ${JSON.stringify(import.meta.url)}))`, { eval: true });
   }
