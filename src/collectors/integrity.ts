@@ -1,11 +1,12 @@
 import type { BaselineEntries } from '../baseline/baseline.js';
-import { fileTypes, fastPathKey, fromBaselineEntry, toBaselineEntry, baselineFileEntrySchema, type FileState } from '../integrity/file-state.js';
+import { baselineFileEntrySchema, fastPathKey, fileTypes, fromBaselineEntry, toBaselineEntry, type BaselineFileEntry, type FileState } from '../integrity/file-state.js';
 import { DpkgReader } from '../integrity/dpkg.js';
+import { FullRehashRecord } from '../integrity/full-rehash-record.js';
 import type { HashPool } from '../integrity/hash-pool.js';
 import { PoolClosedError } from '../integrity/hash-pool.js';
-import { attributeOf, integrityFindingKinds, judgeIntegrity, type Judgment } from '../integrity/judge.js';
+import { attributeOf, integrityFindingKinds, judgeIntegrity, type BaselineFiles, type Judgment } from '../integrity/judge.js';
 import { progressLine, type ProgressLine } from '../integrity/progress.js';
-import { emptyMemo, scan, scanProblems, type HashMemo, type KnownHash, type Observation } from '../integrity/scan.js';
+import { scan, scanProblems, type ImageMemo, type KnownHash, type Observation } from '../integrity/scan.js';
 import type { Logger } from '../log/logger.js';
 import { integrityMetricSpecs as specs, packageActivitySources, runningResults } from '../metrics/integrity.js';
 import { registerCounter, registerGauge } from '../metrics/spec.js';
@@ -14,9 +15,34 @@ import type { Collector, CollectorContext, CollectorDefinition, CollectorEnv, Co
 
 const name = 'integrity';
 
-interface TrustedBaseline {
-  readonly files: ReadonlyMap<string, FileState>;
-  readonly invalid: number;
+/** The verified baseline's integrity section: validated once, converted entry by entry on demand. */
+class TrustedBaseline implements BaselineFiles {
+  private readonly invalidPaths = new Set<string>();
+  readonly firstProblem: { path: string; problem: string } | undefined;
+
+  constructor(private readonly section: BaselineEntries) {
+    let first: { path: string; problem: string } | undefined;
+    for (const [path, entry] of Object.entries(section)) {
+      const parsed = baselineFileEntrySchema.safeParse(entry);
+      if (parsed.success) continue;
+      this.invalidPaths.add(path);
+      first ??= { path, problem: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') };
+    }
+    this.firstProblem = first;
+  }
+
+  get invalid(): number {
+    return this.invalidPaths.size;
+  }
+
+  get(path: string): FileState | undefined {
+    const entry = Object.hasOwn(this.section, path) ? this.section[path] : undefined;
+    return entry === undefined || this.invalidPaths.has(path) ? undefined : fromBaselineEntry(entry as BaselineFileEntry);
+  }
+
+  *keys(): Iterable<string> {
+    for (const path of Object.keys(this.section)) if (!this.invalidPaths.has(path)) yield path;
+  }
 }
 
 /**
@@ -29,7 +55,7 @@ class IntegrityCollector implements Collector {
   readonly findingKinds = integrityFindingKinds;
   private readonly log: Logger;
   private readonly metrics;
-  private memo: HashMemo = emptyMemo;
+  private images: ImageMemo = new Map();
   private latest: Observation | undefined;
   private latestPolicyKey = '';
   private judged: { observation: Observation; baseline: TrustedBaseline | undefined; judgment: Judgment } | undefined;
@@ -37,13 +63,15 @@ class IntegrityCollector implements Collector {
   private schedule: Schedule | undefined;
   private pool: HashPool | undefined;
   private readonly abort = new AbortController();
-  private readonly createdAt = Date.now();
+  private readonly fullRehash: FullRehashRecord;
   private lastFullAt: number | undefined;
   private lastBaselineState = '';
   private dpkg: DpkgReader | undefined;
 
   constructor(env: CollectorEnv) {
     this.log = env.log;
+    this.fullRehash = new FullRehashRecord(env.paths.stateDir);
+    this.lastFullAt = this.fullRehash.read();
     const r = env.registry;
     this.metrics = {
       watchedFiles: registerGauge(r, specs.watchedFiles),
@@ -69,8 +97,8 @@ class IntegrityCollector implements Collector {
   }
 
   async collect(ctx: CollectorContext): Promise<CollectorRun> {
-    // Without background scans (`check`), this collection is the scan: a full one, trusting nothing.
-    if (!this.schedule) await this.runScan(ctx, true);
+    // Without background scans (`check`), this collection is the scan.
+    if (!this.schedule) await this.runScan(ctx, this.fullRehashDue(ctx));
     const baseline = this.trustedBaseline(ctx);
     this.sayWhatIsJudged(ctx);
     const observation = this.latest;
@@ -79,7 +107,7 @@ class IntegrityCollector implements Collector {
       return { findings: [] };
     }
     if (this.judged?.observation !== observation || this.judged.baseline !== baseline) {
-      this.judged = { observation, baseline, judgment: judgeIntegrity(observation, baseline?.files) };
+      this.judged = { observation, baseline, judgment: judgeIntegrity(observation, baseline) };
     }
     this.record(observation, this.judged.judgment, baseline);
     return { findings: this.judged.judgment.findings };
@@ -105,7 +133,12 @@ class IntegrityCollector implements Collector {
 
   policyChanged(ctx: CollectorContext): void {
     this.schedule?.reschedule(ctx.policy.integrity.schedule);
-    if (this.schedule && policyKey(ctx) !== this.latestPolicyKey) void this.schedule.runNow();
+    const schedule = this.schedule;
+    if (!schedule || policyKey(ctx) === this.latestPolicyKey) return;
+    // A scan already running observes the old paths: joining it is not enough, so look again after it.
+    void schedule.runNow().then(() => {
+      if (policyKey(ctx) !== this.latestPolicyKey && !this.abort.signal.aborted) void schedule.runNow();
+    });
   }
 
   async stop(): Promise<void> {
@@ -116,24 +149,27 @@ class IntegrityCollector implements Collector {
 
   private async scheduledScan(context: () => CollectorContext): Promise<void> {
     const ctx = context();
-    const since = this.lastFullAt ?? this.createdAt;
-    const full = Date.now() - since >= ctx.policy.integrity.full_rehash_interval * 1000;
     try {
-      await this.runScan(ctx, full);
+      await this.runScan(ctx, this.fullRehashDue(ctx));
     } catch (error) {
       if (this.abort.signal.aborted) return; // stopped mid-scan
       throw error;
     }
   }
 
+  /** A full rehash when none is on record or the last is older than `full_rehash_interval`. */
+  private fullRehashDue(ctx: CollectorContext): boolean {
+    return this.lastFullAt === undefined || Date.now() - this.lastFullAt >= ctx.policy.integrity.full_rehash_interval * 1000;
+  }
+
   private async runScan(ctx: CollectorContext, full: boolean, progress?: ProgressLine): Promise<void> {
     const baseline = this.trustedBaseline(ctx);
-    const memo = this.memo;
+    const previous = this.latest;
+    const images = this.images;
+    // The last scan's hash of a path, else the baseline's: either is reused while the fast-path key holds.
     const known = (path: string): KnownHash | undefined => {
-      const seen = memo.files.get(path);
-      if (seen) return seen;
-      const before = baseline?.files.get(path);
-      return before?.sha256 !== undefined ? { key: fastPathKey(before), sha256: before.sha256, ...(before.md5 && { md5: before.md5 }) } : undefined;
+      const state = previous?.files.get(path) ?? baseline?.get(path);
+      return state?.sha256 !== undefined ? { key: fastPathKey(state), sha256: state.sha256, ...(state.md5 && { md5: state.md5 }) } : undefined;
     };
     let result;
     try {
@@ -144,7 +180,7 @@ class IntegrityCollector implements Collector {
         dpkg: this.dpkgReader(ctx.paths.rootfs),
         full,
         known,
-        knownImage: (key) => memo.images.get(key),
+        knownImage: (key) => images.get(key),
         onPool: (pool) => (this.pool = pool),
         signal: this.abort.signal,
         ...(progress && { progress: (files: number, bytes: number) => progress.update(files, bytes) }),
@@ -154,10 +190,13 @@ class IntegrityCollector implements Collector {
       throw error;
     }
     const { observation } = result;
-    this.memo = result.memo;
+    this.images = result.images;
     this.latest = observation;
     this.latestPolicyKey = policyKey(ctx);
-    if (full) this.lastFullAt = observation.finishedAt.getTime();
+    if (full) {
+      this.lastFullAt = observation.finishedAt.getTime();
+      if (!this.fullRehash.write(this.lastFullAt)) this.log.debug('cannot record the full rehash', { file: this.fullRehash.path });
+    }
     this.metrics.scans.inc({ mode: observation.mode });
     this.metrics.hashedBytes.inc(observation.hashedBytes);
     const troubled = scanProblems.filter((p) => observation.problems[p] > 0);
@@ -195,18 +234,11 @@ class IntegrityCollector implements Collector {
     if (!section) return undefined;
     let trusted = this.baselines.get(section);
     if (!trusted) {
-      const files = new Map<string, FileState>();
-      let invalid = 0;
-      for (const [path, entry] of Object.entries(section)) {
-        const parsed = baselineFileEntrySchema.safeParse(entry);
-        if (parsed.success) files.set(path, fromBaselineEntry(parsed.data));
-        else {
-          if (invalid === 0) this.log.error('ignoring malformed integrity baseline entries', { path, err: parsed.error.issues[0]?.message });
-          invalid++;
-        }
-      }
-      trusted = { files, invalid };
+      trusted = new TrustedBaseline(section);
       this.baselines.set(section, trusted);
+      if (trusted.firstProblem) {
+        this.log.error('ignoring malformed integrity baseline entries', { count: trusted.invalid, path: trusted.firstProblem.path, err: trusted.firstProblem.problem });
+      }
     }
     return trusted;
   }

@@ -30,6 +30,12 @@ export interface JudgedObservation {
   readonly packages?: { checksumOf(path: string): PackageChecksum | undefined };
 }
 
+/** The baseline's files, read on demand (a Map works): holding a second copy of ~12,000 entries costs megabytes. */
+export interface BaselineFiles {
+  get(path: string): FileState | undefined;
+  keys(): Iterable<string>;
+}
+
 export interface Judgment {
   readonly findings: Finding[];
   readonly running: { verified: number; mismatched: number; unverifiable: number; unreadable: number };
@@ -40,7 +46,7 @@ const setuidBit = 0o4000;
 const setgidBit = 0o2000;
 
 /** `baseline` undefined: no verified baseline (or no integrity section); judge by the package database alone. */
-export function judgeIntegrity(observation: JudgedObservation, baseline: ReadonlyMap<string, FileState> | undefined): Judgment {
+export function judgeIntegrity(observation: JudgedObservation, baseline: BaselineFiles | undefined): Judgment {
   const findings: Finding[] = [];
   if (baseline) {
     for (const [path, now] of observation.files) {
@@ -49,10 +55,11 @@ export function judgeIntegrity(observation: JudgedObservation, baseline: Readonl
       else findings.push(...compareFile(path, before, now));
     }
     const unlisted = new Set(observation.unreadableDirs);
-    for (const [path, before] of baseline) {
+    for (const path of baseline.keys()) {
       if (observation.files.has(path) || !isInScope(observation.scope, path)) continue;
       if (selfAndAncestors(path).some((p) => unlisted.has(p))) continue;
-      findings.push(removed(path, before));
+      const before = baseline.get(path);
+      if (before) findings.push(removed(path, before));
     }
   }
   const packageFiles = { verified: 0, mismatched: 0 };

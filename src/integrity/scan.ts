@@ -50,13 +50,8 @@ export interface KnownHash {
   readonly md5?: string;
 }
 
-export interface HashMemo {
-  readonly files: ReadonlyMap<string, KnownHash>;
-  /** Running images by device:inode:size:times. */
-  readonly images: ReadonlyMap<string, KnownHash>;
-}
-
-export const emptyMemo: HashMemo = { files: new Map(), images: new Map() };
+/** Hashes of running images by device:inode:size:times (files' hashes are in the observation itself). */
+export type ImageMemo = ReadonlyMap<string, KnownHash>;
 
 export interface ScanOptions {
   readonly rootfs: string;
@@ -80,7 +75,7 @@ interface FileJob {
   readonly md5: boolean;
 }
 
-export async function scan(options: ScanOptions): Promise<{ observation: Observation; memo: HashMemo }> {
+export async function scan(options: ScanOptions): Promise<{ observation: Observation; images: ImageMemo }> {
   const startedAt = new Date();
   const { policy, rootfs } = options;
   const scope = compileWatchScope(policy.paths, policy.exclude);
@@ -95,10 +90,16 @@ export async function scan(options: ScanOptions): Promise<{ observation: Observa
   // 1. List: lstat everything in scope.
   const trouble = newWalkTrouble();
   const files = new Map<string, FileState>();
-  for await (const entry of walkWatched(rootfs, scope, trouble, options.signal)) {
-    const state = stateFromStats(entry.stats);
-    files.set(entry.path, entry.target === undefined ? state : { ...state, target: entry.target });
-  }
+  await walkWatched(
+    rootfs,
+    scope,
+    trouble,
+    (entry) => {
+      const state = stateFromStats(entry.stats);
+      files.set(entry.path, entry.target === undefined ? state : { ...state, target: entry.target });
+    },
+    options.signal,
+  );
   problems.vanished += trouble.vanished;
   problems.symlink_loop += trouble.symlinkLoops;
   problems.unreadable += trouble.unreadableDirs.length;
@@ -119,16 +120,13 @@ export async function scan(options: ScanOptions): Promise<{ observation: Observa
   const reuse = (known: KnownHash | undefined, key: string, md5: boolean) =>
     !options.full && known !== undefined && known.key === key && (!md5 || known.md5 !== undefined) ? known : undefined;
   const fileJobs: FileJob[] = [];
-  const memoFiles = new Map<string, KnownHash>();
   for (const [path, state] of files) {
     if (state.type !== 'file') continue;
     const md5 = needsMd5(path);
     const key = fastPathKey(state);
     const known = reuse(options.known(path), key, md5);
-    if (known) {
-      files.set(path, withHashes(state, known));
-      memoFiles.set(path, known);
-    } else fileJobs.push({ path, state, md5 });
+    if (known) files.set(path, withHashes(state, known));
+    else fileJobs.push({ path, state, md5 });
   }
   const imageJobs: RunningImage[] = [];
   const memoImages = new Map<string, KnownHash>();
@@ -146,6 +144,9 @@ export async function scan(options: ScanOptions): Promise<{ observation: Observa
     if (known) imageHashes.set(image.key, known);
     else imageJobs.push(image);
   }
+
+  // Largest first, so the last batches are small and both workers finish together.
+  fileJobs.sort((a, b) => b.state.size - a.state.size);
 
   // 4. Hash, off the main thread. No jobs, no threads: an unchanged tree costs only the lstat walk.
   let hashedFiles = 0;
@@ -178,7 +179,6 @@ export async function scan(options: ScanOptions): Promise<{ observation: Observa
         if (result.sha256) {
           const known: KnownHash = { key: fastPathKey(job.state), sha256: result.sha256, ...(result.md5 && { md5: result.md5 }) };
           files.set(job.path, withHashes(job.state, known));
-          memoFiles.set(job.path, known);
         } else if (result.problem === 'changed' || result.problem === 'vanished' || result.problem === 'unstable') {
           const again = relist(onHost(job.path));
           if (!again) {
@@ -196,7 +196,6 @@ export async function scan(options: ScanOptions): Promise<{ observation: Observa
         if (result.sha256) {
           const known: KnownHash = { key: fastPathKey(job.state), sha256: result.sha256, ...(result.md5 && { md5: result.md5 }) };
           files.set(job.path, withHashes(job.state, known));
-          memoFiles.set(job.path, known);
         } else if (result.problem === 'vanished') {
           files.delete(job.path);
           note('vanished', job.path);
@@ -242,7 +241,7 @@ export async function scan(options: ScanOptions): Promise<{ observation: Observa
     ...(running && { running: { images: runningObservations, trouble: running.trouble } }),
     ...(packages && { packages }),
   };
-  return { observation, memo: { files: memoFiles, images: memoImages } };
+  return { observation, images: memoImages };
 }
 
 function withHashes(state: FileState, known: KnownHash): FileState {

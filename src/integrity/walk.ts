@@ -29,20 +29,32 @@ export function newWalkTrouble(): WalkTrouble {
 
 const yieldEvery = 512;
 
+type Work =
+  | { readonly kind: 'tree'; readonly path: string }
+  | { readonly kind: 'glob'; readonly dir: string; readonly segments: readonly string[]; readonly index: number }
+  | { readonly kind: 'deep'; readonly dir: string; readonly matches: (path: string) => boolean };
+
 /**
- * Every path in scope, depth first, each once. Synchronous lstat/readdir in small slices (they are
- * microseconds each), yielding to the event loop every few hundred entries so scrapes stay fast.
+ * Every path in scope, depth first, each once, handed to `visit`. Synchronous lstat/readdir (they
+ * are microseconds each) from an explicit stack, yielding to the event loop every few hundred
+ * entries so scrapes stay fast while a large tree is listed.
  */
-export async function* walkWatched(rootfs: string, scope: WatchScope, trouble: WalkTrouble, signal?: AbortSignal): AsyncGenerator<WalkEntry> {
+export async function walkWatched(
+  rootfs: string,
+  scope: WatchScope,
+  trouble: WalkTrouble,
+  visit: (entry: WalkEntry) => void,
+  signal?: AbortSignal,
+): Promise<void> {
   const seen = new Set<string>();
-  let sinceYield = 0;
   const onHost = (path: string) => (rootfs === '/' ? path : join(rootfs, path));
+  const childPath = (dir: string, name: string) => (dir === '/' ? `/${name}` : `${dir}/${name}`);
 
-  function note(problem: string, path: string): void {
+  const note = (problem: string, path: string): void => {
     if (trouble.examples.length < 10) trouble.examples.push(`${problem}: ${path}`);
-  }
+  };
 
-  function entryOf(path: string): WalkEntry | undefined {
+  const entryOf = (path: string): WalkEntry | undefined => {
     let stats: BigIntStats;
     try {
       stats = lstatSync(onHost(path), { bigint: true });
@@ -58,26 +70,27 @@ export async function* walkWatched(rootfs: string, scope: WatchScope, trouble: W
     if (!stats.isSymbolicLink()) return { path, stats };
     try {
       const target = readlinkSync(onHost(path));
-      checkLoop(path);
+      if (isLoop(path)) {
+        trouble.symlinkLoops++;
+        note('symlink loop', path);
+      }
       return { path, stats, target };
     } catch {
       trouble.vanished++;
       return undefined;
     }
-  }
+  };
 
-  function checkLoop(path: string): void {
+  const isLoop = (path: string): boolean => {
     try {
       statSync(onHost(path));
+      return false;
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ELOOP') {
-        trouble.symlinkLoops++;
-        note('symlink loop', path);
-      }
+      return (error as NodeJS.ErrnoException).code === 'ELOOP';
     }
-  }
+  };
 
-  function listDir(path: string): string[] | undefined {
+  const listDir = (path: string): string[] => {
     try {
       const dir = opendirSync(onHost(path));
       const names: string[] = [];
@@ -94,68 +107,65 @@ export async function* walkWatched(rootfs: string, scope: WatchScope, trouble: W
         trouble.unreadableDirs.push(path);
         note(code ?? 'error', path);
       }
-      return undefined;
+      return [];
     }
-  }
+  };
 
-  const childPath = (dir: string, name: string) => (dir === '/' ? `/${name}` : `${dir}/${name}`);
+  const isDirectory = (path: string): boolean => {
+    try {
+      return lstatSync(onHost(path)).isDirectory();
+    } catch {
+      return false;
+    }
+  };
 
-  /** Yield a path and, for a directory, everything below it. */
-  async function* tree(path: string): AsyncGenerator<WalkEntry> {
-    if (seen.has(path) || isExcluded(scope, path)) return;
-    const entry = entryOf(path);
-    if (!entry) return;
-    seen.add(path);
+  // Pushed in reverse so that they are taken in order.
+  const stack: Work[] = [];
+  for (const { pattern } of [...scope.globs].reverse()) stack.push({ kind: 'glob', dir: '/', segments: pattern.split('/').filter(Boolean), index: 0 });
+  for (const path of [...scope.roots].reverse()) stack.push({ kind: 'tree', path });
+  const globMatchers = new Map(scope.globs.map((g) => [g.pattern, g.matches]));
+
+  let sinceYield = 0;
+  for (let work = stack.pop(); work !== undefined; work = stack.pop()) {
     if (++sinceYield >= yieldEvery) {
       sinceYield = 0;
       await yieldToEventLoop();
       signal?.throwIfAborted();
     }
-    yield entry;
-    if (!entry.stats.isDirectory()) return;
-    for (const name of listDir(path) ?? []) yield* tree(childPath(path, name));
-  }
-
-  /** Expand a glob segment by segment from `dir`; `**` walks the rest and tests the whole pattern. */
-  async function* glob(dir: string, segments: readonly string[], index: number, matches: (p: string) => boolean): AsyncGenerator<WalkEntry> {
-    if (index === segments.length) {
-      yield* tree(dir);
-      return;
-    }
-    const segment = segments[index]!;
-    if (segment === '**' || segment.includes('**')) {
-      yield* deepGlob(dir, matches);
-      return;
-    }
-    if (!/[*?[]/.test(segment)) {
-      yield* glob(childPath(dir, segment), segments, index + 1, matches);
-      return;
-    }
-    const segmentMatches = compileGlob(segment); // one segment: `*` never crosses a slash
-    for (const name of listDir(dir) ?? []) {
-      if (segmentMatches(name)) yield* glob(childPath(dir, name), segments, index + 1, matches);
-    }
-  }
-
-  async function* deepGlob(dir: string, matches: (p: string) => boolean): AsyncGenerator<WalkEntry> {
-    for (const name of listDir(dir) ?? []) {
-      const path = childPath(dir, name);
-      if (matches(path)) {
-        yield* tree(path);
+    if (work.kind === 'tree') {
+      // A path and, for a directory, everything below it.
+      if (seen.has(work.path) || isExcluded(scope, work.path)) continue;
+      const entry = entryOf(work.path);
+      if (!entry) continue;
+      seen.add(work.path);
+      visit(entry);
+      if (!entry.stats.isDirectory()) continue;
+      const names = listDir(work.path);
+      for (let i = names.length - 1; i >= 0; i--) stack.push({ kind: 'tree', path: childPath(work.path, names[i]!) });
+    } else if (work.kind === 'glob') {
+      // Expand a glob segment by segment; at `**`, walk the rest and test the whole pattern.
+      const { dir, segments, index } = work;
+      if (index === segments.length) {
+        stack.push({ kind: 'tree', path: dir });
         continue;
       }
-      let isDir = false;
-      try {
-        isDir = lstatSync(onHost(path)).isDirectory();
-      } catch {
-        continue;
+      const segment = segments[index]!;
+      if (segment.includes('**')) {
+        stack.push({ kind: 'deep', dir, matches: globMatchers.get('/' + segments.join('/')) ?? compileGlob('/' + segments.join('/')) });
+      } else if (!/[*?[]/.test(segment)) {
+        stack.push({ kind: 'glob', dir: childPath(dir, segment), segments, index: index + 1 });
+      } else {
+        const matches = compileGlob(segment); // one segment: `*` never crosses a slash
+        const names = listDir(dir).filter(matches);
+        for (let i = names.length - 1; i >= 0; i--) stack.push({ kind: 'glob', dir: childPath(dir, names[i]!), segments, index: index + 1 });
       }
-      if (isDir && !isExcluded(scope, path)) yield* deepGlob(path, matches);
+    } else {
+      const names = listDir(work.dir);
+      for (let i = names.length - 1; i >= 0; i--) {
+        const path = childPath(work.dir, names[i]!);
+        if (work.matches(path)) stack.push({ kind: 'tree', path });
+        else if (!isExcluded(scope, path) && isDirectory(path)) stack.push({ kind: 'deep', dir: path, matches: work.matches });
+      }
     }
-  }
-
-  for (const root of scope.roots) yield* tree(root);
-  for (const { pattern, matches } of scope.globs) {
-    yield* glob('/', pattern.split('/').filter(Boolean), 0, matches);
   }
 }

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { integritySectionSchema } from '../../../src/config/sections/integrity.js';
 import { DpkgReader } from '../../../src/integrity/dpkg.js';
+import { fastPathKey } from '../../../src/integrity/file-state.js';
 import { hashFile } from '../../../src/integrity/hash-worker.js';
 import { scan, type ScanOptions } from '../../../src/integrity/scan.js';
 import { cliPath, runCli, startExporter, tempDir } from '../../helpers/cli.js';
@@ -39,6 +40,21 @@ describe('integrity on bad input', () => {
     await new Promise((r) => setTimeout(r, 200));
     expect(writer.exitCode).toBeNull();
     await stopProcess(writer);
+  });
+
+  it('reads every file in a full rehash, even where the fast-path key matches a known hash', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'f'), 'content');
+    const { observation } = await scan(scanOptions([dir]));
+    const state = observation.files.get(join(dir, 'f'))!;
+    // A hash known for the same size, inode, mtime and ctime: what a change below the file system would leave.
+    const stale = { key: fastPathKey(state), sha256: 'f'.repeat(64) };
+    const fast = await scan(scanOptions([dir], { full: false, known: () => stale }));
+    expect(fast.observation.files.get(join(dir, 'f'))?.sha256).toBe(stale.sha256);
+    expect(fast.observation.hashedFiles).toBe(0);
+    const full = await scan(scanOptions([dir], { full: true, known: () => stale }));
+    expect(full.observation.files.get(join(dir, 'f'))?.sha256).toBe(state.sha256);
+    expect(full.observation.hashedFiles).toBe(1);
   });
 
   it('counts symlink loops and records each link with its target', async () => {
