@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseExposition, sampleValue } from '../test/helpers/exposition.js';
+import { writeAideConfig } from '../test/integration/integrity/aide.js';
 import { rssBytes, summarize } from './lib/measure.js';
 import type { BenchResult, BenchRow } from './lib/report.js';
 import { repoRoot, startHostguard } from './lib/servers.js';
@@ -106,14 +107,7 @@ export default async function integrity(): Promise<BenchResult> {
     const empty = await serveScans(emptyPolicy, emptyState, 1, 'fast');
     const baselineBytes = readFileSync(join(stateDir, 'baseline.json')).length;
 
-    const aideConf = policyFile(work, 'aide.conf', [
-      `database_in=file:${work}/aide.db`,
-      `database_out=file:${work}/aide.db.new`,
-      'gzip_dbout=no',
-      'report_url=stdout',
-      'Checks = p+i+n+u+g+s+m+c+sha256+ftype+l',
-      `${tree} Checks`,
-    ]);
+    const aideConf = writeAideConfig(work, tree);
     const aideInit = best(2, () => timed('aide', ['--config', aideConf, '--init']));
     const aideInit2 = best(2, () => timed('aide', ['--config', aideConf, '--init', '--workers=2']));
     execFileSync('mv', [`${work}/aide.db.new`, `${work}/aide.db`]);

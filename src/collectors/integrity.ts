@@ -116,7 +116,8 @@ class IntegrityCollector implements Collector {
   async learn(ctx: CollectorContext): Promise<BaselineEntries> {
     const progress = progressLine('integrity: hashing');
     try {
-      await this.runScan(ctx, true, progress);
+      // Running executables are not part of the baseline: the scan at start looks at them.
+      await this.runScan(ctx, true, { progress, running: false });
     } finally {
       progress.done();
     }
@@ -162,7 +163,8 @@ class IntegrityCollector implements Collector {
     return this.lastFullAt === undefined || Date.now() - this.lastFullAt >= ctx.policy.integrity.full_rehash_interval * 1000;
   }
 
-  private async runScan(ctx: CollectorContext, full: boolean, progress?: ProgressLine): Promise<void> {
+  private async runScan(ctx: CollectorContext, full: boolean, how: { progress?: ProgressLine; running?: boolean } = {}): Promise<void> {
+    const { progress } = how;
     const baseline = this.trustedBaseline(ctx);
     const previous = this.latest;
     const images = this.images;
@@ -176,7 +178,7 @@ class IntegrityCollector implements Collector {
       result = await scan({
         rootfs: ctx.paths.rootfs,
         procfs: ctx.paths.procfs,
-        policy: ctx.policy.integrity,
+        policy: how.running === false ? { ...ctx.policy.integrity, running_executables: false } : ctx.policy.integrity,
         dpkg: this.dpkgReader(ctx.paths.rootfs),
         full,
         known,

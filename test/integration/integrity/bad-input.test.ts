@@ -25,6 +25,17 @@ function scanOptions(paths: string[], overrides: Partial<ScanOptions> = {}): Sca
   };
 }
 
+/** A tree with a baseline from `baseline init`: the arguments to use it and the baseline file. */
+function initializedTree(): { tree: string; args: string[]; file: string } {
+  const dir = tempDir();
+  const tree = join(dir, 'tree');
+  buildTree(tree);
+  const state = join(dir, 'state');
+  const args = integrityArgs(integrityPolicy([tree]), state);
+  expect(runCli([...args, 'baseline', 'init']).code).toBe(0);
+  return { tree, args, file: join(state, 'baseline.json') };
+}
+
 describe('integrity on bad input', () => {
   it('records fifos and devices by type and never opens them', async () => {
     const dir = tempDir();
@@ -127,13 +138,7 @@ describe('integrity on bad input', () => {
   });
 
   it('refuses a tampered baseline loudly and never re-learns it', async () => {
-    const dir = tempDir();
-    const tree = join(dir, 'tree');
-    buildTree(tree);
-    const state = join(dir, 'state');
-    const args = integrityArgs(integrityPolicy([tree]), state);
-    expect(runCli([...args, 'baseline', 'init']).code).toBe(0);
-    const file = join(state, 'baseline.json');
+    const { tree, args, file } = initializedTree();
     // The intruder edits a file and "fixes" its hash in the baseline.
     editKeepingSizeAndMtime(join(tree, 'bin/report.sh'));
     const check = runCli([...args, 'check', '--format', 'json']);
@@ -154,13 +159,7 @@ describe('integrity on bad input', () => {
   });
 
   it('refuses a corrupt baseline the same way', async () => {
-    const dir = tempDir();
-    const tree = join(dir, 'tree');
-    buildTree(tree);
-    const state = join(dir, 'state');
-    const args = integrityArgs(integrityPolicy([tree]), state);
-    expect(runCli([...args, 'baseline', 'init']).code).toBe(0);
-    const file = join(state, 'baseline.json');
+    const { args, file } = initializedTree();
     const truncated = readFileSync(file, 'utf8').slice(0, 200);
     writeFileSync(file, truncated);
     const exporter = await startExporter(args);

@@ -1,9 +1,9 @@
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runCli, tempDir } from '../../helpers/cli.js';
 import { requireTool } from '../../helpers/tools.js';
+import { writeAideConfig } from './aide.js';
 import { buildTree, integrityArgs, integrityPolicy, plantChanges, type PlantedChange } from './tree.js';
 
 interface ReportedFinding {
@@ -16,24 +16,6 @@ interface ReportedFinding {
 function checkJson(args: readonly string[]): { code: number | null; findings: ReportedFinding[]; stderr: string } {
   const result = runCli([...args, 'check', '--format', 'json']);
   return { code: result.code, findings: (JSON.parse(result.stdout) as { findings: ReportedFinding[] }).findings, stderr: result.stderr };
-}
-
-/** AIDE on the same tree, configured to check what the integrity collector checks. */
-function aideConfig(dir: string, tree: string): string {
-  const file = join(dir, 'aide.conf');
-  writeFileSync(
-    file,
-    [
-      `database_in=file:${dir}/aide.db`,
-      `database_out=file:${dir}/aide.db.new`,
-      'gzip_dbout=no',
-      'report_url=stdout',
-      'Checks = p+i+n+u+g+s+m+c+sha256+ftype+l',
-      `${tree} Checks`,
-      '',
-    ].join('\n'),
-  );
-  return file;
 }
 
 /** The paths AIDE lists as added, removed or changed (the summary sections of its report). */
@@ -59,7 +41,7 @@ describe('a tree of binaries and configuration, after `baseline init`', () => {
     const init = runCli([...args, 'baseline', 'init']);
     expect(init.stderr).not.toMatch(/level=(warn|error)/);
     expect(init.stdout).toMatch(/baseline written to .*: integrity 11\n/);
-    const conf = aideConfig(dir, tree);
+    const conf = writeAideConfig(dir, tree);
     const aideInit = spawnSync(aide, ['--config', conf, '--init'], { encoding: 'utf8' });
     expect(aideInit.status, aideInit.stderr).toBe(0);
     spawnSync('mv', [join(dir, 'aide.db.new'), join(dir, 'aide.db')]);
