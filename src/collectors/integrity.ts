@@ -116,8 +116,9 @@ class IntegrityCollector implements Collector {
   async learn(ctx: CollectorContext): Promise<BaselineEntries> {
     const progress = progressLine('integrity: hashing');
     try {
-      // Running executables are not part of the baseline: the scan at start looks at them.
-      await this.runScan(ctx, true, { progress, running: false });
+      // Running executables and package checksums are not part of the baseline: the scan at start
+      // looks at them, in the background, so a first start is not held up by MD5s of every binary.
+      await this.runScan(ctx, true, { progress, forBaseline: true });
     } finally {
       progress.done();
     }
@@ -163,7 +164,7 @@ class IntegrityCollector implements Collector {
     return this.lastFullAt === undefined || Date.now() - this.lastFullAt >= ctx.policy.integrity.full_rehash_interval * 1000;
   }
 
-  private async runScan(ctx: CollectorContext, full: boolean, how: { progress?: ProgressLine; running?: boolean } = {}): Promise<void> {
+  private async runScan(ctx: CollectorContext, full: boolean, how: { progress?: ProgressLine; forBaseline?: boolean } = {}): Promise<void> {
     const { progress } = how;
     const baseline = this.trustedBaseline(ctx);
     const previous = this.latest;
@@ -178,7 +179,7 @@ class IntegrityCollector implements Collector {
       result = await scan({
         rootfs: ctx.paths.rootfs,
         procfs: ctx.paths.procfs,
-        policy: how.running === false ? { ...ctx.policy.integrity, running_executables: false } : ctx.policy.integrity,
+        policy: how.forBaseline ? { ...ctx.policy.integrity, running_executables: false, package_database: false } : ctx.policy.integrity,
         dpkg: this.dpkgReader(ctx.paths.rootfs),
         full,
         known,

@@ -22,7 +22,7 @@ export interface FileState {
   readonly ctimeNs: string;
   /** Regular files whose content was read: SHA-256, hex. Absent when it could not be read. */
   readonly sha256?: string;
-  /** MD5 as well, only for files the package database has a checksum for. */
+  /** MD5 as well, only for files the package database has a checksum for (never in the baseline). */
   readonly md5?: string;
   /** Symbolic links: the target as stored in the link. */
   readonly target?: string;
@@ -75,7 +75,6 @@ export const baselineFileEntrySchema = z
     mtime_ns: decimal,
     ctime_ns: decimal,
     sha256: hex(64).optional(),
-    md5: hex(32).optional(),
     target: z.string().optional(),
   })
   .strict();
@@ -94,7 +93,6 @@ export function toBaselineEntry(state: FileState): BaselineFileEntry {
     ctime_ns: state.ctimeNs,
   };
   if (state.sha256 !== undefined) entry.sha256 = state.sha256;
-  if (state.md5 !== undefined) entry.md5 = state.md5;
   if (state.target !== undefined) entry.target = state.target;
   return entry;
 }
@@ -110,7 +108,6 @@ export function fromBaselineEntry(entry: BaselineFileEntry): FileState {
     mtimeNs: entry.mtime_ns,
     ctimeNs: entry.ctime_ns,
     ...(entry.sha256 !== undefined && { sha256: entry.sha256 }),
-    ...(entry.md5 !== undefined && { md5: entry.md5 }),
     ...(entry.target !== undefined && { target: entry.target }),
   };
 }

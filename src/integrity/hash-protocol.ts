@@ -14,6 +14,8 @@ export interface HashJob {
   readonly expect?: StatKey;
   /** Follow a symbolic link at `file`: only for /proc/PID/exe, whose link leads to the running image. */
   readonly follow: boolean;
+  /** SHA-256 is skipped only when the scan already knows it for this very stat and needs the MD5 alone. */
+  readonly sha256: boolean;
   readonly md5: boolean;
 }
 

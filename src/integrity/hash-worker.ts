@@ -38,20 +38,20 @@ export function hashFile(job: HashJob): HashResult {
     const stat = keyOf(before);
     if (!before.isFile()) return { bytes: 0, problem: 'changed', detail: 'not a regular file', stat };
     if (job.expect && !sameKey(job.expect, stat)) return { bytes: 0, problem: 'changed', detail: 'replaced after it was listed', stat };
-    const sha256 = createHash('sha256');
+    const sha256 = job.sha256 ? createHash('sha256') : undefined;
     const md5 = job.md5 ? createHash('md5') : undefined;
     let bytes = 0;
     for (;;) {
       const n = readSync(fd, buffer, 0, chunkBytes, null);
       if (n === 0) break;
       const chunk = buffer.subarray(0, n);
-      sha256.update(chunk);
+      sha256?.update(chunk);
       md5?.update(chunk);
       bytes += n;
     }
     const after = keyOf(fstatSync(fd, { bigint: true }));
     if (!sameKey(stat, after) || bytes !== stat.size) return { bytes, problem: 'unstable', detail: 'changed while it was read', stat: after };
-    return { sha256: sha256.digest('hex'), ...(md5 && { md5: md5.digest('hex') }), bytes, stat };
+    return { ...(sha256 && { sha256: sha256.digest('hex') }), ...(md5 && { md5: md5.digest('hex') }), bytes, stat };
   } catch (error) {
     return { bytes: 0, problem: 'unreadable', detail: codeOf(error) };
   } finally {

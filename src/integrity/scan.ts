@@ -73,6 +73,8 @@ interface FileJob {
   readonly path: string;
   readonly state: FileState;
   readonly md5: boolean;
+  /** The SHA-256 known for this stat when only the MD5 is missing: the read computes the MD5 alone. */
+  readonly knownSha256?: string;
 }
 
 export async function scan(options: ScanOptions): Promise<{ observation: Observation; images: ImageMemo }> {
@@ -117,16 +119,18 @@ export async function scan(options: ScanOptions): Promise<{ observation: Observa
   const needsMd5 = (path: string) => packages?.checksumOf(path) !== undefined;
 
   // 3. What must be read: regular files and images not covered by the fast path.
-  const reuse = (known: KnownHash | undefined, key: string, md5: boolean) =>
-    !options.full && known !== undefined && known.key === key && (!md5 || known.md5 !== undefined) ? known : undefined;
+  const fastPath = (known: KnownHash | undefined, key: string) => (!options.full && known !== undefined && known.key === key ? known : undefined);
+  const reuse = (known: KnownHash | undefined, key: string, md5: boolean) => {
+    const hit = fastPath(known, key);
+    return hit && (!md5 || hit.md5 !== undefined) ? hit : undefined;
+  };
   const fileJobs: FileJob[] = [];
   for (const [path, state] of files) {
     if (state.type !== 'file') continue;
     const md5 = needsMd5(path);
-    const key = fastPathKey(state);
-    const known = reuse(options.known(path), key, md5);
-    if (known) files.set(path, withHashes(state, known));
-    else fileJobs.push({ path, state, md5 });
+    const known = fastPath(options.known(path), fastPathKey(state));
+    if (known && (!md5 || known.md5 !== undefined)) files.set(path, withHashes(state, known));
+    else fileJobs.push({ path, state, md5, ...(known && { knownSha256: known.sha256 }) });
   }
   const imageJobs: RunningImage[] = [];
   const memoImages = new Map<string, KnownHash>();
@@ -163,11 +167,11 @@ export async function scan(options: ScanOptions): Promise<{ observation: Observa
     try {
       const hashFiles = async (jobs: readonly FileJob[]): Promise<HashResult[]> =>
         pool.hashAll(
-          jobs.map((j) => ({ file: onHost(j.path), expect: j.state, follow: false, md5: j.md5 })),
+          jobs.map((j) => ({ file: onHost(j.path), expect: j.state, follow: false, sha256: j.knownSha256 === undefined, md5: j.md5 })),
           jobs.map((j) => j.state.size),
           progress,
         );
-      const imageRequests: HashJob[] = imageJobs.map((image) => ({ file: image.procExe, expect: image.stat, follow: true, md5: needsMd5(image.path) }));
+      const imageRequests: HashJob[] = imageJobs.map((image) => ({ file: image.procExe, expect: image.stat, follow: true, sha256: true, md5: needsMd5(image.path) }));
       const [fileResults, imageResults] = await Promise.all([
         hashFiles(fileJobs),
         pool.hashAll(imageRequests, imageJobs.map((i) => i.stat.size), progress),
@@ -176,8 +180,9 @@ export async function scan(options: ScanOptions): Promise<{ observation: Observa
       const retries: FileJob[] = [];
       fileJobs.forEach((job, i) => {
         const result = fileResults[i]!;
-        if (result.sha256) {
-          const known: KnownHash = { key: fastPathKey(job.state), sha256: result.sha256, ...(result.md5 && { md5: result.md5 }) };
+        const sha256 = result.sha256 ?? (result.problem ? undefined : job.knownSha256);
+        if (sha256) {
+          const known: KnownHash = { key: fastPathKey(job.state), sha256, ...(result.md5 && { md5: result.md5 }) };
           files.set(job.path, withHashes(job.state, known));
         } else if (result.problem === 'changed' || result.problem === 'vanished' || result.problem === 'unstable') {
           const again = relist(onHost(job.path));
@@ -186,7 +191,7 @@ export async function scan(options: ScanOptions): Promise<{ observation: Observa
             note('vanished', job.path);
           } else {
             files.set(job.path, again.target === undefined ? again.state : { ...again.state, target: again.target });
-            if (again.state.type === 'file') retries.push({ ...job, state: again.state });
+            if (again.state.type === 'file') retries.push({ path: job.path, state: again.state, md5: job.md5 });
           }
         } else note('unreadable', job.path, result.detail);
       });

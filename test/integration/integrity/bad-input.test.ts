@@ -84,14 +84,14 @@ describe('integrity on bad input', () => {
     const dir = tempDir();
     const file = join(dir, 'f');
     writeFileSync(file, 'one');
-    const listed = hashFile({ file, follow: false, md5: false });
+    const listed = hashFile({ file, follow: false, sha256: true, md5: false });
     expect(listed.sha256).toMatch(/^[0-9a-f]{64}$/);
     writeFileSync(join(dir, 'g'), 'two');
     execFileSync('mv', [join(dir, 'g'), file]);
-    expect(hashFile({ file, expect: listed.stat!, follow: false, md5: false }).problem).toBe('changed');
-    expect(hashFile({ file: join(dir, 'gone'), follow: false, md5: false }).problem).toBe('vanished');
+    expect(hashFile({ file, expect: listed.stat!, follow: false, sha256: true, md5: false }).problem).toBe('changed');
+    expect(hashFile({ file: join(dir, 'gone'), follow: false, sha256: true, md5: false }).problem).toBe('vanished');
     // /proc files stat as empty regular files and then yield bytes: more content than the size it was opened with.
-    expect(hashFile({ file: '/proc/self/status', follow: true, md5: false }).problem).toBe('unstable');
+    expect(hashFile({ file: '/proc/self/status', follow: true, sha256: true, md5: false }).problem).toBe('unstable');
   });
 
   it('keeps scanning a file that is appended to all the time, counting what it could not pin down', async () => {

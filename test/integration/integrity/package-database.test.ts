@@ -71,15 +71,18 @@ describe('the dpkg database as a second source of known-good content', () => {
     }
   });
 
-  it('records the MD5 of files dpkg knows in the baseline, beside their SHA-256', async () => {
+  it('learns SHA-256 only, so a first start is not held up by MD5s; the next scan reads MD5s of package files alone', async () => {
     const rootfs = debianRoot();
     const exporter = exporterOn(rootfs, tempDir(), policy);
     try {
       const body = await exporter.acceptCurrentState('operator');
-      expect(body.sections['integrity']?.['/usr/bin/tool']).toMatchObject({ md5: md5('tool v1\n') });
-      expect(body.sections['integrity']?.['/usr/bin/local-only']).not.toHaveProperty('md5');
+      expect(body.sections['integrity']?.['/usr/bin/tool']).toMatchObject({ sha256: createHash('sha256').update('tool v1\n').digest('hex') });
+      expect(body.sections['integrity']?.['/usr/bin/tool']).not.toHaveProperty('md5');
       const { exposition, result } = await exporter.snapshot();
       expect(result.findings).toEqual([]);
+      expect(sampleValue(exposition, 'hostguard_package_verified_files', { manager: 'dpkg' })).toBe(3);
+      // The three files dpkg knows were read for their MD5; local-only matched the fast path.
+      expect(sampleValue(exposition, 'hostguard_integrity_last_scan_hashed_files')).toBe(3);
       expect(sampleValue(exposition, 'hostguard_integrity_watched_files', { type: 'file' })).toBe(4);
     } finally {
       await exporter.stop();
