@@ -2,7 +2,11 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { BaselineStore } from '../../../src/baseline/store.js';
+import { integrityCollector } from '../../../src/collectors/integrity.js';
 import { integritySectionSchema } from '../../../src/config/sections/integrity.js';
+import { Exporter } from '../../../src/exporter.js';
+import { createLogger, silentLogger } from '../../../src/log/logger.js';
 import { DpkgReader } from '../../../src/integrity/dpkg.js';
 import { fastPathKey } from '../../../src/integrity/file-state.js';
 import { hashFile } from '../../../src/integrity/hash-worker.js';
@@ -168,4 +172,41 @@ describe('integrity on bad input', () => {
     expect(sampleValue(metrics, 'hostguard_baseline_present')).toBe(0);
     expect(readFileSync(file, 'utf8')).toBe(truncated);
   });
+
+  it('ignores malformed entries of a verified baseline, counting and naming them, and judges the rest', async () => {
+    const dir = tempDir();
+    const tree = join(dir, 'tree');
+    buildTree(tree);
+    const state = join(dir, 'state');
+    mkdirSync(state);
+    const policy = integrityPolicy([tree]);
+    const learner = new Exporter({ ...exporterOptions(state, policy), log: silentLogger });
+    const learned = (await learner.learnSections())['integrity']!;
+    await learner.stop();
+    // Written through the store, so it verifies: only the entry itself is wrong (a future format, a bad edit before sealing).
+    new BaselineStore(state).write({ integrity: { ...learned, [join(tree, 'etc/motd')]: { type: 'file', mode: 'rw-r--r--' } } }, 'operator');
+    const lines: string[] = [];
+    const exporter = new Exporter({ ...exporterOptions(state, policy), log: createLogger({ level: 'info', format: 'logfmt', write: (l) => lines.push(l) }) });
+    try {
+      const { exposition, result } = await exporter.snapshot();
+      expect(sampleValue(exposition, 'hostguard_baseline_verified')).toBe(1);
+      expect(sampleValue(exposition, 'hostguard_integrity_baseline_invalid_entries')).toBe(1);
+      expect(lines.join('\n')).toMatch(/ignoring malformed integrity baseline entries.*count=1.*etc\/motd.*mode/);
+      // The malformed entry's path is judged as if the baseline did not have it; every other path matches.
+      expect(result.findings.map((f) => [f.kind, f.subject['path']])).toEqual([['added', join(tree, 'etc/motd')]]);
+    } finally {
+      await exporter.stop();
+    }
+  });
 });
+
+function exporterOptions(stateDir: string, policyFile: string) {
+  return {
+    paths: { procfs: '/proc', rootfs: '/', stateDir },
+    policyFile,
+    collectors: [integrityCollector],
+    maxFindingSeries: 100,
+    build: { version: '0.0.0', revision: 'test' },
+  };
+}
+
