@@ -115,12 +115,16 @@ export default async function integrity(): Promise<BenchResult> {
     const sha = best(3, sha256sum);
 
     const hostDefault = join(work, 'host-state');
-    const hostArgs = ['--collector.disable-defaults', '--collector.integrity', '--state.dir', hostDefault, '--log.level', 'error'];
-    const hostInit = timed(cli, [...hostArgs, 'baseline', 'init']);
-    const hostCheck = best(3, () => timed(cli, [...hostArgs, 'check']));
+    const hostArgs = ['--collector.disable-defaults', '--collector.integrity', '--state.dir', hostDefault];
+    const hostInit = timed(cli, [...hostArgs, '--log.level', 'error', 'baseline', 'init']);
+    const hostCheck = best(3, () => timed(cli, [...hostArgs, '--log.level', 'error', 'check']));
     const hostServe = await startHostguard(hostArgs);
-    const hostScan = await scrapeUntil(hostServe.url, (t) => (sampleValue(t, 'hostguard_integrity_last_scan_end_timestamp_seconds') ?? 0) > 0);
-    await hostServe.stop();
+    let hostScan: string;
+    try {
+      hostScan = await scrapeUntil(hostServe.url, (t) => (sampleValue(t, 'hostguard_integrity_last_scan_end_timestamp_seconds') ?? 0) > 0);
+    } finally {
+      await hostServe.stop();
+    }
     const hostFiles = Object.keys((JSON.parse(readFileSync(join(hostDefault, 'baseline.json'), 'utf8')) as { sections: { integrity: object } }).sections.integrity).length;
 
     const rate = (t: Timed) => `${(gb / t.seconds).toFixed(2)} GB/s`;
