@@ -23,11 +23,13 @@ export class PoolClosedError extends Error {
  * holds no threads and nothing keeps `check` or a test alive. Jobs go out in batches; a worker that
  * finishes one takes the next, so a large file on one thread never leaves the other idle for long.
  */
+/** Batches queued per worker: the next one is already there when a worker finishes, even while the main thread serves a scrape. */
+const inFlightPerWorker = 2;
+
 export class HashPool {
   private readonly workers: Worker[] = [];
-  private readonly idle: Worker[] = [];
   private readonly queue: Pending[] = [];
-  private readonly busy = new Map<Worker, Pending>();
+  private readonly inFlight = new Map<Worker, Pending[]>();
   private nextId = 1;
   private closed = false;
 
@@ -40,7 +42,7 @@ export class HashPool {
         if (!this.closed) this.failed(worker, new Error(`hash worker exited with code ${code}`));
       });
       this.workers.push(worker);
-      this.idle.push(worker);
+      this.inFlight.set(worker, []);
     }
   }
 
@@ -80,27 +82,28 @@ export class HashPool {
     });
   }
 
+  /** Give each worker work until it has `inFlightPerWorker` batches, least loaded first. */
   private dispatch(): void {
-    while (this.idle.length > 0 && this.queue.length > 0) {
-      const worker = this.idle.pop()!;
-      const pending = this.queue.shift()!;
-      this.busy.set(worker, pending);
-      worker.postMessage(pending.request);
+    for (let depth = 0; depth < inFlightPerWorker; depth++) {
+      for (const [worker, pending] of this.inFlight) {
+        if (this.queue.length === 0) return;
+        if (pending.length > depth) continue;
+        const next = this.queue.shift()!;
+        pending.push(next);
+        worker.postMessage(next.request);
+      }
     }
   }
 
   private finished(worker: Worker, response: HashResponse): void {
-    const pending = this.busy.get(worker);
-    this.busy.delete(worker);
-    this.idle.push(worker);
-    if (pending && pending.request.id === response.id) pending.resolve(response.results);
+    const pending = this.inFlight.get(worker) ?? [];
+    const index = pending.findIndex((p) => p.request.id === response.id);
+    if (index >= 0) pending.splice(index, 1)[0]!.resolve(response.results);
     this.dispatch();
   }
 
   private failed(worker: Worker, error: Error): void {
-    const pending = this.busy.get(worker);
-    this.busy.delete(worker);
-    pending?.reject(error);
+    for (const pending of this.inFlight.get(worker)?.splice(0) ?? []) pending.reject(error);
     void this.close();
   }
 
@@ -109,8 +112,7 @@ export class HashPool {
     if (this.closed) return;
     this.closed = true;
     const error = new PoolClosedError('hash pool closed');
-    for (const pending of [...this.busy.values(), ...this.queue.splice(0)]) pending.reject(error);
-    this.busy.clear();
+    for (const pending of [...[...this.inFlight.values()].flatMap((p) => p.splice(0)), ...this.queue.splice(0)]) pending.reject(error);
     await Promise.all(this.workers.map((w) => w.terminate()));
   }
 }
