@@ -2,12 +2,13 @@ import { authCollector } from './auth.js';
 import type { CollectorDefinition } from './collector.js';
 import { networkCollector } from './network.js';
 import { processesCollector } from './processes.js';
+import { integrityCollector } from './integrity.js';
 
 /**
  * Every collector the exporter knows, in the order they run. Each is switched with
  * --collector.<name> / --no-collector.<name>; `defaultEnabled` is its state without flags.
  */
-export const collectorDefinitions: readonly CollectorDefinition[] = [processesCollector, networkCollector, authCollector];
+export const collectorDefinitions: readonly CollectorDefinition[] = [processesCollector, networkCollector, integrityCollector, authCollector];
 
 export function findCollector(name: string): CollectorDefinition | undefined {
   return collectorDefinitions.find((d) => d.name === name);

@@ -47,9 +47,29 @@ listeners:
 # outbound: absent, so outgoing connections are not judged.
 
 integrity:
-  paths: []
+  paths:
+    - /usr/bin
+    - /usr/sbin
+    - /usr/local/bin
+    - /usr/local/sbin
+    - /etc/ssh
+    - /etc/passwd
+    - /etc/shadow
+    - /etc/group
+    - /etc/sudoers
+    - /etc/sudoers.d
+    - /etc/ld.so.preload
+    - /etc/crontab
+    - /etc/cron.*
+    - /var/spool/cron/crontabs
+    - /etc/systemd/system
+    - /usr/lib/systemd/system
   exclude: []
   schedule: "*/15 * * * *"
+  full_rehash_interval: 6h
+  hash_workers: 2
+  running_executables: true
+  package_database: true
 
 # auth: sources detected on the host (/var/log/auth.log, /var/log/secure, else the journal).
 auth:

@@ -3,6 +3,7 @@ import { authMetricSpecs } from './auth.js';
 import { exporterMetricSpecs } from './exporter.js';
 import { networkMetricSpecs } from './network.js';
 import { processesFindingKinds, processesMetricSpecs } from './processes.js';
+import { integrityMetricSpecs } from './integrity.js';
 import type { MetricSpec } from './spec.js';
 
 /** One section of docs/metrics.md: a group of metrics and, for a collector, the finding kinds it reports. */
@@ -37,6 +38,20 @@ export const metricCatalog: readonly MetricGroup[] = [
         'a listening socket no rule or baseline entry accounts for; the subject\'s `reason` tells "not_allowed" (unknown port), "unexpected_program" (an allowed port held by another program or user) and "owner_unknown" apart',
       unexpected_outbound: 'an outgoing connection to a destination no `outbound` rule allows for that program (only with an `outbound` section)',
       hidden_port: 'a port that cannot be bound yet appears in no /proc/net table, twice in a row: a socket hidden from `ss` and netstat (found by the sweep, in `serve`)',
+    },
+  },
+  {
+    title: 'Integrity (`--collector.integrity`)',
+    intro:
+      'File and binary hashes against the baseline and the package database. Scans run on `integrity.schedule` and once at start; a scrape serves the last scan, judged against the current baseline. Without a verified baseline only package-database and running-executable checks against packages apply. Baseline age and verification are the framework\'s `hostguard_baseline_*` metrics.',
+    specs: integrityMetricSpecs,
+    findingKinds: {
+      content_changed: 'a watched regular file\'s SHA-256 differs from the baseline (or, when it could not be read, its size does); caught also when the mtime was put back, since ctime and size are part of the fast-path key',
+      metadata_changed: 'a watched path\'s type, permission bits, owner, group or symlink target differs from the baseline; the subject\'s and label\'s `attribute` says which (type, mode, setuid, setgid, owner, group, link_target); setuid or setgid newly set is critical',
+      added: 'a path in the watched set that the baseline does not have',
+      removed: 'a baseline path in the watched set that is gone (paths below a directory that could not be listed are not reported)',
+      running_binary_mismatch: 'a running process\'s executable image, read through /proc/PID/exe, differs from the baseline (or, for paths the baseline does not hold, from the package database); `deleted` in the subject means the file on disk was replaced or removed since the process started — a trojan swapped back, or a process still running a pre-upgrade binary',
+      package_mismatch: 'a watched file whose MD5 differs from dpkg\'s /var/lib/dpkg/info/PACKAGE.md5sums (diversions applied), as `debsums` would report; needs no baseline',
     },
   },
   {

@@ -1,12 +1,47 @@
 import { z } from 'zod';
 import { cronExpression } from '../cron-expression.js';
 
+/** What a fresh host watches: binaries, accounts, sudo, ssh, cron and systemd units. */
+export const defaultWatchedPaths: readonly string[] = [
+  '/usr/bin',
+  '/usr/sbin',
+  '/usr/local/bin',
+  '/usr/local/sbin',
+  '/etc/ssh',
+  '/etc/passwd',
+  '/etc/shadow',
+  '/etc/group',
+  '/etc/sudoers',
+  '/etc/sudoers.d',
+  '/etc/ld.so.preload',
+  '/etc/crontab',
+  '/etc/cron.*',
+  '/var/spool/cron/crontabs',
+  '/etc/systemd/system',
+  '/usr/lib/systemd/system',
+];
+
+const durationUnits = { s: 1, m: 60, h: 3600, d: 86400 } as const;
+
+/** A duration like `30m`, `6h` or `1d`, in seconds. */
+export const durationSeconds = z
+  .string()
+  .regex(/^\d+[smhd]$/, 'a duration like 30m, 6h or 1d')
+  .transform((text) => Number(text.slice(0, -1)) * durationUnits[text.slice(-1) as keyof typeof durationUnits])
+  .refine((seconds) => seconds > 0, 'must be longer than 0');
+
+const absolutePath = z.string().min(1).regex(/^\//, 'an absolute path (starting with /)');
+
 /** `integrity`: which files are hashed and compared with the baseline, and how often. */
 export const integritySectionSchema = z
   .object({
-    paths: z.array(z.string().min(1)).default([]),
-    exclude: z.array(z.string().min(1)).default([]),
+    paths: z.array(absolutePath).default([...defaultWatchedPaths]),
+    exclude: z.array(absolutePath).default([]),
     schedule: cronExpression.default('*/15 * * * *'),
+    full_rehash_interval: durationSeconds.default('6h'),
+    hash_workers: z.number().int().min(1).max(16).default(2),
+    running_executables: z.boolean().default(true),
+    package_database: z.boolean().default(true),
   })
   .strict();
 

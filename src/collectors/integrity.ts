@@ -1,0 +1,297 @@
+import type { BaselineEntries } from '../baseline/baseline.js';
+import { baselineFileEntrySchema, fastPathKey, fileTypes, fromBaselineEntry, toBaselineEntry, type BaselineFileEntry, type FileState } from '../integrity/file-state.js';
+import { DpkgReader } from '../integrity/dpkg.js';
+import { FullRehashRecord } from '../integrity/full-rehash-record.js';
+import type { HashPool } from '../integrity/hash-pool.js';
+import { PoolClosedError } from '../integrity/hash-pool.js';
+import { attributeOf, integrityFindingKinds, judgeIntegrity, type BaselineFiles, type Judgment } from '../integrity/judge.js';
+import { progressLine, type ProgressLine } from '../integrity/progress.js';
+import { scan, scanProblems, type ImageMemo, type KnownHash, type Observation } from '../integrity/scan.js';
+import type { Logger } from '../log/logger.js';
+import { integrityMetricSpecs as specs, packageActivitySources, runningResults } from '../metrics/integrity.js';
+import { registerCounter, registerGauge } from '../metrics/spec.js';
+import { scheduleWork, type Schedule } from '../scheduler/schedule.js';
+import type { Collector, CollectorContext, CollectorDefinition, CollectorEnv, CollectorRun } from './collector.js';
+
+const name = 'integrity';
+
+/** The verified baseline's integrity section: validated once, converted entry by entry on demand. */
+class TrustedBaseline implements BaselineFiles {
+  private readonly invalidPaths = new Set<string>();
+  readonly firstProblem: { path: string; problem: string } | undefined;
+
+  constructor(private readonly section: BaselineEntries) {
+    let first: { path: string; problem: string } | undefined;
+    for (const [path, entry] of Object.entries(section)) {
+      const parsed = baselineFileEntrySchema.safeParse(entry);
+      if (parsed.success) continue;
+      this.invalidPaths.add(path);
+      first ??= { path, problem: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') };
+    }
+    this.firstProblem = first;
+  }
+
+  get invalid(): number {
+    return this.invalidPaths.size;
+  }
+
+  get(path: string): FileState | undefined {
+    const entry = Object.hasOwn(this.section, path) ? this.section[path] : undefined;
+    return entry === undefined || this.invalidPaths.has(path) ? undefined : fromBaselineEntry(entry as BaselineFileEntry);
+  }
+
+  *keys(): Iterable<string> {
+    for (const path of Object.keys(this.section)) if (!this.invalidPaths.has(path)) yield path;
+  }
+}
+
+/**
+ * File and binary integrity: scans on a schedule (and once at start) compare the watched files,
+ * the running executables and the package database with the baseline. The scrape judges the last
+ * scan's observation against the current baseline; it never reads a file.
+ */
+class IntegrityCollector implements Collector {
+  readonly name = name;
+  readonly findingKinds = integrityFindingKinds;
+  private readonly log: Logger;
+  private readonly metrics;
+  private images: ImageMemo = new Map();
+  private latest: Observation | undefined;
+  private latestPolicyKey = '';
+  private judged: { observation: Observation; baseline: TrustedBaseline | undefined; judgment: Judgment } | undefined;
+  private readonly baselines = new WeakMap<BaselineEntries, TrustedBaseline>();
+  private schedule: Schedule | undefined;
+  private pool: HashPool | undefined;
+  private readonly abort = new AbortController();
+  private readonly fullRehash: FullRehashRecord;
+  private lastFullAt: number | undefined;
+  private lastBaselineState = '';
+  private dpkg: DpkgReader | undefined;
+
+  constructor(env: CollectorEnv) {
+    this.log = env.log;
+    this.fullRehash = new FullRehashRecord(env.paths.stateDir);
+    this.lastFullAt = this.fullRehash.read();
+    const r = env.registry;
+    this.metrics = {
+      watchedFiles: registerGauge(r, specs.watchedFiles),
+      mismatch: env.cappedSeries(specs.mismatch),
+      lastScanStart: registerGauge(r, specs.lastScanStart),
+      lastScanEnd: registerGauge(r, specs.lastScanEnd),
+      lastScanDuration: registerGauge(r, specs.lastScanDuration),
+      lastScanHashedFiles: registerGauge(r, specs.lastScanHashedFiles),
+      lastScanHashedBytes: registerGauge(r, specs.lastScanHashedBytes),
+      lastFullRehash: registerGauge(r, specs.lastFullRehash),
+      scans: registerCounter(r, specs.scans),
+      hashedBytes: registerCounter(r, specs.hashedBytes),
+      scanProblems: registerGauge(r, specs.scanProblems),
+      runningExecutables: registerGauge(r, specs.runningExecutables),
+      baselineInvalidEntries: registerGauge(r, specs.baselineInvalidEntries),
+      packageDatabasePresent: registerGauge(r, specs.packageDatabasePresent),
+      packageVerifiedFiles: registerGauge(r, specs.packageVerifiedFiles),
+      packageMismatchedFiles: registerGauge(r, specs.packageMismatchedFiles),
+      packageLastActivity: registerGauge(r, specs.packageLastActivity),
+    };
+    for (const mode of ['fast', 'full']) this.metrics.scans.inc({ mode }, 0);
+    this.metrics.hashedBytes.inc(0);
+  }
+
+  async collect(ctx: CollectorContext): Promise<CollectorRun> {
+    // Without background scans (`check`), this collection is the scan.
+    if (!this.schedule) await this.runScan(ctx, this.fullRehashDue(ctx));
+    const baseline = this.trustedBaseline(ctx);
+    this.sayWhatIsJudged(ctx);
+    const observation = this.latest;
+    if (!observation) {
+      this.metrics.baselineInvalidEntries.set(baseline?.invalid ?? 0);
+      return { findings: [] };
+    }
+    if (this.judged?.observation !== observation || this.judged.baseline !== baseline) {
+      this.judged = { observation, baseline, judgment: judgeIntegrity(observation, baseline) };
+    }
+    this.record(observation, this.judged.judgment, baseline);
+    return { findings: this.judged.judgment.findings };
+  }
+
+  async learn(ctx: CollectorContext): Promise<BaselineEntries> {
+    const progress = progressLine('integrity: hashing');
+    try {
+      // Running executables and package checksums are not part of the baseline: the scan at start
+      // looks at them, in the background, so a first start is not held up by MD5s of every binary.
+      await this.runScan(ctx, true, { progress, forBaseline: true });
+    } finally {
+      progress.done();
+    }
+    const entries: BaselineEntries = {};
+    for (const [path, state] of this.latest!.files) entries[path] = { ...toBaselineEntry(state) };
+    return entries;
+  }
+
+  async start(context: () => CollectorContext): Promise<void> {
+    const ctx = context();
+    this.schedule = scheduleWork(name, ctx.policy.integrity.schedule, () => this.scheduledScan(context), this.log);
+    void this.schedule.runNow();
+  }
+
+  policyChanged(ctx: CollectorContext): void {
+    this.schedule?.reschedule(ctx.policy.integrity.schedule);
+    const schedule = this.schedule;
+    if (!schedule || policyKey(ctx) === this.latestPolicyKey) return;
+    // A scan already running observes the old paths: joining it is not enough, so look again after it.
+    void schedule.runNow().then(() => {
+      if (policyKey(ctx) !== this.latestPolicyKey && !this.abort.signal.aborted) void schedule.runNow();
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.abort.abort();
+    this.schedule?.stop();
+    await this.pool?.close();
+  }
+
+  private async scheduledScan(context: () => CollectorContext): Promise<void> {
+    const ctx = context();
+    try {
+      await this.runScan(ctx, this.fullRehashDue(ctx));
+    } catch (error) {
+      if (this.abort.signal.aborted) return; // stopped mid-scan
+      throw error;
+    }
+  }
+
+  /** A full rehash when none is on record or the last is older than `full_rehash_interval`. */
+  private fullRehashDue(ctx: CollectorContext): boolean {
+    return this.lastFullAt === undefined || Date.now() - this.lastFullAt >= ctx.policy.integrity.full_rehash_interval * 1000;
+  }
+
+  private async runScan(ctx: CollectorContext, full: boolean, how: { progress?: ProgressLine; forBaseline?: boolean } = {}): Promise<void> {
+    const { progress } = how;
+    const baseline = this.trustedBaseline(ctx);
+    const previous = this.latest;
+    const images = this.images;
+    // The last scan's hash of a path, else the baseline's: either is reused while the fast-path key holds.
+    const known = (path: string): KnownHash | undefined => {
+      const state = previous?.files.get(path) ?? baseline?.get(path);
+      return state?.sha256 !== undefined ? { key: fastPathKey(state), sha256: state.sha256, ...(state.md5 && { md5: state.md5 }) } : undefined;
+    };
+    let result;
+    try {
+      result = await scan({
+        rootfs: ctx.paths.rootfs,
+        procfs: ctx.paths.procfs,
+        policy: how.forBaseline ? { ...ctx.policy.integrity, running_executables: false, package_database: false } : ctx.policy.integrity,
+        dpkg: this.dpkgReader(ctx.paths.rootfs),
+        full,
+        known,
+        knownImage: (key) => images.get(key),
+        onPool: (pool) => (this.pool = pool),
+        signal: this.abort.signal,
+        ...(progress && { progress: (files: number, bytes: number) => progress.update(files, bytes) }),
+      });
+    } catch (error) {
+      if (error instanceof PoolClosedError && this.abort.signal.aborted) throw new Error('integrity scan stopped');
+      throw error;
+    }
+    const { observation } = result;
+    this.images = result.images;
+    this.latest = observation;
+    this.latestPolicyKey = policyKey(ctx);
+    if (full) {
+      this.lastFullAt = observation.finishedAt.getTime();
+      if (!this.fullRehash.write(this.lastFullAt)) this.log.debug('cannot record the full rehash', { file: this.fullRehash.path });
+    }
+    this.metrics.scans.inc({ mode: observation.mode });
+    this.metrics.hashedBytes.inc(observation.hashedBytes);
+    const troubled = scanProblems.filter((p) => observation.problems[p] > 0);
+    if (troubled.length > 0) {
+      this.log.warn('integrity scan could not observe every path', { ...observation.problems, examples: observation.problemExamples.join('; ') });
+    }
+    this.log.debug('integrity scan finished', {
+      mode: observation.mode,
+      files: observation.files.size,
+      hashed_files: observation.hashedFiles,
+      hashed_bytes: observation.hashedBytes,
+      seconds: (observation.finishedAt.getTime() - observation.startedAt.getTime()) / 1000,
+    });
+  }
+
+  private dpkgReader(rootfs: string): DpkgReader {
+    if (this.dpkg?.rootfs !== rootfs) this.dpkg = new DpkgReader(rootfs);
+    return this.dpkg;
+  }
+
+  /** Once per change: without a verified integrity section, file changes cannot be judged. */
+  private sayWhatIsJudged(ctx: CollectorContext): void {
+    const state = !ctx.baseline ? 'none' : ctx.baseline[name] ? 'section' : 'no-section';
+    if (state === this.lastBaselineState) return;
+    this.lastBaselineState = state;
+    if (state === 'none') this.log.warn('no verified baseline: file changes are judged against the package database only');
+    if (state === 'no-section') {
+      this.log.warn('the baseline has no integrity section (learned with the collector disabled): run `baseline update` to record file hashes');
+    }
+  }
+
+  /** The verified baseline's integrity section, validated once per version of the file. */
+  private trustedBaseline(ctx: CollectorContext): TrustedBaseline | undefined {
+    const section = ctx.baseline?.[name];
+    if (!section) return undefined;
+    let trusted = this.baselines.get(section);
+    if (!trusted) {
+      trusted = new TrustedBaseline(section);
+      this.baselines.set(section, trusted);
+      if (trusted.firstProblem) {
+        this.log.error('ignoring malformed integrity baseline entries', { count: trusted.invalid, path: trusted.firstProblem.path, err: trusted.firstProblem.problem });
+      }
+    }
+    return trusted;
+  }
+
+  private record(observation: Observation, judgment: Judgment, baseline: TrustedBaseline | undefined): void {
+    const m = this.metrics;
+    const types = new Map<string, number>(fileTypes.map((t) => [t, 0]));
+    for (const state of observation.files.values()) types.set(state.type, (types.get(state.type) ?? 0) + 1);
+    for (const [type, count] of types) m.watchedFiles.set({ type }, count);
+    m.mismatch.replace(
+      judgment.findings.map((f) => ({ labels: { path: String(f.subject['path']), kind: f.kind, attribute: attributeOf(f) }, value: 1 })),
+    );
+    m.lastScanStart.set(observation.startedAt.getTime() / 1000);
+    m.lastScanEnd.set(observation.finishedAt.getTime() / 1000);
+    m.lastScanDuration.set((observation.finishedAt.getTime() - observation.startedAt.getTime()) / 1000);
+    m.lastScanHashedFiles.set(observation.hashedFiles);
+    m.lastScanHashedBytes.set(observation.hashedBytes);
+    m.lastFullRehash.set(this.lastFullAt === undefined ? 0 : this.lastFullAt / 1000);
+    for (const problem of scanProblems) m.scanProblems.set({ problem }, observation.problems[problem]);
+    const counts: Record<(typeof runningResults)[number], number> = {
+      verified: judgment.running.verified,
+      mismatch: judgment.running.mismatched,
+      unverifiable: judgment.running.unverifiable,
+      unreadable: judgment.running.unreadable + (observation.running?.trouble.unreadable ?? 0),
+      other_mount_namespace: observation.running?.trouble.otherNamespace ?? 0,
+    };
+    for (const result of runningResults) m.runningExecutables.set({ result }, counts[result]);
+    m.baselineInvalidEntries.set(baseline?.invalid ?? 0);
+    const dpkg = observation.packages;
+    m.packageDatabasePresent.set({ manager: 'dpkg' }, dpkg?.present ? 1 : 0);
+    m.packageVerifiedFiles.set({ manager: 'dpkg' }, judgment.packageFiles.verified);
+    m.packageMismatchedFiles.set({ manager: 'dpkg' }, judgment.packageFiles.mismatched);
+    m.packageLastActivity.reset();
+    const activity: Record<(typeof packageActivitySources)[number], number | undefined> = { status: dpkg?.statusChangedAt, log: dpkg?.logLastAt };
+    for (const source of packageActivitySources) {
+      const at = activity[source];
+      if (at !== undefined) m.packageLastActivity.set({ manager: 'dpkg', source }, at);
+    }
+  }
+}
+
+/** What, in the policy, changes which paths a scan observes. */
+function policyKey(ctx: CollectorContext): string {
+  const p = ctx.policy.integrity;
+  return JSON.stringify([p.paths, p.exclude, p.running_executables, p.package_database]);
+}
+
+export const integrityCollector: CollectorDefinition = {
+  name,
+  description: 'hashes of watched files and running executables against the baseline and the package database',
+  defaultEnabled: true,
+  create: (env) => new IntegrityCollector(env),
+};

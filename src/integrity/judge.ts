@@ -1,0 +1,190 @@
+import type { Finding, Severity } from '../findings/finding.js';
+import type { PackageChecksum } from './dpkg.js';
+import type { FileState } from './file-state.js';
+import type { RunningObservation } from './scan.js';
+import { isInScope, selfAndAncestors, type WatchScope } from './watch-scope.js';
+
+/**
+ * The judgment: what the observation shows that the baseline and the package database do not
+ * account for. Pure: plain objects in, findings out.
+ */
+export const integrityFindingKinds = [
+  'content_changed',
+  'metadata_changed',
+  'added',
+  'removed',
+  'running_binary_mismatch',
+  'package_mismatch',
+] as const;
+export type IntegrityFindingKind = (typeof integrityFindingKinds)[number];
+
+/** The bounded `attribute` label of a mismatch: what differs. */
+export const mismatchAttributes = ['content', 'type', 'mode', 'setuid', 'setgid', 'owner', 'group', 'link_target', 'presence'] as const;
+export type MismatchAttribute = (typeof mismatchAttributes)[number];
+
+export interface JudgedObservation {
+  readonly files: ReadonlyMap<string, FileState>;
+  readonly scope: WatchScope;
+  readonly unreadableDirs: readonly string[];
+  readonly running?: { readonly images: readonly RunningObservation[] };
+  readonly packages?: { checksumOf(path: string): PackageChecksum | undefined };
+}
+
+/** The baseline's files, read on demand (a Map works): holding a second copy of ~12,000 entries costs megabytes. */
+export interface BaselineFiles {
+  get(path: string): FileState | undefined;
+  keys(): Iterable<string>;
+}
+
+export interface Judgment {
+  readonly findings: Finding[];
+  readonly running: { verified: number; mismatched: number; unverifiable: number; unreadable: number };
+  readonly packageFiles: { verified: number; mismatched: number };
+}
+
+const setuidBit = 0o4000;
+const setgidBit = 0o2000;
+
+/** `baseline` undefined: no verified baseline (or no integrity section); judge by the package database alone. */
+export function judgeIntegrity(observation: JudgedObservation, baseline: BaselineFiles | undefined): Judgment {
+  const findings: Finding[] = [];
+  if (baseline) {
+    for (const [path, now] of observation.files) {
+      const before = baseline.get(path);
+      if (before === undefined) findings.push(added(path, now));
+      else findings.push(...compareFile(path, before, now));
+    }
+    const unlisted = new Set(observation.unreadableDirs);
+    for (const path of baseline.keys()) {
+      if (observation.files.has(path) || !isInScope(observation.scope, path)) continue;
+      if (selfAndAncestors(path).some((p) => unlisted.has(p))) continue;
+      const before = baseline.get(path);
+      if (before) findings.push(removed(path, before));
+    }
+  }
+  const packageFiles = { verified: 0, mismatched: 0 };
+  if (observation.packages) {
+    for (const [path, now] of observation.files) {
+      const expected = now.md5 !== undefined ? observation.packages.checksumOf(path) : undefined;
+      if (!expected) continue;
+      if (expected.md5 === now.md5) packageFiles.verified++;
+      else {
+        packageFiles.mismatched++;
+        findings.push({
+          collector: 'integrity',
+          kind: 'package_mismatch',
+          severity: 'critical',
+          subject: { path, package: expected.package },
+          message: `${path} does not match package ${expected.package}: MD5 ${now.md5} where dpkg recorded ${expected.md5}`,
+        });
+      }
+    }
+  }
+  const running = { verified: 0, mismatched: 0, unverifiable: 0, unreadable: 0 };
+  for (const image of observation.running?.images ?? []) {
+    if (image.sha256 === undefined) {
+      running.unreadable++;
+      continue;
+    }
+    const verdict = judgeImage(image, baseline?.get(image.path), observation.packages?.checksumOf(image.path));
+    if (verdict === undefined) running.unverifiable++;
+    else if (verdict === true) running.verified++;
+    else {
+      running.mismatched++;
+      findings.push(verdict);
+    }
+  }
+  return { findings, running, packageFiles };
+}
+
+function judgeImage(image: RunningObservation, before: FileState | undefined, expected: PackageChecksum | undefined): Finding | true | undefined {
+  let source: 'baseline' | 'package';
+  let detail: string;
+  if (before?.sha256 !== undefined) {
+    if (before.sha256 === image.sha256) return true;
+    source = 'baseline';
+    detail = `SHA-256 ${image.sha256} where the baseline has ${before.sha256}`;
+  } else if (expected && image.md5 !== undefined) {
+    if (expected.md5 === image.md5) return true;
+    source = 'package';
+    detail = `MD5 ${image.md5} where package ${expected.package} has ${expected.md5}`;
+  } else return undefined;
+  const pids = image.pids.length > 5 ? `${image.pids.slice(0, 5).join(', ')} and ${image.pids.length - 5} more` : image.pids.join(', ');
+  const state = image.deleted ? 'a replaced or deleted' : 'the current';
+  return {
+    collector: 'integrity',
+    kind: 'running_binary_mismatch',
+    // A deleted image is also what a process still running the pre-upgrade binary looks like.
+    severity: image.deleted ? 'warning' : 'critical',
+    subject: { path: image.path, expected: source, deleted: image.deleted },
+    message: `process ${pids} runs ${state} ${image.path} that does not match the ${source}: ${detail}`,
+  };
+}
+
+function finding(kind: IntegrityFindingKind, severity: Severity, path: string, message: string, attribute?: MismatchAttribute): Finding {
+  return { collector: 'integrity', kind, severity, subject: attribute ? { path, attribute } : { path }, message };
+}
+
+function added(path: string, now: FileState): Finding {
+  const setid = now.type === 'file' && (now.mode & (setuidBit | setgidBit)) !== 0;
+  return finding('added', setid ? 'critical' : 'warning', path, `${describe(now)} ${path} appeared (mode ${octal(now.mode)}, uid ${now.uid}, gid ${now.gid})`);
+}
+
+function removed(path: string, before: FileState): Finding {
+  return finding('removed', 'warning', path, `${describe(before)} ${path} is gone`);
+}
+
+/** Every difference between the baseline and now, one finding per attribute. */
+export function compareFile(path: string, before: FileState, now: FileState): Finding[] {
+  if (before.type !== now.type) {
+    return [finding('metadata_changed', 'warning', path, `${path} was a ${before.type} and is now a ${now.type}`, 'type')];
+  }
+  const out: Finding[] = [];
+  const bitChange = (bit: number, attribute: 'setuid' | 'setgid') => {
+    const had = (before.mode & bit) !== 0;
+    const has = (now.mode & bit) !== 0;
+    if (had === has) return;
+    const verb = has ? 'set' : 'cleared';
+    out.push(finding('metadata_changed', has ? 'critical' : 'warning', path, `${attribute} bit ${verb} on ${path} (mode ${octal(before.mode)} → ${octal(now.mode)})`, attribute));
+  };
+  bitChange(setuidBit, 'setuid');
+  bitChange(setgidBit, 'setgid');
+  const otherBits = ~(setuidBit | setgidBit);
+  if ((before.mode & otherBits) !== (now.mode & otherBits)) {
+    out.push(finding('metadata_changed', 'warning', path, `mode of ${path} changed: ${octal(before.mode)} → ${octal(now.mode)}`, 'mode'));
+  }
+  if (before.uid !== now.uid) out.push(finding('metadata_changed', 'warning', path, `owner of ${path} changed: uid ${before.uid} → ${now.uid}`, 'owner'));
+  if (before.gid !== now.gid) out.push(finding('metadata_changed', 'warning', path, `group of ${path} changed: gid ${before.gid} → ${now.gid}`, 'group'));
+  if (before.type === 'symlink' && before.target !== now.target) {
+    out.push(finding('metadata_changed', 'warning', path, `symlink ${path} now points to ${now.target ?? '?'} (was ${before.target ?? '?'})`, 'link_target'));
+  }
+  if (before.type === 'file') {
+    const hashed = before.sha256 !== undefined && now.sha256 !== undefined;
+    // Unreadable now (counted as a scan problem): a different size still proves the content changed.
+    if (hashed ? before.sha256 !== now.sha256 : before.size !== now.size) {
+      const detail = hashed ? `SHA-256 ${now.sha256} was ${before.sha256}` : `size ${now.size} was ${before.size}`;
+      out.push(finding('content_changed', 'warning', path, `content of ${path} changed: ${detail}${timesNote(before, now)}`));
+    }
+  }
+  return out;
+}
+
+/** An edit whose mtime was put back is worth saying so: that is what `touch -r` after tampering looks like. */
+function timesNote(before: FileState, now: FileState): string {
+  return before.mtimeNs === now.mtimeNs ? ' (mtime unchanged: restored with touch -r or similar)' : '';
+}
+
+/** The `attribute` label of a finding from this collector. */
+export function attributeOf(finding: Finding): MismatchAttribute {
+  const attribute = finding.subject['attribute'];
+  if (typeof attribute === 'string' && (mismatchAttributes as readonly string[]).includes(attribute)) return attribute as MismatchAttribute;
+  return finding.kind === 'added' || finding.kind === 'removed' ? 'presence' : 'content';
+}
+
+function describe(state: FileState): string {
+  return state.type === 'file' ? 'file' : state.type.replace('_', ' ');
+}
+
+function octal(mode: number): string {
+  return mode.toString(8).padStart(4, '0');
+}

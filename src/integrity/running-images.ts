@@ -1,0 +1,84 @@
+import { readlinkSync, statSync } from 'node:fs';
+import { readProcessTable } from '../procfs/process-table.js';
+import type { StatKey } from './hash-protocol.js';
+
+/**
+ * One executable image that processes are running, read through /proc/PID/exe: that link leads to
+ * the inode the process runs even after the file on disk was replaced or deleted, so a trojan that
+ * was started and then swapped back for the original is still what gets hashed.
+ */
+export interface RunningImage {
+  /** The path /proc/PID/exe names, without " (deleted)". */
+  readonly path: string;
+  /** The file at `path` is no longer this image (replaced or removed since the process started). */
+  readonly deleted: boolean;
+  readonly pids: readonly number[];
+  /** /proc/PID/exe of one of those processes: where the image is read. */
+  readonly procExe: string;
+  readonly stat: StatKey;
+  /** Identity of the image across scans (device, inode, size, times). */
+  readonly key: string;
+}
+
+export interface RunningImagesTrouble {
+  /** Processes in another mount namespace (containers): their paths name other files. */
+  otherNamespace: number;
+  /** Processes whose executable or namespace we may not read (not root). */
+  unreadable: number;
+  /** Processes that exited while being read. */
+  gone: number;
+}
+
+function mountNamespace(procfs: string, pid: number | 'self'): string | undefined {
+  try {
+    return readlinkSync(`${procfs}/${pid}/ns/mnt`);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Every distinct executable image running in the host's mount namespace, grouped by inode. */
+export function listRunningImages(procfs: string): { images: RunningImage[]; trouble: RunningImagesTrouble } {
+  const trouble: RunningImagesTrouble = { otherNamespace: 0, unreadable: 0, gone: 0 };
+  // PID 1's namespace is the host's (also when we run in a container with the host's /proc);
+  // where it is hidden from us, our own.
+  const hostNamespace = mountNamespace(procfs, 1) ?? mountNamespace(procfs, 'self');
+  const table = readProcessTable(procfs);
+  trouble.gone += table.races;
+  const byKey = new Map<string, { path: string; deleted: boolean; pids: number[]; procExe: string; stat: StatKey }>();
+  for (const p of table.processes) {
+    if (p.kernelThread) continue;
+    if (p.exe.kind === 'unreadable') {
+      trouble.unreadable++;
+      continue;
+    }
+    if (p.exe.kind !== 'path') continue;
+    const namespace = mountNamespace(procfs, p.pid);
+    if (namespace === undefined) {
+      trouble.unreadable++;
+      continue;
+    }
+    if (hostNamespace !== undefined && namespace !== hostNamespace) {
+      trouble.otherNamespace++;
+      continue;
+    }
+    const procExe = `${procfs}/${p.pid}/exe`;
+    let stat: StatKey;
+    let dev: bigint;
+    try {
+      const s = statSync(procExe, { bigint: true });
+      stat = { size: Number(s.size), inode: String(s.ino), mtimeNs: String(s.mtimeNs), ctimeNs: String(s.ctimeNs) };
+      dev = s.dev;
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ESRCH') trouble.gone++;
+      else trouble.unreadable++;
+      continue;
+    }
+    const key = `${dev}:${stat.inode}:${stat.size}:${stat.mtimeNs}:${stat.ctimeNs}`;
+    const group = byKey.get(key);
+    if (group) group.pids.push(p.pid);
+    else byKey.set(key, { path: p.exe.path, deleted: p.exe.deleted, pids: [p.pid], procExe, stat });
+  }
+  return { images: [...byKey.entries()].map(([key, g]) => ({ ...g, key })), trouble };
+}

@@ -1,0 +1,127 @@
+import { fileTypes } from '../integrity/file-state.js';
+import { integrityFindingKinds, mismatchAttributes } from '../integrity/judge.js';
+import { scanProblems } from '../integrity/scan.js';
+import { metricSpec } from './spec.js';
+
+const list = (values: readonly string[]) => values.join(', ');
+
+export const runningResults = ['verified', 'mismatch', 'unverifiable', 'unreadable', 'other_mount_namespace'] as const;
+export const packageActivitySources = ['status', 'log'] as const;
+
+/** Metrics of the integrity collector: watched files, scans, running executables, the package database. */
+export const integrityMetricSpecs = {
+  watchedFiles: metricSpec({
+    name: 'hostguard_integrity_watched_files',
+    type: 'gauge',
+    help: 'Paths in the watched set at the last scan, by file type.',
+    labels: { type: list(fileTypes) },
+  }),
+  mismatch: metricSpec({
+    name: 'hostguard_integrity_mismatch',
+    type: 'gauge',
+    help: 'One series per path that does not match the baseline or the package database (1), by finding kind and attribute.',
+    labels: {
+      path: 'the host path (capped by --metrics.max-finding-series)',
+      kind: list(integrityFindingKinds),
+      attribute: `${list(mismatchAttributes)}: content for content, running and package mismatches, presence for added and removed`,
+    },
+    notes: 'Totals by kind, never capped, are hostguard_findings{collector="integrity"}.',
+  }),
+  lastScanStart: metricSpec({
+    name: 'hostguard_integrity_last_scan_start_timestamp_seconds',
+    type: 'gauge',
+    help: 'Unix time at which the last finished scan started; 0 until the first scan finishes.',
+    labels: {},
+  }),
+  lastScanEnd: metricSpec({
+    name: 'hostguard_integrity_last_scan_end_timestamp_seconds',
+    type: 'gauge',
+    help: 'Unix time at which the last scan finished; 0 until the first scan finishes.',
+    labels: {},
+    notes: 'Alert when `time() - hostguard_integrity_last_scan_end_timestamp_seconds` exceeds the schedule by a margin: scans stopped.',
+  }),
+  lastScanDuration: metricSpec({
+    name: 'hostguard_integrity_last_scan_duration_seconds',
+    type: 'gauge',
+    help: 'Duration of the last finished scan.',
+    labels: {},
+  }),
+  lastScanHashedFiles: metricSpec({
+    name: 'hostguard_integrity_last_scan_hashed_files',
+    type: 'gauge',
+    help: 'Files (and running executable images) read and hashed by the last scan; the rest matched the fast path.',
+    labels: {},
+  }),
+  lastScanHashedBytes: metricSpec({
+    name: 'hostguard_integrity_last_scan_hashed_bytes',
+    type: 'gauge',
+    help: 'Bytes read and hashed by the last scan.',
+    labels: {},
+  }),
+  lastFullRehash: metricSpec({
+    name: 'hostguard_integrity_last_full_rehash_timestamp_seconds',
+    type: 'gauge',
+    help: 'Unix time at which the last full rehash (every file read, the fast path ignored) finished; 0 until one has.',
+    labels: {},
+  }),
+  scans: metricSpec({
+    name: 'hostguard_integrity_scans_total',
+    type: 'counter',
+    help: 'Scans finished, by mode: fast (unchanged size, inode, mtime and ctime skip the read) or full.',
+    labels: { mode: 'fast, full' },
+  }),
+  hashedBytes: metricSpec({
+    name: 'hostguard_integrity_hashed_bytes_total',
+    type: 'counter',
+    help: 'Bytes read and hashed by all scans, learning included.',
+    labels: {},
+  }),
+  scanProblems: metricSpec({
+    name: 'hostguard_integrity_scan_problems',
+    type: 'gauge',
+    help: 'Paths the last scan could not fully observe, by problem; details in the log.',
+    labels: {
+      problem: `${list(scanProblems)}: vanished while scanned, changed while read (twice), unreadable (denied, I/O error, or a directory that could not be listed), symbolic link loop`,
+    },
+  }),
+  runningExecutables: metricSpec({
+    name: 'hostguard_integrity_running_executables',
+    type: 'gauge',
+    help: 'Distinct executable images of running processes at the last scan, by result of the comparison with the baseline or the package database.',
+    labels: {
+      result: `${list(runningResults)}: unverifiable means neither the baseline nor a package knows the path; other_mount_namespace counts processes (containers) whose paths name other files`,
+    },
+  }),
+  baselineInvalidEntries: metricSpec({
+    name: 'hostguard_integrity_baseline_invalid_entries',
+    type: 'gauge',
+    help: 'Entries of the verified baseline\'s integrity section that do not have the expected shape and are ignored; details in the log.',
+    labels: {},
+  }),
+  packageDatabasePresent: metricSpec({
+    name: 'hostguard_package_database_present',
+    type: 'gauge',
+    help: 'Whether the package database was found under --path.rootfs (1) or not (0).',
+    labels: { manager: 'dpkg' },
+  }),
+  packageVerifiedFiles: metricSpec({
+    name: 'hostguard_package_verified_files',
+    type: 'gauge',
+    help: 'Watched files the package database has a checksum for, that matched it at the last scan.',
+    labels: { manager: 'dpkg' },
+  }),
+  packageMismatchedFiles: metricSpec({
+    name: 'hostguard_package_mismatched_files',
+    type: 'gauge',
+    help: 'Watched files that do not match the package database\'s checksum at the last scan (what debsums reports).',
+    labels: { manager: 'dpkg' },
+  }),
+  packageLastActivity: metricSpec({
+    name: 'hostguard_package_manager_last_activity_timestamp_seconds',
+    type: 'gauge',
+    help: 'Unix time the package manager last ran: the status database\'s mtime and the last line of its log.',
+    labels: { manager: 'dpkg', source: 'status (mtime of /var/lib/dpkg/status), log (last line of /var/log/dpkg.log)' },
+    notes:
+      'Rules tell an upgrade from tampering with it: content changes shortly after this timestamp moved are likely the package manager\'s; changes without it are not.',
+  }),
+} as const;
