@@ -89,15 +89,15 @@ describe('the command line', () => {
 describe('baseline commands', () => {
   it('init, show, refuse a second init, and detect an edit as not verified', () => {
     const dir = tempDir();
-    const init = runCli(['--state.dir', dir, 'baseline', 'init']);
+    const init = runCli(['--state.dir', dir, '--collector.disable-defaults', 'baseline', 'init']);
     expect(init.code).toBe(0);
     expect(init.stdout).toContain(`baseline written to ${dir}/baseline.json`);
 
-    const show = runCli(['--state.dir', dir, 'baseline', 'show']);
+    const show = runCli(['--state.dir', dir, '--collector.disable-defaults', 'baseline', 'show']);
     expect(show.code).toBe(0);
     expect(show.stdout).toMatch(/origin:\s+operator\nverified: yes \(SHA-256\)/);
 
-    const again = runCli(['--state.dir', dir, 'baseline', 'init']);
+    const again = runCli(['--state.dir', dir, '--collector.disable-defaults', 'baseline', 'init']);
     expect(again.code).toBe(2);
     expect(again.stderr).toContain('a baseline already exists');
 
@@ -105,7 +105,7 @@ describe('baseline commands', () => {
     const document = JSON.parse(readFileSync(file, 'utf8'));
     document.hostname = 'somewhere-else';
     writeFileSync(file, JSON.stringify(document));
-    const tampered = runCli(['--state.dir', dir, 'baseline', 'show']);
+    const tampered = runCli(['--state.dir', dir, '--collector.disable-defaults', 'baseline', 'show']);
     expect(tampered.code).toBe(2);
     expect(tampered.stdout).toContain('verified: NO: content does not match its SHA-256');
   });
@@ -114,12 +114,12 @@ describe('baseline commands', () => {
     const dir = tempDir();
     const key = join(dir, 'key');
     writeFileSync(key, 'short');
-    expect(runCli(['--state.dir', dir, '--baseline.hmac-key-file', key, 'baseline', 'init']).stderr).toContain('at least 16 bytes');
+    expect(runCli(['--state.dir', dir, '--collector.disable-defaults', '--baseline.hmac-key-file', key, 'baseline', 'init']).stderr).toContain('at least 16 bytes');
     writeFileSync(key, 'a-key-that-is-long-enough');
-    expect(runCli(['--state.dir', dir, '--baseline.hmac-key-file', key, 'baseline', 'init']).code).toBe(0);
-    expect(runCli(['--state.dir', dir, '--baseline.hmac-key-file', key, 'baseline', 'show']).stdout).toContain('verified: yes (SHA-256 and HMAC)');
+    expect(runCli(['--state.dir', dir, '--collector.disable-defaults', '--baseline.hmac-key-file', key, 'baseline', 'init']).code).toBe(0);
+    expect(runCli(['--state.dir', dir, '--collector.disable-defaults', '--baseline.hmac-key-file', key, 'baseline', 'show']).stdout).toContain('verified: yes (SHA-256 and HMAC)');
     writeFileSync(key, 'a-different-key-of-enough-length');
-    expect(runCli(['--state.dir', dir, '--baseline.hmac-key-file', key, 'baseline', 'show']).stdout).toContain('verified: NO: HMAC does not match');
+    expect(runCli(['--state.dir', dir, '--collector.disable-defaults', '--baseline.hmac-key-file', key, 'baseline', 'show']).stdout).toContain('verified: NO: HMAC does not match');
   });
 
   it('diff exits 0 when the host matches the baseline', () => {

@@ -43,20 +43,20 @@ describe('serve', () => {
   });
 
   it('serves metrics under a custom telemetry path', async () => {
-    const exporter = await startExporter(['--state.dir', tempDir(), '--web.telemetry-path', '/custom']);
+    const exporter = await startExporter(['--state.dir', tempDir(), '--collector.disable-defaults', '--web.telemetry-path', '/custom']);
     expect((await text(`${exporter.url}/custom`)).body).toContain('hostguard_build_info');
     expect((await text(`${exporter.url}/metrics`)).status).toBe(404);
   });
 
   it('learns a baseline on first start and says so loudly', async () => {
     const dir = tempDir();
-    const exporter = await startExporter(['--state.dir', dir, '--log.format', 'json']);
+    const exporter = await startExporter(['--state.dir', dir, '--collector.disable-defaults', '--log.format', 'json']);
     expect(existsSync(join(dir, 'baseline.json'))).toBe(true);
     const body = (await text(`${exporter.url}/metrics`)).body;
     expect(sampleValue(body, 'hostguard_baseline_trust_on_first_use')).toBe(1);
     expect(sampleValue(body, 'hostguard_baseline_verified')).toBe(1);
     await stopProcess(exporter.child);
-    const second = await startExporter(['--state.dir', dir]);
+    const second = await startExporter(['--state.dir', dir, '--collector.disable-defaults']);
     expect(sampleValue((await text(`${second.url}/metrics`)).body, 'hostguard_baseline_trust_on_first_use')).toBe(1);
   });
 
@@ -64,7 +64,7 @@ describe('serve', () => {
     const dir = tempDir();
     const policy = join(dir, 'policy.yml');
     writeFileSync(policy, 'processes:\n  allow: []\n');
-    const exporter = await startExporter(['--state.dir', dir, '--config.file', policy]);
+    const exporter = await startExporter(['--state.dir', dir, '--collector.disable-defaults', '--config.file', policy]);
     const configHash = async () => {
       const body = (await text(`${exporter.url}/metrics`)).body;
       const line = body.split('\n').find((l) => l.startsWith('hostguard_config_info{'));
@@ -97,7 +97,7 @@ describe('serve', () => {
     await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
     const port = (blocker.address() as { port: number }).port;
     try {
-      const { code, stderr } = runCli(['--state.dir', tempDir(), '--web.listen-address', `127.0.0.1:${port}`]);
+      const { code, stderr } = runCli(['--state.dir', tempDir(), '--collector.disable-defaults', '--web.listen-address', `127.0.0.1:${port}`]);
       expect(code).toBe(1);
       expect(stderr).toContain(`cannot listen on 127.0.0.1:${port}: EADDRINUSE`);
     } finally {
@@ -106,7 +106,7 @@ describe('serve', () => {
   });
 
   it('stops on SIGTERM with exit code 0', async () => {
-    const exporter = await startExporter(['--state.dir', tempDir()]);
+    const exporter = await startExporter(['--state.dir', tempDir(), '--collector.disable-defaults']);
     expect(await stopProcess(exporter.child, 'SIGTERM')).toBe(0);
   });
 });
