@@ -10,7 +10,7 @@ import { scan, scanProblems, type ImageMemo, type KnownHash, type Observation } 
 import type { Logger } from '../log/logger.js';
 import { integrityMetricSpecs as specs, packageActivitySources, runningResults } from '../metrics/integrity.js';
 import { registerCounter, registerGauge } from '../metrics/spec.js';
-import { scheduleWork, type Schedule } from '../scheduler/schedule.js';
+import { scheduleIntervalSeconds, scheduleWork, type Schedule } from '../scheduler/schedule.js';
 import type { Collector, CollectorContext, CollectorDefinition, CollectorEnv, CollectorRun } from './collector.js';
 
 const name = 'integrity';
@@ -61,6 +61,8 @@ class IntegrityCollector implements Collector {
   private judged: { observation: Observation; baseline: TrustedBaseline | undefined; judgment: Judgment } | undefined;
   private readonly baselines = new WeakMap<BaselineEntries, TrustedBaseline>();
   private schedule: Schedule | undefined;
+  /** The schedule whose interval hostguard_integrity_schedule_interval_seconds shows. */
+  private intervalFor = '';
   private pool: HashPool | undefined;
   private readonly abort = new AbortController();
   private readonly fullRehash: FullRehashRecord;
@@ -78,6 +80,7 @@ class IntegrityCollector implements Collector {
       mismatch: env.cappedSeries(specs.mismatch),
       lastScanStart: registerGauge(r, specs.lastScanStart),
       lastScanEnd: registerGauge(r, specs.lastScanEnd),
+      scheduleInterval: registerGauge(r, specs.scheduleInterval),
       lastScanDuration: registerGauge(r, specs.lastScanDuration),
       lastScanHashedFiles: registerGauge(r, specs.lastScanHashedFiles),
       lastScanHashedBytes: registerGauge(r, specs.lastScanHashedBytes),
@@ -97,6 +100,10 @@ class IntegrityCollector implements Collector {
   }
 
   async collect(ctx: CollectorContext): Promise<CollectorRun> {
+    if (ctx.policy.integrity.schedule !== this.intervalFor) {
+      this.intervalFor = ctx.policy.integrity.schedule;
+      this.metrics.scheduleInterval.set(scheduleIntervalSeconds(this.intervalFor));
+    }
     // Without background scans (`check`), this collection is the scan.
     if (!this.schedule) await this.runScan(ctx, this.fullRehashDue(ctx));
     const baseline = this.trustedBaseline(ctx);

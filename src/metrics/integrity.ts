@@ -33,6 +33,13 @@ export const integrityMetricSpecs = {
     help: 'Unix time at which the last finished scan started; 0 until the first scan finishes.',
     labels: {},
   }),
+  scheduleInterval: metricSpec({
+    name: 'hostguard_integrity_schedule_interval_seconds',
+    type: 'gauge',
+    help: 'Seconds between two scheduled scans (integrity.schedule), so rules can tell a stale scan from a slow schedule.',
+    labels: {},
+    notes: 'HostGuardIntegrityScanStale fires when the last scan ended more than twice this long ago.',
+  }),
   lastScanEnd: metricSpec({
     name: 'hostguard_integrity_last_scan_end_timestamp_seconds',
     type: 'gauge',

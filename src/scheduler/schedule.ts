@@ -51,3 +51,14 @@ export function scheduleWork(name: string, expression: string, work: () => Promi
     },
   };
 }
+
+/** Seconds between the next two runs of a cron expression: what "twice its interval" means for a stale alert. */
+export function scheduleIntervalSeconds(expression: string): number {
+  const task = createTask(expression, () => {});
+  try {
+    const [first, second] = task.getNextRuns(2);
+    return first && second ? (second.getTime() - first.getTime()) / 1000 : 0;
+  } finally {
+    void task.destroy();
+  }
+}

@@ -29,3 +29,12 @@ describe('scheduled work', () => {
     expect(maxActive).toBe(1);
   });
 });
+
+describe('schedule interval', () => {
+  it('is the time between the next two runs', async () => {
+    const { scheduleIntervalSeconds } = await import('../../src/scheduler/schedule.js');
+    expect(scheduleIntervalSeconds('*/15 * * * *')).toBe(900);
+    expect(scheduleIntervalSeconds('0 3 * * 1')).toBe(7 * 86400);
+    expect(scheduleIntervalSeconds('*/5 * * * * *')).toBe(5);
+  });
+});
