@@ -60,6 +60,12 @@ const panels: Panel[] = [
     columns: { protocol: 'Protocol', exe: 'Executable', remote_port: 'Remote port', Value: 'Connections' },
     width: 12,
   }),
+  table({
+    title: 'Integrity mismatches',
+    description: 'Watched paths that do not match the baseline or the package database, by kind and attribute.',
+    queries: [query(`hostguard_integrity_mismatch{${sel}}`, { instant: true, table: true, expectData: true })],
+    columns: { path: 'Path', kind: 'Kind', attribute: 'Attribute' },
+  }),
   row('Processes'),
   timeseries({
     title: 'Process starts by verdict',
@@ -112,6 +118,37 @@ const panels: Panel[] = [
     title: 'Hidden ports',
     description: 'Ports in use but absent from /proc/net, from the last sweep.',
     queries: [query(`hostguard_network_hidden_ports{${sel}}`, { legend: '{{protocol}}', expectData: true })],
+    width: 8,
+  }),
+  row('Integrity'),
+  timeseries({
+    title: 'Scan history',
+    description: 'Duration of the last integrity scan and the files it hashed (the rest matched the fast path); a full rehash reads everything.',
+    queries: [
+      query(`hostguard_integrity_last_scan_duration_seconds{${sel}}`, { legend: 'duration (s)', expectData: true }),
+      query(`hostguard_integrity_last_scan_hashed_files{${sel}}`, { legend: 'files hashed', expectData: true }),
+    ],
+    width: 8,
+  }),
+  timeseries({
+    title: 'Time since the last scan and package activity',
+    description: 'Age of the last finished integrity scan (alert above twice the schedule interval) and of the last package manager run (upgrades explain file changes).',
+    unit: 's',
+    queries: [
+      query(`time() - hostguard_integrity_last_scan_end_timestamp_seconds{${sel}} > 0 and hostguard_integrity_last_scan_end_timestamp_seconds{${sel}} > 0`, { legend: 'since last scan', expectData: true }),
+      query(`hostguard_integrity_schedule_interval_seconds{${sel}}`, { legend: 'schedule interval', expectData: true }),
+      query(`time() - max(hostguard_package_manager_last_activity_timestamp_seconds{${sel}})`, { legend: 'since package manager ran', expectData: true }),
+    ],
+    width: 8,
+  }),
+  timeseries({
+    title: 'Watched files and scan problems',
+    description: 'Paths watched by type, and those the last scan could not fully observe (vanished, changed while read, unreadable, symlink loops).',
+    queries: [
+      query(`sum(hostguard_integrity_watched_files{${sel}})`, { legend: 'watched', expectData: true }),
+      query(`hostguard_integrity_scan_problems{${sel}} > 0`, { legend: 'problem: {{problem}}' }),
+      query(`hostguard_integrity_running_executables{${sel}}`, { legend: 'running executables {{result}}', expectData: true }),
+    ],
     width: 8,
   }),
   row('Authentication'),

@@ -40,6 +40,12 @@ const panels: Panel[] = [
     width: 4,
   }),
   stat({
+    title: 'Integrity findings',
+    description: 'Current file and binary mismatches (changed, added, removed, metadata, running binary, package) on all selected hosts.',
+    queries: [query(`sum(hostguard_findings{${sel}, collector="integrity"}) or vector(0)`, { instant: true, expectData: true })],
+    width: 4,
+  }),
+  stat({
     title: 'Auth failures / min',
     description: 'Failed authentication attempts per minute on all selected hosts (attempts, not log lines).',
     unit: 'short',
@@ -58,7 +64,7 @@ const panels: Panel[] = [
     queries: [
       query(`sum by (instance) (hostguard_findings{${sel}, collector="processes"})`, { instant: true, table: true, expectData: true }),
       query(`sum by (instance) (hostguard_findings{${sel}, collector="network"})`, { instant: true, table: true, expectData: true }),
-      query(`sum by (instance) (hostguard_findings{${sel}, collector="integrity"})`, { instant: true, table: true }),
+      query(`sum by (instance) (hostguard_findings{${sel}, collector="integrity"})`, { instant: true, table: true, expectData: true }),
       query(`sum by (instance) (rate(hostguard_auth_failures_total{${sel}}[$__rate_interval])) * 60`, { instant: true, table: true, expectData: true }),
       query(`max by (instance) (hostguard_baseline_verified{${sel}})`, { instant: true, table: true, expectData: true }),
       query(`max by (instance) (up{${sel}})`, { instant: true, table: true, expectData: true }),
@@ -112,6 +118,7 @@ const panels: Panel[] = [
     queries: [
       query(`time() - max by (instance) (hostguard_process_hidden_sweep_last_timestamp_seconds{${sel}} > 0)`, { legend: '{{instance}} hidden processes', expectData: true }),
       query(`time() - max by (instance) (hostguard_network_hidden_port_sweep_last_timestamp_seconds{${sel}} > 0)`, { legend: '{{instance}} hidden ports', expectData: true }),
+      query(`time() - max by (instance) (hostguard_integrity_last_scan_end_timestamp_seconds{${sel}} > 0)`, { legend: '{{instance}} integrity scan', expectData: true }),
     ],
     width: 12,
   }),

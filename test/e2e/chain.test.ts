@@ -1,4 +1,4 @@
-import { appendFileSync, copyFileSync, mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../helpers/cli.js';
@@ -24,12 +24,16 @@ function syslogTime(date = new Date()): string {
 describe('end to end: intrusion to page', () => {
   let stack: Stack;
   let authLog: string;
+  let watchedFile: string;
   let instance: string;
 
   beforeAll(async () => {
     const dir = tempDir('hostguard-e2e-host-');
     authLog = join(dir, 'auth.log');
     writeFileSync(authLog, '');
+    mkdirSync(join(dir, 'etc'));
+    watchedFile = join(dir, 'etc', 'app.conf');
+    writeFileSync(watchedFile, 'listen_port=8080\nadmin=alice\n');
     const policy = join(dir, 'policy.yml');
     writeFileSync(
       policy,
@@ -38,6 +42,9 @@ describe('end to end: intrusion to page', () => {
         '  writable_locations:',
         // This VM's own supervisor runs from a sealed memfd: a deliberate exception, as an operator would write it.
         '    except: ["/memfd:sealed-*"]',
+        'integrity:',
+        `  paths: [${JSON.stringify(join(dir, 'etc'))}]`,
+        '  schedule: "*/2 * * * * *"',
         'auth:',
         '  sources:',
         '    - type: file',
@@ -53,6 +60,7 @@ describe('end to end: intrusion to page', () => {
       '--collector.disable-defaults',
       '--collector.processes',
       '--collector.network',
+      '--collector.integrity',
       '--collector.auth',
     ]);
     instance = `127.0.0.1:${stack.exporterPort}`;
@@ -121,6 +129,26 @@ describe('end to end: intrusion to page', () => {
       await stopProcess(agent);
       rmSync(dir, { recursive: true, force: true });
     }
+  }, 90_000);
+
+  it('a watched file changed, same size, mtime restored: HostGuardFileChanged pages', async () => {
+    const original = statSync(watchedFile);
+    const planted = Date.now();
+    writeFileSync(watchedFile, 'listen_port=8080\nadmin=mallo\n'); // same length
+    utimesSync(watchedFile, original.atime, original.mtime);
+    expect(statSync(watchedFile).size).toBe(original.size);
+    const firing = await stack.webhook.waitFor(
+      (a) => a.status === 'firing' && a.labels.alertname === 'HostGuardFileChanged' && a.labels.path === watchedFile,
+      60_000,
+      planted,
+    );
+    timings.push(['watched file changed, mtime restored (next scan, for: 0)', firing.receivedAt - planted]);
+    expect(firing.path).toBe('/page');
+    expect(firing.labels).toMatchObject({ severity: 'critical', collector: 'integrity', instance, kind: 'content_changed', attribute: 'content' });
+    expect(firing.annotations.description).toContain('the package manager has not run since the baseline was written');
+    const removed = Date.now();
+    writeFileSync(watchedFile, 'listen_port=8080\nadmin=alice\n');
+    expectResolved('watched file changed', 'HostGuardFileChanged', { path: watchedFile }, removed, 60_000);
   }, 90_000);
 
   it('a listener on an unexpected port: HostGuardUnexpectedListener tickets', async () => {

@@ -1,4 +1,4 @@
-import { appendFileSync, copyFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot, tempDir } from '../helpers/cli.js';
@@ -34,10 +34,38 @@ describe('dashboard queries on a real Prometheus', () => {
     const authLog = join(dir, 'auth.log');
     writeFileSync(authLog, '');
     const policy = join(dir, 'policy.yml');
-    writeFileSync(policy, ['processes:', '  writable_locations:', '    except: ["/memfd:sealed-*"]', 'auth:', '  sources:', '    - type: file', `      path: ${authLog}`, ''].join('\n'));
-    stack = await startStack(['--state.dir', join(dir, 'state'), '--config.file', policy, '--collector.disable-defaults', '--collector.processes', '--collector.network', '--collector.auth']);
+    mkdirSync(join(dir, 'etc'));
+    writeFileSync(join(dir, 'etc', 'app.conf'), 'admin=alice\n');
+    writeFileSync(
+      policy,
+      [
+        'processes:',
+        '  writable_locations:',
+        '    except: ["/memfd:sealed-*"]',
+        'integrity:',
+        `  paths: [${JSON.stringify(join(dir, 'etc'))}]`,
+        '  schedule: "*/2 * * * * *"',
+        'auth:',
+        '  sources:',
+        '    - type: file',
+        `      path: ${authLog}`,
+        '',
+      ].join('\n'),
+    );
+    stack = await startStack([
+      '--state.dir',
+      join(dir, 'state'),
+      '--config.file',
+      policy,
+      '--collector.disable-defaults',
+      '--collector.processes',
+      '--collector.network',
+      '--collector.integrity',
+      '--collector.auth',
+    ]);
     instance = `127.0.0.1:${stack.exporterPort}`;
-    // Plant a finding for each collector: a binary run from /tmp, a listener, failed logins.
+    // Plant a finding for each collector: a binary run from /tmp, a listener, a changed file, failed logins.
+    writeFileSync(join(dir, 'etc', 'app.conf'), 'admin=mallory\n');
     const copy = join(tempDir('hostguard-dash-drop-'), 'sleep');
     copyFileSync('/usr/bin/sleep', copy);
     spawnForFile(copy, ['600']);
