@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { presentFindings } from '../findings/redact.js';
 import { findingsDocument, findingsTable } from '../findings/report.js';
 import { exitCodes } from './exit-codes.js';
 import { readGlobalOptions } from './options.js';
@@ -15,7 +16,8 @@ export async function runCheck(command: Command): Promise<number> {
   }
   try {
     const { result } = await exporter.snapshot();
-    process.stdout.write(format === 'json' ? JSON.stringify(findingsDocument(result.findings), null, 2) + '\n' : findingsTable(result.findings));
+    const findings = presentFindings(result.findings, options.showFindingDetails);
+    process.stdout.write(format === 'json' ? JSON.stringify(findingsDocument(findings), null, 2) + '\n' : findingsTable(findings));
     const failed = result.outcomes.filter((o) => !o.success);
     if (failed.length > 0) {
       process.stderr.write(`check incomplete: ${failed.map((o) => `${o.name} (${o.error})`).join(', ')}\n`);

@@ -21,6 +21,7 @@ export interface GlobalOptions {
   readonly stateDir: string;
   readonly baselineKeyFile: string | undefined;
   readonly maxFindingSeries: number;
+  readonly showFindingDetails: boolean;
   readonly enabledCollectors: readonly string[];
   readonly logLevel: LogLevel;
   readonly logFormat: LogFormat;
@@ -46,6 +47,7 @@ export function addGlobalOptions(program: Command): Command {
     .option('--state.dir <dir>', 'directory for the baseline and log positions', defaultStateDir())
     .option('--baseline.hmac-key-file <file>', 'key for an HMAC over the baseline, so edits without the key are detected')
     .option('--metrics.max-finding-series <n>', 'series per per-finding metric (unknown executables, listeners, files)', integer, 100)
+    .option('--findings.show-details', 'show user names and remote addresses in findings (page, /api/findings, check); redacted by default', false)
     .option('--collector.disable-defaults', 'disable every collector not enabled by its own flag', false)
     .addOption(new Option('--log.level <level>', 'only log messages with this severity or above').choices(logLevels).default('info'))
     .addOption(new Option('--log.format <format>', 'output format of log messages').choices(logFormats).default('logfmt'));
@@ -76,6 +78,7 @@ export function readGlobalOptions(command: Command): GlobalOptions {
     stateDir: String(opts['state.dir']),
     baselineKeyFile: opts['baseline.hmacKeyFile'] as string | undefined,
     maxFindingSeries: opts['metrics.maxFindingSeries'] as number,
+    showFindingDetails: Boolean(opts['findings.showDetails']),
     enabledCollectors: enabledCollectors(opts, Boolean(opts['collector.disableDefaults'])),
     logLevel: opts['log.level'] as LogLevel,
     logFormat: opts['log.format'] as LogFormat,

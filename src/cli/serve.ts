@@ -44,7 +44,7 @@ export async function runServe(command: Command): Promise<number> {
     log.error('policy reload failed; keeping the running policy', { err: outcome.error.message });
     return { ok: false, message: `reload failed, running policy kept: ${outcome.error.message}` };
   };
-  const app = createApp({ exporter, telemetryPath: options.telemetryPath, maxRequests: options.maxRequests, version: build.version, log, webConfig, reload });
+  const app = createApp({ exporter, telemetryPath: options.telemetryPath, maxRequests: options.maxRequests, version: build.version, log, webConfig, showFindingDetails: options.showFindingDetails, reload });
 
   const servers: Server[] = [];
   const textfile = options.textfilePath ? startTextfileWriter(exporter, options.textfilePath, options.textfileIntervalMs, log) : undefined;

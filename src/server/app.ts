@@ -1,5 +1,6 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Exporter } from '../exporter.js';
+import { presentFindings } from '../findings/redact.js';
 import { findingsDocument } from '../findings/report.js';
 import type { Logger } from '../log/logger.js';
 import { accessControl } from './access-control.js';
@@ -14,6 +15,8 @@ export interface AppOptions {
   readonly log: Logger;
   /** --web.config.file: headers, rate limit, client certificates, basic auth. */
   readonly webConfig: WebConfigStore;
+  /** --findings.show-details: user names and remote addresses in findings; redacted otherwise. */
+  readonly showFindingDetails: boolean;
   /** Reload the policy; shared with SIGHUP. */
   readonly reload: () => { ok: boolean; message: string };
 }
@@ -33,7 +36,7 @@ export function createApp(options: AppOptions): express.Express {
 
   app.get('/api/findings', async (_req, res) => {
     const snapshot = await exporter.snapshot();
-    res.json(findingsDocument(snapshot.result.findings));
+    res.json(findingsDocument(presentFindings(snapshot.result.findings, options.showFindingDetails)));
   });
 
   app.get('/healthz', (_req, res) => {
@@ -53,6 +56,7 @@ export function createApp(options: AppOptions): express.Express {
         landingPage(
           { version: options.version, telemetryPath: telemetryPath.replace(/^\//, ''), policyOrigin: exporter.policy.current.origin, baselineStatus: baseline },
           snapshot,
+          options.showFindingDetails,
         ),
       );
     });

@@ -1,5 +1,6 @@
 import type { Snapshot } from '../exporter.js';
 import { compareFindings, findingKey, subjectText } from '../findings/finding.js';
+import { redactFinding } from '../findings/redact.js';
 import { escapeHtml } from './html.js';
 
 export interface LandingPageInfo {
@@ -10,7 +11,7 @@ export interface LandingPageInfo {
 }
 
 /** The operator's page at `/`: what is wrong on this host right now, readable without Grafana. */
-export function landingPage(info: LandingPageInfo, snapshot: Snapshot): string {
+export function landingPage(info: LandingPageInfo, snapshot: Snapshot, showDetails: boolean): string {
   const { result, firstSeen } = snapshot;
   const findings = [...result.findings].sort(compareFindings);
   const collectorRows = result.outcomes
@@ -21,8 +22,10 @@ export function landingPage(info: LandingPageInfo, snapshot: Snapshot): string {
     )
     .join('\n');
   const findingRows = findings
-    .map((f) => {
-      const since = firstSeen.get(findingKey(f));
+    .map((full) => {
+      // "Since" is keyed by the full finding; only what is shown is redacted.
+      const since = firstSeen.get(findingKey(full));
+      const f = showDetails ? full : redactFinding(full);
       return (
         `<tr class="${escapeHtml(f.severity)}"><td>${escapeHtml(f.severity)}</td><td>${escapeHtml(f.collector)}</td>` +
         `<td>${escapeHtml(f.kind)}</td><td>${escapeHtml(subjectText(f.subject))}</td><td>${escapeHtml(f.message)}</td>` +
@@ -36,6 +39,7 @@ export function landingPage(info: LandingPageInfo, snapshot: Snapshot): string {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>hostguard-exporter</title>
+<link rel="icon" href="data:,">
 <style>
 body { font-family: system-ui, sans-serif; margin: 1.5rem; color: #1a1a1a; }
 table { border-collapse: collapse; margin-bottom: 1.5rem; }

@@ -13,7 +13,8 @@ import { sampleValue } from '../helpers/exposition.js';
 import { spawnOwned, stopProcess } from '../helpers/processes.js';
 import { childConnection, childListeners, freePort, nodeUnderAnotherName, tcpListener, udpListener } from '../helpers/sockets.js';
 
-const networkOnly = ['--collector.disable-defaults', '--collector.network'];
+// Full finding detail (users, remote addresses): redaction has its own tests.
+const networkOnly = ['--collector.disable-defaults', '--collector.network', '--findings.show-details'];
 const noSweep = '  hidden_ports:\n    enabled: false\n';
 
 function observe(index = new SocketOwnerIndex('/proc'), extra: Partial<Parameters<typeof observeNetwork>[0]> = {}): NetworkSnapshot {

@@ -45,6 +45,7 @@ describe('the processes collector on a fixture procfs', () => {
       join(fixture, 'rootfs'),
       '--collector.disable-defaults',
       '--collector.processes',
+      '--findings.show-details',
     ]);
     let metrics = '';
     for (let i = 0; i < 100; i++) {

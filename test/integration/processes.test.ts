@@ -46,7 +46,8 @@ function policyFile(extra = 'hidden_sweep: { enabled: false }'): string {
 }
 
 function processesArgs(policy: string, stateDir = tempDir()): string[] {
-  return ['--state.dir', stateDir, '--config.file', policy, '--collector.disable-defaults', '--collector.processes'];
+  // These tests read the judgment's full detail (users); redaction has its own tests.
+  return ['--state.dir', stateDir, '--config.file', policy, '--collector.disable-defaults', '--collector.processes', '--findings.show-details'];
 }
 
 function check(args: string[], env?: NodeJS.ProcessEnv): { code: number | null; document: FindingsDocument; stderr: string } {
