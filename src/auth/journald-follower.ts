@@ -22,6 +22,8 @@ export interface JournaldFollowerOptions {
   readonly journalctl?: string;
   readonly maxLineBytes?: number;
   readonly persistIntervalMs?: number;
+  /** As FileFollowerOptions.persistMode: `checkpoint` saves the cursor only in checkpoint(). */
+  readonly persistMode?: 'interval' | 'checkpoint';
 }
 
 /** Syslog facilities auth (4) and authpriv (10): what rsyslog writes to auth.log. */
@@ -88,6 +90,11 @@ export class JournaldFollower {
       await exited;
       clearTimeout(timer);
     }
+    if (this.options.persistMode !== 'checkpoint') this.persist(true);
+  }
+
+  /** Save the cursor of the last entry read (persistMode `checkpoint`: when the counts are published). */
+  checkpoint(): void {
     this.persist(true);
   }
 
@@ -145,7 +152,7 @@ export class JournaldFollower {
     this.lastLineAt = Date.now();
     this.backoffMs = 1000;
     if (this.health !== 'ok') this.setHealth('ok');
-    this.persist(false);
+    if (this.options.persistMode !== 'checkpoint') this.persist(false);
   }
 
   private loadCursor(): string | undefined {

@@ -25,6 +25,8 @@ export interface RunningSource {
   readonly spec: AuthSourceSpec;
   /** Read what is already written (files); journald streams on its own. */
   catchUp(deadline: number): Promise<void>;
+  /** Save the position of everything counted so far: called when the counts are exposed. */
+  checkpoint(): void;
   status(): SourceStatus;
   counters(): SourceCounters;
   stop(): Promise<void>;
@@ -33,11 +35,19 @@ export interface RunningSource {
 export function startSource(spec: AuthSourceSpec, pipeline: AuthPipeline, paths: { stateDir: string; rootfs: string }, log: Logger): RunningSource {
   const stateFile = positionFile(paths.stateDir, spec);
   if (spec.type === 'file') {
-    const follower = new FileFollower({ path: spec.path, stateFile, startAt: spec.startAt, log, onLines: (lines) => pipeline.syslogLines(spec.id, lines) });
+    const follower = new FileFollower({
+      path: spec.path,
+      stateFile,
+      startAt: spec.startAt,
+      log,
+      persistMode: 'checkpoint',
+      onLines: (lines) => pipeline.syslogLines(spec.id, lines),
+    });
     follower.start();
     return {
       spec,
       catchUp: (deadline) => follower.catchUp(deadline),
+      checkpoint: () => follower.checkpoint(),
       status: () => follower.status(),
       counters: () => follower.stats,
       stop: () => follower.stop(),
@@ -51,6 +61,7 @@ export function startSource(spec: AuthSourceSpec, pipeline: AuthPipeline, paths:
     cursorFile: stateFile,
     startAt: spec.startAt,
     log,
+    persistMode: 'checkpoint',
     onEntry: (entry) => pipeline.record(spec.id, entry.record),
     onNotJson: () => counts.unparsed.not_json++,
   });
@@ -58,6 +69,7 @@ export function startSource(spec: AuthSourceSpec, pipeline: AuthPipeline, paths:
   return {
     spec,
     catchUp: async () => {},
+    checkpoint: () => follower.checkpoint(),
     status: () => ({ ...follower.status(), position: undefined, lagBytes: undefined }),
     counters: () => ({ linesRead: follower.linesRead, truncatedLines: follower.truncatedLines, renameRotations: 0, truncations: 0, gaps: follower.gaps }),
     stop: () => follower.stop(),

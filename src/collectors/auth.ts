@@ -80,6 +80,9 @@ class AuthCollector implements Collector {
     await Promise.all([...this.running.values()].map((s) => s.catchUp(deadline)));
     const health = this.exportSources();
     this.exportCounts(ctx.policy.auth.top_sources);
+    // Positions are saved exactly with the counts they produced: what this scrape exposes is never
+    // counted again after a crash or restart, and what it does not expose is read again.
+    for (const source of this.running.values()) source.checkpoint();
     return { findings: authFindings(health, this.pipeline.recent.summary()) };
   }
 

@@ -23,6 +23,13 @@ export interface FileFollowerOptions {
   /** How long a rotated-away file is still read after the last byte it grew by (writers reopen late). */
   readonly rotateWaitMs?: number;
   readonly persistIntervalMs?: number;
+  /**
+   * `interval` (default): the position is saved at most every persistIntervalMs and at stop.
+   * `checkpoint`: saved only by checkpoint() (and once when following begins), so the saved
+   * position is always the one whose lines the caller has published: after a crash or a stop,
+   * lines read but not yet published are read again, never lost, and published ones never twice.
+   */
+  readonly persistMode?: 'interval' | 'checkpoint';
   readonly pollIntervalMs?: number;
   readonly now?: () => number;
 }
@@ -126,11 +133,16 @@ export class FileFollower {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     await this.running;
-    this.persist(true);
+    if (this.options.persistMode !== 'checkpoint') this.persist(true);
     for (const file of [...this.draining, ...(this.current ? [this.current] : [])]) closeQuietly(file.fd);
     this.draining = [];
     this.current = undefined;
     this.initialized = false;
+  }
+
+  /** Save the position of everything read so far (persistMode `checkpoint`: call it when the counts are published). */
+  checkpoint(): void {
+    this.persist(true);
   }
 
   /** Read everything written so far, yielding to the event loop between slices; stops at `deadline` (ms epoch). */
@@ -166,7 +178,7 @@ export class FileFollower {
       if (!this.checkRotation(file)) break;
     }
     if (left <= 0) caughtUp = false;
-    this.persist(false);
+    if (this.options.persistMode !== 'checkpoint') this.persist(false);
     return caughtUp;
   }
 
@@ -179,9 +191,11 @@ export class FileFollower {
     }
     if (loaded.status !== 'loaded') {
       this.openCurrent(this.options.startAt === 'end' || loaded.status === 'invalid' ? 'end' : 0);
-      return;
+    } else {
+      this.resume(loaded.state);
     }
-    this.resume(loaded.state);
+    // Where following begins is itself a checkpoint: a restart must not apply "start at end" again.
+    if (this.options.persistMode === 'checkpoint') this.persist(true);
   }
 
   /** Find every file the last run had open, by device, inode and fingerprint, and continue each where it stopped. */
