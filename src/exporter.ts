@@ -99,6 +99,7 @@ export class Exporter {
     this.framework.recordCollection(this.collectors, result);
     this.framework.recordPolicy(this.policy);
     this.framework.recordBaseline(this.baseline, result.at);
+    this.framework.recordStateWrites();
     const exposition = await this.registry.metrics();
     this.latest = { result, exposition, firstSeen: new Map(this.firstSeen) };
     return this.latest;

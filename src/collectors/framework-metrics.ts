@@ -5,6 +5,7 @@ import type { PolicyStore } from '../config/policy-store.js';
 import { exporterMetricSpecs as specs } from '../metrics/exporter.js';
 import { registerCounter, registerGauge } from '../metrics/spec.js';
 import { hasCapability, ownCapabilities, watchedCapabilities, type WatchedCapability } from '../procfs/capabilities.js';
+import { writeHealth } from '../state/atomic-write.js';
 import type { CollectionResult } from './collection.js';
 import type { Collector } from './collector.js';
 
@@ -30,6 +31,8 @@ export class FrameworkMetrics {
   private readonly baselineAge;
   private readonly baselineChange;
   private readonly baselineEntries;
+  private readonly stateWriteFailing;
+  private readonly stateWriteFailures;
 
   constructor(
     private readonly registry: Registry,
@@ -51,6 +54,8 @@ export class FrameworkMetrics {
     this.baselineAge = registerGauge(registry, specs.baselineAge);
     this.baselineChange = registerGauge(registry, specs.baselineLastChange);
     this.baselineEntries = registerGauge(registry, specs.baselineEntries);
+    this.stateWriteFailing = registerGauge(registry, specs.stateWriteFailing);
+    this.stateWriteFailures = registerCounter(registry, specs.stateWriteFailures);
     registerGauge(registry, specs.runningAsRoot).set(process.geteuid?.() === 0 ? 1 : 0);
     const capabilities = registerGauge(registry, specs.capability);
     const mask = ownCapabilities();
@@ -70,6 +75,18 @@ export class FrameworkMetrics {
       else this.errors.inc({ collector: outcome.name }, 0);
     }
   }
+
+  recordStateWrites(): void {
+    for (const [file, h] of writeHealth()) {
+      this.stateWriteFailing.set({ file }, h.failing ? 1 : 0);
+      const shown = this.shownFailures.get(file) ?? 0;
+      if (h.failures > shown) this.stateWriteFailures.inc({ file }, h.failures - shown);
+      else if (shown === 0) this.stateWriteFailures.inc({ file }, 0);
+      this.shownFailures.set(file, h.failures);
+    }
+  }
+
+  private readonly shownFailures = new Map<string, number>();
 
   recordPolicy(store: PolicyStore): void {
     this.reloadOk.set(store.lastReloadSuccessful ? 1 : 0);

@@ -109,6 +109,18 @@ export const exporterMetricSpecs = {
     notes:
       'Without cap_sys_ptrace (or root) the executables and sockets of other users\' processes are hidden; without cap_dac_read_search some watched files and logs are unreadable; without cap_net_bind_service ports below 1024 cannot be probed for hidden listeners. Each collector counts what it could not see.',
   }),
+  stateWriteFailing: metricSpec({
+    name: 'hostguard_state_write_failing',
+    type: 'gauge',
+    help: 'Whether the last write of a state file failed (1), e.g. a full or read-only --state.dir; the exporter keeps running and retries.',
+    labels: { file: 'file names the exporter writes: baseline.json, log position files (one per auth source), integrity-full-rehash.json, serving-exporter.json, the --textfile.path file' },
+  }),
+  stateWriteFailures: metricSpec({
+    name: 'hostguard_state_write_failures_total',
+    type: 'counter',
+    help: 'Failed writes of state files since start, by file; details (ENOSPC, EROFS) in the log.',
+    labels: { file: 'as hostguard_state_write_failing' },
+  }),
   baselineEntries: metricSpec({
     name: 'hostguard_baseline_entries',
     type: 'gauge',
