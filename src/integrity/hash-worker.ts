@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { closeSync, constants, fstatSync, openSync, readSync, type BigIntStats } from 'node:fs';
+import { fsPath } from './fs-names.js';
 import { parentPort } from 'node:worker_threads';
 import type { HashJob, HashRequest, HashResponse, HashResult, StatKey } from './hash-protocol.js';
 
@@ -26,7 +27,7 @@ export function hashFile(job: HashJob): HashResult {
   let fd: number;
   try {
     // O_NONBLOCK: a fifo swapped in after the lstat must not hang the worker; O_NOFOLLOW: nor may a symlink.
-    fd = openSync(job.file, constants.O_RDONLY | constants.O_NONBLOCK | (job.follow ? 0 : constants.O_NOFOLLOW));
+    fd = openSync(fsPath(job.file), constants.O_RDONLY | constants.O_NONBLOCK | (job.follow ? 0 : constants.O_NOFOLLOW));
   } catch (error) {
     const code = codeOf(error);
     if (code === 'ENOENT' || code === 'ENOTDIR') return { bytes: 0, problem: 'vanished', detail: code };

@@ -1,4 +1,5 @@
 import { lstatSync, readlinkSync } from 'node:fs';
+import { decodeName, fsPath } from './fs-names.js';
 import { join } from 'node:path';
 import type { IntegrityPolicy } from '../config/sections/integrity.js';
 import type { DpkgDatabase, DpkgReader } from './dpkg.js';
@@ -255,10 +256,10 @@ function withHashes(state: FileState, known: KnownHash): FileState {
 
 function relist(file: string): { state: FileState; target?: string } | undefined {
   try {
-    const stats = lstatSync(file, { bigint: true });
+    const stats = lstatSync(fsPath(file), { bigint: true });
     const state = stateFromStats(stats);
     if (!stats.isSymbolicLink()) return { state };
-    return { state, target: readlinkSync(file) };
+    return { state, target: decodeName(readlinkSync(fsPath(file), { encoding: 'buffer' })) };
   } catch {
     return undefined;
   }

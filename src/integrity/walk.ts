@@ -1,4 +1,5 @@
 import { lstatSync, opendirSync, readlinkSync, statSync, type BigIntStats } from 'node:fs';
+import { decodeName, fsPath } from './fs-names.js';
 import { join } from 'node:path';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { compileGlob } from '../policy/glob.js';
@@ -57,7 +58,7 @@ export async function walkWatched(
   const entryOf = (path: string): WalkEntry | undefined => {
     let stats: BigIntStats;
     try {
-      stats = lstatSync(onHost(path), { bigint: true });
+      stats = lstatSync(fsPath(onHost(path)), { bigint: true });
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       // A configured path that does not exist (no sudo installed) is normal; below a listed directory it vanished.
@@ -69,7 +70,7 @@ export async function walkWatched(
     }
     if (!stats.isSymbolicLink()) return { path, stats };
     try {
-      const target = readlinkSync(onHost(path));
+      const target = decodeName(readlinkSync(fsPath(onHost(path)), { encoding: 'buffer' }));
       if (isLoop(path)) {
         trouble.symlinkLoops++;
         note('symlink loop', path);
@@ -83,7 +84,7 @@ export async function walkWatched(
 
   const isLoop = (path: string): boolean => {
     try {
-      statSync(onHost(path));
+      statSync(fsPath(onHost(path)));
       return false;
     } catch (error) {
       return (error as NodeJS.ErrnoException).code === 'ELOOP';
@@ -92,10 +93,11 @@ export async function walkWatched(
 
   const listDir = (path: string): string[] => {
     try {
-      const dir = opendirSync(onHost(path));
+      // Names as bytes (Node supports it; its types do not say so), decoded losslessly.
+      const dir = opendirSync(fsPath(onHost(path)) as string, { encoding: 'buffer' as BufferEncoding });
       const names: string[] = [];
       try {
-        for (let d = dir.readSync(); d !== null; d = dir.readSync()) names.push(d.name);
+        for (let d = dir.readSync(); d !== null; d = dir.readSync()) names.push(decodeName(d.name as unknown as Buffer));
       } finally {
         dir.closeSync();
       }
@@ -113,7 +115,7 @@ export async function walkWatched(
 
   const isDirectory = (path: string): boolean => {
     try {
-      return lstatSync(onHost(path)).isDirectory();
+      return lstatSync(fsPath(onHost(path))).isDirectory();
     } catch {
       return false;
     }

@@ -21,12 +21,13 @@ function globToRegexSource(pattern: string): string {
     const c = pattern[i]!;
     if (c === '*') {
       if (pattern[i + 1] === '*') {
-        // "/**/" also matches "/" so that /usr/**/bin matches /usr/bin.
+        // "/**/" also matches "/" so that /usr/**/bin matches /usr/bin. [\s\S], not ".": a file
+        // name with a newline must not slip out of /tmp/** (that would hide a dropper).
         if (pattern[i + 2] === '/') {
-          source += '(?:.*/)?';
+          source += '(?:[\\s\\S]*/)?';
           i += 2;
         } else {
-          source += '.*';
+          source += '[\\s\\S]*';
           i += 1;
         }
       } else {

@@ -28,3 +28,11 @@ describe('path globs', () => {
     expect(firstMatch(matchers, '/tmp/x')).toBe(-1);
   });
 });
+
+describe('globs and hostile file names', () => {
+  it('a newline in a file name does not take it out of /tmp/** or /opt/**/bin', () => {
+    expect(compileGlob('/tmp/**')('/tmp/x/new\nline')).toBe(true);
+    expect(compileGlob('/opt/**/bin/*')('/opt/a\nb/bin/c')).toBe(true);
+    expect(compileGlob('/tmp/*')('/tmp/new\nline')).toBe(true);
+  });
+});
