@@ -19,6 +19,7 @@ export class FrameworkMetrics {
   private readonly duration;
   private readonly success;
   private readonly errors;
+  private readonly collections;
   private readonly findings;
   readonly findingSeriesDropped;
   private readonly reloadOk;
@@ -42,6 +43,7 @@ export class FrameworkMetrics {
     this.duration = registerGauge(registry, specs.collectorDuration);
     this.success = registerGauge(registry, specs.collectorSuccess);
     this.errors = registerCounter(registry, specs.collectorErrors);
+    this.collections = registerCounter(registry, specs.collections);
     this.findings = registerGauge(registry, specs.findings);
     this.findingSeriesDropped = registerGauge(registry, specs.findingSeriesDropped);
     this.reloadOk = registerGauge(registry, specs.configReloadSuccessful);
@@ -63,6 +65,7 @@ export class FrameworkMetrics {
   }
 
   recordCollection(collectors: readonly Collector[], result: CollectionResult): void {
+    this.collections.inc();
     this.findings.reset();
     for (const collector of collectors) {
       for (const kind of collector.findingKinds) this.findings.set({ collector: collector.name, kind }, 0);

@@ -20,6 +20,12 @@ export const exporterMetricSpecs = {
     help: 'Whether a collector succeeded in the last collection (1) or failed (0).',
     labels: { collector: 'enabled collector names' },
   }),
+  collections: metricSpec({
+    name: 'hostguard_collections_total',
+    type: 'counter',
+    help: 'Collections run. Scrapes that arrive while one runs share it, so under concurrent scrapers this grows slower than the scrape count.',
+    labels: {},
+  }),
   collectorErrors: metricSpec({
     name: 'hostguard_collector_errors_total',
     type: 'counter',

@@ -10,8 +10,9 @@ import { lastDpkgLogTime, parseDiversions, parseMd5sums } from '../../src/integr
 import { baselineFileEntrySchema } from '../../src/integrity/file-state.js';
 import { readListenerBaseline } from '../../src/network/listener-judgment.js';
 import { readProcessBaseline } from '../../src/processes/process-baseline.js';
+import type { BaselineEntries } from '../../src/baseline/baseline.js';
 import { parseCmdline } from '../../src/procfs/cmdline.js';
-import { parseNetTable } from '../../src/procfs/net.js';
+import { parseNetTable, type IpFamily } from '../../src/procfs/net.js';
 import { parseSocketLink } from '../../src/procfs/socket-owners.js';
 import { emptyStatFields, parseStatBytes } from '../../src/procfs/stat.js';
 import { ProcParseError } from '../../src/procfs/errors.js';
@@ -79,9 +80,9 @@ describe('hostile input to the collectors\' parsers', () => {
 
   it('/proc/net tables, socket links and command lines never throw', () => {
     const header = '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n';
-    fc.assert(fc.property(text, fc.constantFrom('tcp', 'udp'), fc.constantFrom('ipv4', 'ipv6'), (body, protocol, family) => {
-      parseNetTable(header + body, protocol as 'tcp', family as 'ipv4');
-      parseNetTable(body, protocol as 'tcp', family as 'ipv4');
+    fc.assert(fc.property(text, fc.constantFrom('tcp', 'udp'), fc.constantFrom<IpFamily>(4, 6), (body, protocol, family) => {
+      parseNetTable(header + body, protocol as 'tcp', family);
+      parseNetTable(body, protocol as 'tcp', family);
       parseSocketLink(body);
       parseCmdline(body);
     }), runs);
@@ -107,7 +108,8 @@ describe('hostile input to the collectors\' parsers', () => {
 
   it('baseline sections of any shape are validated entry by entry: bad entries counted, never thrown', () => {
     const section = fc.dictionary(fc.string({ maxLength: 30 }), fc.jsonValue({ maxDepth: 3 }));
-    fc.assert(fc.property(section, (entries) => {
+    fc.assert(fc.property(section, (generated) => {
+      const entries = generated as BaselineEntries;
       readProcessBaseline(entries);
       readListenerBaseline(entries);
       for (const value of Object.values(entries)) baselineFileEntrySchema.safeParse(value);
