@@ -37,7 +37,7 @@ export function addGlobalOptions(program: Command): Command {
     )
     .option('--web.telemetry-path <path>', 'path under which to expose metrics', '/metrics')
     .option('--web.config.file <file>', 'exporter-toolkit web configuration file (TLS, basic auth)')
-    .option('--web.max-requests <n>', 'maximum concurrent scrapes; 0 disables the limit', integer, 40)
+    .option('--web.max-requests <n>', 'maximum concurrent scrapes; 0 disables the limit', integer, 100)
     .option('--web.disable', 'serve no HTTP at all (use with --textfile.path)', false)
     .option('--textfile.path <file>', "also write the metrics to this file atomically, for node_exporter's textfile collector (*.prom)")
     .option('--textfile.interval <duration>', 'how often to write --textfile.path', duration, 30_000)
