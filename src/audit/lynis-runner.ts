@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, renameSync, statSync, unlinkSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { delimiter, dirname, basename, join } from 'node:path';
 import type { LynisRunPolicy } from '../config/sections/audit.js';
 import type { Logger } from '../log/logger.js';
@@ -16,6 +17,8 @@ export interface LynisRun {
 // Where Debian and the RHEL family install it; PATH of a service often lacks the sbin directories.
 const fallbackDirs = ['/usr/sbin', '/usr/bin', '/usr/local/sbin', '/usr/local/bin'];
 const stopGraceMs = 5000;
+/** Where Lynis keeps its PID file: /var/run as root, the home directory otherwise. */
+const pidFiles = ['/var/run/lynis.pid', join(homedir(), 'lynis.pid')];
 
 /** The lynis program: the policy's, else the first on PATH or in the usual directories. */
 export function findLynis(configured: string | undefined, path = process.env.PATH ?? ''): string | undefined {
@@ -87,6 +90,22 @@ export class LynisRunner {
     await exited;
   }
 
+  /**
+   * A Lynis killed before its trap ran leaves its PID file, and every later cron-mode run then
+   * quits at once ("another Lynis process is running"). Remove it only when it names our run.
+   */
+  private removeStalePidFile(pid: number): void {
+    for (const file of pidFiles) {
+      try {
+        if (readFileSync(file, 'utf8').trim() !== String(pid)) continue;
+        unlinkSync(file);
+        this.log.info('removed the PID file of the stopped Lynis run', { file });
+      } catch {
+        // none there
+      }
+    }
+  }
+
   private spawnAndWait(command: string, args: string[], timeoutMs: number): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string; timedOut: boolean }> {
     return new Promise((resolve) => {
       let stderr = '';
@@ -104,6 +123,7 @@ export class LynisRunner {
       const finish = (code: number | null, signal: NodeJS.Signals | null) => {
         clearTimeout(timer);
         this.child = undefined;
+        if (signal !== null && child.pid !== undefined) this.removeStalePidFile(child.pid);
         resolve({ code, signal, stderr, timedOut });
       };
       child.once('error', (error) => {

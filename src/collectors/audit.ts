@@ -77,13 +77,14 @@ class AuditCollector implements Collector {
     const state = reader.read();
     const baseline = auditBaselineOf(ctx.baseline?.[this.name]);
     const report = state.held;
-    this.m.maxReportAge.set(policy.max_report_age);
-    this.m.reportTimestamp.set(report?.endedAt === undefined ? 0 : report.endedAt / 1000);
-    if (baseline?.hardeningIndex !== undefined) this.m.baselineHardeningIndex.set(baseline.hardeningIndex);
+    const labels = { report: policy.lynis_report };
+    this.m.maxReportAge.set(labels, policy.max_report_age);
+    this.m.reportTimestamp.set(labels, report?.endedAt === undefined ? 0 : report.endedAt / 1000);
+    if (baseline?.hardeningIndex !== undefined) this.m.baselineHardeningIndex.set(labels, baseline.hardeningIndex);
     if (report) {
-      if (report.hardeningIndex !== undefined) this.m.hardeningIndex.set(report.hardeningIndex);
-      this.m.warnings.set(report.warnings.length);
-      this.m.suggestions.set(report.suggestions);
+      if (report.hardeningIndex !== undefined) this.m.hardeningIndex.set(labels, report.hardeningIndex);
+      this.m.warnings.set(labels, report.warnings.length);
+      this.m.suggestions.set(labels, report.suggestions);
     }
     this.m.newWarning.replace(report ? [...newWarnings(report, baseline, policy)].map(([test, w]) => ({ labels: { test }, value: w.count })) : []);
     for (const result of reportReadResults) this.counters.sync(this.m.reportReads, { result }, reader.reads[result]);
