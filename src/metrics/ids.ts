@@ -1,5 +1,5 @@
 import { idsTools } from '../config/sections/ids.js';
-import { alertCategories, alertSeverities } from '../ids/classes.js';
+import { alertCategories, alertCategoryMeanings, alertSeverities } from '../ids/classes.js';
 import { unparsedReasons } from '../ids/events.js';
 import { metricSpec } from './spec.js';
 
@@ -18,7 +18,7 @@ export const idsMetricSpecs = {
       alert_severity: `${alertSeverities.join(', ')} (Suricata severity / Snort priority 1 high, 2 medium, 3+ low; Wazuh level 15 critical, 12-14 high, 7-11 medium, 0-6 low)`,
       category: `${alertCategories.join(', ')} (from the classtype or the Wazuh rule groups)`,
     },
-    notes: 'Every (severity, category) series of a configured source exists from the start at 0, so `increase()` sees the first alert after a restart. Never the signature, an address or a port.',
+    notes: `Every (severity, category) series of a configured source exists from the start at 0, so \`increase()\` sees the first alert after a restart. Never the signature, an address or a port. Categories: ${alertCategories.map((c) => `${c}: ${alertCategoryMeanings[c]}`).join('; ')}.`,
   }),
   lastAlert: metricSpec({
     name: 'hostguard_ids_last_alert_timestamp_seconds',
