@@ -116,3 +116,22 @@ describe('the audit policy section', () => {
     expect(error('audit:\n  lynis_report: /r\n  lynis_reports: /r\n')).toMatch(/^p\.yml:3: audit\.lynis_reports: unknown key/);
   });
 });
+
+describe('the ids and audit sections of examples/policy.yml', () => {
+  it('load, the commented-out Lynis run included', () => {
+    const text = readFileSync(new URL('../../examples/policy.yml', import.meta.url), 'utf8');
+    const uncommented = text.replace(/^ {2}# (run:.*|  .*)$/gm, (_line, rest: string) => `  ${rest}`);
+    const { policy: p } = parsePolicy(uncommented, 'examples/policy.yml');
+    expect(p.ids?.sources.map((s) => `${s.type} ${s.path} ${s.max_silence ?? 'default'}`)).toEqual([
+      'suricata /var/log/suricata/eve.json default',
+      'snort /var/log/snort/alert_json.txt 0',
+      'wazuh /var/ossec/logs/alerts/alerts.json 86400',
+    ]);
+    expect(p.audit).toEqual({
+      lynis_report: '/var/log/lynis-report.dat',
+      max_report_age: 8 * 86400,
+      accept_warnings: [],
+      run: { schedule: '30 3 * * *', lynis: '/usr/sbin/lynis', profile: '/etc/lynis/custom.prf', log_file: '/var/log/lynis.log', timeout: 3600 },
+    });
+  });
+});
