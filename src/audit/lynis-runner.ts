@@ -47,10 +47,12 @@ function isExecutableFile(path: string): boolean {
  */
 export class LynisRunner {
   private child: ChildProcess | undefined;
+  private stopping = false;
 
   constructor(private readonly log: Logger) {}
 
   async run(policy: LynisRunPolicy, reportPath: string): Promise<LynisRun> {
+    this.stopping = false;
     const started = Date.now();
     const seconds = () => (Date.now() - started) / 1000;
     const lynis = findLynis(policy.lynis);
@@ -64,6 +66,10 @@ export class LynisRunner {
     this.log.info('running lynis', { lynis, report: reportPath });
     const outcome = await this.spawnAndWait(lynis, args, policy.timeout * 1000);
     try {
+      if (this.stopping) {
+        this.log.info('lynis run stopped at shutdown');
+        return { result: 'failed', seconds: seconds() };
+      }
       if (outcome.timedOut) {
         this.log.warn('lynis did not finish in time and was stopped', { timeout_seconds: policy.timeout });
         return { result: 'timeout', seconds: seconds() };
@@ -83,6 +89,7 @@ export class LynisRunner {
 
   /** Stop a run in progress (exporter shutdown); resolves when it has exited. */
   async stop(): Promise<void> {
+    this.stopping = true;
     const child = this.child;
     if (!child || child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
