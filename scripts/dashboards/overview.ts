@@ -104,6 +104,29 @@ const panels: Panel[] = [
     links: { instance: hostLink },
     height: 8,
   }),
+  table({
+    title: 'IDS alerts and Lynis audits by host',
+    description: 'Per host: high and critical IDS alerts per minute (HostGuardIDSHighSeverityAlerts), IDS outputs silent past their max_silence, the Lynis hardening index, new Lynis warnings and the report age. Hosts without the ids or audit collector have empty cells.',
+    queries: [
+      query(`sum by (instance) (rate(hostguard_ids_alerts_total{${sel}, alert_severity=~"critical|high"}[$__rate_interval])) * 60`, { instant: true, table: true, expectData: true }),
+      query(`count by (instance) ((time() - hostguard_ids_source_last_write_timestamp_seconds{${sel}}) > hostguard_ids_source_max_silence_seconds{${sel}} > 0)`, { instant: true, table: true }),
+      query(`max by (instance) (hostguard_audit_hardening_index{${sel}})`, { instant: true, table: true, expectData: true }),
+      query(`count by (instance) (hostguard_audit_new_warning{${sel}})`, { instant: true, table: true, expectData: true }),
+      query(`max by (instance) (time() - hostguard_audit_report_timestamp_seconds{${sel}})`, { instant: true, table: true, expectData: true }),
+    ],
+    columns: {
+      instance: 'instance',
+      'Value #A': 'High IDS alerts / min',
+      'Value #B': 'Silent IDS outputs',
+      'Value #C': 'Hardening index',
+      'Value #D': 'New Lynis warnings',
+      'Value #E': 'Report age',
+    },
+    links: { instance: hostLink },
+    units: { 'Value #A': 'short', 'Value #E': 's' },
+    sortBy: 'Value #A',
+    height: 8,
+  }),
   row('Exporter health'),
   timeseries({
     title: 'Collectors failing',
@@ -142,7 +165,7 @@ const panels: Panel[] = [
 export const overviewDashboard = dashboard({
   uid: 'hostguard-overview',
   title: 'HostGuard / Fleet overview',
-  description: 'Where unauthorized activity is across the fleet: hosts with findings, auth failures, firing alerts, exporter health and baselines.',
+  description: 'Where unauthorized activity is across the fleet: hosts with findings, auth failures, firing alerts, IDS alerts and Lynis audits, exporter health and baselines.',
   tags: ['hostguard', 'security'],
   instanceMulti: true,
   panels,

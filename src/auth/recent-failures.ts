@@ -82,7 +82,7 @@ export class RecentFailures {
 }
 
 /** Space-saving: when full, a new address replaces the smallest count and inherits it (an over-estimate). */
-function countBounded(counts: Map<string, number>, key: string, n: number, cap: number): void {
+export function countBounded(counts: Map<string, number>, key: string, n: number, cap: number): void {
   const have = counts.get(key);
   if (have !== undefined) {
     counts.set(key, have + n);

@@ -1,4 +1,3 @@
-import type { Counter } from 'prom-client';
 import { authFindingKinds, authFindings, type SourceHealth } from '../auth/findings.js';
 import { failureLabelPairs, successLabelPairs } from '../auth/patterns.js';
 import { AuthPipeline } from '../auth/pipeline.js';
@@ -7,6 +6,7 @@ import { hostProbe, probeSource, resolveSources, type AuthSourceSpec } from '../
 import { UserClassCache } from '../auth/user-classes.js';
 import type { Logger } from '../log/logger.js';
 import { authMetricSpecs as specs } from '../metrics/auth.js';
+import { CounterSync } from '../metrics/counter-sync.js';
 import { registerCounter, registerGauge } from '../metrics/spec.js';
 import { UserDirectory, userClasses } from '../procfs/users.js';
 import type { Collector, CollectorContext, CollectorDefinition, CollectorEnv, CollectorRun } from './collector.js';
@@ -27,7 +27,7 @@ class AuthCollector implements Collector {
   private readonly pipeline: AuthPipeline;
   private readonly running = new Map<string, RunningSource>();
   private started = false;
-  private readonly pushed = new Map<Counter<string>, Map<string, number>>();
+  private readonly counters = new CounterSync();
   private readonly m;
 
   constructor(private readonly env: CollectorEnv) {
@@ -126,39 +126,28 @@ class AuthCollector implements Collector {
       this.m.lastLine.set({ source: id }, status.lastLineAt === undefined ? 0 : status.lastLineAt / 1000);
       if (status.position !== undefined) this.m.position.set({ source: id }, status.position);
       if (status.lagBytes !== undefined && type === 'file') this.m.lag.set({ source: id }, status.lagBytes);
-      this.sync(this.m.linesRead, { source: id }, counters.linesRead);
-      this.sync(this.m.linesTruncated, { source: id }, counters.truncatedLines);
-      this.sync(this.m.gaps, { source: id }, counters.gaps);
+      this.counters.sync(this.m.linesRead, { source: id }, counters.linesRead);
+      this.counters.sync(this.m.linesTruncated, { source: id }, counters.truncatedLines);
+      this.counters.sync(this.m.gaps, { source: id }, counters.gaps);
       if (type === 'file') {
-        this.sync(this.m.rotations, { source: id, kind: 'rename' }, counters.renameRotations);
-        this.sync(this.m.rotations, { source: id, kind: 'truncate' }, counters.truncations);
+        this.counters.sync(this.m.rotations, { source: id, kind: 'rename' }, counters.renameRotations);
+        this.counters.sync(this.m.rotations, { source: id, kind: 'truncate' }, counters.truncations);
       }
       const unparsed = this.pipeline.source(id).unparsed;
-      this.sync(this.m.linesUnparsed, { source: id, reason: type === 'file' ? 'not_syslog' : 'not_json' }, type === 'file' ? unparsed.not_syslog : unparsed.not_json);
+      this.counters.sync(this.m.linesUnparsed, { source: id, reason: type === 'file' ? 'not_syslog' : 'not_json' }, type === 'file' ? unparsed.not_syslog : unparsed.not_json);
     }
     return health;
   }
 
   private exportCounts(topN: number): void {
-    for (const row of this.pipeline.failureRows()) this.sync(this.m.failures, row.labels, row.value);
-    for (const row of this.pipeline.successRows()) this.sync(this.m.successes, row.labels, row.value);
-    for (const row of this.pipeline.messageRows()) this.sync(this.m.messages, row.labels, row.value);
+    for (const row of this.pipeline.failureRows()) this.counters.sync(this.m.failures, row.labels, row.value);
+    for (const row of this.pipeline.successRows()) this.counters.sync(this.m.successes, row.labels, row.value);
+    for (const row of this.pipeline.messageRows()) this.counters.sync(this.m.messages, row.labels, row.value);
     const recent = this.pipeline.recent.summary();
     this.m.failingSources.set({ window: '5m' }, recent.distinctSources5m);
     this.m.failingSources.set({ window: '15m' }, recent.distinctSources15m);
     this.m.topSources.reset();
     for (const top of topN > 0 ? this.pipeline.recent.topSources(topN) : []) this.m.topSources.set({ address: top.address }, top.failures);
-  }
-
-  /** Bring a prom-client counter up to a count kept by the pipeline (counters only go up). */
-  private sync<L extends string>(counter: Counter<L>, labels: Readonly<Record<L, string>>, value: number): void {
-    let pushed = this.pushed.get(counter as Counter<string>);
-    if (!pushed) this.pushed.set(counter as Counter<string>, (pushed = new Map()));
-    const key = JSON.stringify(labels);
-    const before = pushed.get(key);
-    if (before !== undefined && value <= before) return;
-    counter.inc(labels as Partial<Record<L, string>>, value - (before ?? 0));
-    pushed.set(key, value);
   }
 }
 

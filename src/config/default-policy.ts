@@ -74,4 +74,6 @@ integrity:
 # auth: sources detected on the host (/var/log/auth.log, /var/log/secure, else the journal).
 auth:
   top_sources: 0
+
+# ids, audit: absent, so the ids and audit collectors (off by default) have nothing to read.
 `;

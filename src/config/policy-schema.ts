@@ -1,5 +1,7 @@
 import { z } from 'zod';
+import { auditSectionSchema } from './sections/audit.js';
 import { authSectionSchema } from './sections/auth.js';
+import { idsSectionSchema } from './sections/ids.js';
 import { integritySectionSchema } from './sections/integrity.js';
 import { listenersSectionSchema } from './sections/listeners.js';
 import { outboundSectionSchema } from './sections/outbound.js';
@@ -17,6 +19,10 @@ export const policySchema = z
     outbound: outboundSectionSchema.optional(),
     integrity: integritySectionSchema.default({}),
     auth: authSectionSchema.default({}),
+    /** Absent means the ids collector follows nothing. */
+    ids: idsSectionSchema.optional(),
+    /** Absent means the audit collector reads no report. */
+    audit: auditSectionSchema.optional(),
   })
   .strict();
 

@@ -1,8 +1,12 @@
 import { authFindingKinds } from '../auth/findings.js';
+import { auditFindingKinds } from '../audit/judge.js';
+import { idsFindingKinds } from '../ids/findings.js';
+import { auditMetricSpecs } from './audit.js';
 import { authMetricSpecs } from './auth.js';
 import { exporterMetricSpecs } from './exporter.js';
 import { networkMetricSpecs } from './network.js';
 import { processesFindingKinds, processesMetricSpecs } from './processes.js';
+import { idsMetricSpecs } from './ids.js';
 import { integrityMetricSpecs } from './integrity.js';
 import type { MetricSpec } from './spec.js';
 
@@ -60,6 +64,20 @@ export const metricCatalog: readonly MetricGroup[] = [
       'Authentication attempts and logins from /var/log/auth.log, /var/log/secure or the journal (policy `auth.sources`). Sources are followed in `serve`; `check` only reports whether each can be read.',
     specs: authMetricSpecs,
     findingKinds: authFindingKinds,
+  },
+  {
+    title: 'Collector `ids` (off by default)',
+    intro:
+      'Alerts of the intrusion detection systems named in the policy section `ids`: Suricata EVE JSON (`event_type: alert`), Snort 3 `alert_json` and Wazuh/OSSEC `alerts.json`, followed in `serve` like the auth logs (rotation, truncation and restarts, positions in --state.dir). Labels are bounded classes: tool, severity class, category class; never signature text, addresses or ports, except the opt-in top-N of signatures. Without an `ids` section the collector does nothing; `check` only reports whether each output can be read and is still written.',
+    specs: idsMetricSpecs,
+    findingKinds: idsFindingKinds,
+  },
+  {
+    title: 'Collector `audit` (off by default)',
+    intro:
+      'The newest complete Lynis report (`audit.lynis_report`, usually /var/log/lynis-report.dat): hardening index, warnings and suggestions, its age, judged against the baseline\'s index and warnings; Lynis runs started by the exporter when `audit.run` asks. Without an `audit` section the collector does nothing.',
+    specs: auditMetricSpecs,
+    findingKinds: auditFindingKinds,
   },
 ];
 

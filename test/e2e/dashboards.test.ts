@@ -22,7 +22,7 @@ const dashboards = readdirSync(join(repoRoot, 'grafana', 'dashboards'))
 
 /**
  * Every dashboard query runs against a real Prometheus that scrapes a running exporter on a host
- * with planted findings and evaluates rules/: no query may error, and the panels marked
+ * with planted findings (IDS alerts and a weakened Lynis report among them) and evaluates rules/: no query may error, and the panels marked
  * `expectData` must return at least one series.
  */
 describe('dashboard queries on a real Prometheus', () => {
@@ -33,6 +33,11 @@ describe('dashboard queries on a real Prometheus', () => {
     const dir = tempDir('hostguard-dash-');
     const authLog = join(dir, 'auth.log');
     writeFileSync(authLog, '');
+    const eve = join(dir, 'eve.json');
+    writeFileSync(eve, '');
+    const lynisReport = join(dir, 'lynis-report.dat');
+    const recordedReport = readFileSync(join(repoRoot, 'test', 'fixtures', 'audit', 'lynis-report.dat'), 'utf8');
+    writeFileSync(lynisReport, recordedReport);
     const policy = join(dir, 'policy.yml');
     mkdirSync(join(dir, 'etc'));
     writeFileSync(join(dir, 'etc', 'app.conf'), 'admin=alice\n');
@@ -49,6 +54,13 @@ describe('dashboard queries on a real Prometheus', () => {
         '  sources:',
         '    - type: file',
         `      path: ${authLog}`,
+        'ids:',
+        '  sources:',
+        `    - {type: suricata, path: ${eve}}`,
+        '  top_signatures: 5',
+        'audit:',
+        `  lynis_report: ${lynisReport}`,
+        '  max_report_age: 3650d',
         '',
       ].join('\n'),
     );
@@ -62,6 +74,8 @@ describe('dashboard queries on a real Prometheus', () => {
       '--collector.network',
       '--collector.integrity',
       '--collector.auth',
+      '--collector.ids',
+      '--collector.audit',
     ]);
     instance = `127.0.0.1:${stack.exporterPort}`;
     // Plant a finding for each collector: a binary run from /tmp, a listener, a changed file, failed logins.
@@ -74,6 +88,9 @@ describe('dashboard queries on a real Prometheus', () => {
     await waitForOutput(listener, /up/);
     const stamp = new Date().toUTCString().slice(8, 11) + new Date().toISOString().slice(8, 10).replace(/^0/, ' ').padStart(3, ' ') + ' ' + new Date().toISOString().slice(11, 19);
     appendFileSync(authLog, Array.from({ length: 20 }, (_, i) => `${stamp} web-1 sshd[${5000 + i}]: Failed password for root from 198.51.100.${i} port 4${i}000 ssh2\n`).join(''));
+    // IDS alerts, and a Lynis report weaker than the one the baseline learned at start.
+    appendFileSync(eve, readFileSync(join(repoRoot, 'test', 'fixtures', 'ids', 'suricata-eve.json')));
+    writeFileSync(lynisReport, recordedReport.replace('hardening_index=60', 'hardening_index=55').replace('report_datetime_end=', 'warning[]=SSH-7408|PermitRootLogin is set to yes|-|-|\nreport_datetime_end='));
   }, 120_000);
 
   afterAll(async () => {
