@@ -30,14 +30,19 @@ describe('hostile names', () => {
       cd "$1"
       for name in 'quote"d' $'new\\nline' 'back\\slash' $'bad\\xff\\xfeutf8' 'tab\tand {brace}=x'; do
         cp /usr/bin/sleep "$name"
-        (exec -a "$name" "./$name" 300 </dev/null >/dev/null 2>&1 &)
+        bash -c 'exec -a "$0" "$1" 300' "$name" "./$name" </dev/null >/dev/null 2>&1 &
+        echo $!
         printf 'content' > "$2/$name"
       done
       cp /usr/bin/sleep "$3/long"
-      (exec "$3/long" 300 </dev/null >/dev/null 2>&1 &)
+      "$3/long" 300 </dev/null >/dev/null 2>&1 &
+      echo $!
     `;
     const planted = spawnSync('bash', ['-c', script, 'plant', drop, watched, longDir], { encoding: 'utf8' });
     expect(planted.status, planted.stderr).toBe(0);
+    // The planted processes, stopped by PID at the end whatever happens.
+    const pids = planted.stdout.trim().split('\n').map(Number);
+    expect(pids).toHaveLength(6);
     try {
       const policy = join(work, 'policy.yml');
       writeFileSync(policy, `integrity:\n  paths: [${JSON.stringify(watched)}]\n`);
@@ -87,7 +92,13 @@ describe('hostile names', () => {
       expect(page).toContain('quote&#34;d');
       await stopProcess(prometheus.child);
     } finally {
-      spawnSync('pkill', ['-f', drop]);
+      for (const pid of pids) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
     }
   }, 90_000);
 });
