@@ -1,5 +1,5 @@
-#!/usr/bin/env -S node --max-semi-space-size=1
-// A 1 MiB young generation keeps the resident set small; scrapes allocate little and briefly.
+#!/usr/bin/env -S MALLOC_ARENA_MAX=2 node --max-semi-space-size=1
+// A 1 MiB young generation and two malloc arenas (worker threads would each get their own) keep the resident set small.
 import { Command, CommanderError } from 'commander';
 import { PolicyError } from '../config/load-policy.js';
 import { defaultPolicyYaml } from '../config/default-policy.js';

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, readFileSync, symlinkSync } from 'node:fs';
+import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadAll, load } from 'js-yaml';
 import { describe, expect, it } from 'vitest';
@@ -81,6 +81,59 @@ describe('systemd unit (deploy/hostguard-exporter.service)', () => {
     const body = await metricsOf(`http://127.0.0.1:${port}`);
     expect(sampleValue(body, 'hostguard_exporter_capability', { capability: 'cap_sys_ptrace' })).toBe(0);
   });
+});
+
+describe('least privilege: what the exporter sees with the unit\'s capabilities, and without them', () => {
+  /** What the exporter sees as user 65534 with these capabilities, or as root when `capabilities` is 'root'. */
+  async function visibility(capabilities: string[] | 'root') {
+    const install = installForUnprivileged();
+    const policy = join(tempDir(), 'policy.yml');
+    writeFileSync(policy, 'integrity:\n  paths: [/etc/shadow, /etc/passwd]\n');
+    chmodSync(join(policy, '..'), 0o755);
+    const command = capabilities === 'root' ? [] : [requireTool('setpriv', 'util-linux'), ...setprivArgs(capabilities)];
+    const child = spawnOwned(command[0] ?? join(install, 'dist', 'cli', 'main.js'), [
+      ...command.slice(1),
+      ...(capabilities === 'root' ? [] : [join(install, 'dist', 'cli', 'main.js')]),
+      `--state.dir=${stateDirFor65534()}`,
+      `--config.file=${policy}`,
+      '--collector.disable-defaults',
+      '--collector.processes',
+      '--collector.network',
+      '--collector.integrity',
+      '--web.listen-address=127.0.0.1:0',
+    ]);
+    const port = (await waitForOutput(child, /listening\W+address\W+127\.0\.0\.1:(\d+)/))[1];
+    let body = '';
+    for (let i = 0; i < 100; i++) {
+      body = await metricsOf(`http://127.0.0.1:${port}`);
+      if ((sampleValue(body, 'hostguard_integrity_last_scan_end_timestamp_seconds') ?? 0) > 0) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    return {
+      processesDenied: sampleValue(body, 'hostguard_processes_unjudged', { reason: 'permission_denied' }) ?? 0,
+      fdDenied: sampleValue(body, 'hostguard_network_read_problems_total', { problem: 'fd_denied' }) ?? 0,
+      unreadableFiles: sampleValue(body, 'hostguard_integrity_scan_problems', { problem: 'unreadable' }) ?? 0,
+      collectorsOk: ['processes', 'network', 'integrity'].every((c) => sampleValue(body, 'hostguard_scrape_collector_success', { collector: c }) === 1),
+    };
+  }
+
+  it('with CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH as user 65534, it sees every process, socket owner and watched file that root sees', async () => {
+    const unit = readFileSync(unitFile, 'utf8');
+    const capabilities = /^AmbientCapabilities=(.+)$/m.exec(unit)![1]!.split(' ').map((c) => c.toLowerCase().replace(/^cap_/, ''));
+    const root = await visibility('root');
+    // Even root cannot read some executables in a sandbox (this VM's pid 1): compare with root, not with zero.
+    expect(root.processesDenied).toBeLessThanOrEqual(1);
+    expect(root.fdDenied).toBeLessThanOrEqual(1);
+    expect(await visibility(capabilities)).toEqual({ ...root, unreadableFiles: 0, collectorsOk: true });
+  }, 60_000);
+
+  it('without capabilities it still runs, and says in metrics what it cannot see', async () => {
+    const blind = await visibility([]);
+    expect(blind.collectorsOk).toBe(true);
+    expect(blind.processesDenied).toBeGreaterThan(0); // other users' /proc/PID/exe
+    expect(blind.fdDenied).toBeGreaterThan(0); // other users' /proc/PID/fd
+    expect(blind.unreadableFiles).toBe(1); // /etc/shadow
+  }, 60_000);
 });
 
 describe('Dockerfile', () => {

@@ -1,0 +1,55 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runCli, startExporter, tempDir } from '../helpers/cli.js';
+import { sampleValue } from '../helpers/exposition.js';
+import { stopProcess } from '../helpers/processes.js';
+
+/** kill -9 while the integrity collector hashes, and while the first start learns its baseline. */
+describe('the exporter killed with SIGKILL during integrity work', () => {
+  const watched = '/usr/lib/x86_64-linux-gnu';
+
+  it('during a full rehash: the baseline is untouched, and the next run scans and finds nothing', async () => {
+    const dir = tempDir();
+    const policy = join(dir, 'policy.yml');
+    writeFileSync(policy, `integrity:\n  paths: [${watched}]\n  full_rehash_interval: 1s\n  running_executables: false\n`);
+    const args = ['--state.dir', join(dir, 'state'), '--config.file', policy, '--collector.disable-defaults', '--collector.integrity'];
+    expect(runCli([...args, 'baseline', 'init']).code).toBe(0);
+    const before = readFileSync(join(dir, 'state', 'baseline.json'), 'utf8');
+    for (let round = 0; round < 3; round++) {
+      const exporter = await startExporter(args);
+      await new Promise((r) => setTimeout(r, 100 + Math.random() * 400)); // mid-scan: hashing hundreds of MB
+      await stopProcess(exporter.child, 'SIGKILL');
+    }
+    expect(readFileSync(join(dir, 'state', 'baseline.json'), 'utf8')).toBe(before);
+    expect(runCli([...args, 'baseline', 'show']).stdout).toContain('verified: yes');
+    const exporter = await startExporter(args);
+    let body = '';
+    for (let i = 0; i < 200; i++) {
+      body = await (await fetch(`${exporter.url}/metrics`)).text();
+      if ((sampleValue(body, 'hostguard_integrity_last_scan_end_timestamp_seconds') ?? 0) > 0) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(sampleValue(body, 'hostguard_integrity_last_scan_end_timestamp_seconds')).toBeGreaterThan(0);
+    expect(sampleValue(body, 'hostguard_findings', { collector: 'integrity', kind: 'content_changed' })).toBe(0);
+    expect(sampleValue(body, 'hostguard_baseline_verified')).toBe(1);
+  }, 120_000);
+
+  it('while the first start learns its baseline: the next start finds either none or a whole one, never a broken one', async () => {
+    const dir = tempDir();
+    const policy = join(dir, 'policy.yml');
+    writeFileSync(policy, `integrity:\n  paths: [${watched}]\n  running_executables: false\n`);
+    const args = ['--state.dir', join(dir, 'state'), '--config.file', policy, '--collector.disable-defaults', '--collector.integrity'];
+    const { spawnOwned } = await import('../helpers/processes.js');
+    const { cliPath } = await import('../helpers/cli.js');
+    for (let round = 0; round < 3; round++) {
+      const learning = spawnOwned(cliPath, [...args, '--web.listen-address', '127.0.0.1:0']);
+      await new Promise((r) => setTimeout(r, 200 + Math.random() * 600));
+      await stopProcess(learning, 'SIGKILL');
+      const show = runCli([...args, 'baseline', 'show']);
+      expect([0, 2]).toContain(show.code);
+      if (show.code === 0) expect(show.stdout).toContain('verified: yes');
+      else expect(show.stderr).toContain('no baseline');
+    }
+  }, 120_000);
+});
