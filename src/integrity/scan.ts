@@ -15,7 +15,7 @@ import { compileWatchScope, type WatchScope } from './watch-scope.js';
  * and hashes; it never judges (see judge.ts). Hashing runs on worker threads; the fast path skips
  * files whose size, inode, mtime and ctime match a hash already known.
  */
-export const scanProblems = ['vanished', 'unstable', 'unreadable', 'symlink_loop'] as const;
+export const scanProblems = ['vanished', 'unstable', 'unreadable', 'symlink_loop', 'over_limit'] as const;
 export type ScanProblem = (typeof scanProblems)[number];
 
 export interface RunningObservation {
@@ -83,7 +83,7 @@ export async function scan(options: ScanOptions): Promise<{ observation: Observa
   const { policy, rootfs } = options;
   const scope = compileWatchScope(policy.paths, policy.exclude);
   const onHost = (path: string) => (rootfs === '/' ? path : join(rootfs, path));
-  const problems: Record<ScanProblem, number> = { vanished: 0, unstable: 0, unreadable: 0, symlink_loop: 0 };
+  const problems: Record<ScanProblem, number> = { vanished: 0, unstable: 0, unreadable: 0, symlink_loop: 0, over_limit: 0 };
   const examples: string[] = [];
   const note = (problem: ScanProblem, path: string, detail?: string) => {
     problems[problem]++;
@@ -102,7 +102,9 @@ export async function scan(options: ScanOptions): Promise<{ observation: Observa
       files.set(entry.path, entry.target === undefined ? state : { ...state, target: entry.target });
     },
     options.signal,
+    policy.max_paths,
   );
+  if (trouble.beyondLimit.length > 0) problems.over_limit = 1;
   problems.vanished += trouble.vanished;
   problems.symlink_loop += trouble.symlinkLoops;
   problems.unreadable += trouble.unreadableDirs.length;
@@ -239,7 +241,7 @@ export async function scan(options: ScanOptions): Promise<{ observation: Observa
     finishedAt: new Date(),
     scope,
     files,
-    unreadableDirs: trouble.unreadableDirs,
+    unreadableDirs: [...trouble.unreadableDirs, ...trouble.beyondLimit],
     problems,
     problemExamples: examples,
     hashedFiles,

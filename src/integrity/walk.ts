@@ -18,6 +18,8 @@ export interface WalkEntry {
 export interface WalkTrouble {
   /** Directories we could not list: paths below them are neither reported added nor removed. */
   readonly unreadableDirs: string[];
+  /** Paths not listed because the walk reached its limit: nothing below them is reported removed. */
+  readonly beyondLimit: string[];
   vanished: number;
   symlinkLoops: number;
   /** A few examples, for the log. */
@@ -25,7 +27,7 @@ export interface WalkTrouble {
 }
 
 export function newWalkTrouble(): WalkTrouble {
-  return { unreadableDirs: [], vanished: 0, symlinkLoops: 0, examples: [] };
+  return { unreadableDirs: [], beyondLimit: [], vanished: 0, symlinkLoops: 0, examples: [] };
 }
 
 const yieldEvery = 512;
@@ -46,6 +48,7 @@ export async function walkWatched(
   trouble: WalkTrouble,
   visit: (entry: WalkEntry) => void,
   signal?: AbortSignal,
+  maxEntries = Number.POSITIVE_INFINITY,
 ): Promise<void> {
   const seen = new Set<string>();
   const onHost = (path: string) => (rootfs === '/' ? path : join(rootfs, path));
@@ -91,13 +94,25 @@ export async function walkWatched(
     }
   };
 
-  const listDir = (path: string): string[] => {
+  /**
+   * A directory's names, sorted; undefined when it holds more than `budget` (what is left of
+   * maxEntries): such a directory is recorded as beyond the limit and not descended into, so
+   * memory stays bounded and the same paths are listed on every scan.
+   */
+  const listDir = (path: string, budget = maxEntries - seen.size - stack.length): string[] | undefined => {
     try {
       // Names as bytes (Node supports it; its types do not say so), decoded losslessly.
       const dir = opendirSync(fsPath(onHost(path)) as string, { encoding: 'buffer' as BufferEncoding });
       const names: string[] = [];
       try {
-        for (let d = dir.readSync(); d !== null; d = dir.readSync()) names.push(decodeName(d.name as unknown as Buffer));
+        for (let d = dir.readSync(); d !== null; d = dir.readSync()) {
+          if (names.length >= budget) {
+            trouble.beyondLimit.push(path);
+            note('over limit', path);
+            return undefined;
+          }
+          names.push(decodeName(d.name as unknown as Buffer));
+        }
       } finally {
         dir.closeSync();
       }
@@ -129,6 +144,12 @@ export async function walkWatched(
 
   let sinceYield = 0;
   for (let work = stack.pop(); work !== undefined; work = stack.pop()) {
+    if (seen.size >= maxEntries) {
+      // The limit: what is still to list is recorded, not listed, so nothing below it counts as removed.
+      for (const pending of [work, ...stack]) trouble.beyondLimit.push(pending.kind === 'tree' ? pending.path : pending.dir);
+      note('over limit', work.kind === 'tree' ? work.path : work.dir);
+      break;
+    }
     if (++sinceYield >= yieldEvery) {
       sinceYield = 0;
       await yieldToEventLoop();
@@ -142,7 +163,7 @@ export async function walkWatched(
       seen.add(work.path);
       visit(entry);
       if (!entry.stats.isDirectory()) continue;
-      const names = listDir(work.path);
+      const names = listDir(work.path) ?? [];
       for (let i = names.length - 1; i >= 0; i--) stack.push({ kind: 'tree', path: childPath(work.path, names[i]!) });
     } else if (work.kind === 'glob') {
       // Expand a glob segment by segment; at `**`, walk the rest and test the whole pattern.
@@ -158,11 +179,11 @@ export async function walkWatched(
         stack.push({ kind: 'glob', dir: childPath(dir, segment), segments, index: index + 1 });
       } else {
         const matches = compileGlob(segment); // one segment: `*` never crosses a slash
-        const names = listDir(dir).filter(matches);
+        const names = (listDir(dir) ?? []).filter(matches);
         for (let i = names.length - 1; i >= 0; i--) stack.push({ kind: 'glob', dir: childPath(dir, names[i]!), segments, index: index + 1 });
       }
     } else {
-      const names = listDir(work.dir);
+      const names = listDir(work.dir) ?? [];
       for (let i = names.length - 1; i >= 0; i--) {
         const path = childPath(work.dir, names[i]!);
         if (work.matches(path)) stack.push({ kind: 'tree', path });

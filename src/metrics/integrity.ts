@@ -88,7 +88,7 @@ export const integrityMetricSpecs = {
     type: 'gauge',
     help: 'Paths the last scan could not fully observe, by problem; details in the log.',
     labels: {
-      problem: `${list(scanProblems)}: vanished while scanned, changed while read (twice), unreadable (denied, I/O error, or a directory that could not be listed), symbolic link loop`,
+      problem: `${list(scanProblems)}: vanished while scanned, changed while read (twice), unreadable (denied, I/O error, or a directory that could not be listed), symbolic link loop, over_limit (1 when the scan stopped listing at integrity.max_paths)`,
     },
   }),
   runningExecutables: metricSpec({

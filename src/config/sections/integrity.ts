@@ -42,6 +42,13 @@ export const integritySectionSchema = z
     hash_workers: z.number().int().min(1).max(16).default(2),
     running_executables: z.boolean().default(true),
     package_database: z.boolean().default(true),
+    /**
+     * Paths a scan lists at most. Memory grows with the watched set (about 3 KiB a path while a
+     * baseline is learned, 1 KiB in serve); beyond this the scan stops listing, says so in
+     * hostguard_integrity_scan_problems{problem="over_limit"}, and reports nothing as removed
+     * below what it did not list. A directory of a million files cannot exhaust the host.
+     */
+    max_paths: z.number().int().min(1).default(100_000),
   })
   .strict();
 
