@@ -1,10 +1,10 @@
-import { appendFileSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, mkdtempSync, rmSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../helpers/cli.js';
 import { freePort } from '../helpers/monitoring-stack.js';
 import { spawnOwned, stopProcess, waitForOutput } from '../helpers/processes.js';
-import { startStack, type Stack } from './stack.js';
+import { startStack, testHost, type Stack } from './stack.js';
 
 /**
  * From an intrusion on the host to a page in Alertmanager: the exporter, a real Prometheus loading
@@ -28,30 +28,10 @@ describe('end to end: intrusion to page', () => {
   let instance: string;
 
   beforeAll(async () => {
-    const dir = tempDir('hostguard-e2e-host-');
-    authLog = join(dir, 'auth.log');
-    writeFileSync(authLog, '');
-    mkdirSync(join(dir, 'etc'));
-    watchedFile = join(dir, 'etc', 'app.conf');
-    writeFileSync(watchedFile, 'listen_port=8080\nadmin=alice\n');
-    const policy = join(dir, 'policy.yml');
-    writeFileSync(
-      policy,
-      [
-        'processes:',
-        '  writable_locations:',
-        // This VM's own supervisor runs from a sealed memfd: a deliberate exception, as an operator would write it.
-        '    except: ["/memfd:sealed-*"]',
-        'integrity:',
-        `  paths: [${JSON.stringify(join(dir, 'etc'))}]`,
-        '  schedule: "*/2 * * * * *"',
-        'auth:',
-        '  sources:',
-        '    - type: file',
-        `      path: ${authLog}`,
-        '',
-      ].join('\n'),
-    );
+    const host = testHost();
+    authLog = host.authLog;
+    watchedFile = host.watchedFile;
+    const { dir, policy } = host;
     stack = await startStack([
       '--state.dir',
       join(dir, 'state'),

@@ -1,10 +1,10 @@
-import { appendFileSync, copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot, tempDir } from '../helpers/cli.js';
 import { freePort } from '../helpers/monitoring-stack.js';
 import { spawnForFile, waitForOutput } from '../helpers/processes.js';
-import { startStack, type Stack } from './stack.js';
+import { startStack, testHost, type Stack } from './stack.js';
 
 interface Target {
   expr: string;
@@ -30,40 +30,14 @@ describe('dashboard queries on a real Prometheus', () => {
   let instance: string;
 
   beforeAll(async () => {
-    const dir = tempDir('hostguard-dash-');
-    const authLog = join(dir, 'auth.log');
-    writeFileSync(authLog, '');
-    const eve = join(dir, 'eve.json');
+    const work = tempDir('hostguard-dash-');
+    const eve = join(work, 'eve.json');
     writeFileSync(eve, '');
-    const lynisReport = join(dir, 'lynis-report.dat');
+    const lynisReport = join(work, 'lynis-report.dat');
     const recordedReport = readFileSync(join(repoRoot, 'test', 'fixtures', 'audit', 'lynis-report.dat'), 'utf8');
     writeFileSync(lynisReport, recordedReport);
-    const policy = join(dir, 'policy.yml');
-    mkdirSync(join(dir, 'etc'));
-    writeFileSync(join(dir, 'etc', 'app.conf'), 'admin=alice\n');
-    writeFileSync(
-      policy,
-      [
-        'processes:',
-        '  writable_locations:',
-        '    except: ["/memfd:sealed-*"]',
-        'integrity:',
-        `  paths: [${JSON.stringify(join(dir, 'etc'))}]`,
-        '  schedule: "*/2 * * * * *"',
-        'auth:',
-        '  sources:',
-        '    - type: file',
-        `      path: ${authLog}`,
-        'ids:',
-        '  sources:',
-        `    - {type: suricata, path: ${eve}}`,
-        '  top_signatures: 5',
-        'audit:',
-        `  lynis_report: ${lynisReport}`,
-        '  max_report_age: 3650d',
-        '',
-      ].join('\n'),
-    );
+    const host = testHost(['ids:', '  sources:', `    - {type: suricata, path: ${eve}}`, '  top_signatures: 5', 'audit:', `  lynis_report: ${lynisReport}`, '  max_report_age: 3650d']);
+    const { dir, authLog, policy } = host;
     stack = await startStack([
       '--state.dir',
       join(dir, 'state'),
@@ -79,7 +53,7 @@ describe('dashboard queries on a real Prometheus', () => {
     ]);
     instance = `127.0.0.1:${stack.exporterPort}`;
     // Plant a finding for each collector: a binary run from /tmp, a listener, a changed file, failed logins.
-    writeFileSync(join(dir, 'etc', 'app.conf'), 'admin=mallory\n');
+    writeFileSync(host.watchedFile, 'listen_port=8080\nadmin=mallory\n');
     const copy = join(tempDir('hostguard-dash-drop-'), 'sleep');
     copyFileSync('/usr/bin/sleep', copy);
     spawnForFile(copy, ['600']);

@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { dump, load } from 'js-yaml';
 import { repoRoot, startExporter, tempDir, type RunningExporter } from '../helpers/cli.js';
@@ -89,4 +89,46 @@ export async function startStack(exporterArgs: readonly string[]): Promise<Stack
     },
   };
   return stack;
+}
+
+export interface TestHost {
+  readonly dir: string;
+  /** An auth log the exporter follows. */
+  readonly authLog: string;
+  /** A file in the watched set, learned into the baseline at start. */
+  readonly watchedFile: string;
+  readonly policy: string;
+}
+
+/**
+ * A test host's files and policy for the end-to-end tests: an auth log, a watched directory
+ * scanned every 2 seconds, and the one deliberate exception this VM needs (its supervisor runs from
+ * a sealed memfd, as an operator would write it). `extra` adds policy sections.
+ */
+export function testHost(extra: readonly string[] = []): TestHost {
+  const dir = tempDir('hostguard-e2e-host-');
+  const authLog = join(dir, 'auth.log');
+  writeFileSync(authLog, '');
+  mkdirSync(join(dir, 'etc'));
+  const watchedFile = join(dir, 'etc', 'app.conf');
+  writeFileSync(watchedFile, 'listen_port=8080\nadmin=alice\n');
+  const policy = join(dir, 'policy.yml');
+  writeFileSync(
+    policy,
+    [
+      'processes:',
+      '  writable_locations:',
+      '    except: ["/memfd:sealed-*"]',
+      'integrity:',
+      `  paths: [${JSON.stringify(join(dir, 'etc'))}]`,
+      '  schedule: "*/2 * * * * *"',
+      'auth:',
+      '  sources:',
+      '    - type: file',
+      `      path: ${authLog}`,
+      ...extra,
+      '',
+    ].join('\n'),
+  );
+  return { dir, authLog, watchedFile, policy };
 }

@@ -18,20 +18,26 @@ function smallTmpfs(sizeKiB: number): string {
   return dir;
 }
 
+/** An exporter following an auth log, with its state in `state`; its log collected from the start. */
+async function followingExporter(state: string) {
+  const work = tempDir();
+  const log = join(work, 'auth.log');
+  writeFileSync(log, '');
+  const policy = join(work, 'policy.yml');
+  writeFileSync(policy, `auth:\n  sources:\n    - type: file\n      path: ${log}\n`);
+  const exporter = await startExporter(['--state.dir', state, '--config.file', policy, '--collector.disable-defaults', '--collector.auth']);
+  const output = { logged: '' };
+  exporter.child.stderr?.on('data', (d: Buffer) => (output.logged += d.toString()));
+  return { exporter, log, output };
+}
+
 const sshFailure = (i: number) => `Nov 26 10:00:00 web-1 sshd[${3000 + i}]: Failed password for root from 192.0.2.${i % 200} port 4000 ssh2\n`;
 
 /** A state directory that fills up or turns read-only: a metric and a log line, never a crash. */
 describe('state directory faults', () => {
   it('a full state directory shows in hostguard_state_write_failing, and recovers when space returns', async () => {
     const state = smallTmpfs(64);
-    const work = tempDir();
-    const log = join(work, 'auth.log');
-    writeFileSync(log, '');
-    const policy = join(work, 'policy.yml');
-    writeFileSync(policy, `auth:\n  sources:\n    - type: file\n      path: ${log}\n`);
-    const exporter = await startExporter(['--state.dir', state, '--config.file', policy, '--collector.disable-defaults', '--collector.auth']);
-    let logged = '';
-    exporter.child.stderr?.on('data', (d: Buffer) => (logged += d.toString()));
+    const { exporter, log, output } = await followingExporter(state);
     const metrics = async () => (await fetch(`${exporter.url}/metrics`)).text();
     const positionFile = (text: string) => /hostguard_state_write_failing\{file="([^"]*auth\.log-[0-9a-f]+\.json)"\}/.exec(text)?.[1];
 
@@ -52,7 +58,7 @@ describe('state directory faults', () => {
     expect(sampleValue(body, 'hostguard_state_write_failing', { file: file! })).toBe(1);
     expect(sampleValue(body, 'hostguard_state_write_failures_total', { file: file! })).toBeGreaterThanOrEqual(1);
     expect(sampleValue(body, 'hostguard_scrape_collector_success', { collector: 'auth' })).toBe(1);
-    expect(logged).toMatch(/cannot save the log position.*ENOSPC/);
+    expect(output.logged).toMatch(/cannot save the log position.*ENOSPC/);
 
     execFileSync('rm', [join(state, 'filler')]);
     appendFileSync(log, sshFailure(3));
@@ -69,14 +75,7 @@ describe('state directory faults', () => {
 
   it('a state directory turned read-only is reported the same way; serving goes on', async () => {
     const state = smallTmpfs(1024);
-    const work = tempDir();
-    const log = join(work, 'auth.log');
-    writeFileSync(log, '');
-    const policy = join(work, 'policy.yml');
-    writeFileSync(policy, `auth:\n  sources:\n    - type: file\n      path: ${log}\n`);
-    const exporter = await startExporter(['--state.dir', state, '--config.file', policy, '--collector.disable-defaults', '--collector.auth']);
-    let logged = '';
-    exporter.child.stderr?.on('data', (d: Buffer) => (logged += d.toString()));
+    const { exporter, log, output } = await followingExporter(state);
     appendFileSync(log, sshFailure(1));
     await fetch(`${exporter.url}/metrics`);
     execFileSync('mount', ['-o', 'remount,ro', state]);
@@ -84,7 +83,7 @@ describe('state directory faults', () => {
     const body = await (await fetch(`${exporter.url}/metrics`)).text();
     const failing = body.split('\n').filter((l) => l.startsWith('hostguard_state_write_failing{') && l.endsWith(' 1'));
     expect(failing.length).toBe(1);
-    expect(logged).toMatch(/cannot save the log position.*EROFS/);
+    expect(output.logged).toMatch(/cannot save the log position.*EROFS/);
     expect((await fetch(`${exporter.url}/healthz`)).status).toBe(200);
   }, 60_000);
 });
