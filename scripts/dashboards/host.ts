@@ -185,7 +185,7 @@ const panels: Panel[] = [
     description: 'How far the current auth failure rate and flagged process start rate are from this host\'s own average of the last day, in standard deviations (recording rules in rules/hostguard-anomaly.yml; the alerts fire above 3).',
     queries: [
       query(`instance:hostguard_auth_failures:rate5m_zscore_1d{${sel}}`, { legend: 'auth failures', expectData: true }),
-      query(`instance:hostguard_process_starts_flagged:rate5m_zscore_1d{${sel}}`, { legend: 'flagged process starts', expectData: true }),
+      query(`instance:hostguard_process_starts:rate5m_flagged_zscore_1d{${sel}}`, { legend: 'flagged process starts', expectData: true }),
     ],
     thresholds: [
       { value: null, color: 'green' },

@@ -5,3 +5,8 @@ export const exitCodes = { ok: 0, findings: 1, error: 2 } as const;
 export class UsageError extends Error {
   override name = 'UsageError';
 }
+
+/** The listen address is taken or not ours to bind: exit 1, like node_exporter. */
+export class ListenError extends Error {
+  override name = 'ListenError';
+}

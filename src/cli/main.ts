@@ -6,13 +6,10 @@ import { defaultPolicyYaml } from '../config/default-policy.js';
 import { WebConfigError } from '../server/web-config.js';
 import { StateDirError } from '../state/state-dir.js';
 import { buildInfo } from '../version.js';
-import { runAuthTest } from './auth-test.js';
-import { runBaseline } from './baseline.js';
-import { runCheck } from './check.js';
-import { exitCodes, UsageError } from './exit-codes.js';
+import { exitCodes, ListenError, UsageError } from './exit-codes.js';
 import { addGlobalOptions, defaultListenAddress } from './options.js';
-import { runServe, ListenError } from './serve.js';
 
+/** Each command loads its own modules when it runs: `check` and `--help` do not pay for the web server. */
 function buildProgram(): Command {
   const build = buildInfo();
   const program = addGlobalOptions(new Command('hostguard-exporter'))
@@ -30,28 +27,28 @@ function buildProgram(): Command {
     .action(async (unknown: string[], _o, cmd: Command) => {
       // The default command receives whatever word was not a command: say so plainly.
       if (unknown.length > 0) throw new UsageError(`unknown command "${unknown[0]}"\nusage: hostguard-exporter [options] [serve|check|baseline|policy] (see --help)`);
-      finish(await runServe(cmd));
+      finish(await (await import('./serve.js')).runServe(cmd));
     });
 
   program
     .command('check')
     .description('run every enabled collector once and print the findings; exit 0 none, 1 findings, 2 error')
     .option('--format <format>', 'table or json', parseChoice(['table', 'json']), 'table')
-    .action(async (_o, cmd: Command) => finish(await runCheck(cmd)));
+    .action(async (_o, cmd: Command) => finish(await (await import('./check.js')).runCheck(cmd)));
 
   const baseline = program.command('baseline').description('the learned known-good state of this host');
-  baseline.command('init').description('accept the current host as the baseline').option('--force', 'replace an existing baseline').action(async (_o, cmd: Command) => finish(await runBaseline('init', cmd)));
-  baseline.command('update').description('accept the current host, replacing the sections of enabled collectors').action(async (_o, cmd: Command) => finish(await runBaseline('update', cmd)));
+  baseline.command('init').description('accept the current host as the baseline').option('--force', 'replace an existing baseline').action(baselineAction('init'));
+  baseline.command('update').description('accept the current host, replacing the sections of enabled collectors').action(baselineAction('update'));
   baseline
     .command('show')
     .description('print the baseline summary and whether it verifies')
     .option('--format <format>', 'text or json', parseChoice(['text', 'json']), 'text')
-    .action(async (_o, cmd: Command) => finish(await runBaseline('show', cmd)));
+    .action(baselineAction('show'));
   baseline
     .command('diff')
     .description('show what `update` would change; exit 0 none, 1 changes')
     .option('--format <format>', 'text or json', parseChoice(['text', 'json']), 'text')
-    .action(async (_o, cmd: Command) => finish(await runBaseline('diff', cmd)));
+    .action(baselineAction('diff'));
 
   program
     .command('auth')
@@ -60,7 +57,7 @@ function buildProgram(): Command {
     .description('classify every line of an auth log (stdin when FILE is absent or "-") and print counts, like fail2ban-regex')
     .argument('[file]', 'syslog or `journalctl -o json` lines')
     .option('--format <format>', 'table, or json: one object per matched line', parseChoice(['table', 'json']), 'table')
-    .action(async (file: string | undefined, _o, cmd: Command) => finish(await runAuthTest(file, cmd)));
+    .action(async (file: string | undefined, _o, cmd: Command) => finish(await (await import('./auth-test.js')).runAuthTest(file, cmd)));
 
   const policy = program.command('policy').description('the policy file');
   policy.command('default').description('print the embedded default policy').action(() => {
@@ -71,6 +68,10 @@ function buildProgram(): Command {
     command.exitOverride().showHelpAfterError('(run with --help for usage)');
   }
   return program;
+}
+
+function baselineAction(mode: 'init' | 'update' | 'show' | 'diff'): (options: unknown, command: Command) => Promise<void> {
+  return async (_o, cmd) => finish(await (await import('./baseline.js')).runBaseline(mode, cmd));
 }
 
 function parseChoice(choices: string[]): (value: string) => string {

@@ -10,7 +10,7 @@ import type { TlsSettings } from '../server/web-config.js';
 import { WebConfigStore } from '../server/web-config-store.js';
 import { describeErrno } from '../state/state-dir.js';
 import { buildInfo } from '../version.js';
-import { UsageError } from './exit-codes.js';
+import { ListenError, UsageError } from './exit-codes.js';
 import { readGlobalOptions } from './options.js';
 import { createCliLogger, createExporter } from './runtime.js';
 
@@ -138,8 +138,4 @@ function secureContextOptions(tls: TlsSettings) {
     honorCipherOrder: tls.honorCipherOrder,
     ecdhCurve: tls.ecdhCurve,
   };
-}
-
-export class ListenError extends Error {
-  override name = 'ListenError';
 }

@@ -31,18 +31,7 @@ describe('end to end: intrusion to page', () => {
     const host = testHost();
     authLog = host.authLog;
     watchedFile = host.watchedFile;
-    const { dir, policy } = host;
-    stack = await startStack([
-      '--state.dir',
-      join(dir, 'state'),
-      '--config.file',
-      policy,
-      '--collector.disable-defaults',
-      '--collector.processes',
-      '--collector.network',
-      '--collector.integrity',
-      '--collector.auth',
-    ]);
+    stack = await startStack(host.exporterArgs(['processes', 'network', 'integrity', 'auth']));
     instance = `127.0.0.1:${stack.exporterPort}`;
     const deadline = Date.now() + 30_000;
     while (Date.now() < deadline && (await stack.prometheus.query('up{job="hostguard"} == 1')).length === 0) {

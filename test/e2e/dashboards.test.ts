@@ -37,20 +37,8 @@ describe('dashboard queries on a real Prometheus', () => {
     const recordedReport = readFileSync(join(repoRoot, 'test', 'fixtures', 'audit', 'lynis-report.dat'), 'utf8');
     writeFileSync(lynisReport, recordedReport);
     const host = testHost(['ids:', '  sources:', `    - {type: suricata, path: ${eve}}`, '  top_signatures: 5', 'audit:', `  lynis_report: ${lynisReport}`, '  max_report_age: 3650d']);
-    const { dir, authLog, policy } = host;
-    stack = await startStack([
-      '--state.dir',
-      join(dir, 'state'),
-      '--config.file',
-      policy,
-      '--collector.disable-defaults',
-      '--collector.processes',
-      '--collector.network',
-      '--collector.integrity',
-      '--collector.auth',
-      '--collector.ids',
-      '--collector.audit',
-    ]);
+    const { authLog } = host;
+    stack = await startStack(host.exporterArgs(['processes', 'network', 'integrity', 'auth', 'ids', 'audit']));
     instance = `127.0.0.1:${stack.exporterPort}`;
     // Plant a finding for each collector: a binary run from /tmp, a listener, a changed file, failed logins.
     writeFileSync(host.watchedFile, 'listen_port=8080\nadmin=mallory\n');

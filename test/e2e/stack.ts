@@ -98,6 +98,8 @@ export interface TestHost {
   /** A file in the watched set, learned into the baseline at start. */
   readonly watchedFile: string;
   readonly policy: string;
+  /** Exporter arguments: this host's state directory and policy, and only the given collectors. */
+  exporterArgs(collectors: readonly string[]): string[];
 }
 
 /**
@@ -130,5 +132,11 @@ export function testHost(extra: readonly string[] = []): TestHost {
       '',
     ].join('\n'),
   );
-  return { dir, authLog, watchedFile, policy };
+  return {
+    dir,
+    authLog,
+    watchedFile,
+    policy,
+    exporterArgs: (collectors) => ['--state.dir', join(dir, 'state'), '--config.file', policy, '--collector.disable-defaults', ...collectors.map((c) => `--collector.${c}`)],
+  };
 }

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { policyError } from '../helpers/policy.js';
 import { auditBaselineOf, judgeAudit, learnAudit } from '../../src/audit/judge.js';
 import { parseLynisReport, type LynisReport } from '../../src/audit/lynis-report.js';
 import type { ReportState } from '../../src/audit/report-reader.js';
@@ -97,14 +98,7 @@ describe('judging a Lynis report', () => {
 });
 
 describe('the audit policy section', () => {
-  const error = (yaml: string) => {
-    try {
-      parsePolicy(yaml, 'p.yml');
-    } catch (e) {
-      return (e as Error).message;
-    }
-    return 'accepted';
-  };
+  const error = policyError;
 
   it('is absent by default; with it, defaults apply and a run needs a valid schedule', () => {
     expect(parsePolicy('', 'p.yml').policy.audit).toBeUndefined();

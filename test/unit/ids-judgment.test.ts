@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { policyError } from '../helpers/policy.js';
 import { parsePolicy } from '../../src/config/load-policy.js';
 import { idsFindings, type IdsSourceState } from '../../src/ids/findings.js';
 import { IdsPipeline } from '../../src/ids/pipeline.js';
@@ -98,14 +99,7 @@ describe('IDS findings', () => {
 
 describe('the ids policy section', () => {
   const load = (yaml: string) => parsePolicy(yaml, 'p.yml').policy;
-  const error = (yaml: string) => {
-    try {
-      load(yaml);
-    } catch (e) {
-      return (e as Error).message;
-    }
-    return 'accepted';
-  };
+  const error = policyError;
 
   it('is absent by default, and sources get per-tool silence limits under the root path', () => {
     expect(load('').ids).toBeUndefined();

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { policyError } from '../helpers/policy.js';
 import { parsePolicy } from '../../src/config/load-policy.js';
 import { listenersSectionSchema } from '../../src/config/sections/listeners.js';
 import { outboundSectionSchema } from '../../src/config/sections/outbound.js';
@@ -69,14 +70,7 @@ describe('the network sections of examples/policy.yml', () => {
   });
 
   it('reject a bad address, range or block with the line and key at fault', () => {
-    const error = (yaml: string) => {
-      try {
-        parsePolicy(yaml, 'p.yml');
-      } catch (e) {
-        return (e as Error).message;
-      }
-      return 'accepted';
-    };
+    const error = policyError;
     expect(error('listeners:\n  allow:\n    - port: 22\n      address: 10.0.0.0/33\n')).toMatch(/^p\.yml:4: listeners\.allow\[0\]\.address: /);
     expect(error('listeners:\n  allow:\n    - port: 9000-80\n')).toBe('p.yml:3: listeners.allow[0].port: "9000-80" is not a port or a range like 8000-8099');
     expect(error('outbound:\n  allow:\n    - cidr: [10.0.0.0/8, internet]\n')).toMatch(/^p\.yml:3: outbound\.allow\[0\]\.cidr(\[1\])?: .*not an IP address or CIDR block/);
