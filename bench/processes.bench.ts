@@ -37,6 +37,7 @@ export default async function processes(): Promise<BenchResult> {
     const args = ['--state.dir', stateDir, '--collector.disable-defaults'];
     const withProcesses = await scrapeExporter([...args, '--collector.processes']);
     const bare = await scrapeExporter(args);
+    const idleNode = await idleNodeMemory();
     const nodeExporter = await scrapeNodeExporter();
 
     return {
@@ -51,6 +52,7 @@ export default async function processes(): Promise<BenchResult> {
         { subject: 'hostguard-exporter CPU per scrape (processes only)', figure: ms(withProcesses.cpuMs), command: '/proc/PID/stat utime+stime over the run' },
         { subject: 'hostguard-exporter RSS after the run (processes only): total = private + file', figure: memory(withProcesses.memory), command: '/proc/PID/status VmRSS, RssAnon, RssFile' },
         { subject: 'hostguard-exporter RSS after the run (no collector): total = private + file', figure: memory(bare.memory), command: '/proc/PID/status VmRSS, RssAnon, RssFile' },
+        { subject: 'a bare idle node, the floor under any Node.js exporter: total = private + file', figure: memory(idleNode), command: 'node --max-semi-space-size=1 -e "setInterval(() => {}, 1000)" (MALLOC_ARENA_MAX=2, as the exporter runs), after 1 s' },
         { subject: 'node_exporter scrape (processes collector only), p50 / p95', figure: `${ms(nodeExporter.timing.p50Ms)} / ${ms(nodeExporter.timing.p95Ms)}`, command: `${runs} sequential GET /metrics` },
         { subject: 'node_exporter CPU per scrape (processes collector only)', figure: ms(nodeExporter.cpuMs), command: '/proc/PID/stat utime+stime over the run' },
         { subject: `hidden-process sweep, pid_max ${sweep.pidMax}, p50 / max`, figure: `${ms(sweep.timing.p50Ms)} / ${ms(sweep.maxMs)}`, command: 'sweepHiddenProcesses (kill(0) + lookup per PID, ps twice at most), 5 runs' },
@@ -146,6 +148,16 @@ async function scrapeNodeExporter() {
     return { timing, cpuMs: ((cpuSeconds(server.child.pid!) - cpuBefore) / (runs + 3)) * 1000 };
   } finally {
     await server.stop();
+  }
+}
+
+async function idleNodeMemory(): Promise<{ rss: number; anon: number; file: number }> {
+  const child = spawn(process.execPath, ['--max-semi-space-size=1', '-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore', env: { ...process.env, MALLOC_ARENA_MAX: '2' } });
+  try {
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    return memoryOf(child.pid!);
+  } finally {
+    child.kill();
   }
 }
 
