@@ -11,6 +11,17 @@ export function compileGlob(pattern: string): PathMatcher {
   return (path) => regex.test(path);
 }
 
+/** Why `pattern` cannot be compiled (a class like `[z-a]`), or undefined when it can: checked at policy load. */
+export function globError(pattern: string): string | undefined {
+  try {
+    compileGlob(pattern);
+    return undefined;
+  } catch (error) {
+    const reason = (error as Error).message.replace(/^.*: /, '');
+    return `"${pattern}" is not a valid glob (${reason})`;
+  }
+}
+
 export function isGlob(pattern: string): boolean {
   return /[*?[]/.test(pattern);
 }

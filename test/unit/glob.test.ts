@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compileGlob, firstMatch } from '../../src/policy/glob.js';
+import { compileGlob, firstMatch, globError } from '../../src/policy/glob.js';
 
 describe('path globs', () => {
   it.each([
@@ -19,6 +19,12 @@ describe('path globs', () => {
     ['/tmp/(x)+', '/tmp/(x)+', true],
   ])('%s matches %s: %s', (pattern, path, expected) => {
     expect(compileGlob(pattern)(path)).toBe(expected);
+  });
+
+  it('says why a glob cannot be compiled, and nothing for one that can', () => {
+    expect(globError('/opt/app[z-a]/*')).toBe('"/opt/app[z-a]/*" is not a valid glob (Range out of order in character class)');
+    expect(globError('/srv/app-[0-9]/**')).toBeUndefined();
+    expect(globError('/tmp/[unclosed')).toBeUndefined();
   });
 
   it('finds the first matching rule', () => {

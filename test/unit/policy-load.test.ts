@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadPolicy, parsePolicy, PolicyError } from '../../src/config/load-policy.js';
 import { tempDir } from '../helpers/cli.js';
+import { policyError } from '../helpers/policy.js';
 
 function errorOf(fn: () => unknown): PolicyError {
   try {
@@ -65,6 +66,20 @@ describe('policy loading', () => {
     const error = errorOf(() => parsePolicy('integrity:\n  schedule: "every hour"\n', 'p.yml'));
     expect(error.line).toBe(2);
     expect(error.message).toMatch(/integrity\.schedule: not a cron expression/);
+  });
+
+  it.each([
+    ['processes.allow[0].exe', 'processes:\n  allow:\n    - exe: "/opt/app[z-a]/*"\n', 3],
+    ['processes.allow[0].parent', 'processes:\n  allow:\n    - exe: /usr/bin/a\n      parent: "/usr/[9-0]*"\n', 4],
+    ['processes.writable_locations.paths[0]', 'processes:\n  writable_locations:\n    paths: ["/tmp/[z-a]"]\n', 3],
+    ['processes.writable_locations.except[0]', 'processes:\n  writable_locations:\n    except: ["/tmp/[z-a]"]\n', 3],
+    ['processes.protected_names[0].exe[0]', 'processes:\n  protected_names:\n    - name: sshd\n      exe: ["/usr/[z-a]"]\n', 4],
+    ['listeners.allow[0].exe', 'listeners:\n  allow:\n    - port: 22\n      exe: "/usr/[z-a]"\n', 4],
+    ['outbound.allow[0].exe[1]', 'outbound:\n  allow:\n    - exe: [/usr/bin/curl, "/usr/[z-a]"]\n', 3],
+    ['integrity.paths[0]', 'integrity:\n  paths: ["/etc/[z-a]"]\n', 2],
+    ['integrity.exclude[0]', 'integrity:\n  exclude: ["/etc/[z-a]"]\n', 2],
+  ])('refuses a glob that cannot be compiled in %s, naming file, line and key', (key, yaml, line) => {
+    expect(policyError(yaml)).toMatch(new RegExp(`^p\\.yml:${line}: ${key.replace(/[.[\]]/g, '\\$&')}: ".*" is not a valid glob \\(Range out of order in character class\\)$`));
   });
 
   it('rejects a document that is not a mapping', () => {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { cronExpression } from '../cron-expression.js';
+import { absolutePathGlob } from '../glob-field.js';
 
 /** What a fresh host watches: binaries, accounts, sudo, ssh, cron and systemd units. */
 export const defaultWatchedPaths: readonly string[] = [
@@ -30,13 +31,11 @@ export const durationSeconds = z
   .transform((text) => Number(text.slice(0, -1)) * durationUnits[text.slice(-1) as keyof typeof durationUnits])
   .refine((seconds) => seconds > 0, 'must be longer than 0');
 
-const absolutePath = z.string().min(1).regex(/^\//, 'an absolute path (starting with /)');
-
 /** `integrity`: which files are hashed and compared with the baseline, and how often. */
 export const integritySectionSchema = z
   .object({
-    paths: z.array(absolutePath).default([...defaultWatchedPaths]),
-    exclude: z.array(absolutePath).default([]),
+    paths: z.array(absolutePathGlob).default([...defaultWatchedPaths]),
+    exclude: z.array(absolutePathGlob).default([]),
     schedule: cronExpression.default('*/15 * * * *'),
     full_rehash_interval: durationSeconds.default('6h'),
     hash_workers: z.number().int().min(1).max(16).default(2),

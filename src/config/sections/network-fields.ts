@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { isCidr } from '../../policy/cidr.js';
+import { pathGlob } from '../glob-field.js';
 import { portRangeError, type PortSpec } from '../../policy/port-range.js';
 
 /** Fields shared by the `listeners` and `outbound` sections. */
@@ -11,7 +12,7 @@ export const portSpec = z.union([z.number(), z.string()]).superRefine((value: Po
 });
 
 /** One executable path or glob, or a list of them: every process holding the socket must match one. */
-export const exeGlobs = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]);
+export const exeGlobs = z.union([pathGlob, z.array(pathGlob).min(1)]);
 
 /** A user name or numeric uid the owning process runs as (its effective uid). */
 export const userName = z.string().min(1);

@@ -1,12 +1,13 @@
 import { z } from 'zod';
 import { cronExpression } from '../cron-expression.js';
+import { pathGlob } from '../glob-field.js';
 
 /** `processes`: which executables may run, as whom, under which parent. First matching rule wins. */
 export const processRuleSchema = z
   .object({
-    exe: z.string().min(1).describe('executable path or glob (/usr/sbin/*, /opt/app/**)'),
+    exe: pathGlob.describe('executable path or glob (/usr/sbin/*, /opt/app/**)'),
     users: z.array(z.string().min(1)).min(1).optional().describe('users it may run as; any when absent'),
-    parent: z.string().min(1).optional().describe('executable path or glob of the parent process'),
+    parent: pathGlob.optional().describe('executable path or glob of the parent process'),
     comment: z.string().optional(),
   })
   .strict();
@@ -26,11 +27,11 @@ export const defaultWritableLocations = [
 
 const writableLocationsSchema = z
   .object({
-    paths: z.array(z.string().min(1)).default([...defaultWritableLocations]),
+    paths: z.array(pathGlob).default([...defaultWritableLocations]),
     /** Also report executables under the home directories of root and regular users (from passwd). */
     home_directories: z.boolean().default(false),
     /** Deliberate exceptions: executables (paths or globs) accepted although they lie in such a place. */
-    except: z.array(z.string().min(1)).default([]),
+    except: z.array(pathGlob).default([]),
   })
   .strict();
 
@@ -38,7 +39,7 @@ const writableLocationsSchema = z
 export const protectedNameSchema = z
   .object({
     name: z.string().min(1).max(64),
-    exe: z.array(z.string().min(1)).min(1),
+    exe: z.array(pathGlob).min(1),
   })
   .strict();
 
