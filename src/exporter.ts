@@ -63,10 +63,38 @@ export class Exporter {
         new CappedSeries<L>(registerGauge(this.registry, spec), spec.name, this.framework.findingSeriesDropped, () => options.maxFindingSeries),
     };
     this.collectors = options.collectors.map((d) => d.create({ ...env, log: options.log.with({ collector: d.name }) }));
-    this.policy.onChange(() => {
-      const ctx = this.context();
-      for (const c of this.collectors) c.policyChanged?.(ctx);
-    });
+    this.policy.onChange(() => this.tellCollectorsOfPolicy());
+  }
+
+  /**
+   * Every collector hears of a new policy, even when one before it throws; a failure is logged
+   * with the collector's name and thrown afterwards so the reload reports failure.
+   */
+  private tellCollectorsOfPolicy(): void {
+    const ctx = this.context();
+    const failed: string[] = [];
+    for (const c of this.collectors) {
+      try {
+        c.policyChanged?.(ctx);
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        this.options.log.error('collector could not apply the policy', { collector: c.name, err: message });
+        failed.push(`${c.name}: ${message}`);
+      }
+    }
+    if (failed.length > 0) throw new Error(`collector${failed.length > 1 ? 's' : ''} could not apply it (${failed.join(', ')})`);
+  }
+
+  /** SIGHUP and POST /-/reload: never throws; a policy that fails to load or apply leaves the running one. */
+  reloadPolicy(): { ok: boolean; message: string } {
+    const outcome = this.policy.reload();
+    const log = this.options.log;
+    if (outcome.ok) {
+      log.info('policy reloaded', { policy: this.policy.current.origin, changed: outcome.changed });
+      return { ok: true, message: outcome.changed ? 'policy reloaded' : 'policy reloaded (unchanged)' };
+    }
+    log.error('policy reload failed; keeping the running policy', { err: outcome.message });
+    return { ok: false, message: `reload failed, running policy kept: ${outcome.message}` };
   }
 
   context(): CollectorContext {

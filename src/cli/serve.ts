@@ -35,15 +35,7 @@ export async function runServe(command: Command): Promise<number> {
   await learnOnFirstStart(exporter, log);
   await exporter.start();
 
-  const reload = (): { ok: boolean; message: string } => {
-    const outcome = exporter.policy.reload();
-    if (outcome.ok) {
-      log.info('policy reloaded', { policy: exporter.policy.current.origin, changed: outcome.changed });
-      return { ok: true, message: outcome.changed ? 'policy reloaded' : 'policy reloaded (unchanged)' };
-    }
-    log.error('policy reload failed; keeping the running policy', { err: outcome.error.message });
-    return { ok: false, message: `reload failed, running policy kept: ${outcome.error.message}` };
-  };
+  const reload = () => exporter.reloadPolicy();
   const app = createApp({ exporter, telemetryPath: options.telemetryPath, maxRequests: options.maxRequests, version: build.version, log, webConfig, showFindingDetails: options.showFindingDetails, reload });
 
   const servers: Server[] = [];
