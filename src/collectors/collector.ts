@@ -45,7 +45,10 @@ export interface Collector {
   learn?(ctx: CollectorContext): Promise<BaselineEntries>;
   /** Start background work (watchers, schedules, log tails) in `serve`; gets fresh context on each call. */
   start?(context: () => CollectorContext): Promise<void>;
-  /** Called after a successful policy reload, for background work that depends on the policy. */
+  /**
+   * Called after a policy reload, for background work that depends on the policy. Throwing refuses
+   * the reload: every collector is then told of the running policy again.
+   */
   policyChanged?(ctx: CollectorContext): void;
   stop?(): Promise<void>;
 }
