@@ -7,6 +7,7 @@ import { WebConfigError } from '../server/web-config.js';
 import { StateDirError } from '../state/state-dir.js';
 import { buildInfo } from '../version.js';
 import { exitCodes, ListenError, UsageError } from './exit-codes.js';
+import { exitOnUncaughtErrors } from './last-resort.js';
 import { addGlobalOptions, defaultListenAddress } from './options.js';
 
 /** Each command loads its own modules when it runs: `check` and `--help` do not pay for the web server. */
@@ -93,7 +94,8 @@ async function main(argv: string[]): Promise<number> {
     return exitCode;
   } catch (error) {
     if (error instanceof CommanderError) {
-      return error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help' ? exitCodes.ok : exitCodes.error;
+      // --help and --version exit 0; help shown because a subcommand is missing (`baseline`) is an error.
+      return error.exitCode === 0 ? exitCodes.ok : exitCodes.error;
     }
     if (error instanceof PolicyError || error instanceof UsageError || error instanceof StateDirError || error instanceof WebConfigError || error instanceof ListenError) {
       process.stderr.write(`hostguard-exporter: ${error.message}\n`);
@@ -104,6 +106,7 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+exitOnUncaughtErrors();
 main(process.argv).then((code) => {
   process.exitCode = code;
   // Background work (timers, watchers) must not keep a finished command alive.

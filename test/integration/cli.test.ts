@@ -1,8 +1,10 @@
+import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parsePolicy } from '../../src/config/load-policy.js';
-import { runCli, tempDir } from '../helpers/cli.js';
+import { repoRoot, runCli, tempDir } from '../helpers/cli.js';
 
 describe('the command line', () => {
   it('documents the Prometheus-style flags in --help and exits 0', () => {
@@ -43,6 +45,31 @@ describe('the command line', () => {
     const { code, stderr } = runCli(['chek']);
     expect(code).toBe(2);
     expect(stderr).toMatch(/unknown command "chek"\nusage: hostguard-exporter/);
+  });
+
+  it.each([['baseline'], ['policy'], ['auth']])('%s without a subcommand prints its help to stderr and exits 2', (group) => {
+    const { code, stdout, stderr } = runCli([group]);
+    expect(stdout).toBe('');
+    expect(stderr).toContain(`Usage: hostguard-exporter ${group} [options] [command]`);
+    expect(code).toBe(2);
+  });
+
+  it('exits 0 for help that was asked for', () => {
+    expect(runCli(['baseline', '--help']).code).toBe(0);
+    expect(runCli(['help', 'baseline']).code).toBe(0);
+  });
+
+  it('ends with exit 2 and the stack, not Node\'s exit 1 ("findings"), when an error escapes everything', () => {
+    const lastResort = pathToFileURL(join(repoRoot, 'dist', 'cli', 'last-resort.js')).href;
+    for (const [escape, kind] of [
+      ['setTimeout(() => { throw new Error("boom"); })', 'uncaught exception'],
+      ['Promise.reject(new Error("boom"))', 'unhandled promise rejection'],
+    ] as const) {
+      const script = `const { exitOnUncaughtErrors } = await import(${JSON.stringify(lastResort)}); exitOnUncaughtErrors(); ${escape};`;
+      const result = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+      expect(result.status).toBe(2);
+      expect(result.stderr).toMatch(new RegExp(`^hostguard-exporter: ${kind}: Error: boom\\n\\s+at `));
+    }
   });
 
   it('refuses an invalid policy in one line naming the file, line and key', () => {
