@@ -12,6 +12,7 @@ import { describeErrno } from '../state/state-dir.js';
 import { buildInfo } from '../version.js';
 import { ListenError, UsageError } from './exit-codes.js';
 import { readGlobalOptions } from './options.js';
+import { ServeSignals } from './serve-signals.js';
 import { createCliLogger, createExporter } from './runtime.js';
 
 /** `serve` (the default): learn a baseline if there is none, start background work, serve HTTP until signalled. */
@@ -32,32 +33,31 @@ export async function runServe(command: Command): Promise<number> {
   const exporter = createExporter(options, log);
   log.info('starting hostguard-exporter', { version: build.version, revision: build.revision, node: process.version });
   log.info('policy loaded', { policy: exporter.policy.current.origin, collectors: options.enabledCollectors.join(',') || '(none)' });
-  await learnOnFirstStart(exporter, log);
-  await exporter.start();
-
   const reload = () => exporter.reloadPolicy();
-  const app = createApp({ exporter, telemetryPath: options.telemetryPath, maxRequests: options.maxRequests, version: build.version, log, webConfig, showFindingDetails: options.showFindingDetails, reload });
-
+  const signals = new ServeSignals(reload, log);
   const servers: Server[] = [];
-  const textfile = options.textfilePath ? startTextfileWriter(exporter, options.textfilePath, options.textfileIntervalMs, log) : undefined;
-  // Signals are handled before the first listener exists: a supervisor may stop us at any moment.
-  process.on('SIGHUP', () => {
-    log.info('SIGHUP received: reloading the policy');
-    reload();
+  let textfile: ReturnType<typeof startTextfileWriter> | undefined;
+  const stopped = signals.stopRequested.then(async (signal) => {
+    log.info('shutting down', { signal });
+    textfile?.stop();
+    for (const s of servers) {
+      s.close();
+      s.closeAllConnections();
+    }
+    await exporter.stop().catch(() => undefined);
+    return 0;
   });
-  const stopped = new Promise<number>((resolve) => {
-    const shutdown = (signal: string) => {
-      log.info('shutting down', { signal });
-      textfile?.stop();
-      for (const s of servers) {
-        s.close();
-        s.closeAllConnections();
-      }
-      exporter.stop().finally(() => resolve(0));
-    };
-    process.once('SIGTERM', () => shutdown('SIGTERM'));
-    process.once('SIGINT', () => shutdown('SIGINT'));
-  });
+  // A stop while learning ends serve at once; the baseline is written atomically or not at all.
+  const learning = learnOnFirstStart(exporter, log).then(() => 'learned' as const);
+  if ((await Promise.race([learning, signals.stopRequested])) !== 'learned') {
+    learning.catch(() => undefined);
+    return stopped;
+  }
+  await exporter.start();
+  signals.started();
+
+  const app = createApp({ exporter, telemetryPath: options.telemetryPath, maxRequests: options.maxRequests, version: build.version, log, webConfig, showFindingDetails: options.showFindingDetails, reload });
+  textfile = options.textfilePath ? startTextfileWriter(exporter, options.textfilePath, options.textfileIntervalMs, log) : undefined;
   if (textfile) {
     await textfile.writeNow();
     log.info('writing metrics to the textfile', { path: options.textfilePath, interval_ms: options.textfileIntervalMs });
