@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import type { BaselineState } from '../baseline/store.js';
 import { presentFindings } from '../findings/redact.js';
 import { findingsDocument, findingsTable } from '../findings/report.js';
 import { exitCodes } from './exit-codes.js';
@@ -19,12 +20,21 @@ export async function runCheck(command: Command): Promise<number> {
     const findings = presentFindings(result.findings, options.showFindingDetails);
     process.stdout.write(format === 'json' ? JSON.stringify(findingsDocument(findings), null, 2) + '\n' : findingsTable(findings));
     const failed = result.outcomes.filter((o) => !o.success);
-    if (failed.length > 0) {
-      process.stderr.write(`check incomplete: ${failed.map((o) => `${o.name} (${o.error})`).join(', ')}\n`);
-      return exitCodes.error;
-    }
+    if (failed.length > 0) process.stderr.write(`check incomplete: ${failed.map((o) => `${o.name} (${o.error})`).join(', ')}\n`);
+    const baselineProblem = unusableBaseline(exporter.baseline.current);
+    if (baselineProblem) process.stderr.write(`check incomplete: ${baselineProblem}\n`);
+    if (failed.length > 0 || baselineProblem) return exitCodes.error;
     return result.findings.length > 0 ? exitCodes.findings : exitCodes.ok;
   } finally {
     await exporter.stop();
   }
+}
+
+/**
+ * A baseline that exists but does not verify leaves only the policy to judge by: a clean result
+ * would hide exactly the host where someone edited the baseline. A missing one is only a warning.
+ */
+function unusableBaseline(state: BaselineState): string | undefined {
+  if (state.status === 'missing' || state.status === 'verified') return undefined;
+  return `baseline ${state.status} (${state.problem}); judged by the policy alone`;
 }

@@ -149,6 +149,23 @@ describe('baseline commands', () => {
     expect(runCli(['--state.dir', dir, '--collector.disable-defaults', '--baseline.hmac-key-file', key, 'baseline', 'show']).stdout).toContain('verified: NO: HMAC does not match');
   });
 
+  it('check exits 2, not 0, when the baseline does not verify: one edited byte leaves only the policy to judge by', () => {
+    const dir = tempDir();
+    expect(runCli(['--state.dir', dir, '--collector.disable-defaults', 'baseline', 'init']).code).toBe(0);
+    expect(runCli(['--state.dir', dir, '--collector.disable-defaults', 'check']).code).toBe(0);
+    const file = join(dir, 'baseline.json');
+    const text = readFileSync(file, 'utf8');
+    const at = text.indexOf('"hostname"') + '"hostname": "'.length;
+    writeFileSync(file, text.slice(0, at) + (text[at] === 'x' ? 'y' : 'x') + text.slice(at + 1));
+    const tampered = runCli(['--state.dir', dir, '--collector.disable-defaults', 'check']);
+    expect(tampered.stderr).toMatch(/^check incomplete: baseline tampered \(.+\); judged by the policy alone$/m);
+    expect(tampered.code).toBe(2);
+    writeFileSync(file, '{"half a baseline');
+    const corrupt = runCli(['--state.dir', dir, '--collector.disable-defaults', 'check']);
+    expect(corrupt.stderr).toMatch(/^check incomplete: baseline corrupt \(not JSON: /m);
+    expect(corrupt.code).toBe(2);
+  });
+
   it('diff exits 0 when the host matches the baseline', () => {
     // Without host collectors: processes come and go on a shared host (test/serial checks a quiet one).
     const dir = tempDir();
