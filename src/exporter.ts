@@ -41,7 +41,6 @@ export class Exporter {
   readonly collectors: readonly Collector[];
   private readonly framework: FrameworkMetrics;
   private inFlight: Promise<Snapshot> | undefined;
-  private latest: Snapshot | undefined;
   private readonly firstSeen = new Map<string, Date>();
   private started = false;
 
@@ -115,11 +114,6 @@ export class Exporter {
     return this.inFlight;
   }
 
-  /** The last finished snapshot, without collecting: for pages that must not trigger work. */
-  get lastSnapshot(): Snapshot | undefined {
-    return this.latest;
-  }
-
   private async collectOnce(): Promise<Snapshot> {
     const ctx = this.context();
     const result = await runCollectors(this.collectors, ctx, this.options.log);
@@ -129,8 +123,7 @@ export class Exporter {
     this.framework.recordBaseline(this.baseline, result.at);
     this.framework.recordStateWrites();
     const exposition = await this.registry.metrics();
-    this.latest = { result, exposition, firstSeen: new Map(this.firstSeen) };
-    return this.latest;
+    return { result, exposition, firstSeen: new Map(this.firstSeen) };
   }
 
   private trackFirstSeen(findings: readonly Finding[], at: Date): void {

@@ -29,12 +29,14 @@ export function createApp(options: AppOptions): express.Express {
   app.set('etag', false);
   app.use(accessControl(options.webConfig, options.log));
 
-  app.get(telemetryPath, limitConcurrency(options.maxRequests), async (_req, res) => {
+  // Every route that collects shares one limit: the page and the API cost what a scrape costs.
+  const limited = limitConcurrency(options.maxRequests);
+  app.get(telemetryPath, limited, async (_req, res) => {
     const snapshot = await exporter.snapshot();
     res.set('Content-Type', exporter.registry.contentType).send(snapshot.exposition);
   });
 
-  app.get('/api/findings', async (_req, res) => {
+  app.get('/api/findings', limited, async (_req, res) => {
     const snapshot = await exporter.snapshot();
     res.json(findingsDocument(presentFindings(snapshot.result.findings, options.showFindingDetails)));
   });
@@ -49,7 +51,7 @@ export function createApp(options: AppOptions): express.Express {
   });
 
   if (telemetryPath !== '/') {
-    app.get('/', async (_req, res) => {
+    app.get('/', limited, async (_req, res) => {
       const snapshot = await exporter.snapshot();
       const baseline = exporter.baseline.current.status;
       res.type('html').send(

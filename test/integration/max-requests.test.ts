@@ -63,4 +63,48 @@ describe('--web.max-requests', () => {
       server.close();
     }
   });
+
+  it('counts the findings page and /api/findings against the same limit: they collect like a scrape', async () => {
+    const exporter = new Exporter({
+      paths: { procfs: '/proc', rootfs: '/', stateDir: tempDir() },
+      policyFile: undefined,
+      collectors: [slow],
+      maxFindingSeries: 100,
+      log: silentLogger,
+      build: { version: '0', revision: 'test' },
+    });
+    const app = createApp({
+      exporter,
+      telemetryPath: '/metrics',
+      maxRequests: 1,
+      version: '0',
+      log: silentLogger,
+      webConfig: new WebConfigStore(undefined, silentLogger),
+      showFindingDetails: false,
+      reload: () => ({ ok: true, message: '' }),
+    });
+    const server = createServer(app);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    const status = async (path: string) => {
+      const response = await fetch(url + path);
+      await response.text();
+      return response.status;
+    };
+    try {
+      for (const [first, second] of [
+        ['/metrics', '/'],
+        ['/metrics', '/api/findings'],
+        ['/', '/metrics'],
+        ['/api/findings', '/'],
+      ]) {
+        const admitted = status(first!);
+        await new Promise((r) => setTimeout(r, 100)); // the first is collecting
+        expect(await status(second!), `${second} while ${first} collects`).toBe(503);
+        expect(await admitted).toBe(200);
+      }
+    } finally {
+      server.close();
+    }
+  });
 });
