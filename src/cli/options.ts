@@ -1,5 +1,6 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { collectorDefinitions } from '../collectors/registry.js';
+import { parseDurationMs } from '../config/duration.js';
 import { logFormats, logLevels, type LogFormat, type LogLevel } from '../log/logger.js';
 import { defaultStateDir } from '../state/state-dir.js';
 import { UsageError } from './exit-codes.js';
@@ -100,11 +101,11 @@ function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 
-/** A Prometheus-style duration: 500ms, 30s, 5m, 1h. */
+/** A Prometheus-style duration in milliseconds: 500ms, 30s, 5m, 1h. */
 function duration(value: string): number {
-  const match = /^(\d+)(ms|s|m|h)$/.exec(value);
-  if (!match) throw new InvalidArgumentError('expected a duration like 30s, 5m or 500ms');
-  return Number(match[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[match[2] as 'ms' | 's' | 'm' | 'h'];
+  const ms = parseDurationMs(value, ['ms', 's', 'm', 'h']);
+  if (ms === undefined) throw new InvalidArgumentError('expected a duration like 30s, 5m or 500ms');
+  return ms;
 }
 
 function integer(value: string): number {

@@ -3,6 +3,7 @@ import { createSecureContext } from 'node:tls';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { load, YAMLException } from 'js-yaml';
 import { z } from 'zod';
+import { durationMsField } from '../config/duration.js';
 import { describeErrno } from '../state/state-dir.js';
 
 /**
@@ -77,7 +78,7 @@ const schema = z
       .optional(),
     basic_auth_users: z.record(z.string().regex(/^\$2[aby]\$\d\d\$[./A-Za-z0-9]{53}$/, 'not a bcrypt hash ($2y$10$...)')).nullable().optional(),
     rate_limit: z
-      .object({ interval: z.string().regex(/^\d+(ms|s|m|h)$/, 'a duration like 1s'), burst: z.number().int().min(0) })
+      .object({ interval: durationMsField(['ms', 's', 'm', 'h'], 'a duration like 1s'), burst: z.number().int().min(0) })
       .strict()
       .optional(),
   })
@@ -198,13 +199,7 @@ export function parseWebConfig(text: string, file: string): WebConfig {
     tls,
     headers,
     users: new Map(Object.entries(config.basic_auth_users ?? {})),
-    rateLimit: rate ? { intervalMs: durationMs(rate.interval), burst: rate.burst } : undefined,
+    rateLimit: rate ? { intervalMs: rate.interval, burst: rate.burst } : undefined,
     files,
   };
-}
-
-function durationMs(text: string): number {
-  const match = /^(\d+)(ms|s|m|h)$/.exec(text)!;
-  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[match[2] as 'ms' | 's' | 'm' | 'h'];
-  return Number(match[1]) * unit;
 }

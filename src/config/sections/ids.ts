@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { durationSeconds } from './integrity.js';
+import { durationSeconds } from '../duration.js';
 
 export const idsTools = ['suricata', 'snort', 'wazuh'] as const;
 export type IdsTool = (typeof idsTools)[number];

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { cronExpression } from '../cron-expression.js';
+import { durationSeconds } from '../duration.js';
 import { absolutePathGlob } from '../glob-field.js';
 
 /** What a fresh host watches: binaries, accounts, sudo, ssh, cron and systemd units. */
@@ -21,15 +22,6 @@ export const defaultWatchedPaths: readonly string[] = [
   '/etc/systemd/system',
   '/usr/lib/systemd/system',
 ];
-
-const durationUnits = { s: 1, m: 60, h: 3600, d: 86400 } as const;
-
-/** A duration like `30m`, `6h` or `1d`, in seconds. */
-export const durationSeconds = z
-  .string()
-  .regex(/^\d+[smhd]$/, 'a duration like 30m, 6h or 1d')
-  .transform((text) => Number(text.slice(0, -1)) * durationUnits[text.slice(-1) as keyof typeof durationUnits])
-  .refine((seconds) => seconds > 0, 'must be longer than 0');
 
 /** `integrity`: which files are hashed and compared with the baseline, and how often. */
 export const integritySectionSchema = z
