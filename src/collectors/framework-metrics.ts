@@ -2,6 +2,7 @@ import type { Registry } from 'prom-client';
 import type { BaselineKeeper } from '../baseline/keeper.js';
 import { entryCount } from '../baseline/baseline.js';
 import type { PolicyStore } from '../config/policy-store.js';
+import { CounterSync } from '../metrics/counter-sync.js';
 import { exporterMetricSpecs as specs } from '../metrics/exporter.js';
 import { registerCounter, registerGauge } from '../metrics/spec.js';
 import { hasCapability, ownCapabilities, watchedCapabilities, type WatchedCapability } from '../procfs/capabilities.js';
@@ -34,6 +35,7 @@ export class FrameworkMetrics {
   private readonly baselineEntries;
   private readonly stateWriteFailing;
   private readonly stateWriteFailures;
+  private readonly counters = new CounterSync();
 
   constructor(
     private readonly registry: Registry,
@@ -82,14 +84,9 @@ export class FrameworkMetrics {
   recordStateWrites(): void {
     for (const [file, h] of writeHealth()) {
       this.stateWriteFailing.set({ file }, h.failing ? 1 : 0);
-      const shown = this.shownFailures.get(file) ?? 0;
-      if (h.failures > shown) this.stateWriteFailures.inc({ file }, h.failures - shown);
-      else if (shown === 0) this.stateWriteFailures.inc({ file }, 0);
-      this.shownFailures.set(file, h.failures);
+      this.counters.sync(this.stateWriteFailures, { file }, h.failures);
     }
   }
-
-  private readonly shownFailures = new Map<string, number>();
 
   recordPolicy(store: PolicyStore): void {
     this.reloadOk.set(store.lastReloadSuccessful ? 1 : 0);
