@@ -159,6 +159,56 @@ describe('socket owners across collections', () => {
     expect(connection.scan?.complete).toBe(false);
   });
 
+  it('a process started after the listener was mapped and sharing it (an implant inheriting port 443) is its holder too', () => {
+    const proc = fakeProc();
+    proc.hold(10, 3, 777);
+    const index = new SocketOwnerIndex(proc.dir, { now: () => 0 });
+    const present = new Set([777]);
+    expect(index.lookup([777], [], present).holders.get(777)).toEqual([{ pid: 10, fd: 3 }]);
+    // Steady: nothing new, nothing read.
+    expect(index.lookup([777], [], present).scan).toBeUndefined();
+
+    proc.hold(11, 3, 777);
+    const shared = index.lookup([777], [], present);
+    expect(shared.holders.get(777)).toEqual([
+      { pid: 10, fd: 3 },
+      { pid: 11, fd: 3 },
+    ]);
+    expect(shared.scan?.processes).toBe(1);
+    expect(index.lookup([777], [], present).scan).toBeUndefined();
+  });
+
+  it('a connection search that stops early leaves the unread processes to be read for listeners', () => {
+    const proc = fakeProc();
+    proc.hold(10, 3, 777);
+    proc.hold(5, 4, 888);
+    const index = new SocketOwnerIndex(proc.dir, { now: () => 0 });
+    index.lookup([777], [], new Set([777]));
+    // Two new processes; the connection is found in the first one read (the newest), so the scan stops.
+    proc.hold(30, 6, 999);
+    proc.hold(20, 7, 777);
+    expect(index.lookup([], [999], new Set([777, 999])).scan?.processes).toBe(1);
+    expect(index.lookup([777], [999], new Set([777, 999])).holders.get(777)?.map((h) => h.pid)).toEqual([10, 20]);
+  });
+
+  it('every rescan interval all processes are read again: a listener passed to a process already seen is found', () => {
+    const proc = fakeProc();
+    proc.hold(10, 3, 777);
+    proc.hold(12, 1, 555);
+    let now = 0;
+    const index = new SocketOwnerIndex(proc.dir, { fullRescanMs: 60_000, now: () => now });
+    const present = new Set([777]);
+    index.lookup([777], [], present);
+    // Process 12 was read already: receiving the descriptor over a unix socket makes it no new process.
+    proc.hold(12, 8, 777);
+    now = 59_000;
+    expect(index.lookup([777], [], present).holders.get(777)).toEqual([{ pid: 10, fd: 3 }]);
+    now = 60_000;
+    const rescanned = index.lookup([777], [], present);
+    expect(rescanned.scan?.processes).toBe(2);
+    expect(rescanned.holders.get(777)?.map((h) => h.pid)).toEqual([12, 10]);
+  });
+
   it('does not rescan for a socket no process holds until its retry time, and forgets closed sockets', () => {
     const proc = fakeProc();
     proc.hold(10, 3, 777);
