@@ -41,11 +41,10 @@ export function observeNetwork(options: ObserveOptions): NetworkSnapshot {
 
   // A socket no process holds may have closed after the table was read: look again before calling its owner unknown.
   let socketsGone = 0;
-  if (lookup.notFound.length > 0 && lookup.scan) {
-    const unfound = new Set(lookup.notFound);
-    const protocols = new Set([...listeners, ...outgoing].filter((s) => unfound.has(s.inode)).map((s) => s.protocol));
+  if (lookup.notFound.size > 0 && lookup.scan) {
+    const protocols = new Set([...listeners, ...outgoing].filter((s) => lookup.notFound.has(s.inode)).map((s) => s.protocol));
     const still = new Set(readTables(protocols).sockets.map((s) => s.inode));
-    const gone = new Set(lookup.notFound.filter((inode) => !still.has(inode)));
+    const gone = new Set([...lookup.notFound.keys()].filter((inode) => !still.has(inode)));
     if (gone.size > 0) {
       const open = (s: NetSocket) => !gone.has(s.inode);
       const before = listeners.length + outgoing.length;
@@ -56,7 +55,6 @@ export function observeNetwork(options: ObserveOptions): NetworkSnapshot {
   }
 
   const owners = new OwnerReader(procfs, options.users, options.selfPids ?? new Set([process.pid]));
-  const notFound = new Set(lookup.notFound);
   const ownership = (s: NetSocket, wanted: boolean): Ownership => {
     if (s.inode === 0) return { kind: 'kernel' };
     const holders = lookup.holders.get(s.inode);
@@ -65,7 +63,8 @@ export function observeNetwork(options: ObserveOptions): NetworkSnapshot {
       if (known.length > 0) return { kind: 'known', owners: known };
       return { kind: 'unknown', reason: 'not_found' };
     }
-    if (notFound.has(s.inode)) return { kind: 'unknown', reason: lookup.deniedSeen ? 'denied' : 'not_found' };
+    const unowned = lookup.notFound.get(s.inode);
+    if (unowned) return { kind: 'unknown', reason: unowned };
     return wanted ? { kind: 'unknown', reason: 'not_found' } : { kind: 'not_looked_up' };
   };
   const observed = (list: NetSocket[], wanted: (s: NetSocket) => boolean): ObservedSocket[] =>

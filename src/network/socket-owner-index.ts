@@ -6,13 +6,16 @@ export type { FdScanStats } from './descriptor-scan.js';
 
 export interface OwnerLookup {
   readonly holders: ReadonlyMap<number, readonly SocketHolder[]>;
-  /** Wanted sockets no readable process holds: kernel sockets, other users' (without root), or closed meanwhile. */
-  readonly notFound: readonly number[];
-  /** Whether processes were denied to us when the not-found sockets were last looked for. */
-  readonly deniedSeen: boolean;
+  /**
+   * Wanted sockets no readable process holds (other users' without root, or closed meanwhile), each
+   * with why: `denied` when descriptor tables were closed to us when it was last looked for.
+   */
+  readonly notFound: ReadonlyMap<number, UnownedReason>;
   /** The descriptor tables this lookup read, or undefined when it read none. */
   readonly scan: FdScanStats | undefined;
 }
+
+export type UnownedReason = 'denied' | 'not_found';
 
 export interface SocketOwnerIndexOptions {
   /** How long a socket no process was found to hold waits before it is looked for again on its own. */
@@ -150,9 +153,10 @@ export class SocketOwnerIndex {
     }
   }
 
-  private answer(holders: Map<number, readonly SocketHolder[]>, notFound: ReadonlySet<number>, scan: FdScanStats | undefined): OwnerLookup {
-    const list = [...notFound];
-    return { holders, notFound: list, deniedSeen: list.some((i) => this.unowned.get(i)?.denied), scan };
+  private answer(holders: Map<number, readonly SocketHolder[]>, unowned: ReadonlySet<number>, scan: FdScanStats | undefined): OwnerLookup {
+    const notFound = new Map<number, UnownedReason>();
+    for (const inode of unowned) notFound.set(inode, this.unowned.get(inode)?.denied ? 'denied' : 'not_found');
+    return { holders, notFound, scan };
   }
 
   /** Cached holders that still hold the socket; undefined when none does (or it was never mapped). */

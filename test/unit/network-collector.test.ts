@@ -4,7 +4,11 @@ import type { CollectorDefinition } from '../../src/collectors/collector.js';
 import { networkCollector } from '../../src/collectors/network.js';
 import { Exporter } from '../../src/exporter.js';
 import { silentLogger } from '../../src/log/logger.js';
+import { observeNetwork } from '../../src/network/observe.js';
+import type { NetworkSnapshot } from '../../src/network/snapshot.js';
 import { SocketOwnerIndex } from '../../src/network/socket-owner-index.js';
+import { socketStates, type NetSocket } from '../../src/procfs/net.js';
+import { UserDirectory } from '../../src/procfs/users.js';
 import { tempDir } from '../helpers/cli.js';
 import { parseExposition, sampleValue } from '../helpers/exposition.js';
 
@@ -209,16 +213,49 @@ describe('socket owners across collections', () => {
     expect(rescanned.holders.get(777)?.map((h) => h.pid)).toEqual([12, 10]);
   });
 
+  it('each socket whose owner is unknown keeps its own cause: denied only when tables were closed to us while it was looked for', () => {
+    const proc = fakeProc();
+    proc.hold(10, 3, 777);
+    // A descriptor table that cannot be listed stands in for another user's (tests run as root, whom chmod does not stop).
+    mkdirSync(`${proc.dir}/50`);
+    writeFileSync(`${proc.dir}/50/fd`, '');
+    const socket = (inode: number, localPort: number, state: number, remoteAddress = '0.0.0.0', remotePort = 0): NetSocket => ({
+      protocol: 'tcp', family: 4, localAddress: '0.0.0.0', localPort, remoteAddress, remotePort, state, uid: 0, inode,
+    });
+    let sockets = [socket(777, 22, socketStates.listen), socket(999, 4444, socketStates.listen)];
+    const index = new SocketOwnerIndex(proc.dir, { now: () => 0 });
+    const observe = () =>
+      observeNetwork({
+        procfs: proc.dir,
+        index,
+        users: new UserDirectory(rootfs),
+        outgoing: { watchLoopback: false, needsOwner: () => true },
+        readTables: () => ({ sockets, malformedLines: 0, missingTables: [] }),
+      });
+    const cause = (snapshot: NetworkSnapshot, inode: number) => {
+      const ownership = [...snapshot.listeners, ...snapshot.outgoing].find((s) => s.inode === inode)?.ownership;
+      return ownership?.kind === 'unknown' ? ownership.reason : ownership?.kind;
+    };
+    expect(cause(observe(), 999)).toBe('denied');
+
+    // The unreadable process is gone; a connection appears that no process holds.
+    rmSync(`${proc.dir}/50`, { recursive: true });
+    sockets = [...sockets, socket(888, 40000, socketStates.established, '203.0.113.9', 443)];
+    const later = observe();
+    expect(later.problems.fdDenied).toBe(0);
+    expect([cause(later, 999), cause(later, 888)]).toEqual(['denied', 'not_found']);
+  });
+
   it('does not rescan for a socket no process holds until its retry time, and forgets closed sockets', () => {
     const proc = fakeProc();
     proc.hold(10, 3, 777);
     let now = 0;
     const index = new SocketOwnerIndex(proc.dir, { unownedRetryMs: 1000, now: () => now });
     const present = new Set([777, 999]);
-    expect(index.lookup([777, 999], [], present).notFound).toEqual([999]);
+    expect(index.lookup([777, 999], [], present).notFound).toEqual(new Map([[999, 'not_found']]));
     now = 500;
     const cached = index.lookup([777, 999], [], present);
-    expect([cached.scan, cached.notFound]).toEqual([undefined, [999]]);
+    expect([cached.scan, cached.notFound]).toEqual([undefined, new Map([[999, 'not_found']])]);
     now = 1500;
     expect(index.lookup([777, 999], [], present).scan).toBeDefined();
     // Closed, then a new socket reuses nothing: the entry is gone with it.
