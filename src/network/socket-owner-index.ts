@@ -96,16 +96,32 @@ export class SocketOwnerIndex {
     }
 
     if (full) return this.fullScan(pids, new Set([...misses, ...waiting, ...listeners]), holders, now);
-    // Listeners' holders are known: only new processes may have come to share them. Connections
-    // not mapped yet are looked for in new processes first, then in holders, then in the rest.
+    return this.partialScan({ fresh, seen, misses, listeners, waiting, holders, now });
+  }
+
+  /**
+   * Listeners' holders are known: only processes started since may have come to share them, and
+   * each is read. Connections not mapped yet are looked for in those first, then in holders, then
+   * in the rest, until found.
+   */
+  private partialScan(p: {
+    fresh: number[];
+    seen: ReadonlySet<number>;
+    misses: ReadonlySet<number>;
+    listeners: ReadonlySet<number>;
+    waiting: Set<number>;
+    holders: Map<number, readonly SocketHolder[]>;
+    now: number;
+  }): OwnerLookup {
+    const { misses, holders, waiting } = p;
     const holderPids = new Set<number>();
     for (const list of this.known.values()) for (const h of list) holderPids.add(h.pid);
-    const rest = [...seen].sort((a, b) => Number(holderPids.has(b)) - Number(holderPids.has(a)) || b - a);
-    const mustRead = listeners.size > 0 ? fresh.length : 0;
+    const rest = [...p.seen].sort((a, b) => Number(holderPids.has(b)) - Number(holderPids.has(a)) || b - a);
+    const mustRead = p.listeners.size > 0 ? p.fresh.length : 0;
     const missed = [...misses];
     const enough = (read: number, found: ReadonlyMap<number, unknown>) => read >= mustRead && missed.every((inode) => found.has(inode));
-    const scan = scanDescriptors(this.procfs, [...fresh.reverse(), ...rest], new Set([...misses, ...listeners]), enough);
-    this.seenPids = new Set([...seen, ...scan.read]);
+    const scan = scanDescriptors(this.procfs, [...p.fresh.reverse(), ...rest], new Set([...misses, ...p.listeners]), enough);
+    this.seenPids = new Set([...p.seen, ...scan.read]);
     for (const [inode, found] of scan.found) {
       if (misses.has(inode)) continue;
       const merged = [...(holders.get(inode) ?? [])];
@@ -115,7 +131,7 @@ export class SocketOwnerIndex {
       waiting.delete(inode);
       holders.set(inode, merged);
     }
-    this.record(misses, scan.found, scan.stats, holders, waiting, now);
+    this.record(misses, scan.found, scan.stats, holders, waiting, p.now);
     return this.answer(holders, waiting, scan.stats);
   }
 
