@@ -1,6 +1,7 @@
 import type { Finding } from '../findings/finding.js';
 import type { BaselineEntries } from '../baseline/baseline.js';
 import type { HiddenPort } from '../network/hidden-ports.js';
+import { AcceptedConnections } from '../network/classify.js';
 import { HiddenPortSweeper } from '../network/hidden-port-sweeper.js';
 import { judgeListeners, learnListeners, listenerFindings, readListenerBaseline } from '../network/listener-judgment.js';
 import { NetworkMetrics } from '../network/network-metrics.js';
@@ -26,6 +27,7 @@ class NetworkCollector implements Collector {
   private readonly users: UserDirectory;
   private readonly metrics: NetworkMetrics;
   private readonly sweeper: HiddenPortSweeper;
+  private readonly accepted = new AcceptedConnections();
   private invalidBaselineEntries = 0;
   private serving = false;
 
@@ -83,7 +85,11 @@ class NetworkCollector implements Collector {
       index: this.index,
       users: this.users,
       selfPids: this.selfPids(ctx),
-      outgoing: outbound && { watchLoopback: outbound.watch_loopback, needsOwner: (socket) => outboundNeedsOwner(outbound, socket) },
+      outgoing: outbound && {
+        watchLoopback: outbound.watch_loopback,
+        needsOwner: (socket) => outboundNeedsOwner(outbound, socket),
+        accepted: this.accepted,
+      },
     });
   }
 

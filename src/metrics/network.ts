@@ -98,9 +98,9 @@ export const networkMetricSpecs = {
   fdScans: metricSpec({
     name: 'hostguard_network_fd_scans_total',
     type: 'counter',
-    help: 'Scans of the processes\' descriptor tables, made only when a socket is not mapped to its process yet.',
+    help: 'Collections that read processes\' descriptor tables: every process when a socket is not mapped to its process yet and every 5 minutes, otherwise the processes started since the last collection.',
     labels: {},
-    notes: 'Flat on a steady host: a mapped socket is re-checked with one readlink per holder.',
+    notes: 'On a quiet host it rises once per rescan interval: a mapped socket is re-checked with one readlink per holder.',
   }),
   fdScanProcesses: metricSpec({
     name: 'hostguard_network_fd_scan_processes_total',

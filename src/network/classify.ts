@@ -35,9 +35,15 @@ export function isLoopbackAddress(address: string): boolean {
 /**
  * Connections this host opened: established (or being established) TCP and connected UDP sockets
  * whose local port is not one of our listeners' (those are incoming). Loopback peers are the host
- * talking to itself, not outbound, unless `watchLoopback`.
+ * talking to itself, not outbound, unless `watchLoopback`. With `accepted`, a connection seen once
+ * while a listener owned its port stays incoming after the listener closes.
  */
-export function outgoingConnections(sockets: readonly NetSocket[], listeners: readonly NetSocket[], watchLoopback: boolean): NetSocket[] {
+export function outgoingConnections(
+  sockets: readonly NetSocket[],
+  listeners: readonly NetSocket[],
+  watchLoopback: boolean,
+  accepted?: AcceptedConnections,
+): NetSocket[] {
   const listening = new Map<string, string[]>();
   for (const l of listeners) {
     const key = `${l.protocol}/${l.localPort}`;
@@ -45,13 +51,30 @@ export function outgoingConnections(sockets: readonly NetSocket[], listeners: re
     if (list) list.push(l.localAddress);
     else listening.set(key, [l.localAddress]);
   }
-  const incoming = (s: NetSocket) =>
+  const onListeningPort = (s: NetSocket) =>
     listening.get(`${s.protocol}/${s.localPort}`)?.some((address) => bindAddressLabel(address) === 'any' || sameAddress(address, s.localAddress)) ?? false;
-  return sockets.filter((s) => {
-    const connected =
-      s.protocol === 'tcp' ? s.state === socketStates.established || s.state === socketStates.synSent : s.state === socketStates.established;
-    return connected && !incoming(s) && (watchLoopback || !isLoopbackAddress(s.remoteAddress));
-  });
+  const connected = sockets.filter((s) =>
+    s.protocol === 'tcp' ? s.state === socketStates.established || s.state === socketStates.synSent : s.state === socketStates.established,
+  );
+  const incoming = accepted ? accepted.track(connected, onListeningPort) : onListeningPort;
+  return connected.filter((s) => !incoming(s) && (watchLoopback || !isLoopbackAddress(s.remoteAddress)));
+}
+
+/**
+ * The direction of a connection is known only while a listener owns its local port: once the
+ * server closes its listener (a restart, a one-shot backdoor), its accepted connections would look
+ * like ones it opened. Kept across collections, by socket inode, until the socket leaves the tables.
+ */
+export class AcceptedConnections {
+  private inodes = new Set<number>();
+
+  /** Remember the connections incoming now, forget those no longer in `connected`; says which are incoming. */
+  track(connected: readonly NetSocket[], incomingNow: (socket: NetSocket) => boolean): (socket: NetSocket) => boolean {
+    const kept = new Set<number>();
+    for (const s of connected) if (s.inode !== 0 && (this.inodes.has(s.inode) || incomingNow(s))) kept.add(s.inode);
+    this.inodes = kept;
+    return (s) => (s.inode === 0 ? incomingNow(s) : kept.has(s.inode));
+  }
 }
 
 function sameAddress(a: string, b: string): boolean {

@@ -2,7 +2,7 @@ import { readNetTables, type NetProtocol, type NetSocket, type NetTablesRead } f
 import { readProcess } from '../procfs/process-table.js';
 import type { SocketHolder } from '../procfs/socket-owners.js';
 import type { UserDirectory } from '../procfs/users.js';
-import { isListening, outgoingConnections } from './classify.js';
+import { isListening, outgoingConnections, type AcceptedConnections } from './classify.js';
 import type { NetworkSnapshot, ObservedSocket, Ownership, SocketOwner } from './snapshot.js';
 import type { SocketOwnerIndex } from './socket-owner-index.js';
 
@@ -11,7 +11,12 @@ export interface ObserveOptions {
   readonly index: SocketOwnerIndex;
   readonly users: UserDirectory;
   /** Observe outgoing connections (only when the policy judges them); `needsOwner` says which need their program. */
-  readonly outgoing?: { readonly watchLoopback: boolean; readonly needsOwner: (socket: NetSocket) => boolean };
+  readonly outgoing?: {
+    readonly watchLoopback: boolean;
+    readonly needsOwner: (socket: NetSocket) => boolean;
+    /** Connections accepted by a listener, remembered across collections so they stay incoming after it closes. */
+    readonly accepted?: AcceptedConnections;
+  };
   /** The exporter's own pids (this process, the serving exporter), so its own listener is recognised. */
   readonly selfPids?: ReadonlySet<number>;
   /** How the tables are read (again, for some protocols, when a socket is not found): /proc/net by default; tests time races with it. */
@@ -28,7 +33,9 @@ export function observeNetwork(options: ObserveOptions): NetworkSnapshot {
   const readTables = options.readTables ?? ((protocols?: ReadonlySet<NetProtocol>) => readNetTables(procfs, { protocols, tcpListenersOnly: !options.outgoing }));
   const tables = readTables();
   let listeners: NetSocket[] = tables.sockets.filter(isListening);
-  let outgoing: NetSocket[] = options.outgoing ? outgoingConnections(tables.sockets, listeners, options.outgoing.watchLoopback) : [];
+  let outgoing: NetSocket[] = options.outgoing
+    ? outgoingConnections(tables.sockets, listeners, options.outgoing.watchLoopback, options.outgoing.accepted)
+    : [];
   const present = new Set<number>();
   for (const s of tables.sockets) if (s.inode !== 0) present.add(s.inode);
 
@@ -41,11 +48,10 @@ export function observeNetwork(options: ObserveOptions): NetworkSnapshot {
 
   // A socket no process holds may have closed after the table was read: look again before calling its owner unknown.
   let socketsGone = 0;
-  if (lookup.notFound.length > 0 && lookup.scan) {
-    const unfound = new Set(lookup.notFound);
-    const protocols = new Set([...listeners, ...outgoing].filter((s) => unfound.has(s.inode)).map((s) => s.protocol));
+  if (lookup.notFound.size > 0 && lookup.scan) {
+    const protocols = new Set([...listeners, ...outgoing].filter((s) => lookup.notFound.has(s.inode)).map((s) => s.protocol));
     const still = new Set(readTables(protocols).sockets.map((s) => s.inode));
-    const gone = new Set(lookup.notFound.filter((inode) => !still.has(inode)));
+    const gone = new Set([...lookup.notFound.keys()].filter((inode) => !still.has(inode)));
     if (gone.size > 0) {
       const open = (s: NetSocket) => !gone.has(s.inode);
       const before = listeners.length + outgoing.length;
@@ -56,7 +62,6 @@ export function observeNetwork(options: ObserveOptions): NetworkSnapshot {
   }
 
   const owners = new OwnerReader(procfs, options.users, options.selfPids ?? new Set([process.pid]));
-  const notFound = new Set(lookup.notFound);
   const ownership = (s: NetSocket, wanted: boolean): Ownership => {
     if (s.inode === 0) return { kind: 'kernel' };
     const holders = lookup.holders.get(s.inode);
@@ -65,7 +70,8 @@ export function observeNetwork(options: ObserveOptions): NetworkSnapshot {
       if (known.length > 0) return { kind: 'known', owners: known };
       return { kind: 'unknown', reason: 'not_found' };
     }
-    if (notFound.has(s.inode)) return { kind: 'unknown', reason: lookup.deniedSeen ? 'denied' : 'not_found' };
+    const unowned = lookup.notFound.get(s.inode);
+    if (unowned) return { kind: 'unknown', reason: unowned };
     return wanted ? { kind: 'unknown', reason: 'not_found' } : { kind: 'not_looked_up' };
   };
   const observed = (list: NetSocket[], wanted: (s: NetSocket) => boolean): ObservedSocket[] =>

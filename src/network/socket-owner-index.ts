@@ -1,30 +1,30 @@
 import { listPids } from '../procfs/pids.js';
-import { readSocketFds, stillHolds, type SocketHolder } from '../procfs/socket-owners.js';
+import { stillHolds, type SocketHolder } from '../procfs/socket-owners.js';
+import { scanDescriptors, type FdScanStats } from './descriptor-scan.js';
 
-/** What a lookup cost: a scan of every process's descriptors happens only for sockets never seen before. */
-export interface FdScanStats {
-  readonly processes: number;
-  /** Processes whose descriptors we may not read: their sockets show as owner unknown. */
-  readonly denied: number;
-  /** Processes that exited while being read. */
-  readonly gone: number;
-  /** Whether every process was read (false when the scan stopped once it found what it looked for). */
-  readonly complete: boolean;
-}
+export type { FdScanStats } from './descriptor-scan.js';
 
 export interface OwnerLookup {
   readonly holders: ReadonlyMap<number, readonly SocketHolder[]>;
-  /** Wanted sockets no readable process holds: kernel sockets, other users' (without root), or closed meanwhile. */
-  readonly notFound: readonly number[];
-  /** Whether processes were denied to us when the not-found sockets were last looked for. */
-  readonly deniedSeen: boolean;
-  /** The descriptor scan this lookup needed, or undefined when every socket was already mapped. */
+  /**
+   * Wanted sockets no readable process holds (other users' without root, or closed meanwhile), each
+   * with why: `denied` when descriptor tables were closed to us when it was last looked for.
+   */
+  readonly notFound: ReadonlyMap<number, UnownedReason>;
+  /** The descriptor tables this lookup read, or undefined when it read none. */
   readonly scan: FdScanStats | undefined;
 }
+
+export type UnownedReason = 'denied' | 'not_found';
 
 export interface SocketOwnerIndexOptions {
   /** How long a socket no process was found to hold waits before it is looked for again on its own. */
   readonly unownedRetryMs: number;
+  /**
+   * How often every process is read again for the holders of listeners: catches a listener passed
+   * to a process that already existed, or a pid reused between two collections.
+   */
+  readonly fullRescanMs: number;
   readonly now: () => number;
 }
 
@@ -36,20 +36,24 @@ interface Unowned {
 /**
  * Socket inode → the processes holding it, kept across collections. A mapped socket costs one
  * readlink per holder per collection (it proves the same process still holds it at the same
- * descriptor, so PID reuse and fd passing are caught); only a socket not mapped yet makes us read
- * every process's descriptor table, as `ss -p` does on every run.
+ * descriptor, so PID reuse and fd passing are caught). A collection that looks at listeners also
+ * reads the processes started since the last one, so a process that comes to share a listener (a
+ * shell an exploited server spawned, inheriting its port) is seen at once; every `fullRescanMs`, and
+ * whenever a listener is not mapped yet, every process is read, as `ss -p` does on every run.
  */
 export class SocketOwnerIndex {
   private readonly known = new Map<number, readonly SocketHolder[]>();
   private readonly unowned = new Map<number, Unowned>();
+  /** Processes whose descriptor tables were read, among those still listed. */
   private seenPids = new Set<number>();
+  private nextFullScanAt = 0;
   private readonly options: SocketOwnerIndexOptions;
 
   constructor(
     private readonly procfs: string,
     options: Partial<SocketOwnerIndexOptions> = {},
   ) {
-    this.options = { unownedRetryMs: 10 * 60_000, now: Date.now, ...options };
+    this.options = { unownedRetryMs: 10 * 60_000, fullRescanMs: 5 * 60_000, now: Date.now, ...options };
   }
 
   /**
@@ -62,42 +66,113 @@ export class SocketOwnerIndex {
     const holders = new Map<number, readonly SocketHolder[]>();
     const misses = new Set<number>();
     let completeMisses = 0;
-    const notFound: number[] = [];
+    const waiting = new Set<number>();
     const now = this.options.now();
     const consider = (inode: number, needsAll: boolean) => {
-      if (inode === 0 || holders.has(inode) || misses.has(inode)) return;
+      if (inode === 0 || holders.has(inode) || misses.has(inode) || waiting.has(inode)) return;
       const cached = this.verified(inode);
       if (cached) return holders.set(inode, cached);
       const unowned = this.unowned.get(inode);
-      if (unowned && unowned.retryAt > now) {
-        notFound.push(inode);
-        return;
-      }
+      if (unowned && unowned.retryAt > now) return waiting.add(inode);
       misses.add(inode);
       if (needsAll) completeMisses++;
     };
     for (const inode of complete) consider(inode, true);
     for (const inode of any) consider(inode, false);
-    if (misses.size === 0) return { holders, notFound, deniedSeen: notFound.some((i) => this.unowned.get(i)?.denied), scan: undefined };
+    const listeners = new Set(complete.filter((i) => i !== 0));
+    if (misses.size === 0 && listeners.size === 0) return this.answer(holders, waiting, undefined);
 
-    // A scan that reads every process anyway answers for every listener (co-holders that appeared
-    // since, e.g. forked workers) and for the sockets waiting to be retried.
-    const full = completeMisses > 0;
-    const searched = full ? new Set([...misses, ...notFound.splice(0), ...complete.filter((i) => i !== 0)]) : misses;
-    const scan = this.scan(searched, full);
+    const pids = listPids(this.procfs);
+    const seen = new Set<number>();
+    const fresh: number[] = [];
+    for (const pid of pids) {
+      if (this.seenPids.has(pid)) seen.add(pid);
+      else fresh.push(pid);
+    }
+    const full = completeMisses > 0 || (listeners.size > 0 && now >= this.nextFullScanAt);
+    if (!full && misses.size === 0 && (fresh.length === 0 || listeners.size === 0)) {
+      this.seenPids = seen;
+      return this.answer(holders, waiting, undefined);
+    }
+
+    if (full) return this.fullScan(pids, new Set([...misses, ...waiting, ...listeners]), holders, now);
+    return this.partialScan({ fresh, seen, misses, listeners, waiting, holders, now });
+  }
+
+  /**
+   * Listeners' holders are known: only processes started since may have come to share them, and
+   * each is read. Connections not mapped yet are looked for in those first, then in holders, then
+   * in the rest, until found.
+   */
+  private partialScan(p: {
+    fresh: number[];
+    seen: ReadonlySet<number>;
+    misses: ReadonlySet<number>;
+    listeners: ReadonlySet<number>;
+    waiting: Set<number>;
+    holders: Map<number, readonly SocketHolder[]>;
+    now: number;
+  }): OwnerLookup {
+    const { misses, holders, waiting } = p;
+    const holderPids = new Set<number>();
+    for (const list of this.known.values()) for (const h of list) holderPids.add(h.pid);
+    const rest = [...p.seen].sort((a, b) => Number(holderPids.has(b)) - Number(holderPids.has(a)) || b - a);
+    const mustRead = p.listeners.size > 0 ? p.fresh.length : 0;
+    const missed = [...misses];
+    const enough = (read: number, found: ReadonlyMap<number, unknown>) => read >= mustRead && missed.every((inode) => found.has(inode));
+    const scan = scanDescriptors(this.procfs, [...p.fresh.reverse(), ...rest], new Set([...misses, ...p.listeners]), enough);
+    this.seenPids = new Set([...p.seen, ...scan.read]);
+    for (const [inode, found] of scan.found) {
+      if (misses.has(inode)) continue;
+      const merged = [...(holders.get(inode) ?? [])];
+      for (const h of found) if (!merged.some((m) => m.pid === h.pid && m.fd === h.fd)) merged.push(h);
+      this.known.set(inode, merged);
+      this.unowned.delete(inode);
+      waiting.delete(inode);
+      holders.set(inode, merged);
+    }
+    this.record(misses, scan.found, scan.stats, holders, waiting, p.now);
+    return this.answer(holders, waiting, scan.stats);
+  }
+
+  /** Read every process for every listener (co-holders that appeared since) and every socket waiting to be retried. */
+  private fullScan(pids: number[], searched: ReadonlySet<number>, holders: Map<number, readonly SocketHolder[]>, now: number): OwnerLookup {
+    const scan = scanDescriptors(this.procfs, pids.reverse(), searched, () => false);
+    this.seenPids = new Set(scan.read);
+    this.nextFullScanAt = now + this.options.fullRescanMs;
+    const notFound = new Set<number>();
+    this.record(searched, scan.found, scan.stats, holders, notFound, now);
+    return this.answer(holders, notFound, scan.stats);
+  }
+
+  /** Remember what a scan found for the sockets it looked for; the ones it did not find wait to be retried. */
+  private record(
+    searched: ReadonlySet<number>,
+    found: ReadonlyMap<number, readonly SocketHolder[]>,
+    stats: FdScanStats,
+    holders: Map<number, readonly SocketHolder[]>,
+    notFound: Set<number>,
+    now: number,
+  ): void {
     for (const inode of searched) {
-      const found = scan.found.get(inode);
-      if (found) {
-        this.known.set(inode, found);
+      const list = found.get(inode);
+      if (list) {
+        this.known.set(inode, list);
         this.unowned.delete(inode);
-        holders.set(inode, found);
+        holders.set(inode, list);
       } else {
-        this.unowned.set(inode, { retryAt: now + this.options.unownedRetryMs, denied: scan.stats.denied > 0 });
+        this.known.delete(inode);
+        this.unowned.set(inode, { retryAt: now + this.options.unownedRetryMs, denied: stats.denied > 0 });
         holders.delete(inode);
-        notFound.push(inode);
+        notFound.add(inode);
       }
     }
-    return { holders, notFound, deniedSeen: notFound.some((i) => this.unowned.get(i)?.denied), scan: scan.stats };
+  }
+
+  private answer(holders: Map<number, readonly SocketHolder[]>, unowned: ReadonlySet<number>, scan: FdScanStats | undefined): OwnerLookup {
+    const notFound = new Map<number, UnownedReason>();
+    for (const inode of unowned) notFound.set(inode, this.unowned.get(inode)?.denied ? 'denied' : 'not_found');
+    return { holders, notFound, scan };
   }
 
   /** Cached holders that still hold the socket; undefined when none does (or it was never mapped). */
@@ -116,41 +191,5 @@ export class SocketOwnerIndex {
   private forgetClosed(present: ReadonlySet<number>): void {
     for (const inode of this.known.keys()) if (!present.has(inode)) this.known.delete(inode);
     for (const inode of this.unowned.keys()) if (!present.has(inode)) this.unowned.delete(inode);
-  }
-
-  /**
-   * Read descriptor tables until every wanted socket is found (or, when `needsAll`, every process is
-   * read, since a listener may be shared by a master and its workers). New processes first, then
-   * processes known to hold sockets, then the rest: a new socket is most often in a new process.
-   */
-  private scan(wanted: ReadonlySet<number>, needsAll: boolean): { found: Map<number, SocketHolder[]>; stats: FdScanStats } {
-    const pids = listPids(this.procfs);
-    const holderPids = new Set<number>();
-    for (const list of this.known.values()) for (const h of list) holderPids.add(h.pid);
-    const rank = (pid: number) => (this.seenPids.has(pid) ? (holderPids.has(pid) ? 1 : 2) : 0);
-    const ordered = pids.sort((a, b) => rank(a) - rank(b) || b - a);
-    this.seenPids = new Set(pids);
-
-    const found = new Map<number, SocketHolder[]>();
-    let processes = 0;
-    let denied = 0;
-    let gone = 0;
-    for (const pid of ordered) {
-      if (!needsAll && found.size === wanted.size) break;
-      processes++;
-      const read = readSocketFds(this.procfs, pid);
-      if (!read.ok) {
-        if (read.problem === 'gone') gone++;
-        else denied++;
-        continue;
-      }
-      for (const { fd, inode } of read.sockets) {
-        if (!wanted.has(inode)) continue;
-        const list = found.get(inode);
-        if (list) list.push({ pid, fd });
-        else found.set(inode, [{ pid, fd }]);
-      }
-    }
-    return { found, stats: { processes, denied, gone, complete: processes === ordered.length } };
   }
 }

@@ -10,7 +10,7 @@ import { readNetTables } from '../../src/procfs/net.js';
 import { UserDirectory } from '../../src/procfs/users.js';
 import { repoRoot, runCli, startExporter, tempDir } from '../helpers/cli.js';
 import { sampleValue } from '../helpers/exposition.js';
-import { spawnOwned, stopProcess } from '../helpers/processes.js';
+import { spawnOwned, stopProcess, waitForOutput } from '../helpers/processes.js';
 import { childConnection, childListeners, freePort, nodeUnderAnotherName, tcpListener, udpListener } from '../helpers/sockets.js';
 
 // Full finding detail (users, remote addresses): redaction has its own tests.
@@ -111,6 +111,27 @@ describe('listeners on a live host', () => {
     const after = await scrape();
     expect(sampleValue(after, 'hostguard_network_unexpected_listener', series(implant, 'unexpected_program'))).toBeUndefined();
     expect(sampleValue(after, 'hostguard_network_unexpected_listener', series(process.execPath, 'unexpected_program'))).toBeUndefined();
+  });
+
+  it('a program an already-mapped server spawns with its listening socket (the socket-reuse backdoor) is its owner on the next collection', async () => {
+    const implant = nodeUnderAnotherName(tempDir(), 'x');
+    // The server hands its listening descriptor to the implant as fd 3; the implant exits with it.
+    const script = `
+      const server = require('node:net').createServer().listen(0, '127.0.0.1', () => console.log('LISTENING ' + server.address().port));
+      process.stdin.once('data', () => {
+        const shell = require('node:child_process').spawn(process.env.IMPLANT, ['-e', "process.stdin.on('end', () => process.exit()).resume(); console.log('SHARING ' + process.pid)"], { stdio: ['pipe', 'inherit', 'inherit', server._handle.fd] });
+      });
+      setInterval(() => {}, 60000);`;
+    const server = spawnOwned(process.execPath, ['-e', script], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, IMPLANT: implant } });
+    const port = Number((await waitForOutput(server, /LISTENING (\d+)/))[1]);
+    const index = new SocketOwnerIndex('/proc');
+    expect(ownerPids(listenerOn(observe(index), 'tcp', '127.0.0.1', port))).toEqual([server.pid]);
+
+    server.stdin!.write('go\n');
+    const shell = Number((await waitForOutput(server, /SHARING (\d+)/))[1]);
+    const shared = listenerOn(observe(index), 'tcp', '127.0.0.1', port);
+    expect(ownerPids(shared)).toEqual([server.pid, shell]);
+    expect(shared!.ownership.kind === 'known' && shared!.ownership.owners.map((o) => o.exe)).toEqual([process.execPath, implant]);
   });
 
   it('a socket that closes between the table read and the descriptor scan is counted, not reported', async () => {

@@ -4,7 +4,11 @@ import type { CollectorDefinition } from '../../src/collectors/collector.js';
 import { networkCollector } from '../../src/collectors/network.js';
 import { Exporter } from '../../src/exporter.js';
 import { silentLogger } from '../../src/log/logger.js';
+import { observeNetwork } from '../../src/network/observe.js';
+import type { NetworkSnapshot } from '../../src/network/snapshot.js';
 import { SocketOwnerIndex } from '../../src/network/socket-owner-index.js';
+import { socketStates, type NetSocket } from '../../src/procfs/net.js';
+import { UserDirectory } from '../../src/procfs/users.js';
 import { tempDir } from '../helpers/cli.js';
 import { parseExposition, sampleValue } from '../helpers/exposition.js';
 
@@ -159,16 +163,99 @@ describe('socket owners across collections', () => {
     expect(connection.scan?.complete).toBe(false);
   });
 
+  it('a process started after the listener was mapped and sharing it (an implant inheriting port 443) is its holder too', () => {
+    const proc = fakeProc();
+    proc.hold(10, 3, 777);
+    const index = new SocketOwnerIndex(proc.dir, { now: () => 0 });
+    const present = new Set([777]);
+    expect(index.lookup([777], [], present).holders.get(777)).toEqual([{ pid: 10, fd: 3 }]);
+    // Steady: nothing new, nothing read.
+    expect(index.lookup([777], [], present).scan).toBeUndefined();
+
+    proc.hold(11, 3, 777);
+    const shared = index.lookup([777], [], present);
+    expect(shared.holders.get(777)).toEqual([
+      { pid: 10, fd: 3 },
+      { pid: 11, fd: 3 },
+    ]);
+    expect(shared.scan?.processes).toBe(1);
+    expect(index.lookup([777], [], present).scan).toBeUndefined();
+  });
+
+  it('a connection search that stops early leaves the unread processes to be read for listeners', () => {
+    const proc = fakeProc();
+    proc.hold(10, 3, 777);
+    proc.hold(5, 4, 888);
+    const index = new SocketOwnerIndex(proc.dir, { now: () => 0 });
+    index.lookup([777], [], new Set([777]));
+    // Two new processes; the connection is found in the first one read (the newest), so the scan stops.
+    proc.hold(30, 6, 999);
+    proc.hold(20, 7, 777);
+    expect(index.lookup([], [999], new Set([777, 999])).scan?.processes).toBe(1);
+    expect(index.lookup([777], [999], new Set([777, 999])).holders.get(777)?.map((h) => h.pid)).toEqual([10, 20]);
+  });
+
+  it('every rescan interval all processes are read again: a listener passed to a process already seen is found', () => {
+    const proc = fakeProc();
+    proc.hold(10, 3, 777);
+    proc.hold(12, 1, 555);
+    let now = 0;
+    const index = new SocketOwnerIndex(proc.dir, { fullRescanMs: 60_000, now: () => now });
+    const present = new Set([777]);
+    index.lookup([777], [], present);
+    // Process 12 was read already: receiving the descriptor over a unix socket makes it no new process.
+    proc.hold(12, 8, 777);
+    now = 59_000;
+    expect(index.lookup([777], [], present).holders.get(777)).toEqual([{ pid: 10, fd: 3 }]);
+    now = 60_000;
+    const rescanned = index.lookup([777], [], present);
+    expect(rescanned.scan?.processes).toBe(2);
+    expect(rescanned.holders.get(777)?.map((h) => h.pid)).toEqual([12, 10]);
+  });
+
+  it('each socket whose owner is unknown keeps its own cause: denied only when tables were closed to us while it was looked for', () => {
+    const proc = fakeProc();
+    proc.hold(10, 3, 777);
+    // A descriptor table that cannot be listed stands in for another user's (tests run as root, whom chmod does not stop).
+    mkdirSync(`${proc.dir}/50`);
+    writeFileSync(`${proc.dir}/50/fd`, '');
+    const socket = (inode: number, localPort: number, state: number, remoteAddress = '0.0.0.0', remotePort = 0): NetSocket => ({
+      protocol: 'tcp', family: 4, localAddress: '0.0.0.0', localPort, remoteAddress, remotePort, state, uid: 0, inode,
+    });
+    let sockets = [socket(777, 22, socketStates.listen), socket(999, 4444, socketStates.listen)];
+    const index = new SocketOwnerIndex(proc.dir, { now: () => 0 });
+    const observe = () =>
+      observeNetwork({
+        procfs: proc.dir,
+        index,
+        users: new UserDirectory(rootfs),
+        outgoing: { watchLoopback: false, needsOwner: () => true },
+        readTables: () => ({ sockets, malformedLines: 0, missingTables: [] }),
+      });
+    const cause = (snapshot: NetworkSnapshot, inode: number) => {
+      const ownership = [...snapshot.listeners, ...snapshot.outgoing].find((s) => s.inode === inode)?.ownership;
+      return ownership?.kind === 'unknown' ? ownership.reason : ownership?.kind;
+    };
+    expect(cause(observe(), 999)).toBe('denied');
+
+    // The unreadable process is gone; a connection appears that no process holds.
+    rmSync(`${proc.dir}/50`, { recursive: true });
+    sockets = [...sockets, socket(888, 40000, socketStates.established, '203.0.113.9', 443)];
+    const later = observe();
+    expect(later.problems.fdDenied).toBe(0);
+    expect([cause(later, 999), cause(later, 888)]).toEqual(['denied', 'not_found']);
+  });
+
   it('does not rescan for a socket no process holds until its retry time, and forgets closed sockets', () => {
     const proc = fakeProc();
     proc.hold(10, 3, 777);
     let now = 0;
     const index = new SocketOwnerIndex(proc.dir, { unownedRetryMs: 1000, now: () => now });
     const present = new Set([777, 999]);
-    expect(index.lookup([777, 999], [], present).notFound).toEqual([999]);
+    expect(index.lookup([777, 999], [], present).notFound).toEqual(new Map([[999, 'not_found']]));
     now = 500;
     const cached = index.lookup([777, 999], [], present);
-    expect([cached.scan, cached.notFound]).toEqual([undefined, [999]]);
+    expect([cached.scan, cached.notFound]).toEqual([undefined, new Map([[999, 'not_found']])]);
     now = 1500;
     expect(index.lookup([777, 999], [], present).scan).toBeDefined();
     // Closed, then a new socket reuses nothing: the entry is gone with it.

@@ -4,7 +4,7 @@ import { policyError } from '../helpers/policy.js';
 import { parsePolicy } from '../../src/config/load-policy.js';
 import { listenersSectionSchema } from '../../src/config/sections/listeners.js';
 import { outboundSectionSchema } from '../../src/config/sections/outbound.js';
-import { isListening, outgoingConnections } from '../../src/network/classify.js';
+import { AcceptedConnections, isListening, outgoingConnections } from '../../src/network/classify.js';
 import {
   judgeListeners,
   learnListeners,
@@ -289,5 +289,20 @@ describe('which sockets are listeners and which connections are outgoing', () =>
     const ports = (watch: boolean) => outgoingConnections(sockets, listening, watch).map((s) => `${s.protocol}/${s.remotePort}`);
     expect(ports(false)).toEqual(['tcp/443', 'tcp/4444', 'udp/53']);
     expect(ports(true)).toEqual(['tcp/443', 'tcp/4444', 'udp/53', 'tcp/5432', 'tcp/5432']);
+  });
+
+  it('a connection accepted while its listener was open stays incoming after the listener closes, until it leaves the tables', () => {
+    const accepted = new AcceptedConnections();
+    const sshdListener = raw('tcp', '0.0.0.0', 2222, '0.0.0.0', 0, 0x0a);
+    const session = raw('tcp', '10.0.2.15', 2222, '198.51.100.7', 50000, 0x01);
+    const remotes = (list: NetSocket[], listening: NetSocket[]) =>
+      outgoingConnections(list, listening, false, accepted).map((s) => `${s.remoteAddress}:${s.remotePort}`);
+    expect(remotes([sshdListener, session], [sshdListener])).toEqual([]);
+    // sshd restarts (or a one-shot backdoor closes its listener): the session is still the one it accepted.
+    expect(remotes([session], [])).toEqual([]);
+    // Gone from the tables and forgotten: a new socket on that port with no listener was opened from here.
+    expect(remotes([], [])).toEqual([]);
+    const opened = { ...session, inode: session.inode + 1000 };
+    expect(remotes([opened], [])).toEqual(['198.51.100.7:50000']);
   });
 });

@@ -1,0 +1,54 @@
+import { readSocketFds, type SocketHolder } from '../procfs/socket-owners.js';
+
+/** What reading descriptor tables cost. */
+export interface FdScanStats {
+  /** Processes whose descriptor tables were read (or tried). */
+  readonly processes: number;
+  /** Processes whose descriptors we may not read: their sockets show as owner unknown. */
+  readonly denied: number;
+  /** Processes that exited while being read. */
+  readonly gone: number;
+  /** Whether every listed process was read (false when the scan stopped once it had what it needed). */
+  readonly complete: boolean;
+}
+
+export interface DescriptorScan {
+  /** Every holder found of each wanted socket. */
+  readonly found: ReadonlyMap<number, readonly SocketHolder[]>;
+  /** The processes actually read, so the caller knows which ones it has seen. */
+  readonly read: readonly number[];
+  readonly stats: FdScanStats;
+}
+
+/**
+ * Read the descriptor tables of `pids` in order, recording the holders of `wanted` sockets, until
+ * `enough(processesRead, found)` says the rest need not be read.
+ */
+export function scanDescriptors(
+  procfs: string,
+  pids: readonly number[],
+  wanted: ReadonlySet<number>,
+  enough: (processesRead: number, found: ReadonlyMap<number, readonly SocketHolder[]>) => boolean,
+): DescriptorScan {
+  const found = new Map<number, SocketHolder[]>();
+  const read: number[] = [];
+  let denied = 0;
+  let gone = 0;
+  for (const pid of pids) {
+    if (enough(read.length, found)) break;
+    read.push(pid);
+    const result = readSocketFds(procfs, pid);
+    if (!result.ok) {
+      if (result.problem === 'gone') gone++;
+      else denied++;
+      continue;
+    }
+    for (const { fd, inode } of result.sockets) {
+      if (!wanted.has(inode)) continue;
+      const list = found.get(inode);
+      if (list) list.push({ pid, fd });
+      else found.set(inode, [{ pid, fd }]);
+    }
+  }
+  return { found, read, stats: { processes: read.length, denied, gone, complete: read.length === pids.length } };
+}
