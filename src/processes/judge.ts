@@ -201,7 +201,7 @@ export function argv0Name(argv0: string): string {
 }
 
 function nameClaim(p: ObservedProcess, exe: string, ctx: JudgeContext): { name: string; reason: string } | undefined {
-  if (p.argv0.startsWith('[') && p.argv0.endsWith(']')) return { name: p.argv0, reason: `argv[0] "${p.argv0}" makes it look like a kernel thread in ps, but it runs ${exe}` };
+  if (looksLikeKernelThreadTitle(p.argv0, ctx)) return { name: p.argv0, reason: `argv[0] "${p.argv0}" makes it look like a kernel thread in ps, but it runs ${exe}` };
   if (p.cmdlineEmpty && p.state !== 'Z') return { name: `[${p.comm}]`, reason: `its command line is empty, so ps shows it as "[${p.comm}]" like a kernel thread, but it runs ${exe}` };
   if (p.comm !== ctx.names.commOf(exe) && ctx.kernelStems.has(ctx.names.stemOf(p.comm))) {
     return { name: p.comm, reason: `it is named "${p.comm}" like a kernel thread, but it runs ${exe}` };
@@ -215,6 +215,16 @@ function nameClaim(p: ObservedProcess, exe: string, ctx: JudgeContext): { name: 
     }
   }
   return undefined;
+}
+
+/**
+ * `[kworker/0:7]`, as ps shows a kernel thread. Kernel thread names never contain whitespace, so a
+ * bracketed title such as Celery's `[celeryd: celery@host:ForkPoolWorker-1]` is not one.
+ */
+function looksLikeKernelThreadTitle(argv0: string, ctx: JudgeContext): boolean {
+  if (!argv0.startsWith('[') || !argv0.endsWith(']')) return false;
+  const inner = argv0.slice(1, -1);
+  return inner !== '' && !/\s/.test(inner) && ctx.kernelStems.has(ctx.names.stemOf(inner));
 }
 
 /**

@@ -183,6 +183,11 @@ describe('names that lie', () => {
     expect(v.claimedName).toBe('[kworker/0:7]');
   });
 
+  it('a Celery worker titled [celeryd: celery@host:ForkPoolWorker-1] is no fake kernel thread: kernel thread names have no spaces', () => {
+    const celery = proc({ exePath: '/usr/bin/python3.11', comm: 'celery', argv0: '[celeryd: celery@web1:ForkPoolWorker-1]' });
+    expect(judgeOne(celery, { facts: packaged('/usr/bin/python3.11') }).kinds).toEqual([]);
+  });
+
   it('a comm named like a running kernel thread is name_mismatch, unless the binary is really called so', () => {
     const renamed = proc({ exePath: '/usr/bin/perl', comm: 'kworker/3:1', argv0: 'perl' });
     expect(judgeOne(renamed, { facts: packaged('/usr/bin/perl') }).kinds).toEqual(['name_mismatch']);
