@@ -83,8 +83,21 @@ export async function sweepHiddenProcesses(options: SweepOptions): Promise<Sweep
 }
 
 /** Whether a PID is still the process a finding was about: alive, with the same start time when readable. */
-export function stillAlive(procfs: string, pid: number): boolean {
-  return (isOwnProcfs(procfs) && killProbe(pid)) || lookupProbe(procfs, pid);
+export function stillAlive(procfs: string, hidden: Pick<HiddenProcess, 'pid' | 'startTicks'>): boolean {
+  const { pid } = hidden;
+  if (!((isOwnProcfs(procfs) && killProbe(pid)) || lookupProbe(procfs, pid))) return false;
+  if (hidden.startTicks === undefined) return true;
+  const now = startTicksOf(procfs, pid);
+  // Unreadable now (masked, or gone this instant): the kernel still has the PID, so keep the finding.
+  return now === undefined || now === hidden.startTicks;
+}
+
+function startTicksOf(procfs: string, pid: number): number | undefined {
+  try {
+    return parseStat(readProcText(`${procfs}/${pid}/stat`), `${procfs}/${pid}/stat`).startTicks;
+  } catch {
+    return undefined;
+  }
 }
 
 function look(procfs: string, pid: number, probe: Probe, listed: ReadonlySet<number>, ps: ReadonlySet<number> | undefined): PidLook {
