@@ -1,7 +1,7 @@
 import { basename } from 'node:path/posix';
 import type { Severity } from '../findings/finding.js';
 import { firstMatch } from '../policy/glob.js';
-import { isMemfd, type ExecutableFacts, type HostView, type ObservedProcess } from './host-view.js';
+import { inOtherMountNamespace, isMemfd, type ExecutableFacts, type HostView, type ObservedProcess } from './host-view.js';
 import type { CompiledProcessPolicy, CompiledRule } from './process-policy.js';
 import type { ProcessBaseline } from './process-baseline.js';
 
@@ -43,9 +43,17 @@ export function severityOf(kind: ProcessFindingKind): Severity {
 /** How a running executable is accounted for, in the order the sources are tried. */
 export type Knowledge = 'policy' | 'baseline' | 'package' | 'unknown';
 
+/**
+ * Why a userland process with an executable was not judged: its files could not be read
+ * (`permission_denied`, `malformed`), or it lives in another mount namespace (a container), whose
+ * paths name files the host's --path.rootfs and package database know nothing about.
+ */
+export const unjudgedReasons = ['permission_denied', 'malformed', 'other_mount_namespace'] as const;
+export type UnjudgedReason = (typeof unjudgedReasons)[number];
+
 export type ProcessVerdict =
   | { readonly status: 'kernel_thread' | 'no_executable'; readonly process: ObservedProcess }
-  | { readonly status: 'unjudged'; readonly process: ObservedProcess; readonly reason: 'permission_denied' | 'malformed' }
+  | { readonly status: 'unjudged'; readonly process: ObservedProcess; readonly reason: UnjudgedReason }
   | JudgedProcess;
 
 export interface JudgedProcess {
@@ -102,6 +110,7 @@ const noReasons: Readonly<Partial<Record<RunningProcessKind, string>>> = {};
 export function judgeProcess(p: ObservedProcess, ctx: JudgeContext): ProcessVerdict {
   if (p.kernelThread) return { status: 'kernel_thread', process: p };
   if (p.exe.kind === 'none') return { status: 'no_executable', process: p };
+  if (inOtherMountNamespace(p, ctx.view.hostMountNamespace)) return { status: 'unjudged', process: p, reason: 'other_mount_namespace' };
   if (p.exe.kind === 'unreadable') return { status: 'unjudged', process: p, reason: p.exe.problem === 'denied' ? 'permission_denied' : 'malformed' };
   const exe = p.exe.path;
   const facts = ctx.view.executables.get(exe) ?? noFacts;

@@ -30,6 +30,7 @@ function proc(overrides: Partial<ObservedProcess> & { exePath?: string; deleted?
     cpuCores: 0.01,
     rssBytes: 10 * 2 ** 20,
     startedAt: now - 3600,
+    mountNamespace: undefined,
     ...rest,
   };
 }
@@ -43,7 +44,7 @@ function hostView(processes: ObservedProcess[], facts: Record<string, Partial<Ex
       executables.set(p.exe.path, { packaged: false, worldWritable: false, replacedAt: undefined, ...facts[p.exe.path] });
     }
   }
-  return { processes, executables, homeDirectories: ['/home/alice', '/root'], dpkgChangedAt: now - 86400, ...extra };
+  return { processes, executables, homeDirectories: ['/home/alice', '/root'], dpkgChangedAt: now - 86400, hostMountNamespace: undefined, ...extra };
 }
 
 function policyOf(section: unknown = {}) {
