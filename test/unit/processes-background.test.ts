@@ -1,4 +1,5 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -78,6 +79,23 @@ describe('hidden processes, judged from two looks', () => {
       expect(stillAlive(procfs, hidden)).toBe(false);
     } finally {
       rmSync(procfs, { recursive: true, force: true });
+    }
+  });
+
+  it('does not even look at the threads of a listed process: a process with 64 threads adds no candidate', async () => {
+    // libuv starts its whole pool at the first file operation.
+    const threaded = spawn(process.execPath, ['-e', 'require("fs").stat("/", () => console.log("up")); setTimeout(() => {}, 60000)'], {
+      env: { ...process.env, UV_THREADPOOL_SIZE: '64' },
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    try {
+      await new Promise((resolve) => threaded.stdout.once('data', resolve));
+      const tids = readdirSync(`/proc/${threaded.pid}/task`).map(Number).filter((tid) => tid !== threaded.pid);
+      expect(tids.length).toBeGreaterThanOrEqual(64);
+      const result = await sweepHiddenProcesses({ procfs: '/proc', pidMax: Number(readFileSync('/proc/sys/kernel/pid_max', 'utf8')), comparePs: false });
+      expect(result.candidates.filter((pid) => tids.includes(pid))).toEqual([]);
+    } finally {
+      threaded.kill();
     }
   });
 
