@@ -150,7 +150,7 @@ class ProcessesCollector implements Collector {
   /** Hidden processes of the last sweep that still exist: a finding disappears with its process. */
   private currentHidden(section: ProcessesPolicy): HiddenProcess[] {
     if (!section.hidden_sweep.enabled || !this.lastSweep) return [];
-    return this.lastSweep.hidden.filter((h) => stillAlive(this.procfs, h.pid));
+    return this.lastSweep.hidden.filter((h) => stillAlive(this.procfs, h));
   }
 
   private async examineStarts(pids: readonly number[]): Promise<ReadonlyMap<number, StartExamination>> {

@@ -1,4 +1,5 @@
-import { readlinkSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
+import { mountNamespace } from '../procfs/namespaces.js';
 import { readProcessTable } from '../procfs/process-table.js';
 import type { StatKey } from './hash-protocol.js';
 
@@ -27,14 +28,6 @@ export interface RunningImagesTrouble {
   unreadable: number;
   /** Processes that exited while being read. */
   gone: number;
-}
-
-function mountNamespace(procfs: string, pid: number | 'self'): string | undefined {
-  try {
-    return readlinkSync(`${procfs}/${pid}/ns/mnt`);
-  } catch {
-    return undefined;
-  }
 }
 
 /** Every distinct executable image running in the host's mount namespace, grouped by inode. */

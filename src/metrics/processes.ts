@@ -14,9 +14,9 @@ export const processesMetricSpecs = {
   unjudged: metricSpec({
     name: 'hostguard_processes_unjudged',
     type: 'gauge',
-    help: 'Processes of the last collection that could not be judged because their executable or /proc files could not be read.',
-    labels: { reason: '"permission_denied" (the exporter does not run as root) or "malformed"' },
-    notes: 'Above 0 for permission_denied, unknown_executable, unexpected_user, deleted_executable, writable_location and name_mismatch are blind for those processes; the log says so once.',
+    help: 'Processes of the last collection that were not judged: their executable or /proc files could not be read, or they run in another mount namespace (a container).',
+    labels: { reason: '"permission_denied" (the exporter does not run as root), "malformed", or "other_mount_namespace" (a container: its executable paths name files of its own root, not the host\'s)' },
+    notes: 'Above 0 for permission_denied, unknown_executable, unexpected_user, deleted_executable, writable_location and name_mismatch are blind for those processes; the log says so once. other_mount_namespace is expected on a host that runs containers: judge their processes inside the container (or from its image), not against the host\'s files and packages.',
   }),
   outdated: metricSpec({
     name: 'hostguard_processes_outdated',

@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { readlinkSync, statSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { problemOf } from '../procfs/errors.js';
-import { listPids } from '../procfs/pids.js';
+import { listPids, listThreadIds } from '../procfs/pids.js';
 import { readProcText } from '../procfs/read-text.js';
 import { Slicer } from '../procfs/slicer.js';
 import { parseStat } from '../procfs/stat.js';
@@ -22,6 +22,8 @@ export interface SweepResult {
   readonly at: Date;
   readonly durationSeconds: number;
   readonly hidden: readonly HiddenProcess[];
+  /** PIDs that disagreed on the first pass and were looked at (transient processes, mostly). */
+  readonly candidates: readonly number[];
   /** How existence was probed: the kill(2) syscall and a /proc lookup, or the lookup alone (a procfs of another PID namespace). */
   readonly probe: 'kill+lookup' | 'lookup';
   /** Whether `ps` was compared (off by policy, not the live procfs, or ps could not run). */
@@ -41,11 +43,15 @@ export async function sweepHiddenProcesses(options: SweepOptions): Promise<Sweep
   const live = isOwnProcfs(procfs);
   const probe: Probe = live ? (pid) => killProbe(pid) || lookupProbe(procfs, pid) : (pid) => lookupProbe(procfs, pid);
   const slicer = new Slicer(options.sliceMs ?? 5, 256);
+  // Listing a task directory or looking at a PID costs far more than a probe: check the clock more often.
+  const lookSlicer = new Slicer(options.sliceMs ?? 5, 16);
 
   const listedFirst = new Set(listPids(procfs));
+  const threads = await threadsOf(procfs, listedFirst, lookSlicer);
   const candidates = new Set<number>();
   for (let pid = 1; pid < options.pidMax; pid++) {
-    if (listedFirst.has(pid) ? !statExists(procfs, pid) && probe(pid) : probe(pid)) candidates.add(pid);
+    // A thread answers kill(2) and a /proc lookup but is not listed: it is no candidate.
+    if (listedFirst.has(pid) ? !statExists(procfs, pid) && probe(pid) : !threads.has(pid) && probe(pid)) candidates.add(pid);
     const pause = slicer.due();
     if (pause) await pause;
   }
@@ -61,7 +67,12 @@ export async function sweepHiddenProcesses(options: SweepOptions): Promise<Sweep
     } else psProblem = ps.problem;
   }
 
-  const firstLooks = [...candidates].map((pid) => look(procfs, pid, probe, listedFirst, psFirst));
+  const firstLooks: PidLook[] = [];
+  for (const pid of candidates) {
+    firstLooks.push(look(procfs, pid, probe, listedFirst, psFirst));
+    const pause = lookSlicer.due();
+    if (pause) await pause;
+  }
   const hidden: HiddenProcess[] = [];
   if (firstLooks.length > 0) {
     const listedSecond = new Set(listPids(procfs));
@@ -70,21 +81,52 @@ export async function sweepHiddenProcesses(options: SweepOptions): Promise<Sweep
     for (const first of firstLooks) {
       const confirmed = confirmHidden(first, look(procfs, first.pid, probe, listedSecond, psSecond));
       if (confirmed) hidden.push(confirmed);
+      const pause = lookSlicer.due();
+      if (pause) await pause;
     }
   }
   return {
     at: new Date(),
     durationSeconds: (performance.now() - started) / 1000,
     hidden,
+    candidates: [...candidates],
     probe: live ? 'kill+lookup' : 'lookup',
     psCompared: psFirst !== undefined,
     psProblem: comparePs ? psProblem : undefined,
   };
 }
 
+/**
+ * The ids of the threads (other than the leader) of the listed processes, from their task
+ * directories: one listing per process instead of a status read per thread. A thread of a process
+ * that is itself hidden is not here, since its process is not listed.
+ */
+async function threadsOf(procfs: string, listed: ReadonlySet<number>, slicer: Slicer): Promise<Set<number>> {
+  const threads = new Set<number>();
+  for (const pid of listed) {
+    for (const tid of listThreadIds(procfs, pid)) if (tid !== pid) threads.add(tid);
+    const pause = slicer.due();
+    if (pause) await pause;
+  }
+  return threads;
+}
+
 /** Whether a PID is still the process a finding was about: alive, with the same start time when readable. */
-export function stillAlive(procfs: string, pid: number): boolean {
-  return (isOwnProcfs(procfs) && killProbe(pid)) || lookupProbe(procfs, pid);
+export function stillAlive(procfs: string, hidden: Pick<HiddenProcess, 'pid' | 'startTicks'>): boolean {
+  const { pid } = hidden;
+  if (!((isOwnProcfs(procfs) && killProbe(pid)) || lookupProbe(procfs, pid))) return false;
+  if (hidden.startTicks === undefined) return true;
+  const now = startTicksOf(procfs, pid);
+  // Unreadable now (masked, or gone this instant): the kernel still has the PID, so keep the finding.
+  return now === undefined || now === hidden.startTicks;
+}
+
+function startTicksOf(procfs: string, pid: number): number | undefined {
+  try {
+    return parseStat(readProcText(`${procfs}/${pid}/stat`), `${procfs}/${pid}/stat`).startTicks;
+  } catch {
+    return undefined;
+  }
 }
 
 function look(procfs: string, pid: number, probe: Probe, listed: ReadonlySet<number>, ps: ReadonlySet<number> | undefined): PidLook {

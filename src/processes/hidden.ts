@@ -34,6 +34,8 @@ export interface HiddenProcess {
   readonly pid: number;
   readonly view: HiddenView;
   readonly comm: string | undefined;
+  /** Start time (clock ticks after boot) when stat was readable: tells the process from a later one with its PID. */
+  readonly startTicks: number | undefined;
 }
 
 /** What one look says, if anything. */
@@ -54,7 +56,7 @@ export function confirmHidden(first: PidLook, second: PidLook): HiddenProcess | 
   const view = hiddenView(first);
   if (view === undefined || hiddenView(second) !== view) return undefined;
   if (first.startTicks !== undefined && second.startTicks !== undefined && first.startTicks !== second.startTicks) return undefined;
-  return { pid: first.pid, view, comm: second.comm ?? first.comm };
+  return { pid: first.pid, view, comm: second.comm ?? first.comm, startTicks: second.startTicks ?? first.startTicks };
 }
 
 const explanation: Record<HiddenView, string> = {

@@ -23,6 +23,8 @@ export interface ObservedProcess {
   readonly rssBytes: number;
   /** Unix seconds. */
   readonly startedAt: number;
+  /** /proc/PID/ns/mnt; undefined when unreadable. */
+  readonly mountNamespace: string | undefined;
 }
 
 /** Facts about one executable path, gathered once per collection for every process running it. */
@@ -43,6 +45,17 @@ export interface HostView {
   readonly homeDirectories: readonly string[];
   /** When dpkg last changed its database (Unix seconds); undefined without dpkg. */
   readonly dpkgChangedAt: number | undefined;
+  /** The host's mount namespace (PID 1's): the one whose files --path.rootfs shows. */
+  readonly hostMountNamespace: string | undefined;
+}
+
+/**
+ * A process in another mount namespace (a container): its executable path names a file of its
+ * own root, not the host's, so neither the host's files nor its packages say anything about it.
+ * When either namespace is unreadable the process is taken to be the host's.
+ */
+export function inOtherMountNamespace(p: ObservedProcess, hostMountNamespace: string | undefined): boolean {
+  return p.mountNamespace !== undefined && hostMountNamespace !== undefined && p.mountNamespace !== hostMountNamespace;
 }
 
 /** A memfd (memory-only file) as /proc/PID/exe shows it: `/memfd:NAME (deleted)`. */

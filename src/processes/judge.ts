@@ -1,7 +1,7 @@
 import { basename } from 'node:path/posix';
 import type { Severity } from '../findings/finding.js';
 import { firstMatch } from '../policy/glob.js';
-import { isMemfd, type ExecutableFacts, type HostView, type ObservedProcess } from './host-view.js';
+import { inOtherMountNamespace, isMemfd, type ExecutableFacts, type HostView, type ObservedProcess } from './host-view.js';
 import type { CompiledProcessPolicy, CompiledRule } from './process-policy.js';
 import type { ProcessBaseline } from './process-baseline.js';
 
@@ -43,9 +43,17 @@ export function severityOf(kind: ProcessFindingKind): Severity {
 /** How a running executable is accounted for, in the order the sources are tried. */
 export type Knowledge = 'policy' | 'baseline' | 'package' | 'unknown';
 
+/**
+ * Why a userland process with an executable was not judged: its files could not be read
+ * (`permission_denied`, `malformed`), or it lives in another mount namespace (a container), whose
+ * paths name files the host's --path.rootfs and package database know nothing about.
+ */
+export const unjudgedReasons = ['permission_denied', 'malformed', 'other_mount_namespace'] as const;
+export type UnjudgedReason = (typeof unjudgedReasons)[number];
+
 export type ProcessVerdict =
   | { readonly status: 'kernel_thread' | 'no_executable'; readonly process: ObservedProcess }
-  | { readonly status: 'unjudged'; readonly process: ObservedProcess; readonly reason: 'permission_denied' | 'malformed' }
+  | { readonly status: 'unjudged'; readonly process: ObservedProcess; readonly reason: UnjudgedReason }
   | JudgedProcess;
 
 export interface JudgedProcess {
@@ -102,6 +110,7 @@ const noReasons: Readonly<Partial<Record<RunningProcessKind, string>>> = {};
 export function judgeProcess(p: ObservedProcess, ctx: JudgeContext): ProcessVerdict {
   if (p.kernelThread) return { status: 'kernel_thread', process: p };
   if (p.exe.kind === 'none') return { status: 'no_executable', process: p };
+  if (inOtherMountNamespace(p, ctx.view.hostMountNamespace)) return { status: 'unjudged', process: p, reason: 'other_mount_namespace' };
   if (p.exe.kind === 'unreadable') return { status: 'unjudged', process: p, reason: p.exe.problem === 'denied' ? 'permission_denied' : 'malformed' };
   const exe = p.exe.path;
   const facts = ctx.view.executables.get(exe) ?? noFacts;
@@ -201,7 +210,7 @@ export function argv0Name(argv0: string): string {
 }
 
 function nameClaim(p: ObservedProcess, exe: string, ctx: JudgeContext): { name: string; reason: string } | undefined {
-  if (p.argv0.startsWith('[') && p.argv0.endsWith(']')) return { name: p.argv0, reason: `argv[0] "${p.argv0}" makes it look like a kernel thread in ps, but it runs ${exe}` };
+  if (looksLikeKernelThreadTitle(p.argv0, ctx)) return { name: p.argv0, reason: `argv[0] "${p.argv0}" makes it look like a kernel thread in ps, but it runs ${exe}` };
   if (p.cmdlineEmpty && p.state !== 'Z') return { name: `[${p.comm}]`, reason: `its command line is empty, so ps shows it as "[${p.comm}]" like a kernel thread, but it runs ${exe}` };
   if (p.comm !== ctx.names.commOf(exe) && ctx.kernelStems.has(ctx.names.stemOf(p.comm))) {
     return { name: p.comm, reason: `it is named "${p.comm}" like a kernel thread, but it runs ${exe}` };
@@ -215,6 +224,16 @@ function nameClaim(p: ObservedProcess, exe: string, ctx: JudgeContext): { name: 
     }
   }
   return undefined;
+}
+
+/**
+ * `[kworker/0:7]`, as ps shows a kernel thread. Kernel thread names never contain whitespace, so a
+ * bracketed title such as Celery's `[celeryd: celery@host:ForkPoolWorker-1]` is not one.
+ */
+function looksLikeKernelThreadTitle(argv0: string, ctx: JudgeContext): boolean {
+  if (!argv0.startsWith('[') || !argv0.endsWith(']')) return false;
+  const inner = argv0.slice(1, -1);
+  return inner !== '' && !/\s/.test(inner) && ctx.kernelStems.has(ctx.names.stemOf(inner));
 }
 
 /**

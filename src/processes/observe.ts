@@ -7,7 +7,7 @@ import { readExe } from '../procfs/exe.js';
 import { ProcessReader, type DetailedSnapshot, type ProcessDetails } from '../procfs/process-reader.js';
 import { Slicer } from '../procfs/slicer.js';
 import { UserDirectory, type UserClass } from '../procfs/users.js';
-import { isMemfd, type ExecutableFacts, type HostView, type ObservedProcess } from './host-view.js';
+import { inOtherMountNamespace, isMemfd, type ExecutableFacts, type HostView, type ObservedProcess } from './host-view.js';
 import { dpkgLastChange, type PackageIndex } from './package-index.js';
 import { PackageKnowledge } from './package-knowledge.js';
 
@@ -111,6 +111,7 @@ export class HostObserver {
     o.cmdlineEmpty = p.cmdlineEmpty;
     o.state = p.state;
     o.exe = p.exe;
+    o.mountNamespace = p.mountNamespace;
     o.cpuSeconds = p.cpuSeconds;
     o.rssBytes = p.rssBytes;
     if (o.euid !== p.euid) {
@@ -177,14 +178,17 @@ export class HostObserver {
       cpuCores: Math.max(0, cpuCores),
       rssBytes: p.rssBytes,
       startedAt: p.startedAt,
+      mountNamespace: p.mountNamespace,
     };
   }
 
   private view(processes: readonly ObservedProcess[], index: PackageIndex, section: ProcessesPolicy): HostView {
     const executables = new Map<string, ExecutableFacts>();
+    const hostMountNamespace = this.reader.hostMountNamespace();
     for (let i = 0; i < processes.length; i++) {
       const p = processes[i]!;
-      if (p.exe.kind !== 'path' || executables.has(p.exe.path)) continue;
+      // A container's /usr/bin/curl is not the host's: its facts are not looked up under --path.rootfs.
+      if (p.exe.kind !== 'path' || executables.has(p.exe.path) || inOtherMountNamespace(p, hostMountNamespace)) continue;
       executables.set(p.exe.path, executableFacts(this.paths.rootfs, p.exe.path, p.exe.deleted, index));
     }
     return {
@@ -192,6 +196,7 @@ export class HostObserver {
       executables,
       homeDirectories: section.writable_locations.home_directories ? homeDirectories(this.paths.rootfs, this.users) : [],
       dpkgChangedAt: dpkgLastChange(this.paths.rootfs),
+      hostMountNamespace,
     };
   }
 }

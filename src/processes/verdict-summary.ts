@@ -1,6 +1,6 @@
 import type { Finding } from '../findings/finding.js';
 import type { SeriesRow } from '../metrics/capped-series.js';
-import { collectorName, isJudged, severityOf, type JudgedProcess, type ProcessVerdict, type RunningProcessKind } from './judge.js';
+import { collectorName, isJudged, severityOf, type JudgedProcess, type ProcessVerdict, type RunningProcessKind, type UnjudgedReason } from './judge.js';
 
 interface FindingGroup {
   readonly kind: RunningProcessKind;
@@ -17,7 +17,7 @@ export class VerdictSummary {
   userland = 0;
   kernelThreads = 0;
   outdated = 0;
-  readonly unjudged = { permission_denied: 0, malformed: 0 };
+  readonly unjudged: Record<UnjudgedReason, number> = { permission_denied: 0, malformed: 0, other_mount_namespace: 0 };
   readonly flaggedRows: SeriesRow<'exe' | 'user_class' | 'kind'>[] = [];
   readonly cpuRows: SeriesRow<'exe' | 'user_class'>[] = [];
   readonly residentRows: SeriesRow<'exe' | 'user_class'>[] = [];

@@ -11,3 +11,19 @@ export function listPids(procfs: string): number[] {
   }
   return pids.sort((a, b) => a - b);
 }
+
+/** The thread ids of a process (/proc/PID/task), its own PID included; empty when it is gone or unreadable. */
+export function listThreadIds(procfs: string, pid: number): number[] {
+  let names: string[];
+  try {
+    names = readdirSync(`${procfs}/${pid}/task`);
+  } catch {
+    return [];
+  }
+  const tids: number[] = [];
+  for (const name of names) {
+    const tid = Number(name);
+    if (Number.isInteger(tid) && tid > 0) tids.push(tid);
+  }
+  return tids;
+}

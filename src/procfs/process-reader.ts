@@ -2,6 +2,7 @@ import { closeSync, openSync, readFileSync, readlinkSync, readSync } from 'node:
 import { parseCmdline } from './cmdline.js';
 import { problemOf, ProcParseError, type ProcReadProblem } from './errors.js';
 import { exeLinkFromError, parseExeTarget, type ExeLink } from './exe.js';
+import { hostMountNamespace, mountNamespace } from './namespaces.js';
 import { listPids } from './pids.js';
 import type { ProcessInfo, ProcessSnapshot } from './process-table.js';
 import { readProcText } from './read-text.js';
@@ -20,6 +21,8 @@ export interface ProcessDetails extends ProcessInfo {
   readonly state: string;
   /** Start time as Unix seconds (boot time + start ticks). */
   readonly startedAt: number;
+  /** /proc/PID/ns/mnt (`mnt:[4026531841]`), read once per (PID, start time) and on exec; undefined when unreadable. */
+  readonly mountNamespace: string | undefined;
 }
 
 /** The table as ProcessSnapshot counts it, with ProcessDetails. */
@@ -85,6 +88,7 @@ export class ProcessReader {
   private heldFds = 0;
   private round = 0;
   private bootTime: number | undefined;
+  private hostNamespace: { readonly value: string | undefined } | undefined;
   private readonly maxCacheAgeMs: number;
   private readonly youngSeconds: number;
   private readonly sliceMs: number;
@@ -224,6 +228,8 @@ export class ProcessReader {
       return;
     }
     const exeChanged = this.readExe(record);
+    // unshare(1) and container runtimes enter the namespace and then exec.
+    if (full || !known || exeChanged) d.mountNamespace = mountNamespace(this.procfs, d.pid);
     const now = this.now();
     const stale = record.identityReadWhileYoung || now - record.identityReadAt >= this.maxCacheAgeMs;
     if (full || !known || exeChanged || record.identityComm !== d.comm || stale) this.readIdentity(record, now);
@@ -282,6 +288,12 @@ export class ProcessReader {
     this.heldFds--;
   }
 
+  /** The host's mount namespace (PID 1's), read once: the namespace the paths under --path.rootfs belong to. */
+  hostMountNamespace(): string | undefined {
+    this.hostNamespace ??= { value: hostMountNamespace(this.procfs) };
+    return this.hostNamespace.value;
+  }
+
   /** Boot time; 0 when /proc/stat cannot be read (start times are then relative to boot). */
   private boot(): number {
     if (this.bootTime === undefined) {
@@ -314,6 +326,7 @@ function newRecord(procfs: string, pid: number): ProcessRecord {
       cmdlineEmpty: true,
       state: '?',
       startedAt: 0,
+      mountNamespace: undefined,
     },
     statPath: `${procfs}/${pid}/stat`,
     exePath: `${procfs}/${pid}/exe`,

@@ -1,5 +1,5 @@
 import { spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdtempSync, readdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdtempSync, readdirSync, readlinkSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { FindingsDocument } from '../../src/findings/report.js';
@@ -206,6 +206,22 @@ describe('hidden processes', () => {
     expect(findingsFor(document, (s) => s['pid'] === pid)).toMatchObject([{ kind: 'hidden_process', subject: { pid, view: 'ps' } }]);
     const threadIds = readdirSync(`/proc/${threaded.pid}/task`).map(Number);
     expect(findingsFor(document, (s) => threadIds.includes(Number(s['pid'])))).toEqual([]);
+  });
+});
+
+describe('containers', () => {
+  it('a process in its own mount namespace is counted unjudged (other_mount_namespace), never a finding', async () => {
+    const unshare = requireTool('unshare', 'util-linux');
+    // Unknown on the host, and from a place only the new namespace could make sense of.
+    const copy = plant(privateDir(), 'server');
+    const pid = await running(spawnOwned(unshare, ['--mount', copy, '310']), copy);
+    expect(readlinkSync(`/proc/${pid}/ns/mnt`)).not.toBe(readlinkSync('/proc/self/ns/mnt'));
+    const exporter = await startExporter(processesArgs(policyFile()));
+    const body = await metrics(exporter.url);
+    expect(sampleValue(body, 'hostguard_processes_unjudged', { reason: 'other_mount_namespace' })).toBeGreaterThanOrEqual(1);
+    const served = (await (await fetch(`${exporter.url}/api/findings`)).json()) as FindingsDocument;
+    expect(findingsFor(served, (s) => s['exe'] === copy)).toEqual([]);
+    expect(served.findings.filter((f) => new RegExp(`\\b${pid}\\b`).test(f.message))).toEqual([]);
   });
 });
 

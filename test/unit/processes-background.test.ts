@@ -1,8 +1,11 @@
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/log/logger.js';
 import { confirmHidden, hiddenFindings, type PidLook } from '../../src/processes/hidden.js';
-import { sweepHiddenProcesses } from '../../src/processes/hidden-sweep.js';
+import { stillAlive, sweepHiddenProcesses } from '../../src/processes/hidden-sweep.js';
 import type { StartVerdict } from '../../src/processes/judge.js';
 import { StartWatcher, type StartExamination } from '../../src/processes/start-watcher.js';
 
@@ -21,7 +24,7 @@ const look = (overrides: Partial<PidLook> = {}): PidLook => ({
 
 describe('hidden processes, judged from two looks', () => {
   it('a PID the kernel knows but /proc does not list is hidden from the listing', () => {
-    expect(confirmHidden(look({ listed: false }), look({ listed: false }))).toEqual({ pid: 4321, view: 'listing', comm: 'x' });
+    expect(confirmHidden(look({ listed: false }), look({ listed: false }))).toEqual({ pid: 4321, view: 'listing', comm: 'x', startTicks: 1000 });
   });
 
   it('a thread is not hidden: only its thread group is listed', () => {
@@ -45,7 +48,7 @@ describe('hidden processes, judged from two looks', () => {
   });
 
   it('says what each view means in the finding', () => {
-    const [finding] = hiddenFindings([{ pid: 31337, view: 'procfs_entry', comm: 'miner' }]);
+    const [finding] = hiddenFindings([{ pid: 31337, view: 'procfs_entry', comm: 'miner', startTicks: undefined }]);
     expect(finding).toMatchObject({ collector: 'processes', kind: 'hidden_process', severity: 'critical', subject: { pid: 31337, view: 'procfs_entry' } });
     expect(finding!.message).toContain('PID 31337 (miner): the PID is listed and alive, but /proc/PID shows no process files');
   });
@@ -56,7 +59,44 @@ describe('hidden processes, judged from two looks', () => {
     expect(result.probe).toBe('lookup');
     // ps reads our own /proc, not this tree: it is not compared.
     expect(result.psCompared).toBe(false);
-    expect(result.hidden).toEqual([{ pid: 950, view: 'procfs_entry', comm: undefined }]);
+    expect(result.hidden).toEqual([{ pid: 950, view: 'procfs_entry', comm: undefined, startTicks: undefined }]);
+  });
+
+  it('a finding leaves with its process: a new process that reuses the hidden PID is not reported', () => {
+    const procfs = mkdtempSync(join(tmpdir(), 'hostguard-hidden-'));
+    try {
+      const stat = (startTicks: number, comm: string) => `4321 (${comm}) S 1 4321 4321 0 -1 4194304 0 0 0 0 0 0 0 0 20 0 1 0 ${startTicks} 1000 100 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n`;
+      mkdirSync(join(procfs, '4321'));
+      writeFileSync(join(procfs, '4321', 'stat'), stat(1000, 'miner'));
+      const hidden = { pid: 4321, startTicks: 1000 };
+      expect(stillAlive(procfs, hidden)).toBe(true);
+      // The miner exits and an innocent process is given its PID.
+      writeFileSync(join(procfs, '4321', 'stat'), stat(2000, 'cron'));
+      expect(stillAlive(procfs, hidden)).toBe(false);
+      // A masked entry (no stat, no start time recorded) lives as long as the PID does.
+      expect(stillAlive(procfs, { pid: 4321, startTicks: undefined })).toBe(true);
+      rmSync(join(procfs, '4321'), { recursive: true });
+      expect(stillAlive(procfs, hidden)).toBe(false);
+    } finally {
+      rmSync(procfs, { recursive: true, force: true });
+    }
+  });
+
+  it('does not even look at the threads of a listed process: a process with 64 threads adds no candidate', async () => {
+    // libuv starts its whole pool at the first file operation.
+    const threaded = spawn(process.execPath, ['-e', 'require("fs").stat("/", () => console.log("up")); setTimeout(() => {}, 60000)'], {
+      env: { ...process.env, UV_THREADPOOL_SIZE: '64' },
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    try {
+      await new Promise((resolve) => threaded.stdout.once('data', resolve));
+      const tids = readdirSync(`/proc/${threaded.pid}/task`).map(Number).filter((tid) => tid !== threaded.pid);
+      expect(tids.length).toBeGreaterThanOrEqual(64);
+      const result = await sweepHiddenProcesses({ procfs: '/proc', pidMax: Number(readFileSync('/proc/sys/kernel/pid_max', 'utf8')), comparePs: false });
+      expect(result.candidates.filter((pid) => tids.includes(pid))).toEqual([]);
+    } finally {
+      threaded.kill();
+    }
   });
 
   it('sweeps the live host without calling its threads hidden', async () => {

@@ -30,6 +30,7 @@ function proc(overrides: Partial<ObservedProcess> & { exePath?: string; deleted?
     cpuCores: 0.01,
     rssBytes: 10 * 2 ** 20,
     startedAt: now - 3600,
+    mountNamespace: undefined,
     ...rest,
   };
 }
@@ -43,7 +44,7 @@ function hostView(processes: ObservedProcess[], facts: Record<string, Partial<Ex
       executables.set(p.exe.path, { packaged: false, worldWritable: false, replacedAt: undefined, ...facts[p.exe.path] });
     }
   }
-  return { processes, executables, homeDirectories: ['/home/alice', '/root'], dpkgChangedAt: now - 86400, ...extra };
+  return { processes, executables, homeDirectories: ['/home/alice', '/root'], dpkgChangedAt: now - 86400, hostMountNamespace: undefined, ...extra };
 }
 
 function policyOf(section: unknown = {}) {
@@ -181,6 +182,11 @@ describe('names that lie', () => {
     const v = judgeOne(proc({ argv0: '[kworker/0:7]' }), { facts: sleepPackaged });
     expect(v.kinds).toEqual(['name_mismatch']);
     expect(v.claimedName).toBe('[kworker/0:7]');
+  });
+
+  it('a Celery worker titled [celeryd: celery@host:ForkPoolWorker-1] is no fake kernel thread: kernel thread names have no spaces', () => {
+    const celery = proc({ exePath: '/usr/bin/python3.11', comm: 'celery', argv0: '[celeryd: celery@web1:ForkPoolWorker-1]' });
+    expect(judgeOne(celery, { facts: packaged('/usr/bin/python3.11') }).kinds).toEqual([]);
   });
 
   it('a comm named like a running kernel thread is name_mismatch, unless the binary is really called so', () => {

@@ -1,9 +1,14 @@
-import { cpSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseCmdline } from '../../src/procfs/cmdline.js';
 import { ProcessReader, type ProcessDetails } from '../../src/procfs/process-reader.js';
+import { processesSectionSchema } from '../../src/config/sections/processes.js';
+import { silentLogger } from '../../src/log/logger.js';
+import { judgeContext, judgeProcess } from '../../src/processes/judge.js';
+import { HostObserver } from '../../src/processes/observe.js';
+import { compileProcessPolicy } from '../../src/processes/process-policy.js';
 import { emptyStatFields, parseStat, parseStatBytes } from '../../src/procfs/stat.js';
 import { parseBootTime, parsePidMax } from '../../src/procfs/system.js';
 import { halfSipHash64, hashKeyFromBytes } from '../../src/processes/half-siphash.js';
@@ -171,5 +176,38 @@ describe('the process reader on a fixture procfs', () => {
     reader.close();
     const argv0 = readFileSync('/proc/self/cmdline', 'utf8').split('\0')[0];
     expect(self).toMatchObject({ exe: { kind: 'path', path: process.execPath, deleted: false }, euid: process.geteuid?.(), argv0 });
+  });
+});
+
+describe('processes in another mount namespace (containers)', () => {
+  it('are unjudged, neither known nor unknown: their paths name files of their own root, not the host\'s', async () => {
+    const root = tempDir();
+    cpSync(procfs, root, { recursive: true, verbatimSymlinks: true });
+    const namespaces: Record<number, string> = {
+      1: 'mnt:[4026531841]',
+      120: 'mnt:[4026531841]',
+      // In a container: /opt/app/bin/app is no host file (it would be unknown), and /usr/bin/sleep
+      // there is not the host's packaged sleep (it would be known by package).
+      500: 'mnt:[4026532999]',
+      300: 'mnt:[4026532999]',
+    };
+    for (const [pid, namespace] of Object.entries(namespaces)) {
+      mkdirSync(join(root, pid, 'ns'));
+      symlinkSync(namespace, join(root, pid, 'ns', 'mnt'));
+    }
+    const observer = new HostObserver({ procfs: root, rootfs, stateDir: tempDir() }, silentLogger);
+    const section = processesSectionSchema.parse({});
+    const { view, snapshot } = await observer.observe(section);
+    expect(byPid(snapshot.processes, 500)?.mountNamespace).toBe('mnt:[4026532999]');
+    expect(view.hostMountNamespace).toBe('mnt:[4026531841]');
+    // The host's files are not consulted for them (PID 600 on the host runs /opt/app/bin/app too).
+    expect(view.executables.has('/usr/bin/sleep')).toBe(false);
+    const ctx = judgeContext(view, compileProcessPolicy(section), undefined);
+    const verdict = (pid: number) => judgeProcess(view.processes.find((p) => p.pid === pid)!, ctx);
+    expect(verdict(500)).toMatchObject({ status: 'unjudged', reason: 'other_mount_namespace' });
+    expect(verdict(300)).toMatchObject({ status: 'unjudged', reason: 'other_mount_namespace' });
+    // The host's own processes are judged as before.
+    expect(verdict(120)).toMatchObject({ status: 'judged', knownBy: 'package', kinds: [] });
+    observer.close();
   });
 });
