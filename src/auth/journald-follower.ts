@@ -63,10 +63,24 @@ export class JournaldFollower {
   private restartTimer: NodeJS.Timeout | undefined;
   private backoffMs = 1000;
   private persistTimer: NodeJS.Timeout | undefined;
+  private identifiers: readonly string[];
+  /** journalctl was stopped to apply new identifiers: start it again at once, after the cursor. */
+  private respawn = false;
 
   constructor(private readonly options: JournaldFollowerOptions) {
+    this.identifiers = options.identifiers;
     this.cursor = this.loadCursor();
     this.savedCursor = this.cursor;
+  }
+
+  /** A reloaded policy's identifiers: journalctl is restarted after the last entry read, nothing read twice. */
+  setIdentifiers(identifiers: readonly string[]): void {
+    if (identifiers.join('\0') === this.identifiers.join('\0')) return;
+    this.identifiers = identifiers;
+    const child = this.child;
+    if (!child || child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+    this.respawn = true;
+    process.kill(child.pid, 'SIGTERM');
   }
 
   status(): { health: FollowHealth; reason: string | undefined; lastLineAt: number | undefined } {
@@ -78,7 +92,8 @@ export class JournaldFollower {
     this.spawn();
   }
 
-  async stop(): Promise<void> {
+  /** `savePosition` as for FileFollower.stop(): a source dropped by a reload saves its cursor in `checkpoint` mode too. */
+  async stop(options: { savePosition?: boolean } = {}): Promise<void> {
     this.stopping = true;
     if (this.restartTimer) clearTimeout(this.restartTimer);
     if (this.persistTimer) clearTimeout(this.persistTimer);
@@ -90,7 +105,7 @@ export class JournaldFollower {
       await exited;
       clearTimeout(timer);
     }
-    if (this.options.persistMode !== 'checkpoint') this.persist(true);
+    if (options.savePosition ?? this.options.persistMode !== 'checkpoint') this.persist(true);
   }
 
   /** Save the cursor of the last entry read (persistMode `checkpoint`: when the counts are published). */
@@ -99,7 +114,7 @@ export class JournaldFollower {
   }
 
   private spawn(): void {
-    const args = journalctlArgs(this.options, this.cursor);
+    const args = journalctlArgs({ ...this.options, identifiers: this.identifiers }, this.cursor);
     const command = this.options.journalctl ?? 'journalctl';
     const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
@@ -123,6 +138,11 @@ export class JournaldFollower {
       this.lines(splitter.flush());
       this.child = undefined;
       if (this.stopping) return;
+      if (this.respawn) {
+        this.respawn = false;
+        this.spawn();
+        return;
+      }
       if (/cursor/i.test(lastError) && this.cursor !== undefined) {
         this.options.log.warn('journal cursor refused; continuing from the end of the journal', { cursor: this.cursor });
         this.cursor = undefined;

@@ -22,14 +22,26 @@ export interface SourceStatus {
 
 /** A source being followed in the background, feeding the pipeline. */
 export interface RunningSource {
+  /** The spec as the policy names it now; a reload with the same identity updates it in place. */
   readonly spec: AuthSourceSpec;
+  /**
+   * Apply a reloaded spec of the same source (same type and id: the same position file) to the
+   * running follower. start_at is ignored: it only chooses where a source without a position begins.
+   */
+  reconfigure(spec: AuthSourceSpec): void;
   /** Read what is already written (files); journald streams on its own. */
   catchUp(deadline: number): Promise<void>;
   /** Save the position of everything counted so far: called when the counts are exposed. */
   checkpoint(): void;
   status(): SourceStatus;
   counters(): SourceCounters;
-  stop(): Promise<void>;
+  /** `savePosition`: the source was dropped by a reload, and what it read stays counted. */
+  stop(options?: { savePosition?: boolean }): Promise<void>;
+}
+
+/** What a source's position file is derived from: a reload that keeps it keeps the follower. */
+export function sourceKey(spec: AuthSourceSpec): string {
+  return `${spec.type}:${spec.id}`;
 }
 
 export function startSource(spec: AuthSourceSpec, pipeline: AuthPipeline, paths: { stateDir: string; rootfs: string }, log: Logger): RunningSource {
@@ -44,13 +56,19 @@ export function startSource(spec: AuthSourceSpec, pipeline: AuthPipeline, paths:
       onLines: (lines) => pipeline.syslogLines(spec.id, lines),
     });
     follower.start();
+    let current: AuthSourceSpec = spec;
     return {
-      spec,
+      get spec() {
+        return current;
+      },
+      reconfigure: (next) => {
+        current = next;
+      },
       catchUp: (deadline) => follower.catchUp(deadline),
       checkpoint: () => follower.checkpoint(),
       status: () => follower.status(),
       counters: () => follower.stats,
-      stop: () => follower.stop(),
+      stop: (options) => follower.stop(options),
     };
   }
   const counts = pipeline.source(spec.id);
@@ -66,12 +84,19 @@ export function startSource(spec: AuthSourceSpec, pipeline: AuthPipeline, paths:
     onNotJson: () => counts.unparsed.not_json++,
   });
   follower.start();
+  let current: AuthSourceSpec = spec;
   return {
-    spec,
+    get spec() {
+      return current;
+    },
+    reconfigure: (next) => {
+      current = next;
+      if (next.type === 'journald') follower.setIdentifiers(next.identifiers);
+    },
     catchUp: async () => {},
     checkpoint: () => follower.checkpoint(),
     status: () => ({ ...follower.status(), position: undefined, lagBytes: undefined }),
     counters: () => ({ linesRead: follower.linesRead, truncatedLines: follower.truncatedLines, renameRotations: 0, truncations: 0, gaps: follower.gaps }),
-    stop: () => follower.stop(),
+    stop: (options) => follower.stop(options),
   };
 }

@@ -1,7 +1,7 @@
 import { authFindingKinds, authFindings, type SourceHealth } from '../auth/findings.js';
 import { failureLabelPairs, successLabelPairs } from '../auth/patterns.js';
 import { AuthPipeline } from '../auth/pipeline.js';
-import { startSource, type RunningSource } from '../auth/running-source.js';
+import { sourceKey, startSource, type RunningSource } from '../auth/running-source.js';
 import { hostProbe, probeSource, resolveSources, type AuthSourceSpec } from '../auth/sources.js';
 import { UserClassCache } from '../auth/user-classes.js';
 import type { Logger } from '../log/logger.js';
@@ -86,18 +86,25 @@ class AuthCollector implements Collector {
     return { findings: authFindings(health, this.pipeline.recent.summary()) };
   }
 
-  /** Follow the sources the policy (or the host) names now; keep those unchanged, stop the others. */
+  /**
+   * Follow the sources the policy (or the host) names now; stop the others. A source is kept by its
+   * identity (type and id, what its position file is named after), whatever else the reload changed:
+   * a new follower on the same position file would resume from the last checkpoint and count again
+   * every line read since.
+   */
   private reconcile(ctx: CollectorContext): void {
     // Addresses kept per 30-second bucket for the opt-in top-N: a few times N, so the top is right.
     this.pipeline.recent.perSourceCap = ctx.policy.auth.top_sources > 0 ? Math.max(32, 4 * ctx.policy.auth.top_sources) : 0;
-    const wanted = new Map(resolveSources(ctx.policy.auth, this.env.paths.rootfs, hostProbe(this.env.paths.rootfs)).map((s) => [JSON.stringify(s), s]));
+    const wanted = new Map(resolveSources(ctx.policy.auth, this.env.paths.rootfs, hostProbe(this.env.paths.rootfs)).map((s) => [sourceKey(s), s]));
     for (const [key, source] of this.running) {
       if (wanted.has(key)) continue;
       this.running.delete(key);
-      void source.stop();
+      void source.stop({ savePosition: true });
     }
     for (const [key, spec] of wanted) {
-      if (!this.running.has(key)) this.running.set(key, startSource(spec, this.pipeline, this.env.paths, sourceLog(this.env.log, spec)));
+      const running = this.running.get(key);
+      if (running) running.reconfigure(spec);
+      else this.running.set(key, startSource(spec, this.pipeline, this.env.paths, sourceLog(this.env.log, spec)));
     }
     if (wanted.size === 0) this.env.log.warn('no auth log source: no /var/log/auth.log or /var/log/secure, and no journal; configure auth.sources to count authentication failures');
     else this.env.log.info('following auth sources', { sources: [...wanted.values()].map((s) => s.id).join(',') });

@@ -14,7 +14,7 @@ import type { Collector, CollectorContext, CollectorDefinition, CollectorEnv, Co
 const catchUpMs = 2000;
 
 interface Followed {
-  readonly spec: IdsSourceSpec;
+  spec: IdsSourceSpec;
   readonly follower: FileFollower;
 }
 
@@ -88,18 +88,28 @@ class IdsCollector implements Collector {
     return { findings: idsFindings(states, now) };
   }
 
-  /** Follow the sources the policy names now; keep unchanged ones, stop the others. */
+  /**
+   * Follow the sources the policy names now; stop the others. A source is kept by its identity
+   * (tool and path, what its position file is named after) and a changed max_event_bytes is applied
+   * to it: a new follower on the same position file would count again what was read since the last
+   * checkpoint. start_at only chooses where a source without a saved position begins.
+   */
   private reconcile(policy: IdsPolicy | undefined): void {
     this.pipeline.recent.perSignatureCap = policy && policy.top_signatures > 0 ? Math.max(32, 4 * policy.top_signatures) : 0;
     const maxLineBytes = policy?.max_event_bytes ?? 1024 * 1024;
-    const wanted = new Map(resolveIdsSources(policy, this.env.paths.rootfs).map((s) => [JSON.stringify([s.id, s.tool, s.startAt, maxLineBytes]), s]));
+    const wanted = new Map(resolveIdsSources(policy, this.env.paths.rootfs).map((s) => [`${s.tool}:${s.id}`, s]));
     for (const [key, f] of this.followed) {
       if (wanted.has(key)) continue;
       this.followed.delete(key);
-      void f.follower.stop();
+      void f.follower.stop({ savePosition: true });
     }
     for (const [key, spec] of wanted) {
-      if (this.followed.has(key)) continue;
+      const followed = this.followed.get(key);
+      if (followed) {
+        followed.spec = spec;
+        followed.follower.setMaxLineBytes(maxLineBytes);
+        continue;
+      }
       const follower = new FileFollower({
         path: spec.path,
         stateFile: idsPositionFile(this.env.paths.stateDir, spec),
