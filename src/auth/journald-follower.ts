@@ -31,9 +31,16 @@ const authFacilities = ['4', '10'];
 
 const cursorSchema = z.object({ version: z.literal(1), cursor: z.string().min(1) }).strict();
 
+/**
+ * The fields parseJournalLine reads (journalctl adds __CURSOR and the timestamps). Only these: with
+ * every field, one entry with a huge user-controlled field (sudo's argv in _CMDLINE) exceeds the
+ * line bound and is lost whole.
+ */
+export const journalFields = ['MESSAGE', 'SYSLOG_IDENTIFIER', 'SYSLOG_PID', '_PID', '_COMM'] as const;
+
 /** The journalctl arguments: JSON from the cursor (or the end), auth facilities or the identifiers. */
 export function journalctlArgs(options: Pick<JournaldFollowerOptions, 'path' | 'rootfs' | 'identifiers' | 'startAt'>, cursor: string | undefined): string[] {
-  const args = ['--follow', '--output=json', '--all', '--no-pager', '--quiet'];
+  const args = ['--follow', '--output=json', `--output-fields=${journalFields.join(',')}`, '--all', '--no-pager', '--quiet'];
   if (options.path !== undefined) args.push(isFile(options.path) ? `--file=${options.path}` : `--directory=${options.path}`);
   else if (options.rootfs !== '/') args.push(`--root=${options.rootfs}`);
   if (cursor !== undefined) args.push(`--after-cursor=${cursor}`);

@@ -137,7 +137,7 @@ describe('the journal JSON reader, on recorded `journalctl -o json` output', () 
   it('asks journalctl for JSON after the cursor, from the auth facilities or the identifiers', () => {
     const base = { path: undefined, rootfs: '/', identifiers: ['sshd', 'sudo'], startAt: 'end' as const };
     expect(journalctlArgs(base, undefined)).toEqual([
-      '--follow', '--output=json', '--all', '--no-pager', '--quiet', '--lines=0',
+      '--follow', '--output=json', '--output-fields=MESSAGE,SYSLOG_IDENTIFIER,SYSLOG_PID,_PID,_COMM', '--all', '--no-pager', '--quiet', '--lines=0',
       'SYSLOG_IDENTIFIER=sshd', 'SYSLOG_IDENTIFIER=sudo', '+', 'SYSLOG_FACILITY=4', 'SYSLOG_FACILITY=10',
     ]);
     expect(journalctlArgs({ ...base, startAt: 'beginning' }, 's=abc;i=1')).toContain('--after-cursor=s=abc;i=1');
