@@ -1,5 +1,6 @@
 import type { Logger } from '../log/logger.js';
 import { FileFollower, type FollowHealth } from '../tail/file-follower.js';
+import type { BackgroundReader } from '../tail/followed-sources.js';
 import { JournaldFollower } from './journald-follower.js';
 import type { AuthPipeline } from './pipeline.js';
 import { positionFile, type AuthSourceSpec } from './sources.js';
@@ -20,28 +21,15 @@ export interface SourceStatus {
   readonly lastLineAt: number | undefined;
 }
 
-/** A source being followed in the background, feeding the pipeline. */
-export interface RunningSource {
-  /** The spec as the policy names it now; a reload with the same identity updates it in place. */
-  readonly spec: AuthSourceSpec;
+/** A source being followed in the background, feeding the pipeline (journald streams on its own: catchUp returns at once). */
+export interface RunningSource extends BackgroundReader {
   /**
    * Apply a reloaded spec of the same source (same type and id: the same position file) to the
    * running follower. start_at is ignored: it only chooses where a source without a position begins.
    */
   reconfigure(spec: AuthSourceSpec): void;
-  /** Read what is already written (files); journald streams on its own. */
-  catchUp(deadline: number): Promise<void>;
-  /** Save the position of everything counted so far: called when the counts are exposed. */
-  checkpoint(): void;
   status(): SourceStatus;
   counters(): SourceCounters;
-  /** `savePosition`: the source was dropped by a reload, and what it read stays counted. */
-  stop(options?: { savePosition?: boolean }): Promise<void>;
-}
-
-/** What a source's position file is derived from: a reload that keeps it keeps the follower. */
-export function sourceKey(spec: AuthSourceSpec): string {
-  return `${spec.type}:${spec.id}`;
 }
 
 export function startSource(spec: AuthSourceSpec, pipeline: AuthPipeline, paths: { stateDir: string; rootfs: string }, log: Logger): RunningSource {
@@ -56,14 +44,8 @@ export function startSource(spec: AuthSourceSpec, pipeline: AuthPipeline, paths:
       onLines: (lines) => pipeline.syslogLines(spec.id, lines),
     });
     follower.start();
-    let current: AuthSourceSpec = spec;
     return {
-      get spec() {
-        return current;
-      },
-      reconfigure: (next) => {
-        current = next;
-      },
+      reconfigure: () => {},
       catchUp: (deadline) => follower.catchUp(deadline),
       checkpoint: () => follower.checkpoint(),
       status: () => follower.status(),
@@ -84,13 +66,8 @@ export function startSource(spec: AuthSourceSpec, pipeline: AuthPipeline, paths:
     onNotJson: () => counts.unparsed.not_json++,
   });
   follower.start();
-  let current: AuthSourceSpec = spec;
   return {
-    get spec() {
-      return current;
-    },
     reconfigure: (next) => {
-      current = next;
       if (next.type === 'journald') follower.setIdentifiers(next.identifiers);
     },
     catchUp: async () => {},
