@@ -155,4 +155,29 @@ describe('reading the journal with the real journalctl', () => {
     expect(sampleValue(samples, 'hostguard_auth_failures_total', { service: 'sudo', reason: 'incorrect_password', user_class: 'invalid' })).toBe(2);
     expect(sampleValue(samples, 'hostguard_auth_lines_truncated_total', { source: `journald:${journalDir}` }) ?? 0).toBe(0);
   });
+
+  it('a reload that changes the identifiers restarts journalctl after the last entry read: nothing counted twice', async () => {
+    requireTool('journalctl', 'systemd');
+    const dir = tempDir();
+    const journalDir = join(dir, 'journal');
+    mkdirSync(journalDir);
+    const journal = join(journalDir, 'system.journal');
+    appendToJournal(journal, join(fixtures, 'journal.export'));
+    const policy = join(dir, 'policy.yml');
+    const source = (extra: string) => `auth:\n  sources:\n    - type: journald\n      path: ${journalDir}\n      start_at: beginning\n${extra}`;
+    writeFileSync(policy, source(''));
+    const exporter = await startExporter(['--state.dir', join(dir, 'state'), '--config.file', policy, '--collector.disable-defaults', '--collector.auth']);
+    expect(failures(await until(exporter, (s) => failures(s) >= 8))).toBe(8);
+    // Read by journalctl after the last scrape, so after the last saved cursor.
+    appendToJournal(journal, exportEntries(dir, 'more.export', ['Failed password for root from 192.0.2.77 port 22 ssh2', 'Failed password for root from 192.0.2.78 port 22 ssh2']));
+    await new Promise((r) => setTimeout(r, 1500));
+    writeFileSync(policy, source('      identifiers: [sshd, sudo, login]\n'));
+    expect((await fetch(`${exporter.url}/-/reload`, { method: 'POST' })).status).toBe(200);
+    appendToJournal(journal, exportEntries(dir, 'after.export', ['Invalid user ghost from 192.0.2.79 port 22']));
+    let samples = await until(exporter, (s) => failures(s) >= 11);
+    await new Promise((r) => setTimeout(r, 500));
+    samples = await metrics(exporter);
+    expect(failures(samples)).toBe(11);
+    expect(sampleValue(samples, 'hostguard_auth_lines_read_total', { source: `journald:${journalDir}` })).toBe(16);
+  });
 });
