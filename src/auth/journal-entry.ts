@@ -9,8 +9,9 @@ export interface JournalEntry {
 export type JournalLine = { kind: 'entry'; entry: JournalEntry } | { kind: 'no_message'; cursor: string | undefined } | { kind: 'not_json' };
 
 /**
- * Parse one line of journalctl's JSON output. A field holding non-UTF-8 data is an array of byte
- * values; a field journalctl chose not to print (over 4 KiB without --all) is null.
+ * Parse one line of journalctl's JSON output. The fields read here are journalFields, the only ones
+ * asked for: keep the two in step. A field holding non-UTF-8 data is an array of byte values; a
+ * field journalctl chose not to print (over 4 KiB without --all) is null.
  */
 export function parseJournalLine(line: string): JournalLine {
   let value: unknown;

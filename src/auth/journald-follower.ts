@@ -31,9 +31,16 @@ const authFacilities = ['4', '10'];
 
 const cursorSchema = z.object({ version: z.literal(1), cursor: z.string().min(1) }).strict();
 
+/**
+ * The fields parseJournalLine reads (journalctl adds __CURSOR and the timestamps). Only these: with
+ * every field, one entry with a huge user-controlled field (sudo's argv in _CMDLINE) exceeds the
+ * line bound and is lost whole.
+ */
+export const journalFields = ['MESSAGE', 'SYSLOG_IDENTIFIER', 'SYSLOG_PID', '_PID', '_COMM'] as const;
+
 /** The journalctl arguments: JSON from the cursor (or the end), auth facilities or the identifiers. */
 export function journalctlArgs(options: Pick<JournaldFollowerOptions, 'path' | 'rootfs' | 'identifiers' | 'startAt'>, cursor: string | undefined): string[] {
-  const args = ['--follow', '--output=json', '--all', '--no-pager', '--quiet'];
+  const args = ['--follow', '--output=json', `--output-fields=${journalFields.join(',')}`, '--all', '--no-pager', '--quiet'];
   if (options.path !== undefined) args.push(isFile(options.path) ? `--file=${options.path}` : `--directory=${options.path}`);
   else if (options.rootfs !== '/') args.push(`--root=${options.rootfs}`);
   if (cursor !== undefined) args.push(`--after-cursor=${cursor}`);
@@ -63,10 +70,24 @@ export class JournaldFollower {
   private restartTimer: NodeJS.Timeout | undefined;
   private backoffMs = 1000;
   private persistTimer: NodeJS.Timeout | undefined;
+  private identifiers: readonly string[];
+  /** journalctl was stopped to apply new identifiers: start it again at once, after the cursor. */
+  private respawn = false;
 
   constructor(private readonly options: JournaldFollowerOptions) {
+    this.identifiers = options.identifiers;
     this.cursor = this.loadCursor();
     this.savedCursor = this.cursor;
+  }
+
+  /** A reloaded policy's identifiers: journalctl is restarted after the last entry read, nothing read twice. */
+  setIdentifiers(identifiers: readonly string[]): void {
+    if (identifiers.join('\0') === this.identifiers.join('\0')) return;
+    this.identifiers = identifiers;
+    const child = this.child;
+    if (!child || child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+    this.respawn = true;
+    process.kill(child.pid, 'SIGTERM');
   }
 
   status(): { health: FollowHealth; reason: string | undefined; lastLineAt: number | undefined } {
@@ -78,7 +99,8 @@ export class JournaldFollower {
     this.spawn();
   }
 
-  async stop(): Promise<void> {
+  /** `savePosition` as for FileFollower.stop(): a source dropped by a reload saves its cursor in `checkpoint` mode too. */
+  async stop(options: { savePosition?: boolean } = {}): Promise<void> {
     this.stopping = true;
     if (this.restartTimer) clearTimeout(this.restartTimer);
     if (this.persistTimer) clearTimeout(this.persistTimer);
@@ -90,7 +112,7 @@ export class JournaldFollower {
       await exited;
       clearTimeout(timer);
     }
-    if (this.options.persistMode !== 'checkpoint') this.persist(true);
+    if (options.savePosition ?? this.options.persistMode !== 'checkpoint') this.persist(true);
   }
 
   /** Save the cursor of the last entry read (persistMode `checkpoint`: when the counts are published). */
@@ -99,7 +121,7 @@ export class JournaldFollower {
   }
 
   private spawn(): void {
-    const args = journalctlArgs(this.options, this.cursor);
+    const args = journalctlArgs({ ...this.options, identifiers: this.identifiers }, this.cursor);
     const command = this.options.journalctl ?? 'journalctl';
     const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
@@ -123,6 +145,11 @@ export class JournaldFollower {
       this.lines(splitter.flush());
       this.child = undefined;
       if (this.stopping) return;
+      if (this.respawn) {
+        this.respawn = false;
+        this.spawn();
+        return;
+      }
       if (/cursor/i.test(lastError) && this.cursor !== undefined) {
         this.options.log.warn('journal cursor refused; continuing from the end of the journal', { cursor: this.cursor });
         this.cursor = undefined;

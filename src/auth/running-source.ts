@@ -1,5 +1,6 @@
 import type { Logger } from '../log/logger.js';
 import { FileFollower, type FollowHealth } from '../tail/file-follower.js';
+import type { BackgroundReader } from '../tail/followed-sources.js';
 import { JournaldFollower } from './journald-follower.js';
 import type { AuthPipeline } from './pipeline.js';
 import { positionFile, type AuthSourceSpec } from './sources.js';
@@ -20,16 +21,15 @@ export interface SourceStatus {
   readonly lastLineAt: number | undefined;
 }
 
-/** A source being followed in the background, feeding the pipeline. */
-export interface RunningSource {
-  readonly spec: AuthSourceSpec;
-  /** Read what is already written (files); journald streams on its own. */
-  catchUp(deadline: number): Promise<void>;
-  /** Save the position of everything counted so far: called when the counts are exposed. */
-  checkpoint(): void;
+/** A source being followed in the background, feeding the pipeline (journald streams on its own: catchUp returns at once). */
+export interface RunningSource extends BackgroundReader {
+  /**
+   * Apply a reloaded spec of the same source (same type and id: the same position file) to the
+   * running follower. start_at is ignored: it only chooses where a source without a position begins.
+   */
+  reconfigure(spec: AuthSourceSpec): void;
   status(): SourceStatus;
   counters(): SourceCounters;
-  stop(): Promise<void>;
 }
 
 export function startSource(spec: AuthSourceSpec, pipeline: AuthPipeline, paths: { stateDir: string; rootfs: string }, log: Logger): RunningSource {
@@ -45,12 +45,12 @@ export function startSource(spec: AuthSourceSpec, pipeline: AuthPipeline, paths:
     });
     follower.start();
     return {
-      spec,
+      reconfigure: () => {},
       catchUp: (deadline) => follower.catchUp(deadline),
       checkpoint: () => follower.checkpoint(),
       status: () => follower.status(),
       counters: () => follower.stats,
-      stop: () => follower.stop(),
+      stop: (options) => follower.stop(options),
     };
   }
   const counts = pipeline.source(spec.id);
@@ -67,11 +67,13 @@ export function startSource(spec: AuthSourceSpec, pipeline: AuthPipeline, paths:
   });
   follower.start();
   return {
-    spec,
+    reconfigure: (next) => {
+      if (next.type === 'journald') follower.setIdentifiers(next.identifiers);
+    },
     catchUp: async () => {},
     checkpoint: () => follower.checkpoint(),
     status: () => ({ ...follower.status(), position: undefined, lagBytes: undefined }),
     counters: () => ({ linesRead: follower.linesRead, truncatedLines: follower.truncatedLines, renameRotations: 0, truncations: 0, gaps: follower.gaps }),
-    stop: () => follower.stop(),
+    stop: (options) => follower.stop(options),
   };
 }

@@ -1,8 +1,8 @@
-import { createHash } from 'node:crypto';
 import { accessSync, constants, readdirSync, statSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { defaultJournalIdentifiers, type AuthPolicy } from '../config/sections/auth.js';
 import type { StartAt } from '../tail/file-follower.js';
+import { positionFile as sourcePositionFile, type SourceIdentity } from '../tail/followed-sources.js';
 
 export type AuthSourceSpec =
   | { readonly type: 'file'; readonly id: string; readonly path: string; readonly startAt: StartAt; readonly configured: boolean }
@@ -58,11 +58,14 @@ export function resolveSources(policy: AuthPolicy, rootfs: string, probe: HostPr
   return [];
 }
 
+/** What an auth source is across reloads and restarts: its type and id. */
+export function authIdentity(source: AuthSourceSpec): SourceIdentity {
+  return { kind: source.type, id: source.id };
+}
+
 /** The file under --state.dir that keeps a source's position. */
 export function positionFile(stateDir: string, source: AuthSourceSpec): string {
-  const digest = createHash('sha256').update(`${source.type}:${source.id}`).digest('hex').slice(0, 12);
-  const readable = source.id.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^_+/, '').slice(-48);
-  return join(stateDir, 'auth', `${readable}-${digest}.json`);
+  return sourcePositionFile(join(stateDir, 'auth'), authIdentity(source));
 }
 
 /** Whether a source could be read right now, without reading it (for `check`). */

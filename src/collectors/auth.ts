@@ -2,12 +2,13 @@ import { authFindingKinds, authFindings, type SourceHealth } from '../auth/findi
 import { failureLabelPairs, successLabelPairs } from '../auth/patterns.js';
 import { AuthPipeline } from '../auth/pipeline.js';
 import { startSource, type RunningSource } from '../auth/running-source.js';
-import { hostProbe, probeSource, resolveSources, type AuthSourceSpec } from '../auth/sources.js';
+import { authIdentity, hostProbe, probeSource, resolveSources, type AuthSourceSpec } from '../auth/sources.js';
 import { UserClassCache } from '../auth/user-classes.js';
 import type { Logger } from '../log/logger.js';
 import { authMetricSpecs as specs } from '../metrics/auth.js';
 import { CounterSync } from '../metrics/counter-sync.js';
 import { registerCounter, registerGauge } from '../metrics/spec.js';
+import { FollowedSources } from '../tail/followed-sources.js';
 import { UserDirectory, userClasses } from '../procfs/users.js';
 import type { Collector, CollectorContext, CollectorDefinition, CollectorEnv, CollectorRun } from './collector.js';
 
@@ -25,7 +26,7 @@ class AuthCollector implements Collector {
   readonly name = 'auth';
   readonly findingKinds = Object.keys(authFindingKinds);
   private readonly pipeline: AuthPipeline;
-  private readonly running = new Map<string, RunningSource>();
+  private readonly sources: FollowedSources<AuthSourceSpec, RunningSource>;
   private started = false;
   private readonly counters = new CounterSync();
   private readonly m;
@@ -33,6 +34,11 @@ class AuthCollector implements Collector {
   constructor(private readonly env: CollectorEnv) {
     const users = new UserClassCache(new UserDirectory(env.paths.rootfs));
     this.pipeline = new AuthPipeline((name) => users.classOf(name));
+    this.sources = new FollowedSources({
+      identity: authIdentity,
+      start: (spec) => startSource(spec, this.pipeline, env.paths, sourceLog(env.log, spec)),
+      update: (source, spec) => source.reconfigure(spec),
+    });
     const r = env.registry;
     this.m = {
       failures: registerCounter(r, specs.failures),
@@ -68,39 +74,29 @@ class AuthCollector implements Collector {
 
   async stop(): Promise<void> {
     this.started = false;
-    const stopping = [...this.running.values()].map((s) => s.stop());
-    this.running.clear();
-    await Promise.all(stopping);
+    await this.sources.stop();
   }
 
   async collect(ctx: CollectorContext): Promise<CollectorRun> {
     this.m.sshRootLoginAllowed.set(ctx.policy.auth.ssh_root_login === 'allow' ? 1 : 0);
     if (!this.started) return { findings: this.probe(ctx) };
-    const deadline = Date.now() + catchUpMs;
-    await Promise.all([...this.running.values()].map((s) => s.catchUp(deadline)));
+    await this.sources.catchUp(Date.now() + catchUpMs);
     const health = this.exportSources();
     this.exportCounts(ctx.policy.auth.top_sources);
     // Positions are saved exactly with the counts they produced: what this scrape exposes is never
     // counted again after a crash or restart, and what it does not expose is read again.
-    for (const source of this.running.values()) source.checkpoint();
+    this.sources.checkpoint();
     return { findings: authFindings(health, this.pipeline.recent.summary()) };
   }
 
-  /** Follow the sources the policy (or the host) names now; keep those unchanged, stop the others. */
+  /** Follow the sources the policy (or the host) names now, each kept by identity across reloads. */
   private reconcile(ctx: CollectorContext): void {
     // Addresses kept per 30-second bucket for the opt-in top-N: a few times N, so the top is right.
     this.pipeline.recent.perSourceCap = ctx.policy.auth.top_sources > 0 ? Math.max(32, 4 * ctx.policy.auth.top_sources) : 0;
-    const wanted = new Map(resolveSources(ctx.policy.auth, this.env.paths.rootfs, hostProbe(this.env.paths.rootfs)).map((s) => [JSON.stringify(s), s]));
-    for (const [key, source] of this.running) {
-      if (wanted.has(key)) continue;
-      this.running.delete(key);
-      void source.stop();
-    }
-    for (const [key, spec] of wanted) {
-      if (!this.running.has(key)) this.running.set(key, startSource(spec, this.pipeline, this.env.paths, sourceLog(this.env.log, spec)));
-    }
-    if (wanted.size === 0) this.env.log.warn('no auth log source: no /var/log/auth.log or /var/log/secure, and no journal; configure auth.sources to count authentication failures');
-    else this.env.log.info('following auth sources', { sources: [...wanted.values()].map((s) => s.id).join(',') });
+    const wanted = resolveSources(ctx.policy.auth, this.env.paths.rootfs, hostProbe(this.env.paths.rootfs));
+    this.sources.reconcile(wanted);
+    if (wanted.length === 0) this.env.log.warn('no auth log source: no /var/log/auth.log or /var/log/secure, and no journal; configure auth.sources to count authentication failures');
+    else this.env.log.info('following auth sources', { sources: wanted.map((s) => s.id).join(',') });
   }
 
   /** `check`: whether each source could be read, without reading (or moving) anything. */
@@ -117,8 +113,8 @@ class AuthCollector implements Collector {
   private exportSources(): SourceHealth[] {
     const health: SourceHealth[] = [];
     for (const gauge of [this.m.healthy, this.m.position, this.m.lag, this.m.lastLine]) gauge.reset();
-    for (const source of this.running.values()) {
-      const { id, type } = source.spec;
+    for (const { spec, reader: source } of this.sources.entries()) {
+      const { id, type } = spec;
       const status = source.status();
       const counters = source.counters();
       health.push({ id, type, health: status.health, reason: status.reason });

@@ -3,20 +3,16 @@ import type { IdsPolicy } from '../config/sections/ids.js';
 import { unparsedReasons } from '../ids/events.js';
 import { idsFindingKinds, idsFindings, type IdsSourceState } from '../ids/findings.js';
 import { IdsPipeline } from '../ids/pipeline.js';
-import { idsPositionFile, LastAlertStore, lookAtFile, resolveIdsSources, type IdsSourceSpec } from '../ids/sources.js';
+import { idsIdentity, idsPositionFile, LastAlertStore, lookAtFile, resolveIdsSources, type IdsSourceSpec } from '../ids/sources.js';
 import { CounterSync } from '../metrics/counter-sync.js';
 import { idsMetricSpecs as specs } from '../metrics/ids.js';
 import { labelValue, registerCounter, registerGauge } from '../metrics/spec.js';
 import { FileFollower } from '../tail/file-follower.js';
+import { FollowedSources } from '../tail/followed-sources.js';
 import type { Collector, CollectorContext, CollectorDefinition, CollectorEnv, CollectorRun } from './collector.js';
 
 /** How long a collection waits for the files to be read up to their end before reporting. */
 const catchUpMs = 2000;
-
-interface Followed {
-  readonly spec: IdsSourceSpec;
-  readonly follower: FileFollower;
-}
 
 /**
  * Alerts of the intrusion detection systems the policy names (`ids.sources`): Suricata EVE JSON,
@@ -29,7 +25,9 @@ class IdsCollector implements Collector {
   readonly name = 'ids';
   readonly findingKinds = Object.keys(idsFindingKinds);
   private readonly pipeline = new IdsPipeline();
-  private readonly followed = new Map<string, Followed>();
+  private readonly followed: FollowedSources<IdsSourceSpec, FileFollower>;
+  /** max_event_bytes of the policy now: applied to new followers and, on reload, to running ones. */
+  private maxLineBytes = 1024 * 1024;
   private readonly counters = new CounterSync();
   private readonly lastAlerts: LastAlertStore;
   private started = false;
@@ -37,6 +35,11 @@ class IdsCollector implements Collector {
 
   constructor(private readonly env: CollectorEnv) {
     this.lastAlerts = new LastAlertStore(env.paths.stateDir);
+    this.followed = new FollowedSources({
+      identity: idsIdentity,
+      start: (spec) => this.follow(spec),
+      update: (follower) => follower.setMaxLineBytes(this.maxLineBytes),
+    });
     const r = env.registry;
     this.m = {
       alerts: registerCounter(r, specs.alerts),
@@ -65,59 +68,49 @@ class IdsCollector implements Collector {
 
   async stop(): Promise<void> {
     this.started = false;
-    const stopping = [...this.followed.values()].map((f) => f.follower.stop());
-    this.followed.clear();
-    await Promise.all(stopping);
+    await this.followed.stop();
   }
 
   async collect(ctx: CollectorContext): Promise<CollectorRun> {
     const policy = ctx.policy.ids;
     const specsNow = resolveIdsSources(policy, this.env.paths.rootfs);
-    if (this.started) {
-      const deadline = Date.now() + catchUpMs;
-      await Promise.all([...this.followed.values()].map((f) => f.follower.catchUp(deadline)));
-    }
+    if (this.started) await this.followed.catchUp(Date.now() + catchUpMs);
     const now = Date.now();
     const states = specsNow.map((spec) => this.observe(spec));
     this.exportSources(specsNow, states);
     if (this.started) {
       this.exportCounts(specsNow, policy);
       // As for auth: positions saved exactly with the counts this collection exposes.
-      for (const f of this.followed.values()) f.follower.checkpoint();
+      this.followed.checkpoint();
     }
     return { findings: idsFindings(states, now) };
   }
 
-  /** Follow the sources the policy names now; keep unchanged ones, stop the others. */
+  /** Follow the sources the policy names now, each kept by identity across reloads. */
   private reconcile(policy: IdsPolicy | undefined): void {
     this.pipeline.recent.perSignatureCap = policy && policy.top_signatures > 0 ? Math.max(32, 4 * policy.top_signatures) : 0;
-    const maxLineBytes = policy?.max_event_bytes ?? 1024 * 1024;
-    const wanted = new Map(resolveIdsSources(policy, this.env.paths.rootfs).map((s) => [JSON.stringify([s.id, s.tool, s.startAt, maxLineBytes]), s]));
-    for (const [key, f] of this.followed) {
-      if (wanted.has(key)) continue;
-      this.followed.delete(key);
-      void f.follower.stop();
-    }
-    for (const [key, spec] of wanted) {
-      if (this.followed.has(key)) continue;
-      const follower = new FileFollower({
-        path: spec.path,
-        stateFile: idsPositionFile(this.env.paths.stateDir, spec),
-        startAt: spec.startAt,
-        maxLineBytes,
-        persistMode: 'checkpoint',
-        log: this.env.log.with({ source: spec.id }),
-        onLines: (lines) => this.pipeline.lines(spec.id, spec.tool, lines),
-      });
-      follower.start();
-      this.followed.set(key, { spec, follower });
-    }
-    if (wanted.size > 0) this.env.log.info('following IDS outputs', { sources: [...wanted.values()].map((s) => `${s.tool}:${s.id}`).join(',') });
+    this.maxLineBytes = policy?.max_event_bytes ?? 1024 * 1024;
+    const wanted = resolveIdsSources(policy, this.env.paths.rootfs);
+    this.followed.reconcile(wanted);
+    if (wanted.length > 0) this.env.log.info('following IDS outputs', { sources: wanted.map((s) => `${s.tool}:${s.id}`).join(',') });
+  }
+
+  private follow(spec: IdsSourceSpec): FileFollower {
+    const follower = new FileFollower({
+      path: spec.path,
+      stateFile: idsPositionFile(this.env.paths.stateDir, spec),
+      startAt: spec.startAt,
+      maxLineBytes: this.maxLineBytes,
+      persistMode: 'checkpoint',
+      log: this.env.log.with({ source: spec.id }),
+      onLines: (lines) => this.pipeline.lines(spec.id, spec.tool, lines),
+    });
+    follower.start();
+    return follower;
   }
 
   private followerOf(spec: IdsSourceSpec): FileFollower | undefined {
-    for (const f of this.followed.values()) if (f.spec.id === spec.id && f.spec.tool === spec.tool) return f.follower;
-    return undefined;
+    return this.followed.readerOf(spec);
   }
 
   /** The state judged: the follower's health in `serve`, a look at the file in `check`. */

@@ -1,10 +1,10 @@
-import { createHash } from 'node:crypto';
 import { accessSync, constants, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import { defaultMaxSilenceSeconds, type IdsPolicy, type IdsTool } from '../config/sections/ids.js';
 import { writeFileAtomic } from '../state/atomic-write.js';
 import type { FollowHealth, StartAt } from '../tail/file-follower.js';
+import { positionFile, type SourceIdentity } from '../tail/followed-sources.js';
 
 /** A followed IDS output file: `id` is the path as the policy names it (the `source` label), `path` is under --path.rootfs. */
 export interface IdsSourceSpec {
@@ -26,11 +26,14 @@ export function resolveIdsSources(policy: IdsPolicy | undefined, rootfs: string)
   }));
 }
 
+/** What an IDS output is across reloads and restarts: its tool and path. */
+export function idsIdentity(source: IdsSourceSpec): SourceIdentity {
+  return { kind: source.tool, id: source.id };
+}
+
 /** The file under --state.dir that keeps a source's read position. */
 export function idsPositionFile(stateDir: string, source: IdsSourceSpec): string {
-  const digest = createHash('sha256').update(`${source.tool}:${source.id}`).digest('hex').slice(0, 12);
-  const readable = source.id.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^_+/, '').slice(-48);
-  return join(stateDir, 'ids', `${readable}-${digest}.json`);
+  return positionFile(join(stateDir, 'ids'), idsIdentity(source));
 }
 
 /** What the file at a source's path looks like now, without reading it: for `check` and for silence. */

@@ -146,7 +146,8 @@ function mtimeOf(file: string): number | undefined {
  * Reads the dpkg database under `rootfs`, keeping checksums only for the wanted paths (all of
  * dpkg's checksums would be ~100,000 strings). The parsed result is reused while dpkg has not run
  * (same mtimes of status, info/ and diversions) and no new path is wanted: parsing every md5sums
- * file costs ~0.2 s on a desktop-sized host.
+ * file costs ~0.2 s on a desktop-sized host. The paths kept grow to every path wanted since dpkg
+ * last ran, so sets that alternate (processes starting and exiting) cost one re-read, not one a scan.
  */
 export class DpkgReader {
   private cached: { signature: string; wanted: ReadonlySet<string>; database: DpkgDatabase } | undefined;
@@ -160,8 +161,10 @@ export class DpkgReader {
     if (previous && previous.signature === signature && [...wanted].every((p) => previous.wanted.has(p))) {
       return { ...previous.database, logLastAt: this.logLastAt() };
     }
-    const database = this.readAll(wanted);
-    this.cached = { signature, wanted, database };
+    // While dpkg has not run, the union: paths of processes that come and go are re-read only once.
+    const keep = previous && previous.signature === signature ? new Set([...previous.wanted, ...wanted]) : wanted;
+    const database = this.readAll(keep);
+    this.cached = { signature, wanted: keep, database };
     return database;
   }
 

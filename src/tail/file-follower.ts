@@ -87,8 +87,10 @@ export class FileFollower {
   private lastLineAt: number | undefined;
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
+  /** Set by stop(): reading ends after the slice in progress, not at the end of the backlog. */
+  private stopping = false;
   private readonly buffer: Buffer;
-  private readonly maxLineBytes: number;
+  private maxLineBytes: number;
   private readonly rotateWaitMs: number;
   private readonly persistIntervalMs: number;
   private readonly now: () => number;
@@ -113,9 +115,16 @@ export class FileFollower {
     return { health: this.health, reason: this.reason, position: this.current ? committed(this.current) : undefined, lagBytes: lag, lastLineAt: this.lastLineAt };
   }
 
+  /** Apply a reloaded policy's bound to the lines still to come, keeping the position. */
+  setMaxLineBytes(maxLineBytes: number): void {
+    this.maxLineBytes = maxLineBytes;
+    for (const file of [...this.draining, ...(this.current ? [this.current] : [])]) file.splitter.setMaxLineBytes(maxLineBytes);
+  }
+
   /** Follow in the background, polling every `pollIntervalMs`. */
   start(): void {
     if (this.timer) return;
+    this.stopping = false;
     // Fix the starting point now: "begin at the end" means the end as of start, not of the first poll.
     if (!this.initialized) this.initialize();
     const interval = this.options.pollIntervalMs ?? 250;
@@ -128,12 +137,17 @@ export class FileFollower {
     this.timer = setTimeout(tick, 0).unref();
   }
 
-  /** Stop following, save the final position and close every file. */
-  async stop(): Promise<void> {
+  /**
+   * Stop following after the slice being read (a backlog is left for the next run), save the final
+   * position and close every file. `savePosition` overrides persistMode: a source dropped by a
+   * reload saves it in `checkpoint` mode too, because what it read stays counted in this process.
+   */
+  async stop(options: { savePosition?: boolean } = {}): Promise<void> {
+    this.stopping = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     await this.running;
-    if (this.options.persistMode !== 'checkpoint') this.persist(true);
+    if (options.savePosition ?? this.options.persistMode !== 'checkpoint') this.persist(true);
     for (const file of [...this.draining, ...(this.current ? [this.current] : [])]) closeQuietly(file.fd);
     this.draining = [];
     this.current = undefined;
@@ -147,7 +161,7 @@ export class FileFollower {
 
   /** Read everything written so far, yielding to the event loop between slices; stops at `deadline` (ms epoch). */
   async catchUp(deadline: number): Promise<void> {
-    while (!this.poll(8 * 1024 * 1024)) {
+    while (!this.stopping && !this.poll(8 * 1024 * 1024)) {
       if (Date.now() >= deadline) return;
       await new Promise((resolve) => setImmediate(resolve));
     }

@@ -15,7 +15,12 @@ export class LineSplitter {
   private carry: Buffer | undefined;
   private skipping = false;
 
-  constructor(private readonly maxLineBytes: number) {}
+  constructor(private maxLineBytes: number) {}
+
+  /** A new bound for lines not yet emitted (a reloaded policy); the bytes already kept stay. */
+  setMaxLineBytes(maxLineBytes: number): void {
+    this.maxLineBytes = maxLineBytes;
+  }
 
   /** Bytes received but not yet part of an emitted line (the start of a partial line). */
   get pendingBytes(): number {

@@ -1,4 +1,4 @@
-import { appendFileSync, closeSync, copyFileSync, existsSync, openSync, renameSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
+import { appendFileSync, closeSync, copyFileSync, existsSync, mkdirSync, openSync, renameSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { startExporter, tempDir, type RunningExporter } from '../helpers/cli.js';
@@ -187,5 +187,33 @@ describe('following an auth log through rotation, truncation and restarts', () =
     expect(sampleValue(metrics, 'hostguard_auth_lines_read_total', { source: second })).toBe(20);
     expect(sampleValue(metrics, 'hostguard_auth_lines_read_total', { source: first })).toBe(10);
     expect(sampleValue(metrics, 'hostguard_auth_source_healthy', { source: first, type: 'file' })).toBeUndefined();
+  });
+
+  it('a reload naming the detected auth.log explicitly, then changing only its start_at, keeps reading where it was: every line counted once', async () => {
+    const dir = tempDir();
+    const root = join(dir, 'root');
+    mkdirSync(join(root, 'var', 'log'), { recursive: true });
+    const log = join(root, 'var', 'log', 'auth.log');
+    writeFileSync(log, '');
+    const policy = join(dir, 'policy.yml');
+    writeFileSync(policy, 'auth:\n  top_sources: 0\n');
+    const exporter = await startExporter(['--state.dir', join(dir, 'state'), '--config.file', policy, '--path.rootfs', root, '--collector.disable-defaults', '--collector.auth']);
+    const source = '/var/log/auth.log';
+    const writer = new LogWriter();
+    const reload = async (text: string): Promise<void> => {
+      // Lines the background follower reads after the last scrape, so after the last checkpoint.
+      writer.write(log, 5);
+      await sleep(600);
+      writeFileSync(policy, text);
+      expect((await fetch(`${exporter.url}/-/reload`, { method: 'POST' })).status).toBe(200);
+    };
+    writer.write(log, 10);
+    expect((await seen(exporter, source)).lines).toBe(10);
+    await reload(`auth:\n  sources:\n    - type: file\n      path: ${source}\n`);
+    await reload(`auth:\n  sources:\n    - type: file\n      path: ${source}\n      start_at: beginning\n`);
+    writer.write(log, 5);
+    const now = await seen(exporter, source);
+    expect(now.lines).toBe(25);
+    expect(now.failures).toBe(writer.attempts);
   });
 });

@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { journalctlArgs, journalFields } from '../../src/auth/journald-follower.js';
 import { startExporter, tempDir, type RunningExporter } from '../helpers/cli.js';
 import { parseExposition, sampleValue } from '../helpers/exposition.js';
 import { stopProcess } from '../helpers/processes.js';
@@ -110,5 +111,73 @@ describe('reading the journal with the real journalctl', () => {
     const samples = await until(exporter, (s) => sampleValue(s, 'hostguard_auth_source_healthy', { source: `journald:${join(dir, 'absent.journal')}`, type: 'journald' }) === 0);
     expect(sampleValue(samples, 'hostguard_auth_source_healthy', { source: `journald:${join(dir, 'absent.journal')}`, type: 'journald' })).toBe(0);
     expect(sampleValue(samples, 'hostguard_findings', { collector: 'auth', kind: 'source_unavailable' })).toBe(1);
+  });
+
+  it('asks journalctl for the classified fields only: an entry with a 100 KiB sudo command line is still counted', async () => {
+    requireTool('journalctl', 'systemd');
+    const dir = tempDir();
+    const journalDir = join(dir, 'journal');
+    mkdirSync(journalDir);
+    const exportFile = join(dir, 'sudo.export');
+    const longArgv = `sudo /bin/true ${'A'.repeat(100 * 1024)}`;
+    clock += 1_000_000;
+    writeFileSync(
+      exportFile,
+      [
+        `__REALTIME_TIMESTAMP=${clock}`,
+        `__MONOTONIC_TIMESTAMP=${clock - 1_790_000_000_000_000}`,
+        '_BOOT_ID=6f1c0f0d2b7a4e0e9c1b1f7d2a3e4b5c',
+        '_HOSTNAME=web1',
+        'SYSLOG_IDENTIFIER=sudo',
+        'SYSLOG_FACILITY=10',
+        '_PID=4242',
+        '_COMM=sudo',
+        `_CMDLINE=${longArgv}`,
+        'PRIORITY=5',
+        'MESSAGE=operator : 2 incorrect password attempts ; TTY=pts/0 ; PWD=/root ; USER=root ; COMMAND=/bin/true',
+        '',
+      ].join('\n') + '\n',
+    );
+    appendToJournal(join(journalDir, 'system.journal'), exportFile);
+
+    // What journalctl prints with our arguments: the fields the classifier reads, and its own.
+    const args = journalctlArgs({ path: journalDir, rootfs: '/', identifiers: ['sshd', 'sudo'], startAt: 'beginning' }, undefined).filter((a) => a !== '--follow');
+    const printed = execFileSync('journalctl', args, { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 }).split('\n').filter((l) => l !== '');
+    expect(printed).toHaveLength(1);
+    expect(printed[0]!.length).toBeLessThan(4096);
+    const fields = Object.keys(JSON.parse(printed[0]!) as object).filter((k) => !k.startsWith('__') && k !== '_BOOT_ID');
+    expect(fields.sort()).toEqual([...journalFields].filter((f) => f !== 'SYSLOG_PID').sort());
+
+    const policy = join(dir, 'policy.yml');
+    writeFileSync(policy, `auth:\n  sources:\n    - type: journald\n      path: ${journalDir}\n      start_at: beginning\n`);
+    const exporter = await startExporter(['--state.dir', join(dir, 'state'), '--config.file', policy, '--collector.disable-defaults', '--collector.auth']);
+    const samples = await until(exporter, (s) => failures(s) >= 2);
+    expect(sampleValue(samples, 'hostguard_auth_failures_total', { service: 'sudo', reason: 'incorrect_password', user_class: 'invalid' })).toBe(2);
+    expect(sampleValue(samples, 'hostguard_auth_lines_truncated_total', { source: `journald:${journalDir}` }) ?? 0).toBe(0);
+  });
+
+  it('a reload that changes the identifiers restarts journalctl after the last entry read: nothing counted twice', async () => {
+    requireTool('journalctl', 'systemd');
+    const dir = tempDir();
+    const journalDir = join(dir, 'journal');
+    mkdirSync(journalDir);
+    const journal = join(journalDir, 'system.journal');
+    appendToJournal(journal, join(fixtures, 'journal.export'));
+    const policy = join(dir, 'policy.yml');
+    const source = (extra: string) => `auth:\n  sources:\n    - type: journald\n      path: ${journalDir}\n      start_at: beginning\n${extra}`;
+    writeFileSync(policy, source(''));
+    const exporter = await startExporter(['--state.dir', join(dir, 'state'), '--config.file', policy, '--collector.disable-defaults', '--collector.auth']);
+    expect(failures(await until(exporter, (s) => failures(s) >= 8))).toBe(8);
+    // Read by journalctl after the last scrape, so after the last saved cursor.
+    appendToJournal(journal, exportEntries(dir, 'more.export', ['Failed password for root from 192.0.2.77 port 22 ssh2', 'Failed password for root from 192.0.2.78 port 22 ssh2']));
+    await new Promise((r) => setTimeout(r, 1500));
+    writeFileSync(policy, source('      identifiers: [sshd, sudo, login]\n'));
+    expect((await fetch(`${exporter.url}/-/reload`, { method: 'POST' })).status).toBe(200);
+    appendToJournal(journal, exportEntries(dir, 'after.export', ['Invalid user ghost from 192.0.2.79 port 22']));
+    let samples = await until(exporter, (s) => failures(s) >= 11);
+    await new Promise((r) => setTimeout(r, 500));
+    samples = await metrics(exporter);
+    expect(failures(samples)).toBe(11);
+    expect(sampleValue(samples, 'hostguard_auth_lines_read_total', { source: `journald:${journalDir}` })).toBe(16);
   });
 });

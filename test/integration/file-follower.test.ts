@@ -182,4 +182,42 @@ console.log(JSON.stringify({ lines, status: f.status() }));
     expect(out.status).toMatchObject({ health: 'unreadable', reason: expect.stringContaining('EACCES') });
     expect(cliPath).toContain('dist');
   });
+
+  it('stops within a slice with a 200 MB backlog, and a restart continues exactly where it stopped', async () => {
+    const dir = tempDir();
+    const path = join(dir, 'auth.log');
+    // 16-byte numbered lines: 13.6 million of them, 208 MiB.
+    const perChunk = 1 << 20;
+    const chunks = 13;
+    const fd = openSync(path, 'w');
+    const chunk = Buffer.alloc(perChunk * 16);
+    for (let c = 0; c < chunks; c++) {
+      for (let i = 0; i < perChunk; i++) chunk.write(String(c * perChunk + i).padStart(15, '0') + '\n', i * 16, 'latin1');
+      writeSync(fd, chunk);
+    }
+    closeSync(fd);
+    const total = chunks * perChunk;
+    let next = 0;
+    let outOfOrder = 0;
+    const check = (batch: readonly string[]): void => {
+      for (const line of batch) if (Number(line) !== next++) outOfOrder++;
+    };
+    const options = { path, stateFile: join(dir, 'state', 'position.json'), startAt: 'beginning' as const, log: silentLogger, onLines: check };
+
+    const first = new FileFollower(options);
+    first.start();
+    while (first.stats.linesRead === 0) await new Promise((r) => setTimeout(r, 5));
+    const stopping = Date.now();
+    await first.stop();
+    const stopMs = Date.now() - stopping;
+    expect(stopMs).toBeLessThan(500);
+    expect(first.stats.linesRead).toBeLessThan(total);
+
+    const second = new FileFollower(options);
+    await second.catchUp(Number.POSITIVE_INFINITY);
+    await second.stop();
+    expect(outOfOrder).toBe(0);
+    expect(next).toBe(total);
+    expect(first.stats.linesRead + second.stats.linesRead).toBe(total);
+  }, 60_000);
 });

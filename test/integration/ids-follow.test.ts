@@ -169,6 +169,29 @@ describe('bad input in IDS outputs', () => {
     appendFileSync(eve, alert + '\n');
     expect(sampleValue(await caughtUp(exporter, eve, 9), 'hostguard_ids_alerts_total', { source: eve, tool: 'suricata', alert_severity: 'high', category: 'exploit' })).toBe(5);
   });
+  it('a reload changing only start_at and max_event_bytes keeps reading where it was, with the new limit', async () => {
+    const dir = tempDir();
+    const eve = join(dir, 'eve.json');
+    writeFileSync(eve, '');
+    const source = `    - {type: suricata, path: ${eve}}\n`;
+    const args = ids(dir, source);
+    const policy = args[args.indexOf('--config.file') + 1]!;
+    const exporter = await startExporter(args);
+    const writer = new EveWriter();
+    writer.write(eve, 17);
+    await caughtUp(exporter, eve, 17);
+    // Read by the background follower after the last scrape, so after the last checkpoint.
+    writer.write(eve, 17);
+    await sleep(600);
+    writeFileSync(policy, `ids:\n  sources:\n    - {type: suricata, path: ${eve}, start_at: beginning}\n  max_event_bytes: 4096\n`);
+    expect((await fetch(`${exporter.url}/-/reload`, { method: 'POST' })).status).toBe(200);
+    writer.write(eve, 17);
+    appendFileSync(eve, eveLines[6]!.replace('{', `{"padding":"${'x'.repeat(8192)}",`) + '\n');
+    const samples = await caughtUp(exporter, eve, 52);
+    expect(sampleValue(samples, 'hostguard_ids_lines_read_total', { source: eve })).toBe(52);
+    expect(sum(samples, 'hostguard_ids_alerts_total', { source: eve })).toBe(writer.alerts);
+    expect(sampleValue(samples, 'hostguard_ids_lines_truncated_total', { source: eve })).toBe(1);
+  });
 });
 
 describe('a dead IDS', () => {

@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -10,7 +11,8 @@ import { parseJournalLine } from '../../src/auth/journal-entry.js';
 import { journalctlArgs } from '../../src/auth/journald-follower.js';
 import { AuthPipeline } from '../../src/auth/pipeline.js';
 import { RecentFailures } from '../../src/auth/recent-failures.js';
-import { resolveSources, type HostProbe } from '../../src/auth/sources.js';
+import { positionFile, resolveSources, type HostProbe } from '../../src/auth/sources.js';
+import { idsPositionFile } from '../../src/ids/sources.js';
 import { parseSyslogLine } from '../../src/auth/syslog-line.js';
 import { parsePolicy } from '../../src/config/load-policy.js';
 import { LineSplitter } from '../../src/tail/line-splitter.js';
@@ -137,7 +139,7 @@ describe('the journal JSON reader, on recorded `journalctl -o json` output', () 
   it('asks journalctl for JSON after the cursor, from the auth facilities or the identifiers', () => {
     const base = { path: undefined, rootfs: '/', identifiers: ['sshd', 'sudo'], startAt: 'end' as const };
     expect(journalctlArgs(base, undefined)).toEqual([
-      '--follow', '--output=json', '--all', '--no-pager', '--quiet', '--lines=0',
+      '--follow', '--output=json', '--output-fields=MESSAGE,SYSLOG_IDENTIFIER,SYSLOG_PID,_PID,_COMM', '--all', '--no-pager', '--quiet', '--lines=0',
       'SYSLOG_IDENTIFIER=sshd', 'SYSLOG_IDENTIFIER=sudo', '+', 'SYSLOG_FACILITY=4', 'SYSLOG_FACILITY=10',
     ]);
     expect(journalctlArgs({ ...base, startAt: 'beginning' }, 's=abc;i=1')).toContain('--after-cursor=s=abc;i=1');
@@ -229,5 +231,17 @@ describe('counters a rule can rate from the first burst', () => {
     const logins = pipeline.successRows().map((r) => `${r.labels.service}/${r.labels.method}`);
     expect(logins.length).toBeGreaterThan(2);
     expect(logins.filter((pair) => !successes.has(pair))).toEqual([]);
+  });
+});
+
+describe('position files', () => {
+  it('keep the names earlier versions saved positions under, so an upgrade resumes where it stopped', () => {
+    const digest = (key: string) => createHash('sha256').update(key).digest('hex').slice(0, 12);
+    expect(positionFile('/state', { type: 'file', id: '/var/log/auth.log', path: '/var/log/auth.log', startAt: 'end', configured: false })).toBe(
+      `/state/auth/var_log_auth.log-${digest('file:/var/log/auth.log')}.json`,
+    );
+    expect(idsPositionFile('/state', { id: '/var/log/suricata/eve.json', tool: 'suricata', path: '/var/log/suricata/eve.json', startAt: 'end', maxSilenceSeconds: 0 })).toBe(
+      `/state/ids/var_log_suricata_eve.json-${digest('suricata:/var/log/suricata/eve.json')}.json`,
+    );
   });
 });

@@ -3,6 +3,7 @@ import { copyFileSync, mkdirSync, symlinkSync, utimesSync, writeFileSync } from 
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { integrityCollector } from '../../../src/collectors/integrity.js';
+import { DpkgReader } from '../../../src/integrity/dpkg.js';
 import { Exporter } from '../../../src/exporter.js';
 import { silentLogger } from '../../../src/log/logger.js';
 import { tempDir } from '../../helpers/cli.js';
@@ -100,5 +101,25 @@ describe('the dpkg database as a second source of known-good content', () => {
     } finally {
       await exporter.stop();
     }
+  });
+
+  it('re-reads the md5sums files once, not every scan, for path sets that alternate while dpkg does not run', () => {
+    const root = debianRoot();
+    const md5sums = join(root, 'var/lib/dpkg/info/tool.md5sums');
+    // Rewriting a file in place changes neither its directory's mtime nor status: the signature
+    // stays, and the checksum returned tells which version of the file was last read.
+    const version = (n: number) => writeFileSync(md5sums, `${md5(`tool v${n}\n`)}  bin/tool\n`);
+    const reader = new DpkgReader(root);
+    // Two process sets, each with a path the other lacks (a job that comes and goes).
+    const withPgConfig = new Set(['/usr/bin/tool', '/usr/bin/pg_config']);
+    const withLocal = new Set(['/usr/bin/tool', '/usr/bin/local-only']);
+    const toolSum = (wanted: ReadonlySet<string>) => reader.read(wanted).checksumOf('/usr/bin/tool')?.md5;
+    expect(toolSum(withPgConfig)).toBe(md5('tool v1\n'));
+    version(2);
+    expect(toolSum(withLocal)).toBe(md5('tool v2\n'));
+    version(3);
+    expect(toolSum(withPgConfig)).toBe(md5('tool v2\n'));
+    expect(toolSum(withLocal)).toBe(md5('tool v2\n'));
+    expect(reader.read(withLocal).checksumOf('/usr/bin/pg_config')?.package).toBe('postgresql-common');
   });
 });
