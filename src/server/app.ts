@@ -45,6 +45,11 @@ export function createApp(options: AppOptions): express.Express {
     res.type('text/plain').send('ok\n');
   });
 
+  // Browsers ask for an icon on every page, the JSON view of /api/findings included: no icon, and no 404 in their console.
+  app.get('/favicon.ico', (_req, res) => {
+    res.status(204).end();
+  });
+
   app.post('/-/reload', (_req, res) => {
     const outcome = options.reload();
     res.status(outcome.ok ? 200 : 500).type('text/plain').send(outcome.message + '\n');

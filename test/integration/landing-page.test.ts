@@ -50,6 +50,8 @@ describe('the landing page', () => {
     expect(collectors.some((r) => /^processes\s+ok/.test(r))).toBe(true);
     await page.click('text=Findings (JSON)');
     expect(page.url()).toBe(`${exporter.url}/api/findings`);
+    // The browser asks for /favicon.ico on the JSON page too (sometimes after this point): no 404 there.
+    expect((await fetch(`${exporter.url}/favicon.ico`)).status).toBe(204);
     expect(errors).toEqual([]);
     await page.close();
   }, 60_000);
