@@ -60,6 +60,21 @@ async function until(exporter: RunningExporter, done: (samples: ReturnType<typeo
   return metrics(exporter);
 }
 
+/** A journal directory, as journald keeps one, in `dir`. */
+function journalDirIn(dir: string): { journalDir: string; journal: string } {
+  const journalDir = join(dir, 'journal');
+  mkdirSync(journalDir);
+  return { journalDir, journal: join(journalDir, 'system.journal') };
+}
+
+/** A policy that follows the journal in `journalDir` from its beginning (`extra`: more lines of the source), and the exporter's arguments for it. */
+function followJournal(dir: string, journalDir: string, extra = ''): { args: string[]; write(extra: string): void } {
+  const policy = join(dir, 'policy.yml');
+  const write = (more: string) => writeFileSync(policy, `auth:\n  sources:\n    - type: journald\n      path: ${journalDir}\n      start_at: beginning\n${more}`);
+  write(extra);
+  return { args: ['--state.dir', join(dir, 'state'), '--config.file', policy, '--collector.disable-defaults', '--collector.auth'], write };
+}
+
 describe('reading the journal with the real journalctl', () => {
   it('follows a journal, counts attempts, and resumes after its cursor on restart without recounting', async () => {
     requireTool('journalctl', 'systemd');
@@ -67,13 +82,9 @@ describe('reading the journal with the real journalctl', () => {
     // A journal directory, as journald keeps one: systemd-journal-remote rotates the file (to
     // system@...journal~) when it appends after a restart, as journald does, and journalctl
     // --directory follows across that.
-    const journalDir = join(dir, 'journal');
-    mkdirSync(journalDir);
-    const journal = join(journalDir, 'system.journal');
+    const { journalDir, journal } = journalDirIn(dir);
     appendToJournal(journal, join(fixtures, 'journal.export'));
-    const policy = join(dir, 'policy.yml');
-    writeFileSync(policy, `auth:\n  sources:\n    - type: journald\n      path: ${journalDir}\n      start_at: beginning\n`);
-    const args = ['--state.dir', join(dir, 'state'), '--config.file', policy, '--collector.disable-defaults', '--collector.auth'];
+    const { args } = followJournal(dir, journalDir);
     const source = `journald:${journalDir}`;
 
     const first = await startExporter(args);
@@ -116,8 +127,7 @@ describe('reading the journal with the real journalctl', () => {
   it('asks journalctl for the classified fields only: an entry with a 100 KiB sudo command line is still counted', async () => {
     requireTool('journalctl', 'systemd');
     const dir = tempDir();
-    const journalDir = join(dir, 'journal');
-    mkdirSync(journalDir);
+    const { journalDir } = journalDirIn(dir);
     const exportFile = join(dir, 'sudo.export');
     const longArgv = `sudo /bin/true ${'A'.repeat(100 * 1024)}`;
     clock += 1_000_000;
@@ -148,9 +158,7 @@ describe('reading the journal with the real journalctl', () => {
     const fields = Object.keys(JSON.parse(printed[0]!) as object).filter((k) => !k.startsWith('__') && k !== '_BOOT_ID');
     expect(fields.sort()).toEqual([...journalFields].filter((f) => f !== 'SYSLOG_PID').sort());
 
-    const policy = join(dir, 'policy.yml');
-    writeFileSync(policy, `auth:\n  sources:\n    - type: journald\n      path: ${journalDir}\n      start_at: beginning\n`);
-    const exporter = await startExporter(['--state.dir', join(dir, 'state'), '--config.file', policy, '--collector.disable-defaults', '--collector.auth']);
+    const exporter = await startExporter(followJournal(dir, journalDir).args);
     const samples = await until(exporter, (s) => failures(s) >= 2);
     expect(sampleValue(samples, 'hostguard_auth_failures_total', { service: 'sudo', reason: 'incorrect_password', user_class: 'invalid' })).toBe(2);
     expect(sampleValue(samples, 'hostguard_auth_lines_truncated_total', { source: `journald:${journalDir}` }) ?? 0).toBe(0);
@@ -159,19 +167,15 @@ describe('reading the journal with the real journalctl', () => {
   it('a reload that changes the identifiers restarts journalctl after the last entry read: nothing counted twice', async () => {
     requireTool('journalctl', 'systemd');
     const dir = tempDir();
-    const journalDir = join(dir, 'journal');
-    mkdirSync(journalDir);
-    const journal = join(journalDir, 'system.journal');
+    const { journalDir, journal } = journalDirIn(dir);
     appendToJournal(journal, join(fixtures, 'journal.export'));
-    const policy = join(dir, 'policy.yml');
-    const source = (extra: string) => `auth:\n  sources:\n    - type: journald\n      path: ${journalDir}\n      start_at: beginning\n${extra}`;
-    writeFileSync(policy, source(''));
-    const exporter = await startExporter(['--state.dir', join(dir, 'state'), '--config.file', policy, '--collector.disable-defaults', '--collector.auth']);
+    const followed = followJournal(dir, journalDir);
+    const exporter = await startExporter(followed.args);
     expect(failures(await until(exporter, (s) => failures(s) >= 8))).toBe(8);
     // Read by journalctl after the last scrape, so after the last saved cursor.
     appendToJournal(journal, exportEntries(dir, 'more.export', ['Failed password for root from 192.0.2.77 port 22 ssh2', 'Failed password for root from 192.0.2.78 port 22 ssh2']));
     await new Promise((r) => setTimeout(r, 1500));
-    writeFileSync(policy, source('      identifiers: [sshd, sudo, login]\n'));
+    followed.write('      identifiers: [sshd, sudo, login]\n');
     expect((await fetch(`${exporter.url}/-/reload`, { method: 'POST' })).status).toBe(200);
     appendToJournal(journal, exportEntries(dir, 'after.export', ['Invalid user ghost from 192.0.2.79 port 22']));
     let samples = await until(exporter, (s) => failures(s) >= 11);

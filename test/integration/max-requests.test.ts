@@ -1,11 +1,6 @@
-import { createServer } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import type { CollectorDefinition } from '../../src/collectors/collector.js';
-import { Exporter } from '../../src/exporter.js';
-import { silentLogger } from '../../src/log/logger.js';
-import { createApp } from '../../src/server/app.js';
-import { WebConfigStore } from '../../src/server/web-config-store.js';
-import { tempDir } from '../helpers/cli.js';
+import { serveExporter } from '../helpers/app-server.js';
 
 /** A collector that takes half a second: the framework's behaviour under concurrent scrapes is the subject. */
 const slow: CollectorDefinition = {
@@ -23,27 +18,8 @@ describe('--web.max-requests', () => {
   it('answers 503 at once beyond the limit of concurrent scrapes, and the admitted ones share one collection', async () => {
     let collections = 0;
     const counted: CollectorDefinition = { ...slow, create: (env) => ({ ...slow.create(env), collect: (ctx) => (collections++, slow.create(env).collect(ctx)) }) };
-    const exporter = new Exporter({
-      paths: { procfs: '/proc', rootfs: '/', stateDir: tempDir() },
-      policyFile: undefined,
-      collectors: [counted],
-      maxFindingSeries: 100,
-      log: silentLogger,
-      build: { version: '0', revision: 'test' },
-    });
-    const app = createApp({
-      exporter,
-      telemetryPath: '/metrics',
-      maxRequests: 2,
-      version: '0',
-      log: silentLogger,
-      webConfig: new WebConfigStore(undefined, silentLogger),
-      showFindingDetails: false,
-      reload: () => ({ ok: true, message: '' }),
-    });
-    const server = createServer(app);
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/metrics`;
+    const served = await serveExporter({ collectors: [counted], maxRequests: 2 });
+    const url = `${served.url}/metrics`;
     try {
       const started = Date.now();
       const statuses = await Promise.all(
@@ -60,32 +36,13 @@ describe('--web.max-requests', () => {
       expect(collections).toBe(1);
       expect((await fetch(url)).status).toBe(200); // the limit frees up
     } finally {
-      server.close();
+      served.close();
     }
   });
 
   it('counts the findings page and /api/findings against the same limit: they collect like a scrape', async () => {
-    const exporter = new Exporter({
-      paths: { procfs: '/proc', rootfs: '/', stateDir: tempDir() },
-      policyFile: undefined,
-      collectors: [slow],
-      maxFindingSeries: 100,
-      log: silentLogger,
-      build: { version: '0', revision: 'test' },
-    });
-    const app = createApp({
-      exporter,
-      telemetryPath: '/metrics',
-      maxRequests: 1,
-      version: '0',
-      log: silentLogger,
-      webConfig: new WebConfigStore(undefined, silentLogger),
-      showFindingDetails: false,
-      reload: () => ({ ok: true, message: '' }),
-    });
-    const server = createServer(app);
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    const served = await serveExporter({ collectors: [slow], maxRequests: 1 });
+    const url = served.url;
     const status = async (path: string) => {
       const response = await fetch(url + path);
       await response.text();
@@ -104,7 +61,7 @@ describe('--web.max-requests', () => {
         expect(await admitted).toBe(200);
       }
     } finally {
-      server.close();
+      served.close();
     }
   });
 });

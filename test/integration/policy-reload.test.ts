@@ -1,12 +1,8 @@
 import { writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { CollectorDefinition } from '../../src/collectors/collector.js';
-import { Exporter } from '../../src/exporter.js';
-import { silentLogger } from '../../src/log/logger.js';
-import { createApp } from '../../src/server/app.js';
-import { WebConfigStore } from '../../src/server/web-config-store.js';
+import { serveExporter } from '../helpers/app-server.js';
 import { tempDir } from '../helpers/cli.js';
 import { sampleValue } from '../helpers/exposition.js';
 
@@ -36,27 +32,7 @@ describe('a policy reload that a collector cannot apply', () => {
     const policyFile = join(tempDir(), 'policy.yml');
     writeFileSync(policyFile, 'processes: {}\n');
     const told: string[] = [];
-    const exporter = new Exporter({
-      paths: { procfs: '/proc', rootfs: '/', stateDir: tempDir() },
-      policyFile,
-      collectors: collectorsTold(told),
-      maxFindingSeries: 100,
-      log: silentLogger,
-      build: { version: '0', revision: 'test' },
-    });
-    const app = createApp({
-      exporter,
-      telemetryPath: '/metrics',
-      maxRequests: 0,
-      version: '0',
-      log: silentLogger,
-      webConfig: new WebConfigStore(undefined, silentLogger),
-      showFindingDetails: false,
-      reload: () => exporter.reloadPolicy(),
-    });
-    const server = createServer(app);
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    const { exporter, url, close } = await serveExporter({ collectors: collectorsTold(told), maxRequests: 0, policyFile, reloadable: true });
     const reloadLastOk = async () => sampleValue(await (await fetch(`${url}/metrics`)).text(), 'hostguard_config_last_reload_successful');
     try {
       writeFileSync(policyFile, 'processes:\n  allow:\n    - exe: /usr/bin/new\n');
@@ -72,7 +48,7 @@ describe('a policy reload that a collector cannot apply', () => {
       expect(accepted.status).toBe(200);
       expect(await reloadLastOk()).toBe(1);
     } finally {
-      server.close();
+      close();
     }
   });
 });
