@@ -2,7 +2,7 @@ import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { BaselineEntries, BaselineOrigin, BaselineBody } from './baseline/baseline.js';
 import { BaselineKeeper } from './baseline/keeper.js';
 import { BaselineStore } from './baseline/store.js';
-import { runCollectors, type CollectionResult } from './collectors/collection.js';
+import { CollectorRunner, type CollectionResult } from './collectors/collection.js';
 import type { Collector, CollectorContext, CollectorDefinition, CollectorEnv, HostPaths } from './collectors/collector.js';
 import { FrameworkMetrics, type BuildInfo } from './collectors/framework-metrics.js';
 import { PolicyStore } from './config/policy-store.js';
@@ -11,12 +11,20 @@ import type { Logger } from './log/logger.js';
 import { CappedSeries } from './metrics/capped-series.js';
 import { registerGauge, type MetricSpec } from './metrics/spec.js';
 
+/**
+ * --collector.timeout's default: Prometheus' default scrape timeout. A healthy collection takes
+ * milliseconds (docs/benchmarks.md), so only a collector that is stuck comes near it.
+ */
+export const defaultCollectorTimeoutMs = 10_000;
+
 export interface ExporterOptions {
   readonly paths: HostPaths;
   readonly policyFile: string | undefined;
   readonly collectors: readonly CollectorDefinition[];
   readonly maxFindingSeries: number;
   readonly baselineKey?: Buffer;
+  /** --collector.timeout: how long one collector may take in a collection; defaultCollectorTimeoutMs when absent. */
+  readonly collectorTimeoutMs?: number;
   readonly log: Logger;
   readonly build: BuildInfo;
 }
@@ -40,6 +48,7 @@ export class Exporter {
   readonly baseline: BaselineKeeper;
   readonly collectors: readonly Collector[];
   private readonly framework: FrameworkMetrics;
+  private readonly runner: CollectorRunner;
   private inFlight: Promise<Snapshot> | undefined;
   private readonly firstSeen = new Map<string, Date>();
   private started = false;
@@ -49,6 +58,7 @@ export class Exporter {
     this.policy = new PolicyStore(options.policyFile);
     this.baseline = new BaselineKeeper(new BaselineStore(options.paths.stateDir, options.baselineKey), options.log);
     this.framework = new FrameworkMetrics(this.registry, options.build);
+    this.runner = new CollectorRunner(options.collectorTimeoutMs ?? defaultCollectorTimeoutMs, options.log);
     collectDefaultMetrics({ register: this.registry });
     // prom-client names these gauges *_total, which Prometheus' linter rejects; the process_* set stays.
     for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) {
@@ -116,7 +126,7 @@ export class Exporter {
 
   private async collectOnce(): Promise<Snapshot> {
     const ctx = this.context();
-    const result = await runCollectors(this.collectors, ctx, this.options.log);
+    const result = await this.runner.run(this.collectors, ctx);
     this.trackFirstSeen(result.findings, result.at);
     this.framework.recordCollection(this.collectors, result);
     this.framework.recordPolicy(this.policy);

@@ -6,12 +6,19 @@ import { exitCodes } from './exit-codes.js';
 import { readGlobalOptions } from './options.js';
 import { createCliLogger, createExporter } from './runtime.js';
 
+/**
+ * --collector.timeout's default for `check`: without background scans its collection is the
+ * integrity scan itself, a full rehash of the watched trees that takes seconds to minutes on a real
+ * host. A cron job needs an end, not a scrape's budget.
+ */
+const checkCollectorTimeoutMs = 5 * 60_000;
+
 /** `check`: run every enabled collector once, print the findings, exit 0 / 1 / 2. For cron and CI. */
 export async function runCheck(command: Command): Promise<number> {
   const options = readGlobalOptions(command);
   const format = command.opts<{ format: 'table' | 'json' }>().format;
   const log = createCliLogger(options);
-  const exporter = createExporter(options, log);
+  const exporter = createExporter({ ...options, collectorTimeoutMs: options.collectorTimeoutMs ?? checkCollectorTimeoutMs }, log);
   if (exporter.baseline.current.status === 'missing') {
     log.warn('no baseline yet: judging by the policy alone; run `hostguard-exporter baseline init` to accept this host as known-good');
   }

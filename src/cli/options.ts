@@ -16,6 +16,8 @@ export interface GlobalOptions {
   readonly webDisabled: boolean;
   readonly textfilePath: string | undefined;
   readonly textfileIntervalMs: number;
+  /** --collector.timeout; undefined when not given, so each subcommand applies its own default. */
+  readonly collectorTimeoutMs: number | undefined;
   readonly configFile: string | undefined;
   readonly procfs: string;
   readonly rootfs: string;
@@ -49,6 +51,11 @@ export function addGlobalOptions(program: Command): Command {
     .option('--baseline.hmac-key-file <file>', 'key for an HMAC over the baseline, so edits without the key are detected')
     .option('--metrics.max-finding-series <n>', 'series per per-finding metric (unknown executables, listeners, files)', integer, 100)
     .option('--findings.show-details', 'show user names and remote addresses in findings (page, /api/findings, check); redacted by default', false)
+    .option(
+      '--collector.timeout <duration>',
+      'how long one collector may take in a collection before it is reported failed (default: 10s; 5m for check, whose collection hashes files)',
+      positiveDuration,
+    )
     .option('--collector.disable-defaults', 'disable every collector not enabled by its own flag', false)
     .addOption(new Option('--log.level <level>', 'only log messages with this severity or above').choices(logLevels).default('info'))
     .addOption(new Option('--log.format <format>', 'output format of log messages').choices(logFormats).default('logfmt'));
@@ -73,6 +80,7 @@ export function readGlobalOptions(command: Command): GlobalOptions {
     webDisabled: Boolean(opts['web.disable']),
     textfilePath: opts['textfile.path'] as string | undefined,
     textfileIntervalMs: opts['textfile.interval'] as number,
+    collectorTimeoutMs: opts['collector.timeout'] as number | undefined,
     configFile: opts['config.file'] as string | undefined,
     procfs: String(opts['path.procfs']),
     rootfs: String(opts['path.rootfs']),
@@ -105,6 +113,12 @@ function collect(value: string, previous: string[]): string[] {
 function duration(value: string): number {
   const ms = parseDurationMs(value, ['ms', 's', 'm', 'h']);
   if (ms === undefined) throw new InvalidArgumentError('expected a duration like 30s, 5m or 500ms');
+  return ms;
+}
+
+function positiveDuration(value: string): number {
+  const ms = duration(value);
+  if (ms === 0) throw new InvalidArgumentError('expected a duration longer than 0');
   return ms;
 }
 

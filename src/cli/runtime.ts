@@ -20,6 +20,7 @@ export function createExporter(options: GlobalOptions, log: Logger): Exporter {
     collectors: collectorDefinitions.filter((d) => options.enabledCollectors.includes(d.name)),
     maxFindingSeries: options.maxFindingSeries,
     baselineKey: readKey(options.baselineKeyFile),
+    collectorTimeoutMs: options.collectorTimeoutMs,
     log,
     build: buildInfo(),
   });

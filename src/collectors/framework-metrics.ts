@@ -7,7 +7,7 @@ import { exporterMetricSpecs as specs } from '../metrics/exporter.js';
 import { registerCounter, registerGauge } from '../metrics/spec.js';
 import { hasCapability, ownCapabilities, watchedCapabilities, type WatchedCapability } from '../procfs/capabilities.js';
 import { writeHealth } from '../state/atomic-write.js';
-import type { CollectionResult } from './collection.js';
+import { collectorFailures, type CollectionResult } from './collection.js';
 import type { Collector } from './collector.js';
 
 export interface BuildInfo {
@@ -76,8 +76,7 @@ export class FrameworkMetrics {
     for (const outcome of result.outcomes) {
       this.duration.set({ collector: outcome.name }, outcome.durationSeconds);
       this.success.set({ collector: outcome.name }, outcome.success ? 1 : 0);
-      if (!outcome.success) this.errors.inc({ collector: outcome.name });
-      else this.errors.inc({ collector: outcome.name }, 0);
+      for (const reason of collectorFailures) this.errors.inc({ collector: outcome.name, reason }, outcome.failure === reason ? 1 : 0);
     }
   }
 

@@ -13,6 +13,7 @@ export const exporterMetricSpecs = {
     type: 'gauge',
     help: 'Duration of a collector in the last collection.',
     labels: { collector: 'enabled collector names' },
+    notes: 'For a collector still busy with a run that passed --collector.timeout: how long that run has taken so far.',
   }),
   collectorSuccess: metricSpec({
     name: 'hostguard_scrape_collector_success',
@@ -29,8 +30,11 @@ export const exporterMetricSpecs = {
   collectorErrors: metricSpec({
     name: 'hostguard_collector_errors_total',
     type: 'counter',
-    help: 'Collections in which a collector failed; details are in the log.',
-    labels: { collector: 'enabled collector names' },
+    help: 'Collections in which a collector failed, by reason; details are in the log.',
+    labels: {
+      collector: 'enabled collector names',
+      reason: '"error" (it threw) or "timeout" (no result within --collector.timeout, or still busy with a run that had none)',
+    },
   }),
   findings: metricSpec({
     name: 'hostguard_findings',

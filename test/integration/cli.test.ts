@@ -22,6 +22,7 @@ describe('the command line', () => {
       '--log.format',
       '--version',
       '--metrics.max-finding-series',
+      '--collector.timeout',
     ]) {
       expect(stdout).toContain(flag);
     }
@@ -39,6 +40,12 @@ describe('the command line', () => {
     expect(code).toBe(2);
     expect(stderr).toContain("unknown option '--web.listen-adress'");
     expect(stderr).toContain('--help');
+  });
+
+  it('rejects a collector timeout of zero, which would fail every collector', () => {
+    const { code, stderr } = runCli(['--collector.timeout', '0s', 'check']);
+    expect(code).toBe(2);
+    expect(stderr).toContain('expected a duration longer than 0');
   });
 
   it('rejects an unknown subcommand with usage and exit 2', () => {

@@ -31,8 +31,25 @@ const broken = definition('broken', {
   },
 });
 
-function exporterWith(collectors: CollectorDefinition[], stateDir = tempDir()): Exporter {
+/** A collector whose collect() hangs until the test releases it, like one stuck on a dead NFS mount. */
+function hung() {
+  const calls = { n: 0 };
+  let release = (): void => undefined;
+  const collector = definition('hung', {
+    findingKinds: ['never'],
+    collect() {
+      calls.n++;
+      return new Promise((resolve) => {
+        release = () => resolve({ findings: [] });
+      });
+    },
+  });
+  return { collector, calls, release: () => release() };
+}
+
+function exporterWith(collectors: CollectorDefinition[], stateDir = tempDir(), collectorTimeoutMs?: number): Exporter {
   return new Exporter({
+    collectorTimeoutMs,
     paths: { procfs: '/proc', rootfs: '/', stateDir },
     policyFile: undefined,
     collectors,
@@ -54,8 +71,9 @@ describe('collector framework', () => {
     expect(result.findings).toHaveLength(1);
     expect(sampleValue(exposition, 'hostguard_scrape_collector_success', { collector: 'broken' })).toBe(0);
     expect(sampleValue(exposition, 'hostguard_scrape_collector_success', { collector: 'healthy' })).toBe(1);
-    expect(sampleValue(exposition, 'hostguard_collector_errors_total', { collector: 'broken' })).toBe(1);
-    expect(sampleValue(exposition, 'hostguard_collector_errors_total', { collector: 'healthy' })).toBe(0);
+    expect(sampleValue(exposition, 'hostguard_collector_errors_total', { collector: 'broken', reason: 'error' })).toBe(1);
+    expect(sampleValue(exposition, 'hostguard_collector_errors_total', { collector: 'broken', reason: 'timeout' })).toBe(0);
+    expect(sampleValue(exposition, 'hostguard_collector_errors_total', { collector: 'healthy', reason: 'error' })).toBe(0);
   });
 
   it('times each collector', async () => {
@@ -80,6 +98,41 @@ describe('collector framework', () => {
     expect(new Set(snapshots).size).toBe(1);
     await exporter.snapshot();
     expect(calls.n).toBe(2);
+  });
+
+  it('serves the rest of the scrape when a collector hangs, and never runs the hung one twice at once', async () => {
+    const stuck = hung();
+    const exporter = exporterWith([stuck.collector, healthy()], tempDir(), 200);
+    const started = Date.now();
+    const first = await exporter.snapshot();
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(first.result.outcomes.map((o) => [o.name, o.success, o.failure])).toEqual([
+      ['hung', false, 'timeout'],
+      ['healthy', true, undefined],
+    ]);
+    expect(first.result.findings).toHaveLength(1);
+    expect(sampleValue(first.exposition, 'hostguard_scrape_collector_success', { collector: 'hung' })).toBe(0);
+    expect(sampleValue(first.exposition, 'hostguard_scrape_collector_success', { collector: 'healthy' })).toBe(1);
+    expect(sampleValue(first.exposition, 'hostguard_collector_errors_total', { collector: 'hung', reason: 'timeout' })).toBe(1);
+    expect(sampleValue(first.exposition, 'hostguard_collector_errors_total', { collector: 'hung', reason: 'error' })).toBe(0);
+
+    const second = await exporter.snapshot();
+    expect(stuck.calls.n).toBe(1);
+    expect(second.result.outcomes[0]).toMatchObject({ name: 'hung', success: false, failure: 'timeout' });
+    expect(second.result.outcomes[0]?.error).toMatch(/still busy/);
+    expect(sampleValue(second.exposition, 'hostguard_collector_errors_total', { collector: 'hung', reason: 'timeout' })).toBe(2);
+
+    stuck.release();
+    await new Promise((r) => setImmediate(r));
+    const third = exporter.snapshot();
+    await new Promise((r) => setImmediate(r));
+    expect(stuck.calls.n).toBe(2);
+    stuck.release();
+    const { result } = await third;
+    expect(result.outcomes.map((o) => [o.name, o.success])).toEqual([
+      ['hung', true],
+      ['healthy', true],
+    ]);
   });
 
   it('remembers when a finding was first seen across collections', async () => {
