@@ -155,6 +155,7 @@ export class Exporter {
   /**
    * Accept the current host as known-good. Sections of collectors that are disabled now are kept
    * from the previous baseline, so `--no-collector.integrity baseline update` leaves hashes alone.
+   * A previous baseline that does not verify is replaced whole, so `baseline update` refuses one.
    */
   async acceptCurrentState(origin: BaselineOrigin): Promise<BaselineBody> {
     const learned = await this.learnSections();

@@ -26,6 +26,13 @@ export async function runBaseline(action: Action, command: Command): Promise<num
         return exitCodes.ok;
       }
       case 'update': {
+        // Sections of disabled collectors are kept only from a baseline that verifies: updating an
+        // untrusted one would drop them without a word (e.g. after adding --baseline.hmac-key-file).
+        if (state.status === 'tampered' || state.status === 'corrupt' || state.status === 'unreadable') {
+          throw new UsageError(
+            `the baseline at ${exporter.baseline.store.path} does not verify (${state.status}: ${state.problem}); \`baseline init --force\` replaces it whole`,
+          );
+        }
         const body = await exporter.acceptCurrentState('operator');
         out(`baseline updated at ${exporter.baseline.store.path}: ${summary(entryCount(body))}\n`);
         return exitCodes.ok;

@@ -173,6 +173,29 @@ describe('baseline commands', () => {
     expect(corrupt.code).toBe(2);
   });
 
+  it('baseline update refuses a baseline that does not verify instead of dropping the sections it cannot trust', () => {
+    const dir = tempDir();
+    const cli = (...args: string[]) => runCli(['--state.dir', dir, '--collector.disable-defaults', ...args]);
+    expect(cli('baseline', 'init').code).toBe(0);
+    const file = join(dir, 'baseline.json');
+    const text = readFileSync(file, 'utf8');
+    const at = text.indexOf('"hostname"') + '"hostname": "'.length;
+    const edited = text.slice(0, at) + (text[at] === 'x' ? 'y' : 'x') + text.slice(at + 1);
+    writeFileSync(file, edited);
+    const update = cli('baseline', 'update');
+    expect(update.stderr).toMatch(/^hostguard-exporter: the baseline at \S+ does not verify \(tampered: .+\); `baseline init --force` replaces it whole$/m);
+    expect(update.code).toBe(2);
+    expect(readFileSync(file, 'utf8')).toBe(edited);
+    expect(cli('baseline', 'init', '--force').code).toBe(0);
+    expect(cli('baseline', 'show').stdout).toContain('verified: yes');
+  });
+
+  it('baseline update on a missing baseline writes one, as init does', () => {
+    const dir = tempDir();
+    expect(runCli(['--state.dir', dir, '--collector.disable-defaults', 'baseline', 'update']).code).toBe(0);
+    expect(runCli(['--state.dir', dir, '--collector.disable-defaults', 'baseline', 'show']).stdout).toContain('verified: yes');
+  });
+
   it('diff exits 0 when the host matches the baseline', () => {
     // Without host collectors: processes come and go on a shared host (test/serial checks a quiet one).
     const dir = tempDir();
