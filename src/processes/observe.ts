@@ -22,6 +22,8 @@ type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 /** A process as last observed, updated in place, with its CPU time then (for a rate). */
 interface ObservedRecord {
   readonly observed: Mutable<ObservedProcess>;
+  /** With the PID, identifies the process: unlike startedAt it never moves with the wall clock. */
+  readonly startTicks: number;
   cpuSeconds: number;
   at: number;
   round: number;
@@ -74,8 +76,8 @@ export class HostObserver {
       if (pause) await pause;
       const p = snapshot.processes[i]!;
       let record = this.records.get(p.pid);
-      if (!record || record.observed.startedAt !== p.startedAt) {
-        record = { observed: this.observed(p, undefined, lifetimeCores(p, now), owners), cpuSeconds: p.cpuSeconds, at: now, round };
+      if (!record || record.startTicks !== p.startTicks) {
+        record = { observed: this.observed(p, undefined, lifetimeCores(p, now), owners), startTicks: p.startTicks, cpuSeconds: p.cpuSeconds, at: now, round };
         this.records.set(p.pid, record);
       } else {
         this.update(record, p, now, owners);
@@ -114,6 +116,8 @@ export class HostObserver {
     o.mountNamespace = p.mountNamespace;
     o.cpuSeconds = p.cpuSeconds;
     o.rssBytes = p.rssBytes;
+    // Follows btime, which moves when the wall clock is stepped.
+    o.startedAt = p.startedAt;
     if (o.euid !== p.euid) {
       const owner = this.owner(p.euid, owners);
       o.euid = p.euid;
