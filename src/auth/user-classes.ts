@@ -1,9 +1,10 @@
 import type { UserClass, UserDirectory } from '../procfs/users.js';
 
 /**
- * UserDirectory.classOfName checks /etc/passwd's signature on every call; at a million lines a
- * second that is too many stat calls. This cache asks the directory again after `ttlMs`, and holds
- * at most `maxNames` names (attackers choose the names of invalid users).
+ * The class of each user name in the auth lines, at a million lines a second. A name seen in the
+ * last `ttlMs` is answered from here; another one makes the directory check whether passwd changed
+ * (two stats), so an account created a moment ago is not taken for an invalid user. At most
+ * `maxNames` names are held: attackers choose the names of invalid users.
  */
 export class UserClassCache {
   private readonly classes = new Map<string, UserClass>();
@@ -30,6 +31,7 @@ export class UserClassCache {
     }
     let known = this.classes.get(name);
     if (known === undefined) {
+      this.directory.refresh();
       known = this.directory.classOfName(name);
       this.classes.set(name, known);
     }

@@ -61,6 +61,8 @@ export function observeNetwork(options: ObserveOptions): NetworkSnapshot {
     }
   }
 
+  // Once per look: lookups then answer from what it read.
+  options.users.refresh();
   const owners = new OwnerReader(procfs, options.users, options.selfPids ?? new Set([process.pid]));
   const ownership = (s: NetSocket, wanted: boolean): Ownership => {
     if (s.inode === 0) return { kind: 'kernel' };

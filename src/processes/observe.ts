@@ -1,4 +1,4 @@
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { HostPaths } from '../collectors/collector.js';
 import type { ProcessesPolicy } from '../config/sections/processes.js';
@@ -6,22 +6,20 @@ import type { Logger } from '../log/logger.js';
 import { readExe } from '../procfs/exe.js';
 import { ProcessReader, type DetailedSnapshot, type ProcessDetails } from '../procfs/process-reader.js';
 import { Slicer } from '../procfs/slicer.js';
-import { UserDirectory, type UserClass } from '../procfs/users.js';
+import { UserDirectory } from '../procfs/users.js';
 import { inOtherMountNamespace, isMemfd, type ExecutableFacts, type HostView, type ObservedProcess } from './host-view.js';
 import { dpkgLastChange, type PackageIndex } from './package-index.js';
 import { PackageKnowledge } from './package-knowledge.js';
-
-/** A uid's name and class, looked up once per look rather than once per process. */
-interface Owner {
-  readonly user: string;
-  readonly userClass: UserClass;
-}
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 /** A process as last observed, updated in place, with its CPU time then (for a rate). */
 interface ObservedRecord {
   readonly observed: Mutable<ObservedProcess>;
+  /** With the PID, identifies the process: unlike startedAt it never moves with the wall clock. */
+  readonly startTicks: number;
+  /** The user directory's generation when user and userClass were looked up. */
+  users: number;
   cpuSeconds: number;
   at: number;
   round: number;
@@ -61,12 +59,12 @@ export class HostObserver {
    * in place from one look to the next (see ProcessReader): valid until the next observe().
    */
   async observe(section: ProcessesPolicy): Promise<Observation> {
+    this.users.refresh();
     const snapshot = await this.reader.readAll();
     // After the read: a package installed meanwhile (and already running) is in the index we judge by.
     const index = await this.packages.current(section.packaged_executables);
     const now = snapshot.at.getTime() / 1000;
     const round = ++this.round;
-    const owners = new Map<number, Owner>();
     const processes: ObservedProcess[] = [];
     const slicer = new Slicer(3, 64);
     for (let i = 0; i < snapshot.processes.length; i++) {
@@ -74,11 +72,11 @@ export class HostObserver {
       if (pause) await pause;
       const p = snapshot.processes[i]!;
       let record = this.records.get(p.pid);
-      if (!record || record.observed.startedAt !== p.startedAt) {
-        record = { observed: this.observed(p, undefined, lifetimeCores(p, now), owners), cpuSeconds: p.cpuSeconds, at: now, round };
+      if (!record || record.startTicks !== p.startTicks) {
+        record = { observed: this.observed(p, undefined, lifetimeCores(p, now)), startTicks: p.startTicks, users: this.users.generation, cpuSeconds: p.cpuSeconds, at: now, round };
         this.records.set(p.pid, record);
       } else {
-        this.update(record, p, now, owners);
+        this.update(record, p, now);
       }
       record.round = round;
       processes.push(record.observed);
@@ -97,7 +95,7 @@ export class HostObserver {
     return { view: this.view(processes, index, section), snapshot, packageIndexSize: index.size };
   }
 
-  private update(record: ObservedRecord, p: ProcessDetails, now: number, owners: Map<number, Owner>): void {
+  private update(record: ObservedRecord, p: ProcessDetails, now: number): void {
     const o = record.observed;
     // CPU time moves in 10 ms ticks: a rate over less than a second (two scrapers a moment apart) is noise.
     if (now - record.at >= minRateSeconds) {
@@ -114,11 +112,14 @@ export class HostObserver {
     o.mountNamespace = p.mountNamespace;
     o.cpuSeconds = p.cpuSeconds;
     o.rssBytes = p.rssBytes;
-    if (o.euid !== p.euid) {
-      const owner = this.owner(p.euid, owners);
+    // Follows btime, which moves when the wall clock is stepped.
+    o.startedAt = p.startedAt;
+    // Also when passwd changed: it may have named or re-classed the uid since.
+    if (o.euid !== p.euid || record.users !== this.users.generation) {
       o.euid = p.euid;
-      o.user = owner.user;
-      o.userClass = owner.userClass;
+      o.user = this.users.nameOf(p.euid);
+      o.userClass = this.users.classOfUid(p.euid);
+      record.users = this.users.generation;
     }
   }
 
@@ -132,10 +133,10 @@ export class HostObserver {
   async viewOf(details: readonly ProcessDetails[], section: ProcessesPolicy): Promise<HostView> {
     const index = await this.packages.current(section.packaged_executables);
     const now = Date.now() / 1000;
-    const owners = new Map<number, Owner>();
+    this.users.refresh();
     const processes = details.map((p) => {
       const parent = readExe(this.paths.procfs, p.ppid);
-      return this.observed(p, parent.kind === 'path' ? parent.path : undefined, lifetimeCores(p, now), owners);
+      return this.observed(p, parent.kind === 'path' ? parent.path : undefined, lifetimeCores(p, now));
     });
     return this.view(processes, index, section);
   }
@@ -150,17 +151,7 @@ export class HostObserver {
     return this.kernelComms;
   }
 
-  private owner(uid: number, owners: Map<number, Owner>): Owner {
-    let owner = owners.get(uid);
-    if (!owner) {
-      owner = { user: this.users.nameOf(uid), userClass: this.users.classOfUid(uid) };
-      owners.set(uid, owner);
-    }
-    return owner;
-  }
-
-  private observed(p: ProcessDetails, parentExe: string | undefined, cpuCores: number, owners: Map<number, Owner>): Mutable<ObservedProcess> {
-    const owner = this.owner(p.euid, owners);
+  private observed(p: ProcessDetails, parentExe: string | undefined, cpuCores: number): Mutable<ObservedProcess> {
     return {
       pid: p.pid,
       ppid: p.ppid,
@@ -170,8 +161,8 @@ export class HostObserver {
       kernelThread: p.kernelThread,
       state: p.state,
       euid: p.euid,
-      user: owner.user,
-      userClass: owner.userClass,
+      user: this.users.nameOf(p.euid),
+      userClass: this.users.classOfUid(p.euid),
       exe: p.exe,
       parentExe,
       cpuSeconds: p.cpuSeconds,
@@ -194,7 +185,7 @@ export class HostObserver {
     return {
       processes,
       executables,
-      homeDirectories: section.writable_locations.home_directories ? homeDirectories(this.paths.rootfs, this.users) : [],
+      homeDirectories: section.writable_locations.home_directories ? this.users.homeDirectories() : [],
       dpkgChangedAt: dpkgLastChange(this.paths.rootfs),
       hostMountNamespace,
     };
@@ -220,24 +211,4 @@ export function executableFacts(rootfs: string, path: string, deleted: boolean, 
     worldWritable: fileWritable || dirWritable,
     replacedAt: deleted && file ? file.ctimeMs / 1000 : undefined,
   };
-}
-
-/** Home directories of root and of regular (human) accounts, from passwd under --path.rootfs. */
-export function homeDirectories(rootfs: string, users: UserDirectory): string[] {
-  let text: string;
-  try {
-    text = readFileSync(join(rootfs, 'etc/passwd'), 'utf8');
-  } catch {
-    return [];
-  }
-  const homes = new Set<string>();
-  for (const line of text.split('\n')) {
-    const fields = line.split(':');
-    const uid = Number(fields[2]);
-    const home = fields[5];
-    if (fields.length < 7 || !Number.isInteger(uid) || !home || home === '/' || home === '/nonexistent') continue;
-    const userClass = users.classOfUid(uid);
-    if (userClass === 'root' || userClass === 'regular') homes.add(home.replace(/\/+$/, ''));
-  }
-  return [...homes].sort();
 }

@@ -9,7 +9,7 @@ import { readProcText } from './read-text.js';
 import { Slicer } from './slicer.js';
 import { clockTicksPerSecond, emptyStatFields, kernelThreadFlag, parseStatBytes, type StatFields } from './stat.js';
 import { parseStatus } from './status.js';
-import { readBootTime, systemPageSize } from './system.js';
+import { readBootTime, readUptime, systemPageSize } from './system.js';
 
 /** A process with what the processes collector needs beyond ProcessInfo. */
 export interface ProcessDetails extends ProcessInfo {
@@ -19,7 +19,10 @@ export interface ProcessDetails extends ProcessInfo {
   readonly cmdlineEmpty: boolean;
   /** State letter from stat (R, S, D, Z, ...). */
   readonly state: string;
-  /** Start time as Unix seconds (boot time + start ticks). */
+  /**
+   * Start time as Unix seconds: boot time as of the latest read + start ticks. It moves when the
+   * wall clock is stepped; startTicks does not, and is what identifies a process.
+   */
   readonly startedAt: number;
   /** /proc/PID/ns/mnt (`mnt:[4026531841]`), read once per (PID, start time) and on exec; undefined when unreadable. */
   readonly mountNamespace: string | undefined;
@@ -36,7 +39,10 @@ export type DetailsRead = { readonly ok: true; readonly process: ProcessDetails 
 export interface ProcessReaderOptions {
   /** Cached credentials and argv[0] are re-read at least this often (ms). */
   readonly maxCacheAgeMs?: number;
-  /** A process younger than this (s) is read in full: daemons drop privileges and rename themselves right after start. */
+  /**
+   * A process younger than this (s) is read in full: daemons drop privileges and rename themselves
+   * right after start. Age is uptime − start ticks, never the wall clock.
+   */
   readonly youngSeconds?: number;
   /** Yield to the event loop after this much synchronous work (ms). */
   readonly sliceMs?: number;
@@ -64,6 +70,14 @@ interface ProcessRecord {
   identityReadWhileYoung: boolean;
 }
 
+/** Boot time (wall clock, Unix seconds) and uptime (monotonic, seconds), read together. */
+interface BootClock {
+  readonly bootTime: number;
+  readonly uptime: number;
+  /** performance.now() when read. */
+  readonly readAt: number;
+}
+
 const statBytes = Buffer.allocUnsafe(4096);
 
 /**
@@ -87,7 +101,7 @@ export class ProcessReader {
   private readonly fields: StatFields = emptyStatFields();
   private heldFds = 0;
   private round = 0;
-  private bootTime: number | undefined;
+  private clock: BootClock | undefined;
   private hostNamespace: { readonly value: string | undefined } | undefined;
   private readonly maxCacheAgeMs: number;
   private readonly youngSeconds: number;
@@ -112,6 +126,8 @@ export class ProcessReader {
   async readAll(): Promise<DetailedSnapshot> {
     const processes: ProcessDetails[] = [];
     const round = ++this.round;
+    // Once per read: btime moves when the wall clock is stepped (NTP after an RTC-less boot).
+    this.clock = this.readClock();
     let races = 0;
     let denied = 0;
     let malformed = 0;
@@ -139,6 +155,8 @@ export class ProcessReader {
 
   /** One process, read in full into a new object (no cache, no descriptor kept): for the watch of new PIDs. */
   readOne(pid: number): DetailsRead {
+    // The watch reads a few PIDs every half second: the clock is read again at most once a second.
+    if (this.clock === undefined || performance.now() - this.clock.readAt >= 1000) this.clock = this.readClock();
     const record = newRecord(this.procfs, pid);
     try {
       const bytes = Buffer.from(readProcText(record.statPath), 'latin1');
@@ -214,12 +232,13 @@ export class ProcessReader {
   private apply(record: ProcessRecord, bytes: Buffer, full: boolean): void {
     const f = this.fields;
     const d = record.details;
-    const known = d.startedAt !== 0 && d.startTicks === f.startTicks;
+    // A new record's startTicks is -1: known means this very process was read before.
+    const known = d.startTicks === f.startTicks;
     if (!sameLatin1(d.comm, bytes, f.commStart, f.commEnd)) d.comm = bytes.toString('latin1', f.commStart, f.commEnd);
     d.ppid = f.ppid;
     d.state = f.state;
     d.startTicks = f.startTicks;
-    d.startedAt = this.boot() + f.startTicks / clockTicksPerSecond;
+    d.startedAt = this.clock!.bootTime + f.startTicks / clockTicksPerSecond;
     d.cpuSeconds = (f.utimeTicks + f.stimeTicks) / clockTicksPerSecond;
     d.rssBytes = f.rssPages * systemPageSize();
     d.kernelThread = (f.flags & kernelThreadFlag) !== 0;
@@ -269,7 +288,7 @@ export class ProcessReader {
     record.identityComm = d.comm;
     // Spread the first refresh of records read together (at start-up) over the whole period.
     record.identityReadAt = record.identityReadAt === 0 ? now - this.random() * this.maxCacheAgeMs : now;
-    record.identityReadWhileYoung = now / 1000 - d.startedAt < this.youngSeconds;
+    record.identityReadWhileYoung = this.clock!.uptime - d.startTicks / clockTicksPerSecond < this.youngSeconds;
   }
 
   private forget(pid: number, record: ProcessRecord): void {
@@ -294,16 +313,24 @@ export class ProcessReader {
     return this.hostNamespace.value;
   }
 
-  /** Boot time; 0 when /proc/stat cannot be read (start times are then relative to boot). */
-  private boot(): number {
-    if (this.bootTime === undefined) {
-      try {
-        this.bootTime = readBootTime(this.procfs);
-      } catch {
-        this.bootTime = 0;
-      }
+  /**
+   * Boot time, 0 when /proc/stat cannot be read (start times are then relative to boot), and
+   * uptime; without /proc/uptime (a fixture tree) the uptime is the wall clock's.
+   */
+  private readClock(): BootClock {
+    let bootTime = 0;
+    try {
+      bootTime = readBootTime(this.procfs);
+    } catch {
+      // start times relative to boot
     }
-    return this.bootTime;
+    let uptime: number;
+    try {
+      uptime = readUptime(this.procfs);
+    } catch {
+      uptime = this.now() / 1000 - bootTime;
+    }
+    return { bootTime, uptime, readAt: performance.now() };
   }
 }
 

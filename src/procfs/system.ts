@@ -13,6 +13,21 @@ export function readBootTime(procfs: string): number {
   return parseBootTime(readFileSync(`${procfs}/stat`, 'latin1'), `${procfs}/stat`);
 }
 
+/**
+ * Seconds since boot, the first field of /proc/uptime. Unlike btime it never moves when the wall
+ * clock is stepped, so an age measured against it (uptime − start ticks) is always right.
+ */
+export function parseUptime(text: string, file = 'uptime'): number {
+  const value = Number(/^\s*(\d+(?:\.\d+)?)\s/.exec(text)?.[1]);
+  if (!Number.isFinite(value)) throw new ProcParseError(file, `not an uptime: "${text.trim()}"`);
+  return value;
+}
+
+export function readUptime(procfs: string): number {
+  const file = `${procfs}/uptime`;
+  return parseUptime(readFileSync(file, 'latin1'), file);
+}
+
 /** /proc/sys/kernel/pid_max: PIDs are allocated below it. */
 export function parsePidMax(text: string, file = 'pid_max'): number {
   const value = Number(text.trim());

@@ -40,9 +40,9 @@ describe('/proc parsers', () => {
 
   it('maps uids to names from passwd, skipping malformed lines', () => {
     const users = parsePasswd('root:x:0:0:root:/root:/bin/bash\nbroken\nwww-data:x:33:33::/var/www:/usr/sbin/nologin\n');
-    expect([...users]).toEqual([
-      [0, 'root'],
-      [33, 'www-data'],
+    expect(users).toEqual([
+      { name: 'root', uid: 0, home: '/root' },
+      { name: 'www-data', uid: 33, home: '/var/www' },
     ]);
     const directory = new UserDirectory(rootfs);
     expect([directory.nameOf(1000), directory.nameOf(4321)]).toEqual(['alice', '4321']);
