@@ -91,22 +91,20 @@ function writeCanonical(value: unknown, write: (text: string) => void): void {
   write('}');
 }
 
-export function bodyChecksum(body: BaselineBody): string {
+/** The body's SHA-256 and, with a key, its HMAC, both fed from one canonical walk. */
+function bodyDigests(body: BaselineBody, key?: Buffer): { sha256: string; hmac?: string } {
   const hash = createHash('sha256');
-  writeCanonical(body, (text) => hash.update(text));
-  return hash.digest('hex');
-}
-
-export function bodyHmac(body: BaselineBody, key: Buffer): string {
-  const hmac = createHmac('sha256', key);
-  writeCanonical(body, (text) => hmac.update(text));
-  return hmac.digest('hex');
+  const hmac = key && createHmac('sha256', key);
+  writeCanonical(body, (text) => {
+    hash.update(text);
+    hmac?.update(text);
+  });
+  return { sha256: hash.digest('hex'), ...(hmac && { hmac: hmac.digest('hex') }) };
 }
 
 export function sealBaseline(body: BaselineBody, key?: Buffer): BaselineDocument {
-  const document: BaselineDocument = { ...body, sha256: bodyChecksum(body) };
-  if (key) document.hmac_sha256 = bodyHmac(body, key);
-  return document;
+  const { sha256, hmac } = bodyDigests(body, key);
+  return { ...body, sha256, ...(hmac !== undefined && { hmac_sha256: hmac }) };
 }
 
 export type BaselineVerdict =
@@ -125,12 +123,13 @@ export function verifyBaseline(text: string, key?: Buffer): BaselineVerdict {
   const problem = documentProblem(raw);
   if (problem) return { status: 'corrupt', problem: `not a ${baselineFormat} document: ${problem}` };
   const { sha256, hmac_sha256, ...body } = raw as BaselineDocument;
-  if (!sameHex(bodyChecksum(body), sha256)) {
+  const digests = bodyDigests(body, key);
+  if (!sameHex(digests.sha256, sha256)) {
     return { status: 'tampered', body, problem: 'content does not match its SHA-256: edited outside `baseline update`' };
   }
-  if (key) {
+  if (digests.hmac !== undefined) {
     if (!hmac_sha256) return { status: 'tampered', body, problem: 'a key file is configured but the baseline carries no HMAC' };
-    if (!sameHex(bodyHmac(body, key), hmac_sha256)) {
+    if (!sameHex(digests.hmac, hmac_sha256)) {
       return { status: 'tampered', body, problem: 'HMAC does not match: written without the key' };
     }
     return { status: 'verified', body, signed: true };

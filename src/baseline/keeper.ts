@@ -4,7 +4,7 @@ import type { BaselineState, BaselineStore } from './store.js';
 
 /**
  * The running exporter's view of the baseline file: re-read when the file changes (a
- * `baseline update` from the command line, or an intruder's edit), verified every time.
+ * `baseline update` from the command line, or an intruder's edit), verified every time it is read.
  */
 export class BaselineKeeper {
   private signature = '';
@@ -50,7 +50,12 @@ export class BaselineKeeper {
   write(sections: Record<string, BaselineEntries>, origin: BaselineOrigin): BaselineBody {
     const previous = this.state.status === 'verified' ? this.state.body : undefined;
     const body = this.store.write(sections, origin, previous);
-    this.refresh();
+    // What was just sealed is trusted as is, not read back and verified again; the file's signature
+    // as written lets refresh() notice (and verify) the next change made by anyone else.
+    this.signature = this.store.fileSignature();
+    this.state = { status: 'verified', body, signed: this.store.signing };
+    this.changedAt = new Date();
+    this.log.info('baseline written', { file: this.store.path, updated_at: body.updated_at, origin, signed: this.store.signing });
     return body;
   }
 

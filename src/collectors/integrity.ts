@@ -115,8 +115,10 @@ class IntegrityCollector implements Collector {
     }
     if (this.judged?.observation !== observation || this.judged.baseline !== baseline) {
       this.judged = { observation, baseline, judgment: judgeIntegrity(observation, baseline) };
+      // Only a new judgment changes the gauges: recording loops over every observed file (up to
+      // max_paths), which scrapes between two scans need not pay for.
+      this.record(observation, this.judged.judgment, baseline);
     }
-    this.record(observation, this.judged.judgment, baseline);
     return { findings: this.judged.judgment.findings };
   }
 

@@ -2,6 +2,7 @@ import type { Finding, Severity } from '../findings/finding.js';
 import type { PackageChecksum } from './dpkg.js';
 import type { FileState } from './file-state.js';
 import type { RunningObservation } from './scan.js';
+import { compileGlob } from '../policy/glob.js';
 import { isInScope, selfAndAncestors, type WatchScope } from './watch-scope.js';
 
 /**
@@ -26,6 +27,8 @@ export interface JudgedObservation {
   readonly files: ReadonlyMap<string, FileState>;
   readonly scope: WatchScope;
   readonly unreadableDirs: readonly string[];
+  /** Glob patterns not (fully) expanded: a path one could match is not judged removed unless a root covers it. */
+  readonly unexpandedGlobs?: readonly string[];
   readonly running?: { readonly images: readonly RunningObservation[] };
   readonly packages?: { checksumOf(path: string): PackageChecksum | undefined };
 }
@@ -54,10 +57,9 @@ export function judgeIntegrity(observation: JudgedObservation, baseline: Baselin
       if (before === undefined) findings.push(added(path, now));
       else findings.push(...compareFile(path, before, now));
     }
-    const unlisted = new Set(observation.unreadableDirs);
+    const unlisted = unlistedBy(observation);
     for (const path of baseline.keys()) {
-      if (observation.files.has(path) || !isInScope(observation.scope, path)) continue;
-      if (selfAndAncestors(path).some((p) => unlisted.has(p))) continue;
+      if (observation.files.has(path) || !isInScope(observation.scope, path) || unlisted(path)) continue;
       const before = baseline.get(path);
       if (before) findings.push(removed(path, before));
     }
@@ -95,6 +97,24 @@ export function judgeIntegrity(observation: JudgedObservation, baseline: Baselin
     }
   }
   return { findings, running, packageFiles };
+}
+
+/**
+ * Whether the scan may have missed a path rather than found it gone: below a directory it could not
+ * list, or matched by a glob it could not expand and not below a root (roots are listed first, in
+ * full or recorded as unlisted directories).
+ */
+function unlistedBy(observation: JudgedObservation): (path: string) => boolean {
+  const dirs = new Set(observation.unreadableDirs);
+  const roots = new Set(observation.scope.roots);
+  const globs = (observation.unexpandedGlobs ?? []).map(
+    (pattern) => observation.scope.globs.find((g) => g.pattern === pattern)?.matches ?? compileGlob(pattern),
+  );
+  return (path) => {
+    const chain = selfAndAncestors(path);
+    if (chain.some((p) => dirs.has(p))) return true;
+    return globs.length > 0 && !chain.some((p) => roots.has(p)) && chain.some((p) => globs.some((matches) => matches(p)));
+  };
 }
 
 function judgeImage(image: RunningObservation, before: FileState | undefined, expected: PackageChecksum | undefined): Finding | true | undefined {

@@ -35,6 +35,8 @@ export interface Observation {
   readonly files: ReadonlyMap<string, FileState>;
   /** Directories that could not be listed: what is below them is neither added nor removed. */
   readonly unreadableDirs: readonly string[];
+  /** Glob patterns the walk could not expand within max_paths: what they match is not removed, unless a root listed it. */
+  readonly unexpandedGlobs: readonly string[];
   readonly problems: Readonly<Record<ScanProblem, number>>;
   /** A few paths behind the problems, for the log. */
   readonly problemExamples: readonly string[];
@@ -104,7 +106,7 @@ export async function scan(options: ScanOptions): Promise<{ observation: Observa
     options.signal,
     policy.max_paths,
   );
-  if (trouble.beyondLimit.length > 0) problems.over_limit = 1;
+  if (trouble.beyondLimit.length + trouble.unexpandedGlobs.length > 0) problems.over_limit = 1;
   problems.vanished += trouble.vanished;
   problems.symlink_loop += trouble.symlinkLoops;
   problems.unreadable += trouble.unreadableDirs.length;
@@ -242,6 +244,7 @@ export async function scan(options: ScanOptions): Promise<{ observation: Observa
     scope,
     files,
     unreadableDirs: [...trouble.unreadableDirs, ...trouble.beyondLimit],
+    unexpandedGlobs: trouble.unexpandedGlobs,
     problems,
     problemExamples: examples,
     hashedFiles,

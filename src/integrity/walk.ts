@@ -20,6 +20,12 @@ export interface WalkTrouble {
   readonly unreadableDirs: string[];
   /** Paths not listed because the walk reached its limit: nothing below them is reported removed. */
   readonly beyondLimit: string[];
+  /**
+   * Glob patterns not expanded (fully) because the walk reached its limit: what they could match is
+   * not reported removed, unless a root listed it. Recording the pattern, not the directory being
+   * expanded (`/etc` for `/etc/cron.*`), keeps the roots listed there judged.
+   */
+  readonly unexpandedGlobs: string[];
   vanished: number;
   symlinkLoops: number;
   /** A few examples, for the log. */
@@ -27,15 +33,18 @@ export interface WalkTrouble {
 }
 
 export function newWalkTrouble(): WalkTrouble {
-  return { unreadableDirs: [], beyondLimit: [], vanished: 0, symlinkLoops: 0, examples: [] };
+  return { unreadableDirs: [], beyondLimit: [], unexpandedGlobs: [], vanished: 0, symlinkLoops: 0, examples: [] };
 }
 
 const yieldEvery = 512;
 
 type Work =
   | { readonly kind: 'tree'; readonly path: string }
-  | { readonly kind: 'glob'; readonly dir: string; readonly segments: readonly string[]; readonly index: number }
-  | { readonly kind: 'deep'; readonly dir: string; readonly matches: (path: string) => boolean };
+  | { readonly kind: 'glob'; readonly pattern: string; readonly dir: string; readonly segments: readonly string[]; readonly index: number }
+  | { readonly kind: 'deep'; readonly pattern: string; readonly dir: string; readonly matches: (path: string) => boolean };
+
+/** What `listDir` answers for a directory with more (kept) names than the walk has room for. */
+const overLimit = Symbol('over limit');
 
 /**
  * Every path in scope, depth first, each once, handed to `visit`. Synchronous lstat/readdir (they
@@ -95,23 +104,23 @@ export async function walkWatched(
   };
 
   /**
-   * A directory's names, sorted; undefined when it holds more than `budget` (what is left of
-   * maxEntries): such a directory is recorded as beyond the limit and not descended into, so
-   * memory stays bounded and the same paths are listed on every scan.
+   * A directory's names that `keep` accepts, sorted; `overLimit` when they are more than `budget`
+   * (what is left of maxEntries). Names `keep` rejects cost nothing: expanding /etc/cron.* must not
+   * charge every name in /etc. The caller records what it could not list, so memory stays bounded
+   * and the same paths are listed on every scan.
    */
-  const listDir = (path: string, budget = maxEntries - seen.size - stack.length): string[] | undefined => {
+  const listDir = (path: string, keep: (name: string) => boolean = () => true): string[] | typeof overLimit => {
+    const budget = maxEntries - seen.size - stack.length;
     try {
       // Names as bytes (Node supports it; its types do not say so), decoded losslessly.
       const dir = opendirSync(fsPath(onHost(path)) as string, { encoding: 'buffer' as BufferEncoding });
       const names: string[] = [];
       try {
         for (let d = dir.readSync(); d !== null; d = dir.readSync()) {
-          if (names.length >= budget) {
-            trouble.beyondLimit.push(path);
-            note('over limit', path);
-            return undefined;
-          }
-          names.push(decodeName(d.name as unknown as Buffer));
+          const name = decodeName(d.name as unknown as Buffer);
+          if (!keep(name)) continue;
+          if (names.length >= budget) return overLimit;
+          names.push(name);
         }
       } finally {
         dir.closeSync();
@@ -128,6 +137,16 @@ export async function walkWatched(
     }
   };
 
+  const dirOverLimit = (path: string): void => {
+    trouble.beyondLimit.push(path);
+    note('over limit', path);
+  };
+  const globOverLimit = (pattern: string): void => {
+    if (trouble.unexpandedGlobs.includes(pattern)) return;
+    trouble.unexpandedGlobs.push(pattern);
+    note('over limit', pattern);
+  };
+
   const isDirectory = (path: string): boolean => {
     try {
       return lstatSync(fsPath(onHost(path))).isDirectory();
@@ -138,7 +157,7 @@ export async function walkWatched(
 
   // Pushed in reverse so that they are taken in order.
   const stack: Work[] = [];
-  for (const { pattern } of [...scope.globs].reverse()) stack.push({ kind: 'glob', dir: '/', segments: pattern.split('/').filter(Boolean), index: 0 });
+  for (const { pattern } of [...scope.globs].reverse()) stack.push({ kind: 'glob', pattern, dir: '/', segments: pattern.split('/').filter(Boolean), index: 0 });
   for (const path of [...scope.roots].reverse()) stack.push({ kind: 'tree', path });
   const globMatchers = new Map(scope.globs.map((g) => [g.pattern, g.matches]));
 
@@ -146,8 +165,12 @@ export async function walkWatched(
   for (let work = stack.pop(); work !== undefined; work = stack.pop()) {
     if (seen.size >= maxEntries) {
       // The limit: what is still to list is recorded, not listed, so nothing below it counts as removed.
-      for (const pending of [work, ...stack]) trouble.beyondLimit.push(pending.kind === 'tree' ? pending.path : pending.dir);
-      note('over limit', work.kind === 'tree' ? work.path : work.dir);
+      // A pending glob is recorded as its pattern: its `dir` may be `/`, which would hide every removal.
+      if (work.kind === 'tree') note('over limit', work.path);
+      for (const pending of [work, ...stack]) {
+        if (pending.kind === 'tree') trouble.beyondLimit.push(pending.path);
+        else globOverLimit(pending.pattern);
+      }
       break;
     }
     if (++sinceYield >= yieldEvery) {
@@ -163,31 +186,37 @@ export async function walkWatched(
       seen.add(work.path);
       visit(entry);
       if (!entry.stats.isDirectory()) continue;
-      const names = listDir(work.path) ?? [];
-      for (let i = names.length - 1; i >= 0; i--) stack.push({ kind: 'tree', path: childPath(work.path, names[i]!) });
+      const names = listDir(work.path);
+      if (names === overLimit) dirOverLimit(work.path);
+      else for (let i = names.length - 1; i >= 0; i--) stack.push({ kind: 'tree', path: childPath(work.path, names[i]!) });
     } else if (work.kind === 'glob') {
       // Expand a glob segment by segment; at `**`, walk the rest and test the whole pattern.
-      const { dir, segments, index } = work;
+      const { pattern, dir, segments, index } = work;
       if (index === segments.length) {
         stack.push({ kind: 'tree', path: dir });
         continue;
       }
       const segment = segments[index]!;
       if (segment.includes('**')) {
-        stack.push({ kind: 'deep', dir, matches: globMatchers.get('/' + segments.join('/')) ?? compileGlob('/' + segments.join('/')) });
+        stack.push({ kind: 'deep', pattern, dir, matches: globMatchers.get(pattern) ?? compileGlob(pattern) });
       } else if (!/[*?[]/.test(segment)) {
-        stack.push({ kind: 'glob', dir: childPath(dir, segment), segments, index: index + 1 });
+        stack.push({ kind: 'glob', pattern, dir: childPath(dir, segment), segments, index: index + 1 });
       } else {
-        const matches = compileGlob(segment); // one segment: `*` never crosses a slash
-        const names = (listDir(dir) ?? []).filter(matches);
-        for (let i = names.length - 1; i >= 0; i--) stack.push({ kind: 'glob', dir: childPath(dir, names[i]!), segments, index: index + 1 });
+        const names = listDir(dir, compileGlob(segment)); // one segment: `*` never crosses a slash
+        if (names === overLimit) globOverLimit(pattern);
+        else for (let i = names.length - 1; i >= 0; i--) stack.push({ kind: 'glob', pattern, dir: childPath(dir, names[i]!), segments, index: index + 1 });
       }
     } else {
-      const names = listDir(work.dir) ?? [];
-      for (let i = names.length - 1; i >= 0; i--) {
-        const path = childPath(work.dir, names[i]!);
-        if (work.matches(path)) stack.push({ kind: 'tree', path });
-        else if (!isExcluded(scope, path) && isDirectory(path)) stack.push({ kind: 'deep', dir: path, matches: work.matches });
+      // Only what matches or may hold a match counts against the limit.
+      const { pattern, dir, matches } = work;
+      const wanted = (path: string) => matches(path) || (!isExcluded(scope, path) && isDirectory(path));
+      const names = listDir(dir, (name) => wanted(childPath(dir, name)));
+      if (names === overLimit) globOverLimit(pattern);
+      else {
+        for (let i = names.length - 1; i >= 0; i--) {
+          const path = childPath(dir, names[i]!);
+          stack.push(matches(path) ? { kind: 'tree', path } : { kind: 'deep', pattern, dir: path, matches });
+        }
       }
     }
   }

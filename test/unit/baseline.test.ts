@@ -1,6 +1,11 @@
-import { describe, expect, it } from 'vitest';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { describe, expect, it, vi } from 'vitest';
 import { baselineFormat, canonicalJson, sealBaseline, verifyBaseline, type BaselineBody } from '../../src/baseline/baseline.js';
 import { diffBaselines, diffText } from '../../src/baseline/diff.js';
+import { BaselineKeeper } from '../../src/baseline/keeper.js';
+import { BaselineStore } from '../../src/baseline/store.js';
+import { createLogger } from '../../src/log/logger.js';
+import { tempDir } from '../helpers/cli.js';
 
 const body: BaselineBody = {
   format: baselineFormat,
@@ -43,6 +48,29 @@ describe('baseline sealing and verification', () => {
   it('reports garbage and foreign JSON as corrupt, with the reason', () => {
     expect(verifyBaseline('{"format": "hostguard')).toMatchObject({ status: 'corrupt', problem: expect.stringMatching(/^not JSON/) });
     expect(verifyBaseline('{"format":"aide"}')).toMatchObject({ status: 'corrupt', problem: expect.stringMatching(/format/) });
+  });
+});
+
+describe('the baseline keeper', () => {
+  it('trusts what it has just written without reading it back, and still catches a later edit of the file', () => {
+    const store = new BaselineStore(tempDir(), key);
+    const lines: string[] = [];
+    const keeper = new BaselineKeeper(store, createLogger({ level: 'info', format: 'json', write: (line) => lines.push(line) }));
+    const read = vi.spyOn(store, 'read');
+
+    const written = keeper.write(body.sections, 'operator');
+    expect(read).not.toHaveBeenCalled();
+    expect(keeper.current).toEqual({ status: 'verified', body: written, signed: true });
+    expect(keeper.refresh()).toEqual({ status: 'verified', body: written, signed: true });
+    expect(read).not.toHaveBeenCalled();
+    expect(lines.join('\n')).not.toMatch(/changed on disk/);
+    expect(verifyBaseline(readFileSync(store.path, 'utf8'), key)).toEqual({ status: 'verified', body: written, signed: true });
+
+    const document = JSON.parse(readFileSync(store.path, 'utf8'));
+    document.sections.processes['/tmp/implant'] = { users: ['root'] };
+    writeFileSync(store.path, JSON.stringify(document));
+    expect(keeper.refresh()).toMatchObject({ status: 'tampered' });
+    expect(keeper.trustedSections).toBeUndefined();
   });
 });
 

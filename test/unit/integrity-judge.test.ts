@@ -83,6 +83,17 @@ describe('integrity judgment', () => {
     expect(summary(excluding, baseline)).toEqual([]);
   });
 
+  it('a glob the walk could not expand hides the removal of what it could match, not of files a root listed beside it', () => {
+    const scope = compileWatchScope(['/etc/passwd', '/etc/ssh', '/etc/cron.*'], []);
+    const directory = file({ type: 'directory', sha256: undefined });
+    const b = { '/etc/passwd': file(), '/etc/ssh': directory, '/etc/ssh/sshd_config': file(), '/etc/cron.d': directory, '/etc/cron.d/job': file() };
+    const o = observed({ '/etc/ssh': directory }, { scope, unexpandedGlobs: ['/etc/cron.*'] });
+    expect(summary(o, b)).toEqual([
+      ['removed', { path: '/etc/passwd' }, 'warning'],
+      ['removed', { path: '/etc/ssh/sshd_config' }, 'warning'],
+    ]);
+  });
+
   it('without a baseline, reports neither added nor removed', () => {
     expect(summary(observed({ '/usr/bin/new': file() }))).toEqual([]);
   });
