@@ -4,7 +4,7 @@ import type { Logger } from '../log/logger.js';
 import { describeErrno } from '../state/state-dir.js';
 import { emptyFingerprint, fingerprintMatches, fingerprintMaxBytes, isComplete, readFingerprint, type Fingerprint } from './fingerprint.js';
 import { LineSplitter } from './line-splitter.js';
-import { loadFollowState, saveFollowState, type FilePosition, type FollowState } from './position.js';
+import { loadFollowState, saveFollowState, type DrainingPosition, type FilePosition, type FollowState } from './position.js';
 
 export type StartAt = 'end' | 'beginning';
 export type FollowHealth = 'ok' | 'missing' | 'unreadable' | 'error';
@@ -230,6 +230,7 @@ export class FileFollower {
     for (const saved of state.draining) {
       const found = this.locate(saved, candidates);
       if (found) this.draining.push(found);
+      else if (!saved.readToEnd) this.noteGap('a rotated file the exporter was still reading is gone (compressed or deleted)');
     }
     const saved = state.current;
     if (!saved) {
@@ -438,7 +439,7 @@ export class FileFollower {
     const file = this.options.stateFile;
     if (!file || !this.initialized) return;
     if (!force && this.now() - this.lastPersistAt < this.persistIntervalMs) return;
-    const state: FollowState = { version: 1, path: this.path, current: this.current ? positionOf(this.current) : undefined, draining: this.draining.map(positionOf) };
+    const state: FollowState = { version: 1, path: this.path, current: this.current ? positionOf(this.current) : undefined, draining: this.draining.map(drainingPositionOf) };
     const text = JSON.stringify(state);
     if (text === this.lastSaved) return;
     try {
@@ -457,6 +458,10 @@ function committed(file: OpenFile): number {
 
 function positionOf(file: OpenFile): FilePosition {
   return { device: file.device, inode: file.inode, offset: committed(file), midLine: file.splitter.midLine, fingerprint: file.fingerprint };
+}
+
+function drainingPositionOf(file: OpenFile): DrainingPosition {
+  return { ...positionOf(file), readToEnd: committed(file) >= sizeOf(file.fd) };
 }
 
 function sizeOf(fd: number): number {

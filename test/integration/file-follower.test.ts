@@ -106,6 +106,28 @@ describe('following a log file like tail -F', () => {
     await third.follower.stop();
   });
 
+  it('counts a gap when a rotated file still half-read at stop is compressed away before the restart', async () => {
+    const dir = tempDir();
+    const options = { rotateWaitMs: 60_000, chunkBytes: 1024 };
+    const first = follow(dir, options);
+    writeFileSync(first.path, numbered(0, 10));
+    first.follower.poll();
+    // Renamed and replaced; the old writer appends a backlog to the rotated file before it reopens.
+    const writer = openSync(first.path, 'a');
+    renameSync(first.path, `${first.path}.1`);
+    writeFileSync(first.path, numbered(100, 105));
+    first.follower.poll();
+    writeSync(writer, numbered(10, 5000));
+    closeSync(writer);
+    expect(first.follower.poll(4096)).toBe(false);
+    await first.follower.stop();
+    spawnSync('gzip', [`${first.path}.1`]);
+    const second = follow(dir, options);
+    second.follower.poll();
+    expect(second.follower.stats.gaps).toBe(1);
+    await second.follower.stop();
+  });
+
   it('a copytruncate found while following is read within the poll budget, every line once and in order', async () => {
     const dir = tempDir();
     let next = 0;
