@@ -8,6 +8,7 @@ import { describeErrno } from '../state/state-dir.js';
 import { LineSplitter } from '../tail/line-splitter.js';
 import type { FollowHealth, StartAt } from '../tail/file-follower.js';
 import { parseJournalLine, type JournalEntry } from './journal-entry.js';
+import { findJournalEnd } from './journal-start.js';
 
 export interface JournaldFollowerOptions {
   /** A journal file or directory; the system journal when absent. */
@@ -29,7 +30,12 @@ export interface JournaldFollowerOptions {
 /** Syslog facilities auth (4) and authpriv (10): what rsyslog writes to auth.log. */
 const authFacilities = ['4', '10'];
 
-const cursorSchema = z.object({ version: z.literal(1), cursor: z.string().min(1) }).strict();
+const savedPositionSchema = z.union([
+  z.object({ version: z.literal(1), cursor: z.string().min(1) }).strict(),
+  // No matching entry existed when following began at the end: everything in the journal is new.
+  z.object({ version: z.literal(1), emptyAtStart: z.literal(true) }).strict(),
+]);
+type SavedPosition = z.infer<typeof savedPositionSchema>;
 
 /**
  * The fields parseJournalLine reads (journalctl adds __CURSOR and the timestamps). Only these: with
@@ -38,21 +44,36 @@ const cursorSchema = z.object({ version: z.literal(1), cursor: z.string().min(1)
  */
 export const journalFields = ['MESSAGE', 'SYSLOG_IDENTIFIER', 'SYSLOG_PID', '_PID', '_COMM'] as const;
 
+type JournalSelection = Pick<JournaldFollowerOptions, 'path' | 'rootfs' | 'identifiers'>;
+
 /** The journalctl arguments: JSON from the cursor (or the end), auth facilities or the identifiers. */
-export function journalctlArgs(options: Pick<JournaldFollowerOptions, 'path' | 'rootfs' | 'identifiers' | 'startAt'>, cursor: string | undefined): string[] {
-  const args = ['--follow', '--output=json', `--output-fields=${journalFields.join(',')}`, '--all', '--no-pager', '--quiet'];
-  if (options.path !== undefined) args.push(isFile(options.path) ? `--file=${options.path}` : `--directory=${options.path}`);
-  else if (options.rootfs !== '/') args.push(`--root=${options.rootfs}`);
+export function journalctlArgs(options: JournalSelection & Pick<JournaldFollowerOptions, 'startAt'>, cursor: string | undefined): string[] {
+  const args = ['--follow', '--output=json', `--output-fields=${journalFields.join(',')}`, '--all', '--no-pager', '--quiet', ...journalLocation(options)];
   if (cursor !== undefined) args.push(`--after-cursor=${cursor}`);
   else args.push(options.startAt === 'end' ? '--lines=0' : '--lines=all');
-  args.push(...options.identifiers.map((id) => `SYSLOG_IDENTIFIER=${id}`), '+', ...authFacilities.map((f) => `SYSLOG_FACILITY=${f}`));
-  return args;
+  return [...args, ...journalMatches(options.identifiers)];
+}
+
+/** The last entry journalctlArgs would select, as JSON (for its cursor). Without --quiet: a journal it may not read warns. */
+export function journalEndArgs(options: JournalSelection): string[] {
+  return ['--output=json', '--output-fields=SYSLOG_IDENTIFIER', '--lines=1', '--no-pager', ...journalLocation(options), ...journalMatches(options.identifiers)];
+}
+
+function journalLocation(options: Pick<JournaldFollowerOptions, 'path' | 'rootfs'>): string[] {
+  if (options.path !== undefined) return [isFile(options.path) ? `--file=${options.path}` : `--directory=${options.path}`];
+  return options.rootfs !== '/' ? [`--root=${options.rootfs}`] : [];
+}
+
+function journalMatches(identifiers: readonly string[]): string[] {
+  return [...identifiers.map((id) => `SYSLOG_IDENTIFIER=${id}`), '+', ...authFacilities.map((f) => `SYSLOG_FACILITY=${f}`)];
 }
 
 /**
  * `journalctl --follow --output=json` as a child process, restarted with backoff when it exits,
  * resuming after the last cursor read. The cursor is saved atomically (at most once a second,
- * and at stop), so a restart of the exporter neither recounts nor skips entries.
+ * and at stop), so a restart of the exporter neither recounts nor skips entries. Starting at the
+ * end with nothing saved, the cursor of the last entry there is fetched and saved first, so "the
+ * end" means the end as of the first start, also for a restart or a respawn before any entry.
  */
 export class JournaldFollower {
   linesRead = 0;
@@ -61,7 +82,11 @@ export class JournaldFollower {
   gaps = 0;
   private child: ChildProcess | undefined;
   private cursor: string | undefined;
-  private savedCursor: string | undefined;
+  /** Follow from the journal's beginning: it held no matching entry when following began at its end. */
+  private fromBeginning: boolean;
+  private startAt: StartAt;
+  private lastSaved = '';
+  private starting: Promise<void> | undefined;
   private lastPersistAt = 0;
   private health: FollowHealth = 'ok';
   private reason: string | undefined;
@@ -76,8 +101,11 @@ export class JournaldFollower {
 
   constructor(private readonly options: JournaldFollowerOptions) {
     this.identifiers = options.identifiers;
-    this.cursor = this.loadCursor();
-    this.savedCursor = this.cursor;
+    this.startAt = options.startAt;
+    const saved = this.loadPosition();
+    this.cursor = saved && 'cursor' in saved ? saved.cursor : undefined;
+    this.fromBeginning = saved !== undefined && 'emptyAtStart' in saved;
+    if (saved) this.lastSaved = JSON.stringify(saved);
   }
 
   /** A reloaded policy's identifiers: journalctl is restarted after the last entry read, nothing read twice. */
@@ -96,7 +124,7 @@ export class JournaldFollower {
 
   start(): void {
     this.stopping = false;
-    this.spawn();
+    this.starting = this.begin();
   }
 
   /** `savePosition` as for FileFollower.stop(): a source dropped by a reload saves its cursor in `checkpoint` mode too. */
@@ -104,6 +132,8 @@ export class JournaldFollower {
     this.stopping = true;
     if (this.restartTimer) clearTimeout(this.restartTimer);
     if (this.persistTimer) clearTimeout(this.persistTimer);
+    // A starting point being fetched is saved, and journalctl not started.
+    await this.starting;
     const child = this.child;
     if (child && child.exitCode === null && child.signalCode === null) {
       const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -120,8 +150,26 @@ export class JournaldFollower {
     this.persist(true);
   }
 
+  /** Start journalctl; when it would start at the end with nothing saved, first fix that end as the first checkpoint. */
+  private async begin(): Promise<void> {
+    if (this.cursor === undefined && !this.fromBeginning && this.startAt === 'end') await this.saveStartingPoint();
+    if (!this.stopping) this.spawn();
+  }
+
+  private async saveStartingPoint(): Promise<void> {
+    const end = await findJournalEnd(this.options.journalctl ?? 'journalctl', journalEndArgs({ ...this.options, identifiers: this.identifiers }));
+    if (end.kind === 'unknown') {
+      this.options.log.warn('cannot find the end of the journal; following from where journalctl starts', { reason: end.reason });
+      return;
+    }
+    if (end.kind === 'last') this.cursor = end.cursor;
+    else this.fromBeginning = true;
+    // Where following begins is itself a checkpoint: a restart must not apply "start at end" again.
+    this.persist(true);
+  }
+
   private spawn(): void {
-    const args = journalctlArgs({ ...this.options, identifiers: this.identifiers }, this.cursor);
+    const args = journalctlArgs({ ...this.options, identifiers: this.identifiers, startAt: this.fromBeginning ? 'beginning' : this.startAt }, this.cursor);
     const command = this.options.journalctl ?? 'journalctl';
     const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
@@ -147,17 +195,18 @@ export class JournaldFollower {
       if (this.stopping) return;
       if (this.respawn) {
         this.respawn = false;
-        this.spawn();
+        this.starting = this.begin();
         return;
       }
       if (/cursor/i.test(lastError) && this.cursor !== undefined) {
         this.options.log.warn('journal cursor refused; continuing from the end of the journal', { cursor: this.cursor });
         this.cursor = undefined;
+        this.startAt = 'end';
         this.gaps++;
       }
       if (this.health === 'ok') this.setHealth('error', `journalctl exited (${signal ?? code})${lastError ? `: ${lastError}` : ''}`);
       this.restarts++;
-      this.restartTimer = setTimeout(() => this.spawn(), this.backoffMs).unref();
+      this.restartTimer = setTimeout(() => (this.starting = this.begin()), this.backoffMs).unref();
       this.backoffMs = Math.min(this.backoffMs * 2, 30_000);
     });
   }
@@ -182,11 +231,11 @@ export class JournaldFollower {
     if (this.options.persistMode !== 'checkpoint') this.persist(false);
   }
 
-  private loadCursor(): string | undefined {
+  private loadPosition(): SavedPosition | undefined {
     const file = this.options.cursorFile;
     if (!file) return undefined;
     try {
-      return cursorSchema.parse(JSON.parse(readFileSync(file, 'utf8'))).cursor;
+      return savedPositionSchema.parse(JSON.parse(readFileSync(file, 'utf8')));
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
         this.gaps++;
@@ -198,7 +247,10 @@ export class JournaldFollower {
 
   private persist(force: boolean): void {
     const file = this.options.cursorFile;
-    if (!file || this.cursor === undefined || this.cursor === this.savedCursor) return;
+    const position: SavedPosition | undefined = this.cursor !== undefined ? { version: 1, cursor: this.cursor } : this.fromBeginning ? { version: 1, emptyAtStart: true } : undefined;
+    if (!file || position === undefined) return;
+    const text = JSON.stringify(position);
+    if (text === this.lastSaved) return;
     const interval = this.options.persistIntervalMs ?? 1000;
     if (!force && Date.now() - this.lastPersistAt < interval) {
       // Save the last cursor of a burst too, not only at the next one.
@@ -210,8 +262,8 @@ export class JournaldFollower {
     }
     try {
       mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
-      writeFileAtomic(file, JSON.stringify({ version: 1, cursor: this.cursor }) + '\n');
-      this.savedCursor = this.cursor;
+      writeFileAtomic(file, text + '\n');
+      this.lastSaved = text;
       this.lastPersistAt = Date.now();
     } catch (error) {
       this.options.log.error('cannot save the journal cursor', { file, err: describeErrno(error) });

@@ -4,7 +4,7 @@ import type { Logger } from '../log/logger.js';
 import { describeErrno } from '../state/state-dir.js';
 import { emptyFingerprint, fingerprintMatches, fingerprintMaxBytes, isComplete, readFingerprint, type Fingerprint } from './fingerprint.js';
 import { LineSplitter } from './line-splitter.js';
-import { loadFollowState, saveFollowState, type FilePosition, type FollowState } from './position.js';
+import { loadFollowState, saveFollowState, type DrainingPosition, type FilePosition, type FollowState } from './position.js';
 
 export type StartAt = 'end' | 'beginning';
 export type FollowHealth = 'ok' | 'missing' | 'unreadable' | 'error';
@@ -63,6 +63,8 @@ interface OpenFile {
   fingerprint: Fingerprint;
   readonly splitter: LineSplitter;
   lastGrowth: number;
+  /** A copytruncate copy: nobody appends to it, so it is finished at its end without waiting for a writer. */
+  readonly isCopy: boolean;
 }
 
 const compressed = /\.(gz|bz2|xz|zst|lz4|Z)$/;
@@ -172,24 +174,33 @@ export class FileFollower {
     if (!this.initialized) this.initialize();
     let left = budget;
     let caughtUp = true;
-    for (const file of [...this.draining]) {
-      const read = this.readAvailable(file, left);
-      left -= read.bytes;
-      if (!read.eof) caughtUp = false;
-      else if (this.now() - file.lastGrowth >= this.rotateWaitMs) this.finish(file);
-    }
-    if (!this.current) this.openCurrent(0);
-    while (this.current && left > 0) {
-      const file = this.current;
-      // Before reading on: a file truncated and rewritten past our offset must be read from its start.
-      if (this.wasTruncated(file)) this.truncated(file);
-      const read = this.readAvailable(file, left);
-      left -= read.bytes;
-      if (!read.eof) {
-        caughtUp = false;
-        break;
+    // Rotated files and copies first, so lines come in the order they were written; a copy found
+    // while reading the current file is queued with them and sends us back here.
+    for (let copyQueued = true; copyQueued; ) {
+      copyQueued = false;
+      for (const file of [...this.draining]) {
+        const read = this.readAvailable(file, left);
+        left -= read.bytes;
+        if (!read.eof) caughtUp = false;
+        else if (file.isCopy || this.now() - file.lastGrowth >= this.rotateWaitMs) this.finish(file);
       }
-      if (!this.checkRotation(file)) break;
+      if (!this.current) this.openCurrent(0);
+      while (this.current && left > 0) {
+        const file = this.current;
+        // Before reading on: a file truncated and rewritten past our offset must be read from its start.
+        if (this.wasTruncated(file)) {
+          copyQueued = this.truncated(file);
+          if (copyQueued) break;
+          continue;
+        }
+        const read = this.readAvailable(file, left);
+        left -= read.bytes;
+        if (!read.eof) {
+          caughtUp = false;
+          break;
+        }
+        if (!this.checkRotation(file)) break;
+      }
     }
     if (left <= 0) caughtUp = false;
     if (this.options.persistMode !== 'checkpoint') this.persist(false);
@@ -219,6 +230,7 @@ export class FileFollower {
     for (const saved of state.draining) {
       const found = this.locate(saved, candidates);
       if (found) this.draining.push(found);
+      else if (!saved.readToEnd) this.noteGap('a rotated file the exporter was still reading is gone (compressed or deleted)');
     }
     const saved = state.current;
     if (!saved) {
@@ -235,7 +247,7 @@ export class FileFollower {
       // Truncated (or rewritten) while we were stopped: the rest may be in a copy beside it.
       this.stats.truncations++;
       const copy = this.findCopy(saved, candidates.filter((c) => c.path !== this.path));
-      if (copy) this.draining.push({ ...copy, lastGrowth: Number.NEGATIVE_INFINITY });
+      if (copy) this.draining.push({ ...copy, isCopy: true });
       else this.noteGap('the file was truncated while the exporter was stopped and no copy was found beside it');
       this.openCurrent(0);
       return;
@@ -326,7 +338,7 @@ export class FileFollower {
         return undefined;
       }
       if (path === this.path) this.setHealth('ok');
-      return { fd, device: String(s.dev), inode: String(s.ino), offset, fingerprint: emptyFingerprint, splitter: new LineSplitter(this.maxLineBytes), lastGrowth: this.now() };
+      return { fd, device: String(s.dev), inode: String(s.ino), offset, fingerprint: emptyFingerprint, splitter: new LineSplitter(this.maxLineBytes), lastGrowth: this.now(), isCopy: false };
     } catch (error) {
       if (path === this.path) this.setHealth(healthOf(error), describeErrno(error));
       return undefined;
@@ -363,10 +375,8 @@ export class FileFollower {
 
   /** At the end of the current file: has it been truncated, replaced or rotated away? True to read on. */
   private checkRotation(file: OpenFile): boolean {
-    if (this.wasTruncated(file)) {
-      this.truncated(file);
-      return true;
-    }
+    // Truncated: poll() finds it before reading on.
+    if (this.wasTruncated(file)) return true;
     if (file.fingerprint.length < fingerprintMaxBytes && !isComplete(file.fingerprint, file.fd)) file.fingerprint = readFingerprint(file.fd);
     let atPath;
     try {
@@ -393,22 +403,20 @@ export class FileFollower {
     return sizeOf(file.fd) < file.offset || (file.fingerprint.length > 0 && !fingerprintMatches(file.fingerprint, file.fd));
   }
 
-  /** Truncated in place (copytruncate or `> file`): finish the old content from a copy if there is one, then start over. */
-  private truncated(file: OpenFile): void {
+  /**
+   * Truncated in place (copytruncate or `> file`): start the file over. True when the rest of the old
+   * content was found in a copy, queued to be read (budgeted, like a rotated file) before the file.
+   */
+  private truncated(file: OpenFile): boolean {
     this.stats.truncations++;
     const saved = { device: file.device, inode: file.inode, offset: file.offset, midLine: false, fingerprint: file.fingerprint };
     const copy = this.findCopy(saved, this.candidates().filter((c) => c.path !== this.path));
-    if (copy) {
-      // Continue the same line splitter: a line cut by our last read goes on in the copy.
-      const continued: OpenFile = { ...copy, splitter: file.splitter };
-      this.readAvailable(continued, Number.POSITIVE_INFINITY);
-      closeQuietly(copy.fd);
-    }
-    this.deliver(file.splitter.flush());
-    this.options.log.info(copy ? 'log file truncated; read the rest from its copy' : 'log file truncated', { path: this.path });
-    file.offset = 0;
-    file.splitter.reset();
-    file.fingerprint = readFingerprint(file.fd);
+    // The copy continues the old line splitter: a line cut by our last read goes on in it.
+    if (copy) this.draining.push({ ...copy, splitter: file.splitter, isCopy: true });
+    else this.deliver(file.splitter.flush());
+    this.options.log.info(copy ? 'log file truncated; reading the rest from its copy' : 'log file truncated', { path: this.path });
+    this.current = { ...file, offset: 0, splitter: new LineSplitter(this.maxLineBytes), fingerprint: readFingerprint(file.fd), lastGrowth: this.now() };
+    return copy !== undefined;
   }
 
   private finish(file: OpenFile): void {
@@ -431,7 +439,7 @@ export class FileFollower {
     const file = this.options.stateFile;
     if (!file || !this.initialized) return;
     if (!force && this.now() - this.lastPersistAt < this.persistIntervalMs) return;
-    const state: FollowState = { version: 1, path: this.path, current: this.current ? positionOf(this.current) : undefined, draining: this.draining.map(positionOf) };
+    const state: FollowState = { version: 1, path: this.path, current: this.current ? positionOf(this.current) : undefined, draining: this.draining.map(drainingPositionOf) };
     const text = JSON.stringify(state);
     if (text === this.lastSaved) return;
     try {
@@ -450,6 +458,10 @@ function committed(file: OpenFile): number {
 
 function positionOf(file: OpenFile): FilePosition {
   return { device: file.device, inode: file.inode, offset: committed(file), midLine: file.splitter.midLine, fingerprint: file.fingerprint };
+}
+
+function drainingPositionOf(file: OpenFile): DrainingPosition {
+  return { ...positionOf(file), readToEnd: committed(file) >= sizeOf(file.fd) };
 }
 
 function sizeOf(fd: number): number {

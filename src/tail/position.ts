@@ -17,13 +17,20 @@ export const filePositionSchema = z
   .strict();
 export type FilePosition = z.infer<typeof filePositionSchema>;
 
+/**
+ * A rotated file (or copytruncate copy) still being read. `readToEnd`: nothing was left unread at
+ * the save, so finding it gone on restart loses no line; unknown in older saves, so taken as false.
+ */
+export const drainingPositionSchema = filePositionSchema.extend({ readToEnd: z.boolean().default(false) }).strict();
+export type DrainingPosition = z.infer<typeof drainingPositionSchema>;
+
 /** A followed path: the file at the path now, and rotated files still being read to their end. */
 export const followStateSchema = z
   .object({
     version: z.literal(1),
     path: z.string(),
     current: filePositionSchema.optional(),
-    draining: z.array(filePositionSchema).default([]),
+    draining: z.array(drainingPositionSchema).default([]),
   })
   .strict();
 export type FollowState = z.infer<typeof followStateSchema>;

@@ -68,9 +68,9 @@ function journalDirIn(dir: string): { journalDir: string; journal: string } {
 }
 
 /** A policy that follows the journal in `journalDir` from its beginning (`extra`: more lines of the source), and the exporter's arguments for it. */
-function followJournal(dir: string, journalDir: string, extra = ''): { args: string[]; write(extra: string): void } {
+function followJournal(dir: string, journalDir: string, extra = '', startAt: 'beginning' | 'end' = 'beginning'): { args: string[]; write(extra: string): void } {
   const policy = join(dir, 'policy.yml');
-  const write = (more: string) => writeFileSync(policy, `auth:\n  sources:\n    - type: journald\n      path: ${journalDir}\n      start_at: beginning\n${more}`);
+  const write = (more: string) => writeFileSync(policy, `auth:\n  sources:\n    - type: journald\n      path: ${journalDir}\n      start_at: ${startAt}\n${more}`);
   write(extra);
   return { args: ['--state.dir', join(dir, 'state'), '--config.file', policy, '--collector.disable-defaults', '--collector.auth'], write };
 }
@@ -111,6 +111,46 @@ describe('reading the journal with the real journalctl', () => {
     expect(sampleValue(samples, 'hostguard_auth_failures_total', { service: 'sshd', reason: 'invalid_user', user_class: 'invalid' })).toBe(1);
     expect(sampleValue(samples, 'hostguard_auth_lines_read_total', { source })).toBe(1);
     expect(readdirSync(journalDir).length).toBeGreaterThan(1);
+  });
+
+  it('starting at the end saves that starting point at once: an entry logged while the exporter is down is counted once', async () => {
+    requireTool('journalctl', 'systemd');
+    const dir = tempDir();
+    const { journalDir, journal } = journalDirIn(dir);
+    appendToJournal(journal, join(fixtures, 'journal.export'));
+    const { args } = followJournal(dir, journalDir, '', 'end');
+    const source = `journald:${journalDir}`;
+
+    // Stopped before any entry was read: no cursor of a read entry exists yet.
+    const first = await startExporter(args);
+    const samples = await until(first, (s) => sampleValue(s, 'hostguard_auth_source_healthy', { source, type: 'journald' }) === 1);
+    expect(failures(samples)).toBe(0);
+    await stopProcess(first.child);
+
+    appendToJournal(journal, exportEntries(dir, 'down.export', ['Failed password for root from 192.0.2.80 port 22 ssh2']));
+    const second = await startExporter(args);
+    await until(second, (s) => failures(s) >= 1);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(failures(await metrics(second))).toBe(1);
+    await stopProcess(second.child);
+  });
+
+  it('starting at the end of an empty journal remembers it was empty: what is logged while the exporter is down is counted', async () => {
+    requireTool('journalctl', 'systemd');
+    const dir = tempDir();
+    const { journalDir, journal } = journalDirIn(dir);
+    const { args } = followJournal(dir, journalDir, '', 'end');
+    // journalctl --follow refuses a journal without files (no boot ID) until one exists: only scrape once.
+    const first = await startExporter(args);
+    expect(failures(await metrics(first))).toBe(0);
+    await stopProcess(first.child);
+
+    appendToJournal(journal, exportEntries(dir, 'down.export', ['Failed password for root from 192.0.2.81 port 22 ssh2', 'Invalid user ghost from 192.0.2.82 port 22']));
+    const second = await startExporter(args);
+    await until(second, (s) => failures(s) >= 2);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(failures(await metrics(second))).toBe(2);
+    await stopProcess(second.child);
   });
 
   it('reports a journal it cannot open as an unhealthy source and a finding', async () => {

@@ -106,6 +106,59 @@ describe('following a log file like tail -F', () => {
     await third.follower.stop();
   });
 
+  it('counts a gap when a rotated file still half-read at stop is compressed away before the restart', async () => {
+    const dir = tempDir();
+    const options = { rotateWaitMs: 60_000, chunkBytes: 1024 };
+    const first = follow(dir, options);
+    writeFileSync(first.path, numbered(0, 10));
+    first.follower.poll();
+    // Renamed and replaced; the old writer appends a backlog to the rotated file before it reopens.
+    const writer = openSync(first.path, 'a');
+    renameSync(first.path, `${first.path}.1`);
+    writeFileSync(first.path, numbered(100, 105));
+    first.follower.poll();
+    writeSync(writer, numbered(10, 5000));
+    closeSync(writer);
+    expect(first.follower.poll(4096)).toBe(false);
+    await first.follower.stop();
+    spawnSync('gzip', [`${first.path}.1`]);
+    const second = follow(dir, options);
+    second.follower.poll();
+    expect(second.follower.stats.gaps).toBe(1);
+    await second.follower.stop();
+  });
+
+  it('a copytruncate found while following is read within the poll budget, every line once and in order', async () => {
+    const dir = tempDir();
+    let next = 0;
+    let outOfOrder = 0;
+    const { follower, path } = follow(dir, {
+      onLines: (batch) => {
+        for (const line of batch) if (line !== `line ${next++}`) outOfOrder++;
+      },
+    });
+    writeFileSync(path, numbered(0, 10));
+    follower.poll();
+    // A 100 MB unread tail (13-byte lines), then copytruncate and new lines in the emptied file.
+    const total = 8_000_000;
+    const fd = openSync(path, 'a');
+    for (let from = 10; from < total; from += 500_000) writeSync(fd, numbered(from, Math.min(total, from + 500_000)));
+    closeSync(fd);
+    copyFileSync(path, `${path}.1`);
+    truncateSync(path, 0);
+    appendFileSync(path, numbered(total, total + 5));
+    const budget = 8 * 1024 * 1024;
+    const before = follower.stats.linesRead;
+    expect(follower.poll(budget)).toBe(false);
+    // At most the budget and one 64 KiB read, in lines of at least 8 bytes: an eighth of the tail.
+    expect(follower.stats.linesRead - before).toBeLessThan((budget + 64 * 1024) / 8);
+    for (let polls = 0; !follower.poll(budget); polls++) expect(polls).toBeLessThan(100);
+    expect(outOfOrder).toBe(0);
+    expect(next).toBe(total + 5);
+    expect(follower.stats.linesRead).toBe(total + 5);
+    await follower.stop();
+  }, 60_000);
+
   it('does not mistake a new file on a reused inode for the old one', async () => {
     const dir = tempDir();
     const first = follow(dir);
