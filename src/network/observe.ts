@@ -95,7 +95,6 @@ export function observeNetwork(options: ObserveOptions): NetworkSnapshot {
 /** Reads each holding process once per collection (executable, effective uid) and names its user. */
 class OwnerReader {
   private readonly byPid = new Map<number, SocketOwner | undefined>();
-  private readonly byUid = new Map<number, { user: string; userClass: SocketOwner['userClass'] }>();
   gone = 0;
 
   constructor(
@@ -128,11 +127,6 @@ class OwnerReader {
   }
 
   private user(uid: number): { user: string; userClass: SocketOwner['userClass'] } {
-    let entry = this.byUid.get(uid);
-    if (!entry) {
-      entry = { user: this.users.nameOf(uid), userClass: this.users.classOfUid(uid) };
-      this.byUid.set(uid, entry);
-    }
-    return entry;
+    return { user: this.users.nameOf(uid), userClass: this.users.classOfUid(uid) };
   }
 }
