@@ -1,5 +1,6 @@
 import { DistinctCount } from './distinct-count.js';
 import { authServices, type AuthService } from './patterns.js';
+import { compareText } from '../text/compare.js';
 
 const bucketMs = 30_000;
 const buckets = 30; // 15 minutes
@@ -60,7 +61,7 @@ export class RecentFailures {
       for (const [address, count] of b.perSource) totals.set(address, (totals.get(address) ?? 0) + count);
     }
     return [...totals.entries()]
-      .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+      .sort((a, b) => b[1] - a[1] || compareText(a[0], b[0]))
       .slice(0, n)
       .map(([address, failures]) => ({ address, failures }));
   }

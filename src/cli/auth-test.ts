@@ -9,6 +9,7 @@ import { describeErrno } from '../state/state-dir.js';
 import { LineSplitter } from '../tail/line-splitter.js';
 import { exitCodes, UsageError } from './exit-codes.js';
 import { readGlobalOptions } from './options.js';
+import { compareText } from '../text/compare.js';
 
 interface Totals {
   lines: number;
@@ -105,7 +106,7 @@ function summary(pipeline: AuthPipeline, totals: Totals): string {
 }
 
 function table<L extends string>(title: string, header: string[], counts: readonly CountRow<L>[]): string {
-  const rows = counts.map((row) => [...Object.values<string>(row.labels), String(row.value)]).sort((a, b) => Number(b.at(-1)) - Number(a.at(-1)) || a.join().localeCompare(b.join()));
+  const rows = counts.map((row) => [...Object.values<string>(row.labels), String(row.value)]).sort((a, b) => Number(b.at(-1)) - Number(a.at(-1)) || compareText(a.join(), b.join()));
   if (rows.length === 0) return `${title}: none\n`;
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const render = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ');

@@ -3,6 +3,7 @@
  * single type every output reads (metrics, the landing page, /api/findings, `check`), so they can
  * never disagree.
  */
+import { compareText } from '../text/compare.js';
 
 export const severities = ['critical', 'warning', 'info'] as const;
 export type Severity = (typeof severities)[number];
@@ -33,9 +34,9 @@ const severityRank: Record<Severity, number> = { critical: 0, warning: 1, info: 
 export function compareFindings(a: Finding, b: Finding): number {
   return (
     severityRank[a.severity] - severityRank[b.severity] ||
-    a.collector.localeCompare(b.collector) ||
-    a.kind.localeCompare(b.kind) ||
-    findingKey(a).localeCompare(findingKey(b))
+    compareText(a.collector, b.collector) ||
+    compareText(a.kind, b.kind) ||
+    compareText(findingKey(a), findingKey(b))
   );
 }
 

@@ -1,4 +1,5 @@
 import { countBounded } from '../auth/recent-failures.js';
+import { compareText } from '../text/compare.js';
 import { alertSeverities, type AlertSeverity } from './classes.js';
 
 const bucketMs = 30_000;
@@ -58,7 +59,7 @@ export class RecentAlerts {
     const totals = new Map<string, number>();
     for (const b of this.live(buckets)) for (const [key, count] of b.bySignature) totals.set(key, (totals.get(key) ?? 0) + count);
     return [...totals.entries()]
-      .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+      .sort((a, b) => b[1] - a[1] || compareText(a[0], b[0]))
       .slice(0, n)
       .map(([key, alerts]) => {
         const [tool, signatureId, signature] = key.split('\0') as [string, string, string];

@@ -1,5 +1,6 @@
 import type { Gauge } from 'prom-client';
 import { labelValue } from './spec.js';
+import { compareText } from '../text/compare.js';
 
 export interface SeriesRow<L extends string> {
   readonly labels: Readonly<Record<L, string>>;
@@ -31,7 +32,7 @@ export class CappedSeries<L extends string> {
       else merged.set(key, { labels, value: row.value });
     }
     const ordered = [...merged.entries()]
-      .sort(([keyA, a], [keyB, b]) => b.value - a.value || keyA.localeCompare(keyB))
+      .sort(([keyA, a], [keyB, b]) => b.value - a.value || compareText(keyA, keyB))
       .map(([, row]) => row);
     const limit = Math.max(0, this.cap());
     this.gauge.reset();
