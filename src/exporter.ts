@@ -2,7 +2,7 @@ import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { BaselineEntries, BaselineOrigin, BaselineBody } from './baseline/baseline.js';
 import { BaselineKeeper } from './baseline/keeper.js';
 import { BaselineStore } from './baseline/store.js';
-import { CollectorRunner, type CollectionResult } from './collectors/collection.js';
+import { CollectorRunner, LearningTimeoutError, type CollectionResult } from './collectors/collection.js';
 import type { Collector, CollectorContext, CollectorDefinition, CollectorEnv, HostPaths } from './collectors/collector.js';
 import { FrameworkMetrics, type BuildInfo } from './collectors/framework-metrics.js';
 import { PolicyStore } from './config/policy-store.js';
@@ -17,6 +17,14 @@ import { registerGauge, type MetricSpec } from './metrics/spec.js';
  */
 export const defaultCollectorTimeoutMs = 10_000;
 
+/**
+ * --baseline.timeout's default. Learning rehashes every watched file: the default set takes about
+ * a second, and 30 minutes hold about 2.7 TB at the measured 1.5 GB/s (docs/benchmarks.md), or
+ * 180 GB from a cold disk at 100 MB/s. So a healthy host never reaches it, and a learner stuck on a
+ * dead mount ends with an error instead of never.
+ */
+export const defaultBaselineTimeoutMs = 30 * 60_000;
+
 export interface ExporterOptions {
   readonly paths: HostPaths;
   readonly policyFile: string | undefined;
@@ -25,6 +33,8 @@ export interface ExporterOptions {
   readonly baselineKey?: Buffer;
   /** --collector.timeout: how long one collector may take in a collection; defaultCollectorTimeoutMs when absent. */
   readonly collectorTimeoutMs?: number;
+  /** --baseline.timeout: how long one collector may take to learn its section; defaultBaselineTimeoutMs when absent. */
+  readonly baselineTimeoutMs?: number;
   readonly log: Logger;
   readonly build: BuildInfo;
 }
@@ -58,7 +68,11 @@ export class Exporter {
     this.policy = new PolicyStore(options.policyFile);
     this.baseline = new BaselineKeeper(new BaselineStore(options.paths.stateDir, options.baselineKey), options.log);
     this.framework = new FrameworkMetrics(this.registry, options.build);
-    this.runner = new CollectorRunner(options.collectorTimeoutMs ?? defaultCollectorTimeoutMs, options.log);
+    this.runner = new CollectorRunner(
+      { ms: options.collectorTimeoutMs ?? defaultCollectorTimeoutMs, flag: '--collector.timeout' },
+      { ms: options.baselineTimeoutMs ?? defaultBaselineTimeoutMs, flag: '--baseline.timeout' },
+      options.log,
+    );
     collectDefaultMetrics({ register: this.registry });
     // prom-client names these gauges *_total, which Prometheus' linter rejects; the process_* set stays.
     for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) {
@@ -142,12 +156,23 @@ export class Exporter {
     for (const key of current) if (!this.firstSeen.has(key)) this.firstSeen.set(key, at);
   }
 
-  /** Observe the current host through every enabled collector that keeps a baseline section. */
-  async learnSections(): Promise<Record<string, BaselineEntries>> {
+  /**
+   * Observe the current host through every enabled collector that keeps a baseline section, each
+   * under --baseline.timeout. A collector past it throws LearningTimeoutError at once, so nothing
+   * learned reaches a write; unless `onTimeout` is given: then that collector's section is left
+   * out, `onTimeout` hears of it, and the others still learn.
+   */
+  async learnSections(onTimeout?: (timeout: LearningTimeoutError) => void): Promise<Record<string, BaselineEntries>> {
     const ctx = this.context();
     const sections: Record<string, BaselineEntries> = {};
     for (const collector of this.collectors) {
-      if (collector.learn) sections[collector.name] = await collector.learn(ctx);
+      try {
+        const entries = await this.runner.learn(collector, ctx);
+        if (entries) sections[collector.name] = entries;
+      } catch (error) {
+        if (!(error instanceof LearningTimeoutError) || !onTimeout) throw error;
+        onTimeout(error);
+      }
     }
     return sections;
   }
@@ -156,9 +181,10 @@ export class Exporter {
    * Accept the current host as known-good. Sections of collectors that are disabled now are kept
    * from the previous baseline, so `--no-collector.integrity baseline update` leaves hashes alone.
    * A previous baseline that does not verify is replaced whole, so `baseline update` refuses one.
+   * `onTimeout` as for learnSections: without it, a collector past --baseline.timeout writes nothing.
    */
-  async acceptCurrentState(origin: BaselineOrigin): Promise<BaselineBody> {
-    const learned = await this.learnSections();
+  async acceptCurrentState(origin: BaselineOrigin, onTimeout?: (timeout: LearningTimeoutError) => void): Promise<BaselineBody> {
+    const learned = await this.learnSections(onTimeout);
     const previous = this.baseline.current.status === 'verified' ? this.baseline.current.body.sections : {};
     return this.baseline.write({ ...previous, ...learned }, origin);
   }
@@ -171,11 +197,12 @@ export class Exporter {
 
   async stop(): Promise<void> {
     for (const c of this.collectors) {
-      try {
-        await c.stop?.();
-      } catch (error) {
-        this.options.log.warn('collector did not stop cleanly', { collector: c.name, err: error });
-      }
+      // A run past its deadline may be stuck in a read that never returns (a dead mount), and its
+      // stop() with it: such a collector is told to stop but not waited for.
+      const stopping = Promise.resolve()
+        .then(() => c.stop?.())
+        .catch((error: unknown) => this.options.log.warn('collector did not stop cleanly', { collector: c.name, err: error }));
+      if (!this.runner.busy(c)) await stopping;
     }
   }
 }

@@ -1,9 +1,11 @@
 import { performance } from 'node:perf_hooks';
+import type { BaselineEntries } from '../baseline/baseline.js';
+import { formatDurationMs } from '../config/duration.js';
 import type { Finding } from '../findings/finding.js';
 import type { Logger } from '../log/logger.js';
-import type { Collector, CollectorContext, CollectorRun } from './collector.js';
+import type { Collector, CollectorContext } from './collector.js';
 
-/** Why a collector failed: it threw, or it passed --collector.timeout (or is still busy with a run that did). */
+/** Why a collector failed: it threw, or it passed --collector.timeout (or is still busy with a run that passed a deadline). */
 export const collectorFailures = ['error', 'timeout'] as const;
 export type CollectorFailure = (typeof collectorFailures)[number];
 
@@ -24,18 +26,40 @@ export interface CollectionResult {
 
 const timedOut = Symbol('timed out');
 
+/** A deadline and the flag that sets it, named in the log lines and errors of runs that pass it. */
+export interface Deadline {
+  readonly ms: number;
+  readonly flag: string;
+}
+
+/** A collector's learn() gave no result within --baseline.timeout; the message names the collector and the deadline. */
+export class LearningTimeoutError extends Error {
+  override name = 'LearningTimeoutError';
+  constructor(
+    readonly collector: string,
+    reason: string,
+  ) {
+    super(`collector ${collector} did not finish learning: ${reason}`);
+  }
+}
+
+type Raced<T> = { readonly settled: true; readonly value: T } | { readonly settled: false; readonly reason: string; readonly busySeconds?: number };
+
 /**
- * Runs every collector once per collection, each under a deadline. A collector that throws or
- * passes the deadline is logged with its name and reported as failed; the others still run and
- * their findings are served. A run past its deadline is left pending, never started twice: until
- * it settles, later collections report that collector as still busy (a timeout) at once.
+ * Runs collectors under a deadline: every collector once per collection (--collector.timeout), and
+ * one collector's learning (--baseline.timeout). A collector that throws or passes the deadline in a
+ * collection is logged with its name and reported as failed; the others still run and their
+ * findings are served. A run past its deadline, collection or learning, is left pending, never
+ * started twice: until it settles, later collections report that collector as still busy (a
+ * timeout) at once.
  */
 export class CollectorRunner {
-  /** Collectors whose run passed its deadline and has not settled yet, with when that run started. */
-  private readonly overdue = new Map<Collector, number>();
+  /** Collectors whose run passed its deadline and has not settled yet: when that run started, and which deadline it passed. */
+  private readonly overdue = new Map<Collector, { started: number; deadline: Deadline }>();
 
   constructor(
-    private readonly timeoutMs: number,
+    private readonly collection: Deadline,
+    private readonly learning: Deadline,
     private readonly log: Logger,
   ) {}
 
@@ -48,40 +72,70 @@ export class CollectorRunner {
     return { at, outcomes, findings: outcomes.flatMap((o) => o.findings) };
   }
 
+  /**
+   * One collector's learn() under --baseline.timeout, undefined for a collector that keeps no
+   * baseline section. A throw is passed on; a timeout is a LearningTimeoutError.
+   */
+  async learn(collector: Collector, ctx: CollectorContext): Promise<BaselineEntries | undefined> {
+    const learn = collector.learn?.bind(collector);
+    if (!learn) return undefined;
+    const raced = await this.race(collector, this.learning, () => learn(ctx));
+    if (!raced.settled) throw new LearningTimeoutError(collector.name, raced.reason);
+    return raced.value;
+  }
+
+  /** Whether the collector is still busy with a run that passed its deadline. */
+  busy(collector: Collector): boolean {
+    return this.overdue.has(collector);
+  }
+
   private async runOne(collector: Collector, ctx: CollectorContext): Promise<CollectorOutcome> {
     const started = performance.now();
-    const busySince = this.overdue.get(collector);
-    if (busySince !== undefined) {
-      const runningFor = (started - busySince) / 1000;
-      this.log.error('collector still busy with a run that passed --collector.timeout; not started again', {
-        collector: collector.name,
-        running_seconds: runningFor.toFixed(1),
-      });
-      return failed(collector.name, runningFor, `still busy with a run started ${runningFor.toFixed(1)}s ago`, 'timeout');
-    }
-    const run = startRun(collector, ctx);
-    const deadline = deadlineAfter(this.timeoutMs);
     try {
-      const settled = await Promise.race([run, deadline.reached]);
-      const seconds = (performance.now() - started) / 1000;
-      if (settled !== timedOut) return { name: collector.name, success: true, durationSeconds: seconds, findings: settled.findings };
-      this.leavePending(collector, run, started);
-      this.log.error('collector passed --collector.timeout; reported failed, its run left pending', {
-        collector: collector.name,
-        timeout_seconds: this.timeoutMs / 1000,
-      });
-      return failed(collector.name, seconds, `no result within ${this.timeoutMs / 1000}s (--collector.timeout)`, 'timeout');
+      const raced = await this.race(collector, this.collection, () => collector.collect(ctx));
+      const seconds = raced.settled || raced.busySeconds === undefined ? (performance.now() - started) / 1000 : raced.busySeconds;
+      if (!raced.settled) return failed(collector.name, seconds, raced.reason, 'timeout');
+      return { name: collector.name, success: true, durationSeconds: seconds, findings: raced.value.findings };
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       this.log.error('collector failed', { collector: collector.name, err: message });
       return failed(collector.name, (performance.now() - started) / 1000, message, 'error');
-    } finally {
-      deadline.cancel();
     }
   }
 
-  private leavePending(collector: Collector, run: Promise<CollectorRun>, started: number): void {
-    this.overdue.set(collector, started);
+  /**
+   * `work` raced against `deadline`; a throw is passed on. Past the deadline the run is logged and
+   * left pending; a collector still busy with such a run is not started again.
+   */
+  private async race<T>(collector: Collector, deadline: Deadline, work: () => Promise<T>): Promise<Raced<T>> {
+    const started = performance.now();
+    const busy = this.overdue.get(collector);
+    if (busy !== undefined) {
+      const runningFor = (started - busy.started) / 1000;
+      this.log.error(`collector still busy with a run that passed ${busy.deadline.flag}; not started again`, {
+        collector: collector.name,
+        running_seconds: runningFor.toFixed(1),
+      });
+      return { settled: false, reason: `still busy with a run started ${runningFor.toFixed(1)}s ago`, busySeconds: runningFor };
+    }
+    const run = startRun(work);
+    const timer = deadlineAfter(deadline.ms);
+    try {
+      const settled = await Promise.race([run, timer.reached]);
+      if (settled !== timedOut) return { settled: true, value: settled };
+    } finally {
+      timer.cancel();
+    }
+    this.leavePending(collector, run, started, deadline);
+    this.log.error(`collector passed ${deadline.flag}; reported failed, its run left pending`, {
+      collector: collector.name,
+      timeout_seconds: deadline.ms / 1000,
+    });
+    return { settled: false, reason: `no result within ${formatDurationMs(deadline.ms)} (${deadline.flag})` };
+  }
+
+  private leavePending(collector: Collector, run: Promise<unknown>, started: number, deadline: Deadline): void {
+    this.overdue.set(collector, { started, deadline });
     const fields = () => ({ collector: collector.name, running_seconds: ((performance.now() - started) / 1000).toFixed(1) });
     run
       .then(
@@ -92,9 +146,9 @@ export class CollectorRunner {
   }
 }
 
-/** collect() as a promise, with a synchronous throw turned into a rejection. */
-function startRun(collector: Collector, ctx: CollectorContext): Promise<CollectorRun> {
-  return new Promise<CollectorRun>((resolve) => resolve(collector.collect(ctx)));
+/** The work as a promise, with a synchronous throw turned into a rejection. */
+function startRun<T>(work: () => Promise<T>): Promise<T> {
+  return new Promise<T>((resolve) => resolve(work()));
 }
 
 function deadlineAfter(ms: number): { reached: Promise<typeof timedOut>; cancel: () => void } {

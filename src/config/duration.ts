@@ -26,3 +26,11 @@ export function durationMsField(units: readonly DurationUnit[], message: string)
 export const durationSeconds = durationMsField(['s', 'm', 'h', 'd'], 'a duration like 30m, 6h or 1d')
   .transform((ms) => ms / 1000)
   .refine((seconds) => seconds > 0, 'must be longer than 0');
+
+/** `ms` in the largest unit that holds it whole, as the flags spell it: 1800000 is `30m`, 1500 is `1500ms`. */
+export function formatDurationMs(ms: number): string {
+  for (const unit of ['d', 'h', 'm', 's'] as const) {
+    if (ms >= unitMs[unit] && ms % unitMs[unit] === 0) return `${ms / unitMs[unit]}${unit}`;
+  }
+  return `${ms}ms`;
+}

@@ -1,6 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { Collector, CollectorDefinition } from '../../src/collectors/collector.js';
+import { LearningTimeoutError } from '../../src/collectors/collection.js';
 import { Exporter } from '../../src/exporter.js';
 import { silentLogger } from '../../src/log/logger.js';
 import { tempDir } from '../helpers/cli.js';
@@ -47,9 +48,32 @@ function hung() {
   return { collector, calls, release: () => release() };
 }
 
-function exporterWith(collectors: CollectorDefinition[], stateDir = tempDir(), collectorTimeoutMs?: number): Exporter {
+/** A collector whose learn() never ends until the test releases it, like one hashing a file on a dead NFS mount. */
+function hungLearner() {
+  let release = (): void => undefined;
+  let stopRelease = (): void => undefined;
+  const collector = definition('stuck', {
+    findingKinds: [],
+    collect: async () => ({ findings: [] }),
+    learn() {
+      return new Promise((resolve) => {
+        release = () => resolve({ '/mnt/nfs/file': { sha256: 'f'.repeat(64) } });
+      });
+    },
+    // Stopping waits for the read to return, as terminating a worker blocked in read(2) would.
+    stop() {
+      return new Promise<void>((resolve) => {
+        stopRelease = resolve;
+      });
+    },
+  });
+  return { collector, release: () => release(), releaseStop: () => stopRelease() };
+}
+
+function exporterWith(collectors: CollectorDefinition[], stateDir = tempDir(), collectorTimeoutMs?: number, baselineTimeoutMs?: number): Exporter {
   return new Exporter({
     collectorTimeoutMs,
+    baselineTimeoutMs,
     paths: { procfs: '/proc', rootfs: '/', stateDir },
     policyFile: undefined,
     collectors,
@@ -180,5 +204,63 @@ describe('baseline through the exporter', () => {
     const body = await exporterWith([other], stateDir).acceptCurrentState('operator');
     expect(Object.keys(body.sections).sort()).toEqual(['healthy', 'other']);
     expect(body.created_at <= body.updated_at).toBe(true);
+  });
+});
+
+describe('learning under --baseline.timeout', () => {
+  it('fails at the deadline, naming the collector and the deadline, and leaves the baseline file as it was', async () => {
+    const stateDir = tempDir();
+    await exporterWith([healthy()], stateDir).acceptCurrentState('operator');
+    const before = readFileSync(`${stateDir}/baseline.json`);
+    const stuck = hungLearner();
+    const exporter = exporterWith([healthy(), stuck.collector], stateDir, undefined, 200);
+    const started = Date.now();
+    const learning = exporter.acceptCurrentState('operator');
+    await expect(learning).rejects.toBeInstanceOf(LearningTimeoutError);
+    await expect(learning).rejects.toThrow('collector stuck did not finish learning: no result within 200ms (--baseline.timeout)');
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(readFileSync(`${stateDir}/baseline.json`).equals(before)).toBe(true);
+    // Settling late writes nothing either: its result is dropped.
+    stuck.release();
+    await new Promise((r) => setImmediate(r));
+    expect(readFileSync(`${stateDir}/baseline.json`).equals(before)).toBe(true);
+  });
+
+  it('passes a learner\'s own error on as it is', async () => {
+    const failing = definition('failing', { findingKinds: [], collect: async () => ({ findings: [] }), learn: async () => Promise.reject(new Error('EACCES: /etc/shadow')) });
+    await expect(exporterWith([failing], tempDir(), undefined, 200).learnSections()).rejects.toThrow('EACCES: /etc/shadow');
+  });
+
+  it('with a timeout handler (trust on first use), leaves the late section out, writes the others, and reports the collector busy until its learning ends', async () => {
+    const stateDir = tempDir();
+    const stuck = hungLearner();
+    const exporter = exporterWith([stuck.collector, healthy()], stateDir, undefined, 200);
+    const timeouts: string[] = [];
+    const body = await exporter.acceptCurrentState('trust-on-first-use', (timeout) => timeouts.push(timeout.collector));
+    expect(timeouts).toEqual(['stuck']);
+    expect(Object.keys(body.sections)).toEqual(['healthy']);
+
+    const busy = await exporter.snapshot();
+    expect(busy.result.outcomes.map((o) => [o.name, o.success, o.failure])).toEqual([
+      ['stuck', false, 'timeout'],
+      ['healthy', true, undefined],
+    ]);
+    expect(busy.result.outcomes[0]?.error).toMatch(/still busy/);
+    expect(sampleValue(busy.exposition, 'hostguard_collector_errors_total', { collector: 'stuck', reason: 'timeout' })).toBe(1);
+
+    stuck.release();
+    await new Promise((r) => setImmediate(r));
+    const { result } = await exporter.snapshot();
+    expect(result.outcomes.every((o) => o.success)).toBe(true);
+    expect(exporter.baseline.trustedSections).toEqual({ healthy: { '/usr/bin/a': { users: ['root'] } } });
+  });
+
+  it('stops without waiting for a collector whose learning passed the deadline', async () => {
+    const stuck = hungLearner();
+    const exporter = exporterWith([stuck.collector], tempDir(), undefined, 100);
+    await expect(exporter.learnSections()).rejects.toBeInstanceOf(LearningTimeoutError);
+    const stopped = await Promise.race([exporter.stop().then(() => 'stopped'), new Promise((r) => setTimeout(() => r('waiting'), 500))]);
+    expect(stopped).toBe('stopped');
+    stuck.releaseStop();
   });
 });
