@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { entryCount } from '../baseline/baseline.js';
 import { diffBaselines, diffText } from '../baseline/diff.js';
+import { LearningTimeoutError } from '../collectors/collection.js';
 import { exitCodes, UsageError } from './exit-codes.js';
 import { readGlobalOptions } from './options.js';
 import { createCliLogger, createExporter } from './runtime.js';
@@ -15,13 +16,14 @@ export async function runBaseline(action: Action, command: Command): Promise<num
   const exporter = createExporter(options, log);
   const state = exporter.baseline.current;
   const out = (text: string) => process.stdout.write(text);
+  const untouched = state.status === 'missing' ? `no baseline written to ${exporter.baseline.store.path}` : `the baseline at ${exporter.baseline.store.path} is unchanged`;
   try {
     switch (action) {
       case 'init': {
         if (state.status !== 'missing' && !flags.force) {
           throw new UsageError(`a baseline already exists at ${exporter.baseline.store.path}; use \`baseline update\` (or \`init --force\`)`);
         }
-        const body = await exporter.acceptCurrentState('operator');
+        const body = await explainLearningTimeout(exporter.acceptCurrentState('operator'), untouched);
         out(`baseline written to ${exporter.baseline.store.path}: ${summary(entryCount(body))}\n`);
         return exitCodes.ok;
       }
@@ -33,7 +35,7 @@ export async function runBaseline(action: Action, command: Command): Promise<num
             `the baseline at ${exporter.baseline.store.path} does not verify (${state.status}: ${state.problem}); \`baseline init --force\` replaces it whole`,
           );
         }
-        const body = await exporter.acceptCurrentState('operator');
+        const body = await explainLearningTimeout(exporter.acceptCurrentState('operator'), untouched);
         out(`baseline updated at ${exporter.baseline.store.path}: ${summary(entryCount(body))}\n`);
         return exitCodes.ok;
       }
@@ -62,7 +64,7 @@ export async function runBaseline(action: Action, command: Command): Promise<num
       case 'diff': {
         const before = exporter.baseline.trustedSections ?? {};
         if (state.status !== 'verified') log.warn('no verified baseline: every current entry shows as added', { status: state.status });
-        const learned = await exporter.learnSections();
+        const learned = await explainLearningTimeout(exporter.learnSections(), 'nothing to compare');
         const diffs = diffBaselines(
           Object.fromEntries(Object.keys(learned).map((name) => [name, before[name] ?? {}])),
           learned,
@@ -73,6 +75,21 @@ export async function runBaseline(action: Action, command: Command): Promise<num
     }
   } finally {
     await exporter.stop();
+  }
+}
+
+/**
+ * Learning that passed --baseline.timeout never reaches a write (the exporter throws before it):
+ * one line naming the collector, the deadline, what was left alone and what the operator can do.
+ */
+async function explainLearningTimeout<T>(learning: Promise<T>, consequence: string): Promise<T> {
+  try {
+    return await learning;
+  } catch (error) {
+    if (!(error instanceof LearningTimeoutError)) throw error;
+    throw new UsageError(
+      `${error.message}; ${consequence}. A large watched tree may need a longer --baseline.timeout; a read that never returns (a dead network mount under a watched path) needs fixing or excluding`,
+    );
   }
 }
 

@@ -18,6 +18,8 @@ export interface GlobalOptions {
   readonly textfileIntervalMs: number;
   /** --collector.timeout; undefined when not given, so each subcommand applies its own default. */
   readonly collectorTimeoutMs: number | undefined;
+  /** --baseline.timeout; undefined when not given (the exporter's default applies). */
+  readonly baselineTimeoutMs: number | undefined;
   readonly configFile: string | undefined;
   readonly procfs: string;
   readonly rootfs: string;
@@ -56,6 +58,11 @@ export function addGlobalOptions(program: Command): Command {
       'how long one collector may take in a collection before it is reported failed (default: 10s; 5m for check, whose collection hashes files)',
       positiveDuration,
     )
+    .option(
+      '--baseline.timeout <duration>',
+      'how long one collector may take to learn its part of the baseline in baseline init, update and diff, and in serve\'s first start (default: 30m, since learning rehashes every watched file)',
+      positiveDuration,
+    )
     .option('--collector.disable-defaults', 'disable every collector not enabled by its own flag', false)
     .addOption(new Option('--log.level <level>', 'only log messages with this severity or above').choices(logLevels).default('info'))
     .addOption(new Option('--log.format <format>', 'output format of log messages').choices(logFormats).default('logfmt'));
@@ -81,6 +88,7 @@ export function readGlobalOptions(command: Command): GlobalOptions {
     textfilePath: opts['textfile.path'] as string | undefined,
     textfileIntervalMs: opts['textfile.interval'] as number,
     collectorTimeoutMs: opts['collector.timeout'] as number | undefined,
+    baselineTimeoutMs: opts['baseline.timeout'] as number | undefined,
     configFile: opts['config.file'] as string | undefined,
     procfs: String(opts['path.procfs']),
     rootfs: String(opts['path.rootfs']),

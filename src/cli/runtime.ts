@@ -21,6 +21,7 @@ export function createExporter(options: GlobalOptions, log: Logger): Exporter {
     maxFindingSeries: options.maxFindingSeries,
     baselineKey: readKey(options.baselineKeyFile),
     collectorTimeoutMs: options.collectorTimeoutMs,
+    baselineTimeoutMs: options.baselineTimeoutMs,
     log,
     build: buildInfo(),
   });

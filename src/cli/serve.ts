@@ -1,6 +1,7 @@
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { Command } from 'commander';
+import type { LearningTimeoutError } from '../collectors/collection.js';
 import type { Exporter } from '../exporter.js';
 import type { Logger } from '../log/logger.js';
 import { createApp } from '../server/app.js';
@@ -73,15 +74,25 @@ export async function runServe(command: Command): Promise<number> {
   return stopped;
 }
 
-/** Trust on first use: with no baseline at all, the current host becomes the baseline, loudly. */
+/**
+ * Trust on first use: with no baseline at all, the current host becomes the baseline, loudly. A
+ * collector that cannot learn within --baseline.timeout is left out of it rather than keeping every
+ * other collector from a baseline and the host from its metrics: its run stays pending, so until it
+ * ends collections report that collector failed (still busy), and the log says how to add its section.
+ */
 async function learnOnFirstStart(exporter: Exporter, log: Logger): Promise<void> {
   const state = exporter.baseline.current;
   if (state.status !== 'missing') return;
   log.warn('NO BASELINE: learning one from the current host (trust on first use). Anything already running here is accepted as known-good; review it with `hostguard-exporter baseline show` and confirm with `baseline update`', {
     file: exporter.baseline.store.path,
   });
+  const leftOut = (timeout: LearningTimeoutError) =>
+    log.error('BASELINE INCOMPLETE: a collector did not finish learning within --baseline.timeout; the baseline is written without its section, so that collector has no baseline to judge by. Find what blocks it (a dead mount under a watched path?) or raise --baseline.timeout, then run `baseline update`', {
+      collector: timeout.collector,
+      err: timeout.message,
+    });
   try {
-    await exporter.acceptCurrentState('trust-on-first-use');
+    await exporter.acceptCurrentState('trust-on-first-use', leftOut);
   } catch (error) {
     throw new UsageError(`cannot write the baseline ${exporter.baseline.store.path}: ${describeErrno(error)}`);
   }

@@ -23,6 +23,7 @@ describe('the command line', () => {
       '--version',
       '--metrics.max-finding-series',
       '--collector.timeout',
+      '--baseline.timeout',
     ]) {
       expect(stdout).toContain(flag);
     }

@@ -1,0 +1,95 @@
+import { readdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { cliPath, runCli, tempDir } from '../../helpers/cli.js';
+import { sampleValue } from '../../helpers/exposition.js';
+import { spawnOwned, stopProcess, waitForOutput } from '../../helpers/processes.js';
+import { buildTree, integrityArgs, integrityPolicy } from './tree.js';
+
+/**
+ * A 1 TiB sparse file: every byte is read and hashed (fifos and devices are never opened, so they
+ * cannot stand in for a read that does not return), which takes minutes: learning cannot finish
+ * within the one-second deadline these tests give it.
+ */
+function plantHugeFile(tree: string): void {
+  const file = join(tree, 'var-lib-images.img');
+  writeFileSync(file, '');
+  truncateSync(file, 2 ** 40);
+}
+
+/** A watched tree of the test's own: the arguments that watch it alone, and the state directory. */
+function watchedTree(policy: { schedule?: string } = {}): { tree: string; args: string[]; stateDir: string } {
+  const dir = tempDir();
+  const tree = join(dir, 'tree');
+  buildTree(tree);
+  const stateDir = join(dir, 'state');
+  return { tree, args: integrityArgs(integrityPolicy([tree], policy), stateDir), stateDir };
+}
+
+/** A watched tree with a baseline from `baseline init`, then a file too big to hash in time. */
+function treeWithBaseline(): { args: string[]; stateDir: string; file: string } {
+  const { tree, args, stateDir } = watchedTree();
+  expect(runCli([...args, 'baseline', 'init']).code).toBe(0);
+  plantHugeFile(tree);
+  return { args, stateDir, file: join(stateDir, 'baseline.json') };
+}
+
+function timedCli(args: readonly string[]): ReturnType<typeof runCli> & { seconds: number } {
+  const started = Date.now();
+  const result = runCli(args, { timeoutMs: 20_000 });
+  return { ...result, seconds: (Date.now() - started) / 1000 };
+}
+
+const deadlineMessage = 'hostguard-exporter: collector integrity did not finish learning: no result within 1s (--baseline.timeout)';
+
+describe('learning a baseline under --baseline.timeout', () => {
+  it('`baseline init` that cannot hash everything in time ends with exit 2, the collector and the deadline named, and no baseline', () => {
+    const { tree, args, stateDir } = watchedTree();
+    plantHugeFile(tree);
+    const { code, stderr, seconds } = timedCli([...args, '--baseline.timeout', '1s', 'baseline', 'init']);
+    expect(stderr).toContain(`${deadlineMessage}; no baseline written to ${join(stateDir, 'baseline.json')}`);
+    expect(code).toBe(2);
+    expect(seconds).toBeLessThan(10);
+    expect(readdirSync(stateDir).filter((f) => f.includes('baseline'))).toEqual([]);
+  });
+
+  it.each(['baseline update', 'baseline init --force'])('`%s` past the deadline ends with exit 2 and leaves the existing baseline byte for byte', (command) => {
+    const { args, stateDir, file } = treeWithBaseline();
+    const before = readFileSync(file);
+    const { code, stderr, seconds } = timedCli([...args, '--baseline.timeout', '1s', ...command.split(' ')]);
+    expect(stderr).toContain(`${deadlineMessage}; the baseline at ${file} is unchanged`);
+    expect(code).toBe(2);
+    expect(seconds).toBeLessThan(10);
+    expect(readFileSync(file).equals(before)).toBe(true);
+    expect(readdirSync(stateDir).filter((f) => f.includes('baseline'))).toEqual(['baseline.json']);
+  });
+
+  it('`baseline diff` past the deadline ends with exit 2, not a diff', () => {
+    const { args } = treeWithBaseline();
+    const { code, stdout, stderr, seconds } = timedCli([...args, '--baseline.timeout', '1s', 'baseline', 'diff']);
+    expect(stderr).toContain(`${deadlineMessage}; nothing to compare`);
+    expect(stdout).toBe('');
+    expect(code).toBe(2);
+    expect(seconds).toBeLessThan(10);
+  });
+
+  it('serve on its first start leaves the late collector out of the baseline, says so, and serves the others', async () => {
+    // Scans at start only: one more pass over the huge file is enough for this test.
+    const { tree, args } = watchedTree({ schedule: '0 0 1 1 *' });
+    plantHugeFile(tree);
+    const child = spawnOwned(cliPath, ['--web.listen-address', '127.0.0.1:0', ...args, '--collector.processes', '--baseline.timeout', '1s']);
+    let output = '';
+    child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
+    const port = Number((await waitForOutput(child, /listening\W+address\W+127\.0\.0\.1:(\d+)/, 20_000))[1]);
+    expect(output).toMatch(/level=error msg="BASELINE INCOMPLETE: .*--baseline.timeout.*" collector=integrity /);
+    const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    expect(sampleValue(metrics, 'hostguard_baseline_verified')).toBe(1);
+    expect(sampleValue(metrics, 'hostguard_baseline_entries', { section: 'processes' })).toBeGreaterThan(0);
+    expect(sampleValue(metrics, 'hostguard_baseline_entries', { section: 'integrity' })).toBeUndefined();
+    // Its learning still runs: the integrity collector is reported busy, the processes collector works.
+    expect(sampleValue(metrics, 'hostguard_scrape_collector_success', { collector: 'integrity' })).toBe(0);
+    expect(sampleValue(metrics, 'hostguard_collector_errors_total', { collector: 'integrity', reason: 'timeout' })).toBe(1);
+    expect(sampleValue(metrics, 'hostguard_scrape_collector_success', { collector: 'processes' })).toBe(1);
+    expect(await stopProcess(child)).toBe(0);
+  });
+});
