@@ -13,7 +13,7 @@ export const exporterMetricSpecs = {
     type: 'gauge',
     help: 'Duration of a collector in the last collection.',
     labels: { collector: 'enabled collector names' },
-    notes: 'For a collector still busy with a run that passed --collector.timeout: how long that run has taken so far.',
+    notes: 'For a collector still busy with a run that passed --collector.timeout (or, after a first start, its learning that passed --baseline.timeout): how long that run has taken so far.',
   }),
   collectorSuccess: metricSpec({
     name: 'hostguard_scrape_collector_success',
@@ -33,7 +33,7 @@ export const exporterMetricSpecs = {
     help: 'Collections in which a collector failed, by reason; details are in the log.',
     labels: {
       collector: 'enabled collector names',
-      reason: '"error" (it threw) or "timeout" (no result within --collector.timeout, or still busy with a run that had none)',
+      reason: '"error" (it threw) or "timeout" (no result within --collector.timeout, or still busy with a run that had none, a first start\'s learning past --baseline.timeout included)',
     },
   }),
   findings: metricSpec({
