@@ -80,7 +80,7 @@ export function outgoingConnections(sockets: readonly NetSocket[], listeners: re
   return { outgoing, presumedAccepted: presumed };
 }
 
-/** IANA's dynamic ports (RFC 6335), where Windows, macOS and the BSDs pick a client's local port. */
+/** IANA's dynamic ports (RFC 6335), where Windows and macOS pick a client's local port. */
 const dynamicPorts: PortRange = { from: 49152, to: 65535 };
 
 /**

@@ -255,18 +255,19 @@ describe('outbound: judged against the allow rules', () => {
   });
 });
 
+const raw = (protocol: 'tcp' | 'udp', local: string, localPort: number, remote: string, remotePort: number, state: number): NetSocket => ({
+  protocol,
+  family: local.includes(':') ? 6 : 4,
+  localAddress: local,
+  localPort,
+  remoteAddress: remote,
+  remotePort,
+  state,
+  uid: 0,
+  inode: nextInode++,
+});
+
 describe('which sockets are listeners and which connections are outgoing', () => {
-  const raw = (protocol: 'tcp' | 'udp', local: string, localPort: number, remote: string, remotePort: number, state: number): NetSocket => ({
-    protocol,
-    family: local.includes(':') ? 6 : 4,
-    localAddress: local,
-    localPort,
-    remoteAddress: remote,
-    remotePort,
-    state,
-    uid: 0,
-    inode: nextInode++,
-  });
   const sockets = [
     raw('tcp', '0.0.0.0', 22, '0.0.0.0', 0, 0x0a),
     raw('tcp', '::', 80, '::', 0, 0x0a),
@@ -311,17 +312,8 @@ describe('which sockets are listeners and which connections are outgoing', () =>
 });
 
 describe('accepted or opened, when no listener owns the port and none was seen to', () => {
-  const tcp = (localPort: number, remote: string, remotePort: number, state = 0x01): NetSocket => ({
-    protocol: 'tcp',
-    family: remote.includes(':') ? 6 : 4,
-    localAddress: remote.includes(':') ? '2001:db8::2' : '10.0.2.15',
-    localPort,
-    remoteAddress: remote,
-    remotePort,
-    state,
-    uid: 0,
-    inode: nextInode++,
-  });
+  const tcp = (localPort: number, remote: string, remotePort: number, state = 0x01) =>
+    raw('tcp', remote.includes(':') ? '2001:db8::2' : '10.0.2.15', localPort, remote, remotePort, state);
   const judged = (sockets: NetSocket[], ephemeralPorts: EphemeralPorts = linuxDefault, watchLoopback = false) => {
     const { outgoing, presumedAccepted } = outgoingConnections(sockets, [], { watchLoopback, ephemeralPorts });
     return { outgoing: outgoing.map((s) => `${s.localPort}->${s.remotePort}`), presumedAccepted };
@@ -370,7 +362,7 @@ describe('accepted or opened, when no listener owns the port and none was seen t
   });
 
   it('loopback sessions are counted only when loopback is watched', () => {
-    const local = { ...tcp(5432, '127.0.0.1', 41000), localAddress: '127.0.0.1' };
+    const local = raw('tcp', '127.0.0.1', 5432, '127.0.0.1', 41000, 0x01);
     expect(judged([local]).presumedAccepted).toBe(0);
     expect(judged([local], linuxDefault, true)).toEqual({ outgoing: [], presumedAccepted: 1 });
   });
