@@ -10,6 +10,7 @@ import { judgeOutbound, outboundFindings, outboundNeedsOwner } from '../network/
 import { forgetServingExporter, recordServingExporter, servingExporterPid } from '../network/serving-exporter.js';
 import { SocketOwnerIndex } from '../network/socket-owner-index.js';
 import type { NetworkSnapshot } from '../network/snapshot.js';
+import { kernelDefaultEphemeralPorts, readEphemeralPorts, type EphemeralPorts } from '../procfs/local-ports.js';
 import { UserDirectory } from '../procfs/users.js';
 import type { Collector, CollectorContext, CollectorDefinition, CollectorEnv, CollectorRun } from './collector.js';
 
@@ -29,6 +30,7 @@ class NetworkCollector implements Collector {
   private readonly sweeper: HiddenPortSweeper;
   private readonly accepted = new AcceptedConnections();
   private invalidBaselineEntries = 0;
+  private ephemeralPortsProblem: string | undefined;
   private serving = false;
 
   constructor(private readonly env: CollectorEnv) {
@@ -87,10 +89,28 @@ class NetworkCollector implements Collector {
       selfPids: this.selfPids(ctx),
       outgoing: outbound && {
         watchLoopback: outbound.watch_loopback,
+        ephemeralPorts: this.ephemeralPorts(ctx),
         needsOwner: (socket) => outboundNeedsOwner(outbound, socket),
         accepted: this.accepted,
       },
     });
+  }
+
+  /** Read every collection (a sysctl can change at any time); the kernel default stands in when it cannot be read, said once. */
+  private ephemeralPorts(ctx: CollectorContext): EphemeralPorts {
+    let ports = kernelDefaultEphemeralPorts;
+    let problem: string | undefined;
+    try {
+      ports = readEphemeralPorts(ctx.paths.procfs);
+    } catch (error) {
+      problem = error instanceof Error ? error.message : String(error);
+    }
+    if (problem !== undefined && problem !== this.ephemeralPortsProblem) {
+      const { from, to } = kernelDefaultEphemeralPorts.range;
+      this.env.log.warn('cannot read the ephemeral port range; telling accepted connections from outgoing ones by the kernel default', { range: `${from}-${to}`, err: problem });
+    }
+    this.ephemeralPortsProblem = problem;
+    return ports;
   }
 
   /** This process and, seen from `check` or `baseline`, the exporter serving beside it. */

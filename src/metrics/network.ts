@@ -44,6 +44,14 @@ export const networkMetricSpecs = {
     labels: { protocol },
     notes: 'Present only while the policy has an `outbound` section.',
   }),
+  presumedAccepted: metricSpec({
+    name: 'hostguard_network_presumed_accepted_connections',
+    type: 'gauge',
+    help: 'Established connections on a port no listener owns, left out of the outgoing ones as accepted because their local port is outside the ephemeral range and their peer\'s port is a client\'s.',
+    labels: { protocol: '"tcp" (UDP has no accept())' },
+    notes:
+      'Present only while the policy has an `outbound` section; counts what the outbound rules do not see, such as the sessions of a server that closed its listener, or a client that bound a fixed local port before connecting (README, Network).',
+  }),
   unexpectedOutbound: metricSpec({
     name: 'hostguard_network_unexpected_outbound_connections',
     type: 'gauge',

@@ -1,4 +1,6 @@
 import { isLoopback, isUnspecified, parseIp, type IpBytes } from '../policy/cidr.js';
+import { inPortRange, type PortRange } from '../policy/port-range.js';
+import type { EphemeralPorts } from '../procfs/local-ports.js';
 import { socketStates, type NetSocket } from '../procfs/net.js';
 
 // The same few local addresses come back on every collection: parse each once.
@@ -32,18 +34,29 @@ export function isLoopbackAddress(address: string): boolean {
   return ip !== undefined && isLoopback(ip);
 }
 
+/** Where outgoing connections are looked for, and what tells them from accepted ones. */
+export interface DirectionOptions {
+  /** Judge connections to loopback too (normally the host talking to itself, not outbound). */
+  readonly watchLoopback: boolean;
+  /** The host's ephemeral ports (ip_local_port_range less ip_local_reserved_ports), read from procfs. */
+  readonly ephemeralPorts: EphemeralPorts;
+  /** Connections seen while a listener owned their port, kept across collections. */
+  readonly accepted?: AcceptedConnections;
+}
+
+export interface OutgoingConnections {
+  readonly outgoing: NetSocket[];
+  /** Connections left out as accepted on the evidence of their ports alone (see `presumedAccepted`). */
+  readonly presumedAccepted: number;
+}
+
 /**
  * Connections this host opened: established (or being established) TCP and connected UDP sockets
- * whose local port is not one of our listeners' (those are incoming). Loopback peers are the host
- * talking to itself, not outbound, unless `watchLoopback`. With `accepted`, a connection seen once
- * while a listener owned its port stays incoming after the listener closes.
+ * that are not incoming. A connection is incoming when a listener owns its local port now, when it
+ * was seen while one did (`accepted`), or when its ports say it was accepted (`presumedAccepted`).
+ * Loopback peers are the host talking to itself, not outbound, unless `watchLoopback`.
  */
-export function outgoingConnections(
-  sockets: readonly NetSocket[],
-  listeners: readonly NetSocket[],
-  watchLoopback: boolean,
-  accepted?: AcceptedConnections,
-): NetSocket[] {
+export function outgoingConnections(sockets: readonly NetSocket[], listeners: readonly NetSocket[], options: DirectionOptions): OutgoingConnections {
   const listening = new Map<string, string[]>();
   for (const l of listeners) {
     const key = `${l.protocol}/${l.localPort}`;
@@ -56,14 +69,50 @@ export function outgoingConnections(
   const connected = sockets.filter((s) =>
     s.protocol === 'tcp' ? s.state === socketStates.established || s.state === socketStates.synSent : s.state === socketStates.established,
   );
-  const incoming = accepted ? accepted.track(connected, onListeningPort) : onListeningPort;
-  return connected.filter((s) => !incoming(s) && (watchLoopback || !isLoopbackAddress(s.remoteAddress)));
+  const seenAccepted = options.accepted ? options.accepted.track(connected, onListeningPort) : onListeningPort;
+  const outgoing: NetSocket[] = [];
+  let presumed = 0;
+  for (const s of connected) {
+    if (seenAccepted(s) || (!options.watchLoopback && isLoopbackAddress(s.remoteAddress))) continue;
+    if (presumedAccepted(s, options.ephemeralPorts)) presumed++;
+    else outgoing.push(s);
+  }
+  return { outgoing, presumedAccepted: presumed };
+}
+
+/** IANA's dynamic ports (RFC 6335), where Windows and macOS pick a client's local port. */
+const dynamicPorts: PortRange = { from: 49152, to: 65535 };
+
+/**
+ * Whether an established TCP connection that no listener explains was accepted by a server whose
+ * listener has closed (a restart, a one-shot server) rather than opened from here: a client that
+ * does not bind a port before connect() gets one of the host's ephemeral ports, while an accepted
+ * connection keeps the listener's port, normally outside them. So: our port is not one connect()
+ * would pick, and the peer's is one a client's connect() picks (our range, shared by Linux peers,
+ * or the dynamic ports). Deliberately narrow, because what it presumes accepted is never judged:
+ * - A connection still being made (SYN_SENT) was opened from here, and UDP has no accept().
+ * - A server on a port inside the range, once its listener closed, is judged outgoing (the port
+ *   says nothing); one seen while its listener was open stays incoming, and ports listed in
+ *   ip_local_reserved_ports are outside the range, as the kernel never hands them to connect().
+ * - A peer on a port a service would use (below 1024, or a registered port such as 4444 or 8443
+ *   outside the client ranges) makes it outgoing: a client that binds a fixed local port first
+ *   (the source-port-53 firewall trick) is still seen calling such a service. What escapes is a
+ *   client binding a fixed port outside the range to reach a peer on a client-range port.
+ */
+function presumedAccepted(socket: NetSocket, ports: EphemeralPorts): boolean {
+  if (socket.protocol !== 'tcp' || socket.state !== socketStates.established) return false;
+  return !isEphemeralPort(socket.localPort, ports) && (inPortRange(ports.range, socket.remotePort) || inPortRange(dynamicPorts, socket.remotePort));
+}
+
+function isEphemeralPort(port: number, ports: EphemeralPorts): boolean {
+  return inPortRange(ports.range, port) && !ports.reserved.some((r) => inPortRange(r, port));
 }
 
 /**
- * The direction of a connection is known only while a listener owns its local port: once the
- * server closes its listener (a restart, a one-shot backdoor), its accepted connections would look
- * like ones it opened. Kept across collections, by socket inode, until the socket leaves the tables.
+ * The direction of a connection is seen only while a listener owns its local port: once the server
+ * closes its listener (a restart, a one-shot backdoor), its accepted connections would look like
+ * ones it opened, which ports alone cannot always tell. Kept across collections, by socket inode,
+ * until the socket leaves the tables.
  */
 export class AcceptedConnections {
   private inodes = new Set<number>();

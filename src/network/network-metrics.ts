@@ -17,6 +17,7 @@ export class NetworkMetrics {
   private readonly unexpectedListeners: Gauge<'protocol' | 'reason'>;
   private readonly unexpectedListener: CappedSeries<'protocol' | 'address' | 'port' | 'exe' | 'user_class' | 'reason'>;
   private readonly outbound: Gauge<'protocol'>;
+  private readonly presumedAccepted: Gauge<'protocol'>;
   private readonly unexpectedOutbound: Gauge<'protocol'>;
   private readonly unexpectedOutboundConnection: CappedSeries<'protocol' | 'exe' | 'remote_port'>;
   private readonly hiddenPorts: Gauge<'protocol'>;
@@ -35,6 +36,7 @@ export class NetworkMetrics {
     this.unexpectedListeners = registerGauge(r, specs.unexpectedListeners);
     this.unexpectedListener = env.cappedSeries(specs.unexpectedListener);
     this.outbound = registerGauge(r, specs.outboundConnections);
+    this.presumedAccepted = registerGauge(r, specs.presumedAccepted);
     this.unexpectedOutbound = registerGauge(r, specs.unexpectedOutbound);
     this.unexpectedOutboundConnection = env.cappedSeries(specs.unexpectedOutboundConnection);
     this.hiddenPorts = registerGauge(r, specs.hiddenPorts);
@@ -58,7 +60,11 @@ export class NetworkMetrics {
       }
     }
     this.outbound.reset();
-    if (outboundJudged) for (const protocol of protocols) this.outbound.set({ protocol }, count(snapshot.outgoing, protocol));
+    this.presumedAccepted.reset();
+    if (outboundJudged) {
+      for (const protocol of protocols) this.outbound.set({ protocol }, count(snapshot.outgoing, protocol));
+      this.presumedAccepted.set({ protocol: 'tcp' }, snapshot.presumedAccepted);
+    }
     const unknown = { denied: 0, not_found: 0 };
     for (const s of [...snapshot.listeners, ...snapshot.outgoing]) if (s.ownership.kind === 'unknown') unknown[s.ownership.reason]++;
     for (const [cause, n] of Object.entries(unknown)) this.ownerUnknown.set({ cause }, n);

@@ -2,7 +2,7 @@ import { readNetTables, type NetProtocol, type NetSocket, type NetTablesRead } f
 import { readProcess } from '../procfs/process-table.js';
 import type { SocketHolder } from '../procfs/socket-owners.js';
 import type { UserDirectory } from '../procfs/users.js';
-import { isListening, outgoingConnections, type AcceptedConnections } from './classify.js';
+import { isListening, outgoingConnections, type DirectionOptions } from './classify.js';
 import type { NetworkSnapshot, ObservedSocket, Ownership, SocketOwner } from './snapshot.js';
 import type { SocketOwnerIndex } from './socket-owner-index.js';
 
@@ -11,12 +11,7 @@ export interface ObserveOptions {
   readonly index: SocketOwnerIndex;
   readonly users: UserDirectory;
   /** Observe outgoing connections (only when the policy judges them); `needsOwner` says which need their program. */
-  readonly outgoing?: {
-    readonly watchLoopback: boolean;
-    readonly needsOwner: (socket: NetSocket) => boolean;
-    /** Connections accepted by a listener, remembered across collections so they stay incoming after it closes. */
-    readonly accepted?: AcceptedConnections;
-  };
+  readonly outgoing?: DirectionOptions & { readonly needsOwner: (socket: NetSocket) => boolean };
   /** The exporter's own pids (this process, the serving exporter), so its own listener is recognised. */
   readonly selfPids?: ReadonlySet<number>;
   /** How the tables are read (again, for some protocols, when a socket is not found): /proc/net by default; tests time races with it. */
@@ -33,9 +28,8 @@ export function observeNetwork(options: ObserveOptions): NetworkSnapshot {
   const readTables = options.readTables ?? ((protocols?: ReadonlySet<NetProtocol>) => readNetTables(procfs, { protocols, tcpListenersOnly: !options.outgoing }));
   const tables = readTables();
   let listeners: NetSocket[] = tables.sockets.filter(isListening);
-  let outgoing: NetSocket[] = options.outgoing
-    ? outgoingConnections(tables.sockets, listeners, options.outgoing.watchLoopback, options.outgoing.accepted)
-    : [];
+  const direction = options.outgoing ? outgoingConnections(tables.sockets, listeners, options.outgoing) : { outgoing: [], presumedAccepted: 0 };
+  let outgoing = direction.outgoing;
   const present = new Set<number>();
   for (const s of tables.sockets) if (s.inode !== 0) present.add(s.inode);
 
@@ -82,6 +76,7 @@ export function observeNetwork(options: ObserveOptions): NetworkSnapshot {
   return {
     listeners: observed(listeners, () => true),
     outgoing: observed(outgoing, (s) => needsOwner?.(s) ?? false),
+    presumedAccepted: direction.presumedAccepted,
     problems: {
       malformedLines: tables.malformedLines,
       socketsGone,

@@ -49,6 +49,8 @@ export interface NetworkSnapshot {
   readonly listeners: readonly ObservedSocket[];
   /** Outgoing TCP connections (established or being established) and connected UDP sockets. */
   readonly outgoing: readonly ObservedSocket[];
+  /** Established TCP connections no listener explains, left out of `outgoing` as accepted on the evidence of their ports. */
+  readonly presumedAccepted: number;
   readonly problems: NetworkReadProblems;
   /** Processes read in a descriptor scan during this collection (0 when every socket was already mapped). */
   readonly processesScanned: number;

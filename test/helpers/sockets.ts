@@ -4,6 +4,7 @@ import { linkSync } from 'node:fs';
 import { createServer, Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { afterEach } from 'vitest';
+import { readEphemeralPorts } from '../../src/procfs/local-ports.js';
 import { spawnOwned, waitForOutput } from './processes.js';
 
 /** Real sockets for the network tests: listeners in the test process and in child processes. */
@@ -64,6 +65,22 @@ export async function freePort(host = '127.0.0.1'): Promise<number> {
   await new Promise<void>((resolve) => server.close(() => resolve()));
   opened.splice(opened.indexOf(server), 1);
   return port;
+}
+
+/** A port that was free a moment ago and lies below the host's ephemeral range, where servers listen. */
+export async function freePortBelowEphemeralRange(host = '127.0.0.1'): Promise<number> {
+  const { range } = readEphemeralPorts('/proc');
+  const lowest = Math.max(1024, range.from - 20_000);
+  if (lowest >= range.from) throw new Error(`no room below the ephemeral range ${range.from}-${range.to} for a server port`);
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const port = lowest + Math.floor(Math.random() * (range.from - lowest));
+    const server = await tcpListener(host, port).catch(() => undefined);
+    if (!server) continue;
+    await new Promise<void>((resolve) => server.server.close(() => resolve()));
+    opened.splice(opened.indexOf(server.server), 1);
+    return port;
+  }
+  throw new Error(`no free port found in ${lowest}-${range.from - 1}`);
 }
 
 export interface ChildListeners {

@@ -11,7 +11,7 @@ import { UserDirectory } from '../../src/procfs/users.js';
 import { repoRoot, runCli, startExporter, tempDir } from '../helpers/cli.js';
 import { sampleValue } from '../helpers/exposition.js';
 import { spawnOwned, stopProcess, waitForOutput } from '../helpers/processes.js';
-import { childConnection, childListeners, freePort, nodeUnderAnotherName, tcpListener, udpListener } from '../helpers/sockets.js';
+import { childConnection, childListeners, freePort, freePortBelowEphemeralRange, nodeUnderAnotherName, tcpListener, udpListener } from '../helpers/sockets.js';
 
 // Full finding detail (users, remote addresses): redaction has its own tests.
 const networkOnly = ['--collector.disable-defaults', '--collector.network', '--findings.show-details'];
@@ -193,6 +193,28 @@ describe('outbound connections on a live host', () => {
     expect(ours(allowedForNode.findings)).toEqual([]);
     const loopbackIsNotOutbound = check(`listeners:\n${noSweep}outbound:\n  allow: []\n`);
     expect(ours(loopbackIsNotOutbound.findings)).toEqual([]);
+  });
+
+  it('a session accepted by a server that closed its listener before the first collection is not outbound; its client still is', async () => {
+    const port = await freePortBelowEphemeralRange();
+    // A one-shot server: it accepts one connection and closes its listener, keeping the session.
+    const script = `const server = require('node:net').createServer((s) => { server.close(); console.log('ACCEPTED ' + s.remotePort); });
+      server.listen(${port}, '127.0.0.1', () => console.log('LISTENING')); setInterval(() => {}, 60000);`;
+    const server = spawnOwned(process.execPath, ['-e', script]);
+    await waitForOutput(server, /LISTENING/);
+    const accepted = waitForOutput(server, /ACCEPTED (\d+)/);
+    const client = await childConnection('127.0.0.1', port);
+    const clientPort = Number((await accepted)[1]);
+
+    // check is a fresh collector: it never saw the listener.
+    const { findings } = check(`listeners:\n${noSweep}outbound:\n  watch_loopback: true\n  allow:\n    - ports: [${port + 1}]\n`);
+    const loopbackOutbound = findings.filter((f) => f.kind === 'unexpected_outbound' && f.subject.remote_address === '127.0.0.1');
+    expect(loopbackOutbound.filter((f) => f.subject.remote_port === clientPort)).toEqual([]);
+    expect(loopbackOutbound.filter((f) => f.subject.remote_port === port).map((f) => f.message)).toEqual([
+      `${process.execPath} (pid ${client.pid}) is connected to tcp 127.0.0.1:${port}, which no outbound rule allows`,
+    ]);
+    await stopProcess(client);
+    await stopProcess(server);
   });
 });
 

@@ -3,10 +3,11 @@ import { describe, expect, it } from 'vitest';
 import type { CollectorDefinition } from '../../src/collectors/collector.js';
 import { networkCollector } from '../../src/collectors/network.js';
 import { Exporter } from '../../src/exporter.js';
-import { silentLogger } from '../../src/log/logger.js';
+import { createLogger, silentLogger, type Logger } from '../../src/log/logger.js';
 import { observeNetwork } from '../../src/network/observe.js';
 import type { NetworkSnapshot } from '../../src/network/snapshot.js';
 import { SocketOwnerIndex } from '../../src/network/socket-owner-index.js';
+import { kernelDefaultEphemeralPorts } from '../../src/procfs/local-ports.js';
 import { socketStates, type NetSocket } from '../../src/procfs/net.js';
 import { UserDirectory } from '../../src/procfs/users.js';
 import { tempDir } from '../helpers/cli.js';
@@ -15,7 +16,7 @@ import { parseExposition, sampleValue } from '../helpers/exposition.js';
 const procfs = new URL('../fixtures/proc', import.meta.url).pathname;
 const rootfs = new URL('../fixtures/rootfs', import.meta.url).pathname;
 
-function exporterOn(paths: { procfs: string; rootfs: string }, policy: string, collectors: CollectorDefinition[] = [networkCollector]): Exporter {
+function exporterOn(paths: { procfs: string; rootfs: string }, policy: string, collectors: CollectorDefinition[] = [networkCollector], log: Logger = silentLogger): Exporter {
   const stateDir = tempDir();
   const policyFile = `${stateDir}/policy.yml`;
   writeFileSync(policyFile, policy);
@@ -24,7 +25,7 @@ function exporterOn(paths: { procfs: string; rootfs: string }, policy: string, c
     policyFile,
     collectors,
     maxFindingSeries: 100,
-    log: silentLogger,
+    log,
     build: { version: '0.0.0', revision: 'test' },
   });
 }
@@ -114,6 +115,40 @@ describe('the network collector on a fixture procfs', () => {
     const { result, exposition } = await exporter.snapshot();
     expect(result.findings).toEqual([]);
     expect(sampleValue(exposition, 'hostguard_network_outbound_connections', { protocol: 'tcp' })).toBeUndefined();
+    expect(sampleValue(exposition, 'hostguard_network_presumed_accepted_connections', { protocol: 'tcp' })).toBeUndefined();
+  });
+});
+
+describe('the direction of connections no listener explains', () => {
+  const header = '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n';
+  const line = (local: string, remote: string, inode: number) =>
+    `   0: ${local} ${remote} 01 00000000:00000000 00:00000000 00000000     0        0 ${inode} 1 0000000000000000 100 0 0 10 0\n`;
+
+  it("a stopped server's session is not outbound, by the host's range or, unreadable, the kernel default, said once", async () => {
+    const dir = tempDir();
+    mkdirSync(`${dir}/net`);
+    // 10.0.2.15:22 <- 198.51.100.7:41234, left by an sshd that stopped before the exporter started; 10.0.2.15:45000 -> 203.0.113.9:443.
+    writeFileSync(`${dir}/net/tcp`, header + line('0F02000A:0016', '076433C6:A112', 2001) + line('0F02000A:AFC8', '097100CB:01BB', 2002));
+    const warnings: string[] = [];
+    const log = createLogger({ level: 'warn', format: 'logfmt', write: (l) => warnings.push(l) });
+    const exporter = exporterOn({ procfs: dir, rootfs }, 'outbound:\n  allow: []\n', [networkCollector], log);
+    const remotes = (findings: readonly { kind: string; subject: Record<string, unknown> }[]) =>
+      findings.filter((f) => f.kind === 'unexpected_outbound').map((f) => `${f.subject.remote_address}:${f.subject.remote_port}`);
+
+    const first = await exporter.snapshot();
+    await exporter.snapshot();
+    expect(remotes(first.result.findings)).toEqual(['203.0.113.9:443']);
+    expect(sampleValue(first.exposition, 'hostguard_network_presumed_accepted_connections', { protocol: 'tcp' })).toBe(1);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/cannot read the ephemeral port range.*range=32768-60999.*ip_local_port_range/);
+
+    // A host whose range takes in port 22 (read every collection): the session can no longer be told from a client's.
+    mkdirSync(`${dir}/sys/net/ipv4`, { recursive: true });
+    writeFileSync(`${dir}/sys/net/ipv4/ip_local_port_range`, '20\t65535\n');
+    const widened = await exporter.snapshot();
+    expect(remotes(widened.result.findings).sort()).toEqual(['198.51.100.7:41234', '203.0.113.9:443']);
+    expect(sampleValue(widened.exposition, 'hostguard_network_presumed_accepted_connections', { protocol: 'tcp' })).toBe(0);
+    expect(warnings).toHaveLength(1);
   });
 });
 
@@ -229,7 +264,7 @@ describe('socket owners across collections', () => {
         procfs: proc.dir,
         index,
         users: new UserDirectory(rootfs),
-        outgoing: { watchLoopback: false, needsOwner: () => true },
+        outgoing: { watchLoopback: false, ephemeralPorts: kernelDefaultEphemeralPorts, needsOwner: () => true },
         readTables: () => ({ sockets, malformedLines: 0, missingTables: [] }),
       });
     const cause = (snapshot: NetworkSnapshot, inode: number) => {

@@ -15,6 +15,7 @@ import {
 } from '../../src/network/listener-judgment.js';
 import { judgeOutbound, outboundFindings, outboundNeedsOwner } from '../../src/network/outbound-judgment.js';
 import type { ObservedSocket, Ownership, SocketOwner } from '../../src/network/snapshot.js';
+import { kernelDefaultEphemeralPorts as linuxDefault, type EphemeralPorts } from '../../src/procfs/local-ports.js';
 import type { NetSocket } from '../../src/procfs/net.js';
 
 const sshd: SocketOwner = { pid: 100, exe: '/usr/sbin/sshd', uid: 0, user: 'root', userClass: 'root', self: false };
@@ -254,18 +255,19 @@ describe('outbound: judged against the allow rules', () => {
   });
 });
 
+const raw = (protocol: 'tcp' | 'udp', local: string, localPort: number, remote: string, remotePort: number, state: number): NetSocket => ({
+  protocol,
+  family: local.includes(':') ? 6 : 4,
+  localAddress: local,
+  localPort,
+  remoteAddress: remote,
+  remotePort,
+  state,
+  uid: 0,
+  inode: nextInode++,
+});
+
 describe('which sockets are listeners and which connections are outgoing', () => {
-  const raw = (protocol: 'tcp' | 'udp', local: string, localPort: number, remote: string, remotePort: number, state: number): NetSocket => ({
-    protocol,
-    family: local.includes(':') ? 6 : 4,
-    localAddress: local,
-    localPort,
-    remoteAddress: remote,
-    remotePort,
-    state,
-    uid: 0,
-    inode: nextInode++,
-  });
   const sockets = [
     raw('tcp', '0.0.0.0', 22, '0.0.0.0', 0, 0x0a),
     raw('tcp', '::', 80, '::', 0, 0x0a),
@@ -286,23 +288,82 @@ describe('which sockets are listeners and which connections are outgoing', () =>
   });
 
   it('outgoing are established, connecting and connected-UDP sockets not on a listening port, loopback left out', () => {
-    const ports = (watch: boolean) => outgoingConnections(sockets, listening, watch).map((s) => `${s.protocol}/${s.remotePort}`);
+    const ports = (watchLoopback: boolean) =>
+      outgoingConnections(sockets, listening, { watchLoopback, ephemeralPorts: linuxDefault }).outgoing.map((s) => `${s.protocol}/${s.remotePort}`);
     expect(ports(false)).toEqual(['tcp/443', 'tcp/4444', 'udp/53']);
     expect(ports(true)).toEqual(['tcp/443', 'tcp/4444', 'udp/53', 'tcp/5432', 'tcp/5432']);
   });
 
   it('a connection accepted while its listener was open stays incoming after the listener closes, until it leaves the tables', () => {
     const accepted = new AcceptedConnections();
-    const sshdListener = raw('tcp', '0.0.0.0', 2222, '0.0.0.0', 0, 0x0a);
-    const session = raw('tcp', '10.0.2.15', 2222, '198.51.100.7', 50000, 0x01);
+    // A server on a port inside the ephemeral range: once its listener is gone, only memory tells its sessions apart.
+    const serverListener = raw('tcp', '0.0.0.0', 40000, '0.0.0.0', 0, 0x0a);
+    const session = raw('tcp', '10.0.2.15', 40000, '198.51.100.7', 50000, 0x01);
     const remotes = (list: NetSocket[], listening: NetSocket[]) =>
-      outgoingConnections(list, listening, false, accepted).map((s) => `${s.remoteAddress}:${s.remotePort}`);
-    expect(remotes([sshdListener, session], [sshdListener])).toEqual([]);
-    // sshd restarts (or a one-shot backdoor closes its listener): the session is still the one it accepted.
+      outgoingConnections(list, listening, { watchLoopback: false, ephemeralPorts: linuxDefault, accepted }).outgoing.map((s) => `${s.remoteAddress}:${s.remotePort}`);
+    expect(remotes([serverListener, session], [serverListener])).toEqual([]);
+    // The server restarts (or a one-shot backdoor closes its listener): the session is still the one it accepted.
     expect(remotes([session], [])).toEqual([]);
-    // Gone from the tables and forgotten: a new socket on that port with no listener was opened from here.
+    // Gone from the tables and forgotten: a new socket on that ephemeral port with no listener was opened from here.
     expect(remotes([], [])).toEqual([]);
     const opened = { ...session, inode: session.inode + 1000 };
     expect(remotes([opened], [])).toEqual(['198.51.100.7:50000']);
+  });
+});
+
+describe('accepted or opened, when no listener owns the port and none was seen to', () => {
+  const tcp = (localPort: number, remote: string, remotePort: number, state = 0x01) =>
+    raw('tcp', remote.includes(':') ? '2001:db8::2' : '10.0.2.15', localPort, remote, remotePort, state);
+  const judged = (sockets: NetSocket[], ephemeralPorts: EphemeralPorts = linuxDefault, watchLoopback = false) => {
+    const { outgoing, presumedAccepted } = outgoingConnections(sockets, [], { watchLoopback, ephemeralPorts });
+    return { outgoing: outgoing.map((s) => `${s.localPort}->${s.remotePort}`), presumedAccepted };
+  };
+
+  it("a server's sessions stay incoming after its listener closed unseen: our port is outside the ephemeral range, the peer's a client's", () => {
+    // sshd stopped before the exporter started; the sessions it accepted from Linux, Windows and IPv6 peers remain.
+    const sessions = [tcp(22, '198.51.100.7', 41234), tcp(22, '198.51.100.8', 63000), tcp(8080, '2001:db8::9', 50123)];
+    expect(judged(sessions)).toEqual({ outgoing: [], presumedAccepted: 3 });
+  });
+
+  it('a client that let the kernel pick its port is outgoing, to any port', () => {
+    expect(judged([tcp(45000, '203.0.113.9', 443), tcp(45001, '203.0.113.9', 50000), tcp(60999, '203.0.113.9', 22)]).outgoing).toEqual([
+      '45000->443',
+      '45001->50000',
+      '60999->22',
+    ]);
+  });
+
+  it('a server on a port inside the range whose listener closed unseen is outgoing, unless the port is reserved', () => {
+    const session = tcp(40000, '198.51.100.7', 51000);
+    expect(judged([session]).outgoing).toEqual(['40000->51000']);
+    // Ports in ip_local_reserved_ports are never handed to connect(): a server on one is told apart.
+    const reserved: EphemeralPorts = { range: linuxDefault.range, reserved: [{ from: 9100, to: 9100 }, { from: 40000, to: 40099 }] };
+    expect(judged([session], reserved)).toEqual({ outgoing: [], presumedAccepted: 1 });
+  });
+
+  it('a client that binds a fixed port is still seen calling a service port: the source-port-53 trick does not hide it', () => {
+    expect(judged([tcp(53, '203.0.113.9', 443), tcp(53, '203.0.113.9', 4444), tcp(8443, '203.0.113.9', 31337)]).outgoing).toEqual([
+      '53->443',
+      '53->4444',
+      '8443->31337',
+    ]);
+    // What escapes: a fixed local port outside the range calling a peer on a client-range port looks like a session.
+    expect(judged([tcp(2222, '203.0.113.9', 50000)])).toEqual({ outgoing: [], presumedAccepted: 1 });
+  });
+
+  it('a connection still being made, and connected UDP, are outgoing whatever their ports', () => {
+    const udp: NetSocket = { ...tcp(53, '203.0.113.9', 50000), protocol: 'udp' };
+    expect(judged([tcp(22, '203.0.113.9', 50000, 0x02), udp]).outgoing).toEqual(['22->50000', '53->50000']);
+  });
+
+  it('follows the host\'s range: with every unprivileged port ephemeral, a session on one is outgoing', () => {
+    const wide: EphemeralPorts = { range: { from: 1024, to: 65535 }, reserved: [] };
+    expect(judged([tcp(8080, '198.51.100.7', 41234), tcp(22, '198.51.100.7', 41234)], wide)).toEqual({ outgoing: ['8080->41234'], presumedAccepted: 1 });
+  });
+
+  it('loopback sessions are counted only when loopback is watched', () => {
+    const local = raw('tcp', '127.0.0.1', 5432, '127.0.0.1', 41000, 0x01);
+    expect(judged([local]).presumedAccepted).toBe(0);
+    expect(judged([local], linuxDefault, true)).toEqual({ outgoing: [], presumedAccepted: 1 });
   });
 });

@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { compileCidr, parseIp } from '../../src/policy/cidr.js';
 import { inPortRange, parsePortRange } from '../../src/policy/port-range.js';
+import { kernelDefaultEphemeralPorts, parseLocalPortRange, parseReservedPorts, readEphemeralPorts } from '../../src/procfs/local-ports.js';
 import { formatIpv6, parseNetTable, readNetTables } from '../../src/procfs/net.js';
 import { parseSocketLink, readSocketFds } from '../../src/procfs/socket-owners.js';
 import { tempDir } from '../helpers/cli.js';
@@ -103,6 +104,33 @@ describe('/proc/net socket tables', () => {
         expect(ip.bytes).toEqual(mapped ? bytes.slice(12) : bytes);
       }),
     );
+  });
+});
+
+describe('the ephemeral ports (/proc/sys/net/ipv4)', () => {
+  it('reads the range and the reserved ports of a procfs', () => {
+    expect(readEphemeralPorts(procfs)).toEqual({
+      range: { from: 32768, to: 60999 },
+      reserved: [
+        { from: 9100, to: 9100 },
+        { from: 50000, to: 50099 },
+      ],
+    });
+  });
+
+  it('takes a kernel without ip_local_reserved_ports as reserving nothing, and a procfs without the range as an error', () => {
+    const dir = tempDir();
+    mkdirSync(`${dir}/sys/net/ipv4`, { recursive: true });
+    expect(() => readEphemeralPorts(dir)).toThrow(/ip_local_port_range/);
+    writeFileSync(`${dir}/sys/net/ipv4/ip_local_port_range`, '1024 65535\n');
+    expect(readEphemeralPorts(dir)).toEqual({ range: { from: 1024, to: 65535 }, reserved: [] });
+    expect(kernelDefaultEphemeralPorts.range).toEqual({ from: 32768, to: 60999 });
+  });
+
+  it('rejects what the kernel would not print, naming the file', () => {
+    expect(parseReservedPorts('\n')).toEqual([]);
+    for (const text of ['', '32768', '60999 32768', '0 100', '1024 70000', '1024-65535']) expect(() => parseLocalPortRange(text, 'f')).toThrow(/^f: /);
+    expect(() => parseReservedPorts('8080,x\n', 'r')).toThrow(/^r: /);
   });
 });
 
