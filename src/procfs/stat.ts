@@ -1,3 +1,4 @@
+import { decimalAt } from './decimal.js';
 import { ProcParseError } from './errors.js';
 
 /** The fields of /proc/PID/stat the exporter uses (proc(5)). */
@@ -75,7 +76,7 @@ export function parseStatBytes(bytes: Uint8Array, length: number, into: StatFiel
   const open = bytes.indexOf(0x28);
   const close = bytes.lastIndexOf(0x29, length - 1);
   if (open < 1 || open >= length || close < open) throw new ProcParseError(file, 'no "(comm)" field');
-  const pid = digitsAt(bytes, 0, open - (bytes[open - 1] === 0x20 ? 1 : 0));
+  const pid = decimalAt(bytes, 0, open - (bytes[open - 1] === 0x20 ? 1 : 0));
   if (pid === undefined || pid <= 0) throw new ProcParseError(file, `bad pid "${latin1(bytes, 0, open).trim()}"`);
   let end = length;
   while (end > close && (bytes[end - 1] === 10 || bytes[end - 1] === 32)) end--;
@@ -86,7 +87,7 @@ export function parseStatBytes(bytes: Uint8Array, length: number, into: StatFiel
     while (next < end && bytes[next] !== 0x20) next++;
     if (field === 3) into.state = next > at ? String.fromCharCode(bytes[at]!) : '?';
     else if (field === 4 || field === 9 || field === 14 || field === 15 || field === 22 || field === 24) {
-      const value = digitsAt(bytes, at, next);
+      const value = decimalAt(bytes, at, next);
       if (value === undefined) throw new ProcParseError(file, `field ${field} is not a number: "${latin1(bytes, at, next)}"`);
       if (field === 4) into.ppid = value;
       else if (field === 9) into.flags = value;
@@ -102,17 +103,6 @@ export function parseStatBytes(bytes: Uint8Array, length: number, into: StatFiel
   into.pid = pid;
   into.commStart = open + 1;
   into.commEnd = close;
-}
-
-function digitsAt(bytes: Uint8Array, from: number, to: number): number | undefined {
-  if (from >= to || to - from > 15) return undefined;
-  let value = 0;
-  for (let i = from; i < to; i++) {
-    const digit = bytes[i]! - 48;
-    if (digit < 0 || digit > 9) return undefined;
-    value = value * 10 + digit;
-  }
-  return value;
 }
 
 function latin1(bytes: Uint8Array, from: number, to: number): string {

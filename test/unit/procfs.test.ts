@@ -1,9 +1,11 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ProcParseError } from '../../src/procfs/errors.js';
 import { parseExeTarget } from '../../src/procfs/exe.js';
 import { listPids } from '../../src/procfs/pids.js';
 import { readProcess, readProcessTable } from '../../src/procfs/process-table.js';
 import { isKernelThread, parseStat } from '../../src/procfs/stat.js';
+import { parseStatm } from '../../src/procfs/statm.js';
 import { parseStatus } from '../../src/procfs/status.js';
 import { classifyUid, parsePasswd, parseUidMin, UserDirectory } from '../../src/procfs/users.js';
 
@@ -31,6 +33,15 @@ describe('/proc parsers', () => {
     const status = parseStatus('Name:\tnginx\nTgid:\t55\nUid:\t33\t33\t33\t33\nGid:\t33\t33\t33\t33\nVmRSS:\t 2048 kB\n');
     expect(status).toEqual({ name: 'nginx', tgid: 55, uids: [33, 33, 33, 33], gids: [33, 33, 33, 33], rssBytes: 2 * 1024 * 1024 });
     expect(() => parseStatus('Name:\tx\nTgid:\t1\nUid:\t0\n')).toThrow(/bad Uid line/);
+  });
+
+  it('reads resident pages from statm, the second of its seven numbers', () => {
+    const statm = (pid: number) => readFileSync(`${procfs}/${pid}/statm`, 'latin1');
+    expect(parseStatm(statm(4242))).toEqual({ residentPages: 2560 });
+    // A kernel thread (and a zombie) has no memory: the kernel prints zeros.
+    expect(parseStatm(statm(2))).toEqual({ residentPages: 0 });
+    expect(() => parseStatm('', '/proc/9/statm')).toThrow(ProcParseError);
+    expect(() => parseStatm('2442 lots 900 45 0 360 0\n', '/proc/9/statm')).toThrow('/proc/9/statm: expected "size resident ..." in pages, found "2442 lots 900 45 0 360 0"');
   });
 
   it('marks an executable deleted after start', () => {
