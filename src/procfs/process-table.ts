@@ -2,6 +2,7 @@ import { problemOf, ProcParseError, type ProcReadProblem } from './errors.js';
 import { readExe, type ExeLink } from './exe.js';
 import { listPids } from './pids.js';
 import { clockTicksPerSecond, isKernelThread, parseStat } from './stat.js';
+import { parseStatm, residentBytes } from './statm.js';
 import { parseStatus } from './status.js';
 import { readProcText } from './read-text.js';
 
@@ -42,8 +43,10 @@ export function readProcess(procfs: string, pid: number): ProcessRead {
   const dir = `${procfs}/${pid}`;
   try {
     const stat = parseStat(readProcText(`${dir}/stat`), `${dir}/stat`);
-    const status = parseStatus(readProcText(`${dir}/status`, 'utf8'), `${dir}/status`);
     const kernelThread = isKernelThread(stat);
+    // Kernel threads have no memory of their own, as in ProcessReader.
+    const residentPages = kernelThread ? 0 : parseStatm(readProcText(`${dir}/statm`), `${dir}/statm`).residentPages;
+    const status = parseStatus(readProcText(`${dir}/status`, 'utf8'), `${dir}/status`);
     const exe: ExeLink = kernelThread ? { kind: 'none' } : readExe(procfs, pid);
     return {
       ok: true,
@@ -57,7 +60,7 @@ export function readProcess(procfs: string, pid: number): ProcessRead {
         euid: status.uids[1],
         exe,
         cpuSeconds: (stat.utimeTicks + stat.stimeTicks) / clockTicksPerSecond,
-        rssBytes: status.rssBytes,
+        rssBytes: residentBytes(residentPages),
       },
     };
   } catch (error) {

@@ -14,15 +14,17 @@ export interface ProcStat {
   readonly stimeTicks: number;
   /** Start time in clock ticks after boot: with the PID, the identity of a process (PID reuse changes it). */
   readonly startTicks: number;
-  readonly rssPages: number;
 }
 
 export const clockTicksPerSecond = 100;
 /** PF_KTHREAD in the flags field: a kernel thread. */
 export const kernelThreadFlag = 0x00200000;
 
-/** The last field of proc(5) that the parsers read (rss). */
-const lastWanted = 24;
+/**
+ * The last field of proc(5) that the parsers read (starttime). Field 24 (rss) is left alone on
+ * purpose: it lags the process's real resident set, which comes from statm (see statm.ts).
+ */
+const lastWanted = 22;
 
 /**
  * Parse /proc/PID/stat. The comm field is wrapped in parentheses and may itself contain spaces and
@@ -41,7 +43,6 @@ export function parseStat(text: string, file = 'stat'): ProcStat {
     utimeTicks: fields.utimeTicks,
     stimeTicks: fields.stimeTicks,
     startTicks: fields.startTicks,
-    rssPages: fields.rssPages,
   };
 }
 
@@ -58,13 +59,12 @@ export interface StatFields {
   utimeTicks: number;
   stimeTicks: number;
   startTicks: number;
-  rssPages: number;
   commStart: number;
   commEnd: number;
 }
 
 export function emptyStatFields(): StatFields {
-  return { pid: 0, state: '?', ppid: 0, flags: 0, utimeTicks: 0, stimeTicks: 0, startTicks: 0, rssPages: 0, commStart: 0, commEnd: 0 };
+  return { pid: 0, state: '?', ppid: 0, flags: 0, utimeTicks: 0, stimeTicks: 0, startTicks: 0, commStart: 0, commEnd: 0 };
 }
 
 /**
@@ -86,20 +86,19 @@ export function parseStatBytes(bytes: Uint8Array, length: number, into: StatFiel
     let next = at;
     while (next < end && bytes[next] !== 0x20) next++;
     if (field === 3) into.state = next > at ? String.fromCharCode(bytes[at]!) : '?';
-    else if (field === 4 || field === 9 || field === 14 || field === 15 || field === 22 || field === 24) {
+    else if (field === 4 || field === 9 || field === 14 || field === 15 || field === 22) {
       const value = decimalAt(bytes, at, next);
       if (value === undefined) throw new ProcParseError(file, `field ${field} is not a number: "${latin1(bytes, at, next)}"`);
       if (field === 4) into.ppid = value;
       else if (field === 9) into.flags = value;
       else if (field === 14) into.utimeTicks = value;
       else if (field === 15) into.stimeTicks = value;
-      else if (field === 22) into.startTicks = value;
-      else into.rssPages = value;
+      else into.startTicks = value;
     }
     field++;
     at = next + 1;
   }
-  if (field - 1 < lastWanted) throw new ProcParseError(file, `expected at least 24 fields, found ${field - 1}`);
+  if (field - 1 < lastWanted) throw new ProcParseError(file, `expected at least ${lastWanted} fields, found ${field - 1}`);
   into.pid = pid;
   into.commStart = open + 1;
   into.commEnd = close;
