@@ -1,13 +1,13 @@
 import { closeSync, openSync, readFileSync, readlinkSync, readSync } from 'node:fs';
 import { parseCmdline } from './cmdline.js';
-import { problemOf, ProcParseError, type ProcReadProblem } from './errors.js';
+import { problemOf, readProblemOf, type ProcReadProblem } from './errors.js';
 import { exeLinkFromError, parseExeTarget, type ExeLink } from './exe.js';
 import { hostMountNamespace, mountNamespace } from './namespaces.js';
 import { listPids } from './pids.js';
-import type { ProcessInfo, ProcessSnapshot } from './process-table.js';
+import { ProblemTally, type ProcessInfo, type ProcessSnapshot } from './process-table.js';
 import { readProcText } from './read-text.js';
 import { Slicer } from './slicer.js';
-import { clockTicksPerSecond, emptyStatFields, kernelThreadFlag, parseStatBytes, type StatFields } from './stat.js';
+import { clockTicksPerSecond, cpuSeconds, emptyStatFields, isKernelThread, parseStatBytes, type StatFields } from './stat.js';
 import { parseStatmBytes, residentBytes } from './statm.js';
 import { parseStatus } from './status.js';
 import { readBootTime, readUptime } from './system.js';
@@ -138,9 +138,7 @@ export class ProcessReader {
     const round = ++this.round;
     // Once per read: btime moves when the wall clock is stepped (NTP after an RTC-less boot).
     this.clock = this.readClock();
-    let races = 0;
-    let denied = 0;
-    let malformed = 0;
+    const tally = new ProblemTally();
     const slicer = new Slicer(this.sliceMs);
     const pids = listPids(this.procfs);
     // Indexed loops on the scrape path: a for-of makes an iterator result per step.
@@ -150,17 +148,15 @@ export class ProcessReader {
       if (problem === undefined) {
         const details = this.records.get(pid)!.details;
         processes.push(details);
-        if (details.exe.kind === 'unreadable' && details.exe.problem === 'denied') denied++;
-      } else if (problem === 'gone') races++;
-      else if (problem === 'denied') denied++;
-      else malformed++;
+        tally.read(details);
+      } else tally.failed(problem);
       const pause = slicer.due();
       if (pause) await pause;
     }
     this.records.forEach((record, pid) => {
       if (record.round !== round) this.forget(pid, record);
     });
-    return { at: new Date(this.now()), processes, races, denied, malformed };
+    return { at: new Date(this.now()), processes, races: tally.races, denied: tally.denied, malformed: tally.malformed };
   }
 
   /** One process, read in full into a new object (no cache, no descriptor kept): for the watch of new PIDs. */
@@ -174,7 +170,7 @@ export class ProcessReader {
       this.apply(record, statBytes, true);
       return { ok: true, process: record.details };
     } catch (error) {
-      return { ok: false, problem: problemFrom(error) };
+      return { ok: false, problem: readProblemOf(error) };
     }
   }
 
@@ -209,7 +205,7 @@ export class ProcessReader {
       this.apply(record, statBytes, false);
       return undefined;
     } catch (error) {
-      return problemFrom(error);
+      return readProblemOf(error);
     }
   }
 
@@ -250,7 +246,7 @@ export class ProcessReader {
    */
   private apply(record: ProcessRecord, bytes: Buffer, full: boolean): void {
     const f = this.fields;
-    const kernelThread = (f.flags & kernelThreadFlag) !== 0;
+    const kernelThread = isKernelThread(f);
     // Before the record changes: when the process is gone by now, the record stays as it was.
     const residentPages = kernelThread ? 0 : parseStatmBytes(statmBytes, this.readKept(record.statm, statmBytes, !full), record.statm.path);
     const d = record.details;
@@ -261,7 +257,7 @@ export class ProcessReader {
     d.state = f.state;
     d.startTicks = f.startTicks;
     d.startedAt = this.clock!.bootTime + f.startTicks / clockTicksPerSecond;
-    d.cpuSeconds = (f.utimeTicks + f.stimeTicks) / clockTicksPerSecond;
+    d.cpuSeconds = cpuSeconds(f);
     d.rssBytes = residentBytes(residentPages);
     d.kernelThread = kernelThread;
     if (kernelThread) {
@@ -387,13 +383,6 @@ function newRecord(procfs: string, pid: number): ProcessRecord {
     identityReadWhileYoung: false,
     identityComm: '',
   };
-}
-
-function problemFrom(error: unknown): ProcReadProblem {
-  if (error instanceof ProcParseError) return 'malformed';
-  const problem = problemOf(error);
-  if (problem) return problem;
-  throw error;
 }
 
 /** Whether `text` equals bytes[from, to) read as latin1, without making a string. */

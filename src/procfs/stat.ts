@@ -46,8 +46,14 @@ export function parseStat(text: string, file = 'stat'): ProcStat {
   };
 }
 
-export function isKernelThread(stat: ProcStat): boolean {
+/** Whether the flags (of ProcStat or StatFields) mark a kernel thread: no executable, no memory of its own. */
+export function isKernelThread(stat: Pick<ProcStat, 'flags'>): boolean {
   return (stat.flags & kernelThreadFlag) !== 0;
+}
+
+/** User plus system CPU time in seconds. */
+export function cpuSeconds(stat: Pick<ProcStat, 'utimeTicks' | 'stimeTicks'>): number {
+  return (stat.utimeTicks + stat.stimeTicks) / clockTicksPerSecond;
 }
 
 /** The fields parseStatBytes fills in; `commStart`/`commEnd` locate comm in the bytes. */

@@ -5,7 +5,7 @@ import { ProcParseError } from '../../src/procfs/errors.js';
 import { parseExeTarget } from '../../src/procfs/exe.js';
 import { listPids } from '../../src/procfs/pids.js';
 import { ProcessReader } from '../../src/procfs/process-reader.js';
-import { readProcess, readProcessTable } from '../../src/procfs/process-table.js';
+import { readProcess, readProcessTable, type ProcessInfo } from '../../src/procfs/process-table.js';
 import { isKernelThread, parseStat } from '../../src/procfs/stat.js';
 import { parseStatm } from '../../src/procfs/statm.js';
 import { parseStatus } from '../../src/procfs/status.js';
@@ -126,6 +126,32 @@ describe('capabilities', () => {
 });
 
 describe('the two readers of a process', () => {
+  /** What ProcessInfo holds, from a ProcessReader record (which carries more). */
+  const asInfo = ({ pid, ppid, comm, kernelThread, startTicks, uid, euid, exe, cpuSeconds, rssBytes }: ProcessInfo): ProcessInfo => ({
+    pid,
+    ppid,
+    comm,
+    kernelThread,
+    startTicks,
+    uid,
+    euid,
+    exe,
+    cpuSeconds,
+    rssBytes,
+  });
+
+  it('agree on every field and every count for a fixture procfs', async () => {
+    // The collector's tree: it has the command lines the processes collector reads too.
+    const tree = new URL('../fixtures/processes/proc', import.meta.url).pathname;
+    const reader = new ProcessReader(tree);
+    const snapshot = await reader.readAll();
+    reader.close();
+    const table = readProcessTable(tree);
+    expect(table.processes).toHaveLength(13);
+    expect(snapshot.processes.map(asInfo)).toEqual(table.processes);
+    expect([snapshot.races, snapshot.denied, snapshot.malformed]).toEqual([table.races, table.denied, table.malformed]);
+  });
+
   it('report the resident memory ps reports for a process holding 50 MiB', async () => {
     const holder = spawnOwned(process.execPath, ['-e', 'const held = Buffer.alloc(50 * 2 ** 20, 1); console.log("holding", held.length); setInterval(() => {}, 1000);']);
     await waitForOutput(holder, /holding/);
