@@ -11,6 +11,17 @@ export function problemOf(error: unknown): ProcReadProblem | undefined {
   return undefined;
 }
 
+/**
+ * The problem behind a failed read of a process's files: what a reader counts (a race, missing
+ * privileges, a malformed file) instead of failing. Anything else is a bug and is rethrown.
+ */
+export function readProblemOf(error: unknown): ProcReadProblem {
+  if (error instanceof ProcParseError) return 'malformed';
+  const problem = problemOf(error);
+  if (problem) return problem;
+  throw error;
+}
+
 /** Text under /proc that does not have the shape the kernel documents: a typed, located error. */
 export class ProcParseError extends Error {
   constructor(

@@ -1,15 +1,16 @@
 import { closeSync, openSync, readFileSync, readlinkSync, readSync } from 'node:fs';
 import { parseCmdline } from './cmdline.js';
-import { problemOf, ProcParseError, type ProcReadProblem } from './errors.js';
+import { problemOf, readProblemOf, type ProcReadProblem } from './errors.js';
 import { exeLinkFromError, parseExeTarget, type ExeLink } from './exe.js';
 import { hostMountNamespace, mountNamespace } from './namespaces.js';
 import { listPids } from './pids.js';
-import type { ProcessInfo, ProcessSnapshot } from './process-table.js';
+import { ProblemTally, type ProcessInfo, type ProcessSnapshot } from './process-table.js';
 import { readProcText } from './read-text.js';
 import { Slicer } from './slicer.js';
-import { clockTicksPerSecond, emptyStatFields, kernelThreadFlag, parseStatBytes, type StatFields } from './stat.js';
+import { clockTicksPerSecond, cpuSeconds, emptyStatFields, isKernelThread, parseStatBytes, type StatFields } from './stat.js';
+import { parseStatmBytes, residentBytes } from './statm.js';
 import { parseStatus } from './status.js';
-import { readBootTime, readUptime, systemPageSize } from './system.js';
+import { readBootTime, readUptime } from './system.js';
 
 /** A process with what the processes collector needs beyond ProcessInfo. */
 export interface ProcessDetails extends ProcessInfo {
@@ -46,7 +47,7 @@ export interface ProcessReaderOptions {
   readonly youngSeconds?: number;
   /** Yield to the event loop after this much synchronous work (ms). */
   readonly sliceMs?: number;
-  /** How many stat files may stay open between reads (default: a quarter of the open-files limit, at most 8192). */
+  /** How many descriptors (of stat and statm files) may stay open between reads (default: a quarter of the open-files limit, at most 8192). */
   readonly maxHeldFds?: number;
   readonly now?: () => number;
   /** Spreads the first refresh of records read together; Math.random unless a test fixes it. */
@@ -55,14 +56,21 @@ export interface ProcessReaderOptions {
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
+/** A file of one process, read again through a descriptor kept open while the budget allows. */
+interface KeptFile {
+  readonly path: string;
+  fd: number | undefined;
+}
+
 /** What the reader keeps per PID between reads. */
 interface ProcessRecord {
   readonly details: Mutable<ProcessDetails>;
-  readonly statPath: string;
+  readonly stat: KeptFile;
+  /** Never opened for a kernel thread, which has no memory of its own. */
+  readonly statm: KeptFile;
   readonly exePath: string;
   /** The text of the executable link at the last read. */
   exeTarget: string | undefined;
-  fd: number | undefined;
   round: number;
   /** When status and cmdline were last read (ms), the comm then, and whether the process was young. */
   identityReadAt: number;
@@ -79,6 +87,8 @@ interface BootClock {
 }
 
 const statBytes = Buffer.allocUnsafe(4096);
+// Seven numbers of at most 20 digits.
+const statmBytes = Buffer.allocUnsafe(256);
 
 /**
  * Reads the whole process table for the processes collector, fast enough for every scrape.
@@ -87,14 +97,14 @@ const statBytes = Buffer.allocUnsafe(4096);
  * between slices, rather than a worker thread: a worker costs ~10 MiB of resident memory, which
  * the exporter's 64 MB budget does not have.
  *
- * Per process, stat and the executable link are read every time, stat through a descriptor kept
- * open (one read instead of open, read, close). Credentials (status) and argv[0] (cmdline) are
- * cached per (PID, start time) and re-read when the executable or comm changes (exec, rename),
- * while the process is young (daemons drop privileges and retitle themselves right after start),
- * and at least every `maxCacheAgeMs`. Records are updated in place and stat is parsed from bytes,
- * so a scrape of a quiet host makes almost no garbage: with the exporter's 1 MiB young
- * generation, short-lived objects that survive a scavenge end up in the old generation and keep
- * the resident set up long after.
+ * Per process, stat, statm (resident memory) and the executable link are read every time, stat
+ * and statm through descriptors kept open (one read instead of open, read, close). Credentials
+ * (status) and argv[0] (cmdline) are cached per (PID, start time) and re-read when the executable
+ * or comm changes (exec, rename), while the process is young (daemons drop privileges and retitle
+ * themselves right after start), and at least every `maxCacheAgeMs`. Records are updated in place
+ * and stat and statm are parsed from bytes, so a scrape of a quiet host makes almost no garbage:
+ * with the exporter's 1 MiB young generation, short-lived objects that survive a scavenge end up
+ * in the old generation and keep the resident set up long after.
  */
 export class ProcessReader {
   private readonly records = new Map<number, ProcessRecord>();
@@ -128,9 +138,7 @@ export class ProcessReader {
     const round = ++this.round;
     // Once per read: btime moves when the wall clock is stepped (NTP after an RTC-less boot).
     this.clock = this.readClock();
-    let races = 0;
-    let denied = 0;
-    let malformed = 0;
+    const tally = new ProblemTally();
     const slicer = new Slicer(this.sliceMs);
     const pids = listPids(this.procfs);
     // Indexed loops on the scrape path: a for-of makes an iterator result per step.
@@ -140,17 +148,15 @@ export class ProcessReader {
       if (problem === undefined) {
         const details = this.records.get(pid)!.details;
         processes.push(details);
-        if (details.exe.kind === 'unreadable' && details.exe.problem === 'denied') denied++;
-      } else if (problem === 'gone') races++;
-      else if (problem === 'denied') denied++;
-      else malformed++;
+        tally.read(details);
+      } else tally.failed(problem);
       const pause = slicer.due();
       if (pause) await pause;
     }
     this.records.forEach((record, pid) => {
       if (record.round !== round) this.forget(pid, record);
     });
-    return { at: new Date(this.now()), processes, races, denied, malformed };
+    return { at: new Date(this.now()), processes, races: tally.races, denied: tally.denied, malformed: tally.malformed };
   }
 
   /** One process, read in full into a new object (no cache, no descriptor kept): for the watch of new PIDs. */
@@ -159,12 +165,12 @@ export class ProcessReader {
     if (this.clock === undefined || performance.now() - this.clock.readAt >= 1000) this.clock = this.readClock();
     const record = newRecord(this.procfs, pid);
     try {
-      const bytes = Buffer.from(readProcText(record.statPath), 'latin1');
-      parseStatBytes(bytes, bytes.length, this.fields, record.statPath);
-      this.apply(record, bytes, true);
+      const length = this.readKept(record.stat, statBytes, false);
+      parseStatBytes(statBytes, length, this.fields, record.stat.path);
+      this.apply(record, statBytes, true);
       return { ok: true, process: record.details };
     } catch (error) {
-      return { ok: false, problem: problemFrom(error) };
+      return { ok: false, problem: readProblemOf(error) };
     }
   }
 
@@ -176,14 +182,22 @@ export class ProcessReader {
   /** Read one PID into its record; the problem when it could not be read. */
   private refresh(pid: number, round: number): ProcReadProblem | undefined {
     let record = this.records.get(pid);
+    if (record === undefined) {
+      // In the table before the first read, so the descriptors it opens are closed with it
+      // (readAll forgets the records it did not read in full).
+      record = newRecord(this.procfs, pid);
+      this.records.set(pid, record);
+    }
     try {
-      const length = this.statBytes(pid, record);
-      record = this.records.get(pid)!;
-      parseStatBytes(statBytes, length, this.fields, record.statPath);
+      const length = this.readKept(record.stat, statBytes, true);
+      parseStatBytes(statBytes, length, this.fields, record.stat.path);
       if (record.round > 0 && record.details.startTicks !== this.fields.startTicks) {
-        // The PID now belongs to another process: nothing cached applies.
+        // The PID now belongs to another process: nothing cached applies. The stat descriptor was
+        // opened afresh for it; the statm one still belongs to the old process.
         const fresh = newRecord(this.procfs, pid);
-        fresh.fd = record.fd;
+        fresh.stat.fd = record.stat.fd;
+        record.stat.fd = undefined;
+        this.forget(pid, record);
         this.records.set(pid, fresh);
         record = fresh;
       }
@@ -191,46 +205,50 @@ export class ProcessReader {
       this.apply(record, statBytes, false);
       return undefined;
     } catch (error) {
-      return problemFrom(error);
+      return readProblemOf(error);
     }
   }
 
   /**
-   * The stat bytes (into `statBytes`), through the record's open descriptor when it has one: a
+   * Read a file into `into`; its length. Through the file's open descriptor when it has one: a
    * read at offset 0 makes the kernel generate the text anew. A failed read there means that
    * process is gone (even if its PID was reused: the descriptor belongs to the old process), so
-   * the path is opened afresh.
+   * the path is opened afresh, and the new descriptor kept when `keep` and the budget allow.
    */
-  private statBytes(pid: number, record: ProcessRecord | undefined): number {
-    if (record?.fd !== undefined) {
+  private readKept(file: KeptFile, into: Buffer, keep: boolean): number {
+    if (file.fd !== undefined) {
       try {
-        const length = readSync(record.fd, statBytes, 0, statBytes.length, 0);
+        const length = readSync(file.fd, into, 0, into.length, 0);
         if (length > 0) return length;
       } catch (error) {
         if (problemOf(error) === undefined) throw error;
       }
-      this.closeFd(record);
+      this.closeFd(file);
     }
-    const target = record ?? newRecord(this.procfs, pid);
-    const fd = openSync(target.statPath, 'r');
+    const fd = openSync(file.path, 'r');
     let length: number;
     try {
-      length = readSync(fd, statBytes, 0, statBytes.length, 0);
+      length = readSync(fd, into, 0, into.length, 0);
     } catch (error) {
       closeSync(fd);
       throw error;
     }
-    if (!record) this.records.set(pid, target);
-    if (this.heldFds < this.maxHeldFds) {
-      target.fd = fd;
+    if (keep && this.heldFds < this.maxHeldFds) {
+      file.fd = fd;
       this.heldFds++;
     } else closeSync(fd);
     return length;
   }
 
-  /** Fill a record from freshly parsed stat fields, re-reading what may have changed (`full`: everything). */
+  /**
+   * Fill a record from freshly parsed stat fields, re-reading what may have changed. `full`: a
+   * one-off read of everything, keeping no descriptor.
+   */
   private apply(record: ProcessRecord, bytes: Buffer, full: boolean): void {
     const f = this.fields;
+    const kernelThread = isKernelThread(f);
+    // Before the record changes: when the process is gone by now, the record stays as it was.
+    const residentPages = kernelThread ? 0 : parseStatmBytes(statmBytes, this.readKept(record.statm, statmBytes, !full), record.statm.path);
     const d = record.details;
     // A new record's startTicks is -1: known means this very process was read before.
     const known = d.startTicks === f.startTicks;
@@ -239,10 +257,10 @@ export class ProcessReader {
     d.state = f.state;
     d.startTicks = f.startTicks;
     d.startedAt = this.clock!.bootTime + f.startTicks / clockTicksPerSecond;
-    d.cpuSeconds = (f.utimeTicks + f.stimeTicks) / clockTicksPerSecond;
-    d.rssBytes = f.rssPages * systemPageSize();
-    d.kernelThread = (f.flags & kernelThreadFlag) !== 0;
-    if (d.kernelThread) {
+    d.cpuSeconds = cpuSeconds(f);
+    d.rssBytes = residentBytes(residentPages);
+    d.kernelThread = kernelThread;
+    if (kernelThread) {
       d.exe = noExe;
       return;
     }
@@ -292,18 +310,19 @@ export class ProcessReader {
   }
 
   private forget(pid: number, record: ProcessRecord): void {
-    this.closeFd(record);
-    this.records.delete(pid);
+    this.closeFd(record.stat);
+    this.closeFd(record.statm);
+    if (this.records.get(pid) === record) this.records.delete(pid);
   }
 
-  private closeFd(record: ProcessRecord): void {
-    if (record.fd === undefined) return;
+  private closeFd(file: KeptFile): void {
+    if (file.fd === undefined) return;
     try {
-      closeSync(record.fd);
+      closeSync(file.fd);
     } catch {
       // already closed: nothing to release
     }
-    record.fd = undefined;
+    file.fd = undefined;
     this.heldFds--;
   }
 
@@ -355,22 +374,15 @@ function newRecord(procfs: string, pid: number): ProcessRecord {
       startedAt: 0,
       mountNamespace: undefined,
     },
-    statPath: `${procfs}/${pid}/stat`,
+    stat: { path: `${procfs}/${pid}/stat`, fd: undefined },
+    statm: { path: `${procfs}/${pid}/statm`, fd: undefined },
     exePath: `${procfs}/${pid}/exe`,
     exeTarget: undefined,
-    fd: undefined,
     round: 0,
     identityReadAt: 0,
     identityReadWhileYoung: false,
     identityComm: '',
   };
-}
-
-function problemFrom(error: unknown): ProcReadProblem {
-  if (error instanceof ProcParseError) return 'malformed';
-  const problem = problemOf(error);
-  if (problem) return problem;
-  throw error;
 }
 
 /** Whether `text` equals bytes[from, to) read as latin1, without making a string. */

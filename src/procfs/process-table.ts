@@ -1,7 +1,8 @@
-import { problemOf, ProcParseError, type ProcReadProblem } from './errors.js';
+import { readProblemOf, type ProcReadProblem } from './errors.js';
 import { readExe, type ExeLink } from './exe.js';
 import { listPids } from './pids.js';
-import { clockTicksPerSecond, isKernelThread, parseStat } from './stat.js';
+import { cpuSeconds, isKernelThread, parseStat } from './stat.js';
+import { parseStatm, residentBytes } from './statm.js';
 import { parseStatus } from './status.js';
 import { readProcText } from './read-text.js';
 
@@ -35,15 +36,17 @@ export type ProcessRead = { readonly ok: true; readonly process: ProcessInfo } |
 
 /**
  * Read one process. Synchronous: thousands of tiny /proc reads are 4–6× faster without a promise
- * each. For the whole table on the scrape path, ProcessReader (process-reader.ts) adds caching and
- * yields to the event loop.
+ * each. For the whole table on the scrape path, ProcessReader (process-reader.ts) reads the same
+ * files with the same parsers, adding caching and yielding to the event loop.
  */
 export function readProcess(procfs: string, pid: number): ProcessRead {
   const dir = `${procfs}/${pid}`;
   try {
     const stat = parseStat(readProcText(`${dir}/stat`), `${dir}/stat`);
-    const status = parseStatus(readProcText(`${dir}/status`, 'utf8'), `${dir}/status`);
     const kernelThread = isKernelThread(stat);
+    // Kernel threads have no memory of their own, as in ProcessReader.
+    const residentPages = kernelThread ? 0 : parseStatm(readProcText(`${dir}/statm`), `${dir}/statm`).residentPages;
+    const status = parseStatus(readProcText(`${dir}/status`, 'utf8'), `${dir}/status`);
     const exe: ExeLink = kernelThread ? { kind: 'none' } : readExe(procfs, pid);
     return {
       ok: true,
@@ -56,32 +59,43 @@ export function readProcess(procfs: string, pid: number): ProcessRead {
         uid: status.uids[0],
         euid: status.uids[1],
         exe,
-        cpuSeconds: (stat.utimeTicks + stat.stimeTicks) / clockTicksPerSecond,
-        rssBytes: status.rssBytes,
+        cpuSeconds: cpuSeconds(stat),
+        rssBytes: residentBytes(residentPages),
       },
     };
   } catch (error) {
-    if (error instanceof ProcParseError) return { ok: false, problem: 'malformed' };
-    const problem = problemOf(error);
-    if (problem) return { ok: false, problem };
-    throw error;
+    return { ok: false, problem: readProblemOf(error) };
   }
 }
 
 /** Every process on the host, read once. */
 export function readProcessTable(procfs: string): ProcessSnapshot {
   const processes: ProcessInfo[] = [];
-  let races = 0;
-  let denied = 0;
-  let malformed = 0;
+  const tally = new ProblemTally();
   for (const pid of listPids(procfs)) {
     const read = readProcess(procfs, pid);
     if (read.ok) {
       processes.push(read.process);
-      if (read.process.exe.kind === 'unreadable' && read.process.exe.problem === 'denied') denied++;
-    } else if (read.problem === 'gone') races++;
-    else if (read.problem === 'denied') denied++;
-    else malformed++;
+      tally.read(read.process);
+    } else tally.failed(read.problem);
   }
-  return { at: new Date(), processes, races, denied, malformed };
+  return { at: new Date(), processes, races: tally.races, denied: tally.denied, malformed: tally.malformed };
+}
+
+/** What went wrong in one read of the table, counted as ProcessSnapshot reports it. */
+export class ProblemTally {
+  races = 0;
+  denied = 0;
+  malformed = 0;
+
+  /** A process that was read: still a denial when its executable was hidden from us. */
+  read(process: ProcessInfo): void {
+    if (process.exe.kind === 'unreadable' && process.exe.problem === 'denied') this.denied++;
+  }
+
+  failed(problem: ProcReadProblem): void {
+    if (problem === 'gone') this.races++;
+    else if (problem === 'denied') this.denied++;
+    else this.malformed++;
+  }
 }

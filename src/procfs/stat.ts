@@ -1,3 +1,4 @@
+import { decimalAt } from './decimal.js';
 import { ProcParseError } from './errors.js';
 
 /** The fields of /proc/PID/stat the exporter uses (proc(5)). */
@@ -13,15 +14,17 @@ export interface ProcStat {
   readonly stimeTicks: number;
   /** Start time in clock ticks after boot: with the PID, the identity of a process (PID reuse changes it). */
   readonly startTicks: number;
-  readonly rssPages: number;
 }
 
 export const clockTicksPerSecond = 100;
 /** PF_KTHREAD in the flags field: a kernel thread. */
 export const kernelThreadFlag = 0x00200000;
 
-/** The last field of proc(5) that the parsers read (rss). */
-const lastWanted = 24;
+/**
+ * The last field of proc(5) that the parsers read (starttime). Field 24 (rss) is left alone on
+ * purpose: it lags the process's real resident set, which comes from statm (see statm.ts).
+ */
+const lastWanted = 22;
 
 /**
  * Parse /proc/PID/stat. The comm field is wrapped in parentheses and may itself contain spaces and
@@ -40,12 +43,17 @@ export function parseStat(text: string, file = 'stat'): ProcStat {
     utimeTicks: fields.utimeTicks,
     stimeTicks: fields.stimeTicks,
     startTicks: fields.startTicks,
-    rssPages: fields.rssPages,
   };
 }
 
-export function isKernelThread(stat: ProcStat): boolean {
+/** Whether the flags (of ProcStat or StatFields) mark a kernel thread: no executable, no memory of its own. */
+export function isKernelThread(stat: Pick<ProcStat, 'flags'>): boolean {
   return (stat.flags & kernelThreadFlag) !== 0;
+}
+
+/** User plus system CPU time in seconds. */
+export function cpuSeconds(stat: Pick<ProcStat, 'utimeTicks' | 'stimeTicks'>): number {
+  return (stat.utimeTicks + stat.stimeTicks) / clockTicksPerSecond;
 }
 
 /** The fields parseStatBytes fills in; `commStart`/`commEnd` locate comm in the bytes. */
@@ -57,13 +65,12 @@ export interface StatFields {
   utimeTicks: number;
   stimeTicks: number;
   startTicks: number;
-  rssPages: number;
   commStart: number;
   commEnd: number;
 }
 
 export function emptyStatFields(): StatFields {
-  return { pid: 0, state: '?', ppid: 0, flags: 0, utimeTicks: 0, stimeTicks: 0, startTicks: 0, rssPages: 0, commStart: 0, commEnd: 0 };
+  return { pid: 0, state: '?', ppid: 0, flags: 0, utimeTicks: 0, stimeTicks: 0, startTicks: 0, commStart: 0, commEnd: 0 };
 }
 
 /**
@@ -75,7 +82,7 @@ export function parseStatBytes(bytes: Uint8Array, length: number, into: StatFiel
   const open = bytes.indexOf(0x28);
   const close = bytes.lastIndexOf(0x29, length - 1);
   if (open < 1 || open >= length || close < open) throw new ProcParseError(file, 'no "(comm)" field');
-  const pid = digitsAt(bytes, 0, open - (bytes[open - 1] === 0x20 ? 1 : 0));
+  const pid = decimalAt(bytes, 0, open - (bytes[open - 1] === 0x20 ? 1 : 0));
   if (pid === undefined || pid <= 0) throw new ProcParseError(file, `bad pid "${latin1(bytes, 0, open).trim()}"`);
   let end = length;
   while (end > close && (bytes[end - 1] === 10 || bytes[end - 1] === 32)) end--;
@@ -85,34 +92,22 @@ export function parseStatBytes(bytes: Uint8Array, length: number, into: StatFiel
     let next = at;
     while (next < end && bytes[next] !== 0x20) next++;
     if (field === 3) into.state = next > at ? String.fromCharCode(bytes[at]!) : '?';
-    else if (field === 4 || field === 9 || field === 14 || field === 15 || field === 22 || field === 24) {
-      const value = digitsAt(bytes, at, next);
+    else if (field === 4 || field === 9 || field === 14 || field === 15 || field === 22) {
+      const value = decimalAt(bytes, at, next);
       if (value === undefined) throw new ProcParseError(file, `field ${field} is not a number: "${latin1(bytes, at, next)}"`);
       if (field === 4) into.ppid = value;
       else if (field === 9) into.flags = value;
       else if (field === 14) into.utimeTicks = value;
       else if (field === 15) into.stimeTicks = value;
-      else if (field === 22) into.startTicks = value;
-      else into.rssPages = value;
+      else into.startTicks = value;
     }
     field++;
     at = next + 1;
   }
-  if (field - 1 < lastWanted) throw new ProcParseError(file, `expected at least 24 fields, found ${field - 1}`);
+  if (field - 1 < lastWanted) throw new ProcParseError(file, `expected at least ${lastWanted} fields, found ${field - 1}`);
   into.pid = pid;
   into.commStart = open + 1;
   into.commEnd = close;
-}
-
-function digitsAt(bytes: Uint8Array, from: number, to: number): number | undefined {
-  if (from >= to || to - from > 15) return undefined;
-  let value = 0;
-  for (let i = from; i < to; i++) {
-    const digit = bytes[i]! - 48;
-    if (digit < 0 || digit > 9) return undefined;
-    value = value * 10 + digit;
-  }
-  return value;
 }
 
 function latin1(bytes: Uint8Array, from: number, to: number): string {

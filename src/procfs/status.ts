@@ -7,8 +7,6 @@ export interface ProcStatus {
   /** Real, effective, saved and filesystem user ids. */
   readonly uids: readonly [number, number, number, number];
   readonly gids: readonly [number, number, number, number];
-  /** Resident set size in bytes; 0 for kernel threads, which have no VmRSS line. */
-  readonly rssBytes: number;
 }
 
 export function parseStatus(text: string, file = 'status'): ProcStatus {
@@ -24,13 +22,11 @@ export function parseStatus(text: string, file = 'status'): ProcStatus {
   };
   const tgid = Number(values.get('Tgid'));
   if (!Number.isInteger(tgid)) throw new ProcParseError(file, 'bad Tgid line');
-  const rss = /^(\d+) kB$/.exec(values.get('VmRSS') ?? '');
   return {
     // Name escapes newlines and backslashes itself (proc(5)); keep it as printed.
     name: values.get('Name') ?? '',
     tgid,
     uids: ids('Uid'),
     gids: ids('Gid'),
-    rssBytes: rss ? Number(rss[1]) * 1024 : 0,
   };
 }

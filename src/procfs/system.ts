@@ -42,7 +42,7 @@ export function readPidMax(procfs: string): number {
 
 let pageSize: number | undefined;
 
-/** The kernel's page size, for rss in /proc/PID/stat (counted in pages): from our own smaps, else 4 KiB. */
+/** The kernel's page size, for /proc/PID/statm (counted in pages): from our own smaps, else 4 KiB. */
 export function systemPageSize(): number {
   if (pageSize === undefined) {
     try {

@@ -15,6 +15,7 @@ import { parseCmdline } from '../../src/procfs/cmdline.js';
 import { parseNetTable, type IpFamily } from '../../src/procfs/net.js';
 import { parseSocketLink } from '../../src/procfs/socket-owners.js';
 import { emptyStatFields, parseStatBytes } from '../../src/procfs/stat.js';
+import { parseStatmBytes } from '../../src/procfs/statm.js';
 import { ProcParseError } from '../../src/procfs/errors.js';
 import { loadFollowState } from '../../src/tail/position.js';
 import { tempDir } from '../helpers/cli.js';
@@ -72,6 +73,16 @@ describe('hostile input to the collectors\' parsers', () => {
     fc.assert(fc.property(fc.uint8Array({ maxLength: 400 }), (bytes) => {
       try {
         parseStatBytes(bytes, bytes.length, fields, '/proc/1/stat');
+      } catch (error) {
+        if (!(error instanceof ProcParseError)) throw error;
+      }
+    }), runs);
+  });
+
+  it('/proc/PID/statm bytes parse or raise a located ProcParseError', () => {
+    fc.assert(fc.property(fc.uint8Array({ maxLength: 300 }), (bytes) => {
+      try {
+        parseStatmBytes(bytes, bytes.length, '/proc/1/statm');
       } catch (error) {
         if (!(error instanceof ProcParseError)) throw error;
       }

@@ -5,6 +5,7 @@ import { baselineFormat, sealBaseline, verifyBaseline } from '../../src/baseline
 import { parsePolicy, PolicyError } from '../../src/config/load-policy.js';
 import { ProcParseError } from '../../src/procfs/errors.js';
 import { parseStat } from '../../src/procfs/stat.js';
+import { parseStatm } from '../../src/procfs/statm.js';
 import { parseStatus } from '../../src/procfs/status.js';
 import { parsePasswd } from '../../src/procfs/users.js';
 import { ListenAddressError, parseListenAddress } from '../../src/server/listen-address.js';
@@ -41,6 +42,10 @@ describe('hostile input to the parsers', () => {
       }),
       runs,
     );
+  });
+
+  it('/proc/PID/statm: any text parses or raises ProcParseError', () => {
+    fc.assert(fc.property(text, (t) => onlyThrows(() => parseStatm(t, '/proc/1/statm'), ProcParseError)), runs);
   });
 
   it('/proc/PID/status: any text parses or raises ProcParseError', () => {

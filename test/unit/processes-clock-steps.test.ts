@@ -24,6 +24,7 @@ class SteppedProcfs {
     const dir = join(this.root, String(pid));
     mkdirSync(dir);
     writeFileSync(join(dir, 'stat'), `${pid} (worker) S 1 ${pid} ${pid} 0 -1 4194560 0 0 0 0 0 0 0 0 20 0 1 0 ${startTicks} 1000 250 0 1 1\n`);
+    writeFileSync(join(dir, 'statm'), '2442 250 150 12 0 100 0\n');
     writeFileSync(join(dir, 'cmdline'), 'worker\0');
     symlinkSync('/usr/sbin/worker', join(dir, 'exe'));
     this.setUid(pid, uid);

@@ -35,6 +35,7 @@ function hostWithWorkers(count: number): { procfs: string; rootfs: string } {
     const dir = join(procfs, String(pid));
     mkdirSync(dir);
     writeFileSync(join(dir, 'stat'), `${pid} (worker) S 1 ${pid} ${pid} 0 -1 4194560 0 0 0 0 0 0 0 0 20 0 1 0 100 1000 250 0 1 1\n`);
+    writeFileSync(join(dir, 'statm'), '2442 250 150 12 0 100 0\n');
     writeFileSync(join(dir, 'status'), `Name:\tworker\nTgid:\t${pid}\nUid:\t${uid}\t${uid}\t${uid}\t${uid}\nGid:\t${uid}\t${uid}\t${uid}\t${uid}\n`);
     writeFileSync(join(dir, 'cmdline'), 'worker\0');
     symlinkSync('/usr/bin/worker', join(dir, 'exe'));
