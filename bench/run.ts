@@ -1,6 +1,6 @@
 // `npm run bench [name...]`: runs bench/*.bench.ts (or the named ones) one after another and prints
 // Markdown for docs/benchmarks.md, headed by the machine and date. Benchmarks, never timed tests.
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { basename } from 'node:path';
 import { describeMachine } from './lib/machine.js';
 import { renderMarkdown, type Bench } from './lib/report.js';
@@ -13,6 +13,12 @@ const files = readdirSync(dir)
   .sort();
 if (files.length === 0) {
   console.error(`no benchmark matches ${wanted.join(', ')}`);
+  process.exit(2);
+}
+// Several benchmarks run the built exporter beside what they measure in process: without it they
+// would fail half-way, after starting their helper processes.
+if (!existsSync(new URL('../dist/cli/main.js', import.meta.url))) {
+  console.error('dist/cli/main.js is missing: run `npm run build` first');
   process.exit(2);
 }
 console.log(`## Run of ${new Date().toISOString().slice(0, 10)}\n\nMachine: ${await describeMachine()}\n`);
