@@ -1,47 +1,15 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { journalctlArgs, journalFields } from '../../src/auth/journald-follower.js';
 import { startExporter, tempDir, type RunningExporter } from '../helpers/cli.js';
 import { parseExposition, sampleValue } from '../helpers/exposition.js';
+import { appendToJournal, exportEntries, journalDirIn, nextTimestamps } from '../helpers/journal.js';
 import { stopProcess } from '../helpers/processes.js';
 import { requireTool } from '../helpers/tools.js';
 
-const journalRemote = '/lib/systemd/systemd-journal-remote';
 const fixtures = join(import.meta.dirname, '..', 'fixtures', 'auth');
-
-/** Append entries (journal export format) to a journal file with systemd-journal-remote, as journald would write them. */
-function appendToJournal(journal: string, exportFile: string): void {
-  if (!existsSync(journalRemote)) throw new Error(`${journalRemote} is missing: run \`apt-get install systemd-journal-remote\` (scripts/install-test-deps does it)`);
-  execFileSync(journalRemote, [`--output=${journal}`, exportFile], { stdio: 'ignore' });
-}
-
-let clock = 1_800_000_000_000_000;
-function exportEntries(dir: string, name: string, messages: readonly string[]): string {
-  const file = join(dir, name);
-  writeFileSync(
-    file,
-    messages
-      .map((message, i) => {
-        clock += 1_000_000;
-        return [
-          `__REALTIME_TIMESTAMP=${clock}`,
-          `__MONOTONIC_TIMESTAMP=${clock - 1_790_000_000_000_000}`,
-          '_BOOT_ID=6f1c0f0d2b7a4e0e9c1b1f7d2a3e4b5c',
-          '_HOSTNAME=web1',
-          'SYSLOG_IDENTIFIER=sshd',
-          'SYSLOG_FACILITY=4',
-          `_PID=${9000 + i}`,
-          'PRIORITY=6',
-          `MESSAGE=${message}`,
-          '',
-        ].join('\n');
-      })
-      .join('\n') + '\n',
-  );
-  return file;
-}
 
 async function metrics(exporter: RunningExporter): Promise<ReturnType<typeof parseExposition>> {
   return parseExposition(await (await fetch(`${exporter.url}/metrics`)).text());
@@ -58,13 +26,6 @@ async function until(exporter: RunningExporter, done: (samples: ReturnType<typeo
     await new Promise((r) => setTimeout(r, 100));
   }
   return metrics(exporter);
-}
-
-/** A journal directory, as journald keeps one, in `dir`. */
-function journalDirIn(dir: string): { journalDir: string; journal: string } {
-  const journalDir = join(dir, 'journal');
-  mkdirSync(journalDir);
-  return { journalDir, journal: join(journalDir, 'system.journal') };
 }
 
 /** A policy that follows the journal in `journalDir` from its beginning (`extra`: more lines of the source), and the exporter's arguments for it. */
@@ -170,12 +131,10 @@ describe('reading the journal with the real journalctl', () => {
     const { journalDir } = journalDirIn(dir);
     const exportFile = join(dir, 'sudo.export');
     const longArgv = `sudo /bin/true ${'A'.repeat(100 * 1024)}`;
-    clock += 1_000_000;
     writeFileSync(
       exportFile,
       [
-        `__REALTIME_TIMESTAMP=${clock}`,
-        `__MONOTONIC_TIMESTAMP=${clock - 1_790_000_000_000_000}`,
+        ...nextTimestamps(),
         '_BOOT_ID=6f1c0f0d2b7a4e0e9c1b1f7d2a3e4b5c',
         '_HOSTNAME=web1',
         'SYSLOG_IDENTIFIER=sudo',
