@@ -49,7 +49,8 @@ type JournalSelection = Pick<JournaldFollowerOptions, 'path' | 'rootfs' | 'ident
 /** The journalctl arguments: JSON from the cursor (or the end), auth facilities or the identifiers. */
 export function journalctlArgs(options: JournalSelection & Pick<JournaldFollowerOptions, 'startAt'>, cursor: string | undefined): string[] {
   const args = ['--follow', '--output=json', `--output-fields=${journalFields.join(',')}`, '--all', '--no-pager', '--quiet', ...journalLocation(options)];
-  if (cursor !== undefined) args.push(`--after-cursor=${cursor}`);
+  // --follow implies --lines=10, which holds back all but 10 entries after the cursor until the journal next changes.
+  if (cursor !== undefined) args.push(`--after-cursor=${cursor}`, '--lines=all');
   else args.push(options.startAt === 'end' ? '--lines=0' : '--lines=all');
   return [...args, ...journalMatches(options.identifiers)];
 }
@@ -190,7 +191,8 @@ export class JournaldFollower {
       this.setHealth(describeErrno(error).startsWith('ENOENT') ? 'missing' : 'error', `${command}: ${describeErrno(error)}`);
     });
     child.once('close', (code, signal) => {
-      this.lines(splitter.flush());
+      // The splitter is not flushed: journalctl ends each entry with a newline, so a last line
+      // without one was cut off as it died, and is read whole after the cursor.
       this.child = undefined;
       if (this.stopping) return;
       if (this.respawn) {

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const journalRemote = '/lib/systemd/systemd-journal-remote';
@@ -47,4 +47,27 @@ export function journalDirIn(dir: string): { journalDir: string; journal: string
   const journalDir = join(dir, 'journal');
   mkdirSync(journalDir);
   return { journalDir, journal: join(journalDir, 'system.journal') };
+}
+
+/** The live journalctl processes whose parent is `parent`, with their arguments (from /proc, not from the code under test). */
+export function journalctlChildren(parent: number): { pid: number; args: string[] }[] {
+  const found: { pid: number; args: string[] }[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      // pid (comm) state ppid ...: comm may hold spaces and parentheses, so split after the last ')'.
+      const [state, ppid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(ppid) !== parent || state === 'Z' || stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) !== 'journalctl') continue;
+      found.push({ pid: Number(name), args: readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0').slice(1, -1) });
+    } catch {
+      // exited while listed
+    }
+  }
+  return found;
+}
+
+/** Whether a process with this PID exists, a zombie not yet reaped included. */
+export function processExists(pid: number): boolean {
+  return existsSync(`/proc/${pid}`);
 }

@@ -62,15 +62,16 @@ describe('reading the journal with the real journalctl', () => {
     expect(sampleValue(samples, 'hostguard_auth_lines_read_total', { source })).toBe(15);
     await stopProcess(first.child);
 
-    // Written while the exporter is down: read after the restart, and nothing before it again.
-    appendToJournal(journal, exportEntries(dir, 'down.export', ['Invalid user ghost from 192.0.2.79 port 22']));
+    // Written while the exporter is down: read after the restart, all of it (more than the 10
+    // entries `journalctl --follow` shows by default), and nothing before it again.
+    appendToJournal(journal, exportEntries(dir, 'down.export', Array.from({ length: 25 }, (_, i) => `Invalid user ghost from 192.0.2.79 port ${1000 + i}`)));
     const second = await startExporter(args);
-    samples = await until(second, (s) => failures(s) >= 1);
+    samples = await until(second, (s) => failures(s) >= 25);
     await new Promise((r) => setTimeout(r, 500));
     samples = await metrics(second);
-    expect(failures(samples)).toBe(1);
-    expect(sampleValue(samples, 'hostguard_auth_failures_total', { service: 'sshd', reason: 'invalid_user', user_class: 'invalid' })).toBe(1);
-    expect(sampleValue(samples, 'hostguard_auth_lines_read_total', { source })).toBe(1);
+    expect(failures(samples)).toBe(25);
+    expect(sampleValue(samples, 'hostguard_auth_failures_total', { service: 'sshd', reason: 'invalid_user', user_class: 'invalid' })).toBe(25);
+    expect(sampleValue(samples, 'hostguard_auth_lines_read_total', { source })).toBe(25);
     expect(readdirSync(journalDir).length).toBeGreaterThan(1);
   });
 
