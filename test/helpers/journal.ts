@@ -49,17 +49,18 @@ export function journalDirIn(dir: string): { journalDir: string; journal: string
   return { journalDir, journal: join(journalDir, 'system.journal') };
 }
 
-/** The live journalctl processes whose parent is `parent`, with their arguments (from /proc, not from the code under test). */
-export function journalctlChildren(parent: number): { pid: number; args: string[] }[] {
-  const found: { pid: number; args: string[] }[] = [];
+/** The live processes whose parent is `parent`, with their command name and arguments (from /proc, not from the code under test). */
+export function childProcesses(parent: number): { pid: number; comm: string; args: string[] }[] {
+  const found: { pid: number; comm: string; args: string[] }[] = [];
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
     try {
       const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
       // pid (comm) state ppid ...: comm may hold spaces and parentheses, so split after the last ')'.
       const [state, ppid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(ppid) !== parent || state === 'Z' || stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) !== 'journalctl') continue;
-      found.push({ pid: Number(name), args: readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0').slice(1, -1) });
+      if (Number(ppid) !== parent || state === 'Z') continue;
+      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      found.push({ pid: Number(name), comm, args: readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0').slice(1, -1) });
     } catch {
       // exited while listed
     }

@@ -1,10 +1,10 @@
-import { existsSync } from 'node:fs';
+import { chmodSync, existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { JournaldFollower, type JournaldFollowerOptions } from '../../src/auth/journald-follower.js';
 import { silentLogger } from '../../src/log/logger.js';
 import { tempDir } from '../helpers/cli.js';
-import { appendToJournal, exportEntries, journalctlChildren, journalDirIn } from '../helpers/journal.js';
+import { appendToJournal, childProcesses, exportEntries, journalDirIn, processExists } from '../helpers/journal.js';
 import { requireTool } from '../helpers/tools.js';
 
 const following: JournaldFollower[] = [];
@@ -13,7 +13,7 @@ afterEach(async () => {
 });
 
 /** A follower of `journalDir` as the auth collector runs one (cursor saved only at checkpoints), counting what it reads by message. */
-function follow(journalDir: string, cursorFile: string, startAt: JournaldFollowerOptions['startAt'], onEntry: (message: string) => void = () => {}) {
+function follow(journalDir: string, cursorFile: string, startAt: JournaldFollowerOptions['startAt'], onEntry: (message: string) => void = () => {}, journalctl?: string) {
   const read = new Map<string, number>();
   const counts = { notJson: 0 };
   const follower = new JournaldFollower({
@@ -29,6 +29,7 @@ function follow(journalDir: string, cursorFile: string, startAt: JournaldFollowe
       onEntry(entry.record.message);
     },
     onNotJson: () => counts.notJson++,
+    journalctl,
   });
   following.push(follower);
   follower.start();
@@ -37,8 +38,8 @@ function follow(journalDir: string, cursorFile: string, startAt: JournaldFollowe
 
 /** The journalctl --follow this process runs (not a lookup of the journal's end). */
 function followingJournalctl(): number[] {
-  return journalctlChildren(process.pid)
-    .filter((c) => c.args.includes('--follow'))
+  return childProcesses(process.pid)
+    .filter((c) => c.comm === 'journalctl' && c.args.includes('--follow'))
     .map((c) => c.pid);
 }
 
@@ -100,5 +101,69 @@ describe('journalctl exiting before any cursor was saved', () => {
     expect(follower.restarts).toBe(1);
     expect([...read.keys()].sort()).toEqual([...meanwhile].sort());
     expect([...read.values()].filter((n) => n !== 1)).toEqual([]);
+  });
+});
+
+/** A wrapper that runs the real journalctl (or, for the lookup of the journal's end, sleeps) ignoring SIGTERM, as a wedged one would. */
+function stubbornJournalctl(dir: string, options: { slowLookup: boolean }): string {
+  const wrapper = join(dir, 'journalctl');
+  const lookup = options.slowLookup ? `case " $* " in *" --lines=1 "*) exec sleep 60;; esac\n` : '';
+  writeFileSync(wrapper, `#!/bin/sh\ntrap '' TERM\n${lookup}exec journalctl "$@"\n`);
+  chmodSync(wrapper, 0o755);
+  return wrapper;
+}
+
+async function timedStop(follower: JournaldFollower): Promise<number> {
+  const began = performance.now();
+  await follower.stop();
+  return performance.now() - began;
+}
+
+describe('stopping the journald follower', () => {
+  it('ends journalctl at once and leaves no journalctl process behind', async () => {
+    requireTool('journalctl', 'systemd');
+    const dir = tempDir();
+    const { journalDir, journal } = journalDirIn(dir);
+    appendToJournal(journal, exportEntries(dir, 'some.export', attempts(0, 20)));
+    const { follower, read } = follow(journalDir, join(dir, 'cursor.json'), 'beginning');
+    await until(() => read.size === 20);
+    const pids = followingJournalctl();
+    expect(pids).toHaveLength(1);
+
+    expect(await timedStop(follower)).toBeLessThan(500);
+    expect(pids.filter(processExists)).toEqual([]);
+    expect(childProcesses(process.pid).filter((c) => c.comm === 'journalctl')).toEqual([]);
+  });
+
+  it('kills a journalctl that ignores SIGTERM after a short grace, not seconds later', async () => {
+    requireTool('journalctl', 'systemd');
+    const dir = tempDir();
+    const { journalDir, journal } = journalDirIn(dir);
+    appendToJournal(journal, exportEntries(dir, 'some.export', attempts(0, 20)));
+    const { follower, read } = follow(journalDir, join(dir, 'cursor.json'), 'beginning', undefined, stubbornJournalctl(dir, { slowLookup: false }));
+    await until(() => read.size === 20);
+    const pids = followingJournalctl();
+    expect(pids).toHaveLength(1);
+
+    expect(await timedStop(follower)).toBeLessThan(1000);
+    expect(pids.filter(processExists)).toEqual([]);
+  });
+
+  it('does not wait for a slow lookup of the journal\'s end, and ends it too', async () => {
+    requireTool('journalctl', 'systemd');
+    const dir = tempDir();
+    const { journalDir, journal } = journalDirIn(dir);
+    appendToJournal(journal, exportEntries(dir, 'some.export', attempts(0, 20)));
+    const cursorFile = join(dir, 'cursor.json');
+    const { follower } = follow(journalDir, cursorFile, 'end', undefined, stubbornJournalctl(dir, { slowLookup: true }));
+    await until(() => childProcesses(process.pid).some((c) => c.comm === 'sleep'));
+    const lookups = childProcesses(process.pid).map((c) => c.pid);
+    expect(lookups).toHaveLength(1);
+
+    expect(await timedStop(follower)).toBeLessThan(1000);
+    expect(lookups.filter(processExists)).toEqual([]);
+    expect(followingJournalctl()).toEqual([]);
+    // No end was found, so none is saved: the next start looks for it again.
+    expect(existsSync(cursorFile)).toBe(false);
   });
 });
