@@ -82,7 +82,10 @@ function journalMatches(identifiers: readonly string[]): string[] {
 export class JournaldFollower {
   linesRead = 0;
   truncatedLines = 0;
+  /** Times journalctl exited on its own (or could not be run) and is started again; not the restarts to apply new identifiers. */
   restarts = 0;
+  /** Failures to run journalctl, and the lines it printed on stderr: with --quiet, only errors and warnings. */
+  readErrors = 0;
   gaps = 0;
   private child: ChildProcess | undefined;
   private cursor: string | undefined;
@@ -188,12 +191,14 @@ export class JournaldFollower {
     child.stderr?.on('data', (chunk: Buffer) => {
       for (const line of errors.push(chunk).lines) {
         if (line.trim() === '') continue;
+        this.readErrors++;
         lastError = line;
         this.options.log.warn('journalctl', { message: line });
         if (/No journal files were found|Failed to open|No such file/.test(line)) this.setHealth('missing', line);
       }
     });
     child.once('error', (error) => {
+      this.readErrors++;
       this.setHealth(describeErrno(error).startsWith('ENOENT') ? 'missing' : 'error', `${command}: ${describeErrno(error)}`);
     });
     child.once('close', (code, signal) => {

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { journalctlArgs, journalFields } from '../../src/auth/journald-follower.js';
 import { startExporter, tempDir, type RunningExporter } from '../helpers/cli.js';
 import { parseExposition, sampleValue } from '../helpers/exposition.js';
-import { appendToJournal, exportEntries, journalDirIn, nextTimestamps } from '../helpers/journal.js';
+import { appendToJournal, childProcesses, exportEntries, journalDirIn, nextTimestamps } from '../helpers/journal.js';
 import { stopProcess } from '../helpers/processes.js';
 import { requireTool } from '../helpers/tools.js';
 
@@ -115,15 +115,44 @@ describe('reading the journal with the real journalctl', () => {
     await stopProcess(second.child);
   });
 
+  it('a journalctl that dies is started again after the last entry read and counted as a restart: nothing lost or counted twice', async () => {
+    requireTool('journalctl', 'systemd');
+    const dir = tempDir();
+    const { journalDir, journal } = journalDirIn(dir);
+    appendToJournal(journal, join(fixtures, 'journal.export'));
+    const source = `journald:${journalDir}`;
+    const exporter = await startExporter(followJournal(dir, journalDir).args);
+    let samples = await until(exporter, (s) => failures(s) >= 8);
+    expect(sampleValue(samples, 'hostguard_auth_source_restarts_total', { source })).toBe(0);
+    expect(sampleValue(samples, 'hostguard_auth_source_read_errors_total', { source })).toBe(0);
+
+    const journalctl = childProcesses(exporter.child.pid!).filter((c) => c.comm === 'journalctl');
+    expect(journalctl).toHaveLength(1);
+    process.kill(journalctl[0]!.pid, 'SIGKILL');
+    appendToJournal(journal, exportEntries(dir, 'meanwhile.export', Array.from({ length: 25 }, (_, i) => `Invalid user ghost from 192.0.2.79 port ${2000 + i}`)));
+    samples = await until(exporter, (s) => failures(s) >= 33 && sampleValue(s, 'hostguard_auth_source_restarts_total', { source }) === 1);
+    await new Promise((r) => setTimeout(r, 500));
+    samples = await metrics(exporter);
+    expect(sampleValue(samples, 'hostguard_auth_source_restarts_total', { source })).toBe(1);
+    expect(failures(samples)).toBe(33);
+    expect(sampleValue(samples, 'hostguard_auth_lines_read_total', { source })).toBe(13 + 25);
+    expect(sampleValue(samples, 'hostguard_auth_source_healthy', { source, type: 'journald' })).toBe(1);
+    expect(childProcesses(exporter.child.pid!).filter((c) => c.comm === 'journalctl').map((c) => c.pid)).not.toContain(journalctl[0]!.pid);
+  });
+
   it('reports a journal it cannot open as an unhealthy source and a finding', async () => {
     requireTool('journalctl', 'systemd');
     const dir = tempDir();
     const policy = join(dir, 'policy.yml');
     writeFileSync(policy, `auth:\n  sources:\n    - type: journald\n      path: ${join(dir, 'absent.journal')}\n`);
     const exporter = await startExporter(['--state.dir', join(dir, 'state'), '--config.file', policy, '--collector.disable-defaults', '--collector.auth']);
-    const samples = await until(exporter, (s) => sampleValue(s, 'hostguard_auth_source_healthy', { source: `journald:${join(dir, 'absent.journal')}`, type: 'journald' }) === 0);
-    expect(sampleValue(samples, 'hostguard_auth_source_healthy', { source: `journald:${join(dir, 'absent.journal')}`, type: 'journald' })).toBe(0);
+    const source = `journald:${join(dir, 'absent.journal')}`;
+    const samples = await until(exporter, (s) => sampleValue(s, 'hostguard_auth_source_healthy', { source, type: 'journald' }) === 0 && (sampleValue(s, 'hostguard_auth_source_restarts_total', { source }) ?? 0) >= 1);
+    expect(sampleValue(samples, 'hostguard_auth_source_healthy', { source, type: 'journald' })).toBe(0);
     expect(sampleValue(samples, 'hostguard_findings', { collector: 'auth', kind: 'source_unavailable' })).toBe(1);
+    // journalctl said why it failed, and exited: it is started again, and counted each time.
+    expect(sampleValue(samples, 'hostguard_auth_source_read_errors_total', { source })).toBeGreaterThanOrEqual(1);
+    expect(sampleValue(samples, 'hostguard_auth_source_restarts_total', { source })).toBeGreaterThanOrEqual(1);
   });
 
   it('asks journalctl for the classified fields only: an entry with a 100 KiB sudo command line is still counted', async () => {
