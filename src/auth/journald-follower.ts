@@ -27,6 +27,9 @@ export interface JournaldFollowerOptions {
   readonly persistMode?: 'interval' | 'checkpoint';
 }
 
+/** How long journalctl (or a lookup of the journal's end) gets to finish once asked to stop, before it is killed. */
+const stopGraceMs = 500;
+
 /** Syslog facilities auth (4) and authpriv (10): what rsyslog writes to auth.log. */
 const authFacilities = ['4', '10'];
 
@@ -49,7 +52,8 @@ type JournalSelection = Pick<JournaldFollowerOptions, 'path' | 'rootfs' | 'ident
 /** The journalctl arguments: JSON from the cursor (or the end), auth facilities or the identifiers. */
 export function journalctlArgs(options: JournalSelection & Pick<JournaldFollowerOptions, 'startAt'>, cursor: string | undefined): string[] {
   const args = ['--follow', '--output=json', `--output-fields=${journalFields.join(',')}`, '--all', '--no-pager', '--quiet', ...journalLocation(options)];
-  if (cursor !== undefined) args.push(`--after-cursor=${cursor}`);
+  // --follow implies --lines=10, which holds back all but 10 entries after the cursor until the journal next changes.
+  if (cursor !== undefined) args.push(`--after-cursor=${cursor}`, '--lines=all');
   else args.push(options.startAt === 'end' ? '--lines=0' : '--lines=all');
   return [...args, ...journalMatches(options.identifiers)];
 }
@@ -78,7 +82,10 @@ function journalMatches(identifiers: readonly string[]): string[] {
 export class JournaldFollower {
   linesRead = 0;
   truncatedLines = 0;
+  /** Times journalctl exited on its own (or could not be run) and is started again; not the restarts to apply new identifiers. */
   restarts = 0;
+  /** Failures to run journalctl, and the lines it printed on stderr: with --quiet, only errors and warnings. */
+  readErrors = 0;
   gaps = 0;
   private child: ChildProcess | undefined;
   private cursor: string | undefined;
@@ -98,6 +105,8 @@ export class JournaldFollower {
   private identifiers: readonly string[];
   /** journalctl was stopped to apply new identifiers: start it again at once, after the cursor. */
   private respawn = false;
+  /** Aborts a lookup of the journal's end still running when stop() has waited its grace. */
+  private lookupAbort = new AbortController();
 
   constructor(private readonly options: JournaldFollowerOptions) {
     this.identifiers = options.identifiers;
@@ -115,7 +124,7 @@ export class JournaldFollower {
     const child = this.child;
     if (!child || child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
     this.respawn = true;
-    process.kill(child.pid, 'SIGTERM');
+    void terminate(child);
   }
 
   status(): { health: FollowHealth; reason: string | undefined; lastLineAt: number | undefined } {
@@ -124,6 +133,7 @@ export class JournaldFollower {
 
   start(): void {
     this.stopping = false;
+    this.lookupAbort = new AbortController();
     this.starting = this.begin();
   }
 
@@ -132,16 +142,15 @@ export class JournaldFollower {
     this.stopping = true;
     if (this.restartTimer) clearTimeout(this.restartTimer);
     if (this.persistTimer) clearTimeout(this.persistTimer);
-    // A starting point being fetched is saved, and journalctl not started.
-    await this.starting;
-    const child = this.child;
-    if (child && child.exitCode === null && child.signalCode === null) {
-      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-      if (child.pid !== undefined) process.kill(child.pid, 'SIGTERM');
-      const timer = setTimeout(() => child.pid !== undefined && child.exitCode === null && process.kill(child.pid, 'SIGKILL'), 3000);
-      await exited;
-      clearTimeout(timer);
+    // A starting point found within the grace is saved (and journalctl not started); a slower lookup
+    // is killed and none saved, as if the exporter had stopped before starting this source.
+    if (this.starting) {
+      const abort = setTimeout(() => this.lookupAbort.abort(), stopGraceMs);
+      await this.starting;
+      clearTimeout(abort);
     }
+    const child = this.child;
+    if (child && !(await terminate(child))) this.options.log.warn('journalctl did not exit after SIGKILL', { pid: child.pid });
     if (options.savePosition ?? this.options.persistMode !== 'checkpoint') this.persist(true);
   }
 
@@ -157,7 +166,8 @@ export class JournaldFollower {
   }
 
   private async saveStartingPoint(): Promise<void> {
-    const end = await findJournalEnd(this.options.journalctl ?? 'journalctl', journalEndArgs({ ...this.options, identifiers: this.identifiers }));
+    const end = await findJournalEnd(this.options.journalctl ?? 'journalctl', journalEndArgs({ ...this.options, identifiers: this.identifiers }), { signal: this.lookupAbort.signal });
+    if (this.stopping && end.kind === 'unknown') return;
     if (end.kind === 'unknown') {
       this.options.log.warn('cannot find the end of the journal; following from where journalctl starts', { reason: end.reason });
       return;
@@ -181,16 +191,19 @@ export class JournaldFollower {
     child.stderr?.on('data', (chunk: Buffer) => {
       for (const line of errors.push(chunk).lines) {
         if (line.trim() === '') continue;
+        this.readErrors++;
         lastError = line;
         this.options.log.warn('journalctl', { message: line });
         if (/No journal files were found|Failed to open|No such file/.test(line)) this.setHealth('missing', line);
       }
     });
     child.once('error', (error) => {
+      this.readErrors++;
       this.setHealth(describeErrno(error).startsWith('ENOENT') ? 'missing' : 'error', `${command}: ${describeErrno(error)}`);
     });
     child.once('close', (code, signal) => {
-      this.lines(splitter.flush());
+      // The splitter is not flushed: journalctl ends each entry with a newline, so a last line
+      // without one was cut off as it died, and is read whole after the cursor.
       this.child = undefined;
       if (this.stopping) return;
       if (this.respawn) {
@@ -274,6 +287,28 @@ export class JournaldFollower {
     this.health = health;
     this.reason = reason;
   }
+}
+
+/**
+ * SIGTERM, then SIGKILL after the grace (a journalctl stuck or ignoring SIGTERM). True once it has
+ * exited; false if even SIGKILL has not ended it a second later (stuck in the kernel): shutdown
+ * does not wait for that.
+ */
+function terminate(child: ChildProcess): Promise<boolean> {
+  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const finish = (exited: boolean) => {
+      clearTimeout(kill);
+      clearTimeout(giveUp);
+      child.off('exit', onExit);
+      resolve(exited);
+    };
+    const onExit = () => finish(true);
+    const kill = setTimeout(() => child.kill('SIGKILL'), stopGraceMs);
+    const giveUp = setTimeout(() => finish(false), stopGraceMs + 1000);
+    child.once('exit', onExit);
+    child.kill('SIGTERM');
+  });
 }
 
 function isFile(path: string): boolean {

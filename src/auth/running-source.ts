@@ -11,6 +11,9 @@ export interface SourceCounters {
   readonly renameRotations: number;
   readonly truncations: number;
   readonly gaps: number;
+  readonly readErrors: number;
+  /** journalctl started again after it exited (journald sources). */
+  readonly restarts: number;
 }
 
 export interface SourceStatus {
@@ -49,7 +52,7 @@ export function startSource(spec: AuthSourceSpec, pipeline: AuthPipeline, paths:
       catchUp: (deadline) => follower.catchUp(deadline),
       checkpoint: () => follower.checkpoint(),
       status: () => follower.status(),
-      counters: () => follower.stats,
+      counters: () => ({ ...follower.stats, restarts: 0 }),
       stop: (options) => follower.stop(options),
     };
   }
@@ -73,7 +76,15 @@ export function startSource(spec: AuthSourceSpec, pipeline: AuthPipeline, paths:
     catchUp: async () => {},
     checkpoint: () => follower.checkpoint(),
     status: () => ({ ...follower.status(), position: undefined, lagBytes: undefined }),
-    counters: () => ({ linesRead: follower.linesRead, truncatedLines: follower.truncatedLines, renameRotations: 0, truncations: 0, gaps: follower.gaps }),
+    counters: () => ({
+      linesRead: follower.linesRead,
+      truncatedLines: follower.truncatedLines,
+      renameRotations: 0,
+      truncations: 0,
+      gaps: follower.gaps,
+      readErrors: follower.readErrors,
+      restarts: follower.restarts,
+    }),
     stop: (options) => follower.stop(options),
   };
 }

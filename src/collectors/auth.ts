@@ -55,6 +55,8 @@ class AuthCollector implements Collector {
       lastLine: registerGauge(r, specs.lastLine),
       rotations: registerCounter(r, specs.rotations),
       gaps: registerCounter(r, specs.gaps),
+      readErrors: registerCounter(r, specs.readErrors),
+      restarts: registerCounter(r, specs.restarts),
       healthy: registerGauge(r, specs.healthy),
     };
     for (const user_class of userClasses) {
@@ -122,13 +124,15 @@ class AuthCollector implements Collector {
       this.m.lastLine.set({ source: id }, status.lastLineAt === undefined ? 0 : status.lastLineAt / 1000);
       if (status.position !== undefined) this.m.position.set({ source: id }, status.position);
       if (status.lagBytes !== undefined && type === 'file') this.m.lag.set({ source: id }, status.lagBytes);
-      this.counters.sync(this.m.linesRead, { source: id }, counters.linesRead);
-      this.counters.sync(this.m.linesTruncated, { source: id }, counters.truncatedLines);
-      this.counters.sync(this.m.gaps, { source: id }, counters.gaps);
+      // Kept by the follower: one a reload drops and a later one brings back counts from zero again.
+      this.counters.sync(this.m.linesRead, { source: id }, counters.linesRead, source);
+      this.counters.sync(this.m.linesTruncated, { source: id }, counters.truncatedLines, source);
+      this.counters.sync(this.m.gaps, { source: id }, counters.gaps, source);
+      this.counters.sync(this.m.readErrors, { source: id }, counters.readErrors, source);
       if (type === 'file') {
-        this.counters.sync(this.m.rotations, { source: id, kind: 'rename' }, counters.renameRotations);
-        this.counters.sync(this.m.rotations, { source: id, kind: 'truncate' }, counters.truncations);
-      }
+        this.counters.sync(this.m.rotations, { source: id, kind: 'rename' }, counters.renameRotations, source);
+        this.counters.sync(this.m.rotations, { source: id, kind: 'truncate' }, counters.truncations, source);
+      } else this.counters.sync(this.m.restarts, { source: id }, counters.restarts, source);
       const unparsed = this.pipeline.source(id).unparsed;
       this.counters.sync(this.m.linesUnparsed, { source: id, reason: type === 'file' ? 'not_syslog' : 'not_json' }, type === 'file' ? unparsed.not_syslog : unparsed.not_json);
     }

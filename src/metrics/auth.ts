@@ -96,6 +96,21 @@ export const authMetricSpecs = {
     help: 'Times a saved position could not be found again (rotated file compressed or deleted, cursor refused), so lines may have been missed.',
     labels: { source },
   }),
+  readErrors: metricSpec({
+    name: 'hostguard_auth_source_read_errors_total',
+    type: 'counter',
+    help: 'Errors reading each source: failed reads of a file; for journald, failures to run journalctl and the error lines it printed.',
+    labels: { source },
+    notes:
+      'journalctl prints an error for each journal file it cannot open or finds corrupt, and for a refused cursor; the log has the text. Lines that are not journal JSON are in hostguard_auth_lines_unparsed_total.',
+  }),
+  restarts: metricSpec({
+    name: 'hostguard_auth_source_restarts_total',
+    type: 'counter',
+    help: 'Times journalctl exited (or could not be run) and was started again, after 1 s, doubling up to 30 s while it reads nothing.',
+    labels: { source: 'journald sources' },
+    notes: 'Restarts to apply new identifiers after a reload are not counted. HostGuardAuthSourceUnhealthy fires on a journalctl that keeps exiting.',
+  }),
   healthy: metricSpec({
     name: 'hostguard_auth_source_healthy',
     type: 'gauge',

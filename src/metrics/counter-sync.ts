@@ -5,15 +5,21 @@ import type { Counter } from 'prom-client';
  * stats): counters only go up, so each call adds what is new since the last one.
  */
 export class CounterSync {
-  private readonly pushed = new Map<Counter<string>, Map<string, number>>();
+  private readonly pushed = new Map<Counter<string>, Map<string, { value: number; origin: object | undefined }>>();
 
-  sync<L extends string>(counter: Counter<L>, labels: Readonly<Record<L, string>>, value: number): void {
+  /**
+   * `origin`: what keeps the count, when it can be replaced (a follower of a source that a reload
+   * dropped and a later one brought back). A new origin counts from zero: what it counts is added,
+   * not hidden under the total of the one before.
+   */
+  sync<L extends string>(counter: Counter<L>, labels: Readonly<Record<L, string>>, value: number, origin?: object): void {
     let pushed = this.pushed.get(counter as Counter<string>);
     if (!pushed) this.pushed.set(counter as Counter<string>, (pushed = new Map()));
     const key = JSON.stringify(labels);
     const before = pushed.get(key);
-    if (before !== undefined && value <= before) return;
-    counter.inc(labels as Partial<Record<L, string>>, value - (before ?? 0));
-    pushed.set(key, value);
+    const from = before !== undefined && before.origin === origin ? before.value : undefined;
+    if (from !== undefined && value <= from) return;
+    counter.inc(labels as Partial<Record<L, string>>, value - (from ?? 0));
+    pushed.set(key, { value, origin });
   }
 }

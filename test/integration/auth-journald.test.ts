@@ -1,47 +1,15 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { journalctlArgs, journalFields } from '../../src/auth/journald-follower.js';
 import { startExporter, tempDir, type RunningExporter } from '../helpers/cli.js';
 import { parseExposition, sampleValue } from '../helpers/exposition.js';
+import { appendToJournal, childProcesses, exportEntries, journalDirIn, nextTimestamps } from '../helpers/journal.js';
 import { stopProcess } from '../helpers/processes.js';
 import { requireTool } from '../helpers/tools.js';
 
-const journalRemote = '/lib/systemd/systemd-journal-remote';
 const fixtures = join(import.meta.dirname, '..', 'fixtures', 'auth');
-
-/** Append entries (journal export format) to a journal file with systemd-journal-remote, as journald would write them. */
-function appendToJournal(journal: string, exportFile: string): void {
-  if (!existsSync(journalRemote)) throw new Error(`${journalRemote} is missing: run \`apt-get install systemd-journal-remote\` (scripts/install-test-deps does it)`);
-  execFileSync(journalRemote, [`--output=${journal}`, exportFile], { stdio: 'ignore' });
-}
-
-let clock = 1_800_000_000_000_000;
-function exportEntries(dir: string, name: string, messages: readonly string[]): string {
-  const file = join(dir, name);
-  writeFileSync(
-    file,
-    messages
-      .map((message, i) => {
-        clock += 1_000_000;
-        return [
-          `__REALTIME_TIMESTAMP=${clock}`,
-          `__MONOTONIC_TIMESTAMP=${clock - 1_790_000_000_000_000}`,
-          '_BOOT_ID=6f1c0f0d2b7a4e0e9c1b1f7d2a3e4b5c',
-          '_HOSTNAME=web1',
-          'SYSLOG_IDENTIFIER=sshd',
-          'SYSLOG_FACILITY=4',
-          `_PID=${9000 + i}`,
-          'PRIORITY=6',
-          `MESSAGE=${message}`,
-          '',
-        ].join('\n');
-      })
-      .join('\n') + '\n',
-  );
-  return file;
-}
 
 async function metrics(exporter: RunningExporter): Promise<ReturnType<typeof parseExposition>> {
   return parseExposition(await (await fetch(`${exporter.url}/metrics`)).text());
@@ -58,13 +26,6 @@ async function until(exporter: RunningExporter, done: (samples: ReturnType<typeo
     await new Promise((r) => setTimeout(r, 100));
   }
   return metrics(exporter);
-}
-
-/** A journal directory, as journald keeps one, in `dir`. */
-function journalDirIn(dir: string): { journalDir: string; journal: string } {
-  const journalDir = join(dir, 'journal');
-  mkdirSync(journalDir);
-  return { journalDir, journal: join(journalDir, 'system.journal') };
 }
 
 /** A policy that follows the journal in `journalDir` from its beginning (`extra`: more lines of the source), and the exporter's arguments for it. */
@@ -101,15 +62,16 @@ describe('reading the journal with the real journalctl', () => {
     expect(sampleValue(samples, 'hostguard_auth_lines_read_total', { source })).toBe(15);
     await stopProcess(first.child);
 
-    // Written while the exporter is down: read after the restart, and nothing before it again.
-    appendToJournal(journal, exportEntries(dir, 'down.export', ['Invalid user ghost from 192.0.2.79 port 22']));
+    // Written while the exporter is down: read after the restart, all of it (more than the 10
+    // entries `journalctl --follow` shows by default), and nothing before it again.
+    appendToJournal(journal, exportEntries(dir, 'down.export', Array.from({ length: 25 }, (_, i) => `Invalid user ghost from 192.0.2.79 port ${1000 + i}`)));
     const second = await startExporter(args);
-    samples = await until(second, (s) => failures(s) >= 1);
+    samples = await until(second, (s) => failures(s) >= 25);
     await new Promise((r) => setTimeout(r, 500));
     samples = await metrics(second);
-    expect(failures(samples)).toBe(1);
-    expect(sampleValue(samples, 'hostguard_auth_failures_total', { service: 'sshd', reason: 'invalid_user', user_class: 'invalid' })).toBe(1);
-    expect(sampleValue(samples, 'hostguard_auth_lines_read_total', { source })).toBe(1);
+    expect(failures(samples)).toBe(25);
+    expect(sampleValue(samples, 'hostguard_auth_failures_total', { service: 'sshd', reason: 'invalid_user', user_class: 'invalid' })).toBe(25);
+    expect(sampleValue(samples, 'hostguard_auth_lines_read_total', { source })).toBe(25);
     expect(readdirSync(journalDir).length).toBeGreaterThan(1);
   });
 
@@ -153,15 +115,44 @@ describe('reading the journal with the real journalctl', () => {
     await stopProcess(second.child);
   });
 
+  it('a journalctl that dies is started again after the last entry read and counted as a restart: nothing lost or counted twice', async () => {
+    requireTool('journalctl', 'systemd');
+    const dir = tempDir();
+    const { journalDir, journal } = journalDirIn(dir);
+    appendToJournal(journal, join(fixtures, 'journal.export'));
+    const source = `journald:${journalDir}`;
+    const exporter = await startExporter(followJournal(dir, journalDir).args);
+    let samples = await until(exporter, (s) => failures(s) >= 8);
+    expect(sampleValue(samples, 'hostguard_auth_source_restarts_total', { source })).toBe(0);
+    expect(sampleValue(samples, 'hostguard_auth_source_read_errors_total', { source })).toBe(0);
+
+    const journalctl = childProcesses(exporter.child.pid!).filter((c) => c.comm === 'journalctl');
+    expect(journalctl).toHaveLength(1);
+    process.kill(journalctl[0]!.pid, 'SIGKILL');
+    appendToJournal(journal, exportEntries(dir, 'meanwhile.export', Array.from({ length: 25 }, (_, i) => `Invalid user ghost from 192.0.2.79 port ${2000 + i}`)));
+    samples = await until(exporter, (s) => failures(s) >= 33 && sampleValue(s, 'hostguard_auth_source_restarts_total', { source }) === 1);
+    await new Promise((r) => setTimeout(r, 500));
+    samples = await metrics(exporter);
+    expect(sampleValue(samples, 'hostguard_auth_source_restarts_total', { source })).toBe(1);
+    expect(failures(samples)).toBe(33);
+    expect(sampleValue(samples, 'hostguard_auth_lines_read_total', { source })).toBe(13 + 25);
+    expect(sampleValue(samples, 'hostguard_auth_source_healthy', { source, type: 'journald' })).toBe(1);
+    expect(childProcesses(exporter.child.pid!).filter((c) => c.comm === 'journalctl').map((c) => c.pid)).not.toContain(journalctl[0]!.pid);
+  });
+
   it('reports a journal it cannot open as an unhealthy source and a finding', async () => {
     requireTool('journalctl', 'systemd');
     const dir = tempDir();
     const policy = join(dir, 'policy.yml');
     writeFileSync(policy, `auth:\n  sources:\n    - type: journald\n      path: ${join(dir, 'absent.journal')}\n`);
     const exporter = await startExporter(['--state.dir', join(dir, 'state'), '--config.file', policy, '--collector.disable-defaults', '--collector.auth']);
-    const samples = await until(exporter, (s) => sampleValue(s, 'hostguard_auth_source_healthy', { source: `journald:${join(dir, 'absent.journal')}`, type: 'journald' }) === 0);
-    expect(sampleValue(samples, 'hostguard_auth_source_healthy', { source: `journald:${join(dir, 'absent.journal')}`, type: 'journald' })).toBe(0);
+    const source = `journald:${join(dir, 'absent.journal')}`;
+    const samples = await until(exporter, (s) => sampleValue(s, 'hostguard_auth_source_healthy', { source, type: 'journald' }) === 0 && (sampleValue(s, 'hostguard_auth_source_restarts_total', { source }) ?? 0) >= 1);
+    expect(sampleValue(samples, 'hostguard_auth_source_healthy', { source, type: 'journald' })).toBe(0);
     expect(sampleValue(samples, 'hostguard_findings', { collector: 'auth', kind: 'source_unavailable' })).toBe(1);
+    // journalctl said why it failed, and exited: it is started again, and counted each time.
+    expect(sampleValue(samples, 'hostguard_auth_source_read_errors_total', { source })).toBeGreaterThanOrEqual(1);
+    expect(sampleValue(samples, 'hostguard_auth_source_restarts_total', { source })).toBeGreaterThanOrEqual(1);
   });
 
   it('asks journalctl for the classified fields only: an entry with a 100 KiB sudo command line is still counted', async () => {
@@ -170,12 +161,10 @@ describe('reading the journal with the real journalctl', () => {
     const { journalDir } = journalDirIn(dir);
     const exportFile = join(dir, 'sudo.export');
     const longArgv = `sudo /bin/true ${'A'.repeat(100 * 1024)}`;
-    clock += 1_000_000;
     writeFileSync(
       exportFile,
       [
-        `__REALTIME_TIMESTAMP=${clock}`,
-        `__MONOTONIC_TIMESTAMP=${clock - 1_790_000_000_000_000}`,
+        ...nextTimestamps(),
         '_BOOT_ID=6f1c0f0d2b7a4e0e9c1b1f7d2a3e4b5c',
         '_HOSTNAME=web1',
         'SYSLOG_IDENTIFIER=sudo',

@@ -142,7 +142,9 @@ describe('the journal JSON reader, on recorded `journalctl -o json` output', () 
       '--follow', '--output=json', '--output-fields=MESSAGE,SYSLOG_IDENTIFIER,SYSLOG_PID,_PID,_COMM', '--all', '--no-pager', '--quiet', '--lines=0',
       'SYSLOG_IDENTIFIER=sshd', 'SYSLOG_IDENTIFIER=sudo', '+', 'SYSLOG_FACILITY=4', 'SYSLOG_FACILITY=10',
     ]);
-    expect(journalctlArgs({ ...base, startAt: 'beginning' }, 's=abc;i=1')).toContain('--after-cursor=s=abc;i=1');
+    // Every entry after the cursor, not the 10 that --follow shows by default.
+    expect(journalctlArgs({ ...base, startAt: 'end' }, 's=abc;i=1')).toEqual(expect.arrayContaining(['--after-cursor=s=abc;i=1', '--lines=all']));
+    expect(journalctlArgs({ ...base, startAt: 'end' }, 's=abc;i=1')).not.toContain('--lines=0');
     expect(journalctlArgs({ ...base, rootfs: '/host' }, undefined)).toContain('--root=/host');
   });
 });
