@@ -121,7 +121,7 @@ export function judgeProcess(p: ObservedProcess, ctx: JudgeContext): ProcessVerd
   if (known.knownBy === 'unknown') reasons = { unknown_executable: known.reason };
   else if (known.userProblem) reasons = { unexpected_user: known.userProblem };
 
-  const writable = writableReason(exe, facts, ctx);
+  const writable = writablePlaceReason(exe, ctx.policy) ?? writableOnHostReason(exe, facts, ctx);
   if (writable) (reasons ??= {}).writable_location = writable;
 
   let outdated = false;
@@ -130,15 +130,29 @@ export function judgeProcess(p: ObservedProcess, ctx: JudgeContext): ProcessVerd
     if (!outdated) (reasons ??= {}).deleted_executable = 'the file was deleted or replaced after the process started, and not by a package upgrade';
   }
 
-  const claim = nameClaim(p, exe, ctx);
+  const claim = kernelThreadDisguise(p, exe, ctx) ?? protectedNameClaim(p, exe, ctx);
   if (claim) (reasons ??= {}).name_mismatch = claim.reason;
 
-  if (!reasons) return { status: 'judged', process: p, exe, knownBy: known.knownBy, kinds: noKinds, reasons: noReasons, claimedName: undefined, outdated };
-  const hog = hogReason(p, ctx.policy);
-  if (hog) reasons.resource_hog = hog;
+  if (reasons) {
+    const hog = hogReason(p, ctx.policy);
+    if (hog) reasons.resource_hog = hog;
+  }
+  return verdictOf(p, exe, known.knownBy, reasons, claim, outdated);
+}
+
+/** Positional rather than an options object: a quiet host's verdicts allocate nothing else. */
+function verdictOf(
+  p: ObservedProcess,
+  exe: string,
+  knownBy: Knowledge,
+  reasons: Partial<Record<RunningProcessKind, string>> | undefined,
+  claim: { name: string } | undefined,
+  outdated: boolean,
+): JudgedProcess {
+  if (!reasons) return { status: 'judged', process: p, exe, knownBy, kinds: noKinds, reasons: noReasons, claimedName: undefined, outdated };
   const found = reasons;
   const kinds = processFindingKinds.filter((k): k is RunningProcessKind => k !== 'hidden_process' && found[k] !== undefined);
-  return { status: 'judged', process: p, exe, knownBy: known.knownBy, kinds, reasons: found, claimedName: claim?.name, outdated };
+  return { status: 'judged', process: p, exe, knownBy, kinds, reasons: found, claimedName: claim?.name, outdated };
 }
 
 interface KnowledgeResult {
@@ -181,21 +195,21 @@ function matchingRule(rules: readonly CompiledRule[], exe: string, parentExe: st
   return undefined;
 }
 
-function writableReason(exe: string, facts: ExecutableFacts, ctx: JudgeContext): string | undefined {
-  const { policy } = ctx;
-  if (firstMatch(policy.writableExceptions, exe) !== -1) return undefined;
+/** The policy's writable places (/tmp, /dev/shm, a memfd, ...) by path pattern alone, minus its exceptions. */
+function writablePlaceReason(exe: string, policy: CompiledProcessPolicy): string | undefined {
   const location = firstMatch(policy.writableLocations, exe);
-  if (location !== -1) {
-    return isMemfd(exe)
-      ? 'it runs from a memfd, a file that exists only in memory'
-      : `it lies in a temporary or world-writable place (${policy.writableLocationPatterns[location]})`;
-  }
+  if (location === -1 || firstMatch(policy.writableExceptions, exe) !== -1) return undefined;
+  return isMemfd(exe) ? 'it runs from a memfd, a file that exists only in memory' : `it lies in a temporary or world-writable place (${policy.writableLocationPatterns[location]})`;
+}
+
+/** What only the host's files say: a world-writable file or directory, a home directory from passwd. */
+function writableOnHostReason(exe: string, facts: ExecutableFacts, ctx: JudgeContext): string | undefined {
+  const { policy } = ctx;
+  if (!facts.worldWritable && !policy.homeDirectories) return undefined;
+  if (firstMatch(policy.writableExceptions, exe) !== -1) return undefined;
   if (facts.worldWritable) return 'the file or its directory can be written by anyone';
-  if (policy.homeDirectories) {
-    const home = ctx.view.homeDirectories.find((h) => exe.startsWith(h.endsWith('/') ? h : `${h}/`));
-    if (home) return `it lies under the home directory ${home}`;
-  }
-  return undefined;
+  const home = ctx.view.homeDirectories.find((h) => exe.startsWith(h.endsWith('/') ? h : `${h}/`));
+  return home ? `it lies under the home directory ${home}` : undefined;
 }
 
 /** A deleted executable is an upgrade when dpkg put a packaged file back at the path after the process started. */
@@ -209,12 +223,23 @@ export function argv0Name(argv0: string): string {
   return basename(first).replace(/:$/, '');
 }
 
-function nameClaim(p: ObservedProcess, exe: string, ctx: JudgeContext): { name: string; reason: string } | undefined {
+interface NameClaim {
+  readonly name: string;
+  readonly reason: string;
+}
+
+/** A userland process that ps shows like a kernel thread: meaningful in any mount namespace. */
+function kernelThreadDisguise(p: ObservedProcess, exe: string, ctx: JudgeContext): NameClaim | undefined {
   if (looksLikeKernelThreadTitle(p.argv0, ctx)) return { name: p.argv0, reason: `argv[0] "${p.argv0}" makes it look like a kernel thread in ps, but it runs ${exe}` };
   if (p.cmdlineEmpty && p.state !== 'Z') return { name: `[${p.comm}]`, reason: `its command line is empty, so ps shows it as "[${p.comm}]" like a kernel thread, but it runs ${exe}` };
   if (p.comm !== ctx.names.commOf(exe) && ctx.kernelStems.has(ctx.names.stemOf(p.comm))) {
     return { name: p.comm, reason: `it is named "${p.comm}" like a kernel thread, but it runs ${exe}` };
   }
+  return undefined;
+}
+
+/** A process that calls itself by a protected name (sshd, cron) without running one of its executables. */
+function protectedNameClaim(p: ObservedProcess, exe: string, ctx: JudgeContext): NameClaim | undefined {
   if (ctx.policy.protectedNames.length === 0) return undefined;
   const shown = ctx.names.argv0NameOf(p.argv0);
   for (const protectedName of ctx.policy.protectedNames) {
