@@ -40,15 +40,14 @@ export function severityOf(kind: ProcessFindingKind): Severity {
   return severity[kind];
 }
 
-/** How a running executable is accounted for, in the order the sources are tried. */
-export type Knowledge = 'policy' | 'baseline' | 'package' | 'unknown';
-
 /**
- * Why a userland process with an executable was not judged: its files could not be read
- * (`permission_denied`, `malformed`), or it lives in another mount namespace (a container), whose
- * paths name files the host's --path.rootfs and package database know nothing about.
+ * How a running executable is accounted for, in the order the sources are tried. `not_judged`: a
+ * process in another mount namespace (a container), whose identity the host cannot judge.
  */
-export const unjudgedReasons = ['permission_denied', 'malformed', 'other_mount_namespace'] as const;
+export type Knowledge = 'policy' | 'baseline' | 'package' | 'unknown' | 'not_judged';
+
+/** Why a userland process with an executable was not judged at all: its files could not be read. */
+export const unjudgedReasons = ['permission_denied', 'malformed'] as const;
 export type UnjudgedReason = (typeof unjudgedReasons)[number];
 
 export type ProcessVerdict =
@@ -69,6 +68,8 @@ export interface JudgedProcess {
   readonly claimedName: string | undefined;
   /** Deleted because a package upgrade replaced it: it needs a restart, it is not a finding. */
   readonly outdated: boolean;
+  /** The mount namespace (`mnt:[4026532999]`) of a process in a container; undefined on the host. */
+  readonly containerNamespace: string | undefined;
 }
 
 export interface JudgeContext {
@@ -110,8 +111,8 @@ const noReasons: Readonly<Partial<Record<RunningProcessKind, string>>> = {};
 export function judgeProcess(p: ObservedProcess, ctx: JudgeContext): ProcessVerdict {
   if (p.kernelThread) return { status: 'kernel_thread', process: p };
   if (p.exe.kind === 'none') return { status: 'no_executable', process: p };
-  if (inOtherMountNamespace(p, ctx.view.hostMountNamespace)) return { status: 'unjudged', process: p, reason: 'other_mount_namespace' };
   if (p.exe.kind === 'unreadable') return { status: 'unjudged', process: p, reason: p.exe.problem === 'denied' ? 'permission_denied' : 'malformed' };
+  if (inOtherMountNamespace(p, ctx.view.hostMountNamespace)) return judgeInContainer(p, p.exe, p.mountNamespace!, ctx);
   const exe = p.exe.path;
   const facts = ctx.view.executables.get(exe) ?? noFacts;
   // Most processes are accounted for: nothing is allocated for them beyond the verdict itself.
@@ -137,7 +138,32 @@ export function judgeProcess(p: ObservedProcess, ctx: JudgeContext): ProcessVerd
     const hog = hogReason(p, ctx.policy);
     if (hog) reasons.resource_hog = hog;
   }
-  return verdictOf(p, exe, known.knownBy, reasons, claim, outdated);
+  return verdictOf(p, exe, known.knownBy, reasons, claim, outdated, undefined);
+}
+
+/**
+ * A process in another mount namespace (a container). Its executable path names a file of the
+ * container's root, so the kinds that compare the path with the host's allow rules, baseline,
+ * packages and files (unknown_executable, unexpected_user, and resource_hog, which weighs what is
+ * not accounted for) say nothing about it. Judged: what the path pattern, the `(deleted)` mark and
+ * the names it shows say on their own (writable_location, deleted_executable, name_mismatch).
+ */
+function judgeInContainer(p: ObservedProcess, link: { readonly path: string; readonly deleted: boolean }, namespace: string, ctx: JudgeContext): JudgedProcess {
+  const exe = link.path;
+  let reasons: Partial<Record<RunningProcessKind, string>> | undefined;
+  const writable = writablePlaceReason(exe, ctx.policy);
+  if (writable) reasons = { writable_location: writable };
+  // A container's image is normally immutable and the host's dpkg knows nothing of its files, so
+  // no package upgrade is assumed (an `apt upgrade` inside a long-running container shows here).
+  if (link.deleted && !isMemfd(exe)) {
+    (reasons ??= {}).deleted_executable = 'the file was deleted or replaced after the process started; in a container no package upgrade is assumed';
+  }
+  // Protected names are not judged here: their executables (/usr/sbin/sshd, ...) are where Debian
+  // puts them, and common images put them elsewhere (httpd's /usr/local/apache2/bin/httpd, Alpine's
+  // busybox crond); a false alarm on every such container would drown the disguises below.
+  const claim = kernelThreadDisguise(p, exe, ctx);
+  if (claim) (reasons ??= {}).name_mismatch = claim.reason;
+  return verdictOf(p, exe, 'not_judged', reasons, claim, false, namespace);
 }
 
 /** Positional rather than an options object: a quiet host's verdicts allocate nothing else. */
@@ -148,11 +174,12 @@ function verdictOf(
   reasons: Partial<Record<RunningProcessKind, string>> | undefined,
   claim: { name: string } | undefined,
   outdated: boolean,
+  containerNamespace: string | undefined,
 ): JudgedProcess {
-  if (!reasons) return { status: 'judged', process: p, exe, knownBy, kinds: noKinds, reasons: noReasons, claimedName: undefined, outdated };
+  if (!reasons) return { status: 'judged', process: p, exe, knownBy, kinds: noKinds, reasons: noReasons, claimedName: undefined, outdated, containerNamespace };
   const found = reasons;
   const kinds = processFindingKinds.filter((k): k is RunningProcessKind => k !== 'hidden_process' && found[k] !== undefined);
-  return { status: 'judged', process: p, exe, knownBy, kinds, reasons: found, claimedName: claim?.name, outdated };
+  return { status: 'judged', process: p, exe, knownBy, kinds, reasons: found, claimedName: claim?.name, outdated, containerNamespace };
 }
 
 interface KnowledgeResult {
@@ -161,7 +188,7 @@ interface KnowledgeResult {
   readonly userProblem?: string;
 }
 
-const knownBy: Record<Exclude<Knowledge, 'unknown'>, KnowledgeResult> = {
+const knownBy: Record<Exclude<Knowledge, 'unknown' | 'not_judged'>, KnowledgeResult> = {
   policy: { knownBy: 'policy', reason: '' },
   baseline: { knownBy: 'baseline', reason: '' },
   package: { knownBy: 'package', reason: '' },
@@ -319,6 +346,7 @@ export const startVerdicts = [
   'writable_location',
   'name_mismatch',
   'kernel_thread',
+  'other_mount_namespace',
   'unexamined',
 ] as const;
 export type StartVerdict = (typeof startVerdicts)[number];
@@ -328,5 +356,7 @@ export function startVerdict(v: ProcessVerdict | undefined): StartVerdict {
   if (v.status === 'kernel_thread') return 'kernel_thread';
   if (v.status !== 'judged') return 'unexamined';
   const first = v.kinds[0];
-  return first === undefined || first === 'resource_hog' ? 'known' : first;
+  if (first !== undefined && first !== 'resource_hog') return first;
+  // A container's process without a finding is not "known": its identity was not judged.
+  return v.knownBy === 'not_judged' ? 'other_mount_namespace' : 'known';
 }
