@@ -14,9 +14,20 @@ export const processesMetricSpecs = {
   unjudged: metricSpec({
     name: 'hostguard_processes_unjudged',
     type: 'gauge',
-    help: 'Processes of the last collection that were not judged: their executable or /proc files could not be read, or they run in another mount namespace (a container).',
-    labels: { reason: '"permission_denied" (the exporter does not run as root), "malformed", or "other_mount_namespace" (a container: its executable paths name files of its own root, not the host\'s)' },
-    notes: 'Above 0 for permission_denied, unknown_executable, unexpected_user, deleted_executable, writable_location and name_mismatch are blind for those processes; the log says so once. other_mount_namespace is expected on a host that runs containers: judge their processes inside the container (or from its image), not against the host\'s files and packages.',
+    help: 'Userland processes of the last collection that were not judged at all: their executable or /proc files could not be read.',
+    labels: { reason: '"permission_denied" (the exporter does not run as root) or "malformed"' },
+    notes:
+      'Above 0 for permission_denied, unknown_executable, unexpected_user, deleted_executable, writable_location and name_mismatch are blind for those processes; the log says so once. Processes in containers are counted in hostguard_processes_identity_unjudged instead (earlier versions counted them here as reason="other_mount_namespace").',
+  }),
+  identityUnjudged: metricSpec({
+    name: 'hostguard_processes_identity_unjudged',
+    type: 'gauge',
+    help: 'Userland processes of the last collection judged only for writable_location, deleted_executable and name_mismatch: their identity (unknown_executable, unexpected_user) and resource_hog were not judged.',
+    labels: {
+      reason: '"other_mount_namespace": a process in a container, whose executable path names a file of its own root, about which the host\'s allow rules, baseline, packages and files say nothing',
+    },
+    notes:
+      'Expected on a host that runs containers: the number of container processes examined. A binary in a container\'s /tmp or a memfd, a deleted one, or a fake kernel thread is still a finding; what the container runs is judged inside it or from its image.',
   }),
   outdated: metricSpec({
     name: 'hostguard_processes_outdated',
@@ -61,7 +72,7 @@ export const processesMetricSpecs = {
     help: 'Processes seen starting by the watch of new PIDs, by the verdict on their first look.',
     labels: {
       verdict:
-        'known, unknown_executable, unexpected_user, deleted_executable, writable_location, name_mismatch (the most severe finding kind), kernel_thread, or unexamined (gone or unreadable before it could be judged)',
+        'known, unknown_executable, unexpected_user, deleted_executable, writable_location, name_mismatch (the most severe finding kind), kernel_thread, other_mount_namespace (a process in a container without a finding of the kinds judged there; its identity is not judged), or unexamined (gone or unreadable before it could be judged)',
     },
     notes: 'Counts what lives at least one watch interval; a process that starts and exits in between is not seen (see the processes section of the README).',
   }),
@@ -107,9 +118,11 @@ export const processesFindingKinds: Readonly<Record<string, string>> = {
   unknown_executable: 'a running executable that no allow rule matches, the baseline does not list, and no installed package owns',
   unexpected_user:
     'an allowed executable running as a user its allow rule does not list, or a daemon (parent PID 1) running as root or a system account the baseline never saw it run as',
-  deleted_executable: 'the executable was deleted or replaced after the process started, and not by a package upgrade',
-  writable_location: 'the executable lies in a temporary or world-writable place (/tmp, /var/tmp, /dev/shm, a memfd, a world-writable directory; home directories when the policy says so)',
-  name_mismatch: 'the process name (comm or argv[0]) imitates a kernel thread, or claims a protected name (sshd, cron, ...) whose executable it does not run',
+  deleted_executable: 'the executable was deleted or replaced after the process started, and not by a package upgrade (in a container, no upgrade is assumed)',
+  writable_location:
+    'the executable lies in a temporary or world-writable place (/tmp, /var/tmp, /dev/shm, a memfd, a world-writable directory; home directories when the policy says so); in a container, by the path patterns only',
+  name_mismatch:
+    'the process name (comm or argv[0]) imitates a kernel thread, or claims a protected name (sshd, cron, ...) whose executable it does not run; in a container, only the kernel-thread imitation is judged',
   hidden_process: 'a process that exists but is hidden from the /proc listing, from its own /proc entry, or from ps; confirmed on a second look',
   resource_hog: 'a process with another finding that uses more CPU or resident memory than resource_hog allows',
 };

@@ -40,15 +40,14 @@ export function severityOf(kind: ProcessFindingKind): Severity {
   return severity[kind];
 }
 
-/** How a running executable is accounted for, in the order the sources are tried. */
-export type Knowledge = 'policy' | 'baseline' | 'package' | 'unknown';
-
 /**
- * Why a userland process with an executable was not judged: its files could not be read
- * (`permission_denied`, `malformed`), or it lives in another mount namespace (a container), whose
- * paths name files the host's --path.rootfs and package database know nothing about.
+ * How a running executable is accounted for, in the order the sources are tried. `not_judged`: a
+ * process in another mount namespace (a container), whose identity the host cannot judge.
  */
-export const unjudgedReasons = ['permission_denied', 'malformed', 'other_mount_namespace'] as const;
+export type Knowledge = 'policy' | 'baseline' | 'package' | 'unknown' | 'not_judged';
+
+/** Why a userland process with an executable was not judged at all: its files could not be read. */
+export const unjudgedReasons = ['permission_denied', 'malformed'] as const;
 export type UnjudgedReason = (typeof unjudgedReasons)[number];
 
 export type ProcessVerdict =
@@ -69,6 +68,8 @@ export interface JudgedProcess {
   readonly claimedName: string | undefined;
   /** Deleted because a package upgrade replaced it: it needs a restart, it is not a finding. */
   readonly outdated: boolean;
+  /** The mount namespace (`mnt:[4026532999]`) of a process in a container; undefined on the host. */
+  readonly containerNamespace: string | undefined;
 }
 
 export interface JudgeContext {
@@ -110,8 +111,8 @@ const noReasons: Readonly<Partial<Record<RunningProcessKind, string>>> = {};
 export function judgeProcess(p: ObservedProcess, ctx: JudgeContext): ProcessVerdict {
   if (p.kernelThread) return { status: 'kernel_thread', process: p };
   if (p.exe.kind === 'none') return { status: 'no_executable', process: p };
-  if (inOtherMountNamespace(p, ctx.view.hostMountNamespace)) return { status: 'unjudged', process: p, reason: 'other_mount_namespace' };
   if (p.exe.kind === 'unreadable') return { status: 'unjudged', process: p, reason: p.exe.problem === 'denied' ? 'permission_denied' : 'malformed' };
+  if (inOtherMountNamespace(p, ctx.view.hostMountNamespace)) return judgeInContainer(p, p.exe, p.mountNamespace!, ctx);
   const exe = p.exe.path;
   const facts = ctx.view.executables.get(exe) ?? noFacts;
   // Most processes are accounted for: nothing is allocated for them beyond the verdict itself.
@@ -121,7 +122,7 @@ export function judgeProcess(p: ObservedProcess, ctx: JudgeContext): ProcessVerd
   if (known.knownBy === 'unknown') reasons = { unknown_executable: known.reason };
   else if (known.userProblem) reasons = { unexpected_user: known.userProblem };
 
-  const writable = writableReason(exe, facts, ctx);
+  const writable = writablePlaceReason(exe, ctx.policy) ?? writableOnHostReason(exe, facts, ctx);
   if (writable) (reasons ??= {}).writable_location = writable;
 
   let outdated = false;
@@ -130,15 +131,55 @@ export function judgeProcess(p: ObservedProcess, ctx: JudgeContext): ProcessVerd
     if (!outdated) (reasons ??= {}).deleted_executable = 'the file was deleted or replaced after the process started, and not by a package upgrade';
   }
 
-  const claim = nameClaim(p, exe, ctx);
+  const claim = kernelThreadDisguise(p, exe, ctx) ?? protectedNameClaim(p, exe, ctx);
   if (claim) (reasons ??= {}).name_mismatch = claim.reason;
 
-  if (!reasons) return { status: 'judged', process: p, exe, knownBy: known.knownBy, kinds: noKinds, reasons: noReasons, claimedName: undefined, outdated };
-  const hog = hogReason(p, ctx.policy);
-  if (hog) reasons.resource_hog = hog;
+  if (reasons) {
+    const hog = hogReason(p, ctx.policy);
+    if (hog) reasons.resource_hog = hog;
+  }
+  return verdictOf(p, exe, known.knownBy, reasons, claim, outdated, undefined);
+}
+
+/**
+ * A process in another mount namespace (a container). Its executable path names a file of the
+ * container's root, so the kinds that compare the path with the host's allow rules, baseline,
+ * packages and files (unknown_executable, unexpected_user, and resource_hog, which weighs what is
+ * not accounted for) say nothing about it. Judged: what the path pattern, the `(deleted)` mark and
+ * the names it shows say on their own (writable_location, deleted_executable, name_mismatch).
+ */
+function judgeInContainer(p: ObservedProcess, link: { readonly path: string; readonly deleted: boolean }, namespace: string, ctx: JudgeContext): JudgedProcess {
+  const exe = link.path;
+  let reasons: Partial<Record<RunningProcessKind, string>> | undefined;
+  const writable = writablePlaceReason(exe, ctx.policy);
+  if (writable) reasons = { writable_location: writable };
+  // A container's image is normally immutable and the host's dpkg knows nothing of its files, so
+  // no package upgrade is assumed (an `apt upgrade` inside a long-running container shows here).
+  if (link.deleted && !isMemfd(exe)) {
+    (reasons ??= {}).deleted_executable = 'the file was deleted or replaced after the process started; in a container no package upgrade is assumed';
+  }
+  // Protected names are not judged here: their executables (/usr/sbin/sshd, ...) are where Debian
+  // puts them, and common images put them elsewhere (httpd's /usr/local/apache2/bin/httpd, Alpine's
+  // busybox crond); a false alarm on every such container would drown the disguises below.
+  const claim = kernelThreadDisguise(p, exe, ctx);
+  if (claim) (reasons ??= {}).name_mismatch = claim.reason;
+  return verdictOf(p, exe, 'not_judged', reasons, claim, false, namespace);
+}
+
+/** Positional rather than an options object: a quiet host's verdicts allocate nothing else. */
+function verdictOf(
+  p: ObservedProcess,
+  exe: string,
+  knownBy: Knowledge,
+  reasons: Partial<Record<RunningProcessKind, string>> | undefined,
+  claim: { name: string } | undefined,
+  outdated: boolean,
+  containerNamespace: string | undefined,
+): JudgedProcess {
+  if (!reasons) return { status: 'judged', process: p, exe, knownBy, kinds: noKinds, reasons: noReasons, claimedName: undefined, outdated, containerNamespace };
   const found = reasons;
   const kinds = processFindingKinds.filter((k): k is RunningProcessKind => k !== 'hidden_process' && found[k] !== undefined);
-  return { status: 'judged', process: p, exe, knownBy: known.knownBy, kinds, reasons: found, claimedName: claim?.name, outdated };
+  return { status: 'judged', process: p, exe, knownBy, kinds, reasons: found, claimedName: claim?.name, outdated, containerNamespace };
 }
 
 interface KnowledgeResult {
@@ -147,7 +188,7 @@ interface KnowledgeResult {
   readonly userProblem?: string;
 }
 
-const knownBy: Record<Exclude<Knowledge, 'unknown'>, KnowledgeResult> = {
+const knownBy: Record<Exclude<Knowledge, 'unknown' | 'not_judged'>, KnowledgeResult> = {
   policy: { knownBy: 'policy', reason: '' },
   baseline: { knownBy: 'baseline', reason: '' },
   package: { knownBy: 'package', reason: '' },
@@ -181,21 +222,21 @@ function matchingRule(rules: readonly CompiledRule[], exe: string, parentExe: st
   return undefined;
 }
 
-function writableReason(exe: string, facts: ExecutableFacts, ctx: JudgeContext): string | undefined {
-  const { policy } = ctx;
-  if (firstMatch(policy.writableExceptions, exe) !== -1) return undefined;
+/** The policy's writable places (/tmp, /dev/shm, a memfd, ...) by path pattern alone, minus its exceptions. */
+function writablePlaceReason(exe: string, policy: CompiledProcessPolicy): string | undefined {
   const location = firstMatch(policy.writableLocations, exe);
-  if (location !== -1) {
-    return isMemfd(exe)
-      ? 'it runs from a memfd, a file that exists only in memory'
-      : `it lies in a temporary or world-writable place (${policy.writableLocationPatterns[location]})`;
-  }
+  if (location === -1 || firstMatch(policy.writableExceptions, exe) !== -1) return undefined;
+  return isMemfd(exe) ? 'it runs from a memfd, a file that exists only in memory' : `it lies in a temporary or world-writable place (${policy.writableLocationPatterns[location]})`;
+}
+
+/** What only the host's files say: a world-writable file or directory, a home directory from passwd. */
+function writableOnHostReason(exe: string, facts: ExecutableFacts, ctx: JudgeContext): string | undefined {
+  const { policy } = ctx;
+  if (!facts.worldWritable && !policy.homeDirectories) return undefined;
+  if (firstMatch(policy.writableExceptions, exe) !== -1) return undefined;
   if (facts.worldWritable) return 'the file or its directory can be written by anyone';
-  if (policy.homeDirectories) {
-    const home = ctx.view.homeDirectories.find((h) => exe.startsWith(h.endsWith('/') ? h : `${h}/`));
-    if (home) return `it lies under the home directory ${home}`;
-  }
-  return undefined;
+  const home = ctx.view.homeDirectories.find((h) => exe.startsWith(h.endsWith('/') ? h : `${h}/`));
+  return home ? `it lies under the home directory ${home}` : undefined;
 }
 
 /** A deleted executable is an upgrade when dpkg put a packaged file back at the path after the process started. */
@@ -209,12 +250,23 @@ export function argv0Name(argv0: string): string {
   return basename(first).replace(/:$/, '');
 }
 
-function nameClaim(p: ObservedProcess, exe: string, ctx: JudgeContext): { name: string; reason: string } | undefined {
+interface NameClaim {
+  readonly name: string;
+  readonly reason: string;
+}
+
+/** A userland process that ps shows like a kernel thread: meaningful in any mount namespace. */
+function kernelThreadDisguise(p: ObservedProcess, exe: string, ctx: JudgeContext): NameClaim | undefined {
   if (looksLikeKernelThreadTitle(p.argv0, ctx)) return { name: p.argv0, reason: `argv[0] "${p.argv0}" makes it look like a kernel thread in ps, but it runs ${exe}` };
   if (p.cmdlineEmpty && p.state !== 'Z') return { name: `[${p.comm}]`, reason: `its command line is empty, so ps shows it as "[${p.comm}]" like a kernel thread, but it runs ${exe}` };
   if (p.comm !== ctx.names.commOf(exe) && ctx.kernelStems.has(ctx.names.stemOf(p.comm))) {
     return { name: p.comm, reason: `it is named "${p.comm}" like a kernel thread, but it runs ${exe}` };
   }
+  return undefined;
+}
+
+/** A process that calls itself by a protected name (sshd, cron) without running one of its executables. */
+function protectedNameClaim(p: ObservedProcess, exe: string, ctx: JudgeContext): NameClaim | undefined {
   if (ctx.policy.protectedNames.length === 0) return undefined;
   const shown = ctx.names.argv0NameOf(p.argv0);
   for (const protectedName of ctx.policy.protectedNames) {
@@ -294,6 +346,7 @@ export const startVerdicts = [
   'writable_location',
   'name_mismatch',
   'kernel_thread',
+  'other_mount_namespace',
   'unexamined',
 ] as const;
 export type StartVerdict = (typeof startVerdicts)[number];
@@ -303,5 +356,7 @@ export function startVerdict(v: ProcessVerdict | undefined): StartVerdict {
   if (v.status === 'kernel_thread') return 'kernel_thread';
   if (v.status !== 'judged') return 'unexamined';
   const first = v.kinds[0];
-  return first === undefined || first === 'resource_hog' ? 'known' : first;
+  if (first !== undefined && first !== 'resource_hog') return first;
+  // A container's process without a finding is not "known": its identity was not judged.
+  return v.knownBy === 'not_judged' ? 'other_mount_namespace' : 'known';
 }

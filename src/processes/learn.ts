@@ -14,14 +14,15 @@ const neverLearned = new Set(['deleted_executable', 'writable_location', 'name_m
  * account is seen. Executables an allow rule covers, and packaged programs that merely happen to
  * run right now (a shell, sleep, apt), are left out, so the baseline does not churn with them.
  * Processes whose findings a baseline cannot silence are left out too: accepting a host never
- * blesses an implant in /tmp.
+ * blesses an implant in /tmp. So are processes in containers: their paths name files of the
+ * container's root, and the baseline speaks of the host's.
  */
 export function learnProcesses(view: HostView, policy: CompiledProcessPolicy): BaselineEntries {
   const ctx = judgeContext(view, policy, undefined);
   const learned = new Map<string, Set<string>>();
   for (const p of view.processes) {
     const verdict = judgeProcess(p, ctx);
-    if (verdict.status !== 'judged' || verdict.kinds.some((k) => neverLearned.has(k))) continue;
+    if (verdict.status !== 'judged' || verdict.knownBy === 'not_judged' || verdict.kinds.some((k) => neverLearned.has(k))) continue;
     const daemon = isDaemon(p);
     if (verdict.knownBy === 'policy' || (verdict.knownBy === 'package' && !daemon)) continue;
     const users = learned.get(verdict.exe) ?? new Set<string>();

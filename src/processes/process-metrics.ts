@@ -11,6 +11,7 @@ import type { VerdictSummary } from './verdict-summary.js';
 export class ProcessMetrics {
   private readonly examined;
   private readonly unjudged;
+  private readonly identityUnjudged;
   private readonly outdated;
   private readonly readRaces;
   private readonly readErrors;
@@ -29,6 +30,7 @@ export class ProcessMetrics {
     const r = env.registry;
     this.examined = registerGauge(r, specs.examined);
     this.unjudged = registerGauge(r, specs.unjudged);
+    this.identityUnjudged = registerGauge(r, specs.identityUnjudged);
     this.outdated = registerGauge(r, specs.outdated);
     this.readRaces = registerCounter(r, specs.readRaces);
     this.readErrors = registerCounter(r, specs.readErrors);
@@ -57,6 +59,7 @@ export class ProcessMetrics {
     this.examined.set({ type: 'userland' }, summary.userland);
     this.examined.set({ type: 'kernel_thread' }, summary.kernelThreads);
     for (const [reason, count] of Object.entries(summary.unjudged)) this.unjudged.set({ reason }, count);
+    this.identityUnjudged.set({ reason: 'other_mount_namespace' }, summary.inOtherMountNamespace);
     this.outdated.set(summary.outdated);
     this.readRaces.inc(snapshot.races);
     this.readErrors.inc({ reason: 'permission_denied' }, snapshot.denied);

@@ -17,7 +17,9 @@ export class VerdictSummary {
   userland = 0;
   kernelThreads = 0;
   outdated = 0;
-  readonly unjudged: Record<UnjudgedReason, number> = { permission_denied: 0, malformed: 0, other_mount_namespace: 0 };
+  readonly unjudged: Record<UnjudgedReason, number> = { permission_denied: 0, malformed: 0 };
+  /** Userland processes in another mount namespace (a container): judged for writable_location, deleted_executable and name_mismatch only. */
+  inOtherMountNamespace = 0;
   readonly flaggedRows: SeriesRow<'exe' | 'user_class' | 'kind'>[] = [];
   readonly cpuRows: SeriesRow<'exe' | 'user_class'>[] = [];
   readonly residentRows: SeriesRow<'exe' | 'user_class'>[] = [];
@@ -37,13 +39,14 @@ export class VerdictSummary {
     this.userland++;
     if (v.status === 'unjudged') this.unjudged[v.reason]++;
     if (!isJudged(v)) return;
+    if (v.containerNamespace !== undefined) this.inOtherMountNamespace++;
     if (v.outdated) this.outdated++;
     if (v.kinds.length === 0) return;
     const labels = { exe: v.exe, user_class: v.process.userClass };
     for (const kind of v.kinds) {
       this.flaggedRows.push({ labels: { ...labels, kind }, value: 1 });
       const name = kind === 'name_mismatch' ? (v.claimedName ?? '') : '';
-      const key = JSON.stringify([kind, v.exe, v.process.user, name]);
+      const key = JSON.stringify([kind, v.exe, v.process.user, name, v.containerNamespace ?? '']);
       const group = this.groups.get(key);
       if (group) group.pids.push(v.process.pid);
       else this.groups.set(key, { kind, verdict: v, pids: [v.process.pid] });
@@ -52,12 +55,18 @@ export class VerdictSummary {
     this.residentRows.push({ labels, value: v.process.rssBytes });
   }
 
-  /** The PIDs go in the message, never in the subject, so a finding keeps its identity as they change. */
+  /**
+   * The PIDs go in the message, never in the subject, so a finding keeps its identity as they
+   * change. A container's finding names its mount namespace: its /tmp/x is not the host's /tmp/x.
+   */
   findings(): Finding[] {
     return [...this.groups.values()].map(({ kind, verdict, pids }): Finding => {
       const subject: Record<string, string> = { exe: verdict.exe, user: verdict.process.user };
       if (kind === 'name_mismatch') subject['name'] = verdict.claimedName ?? '';
-      return { collector: collectorName, kind, severity: severityOf(kind), subject, message: `${verdict.reasons[kind]} (${pidList(pids)})` };
+      const namespace = verdict.containerNamespace;
+      if (namespace !== undefined) subject['mount_namespace'] = namespace;
+      const where = namespace === undefined ? '' : `, in another mount namespace (a container, ${namespace})`;
+      return { collector: collectorName, kind, severity: severityOf(kind), subject, message: `${verdict.reasons[kind]}${where} (${pidList(pids)})` };
     });
   }
 }

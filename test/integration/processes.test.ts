@@ -210,18 +210,55 @@ describe('hidden processes', () => {
 });
 
 describe('containers', () => {
-  it('a process in its own mount namespace is counted unjudged (other_mount_namespace), never a finding', async () => {
+  /** Run a program in a mount namespace of its own, as a container's process runs. */
+  async function inOwnMountNamespace(program: string, args: readonly string[]): Promise<number> {
     const unshare = requireTool('unshare', 'util-linux');
-    // Unknown on the host, and from a place only the new namespace could make sense of.
-    const copy = plant(privateDir(), 'server');
-    const pid = await running(spawnOwned(unshare, ['--mount', copy, '310']), copy);
+    // unshare execs the program in place: the PID spawned is the PID that runs in the new namespace.
+    const pid = await running(spawnOwned(unshare, ['--mount', '--propagation', 'private', program, ...args]), program);
     expect(readlinkSync(`/proc/${pid}/ns/mnt`)).not.toBe(readlinkSync('/proc/self/ns/mnt'));
+    return pid;
+  }
+
+  const mentions = (document: FindingsDocument, pid: number) => document.findings.filter((f) => new RegExp(`\\b${pid}\\b`).test(f.message));
+
+  it('a copy of sleep run from /tmp inside a container is writable_location, and the finding says it is in a container', async () => {
+    const copy = plant(tempDir(), 'sleep');
+    const pid = await inOwnMountNamespace(copy, ['311']);
+    const namespace = readlinkSync(`/proc/${pid}/ns/mnt`);
     const exporter = await startExporter(processesArgs(policyFile()));
-    const body = await metrics(exporter.url);
-    expect(sampleValue(body, 'hostguard_processes_unjudged', { reason: 'other_mount_namespace' })).toBeGreaterThanOrEqual(1);
     const served = (await (await fetch(`${exporter.url}/api/findings`)).json()) as FindingsDocument;
-    expect(findingsFor(served, (s) => s['exe'] === copy)).toEqual([]);
-    expect(served.findings.filter((f) => new RegExp(`\\b${pid}\\b`).test(f.message))).toEqual([]);
+    // Only writable_location: an unknown copy of sleep is no unknown_executable in a container.
+    expect(findingsFor(served, (s) => s['exe'] === copy)).toMatchObject([{ kind: 'writable_location', subject: { exe: copy, user: 'root', mount_namespace: namespace } }]);
+    expect(mentions(served, pid)[0]?.message).toMatch(new RegExp(`in another mount namespace \\(a container, mnt:\\[\\d+\\]\\) \\(PID ${pid}\\)$`));
+    const body = await metrics(exporter.url);
+    expect(sampleValue(body, 'hostguard_process_flagged', { exe: copy, user_class: 'root', kind: 'writable_location' })).toBe(1);
+    expect(sampleValue(body, 'hostguard_processes_identity_unjudged', { reason: 'other_mount_namespace' })).toBeGreaterThanOrEqual(1);
+    expect(sampleValue(body, 'hostguard_processes_unjudged', { reason: 'other_mount_namespace' })).toBeUndefined();
+  });
+
+  it('a container running /usr/bin/sleep, or a binary the host does not know, is quiet: its identity is not judged', async () => {
+    const unknownToHost = plant(privateDir(), 'server');
+    const quiet = [await inOwnMountNamespace('/usr/bin/sleep', ['312']), await inOwnMountNamespace(unknownToHost, ['313'])];
+    const exporter = await startExporter(processesArgs(policyFile()));
+    const served = (await (await fetch(`${exporter.url}/api/findings`)).json()) as FindingsDocument;
+    for (const pid of quiet) expect(mentions(served, pid)).toEqual([]);
+    expect(findingsFor(served, (s) => s['exe'] === unknownToHost)).toEqual([]);
+    expect(sampleValue(await metrics(exporter.url), 'hostguard_processes_identity_unjudged', { reason: 'other_mount_namespace' })).toBeGreaterThanOrEqual(2);
+  });
+
+  it('the watch of new PIDs counts a container\'s starts by their verdict, never as known', async () => {
+    const exporter = await startExporter(processesArgs(policyFile()));
+    const startsOf = (body: string, verdict: string) => sampleValue(body, 'hostguard_process_starts_total', { verdict }) ?? 0;
+    const before = await metrics(exporter.url);
+    await inOwnMountNamespace('/usr/bin/sleep', ['314']);
+    await inOwnMountNamespace(plant(tempDir(), 'sleep'), ['315']);
+    let body = before;
+    for (let i = 0; i < 50 && (startsOf(body, 'other_mount_namespace') <= startsOf(before, 'other_mount_namespace') || startsOf(body, 'writable_location') <= startsOf(before, 'writable_location')); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      body = await metrics(exporter.url);
+    }
+    expect(startsOf(body, 'other_mount_namespace')).toBeGreaterThan(startsOf(before, 'other_mount_namespace'));
+    expect(startsOf(body, 'writable_location')).toBeGreaterThan(startsOf(before, 'writable_location'));
   });
 });
 

@@ -180,7 +180,7 @@ describe('the process reader on a fixture procfs', () => {
 });
 
 describe('processes in another mount namespace (containers)', () => {
-  it('are unjudged, neither known nor unknown: their paths name files of their own root, not the host\'s', async () => {
+  it('are neither known nor unknown: their paths name files of their own root, not the host\'s', async () => {
     const root = tempDir();
     cpSync(procfs, root, { recursive: true, verbatimSymlinks: true });
     const namespaces: Record<number, string> = {
@@ -204,8 +204,8 @@ describe('processes in another mount namespace (containers)', () => {
     expect(view.executables.has('/usr/bin/sleep')).toBe(false);
     const ctx = judgeContext(view, compileProcessPolicy(section), undefined);
     const verdict = (pid: number) => judgeProcess(view.processes.find((p) => p.pid === pid)!, ctx);
-    expect(verdict(500)).toMatchObject({ status: 'unjudged', reason: 'other_mount_namespace' });
-    expect(verdict(300)).toMatchObject({ status: 'unjudged', reason: 'other_mount_namespace' });
+    expect(verdict(500)).toMatchObject({ status: 'judged', knownBy: 'not_judged', kinds: [], containerNamespace: 'mnt:[4026532999]' });
+    expect(verdict(300)).toMatchObject({ status: 'judged', knownBy: 'not_judged', kinds: [], containerNamespace: 'mnt:[4026532999]' });
     // The host's own processes are judged as before.
     expect(verdict(120)).toMatchObject({ status: 'judged', knownBy: 'package', kinds: [] });
     observer.close();
