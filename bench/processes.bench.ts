@@ -11,7 +11,7 @@ import { buildPackageIndex } from '../src/processes/package-index.js';
 import { readPidMax } from '../src/procfs/system.js';
 import { cpuSeconds, ms, rssBytes, summarize, timeAsync, timeCommand } from './lib/measure.js';
 import type { BenchResult } from './lib/report.js';
-import { startHostguard, startNodeExporter } from './lib/servers.js';
+import { repoRoot, startHostguard, startNodeExporter } from './lib/servers.js';
 
 const sleepers = 1000;
 const runs = 100;
@@ -38,6 +38,9 @@ export default async function processes(): Promise<BenchResult> {
     const withProcesses = await scrapeExporter([...args, '--collector.processes']);
     const bare = await scrapeExporter(args);
     const idleNode = await idleNodeMemory();
+    const packagesLoaded = await idleNodeMemory(`Promise.all(${JSON.stringify(servePackages)}.map((m) => import(m)))`);
+    // What node-cron does on every schedule: format the time with Intl, which maps ICU's date data.
+    const intlDates = await idleNodeMemory(`new Intl.DateTimeFormat('en-US', { year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', weekday: 'short', hour12: false }).formatToParts(new Date())`);
     const nodeExporter = await scrapeNodeExporter();
 
     return {
@@ -53,6 +56,8 @@ export default async function processes(): Promise<BenchResult> {
         { subject: 'hostguard-exporter RSS after the run (processes only): total = private + file', figure: memory(withProcesses.memory), command: '/proc/PID/status VmRSS, RssAnon, RssFile' },
         { subject: 'hostguard-exporter RSS after the run (no collector): total = private + file', figure: memory(bare.memory), command: '/proc/PID/status VmRSS, RssAnon, RssFile' },
         { subject: 'a bare idle node, the floor under any Node.js exporter: total = private + file', figure: memory(idleNode), command: 'node --max-semi-space-size=1 -e "setInterval(() => {}, 1000)" (MALLOC_ARENA_MAX=2, as the exporter runs), after 1 s' },
+        { subject: 'the same node with the packages `serve` loads imported, nothing run', figure: memory(packagesLoaded), command: `import() of ${servePackages.join(', ')}, after 1.5 s` },
+        { subject: 'the same node after one Intl date format (how node-cron computes each run time)', figure: memory(intlDates), command: "new Intl.DateTimeFormat('en-US', {…}).formatToParts(new Date())" },
         { subject: 'node_exporter scrape (processes collector only), p50 / p95', figure: `${ms(nodeExporter.timing.p50Ms)} / ${ms(nodeExporter.timing.p95Ms)}`, command: `${runs} sequential GET /metrics` },
         { subject: 'node_exporter CPU per scrape (processes collector only)', figure: ms(nodeExporter.cpuMs), command: '/proc/PID/stat utime+stime over the run' },
         { subject: `hidden-process sweep, pid_max ${sweep.pidMax}, p50 / max`, figure: `${ms(sweep.timing.p50Ms)} / ${ms(sweep.maxMs)}`, command: 'sweepHiddenProcesses (kill(0) + lookup per PID, ps twice at most), 5 runs' },
@@ -63,6 +68,7 @@ export default async function processes(): Promise<BenchResult> {
         `collector work p50 / ps aux p50 = ${(collector.wall.p50Ms / psAux.p50Ms).toFixed(2)}`,
         `hostguard scrape p50 / node_exporter scrape p50 = ${(withProcesses.timing.p50Ms / nodeExporter.timing.p50Ms).toFixed(2)}`,
         `RSS with the processes collector − RSS without = ${mib(withProcesses.memory.rss - bare.memory.rss)} (private ${mib(withProcesses.memory.anon - bare.memory.anon)})`,
+        `RSS of node with the packages loaded − bare node = ${mib(packagesLoaded.rss - idleNode.rss)}; one Intl date format (node-cron's, on every schedule) adds ${mib(intlDates.rss - idleNode.rss)}`,
       ],
     };
   } finally {
@@ -151,10 +157,18 @@ async function scrapeNodeExporter() {
   }
 }
 
-async function idleNodeMemory(): Promise<{ rss: number; anon: number; file: number }> {
-  const child = spawn(process.execPath, ['--max-semi-space-size=1', '-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore', env: { ...process.env, MALLOC_ARENA_MAX: '2' } });
+/** The packages `serve` loads before any of the exporter's own code runs. */
+export const servePackages = ['prom-client', 'express', 'zod', 'commander', 'js-yaml', 'node-cron'];
+
+/** Node idling with the exporter's flags and environment, after running `script` (from the repository, so packages resolve). */
+async function idleNodeMemory(script = ''): Promise<{ rss: number; anon: number; file: number }> {
+  const child = spawn(process.execPath, ['--max-semi-space-size=1', '-e', `${script}; setInterval(() => {}, 1000)`], {
+    stdio: 'ignore',
+    cwd: repoRoot,
+    env: { ...process.env, MALLOC_ARENA_MAX: '2' },
+  });
   try {
-    await new Promise((resolve) => setTimeout(resolve, 1000));
+    await new Promise((resolve) => setTimeout(resolve, 1500));
     return memoryOf(child.pid!);
   } finally {
     child.kill();
