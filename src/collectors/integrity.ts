@@ -64,6 +64,13 @@ class IntegrityCollector implements Collector {
   /** The schedule whose interval hostguard_integrity_schedule_interval_seconds shows. */
   private intervalFor = '';
   private pool: HashPool | undefined;
+  /**
+   * The scan in progress, which the next one waits for: scans never overlap. A first-start learn
+   * that passed --baseline.timeout keeps scanning while the exporter starts; the scan at start then
+   * waits for it instead of hashing the same tree beside it with a second pool (which `stop()`
+   * could not reach, as `pool` holds one).
+   */
+  private scanning: Promise<unknown> = Promise.resolve();
   private readonly abort = new AbortController();
   private readonly fullRehash: FullRehashRecord;
   private lastFullAt: number | undefined;
@@ -105,7 +112,7 @@ class IntegrityCollector implements Collector {
       this.metrics.scheduleInterval.set(scheduleIntervalSeconds(this.intervalFor));
     }
     // Without background scans (`check`), this collection is the scan.
-    if (!this.schedule) await this.runScan(ctx, this.fullRehashDue(ctx));
+    if (!this.schedule) await this.runScan(ctx, 'due');
     const baseline = this.trustedBaseline(ctx);
     this.sayWhatIsJudged(ctx);
     const observation = this.latest;
@@ -161,7 +168,7 @@ class IntegrityCollector implements Collector {
   private async scheduledScan(context: () => CollectorContext): Promise<void> {
     const ctx = context();
     try {
-      await this.runScan(ctx, this.fullRehashDue(ctx));
+      await this.runScan(ctx, 'due');
     } catch (error) {
       if (this.abort.signal.aborted) return; // stopped mid-scan
       throw error;
@@ -173,7 +180,14 @@ class IntegrityCollector implements Collector {
     return this.lastFullAt === undefined || Date.now() - this.lastFullAt >= ctx.policy.integrity.full_rehash_interval * 1000;
   }
 
-  private async runScan(ctx: CollectorContext, full: boolean, how: { progress?: ProgressLine; forBaseline?: boolean } = {}): Promise<void> {
+  /** `full: 'due'` decides when the scan starts, after any it waited for (a full one resets the clock). */
+  private runScan(ctx: CollectorContext, full: boolean | 'due', how: { progress?: ProgressLine; forBaseline?: boolean } = {}): Promise<void> {
+    const run = this.scanning.then(() => this.scanOnce(ctx, full === 'due' ? this.fullRehashDue(ctx) : full, how));
+    this.scanning = run.catch(() => undefined);
+    return run;
+  }
+
+  private async scanOnce(ctx: CollectorContext, full: boolean, how: { progress?: ProgressLine; forBaseline?: boolean }): Promise<void> {
     const { progress } = how;
     const baseline = this.trustedBaseline(ctx);
     const previous = this.latest;

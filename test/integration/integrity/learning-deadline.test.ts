@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cliPath, runCli, tempDir } from '../../helpers/cli.js';
@@ -32,6 +32,19 @@ function treeWithBaseline(): { args: string[]; stateDir: string; file: string } 
   expect(runCli([...args, 'baseline', 'init']).code).toBe(0);
   plantHugeFile(tree);
   return { args, stateDir, file: join(stateDir, 'baseline.json') };
+}
+
+/** How many of `pid`'s descriptors (its hash workers') have `file` open now. */
+function descriptorsOn(pid: number, file: string): number {
+  let count = 0;
+  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+    try {
+      if (readlinkSync(`/proc/${pid}/fd/${fd}`) === file) count++;
+    } catch {
+      // closed meanwhile
+    }
+  }
+  return count;
 }
 
 function timedCli(args: readonly string[]): ReturnType<typeof runCli> & { seconds: number } {
@@ -90,6 +103,22 @@ describe('learning a baseline under --baseline.timeout', () => {
     expect(sampleValue(metrics, 'hostguard_scrape_collector_success', { collector: 'integrity' })).toBe(0);
     expect(sampleValue(metrics, 'hostguard_collector_errors_total', { collector: 'integrity', reason: 'timeout' })).toBe(1);
     expect(sampleValue(metrics, 'hostguard_scrape_collector_success', { collector: 'processes' })).toBe(1);
+    expect(await stopProcess(child)).toBe(0);
+  });
+
+  it('serve does not start its scan at start beside a learn that passed the deadline: scans never overlap', async () => {
+    const { tree, args } = watchedTree({ schedule: '0 0 1 1 *' });
+    plantHugeFile(tree);
+    const huge = join(tree, 'var-lib-images.img');
+    const child = spawnOwned(cliPath, ['--web.listen-address', '127.0.0.1:0', ...args, '--baseline.timeout', '1s']);
+    await waitForOutput(child, /listening\W+address\W+127\.0\.0\.1:(\d+)/, 20_000);
+    // The late learn is hashing the huge file; a scan beside it would open the file a second time.
+    const seen: number[] = [];
+    for (let i = 0; i < 20; i++) {
+      seen.push(descriptorsOn(child.pid!, huge));
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(Math.max(...seen)).toBe(1);
     expect(await stopProcess(child)).toBe(0);
   });
 });
