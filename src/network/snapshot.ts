@@ -33,7 +33,7 @@ export interface ObservedSocket extends NetSocket {
   readonly ownership: Ownership;
 }
 
-/** A connection no listener explains; see `UnexplainedConnection` in classify.ts for `maybeAccepted`. */
+/** A connection no listener explains, with its owner (see `UnexplainedConnection` in classify.ts). */
 export interface ObservedConnection extends ObservedSocket {
   /** Its ports say it may be a session accepted by a server whose listener closed: judgment decides by its owner. */
   readonly maybeAccepted: boolean;
