@@ -6,7 +6,7 @@ import { HiddenPortSweeper } from '../network/hidden-port-sweeper.js';
 import { judgeListeners, learnListeners, listenerFindings, readListenerBaseline } from '../network/listener-judgment.js';
 import { NetworkMetrics } from '../network/network-metrics.js';
 import { observeNetwork } from '../network/observe.js';
-import { judgeOutbound, outboundFindings, outboundNeedsOwner } from '../network/outbound-judgment.js';
+import { judgeDirection, judgeOutbound, outboundFindings, outboundNeedsOwner } from '../network/outbound-judgment.js';
 import { forgetServingExporter, recordServingExporter, servingExporterPid } from '../network/serving-exporter.js';
 import { SocketOwnerIndex } from '../network/socket-owner-index.js';
 import type { NetworkSnapshot } from '../network/snapshot.js';
@@ -43,13 +43,15 @@ class NetworkCollector implements Collector {
   async collect(ctx: CollectorContext): Promise<CollectorRun> {
     const outbound = ctx.policy.outbound;
     const snapshot = this.observe(ctx);
-    const unexpectedListeners = judgeListeners(snapshot.listeners, ctx.policy.listeners, this.baseline(ctx));
-    const unexpectedOutbound = outbound ? judgeOutbound(snapshot.outgoing, outbound) : undefined;
+    const baseline = this.baseline(ctx);
+    const unexpectedListeners = judgeListeners(snapshot.listeners, ctx.policy.listeners, baseline);
+    const direction = outbound && judgeDirection(snapshot.connections, ctx.policy.listeners, baseline);
+    const unexpectedOutbound = outbound && direction && judgeOutbound(direction.outgoing, outbound);
     const hidden = ctx.policy.listeners.hidden_ports.enabled ? this.sweeper.lastResult : undefined;
 
-    this.metrics.recordSnapshot(snapshot, outbound !== undefined);
+    this.metrics.recordSnapshot(snapshot);
     this.metrics.recordListeners(unexpectedListeners);
-    this.metrics.recordOutbound(unexpectedOutbound);
+    this.metrics.recordOutbound(direction, unexpectedOutbound);
     this.metrics.recordSweep(hidden);
     return {
       findings: [...listenerFindings(unexpectedListeners), ...outboundFindings(unexpectedOutbound ?? []), ...(hidden?.hidden ?? []).map(hiddenPortFinding)],

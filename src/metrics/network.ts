@@ -47,10 +47,10 @@ export const networkMetricSpecs = {
   presumedAccepted: metricSpec({
     name: 'hostguard_network_presumed_accepted_connections',
     type: 'gauge',
-    help: 'Established connections on a port no listener owns, left out of the outgoing ones as accepted because their local port is outside the ephemeral range and their peer\'s port is a client\'s.',
+    help: 'Established connections on a port no listener owns, taken as sessions of a server whose listener closed and left out of the outgoing ones: their local port is outside the ephemeral range, their peer\'s port is a client\'s, and their program may listen on that port by the listeners policy or baseline.',
     labels: { protocol: '"tcp" (UDP has no accept())' },
     notes:
-      'Present only while the policy has an `outbound` section; counts what the outbound rules do not see, such as the sessions of a server that closed its listener, or a client that bound a fixed local port before connecting (README, Network).',
+      'Present only while the policy has an `outbound` section; counts what the outbound rules do not judge: the sessions of allowed servers that restarted or are draining, or of any program on a port allowed without naming one (README, Network).',
   }),
   unexpectedOutbound: metricSpec({
     name: 'hostguard_network_unexpected_outbound_connections',

@@ -44,19 +44,23 @@ export interface DirectionOptions {
   readonly accepted?: AcceptedConnections;
 }
 
-export interface OutgoingConnections {
-  readonly outgoing: NetSocket[];
-  /** Connections left out as accepted on the evidence of their ports alone (see `presumedAccepted`). */
-  readonly presumedAccepted: number;
+/**
+ * A connection no listener explains. `maybeAccepted` when its ports say it may be a session a server
+ * accepted before closing its listener (see `portsSayAccepted`): a hint for judgment, which decides
+ * by the program holding it, never a verdict.
+ */
+export interface UnexplainedConnection extends NetSocket {
+  readonly maybeAccepted: boolean;
 }
 
 /**
- * Connections this host opened: established (or being established) TCP and connected UDP sockets
- * that are not incoming. A connection is incoming when a listener owns its local port now, when it
- * was seen while one did (`accepted`), or when its ports say it was accepted (`presumedAccepted`).
- * Loopback peers are the host talking to itself, not outbound, unless `watchLoopback`.
+ * Connections this host may have opened: established (or being established) TCP and connected UDP
+ * sockets that are not incoming. A connection is incoming when a listener owns its local port now,
+ * or when it was seen while one did (`accepted`); the rest are returned, those whose ports look like
+ * an accepted session marked `maybeAccepted`. Loopback peers are the host talking to itself, not
+ * outbound, unless `watchLoopback`.
  */
-export function outgoingConnections(sockets: readonly NetSocket[], listeners: readonly NetSocket[], options: DirectionOptions): OutgoingConnections {
+export function outgoingConnections(sockets: readonly NetSocket[], listeners: readonly NetSocket[], options: DirectionOptions): UnexplainedConnection[] {
   const listening = new Map<string, string[]>();
   for (const l of listeners) {
     const key = `${l.protocol}/${l.localPort}`;
@@ -70,36 +74,34 @@ export function outgoingConnections(sockets: readonly NetSocket[], listeners: re
     s.protocol === 'tcp' ? s.state === socketStates.established || s.state === socketStates.synSent : s.state === socketStates.established,
   );
   const seenAccepted = options.accepted ? options.accepted.track(connected, onListeningPort) : onListeningPort;
-  const outgoing: NetSocket[] = [];
-  let presumed = 0;
+  const unexplained: UnexplainedConnection[] = [];
   for (const s of connected) {
     if (seenAccepted(s) || (!options.watchLoopback && isLoopbackAddress(s.remoteAddress))) continue;
-    if (presumedAccepted(s, options.ephemeralPorts)) presumed++;
-    else outgoing.push(s);
+    unexplained.push({ ...s, maybeAccepted: portsSayAccepted(s, options.ephemeralPorts) });
   }
-  return { outgoing, presumedAccepted: presumed };
+  return unexplained;
 }
 
 /** IANA's dynamic ports (RFC 6335), where Windows and macOS pick a client's local port. */
 const dynamicPorts: PortRange = { from: 49152, to: 65535 };
 
 /**
- * Whether an established TCP connection that no listener explains was accepted by a server whose
- * listener has closed (a restart, a one-shot server) rather than opened from here: a client that
- * does not bind a port before connect() gets one of the host's ephemeral ports, while an accepted
- * connection keeps the listener's port, normally outside them. So: our port is not one connect()
- * would pick, and the peer's is one a client's connect() picks (our range, shared by Linux peers,
- * or the dynamic ports). Deliberately narrow, because what it presumes accepted is never judged:
+ * Whether the ports of an established TCP connection that no listener explains say it may have been
+ * accepted by a server whose listener has closed (a restart, a drain, a one-shot server) rather than
+ * opened from here: a client that does not bind a port before connect() gets one of the host's
+ * ephemeral ports, while an accepted connection keeps the listener's port, normally outside them.
+ * So: our port is not one connect() would pick, and the peer's is one a client's connect() picks
+ * (our range, shared by Linux peers, or the dynamic ports). Ports are easy to choose, so this only
+ * marks a candidate; judgment takes it as accepted only when its program may listen on that port.
  * - A connection still being made (SYN_SENT) was opened from here, and UDP has no accept().
- * - A server on a port inside the range, once its listener closed, is judged outgoing (the port
+ * - A server on a port inside the range, once its listener closed, is not a candidate (the port
  *   says nothing); one seen while its listener was open stays incoming, and ports listed in
  *   ip_local_reserved_ports are outside the range, as the kernel never hands them to connect().
  * - A peer on a port a service would use (below 1024, or a registered port such as 4444 or 8443
- *   outside the client ranges) makes it outgoing: a client that binds a fixed local port first
- *   (the source-port-53 firewall trick) is still seen calling such a service. What escapes is a
- *   client binding a fixed port outside the range to reach a peer on a client-range port.
+ *   outside the client ranges) makes it outgoing whatever its program: a client that binds a fixed
+ *   local port first (the source-port-53 firewall trick) is still seen calling such a service.
  */
-function presumedAccepted(socket: NetSocket, ports: EphemeralPorts): boolean {
+function portsSayAccepted(socket: NetSocket, ports: EphemeralPorts): boolean {
   if (socket.protocol !== 'tcp' || socket.state !== socketStates.established) return false;
   return !isEphemeralPort(socket.localPort, ports) && (inPortRange(ports.range, socket.remotePort) || inPortRange(dynamicPorts, socket.remotePort));
 }

@@ -98,15 +98,33 @@ function ownedBySelf(ownership: Ownership): boolean {
   return ownership.kind === 'known' && ownership.owners.length > 0 && ownership.owners.every((o) => o.self);
 }
 
+/** The verdict on a socket holding this local port and address, by the rules and the baseline entry for it. */
+function listenerOutcome(rules: readonly CompiledRule[], socket: ObservedSocket, entry: ListenerBaselineEntry | undefined): Outcome {
+  if (ownedBySelf(socket.ownership)) return 'expected';
+  return stronger(judgeByRules(rules, socket), judgeByBaseline(entry, socket.ownership));
+}
+
 export function judgeListeners(listeners: readonly ObservedSocket[], policy: ListenersPolicy, baseline: ListenerBaseline | undefined): UnexpectedListener[] {
   const rules = compileRules(policy);
   const unexpected: UnexpectedListener[] = [];
   for (const socket of listeners) {
-    if (ownedBySelf(socket.ownership)) continue;
-    const outcome = stronger(judgeByRules(rules, socket), judgeByBaseline(baseline?.get(listenerKey(socket)), socket.ownership));
+    const outcome = listenerOutcome(rules, socket, baseline?.get(listenerKey(socket)));
     if (outcome !== 'expected') unexpected.push({ socket, address: bindAddressLabel(socket.localAddress), reason: outcome });
   }
   return unexpected;
+}
+
+/**
+ * Whether the program holding a connection would be expected listening on the connection's local
+ * port and address, by the rules and baseline that judge listeners: what makes a connection whose
+ * listener has closed the session of a server the host runs there. That listener was bound to the
+ * connection's own address or to all addresses, so the baseline entry for either counts. As for a
+ * listener, an owner that cannot be found passes only a rule or entry that names no program.
+ */
+export function allowedToListen(connection: ObservedSocket, policy: ListenersPolicy, baseline: ListenerBaseline | undefined): boolean {
+  const rules = compileRules(policy);
+  const onAnyAddress = listenerKey({ protocol: connection.protocol, localAddress: '0.0.0.0', localPort: connection.localPort });
+  return [listenerKey(connection), onAnyAddress].some((key) => listenerOutcome(rules, connection, baseline?.get(key)) === 'expected');
 }
 
 const reasonText: Record<ListenerReason, string> = {

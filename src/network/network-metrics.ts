@@ -6,6 +6,7 @@ import { registerCounter, registerGauge } from '../metrics/spec.js';
 import type { NetProtocol } from '../procfs/net.js';
 import type { SweepResult } from './hidden-ports.js';
 import { listenerReasons, type UnexpectedListener } from './listener-judgment.js';
+import type { Direction } from './outbound-judgment.js';
 import { ownerExeText } from './owner-match.js';
 import type { NetworkSnapshot, ObservedSocket, Ownership } from './snapshot.js';
 
@@ -51,7 +52,7 @@ export class NetworkMetrics {
     for (const problem of ['malformed_line', 'socket_gone', 'process_gone', 'fd_denied']) this.readProblems.inc({ problem }, 0);
   }
 
-  recordSnapshot(snapshot: NetworkSnapshot, outboundJudged: boolean): void {
+  recordSnapshot(snapshot: NetworkSnapshot): void {
     this.listeners.reset();
     for (const protocol of protocols) {
       for (const family of [4, 6] as const) {
@@ -59,14 +60,8 @@ export class NetworkMetrics {
         this.listeners.set({ protocol, family: `ipv${family}` }, n);
       }
     }
-    this.outbound.reset();
-    this.presumedAccepted.reset();
-    if (outboundJudged) {
-      for (const protocol of protocols) this.outbound.set({ protocol }, count(snapshot.outgoing, protocol));
-      this.presumedAccepted.set({ protocol: 'tcp' }, snapshot.presumedAccepted);
-    }
     const unknown = { denied: 0, not_found: 0 };
-    for (const s of [...snapshot.listeners, ...snapshot.outgoing]) if (s.ownership.kind === 'unknown') unknown[s.ownership.reason]++;
+    for (const s of [...snapshot.listeners, ...snapshot.connections]) if (s.ownership.kind === 'unknown') unknown[s.ownership.reason]++;
     for (const [cause, n] of Object.entries(unknown)) this.ownerUnknown.set({ cause }, n);
     if (snapshot.processesScanned > 0) {
       this.fdScans.inc();
@@ -101,7 +96,14 @@ export class NetworkMetrics {
     );
   }
 
-  recordOutbound(unexpected: readonly ObservedSocket[] | undefined): void {
+  /** Both undefined when the policy has no `outbound` section: the series are then absent. */
+  recordOutbound(direction: Direction | undefined, unexpected: readonly ObservedSocket[] | undefined): void {
+    this.outbound.reset();
+    this.presumedAccepted.reset();
+    if (direction) {
+      for (const protocol of protocols) this.outbound.set({ protocol }, count(direction.outgoing, protocol));
+      this.presumedAccepted.set({ protocol: 'tcp' }, direction.presumedAccepted.length);
+    }
     this.unexpectedOutbound.reset();
     if (unexpected) for (const protocol of protocols) this.unexpectedOutbound.set({ protocol }, count(unexpected, protocol));
     this.unexpectedOutboundConnection.replace(

@@ -2,15 +2,18 @@ import { readNetTables, type NetProtocol, type NetSocket, type NetTablesRead } f
 import { readProcess } from '../procfs/process-table.js';
 import type { SocketHolder } from '../procfs/socket-owners.js';
 import type { UserDirectory } from '../procfs/users.js';
-import { isListening, outgoingConnections, type DirectionOptions } from './classify.js';
-import type { NetworkSnapshot, ObservedSocket, Ownership, SocketOwner } from './snapshot.js';
+import { isListening, outgoingConnections, type DirectionOptions, type UnexplainedConnection } from './classify.js';
+import type { NetworkSnapshot, ObservedConnection, ObservedSocket, Ownership, SocketOwner } from './snapshot.js';
 import type { SocketOwnerIndex } from './socket-owner-index.js';
 
 export interface ObserveOptions {
   readonly procfs: string;
   readonly index: SocketOwnerIndex;
   readonly users: UserDirectory;
-  /** Observe outgoing connections (only when the policy judges them); `needsOwner` says which need their program. */
+  /**
+   * Observe outgoing connections (only when the policy judges them); `needsOwner` says which need their
+   * program for the outbound rules (those that may be accepted sessions always do).
+   */
   readonly outgoing?: DirectionOptions & { readonly needsOwner: (socket: NetSocket) => boolean };
   /** The exporter's own pids (this process, the serving exporter), so its own listener is recognised. */
   readonly selfPids?: ReadonlySet<number>;
@@ -28,30 +31,30 @@ export function observeNetwork(options: ObserveOptions): NetworkSnapshot {
   const readTables = options.readTables ?? ((protocols?: ReadonlySet<NetProtocol>) => readNetTables(procfs, { protocols, tcpListenersOnly: !options.outgoing }));
   const tables = readTables();
   let listeners: NetSocket[] = tables.sockets.filter(isListening);
-  const direction = options.outgoing ? outgoingConnections(tables.sockets, listeners, options.outgoing) : { outgoing: [], presumedAccepted: 0 };
-  let outgoing = direction.outgoing;
+  let connections = options.outgoing ? outgoingConnections(tables.sockets, listeners, options.outgoing) : [];
   const present = new Set<number>();
   for (const s of tables.sockets) if (s.inode !== 0) present.add(s.inode);
 
-  const needsOwner = options.outgoing?.needsOwner;
+  // Judgment takes a connection whose ports look accepted as a session only if its program may listen there.
+  const needsOwner = (s: UnexplainedConnection) => s.maybeAccepted || (options.outgoing?.needsOwner(s) ?? false);
   const lookup = index.lookup(
     listeners.map((s) => s.inode),
-    outgoing.filter((s) => needsOwner?.(s)).map((s) => s.inode),
+    connections.filter(needsOwner).map((s) => s.inode),
     present,
   );
 
   // A socket no process holds may have closed after the table was read: look again before calling its owner unknown.
   let socketsGone = 0;
   if (lookup.notFound.size > 0 && lookup.scan) {
-    const protocols = new Set([...listeners, ...outgoing].filter((s) => lookup.notFound.has(s.inode)).map((s) => s.protocol));
+    const protocols = new Set([...listeners, ...connections].filter((s) => lookup.notFound.has(s.inode)).map((s) => s.protocol));
     const still = new Set(readTables(protocols).sockets.map((s) => s.inode));
     const gone = new Set([...lookup.notFound.keys()].filter((inode) => !still.has(inode)));
     if (gone.size > 0) {
       const open = (s: NetSocket) => !gone.has(s.inode);
-      const before = listeners.length + outgoing.length;
+      const before = listeners.length + connections.length;
       listeners = listeners.filter(open);
-      outgoing = outgoing.filter(open);
-      socketsGone = before - listeners.length - outgoing.length;
+      connections = connections.filter(open);
+      socketsGone = before - listeners.length - connections.length;
     }
   }
 
@@ -70,13 +73,10 @@ export function observeNetwork(options: ObserveOptions): NetworkSnapshot {
     if (unowned) return { kind: 'unknown', reason: unowned };
     return wanted ? { kind: 'unknown', reason: 'not_found' } : { kind: 'not_looked_up' };
   };
-  const observed = (list: NetSocket[], wanted: (s: NetSocket) => boolean): ObservedSocket[] =>
-    list.map((s) => ({ ...s, ownership: ownership(s, wanted(s)) }));
 
   return {
-    listeners: observed(listeners, () => true),
-    outgoing: observed(outgoing, (s) => needsOwner?.(s) ?? false),
-    presumedAccepted: direction.presumedAccepted,
+    listeners: listeners.map((s): ObservedSocket => ({ ...s, ownership: ownership(s, true) })),
+    connections: connections.map((s): ObservedConnection => ({ ...s, ownership: ownership(s, needsOwner(s)) })),
     problems: {
       malformedLines: tables.malformedLines,
       socketsGone,

@@ -1,17 +1,19 @@
+import type { ListenersPolicy } from '../config/sections/listeners.js';
 import type { OutboundPolicy, OutboundRule } from '../config/sections/outbound.js';
 import type { Finding } from '../findings/finding.js';
 import { compileCidr, type IpMatcher } from '../policy/cidr.js';
 import { parseIpOnce } from './classify.js';
 import { inPortRange, parsePortRange, type PortRange } from '../policy/port-range.js';
 import type { NetSocket } from '../procfs/net.js';
-import { endpoint } from './listener-judgment.js';
+import { allowedToListen, endpoint, type ListenerBaseline } from './listener-judgment.js';
 import { compiledPerPolicy } from './compiled-per-policy.js';
 import { compileOwnerConstraint, constrainsOwner, ownerExeText, ownerMatches, ownerPidsText, ownerUserText, type OwnerConstraint } from './owner-match.js';
-import type { ObservedSocket } from './snapshot.js';
+import type { ObservedConnection, ObservedSocket } from './snapshot.js';
 
 /**
  * Judgment of outgoing connections against `outbound.allow`: pure functions of observed sockets
- * and the policy. A connection is allowed when any rule matches all of its fields.
+ * and the policy. First which connections no listener explains are outgoing (`judgeDirection`),
+ * then whether each is allowed: when any rule matches all of its fields.
  */
 interface CompiledRule {
   readonly protocol: OutboundRule['protocol'];
@@ -35,6 +37,35 @@ function destinationMatches(rule: CompiledRule, socket: NetSocket): boolean {
   if (!rule.destinations) return true;
   const ip = parseIpOnce(socket.remoteAddress);
   return ip !== undefined && rule.destinations.some((m) => m(ip));
+}
+
+export interface Direction {
+  /** Connections opened from here, as far as the host tells: judged against the outbound rules. */
+  readonly outgoing: readonly ObservedConnection[];
+  /** Sessions of servers the policy or baseline expects on their port, whose listener has closed: not judged. */
+  readonly presumedAccepted: readonly ObservedConnection[];
+}
+
+/**
+ * Which connections no listener explains were accepted rather than opened here. Ports alone
+ * (`maybeAccepted`) cannot say: an implant that binds a fixed port such as 8080 before calling its
+ * C2 on port 50000, or a one-shot bind shell that closed its listener between two collections, has
+ * the ports of a session. So a connection is presumed accepted only when its ports say so and its
+ * program would be expected listening on its local port and address (the `listeners` rules or the
+ * learned listeners): a restarted or draining server's sessions, without a finding; everything else
+ * is judged outgoing, a bind shell's session included, on the first collection that sees it.
+ *
+ * An owner that cannot be found (an exporter without the capabilities to read other users'
+ * descriptors, a process exiting as it is read) is presumed a server only where the port is allowed
+ * for any program: where the rule or baseline names one, the connection is judged outgoing, as the
+ * same unknown owner on a listener is reported. Unknown owners are rare where the exporter runs as
+ * deployed (with CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH), so detection costs no common false alarm.
+ */
+export function judgeDirection(connections: readonly ObservedConnection[], listeners: ListenersPolicy, baseline: ListenerBaseline | undefined): Direction {
+  const outgoing: ObservedConnection[] = [];
+  const presumedAccepted: ObservedConnection[] = [];
+  for (const c of connections) (c.maybeAccepted && allowedToListen(c, listeners, baseline) ? presumedAccepted : outgoing).push(c);
+  return { outgoing, presumedAccepted };
 }
 
 /** Whether the verdict on this connection depends on its program: if not, the owner need not be looked up. */

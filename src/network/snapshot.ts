@@ -33,6 +33,12 @@ export interface ObservedSocket extends NetSocket {
   readonly ownership: Ownership;
 }
 
+/** A connection no listener explains, with its owner (see `UnexplainedConnection` in classify.ts). */
+export interface ObservedConnection extends ObservedSocket {
+  /** Its ports say it may be a session accepted by a server whose listener closed: judgment decides by its owner. */
+  readonly maybeAccepted: boolean;
+}
+
 export interface NetworkReadProblems {
   /** /proc/net lines without the documented shape. */
   readonly malformedLines: number;
@@ -47,10 +53,11 @@ export interface NetworkReadProblems {
 export interface NetworkSnapshot {
   /** TCP sockets in LISTEN and unconnected bound UDP sockets (`ss -tuln`). */
   readonly listeners: readonly ObservedSocket[];
-  /** Outgoing TCP connections (established or being established) and connected UDP sockets. */
-  readonly outgoing: readonly ObservedSocket[];
-  /** Established TCP connections no listener explains, left out of `outgoing` as accepted on the evidence of their ports. */
-  readonly presumedAccepted: number;
+  /**
+   * TCP connections (established or being established) and connected UDP sockets that no listener
+   * explains: outgoing, unless judgment takes one marked `maybeAccepted` as a closed server's session.
+   */
+  readonly connections: readonly ObservedConnection[];
   readonly problems: NetworkReadProblems;
   /** Processes read in a descriptor scan during this collection (0 when every socket was already mapped). */
   readonly processesScanned: number;

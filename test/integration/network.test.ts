@@ -195,24 +195,36 @@ describe('outbound connections on a live host', () => {
     expect(ours(loopbackIsNotOutbound.findings)).toEqual([]);
   });
 
-  it('a session accepted by a server that closed its listener before the first collection is not outbound; its client still is', async () => {
+  /** A one-shot server run by `executable`: it accepts one connection from a child client and closes its listener, keeping the session. */
+  async function oneShotSession(executable: string) {
     const port = await freePortBelowEphemeralRange();
-    // A one-shot server: it accepts one connection and closes its listener, keeping the session.
     const script = `const server = require('node:net').createServer((s) => { server.close(); console.log('ACCEPTED ' + s.remotePort); });
       server.listen(${port}, '127.0.0.1', () => console.log('LISTENING')); setInterval(() => {}, 60000);`;
-    const server = spawnOwned(process.execPath, ['-e', script]);
+    const server = spawnOwned(executable, ['-e', script]);
     await waitForOutput(server, /LISTENING/);
     const accepted = waitForOutput(server, /ACCEPTED (\d+)/);
     const client = await childConnection('127.0.0.1', port);
     const clientPort = Number((await accepted)[1]);
+    // check is a fresh collector: it never saw the listener. The policy lets node alone listen on the port.
+    const policy = `listeners:\n  allow:\n    - port: ${port}\n      protocol: tcp\n      address: loopback\n      exe: ${process.execPath}\n${noSweep}`;
+    const { findings } = check(`${policy}outbound:\n  watch_loopback: true\n  allow:\n    - ports: [${port + 1}]\n`);
+    const outboundTo = (remotePort: number) =>
+      findings.filter((f) => f.kind === 'unexpected_outbound' && f.subject.remote_address === '127.0.0.1' && f.subject.remote_port === remotePort).map((f) => f.message);
+    return { server, client, port, clientPort, outboundTo };
+  }
 
-    // check is a fresh collector: it never saw the listener.
-    const { findings } = check(`listeners:\n${noSweep}outbound:\n  watch_loopback: true\n  allow:\n    - ports: [${port + 1}]\n`);
-    const loopbackOutbound = findings.filter((f) => f.kind === 'unexpected_outbound' && f.subject.remote_address === '127.0.0.1');
-    expect(loopbackOutbound.filter((f) => f.subject.remote_port === clientPort)).toEqual([]);
-    expect(loopbackOutbound.filter((f) => f.subject.remote_port === port).map((f) => f.message)).toEqual([
-      `${process.execPath} (pid ${client.pid}) is connected to tcp 127.0.0.1:${port}, which no outbound rule allows`,
-    ]);
+  it('the session of a one-shot server the policy allows on its port is not outbound once its listener closed; its client still is', async () => {
+    const { server, client, port, clientPort, outboundTo } = await oneShotSession(process.execPath);
+    expect(outboundTo(clientPort)).toEqual([]);
+    expect(outboundTo(port)).toEqual([`${process.execPath} (pid ${client.pid}) is connected to tcp 127.0.0.1:${port}, which no outbound rule allows`]);
+    await stopProcess(client);
+    await stopProcess(server);
+  });
+
+  it('the session of a one-shot bind shell, a program not allowed on that port, is unexpected_outbound on the first collection', async () => {
+    const bindShell = nodeUnderAnotherName(tempDir(), 'bindshell');
+    const { server, client, clientPort, outboundTo } = await oneShotSession(bindShell);
+    expect(outboundTo(clientPort)).toEqual([`${bindShell} (pid ${server.pid}) is connected to tcp 127.0.0.1:${clientPort}, which no outbound rule allows`]);
     await stopProcess(client);
     await stopProcess(server);
   });

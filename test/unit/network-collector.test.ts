@@ -124,14 +124,16 @@ describe('the direction of connections no listener explains', () => {
   const line = (local: string, remote: string, inode: number) =>
     `   0: ${local} ${remote} 01 00000000:00000000 00:00000000 00000000     0        0 ${inode} 1 0000000000000000 100 0 0 10 0\n`;
 
-  it("a stopped server's session is not outbound, by the host's range or, unreadable, the kernel default, said once", async () => {
+  it("a stopped server's session on a port the policy allows is not outbound, by the host's range or, unreadable, the kernel default, said once", async () => {
     const dir = tempDir();
     mkdirSync(`${dir}/net`);
     // 10.0.2.15:22 <- 198.51.100.7:41234, left by an sshd that stopped before the exporter started; 10.0.2.15:45000 -> 203.0.113.9:443.
     writeFileSync(`${dir}/net/tcp`, header + line('0F02000A:0016', '076433C6:A112', 2001) + line('0F02000A:AFC8', '097100CB:01BB', 2002));
     const warnings: string[] = [];
     const log = createLogger({ level: 'warn', format: 'logfmt', write: (l) => warnings.push(l) });
-    const exporter = exporterOn({ procfs: dir, rootfs }, 'outbound:\n  allow: []\n', [networkCollector], log);
+    // Port 22 is allowed for any program, so the session passes though no process in this procfs holds it.
+    const policy = 'listeners:\n  allow:\n    - port: 22\n      protocol: tcp\noutbound:\n  allow: []\n';
+    const exporter = exporterOn({ procfs: dir, rootfs }, policy, [networkCollector], log);
     const remotes = (findings: readonly { kind: string; subject: Record<string, unknown> }[]) =>
       findings.filter((f) => f.kind === 'unexpected_outbound').map((f) => `${f.subject.remote_address}:${f.subject.remote_port}`);
 
@@ -268,7 +270,7 @@ describe('socket owners across collections', () => {
         readTables: () => ({ sockets, malformedLines: 0, missingTables: [] }),
       });
     const cause = (snapshot: NetworkSnapshot, inode: number) => {
-      const ownership = [...snapshot.listeners, ...snapshot.outgoing].find((s) => s.inode === inode)?.ownership;
+      const ownership = [...snapshot.listeners, ...snapshot.connections].find((s) => s.inode === inode)?.ownership;
       return ownership?.kind === 'unknown' ? ownership.reason : ownership?.kind;
     };
     expect(cause(observe(), 999)).toBe('denied');
@@ -279,6 +281,27 @@ describe('socket owners across collections', () => {
     const later = observe();
     expect(later.problems.fdDenied).toBe(0);
     expect([cause(later, 999), cause(later, 888)]).toEqual(['denied', 'not_found']);
+  });
+
+  it('a connection whose ports look like a closed server\'s session has its owner looked up even when no outbound rule needs it', () => {
+    const proc = fakeProc();
+    proc.hold(10, 3, 801);
+    proc.hold(10, 4, 802);
+    const connection = (inode: number, localPort: number, remotePort: number): NetSocket => ({
+      protocol: 'tcp', family: 4, localAddress: '10.0.2.15', localPort, remoteAddress: '203.0.113.9', remotePort, state: socketStates.established, uid: 0, inode,
+    });
+    const snapshot = observeNetwork({
+      procfs: proc.dir,
+      index: new SocketOwnerIndex(proc.dir, { now: () => 0 }),
+      users: new UserDirectory(rootfs),
+      outgoing: { watchLoopback: false, ephemeralPorts: kernelDefaultEphemeralPorts, needsOwner: () => false },
+      readTables: () => ({ sockets: [connection(801, 8080, 50000), connection(802, 45000, 443)], malformedLines: 0, missingTables: [] }),
+    });
+    // Process 10 of this fake procfs has no details to read: looked up, its owner is unknown rather than not looked up.
+    expect(snapshot.connections.map((c) => [c.inode, c.maybeAccepted, c.ownership.kind])).toEqual([
+      [801, true, 'unknown'],
+      [802, false, 'not_looked_up'],
+    ]);
   });
 
   it('does not rescan for a socket no process holds until its retry time, and forgets closed sockets', () => {

@@ -13,8 +13,8 @@ import {
   readListenerBaseline,
   type ListenerBaseline,
 } from '../../src/network/listener-judgment.js';
-import { judgeOutbound, outboundFindings, outboundNeedsOwner } from '../../src/network/outbound-judgment.js';
-import type { ObservedSocket, Ownership, SocketOwner } from '../../src/network/snapshot.js';
+import { judgeDirection, judgeOutbound, outboundFindings, outboundNeedsOwner } from '../../src/network/outbound-judgment.js';
+import type { ObservedConnection, ObservedSocket, Ownership, SocketOwner } from '../../src/network/snapshot.js';
 import { kernelDefaultEphemeralPorts as linuxDefault, type EphemeralPorts } from '../../src/procfs/local-ports.js';
 import type { NetSocket } from '../../src/procfs/net.js';
 
@@ -289,7 +289,7 @@ describe('which sockets are listeners and which connections are outgoing', () =>
 
   it('outgoing are established, connecting and connected-UDP sockets not on a listening port, loopback left out', () => {
     const ports = (watchLoopback: boolean) =>
-      outgoingConnections(sockets, listening, { watchLoopback, ephemeralPorts: linuxDefault }).outgoing.map((s) => `${s.protocol}/${s.remotePort}`);
+      outgoingConnections(sockets, listening, { watchLoopback, ephemeralPorts: linuxDefault }).map((s) => `${s.protocol}/${s.remotePort}`);
     expect(ports(false)).toEqual(['tcp/443', 'tcp/4444', 'udp/53']);
     expect(ports(true)).toEqual(['tcp/443', 'tcp/4444', 'udp/53', 'tcp/5432', 'tcp/5432']);
   });
@@ -300,7 +300,7 @@ describe('which sockets are listeners and which connections are outgoing', () =>
     const serverListener = raw('tcp', '0.0.0.0', 40000, '0.0.0.0', 0, 0x0a);
     const session = raw('tcp', '10.0.2.15', 40000, '198.51.100.7', 50000, 0x01);
     const remotes = (list: NetSocket[], listening: NetSocket[]) =>
-      outgoingConnections(list, listening, { watchLoopback: false, ephemeralPorts: linuxDefault, accepted }).outgoing.map((s) => `${s.remoteAddress}:${s.remotePort}`);
+      outgoingConnections(list, listening, { watchLoopback: false, ephemeralPorts: linuxDefault, accepted }).map((s) => `${s.remoteAddress}:${s.remotePort}`);
     expect(remotes([serverListener, session], [serverListener])).toEqual([]);
     // The server restarts (or a one-shot backdoor closes its listener): the session is still the one it accepted.
     expect(remotes([session], [])).toEqual([]);
@@ -311,18 +311,20 @@ describe('which sockets are listeners and which connections are outgoing', () =>
   });
 });
 
-describe('accepted or opened, when no listener owns the port and none was seen to', () => {
+describe('what the ports say of a connection no listener owns and none was seen to', () => {
   const tcp = (localPort: number, remote: string, remotePort: number, state = 0x01) =>
     raw('tcp', remote.includes(':') ? '2001:db8::2' : '10.0.2.15', localPort, remote, remotePort, state);
+  /** Which connections look opened from here, and which may be a session a closed listener accepted. */
   const judged = (sockets: NetSocket[], ephemeralPorts: EphemeralPorts = linuxDefault, watchLoopback = false) => {
-    const { outgoing, presumedAccepted } = outgoingConnections(sockets, [], { watchLoopback, ephemeralPorts });
-    return { outgoing: outgoing.map((s) => `${s.localPort}->${s.remotePort}`), presumedAccepted };
+    const connections = outgoingConnections(sockets, [], { watchLoopback, ephemeralPorts });
+    const ports = (maybeAccepted: boolean) => connections.filter((c) => c.maybeAccepted === maybeAccepted).map((s) => `${s.localPort}->${s.remotePort}`);
+    return { outgoing: ports(false), maybeAccepted: ports(true) };
   };
 
-  it("a server's sessions stay incoming after its listener closed unseen: our port is outside the ephemeral range, the peer's a client's", () => {
+  it("a server's sessions may be accepted after its listener closed unseen: our port is outside the ephemeral range, the peer's a client's", () => {
     // sshd stopped before the exporter started; the sessions it accepted from Linux, Windows and IPv6 peers remain.
     const sessions = [tcp(22, '198.51.100.7', 41234), tcp(22, '198.51.100.8', 63000), tcp(8080, '2001:db8::9', 50123)];
-    expect(judged(sessions)).toEqual({ outgoing: [], presumedAccepted: 3 });
+    expect(judged(sessions)).toEqual({ outgoing: [], maybeAccepted: ['22->41234', '22->63000', '8080->50123'] });
   });
 
   it('a client that let the kernel pick its port is outgoing, to any port', () => {
@@ -338,7 +340,7 @@ describe('accepted or opened, when no listener owns the port and none was seen t
     expect(judged([session]).outgoing).toEqual(['40000->51000']);
     // Ports in ip_local_reserved_ports are never handed to connect(): a server on one is told apart.
     const reserved: EphemeralPorts = { range: linuxDefault.range, reserved: [{ from: 9100, to: 9100 }, { from: 40000, to: 40099 }] };
-    expect(judged([session], reserved)).toEqual({ outgoing: [], presumedAccepted: 1 });
+    expect(judged([session], reserved)).toEqual({ outgoing: [], maybeAccepted: ['40000->51000'] });
   });
 
   it('a client that binds a fixed port is still seen calling a service port: the source-port-53 trick does not hide it', () => {
@@ -347,8 +349,8 @@ describe('accepted or opened, when no listener owns the port and none was seen t
       '53->4444',
       '8443->31337',
     ]);
-    // What escapes: a fixed local port outside the range calling a peer on a client-range port looks like a session.
-    expect(judged([tcp(2222, '203.0.113.9', 50000)])).toEqual({ outgoing: [], presumedAccepted: 1 });
+    // A fixed local port outside the range calling a peer on a client-range port looks like a session: its program decides.
+    expect(judged([tcp(2222, '203.0.113.9', 50000)])).toEqual({ outgoing: [], maybeAccepted: ['2222->50000'] });
   });
 
   it('a connection still being made, and connected UDP, are outgoing whatever their ports', () => {
@@ -358,12 +360,68 @@ describe('accepted or opened, when no listener owns the port and none was seen t
 
   it('follows the host\'s range: with every unprivileged port ephemeral, a session on one is outgoing', () => {
     const wide: EphemeralPorts = { range: { from: 1024, to: 65535 }, reserved: [] };
-    expect(judged([tcp(8080, '198.51.100.7', 41234), tcp(22, '198.51.100.7', 41234)], wide)).toEqual({ outgoing: ['8080->41234'], presumedAccepted: 1 });
+    expect(judged([tcp(8080, '198.51.100.7', 41234), tcp(22, '198.51.100.7', 41234)], wide)).toEqual({ outgoing: ['8080->41234'], maybeAccepted: ['22->41234'] });
   });
 
-  it('loopback sessions are counted only when loopback is watched', () => {
+  it('loopback sessions are looked at only when loopback is watched', () => {
     const local = raw('tcp', '127.0.0.1', 5432, '127.0.0.1', 41000, 0x01);
-    expect(judged([local]).presumedAccepted).toBe(0);
-    expect(judged([local], linuxDefault, true)).toEqual({ outgoing: [], presumedAccepted: 1 });
+    expect(judged([local])).toEqual({ outgoing: [], maybeAccepted: [] });
+    expect(judged([local], linuxDefault, true)).toEqual({ outgoing: [], maybeAccepted: ['5432->41000'] });
+  });
+});
+
+describe('a session whose listener closed is presumed accepted only when its program may listen there', () => {
+  const nginx: SocketOwner = { pid: 700, exe: '/usr/sbin/nginx', uid: 33, user: 'www-data', userClass: 'system', self: false };
+  const dropped: SocketOwner = { pid: 4243, exe: '/tmp/implant', uid: 33, user: 'www-data', userClass: 'system', self: false };
+  const shell: SocketOwner = { pid: 4244, exe: '/bin/sh', uid: 33, user: 'www-data', userClass: 'system', self: false };
+  const nginxOn8080 = listeners('  allow:\n    - port: 8080\n      protocol: tcp\n      exe: /usr/sbin/nginx\n');
+  const noOutbound = outbound('  allow: []\n');
+  /** An established connection as observation hands it over: 10.0.2.15:8080 to a peer, its ports marking it a possible session. */
+  const onPort8080 = (ownership: Ownership, remotePort = 41234, localAddress = '10.0.2.15', maybeAccepted = true): ObservedConnection => ({
+    ...connection('198.51.100.7', remotePort, ownership, 'tcp', 8080),
+    localAddress,
+    maybeAccepted,
+  });
+  const verdict = (connections: ObservedConnection[], policy = nginxOn8080, baseline?: ListenerBaseline) => {
+    const direction = judgeDirection(connections, policy, baseline);
+    const findings = outboundFindings(judgeOutbound(direction.outgoing, noOutbound));
+    return { presumedAccepted: direction.presumedAccepted.length, findings: findings.map((f) => `${f.subject.exe} -> ${f.subject.remote_port}`) };
+  };
+
+  it("an allowed server's session, its listener closed before the exporter saw it, is no finding and is counted", () => {
+    expect(verdict([onPort8080(owned(nginx)), onPort8080(owned(nginx), 63000)])).toEqual({ presumedAccepted: 2, findings: [] });
+  });
+
+  it('the same ports held by a program not allowed to listen there are outbound: a bind shell or a fixed-port implant', () => {
+    // A bind shell that closed its listener after accepting; an implant that bound 8080 and called its C2 on 50000.
+    expect(verdict([onPort8080(owned(dropped)), onPort8080(owned(dropped), 50000)])).toEqual({
+      presumedAccepted: 0,
+      findings: ['/tmp/implant -> 41234', '/tmp/implant -> 50000'],
+    });
+    // A shell sharing the server's socket does not pass on the server's rule.
+    expect(verdict([onPort8080(owned(nginx, shell))]).findings).toEqual(['/bin/sh,/usr/sbin/nginx -> 41234']);
+  });
+
+  it('a server the learned listeners account for counts as allowed, on all addresses or on the session\'s own', () => {
+    const none = listeners('  allow: []\n');
+    const onAny: ListenerBaseline = new Map([['tcp/any/8080', { exe: ['/usr/sbin/nginx'] }]]);
+    const onLoopback: ListenerBaseline = new Map([['tcp/loopback/8080', { exe: ['/usr/sbin/nginx'] }]]);
+    expect(verdict([onPort8080(owned(nginx))], none, onAny)).toEqual({ presumedAccepted: 1, findings: [] });
+    expect(verdict([onPort8080(owned(nginx), 41234, '127.0.0.1')], none, onLoopback)).toEqual({ presumedAccepted: 1, findings: [] });
+    // Learned on loopback only: a session on the host's address was not accepted by it.
+    expect(verdict([onPort8080(owned(nginx))], none, onLoopback)).toEqual({ presumedAccepted: 0, findings: ['/usr/sbin/nginx -> 41234'] });
+    expect(verdict([onPort8080(owned(dropped))], none, onAny).findings).toEqual(['/tmp/implant -> 41234']);
+  });
+
+  it('an owner that cannot be found is outbound where the port is allowed for a named program, accepted where for any', () => {
+    const notFound: Ownership = { kind: 'unknown', reason: 'denied' };
+    expect(verdict([onPort8080(notFound)])).toEqual({ presumedAccepted: 0, findings: ['unknown -> 41234'] });
+    expect(verdict([onPort8080(notFound)], listeners('  allow:\n    - port: 8080\n'))).toEqual({ presumedAccepted: 1, findings: [] });
+    const learnedWithoutOwner: ListenerBaseline = new Map([['tcp/any/8080', { exe: [] }]]);
+    expect(verdict([onPort8080(notFound)], listeners('  allow: []\n'), learnedWithoutOwner).presumedAccepted).toBe(1);
+  });
+
+  it('ports that do not look like a session leave an allowed server judged as any client', () => {
+    expect(verdict([onPort8080(owned(nginx), 443, '10.0.2.15', false)])).toEqual({ presumedAccepted: 0, findings: ['/usr/sbin/nginx -> 443'] });
   });
 });
