@@ -78,7 +78,7 @@ const panels: Panel[] = [
   timeseries({
     title: 'Processes examined and not judged',
     description:
-      'Processes read per collection; those that could not be judged at all (permission denied when not root, malformed /proc files); and those in containers (another root than the host\'s), judged for writable_location, deleted_executable and name_mismatch but not for their identity.',
+      'Processes read per collection; those that could not be judged at all (permission denied when not root, malformed /proc files); and those in containers (another root than the host\'s), judged for writable_location and name_mismatch but not for their identity or deleted executables.',
     queries: [
       query(`hostguard_processes_examined{${sel}}`, { legend: '{{type}}', expectData: true }),
       query(`hostguard_processes_unjudged{${sel}} > 0`, { legend: 'unjudged: {{reason}}' }),

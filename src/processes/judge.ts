@@ -116,7 +116,7 @@ export function judgeProcess(p: ObservedProcess, ctx: JudgeContext): ProcessVerd
   if (p.kernelThread) return { status: 'kernel_thread', process: p };
   if (p.exe.kind === 'none') return { status: 'no_executable', process: p };
   if (p.exe.kind === 'unreadable') return { status: 'unjudged', process: p, reason: p.exe.problem === 'denied' ? 'permission_denied' : 'malformed' };
-  if (inContainer(p)) return judgeInContainer(p, p.exe.path, p.exe.deleted, ctx);
+  if (inContainer(p)) return judgeInContainer(p, p.exe.path, ctx);
   const exe = p.exe.path;
   const facts = ctx.view.executables.get(exe) ?? noFacts;
   // Most processes are accounted for: nothing is allocated for them beyond the verdict itself.
@@ -149,18 +149,18 @@ export function judgeProcess(p: ObservedProcess, ctx: JudgeContext): ProcessVerd
  * A process in a container (another root than the host's). Its executable path names a file of the
  * container's root, so the kinds that compare the path with the host's allow rules, baseline,
  * packages and files (unknown_executable, unexpected_user, and resource_hog, which weighs what is
- * not accounted for) say nothing about it. Judged: what the path pattern, the `(deleted)` mark and
- * the names it shows say on their own (writable_location, deleted_executable, name_mismatch).
+ * not accounted for) say nothing about it. Judged: what the path pattern and the names it shows
+ * say on their own (writable_location, name_mismatch).
+ *
+ * Nor deleted_executable: the host cannot tell an upgrade in a container from an attack. System
+ * containers (LXD, Incus) upgrade their packages unattended, and Docker's `--init` binds the host's
+ * docker-init into every such container, which shows as deleted there once the host upgrades
+ * docker. A deleted binary in a writable place or a memfd is still writable_location.
  */
-function judgeInContainer(p: ObservedProcess, exe: string, deleted: boolean, ctx: JudgeContext): JudgedProcess {
+function judgeInContainer(p: ObservedProcess, exe: string, ctx: JudgeContext): JudgedProcess {
   let reasons: Partial<Record<RunningProcessKind, string>> | undefined;
   const writable = writablePlaceReason(exe, ctx.policy);
   if (writable) reasons = { writable_location: writable };
-  // A container's image is normally immutable and the host's dpkg knows nothing of its files, so
-  // no package upgrade is assumed (an `apt upgrade` inside a long-running container shows here).
-  if (deleted && !isMemfd(exe)) {
-    (reasons ??= {}).deleted_executable = 'the file was deleted or replaced after the process started; in a container no package upgrade is assumed';
-  }
   // Protected names are not judged here: their executables (/usr/sbin/sshd, ...) are where Debian
   // puts them, and common images put them elsewhere (httpd's /usr/local/apache2/bin/httpd, Alpine's
   // busybox crond); a false alarm on every such container would drown the disguises below.

@@ -282,13 +282,17 @@ describe('other mount namespaces: sandboxes and containers', () => {
     expect(sampleValue(body, 'hostguard_processes_identity_unjudged', { reason: 'other_root' })).toBeGreaterThanOrEqual(1);
   });
 
-  it('a container running a binary the host does not know is quiet: its identity is not judged', async () => {
+  it('a container running a binary the host does not know, even one deleted since, is quiet: neither its identity nor deletions are judged', async () => {
     const root = containerRoot(privateDir());
     const pids = [await inContainer(root, ['315']), await inContainer(root, ['316'])];
+    const deleted = containerRoot(privateDir());
+    pids.push(await inContainer(deleted, ['317']));
+    unlinkSync(join(deleted, 'sleep'));
+    expect(readlinkSync(`/proc/${pids[2]}/exe`)).toMatch(/ \(deleted\)$/);
     const exporter = await startExporter(processesArgs(policyFile()));
     const document = await served(exporter.url);
     for (const pid of pids) expect(mentions(document, pid)).toEqual([]);
-    expect(sampleValue(await metrics(exporter.url), 'hostguard_processes_identity_unjudged', { reason: 'other_root' })).toBeGreaterThanOrEqual(2);
+    expect(sampleValue(await metrics(exporter.url), 'hostguard_processes_identity_unjudged', { reason: 'other_root' })).toBeGreaterThanOrEqual(3);
   });
 
   it('a chroot without a mount namespace of its own is judged as the host\'s: /proc shows the host\'s paths', async () => {

@@ -348,11 +348,13 @@ describe('processes in containers (another root than the host\'s)', () => {
     expect(judgeOne(tool, { policy: { writable_locations: { home_directories: true } } }).kinds).toEqual([]);
   });
 
-  it('a deleted executable is deleted_executable even when the host\'s dpkg replaced a file at that path after it started', () => {
-    const sshd = inContainer({ exePath: '/usr/sbin/sshd', deleted: true, startedAt: now - 3600 });
-    const v = judgeOne(sshd, { view: { dpkgChangedAt: now - 30 }, facts: { '/usr/sbin/sshd': { packaged: true, replacedAt: now - 60 } } });
-    expect([v.kinds, v.outdated]).toEqual([['deleted_executable'], false]);
-    expect(v.reasons.deleted_executable).toBe('the file was deleted or replaced after the process started; in a container no package upgrade is assumed');
+  it('a deleted executable is no finding: an upgrade inside a system container, or the host\'s docker-init after the host upgraded docker', () => {
+    const upgraded = judgeOne(inContainer({ exePath: '/usr/sbin/cron', deleted: true, ppid: 1 }));
+    expect([upgraded.kinds, upgraded.outdated]).toEqual([[], false]);
+    const init = judgeOne(inContainer({ exePath: '/sbin/docker-init', deleted: true, ppid: 0 }), { view: { dpkgChangedAt: now - 30 } });
+    expect([init.kinds, init.outdated]).toEqual([[], false]);
+    // Deleted from a writable place, it is still found there.
+    expect(judgeOne(inContainer({ exePath: '/dev/shm/x', deleted: true })).kinds).toEqual(['writable_location']);
   });
 
   it('a kernel-thread title, an empty command line or a comm named like a kernel thread is name_mismatch', () => {
