@@ -70,7 +70,7 @@ const panels: Panel[] = [
   timeseries({
     title: 'Process starts by verdict',
     description:
-      'Processes seen starting per minute by the watch of new PIDs, by the verdict on their first look: anything but known, kernel_thread, other_mount_namespace (a container process without a finding) and unexamined is a finding.',
+      'Processes seen starting per minute by the watch of new PIDs, by the verdict on their first look: anything but known, kernel_thread, other_root (a container process without a finding) and unexamined is a finding.',
     queries: [query(`sum by (verdict) (rate(hostguard_process_starts_total{${sel}}[$__rate_interval])) * 60`, { legend: '{{verdict}}', expectData: true })],
     stack: true,
     width: 8,
@@ -78,7 +78,7 @@ const panels: Panel[] = [
   timeseries({
     title: 'Processes examined and not judged',
     description:
-      'Processes read per collection; those that could not be judged at all (permission denied when not root, malformed /proc files); and those in containers, judged for writable_location, deleted_executable and name_mismatch but not for their identity.',
+      'Processes read per collection; those that could not be judged at all (permission denied when not root, malformed /proc files); and those in containers (another root than the host\'s), judged for writable_location and name_mismatch but not for their identity or deleted executables.',
     queries: [
       query(`hostguard_processes_examined{${sel}}`, { legend: '{{type}}', expectData: true }),
       query(`hostguard_processes_unjudged{${sel}} > 0`, { legend: 'unjudged: {{reason}}' }),

@@ -25,7 +25,17 @@ export interface ObservedProcess {
   readonly startedAt: number;
   /** /proc/PID/ns/mnt; undefined when unreadable. */
   readonly mountNamespace: string | undefined;
+  /**
+   * Whose files its executable path names, by its root directory: `host` for a process in the
+   * host's mount namespace (the kernel shows its paths from the host's root, even under a chroot)
+   * or in another one with the host's root (systemd's PrivateTmp, ProtectSystem and similar
+   * sandboxes, `unshare -m`); `other` for one whose root is another directory (a container's);
+   * `unreadable` when that root could not be stat'ed (see inContainer).
+   */
+  readonly root: ProcessRootKind;
 }
+
+export type ProcessRootKind = 'host' | 'other' | 'unreadable';
 
 /** Facts about one executable path, gathered once per collection for every process running it. */
 export interface ExecutableFacts {
@@ -45,17 +55,19 @@ export interface HostView {
   readonly homeDirectories: readonly string[];
   /** When dpkg last changed its database (Unix seconds); undefined without dpkg. */
   readonly dpkgChangedAt: number | undefined;
-  /** The host's mount namespace (PID 1's): the one whose files --path.rootfs shows. */
-  readonly hostMountNamespace: string | undefined;
 }
 
 /**
- * A process in another mount namespace (a container): its executable path names a file of its
- * own root, not the host's, so neither the host's files nor its packages say anything about it.
- * When either namespace is unreadable the process is taken to be the host's.
+ * A process in a container: its root is not the host's, so its executable path names a file of
+ * that root, about which neither the host's files nor its packages say anything. A root that could
+ * not be stat'ed (the process exited meanwhile, or a security module hides it) is taken for a
+ * container's, as observation looks only at processes in another mount namespace: judged as the
+ * host's, a container's /app/server caught in that race would be a false unknown_executable, while
+ * an implant cannot hide its root from root and still show its executable (both need the same
+ * access to the process).
  */
-export function inOtherMountNamespace(p: ObservedProcess, hostMountNamespace: string | undefined): boolean {
-  return p.mountNamespace !== undefined && hostMountNamespace !== undefined && p.mountNamespace !== hostMountNamespace;
+export function inContainer(p: ObservedProcess): boolean {
+  return p.root !== 'host';
 }
 
 /** A memfd (memory-only file) as /proc/PID/exe shows it: `/memfd:NAME (deleted)`. */

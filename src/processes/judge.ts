@@ -1,7 +1,7 @@
 import { basename } from 'node:path/posix';
 import type { Severity } from '../findings/finding.js';
 import { firstMatch } from '../policy/glob.js';
-import { inOtherMountNamespace, isMemfd, type ExecutableFacts, type HostView, type ObservedProcess } from './host-view.js';
+import { inContainer, isMemfd, type ExecutableFacts, type HostView, type ObservedProcess } from './host-view.js';
 import type { CompiledProcessPolicy, CompiledRule } from './process-policy.js';
 import type { ProcessBaseline } from './process-baseline.js';
 
@@ -42,7 +42,7 @@ export function severityOf(kind: ProcessFindingKind): Severity {
 
 /**
  * How a running executable is accounted for, in the order the sources are tried. `not_judged`: a
- * process in another mount namespace (a container), whose identity the host cannot judge.
+ * process in a container (another root), whose identity the host cannot judge.
  */
 export type Knowledge = 'policy' | 'baseline' | 'package' | 'unknown' | 'not_judged';
 
@@ -68,7 +68,11 @@ export interface JudgedProcess {
   readonly claimedName: string | undefined;
   /** Deleted because a package upgrade replaced it: it needs a restart, it is not a finding. */
   readonly outdated: boolean;
-  /** The mount namespace (`mnt:[4026532999]`) of a process in a container; undefined on the host. */
+  /**
+   * The mount namespace (`mnt:[4026532999]`) of a process in a container (another root, knownBy
+   * `not_judged`), which tells containers apart; undefined for the host's processes, sandboxed
+   * ones included.
+   */
   readonly containerNamespace: string | undefined;
 }
 
@@ -112,7 +116,7 @@ export function judgeProcess(p: ObservedProcess, ctx: JudgeContext): ProcessVerd
   if (p.kernelThread) return { status: 'kernel_thread', process: p };
   if (p.exe.kind === 'none') return { status: 'no_executable', process: p };
   if (p.exe.kind === 'unreadable') return { status: 'unjudged', process: p, reason: p.exe.problem === 'denied' ? 'permission_denied' : 'malformed' };
-  if (inOtherMountNamespace(p, ctx.view.hostMountNamespace)) return judgeInContainer(p, p.exe, p.mountNamespace!, ctx);
+  if (inContainer(p)) return judgeInContainer(p, p.exe.path, ctx);
   const exe = p.exe.path;
   const facts = ctx.view.executables.get(exe) ?? noFacts;
   // Most processes are accounted for: nothing is allocated for them beyond the verdict itself.
@@ -142,28 +146,27 @@ export function judgeProcess(p: ObservedProcess, ctx: JudgeContext): ProcessVerd
 }
 
 /**
- * A process in another mount namespace (a container). Its executable path names a file of the
+ * A process in a container (another root than the host's). Its executable path names a file of the
  * container's root, so the kinds that compare the path with the host's allow rules, baseline,
  * packages and files (unknown_executable, unexpected_user, and resource_hog, which weighs what is
- * not accounted for) say nothing about it. Judged: what the path pattern, the `(deleted)` mark and
- * the names it shows say on their own (writable_location, deleted_executable, name_mismatch).
+ * not accounted for) say nothing about it. Judged: what the path pattern and the names it shows
+ * say on their own (writable_location, name_mismatch).
+ *
+ * Nor deleted_executable: the host cannot tell an upgrade in a container from an attack. System
+ * containers (LXD, Incus) upgrade their packages unattended, and Docker's `--init` binds the host's
+ * docker-init into every such container, which shows as deleted there once the host upgrades
+ * docker. A deleted binary in a writable place or a memfd is still writable_location.
  */
-function judgeInContainer(p: ObservedProcess, link: { readonly path: string; readonly deleted: boolean }, namespace: string, ctx: JudgeContext): JudgedProcess {
-  const exe = link.path;
+function judgeInContainer(p: ObservedProcess, exe: string, ctx: JudgeContext): JudgedProcess {
   let reasons: Partial<Record<RunningProcessKind, string>> | undefined;
   const writable = writablePlaceReason(exe, ctx.policy);
   if (writable) reasons = { writable_location: writable };
-  // A container's image is normally immutable and the host's dpkg knows nothing of its files, so
-  // no package upgrade is assumed (an `apt upgrade` inside a long-running container shows here).
-  if (link.deleted && !isMemfd(exe)) {
-    (reasons ??= {}).deleted_executable = 'the file was deleted or replaced after the process started; in a container no package upgrade is assumed';
-  }
   // Protected names are not judged here: their executables (/usr/sbin/sshd, ...) are where Debian
   // puts them, and common images put them elsewhere (httpd's /usr/local/apache2/bin/httpd, Alpine's
   // busybox crond); a false alarm on every such container would drown the disguises below.
   const claim = kernelThreadDisguise(p, exe, ctx);
   if (claim) (reasons ??= {}).name_mismatch = claim.reason;
-  return verdictOf(p, exe, 'not_judged', reasons, claim, false, namespace);
+  return verdictOf(p, exe, 'not_judged', reasons, claim, false, p.mountNamespace);
 }
 
 /** Positional rather than an options object: a quiet host's verdicts allocate nothing else. */
@@ -255,7 +258,7 @@ interface NameClaim {
   readonly reason: string;
 }
 
-/** A userland process that ps shows like a kernel thread: meaningful in any mount namespace. */
+/** A userland process that ps shows like a kernel thread: meaningful in any root. */
 function kernelThreadDisguise(p: ObservedProcess, exe: string, ctx: JudgeContext): NameClaim | undefined {
   if (looksLikeKernelThreadTitle(p.argv0, ctx)) return { name: p.argv0, reason: `argv[0] "${p.argv0}" makes it look like a kernel thread in ps, but it runs ${exe}` };
   if (p.cmdlineEmpty && p.state !== 'Z') return { name: `[${p.comm}]`, reason: `its command line is empty, so ps shows it as "[${p.comm}]" like a kernel thread, but it runs ${exe}` };
@@ -346,7 +349,7 @@ export const startVerdicts = [
   'writable_location',
   'name_mismatch',
   'kernel_thread',
-  'other_mount_namespace',
+  'other_root',
   'unexamined',
 ] as const;
 export type StartVerdict = (typeof startVerdicts)[number];
@@ -358,5 +361,5 @@ export function startVerdict(v: ProcessVerdict | undefined): StartVerdict {
   const first = v.kinds[0];
   if (first !== undefined && first !== 'resource_hog') return first;
   // A container's process without a finding is not "known": its identity was not judged.
-  return v.knownBy === 'not_judged' ? 'other_mount_namespace' : 'known';
+  return v.knownBy === 'not_judged' ? 'other_root' : 'known';
 }

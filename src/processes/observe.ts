@@ -5,9 +5,10 @@ import type { ProcessesPolicy } from '../config/sections/processes.js';
 import type { Logger } from '../log/logger.js';
 import { readExe } from '../procfs/exe.js';
 import { ProcessReader, type DetailedSnapshot, type ProcessDetails } from '../procfs/process-reader.js';
+import { directoryIdentity, type DirectoryIdentity } from '../procfs/root.js';
 import { Slicer } from '../procfs/slicer.js';
 import { UserDirectory } from '../procfs/users.js';
-import { inOtherMountNamespace, isMemfd, type ExecutableFacts, type HostView, type ObservedProcess } from './host-view.js';
+import { inContainer, isMemfd, type ExecutableFacts, type HostView, type ObservedProcess, type ProcessRootKind } from './host-view.js';
 import { dpkgLastChange, type PackageIndex } from './package-index.js';
 import { PackageKnowledge } from './package-knowledge.js';
 
@@ -44,6 +45,7 @@ export class HostObserver {
   private round = 0;
   /** Kernel thread names from the last full look, for judging single processes in between. */
   private kernelComms: readonly string[] = [];
+  private hostRootRead: { readonly identity: DirectoryIdentity | undefined } | undefined;
 
   constructor(
     private readonly paths: HostPaths,
@@ -110,6 +112,7 @@ export class HostObserver {
     o.state = p.state;
     o.exe = p.exe;
     o.mountNamespace = p.mountNamespace;
+    o.root = this.rootOf(p);
     o.cpuSeconds = p.cpuSeconds;
     o.rssBytes = p.rssBytes;
     // Follows btime, which moves when the wall clock is stepped.
@@ -170,16 +173,33 @@ export class HostObserver {
       rssBytes: p.rssBytes,
       startedAt: p.startedAt,
       mountNamespace: p.mountNamespace,
+      root: this.rootOf(p),
     };
+  }
+
+  /** The process's root against the host's; the reader stats it only in another mount namespace. */
+  private rootOf(p: ProcessDetails): ProcessRootKind {
+    if (p.root === undefined) return 'host';
+    const host = this.hostRoot();
+    if (p.root.kind === 'unreadable' || host === undefined) return 'unreadable';
+    return p.root.identity === host ? 'host' : 'other';
+  }
+
+  /**
+   * The host's root directory: --path.rootfs, read once. Also right in a container with the
+   * host's / mounted there, as a bind mount shows the very directory it binds.
+   */
+  private hostRoot(): DirectoryIdentity | undefined {
+    this.hostRootRead ??= { identity: directoryIdentity(this.paths.rootfs) };
+    return this.hostRootRead.identity;
   }
 
   private view(processes: readonly ObservedProcess[], index: PackageIndex, section: ProcessesPolicy): HostView {
     const executables = new Map<string, ExecutableFacts>();
-    const hostMountNamespace = this.reader.hostMountNamespace();
     for (let i = 0; i < processes.length; i++) {
       const p = processes[i]!;
       // A container's /usr/bin/curl is not the host's: its facts are not looked up under --path.rootfs.
-      if (p.exe.kind !== 'path' || executables.has(p.exe.path) || inOtherMountNamespace(p, hostMountNamespace)) continue;
+      if (p.exe.kind !== 'path' || executables.has(p.exe.path) || inContainer(p)) continue;
       executables.set(p.exe.path, executableFacts(this.paths.rootfs, p.exe.path, p.exe.deleted, index));
     }
     return {
@@ -187,7 +207,6 @@ export class HostObserver {
       executables,
       homeDirectories: section.writable_locations.home_directories ? this.users.homeDirectories() : [],
       dpkgChangedAt: dpkgLastChange(this.paths.rootfs),
-      hostMountNamespace,
     };
   }
 }

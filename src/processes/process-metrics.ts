@@ -59,7 +59,7 @@ export class ProcessMetrics {
     this.examined.set({ type: 'userland' }, summary.userland);
     this.examined.set({ type: 'kernel_thread' }, summary.kernelThreads);
     for (const [reason, count] of Object.entries(summary.unjudged)) this.unjudged.set({ reason }, count);
-    this.identityUnjudged.set({ reason: 'other_mount_namespace' }, summary.inOtherMountNamespace);
+    this.identityUnjudged.set({ reason: 'other_root' }, summary.inContainers);
     this.outdated.set(summary.outdated);
     this.readRaces.inc(snapshot.races);
     this.readErrors.inc({ reason: 'permission_denied' }, snapshot.denied);

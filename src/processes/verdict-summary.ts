@@ -18,8 +18,8 @@ export class VerdictSummary {
   kernelThreads = 0;
   outdated = 0;
   readonly unjudged: Record<UnjudgedReason, number> = { permission_denied: 0, malformed: 0 };
-  /** Userland processes in another mount namespace (a container): judged for writable_location, deleted_executable and name_mismatch only. */
-  inOtherMountNamespace = 0;
+  /** Userland processes in a container (another root than the host's): judged for writable_location and name_mismatch only. */
+  inContainers = 0;
   readonly flaggedRows: SeriesRow<'exe' | 'user_class' | 'kind'>[] = [];
   readonly cpuRows: SeriesRow<'exe' | 'user_class'>[] = [];
   readonly residentRows: SeriesRow<'exe' | 'user_class'>[] = [];
@@ -39,14 +39,15 @@ export class VerdictSummary {
     this.userland++;
     if (v.status === 'unjudged') this.unjudged[v.reason]++;
     if (!isJudged(v)) return;
-    if (v.containerNamespace !== undefined) this.inOtherMountNamespace++;
+    const inContainer = v.knownBy === 'not_judged';
+    if (inContainer) this.inContainers++;
     if (v.outdated) this.outdated++;
     if (v.kinds.length === 0) return;
     const labels = { exe: v.exe, user_class: v.process.userClass };
     for (const kind of v.kinds) {
       this.flaggedRows.push({ labels: { ...labels, kind }, value: 1 });
       const name = kind === 'name_mismatch' ? (v.claimedName ?? '') : '';
-      const key = JSON.stringify([kind, v.exe, v.process.user, name, v.containerNamespace ?? '']);
+      const key = JSON.stringify([kind, v.exe, v.process.user, name, inContainer, v.containerNamespace ?? '']);
       const group = this.groups.get(key);
       if (group) group.pids.push(v.process.pid);
       else this.groups.set(key, { kind, verdict: v, pids: [v.process.pid] });
@@ -65,7 +66,7 @@ export class VerdictSummary {
       if (kind === 'name_mismatch') subject['name'] = verdict.claimedName ?? '';
       const namespace = verdict.containerNamespace;
       if (namespace !== undefined) subject['mount_namespace'] = namespace;
-      const where = namespace === undefined ? '' : `, in another mount namespace (a container, ${namespace})`;
+      const where = verdict.knownBy !== 'not_judged' ? '' : `, in a container (another root than the host's${namespace === undefined ? '' : `, mount namespace ${namespace}`})`;
       return { collector: collectorName, kind, severity: severityOf(kind), subject, message: `${verdict.reasons[kind]}${where} (${pidList(pids)})` };
     });
   }

@@ -6,6 +6,7 @@ import { hostMountNamespace, mountNamespace } from './namespaces.js';
 import { listPids } from './pids.js';
 import { ProblemTally, type ProcessInfo, type ProcessSnapshot } from './process-table.js';
 import { readProcText } from './read-text.js';
+import { processRoot, type ProcessRoot } from './root.js';
 import { Slicer } from './slicer.js';
 import { clockTicksPerSecond, cpuSeconds, emptyStatFields, isKernelThread, parseStatBytes, type StatFields } from './stat.js';
 import { parseStatmBytes, residentBytes } from './statm.js';
@@ -27,6 +28,12 @@ export interface ProcessDetails extends ProcessInfo {
   readonly startedAt: number;
   /** /proc/PID/ns/mnt (`mnt:[4026531841]`), read once per (PID, start time) and on exec; undefined when unreadable. */
   readonly mountNamespace: string | undefined;
+  /**
+   * The process's root directory, stat'ed at every read, and only for a process in another mount
+   * namespace than the host's (see `hostMountNamespace`); undefined for the others. Not cached:
+   * pivot_root and chroot change it without an exec.
+   */
+  readonly root: ProcessRoot | undefined;
 }
 
 /** The table as ProcessSnapshot counts it, with ProcessDetails. */
@@ -267,6 +274,7 @@ export class ProcessReader {
     const exeChanged = this.readExe(record);
     // unshare(1) and container runtimes enter the namespace and then exec.
     if (full || !known || exeChanged) d.mountNamespace = mountNamespace(this.procfs, d.pid);
+    d.root = this.inOtherMountNamespace(d.mountNamespace) ? processRoot(this.procfs, d.pid) : undefined;
     const now = this.now();
     const stale = record.identityReadWhileYoung || now - record.identityReadAt >= this.maxCacheAgeMs;
     if (full || !known || exeChanged || record.identityComm !== d.comm || stale) this.readIdentity(record, now);
@@ -333,6 +341,17 @@ export class ProcessReader {
   }
 
   /**
+   * Whether a namespace is known to differ from the host's. Only there can the paths /proc shows
+   * be another root's: the kernel writes them from the reader's root, so a chroot in the host's
+   * namespace still shows host paths. Most processes share the host's namespace, so this keeps
+   * the stat of a root to the few that do not (systemd's sandboxed units, containers).
+   */
+  private inOtherMountNamespace(namespace: string | undefined): boolean {
+    const host = this.hostMountNamespace();
+    return namespace !== undefined && host !== undefined && namespace !== host;
+  }
+
+  /**
    * Boot time, 0 when /proc/stat cannot be read (start times are then relative to boot), and
    * uptime; without /proc/uptime (a fixture tree) the uptime is the wall clock's.
    */
@@ -373,6 +392,7 @@ function newRecord(procfs: string, pid: number): ProcessRecord {
       state: '?',
       startedAt: 0,
       mountNamespace: undefined,
+      root: undefined,
     },
     stat: { path: `${procfs}/${pid}/stat`, fd: undefined },
     statm: { path: `${procfs}/${pid}/statm`, fd: undefined },

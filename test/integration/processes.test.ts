@@ -1,6 +1,6 @@
-import { spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdtempSync, readdirSync, readlinkSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { execFileSync, spawnSync, type ChildProcess } from 'node:child_process';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, readlinkSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { FindingsDocument } from '../../src/findings/report.js';
 import { cliPath, runCli, startExporter, tempDir } from '../helpers/cli.js';
@@ -209,9 +209,9 @@ describe('hidden processes', () => {
   });
 });
 
-describe('containers', () => {
-  /** Run a program in a mount namespace of its own, as a container's process runs. */
-  async function inOwnMountNamespace(program: string, args: readonly string[]): Promise<number> {
+describe('other mount namespaces: sandboxes and containers', () => {
+  /** Run a program in a mount namespace of its own, as systemd runs a unit with PrivateTmp. */
+  async function sandboxed(program: string, args: readonly string[]): Promise<number> {
     const unshare = requireTool('unshare', 'util-linux');
     // unshare execs the program in place: the PID spawned is the PID that runs in the new namespace.
     const pid = await running(spawnOwned(unshare, ['--mount', '--propagation', 'private', program, ...args]), program);
@@ -219,46 +219,104 @@ describe('containers', () => {
     return pid;
   }
 
-  const mentions = (document: FindingsDocument, pid: number) => document.findings.filter((f) => new RegExp(`\\b${pid}\\b`).test(f.message));
+  /**
+   * A root directory of its own holding a copy of sleep and the libraries it loads, for a process
+   * run as a container's: in a mount namespace of its own, with that directory as its root.
+   */
+  function containerRoot(parent: string): string {
+    const root = join(parent, 'rootfs');
+    mkdirSync(root);
+    const libraries = execFileSync('ldd', ['/usr/bin/sleep'], { encoding: 'utf8' }).matchAll(/(\/\S+) \(0x/g);
+    for (const [, library] of libraries) {
+      mkdirSync(join(root, dirname(library!)), { recursive: true });
+      copyFileSync(library!, join(root, library!));
+    }
+    plant(root, 'sleep');
+    return root;
+  }
 
-  it('a copy of sleep run from /tmp inside a container is writable_location, and the finding says it is in a container', async () => {
-    const copy = plant(tempDir(), 'sleep');
-    const pid = await inOwnMountNamespace(copy, ['311']);
+  /** Run the root's sleep in a container of sorts; /proc/PID/exe shows the host's path of the copy. */
+  async function inContainer(root: string, args: readonly string[]): Promise<number> {
+    const unshare = requireTool('unshare', 'util-linux');
+    const pid = await running(spawnOwned(unshare, ['--mount', '--propagation', 'private', `--root=${root}`, '/sleep', ...args]), join(root, 'sleep'));
+    expect(statSync(`/proc/${pid}/root`).ino).not.toBe(statSync('/').ino);
+    return pid;
+  }
+
+  const mentions = (document: FindingsDocument, pid: number) => document.findings.filter((f) => new RegExp(`\\b${pid}\\b`).test(f.message));
+  const served = async (url: string) => (await (await fetch(`${url}/api/findings`)).json()) as FindingsDocument;
+
+  it('an unknown binary started with `unshare -m` is unknown_executable, as on the host: a mount namespace is no container', async () => {
+    const implant = plant(privateDir(), 'implant');
+    const pid = await sandboxed(implant, ['311']);
+    const quiet = await sandboxed('/usr/bin/sleep', ['312']);
+    // check, not serve: serve's first start would take the running implant into its baseline.
+    const { document } = check(processesArgs(policyFile()));
+    expect(findingsFor(document, (s) => s['exe'] === implant)).toMatchObject([{ kind: 'unknown_executable', subject: { exe: implant, user: 'root' } }]);
+    expect(findingsFor(document, (s) => s['exe'] === implant)[0]!.subject).not.toHaveProperty('mount_namespace');
+    expect(mentions(document, pid)[0]?.message).toMatch(new RegExp(`no installed package owns it \\(PID ${pid}\\)$`));
+    // The host's packaged sleep is known, in a sandbox as on the host.
+    expect(mentions(document, quiet)).toEqual([]);
+  });
+
+  it('a sandboxed binary deleted after it started is deleted_executable, as on the host', async () => {
+    const copy = plant(privateDir(), 'tool');
+    await sandboxed(copy, ['313']);
+    unlinkSync(copy);
+    const { document } = check(processesArgs(policyFile()));
+    expect(findingsFor(document, (s) => s['exe'] === copy).map((f) => f.kind)).toEqual(['deleted_executable', 'unknown_executable']);
+  });
+
+  it('a copy of sleep in a container under /tmp is writable_location only, and the finding says it is in a container', async () => {
+    const root = containerRoot(tempDir());
+    const pid = await inContainer(root, ['314']);
     const namespace = readlinkSync(`/proc/${pid}/ns/mnt`);
     const exporter = await startExporter(processesArgs(policyFile()));
-    const served = (await (await fetch(`${exporter.url}/api/findings`)).json()) as FindingsDocument;
+    const document = await served(exporter.url);
     // Only writable_location: an unknown copy of sleep is no unknown_executable in a container.
-    expect(findingsFor(served, (s) => s['exe'] === copy)).toMatchObject([{ kind: 'writable_location', subject: { exe: copy, user: 'root', mount_namespace: namespace } }]);
-    expect(mentions(served, pid)[0]?.message).toMatch(new RegExp(`in another mount namespace \\(a container, mnt:\\[\\d+\\]\\) \\(PID ${pid}\\)$`));
+    const exe = join(root, 'sleep');
+    expect(findingsFor(document, (s) => s['exe'] === exe)).toMatchObject([{ kind: 'writable_location', subject: { exe, user: 'root', mount_namespace: namespace } }]);
+    expect(mentions(document, pid)[0]?.message).toMatch(new RegExp(`in a container \\(another root than the host's, mount namespace mnt:\\[\\d+\\]\\) \\(PID ${pid}\\)$`));
     const body = await metrics(exporter.url);
-    expect(sampleValue(body, 'hostguard_process_flagged', { exe: copy, user_class: 'root', kind: 'writable_location' })).toBe(1);
-    expect(sampleValue(body, 'hostguard_processes_identity_unjudged', { reason: 'other_mount_namespace' })).toBeGreaterThanOrEqual(1);
-    expect(sampleValue(body, 'hostguard_processes_unjudged', { reason: 'other_mount_namespace' })).toBeUndefined();
+    expect(sampleValue(body, 'hostguard_process_flagged', { exe, user_class: 'root', kind: 'writable_location' })).toBe(1);
+    expect(sampleValue(body, 'hostguard_processes_identity_unjudged', { reason: 'other_root' })).toBeGreaterThanOrEqual(1);
   });
 
-  it('a container running /usr/bin/sleep, or a binary the host does not know, is quiet: its identity is not judged', async () => {
-    const unknownToHost = plant(privateDir(), 'server');
-    const quiet = [await inOwnMountNamespace('/usr/bin/sleep', ['312']), await inOwnMountNamespace(unknownToHost, ['313'])];
+  it('a container running a binary the host does not know, even one deleted since, is quiet: neither its identity nor deletions are judged', async () => {
+    const root = containerRoot(privateDir());
+    const pids = [await inContainer(root, ['315']), await inContainer(root, ['316'])];
+    const deleted = containerRoot(privateDir());
+    pids.push(await inContainer(deleted, ['317']));
+    unlinkSync(join(deleted, 'sleep'));
+    expect(readlinkSync(`/proc/${pids[2]}/exe`)).toMatch(/ \(deleted\)$/);
     const exporter = await startExporter(processesArgs(policyFile()));
-    const served = (await (await fetch(`${exporter.url}/api/findings`)).json()) as FindingsDocument;
-    for (const pid of quiet) expect(mentions(served, pid)).toEqual([]);
-    expect(findingsFor(served, (s) => s['exe'] === unknownToHost)).toEqual([]);
-    expect(sampleValue(await metrics(exporter.url), 'hostguard_processes_identity_unjudged', { reason: 'other_mount_namespace' })).toBeGreaterThanOrEqual(2);
+    const document = await served(exporter.url);
+    for (const pid of pids) expect(mentions(document, pid)).toEqual([]);
+    expect(sampleValue(await metrics(exporter.url), 'hostguard_processes_identity_unjudged', { reason: 'other_root' })).toBeGreaterThanOrEqual(3);
   });
 
-  it('the watch of new PIDs counts a container\'s starts by their verdict, never as known', async () => {
+  it('a chroot without a mount namespace of its own is judged as the host\'s: /proc shows the host\'s paths', async () => {
+    const root = containerRoot(privateDir());
+    const pid = await running(spawnOwned(requireTool('chroot', 'coreutils'), [root, '/sleep', '318']), join(root, 'sleep'));
+    const { document } = check(processesArgs(policyFile()));
+    expect(mentions(document, pid).map((f) => f.kind)).toEqual(['unknown_executable']);
+  });
+
+  it('the watch of new PIDs counts a container\'s starts by their verdict, never as known, and a sandboxed implant\'s as unknown', async () => {
     const exporter = await startExporter(processesArgs(policyFile()));
     const startsOf = (body: string, verdict: string) => sampleValue(body, 'hostguard_process_starts_total', { verdict }) ?? 0;
     const before = await metrics(exporter.url);
-    await inOwnMountNamespace('/usr/bin/sleep', ['314']);
-    await inOwnMountNamespace(plant(tempDir(), 'sleep'), ['315']);
+    await inContainer(containerRoot(privateDir()), ['319']);
+    await inContainer(containerRoot(tempDir()), ['320']);
+    await sandboxed(plant(privateDir(), 'implant'), ['321']);
+    const verdicts = ['other_root', 'writable_location', 'unknown_executable'];
+    const grown = (body: string) => verdicts.every((v) => startsOf(body, v) > startsOf(before, v));
     let body = before;
-    for (let i = 0; i < 50 && (startsOf(body, 'other_mount_namespace') <= startsOf(before, 'other_mount_namespace') || startsOf(body, 'writable_location') <= startsOf(before, 'writable_location')); i++) {
+    for (let i = 0; i < 50 && !grown(body); i++) {
       await new Promise((resolve) => setTimeout(resolve, 200));
       body = await metrics(exporter.url);
     }
-    expect(startsOf(body, 'other_mount_namespace')).toBeGreaterThan(startsOf(before, 'other_mount_namespace'));
-    expect(startsOf(body, 'writable_location')).toBeGreaterThan(startsOf(before, 'writable_location'));
+    for (const verdict of verdicts) expect(startsOf(body, verdict)).toBeGreaterThan(startsOf(before, verdict));
   });
 });
 

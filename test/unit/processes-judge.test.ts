@@ -31,6 +31,7 @@ function proc(overrides: Partial<ObservedProcess> & { exePath?: string; deleted?
     rssBytes: 10 * 2 ** 20,
     startedAt: now - 3600,
     mountNamespace: undefined,
+    root: 'host',
     ...rest,
   };
 }
@@ -44,7 +45,7 @@ function hostView(processes: ObservedProcess[], facts: Record<string, Partial<Ex
       executables.set(p.exe.path, { packaged: false, worldWritable: false, replacedAt: undefined, ...facts[p.exe.path] });
     }
   }
-  return { processes, executables, homeDirectories: ['/home/alice', '/root'], dpkgChangedAt: now - 86400, hostMountNamespace: undefined, ...extra };
+  return { processes, executables, homeDirectories: ['/home/alice', '/root'], dpkgChangedAt: now - 86400, ...extra };
 }
 
 function policyOf(section: unknown = {}) {
@@ -278,93 +279,122 @@ describe('learning a baseline', () => {
   });
 });
 
-describe('processes in containers (another mount namespace than the host\'s)', () => {
-  const hostNamespace = 'mnt:[4026531841]';
+describe('sandboxed processes: another mount namespace, the host\'s root', () => {
+  // systemd's PrivateTmp, ProtectSystem and ProtectHome (logind, resolved, this exporter's own
+  // unit) and `unshare -m` give a process a mount namespace of its own, but its executable path
+  // still names the host's file.
+  const sandboxed = (overrides: Parameters<typeof proc>[0] = {}) => proc({ mountNamespace: 'mnt:[4026532500]', root: 'host', ...overrides });
+
+  it('an implant started with `unshare -m` is unknown_executable, as on the host', () => {
+    const v = judgeOne(sandboxed({ exePath: '/opt/implant/run' }));
+    expect([v.kinds, v.knownBy, v.containerNamespace]).toEqual([['unknown_executable'], 'unknown', undefined]);
+  });
+
+  it('a sandboxed daemon is judged by the host\'s packages, baseline and users', () => {
+    expect(judgeOne(sandboxed({ exePath: '/usr/lib/systemd/systemd-logind', ppid: 1 }), { facts: packaged('/usr/lib/systemd/systemd-logind') }).knownBy).toBe('package');
+    const daemon = sandboxed({ exePath: '/opt/agent/bin/agent', ppid: 1, user: 'www-data', userClass: 'system' });
+    expect(judgeOne(daemon, { baseline: { '/opt/agent/bin/agent': { daemon_users: ['agent'] } } }).kinds).toEqual(['unexpected_user']);
+  });
+
+  it('a sandboxed daemon whose executable a package upgrade replaced needs a restart: no deleted_executable', () => {
+    const node = sandboxed({ exePath: '/usr/bin/node', deleted: true, ppid: 1, startedAt: now - 3600 });
+    const v = judgeOne(node, { view: { dpkgChangedAt: now - 30 }, facts: { '/usr/bin/node': { packaged: true, replacedAt: now - 60 } } });
+    expect([v.kinds, v.outdated]).toEqual([[], true]);
+  });
+
+  it('a sandboxed process whose executable was deleted outside any upgrade is deleted_executable', () => {
+    expect(judgeOne(sandboxed({ exePath: '/opt/tool/run', deleted: true }), { policy: { allow: [{ exe: '/opt/tool/run' }] } }).kinds).toEqual(['deleted_executable']);
+  });
+});
+
+describe('processes in containers (another root than the host\'s)', () => {
   const containerNamespace = 'mnt:[4026532999]';
-  const view = { hostMountNamespace: hostNamespace };
-  const inContainer = (overrides: Parameters<typeof proc>[0] = {}) => proc({ mountNamespace: containerNamespace, ...overrides });
+  const inContainer = (overrides: Parameters<typeof proc>[0] = {}) => proc({ mountNamespace: containerNamespace, root: 'other', ...overrides });
 
   it('a container process running /usr/bin/sleep has no finding, and its identity is not judged', () => {
-    const v = judgeOne(inContainer(), { view });
+    const v = judgeOne(inContainer());
     expect([v.kinds, v.knownBy, v.containerNamespace]).toEqual([[], 'not_judged', containerNamespace]);
   });
 
-  it('a process in the host\'s own mount namespace is judged as any other', () => {
-    expect(judgeOne(proc({ exePath: '/opt/app/server', mountNamespace: hostNamespace }), { view })).toMatchObject({ kinds: ['unknown_executable'], containerNamespace: undefined });
+  it('a process whose root could not be stat\'ed is judged as a container\'s', () => {
+    const v = judgeOne(inContainer({ exePath: '/app/server', root: 'unreadable' }));
+    expect([v.kinds, v.knownBy, v.containerNamespace]).toEqual([[], 'not_judged', containerNamespace]);
   });
 
   it('an executable that no host rule, baseline or package knows is not unknown_executable, nor an unexpected user or a hog', () => {
     const server = inContainer({ exePath: '/app/server', ppid: 1, user: 'mallory', userClass: 'regular', cpuCores: 3, rssBytes: 4 * 2 ** 30 });
-    expect(judgeOne(server, { view }).kinds).toEqual([]);
+    expect(judgeOne(server).kinds).toEqual([]);
     const policy = { allow: [{ exe: '/app/server', users: ['www-data'] }] };
-    expect(judgeOne(server, { view, policy, baseline: { '/app/server': { daemon_users: ['root'] } } }).kinds).toEqual([]);
+    expect(judgeOne(server, { policy, baseline: { '/app/server': { daemon_users: ['root'] } } }).kinds).toEqual([]);
   });
 
   it('a miner dropped in a container\'s /tmp, or run from a memfd, is writable_location', () => {
-    const miner = judgeOne(inContainer({ exePath: '/tmp/.x/xmrig', cpuCores: 3 }), { view });
+    const miner = judgeOne(inContainer({ exePath: '/tmp/.x/xmrig', cpuCores: 3 }));
     expect(miner.kinds).toEqual(['writable_location']);
     expect(miner.reasons.writable_location).toBe('it lies in a temporary or world-writable place (/tmp/**)');
-    const fileless = judgeOne(inContainer({ exePath: '/memfd:payload', deleted: true }), { view });
+    const fileless = judgeOne(inContainer({ exePath: '/memfd:payload', deleted: true }));
     expect(fileless.kinds).toEqual(['writable_location']);
     expect(fileless.reasons.writable_location).toBe('it runs from a memfd, a file that exists only in memory');
   });
 
   it('the policy\'s exceptions hold in containers too', () => {
-    expect(judgeOne(inContainer({ exePath: '/dev/shm/supervisor' }), { view, policy: { writable_locations: { except: ['/dev/shm/supervisor'] } } }).kinds).toEqual([]);
+    expect(judgeOne(inContainer({ exePath: '/dev/shm/supervisor' }), { policy: { writable_locations: { except: ['/dev/shm/supervisor'] } } }).kinds).toEqual([]);
   });
 
   it('the host\'s files say nothing about a container\'s path: a world-writable host directory or a host home directory is no finding', () => {
     const upload = inContainer({ exePath: '/srv/uploads/run' });
-    expect(judgeOne(upload, { view, facts: { '/srv/uploads/run': { worldWritable: true } } }).kinds).toEqual([]);
+    expect(judgeOne(upload, { facts: { '/srv/uploads/run': { worldWritable: true } } }).kinds).toEqual([]);
     const tool = inContainer({ exePath: '/home/alice/bin/tool' });
-    expect(judgeOne(tool, { view, policy: { writable_locations: { home_directories: true } } }).kinds).toEqual([]);
+    expect(judgeOne(tool, { policy: { writable_locations: { home_directories: true } } }).kinds).toEqual([]);
   });
 
-  it('a deleted executable is deleted_executable even when the host\'s dpkg replaced a file at that path after it started', () => {
-    const sshd = inContainer({ exePath: '/usr/sbin/sshd', deleted: true, startedAt: now - 3600 });
-    const v = judgeOne(sshd, { view: { ...view, dpkgChangedAt: now - 30 }, facts: { '/usr/sbin/sshd': { packaged: true, replacedAt: now - 60 } } });
-    expect([v.kinds, v.outdated]).toEqual([['deleted_executable'], false]);
-    expect(v.reasons.deleted_executable).toBe('the file was deleted or replaced after the process started; in a container no package upgrade is assumed');
+  it('a deleted executable is no finding: an upgrade inside a system container, or the host\'s docker-init after the host upgraded docker', () => {
+    const upgraded = judgeOne(inContainer({ exePath: '/usr/sbin/cron', deleted: true, ppid: 1 }));
+    expect([upgraded.kinds, upgraded.outdated]).toEqual([[], false]);
+    const init = judgeOne(inContainer({ exePath: '/sbin/docker-init', deleted: true, ppid: 0 }), { view: { dpkgChangedAt: now - 30 } });
+    expect([init.kinds, init.outdated]).toEqual([[], false]);
+    // Deleted from a writable place, it is still found there.
+    expect(judgeOne(inContainer({ exePath: '/dev/shm/x', deleted: true })).kinds).toEqual(['writable_location']);
   });
 
   it('a kernel-thread title, an empty command line or a comm named like a kernel thread is name_mismatch', () => {
-    const titled = judgeOne(inContainer({ argv0: '[kworker/0:1]' }), { view });
+    const titled = judgeOne(inContainer({ argv0: '[kworker/0:1]' }));
     expect([titled.kinds, titled.claimedName]).toEqual([['name_mismatch'], '[kworker/0:1]']);
-    expect(judgeOne(inContainer({ cmdlineEmpty: true, argv0: '' }), { view }).kinds).toEqual(['name_mismatch']);
-    expect(judgeOne(inContainer({ exePath: '/usr/bin/perl', comm: 'kswapd0', argv0: 'perl' }), { view }).kinds).toEqual(['name_mismatch']);
+    expect(judgeOne(inContainer({ cmdlineEmpty: true, argv0: '' })).kinds).toEqual(['name_mismatch']);
+    expect(judgeOne(inContainer({ exePath: '/usr/bin/perl', comm: 'kswapd0', argv0: 'perl' })).kinds).toEqual(['name_mismatch']);
   });
 
   it('protected names are not judged: images put their daemons where Debian does not (httpd in /usr/local/apache2)', () => {
     const httpd = inContainer({ exePath: '/usr/local/apache2/bin/httpd', comm: 'httpd', argv0: 'httpd -DFOREGROUND' });
-    expect(judgeOne(httpd, { view }).kinds).toEqual([]);
+    expect(judgeOne(httpd).kinds).toEqual([]);
     // The same process on the host is a name_mismatch.
-    expect(judgeOne({ ...httpd, mountNamespace: hostNamespace }, { view, policy: { allow: [{ exe: '/usr/local/apache2/**' }] } }).kinds).toEqual(['name_mismatch']);
+    expect(judgeOne({ ...httpd, root: 'host' }, { policy: { allow: [{ exe: '/usr/local/apache2/**' }] } }).kinds).toEqual(['name_mismatch']);
   });
 
   it('findings say the process is in a container and name its mount namespace; the host\'s /tmp/x is another finding', () => {
-    const processes = [inContainer({ pid: 201, exePath: '/tmp/x' }), inContainer({ pid: 202, exePath: '/tmp/x' }), proc({ pid: 301, exePath: '/tmp/x', mountNamespace: hostNamespace }), kworker];
-    const summary = VerdictSummary.of(judgeAll(processes, { view }));
+    const processes = [inContainer({ pid: 201, exePath: '/tmp/x' }), inContainer({ pid: 202, exePath: '/tmp/x' }), proc({ pid: 301, exePath: '/tmp/x' }), kworker];
+    const summary = VerdictSummary.of(judgeAll(processes));
     const findings = summary.findings().map((f) => [f.kind, f.subject, f.message]);
     expect(findings).toEqual([
-      ['writable_location', { exe: '/tmp/x', user: 'root', mount_namespace: containerNamespace }, `it lies in a temporary or world-writable place (/tmp/**), in another mount namespace (a container, ${containerNamespace}) (2 processes, PIDs 201, 202)`],
+      ['writable_location', { exe: '/tmp/x', user: 'root', mount_namespace: containerNamespace }, `it lies in a temporary or world-writable place (/tmp/**), in a container (another root than the host's, mount namespace ${containerNamespace}) (2 processes, PIDs 201, 202)`],
       ['writable_location', { exe: '/tmp/x', user: 'root' }, 'it lies in a temporary or world-writable place (/tmp/**) (PID 301)'],
       ['unknown_executable', { exe: '/tmp/x', user: 'root' }, 'no allow rule matches it, it is not in the baseline, and no installed package owns it (PID 301)'],
     ]);
-    expect([summary.userland, summary.inOtherMountNamespace, summary.unjudged]).toEqual([3, 2, { permission_denied: 0, malformed: 0 }]);
+    expect([summary.userland, summary.inContainers, summary.unjudged]).toEqual([3, 2, { permission_denied: 0, malformed: 0 }]);
   });
 
   it('an unreadable executable is unjudged in a container as on the host', () => {
-    const [v] = judgeAll([inContainer({ exe: { kind: 'unreadable', problem: 'denied' } } as Partial<ObservedProcess>)], { view });
+    const [v] = judgeAll([inContainer({ exe: { kind: 'unreadable', problem: 'denied' } } as Partial<ObservedProcess>)]);
     expect(v).toMatchObject({ status: 'unjudged', reason: 'permission_denied' });
   });
 
-  it('a start in a container counts by its kind, or as other_mount_namespace without one: never as known', () => {
-    const verdicts = judgeAll([inContainer({ exePath: '/dev/shm/x' }), inContainer({ exePath: '/app/server' })], { view });
-    expect(verdicts.map(startVerdict)).toEqual(['writable_location', 'other_mount_namespace']);
+  it('a start in a container counts by its kind, or as other_root without one: never as known', () => {
+    const verdicts = judgeAll([inContainer({ exePath: '/dev/shm/x' }), inContainer({ exePath: '/app/server' })]);
+    expect(verdicts.map(startVerdict)).toEqual(['writable_location', 'other_root']);
   });
 
   it('learning never takes a container\'s executables into the host\'s baseline', () => {
-    const processes = [inContainer({ pid: 20, exePath: '/app/server', ppid: 1 }), proc({ pid: 21, exePath: '/opt/tools/report', mountNamespace: hostNamespace })];
-    expect(learnProcesses(hostView(processes, {}, view), policyOf())).toEqual({ '/opt/tools/report': { daemon_users: [] } });
+    const processes = [inContainer({ pid: 20, exePath: '/app/server', ppid: 1 }), proc({ pid: 21, exePath: '/opt/tools/report', mountNamespace: 'mnt:[4026532500]' })];
+    expect(learnProcesses(hostView(processes), policyOf())).toEqual({ '/opt/tools/report': { daemon_users: [] } });
   });
 });

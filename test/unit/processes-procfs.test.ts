@@ -179,33 +179,44 @@ describe('the process reader on a fixture procfs', () => {
   });
 });
 
-describe('processes in another mount namespace (containers)', () => {
-  it('are neither known nor unknown: their paths name files of their own root, not the host\'s', async () => {
+describe('processes in another mount namespace: containers by their root', () => {
+  it('a process with another root is neither known nor unknown; one with the host\'s root is judged as the host\'s', async () => {
     const root = tempDir();
     cpSync(procfs, root, { recursive: true, verbatimSymlinks: true });
     const namespaces: Record<number, string> = {
       1: 'mnt:[4026531841]',
       120: 'mnt:[4026531841]',
-      // In a container: /opt/app/bin/app is no host file (it would be unknown), and /usr/bin/sleep
-      // there is not the host's packaged sleep (it would be known by package).
+      // In a container: /opt/app/bin/app is no host file (it would be unknown).
       500: 'mnt:[4026532999]',
-      300: 'mnt:[4026532999]',
+      // Sandboxed (systemd's PrivateTmp, `unshare -m`): its own namespace, the host's root.
+      300: 'mnt:[4026532500]',
+      // Another namespace whose root cannot be stat'ed (it has no root link here).
+      200: 'mnt:[4026532777]',
     };
     for (const [pid, namespace] of Object.entries(namespaces)) {
       mkdirSync(join(root, pid, 'ns'));
       symlinkSync(namespace, join(root, pid, 'ns', 'mnt'));
     }
+    symlinkSync(tempDir(), join(root, '500', 'root'));
+    symlinkSync(rootfs, join(root, '300', 'root'));
+    // The host's processes are never stat'ed: a root link there would change nothing.
+    symlinkSync(tempDir(), join(root, '120', 'root'));
     const observer = new HostObserver({ procfs: root, rootfs, stateDir: tempDir() }, silentLogger);
     const section = processesSectionSchema.parse({});
     const { view, snapshot } = await observer.observe(section);
-    expect(byPid(snapshot.processes, 500)?.mountNamespace).toBe('mnt:[4026532999]');
-    expect(view.hostMountNamespace).toBe('mnt:[4026531841]');
-    // The host's files are not consulted for them (PID 600 on the host runs /opt/app/bin/app too).
-    expect(view.executables.has('/usr/bin/sleep')).toBe(false);
+    expect(byPid(snapshot.processes, 500)).toMatchObject({ mountNamespace: 'mnt:[4026532999]', root: { kind: 'directory' } });
+    expect(byPid(snapshot.processes, 200)?.root).toEqual({ kind: 'unreadable', problem: 'gone' });
+    expect(byPid(snapshot.processes, 120)?.root).toBeUndefined();
+    const roots = Object.fromEntries(view.processes.filter((p) => p.pid in namespaces).map((p) => [p.pid, p.root]));
+    expect(roots).toEqual({ 1: 'host', 120: 'host', 500: 'other', 300: 'host', 200: 'unreadable' });
+    // The host's files are not consulted for a container's path (only PID 200 runs /usr/bin/perl).
+    expect(view.executables.has('/usr/bin/perl')).toBe(false);
+    expect(view.executables.has('/usr/bin/sleep')).toBe(true);
     const ctx = judgeContext(view, compileProcessPolicy(section), undefined);
     const verdict = (pid: number) => judgeProcess(view.processes.find((p) => p.pid === pid)!, ctx);
     expect(verdict(500)).toMatchObject({ status: 'judged', knownBy: 'not_judged', kinds: [], containerNamespace: 'mnt:[4026532999]' });
-    expect(verdict(300)).toMatchObject({ status: 'judged', knownBy: 'not_judged', kinds: [], containerNamespace: 'mnt:[4026532999]' });
+    expect(verdict(200)).toMatchObject({ status: 'judged', knownBy: 'not_judged', containerNamespace: 'mnt:[4026532777]' });
+    expect(verdict(300)).toMatchObject({ status: 'judged', knownBy: 'package', kinds: [], containerNamespace: undefined });
     // The host's own processes are judged as before.
     expect(verdict(120)).toMatchObject({ status: 'judged', knownBy: 'package', kinds: [] });
     observer.close();

@@ -1,0 +1,38 @@
+import { statSync } from 'node:fs';
+import { problemOf, type ProcReadProblem } from './errors.js';
+
+/**
+ * A directory as the kernel identifies it, device and inode as text (`65024:2`): two paths with
+ * the same identity are the same directory, whatever mounts lead to them. BigInt stat keeps
+ * 64-bit inode numbers exact.
+ */
+export type DirectoryIdentity = string;
+
+/** What stat said of a process's root directory. */
+export type ProcessRoot = { readonly kind: 'directory'; readonly identity: DirectoryIdentity } | { readonly kind: 'unreadable'; readonly problem: ProcReadProblem };
+
+/**
+ * The root directory of a process: stat of /proc/PID/root, a link the kernel follows into that
+ * process's own root (its chroot, or the root a container runtime pivoted to). Unreadable without
+ * the privilege to inspect the process (`denied`), or when it exits meanwhile (`gone`).
+ */
+export function processRoot(procfs: string, pid: number): ProcessRoot {
+  try {
+    return { kind: 'directory', identity: identityOf(statSync(`${procfs}/${pid}/root`, { bigint: true })) };
+  } catch (error) {
+    return { kind: 'unreadable', problem: problemOf(error) ?? 'malformed' };
+  }
+}
+
+/** The identity of a directory (the host's root: --path.rootfs); undefined when it cannot be stat'ed. */
+export function directoryIdentity(path: string): DirectoryIdentity | undefined {
+  try {
+    return identityOf(statSync(path, { bigint: true }));
+  } catch {
+    return undefined;
+  }
+}
+
+function identityOf(stat: { readonly dev: bigint; readonly ino: bigint }): DirectoryIdentity {
+  return `${stat.dev}:${stat.ino}`;
+}
