@@ -289,7 +289,7 @@ class IntegrityCollector implements Collector {
       mismatch: judgment.running.mismatched,
       unverifiable: judgment.running.unverifiable,
       unreadable: judgment.running.unreadable + (observation.running?.trouble.unreadable ?? 0),
-      other_mount_namespace: observation.running?.trouble.otherNamespace ?? 0,
+      other_root: observation.running?.trouble.otherRoot ?? 0,
     };
     for (const result of runningResults) m.runningExecutables.set({ result }, counts[result]);
     m.baselineInvalidEntries.set(baseline?.invalid ?? 0);

@@ -1,5 +1,6 @@
 import { statSync } from 'node:fs';
 import { mountNamespace } from '../procfs/namespaces.js';
+import { directoryIdentity, processRoot } from '../procfs/root.js';
 import { readProcessTable } from '../procfs/process-table.js';
 import type { StatKey } from './hash-protocol.js';
 
@@ -22,20 +23,26 @@ export interface RunningImage {
 }
 
 export interface RunningImagesTrouble {
-  /** Processes in another mount namespace (containers): their paths name other files. */
-  otherNamespace: number;
+  /** Processes under another root (containers): their paths name other files. */
+  otherRoot: number;
   /** Processes whose executable or namespace we may not read (not root). */
   unreadable: number;
   /** Processes that exited while being read. */
   gone: number;
 }
 
-/** Every distinct executable image running in the host's mount namespace, grouped by inode. */
-export function listRunningImages(procfs: string): { images: RunningImage[]; trouble: RunningImagesTrouble } {
-  const trouble: RunningImagesTrouble = { otherNamespace: 0, unreadable: 0, gone: 0 };
+/**
+ * Every distinct executable image running under the host's root (`rootfs`), grouped by inode. A
+ * process in another mount namespace whose root is still the host's (a systemd unit with
+ * PrivateTmp or ProtectSystem, `unshare -m`) runs host files and is listed; one under a root of
+ * its own (a container) is counted apart, as the processes collector tells them.
+ */
+export function listRunningImages(procfs: string, rootfs: string): { images: RunningImage[]; trouble: RunningImagesTrouble } {
+  const trouble: RunningImagesTrouble = { otherRoot: 0, unreadable: 0, gone: 0 };
   // PID 1's namespace is the host's (also when we run in a container with the host's /proc);
   // where it is hidden from us, our own.
   const hostNamespace = mountNamespace(procfs, 1) ?? mountNamespace(procfs, 'self');
+  const hostRoot = directoryIdentity(rootfs);
   const table = readProcessTable(procfs);
   trouble.gone += table.races;
   const byKey = new Map<string, { path: string; deleted: boolean; pids: number[]; procExe: string; stat: StatKey }>();
@@ -52,8 +59,16 @@ export function listRunningImages(procfs: string): { images: RunningImage[]; tro
       continue;
     }
     if (hostNamespace !== undefined && namespace !== hostNamespace) {
-      trouble.otherNamespace++;
-      continue;
+      const root = processRoot(procfs, p.pid);
+      if (root.kind === 'unreadable' && root.problem === 'gone') {
+        trouble.gone++;
+        continue;
+      }
+      // An unreadable root counts as another one, as for the processes collector.
+      if (hostRoot === undefined || root.kind === 'unreadable' || root.identity !== hostRoot) {
+        trouble.otherRoot++;
+        continue;
+      }
     }
     const procExe = `${procfs}/${p.pid}/exe`;
     let stat: StatKey;

@@ -113,7 +113,7 @@ export async function scan(options: ScanOptions): Promise<{ observation: Observa
   examples.push(...trouble.examples.slice(0, 10 - examples.length));
 
   // 2. Running executables, then the package database for every path either names.
-  const running = policy.running_executables ? listRunningImages(options.procfs) : undefined;
+  const running = policy.running_executables ? listRunningImages(options.procfs, options.rootfs) : undefined;
   let packages: DpkgDatabase | undefined;
   if (policy.package_database) {
     const wanted = new Set<string>();

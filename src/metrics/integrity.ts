@@ -5,7 +5,7 @@ import { metricSpec } from './spec.js';
 
 const list = (values: readonly string[]) => values.join(', ');
 
-export const runningResults = ['verified', 'mismatch', 'unverifiable', 'unreadable', 'other_mount_namespace'] as const;
+export const runningResults = ['verified', 'mismatch', 'unverifiable', 'unreadable', 'other_root'] as const;
 export const packageActivitySources = ['status', 'log'] as const;
 
 /** Metrics of the integrity collector: watched files, scans, running executables, the package database. */
@@ -96,7 +96,7 @@ export const integrityMetricSpecs = {
     type: 'gauge',
     help: 'Distinct executable images of running processes at the last scan, by result of the comparison with the baseline or the package database.',
     labels: {
-      result: `${list(runningResults)}: unverifiable means neither the baseline nor a package knows the path; other_mount_namespace counts processes (containers) whose paths name other files`,
+      result: `${list(runningResults)}: unverifiable means neither the baseline nor a package knows the path; other_root counts processes under a root that is not the host's (containers), whose paths name other files; a process with only a mount namespace of its own (a sandboxed systemd unit) runs host files and is compared`,
     },
   }),
   baselineInvalidEntries: metricSpec({

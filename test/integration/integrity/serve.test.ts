@@ -1,4 +1,4 @@
-import { copyFileSync, linkSync, readFileSync, renameSync, appendFileSync } from 'node:fs';
+import { copyFileSync, linkSync, readFileSync, readlinkSync, renameSync, appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
@@ -93,6 +93,29 @@ describe('integrity in serve', () => {
     const text = await scrapeUntil(exporter, scanned);
     expect(sampleValue(text, 'hostguard_integrity_mismatch', { path: tool, kind: 'running_binary_mismatch', attribute: 'content' })).toBe(1);
     expect(sampleValue(text, 'hostguard_integrity_running_executables', { result: 'mismatch' })).toBe(1);
+  });
+
+  it('finds the trojan also when it runs in a mount namespace of its own with the host\'s root (a sandboxed unit, `unshare -m`)', () => {
+    const unshare = requireTool('unshare', 'util-linux');
+    const dir = tempDir();
+    const tree = join(dir, 'tree');
+    buildTree(tree);
+    const tool = join(tree, 'bin/tool');
+    copyFileSync('/usr/bin/sleep', tool);
+    const args = integrityArgs(integrityPolicy([tree], { running: true }), join(dir, 'state'));
+    expect(runCli([...args, 'baseline', 'init']).code).toBe(0);
+
+    copyFileSync('/usr/bin/sleep', `${tool}.new`);
+    appendFileSync(`${tool}.new`, 'trojan');
+    renameSync(`${tool}.new`, tool);
+    // unshare execs the program in place: the PID spawned is the PID that runs it, in the new namespace.
+    const trojan = spawnOwned(unshare, ['--mount', '--propagation', 'private', tool, '300']);
+    for (let i = 0; i < 50 && !readlinkSync(`/proc/${trojan.pid}/exe`).startsWith(tool); i++) spawnSync('sleep', ['0.05']);
+    expect(readlinkSync(`/proc/self/ns/mnt`)).not.toBe(readlinkSync(`/proc/${trojan.pid}/ns/mnt`));
+
+    const check = runCli([...args, 'check', '--format', 'json']);
+    const findings = (JSON.parse(check.stdout) as { findings: Array<{ kind: string; subject: Record<string, unknown> }> }).findings;
+    expect(findings).toContainEqual(expect.objectContaining({ kind: 'running_binary_mismatch', subject: expect.objectContaining({ path: tool, expected: 'baseline' }) }));
   });
 
   it('leaves the collector out entirely with --no-collector.integrity', async () => {
