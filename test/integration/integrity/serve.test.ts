@@ -25,6 +25,18 @@ async function scrapeUntil(exporter: RunningExporter, ready: (text: string) => b
 
 const scanned = (text: string) => (sampleValue(text, 'hostguard_integrity_last_scan_end_timestamp_seconds') ?? 0) > 0;
 
+/** A watched tree holding bin/tool (a copy of sleep), learned into a baseline that checks running executables. */
+function toolInBaseline(): { tool: string; args: string[] } {
+  const dir = tempDir();
+  const tree = join(dir, 'tree');
+  buildTree(tree);
+  const tool = join(tree, 'bin/tool');
+  copyFileSync('/usr/bin/sleep', tool);
+  const args = integrityArgs(integrityPolicy([tree], { running: true }), join(dir, 'state'));
+  expect(runCli([...args, 'baseline', 'init']).code).toBe(0);
+  return { tool, args };
+}
+
 describe('integrity in serve', () => {
   it('finds a same-size edit with the mtime put back through the fast path, on the next scheduled scan', async () => {
     const dir = tempDir();
@@ -65,13 +77,7 @@ describe('integrity in serve', () => {
   });
 
   it('finds a process running a trojan that was swapped back for the original on disk', async () => {
-    const dir = tempDir();
-    const tree = join(dir, 'tree');
-    buildTree(tree);
-    const tool = join(tree, 'bin/tool');
-    copyFileSync('/usr/bin/sleep', tool);
-    const args = integrityArgs(integrityPolicy([tree], { running: true }), join(dir, 'state'));
-    expect(runCli([...args, 'baseline', 'init']).code).toBe(0);
+    const { tool, args } = toolInBaseline();
 
     // The intruder keeps the original aside, puts a modified copy in its place, starts it, and puts the original back.
     linkSync(tool, `${tool}.orig`);
@@ -97,13 +103,7 @@ describe('integrity in serve', () => {
 
   it('finds the trojan also when it runs in a mount namespace of its own with the host\'s root (a sandboxed unit, `unshare -m`)', () => {
     const unshare = requireTool('unshare', 'util-linux');
-    const dir = tempDir();
-    const tree = join(dir, 'tree');
-    buildTree(tree);
-    const tool = join(tree, 'bin/tool');
-    copyFileSync('/usr/bin/sleep', tool);
-    const args = integrityArgs(integrityPolicy([tree], { running: true }), join(dir, 'state'));
-    expect(runCli([...args, 'baseline', 'init']).code).toBe(0);
+    const { tool, args } = toolInBaseline();
 
     copyFileSync('/usr/bin/sleep', `${tool}.new`);
     appendFileSync(`${tool}.new`, 'trojan');
