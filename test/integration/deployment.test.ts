@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { loadAll, load } from 'js-yaml';
 import { describe, expect, it } from 'vitest';
 import { parsePolicy } from '../../src/config/load-policy.js';
+import { defaultBaselineTimeoutMs } from '../../src/exporter.js';
 import { repoRoot, tempDir } from '../helpers/cli.js';
 import { sampleValue } from '../helpers/exposition.js';
 import { freePort } from '../helpers/monitoring-stack.js';
@@ -173,6 +174,7 @@ describe('Kubernetes manifests (deploy/kubernetes)', () => {
     ports: Array<{ containerPort: number; name: string }>;
     securityContext: { runAsNonRoot: boolean; readOnlyRootFilesystem: boolean; capabilities: { drop: string[]; add: string[] } };
     resources: { limits: Record<string, string> };
+    startupProbe: { periodSeconds: number; failureThreshold: number };
     volumeMounts: Array<{ name: string; mountPath: string; readOnly?: boolean }>;
   }
   const daemonset = load(readFileSync(join(repoRoot, 'deploy/kubernetes/daemonset.yaml'), 'utf8')) as {
@@ -195,6 +197,11 @@ describe('Kubernetes manifests (deploy/kubernetes)', () => {
     expect([...container.securityContext.capabilities.add].sort()).toEqual(unitCaps.sort());
     expect(container.resources.limits.memory).toBeTruthy();
     expect(container.resources.limits.cpu).toBeTruthy();
+  });
+
+  it('gives a first start the whole --baseline.timeout to learn before liveness can restart it', () => {
+    const startupSeconds = container.startupProbe.periodSeconds * container.startupProbe.failureThreshold;
+    expect(startupSeconds * 1000).toBeGreaterThan(defaultBaselineTimeoutMs);
   });
 
   it('the PodMonitor selects the pods and names the job "hostguard", as the rules expect', () => {
