@@ -2,7 +2,7 @@ import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { BaselineEntries, BaselineOrigin, BaselineBody } from './baseline/baseline.js';
 import { BaselineKeeper } from './baseline/keeper.js';
 import { BaselineStore } from './baseline/store.js';
-import { CollectorRunner, LearningTimeoutError, type CollectionResult } from './collectors/collection.js';
+import { CollectorRunner, LearningError, LearningTimeoutError, type CollectionResult } from './collectors/collection.js';
 import type { Collector, CollectorContext, CollectorDefinition, CollectorEnv, HostPaths } from './collectors/collector.js';
 import { FrameworkMetrics, type BuildInfo } from './collectors/framework-metrics.js';
 import { PolicyStore } from './config/policy-store.js';
@@ -170,7 +170,8 @@ export class Exporter {
         const entries = await this.runner.learn(collector, ctx);
         if (entries) sections[collector.name] = entries;
       } catch (error) {
-        if (!(error instanceof LearningTimeoutError) || !onTimeout) throw error;
+        if (!(error instanceof LearningTimeoutError)) throw new LearningError(collector.name, error);
+        if (!onTimeout) throw error;
         onTimeout(error);
       }
     }

@@ -1,7 +1,7 @@
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { Command } from 'commander';
-import type { LearningTimeoutError } from '../collectors/collection.js';
+import { LearningError, type LearningTimeoutError } from '../collectors/collection.js';
 import type { Exporter } from '../exporter.js';
 import type { Logger } from '../log/logger.js';
 import { createApp } from '../server/app.js';
@@ -94,6 +94,7 @@ async function learnOnFirstStart(exporter: Exporter, log: Logger): Promise<void>
   try {
     await exporter.acceptCurrentState('trust-on-first-use', leftOut);
   } catch (error) {
+    if (error instanceof LearningError) throw new UsageError(`${error.message}; no baseline written to ${exporter.baseline.store.path}`);
     throw new UsageError(`cannot write the baseline ${exporter.baseline.store.path}: ${describeErrno(error)}`);
   }
 }

@@ -43,6 +43,17 @@ export class LearningTimeoutError extends Error {
   }
 }
 
+/** A collector's learn() failed (not a timeout): the message names the collector; `cause` is the error. */
+export class LearningError extends Error {
+  override name = 'LearningError';
+  constructor(
+    readonly collector: string,
+    cause: unknown,
+  ) {
+    super(`collector ${collector} could not learn: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+  }
+}
+
 type Raced<T> = { readonly settled: true; readonly value: T } | { readonly settled: false; readonly reason: string; readonly busySeconds?: number };
 
 /**

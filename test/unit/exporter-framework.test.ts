@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { Collector, CollectorDefinition } from '../../src/collectors/collector.js';
-import { LearningTimeoutError } from '../../src/collectors/collection.js';
+import { LearningError, LearningTimeoutError } from '../../src/collectors/collection.js';
 import { Exporter } from '../../src/exporter.js';
 import { silentLogger } from '../../src/log/logger.js';
 import { tempDir } from '../helpers/cli.js';
@@ -226,9 +226,11 @@ describe('learning under --baseline.timeout', () => {
     expect(readFileSync(`${stateDir}/baseline.json`).equals(before)).toBe(true);
   });
 
-  it('passes a learner\'s own error on as it is', async () => {
+  it('passes a learner\'s own error on, naming the collector', async () => {
     const failing = definition('failing', { findingKinds: [], collect: async () => ({ findings: [] }), learn: async () => Promise.reject(new Error('EACCES: /etc/shadow')) });
-    await expect(exporterWith([failing], tempDir(), undefined, 200).learnSections()).rejects.toThrow('EACCES: /etc/shadow');
+    const learning = exporterWith([failing], tempDir(), undefined, 200).learnSections();
+    await expect(learning).rejects.toBeInstanceOf(LearningError);
+    await expect(learning).rejects.toThrow('collector failing could not learn: EACCES: /etc/shadow');
   });
 
   it('with a timeout handler (trust on first use), leaves the late section out, writes the others, and reports the collector busy until its learning ends', async () => {
