@@ -176,10 +176,12 @@ const panels: Panel[] = [
   }),
   timeseries({
     title: 'Auth sources',
-    description: 'Whether each auth source can be read (1) and how many bytes wait to be read.',
+    description: 'Whether each auth source can be read (1), how many bytes wait to be read, read errors, and how often a journal source\'s journalctl had to be started again.',
     queries: [
       query(`hostguard_auth_source_healthy{${sel}}`, { legend: 'healthy {{source}}', expectData: true }),
       query(`hostguard_auth_source_lag_bytes{${sel}}`, { legend: 'lag bytes {{source}}', expectData: true }),
+      query(`increase(hostguard_auth_source_read_errors_total{${sel}}[$__rate_interval])`, { legend: 'read errors {{source}}', expectData: true }),
+      query(`increase(hostguard_auth_source_restarts_total{${sel}}[$__rate_interval])`, { legend: 'journalctl restarts {{source}}' }),
     ],
     width: 12,
   }),
