@@ -1,6 +1,6 @@
 import { statSync } from 'node:fs';
 import { mountNamespace } from '../procfs/namespaces.js';
-import { directoryIdentity, processRoot } from '../procfs/root.js';
+import { directoryIdentity, processRoot, rootAgainstHost } from '../procfs/root.js';
 import { readProcessTable } from '../procfs/process-table.js';
 import type { StatKey } from './hash-protocol.js';
 
@@ -65,7 +65,7 @@ export function listRunningImages(procfs: string, rootfs: string): { images: Run
         continue;
       }
       // An unreadable root counts as another one, as for the processes collector.
-      if (hostRoot === undefined || root.kind === 'unreadable' || root.identity !== hostRoot) {
+      if (rootAgainstHost(root, hostRoot) !== 'host') {
         trouble.otherRoot++;
         continue;
       }

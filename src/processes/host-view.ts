@@ -1,5 +1,6 @@
 import type { ExeLink } from '../procfs/exe.js';
 import type { UserClass } from '../procfs/users.js';
+import type { RootAgainstHost } from '../procfs/root.js';
 
 /** One process as judgment sees it: what /proc said, with names resolved. Plain data. */
 export interface ObservedProcess {
@@ -32,10 +33,9 @@ export interface ObservedProcess {
    * sandboxes, `unshare -m`); `other` for one whose root is another directory (a container's);
    * `unreadable` when that root could not be stat'ed (see inContainer).
    */
-  readonly root: ProcessRootKind;
+  readonly root: RootAgainstHost;
 }
 
-export type ProcessRootKind = 'host' | 'other' | 'unreadable';
 
 /** Facts about one executable path, gathered once per collection for every process running it. */
 export interface ExecutableFacts {

@@ -5,10 +5,10 @@ import type { ProcessesPolicy } from '../config/sections/processes.js';
 import type { Logger } from '../log/logger.js';
 import { readExe } from '../procfs/exe.js';
 import { ProcessReader, type DetailedSnapshot, type ProcessDetails } from '../procfs/process-reader.js';
-import { directoryIdentity, type DirectoryIdentity } from '../procfs/root.js';
+import { directoryIdentity, rootAgainstHost, type DirectoryIdentity, type RootAgainstHost } from '../procfs/root.js';
 import { Slicer } from '../procfs/slicer.js';
 import { UserDirectory } from '../procfs/users.js';
-import { inContainer, isMemfd, type ExecutableFacts, type HostView, type ObservedProcess, type ProcessRootKind } from './host-view.js';
+import { inContainer, isMemfd, type ExecutableFacts, type HostView, type ObservedProcess } from './host-view.js';
 import { dpkgLastChange, type PackageIndex } from './package-index.js';
 import { PackageKnowledge } from './package-knowledge.js';
 
@@ -178,11 +178,8 @@ export class HostObserver {
   }
 
   /** The process's root against the host's; the reader stats it only in another mount namespace. */
-  private rootOf(p: ProcessDetails): ProcessRootKind {
-    if (p.root === undefined) return 'host';
-    const host = this.hostRoot();
-    if (p.root.kind === 'unreadable' || host === undefined) return 'unreadable';
-    return p.root.identity === host ? 'host' : 'other';
+  private rootOf(p: ProcessDetails): RootAgainstHost {
+    return p.root === undefined ? 'host' : rootAgainstHost(p.root, this.hostRoot());
   }
 
   /**

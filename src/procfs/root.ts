@@ -36,3 +36,15 @@ export function directoryIdentity(path: string): DirectoryIdentity | undefined {
 function identityOf(stat: { readonly dev: bigint; readonly ino: bigint }): DirectoryIdentity {
   return `${stat.dev}:${stat.ino}`;
 }
+
+/** Whose root a process has: the host's, another (a container's), or one that could not be stat'ed. */
+export type RootAgainstHost = 'host' | 'other' | 'unreadable';
+
+/**
+ * A process's root compared with the host's (`host`: the identity of --path.rootfs, undefined when
+ * that could not be stat'ed, which leaves every root it is compared with unreadable).
+ */
+export function rootAgainstHost(root: ProcessRoot, host: DirectoryIdentity | undefined): RootAgainstHost {
+  if (root.kind === 'unreadable' || host === undefined) return 'unreadable';
+  return root.identity === host ? 'host' : 'other';
+}
