@@ -29,6 +29,16 @@ async function until(exporter: RunningExporter, done: (samples: ReturnType<typeo
 }
 
 /** A policy that follows the journal in `journalDir` from its beginning (`extra`: more lines of the source), and the exporter's arguments for it. */
+/** Entries logged while the exporter is down are counted once it is started again: exactly `expected` failures. */
+async function countedAfterRestart(args: string[], journal: string, logged: string, expected: number): Promise<void> {
+  appendToJournal(journal, logged);
+  const exporter = await startExporter(args);
+  await until(exporter, (s) => failures(s) >= expected);
+  await new Promise((r) => setTimeout(r, 500));
+  expect(failures(await metrics(exporter))).toBe(expected);
+  await stopProcess(exporter.child);
+}
+
 function followJournal(dir: string, journalDir: string, extra = '', startAt: 'beginning' | 'end' = 'beginning'): { args: string[]; write(extra: string): void } {
   const policy = join(dir, 'policy.yml');
   const write = (more: string) => writeFileSync(policy, `auth:\n  sources:\n    - type: journald\n      path: ${journalDir}\n      start_at: ${startAt}\n${more}`);
@@ -89,12 +99,7 @@ describe('reading the journal with the real journalctl', () => {
     expect(failures(samples)).toBe(0);
     await stopProcess(first.child);
 
-    appendToJournal(journal, exportEntries(dir, 'down.export', ['Failed password for root from 192.0.2.80 port 22 ssh2']));
-    const second = await startExporter(args);
-    await until(second, (s) => failures(s) >= 1);
-    await new Promise((r) => setTimeout(r, 500));
-    expect(failures(await metrics(second))).toBe(1);
-    await stopProcess(second.child);
+    await countedAfterRestart(args, journal, exportEntries(dir, 'down.export', ['Failed password for root from 192.0.2.80 port 22 ssh2']), 1);
   });
 
   it('starting at the end of an empty journal remembers it was empty: what is logged while the exporter is down is counted', async () => {
@@ -107,12 +112,7 @@ describe('reading the journal with the real journalctl', () => {
     expect(failures(await metrics(first))).toBe(0);
     await stopProcess(first.child);
 
-    appendToJournal(journal, exportEntries(dir, 'down.export', ['Failed password for root from 192.0.2.81 port 22 ssh2', 'Invalid user ghost from 192.0.2.82 port 22']));
-    const second = await startExporter(args);
-    await until(second, (s) => failures(s) >= 2);
-    await new Promise((r) => setTimeout(r, 500));
-    expect(failures(await metrics(second))).toBe(2);
-    await stopProcess(second.child);
+    await countedAfterRestart(args, journal, exportEntries(dir, 'down.export', ['Failed password for root from 192.0.2.81 port 22 ssh2', 'Invalid user ghost from 192.0.2.82 port 22']), 2);
   });
 
   it('a journalctl that dies is started again after the last entry read and counted as a restart: nothing lost or counted twice', async () => {
