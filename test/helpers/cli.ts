@@ -50,6 +50,16 @@ export function tempDir(prefix = 'hostguard-test-'): string {
   return dir;
 }
 
+/**
+ * A fresh directory outside any temporary or world-writable place (under /var/lib, so root only),
+ * removed after the test file: a binary copied there is unknown and nothing else is wrong with it.
+ */
+export function privateDir(): string {
+  const dir = mkdtempSync('/var/lib/hostguard-test-');
+  temporaryDirs.push(dir);
+  return dir;
+}
+
 afterAll(() => {
   for (const dir of temporaryDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });

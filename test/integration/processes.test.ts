@@ -1,9 +1,9 @@
 import { execFileSync, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, readlinkSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, readdirSync, readlinkSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { FindingsDocument } from '../../src/findings/report.js';
-import { cliPath, runCli, startExporter, tempDir } from '../helpers/cli.js';
+import { cliPath, privateDir, runCli, startExporter, tempDir } from '../helpers/cli.js';
 import { sampleValue } from '../helpers/exposition.js';
 import { spawnOwned, stopProcess, waitForOutput } from '../helpers/processes.js';
 import { requireTool } from '../helpers/tools.js';
@@ -15,17 +15,6 @@ import { requireTool } from '../helpers/tools.js';
  */
 
 const nobody = { uid: 65534, gid: 65534 };
-
-// Binaries copied outside any temporary place, so "unknown" is the only thing wrong with them.
-const outsideTmp: string[] = [];
-function privateDir(): string {
-  const dir = mkdtempSync('/var/lib/hostguard-test-');
-  outsideTmp.push(dir);
-  return dir;
-}
-afterAll(() => {
-  for (const dir of outsideTmp.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
 
 /** A copy of a system binary, as an intruder drops one. */
 function plant(dir: string, name = 'sleep', from = '/usr/bin/sleep'): string {

@@ -1,7 +1,7 @@
-import { readdirSync, readFileSync, readlinkSync, truncateSync, writeFileSync } from 'node:fs';
+import { copyFileSync, readdirSync, readFileSync, readlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cliPath, runCli, tempDir } from '../../helpers/cli.js';
+import { cliPath, privateDir, runCli, tempDir } from '../../helpers/cli.js';
 import { sampleValue } from '../../helpers/exposition.js';
 import { spawnOwned, stopProcess, waitForOutput } from '../../helpers/processes.js';
 import { buildTree, integrityArgs, integrityPolicy } from './tree.js';
@@ -90,6 +90,12 @@ describe('learning a baseline under --baseline.timeout', () => {
     // Scans at start only: one more pass over the huge file is enough for this test.
     const { tree, args } = watchedTree({ schedule: '0 0 1 1 *' });
     plantHugeFile(tree);
+    // An executable no package owns, running: the processes section then learns at least it,
+    // whatever else this host happens to run.
+    const unpackaged = join(privateDir(), 'sleep');
+    copyFileSync('/usr/bin/sleep', unpackaged);
+    const sleeper = spawnOwned(unpackaged, ['60']);
+    for (let i = 0; i < 100 && readlinkSync(`/proc/${sleeper.pid}/exe`) !== unpackaged; i++) await new Promise((resolve) => setTimeout(resolve, 10));
     const child = spawnOwned(cliPath, ['--web.listen-address', '127.0.0.1:0', ...args, '--collector.processes', '--baseline.timeout', '1s']);
     let output = '';
     child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
@@ -104,6 +110,7 @@ describe('learning a baseline under --baseline.timeout', () => {
     expect(sampleValue(metrics, 'hostguard_collector_errors_total', { collector: 'integrity', reason: 'timeout' })).toBe(1);
     expect(sampleValue(metrics, 'hostguard_scrape_collector_success', { collector: 'processes' })).toBe(1);
     expect(await stopProcess(child)).toBe(0);
+    await stopProcess(sleeper);
   });
 
   it('serve does not start its scan at start beside a learn that passed the deadline: scans never overlap', async () => {
