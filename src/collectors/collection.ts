@@ -90,7 +90,8 @@ export class CollectorRunner {
   async learn(collector: Collector, ctx: CollectorContext): Promise<BaselineEntries | undefined> {
     const learn = collector.learn?.bind(collector);
     if (!learn) return undefined;
-    const raced = await this.race(collector, this.learning, () => learn(ctx));
+    const passed = new AbortController();
+    const raced = await this.race(collector, this.learning, () => learn(ctx, passed.signal), () => passed.abort());
     if (!raced.settled) throw new LearningTimeoutError(collector.name, raced.reason);
     return raced.value;
   }
@@ -115,10 +116,10 @@ export class CollectorRunner {
   }
 
   /**
-   * `work` raced against `deadline`; a throw is passed on. Past the deadline the run is logged and
-   * left pending; a collector still busy with such a run is not started again.
+   * `work` raced against `deadline`; a throw is passed on. Past the deadline `passed` is called first,
+   * then the run is logged and left pending; a collector still busy with such a run is not started again.
    */
-  private async race<T>(collector: Collector, deadline: Deadline, work: () => Promise<T>): Promise<Raced<T>> {
+  private async race<T>(collector: Collector, deadline: Deadline, work: () => Promise<T>, passed?: () => void): Promise<Raced<T>> {
     const started = performance.now();
     const busy = this.overdue.get(collector);
     if (busy !== undefined) {
@@ -137,6 +138,7 @@ export class CollectorRunner {
     } finally {
       timer.cancel();
     }
+    passed?.();
     this.leavePending(collector, run, started, deadline);
     this.log.error(`collector passed ${deadline.flag}; reported failed, its run left pending`, {
       collector: collector.name,

@@ -41,8 +41,12 @@ export interface Collector {
   readonly findingKinds: readonly string[];
   /** One collection: observe, judge against policy and baseline, set this collector's metrics. */
   collect(ctx: CollectorContext): Promise<CollectorRun>;
-  /** What `baseline init` and `update` record for this collector, keyed by subject. */
-  learn?(ctx: CollectorContext): Promise<BaselineEntries>;
+  /**
+   * What `baseline init` and `update` record for this collector, keyed by subject. `signal` is aborted
+   * when learning passes --baseline.timeout: its result will be dropped, so the collector may stop
+   * early, and it ends at once anything it draws on the terminal (the error follows on its own line).
+   */
+  learn?(ctx: CollectorContext, signal?: AbortSignal): Promise<BaselineEntries>;
   /** Start background work (watchers, schedules, log tails) in `serve`; gets fresh context on each call. */
   start?(context: () => CollectorContext): Promise<void>;
   /**

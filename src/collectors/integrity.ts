@@ -129,8 +129,11 @@ class IntegrityCollector implements Collector {
     return { findings: this.judged.judgment.findings };
   }
 
-  async learn(ctx: CollectorContext): Promise<BaselineEntries> {
+  async learn(ctx: CollectorContext, signal?: AbortSignal): Promise<BaselineEntries> {
     const progress = progressLine('integrity: hashing');
+    // Past --baseline.timeout the scan goes on (a scan is never cut short), but its line ends now,
+    // so the timeout error is not written after "… MB/s" and nothing is redrawn over it.
+    signal?.addEventListener('abort', () => progress.done(), { once: true });
     try {
       // Running executables and package checksums are not part of the baseline: the scan at start
       // looks at them, in the background, so a first start is not held up by MD5s of every binary.

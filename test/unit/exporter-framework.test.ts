@@ -1,9 +1,9 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { Collector, CollectorDefinition } from '../../src/collectors/collector.js';
-import { LearningError, LearningTimeoutError } from '../../src/collectors/collection.js';
+import { CollectorRunner, LearningError, LearningTimeoutError } from '../../src/collectors/collection.js';
 import { Exporter } from '../../src/exporter.js';
-import { silentLogger } from '../../src/log/logger.js';
+import { silentLogger, type Logger } from '../../src/log/logger.js';
 import { tempDir } from '../helpers/cli.js';
 import { sampleValue } from '../helpers/exposition.js';
 
@@ -224,6 +224,29 @@ describe('learning under --baseline.timeout', () => {
     stuck.release();
     await new Promise((r) => setImmediate(r));
     expect(readFileSync(`${stateDir}/baseline.json`).equals(before)).toBe(true);
+  });
+
+  it('aborts the learner\'s signal when the deadline passes, before the timeout is logged, and not when it finishes in time', async () => {
+    const events: string[] = [];
+    const log: Logger = { ...silentLogger, error: (msg) => events.push(`log: ${msg}`), with: () => log };
+    const runner = new CollectorRunner({ ms: 1000, flag: '--collector.timeout' }, { ms: 100, flag: '--baseline.timeout' }, log);
+    const signals: AbortSignal[] = [];
+    const learner = (settle: 'never' | 'now'): Collector => ({
+      name: `learner-${settle}`,
+      findingKinds: [],
+      collect: async () => ({ findings: [] }),
+      learn(_ctx, signal) {
+        signals.push(signal!);
+        signal!.addEventListener('abort', () => events.push('aborted'));
+        return settle === 'now' ? Promise.resolve({}) : new Promise(() => {});
+      },
+    });
+    const ctx = exporterWith([]).context();
+    await expect(runner.learn(learner('now'), ctx)).resolves.toEqual({});
+    expect(signals[0]!.aborted).toBe(false);
+    await expect(runner.learn(learner('never'), ctx)).rejects.toBeInstanceOf(LearningTimeoutError);
+    expect(signals[1]!.aborted).toBe(true);
+    expect(events).toEqual(['aborted', 'log: collector passed --baseline.timeout; reported failed, its run left pending']);
   });
 
   it('passes a learner\'s own error on, naming the collector', async () => {

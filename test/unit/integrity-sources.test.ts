@@ -95,6 +95,20 @@ describe('the progress line', () => {
     expect(tty.written.at(-1)).toBe('\n');
   });
 
+  it('is finished by done(): later updates and a second done() write nothing', () => {
+    let t = 0;
+    const tty = stream(true);
+    const line = progressLine('integrity: hashing', tty.stream, () => t);
+    t = 1000;
+    line.update(10, 50e6);
+    line.done();
+    const written = tty.written.length;
+    t = 2000;
+    line.update(20, 100e6);
+    line.done();
+    expect(tty.written.length).toBe(written);
+  });
+
   it('writes nothing when stderr is not a terminal', () => {
     const pipe = stream(false);
     const line = progressLine('integrity: hashing', pipe.stream);
