@@ -36,11 +36,16 @@ export default async function processes(): Promise<BenchResult> {
 
     const args = ['--state.dir', stateDir, '--collector.disable-defaults'];
     const withProcesses = await scrapeExporter([...args, '--collector.processes']);
+    const atCadence = await scrapeAtCadence([...args, '--collector.processes']);
     const bare = await scrapeExporter(args);
     const idleNode = await idleNodeMemory();
     const packagesLoaded = await idleNodeMemory(`Promise.all(${JSON.stringify(servePackages)}.map((m) => import(m)))`);
     // What node-cron does on every schedule: format the time with Intl, which maps ICU's date data.
     const intlDates = await idleNodeMemory(`new Intl.DateTimeFormat('en-US', { year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', weekday: 'short', hour12: false }).formatToParts(new Date())`);
+    // The floor of the stack the issue asks for: its packages, and the hidden-process sweep on a node-cron schedule.
+    const withSchedule = `Promise.all(${JSON.stringify(servePackages)}.map((m) => import(m))).then(() => import('node-cron')).then((cron) => cron.createTask('*/5 * * * *', () => {}).start())`;
+    const stackFloor = await idleNodeMemory(withSchedule);
+    const stackFloorInterpreted = await idleNodeMemory(withSchedule, ['--jitless']);
     const nodeExporter = await scrapeNodeExporter();
 
     return {
@@ -54,10 +59,17 @@ export default async function processes(): Promise<BenchResult> {
         { subject: 'hostguard-exporter scrape (processes only), p50 / p95', figure: `${ms(withProcesses.timing.p50Ms)} / ${ms(withProcesses.timing.p95Ms)}`, command: `${runs} sequential GET /metrics` },
         { subject: 'hostguard-exporter CPU per scrape (processes only)', figure: ms(withProcesses.cpuMs), command: '/proc/PID/stat utime+stime over the run' },
         { subject: 'hostguard-exporter RSS after the run (processes only): total = private + file', figure: memory(withProcesses.memory), command: '/proc/PID/status VmRSS, RssAnon, RssFile' },
+        {
+          subject: `hostguard-exporter RSS scraped every ${cadenceSeconds} s, as Prometheus does (processes only): median (max) of ${cadenceScrapes} scrapes`,
+          figure: `${mib(median(atCadence.map((m) => m.rss)))} (${mib(Math.max(...atCadence.map((m) => m.rss)))}); private ${mib(median(atCadence.map((m) => m.anon)))}`,
+          command: `GET /metrics every ${cadenceSeconds} s, /proc/PID/status VmRSS and RssAnon after each`,
+        },
         { subject: 'hostguard-exporter RSS after the run (no collector): total = private + file', figure: memory(bare.memory), command: '/proc/PID/status VmRSS, RssAnon, RssFile' },
         { subject: 'a bare idle node, the floor under any Node.js exporter: total = private + file', figure: memory(idleNode), command: 'node --max-semi-space-size=1 -e "setInterval(() => {}, 1000)" (MALLOC_ARENA_MAX=2, as the exporter runs), after 1 s' },
         { subject: 'the same node with the packages `serve` loads imported, nothing run', figure: memory(packagesLoaded), command: `import() of ${servePackages.join(', ')}, after 1.5 s` },
         { subject: 'the same node after one Intl date format (how node-cron computes each run time)', figure: memory(intlDates), command: "new Intl.DateTimeFormat('en-US', {…}).formatToParts(new Date())" },
+        { subject: 'the stack floor: the packages imported and one node-cron schedule started, none of our code', figure: memory(stackFloor), command: "import() of the packages, then cron.createTask('*/5 * * * *', …).start(), after 1.5 s" },
+        { subject: 'the same floor with V8 interpreting only (--jitless, slower JavaScript)', figure: memory(stackFloorInterpreted), command: 'node --jitless --max-semi-space-size=1 …, the same script' },
         { subject: 'node_exporter scrape (processes collector only), p50 / p95', figure: `${ms(nodeExporter.timing.p50Ms)} / ${ms(nodeExporter.timing.p95Ms)}`, command: `${runs} sequential GET /metrics` },
         { subject: 'node_exporter CPU per scrape (processes collector only)', figure: ms(nodeExporter.cpuMs), command: '/proc/PID/stat utime+stime over the run' },
         { subject: `hidden-process sweep, pid_max ${sweep.pidMax}, p50 / max`, figure: `${ms(sweep.timing.p50Ms)} / ${ms(sweep.maxMs)}`, command: 'sweepHiddenProcesses (kill(0) + lookup per PID, ps twice at most), 5 runs' },
@@ -69,6 +81,8 @@ export default async function processes(): Promise<BenchResult> {
         `hostguard scrape p50 / node_exporter scrape p50 = ${(withProcesses.timing.p50Ms / nodeExporter.timing.p50Ms).toFixed(2)}`,
         `RSS with the processes collector − RSS without = ${mib(withProcesses.memory.rss - bare.memory.rss)} (private ${mib(withProcesses.memory.anon - bare.memory.anon)})`,
         `RSS of node with the packages loaded − bare node = ${mib(packagesLoaded.rss - idleNode.rss)}; one Intl date format (node-cron's, on every schedule) adds ${mib(intlDates.rss - idleNode.rss)}`,
+        `the issue's 64 MB (${mib(64e6)}) − the stack floor = ${mib(64e6 - stackFloor.rss)}; with --jitless ${mib(64e6 - stackFloorInterpreted.rss)}: what is left for the whole exporter`,
+        `exporter scraped every ${cadenceSeconds} s − the stack floor = ${mib(median(atCadence.map((m) => m.rss)) - stackFloor.rss)}: the exporter's own resident cost with the processes collector`,
       ],
     };
   } finally {
@@ -146,6 +160,30 @@ async function scrapeExporter(args: string[]) {
   }
 }
 
+const cadenceSeconds = 15;
+const cadenceScrapes = 10;
+
+/** Resident memory as an operator sees it: scraped at a Prometheus interval, not back to back. */
+async function scrapeAtCadence(args: string[]) {
+  const server = await startHostguard(args);
+  const samples: { rss: number; anon: number; file: number }[] = [];
+  try {
+    for (let i = 0; i < cadenceScrapes; i++) {
+      await fetch(`${server.url}/metrics`).then((r) => r.text());
+      samples.push(memoryOf(server.child.pid!));
+      if (i < cadenceScrapes - 1) await new Promise((resolve) => setTimeout(resolve, cadenceSeconds * 1000));
+    }
+    return samples;
+  } finally {
+    await server.stop();
+  }
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
 async function scrapeNodeExporter() {
   const server = await startNodeExporter(19100 + Math.floor(Math.random() * 800), ['--collector.disable-defaults', '--collector.processes']);
   try {
@@ -161,8 +199,8 @@ async function scrapeNodeExporter() {
 export const servePackages = ['prom-client', 'express', 'zod', 'commander', 'js-yaml', 'node-cron'];
 
 /** Node idling with the exporter's flags and environment, after running `script` (from the repository, so packages resolve). */
-async function idleNodeMemory(script = ''): Promise<{ rss: number; anon: number; file: number }> {
-  const child = spawn(process.execPath, ['--max-semi-space-size=1', '-e', `${script}; setInterval(() => {}, 1000)`], {
+async function idleNodeMemory(script = '', nodeFlags: readonly string[] = []): Promise<{ rss: number; anon: number; file: number }> {
+  const child = spawn(process.execPath, [...nodeFlags, '--max-semi-space-size=1', '-e', `${script}; setInterval(() => {}, 1000)`], {
     stdio: 'ignore',
     cwd: repoRoot,
     env: { ...process.env, MALLOC_ARENA_MAX: '2' },

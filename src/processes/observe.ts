@@ -112,18 +112,19 @@ export class HostObserver {
     o.state = p.state;
     o.exe = p.exe;
     o.mountNamespace = p.mountNamespace;
-    o.root = this.rootOf(p);
+    const root = this.rootOf(p);
     o.cpuSeconds = p.cpuSeconds;
     o.rssBytes = p.rssBytes;
     // Follows btime, which moves when the wall clock is stepped.
     o.startedAt = p.startedAt;
-    // Also when passwd changed: it may have named or re-classed the uid since.
-    if (o.euid !== p.euid || record.users !== this.users.generation) {
+    // Also when passwd changed (it may have named or re-classed the uid since), or the root (exec into a container).
+    if (o.euid !== p.euid || record.users !== this.users.generation || o.root !== root) {
       o.euid = p.euid;
-      o.user = this.users.nameOf(p.euid);
+      o.user = this.userName(p.euid, root);
       o.userClass = this.users.classOfUid(p.euid);
       record.users = this.users.generation;
     }
+    o.root = root;
   }
 
   /** One new process, read in full, for the watch of starts; undefined when it is already gone. */
@@ -155,6 +156,7 @@ export class HostObserver {
   }
 
   private observed(p: ProcessDetails, parentExe: string | undefined, cpuCores: number): Mutable<ObservedProcess> {
+    const root = this.rootOf(p);
     return {
       pid: p.pid,
       ppid: p.ppid,
@@ -164,7 +166,7 @@ export class HostObserver {
       kernelThread: p.kernelThread,
       state: p.state,
       euid: p.euid,
-      user: this.users.nameOf(p.euid),
+      user: this.userName(p.euid, root),
       userClass: this.users.classOfUid(p.euid),
       exe: p.exe,
       parentExe,
@@ -173,8 +175,18 @@ export class HostObserver {
       rssBytes: p.rssBytes,
       startedAt: p.startedAt,
       mountNamespace: p.mountNamespace,
-      root: this.rootOf(p),
+      root,
     };
+  }
+
+  /**
+   * The host's name for a uid, as `ps` shows it, except in a container: its accounts are its own
+   * image's, so the host's name for uid 1000 (a person) would mislabel the container's app user.
+   * There the uid is shown as a number; uid 0 is root everywhere.
+   */
+  private userName(euid: number, root: RootAgainstHost): string {
+    if (root === 'host' || euid === 0) return this.users.nameOf(euid);
+    return String(euid);
   }
 
   /** The process's root against the host's; the reader stats it only in another mount namespace. */

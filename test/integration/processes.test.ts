@@ -225,9 +225,10 @@ describe('other mount namespaces: sandboxes and containers', () => {
   }
 
   /** Run the root's sleep in a container of sorts; /proc/PID/exe shows the host's path of the copy. */
-  async function inContainer(root: string, args: readonly string[]): Promise<number> {
+  async function inContainer(root: string, args: readonly string[], uid?: number): Promise<number> {
     const unshare = requireTool('unshare', 'util-linux');
-    const pid = await running(spawnOwned(unshare, ['--mount', '--propagation', 'private', `--root=${root}`, '/sleep', ...args]), join(root, 'sleep'));
+    const as = uid === undefined ? [] : [`--setuid=${uid}`, `--setgid=${uid}`];
+    const pid = await running(spawnOwned(unshare, ['--mount', '--propagation', 'private', `--root=${root}`, ...as, '/sleep', ...args]), join(root, 'sleep'));
     expect(statSync(`/proc/${pid}/root`).ino).not.toBe(statSync('/').ino);
     return pid;
   }
@@ -269,6 +270,16 @@ describe('other mount namespaces: sandboxes and containers', () => {
     const body = await metrics(exporter.url);
     expect(sampleValue(body, 'hostguard_process_flagged', { exe, user_class: 'root', kind: 'writable_location' })).toBe(1);
     expect(sampleValue(body, 'hostguard_processes_identity_unjudged', { reason: 'other_root' })).toBeGreaterThanOrEqual(1);
+  });
+
+  it('names a container user by uid, not by the host\'s account of that uid; root stays root', async () => {
+    const root = containerRoot(tempDir());
+    const nobodyUid = Number(execFileSync('id', ['-u', 'nobody'], { encoding: 'utf8' }).trim());
+    const pid = await inContainer(root, ['322'], nobodyUid);
+    // The host names that uid: its name must not be lent to the container's user.
+    expect(execFileSync('ps', ['-o', 'user=', '-p', String(pid)], { encoding: 'utf8' }).trim()).toBe('nobody');
+    const { document } = check(processesArgs(policyFile()));
+    expect(mentions(document, pid)).toMatchObject([{ kind: 'writable_location', subject: { exe: join(root, 'sleep'), user: String(nobodyUid) } }]);
   });
 
   it('a container running a binary the host does not know, even one deleted since, is quiet: neither its identity nor deletions are judged', async () => {
