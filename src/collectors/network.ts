@@ -42,7 +42,7 @@ class NetworkCollector implements Collector {
 
   async collect(ctx: CollectorContext): Promise<CollectorRun> {
     const outbound = ctx.policy.outbound;
-    const snapshot = this.observe(ctx);
+    const snapshot = await this.observe(ctx);
     const baseline = this.baseline(ctx);
     const unexpectedListeners = judgeListeners(snapshot.listeners, ctx.policy.listeners, baseline);
     const direction = outbound && judgeDirection(snapshot.connections, ctx.policy.listeners, baseline);
@@ -59,7 +59,7 @@ class NetworkCollector implements Collector {
   }
 
   async learn(ctx: CollectorContext): Promise<BaselineEntries> {
-    return learnListeners(this.observe({ ...ctx, policy: { ...ctx.policy, outbound: undefined } }).listeners);
+    return learnListeners((await this.observe({ ...ctx, policy: { ...ctx.policy, outbound: undefined } })).listeners);
   }
 
   async start(context: () => CollectorContext): Promise<void> {
@@ -82,7 +82,7 @@ class NetworkCollector implements Collector {
     await this.sweeper.stop();
   }
 
-  private observe(ctx: CollectorContext): NetworkSnapshot {
+  private observe(ctx: CollectorContext): Promise<NetworkSnapshot> {
     const outbound = ctx.policy.outbound;
     return observeNetwork({
       procfs: ctx.paths.procfs,

@@ -1,3 +1,4 @@
+import { Slicer } from '../procfs/slicer.js';
 import { readSocketFds, type SocketHolder } from '../procfs/socket-owners.js';
 
 /** What reading descriptor tables cost. */
@@ -20,22 +21,31 @@ export interface DescriptorScan {
   readonly stats: FdScanStats;
 }
 
+/** One process's descriptor table costs tens of microseconds: the clock is looked at every few processes, not every one. */
+const processesPerClockCheck = 4;
+
 /**
  * Read the descriptor tables of `pids` in order, recording the holders of `wanted` sockets, until
- * `enough(processesRead, found)` says the rest need not be read.
+ * `enough(processesRead, found)` says the rest need not be read. Each table is read synchronously
+ * (a promise per tiny /proc read costs several times more), in slices of `sliceMs` between which
+ * the event loop runs: a thousand processes would otherwise hold it for tens of milliseconds.
  */
-export function scanDescriptors(
+export async function scanDescriptors(
   procfs: string,
   pids: readonly number[],
   wanted: ReadonlySet<number>,
   enough: (processesRead: number, found: ReadonlyMap<number, readonly SocketHolder[]>) => boolean,
-): DescriptorScan {
+  sliceMs: number,
+): Promise<DescriptorScan> {
   const found = new Map<number, SocketHolder[]>();
   const read: number[] = [];
   let denied = 0;
   let gone = 0;
+  const slicer = new Slicer(sliceMs, processesPerClockCheck);
   for (const pid of pids) {
     if (enough(read.length, found)) break;
+    const pause = slicer.due();
+    if (pause) await pause;
     read.push(pid);
     const result = readSocketFds(procfs, pid);
     if (!result.ok) {

@@ -25,7 +25,7 @@ export interface ObserveOptions {
  * Read the socket tables and find who holds each listener (and each outgoing connection that needs
  * it). Observation only: nothing here decides what is expected.
  */
-export function observeNetwork(options: ObserveOptions): NetworkSnapshot {
+export async function observeNetwork(options: ObserveOptions): Promise<NetworkSnapshot> {
   const { procfs, index } = options;
   // Without outbound judgment only listeners matter, and the TCP tables can be read up to them.
   const readTables = options.readTables ?? ((protocols?: ReadonlySet<NetProtocol>) => readNetTables(procfs, { protocols, tcpListenersOnly: !options.outgoing }));
@@ -37,7 +37,7 @@ export function observeNetwork(options: ObserveOptions): NetworkSnapshot {
 
   // Judgment takes a connection whose ports look accepted as a session only if its program may listen there.
   const needsOwner = (s: UnexplainedConnection) => s.maybeAccepted || (options.outgoing?.needsOwner(s) ?? false);
-  const lookup = index.lookup(
+  const lookup = await index.lookup(
     listeners.map((s) => s.inode),
     connections.filter(needsOwner).map((s) => s.inode),
     present,

@@ -25,6 +25,8 @@ export interface SocketOwnerIndexOptions {
    * to a process that already existed, or a pid reused between two collections.
    */
   readonly fullRescanMs: number;
+  /** How long the descriptor scan reads before it lets the event loop run (ms). */
+  readonly sliceMs: number;
   readonly now: () => number;
 }
 
@@ -53,15 +55,18 @@ export class SocketOwnerIndex {
     private readonly procfs: string,
     options: Partial<SocketOwnerIndexOptions> = {},
   ) {
-    this.options = { unownedRetryMs: 10 * 60_000, fullRescanMs: 5 * 60_000, now: Date.now, ...options };
+    this.options = { unownedRetryMs: 10 * 60_000, fullRescanMs: 5 * 60_000, sliceMs: 5, now: Date.now, ...options };
   }
 
   /**
    * Find the holders of `complete` sockets (every holder, like `ss -p`: listeners) and of `any`
    * sockets (one holder is enough: connections). `present` is every inode in the tables now;
    * entries for sockets that closed are forgotten.
+   *
+   * A scan yields to the event loop, and the index's state is read before it and written after it:
+   * one lookup at a time (the exporter never runs a collector's collections, or its learning, side by side).
    */
-  lookup(complete: readonly number[], any: readonly number[], present: ReadonlySet<number>): OwnerLookup {
+  async lookup(complete: readonly number[], any: readonly number[], present: ReadonlySet<number>): Promise<OwnerLookup> {
     this.forgetClosed(present);
     const holders = new Map<number, readonly SocketHolder[]>();
     const misses = new Set<number>();
@@ -104,7 +109,7 @@ export class SocketOwnerIndex {
    * each is read. Connections not mapped yet are looked for in those first, then in holders, then
    * in the rest, until found.
    */
-  private partialScan(p: {
+  private async partialScan(p: {
     fresh: number[];
     seen: ReadonlySet<number>;
     misses: ReadonlySet<number>;
@@ -112,7 +117,7 @@ export class SocketOwnerIndex {
     waiting: Set<number>;
     holders: Map<number, readonly SocketHolder[]>;
     now: number;
-  }): OwnerLookup {
+  }): Promise<OwnerLookup> {
     const { misses, holders, waiting } = p;
     const holderPids = new Set<number>();
     for (const list of this.known.values()) for (const h of list) holderPids.add(h.pid);
@@ -120,7 +125,7 @@ export class SocketOwnerIndex {
     const mustRead = p.listeners.size > 0 ? p.fresh.length : 0;
     const missed = [...misses];
     const enough = (read: number, found: ReadonlyMap<number, unknown>) => read >= mustRead && missed.every((inode) => found.has(inode));
-    const scan = scanDescriptors(this.procfs, [...p.fresh.reverse(), ...rest], new Set([...misses, ...p.listeners]), enough);
+    const scan = await scanDescriptors(this.procfs, [...p.fresh.reverse(), ...rest], new Set([...misses, ...p.listeners]), enough, this.options.sliceMs);
     this.seenPids = new Set([...p.seen, ...scan.read]);
     for (const [inode, found] of scan.found) {
       if (misses.has(inode)) continue;
@@ -136,8 +141,8 @@ export class SocketOwnerIndex {
   }
 
   /** Read every process for every listener (co-holders that appeared since) and every socket waiting to be retried. */
-  private fullScan(pids: number[], searched: ReadonlySet<number>, holders: Map<number, readonly SocketHolder[]>, now: number): OwnerLookup {
-    const scan = scanDescriptors(this.procfs, pids.reverse(), searched, () => false);
+  private async fullScan(pids: number[], searched: ReadonlySet<number>, holders: Map<number, readonly SocketHolder[]>, now: number): Promise<OwnerLookup> {
+    const scan = await scanDescriptors(this.procfs, pids.reverse(), searched, () => false, this.options.sliceMs);
     this.seenPids = new Set(scan.read);
     this.nextFullScanAt = now + this.options.fullRescanMs;
     const notFound = new Set<number>();

@@ -17,7 +17,7 @@ import { childConnection, childListeners, freePort, freePortBelowEphemeralRange,
 const networkOnly = ['--collector.disable-defaults', '--collector.network', '--findings.show-details'];
 const noSweep = '  hidden_ports:\n    enabled: false\n';
 
-function observe(index = new SocketOwnerIndex('/proc'), extra: Partial<Parameters<typeof observeNetwork>[0]> = {}): NetworkSnapshot {
+function observe(index = new SocketOwnerIndex('/proc'), extra: Partial<Parameters<typeof observeNetwork>[0]> = {}): Promise<NetworkSnapshot> {
   return observeNetwork({ procfs: '/proc', index, users: new UserDirectory('/'), ...extra });
 }
 
@@ -49,7 +49,7 @@ describe('listeners on a live host', () => {
     };
     const { child, ports: theirs } = await childListeners();
 
-    const snapshot = observe();
+    const snapshot = await observe();
     for (const [ports, pid] of [
       [mine, process.pid],
       [theirs, child.pid!],
@@ -125,19 +125,35 @@ describe('listeners on a live host', () => {
     const server = spawnOwned(process.execPath, ['-e', script], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, IMPLANT: implant } });
     const port = Number((await waitForOutput(server, /LISTENING (\d+)/))[1]);
     const index = new SocketOwnerIndex('/proc');
-    expect(ownerPids(listenerOn(observe(index), 'tcp', '127.0.0.1', port))).toEqual([server.pid]);
+    expect(ownerPids(listenerOn(await observe(index), 'tcp', '127.0.0.1', port))).toEqual([server.pid]);
 
     server.stdin!.write('go\n');
     const shell = Number((await waitForOutput(server, /SHARING (\d+)/))[1]);
-    const shared = listenerOn(observe(index), 'tcp', '127.0.0.1', port);
+    const shared = listenerOn(await observe(index), 'tcp', '127.0.0.1', port);
     expect(ownerPids(shared)).toEqual([server.pid, shell]);
     expect(shared!.ownership.kind === 'known' && shared!.ownership.owners.map((o) => o.exe)).toEqual([process.execPath, implant]);
+  });
+
+  it('reading every descriptor table lets scrapes and timers run between slices, and still finds every holder of a listener', async () => {
+    // A listener of this process, handed to a child as its fd 3: two holders, as `ss -p` lists them.
+    const { server, port } = await tcpListener('127.0.0.1');
+    const fd = (server as unknown as { _handle: { fd: number } })._handle.fd;
+    const child = spawnOwned(process.execPath, ['-e', "console.log('HOLDING'); setInterval(() => {}, 60000)"], { stdio: ['ignore', 'pipe', 'pipe', fd] });
+    await waitForOutput(child, /HOLDING/);
+
+    const order: string[] = [];
+    setImmediate(() => order.push('event loop ran'));
+    // A slice of 0 ms: the scan yields at every clock check, a few processes apart.
+    const snapshot = await observe(new SocketOwnerIndex('/proc', { sliceMs: 0 })).finally(() => order.push('scan done'));
+    expect(order).toEqual(['event loop ran', 'scan done']);
+    const holders = ownerPids(listenerOn(snapshot, 'tcp', '127.0.0.1', port));
+    expect(Array.isArray(holders) ? [...holders].sort((a, b) => a - b) : holders).toEqual([process.pid, child.pid!].sort((a, b) => a - b));
   });
 
   it('a socket that closes between the table read and the descriptor scan is counted, not reported', async () => {
     const { server, port } = await tcpListener('127.0.0.1');
     let reads = 0;
-    const snapshot = observe(new SocketOwnerIndex('/proc'), {
+    const snapshot = await observe(new SocketOwnerIndex('/proc'), {
       readTables: () => {
         const tables = readNetTables('/proc');
         // Close it right after the first read: the scan then finds no holder, the second read no socket.
@@ -158,8 +174,8 @@ describe('listeners on a live host', () => {
       import { observeNetwork } from '${repoRoot}/dist/network/observe.js';
       import { SocketOwnerIndex } from '${repoRoot}/dist/network/socket-owner-index.js';
       import { UserDirectory } from '${repoRoot}/dist/procfs/users.js';
-      const server = createServer().listen(0, '127.0.0.1', () => {
-        const snapshot = observeNetwork({ procfs: '/proc', index: new SocketOwnerIndex('/proc'), users: new UserDirectory('/') });
+      const server = createServer().listen(0, '127.0.0.1', async () => {
+        const snapshot = await observeNetwork({ procfs: '/proc', index: new SocketOwnerIndex('/proc'), users: new UserDirectory('/') });
         const find = (port) => snapshot.listeners.find((s) => s.localPort === port && s.protocol === 'tcp');
         console.log(JSON.stringify({ root: find(${rootPort}), own: find(server.address().port), problems: snapshot.problems }));
         server.close();

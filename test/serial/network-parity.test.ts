@@ -35,7 +35,7 @@ describe('parity with ss -tulnp', () => {
     await childListeners();
 
     const before = ssListeners(ss);
-    const snapshot = observeNetwork({ procfs: '/proc', index: new SocketOwnerIndex('/proc'), users: new UserDirectory('/') });
+    const snapshot = await observeNetwork({ procfs: '/proc', index: new SocketOwnerIndex('/proc'), users: new UserDirectory('/') });
     const after = ssListeners(ss);
 
     const ours = new Map<string, string>();

@@ -169,88 +169,113 @@ describe('socket owners across collections', () => {
     };
   }
 
-  it('re-checks a mapped socket with one link read, and rescans only when its holder let go of it', () => {
+  it('re-checks a mapped socket with one link read, and rescans only when its holder let go of it', async () => {
     const proc = fakeProc();
     proc.hold(10, 3, 777);
     proc.hold(20, 4, 888);
     const index = new SocketOwnerIndex(proc.dir);
     const present = new Set([777, 888]);
-    const first = index.lookup([777], [888], present);
+    const first = await index.lookup([777], [888], present);
     expect(first.scan?.processes).toBe(2);
     expect(Object.fromEntries(first.holders)).toEqual({ 777: [{ pid: 10, fd: 3 }], 888: [{ pid: 20, fd: 4 }] });
-    expect(index.lookup([777], [888], present).scan).toBeUndefined();
+    expect((await index.lookup([777], [888], present)).scan).toBeUndefined();
 
     // The listener is handed to another process (fd passing, or the first one exited).
     proc.drop(10, 3);
     proc.hold(30, 5, 777);
-    const moved = index.lookup([777], [888], present);
+    const moved = await index.lookup([777], [888], present);
     expect(moved.scan).toBeDefined();
     expect(moved.holders.get(777)).toEqual([{ pid: 30, fd: 5 }]);
   });
 
-  it('finds every holder of a listener (master and workers), one holder of a connection', () => {
+  it('finds every holder of a listener (master and workers), one holder of a connection', async () => {
     const proc = fakeProc();
     for (const pid of [10, 11, 12]) proc.hold(pid, 3, 777);
     proc.hold(13, 9, 888);
     proc.hold(14, 9, 888);
     const index = new SocketOwnerIndex(proc.dir);
-    expect(index.lookup([777], [], new Set([777])).holders.get(777)?.map((h) => h.pid)).toEqual([12, 11, 10]);
-    const connection = index.lookup([], [888], new Set([777, 888]));
+    expect((await index.lookup([777], [], new Set([777]))).holders.get(777)?.map((h) => h.pid)).toEqual([12, 11, 10]);
+    const connection = await index.lookup([], [888], new Set([777, 888]));
     expect(connection.holders.get(888)).toHaveLength(1);
     expect(connection.scan?.complete).toBe(false);
   });
 
-  it('a process started after the listener was mapped and sharing it (an implant inheriting port 443) is its holder too', () => {
+  it('a process started after the listener was mapped and sharing it (an implant inheriting port 443) is its holder too', async () => {
     const proc = fakeProc();
     proc.hold(10, 3, 777);
     const index = new SocketOwnerIndex(proc.dir, { now: () => 0 });
     const present = new Set([777]);
-    expect(index.lookup([777], [], present).holders.get(777)).toEqual([{ pid: 10, fd: 3 }]);
+    expect((await index.lookup([777], [], present)).holders.get(777)).toEqual([{ pid: 10, fd: 3 }]);
     // Steady: nothing new, nothing read.
-    expect(index.lookup([777], [], present).scan).toBeUndefined();
+    expect((await index.lookup([777], [], present)).scan).toBeUndefined();
 
     proc.hold(11, 3, 777);
-    const shared = index.lookup([777], [], present);
+    const shared = await index.lookup([777], [], present);
     expect(shared.holders.get(777)).toEqual([
       { pid: 10, fd: 3 },
       { pid: 11, fd: 3 },
     ]);
     expect(shared.scan?.processes).toBe(1);
-    expect(index.lookup([777], [], present).scan).toBeUndefined();
+    expect((await index.lookup([777], [], present)).scan).toBeUndefined();
   });
 
-  it('a connection search that stops early leaves the unread processes to be read for listeners', () => {
+  it('a connection search that stops early leaves the unread processes to be read for listeners', async () => {
     const proc = fakeProc();
     proc.hold(10, 3, 777);
     proc.hold(5, 4, 888);
     const index = new SocketOwnerIndex(proc.dir, { now: () => 0 });
-    index.lookup([777], [], new Set([777]));
+    await index.lookup([777], [], new Set([777]));
     // Two new processes; the connection is found in the first one read (the newest), so the scan stops.
     proc.hold(30, 6, 999);
     proc.hold(20, 7, 777);
-    expect(index.lookup([], [999], new Set([777, 999])).scan?.processes).toBe(1);
-    expect(index.lookup([777], [999], new Set([777, 999])).holders.get(777)?.map((h) => h.pid)).toEqual([10, 20]);
+    expect((await index.lookup([], [999], new Set([777, 999]))).scan?.processes).toBe(1);
+    expect((await index.lookup([777], [999], new Set([777, 999]))).holders.get(777)?.map((h) => h.pid)).toEqual([10, 20]);
   });
 
-  it('every rescan interval all processes are read again: a listener passed to a process already seen is found', () => {
+  it('a scan cut into slices finds every holder a scan in one go finds, and stops a connection search as early', async () => {
+    const proc = fakeProc();
+    for (let pid = 10; pid < 30; pid++) proc.hold(pid, 3, 777);
+    const lookups = async (index: SocketOwnerIndex) => {
+      const listener = await index.lookup([777], [], new Set([777]));
+      // A connection held by one of two new processes and by the oldest one: found in the first read, the scan stops.
+      proc.hold(40, 6, 555);
+      proc.hold(41, 7, 999);
+      proc.hold(10, 6, 999);
+      const connection = await index.lookup([], [999], new Set([777, 999]));
+      for (const pid of [40, 41]) rmSync(`${proc.dir}/${pid}`, { recursive: true });
+      proc.drop(10, 6);
+      return { listener, connection };
+    };
+    const order: string[] = [];
+    setImmediate(() => order.push('event loop ran'));
+    const sliced = await lookups(new SocketOwnerIndex(proc.dir, { now: () => 0, sliceMs: 0 }));
+    order.push('sliced scans done');
+    const inOneGo = await lookups(new SocketOwnerIndex(proc.dir, { now: () => 0, sliceMs: Number.POSITIVE_INFINITY }));
+    expect(order).toEqual(['event loop ran', 'sliced scans done']);
+    expect(sliced).toEqual(inOneGo);
+    expect(sliced.listener.holders.get(777)).toHaveLength(20);
+    expect([sliced.connection.holders.get(999), sliced.connection.scan?.processes]).toEqual([[{ pid: 41, fd: 7 }], 1]);
+  });
+
+  it('every rescan interval all processes are read again: a listener passed to a process already seen is found', async () => {
     const proc = fakeProc();
     proc.hold(10, 3, 777);
     proc.hold(12, 1, 555);
     let now = 0;
     const index = new SocketOwnerIndex(proc.dir, { fullRescanMs: 60_000, now: () => now });
     const present = new Set([777]);
-    index.lookup([777], [], present);
+    await index.lookup([777], [], present);
     // Process 12 was read already: receiving the descriptor over a unix socket makes it no new process.
     proc.hold(12, 8, 777);
     now = 59_000;
-    expect(index.lookup([777], [], present).holders.get(777)).toEqual([{ pid: 10, fd: 3 }]);
+    expect((await index.lookup([777], [], present)).holders.get(777)).toEqual([{ pid: 10, fd: 3 }]);
     now = 60_000;
-    const rescanned = index.lookup([777], [], present);
+    const rescanned = await index.lookup([777], [], present);
     expect(rescanned.scan?.processes).toBe(2);
     expect(rescanned.holders.get(777)?.map((h) => h.pid)).toEqual([12, 10]);
   });
 
-  it('each socket whose owner is unknown keeps its own cause: denied only when tables were closed to us while it was looked for', () => {
+  it('each socket whose owner is unknown keeps its own cause: denied only when tables were closed to us while it was looked for', async () => {
     const proc = fakeProc();
     proc.hold(10, 3, 777);
     // A descriptor table that cannot be listed stands in for another user's (tests run as root, whom chmod does not stop).
@@ -273,24 +298,24 @@ describe('socket owners across collections', () => {
       const ownership = [...snapshot.listeners, ...snapshot.connections].find((s) => s.inode === inode)?.ownership;
       return ownership?.kind === 'unknown' ? ownership.reason : ownership?.kind;
     };
-    expect(cause(observe(), 999)).toBe('denied');
+    expect(cause(await observe(), 999)).toBe('denied');
 
     // The unreadable process is gone; a connection appears that no process holds.
     rmSync(`${proc.dir}/50`, { recursive: true });
     sockets = [...sockets, socket(888, 40000, socketStates.established, '203.0.113.9', 443)];
-    const later = observe();
+    const later = await observe();
     expect(later.problems.fdDenied).toBe(0);
     expect([cause(later, 999), cause(later, 888)]).toEqual(['denied', 'not_found']);
   });
 
-  it('a connection whose ports look like a closed server\'s session has its owner looked up even when no outbound rule needs it', () => {
+  it('a connection whose ports look like a closed server\'s session has its owner looked up even when no outbound rule needs it', async () => {
     const proc = fakeProc();
     proc.hold(10, 3, 801);
     proc.hold(10, 4, 802);
     const connection = (inode: number, localPort: number, remotePort: number): NetSocket => ({
       protocol: 'tcp', family: 4, localAddress: '10.0.2.15', localPort, remoteAddress: '203.0.113.9', remotePort, state: socketStates.established, uid: 0, inode,
     });
-    const snapshot = observeNetwork({
+    const snapshot = await observeNetwork({
       procfs: proc.dir,
       index: new SocketOwnerIndex(proc.dir, { now: () => 0 }),
       users: new UserDirectory(rootfs),
@@ -304,19 +329,19 @@ describe('socket owners across collections', () => {
     ]);
   });
 
-  it('does not rescan for a socket no process holds until its retry time, and forgets closed sockets', () => {
+  it('does not rescan for a socket no process holds until its retry time, and forgets closed sockets', async () => {
     const proc = fakeProc();
     proc.hold(10, 3, 777);
     let now = 0;
     const index = new SocketOwnerIndex(proc.dir, { unownedRetryMs: 1000, now: () => now });
     const present = new Set([777, 999]);
-    expect(index.lookup([777, 999], [], present).notFound).toEqual(new Map([[999, 'not_found']]));
+    expect((await index.lookup([777, 999], [], present)).notFound).toEqual(new Map([[999, 'not_found']]));
     now = 500;
-    const cached = index.lookup([777, 999], [], present);
+    const cached = await index.lookup([777, 999], [], present);
     expect([cached.scan, cached.notFound]).toEqual([undefined, new Map([[999, 'not_found']])]);
     now = 1500;
-    expect(index.lookup([777, 999], [], present).scan).toBeDefined();
+    expect((await index.lookup([777, 999], [], present)).scan).toBeDefined();
     // Closed, then a new socket reuses nothing: the entry is gone with it.
-    expect(index.lookup([777], [], new Set([777])).scan).toBeUndefined();
+    expect((await index.lookup([777], [], new Set([777]))).scan).toBeUndefined();
   });
 });
