@@ -2,7 +2,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import si from 'systeminformation';
 import { networkCollector } from '../src/collectors/network.js';
 import { Exporter } from '../src/exporter.js';
@@ -48,6 +48,25 @@ async function collectorMs(e: Exporter): Promise<number> {
   const start = performance.now();
   await e.collectors[0]!.collect(ctx);
   return performance.now() - start;
+}
+
+/**
+ * How long the event loop waits during first collections alone, run back to back by collectors
+ * built beforehand. The histogram runs throughout: one disabled and enabled again counts the whole
+ * pause as its next sample. A timer turn after each collection counts its last slice.
+ */
+async function firstCollectionsDelay(stateDir: string, runs: number): Promise<{ p99Ms: number; maxMs: number }> {
+  const fresh = Array.from({ length: runs }, () => exporter(stateDir));
+  const turn = () => new Promise((resolve) => setTimeout(resolve, 2));
+  const delay = monitorEventLoopDelay({ resolution: 1 });
+  delay.enable();
+  await turn();
+  for (const e of fresh) {
+    await collectorMs(e);
+    await turn();
+  }
+  delay.disable();
+  return { p99Ms: delay.percentile(99) / 1e6, maxMs: delay.max / 1e6 };
 }
 
 function loadAverage(): string {
@@ -99,6 +118,7 @@ export default async function network(): Promise<BenchResult> {
       tables.push(performance.now() - start);
     }
     const loadAfter = loadAverage();
+    const coldDelay = await firstCollectionsDelay(stateDir, rounds);
     const ssTiming = summarize(ss);
     const coldTiming = summarize(cold);
     const warmTiming = summarize(warm);
@@ -132,6 +152,11 @@ export default async function network(): Promise<BenchResult> {
         { subject: 'network collector, steady state, CPU per collection', figure: ms(warmCpu), command: 'process.cpuUsage() over 100 collections' },
         row('of which reading /proc/net/{tcp,tcp6,udp,udp6} (TCP up to the last listener)', summarize(tables), `readNetTables(), ${rounds} runs`),
         row('network collector, every mapping new, p50 / p95', coldTiming, `${rounds} first collections of fresh collectors`),
+        {
+          subject: 'event-loop delay during first collections, p99 / max',
+          figure: `${ms(coldDelay.p99Ms)} / ${ms(coldDelay.maxMs)}`,
+          command: `${rounds} more first collections back to back, monitorEventLoopDelay (1 ms resolution) around them alone`,
+        },
         row('ss -tulnp, p50 / p95', ssTiming, `ss -tulnp, ${rounds} runs interleaved with the collections`),
         row('ss -tuln (no process mapping), p50 / p95', ssNoOwners, 'ss -tuln'),
         ...(netstat ? [row('netstat -tulnp, p50 / p95', netstat, 'netstat -tulnp')] : []),
