@@ -1,11 +1,12 @@
-import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { FindingsDocument } from '../../src/findings/report.js';
 import { startVerdicts } from '../../src/processes/judge.js';
 import { repoRoot, runCli, startExporter, tempDir } from '../helpers/cli.js';
 import { parseExposition, sampleValue } from '../helpers/exposition.js';
+import { requireTool } from '../helpers/tools.js';
 
 /**
  * The other half of detection: a quiet host after `baseline init` stays at zero findings while
@@ -72,5 +73,66 @@ describe('a quiet host', () => {
     // The sweep at start found nothing hidden, threads included.
     for (const view of ['listing', 'procfs_entry', 'ps']) expect(sampleValue(after, 'hostguard_processes_hidden', { view })).toBe(0);
     expect(sampleValue(after, 'hostguard_process_hidden_sweep_success')).toBe(1);
+  });
+});
+
+/**
+ * An OCI bundle as `runc spec` writes it, whose root holds a copy of sleep and the libraries it
+ * loads: the smallest real container image.
+ */
+function sleepBundle(runc: string, seconds: number): string {
+  const bundle = tempDir();
+  const root = join(bundle, 'rootfs');
+  mkdirSync(root);
+  for (const [, library] of execFileSync('ldd', ['/usr/bin/sleep'], { encoding: 'utf8' }).matchAll(/(\/\S+) \(0x/g)) {
+    mkdirSync(join(root, dirname(library!)), { recursive: true });
+    copyFileSync(library!, join(root, library!));
+  }
+  copyFileSync('/usr/bin/sleep', join(root, 'sleep'));
+  execFileSync(runc, ['spec', '--bundle', bundle]);
+  const config = JSON.parse(readFileSync(join(bundle, 'config.json'), 'utf8')) as { process: { terminal: boolean; args: string[] } };
+  config.process.terminal = false;
+  config.process.args = ['/sleep', String(seconds)];
+  writeFileSync(join(bundle, 'config.json'), JSON.stringify(config));
+  return bundle;
+}
+
+describe('a quiet host running containers', () => {
+  it('stays quiet while Debian\'s runc creates and runs containers: their starts are other_root, a created container has no finding', async () => {
+    const runc = requireTool('runc', 'runc');
+    const stateDir = tempDir();
+    const policyFile = join(stateDir, 'policy.yml');
+    writeFileSync(policyFile, policy);
+    const args = ['--state.dir', stateDir, '--config.file', policyFile, '--collector.disable-defaults', '--collector.processes'];
+    expect(runCli([...args, 'baseline', 'init']).code).toBe(0);
+    const exporter = await startExporter(args);
+    const scrape = async () => (await fetch(`${exporter.url}/metrics`)).text();
+    const before = await scrape();
+
+    const id = (n: number) => `hostguard-test-${process.pid}-${n}`;
+    // Each lives a second, past the start watch's half-second look.
+    const running = sleepBundle(runc, 1);
+    for (let n = 0; n < 3; n++) expect(spawnSync(runc, ['run', '--bundle', running, id(n)], { stdio: 'ignore', timeout: 20_000 }).status).toBe(0);
+    // Created, not started: runc's init waits in the container for `runc start`, as between a
+    // container runtime's create and start.
+    const created = id(3);
+    try {
+      expect(spawnSync(runc, ['create', '--bundle', sleepBundle(runc, 60), created], { stdio: 'ignore', timeout: 20_000 }).status).toBe(0);
+      const state = JSON.parse(execFileSync(runc, ['state', created], { encoding: 'utf8' })) as { pid: number; status: string };
+      expect(state.status).toBe('created');
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      const after = await scrape();
+
+      expect(((await (await fetch(`${exporter.url}/api/findings`)).json()) as FindingsDocument).findings).toEqual([]);
+      const started = (verdict: string) => (sampleValue(after, 'hostguard_process_starts_total', { verdict }) ?? NaN) - (sampleValue(before, 'hostguard_process_starts_total', { verdict }) ?? NaN);
+      // The containers were seen (runc itself is a packaged program: known)...
+      expect(started('other_root')).toBeGreaterThanOrEqual(3);
+      expect(started('known')).toBeGreaterThanOrEqual(3);
+      // ...and nothing about them was a finding.
+      for (const verdict of startVerdicts.filter((v) => !['known', 'kernel_thread', 'unexamined', 'other_root'].includes(v))) expect([verdict, started(verdict)]).toEqual([verdict, 0]);
+      expect(sampleValue(after, 'hostguard_processes_identity_unjudged', { reason: 'other_root' })).toBeGreaterThanOrEqual(1);
+    } finally {
+      spawnSync(runc, ['delete', '--force', created], { stdio: 'ignore', timeout: 20_000 });
+    }
   });
 });
