@@ -36,12 +36,14 @@ export async function scanDescriptors(
   wanted: ReadonlySet<number>,
   enough: (processesRead: number, found: ReadonlyMap<number, readonly SocketHolder[]>) => boolean,
   sliceMs: number,
+  /** When the collection began: the first slice includes the work before the scan. */
+  startedAt?: number,
 ): Promise<DescriptorScan> {
   const found = new Map<number, SocketHolder[]>();
   const read: number[] = [];
   let denied = 0;
   let gone = 0;
-  const slicer = new Slicer(sliceMs, processesPerClockCheck);
+  const slicer = new Slicer(sliceMs, processesPerClockCheck, startedAt);
   for (const pid of pids) {
     if (enough(read.length, found)) break;
     const pause = slicer.due();
@@ -60,5 +62,8 @@ export async function scanDescriptors(
       else found.set(inode, [{ pid, fd }]);
     }
   }
+  // A scan long enough to be cut ends with a pause too: what the collection does with it (reading
+  // the owners, judging, the metrics) then starts a slice of its own instead of ending the last one.
+  if (slicer.yielded > 0) await slicer.pause();
   return { found, read, stats: { processes: read.length, denied, gone, complete: read.length === pids.length } };
 }

@@ -26,6 +26,7 @@ export interface ObserveOptions {
  * it). Observation only: nothing here decides what is expected.
  */
 export async function observeNetwork(options: ObserveOptions): Promise<NetworkSnapshot> {
+  const startedAt = performance.now();
   const { procfs, index } = options;
   // Without outbound judgment only listeners matter, and the TCP tables can be read up to them.
   const readTables = options.readTables ?? ((protocols?: ReadonlySet<NetProtocol>) => readNetTables(procfs, { protocols, tcpListenersOnly: !options.outgoing }));
@@ -41,6 +42,7 @@ export async function observeNetwork(options: ObserveOptions): Promise<NetworkSn
     listeners.map((s) => s.inode),
     connections.filter(needsOwner).map((s) => s.inode),
     present,
+    startedAt,
   );
 
   // A socket no process holds may have closed after the table was read: look again before calling its owner unknown.

@@ -61,12 +61,13 @@ export class SocketOwnerIndex {
   /**
    * Find the holders of `complete` sockets (every holder, like `ss -p`: listeners) and of `any`
    * sockets (one holder is enough: connections). `present` is every inode in the tables now;
-   * entries for sockets that closed are forgotten.
+   * entries for sockets that closed are forgotten. `startedAt` is when the collection began: a scan's
+   * first slice counts the work done before it.
    *
    * A scan yields to the event loop, and the index's state is read before it and written after it:
    * one lookup at a time (the exporter never runs a collector's collections, or its learning, side by side).
    */
-  async lookup(complete: readonly number[], any: readonly number[], present: ReadonlySet<number>): Promise<OwnerLookup> {
+  async lookup(complete: readonly number[], any: readonly number[], present: ReadonlySet<number>, startedAt?: number): Promise<OwnerLookup> {
     this.forgetClosed(present);
     const holders = new Map<number, readonly SocketHolder[]>();
     const misses = new Set<number>();
@@ -100,8 +101,8 @@ export class SocketOwnerIndex {
       return this.answer(holders, waiting, undefined);
     }
 
-    if (full) return this.fullScan(pids, new Set([...misses, ...waiting, ...listeners]), holders, now);
-    return this.partialScan({ fresh, seen, misses, listeners, waiting, holders, now });
+    if (full) return this.fullScan(pids, new Set([...misses, ...waiting, ...listeners]), holders, now, startedAt);
+    return this.partialScan({ fresh, seen, misses, listeners, waiting, holders, now, startedAt });
   }
 
   /**
@@ -117,6 +118,7 @@ export class SocketOwnerIndex {
     waiting: Set<number>;
     holders: Map<number, readonly SocketHolder[]>;
     now: number;
+    startedAt: number | undefined;
   }): Promise<OwnerLookup> {
     const { misses, holders, waiting } = p;
     const holderPids = new Set<number>();
@@ -125,7 +127,7 @@ export class SocketOwnerIndex {
     const mustRead = p.listeners.size > 0 ? p.fresh.length : 0;
     const missed = [...misses];
     const enough = (read: number, found: ReadonlyMap<number, unknown>) => read >= mustRead && missed.every((inode) => found.has(inode));
-    const scan = await scanDescriptors(this.procfs, [...p.fresh.reverse(), ...rest], new Set([...misses, ...p.listeners]), enough, this.options.sliceMs);
+    const scan = await scanDescriptors(this.procfs, [...p.fresh.reverse(), ...rest], new Set([...misses, ...p.listeners]), enough, this.options.sliceMs, p.startedAt);
     this.seenPids = new Set([...p.seen, ...scan.read]);
     for (const [inode, found] of scan.found) {
       if (misses.has(inode)) continue;
@@ -141,8 +143,8 @@ export class SocketOwnerIndex {
   }
 
   /** Read every process for every listener (co-holders that appeared since) and every socket waiting to be retried. */
-  private async fullScan(pids: number[], searched: ReadonlySet<number>, holders: Map<number, readonly SocketHolder[]>, now: number): Promise<OwnerLookup> {
-    const scan = await scanDescriptors(this.procfs, pids.reverse(), searched, () => false, this.options.sliceMs);
+  private async fullScan(pids: number[], searched: ReadonlySet<number>, holders: Map<number, readonly SocketHolder[]>, now: number, startedAt: number | undefined): Promise<OwnerLookup> {
+    const scan = await scanDescriptors(this.procfs, pids.reverse(), searched, () => false, this.options.sliceMs, startedAt);
     this.seenPids = new Set(scan.read);
     this.nextFullScanAt = now + this.options.fullRescanMs;
     const notFound = new Set<number>();

@@ -1,0 +1,58 @@
+import { readFile } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { Slicer } from '../../src/procfs/slicer.js';
+
+/** Busy for `ms`, as a slice of synchronous /proc reads is. */
+function work(ms: number): void {
+  const until = performance.now() + ms;
+  while (performance.now() < until);
+}
+
+describe('Slicer', () => {
+  it('does not yield before its slice is used up, and yields once it is', async () => {
+    const slicer = new Slicer(50);
+    expect(slicer.due()).toBeUndefined();
+    work(60);
+    const pause = slicer.due();
+    expect(pause).toBeInstanceOf(Promise);
+    await pause;
+    // A fresh slice starts after the pause.
+    expect(slicer.due()).toBeUndefined();
+  });
+
+  it('counts work done before it was made towards its first slice, and counts its pauses', async () => {
+    const slicer = new Slicer(5, 1, performance.now() - 10);
+    expect(slicer.yielded).toBe(0);
+    const pause = slicer.due();
+    expect(pause).toBeInstanceOf(Promise);
+    await pause;
+    await slicer.pause();
+    expect(slicer.yielded).toBe(2);
+  });
+
+  it('looks at the clock only every checkEvery calls', () => {
+    const slicer = new Slicer(0, 3);
+    work(1);
+    expect([slicer.due(), slicer.due()]).toEqual([undefined, undefined]);
+    expect(slicer.due()).toBeInstanceOf(Promise);
+  });
+
+  it('started from an I/O callback (a scrape request), lets due timers run before the next slice', async () => {
+    const order = await new Promise<string[]>((resolve, reject) => {
+      readFile(import.meta.filename, (error) => {
+        if (error) return reject(error);
+        const events: string[] = [];
+        const slicer = new Slicer(1);
+        setTimeout(() => events.push('timer'), 0);
+        work(3);
+        const pause = slicer.due();
+        if (!pause) return reject(new Error('the slice should be used up'));
+        void pause.then(() => {
+          events.push('next slice');
+          resolve(events);
+        });
+      });
+    });
+    expect(order).toEqual(['timer', 'next slice']);
+  });
+});
