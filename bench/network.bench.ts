@@ -12,6 +12,7 @@ import { createBindProbe } from '../src/network/port-probe.js';
 import { readNetTables } from '../src/procfs/net.js';
 import { waitForOutput } from '../test/helpers/wait-for-output.js';
 import { ms, summarize, timeCommand, type Timing } from './lib/measure.js';
+import { idleNodeMemory, idleWorkers, memory } from './lib/memory.js';
 import type { BenchResult } from './lib/report.js';
 
 const sleepers = 1000;
@@ -144,6 +145,8 @@ export default async function network(): Promise<BenchResult> {
     const sweepCpu = process.cpuUsage(sweepCpuBefore);
     const unhide = spawnSync('sh', ['-c', 'command -v unhide-tcp']).status === 0 ? timeCommand('unhide-tcp', [], 3, 1) : undefined;
 
+    const workers = [await idleNodeMemory(), await idleNodeMemory(idleWorkers(1)), await idleNodeMemory(idleWorkers(2))];
+
     const row = (subject: string, t: Timing, command: string) => ({ subject, figure: `${ms(t.p50Ms)} / ${ms(t.p95Ms)}`, command });
     return {
       name: `Network: collector vs ss -tulnp (${tcpListeners} TCP listeners, ${processes} processes)`,
@@ -167,6 +170,12 @@ export default async function network(): Promise<BenchResult> {
           command: 'sweepHiddenPorts(), confirmation delay 0',
         },
         ...(unhide ? [row('unhide-tcp (TCP and UDP, IPv4), p50 / p95', unhide, 'unhide-tcp, 3 runs')] : []),
+        // What reading descriptor tables on more threads would keep resident: each worker is a V8 isolate of its own.
+        ...workers.map((m, n) => ({
+          subject: `an idle node with ${n} idle worker thread${n === 1 ? '' : 's'}: total = private + file`,
+          figure: memory(m),
+          command: `node --max-semi-space-size=1 -e "…new Worker(…) ×${n}" (MALLOC_ARENA_MAX=2), after 1.5 s`,
+        })),
       ],
       ratios: [
         `load average (1 min) ${loadBefore} before the timed rounds, ${loadAfter} after, on ${cpus().length} cores`,

@@ -9,9 +9,10 @@ import { silentLogger } from '../src/log/logger.js';
 import { sweepHiddenProcesses } from '../src/processes/hidden-sweep.js';
 import { buildPackageIndex } from '../src/processes/package-index.js';
 import { readPidMax } from '../src/procfs/system.js';
-import { cpuSeconds, ms, rssBytes, summarize, timeAsync, timeCommand } from './lib/measure.js';
+import { cpuSeconds, ms, summarize, timeAsync, timeCommand } from './lib/measure.js';
+import { idleNodeMemory, memory, memoryOf, mib } from './lib/memory.js';
 import type { BenchResult } from './lib/report.js';
-import { repoRoot, startHostguard, startNodeExporter } from './lib/servers.js';
+import { startHostguard, startNodeExporter } from './lib/servers.js';
 
 const sleepers = 1000;
 const runs = 100;
@@ -197,36 +198,6 @@ async function scrapeNodeExporter() {
 
 /** The packages `serve` loads before any of the exporter's own code runs. */
 export const servePackages = ['prom-client', 'express', 'zod', 'commander', 'js-yaml', 'node-cron'];
-
-/** Node idling with the exporter's flags and environment, after running `script` (from the repository, so packages resolve). */
-async function idleNodeMemory(script = '', nodeFlags: readonly string[] = []): Promise<{ rss: number; anon: number; file: number }> {
-  const child = spawn(process.execPath, [...nodeFlags, '--max-semi-space-size=1', '-e', `${script}; setInterval(() => {}, 1000)`], {
-    stdio: 'ignore',
-    cwd: repoRoot,
-    env: { ...process.env, MALLOC_ARENA_MAX: '2' },
-  });
-  try {
-    await new Promise((resolve) => setTimeout(resolve, 1500));
-    return memoryOf(child.pid!);
-  } finally {
-    child.kill();
-  }
-}
-
-/** Resident memory split into private (heap, stacks) and file-backed pages (mostly the node binary, shared and reclaimable). */
-function memoryOf(pid: number): { rss: number; anon: number; file: number } {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kib = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN) * 1024;
-  return { rss: rssBytes(pid), anon: kib('RssAnon'), file: kib('RssFile') };
-}
-
-function memory(m: { rss: number; anon: number; file: number }): string {
-  return `${mib(m.rss)} = ${mib(m.anon)} + ${mib(m.file)}`;
-}
-
-function mib(bytes: number): string {
-  return `${(bytes / 2 ** 20).toFixed(1)} MiB`;
-}
 
 /** The machine is shared while these figures are taken: the load says how busy it was. */
 function loadAverage(): string {
