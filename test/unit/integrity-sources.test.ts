@@ -84,26 +84,27 @@ describe('the progress line', () => {
     return { written, stream: { isTTY, write: (s: string) => written.push(s) } as unknown as NodeJS.WriteStream };
   }
 
-  it('shows files, MB and MB/s on a terminal', () => {
-    let t = 0;
+  /** A line on a terminal that showed 10 files and 50 MB after one second, then was done. */
+  function finishedLine() {
+    const clock = { now: 0 };
     const tty = stream(true);
-    const line = progressLine('integrity: hashing', tty.stream, () => t);
-    t = 1000;
+    const line = progressLine('integrity: hashing', tty.stream, () => clock.now);
+    clock.now = 1000;
     line.update(10, 50e6);
     line.done();
+    return { tty, line, clock };
+  }
+
+  it('shows files, MB and MB/s on a terminal', () => {
+    const { tty } = finishedLine();
     expect(tty.written.join('')).toContain('integrity: hashing: 10 files, 50 MB, 50 MB/s');
     expect(tty.written.at(-1)).toBe('\n');
   });
 
   it('is finished by done(): later updates and a second done() write nothing', () => {
-    let t = 0;
-    const tty = stream(true);
-    const line = progressLine('integrity: hashing', tty.stream, () => t);
-    t = 1000;
-    line.update(10, 50e6);
-    line.done();
+    const { tty, line, clock } = finishedLine();
     const written = tty.written.length;
-    t = 2000;
+    clock.now = 2000;
     line.update(20, 100e6);
     line.done();
     expect(tty.written.length).toBe(written);
