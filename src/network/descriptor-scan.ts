@@ -11,6 +11,8 @@ export interface FdScanStats {
   readonly gone: number;
   /** Whether every listed process was read (false when the scan stopped once it had what it needed). */
   readonly complete: boolean;
+  /** Whether the scan let the event loop run: what it found may have changed meanwhile. */
+  readonly yielded: boolean;
 }
 
 export interface DescriptorScan {
@@ -24,10 +26,15 @@ export interface DescriptorScan {
 /** One process's descriptor table costs tens of microseconds: the clock is looked at every few processes, not every one. */
 const processesPerClockCheck = 4;
 
+/** The slicer for a collection's descriptor scan, started when the collection starts: work before the scan counts towards its first slice. */
+export function scanSlicer(sliceMs: number): Slicer {
+  return new Slicer(sliceMs, processesPerClockCheck);
+}
+
 /**
  * Read the descriptor tables of `pids` in order, recording the holders of `wanted` sockets, until
  * `enough(processesRead, found)` says the rest need not be read. Each table is read synchronously
- * (a promise per tiny /proc read costs several times more), in slices of `sliceMs` between which
+ * (a promise per tiny /proc read costs several times more), in the slices of `slicer`, between which
  * the event loop runs: a thousand processes would otherwise hold it for tens of milliseconds.
  */
 export async function scanDescriptors(
@@ -35,15 +42,13 @@ export async function scanDescriptors(
   pids: readonly number[],
   wanted: ReadonlySet<number>,
   enough: (processesRead: number, found: ReadonlyMap<number, readonly SocketHolder[]>) => boolean,
-  sliceMs: number,
-  /** When the collection began: the first slice includes the work before the scan. */
-  startedAt?: number,
+  slicer: Slicer,
 ): Promise<DescriptorScan> {
   const found = new Map<number, SocketHolder[]>();
   const read: number[] = [];
   let denied = 0;
   let gone = 0;
-  const slicer = new Slicer(sliceMs, processesPerClockCheck, startedAt);
+  const pausesBefore = slicer.yielded;
   for (const pid of pids) {
     if (enough(read.length, found)) break;
     const pause = slicer.due();
@@ -64,6 +69,7 @@ export async function scanDescriptors(
   }
   // A scan long enough to be cut ends with a pause too: what the collection does with it (reading
   // the owners, judging, the metrics) then starts a slice of its own instead of ending the last one.
-  if (slicer.yielded > 0) await slicer.pause();
-  return { found, read, stats: { processes: read.length, denied, gone, complete: read.length === pids.length } };
+  const yielded = slicer.yielded > pausesBefore;
+  if (yielded) await slicer.pause();
+  return { found, read, stats: { processes: read.length, denied, gone, complete: read.length === pids.length, yielded } };
 }

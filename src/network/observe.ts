@@ -1,6 +1,6 @@
 import { readNetTables, type NetProtocol, type NetSocket, type NetTablesRead } from '../procfs/net.js';
 import { readProcess } from '../procfs/process-table.js';
-import type { SocketHolder } from '../procfs/socket-owners.js';
+import { stillHolds, type SocketHolder } from '../procfs/socket-owners.js';
 import type { UserDirectory } from '../procfs/users.js';
 import { isListening, outgoingConnections, type DirectionOptions, type UnexplainedConnection } from './classify.js';
 import type { NetworkSnapshot, ObservedConnection, ObservedSocket, Ownership, SocketOwner } from './snapshot.js';
@@ -26,8 +26,8 @@ export interface ObserveOptions {
  * it). Observation only: nothing here decides what is expected.
  */
 export async function observeNetwork(options: ObserveOptions): Promise<NetworkSnapshot> {
-  const startedAt = performance.now();
   const { procfs, index } = options;
+  const slicer = index.newSlicer();
   // Without outbound judgment only listeners matter, and the TCP tables can be read up to them.
   const readTables = options.readTables ?? ((protocols?: ReadonlySet<NetProtocol>) => readNetTables(procfs, { protocols, tcpListenersOnly: !options.outgoing }));
   const tables = readTables();
@@ -42,7 +42,7 @@ export async function observeNetwork(options: ObserveOptions): Promise<NetworkSn
     listeners.map((s) => s.inode),
     connections.filter(needsOwner).map((s) => s.inode),
     present,
-    startedAt,
+    slicer,
   );
 
   // A socket no process holds may have closed after the table was read: look again before calling its owner unknown.
@@ -62,12 +62,14 @@ export async function observeNetwork(options: ObserveOptions): Promise<NetworkSn
 
   // Once per look: lookups then answer from what it read.
   options.users.refresh();
-  const owners = new OwnerReader(procfs, options.users, options.selfPids ?? new Set([process.pid]));
+  // A scan that yielded to the event loop gave time for a holder it (or the cache check before it)
+  // found to exit and its pid to be reused: read after the owner, the descriptor proves it is the same process.
+  const owners = new OwnerReader(procfs, options.users, options.selfPids ?? new Set([process.pid]), lookup.scan?.yielded ?? false);
   const ownership = (s: NetSocket, wanted: boolean): Ownership => {
     if (s.inode === 0) return { kind: 'kernel' };
     const holders = lookup.holders.get(s.inode);
     if (holders) {
-      const known = owners.read(holders);
+      const known = owners.read(holders, s.inode);
       if (known.length > 0) return { kind: 'known', owners: known };
       return { kind: 'unknown', reason: 'not_found' };
     }
@@ -98,13 +100,20 @@ class OwnerReader {
     private readonly procfs: string,
     private readonly users: UserDirectory,
     private readonly selfPids: ReadonlySet<number>,
+    /** Whether each holder is checked to still hold the socket once its owner is read. */
+    private readonly recheck: boolean,
   ) {}
 
-  read(holders: readonly SocketHolder[]): SocketOwner[] {
+  read(holders: readonly SocketHolder[], inode: number): SocketOwner[] {
     const result: SocketOwner[] = [];
-    for (const { pid } of holders) {
-      const owner = this.owner(pid);
-      if (owner && !result.some((o) => o.pid === pid)) result.push(owner);
+    for (const holder of holders) {
+      const owner = this.owner(holder.pid);
+      if (!owner || result.some((o) => o.pid === holder.pid)) continue;
+      if (this.recheck && !stillHolds(this.procfs, holder, inode)) {
+        this.gone++;
+        continue;
+      }
+      result.push(owner);
     }
     return result;
   }

@@ -1,6 +1,7 @@
 import { listPids } from '../procfs/pids.js';
 import { stillHolds, type SocketHolder } from '../procfs/socket-owners.js';
-import { scanDescriptors, type FdScanStats } from './descriptor-scan.js';
+import type { Slicer } from '../procfs/slicer.js';
+import { scanDescriptors, scanSlicer, type FdScanStats } from './descriptor-scan.js';
 
 export type { FdScanStats } from './descriptor-scan.js';
 
@@ -61,13 +62,12 @@ export class SocketOwnerIndex {
   /**
    * Find the holders of `complete` sockets (every holder, like `ss -p`: listeners) and of `any`
    * sockets (one holder is enough: connections). `present` is every inode in the tables now;
-   * entries for sockets that closed are forgotten. `startedAt` is when the collection began: a scan's
-   * first slice counts the work done before it.
+   * entries for sockets that closed are forgotten. `slicer` cuts a scan into slices (see newSlicer).
    *
    * A scan yields to the event loop, and the index's state is read before it and written after it:
    * one lookup at a time (the exporter never runs a collector's collections, or its learning, side by side).
    */
-  async lookup(complete: readonly number[], any: readonly number[], present: ReadonlySet<number>, startedAt?: number): Promise<OwnerLookup> {
+  async lookup(complete: readonly number[], any: readonly number[], present: ReadonlySet<number>, slicer = this.newSlicer()): Promise<OwnerLookup> {
     this.forgetClosed(present);
     const holders = new Map<number, readonly SocketHolder[]>();
     const misses = new Set<number>();
@@ -101,8 +101,13 @@ export class SocketOwnerIndex {
       return this.answer(holders, waiting, undefined);
     }
 
-    if (full) return this.fullScan(pids, new Set([...misses, ...waiting, ...listeners]), holders, now, startedAt);
-    return this.partialScan({ fresh, seen, misses, listeners, waiting, holders, now, startedAt });
+    if (full) return this.fullScan(pids, new Set([...misses, ...waiting, ...listeners]), holders, now, slicer);
+    return this.partialScan({ fresh, seen, misses, listeners, waiting, holders, now, slicer });
+  }
+
+  /** A slicer for one collection, started now: create it when the collection starts, so the work before the scan counts towards its first slice. */
+  newSlicer(): Slicer {
+    return scanSlicer(this.options.sliceMs);
   }
 
   /**
@@ -118,7 +123,7 @@ export class SocketOwnerIndex {
     waiting: Set<number>;
     holders: Map<number, readonly SocketHolder[]>;
     now: number;
-    startedAt: number | undefined;
+    slicer: Slicer;
   }): Promise<OwnerLookup> {
     const { misses, holders, waiting } = p;
     const holderPids = new Set<number>();
@@ -127,7 +132,7 @@ export class SocketOwnerIndex {
     const mustRead = p.listeners.size > 0 ? p.fresh.length : 0;
     const missed = [...misses];
     const enough = (read: number, found: ReadonlyMap<number, unknown>) => read >= mustRead && missed.every((inode) => found.has(inode));
-    const scan = await scanDescriptors(this.procfs, [...p.fresh.reverse(), ...rest], new Set([...misses, ...p.listeners]), enough, this.options.sliceMs, p.startedAt);
+    const scan = await scanDescriptors(this.procfs, [...p.fresh.reverse(), ...rest], new Set([...misses, ...p.listeners]), enough, p.slicer);
     this.seenPids = new Set([...p.seen, ...scan.read]);
     for (const [inode, found] of scan.found) {
       if (misses.has(inode)) continue;
@@ -143,8 +148,8 @@ export class SocketOwnerIndex {
   }
 
   /** Read every process for every listener (co-holders that appeared since) and every socket waiting to be retried. */
-  private async fullScan(pids: number[], searched: ReadonlySet<number>, holders: Map<number, readonly SocketHolder[]>, now: number, startedAt: number | undefined): Promise<OwnerLookup> {
-    const scan = await scanDescriptors(this.procfs, pids.reverse(), searched, () => false, this.options.sliceMs, startedAt);
+  private async fullScan(pids: number[], searched: ReadonlySet<number>, holders: Map<number, readonly SocketHolder[]>, now: number, slicer: Slicer): Promise<OwnerLookup> {
+    const scan = await scanDescriptors(this.procfs, pids.reverse(), searched, () => false, slicer);
     this.seenPids = new Set(scan.read);
     this.nextFullScanAt = now + this.options.fullRescanMs;
     const notFound = new Set<number>();

@@ -180,12 +180,14 @@ export class HostObserver {
   }
 
   /**
-   * The host's name for a uid, as `ps` shows it, except in a container: its accounts are its own
-   * image's, so the host's name for uid 1000 (a person) would mislabel the container's app user.
-   * There the uid is shown as a number; uid 0 is root everywhere.
+   * The host's name for a uid, as `ps` shows it, except under another root (a container): its
+   * accounts are its own image's, so the host's name for uid 1000 (a person) would mislabel the
+   * container's app user. There the uid is shown as a number; uid 0 is root everywhere. A root that
+   * could not be stat'ed (no ptrace access, without root) keeps the host's name: it is most often a
+   * sandboxed host daemon's.
    */
   private userName(euid: number, root: RootAgainstHost): string {
-    if (root === 'host' || euid === 0) return this.users.nameOf(euid);
+    if (root !== 'other' || euid === 0) return this.users.nameOf(euid);
     return String(euid);
   }
 

@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 
 /**
  * Long synchronous work (thousands of /proc reads, a PID sweep) cut into slices: after `sliceMs`
- * of work the caller awaits one turn of the event loop, so scrapes and timers are never held up
+ * of work the caller awaits a full turn of the event loop, so scrapes and timers are never held up
  * for longer than a slice. `due()` returns a promise only when it is time to yield, so a loop
  * step that does not yield allocates nothing:
  *
@@ -10,7 +10,8 @@ import { performance } from 'node:perf_hooks';
  *     if (pause) await pause;
  */
 export class Slicer {
-  private start: number;
+  /** The first slice starts when the slicer is made: work done before the loop counts towards it. */
+  private start = performance.now();
   private calls = 0;
   private pauses = 0;
 
@@ -18,11 +19,7 @@ export class Slicer {
     private readonly sliceMs: number,
     /** Look at the clock only every so many calls: reading it costs more than a tight loop's step. */
     private readonly checkEvery = 1,
-    /** When the first slice began: work done before the loop (reading a table) counts towards it. */
-    startedAt = performance.now(),
-  ) {
-    this.start = startedAt;
-  }
+  ) {}
 
   due(): Promise<void> | undefined {
     if (++this.calls % this.checkEvery !== 0 || performance.now() - this.start < this.sliceMs) return undefined;

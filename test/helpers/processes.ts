@@ -1,4 +1,6 @@
-import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { chmodSync, copyFileSync, mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { afterAll, afterEach } from 'vitest';
 
 export { waitForOutput } from './wait-for-output.js';
@@ -47,3 +49,19 @@ afterAll(async () => {
   await stopAll(started);
   await stopAll(startedForFile);
 });
+
+/**
+ * A root directory of its own, `parent/rootfs`, holding a copy of sleep at /sleep and the libraries
+ * it loads: the smallest container image, for `unshare --root` and runc.
+ */
+export function rootWithSleep(parent: string): string {
+  const root = join(parent, 'rootfs');
+  mkdirSync(root);
+  for (const [, library] of execFileSync('ldd', ['/usr/bin/sleep'], { encoding: 'utf8' }).matchAll(/(\/\S+) \(0x/g)) {
+    mkdirSync(join(root, dirname(library!)), { recursive: true });
+    copyFileSync(library!, join(root, library!));
+  }
+  copyFileSync('/usr/bin/sleep', join(root, 'sleep'));
+  chmodSync(join(root, 'sleep'), 0o755);
+  return root;
+}

@@ -1,11 +1,11 @@
 import { execFileSync, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdirSync, readdirSync, readlinkSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { chmodSync, copyFileSync, readdirSync, readlinkSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { FindingsDocument } from '../../src/findings/report.js';
 import { cliPath, privateDir, runCli, startExporter, tempDir } from '../helpers/cli.js';
 import { sampleValue } from '../helpers/exposition.js';
-import { spawnOwned, stopProcess, waitForOutput } from '../helpers/processes.js';
+import { rootWithSleep, spawnOwned, stopProcess, waitForOutput } from '../helpers/processes.js';
 import { requireTool } from '../helpers/tools.js';
 
 /**
@@ -208,22 +208,6 @@ describe('other mount namespaces: sandboxes and containers', () => {
     return pid;
   }
 
-  /**
-   * A root directory of its own holding a copy of sleep and the libraries it loads, for a process
-   * run as a container's: in a mount namespace of its own, with that directory as its root.
-   */
-  function containerRoot(parent: string): string {
-    const root = join(parent, 'rootfs');
-    mkdirSync(root);
-    const libraries = execFileSync('ldd', ['/usr/bin/sleep'], { encoding: 'utf8' }).matchAll(/(\/\S+) \(0x/g);
-    for (const [, library] of libraries) {
-      mkdirSync(join(root, dirname(library!)), { recursive: true });
-      copyFileSync(library!, join(root, library!));
-    }
-    plant(root, 'sleep');
-    return root;
-  }
-
   /** Run the root's sleep in a container of sorts; /proc/PID/exe shows the host's path of the copy. */
   async function inContainer(root: string, args: readonly string[], uid?: number): Promise<number> {
     const unshare = requireTool('unshare', 'util-linux');
@@ -258,7 +242,7 @@ describe('other mount namespaces: sandboxes and containers', () => {
   });
 
   it('a copy of sleep in a container under /tmp is writable_location only, and the finding says it is in a container', async () => {
-    const root = containerRoot(tempDir());
+    const root = rootWithSleep(tempDir());
     const pid = await inContainer(root, ['314']);
     const namespace = readlinkSync(`/proc/${pid}/ns/mnt`);
     const exporter = await startExporter(processesArgs(policyFile()));
@@ -273,7 +257,7 @@ describe('other mount namespaces: sandboxes and containers', () => {
   });
 
   it('names a container user by uid, not by the host\'s account of that uid; root stays root', async () => {
-    const root = containerRoot(tempDir());
+    const root = rootWithSleep(tempDir());
     const nobodyUid = Number(execFileSync('id', ['-u', 'nobody'], { encoding: 'utf8' }).trim());
     const pid = await inContainer(root, ['322'], nobodyUid);
     // The host names that uid: its name must not be lent to the container's user.
@@ -283,9 +267,9 @@ describe('other mount namespaces: sandboxes and containers', () => {
   });
 
   it('a container running a binary the host does not know, even one deleted since, is quiet: neither its identity nor deletions are judged', async () => {
-    const root = containerRoot(privateDir());
+    const root = rootWithSleep(privateDir());
     const pids = [await inContainer(root, ['315']), await inContainer(root, ['316'])];
-    const deleted = containerRoot(privateDir());
+    const deleted = rootWithSleep(privateDir());
     pids.push(await inContainer(deleted, ['317']));
     unlinkSync(join(deleted, 'sleep'));
     expect(readlinkSync(`/proc/${pids[2]}/exe`)).toMatch(/ \(deleted\)$/);
@@ -296,7 +280,7 @@ describe('other mount namespaces: sandboxes and containers', () => {
   });
 
   it('a chroot without a mount namespace of its own is judged as the host\'s: /proc shows the host\'s paths', async () => {
-    const root = containerRoot(privateDir());
+    const root = rootWithSleep(privateDir());
     const pid = await running(spawnOwned(requireTool('chroot', 'coreutils'), [root, '/sleep', '318']), join(root, 'sleep'));
     const { document } = check(processesArgs(policyFile()));
     expect(mentions(document, pid).map((f) => f.kind)).toEqual(['unknown_executable']);
@@ -306,8 +290,8 @@ describe('other mount namespaces: sandboxes and containers', () => {
     const exporter = await startExporter(processesArgs(policyFile()));
     const startsOf = (body: string, verdict: string) => sampleValue(body, 'hostguard_process_starts_total', { verdict }) ?? 0;
     const before = await metrics(exporter.url);
-    await inContainer(containerRoot(privateDir()), ['319']);
-    await inContainer(containerRoot(tempDir()), ['320']);
+    await inContainer(rootWithSleep(privateDir()), ['319']);
+    await inContainer(rootWithSleep(tempDir()), ['320']);
     await sandboxed(plant(privateDir(), 'implant'), ['321']);
     const verdicts = ['other_root', 'writable_location', 'unknown_executable'];
     const grown = (body: string) => verdicts.every((v) => startsOf(body, v) > startsOf(before, v));

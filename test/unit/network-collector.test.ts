@@ -1,14 +1,16 @@
-import { mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { CollectorDefinition } from '../../src/collectors/collector.js';
 import { networkCollector } from '../../src/collectors/network.js';
 import { Exporter } from '../../src/exporter.js';
 import { createLogger, silentLogger, type Logger } from '../../src/log/logger.js';
+import { scanDescriptors } from '../../src/network/descriptor-scan.js';
 import { observeNetwork } from '../../src/network/observe.js';
 import type { NetworkSnapshot } from '../../src/network/snapshot.js';
 import { SocketOwnerIndex } from '../../src/network/socket-owner-index.js';
 import { kernelDefaultEphemeralPorts } from '../../src/procfs/local-ports.js';
 import { socketStates, type NetSocket } from '../../src/procfs/net.js';
+import { Slicer } from '../../src/procfs/slicer.js';
 import { UserDirectory } from '../../src/procfs/users.js';
 import { tempDir } from '../helpers/cli.js';
 import { parseExposition, sampleValue } from '../helpers/exposition.js';
@@ -252,7 +254,9 @@ describe('socket owners across collections', () => {
     order.push('sliced scans done');
     const inOneGo = await lookups(new SocketOwnerIndex(proc.dir, { now: () => 0, sliceMs: Number.POSITIVE_INFINITY }));
     expect(order).toEqual(['event loop ran', 'sliced scans done']);
-    expect(sliced).toEqual(inOneGo);
+    expect([sliced.listener.scan?.yielded, inOneGo.listener.scan?.yielded]).toEqual([true, false]);
+    const withoutYield = (lookup: typeof sliced.listener) => ({ ...lookup, scan: lookup.scan && { ...lookup.scan, yielded: undefined } });
+    expect([withoutYield(sliced.listener), withoutYield(sliced.connection)]).toEqual([withoutYield(inOneGo.listener), withoutYield(inOneGo.connection)]);
     expect(sliced.listener.holders.get(777)).toHaveLength(20);
     expect([sliced.connection.holders.get(999), sliced.connection.scan?.processes]).toEqual([[{ pid: 41, fd: 7 }], 1]);
   });
@@ -306,6 +310,54 @@ describe('socket owners across collections', () => {
     const later = await observe();
     expect(later.problems.fdDenied).toBe(0);
     expect([cause(later, 999), cause(later, 888)]).toEqual(['denied', 'not_found']);
+  });
+
+  it('a scan that was cut pauses once more at its end, so the work after it starts a slice of its own; one that was not, does not', async () => {
+    const proc = fakeProc();
+    const pids = [10, 11, 12, 13, 14];
+    for (const pid of pids) proc.hold(pid, 3, 777);
+    const cut = new Slicer(0);
+    expect((await scanDescriptors(proc.dir, pids, new Set([777]), () => false, cut)).stats.yielded).toBe(true);
+    // One pause before each process, and one after the last.
+    expect(cut.yielded).toBe(pids.length + 1);
+    const whole = new Slicer(Number.POSITIVE_INFINITY);
+    expect((await scanDescriptors(proc.dir, pids, new Set([777]), () => false, whole)).stats.yielded).toBe(false);
+    expect(whole.yielded).toBe(0);
+  });
+
+  it('a holder that lets go of a listener while the scan yields is not named its owner: its pid may be another program by then', async () => {
+    const proc = fakeProc();
+    const details = (pid: number, exe: string) => {
+      for (const file of ['stat', 'statm', 'status']) copyFileSync(`${procfs}/1/${file}`, `${proc.dir}/${pid}/${file}`);
+      rmSync(`${proc.dir}/${pid}/exe`, { force: true });
+      symlinkSync(exe, `${proc.dir}/${pid}/exe`);
+    };
+    // The highest pid is read first; the others make the scan look at the clock, and yield (slices of 0 ms).
+    proc.hold(90, 3, 777);
+    details(90, '/usr/sbin/sshd');
+    for (let pid = 10; pid < 20; pid++) proc.hold(pid, 1, 100 + pid);
+    const listener: NetSocket = { protocol: 'tcp', family: 4, localAddress: '0.0.0.0', localPort: 22, remoteAddress: '0.0.0.0', remotePort: 0, state: socketStates.listen, uid: 0, inode: 777 };
+    const observe = () =>
+      observeNetwork({
+        procfs: proc.dir,
+        index: new SocketOwnerIndex(proc.dir, { now: () => 0, sliceMs: 0 }),
+        users: new UserDirectory(rootfs),
+        readTables: () => ({ sockets: [listener], malformedLines: 0, missingTables: [] }),
+      });
+    const owners = (snapshot: NetworkSnapshot) => {
+      const { ownership } = snapshot.listeners[0]!;
+      return ownership.kind === 'known' ? ownership.owners.map((o) => o.exe) : ownership.kind;
+    };
+    expect(owners(await observe())).toEqual(['/usr/sbin/sshd']);
+
+    // While the scan lets the event loop run, sshd exits and its pid goes to another program.
+    setImmediate(() => {
+      proc.drop(90, 3);
+      details(90, '/tmp/.x/miner');
+    });
+    const snapshot = await observe();
+    expect(owners(snapshot)).toBe('unknown');
+    expect(snapshot.problems.processesGone).toBe(1);
   });
 
   it('a connection whose ports look like a closed server\'s session has its owner looked up even when no outbound rule needs it', async () => {

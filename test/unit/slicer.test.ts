@@ -20,8 +20,9 @@ describe('Slicer', () => {
     expect(slicer.due()).toBeUndefined();
   });
 
-  it('counts work done before it was made towards its first slice, and counts its pauses', async () => {
-    const slicer = new Slicer(5, 1, performance.now() - 10);
+  it('counts work done between its making and its first check towards the first slice, and counts its pauses', async () => {
+    const slicer = new Slicer(5);
+    work(10);
     expect(slicer.yielded).toBe(0);
     const pause = slicer.due();
     expect(pause).toBeInstanceOf(Promise);
