@@ -9,7 +9,10 @@ import { Exporter } from '../src/exporter.js';
 import { silentLogger } from '../src/log/logger.js';
 import { sweepHiddenPorts } from '../src/network/hidden-ports.js';
 import { createBindProbe } from '../src/network/port-probe.js';
+import { observeNetwork } from '../src/network/observe.js';
+import { SocketOwnerIndex } from '../src/network/socket-owner-index.js';
 import { readNetTables } from '../src/procfs/net.js';
+import { UserDirectory } from '../src/procfs/users.js';
 import { waitForOutput } from '../test/helpers/wait-for-output.js';
 import { ms, summarize, timeCommand, type Timing } from './lib/measure.js';
 import { idleNodeMemory, idleWorkers, memory } from './lib/memory.js';
@@ -70,6 +73,33 @@ async function firstCollectionsDelay(stateDir: string, runs: number): Promise<{ 
   return { p99Ms: delay.percentile(99) / 1e6, maxMs: delay.max / 1e6 };
 }
 
+/**
+ * The event loop's delay while fresh indexes observe the host back to back (the tables, every
+ * descriptor table, the owners): with the scan in slices of `sliceMs`, or in one piece (Infinity).
+ */
+async function firstObservationsDelay(runs: number, sliceMs: number): Promise<{ p99Ms: number; maxMs: number }> {
+  const users = new UserDirectory('/');
+  const turn = () => new Promise((resolve) => setTimeout(resolve, 2));
+  const delay = monitorEventLoopDelay({ resolution: 1 });
+  delay.enable();
+  await turn();
+  for (let i = 0; i < runs; i++) {
+    await observeNetwork({ procfs: '/proc', index: new SocketOwnerIndex('/proc', { sliceMs }), users });
+    await turn();
+  }
+  delay.disable();
+  return { p99Ms: delay.percentile(99) / 1e6, maxMs: delay.max / 1e6 };
+}
+
+/** Listing the processes and reading every descriptor table for the listeners, as a fresh index does: the part `ss -p` also does. */
+async function lookupMs(): Promise<number> {
+  const sockets = readNetTables('/proc', { tcpListenersOnly: true }).sockets;
+  const listeners = sockets.filter((s) => s.state === 0x0a || s.protocol === 'udp').map((s) => s.inode);
+  const start = performance.now();
+  await new SocketOwnerIndex('/proc', { sliceMs: Number.POSITIVE_INFINITY }).lookup(listeners, [], new Set(sockets.map((s) => s.inode)));
+  return performance.now() - start;
+}
+
 function loadAverage(): string {
   return loadavg()[0]!.toFixed(1);
 }
@@ -108,6 +138,7 @@ export default async function network(): Promise<BenchResult> {
     const warm: number[] = [];
     const ss: number[] = [];
     const tables: number[] = [];
+    const lookups: number[] = [];
     const loadBefore = loadAverage();
     for (let r = 0; r < rounds; r++) {
       // Interleaved, so a burst of load on the shared machine hits every subject alike.
@@ -117,9 +148,12 @@ export default async function network(): Promise<BenchResult> {
       const start = performance.now();
       readNetTables('/proc', { tcpListenersOnly: true });
       tables.push(performance.now() - start);
+      lookups.push(await lookupMs());
     }
     const loadAfter = loadAverage();
     const coldDelay = await firstCollectionsDelay(stateDir, rounds);
+    const slicedDelay = await firstObservationsDelay(rounds, 5);
+    const wholeDelay = await firstObservationsDelay(rounds, Number.POSITIVE_INFINITY);
     const ssTiming = summarize(ss);
     const coldTiming = summarize(cold);
     const warmTiming = summarize(warm);
@@ -160,6 +194,12 @@ export default async function network(): Promise<BenchResult> {
           figure: `${ms(coldDelay.p99Ms)} / ${ms(coldDelay.maxMs)}`,
           command: `${rounds} more first collections back to back, monitorEventLoopDelay (1 ms resolution) around them alone`,
         },
+        row('of which listing processes and reading every descriptor table (what `ss -p` also does)', summarize(lookups), `SocketOwnerIndex.lookup() of the listeners on a fresh index, in one piece, ${rounds} runs`),
+        {
+          subject: 'event-loop delay during first observations, scan in 5 ms slices / in one piece: p99 (max)',
+          figure: `${ms(slicedDelay.p99Ms)} (${ms(slicedDelay.maxMs)}) / ${ms(wholeDelay.p99Ms)} (${ms(wholeDelay.maxMs)})`,
+          command: `${rounds} observeNetwork() of fresh indexes back to back, sliceMs 5 and Infinity, monitorEventLoopDelay (1 ms resolution)`,
+        },
         row('ss -tulnp, p50 / p95', ssTiming, `ss -tulnp, ${rounds} runs interleaved with the collections`),
         row('ss -tuln (no process mapping), p50 / p95', ssNoOwners, 'ss -tuln'),
         ...(netstat ? [row('netstat -tulnp, p50 / p95', netstat, 'netstat -tulnp')] : []),
@@ -181,6 +221,7 @@ export default async function network(): Promise<BenchResult> {
         `load average (1 min) ${loadBefore} before the timed rounds, ${loadAfter} after, on ${cpus().length} cores`,
         `steady state p50 / ss -tulnp p50 = ${(warmTiming.p50Ms / ssTiming.p50Ms).toFixed(2)} (target: ≤ 10 ms absolute)`,
         `every mapping new p50 / ss -tulnp p50 = ${(coldTiming.p50Ms / ssTiming.p50Ms).toFixed(2)} (target: ≤ 0.5)`,
+        `listing and reading every descriptor table alone, p50 / ss -tulnp p50 = ${(summarize(lookups).p50Ms / ssTiming.p50Ms).toFixed(2)}`,
       ],
     };
   } finally {
