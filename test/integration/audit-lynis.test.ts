@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseLynisReport } from '../../src/audit/lynis-report.js';
 import { repoRoot, startExporter, tempDir, type RunningExporter } from '../helpers/cli.js';
-import { parseExposition, sampleValue } from '../helpers/exposition.js';
+import { sampleValue } from '../helpers/exposition.js';
 import { stopProcess } from '../helpers/processes.js';
 import { requireTool } from '../helpers/tools.js';
 

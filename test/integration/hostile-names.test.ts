@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { runCli, startExporter, tempDir } from '../helpers/cli.js';
 import { sampleValue } from '../helpers/exposition.js';
 import { startPrometheus } from '../helpers/monitoring-stack.js';
-import { spawnOwned, stopProcess } from '../helpers/processes.js';
+import { stopProcess } from '../helpers/processes.js';
 import { requireTool } from '../helpers/tools.js';
 
 /**
