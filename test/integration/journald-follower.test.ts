@@ -51,14 +51,19 @@ function attempts(from: number, count: number): string[] {
   return Array.from({ length: count }, (_, i) => `Failed password for root from 192.0.2.1 port ${from + i} ssh2`);
 }
 
+/** A journal of its own in a fresh directory, already holding `count` failed logins; journalctl must be installed. */
+function journalWithAttempts(count: number) {
+  requireTool('journalctl', 'systemd');
+  const dir = tempDir();
+  const { journalDir, journal } = journalDirIn(dir);
+  const messages = attempts(0, count);
+  appendToJournal(journal, exportEntries(dir, 'first.export', messages));
+  return { dir, journalDir, journal, messages, cursorFile: join(dir, 'cursor.json') };
+}
+
 describe('journalctl exiting before any cursor was saved', () => {
   it('is started again after the last entry read: a backlog of 3000 entries is read whole, each entry once', async () => {
-    requireTool('journalctl', 'systemd');
-    const dir = tempDir();
-    const { journalDir, journal } = journalDirIn(dir);
-    const messages = attempts(0, 3000);
-    appendToJournal(journal, exportEntries(dir, 'backlog.export', messages));
-    const cursorFile = join(dir, 'cursor.json');
+    const { journalDir, messages, cursorFile } = journalWithAttempts(3000);
 
     // Killed as the 100th entry arrives: journalctl has written more into the pipe, likely ending mid-line.
     let killed: number[] = [];
@@ -81,11 +86,7 @@ describe('journalctl exiting before any cursor was saved', () => {
   });
 
   it('killed before printing anything, it resumes from the starting point recorded at start: what was logged meanwhile is read once', async () => {
-    requireTool('journalctl', 'systemd');
-    const dir = tempDir();
-    const { journalDir, journal } = journalDirIn(dir);
-    appendToJournal(journal, exportEntries(dir, 'before.export', attempts(0, 20)));
-    const cursorFile = join(dir, 'cursor.json');
+    const { dir, journalDir, journal, cursorFile } = journalWithAttempts(20);
     const { follower, read } = follow(journalDir, cursorFile, 'end');
 
     await until(() => followingJournalctl().length === 1);
@@ -121,11 +122,8 @@ async function timedStop(follower: JournaldFollower): Promise<number> {
 
 describe('stopping the journald follower', () => {
   it('ends journalctl at once and leaves no journalctl process behind', async () => {
-    requireTool('journalctl', 'systemd');
-    const dir = tempDir();
-    const { journalDir, journal } = journalDirIn(dir);
-    appendToJournal(journal, exportEntries(dir, 'some.export', attempts(0, 20)));
-    const { follower, read } = follow(journalDir, join(dir, 'cursor.json'), 'beginning');
+    const { journalDir, cursorFile } = journalWithAttempts(20);
+    const { follower, read } = follow(journalDir, cursorFile, 'beginning');
     await until(() => read.size === 20);
     const pids = followingJournalctl();
     expect(pids).toHaveLength(1);
@@ -136,11 +134,8 @@ describe('stopping the journald follower', () => {
   });
 
   it('kills a journalctl that ignores SIGTERM after a short grace, not seconds later', async () => {
-    requireTool('journalctl', 'systemd');
-    const dir = tempDir();
-    const { journalDir, journal } = journalDirIn(dir);
-    appendToJournal(journal, exportEntries(dir, 'some.export', attempts(0, 20)));
-    const { follower, read } = follow(journalDir, join(dir, 'cursor.json'), 'beginning', undefined, stubbornJournalctl(dir, { slowLookup: false }));
+    const { dir, journalDir, cursorFile } = journalWithAttempts(20);
+    const { follower, read } = follow(journalDir, cursorFile, 'beginning', undefined, stubbornJournalctl(dir, { slowLookup: false }));
     await until(() => read.size === 20);
     const pids = followingJournalctl();
     expect(pids).toHaveLength(1);
@@ -150,11 +145,7 @@ describe('stopping the journald follower', () => {
   });
 
   it('does not wait for a slow lookup of the journal\'s end, and ends it too', async () => {
-    requireTool('journalctl', 'systemd');
-    const dir = tempDir();
-    const { journalDir, journal } = journalDirIn(dir);
-    appendToJournal(journal, exportEntries(dir, 'some.export', attempts(0, 20)));
-    const cursorFile = join(dir, 'cursor.json');
+    const { dir, journalDir, cursorFile } = journalWithAttempts(20);
     const { follower } = follow(journalDir, cursorFile, 'end', undefined, stubbornJournalctl(dir, { slowLookup: true }));
     await until(() => childProcesses(process.pid).some((c) => c.comm === 'sleep'));
     const lookups = childProcesses(process.pid).map((c) => c.pid);
