@@ -33,8 +33,9 @@ function filesHidden(uid: number): string {
 
 /**
  * The blind spots of an exporter running as `uid` with these capability sets, one per needed
- * capability not in effect. Root without the capability is blind too: the kernel checks
- * capabilities, not the uid, for other users' /proc/PID/exe (ptrace access mode) and for files.
+ * capability not in effect. Root without the capability is blind too: reading another process's
+ * /proc/PID/exe is a ptrace access check, which uid 0 passes only for root's processes whose
+ * capabilities are a subset of its own, and uid 0 reads other owners' files only by their mode.
  */
 export function blindSpots(uid: number, sets: CapabilitySets): BlindSpot[] {
   const missing = (capability: NeededCapability): boolean => !hasCapability(sets.effective, capability);
