@@ -4,6 +4,7 @@ import type { Logger } from '../log/logger.js';
 import { listPids } from '../procfs/pids.js';
 import { readPidMax } from '../procfs/system.js';
 import { Slicer } from '../procfs/slicer.js';
+import { hasCapability, ownCapabilities } from '../procfs/capabilities.js';
 import { exeKey, type ProcessDetails } from '../procfs/process-reader.js';
 import { hiddenFindings, type HiddenProcess } from '../processes/hidden.js';
 import { stillAlive, sweepHiddenProcesses, type SweepResult } from '../processes/hidden-sweep.js';
@@ -196,12 +197,12 @@ class ProcessesCollector implements Collector {
   private reportUnjudged(denied: number): void {
     if (this.reportedUnjudged || denied === 0) return;
     this.reportedUnjudged = true;
-    const root = process.getuid?.() === 0;
     const fields = { processes: denied, metric: 'hostguard_processes_unjudged{reason="permission_denied"}' };
-    if (root) this.log.info('some executables are unreadable even as root (another mount namespace or a security module); those processes are not judged', fields);
-    else {
+    if (hasCapability(ownCapabilities(), 'cap_sys_ptrace')) {
+      this.log.info('some executables are unreadable even with cap_sys_ptrace (another mount namespace or a security module such as AppArmor); those processes are not judged', fields);
+    } else {
       this.log.warn(
-        'not running as root: the executables of other users\' processes cannot be read, so unknown_executable, unexpected_user, deleted_executable, writable_location and name_mismatch are not judged for them',
+        "without cap_sys_ptrace the executables of other users' processes (and of root's processes holding capabilities the exporter lacks) cannot be read, so unknown_executable, unexpected_user, deleted_executable, writable_location and name_mismatch are not judged for them",
         fields,
       );
     }

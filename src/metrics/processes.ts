@@ -15,7 +15,7 @@ export const processesMetricSpecs = {
     name: 'hostguard_processes_unjudged',
     type: 'gauge',
     help: 'Userland processes of the last collection that were not judged at all: their executable or /proc files could not be read.',
-    labels: { reason: '"permission_denied" (the exporter does not run as root) or "malformed"' },
+    labels: { reason: '"permission_denied" (the exporter lacks cap_sys_ptrace, or a security module such as AppArmor denies it) or "malformed"' },
     notes:
       'Above 0 for permission_denied, unknown_executable, unexpected_user, deleted_executable, writable_location and name_mismatch are blind for those processes; the log says so once. Processes in containers are counted in hostguard_processes_identity_unjudged instead (earlier versions counted them here as reason="other_mount_namespace").',
   }),
