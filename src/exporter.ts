@@ -4,12 +4,13 @@ import { BaselineKeeper } from './baseline/keeper.js';
 import { BaselineStore } from './baseline/store.js';
 import { CollectorRunner, LearningError, LearningTimeoutError, type CollectionResult } from './collectors/collection.js';
 import type { Collector, CollectorContext, CollectorDefinition, CollectorEnv, HostPaths } from './collectors/collector.js';
-import { FrameworkMetrics, type BuildInfo } from './collectors/framework-metrics.js';
+import { FrameworkMetrics } from './collectors/framework-metrics.js';
 import { PolicyStore } from './config/policy-store.js';
 import { findingKey, type Finding } from './findings/finding.js';
 import type { Logger } from './log/logger.js';
 import { CappedSeries } from './metrics/capped-series.js';
 import { registerGauge, type MetricSpec } from './metrics/spec.js';
+import type { BuildInfo } from './version.js';
 
 /**
  * --collector.timeout's default: Prometheus' default scrape timeout. A healthy collection takes

@@ -9,7 +9,7 @@ import { authMetricSpecs as specs } from '../metrics/auth.js';
 import { CounterSync } from '../metrics/counter-sync.js';
 import { registerCounter, registerGauge } from '../metrics/spec.js';
 import { FollowedSources } from '../tail/followed-sources.js';
-import { UserDirectory, userClasses } from '../procfs/users.js';
+import { UserDirectory, userClasses } from '../rootfs/users.js';
 import type { Collector, CollectorContext, CollectorDefinition, CollectorEnv, CollectorRun } from './collector.js';
 
 /** How long a collection waits for the files to be read up to their end before reporting. */

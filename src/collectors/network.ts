@@ -11,7 +11,7 @@ import { forgetServingExporter, recordServingExporter, servingExporterPid } from
 import { SocketOwnerIndex } from '../network/socket-owner-index.js';
 import type { NetworkSnapshot } from '../network/snapshot.js';
 import { kernelDefaultEphemeralPorts, readEphemeralPorts, type EphemeralPorts } from '../procfs/local-ports.js';
-import { UserDirectory } from '../procfs/users.js';
+import { UserDirectory } from '../rootfs/users.js';
 import type { Collector, CollectorContext, CollectorDefinition, CollectorEnv, CollectorRun } from './collector.js';
 
 export const networkCollectorName = 'network';

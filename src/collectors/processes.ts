@@ -3,7 +3,7 @@ import type { ProcessesPolicy } from '../config/sections/processes.js';
 import type { Logger } from '../log/logger.js';
 import { listPids } from '../procfs/pids.js';
 import { readPidMax } from '../procfs/system.js';
-import { Slicer } from '../procfs/slicer.js';
+import { Slicer } from '../scheduler/slicer.js';
 import { exeKey, type ProcessDetails } from '../procfs/process-reader.js';
 import { hiddenFindings, type HiddenProcess } from '../processes/hidden.js';
 import { stillAlive, sweepHiddenProcesses, type SweepResult } from '../processes/hidden-sweep.js';

@@ -2,7 +2,7 @@ import type { Finding, Severity } from '../findings/finding.js';
 import type { PackageChecksum } from './dpkg.js';
 import type { FileState } from './file-state.js';
 import type { RunningObservation } from './scan.js';
-import { compileGlob } from '../policy/glob.js';
+import { compileGlob } from '../match/glob.js';
 import { isInScope, selfAndAncestors, type WatchScope } from './watch-scope.js';
 
 /**

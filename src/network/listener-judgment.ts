@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import type { ListenerRule, ListenersPolicy } from '../config/sections/listeners.js';
 import type { Finding } from '../findings/finding.js';
-import { compileCidr, type IpMatcher } from '../policy/cidr.js';
-import { inPortRange, parsePortRange, type PortRange } from '../policy/port-range.js';
+import { compileCidr, type IpMatcher } from '../match/cidr.js';
+import { inPortRange, parsePortRange, type PortRange } from '../match/port-range.js';
 import { bindAddressLabel, parseIpOnce } from './classify.js';
 import { compiledPerPolicy } from './compiled-per-policy.js';
 import { compileOwnerConstraint, ownerExeText, ownerMatches, ownerPidsText, ownerUserText, type OwnerConstraint } from './owner-match.js';

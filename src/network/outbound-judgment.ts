@@ -1,9 +1,9 @@
 import type { ListenersPolicy } from '../config/sections/listeners.js';
 import type { OutboundPolicy, OutboundRule } from '../config/sections/outbound.js';
 import type { Finding } from '../findings/finding.js';
-import { compileCidr, type IpMatcher } from '../policy/cidr.js';
+import { compileCidr, type IpMatcher } from '../match/cidr.js';
 import { parseIpOnce } from './classify.js';
-import { inPortRange, parsePortRange, type PortRange } from '../policy/port-range.js';
+import { inPortRange, parsePortRange, type PortRange } from '../match/port-range.js';
 import type { NetSocket } from '../procfs/net.js';
 import { allowedToListen, endpoint, type ListenerBaseline } from './listener-judgment.js';
 import { compiledPerPolicy } from './compiled-per-policy.js';

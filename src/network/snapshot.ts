@@ -1,5 +1,5 @@
 import type { NetSocket } from '../procfs/net.js';
-import type { UserClass } from '../procfs/users.js';
+import type { UserClass } from '../rootfs/users.js';
 
 /**
  * What the network collector observed, as plain data: the input of the judgment functions, which

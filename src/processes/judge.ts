@@ -1,6 +1,6 @@
 import { basename } from 'node:path/posix';
 import type { Severity } from '../findings/finding.js';
-import { firstMatch } from '../policy/glob.js';
+import { firstMatch } from '../match/glob.js';
 import { inContainer, isMemfd, type ExecutableFacts, type HostView, type ObservedProcess } from './host-view.js';
 import type { CompiledProcessPolicy, CompiledRule } from './process-policy.js';
 import type { ProcessBaseline } from './process-baseline.js';
