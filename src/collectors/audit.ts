@@ -1,6 +1,8 @@
 import { join } from 'node:path';
 import type { BaselineEntries } from '../baseline/baseline.js';
-import { auditBaselineOf, auditFindingKinds, judgeAudit, learnAudit, newWarnings } from '../audit/judge.js';
+import { auditBaselineOf, judgeAudit, learnAudit, newWarnings } from '../audit/judge.js';
+import { auditKinds } from '../audit/kinds.js';
+import { kindNames } from '../findings/kinds.js';
 import { LynisRunner, lynisRunResults } from '../audit/lynis-runner.js';
 import { ReportReader, reportReadResults } from '../audit/report-reader.js';
 import type { AuditPolicy } from '../config/sections/audit.js';
@@ -18,7 +20,7 @@ import type { Collector, CollectorContext, CollectorDefinition, CollectorEnv, Co
  */
 class AuditCollector implements Collector {
   readonly name = 'audit';
-  readonly findingKinds = Object.keys(auditFindingKinds);
+  readonly findingKinds = kindNames(auditKinds);
   private reader: ReportReader | undefined;
   private readonly runner: LynisRunner;
   private schedule: Schedule | undefined;

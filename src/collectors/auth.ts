@@ -1,4 +1,6 @@
-import { authFindingKinds, authFindings, type SourceHealth } from '../auth/findings.js';
+import { authFindings, type SourceHealth } from '../auth/judge.js';
+import { authKinds } from '../auth/kinds.js';
+import { kindNames } from '../findings/kinds.js';
 import { failureLabelPairs, successLabelPairs } from '../auth/patterns.js';
 import { AuthPipeline } from '../auth/pipeline.js';
 import { startSource, type RunningSource } from '../auth/running-source.js';
@@ -24,7 +26,7 @@ const catchUpMs = 2000;
  */
 class AuthCollector implements Collector {
   readonly name = 'auth';
-  readonly findingKinds = Object.keys(authFindingKinds);
+  readonly findingKinds = kindNames(authKinds);
   private readonly pipeline: AuthPipeline;
   private readonly sources: FollowedSources<AuthSourceSpec, RunningSource>;
   private started = false;

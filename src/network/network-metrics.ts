@@ -5,8 +5,8 @@ import { networkMetricSpecs as specs } from '../metrics/network.js';
 import { registerCounter, registerGauge } from '../metrics/spec.js';
 import type { NetProtocol } from '../procfs/net.js';
 import type { SweepResult } from './hidden-ports.js';
-import { listenerReasons, type UnexpectedListener } from './listener-judgment.js';
-import type { Direction } from './outbound-judgment.js';
+import { listenerReasons, type UnexpectedListener } from './judge-listeners.js';
+import type { Direction } from './judge-outbound.js';
 import { ownerExeText } from './owner-match.js';
 import type { NetworkSnapshot, ObservedSocket, Ownership } from './snapshot.js';
 

@@ -12,8 +12,8 @@ import {
   listenerKey,
   readListenerBaseline,
   type ListenerBaseline,
-} from '../../src/network/listener-judgment.js';
-import { judgeDirection, judgeOutbound, outboundFindings, outboundNeedsOwner } from '../../src/network/outbound-judgment.js';
+} from '../../src/network/judge-listeners.js';
+import { judgeDirection, judgeOutbound, outboundFindings, outboundNeedsOwner } from '../../src/network/judge-outbound.js';
 import type { ObservedConnection, ObservedSocket, Ownership, SocketOwner } from '../../src/network/snapshot.js';
 import { kernelDefaultEphemeralPorts as linuxDefault, type EphemeralPorts } from '../../src/procfs/local-ports.js';
 import type { NetSocket } from '../../src/procfs/net.js';
