@@ -4,7 +4,7 @@ import { AcceptedConnections } from '../network/classify.js';
 import { HiddenPortSweeper } from '../network/hidden-port-sweeper.js';
 import { hiddenPortFindings } from '../network/judge-hidden-ports.js';
 import { judgeListeners, learnListeners, listenerFindings, readListenerBaseline } from '../network/judge-listeners.js';
-import { NetworkMetrics } from '../network/network-metrics.js';
+import { NetworkMetrics } from './network-metrics.js';
 import { observeNetwork } from '../network/observe.js';
 import { judgeDirection, judgeOutbound, outboundFindings, outboundNeedsOwner } from '../network/judge-outbound.js';
 import { networkKinds } from '../network/kinds.js';

@@ -12,7 +12,7 @@ import { collectorName, processFindingKinds } from '../processes/kinds.js';
 import { learnProcesses } from '../processes/learn.js';
 import { HostObserver } from '../processes/observe.js';
 import { readProcessBaseline, type ProcessBaseline } from '../processes/process-baseline.js';
-import { ProcessMetrics } from '../processes/process-metrics.js';
+import { ProcessMetrics } from './processes-metrics.js';
 import { compileProcessPolicy } from '../processes/process-policy.js';
 import { StartWatcher, type StartExamination } from '../processes/start-watcher.js';
 import { VerdictSummary } from '../processes/verdict-summary.js';
