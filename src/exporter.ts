@@ -3,7 +3,8 @@ import type { BaselineEntries, BaselineOrigin, BaselineBody } from './baseline/b
 import { BaselineKeeper } from './baseline/keeper.js';
 import { BaselineStore } from './baseline/store.js';
 import { CollectorRunner, LearningError, LearningTimeoutError, type CollectionResult } from './collectors/collection.js';
-import type { Collector, CollectorContext, CollectorDefinition, CollectorEnv, HostPaths } from './collectors/collector.js';
+import type { Collector, CollectorContext, CollectorDefinition, CollectorEnv } from './collectors/collector.js';
+import type { HostPaths } from './host-paths.js';
 import { FrameworkMetrics } from './collectors/framework-metrics.js';
 import { PolicyStore } from './config/policy-store.js';
 import { findingKey, type Finding } from './findings/finding.js';

@@ -4,8 +4,7 @@ import type { AuditPolicy } from '../config/sections/audit.js';
 import type { Finding } from '../findings/finding.js';
 import { finding } from '../findings/kinds.js';
 import { auditKinds } from './kinds.js';
-import type { LynisReport } from './lynis-report.js';
-import type { ReportState } from './report-reader.js';
+import type { LynisReport, ReportState } from './lynis-report.js';
 
 /** The audit section of the baseline: `hardening_index` → number, `warning:TEST-ID` → the warning text. */
 export interface AuditBaseline {

@@ -1,6 +1,6 @@
 import type { Finding } from '../findings/finding.js';
 import { finding } from '../findings/kinds.js';
-import type { FollowHealth } from '../tail/file-follower.js';
+import type { FollowHealth } from '../tail/health.js';
 import { authKinds } from './kinds.js';
 import { authServices } from './patterns.js';
 import type { RecentSummary } from './recent-failures.js';

@@ -4,7 +4,8 @@ import { auditBaselineOf, judgeAudit, learnAudit, newWarnings } from '../audit/j
 import { auditKinds } from '../audit/kinds.js';
 import { kindNames } from '../findings/kinds.js';
 import { LynisRunner, lynisRunResults } from '../audit/lynis-runner.js';
-import { ReportReader, reportReadResults } from '../audit/report-reader.js';
+import { reportReadResults } from '../audit/lynis-report.js';
+import { ReportReader } from '../audit/report-reader.js';
 import type { AuditPolicy } from '../config/sections/audit.js';
 import { auditMetricSpecs as specs } from '../metrics/audit.js';
 import { CounterSync } from '../metrics/counter-sync.js';

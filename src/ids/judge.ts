@@ -1,6 +1,6 @@
 import type { Finding } from '../findings/finding.js';
 import { finding } from '../findings/kinds.js';
-import type { FollowHealth } from '../tail/file-follower.js';
+import type { FollowHealth } from '../tail/health.js';
 import { alertSeverities, type AlertSeverity } from './classes.js';
 import { idsKinds } from './kinds.js';
 

@@ -1,10 +1,9 @@
 import type { Finding, Severity } from '../findings/finding.js';
 import { finding as declaredFinding, type FindingKindSpec } from '../findings/kinds.js';
-import type { PackageChecksum } from './dpkg.js';
 import type { FileState } from './file-state.js';
-import type { RunningObservation } from './scan.js';
 import { compileGlob } from '../match/glob.js';
 import { integrityKinds } from './kinds.js';
+import type { PackageChecksum, RunningObservation } from './snapshot.js';
 import { isInScope, selfAndAncestors, type WatchScope } from './watch-scope.js';
 
 /**

@@ -7,6 +7,7 @@ import { fastPathKey, stateFromStats, type FileState } from './file-state.js';
 import { HashPool } from './hash-pool.js';
 import type { HashJob, HashResult } from './hash-protocol.js';
 import { listRunningImages, type RunningImage, type RunningImagesTrouble } from './running-images.js';
+import type { RunningObservation } from './snapshot.js';
 import { newWalkTrouble, walkWatched } from './walk.js';
 import { compileWatchScope, type WatchScope } from './watch-scope.js';
 
@@ -17,15 +18,6 @@ import { compileWatchScope, type WatchScope } from './watch-scope.js';
  */
 export const scanProblems = ['vanished', 'unstable', 'unreadable', 'symlink_loop', 'over_limit'] as const;
 export type ScanProblem = (typeof scanProblems)[number];
-
-export interface RunningObservation {
-  readonly path: string;
-  readonly deleted: boolean;
-  readonly pids: readonly number[];
-  readonly sha256?: string;
-  readonly md5?: string;
-  readonly problem?: string;
-}
 
 export interface Observation {
   readonly mode: 'fast' | 'full';

@@ -1,5 +1,5 @@
 import { lynisRunResults } from '../audit/lynis-runner.js';
-import { reportReadResults } from '../audit/report-reader.js';
+import { reportReadResults } from '../audit/lynis-report.js';
 import { metricSpec } from './spec.js';
 
 const report = 'the report path as the policy names it (audit.lynis_report)';

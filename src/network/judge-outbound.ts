@@ -5,12 +5,11 @@ import { finding } from '../findings/kinds.js';
 import { compileCidr, type IpMatcher } from '../match/cidr.js';
 import { parseIpOnce } from './classify.js';
 import { inPortRange, parsePortRange, type PortRange } from '../match/port-range.js';
-import type { NetSocket } from '../procfs/net.js';
 import { allowedToListen, endpoint, type ListenerBaseline } from './judge-listeners.js';
 import { compiledPerPolicy } from './compiled-per-policy.js';
 import { compileOwnerConstraint, constrainsOwner, ownerExeText, ownerMatches, ownerPidsText, ownerUserText, type OwnerConstraint } from './owner-match.js';
 import { networkKinds } from './kinds.js';
-import type { ObservedConnection, ObservedSocket } from './snapshot.js';
+import type { NetSocket, ObservedConnection, ObservedSocket } from './snapshot.js';
 
 /**
  * Judgment of outgoing connections against `outbound.allow`: pure functions of observed sockets

@@ -1,6 +1,9 @@
 import type { NetSocket } from '../procfs/net.js';
 import type { UserClass } from '../rootfs/users.js';
 
+/** A socket as /proc/net lists it: what the observed sockets below extend. */
+export type { NetSocket };
+
 /**
  * What the network collector observed, as plain data: the input of the judgment functions, which
  * never touch the host. Tests build these by hand.

@@ -3,11 +3,11 @@ import { basename, dirname, join } from 'node:path';
 import type { Logger } from '../log/logger.js';
 import { describeErrno } from '../state/state-dir.js';
 import { emptyFingerprint, fingerprintMatches, fingerprintMaxBytes, isComplete, readFingerprint, type Fingerprint } from './fingerprint.js';
+import type { FollowHealth } from './health.js';
 import { LineSplitter } from './line-splitter.js';
 import { loadFollowState, saveFollowState, type DrainingPosition, type FilePosition, type FollowState } from './position.js';
 
 export type StartAt = 'end' | 'beginning';
-export type FollowHealth = 'ok' | 'missing' | 'unreadable' | 'error';
 
 export interface FileFollowerOptions {
   readonly path: string;

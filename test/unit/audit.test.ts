@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { policyError } from '../helpers/policy.js';
 import { auditBaselineOf, judgeAudit, learnAudit } from '../../src/audit/judge.js';
 import { parseLynisReport, type LynisReport } from '../../src/audit/lynis-report.js';
-import type { ReportState } from '../../src/audit/report-reader.js';
+import type { ReportState } from '../../src/audit/lynis-report.js';
 import { parsePolicy } from '../../src/config/load-policy.js';
 
 const recorded = readFileSync(new URL('../fixtures/audit/lynis-report.dat', import.meta.url), 'utf8');
