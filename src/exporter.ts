@@ -7,6 +7,7 @@ import type { Collector, CollectorContext, CollectorDefinition, CollectorEnv } f
 import type { HostPaths } from './host-paths.js';
 import { FrameworkMetrics } from './collectors/framework-metrics.js';
 import { PolicyStore } from './config/policy-store.js';
+import { unreadSections } from './config/unread-sections.js';
 import { findingKey, type Finding } from './findings/finding.js';
 import type { Logger } from './log/logger.js';
 import { CappedSeries } from './metrics/capped-series.js';
@@ -37,6 +38,8 @@ export interface ExporterOptions {
   readonly collectorTimeoutMs?: number;
   /** --baseline.timeout: how long one collector may take to learn its section; defaultBaselineTimeoutMs when absent. */
   readonly baselineTimeoutMs?: number;
+  /** Collectors that do not run, with why in flag terms: sections of the policy for them are not read. */
+  readonly disabledCollectors?: ReadonlyMap<string, string>;
   readonly log: Logger;
   readonly build: BuildInfo;
 }
@@ -116,10 +119,18 @@ export class Exporter {
     const log = this.options.log;
     if (outcome.ok) {
       log.info('policy reloaded', { policy: this.policy.current.origin, changed: outcome.changed });
+      this.reportUnreadSections();
       return { ok: true, message: outcome.changed ? 'policy reloaded' : 'policy reloaded (unchanged)' };
     }
     log.error('policy reload failed; keeping the running policy', { err: outcome.message });
     return { ok: false, message: `reload failed, running policy kept: ${outcome.message}` };
+  }
+
+  /** Say which sections of the policy file no running collector reads: at start and after every reload. */
+  reportUnreadSections(): void {
+    for (const { section, reason } of unreadSections(this.policy.current.sections, this.options.disabledCollectors ?? new Map())) {
+      this.options.log.warn('policy section not read', { section, reason });
+    }
   }
 
   context(): CollectorContext {

@@ -34,6 +34,7 @@ export async function runServe(command: Command): Promise<number> {
   const exporter = createExporter(options, log);
   log.info('starting hostguard-exporter', { version: build.version, revision: build.revision, node: process.version });
   log.info('policy loaded', { policy: exporter.policy.current.origin, collectors: options.enabledCollectors.join(',') || '(none)' });
+  exporter.reportUnreadSections();
   const reload = () => exporter.reloadPolicy();
   const signals = new ServeSignals(reload, log);
   const servers: Server[] = [];

@@ -74,6 +74,7 @@ class AuditCollector implements Collector {
     for (const gauge of [this.m.hardeningIndex, this.m.baselineHardeningIndex, this.m.warnings, this.m.suggestions, this.m.reportTimestamp, this.m.maxReportAge]) gauge.reset();
     if (!policy) {
       this.m.newWarning.replace([]);
+      this.m.lynisDuration.remove();
       return { findings: [] };
     }
     const reader = this.readerFor(policy);
@@ -92,7 +93,7 @@ class AuditCollector implements Collector {
     this.m.newWarning.replace(report ? [...newWarnings(report, baseline, policy)].map(([test, w]) => ({ labels: { test }, value: w.count })) : []);
     for (const result of reportReadResults) this.counters.sync(this.m.reportReads, { result }, reader.reads[result]);
     for (const result of lynisRunResults) this.counters.sync(this.m.lynisRuns, { result }, this.runs[result]);
-    if (this.lastRunSeconds !== undefined) this.m.lynisDuration.set(this.lastRunSeconds);
+    this.m.lynisDuration.set(this.lastRunSeconds ?? 0);
     return { findings: judgeAudit(state, baseline, policy, Date.now()) };
   }
 
@@ -132,6 +133,7 @@ class AuditCollector implements Collector {
 export const auditCollector: CollectorDefinition = {
   name: 'audit',
   description: 'Lynis audit reports: hardening index, warnings, report age; optionally runs Lynis on a schedule (policy section audit)',
-  defaultEnabled: false,
+  // Like node_exporter's textfile collector: on by default, idle without its policy section.
+  defaultEnabled: true,
   create: (env) => new AuditCollector(env),
 };

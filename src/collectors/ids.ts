@@ -170,6 +170,7 @@ class IdsCollector implements Collector {
 export const idsCollector: CollectorDefinition = {
   name: 'ids',
   description: 'alerts of Suricata, Snort 3 and Wazuh/OSSEC from their JSON outputs (policy section ids)',
-  defaultEnabled: false,
+  // Like node_exporter's textfile collector: on by default, idle without its policy section.
+  defaultEnabled: true,
   create: (env) => new IdsCollector(env),
 };

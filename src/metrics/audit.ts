@@ -66,7 +66,7 @@ export const auditMetricSpecs = {
   lynisDuration: metricSpec({
     name: 'hostguard_audit_lynis_last_run_duration_seconds',
     type: 'gauge',
-    help: 'How long the last Lynis run started by the exporter took; 0 before the first.',
+    help: 'How long the last Lynis run started by the exporter took; 0 before the first, absent without an audit section.',
     labels: {},
   }),
 } as const;

@@ -59,16 +59,16 @@ export const metricCatalog: readonly MetricGroup[] = [
     kinds: authKinds,
   },
   {
-    title: 'Collector `ids` (off by default)',
+    title: 'Collector `ids`',
     intro:
-      'Alerts of the intrusion detection systems named in the policy section `ids`: Suricata EVE JSON (`event_type: alert`), Snort 3 `alert_json` and Wazuh/OSSEC `alerts.json`, followed in `serve` like the auth logs (rotation, truncation and restarts, positions in --state.dir). Labels are bounded classes: tool, severity class, category class; never signature text, addresses or ports, except the opt-in top-N of signatures. Without an `ids` section the collector does nothing; `check` only reports whether each output can be read and is still written.',
+      'Alerts of the intrusion detection systems named in the policy section `ids`: Suricata EVE JSON (`event_type: alert`), Snort 3 `alert_json` and Wazuh/OSSEC `alerts.json`, followed in `serve` like the auth logs (rotation, truncation and restarts, positions in --state.dir). Labels are bounded classes: tool, severity class, category class; never signature text, addresses or ports, except the opt-in top-N of signatures. Without an `ids` section the collector (on by default) does nothing and exposes none of these series; `check` only reports whether each output can be read and is still written.',
     specs: idsMetricSpecs,
     kinds: idsKinds,
   },
   {
-    title: 'Collector `audit` (off by default)',
+    title: 'Collector `audit`',
     intro:
-      'The newest complete Lynis report (`audit.lynis_report`, usually /var/log/lynis-report.dat): hardening index, warnings and suggestions, its age, judged against the baseline\'s index and warnings; Lynis runs started by the exporter when `audit.run` asks. Without an `audit` section the collector does nothing.',
+      'The newest complete Lynis report (`audit.lynis_report`, usually /var/log/lynis-report.dat): hardening index, warnings and suggestions, its age, judged against the baseline\'s index and warnings; Lynis runs started by the exporter when `audit.run` asks. Without an `audit` section the collector (on by default) does nothing and exposes none of these series.',
     specs: auditMetricSpecs,
     kinds: auditKinds,
   },
