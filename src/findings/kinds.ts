@@ -76,6 +76,6 @@ export function kindNames<D extends Record<string, KindDeclaration>>(kinds: Find
  * A finding of a declared kind. `severity` defaults to the declaration's and can only be one the
  * declaration names (`otherSeverities`).
  */
-export function finding<K extends string, S extends Severity>(spec: FindingKindSpec<K, S>, subject: FindingSubject, message: string, severity?: S): Finding {
+export function finding<K extends string, S extends Severity>(spec: FindingKindSpec<K, S>, subject: FindingSubject, message: string, severity?: NoInfer<S>): Finding {
   return { collector: spec.collector, kind: spec.kind, severity: severity ?? spec.severity, subject, message };
 }

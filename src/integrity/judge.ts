@@ -128,7 +128,7 @@ function judgeImage(image: RunningObservation, before: FileState | undefined, ex
   );
 }
 
-function finding<S extends Severity>(spec: FindingKindSpec<string, S>, severity: S, path: string, message: string, attribute?: MismatchAttribute): Finding {
+function finding<S extends Severity>(spec: FindingKindSpec<string, S>, severity: NoInfer<S>, path: string, message: string, attribute?: MismatchAttribute): Finding {
   return declaredFinding(spec, attribute ? { path, attribute } : { path }, message, severity);
 }
 
