@@ -2,7 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { startExporter, tempDir } from '../helpers/cli.js';
+import { runCli, startExporter, tempDir } from '../helpers/cli.js';
 import { spawnOwned } from '../helpers/processes.js';
 
 /** Lines of the exporter's log saying a section is not read, as they stand now. */
@@ -71,5 +71,20 @@ describe('a policy section whose collector is off', () => {
       expect(metrics.split('\n').filter((l) => l.startsWith(`hostguard_${collector}_`))).toEqual([]);
       expect(metrics.split('\n').filter((l) => l.startsWith(`hostguard_findings{collector="${collector}"`) && !l.endsWith(' 0'))).toEqual([]);
     }
+  });
+
+  it('lets `check` and `baseline init` run ids and audit without their sections: no finding, no error, no warning', () => {
+    const dir = tempDir();
+    const policy = join(dir, 'policy.yml');
+    writeFileSync(policy, '# no section at all\n');
+    const args = ['--state.dir', join(dir, 'state'), '--config.file', policy, '--collector.disable-defaults', '--collector.ids', '--collector.audit'];
+    const check = runCli(['check', '--format', 'json', ...args]);
+    // Only the reminder that there is no baseline yet.
+    expect(check.stderr.trim().split('\n').map((l) => l.replace(/^time=\S+ /, ''))).toEqual([expect.stringMatching(/^level=warn msg="no baseline yet/)]);
+    expect(JSON.parse(check.stdout)).toEqual({ findings: [] });
+    expect(check.code).toBe(0);
+    const init = runCli(['baseline', 'init', ...args]);
+    expect(init.code, init.stderr).toBe(0);
+    expect(init.stderr).not.toMatch(/level=(warn|error)/);
   });
 });
