@@ -14,6 +14,7 @@ export async function runBaseline(action: Action, command: Command): Promise<num
   const flags = command.opts<{ force?: boolean; format: 'text' | 'json' }>();
   const log = createCliLogger(options);
   const exporter = createExporter(options, log);
+  exporter.reportUnreadSections();
   const state = exporter.baseline.current;
   const out = (text: string) => process.stdout.write(text);
   const untouched = state.status === 'missing' ? `no baseline written to ${exporter.baseline.store.path}` : `the baseline at ${exporter.baseline.store.path} is unchanged`;

@@ -5,13 +5,8 @@ import type { Policy } from '../config/policy-schema.js';
 import type { BaselineSections, BaselineEntries } from '../baseline/baseline.js';
 import type { MetricSpec } from '../metrics/spec.js';
 import type { CappedSeries } from '../metrics/capped-series.js';
+import type { HostPaths } from '../host-paths.js';
 
-/** Where the host is: node_exporter's --path.procfs / --path.rootfs, plus our state directory. */
-export interface HostPaths {
-  readonly procfs: string;
-  readonly rootfs: string;
-  readonly stateDir: string;
-}
 
 /** What a collector sees of the world at the moment it runs; rebuilt for every collection. */
 export interface CollectorContext {

@@ -7,13 +7,9 @@ import { exporterMetricSpecs as specs } from '../metrics/exporter.js';
 import { registerCounter, registerGauge } from '../metrics/spec.js';
 import { hasCapability, ownCapabilitySets, watchedCapabilities, type WatchedCapability } from '../procfs/capabilities.js';
 import { writeHealth } from '../state/atomic-write.js';
+import type { BuildInfo } from '../version.js';
 import { collectorFailures, type CollectionResult } from './collection.js';
 import type { Collector } from './collector.js';
-
-export interface BuildInfo {
-  readonly version: string;
-  readonly revision: string;
-}
 
 /** The framework's own metrics, set from the state of a collection, the policy and the baseline. */
 export class FrameworkMetrics {

@@ -4,7 +4,9 @@ import { DpkgReader } from '../integrity/dpkg.js';
 import { FullRehashRecord } from '../integrity/full-rehash-record.js';
 import type { HashPool } from '../integrity/hash-pool.js';
 import { PoolClosedError } from '../integrity/hash-pool.js';
-import { attributeOf, integrityFindingKinds, judgeIntegrity, type BaselineFiles, type Judgment } from '../integrity/judge.js';
+import { kindNames } from '../findings/kinds.js';
+import { attributeOf, judgeIntegrity, type BaselineFiles, type Judgment } from '../integrity/judge.js';
+import { integrityKinds } from '../integrity/kinds.js';
 import { progressLine, type ProgressLine } from '../integrity/progress.js';
 import { scan, scanProblems, type ImageMemo, type KnownHash, type Observation } from '../integrity/scan.js';
 import type { Logger } from '../log/logger.js';
@@ -52,7 +54,7 @@ class TrustedBaseline implements BaselineFiles {
  */
 class IntegrityCollector implements Collector {
   readonly name = name;
-  readonly findingKinds = integrityFindingKinds;
+  readonly findingKinds = kindNames(integrityKinds);
   private readonly log: Logger;
   private readonly metrics;
   private images: ImageMemo = new Map();

@@ -1,17 +1,18 @@
-import type { Finding } from '../findings/finding.js';
+import { kindNames } from '../findings/kinds.js';
 import type { BaselineEntries } from '../baseline/baseline.js';
-import type { HiddenPort } from '../network/hidden-ports.js';
 import { AcceptedConnections } from '../network/classify.js';
 import { HiddenPortSweeper } from '../network/hidden-port-sweeper.js';
-import { judgeListeners, learnListeners, listenerFindings, readListenerBaseline } from '../network/listener-judgment.js';
-import { NetworkMetrics } from '../network/network-metrics.js';
+import { hiddenPortFindings } from '../network/judge-hidden-ports.js';
+import { judgeListeners, learnListeners, listenerFindings, readListenerBaseline } from '../network/judge-listeners.js';
+import { NetworkMetrics } from './network-metrics.js';
 import { observeNetwork } from '../network/observe.js';
-import { judgeDirection, judgeOutbound, outboundFindings, outboundNeedsOwner } from '../network/outbound-judgment.js';
+import { judgeDirection, judgeOutbound, outboundFindings, outboundNeedsOwner } from '../network/judge-outbound.js';
+import { networkKinds } from '../network/kinds.js';
 import { forgetServingExporter, recordServingExporter, servingExporterPid } from '../network/serving-exporter.js';
 import { SocketOwnerIndex } from '../network/socket-owner-index.js';
 import type { NetworkSnapshot } from '../network/snapshot.js';
 import { kernelDefaultEphemeralPorts, readEphemeralPorts, type EphemeralPorts } from '../procfs/local-ports.js';
-import { UserDirectory } from '../procfs/users.js';
+import { UserDirectory } from '../rootfs/users.js';
 import type { Collector, CollectorContext, CollectorDefinition, CollectorEnv, CollectorRun } from './collector.js';
 
 export const networkCollectorName = 'network';
@@ -23,7 +24,7 @@ export const networkCollectorName = 'network';
  */
 class NetworkCollector implements Collector {
   readonly name = networkCollectorName;
-  readonly findingKinds = ['unexpected_listener', 'unexpected_outbound', 'hidden_port'];
+  readonly findingKinds = kindNames(networkKinds);
   private readonly index: SocketOwnerIndex;
   private readonly users: UserDirectory;
   private readonly metrics: NetworkMetrics;
@@ -54,7 +55,7 @@ class NetworkCollector implements Collector {
     this.metrics.recordOutbound(direction, unexpectedOutbound);
     this.metrics.recordSweep(hidden);
     return {
-      findings: [...listenerFindings(unexpectedListeners), ...outboundFindings(unexpectedOutbound ?? []), ...(hidden?.hidden ?? []).map(hiddenPortFinding)],
+      findings: [...listenerFindings(unexpectedListeners), ...outboundFindings(unexpectedOutbound ?? []), ...hiddenPortFindings(hidden?.hidden ?? [])],
     };
   }
 
@@ -129,16 +130,6 @@ class NetworkCollector implements Collector {
     }
     return baseline;
   }
-}
-
-function hiddenPortFinding(hidden: HiddenPort): Finding {
-  return {
-    collector: networkCollectorName,
-    kind: 'hidden_port',
-    severity: 'critical',
-    subject: { protocol: hidden.protocol, port: hidden.port },
-    message: `${hidden.protocol} port ${hidden.port} is in use but appears in no /proc/net table (checked twice): a hidden socket, or one bound without listening`,
-  };
 }
 
 export const networkCollector: CollectorDefinition = {

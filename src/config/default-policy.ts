@@ -75,5 +75,5 @@ integrity:
 auth:
   top_sources: 0
 
-# ids, audit: absent, so the ids and audit collectors (off by default) have nothing to read.
+# ids, audit: absent, so the ids and audit collectors run and read nothing.
 `;

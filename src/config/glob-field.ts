@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { globError } from '../policy/glob.js';
+import { globError } from '../match/glob.js';
 
 /** A path or path glob, compiled at load so a bad one is refused with its line, not at every scrape. */
 export const pathGlob = globChecked(z.string().min(1));

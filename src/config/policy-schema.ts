@@ -27,3 +27,15 @@ export const policySchema = z
   .strict();
 
 export type Policy = z.infer<typeof policySchema>;
+export type PolicySection = keyof Policy;
+
+/** The collector that reads each section: with that collector off, the section is not read. */
+export const sectionCollectors: Readonly<Record<PolicySection, string>> = {
+  processes: 'processes',
+  listeners: 'network',
+  outbound: 'network',
+  integrity: 'integrity',
+  auth: 'auth',
+  ids: 'ids',
+  audit: 'audit',
+};

@@ -1,15 +1,12 @@
 import { closeSync, fstatSync, lstatSync, openSync, readdirSync, readFileSync, readlinkSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import type { PackageChecksum } from './snapshot.js';
 
 /**
  * dpkg's own record of what it installed: /var/lib/dpkg/info/PACKAGE.md5sums (what `debsums`
  * checks), diversions, and when it last ran. A second source of known-good content that needs no
  * baseline. Parsers are pure; `readDpkgDatabase` reads under --path.rootfs.
  */
-export interface PackageChecksum {
-  readonly md5: string;
-  readonly package: string;
-}
 
 export interface Md5sumsLine {
   readonly md5: string;

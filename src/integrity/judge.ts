@@ -1,23 +1,15 @@
 import type { Finding, Severity } from '../findings/finding.js';
-import type { PackageChecksum } from './dpkg.js';
+import { finding as declaredFinding, type FindingKindSpec } from '../findings/kinds.js';
 import type { FileState } from './file-state.js';
-import type { RunningObservation } from './scan.js';
-import { compileGlob } from '../policy/glob.js';
+import { compileGlob } from '../match/glob.js';
+import { integrityKinds } from './kinds.js';
+import type { PackageChecksum, RunningObservation } from './snapshot.js';
 import { isInScope, selfAndAncestors, type WatchScope } from './watch-scope.js';
 
 /**
  * The judgment: what the observation shows that the baseline and the package database do not
  * account for. Pure: plain objects in, findings out.
  */
-export const integrityFindingKinds = [
-  'content_changed',
-  'metadata_changed',
-  'added',
-  'removed',
-  'running_binary_mismatch',
-  'package_mismatch',
-] as const;
-export type IntegrityFindingKind = (typeof integrityFindingKinds)[number];
 
 /** The bounded `attribute` label of a mismatch: what differs. */
 export const mismatchAttributes = ['content', 'type', 'mode', 'setuid', 'setgid', 'owner', 'group', 'link_target', 'presence'] as const;
@@ -72,13 +64,9 @@ export function judgeIntegrity(observation: JudgedObservation, baseline: Baselin
       if (expected.md5 === now.md5) packageFiles.verified++;
       else {
         packageFiles.mismatched++;
-        findings.push({
-          collector: 'integrity',
-          kind: 'package_mismatch',
-          severity: 'critical',
-          subject: { path, package: expected.package },
-          message: `${path} does not match package ${expected.package}: MD5 ${now.md5} where dpkg recorded ${expected.md5}`,
-        });
+        findings.push(
+          declaredFinding(integrityKinds.package_mismatch, { path, package: expected.package }, `${path} does not match package ${expected.package}: MD5 ${now.md5} where dpkg recorded ${expected.md5}`),
+        );
       }
     }
   }
@@ -131,33 +119,32 @@ function judgeImage(image: RunningObservation, before: FileState | undefined, ex
   } else return undefined;
   const pids = image.pids.length > 5 ? `${image.pids.slice(0, 5).join(', ')} and ${image.pids.length - 5} more` : image.pids.join(', ');
   const state = image.deleted ? 'a replaced or deleted' : 'the current';
-  return {
-    collector: 'integrity',
-    kind: 'running_binary_mismatch',
+  return declaredFinding(
+    integrityKinds.running_binary_mismatch,
+    { path: image.path, expected: source, deleted: image.deleted },
+    `process ${pids} runs ${state} ${image.path} that does not match the ${source}: ${detail}`,
     // A deleted image is also what a process still running the pre-upgrade binary looks like.
-    severity: image.deleted ? 'warning' : 'critical',
-    subject: { path: image.path, expected: source, deleted: image.deleted },
-    message: `process ${pids} runs ${state} ${image.path} that does not match the ${source}: ${detail}`,
-  };
+    image.deleted ? 'warning' : 'critical',
+  );
 }
 
-function finding(kind: IntegrityFindingKind, severity: Severity, path: string, message: string, attribute?: MismatchAttribute): Finding {
-  return { collector: 'integrity', kind, severity, subject: attribute ? { path, attribute } : { path }, message };
+function finding<S extends Severity>(spec: FindingKindSpec<string, S>, severity: NoInfer<S>, path: string, message: string, attribute?: MismatchAttribute): Finding {
+  return declaredFinding(spec, attribute ? { path, attribute } : { path }, message, severity);
 }
 
 function added(path: string, now: FileState): Finding {
   const setid = now.type === 'file' && (now.mode & (setuidBit | setgidBit)) !== 0;
-  return finding('added', setid ? 'critical' : 'warning', path, `${describe(now)} ${path} appeared (mode ${octal(now.mode)}, uid ${now.uid}, gid ${now.gid})`);
+  return finding(integrityKinds.added, setid ? 'critical' : 'warning', path, `${describe(now)} ${path} appeared (mode ${octal(now.mode)}, uid ${now.uid}, gid ${now.gid})`);
 }
 
 function removed(path: string, before: FileState): Finding {
-  return finding('removed', 'warning', path, `${describe(before)} ${path} is gone`);
+  return finding(integrityKinds.removed, 'warning', path, `${describe(before)} ${path} is gone`);
 }
 
 /** Every difference between the baseline and now, one finding per attribute. */
 export function compareFile(path: string, before: FileState, now: FileState): Finding[] {
   if (before.type !== now.type) {
-    return [finding('metadata_changed', 'warning', path, `${path} was a ${before.type} and is now a ${now.type}`, 'type')];
+    return [finding(integrityKinds.metadata_changed, 'warning', path, `${path} was a ${before.type} and is now a ${now.type}`, 'type')];
   }
   const out: Finding[] = [];
   const bitChange = (bit: number, attribute: 'setuid' | 'setgid') => {
@@ -165,25 +152,25 @@ export function compareFile(path: string, before: FileState, now: FileState): Fi
     const has = (now.mode & bit) !== 0;
     if (had === has) return;
     const verb = has ? 'set' : 'cleared';
-    out.push(finding('metadata_changed', has ? 'critical' : 'warning', path, `${attribute} bit ${verb} on ${path} (mode ${octal(before.mode)} → ${octal(now.mode)})`, attribute));
+    out.push(finding(integrityKinds.metadata_changed, has ? 'critical' : 'warning', path, `${attribute} bit ${verb} on ${path} (mode ${octal(before.mode)} → ${octal(now.mode)})`, attribute));
   };
   bitChange(setuidBit, 'setuid');
   bitChange(setgidBit, 'setgid');
   const otherBits = ~(setuidBit | setgidBit);
   if ((before.mode & otherBits) !== (now.mode & otherBits)) {
-    out.push(finding('metadata_changed', 'warning', path, `mode of ${path} changed: ${octal(before.mode)} → ${octal(now.mode)}`, 'mode'));
+    out.push(finding(integrityKinds.metadata_changed, 'warning', path, `mode of ${path} changed: ${octal(before.mode)} → ${octal(now.mode)}`, 'mode'));
   }
-  if (before.uid !== now.uid) out.push(finding('metadata_changed', 'warning', path, `owner of ${path} changed: uid ${before.uid} → ${now.uid}`, 'owner'));
-  if (before.gid !== now.gid) out.push(finding('metadata_changed', 'warning', path, `group of ${path} changed: gid ${before.gid} → ${now.gid}`, 'group'));
+  if (before.uid !== now.uid) out.push(finding(integrityKinds.metadata_changed, 'warning', path, `owner of ${path} changed: uid ${before.uid} → ${now.uid}`, 'owner'));
+  if (before.gid !== now.gid) out.push(finding(integrityKinds.metadata_changed, 'warning', path, `group of ${path} changed: gid ${before.gid} → ${now.gid}`, 'group'));
   if (before.type === 'symlink' && before.target !== now.target) {
-    out.push(finding('metadata_changed', 'warning', path, `symlink ${path} now points to ${now.target ?? '?'} (was ${before.target ?? '?'})`, 'link_target'));
+    out.push(finding(integrityKinds.metadata_changed, 'warning', path, `symlink ${path} now points to ${now.target ?? '?'} (was ${before.target ?? '?'})`, 'link_target'));
   }
   if (before.type === 'file') {
     const hashed = before.sha256 !== undefined && now.sha256 !== undefined;
     // Unreadable now (counted as a scan problem): a different size still proves the content changed.
     if (hashed ? before.sha256 !== now.sha256 : before.size !== now.size) {
       const detail = hashed ? `SHA-256 ${now.sha256} was ${before.sha256}` : `size ${now.size} was ${before.size}`;
-      out.push(finding('content_changed', 'warning', path, `content of ${path} changed: ${detail}${timesNote(before, now)}`));
+      out.push(finding(integrityKinds.content_changed, 'warning', path, `content of ${path} changed: ${detail}${timesNote(before, now)}`));
     }
   }
   return out;

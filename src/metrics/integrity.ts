@@ -1,5 +1,6 @@
 import { fileTypes } from '../integrity/file-state.js';
-import { integrityFindingKinds, mismatchAttributes } from '../integrity/judge.js';
+import { mismatchAttributes } from '../integrity/judge.js';
+import { integrityKinds } from '../integrity/kinds.js';
 import { scanProblems } from '../integrity/scan.js';
 import { metricSpec } from './spec.js';
 
@@ -22,7 +23,7 @@ export const integrityMetricSpecs = {
     help: 'One series per path that does not match the baseline or the package database (1), by finding kind and attribute.',
     labels: {
       path: 'the host path (capped by --metrics.max-finding-series)',
-      kind: list(integrityFindingKinds),
+      kind: list(Object.keys(integrityKinds)),
       attribute: `${list(mismatchAttributes)}: content for content, running and package mismatches, presence for added and removed`,
     },
     notes: 'Totals by kind, never capped, are hostguard_findings{collector="integrity"}.',

@@ -113,16 +113,3 @@ export const processesMetricSpecs = {
     labels: {},
   }),
 } as const;
-
-export const processesFindingKinds: Readonly<Record<string, string>> = {
-  unknown_executable: 'a running executable that no allow rule matches, the baseline does not list, and no installed package owns',
-  unexpected_user:
-    'an allowed executable running as a user its allow rule does not list, or a daemon (parent PID 1) running as root or a system account the baseline never saw it run as',
-  deleted_executable: 'the executable was deleted or replaced after the process started, and not by a package upgrade (in a container, no upgrade is assumed)',
-  writable_location:
-    'the executable lies in a temporary or world-writable place (/tmp, /var/tmp, /dev/shm, a memfd, a world-writable directory; home directories when the policy says so); in a container, by the path patterns only',
-  name_mismatch:
-    'the process name (comm or argv[0]) imitates a kernel thread, or claims a protected name (sshd, cron, ...) whose executable it does not run; in a container, only the kernel-thread imitation is judged',
-  hidden_process: 'a process that exists but is hidden from the /proc listing, from its own /proc entry, or from ps; confirmed on a second look',
-  resource_hog: 'a process with another finding that uses more CPU or resident memory than resource_hog allows',
-};

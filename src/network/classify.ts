@@ -1,5 +1,5 @@
-import { isLoopback, isUnspecified, parseIp, type IpBytes } from '../policy/cidr.js';
-import { inPortRange, type PortRange } from '../policy/port-range.js';
+import { isLoopback, isUnspecified, parseIp, type IpBytes } from '../match/cidr.js';
+import { inPortRange, type PortRange } from '../match/port-range.js';
 import type { EphemeralPorts } from '../procfs/local-ports.js';
 import { socketStates, type NetSocket } from '../procfs/net.js';
 

@@ -1,7 +1,7 @@
 import { readNetTables, type NetProtocol, type NetSocket, type NetTablesRead } from '../procfs/net.js';
 import { readProcess } from '../procfs/process-table.js';
 import { stillHolds, type SocketHolder } from '../procfs/socket-owners.js';
-import type { UserDirectory } from '../procfs/users.js';
+import type { UserDirectory } from '../rootfs/users.js';
 import { isListening, outgoingConnections, type DirectionOptions, type UnexplainedConnection } from './classify.js';
 import type { NetworkSnapshot, ObservedConnection, ObservedSocket, Ownership, SocketOwner } from './snapshot.js';
 import type { SocketOwnerIndex } from './socket-owner-index.js';

@@ -1,5 +1,8 @@
 import type { NetSocket } from '../procfs/net.js';
-import type { UserClass } from '../procfs/users.js';
+import type { UserClass } from '../rootfs/users.js';
+
+/** A socket as /proc/net lists it: what the observed sockets below extend. */
+export type { NetSocket };
 
 /**
  * What the network collector observed, as plain data: the input of the judgment functions, which

@@ -1,6 +1,6 @@
 import { listPids } from '../procfs/pids.js';
 import { stillHolds, type SocketHolder } from '../procfs/socket-owners.js';
-import type { Slicer } from '../procfs/slicer.js';
+import type { Slicer } from '../scheduler/slicer.js';
 import { scanDescriptors, scanSlicer, type FdScanStats } from './descriptor-scan.js';
 
 export type { FdScanStats } from './descriptor-scan.js';

@@ -1,5 +1,5 @@
 import type { ExeLink } from '../procfs/exe.js';
-import type { UserClass } from '../procfs/users.js';
+import type { UserClass } from '../rootfs/users.js';
 import type { RootAgainstHost } from '../procfs/root.js';
 
 /** One process as judgment sees it: what /proc said, with names resolved. Plain data. */

@@ -1,44 +1,17 @@
 import { basename } from 'node:path/posix';
-import type { Severity } from '../findings/finding.js';
-import { firstMatch } from '../policy/glob.js';
+import { firstMatch } from '../match/glob.js';
 import { inContainer, isMemfd, type ExecutableFacts, type HostView, type ObservedProcess } from './host-view.js';
 import type { CompiledProcessPolicy, CompiledRule } from './process-policy.js';
 import type { ProcessBaseline } from './process-baseline.js';
+import { processFindingKinds, type ProcessFindingKind } from './kinds.js';
 
 /**
  * Judgment: pure functions of what was observed (HostView), the policy and the baseline. Nothing
  * here reads the host, so every rule is tested with plain objects.
  */
 
-export const collectorName = 'processes';
-
-/** Every kind this collector reports, most severe first: a process's verdict is its first kind. */
-export const processFindingKinds = [
-  'deleted_executable',
-  'writable_location',
-  'name_mismatch',
-  'hidden_process',
-  'unknown_executable',
-  'unexpected_user',
-  'resource_hog',
-] as const;
-export type ProcessFindingKind = (typeof processFindingKinds)[number];
-/** Kinds judged per running process (hidden processes come from the sweep). */
+/** Kinds judged per running process (hidden processes come from the sweep); declared in kinds.ts. */
 export type RunningProcessKind = Exclude<ProcessFindingKind, 'hidden_process'>;
-
-const severity: Record<ProcessFindingKind, Severity> = {
-  deleted_executable: 'critical',
-  writable_location: 'critical',
-  name_mismatch: 'critical',
-  hidden_process: 'critical',
-  unknown_executable: 'warning',
-  unexpected_user: 'warning',
-  resource_hog: 'warning',
-};
-
-export function severityOf(kind: ProcessFindingKind): Severity {
-  return severity[kind];
-}
 
 /**
  * How a running executable is accounted for, in the order the sources are tried. `not_judged`: a

@@ -1,13 +1,13 @@
 import { statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type { HostPaths } from '../collectors/collector.js';
+import type { HostPaths } from '../host-paths.js';
 import type { ProcessesPolicy } from '../config/sections/processes.js';
 import type { Logger } from '../log/logger.js';
 import { readExe } from '../procfs/exe.js';
 import { ProcessReader, type DetailedSnapshot, type ProcessDetails } from '../procfs/process-reader.js';
 import { directoryIdentity, rootAgainstHost, type DirectoryIdentity, type RootAgainstHost } from '../procfs/root.js';
-import { Slicer } from '../procfs/slicer.js';
-import { UserDirectory } from '../procfs/users.js';
+import { Slicer } from '../scheduler/slicer.js';
+import { UserDirectory } from '../rootfs/users.js';
 import { inContainer, isMemfd, type ExecutableFacts, type HostView, type ObservedProcess } from './host-view.js';
 import { dpkgLastChange, type PackageIndex } from './package-index.js';
 import { PackageKnowledge } from './package-knowledge.js';

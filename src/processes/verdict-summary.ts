@@ -1,6 +1,13 @@
 import type { Finding } from '../findings/finding.js';
-import type { SeriesRow } from '../metrics/capped-series.js';
-import { collectorName, isJudged, severityOf, type JudgedProcess, type ProcessVerdict, type RunningProcessKind, type UnjudgedReason } from './judge.js';
+import { finding } from '../findings/kinds.js';
+import { isJudged, type JudgedProcess, type ProcessVerdict, type RunningProcessKind, type UnjudgedReason } from './judge.js';
+import { processKinds } from './kinds.js';
+
+/** One series of a per-executable metric: its labels and value (the metrics' SeriesRow). */
+interface SeriesRow<L extends string> {
+  readonly labels: Readonly<Record<L, string>>;
+  readonly value: number;
+}
 
 interface FindingGroup {
   readonly kind: RunningProcessKind;
@@ -67,7 +74,7 @@ export class VerdictSummary {
       const namespace = verdict.containerNamespace;
       if (namespace !== undefined) subject['mount_namespace'] = namespace;
       const where = verdict.knownBy !== 'not_judged' ? '' : `, in a container (another root than the host's${namespace === undefined ? '' : `, mount namespace ${namespace}`})`;
-      return { collector: collectorName, kind, severity: severityOf(kind), subject, message: `${verdict.reasons[kind]}${where} (${pidList(pids)})` };
+      return finding(processKinds[kind], subject, `${verdict.reasons[kind]}${where} (${pidList(pids)})`);
     });
   }
 }

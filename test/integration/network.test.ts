@@ -7,7 +7,7 @@ import { observeNetwork } from '../../src/network/observe.js';
 import { SocketOwnerIndex } from '../../src/network/socket-owner-index.js';
 import type { NetworkSnapshot, ObservedSocket } from '../../src/network/snapshot.js';
 import { readNetTables } from '../../src/procfs/net.js';
-import { UserDirectory } from '../../src/procfs/users.js';
+import { UserDirectory } from '../../src/rootfs/users.js';
 import { repoRoot, runCli, startExporter, tempDir } from '../helpers/cli.js';
 import { sampleValue } from '../helpers/exposition.js';
 import { spawnOwned, stopProcess, waitForOutput } from '../helpers/processes.js';
@@ -173,7 +173,7 @@ describe('listeners on a live host', () => {
       import { createServer } from 'node:net';
       import { observeNetwork } from '${repoRoot}/dist/network/observe.js';
       import { SocketOwnerIndex } from '${repoRoot}/dist/network/socket-owner-index.js';
-      import { UserDirectory } from '${repoRoot}/dist/procfs/users.js';
+      import { UserDirectory } from '${repoRoot}/dist/rootfs/users.js';
       const server = createServer().listen(0, '127.0.0.1', async () => {
         const snapshot = await observeNetwork({ procfs: '/proc', index: new SocketOwnerIndex('/proc'), users: new UserDirectory('/') });
         const find = (port) => snapshot.listeners.find((s) => s.localPort === port && s.protocol === 'tcp');

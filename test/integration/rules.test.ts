@@ -1,10 +1,12 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { load } from 'js-yaml';
 import { describe, expect, it } from 'vitest';
+import { defaultRuleConfig, runbookUrl } from '../../scripts/rules/config.js';
+import { renderRules } from '../../scripts/rules/render.js';
 import { metricCatalog } from '../../src/metrics/catalog.js';
-import { repoRoot } from '../helpers/cli.js';
+import { repoRoot, tempDir } from '../helpers/cli.js';
 import { requireTool } from '../helpers/tools.js';
 
 interface Rule {
@@ -20,12 +22,23 @@ const ruleFiles = readdirSync(rulesDir).filter((f) => f.endsWith('.yml')).map((f
 const testFiles = readdirSync(join(rulesDir, 'tests')).filter((f) => f.endsWith('.test.yml')).map((f) => join(rulesDir, 'tests', f));
 const rules: Rule[] = ruleFiles.flatMap((file) => (load(readFileSync(file, 'utf8')) as { groups: Array<{ rules: Rule[] }> }).groups.flatMap((g) => g.rules));
 const alerts = rules.filter((r) => r.alert);
-export const runbookBase = 'https://github.com/hostguard-exporter/hostguard-exporter/blob/main/docs/runbooks/';
 
 describe('alerting and recording rules', () => {
   it('pass promtool check rules', () => {
     const promtool = requireTool('promtool', 'prometheus');
     const result = spawnSync(promtool, ['check', 'rules', ...ruleFiles], { encoding: 'utf8' });
+    expect(result.stderr, result.stdout).toBe('');
+    expect(result.status).toBe(0);
+  });
+
+  it('pass promtool check rules as an operator generates them, with another runbook address and job', () => {
+    const promtool = requireTool('promtool', 'prometheus');
+    const dir = tempDir();
+    const files = Object.entries(renderRules({ runbookUrlBase: 'https://wiki.example.org/runbooks', jobSelector: 'job=~"node-guard|hostguard"' })).map(([file, yaml]) => {
+      writeFileSync(join(dir, file), yaml);
+      return join(dir, file);
+    });
+    const result = spawnSync(promtool, ['check', 'rules', ...files], { encoding: 'utf8' });
     expect(result.stderr, result.stdout).toBe('');
     expect(result.status).toBe(0);
   });
@@ -41,7 +54,7 @@ describe('alerting and recording rules', () => {
     expect(['critical', 'warning', 'info']).toContain(alert.labels?.severity);
     expect(alert.annotations?.summary).toBeTruthy();
     expect(alert.annotations?.description).toMatch(/\{\{ \$labels\.instance \}\}|at all/);
-    expect(alert.annotations?.runbook_url).toBe(`${runbookBase}${name}.md`);
+    expect(alert.annotations?.runbook_url).toBe(runbookUrl(defaultRuleConfig, name));
     expect(existsSync(join(repoRoot, 'docs', 'runbooks', `${name}.md`))).toBe(true);
   });
 

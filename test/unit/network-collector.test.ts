@@ -10,8 +10,8 @@ import type { NetworkSnapshot } from '../../src/network/snapshot.js';
 import { SocketOwnerIndex } from '../../src/network/socket-owner-index.js';
 import { kernelDefaultEphemeralPorts } from '../../src/procfs/local-ports.js';
 import { socketStates, type NetSocket } from '../../src/procfs/net.js';
-import { Slicer } from '../../src/procfs/slicer.js';
-import { UserDirectory } from '../../src/procfs/users.js';
+import { Slicer } from '../../src/scheduler/slicer.js';
+import { UserDirectory } from '../../src/rootfs/users.js';
 import { tempDir } from '../helpers/cli.js';
 import { parseExposition, sampleValue } from '../helpers/exposition.js';
 

@@ -12,8 +12,8 @@ import {
   listenerKey,
   readListenerBaseline,
   type ListenerBaseline,
-} from '../../src/network/listener-judgment.js';
-import { judgeDirection, judgeOutbound, outboundFindings, outboundNeedsOwner } from '../../src/network/outbound-judgment.js';
+} from '../../src/network/judge-listeners.js';
+import { judgeDirection, judgeOutbound, outboundFindings, outboundNeedsOwner } from '../../src/network/judge-outbound.js';
 import type { ObservedConnection, ObservedSocket, Ownership, SocketOwner } from '../../src/network/snapshot.js';
 import { kernelDefaultEphemeralPorts as linuxDefault, type EphemeralPorts } from '../../src/procfs/local-ports.js';
 import type { NetSocket } from '../../src/procfs/net.js';
@@ -62,7 +62,7 @@ const reasons = (sockets: ObservedSocket[], policy: ReturnType<typeof listeners>
 describe('the network sections of examples/policy.yml', () => {
   it('load, the commented-out outbound section included', () => {
     const text = readFileSync(new URL('../../examples/policy.yml', import.meta.url), 'utf8');
-    const uncommented = text.replace(/^# (outbound:|  .*)$/gm, (_line, rest: string) => rest);
+    const uncommented = text.replace(/^# ((?:outbound|ids|audit):|  .*)$/gm, (_line, rest: string) => rest);
     const { policy } = parsePolicy(uncommented, 'examples/policy.yml');
     expect(policy.listeners.allow.map((r) => r.port)).toEqual([22, 10177, '8000-8099', 53]);
     expect(policy.listeners.hidden_ports).toEqual({ enabled: true, schedule: '*/15 * * * *', ports: '1-65535', protocols: ['tcp', 'udp'], confirm_delay_seconds: 10 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/log/logger.js';
-import { blindSpots } from '../../src/privileges/blind-spots.js';
-import { reportPrivileges } from '../../src/privileges/report.js';
+import { blindSpots } from '../../src/cli/blind-spots.js';
+import { reportPrivileges } from '../../src/cli/privileges-report.js';
 import { capabilityMask, capabilityNames, parseCapabilitySets, type CapabilityName, type CapabilitySets } from '../../src/procfs/capabilities.js';
 
 const needed: CapabilityName[] = ['cap_sys_ptrace', 'cap_dac_read_search', 'cap_net_bind_service'];

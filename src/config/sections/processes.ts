@@ -96,6 +96,4 @@ export const processesSectionSchema = z
   })
   .strict();
 
-export type ProcessRule = z.infer<typeof processRuleSchema>;
 export type ProcessesPolicy = z.infer<typeof processesSectionSchema>;
-export type ProtectedName = z.infer<typeof protectedNameSchema>;

@@ -1,14 +1,14 @@
 import type { Counter, Gauge } from 'prom-client';
-import type { CollectorEnv } from '../collectors/collector.js';
+import type { CollectorEnv } from './collector.js';
 import type { CappedSeries } from '../metrics/capped-series.js';
 import { networkMetricSpecs as specs } from '../metrics/network.js';
 import { registerCounter, registerGauge } from '../metrics/spec.js';
 import type { NetProtocol } from '../procfs/net.js';
-import type { SweepResult } from './hidden-ports.js';
-import { listenerReasons, type UnexpectedListener } from './listener-judgment.js';
-import type { Direction } from './outbound-judgment.js';
-import { ownerExeText } from './owner-match.js';
-import type { NetworkSnapshot, ObservedSocket, Ownership } from './snapshot.js';
+import type { SweepResult } from '../network/hidden-ports.js';
+import { listenerReasons, type UnexpectedListener } from '../network/judge-listeners.js';
+import type { Direction } from '../network/judge-outbound.js';
+import { ownerExeText } from '../network/owner-match.js';
+import type { NetworkSnapshot, ObservedSocket, Ownership } from '../network/snapshot.js';
 
 const protocols: readonly NetProtocol[] = ['tcp', 'udp'];
 

@@ -1,11 +1,13 @@
 import { z } from 'zod';
 import type { ListenerRule, ListenersPolicy } from '../config/sections/listeners.js';
 import type { Finding } from '../findings/finding.js';
-import { compileCidr, type IpMatcher } from '../policy/cidr.js';
-import { inPortRange, parsePortRange, type PortRange } from '../policy/port-range.js';
+import { finding } from '../findings/kinds.js';
+import { compileCidr, type IpMatcher } from '../match/cidr.js';
+import { inPortRange, parsePortRange, type PortRange } from '../match/port-range.js';
 import { bindAddressLabel, parseIpOnce } from './classify.js';
 import { compiledPerPolicy } from './compiled-per-policy.js';
 import { compileOwnerConstraint, ownerExeText, ownerMatches, ownerPidsText, ownerUserText, type OwnerConstraint } from './owner-match.js';
+import { networkKinds } from './kinds.js';
 import type { ObservedSocket, Ownership } from './snapshot.js';
 
 /**
@@ -141,13 +143,8 @@ export function listenerFindings(unexpected: readonly UnexpectedListener[]): Fin
     const subject = { protocol: socket.protocol, address, port: socket.localPort, exe, user: ownerUserText(socket.ownership), reason };
     const key = JSON.stringify(subject);
     if (findings.has(key)) continue;
-    findings.set(key, {
-      collector: 'network',
-      kind: 'unexpected_listener',
-      severity: reason === 'unexpected_program' ? 'critical' : 'warning',
-      subject,
-      message: `${socket.protocol} ${endpoint(socket.localAddress, socket.localPort)} is listening (${exe}, pid ${ownerPidsText(socket.ownership)}): ${reasonText[reason]}`,
-    });
+    const message = `${socket.protocol} ${endpoint(socket.localAddress, socket.localPort)} is listening (${exe}, pid ${ownerPidsText(socket.ownership)}): ${reasonText[reason]}`;
+    findings.set(key, finding(networkKinds.unexpected_listener, subject, message, reason === 'unexpected_program' ? 'critical' : 'warning'));
   }
   return [...findings.values()];
 }

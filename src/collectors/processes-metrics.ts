@@ -1,11 +1,11 @@
-import type { CollectorEnv } from '../collectors/collector.js';
+import type { CollectorEnv } from './collector.js';
 import { processesMetricSpecs as specs } from '../metrics/processes.js';
 import { registerCounter, registerGauge } from '../metrics/spec.js';
 import type { DetailedSnapshot } from '../procfs/process-reader.js';
-import { hiddenViews, type HiddenProcess } from './hidden.js';
-import type { SweepResult } from './hidden-sweep.js';
-import { startVerdicts, type StartVerdict } from './judge.js';
-import type { VerdictSummary } from './verdict-summary.js';
+import { hiddenViews, type HiddenProcess } from '../processes/hidden.js';
+import type { SweepResult } from '../processes/hidden-sweep.js';
+import { startVerdicts, type StartVerdict } from '../processes/judge.js';
+import type { VerdictSummary } from '../processes/verdict-summary.js';
 
 /** Output: the collector's metrics, set from verdicts and sweep results. Reads nothing else. */
 export class ProcessMetrics {

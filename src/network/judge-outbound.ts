@@ -1,14 +1,15 @@
 import type { ListenersPolicy } from '../config/sections/listeners.js';
 import type { OutboundPolicy, OutboundRule } from '../config/sections/outbound.js';
 import type { Finding } from '../findings/finding.js';
-import { compileCidr, type IpMatcher } from '../policy/cidr.js';
+import { finding } from '../findings/kinds.js';
+import { compileCidr, type IpMatcher } from '../match/cidr.js';
 import { parseIpOnce } from './classify.js';
-import { inPortRange, parsePortRange, type PortRange } from '../policy/port-range.js';
-import type { NetSocket } from '../procfs/net.js';
-import { allowedToListen, endpoint, type ListenerBaseline } from './listener-judgment.js';
+import { inPortRange, parsePortRange, type PortRange } from '../match/port-range.js';
+import { allowedToListen, endpoint, type ListenerBaseline } from './judge-listeners.js';
 import { compiledPerPolicy } from './compiled-per-policy.js';
 import { compileOwnerConstraint, constrainsOwner, ownerExeText, ownerMatches, ownerPidsText, ownerUserText, type OwnerConstraint } from './owner-match.js';
-import type { ObservedConnection, ObservedSocket } from './snapshot.js';
+import { networkKinds } from './kinds.js';
+import type { NetSocket, ObservedConnection, ObservedSocket } from './snapshot.js';
 
 /**
  * Judgment of outgoing connections against `outbound.allow`: pure functions of observed sockets
@@ -89,13 +90,8 @@ export function outboundFindings(unexpected: readonly ObservedSocket[]): Finding
     const subject = { protocol: c.protocol, exe, user: ownerUserText(c.ownership), remote_address: c.remoteAddress, remote_port: c.remotePort };
     const key = JSON.stringify(subject);
     if (findings.has(key)) continue;
-    findings.set(key, {
-      collector: 'network',
-      kind: 'unexpected_outbound',
-      severity: 'warning',
-      subject,
-      message: `${exe} (pid ${ownerPidsText(c.ownership)}) is connected to ${c.protocol} ${endpoint(c.remoteAddress, c.remotePort)}, which no outbound rule allows`,
-    });
+    const message = `${exe} (pid ${ownerPidsText(c.ownership)}) is connected to ${c.protocol} ${endpoint(c.remoteAddress, c.remotePort)}, which no outbound rule allows`;
+    findings.set(key, finding(networkKinds.unexpected_outbound, subject, message));
   }
   return [...findings.values()];
 }

@@ -1,0 +1,130 @@
+import type { RuleFile } from './rule-types.js';
+
+export const integrityRules: RuleFile = {
+  file: 'hostguard-integrity.yml',
+  header: [
+    'Integrity detections (collector "integrity"). Telling a package upgrade from tampering: the',
+    'exporter exports when the package manager last ran. A change to a watched file after the',
+    'package manager ran since the baseline was written is most likely the upgrade, and tickets; a',
+    'change with no package activity since the baseline pages. Setuid/setgid changes and running-binary',
+    'mismatches never go silent: an upgrade can only lower the running-binary alert to a ticket.',
+  ],
+  groups: [
+    {
+      name: 'hostguard-integrity',
+      collector: 'integrity',
+      rules: [
+        {
+          alert: 'HostGuardFileChanged',
+          expr: [
+            'hostguard_integrity_mismatch{kind=~"content_changed|added|removed"} > 0',
+            'unless on (job, instance)',
+            '(max by (job, instance) (hostguard_package_manager_last_activity_timestamp_seconds) > on (job, instance) (time() - hostguard_baseline_age_seconds))',
+          ],
+          severity: 'critical',
+          summary: '{{ $labels.path }} {{ $labels.kind }} on {{ $labels.instance }}',
+          description: [
+            '{{ $labels.path }} on {{ $labels.instance }} does not match the baseline ({{ $labels.kind }}), and the package',
+            'manager has not run since the baseline was written: nobody upgraded it, so something else changed it.',
+          ],
+        },
+        {
+          alert: 'HostGuardFileChanged',
+          expr: [
+            'hostguard_integrity_mismatch{kind=~"content_changed|added|removed"} > 0',
+            'and on (job, instance)',
+            '(max by (job, instance) (hostguard_package_manager_last_activity_timestamp_seconds) > on (job, instance) (time() - hostguard_baseline_age_seconds))',
+          ],
+          summary: '{{ $labels.path }} {{ $labels.kind }} on {{ $labels.instance }} after a package upgrade',
+          description: [
+            '{{ $labels.path }} on {{ $labels.instance }} does not match the baseline ({{ $labels.kind }}), and the package',
+            'manager ran since the baseline was written: most likely the upgrade. Review `hostguard-exporter baseline diff`',
+            'and accept it with `baseline update`.',
+          ],
+        },
+        {
+          alert: 'HostGuardSetuidChanged',
+          expr: 'hostguard_integrity_mismatch{kind="metadata_changed", attribute=~"setuid|setgid"} > 0',
+          severity: 'critical',
+          summary: '{{ $labels.attribute }} bit changed on {{ $labels.path }} on {{ $labels.instance }}',
+          description: [
+            'The {{ $labels.attribute }} bit of {{ $labels.path }} on {{ $labels.instance }} differs from the baseline: a setuid',
+            'or setgid binary is a way back to root. Never lowered for package upgrades.',
+          ],
+        },
+        {
+          alert: 'HostGuardFileMetadataChanged',
+          expr: 'hostguard_integrity_mismatch{kind="metadata_changed", attribute!~"setuid|setgid"} > 0',
+          summary: '{{ $labels.attribute }} of {{ $labels.path }} changed on {{ $labels.instance }}',
+          description: [
+            'The {{ $labels.attribute }} of {{ $labels.path }} on {{ $labels.instance }} differs from the baseline: permissions,',
+            'ownership or a symbolic link redirected are how access is widened or a binary swapped.',
+          ],
+        },
+        {
+          alert: 'HostGuardRunningBinaryMismatch',
+          expr: [
+            'hostguard_integrity_mismatch{kind="running_binary_mismatch"} > 0',
+            'unless on (job, instance)',
+            '(time() - max by (job, instance) (hostguard_package_manager_last_activity_timestamp_seconds) < 86400)',
+          ],
+          summary: 'Running binary {{ $labels.path }} does not match on {{ $labels.instance }}',
+          description: [
+            'A process on {{ $labels.instance }} runs an image of {{ $labels.path }} that matches neither the baseline nor the',
+            'package, and no package upgrade happened in the last day: a binary replaced while running, or swapped back to hide.',
+          ],
+        },
+        {
+          alert: 'HostGuardRunningBinaryMismatch',
+          expr: [
+            'hostguard_integrity_mismatch{kind="running_binary_mismatch"} > 0',
+            'and on (job, instance)',
+            '(time() - max by (job, instance) (hostguard_package_manager_last_activity_timestamp_seconds) < 86400)',
+          ],
+          severity: 'warning',
+          summary: 'Running binary {{ $labels.path }} does not match on {{ $labels.instance }} after an upgrade',
+          description: [
+            'A process on {{ $labels.instance }} runs an image of {{ $labels.path }} that matches neither the baseline nor the',
+            'package, within a day of a package upgrade: most likely a service not restarted since. Restart it; if it was',
+            'not upgraded, treat it as tampering.',
+          ],
+        },
+        {
+          alert: 'HostGuardPackageMismatch',
+          expr: [
+            'hostguard_integrity_mismatch{kind="package_mismatch"} > 0',
+            'unless on (job, instance)',
+            '(time() - max by (job, instance) (hostguard_package_manager_last_activity_timestamp_seconds) < 600)',
+          ],
+          summary: '{{ $labels.path }} differs from its package on {{ $labels.instance }}',
+          description: [
+            '{{ $labels.path }} on {{ $labels.instance }} does not match the checksum its Debian package installed (what debsums',
+            'reports), more than 10 minutes after the package manager last ran: a packaged file modified outside dpkg.',
+          ],
+        },
+        {
+          alert: 'HostGuardIntegrityScanStale',
+          expr: ['time() - hostguard_integrity_last_scan_end_timestamp_seconds > 2 * hostguard_integrity_schedule_interval_seconds'],
+          for: '5m',
+          severity: 'warning',
+          summary: 'No integrity scan has finished on {{ $labels.instance }} for twice its interval',
+          description: [
+            'The last integrity scan on {{ $labels.instance }} finished more than twice the scheduled interval ago: file changes',
+            'since then are unseen. The exporter log says whether scans fail or never end.',
+          ],
+        },
+        {
+          alert: 'HostGuardIntegrityScanIncomplete',
+          expr: 'hostguard_integrity_scan_problems{problem="over_limit"} > 0',
+          for: '30m',
+          severity: 'warning',
+          summary: 'Integrity scans on {{ $labels.instance }} stop at integrity.max_paths',
+          description: [
+            'The watched set on {{ $labels.instance }} holds more paths than integrity.max_paths, so scans stop listing part of',
+            'it and changes there go unseen: a directory flooded with files, or a watched tree grown too large.',
+          ],
+        },
+      ],
+    },
+  ],
+};
