@@ -4,6 +4,7 @@ import { idsFindingKinds } from '../ids/findings.js';
 import { auditMetricSpecs } from './audit.js';
 import { authMetricSpecs } from './auth.js';
 import { exporterMetricSpecs } from './exporter.js';
+import { fleetMetricSpecs } from './fleet.js';
 import { networkMetricSpecs } from './network.js';
 import { processesFindingKinds, processesMetricSpecs } from './processes.js';
 import { idsMetricSpecs } from './ids.js';
@@ -43,6 +44,12 @@ export const metricCatalog: readonly MetricGroup[] = [
       unexpected_outbound: 'an outgoing connection to a destination no `outbound` rule allows for that program (only with an `outbound` section)',
       hidden_port: 'a port that cannot be bound yet appears in no /proc/net table, twice in a row: a socket hidden from `ss` and netstat (found by the sweep, in `serve`)',
     },
+  },
+  {
+    title: 'Fleet facts (collectors `processes` and `network`)',
+    intro:
+      'Bounded facts for the monitoring side to count across hosts (rules/hostguard-fleet.yml, docs/scale.md): the SHA-256 of each flagged executable image and of each unexpected listener\'s program. Present with the processes and network collectors; budgets in the policy\'s `fleet_facts` of each section.',
+    specs: fleetMetricSpecs,
   },
   {
     title: 'Integrity (`--collector.integrity`)',
