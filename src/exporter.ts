@@ -87,8 +87,8 @@ export class Exporter {
       registry: this.registry,
       paths: options.paths,
       log: options.log,
-      cappedSeries: <L extends string>(spec: MetricSpec<L>) =>
-        new CappedSeries<L>(registerGauge(this.registry, spec), spec.name, this.framework.findingSeriesDropped, () => options.maxFindingSeries),
+      cappedSeries: <L extends string>(spec: MetricSpec<L>, cap?: () => number) =>
+        new CappedSeries<L>(registerGauge(this.registry, spec), spec.name, this.framework.findingSeriesDropped, cap ?? (() => options.maxFindingSeries)),
     };
     this.collectors = options.collectors.map((d) => d.create({ ...env, log: options.log.with({ collector: d.name }) }));
     this.policy.onChange(() => this.tellCollectorsOfPolicy());

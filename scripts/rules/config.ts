@@ -8,6 +8,7 @@ import type { RuleConfig } from './rule-types.js';
 export const defaultRuleConfig: RuleConfig = {
   runbookUrlBase: 'https://github.com/hostguard-exporter/hostguard-exporter/blob/main/docs/runbooks',
   jobSelector: 'job="hostguard"',
+  fleet: { rareHosts: 3, minReportingHosts: 10, memorySeconds: 7 * 86400, newForSeconds: 86400 },
 };
 
 /** The selector in a sentence: `job="hostguard"` → `in job "hostguard"`; anything else is quoted as is. */

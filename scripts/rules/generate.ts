@@ -11,6 +11,10 @@ const { values } = parseArgs({
   options: {
     'runbook-url-base': { type: 'string', default: defaultRuleConfig.runbookUrlBase },
     'job-selector': { type: 'string', default: defaultRuleConfig.jobSelector },
+    'fleet-rare-hosts': { type: 'string', default: String(defaultRuleConfig.fleet.rareHosts) },
+    'fleet-min-hosts': { type: 'string', default: String(defaultRuleConfig.fleet.minReportingHosts) },
+    'fleet-memory': { type: 'string', default: String(defaultRuleConfig.fleet.memorySeconds) },
+    'fleet-new-for': { type: 'string', default: String(defaultRuleConfig.fleet.newForSeconds) },
     out: { type: 'string', default: new URL('../../rules', import.meta.url).pathname },
     help: { type: 'boolean', default: false },
   },
@@ -23,6 +27,10 @@ if (values.help) {
                       (default ${defaultRuleConfig.runbookUrlBase})
   --job-selector      label matchers that select the exporter's targets among the up series
                       (default ${defaultRuleConfig.jobSelector})
+  --fleet-rare-hosts  K: a flagged hash on at most K hosts of a job is rare (default ${defaultRuleConfig.fleet.rareHosts})
+  --fleet-min-hosts   M: rarity is judged only while at least M hosts report (default ${defaultRuleConfig.fleet.minReportingHosts})
+  --fleet-memory      seconds a hash is remembered after it was last seen (default ${defaultRuleConfig.fleet.memorySeconds})
+  --fleet-new-for     seconds HostGuardExecutableNewToFleet fires after a first sighting (default ${defaultRuleConfig.fleet.newForSeconds})
   --out               directory to write hostguard-*.yml into (default: rules/ of this checkout)`);
 } else {
   const jobSelector = values['job-selector'];
@@ -30,8 +38,17 @@ if (values.help) {
     console.error(`--job-selector ${JSON.stringify(jobSelector)} is not a label matcher such as job="hostguard"`);
     process.exit(2);
   }
+  const count = (flag: 'fleet-rare-hosts' | 'fleet-min-hosts' | 'fleet-memory' | 'fleet-new-for'): number => {
+    const value = Number(values[flag]);
+    if (!Number.isInteger(value) || value < 1) {
+      console.error(`--${flag} ${JSON.stringify(values[flag])} is not a whole number of at least 1`);
+      process.exit(2);
+    }
+    return value;
+  };
+  const fleet = { rareHosts: count('fleet-rare-hosts'), minReportingHosts: count('fleet-min-hosts'), memorySeconds: count('fleet-memory'), newForSeconds: count('fleet-new-for') };
   mkdirSync(values.out, { recursive: true });
-  for (const [file, yaml] of Object.entries(renderRules({ runbookUrlBase: values['runbook-url-base'], jobSelector }))) {
+  for (const [file, yaml] of Object.entries(renderRules({ runbookUrlBase: values['runbook-url-base'], jobSelector, fleet }))) {
     writeFileSync(join(values.out, file), yaml);
     console.log(join(values.out, file));
   }

@@ -8,12 +8,15 @@ import { defaultRuleConfig, runbookUrl } from './config.js';
 import { idsRules } from './ids.js';
 import { integrityRules } from './integrity.js';
 import { networkRules } from './network.js';
+import { fleetRules } from './fleet.js';
 import { processesRules } from './processes.js';
 import { isAlert, type AlertRule, type RecordingRule, type RuleConfig, type RuleFile, type RuleGroup, type Text } from './rule-types.js';
 import { watcherRules } from './watcher.js';
 
-/** Every rule file under rules/, in the order `npm run rules` writes them. */
-export const ruleFiles: readonly RuleFile[] = [anomalyRules, auditRules, authRules, idsRules, integrityRules, networkRules, processesRules, watcherRules];
+/** Every rule file under rules/, in the order `npm run rules` writes them; some depend on the configuration. */
+export function ruleFiles(config: RuleConfig): readonly RuleFile[] {
+  return [anomalyRules, auditRules, authRules, fleetRules(config), idsRules, integrityRules, networkRules, processesRules, watcherRules];
+}
 
 /** Every declared finding kind (src/<domain>/kinds.ts, gathered by the metrics catalog). */
 export function declaredKinds(): FindingKindSpec[] {
@@ -24,7 +27,7 @@ export function declaredKinds(): FindingKindSpec[] {
 export function renderRules(config: RuleConfig = defaultRuleConfig): Record<string, string> {
   const kindsByAlert = new Map<string, FindingKindSpec[]>();
   for (const spec of declaredKinds()) for (const alert of spec.alerts) kindsByAlert.set(alert, [...(kindsByAlert.get(alert) ?? []), spec]);
-  return Object.fromEntries(ruleFiles.map((file) => [file.file, renderFile(file, config, kindsByAlert)]));
+  return Object.fromEntries(ruleFiles(config).map((file) => [file.file, renderFile(file, config, kindsByAlert)]));
 }
 
 function renderFile(file: RuleFile, config: RuleConfig, kindsByAlert: ReadonlyMap<string, readonly FindingKindSpec[]>): string {
@@ -46,7 +49,8 @@ function renderFile(file: RuleFile, config: RuleConfig, kindsByAlert: ReadonlyMa
 }
 
 function recordLines(rule: RecordingRule, config: RuleConfig): string[] {
-  return [`      - record: ${rule.record}`, ...scalar('expr', rule.expr, config, 8)];
+  const above = rule.commentAbove ? ['', ...comments(rule.commentAbove, 6)] : [];
+  return [...above, `      - record: ${rule.record}`, ...scalar('expr', rule.expr, config, 8)];
 }
 
 function alertLines(rule: AlertRule, group: RuleGroup, config: RuleConfig, kinds: readonly FindingKindSpec[]): string[] {

@@ -31,6 +31,8 @@ export interface AlertRule {
 
 export interface RecordingRule {
   readonly record: string;
+  /** Comment lines written above the rule, after a blank line. */
+  readonly commentAbove?: readonly string[];
   readonly expr: Text;
 }
 
@@ -40,6 +42,19 @@ export interface RuleConfig {
   readonly runbookUrlBase: string;
   /** The label matchers that select the exporter's targets among all `up` series: `job="hostguard"`. */
   readonly jobSelector: string;
+  /** The fleet rules' thresholds (rules/hostguard-fleet.yml). */
+  readonly fleet: FleetRuleConfig;
+}
+
+export interface FleetRuleConfig {
+  /** K: a hash on at most this many hosts of a job is rare. */
+  readonly rareHosts: number;
+  /** M: rarity is judged only while at least this many hosts of the job report. */
+  readonly minReportingHosts: number;
+  /** A hash not seen on any host for this long is new again when it comes back. */
+  readonly memorySeconds: number;
+  /** How long HostGuardExecutableNewToFleet fires after a first sighting. */
+  readonly newForSeconds: number;
 }
 
 /** One line, or the lines of a folded block (an array, even of one line). */

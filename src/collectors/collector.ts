@@ -22,8 +22,8 @@ export interface CollectorEnv {
   readonly registry: Registry;
   readonly log: Logger;
   readonly paths: HostPaths;
-  /** A per-finding gauge limited by --metrics.max-finding-series. */
-  cappedSeries<L extends string>(spec: MetricSpec<L>): CappedSeries<L>;
+  /** A per-finding gauge limited by --metrics.max-finding-series, or by `cap` (read at every update) when given. */
+  cappedSeries<L extends string>(spec: MetricSpec<L>, cap?: () => number): CappedSeries<L>;
 }
 
 export interface CollectorRun {

@@ -13,6 +13,9 @@ import { SocketOwnerIndex } from '../network/socket-owner-index.js';
 import type { NetworkSnapshot } from '../network/snapshot.js';
 import { kernelDefaultEphemeralPorts, readEphemeralPorts, type EphemeralPorts } from '../procfs/local-ports.js';
 import { UserDirectory } from '../rootfs/users.js';
+import { FleetFactSeries } from './fleet-facts.js';
+import { listenerFacts } from '../fleet/flagged-listeners.js';
+import { fleetMetricSpecs } from '../metrics/fleet.js';
 import type { Collector, CollectorContext, CollectorDefinition, CollectorEnv, CollectorRun } from './collector.js';
 
 export const networkCollectorName = 'network';
@@ -28,6 +31,7 @@ class NetworkCollector implements Collector {
   private readonly index: SocketOwnerIndex;
   private readonly users: UserDirectory;
   private readonly metrics: NetworkMetrics;
+  private readonly fleetFacts: FleetFactSeries<'sha256' | 'exe' | 'protocol' | 'port'>;
   private readonly sweeper: HiddenPortSweeper;
   private readonly accepted = new AcceptedConnections();
   private invalidBaselineEntries = 0;
@@ -38,6 +42,7 @@ class NetworkCollector implements Collector {
     this.index = new SocketOwnerIndex(env.paths.procfs);
     this.users = new UserDirectory(env.paths.rootfs);
     this.metrics = new NetworkMetrics(env);
+    this.fleetFacts = new FleetFactSeries(env, fleetMetricSpecs.flaggedListener);
     this.sweeper = new HiddenPortSweeper(env.paths.procfs, env.log);
   }
 
@@ -52,6 +57,7 @@ class NetworkCollector implements Collector {
 
     this.metrics.recordSnapshot(snapshot);
     this.metrics.recordListeners(unexpectedListeners);
+    this.fleetFacts.publish(ctx.policy.listeners.fleet_facts.max_series, (lookup) => listenerFacts(unexpectedListeners, lookup));
     this.metrics.recordOutbound(direction, unexpectedOutbound);
     this.metrics.recordSweep(hidden);
     return {
@@ -72,6 +78,7 @@ class NetworkCollector implements Collector {
       this.env.log.warn('cannot record the serving exporter: `check` on this host will report its port', { err: (error as Error).message });
     }
     this.sweeper.configure(ctx.policy.listeners.hidden_ports);
+    this.fleetFacts.start();
   }
 
   policyChanged(ctx: CollectorContext): void {
@@ -81,6 +88,7 @@ class NetworkCollector implements Collector {
   async stop(): Promise<void> {
     if (this.serving) forgetServingExporter(this.env.paths.stateDir);
     await this.sweeper.stop();
+    await this.fleetFacts.stop();
   }
 
   private observe(ctx: CollectorContext): Promise<NetworkSnapshot> {

@@ -17,6 +17,9 @@ import { ProcessMetrics } from './processes-metrics.js';
 import { compileProcessPolicy } from '../processes/process-policy.js';
 import { StartWatcher, type StartExamination } from '../processes/start-watcher.js';
 import { VerdictSummary } from '../processes/verdict-summary.js';
+import { executableFacts, FlaggedImages } from '../fleet/flagged-images.js';
+import { FleetFactSeries } from './fleet-facts.js';
+import { fleetMetricSpecs } from '../metrics/fleet.js';
 import { scheduleWork, type Schedule } from '../scheduler/schedule.js';
 import type { Collector, CollectorContext, CollectorDefinition, CollectorEnv, CollectorRun } from './collector.js';
 
@@ -36,6 +39,7 @@ class ProcessesCollector implements Collector {
   readonly findingKinds = processFindingKinds;
   private readonly observer: HostObserver;
   private readonly metrics: ProcessMetrics;
+  private readonly fleetFacts: FleetFactSeries<'sha256' | 'exe' | 'kind'>;
   private readonly log: Logger;
   private readonly procfs: string;
   private watcher: StartWatcher | undefined;
@@ -53,6 +57,7 @@ class ProcessesCollector implements Collector {
     this.procfs = env.paths.procfs;
     this.observer = new HostObserver(env.paths, env.log);
     this.metrics = new ProcessMetrics(env);
+    this.fleetFacts = new FleetFactSeries(env, fleetMetricSpecs.flaggedExecutable);
   }
 
   async collect(ctx: CollectorContext): Promise<CollectorRun> {
@@ -61,10 +66,13 @@ class ProcessesCollector implements Collector {
     const judge = judgeContext(observation.view, compileProcessPolicy(section), this.baselineOf(ctx.baseline));
     // Judged and folded one by one: a quiet host's verdicts are garbage the moment they are made.
     const summary = new VerdictSummary();
+    const flaggedImages = new FlaggedImages();
     const { processes } = observation.view;
     const slicer = new Slicer(sliceMs, 64);
     for (let i = 0; i < processes.length; i++) {
-      summary.add(judgeProcess(processes[i]!, judge));
+      const verdict = judgeProcess(processes[i]!, judge);
+      summary.add(verdict);
+      flaggedImages.add(verdict);
       const pause = slicer.due();
       if (pause) await pause;
     }
@@ -75,6 +83,7 @@ class ProcessesCollector implements Collector {
     const hidden = this.currentHidden(section);
     this.metrics.recordCollection(observation.snapshot, summary, observation.packageIndexSize);
     this.metrics.recordHidden(hidden, this.lastSweep, this.sweepFailed);
+    this.fleetFacts.publish(section.fleet_facts.max_series, (lookup) => executableFacts(flaggedImages.images(), lookup));
     this.metrics.recordStartWatch(this.watcher?.interval !== undefined ? this.watcher.interval / 1000 : undefined);
     this.reportUnjudged(summary.unjudged.permission_denied);
     return { findings: [...summary.findings(), ...hiddenFindings(hidden)] };
@@ -89,6 +98,7 @@ class ProcessesCollector implements Collector {
   async start(context: () => CollectorContext): Promise<void> {
     this.started = true;
     this.context = context;
+    this.fleetFacts.start();
     const section = context().policy.processes;
     // Build the package index now rather than on the first scrape.
     void this.observer.packages.current(section.packaged_executables).catch((error: unknown) => this.log.warn('cannot read the dpkg database', { err: String(error) }));
@@ -110,6 +120,7 @@ class ProcessesCollector implements Collector {
     this.sweepSchedule?.stop();
     this.sweepSchedule = undefined;
     this.observer.close();
+    await this.fleetFacts.stop();
   }
 
   private applySchedules(section: ProcessesPolicy): void {

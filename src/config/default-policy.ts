@@ -37,12 +37,18 @@ processes:
     enabled: true
     schedule: "*/10 * * * *"
     compare_ps: true
+  # hostguard_flagged_executable_info series (SHA-256 of each flagged executable) for fleet rules.
+  fleet_facts:
+    max_series: 50
 
 listeners:
   allow: []
   hidden_ports:
     enabled: true
     schedule: "*/15 * * * *"
+  # hostguard_flagged_listener_info series (program SHA-256 and port) for fleet rules.
+  fleet_facts:
+    max_series: 50
 
 # outbound: absent, so outgoing connections are not judged.
 

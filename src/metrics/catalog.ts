@@ -8,6 +8,7 @@ import { processKinds } from '../processes/kinds.js';
 import { auditMetricSpecs } from './audit.js';
 import { authMetricSpecs } from './auth.js';
 import { exporterMetricSpecs } from './exporter.js';
+import { fleetMetricSpecs } from './fleet.js';
 import { networkMetricSpecs } from './network.js';
 import { processesMetricSpecs } from './processes.js';
 import { idsMetricSpecs } from './ids.js';
@@ -43,6 +44,12 @@ export const metricCatalog: readonly MetricGroup[] = [
       'Listening sockets and outgoing connections from /proc/net/{tcp,tcp6,udp,udp6}, each mapped to the processes holding it through /proc/PID/fd (like `ss -tulnp`), judged against the `listeners` and `outbound` policy sections and the learned listeners; and a scheduled hidden-port sweep (like unhide-tcp).',
     specs: networkMetricSpecs,
     kinds: networkKinds,
+  },
+  {
+    title: 'Fleet facts (collectors `processes` and `network`)',
+    intro:
+      'Bounded facts for the monitoring side to count across hosts (rules/hostguard-fleet.yml, docs/scale.md): the SHA-256 of each flagged executable image and of each unexpected listener\'s program. Present with the processes and network collectors; budgets in the policy\'s `fleet_facts` of each section.',
+    specs: fleetMetricSpecs,
   },
   {
     title: 'Integrity (`--collector.integrity`)',

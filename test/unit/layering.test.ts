@@ -15,6 +15,7 @@ const layers: ReadonlyArray<{ readonly layer: string; readonly folders: readonly
   { layer: 'readers and the finding type', folders: ['procfs', 'rootfs', 'tail', 'findings'] },
   { layer: 'policy and baseline', folders: ['config', 'baseline'] },
   { layer: 'domains', folders: ['processes', 'network', 'integrity', 'auth', 'ids', 'audit'] },
+  { layer: 'facts across domains', folders: ['fleet'] },
   { layer: 'metric definitions', folders: ['metrics'] },
   { layer: 'collectors', folders: ['collectors'] },
   { layer: 'exporter core', folders: ['exporter.ts'] },

@@ -24,7 +24,7 @@ describe('alerting and recording rules', () => {
   });
 
   it('name the runbook address and the job selector in one place each: an operator\'s copy changes every one', () => {
-    const config = { runbookUrlBase: 'https://wiki.example.org/security/runbooks/', jobSelector: 'job="node-guard"' };
+    const config = { ...defaultRuleConfig, runbookUrlBase: 'https://wiki.example.org/security/runbooks/', jobSelector: 'job="node-guard"' };
     const alerts = Object.values(renderRules(config)).flatMap(alertsOf);
     expect(alerts.length).toBeGreaterThan(40);
     for (const alert of alerts) expect(alert.annotations?.runbook_url).toBe(`https://wiki.example.org/security/runbooks/${alert.alert}.md`);
@@ -36,5 +36,16 @@ describe('alerting and recording rules', () => {
     expect(down.expr).toBe('up{job="node-guard"} == 0');
     expect(absent.expr).toBe('absent(up{job="node-guard"})');
     expect(absent.annotations?.description).toContain('no target in job "node-guard" at all');
+  });
+
+  it('take the fleet thresholds from the configuration', () => {
+    const config = { ...defaultRuleConfig, fleet: { rareHosts: 5, minReportingHosts: 40, memorySeconds: 1209600, newForSeconds: 43200 } };
+    const rare = alertsOf(renderRules(config)['hostguard-fleet.yml']!).find((a) => a.alert === 'HostGuardRareExecutable')!;
+    expect(rare.expr).toContain('count_hosts <= 5');
+    expect(rare.expr).toContain('job:hostguard_reporting_hosts:count >= 40');
+    const fresh = alertsOf(renderRules(config)['hostguard-fleet.yml']!).find((a) => a.alert === 'HostGuardExecutableNewToFleet')!;
+    expect(fresh.expr).toContain('first_seen_timestamp_seconds < 43200');
+    expect(fresh.expr).toContain('start_timestamp_seconds > 1209600');
+    expect(fresh.annotations?.description).toContain('in the 14 days before');
   });
 });

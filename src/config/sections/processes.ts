@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { cronExpression } from '../cron-expression.js';
 import { pathGlob } from '../glob-field.js';
+import { fleetFactsSchema } from './fleet-facts.js';
 
 /** `processes`: which executables may run, as whom, under which parent. First matching rule wins. */
 export const processRuleSchema = z
@@ -93,6 +94,7 @@ export const processesSectionSchema = z
     resource_hog: resourceHogSchema.default({}),
     start_watch: startWatchSchema.default({}),
     hidden_sweep: hiddenSweepSchema.default({}),
+    fleet_facts: fleetFactsSchema.default({}),
   })
   .strict();
 
