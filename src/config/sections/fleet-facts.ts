@@ -13,4 +13,3 @@ export const fleetFactsSchema = z
   })
   .strict();
 
-export type FleetFactsPolicy = z.infer<typeof fleetFactsSchema>;
