@@ -103,7 +103,7 @@ export interface DpkgDatabase {
 
 const topLevelDirs = ['/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32'];
 
-function readTopLevelLinks(rootfs: string): Map<string, string> {
+export function readTopLevelLinks(rootfs: string): Map<string, string> {
   const links = new Map<string, string>();
   for (const dir of topLevelDirs) {
     try {
