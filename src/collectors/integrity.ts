@@ -14,6 +14,17 @@ import { integrityMetricSpecs as specs, packageActivitySources, runningResults }
 import { registerCounter, registerGauge } from '../metrics/spec.js';
 import { scheduleIntervalSeconds, scheduleWork, type Schedule } from '../scheduler/schedule.js';
 import type { Collector, CollectorContext, CollectorDefinition, CollectorEnv, CollectorRun } from './collector.js';
+// Real-time watch, account-dependent paths and who-data: kept apart in these modules.
+import { effectiveWatchedPaths } from '../integrity/effective-paths.js';
+import { withWriters, type WriterSource } from '../integrity/judge-writers.js';
+import { mergeRescan } from '../integrity/rescan.js';
+import { HashCache } from '../integrity/hash-cache.js';
+import { compileWatchScope } from '../integrity/watch-scope.js';
+import { RealtimeWatch, WatchMetrics } from './integrity-realtime.js';
+import { isPrivilegedKey } from '../integrity/privileged-record.js';
+import { isInScope } from '../integrity/watch-scope.js';
+import type { Finding } from '../findings/finding.js';
+import { PrivilegedFilesSearch } from './integrity-privileged.js';
 
 const name = 'integrity';
 
@@ -25,6 +36,7 @@ class TrustedBaseline implements BaselineFiles {
   constructor(private readonly section: BaselineEntries) {
     let first: { path: string; problem: string } | undefined;
     for (const [path, entry] of Object.entries(section)) {
+      if (isPrivilegedKey(path)) continue; // the privileged-file search's entries (privileged-record.ts)
       const parsed = baselineFileEntrySchema.safeParse(entry);
       if (parsed.success) continue;
       this.invalidPaths.add(path);
@@ -43,7 +55,7 @@ class TrustedBaseline implements BaselineFiles {
   }
 
   *keys(): Iterable<string> {
-    for (const path of Object.keys(this.section)) if (!this.invalidPaths.has(path)) yield path;
+    for (const path of Object.keys(this.section)) if (!this.invalidPaths.has(path) && !isPrivilegedKey(path)) yield path;
   }
 }
 
@@ -78,9 +90,30 @@ class IntegrityCollector implements Collector {
   private lastFullAt: number | undefined;
   private lastBaselineState = '';
   private dpkg: DpkgReader | undefined;
+  // --- real-time watch (integrity-realtime.ts) ---
+  private realtime: RealtimeWatch | undefined;
+  private context: (() => CollectorContext) | undefined;
+  private readonly watchMetrics: WatchMetrics;
+  /** The watched paths of the last scan, accounts expanded: a rescan that changes them scans everything. */
+  private latestPaths: readonly string[] = [];
+  /**
+   * Who wrote a changed file, when a reader of kernel audit records provides it (who-data);
+   * without one, file changes say "writer unknown".
+   */
+  private readonly writers: WriterSource | undefined = undefined;
+  /** Hashes of the last scan on disk, for the first scan of a process (`check`): see hash-cache.ts. */
+  private readonly hashCache: HashCache;
+  /** The search of the local file systems for setuid, setgid and capability files (integrity-privileged.ts). */
+  private readonly privileged: PrivilegedFilesSearch;
+  /** The findings the mismatch series show: the scan's and the search's. */
+  private shownFindings: { scan: readonly Finding[]; privileged: readonly Finding[] } | undefined;
+  // ---
 
   constructor(env: CollectorEnv) {
     this.log = env.log;
+    this.watchMetrics = new WatchMetrics(env);
+    this.hashCache = new HashCache(env.paths.stateDir);
+    this.privileged = new PrivilegedFilesSearch(env, (rootfs) => this.dpkgReader(rootfs), env.log);
     this.fullRehash = new FullRehashRecord(env.paths.stateDir);
     this.lastFullAt = this.fullRehash.read();
     const r = env.registry;
@@ -114,7 +147,10 @@ class IntegrityCollector implements Collector {
       this.metrics.scheduleInterval.set(scheduleIntervalSeconds(this.intervalFor));
     }
     // Without background scans (`check`), this collection is the scan.
-    if (!this.schedule) await this.runScan(ctx, 'due');
+    if (!this.schedule) {
+      await this.runScan(ctx, 'due');
+      await this.privileged.ensureSearched(ctx);
+    }
     const baseline = this.trustedBaseline(ctx);
     this.sayWhatIsJudged(ctx);
     const observation = this.latest;
@@ -122,13 +158,24 @@ class IntegrityCollector implements Collector {
       this.metrics.baselineInvalidEntries.set(baseline?.invalid ?? 0);
       return { findings: [] };
     }
+    const privileged = this.privileged.findings(ctx, ctx.baseline?.[name], (path) => isInScope(observation.scope, path), observation.scope);
     if (this.judged?.observation !== observation || this.judged.baseline !== baseline) {
-      this.judged = { observation, baseline, judgment: judgeIntegrity(observation, baseline) };
+      const judgment = judgeIntegrity(observation, baseline);
+      const writers = this.writers;
+      const sinceMs = observation.startedAt.getTime();
+      this.judged = { observation, baseline, judgment: { ...judgment, findings: withWriters(judgment.findings, (path) => writers?.writerOf(path, sinceMs)) } };
       // Only a new judgment changes the gauges: recording loops over every observed file (up to
       // max_paths), which scrapes between two scans need not pay for.
       this.record(observation, this.judged.judgment, baseline);
     }
-    return { findings: this.judged.judgment.findings };
+    const scanFindings = this.judged.judgment.findings;
+    if (this.shownFindings?.scan !== scanFindings || this.shownFindings.privileged !== privileged) {
+      this.shownFindings = { scan: scanFindings, privileged };
+      this.metrics.mismatch.replace(
+        [...scanFindings, ...privileged].map((f) => ({ labels: { path: String(f.subject['path']), kind: f.kind, attribute: attributeOf(f) }, value: 1 })),
+      );
+    }
+    return { findings: [...scanFindings, ...privileged] };
   }
 
   async learn(ctx: CollectorContext, signal?: AbortSignal): Promise<BaselineEntries> {
@@ -145,16 +192,45 @@ class IntegrityCollector implements Collector {
     }
     const entries: BaselineEntries = {};
     for (const [path, state] of this.latest!.files) entries[path] = { ...toBaselineEntry(state) };
+    if (!signal?.aborted) Object.assign(entries, await this.privileged.learn(ctx));
     return entries;
   }
 
   async start(context: () => CollectorContext): Promise<void> {
     const ctx = context();
     this.schedule = scheduleWork(name, ctx.policy.integrity.schedule, () => this.scheduledScan(context), this.log);
+    this.context = context;
+    this.startRealtime(ctx);
+    this.privileged.start(context);
     void this.schedule.runNow();
   }
 
+  /** The watch, when integrity.realtime asks for it: primed with the baseline's directories before the scan at start lists them. */
+  private startRealtime(ctx: CollectorContext): void {
+    if (!ctx.policy.integrity.realtime || this.realtime || !this.context) return;
+    const context = this.context;
+    this.realtime = new RealtimeWatch(
+      ctx.paths.rootfs,
+      ctx.paths.procfs,
+      () => context().policy.integrity.package_database,
+      { rescan: (targets) => this.rescan(context(), targets), scanAll: () => this.runScan(context(), false) },
+      this.watchMetrics,
+      this.log,
+    );
+    const baseline = this.trustedBaseline(ctx);
+    if (baseline) {
+      const scope = compileWatchScope(effectiveWatchedPaths(ctx.policy.integrity, ctx.paths.rootfs), ctx.policy.integrity.exclude);
+      const directories = [...baseline.keys()].filter((path) => baseline.get(path)?.type === 'directory');
+      this.realtime.prime(scope, directories);
+    }
+  }
+
   policyChanged(ctx: CollectorContext): void {
+    if (!ctx.policy.integrity.realtime) {
+      this.realtime?.stop();
+      this.realtime = undefined;
+    } else this.startRealtime(ctx);
+    if (this.context) this.privileged.policyChanged(ctx, this.context);
     this.schedule?.reschedule(ctx.policy.integrity.schedule);
     const schedule = this.schedule;
     if (!schedule || policyKey(ctx) === this.latestPolicyKey) return;
@@ -166,6 +242,8 @@ class IntegrityCollector implements Collector {
 
   async stop(): Promise<void> {
     this.abort.abort();
+    this.realtime?.stop();
+    this.privileged.stop();
     this.schedule?.stop();
     await this.pool?.close();
   }
@@ -197,21 +275,29 @@ class IntegrityCollector implements Collector {
     const baseline = this.trustedBaseline(ctx);
     const previous = this.latest;
     const images = this.images;
-    // The last scan's hash of a path, else the baseline's: either is reused while the fast-path key holds.
+    // A process's first scan starts from the hashes the last one left on disk.
+    const cached = previous === undefined && !how.forBaseline ? this.hashCache.read() : undefined;
+    // The last scan's hash of a path, else the cached one, else the baseline's: each is reused while the fast-path key holds.
     const known = (path: string): KnownHash | undefined => {
-      const state = previous?.files.get(path) ?? baseline?.get(path);
+      const last = previous?.files.get(path);
+      if (last?.sha256 === undefined) {
+        const hit = cached?.files.get(path);
+        if (hit) return hit;
+      }
+      const state = last ?? baseline?.get(path);
       return state?.sha256 !== undefined ? { key: fastPathKey(state), sha256: state.sha256, ...(state.md5 && { md5: state.md5 }) } : undefined;
     };
     let result;
+    const paths = effectiveWatchedPaths(ctx.policy.integrity, ctx.paths.rootfs);
     try {
       result = await scan({
         rootfs: ctx.paths.rootfs,
         procfs: ctx.paths.procfs,
-        policy: how.forBaseline ? { ...ctx.policy.integrity, running_executables: false, package_database: false } : ctx.policy.integrity,
+        policy: { ...ctx.policy.integrity, paths, ...(how.forBaseline && { running_executables: false, package_database: false }) },
         dpkg: this.dpkgReader(ctx.paths.rootfs),
         full,
         known,
-        knownImage: (key) => images.get(key),
+        knownImage: (key) => images.get(key) ?? cached?.images.get(key),
         onPool: (pool) => (this.pool = pool),
         signal: this.abort.signal,
         ...(progress && { progress: (files: number, bytes: number) => progress.update(files, bytes) }),
@@ -224,6 +310,11 @@ class IntegrityCollector implements Collector {
     this.images = result.images;
     this.latest = observation;
     this.latestPolicyKey = policyKey(ctx);
+    this.latestPaths = paths;
+    this.realtime?.observed(observation);
+    if (!how.forBaseline && (cached !== undefined || observation.hashedFiles > 0) && !this.hashCache.write(observation.files, result.images)) {
+      this.log.debug('cannot record the hash cache', { file: this.hashCache.path });
+    }
     if (full) {
       this.lastFullAt = observation.finishedAt.getTime();
       if (!this.fullRehash.write(this.lastFullAt)) this.log.debug('cannot record the full rehash', { file: this.fullRehash.path });
@@ -241,6 +332,43 @@ class IntegrityCollector implements Collector {
       hashed_bytes: observation.hashedBytes,
       seconds: (observation.finishedAt.getTime() - observation.startedAt.getTime()) / 1000,
     });
+  }
+
+  /** A rescan of what the watch saw change, merged into the last observation; after any scan in progress. */
+  private rescan(ctx: CollectorContext, targets: readonly string[]): Promise<void> {
+    const run = this.scanning.then(() => this.rescanOnce(ctx, targets));
+    this.scanning = run.catch(() => undefined);
+    return run;
+  }
+
+  private async rescanOnce(ctx: CollectorContext, targets: readonly string[]): Promise<void> {
+    const base = this.latest;
+    const paths = effectiveWatchedPaths(ctx.policy.integrity, ctx.paths.rootfs);
+    // No scan yet, or the accounts (or sshd's AuthorizedKeysFile) changed what is watched: everything, once.
+    if (!base || policyKey(ctx) !== this.latestPolicyKey || paths.join('\n') !== this.latestPaths.join('\n')) return this.scanOnce(ctx, false, {});
+    const policy = ctx.policy.integrity;
+    const dpkg = this.dpkgReader(ctx.paths.rootfs);
+    // The database the rescan reads must answer for every observed path, not only the rescanned ones.
+    if (policy.package_database) dpkg.read(new Set([...base.files.keys(), ...targets, ...(base.running?.images.map((i) => i.path) ?? [])]));
+    const known = (path: string): KnownHash | undefined => {
+      const state = base.files.get(path) ?? this.trustedBaseline(ctx)?.get(path);
+      return state?.sha256 !== undefined ? { key: fastPathKey(state), sha256: state.sha256, ...(state.md5 && { md5: state.md5 }) } : undefined;
+    };
+    const { observation: partial } = await scan({
+      rootfs: ctx.paths.rootfs,
+      procfs: ctx.paths.procfs,
+      policy: { ...policy, paths: [...targets], running_executables: false },
+      dpkg,
+      full: false,
+      known,
+      knownImage: () => undefined,
+      onPool: (pool) => (this.pool = pool),
+      signal: this.abort.signal,
+    });
+    this.metrics.hashedBytes.inc(partial.hashedBytes);
+    if (this.latest !== base) return; // a whole scan finished meanwhile: it saw at least as much
+    this.latest = mergeRescan(base, targets, partial);
+    this.realtime?.observed(this.latest);
   }
 
   private dpkgReader(rootfs: string): DpkgReader {
@@ -279,9 +407,6 @@ class IntegrityCollector implements Collector {
     const types = new Map<string, number>(fileTypes.map((t) => [t, 0]));
     for (const state of observation.files.values()) types.set(state.type, (types.get(state.type) ?? 0) + 1);
     for (const [type, count] of types) m.watchedFiles.set({ type }, count);
-    m.mismatch.replace(
-      judgment.findings.map((f) => ({ labels: { path: String(f.subject['path']), kind: f.kind, attribute: attributeOf(f) }, value: 1 })),
-    );
     m.lastScanStart.set(observation.startedAt.getTime() / 1000);
     m.lastScanEnd.set(observation.finishedAt.getTime() / 1000);
     m.lastScanDuration.set((observation.finishedAt.getTime() - observation.startedAt.getTime()) / 1000);
