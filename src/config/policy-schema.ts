@@ -3,6 +3,7 @@ import { auditSectionSchema } from './sections/audit.js';
 import { authSectionSchema } from './sections/auth.js';
 import { idsSectionSchema } from './sections/ids.js';
 import { integritySectionSchema } from './sections/integrity.js';
+import { kernelSectionSchema } from './sections/kernel.js';
 import { listenersSectionSchema } from './sections/listeners.js';
 import { outboundSectionSchema } from './sections/outbound.js';
 import { processesSectionSchema } from './sections/processes.js';
@@ -18,6 +19,7 @@ export const policySchema = z
     /** Absent means the outbound check is off. */
     outbound: outboundSectionSchema.optional(),
     integrity: integritySectionSchema.default({}),
+    kernel: kernelSectionSchema.default({}),
     auth: authSectionSchema.default({}),
     /** Absent means the ids collector follows nothing. */
     ids: idsSectionSchema.optional(),
@@ -35,6 +37,7 @@ export const sectionCollectors: Readonly<Record<PolicySection, string>> = {
   listeners: 'network',
   outbound: 'network',
   integrity: 'integrity',
+  kernel: 'kernel',
   auth: 'auth',
   ids: 'ids',
   audit: 'audit',

@@ -14,7 +14,7 @@ const layers: ReadonlyArray<{ readonly layer: string; readonly folders: readonly
   { layer: 'state directory and timing', folders: ['state', 'scheduler'] },
   { layer: 'readers and the finding type', folders: ['procfs', 'rootfs', 'tail', 'findings'] },
   { layer: 'policy and baseline', folders: ['config', 'baseline'] },
-  { layer: 'domains', folders: ['processes', 'network', 'integrity', 'auth', 'ids', 'audit'] },
+  { layer: 'domains', folders: ['processes', 'network', 'integrity', 'kernel', 'auth', 'ids', 'audit'] },
   { layer: 'facts across domains', folders: ['fleet'] },
   { layer: 'metric definitions', folders: ['metrics'] },
   { layer: 'collectors', folders: ['collectors'] },
