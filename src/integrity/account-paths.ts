@@ -72,8 +72,11 @@ function withHome(accounts: readonly PasswdAccount[]): PasswdAccount[] {
   return accounts.filter((a) => a.home.startsWith('/'));
 }
 
+/** sshd runs ~/.ssh/rc at every login of the account (unless PermitUserRC no): a key's companion. */
+const userRc = '.ssh/rc';
+
 export function authorizedKeyPaths(accounts: readonly PasswdAccount[], patterns: readonly string[]): string[] {
-  const used = patterns.length > 0 ? patterns : defaultAuthorizedKeys;
+  const used = [...(patterns.length > 0 ? patterns : defaultAuthorizedKeys), userRc];
   const out = new Set<string>();
   for (const account of withHome(accounts)) {
     for (const pattern of used) {
