@@ -15,8 +15,11 @@ import type { CollectorEnv } from './collector.js';
 
 /** What the watch asks of the integrity collector: rescans, run one at a time with its scans. */
 export interface RescanRunner {
-  /** Read these paths (or globs) again and merge them into the last observation. */
-  rescan(targets: readonly string[]): Promise<void>;
+  /**
+   * Read these paths (or globs) again and merge them into the last observation; or, when the
+   * accounts changed what is watched, scan the whole watched set (`accounts`).
+   */
+  rescan(targets: readonly string[]): Promise<'changes' | 'accounts'>;
   /** A fast-path scan of the whole watched set. */
   scanAll(): Promise<void>;
 }
@@ -167,9 +170,8 @@ export class RealtimeWatch {
             await this.runner.scanAll();
           } else {
             const targets = coveringTargets(batch.targets);
-            this.metrics.rescans.inc({ reason: 'changes' });
             this.metrics.changedPaths.inc(targets.length);
-            await this.runner.rescan(targets);
+            this.metrics.rescans.inc({ reason: await this.runner.rescan(targets) });
           }
           this.metrics.latency.observe((this.timers.now() - batch.firstAt) / 1000);
         }

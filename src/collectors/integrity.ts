@@ -335,17 +335,20 @@ class IntegrityCollector implements Collector {
   }
 
   /** A rescan of what the watch saw change, merged into the last observation; after any scan in progress. */
-  private rescan(ctx: CollectorContext, targets: readonly string[]): Promise<void> {
+  private rescan(ctx: CollectorContext, targets: readonly string[]): Promise<'changes' | 'accounts'> {
     const run = this.scanning.then(() => this.rescanOnce(ctx, targets));
     this.scanning = run.catch(() => undefined);
     return run;
   }
 
-  private async rescanOnce(ctx: CollectorContext, targets: readonly string[]): Promise<void> {
+  private async rescanOnce(ctx: CollectorContext, targets: readonly string[]): Promise<'changes' | 'accounts'> {
     const base = this.latest;
     const paths = effectiveWatchedPaths(ctx.policy.integrity, ctx.paths.rootfs);
     // No scan yet, or the accounts (or sshd's AuthorizedKeysFile) changed what is watched: everything, once.
-    if (!base || policyKey(ctx) !== this.latestPolicyKey || paths.join('\n') !== this.latestPaths.join('\n')) return this.scanOnce(ctx, false, {});
+    if (!base || policyKey(ctx) !== this.latestPolicyKey || paths.join('\n') !== this.latestPaths.join('\n')) {
+      await this.scanOnce(ctx, false, {});
+      return 'accounts';
+    }
     const policy = ctx.policy.integrity;
     const dpkg = this.dpkgReader(ctx.paths.rootfs);
     // The database the rescan reads must answer for every observed path, not only the rescanned ones.
@@ -366,9 +369,9 @@ class IntegrityCollector implements Collector {
       signal: this.abort.signal,
     });
     this.metrics.hashedBytes.inc(partial.hashedBytes);
-    if (this.latest !== base) return; // a whole scan finished meanwhile: it saw at least as much
     this.latest = mergeRescan(base, targets, partial);
     this.realtime?.observed(this.latest);
+    return 'changes';
   }
 
   private dpkgReader(rootfs: string): DpkgReader {
