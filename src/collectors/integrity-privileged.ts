@@ -162,6 +162,7 @@ export class PrivilegedFilesSearch {
       files: observation.files.length,
       entries: observation.entries,
       mounts: observation.mountPoints.join(' '),
+      read_through: observation.readThrough,
       seconds: (observation.finishedAt - observation.startedAt) / 1000,
     });
     return observation;

@@ -77,6 +77,7 @@ const recordSchema = z.object({
   finishedAt: z.number(),
   files: z.array(z.object({ path: z.string(), state: stateSchema, capability: z.string().optional() })),
   mountPoints: z.array(z.string()),
+  readThrough: z.string(),
   entries: z.number().int(),
   unreadableDirs: z.number().int(),
   capabilities: z.enum(capabilityStates),

@@ -5,6 +5,7 @@ import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { FileState } from './file-state.js';
 import { HashPool } from './hash-pool.js';
+import { mountNamespace } from '../procfs/namespaces.js';
 import { mountsToSearch, parseMountinfo } from './mounts.js';
 import type { PrivilegedCandidate, PrivilegedFile, WalkerMessage, WalkerRequest } from './privileged-protocol.js';
 
@@ -23,6 +24,8 @@ export interface PrivilegedObservation {
   readonly files: readonly PrivilegedFile[];
   /** Mount points walked. */
   readonly mountPoints: readonly string[];
+  /** The directory the host's files were read under: --path.rootfs, or /proc/1/root from a mount namespace of our own. */
+  readonly readThrough: string;
   readonly entries: number;
   readonly unreadableDirs: number;
   /** checked: getcap read them; unavailable: no getcap on this host (libcap2-bin); off: the policy said not to. */
@@ -67,15 +70,35 @@ function readMounts(procfs: string): ReturnType<typeof parseMountinfo> {
   return [];
 }
 
+/**
+ * Where the host's files are read. Under systemd's PrivateTmp or PrivateDevices the exporter has a
+ * mount namespace of its own whose /tmp, /var/tmp and /dev are not the host's: exactly where a
+ * backdoor is dropped. With the host's root (--path.rootfs /), the files are then read through
+ * /proc/1/root, the root as PID 1 sees it (needs CAP_SYS_PTRACE, which the exporter has).
+ */
+function walkRoot(rootfs: string, procfs: string): string {
+  if (rootfs !== '/') return rootfs;
+  const own = mountNamespace(procfs, 'self');
+  const host = mountNamespace(procfs, 1);
+  if (own === undefined || host === undefined || own === host) return rootfs;
+  try {
+    accessSync(`${procfs}/1/root/`, constants.R_OK | constants.X_OK);
+    return `${procfs}/1/root`;
+  } catch {
+    return rootfs; // PID 1's root is not ours to read: our own view, which the log of the caller does not hide
+  }
+}
+
 export async function searchPrivilegedFiles(options: PrivilegedSearchOptions): Promise<PrivilegedObservation> {
   const startedAt = Date.now();
+  const root = walkRoot(options.rootfs, options.procfs);
   const mounts = readMounts(options.procfs);
   // No mountinfo (a fixture /proc): the root file system alone.
   const searched = mounts.length > 0 ? mountsToSearch(mounts) : [];
   const mountPoints = mounts.length > 0 ? searched.map((m) => m.mountPoint) : ['/'];
   const getcap = options.capabilities ? findGetcap() : undefined;
   const request: WalkerRequest = {
-    rootfs: options.rootfs,
+    rootfs: root,
     mountPoints,
     otherMountPoints: [...new Set(mounts.map((m) => m.mountPoint))],
     exclude: options.exclude,
@@ -83,12 +106,13 @@ export async function searchPrivilegedFiles(options: PrivilegedSearchOptions): P
     getcap,
   };
   const walked = await runWalker(request, options.signal);
-  const files = await hashCandidates(walked.candidates, options.rootfs);
+  const files = await hashCandidates(walked.candidates, root);
   return {
     startedAt,
     finishedAt: Date.now(),
     files,
     mountPoints,
+    readThrough: root,
     entries: walked.entries,
     unreadableDirs: walked.unreadableDirs,
     capabilities: !options.capabilities ? 'off' : getcap ? 'checked' : 'unavailable',
