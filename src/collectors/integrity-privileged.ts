@@ -60,7 +60,7 @@ export class PrivilegedFilesSearch {
     this.metrics.unreadable.set(0);
   }
 
-  /** `serve`: on the schedule, and at start unless learning just searched. */
+  /** `serve`: on the schedule, and at start unless a search within the interval is on record. */
   start(context: () => CollectorContext): void {
     this.reschedule(context(), context);
   }
@@ -130,8 +130,10 @@ export class PrivilegedFilesSearch {
     }
     this.scheduleFor = policy.schedule;
     this.schedule = scheduleWork('integrity-privileged', policy.schedule, () => this.scheduled(context), this.log);
-    const learnedAt = this.latest?.finishedAt;
-    if (learnedAt === undefined || Date.now() - learnedAt >= scheduleIntervalSeconds(policy.schedule) * 1000) void this.schedule.runNow();
+    // A search within the interval (learning just now, or the last run's on record) is not repeated at start.
+    const last = this.latest ?? this.record.read();
+    if (last && Date.now() - last.finishedAt < scheduleIntervalSeconds(policy.schedule) * 1000) this.observed(last);
+    else void this.schedule.runNow();
   }
 
   private async scheduled(context: () => CollectorContext): Promise<void> {

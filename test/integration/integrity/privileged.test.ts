@@ -99,9 +99,10 @@ describe('the search for setuid, setgid and capability files', () => {
     expect(findings.map((f) => [f.kind, f.subject])).toEqual([['privileged_file_added', { path: '/tmp/.x/sh', attribute: 'setuid' }]]);
   });
 
-  it('reports a known helper whose owner changed, and searches at start in serve with its cost in the metrics', { timeout: 120_000 }, async () => {
-    const { root, args } = hostWithHelper();
+  it('reports a known helper whose owner changed, searching at the start of serve when no search of the last hour is on record', { timeout: 120_000 }, async () => {
+    const { root, args, state } = hostWithHelper();
     expect(runCli([...args, 'baseline', 'init']).code).toBe(0);
+    rmSync(join(state, 'integrity-privileged-search.json'));
     execFileSync('chown', ['1000', join(root, 'usr/lib/helper/helper')]);
     chmodSync(join(root, 'usr/lib/helper/helper'), 0o4755); // chown clears the setuid bit: the intruder sets it again
     const exporter = await startExporter(args);
