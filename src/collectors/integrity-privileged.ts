@@ -11,6 +11,8 @@ import { registerGauge } from '../metrics/spec.js';
 import { scheduleIntervalSeconds, scheduleWork, type Schedule } from '../scheduler/schedule.js';
 import type { CollectorContext, CollectorEnv } from './collector.js';
 
+const none: readonly Finding[] = [];
+
 /**
  * The integrity collector's search for setuid, setgid and capability files on the local file
  * systems (integrity.privileged_files): on its own schedule in `serve` (hourly, and at start),
@@ -91,10 +93,10 @@ export class PrivilegedFilesSearch {
     return privilegedBaselineEntries(observation.files);
   }
 
-  /** The findings of the last search against the baseline's integrity section. */
-  findings(ctx: CollectorContext, section: BaselineEntries | undefined, watched: (path: string) => boolean, watchedKey: unknown): Finding[] {
+  /** The findings of the last search against the baseline's integrity section (the same array while nothing changed). */
+  findings(ctx: CollectorContext, section: BaselineEntries | undefined, watched: (path: string) => boolean, watchedKey: unknown): readonly Finding[] {
     const observation = this.latest;
-    if (!observation || !ctx.policy.integrity.privileged_files.enabled) return [];
+    if (!observation || !ctx.policy.integrity.privileged_files.enabled) return none;
     const judged = this.judged;
     if (judged && judged.observation === observation && judged.section === section && judged.watchedKey === watchedKey) return judged.findings;
     const usable = section !== undefined && hasPrivilegedEntries(section) ? section : undefined;

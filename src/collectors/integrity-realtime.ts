@@ -188,11 +188,11 @@ export class RealtimeWatch {
   private recordWatches(): void {
     this.metrics.directories.set(this.watcher.watched);
     const failed = [...this.watcher.failed];
-    for (const reason of watchFailureReasons) this.metrics.unwatched.set({ reason }, failed.filter(([, f]) => f.reason === reason).length);
-    this.metrics.unwatchedDirectory.replace(failed.map(([path, f]) => ({ labels: { path, reason: f.reason }, value: 1 })));
     const summary = failed.map(([path, f]) => `${path} (${f.code})`).join(', ');
     if (summary === this.failuresLogged) return;
     this.failuresLogged = summary;
+    for (const reason of watchFailureReasons) this.metrics.unwatched.set({ reason }, failed.filter(([, f]) => f.reason === reason).length);
+    this.metrics.unwatchedDirectory.replace(failed.map(([path, f]) => ({ labels: { path, reason: f.reason }, value: 1 })));
     if (failed.length > 0) {
       const limit = failed.some(([, f]) => f.reason === 'limit');
       this.log.warn('integrity watch: directories not watched; changes in them are seen by the scheduled scan only', {

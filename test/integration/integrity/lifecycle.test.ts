@@ -24,7 +24,7 @@ async function until(condition: () => boolean | Promise<boolean>, timeoutMs = 20
 /** An exporter watching `dir/tree` with the integrity collector alone. */
 function exporterWatchingTree(dir: string): { exporter: Exporter; tree: string } {
   const tree = join(dir, 'tree');
-  writeFileSync(join(dir, 'policy.yml'), `integrity:\n  paths: [${JSON.stringify(tree)}]\n  running_executables: false\n  package_database: false\n`);
+  writeFileSync(join(dir, 'policy.yml'), `integrity:\n  paths: [${JSON.stringify(tree)}]\n  running_executables: false\n  package_database: false\n  ssh_authorized_keys: false\n  privileged_files: { enabled: false }\n`);
   const exporter = new Exporter({
     paths: { procfs: '/proc', rootfs: '/', stateDir: dir },
     policyFile: join(dir, 'policy.yml'),
