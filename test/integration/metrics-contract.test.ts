@@ -12,7 +12,8 @@ describe('the metrics contract (docs/metrics.md)', () => {
     expect(readFileSync(new URL('../../docs/metrics.md', import.meta.url), 'utf8')).toBe(renderMetricsDoc());
   });
 
-  it('documents every metric the exporter exposes with all collectors enabled, and nothing it does not', async () => {
+  // Learning with every collector searches the whole host for privileged files: seconds, more on a busy machine.
+  it('documents every metric the exporter exposes with all collectors enabled, and nothing it does not', { timeout: 180_000 }, async () => {
     const exporter = new Exporter({
       paths: { procfs: '/proc', rootfs: '/', stateDir: tempDir() },
       policyFile: undefined,

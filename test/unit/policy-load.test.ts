@@ -120,4 +120,10 @@ describe('the annotated example policy', () => {
     const loaded = loadPolicy(new URL('../../examples/policy.yml', import.meta.url).pathname);
     expect(loaded.policy.processes.allow.length).toBeGreaterThan(0);
   });
+
+  it('shows every default persistence path and sysctl', () => {
+    const { policy } = loadPolicy(new URL('../../examples/policy.yml', import.meta.url).pathname);
+    expect(policy.integrity.paths).toEqual(expect.arrayContaining([...defaultWatchedPaths]));
+    expect(policy.kernel.sysctls).toEqual([...defaultSysctls]);
+  });
 });
