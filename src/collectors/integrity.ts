@@ -19,6 +19,8 @@ import { effectiveWatchedPaths } from '../integrity/effective-paths.js';
 import { withWriters, type WriterSource } from '../integrity/judge-writers.js';
 import { mergeRescan } from '../integrity/rescan.js';
 import { HashCache } from '../integrity/hash-cache.js';
+import { PersistentDpkgReader } from '../integrity/dpkg-cache.js';
+import { join } from 'node:path';
 import { compileWatchScope } from '../integrity/watch-scope.js';
 import { RealtimeWatch, WatchMetrics } from './integrity-realtime.js';
 import { isPrivilegedKey } from '../integrity/privileged-record.js';
@@ -103,6 +105,7 @@ class IntegrityCollector implements Collector {
   private readonly writers: WriterSource | undefined = undefined;
   /** Hashes of the last scan on disk, for the first scan of a process (`check`): see hash-cache.ts. */
   private readonly hashCache: HashCache;
+  private readonly dpkgCacheFile: string;
   /** The search of the local file systems for setuid, setgid and capability files (integrity-privileged.ts). */
   private readonly privileged: PrivilegedFilesSearch;
   /** The findings the mismatch series show: the scan's and the search's. */
@@ -113,6 +116,7 @@ class IntegrityCollector implements Collector {
     this.log = env.log;
     this.watchMetrics = new WatchMetrics(env);
     this.hashCache = new HashCache(env.paths.stateDir);
+    this.dpkgCacheFile = join(env.paths.stateDir, 'integrity-dpkg-checksums.json');
     this.privileged = new PrivilegedFilesSearch(env, (rootfs) => this.dpkgReader(rootfs), env.log);
     this.fullRehash = new FullRehashRecord(env.paths.stateDir);
     this.lastFullAt = this.fullRehash.read();
@@ -312,7 +316,8 @@ class IntegrityCollector implements Collector {
     this.latestPolicyKey = policyKey(ctx);
     this.latestPaths = paths;
     this.realtime?.observed(observation);
-    if (!how.forBaseline && (cached !== undefined || observation.hashedFiles > 0) && !this.hashCache.write(observation.files, result.images)) {
+    const cacheMissing = cached !== undefined && cached.files.size + cached.images.size === 0;
+    if (!how.forBaseline && (cacheMissing || observation.hashedFiles > 0) && !this.hashCache.write(observation.files, result.images)) {
       this.log.debug('cannot record the hash cache', { file: this.hashCache.path });
     }
     if (full) {
@@ -375,7 +380,8 @@ class IntegrityCollector implements Collector {
   }
 
   private dpkgReader(rootfs: string): DpkgReader {
-    if (this.dpkg?.rootfs !== rootfs) this.dpkg = new DpkgReader(rootfs);
+    // `check` runs once: dpkg's checksums of the paths it wants are kept in the state directory (dpkg-cache.ts).
+    if (this.dpkg?.rootfs !== rootfs) this.dpkg = this.schedule ? new DpkgReader(rootfs) : new PersistentDpkgReader(rootfs, this.dpkgCacheFile);
     return this.dpkg;
   }
 

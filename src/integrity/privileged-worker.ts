@@ -31,9 +31,9 @@ function walk(request: WalkerRequest): WalkerResult {
 
   for (const mountPoint of request.mountPoints) {
     const skip = new Set(request.otherMountPoints.filter((p) => p !== mountPoint));
-    let device: bigint;
+    let device: number;
     try {
-      device = lstatSync(fsPath(onHost(mountPoint)), { bigint: true }).dev;
+      device = lstatSync(fsPath(onHost(mountPoint))).dev;
     } catch {
       continue; // gone since mountinfo was read
     }
@@ -51,25 +51,17 @@ function walk(request: WalkerRequest): WalkerResult {
         const path = dir === '/' ? `/${name}` : `${dir}/${name}`;
         // A mount point (of any type: files can be bind-mounted too) is never touched from another walk.
         if (skip.has(path) || (type === 'directory' && isExcluded(path))) continue;
-        const stats = lstatSync(fsPath(onHost(path)), { bigint: true, throwIfNoEntry: false });
+        // Number stats: half a million of them, and BigInt ones cost a fifth more CPU. Candidates get BigInt ones below.
+        const stats = lstatSync(fsPath(onHost(path)), { throwIfNoEntry: false });
         if (stats?.isDirectory()) {
           // Another file system mounted here: walked on its own if it is local (-xdev).
           if (stats.dev === device && !isExcluded(path)) stack.push(path);
         } else if (stats?.isFile() && !isExcluded(path)) {
-          const mode = Number(stats.mode & 0o7777n);
-          if ((mode & setIdBits) !== 0) {
-            candidates.push({
-              path,
-              mode,
-              uid: Number(stats.uid),
-              gid: Number(stats.gid),
-              size: Number(stats.size),
-              inode: String(stats.ino),
-              mtimeNs: String(stats.mtimeNs),
-              ctimeNs: String(stats.ctimeNs),
-            });
+          if ((stats.mode & setIdBits) !== 0) {
+            const candidate = candidateOf(path, onHost);
+            if (candidate) candidates.push(candidate);
           }
-          if ((mode & anyExecute) !== 0) executables.push(path);
+          if ((stats.mode & anyExecute) !== 0) executables.push(path);
         }
       }
     }
@@ -155,6 +147,22 @@ function runGetcap(getcap: string, paths: readonly string[]): string | undefined
   return result.error || result.status === null ? undefined : result.stdout;
 }
 
+/** What the judgment needs of a privileged file: a BigInt lstat (inode and times beyond 2^53). */
+function candidateOf(path: string, onHost: (path: string) => string): PrivilegedCandidate | undefined {
+  const stats = lstatSync(fsPath(onHost(path)), { bigint: true, throwIfNoEntry: false });
+  if (!stats?.isFile()) return undefined;
+  return {
+    path,
+    mode: Number(stats.mode & 0o7777n),
+    uid: Number(stats.uid),
+    gid: Number(stats.gid),
+    size: Number(stats.size),
+    inode: String(stats.ino),
+    mtimeNs: String(stats.mtimeNs),
+    ctimeNs: String(stats.ctimeNs),
+  };
+}
+
 /** Files with capabilities join the setuid/setgid ones (lstat'ed now if not already). */
 function addCapabilities(candidates: PrivilegedCandidate[], capabilities: ReadonlyMap<string, string>, onHost: (path: string) => string): PrivilegedCandidate[] {
   const byPath = new Map(candidates.map((c) => [c.path, c]));
@@ -164,19 +172,8 @@ function addCapabilities(candidates: PrivilegedCandidate[], capabilities: Readon
       byPath.set(path, { ...known, capability });
       continue;
     }
-    const stats = lstatSync(fsPath(onHost(path)), { bigint: true, throwIfNoEntry: false });
-    if (!stats?.isFile()) continue;
-    byPath.set(path, {
-      path,
-      mode: Number(stats.mode & 0o7777n),
-      uid: Number(stats.uid),
-      gid: Number(stats.gid),
-      size: Number(stats.size),
-      inode: String(stats.ino),
-      mtimeNs: String(stats.mtimeNs),
-      ctimeNs: String(stats.ctimeNs),
-      capability,
-    });
+    const candidate = candidateOf(path, onHost);
+    if (candidate) byPath.set(path, { ...candidate, capability });
   }
   return [...byPath.values()];
 }
