@@ -49,7 +49,8 @@ function servicePort(s: SocketOnStdio): number {
 
 function acceptedBySuperServer(s: SocketOnStdio, superServers: readonly PathMatcher[]): boolean {
   const listener = s.listener;
-  if (listener?.kind !== 'known') return false;
+  // A connection opened from here was accepted by no one here, whoever started the process.
+  if (s.role === 'outgoing' || listener?.kind !== 'known') return false;
   return listener.owners.some((o) => o.pid !== s.owner.pid && o.exe !== undefined && superServers.some((m) => m(o.exe!)));
 }
 
