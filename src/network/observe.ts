@@ -53,11 +53,14 @@ export async function observeNetwork(options: ObserveOptions): Promise<NetworkSn
   const needsOwner = (s: ClassifiedConnection) => judgedOutgoing(s) && (s.maybeAccepted || c!.needsOwner!(s));
   // Every connection's holders are looked for when standard streams are: they are where a shell on a socket hides.
   const lookedUp = c?.stdio ? all : all.filter(needsOwner);
+  // Only the connections whose owner is judged need it proven; the rest only name processes to look at.
+  const judgedOwners = new Set(all.filter(needsOwner).map((s) => s.inode));
   const lookup = await index.lookup(
     listeners.map((s) => s.inode),
     lookedUp.map((s) => s.inode),
     present,
     slicer,
+    (inode) => judgedOwners.has(inode),
   );
 
   // A socket no process holds may have closed after the table was read: look again before calling its owner unknown.

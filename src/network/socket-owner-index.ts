@@ -57,7 +57,7 @@ export class SocketOwnerIndex {
   /** Processes whose descriptor tables were read, among those still listed. */
   private seenPids = new Set<number>();
   private nextFullScanAt = 0;
-  /** Holders whose descriptor for a socket no longer points to it, in this lookup. */
+  /** Processes that may hold a socket at another descriptor than the one known, in this lookup: holders not proven, and those whose descriptor moved. */
   private moved = new Set<number>();
   private readonly options: SocketOwnerIndexOptions;
 
@@ -80,12 +80,20 @@ export class SocketOwnerIndex {
    * Find the holders of `complete` sockets (every holder, like `ss -p`: listeners) and of `any`
    * sockets (one holder is enough: connections; every process read meanwhile adds the holders it
    * has). `present` is every inode in the tables now; entries for sockets that closed are forgotten.
-   * `slicer` cuts a scan into slices (see newSlicer).
+   * `slicer` cuts a scan into slices (see newSlicer). `verify` says which `any` sockets need their
+   * holders proven (their owner is judged); the others, once mapped, only name the processes whose
+   * standard streams are read (`stdioCandidates`), which costs less than a readlink per socket.
    *
    * A scan yields to the event loop, and the index's state is read before it and written after it:
    * one lookup at a time (the exporter never runs a collector's collections, or its learning, side by side).
    */
-  async lookup(complete: readonly number[], any: readonly number[], present: ReadonlySet<number>, slicer = this.newSlicer()): Promise<OwnerLookup> {
+  async lookup(
+    complete: readonly number[],
+    any: readonly number[],
+    present: ReadonlySet<number>,
+    slicer = this.newSlicer(),
+    verify: (inode: number) => boolean = () => true,
+  ): Promise<OwnerLookup> {
     this.forgetClosed(present);
     this.moved = new Set();
     const holders = new Map<number, readonly SocketHolder[]>();
@@ -95,6 +103,11 @@ export class SocketOwnerIndex {
     const now = this.options.now();
     const consider = (inode: number, needsAll: boolean) => {
       if (inode === 0 || holders.has(inode) || misses.has(inode) || waiting.has(inode)) return;
+      const unproven = needsAll || verify(inode) ? undefined : this.known.get(inode);
+      if (unproven) {
+        for (const h of unproven) this.moved.add(h.pid);
+        return;
+      }
       const cached = this.verified(inode);
       if (cached) return holders.set(inode, cached);
       const unowned = this.unowned.get(inode);
