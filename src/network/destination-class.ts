@@ -28,7 +28,7 @@ const compileNetworks = compiledPerPolicy((policy: OutboundPolicy): NamedMatcher
   policy.networks.map((n) => [n.name, (typeof n.cidr === 'string' ? [n.cidr] : n.cidr).map(compileCidr)] as const),
 );
 
-export function classOfIp(ip: IpBytes, named: NamedMatchers = []): string {
+function classOfIp(ip: IpBytes, named: NamedMatchers = []): string {
   for (const [name, matchers] of named) if (matchers.some((m) => m(ip))) return name;
   if (isLoopback(ip)) return 'loopback';
   for (const [name, matchers] of builtin) if (matchers.some((m) => m(ip))) return name;

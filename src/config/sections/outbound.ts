@@ -65,4 +65,3 @@ export const outboundSectionSchema = z
 
 export type OutboundRule = z.infer<typeof outboundRuleSchema>;
 export type OutboundPolicy = z.infer<typeof outboundSectionSchema>;
-export type NamedNetwork = z.infer<typeof networkSchema>;

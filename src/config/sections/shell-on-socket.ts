@@ -21,7 +21,7 @@ export const defaultSuperServers = [
 ] as const;
 
 /** A program expected with a socket as a standard stream: every field given must match. */
-export const socketProgramRuleSchema = z
+const socketProgramRuleSchema = z
   .object({
     exe: exeGlobs.describe('the program on the socket'),
     /** The local port for a connection it accepted or a socket it listens on; the remote port for one it opened. */
@@ -41,5 +41,4 @@ export const shellOnSocketSectionSchema = z
   })
   .strict();
 
-export type SocketProgramRule = z.infer<typeof socketProgramRuleSchema>;
 export type ShellOnSocketPolicy = z.infer<typeof shellOnSocketSectionSchema>;
