@@ -286,7 +286,7 @@ describe('outgoing connections against the baseline and the processes collector 
     // The first connection is gone, its destination stays learned.
     expect(learned()).toEqual(expect.arrayContaining([key(first), key(second)]));
     expect(about(checkFindings(dir), 'unexpected_outbound', second)).toEqual([]);
-  });
+  }, 180_000);
 
   it('a baseline written before destinations were learned judges none new, says so, and `baseline diff` offers them', async () => {
     const dir = tempDir();
@@ -305,7 +305,7 @@ describe('outgoing connections against the baseline and the processes collector 
     const diff = cli(dir, ['baseline', 'diff']);
     expect(diff.stdout).toContain('+ outbound\n');
     expect(diff.stdout).toContain(`+ outbound tcp/private/${port} ${pythonExe}\n`);
-  });
+  }, 120_000);
 
   it('a process with a finding (a program run from /tmp) calling out is an unexpected_outbound of reason flagged_process', async () => {
     const dir = tempDir();
@@ -321,7 +321,7 @@ describe('outgoing connections against the baseline and the processes collector 
     // The network collector alone has no processes collector to flag it: a program of class "other" is not judged.
     const alone = runCli([...exporterArgs(dir).filter((a) => a !== '--collector.processes'), 'check', '--format', 'json']);
     expect(about((JSON.parse(alone.stdout) as FindingsDocument).findings, 'unexpected_outbound', port)).toEqual([]);
-  });
+  }, 120_000);
 });
 
 describe('programs a super-server hands a connection to', () => {
@@ -357,7 +357,7 @@ describe('programs a super-server hands a connection to', () => {
     expect(about(check(socatIsOne), 'shell_on_socket', port)).toEqual([]);
     const allowed = `${noSuperServer}shell_on_socket:\n  allow:\n    - exe: /usr/bin/cat\n      port: ${port}\n`;
     expect(about(check(allowed), 'shell_on_socket', port)).toEqual([]);
-  });
+  }, 120_000);
 });
 
 function spawnSyncText(command: string, args: string[]): string {
