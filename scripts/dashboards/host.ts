@@ -55,9 +55,18 @@ const panels: Panel[] = [
   }),
   table({
     title: 'Unexpected outbound connections',
-    description: 'Outgoing connections no outbound rule allows, per program and remote port (only with an outbound section in the policy).',
+    description:
+      'Outgoing connections the outbound judgment reports, per program, reason (flagged_process: the program has a finding; new_destination: a shell, interpreter or network tool to a destination the baseline never saw it use; not_allowed: judge: all), destination class and remote port.',
     queries: [query(`hostguard_network_unexpected_outbound_connection{${sel}}`, { instant: true, table: true })],
-    columns: { protocol: 'Protocol', exe: 'Executable', remote_port: 'Remote port', Value: 'Connections' },
+    columns: { protocol: 'Protocol', exe: 'Executable', reason: 'Reason', remote_class: 'Destination', remote_port: 'Remote port', Value: 'Connections' },
+    width: 12,
+  }),
+  table({
+    title: 'Shells on sockets',
+    description:
+      'Processes whose standard input, output or error is a TCP or UDP socket no super-server listens on: reverse shells (outgoing) and bind shells (incoming). Interpreters and network tools page; other programs ticket.',
+    queries: [query(`hostguard_network_shell_on_socket{${sel}}`, { instant: true, table: true })],
+    columns: { exe: 'Executable', user_class: 'User class', program_class: 'Program', protocol: 'Protocol', direction: 'Direction', remote_class: 'Peer', port: 'Port', Value: 'Processes' },
     width: 12,
   }),
   table({
@@ -122,6 +131,25 @@ const panels: Panel[] = [
     description: 'Ports in use but absent from /proc/net, from the last sweep.',
     queries: [query(`hostguard_network_hidden_ports{${sel}}`, { legend: '{{protocol}}', expectData: true })],
     width: 8,
+  }),
+  timeseries({
+    title: 'Traffic of flagged connections',
+    description:
+      'Bytes per second sent and received by TCP connections that carry a finding (a shell on a socket, an unexpected outbound connection), from the kernel\'s TCP info (ss -ti). UDP and connections that open and close between two collections are not counted.',
+    unit: 'Bps',
+    queries: [query(`sum by (direction, kind) (rate(hostguard_network_flagged_bytes_total{${sel}}[$__rate_interval]))`, { legend: '{{kind}} {{direction}}', expectData: true })],
+    width: 12,
+  }),
+  timeseries({
+    title: 'Outgoing connections and shells started on sockets',
+    description:
+      'Outgoing connections judged (loopback excluded), those that are findings by reason, and shells, interpreters or network tools the watch of new PIDs saw start on a socket (per minute), also those gone before a scrape.',
+    queries: [
+      query(`hostguard_network_outbound_connections{${sel}}`, { legend: 'outgoing {{protocol}}' }),
+      query(`sum by (reason) (hostguard_network_unexpected_outbound_connections{${sel}})`, { legend: 'unexpected: {{reason}}' }),
+      query(`sum by (program_class) (rate(hostguard_network_shell_on_socket_starts_total{${sel}}[$__rate_interval])) * 60`, { legend: 'started on a socket: {{program_class}}', expectData: true }),
+    ],
+    width: 12,
   }),
   row('Integrity'),
   timeseries({

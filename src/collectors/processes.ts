@@ -8,7 +8,7 @@ import { hasCapability, ownCapabilities } from '../procfs/capabilities.js';
 import { exeKey, type ProcessDetails } from '../procfs/process-reader.js';
 import { hiddenFindings, type HiddenProcess } from '../processes/hidden.js';
 import { stillAlive, sweepHiddenProcesses, type SweepResult } from '../processes/hidden-sweep.js';
-import { judgeContext, judgeProcess, startVerdict } from '../processes/judge.js';
+import { isJudged, judgeContext, judgeProcess, startVerdict } from '../processes/judge.js';
 import { collectorName, processFindingKinds } from '../processes/kinds.js';
 import { learnProcesses } from '../processes/learn.js';
 import { HostObserver } from '../processes/observe.js';
@@ -21,6 +21,8 @@ import { executableFacts, FlaggedImages } from '../fleet/flagged-images.js';
 import { FleetFactSeries } from './fleet-facts.js';
 import { fleetMetricSpecs } from '../metrics/fleet.js';
 import { scheduleWork, type Schedule } from '../scheduler/schedule.js';
+import type { FlaggedProcess } from '../network/judge-outbound.js';
+import { processesShared, type ProcessesShared } from './processes-shared.js';
 import type { Collector, CollectorContext, CollectorDefinition, CollectorEnv, CollectorRun } from './collector.js';
 
 /** Longest stretch of synchronous work before yielding to the event loop (ms). */
@@ -40,6 +42,7 @@ class ProcessesCollector implements Collector {
   private readonly observer: HostObserver;
   private readonly metrics: ProcessMetrics;
   private readonly fleetFacts: FleetFactSeries<'sha256' | 'exe' | 'kind'>;
+  private readonly shared: ProcessesShared;
   private readonly log: Logger;
   private readonly procfs: string;
   private watcher: StartWatcher | undefined;
@@ -58,6 +61,7 @@ class ProcessesCollector implements Collector {
     this.observer = new HostObserver(env.paths, env.log);
     this.metrics = new ProcessMetrics(env);
     this.fleetFacts = new FleetFactSeries(env, fleetMetricSpecs.flaggedExecutable);
+    this.shared = processesShared(env);
   }
 
   async collect(ctx: CollectorContext): Promise<CollectorRun> {
@@ -67,12 +71,15 @@ class ProcessesCollector implements Collector {
     // Judged and folded one by one: a quiet host's verdicts are garbage the moment they are made.
     const summary = new VerdictSummary();
     const flaggedImages = new FlaggedImages();
+    // For the network collector: the outgoing connections of these processes are judged.
+    const flagged = new Map<number, FlaggedProcess>();
     const { processes } = observation.view;
     const slicer = new Slicer(sliceMs, 64);
     for (let i = 0; i < processes.length; i++) {
       const verdict = judgeProcess(processes[i]!, judge);
       summary.add(verdict);
       flaggedImages.add(verdict);
+      if (isJudged(verdict) && verdict.kinds.length > 0) flagged.set(verdict.process.pid, { exe: verdict.exe, kinds: verdict.kinds });
       const pause = slicer.due();
       if (pause) await pause;
     }
@@ -80,6 +87,7 @@ class ProcessesCollector implements Collector {
     if (!this.started && section.hidden_sweep.enabled && !this.lastSweep) {
       await this.sweep(section).catch((error: unknown) => this.log.error('hidden-process sweep failed', { err: error instanceof Error ? error.message : String(error) }));
     }
+    this.shared.publishFlagged(flagged);
     const hidden = this.currentHidden(section);
     this.metrics.recordCollection(observation.snapshot, summary, observation.packageIndexSize);
     this.metrics.recordHidden(hidden, this.lastSweep, this.sweepFailed);
@@ -167,6 +175,7 @@ class ProcessesCollector implements Collector {
   }
 
   private async examineStarts(pids: readonly number[]): Promise<ReadonlyMap<number, StartExamination>> {
+    this.shared.publishStarts(pids);
     // Read everything first, judge after: a short-lived process must be read before it is gone.
     const details: ProcessDetails[] = [];
     const slicer = new Slicer(sliceMs);

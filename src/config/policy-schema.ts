@@ -6,6 +6,7 @@ import { integritySectionSchema } from './sections/integrity.js';
 import { listenersSectionSchema } from './sections/listeners.js';
 import { outboundSectionSchema } from './sections/outbound.js';
 import { processesSectionSchema } from './sections/processes.js';
+import { shellOnSocketSectionSchema } from './sections/shell-on-socket.js';
 
 /**
  * The policy: allow rules written by people. Each section belongs to one collector and lives in
@@ -15,8 +16,9 @@ export const policySchema = z
   .object({
     processes: processesSectionSchema.default({}),
     listeners: listenersSectionSchema.default({}),
-    /** Absent means the outbound check is off. */
-    outbound: outboundSectionSchema.optional(),
+    /** Written without `judge`, a section judges every connection, as before `judge` existed; absent, only unusual ones. */
+    outbound: outboundSectionSchema.default({ judge: 'unusual' }),
+    shell_on_socket: shellOnSocketSectionSchema.default({}),
     integrity: integritySectionSchema.default({}),
     auth: authSectionSchema.default({}),
     /** Absent means the ids collector follows nothing. */
@@ -34,6 +36,7 @@ export const sectionCollectors: Readonly<Record<PolicySection, string>> = {
   processes: 'processes',
   listeners: 'network',
   outbound: 'network',
+  shell_on_socket: 'network',
   integrity: 'integrity',
   auth: 'auth',
   ids: 'ids',
