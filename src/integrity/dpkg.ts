@@ -19,13 +19,37 @@ export interface Md5sumsLine {
   readonly path: string;
 }
 
+/** Each line of a text, without building the array of lines (an info/ directory holds ~250,000). */
+function forEachLine(text: string, visit: (line: string) => void): void {
+  let start = 0;
+  while (start < text.length) {
+    let end = text.indexOf('\n', start);
+    if (end === -1) end = text.length;
+    if (end > start) visit(text.slice(start, end));
+    start = end + 1;
+  }
+}
+
+const md5Hex = /^[0-9a-f]{32}$/;
+
+/** The path of an md5sums line, undefined for a malformed one; no regex, as most lines are looked at and dropped. */
+function md5sumsPath(line: string): string | undefined {
+  if (line.length < 35 || line.charCodeAt(32) !== 0x20) return undefined;
+  const mark = line.charCodeAt(33);
+  if (mark !== 0x20 && mark !== 0x2a) return undefined;
+  let start = 34;
+  while (line.charCodeAt(start) === 0x2f) start++;
+  return start < line.length ? '/' + line.slice(start) : undefined;
+}
+
 /** `d41d8cd98f00b204e9800998ecf8427e  usr/bin/true` lines; malformed lines are skipped. */
 export function parseMd5sums(text: string): Md5sumsLine[] {
   const out: Md5sumsLine[] = [];
-  for (const line of text.split('\n')) {
-    const match = /^([0-9a-f]{32}) [ *](.+)$/.exec(line);
-    if (match) out.push({ md5: match[1]!, path: '/' + match[2]!.replace(/^\/+/, '') });
-  }
+  forEachLine(text, (line) => {
+    const path = md5sumsPath(line);
+    const md5 = line.slice(0, 32);
+    if (path !== undefined && md5Hex.test(md5)) out.push({ md5, path });
+  });
   return out;
 }
 
@@ -74,12 +98,12 @@ export function canonicalizer(topLevelLinks: ReadonlyMap<string, string>): (path
   };
 }
 
-/** One package's database entries as read from info/ and the status file. */
+/** One package's database entries as read from info/ and the status file (texts as they are: most lines are never looked at twice). */
 interface PackageFiles {
   readonly entry: StatusEntry;
   readonly key: string;
-  readonly md5sums: readonly Md5sumsLine[];
-  readonly list: readonly string[];
+  readonly md5sums: string;
+  readonly list: string;
   readonly fingerprint: string;
 }
 
@@ -100,7 +124,7 @@ function placement(diversions: readonly Diversion[], canonical: (path: string) =
  * baseline, never against the package (dpkg writes them into md5sums it generates itself).
  */
 export function indexChecksums(
-  packages: ReadonlyArray<{ readonly name: string; readonly key?: string; readonly lines: readonly Md5sumsLine[]; readonly conffiles?: ReadonlySet<string> }>,
+  packages: ReadonlyArray<{ readonly name: string; readonly key?: string; readonly md5sums: string; readonly conffiles?: ReadonlySet<string> }>,
   diversions: readonly Diversion[],
   canonical: (path: string) => string,
   wanted: ReadonlySet<string>,
@@ -108,11 +132,13 @@ export function indexChecksums(
   const place = placement(diversions, canonical);
   const index = new Map<string, PackageChecksum>();
   for (const pkg of packages) {
-    for (const line of pkg.lines) {
-      if (pkg.conffiles?.has(line.path)) continue;
-      const path = place(pkg.name, line.path);
-      if (wanted.has(path) && !index.has(path)) index.set(path, { md5: line.md5, package: pkg.name, key: pkg.key ?? pkg.name });
-    }
+    forEachLine(pkg.md5sums, (line) => {
+      const listed = md5sumsPath(line);
+      if (listed === undefined || pkg.conffiles?.has(listed)) return;
+      const path = place(pkg.name, listed);
+      const md5 = line.slice(0, 32);
+      if (wanted.has(path) && !index.has(path) && md5Hex.test(md5)) index.set(path, { md5, package: pkg.name, key: pkg.key ?? pkg.name });
+    });
   }
   return index;
 }
@@ -131,28 +157,36 @@ function indexConffiles(packages: readonly PackageFiles[], canonical: (path: str
 
 /**
  * A cheap test for "may be in scope" before isInScope: a listed path (125,000 on a desktop) must
- * start with a watched root or the literal start of a watched glob.
+ * start with a watched root or the literal start of a watched glob, once placed. Before placing, a
+ * listed path may also start with a top-level link (/bin on a merged /usr) or be diverted.
  */
-function scopeTest(scope: WatchScope): (path: string) => boolean {
-  const prefixes = [...scope.roots, ...scope.globs.map((g) => g.pattern.slice(0, g.pattern.search(/[*?[{]/)))];
-  return (path) => prefixes.some((p) => path.startsWith(p)) && isInScope(scope, path);
+function scopeTest(scope: WatchScope, links: ReadonlyMap<string, string>, diversions: readonly Diversion[]): { listed: (path: string) => boolean; placed: (path: string) => boolean } {
+  const prefixes = [...scope.roots, ...scope.globs.map((g) => g.pattern.slice(0, Math.max(1, g.pattern.search(/[*?[{]/))))];
+  const moved = [...links.keys()];
+  const diverted = new Set(diversions.map((d) => d.from));
+  const starts = (path: string, list: readonly string[]) => list.some((p) => path.startsWith(p));
+  return {
+    listed: (path) => starts(path, prefixes) || moved.some((top) => path.startsWith(top) && (path.length === top.length || path[top.length] === '/')) || diverted.has(path),
+    placed: (path) => starts(path, prefixes) && isInScope(scope, path),
+  };
 }
 
 /** Which packages list each watched path, and each package's watched paths. */
-function indexOwners(packages: readonly PackageFiles[], place: (name: string, path: string) => string, inScope: (path: string) => boolean) {
+function indexOwners(packages: readonly PackageFiles[], place: (name: string, path: string) => string, test: ReturnType<typeof scopeTest>) {
   const owners = new Map<string, string[]>();
   const pathsOf = new Map<string, string[]>();
   for (const pkg of packages) {
     const mine: string[] = [];
-    for (const listed of pkg.list) {
+    forEachLine(pkg.list, (listed) => {
+      if (listed === '/.' || !test.listed(listed)) return;
       const path = place(pkg.entry.name, listed);
-      if (!inScope(path)) continue;
+      if (!test.placed(path)) return;
       mine.push(path);
       const list = owners.get(path);
       if (list) {
         if (!list.includes(pkg.key)) list.push(pkg.key);
       } else owners.set(path, [pkg.key]);
-    }
+    });
     pathsOf.set(pkg.key, [...new Set(mine)].sort());
   }
   return { owners, pathsOf };
@@ -285,8 +319,12 @@ export class DpkgReader {
     }
   }
 
-  /** Every package of the status file with its list and md5sums (Multi-Arch: same ones are named "libc6:amd64.list"). */
-  private readPackages(base: string): PackageFiles[] {
+  /**
+   * Every package of the status file with its list and md5sums (Multi-Arch: same ones are named
+   * "libc6:amd64.list"), and the checksums of md5sums files no status entry names (kept for
+   * package_mismatch, as debsums does; they explain nothing).
+   */
+  private readPackages(base: string): { packages: PackageFiles[]; orphans: Array<{ name: string; md5sums: string }> } {
     const infoDir = join(base, 'info');
     let names = new Set<string>();
     try {
@@ -294,31 +332,38 @@ export class DpkgReader {
     } catch {
       // no info directory: packages without lists or checksums
     }
-    return parseDpkgStatus(readOr(join(base, 'status'))).map((entry) => {
-      const key = `${entry.name}:${entry.architecture}`;
+    const used = new Set<string>();
+    const packages = parseDpkgStatus(readOr(join(base, 'status'))).map((entry) => {
+      const key = entry.architecture ? `${entry.name}:${entry.architecture}` : entry.name;
       const stem = names.has(`${key}.list`) || names.has(`${key}.md5sums`) ? key : entry.name;
+      used.add(`${stem}.md5sums`);
       const list = readOr(join(infoDir, `${stem}.list`));
       const md5sums = readOr(join(infoDir, `${stem}.md5sums`));
       const fingerprint = createHash('sha256').update(entry.recorded).update('\0').update(list).update('\0').update(md5sums).digest('hex');
-      return { entry, key, md5sums: parseMd5sums(md5sums), list: list.split('\n').filter((p) => p.startsWith('/') && p !== '/.'), fingerprint };
+      return { entry, key, md5sums, list, fingerprint };
     });
+    const orphans = [...names]
+      .filter((n) => n.endsWith('.md5sums') && !used.has(n))
+      .map((n) => ({ name: n.slice(0, -'.md5sums'.length).replace(/:.*$/, ''), md5sums: readOr(join(infoDir, n)) }));
+    return { packages, orphans };
   }
 
   private readAll(wanted: ReadonlySet<string>, scope: WatchScope | undefined): DpkgDatabase {
     const base = join(this.rootfs, 'var/lib/dpkg');
     const status = mtimeOf(join(base, 'status'));
     if (status === undefined) return emptyDatabase;
-    const packages = this.readPackages(base);
+    const { packages, orphans } = this.readPackages(base);
     const diversions = parseDiversions(readOr(join(base, 'diversions')));
-    const canonical = canonicalizer(readTopLevelLinks(this.rootfs));
+    const links = readTopLevelLinks(this.rootfs);
+    const canonical = canonicalizer(links);
     const checksums = indexChecksums(
-      packages.map((p) => ({ name: p.entry.name, key: p.key, lines: p.md5sums, conffiles: new Set(p.entry.conffiles.map((c) => c.path)) })),
+      [...packages.map((p) => ({ name: p.entry.name, key: p.key, md5sums: p.md5sums, conffiles: new Set(p.entry.conffiles.map((c) => c.path)) })), ...orphans],
       diversions,
       canonical,
       new Set([...wanted].map(canonical)),
     );
     const conffiles = indexConffiles(packages, canonical);
-    const { owners, pathsOf } = scope ? indexOwners(packages, placement(diversions, canonical), scopeTest(scope)) : { owners: new Map<string, string[]>(), pathsOf: new Map<string, string[]>() };
+    const { owners, pathsOf } = scope ? indexOwners(packages, placement(diversions, canonical), scopeTest(scope, links, diversions)) : { owners: new Map<string, string[]>(), pathsOf: new Map<string, string[]>() };
     const installed = new Map<string, InstalledPackage>(
       packages.map((p) => [p.key, { key: p.key, version: p.entry.version, state: p.entry.state, settled: isSettled(p.entry), fingerprint: p.fingerprint, paths: pathsOf.get(p.key) ?? [] }]),
     );

@@ -21,11 +21,11 @@ describe('dpkg database parsing', () => {
     expect(canonical('/binary')).toBe('/binary');
     const index = indexChecksums(
       [
-        { name: 'libpq-dev', key: 'libpq-dev:amd64', lines: [{ md5: '1'.repeat(32), path: '/usr/bin/pg_config' }] },
-        { name: 'postgresql-common', key: 'postgresql-common:all', lines: [{ md5: '2'.repeat(32), path: '/usr/bin/pg_config' }] },
-        { name: 'coreutils', key: 'coreutils:amd64', lines: [{ md5: '3'.repeat(32), path: '/bin/ls' }] },
+        { name: 'libpq-dev', key: 'libpq-dev:amd64', md5sums: `${'1'.repeat(32)}  usr/bin/pg_config\n` },
+        { name: 'postgresql-common', key: 'postgresql-common:all', md5sums: `${'2'.repeat(32)}  usr/bin/pg_config\nnot a line\n` },
+        { name: 'coreutils', key: 'coreutils:amd64', md5sums: `${'3'.repeat(32)} *bin/ls` },
         // dpkg writes configuration files into the md5sums it generates for a package that has none: not a package checksum.
-        { name: 'cron', key: 'cron:amd64', lines: [{ md5: '4'.repeat(32), path: '/etc/crontab' }], conffiles: new Set(['/etc/crontab']) },
+        { name: 'cron', key: 'cron:amd64', md5sums: `${'4'.repeat(32)}  etc/crontab\n`, conffiles: new Set(['/etc/crontab']) },
       ],
       diversions,
       canonical,
