@@ -39,8 +39,8 @@ export const packageOperationGraceSeconds = 15 * 60;
  * writing what it explained into the baseline (logged and counted).
  */
 export class PackageChanges {
-  private readonly operations = new WeakMap<Observation, { inProgress: boolean; since?: number; holders: readonly number[] }>();
-  /** When this exporter first saw the package operation that is still running (Unix seconds). */
+  private readonly operations = new WeakMap<Observation, { inProgress: boolean; since?: number; changedDuringScan: boolean }>();
+  /** When this exporter first saw the package operation that is still running (Unix seconds): when its holder's start cannot be read. */
   private operationSince: number | undefined;
   private verifiedImages = new Set<string>();
   private readonly recordedCache = new WeakMap<BaselineEntries, RecordedPackages>();
@@ -67,17 +67,25 @@ export class PackageChanges {
     return dpkgActivity(ctx.paths.rootfs, ctx.paths.procfs);
   }
 
-  /** After the scan: a package operation ran during it when either look saw the lock held, or the database changed between them. */
+  /**
+   * After the scan: a package operation ran during it when either look saw dpkg's lock held; the
+   * database changing between the looks without a lock seen only keeps the scan from accepting.
+   */
   afterScan(ctx: CollectorContext, before: DpkgActivity, observation: Observation): void {
     const after = dpkgActivity(ctx.paths.rootfs, ctx.paths.procfs);
-    const inProgress = before.busy || after.busy || before.signature !== after.signature;
+    const inProgress = before.busy || after.busy;
+    const changedDuringScan = before.signature !== after.signature;
     const now = Math.floor(observation.finishedAt.getTime() / 1000);
     if (!inProgress) this.operationSince = undefined;
     else this.operationSince ??= now;
-    const holders = [...new Set([...before.holders, ...after.holders])];
-    this.operations.set(observation, { inProgress, ...(this.operationSince !== undefined && { since: this.operationSince }), holders });
-    this.metrics.inProgress.set({ manager: 'dpkg' }, inProgress ? 1 : 0);
-    if (inProgress) this.log.info('a package operation ran during the integrity scan: findings wait for it, nothing is accepted', { holders: holders.join(',') });
+    const starts = [before.since, after.since].filter((t): t is number => t !== undefined);
+    const since = starts.length > 0 ? Math.min(...starts) : this.operationSince;
+    this.operations.set(observation, { inProgress, changedDuringScan, ...(inProgress && since !== undefined && { since }) });
+    this.metrics.inProgress.set({ manager: 'dpkg' }, inProgress || changedDuringScan ? 1 : 0);
+    if (inProgress) {
+      const holders = [...new Set([...before.holders, ...after.holders])].join(',');
+      this.log.info('a package operation is running: integrity findings wait for it (at most 15 minutes from its start), nothing is accepted', { holders, ...(since !== undefined && { since: new Date(since * 1000).toISOString() }) });
+    } else if (changedDuringScan) this.log.info('the dpkg database changed during the integrity scan: nothing is accepted from this scan');
   }
 
   /** What the judgment needs to explain changes; undefined without a package database (nothing is explained). */
@@ -109,7 +117,7 @@ export class PackageChanges {
     // Still-running images verified before stay vouched for once replaced; exited ones are forgotten.
     this.verifiedImages = new Set([...judgment.verifiedImages, ...[...this.verifiedImages].filter((key) => running.has(key))]);
     this.metrics.held.set(judgment.held);
-    if (judgment.held > 0) this.log.info('integrity findings held back while a package operation runs', { held: judgment.held });
+    if (judgment.held > 0) this.log.warn('integrity findings held back while a package operation runs; they are reported when it ends, or 15 minutes after it started', { held: judgment.held });
     const record = judgment.packageRecord;
     if (record && ctx.baseline && observation.packages) this.write(ctx.baseline, record, observation.packages);
   }

@@ -1,6 +1,6 @@
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
-import { readLocks, type HeldLock } from '../procfs/locks.js';
+import { processStartedAt, readLocks, type HeldLock } from '../procfs/locks.js';
 import { dpkgSignature } from './dpkg.js';
 
 /**
@@ -14,6 +14,8 @@ export interface DpkgActivity {
   readonly busy: boolean;
   /** The PIDs holding them (for the log). */
   readonly holders: readonly number[];
+  /** When the earliest holder started (Unix seconds): the operation has run since, whoever looks. */
+  readonly since?: number;
   /** dpkgSignature(): changes whenever dpkg writes its database. */
   readonly signature: string;
 }
@@ -45,5 +47,6 @@ export function dpkgActivity(rootfs: string, procfs: string): DpkgActivity {
   });
   const locks = files.length > 0 ? readLocks(procfs) : undefined;
   const holders = locks ? [...new Set(lockHolders(locks, files))] : [];
-  return { busy: holders.length > 0, holders, signature };
+  const starts = holders.flatMap((pid) => (pid > 0 ? [processStartedAt(procfs, pid)] : [])).filter((t): t is number => t !== undefined);
+  return { busy: holders.length > 0, holders, signature, ...(starts.length > 0 && { since: Math.min(...starts) }) };
 }

@@ -32,8 +32,12 @@ export interface PackageContext {
   readonly formerHashes: ReadonlyMap<string, ReadonlySet<string>>;
   /** Running images (device, inode, size, times) this exporter verified before. */
   readonly verifiedImages: ReadonlySet<string>;
-  /** Whether dpkg ran during the scan, and since when this exporter has seen it running (Unix seconds). */
-  readonly operation: { readonly inProgress: boolean; readonly since?: number };
+  /**
+   * inProgress: a process held dpkg's lock during the scan, since when (Unix seconds: the holder's
+   * start, else when this exporter first saw it). changedDuringScan: the database changed between
+   * the scan's start and end, with no lock seen: nothing is accepted from it, nothing held.
+   */
+  readonly operation: { readonly inProgress: boolean; readonly since?: number; readonly changedDuringScan?: boolean };
   /** Unix seconds now. */
   readonly now: number;
   /** How long findings are held back while a package operation runs. */
@@ -226,7 +230,7 @@ export function isPreUpgradeImage(image: RunningObservation, accounting: Package
 
 /** What the baseline records after this judgment, if anything: never while a package operation runs. */
 export function packageRecord(accounting: PackageAccounting, ctx: PackageContext | undefined, clean: boolean): PackageRecord | undefined {
-  if (!ctx || ctx.operation.inProgress) return undefined;
+  if (!ctx || ctx.operation.inProgress || ctx.operation.changedDuringScan) return undefined;
   if (ctx.recorded === undefined) return clean && ctx.current.packages.size > 0 ? { accepted: [], refreshed: new Map(), packages: [], adopt: true } : undefined;
   if (accounting.changed.size === 0) return undefined;
   return { accepted: [...accounting.accepted.values()], refreshed: accounting.refreshed, packages: [...accounting.changed.values()], adopt: false };
@@ -234,7 +238,8 @@ export function packageRecord(accounting: PackageAccounting, ctx: PackageContext
 
 /**
  * While a package operation runs, files can be in place before dpkg records them: every finding
- * waits, for at most `graceSeconds` from when the operation was first seen. Safe because nothing is
+ * waits, for at most `graceSeconds` from when the process holding dpkg's lock started (so a lock
+ * held for ever, or a `check` run every minute, cannot stretch it). Safe because nothing is
  * accepted meanwhile: when the operation ends each change is judged again, explained or reported
  * at full severity, and one that outlasts the grace is reported while it still runs. A delay, never
  * a lower severity.

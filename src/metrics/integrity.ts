@@ -141,7 +141,7 @@ export const integrityMetricSpecs = {
   heldFindings: metricSpec({
     name: 'hostguard_integrity_held_findings',
     type: 'gauge',
-    help: 'Integrity findings held back because a package operation is running, for at most 15 minutes from when it was first seen; they are reported, or explained and accepted, once it ends.',
+    help: 'Integrity findings held back because a package operation is running, for at most 15 minutes from the start of the process holding dpkg\'s lock; they are reported, or explained and accepted, once it ends.',
     labels: {},
   }),
   autoAccepted: metricSpec({

@@ -1,4 +1,6 @@
 import { readProcText } from './read-text.js';
+import { clockTicksPerSecond, parseStat } from './stat.js';
+import { readBootTime } from './system.js';
 
 /**
  * /proc/locks: every file lock held on the system (proc(5)). A line reads
@@ -27,6 +29,19 @@ export function parseLocks(text: string): HeldLock[] {
 export function readLocks(procfs: string): HeldLock[] | undefined {
   try {
     return parseLocks(readProcText(`${procfs}/locks`));
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * When a process started (Unix seconds), from its stat's start ticks and the boot time; undefined
+ * when it is gone or cannot be read. For the holders of a lock: one or two reads, when one is held.
+ */
+export function processStartedAt(procfs: string, pid: number): number | undefined {
+  try {
+    const stat = parseStat(readProcText(`${procfs}/${pid}/stat`), `${procfs}/${pid}/stat`);
+    return readBootTime(procfs) + stat.startTicks / clockTicksPerSecond;
   } catch {
     return undefined;
   }

@@ -7,7 +7,7 @@ import { judgeIntegrity, type JudgedObservation } from '../../src/integrity/judg
 import { appendHistory, formerHashes, readHistory, readPackagesSection, type RecordedPackages } from '../../src/integrity/package-baseline.js';
 import type { InstalledPackage, PackageChecksum, PackageView, RunningObservation } from '../../src/integrity/snapshot.js';
 import { compileWatchScope } from '../../src/integrity/watch-scope.js';
-import { parseLocks } from '../../src/procfs/locks.js';
+import { parseLocks, processStartedAt } from '../../src/procfs/locks.js';
 
 describe('the dpkg status file', () => {
   const status = [
@@ -58,6 +58,13 @@ describe('the dpkg status file', () => {
 });
 
 describe('dpkg locks in /proc/locks', () => {
+  it('dates a lock holder by its start, read from /proc/PID/stat', () => {
+    const started = processStartedAt('/proc', process.pid)!;
+    // Clock ticks are 10 ms; the boot time is whole seconds.
+    expect(Math.abs(started - (Date.now() / 1000 - process.uptime()))).toBeLessThan(2);
+    expect(processStartedAt('/proc', 2 ** 22 + 1)).toBeUndefined();
+  });
+
   it('finds the holders of a lock by device and inode, not by inode alone; waiters are not holders', () => {
     const locks = parseLocks(
       ['1: POSIX  ADVISORY  WRITE 4242 fe:00:402117 0 EOF', '1: -> POSIX  ADVISORY  WRITE 4343 fe:00:402117 0 EOF', '2: FLOCK  ADVISORY  WRITE 443 fe:01:402116 0 EOF', ''].join('\n'),
@@ -268,6 +275,15 @@ describe('while a package operation runs', () => {
     ]);
     expect(outlasting.held).toBe(0);
     expect(outlasting.packageRecord).toBeUndefined();
+  });
+
+  it('a database that changed during the scan with no lock seen holds nothing back, and accepts nothing from that scan', () => {
+    const explained = { '/usr/bin/tree': file({ sha256: sha('t'), md5: md5('t') }) };
+    const changing = judge(explained, before, context(now, rec, { operation: { inProgress: false, changedDuringScan: true } }));
+    expect(changing.summary).toEqual([]);
+    expect(changing.packageRecord).toBeUndefined();
+    expect(judge(files, before, context(now, rec, { operation: { inProgress: false, changedDuringScan: true } })).summary).toHaveLength(2);
+    expect(judge(explained, before, context(now, rec)).accepted).toEqual([['/usr/bin/tree', 'tree:amd64', 'package_change']]);
   });
 });
 
