@@ -2,20 +2,9 @@ import { describe, expect, it } from 'vitest';
 import type { FileState } from '../../src/integrity/file-state.js';
 import { judgeIntegrity, type JudgedObservation } from '../../src/integrity/judge.js';
 import { compileWatchScope } from '../../src/integrity/watch-scope.js';
+import { fileState, sha } from '../helpers/file-states.js';
 
-const sha = (c: string) => c.repeat(64);
-const file = (over: Partial<FileState> = {}): FileState => ({
-  type: 'file',
-  mode: 0o755,
-  uid: 0,
-  gid: 0,
-  size: 100,
-  inode: '10',
-  mtimeNs: '1000',
-  ctimeNs: '1000',
-  sha256: sha('a'),
-  ...over,
-});
+const file = fileState;
 
 function observed(files: Record<string, FileState>, over: Partial<JudgedObservation> = {}): JudgedObservation {
   return { files: new Map(Object.entries(files)), scope: compileWatchScope(['/usr/bin'], []), unreadableDirs: [], ...over };

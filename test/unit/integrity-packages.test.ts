@@ -7,6 +7,7 @@ import { judgeIntegrity, type JudgedObservation } from '../../src/integrity/judg
 import { appendHistory, formerHashes, readHistory, readPackagesSection, type RecordedPackages } from '../../src/integrity/package-baseline.js';
 import type { InstalledPackage, PackageChecksum, PackageView, RunningObservation } from '../../src/integrity/snapshot.js';
 import { compileWatchScope } from '../../src/integrity/watch-scope.js';
+import { fileState, md5, sha } from '../helpers/file-states.js';
 import { parseLocks, processStartedAt } from '../../src/procfs/locks.js';
 
 describe('the dpkg status file', () => {
@@ -78,20 +79,7 @@ describe('dpkg locks in /proc/locks', () => {
   });
 });
 
-const sha = (c: string) => c.repeat(64);
-const md5 = (c: string) => c.repeat(32);
-const file = (over: Partial<FileState> = {}): FileState => ({
-  type: 'file',
-  mode: 0o755,
-  uid: 0,
-  gid: 0,
-  size: 100,
-  inode: '10',
-  mtimeNs: '1000',
-  ctimeNs: '1000',
-  sha256: sha('a'),
-  ...over,
-});
+const file = fileState;
 const directory = file({ type: 'directory', sha256: undefined });
 
 /** A dpkg database: packages with their listed paths, md5sums and configuration files. */
