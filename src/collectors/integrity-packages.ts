@@ -33,6 +33,9 @@ import type { CollectorContext, CollectorEnv } from './collector.js';
  */
 export const packageOperationGraceSeconds = 15 * 60;
 
+/** The integrity collector's own section: the watched files. */
+const name = 'integrity';
+
 /**
  * The integrity collector's side of package changes: whether dpkg ran during a scan, what the
  * judgment is told of the database and of the baseline's `packages` and `history` sections, and
@@ -136,6 +139,7 @@ export class PackageChanges {
 
   private write(basedOn: BaselineSections, record: PackageRecord, current: PackageView): void {
     if (record.adopt) {
+      if (!basedOn[name]) return; // nothing recorded of the files either: `baseline update` records both
       const outcome = this.env.acceptIntoBaseline(basedOn, { [packagesSection]: packagesSectionOf(current.packages) });
       if (outcome.written) this.log.info('recorded the package database in the baseline: package changes from now on are explained file by file', { packages: current.packages.size });
       else this.log.warn('could not record the package database in the baseline', { err: outcome.reason });
@@ -167,8 +171,9 @@ export class PackageChanges {
     }
   }
 
+  /** An empty section (learned where dpkg's database could not be read) records nothing: it is not "no package was installed". */
   private recordedOf(section: BaselineEntries | undefined): RecordedPackages | undefined {
-    if (!section) return undefined;
+    if (!section || Object.keys(section).length === 0) return undefined;
     let parsed = this.recordedCache.get(section);
     if (!parsed) this.recordedCache.set(section, (parsed = readPackagesSection(section)!));
     return parsed;
@@ -182,15 +187,13 @@ export class PackageChanges {
   }
 
   private sayWhenNothingIsRecorded(baseline: BaselineSections | undefined): void {
-    if (!baseline?.[name] || baseline[packagesSection] || this.saidNoRecord) return;
+    if (!baseline?.[name] || Object.keys(baseline[packagesSection] ?? {}).length > 0 || this.saidNoRecord) return;
     this.saidNoRecord = true;
     this.log.warn(
       'the baseline does not record the package database (written by an older version): package changes are not accepted by themselves until it does; it is recorded at the first scan that matches the baseline, or by `baseline update`',
     );
   }
 }
-
-const name = 'integrity';
 
 /** The integrity section with the explained paths accepted (their state now, or gone), and the paths beside them refreshed. */
 function acceptedFiles(section: BaselineEntries, record: PackageRecord): BaselineEntries {

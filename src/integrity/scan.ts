@@ -290,7 +290,8 @@ function runningObservations(images: readonly RunningImage[], imageHashes: Reado
     const known = imageHashes.get(image.key);
     const problem = imageProblems.get(image.key);
     if (!known && !problem) return []; // exited before it was read
-    const base = { path: image.path, deleted: image.deleted, pids: image.pids, key: image.key };
+    // The image's identity without its ctime, which moves when the file is unlinked or replaced.
+    const base = { path: image.path, deleted: image.deleted, pids: image.pids, key: image.key.slice(0, image.key.lastIndexOf(':')) };
     return [known ? { ...base, sha256: known.sha256, ...(known.md5 && { md5: known.md5 }) } : { ...base, problem: problem! }];
   });
 }

@@ -8,7 +8,10 @@ export interface RunningObservation {
   readonly path: string;
   readonly deleted: boolean;
   readonly pids: readonly number[];
-  /** Identity of the image (device, inode, size, times): the same key is the same content. */
+  /**
+   * Identity of the image (device, inode, size, mtime): the same while the process runs it, also
+   * once the file is replaced on disk (unlinking moves the ctime, so it is left out).
+   */
   readonly key?: string;
   readonly sha256?: string;
   readonly md5?: string;

@@ -3,7 +3,8 @@ import { createHash } from 'node:crypto';
 import { appendFileSync, chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, readlinkSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runCli, tempDir } from '../helpers/cli.js';
+import { runCli, startExporter, tempDir } from '../helpers/cli.js';
+import { sampleValue } from '../helpers/exposition.js';
 import type { ChildProcess } from 'node:child_process';
 import { spawnOwned, stopProcess } from '../helpers/processes.js';
 import { requireTool } from '../helpers/tools.js';
@@ -76,10 +77,24 @@ function buildDeb(dir: string, v: Version): string {
   return deb;
 }
 
-function policy(paths: readonly string[], running: boolean): string {
+function policy(paths: readonly string[], running: boolean, schedule = '*/15 * * * *'): string {
   const file = join(tempDir(), 'policy.yml');
-  writeFileSync(file, ['integrity:', '  paths:', ...paths.map((p) => `    - ${p}`), `  running_executables: ${running}`, '  package_database: true', ''].join('\n'));
+  writeFileSync(
+    file,
+    ['integrity:', '  paths:', ...paths.map((p) => `    - ${p}`), `  running_executables: ${running}`, '  package_database: true', `  schedule: "${schedule}"`, ''].join('\n'),
+  );
   return file;
+}
+
+/** Scrape `url` until `ready` holds for the exposition (each scrape judges the latest scan). */
+async function scrapeUntil(url: string, ready: (text: string) => boolean, what: string): Promise<string> {
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    const text = await (await fetch(`${url}/metrics`)).text();
+    if (ready(text)) return text;
+    if (Date.now() > deadline) throw new Error(`no scrape showed ${what} within 120 s`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
 }
 
 function cli(policyFile: string) {
@@ -170,6 +185,43 @@ describe('package operations on this host', () => {
     expect(findingsUnder(run, prefix, confDir)).toEqual([]);
     const reasons = Object.values((JSON.parse(run('baseline', 'show', '--format', 'json').stdout) as { sections: { history: Record<string, { reason: string }> } }).sections.history).map((r) => r.reason);
     expect(reasons).toEqual(['package_install', 'package_upgrade', 'package_removal', 'package_purge']);
+  });
+
+  it('in serve, a running binary outside the watched set, verified against its package before the upgrade, is outdated after it, not a mismatch', { timeout: 600_000 }, async () => {
+    packageTool('dpkg', ['-i', deb1]);
+    const before = await runningFrom(binary);
+    // Only the configuration directory is watched: the binary is judged against the package database alone.
+    const args = ['--collector.disable-defaults', '--collector.integrity', '--config.file', policy([confDir], true, '* * * * * *'), '--state.dir', tempDir()];
+    const exporter = await startExporter(args);
+    try {
+      const mismatch = (text: string) => sampleValue(text, 'hostguard_integrity_mismatch', { path: binary, kind: 'running_binary_mismatch', attribute: 'content' });
+      const scans = (text: string) => (sampleValue(text, 'hostguard_integrity_scans_total', { mode: 'fast' }) ?? 0) + (sampleValue(text, 'hostguard_integrity_scans_total', { mode: 'full' }) ?? 0);
+      // A judged scan that saw the process: its image is verified against the package.
+      await scrapeUntil(exporter.url, (text) => scans(text) >= 1, 'a finished scan');
+      packageTool('dpkg', ['-i', deb2]);
+      expect(readlinkSync(`/proc/${before.pid}/exe`)).toBe(`${binary} (deleted)`);
+      const accepted = await scrapeUntil(exporter.url, (text) => (sampleValue(text, 'hostguard_baseline_auto_accepted_total', { reason: 'package_upgrade' }) ?? 0) >= 1, 'the upgrade accepted');
+      expect(mismatch(accepted)).toBeUndefined();
+      // And on the scans after it, against the baseline that holds the upgrade.
+      const later = scans(accepted) + 2;
+      const settled = await scrapeUntil(exporter.url, (text) => scans(text) >= later, 'two more scans');
+      expect(mismatch(settled)).toBeUndefined();
+      expect(sampleValue(settled, 'hostguard_integrity_running_executables', { result: 'outdated' })).toBeGreaterThanOrEqual(1);
+
+      // The control: a trojan swapped back for the package's file is reported, in the same exporter.
+      const swap = join(dirname(binary), '.swap');
+      writeFileSync(swap, sleepVariant('trojan'), { mode: 0o755 });
+      renameSync(swap, binary);
+      const trojan = await runningFrom(binary);
+      writeFileSync(swap, v2.files[binary]!, { mode: 0o755 });
+      renameSync(swap, binary);
+      await scrapeUntil(exporter.url, (text) => mismatch(text) === 1, 'the swapped-back trojan');
+      await stopProcess(trojan);
+    } finally {
+      await stopProcess(exporter.child);
+      await stopProcess(before);
+      packageTool('dpkg', ['--purge', name]);
+    }
   });
 
   it('a hand edit in the same minute as an upgrade, and a package file replaced by other content, stay critical', { timeout: 600_000 }, () => {
