@@ -163,7 +163,7 @@ const panels: Panel[] = [
   }),
   timeseries({
     title: 'Time since the last scan and package activity',
-    description: 'Age of the last finished integrity scan (alert above twice the schedule interval) and of the last package manager run (upgrades explain file changes).',
+    description: 'Age of the last finished integrity scan (alert above twice the schedule interval) and of the last package manager run (for context: package changes are explained and accepted file by file, hostguard_baseline_auto_accepted_total).',
     unit: 's',
     queries: [
       query(`time() - hostguard_integrity_last_scan_end_timestamp_seconds{${sel}} > 0 and hostguard_integrity_last_scan_end_timestamp_seconds{${sel}} > 0`, { legend: 'since last scan', expectData: true }),
