@@ -6,6 +6,7 @@ import { integritySectionSchema } from './sections/integrity.js';
 import { listenersSectionSchema } from './sections/listeners.js';
 import { outboundSectionSchema } from './sections/outbound.js';
 import { processesSectionSchema } from './sections/processes.js';
+import { containersSectionSchema } from './sections/containers.js';
 
 /**
  * The policy: allow rules written by people. Each section belongs to one collector and lives in
@@ -14,6 +15,8 @@ import { processesSectionSchema } from './sections/processes.js';
 export const policySchema = z
   .object({
     processes: processesSectionSchema.default({}),
+    /** Processes in containers: package managers, shells, exceptions per image (read by the processes collector). */
+    containers: containersSectionSchema.default({}),
     listeners: listenersSectionSchema.default({}),
     /** Absent means the outbound check is off. */
     outbound: outboundSectionSchema.optional(),
@@ -32,6 +35,7 @@ export type PolicySection = keyof Policy;
 /** The collector that reads each section: with that collector off, the section is not read. */
 export const sectionCollectors: Readonly<Record<PolicySection, string>> = {
   processes: 'processes',
+  containers: 'processes',
   listeners: 'network',
   outbound: 'network',
   integrity: 'integrity',
