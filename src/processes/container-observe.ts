@@ -97,7 +97,8 @@ interface NamespaceRecord {
 /** What is kept per process: its facts, valid while it runs the same executable in the same namespace record. */
 interface ProcessRecord {
   readonly startTicks: number;
-  readonly exeKey: string;
+  readonly exePath: string;
+  readonly exeDeleted: boolean;
   readonly namespace: NamespaceRecord;
   readonly facts: ContainerFacts;
   round: number;
@@ -157,7 +158,7 @@ export class ContainerObserver {
       const d = details[i]!;
       const record = this.records.get(d.pid);
       const namespace = this.namespaceOf(d, round);
-      if (record && namespace && record.namespace === namespace && record.startTicks === d.startTicks && record.exeKey === exeKey(d)) {
+      if (record && namespace && record.namespace === namespace && sameProcess(record, d)) {
         record.round = Math.max(record.round, round);
         result.set(d.pid, record.facts);
       } else misses.push(i);
@@ -201,13 +202,14 @@ export class ContainerObserver {
           const namespace = this.namespaceOf(d, round) ?? (await reading.get(`pid:${d.pid}`));
           if (!namespace) return;
           const cached = this.records.get(d.pid);
-          if (cached && cached.namespace === namespace && cached.startTicks === d.startTicks && cached.exeKey === exeKey(d)) {
+          if (cached && cached.namespace === namespace && sameProcess(cached, d)) {
             cached.round = Math.max(cached.round, round);
             result.set(d.pid, cached.facts);
             return;
           }
           const facts = await this.readFacts(d, namespace);
-          this.records.set(d.pid, { startTicks: d.startTicks, exeKey: exeKey(d), namespace, facts, round });
+          const exe = d.exe.kind === 'path' ? d.exe : { path: '', deleted: false };
+          this.records.set(d.pid, { startTicks: d.startTicks, exePath: exe.path, exeDeleted: exe.deleted, namespace, facts, round });
           result.set(d.pid, facts);
         }),
       );
@@ -269,8 +271,9 @@ function rootIdentityOf(d: ProcessDetails): string | undefined {
   return d.root?.kind === 'directory' ? d.root.identity : undefined;
 }
 
-function exeKey(d: ProcessDetails): string {
-  return d.exe.kind === 'path' ? `${d.exe.path}${d.exe.deleted ? ' (deleted)' : ''}` : d.exe.kind;
+/** The same process running the same executable as when its facts were read (compared without making a key). */
+function sameProcess(record: ProcessRecord, d: ProcessDetails): boolean {
+  return record.startTicks === d.startTicks && d.exe.kind === 'path' && record.exePath === d.exe.path && record.exeDeleted === d.exe.deleted;
 }
 
 const compareChunk = 64 * 1024;

@@ -46,14 +46,36 @@ export function compileContainerPolicy(section: ContainersPolicy): CompiledConta
   return policy;
 }
 
-/** The names a process goes by: its comm, argv[0] and executable file name, each without a directory or arguments. */
-function programNames(p: ObservedProcess, exe: string): string[] {
-  const firstWord = (text: string) => basename(text.trim().split(/\s/)[0] ?? '').replace(/:$/, '');
-  return [firstWord(p.comm), firstWord(p.argv0), basename(exe)].filter((n) => n !== '');
+/** `/usr/bin/npm install` → npm: the first word, without a directory or a trailing colon. */
+function commandName(text: string): string {
+  return basename(text.trim().split(/\s/)[0] ?? '').replace(/:$/, '');
 }
 
-function matchingName(names: readonly string[], wanted: ReadonlySet<string>): string | undefined {
-  return names.find((n) => wanted.has(n));
+/**
+ * The names of strings that repeat from process to process and scrape to scrape (comm, argv[0],
+ * executable path), computed once: a host's containers run the same few programs, and judging
+ * them must not make garbage on every scrape. Bounded, like the processes judgment's own cache.
+ */
+const names = new Map<string, string>();
+
+function nameOf(text: string, derive: (text: string) => string): string {
+  let name = names.get(text);
+  if (name === undefined) {
+    name = derive(text);
+    if (names.size < 4096) names.set(text, name);
+  }
+  return name;
+}
+
+/** The name a process goes by in `wanted`: its comm, argv[0] or executable file name. */
+function matchingName(p: ObservedProcess, exe: string, wanted: ReadonlySet<string>): string | undefined {
+  if (wanted.size === 0) return undefined;
+  const comm = nameOf(p.comm, commandName);
+  if (wanted.has(comm)) return comm;
+  const argv0 = nameOf(p.argv0, commandName);
+  if (wanted.has(argv0)) return argv0;
+  const file = nameOf(exe, basename);
+  return wanted.has(file) ? file : undefined;
 }
 
 /** Whether an allow rule excepts this kind in this container: every selector the rule names must match. */
@@ -84,10 +106,9 @@ export function judgeContainerProcess(p: ObservedProcess, exe: string, facts: Co
         : `its executable ${exe} is not from the container's image: it lies in the container's writable layer, written after the container started`,
     );
   }
-  const names = programNames(p, exe);
-  const manager = matchingName(names, policy.packageManagers);
+  const manager = matchingName(p, exe, policy.packageManagers);
   if (manager !== undefined) add('container_package_manager', `the package manager ${manager} runs in a running container, changing it away from its image`);
-  const shell = facts.standardInput === 'terminal' ? matchingName(names, policy.shells) : undefined;
+  const shell = facts.standardInput === 'terminal' ? matchingName(p, exe, policy.shells) : undefined;
   if (shell !== undefined) add('container_shell', `the shell ${shell} runs with a terminal on its standard input: someone is typing in the container (kubectl exec -it, docker exec -it)`);
   return reasons;
 }

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -320,5 +321,45 @@ describe('a container process through the processes judgment', () => {
     const a = judged(containerProcess({ exePath: '/usr/local/bin/x', pid: 1 }), facts({ executableLayer: 'writable_layer' }));
     const b = judged(containerProcess({ exePath: '/usr/local/bin/x', pid: 2 }), facts({ executableLayer: 'writable_layer', identity: { ...shop, id: id.replace(/^3/, '4') } }));
     expect(VerdictSummary.of([a, b]).findings()).toHaveLength(2);
+  });
+});
+
+describe('hostile input: the container parsers give a value or their own typed error, never anything else', () => {
+  const runs = { numRuns: 2000 };
+  const text = fc.oneof(fc.string({ maxLength: 400 }), fc.string({ unit: 'binary', maxLength: 400 }));
+  // Lines made of the fields these files have, so that the generator reaches past the first check.
+  const field = fc.oneof(fc.constantFrom('-', '/', '0:41', 'overlay', 'upperdir=/x', '0::/', 'kubepods', 'docker-', ':', ' ', '\\040', ','), fc.string({ maxLength: 12 }));
+  const lines = fc.array(fc.array(field, { maxLength: 14 }).map((f) => f.join(' ')), { maxLength: 6 }).map((l) => l.join('\n'));
+  const onlyThrows = (run: () => unknown) => {
+    try {
+      run();
+      return true;
+    } catch (error) {
+      return error instanceof ProcParseError;
+    }
+  };
+
+  it('mountinfo, and the root found in whatever it parsed to', () => {
+    fc.assert(
+      fc.property(fc.oneof(text, lines), (t) =>
+        onlyThrows(() => {
+          const mounts = parseMountInfo(t, '/proc/1/mountinfo');
+          containerRootOf(mounts);
+          otherMountPoints(mounts);
+        }),
+      ),
+      runs,
+    );
+  });
+
+  it('cgroup, and the container it names', () => {
+    fc.assert(fc.property(fc.oneof(text, lines), (t) => onlyThrows(() => containerOfCgroup(parseCgroup(t, '/proc/1/cgroup')))), runs);
+    fc.assert(fc.property(fc.array(field, { maxLength: 10 }).map((f) => f.join('/')), (path) => onlyThrows(() => containerOfCgroupPath(path))), runs);
+  });
+
+  it('runc\'s state.json: any text, any JSON', () => {
+    fc.assert(fc.property(text, (t) => onlyThrows(() => parseRuntimeState(t, 'unknown'))), runs);
+    fc.assert(fc.property(fc.json(), (t) => onlyThrows(() => parseRuntimeState(t, 'docker'))), runs);
+    fc.assert(fc.property(fc.array(fc.oneof(fc.string(), fc.integer(), fc.constant(null))), (labels) => onlyThrows(() => parseRuntimeState(JSON.stringify({ config: { labels } }), 'containerd'))), runs);
   });
 });
