@@ -77,12 +77,14 @@ export class VerdictSummary {
       if (kind === 'name_mismatch') subject['name'] = verdict.claimedName ?? '';
       const namespace = verdict.containerNamespace;
       if (namespace !== undefined) subject['mount_namespace'] = namespace;
-      if (verdict.container) Object.assign(subject, containerSubject(verdict.container));
+      // A root of its own without a runtime's cgroup (unshare --root, a chroot in its own namespace) is named by its namespace only.
+      const named = verdict.container && (verdict.container.id !== undefined || verdict.container.podUid !== undefined) ? verdict.container : undefined;
+      if (named) Object.assign(subject, containerSubject(named));
       const where =
         verdict.knownBy !== 'not_judged'
           ? ''
-          : verdict.container
-            ? `, in ${containerPhrase(verdict.container)}`
+          : named
+            ? `, in ${containerPhrase(named)}`
             : `, in a container (another root than the host's${namespace === undefined ? '' : `, mount namespace ${namespace}`})`;
       return finding(processKinds[kind], subject, `${verdict.reasons[kind]}${where} (${pidList(pids)})`);
     });

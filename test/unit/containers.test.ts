@@ -317,6 +317,14 @@ describe('a container process through the processes judgment', () => {
     expect(verdict.status === 'judged' && verdict.kinds).toEqual(['writable_location', 'container_drift', 'container_shell']);
   });
 
+  it('a root of its own that no runtime made (unshare --root) is named by its mount namespace, as before', () => {
+    const p = containerProcess({ exePath: '/tmp/x', pid: 77 });
+    const unnamed: ContainerIdentity = { runtime: 'unknown', id: undefined, podUid: undefined, image: undefined, name: undefined, podNamespace: undefined, podName: undefined, imageSource: 'none' };
+    const [finding] = VerdictSummary.of([judged(p, facts({ identity: unnamed }))]).findings();
+    expect(finding?.subject).toEqual({ exe: '/tmp/x', user: 'root', mount_namespace: 'mnt:[4026532174]' });
+    expect(finding?.message).toMatch(/in a container \(another root than the host's, mount namespace mnt:\[4026532174\]\) \(PID 77\)$/);
+  });
+
   it('two containers running the same implant are two findings', () => {
     const a = judged(containerProcess({ exePath: '/usr/local/bin/x', pid: 1 }), facts({ executableLayer: 'writable_layer' }));
     const b = judged(containerProcess({ exePath: '/usr/local/bin/x', pid: 2 }), facts({ executableLayer: 'writable_layer', identity: { ...shop, id: id.replace(/^3/, '4') } }));
