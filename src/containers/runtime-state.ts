@@ -32,15 +32,17 @@ const keys = {
 
 const annotationLimit = 1024;
 
-/** A runc state.json's text into a record; undefined when it is not one (no config.labels list). */
-export function parseRuntimeState(text: string, runtime: ContainerRuntime): RuntimeRecord | undefined {
-  let state: unknown;
+function parseJson(text: string): unknown {
   try {
-    state = JSON.parse(text);
+    return JSON.parse(text);
   } catch {
     return undefined;
   }
-  const labels = (state as { config?: { labels?: unknown } } | null)?.config?.labels;
+}
+
+/** A runc state.json's text into a record; undefined when it is not one (no config.labels list). */
+export function parseRuntimeState(text: string, runtime: ContainerRuntime): RuntimeRecord | undefined {
+  const labels = (parseJson(text) as { config?: { labels?: unknown } } | null | undefined)?.config?.labels;
   if (!Array.isArray(labels)) return undefined;
   const annotations = new Map<string, string>();
   for (const label of labels) {
@@ -48,6 +50,22 @@ export function parseRuntimeState(text: string, runtime: ContainerRuntime): Runt
     const equals = label.indexOf('=');
     if (equals > 0) annotations.set(label.slice(0, equals), label.slice(equals + 1, equals + 1 + annotationLimit));
   }
+  return recordOf(annotations, runtime);
+}
+
+/**
+ * crun's copy of the container's OCI configuration (config.json beside its status file): its
+ * `annotations` object, as the CRI runtime wrote it. undefined when it is not one.
+ */
+export function parseOciConfig(text: string, runtime: ContainerRuntime): RuntimeRecord | undefined {
+  const annotations = (parseJson(text) as { annotations?: unknown } | null | undefined)?.annotations;
+  if (annotations === null || typeof annotations !== 'object' || Array.isArray(annotations)) return undefined;
+  const map = new Map<string, string>();
+  for (const [key, value] of Object.entries(annotations)) if (typeof value === 'string') map.set(key, value.slice(0, annotationLimit));
+  return recordOf(map, runtime);
+}
+
+function recordOf(annotations: ReadonlyMap<string, string>, runtime: ContainerRuntime): RuntimeRecord {
   const first = (names: readonly string[]) => names.map((n) => annotations.get(n)).find((v) => v !== undefined && v !== '');
   const isCrio = [...annotations.keys()].some((k) => k.startsWith('io.kubernetes.cri-o.'));
   return {
@@ -83,20 +101,23 @@ async function stateDirectories(rootfs: string): Promise<Array<{ readonly dir: s
 
 /**
  * The runtime's record of the container with this id, from the first state directory that holds
- * it; undefined when none does (crun keeps no state.json, LXC none at all) or it cannot be read.
+ * it: runc's state.json, else crun's copy of the configuration (/run/crun, CRI-O's and Podman's
+ * usual runtime); undefined when none does (LXC keeps neither) or it cannot be read.
  */
 export async function readRuntimeRecord(rootfs: string, id: string): Promise<RuntimeRecord | undefined> {
   // An id is a path segment: never let one climb out of the state directory.
   if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(id)) return undefined;
   for (const { dir, runtime } of await stateDirectories(rootfs)) {
-    let text: string;
-    try {
-      text = await readFile(join(dir, id, 'state.json'), 'utf8');
-    } catch {
-      continue;
-    }
-    const record = parseRuntimeState(text, runtime);
+    const record = await readRecord(join(dir, id, 'state.json'), (text) => parseRuntimeState(text, runtime));
     if (record) return record;
   }
-  return undefined;
+  return readRecord(join(rootfs, 'run/crun', id, 'config.json'), (text) => parseOciConfig(text, 'unknown'));
+}
+
+async function readRecord(path: string, parse: (text: string) => RuntimeRecord | undefined): Promise<RuntimeRecord | undefined> {
+  try {
+    return parse(await readFile(path, 'utf8'));
+  } catch {
+    return undefined;
+  }
 }

@@ -8,7 +8,7 @@ export const containerMetricSpecs = {
     help: 'Containers (mount namespaces with another root than the host\'s) that had a process in the last collection, by runtime and by where their image name came from.',
     labels: {
       runtime: 'docker, containerd, cri-o, podman, lxc (from the cgroup path\'s form, refined by the runtime state directory that holds the container), or unknown (a container whose cgroup has no known form, or a bare id under a Kubernetes pod found in no state directory)',
-      image_source: 'runtime_state (runc\'s state.json of the container, annotated by containerd\'s CRI plugin and CRI-O), docker_api (the Docker API through systeminformation), or none (no image known: container_drift, container_package_manager and container_shell are still judged, but containers.allow rules by image do not match)',
+      image_source: 'runtime_state (runc\'s state.json or crun\'s config.json of the container, annotated by containerd\'s CRI plugin and CRI-O), docker_api (the Docker API through systeminformation), or none (no image known: container_drift, container_package_manager and container_shell are still judged, but containers.allow rules by image do not match)',
     },
   }),
   containerProcesses: metricSpec({

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { containersSectionSchema } from '../../src/config/sections/containers.js';
 import { containerOfCgroup, containerOfCgroupPath } from '../../src/containers/cgroup-forms.js';
 import { containerPhrase, containerSubject, imageRepository, type ContainerIdentity } from '../../src/containers/identity.js';
-import { parseRuntimeState } from '../../src/containers/runtime-state.js';
+import { parseOciConfig, parseRuntimeState } from '../../src/containers/runtime-state.js';
 import { parseCgroup } from '../../src/procfs/cgroup.js';
 import { ProcParseError } from '../../src/procfs/errors.js';
 import { parseMountInfo } from '../../src/procfs/mountinfo.js';
@@ -157,6 +157,12 @@ describe('what runc\'s state says about a container (recorded state.json)', () =
 
   it('CRI-O\'s, found in runc\'s default state directory, make the runtime cri-o', () => {
     expect(parseRuntimeState(fixture('crio.state.json'), 'unknown')).toMatchObject({ runtime: 'cri-o', image: expect.stringMatching(/^quay\.io\/example\/api@sha256:/), name: 'api', podNamespace: 'payments', podName: 'api-0' });
+  });
+
+  it('crun keeps a copy of the configuration instead: its annotations name the same (CRI-O on crun)', () => {
+    expect(parseOciConfig(fixture('crun-crio.config.json'), 'unknown')).toEqual({ runtime: 'cri-o', image: 'quay.io/example/api:3.1', name: 'api', podNamespace: 'payments', podName: 'api-0', podUid: '0d7b8c1e-2a3b-4c5d-9e0f-aabbccddeeff' });
+    expect(parseOciConfig('{"annotations":["x"]}', 'unknown')).toBeUndefined();
+    expect(parseOciConfig('{}', 'unknown')).toBeUndefined();
   });
 
   it('no annotations (Docker, Podman, runc by hand): a record without an image; garbage: none', () => {
@@ -368,6 +374,7 @@ describe('hostile input: the container parsers give a value or their own typed e
   it('runc\'s state.json: any text, any JSON', () => {
     fc.assert(fc.property(text, (t) => onlyThrows(() => parseRuntimeState(t, 'unknown'))), runs);
     fc.assert(fc.property(fc.json(), (t) => onlyThrows(() => parseRuntimeState(t, 'docker'))), runs);
+    fc.assert(fc.property(fc.json(), (t) => onlyThrows(() => parseOciConfig(t, 'unknown'))), runs);
     fc.assert(fc.property(fc.array(fc.oneof(fc.string(), fc.integer(), fc.constant(null))), (labels) => onlyThrows(() => parseRuntimeState(JSON.stringify({ config: { labels } }), 'containerd'))), runs);
   });
 });
