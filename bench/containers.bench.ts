@@ -1,10 +1,8 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
-import { processesCollector } from '../src/collectors/processes.js';
-import { Exporter } from '../src/exporter.js';
+import { performance } from 'node:perf_hooks';
 import { silentLogger } from '../src/log/logger.js';
 import { processesSectionSchema } from '../src/config/sections/processes.js';
 import { ContainerObserver } from '../src/processes/container-observe.js';
@@ -12,6 +10,7 @@ import { HostObserver } from '../src/processes/observe.js';
 import { crioAnnotations, crioCgroup, debianImage, removeContainers, startContainer } from '../test/helpers/container-lab.js';
 import { ms, timeAsync } from './lib/measure.js';
 import type { BenchResult } from './lib/report.js';
+import { collectorWork, startSleepers } from './processes.bench.js';
 
 const total = 1000;
 const containers = 20;
@@ -29,7 +28,7 @@ export default async function containersBench(): Promise<BenchResult> {
   try {
     sleepers.push(...(await startSleepers(total)));
     await settle();
-    const hostOnly = await collectorWork(join(work, 'state-host'));
+    const hostOnly = await collectorWork(stateDir(work, 'state-host'));
 
     // Half of them move into containers: 500 host sleepers, 20 containers of 25 processes.
     for (const child of sleepers.splice(0, containers * perContainer)) child.kill('SIGKILL');
@@ -45,7 +44,7 @@ export default async function containersBench(): Promise<BenchResult> {
     }
     const startMs = performance.now() - started;
     await settle();
-    const withContainers = await collectorWork(join(work, 'state-containers'));
+    const withContainers = await collectorWork(stateDir(work, 'state-containers'));
     const cold = await coldObservation(join(work, 'state-cold'));
     const processCount = readdirSync('/proc').filter((n) => /^\d+$/.test(n)).length;
     return {
@@ -80,8 +79,8 @@ export default async function containersBench(): Promise<BenchResult> {
 }
 
 /** What a collection pays when every container process is new to it: a fresh ContainerObserver per run. */
-async function coldObservation(stateDir: string) {
-  const paths = { procfs: '/proc', rootfs: '/', stateDir };
+async function coldObservation(dir: string) {
+  const paths = { procfs: '/proc', rootfs: '/', stateDir: dir };
   const host = new HostObserver(paths, silentLogger);
   const { snapshot, view } = await host.observe(processesSectionSchema.parse({}));
   const samples: number[] = [];
@@ -99,40 +98,12 @@ async function coldObservation(stateDir: string) {
   return { runs: samples.length, p50Ms: samples[Math.floor(samples.length / 2)]!, maxMs: samples.at(-1)!, warm };
 }
 
+function stateDir(parent: string, name: string): string {
+  mkdirSync(join(parent, name));
+  return join(parent, name);
+}
+
 /** Past the reader's young-process window (5 s), as processes on a host mostly are. */
 function settle(): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, 6000));
-}
-
-async function startSleepers(count: number): Promise<ChildProcess[]> {
-  const children: ChildProcess[] = [];
-  for (let i = 0; i < count; i++) {
-    children.push(spawn('sleep', ['3600'], { stdio: 'ignore' }));
-    if (i % 100 === 99) await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  return children;
-}
-
-async function collectorWork(stateDir: string) {
-  mkdirSync(stateDir);
-  const exporter = new Exporter({
-    paths: { procfs: '/proc', rootfs: '/', stateDir },
-    policyFile: undefined,
-    collectors: [processesCollector],
-    maxFindingSeries: 100,
-    log: silentLogger,
-    build: { version: 'bench', revision: 'bench' },
-  });
-  await exporter.acceptCurrentState('operator');
-  const collector = exporter.collectors[0]!;
-  const collect = () => collector.collect(exporter.context());
-  for (let i = 0; i < 5; i++) await collect();
-  const delay = monitorEventLoopDelay({ resolution: 1 });
-  delay.enable();
-  const cpuBefore = process.cpuUsage();
-  const wall = await timeAsync(collect, runs, 0);
-  const cpu = process.cpuUsage(cpuBefore);
-  delay.disable();
-  await exporter.stop();
-  return { wall, cpuMs: (cpu.user + cpu.system) / 1000 / runs, maxBlockMs: delay.max / 1e6, p99BlockMs: delay.percentile(99) / 1e6 };
 }
