@@ -113,6 +113,37 @@ const panels: Panel[] = [
     unit: 'bytes',
     queries: [query(`hostguard_process_flagged_resident_bytes{${sel}}`, { legend: '{{exe}}', expectData: true })],
   }),
+  row('Containers'),
+  timeseries({
+    title: 'Containers by runtime and image source',
+    description:
+      'Containers that had a process in the last collection, by runtime and by where their image name came from: runtime_state (runc\'s state, annotated by containerd and CRI-O), docker_api, or none (named by id only; containers.allow rules by image do not match them).',
+    queries: [query(`hostguard_containers{${sel}}`, { legend: '{{runtime}} {{image_source}}', expectData: true })],
+    stack: true,
+    width: 8,
+  }),
+  timeseries({
+    title: 'Container processes by where their executable lives',
+    description:
+      'image: from the image\'s layers; writable_layer: written into the container after it started (container_drift); other_mount (volumes, tmpfs), not_overlayfs (rootless fuse-overlayfs, other storage drivers) and unreadable: not judged for drift.',
+    queries: [query(`hostguard_container_processes{${sel}}`, { legend: '{{layer}}', expectData: true })],
+    stack: true,
+    width: 8,
+  }),
+  table({
+    title: 'Flagged container processes',
+    description:
+      'Processes in containers behind each finding, by kind, image repository and Kubernetes pod UID. With kube-state-metrics, the next table names the pods; container ids and names are in the findings on the exporter\'s page.',
+    queries: [query(`hostguard_container_process_flagged{${sel}}`, { instant: true, table: true })],
+    columns: { kind: 'Kind', image: 'Image', pod_uid: 'Pod UID', Value: 'Processes' },
+    width: 8,
+  }),
+  table({
+    title: 'Flagged pods (kube-state-metrics)',
+    description: 'The flagged pods by namespace and name: the recording rule pod:hostguard_container_process_flagged:join_kube_pod_info joins the pod UID with kube_pod_info{uid}. Empty without kube-state-metrics.',
+    queries: [query(`pod:hostguard_container_process_flagged:join_kube_pod_info{${sel}}`, { instant: true, table: true })],
+    columns: { namespace: 'Namespace', pod: 'Pod', kind: 'Kind', image: 'Image', Value: 'Processes' },
+  }),
   row('Network'),
   timeseries({
     title: 'Listening sockets',

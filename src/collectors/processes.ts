@@ -14,7 +14,9 @@ import { learnProcesses } from '../processes/learn.js';
 import { HostObserver } from '../processes/observe.js';
 import { readProcessBaseline, type ProcessBaseline } from '../processes/process-baseline.js';
 import { ProcessMetrics } from './processes-metrics.js';
+import { ContainerMetrics } from './container-metrics.js';
 import { compileProcessPolicy } from '../processes/process-policy.js';
+import { compileContainerPolicy } from '../processes/judge-container.js';
 import { StartWatcher, type StartExamination } from '../processes/start-watcher.js';
 import { VerdictSummary } from '../processes/verdict-summary.js';
 import { executableFacts, FlaggedImages } from '../fleet/flagged-images.js';
@@ -41,6 +43,7 @@ class ProcessesCollector implements Collector {
   readonly findingKinds = processFindingKinds;
   private readonly observer: HostObserver;
   private readonly metrics: ProcessMetrics;
+  private readonly containerMetrics: ContainerMetrics;
   private readonly fleetFacts: FleetFactSeries<'sha256' | 'exe' | 'kind'>;
   private readonly shared: ProcessesShared;
   private readonly log: Logger;
@@ -60,6 +63,7 @@ class ProcessesCollector implements Collector {
     this.procfs = env.paths.procfs;
     this.observer = new HostObserver(env.paths, env.log);
     this.metrics = new ProcessMetrics(env);
+    this.containerMetrics = new ContainerMetrics(env);
     this.fleetFacts = new FleetFactSeries(env, fleetMetricSpecs.flaggedExecutable);
     this.shared = processesShared(env);
   }
@@ -67,7 +71,7 @@ class ProcessesCollector implements Collector {
   async collect(ctx: CollectorContext): Promise<CollectorRun> {
     const section = ctx.policy.processes;
     const observation = await this.observer.observe(section);
-    const judge = judgeContext(observation.view, compileProcessPolicy(section), this.baselineOf(ctx.baseline));
+    const judge = judgeContext(observation.view, compileProcessPolicy(section), this.baselineOf(ctx.baseline), undefined, compileContainerPolicy(ctx.policy.containers));
     // Judged and folded one by one: a quiet host's verdicts are garbage the moment they are made.
     const summary = new VerdictSummary();
     const flaggedImages = new FlaggedImages();
@@ -90,6 +94,7 @@ class ProcessesCollector implements Collector {
     this.shared.publishFlagged(flagged);
     const hidden = this.currentHidden(section);
     this.metrics.recordCollection(observation.snapshot, summary, observation.packageIndexSize);
+    this.containerMetrics.record(observation.view.containers, summary);
     this.metrics.recordHidden(hidden, this.lastSweep, this.sweepFailed);
     this.fleetFacts.publish(section.fleet_facts.max_series, (lookup) => executableFacts(flaggedImages.images(), lookup));
     this.metrics.recordStartWatch(this.watcher?.interval !== undefined ? this.watcher.interval / 1000 : undefined);
@@ -190,7 +195,7 @@ class ProcessesCollector implements Collector {
     const ctx = this.context();
     const section = ctx.policy.processes;
     const view = await this.observer.viewOf(details, section);
-    const judge = judgeContext(view, compileProcessPolicy(section), this.baselineOf(ctx.baseline), this.observer.kernelThreadComms);
+    const judge = judgeContext(view, compileProcessPolicy(section), this.baselineOf(ctx.baseline), this.observer.kernelThreadComms, compileContainerPolicy(ctx.policy.containers));
     for (const p of view.processes) {
       const verdict = startVerdict(judgeProcess(p, judge));
       results.set(p.pid, { verdict, exeKey: exeKey(p.exe) });

@@ -43,6 +43,13 @@ processes:
   fleet_facts:
     max_series: 50
 
+# Processes in containers (judged by the processes collector): drift from the image, package
+# managers and interactive shells; exceptions per image or container name in allow.
+containers:
+  package_managers: [apt, apt-get, aptitude, dpkg, apk, yum, dnf, microdnf, rpm, zypper, pacman, pip, pip3, npm, yarn, pnpm, gem]
+  shells: [sh, bash, dash, ash, zsh, ksh, mksh, fish, csh, tcsh]
+  allow: []
+
 listeners:
   allow: []
   hidden_ports:

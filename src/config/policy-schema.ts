@@ -7,6 +7,7 @@ import { listenersSectionSchema } from './sections/listeners.js';
 import { outboundSectionSchema } from './sections/outbound.js';
 import { processesSectionSchema } from './sections/processes.js';
 import { shellOnSocketSectionSchema } from './sections/shell-on-socket.js';
+import { containersSectionSchema } from './sections/containers.js';
 
 /**
  * The policy: allow rules written by people. Each section belongs to one collector and lives in
@@ -15,6 +16,8 @@ import { shellOnSocketSectionSchema } from './sections/shell-on-socket.js';
 export const policySchema = z
   .object({
     processes: processesSectionSchema.default({}),
+    /** Processes in containers: package managers, shells, exceptions per image (read by the processes collector). */
+    containers: containersSectionSchema.default({}),
     listeners: listenersSectionSchema.default({}),
     /** Written without `judge`, a section judges every connection, as before `judge` existed; absent, only unusual ones. */
     outbound: outboundSectionSchema.default({ judge: 'unusual' }),
@@ -34,6 +37,7 @@ export type PolicySection = keyof Policy;
 /** The collector that reads each section: with that collector off, the section is not read. */
 export const sectionCollectors: Readonly<Record<PolicySection, string>> = {
   processes: 'processes',
+  containers: 'processes',
   listeners: 'network',
   outbound: 'network',
   shell_on_socket: 'network',
