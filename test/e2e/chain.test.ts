@@ -115,7 +115,7 @@ describe('end to end: intrusion to page', () => {
     timings.push(['watched file changed, mtime restored (next scan, for: 0)', firing.receivedAt - planted]);
     expect(firing.path).toBe('/page');
     expect(firing.labels).toMatchObject({ severity: 'critical', collector: 'integrity', instance, kind: 'content_changed', attribute: 'content' });
-    expect(firing.annotations.description).toContain('the package manager has not run since the baseline was written');
+    expect(firing.annotations.description).toContain('something other than dpkg changed it');
     const removed = Date.now();
     writeFileSync(watchedFile, 'listen_port=8080\nadmin=alice\n');
     expectResolved('watched file changed', 'HostGuardFileChanged', { path: watchedFile }, removed, 60_000);
