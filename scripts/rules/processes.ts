@@ -75,7 +75,8 @@ export const processesRules: RuleFile = {
         },
         {
           alert: 'HostGuardUnknownProcessStarts',
-          expr: 'sum without (verdict) (increase(hostguard_process_starts_total{verdict!~"known|kernel_thread|other_root|unexamined"}[10m])) > 0',
+          // Container kinds have their own alerts (rules/hostguard-containers.yml).
+          expr: 'sum without (verdict) (increase(hostguard_process_starts_total{verdict!~"known|kernel_thread|other_root|unexamined|container_.*"}[10m])) > 0',
           severity: 'warning',
           summary: 'Unknown or suspicious processes started on {{ $labels.instance }}',
           description: [

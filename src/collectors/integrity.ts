@@ -27,6 +27,7 @@ import { isPrivilegedKey } from '../integrity/privileged-record.js';
 import { isInScope } from '../integrity/watch-scope.js';
 import type { Finding } from '../findings/finding.js';
 import { PrivilegedFilesSearch } from './integrity-privileged.js';
+import { PackageChanges } from './integrity-packages.js';
 
 const name = 'integrity';
 
@@ -111,9 +112,11 @@ class IntegrityCollector implements Collector {
   /** The findings the mismatch series show: the scan's and the search's. */
   private shownFindings: { scan: readonly Finding[]; privileged: readonly Finding[] } | undefined;
   // ---
+  private readonly packageChanges: PackageChanges;
 
   constructor(env: CollectorEnv) {
     this.log = env.log;
+    this.packageChanges = new PackageChanges(env, env.log);
     this.watchMetrics = new WatchMetrics(env);
     this.hashCache = new HashCache(env.paths.stateDir);
     this.dpkgCacheFile = join(env.paths.stateDir, 'integrity-dpkg-checksums.json');
@@ -163,14 +166,15 @@ class IntegrityCollector implements Collector {
       return { findings: [] };
     }
     const privileged = this.privileged.findings(ctx, ctx.baseline?.[name], (path) => isInScope(observation.scope, path), observation.scope);
-    if (this.judged?.observation !== observation || this.judged.baseline !== baseline) {
-      const judgment = judgeIntegrity(observation, baseline);
+    if (this.judged?.observation !== observation || this.judged.baseline !== baseline || this.packageChanges.graceEnded(observation, this.judged.judgment)) {
+      const judgment = judgeIntegrity(observation, baseline, this.packageChanges.context(ctx, observation));
       const writers = this.writers;
       const sinceMs = observation.startedAt.getTime();
       this.judged = { observation, baseline, judgment: { ...judgment, findings: withWriters(judgment.findings, (path) => writers?.writerOf(path, sinceMs)) } };
       // Only a new judgment changes the gauges: recording loops over every observed file (up to
       // max_paths), which scrapes between two scans need not pay for.
       this.record(observation, this.judged.judgment, baseline);
+      this.packageChanges.judged(ctx, observation, this.judged.judgment);
     }
     const scanFindings = this.judged.judgment.findings;
     if (this.shownFindings?.scan !== scanFindings || this.shownFindings.privileged !== privileged) {
@@ -191,6 +195,7 @@ class IntegrityCollector implements Collector {
       // Running executables and package checksums are not part of the baseline: the scan at start
       // looks at them, in the background, so a first start is not held up by MD5s of every binary.
       await this.runScan(ctx, true, { progress, forBaseline: true });
+      this.packageChanges.learn(ctx, this.dpkgReader(ctx.paths.rootfs), this.latestPaths);
     } finally {
       progress.done();
     }
@@ -198,6 +203,10 @@ class IntegrityCollector implements Collector {
     for (const [path, state] of this.latest!.files) entries[path] = { ...toBaselineEntry(state) };
     if (!signal?.aborted) Object.assign(entries, await this.privileged.learn(ctx));
     return entries;
+  }
+
+  learnedAlongside(): Readonly<Record<string, BaselineEntries>> {
+    return this.packageChanges.learnedSections();
   }
 
   async start(context: () => CollectorContext): Promise<void> {
@@ -291,6 +300,7 @@ class IntegrityCollector implements Collector {
       const state = last ?? baseline?.get(path);
       return state?.sha256 !== undefined ? { key: fastPathKey(state), sha256: state.sha256, ...(state.md5 && { md5: state.md5 }) } : undefined;
     };
+    const dpkgBefore = how.forBaseline ? undefined : this.packageChanges.beforeScan(ctx);
     let result;
     const paths = effectiveWatchedPaths(ctx.policy.integrity, ctx.paths.rootfs);
     try {
@@ -311,6 +321,7 @@ class IntegrityCollector implements Collector {
       throw error;
     }
     const { observation } = result;
+    if (dpkgBefore) this.packageChanges.afterScan(ctx, dpkgBefore, observation);
     this.images = result.images;
     this.latest = observation;
     this.latestPolicyKey = policyKey(ctx);
@@ -362,6 +373,7 @@ class IntegrityCollector implements Collector {
       const state = base.files.get(path) ?? this.trustedBaseline(ctx)?.get(path);
       return state?.sha256 !== undefined ? { key: fastPathKey(state), sha256: state.sha256, ...(state.md5 && { md5: state.md5 }) } : undefined;
     };
+    const dpkgBefore = this.packageChanges.beforeScan(ctx);
     const { observation: partial } = await scan({
       rootfs: ctx.paths.rootfs,
       procfs: ctx.paths.procfs,
@@ -375,6 +387,8 @@ class IntegrityCollector implements Collector {
     });
     this.metrics.hashedBytes.inc(partial.hashedBytes);
     this.latest = mergeRescan(base, targets, partial);
+    // Findings of a rescan wait for a package operation as a scan's do (integrity-packages.ts).
+    this.packageChanges.afterScan(ctx, dpkgBefore, this.latest, partial.finishedAt);
     this.realtime?.observed(this.latest);
     return 'changes';
   }
@@ -426,6 +440,7 @@ class IntegrityCollector implements Collector {
     const counts: Record<(typeof runningResults)[number], number> = {
       verified: judgment.running.verified,
       mismatch: judgment.running.mismatched,
+      outdated: judgment.running.outdated,
       unverifiable: judgment.running.unverifiable,
       unreadable: judgment.running.unreadable + (observation.running?.trouble.unreadable ?? 0),
       other_root: observation.running?.trouble.otherRoot ?? 0,

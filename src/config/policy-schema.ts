@@ -7,6 +7,8 @@ import { kernelSectionSchema } from './sections/kernel.js';
 import { listenersSectionSchema } from './sections/listeners.js';
 import { outboundSectionSchema } from './sections/outbound.js';
 import { processesSectionSchema } from './sections/processes.js';
+import { shellOnSocketSectionSchema } from './sections/shell-on-socket.js';
+import { containersSectionSchema } from './sections/containers.js';
 
 /**
  * The policy: allow rules written by people. Each section belongs to one collector and lives in
@@ -15,9 +17,12 @@ import { processesSectionSchema } from './sections/processes.js';
 export const policySchema = z
   .object({
     processes: processesSectionSchema.default({}),
+    /** Processes in containers: package managers, shells, exceptions per image (read by the processes collector). */
+    containers: containersSectionSchema.default({}),
     listeners: listenersSectionSchema.default({}),
-    /** Absent means the outbound check is off. */
-    outbound: outboundSectionSchema.optional(),
+    /** Written without `judge`, a section judges every connection, as before `judge` existed; absent, only unusual ones. */
+    outbound: outboundSectionSchema.default({ judge: 'unusual' }),
+    shell_on_socket: shellOnSocketSectionSchema.default({}),
     integrity: integritySectionSchema.default({}),
     kernel: kernelSectionSchema.default({}),
     auth: authSectionSchema.default({}),
@@ -34,8 +39,10 @@ export type PolicySection = keyof Policy;
 /** The collector that reads each section: with that collector off, the section is not read. */
 export const sectionCollectors: Readonly<Record<PolicySection, string>> = {
   processes: 'processes',
+  containers: 'processes',
   listeners: 'network',
   outbound: 'network',
+  shell_on_socket: 'network',
   integrity: 'integrity',
   kernel: 'kernel',
   auth: 'auth',

@@ -54,7 +54,7 @@ describe('privileged-file judgment', () => {
     ['/usr/bin/ping', { mode: 0o755, uid: 0, gid: 0, sha256: 'a'.repeat(64), capability: 'cap_net_raw=ep' }],
   ]);
   const packages = {
-    checksumOf: (path: string) => (path === '/usr/lib/openssh/ssh-keysign' ? { md5: 'c'.repeat(32), package: 'openssh-client' } : undefined),
+    checksumOf: (path: string) => (path === '/usr/lib/openssh/ssh-keysign' ? { md5: 'c'.repeat(32), package: 'openssh-client', key: 'openssh-client:amd64' } : undefined),
   };
   const judge = (files: PrivilegedFile[], watched = (_: string) => false, withBaseline = true) =>
     judgePrivileged({ files, baseline: withBaseline ? (p) => baseline.get(p) : undefined, packages, watched }).map((f) => [f.kind, f.subject, f.severity]);
