@@ -367,8 +367,9 @@ class IntegrityCollector implements Collector {
     }
     const policy = ctx.policy.integrity;
     const dpkg = this.dpkgReader(ctx.paths.rootfs);
-    // The database the rescan reads must answer for every observed path, not only the rescanned ones.
-    if (policy.package_database) dpkg.read(new Set([...base.files.keys(), ...targets, ...(base.running?.images.map((i) => i.path) ?? [])]));
+    // The database the rescan reads must answer for every observed path, not only the rescanned ones,
+    // and name owners in the whole watched set (read once here; the rescan's own read is then a hit).
+    if (policy.package_database) dpkg.read(new Set([...base.files.keys(), ...targets, ...(base.running?.images.map((i) => i.path) ?? [])]), base.scope);
     const known = (path: string): KnownHash | undefined => {
       const state = base.files.get(path) ?? this.trustedBaseline(ctx)?.get(path);
       return state?.sha256 !== undefined ? { key: fastPathKey(state), sha256: state.sha256, ...(state.md5 && { md5: state.md5 }) } : undefined;
@@ -384,6 +385,7 @@ class IntegrityCollector implements Collector {
       knownImage: () => undefined,
       onPool: (pool) => (this.pool = pool),
       signal: this.abort.signal,
+      packageScope: base.scope,
     });
     this.metrics.hashedBytes.inc(partial.hashedBytes);
     this.latest = mergeRescan(base, targets, partial);

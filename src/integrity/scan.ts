@@ -62,6 +62,8 @@ export interface ScanOptions {
   /** Receives the pool while one exists, so `stop()` can terminate it mid-scan. */
   readonly onPool?: (pool: HashPool | undefined) => void;
   readonly signal?: AbortSignal;
+  /** The scope whose owners the package database is read for, when wider than this scan's (a rescan of part of the watched set). */
+  readonly packageScope?: WatchScope;
 }
 
 interface FileJob {
@@ -79,7 +81,7 @@ export async function scan(options: ScanOptions): Promise<{ observation: Observa
   const problems = new ProblemLog();
   const { files, trouble } = await listWatched(options, scope, problems);
   const running = policy.running_executables ? listRunningImages(options.procfs, options.rootfs) : undefined;
-  const packages = policy.package_database ? readPackages(options.dpkg, files, running, scope) : undefined;
+  const packages = policy.package_database ? readPackages(options.dpkg, files, running, options.packageScope ?? scope) : undefined;
   const plan = planHashing(options, files, running, packages);
   const hashed = await hashPlanned(options, plan, files, running, problems);
   shareFileHashes(plan.sameAsFile, files, plan.imageHashes, hashed.imageProblems);
