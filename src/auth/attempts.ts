@@ -3,8 +3,8 @@ import type { Classification } from './classify.js';
 interface Connection {
   /** Attempts counted for this connection so far. */
   counted: number;
-  /** A rejection was counted: the next attempt line is the same attempt. */
-  credit: boolean;
+  /** Attempts counted by lines that come before the attempt lines of the same attempts: so many attempt lines to come are not new. */
+  credits: number;
 }
 
 /**
@@ -27,6 +27,8 @@ export class AttemptTracker {
     switch (c.role) {
       case 'echo':
         return 0;
+      case 'single':
+        return lines;
       case 'ends':
         if (connection !== undefined) this.connections.delete(connection);
         return 0;
@@ -36,21 +38,35 @@ export class AttemptTracker {
         this.connections.delete(connection);
         return state && state.counted > 0 ? 0 : 1;
       }
+      case 'once': {
+        if (connection === undefined) return 1;
+        const state = this.connection(connection);
+        if (state.counted > 0) return 0;
+        state.counted = 1;
+        return 1;
+      }
       case 'opens': {
         if (connection === undefined) return lines;
         const state = this.connection(connection);
-        state.credit = true;
+        state.credits += lines;
         state.counted += lines;
         return lines;
+      }
+      case 'prefaces': {
+        if (connection === undefined) return lines;
+        const state = this.connection(connection);
+        const attempts = state.credits > 0 ? lines - 1 : lines;
+        state.credits = Math.max(state.credits, 1);
+        state.counted += attempts;
+        return attempts;
       }
       case 'attempt': {
         let attempts = c.count * lines;
         if (connection === undefined) return attempts;
         const state = this.connection(connection);
-        if (state.credit) {
-          state.credit = false;
-          attempts -= 1;
-        }
+        const credited = Math.min(state.credits, attempts);
+        state.credits -= credited;
+        attempts -= credited;
         state.counted += attempts;
         return attempts;
       }
@@ -64,7 +80,7 @@ export class AttemptTracker {
         const oldest = this.connections.keys().next().value;
         if (oldest !== undefined) this.connections.delete(oldest);
       }
-      state = { counted: 0, credit: false };
+      state = { counted: 0, credits: 0 };
       this.connections.set(key, state);
     }
     return state;

@@ -1,9 +1,12 @@
 import {
   authPatterns,
+  authServices,
   failureMethodLabel,
   methodLabel,
-  programPatterns,
+  selfLoggingPamServices,
   serviceOfPamName,
+  servicePrograms,
+  serviceProgramPrefixes,
   type AttemptRole,
   type AuthPattern,
   type AuthService,
@@ -21,6 +24,7 @@ export interface Classification {
   readonly reason: FailureReason | undefined;
   readonly method: SuccessMethod | undefined;
   readonly user: string | undefined;
+  /** The client's address as the line gives it, without an IPv4 port or the `::ffff:` of a mapped IPv4 address. */
   readonly address: string | undefined;
   /** The count the message states (sudo's "3 incorrect password attempts"), else 1. */
   readonly count: number;
@@ -28,7 +32,7 @@ export interface Classification {
   readonly repeat: number;
 }
 
-type GroupName = 'user' | 'user2' | 'addr' | 'addr2' | 'count' | 'method' | 'pamservice' | 'root';
+type GroupName = 'user' | 'user2' | 'user3' | 'addr' | 'addr2' | 'count' | 'method' | 'pamservice' | 'root';
 
 /**
  * A pattern as matched: the table keeps named groups for the reader; they are compiled to numbered
@@ -44,7 +48,8 @@ interface CompiledPattern {
 function compile(pattern: AuthPattern, index: number): CompiledPattern {
   const groups: Partial<Record<GroupName, number>> = {};
   let n = 0;
-  const source = pattern.regex.source.replace(/\\.|\((\?<([A-Za-z0-9]+)>|\?)?/g, (token: string, special: string | undefined, name: string | undefined) => {
+  // Escapes and character classes are copied as they are: a '(' inside them opens no group.
+  const source = pattern.regex.source.replace(/\\.|\[(?:\\.|[^\]\\])*\]|\((\?<([A-Za-z0-9]+)>|\?)?/g, (token: string, special: string | undefined, name: string | undefined) => {
     if (!token.startsWith('(')) return token;
     if (special === undefined) n++;
     else if (name !== undefined) {
@@ -81,10 +86,25 @@ class PatternIndex {
 
 const compiled = authPatterns.map(compile);
 const pamPatterns = new PatternIndex(compiled.filter((c) => c.pattern.service === 'pam'));
+const serviceIndex = new Map(authServices.map((s) => [s, new PatternIndex(compiled.filter((c) => c.pattern.service === s))]));
+/** A program several services log as (imapd: Courier and Cyrus; '': exim, PostgreSQL, OpenVPN) gets their patterns together, in table order. */
 const patternsByProgram = new Map<string, PatternIndex>();
-for (const [service, programs] of Object.entries(programPatterns)) {
-  const own = new PatternIndex(compiled.filter((c) => c.pattern.service === service));
-  for (const program of programs) patternsByProgram.set(program, own);
+for (const program of new Set(Object.values(servicePrograms).flat())) {
+  const services = new Set(authServices.filter((s) => servicePrograms[s].includes(program)));
+  patternsByProgram.set(program, new PatternIndex(compiled.filter((c) => c.pattern.service !== 'pam' && services.has(c.pattern.service))));
+}
+
+let lastProgram = '';
+let lastIndex: PatternIndex | undefined = patternsByProgram.get('');
+
+/** The patterns of a program; the last answer is kept, since runs of lines come from one program. */
+function indexOfProgram(program: string): PatternIndex | undefined {
+  if (program === lastProgram) return lastIndex;
+  let index = patternsByProgram.get(program);
+  if (!index) for (const [prefix, service] of serviceProgramPrefixes) if (program.startsWith(prefix)) index = serviceIndex.get(service);
+  lastProgram = program;
+  lastIndex = index;
+  return index;
 }
 
 const repeated = /^message repeated (\d+) times: \[ ?(.*?) ?\]$/;
@@ -103,12 +123,12 @@ export function classifyMessage(program: string, message: string): Classificatio
 
 function classifyOnce(program: string, message: string): Classification | undefined {
   // PAM lines look alike whoever logs them; no program's own pattern starts with "pam_".
-  const index = message.startsWith('pam_') ? pamPatterns : patternsByProgram.get(program);
+  const index = message.charCodeAt(0) === 112 /* p */ && message.startsWith('pam_') ? pamPatterns : indexOfProgram(program);
   if (!index) return undefined;
   for (const c of index.candidates(message)) {
     const pattern = c.pattern;
     if (pattern.prefix !== undefined && !startsWithAny(message, pattern.prefix)) continue;
-    if (pattern.contains !== undefined && !message.includes(pattern.contains)) continue;
+    if (pattern.contains !== undefined && !containsAny(message, pattern.contains)) continue;
     const match = c.regex.exec(message);
     if (match) return fromMatch(c, match, message);
   }
@@ -120,19 +140,19 @@ function fromMatch(c: CompiledPattern, match: RegExpExecArray, message: string):
   const g = c.groups;
   let service: AuthService;
   let role = pattern.role;
-  let user = group(match, g.user) ?? group(match, g.user2);
+  let user = group(match, g.user) ?? group(match, g.user2) ?? group(match, g.user3);
   let address = group(match, g.addr) ?? group(match, g.addr2);
   if (pattern.service === 'pam') {
     service = serviceOfPamName(group(match, g.pamservice) ?? '');
     // sshd, sudo, su and login log each attempt themselves: their PAM lines only repeat it.
-    if (service !== 'other') role = 'echo';
+    if (selfLoggingPamServices.has(service)) role = 'echo';
   } else service = pattern.service;
   if (user === undefined && address === undefined && message.includes(' rhost=')) {
     user = pamField(message, ' user=');
     address = pamField(message, ' rhost=');
   }
   if (group(match, g.root) !== undefined) user ??= 'root';
-  if (pattern.name === 'sshd_root_refused') user = 'root';
+  if (pattern.reason === 'root_refused') user ??= 'root';
   const method = group(match, g.method);
   const count = group(match, g.count);
   return {
@@ -143,14 +163,30 @@ function fromMatch(c: CompiledPattern, match: RegExpExecArray, message: string):
     reason: pattern.reason === 'method' ? failureMethodLabel(method ?? '') : pattern.reason,
     method: pattern.method === 'method' ? methodLabel(method ?? '') : pattern.method,
     user: user === '' ? undefined : user,
-    address: address === '' ? undefined : address,
+    address: address === '' || address === undefined ? undefined : clientAddress(address),
     count: count !== undefined && pattern.role === 'attempt' ? Math.min(Number(count), maxRepeat) : 1,
     repeat: 1,
   };
 }
 
+/** `::ffff:192.0.2.1` and `192.0.2.1:4567` are 192.0.2.1; anything else stays as written. */
+export function clientAddress(address: string): string {
+  let a = address;
+  if (a.indexOf(':') < 0) return a;
+  if (a.charCodeAt(0) === 58 /* : */ && a.startsWith('::ffff:') && a.indexOf('.') > 0) a = a.slice(7);
+  const colon = a.lastIndexOf(':');
+  if (colon > 0 && a.indexOf(':') === colon && a.indexOf('.') > 0) a = a.slice(0, colon);
+  return a;
+}
+
 function group(match: RegExpExecArray, at: number | undefined): string | undefined {
   return at === undefined ? undefined : match[at];
+}
+
+function containsAny(message: string, needle: string | readonly string[]): boolean {
+  if (typeof needle === 'string') return message.includes(needle);
+  for (const n of needle) if (message.includes(n)) return true;
+  return false;
 }
 
 function startsWithAny(message: string, prefix: string | readonly string[]): boolean {
