@@ -15,7 +15,7 @@ export interface GuessedLogin {
   readonly address: string | undefined;
   /** What the failures had in common with the login. */
   readonly by: 'address' | 'user';
-  /** Failures within the window before the login (at least the policy's number). */
+  /** Failures within the window before the login: the policy's number (only the last so many are kept), so "at least". */
   readonly failures: number;
   /** When the login was logged (the line's timestamp, or when it was read). */
   readonly at: number;

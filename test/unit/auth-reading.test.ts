@@ -183,11 +183,11 @@ describe('auth findings', () => {
   const quiet = { failures5m: Object.fromEntries(authServices.map((s) => [s, 0])) as Record<AuthService, number>, distinctSources5m: 0, distinctSources15m: 0 };
 
   it('a quiet host with readable sources has none', () => {
-    expect(authFindings([{ id: '/var/log/auth.log', type: 'file', health: 'ok', reason: undefined }], quiet)).toEqual([]);
+    expect(authFindings({ sources: [{ id: '/var/log/auth.log', type: 'file', health: 'ok', reason: undefined }], recent: quiet })).toEqual([]);
   });
 
   it('reports an unreadable source as a warning and recent failures per service as info', () => {
-    const findings = authFindings([{ id: '/var/log/auth.log', type: 'file', health: 'missing', reason: 'ENOENT' }], { ...quiet, failures5m: { ...quiet.failures5m, sshd: 12 }, distinctSources5m: 3 });
+    const findings = authFindings({ sources: [{ id: '/var/log/auth.log', type: 'file', health: 'missing', reason: 'ENOENT' }], recent: { ...quiet, failures5m: { ...quiet.failures5m, sshd: 12 }, distinctSources5m: 3 } });
     expect(findings.map((f) => [f.kind, f.severity, f.subject])).toEqual([
       ['source_unavailable', 'warning', { source: '/var/log/auth.log', type: 'file' }],
       ['recent_failures', 'info', { service: 'sshd' }],
