@@ -59,12 +59,14 @@ function namedStamp(line: string, at: number, now: number): number {
 function numericStamp(line: string, at: number): number {
   const fifth = line.charCodeAt(at + 4);
   if (fifth === 45 /* - */ || fifth === 47 /* / */) {
-    const y = digits(line, at, 4);
-    const mo = digits(line, at + 5, 2) - 1;
-    const d = digits(line, at + 8, 2);
-    const h = digits(line, at + 11, 2);
-    const mi = digits(line, at + 14, 2);
-    const s = digits(line, at + 17, 2);
+    // Read digit by digit, without a call per field: this runs for every failed attempt.
+    const y = (line.charCodeAt(at) - 48) * 1000 + (line.charCodeAt(at + 1) - 48) * 100 + (line.charCodeAt(at + 2) - 48) * 10 + line.charCodeAt(at + 3) - 48;
+    const mo = (line.charCodeAt(at + 5) - 48) * 10 + line.charCodeAt(at + 6) - 49;
+    const d = (line.charCodeAt(at + 8) - 48) * 10 + line.charCodeAt(at + 9) - 48;
+    const h = (line.charCodeAt(at + 11) - 48) * 10 + line.charCodeAt(at + 12) - 48;
+    const mi = (line.charCodeAt(at + 14) - 48) * 10 + line.charCodeAt(at + 15) - 48;
+    const s = (line.charCodeAt(at + 17) - 48) * 10 + line.charCodeAt(at + 18) - 48;
+    if (!(mo >= 0 && mo < 12 && d >= 1 && d <= 31 && h >= 0 && h < 24 && mi >= 0 && mi < 60 && s >= 0 && s <= 60 && y >= 0)) return Number.NaN;
     let i = at + 19;
     let ms = 0;
     const sep = line.charCodeAt(i);
@@ -119,17 +121,17 @@ function localMs(y: number, mo: number, d: number, h: number): number {
   return start;
 }
 
-const utcHourStarts = new Map<number, number>();
+let lastUtcHour = -1;
+let lastUtcStart = 0;
 
+/** The start of a UTC hour; the last one is kept, since a run of lines shares its hour. */
 function utcMs(y: number, mo: number, d: number, h: number): number {
   const key = ((y * 12 + mo) * 32 + d) * 24 + h;
-  let start = utcHourStarts.get(key);
-  if (start === undefined) {
-    if (utcHourStarts.size > 256) utcHourStarts.clear();
-    start = Date.UTC(y, mo, d, h);
-    utcHourStarts.set(key, start);
+  if (key !== lastUtcHour) {
+    lastUtcHour = key;
+    lastUtcStart = Date.UTC(y, mo, d, h);
   }
-  return start;
+  return lastUtcStart;
 }
 
 function digits(text: string, at: number, n: number): number {

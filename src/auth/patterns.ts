@@ -181,6 +181,9 @@ export function serviceOfPamName(name: string): AuthService {
   return pamServiceOf[name] ?? 'other';
 }
 
+/** The services a PAM line can be counted under. */
+const pamServices: readonly AuthService[] = [...new Set([...Object.values(pamServiceOf), 'other' as const])];
+
 /** Services whose own line of every attempt comes from the process that logs its PAM line, in the same log: their PAM lines only repeat it. */
 export const selfLoggingPamServices: ReadonlySet<AuthService> = new Set(['sshd', 'sudo', 'su', 'login']);
 
@@ -211,13 +214,13 @@ const successMethodValues: readonly SuccessMethod[] = [...new Set([...Object.val
  * The (service, reason) pairs the table can count as failures, and the (service, method) pairs it
  * can count as successes: exported at 0 from the start, so that `rate()` in a rule sees the first
  * burst after a restart instead of a series that appears already at its final value. A PAM line
- * may count for any service (as an attempt or only as an echo, decided by the line's context).
+ * counts for the service its PAM service name maps to, or `other`.
  */
 export function failureLabelPairs(): Array<{ service: AuthService; reason: FailureReason }> {
   const pairs = new Map<string, { service: AuthService; reason: FailureReason }>();
   for (const p of authPatterns) {
     if (p.outcome !== 'failure' || p.role === 'echo' || p.reason === undefined) continue;
-    for (const service of p.service === 'pam' ? authServices : [p.service]) {
+    for (const service of p.service === 'pam' ? pamServices : [p.service]) {
       for (const reason of p.reason === 'method' ? failureMethodReasons : [p.reason]) pairs.set(`${service}/${reason}`, { service, reason });
     }
   }
@@ -228,7 +231,7 @@ export function successLabelPairs(): Array<{ service: AuthService; method: Succe
   const pairs = new Map<string, { service: AuthService; method: SuccessMethod }>();
   for (const p of authPatterns) {
     if (p.outcome !== 'success' || p.method === undefined) continue;
-    for (const service of p.service === 'pam' ? authServices : [p.service]) {
+    for (const service of p.service === 'pam' ? pamServices : [p.service]) {
       for (const method of p.method === 'method' ? successMethodValues : [p.method]) pairs.set(`${service}/${method}`, { service, method });
     }
   }

@@ -1,6 +1,6 @@
 import { userClasses, type UserClass } from '../procfs/users.js';
 import { AttemptTracker } from './attempts.js';
-import { classifyMessage, type Classification } from './classify.js';
+import { classifyInto, emptyClassification, type Classification } from './classify.js';
 import { parseLogLine } from './log-line.js';
 import { logTime } from './log-time.js';
 import { authPatterns, authServices, failureReasons, successMethods, type AuthService, type FailureReason, type PatternOutcome, type SuccessMethod } from './patterns.js';
@@ -46,9 +46,6 @@ export interface GuessedLoginSeen extends GuessedLogin {
   readonly seenAt: number;
 }
 
-const serviceIndex = indexOf(authServices);
-const reasonIndex = indexOf(failureReasons);
-const methodIndex = indexOf(successMethods);
 const classIndex = indexOf(userClasses);
 const S = authServices.length;
 const R = failureReasons.length;
@@ -63,9 +60,8 @@ export const defaultSuccessAfterFailures: SuccessAfterFailuresPolicy = { failure
 interface SourceState {
   readonly counts: SourceCounts;
   readonly tracker: AttemptTracker;
-  /** The last line matched, for old syslogd's "last message repeated N times". */
+  /** The last line matched, for old syslogd's "last message repeated N times" (classified again then). */
   lastRecord: LogRecord | undefined;
-  lastMatch: Classification | undefined;
 }
 
 /** Receives the event of each matched line, with the line's position in the batch. */
@@ -86,6 +82,10 @@ export class AuthPipeline {
   readonly recent: RecentFailures;
   readonly history: FailureHistory;
   private guessedSeen: GuessedLoginSeen[] = [];
+  /** The clock, read once per batch of lines: what "now" is for the lines of the batch. */
+  private batchTime = 0;
+  /** Where each line's classification is written: one object for all, read before the next line. */
+  private readonly slot = emptyClassification();
 
   constructor(
     private readonly userClass: (name: string | undefined) => UserClass,
@@ -104,6 +104,7 @@ export class AuthPipeline {
   syslogLines(sourceId: string, lines: readonly string[], onEvent?: EventSink): void {
     const state = this.state(sourceId);
     state.counts.linesRead += lines.length;
+    this.batchTime = this.now();
     for (let i = 0; i < lines.length; i++) {
       const record = parseLogLine(lines[i]!);
       if (!record) {
@@ -119,43 +120,46 @@ export class AuthPipeline {
   record(sourceId: string, record: LogRecord, describe: true): AuthEvent | undefined;
   record(sourceId: string, record: LogRecord, describe?: false): undefined;
   record(sourceId: string, record: LogRecord, describe = false): AuthEvent | undefined {
+    this.batchTime = this.now();
     return this.match(this.state(sourceId), record, describe);
   }
 
   private match(state: SourceState, record: LogRecord, describe: boolean): AuthEvent | undefined {
-    const c = classifyMessage(record.program, record.message);
-    if (c) {
+    const c = this.slot;
+    if (classifyInto(record.program, record.message, c, describe)) {
       state.counts.matched++;
       state.lastRecord = record;
-      state.lastMatch = c;
       return this.count(state, record, c, describe);
     }
-    if (record.program === '' && state.lastRecord && state.lastMatch && record.message.startsWith('last message repeated ')) {
+    const last = state.lastRecord;
+    if (record.program === '' && last && record.message.startsWith('last message repeated ')) {
       const m = repeatedNote.exec(record.message);
-      if (!m) return undefined;
+      if (!m || !classifyInto(last.program, last.message, c, describe)) return undefined;
+      c.repeat *= Math.min(Number(m[1]), 1_000_000);
       state.counts.matched++;
-      return this.count(state, state.lastRecord, { ...state.lastMatch, repeat: Math.min(Number(m[1]), 1_000_000) }, describe);
+      return this.count(state, last, c, describe);
     }
     return undefined;
   }
 
   private count(state: SourceState, record: LogRecord, c: Classification, describe: boolean): AuthEvent | undefined {
-    const service = serviceIndex.get(c.service)!;
+    const service = c.serviceIndex;
     this.messages[c.patternIndex * S + service]! += c.repeat;
-    const outcome = c.pattern.outcome;
+    const outcome = c.outcome;
     if (outcome === 'notice' && !describe) return undefined;
     // A connection is one process: its pid within its source (pids of live processes are unique).
     const attempts = outcome === 'notice' ? 0 : state.tracker.attempts(record.pid, c);
-    const userClass = outcome === 'notice' ? undefined : this.userClass(c.user);
+    // An echo's user class is for the events of `auth test` only.
+    const userClass = outcome === 'notice' || (!describe && attempts === 0 && outcome !== 'success') ? undefined : this.userClass(c.user);
     let guessed: GuessedLogin | undefined;
-    if (attempts > 0 && c.reason && userClass) {
-      this.failures[(service * R + reasonIndex.get(c.reason)!) * C + classIndex.get(userClass)!]! += attempts;
-      this.recent.add(c.service, c.address, attempts);
+    if (attempts > 0 && c.reasonIndex >= 0 && userClass) {
+      this.failures[(service * R + c.reasonIndex) * C + classIndex.get(userClass)!]! += attempts;
+      this.recent.add(c.service, c.address, attempts, this.batchTime);
       if (this.history.enabled) this.history.failed(c.service, c.user, userClass, c.address, attempts, this.timeOf(record));
-    } else if (outcome === 'success' && c.method && userClass) {
-      this.successes[(service * M + methodIndex.get(c.method)!) * C + classIndex.get(userClass)!]! += c.repeat;
+    } else if (outcome === 'success' && c.methodIndex >= 0 && userClass) {
+      this.successes[(service * M + c.methodIndex) * C + classIndex.get(userClass)!]! += c.repeat;
       if (this.history.enabled) guessed = this.history.succeeded(c.service, c.user, userClass, c.address, this.timeOf(record));
-      if (guessed) this.guessed(guessed);
+      if (guessed) this.guessed(guessed, service);
     }
     if (!describe) return undefined;
     return {
@@ -175,13 +179,12 @@ export class AuthPipeline {
 
   /** When the line was logged; when it was read if its timestamp does not read. */
   private timeOf(record: LogRecord): number {
-    const now = this.now();
-    const t = logTime(record, now);
-    return Number.isFinite(t) ? t : now;
+    const t = logTime(record, this.batchTime);
+    return Number.isFinite(t) ? t : this.batchTime;
   }
 
-  private guessed(login: GuessedLogin): void {
-    this.guessedTotal[serviceIndex.get(login.service)!]!++;
+  private guessed(login: GuessedLogin, service: number): void {
+    this.guessedTotal[service]!++;
     // Copies, not slices of the log line: a slice would keep the whole chunk it was cut from alive.
     const user = login.user === undefined ? undefined : detach(login.user);
     const address = login.address === undefined ? undefined : detach(login.address);
@@ -199,7 +202,7 @@ export class AuthPipeline {
   private state(id: string): SourceState {
     let state = this.states.get(id);
     if (!state) {
-      state = { counts: { linesRead: 0, matched: 0, unparsed: { not_syslog: 0, not_json: 0 } }, tracker: new AttemptTracker(), lastRecord: undefined, lastMatch: undefined };
+      state = { counts: { linesRead: 0, matched: 0, unparsed: { not_syslog: 0, not_json: 0 } }, tracker: new AttemptTracker(), lastRecord: undefined };
       this.states.set(id, state);
     }
     return state;

@@ -1,4 +1,5 @@
 import { DistinctCount } from './distinct-count.js';
+import { detach } from './success-after-failures.js';
 import { authServices, type AuthService } from './patterns.js';
 import { compareText } from '../text/compare.js';
 
@@ -34,12 +35,14 @@ export class RecentFailures {
     public perSourceCap = 0,
   ) {}
 
-  add(service: AuthService, address: string | undefined, attempts: number): void {
-    const bucket = this.bucket(Math.floor(this.now() / bucketMs));
+  /** `at`: the time now, when the caller has read the clock already (once per batch of lines). */
+  add(service: AuthService, address: string | undefined, attempts: number, at: number = this.now()): void {
+    const bucket = this.bucket(Math.floor(at / bucketMs));
     bucket.failures.set(service, (bucket.failures.get(service) ?? 0) + attempts);
     if (address === undefined) return;
     bucket.sources.add(address);
-    if (this.perSourceCap > 0) countBounded(bucket.perSource, address, attempts, this.perSourceCap);
+    // A copy, not a slice of the log line: a slice would keep the whole chunk it was cut from alive.
+    if (this.perSourceCap > 0) countBounded(bucket.perSource, bucket.perSource.has(address) ? address : detach(address), attempts, this.perSourceCap);
   }
 
   summary(): RecentSummary {

@@ -25,7 +25,7 @@ export const authSectionSchema = z
     ssh_root_login: z.enum(['deny', 'allow']).default('deny').describe('whether root may log in over SSH on this host; the HostGuardRootLoginOverSSH alert fires when it is denied'),
     success_after_failures: z
       .object({
-        failures: z.number().int().min(0).max(1000).default(5).describe('failures from the address, or for the user, within the window before a login that make it a guessed login; 0 turns the judgment off'),
+        failures: z.number().int().min(0).max(32).default(5).describe('failures from the address, or for the user, within the window before a login that make it a guessed login; 0 turns the judgment off'),
         window: durationMsField(['s', 'm', 'h'], 'a duration like 10m or 1h').default('10m').describe('how far back before the login failures count (by the lines\' own timestamps)'),
       })
       .strict()
