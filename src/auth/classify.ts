@@ -1,3 +1,4 @@
+import { detach } from './detach.js';
 import {
   authPatterns,
   authServices,
@@ -64,6 +65,10 @@ interface CompiledPattern {
   readonly counts: boolean;
   /** Nothing but its pattern is read from such a line when counting: a notice, or an echo of a fixed service. */
   readonly fieldless: boolean;
+  /** Positions of a fixed service, reason and method in their lists (-1: none, or taken from the line). */
+  readonly serviceIndex: number;
+  readonly reasonIndex: number;
+  readonly methodIndex: number;
 }
 
 const groupNames: readonly GroupName[] = ['user', 'user2', 'user3', 'addr', 'addr2', 'count', 'method', 'pamservice', 'root'];
@@ -98,6 +103,9 @@ function compile(pattern: AuthPattern, index: number): CompiledPattern {
     method: pattern.method ?? null,
     counts: pattern.role === 'attempt' && groups.count !== 0,
     fieldless: pattern.service !== 'pam' && (pattern.outcome === 'notice' || pattern.role === 'echo'),
+    serviceIndex: pattern.service === 'pam' ? -1 : authServices.indexOf(pattern.service),
+    reasonIndex: pattern.reason === undefined || pattern.reason === 'method' ? -1 : failureReasons.indexOf(pattern.reason),
+    methodIndex: pattern.method === undefined || pattern.method === 'method' ? -1 : successMethods.indexOf(pattern.method),
   };
 }
 
@@ -125,8 +133,27 @@ class PatternIndex {
 
 const compiled = authPatterns.map(compile);
 const serviceIndexOf = new Map(authServices.map((s, i) => [s, i]));
-const reasonIndexOf = new Map(failureReasons.map((r, i) => [r, i]));
-const methodIndexOf = new Map(successMethods.map((m, i) => [m, i]));
+
+/** What a method word of sshd's (`password`, `keyboard-interactive/pam`, ...) becomes, as failure reason and as login method, with their positions: one lookup per line. */
+interface MethodLabels {
+  readonly reason: FailureReason;
+  readonly reasonIndex: number;
+  readonly method: SuccessMethod;
+  readonly methodIndex: number;
+}
+
+const methodLabels = new Map<string, MethodLabels>();
+function labelsOfMethod(word: string): MethodLabels {
+  let labels = methodLabels.get(word);
+  if (labels === undefined) {
+    const reason = failureMethodLabel(word);
+    const method = methodLabel(word);
+    labels = { reason, reasonIndex: failureReasons.indexOf(reason), method, methodIndex: successMethods.indexOf(method) };
+    // Method words are whatever a client sends: remember a bounded few.
+    if (methodLabels.size < 64) methodLabels.set(detach(word), labels);
+  }
+  return labels;
+}
 const pamPatterns = new PatternIndex(compiled.filter((c) => c.pattern.service === 'pam'));
 const serviceIndex = new Map(authServices.map((s) => [s, new PatternIndex(compiled.filter((c) => c.pattern.service === s))]));
 /** A program several services log as (imapd: Courier and Cyrus; '': exim, PostgreSQL, OpenVPN) gets their patterns together, in table order. */
@@ -243,18 +270,27 @@ function fill(into: ClassificationSlot, c: CompiledPattern, match: RegExpExecArr
     if (selfLoggingPamServices.has(service)) role = 'echo';
   } else service = c.service;
   if (c.reason === 'root_refused') user ??= 'root';
-  const reason = c.reason === 'method' ? failureMethodLabel(method ?? '') : (c.reason ?? undefined);
-  const successMethod = c.method === 'method' ? methodLabel(method ?? '') : (c.method ?? undefined);
+  const labels = c.reason === 'method' || c.method === 'method' ? labelsOfMethod(method ?? '') : undefined;
   into.pattern = c.pattern;
   into.patternIndex = c.index;
   into.service = service;
   into.outcome = c.outcome;
   into.role = role;
-  into.reason = reason;
-  into.method = successMethod;
-  into.serviceIndex = serviceIndexOf.get(service)!;
-  into.reasonIndex = reason === undefined ? -1 : reasonIndexOf.get(reason)!;
-  into.methodIndex = successMethod === undefined ? -1 : methodIndexOf.get(successMethod)!;
+  if (c.reason === 'method') {
+    into.reason = labels!.reason;
+    into.reasonIndex = labels!.reasonIndex;
+  } else {
+    into.reason = c.reason ?? undefined;
+    into.reasonIndex = c.reasonIndex;
+  }
+  if (c.method === 'method') {
+    into.method = labels!.method;
+    into.methodIndex = labels!.methodIndex;
+  } else {
+    into.method = c.method ?? undefined;
+    into.methodIndex = c.methodIndex;
+  }
+  into.serviceIndex = c.serviceIndex >= 0 ? c.serviceIndex : serviceIndexOf.get(service)!;
   into.user = user === '' ? undefined : user;
   into.address = address === '' || address === undefined ? undefined : clientAddress(address);
   into.count = count !== undefined ? Math.min(Number(count), maxRepeat) : 1;

@@ -5,7 +5,8 @@ import { parseLogLine } from './log-line.js';
 import { logTime } from './log-time.js';
 import { authPatterns, authServices, failureReasons, successMethods, type AuthService, type FailureReason, type PatternOutcome, type SuccessMethod } from './patterns.js';
 import { RecentFailures } from './recent-failures.js';
-import { detach, FailureHistory, type GuessedLogin, type SuccessAfterFailuresPolicy } from './success-after-failures.js';
+import { detach } from './detach.js';
+import { FailureHistory, type GuessedLogin, type SuccessAfterFailuresPolicy } from './success-after-failures.js';
 import type { LogRecord } from './syslog-line.js';
 
 /** What one matched line meant: the unit of `auth test --format json`. */

@@ -1,5 +1,5 @@
 import { DistinctCount } from './distinct-count.js';
-import { detach } from './success-after-failures.js';
+import { detach } from './detach.js';
 import { authServices, type AuthService } from './patterns.js';
 import { compareText } from '../text/compare.js';
 

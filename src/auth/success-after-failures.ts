@@ -219,8 +219,3 @@ function hash53(text: string, seed: number): number {
   h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
   return 4294967296 * (2097151 & h2) + (h1 >>> 0);
 }
-
-/** A flat copy of a string that may be a slice of a much larger one. */
-export function detach(text: string): string {
-  return (' ' + text).slice(1);
-}
