@@ -13,7 +13,8 @@ interface Connection {
  * forgotten first, and a connection ends with its disconnect or success line.
  */
 export class AttemptTracker {
-  private readonly connections = new Map<string, Connection>();
+  /** By pid as a number (a small integer hashes faster than a fresh string), or as written when it is not one. */
+  private readonly connections = new Map<number | string, Connection>();
 
   constructor(private readonly maxConnections = 8192) {}
 
@@ -22,8 +23,9 @@ export class AttemptTracker {
   }
 
   /** Attempts this line adds. `connection` is undefined when the line names no pid: nothing is paired then. */
-  attempts(connection: string | undefined, c: Classification): number {
+  attempts(pid: string | undefined, c: Classification): number {
     const lines = c.repeat;
+    const connection = pid === undefined ? undefined : keyOf(pid);
     switch (c.role) {
       case 'echo':
         return 0;
@@ -73,7 +75,7 @@ export class AttemptTracker {
     }
   }
 
-  private connection(key: string): Connection {
+  private connection(key: number | string): Connection {
     let state = this.connections.get(key);
     if (!state) {
       if (this.connections.size >= this.maxConnections) {
@@ -85,4 +87,17 @@ export class AttemptTracker {
     }
     return state;
   }
+}
+
+/** A pid of up to 9 digits, without a leading zero, as its number; anything else as written. */
+function keyOf(pid: string): number | string {
+  const length = pid.length;
+  if (length === 0 || length > 9 || (length > 1 && pid.charCodeAt(0) === 48)) return pid;
+  let n = 0;
+  for (let i = 0; i < length; i++) {
+    const digit = pid.charCodeAt(i) - 48;
+    if (digit < 0 || digit > 9) return pid;
+    n = n * 10 + digit;
+  }
+  return n;
 }

@@ -39,6 +39,8 @@ export interface Classification {
   readonly count: number;
   /** How many identical messages this line stands for (syslog's "message repeated N times"). */
   readonly repeat: number;
+  /** False when the line was only tested (user, address and count not read): classify it with fields to have them. */
+  readonly complete: boolean;
 }
 
 type GroupName = 'user' | 'user2' | 'user3' | 'addr' | 'addr2' | 'count' | 'method' | 'pamservice' | 'root';
@@ -63,7 +65,11 @@ interface CompiledPattern {
   readonly method: SuccessMethod | 'method' | null;
   /** The count group is the line's number of attempts. */
   readonly counts: boolean;
-  /** Nothing but its pattern is read from such a line when counting: a notice, or an echo of a fixed service. */
+  /**
+   * Counting reads nothing but the pattern of such a line, or reads its fields only once in a
+   * while: a notice, an echo of a fixed service, a disconnect that counts only when its connection
+   * counted nothing. Without `fields` it is tested, not matched.
+   */
   readonly fieldless: boolean;
   /** Positions of a fixed service, reason and method in their lists (-1: none, or taken from the line). */
   readonly serviceIndex: number;
@@ -74,6 +80,7 @@ interface CompiledPattern {
 const groupNames: readonly GroupName[] = ['user', 'user2', 'user3', 'addr', 'addr2', 'count', 'method', 'pamservice', 'root'];
 
 function compile(pattern: AuthPattern, index: number): CompiledPattern {
+  if (pattern.prefix !== undefined && !pattern.regex.source.startsWith('^')) throw new Error(`pattern ${pattern.name}: a prefix needs a regex anchored with ^, which spells it out`);
   const groups = Object.fromEntries(groupNames.map((name) => [name, 0])) as Record<GroupName, number>;
   let n = 0;
   // Escapes and character classes are copied as they are: a '(' inside them opens no group.
@@ -102,7 +109,7 @@ function compile(pattern: AuthPattern, index: number): CompiledPattern {
     reason: pattern.reason ?? null,
     method: pattern.method ?? null,
     counts: pattern.role === 'attempt' && groups.count !== 0,
-    fieldless: pattern.service !== 'pam' && (pattern.outcome === 'notice' || pattern.role === 'echo'),
+    fieldless: pattern.service !== 'pam' && (pattern.outcome === 'notice' || pattern.role === 'echo' || pattern.role === 'closes'),
     serviceIndex: pattern.service === 'pam' ? -1 : authServices.indexOf(pattern.service),
     reasonIndex: pattern.reason === undefined || pattern.reason === 'method' ? -1 : failureReasons.indexOf(pattern.reason),
     methodIndex: pattern.method === undefined || pattern.method === 'method' ? -1 : successMethods.indexOf(pattern.method),
@@ -143,7 +150,11 @@ interface MethodLabels {
 }
 
 const methodLabels = new Map<string, MethodLabels>();
+let lastMethodWord = '';
+let lastMethodLabels: MethodLabels | undefined;
 function labelsOfMethod(word: string): MethodLabels {
+  // Runs of lines share their method: the last answer first.
+  if (word === lastMethodWord && lastMethodLabels) return lastMethodLabels;
   let labels = methodLabels.get(word);
   if (labels === undefined) {
     const reason = failureMethodLabel(word);
@@ -152,6 +163,8 @@ function labelsOfMethod(word: string): MethodLabels {
     // Method words are whatever a client sends: remember a bounded few.
     if (methodLabels.size < 64) methodLabels.set(detach(word), labels);
   }
+  lastMethodWord = detach(word);
+  lastMethodLabels = labels;
   return labels;
 }
 const pamPatterns = new PatternIndex(compiled.filter((c) => c.pattern.service === 'pam'));
@@ -198,6 +211,7 @@ export function emptyClassification(): ClassificationSlot {
     address: undefined,
     count: 1,
     repeat: 1,
+    complete: false,
   };
 }
 
@@ -236,6 +250,12 @@ function classifyOnce(program: string, message: string, into: ClassificationSlot
       fill(into, c, undefined, message);
       return true;
     }
+    // PAM's line of a program that logs its own attempt lines is an echo: its PAM service is all it tells.
+    if (!fields && c.service === 'pam' && c.role !== 'echo' && selfLoggingPamServices.has(serviceOfPamName(pamServiceName(message)))) {
+      if (!c.regex.test(message)) continue;
+      fill(into, c, undefined, message);
+      return true;
+    }
     const match = c.regex.exec(message);
     if (match) {
       fill(into, c, match, message);
@@ -265,7 +285,7 @@ function fill(into: ClassificationSlot, c: CompiledPattern, match: RegExpExecArr
     if (group(match, g.root) !== undefined) user ??= 'root';
   }
   if (c.service === 'pam') {
-    service = serviceOfPamName((match && group(match, g.pamservice)) ?? '');
+    service = serviceOfPamName(match ? (group(match, g.pamservice) ?? '') : pamServiceName(message));
     // sshd, sudo, su and login log each attempt themselves: their PAM lines only repeat it.
     if (selfLoggingPamServices.has(service)) role = 'echo';
   } else service = c.service;
@@ -295,6 +315,18 @@ function fill(into: ClassificationSlot, c: CompiledPattern, match: RegExpExecArr
   into.address = address === '' || address === undefined ? undefined : clientAddress(address);
   into.count = count !== undefined ? Math.min(Number(count), maxRepeat) : 1;
   into.repeat = 1;
+  into.complete = match !== undefined;
+}
+
+/** NAME of `pam_x(NAME:type): ...` or `pam_x(NAME): ...`. */
+function pamServiceName(message: string): string {
+  const open = message.indexOf('(');
+  let end = open + 1;
+  for (; end < message.length; end++) {
+    const ch = message.charCodeAt(end);
+    if (ch === 58 /* : */ || ch === 41 /* ) */) break;
+  }
+  return open < 0 ? '' : message.slice(open + 1, end);
 }
 
 /** `::ffff:192.0.2.1` and `192.0.2.1:4567` are 192.0.2.1; anything else stays as written. */
@@ -316,8 +348,17 @@ function containsAny(message: string, needles: readonly string[]): boolean {
   return false;
 }
 
+/**
+ * Whether the message may start with one of the prefixes: a filter before the regex, which is
+ * anchored and spells the prefix out again (compile() checks), so it compares only the second and
+ * the last character of each (the first chose the candidates): most candidates differ there.
+ */
 function startsWithAny(message: string, prefixes: readonly string[]): boolean {
-  for (let i = 0; i < prefixes.length; i++) if (message.startsWith(prefixes[i]!)) return true;
+  for (let i = 0; i < prefixes.length; i++) {
+    const prefix = prefixes[i]!;
+    const last = prefix.length - 1;
+    if (message.charCodeAt(1) === prefix.charCodeAt(1) && message.charCodeAt(last) === prefix.charCodeAt(last)) return true;
+  }
   return false;
 }
 

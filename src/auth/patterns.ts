@@ -158,7 +158,7 @@ export const authPatterns: readonly AuthPattern[] = [
 ];
 
 /** PAM service names (`pam_unix(NAME:auth)`) of the services in the list; any other is `other`. */
-const pamServiceOf: Readonly<Record<string, AuthService>> = {
+const pamServiceOf: ReadonlyMap<string, AuthService> = new Map(Object.entries({
   sshd: 'sshd',
   sudo: 'sudo',
   'sudo-i': 'sudo',
@@ -175,19 +175,26 @@ const pamServiceOf: Readonly<Record<string, AuthService>> = {
   mariadb: 'mysql',
   postgresql: 'postgresql',
   nginx: 'nginx',
-};
+}) as [string, AuthService][]);
+
+let lastPamName = '';
+let lastPamService: AuthService = 'other';
 
 export function serviceOfPamName(name: string): AuthService {
-  return pamServiceOf[name] ?? 'other';
+  if (name !== lastPamName) {
+    lastPamService = pamServiceOf.get(name) ?? 'other';
+    lastPamName = (' ' + name).slice(1);
+  }
+  return lastPamService;
 }
 
 /** The services a PAM line can be counted under. */
-const pamServices: readonly AuthService[] = [...new Set([...Object.values(pamServiceOf), 'other' as const])];
+const pamServices: readonly AuthService[] = [...new Set([...pamServiceOf.values(), 'other' as const])];
 
 /** Services whose own line of every attempt comes from the process that logs its PAM line, in the same log: their PAM lines only repeat it. */
 export const selfLoggingPamServices: ReadonlySet<AuthService> = new Set(['sshd', 'sudo', 'su', 'login']);
 
-const methodNames: Readonly<Record<string, FailureReason & SuccessMethod>> = {
+const methodNames: ReadonlyMap<string, FailureReason & SuccessMethod> = new Map(Object.entries({
   password: 'password',
   publickey: 'publickey',
   'keyboard-interactive': 'keyboard_interactive',
@@ -195,11 +202,11 @@ const methodNames: Readonly<Record<string, FailureReason & SuccessMethod>> = {
   hostbased: 'hostbased',
   'gssapi-with-mic': 'gssapi',
   'gssapi-keyex': 'gssapi',
-};
+}) as [string, FailureReason & SuccessMethod][]);
 
 /** sshd's method word as a bounded label value. */
 export function methodLabel(method: string): FailureReason & SuccessMethod {
-  return methodNames[method] ?? 'other_method';
+  return methodNames.get(method) ?? 'other_method';
 }
 
 export function failureMethodLabel(method: string): FailureReason {
@@ -207,8 +214,8 @@ export function failureMethodLabel(method: string): FailureReason {
 }
 
 /** Every label a `method` group can become, for failures and for successes. */
-const failureMethodReasons: readonly FailureReason[] = [...new Set([...Object.values(methodNames), 'other_method', 'none'] as FailureReason[])];
-const successMethodValues: readonly SuccessMethod[] = [...new Set([...Object.values(methodNames), 'other_method'] as SuccessMethod[])];
+const failureMethodReasons: readonly FailureReason[] = [...new Set([...methodNames.values(), 'other_method', 'none'] as FailureReason[])];
+const successMethodValues: readonly SuccessMethod[] = [...new Set([...methodNames.values(), 'other_method'] as SuccessMethod[])];
 
 /**
  * The (service, reason) pairs the table can count as failures, and the (service, method) pairs it

@@ -1,6 +1,6 @@
 import { userClasses, type UserClass } from '../procfs/users.js';
 import { AttemptTracker } from './attempts.js';
-import { classifyInto, emptyClassification, type Classification } from './classify.js';
+import { classifyInto, emptyClassification, type ClassificationSlot } from './classify.js';
 import { parseLogLine } from './log-line.js';
 import { logTime } from './log-time.js';
 import { authPatterns, authServices, failureReasons, successMethods, type AuthService, type FailureReason, type PatternOutcome, type SuccessMethod } from './patterns.js';
@@ -143,13 +143,19 @@ export class AuthPipeline {
     return undefined;
   }
 
-  private count(state: SourceState, record: LogRecord, c: Classification, describe: boolean): AuthEvent | undefined {
+  private count(state: SourceState, record: LogRecord, c: ClassificationSlot, describe: boolean): AuthEvent | undefined {
     const service = c.serviceIndex;
     this.messages[c.patternIndex * S + service]! += c.repeat;
     const outcome = c.outcome;
     if (outcome === 'notice' && !describe) return undefined;
     // A connection is one process: its pid within its source (pids of live processes are unique).
     const attempts = outcome === 'notice' ? 0 : state.tracker.attempts(record.pid, c);
+    // A line only tested that counts after all (a disconnect of a connection that counted nothing): read its fields now.
+    if (attempts > 0 && !c.complete) {
+      const repeat = c.repeat;
+      classifyInto(record.program, record.message, c, true);
+      c.repeat = repeat;
+    }
     // An echo's user class is for the events of `auth test` only.
     const userClass = outcome === 'notice' || (!describe && attempts === 0 && outcome !== 'success') ? undefined : this.userClass(c.user);
     let guessed: GuessedLogin | undefined;

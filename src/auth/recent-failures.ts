@@ -4,11 +4,13 @@ import { authServices, type AuthService } from './patterns.js';
 import { compareText } from '../text/compare.js';
 
 const bucketMs = 30_000;
+const serviceIndex = new Map(authServices.map((s, i) => [s, i]));
 const buckets = 30; // 15 minutes
 
 interface Bucket {
   slot: number;
-  readonly failures: Map<AuthService, number>;
+  /** Failures per service, by position in authServices. */
+  readonly failures: Float64Array;
   readonly sources: DistinctCount;
   /** Failures per source address, bounded (only kept when a top-N is asked for). */
   readonly perSource: Map<string, number>;
@@ -27,7 +29,7 @@ export interface RecentSummary {
  * plus at most `perSourceCap` addresses per bucket.
  */
 export class RecentFailures {
-  private readonly ring: Bucket[] = Array.from({ length: buckets }, () => ({ slot: -1, failures: new Map(), sources: new DistinctCount(), perSource: new Map() }));
+  private readonly ring: Bucket[] = Array.from({ length: buckets }, () => ({ slot: -1, failures: new Float64Array(authServices.length), sources: new DistinctCount(), perSource: new Map() }));
 
   constructor(
     private readonly now: () => number = Date.now,
@@ -38,7 +40,7 @@ export class RecentFailures {
   /** `at`: the time now, when the caller has read the clock already (once per batch of lines). */
   add(service: AuthService, address: string | undefined, attempts: number, at: number = this.now()): void {
     const bucket = this.bucket(Math.floor(at / bucketMs));
-    bucket.failures.set(service, (bucket.failures.get(service) ?? 0) + attempts);
+    bucket.failures[serviceIndex.get(service)!]! += attempts;
     if (address === undefined) return;
     bucket.sources.add(address);
     // A copy, not a slice of the log line: a slice would keep the whole chunk it was cut from alive.
@@ -49,7 +51,7 @@ export class RecentFailures {
     const slot = Math.floor(this.now() / bucketMs);
     const last5 = this.live(slot, 10);
     const failures5m = Object.fromEntries(authServices.map((s) => [s, 0])) as Record<AuthService, number>;
-    for (const b of last5) for (const [service, n] of b.failures) failures5m[service] += n;
+    for (const b of last5) authServices.forEach((service, i) => (failures5m[service] += b.failures[i]!));
     return {
       failures5m,
       distinctSources5m: DistinctCount.estimate(last5.map((b) => b.sources)),
@@ -77,7 +79,7 @@ export class RecentFailures {
     const bucket = this.ring[slot % buckets]!;
     if (bucket.slot !== slot) {
       bucket.slot = slot;
-      bucket.failures.clear();
+      bucket.failures.fill(0);
       bucket.sources.clear();
       bucket.perSource.clear();
     }

@@ -162,3 +162,14 @@ describe('journal files removed', () => {
     expect(judgeJournalChange(snapshot({ '2:1': runtime }, false), snapshot({}, false), t0, day)).toHaveLength(1);
   });
 });
+
+describe('names an attacker chooses', () => {
+  it("a PAM service or method named like an object's own property counts as any unknown one", async () => {
+    const { classifyMessage } = await import('../../src/auth/classify.js');
+    for (const name of ['constructor', '__proto__', 'toString', 'hasOwnProperty']) {
+      expect(classifyMessage('x', `pam_unix(${name}:auth): authentication failure; logname= uid=0 euid=0 tty= ruser= rhost=192.0.2.1  user=alice`)).toMatchObject({ service: 'other', role: 'opens', reason: 'pam_failure' });
+      expect(classifyMessage('sshd', `Failed ${name} for alice from 192.0.2.1 port 22 ssh2`)).toMatchObject({ reason: 'other_method' });
+      expect(classifyMessage('sshd', `Accepted ${name} for alice from 192.0.2.1 port 22 ssh2`)).toMatchObject({ method: 'other_method' });
+    }
+  });
+});

@@ -14,7 +14,6 @@ export const pamPatterns: readonly AuthPattern[] = [
     role: 'opens',
     reason: 'pam_failure',
     prefix: 'pam_unix(',
-    contains: 'authentication failure;',
     // `(NAME)` alone is Linux-PAM before 0.99, whose tag the header parser turns into this form.
     regex: /^pam_unix\((?<pamservice>[^:)]+)(?::auth)?\): authentication failure;/,
     description: 'pam_unix rejected a password; an echo for sshd, sudo, su and login, which log the attempt themselves',
@@ -35,7 +34,6 @@ export const pamPatterns: readonly AuthPattern[] = [
     outcome: 'failure',
     role: 'echo',
     prefix: 'pam_unix(',
-    contains: 'check pass;',
     regex: /^pam_unix\((?<pamservice>[^:)]+)(?::auth)?\): check pass; user unknown$/,
     description: 'pam_unix was asked about a user with no account; the attempt is logged by the next line',
   },

@@ -142,7 +142,6 @@ export const sshdPatterns: readonly AuthPattern[] = [
     role: 'once',
     reason: 'client_gave_up',
     prefix: ['Received disconnect from ', 'error: Received disconnect from '],
-    contains: ['Auth fail', 'authentication methods available'],
     regex: new RegExp(
       String.raw`^(?:error: )?Received disconnect from (?<addr>\S+?)${port}: ?(?:3: .*Auth fail|14: No(?: supported)?(?: more)?(?: user)? authentication methods available).*$`,
     ),
@@ -164,7 +163,6 @@ export const sshdPatterns: readonly AuthPattern[] = [
     outcome: 'failure',
     role: 'closes',
     reason: 'preauth_disconnect',
-    contains: ' user ',
     prefix: ['Connection closed by ', 'Disconnected from ', 'Connection reset by '],
     regex: new RegExp(String.raw`^(?:Connection closed by|Disconnected from|Connection reset by) (?:authenticating|invalid) user (?<user>.*) (?<addr>\S+) port \d+(?::\d+: .*)? \[preauth\]$`),
     description: 'a client that named a user left before authenticating',
