@@ -98,10 +98,11 @@ function zoneOffsetMs(line: string, i: number): number {
   const c = line.charCodeAt(i);
   if (c === 90 /* Z */) return 0;
   if (c === 43 || c === 45) {
-    const h = digits(line, i + 1, 2);
-    const m = digits(line, line.charCodeAt(i + 3) === 58 ? i + 4 : i + 3, 2);
-    if (Number.isNaN(h)) return Number.NaN;
-    return (c === 45 ? -1 : 1) * (h * 60 + (Number.isNaN(m) ? 0 : m)) * 60_000;
+    const h = (line.charCodeAt(i + 1) - 48) * 10 + line.charCodeAt(i + 2) - 48;
+    const at = line.charCodeAt(i + 3) === 58 ? i + 4 : i + 3;
+    const m = (line.charCodeAt(at) - 48) * 10 + line.charCodeAt(at + 1) - 48;
+    if (!(h >= 0 && h <= 23)) return Number.NaN;
+    return (c === 45 ? -1 : 1) * (h * 60 + (m >= 0 && m < 60 ? m : 0)) * 60_000;
   }
   if (c === 32 && (line.startsWith('UTC', i + 1) || line.startsWith('GMT', i + 1))) return 0;
   return Number.NaN;

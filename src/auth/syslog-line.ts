@@ -1,3 +1,5 @@
+import { detach } from './detach.js';
+
 /**
  * The header of a syslog line: who logged it (program, pid), the message, and where its timestamp
  * is (read only when a judgment needs the time: see log-time.ts). The shapes it knows, each with
@@ -139,23 +141,27 @@ function parseTag(line: string, at: number, stampAt: number): LogRecord | undefi
     if (line.charCodeAt(end) === 58) end++;
     if (program.includes(' ')) return undefined;
   } else {
-    const colon = line.indexOf(':', at);
-    const space = line.indexOf(' ', at);
-    // The tag ends at the first colon, unless a space comes first (`prog[pid] msg`).
-    const tagEnd = colon >= 0 && (space < 0 || colon < space) ? colon : space;
-    if (tagEnd <= at) return undefined;
+    // The tag ends at the first colon, unless a space comes first (`prog[pid] msg`); one pass
+    // finds that end and the last '[' before it (the builtins cost more than this short scan).
+    let tagEnd = at;
+    let open = -1;
+    let stop = 0;
+    for (; tagEnd < line.length; tagEnd++) {
+      stop = line.charCodeAt(tagEnd);
+      if (stop === 58 /* : */ || stop === 32) break;
+      if (stop === 91 /* [ */) open = tagEnd;
+    }
+    if (tagEnd === at || tagEnd === line.length) return undefined;
+    const colon = stop === 58;
     if (line.charCodeAt(tagEnd - 1) === 93 /* ] */) {
-      // lastIndexOf('[') by hand: the builtin is slow on sliced strings, and the pid is short.
-      let open = tagEnd - 2;
-      while (open > at && line.charCodeAt(open) !== 91) open--;
       if (open <= at) return undefined;
-      program = line.slice(at, open);
+      program = programAt(line, at, open);
       pid = line.slice(open + 1, tagEnd - 1);
     } else {
-      if (tagEnd !== colon) return undefined;
-      program = line.slice(at, tagEnd);
+      if (!colon) return undefined;
+      program = programAt(line, at, tagEnd);
     }
-    end = tagEnd === colon ? tagEnd + 1 : tagEnd;
+    end = colon ? tagEnd + 1 : tagEnd;
   }
   if (program.length === 0 || program.length > 64) return undefined;
   let messageAt = line.charCodeAt(end) === 32 ? end + 1 : end;
@@ -174,6 +180,21 @@ function parseTag(line: string, at: number, stampAt: number): LogRecord | undefi
     }
   }
   return { program, pid, message, line, stampAt };
+}
+
+let lastProgram = '';
+
+/** line[from, to): the same string as the last line's program when it is the same text, as it mostly is (no copy, and the classifier's lookup is an identity test). */
+function programAt(line: string, from: number, to: number): string {
+  const length = to - from;
+  if (length === lastProgram.length) {
+    let k = 0;
+    while (k < length && line.charCodeAt(from + k) === lastProgram.charCodeAt(k)) k++;
+    if (k === length) return lastProgram;
+  }
+  // A copy, not a slice: it outlives the line as the next line's point of comparison.
+  lastProgram = length <= 64 ? detach(line.slice(from, to)) : line.slice(from, to);
+  return lastProgram;
 }
 
 /** RFC 5424 after `1 `: TIMESTAMP HOSTNAME APP-NAME PROCID MSGID STRUCTURED-DATA [MSG]. */
