@@ -1,4 +1,4 @@
-import { userClasses, type UserClass } from '../procfs/users.js';
+import { userClasses, type UserClass } from '../rootfs/users.js';
 import { AttemptTracker } from './attempts.js';
 import { classifyInto, emptyClassification, type ClassificationSlot } from './classify.js';
 import { parseLogLine } from './log-line.js';

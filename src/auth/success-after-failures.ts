@@ -1,4 +1,4 @@
-import type { UserClass } from '../procfs/users.js';
+import type { UserClass } from '../rootfs/users.js';
 import type { AuthService } from './patterns.js';
 
 export interface SuccessAfterFailuresPolicy {

@@ -1,5 +1,7 @@
-import { authFindingKinds, authFindings, type SourceHealth } from '../auth/findings.js';
+import { authFindings, type SourceHealth } from '../auth/judge.js';
+import { authKinds } from '../auth/kinds.js';
 import { TamperingLog, tamperKinds } from '../auth/log-tampering.js';
+import { kindNames } from '../findings/kinds.js';
 import { authServices, failureLabelPairs, successLabelPairs } from '../auth/patterns.js';
 import { AuthPipeline } from '../auth/pipeline.js';
 import { startSource, type RunningSource } from '../auth/running-source.js';
@@ -10,7 +12,7 @@ import { authMetricSpecs as specs } from '../metrics/auth.js';
 import { CounterSync } from '../metrics/counter-sync.js';
 import { registerCounter, registerGauge } from '../metrics/spec.js';
 import { FollowedSources } from '../tail/followed-sources.js';
-import { UserDirectory, userClasses } from '../procfs/users.js';
+import { UserDirectory, userClasses } from '../rootfs/users.js';
 import type { Collector, CollectorContext, CollectorDefinition, CollectorEnv, CollectorRun } from './collector.js';
 
 /** How long a collection waits for the files to be read up to their end before reporting. */
@@ -25,7 +27,7 @@ const catchUpMs = 2000;
  */
 class AuthCollector implements Collector {
   readonly name = 'auth';
-  readonly findingKinds = Object.keys(authFindingKinds);
+  readonly findingKinds = kindNames(authKinds);
   private readonly pipeline: AuthPipeline;
   private readonly tampering = new TamperingLog();
   private readonly sources: FollowedSources<AuthSourceSpec, RunningSource>;

@@ -1,6 +1,6 @@
 import { tamperKinds } from '../auth/log-tampering.js';
 import { authPatterns, authServices, failureReasons, successMethods } from '../auth/patterns.js';
-import { userClasses } from '../procfs/users.js';
+import { userClasses } from '../rootfs/users.js';
 import { metricSpec } from './spec.js';
 
 const services = authServices.join(', ');

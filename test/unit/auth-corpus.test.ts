@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { AuthPipeline, type AuthEvent } from '../../src/auth/pipeline.js';
 import { authPatterns, authServices } from '../../src/auth/patterns.js';
 import { UserClassCache } from '../../src/auth/user-classes.js';
-import { UserDirectory } from '../../src/procfs/users.js';
+import { UserDirectory } from '../../src/rootfs/users.js';
 
 const fixtures = join(import.meta.dirname, '..', 'fixtures');
 /** Every annotated log: one per service and per header dialect, and the corpus in three timestamp forms. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { authFindings } from '../../src/auth/findings.js';
+import { authFindings } from '../../src/auth/judge.js';
 import type { JournalFile, JournalSnapshot } from '../../src/auth/journal-files.js';
 import { judgeFileChange, judgeJournalChange, needsEvidence, TamperingLog } from '../../src/auth/log-tampering.js';
 import { FailureHistory } from '../../src/auth/success-after-failures.js';
