@@ -12,7 +12,7 @@ describe('a quiet host with the default persistence coverage', () => {
     const args = ['--collector.disable-defaults', '--collector.integrity', '--collector.kernel', '--state.dir', tempDir()];
     const init = runCli([...args, 'baseline', 'init'], { timeoutMs: 300_000 });
     expect(init.code, init.stderr).toBe(0);
-    expect(init.stdout).toMatch(/integrity \d+, kernel \d+/);
+    expect(init.stdout).toMatch(/integrity \d+, packages \d+, kernel \d+/);
     const check = runCli([...args, 'check', '--format', 'json'], { timeoutMs: 300_000 });
     expect(JSON.parse(check.stdout)).toEqual({ findings: [] });
     expect(check.code).toBe(0);
