@@ -42,6 +42,7 @@ class AuditCollector implements Collector {
       reportReads: registerCounter(r, specs.reportReads),
       lynisRuns: registerCounter(r, specs.lynisRuns),
       lynisDuration: registerGauge(r, specs.lynisDuration),
+      lynisStalePidFiles: registerCounter(r, specs.lynisStalePidFiles),
     };
   }
 
@@ -89,6 +90,7 @@ class AuditCollector implements Collector {
     this.m.newWarning.replace(report ? [...newWarnings(report, baseline, policy)].map(([test, w]) => ({ labels: { test }, value: w.count })) : []);
     for (const result of reportReadResults) this.counters.sync(this.m.reportReads, { result }, reader.reads[result]);
     for (const result of lynisRunResults) this.counters.sync(this.m.lynisRuns, { result }, this.runs[result]);
+    this.counters.sync(this.m.lynisStalePidFiles, {}, this.runner.stalePidFilesRemoved);
     if (this.lastRunSeconds !== undefined) this.m.lynisDuration.set(this.lastRunSeconds);
     return { findings: judgeAudit(state, baseline, policy, Date.now()) };
   }
@@ -122,7 +124,7 @@ class AuditCollector implements Collector {
     const outcome = await this.runner.run(policy.run, join(this.env.paths.rootfs, policy.lynis_report));
     if (!this.started) return;
     this.runs[outcome.result]++;
-    if (outcome.result !== 'not_installed') this.lastRunSeconds = outcome.seconds;
+    if (outcome.result !== 'not_installed' && outcome.result !== 'busy') this.lastRunSeconds = outcome.seconds;
   }
 }
 
