@@ -29,3 +29,11 @@ export async function eventually<T>(
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
 }
+
+/** `eventually` for assertions: poll until `assertions` stop throwing (the last failure is the error). */
+export async function eventuallyExpect(assertions: () => void | Promise<void>, options: { timeoutMs?: number; intervalMs?: number } = {}): Promise<void> {
+  await eventually(async () => {
+    await assertions();
+    return true;
+  }, { ...options, what: 'the expectation' });
+}
