@@ -1,5 +1,5 @@
 import { execFileSync, spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdirSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterAll, afterEach } from 'vitest';
 
@@ -64,4 +64,15 @@ export function rootWithSleep(parent: string): string {
   copyFileSync('/usr/bin/sleep', join(root, 'sleep'));
   chmodSync(join(root, 'sleep'), 0o755);
   return root;
+}
+
+/**
+ * Bytes a process has read and written so far, by any means (files, pipes), from /proc/PID/io
+ * (rchar, wchar). With no scrape meanwhile, the growth of an exporter's rchar is what its
+ * background followers read: a test waits on it instead of sleeping "long enough" for them.
+ */
+export function ioOf(pid: number): { read: number; written: number } {
+  const text = readFileSync(`/proc/${pid}/io`, 'utf8');
+  const field = (name: string) => Number(new RegExp(`^${name}: (\\d+)$`, 'm').exec(text)?.[1] ?? NaN);
+  return { read: field('rchar'), written: field('wchar') };
 }
