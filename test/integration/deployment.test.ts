@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { parsePolicy } from '../../src/config/load-policy.js';
 import { defaultBaselineTimeoutMs } from '../../src/exporter.js';
 import { repoRoot, tempDir } from '../helpers/cli.js';
+import { eventually } from '../helpers/eventually.js';
 import { sampleValue } from '../helpers/exposition.js';
 import { freePort } from '../helpers/monitoring-stack.js';
 import { spawnOwned, stopProcess, waitForOutput } from '../helpers/processes.js';
@@ -104,12 +105,10 @@ describe('least privilege: what the exporter sees with the unit\'s capabilities,
       '--web.listen-address=127.0.0.1:0',
     ]);
     const port = (await waitForOutput(child, /listening\W+address\W+127\.0\.0\.1:(\d+)/))[1];
-    let body = '';
-    for (let i = 0; i < 100; i++) {
-      body = await metricsOf(`http://127.0.0.1:${port}`);
-      if ((sampleValue(body, 'hostguard_integrity_last_scan_end_timestamp_seconds') ?? 0) > 0) break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    const body = await eventually(async () => {
+      const text = await metricsOf(`http://127.0.0.1:${port}`);
+      return (sampleValue(text, 'hostguard_integrity_last_scan_end_timestamp_seconds') ?? 0) > 0 && text;
+    }, { timeoutMs: 90_000, what: 'the integrity scan at start' });
     return {
       processesDenied: sampleValue(body, 'hostguard_processes_unjudged', { reason: 'permission_denied' }) ?? 0,
       fdDenied: sampleValue(body, 'hostguard_network_read_problems_total', { problem: 'fd_denied' }) ?? 0,
