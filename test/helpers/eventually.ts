@@ -1,3 +1,6 @@
+// Taken at import: a test that puts the code under test on fake timers still waits in real time.
+const realSetTimeout = globalThis.setTimeout;
+
 /**
  * Waiting for a real process, file or server to reach a state: poll until `check` holds, with a
  * deadline generous enough for a loaded 2-core machine. Never a fixed sleep standing for "long
@@ -26,7 +29,7 @@ export async function eventually<T>(
       const seen = last instanceof Error ? last.message : JSON.stringify(last);
       throw new Error(`${what} did not hold within ${timeoutMs} ms (last: ${seen})`);
     }
-    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+    await new Promise((resolve) => realSetTimeout(resolve, intervalMs));
   }
 }
 
