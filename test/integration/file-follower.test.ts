@@ -172,12 +172,12 @@ describe('following a log file like tail -F', () => {
     expect(second.lines).toEqual(['another first line', ...expected(50, 100)]);
   });
 
-  it('keeps counting through binary junk, invalid UTF-8 and a 10 MB line, with bounded memory', () => {
+  // How much heap reading the 10 MB line takes is a figure: `npm run bench -- responsiveness`.
+  it('keeps counting through binary junk, invalid UTF-8 and a 10 MB line, cut to 16 KiB', () => {
     const dir = tempDir();
     const { follower, lines, path } = follow(dir);
     const junk = Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 7919) % 256).filter((b) => b !== 0x0a));
     writeFileSync(path, Buffer.concat([Buffer.from('before\n'), junk, Buffer.from('\n'), Buffer.alloc(10 * 1024 * 1024, 0x78), Buffer.from('\nafter\n'), Buffer.from([0xc3, 0x28, 0x0a])]));
-    const heapBefore = process.memoryUsage().heapUsed;
     follower.poll();
     expect(lines).toHaveLength(5);
     expect(lines[0]).toBe('before');
@@ -185,7 +185,6 @@ describe('following a log file like tail -F', () => {
     expect(lines[3]).toBe('after');
     expect(lines[4]).toBe('\ufffd(');
     expect(follower.stats.truncatedLines).toBe(1);
-    expect(process.memoryUsage().heapUsed - heapBefore).toBeLessThan(8 * 1024 * 1024);
   });
 
   it('reports a file that disappears as missing, and reads it again from the start when it returns', () => {
@@ -260,11 +259,10 @@ console.log(JSON.stringify({ lines, status: f.status() }));
     const first = new FileFollower(options);
     first.start();
     while (first.stats.linesRead === 0) await new Promise((r) => setTimeout(r, 5));
-    const stopping = Date.now();
+    // stop() ends the read at its current slice: most of the backlog is left for the restart.
+    // (How soon it returns is a figure: `npm run bench -- responsiveness`.)
     await first.stop();
-    const stopMs = Date.now() - stopping;
-    expect(stopMs).toBeLessThan(500);
-    expect(first.stats.linesRead).toBeLessThan(total);
+    expect(first.stats.linesRead).toBeLessThan(total / 2);
 
     const second = new FileFollower(options);
     await second.catchUp(Number.POSITIVE_INFINITY);
