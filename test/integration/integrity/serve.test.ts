@@ -99,7 +99,7 @@ describe('integrity in serve', () => {
     expect(sampleValue(text, 'hostguard_integrity_running_executables', { result: 'mismatch' })).toBe(1);
   });
 
-  it('finds the trojan also when it runs in a mount namespace of its own with the host\'s root (a sandboxed unit, `unshare -m`)', () => {
+  it('finds the trojan also when it runs in a mount namespace of its own with the host\'s root (a sandboxed unit, `unshare -m`)', async () => {
     const unshare = requireTool('unshare', 'util-linux');
     const { tool, args } = toolInBaseline();
 
@@ -108,7 +108,7 @@ describe('integrity in serve', () => {
     renameSync(`${tool}.new`, tool);
     // unshare execs the program in place: the PID spawned is the PID that runs it, in the new namespace.
     const trojan = spawnOwned(unshare, ['--mount', '--propagation', 'private', tool, '300']);
-    for (let i = 0; i < 50 && !readlinkSync(`/proc/${trojan.pid}/exe`).startsWith(tool); i++) spawnSync('sleep', ['0.05']);
+    await eventually(() => readlinkSync(`/proc/${trojan.pid}/exe`).startsWith(tool), { intervalMs: 10, what: 'the trojan running in its namespace' });
     expect(readlinkSync(`/proc/self/ns/mnt`)).not.toBe(readlinkSync(`/proc/${trojan.pid}/ns/mnt`));
 
     const check = runCli([...args, 'check', '--format', 'json']);
