@@ -1,4 +1,4 @@
-import { lstatSync, readFileSync, unlinkSync } from 'node:fs';
+import { lstatSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, join } from 'node:path';
 import { readProcText } from '../procfs/read-text.js';
@@ -81,14 +81,4 @@ export function findLynisPidFiles(files: readonly string[] = lynisPidFiles(), ho
     found.push({ file, verdict: judgePidFile(content, pid === undefined ? undefined : holderOf(Number(pid))) });
   }
   return found;
-}
-
-/** Remove a file; false when it was already gone (or could not be removed: the caller logs either). */
-export function removePidFile(file: string): boolean {
-  try {
-    unlinkSync(file);
-    return true;
-  } catch {
-    return false;
-  }
 }
