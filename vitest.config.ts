@@ -9,6 +9,7 @@ export default defineConfig({
   test: {
     include: ['test/unit/**/*.test.ts', 'test/integration/**/*.test.ts'],
     globalSetup: ['test/helpers/global-setup.ts'],
+    setupFiles: ['test/helpers/fresh-connection.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',

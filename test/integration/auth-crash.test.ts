@@ -37,27 +37,33 @@ describe('the auth collector killed with SIGKILL under load', () => {
     })();
 
     let seenByPrometheus = 0;
-    for (let run = 0; run < 4; run++) {
-      const exporter = await startExporter(args);
-      let lastScrape = 0;
-      // Each run lasts a number of lines written and of scrapes, not a time: a slow machine runs longer.
-      const until = written + 5000 + Math.floor(Math.random() * 3000);
-      for (let scrapes = 0; written < until || scrapes < 3; scrapes++) {
-        lastScrape = failuresIn(await (await fetch(`${exporter.url}/metrics`)).text());
-        // Sometimes longer than a second between scrapes, as Prometheus scrapes: the position must not run ahead.
-        await new Promise((r) => setTimeout(r, 50 + Math.random() * 1500));
+    try {
+      for (let run = 0; run < 4; run++) {
+        const exporter = await startExporter(args);
+        let lastScrape = 0;
+        // Each run lasts a number of lines written and of scrapes, not a time: a slow machine runs longer.
+        const until = written + 5000 + Math.floor(Math.random() * 3000);
+        for (let scrapes = 0; written < until || scrapes < 3; scrapes++) {
+          lastScrape = failuresIn(await (await fetch(`${exporter.url}/metrics`)).text());
+          // Sometimes longer than a second between scrapes, as Prometheus scrapes: the position must not run ahead.
+          await new Promise((r) => setTimeout(r, 50 + Math.random() * 1500));
+        }
+        if (run === 3) {
+          writing = false;
+          await writer;
+          // Everything written is read by the next scrape.
+          lastScrape = failuresIn(await (await fetch(`${exporter.url}/metrics`)).text());
+          seenByPrometheus += lastScrape;
+          await stopProcess(exporter.child, 'SIGTERM');
+        } else {
+          seenByPrometheus += lastScrape;
+          await stopProcess(exporter.child, 'SIGKILL');
+        }
       }
-      if (run === 3) {
-        writing = false;
-        await writer;
-        // Everything written is read by the next scrape.
-        lastScrape = failuresIn(await (await fetch(`${exporter.url}/metrics`)).text());
-        seenByPrometheus += lastScrape;
-        await stopProcess(exporter.child, 'SIGTERM');
-      } else {
-        seenByPrometheus += lastScrape;
-        await stopProcess(exporter.child, 'SIGKILL');
-      }
+    } finally {
+      // Also when a run fails: the writer must not outlive the test's directory.
+      writing = false;
+      await writer;
     }
     expect(written).toBeGreaterThanOrEqual(20_000);
     expect(seenByPrometheus).toBe(written);

@@ -1,6 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import { appendFileSync, chmodSync, chownSync, closeSync, mkdirSync, openSync, renameSync, rmSync, truncateSync, unlinkSync, writeFileSync, writeSync, copyFileSync } from 'node:fs';
+import { copyFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/log/logger.js';
 import { FileFollower, type FileFollowerOptions } from '../../src/tail/file-follower.js';
@@ -142,9 +144,14 @@ describe('following a log file like tail -F', () => {
     // A 100 MB unread tail (13-byte lines), then copytruncate and new lines in the emptied file.
     const total = 8_000_000;
     const fd = openSync(path, 'a');
-    for (let from = 10; from < total; from += 500_000) writeSync(fd, numbered(from, Math.min(total, from + 500_000)));
+    // Written in pieces with a turn of the event loop between them: a loaded machine takes long
+    // over 100 MB, and the test worker must still answer its runner meanwhile.
+    for (let from = 10; from < total; from += 500_000) {
+      writeSync(fd, numbered(from, Math.min(total, from + 500_000)));
+      await yieldToEventLoop();
+    }
     closeSync(fd);
-    copyFileSync(path, `${path}.1`);
+    await copyFile(path, `${path}.1`);
     truncateSync(path, 0);
     appendFileSync(path, numbered(total, total + 5));
     const budget = 8 * 1024 * 1024;
@@ -152,7 +159,10 @@ describe('following a log file like tail -F', () => {
     expect(follower.poll(budget)).toBe(false);
     // At most the budget and one 64 KiB read, in lines of at least 8 bytes: an eighth of the tail.
     expect(follower.stats.linesRead - before).toBeLessThan((budget + 64 * 1024) / 8);
-    for (let polls = 0; !follower.poll(budget); polls++) expect(polls).toBeLessThan(100);
+    for (let polls = 0; !follower.poll(budget); polls++) {
+      expect(polls).toBeLessThan(100);
+      await yieldToEventLoop();
+    }
     expect(outOfOrder).toBe(0);
     expect(next).toBe(total + 5);
     expect(follower.stats.linesRead).toBe(total + 5);
@@ -246,6 +256,7 @@ console.log(JSON.stringify({ lines, status: f.status() }));
     for (let c = 0; c < chunks; c++) {
       for (let i = 0; i < perChunk; i++) chunk.write(String(c * perChunk + i).padStart(15, '0') + '\n', i * 16, 'latin1');
       writeSync(fd, chunk);
+      await yieldToEventLoop();
     }
     closeSync(fd);
     const total = chunks * perChunk;
