@@ -27,8 +27,17 @@ describe('the auth collector killed with SIGKILL under load', () => {
 
     let written = 0;
     let writing = true;
+    let seenByPrometheus = 0;
+    let lastScrape = 0;
+    // At most this many lines ahead of what Prometheus has seen: the writer never stops for long,
+    // and a scrape (which reads everything written first) stays short on a loaded machine too.
+    const maxAhead = 5000;
     const writer = (async () => {
       while (writing) {
+        if (written - (seenByPrometheus + lastScrape) >= maxAhead) {
+          await new Promise((r) => setTimeout(r, 5));
+          continue;
+        }
         const lines: string[] = [];
         for (let i = 0; i < 200; i++, written++) lines.push(`Nov 26 10:00:00 web-1 sshd[${10000 + (written % 50000)}]: Failed password for invalid user u${written} from 192.0.2.${written % 250} port 2222 ssh2`);
         appendFileSync(log, lines.join('\n') + '\n');
@@ -36,13 +45,12 @@ describe('the auth collector killed with SIGKILL under load', () => {
       }
     })();
 
-    let seenByPrometheus = 0;
     try {
       for (let run = 0; run < 4; run++) {
         const exporter = await startExporter(args);
-        let lastScrape = 0;
+        lastScrape = 0;
         // Each run lasts a number of lines written and of scrapes, not a time: a slow machine runs longer.
-        const until = written + 5000 + Math.floor(Math.random() * 3000);
+        const until = written + 4000 + Math.floor(Math.random() * 2000);
         for (let scrapes = 0; written < until || scrapes < 3; scrapes++) {
           lastScrape = failuresIn(await (await fetch(`${exporter.url}/metrics`)).text());
           // Sometimes longer than a second between scrapes, as Prometheus scrapes: the position must not run ahead.
@@ -65,7 +73,7 @@ describe('the auth collector killed with SIGKILL under load', () => {
       writing = false;
       await writer;
     }
-    expect(written).toBeGreaterThanOrEqual(20_000);
+    expect(written).toBeGreaterThanOrEqual(16_000);
     expect(seenByPrometheus).toBe(written);
   }, 300_000);
 });

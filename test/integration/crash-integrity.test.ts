@@ -45,7 +45,7 @@ describe('the exporter killed with SIGKILL during integrity work', () => {
     expect(sampleValue(body, 'hostguard_integrity_last_scan_end_timestamp_seconds')).toBeGreaterThan(0);
     expect(sampleValue(body, 'hostguard_findings', { collector: 'integrity', kind: 'content_changed' })).toBe(0);
     expect(sampleValue(body, 'hostguard_baseline_verified')).toBe(1);
-  }, 120_000);
+  }, 300_000);
 
   it('while the first start learns its baseline: the next start finds either none or a whole one, never a broken one', async () => {
     const dir = tempDir();
@@ -64,5 +64,5 @@ describe('the exporter killed with SIGKILL during integrity work', () => {
       if (show.code === 0) expect(show.stdout).toContain('verified: yes');
       else expect(show.stderr).toContain('no baseline');
     }
-  }, 120_000);
+  }, 300_000);
 });

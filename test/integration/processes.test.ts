@@ -336,7 +336,7 @@ describe('without root', () => {
     const own = spawnOwned(ownCopy, ['309'], nobody);
     await running(own, ownCopy);
 
-    const child = spawnOwned(cliPath, ['--web.listen-address', '127.0.0.1:0', ...processesArgs(policy, stateDir)], nobody);
+    const child = spawnOwned(cliPath, ['--web.listen-address', '127.0.0.1:0', '--collector.timeout', '5m', ...processesArgs(policy, stateDir)], nobody);
     const port = Number((await waitForOutput(child, /listening\W+address\W+127\.0\.0\.1:(\d+)/))[1]);
     const log = waitForOutput(child, /not running as root: the executables of other users' processes cannot be read/);
     const url = `http://127.0.0.1:${port}`;

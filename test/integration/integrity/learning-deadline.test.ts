@@ -97,7 +97,7 @@ describe('learning a baseline under --baseline.timeout', () => {
     const sleeper = spawnOwned(unpackaged, ['60']);
     await eventually(() => readlinkSync(`/proc/${sleeper.pid}/exe`) === unpackaged, { intervalMs: 10, what: 'the unpackaged sleep running' });
     // A deadline the processes collector meets on a loaded machine too, that hashing a terabyte cannot.
-    const child = spawnOwned(cliPath, ['--web.listen-address', '127.0.0.1:0', ...args, '--collector.processes', '--baseline.timeout', '15s']);
+    const child = spawnOwned(cliPath, ['--web.listen-address', '127.0.0.1:0', ...args, '--collector.processes', '--baseline.timeout', '15s', '--collector.timeout', '5m']);
     let output = '';
     child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
     const port = Number((await waitForOutput(child, /listening\W+address\W+127\.0\.0\.1:(\d+)/, 60_000))[1]);
