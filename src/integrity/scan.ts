@@ -2,12 +2,13 @@ import { lstatSync, readlinkSync } from 'node:fs';
 import { decodeName, fsPath } from './fs-names.js';
 import { join } from 'node:path';
 import type { IntegrityPolicy } from '../config/sections/integrity.js';
-import type { DpkgDatabase, DpkgReader } from './dpkg.js';
+import { wantsMd5, type DpkgDatabase, type DpkgReader } from './dpkg.js';
 import { fastPathKey, stateFromStats, type FileState } from './file-state.js';
 import { HashPool } from './hash-pool.js';
 import type { HashJob, HashResult } from './hash-protocol.js';
 import { listRunningImages, type RunningImage, type RunningImagesTrouble } from './running-images.js';
-import { newWalkTrouble, walkWatched } from './walk.js';
+import type { RunningObservation } from './snapshot.js';
+import { newWalkTrouble, walkWatched, type WalkTrouble } from './walk.js';
 import { compileWatchScope, type WatchScope } from './watch-scope.js';
 
 /**
@@ -17,15 +18,6 @@ import { compileWatchScope, type WatchScope } from './watch-scope.js';
  */
 export const scanProblems = ['vanished', 'unstable', 'unreadable', 'symlink_loop', 'over_limit'] as const;
 export type ScanProblem = (typeof scanProblems)[number];
-
-export interface RunningObservation {
-  readonly path: string;
-  readonly deleted: boolean;
-  readonly pids: readonly number[];
-  readonly sha256?: string;
-  readonly md5?: string;
-  readonly problem?: string;
-}
 
 export interface Observation {
   readonly mode: 'fast' | 'full';
@@ -82,160 +74,15 @@ interface FileJob {
 
 export async function scan(options: ScanOptions): Promise<{ observation: Observation; images: ImageMemo }> {
   const startedAt = new Date();
-  const { policy, rootfs } = options;
+  const { policy } = options;
   const scope = compileWatchScope(policy.paths, policy.exclude);
-  const onHost = (path: string) => (rootfs === '/' ? path : join(rootfs, path));
-  const problems: Record<ScanProblem, number> = { vanished: 0, unstable: 0, unreadable: 0, symlink_loop: 0, over_limit: 0 };
-  const examples: string[] = [];
-  const note = (problem: ScanProblem, path: string, detail?: string) => {
-    problems[problem]++;
-    if (examples.length < 10) examples.push(`${problem}: ${path}${detail ? ` (${detail})` : ''}`);
-  };
-
-  // 1. List: lstat everything in scope.
-  const trouble = newWalkTrouble();
-  const files = new Map<string, FileState>();
-  await walkWatched(
-    rootfs,
-    scope,
-    trouble,
-    (entry) => {
-      const state = stateFromStats(entry.stats);
-      files.set(entry.path, entry.target === undefined ? state : { ...state, target: entry.target });
-    },
-    options.signal,
-    policy.max_paths,
-  );
-  if (trouble.beyondLimit.length + trouble.unexpandedGlobs.length > 0) problems.over_limit = 1;
-  problems.vanished += trouble.vanished;
-  problems.symlink_loop += trouble.symlinkLoops;
-  problems.unreadable += trouble.unreadableDirs.length;
-  examples.push(...trouble.examples.slice(0, 10 - examples.length));
-
-  // 2. Running executables, then the package database for every path either names.
+  const problems = new ProblemLog();
+  const { files, trouble } = await listWatched(options, scope, problems);
   const running = policy.running_executables ? listRunningImages(options.procfs, options.rootfs) : undefined;
-  let packages: DpkgDatabase | undefined;
-  if (policy.package_database) {
-    const wanted = new Set<string>();
-    for (const [path, state] of files) if (state.type === 'file') wanted.add(path);
-    for (const image of running?.images ?? []) wanted.add(image.path);
-    packages = options.dpkg.read(wanted);
-  }
-  const needsMd5 = (path: string) => packages?.checksumOf(path) !== undefined;
-
-  // 3. What must be read: regular files and images not covered by the fast path.
-  const fastPath = (known: KnownHash | undefined, key: string) => (!options.full && known !== undefined && known.key === key ? known : undefined);
-  const reuse = (known: KnownHash | undefined, key: string, md5: boolean) => {
-    const hit = fastPath(known, key);
-    return hit && (!md5 || hit.md5 !== undefined) ? hit : undefined;
-  };
-  const fileJobs: FileJob[] = [];
-  for (const [path, state] of files) {
-    if (state.type !== 'file') continue;
-    const md5 = needsMd5(path);
-    const known = fastPath(options.known(path), fastPathKey(state));
-    if (known && (!md5 || known.md5 !== undefined)) files.set(path, withHashes(state, known));
-    else fileJobs.push({ path, state, md5, ...(known && { knownSha256: known.sha256 }) });
-  }
-  const imageJobs: RunningImage[] = [];
-  const memoImages = new Map<string, KnownHash>();
-  const imageHashes = new Map<string, KnownHash>();
-  // An image that is the watched file itself (same inode and times) shares that file's hash.
-  const sameAsFile: RunningImage[] = [];
-  for (const image of running?.images ?? []) {
-    const md5 = needsMd5(image.path);
-    const onDisk = files.get(image.path);
-    if (!image.deleted && onDisk?.type === 'file' && fastPathKey(onDisk) === fastPathKey(image.stat)) {
-      sameAsFile.push(image);
-      continue;
-    }
-    const known = reuse(options.knownImage(image.key), image.key, md5);
-    if (known) imageHashes.set(image.key, known);
-    else imageJobs.push(image);
-  }
-
-  // Largest first, so the last batches are small and both workers finish together.
-  fileJobs.sort((a, b) => b.state.size - a.state.size);
-
-  // 4. Hash, off the main thread. No jobs, no threads: an unchanged tree costs only the lstat walk.
-  let hashedFiles = 0;
-  let hashedBytes = 0;
-  const imageProblems = new Map<string, string>();
-  if (fileJobs.length + imageJobs.length > 0) {
-    const pool = new HashPool(Math.min(policy.hash_workers, fileJobs.length + imageJobs.length));
-    options.onPool?.(pool);
-    const progress = (n: number, bytes: number) => {
-      hashedFiles += n;
-      hashedBytes += bytes;
-      options.progress?.(hashedFiles, hashedBytes);
-    };
-    try {
-      const hashFiles = async (jobs: readonly FileJob[]): Promise<HashResult[]> =>
-        pool.hashAll(
-          jobs.map((j) => ({ file: onHost(j.path), expect: j.state, follow: false, sha256: j.knownSha256 === undefined, md5: j.md5 })),
-          jobs.map((j) => j.state.size),
-          progress,
-        );
-      const imageRequests: HashJob[] = imageJobs.map((image) => ({ file: image.procExe, expect: image.stat, follow: true, sha256: true, md5: needsMd5(image.path) }));
-      const [fileResults, imageResults] = await Promise.all([
-        hashFiles(fileJobs),
-        pool.hashAll(imageRequests, imageJobs.map((i) => i.stat.size), progress),
-      ]);
-      // A file replaced or removed between the listing and the read gets one more look.
-      const retries: FileJob[] = [];
-      fileJobs.forEach((job, i) => {
-        const result = fileResults[i]!;
-        const sha256 = result.sha256 ?? (result.problem ? undefined : job.knownSha256);
-        if (sha256) {
-          const known: KnownHash = { key: fastPathKey(job.state), sha256, ...(result.md5 && { md5: result.md5 }) };
-          files.set(job.path, withHashes(job.state, known));
-        } else if (result.problem === 'changed' || result.problem === 'vanished' || result.problem === 'unstable') {
-          const again = relist(onHost(job.path));
-          if (!again) {
-            files.delete(job.path);
-            note('vanished', job.path);
-          } else {
-            files.set(job.path, again.target === undefined ? again.state : { ...again.state, target: again.target });
-            if (again.state.type === 'file') retries.push({ path: job.path, state: again.state, md5: job.md5 });
-          }
-        } else note('unreadable', job.path, result.detail);
-      });
-      const retryResults = await hashFiles(retries);
-      retries.forEach((job, i) => {
-        const result = retryResults[i]!;
-        if (result.sha256) {
-          const known: KnownHash = { key: fastPathKey(job.state), sha256: result.sha256, ...(result.md5 && { md5: result.md5 }) };
-          files.set(job.path, withHashes(job.state, known));
-        } else if (result.problem === 'vanished') {
-          files.delete(job.path);
-          note('vanished', job.path);
-        } else note(result.problem === 'unreadable' ? 'unreadable' : 'unstable', job.path, result.detail);
-      });
-      imageJobs.forEach((image, i) => {
-        const result = imageResults[i]!;
-        if (result.sha256) imageHashes.set(image.key, { key: image.key, sha256: result.sha256, ...(result.md5 && { md5: result.md5 }) });
-        else if (result.problem === 'vanished') running!.trouble.gone += image.pids.length;
-        else imageProblems.set(image.key, `${result.problem}${result.detail ? ` (${result.detail})` : ''}`);
-      });
-    } finally {
-      options.onPool?.(undefined);
-      await pool.close();
-    }
-  }
-  for (const image of sameAsFile) {
-    const onDisk = files.get(image.path);
-    if (onDisk?.sha256) imageHashes.set(image.key, { key: image.key, sha256: onDisk.sha256, ...(onDisk.md5 && { md5: onDisk.md5 }) });
-    else imageProblems.set(image.key, 'its file could not be read');
-  }
-  for (const [key, known] of imageHashes) memoImages.set(key, known);
-
-  const runningObservations = (running?.images ?? []).flatMap((image): RunningObservation[] => {
-    const known = imageHashes.get(image.key);
-    const problem = imageProblems.get(image.key);
-    if (!known && !problem) return []; // exited before it was read
-    const base = { path: image.path, deleted: image.deleted, pids: image.pids };
-    return [known ? { ...base, sha256: known.sha256, ...(known.md5 && { md5: known.md5 }) } : { ...base, problem: problem! }];
-  });
+  const packages = policy.package_database ? readPackages(options.dpkg, files, running, scope) : undefined;
+  const plan = planHashing(options, files, running, packages);
+  const hashed = await hashPlanned(options, plan, files, running, problems);
+  shareFileHashes(plan.sameAsFile, files, plan.imageHashes, hashed.imageProblems);
 
   const observation: Observation = {
     mode: options.full ? 'full' : 'fast',
@@ -245,14 +92,212 @@ export async function scan(options: ScanOptions): Promise<{ observation: Observa
     files,
     unreadableDirs: [...trouble.unreadableDirs, ...trouble.beyondLimit],
     unexpandedGlobs: trouble.unexpandedGlobs,
-    problems,
-    problemExamples: examples,
-    hashedFiles,
-    hashedBytes,
-    ...(running && { running: { images: runningObservations, trouble: running.trouble } }),
+    problems: problems.counts,
+    problemExamples: problems.examples,
+    hashedFiles: hashed.files,
+    hashedBytes: hashed.bytes,
+    ...(running && { running: { images: runningObservations(running.images, plan.imageHashes, hashed.imageProblems), trouble: running.trouble } }),
     ...(packages && { packages }),
   };
-  return { observation, images: memoImages };
+  return { observation, images: new Map(plan.imageHashes) };
+}
+
+type RunningImages = ReturnType<typeof listRunningImages>;
+
+/** Problems by kind, and the first few paths behind them for the log. */
+class ProblemLog {
+  readonly counts: Record<ScanProblem, number> = { vanished: 0, unstable: 0, unreadable: 0, symlink_loop: 0, over_limit: 0 };
+  readonly examples: string[] = [];
+
+  note(problem: ScanProblem, path: string, detail?: string): void {
+    this.counts[problem]++;
+    if (this.examples.length < 10) this.examples.push(`${problem}: ${path}${detail ? ` (${detail})` : ''}`);
+  }
+
+  addWalk(trouble: WalkTrouble): void {
+    if (trouble.beyondLimit.length + trouble.unexpandedGlobs.length > 0) this.counts.over_limit = 1;
+    this.counts.vanished += trouble.vanished;
+    this.counts.symlink_loop += trouble.symlinkLoops;
+    this.counts.unreadable += trouble.unreadableDirs.length;
+    this.examples.push(...trouble.examples.slice(0, 10 - this.examples.length));
+  }
+}
+
+/** 1. List: lstat everything in scope. */
+async function listWatched(options: ScanOptions, scope: WatchScope, problems: ProblemLog): Promise<{ files: Map<string, FileState>; trouble: WalkTrouble }> {
+  const trouble = newWalkTrouble();
+  const files = new Map<string, FileState>();
+  await walkWatched(
+    options.rootfs,
+    scope,
+    trouble,
+    (entry) => {
+      const state = stateFromStats(entry.stats);
+      files.set(entry.path, entry.target === undefined ? state : { ...state, target: entry.target });
+    },
+    options.signal,
+    options.policy.max_paths,
+  );
+  problems.addWalk(trouble);
+  return { files, trouble };
+}
+
+/** 2. The package database, for every path the listing or the running executables name (owners: for the watched scope). */
+function readPackages(dpkg: DpkgReader, files: ReadonlyMap<string, FileState>, running: RunningImages | undefined, scope: WatchScope): DpkgDatabase {
+  const wanted = new Set<string>();
+  for (const [path, state] of files) if (state.type === 'file') wanted.add(path);
+  for (const image of running?.images ?? []) wanted.add(image.path);
+  return dpkg.read(wanted, scope);
+}
+
+interface HashPlan {
+  /** Regular files to read, largest first, so the last batches are small and both workers finish together. */
+  readonly fileJobs: FileJob[];
+  readonly imageJobs: RunningImage[];
+  /** Images that are the watched file itself (same inode and times): they share that file's hash. */
+  readonly sameAsFile: RunningImage[];
+  /** Hashes of running images by key: known already (fast path), then as read. */
+  readonly imageHashes: Map<string, KnownHash>;
+  readonly needsMd5: (path: string) => boolean;
+}
+
+/** 3. What must be read: regular files and images not covered by the fast path (whose hashes are filled in now). */
+function planHashing(options: ScanOptions, files: Map<string, FileState>, running: RunningImages | undefined, packages: DpkgDatabase | undefined): HashPlan {
+  const needsMd5 = (path: string) => packages !== undefined && wantsMd5(packages, path);
+  const fastPath = (known: KnownHash | undefined, key: string) => (!options.full && known !== undefined && known.key === key ? known : undefined);
+  const fileJobs: FileJob[] = [];
+  for (const [path, state] of files) {
+    if (state.type !== 'file') continue;
+    const md5 = needsMd5(path);
+    const known = fastPath(options.known(path), fastPathKey(state));
+    if (known && (!md5 || known.md5 !== undefined)) files.set(path, withHashes(state, known));
+    else fileJobs.push({ path, state, md5, ...(known && { knownSha256: known.sha256 }) });
+  }
+  const imageJobs: RunningImage[] = [];
+  const imageHashes = new Map<string, KnownHash>();
+  const sameAsFile: RunningImage[] = [];
+  for (const image of running?.images ?? []) {
+    const md5 = needsMd5(image.path);
+    const onDisk = files.get(image.path);
+    if (!image.deleted && onDisk?.type === 'file' && fastPathKey(onDisk) === fastPathKey(image.stat)) {
+      sameAsFile.push(image);
+      continue;
+    }
+    const hit = fastPath(options.knownImage(image.key), image.key);
+    const known = hit && (!md5 || hit.md5 !== undefined) ? hit : undefined;
+    if (known) imageHashes.set(image.key, known);
+    else imageJobs.push(image);
+  }
+  fileJobs.sort((a, b) => b.state.size - a.state.size);
+  return { fileJobs, imageJobs, sameAsFile, imageHashes, needsMd5 };
+}
+
+/**
+ * 4. Hash, off the main thread. No jobs, no threads: an unchanged tree costs only the lstat walk.
+ * Results land in `files` and `plan.imageHashes`; what could not be read in the problem log.
+ */
+async function hashPlanned(
+  options: ScanOptions,
+  plan: HashPlan,
+  files: Map<string, FileState>,
+  running: RunningImages | undefined,
+  problems: ProblemLog,
+): Promise<{ files: number; bytes: number; imageProblems: Map<string, string> }> {
+  const hashed = { files: 0, bytes: 0, imageProblems: new Map<string, string>() };
+  const { fileJobs, imageJobs } = plan;
+  if (fileJobs.length + imageJobs.length === 0) return hashed;
+  const pool = new HashPool(Math.min(options.policy.hash_workers, fileJobs.length + imageJobs.length));
+  options.onPool?.(pool);
+  const progress = (n: number, bytes: number) => {
+    hashed.files += n;
+    hashed.bytes += bytes;
+    options.progress?.(hashed.files, hashed.bytes);
+  };
+  const onHost = (path: string) => hostPath(options.rootfs, path);
+  try {
+    const hashFiles = async (jobs: readonly FileJob[]): Promise<HashResult[]> =>
+      pool.hashAll(
+        jobs.map((j) => ({ file: onHost(j.path), expect: j.state, follow: false, sha256: j.knownSha256 === undefined, md5: j.md5 })),
+        jobs.map((j) => j.state.size),
+        progress,
+      );
+    const imageRequests: HashJob[] = imageJobs.map((image) => ({ file: image.procExe, expect: image.stat, follow: true, sha256: true, md5: plan.needsMd5(image.path) }));
+    const [fileResults, imageResults] = await Promise.all([hashFiles(fileJobs), pool.hashAll(imageRequests, imageJobs.map((i) => i.stat.size), progress)]);
+    const retries = recordFileResults(fileJobs, fileResults, files, problems, onHost);
+    recordRetryResults(retries, await hashFiles(retries), files, problems);
+    imageJobs.forEach((image, i) => {
+      const result = imageResults[i]!;
+      if (result.sha256) plan.imageHashes.set(image.key, { key: image.key, sha256: result.sha256, ...(result.md5 && { md5: result.md5 }) });
+      else if (result.problem === 'vanished') running!.trouble.gone += image.pids.length;
+      else hashed.imageProblems.set(image.key, `${result.problem}${result.detail ? ` (${result.detail})` : ''}`);
+    });
+  } finally {
+    options.onPool?.(undefined);
+    await pool.close();
+  }
+  return hashed;
+}
+
+/** The files' first read. A file replaced or removed between the listing and the read gets one more look: the retries. */
+function recordFileResults(jobs: readonly FileJob[], results: readonly HashResult[], files: Map<string, FileState>, problems: ProblemLog, onHost: (path: string) => string): FileJob[] {
+  const retries: FileJob[] = [];
+  jobs.forEach((job, i) => {
+    const result = results[i]!;
+    const sha256 = result.sha256 ?? (result.problem ? undefined : job.knownSha256);
+    if (sha256) {
+      const known: KnownHash = { key: fastPathKey(job.state), sha256, ...(result.md5 && { md5: result.md5 }) };
+      files.set(job.path, withHashes(job.state, known));
+    } else if (result.problem === 'changed' || result.problem === 'vanished' || result.problem === 'unstable') {
+      const again = relist(onHost(job.path));
+      if (!again) {
+        files.delete(job.path);
+        problems.note('vanished', job.path);
+      } else {
+        files.set(job.path, again.target === undefined ? again.state : { ...again.state, target: again.target });
+        if (again.state.type === 'file') retries.push({ path: job.path, state: again.state, md5: job.md5 });
+      }
+    } else problems.note('unreadable', job.path, result.detail);
+  });
+  return retries;
+}
+
+/** The second and last look: what still cannot be read is unstable, unreadable or gone. */
+function recordRetryResults(retries: readonly FileJob[], results: readonly HashResult[], files: Map<string, FileState>, problems: ProblemLog): void {
+  retries.forEach((job, i) => {
+    const result = results[i]!;
+    if (result.sha256) {
+      const known: KnownHash = { key: fastPathKey(job.state), sha256: result.sha256, ...(result.md5 && { md5: result.md5 }) };
+      files.set(job.path, withHashes(job.state, known));
+    } else if (result.problem === 'vanished') {
+      files.delete(job.path);
+      problems.note('vanished', job.path);
+    } else problems.note(result.problem === 'unreadable' ? 'unreadable' : 'unstable', job.path, result.detail);
+  });
+}
+
+/** 5. Images that are a watched file take its hash, or its problem. */
+function shareFileHashes(sameAsFile: readonly RunningImage[], files: ReadonlyMap<string, FileState>, imageHashes: Map<string, KnownHash>, imageProblems: Map<string, string>): void {
+  for (const image of sameAsFile) {
+    const onDisk = files.get(image.path);
+    if (onDisk?.sha256) imageHashes.set(image.key, { key: image.key, sha256: onDisk.sha256, ...(onDisk.md5 && { md5: onDisk.md5 }) });
+    else imageProblems.set(image.key, 'its file could not be read');
+  }
+}
+
+/** 6. What the judgment sees of each running image: its hashes, or why there are none. */
+function runningObservations(images: readonly RunningImage[], imageHashes: ReadonlyMap<string, KnownHash>, imageProblems: ReadonlyMap<string, string>): RunningObservation[] {
+  return images.flatMap((image): RunningObservation[] => {
+    const known = imageHashes.get(image.key);
+    const problem = imageProblems.get(image.key);
+    if (!known && !problem) return []; // exited before it was read
+    // The image's identity without its ctime, which moves when the file is unlinked or replaced.
+    const base = { path: image.path, deleted: image.deleted, pids: image.pids, key: image.key.slice(0, image.key.lastIndexOf(':')) };
+    return [known ? { ...base, sha256: known.sha256, ...(known.md5 && { md5: known.md5 }) } : { ...base, problem: problem! }];
+  });
+}
+
+function hostPath(rootfs: string, path: string): string {
+  return rootfs === '/' ? path : join(rootfs, path);
 }
 
 function withHashes(state: FileState, known: KnownHash): FileState {

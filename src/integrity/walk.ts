@@ -2,7 +2,7 @@ import { lstatSync, opendirSync, readlinkSync, statSync, type BigIntStats } from
 import { decodeName, fsPath } from './fs-names.js';
 import { join } from 'node:path';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import { compileGlob } from '../policy/glob.js';
+import { compileGlob } from '../match/glob.js';
 import { isExcluded, type WatchScope } from './watch-scope.js';
 
 /** One path found under the watched set, with its lstat (symbolic links are never followed). */

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs';
 import { describe, expect, it, vi } from 'vitest';
-import { Slicer } from '../../src/procfs/slicer.js';
+import { Slicer } from '../../src/scheduler/slicer.js';
 
 /** Busy for at least `ms`, as a slice of synchronous /proc reads is (only ever a lower bound below). */
 function work(ms: number): void {
