@@ -76,6 +76,8 @@ class AuditCollector implements Collector {
     if (!policy) {
       this.m.newWarning.replace([]);
       this.m.lynisDuration.remove();
+      // An unlabelled counter shows 0 from its registration: without the section it is absent, as the others are.
+      this.counters.forget(this.m.lynisStalePidFiles);
       return { findings: [] };
     }
     const reader = this.readerFor(policy);
