@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { cliPath, privateDir, runCli, tempDir } from '../../helpers/cli.js';
 import { eventually } from '../../helpers/eventually.js';
 import { sampleValue } from '../../helpers/exposition.js';
-import { spawnOwned, stopProcess, waitForOutput } from '../../helpers/processes.js';
+import { ioOf, spawnOwned, stopProcess, waitForOutput } from '../../helpers/processes.js';
 import { buildTree, integrityArgs, integrityPolicy } from './tree.js';
 
 /**
@@ -94,13 +94,14 @@ describe('learning a baseline under --baseline.timeout', () => {
     // whatever else this host happens to run.
     const unpackaged = join(privateDir(), 'sleep');
     copyFileSync('/usr/bin/sleep', unpackaged);
-    const sleeper = spawnOwned(unpackaged, ['60']);
+    const sleeper = spawnOwned(unpackaged, ['600']);
     await eventually(() => readlinkSync(`/proc/${sleeper.pid}/exe`) === unpackaged, { intervalMs: 10, what: 'the unpackaged sleep running' });
-    // A deadline the processes collector meets on a loaded machine too, that hashing a terabyte cannot.
-    const child = spawnOwned(cliPath, ['--web.listen-address', '127.0.0.1:0', ...args, '--collector.processes', '--baseline.timeout', '15s', '--collector.timeout', '5m']);
+    // A deadline the processes collector meets on a loaded machine too (it learns in seconds), that
+    // hashing a terabyte cannot (minutes at several GB/s).
+    const child = spawnOwned(cliPath, ['--web.listen-address', '127.0.0.1:0', ...args, '--collector.processes', '--baseline.timeout', '30s', '--collector.timeout', '5m']);
     let output = '';
     child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
-    const port = Number((await waitForOutput(child, /listening\W+address\W+127\.0\.0\.1:(\d+)/, 60_000))[1]);
+    const port = Number((await waitForOutput(child, /listening\W+address\W+127\.0\.0\.1:(\d+)/, 150_000))[1]);
     expect(output).toMatch(/level=error msg="BASELINE INCOMPLETE: .*--baseline.timeout.*" collector=integrity /);
     const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
     expect(sampleValue(metrics, 'hostguard_baseline_verified')).toBe(1);
@@ -112,7 +113,7 @@ describe('learning a baseline under --baseline.timeout', () => {
     expect(sampleValue(metrics, 'hostguard_scrape_collector_success', { collector: 'processes' })).toBe(1);
     expect(await stopProcess(child)).toBe(0);
     await stopProcess(sleeper);
-  });
+  }, 180_000);
 
   it('serve does not start its scan at start beside a learn that passed the deadline: scans never overlap', async () => {
     const { tree, args } = watchedTree({ schedule: '0 0 1 1 *' });
@@ -122,14 +123,20 @@ describe('learning a baseline under --baseline.timeout', () => {
     await waitForOutput(child, /listening\W+address\W+127\.0\.0\.1:(\d+)/, 60_000);
     // The late learn is hashing the huge file; a scan beside it would open the file a second time.
     await eventually(() => descriptorsOn(child.pid!, huge) === 1, { what: 'the late learn hashing the huge file' });
-    // An absence has no event to wait for: look 20 more times while the learn goes on (it has
-    // minutes of hashing left); the scan at start was asked for before the exporter listened.
-    const seen: number[] = [];
-    for (let i = 0; i < 20; i++) {
-      seen.push(descriptorsOn(child.pid!, huge));
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    expect(Math.max(...seen)).toBe(1);
+    // An absence has no event to wait for: keep looking while the learn reads 2 GiB more of the file
+    // (it has minutes of hashing left), a window counted in the exporter's own progress, not in
+    // time. The scan at start was asked for before the exporter listened: beside the learn, it would
+    // have reached the file (in a tree of a few files) long before.
+    const readFrom = ioOf(child.pid!).read;
+    let most = 0;
+    await eventually(
+      () => {
+        most = Math.max(most, descriptorsOn(child.pid!, huge));
+        return ioOf(child.pid!).read - readFrom >= 2 * 2 ** 30;
+      },
+      { intervalMs: 20, timeoutMs: 300_000, what: 'the learn reading 2 GiB more' },
+    );
+    expect(most).toBe(1);
     expect(await stopProcess(child)).toBe(0);
-  });
+  }, 360_000);
 });
