@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/log/logger.js';
 import { FileFollower, type FileFollowerOptions } from '../../src/tail/file-follower.js';
 import { cliPath, repoRoot, tempDir } from '../helpers/cli.js';
+import { eventually } from '../helpers/eventually.js';
 
 /** A follower that collects every line it is given, on a real file. */
 function follow(dir: string, options: Partial<FileFollowerOptions> = {}): { follower: FileFollower; lines: string[]; path: string } {
@@ -269,7 +270,7 @@ console.log(JSON.stringify({ lines, status: f.status() }));
 
     const first = new FileFollower(options);
     first.start();
-    while (first.stats.linesRead === 0) await new Promise((r) => setTimeout(r, 5));
+    await eventually(() => first.stats.linesRead > 0, { intervalMs: 5, what: 'the first lines read' });
     // stop() ends the read at its current slice: most of the backlog is left for the restart.
     // (How soon it returns is a figure: `npm run bench -- responsiveness`.)
     await first.stop();

@@ -192,8 +192,8 @@ describe('hidden processes', () => {
     const realPs = requireTool('ps', 'procps');
     writeFileSync(join(bin, 'ps'), `#!/bin/sh\n${realPs} "$@" | awk '$1 != ${pid}'\n`);
     chmodSync(join(bin, 'ps'), 0o755);
-    // A process with threads: node itself (libuv's pool and V8's workers).
-    const threaded = spawnOwned(process.execPath, ['-e', 'console.log("up"); setTimeout(() => {}, 300000)']);
+    // A process with threads: node itself (libuv's pool and V8's workers), alive until killed.
+    const threaded = spawnOwned(process.execPath, ['-e', 'console.log("up"); setInterval(() => {}, 2 ** 30)']);
     await waitForOutput(threaded, /up/);
     expect(readdirSync(`/proc/${threaded.pid}/task`).length).toBeGreaterThan(1);
     const { document } = check(processesArgs(policyFile('hidden_sweep: { enabled: true }')), { PATH: `${bin}:${process.env['PATH']}` });

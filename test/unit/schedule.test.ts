@@ -15,13 +15,14 @@ describe('scheduled work', () => {
     let runs = 0;
     let active = 0;
     let maxActive = 0;
+    const runTakesMs = 1500;
     const schedule = scheduleWork(
       'test',
       '* * * * * *',
       async () => {
         runs++;
         maxActive = Math.max(maxActive, ++active);
-        await new Promise((r) => setTimeout(r, 1500)); // each run takes 1.5 s
+        await new Promise((r) => setTimeout(r, runTakesMs));
         active--;
       },
       log,
