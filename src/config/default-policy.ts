@@ -37,6 +37,12 @@ processes:
     enabled: true
     schedule: "*/10 * * * *"
     compare_ps: true
+  # Executables (globs on the basename) that run the code they are handed: their scripts are judged.
+  interpreters: ["sh", "bash", "dash", "zsh", "ksh", "mksh", "csh", "tcsh", "fish", "busybox", "python", "python[0-9]*", "perl", "perl[0-9]*", "ruby", "ruby[0-9]*", "php", "php[0-9]*", "node", "nodejs", "lua", "lua[0-9]*", "luajit", "awk", "gawk", "mawk", "nawk", "tclsh", "tclsh[0-9]*", "expect"]
+  # Executable mappings and LD_PRELOAD of new processes, and of all on hidden_sweep.schedule.
+  injected_code:
+    enabled: true
+  # exec_events: absent, so execs are seen only by the watch of new PIDs (see deploy/audit/hostguard.rules).
   # hostguard_flagged_executable_info series (SHA-256 of each flagged executable) for fleet rules.
   fleet_facts:
     max_series: 50
