@@ -95,8 +95,9 @@ export class ExecAuditing {
 
   private end(reason: AuditingOffReason, atMs: number): void {
     const period = this.open.get(reason);
-    if (!period) return;
+    // An exec recorded before the change, read after it (events interleave), ends nothing.
+    if (!period || atMs <= period.sinceMs) return;
     this.open.delete(reason);
-    this.closed.push({ ...period, untilMs: Math.max(atMs, period.sinceMs) });
+    this.closed.push({ ...period, untilMs: atMs });
   }
 }

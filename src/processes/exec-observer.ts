@@ -13,7 +13,8 @@ import type { ExecutableFacts, ObservedProcess } from './host-view.js';
 import type { ProgramTarget } from './judge-programs.js';
 import { executableFacts } from './observe.js';
 import type { PackageIndex } from './package-index.js';
-import { isLoader, whatRuns } from './what-runs.js';
+import { hostRealPath } from './host-realpath.js';
+import { isLoader, whatRuns, type RunTarget } from './what-runs.js';
 
 export interface ExecObservation {
   readonly execs: readonly ObservedExec[];
@@ -95,11 +96,12 @@ export class ExecObserver {
 
     let program: ProgramTarget | undefined;
     let inline: ObservedExec['inline'];
-    const target = shebang
-      ? ({ kind: 'script', runner: event.exe, path: resolve(shebang.name, event.cwd), relative: !isAbsolute(shebang.name) } as const)
+    let target = shebang
+      ? ({ kind: 'script', runner: event.exe, path: resolve(shebang.name, event.cwd), relative: !isAbsolute(shebang.name) } as RunTarget)
       : whatRuns(event.exe, event.argv, event.cwd, interpreters);
     if (target.kind === 'script' || target.kind === 'loaded') {
       if (isAbsolute(target.path)) {
+        if (root === 'host') target = { ...target, path: hostRealPath(rootfs, target.path) };
         const gone = root === 'host' && sameFile(rootfs, target.path, shebang) === false;
         program = { kind: target.kind, runner: target.runner, path: target.path, deleted: gone };
         if (root === 'host' && !programs.has(target.path)) programs.set(target.path, executableFacts(rootfs, target.path, gone, index));

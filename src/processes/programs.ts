@@ -7,6 +7,7 @@ import { isTerminal, readFdTarget } from '../procfs/fd.js';
 import { firstMatch } from '../match/glob.js';
 import { inContainer, type ExecutableFacts, type ObservedProcess } from './host-view.js';
 import type { ProgramTarget } from './judge-programs.js';
+import { hostRealPath } from './host-realpath.js';
 import { executableFacts } from './observe.js';
 import type { PackageIndex } from './package-index.js';
 import { isLoader, whatRuns, type RunTarget } from './what-runs.js';
@@ -115,11 +116,12 @@ export class ProgramObserver {
   private program(p: ObservedProcess, target: Extract<RunTarget, { path: string }>, index: PackageIndex, facts: Map<string, ExecutableFacts>): ProgramTarget | undefined {
     if (!isAbsolute(target.path)) return undefined;
     if (inContainer(p)) return { kind: target.kind, runner: target.runner, path: target.path, deleted: false };
-    const exists = statSync(join(this.rootfs, target.path), { throwIfNoEntry: false }) !== undefined;
+    const path = hostRealPath(this.rootfs, target.path);
+    const exists = statSync(join(this.rootfs, path), { throwIfNoEntry: false }) !== undefined;
     const deleted = !exists;
     if (deleted && target.relative) return undefined;
-    if (!facts.has(target.path)) facts.set(target.path, executableFacts(this.rootfs, target.path, deleted, index));
-    return { kind: target.kind, runner: target.runner, path: target.path, deleted };
+    if (!facts.has(path)) facts.set(path, executableFacts(this.rootfs, path, deleted, index));
+    return { kind: target.kind, runner: target.runner, path, deleted };
   }
 }
 
