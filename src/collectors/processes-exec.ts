@@ -63,14 +63,14 @@ export class ExecEventsSource {
   private readonly m: {
     events: Counter<'verdict'>;
     inline: Counter<'interpreter' | 'via'>;
-    healthy: Gauge<string>;
+    healthy: Gauge<'path'>;
     off: Gauge<'reason'>;
     records: Counter<string>;
     parseErrors: Counter<'reason'>;
     incomplete: Counter<string>;
     gaps: Counter<string>;
-    lag: Gauge<string>;
-    kernelStatus: Gauge<string>;
+    lag: Gauge<'path'>;
+    kernelStatus: Gauge<'path'>;
     kernelLost: Counter<string>;
   };
 
@@ -166,7 +166,7 @@ export class ExecEventsSource {
     const periods = this.auditing.periods(now, holdMs);
     const held = flaggedExecFindings(this.held.current(now - holdMs), formatDurationMs(holdMs), runningFlagged);
     const findings = [...execSourceFindings({ path: policy.path, health: source.health, reason: source.reason, offPeriods: periods }), ...held.findings];
-    this.exportSource(source.health, periods.map((p) => p.reason));
+    this.exportSource(policy.path, source.health, periods.map((p) => p.reason));
     if (this.reader) {
       this.reader.checkpoint();
       this.saveHeld();
@@ -226,10 +226,12 @@ export class ExecEventsSource {
     this.auditing.kernel({ atMs: now, status: read.status, ruleKeys: read.ruleKeys });
   }
 
-  private exportSource(health: FollowHealth, off: readonly string[]): void {
-    this.m.healthy.set(health === 'ok' && this.auditing.ongoing().length === 0 ? 1 : 0);
+  private exportSource(path: string, health: FollowHealth, off: readonly string[]): void {
+    // One series each, for the path the policy names now (a reload may change it).
+    this.clearSeries();
+    this.m.healthy.set({ path }, health === 'ok' && this.auditing.ongoing().length === 0 ? 1 : 0);
     for (const reason of auditingOffReasons) this.m.off.set({ reason }, off.filter((r) => r === reason).length);
-    this.m.kernelStatus.set(this.kernelOk ? 1 : 0);
+    this.m.kernelStatus.set({ path }, this.kernelOk ? 1 : 0);
     if (this.kernelLost !== undefined) this.counters.sync(this.m.kernelLost, {}, this.kernelLost);
     const reader = this.reader;
     if (!reader) return;
@@ -238,7 +240,7 @@ export class ExecEventsSource {
     for (const reason of ['no_type', 'no_event_id'] as const) this.counters.sync(this.m.parseErrors, { reason }, counts.unparsed[reason], reader);
     this.counters.sync(this.m.incomplete, {}, counts.incomplete, reader);
     this.counters.sync(this.m.gaps, {}, reader.followerStats.gaps, reader);
-    this.m.lag.set(reader.status().lagBytes);
+    this.m.lag.set({ path }, reader.status().lagBytes);
   }
 
   /** Without exec_events, none of the source's series exist: absent is not zero. */
@@ -246,6 +248,7 @@ export class ExecEventsSource {
     this.m.healthy.reset();
     this.m.off.reset();
     this.m.kernelStatus.reset();
+    this.m.lag.reset();
   }
 
   private loadHeld(): void {

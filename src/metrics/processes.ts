@@ -138,7 +138,7 @@ export const processesMetricSpecs = {
     name: 'hostguard_process_exec_source_healthy',
     type: 'gauge',
     help: 'Whether execs are being seen: 1 when the audit log can be read and auditing is not known to be off, 0 otherwise. Absent without processes.exec_events.',
-    labels: {},
+    labels: { path: 'the audit log of processes.exec_events (one series)' },
   }),
   execAuditingOff: metricSpec({
     name: 'hostguard_process_exec_auditing_off',
@@ -173,14 +173,14 @@ export const processesMetricSpecs = {
   execLag: metricSpec({
     name: 'hostguard_process_exec_source_lag_bytes',
     type: 'gauge',
-    help: 'Bytes of the audit log written but not yet read.',
-    labels: {},
+    help: 'Bytes of the audit log written but not yet read. Absent without processes.exec_events.',
+    labels: { path: 'the audit log of processes.exec_events (one series)' },
   }),
   kernelStatus: metricSpec({
     name: 'hostguard_process_exec_kernel_status_success',
     type: 'gauge',
     help: 'Whether the kernel answered auditctl -s and -l (it does only with CAP_AUDIT_CONTROL): 1 yes, 0 no, and then only the log tells that auditing was switched off. Absent without processes.exec_events.',
-    labels: {},
+    labels: { path: 'the audit log of processes.exec_events (one series)' },
   }),
   kernelLost: metricSpec({
     name: 'hostguard_process_exec_kernel_lost_total',

@@ -1,7 +1,8 @@
 import { readPreload } from '../procfs/environ.js';
 import { readExecutableMappings } from '../procfs/maps.js';
 import type { CodeView, ExecutableMapping } from './code-view.js';
-import { isMemfd, type ObservedProcess } from './host-view.js';
+import { inContainer, isMemfd, type ObservedProcess } from './host-view.js';
+import { readRootLink } from '../procfs/cwd.js';
 import { executableFacts } from './observe.js';
 import type { PackageIndex } from './package-index.js';
 
@@ -83,6 +84,7 @@ export class CodeInspector {
     }));
     const own = p.exe.kind === 'path' ? [p.exe.path] : [];
     if (program !== undefined) own.push(program);
-    return { pid: p.pid, startedAt: p.startedAt, ownFiles: own, mappings, preload };
+    const containerRoot = inContainer(p) ? await readRootLink(this.procfs, p.pid).catch(() => '/') : undefined;
+    return { pid: p.pid, startedAt: p.startedAt, ownFiles: own, mappings, preload, containerRoot };
   }
 }

@@ -19,4 +19,10 @@ export interface CodeView {
   readonly mappings: readonly ExecutableMapping[];
   /** LD_PRELOAD of its environment at exec, split into paths; empty when unset or unreadable. */
   readonly preload: readonly string[];
+  /**
+   * For a process in a container (another root than the host's), its root directory as the host
+   * sees it (`/var/lib/machines/web` for a chroot-like container; `/` when it pivoted into a mount
+   * the host does not see); undefined on the host.
+   */
+  readonly containerRoot: string | undefined;
 }

@@ -22,9 +22,15 @@ export interface InjectedCode {
  */
 export function judgeInjected(code: CodeView, policy: CompiledProcessPolicy, dpkgChangedAt: number | undefined): InjectedCode[] {
   const found: InjectedCode[] = [];
+  const root = code.containerRoot;
+  const ownRoot = root !== undefined && root !== '/' ? `${root.replace(/\/+$/, '')}/` : undefined;
   for (const m of code.mappings) {
     if (code.ownFiles.includes(m.path)) continue;
-    const reason = placeReason(m.path, policy) ?? (m.deleted && !upgraded(m, code.startedAt, dpkgChangedAt) ? 'the file was deleted or replaced after it was mapped, and not by a package upgrade' : undefined);
+    // A container's own libraries are judged as its executable is, by where its root lies; and as for
+    // its executable, a deleted one is no sign there (the host cannot tell an upgrade inside it).
+    if (ownRoot !== undefined && m.path.startsWith(ownRoot) && !isMemfd(m.path)) continue;
+    const deletedReason = m.deleted && root === undefined && !upgraded(m, code.startedAt, dpkgChangedAt) ? 'the file was deleted or replaced after it was mapped, and not by a package upgrade' : undefined;
+    const reason = placeReason(m.path, policy) ?? deletedReason;
     if (reason) found.push({ library: m.path, how: 'mapped', reason: `it maps executable code from ${m.path}: ${reason}` });
   }
   for (const path of code.preload) {

@@ -4,3 +4,8 @@ import { readlink } from 'node:fs/promises';
 export async function readCwd(procfs: string, pid: number): Promise<string> {
   return readlink(`${procfs}/${pid}/cwd`);
 }
+
+/** Where a process's root directory lies, as the reader sees it (/proc/PID/root): `/`, a chroot's path. */
+export async function readRootLink(procfs: string, pid: number): Promise<string> {
+  return readlink(`${procfs}/${pid}/root`);
+}

@@ -85,8 +85,8 @@ describe('every exec from the audit log', () => {
     expect(sampleValue(body, 'hostguard_process_exec_events_total', { verdict: 'writable_location' })).toBe(1);
     expect(execCount(body)).toBe(1);
     expect(sampleValue(body, 'hostguard_process_flagged_execs', { exe: s.dropped, user_class: 'root', kind: 'writable_location' })).toBe(1);
-    expect(sampleValue(body, 'hostguard_process_exec_source_healthy')).toBe(1);
-    expect(sampleValue(body, 'hostguard_process_exec_kernel_status_success')).toBe(0);
+    expect(sampleValue(body, 'hostguard_process_exec_source_healthy', { path: s.log })).toBe(1);
+    expect(sampleValue(body, 'hostguard_process_exec_kernel_status_success', { path: s.log })).toBe(0);
     expect(sampleValue(body, 'hostguard_process_exec_source_records_total')).toBe(exec(s, 1001).length);
   });
 
@@ -158,9 +158,9 @@ describe('every exec from the audit log', () => {
     expect(off.findings.filter((f) => f.kind === 'exec_auditing_off').map((f) => [f.severity, f.subject])).toEqual([['critical', { reason: 'disabled' }]]);
     expect(off.findings.find((f) => f.kind === 'exec_auditing_off')!.message).toMatch(/^auditing was switched off since .*: execs are not recorded \(CONFIG_CHANGE audit_enabled=0 by login uid 1000 \(auditctl -e 0\)\)$/);
     let body = await metrics(exporter.url);
-    expect([sampleValue(body, 'hostguard_process_exec_auditing_off', { reason: 'disabled' }), sampleValue(body, 'hostguard_process_exec_source_healthy')]).toEqual([1, 0]);
+    expect([sampleValue(body, 'hostguard_process_exec_auditing_off', { reason: 'disabled' }), sampleValue(body, 'hostguard_process_exec_source_healthy', { path: s.log })]).toEqual([1, 0]);
     write(s.log, exec(s, 5002, { exe: '/usr/bin/true', argv: ['true'], files: ['/usr/bin/true'] }));
-    body = await until('auditing on again', () => metrics(exporter.url), (b) => sampleValue(b, 'hostguard_process_exec_source_healthy') === 1);
+    body = await until('auditing on again', () => metrics(exporter.url), (b) => sampleValue(b, 'hostguard_process_exec_source_healthy', { path: s.log }) === 1);
     expect(sampleValue(body, 'hostguard_process_exec_auditing_off', { reason: 'disabled' })).toBe(1);
     const past = await findings(exporter.url);
     expect(past.findings.find((f) => f.kind === 'exec_auditing_off')!.message).toMatch(/^auditing was switched off from .* to .*: execs of that time were not recorded/);

@@ -84,8 +84,8 @@ describe('every exec, from the kernel audit log', () => {
     expect(flaggedExec(found, x).map((f) => [f.severity, f.subject])).toEqual([['critical', { exe: x, kind: 'writable_location', user: 'root' }]]);
     const body = await (await fetch(`${exporter.url}/metrics`)).text();
     expect(sampleValue(body, 'hostguard_process_flagged_execs', { exe: x, user_class: 'root', kind: 'writable_location' })).toBe(1);
-    expect(sampleValue(body, 'hostguard_process_exec_source_healthy')).toBe(1);
-    expect(sampleValue(body, 'hostguard_process_exec_kernel_status_success')).toBe(1);
+    expect(sampleValue(body, 'hostguard_process_exec_source_healthy', { path: auditd.log })).toBe(1);
+    expect(sampleValue(body, 'hostguard_process_exec_kernel_status_success', { path: auditd.log })).toBe(1);
   });
 
   it('a hundred execs of it are a hundred counted and flagged, none missed', async () => {
@@ -153,7 +153,7 @@ describe('every exec, from the kernel audit log', () => {
       const disabled = await until('auditing off', () => findings(exporter), (all) => off(all, 'disabled').length > 0);
       expect(off(disabled, 'disabled')[0]).toMatchObject({ severity: 'critical', message: expect.stringMatching(/^auditing was switched off since /) });
       const body = await (await fetch(`${exporter.url}/metrics`)).text();
-      expect([sampleValue(body, 'hostguard_process_exec_auditing_off', { reason: 'disabled' }), sampleValue(body, 'hostguard_process_exec_source_healthy')]).toEqual([1, 0]);
+      expect([sampleValue(body, 'hostguard_process_exec_auditing_off', { reason: 'disabled' }), sampleValue(body, 'hostguard_process_exec_source_healthy', { path: auditd.log })]).toEqual([1, 0]);
     } finally {
       auditd.auditctl('-e', '1');
     }
@@ -165,7 +165,7 @@ describe('every exec, from the kernel audit log', () => {
     } finally {
       auditd.loadRules();
     }
-    const back = await until('rules back', async () => (await fetch(`${exporter.url}/metrics`)).text(), (b) => sampleValue(b, 'hostguard_process_exec_source_healthy') === 1);
+    const back = await until('rules back', async () => (await fetch(`${exporter.url}/metrics`)).text(), (b) => sampleValue(b, 'hostguard_process_exec_source_healthy', { path: auditd.log }) === 1);
     expect(sampleValue(back, 'hostguard_process_exec_auditing_off', { reason: 'rules_removed' })).toBe(1);
   });
 

@@ -181,7 +181,7 @@ describe('a script or loaded program is judged like an executable', () => {
 
 describe('injected and preloaded code', () => {
   const policy = compileProcessPolicy(processesSectionSchema.parse({}));
-  const code = (over: Partial<CodeView>): CodeView => ({ pid: 4000, startedAt: now - 60, ownFiles: ['/usr/bin/python3.11'], mappings: [], preload: [], ...over });
+  const code = (over: Partial<CodeView>): CodeView => ({ pid: 4000, startedAt: now - 60, ownFiles: ['/usr/bin/python3.11'], mappings: [], preload: [], containerRoot: undefined, ...over });
 
   it('an executable mapping from /dev/shm, a memfd, or a deleted file; LD_PRELOAD naming /tmp or a descriptor', () => {
     const found = judgeInjected(
@@ -213,6 +213,16 @@ describe('injected and preloaded code', () => {
     expect(judgeInjected(code({ ownFiles: ['/tmp/x'], mappings: [{ path: '/tmp/x', deleted: false, facts: undefined }] }), policy, undefined)).toEqual([]);
     const excepted = compileProcessPolicy(processesSectionSchema.parse({ writable_locations: { except: ['/tmp/app/**'] } }));
     expect(judgeInjected(code({ mappings: [{ path: '/tmp/app/lib.so', deleted: false, facts: undefined }] }), excepted, undefined)).toEqual([]);
+  });
+
+  it('in a container, its own libraries (under its root) and deleted ones are judged as its executable is; a memfd still counts', () => {
+    const mappings = [
+      { path: '/tmp/c/rootfs/lib/libc.so.6', deleted: false, facts: undefined },
+      { path: '/usr/lib/x86_64-linux-gnu/libfoo.so', deleted: true, facts: undefined },
+      { path: '/dev/shm/x.so', deleted: false, facts: undefined },
+      { path: '/memfd:x', deleted: true, facts: undefined },
+    ];
+    expect(judgeInjected(code({ containerRoot: '/tmp/c/rootfs', mappings }), policy, undefined).map((f) => f.library)).toEqual(['/dev/shm/x.so', '/memfd:x']);
   });
 
   it('one finding per (executable, library, user), in hostguard_process_flagged as injected_library', () => {
