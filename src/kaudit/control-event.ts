@@ -25,7 +25,7 @@ export function controlChangesOf(event: AuditEvent): AuditControlChange[] {
       const enabled = fields.get('audit_enabled');
       const op = fieldText('op', fields.get('op'));
       if (enabled !== undefined) changes.push({ change: 'enabled', timeMs: event.timeMs, enabled: enabled !== '0', auid });
-      else if (op === 'remove_rule' || op === 'add_rule') changes.push({ change: op === 'remove_rule' ? 'rule_removed' : 'rule_added', timeMs: event.timeMs, keys: keysOf(fields), auid });
+      else if (op === 'remove_rule' || op === 'add_rule') changes.push({ change: op === 'remove_rule' ? 'rule_removed' : 'rule_added', timeMs: event.timeMs, keys: keysOf(fields.get('key')), auid });
     } else if (record.type === 'DAEMON_START') {
       changes.push({ change: 'daemon_started', timeMs: event.timeMs });
     } else if (record.type === 'DAEMON_END' || record.type === 'DAEMON_ABORT') {

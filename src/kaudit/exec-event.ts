@@ -1,4 +1,4 @@
-import { fieldsOf, fieldText, keysOf, type AuditRecord } from './record.js';
+import { fieldsOf, fieldText, keysOf, rawField, type AuditRecord } from './record.js';
 import type { AuditEvent } from './stitcher.js';
 
 /** One PATH record of an event: a file the syscall looked up (for an exec: the program, its #! interpreter, the loader). */
@@ -59,29 +59,29 @@ export function execFromEvent(event: AuditEvent): ExecEvent | undefined {
     else if (record.type === 'PATH') pathRecords.push(record);
   }
   if (!syscall || execve.length === 0) return undefined;
-  const fields = fieldsOf(syscall.body);
-  if (fields.get('success') === 'no') return undefined;
-  const rawExe = fieldText('exe', fields.get('exe')) ?? '';
+  const body = syscall.body;
+  if (rawField(body, 'success') === 'no') return undefined;
+  const rawExe = fieldText('exe', rawField(body, 'exe')) ?? '';
   const exeDeleted = rawExe.endsWith(' (deleted)');
   const { argv, incomplete } = argumentsOf(execve);
-  const auid = integer(fields.get('auid'));
+  const auid = integer(rawField(body, 'auid'));
   return {
     eventId: event.id,
     timeMs: event.timeMs,
     serial: event.serial,
-    pid: integer(fields.get('pid')) ?? 0,
-    ppid: integer(fields.get('ppid')) ?? 0,
-    uid: integer(fields.get('uid')) ?? unsetId,
-    euid: integer(fields.get('euid')) ?? unsetId,
+    pid: integer(rawField(body, 'pid')) ?? 0,
+    ppid: integer(rawField(body, 'ppid')) ?? 0,
+    uid: integer(rawField(body, 'uid')) ?? unsetId,
+    euid: integer(rawField(body, 'euid')) ?? unsetId,
     auid: auid === unsetId ? undefined : auid,
-    comm: fieldText('comm', fields.get('comm')) ?? '',
+    comm: fieldText('comm', rawField(body, 'comm')) ?? '',
     exe: exeDeleted ? rawExe.slice(0, -' (deleted)'.length) : rawExe,
     exeDeleted,
-    cwd: cwdRecord ? fieldText('cwd', fieldsOf(cwdRecord.body).get('cwd')) : undefined,
+    cwd: cwdRecord ? fieldText('cwd', rawField(cwdRecord.body, 'cwd')) : undefined,
     argv,
     argvIncomplete: incomplete,
     paths: pathRecords.map(pathItem).sort((a, b) => a.item - b.item),
-    keys: keysOf(fields),
+    keys: keysOf(rawField(body, 'key')),
   };
 }
 
@@ -126,13 +126,13 @@ function argumentsOf(records: readonly AuditRecord[]): { argv: string[]; incompl
 }
 
 function pathItem(record: AuditRecord): AuditPathItem {
-  const fields = fieldsOf(record.body);
+  const body = record.body;
   return {
-    item: integer(fields.get('item')) ?? 0,
-    name: fieldText('name', fields.get('name')) ?? '',
-    inode: integer(fields.get('inode')),
-    device: fields.get('dev'),
-    nametype: fields.get('nametype') ?? '',
+    item: integer(rawField(body, 'item')) ?? 0,
+    name: fieldText('name', rawField(body, 'name')) ?? '',
+    inode: integer(rawField(body, 'inode')),
+    device: rawField(body, 'dev'),
+    nametype: rawField(body, 'nametype') ?? '',
   };
 }
 

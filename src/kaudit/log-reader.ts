@@ -4,7 +4,7 @@ import { describeErrno } from '../state/state-dir.js';
 import { FileFollower, type FollowerStats, type FollowerStatus, type StartAt } from '../tail/file-follower.js';
 import type { BackgroundReader } from '../tail/followed-sources.js';
 import type { FollowHealth } from '../tail/health.js';
-import { fieldsOf, keysOf, parseAuditRecord, type RecordProblem } from './record.js';
+import { keysOf, parseAuditRecord, rawField, type RecordProblem } from './record.js';
 import { EventStitcher, type AuditEvent, type EventEnd } from './stitcher.js';
 
 export interface AuditLogReaderOptions {
@@ -129,7 +129,7 @@ export class AuditLogReader implements BackgroundReader {
     for (const handler of this.everyHandlers) handler(event);
     if (this.keyed.size === 0) return;
     const syscall = event.records.find((r) => r.type === 'SYSCALL') ?? event.records[0]!;
-    for (const key of keysOf(fieldsOf(syscall.body))) for (const handler of this.keyed.get(key) ?? []) handler(event);
+    for (const key of keysOf(rawField(syscall.body, 'key'))) for (const handler of this.keyed.get(key) ?? []) handler(event);
   }
 }
 

@@ -112,6 +112,24 @@ export function fieldsOf(body: string): Map<string, string> {
 }
 
 /**
+ * One raw field of a kernel record, without parsing the others: a syscall event's records are
+ * read for a few fields each, on every exec. The kernel writes values with a space or a quote in
+ * hex, so a space always ends a value (userspace `msg='…'` records are read with fieldsOf).
+ */
+export function rawField(body: string, name: string): string | undefined {
+  let at: number;
+  if (body.startsWith(name) && body.charCodeAt(name.length) === 0x3d) at = 0;
+  else {
+    const found = body.indexOf(` ${name}=`);
+    if (found === -1) return undefined;
+    at = found + 1;
+  }
+  const start = at + name.length + 1;
+  const end = body.indexOf(' ', start);
+  return body.slice(start, end === -1 ? body.length : end);
+}
+
+/**
  * Fields whose values the kernel writes in hex when they hold a space, a quote or a control
  * character (audit_log_untrustedstring): argv, names, paths, titles, keys. Every other unquoted
  * value (`old=64`, `a0=7ffd...` of SYSCALL) is a number or a word and stays as it is.
@@ -134,8 +152,8 @@ export function fieldText(name: string, raw: string | undefined, inExecve = fals
   return raw;
 }
 
-/** The keys of a record's `key` field: several rules' keys are joined by \x01. */
-export function keysOf(fields: ReadonlyMap<string, string>): string[] {
-  const text = fieldText('key', fields.get('key'));
+/** The keys of a record's raw `key` field: several rules' keys are joined by \x01. */
+export function keysOf(raw: string | undefined): string[] {
+  const text = fieldText('key', raw);
   return text === undefined ? [] : text.split('\x01');
 }

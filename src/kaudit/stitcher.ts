@@ -42,6 +42,18 @@ const standalone = /^(USER_|DAEMON_|CRED_|SERVICE_|SYSTEM_|ACCT_|ADD_|DEL_|GRP_|
  * where the log has them) arrives; when a record of an event two seconds younger shows that none
  * will follow; after `idleMs` without a record; or when too many are open.
  */
+/** Whether records of a type are events of their own, per type name (a handful of names: cached). */
+const standaloneTypes = new Map<string, boolean>();
+
+function isStandalone(type: string): boolean {
+  let known = standaloneTypes.get(type);
+  if (known === undefined) {
+    known = standalone.test(type) && type !== 'EOE';
+    if (standaloneTypes.size < 1024) standaloneTypes.set(type, known);
+  }
+  return known;
+}
+
 export class EventStitcher {
   private readonly open = new Map<string, OpenEvent>();
   /** The event the previous record went to: records of one event nearly always come together. */
@@ -60,7 +72,7 @@ export class EventStitcher {
   }
 
   add(record: AuditRecord): void {
-    if (standalone.test(record.type) && record.type !== 'EOE') {
+    if (isStandalone(record.type)) {
       const pending = this.open.get(record.eventId);
       // A userspace record sharing an id with open kernel records (never seen, but possible): keep them together.
       if (!pending) {

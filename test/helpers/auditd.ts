@@ -1,8 +1,6 @@
-import { execFileSync, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { repoRoot } from './cli.js';
-import { spawnForFile, stopProcess } from './processes.js';
 import { requireTool } from './tools.js';
 
 /**
@@ -21,7 +19,8 @@ export interface RunningAuditd {
   stop(): Promise<void>;
 }
 
-export const hostguardRules = join(repoRoot, 'deploy', 'audit', 'hostguard.rules');
+// No vitest hooks here: the exec benchmark starts auditd too.
+export const hostguardRules = join(import.meta.dirname, '..', '..', 'deploy', 'audit', 'hostguard.rules');
 
 export async function startAuditd(dir: string): Promise<RunningAuditd> {
   const auditd = requireTool('auditd', 'auditd');
@@ -54,11 +53,14 @@ export async function startAuditd(dir: string): Promise<RunningAuditd> {
       '',
     ].join('\n'),
   );
-  // The test's own auditd, in the foreground: stopped by PID.
-  const child = spawnForFile(auditd, ['-n', '-c', dir]);
+  // Its own auditd, in the foreground: stopped by PID in stop(), which the caller runs in afterAll or finally.
+  const child = spawn(auditd, ['-n', '-c', dir], { stdio: 'ignore' });
   const deadline = Date.now() + 30_000;
   while (!new RegExp(`^pid ${child.pid}$`, 'm').test(run('-s'))) {
-    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`auditd did not register with the kernel (exit ${child.exitCode})`);
+    if (child.exitCode !== null || Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`auditd did not register with the kernel (exit ${child.exitCode})`);
+    }
     await new Promise((r) => setTimeout(r, 50));
   }
   // The kernel's default backlog (64) drops records in a burst; Debian's rules raise it to 8192.
@@ -78,7 +80,11 @@ export async function startAuditd(dir: string): Promise<RunningAuditd> {
         run('-R', file);
       }
       run('-b', String(field('backlog_limit')));
-      await stopProcess(child);
+      if (child.exitCode === null && child.signalCode === null) {
+        const exited = new Promise((resolve) => child.once('exit', resolve));
+        child.kill('SIGTERM');
+        await exited;
+      }
       run('-e', String(field('enabled')));
     },
   };
