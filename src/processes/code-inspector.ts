@@ -3,7 +3,7 @@ import { readExecutableMappings } from '../procfs/maps.js';
 import type { CodeView, ExecutableMapping } from './code-view.js';
 import { inContainer, isMemfd, type ObservedProcess } from './host-view.js';
 import { readRootLink } from '../procfs/cwd.js';
-import { executableFacts } from './observe.js';
+import { factsOfNamedFile } from './file-facts.js';
 import type { PackageIndex } from './package-index.js';
 
 interface Inspected {
@@ -80,7 +80,7 @@ export class CodeInspector {
     const mappings: ExecutableMapping[] = mapped.map((m) => ({
       path: m.path,
       deleted: m.deleted,
-      facts: m.deleted && !isMemfd(m.path) ? executableFacts(this.rootfs, m.path, true, index) : undefined,
+      facts: m.deleted && !isMemfd(m.path) ? factsOfNamedFile(this.rootfs, m.path, true, index) : undefined,
     }));
     const own = p.exe.kind === 'path' ? [p.exe.path] : [];
     if (program !== undefined) own.push(program);

@@ -1,4 +1,3 @@
-import { statSync } from 'node:fs';
 import { isAbsolute, join, normalize } from 'node:path';
 import type { HostPaths } from '../host-paths.js';
 import type { AuditPathItem, ExecEvent } from '../kaudit/exec-event.js';
@@ -11,7 +10,7 @@ import type { UserDirectory } from '../rootfs/users.js';
 import type { ObservedExec } from './exec-view.js';
 import type { ExecutableFacts, ObservedProcess } from './host-view.js';
 import type { ProgramTarget } from './judge-programs.js';
-import { executableFacts } from './observe.js';
+import { factsOfNamedFile, statNamedFile } from './file-facts.js';
 import type { PackageIndex } from './package-index.js';
 import { hostRealPath } from './host-realpath.js';
 import { isLoader, whatRuns, type RunTarget } from './what-runs.js';
@@ -92,7 +91,7 @@ export class ExecObserver {
       mountNamespace: namespace,
       root,
     };
-    if (root === 'host' && !executables.has(event.exe)) executables.set(event.exe, executableFacts(rootfs, event.exe, deleted, index));
+    if (root === 'host' && !executables.has(event.exe)) executables.set(event.exe, factsOfNamedFile(rootfs, event.exe, deleted, index));
 
     let program: ProgramTarget | undefined;
     let inline: ObservedExec['inline'];
@@ -104,7 +103,7 @@ export class ExecObserver {
         if (root === 'host') target = { ...target, path: hostRealPath(rootfs, target.path) };
         const gone = root === 'host' && sameFile(rootfs, target.path, shebang) === false;
         program = { kind: target.kind, runner: target.runner, path: target.path, deleted: gone };
-        if (root === 'host' && !programs.has(target.path)) programs.set(target.path, executableFacts(rootfs, target.path, gone, index));
+        if (root === 'host' && !programs.has(target.path)) programs.set(target.path, factsOfNamedFile(rootfs, target.path, gone, index));
       }
     } else if (target.kind === 'inline') {
       // Code on stdin of a process still reading a terminal is a session, not code piped in.
@@ -155,7 +154,7 @@ function resolve(name: string, cwd: string | undefined): string {
  * (another file, or none), or undefined when the item says nothing (no item, no inode).
  */
 function sameFile(rootfs: string, path: string, item: AuditPathItem | undefined): boolean | undefined {
-  const s = statSync(join(rootfs, path), { throwIfNoEntry: false, bigint: true });
+  const s = statNamedFile(rootfs, path);
   if (!s) return false;
   if (!item || item.inode === undefined) return undefined;
   if (BigInt(item.inode) !== s.ino) return false;

@@ -3,6 +3,7 @@ import { finding } from '../findings/kinds.js';
 import { firstMatch } from '../match/glob.js';
 import type { CodeView } from './code-view.js';
 import { isMemfd, type ObservedProcess } from './host-view.js';
+import { pidText } from './judge-programs.js';
 import { processKinds } from './kinds.js';
 import type { CompiledProcessPolicy } from './process-policy.js';
 
@@ -76,9 +77,7 @@ export class InjectedSummary {
 
   findings(): Finding[] {
     return [...this.groups.values()].map(({ exe, user, code, pids }) => {
-      const sorted = [...pids].sort((a, b) => a - b);
-      const which = `${sorted.length === 1 ? 'PID' : `${sorted.length} processes, PIDs`} ${sorted.slice(0, 10).join(', ')}${sorted.length > 10 ? ', …' : ''}`;
-      return finding(processKinds.injected_library, { exe, library: code.library, user }, `${code.reason} (${which})`);
+      return finding(processKinds.injected_library, { exe, library: code.library, user }, `${code.reason} (${pidText(pids)})`);
     });
   }
 }

@@ -103,7 +103,8 @@ export function describeProgram(target: ProgramTarget): string {
   return target.kind === 'script' ? `the script ${target.path} run by ${target.runner}` : `the program ${target.path} run by the loader ${target.runner}`;
 }
 
-function pidText(pids: readonly number[]): string {
+/** `PID 4242`, or `3 processes, PIDs 1, 2, 3` (at most ten named). */
+export function pidText(pids: readonly number[]): string {
   const sorted = [...pids].sort((a, b) => a - b);
   return `${sorted.length === 1 ? 'PID' : `${sorted.length} processes, PIDs`} ${sorted.slice(0, 10).join(', ')}${sorted.length > 10 ? ', …' : ''}`;
 }

@@ -1,5 +1,4 @@
-import { statSync } from 'node:fs';
-import { basename, isAbsolute, join } from 'node:path';
+import { basename, isAbsolute } from 'node:path';
 import type { PathMatcher } from '../match/glob.js';
 import { readArguments } from '../procfs/cmdline.js';
 import { readCwd } from '../procfs/cwd.js';
@@ -8,7 +7,7 @@ import { firstMatch } from '../match/glob.js';
 import { inContainer, type ExecutableFacts, type ObservedProcess } from './host-view.js';
 import type { ProgramTarget } from './judge-programs.js';
 import { hostRealPath } from './host-realpath.js';
-import { executableFacts } from './observe.js';
+import { factsOfNamedFile, statNamedFile } from './file-facts.js';
 import type { PackageIndex } from './package-index.js';
 import { isLoader, whatRuns, type RunTarget } from './what-runs.js';
 
@@ -117,10 +116,10 @@ export class ProgramObserver {
     if (!isAbsolute(target.path)) return undefined;
     if (inContainer(p)) return { kind: target.kind, runner: target.runner, path: target.path, deleted: false };
     const path = hostRealPath(this.rootfs, target.path);
-    const exists = statSync(join(this.rootfs, path), { throwIfNoEntry: false }) !== undefined;
+    const exists = statNamedFile(this.rootfs, path) !== undefined;
     const deleted = !exists;
     if (deleted && target.relative) return undefined;
-    if (!facts.has(path)) facts.set(path, executableFacts(this.rootfs, path, deleted, index));
+    if (!facts.has(path)) facts.set(path, factsOfNamedFile(this.rootfs, path, deleted, index));
     return { kind: target.kind, runner: target.runner, path, deleted };
   }
 }

@@ -5,6 +5,7 @@ import type { FindingsDocument } from '../../src/findings/report.js';
 import { auditDisabledRecords, execRecords, gonePid, type ExecLines } from '../helpers/audit-log.js';
 import { runCli, startExporter, tempDir, type RunningExporter } from '../helpers/cli.js';
 import { sampleValue } from '../helpers/exposition.js';
+import { until } from '../helpers/poll.js';
 import { spawnOwned, stopProcess } from '../helpers/processes.js';
 
 /**
@@ -57,17 +58,6 @@ async function findings(url: string): Promise<FindingsDocument> {
 
 async function metrics(url: string): Promise<string> {
   return (await fetch(`${url}/metrics`)).text();
-}
-
-/** Scrape until `ready` holds: the log is read in the background, a scrape reads it to its end. */
-async function until<T>(what: string, look: () => Promise<T>, ready: (value: T) => boolean, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await look();
-    if (ready(value)) return value;
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms; last: ${JSON.stringify(value).slice(0, 2000)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 const execCount = (body: string) =>

@@ -4,6 +4,9 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { FindingsDocument } from '../../src/findings/report.js';
 import { privateDir, runCli, startExporter, tempDir } from '../helpers/cli.js';
+import { factsOfNamedFile, statNamedFile } from '../../src/processes/file-facts.js';
+import { hostRealPath } from '../../src/processes/host-realpath.js';
+import { buildPackageIndex } from '../../src/processes/package-index.js';
 import { sampleValue } from '../helpers/exposition.js';
 import { spawnOwned } from '../helpers/processes.js';
 
@@ -96,6 +99,17 @@ describe('a script run by an interpreter is judged like an executable', () => {
     const document = check();
     const mine = document.findings.filter((f) => f.subject['interpreter'] === '/usr/bin/dash' || String(f.subject['interpreter'] ?? '').startsWith('/usr/bin/python3'));
     expect(mine.filter((f) => !String(f.subject['exe']).startsWith('/work/') && !String(f.subject['exe']).startsWith('/tmp/'))).toEqual([]);
+  });
+});
+
+describe('paths a process makes up', () => {
+  it('a script operand through a file, or far too long, is a file that is not there, never an error', async () => {
+    const index = await buildPackageIndex('/');
+    for (const path of ['/etc/hostname/x.sh', `/tmp/${'a'.repeat(5000)}.sh`]) {
+      expect(statNamedFile('/', path)).toBeUndefined();
+      expect(factsOfNamedFile('/', path, true, index)).toEqual({ packaged: false, worldWritable: false, replacedAt: undefined });
+      expect(hostRealPath('/', path)).toBe(path);
+    }
   });
 });
 

@@ -6,6 +6,7 @@ import type { FindingsDocument } from '../../src/findings/report.js';
 import { startAuditd, type RunningAuditd } from '../helpers/auditd.js';
 import { repoRoot, runCli, startExporter, tempDir, type RunningExporter } from '../helpers/cli.js';
 import { sampleValue } from '../helpers/exposition.js';
+import { until } from '../helpers/poll.js';
 
 /**
  * Every exec, from the real kernel audit subsystem: auditd (Debian's package) started by this file
@@ -54,16 +55,6 @@ ${extra}`,
 
 async function findings(exporter: RunningExporter): Promise<FindingsDocument['findings']> {
   return ((await (await fetch(`${exporter.url}/api/findings`)).json()) as FindingsDocument).findings;
-}
-
-async function until<T>(what: string, look: () => Promise<T>, ready: (value: T) => boolean, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await look();
-    if (ready(value)) return value;
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms; last: ${JSON.stringify(value).slice(0, 3000)}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
 }
 
 function planted(name: string, from: string): string {
