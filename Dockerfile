@@ -30,6 +30,8 @@ RUN npm run build
 # ---- run: production dependencies and the compiled code only ------------------------------------
 FROM node:24-bookworm-slim
 ENV NODE_ENV=production MALLOC_ARENA_MAX=2
+# ss (iproute2): the byte counters of connections that carry a finding, read over netlink.
+RUN apt-get update && apt-get install -y --no-install-recommends iproute2 && rm -rf /var/lib/apt/lists/*
 WORKDIR /opt/hostguard-exporter
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts && npm cache clean --force

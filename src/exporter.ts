@@ -89,6 +89,7 @@ export class Exporter {
       log: options.log,
       cappedSeries: <L extends string>(spec: MetricSpec<L>, cap?: () => number) =>
         new CappedSeries<L>(registerGauge(this.registry, spec), spec.name, this.framework.findingSeriesDropped, cap ?? (() => options.maxFindingSeries)),
+      acceptIntoBaseline: (basedOn, sections) => this.baseline.acceptChanges(basedOn, sections),
     };
     this.collectors = options.collectors.map((d) => d.create({ ...env, log: options.log.with({ collector: d.name }) }));
     this.policy.onChange(() => this.tellCollectorsOfPolicy());
@@ -181,7 +182,7 @@ export class Exporter {
     for (const collector of this.collectors) {
       try {
         const entries = await this.runner.learn(collector, ctx);
-        if (entries) sections[collector.name] = entries;
+        if (entries) Object.assign(sections, { [collector.name]: entries }, collector.learnedAlongside?.());
       } catch (error) {
         if (!(error instanceof LearningTimeoutError)) throw new LearningError(collector.name, error);
         if (!onTimeout) throw error;

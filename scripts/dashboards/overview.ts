@@ -105,6 +105,14 @@ const panels: Panel[] = [
     height: 8,
   }),
   table({
+    title: 'Containers with findings',
+    description: 'Per host, image repository and finding kind: the processes in containers behind each finding (drift from the image, package managers, interactive shells, ...). The host detail dashboard names the pods.',
+    queries: [query(`sum by (instance, image, kind) (hostguard_container_process_flagged{${sel}})`, { instant: true, table: true })],
+    columns: { instance: 'instance', image: 'Image', kind: 'Kind', Value: 'Processes' },
+    links: { instance: hostLink },
+    height: 8,
+  }),
+  table({
     title: 'IDS alerts and Lynis audits by host',
     description: 'Per host: high and critical IDS alerts per minute (HostGuardIDSHighSeverityAlerts), IDS outputs silent past their max_silence, the Lynis hardening index, new Lynis warnings and the report age. Hosts without the ids or audit collector have empty cells.',
     queries: [

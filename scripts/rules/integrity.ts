@@ -3,11 +3,10 @@ import type { RuleFile } from './rule-types.js';
 export const integrityRules: RuleFile = {
   file: 'hostguard-integrity.yml',
   header: [
-    'Integrity detections (collector "integrity"). Telling a package upgrade from tampering: the',
-    'exporter exports when the package manager last ran. A change to a watched file after the',
-    'package manager ran since the baseline was written is most likely the upgrade, and tickets; a',
-    'change with no package activity since the baseline pages. Setuid/setgid changes and running-binary',
-    'mismatches never go silent: an upgrade can only lower the running-binary alert to a ticket.',
+    'Integrity detections (collector "integrity"). Package upgrades are told from tampering file by file in the',
+    'exporter: a change the dpkg database explains (its package changed since the baseline and the content is what',
+    'dpkg recorded) is accepted into the baseline by itself and never becomes a finding. Whatever is left is',
+    'reported at full severity, whether or not the package manager ran: no rule here looks at package activity.',
   ],
   groups: [
     {
@@ -16,30 +15,11 @@ export const integrityRules: RuleFile = {
       rules: [
         {
           alert: 'HostGuardFileChanged',
-          expr: [
-            'hostguard_integrity_mismatch{kind=~"content_changed|added|removed"} > 0',
-            'unless on (job, instance)',
-            '(max by (job, instance) (hostguard_package_manager_last_activity_timestamp_seconds) > on (job, instance) (time() - hostguard_baseline_age_seconds))',
-          ],
-          severity: 'critical',
+          expr: 'hostguard_integrity_mismatch{kind=~"content_changed|added|removed"} > 0',
           summary: '{{ $labels.path }} {{ $labels.kind }} on {{ $labels.instance }}',
           description: [
-            '{{ $labels.path }} on {{ $labels.instance }} does not match the baseline ({{ $labels.kind }}), and the package',
-            'manager has not run since the baseline was written: nobody upgraded it, so something else changed it.',
-          ],
-        },
-        {
-          alert: 'HostGuardFileChanged',
-          expr: [
-            'hostguard_integrity_mismatch{kind=~"content_changed|added|removed"} > 0',
-            'and on (job, instance)',
-            '(max by (job, instance) (hostguard_package_manager_last_activity_timestamp_seconds) > on (job, instance) (time() - hostguard_baseline_age_seconds))',
-          ],
-          summary: '{{ $labels.path }} {{ $labels.kind }} on {{ $labels.instance }} after a package upgrade',
-          description: [
-            '{{ $labels.path }} on {{ $labels.instance }} does not match the baseline ({{ $labels.kind }}), and the package',
-            'manager ran since the baseline was written: most likely the upgrade. Review `hostguard-exporter baseline diff`',
-            'and accept it with `baseline update`.',
+            '{{ $labels.path }} on {{ $labels.instance }} does not match the baseline ({{ $labels.kind }}), and no package',
+            'installed, upgraded or removed since accounts for it: something other than dpkg changed it.',
           ],
         },
         {
@@ -63,43 +43,20 @@ export const integrityRules: RuleFile = {
         },
         {
           alert: 'HostGuardRunningBinaryMismatch',
-          expr: [
-            'hostguard_integrity_mismatch{kind="running_binary_mismatch"} > 0',
-            'unless on (job, instance)',
-            '(time() - max by (job, instance) (hostguard_package_manager_last_activity_timestamp_seconds) < 86400)',
-          ],
+          expr: 'hostguard_integrity_mismatch{kind="running_binary_mismatch"} > 0',
           summary: 'Running binary {{ $labels.path }} does not match on {{ $labels.instance }}',
           description: [
             'A process on {{ $labels.instance }} runs an image of {{ $labels.path }} that matches neither the baseline nor the',
-            'package, and no package upgrade happened in the last day: a binary replaced while running, or swapped back to hide.',
-          ],
-        },
-        {
-          alert: 'HostGuardRunningBinaryMismatch',
-          expr: [
-            'hostguard_integrity_mismatch{kind="running_binary_mismatch"} > 0',
-            'and on (job, instance)',
-            '(time() - max by (job, instance) (hostguard_package_manager_last_activity_timestamp_seconds) < 86400)',
-          ],
-          severity: 'warning',
-          summary: 'Running binary {{ $labels.path }} does not match on {{ $labels.instance }} after an upgrade',
-          description: [
-            'A process on {{ $labels.instance }} runs an image of {{ $labels.path }} that matches neither the baseline nor the',
-            'package, within a day of a package upgrade: most likely a service not restarted since. Restart it; if it was',
-            'not upgraded, treat it as tampering.',
+            'package, and is not the file a package upgrade replaced: a binary replaced while running, or swapped back to hide.',
           ],
         },
         {
           alert: 'HostGuardPackageMismatch',
-          expr: [
-            'hostguard_integrity_mismatch{kind="package_mismatch"} > 0',
-            'unless on (job, instance)',
-            '(time() - max by (job, instance) (hostguard_package_manager_last_activity_timestamp_seconds) < 600)',
-          ],
+          expr: 'hostguard_integrity_mismatch{kind="package_mismatch"} > 0',
           summary: '{{ $labels.path }} differs from its package on {{ $labels.instance }}',
           description: [
             '{{ $labels.path }} on {{ $labels.instance }} does not match the checksum its Debian package installed (what debsums',
-            'reports), more than 10 minutes after the package manager last ran: a packaged file modified outside dpkg.',
+            'reports), and no package operation is running: a packaged file modified outside dpkg.',
           ],
         },
         {

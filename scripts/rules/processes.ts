@@ -75,9 +75,10 @@ export const processesRules: RuleFile = {
         },
         {
           alert: 'HostGuardUnknownProcessStarts',
+          // Container kinds have their own alerts (rules/hostguard-containers.yml).
           comment: ['Where the audit log shows every exec (processes.exec_events), its alerts name each one: this one stays quiet there.'],
           expr: [
-            'sum without (verdict) (increase(hostguard_process_starts_total{verdict!~"known|kernel_thread|other_root|unexamined"}[10m])) > 0',
+            'sum without (verdict) (increase(hostguard_process_starts_total{verdict!~"known|kernel_thread|other_root|unexamined|container_.*"}[10m])) > 0',
             'unless on (instance, job) hostguard_process_exec_source_healthy == 1',
           ],
           severity: 'warning',

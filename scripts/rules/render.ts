@@ -4,6 +4,7 @@ import { metricCatalog } from '../../src/metrics/catalog.js';
 import { anomalyRules } from './anomaly.js';
 import { auditRules } from './audit.js';
 import { authRules } from './auth.js';
+import { containersRules } from './containers.js';
 import { defaultRuleConfig, runbookUrl } from './config.js';
 import { idsRules } from './ids.js';
 import { integrityRules } from './integrity.js';
@@ -15,7 +16,7 @@ import { watcherRules } from './watcher.js';
 
 /** Every rule file under rules/, in the order `npm run rules` writes them; some depend on the configuration. */
 export function ruleFiles(config: RuleConfig): readonly RuleFile[] {
-  return [anomalyRules, auditRules, authRules, fleetRules(config), idsRules, integrityRules, networkRules, processesRules, watcherRules];
+  return [anomalyRules, auditRules, authRules, containersRules, fleetRules(config), idsRules, integrityRules, networkRules, processesRules, watcherRules];
 }
 
 /** Every declared finding kind (src/<domain>/kinds.ts, gathered by the metrics catalog). */

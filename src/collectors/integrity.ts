@@ -14,6 +14,7 @@ import { integrityMetricSpecs as specs, packageActivitySources, runningResults }
 import { registerCounter, registerGauge } from '../metrics/spec.js';
 import { scheduleIntervalSeconds, scheduleWork, type Schedule } from '../scheduler/schedule.js';
 import type { Collector, CollectorContext, CollectorDefinition, CollectorEnv, CollectorRun } from './collector.js';
+import { PackageChanges } from './integrity-packages.js';
 
 const name = 'integrity';
 
@@ -78,9 +79,11 @@ class IntegrityCollector implements Collector {
   private lastFullAt: number | undefined;
   private lastBaselineState = '';
   private dpkg: DpkgReader | undefined;
+  private readonly packageChanges: PackageChanges;
 
   constructor(env: CollectorEnv) {
     this.log = env.log;
+    this.packageChanges = new PackageChanges(env, env.log);
     this.fullRehash = new FullRehashRecord(env.paths.stateDir);
     this.lastFullAt = this.fullRehash.read();
     const r = env.registry;
@@ -122,11 +125,12 @@ class IntegrityCollector implements Collector {
       this.metrics.baselineInvalidEntries.set(baseline?.invalid ?? 0);
       return { findings: [] };
     }
-    if (this.judged?.observation !== observation || this.judged.baseline !== baseline) {
-      this.judged = { observation, baseline, judgment: judgeIntegrity(observation, baseline) };
+    if (this.judged?.observation !== observation || this.judged.baseline !== baseline || this.packageChanges.graceEnded(observation, this.judged.judgment)) {
+      this.judged = { observation, baseline, judgment: judgeIntegrity(observation, baseline, this.packageChanges.context(ctx, observation)) };
       // Only a new judgment changes the gauges: recording loops over every observed file (up to
       // max_paths), which scrapes between two scans need not pay for.
       this.record(observation, this.judged.judgment, baseline);
+      this.packageChanges.judged(ctx, observation, this.judged.judgment);
     }
     return { findings: this.judged.judgment.findings };
   }
@@ -140,12 +144,17 @@ class IntegrityCollector implements Collector {
       // Running executables and package checksums are not part of the baseline: the scan at start
       // looks at them, in the background, so a first start is not held up by MD5s of every binary.
       await this.runScan(ctx, true, { progress, forBaseline: true });
+      this.packageChanges.learn(ctx, this.dpkgReader(ctx.paths.rootfs));
     } finally {
       progress.done();
     }
     const entries: BaselineEntries = {};
     for (const [path, state] of this.latest!.files) entries[path] = { ...toBaselineEntry(state) };
     return entries;
+  }
+
+  learnedAlongside(): Readonly<Record<string, BaselineEntries>> {
+    return this.packageChanges.learnedSections();
   }
 
   async start(context: () => CollectorContext): Promise<void> {
@@ -202,6 +211,7 @@ class IntegrityCollector implements Collector {
       const state = previous?.files.get(path) ?? baseline?.get(path);
       return state?.sha256 !== undefined ? { key: fastPathKey(state), sha256: state.sha256, ...(state.md5 && { md5: state.md5 }) } : undefined;
     };
+    const dpkgBefore = how.forBaseline ? undefined : this.packageChanges.beforeScan(ctx);
     let result;
     try {
       result = await scan({
@@ -221,6 +231,7 @@ class IntegrityCollector implements Collector {
       throw error;
     }
     const { observation } = result;
+    if (dpkgBefore) this.packageChanges.afterScan(ctx, dpkgBefore, observation);
     this.images = result.images;
     this.latest = observation;
     this.latestPolicyKey = policyKey(ctx);
@@ -292,6 +303,7 @@ class IntegrityCollector implements Collector {
     const counts: Record<(typeof runningResults)[number], number> = {
       verified: judgment.running.verified,
       mismatch: judgment.running.mismatched,
+      outdated: judgment.running.outdated,
       unverifiable: judgment.running.unverifiable,
       unreadable: judgment.running.unreadable + (observation.running?.trouble.unreadable ?? 0),
       other_root: observation.running?.trouble.otherRoot ?? 0,

@@ -6,7 +6,11 @@ import { registerCounter, registerGauge } from '../metrics/spec.js';
 import type { NetProtocol } from '../procfs/net.js';
 import type { SweepResult } from '../network/hidden-ports.js';
 import { listenerReasons, type UnexpectedListener } from '../network/judge-listeners.js';
-import type { Direction } from '../network/judge-outbound.js';
+import { outboundReasons, type Direction, type UnexpectedOutbound } from '../network/judge-outbound.js';
+import { remoteClassOf, type ShellOnSocket } from '../network/judge-shell-on-socket.js';
+import { flaggedConnectionKinds, type TrafficMeasurement } from '../network/flagged-traffic.js';
+import { programClasses, type ProgramClass } from '../network/program-class.js';
+import type { OutboundPolicy } from '../config/sections/outbound.js';
 import { ownerExeText } from '../network/owner-match.js';
 import type { NetworkSnapshot, ObservedSocket, Ownership } from '../network/snapshot.js';
 
@@ -19,8 +23,12 @@ export class NetworkMetrics {
   private readonly unexpectedListener: CappedSeries<'protocol' | 'address' | 'port' | 'exe' | 'user_class' | 'reason'>;
   private readonly outbound: Gauge<'protocol'>;
   private readonly presumedAccepted: Gauge<'protocol'>;
-  private readonly unexpectedOutbound: Gauge<'protocol'>;
-  private readonly unexpectedOutboundConnection: CappedSeries<'protocol' | 'exe' | 'remote_port'>;
+  private readonly unexpectedOutbound: Gauge<'protocol' | 'reason'>;
+  private readonly unexpectedOutboundConnection: CappedSeries<'protocol' | 'exe' | 'reason' | 'remote_class' | 'remote_port'>;
+  private readonly shellOnSocket: CappedSeries<'exe' | 'user_class' | 'program_class' | 'protocol' | 'direction' | 'remote_class' | 'port'>;
+  private readonly shellOnSocketStarts: Counter<'program_class'>;
+  private readonly flaggedBytes: Counter<'direction' | 'kind'>;
+  private readonly tcpInfoReads: Counter;
   private readonly hiddenPorts: Gauge<'protocol'>;
   private readonly hiddenPort: CappedSeries<'protocol' | 'port'>;
   private readonly sweepTimestamp: Gauge;
@@ -40,6 +48,10 @@ export class NetworkMetrics {
     this.presumedAccepted = registerGauge(r, specs.presumedAccepted);
     this.unexpectedOutbound = registerGauge(r, specs.unexpectedOutbound);
     this.unexpectedOutboundConnection = env.cappedSeries(specs.unexpectedOutboundConnection);
+    this.shellOnSocket = env.cappedSeries(specs.shellOnSocket);
+    this.shellOnSocketStarts = registerCounter(r, specs.shellOnSocketStarts);
+    this.flaggedBytes = registerCounter(r, specs.flaggedBytes);
+    this.tcpInfoReads = registerCounter(r, specs.tcpInfoReads);
     this.hiddenPorts = registerGauge(r, specs.hiddenPorts);
     this.hiddenPort = env.cappedSeries(specs.hiddenPort);
     this.sweepTimestamp = registerGauge(r, specs.sweepTimestamp);
@@ -49,7 +61,10 @@ export class NetworkMetrics {
     this.fdScans = registerCounter(r, specs.fdScans);
     this.fdScanProcesses = registerCounter(r, specs.fdScanProcesses);
     this.readProblems = registerCounter(r, specs.readProblems);
-    for (const problem of ['malformed_line', 'socket_gone', 'process_gone', 'fd_denied']) this.readProblems.inc({ problem }, 0);
+    for (const problem of ['malformed_line', 'socket_gone', 'process_gone', 'fd_denied', 'tcp_info_failed']) this.readProblems.inc({ problem }, 0);
+    for (const program_class of programClasses) this.shellOnSocketStarts.inc({ program_class }, 0);
+    for (const kind of flaggedConnectionKinds) for (const direction of ['sent', 'received']) this.flaggedBytes.inc({ direction, kind }, 0);
+    this.tcpInfoReads.inc(0);
   }
 
   recordSnapshot(snapshot: NetworkSnapshot): void {
@@ -96,8 +111,8 @@ export class NetworkMetrics {
     );
   }
 
-  /** Both undefined when the policy has no `outbound` section: the series are then absent. */
-  recordOutbound(direction: Direction | undefined, unexpected: readonly ObservedSocket[] | undefined): void {
+  /** Both undefined when the policy judges no outgoing connection: the series are then absent. */
+  recordOutbound(direction: Direction | undefined, unexpected: readonly UnexpectedOutbound[] | undefined): void {
     this.outbound.reset();
     this.presumedAccepted.reset();
     if (direction) {
@@ -105,13 +120,48 @@ export class NetworkMetrics {
       this.presumedAccepted.set({ protocol: 'tcp' }, direction.presumedAccepted.length);
     }
     this.unexpectedOutbound.reset();
-    if (unexpected) for (const protocol of protocols) this.unexpectedOutbound.set({ protocol }, count(unexpected, protocol));
+    if (unexpected) {
+      for (const protocol of protocols) {
+        for (const reason of outboundReasons) this.unexpectedOutbound.set({ protocol, reason }, unexpected.filter((u) => u.connection.protocol === protocol && u.reason === reason).length);
+      }
+    }
     this.unexpectedOutboundConnection.replace(
-      (unexpected ?? []).map((c) => ({
-        labels: { protocol: c.protocol, exe: ownerExeText(c.ownership), remote_port: String(c.remotePort) },
+      (unexpected ?? []).map(({ connection: c, reason, remoteClass }) => ({
+        labels: { protocol: c.protocol, exe: ownerExeText(c.ownership), reason, remote_class: remoteClass, remote_port: String(c.remotePort) },
         value: 1,
       })),
     );
+  }
+
+  recordShellOnSocket(found: readonly ShellOnSocket[], outbound: OutboundPolicy): void {
+    this.shellOnSocket.replace(
+      found.map(({ stdio: s, programClass }) => ({
+        labels: {
+          exe: s.owner.exe ?? 'unknown',
+          user_class: s.owner.userClass,
+          program_class: programClass,
+          protocol: s.socket.protocol,
+          direction: s.role,
+          remote_class: remoteClassOf(s, outbound),
+          port: String(s.role === 'outgoing' ? s.socket.remotePort : s.socket.localPort),
+        },
+        value: 1,
+      })),
+    );
+  }
+
+  countShellOnSocketStart(programClass: ProgramClass): void {
+    this.shellOnSocketStarts.inc({ program_class: programClass });
+  }
+
+  recordTraffic(measurement: TrafficMeasurement, ran: boolean): void {
+    if (ran) this.tcpInfoReads.inc();
+    if (measurement.problem !== undefined) this.readProblems.inc({ problem: 'tcp_info_failed' });
+    for (const kind of flaggedConnectionKinds) {
+      const { sent, received } = measurement.deltas[kind];
+      this.flaggedBytes.inc({ direction: 'sent', kind }, sent);
+      this.flaggedBytes.inc({ direction: 'received', kind }, received);
+    }
   }
 
   recordSweep(result: SweepResult | undefined): void {

@@ -8,19 +8,23 @@ import { hasCapability, ownCapabilities } from '../procfs/capabilities.js';
 import { exeKey, type ProcessDetails } from '../procfs/process-reader.js';
 import { hiddenFindings, type HiddenProcess } from '../processes/hidden.js';
 import { stillAlive, sweepHiddenProcesses, type SweepResult } from '../processes/hidden-sweep.js';
-import { judgeContext, judgeProcess } from '../processes/judge.js';
+import { isJudged, judgeContext, judgeProcess } from '../processes/judge.js';
 import { collectorName, processFindingKinds } from '../processes/kinds.js';
 import { learnProcesses } from '../processes/learn.js';
 import { HostObserver } from '../processes/observe.js';
 import { readProcessBaseline, type ProcessBaseline } from '../processes/process-baseline.js';
 import { ProcessMetrics } from './processes-metrics.js';
+import { ContainerMetrics } from './container-metrics.js';
 import { compileProcessPolicy } from '../processes/process-policy.js';
+import { compileContainerPolicy } from '../processes/judge-container.js';
 import { StartWatcher, type StartExamination } from '../processes/start-watcher.js';
 import { VerdictSummary } from '../processes/verdict-summary.js';
 import { executableFacts, FlaggedImages } from '../fleet/flagged-images.js';
 import { FleetFactSeries } from './fleet-facts.js';
 import { fleetMetricSpecs } from '../metrics/fleet.js';
 import { scheduleWork, type Schedule } from '../scheduler/schedule.js';
+import type { FlaggedProcess } from '../network/judge-outbound.js';
+import { processesShared, type ProcessesShared } from './processes-shared.js';
 import type { Collector, CollectorContext, CollectorDefinition, CollectorEnv, CollectorRun } from './collector.js';
 import { ExecEventsSource } from './processes-exec.js';
 import { CodeInspector } from '../processes/code-inspector.js';
@@ -50,7 +54,9 @@ class ProcessesCollector implements Collector {
   readonly findingKinds = processFindingKinds;
   private readonly observer: HostObserver;
   private readonly metrics: ProcessMetrics;
+  private readonly containerMetrics: ContainerMetrics;
   private readonly fleetFacts: FleetFactSeries<'sha256' | 'exe' | 'kind'>;
+  private readonly shared: ProcessesShared;
   private readonly log: Logger;
   private readonly procfs: string;
   private readonly rootfs: string;
@@ -78,6 +84,7 @@ class ProcessesCollector implements Collector {
     this.rootfs = env.paths.rootfs;
     this.observer = new HostObserver(env.paths, env.log);
     this.metrics = new ProcessMetrics(env);
+    this.containerMetrics = new ContainerMetrics(env);
     this.fleetFacts = new FleetFactSeries(env, fleetMetricSpecs.flaggedExecutable);
     this.programs = new ProgramObserver(env.paths.procfs, env.paths.rootfs);
     this.code = new CodeInspector(env.paths.procfs, env.paths.rootfs);
@@ -85,12 +92,13 @@ class ProcessesCollector implements Collector {
     this.flaggedExecSeries = env.cappedSeries(processesMetricSpecs.flaggedExecs);
     this.codeInspections = registerCounter(env.registry, processesMetricSpecs.codeInspections);
     for (const result of ['inspected', 'failed'] as const) this.codeInspections.inc({ result }, 0);
+    this.shared = processesShared(env);
   }
 
   async collect(ctx: CollectorContext): Promise<CollectorRun> {
     const section = ctx.policy.processes;
     const observation = await this.observer.observe(section);
-    const judge = judgeContext(observation.view, compileProcessPolicy(section), this.baselineOf(ctx.baseline));
+    const judge = judgeContext(observation.view, compileProcessPolicy(section), this.baselineOf(ctx.baseline), undefined, compileContainerPolicy(ctx.policy.containers));
     const index = await this.observer.packages.current(section.packaged_executables);
     const { processes } = observation.view;
     const programs = await this.programs.observe(processes, compileInterpreters(section.interpreters), index);
@@ -101,6 +109,8 @@ class ProcessesCollector implements Collector {
     const flaggedImages = new FlaggedImages();
     /** `pid:file` of every process flagged now, by its executable or its program: the exec source skips those. */
     const flaggedNow = new Set<string>();
+    // For the network collector: the outgoing connections of these processes are judged.
+    const flagged = new Map<number, FlaggedProcess>();
     const slicer = new Slicer(sliceMs, 64);
     for (let i = 0; i < processes.length; i++) {
       const p = processes[i]!;
@@ -114,6 +124,7 @@ class ProcessesCollector implements Collector {
         programSummary.add(program);
         if (program && program.verdict.kinds.length > 0) flaggedNow.add(`${p.pid}:${target.path}`);
       }
+      if (isJudged(verdict) && verdict.kinds.length > 0) flagged.set(verdict.process.pid, { exe: verdict.exe, kinds: verdict.kinds });
       const pause = slicer.due();
       if (pause) await pause;
     }
@@ -123,9 +134,11 @@ class ProcessesCollector implements Collector {
     if (!this.started && section.hidden_sweep.enabled && !this.lastSweep) {
       await this.sweep(section).catch((error: unknown) => this.log.error('hidden-process sweep failed', { err: error instanceof Error ? error.message : String(error) }));
     }
+    this.shared.publishFlagged(flagged);
     const hidden = this.currentHidden(section);
     this.metrics.recordCollection(observation.snapshot, summary, observation.packageIndexSize, [...programSummary.flaggedRows, ...injected.flaggedRows]);
     this.flaggedExecSeries.replace(exec.flaggedRows);
+    this.containerMetrics.record(observation.view.containers, summary);
     this.metrics.recordHidden(hidden, this.lastSweep, this.sweepFailed);
     this.fleetFacts.publish(section.fleet_facts.max_series, (lookup) => executableFacts(flaggedImages.images(), lookup));
     this.metrics.recordStartWatch(this.watcher?.interval !== undefined ? this.watcher.interval / 1000 : undefined);
@@ -249,6 +262,7 @@ class ProcessesCollector implements Collector {
   }
 
   private async examineStarts(pids: readonly number[]): Promise<ReadonlyMap<number, StartExamination>> {
+    this.shared.publishStarts(pids);
     // Read everything first, judge after: a short-lived process must be read before it is gone.
     const details: ProcessDetails[] = [];
     const slicer = new Slicer(sliceMs);
@@ -263,7 +277,7 @@ class ProcessesCollector implements Collector {
     const ctx = this.context();
     const section = ctx.policy.processes;
     const view = await this.observer.viewOf(details, section);
-    const judge = judgeContext(view, compileProcessPolicy(section), this.baselineOf(ctx.baseline), this.observer.kernelThreadComms);
+    const judge = judgeContext(view, compileProcessPolicy(section), this.baselineOf(ctx.baseline), this.observer.kernelThreadComms, compileContainerPolicy(ctx.policy.containers));
     const index = await this.observer.packages.current(section.packaged_executables);
     const programs = await this.programs.observe(view.processes, compileInterpreters(section.interpreters), index, false);
     const programCtx = programContext(judge, programs.facts);

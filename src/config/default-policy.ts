@@ -27,6 +27,9 @@ processes:
     - { name: httpd, exe: ["/usr/sbin/httpd", "/usr/sbin/apache2"] }
     - { name: mysqld, exe: ["/usr/sbin/mysqld", "/usr/sbin/mariadbd"] }
     - { name: postgres, exe: ["/usr/lib/postgresql/*/bin/postgres"] }
+  # Shells and interpreters, by executable file name (globs): judged on sockets and for outbound;
+  # the scripts they run are judged like executables.
+  interpreters: ["sh", "bash", "dash", "zsh", "ksh", "mksh", "csh", "tcsh", "fish", "busybox", "python", "python[0-9]*", "perl", "perl[0-9]*", "ruby", "ruby[0-9]*", "php", "php[0-9]*", "node", "nodejs", "lua", "lua[0-9]*", "luajit", "awk", "gawk", "mawk", "nawk", "tclsh", "tclsh[0-9]*", "expect"]
   resource_hog:
     cpu_cores: 0.5
     resident_bytes: 1073741824
@@ -37,8 +40,6 @@ processes:
     enabled: true
     schedule: "*/10 * * * *"
     compare_ps: true
-  # Executables (globs on the basename) that run the code they are handed: their scripts are judged.
-  interpreters: ["sh", "bash", "dash", "zsh", "ksh", "mksh", "csh", "tcsh", "fish", "busybox", "python", "python[0-9]*", "perl", "perl[0-9]*", "ruby", "ruby[0-9]*", "php", "php[0-9]*", "node", "nodejs", "lua", "lua[0-9]*", "luajit", "awk", "gawk", "mawk", "nawk", "tclsh", "tclsh[0-9]*", "expect"]
   # Executable mappings and LD_PRELOAD of new processes, and of all on hidden_sweep.schedule.
   injected_code:
     enabled: true
@@ -46,6 +47,13 @@ processes:
   # hostguard_flagged_executable_info series (SHA-256 of each flagged executable) for fleet rules.
   fleet_facts:
     max_series: 50
+
+# Processes in containers (judged by the processes collector): drift from the image, package
+# managers and interactive shells; exceptions per image or container name in allow.
+containers:
+  package_managers: [apt, apt-get, aptitude, dpkg, apk, yum, dnf, microdnf, rpm, zypper, pacman, pip, pip3, npm, yarn, pnpm, gem]
+  shells: [sh, bash, dash, ash, zsh, ksh, mksh, fish, csh, tcsh]
+  allow: []
 
 listeners:
   allow: []
@@ -56,7 +64,23 @@ listeners:
   fleet_facts:
     max_series: 50
 
-# outbound: absent, so outgoing connections are not judged.
+# Outgoing connections: only the unusual ones are judged, those of processes with a finding and
+# those of shells, interpreters and network tools to destinations the baseline did not see.
+outbound:
+  judge: unusual
+  allow: []
+  watch_loopback: false
+  flagged_processes: true
+  new_destinations: true
+  network_tools: ["nc", "nc.*", "netcat", "ncat", "socat", "telnet", "telnet.*", "inetutils-telnet", "cryptcat"]
+  networks: []
+
+# Processes whose standard input, output or error is a TCP or UDP socket (reverse and bind shells),
+# except on sockets of these super-servers (inetd, systemd Accept=yes) and the allowed programs.
+shell_on_socket:
+  enabled: true
+  super_servers: ["/usr/lib/systemd/systemd", "/lib/systemd/systemd", "/usr/sbin/inetd", "/usr/sbin/xinetd", "/usr/sbin/inetutils-inetd", "/usr/sbin/rlinetd", "/usr/bin/tcpserver", "/usr/bin/tcpsvd", "/usr/bin/udpsvd"]
+  allow: []
 
 integrity:
   paths:

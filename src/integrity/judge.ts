@@ -2,6 +2,7 @@ import type { Finding, Severity } from '../findings/finding.js';
 import { finding as declaredFinding, type FindingKindSpec } from '../findings/kinds.js';
 import type { FileState } from './file-state.js';
 import { compileGlob } from '../match/glob.js';
+import { accountForPackages, holdDuringOperation, isPreUpgradeImage, packageRecord, type PackageContext, type PackageRecord } from './judge-packages.js';
 import { integrityKinds } from './kinds.js';
 import type { PackageChecksum, RunningObservation } from './snapshot.js';
 import { isInScope, selfAndAncestors, type WatchScope } from './watch-scope.js';
@@ -33,15 +34,25 @@ export interface BaselineFiles {
 
 export interface Judgment {
   readonly findings: Finding[];
-  readonly running: { verified: number; mismatched: number; unverifiable: number; unreadable: number };
+  /** outdated: a pre-upgrade image a package change replaced on disk (a restart is due, not a finding). */
+  readonly running: { verified: number; mismatched: number; unverifiable: number; unreadable: number; outdated: number };
   readonly packageFiles: { verified: number; mismatched: number };
+  /** Keys of the running images verified now: once replaced by an upgrade, they are pre-upgrade images. */
+  readonly verifiedImages: readonly string[];
+  /** Findings held back while a package operation runs (judge-packages.ts). */
+  readonly held: number;
+  /** What the package database explained, for the baseline to record. */
+  readonly packageRecord?: PackageRecord;
 }
 
 const setuidBit = 0o4000;
 const setgidBit = 0o2000;
 
-/** `baseline` undefined: no verified baseline (or no integrity section); judge by the package database alone. */
-export function judgeIntegrity(observation: JudgedObservation, baseline: BaselineFiles | undefined): Judgment {
+/**
+ * `baseline` undefined: no verified baseline (or no integrity section); judge by the package database alone.
+ * `packages`: what explains changes made by package operations (judge-packages.ts); without it, nothing does.
+ */
+export function judgeIntegrity(observation: JudgedObservation, baseline: BaselineFiles | undefined, packages?: PackageContext): Judgment {
   const findings: Finding[] = [];
   if (baseline) {
     for (const [path, now] of observation.files) {
@@ -70,21 +81,29 @@ export function judgeIntegrity(observation: JudgedObservation, baseline: Baselin
       }
     }
   }
-  const running = { verified: 0, mismatched: 0, unverifiable: 0, unreadable: 0 };
+  const accounting = accountForPackages(findings, observation.files, baseline, packages);
+  const unexplained = accounting.findings;
+  const running = { verified: 0, mismatched: 0, unverifiable: 0, unreadable: 0, outdated: 0 };
+  const verifiedImages: string[] = [];
   for (const image of observation.running?.images ?? []) {
     if (image.sha256 === undefined) {
       running.unreadable++;
       continue;
     }
-    const verdict = judgeImage(image, baseline?.get(image.path), observation.packages?.checksumOf(image.path));
+    const verdict = judgeImage(image, accounting.baselineOf(image.path), observation.packages?.checksumOf(image.path));
     if (verdict === undefined) running.unverifiable++;
-    else if (verdict === true) running.verified++;
+    else if (verdict === true) {
+      running.verified++;
+      if (image.key !== undefined) verifiedImages.push(image.key);
+    } else if (isPreUpgradeImage(image, accounting, packages)) running.outdated++;
     else {
       running.mismatched++;
-      findings.push(verdict);
+      unexplained.push(verdict);
     }
   }
-  return { findings, running, packageFiles };
+  const record = packageRecord(accounting, packages, unexplained.length === 0);
+  const { reported, held } = holdDuringOperation(unexplained, packages);
+  return { findings: reported, running, packageFiles, verifiedImages, held, ...(record && { packageRecord: record }) };
 }
 
 /**
@@ -123,8 +142,6 @@ function judgeImage(image: RunningObservation, before: FileState | undefined, ex
     integrityKinds.running_binary_mismatch,
     { path: image.path, expected: source, deleted: image.deleted },
     `process ${pids} runs ${state} ${image.path} that does not match the ${source}: ${detail}`,
-    // A deleted image is also what a process still running the pre-upgrade binary looks like.
-    image.deleted ? 'warning' : 'critical',
   );
 }
 
@@ -133,12 +150,11 @@ function finding<S extends Severity>(spec: FindingKindSpec<string, S>, severity:
 }
 
 function added(path: string, now: FileState): Finding {
-  const setid = now.type === 'file' && (now.mode & (setuidBit | setgidBit)) !== 0;
-  return finding(integrityKinds.added, setid ? 'critical' : 'warning', path, `${describe(now)} ${path} appeared (mode ${octal(now.mode)}, uid ${now.uid}, gid ${now.gid})`);
+  return finding(integrityKinds.added, 'critical', path, `${describe(now)} ${path} appeared (mode ${octal(now.mode)}, uid ${now.uid}, gid ${now.gid})`);
 }
 
 function removed(path: string, before: FileState): Finding {
-  return finding(integrityKinds.removed, 'warning', path, `${describe(before)} ${path} is gone`);
+  return finding(integrityKinds.removed, 'critical', path, `${describe(before)} ${path} is gone`);
 }
 
 /** Every difference between the baseline and now, one finding per attribute. */
@@ -170,7 +186,7 @@ export function compareFile(path: string, before: FileState, now: FileState): Fi
     // Unreadable now (counted as a scan problem): a different size still proves the content changed.
     if (hashed ? before.sha256 !== now.sha256 : before.size !== now.size) {
       const detail = hashed ? `SHA-256 ${now.sha256} was ${before.sha256}` : `size ${now.size} was ${before.size}`;
-      out.push(finding(integrityKinds.content_changed, 'warning', path, `content of ${path} changed: ${detail}${timesNote(before, now)}`));
+      out.push(finding(integrityKinds.content_changed, 'critical', path, `content of ${path} changed: ${detail}${timesNote(before, now)}`));
     }
   }
   return out;

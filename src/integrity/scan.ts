@@ -2,7 +2,7 @@ import { lstatSync, readlinkSync } from 'node:fs';
 import { decodeName, fsPath } from './fs-names.js';
 import { join } from 'node:path';
 import type { IntegrityPolicy } from '../config/sections/integrity.js';
-import type { DpkgDatabase, DpkgReader } from './dpkg.js';
+import { wantsMd5, type DpkgDatabase, type DpkgReader } from './dpkg.js';
 import { fastPathKey, stateFromStats, type FileState } from './file-state.js';
 import { HashPool } from './hash-pool.js';
 import type { HashJob, HashResult } from './hash-protocol.js';
@@ -79,7 +79,7 @@ export async function scan(options: ScanOptions): Promise<{ observation: Observa
   const problems = new ProblemLog();
   const { files, trouble } = await listWatched(options, scope, problems);
   const running = policy.running_executables ? listRunningImages(options.procfs, options.rootfs) : undefined;
-  const packages = policy.package_database ? readPackages(options.dpkg, files, running) : undefined;
+  const packages = policy.package_database ? readPackages(options.dpkg, files, running, scope) : undefined;
   const plan = planHashing(options, files, running, packages);
   const hashed = await hashPlanned(options, plan, files, running, problems);
   shareFileHashes(plan.sameAsFile, files, plan.imageHashes, hashed.imageProblems);
@@ -142,12 +142,12 @@ async function listWatched(options: ScanOptions, scope: WatchScope, problems: Pr
   return { files, trouble };
 }
 
-/** 2. The package database, for every path the listing or the running executables name. */
-function readPackages(dpkg: DpkgReader, files: ReadonlyMap<string, FileState>, running: RunningImages | undefined): DpkgDatabase {
+/** 2. The package database, for every path the listing or the running executables name (owners: for the watched scope). */
+function readPackages(dpkg: DpkgReader, files: ReadonlyMap<string, FileState>, running: RunningImages | undefined, scope: WatchScope): DpkgDatabase {
   const wanted = new Set<string>();
   for (const [path, state] of files) if (state.type === 'file') wanted.add(path);
   for (const image of running?.images ?? []) wanted.add(image.path);
-  return dpkg.read(wanted);
+  return dpkg.read(wanted, scope);
 }
 
 interface HashPlan {
@@ -163,7 +163,7 @@ interface HashPlan {
 
 /** 3. What must be read: regular files and images not covered by the fast path (whose hashes are filled in now). */
 function planHashing(options: ScanOptions, files: Map<string, FileState>, running: RunningImages | undefined, packages: DpkgDatabase | undefined): HashPlan {
-  const needsMd5 = (path: string) => packages?.checksumOf(path) !== undefined;
+  const needsMd5 = (path: string) => packages !== undefined && wantsMd5(packages, path);
   const fastPath = (known: KnownHash | undefined, key: string) => (!options.full && known !== undefined && known.key === key ? known : undefined);
   const fileJobs: FileJob[] = [];
   for (const [path, state] of files) {
@@ -290,7 +290,8 @@ function runningObservations(images: readonly RunningImage[], imageHashes: Reado
     const known = imageHashes.get(image.key);
     const problem = imageProblems.get(image.key);
     if (!known && !problem) return []; // exited before it was read
-    const base = { path: image.path, deleted: image.deleted, pids: image.pids };
+    // The image's identity without its ctime, which moves when the file is unlinked or replaced.
+    const base = { path: image.path, deleted: image.deleted, pids: image.pids, key: image.key.slice(0, image.key.lastIndexOf(':')) };
     return [known ? { ...base, sha256: known.sha256, ...(known.md5 && { md5: known.md5 }) } : { ...base, problem: problem! }];
   });
 }

@@ -11,6 +11,7 @@ import { exporterMetricSpecs } from './exporter.js';
 import { fleetMetricSpecs } from './fleet.js';
 import { networkMetricSpecs } from './network.js';
 import { processesMetricSpecs } from './processes.js';
+import { containerMetricSpecs } from './containers.js';
 import { idsMetricSpecs } from './ids.js';
 import { integrityMetricSpecs } from './integrity.js';
 import type { MetricSpec } from './spec.js';
@@ -37,6 +38,12 @@ export const metricCatalog: readonly MetricGroup[] = [
       'Running processes judged against the policy (`processes` section), the baseline and the installed packages; a watch of new PIDs in `serve` counts short-lived processes, and a scheduled sweep looks for hidden ones.',
     specs: processesMetricSpecs,
     kinds: processKinds,
+  },
+  {
+    title: 'Containers (collector `processes`)',
+    intro:
+      'Processes in containers, seen from the host: which container (cgroup path; image and names from runc\'s state of the container or the Docker API), where each executable lives (the image\'s layers, the container\'s writable overlayfs layer, another mount), and the findings about them (container_drift, container_package_manager, container_shell; policy section `containers`). Details: docs/collectors/processes.md#containers.',
+    specs: containerMetricSpecs,
   },
   {
     title: 'Network (collector `network`)',

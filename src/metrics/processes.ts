@@ -22,12 +22,12 @@ export const processesMetricSpecs = {
   identityUnjudged: metricSpec({
     name: 'hostguard_processes_identity_unjudged',
     type: 'gauge',
-    help: 'Userland processes of the last collection judged only for writable_location and name_mismatch: their identity (unknown_executable, unexpected_user), deleted_executable and resource_hog were not judged.',
+    help: 'Userland processes of the last collection judged only for writable_location, name_mismatch and the container kinds (container_drift, container_package_manager, container_shell): their identity against the host (unknown_executable, unexpected_user), deleted_executable and resource_hog were not judged.',
     labels: {
       reason: '"other_root": a process in a container, whose root directory is not the host\'s (--path.rootfs), so that its executable path names a file of its own root, about which the host\'s allow rules, baseline, packages and files say nothing; counted too when that root cannot be stat\'ed. A process that merely has a mount namespace of its own (systemd\'s PrivateTmp or ProtectSystem, unshare -m) keeps the host\'s root and is judged as the host\'s',
     },
     notes:
-      'Expected on a host that runs containers: the number of container processes examined. A binary in a container\'s /tmp or a memfd, or a fake kernel thread, is still a finding; what the container runs, and whether it deleted or replaced its binaries, is judged inside it or from its image. Earlier versions counted the processes of every other mount namespace here, as reason="other_mount_namespace".',
+      'Expected on a host that runs containers: the number of container processes examined. A binary in a container\'s /tmp or a memfd, or a fake kernel thread, is still a finding, and so is one that is not from the container\'s image (container_drift; hostguard_container_processes says where each executable lives). Earlier versions counted the processes of every other mount namespace here, as reason="other_mount_namespace".',
   }),
   outdated: metricSpec({
     name: 'hostguard_processes_outdated',
@@ -76,7 +76,7 @@ export const processesMetricSpecs = {
     help: 'Processes seen starting by the watch of new PIDs, by the verdict on their first look.',
     labels: {
       verdict:
-        'known, unknown_executable, unexpected_user, deleted_executable, writable_location, name_mismatch (the most severe finding kind), kernel_thread, other_root (a process in a container, whose root is not the host\'s, without a finding of the kinds judged there; its identity is not judged), or unexamined (gone or unreadable before it could be judged)',
+        'known, unknown_executable, unexpected_user, deleted_executable, writable_location, name_mismatch, container_drift, container_package_manager, container_shell (the most severe finding kind), kernel_thread, other_root (a process in a container, whose root is not the host\'s, without a finding of the kinds judged there; its identity is not judged), or unexamined (gone or unreadable before it could be judged)',
     },
     notes: 'Counts what lives at least one watch interval; a process that starts and exits in between is not seen (see the processes section of the README).',
   }),

@@ -8,6 +8,7 @@ import { bindAddressLabel, parseIpOnce } from './classify.js';
 import { compiledPerPolicy } from './compiled-per-policy.js';
 import { compileOwnerConstraint, ownerExeText, ownerMatches, ownerPidsText, ownerUserText, type OwnerConstraint } from './owner-match.js';
 import { networkKinds } from './kinds.js';
+import { isOutboundKey } from './outbound-baseline.js';
 import type { ObservedSocket, Ownership } from './snapshot.js';
 
 /**
@@ -167,12 +168,16 @@ export function learnListeners(listeners: readonly ObservedSocket[]): Record<str
   return entries;
 }
 
-/** The verified baseline section, entry by entry: an entry of the wrong shape is left out (judged by policy alone). */
+/**
+ * The listener entries of the verified baseline section, entry by entry: an entry of the wrong shape
+ * is left out (judged by policy alone). The section's outbound entries are read by outbound-baseline.ts.
+ */
 export function readListenerBaseline(section: Record<string, unknown> | undefined): { baseline: ListenerBaseline | undefined; invalid: number } {
   if (!section) return { baseline: undefined, invalid: 0 };
   const baseline = new Map<string, ListenerBaselineEntry>();
   let invalid = 0;
   for (const [key, value] of Object.entries(section)) {
+    if (isOutboundKey(key)) continue;
     const parsed = listenerBaselineEntrySchema.safeParse(value);
     if (parsed.success) baseline.set(key, parsed.data);
     else invalid++;

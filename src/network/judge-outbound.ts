@@ -9,12 +9,15 @@ import { allowedToListen, endpoint, type ListenerBaseline } from './judge-listen
 import { compiledPerPolicy } from './compiled-per-policy.js';
 import { compileOwnerConstraint, constrainsOwner, ownerExeText, ownerMatches, ownerPidsText, ownerUserText, type OwnerConstraint } from './owner-match.js';
 import { networkKinds } from './kinds.js';
-import type { NetSocket, ObservedConnection, ObservedSocket } from './snapshot.js';
+import { destinationClass } from './destination-class.js';
+import { outboundKey, type OutboundBaseline } from './outbound-baseline.js';
+import { programClassOf, type ProgramLists } from './program-class.js';
+import type { NetSocket, ObservedConnection, ObservedSocket, SocketOwner } from './snapshot.js';
 
 /**
- * Judgment of outgoing connections against `outbound.allow`: pure functions of observed sockets
- * and the policy. First which connections no listener explains are outgoing (`judgeDirection`),
- * then whether each is allowed: when any rule matches all of its fields.
+ * Judgment of outgoing connections: pure functions of observed sockets, the policy, the baseline
+ * and the processes the processes collector flagged. First which connections no listener explains
+ * are outgoing (`judgeDirection`), then whether each is a finding (`judgeOutbound`).
  */
 interface CompiledRule {
   readonly protocol: OutboundRule['protocol'];
@@ -74,23 +77,110 @@ export function outboundNeedsOwner(policy: OutboundPolicy, socket: NetSocket): b
   return !compileRules(policy).some((r) => !constrainsOwner(r.owner) && destinationMatches(r, socket));
 }
 
-export function judgeOutbound(connections: readonly ObservedSocket[], policy: OutboundPolicy): ObservedSocket[] {
-  const rules = compileRules(policy);
-  return connections.filter((c) => {
-    if (c.ownership.kind === 'known' && c.ownership.owners.every((o) => o.self)) return false;
-    return !rules.some((r) => destinationMatches(r, c) && ownerMatches(r.owner, c.ownership) === 'yes');
-  });
+/** Why an outgoing connection is a finding. */
+export type OutboundReason =
+  /** `judge: all`, and no rule allows it. */
+  | 'not_allowed'
+  /** Its process has a finding of the processes collector (unknown, in a writable place, deleted...). */
+  | 'flagged_process'
+  /** A shell, interpreter or network tool to a destination class and port the baseline did not see it use. */
+  | 'new_destination';
+
+export const outboundReasons: readonly OutboundReason[] = ['not_allowed', 'flagged_process', 'new_destination'];
+
+export interface UnexpectedOutbound {
+  readonly connection: ObservedSocket;
+  readonly reason: OutboundReason;
+  /** The destination class of its remote address (destination-class.ts). */
+  readonly remoteClass: string;
 }
 
+/** A process the processes collector reports, as the network judgment needs it. */
+export interface FlaggedProcess {
+  readonly exe: string;
+  /** Its finding kinds, most severe first. */
+  readonly kinds: readonly string[];
+}
+
+/** What outgoing connections are judged by, besides the rules. */
+export interface OutboundJudgment {
+  readonly policy: OutboundPolicy;
+  readonly programs: ProgramLists;
+  /** Processes with a finding at the processes collector's last collection, by pid. */
+  readonly flagged: ReadonlyMap<number, FlaggedProcess>;
+  /** The destinations the baseline saw shells, interpreters and network tools use; undefined judges them all new. */
+  readonly baseline: OutboundBaseline | undefined;
+}
+
+function isFlagged(owner: SocketOwner, flagged: ReadonlyMap<number, FlaggedProcess>): boolean {
+  const f = flagged.get(owner.pid);
+  // The executable proves it is the same process and not a pid reused since that collection.
+  return f !== undefined && f.exe === owner.exe;
+}
+
+/** Whether a shell, interpreter or network tool among the owners calls a destination its baseline entries lack. */
+function newDestination(c: ObservedSocket, remoteClass: string, ctx: OutboundJudgment): boolean {
+  if (c.ownership.kind !== 'known') return false;
+  return c.ownership.owners.some(
+    (o) =>
+      o.exe !== undefined &&
+      programClassOf(o.exe, ctx.programs) !== 'other' &&
+      !ctx.baseline?.destinations.has(outboundKey({ exe: o.exe, protocol: c.protocol, class: remoteClass, port: c.remotePort })),
+  );
+}
+
+/**
+ * The outgoing connections that are findings, and why. A connection an `allow` rule matches (its
+ * destination, and its program when the rule names one) never is, nor one of the exporter's own.
+ * With `judge: all` every other one is; with `judge: unusual` only those of a flagged process and
+ * those of a shell, interpreter or network tool to a new destination. A baseline that predates
+ * the learning of destinations (`learned` false) judges none new: see outbound-baseline.ts.
+ */
+export function judgeOutbound(connections: readonly ObservedSocket[], ctx: OutboundJudgment): UnexpectedOutbound[] {
+  const { policy } = ctx;
+  const rules = compileRules(policy);
+  const unexpected: UnexpectedOutbound[] = [];
+  for (const c of connections) {
+    if (c.ownership.kind === 'known' && c.ownership.owners.every((o) => o.self)) continue;
+    if (rules.some((r) => destinationMatches(r, c) && ownerMatches(r.owner, c.ownership) === 'yes')) continue;
+    const remoteClass = destinationClass(c.remoteAddress, policy);
+    const reason = reasonFor(c, remoteClass, ctx);
+    if (reason) unexpected.push({ connection: c, reason, remoteClass });
+  }
+  return unexpected;
+}
+
+function reasonFor(c: ObservedSocket, remoteClass: string, ctx: OutboundJudgment): OutboundReason | undefined {
+  const { policy } = ctx;
+  if (policy.judge === 'all') return 'not_allowed';
+  if (policy.flagged_processes && c.ownership.kind === 'known' && c.ownership.owners.some((o) => isFlagged(o, ctx.flagged))) return 'flagged_process';
+  if (policy.new_destinations && (ctx.baseline?.learned ?? true) && newDestination(c, remoteClass, ctx)) return 'new_destination';
+  return undefined;
+}
+
+const reasonText: Record<OutboundReason, string> = {
+  not_allowed: 'which no outbound rule allows',
+  flagged_process: 'and the process has a finding of its own',
+  new_destination: 'a destination the baseline never saw it use',
+};
+
 /** One finding per program and destination: ten connections of one process to one address are one finding. */
-export function outboundFindings(unexpected: readonly ObservedSocket[]): Finding[] {
+export function outboundFindings(unexpected: readonly UnexpectedOutbound[]): Finding[] {
   const findings = new Map<string, Finding>();
-  for (const c of unexpected) {
+  for (const { connection: c, reason, remoteClass } of unexpected) {
     const exe = ownerExeText(c.ownership);
-    const subject = { protocol: c.protocol, exe, user: ownerUserText(c.ownership), remote_address: c.remoteAddress, remote_port: c.remotePort };
+    const subject = {
+      protocol: c.protocol,
+      exe,
+      user: ownerUserText(c.ownership),
+      reason,
+      remote_class: remoteClass,
+      remote_address: c.remoteAddress,
+      remote_port: c.remotePort,
+    };
     const key = JSON.stringify(subject);
     if (findings.has(key)) continue;
-    const message = `${exe} (pid ${ownerPidsText(c.ownership)}) is connected to ${c.protocol} ${endpoint(c.remoteAddress, c.remotePort)}, which no outbound rule allows`;
+    const message = `${exe} (pid ${ownerPidsText(c.ownership)}) is connected to ${c.protocol} ${endpoint(c.remoteAddress, c.remotePort)} (${remoteClass}), ${reasonText[reason]}`;
     findings.set(key, finding(networkKinds.unexpected_outbound, subject, message));
   }
   return [...findings.values()];

@@ -18,16 +18,21 @@ export interface ExecVerdict {
 const flagKinds: ReadonlySet<string> = new Set<ExecFlagKind>(['deleted_executable', 'writable_location', 'name_mismatch', 'unknown_executable', 'unexpected_user']);
 const rank = (v: StartVerdict): number => ['deleted_executable', 'writable_location', 'name_mismatch', 'unknown_executable', 'unexpected_user'].indexOf(v);
 
+/** Verdicts that are no finding: a program's finding counts instead. */
+const noFinding: ReadonlySet<StartVerdict> = new Set<StartVerdict>(['known', 'other_root', 'kernel_thread', 'unexamined']);
+
 /**
  * One verdict for a process and its program (script, loaded program): the program's when it has a
- * finding that is more severe than its executable's, or the executable has none.
+ * finding that is more severe than its executable's, or the executable has none. A container's own
+ * verdict (container_drift, _package_manager, _shell) stays: it has its own alert.
  */
 export function combinedVerdict(own: ProcessVerdict, program: ProgramVerdict | undefined): StartVerdict {
   const verdict = startVerdict(own);
   if (!program) return verdict;
   const programVerdict = startVerdict(program.verdict);
   if (!flagKinds.has(programVerdict)) return verdict;
-  return !flagKinds.has(verdict) || rank(programVerdict) < rank(verdict) ? programVerdict : verdict;
+  if (noFinding.has(verdict)) return programVerdict;
+  return flagKinds.has(verdict) && rank(programVerdict) < rank(verdict) ? programVerdict : verdict;
 }
 
 /**

@@ -26,6 +26,12 @@ export const processKinds = declareKinds(collectorName, {
     description: 'a process that exists but is hidden from the /proc listing, from its own /proc entry, or from ps; confirmed on a second look',
     alerts: ['HostGuardHiddenProcess'],
   },
+  container_drift: {
+    severity: 'critical',
+    description:
+      "a process in a container runs an executable that is not from the container's image: it lies in the writable (upper) layer of the container's overlayfs root, written after the container started, also when deleted since (a file of the image copied up by a chmod shows the same)",
+    alerts: ['HostGuardContainerDrift'],
+  },
   unknown_executable: {
     severity: 'warning',
     description: 'a running executable that no allow rule matches, the baseline does not list, and no installed package owns',
@@ -36,6 +42,16 @@ export const processKinds = declareKinds(collectorName, {
     description:
       'an allowed executable running as a user its allow rule does not list, or a daemon (parent PID 1) running as root or a system account the baseline never saw it run as',
     alerts: ['HostGuardProcessUnexpectedUser'],
+  },
+  container_package_manager: {
+    severity: 'warning',
+    description: 'a package manager (apt, dpkg, apk, yum, pip, npm, ...: containers.package_managers) runs in a running container, changing it away from its image',
+    alerts: ['HostGuardContainerPackageManager'],
+  },
+  container_shell: {
+    severity: 'warning',
+    description: 'an interactive shell (containers.shells) with a terminal on its standard input runs in a container: someone typing in it (kubectl exec -it, docker exec -it)',
+    alerts: ['HostGuardContainerShell'],
   },
   resource_hog: {
     severity: 'warning',

@@ -11,6 +11,8 @@ import { UserDirectory } from '../rootfs/users.js';
 import { inContainer, isMemfd, type ExecutableFacts, type HostView, type ObservedProcess } from './host-view.js';
 import { dpkgLastChange, type PackageIndex } from './package-index.js';
 import { PackageKnowledge } from './package-knowledge.js';
+import { ContainerObserver } from './container-observe.js';
+import type { ContainerFacts } from './container-facts.js';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
@@ -41,6 +43,7 @@ export class HostObserver {
   readonly reader: ProcessReader;
   readonly users: UserDirectory;
   readonly packages: PackageKnowledge;
+  readonly containers: ContainerObserver;
   private readonly records = new Map<number, ObservedRecord>();
   private round = 0;
   /** Kernel thread names from the last full look, for judging single processes in between. */
@@ -54,6 +57,7 @@ export class HostObserver {
     this.reader = new ProcessReader(paths.procfs);
     this.users = new UserDirectory(paths.rootfs);
     this.packages = new PackageKnowledge(paths.rootfs, log);
+    this.containers = new ContainerObserver(paths, log);
   }
 
   /**
@@ -94,7 +98,8 @@ export class HostObserver {
     const kernelComms = new Set<string>();
     for (let i = 0; i < processes.length; i++) if (processes[i]!.kernelThread) kernelComms.add(processes[i]!.comm);
     this.kernelComms = [...kernelComms];
-    return { view: this.view(processes, index, section), snapshot, packageIndexSize: index.size };
+    const containers = await this.containers.observe(snapshot.processes, processes, true);
+    return { view: this.view(processes, index, section, containers), snapshot, packageIndexSize: index.size };
   }
 
   private update(record: ObservedRecord, p: ProcessDetails, now: number): void {
@@ -142,7 +147,7 @@ export class HostObserver {
       const parent = readExe(this.paths.procfs, p.ppid);
       return this.observed(p, parent.kind === 'path' ? parent.path : undefined, lifetimeCores(p, now));
     });
-    return this.view(processes, index, section);
+    return this.view(processes, index, section, await this.containers.observe(details, processes, false));
   }
 
   /** Release what is kept open between looks. */
@@ -205,7 +210,7 @@ export class HostObserver {
     return this.hostRootRead.identity;
   }
 
-  private view(processes: readonly ObservedProcess[], index: PackageIndex, section: ProcessesPolicy): HostView {
+  private view(processes: readonly ObservedProcess[], index: PackageIndex, section: ProcessesPolicy, containers: ReadonlyMap<number, ContainerFacts>): HostView {
     const executables = new Map<string, ExecutableFacts>();
     for (let i = 0; i < processes.length; i++) {
       const p = processes[i]!;
@@ -218,6 +223,7 @@ export class HostObserver {
       executables,
       homeDirectories: section.writable_locations.home_directories ? this.users.homeDirectories() : [],
       dpkgChangedAt: dpkgLastChange(this.paths.rootfs),
+      containers,
     };
   }
 }
