@@ -7,6 +7,7 @@ import { isTerminal, readFdTarget } from '../procfs/fd.js';
 import { hostMountNamespace, mountNamespace } from '../procfs/namespaces.js';
 import { directoryIdentity, processRoot, rootAgainstHost, type DirectoryIdentity, type RootAgainstHost } from '../procfs/root.js';
 import type { UserDirectory } from '../rootfs/users.js';
+import type { ContainerIdentity } from '../containers/identity.js';
 import type { ObservedExec } from './exec-view.js';
 import type { ExecutableFacts, ObservedProcess } from './host-view.js';
 import type { ProgramTarget } from './judge-programs.js';
@@ -32,9 +33,11 @@ export class ExecObserver {
   private hostRootRead: { readonly identity: DirectoryIdentity | undefined } | undefined;
   private hostNamespaceRead: { readonly value: string | undefined } | undefined;
 
+  /** `identify`: which container a process in another mount namespace is in (ContainerObserver.identityOf). */
   constructor(
     private readonly paths: HostPaths,
     private readonly users: UserDirectory,
+    private readonly identify: (pid: number, mountNamespace: string) => Promise<ContainerIdentity | undefined> = async () => undefined,
   ) {}
 
   async observe(events: readonly ExecEvent[], interpreters: readonly PathMatcher[], index: PackageIndex): Promise<ExecObservation> {
@@ -55,11 +58,14 @@ export class ExecObserver {
     let root: RootAgainstHost;
     let namespace: string | undefined;
     let deleted = event.exeDeleted;
+    /** The process whose root was read: the exec's own, or its parent's when it is gone. */
+    let rootPid = event.pid;
     if (alive) {
       ({ root, namespace } = this.rootOf(event.pid));
       deleted ||= link.deleted;
     } else {
       const parent = this.rootOf(event.ppid);
+      rootPid = event.ppid;
       if (parent.root === 'other') ({ root, namespace } = parent);
       else {
         // Gone, and its parent on the host's root (or gone too): the file at its path tells. The very
@@ -110,7 +116,8 @@ export class ExecObserver {
       const stdin = target.via === 'stdin' && alive ? await readFdTarget(procfs, event.pid, 0).catch(() => undefined) : undefined;
       if (stdin === undefined || !isTerminal(stdin)) inline = { runner: target.runner, via: target.via };
     }
-    return { timeMs: event.timeMs, serial: event.serial, keys: event.keys, process, program, inline };
+    const container = root === 'other' && namespace !== undefined ? await this.identify(rootPid, namespace) : undefined;
+    return { timeMs: event.timeMs, serial: event.serial, keys: event.keys, process, program, inline, container };
   }
 
   /** The root of a running process against the host's, stat'ed only in another mount namespace; `host` when it is gone. */

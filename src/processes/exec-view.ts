@@ -1,3 +1,4 @@
+import type { ContainerIdentity } from '../containers/identity.js';
 import type { ObservedProcess } from './host-view.js';
 import type { ProgramTarget } from './judge-programs.js';
 
@@ -19,4 +20,6 @@ export interface ObservedExec {
   readonly program: ProgramTarget | undefined;
   /** Code handed inline or on stdin to an interpreter (stdin attached to a terminal is a session, not counted). */
   readonly inline: { readonly runner: string; readonly via: 'argument' | 'stdin' } | undefined;
+  /** Which container, for an exec in one (its own root, or its gone process's parent's, under another root). */
+  readonly container: ContainerIdentity | undefined;
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { containerRuntimes, imageSources, type ContainerIdentity } from '../containers/identity.js';
 import type { UserClass } from '../rootfs/users.js';
 
 /** The kinds an exec can be flagged with: the start verdicts that are findings. */
@@ -23,7 +24,21 @@ export interface FlaggedExec {
   readonly reason: string;
   /** The mount namespace of an exec judged as a container's; undefined on the host. */
   readonly containerNamespace: string | undefined;
+  /** Which container, for an exec in one. */
+  readonly container: ContainerIdentity | undefined;
 }
+
+const text = z.string().optional();
+const containerSchema = z.object({
+  runtime: z.enum(containerRuntimes),
+  id: text,
+  podUid: text,
+  image: text,
+  name: text,
+  podNamespace: text,
+  podName: text,
+  imageSource: z.enum(imageSources),
+});
 
 const heldSchema = z.object({
   key: z.string(),
@@ -42,6 +57,7 @@ const heldSchema = z.object({
     parentExe: z.string().optional(),
     reason: z.string(),
     containerNamespace: z.string().optional(),
+    container: containerSchema.optional(),
   }),
 });
 const savedSchema = z.object({ version: z.literal(1), held: z.array(heldSchema) });
@@ -66,7 +82,7 @@ export class FlaggedExecs {
   constructor(private readonly maxEntries = 1000) {}
 
   add(exec: FlaggedExec): void {
-    const key = JSON.stringify([exec.kind, exec.exe, exec.runner?.path ?? '', exec.user, exec.containerNamespace ?? '']);
+    const key = JSON.stringify([exec.kind, exec.exe, exec.runner?.path ?? '', exec.user, exec.containerNamespace ?? '', exec.container?.id ?? '']);
     const entry = this.held.get(key);
     if (entry) {
       if (exec.timeMs < entry.last.timeMs || (exec.timeMs === entry.last.timeMs && exec.serial <= entry.last.serial)) return;
@@ -95,7 +111,7 @@ export class FlaggedExecs {
         key: h.key,
         count: h.count,
         firstMs: h.firstMs,
-        last: { ...h.last, runner: h.last.runner, parentExe: h.last.parentExe, containerNamespace: h.last.containerNamespace },
+        last: { ...h.last, runner: h.last.runner, parentExe: h.last.parentExe, containerNamespace: h.last.containerNamespace, container: h.last.container },
       })),
     };
   }
@@ -105,7 +121,9 @@ export class FlaggedExecs {
     const parsed = savedSchema.safeParse(document);
     if (!parsed.success) return parsed.error.issues[0]?.message ?? 'unexpected shape';
     for (const h of parsed.data.held) {
-      const last: FlaggedExec = { ...h.last, runner: h.last.runner, parentExe: h.last.parentExe, containerNamespace: h.last.containerNamespace };
+      const c = h.last.container;
+      const container: ContainerIdentity | undefined = c && { runtime: c.runtime, id: c.id, podUid: c.podUid, image: c.image, name: c.name, podNamespace: c.podNamespace, podName: c.podName, imageSource: c.imageSource };
+      const last: FlaggedExec = { ...h.last, runner: h.last.runner, parentExe: h.last.parentExe, containerNamespace: h.last.containerNamespace, container };
       this.held.set(h.key, { key: h.key, count: h.count, firstMs: h.firstMs, last });
     }
     return undefined;

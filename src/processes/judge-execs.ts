@@ -7,6 +7,8 @@ import type { ExecFlagKind, FlaggedExec, HeldExec } from './flagged-execs.js';
 import { startVerdict, judgeProcess, type JudgeContext, type ProcessVerdict, type StartVerdict } from './judge.js';
 import { describeProgram, judgeProgram, runnerField, type ProgramVerdict } from './judge-programs.js';
 import { processKinds } from './kinds.js';
+import type { ContainerFacts } from './container-facts.js';
+import { nameContainer } from './container-naming.js';
 
 /** The verdict on one exec: counted once, by its most severe kind, and what to hold when it is one. */
 export interface ExecVerdict {
@@ -39,12 +41,14 @@ export function combinedVerdict(own: ProcessVerdict, program: ProgramVerdict | u
  * Judge an exec read from the audit log with the judgment of the start watch (judgeProcess), from
  * the records alone when the process is gone; its script or loaded program with judgeProgram.
  */
-export function judgeExec(exec: ObservedExec, ctx: JudgeContext, programCtx: JudgeContext): ExecVerdict {
+export function judgeExec(exec: ObservedExec, judgeCtx: JudgeContext, judgeProgramCtx: JudgeContext): ExecVerdict {
   const p = exec.process;
+  const ctx = inItsContainer(exec, judgeCtx);
+  const programCtx = inItsContainer(exec, judgeProgramCtx);
   const own = judgeProcess(p, ctx);
   const ownVerdict = startVerdict(own);
   const flagged: FlaggedExec[] = [];
-  const base = { timeMs: exec.timeMs, serial: exec.serial, user: p.user, userClass: p.userClass, pid: p.pid, ppid: p.ppid, parentExe: p.parentExe };
+  const base = { timeMs: exec.timeMs, serial: exec.serial, user: p.user, userClass: p.userClass, pid: p.pid, ppid: p.ppid, parentExe: p.parentExe, container: exec.container };
   if (own.status === 'judged' && flagKinds.has(ownVerdict)) {
     const kind = ownVerdict as ExecFlagKind;
     flagged.push({ ...base, kind, exe: own.exe, runner: undefined, reason: own.reasons[kind]!, containerNamespace: own.containerNamespace });
@@ -68,6 +72,18 @@ export function judgeExec(exec: ObservedExec, ctx: JudgeContext, programCtx: Jud
   return { verdict: combinedVerdict(own, program), flagged };
 }
 
+/**
+ * The context judging an exec in a container: its container known for this PID, so that its
+ * findings name it and package managers are judged by name. Where its executable lives (drift) and
+ * its terminal are not known from the records: not judged here (the start watch judges them while
+ * the process runs).
+ */
+function inItsContainer(exec: ObservedExec, ctx: JudgeContext): JudgeContext {
+  if (exec.container === undefined) return ctx;
+  const facts: ContainerFacts = { identity: exec.container, executableLayer: 'unreadable', standardInput: 'unreadable' };
+  return { ...ctx, view: { ...ctx.view, containers: new Map([[exec.process.pid, facts]]) } };
+}
+
 const criticalKinds: ReadonlySet<ExecFlagKind> = new Set(['deleted_executable', 'writable_location', 'name_mismatch']);
 
 /** One row of hostguard_process_flagged_execs. */
@@ -88,9 +104,10 @@ export function flaggedExecFindings(held: readonly HeldExec[], holdText: string,
     const subject: Record<string, string> = { exe: last.exe, kind: last.kind, user: last.user };
     if (last.runner) subject[last.runner.field] = last.runner.path;
     if (last.containerNamespace !== undefined) subject['mount_namespace'] = last.containerNamespace;
+    const where = nameContainer(subject, last.container);
     const parent = last.parentExe === undefined ? `parent PID ${last.ppid}` : `parent PID ${last.ppid}, ${last.parentExe}`;
     const times = count === 1 ? 'ran once' : `ran ${count} times`;
-    const message = `${last.kind}: ${last.reason}; ${times} in the last ${holdText} and is gone, last at ${new Date(last.timeMs).toISOString()} (PID ${last.pid}, ${parent})`;
+    const message = `${last.kind}: ${last.reason}${where}; ${times} in the last ${holdText} and is gone, last at ${new Date(last.timeMs).toISOString()} (PID ${last.pid}, ${parent})`;
     findings.push(finding(processKinds.flagged_exec, subject, message, criticalKinds.has(last.kind) ? 'critical' : 'warning'));
     rows.push({ labels: { exe: last.exe, user_class: last.userClass, kind: last.kind }, value: count });
   }

@@ -3,6 +3,7 @@ import { finding } from '../findings/kinds.js';
 import type { ExecutableFacts, ObservedProcess } from './host-view.js';
 import { judgeProcess, type JudgeContext, type JudgedProcess, type RunningProcessKind } from './judge.js';
 import { processKinds } from './kinds.js';
+import { nameContainer } from './container-naming.js';
 
 /**
  * The file a process runs beyond its executable, judged with the same judgment as an executable:
@@ -81,7 +82,7 @@ export class ProgramSummary {
     for (const kind of v.kinds) {
       if (kind === 'resource_hog') continue;
       this.flaggedRows.push({ labels: { exe: v.exe, user_class: v.process.userClass, kind }, value: 1 });
-      const key = JSON.stringify([kind, v.exe, program.target.runner, v.process.user, v.containerNamespace ?? '']);
+      const key = JSON.stringify([kind, v.exe, program.target.runner, v.process.user, v.containerNamespace ?? '', v.container?.id ?? '']);
       const group = this.groups.get(key);
       if (group) group.pids.push(v.process.pid);
       else this.groups.set(key, { kind, program, pids: [v.process.pid] });
@@ -93,7 +94,8 @@ export class ProgramSummary {
       const v = program.verdict;
       const subject: Record<string, string> = { exe: v.exe, [runnerField(program.target)]: program.target.runner, user: v.process.user };
       if (v.containerNamespace !== undefined) subject['mount_namespace'] = v.containerNamespace;
-      return finding(processKinds[kind], subject, `${describeProgram(program.target)}: ${v.reasons[kind]} (${pidText(pids)})`);
+      const where = nameContainer(subject, v.container);
+      return finding(processKinds[kind], subject, `${describeProgram(program.target)}: ${v.reasons[kind]}${where} (${pidText(pids)})`);
     });
   }
 }

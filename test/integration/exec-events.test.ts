@@ -7,6 +7,7 @@ import { runCli, startExporter, tempDir, type RunningExporter } from '../helpers
 import { sampleValue } from '../helpers/exposition.js';
 import { until } from '../helpers/poll.js';
 import { spawnOwned, stopProcess } from '../helpers/processes.js';
+import { crioAnnotations, crioCgroup, debianImage, startContainer } from '../helpers/containers.js';
 
 /**
  * The exec source against an audit log written by the test, line by line as auditd writes it
@@ -102,6 +103,32 @@ describe('every exec from the audit log', () => {
       ]),
     );
     expect(execCount(await metrics(exporter.url))).toBe(3);
+  });
+
+  it('an exec in a container (its parent a real runc container\'s process) names the container as container findings do', { timeout: 120_000 }, async () => {
+    const s = setup();
+    const pod = { uid: '0c1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f', namespace: 'shop', name: 'web-6c8d9f7b5-q4w2z' };
+    const container = startContainer(debianImage(s.dir), s.dir, { args: ['/bin/sleep', '100000'], cgroup: crioCgroup(pod.uid), annotations: crioAnnotations(pod, 'web', 'registry.example.com/shop/web:1.4') });
+    const exporter = await start(s);
+    // A file dropped in the container's /tmp and run by its shell: gone when the record is read.
+    const dropped = '/tmp/hostguard-exec-in-container/x';
+    write(s.log, exec(s, 6001, { ppid: container.pid, exe: dropped, argv: ['./x'], cwd: '/tmp/hostguard-exec-in-container', files: [dropped] }));
+    const document = await until('the flagged exec in the container', () => findings(exporter.url), (d) => d.findings.some((f) => f.kind === 'flagged_exec'));
+    const [flagged] = document.findings.filter((f) => f.kind === 'flagged_exec');
+    expect(flagged!.subject).toEqual({
+      exe: dropped,
+      kind: 'writable_location',
+      user: 'root',
+      mount_namespace: expect.stringMatching(/^mnt:\[\d+\]$/),
+      container_runtime: 'cri-o',
+      container_id: container.id.slice(0, 12),
+      container: 'web',
+      image: 'registry.example.com/shop/web:1.4',
+      pod_uid: pod.uid,
+      pod_namespace: pod.namespace,
+      pod: pod.name,
+    });
+    expect(flagged!.message).toContain(`, in cri-o container ${container.id.slice(0, 12)} (web, image registry.example.com/shop/web:1.4, pod shop/${pod.name}); ran once`);
   });
 
   it('an exec split across a rotation, and one split across a restart, are each counted once', async () => {

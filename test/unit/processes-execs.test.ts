@@ -8,6 +8,9 @@ import { judgeContext } from '../../src/processes/judge.js';
 import { execSourceFindings, flaggedExecFindings, judgeExec } from '../../src/processes/judge-execs.js';
 import { programContext } from '../../src/processes/judge-programs.js';
 import { compileProcessPolicy } from '../../src/processes/process-policy.js';
+import { compileContainerPolicy } from '../../src/processes/judge-container.js';
+import { containersSectionSchema } from '../../src/config/sections/containers.js';
+import type { ContainerIdentity } from '../../src/containers/identity.js';
 
 /** Execs read from the audit log, judged from the records alone: plain objects. */
 
@@ -38,14 +41,14 @@ function process(over: Partial<ObservedProcess> = {}): ObservedProcess {
 }
 
 function exec(over: Partial<ObservedExec> = {}, p: Partial<ObservedProcess> = {}): ObservedExec {
-  return { timeMs: t0, serial: 100, keys: ['hostguard_exec'], process: process(p), program: undefined, inline: undefined, ...over };
+  return { timeMs: t0, serial: 100, keys: ['hostguard_exec'], process: process(p), program: undefined, inline: undefined, container: undefined, ...over };
 }
 
 const facts = (f: Partial<ExecutableFacts> = {}): ExecutableFacts => ({ packaged: false, worldWritable: false, replacedAt: undefined, ...f });
 
 function judge(e: ObservedExec, executables: Record<string, Partial<ExecutableFacts>> = {}, programs: Record<string, Partial<ExecutableFacts>> = {}) {
   const view: HostView = { processes: [], executables: new Map(Object.entries(executables).map(([k, v]) => [k, facts(v)])), homeDirectories: [], dpkgChangedAt: undefined };
-  const ctx = judgeContext(view, compileProcessPolicy(processesSectionSchema.parse({})), undefined);
+  const ctx = judgeContext(view, compileProcessPolicy(processesSectionSchema.parse({})), undefined, [], compileContainerPolicy(containersSectionSchema.parse({})));
   return judgeExec(e, ctx, programContext(ctx, new Map(Object.entries(programs).map(([k, v]) => [k, facts(v)]))));
 }
 
@@ -67,6 +70,7 @@ describe('an exec judged with the judgment of the start watch', () => {
         parentExe: '/usr/bin/bash',
         reason: 'it lies in a temporary or world-writable place (/tmp/**)',
         containerNamespace: undefined,
+        container: undefined,
       },
     ]);
   });
@@ -101,7 +105,30 @@ describe('an exec judged with the judgment of the start watch', () => {
     expect(judge(exec({}, { exe: { kind: 'path', path: '/app/server', deleted: false }, root: 'unreadable' }))).toEqual({ verdict: 'other_root', flagged: [] });
     expect(judge(exec({}, { root: 'other', mountNamespace: 'mnt:[1]' })).verdict).toBe('writable_location');
   });
+
+  it('an exec in a named container is held with its container; a package manager there is counted as container_package_manager', () => {
+    const inContainer = { root: 'other', mountNamespace: 'mnt:[4026532999]' } as const;
+    const { verdict, flagged } = judge(exec({ container: shop }, inContainer));
+    expect(verdict).toBe('writable_location');
+    expect(flagged.map((f) => [f.kind, f.containerNamespace, f.container])).toEqual([['writable_location', 'mnt:[4026532999]', shop]]);
+    const apt = exec({ container: shop }, { ...inContainer, exe: { kind: 'path', path: '/usr/bin/apt-get', deleted: false }, comm: 'apt-get', argv0: 'apt-get' });
+    expect(judge(apt)).toEqual({ verdict: 'container_package_manager', flagged: [] });
+    // Without its container known (gone, and its parent too), only its path speaks.
+    expect(judge({ ...apt, container: undefined })).toEqual({ verdict: 'other_root', flagged: [] });
+  });
 });
+
+/** A CRI-O container of a pod, as ContainerDirectory names it from its cgroup and runc's state. */
+const shop: ContainerIdentity = {
+  runtime: 'cri-o',
+  id: 'ab'.repeat(32),
+  podUid: '6f3a0d2e-1b4c-4e8f-9a7d-2c5b8e1f0a3d',
+  image: 'registry.example.com/shop/web:1.4',
+  name: 'web',
+  podNamespace: 'shop',
+  podName: 'web-7d9f',
+  imageSource: 'runtime_state',
+};
 
 const flagged = (over: Partial<FlaggedExec> = {}): FlaggedExec => ({
   timeMs: t0,
@@ -116,6 +143,7 @@ const flagged = (over: Partial<FlaggedExec> = {}): FlaggedExec => ({
   parentExe: '/usr/bin/bash',
   reason: 'it lies in a temporary or world-writable place (/tmp/**)',
   containerNamespace: undefined,
+  container: undefined,
   ...over,
 });
 
@@ -145,6 +173,11 @@ describe('flagged execs held for a window', () => {
     expect(copy.load(JSON.parse(JSON.stringify(held.toJSON())))).toBeUndefined();
     expect(copy.current(0)).toEqual(held.current(0));
     expect(new FlaggedExecs().load({ version: 2 })).toBeTypeOf('string');
+    const inContainer = new FlaggedExecs();
+    inContainer.add(flagged({ containerNamespace: 'mnt:[4026532999]', container: shop }));
+    const restored = new FlaggedExecs();
+    expect(restored.load(JSON.parse(JSON.stringify(inContainer.toJSON())))).toBeUndefined();
+    expect(restored.current(0).map((h) => h.last.container)).toEqual([shop]);
   });
 
   it('a finding per held exec whose process is gone, critical or warning by its kind; none while it still runs', () => {
@@ -164,6 +197,34 @@ describe('flagged execs held for a window', () => {
       { labels: { exe: '/tmp/drop/x', user_class: 'root', kind: 'writable_location' }, value: 1 },
       { labels: { exe: '/opt/x', user_class: 'root', kind: 'unknown_executable' }, value: 1 },
     ]);
+  });
+
+  it('an exec in a container names it as container findings do; the same file in two containers is two findings', () => {
+    const held = new FlaggedExecs();
+    held.add(flagged({ containerNamespace: 'mnt:[4026532999]', container: shop }));
+    held.add(flagged({ containerNamespace: 'mnt:[4026533000]', container: { ...shop, id: 'cd'.repeat(32), podUid: undefined, podName: undefined, podNamespace: undefined, name: undefined, image: undefined, imageSource: 'none' } }));
+    // A root of its own that no runtime's cgroup names (unshare --root): its mount namespace only.
+    held.add(flagged({ containerNamespace: 'mnt:[4026533001]', container: { ...shop, runtime: 'unknown', id: undefined, podUid: undefined } }));
+    const { findings } = flaggedExecFindings(held.current(0), '15m', () => false);
+    expect(findings.map((f) => f.subject)).toEqual([
+      {
+        exe: '/tmp/drop/x',
+        kind: 'writable_location',
+        user: 'root',
+        mount_namespace: 'mnt:[4026532999]',
+        container_runtime: 'cri-o',
+        container_id: 'abababababab',
+        container: 'web',
+        image: 'registry.example.com/shop/web:1.4',
+        pod_uid: shop.podUid,
+        pod_namespace: 'shop',
+        pod: 'web-7d9f',
+      },
+      { exe: '/tmp/drop/x', kind: 'writable_location', user: 'root', mount_namespace: 'mnt:[4026533000]', container_runtime: 'cri-o', container_id: 'cdcdcdcdcdcd' },
+      { exe: '/tmp/drop/x', kind: 'writable_location', user: 'root', mount_namespace: 'mnt:[4026533001]' },
+    ]);
+    expect(findings[0]!.message).toMatch(/^writable_location: it lies in a temporary or world-writable place \(\/tmp\/\*\*\), in cri-o container abababababab \(web, image registry\.example\.com\/shop\/web:1\.4, pod shop\/web-7d9f\); ran once/);
+    expect(findings[1]!.message).toContain(', in cri-o container cdcdcdcdcdcd (image unknown); ran once');
   });
 });
 
