@@ -64,7 +64,8 @@ async function metrics(url: string): Promise<string> {
 const execCount = (body: string) =>
   ['known', 'unknown_executable', 'unexpected_user', 'deleted_executable', 'writable_location', 'name_mismatch', 'other_root'].reduce((sum, verdict) => sum + (sampleValue(body, 'hostguard_process_exec_events_total', { verdict }) ?? 0), 0);
 
-describe('every exec from the audit log', () => {
+// Each test starts an exporter (some twice) and polls with until's deadline: more than the default timeout.
+describe('every exec from the audit log', { timeout: 120_000 }, () => {
   it('a binary from /tmp that lived a millisecond is a flagged_exec finding on the next scrape, naming it, counted once', async () => {
     const s = setup();
     const exporter = await start(s);
@@ -105,7 +106,7 @@ describe('every exec from the audit log', () => {
     expect(execCount(await metrics(exporter.url))).toBe(3);
   });
 
-  it('an exec in a container (its parent a real runc container\'s process) names the container as container findings do', { timeout: 120_000 }, async () => {
+  it('an exec in a container (its parent a real runc container\'s process) names the container as container findings do', async () => {
     const s = setup();
     const pod = { uid: '0c1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f', namespace: 'shop', name: 'web-6c8d9f7b5-q4w2z' };
     const container = startContainer(debianImage(s.dir), s.dir, { args: ['/bin/sleep', '100000'], cgroup: crioCgroup(pod.uid), annotations: crioAnnotations(pod, 'web', 'registry.example.com/shop/web:1.4') });

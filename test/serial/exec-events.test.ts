@@ -66,7 +66,8 @@ function planted(name: string, from: string): string {
 
 const flaggedExec = (all: FindingsDocument['findings'], exe: string) => all.filter((f) => f.kind === 'flagged_exec' && f.subject['exe'] === exe);
 
-describe('every exec, from the kernel audit log', () => {
+// Polls use until's deadline (60 s) and some tests wait twice: more than the default timeout.
+describe('every exec, from the kernel audit log', { timeout: 180_000 }, () => {
   it('step 1: a binary from /tmp that lives a millisecond is a flagged_exec finding naming it', async () => {
     const { exporter } = await exporterFollowingAuditd();
     const x = planted('x', '/usr/bin/true');
@@ -181,7 +182,8 @@ const quietCommands: Array<[string, string[]]> = [
   ['ldconfig', ['-p']],
 ];
 
-describe('a quiet host stays quiet with every exec judged', () => {
+// Eight commands, apt and dpkg among them, each allowed two minutes on a busy machine.
+describe('a quiet host stays quiet with every exec judged', { timeout: 20 * 60_000 }, () => {
   it('cron\'s and apt\'s scripts, Python tools and ldconfig are never flagged', async () => {
     const { exporter } = await exporterFollowingAuditd();
     // serve accepted the host as it is on its first start: what runs now (the test runner) is known.
