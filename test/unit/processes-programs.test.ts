@@ -9,6 +9,7 @@ import type { ExecutableFacts, HostView, ObservedProcess } from '../../src/proce
 import { compileInterpreters } from '../../src/processes/interpreters.js';
 import { judgeContext } from '../../src/processes/judge.js';
 import { InjectedSummary, judgeInjected } from '../../src/processes/judge-injected.js';
+import type { ContainerIdentity } from '../../src/containers/identity.js';
 import { isMaintainerScript, judgeProgram, programContext, ProgramSummary, type ProgramTarget } from '../../src/processes/judge-programs.js';
 import { learnProcesses } from '../../src/processes/learn.js';
 import { readProcessBaseline } from '../../src/processes/process-baseline.js';
@@ -152,6 +153,17 @@ describe('a script or loaded program is judged like an executable', () => {
     const inContainer = proc({ root: 'other', mountNamespace: 'mnt:[4026532999]', comm: '[kworker/0:1]', argv0: 'sshd' });
     expect(judgeProgram(inContainer, scriptTarget('/app/run.sh'), contexts({}))!.verdict.kinds).toEqual([]);
     expect(judgeProgram(inContainer, scriptTarget('/tmp/x.sh'), contexts({}))!.verdict.kinds).toEqual(['writable_location']);
+  });
+
+  it('a script in a named container: its finding names the container as container findings do', () => {
+    const identity: ContainerIdentity = { runtime: 'docker', id: 'ef'.repeat(32), podUid: undefined, image: 'registry.example.com/shop/web:1.4', name: 'web', podNamespace: undefined, podName: undefined, imageSource: 'docker_api' };
+    const base = contexts({});
+    const ctx = { ...base, view: { ...base.view, containers: new Map([[12, { identity, executableLayer: 'image' as const, standardInput: 'other' as const }]]) } };
+    const summary = new ProgramSummary();
+    summary.add(judgeProgram(proc({ pid: 12, root: 'other', mountNamespace: 'mnt:[4026532999]' }), scriptTarget('/tmp/x.sh'), ctx));
+    const [found] = summary.findings();
+    expect(found!.subject).toEqual({ exe: '/tmp/x.sh', interpreter: '/usr/bin/bash', user: 'root', mount_namespace: 'mnt:[4026532999]', container_runtime: 'docker', container_id: 'efefefefefef', container: 'web', image: 'registry.example.com/shop/web:1.4' });
+    expect(found!.message).toBe('the script /tmp/x.sh run by /usr/bin/bash: it lies in a temporary or world-writable place (/tmp/**), in docker container efefefefefef (web, image registry.example.com/shop/web:1.4) (PID 12)');
   });
 
   it('one finding per (kind, program, runner, user), naming the interpreter, PIDs in the message', () => {
