@@ -288,7 +288,7 @@ class ProcessesCollector implements Collector {
       const verdict = combinedVerdict(judgeProcess(p, judge), target ? judgeProgram(p, target, programCtx) : undefined);
       results.set(p.pid, { verdict, exeKey: exeKey(p.exe) });
       const inline = programs.inline.get(p.pid);
-      if (inline && countInline && programs.fresh.has(p.pid)) this.exec.countInline(inline.runner, inline.via);
+      if (inline && countInline && this.programs.takeInline(p.pid)) this.exec.countInline(inline.runner, inline.via);
       this.log.debug('process start', { pid: p.pid, exe: exeKey(p.exe), user: p.user, verdict, ...(target ? { program: target.path } : {}) });
     }
     if (section.injected_code.enabled) {

@@ -17,14 +17,14 @@ export interface ProgramsView {
   readonly inline: ReadonlyMap<number, { readonly runner: string; readonly via: 'argument' | 'stdin' }>;
   /** Facts of each program file (packaged, world-writable), keyed by path, for judgeProgram. */
   readonly facts: ReadonlyMap<string, ExecutableFacts>;
-  /** The processes read by this call (the others were known already): what a counter of starts counts once. */
-  readonly fresh: ReadonlySet<number>;
 }
 
 interface Known {
   /** Start time and executable: a PID reused, or an exec, is read again. */
   readonly key: string;
   readonly target: RunTarget;
+  /** Its inline code was counted (takeInline): once per process, whichever look read it first. */
+  inlineCounted: boolean;
 }
 
 /**
@@ -54,19 +54,28 @@ export class ProgramObserver {
       if (known && known.key === key) next.set(p.pid, known);
       else toRead.push(p);
     }
-    const fresh = new Set<number>();
     for (let i = 0; i < toRead.length; i += 16) {
       const batch = toRead.slice(i, i + 16);
       const read = await Promise.all(batch.map((p) => this.read(p, interpreters)));
       batch.forEach((p, k) => {
         const target = read[k];
         if (!target) return;
-        next.set(p.pid, { key: `${p.startedAt}:${p.exe.kind === 'path' ? p.exe.path : ''}`, target });
-        fresh.add(p.pid);
+        next.set(p.pid, { key: `${p.startedAt}:${p.exe.kind === 'path' ? p.exe.path : ''}`, target, inlineCounted: false });
       });
     }
     this.known = next;
-    return { ...this.view(processes, next, index), fresh };
+    return this.view(processes, next, index);
+  }
+
+  /**
+   * Whether the inline code of this process is still to be counted: true once per process (PID,
+   * start, executable), also when a collection read it before the watch of starts looked at it.
+   */
+  takeInline(pid: number): boolean {
+    const known = this.known.get(pid);
+    if (!known || known.inlineCounted || known.target.kind !== 'inline') return false;
+    known.inlineCounted = true;
+    return true;
   }
 
   /** What one process runs; undefined when it exited while read. */
@@ -90,7 +99,7 @@ export class ProgramObserver {
     return target;
   }
 
-  private view(processes: readonly ObservedProcess[], known: ReadonlyMap<number, Known>, index: PackageIndex): Omit<ProgramsView, 'fresh'> {
+  private view(processes: readonly ObservedProcess[], known: ReadonlyMap<number, Known>, index: PackageIndex): ProgramsView {
     const targets = new Map<number, ProgramTarget>();
     const inline = new Map<number, { runner: string; via: 'argument' | 'stdin' }>();
     const facts = new Map<string, ExecutableFacts>();
