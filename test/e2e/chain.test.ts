@@ -72,6 +72,30 @@ describe('end to end: intrusion to page', () => {
     expectResolved('binary run from a temp directory', 'HostGuardProcessFromWritableLocation', { exe: copy }, removed, 60_000);
   }, 90_000);
 
+  it('a script from /tmp run by a packaged bash: HostGuardProcessFromWritableLocation pages, naming the script', async () => {
+    // The interpreter is packaged and known: what runs is the script, judged like an executable.
+    const script = join(tempDir('hostguard-e2e-script-'), 'update.sh');
+    writeFileSync(script, 'sleep 600\n');
+    const planted = Date.now();
+    const shell = spawnOwned('/usr/bin/bash', [script]);
+    try {
+      const firing = await stack.webhook.waitFor(
+        (a) => a.status === 'firing' && a.labels.alertname === 'HostGuardProcessFromWritableLocation' && a.labels.exe === script,
+        60_000,
+        planted,
+      );
+      timings.push(['script from a temp directory (for: 0)', firing.receivedAt - planted]);
+      expect(firing.path).toBe('/page');
+      expect(firing.labels).toMatchObject({ severity: 'critical', collector: 'processes', instance, user_class: 'root', kind: 'writable_location' });
+      expect(firing.annotations.description).toContain(`${script} (root user) runs on ${instance} from a temporary or world-writable`);
+      const removed = Date.now();
+      await stopProcess(shell);
+      expectResolved('script from a temp directory', 'HostGuardProcessFromWritableLocation', { exe: script }, removed, 60_000);
+    } finally {
+      await stopProcess(shell);
+    }
+  }, 90_000);
+
   it('a binary deleted after it started: HostGuardDeletedExecutable pages', async () => {
     // Outside any temporary or world-writable place, so the deletion is the only sign.
     const dir = mkdtempSync('/var/lib/hostguard-e2e-');

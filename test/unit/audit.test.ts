@@ -142,8 +142,9 @@ describe('the ids and audit sections of examples/policy.yml', () => {
     const text = readFileSync(new URL('../../examples/policy.yml', import.meta.url), 'utf8');
     const uncommented = text
       .replace(/^# ((?:outbound|ids|audit):|  .*)$/gm, (_line, rest: string) => rest)
-      .replace(/^ {2}# (run:.*|  .*)$/gm, (_line, rest: string) => `  ${rest}`);
+      .replace(/^ {2}# (run:.*|exec_events:.*|  .*)$/gm, (_line, rest: string) => `  ${rest}`);
     const { policy: p } = parsePolicy(uncommented, 'examples/policy.yml');
+    expect(p.processes.exec_events).toEqual({ source: 'auditd', path: '/var/log/audit/audit.log', rule_key: 'hostguard_exec', hold: 900, start_at: 'end' });
     expect(p.ids?.sources.map((s) => `${s.type} ${s.path} ${s.max_silence ?? 'default'}`)).toEqual([
       'suricata /var/log/suricata/eve.json default',
       'snort /var/log/snort/alert_json.txt 0',
