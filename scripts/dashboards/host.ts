@@ -113,6 +113,32 @@ const panels: Panel[] = [
     unit: 'bytes',
     queries: [query(`hostguard_process_flagged_resident_bytes{${sel}}`, { legend: '{{exe}}', expectData: true })],
   }),
+  timeseries({
+    title: 'Execs by verdict (audit log)',
+    description:
+      'Execs per minute read from the kernel audit log (processes.exec_events), by verdict: every exec, also those that live a millisecond. Empty where exec_events is not set.',
+    queries: [query(`sum by (verdict) (rate(hostguard_process_exec_events_total{${sel}}[$__rate_interval])) * 60`, { legend: '{{verdict}}' })],
+    stack: true,
+    width: 8,
+  }),
+  timeseries({
+    title: 'Flagged execs of gone processes',
+    description: 'Execs with a finding whose process is gone, within exec_events.hold, by what ran (the executable, or the script or program a runner ran) and kind.',
+    queries: [query(`hostguard_process_flagged_execs{${sel}}`, { legend: '{{exe}} ({{kind}})' })],
+    width: 8,
+  }),
+  timeseries({
+    title: 'Exec source health and inline code',
+    description:
+      'Whether execs are seen (1) and why not (auditing off, rules removed, auditd stopped); records the kernel dropped; interpreters handed code inline or on stdin (sh -c, curl … | sh) per minute.',
+    queries: [
+      query(`hostguard_process_exec_source_healthy{${sel}}`, { legend: 'healthy' }),
+      query(`hostguard_process_exec_auditing_off{${sel}} > 0`, { legend: 'off: {{reason}}' }),
+      query(`increase(hostguard_process_exec_kernel_lost_total{${sel}}[$__rate_interval])`, { legend: 'kernel lost records' }),
+      query(`sum by (interpreter, via) (rate(hostguard_process_inline_code_total{${sel}}[$__rate_interval])) * 60`, { legend: 'inline {{interpreter}} ({{via}})' }),
+    ],
+    width: 8,
+  }),
   row('Containers'),
   timeseries({
     title: 'Containers by runtime and image source',

@@ -27,7 +27,8 @@ processes:
     - { name: httpd, exe: ["/usr/sbin/httpd", "/usr/sbin/apache2"] }
     - { name: mysqld, exe: ["/usr/sbin/mysqld", "/usr/sbin/mariadbd"] }
     - { name: postgres, exe: ["/usr/lib/postgresql/*/bin/postgres"] }
-  # Shells and interpreters, by executable file name (globs): judged on sockets and for outbound.
+  # Shells and interpreters, by executable file name (globs): judged on sockets and for outbound;
+  # the scripts they run are judged like executables.
   interpreters: ["sh", "bash", "dash", "zsh", "ksh", "mksh", "csh", "tcsh", "fish", "busybox", "python", "python[0-9]*", "perl", "perl[0-9]*", "ruby", "ruby[0-9]*", "php", "php[0-9]*", "node", "nodejs", "lua", "lua[0-9]*", "luajit", "awk", "gawk", "mawk", "nawk", "tclsh", "tclsh[0-9]*", "expect"]
   resource_hog:
     cpu_cores: 0.5
@@ -39,6 +40,10 @@ processes:
     enabled: true
     schedule: "*/10 * * * *"
     compare_ps: true
+  # Executable mappings and LD_PRELOAD of new processes, and of all on hidden_sweep.schedule.
+  injected_code:
+    enabled: true
+  # exec_events: absent, so execs are seen only by the watch of new PIDs (see deploy/audit/hostguard.rules).
   # hostguard_flagged_executable_info series (SHA-256 of each flagged executable) for fleet rules.
   fleet_facts:
     max_series: 50

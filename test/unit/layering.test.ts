@@ -13,6 +13,7 @@ const layers: ReadonlyArray<{ readonly layer: string; readonly folders: readonly
   { layer: 'logging', folders: ['log'] },
   { layer: 'state directory and timing', folders: ['state', 'scheduler'] },
   { layer: 'readers and the finding type', folders: ['procfs', 'rootfs', 'tail', 'findings'] },
+  { layer: 'the kernel audit log (read with tail)', folders: ['kaudit'] },
   { layer: 'container identity', folders: ['containers'] },
   { layer: 'policy and baseline', folders: ['config', 'baseline'] },
   { layer: 'domains', folders: ['processes', 'network', 'integrity', 'kernel', 'auth', 'ids', 'audit'] },

@@ -7,18 +7,15 @@ import { Exporter } from '../../../src/exporter.js';
 import { silentLogger } from '../../../src/log/logger.js';
 import { CappedSeries } from '../../../src/metrics/capped-series.js';
 import { tempDir } from '../../helpers/cli.js';
+import { eventually } from '../../helpers/eventually.js';
 import { sampleValue } from '../../helpers/exposition.js';
 
 function threads(): number {
   return Number(/^Threads:\s+(\d+)/m.exec(readFileSync('/proc/self/status', 'utf8'))![1]);
 }
 
-async function until(condition: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 5));
-  }
+async function until(condition: () => boolean | Promise<boolean>): Promise<void> {
+  await eventually(condition, { intervalMs: 5 });
 }
 
 /** An exporter watching `dir/tree` with the integrity collector alone. */
@@ -82,7 +79,7 @@ describe('integrity background work', () => {
     await exporter.start();
     await until(() => threads() > before);
     await exporter.stop();
-    await until(() => threads() === before, 5_000);
+    await until(() => threads() === before);
     expect(threads()).toBe(before);
   });
 });
