@@ -16,7 +16,7 @@ import { cpuSeconds, ms, summarize } from './lib/measure.js';
 import type { BenchResult, BenchRow } from './lib/report.js';
 import { repoRoot, startHostguard, type Server } from './lib/servers.js';
 
-const command = 'flock -o /work/wt/auditd.lock npm run bench -- exec';
+const command = 'npm run bench -- exec';
 const loopExecs = 1000;
 
 /**

@@ -11,10 +11,11 @@ import { repoRoot, startHostguard, type Server } from './lib/servers.js';
  * The persistence coverage: how soon the real-time watch turns a write into a finding (p50/p99
  * over many single writes), what a 2,000-file burst costs, the privileged-file search of this
  * machine's whole tree, and `baseline init` / `check` with the default policy before this change
- * (the main checkout's build, /work/main/dist when present) and after, in the same run.
+ * (the build named by BENCH_BEFORE_CLI, for example another checkout's dist/cli/main.js) and after,
+ * in the same run.
  */
 const cli = join(repoRoot, 'dist/cli/main.js');
-const before = '/work/main/dist/cli/main.js';
+const before = process.env['BENCH_BEFORE_CLI'] ?? '';
 const seconds = (s: number) => `${s.toFixed(2)} s`;
 const ms = (v: number) => `${v.toFixed(0)} ms`;
 
@@ -193,13 +194,13 @@ export default async function persistence(): Promise<BenchResult> {
     // `baseline init` and `check` on this host with the embedded default policy, before and after.
     const hostArgs = (state: string) => ['--collector.disable-defaults', '--collector.integrity', '--state.dir', state, '--log.level', 'error'];
     for (const [label, program] of [
-      ['before (main)', before],
+      ['before', before],
       ['after', cli],
     ] as const) {
       try {
         readFileSync(program);
       } catch {
-        rows.push({ subject: `default policy on this host, ${label}`, figure: 'not measured: no build at that path', command: program });
+        rows.push({ subject: `default policy on this host, ${label}`, figure: 'not measured: no build at that path (BENCH_BEFORE_CLI)', command: program || 'BENCH_BEFORE_CLI unset' });
         continue;
       }
       const state = join(work, `host-${label.split(' ')[0]}`);
@@ -210,7 +211,7 @@ export default async function persistence(): Promise<BenchResult> {
       rows.push({
         subject: `default policy on this host, ${label}: \`baseline init\` / \`check\` (unchanged host)`,
         figure: `${seconds(init.seconds)} (${entries} entries, peak RSS ${(init.maxRssKiB / 1024).toFixed(0)} MiB) / ${seconds(check.seconds)}`,
-        command: `${label === 'after' ? 'dist' : '/work/main/dist'}/cli/main.js --collector.disable-defaults --collector.integrity baseline init; check (best of 3, after one)`,
+        command: `${label === 'after' ? 'dist/cli/main.js' : 'BENCH_BEFORE_CLI=…/dist/cli/main.js'} --collector.disable-defaults --collector.integrity baseline init; check (best of 3, after one)`,
       });
     }
     return { name: 'Persistence: real-time watch, bursts, privileged-file search, default policy before and after', rows, ratios };

@@ -1,6 +1,6 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { appendFileSync, chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, readlinkSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, copyFileSync, mkdirSync, readFileSync, readlinkSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli, startExporter, tempDir } from '../helpers/cli.js';
@@ -9,6 +9,7 @@ import { sampleValue } from '../helpers/exposition.js';
 import type { ChildProcess } from 'node:child_process';
 import { spawnOwned, stopProcess } from '../helpers/processes.js';
 import { requireTool } from '../helpers/tools.js';
+import { dpkgTestLock } from '../helpers/dpkg-lock.js';
 
 /**
  * Real package operations on this host: dpkg installs, upgrades, removes and purges a package
@@ -20,7 +21,7 @@ const name = 'hostguard-test-pkg';
 const prefix = `/opt/${name}`;
 const confDir = `/etc/${name}`;
 const binary = `${prefix}/bin/hgt-sleep`;
-const sharedLock = process.env['HOSTGUARD_TEST_DPKG_LOCK'] ?? (existsSync('/work/wt') ? '/work/wt/dpkg.lock' : '/run/lock/hostguard-test-dpkg.lock');
+const sharedLock = dpkgTestLock;
 
 const sha256 = (data: string | Buffer) => createHash('sha256').update(data).digest('hex');
 const md5 = (data: string | Buffer) => createHash('md5').update(data).digest('hex');

@@ -10,6 +10,7 @@ import { remoteHost } from '../helpers/netns.js';
 import { spawnOwned, stopProcess } from '../helpers/processes.js';
 import { childListeners } from '../helpers/sockets.js';
 import { requireTool } from '../helpers/tools.js';
+import { dpkgTestLock } from '../helpers/dpkg-lock.js';
 
 describe('a quiet host, as the network collector sees it', () => {
   it('after a baseline has zero findings, and the next check finds a listener started since', async () => {
@@ -107,11 +108,11 @@ listeners:
       await run('apt-get', [...aptOptions, 'update']);
       // A cron job's shell running curl: a slow download, so that collections see its connection.
       const cron = spawnOwned('setsid', ['/bin/sh', '-c', `curl -fsS --limit-rate 5M -o /dev/null http://${mirror.remoteAddress}/download`]);
-      await run('flock', ['/work/wt/dpkg.lock', 'apt-get', ...aptOptions, 'install', '-y', '--no-install-recommends', 'hostguard-quiet-test']);
-      await run('flock', ['/work/wt/dpkg.lock', 'dpkg', '--purge', 'hostguard-quiet-test']);
+      await run('flock', [dpkgTestLock, 'apt-get', ...aptOptions, 'install', '-y', '--no-install-recommends', 'hostguard-quiet-test']);
+      await run('flock', [dpkgTestLock, 'dpkg', '--purge', 'hostguard-quiet-test']);
       expect(await stopProcessWhenDone(cron)).toBe(0);
     } finally {
-      spawnSync('flock', ['/work/wt/dpkg.lock', 'dpkg', '--purge', 'hostguard-quiet-test'], { stdio: 'ignore' });
+      spawnSync('flock', [dpkgTestLock, 'dpkg', '--purge', 'hostguard-quiet-test'], { stdio: 'ignore' });
       scraping = false;
       await scraper;
     }
