@@ -15,7 +15,7 @@ import { HostObserver } from '../processes/observe.js';
 import { readProcessBaseline, type ProcessBaseline } from '../processes/process-baseline.js';
 import { ProcessMetrics } from './processes-metrics.js';
 import { ContainerMetrics } from './container-metrics.js';
-import { compileProcessPolicy } from '../processes/process-policy.js';
+import { compileProcessPolicy, type CompiledProcessPolicy } from '../processes/process-policy.js';
 import { compileContainerPolicy } from '../processes/judge-container.js';
 import { StartWatcher, type StartExamination } from '../processes/start-watcher.js';
 import { VerdictSummary } from '../processes/verdict-summary.js';
@@ -28,14 +28,15 @@ import { processesShared, type ProcessesShared } from './processes-shared.js';
 import type { Collector, CollectorContext, CollectorDefinition, CollectorEnv, CollectorRun } from './collector.js';
 import { ExecEventsSource } from './processes-exec.js';
 import { CodeInspector } from '../processes/code-inspector.js';
+import type { CodeView } from '../processes/code-view.js';
 import { compileInterpreters } from '../processes/interpreters.js';
 import { combinedVerdict } from '../processes/judge-execs.js';
-import { InjectedSummary, judgeInjected } from '../processes/judge-injected.js';
+import { InjectedSummary, judgeInjected, type InjectedCode } from '../processes/judge-injected.js';
 import { judgeProgram, programContext, ProgramSummary } from '../processes/judge-programs.js';
 import { ProgramObserver } from '../processes/programs.js';
 import { processesMetricSpecs } from '../metrics/processes.js';
 import { registerCounter } from '../metrics/spec.js';
-import { dpkgLastChange, type PackageIndex } from '../processes/package-index.js';
+import type { PackageIndex } from '../processes/package-index.js';
 import type { ObservedProcess } from '../processes/host-view.js';
 
 /** Longest stretch of synchronous work before yielding to the event loop (ms). */
@@ -59,7 +60,6 @@ class ProcessesCollector implements Collector {
   private readonly shared: ProcessesShared;
   private readonly log: Logger;
   private readonly procfs: string;
-  private readonly rootfs: string;
   private watcher: StartWatcher | undefined;
   private sweepSchedule: Schedule | undefined;
   private lastSweep: SweepResult | undefined;
@@ -77,11 +77,12 @@ class ProcessesCollector implements Collector {
   /** Every process's code is read at the next collection (set by the sweep's schedule, and at start). */
   private codeSweepDue = true;
   private codeSweep: Promise<void> | undefined;
+  /** judgeInjected's result per reading of CodeInspector, with the policy and dpkg change time it was judged under. */
+  private readonly injectedJudged = new WeakMap<CodeView, { readonly policy: CompiledProcessPolicy; readonly dpkgChangedAt: number | undefined; readonly found: readonly InjectedCode[] }>();
 
   constructor(env: CollectorEnv) {
     this.log = env.log;
     this.procfs = env.paths.procfs;
-    this.rootfs = env.paths.rootfs;
     this.observer = new HostObserver(env.paths, env.log);
     this.metrics = new ProcessMetrics(env);
     this.containerMetrics = new ContainerMetrics(env);
@@ -99,7 +100,8 @@ class ProcessesCollector implements Collector {
     const section = ctx.policy.processes;
     const observation = await this.observer.observe(section);
     const judge = judgeContext(observation.view, compileProcessPolicy(section), this.baselineOf(ctx.baseline), undefined, compileContainerPolicy(ctx.policy.containers));
-    const index = await this.observer.packages.current(section.packaged_executables);
+    // The index the view's executables were looked up in: one dpkg check per collection, and programs judged by the same lists.
+    const { index } = observation;
     const { processes } = observation.view;
     const programs = await this.programs.observe(processes, compileInterpreters(section.interpreters), index);
     const programCtx = programContext(judge, programs.facts);
@@ -128,7 +130,7 @@ class ProcessesCollector implements Collector {
       const pause = slicer.due();
       if (pause) await pause;
     }
-    const injected = await this.injectedCode(section, processes, (pid) => programs.targets.get(pid)?.path, index);
+    const injected = await this.injectedCode(section, processes, (pid) => programs.targets.get(pid)?.path, index, observation.view.dpkgChangedAt);
     const exec = await this.exec.collect(ctx, (pid, exe) => flaggedNow.has(`${pid}:${exe}`));
     // `check` never starts background work: the sweep runs once, inline.
     if (!this.started && section.hidden_sweep.enabled && !this.lastSweep) {
@@ -151,7 +153,7 @@ class ProcessesCollector implements Collector {
    * Injected code of the processes read so far: every process when a code sweep is due (at start,
    * then on hidden_sweep.schedule; in `check` right away), new ones from the watch in between.
    */
-  private async injectedCode(section: ProcessesPolicy, processes: readonly ObservedProcess[], programOf: (pid: number) => string | undefined, index: PackageIndex): Promise<InjectedSummary> {
+  private async injectedCode(section: ProcessesPolicy, processes: readonly ObservedProcess[], programOf: (pid: number) => string | undefined, index: PackageIndex, dpkgChangedAt: number | undefined): Promise<InjectedSummary> {
     const summary = new InjectedSummary();
     if (!section.injected_code.enabled) return summary;
     if (this.codeSweepDue && !this.codeSweep) {
@@ -162,13 +164,21 @@ class ProcessesCollector implements Collector {
       else this.codeSweep = sweep.catch((error: unknown) => this.log.warn('reading the code of processes failed', { err: String(error) })).finally(() => (this.codeSweep = undefined));
     }
     const policy = compileProcessPolicy(section);
-    const dpkgChangedAt = dpkgLastChange(this.rootfs);
-    const byPid = new Map(processes.map((p) => [p.pid, p]));
-    for (const view of this.code.current(processes)) {
-      const p = byPid.get(view.pid);
-      if (p) summary.add(p, judgeInjected(view, policy, dpkgChangedAt));
-    }
+    this.code.current(processes, (p, view) => summary.add(p, this.injectedIn(view, policy, dpkgChangedAt)));
     return summary;
+  }
+
+  /**
+   * judgeInjected of one reading, kept with it: a reading stays the same object until its process
+   * is read again (new process, exec, sweep), so a process already seen is judged again only when
+   * the policy or dpkg's database changed, not at every collection.
+   */
+  private injectedIn(view: CodeView, policy: CompiledProcessPolicy, dpkgChangedAt: number | undefined): readonly InjectedCode[] {
+    const judged = this.injectedJudged.get(view);
+    if (judged && judged.policy === policy && judged.dpkgChangedAt === dpkgChangedAt) return judged.found;
+    const found = judgeInjected(view, policy, dpkgChangedAt);
+    this.injectedJudged.set(view, { policy, dpkgChangedAt, found });
+    return found;
   }
 
   private countInspections(counts: { inspected: number; failed: number }): void {

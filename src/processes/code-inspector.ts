@@ -10,6 +10,8 @@ interface Inspected {
   readonly startedAt: number;
   readonly exe: string;
   readonly view: CodeView;
+  /** The last call of current() that found the process running it. */
+  round: number;
 }
 
 /** What one inspection read: processes looked at, and those that exited or could not be read meanwhile. */
@@ -26,6 +28,7 @@ export interface InspectionCounts {
  */
 export class CodeInspector {
   private readonly views = new Map<number, Inspected>();
+  private round = 0;
 
   constructor(
     private readonly procfs: string,
@@ -47,25 +50,31 @@ export class CodeInspector {
           return;
         }
         inspected++;
-        this.views.set(p.pid, { startedAt: p.startedAt, exe: p.exe.path, view });
+        this.views.set(p.pid, { startedAt: p.startedAt, exe: p.exe.path, view, round: 0 });
       });
     }
     return { inspected, failed };
   }
 
-  /** The readings of these processes (the running ones), where one was made since they started; forgets the others. */
-  current(processes: readonly ObservedProcess[]): CodeView[] {
-    const views: CodeView[] = [];
-    const live = new Set<number>();
-    for (const p of processes) {
+  /**
+   * Hands each of these processes (the running ones) with its reading, where one was made since it
+   * started; forgets the others. The same CodeView object comes back until the process is read
+   * again, so what is derived from it can be kept with it. Allocates nothing per process: it runs
+   * at every collection.
+   */
+  current(processes: readonly ObservedProcess[], visit: (p: ObservedProcess, view: CodeView) => void): void {
+    const round = ++this.round;
+    for (let i = 0; i < processes.length; i++) {
+      const p = processes[i]!;
       const inspected = this.views.get(p.pid);
       if (!inspected || p.exe.kind !== 'path') continue;
       if (inspected.exe !== p.exe.path || Math.abs(inspected.startedAt - p.startedAt) > 2) continue;
-      live.add(p.pid);
-      views.push(inspected.view);
+      inspected.round = round;
+      visit(p, inspected.view);
     }
-    for (const pid of this.views.keys()) if (!live.has(pid)) this.views.delete(pid);
-    return views;
+    this.views.forEach((inspected, pid) => {
+      if (inspected.round !== round) this.views.delete(pid);
+    });
   }
 
   private async read(p: ObservedProcess, program: string | undefined, index: PackageIndex): Promise<CodeView | undefined> {

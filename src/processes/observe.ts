@@ -31,6 +31,8 @@ interface ObservedRecord {
 export interface Observation {
   readonly view: HostView;
   readonly snapshot: DetailedSnapshot;
+  /** The package index the view's executables were looked up in. */
+  readonly index: PackageIndex;
   readonly packageIndexSize: number;
 }
 
@@ -99,7 +101,7 @@ export class HostObserver {
     for (let i = 0; i < processes.length; i++) if (processes[i]!.kernelThread) kernelComms.add(processes[i]!.comm);
     this.kernelComms = [...kernelComms];
     const containers = await this.containers.observe(snapshot.processes, processes, true);
-    return { view: this.view(processes, index, section, containers), snapshot, packageIndexSize: index.size };
+    return { view: this.view(processes, index, section, containers), snapshot, index, packageIndexSize: index.size };
   }
 
   private update(record: ObservedRecord, p: ProcessDetails, now: number): void {

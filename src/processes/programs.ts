@@ -34,6 +34,9 @@ interface Known {
  */
 export class ProgramObserver {
   private known = new Map<number, Known>();
+  /** runsCode by executable path, for the interpreters list it was decided with: most processes run what they ran at the last look. */
+  private runsCodeOf = new Map<string, boolean>();
+  private runsCodeFor: readonly PathMatcher[] | undefined;
 
   constructor(
     private readonly procfs: string,
@@ -48,7 +51,7 @@ export class ProgramObserver {
     const next = all ? new Map<number, Known>() : this.known;
     const toRead: ObservedProcess[] = [];
     for (const p of processes) {
-      if (p.kernelThread || p.exe.kind !== 'path' || !runsCode(p.exe.path, interpreters)) continue;
+      if (p.kernelThread || p.exe.kind !== 'path' || !this.runsCode(p.exe.path, interpreters)) continue;
       const key = `${p.startedAt}:${p.exe.path}`;
       const known = this.known.get(p.pid);
       if (known && known.key === key) next.set(p.pid, known);
@@ -65,6 +68,17 @@ export class ProgramObserver {
     }
     this.known = next;
     return this.view(processes, next, index);
+  }
+
+  /** runsCode, decided once per executable path and interpreters list (compiled once per policy). */
+  private runsCode(exe: string, interpreters: readonly PathMatcher[]): boolean {
+    if (this.runsCodeFor !== interpreters || this.runsCodeOf.size >= maxRunsCodeEntries) {
+      this.runsCodeFor = interpreters;
+      this.runsCodeOf = new Map();
+    }
+    let runs = this.runsCodeOf.get(exe);
+    if (runs === undefined) this.runsCodeOf.set(exe, (runs = runsCode(exe, interpreters)));
+    return runs;
   }
 
   /**
@@ -132,6 +146,9 @@ export class ProgramObserver {
     return { kind: target.kind, runner: target.runner, path, deleted };
   }
 }
+
+/** Distinct executable paths remembered by ProgramObserver.runsCode before it starts afresh (memfd and deleted paths can be many). */
+const maxRunsCodeEntries = 4096;
 
 /** An interpreter of the policy's list, or the dynamic loader. */
 export function runsCode(exe: string, interpreters: readonly PathMatcher[]): boolean {
