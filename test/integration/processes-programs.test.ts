@@ -157,6 +157,23 @@ describe('preloaded and injected libraries', { timeout: 120_000 }, () => {
     await metrics();
     expect((await inspected()) - before).toBeLessThan(first);
   });
+
+  it('a reading is judged again when the policy changes, without reading the process again', async () => {
+    const policy = policyFile();
+    const exporter = await startExporter(args(policy));
+    const metrics = async () => (await fetch(`${exporter.url}/metrics`)).text();
+    const dir = tempDir();
+    const library = join(dir, 'libhook.so');
+    copyFileSync('/usr/lib/x86_64-linux-gnu/libz.so.1', library);
+    await running(spawnOwned('/usr/bin/sleep', ['300'], { env: { ...process.env, LD_PRELOAD: library } }), '/usr/bin/sleep');
+    const injected = (body: string) => sampleValue(body, 'hostguard_process_flagged', { exe: '/usr/bin/sleep', user_class: 'root', kind: 'injected_library' }) ?? 0;
+    await until('the injected library', metrics, (b) => injected(b) === 1);
+    // Scrapes in between keep the judgment made of the reading; an exception in the reloaded policy applies to it at once.
+    expect(injected(await metrics())).toBe(1);
+    writeFileSync(policy, `processes:\n  hidden_sweep: { enabled: false }\n  writable_locations: { except: ['${dir}/**'] }\n`);
+    expect((await fetch(`${exporter.url}/-/reload`, { method: 'POST' })).status).toBe(200);
+    expect(injected(await metrics())).toBe(0);
+  });
 });
 
 describe('short-lived scripts and inline code, by the watch of new PIDs', { timeout: 120_000 }, () => {
