@@ -106,6 +106,9 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+// libuv's pool starts with the first job that needs it, sized from this variable: eight threads, so
+// that reads stuck on stalled processes (ProcessFiles holds at most half of them) leave four free.
+process.env['UV_THREADPOOL_SIZE'] ??= '8';
 exitOnUncaughtErrors();
 main(process.argv).then((code) => {
   process.exitCode = code;

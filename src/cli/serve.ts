@@ -45,8 +45,8 @@ export async function runServe(command: Command): Promise<number> {
       s.close();
       s.closeAllConnections();
     }
-    await exporter.stop().catch(() => undefined);
-    return 0;
+    await stopWithin(exporter, shutdownGraceMs, log);
+    return exitAfterStuckReads(exporter, signal, log);
   });
   // A stop while learning ends serve at once; the baseline is written atomically or not at all.
   const learning = learnOnFirstStart(exporter, log).then(() => 'learned' as const);
@@ -72,6 +72,41 @@ export async function runServe(command: Command): Promise<number> {
     throw error;
   }
   return stopped;
+}
+
+/**
+ * How long a stop may take: collectors save their state (log positions) and end their background
+ * work within it, or are left behind. With the listeners already closed, SIGTERM ends `serve`
+ * within this bound plus the process's own teardown, whatever is stuck (docs/reliability.md).
+ */
+export const shutdownGraceMs = 5000;
+
+async function stopWithin(exporter: Exporter, ms: number, log: Logger): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((resolve) => {
+    timer = setTimeout(() => resolve('late'), ms);
+  });
+  const outcome = await Promise.race([exporter.stop().catch(() => undefined), late]);
+  clearTimeout(timer);
+  if (outcome === 'late') {
+    exporter.hostReads.close();
+    log.warn('collectors did not stop within the shutdown grace; exiting without them', { grace_seconds: ms / 1000 });
+  }
+}
+
+/**
+ * The exit code, or no return at all: with a thread of this process stuck in a read, Node.js's
+ * exit would join that thread and wait for the stall to end. The kernel lets a fatal signal end
+ * it instead (the reads that can hold a thread here wait killably), so the process ends by the
+ * default action of the signal that stopped it, as if it had no handler.
+ */
+function exitAfterStuckReads(exporter: Exporter, signal: string, log: Logger): Promise<number> | number {
+  const held = exporter.hostReads.heldThreads;
+  if (held === 0) return 0;
+  log.warn('threads are stuck in reads of the host: ending by the signal\'s default action, since an exit would wait for them', { threads: held, signal });
+  process.removeAllListeners(signal);
+  process.kill(process.pid, signal as NodeJS.Signals);
+  return new Promise<number>(() => undefined);
 }
 
 /**

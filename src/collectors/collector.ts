@@ -5,6 +5,7 @@ import type { Policy } from '../config/policy-schema.js';
 import type { BaselineSections, BaselineEntries } from '../baseline/baseline.js';
 import type { MetricSpec } from '../metrics/spec.js';
 import type { CappedSeries } from '../metrics/capped-series.js';
+import type { HostReads } from '../isolated/host-reads.js';
 
 /** Where the host is: node_exporter's --path.procfs / --path.rootfs, plus our state directory. */
 export interface HostPaths {
@@ -29,6 +30,8 @@ export interface CollectorEnv {
   readonly paths: HostPaths;
   /** A per-finding gauge limited by --metrics.max-finding-series. */
   cappedSeries<L extends string>(spec: MetricSpec<L>): CappedSeries<L>;
+  /** Reads that can block in the kernel go through here (per-process files, stalled file systems). */
+  readonly hostReads: HostReads;
 }
 
 export interface CollectorRun {

@@ -2,12 +2,11 @@ import type { BaselineEntries } from '../baseline/baseline.js';
 import { baselineFileEntrySchema, fastPathKey, fileTypes, fromBaselineEntry, toBaselineEntry, type BaselineFileEntry, type FileState } from '../integrity/file-state.js';
 import { DpkgReader } from '../integrity/dpkg.js';
 import { FullRehashRecord } from '../integrity/full-rehash-record.js';
-import type { HashPool } from '../integrity/hash-pool.js';
-import { PoolClosedError } from '../integrity/hash-pool.js';
 import { attributeOf, integrityFindingKinds, judgeIntegrity, type BaselineFiles, type Judgment } from '../integrity/judge.js';
 import { progressLine, type ProgressLine } from '../integrity/progress.js';
 import { scan, scanProblems, type ImageMemo, type KnownHash, type Observation } from '../integrity/scan.js';
 import type { Logger } from '../log/logger.js';
+import type { IsolatedFs } from '../isolated/isolated-fs.js';
 import { integrityMetricSpecs as specs, packageActivitySources, runningResults } from '../metrics/integrity.js';
 import { registerCounter, registerGauge } from '../metrics/spec.js';
 import { scheduleIntervalSeconds, scheduleWork, type Schedule } from '../scheduler/schedule.js';
@@ -63,12 +62,12 @@ class IntegrityCollector implements Collector {
   private schedule: Schedule | undefined;
   /** The schedule whose interval hostguard_integrity_schedule_interval_seconds shows. */
   private intervalFor = '';
-  private pool: HashPool | undefined;
+  /** Where the scans' calls on the watched files are made: helper processes, shared with the other collectors. */
+  private readonly fs: IsolatedFs;
   /**
    * The scan in progress, which the next one waits for: scans never overlap. A first-start learn
    * that passed --baseline.timeout keeps scanning while the exporter starts; the scan at start then
-   * waits for it instead of hashing the same tree beside it with a second pool (which `stop()`
-   * could not reach, as `pool` holds one).
+   * waits for it instead of hashing the same tree beside it.
    */
   private scanning: Promise<unknown> = Promise.resolve();
   private readonly abort = new AbortController();
@@ -79,6 +78,7 @@ class IntegrityCollector implements Collector {
 
   constructor(env: CollectorEnv) {
     this.log = env.log;
+    this.fs = env.hostReads.isolated;
     this.fullRehash = new FullRehashRecord(env.paths.stateDir);
     this.lastFullAt = this.fullRehash.read();
     const r = env.registry;
@@ -162,10 +162,10 @@ class IntegrityCollector implements Collector {
     });
   }
 
+  /** A scan in progress ends when the exporter closes the helper processes, right after. */
   async stop(): Promise<void> {
     this.abort.abort();
     this.schedule?.stop();
-    await this.pool?.close();
   }
 
   private async scheduledScan(context: () => CollectorContext): Promise<void> {
@@ -210,12 +210,11 @@ class IntegrityCollector implements Collector {
         full,
         known,
         knownImage: (key) => images.get(key),
-        onPool: (pool) => (this.pool = pool),
-        signal: this.abort.signal,
+        fs: this.fs,
         ...(progress && { progress: (files: number, bytes: number) => progress.update(files, bytes) }),
       });
     } catch (error) {
-      if (error instanceof PoolClosedError && this.abort.signal.aborted) throw new Error('integrity scan stopped');
+      if (this.abort.signal.aborted) throw new Error('integrity scan stopped');
       throw error;
     }
     const { observation } = result;
@@ -291,7 +290,7 @@ class IntegrityCollector implements Collector {
       verified: judgment.running.verified,
       mismatch: judgment.running.mismatched,
       unverifiable: judgment.running.unverifiable,
-      unreadable: judgment.running.unreadable + (observation.running?.trouble.unreadable ?? 0),
+      unreadable: judgment.running.unreadable + (observation.running?.trouble.unreadable ?? 0) + (observation.running?.trouble.stuck ?? 0),
       other_root: observation.running?.trouble.otherRoot ?? 0,
     };
     for (const result of runningResults) m.runningExecutables.set({ result }, counts[result]);

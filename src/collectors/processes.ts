@@ -49,7 +49,7 @@ class ProcessesCollector implements Collector {
   constructor(env: CollectorEnv) {
     this.log = env.log;
     this.procfs = env.paths.procfs;
-    this.observer = new HostObserver(env.paths, env.log);
+    this.observer = new HostObserver(env.paths, env.log, env.hostReads);
     this.metrics = new ProcessMetrics(env);
   }
 
@@ -158,7 +158,7 @@ class ProcessesCollector implements Collector {
     const details: ProcessDetails[] = [];
     const slicer = new Slicer(sliceMs);
     for (const pid of pids) {
-      const read = this.observer.readNew(pid);
+      const read = await this.observer.readNew(pid);
       if (read) details.push(read);
       const pause = slicer.due();
       if (pause) await pause;

@@ -1,21 +1,22 @@
-import { lstatSync, readlinkSync } from 'node:fs';
-import { decodeName, fsPath } from './fs-names.js';
 import { join } from 'node:path';
 import type { IntegrityPolicy } from '../config/sections/integrity.js';
+import type { IsolatedFs } from '../isolated/isolated-fs.js';
 import type { DpkgDatabase, DpkgReader } from './dpkg.js';
-import { fastPathKey, stateFromStats, type FileState } from './file-state.js';
-import { HashPool } from './hash-pool.js';
+import { fastPathKey, type FileState } from './file-state.js';
+import { hashAll } from './hash-pool.js';
 import type { HashJob, HashResult } from './hash-protocol.js';
-import { listRunningImages, type RunningImage, type RunningImagesTrouble } from './running-images.js';
-import { newWalkTrouble, walkWatched } from './walk.js';
+import type { RunningImage, RunningImagesTrouble } from './running-images.js';
 import { compileWatchScope, type WatchScope } from './watch-scope.js';
 
 /**
  * A scan observes the watched files, the running executables and the package database. It reads
- * and hashes; it never judges (see judge.ts). Hashing runs on worker threads; the fast path skips
- * files whose size, inode, mtime and ctime match a hash already known.
+ * and hashes; it never judges (see judge.ts). Every call on the watched files and the running
+ * executables is made by helper processes (src/isolated/), so a file system that stops answering
+ * stops one of them, never the exporter; its mount is then skipped (problem `stuck`) and nothing
+ * under it is reported removed. The fast path skips files whose size, inode, mtime and ctime match
+ * a hash already known.
  */
-export const scanProblems = ['vanished', 'unstable', 'unreadable', 'symlink_loop', 'over_limit'] as const;
+export const scanProblems = ['vanished', 'unstable', 'unreadable', 'symlink_loop', 'over_limit', 'stuck'] as const;
 export type ScanProblem = (typeof scanProblems)[number];
 
 export interface RunningObservation {
@@ -67,9 +68,8 @@ export interface ScanOptions {
   readonly known: (path: string) => KnownHash | undefined;
   readonly knownImage: (key: string) => KnownHash | undefined;
   readonly progress?: (files: number, bytes: number) => void;
-  /** Receives the pool while one exists, so `stop()` can terminate it mid-scan. */
-  readonly onPool?: (pool: HashPool | undefined) => void;
-  readonly signal?: AbortSignal;
+  /** Where the calls on the watched files are made; closing it ends a scan in progress. */
+  readonly fs: IsolatedFs;
 }
 
 interface FileJob {
@@ -85,7 +85,7 @@ export async function scan(options: ScanOptions): Promise<{ observation: Observa
   const { policy, rootfs } = options;
   const scope = compileWatchScope(policy.paths, policy.exclude);
   const onHost = (path: string) => (rootfs === '/' ? path : join(rootfs, path));
-  const problems: Record<ScanProblem, number> = { vanished: 0, unstable: 0, unreadable: 0, symlink_loop: 0, over_limit: 0 };
+  const problems: Record<ScanProblem, number> = { vanished: 0, unstable: 0, unreadable: 0, symlink_loop: 0, over_limit: 0, stuck: 0 };
   const examples: string[] = [];
   const note = (problem: ScanProblem, path: string, detail?: string) => {
     problems[problem]++;
@@ -93,27 +93,19 @@ export async function scan(options: ScanOptions): Promise<{ observation: Observa
   };
 
   // 1. List: lstat everything in scope.
-  const trouble = newWalkTrouble();
+  const walked = await options.fs.walk({ rootfs, paths: policy.paths, exclude: policy.exclude, maxPaths: policy.max_paths });
+  const { trouble } = walked;
   const files = new Map<string, FileState>();
-  await walkWatched(
-    rootfs,
-    scope,
-    trouble,
-    (entry) => {
-      const state = stateFromStats(entry.stats);
-      files.set(entry.path, entry.target === undefined ? state : { ...state, target: entry.target });
-    },
-    options.signal,
-    policy.max_paths,
-  );
+  for (const { path, state } of walked.entries) files.set(path, state);
   if (trouble.beyondLimit.length + trouble.unexpandedGlobs.length > 0) problems.over_limit = 1;
   problems.vanished += trouble.vanished;
   problems.symlink_loop += trouble.symlinkLoops;
   problems.unreadable += trouble.unreadableDirs.length;
+  problems.stuck += trouble.stuck.length;
   examples.push(...trouble.examples.slice(0, 10 - examples.length));
 
   // 2. Running executables, then the package database for every path either names.
-  const running = policy.running_executables ? listRunningImages(options.procfs, options.rootfs) : undefined;
+  const running = policy.running_executables ? await options.fs.runningImages({ procfs: options.procfs, rootfs: options.rootfs }) : undefined;
   let packages: DpkgDatabase | undefined;
   if (policy.package_database) {
     const wanted = new Set<string>();
@@ -157,13 +149,12 @@ export async function scan(options: ScanOptions): Promise<{ observation: Observa
   // Largest first, so the last batches are small and both workers finish together.
   fileJobs.sort((a, b) => b.state.size - a.state.size);
 
-  // 4. Hash, off the main thread. No jobs, no threads: an unchanged tree costs only the lstat walk.
+  // 4. Hash, in helper processes. No jobs, no extra helpers: an unchanged tree costs only the lstat walk.
   let hashedFiles = 0;
   let hashedBytes = 0;
   const imageProblems = new Map<string, string>();
   if (fileJobs.length + imageJobs.length > 0) {
-    const pool = new HashPool(Math.min(policy.hash_workers, fileJobs.length + imageJobs.length));
-    options.onPool?.(pool);
+    const workers = Math.min(policy.hash_workers, fileJobs.length + imageJobs.length);
     const progress = (n: number, bytes: number) => {
       hashedFiles += n;
       hashedBytes += bytes;
@@ -171,34 +162,41 @@ export async function scan(options: ScanOptions): Promise<{ observation: Observa
     };
     try {
       const hashFiles = async (jobs: readonly FileJob[]): Promise<HashResult[]> =>
-        pool.hashAll(
+        hashAll(
+          options.fs,
           jobs.map((j) => ({ file: onHost(j.path), expect: j.state, follow: false, sha256: j.knownSha256 === undefined, md5: j.md5 })),
           jobs.map((j) => j.state.size),
+          workers,
           progress,
         );
-      const imageRequests: HashJob[] = imageJobs.map((image) => ({ file: image.procExe, expect: image.stat, follow: true, sha256: true, md5: needsMd5(image.path) }));
-      const [fileResults, imageResults] = await Promise.all([
-        hashFiles(fileJobs),
-        pool.hashAll(imageRequests, imageJobs.map((i) => i.stat.size), progress),
-      ]);
+      // The images are read through /proc/PID/exe; their own file system answers those reads.
+      const imageRequests: HashJob[] = imageJobs.map((image) => ({ file: image.procExe, expect: image.stat, follow: true, sha256: true, md5: needsMd5(image.path), readsFrom: onHost(image.path) }));
+      // One after the other, each over every helper: both at once would take two lanes of the same helpers.
+      const fileResults = await hashFiles(fileJobs);
+      const imageResults = await hashAll(options.fs, imageRequests, imageJobs.map((i) => i.stat.size), workers, progress);
       // A file replaced or removed between the listing and the read gets one more look.
       const retries: FileJob[] = [];
+      const toRelist: FileJob[] = [];
       fileJobs.forEach((job, i) => {
         const result = fileResults[i]!;
         const sha256 = result.sha256 ?? (result.problem ? undefined : job.knownSha256);
         if (sha256) {
           const known: KnownHash = { key: fastPathKey(job.state), sha256, ...(result.md5 && { md5: result.md5 }) };
           files.set(job.path, withHashes(job.state, known));
-        } else if (result.problem === 'changed' || result.problem === 'vanished' || result.problem === 'unstable') {
-          const again = relist(onHost(job.path));
-          if (!again) {
-            files.delete(job.path);
-            note('vanished', job.path);
-          } else {
-            files.set(job.path, again.target === undefined ? again.state : { ...again.state, target: again.target });
-            if (again.state.type === 'file') retries.push({ path: job.path, state: again.state, md5: job.md5 });
-          }
-        } else note('unreadable', job.path, result.detail);
+        } else if (result.problem === 'changed' || result.problem === 'vanished' || result.problem === 'unstable') toRelist.push(job);
+        else note(result.problem === 'stuck' ? 'stuck' : 'unreadable', job.path, result.detail);
+      });
+      const relisted = await options.fs.relist(toRelist.map((job) => onHost(job.path)));
+      toRelist.forEach((job, i) => {
+        const again = relisted[i];
+        if (again === undefined) {
+          files.delete(job.path);
+          note('vanished', job.path);
+        } else if ('stuck' in again) note('stuck', job.path);
+        else {
+          files.set(job.path, again.state);
+          if (again.state.type === 'file') retries.push({ path: job.path, state: again.state, md5: job.md5 });
+        }
       });
       const retryResults = await hashFiles(retries);
       retries.forEach((job, i) => {
@@ -209,7 +207,7 @@ export async function scan(options: ScanOptions): Promise<{ observation: Observa
         } else if (result.problem === 'vanished') {
           files.delete(job.path);
           note('vanished', job.path);
-        } else note(result.problem === 'unreadable' ? 'unreadable' : 'unstable', job.path, result.detail);
+        } else note(result.problem === 'unreadable' || result.problem === 'stuck' ? result.problem : 'unstable', job.path, result.detail);
       });
       imageJobs.forEach((image, i) => {
         const result = imageResults[i]!;
@@ -218,8 +216,7 @@ export async function scan(options: ScanOptions): Promise<{ observation: Observa
         else imageProblems.set(image.key, `${result.problem}${result.detail ? ` (${result.detail})` : ''}`);
       });
     } finally {
-      options.onPool?.(undefined);
-      await pool.close();
+      options.fs.endScan();
     }
   }
   for (const image of sameAsFile) {
@@ -243,7 +240,7 @@ export async function scan(options: ScanOptions): Promise<{ observation: Observa
     finishedAt: new Date(),
     scope,
     files,
-    unreadableDirs: [...trouble.unreadableDirs, ...trouble.beyondLimit],
+    unreadableDirs: [...trouble.unreadableDirs, ...trouble.beyondLimit, ...trouble.stuck],
     unexpandedGlobs: trouble.unexpandedGlobs,
     problems,
     problemExamples: examples,
@@ -257,15 +254,4 @@ export async function scan(options: ScanOptions): Promise<{ observation: Observa
 
 function withHashes(state: FileState, known: KnownHash): FileState {
   return { ...state, sha256: known.sha256, ...(known.md5 !== undefined && { md5: known.md5 }) };
-}
-
-function relist(file: string): { state: FileState; target?: string } | undefined {
-  try {
-    const stats = lstatSync(fsPath(file), { bigint: true });
-    const state = stateFromStats(stats);
-    if (!stats.isSymbolicLink()) return { state };
-    return { state, target: decodeName(readlinkSync(fsPath(file), { encoding: 'buffer' })) };
-  } catch {
-    return undefined;
-  }
 }

@@ -131,6 +131,22 @@ export const exporterMetricSpecs = {
     help: 'Failed writes of state files since start, by file; details (ENOSPC, EROFS) in the log.',
     labels: { file: 'as hostguard_state_write_failing' },
   }),
+  stuckReads: metricSpec({
+    name: 'hostguard_stuck_reads',
+    type: 'gauge',
+    help: 'Reads of the host that did not return within the stall deadline and are still waiting in the kernel, by kind; their targets are skipped until they return.',
+    labels: {
+      kind: '"process_memory" (a /proc/PID file that takes the process\'s memory-map lock, such as cmdline: a thread of that process waits on a stalled file system) or "file_system" (a stat, listing or read on a mount, or a process\'s root, whose file system does not answer)',
+    },
+    notes:
+      'The deadline is a quarter of --collector.timeout (0.25–5 s). The log names each stuck PID or mount when it is declared and when its read returns. A stuck process is also a stalled_process finding of the processes collector; a stuck mount under a watched path counts in hostguard_integrity_scan_problems{problem="stuck"}.',
+  }),
+  stuckReadsTotal: metricSpec({
+    name: 'hostguard_stuck_reads_total',
+    type: 'counter',
+    help: 'Reads declared stuck since start, by kind (see hostguard_stuck_reads).',
+    labels: { kind: 'as hostguard_stuck_reads' },
+  }),
   baselineEntries: metricSpec({
     name: 'hostguard_baseline_entries',
     type: 'gauge',

@@ -72,7 +72,7 @@ export const processesMetricSpecs = {
     help: 'Processes seen starting by the watch of new PIDs, by the verdict on their first look.',
     labels: {
       verdict:
-        'known, unknown_executable, unexpected_user, deleted_executable, writable_location, name_mismatch (the most severe finding kind), kernel_thread, other_root (a process in a container, whose root is not the host\'s, without a finding of the kinds judged there; its identity is not judged), or unexamined (gone or unreadable before it could be judged)',
+        'known, unknown_executable, unexpected_user, deleted_executable, writable_location, name_mismatch, stalled_process (the most severe finding kind), kernel_thread, other_root (a process in a container, whose root is not the host\'s, without a finding of the kinds judged there; its identity is not judged), or unexamined (gone or unreadable before it could be judged)',
     },
     notes: 'Counts what lives at least one watch interval; a process that starts and exits in between is not seen (see the processes section of the README).',
   }),
@@ -124,5 +124,7 @@ export const processesFindingKinds: Readonly<Record<string, string>> = {
   name_mismatch:
     'the process name (comm or argv[0]) imitates a kernel thread, or claims a protected name (sshd, cron, ...) whose executable it does not run; in a container, only the kernel-thread imitation is judged',
   hidden_process: 'a process that exists but is hidden from the /proc listing, from its own /proc entry, or from ps; confirmed on a second look',
+  stalled_process:
+    'a process whose command line (/proc/PID/cmdline, which takes its memory-map lock) or root directory could not be read within the deadline: a thread of it waits on a stalled file system (FUSE, NFS), which also hangs ps; the exporter skips it until the read returns',
   resource_hog: 'a process with another finding that uses more CPU or resident memory than resource_hog allows',
 };

@@ -20,6 +20,7 @@ export const processFindingKinds = [
   'hidden_process',
   'unknown_executable',
   'unexpected_user',
+  'stalled_process',
   'resource_hog',
 ] as const;
 export type ProcessFindingKind = (typeof processFindingKinds)[number];
@@ -33,6 +34,7 @@ const severity: Record<ProcessFindingKind, Severity> = {
   hidden_process: 'critical',
   unknown_executable: 'warning',
   unexpected_user: 'warning',
+  stalled_process: 'warning',
   resource_hog: 'warning',
 };
 
@@ -137,6 +139,7 @@ export function judgeProcess(p: ObservedProcess, ctx: JudgeContext): ProcessVerd
 
   const claim = kernelThreadDisguise(p, exe, ctx) ?? protectedNameClaim(p, exe, ctx);
   if (claim) (reasons ??= {}).name_mismatch = claim.reason;
+  if (p.stalled) (reasons ??= {}).stalled_process = stalledReason;
 
   if (reasons) {
     const hog = hogReason(p, ctx.policy);
@@ -166,8 +169,12 @@ function judgeInContainer(p: ObservedProcess, exe: string, ctx: JudgeContext): J
   // busybox crond); a false alarm on every such container would drown the disguises below.
   const claim = kernelThreadDisguise(p, exe, ctx);
   if (claim) (reasons ??= {}).name_mismatch = claim.reason;
+  if (p.stalled) (reasons ??= {}).stalled_process = stalledReason;
   return verdictOf(p, exe, 'not_judged', reasons, claim, false, p.mountNamespace);
 }
+
+const stalledReason =
+  'reading its command line (or its root directory) did not return: a thread of it waits on a stalled file system and holds its memory map, which hides it from ps and top until the stall ends';
 
 /** Positional rather than an options object: a quiet host's verdicts allocate nothing else. */
 function verdictOf(
@@ -348,6 +355,7 @@ export const startVerdicts = [
   'deleted_executable',
   'writable_location',
   'name_mismatch',
+  'stalled_process',
   'kernel_thread',
   'other_root',
   'unexamined',

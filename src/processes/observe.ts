@@ -2,8 +2,11 @@ import { statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { HostPaths } from '../collectors/collector.js';
 import type { ProcessesPolicy } from '../config/sections/processes.js';
+import { HostReads } from '../isolated/host-reads.js';
+import type { StatOutcome } from '../isolated/protocol.js';
 import type { Logger } from '../log/logger.js';
 import { readExe } from '../procfs/exe.js';
+import { readOwnMounts, type MountTable } from '../procfs/mounts.js';
 import { ProcessReader, type DetailedSnapshot, type ProcessDetails } from '../procfs/process-reader.js';
 import { directoryIdentity, rootAgainstHost, type DirectoryIdentity, type RootAgainstHost } from '../procfs/root.js';
 import { Slicer } from '../procfs/slicer.js';
@@ -50,8 +53,10 @@ export class HostObserver {
   constructor(
     private readonly paths: HostPaths,
     log: Logger,
+    /** The exporter's; a reader of its own by default (tests, one-off observers). */
+    private readonly reads: HostReads = new HostReads(paths.procfs, 2000, log),
   ) {
-    this.reader = new ProcessReader(paths.procfs);
+    this.reader = new ProcessReader(paths.procfs, { files: reads.processFiles });
     this.users = new UserDirectory(paths.rootfs);
     this.packages = new PackageKnowledge(paths.rootfs, log);
   }
@@ -94,7 +99,7 @@ export class HostObserver {
     const kernelComms = new Set<string>();
     for (let i = 0; i < processes.length; i++) if (processes[i]!.kernelThread) kernelComms.add(processes[i]!.comm);
     this.kernelComms = [...kernelComms];
-    return { view: this.view(processes, index, section), snapshot, packageIndexSize: index.size };
+    return { view: await this.view(processes, index, section), snapshot, packageIndexSize: index.size };
   }
 
   private update(record: ObservedRecord, p: ProcessDetails, now: number): void {
@@ -112,6 +117,7 @@ export class HostObserver {
     o.state = p.state;
     o.exe = p.exe;
     o.mountNamespace = p.mountNamespace;
+    o.stalled = p.stalled;
     const root = this.rootOf(p);
     o.cpuSeconds = p.cpuSeconds;
     o.rssBytes = p.rssBytes;
@@ -128,8 +134,8 @@ export class HostObserver {
   }
 
   /** One new process, read in full, for the watch of starts; undefined when it is already gone. */
-  readNew(pid: number): ProcessDetails | undefined {
-    const read = this.reader.readOne(pid);
+  async readNew(pid: number): Promise<ProcessDetails | undefined> {
+    const read = await this.reader.readOne(pid);
     return read.ok ? read.process : undefined;
   }
 
@@ -142,7 +148,7 @@ export class HostObserver {
       const parent = readExe(this.paths.procfs, p.ppid);
       return this.observed(p, parent.kind === 'path' ? parent.path : undefined, lifetimeCores(p, now));
     });
-    return this.view(processes, index, section);
+    return await this.view(processes, index, section);
   }
 
   /** Release what is kept open between looks. */
@@ -176,6 +182,7 @@ export class HostObserver {
       startedAt: p.startedAt,
       mountNamespace: p.mountNamespace,
       root,
+      stalled: p.stalled,
     };
   }
 
@@ -205,14 +212,19 @@ export class HostObserver {
     return this.hostRootRead.identity;
   }
 
-  private view(processes: readonly ObservedProcess[], index: PackageIndex, section: ProcessesPolicy): HostView {
+  private async view(processes: readonly ObservedProcess[], index: PackageIndex, section: ProcessesPolicy): Promise<HostView> {
     const executables = new Map<string, ExecutableFacts>();
+    const mounts = ownMounts();
+    const offLoop: { path: string; deleted: boolean }[] = [];
     for (let i = 0; i < processes.length; i++) {
       const p = processes[i]!;
       // A container's /usr/bin/curl is not the host's: its facts are not looked up under --path.rootfs.
       if (p.exe.kind !== 'path' || executables.has(p.exe.path) || inContainer(p)) continue;
-      executables.set(p.exe.path, executableFacts(this.paths.rootfs, p.exe.path, p.exe.deleted, index));
+      const path = p.exe.path;
+      if (isMemfd(path) || !mayStall(mounts, join(this.paths.rootfs, path))) executables.set(path, executableFacts(this.paths.rootfs, path, p.exe.deleted, index));
+      else if (!offLoop.some((e) => e.path === path)) offLoop.push({ path, deleted: p.exe.deleted });
     }
+    if (offLoop.length > 0) await this.factsOffLoop(offLoop, index, executables);
     return {
       processes,
       executables,
@@ -220,20 +232,62 @@ export class HostObserver {
       dpkgChangedAt: dpkgLastChange(this.paths.rootfs),
     };
   }
+
+  /**
+   * Facts of executables on file systems that may stall (a FUSE mount, NFS): stat'ed by a helper
+   * process, so a stalled one costs that helper and not the event loop. What a stuck stat would have
+   * said stays unknown: not world-writable, no replacement time.
+   */
+  private async factsOffLoop(exes: readonly { path: string; deleted: boolean }[], index: PackageIndex, into: Map<string, ExecutableFacts>): Promise<void> {
+    const items = exes.flatMap(({ path }) => [
+      { path: join(this.paths.rootfs, path), follow: true },
+      { path: join(this.paths.rootfs, dirname(path)), follow: true },
+    ]);
+    let stats: StatOutcome[];
+    try {
+      stats = await this.reads.isolated.stat(items);
+    } catch {
+      stats = [];
+    }
+    exes.forEach(({ path, deleted }, i) => {
+      const file = stats[2 * i];
+      const dir = stats[2 * i + 1];
+      into.set(path, factsOf(path, deleted, index, file?.ok ? file.stat : undefined, dir?.ok ? dir.stat : undefined));
+    });
+  }
 }
 
 const minRateSeconds = 1;
+
+/** The exporter's mount table, read at each look (mounts come and go); undefined when unreadable. */
+function ownMounts(): MountTable | undefined {
+  try {
+    return readOwnMounts('/proc');
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether a stat of `hostPath` (or of its directory) may wait on a stalled file system; without a mount table, nothing is assumed to. */
+function mayStall(mounts: MountTable | undefined, hostPath: string): boolean {
+  return mounts !== undefined && (mounts.mayStall(hostPath) || mounts.mayStall(dirname(hostPath)));
+}
 
 function lifetimeCores(p: ProcessDetails, now: number): number {
   const age = now - p.startedAt;
   return age > 1 ? p.cpuSeconds / age : 0;
 }
 
-/** Facts about one executable path, looked up under --path.rootfs. */
+/** Facts about one executable path, looked up under --path.rootfs (on a file system that cannot stall). */
 export function executableFacts(rootfs: string, path: string, deleted: boolean, index: PackageIndex): ExecutableFacts {
   if (isMemfd(path)) return { packaged: false, worldWritable: false, replacedAt: undefined };
   const file = statSync(join(rootfs, path), { throwIfNoEntry: false });
   const dir = statSync(join(rootfs, dirname(path)), { throwIfNoEntry: false });
+  return factsOf(path, deleted, index, file, dir);
+}
+
+/** What the stats of an executable and of its directory say; undefined when they could not be had. */
+function factsOf(path: string, deleted: boolean, index: PackageIndex, file: { mode: number; ctimeMs: number } | undefined, dir: { mode: number } | undefined): ExecutableFacts {
   const fileWritable = !deleted && file !== undefined && (file.mode & 0o002) !== 0;
   const dirWritable = dir !== undefined && (dir.mode & 0o002) !== 0;
   return {

@@ -32,6 +32,7 @@ function proc(overrides: Partial<ObservedProcess> & { exePath?: string; deleted?
     startedAt: now - 3600,
     mountNamespace: undefined,
     root: 'host',
+    stalled: false,
     ...rest,
   };
 }

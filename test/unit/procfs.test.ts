@@ -161,7 +161,7 @@ describe('the two readers of a process', () => {
     const before = psBytes();
     const fromTable = readProcess('/proc', pid);
     const fromReader = (await reader.readAll()).processes.find((p) => p.pid === pid);
-    const fromReadOne = reader.readOne(pid);
+    const fromReadOne = await reader.readOne(pid);
     const after = psBytes();
     reader.close();
     const measured = [fromTable.ok ? fromTable.process.rssBytes : -1, fromReader?.rssBytes ?? -1, fromReadOne.ok ? fromReadOne.process.rssBytes : -1];

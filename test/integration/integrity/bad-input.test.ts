@@ -1,7 +1,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { BaselineStore } from '../../../src/baseline/store.js';
 import { integrityCollector } from '../../../src/collectors/integrity.js';
 import { integritySectionSchema } from '../../../src/config/sections/integrity.js';
@@ -11,10 +11,16 @@ import { DpkgReader } from '../../../src/integrity/dpkg.js';
 import { fastPathKey } from '../../../src/integrity/file-state.js';
 import { hashFile } from '../../../src/integrity/hash-worker.js';
 import { scan, type ScanOptions } from '../../../src/integrity/scan.js';
+import { IsolatedFs } from '../../../src/isolated/isolated-fs.js';
+import { StuckReads } from '../../../src/procfs/stuck-reads.js';
 import { cliPath, runCli, startExporter, tempDir } from '../../helpers/cli.js';
 import { sampleValue } from '../../helpers/exposition.js';
 import { spawnOwned, stopProcess } from '../../helpers/processes.js';
 import { buildTree, editKeepingSizeAndMtime, integrityArgs, integrityPolicy } from './tree.js';
+
+/** The helper processes the scans of this file make their calls in. */
+const isolated = new IsolatedFs(new StuckReads(silentLogger), silentLogger, { stallMs: 30_000 });
+afterAll(() => isolated.close());
 
 function scanOptions(paths: string[], overrides: Partial<ScanOptions> = {}): ScanOptions {
   return {
@@ -25,6 +31,7 @@ function scanOptions(paths: string[], overrides: Partial<ScanOptions> = {}): Sca
     full: true,
     known: () => undefined,
     knownImage: () => undefined,
+    fs: isolated,
     ...overrides,
   };
 }

@@ -34,14 +34,36 @@ function treeWithBaseline(): { args: string[]; stateDir: string; file: string } 
   return { args, stateDir, file: join(stateDir, 'baseline.json') };
 }
 
-/** How many of `pid`'s descriptors (its hash workers') have `file` open now. */
+/** The processes whose parent is `pid` (the exporter's helper processes, which hash). */
+function childrenOf(pid: number): number[] {
+  return readdirSync('/proc')
+    .filter((name) => /^\d+$/.test(name))
+    .map(Number)
+    .filter((child) => {
+      try {
+        return Number(readFileSync(`/proc/${child}/stat`, 'latin1').split(') ')[1]!.split(' ')[1]) === pid;
+      } catch {
+        return false;
+      }
+    });
+}
+
+/** How many descriptors of `pid` and of its helper processes have `file` open now. */
 function descriptorsOn(pid: number, file: string): number {
   let count = 0;
-  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+  for (const holder of [pid, ...childrenOf(pid)]) {
+    let fds: string[];
     try {
-      if (readlinkSync(`/proc/${pid}/fd/${fd}`) === file) count++;
+      fds = readdirSync(`/proc/${holder}/fd`);
     } catch {
-      // closed meanwhile
+      continue; // exited meanwhile
+    }
+    for (const fd of fds) {
+      try {
+        if (readlinkSync(`/proc/${holder}/fd/${fd}`) === file) count++;
+      } catch {
+        // closed meanwhile
+      }
     }
   }
   return count;

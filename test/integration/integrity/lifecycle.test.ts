@@ -1,5 +1,4 @@
-import { closeSync, ftruncateSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { closeSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { integrityCollector } from '../../../src/collectors/integrity.js';
@@ -9,8 +8,19 @@ import { CappedSeries } from '../../../src/metrics/capped-series.js';
 import { tempDir } from '../../helpers/cli.js';
 import { sampleValue } from '../../helpers/exposition.js';
 
-function threads(): number {
-  return Number(/^Threads:\s+(\d+)/m.exec(readFileSync('/proc/self/status', 'utf8'))![1]);
+/** This process's helper processes (src/isolated/helper), which walk and hash for the scans. */
+function helpers(): number[] {
+  return readdirSync('/proc')
+    .filter((name) => /^\d+$/.test(name))
+    .map(Number)
+    .filter((pid) => {
+      try {
+        const parent = Number(readFileSync(`/proc/${pid}/stat`, 'latin1').split(') ')[1]!.split(' ')[1]);
+        return parent === process.pid && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('isolated/helper');
+      } catch {
+        return false;
+      }
+    });
 }
 
 async function until(condition: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
@@ -68,7 +78,7 @@ describe('integrity background work', () => {
     }
   });
 
-  it('stop() terminates the hash workers of a scan in progress', async () => {
+  it('stop() ends the helper processes of a scan in progress', async () => {
     const dir = tempDir();
     const { exporter, tree } = exporterWatchingTree(dir);
     await exporter.acceptCurrentState('operator'); // an empty tree: nothing to hash yet
@@ -77,12 +87,10 @@ describe('integrity background work', () => {
     const fd = openSync(join(tree, 'big'), 'w');
     ftruncateSync(fd, 8 * 2 ** 30);
     closeSync(fd);
-    await readFile(join(dir, 'policy.yml')); // start libuv's thread pool now, so it does not count below
-    const before = threads();
     await exporter.start();
-    await until(() => threads() > before);
+    await until(() => helpers().length > 0);
     await exporter.stop();
-    await until(() => threads() === before, 5_000);
-    expect(threads()).toBe(before);
+    await until(() => helpers().length === 0, 5_000);
+    expect(helpers()).toEqual([]);
   });
 });
