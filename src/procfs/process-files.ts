@@ -1,7 +1,8 @@
-import { closeSync, open, read, stat, type BigIntStats } from 'node:fs';
-import { readProblemOf, type ProcReadProblem } from './errors.js';
+import { closeSync, open, openSync, read, stat, type BigIntStats } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import { problemOf, type ProcReadProblem } from './errors.js';
 import { readProcText } from './read-text.js';
-import type { StuckReads } from './stuck-reads.js';
+import type { StuckReads, StuckTarget } from './stuck-reads.js';
 
 /**
  * Per-process files whose read takes the target process's memory-map lock (mmap_lock): the kernel
@@ -61,6 +62,8 @@ export class ProcessFiles {
   private readonly concurrency: number;
   /** Reads past their deadline that still hold a pool thread. */
   private held = 0;
+  private readonly inFlight = new Set<InFlight>();
+  private watchdog: NodeJS.Timeout | undefined;
 
   constructor(
     readonly procfs: string,
@@ -80,7 +83,9 @@ export class ProcessFiles {
   /** A file that takes the process's memory-map lock, read off the event loop within the deadline. */
   async read(pid: number, file: MemoryMapFile, limit = Number.POSITIVE_INFINITY, encoding: 'latin1' | 'utf8' = 'utf8'): Promise<GuardedRead> {
     const path = `${this.procfs}/${pid}/${file}`;
-    const outcome = await this.guard({ kind: 'process_memory', pid }, path, () => readSmallFile(path, limit));
+    // cmdline has no open hook (the kernel opens it without looking at the process): opened here, one
+    // job of the pool less. The other files check ptrace access to the process's memory as they open.
+    const outcome = await this.guard({ kind: 'process_memory', pid }, path, () => readSmallFile(path, limit, file === 'cmdline'));
     return outcome.ok ? { ok: true, text: outcome.value.toString(encoding) } : outcome;
   }
 
@@ -101,7 +106,7 @@ export class ProcessFiles {
    */
   statRoot(pid: number): Promise<GuardedStat> {
     const path = `${this.procfs}/${pid}/root`;
-    return this.guard({ kind: 'file_system', pid }, `stat ${path}`, () => statBig(path)).then((outcome) => (outcome.ok ? { ok: true, stats: outcome.value } : outcome));
+    return this.guard({ kind: 'file_system', pid }, `stat ${path}`, () => statBig(path)).then((outcome): GuardedStat => (outcome.ok ? { ok: true, stats: outcome.value } : outcome));
   }
 
   /** Reads past their deadline still holding a thread of the pool. */
@@ -109,31 +114,65 @@ export class ProcessFiles {
     return this.held;
   }
 
-  private async guard<T>(target: Parameters<StuckReads['isStuck']>[0], what: string, work: () => Promise<T>): Promise<{ ok: true; value: T } | { ok: false; problem: GuardedProblem }> {
-    if (this.stuck.isStuck(target)) return { ok: false, problem: 'stuck' };
-    if (this.held >= this.maxHeld) return { ok: false, problem: 'busy' };
-    const running = work();
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<'late'>((resolve) => {
-      timer = setTimeout(() => resolve('late'), this.deadlineMs);
+  /**
+   * `work` under the deadline. One watchdog timer looks at every read in flight (a timer per read
+   * costs more than the read), and declares stuck the ones past the deadline: their callers go on,
+   * their threads stay held until the read returns.
+   */
+  private guard<T>(target: StuckTarget, what: string, work: () => Promise<T>): Promise<Guarded<T>> {
+    if (this.stuck.isStuck(target)) return Promise.resolve({ ok: false, problem: 'stuck' });
+    if (this.held >= this.maxHeld) return Promise.resolve({ ok: false, problem: 'busy' });
+    return new Promise<Guarded<T>>((resolve) => {
+      const running = work();
+      const flight: InFlight = {
+        started: performance.now(),
+        late: () => {
+          this.inFlight.delete(flight);
+          this.held++;
+          const settled = running.then(noop, noop);
+          void settled.then(() => this.held--);
+          this.stuck.declare(target, what, settled);
+          resolve({ ok: false, problem: 'stuck' });
+        },
+      };
+      this.inFlight.add(flight);
+      this.watch();
+      running.then(
+        (value) => {
+          if (this.inFlight.delete(flight)) resolve({ ok: true, value });
+        },
+        (error: unknown) => {
+          if (this.inFlight.delete(flight)) resolve({ ok: false, problem: problemOf(error) ?? 'malformed' });
+        },
+      );
     });
-    try {
-      const first = await Promise.race([running, deadline]);
-      if (first !== 'late') return { ok: true, value: first };
-    } catch (error) {
-      return { ok: false, problem: readProblemOf(error) };
-    } finally {
-      clearTimeout(timer);
-    }
-    this.held++;
-    const settled = running.then(
-      () => undefined,
-      () => undefined,
-    );
-    void settled.then(() => this.held--);
-    this.stuck.declare(target, what, settled);
-    return { ok: false, problem: 'stuck' };
   }
+
+  private watch(): void {
+    if (this.watchdog) return;
+    this.watchdog = setInterval(
+      () => {
+        const now = performance.now();
+        for (const flight of this.inFlight) if (now - flight.started >= this.deadlineMs) flight.late();
+        if (this.inFlight.size === 0) {
+          clearInterval(this.watchdog);
+          this.watchdog = undefined;
+        }
+      },
+      Math.max(10, this.deadlineMs / 4),
+    );
+  }
+}
+
+const noop = () => undefined;
+
+type Guarded<T> = { ok: true; value: T } | { ok: false; problem: GuardedProblem };
+
+/** A read in flight, as the watchdog sees it. */
+interface InFlight {
+  readonly started: number;
+  /** Past the deadline: declare its target stuck and let its caller go on. */
+  late(): void;
 }
 
 /** `work` over `items`, at most `lanes` at a time; results in the order of `items`. */
@@ -147,10 +186,10 @@ async function inLanes<T, R>(items: readonly T[], lanes: number, work: (item: T)
   return results;
 }
 
-/** Open, read to the end (or `limit`), close: each step a job on libuv's pool. */
-function readSmallFile(path: string, limit: number): Promise<Buffer> {
+/** Open, read to the end (or `limit`), close: the reads (and the open, unless `openHere`) are jobs on libuv's pool. */
+function readSmallFile(path: string, limit: number, openHere: boolean): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    open(path, 'r', (error, fd) => {
+    const opened = (error: NodeJS.ErrnoException | null, fd: number) => {
       if (error) return reject(error);
       const chunks: Buffer[] = [];
       let total = 0;
@@ -180,7 +219,15 @@ function readSmallFile(path: string, limit: number): Promise<Buffer> {
         });
       };
       step();
-    });
+    };
+    if (!openHere) return open(path, 'r', opened);
+    let fd: number;
+    try {
+      fd = openSync(path, 'r');
+    } catch (error) {
+      return reject(error as NodeJS.ErrnoException);
+    }
+    opened(null, fd);
   });
 }
 
