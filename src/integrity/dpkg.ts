@@ -89,7 +89,8 @@ export function indexChecksums(
       let path = canonical(line.path);
       const diversion = diverted.get(path);
       if (diversion && diversion.by !== pkg.name) path = canonical(diversion.to);
-      if (wanted.has(path) && !index.has(path)) index.set(path, { md5: line.md5, package: pkg.name });
+      // A copy of the checksum: the parsed one is a slice of the whole md5sums text, which it would keep alive.
+      if (wanted.has(path) && !index.has(path)) index.set(path, { md5: Buffer.from(line.md5, 'latin1').toString('latin1'), package: pkg.name });
     }
   }
   return index;

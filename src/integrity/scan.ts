@@ -218,7 +218,7 @@ export async function scan(options: ScanOptions): Promise<{ observation: Observa
     } finally {
       options.fs.endScan();
     }
-  }
+  } else options.fs.endScan();
   for (const image of sameAsFile) {
     const onDisk = files.get(image.path);
     if (onDisk?.sha256) imageHashes.set(image.key, { key: image.key, sha256: onDisk.sha256, ...(onDisk.md5 && { md5: onDisk.md5 }) });

@@ -36,6 +36,9 @@ export class HelperProcess {
   private readonly child: ChildProcess;
   private pending: Pending | undefined;
   private nextId = 1;
+  /** The helper said it is ready: from then on, silence while a request is outstanding counts. */
+  private ready = false;
+  private readonly startedAt = performance.now();
   private lastSign = performance.now();
   private touching: StuckTarget | undefined;
   private watchdog: NodeJS.Timeout | undefined;
@@ -53,16 +56,19 @@ export class HelperProcess {
     this.child = spawn(command, args, {
       stdio: ['ignore', 'ignore', 'inherit', 'pipe', 'ipc'],
       serialization: 'advanced',
-      env: { ...process.env, MALLOC_ARENA_MAX: process.env['MALLOC_ARENA_MAX'] ?? '2' },
+      env: { ...process.env, MALLOC_ARENA_MAX: process.env['MALLOC_ARENA_MAX'] ?? '1', MALLOC_TRIM_THRESHOLD_: process.env['MALLOC_TRIM_THRESHOLD_'] ?? '0' },
     });
-    this.gone = new Promise((resolve) => this.child.once('exit', () => resolve()));
+    // A helper that could not even start emits 'error' and no 'exit'.
+    this.gone = new Promise((resolve) => {
+      this.child.once('exit', () => resolve());
+      this.child.once('error', () => resolve());
+    });
     void this.gone.then(() => {
       this.dead = true;
       this.stopWatchdog();
       this.pending?.reject(new Error('helper process exited'));
       this.pending = undefined;
     });
-    this.child.on('error', () => undefined);
     this.child.on('message', (response: Response) => this.answered(response));
     const progress = this.child.stdio[3] as Readable;
     createInterface({ input: progress }).on('line', (line) => this.progressed(line));
@@ -120,18 +126,37 @@ export class HelperProcess {
     } catch {
       return;
     }
-    if (progress.mount !== undefined) this.touching = { kind: 'file_system', mount: progress.mount };
+    if (progress.ready) this.ready = true;
+    else if (progress.mount !== undefined) this.touching = { kind: 'file_system', mount: progress.mount };
     else if (progress.pid !== undefined) this.touching = { kind: 'file_system', pid: progress.pid };
   }
 
   private check(): void {
-    if (!this.pending || performance.now() - this.lastSign < this.stallMs) return;
+    if (!this.pending) return;
+    if (!this.ready) {
+      // A helper that does not even start within a generous bound is broken, not stuck on a file system.
+      if (performance.now() - this.startedAt > startupMs) this.fail(new Error(`helper process did not start within ${startupMs / 1000}s`));
+      return;
+    }
+    if (performance.now() - this.lastSign < this.stallMs) return;
+    // The event loop may itself have been late: the progress or the answer may be waiting to be read.
+    // setImmediate runs after the loop has polled for them, so only true silence is judged.
+    setImmediate(() => {
+      if (!this.pending || performance.now() - this.lastSign < this.stallMs) return;
+      // Before its first call a helper reads its own mount table, from /proc: nothing there can stall.
+      if (!this.touching) return this.fail(new Error('helper process silent before touching any file system'));
+      const pending = this.pending;
+      this.pending = undefined;
+      this.kill();
+      pending.reject(new HelperStuckError(this.touching, this.gone));
+    });
+  }
+
+  private fail(error: Error): void {
     const pending = this.pending;
     this.pending = undefined;
-    // Nothing touched yet is still a file system call of this helper's: the mount table read, `/`.
-    const target = this.touching ?? { kind: 'file_system', mount: '/' };
     this.kill();
-    pending.reject(new HelperStuckError(target, this.gone));
+    pending?.reject(error);
   }
 
   /** Idle: unreferenced (a finished command is not kept alive by it), and ended after idleMs. */
@@ -162,12 +187,15 @@ export class HelperProcess {
   }
 }
 
+/** How long a helper may take to start before a request to it fails. */
+const startupMs = 60_000;
+
 /**
  * How to start helper.ts: the compiled .js under dist/ directly; from sources (vitest, the
  * benchmarks under tsx), through tsx's loader. The exporter's heap flags go along.
  */
 function helperCommand(): { command: string; args: string[] } {
-  const flags = ['--max-semi-space-size=1'];
+  const flags = ['--max-semi-space-size=1', '--optimize-for-size'];
   if (import.meta.url.endsWith('.ts')) {
     const tsx = join(dirname(createRequire(import.meta.url).resolve('tsx/package.json')), 'dist/loader.mjs');
     return { command: process.execPath, args: [...flags, '--import', pathToFileURL(tsx).href, fileURLToPath(new URL('./helper.ts', import.meta.url))] };

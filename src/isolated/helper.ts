@@ -132,6 +132,10 @@ function serve(request: Request): unknown {
   }
 }
 
+// Ready: until this line, the exporter does not count the time a request waits (a helper may take
+// a while to start on a loaded host, and starting is no sign of a stalled file system).
+writeSync(progressFd, '{"ready":true}\n');
+
 process.on('message', (request: Request) => {
   let response: Response;
   try {

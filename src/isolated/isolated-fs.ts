@@ -77,10 +77,10 @@ export class IsolatedFs {
     return this.request<HashResult[]>(`scan${lane}`, { op: 'hash', jobs, skipMounts: [], skipPids: [] });
   }
 
-  /** End a scan's extra hashing helpers, keeping `scan0` for the next scan's walk until it idles out. */
+  /** End a scan's helpers: scans are minutes apart, and an idle helper keeps ~15 MiB of its own. */
   endScan(): void {
     for (const [lane, helper] of this.lanes) {
-      if (!lane.startsWith('scan') || lane === 'scan0' || helper.busy) continue;
+      if (!lane.startsWith('scan') || helper.busy) continue;
       helper.kill();
       this.lanes.delete(lane);
     }

@@ -153,7 +153,14 @@ export class ProcessFiles {
     this.watchdog = setInterval(
       () => {
         const now = performance.now();
-        for (const flight of this.inFlight) if (now - flight.started >= this.deadlineMs) flight.late();
+        let late = false;
+        for (const flight of this.inFlight) late ||= now - flight.started >= this.deadlineMs;
+        // The event loop may itself have been late: reads that returned meanwhile wait in the poll
+        // phase, which runs before setImmediate's callbacks. Only reads still out then are stuck.
+        if (late)
+          setImmediate(() => {
+            for (const flight of this.inFlight) if (now - flight.started >= this.deadlineMs) flight.late();
+          });
         if (this.inFlight.size === 0) {
           clearInterval(this.watchdog);
           this.watchdog = undefined;
