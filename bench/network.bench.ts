@@ -12,7 +12,7 @@ import { createBindProbe } from '../src/network/port-probe.js';
 import { observeNetwork } from '../src/network/observe.js';
 import { SocketOwnerIndex } from '../src/network/socket-owner-index.js';
 import { readNetTables } from '../src/procfs/net.js';
-import { UserDirectory } from '../src/procfs/users.js';
+import { UserDirectory } from '../src/rootfs/users.js';
 import { waitForOutput } from '../test/helpers/wait-for-output.js';
 import { ms, summarize, timeCommand, type Timing } from './lib/measure.js';
 import { idleNodeMemory, idleWorkers, memory } from './lib/memory.js';

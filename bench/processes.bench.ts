@@ -93,7 +93,7 @@ export default async function processes(): Promise<BenchResult> {
 }
 
 /** Real sleeping processes, so the host has the ~1,000 of the targets. */
-async function startSleepers(count: number): Promise<ChildProcess[]> {
+export async function startSleepers(count: number): Promise<ChildProcess[]> {
   const children: ChildProcess[] = [];
   for (let i = 0; i < count; i++) {
     const child = spawn('sleep', ['3600'], { stdio: 'ignore' });
@@ -103,7 +103,8 @@ async function startSleepers(count: number): Promise<ChildProcess[]> {
   return children;
 }
 
-async function collectorWork(stateDir: string) {
+/** The processes collector's work per scrape, in process; also the containers benchmark's. */
+export async function collectorWork(stateDir: string) {
   const exporter = new Exporter({
     paths: { procfs: '/proc', rootfs: '/', stateDir },
     policyFile: undefined,

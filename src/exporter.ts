@@ -3,14 +3,17 @@ import type { BaselineEntries, BaselineOrigin, BaselineBody } from './baseline/b
 import { BaselineKeeper } from './baseline/keeper.js';
 import { BaselineStore } from './baseline/store.js';
 import { CollectorRunner, LearningError, LearningTimeoutError, type CollectionResult } from './collectors/collection.js';
-import type { Collector, CollectorContext, CollectorDefinition, CollectorEnv, HostPaths } from './collectors/collector.js';
-import { FrameworkMetrics, type BuildInfo } from './collectors/framework-metrics.js';
+import type { Collector, CollectorContext, CollectorDefinition, CollectorEnv } from './collectors/collector.js';
+import type { HostPaths } from './host-paths.js';
+import { FrameworkMetrics } from './collectors/framework-metrics.js';
 import { PolicyStore } from './config/policy-store.js';
+import { unreadSections } from './config/unread-sections.js';
 import { findingKey, type Finding } from './findings/finding.js';
 import { HostReads, stallDeadlineMs } from './isolated/host-reads.js';
 import type { Logger } from './log/logger.js';
 import { CappedSeries } from './metrics/capped-series.js';
 import { registerGauge, type MetricSpec } from './metrics/spec.js';
+import type { BuildInfo } from './version.js';
 
 /**
  * --collector.timeout's default: Prometheus' default scrape timeout. A healthy collection takes
@@ -36,6 +39,8 @@ export interface ExporterOptions {
   readonly collectorTimeoutMs?: number;
   /** --baseline.timeout: how long one collector may take to learn its section; defaultBaselineTimeoutMs when absent. */
   readonly baselineTimeoutMs?: number;
+  /** Collectors that do not run, with why in flag terms: sections of the policy for them are not read. */
+  readonly disabledCollectors?: ReadonlyMap<string, string>;
   readonly log: Logger;
   readonly build: BuildInfo;
 }
@@ -86,8 +91,9 @@ export class Exporter {
       paths: options.paths,
       log: options.log,
       hostReads: this.hostReads,
-      cappedSeries: <L extends string>(spec: MetricSpec<L>) =>
-        new CappedSeries<L>(registerGauge(this.registry, spec), spec.name, this.framework.findingSeriesDropped, () => options.maxFindingSeries),
+      cappedSeries: <L extends string>(spec: MetricSpec<L>, cap?: () => number) =>
+        new CappedSeries<L>(registerGauge(this.registry, spec), spec.name, this.framework.findingSeriesDropped, cap ?? (() => options.maxFindingSeries)),
+      acceptIntoBaseline: (basedOn, sections) => this.baseline.acceptChanges(basedOn, sections),
     };
     this.collectors = options.collectors.map((d) => d.create({ ...env, log: options.log.with({ collector: d.name }) }));
     this.policy.onChange(() => this.tellCollectorsOfPolicy());
@@ -118,10 +124,18 @@ export class Exporter {
     const log = this.options.log;
     if (outcome.ok) {
       log.info('policy reloaded', { policy: this.policy.current.origin, changed: outcome.changed });
+      this.reportUnreadSections();
       return { ok: true, message: outcome.changed ? 'policy reloaded' : 'policy reloaded (unchanged)' };
     }
     log.error('policy reload failed; keeping the running policy', { err: outcome.message });
     return { ok: false, message: `reload failed, running policy kept: ${outcome.message}` };
+  }
+
+  /** Say which sections of the policy file no running collector reads: at start and after every reload. */
+  reportUnreadSections(): void {
+    for (const { section, reason } of unreadSections(this.policy.current.sections, this.options.disabledCollectors ?? new Map())) {
+      this.options.log.warn('policy section not read', { section, reason });
+    }
   }
 
   context(): CollectorContext {
@@ -173,7 +187,7 @@ export class Exporter {
     for (const collector of this.collectors) {
       try {
         const entries = await this.runner.learn(collector, ctx);
-        if (entries) sections[collector.name] = entries;
+        if (entries) Object.assign(sections, { [collector.name]: entries }, collector.learnedAlongside?.());
       } catch (error) {
         if (!(error instanceof LearningTimeoutError)) throw new LearningError(collector.name, error);
         if (!onTimeout) throw error;

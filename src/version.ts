@@ -1,5 +1,9 @@
 import { readFileSync } from 'node:fs';
-import type { BuildInfo } from './collectors/framework-metrics.js';
+
+export interface BuildInfo {
+  readonly version: string;
+  readonly revision: string;
+}
 
 /** Version from package.json; revision from dist/build-info.json, written by `npm run build`. */
 export function buildInfo(): BuildInfo {

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { FileFollower } from '../../dist/tail/file-follower.js';
 import { AuthPipeline } from '../../dist/auth/pipeline.js';
 import { UserClassCache } from '../../dist/auth/user-classes.js';
-import { UserDirectory } from '../../dist/procfs/users.js';
+import { UserDirectory } from '../../dist/rootfs/users.js';
 import { silentLogger } from '../../dist/log/logger.js';
 
 const users = new UserClassCache(new UserDirectory('/'));

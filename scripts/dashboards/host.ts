@@ -55,9 +55,18 @@ const panels: Panel[] = [
   }),
   table({
     title: 'Unexpected outbound connections',
-    description: 'Outgoing connections no outbound rule allows, per program and remote port (only with an outbound section in the policy).',
+    description:
+      'Outgoing connections the outbound judgment reports, per program, reason (flagged_process: the program has a finding; new_destination: a shell, interpreter or network tool to a destination the baseline never saw it use; not_allowed: judge: all), destination class and remote port.',
     queries: [query(`hostguard_network_unexpected_outbound_connection{${sel}}`, { instant: true, table: true })],
-    columns: { protocol: 'Protocol', exe: 'Executable', remote_port: 'Remote port', Value: 'Connections' },
+    columns: { protocol: 'Protocol', exe: 'Executable', reason: 'Reason', remote_class: 'Destination', remote_port: 'Remote port', Value: 'Connections' },
+    width: 12,
+  }),
+  table({
+    title: 'Shells on sockets',
+    description:
+      'Processes whose standard input, output or error is a TCP or UDP socket no super-server listens on: reverse shells (outgoing) and bind shells (incoming). Interpreters and network tools page; other programs ticket.',
+    queries: [query(`hostguard_network_shell_on_socket{${sel}}`, { instant: true, table: true })],
+    columns: { exe: 'Executable', user_class: 'User class', program_class: 'Program', protocol: 'Protocol', direction: 'Direction', remote_class: 'Peer', port: 'Port', Value: 'Processes' },
     width: 12,
   }),
   table({
@@ -104,6 +113,37 @@ const panels: Panel[] = [
     unit: 'bytes',
     queries: [query(`hostguard_process_flagged_resident_bytes{${sel}}`, { legend: '{{exe}}', expectData: true })],
   }),
+  row('Containers'),
+  timeseries({
+    title: 'Containers by runtime and image source',
+    description:
+      'Containers that had a process in the last collection, by runtime and by where their image name came from: runtime_state (runc\'s state, annotated by containerd and CRI-O), docker_api, or none (named by id only; containers.allow rules by image do not match them).',
+    queries: [query(`hostguard_containers{${sel}}`, { legend: '{{runtime}} {{image_source}}', expectData: true })],
+    stack: true,
+    width: 8,
+  }),
+  timeseries({
+    title: 'Container processes by where their executable lives',
+    description:
+      'image: from the image\'s layers; writable_layer: written into the container after it started (container_drift); other_mount (volumes, tmpfs), not_overlayfs (rootless fuse-overlayfs, other storage drivers) and unreadable: not judged for drift.',
+    queries: [query(`hostguard_container_processes{${sel}}`, { legend: '{{layer}}', expectData: true })],
+    stack: true,
+    width: 8,
+  }),
+  table({
+    title: 'Flagged container processes',
+    description:
+      'Processes in containers behind each finding, by kind, image repository and Kubernetes pod UID. With kube-state-metrics, the next table names the pods; container ids and names are in the findings on the exporter\'s page.',
+    queries: [query(`hostguard_container_process_flagged{${sel}}`, { instant: true, table: true })],
+    columns: { kind: 'Kind', image: 'Image', pod_uid: 'Pod UID', Value: 'Processes' },
+    width: 8,
+  }),
+  table({
+    title: 'Flagged pods (kube-state-metrics)',
+    description: 'The flagged pods by namespace and name: the recording rule pod:hostguard_container_process_flagged:join_kube_pod_info joins the pod UID with kube_pod_info{uid}. Empty without kube-state-metrics.',
+    queries: [query(`pod:hostguard_container_process_flagged:join_kube_pod_info{${sel}}`, { instant: true, table: true })],
+    columns: { namespace: 'Namespace', pod: 'Pod', kind: 'Kind', image: 'Image', Value: 'Processes' },
+  }),
   row('Network'),
   timeseries({
     title: 'Listening sockets',
@@ -123,6 +163,25 @@ const panels: Panel[] = [
     queries: [query(`hostguard_network_hidden_ports{${sel}}`, { legend: '{{protocol}}', expectData: true })],
     width: 8,
   }),
+  timeseries({
+    title: 'Traffic of flagged connections',
+    description:
+      'Bytes per second sent and received by TCP connections that carry a finding (a shell on a socket, an unexpected outbound connection), from the kernel\'s TCP info (ss -ti). UDP and connections that open and close between two collections are not counted.',
+    unit: 'Bps',
+    queries: [query(`sum by (direction, kind) (rate(hostguard_network_flagged_bytes_total{${sel}}[$__rate_interval]))`, { legend: '{{kind}} {{direction}}', expectData: true })],
+    width: 12,
+  }),
+  timeseries({
+    title: 'Outgoing connections and shells started on sockets',
+    description:
+      'Outgoing connections judged (loopback excluded), those that are findings by reason, and shells, interpreters or network tools the watch of new PIDs saw start on a socket (per minute), also those gone before a scrape.',
+    queries: [
+      query(`hostguard_network_outbound_connections{${sel}}`, { legend: 'outgoing {{protocol}}' }),
+      query(`sum by (reason) (hostguard_network_unexpected_outbound_connections{${sel}})`, { legend: 'unexpected: {{reason}}' }),
+      query(`sum by (program_class) (rate(hostguard_network_shell_on_socket_starts_total{${sel}}[$__rate_interval])) * 60`, { legend: 'started on a socket: {{program_class}}', expectData: true }),
+    ],
+    width: 12,
+  }),
   row('Integrity'),
   timeseries({
     title: 'Scan history',
@@ -135,7 +194,7 @@ const panels: Panel[] = [
   }),
   timeseries({
     title: 'Time since the last scan and package activity',
-    description: 'Age of the last finished integrity scan (alert above twice the schedule interval) and of the last package manager run (upgrades explain file changes).',
+    description: 'Age of the last finished integrity scan (alert above twice the schedule interval) and of the last package manager run (for context: package changes are explained and accepted file by file, hostguard_baseline_auto_accepted_total).',
     unit: 's',
     queries: [
       query(`time() - hostguard_integrity_last_scan_end_timestamp_seconds{${sel}} > 0 and hostguard_integrity_last_scan_end_timestamp_seconds{${sel}} > 0`, { legend: 'since last scan', expectData: true }),

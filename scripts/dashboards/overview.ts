@@ -105,6 +105,14 @@ const panels: Panel[] = [
     height: 8,
   }),
   table({
+    title: 'Containers with findings',
+    description: 'Per host, image repository and finding kind: the processes in containers behind each finding (drift from the image, package managers, interactive shells, ...). The host detail dashboard names the pods.',
+    queries: [query(`sum by (instance, image, kind) (hostguard_container_process_flagged{${sel}})`, { instant: true, table: true })],
+    columns: { instance: 'instance', image: 'Image', kind: 'Kind', Value: 'Processes' },
+    links: { instance: hostLink },
+    height: 8,
+  }),
+  table({
     title: 'IDS alerts and Lynis audits by host',
     description: 'Per host: high and critical IDS alerts per minute (HostGuardIDSHighSeverityAlerts), IDS outputs silent past their max_silence, the Lynis hardening index, new Lynis warnings and the report age. Hosts without the ids or audit collector have empty cells.',
     queries: [
@@ -127,6 +135,7 @@ const panels: Panel[] = [
     sortBy: 'Value #A',
     height: 8,
   }),
+  ...fleetRow(),
   row('Exporter health'),
   timeseries({
     title: 'Collectors failing',
@@ -161,6 +170,97 @@ const panels: Panel[] = [
     height: 8,
   }),
 ];
+
+/**
+ * What runs on few hosts: the fleet facts counted across the job by rules/hostguard-fleet.yml. "Rare"
+ * is at most 3 hosts, the K of those rules; the counts are the whole job's, the rows only the
+ * selected hosts'.
+ */
+function fleetRow(): Panel[] {
+  const facts = `hostguard_flagged_executable_info{${sel}}`;
+  const rareExecutables = `hostguard_flagged_executable_info{${sel}} * on (job, sha256) group_left () (job_hash:hostguard_flagged_executable_info:count_hosts <= 3)`;
+  const hashesHere = `job_hash:hostguard_flagged_executable_info:count_hosts{job="$job"} and on (job, sha256) ${facts}`;
+  return [
+    row('Fleet: what runs on few hosts'),
+    stat({
+      title: 'Flagged executables (distinct hashes)',
+      description: 'Distinct SHA-256 of the executables with a finding on the selected hosts (hostguard_flagged_executable_info).',
+      queries: [query(`count(count by (sha256) (${facts})) or vector(0)`, { instant: true, expectData: true })],
+      thresholds: [{ value: null, color: 'blue' }],
+      width: 6,
+    }),
+    stat({
+      title: 'Rare flagged executables',
+      description: 'Distinct hashes among them that run on at most 3 hosts of the whole job (HostGuardRareExecutable fires for these once the job has at least 10 hosts reporting).',
+      queries: [query(`count(count by (sha256) (${rareExecutables})) or vector(0)`, { instant: true, expectData: true })],
+      width: 6,
+    }),
+    stat({
+      title: 'Fleet facts left out',
+      description: 'Flagged executables and listeners over the per-host budget (fleet_facts.max_series) or still waiting for their hash: the fleet view misses them.',
+      queries: [
+        query(
+          `sum(hostguard_finding_series_dropped{${sel}, metric=~"hostguard_flagged_executable_info|hostguard_flagged_listener_info"}) + sum(hostguard_flagged_executables_unhashed{${sel}}) or vector(0)`,
+          { instant: true, expectData: true },
+        ),
+      ],
+      width: 6,
+    }),
+    stat({
+      title: 'Hosts reporting fleet facts',
+      description: 'Hosts of the job that are up with every flagged executable hashed: rarity is judged only while at least 10 report (job:hostguard_reporting_hosts:count).',
+      queries: [query(`count(up{${sel}} == 1 unless on (job, instance) (hostguard_flagged_executables_unhashed{${sel}, reason="pending"} > 0)) or vector(0)`, { instant: true, expectData: true })],
+      thresholds: [{ value: null, color: 'blue' }],
+      width: 6,
+    }),
+    table({
+      title: 'Rare executables: hash, hosts, first seen',
+      description: 'Hashes of flagged executables on the selected hosts that the fewest hosts of the job run, with how many run them and when any host of the job first ran them (remembered for 7 days of absence).',
+      queries: [
+        query(`bottomk(25, ${hashesHere})`, { instant: true, table: true, expectData: true }),
+        query(`job_hash:hostguard_flagged_executable_info:first_seen_timestamp_seconds{job="$job"} * 1000 and on (job, sha256) bottomk(25, ${hashesHere})`, { instant: true, table: true, expectData: true }),
+      ],
+      columns: { sha256: 'SHA-256', 'Value #A': 'Hosts', 'Value #B': 'First seen' },
+      units: { 'Value #B': 'dateTimeAsIso' },
+      width: 12,
+    }),
+    table({
+      title: 'Where the rare executables run',
+      description: 'Every selected host running a flagged executable that at most 3 hosts of the job run: the hosts HostGuardRareExecutable names. The host name opens the host dashboard.',
+      queries: [query(rareExecutables, { instant: true, table: true, expectData: true })],
+      columns: { instance: 'instance', exe: 'Executable', kind: 'Kind', sha256: 'SHA-256', Value: 'Hosts' },
+      links: { instance: hostLink },
+      width: 12,
+    }),
+    table({
+      title: 'Rare listeners',
+      description: 'Unexpected listeners on the selected hosts whose program and port at most 3 hosts of the job have (HostGuardRareListener). An empty SHA-256 is a socket no readable process holds.',
+      queries: [
+        query(`hostguard_flagged_listener_info{${sel}} * on (job, sha256, protocol, port) group_left () (job_hash_port:hostguard_flagged_listener_info:count_hosts <= 3)`, {
+          instant: true,
+          table: true,
+          expectData: true,
+        }),
+      ],
+      columns: { instance: 'instance', protocol: 'Protocol', port: 'Port', exe: 'Program', sha256: 'SHA-256', Value: 'Hosts' },
+      links: { instance: hostLink },
+      width: 12,
+    }),
+    table({
+      title: 'Hosts by findings',
+      description: 'The selected hosts with the most current findings, with their flagged executables and unexpected listeners as fleet facts.',
+      queries: [
+        query(`topk(20, sum by (instance) (hostguard_findings{${sel}}))`, { instant: true, table: true, expectData: true }),
+        query(`count by (instance) (hostguard_flagged_executable_info{${sel}})`, { instant: true, table: true, expectData: true }),
+        query(`count by (instance) (hostguard_flagged_listener_info{${sel}})`, { instant: true, table: true, expectData: true }),
+      ],
+      columns: { instance: 'instance', 'Value #A': 'Findings', 'Value #B': 'Flagged executables', 'Value #C': 'Unexpected listeners' },
+      links: { instance: hostLink },
+      sortBy: 'Value #A',
+      width: 12,
+    }),
+  ];
+}
 
 export const overviewDashboard = dashboard({
   uid: 'hostguard-overview',

@@ -2,15 +2,9 @@ import { z } from 'zod';
 import type { BaselineEntries } from '../baseline/baseline.js';
 import type { AuditPolicy } from '../config/sections/audit.js';
 import type { Finding } from '../findings/finding.js';
-import type { LynisReport } from './lynis-report.js';
-import type { ReportState } from './report-reader.js';
-
-export const auditFindingKinds = {
-  report_unavailable: 'No complete Lynis report can be read at audit.lynis_report (missing, unreadable, not a report; info while a first report is being written).',
-  report_stale: 'The newest complete Lynis report is older than audit.max_report_age: the scheduled audit stopped running.',
-  hardening_index_dropped: 'The Lynis hardening index is lower than in the baseline: the host was weakened since it was accepted.',
-  new_warning: 'A Lynis warning (by test ID) that the baseline does not hold and audit.accept_warnings does not list.',
-} as const;
+import { finding } from '../findings/kinds.js';
+import { auditKinds } from './kinds.js';
+import type { LynisReport, ReportState } from './lynis-report.js';
 
 /** The audit section of the baseline: `hardening_index` → number, `warning:TEST-ID` → the warning text. */
 export interface AuditBaseline {
@@ -55,38 +49,20 @@ export function judgeAudit(state: ReportState, baseline: AuditBaseline | undefin
   const report = state.held;
   const subject = { report: policy.lynis_report };
   if (!report) {
-    return [
-      {
-        collector: 'audit',
-        kind: 'report_unavailable',
-        severity: state.current === 'incomplete' ? 'info' : 'warning',
-        subject,
-        message: `no complete Lynis report at ${policy.lynis_report}: ${state.current}${state.reason ? ` (${state.reason})` : ''}`,
-      },
-    ];
+    const message = `no complete Lynis report at ${policy.lynis_report}: ${state.current}${state.reason ? ` (${state.reason})` : ''}`;
+    return [finding(auditKinds.report_unavailable, subject, message, state.current === 'incomplete' ? 'info' : 'warning')];
   }
   const findings: Finding[] = [];
   const ageSeconds = report.endedAt === undefined ? Number.POSITIVE_INFINITY : (now - report.endedAt) / 1000;
   if (ageSeconds > policy.max_report_age) {
-    findings.push({
-      collector: 'audit',
-      kind: 'report_stale',
-      severity: 'warning',
-      subject,
-      message: `the newest complete Lynis report is ${Math.round(ageSeconds / 3600)} h old (allowed: ${Math.round(policy.max_report_age / 3600)} h): the scheduled audit is not running`,
-    });
+    const message = `the newest complete Lynis report is ${Math.round(ageSeconds / 3600)} h old (allowed: ${Math.round(policy.max_report_age / 3600)} h): the scheduled audit is not running`;
+    findings.push(finding(auditKinds.report_stale, subject, message));
   }
   if (baseline?.hardeningIndex !== undefined && report.hardeningIndex !== undefined && report.hardeningIndex < baseline.hardeningIndex) {
-    findings.push({
-      collector: 'audit',
-      kind: 'hardening_index_dropped',
-      severity: 'warning',
-      subject,
-      message: `Lynis hardening index ${report.hardeningIndex}, down from ${baseline.hardeningIndex} in the baseline`,
-    });
+    findings.push(finding(auditKinds.hardening_index_dropped, subject, `Lynis hardening index ${report.hardeningIndex}, down from ${baseline.hardeningIndex} in the baseline`));
   }
   for (const [test, w] of newWarnings(report, baseline, policy)) {
-    findings.push({ collector: 'audit', kind: 'new_warning', severity: 'warning', subject: { test }, message: `Lynis warning ${test}: ${w.text}` });
+    findings.push(finding(auditKinds.new_warning, { test }, `Lynis warning ${test}: ${w.text}`));
   }
   return findings;
 }

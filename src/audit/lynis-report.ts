@@ -21,6 +21,16 @@ export interface LynisReport {
   readonly strangeLines: number;
 }
 
+export const reportReadResults = ['complete', 'incomplete', 'invalid', 'missing', 'unreadable'] as const;
+export type ReportReadResult = (typeof reportReadResults)[number];
+
+/** The newest complete report read, and what the file at the path holds now. */
+export interface ReportState {
+  readonly held: LynisReport | undefined;
+  readonly current: ReportReadResult;
+  readonly reason: string | undefined;
+}
+
 export type ParsedReport =
   | { readonly status: 'complete'; readonly report: LynisReport }
   | { readonly status: 'incomplete'; readonly report: LynisReport }

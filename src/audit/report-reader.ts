@@ -1,16 +1,6 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { describeErrno } from '../state/state-dir.js';
-import { parseLynisReport, type LynisReport } from './lynis-report.js';
-
-export const reportReadResults = ['complete', 'incomplete', 'invalid', 'missing', 'unreadable'] as const;
-export type ReportReadResult = (typeof reportReadResults)[number];
-
-/** The newest complete report read, and what the file at the path holds now. */
-export interface ReportState {
-  readonly held: LynisReport | undefined;
-  readonly current: ReportReadResult;
-  readonly reason: string | undefined;
-}
+import { parseLynisReport, type LynisReport, type ReportReadResult, type ReportState } from './lynis-report.js';
 
 /** Reports are a few tens of KiB; anything beyond this is not one. */
 const maxReportBytes = 16 * 1024 * 1024;

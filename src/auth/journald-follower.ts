@@ -6,7 +6,8 @@ import type { Logger } from '../log/logger.js';
 import { writeFileAtomic } from '../state/atomic-write.js';
 import { describeErrno } from '../state/state-dir.js';
 import { LineSplitter } from '../tail/line-splitter.js';
-import type { FollowHealth, StartAt } from '../tail/file-follower.js';
+import type { StartAt } from '../tail/file-follower.js';
+import type { FollowHealth } from '../tail/health.js';
 import { parseJournalLine, type JournalEntry } from './journal-entry.js';
 import { findJournalEnd } from './journal-start.js';
 

@@ -1,4 +1,4 @@
-import { userClasses, type UserClass } from '../procfs/users.js';
+import { userClasses, type UserClass } from '../rootfs/users.js';
 import { AttemptTracker } from './attempts.js';
 import { classifyMessage, type Classification } from './classify.js';
 import { authPatterns, authServices, failureReasons, successMethods, type AuthService, type FailureReason, type PatternOutcome, type SuccessMethod } from './patterns.js';

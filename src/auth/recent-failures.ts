@@ -1,12 +1,13 @@
+import { countBounded } from '../counting/bounded-counts.js';
+import { TimeBuckets } from '../counting/time-buckets.js';
+import { compareText } from '../text/compare.js';
 import { DistinctCount } from './distinct-count.js';
 import { authServices, type AuthService } from './patterns.js';
-import { compareText } from '../text/compare.js';
 
 const bucketMs = 30_000;
 const buckets = 30; // 15 minutes
 
 interface Bucket {
-  slot: number;
   readonly failures: Map<AuthService, number>;
   readonly sources: DistinctCount;
   /** Failures per source address, bounded (only kept when a top-N is asked for). */
@@ -26,16 +27,18 @@ export interface RecentSummary {
  * plus at most `perSourceCap` addresses per bucket.
  */
 export class RecentFailures {
-  private readonly ring: Bucket[] = Array.from({ length: buckets }, () => ({ slot: -1, failures: new Map(), sources: new DistinctCount(), perSource: new Map() }));
+  private readonly ring: TimeBuckets<Bucket>;
 
   constructor(
-    private readonly now: () => number = Date.now,
+    now: () => number = Date.now,
     /** Addresses kept per bucket for the top-N; 0 keeps none. */
     public perSourceCap = 0,
-  ) {}
+  ) {
+    this.ring = new TimeBuckets<Bucket>(bucketMs, buckets, () => ({ failures: new Map(), sources: new DistinctCount(), perSource: new Map() }), clearBucket, now);
+  }
 
   add(service: AuthService, address: string | undefined, attempts: number): void {
-    const bucket = this.bucket(Math.floor(this.now() / bucketMs));
+    const bucket = this.ring.current();
     bucket.failures.set(service, (bucket.failures.get(service) ?? 0) + attempts);
     if (address === undefined) return;
     bucket.sources.add(address);
@@ -43,21 +46,20 @@ export class RecentFailures {
   }
 
   summary(): RecentSummary {
-    const slot = Math.floor(this.now() / bucketMs);
-    const last5 = this.live(slot, 10);
+    const last5 = this.ring.live(10);
     const failures5m = Object.fromEntries(authServices.map((s) => [s, 0])) as Record<AuthService, number>;
     for (const b of last5) for (const [service, n] of b.failures) failures5m[service] += n;
     return {
       failures5m,
       distinctSources5m: DistinctCount.estimate(last5.map((b) => b.sources)),
-      distinctSources15m: DistinctCount.estimate(this.live(slot, buckets).map((b) => b.sources)),
+      distinctSources15m: DistinctCount.estimate(this.ring.live().map((b) => b.sources)),
     };
   }
 
   /** The `n` addresses with most failures in the last 15 minutes (approximate beyond the per-bucket cap). */
   topSources(n: number): { address: string; failures: number }[] {
     const totals = new Map<string, number>();
-    for (const b of this.live(Math.floor(this.now() / bucketMs), buckets)) {
+    for (const b of this.ring.live()) {
       for (const [address, count] of b.perSource) totals.set(address, (totals.get(address) ?? 0) + count);
     }
     return [...totals.entries()]
@@ -65,42 +67,10 @@ export class RecentFailures {
       .slice(0, n)
       .map(([address, failures]) => ({ address, failures }));
   }
-
-  private live(slot: number, count: number): Bucket[] {
-    return this.ring.filter((b) => b.slot > slot - count && b.slot <= slot);
-  }
-
-  private bucket(slot: number): Bucket {
-    const bucket = this.ring[slot % buckets]!;
-    if (bucket.slot !== slot) {
-      bucket.slot = slot;
-      bucket.failures.clear();
-      bucket.sources.clear();
-      bucket.perSource.clear();
-    }
-    return bucket;
-  }
 }
 
-/** Space-saving: when full, a new address replaces the smallest count and inherits it (an over-estimate). */
-export function countBounded(counts: Map<string, number>, key: string, n: number, cap: number): void {
-  const have = counts.get(key);
-  if (have !== undefined) {
-    counts.set(key, have + n);
-    return;
-  }
-  if (counts.size < cap) {
-    counts.set(key, n);
-    return;
-  }
-  let minKey: string | undefined;
-  let min = Number.POSITIVE_INFINITY;
-  for (const [k, v] of counts) {
-    if (v < min) {
-      min = v;
-      minKey = k;
-    }
-  }
-  if (minKey !== undefined) counts.delete(minKey);
-  counts.set(key, min + n);
+function clearBucket(bucket: Bucket): void {
+  bucket.failures.clear();
+  bucket.sources.clear();
+  bucket.perSource.clear();
 }

@@ -1,5 +1,6 @@
 import type { Logger } from '../log/logger.js';
-import { FileFollower, type FollowHealth } from '../tail/file-follower.js';
+import { FileFollower } from '../tail/file-follower.js';
+import type { FollowHealth } from '../tail/health.js';
 import type { BackgroundReader } from '../tail/followed-sources.js';
 import { JournaldFollower } from './journald-follower.js';
 import type { AuthPipeline } from './pipeline.js';

@@ -1,4 +1,4 @@
-import type { UserClass, UserDirectory } from '../procfs/users.js';
+import type { UserClass, UserDirectory } from '../rootfs/users.js';
 
 /**
  * The class of each user name in the auth lines, at a million lines a second. A name seen in the

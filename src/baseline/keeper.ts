@@ -1,6 +1,10 @@
 import type { Logger } from '../log/logger.js';
+import { describeErrno } from '../state/state-dir.js';
 import type { BaselineBody, BaselineEntries, BaselineOrigin, BaselineSections } from './baseline.js';
 import type { BaselineState, BaselineStore } from './store.js';
+
+/** Whether changes a collector accepted by itself reached the baseline file, and if not why. */
+export type AcceptOutcome = { readonly written: true } | { readonly written: false; readonly reason: string };
 
 /**
  * The running exporter's view of the baseline file: re-read when the file changes (a
@@ -57,6 +61,28 @@ export class BaselineKeeper {
     this.changedAt = new Date();
     this.log.info('baseline written', { file: this.store.path, updated_at: body.updated_at, origin, signed: this.store.signing });
     return body;
+  }
+
+  /**
+   * Replace sections of the baseline a judgment was made against, keeping its origin and times:
+   * changes a collector accepted by itself (the integrity collector's package changes), sealed
+   * like any other write. Refused when the baseline does not verify, or changed on disk since
+   * `basedOn` was read (a `baseline update` meanwhile): the judgment is then made again against it.
+   */
+  acceptChanges(basedOn: BaselineSections, sections: Readonly<Record<string, BaselineEntries>>): AcceptOutcome {
+    this.refresh();
+    if (this.state.status !== 'verified') return { written: false, reason: `the baseline is ${this.state.status}` };
+    if (this.state.body.sections !== basedOn) return { written: false, reason: 'the baseline changed on disk since the judgment' };
+    const body: BaselineBody = { ...this.state.body, sections: { ...this.state.body.sections, ...sections } };
+    try {
+      this.store.writeBody(body);
+    } catch (error) {
+      return { written: false, reason: `cannot write ${this.store.path}: ${describeErrno(error)}` };
+    }
+    this.signature = this.store.fileSignature();
+    this.state = { status: 'verified', body, signed: this.store.signing };
+    this.changedAt = new Date();
+    return { written: true };
   }
 
   private report(first: boolean): void {

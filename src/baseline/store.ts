@@ -60,7 +60,12 @@ export class BaselineStore {
       origin,
       sections,
     };
-    writeFileAtomic(this.path, JSON.stringify(sealBaseline(body, this.key), null, 1) + '\n');
+    this.writeBody(body);
     return body;
+  }
+
+  /** Seal and write a body as it is (times and origin included). Throws when the file cannot be written. */
+  writeBody(body: BaselineBody): void {
+    writeFileAtomic(this.path, JSON.stringify(sealBaseline(body, this.key), null, 1) + '\n');
   }
 }

@@ -4,7 +4,7 @@ import { parseJournalLine } from '../auth/journal-entry.js';
 import { AuthPipeline, type AuthEvent, type CountRow } from '../auth/pipeline.js';
 import { parseSyslogLine } from '../auth/syslog-line.js';
 import { UserClassCache } from '../auth/user-classes.js';
-import { UserDirectory } from '../procfs/users.js';
+import { UserDirectory } from '../rootfs/users.js';
 import { describeErrno } from '../state/state-dir.js';
 import { LineSplitter } from '../tail/line-splitter.js';
 import { exitCodes, UsageError } from './exit-codes.js';

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { entryCount } from '../baseline/baseline.js';
 import { diffBaselines, diffText } from '../baseline/diff.js';
 import { LearningTimeoutError } from '../collectors/collection.js';
+import { historySection, readHistory, type HistoryRecord } from '../integrity/package-baseline.js';
 import { exitCodes, UsageError } from './exit-codes.js';
 import { readGlobalOptions } from './options.js';
 import { createCliLogger, createExporter } from './runtime.js';
@@ -14,6 +15,7 @@ export async function runBaseline(action: Action, command: Command): Promise<num
   const flags = command.opts<{ force?: boolean; format: 'text' | 'json' }>();
   const log = createCliLogger(options);
   const exporter = createExporter(options, log);
+  exporter.reportUnreadSections();
   const state = exporter.baseline.current;
   const out = (text: string) => process.stdout.write(text);
   const untouched = state.status === 'missing' ? `no baseline written to ${exporter.baseline.store.path}` : `the baseline at ${exporter.baseline.store.path} is unchanged`;
@@ -56,7 +58,7 @@ export async function runBaseline(action: Action, command: Command): Promise<num
               `origin:   ${b.origin}`,
               `verified: ${verified}`,
               `entries:  ${summary(entryCount(b))}`,
-            ].join('\n') + '\n',
+            ].join('\n') + '\n' + historyText(readHistory(b.sections[historySection]), 'accepted by the package database', 10),
           );
         }
         return state.status === 'verified' ? exitCodes.ok : exitCodes.error;
@@ -69,7 +71,11 @@ export async function runBaseline(action: Action, command: Command): Promise<num
           Object.fromEntries(Object.keys(learned).map((name) => [name, before[name] ?? {}])),
           learned,
         );
-        out(flags.format === 'json' ? JSON.stringify({ changes: diffs }, null, 2) + '\n' : diffText(diffs));
+        // What was accepted by itself since an operator (or the first start) last wrote the baseline.
+        const since = exporter.baseline.body?.updated_at ?? '';
+        const accepted = readHistory(before[historySection]).filter((r) => r.at > since);
+        if (flags.format === 'json') out(JSON.stringify({ changes: diffs, accepted_by_package_database: accepted }, null, 2) + '\n');
+        else out(diffText(diffs) + historyText(accepted, `accepted by the package database since ${since}`));
         return diffs.length > 0 ? exitCodes.findings : exitCodes.ok;
       }
     }
@@ -91,6 +97,19 @@ async function explainLearningTimeout<T>(learning: Promise<T>, consequence: stri
       `${error.message}; ${consequence}. A large watched tree may need a longer --baseline.timeout; a read that never returns (a dead network mount under a watched path) needs fixing or excluding`,
     );
   }
+}
+
+/** The accepted package changes, newest last: one line per package, one per path below it (at most `limit` packages). */
+function historyText(records: readonly HistoryRecord[], title: string, limit = Infinity): string {
+  if (records.length === 0) return '';
+  const shown = records.slice(Math.max(0, records.length - limit));
+  const lines = [`${title}: ${records.length} package change${records.length === 1 ? '' : 's'}${shown.length < records.length ? ` (last ${shown.length})` : ''}`];
+  for (const r of shown) {
+    const versions = [r.version_before, r.version_after].filter((v) => v !== undefined).join(' → ');
+    lines.push(`  ${r.at}  ${r.package}  ${r.reason}${versions ? ` ${versions}` : ''}`);
+    for (const [path, change] of Object.entries(r.paths)) lines.push(`    ${change.change === 'added' ? '+' : change.change === 'removed' ? '-' : '~'} ${path}`);
+  }
+  return lines.join('\n') + '\n';
 }
 
 function summary(counts: Record<string, number>): string {

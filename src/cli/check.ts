@@ -19,6 +19,7 @@ export async function runCheck(command: Command): Promise<number> {
   const format = command.opts<{ format: 'table' | 'json' }>().format;
   const log = createCliLogger(options);
   const exporter = createExporter({ ...options, collectorTimeoutMs: options.collectorTimeoutMs ?? checkCollectorTimeoutMs }, log);
+  exporter.reportUnreadSections();
   if (exporter.baseline.current.status === 'missing') {
     log.warn('no baseline yet: judging by the policy alone; run `hostguard-exporter baseline init` to accept this host as known-good');
   }

@@ -28,6 +28,8 @@ export interface GlobalOptions {
   readonly maxFindingSeries: number;
   readonly showFindingDetails: boolean;
   readonly enabledCollectors: readonly string[];
+  /** Each collector that does not run, with why in flag terms: "disabled (--no-collector.ids)". */
+  readonly disabledCollectors: ReadonlyMap<string, string>;
   readonly logLevel: LogLevel;
   readonly logFormat: LogFormat;
 }
@@ -96,21 +98,24 @@ export function readGlobalOptions(command: Command): GlobalOptions {
     baselineKeyFile: opts['baseline.hmacKeyFile'] as string | undefined,
     maxFindingSeries: opts['metrics.maxFindingSeries'] as number,
     showFindingDetails: Boolean(opts['findings.showDetails']),
-    enabledCollectors: enabledCollectors(opts, Boolean(opts['collector.disableDefaults'])),
+    ...collectorChoice(opts, Boolean(opts['collector.disableDefaults'])),
     logLevel: opts['log.level'] as LogLevel,
     logFormat: opts['log.format'] as LogFormat,
   };
 }
 
 /** A collector runs if its flag says so, else if it is on by default and defaults are not disabled. */
-function enabledCollectors(opts: Record<string, unknown>, disableDefaults: boolean): string[] {
-  return collectorDefinitions
-    .filter((d) => {
-      const flag = opts[`collector.${d.name}`];
-      if (typeof flag === 'boolean') return flag;
-      return d.defaultEnabled && !disableDefaults;
-    })
-    .map((d) => d.name);
+function collectorChoice(opts: Record<string, unknown>, disableDefaults: boolean): Pick<GlobalOptions, 'enabledCollectors' | 'disabledCollectors'> {
+  const enabled: string[] = [];
+  const disabled = new Map<string, string>();
+  for (const d of collectorDefinitions) {
+    const flag = opts[`collector.${d.name}`];
+    if (flag === true || (flag === undefined && d.defaultEnabled && !disableDefaults)) enabled.push(d.name);
+    else if (flag === false) disabled.set(d.name, `disabled (--no-collector.${d.name})`);
+    else if (disableDefaults) disabled.set(d.name, `not enabled (--collector.disable-defaults without --collector.${d.name})`);
+    else disabled.set(d.name, `off by default (enable it with --collector.${d.name})`);
+  }
+  return { enabledCollectors: enabled, disabledCollectors: disabled };
 }
 
 function collect(value: string, previous: string[]): string[] {

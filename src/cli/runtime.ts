@@ -22,6 +22,7 @@ export function createExporter(options: GlobalOptions, log: Logger): Exporter {
     baselineKey: readKey(options.baselineKeyFile),
     collectorTimeoutMs: options.collectorTimeoutMs,
     baselineTimeoutMs: options.baselineTimeoutMs,
+    disabledCollectors: options.disabledCollectors,
     log,
     build: buildInfo(),
   });

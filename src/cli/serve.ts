@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { LearningError, type LearningTimeoutError } from '../collectors/collection.js';
 import type { Exporter } from '../exporter.js';
 import type { Logger } from '../log/logger.js';
+import { reportPrivileges } from './privileges-report.js';
 import { createApp } from '../server/app.js';
 import { formatListenAddress, parseListenAddress, type ListenAddress } from '../server/listen-address.js';
 import { startTextfileWriter } from '../server/textfile.js';
@@ -34,6 +35,8 @@ export async function runServe(command: Command): Promise<number> {
   const exporter = createExporter(options, log);
   log.info('starting hostguard-exporter', { version: build.version, revision: build.revision, node: process.version });
   log.info('policy loaded', { policy: exporter.policy.current.origin, collectors: options.enabledCollectors.join(',') || '(none)' });
+  reportPrivileges(log);
+  exporter.reportUnreadSections();
   const reload = () => exporter.reloadPolicy();
   const signals = new ServeSignals(reload, log);
   const servers: Server[] = [];

@@ -1,8 +1,11 @@
 import { join } from 'node:path';
 import type { BaselineEntries } from '../baseline/baseline.js';
-import { auditBaselineOf, auditFindingKinds, judgeAudit, learnAudit, newWarnings } from '../audit/judge.js';
+import { auditBaselineOf, judgeAudit, learnAudit, newWarnings } from '../audit/judge.js';
+import { auditKinds } from '../audit/kinds.js';
+import { kindNames } from '../findings/kinds.js';
 import { LynisRunner, lynisRunResults } from '../audit/lynis-runner.js';
-import { ReportReader, reportReadResults } from '../audit/report-reader.js';
+import { reportReadResults } from '../audit/lynis-report.js';
+import { ReportReader } from '../audit/report-reader.js';
 import type { AuditPolicy } from '../config/sections/audit.js';
 import { auditMetricSpecs as specs } from '../metrics/audit.js';
 import { CounterSync } from '../metrics/counter-sync.js';
@@ -18,7 +21,7 @@ import type { Collector, CollectorContext, CollectorDefinition, CollectorEnv, Co
  */
 class AuditCollector implements Collector {
   readonly name = 'audit';
-  readonly findingKinds = Object.keys(auditFindingKinds);
+  readonly findingKinds = kindNames(auditKinds);
   private reader: ReportReader | undefined;
   private readonly runner: LynisRunner;
   private schedule: Schedule | undefined;
@@ -71,6 +74,7 @@ class AuditCollector implements Collector {
     for (const gauge of [this.m.hardeningIndex, this.m.baselineHardeningIndex, this.m.warnings, this.m.suggestions, this.m.reportTimestamp, this.m.maxReportAge]) gauge.reset();
     if (!policy) {
       this.m.newWarning.replace([]);
+      this.m.lynisDuration.remove();
       return { findings: [] };
     }
     const reader = this.readerFor(policy);
@@ -89,7 +93,7 @@ class AuditCollector implements Collector {
     this.m.newWarning.replace(report ? [...newWarnings(report, baseline, policy)].map(([test, w]) => ({ labels: { test }, value: w.count })) : []);
     for (const result of reportReadResults) this.counters.sync(this.m.reportReads, { result }, reader.reads[result]);
     for (const result of lynisRunResults) this.counters.sync(this.m.lynisRuns, { result }, this.runs[result]);
-    if (this.lastRunSeconds !== undefined) this.m.lynisDuration.set(this.lastRunSeconds);
+    this.m.lynisDuration.set(this.lastRunSeconds ?? 0);
     return { findings: judgeAudit(state, baseline, policy, Date.now()) };
   }
 
@@ -129,6 +133,7 @@ class AuditCollector implements Collector {
 export const auditCollector: CollectorDefinition = {
   name: 'audit',
   description: 'Lynis audit reports: hardening index, warnings, report age; optionally runs Lynis on a schedule (policy section audit)',
-  defaultEnabled: false,
+  // Like node_exporter's textfile collector: on by default, idle without its policy section.
+  defaultEnabled: true,
   create: (env) => new AuditCollector(env),
 };

@@ -1,4 +1,6 @@
-import { authFindingKinds, authFindings, type SourceHealth } from '../auth/findings.js';
+import { authFindings, type SourceHealth } from '../auth/judge.js';
+import { authKinds } from '../auth/kinds.js';
+import { kindNames } from '../findings/kinds.js';
 import { failureLabelPairs, successLabelPairs } from '../auth/patterns.js';
 import { AuthPipeline } from '../auth/pipeline.js';
 import { startSource, type RunningSource } from '../auth/running-source.js';
@@ -9,7 +11,7 @@ import { authMetricSpecs as specs } from '../metrics/auth.js';
 import { CounterSync } from '../metrics/counter-sync.js';
 import { registerCounter, registerGauge } from '../metrics/spec.js';
 import { FollowedSources } from '../tail/followed-sources.js';
-import { UserDirectory, userClasses } from '../procfs/users.js';
+import { UserDirectory, userClasses } from '../rootfs/users.js';
 import type { Collector, CollectorContext, CollectorDefinition, CollectorEnv, CollectorRun } from './collector.js';
 
 /** How long a collection waits for the files to be read up to their end before reporting. */
@@ -24,7 +26,7 @@ const catchUpMs = 2000;
  */
 class AuthCollector implements Collector {
   readonly name = 'auth';
-  readonly findingKinds = Object.keys(authFindingKinds);
+  readonly findingKinds = kindNames(authKinds);
   private readonly pipeline: AuthPipeline;
   private readonly sources: FollowedSources<AuthSourceSpec, RunningSource>;
   private started = false;

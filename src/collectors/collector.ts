@@ -5,14 +5,10 @@ import type { Policy } from '../config/policy-schema.js';
 import type { BaselineSections, BaselineEntries } from '../baseline/baseline.js';
 import type { MetricSpec } from '../metrics/spec.js';
 import type { CappedSeries } from '../metrics/capped-series.js';
+import type { HostPaths } from '../host-paths.js';
 import type { HostReads } from '../isolated/host-reads.js';
+import type { AcceptOutcome } from '../baseline/keeper.js';
 
-/** Where the host is: node_exporter's --path.procfs / --path.rootfs, plus our state directory. */
-export interface HostPaths {
-  readonly procfs: string;
-  readonly rootfs: string;
-  readonly stateDir: string;
-}
 
 /** What a collector sees of the world at the moment it runs; rebuilt for every collection. */
 export interface CollectorContext {
@@ -28,10 +24,15 @@ export interface CollectorEnv {
   readonly registry: Registry;
   readonly log: Logger;
   readonly paths: HostPaths;
-  /** A per-finding gauge limited by --metrics.max-finding-series. */
-  cappedSeries<L extends string>(spec: MetricSpec<L>): CappedSeries<L>;
+  /** A per-finding gauge limited by --metrics.max-finding-series, or by `cap` (read at every update) when given. */
+  cappedSeries<L extends string>(spec: MetricSpec<L>, cap?: () => number): CappedSeries<L>;
   /** Reads that can block in the kernel go through here (per-process files, stalled file systems). */
   readonly hostReads: HostReads;
+  /**
+   * Write changes the collector accepts by itself into the verified baseline whose sections
+   * (`basedOn`, as the context gave them) it judged against: whole sections, replaced.
+   */
+  acceptIntoBaseline(basedOn: BaselineSections, sections: Readonly<Record<string, BaselineEntries>>): AcceptOutcome;
 }
 
 export interface CollectorRun {
@@ -50,6 +51,8 @@ export interface Collector {
    * early, and it ends at once anything it draws on the terminal (the error follows on its own line).
    */
   learn?(ctx: CollectorContext, signal?: AbortSignal): Promise<BaselineEntries>;
+  /** Sections under other names that the last learn() recorded as well (the integrity collector's `packages`). */
+  learnedAlongside?(): Readonly<Record<string, BaselineEntries>>;
   /** Start background work (watchers, schedules, log tails) in `serve`; gets fresh context on each call. */
   start?(context: () => CollectorContext): Promise<void>;
   /**

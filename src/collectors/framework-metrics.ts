@@ -5,16 +5,12 @@ import type { PolicyStore } from '../config/policy-store.js';
 import { CounterSync } from '../metrics/counter-sync.js';
 import { exporterMetricSpecs as specs } from '../metrics/exporter.js';
 import { registerCounter, registerGauge } from '../metrics/spec.js';
-import { hasCapability, ownCapabilities, watchedCapabilities, type WatchedCapability } from '../procfs/capabilities.js';
+import { hasCapability, ownCapabilitySets, watchedCapabilities, type WatchedCapability } from '../procfs/capabilities.js';
 import { stuckReadKinds, type StuckReads } from '../procfs/stuck-reads.js';
 import { writeHealth } from '../state/atomic-write.js';
+import type { BuildInfo } from '../version.js';
 import { collectorFailures, type CollectionResult } from './collection.js';
 import type { Collector } from './collector.js';
-
-export interface BuildInfo {
-  readonly version: string;
-  readonly revision: string;
-}
 
 /** The framework's own metrics, set from the state of a collection, the policy and the baseline. */
 export class FrameworkMetrics {
@@ -70,9 +66,13 @@ export class FrameworkMetrics {
       this.stuckReadsTotal.inc({ kind }, 0);
     }
     registerGauge(registry, specs.runningAsRoot).set(process.geteuid?.() === 0 ? 1 : 0);
-    const capabilities = registerGauge(registry, specs.capability);
-    const mask = ownCapabilities();
-    for (const name of Object.keys(watchedCapabilities) as WatchedCapability[]) capabilities.set({ capability: name }, hasCapability(mask, name) ? 1 : 0);
+    const effective = registerGauge(registry, specs.capability);
+    const bounding = registerGauge(registry, specs.capabilityBounding);
+    const sets = ownCapabilitySets();
+    for (const name of Object.keys(watchedCapabilities) as WatchedCapability[]) {
+      effective.set({ capability: name }, hasCapability(sets.effective, name) ? 1 : 0);
+      bounding.set({ capability: name }, hasCapability(sets.bounding, name) ? 1 : 0);
+    }
   }
 
   recordCollection(collectors: readonly Collector[], result: CollectionResult): void {

@@ -1,7 +1,9 @@
 import type { Gauge } from 'prom-client';
 import type { IdsPolicy } from '../config/sections/ids.js';
 import { unparsedReasons } from '../ids/events.js';
-import { idsFindingKinds, idsFindings, type IdsSourceState } from '../ids/findings.js';
+import { kindNames } from '../findings/kinds.js';
+import { idsFindings, type IdsSourceState } from '../ids/judge.js';
+import { idsKinds } from '../ids/kinds.js';
 import { IdsPipeline } from '../ids/pipeline.js';
 import { idsIdentity, idsPositionFile, LastAlertStore, lookAtFile, resolveIdsSources, type IdsSourceSpec } from '../ids/sources.js';
 import { CounterSync } from '../metrics/counter-sync.js';
@@ -23,7 +25,7 @@ const catchUpMs = 2000;
  */
 class IdsCollector implements Collector {
   readonly name = 'ids';
-  readonly findingKinds = Object.keys(idsFindingKinds);
+  readonly findingKinds = kindNames(idsKinds);
   private readonly pipeline = new IdsPipeline();
   private readonly followed: FollowedSources<IdsSourceSpec, FileFollower>;
   /** max_event_bytes of the policy now: applied to new followers and, on reload, to running ones. */
@@ -168,6 +170,7 @@ class IdsCollector implements Collector {
 export const idsCollector: CollectorDefinition = {
   name: 'ids',
   description: 'alerts of Suricata, Snort 3 and Wazuh/OSSEC from their JSON outputs (policy section ids)',
-  defaultEnabled: false,
+  // Like node_exporter's textfile collector: on by default, idle without its policy section.
+  defaultEnabled: true,
   create: (env) => new IdsCollector(env),
 };

@@ -2,7 +2,9 @@ import type { BaselineEntries } from '../baseline/baseline.js';
 import { baselineFileEntrySchema, fastPathKey, fileTypes, fromBaselineEntry, toBaselineEntry, type BaselineFileEntry, type FileState } from '../integrity/file-state.js';
 import { DpkgReader } from '../integrity/dpkg.js';
 import { FullRehashRecord } from '../integrity/full-rehash-record.js';
-import { attributeOf, integrityFindingKinds, judgeIntegrity, type BaselineFiles, type Judgment } from '../integrity/judge.js';
+import { kindNames } from '../findings/kinds.js';
+import { attributeOf, judgeIntegrity, type BaselineFiles, type Judgment } from '../integrity/judge.js';
+import { integrityKinds } from '../integrity/kinds.js';
 import { progressLine, type ProgressLine } from '../integrity/progress.js';
 import { scan, scanProblems, type ImageMemo, type KnownHash, type Observation } from '../integrity/scan.js';
 import type { Logger } from '../log/logger.js';
@@ -11,6 +13,7 @@ import { integrityMetricSpecs as specs, packageActivitySources, runningResults }
 import { registerCounter, registerGauge } from '../metrics/spec.js';
 import { scheduleIntervalSeconds, scheduleWork, type Schedule } from '../scheduler/schedule.js';
 import type { Collector, CollectorContext, CollectorDefinition, CollectorEnv, CollectorRun } from './collector.js';
+import { PackageChanges } from './integrity-packages.js';
 
 const name = 'integrity';
 
@@ -51,7 +54,7 @@ class TrustedBaseline implements BaselineFiles {
  */
 class IntegrityCollector implements Collector {
   readonly name = name;
-  readonly findingKinds = integrityFindingKinds;
+  readonly findingKinds = kindNames(integrityKinds);
   private readonly log: Logger;
   private readonly metrics;
   private images: ImageMemo = new Map();
@@ -75,10 +78,12 @@ class IntegrityCollector implements Collector {
   private lastFullAt: number | undefined;
   private lastBaselineState = '';
   private dpkg: DpkgReader | undefined;
+  private readonly packageChanges: PackageChanges;
 
   constructor(env: CollectorEnv) {
     this.log = env.log;
     this.fs = env.hostReads.isolated;
+    this.packageChanges = new PackageChanges(env, env.log);
     this.fullRehash = new FullRehashRecord(env.paths.stateDir);
     this.lastFullAt = this.fullRehash.read();
     const r = env.registry;
@@ -120,11 +125,12 @@ class IntegrityCollector implements Collector {
       this.metrics.baselineInvalidEntries.set(baseline?.invalid ?? 0);
       return { findings: [] };
     }
-    if (this.judged?.observation !== observation || this.judged.baseline !== baseline) {
-      this.judged = { observation, baseline, judgment: judgeIntegrity(observation, baseline) };
+    if (this.judged?.observation !== observation || this.judged.baseline !== baseline || this.packageChanges.graceEnded(observation, this.judged.judgment)) {
+      this.judged = { observation, baseline, judgment: judgeIntegrity(observation, baseline, this.packageChanges.context(ctx, observation)) };
       // Only a new judgment changes the gauges: recording loops over every observed file (up to
       // max_paths), which scrapes between two scans need not pay for.
       this.record(observation, this.judged.judgment, baseline);
+      this.packageChanges.judged(ctx, observation, this.judged.judgment);
     }
     return { findings: this.judged.judgment.findings };
   }
@@ -138,12 +144,17 @@ class IntegrityCollector implements Collector {
       // Running executables and package checksums are not part of the baseline: the scan at start
       // looks at them, in the background, so a first start is not held up by MD5s of every binary.
       await this.runScan(ctx, true, { progress, forBaseline: true });
+      this.packageChanges.learn(ctx, this.dpkgReader(ctx.paths.rootfs));
     } finally {
       progress.done();
     }
     const entries: BaselineEntries = {};
     for (const [path, state] of this.latest!.files) entries[path] = { ...toBaselineEntry(state) };
     return entries;
+  }
+
+  learnedAlongside(): Readonly<Record<string, BaselineEntries>> {
+    return this.packageChanges.learnedSections();
   }
 
   async start(context: () => CollectorContext): Promise<void> {
@@ -200,6 +211,7 @@ class IntegrityCollector implements Collector {
       const state = previous?.files.get(path) ?? baseline?.get(path);
       return state?.sha256 !== undefined ? { key: fastPathKey(state), sha256: state.sha256, ...(state.md5 && { md5: state.md5 }) } : undefined;
     };
+    const dpkgBefore = how.forBaseline ? undefined : this.packageChanges.beforeScan(ctx);
     let result;
     try {
       result = await scan({
@@ -218,6 +230,7 @@ class IntegrityCollector implements Collector {
       throw error;
     }
     const { observation } = result;
+    if (dpkgBefore) this.packageChanges.afterScan(ctx, dpkgBefore, observation);
     this.images = result.images;
     this.latest = observation;
     this.latestPolicyKey = policyKey(ctx);
@@ -289,6 +302,7 @@ class IntegrityCollector implements Collector {
     const counts: Record<(typeof runningResults)[number], number> = {
       verified: judgment.running.verified,
       mismatch: judgment.running.mismatched,
+      outdated: judgment.running.outdated,
       unverifiable: judgment.running.unverifiable,
       unreadable: judgment.running.unreadable + (observation.running?.trouble.unreadable ?? 0) + (observation.running?.trouble.stuck ?? 0),
       other_root: observation.running?.trouble.otherRoot ?? 0,

@@ -3,19 +3,28 @@ import type { ProcessesPolicy } from '../config/sections/processes.js';
 import type { Logger } from '../log/logger.js';
 import { listPids } from '../procfs/pids.js';
 import { readPidMax } from '../procfs/system.js';
-import { Slicer } from '../procfs/slicer.js';
+import { Slicer } from '../scheduler/slicer.js';
+import { hasCapability, ownCapabilities } from '../procfs/capabilities.js';
 import { exeKey, type ProcessDetails } from '../procfs/process-reader.js';
 import { hiddenFindings, type HiddenProcess } from '../processes/hidden.js';
 import { stillAlive, sweepHiddenProcesses, type SweepResult } from '../processes/hidden-sweep.js';
-import { collectorName, judgeContext, judgeProcess, processFindingKinds, startVerdict } from '../processes/judge.js';
+import { isJudged, judgeContext, judgeProcess, startVerdict } from '../processes/judge.js';
+import { collectorName, processFindingKinds } from '../processes/kinds.js';
 import { learnProcesses } from '../processes/learn.js';
 import { HostObserver } from '../processes/observe.js';
 import { readProcessBaseline, type ProcessBaseline } from '../processes/process-baseline.js';
-import { ProcessMetrics } from '../processes/process-metrics.js';
+import { ProcessMetrics } from './processes-metrics.js';
+import { ContainerMetrics } from './container-metrics.js';
 import { compileProcessPolicy } from '../processes/process-policy.js';
+import { compileContainerPolicy } from '../processes/judge-container.js';
 import { StartWatcher, type StartExamination } from '../processes/start-watcher.js';
 import { VerdictSummary } from '../processes/verdict-summary.js';
+import { executableFacts, FlaggedImages } from '../fleet/flagged-images.js';
+import { FleetFactSeries } from './fleet-facts.js';
+import { fleetMetricSpecs } from '../metrics/fleet.js';
 import { scheduleWork, type Schedule } from '../scheduler/schedule.js';
+import type { FlaggedProcess } from '../network/judge-outbound.js';
+import { processesShared, type ProcessesShared } from './processes-shared.js';
 import type { Collector, CollectorContext, CollectorDefinition, CollectorEnv, CollectorRun } from './collector.js';
 
 /** Longest stretch of synchronous work before yielding to the event loop (ms). */
@@ -34,6 +43,9 @@ class ProcessesCollector implements Collector {
   readonly findingKinds = processFindingKinds;
   private readonly observer: HostObserver;
   private readonly metrics: ProcessMetrics;
+  private readonly containerMetrics: ContainerMetrics;
+  private readonly fleetFacts: FleetFactSeries<'sha256' | 'exe' | 'kind'>;
+  private readonly shared: ProcessesShared;
   private readonly log: Logger;
   private readonly procfs: string;
   private watcher: StartWatcher | undefined;
@@ -51,18 +63,27 @@ class ProcessesCollector implements Collector {
     this.procfs = env.paths.procfs;
     this.observer = new HostObserver(env.paths, env.log, env.hostReads);
     this.metrics = new ProcessMetrics(env);
+    this.containerMetrics = new ContainerMetrics(env);
+    this.fleetFacts = new FleetFactSeries(env, fleetMetricSpecs.flaggedExecutable);
+    this.shared = processesShared(env);
   }
 
   async collect(ctx: CollectorContext): Promise<CollectorRun> {
     const section = ctx.policy.processes;
     const observation = await this.observer.observe(section);
-    const judge = judgeContext(observation.view, compileProcessPolicy(section), this.baselineOf(ctx.baseline));
+    const judge = judgeContext(observation.view, compileProcessPolicy(section), this.baselineOf(ctx.baseline), undefined, compileContainerPolicy(ctx.policy.containers));
     // Judged and folded one by one: a quiet host's verdicts are garbage the moment they are made.
     const summary = new VerdictSummary();
+    const flaggedImages = new FlaggedImages();
+    // For the network collector: the outgoing connections of these processes are judged.
+    const flagged = new Map<number, FlaggedProcess>();
     const { processes } = observation.view;
     const slicer = new Slicer(sliceMs, 64);
     for (let i = 0; i < processes.length; i++) {
-      summary.add(judgeProcess(processes[i]!, judge));
+      const verdict = judgeProcess(processes[i]!, judge);
+      summary.add(verdict);
+      flaggedImages.add(verdict);
+      if (isJudged(verdict) && verdict.kinds.length > 0) flagged.set(verdict.process.pid, { exe: verdict.exe, kinds: verdict.kinds });
       const pause = slicer.due();
       if (pause) await pause;
     }
@@ -70,9 +91,12 @@ class ProcessesCollector implements Collector {
     if (!this.started && section.hidden_sweep.enabled && !this.lastSweep) {
       await this.sweep(section).catch((error: unknown) => this.log.error('hidden-process sweep failed', { err: error instanceof Error ? error.message : String(error) }));
     }
+    this.shared.publishFlagged(flagged);
     const hidden = this.currentHidden(section);
     this.metrics.recordCollection(observation.snapshot, summary, observation.packageIndexSize);
+    this.containerMetrics.record(observation.view.containers, summary);
     this.metrics.recordHidden(hidden, this.lastSweep, this.sweepFailed);
+    this.fleetFacts.publish(section.fleet_facts.max_series, (lookup) => executableFacts(flaggedImages.images(), lookup));
     this.metrics.recordStartWatch(this.watcher?.interval !== undefined ? this.watcher.interval / 1000 : undefined);
     this.reportUnjudged(summary.unjudged.permission_denied);
     return { findings: [...summary.findings(), ...hiddenFindings(hidden)] };
@@ -87,6 +111,7 @@ class ProcessesCollector implements Collector {
   async start(context: () => CollectorContext): Promise<void> {
     this.started = true;
     this.context = context;
+    this.fleetFacts.start();
     const section = context().policy.processes;
     // Build the package index now rather than on the first scrape.
     void this.observer.packages.current(section.packaged_executables).catch((error: unknown) => this.log.warn('cannot read the dpkg database', { err: String(error) }));
@@ -108,6 +133,7 @@ class ProcessesCollector implements Collector {
     this.sweepSchedule?.stop();
     this.sweepSchedule = undefined;
     this.observer.close();
+    await this.fleetFacts.stop();
   }
 
   private applySchedules(section: ProcessesPolicy): void {
@@ -154,6 +180,7 @@ class ProcessesCollector implements Collector {
   }
 
   private async examineStarts(pids: readonly number[]): Promise<ReadonlyMap<number, StartExamination>> {
+    this.shared.publishStarts(pids);
     // Read everything first, judge after: a short-lived process must be read before it is gone.
     const details: ProcessDetails[] = [];
     const slicer = new Slicer(sliceMs);
@@ -168,7 +195,7 @@ class ProcessesCollector implements Collector {
     const ctx = this.context();
     const section = ctx.policy.processes;
     const view = await this.observer.viewOf(details, section);
-    const judge = judgeContext(view, compileProcessPolicy(section), this.baselineOf(ctx.baseline), this.observer.kernelThreadComms);
+    const judge = judgeContext(view, compileProcessPolicy(section), this.baselineOf(ctx.baseline), this.observer.kernelThreadComms, compileContainerPolicy(ctx.policy.containers));
     for (const p of view.processes) {
       const verdict = startVerdict(judgeProcess(p, judge));
       results.set(p.pid, { verdict, exeKey: exeKey(p.exe) });
@@ -196,12 +223,12 @@ class ProcessesCollector implements Collector {
   private reportUnjudged(denied: number): void {
     if (this.reportedUnjudged || denied === 0) return;
     this.reportedUnjudged = true;
-    const root = process.getuid?.() === 0;
     const fields = { processes: denied, metric: 'hostguard_processes_unjudged{reason="permission_denied"}' };
-    if (root) this.log.info('some executables are unreadable even as root (another mount namespace or a security module); those processes are not judged', fields);
-    else {
+    if (hasCapability(ownCapabilities(), 'cap_sys_ptrace')) {
+      this.log.info('some executables are unreadable even with cap_sys_ptrace (another mount namespace or a security module such as AppArmor); those processes are not judged', fields);
+    } else {
       this.log.warn(
-        'not running as root: the executables of other users\' processes cannot be read, so unknown_executable, unexpected_user, deleted_executable, writable_location and name_mismatch are not judged for them',
+        "without cap_sys_ptrace the executables of other users' processes (and of root's processes holding capabilities the exporter lacks) cannot be read, so unknown_executable, unexpected_user, deleted_executable, writable_location and name_mismatch are not judged for them",
         fields,
       );
     }

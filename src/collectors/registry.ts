@@ -18,7 +18,3 @@ export const collectorDefinitions: readonly CollectorDefinition[] = [
   idsCollector,
   auditCollector,
 ];
-
-export function findCollector(name: string): CollectorDefinition | undefined {
-  return collectorDefinitions.find((d) => d.name === name);
-}

@@ -27,6 +27,8 @@ processes:
     - { name: httpd, exe: ["/usr/sbin/httpd", "/usr/sbin/apache2"] }
     - { name: mysqld, exe: ["/usr/sbin/mysqld", "/usr/sbin/mariadbd"] }
     - { name: postgres, exe: ["/usr/lib/postgresql/*/bin/postgres"] }
+  # Shells and interpreters, by executable file name (globs): judged on sockets and for outbound.
+  interpreters: ["sh", "bash", "dash", "zsh", "ksh", "mksh", "csh", "tcsh", "fish", "busybox", "python", "python[0-9]*", "perl", "perl[0-9]*", "ruby", "ruby[0-9]*", "php", "php[0-9]*", "node", "nodejs", "lua", "lua[0-9]*", "luajit", "awk", "gawk", "mawk", "nawk", "tclsh", "tclsh[0-9]*", "expect"]
   resource_hog:
     cpu_cores: 0.5
     resident_bytes: 1073741824
@@ -37,14 +39,43 @@ processes:
     enabled: true
     schedule: "*/10 * * * *"
     compare_ps: true
+  # hostguard_flagged_executable_info series (SHA-256 of each flagged executable) for fleet rules.
+  fleet_facts:
+    max_series: 50
+
+# Processes in containers (judged by the processes collector): drift from the image, package
+# managers and interactive shells; exceptions per image or container name in allow.
+containers:
+  package_managers: [apt, apt-get, aptitude, dpkg, apk, yum, dnf, microdnf, rpm, zypper, pacman, pip, pip3, npm, yarn, pnpm, gem]
+  shells: [sh, bash, dash, ash, zsh, ksh, mksh, fish, csh, tcsh]
+  allow: []
 
 listeners:
   allow: []
   hidden_ports:
     enabled: true
     schedule: "*/15 * * * *"
+  # hostguard_flagged_listener_info series (program SHA-256 and port) for fleet rules.
+  fleet_facts:
+    max_series: 50
 
-# outbound: absent, so outgoing connections are not judged.
+# Outgoing connections: only the unusual ones are judged, those of processes with a finding and
+# those of shells, interpreters and network tools to destinations the baseline did not see.
+outbound:
+  judge: unusual
+  allow: []
+  watch_loopback: false
+  flagged_processes: true
+  new_destinations: true
+  network_tools: ["nc", "nc.*", "netcat", "ncat", "socat", "telnet", "telnet.*", "inetutils-telnet", "cryptcat"]
+  networks: []
+
+# Processes whose standard input, output or error is a TCP or UDP socket (reverse and bind shells),
+# except on sockets of these super-servers (inetd, systemd Accept=yes) and the allowed programs.
+shell_on_socket:
+  enabled: true
+  super_servers: ["/usr/lib/systemd/systemd", "/lib/systemd/systemd", "/usr/sbin/inetd", "/usr/sbin/xinetd", "/usr/sbin/inetutils-inetd", "/usr/sbin/rlinetd", "/usr/bin/tcpserver", "/usr/bin/tcpsvd", "/usr/bin/udpsvd"]
+  allow: []
 
 integrity:
   paths:
@@ -75,5 +106,5 @@ integrity:
 auth:
   top_sources: 0
 
-# ids, audit: absent, so the ids and audit collectors (off by default) have nothing to read.
+# ids, audit: absent, so the ids and audit collectors run and read nothing.
 `;

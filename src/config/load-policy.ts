@@ -4,7 +4,7 @@ import { loadAll, YAMLException } from 'js-yaml';
 import type { z } from 'zod';
 import { describeErrno } from '../state/state-dir.js';
 import { defaultPolicyYaml } from './default-policy.js';
-import { policySchema, type Policy } from './policy-schema.js';
+import { policySchema, type Policy, type PolicySection } from './policy-schema.js';
 import { formatPath, YamlPositions } from './yaml-positions.js';
 
 /** A policy that cannot be used, with where and why: `policy.yml:12: processes.allow[2].users: ...`. */
@@ -26,6 +26,8 @@ export interface LoadedPolicy {
   /** The file it came from, or "(embedded default)". */
   readonly origin: string;
   readonly sha256: string;
+  /** The sections the file writes, in its order; none for the embedded default, which nobody wrote. */
+  readonly sections: readonly PolicySection[];
 }
 
 export const embeddedPolicyName = '(embedded default)';
@@ -46,7 +48,8 @@ export function parsePolicy(text: string, origin: string, source: LoadedPolicy['
   const raw = parseYaml(text, origin);
   const result = policySchema.safeParse(raw ?? {});
   if (!result.success) throw schemaError(result.error, text, origin);
-  return { policy: result.data, source, origin, sha256: createHash('sha256').update(text).digest('hex') };
+  const sections = source === 'file' && raw ? (Object.keys(raw) as PolicySection[]) : [];
+  return { policy: result.data, source, origin, sha256: createHash('sha256').update(text).digest('hex'), sections };
 }
 
 function parseYaml(text: string, origin: string): unknown {

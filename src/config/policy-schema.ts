@@ -6,6 +6,8 @@ import { integritySectionSchema } from './sections/integrity.js';
 import { listenersSectionSchema } from './sections/listeners.js';
 import { outboundSectionSchema } from './sections/outbound.js';
 import { processesSectionSchema } from './sections/processes.js';
+import { shellOnSocketSectionSchema } from './sections/shell-on-socket.js';
+import { containersSectionSchema } from './sections/containers.js';
 
 /**
  * The policy: allow rules written by people. Each section belongs to one collector and lives in
@@ -14,9 +16,12 @@ import { processesSectionSchema } from './sections/processes.js';
 export const policySchema = z
   .object({
     processes: processesSectionSchema.default({}),
+    /** Processes in containers: package managers, shells, exceptions per image (read by the processes collector). */
+    containers: containersSectionSchema.default({}),
     listeners: listenersSectionSchema.default({}),
-    /** Absent means the outbound check is off. */
-    outbound: outboundSectionSchema.optional(),
+    /** Written without `judge`, a section judges every connection, as before `judge` existed; absent, only unusual ones. */
+    outbound: outboundSectionSchema.default({ judge: 'unusual' }),
+    shell_on_socket: shellOnSocketSectionSchema.default({}),
     integrity: integritySectionSchema.default({}),
     auth: authSectionSchema.default({}),
     /** Absent means the ids collector follows nothing. */
@@ -27,3 +32,17 @@ export const policySchema = z
   .strict();
 
 export type Policy = z.infer<typeof policySchema>;
+export type PolicySection = keyof Policy;
+
+/** The collector that reads each section: with that collector off, the section is not read. */
+export const sectionCollectors: Readonly<Record<PolicySection, string>> = {
+  processes: 'processes',
+  containers: 'processes',
+  listeners: 'network',
+  outbound: 'network',
+  shell_on_socket: 'network',
+  integrity: 'integrity',
+  auth: 'auth',
+  ids: 'ids',
+  audit: 'audit',
+};

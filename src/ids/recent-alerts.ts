@@ -1,4 +1,5 @@
-import { countBounded } from '../auth/recent-failures.js';
+import { countBounded } from '../counting/bounded-counts.js';
+import { TimeBuckets } from '../counting/time-buckets.js';
 import { compareText } from '../text/compare.js';
 import { alertSeverities, type AlertSeverity } from './classes.js';
 
@@ -8,7 +9,6 @@ const S = alertSeverities.length;
 const severityIndex = new Map(alertSeverities.map((s, i) => [s, i]));
 
 interface Bucket {
-  slot: number;
   /** Alerts per source, by severity index. */
   readonly bySource: Map<string, Float64Array>;
   /** Alerts per signature (tool, id, text joined by NUL), bounded; kept only when a top-N is asked for. */
@@ -28,16 +28,18 @@ export interface TopSignature {
  * each with one small array per source and at most `perSignatureCap` signatures.
  */
 export class RecentAlerts {
-  private readonly ring: Bucket[] = Array.from({ length: buckets }, () => ({ slot: -1, bySource: new Map(), bySignature: new Map() }));
+  private readonly ring: TimeBuckets<Bucket>;
 
   constructor(
-    private readonly now: () => number = Date.now,
+    now: () => number = Date.now,
     /** Signatures kept per bucket for the top-N; 0 keeps none. */
     public perSignatureCap = 0,
-  ) {}
+  ) {
+    this.ring = new TimeBuckets<Bucket>(bucketMs, buckets, () => ({ bySource: new Map(), bySignature: new Map() }), clearBucket, now);
+  }
 
   add(sourceId: string, tool: string, severity: AlertSeverity, signatureId: string, signature: string): void {
-    const bucket = this.bucket(Math.floor(this.now() / bucketMs));
+    const bucket = this.ring.current();
     let counts = bucket.bySource.get(sourceId);
     if (!counts) bucket.bySource.set(sourceId, (counts = new Float64Array(S)));
     counts[severityIndex.get(severity)!]! += 1;
@@ -47,7 +49,7 @@ export class RecentAlerts {
   /** Alerts of one source in the last 5 minutes, by severity. */
   lastFiveMinutes(sourceId: string): Record<AlertSeverity, number> {
     const totals = Object.fromEntries(alertSeverities.map((s) => [s, 0])) as Record<AlertSeverity, number>;
-    for (const b of this.live(10)) {
+    for (const b of this.ring.live(10)) {
       const counts = b.bySource.get(sourceId);
       if (counts) alertSeverities.forEach((s, i) => (totals[s] += counts[i]!));
     }
@@ -57,7 +59,7 @@ export class RecentAlerts {
   /** The `n` signatures with most alerts in the last 15 minutes (approximate beyond the per-bucket cap). */
   topSignatures(n: number): TopSignature[] {
     const totals = new Map<string, number>();
-    for (const b of this.live(buckets)) for (const [key, count] of b.bySignature) totals.set(key, (totals.get(key) ?? 0) + count);
+    for (const b of this.ring.live()) for (const [key, count] of b.bySignature) totals.set(key, (totals.get(key) ?? 0) + count);
     return [...totals.entries()]
       .sort((a, b) => b[1] - a[1] || compareText(a[0], b[0]))
       .slice(0, n)
@@ -66,19 +68,9 @@ export class RecentAlerts {
         return { tool, signatureId, signature, alerts };
       });
   }
+}
 
-  private live(count: number): Bucket[] {
-    const slot = Math.floor(this.now() / bucketMs);
-    return this.ring.filter((b) => b.slot > slot - count && b.slot <= slot);
-  }
-
-  private bucket(slot: number): Bucket {
-    const bucket = this.ring[slot % buckets]!;
-    if (bucket.slot !== slot) {
-      bucket.slot = slot;
-      bucket.bySource.clear();
-      bucket.bySignature.clear();
-    }
-    return bucket;
-  }
+function clearBucket(bucket: Bucket): void {
+  bucket.bySource.clear();
+  bucket.bySignature.clear();
 }

@@ -3,7 +3,8 @@ import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import { defaultMaxSilenceSeconds, type IdsPolicy, type IdsTool } from '../config/sections/ids.js';
 import { writeFileAtomic } from '../state/atomic-write.js';
-import type { FollowHealth, StartAt } from '../tail/file-follower.js';
+import type { StartAt } from '../tail/file-follower.js';
+import type { FollowHealth } from '../tail/health.js';
 import { positionFile, type SourceIdentity } from '../tail/followed-sources.js';
 
 /** A followed IDS output file: `id` is the path as the policy names it (the `source` label), `path` is under --path.rootfs. */

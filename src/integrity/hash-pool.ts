@@ -1,4 +1,4 @@
-import type { IsolatedFs } from '../isolated/isolated-fs.js';
+import type { ScanFs } from './scan-fs.js';
 import type { HashJob, HashResult } from './hash-protocol.js';
 
 /** Files per request: enough to amortize the round trip, small enough that every helper stays busy to the end. */
@@ -12,7 +12,7 @@ const batchBytes = 16 << 20;
  * helper stuck on a stalled file system is replaced and its batch sent again without what is stuck.
  * The helpers beyond the first end with the scan.
  */
-export async function hashAll(fs: IsolatedFs, jobs: readonly HashJob[], sizes: readonly number[], workers: number, onBatch?: (files: number, bytes: number) => void): Promise<HashResult[]> {
+export async function hashAll(fs: ScanFs, jobs: readonly HashJob[], sizes: readonly number[], workers: number, onBatch?: (files: number, bytes: number) => void): Promise<HashResult[]> {
   const batches: Array<{ start: number; jobs: HashJob[] }> = [];
   let current: HashJob[] = [];
   let start = 0;

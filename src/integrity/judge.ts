@@ -1,23 +1,16 @@
 import type { Finding, Severity } from '../findings/finding.js';
-import type { PackageChecksum } from './dpkg.js';
+import { finding as declaredFinding, type FindingKindSpec } from '../findings/kinds.js';
 import type { FileState } from './file-state.js';
-import type { RunningObservation } from './scan.js';
-import { compileGlob } from '../policy/glob.js';
+import { compileGlob } from '../match/glob.js';
+import { accountForPackages, holdDuringOperation, isPreUpgradeImage, packageRecord, type PackageContext, type PackageRecord } from './judge-packages.js';
+import { integrityKinds } from './kinds.js';
+import type { PackageChecksum, RunningObservation } from './snapshot.js';
 import { isInScope, selfAndAncestors, type WatchScope } from './watch-scope.js';
 
 /**
  * The judgment: what the observation shows that the baseline and the package database do not
  * account for. Pure: plain objects in, findings out.
  */
-export const integrityFindingKinds = [
-  'content_changed',
-  'metadata_changed',
-  'added',
-  'removed',
-  'running_binary_mismatch',
-  'package_mismatch',
-] as const;
-export type IntegrityFindingKind = (typeof integrityFindingKinds)[number];
 
 /** The bounded `attribute` label of a mismatch: what differs. */
 export const mismatchAttributes = ['content', 'type', 'mode', 'setuid', 'setgid', 'owner', 'group', 'link_target', 'presence'] as const;
@@ -41,15 +34,25 @@ export interface BaselineFiles {
 
 export interface Judgment {
   readonly findings: Finding[];
-  readonly running: { verified: number; mismatched: number; unverifiable: number; unreadable: number };
+  /** outdated: a pre-upgrade image a package change replaced on disk (a restart is due, not a finding). */
+  readonly running: { verified: number; mismatched: number; unverifiable: number; unreadable: number; outdated: number };
   readonly packageFiles: { verified: number; mismatched: number };
+  /** Keys of the running images verified now: once replaced by an upgrade, they are pre-upgrade images. */
+  readonly verifiedImages: readonly string[];
+  /** Findings held back while a package operation runs (judge-packages.ts). */
+  readonly held: number;
+  /** What the package database explained, for the baseline to record. */
+  readonly packageRecord?: PackageRecord;
 }
 
 const setuidBit = 0o4000;
 const setgidBit = 0o2000;
 
-/** `baseline` undefined: no verified baseline (or no integrity section); judge by the package database alone. */
-export function judgeIntegrity(observation: JudgedObservation, baseline: BaselineFiles | undefined): Judgment {
+/**
+ * `baseline` undefined: no verified baseline (or no integrity section); judge by the package database alone.
+ * `packages`: what explains changes made by package operations (judge-packages.ts); without it, nothing does.
+ */
+export function judgeIntegrity(observation: JudgedObservation, baseline: BaselineFiles | undefined, packages?: PackageContext): Judgment {
   const findings: Finding[] = [];
   if (baseline) {
     for (const [path, now] of observation.files) {
@@ -72,31 +75,35 @@ export function judgeIntegrity(observation: JudgedObservation, baseline: Baselin
       if (expected.md5 === now.md5) packageFiles.verified++;
       else {
         packageFiles.mismatched++;
-        findings.push({
-          collector: 'integrity',
-          kind: 'package_mismatch',
-          severity: 'critical',
-          subject: { path, package: expected.package },
-          message: `${path} does not match package ${expected.package}: MD5 ${now.md5} where dpkg recorded ${expected.md5}`,
-        });
+        findings.push(
+          declaredFinding(integrityKinds.package_mismatch, { path, package: expected.package }, `${path} does not match package ${expected.package}: MD5 ${now.md5} where dpkg recorded ${expected.md5}`),
+        );
       }
     }
   }
-  const running = { verified: 0, mismatched: 0, unverifiable: 0, unreadable: 0 };
+  const accounting = accountForPackages(findings, observation.files, baseline, packages);
+  const unexplained = accounting.findings;
+  const running = { verified: 0, mismatched: 0, unverifiable: 0, unreadable: 0, outdated: 0 };
+  const verifiedImages: string[] = [];
   for (const image of observation.running?.images ?? []) {
     if (image.sha256 === undefined) {
       running.unreadable++;
       continue;
     }
-    const verdict = judgeImage(image, baseline?.get(image.path), observation.packages?.checksumOf(image.path));
+    const verdict = judgeImage(image, accounting.baselineOf(image.path), observation.packages?.checksumOf(image.path));
     if (verdict === undefined) running.unverifiable++;
-    else if (verdict === true) running.verified++;
+    else if (verdict === true) {
+      running.verified++;
+      if (image.key !== undefined) verifiedImages.push(image.key);
+    } else if (isPreUpgradeImage(image, accounting, packages)) running.outdated++;
     else {
       running.mismatched++;
-      findings.push(verdict);
+      unexplained.push(verdict);
     }
   }
-  return { findings, running, packageFiles };
+  const record = packageRecord(accounting, packages, unexplained.length === 0);
+  const { reported, held } = holdDuringOperation(unexplained, packages);
+  return { findings: reported, running, packageFiles, verifiedImages, held, ...(record && { packageRecord: record }) };
 }
 
 /**
@@ -131,33 +138,29 @@ function judgeImage(image: RunningObservation, before: FileState | undefined, ex
   } else return undefined;
   const pids = image.pids.length > 5 ? `${image.pids.slice(0, 5).join(', ')} and ${image.pids.length - 5} more` : image.pids.join(', ');
   const state = image.deleted ? 'a replaced or deleted' : 'the current';
-  return {
-    collector: 'integrity',
-    kind: 'running_binary_mismatch',
-    // A deleted image is also what a process still running the pre-upgrade binary looks like.
-    severity: image.deleted ? 'warning' : 'critical',
-    subject: { path: image.path, expected: source, deleted: image.deleted },
-    message: `process ${pids} runs ${state} ${image.path} that does not match the ${source}: ${detail}`,
-  };
+  return declaredFinding(
+    integrityKinds.running_binary_mismatch,
+    { path: image.path, expected: source, deleted: image.deleted },
+    `process ${pids} runs ${state} ${image.path} that does not match the ${source}: ${detail}`,
+  );
 }
 
-function finding(kind: IntegrityFindingKind, severity: Severity, path: string, message: string, attribute?: MismatchAttribute): Finding {
-  return { collector: 'integrity', kind, severity, subject: attribute ? { path, attribute } : { path }, message };
+function finding<S extends Severity>(spec: FindingKindSpec<string, S>, severity: NoInfer<S>, path: string, message: string, attribute?: MismatchAttribute): Finding {
+  return declaredFinding(spec, attribute ? { path, attribute } : { path }, message, severity);
 }
 
 function added(path: string, now: FileState): Finding {
-  const setid = now.type === 'file' && (now.mode & (setuidBit | setgidBit)) !== 0;
-  return finding('added', setid ? 'critical' : 'warning', path, `${describe(now)} ${path} appeared (mode ${octal(now.mode)}, uid ${now.uid}, gid ${now.gid})`);
+  return finding(integrityKinds.added, 'critical', path, `${describe(now)} ${path} appeared (mode ${octal(now.mode)}, uid ${now.uid}, gid ${now.gid})`);
 }
 
 function removed(path: string, before: FileState): Finding {
-  return finding('removed', 'warning', path, `${describe(before)} ${path} is gone`);
+  return finding(integrityKinds.removed, 'critical', path, `${describe(before)} ${path} is gone`);
 }
 
 /** Every difference between the baseline and now, one finding per attribute. */
 export function compareFile(path: string, before: FileState, now: FileState): Finding[] {
   if (before.type !== now.type) {
-    return [finding('metadata_changed', 'warning', path, `${path} was a ${before.type} and is now a ${now.type}`, 'type')];
+    return [finding(integrityKinds.metadata_changed, 'warning', path, `${path} was a ${before.type} and is now a ${now.type}`, 'type')];
   }
   const out: Finding[] = [];
   const bitChange = (bit: number, attribute: 'setuid' | 'setgid') => {
@@ -165,25 +168,25 @@ export function compareFile(path: string, before: FileState, now: FileState): Fi
     const has = (now.mode & bit) !== 0;
     if (had === has) return;
     const verb = has ? 'set' : 'cleared';
-    out.push(finding('metadata_changed', has ? 'critical' : 'warning', path, `${attribute} bit ${verb} on ${path} (mode ${octal(before.mode)} → ${octal(now.mode)})`, attribute));
+    out.push(finding(integrityKinds.metadata_changed, has ? 'critical' : 'warning', path, `${attribute} bit ${verb} on ${path} (mode ${octal(before.mode)} → ${octal(now.mode)})`, attribute));
   };
   bitChange(setuidBit, 'setuid');
   bitChange(setgidBit, 'setgid');
   const otherBits = ~(setuidBit | setgidBit);
   if ((before.mode & otherBits) !== (now.mode & otherBits)) {
-    out.push(finding('metadata_changed', 'warning', path, `mode of ${path} changed: ${octal(before.mode)} → ${octal(now.mode)}`, 'mode'));
+    out.push(finding(integrityKinds.metadata_changed, 'warning', path, `mode of ${path} changed: ${octal(before.mode)} → ${octal(now.mode)}`, 'mode'));
   }
-  if (before.uid !== now.uid) out.push(finding('metadata_changed', 'warning', path, `owner of ${path} changed: uid ${before.uid} → ${now.uid}`, 'owner'));
-  if (before.gid !== now.gid) out.push(finding('metadata_changed', 'warning', path, `group of ${path} changed: gid ${before.gid} → ${now.gid}`, 'group'));
+  if (before.uid !== now.uid) out.push(finding(integrityKinds.metadata_changed, 'warning', path, `owner of ${path} changed: uid ${before.uid} → ${now.uid}`, 'owner'));
+  if (before.gid !== now.gid) out.push(finding(integrityKinds.metadata_changed, 'warning', path, `group of ${path} changed: gid ${before.gid} → ${now.gid}`, 'group'));
   if (before.type === 'symlink' && before.target !== now.target) {
-    out.push(finding('metadata_changed', 'warning', path, `symlink ${path} now points to ${now.target ?? '?'} (was ${before.target ?? '?'})`, 'link_target'));
+    out.push(finding(integrityKinds.metadata_changed, 'warning', path, `symlink ${path} now points to ${now.target ?? '?'} (was ${before.target ?? '?'})`, 'link_target'));
   }
   if (before.type === 'file') {
     const hashed = before.sha256 !== undefined && now.sha256 !== undefined;
     // Unreadable now (counted as a scan problem): a different size still proves the content changed.
     if (hashed ? before.sha256 !== now.sha256 : before.size !== now.size) {
       const detail = hashed ? `SHA-256 ${now.sha256} was ${before.sha256}` : `size ${now.size} was ${before.size}`;
-      out.push(finding('content_changed', 'warning', path, `content of ${path} changed: ${detail}${timesNote(before, now)}`));
+      out.push(finding(integrityKinds.content_changed, 'critical', path, `content of ${path} changed: ${detail}${timesNote(before, now)}`));
     }
   }
   return out;

@@ -1,11 +1,12 @@
 import { join } from 'node:path';
 import type { IntegrityPolicy } from '../config/sections/integrity.js';
-import type { IsolatedFs } from '../isolated/isolated-fs.js';
-import type { DpkgDatabase, DpkgReader } from './dpkg.js';
+import type { ScanFs } from './scan-fs.js';
+import { wantsMd5, type DpkgDatabase, type DpkgReader } from './dpkg.js';
 import { fastPathKey, type FileState } from './file-state.js';
 import { hashAll } from './hash-pool.js';
 import type { HashJob, HashResult } from './hash-protocol.js';
 import type { RunningImage, RunningImagesTrouble } from './running-images.js';
+import type { RunningObservation } from './snapshot.js';
 import { compileWatchScope, type WatchScope } from './watch-scope.js';
 
 /**
@@ -18,15 +19,6 @@ import { compileWatchScope, type WatchScope } from './watch-scope.js';
  */
 export const scanProblems = ['vanished', 'unstable', 'unreadable', 'symlink_loop', 'over_limit', 'stuck'] as const;
 export type ScanProblem = (typeof scanProblems)[number];
-
-export interface RunningObservation {
-  readonly path: string;
-  readonly deleted: boolean;
-  readonly pids: readonly number[];
-  readonly sha256?: string;
-  readonly md5?: string;
-  readonly problem?: string;
-}
 
 export interface Observation {
   readonly mode: 'fast' | 'full';
@@ -69,7 +61,7 @@ export interface ScanOptions {
   readonly knownImage: (key: string) => KnownHash | undefined;
   readonly progress?: (files: number, bytes: number) => void;
   /** Where the calls on the watched files are made; closing it ends a scan in progress. */
-  readonly fs: IsolatedFs;
+  readonly fs: ScanFs;
 }
 
 interface FileJob {
@@ -111,9 +103,9 @@ export async function scan(options: ScanOptions): Promise<{ observation: Observa
     const wanted = new Set<string>();
     for (const [path, state] of files) if (state.type === 'file') wanted.add(path);
     for (const image of running?.images ?? []) wanted.add(image.path);
-    packages = options.dpkg.read(wanted);
+    packages = options.dpkg.read(wanted, scope);
   }
-  const needsMd5 = (path: string) => packages?.checksumOf(path) !== undefined;
+  const needsMd5 = (path: string) => packages !== undefined && wantsMd5(packages, path);
 
   // 3. What must be read: regular files and images not covered by the fast path.
   const fastPath = (known: KnownHash | undefined, key: string) => (!options.full && known !== undefined && known.key === key ? known : undefined);
@@ -230,7 +222,8 @@ export async function scan(options: ScanOptions): Promise<{ observation: Observa
     const known = imageHashes.get(image.key);
     const problem = imageProblems.get(image.key);
     if (!known && !problem) return []; // exited before it was read
-    const base = { path: image.path, deleted: image.deleted, pids: image.pids };
+    // The image's identity without its ctime, which moves when the file is unlinked or replaced.
+    const base = { path: image.path, deleted: image.deleted, pids: image.pids, key: image.key.slice(0, image.key.lastIndexOf(':')) };
     return [known ? { ...base, sha256: known.sha256, ...(known.md5 && { md5: known.md5 }) } : { ...base, problem: problem! }];
   });
 

@@ -1,7 +1,7 @@
 import { lstatSync, opendirSync, readlinkSync, statSync, type BigIntStats } from 'node:fs';
 import { decodeName, fsPath } from './fs-names.js';
 import { join } from 'node:path';
-import { compileGlob } from '../policy/glob.js';
+import { compileGlob } from '../match/glob.js';
 import { isExcluded, type WatchScope } from './watch-scope.js';
 
 /** One path found under the watched set, with its lstat (symbolic links are never followed). */

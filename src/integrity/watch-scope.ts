@@ -1,4 +1,4 @@
-import { compileGlob, isGlob, type PathMatcher } from '../policy/glob.js';
+import { compileGlob, isGlob, type PathMatcher } from '../match/glob.js';
 
 /**
  * Which host paths the policy watches: `paths` (files, directories recursively, globs) minus

@@ -7,7 +7,8 @@ import { listRunningImages } from '../integrity/running-images.js';
 import { newWalkTrouble, walkWatched } from '../integrity/walk.js';
 import { compileWatchScope } from '../integrity/watch-scope.js';
 import { readOwnMounts, type MountTable } from '../procfs/mounts.js';
-import { progressFd, type Progress, type Relisted, type Request, type Response, type Skips, type StatOutcome, type WalkedPath } from './protocol.js';
+import type { Relisted, WalkedPath } from '../integrity/scan-fs.js';
+import { progressFd, type Progress, type Request, type Response, type Skips, type StatOutcome } from './protocol.js';
 
 /**
  * A helper process of the exporter: it makes the file-system calls that a stalled file system (a

@@ -2,6 +2,7 @@ import type { Logger } from '../log/logger.js';
 import { ProcessFiles } from '../procfs/process-files.js';
 import { StuckReads } from '../procfs/stuck-reads.js';
 import { IsolatedFs } from './isolated-fs.js';
+import type { StatItem, StatOutcome } from './protocol.js';
 
 /**
  * How long a read may go unanswered before its target is declared stuck: a quarter of
@@ -40,6 +41,11 @@ export class HostReads {
    */
   get heldThreads(): number {
     return this.processFiles.heldThreads;
+  }
+
+  /** stat of paths on file systems that may stall, made by a helper process (the processes collector's executables). */
+  statOffLoop(items: readonly StatItem[]): Promise<StatOutcome[]> {
+    return this.isolated.stat(items);
   }
 
   /** Kill the helper processes; a stuck one is not waited for. */

@@ -2,7 +2,8 @@ import type { HashJob, HashResult } from '../integrity/hash-protocol.js';
 import type { Logger } from '../log/logger.js';
 import type { StuckReads } from '../procfs/stuck-reads.js';
 import { HelperProcess, HelperStuckError } from './helper-process.js';
-import type { Relisted, RequestBody, RunningImagesRequest, RunningImagesResult, StatItem, StatOutcome, WalkRequest, WalkResult } from './protocol.js';
+import type { Relisted, RunningImagesRequest, RunningImagesResult, ScanFs, WalkRequest, WalkResult } from '../integrity/scan-fs.js';
+import type { RequestBody, StatItem, StatOutcome } from './protocol.js';
 
 export interface IsolatedFsOptions {
   /** How long a helper may go without a sign of progress before it is declared stuck (ms). */
@@ -31,8 +32,8 @@ const maxAttempts = 16;
  * Helpers are started on demand, one per lane (lanes hash in parallel), and end after being idle
  * for `idleMs`: a host with nothing on such file systems runs none between integrity scans.
  */
-export class IsolatedFs {
-  /** One helper per lane: `scrape` for collections, `scan0`.. for an integrity scan's hashing in parallel. */
+export class IsolatedFs implements ScanFs {
+  /** One helper per lane: `scrape` for collections, `scan0`.. for an integrity scan's hashing in parallel, `images` for flagged executables. */
   private readonly lanes = new Map<string, HelperProcess>();
   /** Requests of one lane go one after another. */
   private readonly queues = new Map<string, Promise<unknown>>();
@@ -75,6 +76,23 @@ export class IsolatedFs {
   /** Hash a batch on the scan's helper `lane`; a job on a stuck mount answers problem `stuck`. */
   hash(jobs: readonly HashJob[], lane: number): Promise<HashResult[]> {
     return this.request<HashResult[]>(`scan${lane}`, { op: 'hash', jobs, skipMounts: [], skipPids: [] });
+  }
+
+  /**
+   * Hash flagged executables' images (fleet facts) on a helper of their own, ended after the batch:
+   * flagged images are few and hashed once, so an exporter with nothing new to hash runs none.
+   */
+  async hashImages(jobs: readonly HashJob[]): Promise<HashResult[]> {
+    if (jobs.length === 0) return [];
+    try {
+      return await this.request<HashResult[]>('images', { op: 'hash', jobs, skipMounts: [], skipPids: [] });
+    } finally {
+      const helper = this.lanes.get('images');
+      if (helper && !helper.busy) {
+        helper.kill();
+        this.lanes.delete('images');
+      }
+    }
   }
 
   /** End a scan's helpers: scans are minutes apart, and an idle helper keeps ~15 MiB of its own. */

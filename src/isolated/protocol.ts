@@ -1,7 +1,5 @@
-import type { FileState } from '../integrity/file-state.js';
 import type { HashJob } from '../integrity/hash-protocol.js';
-import type { RunningImage, RunningImagesTrouble } from '../integrity/running-images.js';
-import type { WalkTrouble } from '../integrity/walk.js';
+import type { RunningImagesRequest, WalkRequest } from '../integrity/scan-fs.js';
 
 /**
  * Messages between the exporter and a helper process (helper.ts), which makes the file-system
@@ -36,36 +34,6 @@ export interface PortableStat {
 }
 
 export type StatOutcome = { readonly ok: true; readonly stat: PortableStat } | { readonly ok: false; readonly code: string };
-
-export interface WalkRequest {
-  readonly rootfs: string;
-  readonly paths: readonly string[];
-  readonly exclude: readonly string[];
-  readonly maxPaths: number;
-}
-
-export interface WalkedPath {
-  readonly path: string;
-  readonly state: FileState;
-}
-
-export interface WalkResult {
-  readonly entries: readonly WalkedPath[];
-  readonly trouble: WalkTrouble;
-}
-
-export interface RunningImagesRequest {
-  readonly procfs: string;
-  readonly rootfs: string;
-}
-
-export interface RunningImagesResult {
-  readonly images: RunningImage[];
-  readonly trouble: RunningImagesTrouble;
-}
-
-/** A path listed again after it changed while it was hashed; undefined when it is gone. */
-export type Relisted = { readonly state: FileState } | { readonly stuck: true } | undefined;
 
 export type Request =
   | ({ readonly id: number; readonly op: 'stat'; readonly items: readonly StatItem[] } & Skips)

@@ -1,5 +1,5 @@
 import { lynisRunResults } from '../audit/lynis-runner.js';
-import { reportReadResults } from '../audit/report-reader.js';
+import { reportReadResults } from '../audit/lynis-report.js';
 import { metricSpec } from './spec.js';
 
 const report = 'the report path as the policy names it (audit.lynis_report)';
@@ -66,7 +66,7 @@ export const auditMetricSpecs = {
   lynisDuration: metricSpec({
     name: 'hostguard_audit_lynis_last_run_duration_seconds',
     type: 'gauge',
-    help: 'How long the last Lynis run started by the exporter took; 0 before the first.',
+    help: 'How long the last Lynis run started by the exporter took; 0 before the first, absent without an audit section.',
     labels: {},
   }),
 } as const;

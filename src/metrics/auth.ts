@@ -1,5 +1,5 @@
 import { authPatterns, authServices, failureReasons, successMethods } from '../auth/patterns.js';
-import { userClasses } from '../procfs/users.js';
+import { userClasses } from '../rootfs/users.js';
 import { metricSpec } from './spec.js';
 
 const services = authServices.join(', ');

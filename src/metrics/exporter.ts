@@ -114,10 +114,18 @@ export const exporterMetricSpecs = {
   capability: metricSpec({
     name: 'hostguard_exporter_capability',
     type: 'gauge',
-    help: 'Whether the exporter holds a capability that decides what it can see (1) or not (0).',
+    help: 'Whether a capability that decides what the exporter can see is in its effective set (1) or not (0).',
     labels: { capability: 'cap_dac_override, cap_dac_read_search, cap_net_bind_service, cap_sys_ptrace' },
     notes:
-      'Without cap_sys_ptrace (or root) the executables and sockets of other users\' processes are hidden; without cap_dac_read_search some watched files and logs are unreadable; without cap_net_bind_service ports below 1024 cannot be probed for hidden listeners. Each collector counts what it could not see.',
+      'Without cap_sys_ptrace (as root too) the executables, sockets and roots of other users\' processes, and of root\'s processes holding capabilities the exporter lacks, are hidden; without cap_dac_read_search (or cap_dac_override) some watched files and logs are unreadable; without cap_net_bind_service ports below 1024 cannot be probed for hidden listeners. The log says at start what each missing one hides, and each collector counts what it could not see. See docs/deployment.md.',
+  }),
+  capabilityBounding: metricSpec({
+    name: 'hostguard_exporter_capability_bounding',
+    type: 'gauge',
+    help: 'Whether a capability that decides what the exporter can see is in its bounding set (1), i.e. was granted to it, in effect or not.',
+    labels: { capability: 'as hostguard_exporter_capability' },
+    notes:
+      '1 here and 0 in hostguard_exporter_capability for a non-root exporter: the runtime granted the capability (--cap-add, capabilities.add) but not in the ambient set, so the kernel dropped it when the exporter started. Run the container as uid 0 with every other capability dropped (docs/deployment.md).',
   }),
   stateWriteFailing: metricSpec({
     name: 'hostguard_state_write_failing',

@@ -1,11 +1,13 @@
 import { fileTypes } from '../integrity/file-state.js';
-import { integrityFindingKinds, mismatchAttributes } from '../integrity/judge.js';
+import { mismatchAttributes } from '../integrity/judge.js';
+import { integrityKinds } from '../integrity/kinds.js';
+import { acceptReasons } from '../integrity/package-baseline.js';
 import { scanProblems } from '../integrity/scan.js';
 import { metricSpec } from './spec.js';
 
 const list = (values: readonly string[]) => values.join(', ');
 
-export const runningResults = ['verified', 'mismatch', 'unverifiable', 'unreadable', 'other_root'] as const;
+export const runningResults = ['verified', 'mismatch', 'outdated', 'unverifiable', 'unreadable', 'other_root'] as const;
 export const packageActivitySources = ['status', 'log'] as const;
 
 /** Metrics of the integrity collector: watched files, scans, running executables, the package database. */
@@ -22,7 +24,7 @@ export const integrityMetricSpecs = {
     help: 'One series per path that does not match the baseline or the package database (1), by finding kind and attribute.',
     labels: {
       path: 'the host path (capped by --metrics.max-finding-series)',
-      kind: list(integrityFindingKinds),
+      kind: list(Object.keys(integrityKinds)),
       attribute: `${list(mismatchAttributes)}: content for content, running and package mismatches, presence for added and removed`,
     },
     notes: 'Totals by kind, never capped, are hostguard_findings{collector="integrity"}.',
@@ -96,7 +98,7 @@ export const integrityMetricSpecs = {
     type: 'gauge',
     help: 'Distinct executable images of running processes at the last scan, by result of the comparison with the baseline or the package database.',
     labels: {
-      result: `${list(runningResults)}: unverifiable means neither the baseline nor a package knows the path; other_root counts processes under a root that is not the host's (containers), whose paths name other files; a process with only a mount namespace of its own (a sandboxed systemd unit) runs host files and is compared`,
+      result: `${list(runningResults)}: outdated is an image a package change replaced on disk, proven to be the file it replaced (a restart is due, not a finding); unverifiable means neither the baseline nor a package knows the path; other_root counts processes under a root that is not the host's (containers), whose paths name other files; a process with only a mount namespace of its own (a sandboxed systemd unit) runs host files and is compared`,
     },
   }),
   baselineInvalidEntries: metricSpec({
@@ -128,7 +130,25 @@ export const integrityMetricSpecs = {
     type: 'gauge',
     help: 'Unix time the package manager last ran: the status database\'s mtime and the last line of its log.',
     labels: { manager: 'dpkg', source: 'status (mtime of /var/lib/dpkg/status), log (last line of /var/log/dpkg.log)' },
-    notes:
-      'Rules tell an upgrade from tampering with it: content changes shortly after this timestamp moved are likely the package manager\'s; changes without it are not.',
+    notes: 'For dashboards; no rule lowers a finding by it: the package database explains changes file by file (hostguard_baseline_auto_accepted_total).',
+  }),
+  packageOperation: metricSpec({
+    name: 'hostguard_package_operation_in_progress',
+    type: 'gauge',
+    help: 'Whether a package operation ran during the last scan (1): a process held dpkg\'s lock, or its database changed while the scan ran. Nothing is accepted into the baseline from such a scan.',
+    labels: { manager: 'dpkg' },
+  }),
+  heldFindings: metricSpec({
+    name: 'hostguard_integrity_held_findings',
+    type: 'gauge',
+    help: 'Integrity findings held back because a package operation is running, for at most 15 minutes from the start of the process holding dpkg\'s lock; they are reported, or explained and accepted, once it ends.',
+    labels: {},
+  }),
+  autoAccepted: metricSpec({
+    name: 'hostguard_baseline_auto_accepted_total',
+    type: 'counter',
+    help: 'Watched paths whose change the package database explained and that were accepted into the baseline by themselves, by reason.',
+    labels: { reason: `${list(acceptReasons)}: the change to the owning package since the baseline (package_change: same version, other database entries)` },
+    notes: 'Each acceptance is logged and kept in the baseline\'s `history` section (`hostguard-exporter baseline show`).',
   }),
 } as const;

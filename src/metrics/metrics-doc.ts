@@ -1,3 +1,4 @@
+import type { FindingKindSpec } from '../findings/kinds.js';
 import { metricCatalog, standardMetricPrefixes } from './catalog.js';
 
 /** docs/metrics.md: the contract between the exporter and rules/, grafana/ and operators' own queries. */
@@ -25,9 +26,13 @@ export function renderMetricsDoc(): string {
       lines.push(`| \`${spec.name}\` | ${spec.type} | ${cell(labels.join('<br>') || '—')} | ${cell(help)} |`);
     }
     lines.push('');
-    if (group.findingKinds) {
-      lines.push(`Finding kinds (the \`kind\` label of \`hostguard_findings\`):`, '');
-      for (const [kind, meaning] of Object.entries(group.findingKinds)) lines.push(`- \`${kind}\`: ${meaning}`);
+    const kinds = Object.values(group.kinds ?? {});
+    if (kinds.length > 0) {
+      lines.push(`Finding kinds (the \`kind\` label of \`hostguard_findings\`), declared in \`src/${kinds[0]!.collector}/kinds.ts\`:`, '');
+      lines.push('| Kind | Severity | Meaning | Alerts |', '|---|---|---|---|');
+      for (const spec of kinds) {
+        lines.push(`| \`${spec.kind}\` | ${cell(severityText(spec))} | ${cell(spec.description)} | ${cell(alertsText(spec))} |`);
+      }
       lines.push('');
     }
   }
@@ -40,6 +45,16 @@ export function renderMetricsDoc(): string {
     '',
   );
   return lines.join('\n');
+}
+
+function severityText(spec: FindingKindSpec): string {
+  const others = Object.entries(spec.otherSeverities).map(([severity, when]) => `${severity} ${when}`);
+  return [spec.severity, ...others].join('; ');
+}
+
+function alertsText(spec: FindingKindSpec): string {
+  if (spec.noAlert !== undefined) return `none: ${spec.noAlert}`;
+  return spec.alerts.map((alert) => `[${alert}](runbooks/${alert}.md)`).join(', ');
 }
 
 function cell(text: string): string {

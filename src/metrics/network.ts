@@ -1,6 +1,9 @@
 import { metricSpec } from './spec.js';
 
 const protocol = '"tcp" or "udp"';
+const outboundReason = '"flagged_process" (the process has a finding), "new_destination" (a shell, interpreter or network tool to a destination class and port the baseline did not see it use), "not_allowed" (`judge: all`)';
+const remoteClass = 'the remote address\'s class: a name from `outbound.networks`, or "loopback", "private", "link_local", "metadata", "multicast", "public"';
+const programClass = '"interpreter" (`processes.interpreters`), "network_tool" (`outbound.network_tools`) or "other"';
 const exe =
   'path of the executable holding the socket (several joined by ","), "kernel" for a socket no process holds, "unknown" when the owner could not be read';
 
@@ -42,7 +45,7 @@ export const networkMetricSpecs = {
     type: 'gauge',
     help: 'Outgoing connections (TCP established or being established, connected UDP), loopback excluded unless the policy watches it.',
     labels: { protocol },
-    notes: 'Present only while the policy has an `outbound` section.',
+    notes: 'Absent while the policy judges no outgoing connection (`judge: unusual` with `flagged_processes` and `new_destinations` false).',
   }),
   presumedAccepted: metricSpec({
     name: 'hostguard_network_presumed_accepted_connections',
@@ -50,21 +53,60 @@ export const networkMetricSpecs = {
     help: 'Established connections on a port no listener owns, taken as sessions of a server whose listener closed and left out of the outgoing ones: their local port is outside the ephemeral range, their peer\'s port is a client\'s, and their program may listen on that port by the listeners policy or baseline.',
     labels: { protocol: '"tcp" (UDP has no accept())' },
     notes:
-      'Present only while the policy has an `outbound` section; counts what the outbound rules do not judge: the sessions of allowed servers that restarted or are draining, or of any program on a port allowed without naming one (README, Network).',
+      'Absent while outgoing connections are not judged; counts what the outbound judgment leaves out: the sessions of allowed servers that restarted or are draining, or of any program on a port allowed without naming one (docs/collectors/network.md).',
   }),
   unexpectedOutbound: metricSpec({
     name: 'hostguard_network_unexpected_outbound_connections',
     type: 'gauge',
-    help: 'Outgoing connections that no outbound rule allows.',
-    labels: { protocol },
-    notes: 'Present only while the policy has an `outbound` section.',
+    help: 'Outgoing connections that are unexpected_outbound findings, by reason.',
+    labels: { protocol, reason: outboundReason },
+    notes: 'Absent while outgoing connections are not judged.',
   }),
   unexpectedOutboundConnection: metricSpec({
     name: 'hostguard_network_unexpected_outbound_connection',
     type: 'gauge',
-    help: 'Unexpected outgoing connections per program and remote port; the value is the number of connections.',
-    labels: { protocol, exe, remote_port: 'destination port' },
+    help: 'Unexpected outgoing connections per program, reason, destination class and remote port; the value is the number of connections.',
+    labels: { protocol, exe, reason: outboundReason, remote_class: remoteClass, remote_port: 'destination port' },
     notes: 'Limited by --metrics.max-finding-series. Remote addresses are never labels: they are in the finding\'s subject.',
+  }),
+  shellOnSocket: metricSpec({
+    name: 'hostguard_network_shell_on_socket',
+    type: 'gauge',
+    help: 'Processes whose standard input, output or error is a TCP or UDP socket no super-server listens on and no rule allows (reverse and bind shells), per program and socket end; the value is the number of processes.',
+    labels: {
+      exe: 'path of the executable on the socket',
+      user_class: 'its user class: "root", "system", "regular"',
+      program_class: programClass,
+      protocol,
+      direction: '"outgoing" (a connection it opened: a reverse shell), "incoming" (one it was handed: a bind shell) or "listening"',
+      remote_class: `${remoteClass}; "none" for a listening socket`,
+      port: 'the remote port of an outgoing connection, the local port otherwise',
+    },
+    notes: 'Limited by --metrics.max-finding-series.',
+  }),
+  shellOnSocketStarts: metricSpec({
+    name: 'hostguard_network_shell_on_socket_starts_total',
+    type: 'counter',
+    help: 'Processes the watch of new PIDs saw start (or exec) with a TCP or UDP socket as a standard stream that is a shell_on_socket finding, also those that exited before a scrape.',
+    labels: { program_class: programClass },
+    notes: 'Counted only while the processes collector runs its watch of starts (in `serve`); each process once.',
+  }),
+  flaggedBytes: metricSpec({
+    name: 'hostguard_network_flagged_bytes_total',
+    type: 'counter',
+    help: 'Bytes carried by TCP connections that carry a finding, from the kernel\'s TCP info (`ss -ti`): sent is the payload the peer acknowledged, received the payload received.',
+    labels: {
+      direction: '"sent" or "received"',
+      kind: '"shell_on_socket" (a process has the connection as a standard stream) or "unexpected_outbound"; a connection with both counts under shell_on_socket',
+    },
+    notes:
+      'Not counted: UDP (no such counters), what a connection carried between the last collection that saw it and its close, and the flagged connections of a collection in which `ss` failed (read_problems_total{problem="tcp_info_failed"}). A connection first seen flagged adds all it carried since it opened.',
+  }),
+  tcpInfoReads: metricSpec({
+    name: 'hostguard_network_tcp_info_reads_total',
+    type: 'counter',
+    help: 'Times `ss` was run to read the byte counters of flagged connections: only in collections that have flagged TCP connections.',
+    labels: {},
   }),
   hiddenPorts: metricSpec({
     name: 'hostguard_network_hidden_ports',
@@ -122,7 +164,7 @@ export const networkMetricSpecs = {
     help: 'Problems met while reading sockets and their owners; counted, never fatal.',
     labels: {
       problem:
-        '"malformed_line" (a /proc/net line of the wrong shape), "socket_gone" (closed between the table read and the descriptor scan), "process_gone" (owner exited while read), "fd_denied" (a process\'s descriptors could not be read)',
+        '"malformed_line" (a /proc/net line of the wrong shape), "socket_gone" (closed between the table read and the descriptor scan), "process_gone" (owner exited while read), "fd_denied" (a process\'s descriptors could not be read), "tcp_info_failed" (`ss` could not be run or failed)',
     },
   }),
 } as const;

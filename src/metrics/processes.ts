@@ -15,19 +15,19 @@ export const processesMetricSpecs = {
     name: 'hostguard_processes_unjudged',
     type: 'gauge',
     help: 'Userland processes of the last collection that were not judged at all: their executable or /proc files could not be read.',
-    labels: { reason: '"permission_denied" (the exporter does not run as root) or "malformed"' },
+    labels: { reason: '"permission_denied" (the exporter lacks cap_sys_ptrace, or a security module such as AppArmor denies it) or "malformed"' },
     notes:
       'Above 0 for permission_denied, unknown_executable, unexpected_user, deleted_executable, writable_location and name_mismatch are blind for those processes; the log says so once. Processes in containers are counted in hostguard_processes_identity_unjudged instead (earlier versions counted them here as reason="other_mount_namespace").',
   }),
   identityUnjudged: metricSpec({
     name: 'hostguard_processes_identity_unjudged',
     type: 'gauge',
-    help: 'Userland processes of the last collection judged only for writable_location and name_mismatch: their identity (unknown_executable, unexpected_user), deleted_executable and resource_hog were not judged.',
+    help: 'Userland processes of the last collection judged only for writable_location, name_mismatch and the container kinds (container_drift, container_package_manager, container_shell): their identity against the host (unknown_executable, unexpected_user), deleted_executable and resource_hog were not judged.',
     labels: {
       reason: '"other_root": a process in a container, whose root directory is not the host\'s (--path.rootfs), so that its executable path names a file of its own root, about which the host\'s allow rules, baseline, packages and files say nothing; counted too when that root cannot be stat\'ed. A process that merely has a mount namespace of its own (systemd\'s PrivateTmp or ProtectSystem, unshare -m) keeps the host\'s root and is judged as the host\'s',
     },
     notes:
-      'Expected on a host that runs containers: the number of container processes examined. A binary in a container\'s /tmp or a memfd, or a fake kernel thread, is still a finding; what the container runs, and whether it deleted or replaced its binaries, is judged inside it or from its image. Earlier versions counted the processes of every other mount namespace here, as reason="other_mount_namespace".',
+      'Expected on a host that runs containers: the number of container processes examined. A binary in a container\'s /tmp or a memfd, or a fake kernel thread, is still a finding, and so is one that is not from the container\'s image (container_drift; hostguard_container_processes says where each executable lives). Earlier versions counted the processes of every other mount namespace here, as reason="other_mount_namespace".',
   }),
   outdated: metricSpec({
     name: 'hostguard_processes_outdated',
@@ -72,7 +72,7 @@ export const processesMetricSpecs = {
     help: 'Processes seen starting by the watch of new PIDs, by the verdict on their first look.',
     labels: {
       verdict:
-        'known, unknown_executable, unexpected_user, deleted_executable, writable_location, name_mismatch, stalled_process (the most severe finding kind), kernel_thread, other_root (a process in a container, whose root is not the host\'s, without a finding of the kinds judged there; its identity is not judged), or unexamined (gone or unreadable before it could be judged)',
+        'known, unknown_executable, unexpected_user, deleted_executable, writable_location, name_mismatch, container_drift, container_package_manager, container_shell, stalled_process (the most severe finding kind), kernel_thread, other_root (a process in a container, whose root is not the host\'s, without a finding of the kinds judged there; its identity is not judged), or unexamined (gone or unreadable before it could be judged)',
     },
     notes: 'Counts what lives at least one watch interval; a process that starts and exits in between is not seen (see the processes section of the README).',
   }),
@@ -113,18 +113,3 @@ export const processesMetricSpecs = {
     labels: {},
   }),
 } as const;
-
-export const processesFindingKinds: Readonly<Record<string, string>> = {
-  unknown_executable: 'a running executable that no allow rule matches, the baseline does not list, and no installed package owns',
-  unexpected_user:
-    'an allowed executable running as a user its allow rule does not list, or a daemon (parent PID 1) running as root or a system account the baseline never saw it run as',
-  deleted_executable: 'the executable was deleted or replaced after the process started, and not by a package upgrade (in a container, no upgrade is assumed)',
-  writable_location:
-    'the executable lies in a temporary or world-writable place (/tmp, /var/tmp, /dev/shm, a memfd, a world-writable directory; home directories when the policy says so); in a container, by the path patterns only',
-  name_mismatch:
-    'the process name (comm or argv[0]) imitates a kernel thread, or claims a protected name (sshd, cron, ...) whose executable it does not run; in a container, only the kernel-thread imitation is judged',
-  hidden_process: 'a process that exists but is hidden from the /proc listing, from its own /proc entry, or from ps; confirmed on a second look',
-  stalled_process:
-    'a process whose command line (/proc/PID/cmdline, which takes its memory-map lock) or root directory could not be read within the deadline: a thread of it waits on a stalled file system (FUSE, NFS), which also hangs ps; the exporter skips it until the read returns',
-  resource_hog: 'a process with another finding that uses more CPU or resident memory than resource_hog allows',
-};

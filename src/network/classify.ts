@@ -1,5 +1,5 @@
-import { isLoopback, isUnspecified, parseIp, type IpBytes } from '../policy/cidr.js';
-import { inPortRange, type PortRange } from '../policy/port-range.js';
+import { isLoopback, isUnspecified, parseIp, type IpBytes } from '../match/cidr.js';
+import { inPortRange, type PortRange } from '../match/port-range.js';
 import type { EphemeralPorts } from '../procfs/local-ports.js';
 import { socketStates, type NetSocket } from '../procfs/net.js';
 
@@ -53,14 +53,18 @@ export interface UnexplainedConnection extends NetSocket {
   readonly maybeAccepted: boolean;
 }
 
+/** A connection of this host, either way: `incoming` when a listener explains it (now, or when it was seen). */
+export interface ClassifiedConnection extends UnexplainedConnection {
+  readonly incoming: boolean;
+}
+
 /**
- * Connections this host may have opened: established (or being established) TCP and connected UDP
- * sockets that are not incoming. A connection is incoming when a listener owns its local port now,
- * or when it was seen while one did (`accepted`); the rest are returned, those whose ports look like
- * an accepted session marked `maybeAccepted`. Loopback peers are the host talking to itself, not
- * outbound, unless `watchLoopback`.
+ * Every connection of this host: established (or being established) TCP and connected UDP sockets,
+ * each incoming or not. A connection is incoming when a listener owns its local port now, or when
+ * it was seen while one did (`accepted`); of the rest, those whose ports look like an accepted
+ * session are marked `maybeAccepted`.
  */
-export function outgoingConnections(sockets: readonly NetSocket[], listeners: readonly NetSocket[], options: DirectionOptions): UnexplainedConnection[] {
+export function classifyConnections(sockets: readonly NetSocket[], listeners: readonly NetSocket[], options: Omit<DirectionOptions, 'watchLoopback'>): ClassifiedConnection[] {
   const listening = new Map<string, string[]>();
   for (const l of listeners) {
     const key = `${l.protocol}/${l.localPort}`;
@@ -70,16 +74,29 @@ export function outgoingConnections(sockets: readonly NetSocket[], listeners: re
   }
   const onListeningPort = (s: NetSocket) =>
     listening.get(`${s.protocol}/${s.localPort}`)?.some((address) => bindAddressLabel(address) === 'any' || sameAddress(address, s.localAddress)) ?? false;
-  const connected = sockets.filter((s) =>
-    s.protocol === 'tcp' ? s.state === socketStates.established || s.state === socketStates.synSent : s.state === socketStates.established,
-  );
+  const connected = sockets.filter(isConnection);
   const seenAccepted = options.accepted ? options.accepted.track(connected, onListeningPort) : onListeningPort;
-  const unexplained: UnexplainedConnection[] = [];
-  for (const s of connected) {
-    if (seenAccepted(s) || (!options.watchLoopback && isLoopbackAddress(s.remoteAddress))) continue;
-    unexplained.push({ ...s, maybeAccepted: portsSayAccepted(s, options.ephemeralPorts) });
-  }
-  return unexplained;
+  return connected.map((s) => {
+    const incoming = seenAccepted(s);
+    return { ...s, incoming, maybeAccepted: !incoming && portsSayAccepted(s, options.ephemeralPorts) };
+  });
+}
+
+/** Established or connecting TCP, connected UDP: a socket with a peer. */
+export function isConnection(s: NetSocket): boolean {
+  return s.protocol === 'tcp' ? s.state === socketStates.established || s.state === socketStates.synSent : s.state === socketStates.established;
+}
+
+/**
+ * Connections this host may have opened: the connections that are not incoming. Loopback peers are
+ * the host talking to itself, not outbound, unless `watchLoopback`.
+ */
+export function outgoingConnections(sockets: readonly NetSocket[], listeners: readonly NetSocket[], options: DirectionOptions): UnexplainedConnection[] {
+  return classifyConnections(sockets, listeners, options).filter((c) => isOutgoing(c, options.watchLoopback));
+}
+
+export function isOutgoing(c: ClassifiedConnection, watchLoopback: boolean): boolean {
+  return !c.incoming && (watchLoopback || !isLoopbackAddress(c.remoteAddress));
 }
 
 /** IANA's dynamic ports (RFC 6335), where Windows and macOS pick a client's local port. */

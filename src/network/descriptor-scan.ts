@@ -1,4 +1,4 @@
-import { Slicer } from '../procfs/slicer.js';
+import { Slicer } from '../scheduler/slicer.js';
 import { readSocketFds, type SocketHolder } from '../procfs/socket-owners.js';
 
 /** What reading descriptor tables cost. */

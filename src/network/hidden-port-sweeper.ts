@@ -1,6 +1,6 @@
 import type { HiddenPortsPolicy } from '../config/sections/listeners.js';
 import type { Logger } from '../log/logger.js';
-import { parsePortRange } from '../policy/port-range.js';
+import { parsePortRange } from '../match/port-range.js';
 import { readNetTables, type NetProtocol } from '../procfs/net.js';
 import { scheduleWork, type Schedule } from '../scheduler/schedule.js';
 import { sweepHiddenPorts, type SweepResult } from './hidden-ports.js';

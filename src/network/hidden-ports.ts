@@ -1,5 +1,5 @@
 import { setImmediate as yieldToEventLoop, setTimeout as sleep } from 'node:timers/promises';
-import type { PortRange } from '../policy/port-range.js';
+import type { PortRange } from '../match/port-range.js';
 import type { NetProtocol } from '../procfs/net.js';
 import type { PortProbe, ProbeResult } from './port-probe.js';
 

@@ -1,64 +1,84 @@
 import { readNetTables, type NetProtocol, type NetSocket, type NetTablesRead } from '../procfs/net.js';
 import { readProcess } from '../procfs/process-table.js';
-import { stillHolds, type SocketHolder } from '../procfs/socket-owners.js';
-import type { UserDirectory } from '../procfs/users.js';
-import { isListening, outgoingConnections, type DirectionOptions, type UnexplainedConnection } from './classify.js';
-import type { NetworkSnapshot, ObservedConnection, ObservedSocket, Ownership, SocketOwner } from './snapshot.js';
+import { readStdioSockets, stillHolds, type SocketHolder } from '../procfs/socket-owners.js';
+import type { UserDirectory } from '../rootfs/users.js';
+import { bindAddressLabel, classifyConnections, isListening, isOutgoing, type ClassifiedConnection, type DirectionOptions } from './classify.js';
+import type { NetworkSnapshot, ObservedConnection, ObservedSocket, Ownership, SocketOnStdio, SocketOwner, StdioSocketRole } from './snapshot.js';
 import type { SocketOwnerIndex } from './socket-owner-index.js';
+
+/** How connections are observed; without it only listeners are read. */
+export interface ConnectionOptions extends DirectionOptions {
+  /**
+   * Which outgoing connections need their program for the outbound judgment (those that may be
+   * accepted sessions always do); undefined when outgoing connections are not judged.
+   */
+  readonly needsOwner?: (socket: NetSocket) => boolean;
+  /** Look for processes whose standard input, output or error is a TCP or UDP socket. */
+  readonly stdio: boolean;
+}
 
 export interface ObserveOptions {
   readonly procfs: string;
   readonly index: SocketOwnerIndex;
   readonly users: UserDirectory;
-  /**
-   * Observe outgoing connections (only when the policy judges them); `needsOwner` says which need their
-   * program for the outbound rules (those that may be accepted sessions always do).
-   */
-  readonly outgoing?: DirectionOptions & { readonly needsOwner: (socket: NetSocket) => boolean };
+  readonly connections?: ConnectionOptions;
   /** The exporter's own pids (this process, the serving exporter), so its own listener is recognised. */
   readonly selfPids?: ReadonlySet<number>;
   /** How the tables are read (again, for some protocols, when a socket is not found): /proc/net by default; tests time races with it. */
   readonly readTables?: (protocols?: ReadonlySet<NetProtocol>) => NetTablesRead;
 }
 
+/** Standard streams are read this many processes at a time (three readlinks each). */
+const stdioBatch = 64;
+
 /**
- * Read the socket tables and find who holds each listener (and each outgoing connection that needs
- * it). Observation only: nothing here decides what is expected.
+ * Read the socket tables and find who holds each listener (and each connection that needs it), and
+ * which processes have a socket as a standard stream. Observation only: nothing here decides what
+ * is expected.
  */
 export async function observeNetwork(options: ObserveOptions): Promise<NetworkSnapshot> {
   const { procfs, index } = options;
+  const c = options.connections;
   const slicer = index.newSlicer();
-  // Without outbound judgment only listeners matter, and the TCP tables can be read up to them.
-  const readTables = options.readTables ?? ((protocols?: ReadonlySet<NetProtocol>) => readNetTables(procfs, { protocols, tcpListenersOnly: !options.outgoing }));
+  // Without connections only listeners matter, and the TCP tables can be read up to them.
+  const readTables = options.readTables ?? ((protocols?: ReadonlySet<NetProtocol>) => readNetTables(procfs, { protocols, tcpListenersOnly: !c }));
   const tables = readTables();
   let listeners: NetSocket[] = tables.sockets.filter(isListening);
-  let connections = options.outgoing ? outgoingConnections(tables.sockets, listeners, options.outgoing) : [];
+  let all: ClassifiedConnection[] = c ? classifyConnections(tables.sockets, listeners, c) : [];
   const present = new Set<number>();
   for (const s of tables.sockets) if (s.inode !== 0) present.add(s.inode);
 
+  const judgedOutgoing = (s: ClassifiedConnection) => c?.needsOwner !== undefined && isOutgoing(s, c.watchLoopback);
   // Judgment takes a connection whose ports look accepted as a session only if its program may listen there.
-  const needsOwner = (s: UnexplainedConnection) => s.maybeAccepted || (options.outgoing?.needsOwner(s) ?? false);
+  const needsOwner = (s: ClassifiedConnection) => judgedOutgoing(s) && (s.maybeAccepted || c!.needsOwner!(s));
+  // Every connection's holders are looked for when standard streams are: they are where a shell on a socket hides.
+  const lookedUp = c?.stdio ? all : all.filter(needsOwner);
+  // Only the connections whose owner is judged need it proven; the rest only name processes to look at.
+  const judgedOwners = new Set(all.filter(needsOwner).map((s) => s.inode));
   const lookup = await index.lookup(
     listeners.map((s) => s.inode),
-    connections.filter(needsOwner).map((s) => s.inode),
+    lookedUp.map((s) => s.inode),
     present,
     slicer,
+    (inode) => judgedOwners.has(inode),
   );
 
   // A socket no process holds may have closed after the table was read: look again before calling its owner unknown.
   let socketsGone = 0;
   if (lookup.notFound.size > 0 && lookup.scan) {
-    const protocols = new Set([...listeners, ...connections].filter((s) => lookup.notFound.has(s.inode)).map((s) => s.protocol));
+    const protocols = new Set([...listeners, ...lookedUp].filter((s) => lookup.notFound.has(s.inode)).map((s) => s.protocol));
     const still = new Set(readTables(protocols).sockets.map((s) => s.inode));
     const gone = new Set([...lookup.notFound.keys()].filter((inode) => !still.has(inode)));
     if (gone.size > 0) {
       const open = (s: NetSocket) => !gone.has(s.inode);
-      const before = listeners.length + connections.length;
+      const before = listeners.length + all.length;
       listeners = listeners.filter(open);
-      connections = connections.filter(open);
-      socketsGone = before - listeners.length - connections.length;
+      all = all.filter(open);
+      socketsGone = before - listeners.length - all.length;
     }
   }
+
+  const stdio = c?.stdio ? await readStdio(procfs, index, lookup.stdioCandidates, [...listeners, ...all]) : { holdings: [], denied: 0 };
 
   // Once per look: lookups then answer from what it read.
   options.users.refresh();
@@ -78,17 +98,82 @@ export async function observeNetwork(options: ObserveOptions): Promise<NetworkSn
     return wanted ? { kind: 'unknown', reason: 'not_found' } : { kind: 'not_looked_up' };
   };
 
+  const observedListeners = listeners.map((s): ObservedSocket => ({ ...s, ownership: ownership(s, true) }));
   return {
-    listeners: listeners.map((s): ObservedSocket => ({ ...s, ownership: ownership(s, true) })),
-    connections: connections.map((s): ObservedConnection => ({ ...s, ownership: ownership(s, needsOwner(s)) })),
+    listeners: observedListeners,
+    connections: all.filter(judgedOutgoing).map((s): ObservedConnection => ({ ...s, ownership: ownership(s, needsOwner(s)) })),
+    stdio: stdioSockets(stdio.holdings, owners, observedListeners),
     problems: {
       malformedLines: tables.malformedLines,
       socketsGone,
       processesGone: owners.gone + (lookup.scan?.gone ?? 0),
-      fdDenied: lookup.scan?.denied ?? 0,
+      fdDenied: (lookup.scan?.denied ?? 0) + stdio.denied,
     },
     processesScanned: lookup.scan?.processes ?? 0,
   };
+}
+
+interface StdioHolding {
+  readonly pid: number;
+  readonly fds: number[];
+  readonly socket: NetSocket | ClassifiedConnection;
+}
+
+/**
+ * The standard streams of the candidates that are TCP or UDP sockets of the tables (a unix socket or
+ * a pipe is not: journald's stream, a parent's socketpair). What is found is taught to the index, so
+ * a socket moved onto fd 0 stays checked with one readlink.
+ */
+async function readStdio(procfs: string, index: SocketOwnerIndex, candidates: ReadonlySet<number>, sockets: readonly (NetSocket | ClassifiedConnection)[]): Promise<{ holdings: StdioHolding[]; denied: number }> {
+  const byInode = new Map<number, NetSocket | ClassifiedConnection>();
+  for (const s of sockets) if (s.inode !== 0) byInode.set(s.inode, s);
+  const pids = [...candidates];
+  const holdings: StdioHolding[] = [];
+  let denied = 0;
+  for (let i = 0; i < pids.length; i += stdioBatch) {
+    const batch = pids.slice(i, i + stdioBatch);
+    const reads = await Promise.all(batch.map((pid) => readStdioSockets(procfs, pid)));
+    reads.forEach((read, j) => {
+      const pid = batch[j]!;
+      if (!read.ok) {
+        if (read.problem === 'denied') denied++;
+        return;
+      }
+      for (const { fd, inode } of read.sockets) {
+        const socket = byInode.get(inode);
+        if (!socket) continue;
+        index.learnHolder(inode, { pid, fd });
+        const held = holdings.find((h) => h.pid === pid && h.socket.inode === inode);
+        if (held) held.fds.push(fd);
+        else holdings.push({ pid, fds: [fd], socket });
+      }
+    });
+  }
+  return { holdings, denied };
+}
+
+function stdioSockets(holdings: readonly StdioHolding[], owners: OwnerReader, listeners: readonly ObservedSocket[]): SocketOnStdio[] {
+  const found: SocketOnStdio[] = [];
+  for (const h of holdings) {
+    const [owner] = owners.read([{ pid: h.pid, fd: h.fds[0]! }], h.socket.inode);
+    if (!owner || owner.self) continue;
+    // A session whose listener closed before it was seen (a one-shot bind shell) is incoming by its ports.
+    const role: StdioSocketRole = !('incoming' in h.socket) ? 'listening' : h.socket.incoming || h.socket.maybeAccepted ? 'incoming' : 'outgoing';
+    const { socket } = h;
+    const listener =
+      role === 'listening'
+        ? listeners.find((l) => l.inode === socket.inode)
+        : role === 'incoming'
+          ? listeners.find((l) => l.protocol === socket.protocol && l.localPort === socket.localPort && (bindAddressLabel(l.localAddress) === 'any' || l.localAddress === socket.localAddress))
+          : undefined;
+    found.push({ owner, fds: h.fds.sort(), socket: stripClassification(socket), role, listener: listener?.ownership });
+  }
+  return found;
+}
+
+function stripClassification(s: NetSocket | ClassifiedConnection): NetSocket {
+  const { protocol, family, localAddress, localPort, remoteAddress, remotePort, state, uid, inode } = s;
+  return { protocol, family, localAddress, localPort, remoteAddress, remotePort, state, uid, inode };
 }
 
 /** Reads each holding process once per collection (executable, effective uid) and names its user. */

@@ -1,4 +1,4 @@
-import { compileGlob, type PathMatcher } from '../policy/glob.js';
+import { compileGlob, type PathMatcher } from '../match/glob.js';
 import type { Ownership } from './snapshot.js';
 
 /**

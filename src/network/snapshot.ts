@@ -1,5 +1,8 @@
 import type { NetSocket } from '../procfs/net.js';
-import type { UserClass } from '../procfs/users.js';
+import type { UserClass } from '../rootfs/users.js';
+
+/** A socket as /proc/net lists it: what the observed sockets below extend. */
+export type { NetSocket };
 
 /**
  * What the network collector observed, as plain data: the input of the judgment functions, which
@@ -39,6 +42,29 @@ export interface ObservedConnection extends ObservedSocket {
   readonly maybeAccepted: boolean;
 }
 
+/** What a socket on a standard stream is to its process. */
+export type StdioSocketRole =
+  /** A listening TCP socket or a bound UDP one (an inetd `wait` service gets its super-server's). */
+  | 'listening'
+  /** A connection a listener explains: accepted here. */
+  | 'incoming'
+  /** A connection opened from here (or whose listener closed before it was seen). */
+  | 'outgoing';
+
+/** A process whose standard input, output or error (fd 0, 1, 2) is a TCP or UDP socket. */
+export interface SocketOnStdio {
+  readonly owner: SocketOwner;
+  /** Which of 0, 1, 2, ascending. */
+  readonly fds: readonly number[];
+  readonly socket: NetSocket;
+  readonly role: StdioSocketRole;
+  /**
+   * Who holds the listener the socket belongs to (the socket itself when listening; the listener on
+   * its protocol, port and address when incoming), or undefined when no listener is open for it.
+   */
+  readonly listener: Ownership | undefined;
+}
+
 export interface NetworkReadProblems {
   /** /proc/net lines without the documented shape. */
   readonly malformedLines: number;
@@ -46,7 +72,7 @@ export interface NetworkReadProblems {
   readonly socketsGone: number;
   /** Processes that exited while their descriptors or their details were read. */
   readonly processesGone: number;
-  /** Processes whose descriptor tables were closed to us in this collection's scan. */
+  /** Processes whose descriptor tables were closed to us in this collection's scan (or standard streams read on their own). */
   readonly fdDenied: number;
 }
 
@@ -58,6 +84,8 @@ export interface NetworkSnapshot {
    * explains: outgoing, unless judgment takes one marked `maybeAccepted` as a closed server's session.
    */
   readonly connections: readonly ObservedConnection[];
+  /** Processes with a TCP or UDP socket as a standard stream (empty when not looked for). */
+  readonly stdio: readonly SocketOnStdio[];
   readonly problems: NetworkReadProblems;
   /** Processes read in a descriptor scan during this collection (0 when every socket was already mapped). */
   readonly processesScanned: number;

@@ -4,7 +4,7 @@ import { performance } from 'node:perf_hooks';
 import { problemOf } from '../procfs/errors.js';
 import { listPids, listThreadIds } from '../procfs/pids.js';
 import { readProcText } from '../procfs/read-text.js';
-import { Slicer } from '../procfs/slicer.js';
+import { Slicer } from '../scheduler/slicer.js';
 import { parseStat } from '../procfs/stat.js';
 import { parseStatus } from '../procfs/status.js';
 import { confirmHidden, type HiddenProcess, type PidLook } from './hidden.js';

@@ -1,5 +1,6 @@
 import type { Finding } from '../findings/finding.js';
-import { collectorName, severityOf } from './judge.js';
+import { finding } from '../findings/kinds.js';
+import { processKinds } from './kinds.js';
 
 /**
  * Hidden processes, judged from two looks at one PID. Pure: the sweep (hidden-sweep.ts) gathers
@@ -66,11 +67,7 @@ const explanation: Record<HiddenView, string> = {
 };
 
 export function hiddenFindings(hidden: readonly HiddenProcess[]): Finding[] {
-  return hidden.map((h) => ({
-    collector: collectorName,
-    kind: 'hidden_process',
-    severity: severityOf('hidden_process'),
-    subject: { pid: h.pid, view: h.view },
-    message: `PID ${h.pid}${h.comm ? ` (${h.comm})` : ''}: ${explanation[h.view]}; confirmed on a second look`,
-  }));
+  return hidden.map((h) =>
+    finding(processKinds.hidden_process, { pid: h.pid, view: h.view }, `PID ${h.pid}${h.comm ? ` (${h.comm})` : ''}: ${explanation[h.view]}; confirmed on a second look`),
+  );
 }

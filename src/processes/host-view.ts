@@ -1,6 +1,7 @@
 import type { ExeLink } from '../procfs/exe.js';
-import type { UserClass } from '../procfs/users.js';
+import type { UserClass } from '../rootfs/users.js';
 import type { RootAgainstHost } from '../procfs/root.js';
+import type { ContainerFacts } from './container-facts.js';
 
 /** One process as judgment sees it: what /proc said, with names resolved. Plain data. */
 export interface ObservedProcess {
@@ -57,6 +58,8 @@ export interface HostView {
   readonly homeDirectories: readonly string[];
   /** When dpkg last changed its database (Unix seconds); undefined without dpkg. */
   readonly dpkgChangedAt: number | undefined;
+  /** What observation found about each process in a container, by PID (container-observe.ts). */
+  readonly containers?: ReadonlyMap<number, ContainerFacts>;
 }
 
 /**

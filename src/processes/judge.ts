@@ -1,46 +1,19 @@
 import { basename } from 'node:path/posix';
-import type { Severity } from '../findings/finding.js';
-import { firstMatch } from '../policy/glob.js';
+import { firstMatch } from '../match/glob.js';
 import { inContainer, isMemfd, type ExecutableFacts, type HostView, type ObservedProcess } from './host-view.js';
 import type { CompiledProcessPolicy, CompiledRule } from './process-policy.js';
 import type { ProcessBaseline } from './process-baseline.js';
+import { processFindingKinds, type ProcessFindingKind } from './kinds.js';
+import { judgeContainerProcess, type CompiledContainerPolicy } from './judge-container.js';
+import type { ContainerIdentity } from '../containers/identity.js';
 
 /**
  * Judgment: pure functions of what was observed (HostView), the policy and the baseline. Nothing
  * here reads the host, so every rule is tested with plain objects.
  */
 
-export const collectorName = 'processes';
-
-/** Every kind this collector reports, most severe first: a process's verdict is its first kind. */
-export const processFindingKinds = [
-  'deleted_executable',
-  'writable_location',
-  'name_mismatch',
-  'hidden_process',
-  'unknown_executable',
-  'unexpected_user',
-  'stalled_process',
-  'resource_hog',
-] as const;
-export type ProcessFindingKind = (typeof processFindingKinds)[number];
-/** Kinds judged per running process (hidden processes come from the sweep). */
+/** Kinds judged per running process (hidden processes come from the sweep); declared in kinds.ts. */
 export type RunningProcessKind = Exclude<ProcessFindingKind, 'hidden_process'>;
-
-const severity: Record<ProcessFindingKind, Severity> = {
-  deleted_executable: 'critical',
-  writable_location: 'critical',
-  name_mismatch: 'critical',
-  hidden_process: 'critical',
-  unknown_executable: 'warning',
-  unexpected_user: 'warning',
-  stalled_process: 'warning',
-  resource_hog: 'warning',
-};
-
-export function severityOf(kind: ProcessFindingKind): Severity {
-  return severity[kind];
-}
 
 /**
  * How a running executable is accounted for, in the order the sources are tried. `not_judged`: a
@@ -76,6 +49,8 @@ export interface JudgedProcess {
    * ones included.
    */
   readonly containerNamespace: string | undefined;
+  /** Which container, for a process in one whose container was observed (see container-observe.ts). */
+  readonly container?: ContainerIdentity;
 }
 
 export interface JudgeContext {
@@ -85,7 +60,12 @@ export interface JudgeContext {
   /** Name stems of kernel threads (kworker, ksoftirqd, ...): running ones plus the usual ones. */
   readonly kernelStems: ReadonlySet<string>;
   readonly names: NameCache;
+  /** The `containers` section, for processes in containers. */
+  readonly containers: CompiledContainerPolicy;
 }
+
+/** No package managers, shells or exceptions: only drift is judged in containers. */
+const noContainerPolicy: CompiledContainerPolicy = { packageManagers: new Set(), shells: new Set(), allow: [] };
 
 /** Kernel threads an implant most often imitates, for hosts where they are not running right now. */
 const usualKernelStems = ['kworker', 'kthreadd', 'ksoftirqd', 'kswapd', 'migration', 'watchdog', 'rcu_sched', 'rcu_preempt', 'kblockd', 'khugepaged', 'jbd', 'kauditd'];
@@ -97,12 +77,18 @@ export function kernelNameStem(comm: string): string {
 }
 
 /** `kernelComms`: kernel thread names seen elsewhere (the last full look), when the view holds only a few processes. */
-export function judgeContext(view: HostView, policy: CompiledProcessPolicy, baseline: ProcessBaseline | undefined, kernelComms: readonly string[] = []): JudgeContext {
+export function judgeContext(
+  view: HostView,
+  policy: CompiledProcessPolicy,
+  baseline: ProcessBaseline | undefined,
+  kernelComms: readonly string[] = [],
+  containers: CompiledContainerPolicy = noContainerPolicy,
+): JudgeContext {
   const kernelStems = new Set(usualKernelStems);
   for (const comm of kernelComms) kernelStems.add(kernelNameStem(comm));
   for (const p of view.processes) if (p.kernelThread) kernelStems.add(kernelNameStem(p.comm));
   kernelStems.delete('');
-  return { policy, baseline, view, kernelStems, names: new NameCache() };
+  return { policy, baseline, view, kernelStems, names: new NameCache(), containers };
 }
 
 /** A daemon: started by (or handed to) PID 1. Only daemons are judged by the users in the baseline. */
@@ -153,12 +139,14 @@ export function judgeProcess(p: ObservedProcess, ctx: JudgeContext): ProcessVerd
  * container's root, so the kinds that compare the path with the host's allow rules, baseline,
  * packages and files (unknown_executable, unexpected_user, and resource_hog, which weighs what is
  * not accounted for) say nothing about it. Judged: what the path pattern and the names it shows
- * say on their own (writable_location, name_mismatch).
+ * say on their own (writable_location, name_mismatch), and against the container's image
+ * (container_drift, container_package_manager, container_shell: judge-container.ts).
  *
  * Nor deleted_executable: the host cannot tell an upgrade in a container from an attack. System
  * containers (LXD, Incus) upgrade their packages unattended, and Docker's `--init` binds the host's
  * docker-init into every such container, which shows as deleted there once the host upgrades
- * docker. A deleted binary in a writable place or a memfd is still writable_location.
+ * docker. A deleted binary in a writable place or a memfd is still writable_location, and one of
+ * the container's writable layer is container_drift.
  */
 function judgeInContainer(p: ObservedProcess, exe: string, ctx: JudgeContext): JudgedProcess {
   let reasons: Partial<Record<RunningProcessKind, string>> | undefined;
@@ -170,7 +158,11 @@ function judgeInContainer(p: ObservedProcess, exe: string, ctx: JudgeContext): J
   const claim = kernelThreadDisguise(p, exe, ctx);
   if (claim) (reasons ??= {}).name_mismatch = claim.reason;
   if (p.stalled) (reasons ??= {}).stalled_process = stalledReason;
-  return verdictOf(p, exe, 'not_judged', reasons, claim, false, p.mountNamespace);
+  // Drift from the image, package managers and interactive shells: judge-container.ts.
+  const facts = ctx.view.containers?.get(p.pid);
+  const inContainer = judgeContainerProcess(p, exe, facts, ctx.containers);
+  if (inContainer) reasons = { ...reasons, ...inContainer };
+  return verdictOf(p, exe, 'not_judged', reasons, claim, false, p.mountNamespace, facts?.identity);
 }
 
 const stalledReason =
@@ -185,11 +177,12 @@ function verdictOf(
   claim: { name: string } | undefined,
   outdated: boolean,
   containerNamespace: string | undefined,
+  container?: ContainerIdentity,
 ): JudgedProcess {
-  if (!reasons) return { status: 'judged', process: p, exe, knownBy, kinds: noKinds, reasons: noReasons, claimedName: undefined, outdated, containerNamespace };
+  if (!reasons) return { status: 'judged', process: p, exe, knownBy, kinds: noKinds, reasons: noReasons, claimedName: undefined, outdated, containerNamespace, container };
   const found = reasons;
   const kinds = processFindingKinds.filter((k): k is RunningProcessKind => k !== 'hidden_process' && found[k] !== undefined);
-  return { status: 'judged', process: p, exe, knownBy, kinds, reasons: found, claimedName: claim?.name, outdated, containerNamespace };
+  return { status: 'judged', process: p, exe, knownBy, kinds, reasons: found, claimedName: claim?.name, outdated, containerNamespace, container };
 }
 
 interface KnowledgeResult {
@@ -355,6 +348,9 @@ export const startVerdicts = [
   'deleted_executable',
   'writable_location',
   'name_mismatch',
+  'container_drift',
+  'container_package_manager',
+  'container_shell',
   'stalled_process',
   'kernel_thread',
   'other_root',

@@ -1,19 +1,22 @@
+import { lstat, stat } from 'node:fs/promises';
 import { statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type { HostPaths } from '../collectors/collector.js';
+import type { HostPaths } from '../host-paths.js';
 import type { ProcessesPolicy } from '../config/sections/processes.js';
-import { HostReads } from '../isolated/host-reads.js';
-import type { StatOutcome } from '../isolated/protocol.js';
 import type { Logger } from '../log/logger.js';
 import { readExe } from '../procfs/exe.js';
 import { readOwnMounts, type MountTable } from '../procfs/mounts.js';
+import { ProcessFiles } from '../procfs/process-files.js';
 import { ProcessReader, type DetailedSnapshot, type ProcessDetails } from '../procfs/process-reader.js';
+import { StuckReads } from '../procfs/stuck-reads.js';
 import { directoryIdentity, rootAgainstHost, type DirectoryIdentity, type RootAgainstHost } from '../procfs/root.js';
-import { Slicer } from '../procfs/slicer.js';
-import { UserDirectory } from '../procfs/users.js';
+import { Slicer } from '../scheduler/slicer.js';
+import { UserDirectory } from '../rootfs/users.js';
 import { inContainer, isMemfd, type ExecutableFacts, type HostView, type ObservedProcess } from './host-view.js';
 import { dpkgLastChange, type PackageIndex } from './package-index.js';
 import { PackageKnowledge } from './package-knowledge.js';
+import { ContainerObserver } from './container-observe.js';
+import type { ContainerFacts } from './container-facts.js';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
@@ -35,6 +38,17 @@ export interface Observation {
   readonly packageIndexSize: number;
 }
 
+/** A stat made off the event loop: what the facts of an executable need of it. */
+export type OffLoopStat = { readonly ok: true; readonly stat: { readonly mode: number; readonly ctimeMs: number } } | { readonly ok: false };
+
+/** What the observer reads through: the exporter's HostReads (src/isolated/). */
+export interface ObserverReads {
+  /** Files of a process that can wait on it, under a deadline. */
+  readonly processFiles: ProcessFiles;
+  /** stat of paths on file systems that may stall, where a stuck call cannot stop the event loop. */
+  statOffLoop(items: readonly { readonly path: string; readonly follow: boolean }[]): Promise<readonly OffLoopStat[]>;
+}
+
 /**
  * Observation: reads the host (/proc, passwd, dpkg, the executables' files) into a HostView for
  * judgment. It decides nothing. It keeps what it must between looks: the CPU time of each process
@@ -44,6 +58,7 @@ export class HostObserver {
   readonly reader: ProcessReader;
   readonly users: UserDirectory;
   readonly packages: PackageKnowledge;
+  readonly containers: ContainerObserver;
   private readonly records = new Map<number, ObservedRecord>();
   private round = 0;
   /** Kernel thread names from the last full look, for judging single processes in between. */
@@ -53,12 +68,13 @@ export class HostObserver {
   constructor(
     private readonly paths: HostPaths,
     log: Logger,
-    /** The exporter's; a reader of its own by default (tests, one-off observers). */
-    private readonly reads: HostReads = new HostReads(paths.procfs, 2000, log),
+    /** The exporter's; by default (tests, one-off observers) guarded reads of its own and stats on libuv's pool. */
+    private readonly reads: ObserverReads = { processFiles: new ProcessFiles(paths.procfs, new StuckReads(log), { deadlineMs: 2000 }), statOffLoop: statsInPool },
   ) {
     this.reader = new ProcessReader(paths.procfs, { files: reads.processFiles });
     this.users = new UserDirectory(paths.rootfs);
     this.packages = new PackageKnowledge(paths.rootfs, log);
+    this.containers = new ContainerObserver(paths, log, { files: reads.processFiles });
   }
 
   /**
@@ -99,7 +115,8 @@ export class HostObserver {
     const kernelComms = new Set<string>();
     for (let i = 0; i < processes.length; i++) if (processes[i]!.kernelThread) kernelComms.add(processes[i]!.comm);
     this.kernelComms = [...kernelComms];
-    return { view: await this.view(processes, index, section), snapshot, packageIndexSize: index.size };
+    const containers = await this.containers.observe(snapshot.processes, processes, true);
+    return { view: await this.view(processes, index, section, containers), snapshot, packageIndexSize: index.size };
   }
 
   private update(record: ObservedRecord, p: ProcessDetails, now: number): void {
@@ -148,7 +165,7 @@ export class HostObserver {
       const parent = readExe(this.paths.procfs, p.ppid);
       return this.observed(p, parent.kind === 'path' ? parent.path : undefined, lifetimeCores(p, now));
     });
-    return await this.view(processes, index, section);
+    return await this.view(processes, index, section, await this.containers.observe(details, processes, false));
   }
 
   /** Release what is kept open between looks. */
@@ -212,7 +229,7 @@ export class HostObserver {
     return this.hostRootRead.identity;
   }
 
-  private async view(processes: readonly ObservedProcess[], index: PackageIndex, section: ProcessesPolicy): Promise<HostView> {
+  private async view(processes: readonly ObservedProcess[], index: PackageIndex, section: ProcessesPolicy, containers: ReadonlyMap<number, ContainerFacts>): Promise<HostView> {
     const executables = new Map<string, ExecutableFacts>();
     const mounts = ownMounts();
     const offLoop: { path: string; deleted: boolean }[] = [];
@@ -230,6 +247,7 @@ export class HostObserver {
       executables,
       homeDirectories: section.writable_locations.home_directories ? this.users.homeDirectories() : [],
       dpkgChangedAt: dpkgLastChange(this.paths.rootfs),
+      containers,
     };
   }
 
@@ -243,9 +261,9 @@ export class HostObserver {
       { path: join(this.paths.rootfs, path), follow: true },
       { path: join(this.paths.rootfs, dirname(path)), follow: true },
     ]);
-    let stats: StatOutcome[];
+    let stats: readonly OffLoopStat[];
     try {
-      stats = await this.reads.isolated.stat(items);
+      stats = await this.reads.statOffLoop(items);
     } catch {
       stats = [];
     }
@@ -258,6 +276,17 @@ export class HostObserver {
 }
 
 const minRateSeconds = 1;
+
+function statsInPool(items: readonly { readonly path: string; readonly follow: boolean }[]): Promise<OffLoopStat[]> {
+  return Promise.all(
+    items.map(({ path, follow }) =>
+      (follow ? stat(path) : lstat(path)).then(
+        (s): OffLoopStat => ({ ok: true, stat: { mode: s.mode, ctimeMs: s.ctimeMs } }),
+        (): OffLoopStat => ({ ok: false }),
+      ),
+    ),
+  );
+}
 
 /** The exporter's mount table, read at each look (mounts come and go); undefined when unreadable. */
 function ownMounts(): MountTable | undefined {

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { lstatSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { endianness } from 'node:os';
 import { join } from 'node:path';
-import { Slicer } from '../procfs/slicer.js';
+import { Slicer } from '../scheduler/slicer.js';
 import { halfSipHash64, hashKeyFromBytes, type HashKey } from './half-siphash.js';
 
 /** Directories that Debian's merged /usr turns into symlinks: /bin → usr/bin, and so on. */

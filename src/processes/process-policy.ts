@@ -1,5 +1,5 @@
 import type { ProcessesPolicy } from '../config/sections/processes.js';
-import { compileGlob, type PathMatcher } from '../policy/glob.js';
+import { compileGlob, type PathMatcher } from '../match/glob.js';
 
 export interface CompiledRule {
   readonly index: number;

@@ -1,6 +1,14 @@
 import type { Finding } from '../findings/finding.js';
-import type { SeriesRow } from '../metrics/capped-series.js';
-import { collectorName, isJudged, severityOf, type JudgedProcess, type ProcessVerdict, type RunningProcessKind, type UnjudgedReason } from './judge.js';
+import { finding } from '../findings/kinds.js';
+import { isJudged, type JudgedProcess, type ProcessVerdict, type RunningProcessKind, type UnjudgedReason } from './judge.js';
+import { processKinds } from './kinds.js';
+import { containerPhrase, containerSubject, imageRepository } from '../containers/identity.js';
+
+/** One series of a per-executable metric: its labels and value (the metrics' SeriesRow). */
+interface SeriesRow<L extends string> {
+  readonly labels: Readonly<Record<L, string>>;
+  readonly value: number;
+}
 
 interface FindingGroup {
   readonly kind: RunningProcessKind;
@@ -23,6 +31,8 @@ export class VerdictSummary {
   readonly flaggedRows: SeriesRow<'exe' | 'user_class' | 'kind'>[] = [];
   readonly cpuRows: SeriesRow<'exe' | 'user_class'>[] = [];
   readonly residentRows: SeriesRow<'exe' | 'user_class'>[] = [];
+  /** Per finding of a process in a named container: its kind, image repository and pod UID. */
+  readonly containerRows: SeriesRow<'kind' | 'image' | 'pod_uid'>[] = [];
   private readonly groups = new Map<string, FindingGroup>();
 
   static of(verdicts: Iterable<ProcessVerdict>): VerdictSummary {
@@ -47,10 +57,11 @@ export class VerdictSummary {
     for (const kind of v.kinds) {
       this.flaggedRows.push({ labels: { ...labels, kind }, value: 1 });
       const name = kind === 'name_mismatch' ? (v.claimedName ?? '') : '';
-      const key = JSON.stringify([kind, v.exe, v.process.user, name, inContainer, v.containerNamespace ?? '']);
+      const key = JSON.stringify([kind, v.exe, v.process.user, name, inContainer, v.containerNamespace ?? '', v.container?.id ?? '']);
       const group = this.groups.get(key);
       if (group) group.pids.push(v.process.pid);
       else this.groups.set(key, { kind, verdict: v, pids: [v.process.pid] });
+      if (v.container) this.containerRows.push({ labels: { kind, image: imageRepository(v.container.image), pod_uid: v.container.podUid ?? '' }, value: 1 });
     }
     this.cpuRows.push({ labels, value: v.process.cpuSeconds });
     this.residentRows.push({ labels, value: v.process.rssBytes });
@@ -66,8 +77,16 @@ export class VerdictSummary {
       if (kind === 'name_mismatch') subject['name'] = verdict.claimedName ?? '';
       const namespace = verdict.containerNamespace;
       if (namespace !== undefined) subject['mount_namespace'] = namespace;
-      const where = verdict.knownBy !== 'not_judged' ? '' : `, in a container (another root than the host's${namespace === undefined ? '' : `, mount namespace ${namespace}`})`;
-      return { collector: collectorName, kind, severity: severityOf(kind), subject, message: `${verdict.reasons[kind]}${where} (${pidList(pids)})` };
+      // A root of its own without a runtime's cgroup (unshare --root, a chroot in its own namespace) is named by its namespace only.
+      const named = verdict.container && (verdict.container.id !== undefined || verdict.container.podUid !== undefined) ? verdict.container : undefined;
+      if (named) Object.assign(subject, containerSubject(named));
+      const where =
+        verdict.knownBy !== 'not_judged'
+          ? ''
+          : named
+            ? `, in ${containerPhrase(named)}`
+            : `, in a container (another root than the host's${namespace === undefined ? '' : `, mount namespace ${namespace}`})`;
+      return finding(processKinds[kind], subject, `${verdict.reasons[kind]}${where} (${pidList(pids)})`);
     });
   }
 }

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { parsePortRange, type PortRange } from '../policy/port-range.js';
+import { parsePortRange, type PortRange } from '../match/port-range.js';
 import { ProcParseError, problemOf } from './errors.js';
 
 /**

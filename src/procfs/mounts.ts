@@ -1,13 +1,8 @@
-import { ProcParseError } from './errors.js';
+import { parseMountInfo, type MountInfoEntry } from './mountinfo.js';
 import { readProcText } from './read-text.js';
 
-/** One line of /proc/PID/mountinfo: where a file system is mounted, and which. */
-export interface Mount {
-  readonly mountPoint: string;
-  /** `ext4`, `fuse.sshfs`, `nfs4`, ... */
-  readonly fsType: string;
-  readonly source: string;
-}
+/** A mount as the exporter's mount table keeps it: where, and which file system. */
+export type Mount = Pick<MountInfoEntry, 'mountPoint' | 'fsType' | 'source'>;
 
 /**
  * File systems whose calls can wait on something other than this host's own disks and memory: a
@@ -20,26 +15,6 @@ const stallableTypes = new Set(['fuse', 'fuseblk', 'nfs', 'nfs4', 'cifs', 'smb3'
 export function isStallable(fsType: string): boolean {
   // fuse.sshfs, fuse.s3fs, fuse.gvfsd-fuse, ...: the part after the dot is the FUSE server's choice.
   return stallableTypes.has(fsType) || fsType.startsWith('fuse.');
-}
-
-/** mountinfo escapes space, tab, newline and backslash as octal (`\040`). */
-function unescapeOctal(field: string): string {
-  return field.replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(parseInt(octal, 8)));
-}
-
-/** The lines of /proc/PID/mountinfo, in order (a later mount on the same point hides an earlier one). */
-export function parseMountinfo(text: string, file = 'mountinfo'): Mount[] {
-  const mounts: Mount[] = [];
-  const lines = text.split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i]!;
-    if (line === '') continue;
-    const fields = line.split(' ');
-    const separator = fields.indexOf('-', 6);
-    if (fields.length < 10 || separator === -1 || separator + 2 >= fields.length) throw new ProcParseError(`${file}:${i + 1}`, 'expected "ID PARENT MAJ:MIN ROOT POINT OPTIONS ... - TYPE SOURCE OPTIONS"');
-    mounts.push({ mountPoint: unescapeOctal(fields[4]!), fsType: fields[separator + 1]!, source: unescapeOctal(fields[separator + 2]!) });
-  }
-  return mounts;
 }
 
 /** The mounts the exporter sees, to tell which one a path lies on. */
@@ -84,5 +59,5 @@ export class MountTable {
 /** The exporter's own mount table (its mount namespace, as --path.procfs shows it). */
 export function readOwnMounts(procfs: string): MountTable {
   const file = `${procfs}/self/mountinfo`;
-  return new MountTable(parseMountinfo(readProcText(file, 'utf8'), file));
+  return new MountTable(parseMountInfo(readProcText(file, 'utf8'), file));
 }

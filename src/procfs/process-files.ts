@@ -105,7 +105,16 @@ export class ProcessFiles {
    * namespace) and stalls. So it is guarded like a memory-map file.
    */
   statRoot(pid: number): Promise<GuardedStat> {
-    const path = `${this.procfs}/${pid}/root`;
+    return this.statLink(pid, 'root');
+  }
+
+  /**
+   * stat of a link of a process that the kernel follows into a file system — its executable, a
+   * descriptor (`fd/0`), its root — asks that file system, which may stall: guarded like the files
+   * that take its memory-map lock.
+   */
+  statLink(pid: number, link: 'root' | 'exe' | `fd/${number}`): Promise<GuardedStat> {
+    const path = `${this.procfs}/${pid}/${link}`;
     return this.guard({ kind: 'file_system', pid }, `stat ${path}`, () => statBig(path)).then((outcome): GuardedStat => (outcome.ok ? { ok: true, stats: outcome.value } : outcome));
   }
 

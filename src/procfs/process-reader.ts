@@ -9,7 +9,7 @@ import { ProcessFiles, type GuardedRead, type GuardedStat } from './process-file
 import { ProblemTally, type ProcessInfo, type ProcessSnapshot } from './process-table.js';
 import { readProcText } from './read-text.js';
 import { directoryIdentity, identityOf, type ProcessRoot } from './root.js';
-import { Slicer } from './slicer.js';
+import { Slicer } from '../scheduler/slicer.js';
 import { clockTicksPerSecond, cpuSeconds, emptyStatFields, isKernelThread, parseStatBytes, type StatFields } from './stat.js';
 import { parseStatmBytes, residentBytes } from './statm.js';
 import { parseStatus } from './status.js';

@@ -17,15 +17,6 @@ export function readProcText(path: string, encoding: 'latin1' | 'utf8' = 'latin1
   }
 }
 
-/**
- * Read a /proc file again through a descriptor kept open: a read at offset 0 makes the kernel
- * generate the text anew, and saves the open and close. Once the process is gone the read fails
- * with ESRCH, even when its PID has been reused: the descriptor belongs to the old process.
- */
-export function rereadProcText(fd: number, encoding: 'latin1' | 'utf8' = 'latin1'): string {
-  return readWhole(fd, encoding, Infinity, 0);
-}
-
 function readWhole(fd: number, encoding: 'latin1' | 'utf8', limit: number, position: number | null): string {
   let length = 0;
   for (;;) {

@@ -1,4 +1,5 @@
 import { readdirSync, readlinkSync } from 'node:fs';
+import { readlink } from 'node:fs/promises';
 import { problemOf, type ProcReadProblem } from './errors.js';
 
 /**
@@ -66,4 +67,32 @@ export function stillHolds(procfs: string, holder: SocketHolder, inode: number):
   } catch {
     return false;
   }
+}
+
+/** The standard streams: input, output, error. */
+const stdioFds = [0, 1, 2] as const;
+
+/**
+ * The sockets among a process's standard input, output and error (fd 0, 1, 2): three readlinks, read
+ * side by side. A closed descriptor, or a process that exits meanwhile, has none; `denied` when the
+ * descriptors may not be read (another user's process, without CAP_SYS_PTRACE).
+ */
+export async function readStdioSockets(procfs: string, pid: number): Promise<SocketFdsRead> {
+  const dir = `${procfs}/${pid}/fd/`;
+  const links = await Promise.all(
+    stdioFds.map((fd) =>
+      readlink(dir + fd).then(
+        (target) => ({ fd, target, problem: undefined }),
+        (error: unknown) => ({ fd, target: undefined, problem: problemOf(error) ?? 'malformed' }),
+      ),
+    ),
+  );
+  const denied = links.find((l) => l.problem === 'denied' || l.problem === 'malformed');
+  if (denied?.problem) return { ok: false, problem: denied.problem };
+  const sockets: SocketFd[] = [];
+  for (const { fd, target } of links) {
+    const inode = target === undefined ? undefined : parseSocketLink(target);
+    if (inode !== undefined) sockets.push({ fd, inode });
+  }
+  return { ok: true, sockets };
 }

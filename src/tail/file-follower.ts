@@ -3,11 +3,11 @@ import { basename, dirname, join } from 'node:path';
 import type { Logger } from '../log/logger.js';
 import { describeErrno } from '../state/state-dir.js';
 import { emptyFingerprint, fingerprintMatches, fingerprintMaxBytes, isComplete, readFingerprint, type Fingerprint } from './fingerprint.js';
+import type { FollowHealth } from './health.js';
 import { LineSplitter } from './line-splitter.js';
 import { loadFollowState, saveFollowState, type DrainingPosition, type FilePosition, type FollowState } from './position.js';
 
 export type StartAt = 'end' | 'beginning';
-export type FollowHealth = 'ok' | 'missing' | 'unreadable' | 'error';
 
 export interface FileFollowerOptions {
   readonly path: string;
@@ -177,34 +177,52 @@ export class FileFollower {
     // Rotated files and copies first, so lines come in the order they were written; a copy found
     // while reading the current file is queued with them and sends us back here.
     for (let copyQueued = true; copyQueued; ) {
-      copyQueued = false;
-      for (const file of [...this.draining]) {
-        const read = this.readAvailable(file, left);
-        left -= read.bytes;
-        if (!read.eof) caughtUp = false;
-        else if (file.isCopy || this.now() - file.lastGrowth >= this.rotateWaitMs) this.finish(file);
-      }
+      const drained = this.readDraining(left);
+      left -= drained.bytes;
+      if (!drained.caughtUp) caughtUp = false;
       if (!this.current) this.openCurrent(0);
-      while (this.current && left > 0) {
-        const file = this.current;
-        // Before reading on: a file truncated and rewritten past our offset must be read from its start.
-        if (this.wasTruncated(file)) {
-          copyQueued = this.truncated(file);
-          if (copyQueued) break;
-          continue;
-        }
-        const read = this.readAvailable(file, left);
-        left -= read.bytes;
-        if (!read.eof) {
-          caughtUp = false;
-          break;
-        }
-        if (!this.checkRotation(file)) break;
-      }
+      const current = this.readCurrent(left);
+      left -= current.bytes;
+      if (!current.caughtUp) caughtUp = false;
+      copyQueued = current.copyQueued;
     }
     if (left <= 0) caughtUp = false;
     if (this.options.persistMode !== 'checkpoint') this.persist(false);
     return caughtUp;
+  }
+
+  /** Rotated files and copies, each read to its end; finished once no writer can still append to it. */
+  private readDraining(budget: number): { bytes: number; caughtUp: boolean } {
+    let bytes = 0;
+    let caughtUp = true;
+    for (const file of [...this.draining]) {
+      const read = this.readAvailable(file, budget - bytes);
+      bytes += read.bytes;
+      if (!read.eof) caughtUp = false;
+      else if (file.isCopy || this.now() - file.lastGrowth >= this.rotateWaitMs) this.finish(file);
+    }
+    return { bytes, caughtUp };
+  }
+
+  /**
+   * The file at the path, read to its end and followed through truncation and rotation. Stops early
+   * when a truncation found a copy of the old content: that copy is read first (`copyQueued`).
+   */
+  private readCurrent(budget: number): { bytes: number; caughtUp: boolean; copyQueued: boolean } {
+    let bytes = 0;
+    while (this.current && bytes < budget) {
+      const file = this.current;
+      // Before reading on: a file truncated and rewritten past our offset must be read from its start.
+      if (this.wasTruncated(file)) {
+        if (this.truncated(file)) return { bytes, caughtUp: true, copyQueued: true };
+        continue;
+      }
+      const read = this.readAvailable(file, budget - bytes);
+      bytes += read.bytes;
+      if (!read.eof) return { bytes, caughtUp: false, copyQueued: false };
+      if (!this.checkRotation(file)) break;
+    }
+    return { bytes, caughtUp: true, copyQueued: false };
   }
 
   private initialize(): void {
@@ -225,34 +243,39 @@ export class FileFollower {
 
   /** Find every file the last run had open, by device, inode and fingerprint, and continue each where it stopped. */
   private resume(state: FollowState): void {
-    const candidates = this.candidates();
-    const atPath = candidates.find((c) => c.path === this.path);
+    const candidates = rotationCandidates(this.path);
     for (const saved of state.draining) {
       const found = this.locate(saved, candidates);
       if (found) this.draining.push(found);
       else if (!saved.readToEnd) this.noteGap('a rotated file the exporter was still reading is gone (compressed or deleted)');
     }
     const saved = state.current;
-    if (!saved) {
-      this.openCurrent(0);
+    const atPath = candidates.find((c) => c.path === this.path);
+    const siblings = candidates.filter((c) => c.path !== this.path);
+    if (!saved) this.openCurrent(0);
+    else if (atPath && atPath.device === saved.device && atPath.inode === saved.inode) this.resumeSameFile(saved, siblings);
+    else this.resumeRotated(saved, siblings);
+  }
+
+  /** The file at the path is the one the last run read: continue it, unless it was truncated meanwhile. */
+  private resumeSameFile(saved: FilePosition, siblings: readonly RotationCandidate[]): void {
+    const file = this.openAt(this.path, saved);
+    if (file && sizeOf(file.fd) >= saved.offset && fingerprintMatches(saved.fingerprint, file.fd)) {
+      this.current = file;
       return;
     }
-    if (atPath && atPath.device === saved.device && atPath.inode === saved.inode) {
-      const file = this.openAt(this.path, saved);
-      if (file && sizeOf(file.fd) >= saved.offset && fingerprintMatches(saved.fingerprint, file.fd)) {
-        this.current = file;
-        return;
-      }
-      if (file) closeQuietly(file.fd);
-      // Truncated (or rewritten) while we were stopped: the rest may be in a copy beside it.
-      this.stats.truncations++;
-      const copy = this.findCopy(saved, candidates.filter((c) => c.path !== this.path));
-      if (copy) this.draining.push({ ...copy, isCopy: true });
-      else this.noteGap('the file was truncated while the exporter was stopped and no copy was found beside it');
-      this.openCurrent(0);
-      return;
-    }
-    const old = this.locate(saved, candidates.filter((c) => c.path !== this.path));
+    if (file) closeQuietly(file.fd);
+    // Truncated (or rewritten) while we were stopped: the rest may be in a copy beside it.
+    this.stats.truncations++;
+    const copy = this.findCopy(saved, siblings);
+    if (copy) this.draining.push({ ...copy, isCopy: true });
+    else this.noteGap('the file was truncated while the exporter was stopped and no copy was found beside it');
+    this.openCurrent(0);
+  }
+
+  /** Another file is at the path: the one the last run read was rotated away; read its rest first. */
+  private resumeRotated(saved: FilePosition, siblings: readonly RotationCandidate[]): void {
+    const old = this.locate(saved, siblings);
     this.stats.renameRotations++;
     if (old) this.draining.push(old);
     else this.noteGap('the file was rotated while the exporter was stopped and the old one is gone (compressed or deleted)');
@@ -264,29 +287,7 @@ export class FileFollower {
     this.options.log.warn('log position lost: lines written meanwhile may be missing', { path: this.path, reason });
   }
 
-  /** The file at the path and its rotated siblings (path.1, path-20240101), uncompressed ones only. */
-  private candidates(): { path: string; device: string; inode: string }[] {
-    const dir = dirname(this.path);
-    const base = basename(this.path);
-    let names: string[];
-    try {
-      names = readdirSync(dir).filter((n) => n === base || (n.startsWith(base) && /^[.\-_]/.test(n.slice(base.length)) && !compressed.test(n)));
-    } catch {
-      return [];
-    }
-    const found: { path: string; device: string; inode: string }[] = [];
-    for (const name of names.slice(0, 64)) {
-      try {
-        const s = statSync(join(dir, name), { bigint: true });
-        if (s.isFile()) found.push({ path: join(dir, name), device: String(s.dev), inode: String(s.ino) });
-      } catch {
-        // vanished while listed
-      }
-    }
-    return found;
-  }
-
-  private locate(saved: FilePosition, candidates: readonly { path: string; device: string; inode: string }[]): OpenFile | undefined {
+  private locate(saved: FilePosition, candidates: readonly RotationCandidate[]): OpenFile | undefined {
     for (const candidate of candidates) {
       if (candidate.device !== saved.device || candidate.inode !== saved.inode) continue;
       const file = this.openAt(candidate.path, saved);
@@ -410,7 +411,7 @@ export class FileFollower {
   private truncated(file: OpenFile): boolean {
     this.stats.truncations++;
     const saved = { device: file.device, inode: file.inode, offset: file.offset, midLine: false, fingerprint: file.fingerprint };
-    const copy = this.findCopy(saved, this.candidates().filter((c) => c.path !== this.path));
+    const copy = this.findCopy(saved, rotationCandidates(this.path).filter((c) => c.path !== this.path));
     // The copy continues the old line splitter: a line cut by our last read goes on in it.
     if (copy) this.draining.push({ ...copy, splitter: file.splitter, isCopy: true });
     else this.deliver(file.splitter.flush());
@@ -450,6 +451,34 @@ export class FileFollower {
       this.options.log.error('cannot save the log position', { path: this.path, file, err: describeErrno(error) });
     }
   }
+}
+
+interface RotationCandidate {
+  readonly path: string;
+  readonly device: string;
+  readonly inode: string;
+}
+
+/** The file at `path` and its rotated siblings (path.1, path-20240101), uncompressed ones only. */
+function rotationCandidates(path: string): RotationCandidate[] {
+  const dir = dirname(path);
+  const base = basename(path);
+  let names: string[];
+  try {
+    names = readdirSync(dir).filter((n) => n === base || (n.startsWith(base) && /^[.\-_]/.test(n.slice(base.length)) && !compressed.test(n)));
+  } catch {
+    return [];
+  }
+  const found: RotationCandidate[] = [];
+  for (const name of names.slice(0, 64)) {
+    try {
+      const s = statSync(join(dir, name), { bigint: true });
+      if (s.isFile()) found.push({ path: join(dir, name), device: String(s.dev), inode: String(s.ino) });
+    } catch {
+      // vanished while listed
+    }
+  }
+  return found;
 }
 
 function committed(file: OpenFile): number {

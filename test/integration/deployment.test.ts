@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { parsePolicy } from '../../src/config/load-policy.js';
 import { defaultBaselineTimeoutMs } from '../../src/exporter.js';
 import { repoRoot, tempDir } from '../helpers/cli.js';
+import { dockerfileUser, dockerRunRequest, documentedDockerRuns, ociProcess, setprivArgs as containerSetprivArgs, stateAfterExec } from '../helpers/container-runtime.js';
 import { sampleValue } from '../helpers/exposition.js';
 import { freePort } from '../helpers/monitoring-stack.js';
 import { spawnOwned, stopProcess, waitForOutput } from '../helpers/processes.js';
@@ -147,19 +148,21 @@ describe('Dockerfile', () => {
       for (const source of match[1]!.split(' ')) expect(existsSync(join(repoRoot, source)), source).toBe(true);
     }
     expect(dockerfile).toMatch(/^EXPOSE 10177$/m);
-    expect(dockerfile).toMatch(/^USER 65534:65534$/m);
   });
 
-  it('runs its entrypoint as user 65534 against a host root mounted at /host, and its HEALTHCHECK passes', async () => {
+  it('runs its entrypoint as its documented docker run line does, against a host root mounted at /host, and its HEALTHCHECK passes', async () => {
     const host = tempDir();
     chmodSync(host, 0o755);
     mkdirSync(join(host, 'etc'));
     copyFileSync('/etc/passwd', join(host, 'etc', 'passwd'));
     symlinkSync('/proc', join(host, 'proc'));
     const port = await freePort();
-    const args = entrypoint.map((a) => a.replace('/opt/hostguard-exporter', installForUnprivileged()).replace('--state.dir=/var/lib/hostguard', `--state.dir=${stateDirFor65534()}`));
+    // uid 0 with the documented capabilities (test/integration/container-privileges.test.ts has the whole story); state owned by root as the image's volume.
+    const docker = dockerRunRequest(documentedDockerRuns(dockerfile)[0]!, dockerfileUser(dockerfile));
+    const credentials = containerSetprivArgs(stateAfterExec(ociProcess(docker.request, 'docker')));
+    const args = entrypoint.map((a) => a.replace('/opt/hostguard-exporter', installForUnprivileged()).replace('--state.dir=/var/lib/hostguard', `--state.dir=${tempDir()}`));
     const run = [...args, ...documentedRunArgs.map((a) => a.replace('/host', host)), '--collector.disable-defaults', `--web.listen-address=127.0.0.1:${port}`];
-    const child = spawnOwned(requireTool('setpriv', 'util-linux'), [...setprivArgs([]), ...run]);
+    const child = spawnOwned(requireTool('setpriv', 'util-linux'), [...credentials, '--', ...run]);
     await waitForOutput(child, /listening/);
     const check = healthcheck.map((a) => a.replace('127.0.0.1:10177', `127.0.0.1:${port}`));
     expect(spawnSync(check[0]!, check.slice(1)).status).toBe(0);
@@ -172,7 +175,7 @@ describe('Kubernetes manifests (deploy/kubernetes)', () => {
   interface Container {
     args: string[];
     ports: Array<{ containerPort: number; name: string }>;
-    securityContext: { runAsNonRoot: boolean; readOnlyRootFilesystem: boolean; capabilities: { drop: string[]; add: string[] } };
+    securityContext: { readOnlyRootFilesystem: boolean; allowPrivilegeEscalation: boolean; capabilities: { drop: string[]; add: string[] } };
     resources: { limits: Record<string, string> };
     startupProbe: { periodSeconds: number; failureThreshold: number };
     volumeMounts: Array<{ name: string; mountPath: string; readOnly?: boolean }>;
@@ -190,8 +193,9 @@ describe('Kubernetes manifests (deploy/kubernetes)', () => {
     expect(container.ports[0]?.containerPort).toBe(10177);
   });
 
-  it('runs unprivileged with only the capabilities the systemd unit grants, and resource limits', () => {
-    expect(container.securityContext.runAsNonRoot).toBe(true);
+  it('drops every capability but those the systemd unit grants, with a read-only root, no privilege escalation and resource limits', () => {
+    expect(container.securityContext.readOnlyRootFilesystem).toBe(true);
+    expect(container.securityContext.allowPrivilegeEscalation).toBe(false);
     expect(container.securityContext.capabilities.drop).toEqual(['ALL']);
     const unitCaps = /^AmbientCapabilities=(.+)$/m.exec(readFileSync(unitFile, 'utf8'))![1]!.split(' ').map((c) => c.replace(/^CAP_/, ''));
     expect([...container.securityContext.capabilities.add].sort()).toEqual(unitCaps.sort());

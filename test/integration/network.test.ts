@@ -7,7 +7,7 @@ import { observeNetwork } from '../../src/network/observe.js';
 import { SocketOwnerIndex } from '../../src/network/socket-owner-index.js';
 import type { NetworkSnapshot, ObservedSocket } from '../../src/network/snapshot.js';
 import { readNetTables } from '../../src/procfs/net.js';
-import { UserDirectory } from '../../src/procfs/users.js';
+import { UserDirectory } from '../../src/rootfs/users.js';
 import { repoRoot, runCli, startExporter, tempDir } from '../helpers/cli.js';
 import { sampleValue } from '../helpers/exposition.js';
 import { spawnOwned, stopProcess, waitForOutput } from '../helpers/processes.js';
@@ -173,7 +173,7 @@ describe('listeners on a live host', () => {
       import { createServer } from 'node:net';
       import { observeNetwork } from '${repoRoot}/dist/network/observe.js';
       import { SocketOwnerIndex } from '${repoRoot}/dist/network/socket-owner-index.js';
-      import { UserDirectory } from '${repoRoot}/dist/procfs/users.js';
+      import { UserDirectory } from '${repoRoot}/dist/rootfs/users.js';
       const server = createServer().listen(0, '127.0.0.1', async () => {
         const snapshot = await observeNetwork({ procfs: '/proc', index: new SocketOwnerIndex('/proc'), users: new UserDirectory('/') });
         const find = (port) => snapshot.listeners.find((s) => s.localPort === port && s.protocol === 'tcp');
@@ -202,7 +202,7 @@ describe('outbound connections on a live host', () => {
 
     const watched = check(`listeners:\n${noSweep}outbound:\n  watch_loopback: true\n  allow:\n    - ports: [${port + 1}]\n`);
     expect(ours(watched.findings).map((f) => f.subject)).toEqual([
-      { protocol: 'tcp', exe: process.execPath, user: 'root', remote_address: '127.0.0.1', remote_port: port },
+      { protocol: 'tcp', exe: process.execPath, user: 'root', reason: 'not_allowed', remote_class: 'loopback', remote_address: '127.0.0.1', remote_port: port },
     ]);
 
     const allowedForNode = check(`listeners:\n${noSweep}outbound:\n  watch_loopback: true\n  allow:\n    - ports: [${port}]\n      exe: ${process.execPath}\n`);
@@ -232,7 +232,7 @@ describe('outbound connections on a live host', () => {
   it('the session of a one-shot server the policy allows on its port is not outbound once its listener closed; its client still is', async () => {
     const { server, client, port, clientPort, outboundTo } = await oneShotSession(process.execPath);
     expect(outboundTo(clientPort)).toEqual([]);
-    expect(outboundTo(port)).toEqual([`${process.execPath} (pid ${client.pid}) is connected to tcp 127.0.0.1:${port}, which no outbound rule allows`]);
+    expect(outboundTo(port)).toEqual([`${process.execPath} (pid ${client.pid}) is connected to tcp 127.0.0.1:${port} (loopback), which no outbound rule allows`]);
     await stopProcess(client);
     await stopProcess(server);
   });
@@ -240,7 +240,7 @@ describe('outbound connections on a live host', () => {
   it('the session of a one-shot bind shell, a program not allowed on that port, is unexpected_outbound on the first collection', async () => {
     const bindShell = nodeUnderAnotherName(tempDir(), 'bindshell');
     const { server, client, clientPort, outboundTo } = await oneShotSession(bindShell);
-    expect(outboundTo(clientPort)).toEqual([`${bindShell} (pid ${server.pid}) is connected to tcp 127.0.0.1:${clientPort}, which no outbound rule allows`]);
+    expect(outboundTo(clientPort)).toEqual([`${bindShell} (pid ${server.pid}) is connected to tcp 127.0.0.1:${clientPort} (loopback), which no outbound rule allows`]);
     await stopProcess(client);
     await stopProcess(server);
   });

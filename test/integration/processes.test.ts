@@ -335,7 +335,7 @@ describe('without root', () => {
 
     const child = spawnOwned(cliPath, ['--web.listen-address', '127.0.0.1:0', ...processesArgs(policy, stateDir)], nobody);
     const port = Number((await waitForOutput(child, /listening\W+address\W+127\.0\.0\.1:(\d+)/))[1]);
-    const log = waitForOutput(child, /not running as root: the executables of other users' processes cannot be read/);
+    const log = waitForOutput(child, /without cap_sys_ptrace the executables of other users' processes/);
     const url = `http://127.0.0.1:${port}`;
     const body = await metrics(url);
     await log;

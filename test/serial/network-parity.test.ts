@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { observeNetwork } from '../../src/network/observe.js';
 import { SocketOwnerIndex } from '../../src/network/socket-owner-index.js';
-import { UserDirectory } from '../../src/procfs/users.js';
+import { UserDirectory } from '../../src/rootfs/users.js';
 import { childListeners, tcpListener, udpListener } from '../helpers/sockets.js';
 import { requireTool } from '../helpers/tools.js';
 

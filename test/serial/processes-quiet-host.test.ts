@@ -7,6 +7,7 @@ import { startVerdicts } from '../../src/processes/judge.js';
 import { repoRoot, runCli, startExporter, tempDir } from '../helpers/cli.js';
 import { parseExposition, sampleValue } from '../helpers/exposition.js';
 import { rootWithSleep } from '../helpers/processes.js';
+import { crioAnnotations, crioCgroup, debianImage, startContainer } from '../helpers/containers.js';
 import { requireTool } from '../helpers/tools.js';
 
 /**
@@ -125,5 +126,44 @@ describe('a quiet host running containers', () => {
     } finally {
       for (const id of ids) spawnSync(runc, ['delete', '--force', id], { stdio: 'ignore', timeout: 20_000 });
     }
+  });
+});
+
+describe('a quiet host running containers on overlayfs roots', () => {
+  it('stays at zero findings while its containers do their ordinary work: their image\'s programs, health checks by runc exec, a shell script without a terminal', async () => {
+    const work = tempDir('hostguard-quiet-containers-');
+    const image = debianImage(work);
+    const stateDir = tempDir();
+    const policyFile = join(stateDir, 'policy.yml');
+    writeFileSync(policyFile, policy);
+    const args = ['--state.dir', stateDir, '--config.file', policyFile, '--collector.disable-defaults', '--collector.processes'];
+    expect(runCli([...args, 'baseline', 'init']).code).toBe(0);
+    const exporter = await startExporter(args);
+    const scrape = async () => (await fetch(`${exporter.url}/metrics`)).text();
+    const before = await scrape();
+
+    const pod = { uid: '1b2c3d4e-5f60-4718-9a0b-c1d2e3f40516', namespace: 'shop', name: 'web-0' };
+    // A web-like workload: a shell loop that runs the image's programs, as entrypoint scripts do.
+    const loop = 'while true; do date > /tmp/now; ls /usr/bin > /dev/null; cat /etc/debian_version > /dev/null 2>&1; sleep 0.3; done';
+    const containers = [0, 1].map(() => startContainer(image, work, { args: ['/bin/sh', '-c', loop], cgroup: crioCgroup(pod.uid), annotations: crioAnnotations(pod, 'web', 'registry.example.com/shop/web:1.4') }));
+    for (let i = 0; i < 5; i++) {
+      for (const container of containers) {
+        // A health check, a log rotation, a query of the package database: what kubelets and operators run inside.
+        container.exec(['sh', '-c', 'test -d /usr/bin && echo ok > /dev/null']);
+        container.exec(['dpkg-query', '-W', 'coreutils']);
+        container.execDetached(['sleep', '2']);
+      }
+    }
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    const after = await scrape();
+
+    expect(((await (await fetch(`${exporter.url}/api/findings`)).json()) as FindingsDocument).findings).toEqual([]);
+    const started = (verdict: string) => (sampleValue(after, 'hostguard_process_starts_total', { verdict }) ?? NaN) - (sampleValue(before, 'hostguard_process_starts_total', { verdict }) ?? NaN);
+    expect(started('other_root')).toBeGreaterThanOrEqual(20);
+    for (const verdict of startVerdicts.filter((v) => !['known', 'kernel_thread', 'unexamined', 'other_root'].includes(v))) expect([verdict, started(verdict)]).toEqual([verdict, 0]);
+    // Their executables were placed: all in the image, none in the writable layer.
+    expect(sampleValue(after, 'hostguard_container_processes', { layer: 'image' })).toBeGreaterThanOrEqual(2);
+    expect(sampleValue(after, 'hostguard_container_processes', { layer: 'writable_layer' })).toBe(0);
+    expect(sampleValue(after, 'hostguard_containers', { runtime: 'cri-o', image_source: 'runtime_state' })).toBe(2);
   });
 });

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { policyError } from '../helpers/policy.js';
 import { auditBaselineOf, judgeAudit, learnAudit } from '../../src/audit/judge.js';
 import { parseLynisReport, type LynisReport } from '../../src/audit/lynis-report.js';
-import type { ReportState } from '../../src/audit/report-reader.js';
+import type { ReportState } from '../../src/audit/lynis-report.js';
 import { parsePolicy } from '../../src/config/load-policy.js';
 
 const recorded = readFileSync(new URL('../fixtures/audit/lynis-report.dat', import.meta.url), 'utf8');
@@ -114,7 +114,9 @@ describe('the audit policy section', () => {
 describe('the ids and audit sections of examples/policy.yml', () => {
   it('load, the commented-out Lynis run included', () => {
     const text = readFileSync(new URL('../../examples/policy.yml', import.meta.url), 'utf8');
-    const uncommented = text.replace(/^ {2}# (run:.*|  .*)$/gm, (_line, rest: string) => `  ${rest}`);
+    const uncommented = text
+      .replace(/^# ((?:outbound|ids|audit):|  .*)$/gm, (_line, rest: string) => rest)
+      .replace(/^ {2}# (run:.*|  .*)$/gm, (_line, rest: string) => `  ${rest}`);
     const { policy: p } = parsePolicy(uncommented, 'examples/policy.yml');
     expect(p.ids?.sources.map((s) => `${s.type} ${s.path} ${s.max_silence ?? 'default'}`)).toEqual([
       'suricata /var/log/suricata/eve.json default',

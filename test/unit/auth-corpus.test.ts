@@ -5,7 +5,7 @@ import { AuthPipeline, type AuthEvent } from '../../src/auth/pipeline.js';
 import { authPatterns } from '../../src/auth/patterns.js';
 import { parseSyslogLine } from '../../src/auth/syslog-line.js';
 import { UserClassCache } from '../../src/auth/user-classes.js';
-import { UserDirectory } from '../../src/procfs/users.js';
+import { UserDirectory } from '../../src/rootfs/users.js';
 
 const fixtures = join(import.meta.dirname, '..', 'fixtures');
 const corpora = ['corpus-rfc3164.log', 'corpus-rfc5424.log', 'corpus-iso8601.log'];

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { AttemptTracker } from '../../src/auth/attempts.js';
 import { classifyMessage } from '../../src/auth/classify.js';
 import { DistinctCount } from '../../src/auth/distinct-count.js';
-import { authFindings } from '../../src/auth/findings.js';
+import { authFindings } from '../../src/auth/judge.js';
 import { parseJournalLine } from '../../src/auth/journal-entry.js';
 import { journalctlArgs } from '../../src/auth/journald-follower.js';
 import { AuthPipeline } from '../../src/auth/pipeline.js';

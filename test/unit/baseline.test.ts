@@ -72,6 +72,35 @@ describe('the baseline keeper', () => {
     expect(keeper.refresh()).toMatchObject({ status: 'tampered' });
     expect(keeper.trustedSections).toBeUndefined();
   });
+
+  it('seals changes accepted by themselves under the HMAC, keeping origin and times; an edit of them is caught', () => {
+    const store = new BaselineStore(tempDir(), key);
+    const keeper = new BaselineKeeper(store, createLogger({ level: 'error', format: 'json', write: () => {} }));
+    const written = keeper.write(body.sections, 'trust-on-first-use');
+    const history = { '2026-01-03T00:00:00.000Z tree:amd64': { reason: 'package_install', package: 'tree:amd64', paths: { '/usr/bin/tree': { change: 'added' } } } };
+    expect(keeper.acceptChanges(keeper.trustedSections!, { history })).toEqual({ written: true });
+    const verdict = verifyBaseline(readFileSync(store.path, 'utf8'), key);
+    expect(verdict).toMatchObject({ status: 'verified', signed: true, body: { origin: 'trust-on-first-use', created_at: written.created_at, updated_at: written.updated_at } });
+    expect(verdict.status === 'verified' && verdict.body.sections).toEqual({ ...body.sections, history });
+
+    const document = JSON.parse(readFileSync(store.path, 'utf8'));
+    document.sections.history['2026-01-03T00:00:00.000Z tree:amd64'].paths['/usr/bin/sshd'] = { change: 'added' };
+    writeFileSync(store.path, JSON.stringify(document));
+    expect(verifyBaseline(readFileSync(store.path, 'utf8'), key)).toMatchObject({ status: 'tampered' });
+  });
+
+  it('refuses to accept into a baseline that does not verify, or that changed since the judgment', () => {
+    const store = new BaselineStore(tempDir());
+    const keeper = new BaselineKeeper(store, createLogger({ level: 'error', format: 'json', write: () => {} }));
+    keeper.write(body.sections, 'operator');
+    const judgedAgainst = keeper.trustedSections!;
+    // `baseline update` from another process meanwhile: a new file, other sections.
+    new BaselineStore(store.path.replace(/\/baseline\.json$/, '')).write({ processes: {} }, 'operator');
+    expect(keeper.acceptChanges(judgedAgainst, { history: {} })).toEqual({ written: false, reason: 'the baseline changed on disk since the judgment' });
+    writeFileSync(store.path, '{"not": "a baseline"}');
+    expect(keeper.acceptChanges(keeper.trustedSections ?? judgedAgainst, { history: {} })).toMatchObject({ written: false, reason: 'the baseline is corrupt' });
+    expect(readFileSync(store.path, 'utf8')).toBe('{"not": "a baseline"}');
+  });
 });
 
 describe('baseline diff', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compileGlob, firstMatch, globError } from '../../src/policy/glob.js';
+import { compileGlob, firstMatch, globError } from '../../src/match/glob.js';
 
 describe('path globs', () => {
   it.each([

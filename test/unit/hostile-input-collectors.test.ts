@@ -8,7 +8,7 @@ import { AuthPipeline } from '../../src/auth/pipeline.js';
 import { parseSyslogLine } from '../../src/auth/syslog-line.js';
 import { lastDpkgLogTime, parseDiversions, parseMd5sums } from '../../src/integrity/dpkg.js';
 import { baselineFileEntrySchema } from '../../src/integrity/file-state.js';
-import { readListenerBaseline } from '../../src/network/listener-judgment.js';
+import { readListenerBaseline } from '../../src/network/judge-listeners.js';
 import { readProcessBaseline } from '../../src/processes/process-baseline.js';
 import type { BaselineEntries } from '../../src/baseline/baseline.js';
 import { parseCmdline } from '../../src/procfs/cmdline.js';

@@ -7,7 +7,7 @@ import { ProcParseError } from '../../src/procfs/errors.js';
 import { parseStat } from '../../src/procfs/stat.js';
 import { parseStatm } from '../../src/procfs/statm.js';
 import { parseStatus } from '../../src/procfs/status.js';
-import { parsePasswd } from '../../src/procfs/users.js';
+import { parsePasswd } from '../../src/rootfs/users.js';
 import { ListenAddressError, parseListenAddress } from '../../src/server/listen-address.js';
 import { parseWebConfig, WebConfigError } from '../../src/server/web-config.js';
 

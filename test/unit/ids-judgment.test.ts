@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { policyError } from '../helpers/policy.js';
 import { parsePolicy } from '../../src/config/load-policy.js';
-import { idsFindings, type IdsSourceState } from '../../src/ids/findings.js';
+import { idsFindings, type IdsSourceState } from '../../src/ids/judge.js';
 import { IdsPipeline } from '../../src/ids/pipeline.js';
 import { resolveIdsSources } from '../../src/ids/sources.js';
 

@@ -2,20 +2,9 @@ import { describe, expect, it } from 'vitest';
 import type { FileState } from '../../src/integrity/file-state.js';
 import { judgeIntegrity, type JudgedObservation } from '../../src/integrity/judge.js';
 import { compileWatchScope } from '../../src/integrity/watch-scope.js';
+import { fileState, sha } from '../helpers/file-states.js';
 
-const sha = (c: string) => c.repeat(64);
-const file = (over: Partial<FileState> = {}): FileState => ({
-  type: 'file',
-  mode: 0o755,
-  uid: 0,
-  gid: 0,
-  size: 100,
-  inode: '10',
-  mtimeNs: '1000',
-  ctimeNs: '1000',
-  sha256: sha('a'),
-  ...over,
-});
+const file = fileState;
 
 function observed(files: Record<string, FileState>, over: Partial<JudgedObservation> = {}): JudgedObservation {
   return { files: new Map(Object.entries(files)), scope: compileWatchScope(['/usr/bin'], []), unreadableDirs: [], ...over };
@@ -41,7 +30,7 @@ describe('integrity judgment', () => {
   it('reports a content change by size when the file could not be read now', () => {
     const now = file({ size: 101 });
     delete (now as { sha256?: string }).sha256;
-    expect(summary(observed({ ...baseline, '/usr/bin/ls': now }), baseline)).toEqual([['content_changed', { path: '/usr/bin/ls' }, 'warning']]);
+    expect(summary(observed({ ...baseline, '/usr/bin/ls': now }), baseline)).toEqual([['content_changed', { path: '/usr/bin/ls' }, 'critical']]);
   });
 
   it('names each changed attribute, setuid critical, and nothing for the content when only metadata moved', () => {
@@ -67,11 +56,11 @@ describe('integrity judgment', () => {
     ]);
   });
 
-  it('reports added and removed paths, a setuid newcomer as critical', () => {
+  it('reports added and removed paths as critical', () => {
     const o = observed({ '/usr/bin': baseline['/usr/bin'], '/usr/bin/su2': file({ mode: 0o4755 }) });
     expect(summary(o, baseline)).toEqual([
       ['added', { path: '/usr/bin/su2' }, 'critical'],
-      ['removed', { path: '/usr/bin/ls' }, 'warning'],
+      ['removed', { path: '/usr/bin/ls' }, 'critical'],
     ]);
   });
 
@@ -89,8 +78,8 @@ describe('integrity judgment', () => {
     const b = { '/etc/passwd': file(), '/etc/ssh': directory, '/etc/ssh/sshd_config': file(), '/etc/cron.d': directory, '/etc/cron.d/job': file() };
     const o = observed({ '/etc/ssh': directory }, { scope, unexpandedGlobs: ['/etc/cron.*'] });
     expect(summary(o, b)).toEqual([
-      ['removed', { path: '/etc/passwd' }, 'warning'],
-      ['removed', { path: '/etc/ssh/sshd_config' }, 'warning'],
+      ['removed', { path: '/etc/passwd' }, 'critical'],
+      ['removed', { path: '/etc/ssh/sshd_config' }, 'critical'],
     ]);
   });
 
@@ -99,7 +88,7 @@ describe('integrity judgment', () => {
   });
 
   it('checks files against the package database, with or without a baseline', () => {
-    const packages = { checksumOf: (p: string) => (p === '/usr/bin/ls' ? { md5: 'f'.repeat(32), package: 'coreutils' } : undefined) };
+    const packages = { checksumOf: (p: string) => (p === '/usr/bin/ls' ? { md5: 'f'.repeat(32), package: 'coreutils', key: 'coreutils:amd64' } : undefined) };
     const good = observed({ '/usr/bin/ls': file({ md5: 'f'.repeat(32) }) }, { packages });
     expect(judgeIntegrity(good, undefined).packageFiles).toEqual({ verified: 1, mismatched: 0 });
     const bad = observed({ '/usr/bin/ls': file({ md5: 'e'.repeat(32) }) }, { packages });
@@ -107,7 +96,7 @@ describe('integrity judgment', () => {
   });
 
   it('compares running images with the baseline first, then the package database, and counts the rest', () => {
-    const packages = { checksumOf: (p: string) => (p === '/usr/sbin/cron' ? { md5: 'c'.repeat(32), package: 'cron' } : undefined) };
+    const packages = { checksumOf: (p: string) => (p === '/usr/sbin/cron' ? { md5: 'c'.repeat(32), package: 'cron', key: 'cron:amd64' } : undefined) };
     const running = {
       images: [
         { path: '/usr/bin/ls', deleted: true, pids: [42], sha256: sha('b') },
@@ -119,10 +108,10 @@ describe('integrity judgment', () => {
     };
     const judgment = judgeIntegrity(observed({ ...baseline }, { running, packages }), new Map(Object.entries(baseline)));
     expect(judgment.findings.map((f) => [f.kind, f.subject, f.severity])).toEqual([
-      ['running_binary_mismatch', { path: '/usr/bin/ls', expected: 'baseline', deleted: true }, 'warning'],
+      ['running_binary_mismatch', { path: '/usr/bin/ls', expected: 'baseline', deleted: true }, 'critical'],
       ['running_binary_mismatch', { path: '/usr/sbin/cron', expected: 'package', deleted: false }, 'critical'],
     ]);
     expect(judgment.findings[0]?.message).toMatch(/^process 42 runs a replaced or deleted \/usr\/bin\/ls/);
-    expect(judgment.running).toEqual({ verified: 1, mismatched: 2, unverifiable: 1, unreadable: 1 });
+    expect(judgment.running).toEqual({ verified: 1, mismatched: 2, unverifiable: 1, unreadable: 1, outdated: 0 });
   });
 });

@@ -21,18 +21,20 @@ describe('dpkg database parsing', () => {
     expect(canonical('/binary')).toBe('/binary');
     const index = indexChecksums(
       [
-        { name: 'libpq-dev', lines: [{ md5: '1'.repeat(32), path: '/usr/bin/pg_config' }] },
-        { name: 'postgresql-common', lines: [{ md5: '2'.repeat(32), path: '/usr/bin/pg_config' }] },
-        { name: 'coreutils', lines: [{ md5: '3'.repeat(32), path: '/bin/ls' }] },
+        { name: 'libpq-dev', key: 'libpq-dev:amd64', md5sums: `${'1'.repeat(32)}  usr/bin/pg_config\n` },
+        { name: 'postgresql-common', key: 'postgresql-common:all', md5sums: `${'2'.repeat(32)}  usr/bin/pg_config\nnot a line\n` },
+        { name: 'coreutils', key: 'coreutils:amd64', md5sums: `${'3'.repeat(32)} *bin/ls` },
+        // dpkg writes configuration files into the md5sums it generates for a package that has none: not a package checksum.
+        { name: 'cron', key: 'cron:amd64', md5sums: `${'4'.repeat(32)}  etc/crontab\n`, conffiles: new Set(['/etc/crontab']) },
       ],
       diversions,
       canonical,
-      new Set(['/usr/bin/pg_config', '/usr/bin/pg_config.libpq-dev', '/usr/bin/ls']),
+      new Set(['/usr/bin/pg_config', '/usr/bin/pg_config.libpq-dev', '/usr/bin/ls', '/etc/crontab']),
     );
     expect(Object.fromEntries(index)).toEqual({
-      '/usr/bin/pg_config.libpq-dev': { md5: '1'.repeat(32), package: 'libpq-dev' },
-      '/usr/bin/pg_config': { md5: '2'.repeat(32), package: 'postgresql-common' },
-      '/usr/bin/ls': { md5: '3'.repeat(32), package: 'coreutils' },
+      '/usr/bin/pg_config.libpq-dev': { md5: '1'.repeat(32), package: 'libpq-dev', key: 'libpq-dev:amd64' },
+      '/usr/bin/pg_config': { md5: '2'.repeat(32), package: 'postgresql-common', key: 'postgresql-common:all' },
+      '/usr/bin/ls': { md5: '3'.repeat(32), package: 'coreutils', key: 'coreutils:amd64' },
     });
   });
 

@@ -10,8 +10,8 @@ import type { NetworkSnapshot } from '../../src/network/snapshot.js';
 import { SocketOwnerIndex } from '../../src/network/socket-owner-index.js';
 import { kernelDefaultEphemeralPorts } from '../../src/procfs/local-ports.js';
 import { socketStates, type NetSocket } from '../../src/procfs/net.js';
-import { Slicer } from '../../src/procfs/slicer.js';
-import { UserDirectory } from '../../src/procfs/users.js';
+import { Slicer } from '../../src/scheduler/slicer.js';
+import { UserDirectory } from '../../src/rootfs/users.js';
 import { tempDir } from '../helpers/cli.js';
 import { parseExposition, sampleValue } from '../helpers/exposition.js';
 
@@ -59,8 +59,8 @@ describe('the network collector on a fixture procfs', () => {
       'unexpected_listener tcp loopback 631 unknown unknown not_allowed',
       'unexpected_listener tcp loopback 8080 /tmp/.cache/x www-data not_allowed',
       'unexpected_listener udp any 51820 kernel unknown not_allowed',
-      'unexpected_outbound tcp /tmp/.cache/x www-data 203.0.113.9 443',
-      'unexpected_outbound udp /tmp/.cache/x www-data 8.8.8.8 53',
+      'unexpected_outbound tcp /tmp/.cache/x www-data not_allowed public 203.0.113.9 443',
+      'unexpected_outbound udp /tmp/.cache/x www-data not_allowed public 8.8.8.8 53',
     ]);
     const samples = parseExposition(exposition);
     expect(sampleValue(samples, 'hostguard_network_listeners', { protocol: 'tcp', family: 'ipv4' })).toBe(3);
@@ -79,7 +79,9 @@ describe('the network collector on a fixture procfs', () => {
         reason: 'unexpected_program',
       }),
     ).toBe(1);
-    expect(sampleValue(samples, 'hostguard_network_unexpected_outbound_connection', { protocol: 'tcp', exe: '/tmp/.cache/x', remote_port: '443' })).toBe(1);
+    expect(
+      sampleValue(samples, 'hostguard_network_unexpected_outbound_connection', { protocol: 'tcp', exe: '/tmp/.cache/x', reason: 'not_allowed', remote_class: 'public', remote_port: '443' }),
+    ).toBe(1);
     expect(sampleValue(samples, 'hostguard_network_outbound_connections', { protocol: 'tcp' })).toBe(1);
     expect(sampleValue(samples, 'hostguard_network_sockets_owner_unknown', { cause: 'not_found' })).toBe(1);
     expect(sampleValue(samples, 'hostguard_network_read_problems_total', { problem: 'malformed_line' })).toBe(4);
@@ -100,10 +102,11 @@ describe('the network collector on a fixture procfs', () => {
     expect(second.result.findings).toEqual(first.result.findings);
   });
 
-  it('accepts the learned listeners, and judges outbound only when the policy has the section', async () => {
+  it('accepts the learned listeners; without an outbound section only unusual connections are judged', async () => {
     const exporter = exporterOn({ procfs, rootfs }, 'listeners:\n  allow: []\n');
     await exporter.acceptCurrentState('operator');
     expect(Object.keys(exporter.context().baseline?.network ?? {}).sort()).toEqual([
+      'outbound',
       'tcp/any/22',
       'tcp/any/4444',
       'tcp/loopback/631',
@@ -115,9 +118,16 @@ describe('the network collector on a fixture procfs', () => {
       'udp/any/68',
     ]);
     const { result, exposition } = await exporter.snapshot();
+    // /tmp/.cache/x calls out, but neither is it a shell, interpreter or network tool nor did a processes collector flag it.
     expect(result.findings).toEqual([]);
-    expect(sampleValue(exposition, 'hostguard_network_outbound_connections', { protocol: 'tcp' })).toBeUndefined();
-    expect(sampleValue(exposition, 'hostguard_network_presumed_accepted_connections', { protocol: 'tcp' })).toBeUndefined();
+    expect(sampleValue(exposition, 'hostguard_network_outbound_connections', { protocol: 'tcp' })).toBe(1);
+    expect(sampleValue(exposition, 'hostguard_network_unexpected_outbound_connections', { protocol: 'tcp', reason: 'flagged_process' })).toBe(0);
+
+    // With nothing judged, the series are absent and the tables are read up to the listeners.
+    const quiet = exporterOn({ procfs, rootfs }, 'outbound:\n  judge: unusual\n  flagged_processes: false\n  new_destinations: false\n');
+    const none = await quiet.snapshot();
+    expect(sampleValue(none.exposition, 'hostguard_network_outbound_connections', { protocol: 'tcp' })).toBeUndefined();
+    expect(sampleValue(none.exposition, 'hostguard_network_presumed_accepted_connections', { protocol: 'tcp' })).toBeUndefined();
   });
 });
 
@@ -221,17 +231,20 @@ describe('socket owners across collections', () => {
     expect((await index.lookup([777], [], present)).scan).toBeUndefined();
   });
 
-  it('a connection search that stops early leaves the unread processes to be read for listeners', async () => {
+  it('a connection search reads every new process (each may hold a mapped socket too) and stops there, the older ones left unread', async () => {
     const proc = fakeProc();
     proc.hold(10, 3, 777);
     proc.hold(5, 4, 888);
+    proc.hold(6, 4, 889);
     const index = new SocketOwnerIndex(proc.dir, { now: () => 0 });
     await index.lookup([777], [], new Set([777]));
-    // Two new processes; the connection is found in the first one read (the newest), so the scan stops.
+    // Two new processes, one holding the connection, the other the listener: both read, nothing else.
     proc.hold(30, 6, 999);
     proc.hold(20, 7, 777);
-    expect((await index.lookup([], [999], new Set([777, 999]))).scan?.processes).toBe(1);
-    expect((await index.lookup([777], [999], new Set([777, 999]))).holders.get(777)?.map((h) => h.pid)).toEqual([10, 20]);
+    const found = await index.lookup([777], [999], new Set([777, 999]));
+    expect([found.scan?.processes, found.holders.get(999)]).toEqual([2, [{ pid: 30, fd: 6 }]]);
+    expect(found.holders.get(777)?.map((h) => h.pid)).toEqual([10, 20]);
+    expect((await index.lookup([777], [999], new Set([777, 999]))).scan).toBeUndefined();
   });
 
   it('a scan cut into slices finds every holder a scan in one go finds, and stops a connection search as early', async () => {
@@ -239,7 +252,7 @@ describe('socket owners across collections', () => {
     for (let pid = 10; pid < 30; pid++) proc.hold(pid, 3, 777);
     const lookups = async (index: SocketOwnerIndex) => {
       const listener = await index.lookup([777], [], new Set([777]));
-      // A connection held by one of two new processes and by the oldest one: found in the first read, the scan stops.
+      // A connection held by one of two new processes and by the oldest one: found among the new ones, the scan stops.
       proc.hold(40, 6, 555);
       proc.hold(41, 7, 999);
       proc.hold(10, 6, 999);
@@ -258,7 +271,7 @@ describe('socket owners across collections', () => {
     const withoutYield = (lookup: typeof sliced.listener) => ({ ...lookup, scan: lookup.scan && { ...lookup.scan, yielded: undefined } });
     expect([withoutYield(sliced.listener), withoutYield(sliced.connection)]).toEqual([withoutYield(inOneGo.listener), withoutYield(inOneGo.connection)]);
     expect(sliced.listener.holders.get(777)).toHaveLength(20);
-    expect([sliced.connection.holders.get(999), sliced.connection.scan?.processes]).toEqual([[{ pid: 41, fd: 7 }], 1]);
+    expect([sliced.connection.holders.get(999), sliced.connection.scan?.processes]).toEqual([[{ pid: 41, fd: 7 }], 2]);
   });
 
   it('every rescan interval all processes are read again: a listener passed to a process already seen is found', async () => {
@@ -295,7 +308,7 @@ describe('socket owners across collections', () => {
         procfs: proc.dir,
         index,
         users: new UserDirectory(rootfs),
-        outgoing: { watchLoopback: false, ephemeralPorts: kernelDefaultEphemeralPorts, needsOwner: () => true },
+        connections: { watchLoopback: false, ephemeralPorts: kernelDefaultEphemeralPorts, needsOwner: () => true, stdio: false },
         readTables: () => ({ sockets, malformedLines: 0, missingTables: [] }),
       });
     const cause = (snapshot: NetworkSnapshot, inode: number) => {
@@ -371,7 +384,7 @@ describe('socket owners across collections', () => {
       procfs: proc.dir,
       index: new SocketOwnerIndex(proc.dir, { now: () => 0 }),
       users: new UserDirectory(rootfs),
-      outgoing: { watchLoopback: false, ephemeralPorts: kernelDefaultEphemeralPorts, needsOwner: () => false },
+      connections: { watchLoopback: false, ephemeralPorts: kernelDefaultEphemeralPorts, needsOwner: () => false, stdio: false },
       readTables: () => ({ sockets: [connection(801, 8080, 50000), connection(802, 45000, 443)], malformedLines: 0, missingTables: [] }),
     });
     // Process 10 of this fake procfs has no details to read: looked up, its owner is unknown rather than not looked up.

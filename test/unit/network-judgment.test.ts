@@ -12,8 +12,11 @@ import {
   listenerKey,
   readListenerBaseline,
   type ListenerBaseline,
-} from '../../src/network/listener-judgment.js';
-import { judgeDirection, judgeOutbound, outboundFindings, outboundNeedsOwner } from '../../src/network/outbound-judgment.js';
+} from '../../src/network/judge-listeners.js';
+import { judgeDirection, judgeOutbound, outboundFindings, outboundNeedsOwner, type OutboundJudgment } from '../../src/network/judge-outbound.js';
+import type { OutboundPolicy } from '../../src/config/sections/outbound.js';
+import { defaultInterpreters } from '../../src/config/sections/processes.js';
+import { defaultNetworkTools } from '../../src/config/sections/outbound.js';
 import type { ObservedConnection, ObservedSocket, Ownership, SocketOwner } from '../../src/network/snapshot.js';
 import { kernelDefaultEphemeralPorts as linuxDefault, type EphemeralPorts } from '../../src/procfs/local-ports.js';
 import type { NetSocket } from '../../src/procfs/net.js';
@@ -56,18 +59,28 @@ function connection(remote: string, remotePort: number, ownership: Ownership, pr
 
 const listeners = (yaml: string) => listenersSectionSchema.parse(parsePolicy(`listeners:\n${yaml}`, 'p.yml').policy.listeners);
 const outbound = (yaml: string) => outboundSectionSchema.parse(parsePolicy(`outbound:\n${yaml}`, 'p.yml').policy.outbound);
+/** Outgoing connections judged by `policy` alone: no flagged process, no baseline. */
+const byRules = (policy: OutboundPolicy): OutboundJudgment => ({
+  policy,
+  programs: { interpreters: defaultInterpreters, networkTools: defaultNetworkTools },
+  flagged: new Map(),
+  baseline: undefined,
+});
 const reasons = (sockets: ObservedSocket[], policy: ReturnType<typeof listeners>, baseline?: ListenerBaseline) =>
   judgeListeners(sockets, policy, baseline).map((u) => `${listenerKey(u.socket)} ${u.reason}`);
 
 describe('the network sections of examples/policy.yml', () => {
-  it('load, the commented-out outbound section included', () => {
+  it('load, with the outbound and shell_on_socket sections', () => {
     const text = readFileSync(new URL('../../examples/policy.yml', import.meta.url), 'utf8');
-    const uncommented = text.replace(/^# (outbound:|  .*)$/gm, (_line, rest: string) => rest);
-    const { policy } = parsePolicy(uncommented, 'examples/policy.yml');
+    const { policy } = parsePolicy(text, 'examples/policy.yml');
     expect(policy.listeners.allow.map((r) => r.port)).toEqual([22, 10177, '8000-8099', 53]);
     expect(policy.listeners.hidden_ports).toEqual({ enabled: true, schedule: '*/15 * * * *', ports: '1-65535', protocols: ['tcp', 'udp'], confirm_delay_seconds: 10 });
-    expect(policy.outbound?.allow).toHaveLength(2);
-    expect(policy.outbound?.watch_loopback).toBe(false);
+    expect(policy.outbound).toMatchObject({ judge: 'unusual', watch_loopback: false, flagged_processes: true, new_destinations: true, network_tools: [...defaultNetworkTools] });
+    expect(policy.outbound.allow).toHaveLength(2);
+    expect(policy.outbound.networks).toEqual([{ name: 'corp-db', cidr: ['10.20.0.0/16'] }]);
+    expect(policy.processes.interpreters).toEqual([...defaultInterpreters]);
+    expect(policy.shell_on_socket.super_servers).toContain('/usr/sbin/inetd');
+    expect(policy.shell_on_socket.allow).toHaveLength(1);
   });
 
   it('reject a bad address, range or block with the line and key at fault', () => {
@@ -228,8 +241,8 @@ describe('outbound: judged against the allow rules', () => {
       connection('203.0.113.9', 22, owned(curl)),
       connection('8.8.8.8', 53, owned(implant), 'tcp'),
     ];
-    const unexpected = judgeOutbound(connections, policy);
-    expect(unexpected.map((c) => `${c.protocol} ${c.remoteAddress}:${c.remotePort} ${c.ownership.kind === 'known' ? c.ownership.owners[0]!.exe : '?'}`)).toEqual([
+    const unexpected = judgeOutbound(connections, byRules(policy));
+    expect(unexpected.map(({ connection: c }) => `${c.protocol} ${c.remoteAddress}:${c.remotePort} ${c.ownership.kind === 'known' ? c.ownership.owners[0]!.exe : '?'}`)).toEqual([
       'tcp 203.0.113.9:443 /tmp/.cache/x',
       'tcp 203.0.113.9:443 /tmp/.cache/x',
       'tcp 203.0.113.9:22 /usr/bin/curl',
@@ -239,7 +252,7 @@ describe('outbound: judged against the allow rules', () => {
     expect(findings).toHaveLength(3);
     expect(findings[0]).toMatchObject({
       kind: 'unexpected_outbound',
-      subject: { protocol: 'tcp', exe: '/tmp/.cache/x', user: 'www-data', remote_address: '203.0.113.9', remote_port: 443 },
+      subject: { protocol: 'tcp', exe: '/tmp/.cache/x', user: 'www-data', reason: 'not_allowed', remote_class: 'public', remote_address: '203.0.113.9', remote_port: 443 },
     });
   });
 
@@ -250,7 +263,7 @@ describe('outbound: judged against the allow rules', () => {
   });
 
   it('an owner that cannot be found does not pass a rule naming a program', () => {
-    const unexpected = judgeOutbound([connection('203.0.113.9', 443, { kind: 'unknown', reason: 'not_found' })], policy);
+    const unexpected = judgeOutbound([connection('203.0.113.9', 443, { kind: 'unknown', reason: 'not_found' })], byRules(policy));
     expect(outboundFindings(unexpected)[0]!.subject).toMatchObject({ exe: 'unknown' });
   });
 });
@@ -384,7 +397,7 @@ describe('a session whose listener closed is presumed accepted only when its pro
   });
   const verdict = (connections: ObservedConnection[], policy = nginxOn8080, baseline?: ListenerBaseline) => {
     const direction = judgeDirection(connections, policy, baseline);
-    const findings = outboundFindings(judgeOutbound(direction.outgoing, noOutbound));
+    const findings = outboundFindings(judgeOutbound(direction.outgoing, byRules(noOutbound)));
     return { presumedAccepted: direction.presumedAccepted.length, findings: findings.map((f) => `${f.subject.exe} -> ${f.subject.remote_port}`) };
   };
 

@@ -1,8 +1,8 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { compileCidr, parseIp } from '../../src/policy/cidr.js';
-import { inPortRange, parsePortRange } from '../../src/policy/port-range.js';
+import { compileCidr, parseIp } from '../../src/match/cidr.js';
+import { inPortRange, parsePortRange } from '../../src/match/port-range.js';
 import { kernelDefaultEphemeralPorts, parseLocalPortRange, parseReservedPorts, readEphemeralPorts } from '../../src/procfs/local-ports.js';
 import { formatIpv6, parseNetTable, readNetTables } from '../../src/procfs/net.js';
 import { parseSocketLink, readSocketFds } from '../../src/procfs/socket-owners.js';

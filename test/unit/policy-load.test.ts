@@ -20,7 +20,7 @@ describe('policy loading', () => {
     const loaded = loadPolicy(undefined);
     expect(loaded.source).toBe('embedded');
     expect(loaded.policy.processes.allow).toEqual([]);
-    expect(loaded.policy.outbound).toBeUndefined();
+    expect(loaded.policy.outbound.judge).toBe('unusual');
     expect(loaded.sha256).toMatch(/^[0-9a-f]{64}$/);
   });
 
@@ -52,7 +52,7 @@ describe('policy loading', () => {
 
   it('rejects an unknown top-level section', () => {
     const error = errorOf(() => parsePolicy('processes: {}\nprocess:\n  allow: []\n', 'p.yml'));
-    expect(error.message).toBe('p.yml:2: process: unknown key (allowed: processes, listeners, outbound, integrity, auth, ids, audit)');
+    expect(error.message).toBe('p.yml:2: process: unknown key (allowed: processes, containers, listeners, outbound, shell_on_socket, integrity, auth, ids, audit)');
   });
 
   it('rejects a wrong type with the line of the value', () => {

@@ -9,7 +9,7 @@ import { readProcess, readProcessTable, type ProcessInfo } from '../../src/procf
 import { isKernelThread, parseStat } from '../../src/procfs/stat.js';
 import { parseStatm } from '../../src/procfs/statm.js';
 import { parseStatus } from '../../src/procfs/status.js';
-import { classifyUid, parsePasswd, parseUidMin, UserDirectory } from '../../src/procfs/users.js';
+import { classifyUid, parsePasswd, parseUidMin, UserDirectory } from '../../src/rootfs/users.js';
 import { spawnOwned, waitForOutput } from '../helpers/processes.js';
 
 const procfs = new URL('../fixtures/proc', import.meta.url).pathname;

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { Slicer } from '../../src/procfs/slicer.js';
+import { Slicer } from '../../src/scheduler/slicer.js';
 
 /** Busy for `ms`, as a slice of synchronous /proc reads is. */
 function work(ms: number): void {

@@ -34,5 +34,4 @@ export const authSectionSchema = z
     });
   });
 
-export type AuthSourcePolicy = z.infer<typeof authSourceSchema>;
 export type AuthPolicy = z.infer<typeof authSectionSchema>;

@@ -50,5 +50,4 @@ export const idsSectionSchema = z
     });
   });
 
-export type IdsSourcePolicy = z.infer<typeof idsSourceSchema>;
 export type IdsPolicy = z.infer<typeof idsSectionSchema>;

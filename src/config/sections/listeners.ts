@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { cronExpression } from '../cron-expression.js';
+import { fleetFactsSchema } from './fleet-facts.js';
 import { cidrBlock, exeGlobs, portSpec, protocolChoice, userName } from './network-fields.js';
 
 /** Where a rule lets a socket listen: anywhere, only on loopback, or on these addresses. */
@@ -32,6 +33,7 @@ export const listenersSectionSchema = z
   .object({
     allow: z.array(listenerRuleSchema).default([]),
     hidden_ports: hiddenPortsSchema.default({}),
+    fleet_facts: fleetFactsSchema.default({}),
   })
   .strict();
 

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { isCidr } from '../../policy/cidr.js';
+import { isCidr } from '../../match/cidr.js';
 import { pathGlob } from '../glob-field.js';
-import { portRangeError, type PortSpec } from '../../policy/port-range.js';
+import { portRangeError, type PortSpec } from '../../match/port-range.js';
 
 /** Fields shared by the `listeners` and `outbound` sections. */
 

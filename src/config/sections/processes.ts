@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { cronExpression } from '../cron-expression.js';
 import { pathGlob } from '../glob-field.js';
+import { fleetFactsSchema } from './fleet-facts.js';
 
 /** `processes`: which executables may run, as whom, under which parent. First matching rule wins. */
 export const processRuleSchema = z
@@ -58,6 +59,47 @@ export const defaultProtectedNames: z.input<typeof protectedNameSchema>[] = [
   { name: 'postgres', exe: ['/usr/lib/postgresql/*/bin/postgres'] },
 ];
 
+/**
+ * Shells and interpreters, by the executable's basename (glob patterns): a program that runs
+ * whatever it is given. Read by the network collector (shell_on_socket, outbound by default) and by
+ * the judgment of exec events.
+ */
+export const defaultInterpreters = [
+  'sh',
+  'bash',
+  'dash',
+  'zsh',
+  'ksh',
+  'mksh',
+  'csh',
+  'tcsh',
+  'fish',
+  'busybox',
+  'python',
+  'python[0-9]*',
+  'perl',
+  'perl[0-9]*',
+  'ruby',
+  'ruby[0-9]*',
+  'php',
+  'php[0-9]*',
+  'node',
+  'nodejs',
+  'lua',
+  'lua[0-9]*',
+  'luajit',
+  'awk',
+  'gawk',
+  'mawk',
+  'nawk',
+  'tclsh',
+  'tclsh[0-9]*',
+  'expect',
+] as const;
+
+/** A glob matched against an executable's basename (`python3*`), never a path. */
+export const programNameGlob = pathGlob.refine((p) => !p.includes('/'), { message: "a program's file name or a glob of it (python3*), without a directory" });
+
 const resourceHogSchema = z
   .object({
     /** CPU a process not accounted for may use, in cores, averaged since the previous collection. */
@@ -90,12 +132,12 @@ export const processesSectionSchema = z
     packaged_executables: z.boolean().default(true),
     writable_locations: writableLocationsSchema.default({}),
     protected_names: z.array(protectedNameSchema).default(defaultProtectedNames),
+    interpreters: z.array(programNameGlob).default([...defaultInterpreters]),
     resource_hog: resourceHogSchema.default({}),
     start_watch: startWatchSchema.default({}),
     hidden_sweep: hiddenSweepSchema.default({}),
+    fleet_facts: fleetFactsSchema.default({}),
   })
   .strict();
 
-export type ProcessRule = z.infer<typeof processRuleSchema>;
 export type ProcessesPolicy = z.infer<typeof processesSectionSchema>;
-export type ProtectedName = z.infer<typeof protectedNameSchema>;

@@ -40,7 +40,7 @@ describe('a tree of binaries and configuration, after `baseline init`', () => {
     args = integrityArgs(integrityPolicy([tree]), state);
     const init = runCli([...args, 'baseline', 'init']);
     expect(init.stderr).not.toMatch(/level=(warn|error)/);
-    expect(init.stdout).toMatch(/baseline written to .*: integrity 11\n/);
+    expect(init.stdout).toMatch(/baseline written to .*: integrity 11, packages \d+\n/);
     const conf = writeAideConfig(dir, tree);
     const aideInit = spawnSync(aide, ['--config', conf, '--init'], { encoding: 'utf8' });
     expect(aideInit.status, aideInit.stderr).toBe(0);

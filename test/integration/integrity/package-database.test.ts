@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
-import { copyFileSync, mkdirSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, renameSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { integrityCollector } from '../../../src/collectors/integrity.js';
 import { DpkgReader } from '../../../src/integrity/dpkg.js';
+import { compileWatchScope } from '../../../src/integrity/watch-scope.js';
 import { Exporter } from '../../../src/exporter.js';
 import { silentLogger } from '../../../src/log/logger.js';
 import { tempDir } from '../../helpers/cli.js';
@@ -24,6 +25,7 @@ function debianRoot(): string {
   copyFileSync('/usr/bin/true', join(root, 'usr/bin/local-only'));
   // "tool" ships as /bin/tool (before the /usr merge); libpq-dev's pg_config is diverted by postgresql-common.
   writeFileSync(join(root, 'var/lib/dpkg/info/tool.md5sums'), `${md5('tool v1\n')}  bin/tool\n`);
+  writeFileSync(join(root, 'var/lib/dpkg/info/tool.list'), '/.\n/bin\n/bin/tool\n');
   writeFileSync(join(root, 'var/lib/dpkg/info/libpq-dev:amd64.md5sums'), `${md5('real pg_config\n')}  usr/bin/pg_config\n`);
   writeFileSync(join(root, 'var/lib/dpkg/info/postgresql-common.md5sums'), `${md5('wrapper\n')}  usr/bin/pg_config\n`);
   writeFileSync(join(root, 'var/lib/dpkg/diversions'), '/usr/bin/pg_config\n/usr/bin/pg_config.libpq-dev\npostgresql-common\n');
@@ -121,5 +123,18 @@ describe('the dpkg database as a second source of known-good content', () => {
     expect(toolSum(withPgConfig)).toBe(md5('tool v2\n'));
     expect(toolSum(withLocal)).toBe(md5('tool v2\n'));
     expect(reader.read(withLocal).checksumOf('/usr/bin/pg_config')?.package).toBe('postgresql-common');
+  });
+
+  it('names the owners of watched paths as the host sees them (/bin/tool listed, /usr/bin/tool on disk), and fingerprints each package', () => {
+    const root = debianRoot();
+    const database = new DpkgReader(root).read(new Set(), compileWatchScope(['/usr/bin'], []));
+    expect(database.ownersOf('/usr/bin/tool')).toEqual(['tool']);
+    expect(database.ownersOf('/bin/tool')).toEqual(['tool']);
+    expect(database.packages.get('tool')).toMatchObject({ state: 'installed', settled: true, paths: ['/usr/bin', '/usr/bin/tool'] });
+    const before = database.packages.get('tool')!.fingerprint;
+    writeFileSync(join(root, 'var/lib/dpkg/info/tool.md5sums'), `${md5('tool v2\n')}  bin/tool\n`);
+    writeFileSync(join(root, 'var/lib/dpkg/status-new'), 'Package: tool\nStatus: install ok installed\nVersion: 2\n');
+    renameSync(join(root, 'var/lib/dpkg/status-new'), join(root, 'var/lib/dpkg/status'));
+    expect(new DpkgReader(root).read(new Set(), compileWatchScope(['/usr/bin'], [])).packages.get('tool')?.fingerprint).not.toBe(before);
   });
 });

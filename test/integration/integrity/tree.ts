@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { appendFileSync, chmodSync, chownSync, copyFileSync, mkdirSync, readFileSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, copyFileSync, mkdirSync, readFileSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir } from '../../helpers/cli.js';
 
@@ -75,8 +75,4 @@ export function integrityPolicy(paths: readonly string[], options: { running?: b
 /** Arguments that run the integrity collector alone, on a policy and a state directory of the test's own. */
 export function integrityArgs(policy: string, stateDir: string): string[] {
   return ['--collector.disable-defaults', '--collector.integrity', '--config.file', policy, '--state.dir', stateDir];
-}
-
-export function appendTo(file: string, text: string): void {
-  appendFileSync(file, text);
 }
