@@ -11,7 +11,8 @@ import { repoRoot, startHostguard } from './lib/servers.js';
 const lines = 1_000_000;
 
 /**
- * The auth pipeline (tail → classify → counters) on 1,000,000 realistic auth.log lines, beside
+ * The auth pipeline (tail → classify → counters) on 1,000,000 realistic auth.log lines, as
+ * `auth test` (whole processes, under hyperfine) and as the running exporter, beside
  * fail2ban-regex with Debian's sshd filter on the same file, in the same run.
  */
 export default async function auth(): Promise<BenchResult> {
@@ -19,6 +20,7 @@ export default async function auth(): Promise<BenchResult> {
   try {
     const generated = join(dir, 'generated.log');
     const { bytes } = writeAuthLog(generated, lines);
+    const cli = authTest(dir, generated);
     const exporter = await throughExporter(dir, generated);
     const alone = pipelineAlone(generated);
     const f2b = fail2banRegex(generated);
@@ -27,6 +29,16 @@ export default async function auth(): Promise<BenchResult> {
     return {
       name: `Auth: ${lines.toLocaleString('en-US')} auth.log lines (${mib(bytes)}), hostguard-exporter vs fail2ban-regex (sshd filter)`,
       rows: [
+        {
+          subject: 'hostguard-exporter auth test (whole process: start, read, classify, count, print)',
+          figure: `${cli.table.mean.toFixed(2)} s ± ${cli.table.stddev.toFixed(2)} (min ${cli.table.min.toFixed(2)} s), ${rate(lines, cli.table.mean)}`,
+          command: `hyperfine --warmup 1 --runs ${runs} 'hostguard-exporter auth test generated.log'`,
+        },
+        {
+          subject: 'hostguard-exporter auth test --format json (one JSON object per matched line)',
+          figure: `${cli.json.mean.toFixed(2)} s ± ${cli.json.stddev.toFixed(2)}, ${rate(lines, cli.json.mean)}`,
+          command: `hyperfine --warmup 1 --runs ${runs} 'hostguard-exporter auth test --format json generated.log > /dev/null'`,
+        },
         { subject: 'hostguard-exporter serve: appended lines counted', figure: `${exporter.seconds.toFixed(2)} s, ${rate(lines, exporter.seconds)}`, command: 'cat generated.log >> followed.log; scrape every 50 ms until hostguard_auth_lines_read_total = 1,000,000' },
         { subject: 'hostguard-exporter serve: CPU for them', figure: `${exporter.cpuSeconds.toFixed(2)} s (${rate(lines, exporter.cpuSeconds)} of CPU)`, command: '/proc/PID/stat utime+stime' },
         { subject: 'hostguard-exporter serve: peak RSS', figure: mib(exporter.peakRss), command: '/proc/PID/status VmHWM' },
@@ -36,6 +48,7 @@ export default async function auth(): Promise<BenchResult> {
         { subject: 'failures matched by fail2ban-regex', figure: f2b.summary, command: 'its "Lines:" summary' },
       ],
       ratios: [
+        `hostguard auth test lines/s ÷ fail2ban-regex lines/s = ${(f2b.seconds / cli.table.mean).toFixed(0)}×`,
         `hostguard serve lines/s ÷ fail2ban-regex lines/s = ${(f2b.seconds / exporter.seconds).toFixed(0)}×`,
         `fail2ban-regex peak RSS ÷ hostguard serve peak RSS = ${(f2b.peakRss / exporter.peakRss).toFixed(1)}×`,
       ],
@@ -43,6 +56,25 @@ export default async function auth(): Promise<BenchResult> {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+interface HyperfineResult {
+  readonly mean: number;
+  readonly stddev: number;
+  readonly min: number;
+}
+
+const runs = 5;
+
+/** `auth test` as an operator runs it (the built executable, its shebang's Node flags), timed by hyperfine. */
+function authTest(dir: string, generated: string): { table: HyperfineResult; json: HyperfineResult } {
+  const cli = join(repoRoot, 'dist', 'cli', 'main.js');
+  const out = join(dir, 'hyperfine.json');
+  execFileSync('hyperfine', ['--warmup', '1', '--runs', String(runs), '--export-json', out, `${cli} auth test ${generated}`, `${cli} auth test --format json ${generated} > /dev/null`], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const results = (JSON.parse(readFileSync(out, 'utf8')) as { results: HyperfineResult[] }).results;
+  return { table: results[0]!, json: results[1]! };
 }
 
 /** The real exporter following a file: append the lines at once and scrape until all are counted. */

@@ -223,8 +223,11 @@ const panels: Panel[] = [
   }),
   timeseries({
     title: 'Successful logins by service and method',
-    description: 'Successful logins per minute; a success right after a burst of failures is the dangerous case.',
-    queries: [query(`sum by (service, method, user_class) (rate(hostguard_auth_successes_total{${sel}}[$__rate_interval])) * 60`, { legend: '{{service}} {{method}} {{user_class}}', expectData: true })],
+    description: 'Successful logins per minute; a success right after a burst of failures is the dangerous case, counted on its own (success_after_failures).',
+    queries: [
+      query(`sum by (service, method, user_class) (rate(hostguard_auth_successes_total{${sel}}[$__rate_interval])) * 60`, { legend: '{{service}} {{method}} {{user_class}}', expectData: true }),
+      query(`increase(hostguard_auth_success_after_failures_total{${sel}}[$__rate_interval]) > 0`, { legend: 'after repeated failures {{service}}' }),
+    ],
     width: 8,
   }),
   timeseries({
@@ -235,12 +238,13 @@ const panels: Panel[] = [
   }),
   timeseries({
     title: 'Auth sources',
-    description: 'Whether each auth source can be read (1), how many bytes wait to be read, read errors, and how often a journal source\'s journalctl had to be started again.',
+    description: 'Whether each auth source can be read (1), how many bytes wait to be read, read errors, how often a journal source\'s journalctl had to be started again, and tampering outside a rotation.',
     queries: [
       query(`hostguard_auth_source_healthy{${sel}}`, { legend: 'healthy {{source}}', expectData: true }),
       query(`hostguard_auth_source_lag_bytes{${sel}}`, { legend: 'lag bytes {{source}}', expectData: true }),
       query(`increase(hostguard_auth_source_read_errors_total{${sel}}[$__rate_interval])`, { legend: 'read errors {{source}}', expectData: true }),
       query(`increase(hostguard_auth_source_restarts_total{${sel}}[$__rate_interval])`, { legend: 'journalctl restarts {{source}}' }),
+      query(`increase(hostguard_auth_log_tampering_total{${sel}}[$__rate_interval]) > 0`, { legend: 'tampered {{source}} {{kind}}' }),
     ],
     width: 12,
   }),

@@ -85,7 +85,7 @@ const panels: Panel[] = [
   row('Over time'),
   timeseries({
     title: 'Auth failures by service and reason',
-    description: 'Failed attempts per minute, by service (sshd, sudo, su, login, other) and reason.',
+    description: 'Failed attempts per minute, by service (sshd, sudo, su, login, the FTP, mail, database, VPN, RDP and web servers of docs/auth-sources.md, other PAM programs) and reason.',
     unit: 'short',
     queries: [query(`sum by (service, reason) (rate(hostguard_auth_failures_total{${sel}}[$__rate_interval])) * 60`, { legend: '{{service}} {{reason}}', expectData: true })],
     stack: true,

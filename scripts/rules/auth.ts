@@ -86,6 +86,34 @@ export const authRules: RuleFile = {
             'the counters are late, and a flood of log lines may be hiding the attempts that matter.',
           ],
         },
+        {
+          commentAbove: [
+            'A login that came after repeated failures from its address or for its user (policy',
+            'auth.success_after_failures): pages for an hour after it, whoever logged in.',
+          ],
+          alert: 'HostGuardAuthSuccessAfterFailures',
+          expr: 'increase(hostguard_auth_success_after_failures_total[1h]) > 0',
+          summary: 'A {{ $labels.service }} login after repeated failures on {{ $labels.instance }}',
+          description: [
+            '{{ $labels.service }} on {{ $labels.instance }} let in a user whose address, or whose name, had just failed to',
+            'authenticate again and again ({{ $value | printf "%.0f" }} such login(s) in the last hour): a guessed or stolen',
+            'password worked. The finding success_after_failures says who, from where and when.',
+          ],
+        },
+        {
+          commentAbove: [
+            'An auth log truncated, deleted or replaced outside a rotation, or journal files removed that',
+            'journald would not remove: someone covering their tracks. Pages for an hour after it.',
+          ],
+          alert: 'HostGuardAuthLogTampered',
+          expr: 'increase(hostguard_auth_log_tampering_total[1h]) > 0',
+          summary: 'Auth log {{ $labels.source }} tampered with ({{ $labels.kind }}) on {{ $labels.instance }}',
+          description: [
+            '{{ $labels.source }} on {{ $labels.instance }} was {{ $labels.kind }} outside a log rotation in the last hour:',
+            'authentication records were destroyed, the way an intruder covers their tracks. The finding log_tampered',
+            'names the file and what happened to it.',
+          ],
+        },
       ],
     },
   ],

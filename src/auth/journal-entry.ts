@@ -1,17 +1,18 @@
-import type { SyslogRecord } from './syslog-line.js';
+import { journalStamp, noStamp, type LogRecord } from './syslog-line.js';
 
 /** One entry of `journalctl --output=json`, reduced to what the classifier and the cursor need. */
 export interface JournalEntry {
   readonly cursor: string | undefined;
-  readonly record: SyslogRecord;
+  readonly record: LogRecord;
 }
 
 export type JournalLine = { kind: 'entry'; entry: JournalEntry } | { kind: 'no_message'; cursor: string | undefined } | { kind: 'not_json' };
 
 /**
  * Parse one line of journalctl's JSON output. The fields read here are journalFields, the only ones
- * asked for: keep the two in step. A field holding non-UTF-8 data is an array of byte values; a
- * field journalctl chose not to print (over 4 KiB without --all) is null.
+ * asked for (journalctl adds __CURSOR and __REALTIME_TIMESTAMP): keep the two in step. A field
+ * holding non-UTF-8 data is an array of byte values; a field journalctl chose not to print (over
+ * 4 KiB without --all) is null.
  */
 export function parseJournalLine(line: string): JournalLine {
   let value: unknown;
@@ -27,7 +28,9 @@ export function parseJournalLine(line: string): JournalLine {
   if (message === undefined) return { kind: 'no_message', cursor };
   const program = text(fields.SYSLOG_IDENTIFIER) ?? text(fields._COMM) ?? '';
   const pid = text(fields.SYSLOG_PID) ?? text(fields._PID);
-  return { kind: 'entry', entry: { cursor, record: { program, pid, message } } };
+  const realtime = text(fields.__REALTIME_TIMESTAMP);
+  const stamped = realtime !== undefined && /^\d{1,19}$/.test(realtime);
+  return { kind: 'entry', entry: { cursor, record: { program, pid, message, line: stamped ? realtime : '', stampAt: stamped ? journalStamp : noStamp } } };
 }
 
 function text(field: unknown): string | undefined {

@@ -1,9 +1,13 @@
 import { userClasses, type UserClass } from '../rootfs/users.js';
 import { AttemptTracker } from './attempts.js';
-import { classifyMessage, type Classification } from './classify.js';
+import { classifyInto, emptyClassification, type ClassificationSlot } from './classify.js';
+import { parseLogLine } from './log-line.js';
+import { logTime } from './log-time.js';
 import { authPatterns, authServices, failureReasons, successMethods, type AuthService, type FailureReason, type PatternOutcome, type SuccessMethod } from './patterns.js';
 import { RecentFailures } from './recent-failures.js';
-import { parseSyslogLine, type SyslogRecord } from './syslog-line.js';
+import { detach } from './detach.js';
+import { FailureHistory, type GuessedLogin, type SuccessAfterFailuresPolicy } from './success-after-failures.js';
+import type { LogRecord } from './syslog-line.js';
 
 /** What one matched line meant: the unit of `auth test --format json`. */
 export interface AuthEvent {
@@ -19,12 +23,16 @@ export interface AuthEvent {
   readonly attempts: number;
   /** Lines this one stands for ("message repeated N times"). */
   readonly repeat: number;
+  /** For a login: the guessed login it is (success_after_failures). */
+  readonly guessed?: GuessedLogin;
 }
 
 export type UnparsedReason = 'not_syslog' | 'not_json';
 
 export interface SourceCounts {
   linesRead: number;
+  /** Lines a pattern matched. */
+  matched: number;
   readonly unparsed: Record<UnparsedReason, number>;
 }
 
@@ -34,77 +42,131 @@ export interface CountRow<L extends string> {
   readonly value: number;
 }
 
-const serviceIndex = indexOf(authServices);
-const reasonIndex = indexOf(failureReasons);
-const methodIndex = indexOf(successMethods);
+/** A guessed login as the findings list it: when it was read, for how long it is shown. */
+export interface GuessedLoginSeen extends GuessedLogin {
+  readonly seenAt: number;
+}
+
 const classIndex = indexOf(userClasses);
 const S = authServices.length;
 const R = failureReasons.length;
 const M = successMethods.length;
 const C = userClasses.length;
+const repeatedNote = /^last message repeated (\d+) times?$/;
+/** Guessed logins kept for the findings; the counter has them all. */
+const maxGuessedKept = 64;
+
+export const defaultSuccessAfterFailures: SuccessAfterFailuresPolicy = { failures: 5, windowMs: 10 * 60_000 };
+
+interface SourceState {
+  readonly counts: SourceCounts;
+  readonly tracker: AttemptTracker;
+  /** The last line matched, for old syslogd's "last message repeated N times" (classified again then). */
+  lastRecord: LogRecord | undefined;
+}
+
+/** Receives the event of each matched line, with the line's position in the batch. */
+export type EventSink = (index: number, event: AuthEvent) => void;
 
 /**
- * The counting side of the collector: lines → syslog record → pattern → attempts → counters. The
- * counters are flat arrays indexed by their bounded label values, so the hot path allocates no
- * keys; they are copied to prom-client at collection.
+ * The counting side of the collector: lines → header → pattern → attempts → counters, and the
+ * logins that came after too many failures. The counters are flat arrays indexed by their bounded
+ * label values, so the hot path allocates no keys; they are copied to prom-client at collection.
+ * `serve` and `auth test` both count through here.
  */
 export class AuthPipeline {
   private readonly failures = new Float64Array(S * R * C);
   private readonly successes = new Float64Array(S * M * C);
   private readonly messages = new Float64Array(authPatterns.length * S);
-  readonly sources = new Map<string, SourceCounts>();
+  private readonly guessedTotal = new Float64Array(S);
+  private readonly states = new Map<string, SourceState>();
   readonly recent: RecentFailures;
-  private readonly trackers = new Map<string, AttemptTracker>();
+  readonly history: FailureHistory;
+  private guessedSeen: GuessedLoginSeen[] = [];
+  /** The clock, read once per batch of lines: what "now" is for the lines of the batch. */
+  private batchTime = 0;
+  /** Where each line's classification is written: one object for all, read before the next line. */
+  private readonly slot = emptyClassification();
 
   constructor(
     private readonly userClass: (name: string | undefined) => UserClass,
-    now: () => number = Date.now,
+    private readonly now: () => number = Date.now,
+    successAfterFailures: SuccessAfterFailuresPolicy = defaultSuccessAfterFailures,
   ) {
     this.recent = new RecentFailures(now);
+    this.history = new FailureHistory(successAfterFailures);
   }
 
   source(id: string): SourceCounts {
-    let counts = this.sources.get(id);
-    if (!counts) {
-      counts = { linesRead: 0, unparsed: { not_syslog: 0, not_json: 0 } };
-      this.sources.set(id, counts);
+    return this.state(id).counts;
+  }
+
+  /** Lines as read from a file: syslog in any dialect, or a daemon's own log format. `onEvent` receives each matched line's event. */
+  syslogLines(sourceId: string, lines: readonly string[], onEvent?: EventSink): void {
+    const state = this.state(sourceId);
+    state.counts.linesRead += lines.length;
+    this.batchTime = this.now();
+    for (let i = 0; i < lines.length; i++) {
+      const record = parseLogLine(lines[i]!);
+      if (!record) {
+        state.counts.unparsed.not_syslog++;
+        continue;
+      }
+      const event = this.match(state, record, onEvent !== undefined);
+      if (event) onEvent!(i, event);
     }
-    return counts;
   }
 
-  /** Syslog lines as read from a file. */
-  syslogLines(sourceId: string, lines: readonly string[]): void {
-    const counts = this.source(sourceId);
-    counts.linesRead += lines.length;
-    for (const line of lines) {
-      const record = parseSyslogLine(line);
-      if (record) this.record(sourceId, record);
-      else counts.unparsed.not_syslog++;
+  /** One message with its program and pid (a journal entry); its event when `describe`. */
+  record(sourceId: string, record: LogRecord, describe: true): AuthEvent | undefined;
+  record(sourceId: string, record: LogRecord, describe?: false): undefined;
+  record(sourceId: string, record: LogRecord, describe = false): AuthEvent | undefined {
+    this.batchTime = this.now();
+    return this.match(this.state(sourceId), record, describe);
+  }
+
+  private match(state: SourceState, record: LogRecord, describe: boolean): AuthEvent | undefined {
+    const c = this.slot;
+    if (classifyInto(record.program, record.message, c, describe)) {
+      state.counts.matched++;
+      state.lastRecord = record;
+      return this.count(state, record, c, describe);
     }
+    const last = state.lastRecord;
+    if (record.program === '' && last && record.message.startsWith('last message repeated ')) {
+      const m = repeatedNote.exec(record.message);
+      if (!m || !classifyInto(last.program, last.message, c, describe)) return undefined;
+      c.repeat *= Math.min(Number(m[1]), 1_000_000);
+      state.counts.matched++;
+      return this.count(state, last, c, describe);
+    }
+    return undefined;
   }
 
-  /** One message with its program and pid (from a syslog line or a journal entry); its event when `describe`. */
-  record(sourceId: string, record: SyslogRecord, describe: true): AuthEvent | undefined;
-  record(sourceId: string, record: SyslogRecord, describe?: false): undefined;
-  record(sourceId: string, record: SyslogRecord, describe = false): AuthEvent | undefined {
-    const c = classifyMessage(record.program, record.message);
-    if (!c) return undefined;
-    return this.count(sourceId, record, c, describe);
-  }
-
-  private count(sourceId: string, record: SyslogRecord, c: Classification, describe: boolean): AuthEvent | undefined {
-    const service = serviceIndex.get(c.service)!;
+  private count(state: SourceState, record: LogRecord, c: ClassificationSlot, describe: boolean): AuthEvent | undefined {
+    const service = c.serviceIndex;
     this.messages[c.patternIndex * S + service]! += c.repeat;
-    const outcome = c.pattern.outcome;
-    // A connection is one process: its pid within its source (pids of live processes are unique).
+    const outcome = c.outcome;
     if (outcome === 'notice' && !describe) return undefined;
-    const attempts = outcome === 'notice' ? 0 : this.tracker(sourceId).attempts(record.pid, c);
-    const userClass = outcome === 'notice' ? undefined : this.userClass(c.user);
-    if (attempts > 0 && c.reason && userClass) {
-      this.failures[(service * R + reasonIndex.get(c.reason)!) * C + classIndex.get(userClass)!]! += attempts;
-      this.recent.add(c.service, c.address, attempts);
-    } else if (outcome === 'success' && c.method && userClass) {
-      this.successes[(service * M + methodIndex.get(c.method)!) * C + classIndex.get(userClass)!]! += c.repeat;
+    // A connection is one process: its pid within its source (pids of live processes are unique).
+    const attempts = outcome === 'notice' ? 0 : state.tracker.attempts(record.pid, c);
+    // A line only tested that counts after all (a disconnect of a connection that counted nothing): read its fields now.
+    if (attempts > 0 && !c.complete) {
+      const repeat = c.repeat;
+      classifyInto(record.program, record.message, c, true);
+      c.repeat = repeat;
+    }
+    // An echo's user class is for the events of `auth test` only.
+    const userClass = outcome === 'notice' || (!describe && attempts === 0 && outcome !== 'success') ? undefined : this.userClass(c.user);
+    let guessed: GuessedLogin | undefined;
+    if (attempts > 0 && c.reasonIndex >= 0 && userClass) {
+      this.failures[(service * R + c.reasonIndex) * C + classIndex.get(userClass)!]! += attempts;
+      this.recent.add(c.service, c.address, attempts, this.batchTime);
+      if (this.history.enabled) this.history.failed(c.service, c.user, userClass, c.address, attempts, this.timeOf(record));
+    } else if (outcome === 'success' && c.methodIndex >= 0 && userClass) {
+      this.successes[(service * M + c.methodIndex) * C + classIndex.get(userClass)!]! += c.repeat;
+      if (this.history.enabled) guessed = this.history.succeeded(c.service, c.user, userClass, c.address, this.timeOf(record));
+      if (guessed) this.guessed(guessed, service);
     }
     if (!describe) return undefined;
     return {
@@ -118,13 +180,39 @@ export class AuthPipeline {
       address: c.address,
       attempts,
       repeat: c.repeat,
+      guessed,
     };
   }
 
-  private tracker(sourceId: string): AttemptTracker {
-    let tracker = this.trackers.get(sourceId);
-    if (!tracker) this.trackers.set(sourceId, (tracker = new AttemptTracker()));
-    return tracker;
+  /** When the line was logged; when it was read if its timestamp does not read. */
+  private timeOf(record: LogRecord): number {
+    const t = logTime(record, this.batchTime);
+    return Number.isFinite(t) ? t : this.batchTime;
+  }
+
+  private guessed(login: GuessedLogin, service: number): void {
+    this.guessedTotal[service]!++;
+    // Copies, not slices of the log line: a slice would keep the whole chunk it was cut from alive.
+    const user = login.user === undefined ? undefined : detach(login.user);
+    const address = login.address === undefined ? undefined : detach(login.address);
+    this.guessedSeen.push({ ...login, user, address, seenAt: this.now() });
+    if (this.guessedSeen.length > maxGuessedKept) this.guessedSeen = this.guessedSeen.slice(-maxGuessedKept);
+  }
+
+  /** Guessed logins read in the last `forMs` (at most the last 64), oldest first. */
+  guessedLogins(forMs: number): readonly GuessedLoginSeen[] {
+    const from = this.now() - forMs;
+    this.guessedSeen = this.guessedSeen.filter((g) => g.seenAt >= from);
+    return this.guessedSeen;
+  }
+
+  private state(id: string): SourceState {
+    let state = this.states.get(id);
+    if (!state) {
+      state = { counts: { linesRead: 0, matched: 0, unparsed: { not_syslog: 0, not_json: 0 } }, tracker: new AttemptTracker(), lastRecord: undefined };
+      this.states.set(id, state);
+    }
+    return state;
   }
 
   failureRows(): CountRow<'service' | 'reason' | 'user_class'>[] {
@@ -137,6 +225,10 @@ export class AuthPipeline {
 
   messageRows(): CountRow<'service' | 'pattern'>[] {
     return rows(this.messages, (i) => ({ service: authServices[i % S]!, pattern: authPatterns[Math.floor(i / S)]!.name }));
+  }
+
+  guessedRows(): CountRow<'service'>[] {
+    return rows(this.guessedTotal, (i) => ({ service: authServices[i]! }));
   }
 
   /** Total attempts counted, over every label set. */

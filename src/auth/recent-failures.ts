@@ -2,13 +2,16 @@ import { countBounded } from '../counting/bounded-counts.js';
 import { TimeBuckets } from '../counting/time-buckets.js';
 import { compareText } from '../text/compare.js';
 import { DistinctCount } from './distinct-count.js';
+import { detach } from './detach.js';
 import { authServices, type AuthService } from './patterns.js';
 
 const bucketMs = 30_000;
+const serviceIndex = new Map(authServices.map((s, i) => [s, i]));
 const buckets = 30; // 15 minutes
 
 interface Bucket {
-  readonly failures: Map<AuthService, number>;
+  /** Failures per service, by position in authServices. */
+  readonly failures: Float64Array;
   readonly sources: DistinctCount;
   /** Failures per source address, bounded (only kept when a top-N is asked for). */
   readonly perSource: Map<string, number>;
@@ -34,21 +37,23 @@ export class RecentFailures {
     /** Addresses kept per bucket for the top-N; 0 keeps none. */
     public perSourceCap = 0,
   ) {
-    this.ring = new TimeBuckets<Bucket>(bucketMs, buckets, () => ({ failures: new Map(), sources: new DistinctCount(), perSource: new Map() }), clearBucket, now);
+    this.ring = new TimeBuckets<Bucket>(bucketMs, buckets, () => ({ failures: new Float64Array(authServices.length), sources: new DistinctCount(), perSource: new Map() }), clearBucket, now);
   }
 
-  add(service: AuthService, address: string | undefined, attempts: number): void {
-    const bucket = this.ring.current();
-    bucket.failures.set(service, (bucket.failures.get(service) ?? 0) + attempts);
+  /** `at`: the time now, when the caller has read the clock already (once per batch of lines). */
+  add(service: AuthService, address: string | undefined, attempts: number, at?: number): void {
+    const bucket = this.ring.current(at);
+    bucket.failures[serviceIndex.get(service)!]! += attempts;
     if (address === undefined) return;
     bucket.sources.add(address);
-    if (this.perSourceCap > 0) countBounded(bucket.perSource, address, attempts, this.perSourceCap);
+    // A copy, not a slice of the log line: a slice would keep the whole chunk it was cut from alive.
+    if (this.perSourceCap > 0) countBounded(bucket.perSource, bucket.perSource.has(address) ? address : detach(address), attempts, this.perSourceCap);
   }
 
   summary(): RecentSummary {
     const last5 = this.ring.live(10);
     const failures5m = Object.fromEntries(authServices.map((s) => [s, 0])) as Record<AuthService, number>;
-    for (const b of last5) for (const [service, n] of b.failures) failures5m[service] += n;
+    for (const b of last5) authServices.forEach((service, i) => (failures5m[service] += b.failures[i]!));
     return {
       failures5m,
       distinctSources5m: DistinctCount.estimate(last5.map((b) => b.sources)),
@@ -70,7 +75,7 @@ export class RecentFailures {
 }
 
 function clearBucket(bucket: Bucket): void {
-  bucket.failures.clear();
+  bucket.failures.fill(0);
   bucket.sources.clear();
   bucket.perSource.clear();
 }

@@ -2,8 +2,11 @@ import type { Logger } from '../log/logger.js';
 import { FileFollower } from '../tail/file-follower.js';
 import type { FollowHealth } from '../tail/health.js';
 import type { BackgroundReader } from '../tail/followed-sources.js';
+import { journalDirectories, snapshotJournal, type JournalSnapshot } from './journal-files.js';
 import { JournaldFollower } from './journald-follower.js';
+import { judgeFileChange, judgeJournalChange, needsEvidence, type TamperingLog } from './log-tampering.js';
 import type { AuthPipeline } from './pipeline.js';
+import { findCompressedCopy } from './rotation-evidence.js';
 import { positionFile, type AuthSourceSpec } from './sources.js';
 
 export interface SourceCounters {
@@ -34,9 +37,14 @@ export interface RunningSource extends BackgroundReader {
   reconfigure(spec: AuthSourceSpec): void;
   status(): SourceStatus;
   counters(): SourceCounters;
+  /** Look for tampering that only a look finds (journal files removed); a file follower reports its own as it reads. */
+  checkTampering(): void;
 }
 
-export function startSource(spec: AuthSourceSpec, pipeline: AuthPipeline, paths: { stateDir: string; rootfs: string }, log: Logger): RunningSource {
+/** An archived journal file whose newest entry is younger than this is never removed by journald's own limits on a host with room for a day of logs. */
+const recentJournalMs = 24 * 3_600_000;
+
+export function startSource(spec: AuthSourceSpec, pipeline: AuthPipeline, tampering: TamperingLog, paths: { stateDir: string; rootfs: string }, log: Logger): RunningSource {
   const stateFile = positionFile(paths.stateDir, spec);
   if (spec.type === 'file') {
     const follower = new FileFollower({
@@ -46,6 +54,12 @@ export function startSource(spec: AuthSourceSpec, pipeline: AuthPipeline, paths:
       log,
       persistMode: 'checkpoint',
       onLines: (lines) => pipeline.syslogLines(spec.id, lines),
+      onChange: (change) => {
+        const found = judgeFileChange(change, { compressedCopy: needsEvidence(change) ? findCompressedCopy(change.path, change.fingerprint) : undefined });
+        if (!found) return;
+        log.warn('auth log tampered with', { kind: found.kind, detail: found.detail });
+        tampering.record(spec.id, found, `${change.device}:${change.inode}`);
+      },
     });
     follower.start();
     return {
@@ -54,9 +68,12 @@ export function startSource(spec: AuthSourceSpec, pipeline: AuthPipeline, paths:
       checkpoint: () => follower.checkpoint(),
       status: () => follower.status(),
       counters: () => ({ ...follower.stats, restarts: 0 }),
+      checkTampering: () => {},
       stop: (options) => follower.stop(options),
     };
   }
+  const journalDirs = journalDirectories(spec.path, paths.rootfs);
+  let journal: JournalSnapshot = snapshotJournal(journalDirs, undefined);
   const counts = pipeline.source(spec.id);
   const follower = new JournaldFollower({
     path: spec.path,
@@ -86,6 +103,14 @@ export function startSource(spec: AuthSourceSpec, pipeline: AuthPipeline, paths:
       readErrors: follower.readErrors,
       restarts: follower.restarts,
     }),
+    checkTampering: () => {
+      const now = snapshotJournal(journalDirs, journal);
+      for (const found of judgeJournalChange(journal, now, Date.now(), recentJournalMs)) {
+        log.warn('journal tampered with', { path: found.path, detail: found.detail });
+        tampering.record(spec.id, found);
+      }
+      journal = now;
+    },
     stop: (options) => follower.stop(options),
   };
 }

@@ -1,7 +1,8 @@
 import { authFindings, type SourceHealth } from '../auth/judge.js';
 import { authKinds } from '../auth/kinds.js';
+import { TamperingLog, tamperKinds } from '../auth/log-tampering.js';
 import { kindNames } from '../findings/kinds.js';
-import { failureLabelPairs, successLabelPairs } from '../auth/patterns.js';
+import { authServices, failureLabelPairs, successLabelPairs } from '../auth/patterns.js';
 import { AuthPipeline } from '../auth/pipeline.js';
 import { startSource, type RunningSource } from '../auth/running-source.js';
 import { authIdentity, hostProbe, probeSource, resolveSources, type AuthSourceSpec } from '../auth/sources.js';
@@ -28,6 +29,7 @@ class AuthCollector implements Collector {
   readonly name = 'auth';
   readonly findingKinds = kindNames(authKinds);
   private readonly pipeline: AuthPipeline;
+  private readonly tampering = new TamperingLog();
   private readonly sources: FollowedSources<AuthSourceSpec, RunningSource>;
   private started = false;
   private readonly counters = new CounterSync();
@@ -38,7 +40,7 @@ class AuthCollector implements Collector {
     this.pipeline = new AuthPipeline((name) => users.classOf(name));
     this.sources = new FollowedSources({
       identity: authIdentity,
-      start: (spec) => startSource(spec, this.pipeline, env.paths, sourceLog(env.log, spec)),
+      start: (spec) => startSource(spec, this.pipeline, this.tampering, env.paths, sourceLog(env.log, spec)),
       update: (source, spec) => source.reconfigure(spec),
     });
     const r = env.registry;
@@ -46,6 +48,8 @@ class AuthCollector implements Collector {
       failures: registerCounter(r, specs.failures),
       successes: registerCounter(r, specs.successes),
       messages: registerCounter(r, specs.messages),
+      guessedLogins: registerCounter(r, specs.guessedLogins),
+      tampering: registerCounter(r, specs.tampering),
       failingSources: registerGauge(r, specs.failingSources),
       topSources: registerGauge(r, specs.topSourceFailures),
       sshRootLoginAllowed: registerGauge(r, specs.sshRootLoginAllowed),
@@ -65,6 +69,7 @@ class AuthCollector implements Collector {
       for (const pair of failureLabelPairs()) this.m.failures.inc({ ...pair, user_class }, 0);
       for (const pair of successLabelPairs()) this.m.successes.inc({ ...pair, user_class }, 0);
     }
+    for (const service of authServices) this.m.guessedLogins.inc({ service }, 0);
   }
 
   async start(context: () => CollectorContext): Promise<void> {
@@ -85,18 +90,29 @@ class AuthCollector implements Collector {
     this.m.sshRootLoginAllowed.set(ctx.policy.auth.ssh_root_login === 'allow' ? 1 : 0);
     if (!this.started) return { findings: this.probe(ctx) };
     await this.sources.catchUp(Date.now() + catchUpMs);
+    for (const { reader } of this.sources.entries()) reader.checkTampering();
     const health = this.exportSources();
     this.exportCounts(ctx.policy.auth.top_sources);
     // Positions are saved exactly with the counts they produced: what this scrape exposes is never
     // counted again after a crash or restart, and what it does not expose is read again.
     this.sources.checkpoint();
-    return { findings: authFindings(health, this.pipeline.recent.summary()) };
+    const shownFor = ctx.policy.auth.findings_for;
+    return {
+      findings: authFindings({
+        sources: health,
+        recent: this.pipeline.recent.summary(),
+        guessedLogins: this.pipeline.guessedLogins(shownFor),
+        tamperings: this.tampering.recent(shownFor),
+      }),
+    };
   }
 
   /** Follow the sources the policy (or the host) names now, each kept by identity across reloads. */
   private reconcile(ctx: CollectorContext): void {
     // Addresses kept per 30-second bucket for the opt-in top-N: a few times N, so the top is right.
     this.pipeline.recent.perSourceCap = ctx.policy.auth.top_sources > 0 ? Math.max(32, 4 * ctx.policy.auth.top_sources) : 0;
+    const { failures, window } = ctx.policy.auth.success_after_failures;
+    this.pipeline.history.configure({ failures, windowMs: window });
     const wanted = resolveSources(ctx.policy.auth, this.env.paths.rootfs, hostProbe(this.env.paths.rootfs));
     this.sources.reconcile(wanted);
     if (wanted.length === 0) this.env.log.warn('no auth log source: no /var/log/auth.log or /var/log/secure, and no journal; configure auth.sources to count authentication failures');
@@ -111,7 +127,7 @@ class AuthCollector implements Collector {
     });
     this.m.healthy.reset();
     for (const h of health) this.m.healthy.set({ source: h.id, type: h.type }, h.health === 'ok' ? 1 : 0);
-    return authFindings(health, undefined);
+    return authFindings({ sources: health });
   }
 
   private exportSources(): SourceHealth[] {
@@ -135,6 +151,9 @@ class AuthCollector implements Collector {
         this.counters.sync(this.m.rotations, { source: id, kind: 'rename' }, counters.renameRotations, source);
         this.counters.sync(this.m.rotations, { source: id, kind: 'truncate' }, counters.truncations, source);
       } else this.counters.sync(this.m.restarts, { source: id }, counters.restarts, source);
+      for (const kind of tamperKinds) {
+        if ((kind === 'journal_removed') === (type === 'journald')) this.counters.sync(this.m.tampering, { source: id, kind }, this.tampering.count(id, kind));
+      }
       const unparsed = this.pipeline.source(id).unparsed;
       this.counters.sync(this.m.linesUnparsed, { source: id, reason: type === 'file' ? 'not_syslog' : 'not_json' }, type === 'file' ? unparsed.not_syslog : unparsed.not_json);
     }
@@ -145,6 +164,7 @@ class AuthCollector implements Collector {
     for (const row of this.pipeline.failureRows()) this.counters.sync(this.m.failures, row.labels, row.value);
     for (const row of this.pipeline.successRows()) this.counters.sync(this.m.successes, row.labels, row.value);
     for (const row of this.pipeline.messageRows()) this.counters.sync(this.m.messages, row.labels, row.value);
+    for (const row of this.pipeline.guessedRows()) this.counters.sync(this.m.guessedLogins, row.labels, row.value);
     const recent = this.pipeline.recent.summary();
     this.m.failingSources.set({ window: '5m' }, recent.distinctSources5m);
     this.m.failingSources.set({ window: '15m' }, recent.distinctSources15m);

@@ -15,9 +15,12 @@ export class TimeBuckets<B extends object> {
     this.ring = Array.from({ length: count }, () => ({ slot: -1, bucket: create() }));
   }
 
-  /** The bucket of the current moment, cleared first when it last held an older slot. */
-  current(): B {
-    const slot = Math.floor(this.now() / this.bucketMs);
+  /**
+   * The bucket of the current moment, cleared first when it last held an older slot. `at`: the time
+   * now, when the caller has read the clock already (once per batch of many additions).
+   */
+  current(at: number = this.now()): B {
+    const slot = Math.floor(at / this.bucketMs);
     const entry = this.ring[slot % this.count]!;
     if (entry.slot !== slot) {
       entry.slot = slot;

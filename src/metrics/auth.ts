@@ -1,3 +1,4 @@
+import { tamperKinds } from '../auth/log-tampering.js';
 import { authPatterns, authServices, failureReasons, successMethods } from '../auth/patterns.js';
 import { userClasses } from '../rootfs/users.js';
 import { metricSpec } from './spec.js';
@@ -27,6 +28,20 @@ export const authMetricSpecs = {
     type: 'counter',
     help: 'Auth log messages matched, by service and pattern; includes lines that only repeat, close or summarise an attempt.',
     labels: { service: services, pattern: authPatterns.map((p) => p.name).join(', ') },
+  }),
+  guessedLogins: metricSpec({
+    name: 'hostguard_auth_success_after_failures_total',
+    type: 'counter',
+    help: 'Logins that came after repeated failures from the same address or for the same user (policy auth.success_after_failures), by service.',
+    labels: { service: services },
+    notes: 'The finding success_after_failures names the user and address (redacted unless --findings.show-details). Every service starts at 0. HostGuardAuthSuccessAfterFailures fires on any increase.',
+  }),
+  tampering: metricSpec({
+    name: 'hostguard_auth_log_tampering_total',
+    type: 'counter',
+    help: 'Auth logs truncated, deleted or replaced outside a rotation, and journal files removed that journald would not remove, by source and kind.',
+    labels: { source, kind: tamperKinds.join(', ') },
+    notes: 'A file source starts with every kind but journal_removed at 0, a journald source with journal_removed. The finding log_tampered says which file and how. HostGuardAuthLogTampered fires on any increase.',
   }),
   failingSources: metricSpec({
     name: 'hostguard_auth_failing_sources',

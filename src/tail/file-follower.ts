@@ -32,6 +32,25 @@ export interface FileFollowerOptions {
   readonly persistMode?: 'interval' | 'checkpoint';
   readonly pollIntervalMs?: number;
   readonly now?: () => number;
+  /** Told when the file being read is truncated or rewritten in place, or the path stops naming it (for a caller that tells rotation from tampering). */
+  readonly onChange?: (change: FileChange) => void;
+}
+
+/** The file being read, as it was before the change, and what happened to it. */
+export interface FileChange {
+  /** truncated: shorter than read, or its first line changed, in place; moved: another file, no file, or no regular file is at the path now. */
+  readonly kind: 'truncated' | 'moved';
+  readonly path: string;
+  readonly device: string;
+  readonly inode: string;
+  readonly fingerprint: Fingerprint;
+  /** How far it had been read. */
+  readonly offset: number;
+  /** Its hard links now: a renamed file keeps one, a deleted one has none. */
+  readonly links: number;
+  /** truncated: the rest of the old content was found in a copy beside it (copytruncate). */
+  readonly copyFound: boolean;
+  readonly atPath: 'file' | 'missing' | 'not_regular';
 }
 
 export interface FollowerStats {
@@ -380,6 +399,7 @@ export class FileFollower {
     if (this.wasTruncated(file)) return true;
     if (file.fingerprint.length < fingerprintMaxBytes && !isComplete(file.fingerprint, file.fd)) file.fingerprint = readFingerprint(file.fd);
     let atPath;
+    const wasOk = this.health === 'ok';
     try {
       atPath = statSync(this.path, { bigint: true });
       accessSync(this.path, constants.R_OK);
@@ -387,10 +407,12 @@ export class FileFollower {
     } catch (error) {
       // Deleted, renamed and not yet recreated, or made unreadable: keep reading what is open.
       this.setHealth(healthOf(error), describeErrno(error));
+      if (wasOk && healthOf(error) === 'missing') this.changed(file, 'moved', false, 'missing');
       return false;
     }
     if (String(atPath.dev) === file.device && String(atPath.ino) === file.inode) return false;
     const next = this.open(this.path, 0);
+    if (next || wasOk) this.changed(file, 'moved', false, next ? 'file' : 'not_regular');
     if (!next) return false;
     this.stats.renameRotations++;
     this.options.log.info('log file rotated; reading the rest of the old one', { path: this.path });
@@ -415,9 +437,21 @@ export class FileFollower {
     // The copy continues the old line splitter: a line cut by our last read goes on in it.
     if (copy) this.draining.push({ ...copy, splitter: file.splitter, isCopy: true });
     else this.deliver(file.splitter.flush());
+    this.changed(file, 'truncated', copy !== undefined, 'file');
     this.options.log.info(copy ? 'log file truncated; reading the rest from its copy' : 'log file truncated', { path: this.path });
     this.current = { ...file, offset: 0, splitter: new LineSplitter(this.maxLineBytes), fingerprint: readFingerprint(file.fd), lastGrowth: this.now() };
     return copy !== undefined;
+  }
+
+  private changed(file: OpenFile, kind: FileChange['kind'], copyFound: boolean, atPath: FileChange['atPath']): void {
+    if (!this.options.onChange) return;
+    let links = 0;
+    try {
+      links = fstatSync(file.fd).nlink;
+    } catch {
+      // closed meanwhile: no link known
+    }
+    this.options.onChange({ kind, path: this.path, device: file.device, inode: file.inode, fingerprint: file.fingerprint, offset: file.offset, links, copyFound, atPath });
   }
 
   private finish(file: OpenFile): void {

@@ -1,7 +1,7 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runCli } from '../helpers/cli.js';
+import { runCli, tempDir } from '../helpers/cli.js';
 
 const fixtures = join(import.meta.dirname, '..', 'fixtures');
 const rootfs = ['--path.rootfs', join(fixtures, 'rootfs')];
@@ -41,5 +41,37 @@ describe('hostguard-exporter auth test (the fail2ban-regex counterpart)', () => 
     const { code, stderr } = runCli(['auth', 'test', '/nonexistent/auth.log']);
     expect(code).toBe(2);
     expect(stderr).toBe("hostguard-exporter: auth test: /nonexistent/auth.log: ENOENT: no such file or directory, open '/nonexistent/auth.log'\n");
+  });
+});
+
+describe('auth test on the logs of other daemons, and on logins after failures', () => {
+  it("classifies a daemon's own log format, including a last line without its newline", () => {
+    const dir = tempDir();
+    const log = join(dir, 'error.log');
+    const text = readFileSync(join(fixtures, 'auth', 'nginx.log'), 'utf8');
+    writeFileSync(log, text.trimEnd());
+    const { code, stdout } = runCli([...rootfs, 'auth', 'test', log]);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^Lines: 6 read, 5 matched, 1 ignored, 0 unparsed\n/);
+    expect(stdout).toMatch(/^ {2}nginx +password +invalid +2$/m);
+    expect(stdout).toContain('Total failed attempts: 4\n');
+  });
+
+  it('reports the logins that came after repeated failures, in the table and in JSON, as the policy says', () => {
+    const file = join(fixtures, 'auth', 'sshd-openssh.log');
+    const table = runCli([...rootfs, 'auth', 'test', file]);
+    expect(table.stdout).toContain(
+      'Logins after repeated failures (success_after_failures):\n  sshd  user=alice  address=192.0.2.90  after 5 failures for the user\n  sshd  user=alice  address=203.0.113.99  after 5 failures from the address\n',
+    );
+    const json = runCli([...rootfs, 'auth', 'test', '--format', 'json', file]);
+    const guessed = json.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>).filter((e) => e.success_after_failures);
+    expect(guessed).toEqual([
+      expect.objectContaining({ pattern: 'sshd_accepted', user: 'alice', address: '192.0.2.90', success_after_failures: { by: 'user', failures: 5 } }),
+      expect.objectContaining({ pattern: 'sshd_accepted', user: 'alice', address: '203.0.113.99', success_after_failures: { by: 'address', failures: 5 } }),
+    ]);
+    const dir = tempDir();
+    const policy = join(dir, 'policy.yml');
+    writeFileSync(policy, 'auth:\n  success_after_failures:\n    failures: 0\n');
+    expect(runCli([...rootfs, '--config.file', policy, 'auth', 'test', file]).stdout).toContain('Logins after repeated failures: none\n');
   });
 });

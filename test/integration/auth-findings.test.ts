@@ -1,8 +1,9 @@
-import { appendFileSync, existsSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { authServices } from '../../src/auth/patterns.js';
 import { runCli, startExporter, tempDir } from '../helpers/cli.js';
-import { sampleValue } from '../helpers/exposition.js';
+import { parseExposition, sampleValue } from '../helpers/exposition.js';
 
 interface FindingsDocument {
   findings: { collector: string; kind: string; severity: string; subject: Record<string, string>; message: string }[];
@@ -70,5 +71,89 @@ describe('auth findings', () => {
     const readable = runCli(['--state.dir', state, '--config.file', policyFor(dir, log), '--collector.disable-defaults', '--collector.auth', 'check']);
     expect(readable.code).toBe(0);
     expect(existsSync(join(state, 'auth'))).toBe(false);
+  });
+});
+
+/** The annotated failure lines of the fixtures, one per service: its first line that adds attempts for that service. */
+function oneFailurePerService(): { service: string; line: string; attempts: number }[] {
+  const dir = join(import.meta.dirname, '..', 'fixtures', 'auth');
+  const picked = new Map<string, { service: string; line: string; attempts: number }>();
+  for (const file of readdirSync(dir).filter((f) => f.endsWith('.log') && !f.startsWith('corpus-')).sort()) {
+    const lines = readFileSync(join(dir, file), 'utf8').split('\n');
+    lines.forEach((text, i) => {
+      if (!text.startsWith('# expect: {')) return;
+      const expect = JSON.parse(text.slice('# expect: '.length)) as { service: string; attempts?: number };
+      // A line that counts alone, not one paired with the line before it.
+      if ((expect.attempts ?? 0) > 0 && !picked.has(expect.service) && !lines[i - 1]!.startsWith('# expect')) picked.set(expect.service, { service: expect.service, line: lines[i + 1]!, attempts: expect.attempts! });
+    });
+  }
+  return [...picked.values()];
+}
+
+describe('every service in the list, counted by the running exporter', () => {
+  it('a failure line of each service (sshd to apache, in its own log format) shows in hostguard_auth_failures_total{service}', async () => {
+    const dir = tempDir();
+    const log = join(dir, 'mixed.log');
+    writeFileSync(log, '');
+    const exporter = await startExporter(['--state.dir', join(dir, 'state'), '--config.file', policyFor(dir, log), '--collector.disable-defaults', '--collector.auth']);
+    const lines = oneFailurePerService();
+    expect(lines.map((l) => l.service).sort()).toEqual([...authServices].sort());
+    appendFileSync(log, lines.map((l) => l.line + '\n').join(''));
+    const samples = parseExposition(await (await fetch(`${exporter.url}/metrics`)).text());
+    for (const { service, attempts } of lines) {
+      const counted = samples.filter((s) => s.name === 'hostguard_auth_failures_total' && s.labels.service === service).reduce((sum, s) => sum + s.value, 0);
+      expect(counted, service).toBe(attempts);
+    }
+    expect(sampleValue(samples, 'hostguard_auth_lines_unparsed_total', { source: log, reason: 'not_syslog' })).toBe(0);
+  });
+});
+
+describe('a login after repeated failures (success_after_failures)', () => {
+  const burst = (ip: string) =>
+    [
+      ...Array.from({ length: 6 }, (_, i) => `2024-01-05T10:0${i}:00.000000+00:00 web1 sshd[${700 + i}]: Failed password for alice from ${ip} port ${40000 + i} ssh2`),
+      `2024-01-05T10:07:00.000000+00:00 web1 sshd[710]: Accepted password for alice from ${ip} port 40100 ssh2`,
+      '',
+    ].join('\n');
+
+  it('is a critical finding with the user and address redacted, and a counter the alert rule reads', async () => {
+    const dir = tempDir();
+    const log = join(dir, 'auth.log');
+    writeFileSync(log, '');
+    const args = ['--state.dir', join(dir, 'state'), '--config.file', policyFor(dir, log), '--collector.disable-defaults', '--collector.auth'];
+    const exporter = await startExporter(args);
+    const before = await (await fetch(`${exporter.url}/metrics`)).text();
+    expect(sampleValue(before, 'hostguard_auth_success_after_failures_total', { service: 'sshd' })).toBe(0);
+    appendFileSync(log, burst('203.0.113.66'));
+    const body = await (await fetch(`${exporter.url}/metrics`)).text();
+    expect(sampleValue(body, 'hostguard_auth_success_after_failures_total', { service: 'sshd' })).toBe(1);
+    expect(sampleValue(body, 'hostguard_findings', { collector: 'auth', kind: 'success_after_failures' })).toBe(1);
+    const doc = (await (await fetch(`${exporter.url}/api/findings`)).json()) as FindingsDocument;
+    const guessed = doc.findings.filter((f) => f.kind === 'success_after_failures');
+    expect(guessed).toEqual([
+      {
+        collector: 'auth',
+        kind: 'success_after_failures',
+        severity: 'critical',
+        subject: { service: 'sshd', user: '[redacted]', remote_address: '[redacted]', at: '2024-01-05T10:07:00.000Z' },
+        message: '[redacted] logged in to sshd from [redacted] at 2024-01-05T10:07:00.000Z after at least 5 failed attempts from that address within the window before it: a guessed password, or a stolen one, worked',
+      },
+    ]);
+  });
+
+  it('names them with --findings.show-details, and follows the policy: 10 failures in 10 minutes is not 6', async () => {
+    const dir = tempDir();
+    const log = join(dir, 'auth.log');
+    writeFileSync(log, '');
+    const policy = join(dir, 'policy.yml');
+    writeFileSync(policy, `auth:\n  success_after_failures:\n    failures: 10\n    window: 10m\n  sources:\n    - type: file\n      path: ${log}\n`);
+    const exporter = await startExporter(['--state.dir', join(dir, 'state'), '--config.file', policy, '--findings.show-details', '--collector.disable-defaults', '--collector.auth']);
+    appendFileSync(log, burst('203.0.113.67'));
+    expect(sampleValue(await (await fetch(`${exporter.url}/metrics`)).text(), 'hostguard_auth_success_after_failures_total', { service: 'sshd' })).toBe(0);
+    writeFileSync(policy, `auth:\n  success_after_failures:\n    failures: 6\n    window: 10m\n  sources:\n    - type: file\n      path: ${log}\n`);
+    expect((await fetch(`${exporter.url}/-/reload`, { method: 'POST' })).status).toBe(200);
+    appendFileSync(log, burst('203.0.113.68'));
+    const doc = (await (await fetch(`${exporter.url}/api/findings`)).json()) as FindingsDocument;
+    expect(doc.findings.filter((f) => f.kind === 'success_after_failures').map((f) => [f.subject.user, f.subject.remote_address])).toEqual([['alice', '203.0.113.68']]);
   });
 });

@@ -10,10 +10,12 @@ import { authFindings } from '../../src/auth/judge.js';
 import { parseJournalLine } from '../../src/auth/journal-entry.js';
 import { journalctlArgs } from '../../src/auth/journald-follower.js';
 import { AuthPipeline } from '../../src/auth/pipeline.js';
+import { authServices, type AuthService } from '../../src/auth/patterns.js';
 import { RecentFailures } from '../../src/auth/recent-failures.js';
 import { positionFile, resolveSources, type HostProbe } from '../../src/auth/sources.js';
 import { idsPositionFile } from '../../src/ids/sources.js';
-import { parseSyslogLine } from '../../src/auth/syslog-line.js';
+import { journalStamp, noStamp, parseSyslogLine } from '../../src/auth/syslog-line.js';
+import { logTime } from '../../src/auth/log-time.js';
 import { parsePolicy } from '../../src/config/load-policy.js';
 import { LineSplitter } from '../../src/tail/line-splitter.js';
 
@@ -75,12 +77,13 @@ describe('the line splitter', () => {
 describe('syslog lines', () => {
   it('parses RFC 3164, RFC 5424 and ISO-8601 headers, with or without PRI', () => {
     const want = { program: 'sshd', pid: '42', message: 'Failed password for root from 192.0.2.1 port 22 ssh2' };
-    expect(parseSyslogLine('Jan  5 10:00:00 web1 sshd[42]: Failed password for root from 192.0.2.1 port 22 ssh2')).toEqual(want);
-    expect(parseSyslogLine('<38>Jan 15 10:00:00 web1 sshd[42]: Failed password for root from 192.0.2.1 port 22 ssh2')).toEqual(want);
-    expect(parseSyslogLine('2024-01-05T10:00:00.123456+01:00 web1 sshd[42]: Failed password for root from 192.0.2.1 port 22 ssh2')).toEqual(want);
-    expect(parseSyslogLine('<38>1 2024-01-05T10:00:00Z web1 sshd 42 - - Failed password for root from 192.0.2.1 port 22 ssh2')).toEqual(want);
-    expect(parseSyslogLine('<38>1 2024-01-05T10:00:00Z web1 sshd 42 ID47 [meta a="x\\]y"][o b="c"] \ufeffFailed password for root from 192.0.2.1 port 22 ssh2')).toEqual(want);
-    expect(parseSyslogLine('<38>1 2024-01-05T10:00:00Z web1 sudo - - - msg')).toEqual({ program: 'sudo', pid: undefined, message: 'msg' });
+    expect(parseSyslogLine('Jan  5 10:00:00 web1 sshd[42]: Failed password for root from 192.0.2.1 port 22 ssh2')).toMatchObject({ ...want, stampAt: 0 });
+    expect(parseSyslogLine('<38>Jan 15 10:00:00 web1 sshd[42]: Failed password for root from 192.0.2.1 port 22 ssh2')).toMatchObject({ ...want, stampAt: 4 });
+    expect(parseSyslogLine('2024-01-05T10:00:00.123456+01:00 web1 sshd[42]: Failed password for root from 192.0.2.1 port 22 ssh2')).toMatchObject(want);
+    expect(parseSyslogLine('<38>1 2024-01-05T10:00:00Z web1 sshd 42 - - Failed password for root from 192.0.2.1 port 22 ssh2')).toMatchObject({ ...want, stampAt: 6 });
+    expect(parseSyslogLine('<38>1 2024-01-05T10:00:00Z web1 sshd 42 ID47 [meta a="x\\]y"][o b="c"] \ufeffFailed password for root from 192.0.2.1 port 22 ssh2')).toMatchObject(want);
+    expect(parseSyslogLine('<38>1 2024-01-05T10:00:00Z web1 sudo - - - msg')).toMatchObject({ program: 'sudo', pid: undefined, message: 'msg' });
+    expect(parseSyslogLine('<38>1 - web1 sudo - - - msg')).toMatchObject({ program: 'sudo', stampAt: noStamp });
   });
 
   it('refuses what is not a syslog line', () => {
@@ -107,7 +110,9 @@ describe('the journal JSON reader, on recorded `journalctl -o json` output', () 
     expect(parsed.every((p) => p.kind !== 'not_json')).toBe(true);
     const entries = parsed.flatMap((p) => (p.kind === 'entry' ? [p.entry] : []));
     expect(entries).toHaveLength(12);
-    expect(entries[0]!.record).toEqual({ program: 'sshd', pid: '7001', message: 'Invalid user admin from 198.51.100.7 port 40022' });
+    expect(entries[0]!.record).toMatchObject({ program: 'sshd', pid: '7001', message: 'Invalid user admin from 198.51.100.7 port 40022', stampAt: journalStamp });
+    // The entry's time is journald's __REALTIME_TIMESTAMP, in microseconds.
+    expect(logTime(entries[0]!.record, Date.now())).toBe(Number((JSON.parse(lines[0]!) as { __REALTIME_TIMESTAMP: string }).__REALTIME_TIMESTAMP) / 1000);
     expect(entries[7]!.record.message).toBe('Failed password for invalid user \ufffd\ufffd from 203.0.113.11 port 51123 ssh2');
     expect(entries.find((e) => e.record.message.startsWith('FAILED SU'))!.record.program).toBe('su');
     expect(parsed[8]).toMatchObject({ kind: 'no_message' });
@@ -165,7 +170,7 @@ describe('distinct failing sources', () => {
     recent.add('sshd', '192.0.2.1', 1);
     recent.add('sshd', '192.0.2.2', 4);
     recent.add('sudo', undefined, 2);
-    expect(recent.summary()).toEqual({ failures5m: { sshd: 5, sudo: 2, su: 0, login: 0, other: 0 }, distinctSources5m: 2, distinctSources15m: 2 });
+    expect(recent.summary()).toMatchObject({ failures5m: { sshd: 5, sudo: 2, su: 0, login: 0, other: 0, dovecot: 0 }, distinctSources5m: 2, distinctSources15m: 2 });
     expect(recent.topSources(1)).toEqual([{ address: '192.0.2.2', failures: 4 }]);
     now += 6 * 60_000;
     expect(recent.summary()).toMatchObject({ failures5m: { sshd: 0 }, distinctSources5m: 0, distinctSources15m: 2 });
@@ -175,14 +180,14 @@ describe('distinct failing sources', () => {
 });
 
 describe('auth findings', () => {
-  const quiet = { failures5m: { sshd: 0, sudo: 0, su: 0, login: 0, other: 0 }, distinctSources5m: 0, distinctSources15m: 0 };
+  const quiet = { failures5m: Object.fromEntries(authServices.map((s) => [s, 0])) as Record<AuthService, number>, distinctSources5m: 0, distinctSources15m: 0 };
 
   it('a quiet host with readable sources has none', () => {
-    expect(authFindings([{ id: '/var/log/auth.log', type: 'file', health: 'ok', reason: undefined }], quiet)).toEqual([]);
+    expect(authFindings({ sources: [{ id: '/var/log/auth.log', type: 'file', health: 'ok', reason: undefined }], recent: quiet })).toEqual([]);
   });
 
   it('reports an unreadable source as a warning and recent failures per service as info', () => {
-    const findings = authFindings([{ id: '/var/log/auth.log', type: 'file', health: 'missing', reason: 'ENOENT' }], { ...quiet, failures5m: { ...quiet.failures5m, sshd: 12 }, distinctSources5m: 3 });
+    const findings = authFindings({ sources: [{ id: '/var/log/auth.log', type: 'file', health: 'missing', reason: 'ENOENT' }], recent: { ...quiet, failures5m: { ...quiet.failures5m, sshd: 12 }, distinctSources5m: 3 } });
     expect(findings.map((f) => [f.kind, f.severity, f.subject])).toEqual([
       ['source_unavailable', 'warning', { source: '/var/log/auth.log', type: 'file' }],
       ['recent_failures', 'info', { service: 'sshd' }],

@@ -1,0 +1,98 @@
+import type { AuthPattern } from '../patterns.js';
+
+/** sudo, su (shadow and util-linux) and login (shadow and util-linux): local users changing identity or logging in at a terminal. */
+export const localLoginPatterns: readonly AuthPattern[] = [
+  // ---- sudo -------------------------------------------------------------------------------
+  {
+    name: 'sudo_incorrect_password',
+    service: 'sudo',
+    outcome: 'failure',
+    role: 'attempt',
+    reason: 'incorrect_password',
+    contains: ' incorrect password attempt',
+    regex: /^\s*(?<user>\S+) : (?<count>\d+) incorrect password attempts? ;/,
+    description: 'sudo gave up after N wrong passwords of the invoking user: N attempts',
+  },
+  {
+    name: 'sudo_not_in_sudoers',
+    service: 'sudo',
+    outcome: 'failure',
+    role: 'attempt',
+    reason: 'not_in_sudoers',
+    contains: ' NOT ',
+    regex: /^\s*(?<user>\S+) : (?:\d+ incorrect password attempts? ; )?user NOT (?:in sudoers|authorized on host) ;/,
+    description: 'a user not in sudoers tried sudo',
+  },
+  {
+    name: 'sudo_command_not_allowed',
+    service: 'sudo',
+    outcome: 'failure',
+    role: 'attempt',
+    reason: 'command_not_allowed',
+    contains: ' command not allowed ;',
+    regex: /^\s*(?<user>\S+) : (?:\d+ incorrect password attempts? ; )?command not allowed ;/,
+    description: 'sudoers does not allow that command for the user',
+  },
+  {
+    name: 'sudo_command',
+    service: 'sudo',
+    outcome: 'notice',
+    role: 'echo',
+    contains: ' ; COMMAND=',
+    regex: /^\s*(?<user>\S+) : (?:TTY=\S+ ; )?PWD=.* ; USER=\S+ ; (?:.+ ; )?COMMAND=.*$/,
+    description: 'a command run through sudo',
+  },
+  // ---- su ---------------------------------------------------------------------------------
+  {
+    name: 'su_failed',
+    service: 'su',
+    outcome: 'failure',
+    role: 'attempt',
+    reason: 'password',
+    prefix: ['FAILED ', "'su "],
+    regex: /^(?:FAILED (?:SU \(to (?<user>\S+)\) \S+ on \S+|su for (?<user2>\S+) by \S+)|'su (?<user3>\S+)' failed for \S+ on \S+)$/,
+    description: 'a failed su (util-linux, shadow, Solaris); the user is the target account, whose password was tried',
+  },
+  {
+    name: 'su_success',
+    service: 'su',
+    outcome: 'success',
+    role: 'ends',
+    method: 'pam',
+    prefix: ['(to ', 'Successful su for ', "'su "],
+    regex: /^(?:\(to (?<user>\S+)\) \S+ on \S+|Successful su for (?<user2>\S+) by \S+|'su (?<user3>\S+)' succeeded for \S+ on \S+)$/,
+    description: 'a successful su to the target account',
+  },
+  // ---- login ------------------------------------------------------------------------------
+  {
+    name: 'login_failed',
+    service: 'login',
+    outcome: 'failure',
+    role: 'attempt',
+    reason: 'password',
+    prefix: 'FAILED LOGIN',
+    // The number is the attempt's ordinal on this terminal, not a count.
+    regex: /^FAILED LOGIN \(?\d+\)? (?:on|FROM) '?[^' ]+'? FOR '?(?<user>[^',]*)'?(?:, .*)?$/,
+    description: 'a failed console login (shadow and util-linux forms)',
+  },
+  {
+    name: 'login_too_many_tries',
+    service: 'login',
+    outcome: 'failure',
+    role: 'echo',
+    prefix: 'TOO MANY LOGIN TRIES',
+    regex: /^TOO MANY LOGIN TRIES \(?\d+\)? (?:on|FROM) '?[^' ]+'? FOR '?(?<user>[^',]*)'?(?:, .*)?$/,
+    description: 'login gave up; each try was logged as FAILED LOGIN',
+  },
+  {
+    name: 'login_success',
+    service: 'login',
+    outcome: 'success',
+    role: 'ends',
+    method: 'pam',
+    contains: 'LOGIN',
+    prefix: ['ROOT LOGIN', 'LOGIN '],
+    regex: /^(?<root>ROOT )?LOGIN +(?:ON|on) '?[^' ]+'?(?: BY (?<user>\S+))?(?: FROM (?<addr>\S+))?$/,
+    description: 'a successful console login (ROOT LOGIN for root)',
+  },
+];
