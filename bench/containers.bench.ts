@@ -1,14 +1,18 @@
 import type { ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { silentLogger } from '../src/log/logger.js';
 import { processesSectionSchema } from '../src/config/sections/processes.js';
 import { ContainerObserver } from '../src/processes/container-observe.js';
+import { networkCollector } from '../src/collectors/network.js';
+import { processesCollector } from '../src/collectors/processes.js';
+import { ContainerStdioWatch } from '../src/network/container-stdio.js';
+import { Exporter } from '../src/exporter.js';
 import { HostObserver } from '../src/processes/observe.js';
 import { crioAnnotations, crioCgroup, debianImage, removeContainers, startContainer } from '../test/helpers/container-lab.js';
-import { ms, timeAsync } from './lib/measure.js';
+import { ms, summarize, timeAsync } from './lib/measure.js';
 import type { BenchResult } from './lib/report.js';
 import { collectorWork, startSleepers } from './processes.bench.js';
 
@@ -46,6 +50,7 @@ export default async function containersBench(): Promise<BenchResult> {
     await settle();
     const withContainers = await collectorWork(stateDir(work, 'state-containers'));
     const cold = await coldObservation(join(work, 'state-cold'));
+    const network = await networkBesideContainers(work);
     const processCount = readdirSync('/proc').filter((n) => /^\d+$/.test(n)).length;
     return {
       name: `Processes collector with containers: ${processCount} processes, ${containers * perContainer} of them in ${containers} containers on overlayfs`,
@@ -63,6 +68,16 @@ export default async function containersBench(): Promise<BenchResult> {
           subject: `container observation once every process was seen (the steady state), p50 / p95`,
           figure: `${ms(cold.warm.p50Ms)} / ${ms(cold.warm.p95Ms)}`,
           command: `ContainerObserver.observe() of the same observer, ${cold.warm.runs} runs`,
+        },
+        {
+          subject: `network collector, steady state, alone / beside the processes collector (its ${containers * perContainer} container processes watched for sockets on standard streams), p50 / p95`,
+          figure: `${ms(network.alone.p50Ms)} / ${ms(network.alone.p95Ms)}; ${ms(network.beside.p50Ms)} / ${ms(network.beside.p95Ms)}`,
+          command: `network collect() in process, ${runs} runs each, interleaved in blocks of 10`,
+        },
+        {
+          subject: `standard streams and network namespace of every container process, on first sight / steady, p50`,
+          figure: `${ms(network.firstSight.p50Ms)} / ${ms(network.steady.p50Ms)}`,
+          command: `ContainerStdioWatch.observe() of ${network.watched} processes: a fresh watch (10 runs) / the same one (200 runs)`,
         },
         { subject: `starting the ${containers} containers (runc run on a fresh overlay each)`, figure: ms(startMs), command: 'mount -t overlay, runc run --detach' },
       ],
@@ -96,6 +111,57 @@ async function coldObservation(dir: string) {
   host.close();
   samples.sort((a, b) => a - b);
   return { runs: samples.length, p50Ms: samples[Math.floor(samples.length / 2)]!, maxMs: samples.at(-1)!, warm };
+}
+
+/**
+ * The network collector's steady collection with no containers shared (today's host path alone)
+ * and beside the processes collector, whose container processes it then watches; and the watch
+ * itself, on first sight of every container process and once they were all seen.
+ */
+async function networkBesideContainers(parent: string) {
+  const exporterOf = (name: string, collectors: typeof networkCollector[]) =>
+    new Exporter({ paths: { procfs: '/proc', rootfs: '/', stateDir: stateDir(parent, name) }, policyFile: undefined, collectors, maxFindingSeries: 100, log: silentLogger, build: { version: 'bench', revision: 'bench' } });
+  const alone = exporterOf('state-network-alone', [networkCollector]);
+  const beside = exporterOf('state-network-beside', [processesCollector, networkCollector]);
+  for (const e of [alone, beside]) {
+    await e.acceptCurrentState('operator');
+    for (let i = 0; i < 3; i++) for (const c of e.collectors) await c.collect(e.context());
+  }
+  const collectNetwork = (e: Exporter) => e.collectors.find((c) => c.name === 'network')!.collect(e.context());
+  const aloneSamples: number[] = [];
+  const besideSamples: number[] = [];
+  for (let block = 0; block < runs / 10; block++) {
+    for (let i = 0; i < 10; i++) {
+      const start = performance.now();
+      await collectNetwork(alone);
+      aloneSamples.push(performance.now() - start);
+    }
+    for (let i = 0; i < 10; i++) {
+      const start = performance.now();
+      await collectNetwork(beside);
+      besideSamples.push(performance.now() - start);
+    }
+  }
+  await alone.stop();
+  await beside.stop();
+
+  const paths = { procfs: '/proc', rootfs: '/', stateDir: stateDir(parent, 'state-watch') };
+  const host = new HostObserver(paths, silentLogger);
+  const { snapshot, view } = await host.observe(processesSectionSchema.parse({}));
+  const facts = await new ContainerObserver(paths, silentLogger).observe(snapshot.processes, view.processes, true);
+  host.close();
+  const watched = [...facts].map(([pid, f]) => ({ pid, key: f }));
+  const hostNetns = readlinkSync('/proc/self/ns/net');
+  const firstSight: number[] = [];
+  let watch = new ContainerStdioWatch('/proc');
+  for (let i = 0; i < 10; i++) {
+    watch = new ContainerStdioWatch('/proc');
+    const start = performance.now();
+    await watch.observe(watched, hostNetns);
+    firstSight.push(performance.now() - start);
+  }
+  const steady = await timeAsync(() => watch.observe(watched, hostNetns), 200, 5);
+  return { alone: summarize(aloneSamples), beside: summarize(besideSamples), firstSight: summarize(firstSight), steady, watched: watched.length };
 }
 
 function stateDir(parent: string, name: string): string {

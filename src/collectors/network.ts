@@ -17,6 +17,9 @@ import { learnOutbound, readOutboundBaseline, type OutboundBaseline, type Outbou
 import { programClassOf, type ProgramLists } from '../network/program-class.js';
 import { forgetServingExporter, recordServingExporter, servingExporterPid } from '../network/serving-exporter.js';
 import { SocketOwnerIndex } from '../network/socket-owner-index.js';
+import { ContainerStdioWatch, type ContainerProcess } from '../network/container-stdio.js';
+import type { ContainerOf } from '../network/container-naming.js';
+import { networkNamespace } from '../procfs/namespaces.js';
 import type { NetworkSnapshot, ObservedSocket, SocketOnStdio, StdioSocketRole } from '../network/snapshot.js';
 import { readTcpInfo } from '../network/tcp-info.js';
 import { kernelDefaultEphemeralPorts, readEphemeralPorts, type EphemeralPorts } from '../procfs/local-ports.js';
@@ -56,6 +59,7 @@ class NetworkCollector implements Collector {
   private readonly fleetFacts: FleetFactSeries<'sha256' | 'exe' | 'protocol' | 'port'>;
   private readonly sweeper: HiddenPortSweeper;
   private readonly accepted = new AcceptedConnections();
+  private readonly containerStdio: ContainerStdioWatch;
   private readonly traffic = new FlaggedTraffic((connections) => readTcpInfo(connections));
   private readonly processes: ProcessesShared;
   private invalidBaselineEntries = 0;
@@ -72,6 +76,7 @@ class NetworkCollector implements Collector {
 
   constructor(private readonly env: CollectorEnv) {
     this.index = new SocketOwnerIndex(env.paths.procfs);
+    this.containerStdio = new ContainerStdioWatch(env.paths.procfs);
     this.users = new UserDirectory(env.paths.rootfs);
     this.metrics = new NetworkMetrics(env);
     this.fleetFacts = new FleetFactSeries(env, fleetMetricSpecs.flaggedListener);
@@ -90,6 +95,7 @@ class NetworkCollector implements Collector {
     const direction = judged ? judgeDirection(snapshot.connections, ctx.policy.listeners, baseline) : undefined;
     const unexpectedOutbound = direction && judgeOutbound(direction.outgoing, { policy: outbound, programs, flagged: this.processes.flagged, baseline: outboundBaseline });
     const shells = judgeShellOnSocket(snapshot.stdio, ctx.policy.shell_on_socket, programs);
+    const containerOf = this.containerOf();
     const hidden = ctx.policy.listeners.hidden_ports.enabled ? this.sweeper.lastResult : undefined;
 
     const flaggedConnections: FlaggedConnection[] = [
@@ -109,8 +115,8 @@ class NetworkCollector implements Collector {
     return {
       findings: [
         ...listenerFindings(unexpectedListeners),
-        ...outboundFindings(unexpectedOutbound ?? []),
-        ...shellOnSocketFindings(shells, outbound),
+        ...outboundFindings(unexpectedOutbound ?? [], containerOf),
+        ...shellOnSocketFindings(shells, outbound, containerOf),
         ...hiddenPortFindings(hidden?.hidden ?? []),
       ],
     };
@@ -164,7 +170,26 @@ class NetworkCollector implements Collector {
     await this.fleetFacts.stop();
   }
 
-  private observe(ctx: CollectorContext): Promise<NetworkSnapshot> {
+  /** The container of a process, as the processes collector identified it in this collection. */
+  private containerOf(): ContainerOf {
+    const containers = this.processes.containers;
+    return (pid) => containers.get(pid)?.identity;
+  }
+
+  /**
+   * The processes in containers, for sockets on standard streams in their own network namespaces;
+   * none when the exporter cannot tell its own namespace (then it cannot tell theirs apart).
+   */
+  private async containersToWatch(ctx: CollectorContext): Promise<{ watch: ContainerStdioWatch; processes: ContainerProcess[]; hostNetns: string } | undefined> {
+    if (!ctx.policy.shell_on_socket.enabled || this.processes.containers.size === 0) return undefined;
+    const hostNetns = await networkNamespace(ctx.paths.procfs, 'self');
+    if (hostNetns === undefined) return undefined;
+    const processes: ContainerProcess[] = [];
+    for (const [pid, facts] of this.processes.containers) processes.push({ pid, key: facts });
+    return { watch: this.containerStdio, processes, hostNetns };
+  }
+
+  private async observe(ctx: CollectorContext): Promise<NetworkSnapshot> {
     const { outbound, shell_on_socket } = ctx.policy;
     const judged = judgesOutbound(outbound);
     const wanted = judged || shell_on_socket.enabled;
@@ -173,6 +198,7 @@ class NetworkCollector implements Collector {
       index: this.index,
       users: this.users,
       selfPids: this.selfPids(ctx),
+      containers: wanted ? await this.containersToWatch(ctx) : undefined,
       connections: wanted
         ? {
             watchLoopback: outbound.watch_loopback,

@@ -92,6 +92,7 @@ class ProcessesCollector implements Collector {
       await this.sweep(section).catch((error: unknown) => this.log.error('hidden-process sweep failed', { err: error instanceof Error ? error.message : String(error) }));
     }
     this.shared.publishFlagged(flagged);
+    this.shared.publishContainers(observation.view.containers ?? new Map());
     const hidden = this.currentHidden(section);
     this.metrics.recordCollection(observation.snapshot, summary, observation.packageIndexSize);
     this.containerMetrics.record(observation.view.containers, summary);

@@ -7,6 +7,7 @@ import { parseIpOnce } from './classify.js';
 import { inPortRange, parsePortRange, type PortRange } from '../match/port-range.js';
 import { allowedToListen, endpoint, type ListenerBaseline } from './judge-listeners.js';
 import { compiledPerPolicy } from './compiled-per-policy.js';
+import { containerNaming, type ContainerOf } from './container-naming.js';
 import { compileOwnerConstraint, constrainsOwner, ownerExeText, ownerMatches, ownerPidsText, ownerUserText, type OwnerConstraint } from './owner-match.js';
 import { networkKinds } from './kinds.js';
 import { destinationClass } from './destination-class.js';
@@ -164,8 +165,11 @@ const reasonText: Record<OutboundReason, string> = {
   new_destination: 'a destination the baseline never saw it use',
 };
 
-/** One finding per program and destination: ten connections of one process to one address are one finding. */
-export function outboundFindings(unexpected: readonly UnexpectedOutbound[]): Finding[] {
+/**
+ * One finding per program, destination and container: ten connections of one process to one address
+ * are one finding. A process in a container names it (`containerOf`) in the subject and the message.
+ */
+export function outboundFindings(unexpected: readonly UnexpectedOutbound[], containerOf?: ContainerOf): Finding[] {
   const findings = new Map<string, Finding>();
   for (const { connection: c, reason, remoteClass } of unexpected) {
     const exe = ownerExeText(c.ownership);
@@ -178,9 +182,11 @@ export function outboundFindings(unexpected: readonly UnexpectedOutbound[]): Fin
       remote_address: c.remoteAddress,
       remote_port: c.remotePort,
     };
+    const container = containerNaming(c.ownership.kind === 'known' ? c.ownership.owners.map((o) => o.pid) : [], containerOf);
+    Object.assign(subject, container.subject);
     const key = JSON.stringify(subject);
     if (findings.has(key)) continue;
-    const message = `${exe} (pid ${ownerPidsText(c.ownership)}) is connected to ${c.protocol} ${endpoint(c.remoteAddress, c.remotePort)} (${remoteClass}), ${reasonText[reason]}`;
+    const message = `${exe} (pid ${ownerPidsText(c.ownership)}${container.phrase}) is connected to ${c.protocol} ${endpoint(c.remoteAddress, c.remotePort)} (${remoteClass}), ${reasonText[reason]}`;
     findings.set(key, finding(networkKinds.unexpected_outbound, subject, message));
   }
   return [...findings.values()];

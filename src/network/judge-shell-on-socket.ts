@@ -5,6 +5,7 @@ import { finding } from '../findings/kinds.js';
 import { compileGlob, type PathMatcher } from '../match/glob.js';
 import { inPortRange, parsePortRange, type PortRange } from '../match/port-range.js';
 import { compiledPerPolicy } from './compiled-per-policy.js';
+import { containerNaming, type ContainerOf } from './container-naming.js';
 import { destinationClass } from './destination-class.js';
 import { endpoint } from './judge-listeners.js';
 import { networkKinds } from './kinds.js';
@@ -93,8 +94,12 @@ const roleText = {
   listening: (s: SocketOnStdio) => `a ${s.socket.protocol} socket listening on port ${s.socket.localPort}, which no super-server holds`,
 } as const;
 
-/** One finding per program, user and socket end: a shell with fds 0, 1 and 2 on one connection is one finding. */
-export function shellOnSocketFindings(found: readonly ShellOnSocket[], outbound: OutboundPolicy): Finding[] {
+/**
+ * One finding per program, user, socket end and container: a shell with fds 0, 1 and 2 on one
+ * connection is one finding. A process in a container names it (`containerOf`), in the subject and
+ * the message, as the processes collector's container findings do.
+ */
+export function shellOnSocketFindings(found: readonly ShellOnSocket[], outbound: OutboundPolicy, containerOf?: ContainerOf): Finding[] {
   const findings = new Map<string, Finding>();
   for (const { stdio: s, programClass } of found) {
     const exe = s.owner.exe ?? 'unknown';
@@ -108,9 +113,12 @@ export function shellOnSocketFindings(found: readonly ShellOnSocket[], outbound:
       port: servicePort(s),
       remote_address: s.role === 'listening' ? '' : s.socket.remoteAddress,
     };
+    const container = containerNaming([s.owner.pid], containerOf);
+    Object.assign(subject, container.subject);
     const key = JSON.stringify(subject);
     if (findings.has(key)) continue;
-    const message = `${exe} (pid ${s.owner.pid}) has its standard ${streams(s.fds)} on ${roleText[s.role](s)}`;
+    const where = s.networkNamespace === undefined ? '' : ` (in network namespace ${s.networkNamespace})`;
+    const message = `${exe} (pid ${s.owner.pid}${container.phrase}) has its standard ${streams(s.fds)} on ${roleText[s.role](s)}${where}`;
     findings.set(key, finding(networkKinds.shell_on_socket, subject, message, programClass === 'other' ? 'warning' : 'critical'));
   }
   return [...findings.values()];

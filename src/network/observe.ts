@@ -5,6 +5,7 @@ import type { UserDirectory } from '../rootfs/users.js';
 import { bindAddressLabel, classifyConnections, isListening, isOutgoing, type ClassifiedConnection, type DirectionOptions } from './classify.js';
 import type { NetworkSnapshot, ObservedConnection, ObservedSocket, Ownership, SocketOnStdio, SocketOwner, StdioSocketRole } from './snapshot.js';
 import type { SocketOwnerIndex } from './socket-owner-index.js';
+import type { ContainerProcess, ContainerStdioWatch, ForeignNamespace } from './container-stdio.js';
 
 /** How connections are observed; without it only listeners are read. */
 export interface ConnectionOptions extends DirectionOptions {
@@ -24,6 +25,11 @@ export interface ObserveOptions {
   readonly connections?: ConnectionOptions;
   /** The exporter's own pids (this process, the serving exporter), so its own listener is recognised. */
   readonly selfPids?: ReadonlySet<number>;
+  /**
+   * Processes in containers, for sockets on standard streams in network namespaces other than the
+   * exporter's (`hostNetns`), which its /proc/net does not list.
+   */
+  readonly containers?: { readonly watch: ContainerStdioWatch; readonly processes: readonly ContainerProcess[]; readonly hostNetns: string | undefined };
   /** How the tables are read (again, for some protocols, when a socket is not found): /proc/net by default; tests time races with it. */
   readonly readTables?: (protocols?: ReadonlySet<NetProtocol>) => NetTablesRead;
 }
@@ -79,6 +85,8 @@ export async function observeNetwork(options: ObserveOptions): Promise<NetworkSn
   }
 
   const stdio = c?.stdio ? await readStdio(procfs, index, lookup.stdioCandidates, [...listeners, ...all]) : { holdings: [], denied: 0 };
+  const containers = options.containers;
+  const foreign = c?.stdio && containers ? (await containers.watch.observe(containers.processes, containers.hostNetns)).namespaces : [];
 
   // Once per look: lookups then answer from what it read.
   options.users.refresh();
@@ -102,7 +110,7 @@ export async function observeNetwork(options: ObserveOptions): Promise<NetworkSn
   return {
     listeners: observedListeners,
     connections: all.filter(judgedOutgoing).map((s): ObservedConnection => ({ ...s, ownership: ownership(s, needsOwner(s)) })),
-    stdio: stdioSockets(stdio.holdings, owners, observedListeners),
+    stdio: [...stdioSockets(stdio.holdings, owners, observedListeners), ...(c ? foreignStdioSockets(foreign, owners, c) : [])],
     problems: {
       malformedLines: tables.malformedLines,
       socketsGone,
@@ -167,6 +175,29 @@ function stdioSockets(holdings: readonly StdioHolding[], owners: OwnerReader, li
           ? listeners.find((l) => l.protocol === socket.protocol && l.localPort === socket.localPort && (bindAddressLabel(l.localAddress) === 'any' || l.localAddress === socket.localAddress))
           : undefined;
     found.push({ owner, fds: h.fds.sort(), socket: stripClassification(socket), role, listener: listener?.ownership });
+  }
+  return found;
+}
+
+/**
+ * Sockets on standard streams in other network namespaces, their role told by that namespace's own
+ * listeners. Who holds those listeners is not looked up: an `incoming` one has no super-server to excuse it.
+ */
+function foreignStdioSockets(namespaces: readonly ForeignNamespace[], owners: OwnerReader, options: DirectionOptions): SocketOnStdio[] {
+  const found: SocketOnStdio[] = [];
+  for (const ns of namespaces) {
+    const listeners = ns.sockets.filter(isListening);
+    const connections = new Map<number, ClassifiedConnection>();
+    // The accepted-connection memory is the host's: a namespace's own is not kept.
+    for (const c of classifyConnections(ns.sockets, listeners, { ephemeralPorts: options.ephemeralPorts })) connections.set(c.inode, c);
+    for (const h of ns.holdings) {
+      const connection = connections.get(h.socket.inode);
+      const role: StdioSocketRole | undefined = isListening(h.socket) ? 'listening' : !connection ? undefined : connection.incoming || connection.maybeAccepted ? 'incoming' : 'outgoing';
+      if (!role) continue;
+      const [owner] = owners.read([{ pid: h.pid, fd: h.fds[0]! }], h.socket.inode);
+      if (!owner || owner.self) continue;
+      found.push({ owner, fds: h.fds, socket: stripClassification(h.socket), role, listener: undefined, networkNamespace: ns.netns });
+    }
   }
   return found;
 }

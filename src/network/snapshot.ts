@@ -63,6 +63,8 @@ export interface SocketOnStdio {
    * its protocol, port and address when incoming), or undefined when no listener is open for it.
    */
   readonly listener: Ownership | undefined;
+  /** The network namespace the socket is in, when not the exporter's (a container's own network). */
+  readonly networkNamespace?: string;
 }
 
 export interface NetworkReadProblems {

@@ -1,4 +1,5 @@
 import { readlinkSync } from 'node:fs';
+import { readlink } from 'node:fs/promises';
 
 /**
  * The mount namespace of a process, as the text of /proc/PID/ns/mnt (`mnt:[4026531841]`);
@@ -19,4 +20,17 @@ export function mountNamespace(procfs: string, pid: number | 'self'): string | u
  */
 export function hostMountNamespace(procfs: string): string | undefined {
   return mountNamespace(procfs, 1) ?? mountNamespace(procfs, 'self');
+}
+
+/**
+ * The network namespace of a process, as the text of /proc/PID/ns/net (`net:[4026531840]`);
+ * undefined when it cannot be read. Its sockets are listed in /proc/PID/net/*, not in the
+ * reader's /proc/net when the two differ (a container with a network of its own).
+ */
+export async function networkNamespace(procfs: string, pid: number | 'self'): Promise<string | undefined> {
+  try {
+    return await readlink(`${procfs}/${pid}/ns/net`);
+  } catch {
+    return undefined;
+  }
 }

@@ -105,6 +105,11 @@ export interface ContainerOptions {
   readonly annotations?: Readonly<Record<string, string>>;
   /** Host directories bind-mounted into the container: a volume. */
   readonly binds?: ReadonlyArray<{ readonly source: string; readonly target: string }>;
+  /**
+   * Its network: a namespace of its own with only loopback (runc's default), the host's (`host`,
+   * as `docker run --network host`), or an existing namespace's (`{ path: '/var/run/netns/NAME' }`).
+   */
+  readonly network?: 'own' | 'host' | { readonly path: string };
   /** Called with the id before the container starts (Docker lists a container before it runs). */
   readonly beforeStart?: (id: string) => void;
 }
@@ -148,7 +153,7 @@ export function startContainer(image: string, parent: string, options: Container
     process: { terminal: boolean; args: string[]; env: string[] };
     mounts: Array<{ destination: string; type: string; source: string; options: string[] }>;
     annotations?: Record<string, string>;
-    linux: { cgroupsPath?: string };
+    linux: { cgroupsPath?: string; namespaces: Array<{ type: string; path?: string }> };
   };
   config.root = { path: merged, readonly: false };
   config.process.terminal = false;
@@ -156,6 +161,9 @@ export function startContainer(image: string, parent: string, options: Container
   config.process.env = ['PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin', 'HOME=/root', 'TERM=xterm'];
   for (const bind of options.binds ?? []) config.mounts.push({ destination: bind.target, type: 'bind', source: bind.source, options: ['rbind', 'rw'] });
   config.annotations = { ...options.annotations };
+  const network = options.network ?? 'own';
+  config.linux.namespaces = config.linux.namespaces.filter((n) => n.type !== 'network');
+  if (network !== 'host') config.linux.namespaces.push(network === 'own' ? { type: 'network' } : { type: 'network', path: network.path });
   const cgroupPath = options.cgroup(id);
   config.linux.cgroupsPath = cgroupPath;
   writeFileSync(configPath, JSON.stringify(config));
