@@ -41,6 +41,12 @@ export class HelperProcess {
   private readonly startedAt = performance.now();
   private lastSign = performance.now();
   private touching: StuckTarget | undefined;
+  /**
+   * The helper said it began the pending request. The progress pipe and the IPC channel are two
+   * streams: a line of the previous request can arrive after its answer, and must not be taken
+   * for what this one touches.
+   */
+  private begun = false;
   private watchdog: NodeJS.Timeout | undefined;
   private idleTimer: NodeJS.Timeout | undefined;
   private dead = false;
@@ -92,6 +98,7 @@ export class HelperProcess {
     this.keepAlive(true);
     this.lastSign = performance.now();
     this.touching = undefined;
+    this.begun = false;
     return new Promise<T>((resolve, reject) => {
       this.pending = { id, resolve: resolve as (result: unknown) => void, reject };
       this.child.send({ ...call, id } as Request);
@@ -119,14 +126,20 @@ export class HelperProcess {
   }
 
   private progressed(line: string): void {
-    this.lastSign = performance.now();
     let progress: Progress;
     try {
       progress = JSON.parse(line) as Progress;
     } catch {
       return;
     }
-    if (progress.ready) this.ready = true;
+    if (progress.ready) {
+      this.ready = true;
+      return;
+    }
+    if (progress.request !== undefined) this.begun = progress.request === this.pending?.id;
+    if (!this.begun) return;
+    this.lastSign = performance.now();
+    if (progress.request !== undefined) return;
     else if (progress.mount !== undefined) this.touching = { kind: 'file_system', mount: progress.mount };
     else if (progress.pid !== undefined) this.touching = { kind: 'file_system', pid: progress.pid };
   }
@@ -144,7 +157,11 @@ export class HelperProcess {
     setImmediate(() => {
       if (!this.pending || performance.now() - this.lastSign < this.stallMs) return;
       // Before its first call a helper reads its own mount table, from /proc: nothing there can stall.
-      if (!this.touching) return this.fail(new Error('helper process silent before touching any file system'));
+      // Silence before that is a slow host (the helper not yet scheduled), judged only past a generous bound.
+      if (!this.touching) {
+        if (performance.now() - this.lastSign > startupMs) this.fail(new Error(`helper process silent for ${startupMs / 1000}s before touching any file system`));
+        return;
+      }
       const pending = this.pending;
       this.pending = undefined;
       this.kill();

@@ -138,6 +138,8 @@ function serve(request: Request): unknown {
 writeSync(progressFd, '{"ready":true}\n');
 
 process.on('message', (request: Request) => {
+  // Which request the progress lines that follow belong to (see HelperProcess.begun).
+  writeSync(progressFd, `{"request":${request.id}}\n`);
   let response: Response;
   try {
     response = { id: request.id, ok: true, result: serve(request) };

@@ -52,7 +52,7 @@ export type Response = { readonly id: number; readonly ok: true; readonly result
  * One line on the progress pipe: what the helper is about to touch, or a heartbeat (`{}`) while one
  * long call runs on (a large file read in chunks).
  */
-export type Progress = { readonly mount?: string; readonly pid?: number; readonly ready?: true };
+export type Progress = { readonly mount?: string; readonly pid?: number; readonly ready?: true; readonly request?: number };
 
 /** File descriptor of the progress pipe in the helper. */
 export const progressFd = 3;

@@ -15,8 +15,11 @@ import { mountStallFs, processState, startVictim, type StallFs } from '../helper
 
 const patience = 90_000;
 
-/** --collector.timeout of these tests: reads are declared stuck after a quarter of it (1 s). */
-const collectorTimeout = '4s';
+/**
+ * --collector.timeout of these tests: reads are declared stuck after a quarter of it (3 s). Long
+ * enough that a collection of a few thousand processes on a loaded 2-core host fits in it.
+ */
+const collectorTimeout = '12s';
 
 interface Watched {
   readonly exporter: RunningExporter;
