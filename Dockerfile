@@ -37,6 +37,8 @@ COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts && npm cache clean --force
 COPY --from=build /src/dist ./dist
 COPY examples ./examples
+# getcap: the privileged-file search reads file capabilities with it (the slim image lacks it).
+RUN apt-get update && apt-get install -y --no-install-recommends libcap2-bin && rm -rf /var/lib/apt/lists/*
 # Owned by root, the user below: without CAP_DAC_OVERRIDE, uid 0 writes only where it is the owner.
 RUN mkdir -p -m 0700 /var/lib/hostguard
 USER 0:0

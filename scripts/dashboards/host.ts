@@ -113,6 +113,32 @@ const panels: Panel[] = [
     unit: 'bytes',
     queries: [query(`hostguard_process_flagged_resident_bytes{${sel}}`, { legend: '{{exe}}', expectData: true })],
   }),
+  timeseries({
+    title: 'Execs by verdict (audit log)',
+    description:
+      'Execs per minute read from the kernel audit log (processes.exec_events), by verdict: every exec, also those that live a millisecond. Empty where exec_events is not set.',
+    queries: [query(`sum by (verdict) (rate(hostguard_process_exec_events_total{${sel}}[$__rate_interval])) * 60`, { legend: '{{verdict}}' })],
+    stack: true,
+    width: 8,
+  }),
+  timeseries({
+    title: 'Flagged execs of gone processes',
+    description: 'Execs with a finding whose process is gone, within exec_events.hold, by what ran (the executable, or the script or program a runner ran) and kind.',
+    queries: [query(`hostguard_process_flagged_execs{${sel}}`, { legend: '{{exe}} ({{kind}})' })],
+    width: 8,
+  }),
+  timeseries({
+    title: 'Exec source health and inline code',
+    description:
+      'Whether execs are seen (1) and why not (auditing off, rules removed, auditd stopped); records the kernel dropped; interpreters handed code inline or on stdin (sh -c, curl … | sh) per minute.',
+    queries: [
+      query(`hostguard_process_exec_source_healthy{${sel}}`, { legend: 'healthy' }),
+      query(`hostguard_process_exec_auditing_off{${sel}} > 0`, { legend: 'off: {{reason}}' }),
+      query(`increase(hostguard_process_exec_kernel_lost_total{${sel}}[$__rate_interval])`, { legend: 'kernel lost records' }),
+      query(`sum by (interpreter, via) (rate(hostguard_process_inline_code_total{${sel}}[$__rate_interval])) * 60`, { legend: 'inline {{interpreter}} ({{via}})' }),
+    ],
+    width: 8,
+  }),
   row('Containers'),
   timeseries({
     title: 'Containers by runtime and image source',
@@ -212,6 +238,51 @@ const panels: Panel[] = [
       query(`hostguard_integrity_running_executables{${sel}}`, { legend: 'running executables {{result}}', expectData: true }),
     ],
     width: 8,
+  }),
+  timeseries({
+    title: 'Real-time watch',
+    description:
+      'Rescans started by the inotify watch per minute, by reason (changes: the changed paths; overflow, burst, package_manager, accounts: the whole watched set), and directories that could not be watched (the watch limit: HostGuardIntegrityWatchIncomplete).',
+    queries: [
+      query(`sum by (reason) (rate(hostguard_integrity_watch_rescans_total{${sel}}[$__rate_interval])) * 60`, { legend: 'rescans: {{reason}}' }),
+      query(`sum(hostguard_integrity_watch_unwatched_directories{${sel}})`, { legend: 'unwatched directories' }),
+      query(`hostguard_integrity_watch_directories{${sel}}`, { legend: 'watched directories' }),
+    ],
+    width: 8,
+  }),
+  timeseries({
+    title: 'Write → judged (p99)',
+    description: 'Seconds from the first inotify event of a batch to the end of its rescan (the next scrape judges it), 99th percentile over the interval; the budget is 2 s.',
+    unit: 's',
+    queries: [query(`histogram_quantile(0.99, sum by (le) (rate(hostguard_integrity_watch_latency_seconds_bucket{${sel}}[$__rate_interval])))`, { legend: 'p99' })],
+    width: 8,
+  }),
+  timeseries({
+    title: 'Setuid, setgid and capability files',
+    description:
+      'Files the hourly search of the local file systems found, by privilege, and how long the search took (bounded by integrity.privileged_files.max_entries_per_second). New ones: HostGuardPrivilegedFileAdded.',
+    queries: [
+      query(`hostguard_integrity_privileged_files{${sel}}`, { legend: '{{privilege}}' }),
+      query(`hostguard_integrity_privileged_search_duration_seconds{${sel}}`, { legend: 'search duration (s)' }),
+    ],
+    width: 8,
+  }),
+  row('Kernel'),
+  table({
+    title: 'Kernel changes since the baseline',
+    description: 'Modules loaded, module-related taint flags gained and security sysctls changed since the baseline (collector kernel).',
+    queries: [query(`hostguard_kernel_mismatch{${sel}}`, { instant: true, table: true })],
+    columns: { kind: 'Kind', name: 'Module, taint flags or sysctl' },
+    width: 12,
+  }),
+  timeseries({
+    title: 'Modules and taint',
+    description: 'Kernel modules loaded (/proc/modules) and the taint mask (/proc/sys/kernel/tainted; 0 is untainted).',
+    queries: [
+      query(`hostguard_kernel_modules{${sel}}`, { legend: 'modules' }),
+      query(`hostguard_kernel_tainted{${sel}}`, { legend: 'taint mask' }),
+    ],
+    width: 12,
   }),
   row('Authentication'),
   timeseries({

@@ -60,6 +60,40 @@ export const integrityRules: RuleFile = {
           ],
         },
         {
+          alert: 'HostGuardPrivilegedFileAdded',
+          expr: 'hostguard_integrity_mismatch{kind=~"privileged_file_added|privileged_file_changed"} > 0',
+          summary: 'Privileged file {{ $labels.path }} ({{ $labels.attribute }}) on {{ $labels.instance }}',
+          description: [
+            '{{ $labels.path }} on {{ $labels.instance }} has a {{ $labels.attribute }} privilege or change the baseline does not hold',
+            '({{ $labels.kind }}): a setuid, setgid or capability file is a way back to root. Never lowered for package upgrades.',
+          ],
+        },
+        {
+          alert: 'HostGuardPrivilegedSearchStale',
+          expr: [
+            'time() - hostguard_integrity_privileged_search_last_end_timestamp_seconds > 2 * hostguard_integrity_privileged_search_interval_seconds',
+            'and hostguard_integrity_privileged_search_interval_seconds > 0',
+          ],
+          for: '15m',
+          severity: 'warning',
+          summary: 'No privileged-file search has finished on {{ $labels.instance }} for twice its interval',
+          description: [
+            'The search for setuid, setgid and capability files on {{ $labels.instance }} last finished more than twice its',
+            'interval ago (never, at 0): new ones since are unseen. The exporter log says whether it fails or never ends.',
+          ],
+        },
+        {
+          alert: 'HostGuardIntegrityWatchIncomplete',
+          expr: 'sum by (job, instance) (hostguard_integrity_watch_unwatched_directories) > 0',
+          for: '30m',
+          severity: 'warning',
+          summary: 'Some watched directories on {{ $labels.instance }} have no inotify watch',
+          description: [
+            '{{ $value }} directories of the watched set on {{ $labels.instance }} could not be watched (the watch limit,',
+            'permissions): changes there are seen only by the scheduled scan, minutes later instead of at the next scrape.',
+          ],
+        },
+        {
           alert: 'HostGuardIntegrityScanStale',
           expr: ['time() - hostguard_integrity_last_scan_end_timestamp_seconds > 2 * hostguard_integrity_schedule_interval_seconds'],
           for: '5m',

@@ -76,7 +76,11 @@ export const processesRules: RuleFile = {
         {
           alert: 'HostGuardUnknownProcessStarts',
           // Container kinds have their own alerts (rules/hostguard-containers.yml).
-          expr: 'sum without (verdict) (increase(hostguard_process_starts_total{verdict!~"known|kernel_thread|other_root|unexamined|container_.*"}[10m])) > 0',
+          comment: ['Where the audit log shows every exec (processes.exec_events), its alerts name each one: this one stays quiet there.'],
+          expr: [
+            'sum without (verdict) (increase(hostguard_process_starts_total{verdict!~"known|kernel_thread|other_root|unexamined|container_.*"}[10m])) > 0',
+            'unless on (instance, job) hostguard_process_exec_source_healthy == 1',
+          ],
           severity: 'warning',
           summary: 'Unknown or suspicious processes started on {{ $labels.instance }}',
           description: [
@@ -94,6 +98,66 @@ export const processesRules: RuleFile = {
             '{{ $value }} process(es) of {{ $labels.exe }} ({{ $labels.user_class }} user) on {{ $labels.instance }} have waited in the',
             'kernel on a file system that does not answer for 2 minutes: their command line cannot be read, ps and top hang on them,',
             "and a FUSE file system that stalls on purpose is a way to blind the host's tools.",
+          ],
+        },
+        {
+          alert: 'HostGuardFlaggedExec',
+          expr: 'hostguard_process_flagged_execs{kind=~"deleted_executable|writable_location|name_mismatch"} > 0',
+          summary: 'Flagged exec of {{ $labels.exe }} on {{ $labels.instance }}',
+          description: [
+            '{{ $labels.exe }} ({{ $labels.user_class }} user) ran {{ $value }} time(s) on {{ $labels.instance }} and is gone, seen in the',
+            'kernel audit log as {{ $labels.kind }}: a payload that runs for a moment. The finding names its parent and interpreter.',
+          ],
+        },
+        {
+          alert: 'HostGuardUnknownExec',
+          expr: 'hostguard_process_flagged_execs{kind=~"unknown_executable|unexpected_user"} > 0',
+          severity: 'warning',
+          summary: 'Unknown exec of {{ $labels.exe }} on {{ $labels.instance }}',
+          description: [
+            '{{ $labels.exe }} ({{ $labels.user_class }} user) ran {{ $value }} time(s) on {{ $labels.instance }} and is gone, seen in the',
+            'kernel audit log as {{ $labels.kind }}: no allow rule, baseline entry or package accounts for it.',
+          ],
+        },
+        {
+          alert: 'HostGuardInjectedLibrary',
+          expr: 'hostguard_process_flagged{kind="injected_library"} > 0',
+          summary: 'Library injected into {{ $labels.exe }} on {{ $labels.instance }}',
+          description: [
+            '{{ $value }} process(es) of {{ $labels.exe }} ({{ $labels.user_class }} user) on {{ $labels.instance }} run code mapped from a',
+            'writable place, a memfd or a deleted file, or preloaded with LD_PRELOAD: a userland rootkit or an injected implant.',
+          ],
+        },
+        {
+          alert: 'HostGuardExecAuditingOff',
+          expr: 'hostguard_process_exec_auditing_off > 0',
+          summary: 'Exec auditing was switched off on {{ $labels.instance }}',
+          description: [
+            'On {{ $labels.instance }} execs were not recorded ({{ $labels.reason }}): auditing switched off, the exec rules removed or',
+            'auditd stopped, now or within the last exec_events.hold. An intruder\'s first step against this source.',
+          ],
+        },
+        {
+          alert: 'HostGuardExecSourceUnhealthy',
+          expr: [
+            'hostguard_process_exec_source_healthy == 0',
+            'unless on (instance, job) sum by (instance, job) (hostguard_process_exec_auditing_off) > 0',
+          ],
+          for: '5m',
+          summary: 'The audit log of execs cannot be read on {{ $labels.instance }}',
+          description: [
+            'hostguard-exporter on {{ $labels.instance }} has not been able to read the audit log named by processes.exec_events',
+            'for 5 minutes: execs that live less than a watch interval go unseen. The finding names the path and the error.',
+          ],
+        },
+        {
+          alert: 'HostGuardExecEventsLost',
+          expr: 'increase(hostguard_process_exec_kernel_lost_total[10m]) > 0',
+          severity: 'warning',
+          summary: 'The kernel dropped audit records on {{ $labels.instance }}',
+          description: [
+            'The kernel of {{ $labels.instance }} dropped {{ $value | printf "%.0f" }} audit record(s) in 10 minutes (backlog full or rate',
+            'limit): execs may be missing. Raise the backlog (auditctl -b) or find what floods the audit log.',
           ],
         },
         {

@@ -8,6 +8,7 @@ import { containersRules } from './containers.js';
 import { defaultRuleConfig, runbookUrl } from './config.js';
 import { idsRules } from './ids.js';
 import { integrityRules } from './integrity.js';
+import { kernelRules } from './kernel.js';
 import { networkRules } from './network.js';
 import { fleetRules } from './fleet.js';
 import { processesRules } from './processes.js';
@@ -16,7 +17,7 @@ import { watcherRules } from './watcher.js';
 
 /** Every rule file under rules/, in the order `npm run rules` writes them; some depend on the configuration. */
 export function ruleFiles(config: RuleConfig): readonly RuleFile[] {
-  return [anomalyRules, auditRules, authRules, containersRules, fleetRules(config), idsRules, integrityRules, networkRules, processesRules, watcherRules];
+  return [anomalyRules, auditRules, authRules, containersRules, fleetRules(config), idsRules, integrityRules, kernelRules, networkRules, processesRules, watcherRules];
 }
 
 /** Every declared finding kind (src/<domain>/kinds.ts, gathered by the metrics catalog). */

@@ -1,12 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, renameSync, statSync, unlinkSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { delimiter, dirname, basename, join } from 'node:path';
 import type { LynisRunPolicy } from '../config/sections/audit.js';
 import type { Logger } from '../log/logger.js';
+import { findLynisPidFiles, lynisPidFiles, type PidFileFinding } from './lynis-pid-file.js';
 import { parseLynisReport } from './lynis-report.js';
 
-export const lynisRunResults = ['success', 'failed', 'timeout', 'not_installed'] as const;
+/** busy: a Lynis not started by the exporter (cron, an operator) was running, so this run was skipped. */
+export const lynisRunResults = ['success', 'failed', 'timeout', 'not_installed', 'busy'] as const;
 export type LynisRunResult = (typeof lynisRunResults)[number];
 
 export interface LynisRun {
@@ -17,8 +18,6 @@ export interface LynisRun {
 // Where Debian and the RHEL family install it; PATH of a service often lacks the sbin directories.
 const fallbackDirs = ['/usr/sbin', '/usr/bin', '/usr/local/sbin', '/usr/local/bin'];
 const stopGraceMs = 5000;
-/** Where Lynis keeps its PID file: /var/run as root, the home directory otherwise. */
-const pidFiles = ['/var/run/lynis.pid', join(homedir(), 'lynis.pid')];
 
 /** The lynis program: the policy's, else the first on PATH or in the usual directories. */
 export function findLynis(configured: string | undefined, path = process.env.PATH ?? ''): string | undefined {
@@ -48,6 +47,7 @@ function isExecutableFile(path: string): boolean {
 export class LynisRunner {
   private child: ChildProcess | undefined;
   private stopping = false;
+  private removedPidFiles = 0;
 
   constructor(private readonly log: Logger) {}
 
@@ -60,9 +60,15 @@ export class LynisRunner {
       this.log.warn('lynis is not installed; no audit was run (Debian package lynis)', { lynis: policy.lynis ?? 'lynis on PATH' });
       return { result: 'not_installed', seconds: 0 };
     }
+    const running = this.clearStalePidFiles();
+    if (running) {
+      this.log.warn('another Lynis run is in progress (not started by the exporter); this run is skipped', { pid: running.pid, pid_file: running.file });
+      return { result: 'busy', seconds: 0 };
+    }
     const temporary = join(dirname(reportPath), `.${basename(reportPath)}.hostguard-run`);
     const args = ['audit', 'system', '--cronjob', '--report-file', temporary, '--logfile', policy.log_file];
     if (policy.profile !== undefined) args.push('--profile', policy.profile);
+    if (policy.test_groups !== undefined) args.push('--tests-from-group', policy.test_groups.join(' '));
     this.log.info('running lynis', { lynis, report: reportPath });
     const outcome = await this.spawnAndWait(lynis, args, policy.timeout * 1000);
     try {
@@ -87,6 +93,37 @@ export class LynisRunner {
     }
   }
 
+  /** PID files removed because the run they named was gone: each would have made every later run quit. */
+  get stalePidFilesRemoved(): number {
+    return this.removedPidFiles;
+  }
+
+  /**
+   * Before a run: remove every Lynis PID file whose run is gone, and answer the live Lynis that
+   * holds one, if any (a cron job, an operator's run): that run is left alone, and ours skipped.
+   */
+  private clearStalePidFiles(): { pid: number; file: string } | undefined {
+    let running: { pid: number; file: string } | undefined;
+    for (const found of findLynisPidFiles()) {
+      if (found.verdict.kind === 'live_lynis') running ??= { pid: found.verdict.pid, file: found.file };
+      else this.removePidFile(found, found.verdict.reason);
+    }
+    return running;
+  }
+
+  private removePidFile(found: PidFileFinding, reason: string): void {
+    const fields = { pid_file: found.file, pid: found.verdict.pid ?? 'none', reason };
+    try {
+      unlinkSync(found.file);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return; // its run ended meanwhile
+      this.log.error('cannot remove a stale Lynis PID file: Lynis refuses to run while it exists', { ...fields, err: (error as Error).message });
+      return;
+    }
+    this.removedPidFiles++;
+    this.log.warn('removed a stale Lynis PID file left by a run that is gone', fields);
+  }
+
   /** Stop a run in progress (exporter shutdown); resolves when it has exited. */
   async stop(): Promise<void> {
     this.stopping = true;
@@ -102,14 +139,8 @@ export class LynisRunner {
    * quits at once ("another Lynis process is running"). Remove it only when it names our run.
    */
   private removeStalePidFile(pid: number): void {
-    for (const file of pidFiles) {
-      try {
-        if (readFileSync(file, 'utf8').trim() !== String(pid)) continue;
-        unlinkSync(file);
-        this.log.info('removed the PID file of the stopped Lynis run', { file });
-      } catch {
-        // none there
-      }
+    for (const found of findLynisPidFiles(lynisPidFiles(), () => undefined)) {
+      if (found.verdict.pid === pid) this.removePidFile(found, 'the exporter stopped that run');
     }
   }
 

@@ -45,6 +45,7 @@ class AuditCollector implements Collector {
       reportReads: registerCounter(r, specs.reportReads),
       lynisRuns: registerCounter(r, specs.lynisRuns),
       lynisDuration: registerGauge(r, specs.lynisDuration),
+      lynisStalePidFiles: registerCounter(r, specs.lynisStalePidFiles),
     };
   }
 
@@ -75,6 +76,8 @@ class AuditCollector implements Collector {
     if (!policy) {
       this.m.newWarning.replace([]);
       this.m.lynisDuration.remove();
+      // An unlabelled counter shows 0 from its registration: without the section it is absent, as the others are.
+      this.counters.forget(this.m.lynisStalePidFiles);
       return { findings: [] };
     }
     const reader = this.readerFor(policy);
@@ -93,6 +96,7 @@ class AuditCollector implements Collector {
     this.m.newWarning.replace(report ? [...newWarnings(report, baseline, policy)].map(([test, w]) => ({ labels: { test }, value: w.count })) : []);
     for (const result of reportReadResults) this.counters.sync(this.m.reportReads, { result }, reader.reads[result]);
     for (const result of lynisRunResults) this.counters.sync(this.m.lynisRuns, { result }, this.runs[result]);
+    this.counters.sync(this.m.lynisStalePidFiles, {}, this.runner.stalePidFilesRemoved);
     this.m.lynisDuration.set(this.lastRunSeconds ?? 0);
     return { findings: judgeAudit(state, baseline, policy, Date.now()) };
   }
@@ -126,7 +130,7 @@ class AuditCollector implements Collector {
     const outcome = await this.runner.run(policy.run, join(this.env.paths.rootfs, policy.lynis_report));
     if (!this.started) return;
     this.runs[outcome.result]++;
-    if (outcome.result !== 'not_installed') this.lastRunSeconds = outcome.seconds;
+    if (outcome.result !== 'not_installed' && outcome.result !== 'busy') this.lastRunSeconds = outcome.seconds;
   }
 }
 

@@ -71,14 +71,14 @@ export class PackageChanges {
   }
 
   /**
-   * After the scan: a package operation ran during it when either look saw dpkg's lock held; the
+   * After the scan (or a rescan of the watch, merged into `observation`, which finished at `finishedAt`): a package operation ran during it when either look saw dpkg's lock held; the
    * database changing between the looks without a lock seen only keeps the scan from accepting.
    */
-  afterScan(ctx: CollectorContext, before: DpkgActivity, observation: Observation): void {
+  afterScan(ctx: CollectorContext, before: DpkgActivity, observation: Observation, finishedAt = observation.finishedAt): void {
     const after = dpkgActivity(ctx.paths.rootfs, ctx.paths.procfs);
     const inProgress = before.busy || after.busy;
     const changedDuringScan = before.signature !== after.signature;
-    const now = Math.floor(observation.finishedAt.getTime() / 1000);
+    const now = Math.floor(finishedAt.getTime() / 1000);
     if (!inProgress) this.operationSince = undefined;
     else this.operationSince ??= now;
     const starts = [before.since, after.since].filter((t): t is number => t !== undefined);
@@ -126,11 +126,11 @@ export class PackageChanges {
   }
 
   /** The `packages` section to learn beside `integrity` (read whether or not package_database is on, so the two always agree). */
-  learn(ctx: CollectorContext, dpkg: DpkgReader): void {
+  learn(ctx: CollectorContext, dpkg: DpkgReader, paths: readonly string[] = ctx.policy.integrity.paths): void {
     const policy = ctx.policy.integrity;
     const activity = this.beforeScan(ctx);
     if (activity.busy) this.log.warn('a package operation is running while the baseline is learned: it records the package database half-way', { holders: activity.holders.join(',') });
-    this.learned = packagesSectionOf(dpkg.read(new Set(), compileWatchScope(policy.paths, policy.exclude)).packages);
+    this.learned = packagesSectionOf(dpkg.read(new Set(), compileWatchScope(paths, policy.exclude)).packages);
   }
 
   learnedSections(): Readonly<Record<string, BaselineEntries>> {

@@ -13,6 +13,19 @@ import { integrityMetricSpecs as specs, packageActivitySources, runningResults }
 import { registerCounter, registerGauge } from '../metrics/spec.js';
 import { scheduleIntervalSeconds, scheduleWork, type Schedule } from '../scheduler/schedule.js';
 import type { Collector, CollectorContext, CollectorDefinition, CollectorEnv, CollectorRun } from './collector.js';
+// Real-time watch, account-dependent paths and who-data: kept apart in these modules.
+import { effectiveWatchedPaths } from '../integrity/effective-paths.js';
+import { withWriters, type WriterSource } from '../integrity/judge-writers.js';
+import { mergeRescan } from '../integrity/rescan.js';
+import { HashCache } from '../integrity/hash-cache.js';
+import { PersistentDpkgReader } from '../integrity/dpkg-cache.js';
+import { join } from 'node:path';
+import { compileWatchScope } from '../integrity/watch-scope.js';
+import { RealtimeWatch, WatchMetrics } from './integrity-realtime.js';
+import { isPrivilegedKey } from '../integrity/privileged-record.js';
+import { isInScope } from '../integrity/watch-scope.js';
+import type { Finding } from '../findings/finding.js';
+import { PrivilegedFilesSearch } from './integrity-privileged.js';
 import { PackageChanges } from './integrity-packages.js';
 
 const name = 'integrity';
@@ -25,6 +38,7 @@ class TrustedBaseline implements BaselineFiles {
   constructor(private readonly section: BaselineEntries) {
     let first: { path: string; problem: string } | undefined;
     for (const [path, entry] of Object.entries(section)) {
+      if (isPrivilegedKey(path)) continue; // the privileged-file search's entries (privileged-record.ts)
       const parsed = baselineFileEntrySchema.safeParse(entry);
       if (parsed.success) continue;
       this.invalidPaths.add(path);
@@ -43,7 +57,7 @@ class TrustedBaseline implements BaselineFiles {
   }
 
   *keys(): Iterable<string> {
-    for (const path of Object.keys(this.section)) if (!this.invalidPaths.has(path)) yield path;
+    for (const path of Object.keys(this.section)) if (!this.invalidPaths.has(path) && !isPrivilegedKey(path)) yield path;
   }
 }
 
@@ -78,12 +92,35 @@ class IntegrityCollector implements Collector {
   private lastFullAt: number | undefined;
   private lastBaselineState = '';
   private dpkg: DpkgReader | undefined;
+  // --- real-time watch (integrity-realtime.ts) ---
+  private realtime: RealtimeWatch | undefined;
+  private context: (() => CollectorContext) | undefined;
+  private readonly watchMetrics: WatchMetrics;
+  /** The watched paths of the last scan, accounts expanded: a rescan that changes them scans everything. */
+  private latestPaths: readonly string[] = [];
+  /**
+   * Who wrote a changed file, when a reader of kernel audit records provides it (who-data);
+   * without one, file changes say "writer unknown".
+   */
+  private readonly writers: WriterSource | undefined = undefined;
+  /** Hashes of the last scan on disk, for the first scan of a process (`check`): see hash-cache.ts. */
+  private readonly hashCache: HashCache;
+  private readonly dpkgCacheFile: string;
+  /** The search of the local file systems for setuid, setgid and capability files (integrity-privileged.ts). */
+  private readonly privileged: PrivilegedFilesSearch;
+  /** The findings the mismatch series show: the scan's and the search's. */
+  private shownFindings: { scan: readonly Finding[]; privileged: readonly Finding[] } | undefined;
+  // ---
   private readonly packageChanges: PackageChanges;
 
   constructor(env: CollectorEnv) {
     this.log = env.log;
     this.fs = env.hostReads.isolated;
     this.packageChanges = new PackageChanges(env, env.log);
+    this.watchMetrics = new WatchMetrics(env);
+    this.hashCache = new HashCache(env.paths.stateDir);
+    this.dpkgCacheFile = join(env.paths.stateDir, 'integrity-dpkg-checksums.json');
+    this.privileged = new PrivilegedFilesSearch(env, (rootfs) => this.dpkgReader(rootfs), env.log, this.fs);
     this.fullRehash = new FullRehashRecord(env.paths.stateDir);
     this.lastFullAt = this.fullRehash.read();
     const r = env.registry;
@@ -117,7 +154,10 @@ class IntegrityCollector implements Collector {
       this.metrics.scheduleInterval.set(scheduleIntervalSeconds(this.intervalFor));
     }
     // Without background scans (`check`), this collection is the scan.
-    if (!this.schedule) await this.runScan(ctx, 'due');
+    if (!this.schedule) {
+      await this.runScan(ctx, 'due');
+      await this.privileged.ensureSearched(ctx);
+    }
     const baseline = this.trustedBaseline(ctx);
     this.sayWhatIsJudged(ctx);
     const observation = this.latest;
@@ -125,14 +165,25 @@ class IntegrityCollector implements Collector {
       this.metrics.baselineInvalidEntries.set(baseline?.invalid ?? 0);
       return { findings: [] };
     }
+    const privileged = this.privileged.findings(ctx, ctx.baseline?.[name], (path) => isInScope(observation.scope, path), observation.scope);
     if (this.judged?.observation !== observation || this.judged.baseline !== baseline || this.packageChanges.graceEnded(observation, this.judged.judgment)) {
-      this.judged = { observation, baseline, judgment: judgeIntegrity(observation, baseline, this.packageChanges.context(ctx, observation)) };
+      const judgment = judgeIntegrity(observation, baseline, this.packageChanges.context(ctx, observation));
+      const writers = this.writers;
+      const sinceMs = observation.startedAt.getTime();
+      this.judged = { observation, baseline, judgment: { ...judgment, findings: withWriters(judgment.findings, (path) => writers?.writerOf(path, sinceMs)) } };
       // Only a new judgment changes the gauges: recording loops over every observed file (up to
       // max_paths), which scrapes between two scans need not pay for.
       this.record(observation, this.judged.judgment, baseline);
       this.packageChanges.judged(ctx, observation, this.judged.judgment);
     }
-    return { findings: this.judged.judgment.findings };
+    const scanFindings = this.judged.judgment.findings;
+    if (this.shownFindings?.scan !== scanFindings || this.shownFindings.privileged !== privileged) {
+      this.shownFindings = { scan: scanFindings, privileged };
+      this.metrics.mismatch.replace(
+        [...scanFindings, ...privileged].map((f) => ({ labels: { path: String(f.subject['path']), kind: f.kind, attribute: attributeOf(f) }, value: 1 })),
+      );
+    }
+    return { findings: [...scanFindings, ...privileged] };
   }
 
   async learn(ctx: CollectorContext, signal?: AbortSignal): Promise<BaselineEntries> {
@@ -144,12 +195,13 @@ class IntegrityCollector implements Collector {
       // Running executables and package checksums are not part of the baseline: the scan at start
       // looks at them, in the background, so a first start is not held up by MD5s of every binary.
       await this.runScan(ctx, true, { progress, forBaseline: true });
-      this.packageChanges.learn(ctx, this.dpkgReader(ctx.paths.rootfs));
+      this.packageChanges.learn(ctx, this.dpkgReader(ctx.paths.rootfs), this.latestPaths);
     } finally {
       progress.done();
     }
     const entries: BaselineEntries = {};
     for (const [path, state] of this.latest!.files) entries[path] = { ...toBaselineEntry(state) };
+    if (!signal?.aborted) Object.assign(entries, await this.privileged.learn(ctx));
     return entries;
   }
 
@@ -160,10 +212,38 @@ class IntegrityCollector implements Collector {
   async start(context: () => CollectorContext): Promise<void> {
     const ctx = context();
     this.schedule = scheduleWork(name, ctx.policy.integrity.schedule, () => this.scheduledScan(context), this.log);
+    this.context = context;
+    this.startRealtime(ctx);
+    this.privileged.start(context);
     void this.schedule.runNow();
   }
 
+  /** The watch, when integrity.realtime asks for it: primed with the baseline's directories before the scan at start lists them. */
+  private startRealtime(ctx: CollectorContext): void {
+    if (!ctx.policy.integrity.realtime || this.realtime || !this.context) return;
+    const context = this.context;
+    this.realtime = new RealtimeWatch(
+      ctx.paths.rootfs,
+      ctx.paths.procfs,
+      () => context().policy.integrity.package_database,
+      { rescan: (targets) => this.rescan(context(), targets), scanAll: () => this.runScan(context(), false) },
+      this.watchMetrics,
+      this.log,
+    );
+    const baseline = this.trustedBaseline(ctx);
+    if (baseline) {
+      const scope = compileWatchScope(effectiveWatchedPaths(ctx.policy.integrity, ctx.paths.rootfs), ctx.policy.integrity.exclude);
+      const directories = [...baseline.keys()].filter((path) => baseline.get(path)?.type === 'directory');
+      this.realtime.prime(scope, directories);
+    }
+  }
+
   policyChanged(ctx: CollectorContext): void {
+    if (!ctx.policy.integrity.realtime) {
+      this.realtime?.stop();
+      this.realtime = undefined;
+    } else this.startRealtime(ctx);
+    if (this.context) this.privileged.policyChanged(ctx, this.context);
     this.schedule?.reschedule(ctx.policy.integrity.schedule);
     const schedule = this.schedule;
     if (!schedule || policyKey(ctx) === this.latestPolicyKey) return;
@@ -176,6 +256,8 @@ class IntegrityCollector implements Collector {
   /** A scan in progress ends when the exporter closes the helper processes, right after. */
   async stop(): Promise<void> {
     this.abort.abort();
+    this.realtime?.stop();
+    this.privileged.stop();
     this.schedule?.stop();
   }
 
@@ -206,23 +288,32 @@ class IntegrityCollector implements Collector {
     const baseline = this.trustedBaseline(ctx);
     const previous = this.latest;
     const images = this.images;
-    // The last scan's hash of a path, else the baseline's: either is reused while the fast-path key holds.
+    // A process's first scan starts from the hashes the last one left on disk.
+    const cached = previous === undefined && !how.forBaseline ? this.hashCache.read() : undefined;
+    // The last scan's hash of a path, else the cached one, else the baseline's: each is reused while the fast-path key holds.
     const known = (path: string): KnownHash | undefined => {
-      const state = previous?.files.get(path) ?? baseline?.get(path);
+      const last = previous?.files.get(path);
+      if (last?.sha256 === undefined) {
+        const hit = cached?.files.get(path);
+        if (hit) return hit;
+      }
+      const state = last ?? baseline?.get(path);
       return state?.sha256 !== undefined ? { key: fastPathKey(state), sha256: state.sha256, ...(state.md5 && { md5: state.md5 }) } : undefined;
     };
     const dpkgBefore = how.forBaseline ? undefined : this.packageChanges.beforeScan(ctx);
     let result;
+    const paths = effectiveWatchedPaths(ctx.policy.integrity, ctx.paths.rootfs);
     try {
       result = await scan({
         rootfs: ctx.paths.rootfs,
         procfs: ctx.paths.procfs,
-        policy: how.forBaseline ? { ...ctx.policy.integrity, running_executables: false, package_database: false } : ctx.policy.integrity,
+        policy: { ...ctx.policy.integrity, paths, ...(how.forBaseline && { running_executables: false, package_database: false }) },
         dpkg: this.dpkgReader(ctx.paths.rootfs),
         full,
         known,
-        knownImage: (key) => images.get(key),
+        knownImage: (key) => images.get(key) ?? cached?.images.get(key),
         fs: this.fs,
+        signal: this.abort.signal,
         ...(progress && { progress: (files: number, bytes: number) => progress.update(files, bytes) }),
       });
     } catch (error) {
@@ -234,6 +325,12 @@ class IntegrityCollector implements Collector {
     this.images = result.images;
     this.latest = observation;
     this.latestPolicyKey = policyKey(ctx);
+    this.latestPaths = paths;
+    this.realtime?.observed(observation);
+    const cacheMissing = cached !== undefined && cached.files.size + cached.images.size === 0;
+    if (!how.forBaseline && (cacheMissing || observation.hashedFiles > 0) && !this.hashCache.write(observation.files, result.images)) {
+      this.log.debug('cannot record the hash cache', { file: this.hashCache.path });
+    }
     if (full) {
       this.lastFullAt = observation.finishedAt.getTime();
       if (!this.fullRehash.write(this.lastFullAt)) this.log.debug('cannot record the full rehash', { file: this.fullRehash.path });
@@ -253,8 +350,54 @@ class IntegrityCollector implements Collector {
     });
   }
 
+  /** A rescan of what the watch saw change, merged into the last observation; after any scan in progress. */
+  private rescan(ctx: CollectorContext, targets: readonly string[]): Promise<'changes' | 'accounts'> {
+    const run = this.scanning.then(() => this.rescanOnce(ctx, targets));
+    this.scanning = run.catch(() => undefined);
+    return run;
+  }
+
+  private async rescanOnce(ctx: CollectorContext, targets: readonly string[]): Promise<'changes' | 'accounts'> {
+    const base = this.latest;
+    const paths = effectiveWatchedPaths(ctx.policy.integrity, ctx.paths.rootfs);
+    // No scan yet, or the accounts (or sshd's AuthorizedKeysFile) changed what is watched: everything, once.
+    if (!base || policyKey(ctx) !== this.latestPolicyKey || paths.join('\n') !== this.latestPaths.join('\n')) {
+      await this.scanOnce(ctx, false, {});
+      return 'accounts';
+    }
+    const policy = ctx.policy.integrity;
+    const dpkg = this.dpkgReader(ctx.paths.rootfs);
+    // The database the rescan reads must answer for every observed path, not only the rescanned ones,
+    // and name owners in the whole watched set (read once here; the rescan's own read is then a hit).
+    if (policy.package_database) dpkg.read(new Set([...base.files.keys(), ...targets, ...(base.running?.images.map((i) => i.path) ?? [])]), base.scope);
+    const known = (path: string): KnownHash | undefined => {
+      const state = base.files.get(path) ?? this.trustedBaseline(ctx)?.get(path);
+      return state?.sha256 !== undefined ? { key: fastPathKey(state), sha256: state.sha256, ...(state.md5 && { md5: state.md5 }) } : undefined;
+    };
+    const dpkgBefore = this.packageChanges.beforeScan(ctx);
+    const { observation: partial } = await scan({
+      rootfs: ctx.paths.rootfs,
+      procfs: ctx.paths.procfs,
+      policy: { ...policy, paths: [...targets], running_executables: false },
+      dpkg,
+      full: false,
+      known,
+      knownImage: () => undefined,
+      fs: this.fs,
+      signal: this.abort.signal,
+      packageScope: base.scope,
+    });
+    this.metrics.hashedBytes.inc(partial.hashedBytes);
+    this.latest = mergeRescan(base, targets, partial);
+    // Findings of a rescan wait for a package operation as a scan's do (integrity-packages.ts).
+    this.packageChanges.afterScan(ctx, dpkgBefore, this.latest, partial.finishedAt);
+    this.realtime?.observed(this.latest);
+    return 'changes';
+  }
+
   private dpkgReader(rootfs: string): DpkgReader {
-    if (this.dpkg?.rootfs !== rootfs) this.dpkg = new DpkgReader(rootfs);
+    // `check` runs once: dpkg's checksums of the paths it wants are kept in the state directory (dpkg-cache.ts).
+    if (this.dpkg?.rootfs !== rootfs) this.dpkg = this.schedule ? new DpkgReader(rootfs) : new PersistentDpkgReader(rootfs, this.dpkgCacheFile);
     return this.dpkg;
   }
 
@@ -289,9 +432,6 @@ class IntegrityCollector implements Collector {
     const types = new Map<string, number>(fileTypes.map((t) => [t, 0]));
     for (const state of observation.files.values()) types.set(state.type, (types.get(state.type) ?? 0) + 1);
     for (const [type, count] of types) m.watchedFiles.set({ type }, count);
-    m.mismatch.replace(
-      judgment.findings.map((f) => ({ labels: { path: String(f.subject['path']), kind: f.kind, attribute: attributeOf(f) }, value: 1 })),
-    );
     m.lastScanStart.set(observation.startedAt.getTime() / 1000);
     m.lastScanEnd.set(observation.finishedAt.getTime() / 1000);
     m.lastScanDuration.set((observation.finishedAt.getTime() - observation.startedAt.getTime()) / 1000);

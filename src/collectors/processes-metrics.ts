@@ -55,7 +55,8 @@ export class ProcessMetrics {
     this.sweepSuccess.set(1);
   }
 
-  recordCollection(snapshot: DetailedSnapshot, summary: VerdictSummary, packagePaths: number): void {
+  /** `moreFlagged`: rows of the flagged scripts, loaded programs and injected libraries. */
+  recordCollection(snapshot: DetailedSnapshot, summary: VerdictSummary, packagePaths: number, moreFlagged: readonly { labels: Readonly<Record<'exe' | 'user_class' | 'kind', string>>; value: number }[] = []): void {
     this.examined.set({ type: 'userland' }, summary.userland);
     this.examined.set({ type: 'kernel_thread' }, summary.kernelThreads);
     for (const [reason, count] of Object.entries(summary.unjudged)) this.unjudged.set({ reason }, count);
@@ -64,7 +65,7 @@ export class ProcessMetrics {
     this.readRaces.inc(snapshot.races);
     this.readErrors.inc({ reason: 'permission_denied' }, snapshot.denied);
     this.readErrors.inc({ reason: 'malformed' }, snapshot.malformed);
-    this.flagged.replace(summary.flaggedRows);
+    this.flagged.replace([...summary.flaggedRows, ...moreFlagged]);
     this.flaggedCpu.replace(summary.cpuRows);
     this.flaggedResident.replace(summary.residentRows);
     this.packagePaths.set(packagePaths);

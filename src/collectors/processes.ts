@@ -8,7 +8,7 @@ import { hasCapability, ownCapabilities } from '../procfs/capabilities.js';
 import { exeKey, type ProcessDetails } from '../procfs/process-reader.js';
 import { hiddenFindings, type HiddenProcess } from '../processes/hidden.js';
 import { stillAlive, sweepHiddenProcesses, type SweepResult } from '../processes/hidden-sweep.js';
-import { isJudged, judgeContext, judgeProcess, startVerdict } from '../processes/judge.js';
+import { isJudged, judgeContext, judgeProcess } from '../processes/judge.js';
 import { collectorName, processFindingKinds } from '../processes/kinds.js';
 import { learnProcesses } from '../processes/learn.js';
 import { HostObserver } from '../processes/observe.js';
@@ -26,6 +26,17 @@ import { scheduleWork, type Schedule } from '../scheduler/schedule.js';
 import type { FlaggedProcess } from '../network/judge-outbound.js';
 import { processesShared, type ProcessesShared } from './processes-shared.js';
 import type { Collector, CollectorContext, CollectorDefinition, CollectorEnv, CollectorRun } from './collector.js';
+import { ExecEventsSource } from './processes-exec.js';
+import { CodeInspector } from '../processes/code-inspector.js';
+import { compileInterpreters } from '../processes/interpreters.js';
+import { combinedVerdict } from '../processes/judge-execs.js';
+import { InjectedSummary, judgeInjected } from '../processes/judge-injected.js';
+import { judgeProgram, programContext, ProgramSummary } from '../processes/judge-programs.js';
+import { ProgramObserver } from '../processes/programs.js';
+import { processesMetricSpecs } from '../metrics/processes.js';
+import { registerCounter } from '../metrics/spec.js';
+import { dpkgLastChange, type PackageIndex } from '../processes/package-index.js';
+import type { ObservedProcess } from '../processes/host-view.js';
 
 /** Longest stretch of synchronous work before yielding to the event loop (ms). */
 const sliceMs = 3;
@@ -48,6 +59,7 @@ class ProcessesCollector implements Collector {
   private readonly shared: ProcessesShared;
   private readonly log: Logger;
   private readonly procfs: string;
+  private readonly rootfs: string;
   private watcher: StartWatcher | undefined;
   private sweepSchedule: Schedule | undefined;
   private lastSweep: SweepResult | undefined;
@@ -57,14 +69,29 @@ class ProcessesCollector implements Collector {
   private reportedUnjudged = false;
   private reportedBaseline: BaselineEntries | undefined;
   private readonly baselineCache = new WeakMap<BaselineEntries, ProcessBaseline>();
+  private readonly programs: ProgramObserver;
+  private readonly code: CodeInspector;
+  private readonly exec: ExecEventsSource;
+  private readonly flaggedExecSeries;
+  private readonly codeInspections;
+  /** Every process's code is read at the next collection (set by the sweep's schedule, and at start). */
+  private codeSweepDue = true;
+  private codeSweep: Promise<void> | undefined;
 
   constructor(env: CollectorEnv) {
     this.log = env.log;
     this.procfs = env.paths.procfs;
+    this.rootfs = env.paths.rootfs;
     this.observer = new HostObserver(env.paths, env.log, env.hostReads);
     this.metrics = new ProcessMetrics(env);
     this.containerMetrics = new ContainerMetrics(env);
     this.fleetFacts = new FleetFactSeries(env, fleetMetricSpecs.flaggedExecutable);
+    this.programs = new ProgramObserver(env.paths.procfs, env.paths.rootfs);
+    this.code = new CodeInspector(env.paths.procfs, env.paths.rootfs);
+    this.exec = new ExecEventsSource(env, this.observer, (sections) => this.baselineOf(sections));
+    this.flaggedExecSeries = env.cappedSeries(processesMetricSpecs.flaggedExecs);
+    this.codeInspections = registerCounter(env.registry, processesMetricSpecs.codeInspections);
+    for (const result of ['inspected', 'failed'] as const) this.codeInspections.inc({ result }, 0);
     this.shared = processesShared(env);
   }
 
@@ -72,21 +99,37 @@ class ProcessesCollector implements Collector {
     const section = ctx.policy.processes;
     const observation = await this.observer.observe(section);
     const judge = judgeContext(observation.view, compileProcessPolicy(section), this.baselineOf(ctx.baseline), undefined, compileContainerPolicy(ctx.policy.containers));
+    const index = await this.observer.packages.current(section.packaged_executables);
+    const { processes } = observation.view;
+    const programs = await this.programs.observe(processes, compileInterpreters(section.interpreters), index);
+    const programCtx = programContext(judge, programs.facts);
     // Judged and folded one by one: a quiet host's verdicts are garbage the moment they are made.
     const summary = new VerdictSummary();
+    const programSummary = new ProgramSummary();
     const flaggedImages = new FlaggedImages();
+    /** `pid:file` of every process flagged now, by its executable or its program: the exec source skips those. */
+    const flaggedNow = new Set<string>();
     // For the network collector: the outgoing connections of these processes are judged.
     const flagged = new Map<number, FlaggedProcess>();
-    const { processes } = observation.view;
     const slicer = new Slicer(sliceMs, 64);
     for (let i = 0; i < processes.length; i++) {
-      const verdict = judgeProcess(processes[i]!, judge);
+      const p = processes[i]!;
+      const verdict = judgeProcess(p, judge);
       summary.add(verdict);
       flaggedImages.add(verdict);
+      if (verdict.status === 'judged' && verdict.kinds.length > 0) flaggedNow.add(`${p.pid}:${verdict.exe}`);
+      const target = programs.targets.get(p.pid);
+      if (target) {
+        const program = judgeProgram(p, target, programCtx);
+        programSummary.add(program);
+        if (program && program.verdict.kinds.length > 0) flaggedNow.add(`${p.pid}:${target.path}`);
+      }
       if (isJudged(verdict) && verdict.kinds.length > 0) flagged.set(verdict.process.pid, { exe: verdict.exe, kinds: verdict.kinds });
       const pause = slicer.due();
       if (pause) await pause;
     }
+    const injected = await this.injectedCode(section, processes, (pid) => programs.targets.get(pid)?.path, index);
+    const exec = await this.exec.collect(ctx, (pid, exe) => flaggedNow.has(`${pid}:${exe}`));
     // `check` never starts background work: the sweep runs once, inline.
     if (!this.started && section.hidden_sweep.enabled && !this.lastSweep) {
       await this.sweep(section).catch((error: unknown) => this.log.error('hidden-process sweep failed', { err: error instanceof Error ? error.message : String(error) }));
@@ -94,19 +137,51 @@ class ProcessesCollector implements Collector {
     this.shared.publishFlagged(flagged);
     this.shared.publishContainers(observation.view.containers ?? new Map());
     const hidden = this.currentHidden(section);
-    this.metrics.recordCollection(observation.snapshot, summary, observation.packageIndexSize);
+    this.metrics.recordCollection(observation.snapshot, summary, observation.packageIndexSize, [...programSummary.flaggedRows, ...injected.flaggedRows]);
+    this.flaggedExecSeries.replace(exec.flaggedRows);
     this.containerMetrics.record(observation.view.containers, summary);
     this.metrics.recordHidden(hidden, this.lastSweep, this.sweepFailed);
     this.fleetFacts.publish(section.fleet_facts.max_series, (lookup) => executableFacts(flaggedImages.images(), lookup));
     this.metrics.recordStartWatch(this.watcher?.interval !== undefined ? this.watcher.interval / 1000 : undefined);
     this.reportUnjudged(summary.unjudged.permission_denied);
-    return { findings: [...summary.findings(), ...hiddenFindings(hidden)] };
+    return { findings: [...summary.findings(), ...programSummary.findings(), ...injected.findings(), ...exec.findings, ...hiddenFindings(hidden)] };
+  }
+
+  /**
+   * Injected code of the processes read so far: every process when a code sweep is due (at start,
+   * then on hidden_sweep.schedule; in `check` right away), new ones from the watch in between.
+   */
+  private async injectedCode(section: ProcessesPolicy, processes: readonly ObservedProcess[], programOf: (pid: number) => string | undefined, index: PackageIndex): Promise<InjectedSummary> {
+    const summary = new InjectedSummary();
+    if (!section.injected_code.enabled) return summary;
+    if (this.codeSweepDue && !this.codeSweep) {
+      this.codeSweepDue = false;
+      const sweep = this.code.inspect(processes, programOf, index).then((counts) => this.countInspections(counts));
+      // `check` waits for it; `serve` reads on in the background and judges at the next collection.
+      if (!this.started) await sweep;
+      else this.codeSweep = sweep.catch((error: unknown) => this.log.warn('reading the code of processes failed', { err: String(error) })).finally(() => (this.codeSweep = undefined));
+    }
+    const policy = compileProcessPolicy(section);
+    const dpkgChangedAt = dpkgLastChange(this.rootfs);
+    const byPid = new Map(processes.map((p) => [p.pid, p]));
+    for (const view of this.code.current(processes)) {
+      const p = byPid.get(view.pid);
+      if (p) summary.add(p, judgeInjected(view, policy, dpkgChangedAt));
+    }
+    return summary;
+  }
+
+  private countInspections(counts: { inspected: number; failed: number }): void {
+    this.codeInspections.inc({ result: 'inspected' }, counts.inspected);
+    this.codeInspections.inc({ result: 'failed' }, counts.failed);
   }
 
   async learn(ctx: CollectorContext): Promise<BaselineEntries> {
     const section = ctx.policy.processes;
     const { view } = await this.observer.observe(section);
-    return learnProcesses(view, compileProcessPolicy(section));
+    const index = await this.observer.packages.current(section.packaged_executables);
+    const programs = await this.programs.observe(view.processes, compileInterpreters(section.interpreters), index);
+    return learnProcesses(view, compileProcessPolicy(section), programs);
   }
 
   async start(context: () => CollectorContext): Promise<void> {
@@ -123,14 +198,19 @@ class ProcessesCollector implements Collector {
       log: this.log,
     });
     this.applySchedules(section);
+    this.exec.start(context);
   }
 
   policyChanged(ctx: CollectorContext): void {
-    if (this.started) this.applySchedules(ctx.policy.processes);
+    if (!this.started) return;
+    this.applySchedules(ctx.policy.processes);
+    this.exec.reconcile(ctx.policy.processes);
   }
 
   async stop(): Promise<void> {
     this.watcher?.stop();
+    await this.exec.stop();
+    await this.codeSweep;
     this.sweepSchedule?.stop();
     this.sweepSchedule = undefined;
     this.observer.close();
@@ -156,6 +236,8 @@ class ProcessesCollector implements Collector {
   }
 
   private async sweep(section: ProcessesPolicy): Promise<void> {
+    // Executable mappings and LD_PRELOAD of every process are read on the same schedule, at the next collection.
+    this.codeSweepDue = true;
     let pidMax = defaultPidMax;
     try {
       pidMax = readPidMax(this.procfs);
@@ -197,10 +279,24 @@ class ProcessesCollector implements Collector {
     const section = ctx.policy.processes;
     const view = await this.observer.viewOf(details, section);
     const judge = judgeContext(view, compileProcessPolicy(section), this.baselineOf(ctx.baseline), this.observer.kernelThreadComms, compileContainerPolicy(ctx.policy.containers));
+    const index = await this.observer.packages.current(section.packaged_executables);
+    const programs = await this.programs.observe(view.processes, compileInterpreters(section.interpreters), index, false);
+    const programCtx = programContext(judge, programs.facts);
+    // The exec source, when it sees every exec, counts inline code once; otherwise the watch does.
+    const countInline = !this.exec.coversExecs;
     for (const p of view.processes) {
-      const verdict = startVerdict(judgeProcess(p, judge));
+      const target = programs.targets.get(p.pid);
+      const verdict = combinedVerdict(judgeProcess(p, judge), target ? judgeProgram(p, target, programCtx) : undefined);
       results.set(p.pid, { verdict, exeKey: exeKey(p.exe) });
-      this.log.debug('process start', { pid: p.pid, exe: exeKey(p.exe), user: p.user, verdict });
+      const inline = programs.inline.get(p.pid);
+      if (inline && countInline && this.programs.takeInline(p.pid)) this.exec.countInline(inline.runner, inline.via);
+      this.log.debug('process start', { pid: p.pid, exe: exeKey(p.exe), user: p.user, verdict, ...(target ? { program: target.path } : {}) });
+    }
+    if (section.injected_code.enabled) {
+      void this.code
+        .inspect(view.processes, (pid) => programs.targets.get(pid)?.path, index)
+        .then((counts) => this.countInspections(counts))
+        .catch((error: unknown) => this.log.debug('reading the code of new processes failed', { err: String(error) }));
     }
     return results;
   }

@@ -4,6 +4,7 @@ import type { CollectorDefinition } from './collector.js';
 import { networkCollector } from './network.js';
 import { processesCollector } from './processes.js';
 import { integrityCollector } from './integrity.js';
+import { kernelCollector } from './kernel.js';
 import { idsCollector } from './ids.js';
 
 /**
@@ -14,6 +15,7 @@ export const collectorDefinitions: readonly CollectorDefinition[] = [
   processesCollector,
   networkCollector,
   integrityCollector,
+  kernelCollector,
   authCollector,
   idsCollector,
   auditCollector,

@@ -27,7 +27,8 @@ processes:
     - { name: httpd, exe: ["/usr/sbin/httpd", "/usr/sbin/apache2"] }
     - { name: mysqld, exe: ["/usr/sbin/mysqld", "/usr/sbin/mariadbd"] }
     - { name: postgres, exe: ["/usr/lib/postgresql/*/bin/postgres"] }
-  # Shells and interpreters, by executable file name (globs): judged on sockets and for outbound.
+  # Shells and interpreters, by executable file name (globs): judged on sockets and for outbound;
+  # the scripts they run are judged like executables.
   interpreters: ["sh", "bash", "dash", "zsh", "ksh", "mksh", "csh", "tcsh", "fish", "busybox", "python", "python[0-9]*", "perl", "perl[0-9]*", "ruby", "ruby[0-9]*", "php", "php[0-9]*", "node", "nodejs", "lua", "lua[0-9]*", "luajit", "awk", "gawk", "mawk", "nawk", "tclsh", "tclsh[0-9]*", "expect"]
   resource_hog:
     cpu_cores: 0.5
@@ -39,6 +40,10 @@ processes:
     enabled: true
     schedule: "*/10 * * * *"
     compare_ps: true
+  # Executable mappings and LD_PRELOAD of new processes, and of all on hidden_sweep.schedule.
+  injected_code:
+    enabled: true
+  # exec_events: absent, so execs are seen only by the watch of new PIDs (see deploy/audit/hostguard.rules).
   # hostguard_flagged_executable_info series (SHA-256 of each flagged executable) for fleet rules.
   fleet_facts:
     max_series: 50
@@ -78,29 +83,146 @@ shell_on_socket:
   allow: []
 
 integrity:
+  # Each path with why it is watched (MITRE ATT&CK technique). Paths that do not exist cost nothing
+  # and are watched from their nearest existing directory, so creating one is seen at once.
   paths:
+    # Binaries: a trojaned ls or sshd, a dropped tool, a setuid copy of a shell (T1036, T1548.001).
     - /usr/bin
     - /usr/sbin
     - /usr/local/bin
     - /usr/local/sbin
-    - /etc/ssh
+    # Accounts and privilege: a uid-0 line, a new account, a sudo rule (T1136.001, T1098, T1548.003).
     - /etc/passwd
     - /etc/shadow
     - /etc/group
+    - /etc/gshadow
     - /etc/sudoers
     - /etc/sudoers.d
-    - /etc/ld.so.preload
-    - /etc/crontab
-    - /etc/cron.*
-    - /var/spool/cron/crontabs
+    # SSH: sshd's configuration, host keys, sshrc (T1098.004). Every account's authorized_keys is
+    # added by ssh_authorized_keys below.
+    - /etc/ssh
+    # PAM: a pam_permit line or a backdoored module logs anyone in (T1556.003); module directories of
+    # every multiarch and legacy layout (those that do not exist cost nothing).
+    - /etc/pam.d
+    - /etc/security
+    - /usr/lib/*-linux-gnu*/security
+    - /lib/*-linux-gnu*/security
+    - /usr/lib/security
+    - /usr/lib64/security
+    - /lib/security
+    - /lib64/security
+    # Shell start-up: what every login shell sources runs the intruder's code at each login
+    # (T1546.004). Other users' start-up files: user_startup_files below (opt-in).
+    - /etc/profile
+    - /etc/profile.d
+    - /etc/bash.bashrc
+    - /etc/environment
+    - /etc/zsh
+    - /root/.bashrc
+    - /root/.profile
+    - /root/.bash_profile
+    - /root/.bash_login
+    - /root/.bash_logout
+    - /root/.zshrc
+    # Boot and service start: init scripts, systemd units, user units and generators (T1037.004,
+    # T1543.002), desktop autostart (T1547.013), login messages run as root (update-motd), udev rules
+    # (T1546), NetworkManager dispatcher scripts, APT hooks run at every apt run (T1546).
+    - /etc/rc.local
+    - /etc/init.d
+    - /etc/rc?.d
     - /etc/systemd/system
     - /usr/lib/systemd/system
+    - /usr/local/lib/systemd/system
+    - /etc/systemd/user
+    - /usr/lib/systemd/user
+    - /etc/systemd/system-generators
+    - /usr/lib/systemd/system-generators
+    - /usr/local/lib/systemd/system-generators
+    - /etc/systemd/user-generators
+    - /usr/lib/systemd/user-generators
+    - /etc/xdg/autostart
+    - /etc/update-motd.d
+    - /etc/udev/rules.d
+    - /etc/NetworkManager/dispatcher.d
+    - /etc/apt/apt.conf.d
+    # Loader and kernel: a preloaded library in every process (T1574.006), library search paths,
+    # modules loaded at boot and their options (T1547.006), sysctls set at boot (kernel.modprobe,
+    # kernel.core_pattern run a program as root).
+    - /etc/ld.so.preload
+    - /etc/ld.so.conf
+    - /etc/ld.so.conf.d
+    - /etc/modules
+    - /etc/modules-load.d
+    - /etc/modprobe.d
+    - /etc/sysctl.conf
+    - /etc/sysctl.d
+    # Scheduled jobs: cron and anacron (T1053.003), at's spool and who may use it (T1053.002).
+    - /etc/crontab
+    - /etc/cron.*
+    - /etc/anacrontab
+    - /var/spool/cron/crontabs
+    - /var/spool/cron/atjobs
+    - /etc/at.allow
+    - /etc/at.deny
+    # Name resolution: a hosts line or an NSS module sends traffic or logins elsewhere (T1565.001).
+    - /etc/hosts
+    - /etc/nsswitch.conf
   exclude: []
+  # Every account's SSH authorized keys (and ~/.ssh/rc), where sshd's AuthorizedKeysFile says (its
+  # Includes read); expanded again when /etc/passwd or sshd's configuration changes (T1098.004).
+  ssh_authorized_keys: true
+  # Every account's shell start-up files (~/.bashrc, ~/.profile, ...): they change legitimately.
+  user_startup_files: false
+  # inotify in serve: a change is judged at once (on the next scrape); the schedule is the backstop.
+  realtime: true
   schedule: "*/15 * * * *"
   full_rehash_interval: 6h
   hash_workers: 2
   running_executables: true
   package_database: true
+  # setuid, setgid and file-capability files anywhere on the local file systems, not only under
+  # the paths above: the chmod u+s or setcap backdoor in /tmp or a home directory (T1548.001).
+  privileged_files:
+    enabled: true
+    schedule: "17 * * * *"
+    capabilities: true
+    exclude: []
+    max_entries_per_second: 50000
+
+# The running kernel against the baseline: modules loaded since (T1547.006), module-related taint
+# flags gained since (a rootkit that hides from /proc/modules still taints the kernel), and these
+# security sysctls changed since (docs/collectors/kernel.md says what each guards).
+kernel:
+  modules: true
+  taint: true
+  sysctls:
+    - kernel.randomize_va_space
+    - kernel.kptr_restrict
+    - kernel.dmesg_restrict
+    - kernel.yama.ptrace_scope
+    - kernel.modules_disabled
+    - kernel.kexec_load_disabled
+    - kernel.unprivileged_bpf_disabled
+    - kernel.unprivileged_userns_clone
+    - kernel.perf_event_paranoid
+    - kernel.sysrq
+    - kernel.core_pattern
+    - kernel.modprobe
+    - net.core.bpf_jit_harden
+    - dev.tty.ldisc_autoload
+    - fs.protected_hardlinks
+    - fs.protected_symlinks
+    - fs.protected_fifos
+    - fs.protected_regular
+    - fs.suid_dumpable
+    - vm.mmap_min_addr
+    - net.ipv4.ip_forward
+    - net.ipv6.conf.all.forwarding
+    - net.ipv4.conf.all.accept_redirects
+    - net.ipv4.conf.all.send_redirects
+    - net.ipv4.conf.all.accept_source_route
+    - net.ipv4.conf.all.rp_filter
+    - net.ipv4.tcp_syncookies
 
 # auth: sources detected on the host (/var/log/auth.log, /var/log/secure, else the journal).
 auth:

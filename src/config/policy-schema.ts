@@ -3,6 +3,7 @@ import { auditSectionSchema } from './sections/audit.js';
 import { authSectionSchema } from './sections/auth.js';
 import { idsSectionSchema } from './sections/ids.js';
 import { integritySectionSchema } from './sections/integrity.js';
+import { kernelSectionSchema } from './sections/kernel.js';
 import { listenersSectionSchema } from './sections/listeners.js';
 import { outboundSectionSchema } from './sections/outbound.js';
 import { processesSectionSchema } from './sections/processes.js';
@@ -23,6 +24,7 @@ export const policySchema = z
     outbound: outboundSectionSchema.default({ judge: 'unusual' }),
     shell_on_socket: shellOnSocketSectionSchema.default({}),
     integrity: integritySectionSchema.default({}),
+    kernel: kernelSectionSchema.default({}),
     auth: authSectionSchema.default({}),
     /** Absent means the ids collector follows nothing. */
     ids: idsSectionSchema.optional(),
@@ -42,6 +44,7 @@ export const sectionCollectors: Readonly<Record<PolicySection, string>> = {
   outbound: 'network',
   shell_on_socket: 'network',
   integrity: 'integrity',
+  kernel: 'kernel',
   auth: 'auth',
   ids: 'ids',
   audit: 'audit',

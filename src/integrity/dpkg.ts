@@ -211,7 +211,7 @@ export interface DpkgDatabase extends PackageView {
 
 const topLevelDirs = ['/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32'];
 
-function readTopLevelLinks(rootfs: string): Map<string, string> {
+export function readTopLevelLinks(rootfs: string): Map<string, string> {
   const links = new Map<string, string>();
   for (const dir of topLevelDirs) {
     try {
@@ -281,7 +281,7 @@ const emptyDatabase: DpkgDatabase = {
   ownersOf: () => [],
 };
 
-function scopeKey(scope: WatchScope | undefined): string {
+export function scopeKey(scope: WatchScope | undefined): string {
   return scope ? JSON.stringify([scope.roots, scope.globs.map((g) => g.pattern), scope.excludes.length]) : '';
 }
 

@@ -13,7 +13,7 @@ import { isInScope, selfAndAncestors, type WatchScope } from './watch-scope.js';
  */
 
 /** The bounded `attribute` label of a mismatch: what differs. */
-export const mismatchAttributes = ['content', 'type', 'mode', 'setuid', 'setgid', 'owner', 'group', 'link_target', 'presence'] as const;
+export const mismatchAttributes = ['content', 'type', 'mode', 'setuid', 'setgid', 'owner', 'group', 'link_target', 'presence', 'capability'] as const;
 export type MismatchAttribute = (typeof mismatchAttributes)[number];
 
 export interface JudgedObservation {

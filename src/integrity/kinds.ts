@@ -37,4 +37,17 @@ export const integrityKinds = declareKinds('integrity', {
       'a watched file whose MD5 differs from dpkg\'s /var/lib/dpkg/info/PACKAGE.md5sums (diversions applied; configuration files left out, an edited one is judged against the baseline), as `debsums` would report; needs no baseline',
     alerts: ['HostGuardPackageMismatch'],
   },
+  // The privileged-file search (privileged-search.ts): the whole host, not only watched paths.
+  privileged_file_added: {
+    severity: 'critical',
+    description:
+      'the hourly search of the local file systems found a file with a setuid or setgid bit or file capabilities that the baseline does not hold (`attribute`: setuid, setgid or capability): a `chmod u+s` or `setcap` backdoor; setuid and setgid under watched paths are reported there, as they happen',
+    alerts: ['HostGuardPrivilegedFileAdded'],
+  },
+  privileged_file_changed: {
+    severity: 'critical',
+    description:
+      'a setuid, setgid or capability file the baseline holds, outside the watched paths, whose content (and not from its package), owner, group or capabilities changed (`attribute`)',
+    alerts: ['HostGuardPrivilegedFileAdded'],
+  },
 });

@@ -61,12 +61,19 @@ export const auditMetricSpecs = {
     name: 'hostguard_audit_lynis_runs_total',
     type: 'counter',
     help: 'Lynis runs started by the exporter (policy audit.run), by result.',
-    labels: { result: lynisRunResults.join(', ') },
+    labels: { result: `${lynisRunResults.join(', ')} (busy: a Lynis not started by the exporter held its PID file and was running, so the run was skipped)` },
   }),
   lynisDuration: metricSpec({
     name: 'hostguard_audit_lynis_last_run_duration_seconds',
     type: 'gauge',
     help: 'How long the last Lynis run started by the exporter took; 0 before the first, absent without an audit section.',
     labels: {},
+  }),
+  lynisStalePidFiles: metricSpec({
+    name: 'hostguard_audit_lynis_stale_pidfile_removed_total',
+    type: 'counter',
+    help: 'Lynis PID files the exporter removed because the run they named was gone (killed before it could remove its own file: no such process, a zombie, a PID reused by another program).',
+    labels: {},
+    notes: 'Lynis in cron mode quits while any PID file exists, so a file left by a killed run stops every later audit; before each run the exporter removes such a file (logged with its PID) and runs. A file naming a live Lynis is left alone, and the run is counted as busy.',
   }),
 } as const;

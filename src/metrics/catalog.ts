@@ -3,6 +3,7 @@ import { authKinds } from '../auth/kinds.js';
 import type { FindingKinds } from '../findings/kinds.js';
 import { idsKinds } from '../ids/kinds.js';
 import { integrityKinds } from '../integrity/kinds.js';
+import { kernelKinds } from '../kernel/kinds.js';
 import { networkKinds } from '../network/kinds.js';
 import { processKinds } from '../processes/kinds.js';
 import { auditMetricSpecs } from './audit.js';
@@ -14,6 +15,9 @@ import { processesMetricSpecs } from './processes.js';
 import { containerMetricSpecs } from './containers.js';
 import { idsMetricSpecs } from './ids.js';
 import { integrityMetricSpecs } from './integrity.js';
+import { integrityPrivilegedMetricSpecs } from './integrity-privileged.js';
+import { integrityWatchMetricSpecs } from './integrity-watch.js';
+import { kernelMetricSpecs } from './kernel.js';
 import type { MetricSpec } from './spec.js';
 
 /** One section of docs/metrics.md: a group of metrics and, for a collector, the finding kinds it reports. */
@@ -64,6 +68,25 @@ export const metricCatalog: readonly MetricGroup[] = [
       'File and binary hashes against the baseline and the package database. Scans run on `integrity.schedule` and once at start; a scrape serves the last scan, judged against the current baseline. Without a verified baseline only package-database and running-executable checks against packages apply. Baseline age and verification are the framework\'s `hostguard_baseline_*` metrics.',
     specs: integrityMetricSpecs,
     kinds: integrityKinds,
+  },
+  {
+    title: 'Integrity: real-time watch (`--collector.integrity`, `serve`)',
+    intro:
+      'In `serve` with `integrity.realtime` (on by default), the watched paths are watched with inotify: a change is read again and judged at once, so it is on the next scrape. The scheduled scan stays as the backstop. Under `check` the watch does not run and these series stay at 0.',
+    specs: integrityWatchMetricSpecs,
+  },
+  {
+    title: 'Integrity: privileged-file search (`--collector.integrity`)',
+    intro:
+      'The search of the local file systems for setuid, setgid and file-capability files (`integrity.privileged_files`, hourly and at start in `serve`; in `check`, the last search while within its interval). Its findings are the `privileged_file_added` and `privileged_file_changed` kinds above, in `hostguard_integrity_mismatch`.',
+    specs: integrityPrivilegedMetricSpecs,
+  },
+  {
+    title: 'Kernel (collector `kernel`)',
+    intro:
+      'The running kernel against the baseline: modules loaded since (/proc/modules), module-related taint flags gained since (/proc/sys/kernel/tainted), and the security sysctls the policy lists (`kernel.sysctls`) changed since. Read at every collection. Without a baseline nothing is judged.',
+    specs: kernelMetricSpecs,
+    kinds: kernelKinds,
   },
   {
     title: 'Collector `auth`',

@@ -22,4 +22,10 @@ export class CounterSync {
     counter.inc(labels as Partial<Record<L, string>>, value - (from ?? 0));
     pushed.set(key, { value, origin });
   }
+
+  /** `counter`'s series were removed (what it counts is no longer configured): the next sync starts it again from zero. */
+  forget<L extends string>(counter: Counter<L>): void {
+    counter.remove();
+    this.pushed.delete(counter as Counter<string>);
+  }
 }

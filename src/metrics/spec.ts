@@ -1,4 +1,4 @@
-import { Counter, Gauge, type Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
 /**
  * Every metric the exporter exposes is declared once as a spec: name, type, help, and for each
@@ -36,6 +36,11 @@ export function registerGauge<L extends string>(registry: Registry, spec: Metric
 export function registerCounter<L extends string>(registry: Registry, spec: MetricSpec<L>): Counter<L> {
   assertType(spec, 'counter');
   return new Counter<L>({ name: spec.name, help: spec.help, labelNames: labelNames(spec), registers: [registry] });
+}
+
+export function registerHistogram<L extends string>(registry: Registry, spec: MetricSpec<L>): Histogram<L> {
+  assertType(spec, 'histogram');
+  return new Histogram<L>({ name: spec.name, help: spec.help, labelNames: labelNames(spec), buckets: [...(spec.buckets ?? [])], registers: [registry] });
 }
 
 function assertType(spec: MetricSpec<string>, type: MetricType): void {

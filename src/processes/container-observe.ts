@@ -130,6 +130,8 @@ export class ContainerObserver {
   private readonly namespaces = new Map<string, NamespaceRecord>();
   private readonly records = new Map<number, ProcessRecord>();
   private readonly directory: ContainerDirectory;
+  /** identityOf's identities, by mount namespace, of containers the last look had not read; cleared by each full look. */
+  private readonly briefIdentities = new Map<string, ContainerIdentity>();
   private readonly maxAgeMs: number;
   private readonly now: () => number;
   /**
@@ -170,8 +172,28 @@ export class ContainerObserver {
       } else misses.push(i);
     }
     await this.readMissing(misses.map((i) => details[i]!), result, round);
-    if (full) this.forgetOlderThan(round);
+    if (full) {
+      this.forgetOlderThan(round);
+      this.briefIdentities.clear();
+    }
     return result;
+  }
+
+  /**
+   * Which container a process seen only briefly is in (an exec read from the audit log, or its
+   * parent): the identity of its mount namespace as the last look read it, else read now from its
+   * cgroup; undefined when that cannot be read (the process is gone).
+   */
+  async identityOf(pid: number, mountNamespace: string): Promise<ContainerIdentity | undefined> {
+    const known = this.namespaces.get(mountNamespace)?.identity ?? this.briefIdentities.get(mountNamespace);
+    if (known) return known;
+    const cgroup = await readCgroup(this.paths.procfs, pid).catch(() => undefined);
+    if (cgroup === undefined) return undefined;
+    const identity = await this.directory.identify(containerOfCgroup(cgroup));
+    // A burst of execs in one container reads its cgroup and runtime state once; bounded.
+    if (this.briefIdentities.size >= 256) this.briefIdentities.clear();
+    this.briefIdentities.set(mountNamespace, identity);
+    return identity;
   }
 
   /** The namespace record of a process, still valid; undefined when it must be read. */

@@ -12,8 +12,11 @@ import type { ContainerIdentity } from '../containers/identity.js';
  * here reads the host, so every rule is tested with plain objects.
  */
 
-/** Kinds judged per running process (hidden processes come from the sweep); declared in kinds.ts. */
-export type RunningProcessKind = Exclude<ProcessFindingKind, 'hidden_process'>;
+/**
+ * Kinds judged per running process, declared in kinds.ts: not hidden processes (from the sweep), nor
+ * the kinds of mappings, held execs and the exec source (judge-injected.ts, judge-execs.ts).
+ */
+export type RunningProcessKind = Exclude<ProcessFindingKind, 'hidden_process' | 'injected_library' | 'flagged_exec' | 'exec_auditing_off' | 'exec_source_unavailable'>;
 
 /**
  * How a running executable is accounted for, in the order the sources are tried. `not_judged`: a
@@ -181,7 +184,7 @@ function verdictOf(
 ): JudgedProcess {
   if (!reasons) return { status: 'judged', process: p, exe, knownBy, kinds: noKinds, reasons: noReasons, claimedName: undefined, outdated, containerNamespace, container };
   const found = reasons;
-  const kinds = processFindingKinds.filter((k): k is RunningProcessKind => k !== 'hidden_process' && found[k] !== undefined);
+  const kinds = processFindingKinds.filter((k): k is RunningProcessKind => found[k as RunningProcessKind] !== undefined);
   return { status: 'judged', process: p, exe, knownBy, kinds, reasons: found, claimedName: claim?.name, outdated, containerNamespace, container };
 }
 

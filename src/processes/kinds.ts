@@ -64,6 +64,31 @@ export const processKinds = declareKinds(collectorName, {
     description: 'a process with another finding that uses more CPU or resident memory than resource_hog allows',
     alerts: ['HostGuardProcessResourceHog'],
   },
+  // Kinds that are no verdict of one running process: held execs, mappings, the exec source.
+  injected_library: {
+    severity: 'critical',
+    description:
+      'a process maps executable code from a file in a writable location, a memfd or a deleted file (/proc/PID/maps), or has LD_PRELOAD naming one: a library preloaded or injected into it; read for new processes and on the hidden-process sweep\'s schedule',
+    alerts: ['HostGuardInjectedLibrary'],
+  },
+  flagged_exec: {
+    severity: 'critical',
+    otherSeverities: { warning: 'when the exec was unknown_executable or unexpected_user only' },
+    description:
+      'an exec read from the kernel audit log (processes.exec_events) that had a finding (writable_location, deleted_executable, name_mismatch, unknown_executable, unexpected_user: of its executable, its script or its loaded program) and whose process is gone; held for exec_events.hold',
+    alerts: ['HostGuardFlaggedExec', 'HostGuardUnknownExec'],
+  },
+  exec_auditing_off: {
+    severity: 'critical',
+    description:
+      'the exec source went blind: auditing switched off (auditctl -e 0), the exec rules removed (auditctl -D, -d), or auditd stopped, from the log\'s CONFIG_CHANGE and DAEMON_END records or from auditctl -s and -l where the exporter may ask',
+    alerts: ['HostGuardExecAuditingOff'],
+  },
+  exec_source_unavailable: {
+    severity: 'warning',
+    description: 'the audit log named by processes.exec_events cannot be read (missing, unreadable, not a file)',
+    alerts: ['HostGuardExecSourceUnhealthy'],
+  },
 });
 
 export const processFindingKinds = kindNames(processKinds);

@@ -1,6 +1,7 @@
 import type { BaselineEntries } from '../baseline/baseline.js';
-import type { HostView } from './host-view.js';
-import { isDaemon, judgeContext, judgeProcess } from './judge.js';
+import type { ExecutableFacts, HostView } from './host-view.js';
+import { isDaemon, judgeContext, judgeProcess, type JudgedProcess, type ProcessVerdict } from './judge.js';
+import { judgeProgram, programContext, type ProgramTarget } from './judge-programs.js';
 import { baselineEntries } from './process-baseline.js';
 import type { CompiledProcessPolicy } from './process-policy.js';
 
@@ -17,17 +18,24 @@ const neverLearned = new Set(['deleted_executable', 'writable_location', 'name_m
  * blesses an implant in /tmp. So are processes in containers: their paths name files of the
  * container's root, and the baseline speaks of the host's.
  */
-export function learnProcesses(view: HostView, policy: CompiledProcessPolicy): BaselineEntries {
+export function learnProcesses(view: HostView, policy: CompiledProcessPolicy, programs?: { readonly targets: ReadonlyMap<number, ProgramTarget>; readonly facts: ReadonlyMap<string, ExecutableFacts> }): BaselineEntries {
   const ctx = judgeContext(view, policy, undefined);
+  const programCtx = programs ? programContext(ctx, programs.facts) : undefined;
   const learned = new Map<string, Set<string>>();
   for (const p of view.processes) {
-    const verdict = judgeProcess(p, ctx);
-    if (verdict.status !== 'judged' || verdict.knownBy === 'not_judged' || verdict.kinds.some((k) => neverLearned.has(k))) continue;
-    const daemon = isDaemon(p);
-    if (verdict.knownBy === 'policy' || (verdict.knownBy === 'package' && !daemon)) continue;
-    const users = learned.get(verdict.exe) ?? new Set<string>();
-    if (daemon) users.add(p.user);
-    learned.set(verdict.exe, users);
+    learn(judgeProcess(p, ctx), learned);
+    // Scripts and loaded programs are learned by their path, as executables are: they are judged alike.
+    const target = programs?.targets.get(p.pid);
+    if (target && programCtx) learn(judgeProgram(p, target, programCtx)?.verdict, learned);
   }
   return baselineEntries(learned);
+}
+
+function learn(verdict: ProcessVerdict | JudgedProcess | undefined, learned: Map<string, Set<string>>): void {
+  if (verdict?.status !== 'judged' || verdict.knownBy === 'not_judged' || verdict.kinds.some((k) => neverLearned.has(k))) return;
+  const daemon = isDaemon(verdict.process);
+  if (verdict.knownBy === 'policy' || (verdict.knownBy === 'package' && !daemon)) return;
+  const users = learned.get(verdict.exe) ?? new Set<string>();
+  if (daemon) users.add(verdict.process.user);
+  learned.set(verdict.exe, users);
 }

@@ -3,6 +3,7 @@ import { finding } from '../findings/kinds.js';
 import { isJudged, type JudgedProcess, type ProcessVerdict, type RunningProcessKind, type UnjudgedReason } from './judge.js';
 import { processKinds } from './kinds.js';
 import { containerPhrase, containerSubject, imageRepository } from '../containers/identity.js';
+import { namedContainer } from './container-naming.js';
 
 /** One series of a per-executable metric: its labels and value (the metrics' SeriesRow). */
 interface SeriesRow<L extends string> {
@@ -78,7 +79,7 @@ export class VerdictSummary {
       const namespace = verdict.containerNamespace;
       if (namespace !== undefined) subject['mount_namespace'] = namespace;
       // A root of its own without a runtime's cgroup (unshare --root, a chroot in its own namespace) is named by its namespace only.
-      const named = verdict.container && (verdict.container.id !== undefined || verdict.container.podUid !== undefined) ? verdict.container : undefined;
+      const named = namedContainer(verdict.container);
       if (named) Object.assign(subject, containerSubject(named));
       const where =
         verdict.knownBy !== 'not_judged'

@@ -32,6 +32,12 @@ export interface FileFollowerOptions {
   readonly persistMode?: 'interval' | 'checkpoint';
   readonly pollIntervalMs?: number;
   readonly now?: () => number;
+  /**
+   * Lines already delivered that the consumer still holds, unfinished (the records of an audit event
+   * whose last record is not written yet): saved with the position, in the same atomic write, and
+   * handed to onLines again first when following resumes, so a restart loses none and repeats none.
+   */
+  readonly heldLines?: () => readonly string[];
   /** Told when the file being read is truncated or rewritten in place, or the path stops naming it (for a caller that tells rotation from tampering). */
   readonly onChange?: (change: FileChange) => void;
 }
@@ -254,6 +260,8 @@ export class FileFollower {
     if (loaded.status !== 'loaded') {
       this.openCurrent(this.options.startAt === 'end' || loaded.status === 'invalid' ? 'end' : 0);
     } else {
+      // Lines the consumer held at the checkpoint come first: they precede the saved position.
+      if (loaded.state.held.length > 0) this.options.onLines(loaded.state.held);
       this.resume(loaded.state);
     }
     // Where following begins is itself a checkpoint: a restart must not apply "start at end" again.
@@ -474,7 +482,13 @@ export class FileFollower {
     const file = this.options.stateFile;
     if (!file || !this.initialized) return;
     if (!force && this.now() - this.lastPersistAt < this.persistIntervalMs) return;
-    const state: FollowState = { version: 1, path: this.path, current: this.current ? positionOf(this.current) : undefined, draining: this.draining.map(drainingPositionOf) };
+    const state: FollowState = {
+      version: 1,
+      path: this.path,
+      current: this.current ? positionOf(this.current) : undefined,
+      draining: this.draining.map(drainingPositionOf),
+      held: [...(this.options.heldLines?.() ?? [])],
+    };
     const text = JSON.stringify(state);
     if (text === this.lastSaved) return;
     try {

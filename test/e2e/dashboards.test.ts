@@ -2,6 +2,7 @@ import { appendFileSync, copyFileSync, readdirSync, readFileSync, writeFileSync 
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot, tempDir } from '../helpers/cli.js';
+import { eventually } from '../helpers/eventually.js';
 import { freePort } from '../helpers/monitoring-stack.js';
 import { spawnForFile, waitForOutput } from '../helpers/processes.js';
 import { startStack, testHost, type Stack } from './stack.js';
@@ -68,13 +69,8 @@ describe('dashboard queries on a real Prometheus', () => {
       .replaceAll('$__rate_interval', '1m');
 
   it('the job and instance variables find this exporter', async () => {
-    const deadline = Date.now() + 30_000;
-    let jobs: string[] = [];
-    while (Date.now() < deadline && !jobs.includes('hostguard')) {
-      jobs = (await stack.prometheus.query('group by (job) (hostguard_build_info)')).map((s) => s.metric.job ?? '');
-      await new Promise((r) => setTimeout(r, 500));
-    }
-    expect(jobs).toContain('hostguard');
+    const jobs = async () => (await stack.prometheus.query('group by (job) (hostguard_build_info)')).map((s) => s.metric.job ?? '');
+    await eventually(async () => (await jobs()).includes('hostguard'), { intervalMs: 500, timeoutMs: 50_000, what: 'job="hostguard" in Prometheus' });
     const instances = (await stack.prometheus.query('group by (instance) (hostguard_build_info{job="hostguard"})')).map((s) => s.metric.instance);
     expect(instances).toContain(instance);
   }, 60_000);
@@ -87,12 +83,10 @@ describe('dashboard queries on a real Prometheus', () => {
       const empty = new Set<string>();
       for (const target of targets) {
         const expr = substitute(target.expr);
-        let result = await stack.prometheus.query(expr); // throws on a query error
-        while (target.expectData && result.length === 0 && Date.now() < deadline) {
-          await new Promise((r) => setTimeout(r, 1000));
-          result = await stack.prometheus.query(expr);
-        }
-        if (target.expectData && result.length === 0) empty.add(`${target.panel}: ${target.expr}`);
+        const first = await stack.prometheus.query(expr); // throws on a query error
+        if (!target.expectData || first.length > 0) continue;
+        const hasData = await eventually(async () => (await stack.prometheus.query(expr)).length > 0, { intervalMs: 1000, timeoutMs: Math.max(0, deadline - Date.now()) }).catch(() => false);
+        if (!hasData) empty.add(`${target.panel}: ${target.expr}`);
       }
       expect([...empty]).toEqual([]);
     }, 180_000);

@@ -32,10 +32,15 @@ export interface RunningExporter {
   readonly port: number;
 }
 
-/** Start `serve` on a free loopback port (or the given one) and wait until it listens. */
+/**
+ * Start `serve` on a free loopback port (or the given one) and wait until it listens. A collection
+ * may take 5 minutes unless the test says otherwise (`--collector.timeout`): what a test asserts
+ * must not hang on serve's 10 s default, which a loaded machine can pass.
+ */
 export async function startExporter(args: readonly string[], options: { port?: number; spawn?: typeof spawnOwned } = {}): Promise<RunningExporter> {
   const spawnIt = options.spawn ?? spawnOwned;
-  const child = spawnIt(cliPath, ['--web.listen-address', `127.0.0.1:${options.port ?? 0}`, ...args]);
+  const timeout = args.some((a) => a.startsWith('--collector.timeout')) ? [] : ['--collector.timeout', '5m'];
+  const child = spawnIt(cliPath, ['--web.listen-address', `127.0.0.1:${options.port ?? 0}`, ...timeout, ...args]);
   const match = await waitForOutput(child, /listening\W+address\W+127\.0\.0\.1:(\d+)/, 60_000);
   const port = Number(match[1]);
   return { child, port, url: `http://127.0.0.1:${port}` };

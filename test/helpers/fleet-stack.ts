@@ -1,7 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { freePort } from './monitoring-stack.js';
+import { freePort, waitReady } from './monitoring-stack.js';
 import { spawnForFile } from './processes.js';
 import { requireTool } from './tools.js';
 
@@ -25,22 +25,6 @@ export interface ActiveAlert {
   readonly value: string;
 }
 
-async function waitReady(url: string, child: ChildProcess, timeoutMs: number): Promise<void> {
-  let output = '';
-  child.stderr?.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-4000)));
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`${url}: prometheus exited with ${child.exitCode}:\n${output}`);
-    try {
-      if ((await fetch(`${url}/-/ready`)).ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`${url} not ready after ${timeoutMs} ms:\n${output}`);
-}
-
 /** The central Prometheus: receives remote writes, evaluates `ruleFiles` every second. */
 export async function startCentral(dir: string, ruleFiles: readonly string[]): Promise<PrometheusServer> {
   mkdirSync(dir, { recursive: true });
@@ -54,7 +38,7 @@ export async function startCentral(dir: string, ruleFiles: readonly string[]): P
     '--web.enable-remote-write-receiver',
   ]);
   const url = `http://127.0.0.1:${port}`;
-  await waitReady(url, child, 60_000);
+  await waitReady(`${url}/-/ready`, child, 60_000);
   return { child, url };
 }
 
@@ -86,7 +70,7 @@ export async function startAgent(dir: string, name: string, targets: readonly st
     `--web.listen-address=127.0.0.1:${port}`,
   ]);
   const url = `http://127.0.0.1:${port}`;
-  await waitReady(url, child, 60_000);
+  await waitReady(`${url}/-/ready`, child, 60_000);
   return { child, url };
 }
 

@@ -3,6 +3,7 @@ import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createNetServer } from 'node:net';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
+import { eventually } from './eventually.js';
 import { spawnForFile } from './processes.js';
 import { requireTool } from './tools.js';
 
@@ -80,20 +81,20 @@ export interface RunningService {
   readonly url: string;
 }
 
-async function waitReady(url: string, child: ChildProcess, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
+/** Poll `url` until it answers 2xx; an exit of `child` before that fails at once, with its stderr. */
+export async function waitReady(url: string, child: ChildProcess, timeoutMs: number): Promise<void> {
   let output = '';
   child.stderr?.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-4000)));
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`${url}: process exited with ${child.exitCode}:\n${output}`);
-    try {
-      if ((await fetch(url)).ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${url} not ready after ${timeoutMs} ms:\n${output}`);
+  const outcome = await eventually(
+    async () => {
+      if (child.exitCode !== null) return 'exited';
+      return (await fetch(url)).ok && 'ready';
+    },
+    { timeoutMs, intervalMs: 100, what: `${url} ready` },
+  ).catch((error: Error) => {
+    throw new Error(`${error.message}:\n${output}`);
+  });
+  if (outcome === 'exited') throw new Error(`${url}: process exited with ${child.exitCode}:\n${output}`);
 }
 
 export interface ScrapeTarget {

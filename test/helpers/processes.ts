@@ -1,5 +1,5 @@
 import { execFileSync, spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdirSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterAll, afterEach } from 'vitest';
 
@@ -30,7 +30,7 @@ export function spawnForFile(command: string, args: readonly string[], options: 
   return child;
 }
 
-export async function stopProcess(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM', graceMs = 5000): Promise<number | null> {
+export async function stopProcess(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM', graceMs = 30_000): Promise<number | null> {
   if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   // It may have exited on its own a moment ago, before its exit event: then there is nothing to signal.
@@ -72,4 +72,15 @@ export function rootWithSleep(parent: string): string {
   copyFileSync('/usr/bin/sleep', join(root, 'sleep'));
   chmodSync(join(root, 'sleep'), 0o755);
   return root;
+}
+
+/**
+ * Bytes a process has read and written so far, by any means (files, pipes), from /proc/PID/io
+ * (rchar, wchar). With no scrape meanwhile, the growth of an exporter's rchar is what its
+ * background followers read: a test waits on it instead of sleeping "long enough" for them.
+ */
+export function ioOf(pid: number): { read: number; written: number } {
+  const text = readFileSync(`/proc/${pid}/io`, 'utf8');
+  const field = (name: string) => Number(new RegExp(`^${name}: (\\d+)$`, 'm').exec(text)?.[1] ?? NaN);
+  return { read: field('rchar'), written: field('wchar') };
 }

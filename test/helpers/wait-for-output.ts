@@ -1,7 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 
 /** Resolve with the first stdout/stderr line that matches, or reject after `timeoutMs`. */
-export function waitForOutput(child: ChildProcess, pattern: RegExp, timeoutMs = 20_000): Promise<RegExpMatchArray> {
+export function waitForOutput(child: ChildProcess, pattern: RegExp, timeoutMs = 60_000): Promise<RegExpMatchArray> {
   return new Promise((resolve, reject) => {
     let seen = '';
     const onData = (data: Buffer) => {

@@ -1,9 +1,10 @@
-import { appendFileSync, closeSync, copyFileSync, existsSync, mkdirSync, openSync, renameSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
+import { appendFileSync, closeSync, copyFileSync, existsSync, mkdirSync, openSync, renameSync, statSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { startExporter, tempDir, type RunningExporter } from '../helpers/cli.js';
 import { parseExposition, sampleValue } from '../helpers/exposition.js';
-import { stopProcess } from '../helpers/processes.js';
+import { eventually } from '../helpers/eventually.js';
+import { ioOf, stopProcess } from '../helpers/processes.js';
 
 const formats = [
   (pid: number, msg: string) => `Jan  5 10:00:00 web1 sshd[${pid}]: ${msg}`,
@@ -79,12 +80,10 @@ async function seen(exporter: RunningExporter, source: string): Promise<Seen> {
 
 /** Scrape until this exporter has read `lines` lines (each scrape first reads what is written). */
 async function caughtUp(exporter: RunningExporter, source: string, lines: number): Promise<Seen> {
-  for (let i = 0; i < 100; i++) {
+  return eventually(async () => {
     const now = await seen(exporter, source);
-    if (now.lines >= lines) return now;
-    await sleep(100);
-  }
-  return seen(exporter, source);
+    return now.lines >= lines && now;
+  }, { timeoutMs: 90_000, what: `${lines} lines read` });
 }
 
 /** logrotate's numbered shift: path.1 → path.2, path → path.1. */
@@ -201,9 +200,12 @@ describe('following an auth log through rotation, truncation and restarts', () =
     const source = '/var/log/auth.log';
     const writer = new LogWriter();
     const reload = async (text: string): Promise<void> => {
-      // Lines the background follower reads after the last scrape, so after the last checkpoint.
+      // Lines the background follower reads after the last scrape, so after the last checkpoint:
+      // with no scrape meanwhile, the exporter has read at least as many bytes as were written.
+      const before = { size: statSync(log).size, read: ioOf(exporter.child.pid!).read };
       writer.write(log, 5);
-      await sleep(600);
+      const written = statSync(log).size - before.size;
+      await eventually(() => ioOf(exporter.child.pid!).read - before.read >= written, { what: 'the 5 lines read by the follower' });
       writeFileSync(policy, text);
       expect((await fetch(`${exporter.url}/-/reload`, { method: 'POST' })).status).toBe(200);
     };

@@ -6,7 +6,8 @@ import { journalctlArgs, journalFields } from '../../src/auth/journald-follower.
 import { startExporter, tempDir, type RunningExporter } from '../helpers/cli.js';
 import { parseExposition, sampleValue } from '../helpers/exposition.js';
 import { appendToJournal, childProcesses, exportEntries, journalDirIn, nextTimestamps } from '../helpers/journal.js';
-import { stopProcess } from '../helpers/processes.js';
+import { eventually } from '../helpers/eventually.js';
+import { ioOf, stopProcess } from '../helpers/processes.js';
 import { requireTool } from '../helpers/tools.js';
 
 const fixtures = join(import.meta.dirname, '..', 'fixtures', 'auth');
@@ -19,25 +20,40 @@ function failures(samples: ReturnType<typeof parseExposition>): number {
   return samples.filter((s) => s.name === 'hostguard_auth_failures_total').reduce((sum, s) => sum + s.value, 0);
 }
 
-async function until(exporter: RunningExporter, done: (samples: ReturnType<typeof parseExposition>) => boolean): Promise<ReturnType<typeof parseExposition>> {
-  for (let i = 0; i < 100; i++) {
-    const samples = await metrics(exporter);
-    if (done(samples)) return samples;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return metrics(exporter);
+function successes(samples: ReturnType<typeof parseExposition>): number {
+  return samples.filter((s) => s.name === 'hostguard_auth_successes_total').reduce((sum, s) => sum + s.value, 0);
 }
 
-/** A policy that follows the journal in `journalDir` from its beginning (`extra`: more lines of the source), and the exporter's arguments for it. */
-/** Entries logged while the exporter is down are counted once it is started again: exactly `expected` failures. */
+/** Scrape until `done` holds (each scrape publishes what has been read); the samples that satisfied it. */
+async function until(exporter: RunningExporter, done: (samples: ReturnType<typeof parseExposition>) => boolean): Promise<ReturnType<typeof parseExposition>> {
+  return eventually(async () => {
+    const samples = await metrics(exporter);
+    return done(samples) && samples;
+  }, { timeoutMs: 60_000, what: 'the expected counts' });
+}
+
+/**
+ * The last entry of a batch: a successful login. journalctl gives entries in journal order, so once
+ * the successes reach their count every entry before the marker has been read, and a count that is
+ * still to grow (an entry read twice, before or after its turn) has shown itself.
+ */
+const marker = 'Accepted publickey for root from 192.0.2.99 port 22 ssh2';
+
+/** Entries logged now (with the marker last), for systemd-journal-remote. */
+function batch(dir: string, name: string, messages: readonly string[]): string {
+  return exportEntries(dir, name, [...messages, marker]);
+}
+
+/** Entries logged while the exporter is down (`logged`, marker last) are counted once it is started again: exactly `expected` failures. */
 async function countedAfterRestart(args: string[], journal: string, logged: string, expected: number): Promise<void> {
   appendToJournal(journal, logged);
   const exporter = await startExporter(args);
-  await until(exporter, (s) => failures(s) >= expected);
-  await new Promise((r) => setTimeout(r, 500));
-  expect(failures(await metrics(exporter))).toBe(expected);
+  const samples = await until(exporter, (s) => successes(s) >= 1);
+  expect([failures(samples), successes(samples)]).toEqual([expected, 1]);
   await stopProcess(exporter.child);
 }
+
+/** A policy that follows the journal in `journalDir` from its beginning (`extra`: more lines of the source), and the exporter's arguments for it. */
 
 function followJournal(dir: string, journalDir: string, extra = '', startAt: 'beginning' | 'end' = 'beginning'): { args: string[]; write(extra: string): void } {
   const policy = join(dir, 'policy.yml');
@@ -74,14 +90,12 @@ describe('reading the journal with the real journalctl', () => {
 
     // Written while the exporter is down: read after the restart, all of it (more than the 10
     // entries `journalctl --follow` shows by default), and nothing before it again.
-    appendToJournal(journal, exportEntries(dir, 'down.export', Array.from({ length: 25 }, (_, i) => `Invalid user ghost from 192.0.2.79 port ${1000 + i}`)));
+    appendToJournal(journal, batch(dir, 'down.export', Array.from({ length: 25 }, (_, i) => `Invalid user ghost from 192.0.2.79 port ${1000 + i}`)));
     const second = await startExporter(args);
-    samples = await until(second, (s) => failures(s) >= 25);
-    await new Promise((r) => setTimeout(r, 500));
-    samples = await metrics(second);
+    samples = await until(second, (s) => successes(s) >= 1);
     expect(failures(samples)).toBe(25);
     expect(sampleValue(samples, 'hostguard_auth_failures_total', { service: 'sshd', reason: 'invalid_user', user_class: 'invalid' })).toBe(25);
-    expect(sampleValue(samples, 'hostguard_auth_lines_read_total', { source })).toBe(25);
+    expect(sampleValue(samples, 'hostguard_auth_lines_read_total', { source })).toBe(25 + 1);
     expect(readdirSync(journalDir).length).toBeGreaterThan(1);
   });
 
@@ -99,7 +113,7 @@ describe('reading the journal with the real journalctl', () => {
     expect(failures(samples)).toBe(0);
     await stopProcess(first.child);
 
-    await countedAfterRestart(args, journal, exportEntries(dir, 'down.export', ['Failed password for root from 192.0.2.80 port 22 ssh2']), 1);
+    await countedAfterRestart(args, journal, batch(dir, 'down.export', ['Failed password for root from 192.0.2.80 port 22 ssh2']), 1);
   });
 
   it('starting at the end of an empty journal remembers it was empty: what is logged while the exporter is down is counted', async () => {
@@ -112,7 +126,7 @@ describe('reading the journal with the real journalctl', () => {
     expect(failures(await metrics(first))).toBe(0);
     await stopProcess(first.child);
 
-    await countedAfterRestart(args, journal, exportEntries(dir, 'down.export', ['Failed password for root from 192.0.2.81 port 22 ssh2', 'Invalid user ghost from 192.0.2.82 port 22']), 2);
+    await countedAfterRestart(args, journal, batch(dir, 'down.export', ['Failed password for root from 192.0.2.81 port 22 ssh2', 'Invalid user ghost from 192.0.2.82 port 22']), 2);
   });
 
   it('a journalctl that dies is started again after the last entry read and counted as a restart: nothing lost or counted twice', async () => {
@@ -129,13 +143,12 @@ describe('reading the journal with the real journalctl', () => {
     const journalctl = childProcesses(exporter.child.pid!).filter((c) => c.comm === 'journalctl');
     expect(journalctl).toHaveLength(1);
     process.kill(journalctl[0]!.pid, 'SIGKILL');
-    appendToJournal(journal, exportEntries(dir, 'meanwhile.export', Array.from({ length: 25 }, (_, i) => `Invalid user ghost from 192.0.2.79 port ${2000 + i}`)));
-    samples = await until(exporter, (s) => failures(s) >= 33 && sampleValue(s, 'hostguard_auth_source_restarts_total', { source }) === 1);
-    await new Promise((r) => setTimeout(r, 500));
-    samples = await metrics(exporter);
+    appendToJournal(journal, batch(dir, 'meanwhile.export', Array.from({ length: 25 }, (_, i) => `Invalid user ghost from 192.0.2.79 port ${2000 + i}`)));
+    // The recorded entries hold one success, the batch's marker the other.
+    samples = await until(exporter, (s) => successes(s) >= 2);
     expect(sampleValue(samples, 'hostguard_auth_source_restarts_total', { source })).toBe(1);
     expect(failures(samples)).toBe(33);
-    expect(sampleValue(samples, 'hostguard_auth_lines_read_total', { source })).toBe(13 + 25);
+    expect(sampleValue(samples, 'hostguard_auth_lines_read_total', { source })).toBe(13 + 25 + 1);
     expect(sampleValue(samples, 'hostguard_auth_source_healthy', { source, type: 'journald' })).toBe(1);
     expect(childProcesses(exporter.child.pid!).filter((c) => c.comm === 'journalctl').map((c) => c.pid)).not.toContain(journalctl[0]!.pid);
   });
@@ -201,16 +214,20 @@ describe('reading the journal with the real journalctl', () => {
     const followed = followJournal(dir, journalDir);
     const exporter = await startExporter(followed.args);
     expect(failures(await until(exporter, (s) => failures(s) >= 8))).toBe(8);
-    // Read by journalctl after the last scrape, so after the last saved cursor.
+    // Read by the exporter after the last scrape, so after the last saved cursor: journalctl has
+    // written them, and the exporter (scraped by no one) has read at least as much from its pipe.
+    const [journalctl] = childProcesses(exporter.child.pid!).filter((c) => c.comm === 'journalctl');
+    const before = { journalctl: ioOf(journalctl!.pid).written, exporter: ioOf(exporter.child.pid!).read };
     appendToJournal(journal, exportEntries(dir, 'more.export', ['Failed password for root from 192.0.2.77 port 22 ssh2', 'Failed password for root from 192.0.2.78 port 22 ssh2']));
-    await new Promise((r) => setTimeout(r, 1500));
+    await eventually(() => {
+      const written = ioOf(journalctl!.pid).written - before.journalctl;
+      return written > 0 && ioOf(exporter.child.pid!).read - before.exporter >= written;
+    }, { what: 'the two entries read from journalctl' });
     followed.write('      identifiers: [sshd, sudo, login]\n');
     expect((await fetch(`${exporter.url}/-/reload`, { method: 'POST' })).status).toBe(200);
-    appendToJournal(journal, exportEntries(dir, 'after.export', ['Invalid user ghost from 192.0.2.79 port 22']));
-    let samples = await until(exporter, (s) => failures(s) >= 11);
-    await new Promise((r) => setTimeout(r, 500));
-    samples = await metrics(exporter);
+    appendToJournal(journal, batch(dir, 'after.export', ['Invalid user ghost from 192.0.2.79 port 22']));
+    const samples = await until(exporter, (s) => successes(s) >= 2);
     expect(failures(samples)).toBe(11);
-    expect(sampleValue(samples, 'hostguard_auth_lines_read_total', { source: `journald:${journalDir}` })).toBe(16);
+    expect(sampleValue(samples, 'hostguard_auth_lines_read_total', { source: `journald:${journalDir}` })).toBe(16 + 1);
   });
 });

@@ -3,6 +3,7 @@ import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync,
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { startExporter, tempDir } from '../helpers/cli.js';
+import { eventually } from '../helpers/eventually.js';
 import { parseExposition, sampleValue } from '../helpers/exposition.js';
 import { spawnOwned, stopProcess } from '../helpers/processes.js';
 import { freePort } from '../helpers/sockets.js';
@@ -20,11 +21,7 @@ function asPostgres(command: string, args: readonly string[], env: NodeJS.Proces
 }
 
 async function until(check: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 300; i++) {
-    if (check()) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what}`);
+  await eventually(check, { intervalMs: 100, timeoutMs: 90_000, what });
 }
 
 describe('a real PostgreSQL server, its log followed by the exporter', () => {

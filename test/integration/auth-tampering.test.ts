@@ -3,6 +3,7 @@ import { appendFileSync, mkdirSync, readdirSync, renameSync, writeFileSync } fro
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { startExporter, tempDir, type RunningExporter } from '../helpers/cli.js';
+import { eventually } from '../helpers/eventually.js';
 import { parseExposition, sampleValue, type Sample } from '../helpers/exposition.js';
 import { appendToJournal, journalDirIn } from '../helpers/journal.js';
 import { requireTool } from '../helpers/tools.js';
@@ -22,12 +23,13 @@ async function tamperFindings(exporter: RunningExporter): Promise<FindingsDocume
 
 /** Scrape until `done` holds (each scrape first reads what was written), with a generous deadline. */
 async function until(exporter: RunningExporter, done: (samples: Sample[]) => boolean, what: string): Promise<Sample[]> {
-  for (let i = 0; i < 300; i++) {
-    const samples = await metrics(exporter);
-    if (done(samples)) return samples;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what}`);
+  return eventually(
+    async () => {
+      const samples = await metrics(exporter);
+      return done(samples) && samples;
+    },
+    { intervalMs: 100, timeoutMs: 90_000, what },
+  );
 }
 
 const linesRead = (samples: Sample[], source: string) => sampleValue(samples, 'hostguard_auth_lines_read_total', { source }) ?? 0;

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FindingsDocument } from '../../src/findings/report.js';
 import { startExporter, tempDir, type RunningExporter } from '../helpers/cli.js';
+import { eventually as pollUntil } from '../helpers/eventually.js';
 import { crioAnnotations, crioCgroup, debianImage, startContainer, type TestContainer } from '../helpers/containers.js';
 import { remoteHost } from '../helpers/netns.js';
 import { spawnForFile, stopProcess } from '../helpers/processes.js';
@@ -54,14 +55,8 @@ async function findingsOf(container: TestContainer): Promise<Finding[]> {
 }
 
 /** Poll until `check` returns a value, with a generous deadline: the machine is shared. */
-async function eventually<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
+function eventually<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+  return pollUntil(check, { what, timeoutMs, intervalMs: 250 }) as Promise<T>;
 }
 
 /**

@@ -19,6 +19,7 @@ import {
   type Runtime,
   type SecurityContext,
 } from '../helpers/container-runtime.js';
+import { eventually } from '../helpers/eventually.js';
 import { sampleValue } from '../helpers/exposition.js';
 import { spawnOwned, waitForOutput } from '../helpers/processes.js';
 import { requireTool } from '../helpers/tools.js';
@@ -140,15 +141,8 @@ async function plantRootProcess(): Promise<string> {
   copyFileSync('/usr/bin/sleep', path);
   chmodSync(path, 0o755);
   const child = spawnOwned(path, ['600']);
-  for (let i = 0; i < 500; i++) {
-    try {
-      if (readlinkSync(`/proc/${child.pid}/exe`) === path) return path;
-    } catch {
-      // not exec'ed yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  throw new Error(`${path} never ran`);
+  await eventually(() => readlinkSync(`/proc/${child.pid}/exe`) === path, { intervalMs: 20, what: `${path} running` });
+  return path;
 }
 
 /**

@@ -7,6 +7,7 @@ import { kubePodJoin } from '../../scripts/rules/containers.js';
 import type { FindingsDocument } from '../../src/findings/report.js';
 import { repoRoot, startExporter, tempDir, type RunningExporter } from '../helpers/cli.js';
 import { crioAnnotations, crioCgroup, debianImage, dockerCgroup, holdPackage, startContainer, type TestContainer } from '../helpers/containers.js';
+import { eventually as pollUntil } from '../helpers/eventually.js';
 import { sampleValue } from '../helpers/exposition.js';
 import { startPrometheus } from '../helpers/monitoring-stack.js';
 import { spawnForFile, spawnOwned, stopProcess } from '../helpers/processes.js';
@@ -112,19 +113,8 @@ async function metrics(): Promise<string> {
 }
 
 /** Poll until `check` returns a value, with a generous deadline: the machine is shared. */
-async function eventually<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value !== undefined) return value;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms${last ? ` (${String(last)})` : ''}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
+function eventually<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+  return pollUntil(check, { what, timeoutMs, intervalMs: 250 }) as Promise<T>;
 }
 
 async function findingOf(container: TestContainer, kind: string, exe: string, message?: RegExp): Promise<Finding> {

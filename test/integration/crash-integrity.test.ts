@@ -1,9 +1,22 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli, startExporter, tempDir } from '../helpers/cli.js';
+import { eventually } from '../helpers/eventually.js';
 import { sampleValue } from '../helpers/exposition.js';
 import { stopProcess } from '../helpers/processes.js';
+
+/** Whether process `pid` has a file under `dir` open: its hash workers are reading one. */
+function hashingIn(pid: number, dir: string): boolean {
+  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+    try {
+      if (readlinkSync(`/proc/${pid}/fd/${fd}`).startsWith(`${dir}/`)) return true;
+    } catch {
+      // closed meanwhile
+    }
+  }
+  return false;
+}
 
 /** kill -9 while the integrity collector hashes, and while the first start learns its baseline. */
 describe('the exporter killed with SIGKILL during integrity work', () => {
@@ -18,22 +31,21 @@ describe('the exporter killed with SIGKILL during integrity work', () => {
     const before = readFileSync(join(dir, 'state', 'baseline.json'), 'utf8');
     for (let round = 0; round < 3; round++) {
       const exporter = await startExporter(args);
-      await new Promise((r) => setTimeout(r, 100 + Math.random() * 400)); // mid-scan: hashing hundreds of MB
+      // Mid-scan: a watched file is being hashed (hundreds of MB in all).
+      await eventually(() => hashingIn(exporter.child.pid!, watched), { intervalMs: 5, what: 'a watched file being hashed' });
       await stopProcess(exporter.child, 'SIGKILL');
     }
     expect(readFileSync(join(dir, 'state', 'baseline.json'), 'utf8')).toBe(before);
     expect(runCli([...args, 'baseline', 'show']).stdout).toContain('verified: yes');
     const exporter = await startExporter(args);
-    let body = '';
-    for (let i = 0; i < 200; i++) {
-      body = await (await fetch(`${exporter.url}/metrics`)).text();
-      if ((sampleValue(body, 'hostguard_integrity_last_scan_end_timestamp_seconds') ?? 0) > 0) break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    const body = await eventually(async () => {
+      const text = await (await fetch(`${exporter.url}/metrics`)).text();
+      return (sampleValue(text, 'hostguard_integrity_last_scan_end_timestamp_seconds') ?? 0) > 0 && text;
+    }, { timeoutMs: 90_000, what: 'the scan at start' });
     expect(sampleValue(body, 'hostguard_integrity_last_scan_end_timestamp_seconds')).toBeGreaterThan(0);
     expect(sampleValue(body, 'hostguard_findings', { collector: 'integrity', kind: 'content_changed' })).toBe(0);
     expect(sampleValue(body, 'hostguard_baseline_verified')).toBe(1);
-  }, 120_000);
+  }, 300_000);
 
   it('while the first start learns its baseline: the next start finds either none or a whole one, never a broken one', async () => {
     const dir = tempDir();
@@ -44,12 +56,13 @@ describe('the exporter killed with SIGKILL during integrity work', () => {
     const { cliPath } = await import('../helpers/cli.js');
     for (let round = 0; round < 3; round++) {
       const learning = spawnOwned(cliPath, [...args, '--web.listen-address', '127.0.0.1:0']);
-      await new Promise((r) => setTimeout(r, 200 + Math.random() * 600));
+      // Mid-learning: a watched file is being hashed for the baseline.
+      await eventually(() => hashingIn(learning.pid!, watched), { intervalMs: 5, what: 'a watched file being hashed' });
       await stopProcess(learning, 'SIGKILL');
       const show = runCli([...args, 'baseline', 'show']);
       expect([0, 2]).toContain(show.code);
       if (show.code === 0) expect(show.stdout).toContain('verified: yes');
       else expect(show.stderr).toContain('no baseline');
     }
-  }, 120_000);
+  }, 300_000);
 });

@@ -3,6 +3,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { startExporter, tempDir } from '../helpers/cli.js';
+import { eventually } from '../helpers/eventually.js';
 import { parseExposition, sampleValue } from '../helpers/exposition.js';
 import { buildFleet, fleetBinary } from '../helpers/fleet-hosts.js';
 
@@ -21,11 +22,13 @@ describe('fleet facts of one host', () => {
     // The first collection flags them and queues their hashes; a later one has the facts.
     const first = await (await fetch(`${exporter.url}/metrics`)).text();
     expect(sampleValue(first, 'hostguard_flagged_executables_unhashed', { metric: 'hostguard_flagged_executable_info', reason: 'pending' })).toBe(3);
-    let text = first;
-    for (let i = 0; i < 300 && sampleValue(text, 'hostguard_flagged_executables_unhashed', { metric: 'hostguard_flagged_executable_info', reason: 'pending' }) !== 0; i++) {
-      await new Promise((r) => setTimeout(r, 100));
-      text = await (await fetch(`${exporter.url}/metrics`)).text();
-    }
+    const text = await eventually(
+      async () => {
+        const now = await (await fetch(`${exporter.url}/metrics`)).text();
+        return sampleValue(now, 'hostguard_flagged_executables_unhashed', { metric: 'hostguard_flagged_executable_info', reason: 'pending' }) === 0 && now;
+      },
+      { intervalMs: 200, what: 'no hash pending' },
+    );
     const facts = parseExposition(text).filter((s) => s.name === 'hostguard_flagged_executable_info');
     expect(facts).toHaveLength(2);
     for (const fact of facts) {

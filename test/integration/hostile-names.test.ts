@@ -3,6 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli, startExporter, tempDir } from '../helpers/cli.js';
+import { eventually } from '../helpers/eventually.js';
 import { sampleValue } from '../helpers/exposition.js';
 import { startPrometheus } from '../helpers/monitoring-stack.js';
 import { stopProcess } from '../helpers/processes.js';
@@ -51,13 +52,11 @@ describe('hostile names', () => {
       // Change every watched file so each hostile path becomes a mismatch series too.
       spawnSync('bash', ['-c', 'for f in "$1"/*; do printf changed > "$f"; done', 'touch', watched]);
       const exporter = await startExporter(args);
-      let exposition = '';
       // The integrity scan at start runs in the background: wait for its first result.
-      for (let i = 0; i < 100; i++) {
-        exposition = await (await fetch(`${exporter.url}/metrics`)).text();
-        if ((sampleValue(exposition, 'hostguard_integrity_last_scan_end_timestamp_seconds') ?? 0) > 0) break;
-        await new Promise((r) => setTimeout(r, 100));
-      }
+      const exposition = await eventually(async () => {
+        const text = await (await fetch(`${exporter.url}/metrics`)).text();
+        return (sampleValue(text, 'hostguard_integrity_last_scan_end_timestamp_seconds') ?? 0) > 0 && text;
+      }, { timeoutMs: 60_000, what: 'the integrity scan at start' });
 
       const flagged = exposition.split('\n').filter((l) => l.startsWith('hostguard_process_flagged{'));
       const mismatches = exposition.split('\n').filter((l) => l.startsWith('hostguard_integrity_mismatch{'));
@@ -76,11 +75,10 @@ describe('hostile names', () => {
 
       mkdirSync(join(work, 'prom'));
       const prometheus = await startPrometheus({ dir: join(work, 'prom'), targets: [{ job: 'hostguard', address: `127.0.0.1:${exporter.port}` }], ruleFiles: [] });
-      let up: Array<{ value: [number, string] }> = [];
-      for (let i = 0; i < 60 && up.length === 0; i++) {
-        up = await prometheus.query('up{job="hostguard"} == 1');
-        if (up.length === 0) await new Promise((r) => setTimeout(r, 250));
-      }
+      const up = await eventually(async () => {
+        const found = await prometheus.query('up{job="hostguard"} == 1');
+        return found.length > 0 && found;
+      }, { timeoutMs: 60_000, intervalMs: 250, what: 'Prometheus scraping the exporter' });
       expect(up.length).toBe(1);
       const stored = await prometheus.query('hostguard_process_flagged{exe=~".*quote.*|.*new\\nline.*"}');
       expect(stored.length).toBeGreaterThanOrEqual(2);

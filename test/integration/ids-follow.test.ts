@@ -1,9 +1,10 @@
-import { appendFileSync, closeSync, copyFileSync, existsSync, openSync, readFileSync, renameSync, truncateSync, utimesSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { appendFileSync, closeSync, copyFileSync, existsSync, openSync, readFileSync, renameSync, statSync, truncateSync, utimesSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli, startExporter, tempDir, type RunningExporter } from '../helpers/cli.js';
 import { parseExposition, sampleValue, type Sample } from '../helpers/exposition.js';
-import { stopProcess } from '../helpers/processes.js';
+import { eventually } from '../helpers/eventually.js';
+import { ioOf, stopProcess } from '../helpers/processes.js';
 
 const fixture = (name: string) => readFileSync(new URL(`../fixtures/ids/${name}`, import.meta.url), 'utf8');
 const eveLines = fixture('suricata-eve.json').split('\n').filter((l) => l !== '');
@@ -34,12 +35,10 @@ const sum = (samples: Sample[], name: string, labels: Record<string, string> = {
 
 /** Scrape until the exporter has read `lines` lines of the source (each scrape reads what is written first). */
 async function caughtUp(exporter: RunningExporter, source: string, lines: number): Promise<Sample[]> {
-  for (let i = 0; i < 100; i++) {
+  return eventually(async () => {
     const samples = await scrape(exporter);
-    if ((sampleValue(samples, 'hostguard_ids_lines_read_total', { source }) ?? 0) >= lines) return samples;
-    await sleep(100);
-  }
-  return scrape(exporter);
+    return (sampleValue(samples, 'hostguard_ids_lines_read_total', { source }) ?? 0) >= lines && samples;
+  }, { timeoutMs: 90_000, what: `${lines} lines read` });
 }
 
 function ids(dir: string, sources: string, extra = ''): string[] {
@@ -180,9 +179,12 @@ describe('bad input in IDS outputs', () => {
     const writer = new EveWriter();
     writer.write(eve, 17);
     await caughtUp(exporter, eve, 17);
-    // Read by the background follower after the last scrape, so after the last checkpoint.
+    // Read by the background follower after the last scrape, so after the last checkpoint: with no
+    // scrape meanwhile, the exporter has read at least as many bytes as were written.
+    const before = { size: statSync(eve).size, read: ioOf(exporter.child.pid!).read };
     writer.write(eve, 17);
-    await sleep(600);
+    const written = statSync(eve).size - before.size;
+    await eventually(() => ioOf(exporter.child.pid!).read - before.read >= written, { what: 'the 17 lines read by the follower' });
     writeFileSync(policy, `ids:\n  sources:\n    - {type: suricata, path: ${eve}, start_at: beginning}\n  max_event_bytes: 4096\n`);
     expect((await fetch(`${exporter.url}/-/reload`, { method: 'POST' })).status).toBe(200);
     writer.write(eve, 17);

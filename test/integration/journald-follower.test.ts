@@ -1,9 +1,10 @@
 import { chmodSync, existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { JournaldFollower, type JournaldFollowerOptions } from '../../src/auth/journald-follower.js';
 import { silentLogger } from '../../src/log/logger.js';
 import { tempDir } from '../helpers/cli.js';
+import { eventually } from '../helpers/eventually.js';
 import { appendToJournal, childProcesses, exportEntries, journalDirIn, processExists } from '../helpers/journal.js';
 import { requireTool } from '../helpers/tools.js';
 
@@ -43,8 +44,8 @@ function followingJournalctl(): number[] {
     .map((c) => c.pid);
 }
 
-async function until(done: () => boolean, timeoutMs = 15_000): Promise<void> {
-  for (const deadline = Date.now() + timeoutMs; !done() && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 20));
+async function until(done: () => boolean): Promise<void> {
+  await eventually(done, { intervalMs: 20 });
 }
 
 function attempts(from: number, count: number): string[] {
@@ -114,11 +115,25 @@ function stubbornJournalctl(dir: string, options: { slowLookup: boolean }): stri
   return wrapper;
 }
 
-async function timedStop(follower: JournaldFollower): Promise<number> {
-  const began = performance.now();
-  await follower.stop();
-  return performance.now() - began;
+/**
+ * stop() with the follower's timers (the grace before SIGKILL, the abort of a lookup) on the
+ * test's clock, advanced by `advanceMs`: it must have returned once the processes it ends are gone.
+ */
+async function stopAfter(follower: JournaldFollower, advanceMs: number): Promise<void> {
+  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+  try {
+    let stopped = false;
+    const stopping = follower.stop().then(() => (stopped = true));
+    if (advanceMs > 0) await vi.advanceTimersByTimeAsync(advanceMs);
+    await eventually(() => stopped, { what: `stop() with ${advanceMs} ms of the follower's time passed` });
+    await stopping;
+  } finally {
+    vi.useRealTimers();
+  }
 }
+
+/** How long stop() waits for a journalctl that ignores SIGTERM (src/auth/journald-follower.ts). */
+const stopGraceMs = 500;
 
 describe('stopping the journald follower', () => {
   it('ends journalctl at once and leaves no journalctl process behind', async () => {
@@ -128,7 +143,8 @@ describe('stopping the journald follower', () => {
     const pids = followingJournalctl();
     expect(pids).toHaveLength(1);
 
-    expect(await timedStop(follower)).toBeLessThan(500);
+    // journalctl ends on SIGTERM: stop() returns with none of the grace passed.
+    await stopAfter(follower, 0);
     expect(pids.filter(processExists)).toEqual([]);
     expect(childProcesses(process.pid).filter((c) => c.comm === 'journalctl')).toEqual([]);
   });
@@ -140,7 +156,8 @@ describe('stopping the journald follower', () => {
     const pids = followingJournalctl();
     expect(pids).toHaveLength(1);
 
-    expect(await timedStop(follower)).toBeLessThan(1000);
+    // SIGKILL once the grace has passed, not a moment of the follower's time later.
+    await stopAfter(follower, stopGraceMs);
     expect(pids.filter(processExists)).toEqual([]);
   });
 
@@ -151,7 +168,7 @@ describe('stopping the journald follower', () => {
     const lookups = childProcesses(process.pid).map((c) => c.pid);
     expect(lookups).toHaveLength(1);
 
-    expect(await timedStop(follower)).toBeLessThan(1000);
+    await stopAfter(follower, stopGraceMs);
     expect(lookups.filter(processExists)).toEqual([]);
     expect(followingJournalctl()).toEqual([]);
     // No end was found, so none is saved: the next start looks for it again.

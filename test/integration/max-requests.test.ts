@@ -1,53 +1,76 @@
 import { describe, expect, it } from 'vitest';
 import type { CollectorDefinition } from '../../src/collectors/collector.js';
 import { serveExporter } from '../helpers/app-server.js';
+import { eventually } from '../helpers/eventually.js';
 
-/** A collector that takes half a second: the framework's behaviour under concurrent scrapes is the subject. */
-const slow: CollectorDefinition = {
-  name: 'slow',
-  description: 'slow',
-  defaultEnabled: true,
-  create: () => ({
-    name: 'slow',
-    findingKinds: [],
-    collect: () => new Promise((resolve) => setTimeout(() => resolve({ findings: [] }), 500)),
-  }),
-};
+/**
+ * A collector that collects until the test lets it finish: the framework's behaviour under
+ * concurrent scrapes is the subject, and which requests overlap is the test's choice, not the
+ * machine's speed.
+ */
+function gated() {
+  let collections = 0;
+  let open = (): void => undefined;
+  let gate = new Promise<void>((resolve) => (open = resolve));
+  const definition: CollectorDefinition = {
+    name: 'gated',
+    description: 'gated',
+    defaultEnabled: true,
+    create: () => ({
+      name: 'gated',
+      findingKinds: [],
+      async collect() {
+        collections++;
+        await gate;
+        return { findings: [] };
+      },
+    }),
+  };
+  return {
+    definition,
+    collections: () => collections,
+    /** Let the collection in progress finish; the next one waits again. */
+    release(): void {
+      open();
+      gate = new Promise<void>((resolve) => (open = resolve));
+    },
+  };
+}
+
+async function statusOf(url: string): Promise<number> {
+  const response = await fetch(url);
+  await response.text();
+  return response.status;
+}
 
 describe('--web.max-requests', () => {
   it('answers 503 at once beyond the limit of concurrent scrapes, and the admitted ones share one collection', async () => {
-    let collections = 0;
-    const counted: CollectorDefinition = { ...slow, create: (env) => ({ ...slow.create(env), collect: (ctx) => (collections++, slow.create(env).collect(ctx)) }) };
-    const served = await serveExporter({ collectors: [counted], maxRequests: 2 });
+    const collector = gated();
+    const served = await serveExporter({ collectors: [collector.definition], maxRequests: 2 });
     const url = `${served.url}/metrics`;
     try {
-      const started = Date.now();
-      const statuses = await Promise.all(
-        Array.from({ length: 6 }, async () => {
-          const response = await fetch(url);
-          await response.text();
-          return { status: response.status, ms: Date.now() - started };
-        }),
-      );
-      expect(statuses.filter((s) => s.status === 200)).toHaveLength(2);
-      const refused = statuses.filter((s) => s.status === 503);
-      expect(refused).toHaveLength(4);
-      expect(Math.max(...refused.map((s) => s.ms))).toBeLessThan(400); // at once, not after the collection
-      expect(collections).toBe(1);
-      expect((await fetch(url)).status).toBe(200); // the limit frees up
+      const answered: number[] = [];
+      const requests = Array.from({ length: 6 }, () => statusOf(url).then((status) => (answered.push(status), status)));
+      // At once, not after the collection: the four refusals arrive while it is still held.
+      await eventually(() => answered.length === 4, { what: 'four answers while the collection is held' });
+      expect(answered).toEqual([503, 503, 503, 503]);
+      expect(collector.collections()).toBe(1);
+      collector.release();
+      expect((await Promise.all(requests)).sort()).toEqual([200, 200, 503, 503, 503, 503]);
+      expect(collector.collections()).toBe(1);
+      // The limit frees up.
+      const next = statusOf(url);
+      await eventually(() => collector.collections() === 2, { what: 'the next collection' });
+      collector.release();
+      expect(await next).toBe(200);
     } finally {
       served.close();
     }
   });
 
   it('counts the findings page and /api/findings against the same limit: they collect like a scrape', async () => {
-    const served = await serveExporter({ collectors: [slow], maxRequests: 1 });
-    const url = served.url;
-    const status = async (path: string) => {
-      const response = await fetch(url + path);
-      await response.text();
-      return response.status;
-    };
+    const collector = gated();
+    const served = await serveExporter({ collectors: [collector.definition], maxRequests: 1 });
     try {
       for (const [first, second] of [
         ['/metrics', '/'],
@@ -55,9 +78,11 @@ describe('--web.max-requests', () => {
         ['/', '/metrics'],
         ['/api/findings', '/'],
       ]) {
-        const admitted = status(first!);
-        await new Promise((r) => setTimeout(r, 100)); // the first is collecting
-        expect(await status(second!), `${second} while ${first} collects`).toBe(503);
+        const collected = collector.collections();
+        const admitted = statusOf(served.url + first!);
+        await eventually(() => collector.collections() === collected + 1, { what: `${first} collecting` });
+        expect(await statusOf(served.url + second!), `${second} while ${first} collects`).toBe(503);
+        collector.release();
         expect(await admitted).toBe(200);
       }
     } finally {

@@ -8,6 +8,7 @@ import { createBindProbe } from '../../src/network/port-probe.js';
 import { netTableFiles, parseNetTable } from '../../src/procfs/net.js';
 import { repoRoot, startExporter, tempDir } from '../helpers/cli.js';
 import { sampleValue } from '../helpers/exposition.js';
+import { eventually } from '../helpers/eventually.js';
 import { spawnOwned, waitForOutput } from '../helpers/processes.js';
 import { tcpListener, udpListener } from '../helpers/sockets.js';
 import { requireTool } from '../helpers/tools.js';
@@ -57,12 +58,10 @@ describe('hidden ports', () => {
       `listeners:\n  hidden_ports:\n    ports: ${base}-${base + 3}\n    confirm_delay_seconds: 0.5\n    schedule: "0 0 1 1 *"\n`,
     );
     const exporter = await startExporter(['--collector.disable-defaults', '--collector.network', '--state.dir', dir, '--config.file', join(dir, 'policy.yml'), '--path.procfs', procfs]);
-    let body = '';
-    for (let i = 0; i < 100; i++) {
-      body = await (await fetch(`${exporter.url}/metrics`)).text();
-      if (sampleValue(body, 'hostguard_network_hidden_port_sweep_last_timestamp_seconds')! > 0) break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    const body = await eventually(async () => {
+      const text = await (await fetch(`${exporter.url}/metrics`)).text();
+      return sampleValue(text, 'hostguard_network_hidden_port_sweep_last_timestamp_seconds')! > 0 && text;
+    }, { what: 'the sweep at start' });
     expect(sampleValue(body, 'hostguard_network_hidden_ports', { protocol: 'tcp' })).toBe(1);
     expect(sampleValue(body, 'hostguard_network_hidden_ports', { protocol: 'udp' })).toBe(1);
     expect(sampleValue(body, 'hostguard_network_hidden_port', { protocol: 'tcp', port: String(base) })).toBe(1);
@@ -118,26 +117,33 @@ describe('hidden ports', () => {
   it('a real service in the swept range keeps serving, and a free port in it never accepts a connection', async () => {
     const base = await quietPorts(2);
     await tcpListener('127.0.0.1', base);
+    // A client that, once told to, connects 40 times to the service and 40 times to the free port.
+    const rounds = 40;
     const client = spawnOwned(process.execPath, [
       '-e',
       `const net = require('node:net');
        const counts = { served: 0, failed: 0, refused: 0, accepted: 0 };
        const once = (port, ok, bad) => new Promise((resolve) => { const s = net.connect(port, '127.0.0.1'); s.once('connect', () => { counts[ok]++; s.destroy(); resolve(); }); s.once('error', () => { counts[bad]++; resolve(); }); });
-       (async () => { console.log('READY'); const end = Date.now() + 1500; while (Date.now() < end) { await once(${base}, 'served', 'failed'); await once(${base + 1}, 'accepted', 'refused'); } console.log('COUNTS ' + JSON.stringify(counts)); })();`,
-    ]);
+       process.stdin.once('data', async () => { for (let i = 0; i < ${rounds}; i++) { await once(${base}, 'served', 'failed'); await once(${base + 1}, 'accepted', 'refused'); } console.log('COUNTS ' + JSON.stringify(counts)); process.exit(0); });
+       console.log('READY');`,
+    ], { stdio: ['pipe', 'pipe', 'pipe'] });
     await waitForOutput(client, /READY/);
-    const counted = waitForOutput(client, /COUNTS (\{.*\})/);
+    const counted = waitForOutput(client, /COUNTS (\{.*\})/, 60_000);
+    let clientDone = false;
+    void counted.then(() => (clientDone = true), () => (clientDone = true));
     const probe = createBindProbe();
+    const sweep = () => sweepHiddenPorts({ protocols: ['tcp'], ports: { from: base - 50, to: base + 50 }, confirmDelayMs: 0, probe, visiblePorts: () => new Set(), portsPerSlice: 4 });
+    // Sweeps run back to back from before the client's first connection until after its last.
     let sweeps = 0;
-    const until = Date.now() + 1500;
-    while (Date.now() < until) {
-      await sweepHiddenPorts({ protocols: ['tcp'], ports: { from: base - 50, to: base + 50 }, confirmDelayMs: 0, probe, visiblePorts: () => new Set(), portsPerSlice: 4 });
+    const first = sweep();
+    client.stdin!.write('go\n');
+    for (let running = first; ; running = sweep()) {
+      await running;
       sweeps++;
+      if (clientDone) break;
     }
     const counts = JSON.parse((await counted)[1]!) as Record<string, number>;
-    expect(sweeps).toBeGreaterThan(10);
-    expect(counts.served).toBeGreaterThan(10);
-    expect([counts.failed, counts.accepted]).toEqual([0, 0]);
-    expect(counts.refused).toBeGreaterThan(10);
+    expect(sweeps).toBeGreaterThanOrEqual(1);
+    expect(counts).toEqual({ served: rounds, failed: 0, refused: rounds, accepted: 0 });
   });
 });

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { FindingsDocument } from '../../src/findings/report.js';
 import { runCli, startExporter, tempDir, type RunningExporter } from '../helpers/cli.js';
+import { eventually } from '../helpers/eventually.js';
 import { sampleValue } from '../helpers/exposition.js';
 import { outputOf, remoteHost, type RemoteHost } from '../helpers/netns.js';
 import { spawnForFile, spawnOwned, stopProcess } from '../helpers/processes.js';
@@ -78,12 +79,7 @@ function remoteListener(port: number) {
 
 /** Wait until something listens in the remote namespace on this port (ncat -l is up). */
 async function remoteListening(port: number): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  while (Date.now() < deadline) {
-    if (remote.run('ss', ['-Htln', `sport = :${port}`]).trim() !== '') return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`nothing listens on ${remote.remoteAddress}:${port}`);
+  await eventually(() => remote.run('ss', ['-Htln', `sport = :${port}`]).trim() !== '', { what: `a listener on ${remote.remoteAddress}:${port}` });
 }
 
 describe('shells on sockets and interpreters calling out, seen by serve on the first scrape', () => {
@@ -152,7 +148,7 @@ describe('shells on sockets and interpreters calling out, seen by serve on the f
     const plainPort = 4445;
     remoteListener(plainPort);
     await remoteListening(plainPort);
-    spawnOwned(python, ['-c', `import socket,time; s=socket.create_connection(('${remote.remoteAddress}', ${plainPort})); print('CONNECTED', flush=True); time.sleep(600)`]);
+    spawnOwned(python, ['-c', `import socket,signal; s=socket.create_connection(('${remote.remoteAddress}', ${plainPort})); print('CONNECTED', flush=True); signal.pause()`]);
     await waitUntilConnected(plainPort);
     const outbound = about(await findings(), 'unexpected_outbound', plainPort);
     expect(outbound.map((f) => f.subject)).toEqual([
@@ -207,7 +203,7 @@ describe('shells on sockets and interpreters calling out, seen by serve on the f
   it('a bind shell handed an accepted connection is a shell_on_socket of direction incoming', async () => {
     const port = 4450;
     const bind = spawnOwned('socat', [`TCP-LISTEN:${port},bind=${remote.hostAddress},reuseaddr`, 'EXEC:/bin/sh,nofork']);
-    await waitUntil(async () => (await metrics()).includes(`port="${port}"`));
+    await eventually(async () => (await metrics()).includes(`port="${port}"`), { intervalMs: 250, what: `a series of port ${port}` });
     const client = remote.spawn('ncat', [remote.hostAddress, String(port)], { stdio: ['pipe', 'pipe', 'pipe'] });
     const output = outputOf(client);
     client.stdin!.write('echo BIND-$((40+2))\n');
@@ -259,7 +255,7 @@ describe('outgoing connections against the baseline and the processes collector 
   async function pythonConnectedTo(port: number): Promise<number> {
     remoteListener(port);
     await remoteListening(port);
-    const child = spawnOwned(python, ['-c', `import socket,time; s=socket.create_connection(('${remote.remoteAddress}', ${port})); print('CONNECTED', flush=True); time.sleep(600)`]);
+    const child = spawnOwned(python, ['-c', `import socket,signal; s=socket.create_connection(('${remote.remoteAddress}', ${port})); print('CONNECTED', flush=True); signal.pause()`]);
     await outputOf(child).waitFor(/CONNECTED/);
     return child.pid!;
   }
@@ -342,7 +338,7 @@ describe('programs a super-server hands a connection to', () => {
     const port = 4451;
     // socat as a tiny inetd: it accepts, forks, and the child execs cat with the connection as stdin and stdout.
     spawnOwned('socat', [`TCP-LISTEN:${port},bind=${host.hostAddress},reuseaddr,fork`, 'EXEC:/usr/bin/cat,nofork']);
-    await waitUntil(() => Promise.resolve(spawnSyncText('ss', ['-Htln', `sport = :${port}`]) !== ''));
+    await eventually(() => spawnSyncText('ss', ['-Htln', `sport = :${port}`]) !== '', { what: `a listener on port ${port}` });
     const client = host.spawn('ncat', [host.hostAddress, String(port)], { stdio: ['pipe', 'pipe', 'pipe'] });
     const output = outputOf(client);
     client.stdin!.write('ECHO-42\n');
@@ -364,16 +360,7 @@ function spawnSyncText(command: string, args: string[]): string {
   return execFileSync(command, args, { encoding: 'utf8' }).trim();
 }
 
-async function waitUntil(condition: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await condition()) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error('condition not met in time');
-}
-
 /** The host has an established connection to the remote port. */
 async function waitUntilConnected(port: number): Promise<void> {
-  await waitUntil(() => Promise.resolve(spawnSyncText('ss', ['-Htn', 'state', 'established', `dport = :${port}`]) !== ''));
+  await eventually(() => spawnSyncText('ss', ['-Htn', 'state', 'established', `dport = :${port}`]) !== '', { what: `a connection to port ${port}` });
 }

@@ -2,6 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { startExporter, tempDir } from '../helpers/cli.js';
+import { eventually } from '../helpers/eventually.js';
 import { sampleValue } from '../helpers/exposition.js';
 
 /**
@@ -47,12 +48,10 @@ describe('the processes collector on a fixture procfs', () => {
       '--collector.processes',
       '--findings.show-details',
     ]);
-    let metrics = '';
-    for (let i = 0; i < 100; i++) {
-      metrics = await (await fetch(`${exporter.url}/metrics`)).text();
-      if ((sampleValue(metrics, 'hostguard_process_hidden_sweep_last_timestamp_seconds') ?? 0) > 0) break;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    const metrics = await eventually(async () => {
+      const text = await (await fetch(`${exporter.url}/metrics`)).text();
+      return (sampleValue(text, 'hostguard_process_hidden_sweep_last_timestamp_seconds') ?? 0) > 0 && text;
+    }, { what: 'the hidden-process sweep at start' });
     expect(sampleValue(metrics, 'hostguard_process_read_races_total')).toBeGreaterThan(0);
     golden('metrics.golden', collectorLines(metrics));
     const findings = await (await fetch(`${exporter.url}/api/findings`)).text();

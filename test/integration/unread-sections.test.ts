@@ -3,6 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli, startExporter, tempDir } from '../helpers/cli.js';
+import { eventually } from '../helpers/eventually.js';
 import { spawnOwned } from '../helpers/processes.js';
 
 /** Lines of the exporter's log saying a section is not read, as they stand now. */
@@ -11,16 +12,6 @@ function unreadLines(output: string): string[] {
     .split('\n')
     .filter((line) => line.includes('msg="policy section not read"'))
     .map((line) => line.replace(/^time=\S+ /, ''));
-}
-
-async function until<T>(what: string, probe: () => T | undefined, deadlineMs = 30_000): Promise<T> {
-  const end = Date.now() + deadlineMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 describe('a policy section whose collector is off', () => {
@@ -44,7 +35,7 @@ describe('a policy section whose collector is off', () => {
 
     writeFileSync(policy, 'outbound:\n  allow: []\naudit:\n  lynis_report: /nonexistent/lynis-report.dat\n');
     expect((await fetch(`${exporter.url}/-/reload`, { method: 'POST' })).status).toBe(200);
-    const after = await until('the reload\'s lines', () => (unreadLines(output).length >= 3 ? unreadLines(output).slice(1) : undefined));
+    const after = await eventually(() => unreadLines(output).length >= 3 && unreadLines(output).slice(1), { what: 'the reload\'s lines' });
     expect(after).toEqual([
       'level=warn msg="policy section not read" section=outbound reason="collector network is disabled (--no-collector.network)"',
       'level=warn msg="policy section not read" section=audit reason="collector audit is not enabled (--collector.disable-defaults without --collector.audit)"',

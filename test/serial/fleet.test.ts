@@ -3,6 +3,7 @@ import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot, startExporter, tempDir, type RunningExporter } from '../helpers/cli.js';
+import { eventually as pollUntil, eventuallyExpect } from '../helpers/eventually.js';
 import { buildFleet, fleetBinary, type FixtureHost } from '../helpers/fleet-hosts.js';
 import { activeAlerts, instantQuery, lastEvaluation, startAgent, startCentral, type ActiveAlert, type PrometheusServer } from '../helpers/fleet-stack.js';
 import { spawnForFile, stopProcess } from '../helpers/processes.js';
@@ -69,30 +70,14 @@ describe('a fleet of 24 hosts behind two Prometheus agents and a central Prometh
     return alerts.filter((a) => a.labels['alertname'] === name);
   };
 
-  /** Poll until `check` passes, with a generous deadline; the last failure is the test's. */
-  async function eventually(check: () => Promise<void>, timeoutMs = 90_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      try {
-        await check();
-        return;
-      } catch (error) {
-        if (Date.now() > deadline) throw error;
-        await new Promise((r) => setTimeout(r, 500));
-      }
-    }
-  }
+  /** Poll until `check` passes, with a generous deadline; the error carries its last failure. */
+  const eventually = (check: () => Promise<void>) => eventuallyExpect(check, { timeoutMs: 90_000, intervalMs: 500 });
 
   /** Let the central server evaluate its fleet rules `n` more times. */
   async function evaluations(n: number): Promise<void> {
-    let last = await lastEvaluation(central, 'hostguard-fleet');
-    for (let seenEvaluations = 0; seenEvaluations < n; ) {
-      await new Promise((r) => setTimeout(r, 200));
-      const now = await lastEvaluation(central, 'hostguard-fleet');
-      if (now !== last) {
-        seenEvaluations++;
-        last = now;
-      }
+    for (let i = 0; i < n; i++) {
+      const last = await lastEvaluation(central, 'hostguard-fleet');
+      await pollUntil(async () => (await lastEvaluation(central, 'hostguard-fleet')) !== last, { intervalMs: 200, what: 'one more evaluation of hostguard-fleet' });
     }
   }
 

@@ -1,13 +1,15 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { appendFileSync, chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, readlinkSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, copyFileSync, mkdirSync, readFileSync, readlinkSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli, startExporter, tempDir } from '../helpers/cli.js';
+import { eventually } from '../helpers/eventually.js';
 import { sampleValue } from '../helpers/exposition.js';
 import type { ChildProcess } from 'node:child_process';
 import { spawnOwned, stopProcess } from '../helpers/processes.js';
 import { requireTool } from '../helpers/tools.js';
+import { dpkgTestLock } from '../helpers/dpkg-lock.js';
 
 /**
  * Real package operations on this host: dpkg installs, upgrades, removes and purges a package
@@ -19,7 +21,7 @@ const name = 'hostguard-test-pkg';
 const prefix = `/opt/${name}`;
 const confDir = `/etc/${name}`;
 const binary = `${prefix}/bin/hgt-sleep`;
-const sharedLock = process.env['HOSTGUARD_TEST_DPKG_LOCK'] ?? (existsSync('/work/wt') ? '/work/wt/dpkg.lock' : '/run/lock/hostguard-test-dpkg.lock');
+const sharedLock = dpkgTestLock;
 
 const sha256 = (data: string | Buffer) => createHash('sha256').update(data).digest('hex');
 const md5 = (data: string | Buffer) => createHash('md5').update(data).digest('hex');
@@ -88,13 +90,13 @@ function policy(paths: readonly string[], running: boolean, schedule = '*/15 * *
 
 /** Scrape `url` until `ready` holds for the exposition (each scrape judges the latest scan). */
 async function scrapeUntil(url: string, ready: (text: string) => boolean, what: string): Promise<string> {
-  const deadline = Date.now() + 120_000;
-  for (;;) {
-    const text = await (await fetch(`${url}/metrics`)).text();
-    if (ready(text)) return text;
-    if (Date.now() > deadline) throw new Error(`no scrape showed ${what} within 120 s`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
+  return eventually(
+    async () => {
+      const text = await (await fetch(`${url}/metrics`)).text();
+      return ready(text) && text;
+    },
+    { intervalMs: 200, timeoutMs: 120_000, what: `a scrape showing ${what}` },
+  );
 }
 
 function cli(policyFile: string) {
@@ -119,18 +121,8 @@ function findingsUnder(run: ReturnType<typeof cli>, ...paths: string[]): Array<[
 /** A process of `binary`, once it runs it (its /proc/PID/exe names the file). */
 async function runningFrom(file: string): Promise<ChildProcess> {
   const child = spawnOwned(file, ['600']);
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    let exe = '';
-    try {
-      exe = readlinkSync(`/proc/${child.pid}/exe`);
-    } catch {
-      // not started yet
-    }
-    if (exe === file) return child;
-    if (Date.now() > deadline) throw new Error(`${file} did not start within 30 s (exe: ${exe})`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  await eventually(() => readlinkSync(`/proc/${child.pid}/exe`) === file, { what: `${file} running` });
+  return child;
 }
 
 let installedTree = false;

@@ -4,11 +4,13 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { FindingsDocument } from '../../src/findings/report.js';
 import { repoRoot, runCli, startExporter, tempDir } from '../helpers/cli.js';
+import { eventually } from '../helpers/eventually.js';
 import { sampleValue } from '../helpers/exposition.js';
 import { remoteHost } from '../helpers/netns.js';
 import { spawnOwned, stopProcess } from '../helpers/processes.js';
 import { childListeners } from '../helpers/sockets.js';
 import { requireTool } from '../helpers/tools.js';
+import { dpkgTestLock } from '../helpers/dpkg-lock.js';
 
 describe('a quiet host, as the network collector sees it', () => {
   it('after a baseline has zero findings, and the next check finds a listener started since', async () => {
@@ -68,11 +70,7 @@ listeners:
     // The mirror is a host of the test's own: a namespace behind a veth pair on a private /30.
     const mirror = remoteHost();
     mirror.spawn('/usr/bin/python3', ['-m', 'http.server', '80', '--bind', mirror.remoteAddress, '--directory', repo]);
-    const deadline = Date.now() + 30_000;
-    while (mirror.run('ss', ['-Htln', 'sport = :80']).trim() === '') {
-      if (Date.now() > deadline) throw new Error('the mirror does not listen');
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await eventually(() => mirror.run('ss', ['-Htln', 'sport = :80']).trim() !== '', { what: 'the mirror listening' });
     writeFileSync(join(dir, 'sources.list'), `deb [trusted=yes] http://${mirror.remoteAddress}/ ./\n`);
     for (const sub of ['parts', 'lists/partial', 'cache/archives/partial']) mkdirSync(join(dir, sub), { recursive: true });
     const aptOptions = [
@@ -88,7 +86,9 @@ listeners:
     expect(runCli([...args, 'baseline', 'init']).code).toBe(0);
     const exporter = await startExporter(args);
 
-    // Scrape all along, as Prometheus would, keeping every finding seen and the most outgoing connections counted.
+    // Scrape all along, as Prometheus would, keeping every finding seen and the most outgoing
+    // connections counted. The pause paces the scrapes; nothing waits on it.
+    const scrapePaceMs = 100;
     const seen: FindingsDocument['findings'] = [];
     let mostOutbound = 0;
     let scraping = true;
@@ -96,7 +96,7 @@ listeners:
       while (scraping) {
         seen.push(...((await (await fetch(`${exporter.url}/api/findings`)).json()) as FindingsDocument).findings);
         mostOutbound = Math.max(mostOutbound, sampleValue(await (await fetch(`${exporter.url}/metrics`)).text(), 'hostguard_network_outbound_connections', { protocol: 'tcp' }) ?? 0);
-        await new Promise((r) => setTimeout(r, 100));
+        await new Promise((r) => setTimeout(r, scrapePaceMs));
       }
     })();
     try {
@@ -108,11 +108,11 @@ listeners:
       await run('apt-get', [...aptOptions, 'update']);
       // A cron job's shell running curl: a slow download, so that collections see its connection.
       const cron = spawnOwned('setsid', ['/bin/sh', '-c', `curl -fsS --limit-rate 5M -o /dev/null http://${mirror.remoteAddress}/download`]);
-      await run('flock', ['/work/wt/dpkg.lock', 'apt-get', ...aptOptions, 'install', '-y', '--no-install-recommends', 'hostguard-quiet-test']);
-      await run('flock', ['/work/wt/dpkg.lock', 'dpkg', '--purge', 'hostguard-quiet-test']);
+      await run('flock', [dpkgTestLock, 'apt-get', ...aptOptions, 'install', '-y', '--no-install-recommends', 'hostguard-quiet-test']);
+      await run('flock', [dpkgTestLock, 'dpkg', '--purge', 'hostguard-quiet-test']);
       expect(await stopProcessWhenDone(cron)).toBe(0);
     } finally {
-      spawnSync('flock', ['/work/wt/dpkg.lock', 'dpkg', '--purge', 'hostguard-quiet-test'], { stdio: 'ignore' });
+      spawnSync('flock', [dpkgTestLock, 'dpkg', '--purge', 'hostguard-quiet-test'], { stdio: 'ignore' });
       scraping = false;
       await scraper;
     }

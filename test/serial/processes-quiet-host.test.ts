@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import type { FindingsDocument } from '../../src/findings/report.js';
 import { startVerdicts } from '../../src/processes/judge.js';
 import { repoRoot, runCli, startExporter, tempDir } from '../helpers/cli.js';
+import { eventually } from '../helpers/eventually.js';
 import { parseExposition, sampleValue } from '../helpers/exposition.js';
 import { rootWithSleep } from '../helpers/processes.js';
 import { crioAnnotations, crioCgroup, debianImage, startContainer } from '../helpers/containers.js';
@@ -60,15 +61,18 @@ describe('a quiet host', () => {
     const scrape = async () => (await fetch(`${exporter.url}/metrics`)).text();
     const before = parseExposition(await scrape());
     ordinaryDay();
-    await new Promise((resolve) => setTimeout(resolve, 2500));
-    let after = await scrape();
-    while ((sampleValue(after, 'hostguard_process_hidden_sweep_last_timestamp_seconds') ?? 0) === 0) {
-      await new Promise((resolve) => setTimeout(resolve, 200));
-      after = await scrape();
-    }
+    const startedIn = (text: string, verdict: string) => (sampleValue(text, 'hostguard_process_starts_total', { verdict }) ?? NaN) - (sampleValue(before, 'hostguard_process_starts_total', { verdict }) ?? NaN);
+    // The start watch has counted what the day started, and the sweep at start has run.
+    const after = await eventually(
+      async () => {
+        const text = await scrape();
+        return (sampleValue(text, 'hostguard_process_hidden_sweep_last_timestamp_seconds') ?? 0) > 0 && startedIn(text, 'known') >= 8 && text;
+      },
+      { intervalMs: 250, timeoutMs: 60_000, what: 'the day\'s starts counted and the sweep done' },
+    );
 
     expect(((await (await fetch(`${exporter.url}/api/findings`)).json()) as FindingsDocument).findings).toEqual([]);
-    const started = (verdict: string) => (sampleValue(after, 'hostguard_process_starts_total', { verdict }) ?? NaN) - (sampleValue(before, 'hostguard_process_starts_total', { verdict }) ?? NaN);
+    const started = (verdict: string) => startedIn(after, verdict);
     // Everything that started was seen, and all of it was known.
     expect(started('known')).toBeGreaterThanOrEqual(8);
     for (const verdict of startVerdicts.filter((v) => !['known', 'kernel_thread', 'unexamined'].includes(v))) expect([verdict, started(verdict)]).toEqual([verdict, 0]);
@@ -113,11 +117,18 @@ describe('a quiet host running containers', () => {
       expect(spawnSync(runc, ['create', '--bundle', sleepBundle(runc, 60), created], { stdio: 'ignore', timeout: 20_000 }).status).toBe(0);
       const state = JSON.parse(execFileSync(runc, ['state', created], { encoding: 'utf8' })) as { status: string };
       expect(state.status).toBe('created');
-      await new Promise((resolve) => setTimeout(resolve, 2000));
-      const after = await scrape();
+      const startedIn = (text: string, verdict: string) => (sampleValue(text, 'hostguard_process_starts_total', { verdict }) ?? NaN) - (sampleValue(before, 'hostguard_process_starts_total', { verdict }) ?? NaN);
+      // The three that ran (each for 2 s, while `runc run` waited) and the created one's init, counted.
+      const after = await eventually(
+        async () => {
+          const text = await scrape();
+          return startedIn(text, 'other_root') >= 4 && text;
+        },
+        { intervalMs: 250, timeoutMs: 60_000, what: 'the containers\' starts counted' },
+      );
 
       expect(((await (await fetch(`${exporter.url}/api/findings`)).json()) as FindingsDocument).findings).toEqual([]);
-      const started = (verdict: string) => (sampleValue(after, 'hostguard_process_starts_total', { verdict }) ?? NaN) - (sampleValue(before, 'hostguard_process_starts_total', { verdict }) ?? NaN);
+      const started = (verdict: string) => startedIn(after, verdict);
       // Every container was seen: the three that ran and the created one's init...
       expect(started('other_root')).toBeGreaterThanOrEqual(4);
       // ...and nothing about them was a finding.
@@ -154,11 +165,18 @@ describe('a quiet host running containers on overlayfs roots', () => {
         container.execDetached(['sleep', '2']);
       }
     }
-    await new Promise((resolve) => setTimeout(resolve, 2500));
-    const after = await scrape();
+    const startedIn = (text: string, verdict: string) => (sampleValue(text, 'hostguard_process_starts_total', { verdict }) ?? NaN) - (sampleValue(before, 'hostguard_process_starts_total', { verdict }) ?? NaN);
+    // Their work counted by the start watch, and both containers placed by a collection.
+    const after = await eventually(
+      async () => {
+        const text = await scrape();
+        return startedIn(text, 'other_root') >= 20 && (sampleValue(text, 'hostguard_container_processes', { layer: 'image' }) ?? 0) >= 2 && text;
+      },
+      { intervalMs: 250, timeoutMs: 60_000, what: 'the containers\' work counted' },
+    );
 
     expect(((await (await fetch(`${exporter.url}/api/findings`)).json()) as FindingsDocument).findings).toEqual([]);
-    const started = (verdict: string) => (sampleValue(after, 'hostguard_process_starts_total', { verdict }) ?? NaN) - (sampleValue(before, 'hostguard_process_starts_total', { verdict }) ?? NaN);
+    const started = (verdict: string) => startedIn(after, verdict);
     expect(started('other_root')).toBeGreaterThanOrEqual(20);
     for (const verdict of startVerdicts.filter((v) => !['known', 'kernel_thread', 'unexamined', 'other_root'].includes(v))) expect([verdict, started(verdict)]).toEqual([verdict, 0]);
     // Their executables were placed: all in the image, none in the writable layer.

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { policyError } from '../helpers/policy.js';
 import { auditBaselineOf, judgeAudit, learnAudit } from '../../src/audit/judge.js';
+import { judgePidFile, lynisPidFiles } from '../../src/audit/lynis-pid-file.js';
 import { parseLynisReport, type LynisReport } from '../../src/audit/lynis-report.js';
 import type { ReportState } from '../../src/audit/lynis-report.js';
 import { parsePolicy } from '../../src/config/load-policy.js';
@@ -45,7 +46,7 @@ describe('reading a Lynis report', () => {
 
   it('empty files, binary junk, other files and impossible indexes are invalid, with the reason', () => {
     expect(parseLynisReport('')).toEqual({ status: 'invalid', reason: 'empty file' });
-    expect(parseLynisReport(readFileSync('/etc/services', 'utf8')).status).toBe('invalid');
+    expect(parseLynisReport(readFileSync(new URL('../fixtures/auth/corpus-rfc3164.log', import.meta.url), 'utf8')).status).toBe('invalid');
     expect(parseLynisReport('\u0000\u0001\u0002\n\u00ff\u00fe\n')).toMatchObject({ status: 'invalid' });
     expect(parseLynisReport('report_datetime_end=2026-01-01 00:00:00\nhardening_index=250\n')).toEqual({ status: 'invalid', reason: 'hardening_index=250 is not a number from 0 to 100' });
   });
@@ -97,6 +98,29 @@ describe('judging a Lynis report', () => {
   });
 });
 
+describe('a Lynis PID file found before a run', () => {
+  const lynis = { state: 'S', argv: ['/bin/sh', '/usr/sbin/lynis', 'audit', 'system', '--cronjob'] };
+
+  it('is held by a live Lynis only when its PID runs the lynis script and has not exited', () => {
+    expect(judgePidFile('4242\n', lynis)).toEqual({ kind: 'live_lynis', pid: 4242 });
+    expect(judgePidFile('4242', { state: 'T', argv: ['/usr/local/bin/lynis', 'audit', 'system'] })).toEqual({ kind: 'live_lynis', pid: 4242 });
+  });
+
+  it('is stale when its run is gone: no such process, a zombie, a PID reused by another program, no PID at all', () => {
+    expect(judgePidFile('4242\n', undefined)).toEqual({ kind: 'stale', pid: 4242, reason: 'no such process' });
+    expect(judgePidFile('4242\n', { ...lynis, state: 'Z' })).toEqual({ kind: 'stale', pid: 4242, reason: 'the process is a zombie: it has exited' });
+    expect(judgePidFile('4242\n', { state: 'S', argv: ['/usr/sbin/nginx', '-g', 'daemon off;'] })).toEqual({ kind: 'stale', pid: 4242, reason: 'the PID now belongs to another program (nginx)' });
+    expect(judgePidFile('4242\n', { state: 'S', argv: ['/bin/sh', '/usr/sbin/not-lynis'] }).kind).toBe('stale');
+    expect(judgePidFile('', lynis)).toEqual({ kind: 'stale', pid: undefined, reason: 'no PID in it' });
+    expect(judgePidFile('lynis\n', lynis)).toEqual({ kind: 'stale', pid: undefined, reason: 'no PID in it' });
+  });
+
+  it('is looked for where Lynis looks: the home directory, the working directory and /var/run', () => {
+    expect(lynisPidFiles('/root', '/')).toEqual(['/root/lynis.pid', '/lynis.pid', '/var/run/lynis.pid']);
+    expect(lynisPidFiles('/', '/')).toEqual(['/lynis.pid', '/var/run/lynis.pid']);
+  });
+});
+
 describe('the audit policy section', () => {
   const error = policyError;
 
@@ -108,6 +132,8 @@ describe('the audit policy section', () => {
     expect(error('audit:\n  lynis_report: r.dat\n')).toMatch(/audit\.lynis_report: .*absolute/);
     expect(error('audit:\n  lynis_report: /r\n  accept_warnings: ["no spaces please"]\n')).toMatch(/audit\.accept_warnings\[0\]/);
     expect(error('audit:\n  lynis_report: /r\n  lynis_reports: /r\n')).toMatch(/^p\.yml:3: audit\.lynis_reports: unknown key/);
+    expect(policy('  run:\n    schedule: "30 3 * * *"\n    test_groups: [ssh, time]\n').run?.test_groups).toEqual(['ssh', 'time']);
+    expect(error('audit:\n  lynis_report: /r\n  run:\n    schedule: "30 3 * * *"\n    test_groups: ["ssh time"]\n')).toMatch(/audit\.run\.test_groups\[0\]: a Lynis test group/);
   });
 });
 
@@ -116,8 +142,9 @@ describe('the ids and audit sections of examples/policy.yml', () => {
     const text = readFileSync(new URL('../../examples/policy.yml', import.meta.url), 'utf8');
     const uncommented = text
       .replace(/^# ((?:outbound|ids|audit):|  .*)$/gm, (_line, rest: string) => rest)
-      .replace(/^ {2}# (run:.*|  .*)$/gm, (_line, rest: string) => `  ${rest}`);
+      .replace(/^ {2}# (run:.*|exec_events:.*|  .*)$/gm, (_line, rest: string) => `  ${rest}`);
     const { policy: p } = parsePolicy(uncommented, 'examples/policy.yml');
+    expect(p.processes.exec_events).toEqual({ source: 'auditd', path: '/var/log/audit/audit.log', rule_key: 'hostguard_exec', hold: 900, start_at: 'end' });
     expect(p.ids?.sources.map((s) => `${s.type} ${s.path} ${s.max_silence ?? 'default'}`)).toEqual([
       'suricata /var/log/suricata/eve.json default',
       'snort /var/log/snort/alert_json.txt 0',
@@ -127,7 +154,7 @@ describe('the ids and audit sections of examples/policy.yml', () => {
       lynis_report: '/var/log/lynis-report.dat',
       max_report_age: 8 * 86400,
       accept_warnings: [],
-      run: { schedule: '30 3 * * *', lynis: '/usr/sbin/lynis', profile: '/etc/lynis/custom.prf', log_file: '/var/log/lynis.log', timeout: 3600 },
+      run: { schedule: '30 3 * * *', lynis: '/usr/sbin/lynis', profile: '/etc/lynis/custom.prf', test_groups: ['ssh', 'authentication'], log_file: '/var/log/lynis.log', timeout: 3600 },
     });
   });
 });

@@ -27,4 +27,16 @@ describe('copying counts kept elsewhere into counters', () => {
     sync.sync(counter, { source: 'journald' }, 2, second);
     expect(await value(counter, 'journald')).toBe(7);
   });
+
+  it('a counter forgotten (its configuration gone) shows no series, and counts again from zero when synced', async () => {
+    const registry = new Registry();
+    const counter = new Counter({ name: 'removed_total', help: 'h', registers: [registry] });
+    const sync = new CounterSync();
+    sync.sync(counter, {}, 2);
+    sync.forget(counter);
+    expect((await counter.get()).values).toEqual([]);
+    expect(await registry.metrics()).not.toMatch(/^removed_total /m);
+    sync.sync(counter, {}, 2);
+    expect((await counter.get()).values.map((v) => v.value)).toEqual([2]);
+  });
 });

@@ -28,7 +28,9 @@ function onlyThrows<E extends Error>(fn: () => unknown, type: new (...args: neve
 
 const text = fc.oneof(fc.string({ maxLength: 300 }), fc.string({ unit: 'binary', maxLength: 300 }), fc.string({ unit: 'grapheme', maxLength: 100 }));
 
-describe('hostile input to the parsers', () => {
+// Thousands of parses per test: seconds on a quiet machine (the policy's 6,000 about 15 s), a few
+// times that on a loaded one. The deadline only has to catch a hang.
+describe('hostile input to the parsers', { timeout: 300_000 }, () => {
   it('/proc/PID/stat: any text parses or raises a located ProcParseError', () => {
     fc.assert(fc.property(text, (t) => onlyThrows(() => parseStat(t, '/proc/1/stat'), ProcParseError)), runs);
   });

@@ -60,10 +60,10 @@ describe('the dpkg status file', () => {
 
 describe('dpkg locks in /proc/locks', () => {
   it('dates a lock holder by its start, read from /proc/PID/stat', () => {
-    const started = processStartedAt('/proc', process.pid)!;
-    // Clock ticks are 10 ms; the boot time is whole seconds.
-    expect(Math.abs(started - (Date.now() / 1000 - process.uptime()))).toBeLessThan(2);
-    expect(processStartedAt('/proc', 2 ** 22 + 1)).toBeUndefined();
+    const procfs = new URL('../fixtures/processes/proc', import.meta.url).pathname;
+    // btime 1700000000; PID 300 started 7000 clock ticks (of 10 ms) after boot.
+    expect(processStartedAt(procfs, 300)).toBe(1_700_000_070);
+    expect(processStartedAt(procfs, 2 ** 22 + 1)).toBeUndefined();
   });
 
   it('finds the holders of a lock by device and inode, not by inode alone; waiters are not holders', () => {

@@ -1,7 +1,10 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { defaultPolicyYaml } from '../../src/config/default-policy.js';
 import { loadPolicy, parsePolicy, PolicyError } from '../../src/config/load-policy.js';
+import { defaultWatchedPaths } from '../../src/config/sections/integrity.js';
+import { defaultSysctls } from '../../src/config/sections/kernel.js';
 import { tempDir } from '../helpers/cli.js';
 import { policyError } from '../helpers/policy.js';
 
@@ -22,6 +25,20 @@ describe('policy loading', () => {
     expect(loaded.policy.processes.allow).toEqual([]);
     expect(loaded.policy.outbound.judge).toBe('unusual');
     expect(loaded.sha256).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('embeds the same watched paths and sysctls, each with its reason, as a policy that leaves them out gets', () => {
+    const embedded = loadPolicy(undefined).policy;
+    const defaults = parsePolicy('{}\n', 'p.yml').policy;
+    expect(embedded.integrity.paths).toEqual([...defaultWatchedPaths]);
+    expect(defaults.integrity.paths).toEqual([...defaultWatchedPaths]);
+    expect(embedded.kernel.sysctls).toEqual([...defaultSysctls]);
+    expect(embedded.integrity.privileged_files).toEqual(defaults.integrity.privileged_files);
+    // Every group of paths in the embedded YAML is preceded by a comment saying why.
+    const lines = defaultPolicyYaml.slice(defaultPolicyYaml.indexOf('integrity:\n'), defaultPolicyYaml.indexOf('  exclude:')).split('\n');
+    lines.forEach((line, i) => {
+      if (line.startsWith('    - ') && !lines[i - 1]!.startsWith('    - ')) expect(lines[i - 1], line).toMatch(/^\s+# /);
+    });
   });
 
   it('loads a valid file and fills defaults', () => {
@@ -52,7 +69,7 @@ describe('policy loading', () => {
 
   it('rejects an unknown top-level section', () => {
     const error = errorOf(() => parsePolicy('processes: {}\nprocess:\n  allow: []\n', 'p.yml'));
-    expect(error.message).toBe('p.yml:2: process: unknown key (allowed: processes, containers, listeners, outbound, shell_on_socket, integrity, auth, ids, audit)');
+    expect(error.message).toBe('p.yml:2: process: unknown key (allowed: processes, containers, listeners, outbound, shell_on_socket, integrity, kernel, auth, ids, audit)');
   });
 
   it('rejects a wrong type with the line of the value', () => {
@@ -102,5 +119,11 @@ describe('the annotated example policy', () => {
   it('loads without errors', () => {
     const loaded = loadPolicy(new URL('../../examples/policy.yml', import.meta.url).pathname);
     expect(loaded.policy.processes.allow.length).toBeGreaterThan(0);
+  });
+
+  it('shows every default persistence path and sysctl', () => {
+    const { policy } = loadPolicy(new URL('../../examples/policy.yml', import.meta.url).pathname);
+    expect(policy.integrity.paths).toEqual(expect.arrayContaining([...defaultWatchedPaths]));
+    expect(policy.kernel.sysctls).toEqual([...defaultSysctls]);
   });
 });

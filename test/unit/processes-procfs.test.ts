@@ -1,4 +1,4 @@
-import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -100,9 +100,9 @@ describe('the package index', () => {
     cpSync(rootfs, root, { recursive: true, verbatimSymlinks: true });
     const before = await buildPackageIndex(root);
     expect(before.owns('/usr/bin/jq')).toBe(false);
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    // dpkg adds the package's stanza: the status file grows, whatever the clock's resolution.
     writeFileSync(join(root, 'var/lib/dpkg/info/jq.list'), '/.\n/usr\n/usr/bin\n/usr/bin/jq\n');
-    writeFileSync(join(root, 'var/lib/dpkg/status'), 'Package: jq\nStatus: install ok installed\n');
+    appendFileSync(join(root, 'var/lib/dpkg/status'), '\nPackage: jq\nStatus: install ok installed\n');
     expect(dpkgSignature(root)).not.toBe(before.signature);
     expect((await buildPackageIndex(root)).owns('/usr/bin/jq')).toBe(true);
   });
@@ -160,23 +160,6 @@ describe('the process reader on a fixture procfs', () => {
     reader.close();
   });
 
-  it('keeps stat files open between reads and closes them when asked', async () => {
-    const openFds = () => readdirSync('/proc/self/fd').length;
-    const before = openFds();
-    const reader = new ProcessReader('/proc');
-    const snapshot = await reader.readAll();
-    expect(openFds()).toBeGreaterThan(before + snapshot.processes.length / 2);
-    reader.close();
-    expect(openFds()).toBeLessThanOrEqual(before + 1);
-  });
-
-  it('reads this very process on the live host, argv[0] and executable included', async () => {
-    const reader = new ProcessReader('/proc');
-    const self = byPid((await reader.readAll()).processes, process.pid);
-    reader.close();
-    const argv0 = readFileSync('/proc/self/cmdline', 'utf8').split('\0')[0];
-    expect(self).toMatchObject({ exe: { kind: 'path', path: process.execPath, deleted: false }, euid: process.geteuid?.(), argv0 });
-  });
 });
 
 describe('processes in another mount namespace: containers by their root', () => {

@@ -13,6 +13,11 @@ export const lynisRunSchema = z
     schedule: cronExpression.describe('when to run `lynis audit system --cronjob` (never on a scrape)'),
     lynis: absolutePath.optional().describe('the lynis program; found on PATH when absent'),
     profile: absolutePath.optional().describe('a Lynis profile passed with --profile (e.g. skip-test lines)'),
+    test_groups: z
+      .array(z.string().regex(/^[a-z][a-z_]*$/, 'a Lynis test group like ssh (`lynis show groups`)'))
+      .min(1)
+      .optional()
+      .describe('only these Lynis test groups (--tests-from-group); every group when absent'),
     log_file: absolutePath.default('/var/log/lynis.log').describe("Lynis' own log (--logfile)"),
     timeout: durationSeconds.default('1h').describe('a run still going after this is stopped and counted as timeout'),
   })

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { cronExpression } from '../cron-expression.js';
+import { durationSeconds } from '../duration.js';
 import { pathGlob } from '../glob-field.js';
 import { fleetFactsSchema } from './fleet-facts.js';
 
@@ -125,6 +126,28 @@ const hiddenSweepSchema = z
   })
   .strict();
 
+const absolutePath = z.string().min(1).regex(/^\//, 'an absolute path (starting with /)');
+
+/** Every exec, from the kernel's audit log as auditd writes it (deploy/audit/hostguard.rules loads the rules). */
+const execEventsSchema = z
+  .object({
+    source: z.literal('auditd').default('auditd').describe('auditd: its log file, followed like `tail -F`'),
+    path: absolutePath.default('/var/log/audit/audit.log').describe("auditd's log_file, a host path"),
+    rule_key: z.string().min(1).max(64).default('hostguard_exec').describe('the key (-k) of the exec rules: their removal is exec_auditing_off'),
+    hold: durationSeconds.default('15m').describe('how long a flagged exec whose process is gone stays a finding'),
+    start_at: z.enum(['end', 'beginning']).default('end').describe('where to begin when no position was saved yet'),
+  })
+  .strict();
+
+export type ExecEventsPolicy = z.infer<typeof execEventsSchema>;
+
+const injectedCodeSchema = z
+  .object({
+    /** Read /proc/PID/maps and environ of new processes and, on hidden_sweep.schedule, of all. */
+    enabled: z.boolean().default(true),
+  })
+  .strict();
+
 export const processesSectionSchema = z
   .object({
     allow: z.array(processRuleSchema).default([]),
@@ -136,6 +159,8 @@ export const processesSectionSchema = z
     resource_hog: resourceHogSchema.default({}),
     start_watch: startWatchSchema.default({}),
     hidden_sweep: hiddenSweepSchema.default({}),
+    exec_events: execEventsSchema.optional(),
+    injected_code: injectedCodeSchema.default({}),
     fleet_facts: fleetFactsSchema.default({}),
   })
   .strict();

@@ -14,6 +14,7 @@ import { scan, type ScanOptions } from '../../../src/integrity/scan.js';
 import { IsolatedFs } from '../../../src/isolated/isolated-fs.js';
 import { StuckReads } from '../../../src/procfs/stuck-reads.js';
 import { cliPath, runCli, startExporter, tempDir } from '../../helpers/cli.js';
+import { eventually } from '../../helpers/eventually.js';
 import { sampleValue } from '../../helpers/exposition.js';
 import { spawnOwned, stopProcess } from '../../helpers/processes.js';
 import { buildTree, editKeepingSizeAndMtime, integrityArgs, integrityPolicy } from './tree.js';
@@ -52,14 +53,17 @@ describe('integrity on bad input', () => {
     const dir = tempDir();
     execFileSync('mkfifo', [join(dir, 'pipe')]);
     execFileSync('mknod', [join(dir, 'null'), 'c', '1', '3']);
-    // A writer blocks until someone opens the fifo for reading: if the scan opened it, the writer would exit.
+    // A writer blocks in open() until someone opens the fifo for reading: had the scan opened it,
+    // the kernel would have woken the writer (then it writes and exits).
     const writer = spawnOwned('sh', ['-c', `echo x > ${join(dir, 'pipe')}`]);
+    const waitingForReader = () => readFileSync(`/proc/${writer.pid}/wchan`, 'utf8') === 'wait_for_partner';
+    await eventually(waitingForReader, { what: 'the writer waiting for a reader of the fifo' });
     const { observation } = await scan(scanOptions([dir]));
     expect(observation.files.get(join(dir, 'pipe'))).toMatchObject({ type: 'fifo' });
     expect(observation.files.get(join(dir, 'pipe'))?.sha256).toBeUndefined();
     expect(observation.files.get(join(dir, 'null'))).toMatchObject({ type: 'char_device' });
     expect(observation.files.get(join(dir, 'null'))?.sha256).toBeUndefined();
-    await new Promise((r) => setTimeout(r, 200));
+    expect(waitingForReader()).toBe(true);
     expect(writer.exitCode).toBeNull();
     await stopProcess(writer);
   });

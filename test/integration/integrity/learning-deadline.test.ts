@@ -2,8 +2,9 @@ import { copyFileSync, readdirSync, readFileSync, readlinkSync, truncateSync, wr
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cliPath, privateDir, runCli, tempDir } from '../../helpers/cli.js';
+import { eventually } from '../../helpers/eventually.js';
 import { sampleValue } from '../../helpers/exposition.js';
-import { spawnOwned, stopProcess, waitForOutput } from '../../helpers/processes.js';
+import { ioOf, spawnOwned, stopProcess, waitForOutput } from '../../helpers/processes.js';
 import { buildTree, integrityArgs, integrityPolicy } from './tree.js';
 
 /**
@@ -69,10 +70,12 @@ function descriptorsOn(pid: number, file: string): number {
   return count;
 }
 
-function timedCli(args: readonly string[]): ReturnType<typeof runCli> & { seconds: number } {
-  const started = Date.now();
-  const result = runCli(args, { timeoutMs: 20_000 });
-  return { ...result, seconds: (Date.now() - started) / 1000 };
+/**
+ * The CLI past its deadline. Hashing the terabyte would take minutes: an exit with the deadline's
+ * message shows the deadline ended it (how soon after is a figure for bench/, not a test).
+ */
+function cliPastDeadline(args: readonly string[]): ReturnType<typeof runCli> {
+  return runCli(args, { timeoutMs: 120_000 });
 }
 
 const deadlineMessage = 'hostguard-exporter: collector integrity did not finish learning: no result within 1s (--baseline.timeout)';
@@ -81,31 +84,28 @@ describe('learning a baseline under --baseline.timeout', () => {
   it('`baseline init` that cannot hash everything in time ends with exit 2, the collector and the deadline named, and no baseline', () => {
     const { tree, args, stateDir } = watchedTree();
     plantHugeFile(tree);
-    const { code, stderr, seconds } = timedCli([...args, '--baseline.timeout', '1s', 'baseline', 'init']);
+    const { code, stderr } = cliPastDeadline([...args, '--baseline.timeout', '1s', 'baseline', 'init']);
     expect(stderr).toContain(`${deadlineMessage}; no baseline written to ${join(stateDir, 'baseline.json')}`);
     expect(code).toBe(2);
-    expect(seconds).toBeLessThan(10);
     expect(readdirSync(stateDir).filter((f) => f.includes('baseline'))).toEqual([]);
   });
 
   it.each(['baseline update', 'baseline init --force'])('`%s` past the deadline ends with exit 2 and leaves the existing baseline byte for byte', (command) => {
     const { args, stateDir, file } = treeWithBaseline();
     const before = readFileSync(file);
-    const { code, stderr, seconds } = timedCli([...args, '--baseline.timeout', '1s', ...command.split(' ')]);
+    const { code, stderr } = cliPastDeadline([...args, '--baseline.timeout', '1s', ...command.split(' ')]);
     expect(stderr).toContain(`${deadlineMessage}; the baseline at ${file} is unchanged`);
     expect(code).toBe(2);
-    expect(seconds).toBeLessThan(10);
     expect(readFileSync(file).equals(before)).toBe(true);
     expect(readdirSync(stateDir).filter((f) => f.includes('baseline'))).toEqual(['baseline.json']);
   });
 
   it('`baseline diff` past the deadline ends with exit 2, not a diff', () => {
     const { args } = treeWithBaseline();
-    const { code, stdout, stderr, seconds } = timedCli([...args, '--baseline.timeout', '1s', 'baseline', 'diff']);
+    const { code, stdout, stderr } = cliPastDeadline([...args, '--baseline.timeout', '1s', 'baseline', 'diff']);
     expect(stderr).toContain(`${deadlineMessage}; nothing to compare`);
     expect(stdout).toBe('');
     expect(code).toBe(2);
-    expect(seconds).toBeLessThan(10);
   });
 
   it('serve on its first start leaves the late collector out of the baseline, says so, and serves the others', async () => {
@@ -116,13 +116,14 @@ describe('learning a baseline under --baseline.timeout', () => {
     // whatever else this host happens to run.
     const unpackaged = join(privateDir(), 'sleep');
     copyFileSync('/usr/bin/sleep', unpackaged);
-    const sleeper = spawnOwned(unpackaged, ['60']);
-    for (let i = 0; i < 100 && readlinkSync(`/proc/${sleeper.pid}/exe`) !== unpackaged; i++) await new Promise((resolve) => setTimeout(resolve, 10));
-    // A deadline the processes collector meets on a loaded host too, while hashing 1 TiB takes minutes.
-    const child = spawnOwned(cliPath, ['--web.listen-address', '127.0.0.1:0', ...args, '--collector.processes', '--baseline.timeout', '20s']);
+    const sleeper = spawnOwned(unpackaged, ['600']);
+    await eventually(() => readlinkSync(`/proc/${sleeper.pid}/exe`) === unpackaged, { intervalMs: 10, what: 'the unpackaged sleep running' });
+    // A deadline the processes collector meets on a loaded machine too (it learns in seconds), that
+    // hashing a terabyte cannot (minutes at several GB/s).
+    const child = spawnOwned(cliPath, ['--web.listen-address', '127.0.0.1:0', ...args, '--collector.processes', '--baseline.timeout', '30s', '--collector.timeout', '5m']);
     let output = '';
     child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
-    const port = Number((await waitForOutput(child, /listening\W+address\W+127\.0\.0\.1:(\d+)/, 120_000))[1]);
+    const port = Number((await waitForOutput(child, /listening\W+address\W+127\.0\.0\.1:(\d+)/, 150_000))[1]);
     expect(output).toMatch(/level=error msg="BASELINE INCOMPLETE: .*--baseline.timeout.*" collector=integrity /);
     const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
     expect(sampleValue(metrics, 'hostguard_baseline_verified')).toBe(1);
@@ -141,14 +142,23 @@ describe('learning a baseline under --baseline.timeout', () => {
     plantHugeFile(tree);
     const huge = join(tree, 'var-lib-images.img');
     const child = spawnOwned(cliPath, ['--web.listen-address', '127.0.0.1:0', ...args, '--baseline.timeout', '1s']);
-    await waitForOutput(child, /listening\W+address\W+127\.0\.0\.1:(\d+)/, 20_000);
+    await waitForOutput(child, /listening\W+address\W+127\.0\.0\.1:(\d+)/, 60_000);
     // The late learn is hashing the huge file; a scan beside it would open the file a second time.
-    const seen: number[] = [];
-    for (let i = 0; i < 20; i++) {
-      seen.push(descriptorsOn(child.pid!, huge));
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    expect(Math.max(...seen)).toBe(1);
+    await eventually(() => descriptorsOn(child.pid!, huge) === 1, { what: 'the late learn hashing the huge file' });
+    // An absence has no event to wait for: keep looking while the learn reads 2 GiB more of the file
+    // (it has minutes of hashing left), a window counted in the exporter's own progress, not in
+    // time. The scan at start was asked for before the exporter listened: beside the learn, it would
+    // have reached the file (in a tree of a few files) long before.
+    const readFrom = ioOf(child.pid!).read;
+    let most = 0;
+    await eventually(
+      () => {
+        most = Math.max(most, descriptorsOn(child.pid!, huge));
+        return ioOf(child.pid!).read - readFrom >= 2 * 2 ** 30;
+      },
+      { intervalMs: 20, timeoutMs: 300_000, what: 'the learn reading 2 GiB more' },
+    );
+    expect(most).toBe(1);
     expect(await stopProcess(child)).toBe(0);
-  });
+  }, 360_000);
 });

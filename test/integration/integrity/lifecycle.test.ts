@@ -6,6 +6,7 @@ import { Exporter } from '../../../src/exporter.js';
 import { silentLogger } from '../../../src/log/logger.js';
 import { CappedSeries } from '../../../src/metrics/capped-series.js';
 import { tempDir } from '../../helpers/cli.js';
+import { eventually } from '../../helpers/eventually.js';
 import { sampleValue } from '../../helpers/exposition.js';
 
 /** This process's helper processes (src/isolated/helper), which walk and hash for the scans. */
@@ -23,18 +24,14 @@ function helpers(): number[] {
     });
 }
 
-async function until(condition: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 5));
-  }
+async function until(condition: () => boolean | Promise<boolean>): Promise<void> {
+  await eventually(condition, { intervalMs: 5 });
 }
 
 /** An exporter watching `dir/tree` with the integrity collector alone. */
 function exporterWatchingTree(dir: string): { exporter: Exporter; tree: string } {
   const tree = join(dir, 'tree');
-  writeFileSync(join(dir, 'policy.yml'), `integrity:\n  paths: [${JSON.stringify(tree)}]\n  running_executables: false\n  package_database: false\n`);
+  writeFileSync(join(dir, 'policy.yml'), `integrity:\n  paths: [${JSON.stringify(tree)}]\n  running_executables: false\n  package_database: false\n  ssh_authorized_keys: false\n  privileged_files: { enabled: false }\n`);
   const exporter = new Exporter({
     paths: { procfs: '/proc', rootfs: '/', stateDir: dir },
     policyFile: join(dir, 'policy.yml'),
@@ -90,7 +87,7 @@ describe('integrity background work', () => {
     await exporter.start();
     await until(() => helpers().length > 0);
     await exporter.stop();
-    await until(() => helpers().length === 0, 5_000);
+    await until(() => helpers().length === 0);
     expect(helpers()).toEqual([]);
   });
 });

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { runCli, startExporter, tempDir, type RunningExporter } from '../../helpers/cli.js';
+import { eventually } from '../../helpers/eventually.js';
 import { parseExposition, sampleValue } from '../../helpers/exposition.js';
 import { spawnOwned } from '../../helpers/processes.js';
 import { requireTool } from '../../helpers/tools.js';
@@ -13,14 +14,11 @@ async function metrics(exporter: RunningExporter): Promise<string> {
 }
 
 /** Scrape until `ready` holds for the exposition (scans run every second in these tests). */
-async function scrapeUntil(exporter: RunningExporter, ready: (text: string) => boolean, timeoutMs = 15_000): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
+async function scrapeUntil(exporter: RunningExporter, ready: (text: string) => boolean): Promise<string> {
+  return eventually(async () => {
     const text = await metrics(exporter);
-    if (ready(text)) return text;
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms; last exposition:\n${text}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
+    return ready(text) && text;
+  }, { timeoutMs: 60_000, intervalMs: 200, what: 'the expected exposition' });
 }
 
 const scanned = (text: string) => (sampleValue(text, 'hostguard_integrity_last_scan_end_timestamp_seconds') ?? 0) > 0;
@@ -85,7 +83,7 @@ describe('integrity in serve', () => {
     appendFileSync(`${tool}.new`, 'trojan');
     renameSync(`${tool}.new`, tool);
     const trojan = spawnOwned(tool, ['300']);
-    await new Promise((r) => setTimeout(r, 100));
+    await eventually(() => readlinkSync(`/proc/${trojan.pid}/exe`).startsWith(tool), { intervalMs: 10, what: 'the trojan running' });
     renameSync(`${tool}.orig`, tool);
     expect(readFileSync(`/proc/${trojan.pid}/exe`).subarray(-6).toString()).toBe('trojan');
 
@@ -101,7 +99,7 @@ describe('integrity in serve', () => {
     expect(sampleValue(text, 'hostguard_integrity_running_executables', { result: 'mismatch' })).toBe(1);
   });
 
-  it('finds the trojan also when it runs in a mount namespace of its own with the host\'s root (a sandboxed unit, `unshare -m`)', () => {
+  it('finds the trojan also when it runs in a mount namespace of its own with the host\'s root (a sandboxed unit, `unshare -m`)', async () => {
     const unshare = requireTool('unshare', 'util-linux');
     const { tool, args } = toolInBaseline();
 
@@ -110,7 +108,7 @@ describe('integrity in serve', () => {
     renameSync(`${tool}.new`, tool);
     // unshare execs the program in place: the PID spawned is the PID that runs it, in the new namespace.
     const trojan = spawnOwned(unshare, ['--mount', '--propagation', 'private', tool, '300']);
-    for (let i = 0; i < 50 && !readlinkSync(`/proc/${trojan.pid}/exe`).startsWith(tool); i++) spawnSync('sleep', ['0.05']);
+    await eventually(() => readlinkSync(`/proc/${trojan.pid}/exe`).startsWith(tool), { intervalMs: 10, what: 'the trojan running in its namespace' });
     expect(readlinkSync(`/proc/self/ns/mnt`)).not.toBe(readlinkSync(`/proc/${trojan.pid}/ns/mnt`));
 
     const check = runCli([...args, 'check', '--format', 'json']);

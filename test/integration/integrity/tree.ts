@@ -54,7 +54,10 @@ export function plantChanges(root: string): PlantedChange[] {
   ];
 }
 
-/** A policy file that watches `paths` only, scanning every second in `serve`. */
+/**
+ * A policy file that watches `paths` only, scanning every second in `serve`: no accounts' SSH keys
+ * and no search of the whole host for privileged files (their own tests turn them on).
+ */
 export function integrityPolicy(paths: readonly string[], options: { running?: boolean; packages?: boolean; schedule?: string } = {}): string {
   const file = join(tempDir('hostguard-policy-'), 'policy.yml');
   writeFileSync(
@@ -66,6 +69,8 @@ export function integrityPolicy(paths: readonly string[], options: { running?: b
       `  schedule: ${JSON.stringify(options.schedule ?? '* * * * * *')}`,
       `  running_executables: ${options.running ?? false}`,
       `  package_database: ${options.packages ?? false}`,
+      '  ssh_authorized_keys: false',
+      '  privileged_files: { enabled: false }',
       '',
     ].join('\n'),
   );
