@@ -9,6 +9,8 @@ import { AuditLogReader, everyEvent } from '../src/kaudit/log-reader.js';
 import { silentLogger } from '../src/log/logger.js';
 import { CodeInspector } from '../src/processes/code-inspector.js';
 import { HostObserver } from '../src/processes/observe.js';
+import { ProcessFiles } from '../src/procfs/process-files.js';
+import { StuckReads } from '../src/procfs/stuck-reads.js';
 import { processesSectionSchema } from '../src/config/sections/processes.js';
 import { startAuditd, type RunningAuditd } from '../test/helpers/auditd.js';
 import { sampleValue } from '../test/helpers/exposition.js';
@@ -79,7 +81,7 @@ async function inspection(): Promise<BenchRow[]> {
   const section = processesSectionSchema.parse({});
   const { view } = await observer.observe(section);
   const index = await observer.packages.current(true);
-  const inspector = new CodeInspector('/proc', '/');
+  const inspector = new CodeInspector('/proc', '/', new ProcessFiles('/proc', new StuckReads(silentLogger), { deadlineMs: 2000 }));
   const samples: number[] = [];
   let counts = { inspected: 0, failed: 0 };
   for (let run = 0; run < 5; run++) {

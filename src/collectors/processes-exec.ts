@@ -79,7 +79,7 @@ export class ExecEventsSource {
     private readonly observer: HostObserver,
     private readonly baselineOf: (sections: BaselineSections | undefined) => ProcessBaseline | undefined,
   ) {
-    this.execObserver = new ExecObserver(env.paths, observer.users, (pid, namespace) => observer.containers.identityOf(pid, namespace));
+    this.execObserver = new ExecObserver(env.paths, observer.users, env.hostReads.processFiles, (pid, namespace) => observer.containers.identityOf(pid, namespace));
     this.auditing = new ExecAuditing(() => this.policy?.rule_key ?? 'hostguard_exec');
     this.heldFile = join(env.paths.stateDir, 'processes', 'flagged-execs.json');
     const r = env.registry;

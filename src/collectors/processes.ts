@@ -86,8 +86,8 @@ class ProcessesCollector implements Collector {
     this.metrics = new ProcessMetrics(env);
     this.containerMetrics = new ContainerMetrics(env);
     this.fleetFacts = new FleetFactSeries(env, fleetMetricSpecs.flaggedExecutable);
-    this.programs = new ProgramObserver(env.paths.procfs, env.paths.rootfs);
-    this.code = new CodeInspector(env.paths.procfs, env.paths.rootfs);
+    this.programs = new ProgramObserver(env.paths.procfs, env.paths.rootfs, env.hostReads.processFiles);
+    this.code = new CodeInspector(env.paths.procfs, env.paths.rootfs, env.hostReads.processFiles);
     this.exec = new ExecEventsSource(env, this.observer, (sections) => this.baselineOf(sections));
     this.flaggedExecSeries = env.cappedSeries(processesMetricSpecs.flaggedExecs);
     this.codeInspections = registerCounter(env.registry, processesMetricSpecs.codeInspections);

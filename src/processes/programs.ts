@@ -1,6 +1,7 @@
 import { basename, isAbsolute } from 'node:path';
 import type { PathMatcher } from '../match/glob.js';
 import { readArguments } from '../procfs/cmdline.js';
+import type { ProcessFiles } from '../procfs/process-files.js';
 import { readCwd } from '../procfs/cwd.js';
 import { isTerminal, readFdTarget } from '../procfs/fd.js';
 import { firstMatch } from '../match/glob.js';
@@ -30,7 +31,7 @@ interface Known {
 /**
  * Observation of what interpreters and loaders run, from /proc: the whole command line and working
  * directory of each such process, read once per process (by PID, start time and executable) through
- * async readers, since cmdline takes the process's memory-map lock. Other processes cost nothing.
+ * ProcessFiles, since cmdline takes the process's memory-map lock. Other processes cost nothing.
  */
 export class ProgramObserver {
   private known = new Map<number, Known>();
@@ -38,6 +39,7 @@ export class ProgramObserver {
   constructor(
     private readonly procfs: string,
     private readonly rootfs: string,
+    private readonly files: ProcessFiles,
   ) {}
 
   /**
@@ -84,7 +86,7 @@ export class ProgramObserver {
     let args: string[];
     let cwd: string | undefined;
     try {
-      [args, cwd] = await Promise.all([readArguments(this.procfs, p.pid), readCwd(this.procfs, p.pid).catch(() => undefined)]);
+      [args, cwd] = await Promise.all([readArguments(this.files, p.pid), readCwd(this.procfs, p.pid).catch(() => undefined)]);
     } catch {
       return undefined;
     }
@@ -125,8 +127,8 @@ export class ProgramObserver {
     if (!isAbsolute(target.path)) return undefined;
     if (inContainer(p)) return { kind: target.kind, runner: target.runner, path: target.path, deleted: false };
     const path = hostRealPath(this.rootfs, target.path);
-    const exists = statNamedFile(this.rootfs, path) !== undefined;
-    const deleted = !exists;
+    // On a file system that may stall the file is not looked at: not known to be gone.
+    const deleted = statNamedFile(this.rootfs, path) === undefined;
     if (deleted && target.relative) return undefined;
     if (!facts.has(path)) facts.set(path, factsOfNamedFile(this.rootfs, path, deleted, index));
     return { kind: target.kind, runner: target.runner, path, deleted };

@@ -40,6 +40,12 @@ export interface ProcessFilesOptions {
   readonly concurrency?: number;
 }
 
+/** The text of a guarded read, or an error naming why there is none (gone, denied, stuck, busy). */
+export function textOf(read: GuardedRead, pid: number, file: MemoryMapFile): string {
+  if (read.ok) return read.text;
+  throw new Error(`/proc/${pid}/${file}: ${read.problem}`);
+}
+
 /** libuv's pool size: what its threads are sized from (the environment as the process started). */
 export function threadPoolSize(): number {
   const size = Number(process.env['UV_THREADPOOL_SIZE'] ?? 4);
