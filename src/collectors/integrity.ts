@@ -375,18 +375,24 @@ class IntegrityCollector implements Collector {
       return state?.sha256 !== undefined ? { key: fastPathKey(state), sha256: state.sha256, ...(state.md5 && { md5: state.md5 }) } : undefined;
     };
     const dpkgBefore = this.packageChanges.beforeScan(ctx);
-    const { observation: partial } = await scan({
+    const images = this.images;
+    const result = await scan({
       rootfs: ctx.paths.rootfs,
       procfs: ctx.paths.procfs,
-      policy: { ...policy, paths: [...targets], running_executables: false },
+      // The running executables are listed again (their hashes known by identity, a new one read):
+      // judged beside the database as the rescan reads it, the last scan's list would still say a
+      // process runs the file at its path after an upgrade replaced that file.
+      policy: { ...policy, paths: [...targets] },
       dpkg,
       full: false,
       known,
-      knownImage: () => undefined,
+      knownImage: (key) => images.get(key),
       fs: this.fs,
       signal: this.abort.signal,
       packageScope: base.scope,
     });
+    const partial = result.observation;
+    if (partial.running) this.images = result.images;
     this.metrics.hashedBytes.inc(partial.hashedBytes);
     this.latest = mergeRescan(base, targets, partial);
     // Findings of a rescan wait for a package operation as a scan's do (integrity-packages.ts).
