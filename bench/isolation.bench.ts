@@ -44,20 +44,54 @@ export default async function isolation(): Promise<BenchResult> {
       if (list.length === 0) continue;
       const m = medianBy(list, (r) => r.budget.rss);
       rows.push(
-        { subject: `${label}: exporter RSS after ${budgetScrapes} back-to-back scrapes from start: total = private + file (median of ${list.length})`, figure: `${memory(m.budget)} (runs: ${list.map((r) => mib(r.budget.rss)).join(', ')})`, command: `dist/cli/main.js, default collectors, fresh --state.dir, ${budgetScrapes} sequential GET /metrics from the first answer, /proc/PID/status` },
-        { subject: `${label}: scrape p50 / p95 after that`, figure: `${ms(median(list.map((r) => r.steady.p50Ms)))} / ${ms(median(list.map((r) => r.steady.p95Ms)))}`, command: `${steadyScrapes} more sequential GET /metrics, median over runs` },
-        { subject: `${label}: exporter CPU per scrape after that`, figure: ms(median(list.map((r) => r.cpuMsPerScrape))), command: '/proc/PID/stat utime+stime over those scrapes' },
-        { subject: `${label}: its helper processes (integrity scans) from start to the end of those scrapes: most at once, their largest total = private + file`, figure: `${m.helpers.most}, ${memory(m.helpers.peak)}`, command: 'children of the exporter every 100 ms, /proc/PID/status' },
-        { subject: `${label}: helper processes left after the scrapes`, figure: String(m.helpers.left), command: 'children of the exporter' },
+        {
+          subject: `${label}: exporter RSS after ${budgetScrapes} back-to-back scrapes from start: total = private + file (median of ${list.length})`,
+          figure: `${memory(m.budget)} (runs: ${list.map((r) => mib(r.budget.rss)).join(', ')})`,
+          command: `dist/cli/main.js, default collectors, fresh --state.dir, ${budgetScrapes} sequential GET /metrics from the first answer, /proc/PID/status`,
+        },
+        {
+          subject: `${label}: scrape p50 / p95 after that`,
+          figure: `${ms(median(list.map((r) => r.steady.p50Ms)))} / ${ms(median(list.map((r) => r.steady.p95Ms)))}`,
+          command: `${steadyScrapes} more sequential GET /metrics, median over runs`,
+        },
+        {
+          subject: `${label}: exporter CPU per scrape after that`,
+          figure: ms(median(list.map((r) => r.cpuMsPerScrape))),
+          command: '/proc/PID/stat utime+stime over those scrapes',
+        },
+        {
+          subject: `${label}: its helper processes (integrity scans) from start to the end of those scrapes: most at once, their largest total = private + file`,
+          figure: `${m.helpers.most}, ${memory(m.helpers.peak)}`,
+          command: 'children of the exporter every 100 ms, /proc/PID/status',
+        },
+        {
+          subject: `${label}: helper processes left after the scrapes`,
+          figure: String(m.helpers.left),
+          command: 'children of the exporter',
+        },
       );
     }
     rows.push(
-      { subject: 'a bare idle node: total = private + file', figure: memory(floor), command: 'node --max-semi-space-size=1 -e "setInterval(() => {}, 1000)" (MALLOC_ARENA_MAX=2), after 1.5 s' },
+      {
+        subject: 'a bare idle node: total = private + file',
+        figure: memory(floor),
+        command: 'node --max-semi-space-size=1 -e "setInterval(() => {}, 1000)" (MALLOC_ARENA_MAX=2), after 1.5 s',
+      },
       { subject: 'the same node with one idle worker thread', figure: memory(oneWorker), command: 'idleWorkers(1) in bench/lib/memory.ts' },
-      { subject: "the same node after one fs job, libuv's pool of 4 / of 8 threads", figure: `${memory(pool4)} / ${memory(pool8)}`, command: 'fs.readFile once, UV_THREADPOOL_SIZE unset / 8' },
-      { subject: 'processes on the host during the runs', figure: String(host), command: `ls /proc (${targetProcesses - host > 0 ? 'sleepers added' : 'as found'})` },
+      {
+        subject: "the same node after one fs job, libuv's pool of 4 / of 8 threads",
+        figure: `${memory(pool4)} / ${memory(pool8)}`,
+        command: 'fs.readFile once, UV_THREADPOOL_SIZE unset / 8',
+      },
+      {
+        subject: 'processes on the host during the runs',
+        figure: String(host),
+        command: `ls /proc (${targetProcesses - host > 0 ? 'sleepers added' : 'as found'})`,
+      },
     );
-    const ratios = [`one worker thread keeps ${mib(oneWorker.anon - floor.anon)} private beside a bare node; four more threads in libuv's pool ${mib(pool8.rss - pool4.rss)} in all`];
+    const ratios = [
+      `one worker thread keeps ${mib(oneWorker.anon - floor.anon)} private beside a bare node; four more threads in libuv's pool ${mib(pool8.rss - pool4.rss)} in all`,
+    ];
     if (runs.before.length > 0) {
       const b = medianBy(runs.before, (r) => r.budget.rss).budget.rss;
       const a = medianBy(runs.after, (r) => r.budget.rss).budget.rss;
@@ -100,7 +134,12 @@ async function runExporter(main: string): Promise<ExporterRun> {
       samples.push(performance.now() - started);
     }
     const cpuMsPerScrape = ((cpuSeconds(child.pid!) - cpuBefore) / steadyScrapes) * 1000;
-    return { budget, steady: summarize(samples), cpuMsPerScrape, helpers: { most: peak.most, peak: peak.memory, left: childrenOf(child.pid!).length } };
+    return {
+      budget,
+      steady: summarize(samples),
+      cpuMsPerScrape,
+      helpers: { most: peak.most, peak: peak.memory, left: childrenOf(child.pid!).length },
+    };
   } finally {
     clearInterval(sampler);
     await new Promise((resolve) => {

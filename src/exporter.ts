@@ -85,14 +85,23 @@ export class Exporter {
     for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) {
       this.registry.removeSingleMetric(name);
     }
-    this.hostReads = new HostReads(options.paths.procfs, stallDeadlineMs(options.collectorTimeoutMs ?? defaultCollectorTimeoutMs), options.log);
+    this.hostReads = new HostReads(
+      options.paths.procfs,
+      stallDeadlineMs(options.collectorTimeoutMs ?? defaultCollectorTimeoutMs),
+      options.log,
+    );
     const env: CollectorEnv = {
       registry: this.registry,
       paths: options.paths,
       log: options.log,
       hostReads: this.hostReads,
       cappedSeries: <L extends string>(spec: MetricSpec<L>, cap?: () => number) =>
-        new CappedSeries<L>(registerGauge(this.registry, spec), spec.name, this.framework.findingSeriesDropped, cap ?? (() => options.maxFindingSeries)),
+        new CappedSeries<L>(
+          registerGauge(this.registry, spec),
+          spec.name,
+          this.framework.findingSeriesDropped,
+          cap ?? (() => options.maxFindingSeries),
+        ),
       acceptIntoBaseline: (basedOn, sections) => this.baseline.acceptChanges(basedOn, sections),
     };
     this.collectors = options.collectors.map((d) => d.create({ ...env, log: options.log.with({ collector: d.name }) }));

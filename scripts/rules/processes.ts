@@ -62,10 +62,7 @@ export const processesRules: RuleFile = {
         {
           alert: 'HostGuardProcessResourceHog',
           comment: ['Thresholds here, on the raw cost of processes that already have a finding.'],
-          expr: [
-            'deriv(hostguard_process_flagged_cpu_seconds[5m]) > 0.8',
-            'or hostguard_process_flagged_resident_bytes > 1073741824',
-          ],
+          expr: ['deriv(hostguard_process_flagged_cpu_seconds[5m]) > 0.8', 'or hostguard_process_flagged_resident_bytes > 1073741824'],
           for: '10m',
           summary: 'A flagged process uses heavy CPU or memory on {{ $labels.instance }}',
           description: [
@@ -134,7 +131,7 @@ export const processesRules: RuleFile = {
           summary: 'Exec auditing was switched off on {{ $labels.instance }}',
           description: [
             'On {{ $labels.instance }} execs were not recorded ({{ $labels.reason }}): auditing switched off, the exec rules removed or',
-            'auditd stopped, now or within the last exec_events.hold. An intruder\'s first step against this source.',
+            "auditd stopped, now or within the last exec_events.hold. An intruder's first step against this source.",
           ],
         },
         {

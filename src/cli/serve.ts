@@ -27,7 +27,8 @@ export async function runServe(command: Command): Promise<number> {
       throw new UsageError((error as Error).message);
     }
   });
-  if (options.webDisabled && !options.textfilePath) throw new UsageError('--web.disable needs --textfile.path: otherwise the metrics go nowhere');
+  if (options.webDisabled && !options.textfilePath)
+    throw new UsageError('--web.disable needs --textfile.path: otherwise the metrics go nowhere');
   const log = createCliLogger(options);
   const webConfig = new WebConfigStore(options.webConfigFile, log);
   const build = buildInfo();
@@ -60,7 +61,16 @@ export async function runServe(command: Command): Promise<number> {
   await exporter.start();
   signals.started();
 
-  const app = createApp({ exporter, telemetryPath: options.telemetryPath, maxRequests: options.maxRequests, version: build.version, log, webConfig, showFindingDetails: options.showFindingDetails, reload });
+  const app = createApp({
+    exporter,
+    telemetryPath: options.telemetryPath,
+    maxRequests: options.maxRequests,
+    version: build.version,
+    log,
+    webConfig,
+    showFindingDetails: options.showFindingDetails,
+    reload,
+  });
   textfile = options.textfilePath ? startTextfileWriter(exporter, options.textfilePath, options.textfileIntervalMs, log) : undefined;
   if (textfile) {
     await textfile.writeNow();
@@ -106,7 +116,10 @@ async function stopWithin(exporter: Exporter, ms: number, log: Logger): Promise<
 function exitAfterStuckReads(exporter: Exporter, signal: string, log: Logger): Promise<number> | number {
   const held = exporter.hostReads.heldThreads;
   if (held === 0) return 0;
-  log.warn('threads are stuck in reads of the host: ending by the signal\'s default action, since an exit would wait for them', { threads: held, signal });
+  log.warn("threads are stuck in reads of the host: ending by the signal's default action, since an exit would wait for them", {
+    threads: held,
+    signal,
+  });
   process.removeAllListeners(signal);
   process.kill(process.pid, signal as NodeJS.Signals);
   return new Promise<number>(() => undefined);
@@ -121,14 +134,20 @@ function exitAfterStuckReads(exporter: Exporter, signal: string, log: Logger): P
 async function learnOnFirstStart(exporter: Exporter, log: Logger): Promise<void> {
   const state = exporter.baseline.current;
   if (state.status !== 'missing') return;
-  log.warn('NO BASELINE: learning one from the current host (trust on first use). Anything already running here is accepted as known-good; review it with `hostguard-exporter baseline show` and confirm with `baseline update`', {
-    file: exporter.baseline.store.path,
-  });
+  log.warn(
+    'NO BASELINE: learning one from the current host (trust on first use). Anything already running here is accepted as known-good; review it with `hostguard-exporter baseline show` and confirm with `baseline update`',
+    {
+      file: exporter.baseline.store.path,
+    },
+  );
   const leftOut = (timeout: LearningTimeoutError) =>
-    log.error('BASELINE INCOMPLETE: a collector did not finish learning within --baseline.timeout; the baseline is written without its section, so that collector has no baseline to judge by. Find what blocks it (a dead mount under a watched path?) or raise --baseline.timeout, then run `baseline update`', {
-      collector: timeout.collector,
-      err: timeout.message,
-    });
+    log.error(
+      'BASELINE INCOMPLETE: a collector did not finish learning within --baseline.timeout; the baseline is written without its section, so that collector has no baseline to judge by. Find what blocks it (a dead mount under a watched path?) or raise --baseline.timeout, then run `baseline update`',
+      {
+        collector: timeout.collector,
+        err: timeout.message,
+      },
+    );
   try {
     await exporter.acceptCurrentState('trust-on-first-use', leftOut);
   } catch (error) {

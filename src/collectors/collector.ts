@@ -9,7 +9,6 @@ import type { HostPaths } from '../host-paths.js';
 import type { HostReads } from '../isolated/host-reads.js';
 import type { AcceptOutcome } from '../baseline/keeper.js';
 
-
 /** What a collector sees of the world at the moment it runs; rebuilt for every collection. */
 export interface CollectorContext {
   readonly policy: Policy;

@@ -1,5 +1,13 @@
 import type { BaselineEntries } from '../baseline/baseline.js';
-import { baselineFileEntrySchema, fastPathKey, fileTypes, fromBaselineEntry, toBaselineEntry, type BaselineFileEntry, type FileState } from '../integrity/file-state.js';
+import {
+  baselineFileEntrySchema,
+  fastPathKey,
+  fileTypes,
+  fromBaselineEntry,
+  toBaselineEntry,
+  type BaselineFileEntry,
+  type FileState,
+} from '../integrity/file-state.js';
 import { DpkgReader } from '../integrity/dpkg.js';
 import { FullRehashRecord } from '../integrity/full-rehash-record.js';
 import { kindNames } from '../findings/kinds.js';
@@ -166,11 +174,19 @@ class IntegrityCollector implements Collector {
       return { findings: [] };
     }
     const privileged = this.privileged.findings(ctx, ctx.baseline?.[name], (path) => isInScope(observation.scope, path), observation.scope);
-    if (this.judged?.observation !== observation || this.judged.baseline !== baseline || this.packageChanges.graceEnded(observation, this.judged.judgment)) {
+    if (
+      this.judged?.observation !== observation ||
+      this.judged.baseline !== baseline ||
+      this.packageChanges.graceEnded(observation, this.judged.judgment)
+    ) {
       const judgment = judgeIntegrity(observation, baseline, this.packageChanges.context(ctx, observation));
       const writers = this.writers;
       const sinceMs = observation.startedAt.getTime();
-      this.judged = { observation, baseline, judgment: { ...judgment, findings: withWriters(judgment.findings, (path) => writers?.writerOf(path, sinceMs)) } };
+      this.judged = {
+        observation,
+        baseline,
+        judgment: { ...judgment, findings: withWriters(judgment.findings, (path) => writers?.writerOf(path, sinceMs)) },
+      };
       // Only a new judgment changes the gauges: recording loops over every observed file (up to
       // max_paths), which scrapes between two scans need not pay for.
       this.record(observation, this.judged.judgment, baseline);
@@ -180,7 +196,10 @@ class IntegrityCollector implements Collector {
     if (this.shownFindings?.scan !== scanFindings || this.shownFindings.privileged !== privileged) {
       this.shownFindings = { scan: scanFindings, privileged };
       this.metrics.mismatch.replace(
-        [...scanFindings, ...privileged].map((f) => ({ labels: { path: String(f.subject['path']), kind: f.kind, attribute: attributeOf(f) }, value: 1 })),
+        [...scanFindings, ...privileged].map((f) => ({
+          labels: { path: String(f.subject['path']), kind: f.kind, attribute: attributeOf(f) },
+          value: 1,
+        })),
       );
     }
     return { findings: [...scanFindings, ...privileged] };
@@ -277,7 +296,11 @@ class IntegrityCollector implements Collector {
   }
 
   /** `full: 'due'` decides when the scan starts, after any it waited for (a full one resets the clock). */
-  private runScan(ctx: CollectorContext, full: boolean | 'due', how: { progress?: ProgressLine; forBaseline?: boolean } = {}): Promise<void> {
+  private runScan(
+    ctx: CollectorContext,
+    full: boolean | 'due',
+    how: { progress?: ProgressLine; forBaseline?: boolean } = {},
+  ): Promise<void> {
     const run = this.scanning.then(() => this.scanOnce(ctx, full === 'due' ? this.fullRehashDue(ctx) : full, how));
     this.scanning = run.catch(() => undefined);
     return run;
@@ -298,7 +321,9 @@ class IntegrityCollector implements Collector {
         if (hit) return hit;
       }
       const state = last ?? baseline?.get(path);
-      return state?.sha256 !== undefined ? { key: fastPathKey(state), sha256: state.sha256, ...(state.md5 && { md5: state.md5 }) } : undefined;
+      return state?.sha256 !== undefined
+        ? { key: fastPathKey(state), sha256: state.sha256, ...(state.md5 && { md5: state.md5 }) }
+        : undefined;
     };
     const dpkgBefore = how.forBaseline ? undefined : this.packageChanges.beforeScan(ctx);
     let result;
@@ -339,7 +364,10 @@ class IntegrityCollector implements Collector {
     this.metrics.hashedBytes.inc(observation.hashedBytes);
     const troubled = scanProblems.filter((p) => observation.problems[p] > 0);
     if (troubled.length > 0) {
-      this.log.warn('integrity scan could not observe every path', { ...observation.problems, examples: observation.problemExamples.join('; ') });
+      this.log.warn('integrity scan could not observe every path', {
+        ...observation.problems,
+        examples: observation.problemExamples.join('; '),
+      });
     }
     this.log.debug('integrity scan finished', {
       mode: observation.mode,
@@ -369,10 +397,13 @@ class IntegrityCollector implements Collector {
     const dpkg = this.dpkgReader(ctx.paths.rootfs);
     // The database the rescan reads must answer for every observed path, not only the rescanned ones,
     // and name owners in the whole watched set (read once here; the rescan's own read is then a hit).
-    if (policy.package_database) dpkg.read(new Set([...base.files.keys(), ...targets, ...(base.running?.images.map((i) => i.path) ?? [])]), base.scope);
+    if (policy.package_database)
+      dpkg.read(new Set([...base.files.keys(), ...targets, ...(base.running?.images.map((i) => i.path) ?? [])]), base.scope);
     const known = (path: string): KnownHash | undefined => {
       const state = base.files.get(path) ?? this.trustedBaseline(ctx)?.get(path);
-      return state?.sha256 !== undefined ? { key: fastPathKey(state), sha256: state.sha256, ...(state.md5 && { md5: state.md5 }) } : undefined;
+      return state?.sha256 !== undefined
+        ? { key: fastPathKey(state), sha256: state.sha256, ...(state.md5 && { md5: state.md5 }) }
+        : undefined;
     };
     const dpkgBefore = this.packageChanges.beforeScan(ctx);
     const images = this.images;
@@ -403,7 +434,8 @@ class IntegrityCollector implements Collector {
 
   private dpkgReader(rootfs: string): DpkgReader {
     // `check` runs once: dpkg's checksums of the paths it wants are kept in the state directory (dpkg-cache.ts).
-    if (this.dpkg?.rootfs !== rootfs) this.dpkg = this.schedule ? new DpkgReader(rootfs) : new PersistentDpkgReader(rootfs, this.dpkgCacheFile);
+    if (this.dpkg?.rootfs !== rootfs)
+      this.dpkg = this.schedule ? new DpkgReader(rootfs) : new PersistentDpkgReader(rootfs, this.dpkgCacheFile);
     return this.dpkg;
   }
 
@@ -414,7 +446,9 @@ class IntegrityCollector implements Collector {
     this.lastBaselineState = state;
     if (state === 'none') this.log.warn('no verified baseline: file changes are judged against the package database only');
     if (state === 'no-section') {
-      this.log.warn('the baseline has no integrity section (learned with the collector disabled): run `baseline update` to record file hashes');
+      this.log.warn(
+        'the baseline has no integrity section (learned with the collector disabled): run `baseline update` to record file hashes',
+      );
     }
   }
 
@@ -427,7 +461,11 @@ class IntegrityCollector implements Collector {
       trusted = new TrustedBaseline(section);
       this.baselines.set(section, trusted);
       if (trusted.firstProblem) {
-        this.log.error('ignoring malformed integrity baseline entries', { count: trusted.invalid, path: trusted.firstProblem.path, err: trusted.firstProblem.problem });
+        this.log.error('ignoring malformed integrity baseline entries', {
+          count: trusted.invalid,
+          path: trusted.firstProblem.path,
+          err: trusted.firstProblem.problem,
+        });
       }
     }
     return trusted;
@@ -460,7 +498,10 @@ class IntegrityCollector implements Collector {
     m.packageVerifiedFiles.set({ manager: 'dpkg' }, judgment.packageFiles.verified);
     m.packageMismatchedFiles.set({ manager: 'dpkg' }, judgment.packageFiles.mismatched);
     m.packageLastActivity.reset();
-    const activity: Record<(typeof packageActivitySources)[number], number | undefined> = { status: dpkg?.statusChangedAt, log: dpkg?.logLastAt };
+    const activity: Record<(typeof packageActivitySources)[number], number | undefined> = {
+      status: dpkg?.statusChangedAt,
+      log: dpkg?.logLastAt,
+    };
     for (const source of packageActivitySources) {
       const at = activity[source];
       if (at !== undefined) m.packageLastActivity.set({ manager: 'dpkg', source }, at);

@@ -98,7 +98,13 @@ class ProcessesCollector implements Collector {
   async collect(ctx: CollectorContext): Promise<CollectorRun> {
     const section = ctx.policy.processes;
     const observation = await this.observer.observe(section);
-    const judge = judgeContext(observation.view, compileProcessPolicy(section), this.baselineOf(ctx.baseline), undefined, compileContainerPolicy(ctx.policy.containers));
+    const judge = judgeContext(
+      observation.view,
+      compileProcessPolicy(section),
+      this.baselineOf(ctx.baseline),
+      undefined,
+      compileContainerPolicy(ctx.policy.containers),
+    );
     const index = await this.observer.packages.current(section.packaged_executables);
     const { processes } = observation.view;
     const programs = await this.programs.observe(processes, compileInterpreters(section.interpreters), index);
@@ -132,26 +138,38 @@ class ProcessesCollector implements Collector {
     const exec = await this.exec.collect(ctx, (pid, exe) => flaggedNow.has(`${pid}:${exe}`));
     // `check` never starts background work: the sweep runs once, inline.
     if (!this.started && section.hidden_sweep.enabled && !this.lastSweep) {
-      await this.sweep(section).catch((error: unknown) => this.log.error('hidden-process sweep failed', { err: error instanceof Error ? error.message : String(error) }));
+      await this.sweep(section).catch((error: unknown) =>
+        this.log.error('hidden-process sweep failed', { err: error instanceof Error ? error.message : String(error) }),
+      );
     }
     this.shared.publishFlagged(flagged);
     this.shared.publishContainers(observation.view.containers ?? new Map());
     const hidden = this.currentHidden(section);
-    this.metrics.recordCollection(observation.snapshot, summary, observation.packageIndexSize, [...programSummary.flaggedRows, ...injected.flaggedRows]);
+    this.metrics.recordCollection(observation.snapshot, summary, observation.packageIndexSize, [
+      ...programSummary.flaggedRows,
+      ...injected.flaggedRows,
+    ]);
     this.flaggedExecSeries.replace(exec.flaggedRows);
     this.containerMetrics.record(observation.view.containers, summary);
     this.metrics.recordHidden(hidden, this.lastSweep, this.sweepFailed);
     this.fleetFacts.publish(section.fleet_facts.max_series, (lookup) => executableFacts(flaggedImages.images(), lookup));
     this.metrics.recordStartWatch(this.watcher?.interval !== undefined ? this.watcher.interval / 1000 : undefined);
     this.reportUnjudged(summary.unjudged.permission_denied);
-    return { findings: [...summary.findings(), ...programSummary.findings(), ...injected.findings(), ...exec.findings, ...hiddenFindings(hidden)] };
+    return {
+      findings: [...summary.findings(), ...programSummary.findings(), ...injected.findings(), ...exec.findings, ...hiddenFindings(hidden)],
+    };
   }
 
   /**
    * Injected code of the processes read so far: every process when a code sweep is due (at start,
    * then on hidden_sweep.schedule; in `check` right away), new ones from the watch in between.
    */
-  private async injectedCode(section: ProcessesPolicy, processes: readonly ObservedProcess[], programOf: (pid: number) => string | undefined, index: PackageIndex): Promise<InjectedSummary> {
+  private async injectedCode(
+    section: ProcessesPolicy,
+    processes: readonly ObservedProcess[],
+    programOf: (pid: number) => string | undefined,
+    index: PackageIndex,
+  ): Promise<InjectedSummary> {
     const summary = new InjectedSummary();
     if (!section.injected_code.enabled) return summary;
     if (this.codeSweepDue && !this.codeSweep) {
@@ -159,7 +177,10 @@ class ProcessesCollector implements Collector {
       const sweep = this.code.inspect(processes, programOf, index).then((counts) => this.countInspections(counts));
       // `check` waits for it; `serve` reads on in the background and judges at the next collection.
       if (!this.started) await sweep;
-      else this.codeSweep = sweep.catch((error: unknown) => this.log.warn('reading the code of processes failed', { err: String(error) })).finally(() => (this.codeSweep = undefined));
+      else
+        this.codeSweep = sweep
+          .catch((error: unknown) => this.log.warn('reading the code of processes failed', { err: String(error) }))
+          .finally(() => (this.codeSweep = undefined));
     }
     const policy = compileProcessPolicy(section);
     const dpkgChangedAt = dpkgLastChange(this.rootfs);
@@ -190,7 +211,9 @@ class ProcessesCollector implements Collector {
     this.fleetFacts.start();
     const section = context().policy.processes;
     // Build the package index now rather than on the first scrape.
-    void this.observer.packages.current(section.packaged_executables).catch((error: unknown) => this.log.warn('cannot read the dpkg database', { err: String(error) }));
+    void this.observer.packages
+      .current(section.packaged_executables)
+      .catch((error: unknown) => this.log.warn('cannot read the dpkg database', { err: String(error) }));
     this.watcher = new StartWatcher({
       listPids: () => listPids(this.procfs),
       examine: (pids) => this.examineStarts(pids),
@@ -231,7 +254,12 @@ class ProcessesCollector implements Collector {
       this.sweepSchedule.reschedule(sweep.schedule);
       return;
     }
-    this.sweepSchedule = scheduleWork('hidden-process sweep', sweep.schedule, () => this.sweep(this.context?.().policy.processes ?? section), this.log);
+    this.sweepSchedule = scheduleWork(
+      'hidden-process sweep',
+      sweep.schedule,
+      () => this.sweep(this.context?.().policy.processes ?? section),
+      this.log,
+    );
     void this.sweepSchedule.runNow();
   }
 
@@ -242,11 +270,15 @@ class ProcessesCollector implements Collector {
     try {
       pidMax = readPidMax(this.procfs);
     } catch (error) {
-      this.log.warn('cannot read pid_max; sweeping up to the kernel default', { pid_max: defaultPidMax, err: error instanceof Error ? error.message : String(error) });
+      this.log.warn('cannot read pid_max; sweeping up to the kernel default', {
+        pid_max: defaultPidMax,
+        err: error instanceof Error ? error.message : String(error),
+      });
     }
     try {
       const result = await sweepHiddenProcesses({ procfs: this.procfs, pidMax, comparePs: section.hidden_sweep.compare_ps });
-      if (result.psProblem && !this.lastSweep?.psProblem) this.log.warn('cannot run ps for the hidden-process sweep; comparing /proc with the kernel only', { err: result.psProblem });
+      if (result.psProblem && !this.lastSweep?.psProblem)
+        this.log.warn('cannot run ps for the hidden-process sweep; comparing /proc with the kernel only', { err: result.psProblem });
       this.lastSweep = result;
       this.sweepFailed = false;
       for (const h of result.hidden) this.log.warn('hidden process', { pid: h.pid, view: h.view, comm: h.comm });
@@ -278,7 +310,13 @@ class ProcessesCollector implements Collector {
     const ctx = this.context();
     const section = ctx.policy.processes;
     const view = await this.observer.viewOf(details, section);
-    const judge = judgeContext(view, compileProcessPolicy(section), this.baselineOf(ctx.baseline), this.observer.kernelThreadComms, compileContainerPolicy(ctx.policy.containers));
+    const judge = judgeContext(
+      view,
+      compileProcessPolicy(section),
+      this.baselineOf(ctx.baseline),
+      this.observer.kernelThreadComms,
+      compileContainerPolicy(ctx.policy.containers),
+    );
     const index = await this.observer.packages.current(section.packaged_executables);
     const programs = await this.programs.observe(view.processes, compileInterpreters(section.interpreters), index, false);
     const programCtx = programContext(judge, programs.facts);
@@ -290,7 +328,13 @@ class ProcessesCollector implements Collector {
       results.set(p.pid, { verdict, exeKey: exeKey(p.exe) });
       const inline = programs.inline.get(p.pid);
       if (inline && countInline && this.programs.takeInline(p.pid)) this.exec.countInline(inline.runner, inline.via);
-      this.log.debug('process start', { pid: p.pid, exe: exeKey(p.exe), user: p.user, verdict, ...(target ? { program: target.path } : {}) });
+      this.log.debug('process start', {
+        pid: p.pid,
+        exe: exeKey(p.exe),
+        user: p.user,
+        verdict,
+        ...(target ? { program: target.path } : {}),
+      });
     }
     if (section.injected_code.enabled) {
       void this.code
@@ -311,7 +355,10 @@ class ProcessesCollector implements Collector {
     }
     if (baseline.invalid.length > 0 && this.reportedBaseline !== section) {
       this.reportedBaseline = section;
-      this.log.error('baseline entries of the processes section have an unexpected shape and are ignored', { entries: baseline.invalid.slice(0, 10).join(', '), count: baseline.invalid.length });
+      this.log.error('baseline entries of the processes section have an unexpected shape and are ignored', {
+        entries: baseline.invalid.slice(0, 10).join(', '),
+        count: baseline.invalid.length,
+      });
     }
     return baseline;
   }
@@ -322,7 +369,10 @@ class ProcessesCollector implements Collector {
     this.reportedUnjudged = true;
     const fields = { processes: denied, metric: 'hostguard_processes_unjudged{reason="permission_denied"}' };
     if (hasCapability(ownCapabilities(), 'cap_sys_ptrace')) {
-      this.log.info('some executables are unreadable even with cap_sys_ptrace (another mount namespace or a security module such as AppArmor); those processes are not judged', fields);
+      this.log.info(
+        'some executables are unreadable even with cap_sys_ptrace (another mount namespace or a security module such as AppArmor); those processes are not judged',
+        fields,
+      );
     } else {
       this.log.warn(
         "without cap_sys_ptrace the executables of other users' processes (and of root's processes holding capabilities the exporter lacks) cannot be read, so unknown_executable, unexpected_user, deleted_executable, writable_location and name_mismatch are not judged for them",

@@ -12,7 +12,13 @@ const batchBytes = 16 << 20;
  * helper stuck on a stalled file system is replaced and its batch sent again without what is stuck.
  * The helpers beyond the first end with the scan.
  */
-export async function hashAll(fs: ScanFs, jobs: readonly HashJob[], sizes: readonly number[], workers: number, onBatch?: (files: number, bytes: number) => void): Promise<HashResult[]> {
+export async function hashAll(
+  fs: ScanFs,
+  jobs: readonly HashJob[],
+  sizes: readonly number[],
+  workers: number,
+  onBatch?: (files: number, bytes: number) => void,
+): Promise<HashResult[]> {
   const batches: Array<{ start: number; jobs: HashJob[] }> = [];
   let current: HashJob[] = [];
   let start = 0;
@@ -35,7 +41,10 @@ export async function hashAll(fs: ScanFs, jobs: readonly HashJob[], sizes: reado
       const batch = batches[b]!;
       const out = await fs.hash(batch.jobs, index);
       out.forEach((r, i) => (results[batch.start + i] = r));
-      onBatch?.(out.length, out.reduce((sum, r) => sum + r.bytes, 0));
+      onBatch?.(
+        out.length,
+        out.reduce((sum, r) => sum + r.bytes, 0),
+      );
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(workers, batches.length)) }, (_, i) => lane(i)));

@@ -39,4 +39,3 @@ export interface HashResult {
   /** The stat of what was read (fstat of the open file). */
   readonly stat?: StatKey;
 }
-

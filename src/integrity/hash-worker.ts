@@ -53,7 +53,8 @@ export function hashFile(job: HashJob, tick?: () => void): HashResult {
       tick?.();
     }
     const after = keyOf(fstatSync(fd, { bigint: true }));
-    if (!sameKey(stat, after) || bytes !== stat.size) return { bytes, problem: 'unstable', detail: 'changed while it was read', stat: after };
+    if (!sameKey(stat, after) || bytes !== stat.size)
+      return { bytes, problem: 'unstable', detail: 'changed while it was read', stat: after };
     return { ...(sha256 && { sha256: sha256.digest('hex') }), ...(md5 && { md5: md5.digest('hex') }), bytes, stat };
   } catch (error) {
     return { bytes: 0, problem: 'unreadable', detail: codeOf(error) };

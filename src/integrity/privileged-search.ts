@@ -151,18 +151,40 @@ function spawnWalker(request: WalkerRequest): Worker {
     const tsxPackage = createRequire(import.meta.url).resolve('tsx/package.json');
     const tsx = pathToFileURL(join(dirname(tsxPackage), 'dist/esm/api/index.mjs')).href;
     const source = new URL('./privileged-worker.ts', import.meta.url).href;
-    return new Worker(`import(${JSON.stringify(tsx)}).then((api) => api.tsImport(${JSON.stringify(source)}, ${JSON.stringify(import.meta.url)}))`, { eval: true, workerData: request });
+    return new Worker(
+      `import(${JSON.stringify(tsx)}).then((api) => api.tsImport(${JSON.stringify(source)}, ${JSON.stringify(import.meta.url)}))`,
+      { eval: true, workerData: request },
+    );
   }
   return new Worker(new URL('./privileged-worker.js', import.meta.url), { workerData: request });
 }
 
 /** SHA-256 and MD5 of each privileged file (a handful): the judgment compares them with the baseline and dpkg. */
-async function hashCandidates(candidates: readonly PrivilegedCandidate[], rootfs: string, hash: PrivilegedSearchOptions['hash']): Promise<PrivilegedFile[]> {
-  const states = candidates.map(
-    (c): FileState => ({ type: 'file', mode: c.mode, uid: c.uid, gid: c.gid, size: c.size, inode: c.inode, mtimeNs: c.mtimeNs, ctimeNs: c.ctimeNs }),
-  );
+async function hashCandidates(
+  candidates: readonly PrivilegedCandidate[],
+  rootfs: string,
+  hash: PrivilegedSearchOptions['hash'],
+): Promise<PrivilegedFile[]> {
+  const states = candidates.map((c): FileState => ({
+    type: 'file',
+    mode: c.mode,
+    uid: c.uid,
+    gid: c.gid,
+    size: c.size,
+    inode: c.inode,
+    mtimeNs: c.mtimeNs,
+    ctimeNs: c.ctimeNs,
+  }));
   if (candidates.length === 0) return [];
-  const results = await hash(candidates.map((c, i) => ({ file: rootfs === '/' ? c.path : join(rootfs, c.path), expect: states[i]!, follow: false, sha256: true, md5: true })));
+  const results = await hash(
+    candidates.map((c, i) => ({
+      file: rootfs === '/' ? c.path : join(rootfs, c.path),
+      expect: states[i]!,
+      follow: false,
+      sha256: true,
+      md5: true,
+    })),
+  );
   return candidates.map((c, i) => {
     const result = results[i]!;
     const state = { ...states[i]!, ...(result.sha256 && { sha256: result.sha256 }), ...(result.md5 && { md5: result.md5 }) };

@@ -30,7 +30,7 @@ function coveredBy(targets: readonly string[]): (path: string) => boolean {
   const globs = targets.filter(isGlob).map(compileGlob);
   // Called for every path of the observation: walks up by slicing, without building arrays.
   return (path) => {
-    for (let current = path; ; ) {
+    for (let current = path; ;) {
       if (literal.has(current) || globs.some((matches) => matches(current))) return true;
       if (current === '/' || current === '') return false;
       const slash = current.lastIndexOf('/');

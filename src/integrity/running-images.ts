@@ -50,7 +50,11 @@ export interface RunningImagesHooks {
  * PrivateTmp or ProtectSystem, `unshare -m`) runs host files and is listed; one under a root of
  * its own (a container) is counted apart, as the processes collector tells them.
  */
-export function listRunningImages(procfs: string, rootfs: string, hooks: RunningImagesHooks = {}): { images: RunningImage[]; trouble: RunningImagesTrouble } {
+export function listRunningImages(
+  procfs: string,
+  rootfs: string,
+  hooks: RunningImagesHooks = {},
+): { images: RunningImage[]; trouble: RunningImagesTrouble } {
   const trouble: RunningImagesTrouble = { otherRoot: 0, unreadable: 0, gone: 0, stuck: 0 };
   const onHost = (path: string) => (rootfs === '/' ? path : join(rootfs, path));
   // PID 1's namespace is the host's (also when we run in a container with the host's /proc);

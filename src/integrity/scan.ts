@@ -83,7 +83,10 @@ export async function scan(options: ScanOptions): Promise<{ observation: Observa
   const scope = compileWatchScope(policy.paths, policy.exclude);
   const problems = new ProblemLog();
   const { files, trouble } = await listWatched(options, problems);
-  const running = policy.running_executables && !options.signal?.aborted ? await options.fs.runningImages({ procfs: options.procfs, rootfs: options.rootfs }) : undefined;
+  const running =
+    policy.running_executables && !options.signal?.aborted
+      ? await options.fs.runningImages({ procfs: options.procfs, rootfs: options.rootfs })
+      : undefined;
   const packages = policy.package_database ? readPackages(options.dpkg, files, running, options.packageScope ?? scope) : undefined;
   const plan = planHashing(options, files, running, packages);
   const hashed = await hashPlanned(options, plan, files, running, problems);
@@ -101,7 +104,9 @@ export async function scan(options: ScanOptions): Promise<{ observation: Observa
     problemExamples: problems.examples,
     hashedFiles: hashed.files,
     hashedBytes: hashed.bytes,
-    ...(running && { running: { images: runningObservations(running.images, plan.imageHashes, hashed.imageProblems), trouble: running.trouble } }),
+    ...(running && {
+      running: { images: runningObservations(running.images, plan.imageHashes, hashed.imageProblems), trouble: running.trouble },
+    }),
     ...(packages && { packages }),
   };
   return { observation, images: new Map(plan.imageHashes) };
@@ -132,7 +137,12 @@ class ProblemLog {
 /** 1. List: lstat everything in scope (in a helper process: a stuck mount is recorded in `trouble.stuck`, not walked). */
 async function listWatched(options: ScanOptions, problems: ProblemLog): Promise<{ files: Map<string, FileState>; trouble: WalkTrouble }> {
   const { policy } = options;
-  const walked = await options.fs.walk({ rootfs: options.rootfs, paths: policy.paths, exclude: policy.exclude, maxPaths: policy.max_paths });
+  const walked = await options.fs.walk({
+    rootfs: options.rootfs,
+    paths: policy.paths,
+    exclude: policy.exclude,
+    maxPaths: policy.max_paths,
+  });
   const files = new Map<string, FileState>();
   for (const { path, state } of walked.entries) files.set(path, state);
   problems.addWalk(walked.trouble);
@@ -140,7 +150,12 @@ async function listWatched(options: ScanOptions, problems: ProblemLog): Promise<
 }
 
 /** 2. The package database, for every path the listing or the running executables name (owners: for the watched scope). */
-function readPackages(dpkg: DpkgReader, files: ReadonlyMap<string, FileState>, running: RunningImages | undefined, scope: WatchScope): DpkgDatabase {
+function readPackages(
+  dpkg: DpkgReader,
+  files: ReadonlyMap<string, FileState>,
+  running: RunningImages | undefined,
+  scope: WatchScope,
+): DpkgDatabase {
   const wanted = new Set<string>();
   for (const [path, state] of files) if (state.type === 'file') wanted.add(path);
   for (const image of running?.images ?? []) wanted.add(image.path);
@@ -159,9 +174,15 @@ interface HashPlan {
 }
 
 /** 3. What must be read: regular files and images not covered by the fast path (whose hashes are filled in now). */
-function planHashing(options: ScanOptions, files: Map<string, FileState>, running: RunningImages | undefined, packages: DpkgDatabase | undefined): HashPlan {
+function planHashing(
+  options: ScanOptions,
+  files: Map<string, FileState>,
+  running: RunningImages | undefined,
+  packages: DpkgDatabase | undefined,
+): HashPlan {
   const needsMd5 = (path: string) => packages !== undefined && wantsMd5(packages, path);
-  const fastPath = (known: KnownHash | undefined, key: string) => (!options.full && known !== undefined && known.key === key ? known : undefined);
+  const fastPath = (known: KnownHash | undefined, key: string) =>
+    !options.full && known !== undefined && known.key === key ? known : undefined;
   const fileJobs: FileJob[] = [];
   for (const [path, state] of files) {
     if (state.type !== 'file') continue;
@@ -233,7 +254,13 @@ async function hashPlanned(
     }));
     // One after the other, each over every helper: both at once would take two lanes of the same helpers.
     const fileResults = await hashFiles(fileJobs);
-    const imageResults = await hashAll(options.fs, imageRequests, imageJobs.map((i) => i.stat.size), workers, progress);
+    const imageResults = await hashAll(
+      options.fs,
+      imageRequests,
+      imageJobs.map((i) => i.stat.size),
+      workers,
+      progress,
+    );
     const retries = await recordFileResults(options.fs, fileJobs, fileResults, files, problems, onHost);
     recordRetryResults(retries, await hashFiles(retries), files, problems);
     imageJobs.forEach((image, i) => {
@@ -284,7 +311,12 @@ async function recordFileResults(
 }
 
 /** The second and last look: what still cannot be read is unstable, unreadable or gone. */
-function recordRetryResults(retries: readonly FileJob[], results: readonly HashResult[], files: Map<string, FileState>, problems: ProblemLog): void {
+function recordRetryResults(
+  retries: readonly FileJob[],
+  results: readonly HashResult[],
+  files: Map<string, FileState>,
+  problems: ProblemLog,
+): void {
   retries.forEach((job, i) => {
     const result = results[i]!;
     if (result.sha256) {
@@ -293,12 +325,18 @@ function recordRetryResults(retries: readonly FileJob[], results: readonly HashR
     } else if (result.problem === 'vanished') {
       files.delete(job.path);
       problems.note('vanished', job.path);
-    } else problems.note(result.problem === 'unreadable' || result.problem === 'stuck' ? result.problem : 'unstable', job.path, result.detail);
+    } else
+      problems.note(result.problem === 'unreadable' || result.problem === 'stuck' ? result.problem : 'unstable', job.path, result.detail);
   });
 }
 
 /** 5. Images that are a watched file take its hash, or its problem. */
-function shareFileHashes(sameAsFile: readonly RunningImage[], files: ReadonlyMap<string, FileState>, imageHashes: Map<string, KnownHash>, imageProblems: Map<string, string>): void {
+function shareFileHashes(
+  sameAsFile: readonly RunningImage[],
+  files: ReadonlyMap<string, FileState>,
+  imageHashes: Map<string, KnownHash>,
+  imageProblems: Map<string, string>,
+): void {
   for (const image of sameAsFile) {
     const onDisk = files.get(image.path);
     if (onDisk?.sha256) imageHashes.set(image.key, { key: image.key, sha256: onDisk.sha256, ...(onDisk.md5 && { md5: onDisk.md5 }) });
@@ -307,7 +345,11 @@ function shareFileHashes(sameAsFile: readonly RunningImage[], files: ReadonlyMap
 }
 
 /** 6. What the judgment sees of each running image: its hashes, or why there are none. */
-function runningObservations(images: readonly RunningImage[], imageHashes: ReadonlyMap<string, KnownHash>, imageProblems: ReadonlyMap<string, string>): RunningObservation[] {
+function runningObservations(
+  images: readonly RunningImage[],
+  imageHashes: ReadonlyMap<string, KnownHash>,
+  imageProblems: ReadonlyMap<string, string>,
+): RunningObservation[] {
   return images.flatMap((image): RunningObservation[] => {
     const known = imageHashes.get(image.key);
     const problem = imageProblems.get(image.key);

@@ -88,7 +88,8 @@ class Walk {
     private readonly maxEntries: number,
     private readonly hooks: WalkHooks,
   ) {
-    for (const { pattern } of [...scope.globs].reverse()) this.stack.push({ kind: 'glob', pattern, dir: '/', segments: pattern.split('/').filter(Boolean), index: 0 });
+    for (const { pattern } of [...scope.globs].reverse())
+      this.stack.push({ kind: 'glob', pattern, dir: '/', segments: pattern.split('/').filter(Boolean), index: 0 });
     for (const path of [...scope.roots].reverse()) this.stack.push({ kind: 'tree', path });
     this.globMatchers = new Map(scope.globs.map((g) => [g.pattern, g.matches]));
   }
@@ -143,7 +144,9 @@ class Walk {
     } else {
       const names = this.listDir(dir, compileGlob(segment)); // one segment: `*` never crosses a slash
       if (names === overLimit) this.globOverLimit(pattern);
-      else for (let i = names.length - 1; i >= 0; i--) this.stack.push({ kind: 'glob', pattern, dir: childPath(dir, names[i]!), segments, index: index + 1 });
+      else
+        for (let i = names.length - 1; i >= 0; i--)
+          this.stack.push({ kind: 'glob', pattern, dir: childPath(dir, names[i]!), segments, index: index + 1 });
     }
   }
 

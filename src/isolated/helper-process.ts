@@ -62,7 +62,11 @@ export class HelperProcess {
     this.child = spawn(command, args, {
       stdio: ['ignore', 'ignore', 'inherit', 'pipe', 'ipc'],
       serialization: 'advanced',
-      env: { ...process.env, MALLOC_ARENA_MAX: process.env['MALLOC_ARENA_MAX'] ?? '1', MALLOC_TRIM_THRESHOLD_: process.env['MALLOC_TRIM_THRESHOLD_'] ?? '0' },
+      env: {
+        ...process.env,
+        MALLOC_ARENA_MAX: process.env['MALLOC_ARENA_MAX'] ?? '1',
+        MALLOC_TRIM_THRESHOLD_: process.env['MALLOC_TRIM_THRESHOLD_'] ?? '0',
+      },
     });
     // A helper that could not even start emits 'error' and no 'exit'.
     this.gone = new Promise((resolve) => {
@@ -159,7 +163,8 @@ export class HelperProcess {
       // Before its first call a helper reads its own mount table, from /proc: nothing there can stall.
       // Silence before that is a slow host (the helper not yet scheduled), judged only past a generous bound.
       if (!this.touching) {
-        if (performance.now() - this.lastSign > startupMs) this.fail(new Error(`helper process silent for ${startupMs / 1000}s before touching any file system`));
+        if (performance.now() - this.lastSign > startupMs)
+          this.fail(new Error(`helper process silent for ${startupMs / 1000}s before touching any file system`));
         return;
       }
       const pending = this.pending;
@@ -215,7 +220,10 @@ function helperCommand(): { command: string; args: string[] } {
   const flags = ['--max-semi-space-size=1', '--optimize-for-size'];
   if (import.meta.url.endsWith('.ts')) {
     const tsx = join(dirname(createRequire(import.meta.url).resolve('tsx/package.json')), 'dist/loader.mjs');
-    return { command: process.execPath, args: [...flags, '--import', pathToFileURL(tsx).href, fileURLToPath(new URL('./helper.ts', import.meta.url))] };
+    return {
+      command: process.execPath,
+      args: [...flags, '--import', pathToFileURL(tsx).href, fileURLToPath(new URL('./helper.ts', import.meta.url))],
+    };
   }
   return { command: process.execPath, args: [...flags, fileURLToPath(new URL('./helper.js', import.meta.url))] };
 }

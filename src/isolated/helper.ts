@@ -82,7 +82,16 @@ function serve(request: Request): unknown {
         progress.path(item.path);
         try {
           const s = item.follow ? statSync(item.path, { bigint: true }) : lstatSync(item.path, { bigint: true });
-          return { ok: true, stat: { dev: String(s.dev), ino: String(s.ino), mode: Number(s.mode), size: Number(s.size), ctimeMs: Number(s.ctimeNs / 1_000_000n) } };
+          return {
+            ok: true,
+            stat: {
+              dev: String(s.dev),
+              ino: String(s.ino),
+              mode: Number(s.mode),
+              size: Number(s.size),
+              ctimeMs: Number(s.ctimeNs / 1_000_000n),
+            },
+          };
         } catch (error) {
           return { ok: false, code: (error as NodeJS.ErrnoException).code ?? 'EIO' };
         }
@@ -94,7 +103,9 @@ function serve(request: Request): unknown {
         try {
           const stats = lstatSync(fsPath(path), { bigint: true });
           const state = stateFromStats(stats);
-          return { state: stats.isSymbolicLink() ? { ...state, target: decodeName(readlinkSync(fsPath(path), { encoding: 'buffer' })) } : state };
+          return {
+            state: stats.isSymbolicLink() ? { ...state, target: decodeName(readlinkSync(fsPath(path), { encoding: 'buffer' })) } : state,
+          };
         } catch {
           return undefined;
         }

@@ -130,7 +130,11 @@ export class IsolatedFs implements ScanFs {
       if (this.closed) throw new Error('isolated file-system calls stopped');
       const helper = this.helper(lane);
       try {
-        return await helper.call<T>({ ...body, skipMounts: this.stuck.stuckMounts(), skipPids: [...this.stuck.stuckPids()] } as RequestBody);
+        return await helper.call<T>({
+          ...body,
+          skipMounts: this.stuck.stuckMounts(),
+          skipPids: [...this.stuck.stuckPids()],
+        } as RequestBody);
       } catch (error) {
         if (!(error instanceof HelperStuckError)) throw error;
         if (this.lanes.get(lane) === helper) this.lanes.delete(lane);

@@ -46,7 +46,9 @@ export type Request =
 export type RequestBody = WithoutId<Request>;
 type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
 
-export type Response = { readonly id: number; readonly ok: true; readonly result: unknown } | { readonly id: number; readonly ok: false; readonly error: string };
+export type Response =
+  | { readonly id: number; readonly ok: true; readonly result: unknown }
+  | { readonly id: number; readonly ok: false; readonly error: string };
 
 /**
  * One line on the progress pipe: what the helper is about to touch, or a heartbeat (`{}`) while one

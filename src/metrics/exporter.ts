@@ -6,14 +6,19 @@ export const exporterMetricSpecs = {
     name: 'hostguard_build_info',
     type: 'gauge',
     help: 'A metric with a constant 1 value labeled by the version, revision and Node.js version of hostguard-exporter.',
-    labels: { version: 'package version', revision: 'git commit the package was built from, or "unknown"', nodejs_version: 'process.version' },
+    labels: {
+      version: 'package version',
+      revision: 'git commit the package was built from, or "unknown"',
+      nodejs_version: 'process.version',
+    },
   }),
   collectorDuration: metricSpec({
     name: 'hostguard_scrape_collector_duration_seconds',
     type: 'gauge',
     help: 'Duration of a collector in the last collection.',
     labels: { collector: 'enabled collector names' },
-    notes: 'For a collector still busy with a run that passed --collector.timeout (or, after a first start, its learning that passed --baseline.timeout): how long that run has taken so far.',
+    notes:
+      'For a collector still busy with a run that passed --collector.timeout (or, after a first start, its learning that passed --baseline.timeout): how long that run has taken so far.',
   }),
   collectorSuccess: metricSpec({
     name: 'hostguard_scrape_collector_success',
@@ -33,7 +38,8 @@ export const exporterMetricSpecs = {
     help: 'Collections in which a collector failed, by reason; details are in the log.',
     labels: {
       collector: 'enabled collector names',
-      reason: '"error" (it threw) or "timeout" (no result within --collector.timeout, or still busy with a run that had none, a first start\'s learning past --baseline.timeout included)',
+      reason:
+        '"error" (it threw) or "timeout" (no result within --collector.timeout, or still busy with a run that had none, a first start\'s learning past --baseline.timeout included)',
     },
   }),
   findings: metricSpec({
@@ -117,7 +123,7 @@ export const exporterMetricSpecs = {
     help: 'Whether a capability that decides what the exporter can see is in its effective set (1) or not (0).',
     labels: { capability: 'cap_dac_override, cap_dac_read_search, cap_net_bind_service, cap_sys_ptrace' },
     notes:
-      'Without cap_sys_ptrace (as root too) the executables, sockets and roots of other users\' processes, and of root\'s processes holding capabilities the exporter lacks, are hidden; without cap_dac_read_search (or cap_dac_override) some watched files and logs are unreadable; without cap_net_bind_service ports below 1024 cannot be probed for hidden listeners. The log says at start what each missing one hides, and each collector counts what it could not see. See docs/deployment.md.',
+      "Without cap_sys_ptrace (as root too) the executables, sockets and roots of other users' processes, and of root's processes holding capabilities the exporter lacks, are hidden; without cap_dac_read_search (or cap_dac_override) some watched files and logs are unreadable; without cap_net_bind_service ports below 1024 cannot be probed for hidden listeners. The log says at start what each missing one hides, and each collector counts what it could not see. See docs/deployment.md.",
   }),
   capabilityBounding: metricSpec({
     name: 'hostguard_exporter_capability_bounding',
@@ -131,7 +137,9 @@ export const exporterMetricSpecs = {
     name: 'hostguard_state_write_failing',
     type: 'gauge',
     help: 'Whether the last write of a state file failed (1), e.g. a full or read-only --state.dir; the exporter keeps running and retries.',
-    labels: { file: 'file names the exporter writes: baseline.json, log position files (one per auth source), integrity-full-rehash.json, serving-exporter.json, the --textfile.path file' },
+    labels: {
+      file: 'file names the exporter writes: baseline.json, log position files (one per auth source), integrity-full-rehash.json, serving-exporter.json, the --textfile.path file',
+    },
   }),
   stateWriteFailures: metricSpec({
     name: 'hostguard_state_write_failures_total',

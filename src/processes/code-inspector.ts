@@ -35,7 +35,11 @@ export class CodeInspector {
   ) {}
 
   /** Read these processes now (a few at a time: each read runs on libuv's pool, under ProcessFiles' deadline). */
-  async inspect(processes: readonly ObservedProcess[], programOf: (pid: number) => string | undefined, index: PackageIndex): Promise<InspectionCounts> {
+  async inspect(
+    processes: readonly ObservedProcess[],
+    programOf: (pid: number) => string | undefined,
+    index: PackageIndex,
+  ): Promise<InspectionCounts> {
     let inspected = 0;
     let failed = 0;
     const wanted = processes.filter((p) => !p.kernelThread && p.exe.kind === 'path');

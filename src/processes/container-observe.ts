@@ -38,7 +38,11 @@ export function containerRootOf(mounts: readonly MountInfoEntry[]): ContainerRoo
   if (root.fsType !== 'overlay' || upperdir === undefined || upperdir === '') return { kind: 'not_overlayfs', fsType: root.fsType };
   const absolute = (dir: string) => (dir.startsWith('/') ? dir : `${dockerOverlayHome}/${dir}`);
   // Uppermost first; `::` separates data-only layers, whose files are never looked up by path.
-  const lowerdirs = (root.superOptions.get('lowerdir') ?? '').split('::')[0]!.split(':').filter((d) => d !== '').map(absolute);
+  const lowerdirs = (root.superOptions.get('lowerdir') ?? '')
+    .split('::')[0]!
+    .split(':')
+    .filter((d) => d !== '')
+    .map(absolute);
   return { kind: 'overlay', upperdir: absolute(upperdir), lowerdirs };
 }
 
@@ -73,7 +77,13 @@ export type UpperFile =
  *   a file of the image copied up whose content is no longer the image's (written over in place).
  *   A copy-up that changed only metadata (a chmod, a touch) keeps the image's content: not drift.
  */
-export function executableLayerOf(root: ContainerRoot, exe: { readonly path: string; readonly deleted: boolean }, mountPoints: readonly string[], running: ExecutableFile | undefined, upper: UpperFile): ExecutableLayer {
+export function executableLayerOf(
+  root: ContainerRoot,
+  exe: { readonly path: string; readonly deleted: boolean },
+  mountPoints: readonly string[],
+  running: ExecutableFile | undefined,
+  upper: UpperFile,
+): ExecutableLayer {
   if (root.kind === 'unreadable') return 'unreadable';
   if (onOtherMount(exe.path, mountPoints)) return 'other_mount';
   if (root.kind === 'not_overlayfs') return 'not_overlayfs';
@@ -157,7 +167,11 @@ export class ContainerObserver {
    * The facts of every container process among these (details[i] and observed[i] are the same
    * process). `full`: this is the whole process table, so what is not in it is forgotten.
    */
-  async observe(details: readonly ProcessDetails[], observed: readonly ObservedProcess[], full: boolean): Promise<ReadonlyMap<number, ContainerFacts>> {
+  async observe(
+    details: readonly ProcessDetails[],
+    observed: readonly ObservedProcess[],
+    full: boolean,
+  ): Promise<ReadonlyMap<number, ContainerFacts>> {
     const round = full ? ++this.round : this.round;
     const result = new Map<number, ContainerFacts>();
     const misses: number[] = [];
@@ -171,7 +185,11 @@ export class ContainerObserver {
         result.set(d.pid, record.facts);
       } else misses.push(i);
     }
-    await this.readMissing(misses.map((i) => details[i]!), result, round);
+    await this.readMissing(
+      misses.map((i) => details[i]!),
+      result,
+      round,
+    );
     if (full) {
       this.forgetOlderThan(round);
       this.briefIdentities.clear();
@@ -246,7 +264,10 @@ export class ContainerObserver {
 
   private async readNamespace(d: ProcessDetails, round: number): Promise<NamespaceRecord> {
     const readAt = this.now();
-    const [mounts, cgroup] = await Promise.all([readMountInfo(this.paths.procfs, d.pid).catch(() => undefined), readCgroup(this.paths.procfs, d.pid).catch(() => undefined)]);
+    const [mounts, cgroup] = await Promise.all([
+      readMountInfo(this.paths.procfs, d.pid).catch(() => undefined),
+      readCgroup(this.paths.procfs, d.pid).catch(() => undefined),
+    ]);
     const identity = await this.directory.identify(cgroup === undefined ? undefined : containerOfCgroup(cgroup));
     return {
       rootIdentity: rootIdentityOf(d),
@@ -273,7 +294,11 @@ export class ContainerObserver {
         upper = { ...upper, sameAsImage: await sameAsImage(join(this.paths.rootfs, root.upperdir, exe.path), lowers) };
       }
     }
-    return { identity: namespace.identity, executableLayer: executableLayerOf(root, exe, namespace.mountPoints, running, upper), standardInput };
+    return {
+      identity: namespace.identity,
+      executableLayer: executableLayerOf(root, exe, namespace.mountPoints, running, upper),
+      standardInput,
+    };
   }
 
   private forgetOlderThan(round: number): void {
@@ -301,7 +326,9 @@ function rootIdentityOf(d: ProcessDetails): string | undefined {
 
 /** The same process running the same executable as when its facts were read (compared without making a key). */
 function sameProcess(record: ProcessRecord, d: ProcessDetails): boolean {
-  return record.startTicks === d.startTicks && d.exe.kind === 'path' && record.exePath === d.exe.path && record.exeDeleted === d.exe.deleted;
+  return (
+    record.startTicks === d.startTicks && d.exe.kind === 'path' && record.exePath === d.exe.path && record.exeDeleted === d.exe.deleted
+  );
 }
 
 const compareChunk = 64 * 1024;

@@ -6,7 +6,14 @@ import { readExe } from '../procfs/exe.js';
 import { isTerminal, readFdTarget } from '../procfs/fd.js';
 import { hostMountNamespace, mountNamespace } from '../procfs/namespaces.js';
 import type { ProcessFiles } from '../procfs/process-files.js';
-import { directoryIdentity, identityOf, rootAgainstHost, type DirectoryIdentity, type ProcessRoot, type RootAgainstHost } from '../procfs/root.js';
+import {
+  directoryIdentity,
+  identityOf,
+  rootAgainstHost,
+  type DirectoryIdentity,
+  type ProcessRoot,
+  type RootAgainstHost,
+} from '../procfs/root.js';
 import type { UserDirectory } from '../rootfs/users.js';
 import type { ContainerIdentity } from '../containers/identity.js';
 import type { ObservedExec } from './exec-view.js';
@@ -52,7 +59,13 @@ export class ExecObserver {
     return { execs, executables, programs };
   }
 
-  private async observeOne(event: ExecEvent, interpreters: readonly PathMatcher[], index: PackageIndex, executables: Map<string, ExecutableFacts>, programs: Map<string, ExecutableFacts>): Promise<ObservedExec> {
+  private async observeOne(
+    event: ExecEvent,
+    interpreters: readonly PathMatcher[],
+    index: PackageIndex,
+    executables: Map<string, ExecutableFacts>,
+    programs: Map<string, ExecutableFacts>,
+  ): Promise<ObservedExec> {
     const { procfs, rootfs } = this.paths;
     const shebang = scriptItem(event.paths);
     const exeItem = shebang ? event.paths.find((p) => p.item === 1) : event.paths.find((p) => p.item === 0);

@@ -12,7 +12,7 @@ import { mayStallOnHost } from './stallable-paths.js';
 export function hostRealPath(rootfs: string, path: string): string {
   const pending = path.split('/').filter((c) => c !== '' && c !== '.');
   const done: string[] = [];
-  for (let hops = 0; pending.length > 0; ) {
+  for (let hops = 0; pending.length > 0;) {
     const component = pending.shift()!;
     if (component === '..') {
       done.pop();

@@ -39,7 +39,6 @@ export interface ObservedProcess {
   readonly stalled: boolean;
 }
 
-
 /** Facts about one executable path, gathered once per collection for every process running it. */
 export interface ExecutableFacts {
   /** An installed package owns the path (dpkg). */

@@ -39,7 +39,8 @@ export interface Observation {
 }
 
 /** A stat made off the event loop: what the facts of an executable need of it. */
-export type OffLoopStat = { readonly ok: true; readonly stat: { readonly mode: number; readonly ctimeMs: number } } | { readonly ok: false };
+export type OffLoopStat =
+  { readonly ok: true; readonly stat: { readonly mode: number; readonly ctimeMs: number } } | { readonly ok: false };
 
 /** What the observer reads through: the exporter's HostReads (src/isolated/). */
 export interface ObserverReads {
@@ -69,7 +70,10 @@ export class HostObserver {
     private readonly paths: HostPaths,
     log: Logger,
     /** The exporter's; by default (tests, one-off observers) guarded reads of its own and stats on libuv's pool. */
-    private readonly reads: ObserverReads = { processFiles: new ProcessFiles(paths.procfs, new StuckReads(log), { deadlineMs: 2000 }), statOffLoop: statsInPool },
+    private readonly reads: ObserverReads = {
+      processFiles: new ProcessFiles(paths.procfs, new StuckReads(log), { deadlineMs: 2000 }),
+      statOffLoop: statsInPool,
+    },
   ) {
     this.reader = new ProcessReader(paths.procfs, { files: reads.processFiles });
     this.users = new UserDirectory(paths.rootfs);
@@ -96,7 +100,14 @@ export class HostObserver {
       const p = snapshot.processes[i]!;
       let record = this.records.get(p.pid);
       if (!record || record.startTicks !== p.startTicks) {
-        record = { observed: this.observed(p, undefined, lifetimeCores(p, now)), startTicks: p.startTicks, users: this.users.generation, cpuSeconds: p.cpuSeconds, at: now, round };
+        record = {
+          observed: this.observed(p, undefined, lifetimeCores(p, now)),
+          startTicks: p.startTicks,
+          users: this.users.generation,
+          cpuSeconds: p.cpuSeconds,
+          at: now,
+          round,
+        };
         this.records.set(p.pid, record);
       } else {
         this.update(record, p, now);
@@ -229,7 +240,12 @@ export class HostObserver {
     return this.hostRootRead.identity;
   }
 
-  private async view(processes: readonly ObservedProcess[], index: PackageIndex, section: ProcessesPolicy, containers: ReadonlyMap<number, ContainerFacts>): Promise<HostView> {
+  private async view(
+    processes: readonly ObservedProcess[],
+    index: PackageIndex,
+    section: ProcessesPolicy,
+    containers: ReadonlyMap<number, ContainerFacts>,
+  ): Promise<HostView> {
     const executables = new Map<string, ExecutableFacts>();
     const mounts = ownMounts();
     const offLoop: { path: string; deleted: boolean }[] = [];
@@ -238,7 +254,8 @@ export class HostObserver {
       // A container's /usr/bin/curl is not the host's: its facts are not looked up under --path.rootfs.
       if (p.exe.kind !== 'path' || executables.has(p.exe.path) || inContainer(p)) continue;
       const path = p.exe.path;
-      if (isMemfd(path) || !mayStall(mounts, join(this.paths.rootfs, path))) executables.set(path, executableFacts(this.paths.rootfs, path, p.exe.deleted, index));
+      if (isMemfd(path) || !mayStall(mounts, join(this.paths.rootfs, path)))
+        executables.set(path, executableFacts(this.paths.rootfs, path, p.exe.deleted, index));
       else if (!offLoop.some((e) => e.path === path)) offLoop.push({ path, deleted: p.exe.deleted });
     }
     if (offLoop.length > 0) await this.factsOffLoop(offLoop, index, executables);
@@ -256,7 +273,11 @@ export class HostObserver {
    * process, so a stalled one costs that helper and not the event loop. What a stuck stat would have
    * said stays unknown: not world-writable, no replacement time.
    */
-  private async factsOffLoop(exes: readonly { path: string; deleted: boolean }[], index: PackageIndex, into: Map<string, ExecutableFacts>): Promise<void> {
+  private async factsOffLoop(
+    exes: readonly { path: string; deleted: boolean }[],
+    index: PackageIndex,
+    into: Map<string, ExecutableFacts>,
+  ): Promise<void> {
     const items = exes.flatMap(({ path }) => [
       { path: join(this.paths.rootfs, path), follow: true },
       { path: join(this.paths.rootfs, dirname(path)), follow: true },
@@ -316,7 +337,13 @@ export function executableFacts(rootfs: string, path: string, deleted: boolean, 
 }
 
 /** What the stats of an executable and of its directory say; undefined when they could not be had. */
-function factsOf(path: string, deleted: boolean, index: PackageIndex, file: { mode: number; ctimeMs: number } | undefined, dir: { mode: number } | undefined): ExecutableFacts {
+function factsOf(
+  path: string,
+  deleted: boolean,
+  index: PackageIndex,
+  file: { mode: number; ctimeMs: number } | undefined,
+  dir: { mode: number } | undefined,
+): ExecutableFacts {
   const fileWritable = !deleted && file !== undefined && (file.mode & 0o002) !== 0;
   const dirWritable = dir !== undefined && (dir.mode & 0o002) !== 0;
   return {

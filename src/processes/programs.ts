@@ -46,7 +46,12 @@ export class ProgramObserver {
    * What these processes run. `all`: they are every process (a collection), so the others are
    * forgotten; otherwise (new processes of the watch) they are added to what is known.
    */
-  async observe(processes: readonly ObservedProcess[], interpreters: readonly PathMatcher[], index: PackageIndex, all = true): Promise<ProgramsView> {
+  async observe(
+    processes: readonly ObservedProcess[],
+    interpreters: readonly PathMatcher[],
+    index: PackageIndex,
+    all = true,
+  ): Promise<ProgramsView> {
     const next = all ? new Map<number, Known>() : this.known;
     const toRead: ObservedProcess[] = [];
     for (const p of processes) {
@@ -123,7 +128,12 @@ export class ProgramObserver {
    * now, which may have changed since it started, so such a path is judged only when a file is
    * there. An absolute path that is gone is a deleted program. In a container, by path alone.
    */
-  private program(p: ObservedProcess, target: Extract<RunTarget, { path: string }>, index: PackageIndex, facts: Map<string, ExecutableFacts>): ProgramTarget | undefined {
+  private program(
+    p: ObservedProcess,
+    target: Extract<RunTarget, { path: string }>,
+    index: PackageIndex,
+    facts: Map<string, ExecutableFacts>,
+  ): ProgramTarget | undefined {
     if (!isAbsolute(target.path)) return undefined;
     if (inContainer(p)) return { kind: target.kind, runner: target.runner, path: target.path, deleted: false };
     const path = hostRealPath(this.rootfs, target.path);

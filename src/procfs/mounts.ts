@@ -10,7 +10,28 @@ export type Mount = Pick<MountInfoEntry, 'mountPoint' | 'fsType' | 'source'>;
  * FUSE to the hypervisor) or a server across the network. A stat, a listing or a page fault there
  * can wait as long as that process or server lets it, in an uninterruptible sleep.
  */
-const stallableTypes = new Set(['fuse', 'fuseblk', 'nfs', 'nfs4', 'cifs', 'smb3', 'smbfs', '9p', 'ceph', 'afs', 'glusterfs', 'lustre', 'virtiofs', 'ncpfs', 'coda', 'gpfs', 'beegfs', 'orangefs', 'ocfs2', 'gfs2']);
+const stallableTypes = new Set([
+  'fuse',
+  'fuseblk',
+  'nfs',
+  'nfs4',
+  'cifs',
+  'smb3',
+  'smbfs',
+  '9p',
+  'ceph',
+  'afs',
+  'glusterfs',
+  'lustre',
+  'virtiofs',
+  'ncpfs',
+  'coda',
+  'gpfs',
+  'beegfs',
+  'orangefs',
+  'ocfs2',
+  'gfs2',
+]);
 
 export function isStallable(fsType: string): boolean {
   // fuse.sshfs, fuse.s3fs, fuse.gvfsd-fuse, ...: the part after the dot is the FUSE server's choice.
@@ -33,7 +54,7 @@ export class MountTable {
   mountOf(path: string): Mount | undefined {
     for (const mount of this.byDepth) {
       const point = mount.mountPoint;
-      if (point === '/' || path === point || (path.startsWith(point) && path.charCodeAt(point.length) === 47 /* / */)) return mount;
+      if (point === '/' || path === point || (path.startsWith(point) && path.charCodeAt(point.length) === 47) /* / */) return mount;
     }
     return undefined;
   }

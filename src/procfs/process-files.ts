@@ -87,7 +87,12 @@ export class ProcessFiles {
   }
 
   /** A file that takes the process's memory-map lock, read off the event loop within the deadline. */
-  async read(pid: number, file: MemoryMapFile, limit = Number.POSITIVE_INFINITY, encoding: 'latin1' | 'utf8' = 'utf8'): Promise<GuardedRead> {
+  async read(
+    pid: number,
+    file: MemoryMapFile,
+    limit = Number.POSITIVE_INFINITY,
+    encoding: 'latin1' | 'utf8' = 'utf8',
+  ): Promise<GuardedRead> {
     const path = `${this.procfs}/${pid}/${file}`;
     // cmdline has no open hook (the kernel opens it without looking at the process): opened here, one
     // job of the pool less. The other files check ptrace access to the process's memory as they open.
@@ -96,7 +101,12 @@ export class ProcessFiles {
   }
 
   /** The same file of many processes, a few at a time; results in the order of `pids`. */
-  readMany(pids: readonly number[], file: MemoryMapFile, limit = Number.POSITIVE_INFINITY, encoding: 'latin1' | 'utf8' = 'utf8'): Promise<GuardedRead[]> {
+  readMany(
+    pids: readonly number[],
+    file: MemoryMapFile,
+    limit = Number.POSITIVE_INFINITY,
+    encoding: 'latin1' | 'utf8' = 'utf8',
+  ): Promise<GuardedRead[]> {
     return inLanes(pids, this.concurrency, (pid) => this.read(pid, file, limit, encoding));
   }
 
@@ -121,7 +131,9 @@ export class ProcessFiles {
    */
   statLink(pid: number, link: 'root' | 'exe' | `fd/${number}`): Promise<GuardedStat> {
     const path = `${this.procfs}/${pid}/${link}`;
-    return this.guard({ kind: 'file_system', pid }, `stat ${path}`, () => statBig(path)).then((outcome): GuardedStat => (outcome.ok ? { ok: true, stats: outcome.value } : outcome));
+    return this.guard({ kind: 'file_system', pid }, `stat ${path}`, () => statBig(path)).then((outcome): GuardedStat =>
+      outcome.ok ? { ok: true, stats: outcome.value } : outcome,
+    );
   }
 
   /** Reads past their deadline still holding a thread of the pool. */

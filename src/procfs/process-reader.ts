@@ -51,7 +51,8 @@ export interface DetailedSnapshot extends ProcessSnapshot {
   readonly processes: readonly ProcessDetails[];
 }
 
-export type DetailsRead = { readonly ok: true; readonly process: ProcessDetails } | { readonly ok: false; readonly problem: ProcReadProblem };
+export type DetailsRead =
+  { readonly ok: true; readonly process: ProcessDetails } | { readonly ok: false; readonly problem: ProcReadProblem };
 
 export interface ProcessReaderOptions {
   /** Cached credentials and argv[0] are re-read at least this often (ms). */
@@ -462,7 +463,10 @@ export class ProcessReader {
   private ownView(): { readonly namespace: string | undefined; readonly root: ProcessRoot } {
     if (!this.own) {
       const identity = directoryIdentity('/');
-      this.own = { namespace: mountNamespace(this.procfs, 'self'), root: identity === undefined ? { kind: 'unreadable', problem: 'malformed' } : { kind: 'directory', identity } };
+      this.own = {
+        namespace: mountNamespace(this.procfs, 'self'),
+        root: identity === undefined ? { kind: 'unreadable', problem: 'malformed' } : { kind: 'directory', identity },
+      };
     }
     return this.own;
   }

@@ -9,7 +9,9 @@ import { problemOf, type ProcReadProblem } from './errors.js';
 export type DirectoryIdentity = string;
 
 /** What stat said of a process's root directory; `stuck`: the stat did not return (its file system stalls). */
-export type ProcessRoot = { readonly kind: 'directory'; readonly identity: DirectoryIdentity } | { readonly kind: 'unreadable'; readonly problem: ProcReadProblem | 'stuck' };
+export type ProcessRoot =
+  | { readonly kind: 'directory'; readonly identity: DirectoryIdentity }
+  | { readonly kind: 'unreadable'; readonly problem: ProcReadProblem | 'stuck' };
 
 /**
  * The root directory of a process: stat of /proc/PID/root, a link the kernel follows into that

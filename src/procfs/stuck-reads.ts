@@ -10,7 +10,10 @@ export const stuckReadKinds = ['process_memory', 'file_system'] as const;
 export type StuckReadKind = (typeof stuckReadKinds)[number];
 
 /** What is stuck: one process, or one mount (or one process's root, when its mount is not ours to see). */
-export type StuckTarget = { readonly kind: 'process_memory'; readonly pid: number } | { readonly kind: 'file_system'; readonly mount: string } | { readonly kind: 'file_system'; readonly pid: number };
+export type StuckTarget =
+  | { readonly kind: 'process_memory'; readonly pid: number }
+  | { readonly kind: 'file_system'; readonly mount: string }
+  | { readonly kind: 'file_system'; readonly pid: number };
 
 export interface StuckRead {
   readonly target: StuckTarget;
@@ -64,7 +67,11 @@ export class StuckReads {
     void Promise.all([settled.catch(() => undefined), hold]).then(() => {
       if (this.current.get(key) !== read) return;
       this.current.delete(key);
-      this.log.info('stuck read returned: reading its target again', { ...targetFields(target), read: what, stuck_seconds: ((this.now() - read.since) / 1000).toFixed(1) });
+      this.log.info('stuck read returned: reading its target again', {
+        ...targetFields(target),
+        read: what,
+        stuck_seconds: ((this.now() - read.since) / 1000).toFixed(1),
+      });
     });
   }
 

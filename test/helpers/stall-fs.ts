@@ -39,7 +39,10 @@ const mounted: Mounted[] = [];
  */
 export async function mountStallFs(fill: (backing: string) => void = () => {}): Promise<StallFs> {
   requireTool('fusermount', 'fuse3');
-  if (spawnSync(python, ['-c', 'import fusepy'], { stdio: 'ignore' }).status !== 0) throw new Error('python3-fusepy is not installed: run `apt-get install python3-fusepy` (scripts/install-test-deps does it for all tests)');
+  if (spawnSync(python, ['-c', 'import fusepy'], { stdio: 'ignore' }).status !== 0)
+    throw new Error(
+      'python3-fusepy is not installed: run `apt-get install python3-fusepy` (scripts/install-test-deps does it for all tests)',
+    );
   const dir = tempDir('hostguard-stallfs-');
   const backing = join(dir, 'backing');
   const mountPoint = join(dir, 'mnt');
@@ -102,7 +105,8 @@ async function unmountAll(): Promise<void> {
     m.fs.resume();
     for (const user of m.users) if (user.pid && user.exitCode === null && user.signalCode === null) process.kill(user.pid, 'SIGKILL');
     await Promise.all(m.users.map(exited));
-    if (spawnSync('fusermount', ['-u', '-z', m.fs.mountPoint], { stdio: 'ignore' }).status !== 0) spawnSync('umount', ['-l', m.fs.mountPoint], { stdio: 'ignore' });
+    if (spawnSync('fusermount', ['-u', '-z', m.fs.mountPoint], { stdio: 'ignore' }).status !== 0)
+      spawnSync('umount', ['-l', m.fs.mountPoint], { stdio: 'ignore' });
     if (m.server.pid && m.server.exitCode === null && m.server.signalCode === null) process.kill(m.server.pid, 'SIGKILL');
     await exited(m.server);
   }

@@ -71,7 +71,9 @@ function stuckReads(text: string, kind: 'process_memory' | 'file_system'): numbe
 
 /** SIGTERM, then the exit (with a generous deadline: a frozen exporter never exits). */
 async function terminate(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
   child.kill('SIGTERM');
   const timer = new Promise<'hung'>((resolve) => setTimeout(() => resolve('hung'), patience).unref());
   const outcome = await Promise.race([exited, timer]);
@@ -120,33 +122,51 @@ describe('a stalled FUSE file system', () => {
       expect(stuckReads(calm, 'process_memory')).toBe(0);
 
       fs.stall();
-      const stalled = await scrapeUntil(hg, 'the victim as a stalled_process finding', (text) => sampleValue(text, 'hostguard_process_flagged', { exe: victim.exe, kind: 'stalled_process' }) === 1);
+      const stalled = await scrapeUntil(
+        hg,
+        'the victim as a stalled_process finding',
+        (text) => sampleValue(text, 'hostguard_process_flagged', { exe: victim.exe, kind: 'stalled_process' }) === 1,
+      );
       expect(processState(victim.pid)).toBe('D');
       expect(stuckReads(stalled, 'process_memory')).toBe(1);
       // Only what needs the stuck read is degraded: every collector still succeeds.
-      for (const s of parseExposition(stalled).filter((s) => s.name === 'hostguard_scrape_collector_success')) expect([s.labels['collector'], s.value]).toEqual([s.labels['collector'], 1]);
+      for (const s of parseExposition(stalled).filter((s) => s.name === 'hostguard_scrape_collector_success'))
+        expect([s.labels['collector'], s.value]).toEqual([s.labels['collector'], 1]);
       // Whichever read of a memory-map file reaches it first: the collection's cmdline, or the code inspection's environ or maps.
-      expect(log()).toMatch(new RegExp(`msg="read stuck in the kernel: skipping its target until it returns" .*kind=process_memory pid=${victim.pid} read=/proc/${victim.pid}/(cmdline|environ|maps)`));
+      expect(log()).toMatch(
+        new RegExp(
+          `msg="read stuck in the kernel: skipping its target until it returns" .*kind=process_memory pid=${victim.pid} read=/proc/${victim.pid}/(cmdline|environ|maps)`,
+        ),
+      );
       // Its executable lies on the stalled file system too: its facts are stat'ed by a helper process, which got stuck there.
       expect(log()).toMatch(new RegExp(`kind=file_system mount=${fs.mountPoint} `));
       // Later collections skip it instead of queuing more reads behind the stuck one.
       const before = sampleValue(stalled, 'hostguard_stuck_reads_total', { kind: 'process_memory' });
-      for (let i = 0; i < 3; i++) expect(sampleValue(await scrape(exporter.url), 'hostguard_stuck_reads_total', { kind: 'process_memory' })).toBe(before);
+      for (let i = 0; i < 3; i++)
+        expect(sampleValue(await scrape(exporter.url), 'hostguard_stuck_reads_total', { kind: 'process_memory' })).toBe(before);
       // The hidden-process sweep (ps included) and the hidden-port sweep still complete, and the stalled process is not hidden.
       const swept = (text: string, name: string) => sampleValue(text, name) ?? 0;
       const sweeps = await scrapeUntil(
         hg,
         'both sweeps done again during the stall',
         (text) =>
-          swept(text, 'hostguard_process_hidden_sweep_last_timestamp_seconds') > swept(stalled, 'hostguard_process_hidden_sweep_last_timestamp_seconds') &&
-          swept(text, 'hostguard_network_hidden_port_sweep_last_timestamp_seconds') > swept(stalled, 'hostguard_network_hidden_port_sweep_last_timestamp_seconds'),
+          swept(text, 'hostguard_process_hidden_sweep_last_timestamp_seconds') >
+            swept(stalled, 'hostguard_process_hidden_sweep_last_timestamp_seconds') &&
+          swept(text, 'hostguard_network_hidden_port_sweep_last_timestamp_seconds') >
+            swept(stalled, 'hostguard_network_hidden_port_sweep_last_timestamp_seconds'),
       );
       expect(sampleValue(sweeps, 'hostguard_process_hidden_sweep_success')).toBe(1);
       expect(parseExposition(sweeps).filter((s) => s.name === 'hostguard_processes_hidden' && s.value > 0)).toEqual([]);
       expect(processState(victim.pid)).toBe('D');
 
       fs.resume();
-      await scrapeUntil(hg, 'recovery', (text) => stuckReads(text, 'process_memory') === 0 && sampleValue(text, 'hostguard_process_flagged', { exe: victim.exe, kind: 'stalled_process' }) === undefined);
+      await scrapeUntil(
+        hg,
+        'recovery',
+        (text) =>
+          stuckReads(text, 'process_memory') === 0 &&
+          sampleValue(text, 'hostguard_process_flagged', { exe: victim.exe, kind: 'stalled_process' }) === undefined,
+      );
       expect(log()).toMatch(new RegExp(`msg="stuck read returned: reading its target again" .*pid=${victim.pid}`));
 
       fs.stall();
@@ -169,26 +189,48 @@ describe('a stalled FUSE file system', () => {
       const watched = join(tempDir(), 'local');
       mkdirSync(watched);
       writeFileSync(join(watched, 'file'), 'local');
-      const policy = policyFile(`integrity:\n  paths: [${JSON.stringify(fs.mountPoint)}, ${JSON.stringify(watched)}]\n  schedule: "* * * * * *"\n  running_executables: false\n  package_database: false\n`);
+      const policy = policyFile(
+        `integrity:\n  paths: [${JSON.stringify(fs.mountPoint)}, ${JSON.stringify(watched)}]\n  schedule: "* * * * * *"\n  running_executables: false\n  package_database: false\n`,
+      );
       const hg = await start(['--collector.disable-defaults', '--collector.integrity', '--config.file', policy]);
       const { exporter, log } = hg;
-      const calm = await scrapeUntil(hg, 'a scan', (text) => (sampleValue(text, 'hostguard_integrity_watched_files', { type: 'file' }) ?? 0) === 3);
+      const calm = await scrapeUntil(
+        hg,
+        'a scan',
+        (text) => (sampleValue(text, 'hostguard_integrity_watched_files', { type: 'file' }) ?? 0) === 3,
+      );
       expect(sampleValue(calm, 'hostguard_integrity_scan_problems', { problem: 'stuck' })).toBe(0);
 
       fs.stall();
-      const stalled = await scrapeUntil(hg, 'the mount reported stuck', (text) => stuckReads(text, 'file_system') === 1 && sampleValue(text, 'hostguard_integrity_scan_problems', { problem: 'stuck' }) === 1);
-      expect(log()).toMatch(new RegExp(`msg="read stuck in the kernel: skipping its target until it returns" .*kind=file_system mount=${fs.mountPoint} `));
+      const stalled = await scrapeUntil(
+        hg,
+        'the mount reported stuck',
+        (text) =>
+          stuckReads(text, 'file_system') === 1 && sampleValue(text, 'hostguard_integrity_scan_problems', { problem: 'stuck' }) === 1,
+      );
+      expect(log()).toMatch(
+        new RegExp(`msg="read stuck in the kernel: skipping its target until it returns" .*kind=file_system mount=${fs.mountPoint} `),
+      );
       expect(sampleValue(stalled, 'hostguard_scrape_collector_success', { collector: 'integrity' })).toBe(1);
       // Scans go on, skipping the stuck mount: the local path is still watched, nothing on the mount counts as removed.
-      const scans = (text: string) => (sampleValue(text, 'hostguard_integrity_scans_total', { mode: 'fast' }) ?? 0) + (sampleValue(text, 'hostguard_integrity_scans_total', { mode: 'full' }) ?? 0);
+      const scans = (text: string) =>
+        (sampleValue(text, 'hostguard_integrity_scans_total', { mode: 'fast' }) ?? 0) +
+        (sampleValue(text, 'hostguard_integrity_scans_total', { mode: 'full' }) ?? 0);
       const later = await scrapeUntil(hg, 'two more scans during the stall', (text) => scans(text) >= scans(stalled) + 2);
       expect(stuckReads(later, 'file_system')).toBe(1);
-      expect(sampleValue(later, 'hostguard_stuck_reads_total', { kind: 'file_system' })).toBe(sampleValue(stalled, 'hostguard_stuck_reads_total', { kind: 'file_system' }));
+      expect(sampleValue(later, 'hostguard_stuck_reads_total', { kind: 'file_system' })).toBe(
+        sampleValue(stalled, 'hostguard_stuck_reads_total', { kind: 'file_system' }),
+      );
       expect(parseExposition(later).filter((s) => s.name === 'hostguard_integrity_mismatch')).toEqual([]);
       expect(log()).toMatch(/integrity scan could not observe every path.* stuck=1 .*stuck: /);
 
       fs.resume();
-      await scrapeUntil(hg, 'recovery', (text) => stuckReads(text, 'file_system') === 0 && sampleValue(text, 'hostguard_integrity_scan_problems', { problem: 'stuck' }) === 0);
+      await scrapeUntil(
+        hg,
+        'recovery',
+        (text) =>
+          stuckReads(text, 'file_system') === 0 && sampleValue(text, 'hostguard_integrity_scan_problems', { problem: 'stuck' }) === 0,
+      );
       expect(log()).toMatch(new RegExp(`msg="stuck read returned: reading its target again" .*mount=${fs.mountPoint} `));
 
       fs.stall();
@@ -204,14 +246,20 @@ describe('a stalled FUSE file system', () => {
     async () => {
       const fs = await mountStallFs((backing) => writeFileSync(join(backing, 'image'), Buffer.alloc(8 << 20, 3)));
       // Every scan a full rehash: the file is read again each time, through the stall file system.
-      const policy = policyFile(`integrity:\n  paths: [${JSON.stringify(fs.mountPoint)}]\n  schedule: "* * * * * *"\n  full_rehash_interval: 1s\n  running_executables: false\n  package_database: false\n`);
+      const policy = policyFile(
+        `integrity:\n  paths: [${JSON.stringify(fs.mountPoint)}]\n  schedule: "* * * * * *"\n  full_rehash_interval: 1s\n  running_executables: false\n  package_database: false\n`,
+      );
       const hg = await start(['--collector.disable-defaults', '--collector.integrity', '--config.file', policy]);
       const { exporter, log } = hg;
       await scrapeUntil(hg, 'a full scan', (text) => (sampleValue(text, 'hostguard_integrity_scans_total', { mode: 'full' }) ?? 0) >= 2);
 
       // Listing and stat still answer; opening and reading the file's content waits.
       fs.stall('read');
-      const stalled = await scrapeUntil(hg, 'the hashed file reported stuck', (text) => sampleValue(text, 'hostguard_integrity_scan_problems', { problem: 'stuck' }) === 1);
+      const stalled = await scrapeUntil(
+        hg,
+        'the hashed file reported stuck',
+        (text) => sampleValue(text, 'hostguard_integrity_scan_problems', { problem: 'stuck' }) === 1,
+      );
       expect(stuckReads(stalled, 'file_system')).toBe(1);
       expect(sampleValue(stalled, 'hostguard_integrity_watched_files', { type: 'file' })).toBe(1);
       expect(log()).toMatch(new RegExp(`kind=file_system mount=${fs.mountPoint} read="hash in a helper process"`));

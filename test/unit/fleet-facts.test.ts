@@ -15,9 +15,24 @@ import type { JudgedProcess, ProcessVerdict, RunningProcessKind } from '../../sr
 import { tempDir } from '../helpers/cli.js';
 
 /** What judgment would have said of a process: only the fields the fleet facts read. */
-function flagged(pid: number, exe: string, kinds: RunningProcessKind[], extra: { deleted?: boolean; container?: string } = {}): JudgedProcess {
+function flagged(
+  pid: number,
+  exe: string,
+  kinds: RunningProcessKind[],
+  extra: { deleted?: boolean; container?: string } = {},
+): JudgedProcess {
   const process = { pid, exe: { kind: 'path', path: exe, deleted: extra.deleted ?? false } } as unknown as ObservedProcess;
-  return { status: 'judged', process, exe, knownBy: 'unknown', kinds, reasons: {}, claimedName: undefined, outdated: false, containerNamespace: extra.container };
+  return {
+    status: 'judged',
+    process,
+    exe,
+    knownBy: 'unknown',
+    kinds,
+    reasons: {},
+    claimedName: undefined,
+    outdated: false,
+    containerNamespace: extra.container,
+  };
 }
 
 const hashOf = (text: string) => createHash('sha256').update(text).digest('hex');
@@ -35,7 +50,7 @@ describe('which executable images have a finding (judgment side)', () => {
     expect(images.images()).toEqual([{ exe: '/tmp/x', kind: 'writable_location', pids: [10, 11] }]);
   });
 
-  it('tells a replaced image and a container\'s file apart from the file at the same path', () => {
+  it("tells a replaced image and a container's file apart from the file at the same path", () => {
     const images = new FlaggedImages();
     images.add(flagged(10, '/opt/app/x', ['unknown_executable']));
     images.add(flagged(11, '/opt/app/x', ['deleted_executable'], { deleted: true }));
@@ -61,13 +76,23 @@ describe('which executable images have a finding (judgment side)', () => {
       ],
       (pid) => hashes[pid]!,
     );
-    expect(facts).toEqual({ rows: [{ labels: { sha256: hashOf('x'), exe: '/tmp/x', kind: 'writable_location' }, value: 1 }], pending: 1, unreadable: 1 });
+    expect(facts).toEqual({
+      rows: [{ labels: { sha256: hashOf('x'), exe: '/tmp/x', kind: 'writable_location' }, value: 1 }],
+      pending: 1,
+      unreadable: 1,
+    });
   });
 });
 
 describe('which unexpected listeners become fleet facts', () => {
   const socket = (port: number, ownership: Ownership, family: 4 | 6 = 4): UnexpectedListener => ({
-    socket: { protocol: 'tcp', family, localAddress: family === 4 ? '0.0.0.0' : '::', localPort: port, ownership } as unknown as ObservedSocket,
+    socket: {
+      protocol: 'tcp',
+      family,
+      localAddress: family === 4 ? '0.0.0.0' : '::',
+      localPort: port,
+      ownership,
+    } as unknown as ObservedSocket,
     address: 'any',
     reason: 'not_allowed',
   });

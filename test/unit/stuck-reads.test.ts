@@ -61,7 +61,9 @@ describe('reads that can block, on libuv threads under a deadline', () => {
     expect(stuck.list().map((r) => r.target)).toEqual([{ kind: 'process_memory', pid: 42 }]);
     expect(stuck.count('process_memory')).toBe(1);
     expect(files.heldThreads).toBe(1);
-    expect(lines.join('\n')).toMatch(/msg="read stuck in the kernel: skipping its target until it returns" .*kind=process_memory pid=42 read=.*\/42\/environ/);
+    expect(lines.join('\n')).toMatch(
+      /msg="read stuck in the kernel: skipping its target until it returns" .*kind=process_memory pid=42 read=.*\/42\/environ/,
+    );
 
     // The next reads answer without another read queued behind the stuck one.
     expect(await files.read(42, 'environ')).toEqual({ ok: false, problem: 'stuck' });
@@ -88,7 +90,10 @@ describe('reads that can block, on libuv threads under a deadline', () => {
     }
     mkdirSync(join(procfs, '3'));
     writeFileSync(join(procfs, '3', 'environ'), 'fine\u0000');
-    const files = new ProcessFiles(procfs, new StuckReads(createLogger({ level: 'error', format: 'logfmt', write: () => {} })), { deadlineMs: 200, maxHeld: 1 });
+    const files = new ProcessFiles(procfs, new StuckReads(createLogger({ level: 'error', format: 'logfmt', write: () => {} })), {
+      deadlineMs: 200,
+      maxHeld: 1,
+    });
     expect(await files.read(1, 'environ')).toEqual({ ok: false, problem: 'stuck' });
     expect(await files.read(2, 'environ')).toEqual({ ok: false, problem: 'busy' });
     expect(await files.read(3, 'environ')).toEqual({ ok: false, problem: 'busy' });
@@ -104,7 +109,9 @@ describe('reads that can block, on libuv threads under a deadline', () => {
       mkdirSync(join(procfs, String(pid)));
       writeFileSync(join(procfs, String(pid), 'environ'), `p${pid}\u0000`);
     }
-    const files = new ProcessFiles(procfs, new StuckReads(createLogger({ level: 'error', format: 'logfmt', write: () => {} })), { deadlineMs: 200 });
+    const files = new ProcessFiles(procfs, new StuckReads(createLogger({ level: 'error', format: 'logfmt', write: () => {} })), {
+      deadlineMs: 200,
+    });
     expect(await files.readMany([7, 42, 8, 9], 'environ')).toEqual([
       { ok: true, text: 'p7\u0000' },
       { ok: false, problem: 'stuck' },
@@ -116,7 +123,12 @@ describe('reads that can block, on libuv threads under a deadline', () => {
   it('a mount held stuck is skipped until its read returns and at least the hold has passed', async () => {
     const stuck = new StuckReads(createLogger({ level: 'error', format: 'logfmt', write: () => {} }));
     let settle: () => void = () => {};
-    stuck.declare({ kind: 'file_system', mount: '/mnt/x' }, 'walk in a helper process', new Promise<void>((resolve) => (settle = resolve)), 300);
+    stuck.declare(
+      { kind: 'file_system', mount: '/mnt/x' },
+      'walk in a helper process',
+      new Promise<void>((resolve) => (settle = resolve)),
+      300,
+    );
     expect(stuck.stuckMounts()).toEqual(['/mnt/x']);
     expect(stuck.isStuck({ kind: 'file_system', mount: '/mnt/x' })).toBe(true);
     settle();
@@ -150,7 +162,7 @@ describe('the mount table', () => {
     expect(['ext4', 'xfs', 'btrfs', 'tmpfs', 'overlay', 'proc', 'sysfs', 'fusectl', 'nfsd'].some(isStallable)).toBe(false);
   });
 
-  it('reads the exporter\'s own table, / included', () => {
+  it("reads the exporter's own table, / included", () => {
     // Others mount and unmount on this host meanwhile: compare with a file read that agrees before and after.
     for (let attempt = 0; ; attempt++) {
       const before = readFileSync('/proc/self/mountinfo', 'utf8');

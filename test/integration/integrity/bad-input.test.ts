@@ -157,7 +157,9 @@ describe('integrity on bad input', () => {
     // The intruder edits a file and "fixes" its hash in the baseline.
     editKeepingSizeAndMtime(join(tree, 'bin/report.sh'));
     const check = runCli([...args, 'check', '--format', 'json']);
-    const newHash = (JSON.parse(check.stdout) as { findings: Array<{ message: string }> }).findings[0]!.message.match(/SHA-256 ([0-9a-f]{64})/)![1]!;
+    const newHash = (JSON.parse(check.stdout) as { findings: Array<{ message: string }> }).findings[0]!.message.match(
+      /SHA-256 ([0-9a-f]{64})/,
+    )![1]!;
     const text = readFileSync(file, 'utf8');
     const document = JSON.parse(text) as { sections: { integrity: Record<string, { sha256: string }> } };
     document.sections.integrity[join(tree, 'bin/report.sh')]!.sha256 = newHash;
@@ -195,9 +197,15 @@ describe('integrity on bad input', () => {
     const learned = (await learner.learnSections())['integrity']!;
     await learner.stop();
     // Written through the store, so it verifies: only the entry itself is wrong (a future format, a bad edit before sealing).
-    new BaselineStore(state).write({ integrity: { ...learned, [join(tree, 'etc/motd')]: { type: 'file', mode: 'rw-r--r--' } } }, 'operator');
+    new BaselineStore(state).write(
+      { integrity: { ...learned, [join(tree, 'etc/motd')]: { type: 'file', mode: 'rw-r--r--' } } },
+      'operator',
+    );
     const lines: string[] = [];
-    const exporter = new Exporter({ ...exporterOptions(state, policy), log: createLogger({ level: 'info', format: 'logfmt', write: (l) => lines.push(l) }) });
+    const exporter = new Exporter({
+      ...exporterOptions(state, policy),
+      log: createLogger({ level: 'info', format: 'logfmt', write: (l) => lines.push(l) }),
+    });
     try {
       const { exposition, result } = await exporter.snapshot();
       expect(sampleValue(exposition, 'hostguard_baseline_verified')).toBe(1);
@@ -220,4 +228,3 @@ function exporterOptions(stateDir: string, policyFile: string) {
     build: { version: '0.0.0', revision: 'test' },
   };
 }
-

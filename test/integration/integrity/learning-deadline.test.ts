@@ -90,15 +90,18 @@ describe('learning a baseline under --baseline.timeout', () => {
     expect(readdirSync(stateDir).filter((f) => f.includes('baseline'))).toEqual([]);
   });
 
-  it.each(['baseline update', 'baseline init --force'])('`%s` past the deadline ends with exit 2 and leaves the existing baseline byte for byte', (command) => {
-    const { args, stateDir, file } = treeWithBaseline();
-    const before = readFileSync(file);
-    const { code, stderr } = cliPastDeadline([...args, '--baseline.timeout', '1s', ...command.split(' ')]);
-    expect(stderr).toContain(`${deadlineMessage}; the baseline at ${file} is unchanged`);
-    expect(code).toBe(2);
-    expect(readFileSync(file).equals(before)).toBe(true);
-    expect(readdirSync(stateDir).filter((f) => f.includes('baseline'))).toEqual(['baseline.json']);
-  });
+  it.each(['baseline update', 'baseline init --force'])(
+    '`%s` past the deadline ends with exit 2 and leaves the existing baseline byte for byte',
+    (command) => {
+      const { args, stateDir, file } = treeWithBaseline();
+      const before = readFileSync(file);
+      const { code, stderr } = cliPastDeadline([...args, '--baseline.timeout', '1s', ...command.split(' ')]);
+      expect(stderr).toContain(`${deadlineMessage}; the baseline at ${file} is unchanged`);
+      expect(code).toBe(2);
+      expect(readFileSync(file).equals(before)).toBe(true);
+      expect(readdirSync(stateDir).filter((f) => f.includes('baseline'))).toEqual(['baseline.json']);
+    },
+  );
 
   it('`baseline diff` past the deadline ends with exit 2, not a diff', () => {
     const { args } = treeWithBaseline();
@@ -117,10 +120,22 @@ describe('learning a baseline under --baseline.timeout', () => {
     const unpackaged = join(privateDir(), 'sleep');
     copyFileSync('/usr/bin/sleep', unpackaged);
     const sleeper = spawnOwned(unpackaged, ['600']);
-    await eventually(() => readlinkSync(`/proc/${sleeper.pid}/exe`) === unpackaged, { intervalMs: 10, what: 'the unpackaged sleep running' });
+    await eventually(() => readlinkSync(`/proc/${sleeper.pid}/exe`) === unpackaged, {
+      intervalMs: 10,
+      what: 'the unpackaged sleep running',
+    });
     // A deadline the processes collector meets on a loaded machine too (it learns in seconds), that
     // hashing a terabyte cannot (minutes at several GB/s).
-    const child = spawnOwned(cliPath, ['--web.listen-address', '127.0.0.1:0', ...args, '--collector.processes', '--baseline.timeout', '30s', '--collector.timeout', '5m']);
+    const child = spawnOwned(cliPath, [
+      '--web.listen-address',
+      '127.0.0.1:0',
+      ...args,
+      '--collector.processes',
+      '--baseline.timeout',
+      '30s',
+      '--collector.timeout',
+      '5m',
+    ]);
     let output = '';
     child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
     const port = Number((await waitForOutput(child, /listening\W+address\W+127\.0\.0\.1:(\d+)/, 150_000))[1]);

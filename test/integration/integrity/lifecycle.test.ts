@@ -31,7 +31,10 @@ async function until(condition: () => boolean | Promise<boolean>): Promise<void>
 /** An exporter watching `dir/tree` with the integrity collector alone. */
 function exporterWatchingTree(dir: string): { exporter: Exporter; tree: string } {
   const tree = join(dir, 'tree');
-  writeFileSync(join(dir, 'policy.yml'), `integrity:\n  paths: [${JSON.stringify(tree)}]\n  running_executables: false\n  package_database: false\n  ssh_authorized_keys: false\n  privileged_files: { enabled: false }\n`);
+  writeFileSync(
+    join(dir, 'policy.yml'),
+    `integrity:\n  paths: [${JSON.stringify(tree)}]\n  running_executables: false\n  package_database: false\n  ssh_authorized_keys: false\n  privileged_files: { enabled: false }\n`,
+  );
   const exporter = new Exporter({
     paths: { procfs: '/proc', rootfs: '/', stateDir: dir },
     policyFile: join(dir, 'policy.yml'),
@@ -66,7 +69,13 @@ describe('integrity background work', () => {
       expect(rebuilt).toHaveBeenCalledTimes(1);
       for (const { exposition, result } of [first, second]) {
         expect(result.findings.map((f) => [f.kind, f.subject['path']])).toEqual([['content_changed', join(tree, 'f1')]]);
-        expect(sampleValue(exposition, 'hostguard_integrity_mismatch', { path: join(tree, 'f1'), kind: 'content_changed', attribute: 'content' })).toBe(1);
+        expect(
+          sampleValue(exposition, 'hostguard_integrity_mismatch', {
+            path: join(tree, 'f1'),
+            kind: 'content_changed',
+            attribute: 'content',
+          }),
+        ).toBe(1);
         expect(sampleValue(exposition, 'hostguard_integrity_watched_files', { type: 'file' })).toBe(3);
       }
     } finally {
