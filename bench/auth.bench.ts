@@ -39,12 +39,32 @@ export default async function auth(): Promise<BenchResult> {
           figure: `${cli.json.mean.toFixed(2)} s ± ${cli.json.stddev.toFixed(2)}, ${rate(lines, cli.json.mean)}`,
           command: `hyperfine --warmup 1 --runs ${runs} 'hostguard-exporter auth test --format json generated.log > /dev/null'`,
         },
-        { subject: 'hostguard-exporter serve: appended lines counted', figure: `${exporter.seconds.toFixed(2)} s, ${rate(lines, exporter.seconds)}`, command: 'cat generated.log >> followed.log; scrape every 50 ms until hostguard_auth_lines_read_total = 1,000,000' },
-        { subject: 'hostguard-exporter serve: CPU for them', figure: `${exporter.cpuSeconds.toFixed(2)} s (${rate(lines, exporter.cpuSeconds)} of CPU)`, command: '/proc/PID/stat utime+stime' },
+        {
+          subject: 'hostguard-exporter serve: appended lines counted',
+          figure: `${exporter.seconds.toFixed(2)} s, ${rate(lines, exporter.seconds)}`,
+          command: 'cat generated.log >> followed.log; scrape every 50 ms until hostguard_auth_lines_read_total = 1,000,000',
+        },
+        {
+          subject: 'hostguard-exporter serve: CPU for them',
+          figure: `${exporter.cpuSeconds.toFixed(2)} s (${rate(lines, exporter.cpuSeconds)} of CPU)`,
+          command: '/proc/PID/stat utime+stime',
+        },
         { subject: 'hostguard-exporter serve: peak RSS', figure: mib(exporter.peakRss), command: '/proc/PID/status VmHWM' },
-        { subject: 'pipeline alone (FileFollower → AuthPipeline, one process)', figure: `${alone.seconds.toFixed(2)} s, ${rate(lines, alone.seconds)}; CPU ${alone.cpuSeconds.toFixed(2)} s; peak RSS ${mib(alone.peakRss)}`, command: 'node --max-semi-space-size=1 bench/lib/auth-pipeline.mjs generated.log' },
-        { subject: 'failed attempts counted by hostguard', figure: String(exporter.failures), command: 'sum(hostguard_auth_failures_total)' },
-        { subject: 'fail2ban-regex', figure: `${f2b.seconds.toFixed(1)} s, ${rate(lines, f2b.seconds)}; peak RSS ${mib(f2b.peakRss)}`, command: 'fail2ban-regex -r --print-no-missed --print-no-ignored generated.log sshd' },
+        {
+          subject: 'pipeline alone (FileFollower → AuthPipeline, one process)',
+          figure: `${alone.seconds.toFixed(2)} s, ${rate(lines, alone.seconds)}; CPU ${alone.cpuSeconds.toFixed(2)} s; peak RSS ${mib(alone.peakRss)}`,
+          command: 'node --max-semi-space-size=1 bench/lib/auth-pipeline.mjs generated.log',
+        },
+        {
+          subject: 'failed attempts counted by hostguard',
+          figure: String(exporter.failures),
+          command: 'sum(hostguard_auth_failures_total)',
+        },
+        {
+          subject: 'fail2ban-regex',
+          figure: `${f2b.seconds.toFixed(1)} s, ${rate(lines, f2b.seconds)}; peak RSS ${mib(f2b.peakRss)}`,
+          command: 'fail2ban-regex -r --print-no-missed --print-no-ignored generated.log sshd',
+        },
         { subject: 'failures matched by fail2ban-regex', figure: f2b.summary, command: 'its "Lines:" summary' },
       ],
       ratios: [
@@ -70,20 +90,43 @@ const runs = 5;
 function authTest(dir: string, generated: string): { table: HyperfineResult; json: HyperfineResult } {
   const cli = join(repoRoot, 'dist', 'cli', 'main.js');
   const out = join(dir, 'hyperfine.json');
-  execFileSync('hyperfine', ['--warmup', '1', '--runs', String(runs), '--export-json', out, `${cli} auth test ${generated}`, `${cli} auth test --format json ${generated} > /dev/null`], {
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+  execFileSync(
+    'hyperfine',
+    [
+      '--warmup',
+      '1',
+      '--runs',
+      String(runs),
+      '--export-json',
+      out,
+      `${cli} auth test ${generated}`,
+      `${cli} auth test --format json ${generated} > /dev/null`,
+    ],
+    {
+      stdio: ['ignore', 'ignore', 'inherit'],
+    },
+  );
   const results = (JSON.parse(readFileSync(out, 'utf8')) as { results: HyperfineResult[] }).results;
   return { table: results[0]!, json: results[1]! };
 }
 
 /** The real exporter following a file: append the lines at once and scrape until all are counted. */
-async function throughExporter(dir: string, generated: string): Promise<{ seconds: number; cpuSeconds: number; peakRss: number; failures: number }> {
+async function throughExporter(
+  dir: string,
+  generated: string,
+): Promise<{ seconds: number; cpuSeconds: number; peakRss: number; failures: number }> {
   const followed = join(dir, 'followed.log');
   writeFileSync(followed, '');
   const policy = join(dir, 'policy.yml');
   writeFileSync(policy, `auth:\n  sources:\n    - type: file\n      path: ${followed}\n`);
-  const server = await startHostguard(['--state.dir', join(dir, 'state'), '--config.file', policy, '--collector.disable-defaults', '--collector.auth']);
+  const server = await startHostguard([
+    '--state.dir',
+    join(dir, 'state'),
+    '--config.file',
+    policy,
+    '--collector.disable-defaults',
+    '--collector.auth',
+  ]);
   try {
     const pid = server.child.pid!;
     const cpu0 = cpuSeconds(pid);
@@ -105,13 +148,19 @@ async function throughExporter(dir: string, generated: string): Promise<{ second
 }
 
 function pipelineAlone(generated: string): { seconds: number; cpuSeconds: number; peakRss: number } {
-  const out = execFileSync(process.execPath, ['--max-semi-space-size=1', join(repoRoot, 'bench', 'lib', 'auth-pipeline.mjs'), generated], { encoding: 'utf8' });
+  const out = execFileSync(process.execPath, ['--max-semi-space-size=1', join(repoRoot, 'bench', 'lib', 'auth-pipeline.mjs'), generated], {
+    encoding: 'utf8',
+  });
   return JSON.parse(out) as { seconds: number; cpuSeconds: number; peakRss: number };
 }
 
 /** fail2ban-regex under GNU time: wall seconds and maximum resident set. */
 function fail2banRegex(generated: string): { seconds: number; peakRss: number; summary: string } {
-  const run = spawnSync('/usr/bin/time', ['-f', 'TIME %e %M', 'fail2ban-regex', '-r', '--print-no-missed', '--print-no-ignored', generated, 'sshd'], { encoding: 'utf8', maxBuffer: 1 << 28 });
+  const run = spawnSync(
+    '/usr/bin/time',
+    ['-f', 'TIME %e %M', 'fail2ban-regex', '-r', '--print-no-missed', '--print-no-ignored', generated, 'sshd'],
+    { encoding: 'utf8', maxBuffer: 1 << 28 },
+  );
   const time = /TIME ([\d.]+) (\d+)/.exec(run.stderr);
   if (!time) throw new Error(`fail2ban-regex did not run: ${run.stderr.slice(-500)}`);
   const summary = /Lines: .*/.exec(run.stdout)?.[0] ?? '(no summary)';

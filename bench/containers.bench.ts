@@ -55,12 +55,29 @@ export default async function containersBench(): Promise<BenchResult> {
     return {
       name: `Processes collector with containers: ${processCount} processes, ${containers * perContainer} of them in ${containers} containers on overlayfs`,
       rows: [
-        { subject: `collector work per scrape at ${total} host processes (today's setup), wall p50 / p95`, figure: `${ms(hostOnly.wall.p50Ms)} / ${ms(hostOnly.wall.p95Ms)}`, command: `collect() in process, ${runs} runs` },
-        { subject: `collector work per scrape, ${total - containers * perContainer} host + ${containers * perContainer} in ${containers} containers, wall p50 / p95`, figure: `${ms(withContainers.wall.p50Ms)} / ${ms(withContainers.wall.p95Ms)}`, command: `collect() in process, ${runs} runs` },
-        { subject: 'the same, CPU mean (host only / with containers)', figure: `${ms(hostOnly.cpuMs)} / ${ms(withContainers.cpuMs)}`, command: 'process.cpuUsage() over the runs' },
-        { subject: 'event-loop delay during the runs with containers, p99 / max', figure: `${ms(withContainers.p99BlockMs)} / ${ms(withContainers.maxBlockMs)}`, command: 'monitorEventLoopDelay (1 ms resolution)' },
         {
-          subject: 'container observation on first sight (every namespace\'s mountinfo, cgroup and runc state, every process\'s executable, upper-layer file and standard input), p50 / max',
+          subject: `collector work per scrape at ${total} host processes (today's setup), wall p50 / p95`,
+          figure: `${ms(hostOnly.wall.p50Ms)} / ${ms(hostOnly.wall.p95Ms)}`,
+          command: `collect() in process, ${runs} runs`,
+        },
+        {
+          subject: `collector work per scrape, ${total - containers * perContainer} host + ${containers * perContainer} in ${containers} containers, wall p50 / p95`,
+          figure: `${ms(withContainers.wall.p50Ms)} / ${ms(withContainers.wall.p95Ms)}`,
+          command: `collect() in process, ${runs} runs`,
+        },
+        {
+          subject: 'the same, CPU mean (host only / with containers)',
+          figure: `${ms(hostOnly.cpuMs)} / ${ms(withContainers.cpuMs)}`,
+          command: 'process.cpuUsage() over the runs',
+        },
+        {
+          subject: 'event-loop delay during the runs with containers, p99 / max',
+          figure: `${ms(withContainers.p99BlockMs)} / ${ms(withContainers.maxBlockMs)}`,
+          command: 'monitorEventLoopDelay (1 ms resolution)',
+        },
+        {
+          subject:
+            "container observation on first sight (every namespace's mountinfo, cgroup and runc state, every process's executable, upper-layer file and standard input), p50 / max",
           figure: `${ms(cold.p50Ms)} / ${ms(cold.maxMs)}`,
           command: `ContainerObserver.observe() of a fresh observer, ${cold.runs} runs`,
         },
@@ -79,7 +96,11 @@ export default async function containersBench(): Promise<BenchResult> {
           figure: `${ms(network.firstSight.p50Ms)} / ${ms(network.steady.p50Ms)}`,
           command: `ContainerStdioWatch.observe() of ${network.watched} processes: a fresh watch (10 runs) / the same one (200 runs)`,
         },
-        { subject: `starting the ${containers} containers (runc run on a fresh overlay each)`, figure: ms(startMs), command: 'mount -t overlay, runc run --detach' },
+        {
+          subject: `starting the ${containers} containers (runc run on a fresh overlay each)`,
+          figure: ms(startMs),
+          command: 'mount -t overlay, runc run --detach',
+        },
       ],
       ratios: [
         `with containers / host only, wall p50 = ${(withContainers.wall.p50Ms / hostOnly.wall.p50Ms).toFixed(2)}`,
@@ -119,8 +140,15 @@ async function coldObservation(dir: string) {
  * itself, on first sight of every container process and once they were all seen.
  */
 async function networkBesideContainers(parent: string) {
-  const exporterOf = (name: string, collectors: typeof networkCollector[]) =>
-    new Exporter({ paths: { procfs: '/proc', rootfs: '/', stateDir: stateDir(parent, name) }, policyFile: undefined, collectors, maxFindingSeries: 100, log: silentLogger, build: { version: 'bench', revision: 'bench' } });
+  const exporterOf = (name: string, collectors: (typeof networkCollector)[]) =>
+    new Exporter({
+      paths: { procfs: '/proc', rootfs: '/', stateDir: stateDir(parent, name) },
+      policyFile: undefined,
+      collectors,
+      maxFindingSeries: 100,
+      log: silentLogger,
+      build: { version: 'bench', revision: 'bench' },
+    });
   const alone = exporterOf('state-network-alone', [networkCollector]);
   const beside = exporterOf('state-network-beside', [processesCollector, networkCollector]);
   for (const e of [alone, beside]) {
@@ -161,7 +189,13 @@ async function networkBesideContainers(parent: string) {
     firstSight.push(performance.now() - start);
   }
   const steady = await timeAsync(() => watch.observe(watched, hostNetns), 200, 5);
-  return { alone: summarize(aloneSamples), beside: summarize(besideSamples), firstSight: summarize(firstSight), steady, watched: watched.length };
+  return {
+    alone: summarize(aloneSamples),
+    beside: summarize(besideSamples),
+    firstSight: summarize(firstSight),
+    steady,
+    watched: watched.length,
+  };
 }
 
 function stateDir(parent: string, name: string): string {

@@ -26,8 +26,16 @@ export default async function dpkgBench(): Promise<BenchResult> {
   return {
     name: `dpkg database (${packages} packages, ${owned} listed paths in the default watched set)`,
     rows: [
-      { subject: 'read after dpkg ran: status, lists, md5sums, fingerprints p50 / p95', figure: `${ms(cold.p50Ms)} / ${ms(cold.p95Ms)}`, command: 'npm run bench -- dpkg (new DpkgReader(\'/\').read, 10 runs)' },
-      { subject: 'read while dpkg has not run (cached) p50', figure: `${cached.p50Ms.toFixed(2)} ms`, command: 'npm run bench -- dpkg (same reader, 50 runs)' },
+      {
+        subject: 'read after dpkg ran: status, lists, md5sums, fingerprints p50 / p95',
+        figure: `${ms(cold.p50Ms)} / ${ms(cold.p95Ms)}`,
+        command: "npm run bench -- dpkg (new DpkgReader('/').read, 10 runs)",
+      },
+      {
+        subject: 'read while dpkg has not run (cached) p50',
+        figure: `${cached.p50Ms.toFixed(2)} ms`,
+        command: 'npm run bench -- dpkg (same reader, 50 runs)',
+      },
       { subject: '`dpkg-query -W` for comparison p50', figure: ms(dpkgQuery.p50Ms), command: 'dpkg-query -W' },
     ],
   };

@@ -9,6 +9,8 @@ import { AuditLogReader, everyEvent } from '../src/kaudit/log-reader.js';
 import { silentLogger } from '../src/log/logger.js';
 import { CodeInspector } from '../src/processes/code-inspector.js';
 import { HostObserver } from '../src/processes/observe.js';
+import { ProcessFiles } from '../src/procfs/process-files.js';
+import { StuckReads } from '../src/procfs/stuck-reads.js';
 import { processesSectionSchema } from '../src/config/sections/processes.js';
 import { startAuditd, type RunningAuditd } from '../test/helpers/auditd.js';
 import { sampleValue } from '../test/helpers/exposition.js';
@@ -46,7 +48,9 @@ export default async function exec(): Promise<BenchResult> {
 
 /** Records of the fixture capture, replayed with fresh serials: parsed, stitched and judged for execs as the collector does. */
 function parsing(): BenchRow[] {
-  const fixture = readFileSync(join(repoRoot, 'test', 'fixtures', 'kaudit', 'enriched.log'), 'utf8').split('\n').filter((l) => l !== '');
+  const fixture = readFileSync(join(repoRoot, 'test', 'fixtures', 'kaudit', 'enriched.log'), 'utf8')
+    .split('\n')
+    .filter((l) => l !== '');
   const lines: string[] = [];
   for (let round = 0; lines.length < 500_000; round++) {
     for (const line of fixture) lines.push(line.replace(/:(\d+)\)/, (_, serial: string) => `:${Number(serial) + round * 100_000})`));
@@ -79,7 +83,7 @@ async function inspection(): Promise<BenchRow[]> {
   const section = processesSectionSchema.parse({});
   const { view } = await observer.observe(section);
   const index = await observer.packages.current(true);
-  const inspector = new CodeInspector('/proc', '/');
+  const inspector = new CodeInspector('/proc', '/', new ProcessFiles('/proc', new StuckReads(silentLogger), { deadlineMs: 2000 }));
   const samples: number[] = [];
   let counts = { inspected: 0, failed: 0 };
   for (let run = 0; run < 5; run++) {
@@ -112,7 +116,15 @@ function ruleCost(auditd: RunningAuditd): BenchRow[] {
     const start = performance.now();
     const out = execFileSync('/bin/sh', ['-c', `i=0; while [ $i -lt ${n} ]; do /bin/true; i=$((i+1)); done; times`], { encoding: 'utf8' });
     const wall = performance.now() - start;
-    const children = out.trim().split('\n').pop()!.split(/\s+/).map((t) => { const m = /^(\d+)m([\d.]+)s$/.exec(t); return m ? Number(m[1]) * 60 + Number(m[2]) : 0; });
+    const children = out
+      .trim()
+      .split('\n')
+      .pop()!
+      .split(/\s+/)
+      .map((t) => {
+        const m = /^(\d+)m([\d.]+)s$/.exec(t);
+        return m ? Number(m[1]) * 60 + Number(m[2]) : 0;
+      });
     const cpu = children.reduce((a, b) => a + b, 0) + helpers() - before;
     return { wallUs: (wall * 1000) / n, cpuUs: (cpu * 1e6) / n };
   };
@@ -127,11 +139,25 @@ function ruleCost(auditd: RunningAuditd): BenchRow[] {
     auditd.loadRules();
   }
   const median = (xs: number[]) => summarize(xs).p50Ms;
-  const [aw, ac, bw, bc] = [median(withRules.map((r) => r.wallUs)), median(withRules.map((r) => r.cpuUs)), median(without.map((r) => r.wallUs)), median(without.map((r) => r.cpuUs))];
-  const delta = (a: number, b: number) => `${a - b >= 0 ? '+' : ''}${(a - b).toFixed(0)} µs, ${a - b >= 0 ? '+' : ''}${(((a - b) / b) * 100).toFixed(0)} %`;
+  const [aw, ac, bw, bc] = [
+    median(withRules.map((r) => r.wallUs)),
+    median(withRules.map((r) => r.cpuUs)),
+    median(without.map((r) => r.wallUs)),
+    median(without.map((r) => r.cpuUs)),
+  ];
+  const delta = (a: number, b: number) =>
+    `${a - b >= 0 ? '+' : ''}${(a - b).toFixed(0)} µs, ${a - b >= 0 ? '+' : ''}${(((a - b) / b) * 100).toFixed(0)} %`;
   return [
-    { subject: `one fork+exec of /bin/true from sh, auditd running, no rules: CPU (the loop, auditd, kauditd) and wall time (median of ${runs} loops of ${n})`, figure: `${bc.toFixed(0)} µs CPU, ${bw.toFixed(0)} µs wall`, command },
-    { subject: 'the same with deploy/audit/hostguard.rules loaded: the rules\' own cost, each exec written to the log by auditd', figure: `${ac.toFixed(0)} µs CPU (${delta(ac, bc)}), ${aw.toFixed(0)} µs wall (${delta(aw, bw)})`, command },
+    {
+      subject: `one fork+exec of /bin/true from sh, auditd running, no rules: CPU (the loop, auditd, kauditd) and wall time (median of ${runs} loops of ${n})`,
+      figure: `${bc.toFixed(0)} µs CPU, ${bw.toFixed(0)} µs wall`,
+      command,
+    },
+    {
+      subject: "the same with deploy/audit/hostguard.rules loaded: the rules' own cost, each exec written to the log by auditd",
+      figure: `${ac.toFixed(0)} µs CPU (${delta(ac, bc)}), ${aw.toFixed(0)} µs wall (${delta(aw, bw)})`,
+      command,
+    },
   ];
 }
 
@@ -170,7 +196,8 @@ async function execLoop(dir: string, exporter: Server): Promise<BenchRow[]> {
   const run = spawnSync('/bin/sh', ['-c', `i=0; while [ $i -lt ${loopExecs} ]; do ${x}; i=$((i+1)); done`]);
   if (run.status !== 0) throw new Error('the exec loop failed');
   const loopMs = performance.now() - start;
-  const flagged = (body: string) => sampleValue(body, 'hostguard_process_flagged_execs', { exe: x, user_class: 'root', kind: 'writable_location' }) ?? 0;
+  const flagged = (body: string) =>
+    sampleValue(body, 'hostguard_process_flagged_execs', { exe: x, user_class: 'root', kind: 'writable_location' }) ?? 0;
   const deadline = Date.now() + 120_000;
   let body = await scrape(exporter);
   while (flagged(body) < loopExecs && Date.now() < deadline) {
@@ -194,7 +221,12 @@ async function latency(dir: string, exporter: Server): Promise<BenchRow[]> {
   const untilVisible: number[] = [];
   for (let i = 0; i < rounds; i++) {
     const x = dropped(dir, `late-${i}`);
-    const visible = async () => ((await (await fetch(`${exporter.url}/api/findings`)).json()) as { findings: Array<{ kind: string; subject: Record<string, unknown> }> }).findings.some((f) => f.kind === 'flagged_exec' && f.subject['exe'] === x);
+    const visible = async () =>
+      (
+        (await (await fetch(`${exporter.url}/api/findings`)).json()) as {
+          findings: Array<{ kind: string; subject: Record<string, unknown> }>;
+        }
+      ).findings.some((f) => f.kind === 'flagged_exec' && f.subject['exe'] === x);
     const ran = performance.now();
     spawnSync(x);
     let seenAt: number | undefined;
@@ -211,7 +243,15 @@ async function latency(dir: string, exporter: Server): Promise<BenchRow[]> {
   }
   const t = summarize(untilVisible);
   return [
-    { subject: `a flagged exec is a finding on the first scrape at least 1 s after it (${rounds} execs)`, figure: `${onFirstScrape}/${rounds}`, command },
-    { subject: 'from the exec to the first scrape (every 20 ms) that has its finding', figure: `p50 ${ms(t.p50Ms)}, p95 ${ms(t.p95Ms)}`, command },
+    {
+      subject: `a flagged exec is a finding on the first scrape at least 1 s after it (${rounds} execs)`,
+      figure: `${onFirstScrape}/${rounds}`,
+      command,
+    },
+    {
+      subject: 'from the exec to the first scrape (every 20 ms) that has its finding',
+      figure: `p50 ${ms(t.p50Ms)}, p95 ${ms(t.p95Ms)}`,
+      command,
+    },
   ];
 }

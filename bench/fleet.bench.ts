@@ -57,12 +57,20 @@ async function seriesPerTarget(dir: string, targets: Record<string, string>): Pr
   const port = await freePort();
   mkdirSync(dir, { recursive: true });
   const config = join(dir, 'prometheus.yml');
-  const jobs = Object.entries(targets).map(([job, url]) => `  - job_name: ${job}\n    static_configs:\n      - targets: ["${new URL(url).host}"]`);
+  const jobs = Object.entries(targets).map(
+    ([job, url]) => `  - job_name: ${job}\n    static_configs:\n      - targets: ["${new URL(url).host}"]`,
+  );
   writeFileSync(config, `global:\n  scrape_interval: 2s\n  scrape_timeout: 2s\nscrape_configs:\n${jobs.join('\n')}\n`);
-  const child = spawn('prometheus', [`--config.file=${config}`, `--storage.tsdb.path=${join(dir, 'tsdb')}`, `--web.listen-address=127.0.0.1:${port}`], { stdio: 'ignore' });
+  const child = spawn(
+    'prometheus',
+    [`--config.file=${config}`, `--storage.tsdb.path=${join(dir, 'tsdb')}`, `--web.listen-address=127.0.0.1:${port}`],
+    { stdio: 'ignore' },
+  );
   try {
     const query = async (expr: string) => {
-      const body = (await (await fetch(`http://127.0.0.1:${port}/api/v1/query?query=${encodeURIComponent(expr)}`)).json()) as { data: { result: Array<{ metric: Record<string, string>; value: [number, string] }> } };
+      const body = (await (await fetch(`http://127.0.0.1:${port}/api/v1/query?query=${encodeURIComponent(expr)}`)).json()) as {
+        data: { result: Array<{ metric: Record<string, string>; value: [number, string] }> };
+      };
       return body.data.result;
     };
     // Three scrapes of every target, so the series of the second collection on are in.
@@ -89,7 +97,9 @@ export default async function fleet(): Promise<BenchResult> {
     // This machine, default collectors and policy: what an ordinary host costs.
     const real = await startHostguard(['--state.dir', join(dir, 'state')]);
     servers.push(real);
-    await until('the first integrity scan', async () => ((sample(await metricsText(real), /^hostguard_integrity_last_scan_end_timestamp_seconds /) ?? 0) > 0 ? true : undefined));
+    await until('the first integrity scan', async () =>
+      (sample(await metricsText(real), /^hostguard_integrity_last_scan_end_timestamp_seconds /) ?? 0) > 0 ? true : undefined,
+    );
 
     // A host with more flagged executables, each listening on a port of its own, than every cap allows.
     mkdirSync(join(dir, 'bin'));
@@ -129,7 +139,10 @@ export default async function fleet(): Promise<BenchResult> {
     // The scrape of the fixture host with the facts on, then off (same policy but max_series 0).
     const withFacts = await timeAsync(() => metricsText(worstServer), scrapeRuns);
     const offPolicy = join(dir, 'facts-off.yml');
-    writeFileSync(offPolicy, 'processes:\n  start_watch: { enabled: false }\n  hidden_sweep: { enabled: false }\n  fleet_facts: { max_series: 0 }\nlisteners:\n  hidden_ports: { enabled: false }\n  fleet_facts: { max_series: 0 }\n');
+    writeFileSync(
+      offPolicy,
+      'processes:\n  start_watch: { enabled: false }\n  hidden_sweep: { enabled: false }\n  fleet_facts: { max_series: 0 }\nlisteners:\n  hidden_ports: { enabled: false }\n  fleet_facts: { max_series: 0 }\n',
+    );
     const offServer = await startHostguard(worst!.args.map((a) => (a === worst!.policy ? offPolicy : a)));
     servers.push(offServer);
     const withoutFacts = await timeAsync(() => metricsText(offServer), scrapeRuns);
@@ -142,25 +155,63 @@ export default async function fleet(): Promise<BenchResult> {
     servers.push(bigServer);
     const flaggedAt = performance.now();
     await metricsText(bigServer);
-    await until('the fact of the 64 MiB image', async () => (/^hostguard_flagged_executable_info\{/m.test(await metricsText(bigServer)) ? true : undefined));
+    await until('the fact of the 64 MiB image', async () =>
+      /^hostguard_flagged_executable_info\{/m.test(await metricsText(bigServer)) ? true : undefined,
+    );
     const bigFactMs = performance.now() - flaggedAt;
 
     const perSecond = (perHost: number, hosts: number) => Math.round((perHost * hosts) / 15).toLocaleString('en-US');
     const rows: BenchRow[] = [
-      { subject: 'series per host: this machine, default collectors and policy', figure: String(ordinary), command: 'Prometheus 2.42 scraping it: count by (job) ({job=~".+"}), up and scrape_* included' },
+      {
+        subject: 'series per host: this machine, default collectors and policy',
+        figure: String(ordinary),
+        command: 'Prometheus 2.42 scraping it: count by (job) ({job=~".+"}), up and scrape_* included',
+      },
       {
         subject: `series per host: ${flaggedImages} flagged executables each listening on its own port (every per-finding cap full)`,
         figure: `${saturated} (facts: 50 executables + 50 listeners; ${dropped} executables dropped)`,
         command: 'same, processes and network collectors on a fixture --path.procfs',
       },
-      { subject: 'samples/s at 15 s, 1,000 hosts like this machine', figure: perSecond(ordinary, 1000), command: `${ordinary} × 1000 / 15` },
-      { subject: 'samples/s at 15 s, 10,000 hosts like this machine', figure: perSecond(ordinary, 10000), command: `${ordinary} × 10000 / 15` },
-      { subject: 'samples/s at 15 s, 1,000 hosts at the fixture\'s full caps', figure: perSecond(saturated, 1000), command: `${saturated} × 1000 / 15` },
-      { subject: 'samples/s at 15 s, 10,000 hosts at the fixture\'s full caps', figure: perSecond(saturated, 10000), command: `${saturated} × 10000 / 15` },
-      { subject: `executable facts of ${flaggedImages} hashed images in one collection (p50 / p95)`, figure: `${ms(factsCost.p50Ms)} / ${ms(factsCost.p95Ms)}`, command: 'executableFacts() with ImageHashes.lookup (one stat of /proc/PID/exe each), 1000 runs in process' },
-      { subject: `scrape p50 / p95, ${flaggedImages} flagged images, facts on`, figure: `${ms(withFacts.p50Ms)} / ${ms(withFacts.p95Ms)}`, command: `${scrapeRuns} sequential GET /metrics` },
-      { subject: `scrape p50 / p95, ${flaggedImages} flagged images, facts off (max_series: 0)`, figure: `${ms(withoutFacts.p50Ms)} / ${ms(withoutFacts.p95Ms)}`, command: `${scrapeRuns} sequential GET /metrics` },
-      { subject: 'a new 64 MiB flagged image: from its first scrape to its fact', figure: ms(bigFactMs), command: 'GET /metrics, then polled every 200 ms' },
+      {
+        subject: 'samples/s at 15 s, 1,000 hosts like this machine',
+        figure: perSecond(ordinary, 1000),
+        command: `${ordinary} × 1000 / 15`,
+      },
+      {
+        subject: 'samples/s at 15 s, 10,000 hosts like this machine',
+        figure: perSecond(ordinary, 10000),
+        command: `${ordinary} × 10000 / 15`,
+      },
+      {
+        subject: "samples/s at 15 s, 1,000 hosts at the fixture's full caps",
+        figure: perSecond(saturated, 1000),
+        command: `${saturated} × 1000 / 15`,
+      },
+      {
+        subject: "samples/s at 15 s, 10,000 hosts at the fixture's full caps",
+        figure: perSecond(saturated, 10000),
+        command: `${saturated} × 10000 / 15`,
+      },
+      {
+        subject: `executable facts of ${flaggedImages} hashed images in one collection (p50 / p95)`,
+        figure: `${ms(factsCost.p50Ms)} / ${ms(factsCost.p95Ms)}`,
+        command: 'executableFacts() with ImageHashes.lookup (one stat of /proc/PID/exe each), 1000 runs in process',
+      },
+      {
+        subject: `scrape p50 / p95, ${flaggedImages} flagged images, facts on`,
+        figure: `${ms(withFacts.p50Ms)} / ${ms(withFacts.p95Ms)}`,
+        command: `${scrapeRuns} sequential GET /metrics`,
+      },
+      {
+        subject: `scrape p50 / p95, ${flaggedImages} flagged images, facts off (max_series: 0)`,
+        figure: `${ms(withoutFacts.p50Ms)} / ${ms(withoutFacts.p95Ms)}`,
+        command: `${scrapeRuns} sequential GET /metrics`,
+      },
+      {
+        subject: 'a new 64 MiB flagged image: from its first scrape to its fact',
+        figure: ms(bigFactMs),
+        command: 'GET /metrics, then polled every 200 ms',
+      },
     ];
     return { name: 'Fleet: series per host and the cost of the fleet facts', rows };
   } finally {

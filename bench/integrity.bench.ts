@@ -14,7 +14,15 @@ import { repoRoot, startHostguard } from './lib/servers.js';
  * temporary directory (~2 GB, ~11,500 paths), hashed by hostguard-exporter, AIDE and
  * `xargs -P2 sha256sum` in the same run, on a warm page cache. The tree is deleted afterwards.
  */
-const sources = ['/usr/bin', '/usr/sbin', '/usr/lib/x86_64-linux-gnu', '/usr/lib/jvm', '/usr/lib/llvm-14', '/usr/lib/python3', '/usr/lib/postgresql'];
+const sources = [
+  '/usr/bin',
+  '/usr/sbin',
+  '/usr/lib/x86_64-linux-gnu',
+  '/usr/lib/jvm',
+  '/usr/lib/llvm-14',
+  '/usr/lib/python3',
+  '/usr/lib/postgresql',
+];
 const cli = join(repoRoot, 'dist/cli/main.js');
 const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
 const seconds = (s: number) => `${s.toFixed(2)} s`;
@@ -28,7 +36,11 @@ interface Timed {
 /** Wall time and peak RSS of a command, from GNU time. */
 function timed(command: string, args: readonly string[], env?: NodeJS.ProcessEnv): Timed {
   const out = join(tmpdir(), `hostguard-bench-time-${process.pid}`);
-  const result = spawnSync('/usr/bin/time', ['-f', '%e %M', '-o', out, command, ...args], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env }, maxBuffer: 1 << 26 });
+  const result = spawnSync('/usr/bin/time', ['-f', '%e %M', '-o', out, command, ...args], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, ...env },
+    maxBuffer: 1 << 26,
+  });
   const [wall, kib] = readFileSync(out, 'utf8').trim().split('\n').at(-1)!.split(' ');
   rmSync(out, { force: true });
   return { seconds: Number(wall), maxRssBytes: Number(kib) * 1024, status: result.status };
@@ -58,7 +70,14 @@ async function scrapeUntil(url: string, ready: (text: string) => boolean): Promi
  * one scrape every `pollMs` (a scrape shares the event loop with the scan's listing).
  */
 async function serveScans(policy: string, stateDir: string, count: number, mode: 'fast' | 'full', pollMs: number) {
-  const server = await startHostguard(['--collector.disable-defaults', '--collector.integrity', '--config.file', policy, '--state.dir', stateDir]);
+  const server = await startHostguard([
+    '--collector.disable-defaults',
+    '--collector.integrity',
+    '--config.file',
+    policy,
+    '--state.dir',
+    stateDir,
+  ]);
   try {
     const durations: number[] = [];
     const scrapesMs: number[] = [];
@@ -111,13 +130,45 @@ export default async function integrity(): Promise<BenchResult> {
     const sha256sum = () => timed('sh', ['-c', `find ${tree} -type f -print0 | xargs -0 -P2 -n64 sha256sum > /dev/null`]);
     sha256sum(); // warm the page cache: every tool below reads from memory
 
-    const policy = policyFile(work, 'policy.yml', ['integrity:', `  paths: [${JSON.stringify(tree)}]`, '  running_executables: false', '  package_database: false', '  schedule: "*/5 * * * * *"']);
-    const fullPolicy = policyFile(work, 'full.yml', ['integrity:', `  paths: [${JSON.stringify(tree)}]`, '  running_executables: false', '  package_database: false', '  schedule: "*/5 * * * * *"', '  full_rehash_interval: 1s']);
+    const policy = policyFile(work, 'policy.yml', [
+      'integrity:',
+      `  paths: [${JSON.stringify(tree)}]`,
+      '  running_executables: false',
+      '  package_database: false',
+      '  schedule: "*/5 * * * * *"',
+    ]);
+    const fullPolicy = policyFile(work, 'full.yml', [
+      'integrity:',
+      `  paths: [${JSON.stringify(tree)}]`,
+      '  running_executables: false',
+      '  package_database: false',
+      '  schedule: "*/5 * * * * *"',
+      '  full_rehash_interval: 1s',
+    ]);
     // The defaults a user gets: running executables and dpkg's checksums too, the watch and the
     // host-wide search left out (their own benchmark is persistence.bench.ts).
-    const defaultsPolicy = policyFile(work, 'defaults.yml', ['integrity:', `  paths: [${JSON.stringify(tree)}]`, '  ssh_authorized_keys: false', '  privileged_files: { enabled: false }']);
-    const emptyPolicy = policyFile(work, 'empty.yml', ['integrity:', '  paths: []', '  running_executables: false', '  package_database: false']);
-    const args = (p: string, state: string) => ['--collector.disable-defaults', '--collector.integrity', '--config.file', p, '--state.dir', state, '--log.level', 'error'];
+    const defaultsPolicy = policyFile(work, 'defaults.yml', [
+      'integrity:',
+      `  paths: [${JSON.stringify(tree)}]`,
+      '  ssh_authorized_keys: false',
+      '  privileged_files: { enabled: false }',
+    ]);
+    const emptyPolicy = policyFile(work, 'empty.yml', [
+      'integrity:',
+      '  paths: []',
+      '  running_executables: false',
+      '  package_database: false',
+    ]);
+    const args = (p: string, state: string) => [
+      '--collector.disable-defaults',
+      '--collector.integrity',
+      '--config.file',
+      p,
+      '--state.dir',
+      state,
+      '--log.level',
+      'error',
+    ];
     const stateDir = join(work, 'state');
 
     const init = best(3, () => {
@@ -158,30 +209,89 @@ export default async function integrity(): Promise<BenchResult> {
     } finally {
       await hostServe.stop();
     }
-    const hostFiles = Object.keys((JSON.parse(readFileSync(join(hostDefault, 'baseline.json'), 'utf8')) as { sections: { integrity: object } }).sections.integrity).length;
+    const hostFiles = Object.keys(
+      (JSON.parse(readFileSync(join(hostDefault, 'baseline.json'), 'utf8')) as { sections: { integrity: object } }).sections.integrity,
+    ).length;
 
     const rate = (t: Timed) => `${(gb / t.seconds).toFixed(2)} GB/s`;
     const rows: BenchRow[] = [
       { subject: `reference tree`, figure: `${gb.toFixed(2)} GB, ${files} files, ${paths} paths`, command: `cp -a ${sources.join(' ')}` },
-      { subject: 'hostguard `baseline init` (2 hash workers)', figure: `${seconds(init.seconds)} (${rate(init)}), peak RSS ${mib(init.maxRssBytes)}`, command: 'hostguard-exporter baseline init (best of 3, whole process)' },
-      { subject: 'hostguard `check`, full rehash', figure: `${seconds(checkFull.seconds)} (${rate(checkFull)}), peak RSS ${mib(checkFull.maxRssBytes)}`, command: 'hostguard-exporter check, last full rehash older than full_rehash_interval (best of 3, whole process)' },
-      { subject: 'hostguard `check`, fast path', figure: `${seconds(checkFast.seconds)}, peak RSS ${mib(checkFast.maxRssBytes)}`, command: 'hostguard-exporter check right after a full rehash (best of 3, whole process)' },
+      {
+        subject: 'hostguard `baseline init` (2 hash workers)',
+        figure: `${seconds(init.seconds)} (${rate(init)}), peak RSS ${mib(init.maxRssBytes)}`,
+        command: 'hostguard-exporter baseline init (best of 3, whole process)',
+      },
+      {
+        subject: 'hostguard `check`, full rehash',
+        figure: `${seconds(checkFull.seconds)} (${rate(checkFull)}), peak RSS ${mib(checkFull.maxRssBytes)}`,
+        command: 'hostguard-exporter check, last full rehash older than full_rehash_interval (best of 3, whole process)',
+      },
+      {
+        subject: 'hostguard `check`, fast path',
+        figure: `${seconds(checkFast.seconds)}, peak RSS ${mib(checkFast.maxRssBytes)}`,
+        command: 'hostguard-exporter check right after a full rehash (best of 3, whole process)',
+      },
       {
         subject: 'hostguard `check`, unchanged tree, default options (running executables, dpkg checksums)',
         figure: `${seconds(checkDefaults.seconds)}, peak RSS ${mib(checkDefaults.maxRssBytes)}`,
-        command: 'hostguard-exporter check after an earlier check: hashes of the last scan from the state directory (best of 3, whole process)',
+        command:
+          'hostguard-exporter check after an earlier check: hashes of the last scan from the state directory (best of 3, whole process)',
       },
-      { subject: 'hostguard scan in serve, fast path, unchanged tree p50 / max', figure: `${seconds(fast.durations.p50Ms / 1000)} / ${seconds(fast.durations.p95Ms / 1000)}`, command: 'hostguard_integrity_last_scan_duration_seconds, 3 scans, a scrape every 250 ms' },
-      { subject: 'hostguard scan in serve, full rehash p50 / max', figure: `${seconds(full.durations.p50Ms / 1000)} / ${seconds(full.durations.p95Ms / 1000)}`, command: 'full_rehash_interval: 1s, 3 scans, a scrape every 20 ms' },
-      { subject: 'scrape p50 / p95 while full rehashes run', figure: `${full.scrapes.p50Ms.toFixed(1)} ms / ${full.scrapes.p95Ms.toFixed(1)} ms`, command: `${full.scrapes.runs} GET /metrics during the scans` },
-      { subject: 'serve RSS with this baseline loaded / with no watched paths', figure: `${mib(fast.rss)} / ${mib(empty.rss)} (baseline file ${mib(baselineBytes)})`, command: '/proc/PID/status VmRSS after the scans' },
-      { subject: 'AIDE `--init`', figure: `${seconds(aideInit.seconds)} (${rate(aideInit)}), peak RSS ${mib(aideInit.maxRssBytes)}`, command: 'aide --init (sha256, same attributes; best of 2)' },
-      { subject: 'AIDE `--init --workers=2`', figure: `${seconds(aideInit2.seconds)} (${rate(aideInit2)}), peak RSS ${mib(aideInit2.maxRssBytes)}`, command: 'aide --init --workers=2 (best of 2)' },
-      { subject: 'AIDE `--check`, unchanged tree', figure: `${seconds(aideCheck.seconds)}, peak RSS ${mib(aideCheck.maxRssBytes)}`, command: 'aide --check (best of 2)' },
-      { subject: 'bare two-worker-thread SHA-256 hasher (what this machine gives right now)', figure: `${seconds(bare.seconds)} (${rate(bare)})`, command: 'node: 2 worker_threads, readSync 1 MiB, files split in turn (best of 3)' },
-      { subject: '`xargs -P2 sha256sum`', figure: `${seconds(sha.seconds)} (${rate(sha)})`, command: 'find -type f -print0 | xargs -0 -P2 -n64 sha256sum (best of 3)' },
-      { subject: 'hostguard `baseline init`, embedded default policy on this host', figure: `${seconds(hostInit.seconds)}, ${hostFiles} paths, peak RSS ${mib(hostInit.maxRssBytes)}`, command: 'default paths; learning reads SHA-256 only (whole process)' },
-      { subject: 'hostguard `check`, default policy, after init', figure: `${seconds(hostCheck.seconds)}, peak RSS ${mib(hostCheck.maxRssBytes)}`, command: 'fast path + MD5 of dpkg-owned files + running executables (best of 3, whole process)' },
+      {
+        subject: 'hostguard scan in serve, fast path, unchanged tree p50 / max',
+        figure: `${seconds(fast.durations.p50Ms / 1000)} / ${seconds(fast.durations.p95Ms / 1000)}`,
+        command: 'hostguard_integrity_last_scan_duration_seconds, 3 scans, a scrape every 250 ms',
+      },
+      {
+        subject: 'hostguard scan in serve, full rehash p50 / max',
+        figure: `${seconds(full.durations.p50Ms / 1000)} / ${seconds(full.durations.p95Ms / 1000)}`,
+        command: 'full_rehash_interval: 1s, 3 scans, a scrape every 20 ms',
+      },
+      {
+        subject: 'scrape p50 / p95 while full rehashes run',
+        figure: `${full.scrapes.p50Ms.toFixed(1)} ms / ${full.scrapes.p95Ms.toFixed(1)} ms`,
+        command: `${full.scrapes.runs} GET /metrics during the scans`,
+      },
+      {
+        subject: 'serve RSS with this baseline loaded / with no watched paths',
+        figure: `${mib(fast.rss)} / ${mib(empty.rss)} (baseline file ${mib(baselineBytes)})`,
+        command: '/proc/PID/status VmRSS after the scans',
+      },
+      {
+        subject: 'AIDE `--init`',
+        figure: `${seconds(aideInit.seconds)} (${rate(aideInit)}), peak RSS ${mib(aideInit.maxRssBytes)}`,
+        command: 'aide --init (sha256, same attributes; best of 2)',
+      },
+      {
+        subject: 'AIDE `--init --workers=2`',
+        figure: `${seconds(aideInit2.seconds)} (${rate(aideInit2)}), peak RSS ${mib(aideInit2.maxRssBytes)}`,
+        command: 'aide --init --workers=2 (best of 2)',
+      },
+      {
+        subject: 'AIDE `--check`, unchanged tree',
+        figure: `${seconds(aideCheck.seconds)}, peak RSS ${mib(aideCheck.maxRssBytes)}`,
+        command: 'aide --check (best of 2)',
+      },
+      {
+        subject: 'bare two-worker-thread SHA-256 hasher (what this machine gives right now)',
+        figure: `${seconds(bare.seconds)} (${rate(bare)})`,
+        command: 'node: 2 worker_threads, readSync 1 MiB, files split in turn (best of 3)',
+      },
+      {
+        subject: '`xargs -P2 sha256sum`',
+        figure: `${seconds(sha.seconds)} (${rate(sha)})`,
+        command: 'find -type f -print0 | xargs -0 -P2 -n64 sha256sum (best of 3)',
+      },
+      {
+        subject: 'hostguard `baseline init`, embedded default policy on this host',
+        figure: `${seconds(hostInit.seconds)}, ${hostFiles} paths, peak RSS ${mib(hostInit.maxRssBytes)}`,
+        command: 'default paths; learning reads SHA-256 only (whole process)',
+      },
+      {
+        subject: 'hostguard `check`, default policy, after init',
+        figure: `${seconds(hostCheck.seconds)}, peak RSS ${mib(hostCheck.maxRssBytes)}`,
+        command: 'fast path + MD5 of dpkg-owned files + running executables (best of 3, whole process)',
+      },
       {
         subject: 'hostguard scan at start of serve, default policy, after init',
         figure: `${seconds(sampleValue(hostScan, 'hostguard_integrity_last_scan_duration_seconds') ?? NaN)}, ${((sampleValue(hostScan, 'hostguard_integrity_last_scan_hashed_bytes') ?? NaN) / 1e6).toFixed(0)} MB read`,

@@ -20,7 +20,13 @@ function metric(text: string, name: string): number {
  * auth lines stream in.
  */
 export default async function load(): Promise<BenchResult> {
-  const host = await startBusyHost({ sleepers: 1000, listeners: 200, authLinesPerSecond: 2000, watched: ['/usr/bin', '/usr/sbin', '/usr/lib/x86_64-linux-gnu'], rehashEvery: '30s' });
+  const host = await startBusyHost({
+    sleepers: 1000,
+    listeners: 200,
+    authLinesPerSecond: 2000,
+    watched: ['/usr/bin', '/usr/sbin', '/usr/lib/x86_64-linux-gnu'],
+    rehashEvery: '30s',
+  });
   const exporter = await startHostguard(['--state.dir', join(host.dir, 'state'), '--config.file', host.policy]);
   try {
     const pid = exporter.child.pid!;
@@ -28,7 +34,9 @@ export default async function load(): Promise<BenchResult> {
     const before = await (await fetch(`${exporter.url}/metrics`)).text();
     const rssBefore = rssBytes(pid);
     const cpuBefore = cpuSeconds(pid);
-    const wrk = spawnSync('wrk', ['-t2', '-c50', `-d${seconds}s`, '--timeout', '10s', '--latency', `${exporter.url}/metrics`], { encoding: 'utf8' });
+    const wrk = spawnSync('wrk', ['-t2', '-c50', `-d${seconds}s`, '--timeout', '10s', '--latency', `${exporter.url}/metrics`], {
+      encoding: 'utf8',
+    });
     if (wrk.status !== 0) throw new Error(`wrk failed: ${wrk.stderr}`);
     const cpu = cpuSeconds(pid) - cpuBefore;
     const rssAfter = rssBytes(pid);
@@ -41,16 +49,32 @@ export default async function load(): Promise<BenchResult> {
     return {
       name: `Load: wrk, 50 connections for ${seconds} s, every default collector, 1,000 extra processes, 200 listeners, integrity rehash every 30 s, 2,000 auth lines/s`,
       rows: [
-        { subject: 'scrapes served', figure: `${w.requests} (${(w.requests / seconds).toFixed(0)}/s)`, command: `wrk -t2 -c50 -d${seconds}s --latency /metrics` },
+        {
+          subject: 'scrapes served',
+          figure: `${w.requests} (${(w.requests / seconds).toFixed(0)}/s)`,
+          command: `wrk -t2 -c50 -d${seconds}s --latency /metrics`,
+        },
         { subject: 'failed scrapes (non-2xx, socket errors)', figure: `${w.non2xx}, ${w.socketErrors}`, command: 'wrk' },
-        { subject: 'latency p50 / p90 / p99', figure: `${w.p50Ms.toFixed(1)} / ${w.p90Ms.toFixed(1)} / ${w.p99Ms.toFixed(1)} ms`, command: 'wrk --latency' },
+        {
+          subject: 'latency p50 / p90 / p99',
+          figure: `${w.p50Ms.toFixed(1)} / ${w.p90Ms.toFixed(1)} / ${w.p99Ms.toFixed(1)} ms`,
+          command: 'wrk --latency',
+        },
         { subject: 'p99 / p50', figure: (w.p99Ms / w.p50Ms).toFixed(2), command: 'target ≤ 3' },
-        { subject: 'collections run for those scrapes', figure: `${collections} (${(w.requests / Math.max(1, collections)).toFixed(1)} scrapes per collection)`, command: 'hostguard_collections_total' },
+        {
+          subject: 'collections run for those scrapes',
+          figure: `${collections} (${(w.requests / Math.max(1, collections)).toFixed(1)} scrapes per collection)`,
+          command: 'hostguard_collections_total',
+        },
         { subject: 'integrity scans during the run', figure: String(scans), command: 'hostguard_integrity_scans_total' },
         { subject: 'auth lines read during the run', figure: String(authLines), command: 'hostguard_auth_lines_read_total' },
         { subject: 'collector failures', figure: failures, command: 'hostguard_scrape_collector_success' },
         { subject: 'exporter CPU', figure: `${(cpu / seconds).toFixed(2)} cores`, command: '/proc/PID/stat' },
-        { subject: 'exporter RSS before / after', figure: `${(rssBefore / 2 ** 20).toFixed(1)} / ${(rssAfter / 2 ** 20).toFixed(1)} MiB`, command: '/proc/PID/status VmRSS' },
+        {
+          subject: 'exporter RSS before / after',
+          figure: `${(rssBefore / 2 ** 20).toFixed(1)} / ${(rssAfter / 2 ** 20).toFixed(1)} MiB`,
+          command: '/proc/PID/status VmRSS',
+        },
       ],
     };
   } finally {

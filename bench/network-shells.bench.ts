@@ -63,7 +63,8 @@ async function cpuMsPerRun(fn: () => Promise<unknown>, runs: number): Promise<nu
 }
 
 /** The judgments of listeners alone, as before shells on sockets and the default outbound judgment: the tables read up to the listeners. */
-const listenersOnly = 'outbound:\n  judge: unusual\n  flagged_processes: false\n  new_destinations: false\nshell_on_socket:\n  enabled: false\n';
+const listenersOnly =
+  'outbound:\n  judge: unusual\n  flagged_processes: false\n  new_destinations: false\nshell_on_socket:\n  enabled: false\n';
 /** The embedded default policy: shells on sockets and outgoing connections judged. */
 const defaults = '';
 
@@ -132,9 +133,21 @@ export default async function networkShells(): Promise<BenchResult> {
     return {
       name: `Network: shells on sockets and outbound by default (${processes} processes, ${established} established TCP sockets)`,
       rows: [
-        row('network collector, steady state, listeners only, p50 / p95', offRuns, `${offRuns.length} collections, policy: outbound judge unusual with both defaults off, shell_on_socket off`),
-        row('network collector, steady state, embedded default policy, p50 / p95', onRuns, `${onRuns.length} collections interleaved with the row above`),
-        { subject: 'CPU per steady collection, listeners only / default policy', figure: `${ms(cpuOff)} / ${ms(cpuOn)}`, command: 'process.cpuUsage() over 100 collections each' },
+        row(
+          'network collector, steady state, listeners only, p50 / p95',
+          offRuns,
+          `${offRuns.length} collections, policy: outbound judge unusual with both defaults off, shell_on_socket off`,
+        ),
+        row(
+          'network collector, steady state, embedded default policy, p50 / p95',
+          onRuns,
+          `${onRuns.length} collections interleaved with the row above`,
+        ),
+        {
+          subject: 'CPU per steady collection, listeners only / default policy',
+          figure: `${ms(cpuOff)} / ${ms(cpuOn)}`,
+          command: 'process.cpuUsage() over 100 collections each',
+        },
         row('first collection, listeners only, p50 / p95', freshOff, `${rounds} first collections of fresh collectors`),
         row('first collection, default policy, p50 / p95', freshOn, `${rounds} first collections of fresh collectors, interleaved`),
         {
@@ -142,8 +155,16 @@ export default async function networkShells(): Promise<BenchResult> {
           figure: `${ms(stdio.p50Ms)} / ${ms(stdio.p95Ms)} (${((stdio.p50Ms * 1000) / pids.length).toFixed(1)} µs per process)`,
           command: 'readStdioSockets() of every pid, 64 at a time, 10 runs',
         },
-        { subject: 'ss for one flagged connection, p50 / p95', figure: `${ms(ss.p50Ms)} / ${ms(ss.p95Ms)}`, command: 'ss -tinHeO "( sport = :L and dport = :R )"' },
-        { subject: 'ss for every TCP socket (past 64 flagged connections), p50 / p95', figure: `${ms(ssAll.p50Ms)} / ${ms(ssAll.p95Ms)}`, command: 'ss -tinHeO' },
+        {
+          subject: 'ss for one flagged connection, p50 / p95',
+          figure: `${ms(ss.p50Ms)} / ${ms(ss.p95Ms)}`,
+          command: 'ss -tinHeO "( sport = :L and dport = :R )"',
+        },
+        {
+          subject: 'ss for every TCP socket (past 64 flagged connections), p50 / p95',
+          figure: `${ms(ssAll.p50Ms)} / ${ms(ssAll.p95Ms)}`,
+          command: 'ss -tinHeO',
+        },
       ],
       ratios: [
         `load average (1 min) ${loadBefore} before the timed rounds, ${loadAfter} after, on ${cpus().length} cores`,

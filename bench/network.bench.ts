@@ -186,15 +186,27 @@ export default async function network(): Promise<BenchResult> {
       name: `Network: collector vs ss -tulnp (${tcpListeners} TCP listeners, ${processes} processes)`,
       rows: [
         row('network collector, steady state, p50 / p95', warmTiming, `${warm.length} collections, one long-lived collector`),
-        { subject: 'network collector, steady state, CPU per collection', figure: ms(warmCpu), command: 'process.cpuUsage() over 100 collections' },
-        row('of which reading /proc/net/{tcp,tcp6,udp,udp6} (TCP up to the last listener)', summarize(tables), `readNetTables(), ${rounds} runs`),
+        {
+          subject: 'network collector, steady state, CPU per collection',
+          figure: ms(warmCpu),
+          command: 'process.cpuUsage() over 100 collections',
+        },
+        row(
+          'of which reading /proc/net/{tcp,tcp6,udp,udp6} (TCP up to the last listener)',
+          summarize(tables),
+          `readNetTables(), ${rounds} runs`,
+        ),
         row('network collector, every mapping new, p50 / p95', coldTiming, `${rounds} first collections of fresh collectors`),
         {
           subject: 'event-loop delay during first collections, p99 / max',
           figure: `${ms(coldDelay.p99Ms)} / ${ms(coldDelay.maxMs)}`,
           command: `${rounds} more first collections back to back, monitorEventLoopDelay (1 ms resolution) around them alone`,
         },
-        row('of which listing processes and reading every descriptor table (what `ss -p` also does)', summarize(lookups), `SocketOwnerIndex.lookup() of the listeners on a fresh index, in one piece, ${rounds} runs`),
+        row(
+          'of which listing processes and reading every descriptor table (what `ss -p` also does)',
+          summarize(lookups),
+          `SocketOwnerIndex.lookup() of the listeners on a fresh index, in one piece, ${rounds} runs`,
+        ),
         {
           subject: 'event-loop delay during first observations, scan in 5 ms slices / in one piece: p99 (max)',
           figure: `${ms(slicedDelay.p99Ms)} (${ms(slicedDelay.maxMs)}) / ${ms(wholeDelay.p99Ms)} (${ms(wholeDelay.maxMs)})`,

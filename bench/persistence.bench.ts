@@ -79,13 +79,17 @@ async function latency(server: Server, tree: string, writes: number): Promise<nu
     const wantPresent = kind !== 2 || i % 2 === 0;
     await until(async () => {
       const s = await scrape(server);
-      const present = s.some((x) => x.name === 'hostguard_integrity_mismatch' && x.labels['path'] === watched && x.labels['kind'] === wantKind);
+      const present = s.some(
+        (x) => x.name === 'hostguard_integrity_mismatch' && x.labels['path'] === watched && x.labels['kind'] === wantKind,
+      );
       return present === wantPresent ? true : undefined;
     });
     samples.push(performance.now() - started);
     if (kind === 1) writeFileSync(join(tree, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/bash\n');
     if (kind === 1) {
-      await until(async () => ((await scrape(server)).some((x) => x.name === 'hostguard_integrity_mismatch' && x.labels['path'] === watched) ? undefined : true));
+      await until(async () =>
+        (await scrape(server)).some((x) => x.name === 'hostguard_integrity_mismatch' && x.labels['path'] === watched) ? undefined : true,
+      );
     }
   }
   return samples.sort((a, b) => a - b);
@@ -115,10 +119,16 @@ export default async function persistence(): Promise<BenchResult> {
     execFileSync(cli, [...args, 'baseline', 'init'], { stdio: 'ignore' });
     const server = await startHostguard(args);
     try {
-      await until(async () => ((sampleValue(await scrape(server), 'hostguard_integrity_last_scan_end_timestamp_seconds') ?? 0) > 0 ? true : undefined));
+      await until(async () =>
+        (sampleValue(await scrape(server), 'hostguard_integrity_last_scan_end_timestamp_seconds') ?? 0) > 0 ? true : undefined,
+      );
       const writes = Number(process.env['BENCH_PERSISTENCE_WRITES'] ?? 300);
       const sorted = await latency(server, tree, writes);
-      rows.push({ subject: 'watched tree', figure: `${paths} paths (copies of /usr/bin, /usr/sbin, /etc)`, command: 'cp -a /usr/bin /usr/sbin /etc TREE' });
+      rows.push({
+        subject: 'watched tree',
+        figure: `${paths} paths (copies of /usr/bin, /usr/sbin, /etc)`,
+        command: 'cp -a /usr/bin /usr/sbin /etc TREE',
+      });
       rows.push({
         subject: `write → finding in /metrics, ${writes} single writes (new file, append to passwd, chmod u±s) p50 / p99 / max`,
         figure: `${ms(percentile(sorted, 0.5))} / ${ms(percentile(sorted, 0.99))} / ${ms(sorted.at(-1)!)}`,
@@ -138,7 +148,8 @@ export default async function persistence(): Promise<BenchResult> {
         return added(s) >= added(beforeBurst) + 2000 ? s : undefined;
       });
       const allMs = performance.now() - started;
-      const delta = (name: string, labels: Record<string, string> = {}) => (sampleValue(after, name, labels) ?? 0) - (sampleValue(beforeBurst, name, labels) ?? 0);
+      const delta = (name: string, labels: Record<string, string> = {}) =>
+        (sampleValue(after, name, labels) ?? 0) - (sampleValue(beforeBurst, name, labels) ?? 0);
       rows.push({
         subject: '2,000-file burst: written / all 2,000 findings in /metrics',
         figure: `${ms(wroteMs)} / ${ms(allMs)} after the first write`,
@@ -156,23 +167,68 @@ export default async function persistence(): Promise<BenchResult> {
     // The privileged-file search of this machine's whole tree: unbounded (as `baseline init` runs
     // it), then at the default rate of serve.
     const searchPolicy = join(work, 'search.yml');
-    writeFileSync(searchPolicy, 'integrity:\n  paths: []\n  running_executables: false\n  package_database: false\n  realtime: false\n  privileged_files: { max_entries_per_second: 0 }\n');
+    writeFileSync(
+      searchPolicy,
+      'integrity:\n  paths: []\n  running_executables: false\n  package_database: false\n  realtime: false\n  privileged_files: { max_entries_per_second: 0 }\n',
+    );
     const searchState = join(work, 'search-state');
-    const search = timed(cli, ['--collector.disable-defaults', '--collector.integrity', '--config.file', searchPolicy, '--state.dir', searchState, '--log.level', 'error', 'check']);
-    const record = JSON.parse(readFileSync(join(searchState, 'integrity-privileged-search.json'), 'utf8')) as { entries: number; files: unknown[]; mountPoints: string[]; startedAt: number; finishedAt: number };
+    const search = timed(cli, [
+      '--collector.disable-defaults',
+      '--collector.integrity',
+      '--config.file',
+      searchPolicy,
+      '--state.dir',
+      searchState,
+      '--log.level',
+      'error',
+      'check',
+    ]);
+    const record = JSON.parse(readFileSync(join(searchState, 'integrity-privileged-search.json'), 'utf8')) as {
+      entries: number;
+      files: unknown[];
+      mountPoints: string[];
+      startedAt: number;
+      finishedAt: number;
+    };
     rows.push({
-      subject: 'privileged-file search, this machine\'s whole tree, no rate limit (as `baseline init`)',
+      subject: "privileged-file search, this machine's whole tree, no rate limit (as `baseline init`)",
       figure: `${seconds((record.finishedAt - record.startedAt) / 1000)} search (${seconds(search.seconds)} whole process, ${search.cpuSeconds.toFixed(1)} s CPU, ${search.inputBlocks} blocks read, peak RSS ${(search.maxRssKiB / 1024).toFixed(0)} MiB): ${record.entries} entries on ${record.mountPoints.join(', ')}, ${record.files.length} privileged files`,
       command: 'hostguard-exporter check, integrity.paths [], no search on record (GNU time)',
     });
     const findRun = timed('sh', ['-c', 'find / -xdev -type f -perm /6000 > /dev/null 2>&1']);
-    rows.push({ subject: '`find / -xdev -type f -perm /6000` (setuid/setgid only)', figure: `${seconds(findRun.seconds)}, ${findRun.cpuSeconds.toFixed(1)} s CPU`, command: 'find / -xdev -type f -perm /6000' });
-    ratios.push(`privileged-file search (with capabilities) / find -perm /6000 = ${((record.finishedAt - record.startedAt) / 1000 / findRun.seconds).toFixed(2)}`);
+    rows.push({
+      subject: '`find / -xdev -type f -perm /6000` (setuid/setgid only)',
+      figure: `${seconds(findRun.seconds)}, ${findRun.cpuSeconds.toFixed(1)} s CPU`,
+      command: 'find / -xdev -type f -perm /6000',
+    });
+    ratios.push(
+      `privileged-file search (with capabilities) / find -perm /6000 = ${((record.finishedAt - record.startedAt) / 1000 / findRun.seconds).toFixed(2)}`,
+    );
     writeFileSync(searchPolicy, 'integrity:\n  paths: []\n  running_executables: false\n  package_database: false\n  realtime: false\n');
     // A baseline (so serve does not learn before listening), and no search on record: serve searches at start.
-    execFileSync(cli, ['--collector.disable-defaults', '--collector.integrity', '--config.file', searchPolicy, '--state.dir', searchState, 'baseline', 'init'], { stdio: 'ignore' });
+    execFileSync(
+      cli,
+      [
+        '--collector.disable-defaults',
+        '--collector.integrity',
+        '--config.file',
+        searchPolicy,
+        '--state.dir',
+        searchState,
+        'baseline',
+        'init',
+      ],
+      { stdio: 'ignore' },
+    );
     rmSync(join(searchState, 'integrity-privileged-search.json'));
-    const limited = await startHostguard(['--collector.disable-defaults', '--collector.integrity', '--config.file', searchPolicy, '--state.dir', searchState]);
+    const limited = await startHostguard([
+      '--collector.disable-defaults',
+      '--collector.integrity',
+      '--config.file',
+      searchPolicy,
+      '--state.dir',
+      searchState,
+    ]);
     try {
       const scrapes: number[] = [];
       const s = await until(async () => {
@@ -192,7 +248,14 @@ export default async function persistence(): Promise<BenchResult> {
     }
 
     // `baseline init` and `check` on this host with the embedded default policy, before and after.
-    const hostArgs = (state: string) => ['--collector.disable-defaults', '--collector.integrity', '--state.dir', state, '--log.level', 'error'];
+    const hostArgs = (state: string) => [
+      '--collector.disable-defaults',
+      '--collector.integrity',
+      '--state.dir',
+      state,
+      '--log.level',
+      'error',
+    ];
     for (const [label, program] of [
       ['before', before],
       ['after', cli],
@@ -200,12 +263,18 @@ export default async function persistence(): Promise<BenchResult> {
       try {
         readFileSync(program);
       } catch {
-        rows.push({ subject: `default policy on this host, ${label}`, figure: 'not measured: no build at that path (BENCH_BEFORE_CLI)', command: program || 'BENCH_BEFORE_CLI unset' });
+        rows.push({
+          subject: `default policy on this host, ${label}`,
+          figure: 'not measured: no build at that path (BENCH_BEFORE_CLI)',
+          command: program || 'BENCH_BEFORE_CLI unset',
+        });
         continue;
       }
       const state = join(work, `host-${label.split(' ')[0]}`);
       const init = timed(program, [...hostArgs(state), 'baseline', 'init']);
-      const entries = Object.keys((JSON.parse(readFileSync(join(state, 'baseline.json'), 'utf8')) as { sections: { integrity: object } }).sections.integrity).length;
+      const entries = Object.keys(
+        (JSON.parse(readFileSync(join(state, 'baseline.json'), 'utf8')) as { sections: { integrity: object } }).sections.integrity,
+      ).length;
       timed(program, [...hostArgs(state), 'check']); // the first check reads the MD5s of dpkg's files
       const check = best(3, () => timed(program, [...hostArgs(state), 'check']));
       rows.push({

@@ -42,7 +42,9 @@ export default async function processes(): Promise<BenchResult> {
     const idleNode = await idleNodeMemory();
     const packagesLoaded = await idleNodeMemory(`Promise.all(${JSON.stringify(servePackages)}.map((m) => import(m)))`);
     // What node-cron does on every schedule: format the time with Intl, which maps ICU's date data.
-    const intlDates = await idleNodeMemory(`new Intl.DateTimeFormat('en-US', { year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', weekday: 'short', hour12: false }).formatToParts(new Date())`);
+    const intlDates = await idleNodeMemory(
+      `new Intl.DateTimeFormat('en-US', { year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', weekday: 'short', hour12: false }).formatToParts(new Date())`,
+    );
     // The floor of the stack the issue asks for: its packages, and the hidden-process sweep on a node-cron schedule.
     const withSchedule = `Promise.all(${JSON.stringify(servePackages)}.map((m) => import(m))).then(() => import('node-cron')).then((cron) => cron.createTask('*/5 * * * *', () => {}).start())`;
     const stackFloor = await idleNodeMemory(withSchedule);
@@ -53,29 +55,93 @@ export default async function processes(): Promise<BenchResult> {
       name: `Processes collector at ${processCount} processes (${sleepers} of them sleepers started by the benchmark) vs ps aux`,
       rows: [
         { subject: '`ps aux`, wall p50 / p95', figure: `${ms(psAux.p50Ms)} / ${ms(psAux.p95Ms)}`, command: 'ps aux, 30 runs' },
-        { subject: 'collector work per scrape, wall p50 / p95', figure: `${ms(collector.wall.p50Ms)} / ${ms(collector.wall.p95Ms)}`, command: `collect() in process, ${runs} runs` },
+        {
+          subject: 'collector work per scrape, wall p50 / p95',
+          figure: `${ms(collector.wall.p50Ms)} / ${ms(collector.wall.p95Ms)}`,
+          command: `collect() in process, ${runs} runs`,
+        },
         { subject: 'collector work per scrape, CPU mean', figure: ms(collector.cpuMs), command: 'process.cpuUsage() over the runs' },
-        { subject: 'event-loop delay during those runs, p99 / max', figure: `${ms(collector.p99BlockMs)} / ${ms(collector.maxBlockMs)}`, command: 'monitorEventLoopDelay (1 ms resolution)' },
-        { subject: 'event-loop delay while idle for 3 s (the machine itself), max', figure: ms(collector.idleMaxMs), command: 'monitorEventLoopDelay, nothing of ours running' },
-        { subject: 'hostguard-exporter scrape (processes only), p50 / p95', figure: `${ms(withProcesses.timing.p50Ms)} / ${ms(withProcesses.timing.p95Ms)}`, command: `${runs} sequential GET /metrics` },
-        { subject: 'hostguard-exporter CPU per scrape (processes only)', figure: ms(withProcesses.cpuMs), command: '/proc/PID/stat utime+stime over the run' },
-        { subject: 'hostguard-exporter RSS after the run (processes only): total = private + file', figure: memory(withProcesses.memory), command: '/proc/PID/status VmRSS, RssAnon, RssFile' },
+        {
+          subject: 'event-loop delay during those runs, p99 / max',
+          figure: `${ms(collector.p99BlockMs)} / ${ms(collector.maxBlockMs)}`,
+          command: 'monitorEventLoopDelay (1 ms resolution)',
+        },
+        {
+          subject: 'event-loop delay while idle for 3 s (the machine itself), max',
+          figure: ms(collector.idleMaxMs),
+          command: 'monitorEventLoopDelay, nothing of ours running',
+        },
+        {
+          subject: 'hostguard-exporter scrape (processes only), p50 / p95',
+          figure: `${ms(withProcesses.timing.p50Ms)} / ${ms(withProcesses.timing.p95Ms)}`,
+          command: `${runs} sequential GET /metrics`,
+        },
+        {
+          subject: 'hostguard-exporter CPU per scrape (processes only)',
+          figure: ms(withProcesses.cpuMs),
+          command: '/proc/PID/stat utime+stime over the run',
+        },
+        {
+          subject: 'hostguard-exporter RSS after the run (processes only): total = private + file',
+          figure: memory(withProcesses.memory),
+          command: '/proc/PID/status VmRSS, RssAnon, RssFile',
+        },
         {
           subject: `hostguard-exporter RSS scraped every ${cadenceSeconds} s, as Prometheus does (processes only): median (max) of ${cadenceScrapes} scrapes`,
           figure: `${mib(median(atCadence.map((m) => m.rss)))} (${mib(Math.max(...atCadence.map((m) => m.rss)))}); private ${mib(median(atCadence.map((m) => m.anon)))}`,
           command: `GET /metrics every ${cadenceSeconds} s, /proc/PID/status VmRSS and RssAnon after each`,
         },
-        { subject: 'hostguard-exporter RSS after the run (no collector): total = private + file', figure: memory(bare.memory), command: '/proc/PID/status VmRSS, RssAnon, RssFile' },
-        { subject: 'a bare idle node, the floor under any Node.js exporter: total = private + file', figure: memory(idleNode), command: 'node --max-semi-space-size=1 -e "setInterval(() => {}, 1000)" (MALLOC_ARENA_MAX=2, as the exporter runs), after 1 s' },
-        { subject: 'the same node with the packages `serve` loads imported, nothing run', figure: memory(packagesLoaded), command: `import() of ${servePackages.join(', ')}, after 1.5 s` },
-        { subject: 'the same node after one Intl date format (how node-cron computes each run time)', figure: memory(intlDates), command: "new Intl.DateTimeFormat('en-US', {…}).formatToParts(new Date())" },
-        { subject: 'the stack floor: the packages imported and one node-cron schedule started, none of our code', figure: memory(stackFloor), command: "import() of the packages, then cron.createTask('*/5 * * * *', …).start(), after 1.5 s" },
-        { subject: 'the same floor with V8 interpreting only (--jitless, slower JavaScript)', figure: memory(stackFloorInterpreted), command: 'node --jitless --max-semi-space-size=1 …, the same script' },
-        { subject: 'node_exporter scrape (processes collector only), p50 / p95', figure: `${ms(nodeExporter.timing.p50Ms)} / ${ms(nodeExporter.timing.p95Ms)}`, command: `${runs} sequential GET /metrics` },
-        { subject: 'node_exporter CPU per scrape (processes collector only)', figure: ms(nodeExporter.cpuMs), command: '/proc/PID/stat utime+stime over the run' },
-        { subject: `hidden-process sweep, pid_max ${sweep.pidMax}, p50 / max`, figure: `${ms(sweep.timing.p50Ms)} / ${ms(sweep.maxMs)}`, command: 'sweepHiddenProcesses (kill(0) + lookup per PID, ps twice at most), 5 runs' },
+        {
+          subject: 'hostguard-exporter RSS after the run (no collector): total = private + file',
+          figure: memory(bare.memory),
+          command: '/proc/PID/status VmRSS, RssAnon, RssFile',
+        },
+        {
+          subject: 'a bare idle node, the floor under any Node.js exporter: total = private + file',
+          figure: memory(idleNode),
+          command: 'node --max-semi-space-size=1 -e "setInterval(() => {}, 1000)" (MALLOC_ARENA_MAX=2, as the exporter runs), after 1 s',
+        },
+        {
+          subject: 'the same node with the packages `serve` loads imported, nothing run',
+          figure: memory(packagesLoaded),
+          command: `import() of ${servePackages.join(', ')}, after 1.5 s`,
+        },
+        {
+          subject: 'the same node after one Intl date format (how node-cron computes each run time)',
+          figure: memory(intlDates),
+          command: "new Intl.DateTimeFormat('en-US', {…}).formatToParts(new Date())",
+        },
+        {
+          subject: 'the stack floor: the packages imported and one node-cron schedule started, none of our code',
+          figure: memory(stackFloor),
+          command: "import() of the packages, then cron.createTask('*/5 * * * *', …).start(), after 1.5 s",
+        },
+        {
+          subject: 'the same floor with V8 interpreting only (--jitless, slower JavaScript)',
+          figure: memory(stackFloorInterpreted),
+          command: 'node --jitless --max-semi-space-size=1 …, the same script',
+        },
+        {
+          subject: 'node_exporter scrape (processes collector only), p50 / p95',
+          figure: `${ms(nodeExporter.timing.p50Ms)} / ${ms(nodeExporter.timing.p95Ms)}`,
+          command: `${runs} sequential GET /metrics`,
+        },
+        {
+          subject: 'node_exporter CPU per scrape (processes collector only)',
+          figure: ms(nodeExporter.cpuMs),
+          command: '/proc/PID/stat utime+stime over the run',
+        },
+        {
+          subject: `hidden-process sweep, pid_max ${sweep.pidMax}, p50 / max`,
+          figure: `${ms(sweep.timing.p50Ms)} / ${ms(sweep.maxMs)}`,
+          command: 'sweepHiddenProcesses (kill(0) + lookup per PID, ps twice at most), 5 runs',
+        },
         { subject: 'load average (1, 5, 15 min) at the end of the run', figure: loadAverage(), command: '/proc/loadavg' },
-        { subject: 'package index build (dpkg file lists)', figure: `${ms(index.ms)}, ${index.paths} paths, ${mib(index.bytes)} kept`, command: 'buildPackageIndex("/")' },
+        {
+          subject: 'package index build (dpkg file lists)',
+          figure: `${ms(index.ms)}, ${index.paths} paths, ${mib(index.bytes)} kept`,
+          command: 'buildPackageIndex("/")',
+        },
       ],
       ratios: [
         `collector work p50 / ps aux p50 = ${(collector.wall.p50Ms / psAux.p50Ms).toFixed(2)}`,
@@ -129,7 +195,13 @@ export async function collectorWork(stateDir: string) {
   const cpu = process.cpuUsage(cpuBefore);
   delay.disable();
   await exporter.stop();
-  return { wall, cpuMs: (cpu.user + cpu.system) / 1000 / runs, maxBlockMs: delay.max / 1e6, p99BlockMs: delay.percentile(99) / 1e6, idleMaxMs: idle.max / 1e6 };
+  return {
+    wall,
+    cpuMs: (cpu.user + cpu.system) / 1000 / runs,
+    maxBlockMs: delay.max / 1e6,
+    p99BlockMs: delay.percentile(99) / 1e6,
+    idleMaxMs: idle.max / 1e6,
+  };
 }
 
 async function sweepWork() {
@@ -187,7 +259,10 @@ function median(values: readonly number[]): number {
 }
 
 async function scrapeNodeExporter() {
-  const server = await startNodeExporter(19100 + Math.floor(Math.random() * 800), ['--collector.disable-defaults', '--collector.processes']);
+  const server = await startNodeExporter(19100 + Math.floor(Math.random() * 800), [
+    '--collector.disable-defaults',
+    '--collector.processes',
+  ]);
   try {
     const cpuBefore = cpuSeconds(server.child.pid!);
     const timing = await timeAsync(() => fetch(`${server.url}/metrics`).then((r) => r.text()), runs);

@@ -33,12 +33,36 @@ export default async function responsiveness(): Promise<BenchResult> {
     return {
       name: 'Responsiveness: stops, refusals and deadlines',
       rows: [
-        { subject: 'FileFollower.stop() with a 208 MiB backlog being read', figure: ms(await followerStops(dir)), command: 'test/integration/file-follower.test.ts "stops within a slice", stop() timed' },
-        { subject: 'heap grown by reading a 10 MB line (cut to 16 KiB), no GC in between', figure: heapForLongLine(dir), command: 'test/integration/file-follower.test.ts "10 MB line", process.memoryUsage().heapUsed around poll()' },
-        { subject: '503 beyond --web.max-requests=1 while a collection is held', figure: ms(await refusals()), command: 'fetch /metrics while another scrape collects' },
-        { subject: 'JournaldFollower.stop(), journalctl ending on SIGTERM', figure: ms(await journaldStops(dir, false)), command: 'test/integration/journald-follower.test.ts, stop() timed' },
-        { subject: 'JournaldFollower.stop(), journalctl ignoring SIGTERM (grace 500 ms, then SIGKILL)', figure: ms(await journaldStops(dir, true)), command: 'test/integration/journald-follower.test.ts, stop() timed' },
-        { subject: '`baseline init` with --baseline.timeout 1s on a tree holding a 1 TiB sparse file: exit', figure: ms(baselineDeadline(dir)), command: 'hostguard-exporter --collector.disable-defaults --collector.integrity --baseline.timeout 1s baseline init' },
+        {
+          subject: 'FileFollower.stop() with a 208 MiB backlog being read',
+          figure: ms(await followerStops(dir)),
+          command: 'test/integration/file-follower.test.ts "stops within a slice", stop() timed',
+        },
+        {
+          subject: 'heap grown by reading a 10 MB line (cut to 16 KiB), no GC in between',
+          figure: heapForLongLine(dir),
+          command: 'test/integration/file-follower.test.ts "10 MB line", process.memoryUsage().heapUsed around poll()',
+        },
+        {
+          subject: '503 beyond --web.max-requests=1 while a collection is held',
+          figure: ms(await refusals()),
+          command: 'fetch /metrics while another scrape collects',
+        },
+        {
+          subject: 'JournaldFollower.stop(), journalctl ending on SIGTERM',
+          figure: ms(await journaldStops(dir, false)),
+          command: 'test/integration/journald-follower.test.ts, stop() timed',
+        },
+        {
+          subject: 'JournaldFollower.stop(), journalctl ignoring SIGTERM (grace 500 ms, then SIGKILL)',
+          figure: ms(await journaldStops(dir, true)),
+          command: 'test/integration/journald-follower.test.ts, stop() timed',
+        },
+        {
+          subject: '`baseline init` with --baseline.timeout 1s on a tree holding a 1 TiB sparse file: exit',
+          figure: ms(baselineDeadline(dir)),
+          command: 'hostguard-exporter --collector.disable-defaults --collector.integrity --baseline.timeout 1s baseline init',
+        },
       ],
     };
   } finally {
@@ -91,10 +115,21 @@ async function refusals(): Promise<number[]> {
     name: 'held',
     description: 'held',
     defaultEnabled: true,
-    create: () => ({ name: 'held', findingKinds: [], collect: () => new Promise((resolve) => (release = () => resolve({ findings: [] }))) }),
+    create: () => ({
+      name: 'held',
+      findingKinds: [],
+      collect: () => new Promise((resolve) => (release = () => resolve({ findings: [] }))),
+    }),
   };
   const stateDir = mkdtempSync(join(tmpdir(), 'hostguard-bench-refusals-'));
-  const exporter = new Exporter({ paths: { procfs: '/proc', rootfs: '/', stateDir }, policyFile: undefined, collectors: [held], maxFindingSeries: 100, log: silentLogger, build: { version: '0', revision: 'bench' } });
+  const exporter = new Exporter({
+    paths: { procfs: '/proc', rootfs: '/', stateDir },
+    policyFile: undefined,
+    collectors: [held],
+    maxFindingSeries: 100,
+    log: silentLogger,
+    build: { version: '0', revision: 'bench' },
+  });
   const app = createApp({
     exporter,
     telemetryPath: '/metrics',
@@ -134,7 +169,14 @@ async function journaldStops(dir: string, stubborn: boolean): Promise<number[]> 
     const base = join(dir, `journal-${stubborn}-${run}`);
     mkdirSync(base);
     const { journalDir, journal } = journalDirIn(base);
-    appendToJournal(journal, exportEntries(base, 'entries.export', Array.from({ length: 20 }, (_, i) => `Failed password for root from 192.0.2.1 port ${i} ssh2`)));
+    appendToJournal(
+      journal,
+      exportEntries(
+        base,
+        'entries.export',
+        Array.from({ length: 20 }, (_, i) => `Failed password for root from 192.0.2.1 port ${i} ssh2`),
+      ),
+    );
     const wrapper = join(base, 'journalctl');
     writeFileSync(wrapper, `#!/bin/sh\n${stubborn ? "trap '' TERM\n" : ''}exec journalctl "$@"\n`, { mode: 0o755 });
     let read = 0;
@@ -170,7 +212,22 @@ function baselineDeadline(dir: string): number[] {
   for (let run = 0; run < runs; run++) {
     const state = join(dir, `huge-state-${run}`);
     const began = performance.now();
-    const result = spawnSync(join(repoRoot, 'dist', 'cli', 'main.js'), ['--state.dir', state, '--config.file', policy, '--collector.disable-defaults', '--collector.integrity', '--baseline.timeout', '1s', 'baseline', 'init'], { encoding: 'utf8' });
+    const result = spawnSync(
+      join(repoRoot, 'dist', 'cli', 'main.js'),
+      [
+        '--state.dir',
+        state,
+        '--config.file',
+        policy,
+        '--collector.disable-defaults',
+        '--collector.integrity',
+        '--baseline.timeout',
+        '1s',
+        'baseline',
+        'init',
+      ],
+      { encoding: 'utf8' },
+    );
     samples.push(performance.now() - began);
     if (result.status !== 2) throw new Error(`expected exit 2 at the deadline, got ${result.status}: ${result.stderr}`);
   }

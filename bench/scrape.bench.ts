@@ -25,10 +25,22 @@ export default async function scrape(): Promise<BenchResult> {
     return {
       name: 'Scrape: hostguard-exporter (default collectors) vs node_exporter (default collectors)',
       rows: [
-        { subject: 'hostguard-exporter scrape p50 / p95', figure: `${ms(hg.timing.p50Ms)} / ${ms(hg.timing.p95Ms)}`, command: `${runs} sequential GET /metrics` },
+        {
+          subject: 'hostguard-exporter scrape p50 / p95',
+          figure: `${ms(hg.timing.p50Ms)} / ${ms(hg.timing.p95Ms)}`,
+          command: `${runs} sequential GET /metrics`,
+        },
         { subject: 'hostguard-exporter CPU per scrape', figure: ms(hg.cpuPerScrape), command: '/proc/PID/stat utime+stime over the run' },
-        { subject: 'hostguard-exporter RSS after the run', figure: `${(hg.rss / 2 ** 20).toFixed(1)} MiB`, command: '/proc/PID/status VmRSS' },
-        { subject: 'node_exporter scrape p50 / p95', figure: `${ms(ne.timing.p50Ms)} / ${ms(ne.timing.p95Ms)}`, command: `${runs} sequential GET /metrics` },
+        {
+          subject: 'hostguard-exporter RSS after the run',
+          figure: `${(hg.rss / 2 ** 20).toFixed(1)} MiB`,
+          command: '/proc/PID/status VmRSS',
+        },
+        {
+          subject: 'node_exporter scrape p50 / p95',
+          figure: `${ms(ne.timing.p50Ms)} / ${ms(ne.timing.p95Ms)}`,
+          command: `${runs} sequential GET /metrics`,
+        },
         { subject: 'node_exporter CPU per scrape', figure: ms(ne.cpuPerScrape), command: '/proc/PID/stat utime+stime over the run' },
         { subject: 'node_exporter RSS after the run', figure: `${(ne.rss / 2 ** 20).toFixed(1)} MiB`, command: '/proc/PID/status VmRSS' },
       ],

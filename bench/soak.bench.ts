@@ -13,7 +13,13 @@ const minutes = Number(process.env.SOAK_MINUTES ?? 10);
  * so it is sampled every 5 s and each minute is read by its median.
  */
 export default async function soak(): Promise<BenchResult> {
-  const host = await startBusyHost({ sleepers: 1000, listeners: 200, authLinesPerSecond: 2000, watched: ['/usr/bin', '/usr/sbin'], rehashEvery: '1m' });
+  const host = await startBusyHost({
+    sleepers: 1000,
+    listeners: 200,
+    authLinesPerSecond: 2000,
+    watched: ['/usr/bin', '/usr/sbin'],
+    rehashEvery: '1m',
+  });
   const exporter = await startHostguard(['--state.dir', join(host.dir, 'state'), '--config.file', host.policy]);
   const wrk = spawn('wrk', ['-t1', '-c10', `-d${minutes * 60}s`, `${exporter.url}/metrics`], { stdio: 'ignore' });
   const perMinute: number[][] = [];
@@ -39,7 +45,11 @@ export default async function soak(): Promise<BenchResult> {
           figure: `${mib(median(s))} MiB (${mib(s[0]!)}–${mib(s[s.length - 1]!)})`,
           command: '/proc/PID/status VmRSS every 5 s',
         })),
-        { subject: `RSS growth, median of minute 1 to median of minute ${minutes}`, figure: `${(((last - first) / first) * 100).toFixed(1)} %`, command: 'target ≤ 5 %' },
+        {
+          subject: `RSS growth, median of minute 1 to median of minute ${minutes}`,
+          figure: `${(((last - first) / first) * 100).toFixed(1)} %`,
+          command: 'target ≤ 5 %',
+        },
       ],
     };
   } finally {

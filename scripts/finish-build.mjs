@@ -4,7 +4,9 @@ import { chmodSync, writeFileSync } from 'node:fs';
 
 let revision = 'unknown';
 try {
-  revision = execFileSync('git', ['rev-parse', '--short=12', 'HEAD'], { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+  revision = execFileSync('git', ['rev-parse', '--short=12', 'HEAD'], { stdio: ['ignore', 'pipe', 'ignore'] })
+    .toString()
+    .trim();
 } catch {
   // not a git checkout (an npm tarball): keep "unknown"
 }

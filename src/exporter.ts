@@ -9,6 +9,7 @@ import { FrameworkMetrics } from './collectors/framework-metrics.js';
 import { PolicyStore } from './config/policy-store.js';
 import { unreadSections } from './config/unread-sections.js';
 import { findingKey, type Finding } from './findings/finding.js';
+import { HostReads, stallDeadlineMs } from './isolated/host-reads.js';
 import type { Logger } from './log/logger.js';
 import { CappedSeries } from './metrics/capped-series.js';
 import { registerGauge, type MetricSpec } from './metrics/spec.js';
@@ -62,6 +63,7 @@ export class Exporter {
   readonly policy: PolicyStore;
   readonly baseline: BaselineKeeper;
   readonly collectors: readonly Collector[];
+  readonly hostReads: HostReads;
   private readonly framework: FrameworkMetrics;
   private readonly runner: CollectorRunner;
   private inFlight: Promise<Snapshot> | undefined;
@@ -83,12 +85,23 @@ export class Exporter {
     for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) {
       this.registry.removeSingleMetric(name);
     }
+    this.hostReads = new HostReads(
+      options.paths.procfs,
+      stallDeadlineMs(options.collectorTimeoutMs ?? defaultCollectorTimeoutMs),
+      options.log,
+    );
     const env: CollectorEnv = {
       registry: this.registry,
       paths: options.paths,
       log: options.log,
+      hostReads: this.hostReads,
       cappedSeries: <L extends string>(spec: MetricSpec<L>, cap?: () => number) =>
-        new CappedSeries<L>(registerGauge(this.registry, spec), spec.name, this.framework.findingSeriesDropped, cap ?? (() => options.maxFindingSeries)),
+        new CappedSeries<L>(
+          registerGauge(this.registry, spec),
+          spec.name,
+          this.framework.findingSeriesDropped,
+          cap ?? (() => options.maxFindingSeries),
+        ),
       acceptIntoBaseline: (basedOn, sections) => this.baseline.acceptChanges(basedOn, sections),
     };
     this.collectors = options.collectors.map((d) => d.create({ ...env, log: options.log.with({ collector: d.name }) }));
@@ -160,6 +173,7 @@ export class Exporter {
     this.framework.recordPolicy(this.policy);
     this.framework.recordBaseline(this.baseline, result.at);
     this.framework.recordStateWrites();
+    this.framework.recordStuckReads(this.hostReads.stuck);
     const exposition = await this.registry.metrics();
     return { result, exposition, firstSeen: new Map(this.firstSeen) };
   }
@@ -219,5 +233,6 @@ export class Exporter {
         .catch((error: unknown) => this.options.log.warn('collector did not stop cleanly', { collector: c.name, err: error }));
       if (!this.runner.busy(c)) await stopping;
     }
+    this.hostReads.close();
   }
 }

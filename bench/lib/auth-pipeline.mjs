@@ -9,11 +9,24 @@ import { silentLogger } from '../../dist/log/logger.js';
 
 const users = new UserClassCache(new UserDirectory('/'));
 const pipeline = new AuthPipeline((name) => users.classOf(name));
-const follower = new FileFollower({ path: process.argv[2], startAt: 'beginning', log: silentLogger, onLines: (lines) => pipeline.syslogLines('bench', lines) });
+const follower = new FileFollower({
+  path: process.argv[2],
+  startAt: 'beginning',
+  log: silentLogger,
+  onLines: (lines) => pipeline.syslogLines('bench', lines),
+});
 const cpu0 = process.cpuUsage();
 const t0 = performance.now();
 await follower.catchUp(Number.POSITIVE_INFINITY);
 const seconds = (performance.now() - t0) / 1000;
 const cpu = process.cpuUsage(cpu0);
 const peak = Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'))[1]) * 1024;
-console.log(JSON.stringify({ seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, peakRss: peak, lines: follower.stats.linesRead, failures: pipeline.totalFailures() }));
+console.log(
+  JSON.stringify({
+    seconds,
+    cpuSeconds: (cpu.user + cpu.system) / 1e6,
+    peakRss: peak,
+    lines: follower.stats.linesRead,
+    failures: pipeline.totalFailures(),
+  }),
+);

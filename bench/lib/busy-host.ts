@@ -30,7 +30,10 @@ export async function startBusyHost(options: BusyHostOptions): Promise<BusyHost>
   for (let i = 0; i < options.sleepers; i++) children.push(spawn('sleep', ['7200'], { stdio: 'ignore' }));
   const listeners = spawn(
     process.execPath,
-    ['-e', `const net = require('net'); let n = 0; for (let i = 0; i < ${options.listeners}; i++) net.createServer().listen(0, '127.0.0.1', () => ++n === ${options.listeners} && console.log('READY'));`],
+    [
+      '-e',
+      `const net = require('net'); let n = 0; for (let i = 0; i < ${options.listeners}; i++) net.createServer().listen(0, '127.0.0.1', () => ++n === ${options.listeners} && console.log('READY'));`,
+    ],
     { stdio: ['ignore', 'pipe', 'ignore'] },
   );
   children.push(listeners);
@@ -75,7 +78,14 @@ export async function startBusyHost(options: BusyHostOptions): Promise<BusyHost>
 }
 
 /** Latency percentiles and errors from `wrk --latency` output. */
-export function parseWrk(output: string): { p50Ms: number; p90Ms: number; p99Ms: number; requests: number; non2xx: number; socketErrors: number } {
+export function parseWrk(output: string): {
+  p50Ms: number;
+  p90Ms: number;
+  p99Ms: number;
+  requests: number;
+  non2xx: number;
+  socketErrors: number;
+} {
   const ms = (label: string) => {
     const match = new RegExp(`^\\s*${label}%\\s+([\\d.]+)(us|ms|s)`, 'm').exec(output);
     if (!match) return NaN;

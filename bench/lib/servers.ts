@@ -25,14 +25,18 @@ function owned(child: ChildProcess, url: string): Server {
 
 /** The built exporter on a free loopback port. */
 export async function startHostguard(args: readonly string[]): Promise<Server> {
-  const child = spawn(join(repoRoot, 'dist/cli/main.js'), ['--web.listen-address', '127.0.0.1:0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(join(repoRoot, 'dist/cli/main.js'), ['--web.listen-address', '127.0.0.1:0', ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const match = await waitForOutput(child, /listening\W+address\W+127\.0\.0\.1:(\d+)/, 120_000);
   return owned(child, `http://127.0.0.1:${match[1]}`);
 }
 
 /** Debian's prometheus-node-exporter on a given loopback port. */
 export async function startNodeExporter(port: number, args: readonly string[] = []): Promise<Server> {
-  const child = spawn('prometheus-node-exporter', [`--web.listen-address=127.0.0.1:${port}`, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn('prometheus-node-exporter', [`--web.listen-address=127.0.0.1:${port}`, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   await waitForOutput(child, /Listening on/i, 20_000);
   return owned(child, `http://127.0.0.1:${port}`);
 }

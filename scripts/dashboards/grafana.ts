@@ -100,7 +100,12 @@ function base(type: string, o: PanelOptions): Panel {
 export function stat(o: PanelOptions): Panel {
   return {
     ...base('stat', { width: 6, height: 4, ...o }),
-    options: { reduceOptions: { calcs: ['lastNotNull'], fields: '', values: false }, colorMode: 'background', graphMode: 'none', textMode: 'value_and_name' },
+    options: {
+      reduceOptions: { calcs: ['lastNotNull'], fields: '', values: false },
+      colorMode: 'background',
+      graphMode: 'none',
+      textMode: 'value_and_name',
+    },
   };
 }
 
@@ -112,7 +117,10 @@ export function timeseries(o: PanelOptions & { stack?: boolean; bars?: boolean }
     stacking: { mode: o.stack ? 'normal' : 'none', group: 'A' },
     showPoints: 'never',
   };
-  panel.options = { legend: { displayMode: 'table', placement: 'bottom', calcs: ['lastNotNull', 'max'] }, tooltip: { mode: 'multi', sort: 'desc' } };
+  panel.options = {
+    legend: { displayMode: 'table', placement: 'bottom', calcs: ['lastNotNull', 'max'] },
+    tooltip: { mode: 'multi', sort: 'desc' },
+  };
   return panel;
 }
 
@@ -128,7 +136,12 @@ export interface TableOptions extends PanelOptions {
 
 export function table(o: TableOptions): Panel {
   const panel = base('table', { width: 24, height: 9, ...o });
-  panel.options = { showHeader: true, cellHeight: 'sm', footer: { show: false }, ...(o.sortBy ? { sortBy: [{ displayName: o.columns[o.sortBy] ?? o.sortBy, desc: true }] } : {}) };
+  panel.options = {
+    showHeader: true,
+    cellHeight: 'sm',
+    footer: { show: false },
+    ...(o.sortBy ? { sortBy: [{ displayName: o.columns[o.sortBy] ?? o.sortBy, desc: true }] } : {}),
+  };
   const indexByName: Record<string, number> = {};
   const renameByName: Record<string, string> = {};
   Object.entries(o.columns).forEach(([field, name], i) => {
@@ -137,7 +150,15 @@ export function table(o: TableOptions): Panel {
   });
   panel.transformations = [
     ...(o.queries.length > 1 ? [{ id: 'merge', options: {} }] : []),
-    { id: 'organize', options: { excludeByName: { Time: true, __name__: true }, indexByName, renameByName, includeByName: Object.fromEntries(Object.keys(o.columns).map((c) => [c, true])) } },
+    {
+      id: 'organize',
+      options: {
+        excludeByName: { Time: true, __name__: true },
+        indexByName,
+        renameByName,
+        includeByName: Object.fromEntries(Object.keys(o.columns).map((c) => [c, true])),
+      },
+    },
   ];
   panel.fieldConfig!.overrides = [
     ...Object.entries(o.links ?? {}).map(([field, link]) => ({
@@ -207,7 +228,17 @@ export function dashboard(o: DashboardOptions): Record<string, unknown> {
     links: o.links ?? [],
     templating: {
       list: [
-        { name: 'datasource', label: 'Data source', type: 'datasource', query: 'prometheus', current: {}, hide: 0, refresh: 1, regex: '', options: [] },
+        {
+          name: 'datasource',
+          label: 'Data source',
+          type: 'datasource',
+          query: 'prometheus',
+          current: {},
+          hide: 0,
+          refresh: 1,
+          regex: '',
+          options: [],
+        },
         {
           name: 'job',
           label: 'Job',

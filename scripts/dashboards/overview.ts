@@ -60,12 +60,17 @@ const panels: Panel[] = [
   }),
   table({
     title: 'Hosts with findings',
-    description: 'Every selected host with its current findings by collector, auth failure rate, baseline state and scrape state. Sort by any column; the host name opens the host dashboard.',
+    description:
+      'Every selected host with its current findings by collector, auth failure rate, baseline state and scrape state. Sort by any column; the host name opens the host dashboard.',
     queries: [
       query(`sum by (instance) (hostguard_findings{${sel}, collector="processes"})`, { instant: true, table: true, expectData: true }),
       query(`sum by (instance) (hostguard_findings{${sel}, collector="network"})`, { instant: true, table: true, expectData: true }),
       query(`sum by (instance) (hostguard_findings{${sel}, collector="integrity"})`, { instant: true, table: true, expectData: true }),
-      query(`sum by (instance) (rate(hostguard_auth_failures_total{${sel}}[$__rate_interval])) * 60`, { instant: true, table: true, expectData: true }),
+      query(`sum by (instance) (rate(hostguard_auth_failures_total{${sel}}[$__rate_interval])) * 60`, {
+        instant: true,
+        table: true,
+        expectData: true,
+      }),
       query(`max by (instance) (hostguard_baseline_verified{${sel}})`, { instant: true, table: true, expectData: true }),
       query(`max by (instance) (up{${sel}})`, { instant: true, table: true, expectData: true }),
     ],
@@ -85,9 +90,15 @@ const panels: Panel[] = [
   row('Over time'),
   timeseries({
     title: 'Auth failures by service and reason',
-    description: 'Failed attempts per minute, by service (sshd, sudo, su, login, the FTP, mail, database, VPN, RDP and web servers of docs/auth-sources.md, other PAM programs) and reason.',
+    description:
+      'Failed attempts per minute, by service (sshd, sudo, su, login, the FTP, mail, database, VPN, RDP and web servers of docs/auth-sources.md, other PAM programs) and reason.',
     unit: 'short',
-    queries: [query(`sum by (service, reason) (rate(hostguard_auth_failures_total{${sel}}[$__rate_interval])) * 60`, { legend: '{{service}} {{reason}}', expectData: true })],
+    queries: [
+      query(`sum by (service, reason) (rate(hostguard_auth_failures_total{${sel}}[$__rate_interval])) * 60`, {
+        legend: '{{service}} {{reason}}',
+        expectData: true,
+      }),
+    ],
     stack: true,
   }),
   timeseries({
@@ -98,15 +109,31 @@ const panels: Panel[] = [
   }),
   table({
     title: 'Firing HostGuard alerts',
-    description: 'Alerts from rules/ firing now, from Prometheus\' ALERTS series.',
-    queries: [query(`ALERTS{alertname=~"HostGuard.+", alertstate="firing", instance=~"$instance"}`, { instant: true, table: true, expectData: true })],
-    columns: { alertname: 'Alert', instance: 'instance', severity: 'Severity', collector: 'Collector', exe: 'Executable', port: 'Port', path: 'Path', service: 'Service' },
+    description: "Alerts from rules/ firing now, from Prometheus' ALERTS series.",
+    queries: [
+      query(`ALERTS{alertname=~"HostGuard.+", alertstate="firing", instance=~"$instance"}`, {
+        instant: true,
+        table: true,
+        expectData: true,
+      }),
+    ],
+    columns: {
+      alertname: 'Alert',
+      instance: 'instance',
+      severity: 'Severity',
+      collector: 'Collector',
+      exe: 'Executable',
+      port: 'Port',
+      path: 'Path',
+      service: 'Service',
+    },
     links: { instance: hostLink },
     height: 8,
   }),
   table({
     title: 'Containers with findings',
-    description: 'Per host, image repository and finding kind: the processes in containers behind each finding (drift from the image, package managers, interactive shells, ...). The host detail dashboard names the pods.',
+    description:
+      'Per host, image repository and finding kind: the processes in containers behind each finding (drift from the image, package managers, interactive shells, ...). The host detail dashboard names the pods.',
     queries: [query(`sum by (instance, image, kind) (hostguard_container_process_flagged{${sel}})`, { instant: true, table: true })],
     columns: { instance: 'instance', image: 'Image', kind: 'Kind', Value: 'Processes' },
     links: { instance: hostLink },
@@ -114,13 +141,25 @@ const panels: Panel[] = [
   }),
   table({
     title: 'IDS alerts and Lynis audits by host',
-    description: 'Per host: high and critical IDS alerts per minute (HostGuardIDSHighSeverityAlerts), IDS outputs silent past their max_silence, the Lynis hardening index, new Lynis warnings and the report age. Hosts without the ids or audit collector have empty cells.',
+    description:
+      'Per host: high and critical IDS alerts per minute (HostGuardIDSHighSeverityAlerts), IDS outputs silent past their max_silence, the Lynis hardening index, new Lynis warnings and the report age. Hosts without the ids or audit collector have empty cells.',
     queries: [
-      query(`sum by (instance) (rate(hostguard_ids_alerts_total{${sel}, alert_severity=~"critical|high"}[$__rate_interval])) * 60`, { instant: true, table: true, expectData: true }),
-      query(`count by (instance) ((time() - hostguard_ids_source_last_write_timestamp_seconds{${sel}}) > hostguard_ids_source_max_silence_seconds{${sel}} > 0)`, { instant: true, table: true }),
+      query(`sum by (instance) (rate(hostguard_ids_alerts_total{${sel}, alert_severity=~"critical|high"}[$__rate_interval])) * 60`, {
+        instant: true,
+        table: true,
+        expectData: true,
+      }),
+      query(
+        `count by (instance) ((time() - hostguard_ids_source_last_write_timestamp_seconds{${sel}}) > hostguard_ids_source_max_silence_seconds{${sel}} > 0)`,
+        { instant: true, table: true },
+      ),
       query(`max by (instance) (hostguard_audit_hardening_index{${sel}})`, { instant: true, table: true, expectData: true }),
       query(`count by (instance) (hostguard_audit_new_warning{${sel}})`, { instant: true, table: true, expectData: true }),
-      query(`max by (instance) (time() - hostguard_audit_report_timestamp_seconds{${sel}})`, { instant: true, table: true, expectData: true }),
+      query(`max by (instance) (time() - hostguard_audit_report_timestamp_seconds{${sel}})`, {
+        instant: true,
+        table: true,
+        expectData: true,
+      }),
     ],
     columns: {
       instance: 'instance',
@@ -140,30 +179,52 @@ const panels: Panel[] = [
   timeseries({
     title: 'Collectors failing',
     description: 'Collectors whose last collection failed, per host (HostGuardCollectorFailing after 5 minutes).',
-    queries: [query(`count by (instance) (hostguard_scrape_collector_success{${sel}} == 0) or count by (instance) (hostguard_scrape_collector_success{${sel}}) * 0`, { legend: '{{instance}}', expectData: true })],
+    queries: [
+      query(
+        `count by (instance) (hostguard_scrape_collector_success{${sel}} == 0) or count by (instance) (hostguard_scrape_collector_success{${sel}}) * 0`,
+        { legend: '{{instance}}', expectData: true },
+      ),
+    ],
     width: 12,
   }),
   timeseries({
     title: 'Time since the last sweep or scan',
-    description: 'Age of the newest hidden-process sweep, hidden-port sweep and integrity scan, per host: a rising line is a schedule that stopped.',
+    description:
+      'Age of the newest hidden-process sweep, hidden-port sweep and integrity scan, per host: a rising line is a schedule that stopped.',
     unit: 's',
     queries: [
-      query(`time() - max by (instance) (hostguard_process_hidden_sweep_last_timestamp_seconds{${sel}} > 0)`, { legend: '{{instance}} hidden processes', expectData: true }),
-      query(`time() - max by (instance) (hostguard_network_hidden_port_sweep_last_timestamp_seconds{${sel}} > 0)`, { legend: '{{instance}} hidden ports', expectData: true }),
-      query(`time() - max by (instance) (hostguard_integrity_last_scan_end_timestamp_seconds{${sel}} > 0)`, { legend: '{{instance}} integrity scan', expectData: true }),
+      query(`time() - max by (instance) (hostguard_process_hidden_sweep_last_timestamp_seconds{${sel}} > 0)`, {
+        legend: '{{instance}} hidden processes',
+        expectData: true,
+      }),
+      query(`time() - max by (instance) (hostguard_network_hidden_port_sweep_last_timestamp_seconds{${sel}} > 0)`, {
+        legend: '{{instance}} hidden ports',
+        expectData: true,
+      }),
+      query(`time() - max by (instance) (hostguard_integrity_last_scan_end_timestamp_seconds{${sel}} > 0)`, {
+        legend: '{{instance}} integrity scan',
+        expectData: true,
+      }),
     ],
     width: 12,
   }),
   table({
     title: 'Baselines: old, unconfirmed or unverified',
-    description: 'Every host\'s baseline: age, whether it verifies (checksum/HMAC), whether it was learned at first start and never confirmed. Oldest first.',
+    description:
+      "Every host's baseline: age, whether it verifies (checksum/HMAC), whether it was learned at first start and never confirmed. Oldest first.",
     queries: [
       query(`max by (instance) (hostguard_baseline_age_seconds{${sel}})`, { instant: true, table: true, expectData: true }),
       query(`max by (instance) (hostguard_baseline_verified{${sel}})`, { instant: true, table: true, expectData: true }),
       query(`max by (instance) (hostguard_baseline_trust_on_first_use{${sel}})`, { instant: true, table: true, expectData: true }),
       query(`max by (instance) (hostguard_baseline_present{${sel}})`, { instant: true, table: true, expectData: true }),
     ],
-    columns: { instance: 'instance', 'Value #A': 'Age', 'Value #B': 'Verified', 'Value #C': 'Learned at first start', 'Value #D': 'Present' },
+    columns: {
+      instance: 'instance',
+      'Value #A': 'Age',
+      'Value #B': 'Verified',
+      'Value #C': 'Learned at first start',
+      'Value #D': 'Present',
+    },
     links: { instance: hostLink },
     units: { 'Value #A': 's' },
     sortBy: 'Value #A',
@@ -191,13 +252,15 @@ function fleetRow(): Panel[] {
     }),
     stat({
       title: 'Rare flagged executables',
-      description: 'Distinct hashes among them that run on at most 3 hosts of the whole job (HostGuardRareExecutable fires for these once the job has at least 10 hosts reporting).',
+      description:
+        'Distinct hashes among them that run on at most 3 hosts of the whole job (HostGuardRareExecutable fires for these once the job has at least 10 hosts reporting).',
       queries: [query(`count(count by (sha256) (${rareExecutables})) or vector(0)`, { instant: true, expectData: true })],
       width: 6,
     }),
     stat({
       title: 'Fleet facts left out',
-      description: 'Flagged executables and listeners over the per-host budget (fleet_facts.max_series) or still waiting for their hash: the fleet view misses them.',
+      description:
+        'Flagged executables and listeners over the per-host budget (fleet_facts.max_series) or still waiting for their hash: the fleet view misses them.',
       queries: [
         query(
           `sum(hostguard_finding_series_dropped{${sel}, metric=~"hostguard_flagged_executable_info|hostguard_flagged_listener_info"}) + sum(hostguard_flagged_executables_unhashed{${sel}}) or vector(0)`,
@@ -208,17 +271,27 @@ function fleetRow(): Panel[] {
     }),
     stat({
       title: 'Hosts reporting fleet facts',
-      description: 'Hosts of the job that are up with every flagged executable hashed: rarity is judged only while at least 10 report (job:hostguard_reporting_hosts:count).',
-      queries: [query(`count(up{${sel}} == 1 unless on (job, instance) (hostguard_flagged_executables_unhashed{${sel}, reason="pending"} > 0)) or vector(0)`, { instant: true, expectData: true })],
+      description:
+        'Hosts of the job that are up with every flagged executable hashed: rarity is judged only while at least 10 report (job:hostguard_reporting_hosts:count).',
+      queries: [
+        query(
+          `count(up{${sel}} == 1 unless on (job, instance) (hostguard_flagged_executables_unhashed{${sel}, reason="pending"} > 0)) or vector(0)`,
+          { instant: true, expectData: true },
+        ),
+      ],
       thresholds: [{ value: null, color: 'blue' }],
       width: 6,
     }),
     table({
       title: 'Rare executables: hash, hosts, first seen',
-      description: 'Hashes of flagged executables on the selected hosts that the fewest hosts of the job run, with how many run them and when any host of the job first ran them (remembered for 7 days of absence).',
+      description:
+        'Hashes of flagged executables on the selected hosts that the fewest hosts of the job run, with how many run them and when any host of the job first ran them (remembered for 7 days of absence).',
       queries: [
         query(`bottomk(25, ${hashesHere})`, { instant: true, table: true, expectData: true }),
-        query(`job_hash:hostguard_flagged_executable_info:first_seen_timestamp_seconds{job="$job"} * 1000 and on (job, sha256) bottomk(25, ${hashesHere})`, { instant: true, table: true, expectData: true }),
+        query(
+          `job_hash:hostguard_flagged_executable_info:first_seen_timestamp_seconds{job="$job"} * 1000 and on (job, sha256) bottomk(25, ${hashesHere})`,
+          { instant: true, table: true, expectData: true },
+        ),
       ],
       columns: { sha256: 'SHA-256', 'Value #A': 'Hosts', 'Value #B': 'First seen' },
       units: { 'Value #B': 'dateTimeAsIso' },
@@ -226,7 +299,8 @@ function fleetRow(): Panel[] {
     }),
     table({
       title: 'Where the rare executables run',
-      description: 'Every selected host running a flagged executable that at most 3 hosts of the job run: the hosts HostGuardRareExecutable names. The host name opens the host dashboard.',
+      description:
+        'Every selected host running a flagged executable that at most 3 hosts of the job run: the hosts HostGuardRareExecutable names. The host name opens the host dashboard.',
       queries: [query(rareExecutables, { instant: true, table: true, expectData: true })],
       columns: { instance: 'instance', exe: 'Executable', kind: 'Kind', sha256: 'SHA-256', Value: 'Hosts' },
       links: { instance: hostLink },
@@ -234,13 +308,17 @@ function fleetRow(): Panel[] {
     }),
     table({
       title: 'Rare listeners',
-      description: 'Unexpected listeners on the selected hosts whose program and port at most 3 hosts of the job have (HostGuardRareListener). An empty SHA-256 is a socket no readable process holds.',
+      description:
+        'Unexpected listeners on the selected hosts whose program and port at most 3 hosts of the job have (HostGuardRareListener). An empty SHA-256 is a socket no readable process holds.',
       queries: [
-        query(`hostguard_flagged_listener_info{${sel}} * on (job, sha256, protocol, port) group_left () (job_hash_port:hostguard_flagged_listener_info:count_hosts <= 3)`, {
-          instant: true,
-          table: true,
-          expectData: true,
-        }),
+        query(
+          `hostguard_flagged_listener_info{${sel}} * on (job, sha256, protocol, port) group_left () (job_hash_port:hostguard_flagged_listener_info:count_hosts <= 3)`,
+          {
+            instant: true,
+            table: true,
+            expectData: true,
+          },
+        ),
       ],
       columns: { instance: 'instance', protocol: 'Protocol', port: 'Port', exe: 'Program', sha256: 'SHA-256', Value: 'Hosts' },
       links: { instance: hostLink },
@@ -248,7 +326,8 @@ function fleetRow(): Panel[] {
     }),
     table({
       title: 'Hosts by findings',
-      description: 'The selected hosts with the most current findings, with their flagged executables and unexpected listeners as fleet facts.',
+      description:
+        'The selected hosts with the most current findings, with their flagged executables and unexpected listeners as fleet facts.',
       queries: [
         query(`topk(20, sum by (instance) (hostguard_findings{${sel}}))`, { instant: true, table: true, expectData: true }),
         query(`count by (instance) (hostguard_flagged_executable_info{${sel}})`, { instant: true, table: true, expectData: true }),
@@ -265,7 +344,8 @@ function fleetRow(): Panel[] {
 export const overviewDashboard = dashboard({
   uid: 'hostguard-overview',
   title: 'HostGuard / Fleet overview',
-  description: 'Where unauthorized activity is across the fleet: hosts with findings, auth failures, firing alerts, IDS alerts and Lynis audits, exporter health and baselines.',
+  description:
+    'Where unauthorized activity is across the fleet: hosts with findings, auth failures, firing alerts, IDS alerts and Lynis audits, exporter health and baselines.',
   tags: ['hostguard', 'security'],
   instanceMulti: true,
   panels,

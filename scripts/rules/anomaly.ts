@@ -65,7 +65,7 @@ export const anomalyRules: RuleFile = {
           summary: 'Authentication failures on {{ $labels.instance }} are far above its normal',
           description: [
             'Authentication failures on {{ $labels.instance }} run {{ $value | printf "%.1f" }} standard deviations above',
-            'this host\'s own average of the last day, for 10 minutes: an attack, or a change (a new client with a stale',
+            "this host's own average of the last day, for 10 minutes: an attack, or a change (a new client with a stale",
             'password) that the fixed thresholds do not catch.',
           ],
         },
@@ -82,7 +82,7 @@ export const anomalyRules: RuleFile = {
           summary: 'Flagged process starts on {{ $labels.instance }} are far above its normal',
           description: [
             'Starts of processes with a finding on {{ $labels.instance }} run {{ $value | printf "%.1f" }} standard deviations',
-            'above this host\'s own average of the last day, for 10 minutes: something is launching unknown programs in a loop.',
+            "above this host's own average of the last day, for 10 minutes: something is launching unknown programs in a loop.",
           ],
         },
         {

@@ -3,7 +3,7 @@ import type { RuleFile } from './rule-types.js';
 export const authRules: RuleFile = {
   file: 'hostguard-auth.yml',
   header: [
-    'Authentication detections from the auth collector\'s counters. Thresholds live here, so tune them',
+    "Authentication detections from the auth collector's counters. Thresholds live here, so tune them",
     'here: the exporter only counts attempts. Every alert carries collector="auth".',
   ],
   groups: [
@@ -30,7 +30,7 @@ export const authRules: RuleFile = {
           summary: 'Failed logins from many sources on {{ $labels.instance }}',
           description: [
             'About {{ $value | printf "%.0f" }} distinct addresses failed to authenticate on {{ $labels.instance }} in the last',
-            '15 minutes: distributed guessing, each source staying under per-address limits such as fail2ban\'s.',
+            "15 minutes: distributed guessing, each source staying under per-address limits such as fail2ban's.",
           ],
         },
         {
@@ -43,7 +43,7 @@ export const authRules: RuleFile = {
           summary: 'Successful root login over SSH on {{ $labels.instance }}',
           description: [
             'root logged in over SSH on {{ $labels.instance }} in the last 5 minutes, and the policy (auth.ssh_root_login)',
-            'says it must not: sshd\'s PermitRootLogin was changed or bypassed, or a key was planted for root.',
+            "says it must not: sshd's PermitRootLogin was changed or bypassed, or a key was planted for root.",
           ],
         },
         {

@@ -33,7 +33,7 @@ export const containersRules: RuleFile = {
   header: [
     'Processes in containers (collector "processes", policy section "containers"). Labels are bounded:',
     'the finding kind, the image repository and the Kubernetes pod UID of flagged containers only;',
-    'container ids and names, the pod\'s namespace and name are in the findings (/api/findings, check).',
+    "container ids and names, the pod's namespace and name are in the findings (/api/findings, check).",
   ],
   groups: [
     {
@@ -45,7 +45,7 @@ export const containersRules: RuleFile = {
           commentAbove: [
             'The flagged pods by namespace and name, where kube-state-metrics runs: its kube_pod_info{uid}',
             'joined on the pod UID (one series per pod, whichever kube-state-metrics replica reports it).',
-            'namespace and pod are the flagged pod\'s; instance still names the node\'s exporter.',
+            "namespace and pod are the flagged pod's; instance still names the node's exporter.",
           ],
         },
         containerAlert(
@@ -66,15 +66,10 @@ export const containersRules: RuleFile = {
             'the container is being changed away from its image.',
           ],
         ),
-        containerAlert(
-          'HostGuardContainerShell',
-          'container_shell',
-          'Interactive shell in a container on {{ $labels.instance }}',
-          [
-            'Someone runs or ran an interactive shell with a terminal in a container on {{ $labels.instance }}{{ with $labels.image }}',
-            '(image {{ . }}){{ end }}: kubectl exec -it or docker exec -it.',
-          ],
-        ),
+        containerAlert('HostGuardContainerShell', 'container_shell', 'Interactive shell in a container on {{ $labels.instance }}', [
+          'Someone runs or ran an interactive shell with a terminal in a container on {{ $labels.instance }}{{ with $labels.image }}',
+          '(image {{ . }}){{ end }}: kubectl exec -it or docker exec -it.',
+        ]),
       ],
     },
   ],

@@ -46,7 +46,12 @@ if (values.help) {
     }
     return value;
   };
-  const fleet = { rareHosts: count('fleet-rare-hosts'), minReportingHosts: count('fleet-min-hosts'), memorySeconds: count('fleet-memory'), newForSeconds: count('fleet-new-for') };
+  const fleet = {
+    rareHosts: count('fleet-rare-hosts'),
+    minReportingHosts: count('fleet-min-hosts'),
+    memorySeconds: count('fleet-memory'),
+    newForSeconds: count('fleet-new-for'),
+  };
   mkdirSync(values.out, { recursive: true });
   for (const [file, yaml] of Object.entries(renderRules({ runbookUrlBase: values['runbook-url-base'], jobSelector, fleet }))) {
     writeFileSync(join(values.out, file), yaml);

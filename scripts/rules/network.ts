@@ -71,7 +71,7 @@ export const networkRules: RuleFile = {
           alert: 'HostGuardShellOnSocketStarted',
           comment: [
             'A shell that started on a socket and was gone before a scrape saw it; one a scrape saw in the',
-            'last 10 minutes is HostGuardShellOnSocket\'s already.',
+            "last 10 minutes is HostGuardShellOnSocket's already.",
           ],
           expr: [
             'sum without (program_class) (increase(hostguard_network_shell_on_socket_starts_total{program_class!="other"}[10m])) > 0',

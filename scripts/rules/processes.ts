@@ -62,10 +62,7 @@ export const processesRules: RuleFile = {
         {
           alert: 'HostGuardProcessResourceHog',
           comment: ['Thresholds here, on the raw cost of processes that already have a finding.'],
-          expr: [
-            'deriv(hostguard_process_flagged_cpu_seconds[5m]) > 0.8',
-            'or hostguard_process_flagged_resident_bytes > 1073741824',
-          ],
+          expr: ['deriv(hostguard_process_flagged_cpu_seconds[5m]) > 0.8', 'or hostguard_process_flagged_resident_bytes > 1073741824'],
           for: '10m',
           summary: 'A flagged process uses heavy CPU or memory on {{ $labels.instance }}',
           description: [
@@ -86,6 +83,18 @@ export const processesRules: RuleFile = {
           description: [
             '{{ $value | printf "%.0f" }} process(es) with a finding started on {{ $labels.instance }} in the last 10 minutes, seen',
             'by the watch of new PIDs even if they exited before a scrape: a script or payload that runs briefly.',
+          ],
+        },
+        {
+          alert: 'HostGuardProcessStalled',
+          comment: ['A few seconds happen (a slow NFS server); minutes mean ps and top hang on it.'],
+          expr: 'hostguard_process_flagged{kind="stalled_process"} > 0',
+          for: '2m',
+          summary: 'A process of {{ $labels.exe }} is stalled on a file system on {{ $labels.instance }}',
+          description: [
+            '{{ $value }} process(es) of {{ $labels.exe }} ({{ $labels.user_class }} user) on {{ $labels.instance }} have waited in the',
+            'kernel on a file system that does not answer for 2 minutes: their command line cannot be read, ps and top hang on them,',
+            "and a FUSE file system that stalls on purpose is a way to blind the host's tools.",
           ],
         },
         {
@@ -122,7 +131,7 @@ export const processesRules: RuleFile = {
           summary: 'Exec auditing was switched off on {{ $labels.instance }}',
           description: [
             'On {{ $labels.instance }} execs were not recorded ({{ $labels.reason }}): auditing switched off, the exec rules removed or',
-            'auditd stopped, now or within the last exec_events.hold. An intruder\'s first step against this source.',
+            "auditd stopped, now or within the last exec_events.hold. An intruder's first step against this source.",
           ],
         },
         {

@@ -17,7 +17,19 @@ import { watcherRules } from './watcher.js';
 
 /** Every rule file under rules/, in the order `npm run rules` writes them; some depend on the configuration. */
 export function ruleFiles(config: RuleConfig): readonly RuleFile[] {
-  return [anomalyRules, auditRules, authRules, containersRules, fleetRules(config), idsRules, integrityRules, kernelRules, networkRules, processesRules, watcherRules];
+  return [
+    anomalyRules,
+    auditRules,
+    authRules,
+    containersRules,
+    fleetRules(config),
+    idsRules,
+    integrityRules,
+    kernelRules,
+    networkRules,
+    processesRules,
+    watcherRules,
+  ];
 }
 
 /** Every declared finding kind (src/<domain>/kinds.ts, gathered by the metrics catalog). */

@@ -5,8 +5,8 @@ export const watcherRules: RuleFile = {
   file: 'hostguard-watcher.yml',
   header: [
     'Alerts about the watcher itself: the exporter, its collectors, its policy and its baseline.',
-    'An intruder\'s first move is to silence the watcher, so these alerts are never inhibited.',
-    'Only `up` selects the exporter\'s job (every target has an up series): `npm run rules -- --job-selector` sets it.',
+    "An intruder's first move is to silence the watcher, so these alerts are never inhibited.",
+    "Only `up` selects the exporter's job (every target has an up series): `npm run rules -- --job-selector` sets it.",
   ],
   groups: [
     {
@@ -20,7 +20,7 @@ export const watcherRules: RuleFile = {
           summary: 'hostguard-exporter is down on {{ $labels.instance }}',
           description: [
             'Prometheus has not been able to scrape hostguard-exporter on {{ $labels.instance }} for a minute.',
-            'Until it is back, nothing on this host is watched; stopping the watcher is an intruder\'s first move.',
+            "Until it is back, nothing on this host is watched; stopping the watcher is an intruder's first move.",
           ],
         },
         {

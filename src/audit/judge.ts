@@ -27,12 +27,20 @@ export function learnAudit(report: LynisReport | undefined): BaselineEntries {
 export function auditBaselineOf(section: BaselineEntries | undefined): AuditBaseline | undefined {
   if (!section) return undefined;
   const index = z.number().int().min(0).max(100).safeParse(section.hardening_index);
-  const warnings = new Set(Object.keys(section).filter((k) => k.startsWith(warningPrefix)).map((k) => k.slice(warningPrefix.length)));
+  const warnings = new Set(
+    Object.keys(section)
+      .filter((k) => k.startsWith(warningPrefix))
+      .map((k) => k.slice(warningPrefix.length)),
+  );
   return { hardeningIndex: index.success ? index.data : undefined, warnings };
 }
 
 /** Warnings of the report neither the baseline nor the policy accepts, by test ID, with how many times each appears. */
-export function newWarnings(report: LynisReport, baseline: AuditBaseline | undefined, policy: AuditPolicy): Map<string, { text: string; count: number }> {
+export function newWarnings(
+  report: LynisReport,
+  baseline: AuditBaseline | undefined,
+  policy: AuditPolicy,
+): Map<string, { text: string; count: number }> {
   const accepted = new Set(policy.accept_warnings);
   const found = new Map<string, { text: string; count: number }>();
   for (const w of report.warnings) {
@@ -59,7 +67,13 @@ export function judgeAudit(state: ReportState, baseline: AuditBaseline | undefin
     findings.push(finding(auditKinds.report_stale, subject, message));
   }
   if (baseline?.hardeningIndex !== undefined && report.hardeningIndex !== undefined && report.hardeningIndex < baseline.hardeningIndex) {
-    findings.push(finding(auditKinds.hardening_index_dropped, subject, `Lynis hardening index ${report.hardeningIndex}, down from ${baseline.hardeningIndex} in the baseline`));
+    findings.push(
+      finding(
+        auditKinds.hardening_index_dropped,
+        subject,
+        `Lynis hardening index ${report.hardeningIndex}, down from ${baseline.hardeningIndex} in the baseline`,
+      ),
+    );
   }
   for (const [test, w] of newWarnings(report, baseline, policy)) {
     findings.push(finding(auditKinds.new_warning, { test }, `Lynis warning ${test}: ${w.text}`));

@@ -38,7 +38,12 @@ export function judgePidFile(content: string, holder: PidFileHolder | undefined)
   const pid = Number(text);
   if (!holder) return { kind: 'stale', pid, reason: 'no such process' };
   if (holder.state === 'Z' || holder.state === 'X') return { kind: 'stale', pid, reason: 'the process is a zombie: it has exited' };
-  if (!runsLynis(holder.argv)) return { kind: 'stale', pid, reason: `the PID now belongs to another program (${basename(holder.argv[0] ?? '') || 'no command line'})` };
+  if (!runsLynis(holder.argv))
+    return {
+      kind: 'stale',
+      pid,
+      reason: `the PID now belongs to another program (${basename(holder.argv[0] ?? '') || 'no command line'})`,
+    };
   return { kind: 'live_lynis', pid };
 }
 
@@ -51,7 +56,9 @@ function runsLynis(argv: readonly string[]): boolean {
 export function readHolder(pid: number, procfs = '/proc'): PidFileHolder | undefined {
   try {
     const stat = parseStat(readProcText(`${procfs}/${pid}/stat`), `${procfs}/${pid}/stat`);
-    const argv = readProcText(`${procfs}/${pid}/cmdline`, 'utf8').split('\0').filter((arg) => arg !== '');
+    const argv = readProcText(`${procfs}/${pid}/cmdline`, 'utf8')
+      .split('\0')
+      .filter((arg) => arg !== '');
     return { state: stat.state, argv };
   } catch {
     return undefined;
@@ -67,7 +74,10 @@ export interface PidFileFinding {
  * The Lynis PID files present now, each judged. Only regular files are read: a symlink there is
  * none of Lynis' doing (it refuses to run then), and is left for the operator with Lynis' own error.
  */
-export function findLynisPidFiles(files: readonly string[] = lynisPidFiles(), holderOf: (pid: number) => PidFileHolder | undefined = readHolder): PidFileFinding[] {
+export function findLynisPidFiles(
+  files: readonly string[] = lynisPidFiles(),
+  holderOf: (pid: number) => PidFileHolder | undefined = readHolder,
+): PidFileFinding[] {
   const found: PidFileFinding[] = [];
   for (const file of files) {
     let content: string;

@@ -62,7 +62,8 @@ export function parseLynisReport(text: string): ParsedReport {
     else if (key === 'suggestion') suggestions++;
   }
   if (fields === 0) return { status: 'invalid', reason: text.length === 0 ? 'empty file' : 'no key=value lines: not a Lynis report' };
-  if (fields < strangeLines) return { status: 'invalid', reason: `${strangeLines} of ${fields + strangeLines} lines are not key=value: not a Lynis report` };
+  if (fields < strangeLines)
+    return { status: 'invalid', reason: `${strangeLines} of ${fields + strangeLines} lines are not key=value: not a Lynis report` };
   const index = scalars.get('hardening_index');
   const hardeningIndex = index !== undefined && /^\d{1,3}$/.test(index) && Number(index) <= 100 ? Number(index) : undefined;
   const report: LynisReport = {
@@ -74,7 +75,8 @@ export function parseLynisReport(text: string): ParsedReport {
     endedAt: localTime(scalars.get('report_datetime_end')),
     strangeLines,
   };
-  if (index !== undefined && hardeningIndex === undefined) return { status: 'invalid', reason: `hardening_index=${index.slice(0, 20)} is not a number from 0 to 100` };
+  if (index !== undefined && hardeningIndex === undefined)
+    return { status: 'invalid', reason: `hardening_index=${index.slice(0, 20)} is not a number from 0 to 100` };
   return { status: report.endedAt !== undefined && hardeningIndex !== undefined ? 'complete' : 'incomplete', report };
 }
 

@@ -62,7 +62,10 @@ export class LynisRunner {
     }
     const running = this.clearStalePidFiles();
     if (running) {
-      this.log.warn('another Lynis run is in progress (not started by the exporter); this run is skipped', { pid: running.pid, pid_file: running.file });
+      this.log.warn('another Lynis run is in progress (not started by the exporter); this run is skipped', {
+        pid: running.pid,
+        pid_file: running.file,
+      });
       return { result: 'busy', seconds: 0 };
     }
     const temporary = join(dirname(reportPath), `.${basename(reportPath)}.hostguard-run`);
@@ -82,11 +85,20 @@ export class LynisRunner {
       }
       const parsed = existsSync(temporary) ? parseLynisReport(readFileSync(temporary, 'utf8')) : undefined;
       if (parsed?.status !== 'complete') {
-        this.log.warn('lynis did not write a complete report', { exit_code: outcome.code, signal: outcome.signal, stderr: outcome.stderr.trim().split('\n').slice(-3).join(' | ') });
+        this.log.warn('lynis did not write a complete report', {
+          exit_code: outcome.code,
+          signal: outcome.signal,
+          stderr: outcome.stderr.trim().split('\n').slice(-3).join(' | '),
+        });
         return { result: 'failed', seconds: seconds() };
       }
       renameSync(temporary, reportPath);
-      this.log.info('lynis finished', { seconds: seconds().toFixed(1), exit_code: outcome.code, hardening_index: parsed.report.hardeningIndex, warnings: parsed.report.warnings.length });
+      this.log.info('lynis finished', {
+        seconds: seconds().toFixed(1),
+        exit_code: outcome.code,
+        hardening_index: parsed.report.hardeningIndex,
+        warnings: parsed.report.warnings.length,
+      });
       return { result: 'success', seconds: seconds() };
     } finally {
       removeQuietly(temporary);
@@ -117,7 +129,10 @@ export class LynisRunner {
       unlinkSync(found.file);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return; // its run ended meanwhile
-      this.log.error('cannot remove a stale Lynis PID file: Lynis refuses to run while it exists', { ...fields, err: (error as Error).message });
+      this.log.error('cannot remove a stale Lynis PID file: Lynis refuses to run while it exists', {
+        ...fields,
+        err: (error as Error).message,
+      });
       return;
     }
     this.removedPidFiles++;
@@ -144,7 +159,11 @@ export class LynisRunner {
     }
   }
 
-  private spawnAndWait(command: string, args: string[], timeoutMs: number): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string; timedOut: boolean }> {
+  private spawnAndWait(
+    command: string,
+    args: string[],
+    timeoutMs: number,
+  ): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string; timedOut: boolean }> {
     return new Promise((resolve) => {
       let stderr = '';
       let timedOut = false;

@@ -59,7 +59,8 @@ export class ReportReader {
     if (parsed.status === 'complete') {
       this.held = parsed.report;
       this.note('complete', undefined);
-    } else if (parsed.status === 'incomplete') this.note('incomplete', 'no report_datetime_end or hardening_index yet: Lynis may still be writing it');
+    } else if (parsed.status === 'incomplete')
+      this.note('incomplete', 'no report_datetime_end or hardening_index yet: Lynis may still be writing it');
     else this.note('invalid', parsed.reason);
   }
 

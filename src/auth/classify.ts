@@ -80,22 +80,27 @@ interface CompiledPattern {
 const groupNames: readonly GroupName[] = ['user', 'user2', 'user3', 'addr', 'addr2', 'count', 'method', 'pamservice', 'root'];
 
 function compile(pattern: AuthPattern, index: number): CompiledPattern {
-  if (pattern.prefix !== undefined && !pattern.regex.source.startsWith('^')) throw new Error(`pattern ${pattern.name}: a prefix needs a regex anchored with ^, which spells it out`);
+  if (pattern.prefix !== undefined && !pattern.regex.source.startsWith('^'))
+    throw new Error(`pattern ${pattern.name}: a prefix needs a regex anchored with ^, which spells it out`);
   const groups = Object.fromEntries(groupNames.map((name) => [name, 0])) as Record<GroupName, number>;
   let n = 0;
   // Escapes and character classes are copied as they are: a '(' inside them opens no group.
-  const source = pattern.regex.source.replace(/\\.|\[(?:\\.|[^\]\\])*\]|\((\?<([A-Za-z0-9]+)>|\?)?/g, (token: string, special: string | undefined, name: string | undefined) => {
-    if (!token.startsWith('(')) return token;
-    if (special === undefined) n++;
-    else if (name !== undefined) {
-      if (!groupNames.includes(name as GroupName)) throw new Error(`pattern ${pattern.name}: unknown group ${name}`);
-      n++;
-      groups[name as GroupName] = n;
-      return '(';
-    }
-    return token;
-  });
-  const list = (value: string | readonly string[] | undefined) => (value === undefined ? null : typeof value === 'string' ? [value] : value);
+  const source = pattern.regex.source.replace(
+    /\\.|\[(?:\\.|[^\]\\])*\]|\((\?<([A-Za-z0-9]+)>|\?)?/g,
+    (token: string, special: string | undefined, name: string | undefined) => {
+      if (!token.startsWith('(')) return token;
+      if (special === undefined) n++;
+      else if (name !== undefined) {
+        if (!groupNames.includes(name as GroupName)) throw new Error(`pattern ${pattern.name}: unknown group ${name}`);
+        n++;
+        groups[name as GroupName] = n;
+        return '(';
+      }
+      return token;
+    },
+  );
+  const list = (value: string | readonly string[] | undefined) =>
+    value === undefined ? null : typeof value === 'string' ? [value] : value;
   return {
     pattern,
     index,
@@ -121,7 +126,9 @@ function compile(pattern: AuthPattern, index: number): CompiledPattern {
  * order, so a line is tried against the two or three patterns that can match rather than all of them.
  */
 class PatternIndex {
-  private readonly byCode: (readonly CompiledPattern[] | undefined)[] = new Array<readonly CompiledPattern[] | undefined>(128).fill(undefined);
+  private readonly byCode: (readonly CompiledPattern[] | undefined)[] = new Array<readonly CompiledPattern[] | undefined>(128).fill(
+    undefined,
+  );
   private readonly unprefixed: readonly CompiledPattern[];
 
   constructor(patterns: readonly CompiledPattern[]) {

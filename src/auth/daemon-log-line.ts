@@ -29,7 +29,14 @@ export function parseDaemonLogLine(line: string): LogRecord | undefined {
 
 /** `2024/01/05 10:00:00 [level] pid#tid: message`. */
 function parseNginx(line: string): LogRecord | undefined {
-  if (line.charCodeAt(7) !== 47 || line.charCodeAt(10) !== 32 || line.charCodeAt(13) !== 58 || line.charCodeAt(19) !== 32 || line.charCodeAt(20) !== 91) return undefined;
+  if (
+    line.charCodeAt(7) !== 47 ||
+    line.charCodeAt(10) !== 32 ||
+    line.charCodeAt(13) !== 58 ||
+    line.charCodeAt(19) !== 32 ||
+    line.charCodeAt(20) !== 91
+  )
+    return undefined;
   const levelEnd = line.indexOf('] ', 21);
   if (levelEnd < 0) return undefined;
   const hash = line.indexOf('#', levelEnd);
@@ -68,7 +75,15 @@ function parseXrdp(line: string): LogRecord | undefined {
 /** `Www Mmm dd hh:mm:ss yyyy [pid N] message` (vsftpd) or `Www Mmm dd hh:mm:ss yyyy message` (OpenVPN < 2.5). */
 function parseCtime(line: string): LogRecord | undefined {
   // "Fri Jan  5 10:00:00 2024" is 24 characters.
-  if (line.charCodeAt(3) !== 32 || line.charCodeAt(7) !== 32 || line.charCodeAt(13) !== 58 || line.charCodeAt(19) !== 32 || !allDigits(line, 20, 24) || line.charCodeAt(24) !== 32) return undefined;
+  if (
+    line.charCodeAt(3) !== 32 ||
+    line.charCodeAt(7) !== 32 ||
+    line.charCodeAt(13) !== 58 ||
+    line.charCodeAt(19) !== 32 ||
+    !allDigits(line, 20, 24) ||
+    line.charCodeAt(24) !== 32
+  )
+    return undefined;
   if (line.startsWith('[pid ', 25)) {
     const close = line.indexOf('] ', 30);
     if (close < 0 || !allDigits(line, 30, close)) return undefined;
@@ -87,7 +102,11 @@ function parseDated(line: string): LogRecord | undefined {
   const wordEnd = line.indexOf(' ', at);
   if (wordEnd < 0) return undefined;
   // MySQL: `<thread id> [Level] message`.
-  if (allDigits(line, at, wordEnd) && line.charCodeAt(wordEnd + 1) === 91 && /^\[[A-Z][a-z]+\] |^\[[A-Z]+\] /.test(line.slice(wordEnd + 1, wordEnd + 12))) {
+  if (
+    allDigits(line, at, wordEnd) &&
+    line.charCodeAt(wordEnd + 1) === 91 &&
+    /^\[[A-Z][a-z]+\] |^\[[A-Z]+\] /.test(line.slice(wordEnd + 1, wordEnd + 12))
+  ) {
     return { program: 'mysqld', pid: line.slice(at, wordEnd), message: line.slice(wordEnd + 1), line, stampAt: 0 };
   }
   // proftpd's SystemLog: `host prog[pid] message`.
@@ -95,7 +114,13 @@ function parseDated(line: string): LogRecord | undefined {
   if (tagEnd > 0 && line.charCodeAt(tagEnd - 1) === 93 && line.charCodeAt(at) !== 91) {
     const open = line.lastIndexOf('[', tagEnd);
     if (open > wordEnd + 1 && allDigits(line, open + 1, tagEnd - 1)) {
-      return { program: line.slice(wordEnd + 1, open), pid: line.slice(open + 1, tagEnd - 1), message: line.slice(tagEnd + 1), line, stampAt: 0 };
+      return {
+        program: line.slice(wordEnd + 1, open),
+        pid: line.slice(open + 1, tagEnd - 1),
+        message: line.slice(tagEnd + 1),
+        line,
+        stampAt: 0,
+      };
     }
   }
   // A time zone after the time (`UTC`, `CET`, `+0100`): part of the timestamp.
@@ -116,7 +141,8 @@ function parseOldMysql(line: string): LogRecord | undefined {
   let at = 7;
   if (line.charCodeAt(at) === 32) at++;
   const space = line.indexOf(' ', at);
-  if (space < 0 || line.charCodeAt(space + 1) !== 91 || line.charCodeAt(at + (line.charCodeAt(at + 1) === 58 ? 1 : 2)) !== 58) return undefined;
+  if (space < 0 || line.charCodeAt(space + 1) !== 91 || line.charCodeAt(at + (line.charCodeAt(at + 1) === 58 ? 1 : 2)) !== 58)
+    return undefined;
   return { program: 'mysqld', pid: undefined, message: line.slice(space + 1), line, stampAt: 0 };
 }
 

@@ -6,7 +6,8 @@ export interface JournalEntry {
   readonly record: LogRecord;
 }
 
-export type JournalLine = { kind: 'entry'; entry: JournalEntry } | { kind: 'no_message'; cursor: string | undefined } | { kind: 'not_json' };
+export type JournalLine =
+  { kind: 'entry'; entry: JournalEntry } | { kind: 'no_message'; cursor: string | undefined } | { kind: 'not_json' };
 
 /**
  * Parse one line of journalctl's JSON output. The fields read here are journalFields, the only ones
@@ -30,11 +31,15 @@ export function parseJournalLine(line: string): JournalLine {
   const pid = text(fields.SYSLOG_PID) ?? text(fields._PID);
   const realtime = text(fields.__REALTIME_TIMESTAMP);
   const stamped = realtime !== undefined && /^\d{1,19}$/.test(realtime);
-  return { kind: 'entry', entry: { cursor, record: { program, pid, message, line: stamped ? realtime : '', stampAt: stamped ? journalStamp : noStamp } } };
+  return {
+    kind: 'entry',
+    entry: { cursor, record: { program, pid, message, line: stamped ? realtime : '', stampAt: stamped ? journalStamp : noStamp } },
+  };
 }
 
 function text(field: unknown): string | undefined {
   if (typeof field === 'string') return field;
-  if (Array.isArray(field) && field.every((b) => typeof b === 'number' && b >= 0 && b <= 255)) return Buffer.from(field as number[]).toString('utf8');
+  if (Array.isArray(field) && field.every((b) => typeof b === 'number' && b >= 0 && b <= 255))
+    return Buffer.from(field as number[]).toString('utf8');
   return undefined;
 }

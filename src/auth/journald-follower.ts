@@ -52,7 +52,15 @@ type JournalSelection = Pick<JournaldFollowerOptions, 'path' | 'rootfs' | 'ident
 
 /** The journalctl arguments: JSON from the cursor (or the end), auth facilities or the identifiers. */
 export function journalctlArgs(options: JournalSelection & Pick<JournaldFollowerOptions, 'startAt'>, cursor: string | undefined): string[] {
-  const args = ['--follow', '--output=json', `--output-fields=${journalFields.join(',')}`, '--all', '--no-pager', '--quiet', ...journalLocation(options)];
+  const args = [
+    '--follow',
+    '--output=json',
+    `--output-fields=${journalFields.join(',')}`,
+    '--all',
+    '--no-pager',
+    '--quiet',
+    ...journalLocation(options),
+  ];
   // --follow implies --lines=10, which holds back all but 10 entries after the cursor until the journal next changes.
   if (cursor !== undefined) args.push(`--after-cursor=${cursor}`, '--lines=all');
   else args.push(options.startAt === 'end' ? '--lines=0' : '--lines=all');
@@ -61,7 +69,14 @@ export function journalctlArgs(options: JournalSelection & Pick<JournaldFollower
 
 /** The last entry journalctlArgs would select, as JSON (for its cursor). Without --quiet: a journal it may not read warns. */
 export function journalEndArgs(options: JournalSelection): string[] {
-  return ['--output=json', '--output-fields=SYSLOG_IDENTIFIER', '--lines=1', '--no-pager', ...journalLocation(options), ...journalMatches(options.identifiers)];
+  return [
+    '--output=json',
+    '--output-fields=SYSLOG_IDENTIFIER',
+    '--lines=1',
+    '--no-pager',
+    ...journalLocation(options),
+    ...journalMatches(options.identifiers),
+  ];
 }
 
 function journalLocation(options: Pick<JournaldFollowerOptions, 'path' | 'rootfs'>): string[] {
@@ -167,7 +182,11 @@ export class JournaldFollower {
   }
 
   private async saveStartingPoint(): Promise<void> {
-    const end = await findJournalEnd(this.options.journalctl ?? 'journalctl', journalEndArgs({ ...this.options, identifiers: this.identifiers }), { signal: this.lookupAbort.signal });
+    const end = await findJournalEnd(
+      this.options.journalctl ?? 'journalctl',
+      journalEndArgs({ ...this.options, identifiers: this.identifiers }),
+      { signal: this.lookupAbort.signal },
+    );
     if (this.stopping && end.kind === 'unknown') return;
     if (end.kind === 'unknown') {
       this.options.log.warn('cannot find the end of the journal; following from where journalctl starts', { reason: end.reason });
@@ -180,7 +199,10 @@ export class JournaldFollower {
   }
 
   private spawn(): void {
-    const args = journalctlArgs({ ...this.options, identifiers: this.identifiers, startAt: this.fromBeginning ? 'beginning' : this.startAt }, this.cursor);
+    const args = journalctlArgs(
+      { ...this.options, identifiers: this.identifiers, startAt: this.fromBeginning ? 'beginning' : this.startAt },
+      this.cursor,
+    );
     const command = this.options.journalctl ?? 'journalctl';
     const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
@@ -253,7 +275,10 @@ export class JournaldFollower {
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
         this.gaps++;
-        this.options.log.warn('saved journal cursor unusable; starting at the end of the journal', { file, err: String(error).slice(0, 200) });
+        this.options.log.warn('saved journal cursor unusable; starting at the end of the journal', {
+          file,
+          err: String(error).slice(0, 200),
+        });
       }
       return undefined;
     }
@@ -261,7 +286,8 @@ export class JournaldFollower {
 
   private persist(force: boolean): void {
     const file = this.options.cursorFile;
-    const position: SavedPosition | undefined = this.cursor !== undefined ? { version: 1, cursor: this.cursor } : this.fromBeginning ? { version: 1, emptyAtStart: true } : undefined;
+    const position: SavedPosition | undefined =
+      this.cursor !== undefined ? { version: 1, cursor: this.cursor } : this.fromBeginning ? { version: 1, emptyAtStart: true } : undefined;
     if (!file || position === undefined) return;
     const text = JSON.stringify(position);
     if (text === this.lastSaved) return;

@@ -36,11 +36,23 @@ export function authFindings({ sources, recent, guessedLogins = [], tamperings =
     const what = login.by === 'address' ? `from that address` : `for ${who}`;
     const at = new Date(login.at).toISOString();
     const message = `${who} logged in to ${login.service}${from} at ${at} after at least ${login.failures} failed attempts ${what} within the window before it: a guessed password, or a stolen one, worked`;
-    findings.push(finding(authKinds.success_after_failures, { service: login.service, user: login.user ?? '', remote_address: login.address ?? '', at }, message));
+    findings.push(
+      finding(
+        authKinds.success_after_failures,
+        { service: login.service, user: login.user ?? '', remote_address: login.address ?? '', at },
+        message,
+      ),
+    );
   }
   for (const t of tamperings) {
     const message = `${t.path} ${t.detail}: authentication records were destroyed outside a log rotation`;
-    findings.push(finding(authKinds.log_tampered, { source: t.source, path: t.path, tampering: t.kind, seen: new Date(t.seenAt).toISOString() }, message));
+    findings.push(
+      finding(
+        authKinds.log_tampered,
+        { source: t.source, path: t.path, tampering: t.kind, seen: new Date(t.seenAt).toISOString() },
+        message,
+      ),
+    );
   }
   if (!recent) return findings;
   for (const service of authServices) {

@@ -40,10 +40,15 @@ export function needsEvidence(change: FileChange): boolean {
  */
 export function judgeFileChange(change: FileChange, evidence: RotationEvidence): Tampering | undefined {
   const { path } = change;
-  if (change.atPath === 'not_regular') return { kind: 'not_regular', path, detail: 'the path no longer names a regular file (a link to /dev/null, a directory, a pipe)' };
+  if (change.atPath === 'not_regular')
+    return { kind: 'not_regular', path, detail: 'the path no longer names a regular file (a link to /dev/null, a directory, a pipe)' };
   if (change.kind === 'truncated') {
     if (change.copyFound || evidence.compressedCopy !== undefined) return undefined;
-    return { kind: 'truncated', path, detail: `truncated or rewritten in place after ${change.offset} bytes were read, with no rotated copy of them beside it` };
+    return {
+      kind: 'truncated',
+      path,
+      detail: `truncated or rewritten in place after ${change.offset} bytes were read, with no rotated copy of them beside it`,
+    };
   }
   if (change.links > 0 || evidence.compressedCopy !== undefined) return undefined;
   if (change.atPath === 'missing') return { kind: 'deleted', path, detail: 'deleted, with no rotated or compressed copy beside it' };
@@ -65,13 +70,21 @@ export function judgeJournalChange(before: JournalSnapshot, after: JournalSnapsh
     if (file.runtime && after.persistent) continue;
     if (file.active) found.push({ kind: 'journal_removed', path: file.path, detail: 'the active journal file was removed' });
     else if (file.newestEntryMs !== undefined && file.newestEntryMs >= nowMs - recentMs) {
-      found.push({ kind: 'journal_removed', path: file.path, detail: `an archived journal file with entries from the last ${Math.round(recentMs / 3_600_000)} h was removed` });
+      found.push({
+        kind: 'journal_removed',
+        path: file.path,
+        detail: `an archived journal file with entries from the last ${Math.round(recentMs / 3_600_000)} h was removed`,
+      });
     }
   }
   const archives = (snapshot: JournalSnapshot) => [...snapshot.files.values()].filter((f) => !f.active && !(f.runtime && after.persistent));
   const archivedBefore = archives(before);
   if (archivedBefore.length >= 2 && archives(after).length === 0 && removed.length >= 2 && found.length === 0) {
-    found.push({ kind: 'journal_removed', path: archivedBefore[0]!.path, detail: `all ${archivedBefore.length} archived journal files were removed at once` });
+    found.push({
+      kind: 'journal_removed',
+      path: archivedBefore[0]!.path,
+      detail: `all ${archivedBefore.length} archived journal files were removed at once`,
+    });
   }
   return found;
 }

@@ -60,13 +60,19 @@ function numericStamp(line: string, at: number): number {
   const fifth = line.charCodeAt(at + 4);
   if (fifth === 45 /* - */ || fifth === 47 /* / */) {
     // Read digit by digit, without a call per field: this runs for every failed attempt.
-    const y = (line.charCodeAt(at) - 48) * 1000 + (line.charCodeAt(at + 1) - 48) * 100 + (line.charCodeAt(at + 2) - 48) * 10 + line.charCodeAt(at + 3) - 48;
+    const y =
+      (line.charCodeAt(at) - 48) * 1000 +
+      (line.charCodeAt(at + 1) - 48) * 100 +
+      (line.charCodeAt(at + 2) - 48) * 10 +
+      line.charCodeAt(at + 3) -
+      48;
     const mo = (line.charCodeAt(at + 5) - 48) * 10 + line.charCodeAt(at + 6) - 49;
     const d = (line.charCodeAt(at + 8) - 48) * 10 + line.charCodeAt(at + 9) - 48;
     const h = (line.charCodeAt(at + 11) - 48) * 10 + line.charCodeAt(at + 12) - 48;
     const mi = (line.charCodeAt(at + 14) - 48) * 10 + line.charCodeAt(at + 15) - 48;
     const s = (line.charCodeAt(at + 17) - 48) * 10 + line.charCodeAt(at + 18) - 48;
-    if (!(mo >= 0 && mo < 12 && d >= 1 && d <= 31 && h >= 0 && h < 24 && mi >= 0 && mi < 60 && s >= 0 && s <= 60 && y >= 0)) return Number.NaN;
+    if (!(mo >= 0 && mo < 12 && d >= 1 && d <= 31 && h >= 0 && h < 24 && mi >= 0 && mi < 60 && s >= 0 && s <= 60 && y >= 0))
+      return Number.NaN;
     let i = at + 19;
     let ms = 0;
     const sep = line.charCodeAt(i);
@@ -80,7 +86,11 @@ function numericStamp(line: string, at: number): number {
     return utcMs(y, mo, d, h) + mi * 60_000 + s * 1000 + ms - offset;
   }
   if (line.charCodeAt(at + 8) === 45) {
-    return localMs(digits(line, at, 4), digits(line, at + 4, 2) - 1, digits(line, at + 6, 2), digits(line, at + 9, 2)) + digits(line, at + 12, 2) * 60_000 + digits(line, at + 15, 2) * 1000;
+    return (
+      localMs(digits(line, at, 4), digits(line, at + 4, 2) - 1, digits(line, at + 6, 2), digits(line, at + 9, 2)) +
+      digits(line, at + 12, 2) * 60_000 +
+      digits(line, at + 15, 2) * 1000
+    );
   }
   if (line.charCodeAt(at + 6) === 32) {
     let i = at + 7;
@@ -88,7 +98,11 @@ function numericStamp(line: string, at: number): number {
     const hourDigits = line.charCodeAt(i + 1) === 58 ? 1 : 2;
     const h = digits(line, i, hourDigits);
     i += hourDigits + 1;
-    return localMs(2000 + digits(line, at, 2), digits(line, at + 2, 2) - 1, digits(line, at + 4, 2), h) + digits(line, i, 2) * 60_000 + digits(line, i + 3, 2) * 1000;
+    return (
+      localMs(2000 + digits(line, at, 2), digits(line, at + 2, 2) - 1, digits(line, at + 4, 2), h) +
+      digits(line, i, 2) * 60_000 +
+      digits(line, i + 3, 2) * 1000
+    );
   }
   return Number.NaN;
 }

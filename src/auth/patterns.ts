@@ -126,7 +126,20 @@ export const servicePrograms: Readonly<Record<AuthService, readonly string[]>> =
   dovecot: ['dovecot', 'imap-login', 'pop3-login', 'managesieve-login', 'submission-login', 'auth', 'auth-worker', 'dovecot-auth'],
   postfix: [],
   exim: ['exim', 'exim4', ''],
-  courier: ['imapd', 'imapd-ssl', 'pop3d', 'pop3d-ssl', 'courier-imapd', 'courier-imapd-ssl', 'courier-pop3d', 'courier-pop3d-ssl', 'courierpop3login', 'courierpop3d', 'courieresmtpd', 'courier-esmtpd'],
+  courier: [
+    'imapd',
+    'imapd-ssl',
+    'pop3d',
+    'pop3d-ssl',
+    'courier-imapd',
+    'courier-imapd-ssl',
+    'courier-pop3d',
+    'courier-pop3d-ssl',
+    'courierpop3login',
+    'courierpop3d',
+    'courieresmtpd',
+    'courier-esmtpd',
+  ],
   cyrus: ['imap', 'imaps', 'imapd', 'pop3', 'pop3s', 'pop3d', 'sieve', 'timsieved', 'cyrus-imapd', 'cyrus'],
   mysql: ['mysqld', 'mariadbd', 'mysqld_safe', 'mariadb', 'mysql'],
   postgresql: ['postgres', 'postgresql', 'postmaster', ''],
@@ -158,24 +171,26 @@ export const authPatterns: readonly AuthPattern[] = [
 ];
 
 /** PAM service names (`pam_unix(NAME:auth)`) of the services in the list; any other is `other`. */
-const pamServiceOf: ReadonlyMap<string, AuthService> = new Map(Object.entries({
-  sshd: 'sshd',
-  sudo: 'sudo',
-  'sudo-i': 'sudo',
-  su: 'su',
-  'su-l': 'su',
-  login: 'login',
-  vsftpd: 'vsftpd',
-  proftpd: 'proftpd',
-  'pure-ftpd': 'pure-ftpd',
-  dovecot: 'dovecot',
-  openvpn: 'openvpn',
-  'xrdp-sesman': 'xrdp',
-  mysql: 'mysql',
-  mariadb: 'mysql',
-  postgresql: 'postgresql',
-  nginx: 'nginx',
-}) as [string, AuthService][]);
+const pamServiceOf: ReadonlyMap<string, AuthService> = new Map(
+  Object.entries({
+    sshd: 'sshd',
+    sudo: 'sudo',
+    'sudo-i': 'sudo',
+    su: 'su',
+    'su-l': 'su',
+    login: 'login',
+    vsftpd: 'vsftpd',
+    proftpd: 'proftpd',
+    'pure-ftpd': 'pure-ftpd',
+    dovecot: 'dovecot',
+    openvpn: 'openvpn',
+    'xrdp-sesman': 'xrdp',
+    mysql: 'mysql',
+    mariadb: 'mysql',
+    postgresql: 'postgresql',
+    nginx: 'nginx',
+  }) as [string, AuthService][],
+);
 
 let lastPamName = '';
 let lastPamService: AuthService = 'other';
@@ -194,15 +209,17 @@ const pamServices: readonly AuthService[] = [...new Set([...pamServiceOf.values(
 /** Services whose own line of every attempt comes from the process that logs its PAM line, in the same log: their PAM lines only repeat it. */
 export const selfLoggingPamServices: ReadonlySet<AuthService> = new Set(['sshd', 'sudo', 'su', 'login']);
 
-const methodNames: ReadonlyMap<string, FailureReason & SuccessMethod> = new Map(Object.entries({
-  password: 'password',
-  publickey: 'publickey',
-  'keyboard-interactive': 'keyboard_interactive',
-  'keyboard-interactive/pam': 'keyboard_interactive',
-  hostbased: 'hostbased',
-  'gssapi-with-mic': 'gssapi',
-  'gssapi-keyex': 'gssapi',
-}) as [string, FailureReason & SuccessMethod][]);
+const methodNames: ReadonlyMap<string, FailureReason & SuccessMethod> = new Map(
+  Object.entries({
+    password: 'password',
+    publickey: 'publickey',
+    'keyboard-interactive': 'keyboard_interactive',
+    'keyboard-interactive/pam': 'keyboard_interactive',
+    hostbased: 'hostbased',
+    'gssapi-with-mic': 'gssapi',
+    'gssapi-keyex': 'gssapi',
+  }) as [string, FailureReason & SuccessMethod][],
+);
 
 /** sshd's method word as a bounded label value. */
 export function methodLabel(method: string): FailureReason & SuccessMethod {
@@ -228,7 +245,8 @@ export function failureLabelPairs(): Array<{ service: AuthService; reason: Failu
   for (const p of authPatterns) {
     if (p.outcome !== 'failure' || p.role === 'echo' || p.reason === undefined) continue;
     for (const service of p.service === 'pam' ? pamServices : [p.service]) {
-      for (const reason of p.reason === 'method' ? failureMethodReasons : [p.reason]) pairs.set(`${service}/${reason}`, { service, reason });
+      for (const reason of p.reason === 'method' ? failureMethodReasons : [p.reason])
+        pairs.set(`${service}/${reason}`, { service, reason });
     }
   }
   return [...pairs.values()];

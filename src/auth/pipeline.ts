@@ -3,7 +3,16 @@ import { AttemptTracker } from './attempts.js';
 import { classifyInto, emptyClassification, type ClassificationSlot } from './classify.js';
 import { parseLogLine } from './log-line.js';
 import { logTime } from './log-time.js';
-import { authPatterns, authServices, failureReasons, successMethods, type AuthService, type FailureReason, type PatternOutcome, type SuccessMethod } from './patterns.js';
+import {
+  authPatterns,
+  authServices,
+  failureReasons,
+  successMethods,
+  type AuthService,
+  type FailureReason,
+  type PatternOutcome,
+  type SuccessMethod,
+} from './patterns.js';
 import { RecentFailures } from './recent-failures.js';
 import { detach } from './detach.js';
 import { FailureHistory, type GuessedLogin, type SuccessAfterFailuresPolicy } from './success-after-failures.js';
@@ -209,18 +218,30 @@ export class AuthPipeline {
   private state(id: string): SourceState {
     let state = this.states.get(id);
     if (!state) {
-      state = { counts: { linesRead: 0, matched: 0, unparsed: { not_syslog: 0, not_json: 0 } }, tracker: new AttemptTracker(), lastRecord: undefined };
+      state = {
+        counts: { linesRead: 0, matched: 0, unparsed: { not_syslog: 0, not_json: 0 } },
+        tracker: new AttemptTracker(),
+        lastRecord: undefined,
+      };
       this.states.set(id, state);
     }
     return state;
   }
 
   failureRows(): CountRow<'service' | 'reason' | 'user_class'>[] {
-    return rows(this.failures, (i) => ({ service: authServices[Math.floor(i / (R * C))]!, reason: failureReasons[Math.floor(i / C) % R]!, user_class: userClasses[i % C]! }));
+    return rows(this.failures, (i) => ({
+      service: authServices[Math.floor(i / (R * C))]!,
+      reason: failureReasons[Math.floor(i / C) % R]!,
+      user_class: userClasses[i % C]!,
+    }));
   }
 
   successRows(): CountRow<'service' | 'method' | 'user_class'>[] {
-    return rows(this.successes, (i) => ({ service: authServices[Math.floor(i / (M * C))]!, method: successMethods[Math.floor(i / C) % M]!, user_class: userClasses[i % C]! }));
+    return rows(this.successes, (i) => ({
+      service: authServices[Math.floor(i / (M * C))]!,
+      method: successMethods[Math.floor(i / C) % M]!,
+      user_class: userClasses[i % C]!,
+    }));
   }
 
   messageRows(): CountRow<'service' | 'pattern'>[] {

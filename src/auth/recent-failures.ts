@@ -37,7 +37,13 @@ export class RecentFailures {
     /** Addresses kept per bucket for the top-N; 0 keeps none. */
     public perSourceCap = 0,
   ) {
-    this.ring = new TimeBuckets<Bucket>(bucketMs, buckets, () => ({ failures: new Float64Array(authServices.length), sources: new DistinctCount(), perSource: new Map() }), clearBucket, now);
+    this.ring = new TimeBuckets<Bucket>(
+      bucketMs,
+      buckets,
+      () => ({ failures: new Float64Array(authServices.length), sources: new DistinctCount(), perSource: new Map() }),
+      clearBucket,
+      now,
+    );
   }
 
   /** `at`: the time now, when the caller has read the clock already (once per batch of lines). */
@@ -47,7 +53,8 @@ export class RecentFailures {
     if (address === undefined) return;
     bucket.sources.add(address);
     // A copy, not a slice of the log line: a slice would keep the whole chunk it was cut from alive.
-    if (this.perSourceCap > 0) countBounded(bucket.perSource, bucket.perSource.has(address) ? address : detach(address), attempts, this.perSourceCap);
+    if (this.perSourceCap > 0)
+      countBounded(bucket.perSource, bucket.perSource.has(address) ? address : detach(address), attempts, this.perSourceCap);
   }
 
   summary(): RecentSummary {

@@ -43,7 +43,8 @@ export function findCompressedCopy(path: string, fingerprint: Fingerprint): stri
     .slice(0, maxCandidates);
   for (const candidate of candidates) {
     const head = decompressedHead(candidate.path, fingerprint.length);
-    if (head && head.length === fingerprint.length && createHash('sha256').update(head).digest('hex') === fingerprint.sha256) return candidate.path;
+    if (head && head.length === fingerprint.length && createHash('sha256').update(head).digest('hex') === fingerprint.sha256)
+      return candidate.path;
   }
   return undefined;
 }

@@ -44,7 +44,13 @@ export interface RunningSource extends BackgroundReader {
 /** An archived journal file whose newest entry is younger than this is never removed by journald's own limits on a host with room for a day of logs. */
 const recentJournalMs = 24 * 3_600_000;
 
-export function startSource(spec: AuthSourceSpec, pipeline: AuthPipeline, tampering: TamperingLog, paths: { stateDir: string; rootfs: string }, log: Logger): RunningSource {
+export function startSource(
+  spec: AuthSourceSpec,
+  pipeline: AuthPipeline,
+  tampering: TamperingLog,
+  paths: { stateDir: string; rootfs: string },
+  log: Logger,
+): RunningSource {
   const stateFile = positionFile(paths.stateDir, spec);
   if (spec.type === 'file') {
     const follower = new FileFollower({
@@ -55,7 +61,9 @@ export function startSource(spec: AuthSourceSpec, pipeline: AuthPipeline, tamper
       persistMode: 'checkpoint',
       onLines: (lines) => pipeline.syslogLines(spec.id, lines),
       onChange: (change) => {
-        const found = judgeFileChange(change, { compressedCopy: needsEvidence(change) ? findCompressedCopy(change.path, change.fingerprint) : undefined });
+        const found = judgeFileChange(change, {
+          compressedCopy: needsEvidence(change) ? findCompressedCopy(change.path, change.fingerprint) : undefined,
+        });
         if (!found) return;
         log.warn('auth log tampered with', { kind: found.kind, detail: found.detail });
         tampering.record(spec.id, found, `${change.device}:${change.inode}`);

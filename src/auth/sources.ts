@@ -54,7 +54,10 @@ export function resolveSources(policy: AuthPolicy, rootfs: string, probe: HostPr
   }
   const files = defaultAuthLogs.filter((p) => probe.fileExists(p));
   if (files.length > 0) return files.map((p) => ({ type: 'file', id: p, path: join(rootfs, p), startAt: 'end', configured: false }));
-  if (probe.journalAvailable()) return [{ type: 'journald', id: 'journald', path: undefined, identifiers: defaultJournalIdentifiers, startAt: 'end', configured: false }];
+  if (probe.journalAvailable())
+    return [
+      { type: 'journald', id: 'journald', path: undefined, identifiers: defaultJournalIdentifiers, startAt: 'end', configured: false },
+    ];
   return [];
 }
 
@@ -100,9 +103,7 @@ function isFile(path: string): boolean {
 }
 
 function onPath(command: string): boolean {
-  return (process.env.PATH ?? '/usr/bin:/bin')
-    .split(delimiter)
-    .some((dir) => dir !== '' && isFile(join(dir, command)));
+  return (process.env.PATH ?? '/usr/bin:/bin').split(delimiter).some((dir) => dir !== '' && isFile(join(dir, command)));
 }
 
 function hasJournalFiles(dir: string): boolean {

@@ -174,13 +174,27 @@ export class FailureHistory {
     this.policy = policy;
   }
 
-  failed(service: AuthService, user: string | undefined, userClass: UserClass, address: string | undefined, attempts: number, at: number): void {
+  failed(
+    service: AuthService,
+    user: string | undefined,
+    userClass: UserClass,
+    address: string | undefined,
+    attempts: number,
+    at: number,
+  ): void {
     if (address !== undefined) this.byAddress.add(hash53(address, 0), attempts, at);
-    if (user !== undefined && (userClass !== 'invalid' || !systemAccounts.has(service))) this.byUser.add(hash53(user, serviceSeed(service)), attempts, at);
+    if (user !== undefined && (userClass !== 'invalid' || !systemAccounts.has(service)))
+      this.byUser.add(hash53(user, serviceSeed(service)), attempts, at);
   }
 
   /** A login: the guessed login it is, if enough failures came before it. */
-  succeeded(service: AuthService, user: string | undefined, userClass: UserClass, address: string | undefined, at: number): GuessedLogin | undefined {
+  succeeded(
+    service: AuthService,
+    user: string | undefined,
+    userClass: UserClass,
+    address: string | undefined,
+    at: number,
+  ): GuessedLogin | undefined {
     const userKey = user === undefined ? undefined : hash53(user, serviceSeed(service));
     const addressKey = address === undefined ? undefined : hash53(address, 0);
     const from = at - this.policy.windowMs;
@@ -193,7 +207,6 @@ export class FailureHistory {
     const by = fromAddress >= n ? 'address' : 'user';
     return { service, user, userClass, address, by, failures: by === 'address' ? fromAddress : forUser, at };
   }
-
 }
 
 /** Services that log in accounts of the host (passwd): a user name without one cannot succeed there. */

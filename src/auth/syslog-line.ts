@@ -72,7 +72,8 @@ function skipBsdStamp(line: string, i: number): number {
   i++;
   // An optional year: `Jan  5 2024 10:00:00`.
   if (isDigit(line.charCodeAt(i + 3)) && line.charCodeAt(i + 4) === 32 && allDigits(line, i, i + 4)) i += 5;
-  if (!isDigit(line.charCodeAt(i)) || line.charCodeAt(i + 2) !== 58 || line.charCodeAt(i + 5) !== 58 || !isDigit(line.charCodeAt(i + 7))) return -1;
+  if (!isDigit(line.charCodeAt(i)) || line.charCodeAt(i + 2) !== 58 || line.charCodeAt(i + 5) !== 58 || !isDigit(line.charCodeAt(i + 7)))
+    return -1;
   i += 8;
   if (line.charCodeAt(i) === 46 /* . */) {
     i++;
@@ -213,7 +214,13 @@ function parse5424(line: string, from: number, stampAt: number): LogRecord | und
   if (message.charCodeAt(0) === 0xfeff) message = message.slice(1);
   const app = fields[2]!;
   const procid = fields[3]!;
-  return { program: app === '-' ? '' : app, pid: procid === '-' ? undefined : procid, message, line, stampAt: fields[0] === '-' ? noStamp : from };
+  return {
+    program: app === '-' ? '' : app,
+    pid: procid === '-' ? undefined : procid,
+    message,
+    line,
+    stampAt: fields[0] === '-' ? noStamp : from,
+  };
 }
 
 function skipStructuredData(line: string, at: number): number {

@@ -44,7 +44,8 @@ function documentProblem(raw: unknown): string | undefined {
   for (const key of ['hostname', 'created_at', 'updated_at'] as const) if (typeof doc[key] !== 'string') return `${key}: expected a string`;
   if (doc.origin !== 'trust-on-first-use' && doc.origin !== 'operator') return 'origin: expected "trust-on-first-use" or "operator"';
   if (typeof doc.sha256 !== 'string' || !hex64.test(doc.sha256)) return 'sha256: expected 64 hex digits';
-  if (doc.hmac_sha256 !== undefined && (typeof doc.hmac_sha256 !== 'string' || !hex64.test(doc.hmac_sha256))) return 'hmac_sha256: expected 64 hex digits';
+  if (doc.hmac_sha256 !== undefined && (typeof doc.hmac_sha256 !== 'string' || !hex64.test(doc.hmac_sha256)))
+    return 'hmac_sha256: expected 64 hex digits';
   const sections = doc.sections;
   if (sections === null || typeof sections !== 'object' || Array.isArray(sections)) return 'sections: expected an object';
   for (const [name, entries] of Object.entries(sections)) {

@@ -194,7 +194,10 @@ function summary(pipeline: AuthPipeline, totals: Totals): string {
     guessed.length === 0
       ? 'Logins after repeated failures: none\n'
       : `Logins after repeated failures (success_after_failures${guessed.length === 64 ? ', the last 64' : ''}):\n${guessed
-          .map((g) => `  ${g.service}  user=${g.user ?? '-'}  address=${g.address ?? '-'}  after ${g.failures} failures ${g.by === 'address' ? 'from the address' : 'for the user'}\n`)
+          .map(
+            (g) =>
+              `  ${g.service}  user=${g.user ?? '-'}  address=${g.address ?? '-'}  after ${g.failures} failures ${g.by === 'address' ? 'from the address' : 'for the user'}\n`,
+          )
           .join('')}`,
     table('Matched lines by pattern', ['service', 'pattern', 'lines'], pipeline.messageRows()),
   ];
@@ -202,9 +205,12 @@ function summary(pipeline: AuthPipeline, totals: Totals): string {
 }
 
 function table<L extends string>(title: string, header: string[], counts: readonly CountRow<L>[]): string {
-  const rows = counts.map((row) => [...Object.values<string>(row.labels), String(row.value)]).sort((a, b) => Number(b.at(-1)) - Number(a.at(-1)) || compareText(a.join(), b.join()));
+  const rows = counts
+    .map((row) => [...Object.values<string>(row.labels), String(row.value)])
+    .sort((a, b) => Number(b.at(-1)) - Number(a.at(-1)) || compareText(a.join(), b.join()));
   if (rows.length === 0) return `${title}: none\n`;
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const render = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ');
+  const render = (cells: string[]) =>
+    cells.map((c, i) => (i === cells.length - 1 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ');
   return `${title}:\n${[header, ...rows].map((r) => '  ' + render(r)).join('\n')}\n`;
 }

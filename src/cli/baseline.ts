@@ -18,12 +18,17 @@ export async function runBaseline(action: Action, command: Command): Promise<num
   exporter.reportUnreadSections();
   const state = exporter.baseline.current;
   const out = (text: string) => process.stdout.write(text);
-  const untouched = state.status === 'missing' ? `no baseline written to ${exporter.baseline.store.path}` : `the baseline at ${exporter.baseline.store.path} is unchanged`;
+  const untouched =
+    state.status === 'missing'
+      ? `no baseline written to ${exporter.baseline.store.path}`
+      : `the baseline at ${exporter.baseline.store.path} is unchanged`;
   try {
     switch (action) {
       case 'init': {
         if (state.status !== 'missing' && !flags.force) {
-          throw new UsageError(`a baseline already exists at ${exporter.baseline.store.path}; use \`baseline update\` (or \`init --force\`)`);
+          throw new UsageError(
+            `a baseline already exists at ${exporter.baseline.store.path}; use \`baseline update\` (or \`init --force\`)`,
+          );
         }
         const body = await explainLearningTimeout(exporter.acceptCurrentState('operator'), untouched);
         out(`baseline written to ${exporter.baseline.store.path}: ${summary(entryCount(body))}\n`);
@@ -43,7 +48,8 @@ export async function runBaseline(action: Action, command: Command): Promise<num
       }
       case 'show': {
         if (state.status === 'missing') throw new UsageError(`no baseline at ${exporter.baseline.store.path}; run \`baseline init\``);
-        if (state.status === 'unreadable' || state.status === 'corrupt') throw new UsageError(`${exporter.baseline.store.path}: ${state.problem}`);
+        if (state.status === 'unreadable' || state.status === 'corrupt')
+          throw new UsageError(`${exporter.baseline.store.path}: ${state.problem}`);
         const verified = state.status === 'verified' ? (state.signed ? 'yes (SHA-256 and HMAC)' : 'yes (SHA-256)') : `NO: ${state.problem}`;
         if (flags.format === 'json') {
           out(JSON.stringify({ file: exporter.baseline.store.path, verified: state.status === 'verified', ...state.body }, null, 2) + '\n');
@@ -58,7 +64,9 @@ export async function runBaseline(action: Action, command: Command): Promise<num
               `origin:   ${b.origin}`,
               `verified: ${verified}`,
               `entries:  ${summary(entryCount(b))}`,
-            ].join('\n') + '\n' + historyText(readHistory(b.sections[historySection]), 'accepted by the package database', 10),
+            ].join('\n') +
+              '\n' +
+              historyText(readHistory(b.sections[historySection]), 'accepted by the package database', 10),
           );
         }
         return state.status === 'verified' ? exitCodes.ok : exitCodes.error;
@@ -67,10 +75,7 @@ export async function runBaseline(action: Action, command: Command): Promise<num
         const before = exporter.baseline.trustedSections ?? {};
         if (state.status !== 'verified') log.warn('no verified baseline: every current entry shows as added', { status: state.status });
         const learned = await explainLearningTimeout(exporter.learnSections(), 'nothing to compare');
-        const diffs = diffBaselines(
-          Object.fromEntries(Object.keys(learned).map((name) => [name, before[name] ?? {}])),
-          learned,
-        );
+        const diffs = diffBaselines(Object.fromEntries(Object.keys(learned).map((name) => [name, before[name] ?? {}])), learned);
         // What was accepted by itself since an operator (or the first start) last wrote the baseline.
         const since = exporter.baseline.body?.updated_at ?? '';
         const accepted = readHistory(before[historySection]).filter((r) => r.at > since);
@@ -103,11 +108,14 @@ async function explainLearningTimeout<T>(learning: Promise<T>, consequence: stri
 function historyText(records: readonly HistoryRecord[], title: string, limit = Infinity): string {
   if (records.length === 0) return '';
   const shown = records.slice(Math.max(0, records.length - limit));
-  const lines = [`${title}: ${records.length} package change${records.length === 1 ? '' : 's'}${shown.length < records.length ? ` (last ${shown.length})` : ''}`];
+  const lines = [
+    `${title}: ${records.length} package change${records.length === 1 ? '' : 's'}${shown.length < records.length ? ` (last ${shown.length})` : ''}`,
+  ];
   for (const r of shown) {
     const versions = [r.version_before, r.version_after].filter((v) => v !== undefined).join(' → ');
     lines.push(`  ${r.at}  ${r.package}  ${r.reason}${versions ? ` ${versions}` : ''}`);
-    for (const [path, change] of Object.entries(r.paths)) lines.push(`    ${change.change === 'added' ? '+' : change.change === 'removed' ? '-' : '~'} ${path}`);
+    for (const [path, change] of Object.entries(r.paths))
+      lines.push(`    ${change.change === 'added' ? '+' : change.change === 'removed' ? '-' : '~'} ${path}`);
   }
   return lines.join('\n') + '\n';
 }

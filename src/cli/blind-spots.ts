@@ -17,7 +17,8 @@ export interface BlindSpot {
 }
 
 function processesHidden(uid: number): string {
-  const whose = uid === 0 ? "other users' processes and of root's processes that hold capabilities the exporter lacks" : "other users' processes";
+  const whose =
+    uid === 0 ? "other users' processes and of root's processes that hold capabilities the exporter lacks" : "other users' processes";
   return (
     `/proc/PID/exe, fd and root of ${whose} are closed to it: those processes are not judged ` +
     '(unknown_executable, unexpected_user, deleted_executable, writable_location, name_mismatch), ' +
@@ -39,9 +40,11 @@ function filesHidden(uid: number): string {
  */
 export function blindSpots(uid: number, sets: CapabilitySets): BlindSpot[] {
   const missing = (capability: NeededCapability): boolean => !hasCapability(sets.effective, capability);
-  const dropped = (capability: NeededCapability): boolean => uid !== 0 && hasCapability(sets.bounding, capability) && !hasCapability(sets.ambient, capability);
+  const dropped = (capability: NeededCapability): boolean =>
+    uid !== 0 && hasCapability(sets.bounding, capability) && !hasCapability(sets.ambient, capability);
   const spots: BlindSpot[] = [];
-  if (missing('cap_sys_ptrace')) spots.push({ capability: 'cap_sys_ptrace', hidden: processesHidden(uid), droppedAtExec: dropped('cap_sys_ptrace') });
+  if (missing('cap_sys_ptrace'))
+    spots.push({ capability: 'cap_sys_ptrace', hidden: processesHidden(uid), droppedAtExec: dropped('cap_sys_ptrace') });
   // CAP_DAC_OVERRIDE (root's default) reads everything too; the exporter asks only for the read-only one.
   if (missing('cap_dac_read_search') && !hasCapability(sets.effective, 'cap_dac_override')) {
     spots.push({ capability: 'cap_dac_read_search', hidden: filesHidden(uid), droppedAtExec: dropped('cap_dac_read_search') });

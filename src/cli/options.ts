@@ -54,7 +54,11 @@ export function addGlobalOptions(program: Command): Command {
     .option('--state.dir <dir>', 'directory for the baseline and log positions', defaultStateDir())
     .option('--baseline.hmac-key-file <file>', 'key for an HMAC over the baseline, so edits without the key are detected')
     .option('--metrics.max-finding-series <n>', 'series per per-finding metric (unknown executables, listeners, files)', integer, 100)
-    .option('--findings.show-details', 'show user names and remote addresses in findings (page, /api/findings, check); redacted by default', false)
+    .option(
+      '--findings.show-details',
+      'show user names and remote addresses in findings (page, /api/findings, check); redacted by default',
+      false,
+    )
     .option(
       '--collector.timeout <duration>',
       'how long one collector may take in a collection before it is reported failed (default: 10s; 5m for check, whose collection hashes files)',
@@ -62,7 +66,7 @@ export function addGlobalOptions(program: Command): Command {
     )
     .option(
       '--baseline.timeout <duration>',
-      'how long one collector may take to learn its part of the baseline in baseline init, update and diff, and in serve\'s first start (default: 30m, since learning rehashes every watched file)',
+      "how long one collector may take to learn its part of the baseline in baseline init, update and diff, and in serve's first start (default: 30m, since learning rehashes every watched file)",
       positiveDuration,
     )
     .option('--collector.disable-defaults', 'disable every collector not enabled by its own flag', false)
@@ -105,7 +109,10 @@ export function readGlobalOptions(command: Command): GlobalOptions {
 }
 
 /** A collector runs if its flag says so, else if it is on by default and defaults are not disabled. */
-function collectorChoice(opts: Record<string, unknown>, disableDefaults: boolean): Pick<GlobalOptions, 'enabledCollectors' | 'disabledCollectors'> {
+function collectorChoice(
+  opts: Record<string, unknown>,
+  disableDefaults: boolean,
+): Pick<GlobalOptions, 'enabledCollectors' | 'disabledCollectors'> {
   const enabled: string[] = [];
   const disabled = new Map<string, string>();
   for (const d of collectorDefinitions) {

@@ -19,6 +19,10 @@ export function reportPrivileges(log: Logger, uid = process.geteuid?.() ?? 0, se
       ? ' It is in the bounding set (granted, e.g. by --cap-add or capabilities.add) but not in the ambient set, so the kernel dropped it when the exporter started as uid ' +
         `${uid}: container runtimes do not set ambient capabilities. Run the container as uid 0 with every other capability dropped (docs/deployment.md).`
       : '';
-    log.warn(`without ${spot.capability}: ${spot.hidden}.${cause}`, { capability: spot.capability, uid, metric: `hostguard_exporter_capability{capability="${spot.capability}"}` });
+    log.warn(`without ${spot.capability}: ${spot.hidden}.${cause}`, {
+      capability: spot.capability,
+      uid,
+      metric: `hostguard_exporter_capability{capability="${spot.capability}"}`,
+    });
   }
 }

@@ -27,7 +27,8 @@ export async function runServe(command: Command): Promise<number> {
       throw new UsageError((error as Error).message);
     }
   });
-  if (options.webDisabled && !options.textfilePath) throw new UsageError('--web.disable needs --textfile.path: otherwise the metrics go nowhere');
+  if (options.webDisabled && !options.textfilePath)
+    throw new UsageError('--web.disable needs --textfile.path: otherwise the metrics go nowhere');
   const log = createCliLogger(options);
   const webConfig = new WebConfigStore(options.webConfigFile, log);
   const build = buildInfo();
@@ -48,8 +49,8 @@ export async function runServe(command: Command): Promise<number> {
       s.close();
       s.closeAllConnections();
     }
-    await exporter.stop().catch(() => undefined);
-    return 0;
+    await stopWithin(exporter, shutdownGraceMs, log);
+    return exitAfterStuckReads(exporter, signal, log);
   });
   // A stop while learning ends serve at once; the baseline is written atomically or not at all.
   const learning = learnOnFirstStart(exporter, log).then(() => 'learned' as const);
@@ -60,7 +61,16 @@ export async function runServe(command: Command): Promise<number> {
   await exporter.start();
   signals.started();
 
-  const app = createApp({ exporter, telemetryPath: options.telemetryPath, maxRequests: options.maxRequests, version: build.version, log, webConfig, showFindingDetails: options.showFindingDetails, reload });
+  const app = createApp({
+    exporter,
+    telemetryPath: options.telemetryPath,
+    maxRequests: options.maxRequests,
+    version: build.version,
+    log,
+    webConfig,
+    showFindingDetails: options.showFindingDetails,
+    reload,
+  });
   textfile = options.textfilePath ? startTextfileWriter(exporter, options.textfilePath, options.textfileIntervalMs, log) : undefined;
   if (textfile) {
     await textfile.writeNow();
@@ -78,6 +88,44 @@ export async function runServe(command: Command): Promise<number> {
 }
 
 /**
+ * How long a stop may take: collectors save their state (log positions) and end their background
+ * work within it, or are left behind. With the listeners already closed, SIGTERM ends `serve`
+ * within this bound plus the process's own teardown, whatever is stuck (docs/reliability.md).
+ */
+export const shutdownGraceMs = 5000;
+
+async function stopWithin(exporter: Exporter, ms: number, log: Logger): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((resolve) => {
+    timer = setTimeout(() => resolve('late'), ms);
+  });
+  const outcome = await Promise.race([exporter.stop().catch(() => undefined), late]);
+  clearTimeout(timer);
+  if (outcome === 'late') {
+    exporter.hostReads.close();
+    log.warn('collectors did not stop within the shutdown grace; exiting without them', { grace_seconds: ms / 1000 });
+  }
+}
+
+/**
+ * The exit code, or no return at all: with a thread of this process stuck in a read, Node.js's
+ * exit would join that thread and wait for the stall to end. The kernel lets a fatal signal end
+ * it instead (the reads that can hold a thread here wait killably), so the process ends by the
+ * default action of the signal that stopped it, as if it had no handler.
+ */
+function exitAfterStuckReads(exporter: Exporter, signal: string, log: Logger): Promise<number> | number {
+  const held = exporter.hostReads.heldThreads;
+  if (held === 0) return 0;
+  log.warn("threads are stuck in reads of the host: ending by the signal's default action, since an exit would wait for them", {
+    threads: held,
+    signal,
+  });
+  process.removeAllListeners(signal);
+  process.kill(process.pid, signal as NodeJS.Signals);
+  return new Promise<number>(() => undefined);
+}
+
+/**
  * Trust on first use: with no baseline at all, the current host becomes the baseline, loudly. A
  * collector that cannot learn within --baseline.timeout is left out of it rather than keeping every
  * other collector from a baseline and the host from its metrics: its run stays pending, so until it
@@ -86,14 +134,20 @@ export async function runServe(command: Command): Promise<number> {
 async function learnOnFirstStart(exporter: Exporter, log: Logger): Promise<void> {
   const state = exporter.baseline.current;
   if (state.status !== 'missing') return;
-  log.warn('NO BASELINE: learning one from the current host (trust on first use). Anything already running here is accepted as known-good; review it with `hostguard-exporter baseline show` and confirm with `baseline update`', {
-    file: exporter.baseline.store.path,
-  });
+  log.warn(
+    'NO BASELINE: learning one from the current host (trust on first use). Anything already running here is accepted as known-good; review it with `hostguard-exporter baseline show` and confirm with `baseline update`',
+    {
+      file: exporter.baseline.store.path,
+    },
+  );
   const leftOut = (timeout: LearningTimeoutError) =>
-    log.error('BASELINE INCOMPLETE: a collector did not finish learning within --baseline.timeout; the baseline is written without its section, so that collector has no baseline to judge by. Find what blocks it (a dead mount under a watched path?) or raise --baseline.timeout, then run `baseline update`', {
-      collector: timeout.collector,
-      err: timeout.message,
-    });
+    log.error(
+      'BASELINE INCOMPLETE: a collector did not finish learning within --baseline.timeout; the baseline is written without its section, so that collector has no baseline to judge by. Find what blocks it (a dead mount under a watched path?) or raise --baseline.timeout, then run `baseline update`',
+      {
+        collector: timeout.collector,
+        err: timeout.message,
+      },
+    );
   try {
     await exporter.acceptCurrentState('trust-on-first-use', leftOut);
   } catch (error) {

@@ -72,7 +72,15 @@ class AuditCollector implements Collector {
 
   async collect(ctx: CollectorContext): Promise<CollectorRun> {
     const policy = ctx.policy.audit;
-    for (const gauge of [this.m.hardeningIndex, this.m.baselineHardeningIndex, this.m.warnings, this.m.suggestions, this.m.reportTimestamp, this.m.maxReportAge]) gauge.reset();
+    for (const gauge of [
+      this.m.hardeningIndex,
+      this.m.baselineHardeningIndex,
+      this.m.warnings,
+      this.m.suggestions,
+      this.m.reportTimestamp,
+      this.m.maxReportAge,
+    ])
+      gauge.reset();
     if (!policy) {
       this.m.newWarning.replace([]);
       this.m.lynisDuration.remove();
@@ -93,7 +101,9 @@ class AuditCollector implements Collector {
       this.m.warnings.set(labels, report.warnings.length);
       this.m.suggestions.set(labels, report.suggestions);
     }
-    this.m.newWarning.replace(report ? [...newWarnings(report, baseline, policy)].map(([test, w]) => ({ labels: { test }, value: w.count })) : []);
+    this.m.newWarning.replace(
+      report ? [...newWarnings(report, baseline, policy)].map(([test, w]) => ({ labels: { test }, value: w.count })) : [],
+    );
     for (const result of reportReadResults) this.counters.sync(this.m.reportReads, { result }, reader.reads[result]);
     for (const result of lynisRunResults) this.counters.sync(this.m.lynisRuns, { result }, this.runs[result]);
     this.counters.sync(this.m.lynisStalePidFiles, {}, this.runner.stalePidFilesRemoved);

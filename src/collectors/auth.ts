@@ -115,7 +115,10 @@ class AuthCollector implements Collector {
     this.pipeline.history.configure({ failures, windowMs: window });
     const wanted = resolveSources(ctx.policy.auth, this.env.paths.rootfs, hostProbe(this.env.paths.rootfs));
     this.sources.reconcile(wanted);
-    if (wanted.length === 0) this.env.log.warn('no auth log source: no /var/log/auth.log or /var/log/secure, and no journal; configure auth.sources to count authentication failures');
+    if (wanted.length === 0)
+      this.env.log.warn(
+        'no auth log source: no /var/log/auth.log or /var/log/secure, and no journal; configure auth.sources to count authentication failures',
+      );
     else this.env.log.info('following auth sources', { sources: wanted.map((s) => s.id).join(',') });
   }
 
@@ -123,7 +126,9 @@ class AuthCollector implements Collector {
   private probe(ctx: CollectorContext): ReturnType<typeof authFindings> {
     const health: SourceHealth[] = resolveSources(ctx.policy.auth, this.env.paths.rootfs, hostProbe(this.env.paths.rootfs)).map((spec) => {
       const probe = probeSource(spec);
-      return probe.ok ? { id: spec.id, type: spec.type, health: 'ok', reason: undefined } : { id: spec.id, type: spec.type, health: probe.health, reason: probe.reason };
+      return probe.ok
+        ? { id: spec.id, type: spec.type, health: 'ok', reason: undefined }
+        : { id: spec.id, type: spec.type, health: probe.health, reason: probe.reason };
     });
     this.m.healthy.reset();
     for (const h of health) this.m.healthy.set({ source: h.id, type: h.type }, h.health === 'ok' ? 1 : 0);
@@ -152,10 +157,15 @@ class AuthCollector implements Collector {
         this.counters.sync(this.m.rotations, { source: id, kind: 'truncate' }, counters.truncations, source);
       } else this.counters.sync(this.m.restarts, { source: id }, counters.restarts, source);
       for (const kind of tamperKinds) {
-        if ((kind === 'journal_removed') === (type === 'journald')) this.counters.sync(this.m.tampering, { source: id, kind }, this.tampering.count(id, kind));
+        if ((kind === 'journal_removed') === (type === 'journald'))
+          this.counters.sync(this.m.tampering, { source: id, kind }, this.tampering.count(id, kind));
       }
       const unparsed = this.pipeline.source(id).unparsed;
-      this.counters.sync(this.m.linesUnparsed, { source: id, reason: type === 'file' ? 'not_syslog' : 'not_json' }, type === 'file' ? unparsed.not_syslog : unparsed.not_json);
+      this.counters.sync(
+        this.m.linesUnparsed,
+        { source: id, reason: type === 'file' ? 'not_syslog' : 'not_json' },
+        type === 'file' ? unparsed.not_syslog : unparsed.not_json,
+      );
     }
     return health;
   }

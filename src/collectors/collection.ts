@@ -54,7 +54,8 @@ export class LearningError extends Error {
   }
 }
 
-type Raced<T> = { readonly settled: true; readonly value: T } | { readonly settled: false; readonly reason: string; readonly busySeconds?: number };
+type Raced<T> =
+  { readonly settled: true; readonly value: T } | { readonly settled: false; readonly reason: string; readonly busySeconds?: number };
 
 /**
  * Runs collectors under a deadline: every collector once per collection (--collector.timeout), and
@@ -91,7 +92,12 @@ export class CollectorRunner {
     const learn = collector.learn?.bind(collector);
     if (!learn) return undefined;
     const passed = new AbortController();
-    const raced = await this.race(collector, this.learning, () => learn(ctx, passed.signal), () => passed.abort());
+    const raced = await this.race(
+      collector,
+      this.learning,
+      () => learn(ctx, passed.signal),
+      () => passed.abort(),
+    );
     if (!raced.settled) throw new LearningTimeoutError(collector.name, raced.reason);
     return raced.value;
   }
@@ -152,8 +158,13 @@ export class CollectorRunner {
     const fields = () => ({ collector: collector.name, running_seconds: ((performance.now() - started) / 1000).toFixed(1) });
     run
       .then(
-        () => this.log.warn('collector finished a run that passed its deadline; its result is dropped, the next collection runs it', fields()),
-        (error: unknown) => this.log.error('collector failed a run that passed its deadline', { ...fields(), err: error instanceof Error ? error.message : String(error) }),
+        () =>
+          this.log.warn('collector finished a run that passed its deadline; its result is dropped, the next collection runs it', fields()),
+        (error: unknown) =>
+          this.log.error('collector failed a run that passed its deadline', {
+            ...fields(),
+            err: error instanceof Error ? error.message : String(error),
+          }),
       )
       .finally(() => this.overdue.delete(collector));
   }

@@ -6,8 +6,8 @@ import type { BaselineSections, BaselineEntries } from '../baseline/baseline.js'
 import type { MetricSpec } from '../metrics/spec.js';
 import type { CappedSeries } from '../metrics/capped-series.js';
 import type { HostPaths } from '../host-paths.js';
+import type { HostReads } from '../isolated/host-reads.js';
 import type { AcceptOutcome } from '../baseline/keeper.js';
-
 
 /** What a collector sees of the world at the moment it runs; rebuilt for every collection. */
 export interface CollectorContext {
@@ -25,6 +25,8 @@ export interface CollectorEnv {
   readonly paths: HostPaths;
   /** A per-finding gauge limited by --metrics.max-finding-series, or by `cap` (read at every update) when given. */
   cappedSeries<L extends string>(spec: MetricSpec<L>, cap?: () => number): CappedSeries<L>;
+  /** Reads that can block in the kernel go through here (per-process files, stalled file systems). */
+  readonly hostReads: HostReads;
   /**
    * Write changes the collector accepts by itself into the verified baseline whose sections
    * (`basedOn`, as the context gave them) it judged against: whole sections, replaced.

@@ -33,7 +33,8 @@ export class ContainerMetrics {
       const key = `${identity.runtime}\0${identity.imageSource}`;
       counts.set(key, (counts.get(key) ?? 0) + 1);
     }
-    for (const runtime of containerRuntimes) for (const source of imageSources) this.containers.set({ runtime, image_source: source }, counts.get(`${runtime}\0${source}`) ?? 0);
+    for (const runtime of containerRuntimes)
+      for (const source of imageSources) this.containers.set({ runtime, image_source: source }, counts.get(`${runtime}\0${source}`) ?? 0);
     this.flagged.replace(summary.containerRows);
   }
 }

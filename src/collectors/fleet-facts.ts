@@ -17,7 +17,10 @@ export class FleetFactSeries<L extends string> {
   private readonly procfs: string;
   private maxSeries = 0;
 
-  constructor(env: CollectorEnv, private readonly spec: MetricSpec<L>) {
+  constructor(
+    env: CollectorEnv,
+    private readonly spec: MetricSpec<L>,
+  ) {
     this.shared = fleetFactsShared(env);
     this.procfs = env.paths.procfs;
     this.series = env.cappedSeries(spec, () => this.maxSeries);

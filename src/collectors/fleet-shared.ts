@@ -1,6 +1,7 @@
+import { readlinkSync } from 'node:fs';
 import type { Gauge, Registry } from 'prom-client';
 import type { CollectorEnv } from './collector.js';
-import { HashPool } from '../integrity/hash-pool.js';
+import { readOwnMounts } from '../procfs/mounts.js';
 import type { HashJob } from '../integrity/hash-protocol.js';
 import { fleetMetricSpecs as specs } from '../metrics/fleet.js';
 import { registerGauge } from '../metrics/spec.js';
@@ -19,21 +20,34 @@ const byRegistry = new WeakMap<Registry, FleetFactsShared>();
 export function fleetFactsShared(env: CollectorEnv): FleetFactsShared {
   let shared = byRegistry.get(env.registry);
   if (!shared) {
-    shared = { hashes: new ImageHashes(hashInPool), unhashed: registerGauge(env.registry, specs.unhashed) };
+    // Hashed by a helper process (src/isolated/), which a stalled file system stops instead of the exporter.
+    const fs = env.hostReads.isolated;
+    const hasher = (jobs: readonly HashJob[]) => fs.hashImages(jobs.map((job) => ({ ...job, readsFrom: imagePath(job.file) ?? job.file })));
+    shared = { hashes: new ImageHashes(hasher, undefined, imageMayStall), unhashed: registerGauge(env.registry, specs.unhashed) };
     byRegistry.set(env.registry, shared);
   }
   return shared;
 }
 
 /**
- * One worker thread for the batch, ended after it: flagged images are few and hashed once, so an
- * exporter with nothing new to hash holds no thread (the integrity scan's pool does the same).
+ * Whether the image a /proc/PID/exe link leads to lies on a file system that may stall (FUSE, NFS):
+ * a stat of the link asks that file system, on the event loop. The link's text comes from the dentry
+ * alone, so reading it never waits.
  */
-async function hashInPool(jobs: readonly HashJob[], sizes: readonly number[]) {
-  const pool = new HashPool(1);
+function imageMayStall(procExe: string): boolean {
+  const target = imagePath(procExe);
+  if (target === undefined) return false;
   try {
-    return await pool.hashAll(jobs, sizes);
-  } finally {
-    await pool.close();
+    return readOwnMounts('/proc').mayStall(target);
+  } catch {
+    return false;
+  }
+}
+
+function imagePath(procExe: string): string | undefined {
+  try {
+    return readlinkSync(procExe).replace(/ \(deleted\)$/, '');
+  } catch {
+    return undefined;
   }
 }

@@ -6,6 +6,7 @@ import { CounterSync } from '../metrics/counter-sync.js';
 import { exporterMetricSpecs as specs } from '../metrics/exporter.js';
 import { registerCounter, registerGauge } from '../metrics/spec.js';
 import { hasCapability, ownCapabilitySets, watchedCapabilities, type WatchedCapability } from '../procfs/capabilities.js';
+import { stuckReadKinds, type StuckReads } from '../procfs/stuck-reads.js';
 import { writeHealth } from '../state/atomic-write.js';
 import type { BuildInfo } from '../version.js';
 import { collectorFailures, type CollectionResult } from './collection.js';
@@ -31,6 +32,8 @@ export class FrameworkMetrics {
   private readonly baselineEntries;
   private readonly stateWriteFailing;
   private readonly stateWriteFailures;
+  private readonly stuckReads;
+  private readonly stuckReadsTotal;
   private readonly counters = new CounterSync();
 
   constructor(
@@ -56,6 +59,12 @@ export class FrameworkMetrics {
     this.baselineEntries = registerGauge(registry, specs.baselineEntries);
     this.stateWriteFailing = registerGauge(registry, specs.stateWriteFailing);
     this.stateWriteFailures = registerCounter(registry, specs.stateWriteFailures);
+    this.stuckReads = registerGauge(registry, specs.stuckReads);
+    this.stuckReadsTotal = registerCounter(registry, specs.stuckReadsTotal);
+    for (const kind of stuckReadKinds) {
+      this.stuckReads.set({ kind }, 0);
+      this.stuckReadsTotal.inc({ kind }, 0);
+    }
     registerGauge(registry, specs.runningAsRoot).set(process.geteuid?.() === 0 ? 1 : 0);
     const effective = registerGauge(registry, specs.capability);
     const bounding = registerGauge(registry, specs.capabilityBounding);
@@ -84,6 +93,13 @@ export class FrameworkMetrics {
     for (const [file, h] of writeHealth()) {
       this.stateWriteFailing.set({ file }, h.failing ? 1 : 0);
       this.counters.sync(this.stateWriteFailures, { file }, h.failures);
+    }
+  }
+
+  recordStuckReads(stuck: StuckReads): void {
+    for (const kind of stuckReadKinds) {
+      this.stuckReads.set({ kind }, stuck.count(kind));
+      this.counters.sync(this.stuckReadsTotal, { kind }, stuck.total(kind));
     }
   }
 

@@ -132,7 +132,8 @@ class IdsCollector implements Collector {
   }
 
   private exportSources(sources: readonly IdsSourceSpec[], states: readonly IdsSourceState[]): void {
-    for (const gauge of [this.m.healthy, this.m.lastWrite, this.m.maxSilence, this.m.lastAlert, this.m.lag] as Gauge<string>[]) gauge.reset();
+    for (const gauge of [this.m.healthy, this.m.lastWrite, this.m.maxSilence, this.m.lastAlert, this.m.lag] as Gauge<string>[])
+      gauge.reset();
     sources.forEach((spec, i) => {
       const state = states[i]!;
       const labels = { source: spec.id, tool: spec.tool };
@@ -147,7 +148,12 @@ class IdsCollector implements Collector {
     for (const spec of sources) {
       const counts = this.pipeline.source(spec.id, spec.tool);
       const follower = this.followerOf(spec);
-      for (const row of counts.alertRows()) this.counters.sync(this.m.alerts, { source: spec.id, tool: spec.tool, alert_severity: row.severity, category: row.category }, row.value);
+      for (const row of counts.alertRows())
+        this.counters.sync(
+          this.m.alerts,
+          { source: spec.id, tool: spec.tool, alert_severity: row.severity, category: row.category },
+          row.value,
+        );
       this.counters.sync(this.m.linesRead, { source: spec.id }, counts.linesRead);
       for (const reason of unparsedReasons) this.counters.sync(this.m.linesUnparsed, { source: spec.id, reason }, counts.unparsed[reason]);
       this.counters.sync(this.m.fragments, { source: spec.id }, counts.fragments);

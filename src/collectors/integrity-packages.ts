@@ -87,7 +87,10 @@ export class PackageChanges {
     this.metrics.inProgress.set({ manager: 'dpkg' }, inProgress || changedDuringScan ? 1 : 0);
     if (inProgress) {
       const holders = [...new Set([...before.holders, ...after.holders])].join(',');
-      this.log.info('a package operation is running: integrity findings wait for it (at most 15 minutes from its start), nothing is accepted', { holders, ...(since !== undefined && { since: new Date(since * 1000).toISOString() }) });
+      this.log.info(
+        'a package operation is running: integrity findings wait for it (at most 15 minutes from its start), nothing is accepted',
+        { holders, ...(since !== undefined && { since: new Date(since * 1000).toISOString() }) },
+      );
     } else if (changedDuringScan) this.log.info('the dpkg database changed during the integrity scan: nothing is accepted from this scan');
   }
 
@@ -120,7 +123,11 @@ export class PackageChanges {
     // Still-running images verified before stay vouched for once replaced; exited ones are forgotten.
     this.verifiedImages = new Set([...judgment.verifiedImages, ...[...this.verifiedImages].filter((key) => running.has(key))]);
     this.metrics.held.set(judgment.held);
-    if (judgment.held > 0) this.log.warn('integrity findings held back while a package operation runs; they are reported when it ends, or 15 minutes after it started', { held: judgment.held });
+    if (judgment.held > 0)
+      this.log.warn(
+        'integrity findings held back while a package operation runs; they are reported when it ends, or 15 minutes after it started',
+        { held: judgment.held },
+      );
     const record = judgment.packageRecord;
     if (record && ctx.baseline && observation.packages) this.write(ctx.baseline, record, observation.packages);
   }
@@ -129,7 +136,10 @@ export class PackageChanges {
   learn(ctx: CollectorContext, dpkg: DpkgReader, paths: readonly string[] = ctx.policy.integrity.paths): void {
     const policy = ctx.policy.integrity;
     const activity = this.beforeScan(ctx);
-    if (activity.busy) this.log.warn('a package operation is running while the baseline is learned: it records the package database half-way', { holders: activity.holders.join(',') });
+    if (activity.busy)
+      this.log.warn('a package operation is running while the baseline is learned: it records the package database half-way', {
+        holders: activity.holders.join(','),
+      });
     this.learned = packagesSectionOf(dpkg.read(new Set(), compileWatchScope(paths, policy.exclude)).packages);
   }
 
@@ -141,7 +151,10 @@ export class PackageChanges {
     if (record.adopt) {
       if (!basedOn[name]) return; // nothing recorded of the files either: `baseline update` records both
       const outcome = this.env.acceptIntoBaseline(basedOn, { [packagesSection]: packagesSectionOf(current.packages) });
-      if (outcome.written) this.log.info('recorded the package database in the baseline: package changes from now on are explained file by file', { packages: current.packages.size });
+      if (outcome.written)
+        this.log.info('recorded the package database in the baseline: package changes from now on are explained file by file', {
+          packages: current.packages.size,
+        });
       else this.log.warn('could not record the package database in the baseline', { err: outcome.reason });
       return;
     }
@@ -153,7 +166,9 @@ export class PackageChanges {
     };
     const outcome = this.env.acceptIntoBaseline(basedOn, sections);
     if (!outcome.written) {
-      this.log.warn('could not accept package changes into the baseline; they are judged again at the next collection', { err: outcome.reason });
+      this.log.warn('could not accept package changes into the baseline; they are judged again at the next collection', {
+        err: outcome.reason,
+      });
       return;
     }
     for (const path of record.accepted) this.metrics.accepted.inc({ reason: path.reason });
@@ -166,7 +181,10 @@ export class PackageChanges {
         ...(pkg.before && { version_before: pkg.before.version }),
         ...(pkg.after && { version_after: pkg.after.version }),
         paths: paths.length,
-        examples: paths.slice(0, 5).map((a) => a.path).join(' '),
+        examples: paths
+          .slice(0, 5)
+          .map((a) => a.path)
+          .join(' '),
       });
     }
   }
@@ -222,9 +240,22 @@ function historyRecords(at: string, record: PackageRecord): HistoryRecord[] {
     for (const a of record.accepted) {
       if (a.package !== pkg.key) continue;
       const change: PathChange['change'] = !a.now ? 'removed' : a.before ? 'changed' : 'added';
-      paths[a.path] = { change, ...(a.before?.sha256 && { sha256_before: a.before.sha256 }), ...(a.now?.sha256 && { sha256_after: a.now.sha256 }) };
+      paths[a.path] = {
+        change,
+        ...(a.before?.sha256 && { sha256_before: a.before.sha256 }),
+        ...(a.now?.sha256 && { sha256_after: a.now.sha256 }),
+      };
     }
     if (Object.keys(paths).length === 0) return [];
-    return [{ at, reason: pkg.reason, package: pkg.key, ...(pkg.before && { version_before: pkg.before.version }), ...(pkg.after && { version_after: pkg.after.version }), paths }];
+    return [
+      {
+        at,
+        reason: pkg.reason,
+        package: pkg.key,
+        ...(pkg.before && { version_before: pkg.before.version }),
+        ...(pkg.after && { version_after: pkg.after.version }),
+        paths,
+      },
+    ];
   });
 }

@@ -2,8 +2,14 @@ import type { Gauge } from 'prom-client';
 import type { BaselineEntries } from '../baseline/baseline.js';
 import type { Finding } from '../findings/finding.js';
 import type { DpkgReader } from '../integrity/dpkg.js';
+import type { IsolatedFs } from '../isolated/isolated-fs.js';
 import { judgePrivileged, privilegeAttributes, privilegesOf } from '../integrity/judge-privileged.js';
-import { hasPrivilegedEntries, privilegedBaselineEntries, privilegedBaselineEntry, PrivilegedSearchRecord } from '../integrity/privileged-record.js';
+import {
+  hasPrivilegedEntries,
+  privilegedBaselineEntries,
+  privilegedBaselineEntry,
+  PrivilegedSearchRecord,
+} from '../integrity/privileged-record.js';
 import { capabilityStates, searchPrivilegedFiles, type PrivilegedObservation } from '../integrity/privileged-search.js';
 import type { Logger } from '../log/logger.js';
 import { integrityPrivilegedMetricSpecs as specs } from '../metrics/integrity-privileged.js';
@@ -25,7 +31,8 @@ export class PrivilegedFilesSearch {
   private schedule: Schedule | undefined;
   private scheduleFor = '';
   private readonly abort = new AbortController();
-  private judged: { observation: PrivilegedObservation; section: BaselineEntries | undefined; watchedKey: unknown; findings: Finding[] } | undefined;
+  private judged:
+    { observation: PrivilegedObservation; section: BaselineEntries | undefined; watchedKey: unknown; findings: Finding[] } | undefined;
   private warnedNoEntries = false;
   private readonly metrics: {
     files: Gauge<'privilege'>;
@@ -41,6 +48,7 @@ export class PrivilegedFilesSearch {
     env: CollectorEnv,
     private readonly dpkg: (rootfs: string) => DpkgReader,
     private readonly log: Logger,
+    private readonly fs: IsolatedFs,
   ) {
     this.record = new PrivilegedSearchRecord(env.paths.stateDir);
     const r = env.registry;
@@ -94,17 +102,27 @@ export class PrivilegedFilesSearch {
   }
 
   /** The findings of the last search against the baseline's integrity section (the same array while nothing changed). */
-  findings(ctx: CollectorContext, section: BaselineEntries | undefined, watched: (path: string) => boolean, watchedKey: unknown): readonly Finding[] {
+  findings(
+    ctx: CollectorContext,
+    section: BaselineEntries | undefined,
+    watched: (path: string) => boolean,
+    watchedKey: unknown,
+  ): readonly Finding[] {
     const observation = this.latest;
     if (!observation || !ctx.policy.integrity.privileged_files.enabled) return none;
     const judged = this.judged;
-    if (judged && judged.observation === observation && judged.section === section && judged.watchedKey === watchedKey) return judged.findings;
+    if (judged && judged.observation === observation && judged.section === section && judged.watchedKey === watchedKey)
+      return judged.findings;
     const usable = section !== undefined && hasPrivilegedEntries(section) ? section : undefined;
     if (section !== undefined && !usable && !this.warnedNoEntries) {
       this.warnedNoEntries = true;
-      this.log.warn('the baseline holds no privileged files (learned before the search existed): judged by the package database until `baseline update`');
+      this.log.warn(
+        'the baseline holds no privileged files (learned before the search existed): judged by the package database until `baseline update`',
+      );
     }
-    const packages = ctx.policy.integrity.package_database ? this.dpkg(ctx.paths.rootfs).read(new Set(observation.files.map((f) => f.path))) : undefined;
+    const packages = ctx.policy.integrity.package_database
+      ? this.dpkg(ctx.paths.rootfs).read(new Set(observation.files.map((f) => f.path)))
+      : undefined;
     const findings = judgePrivileged({
       files: observation.files,
       baseline: usable ? (path) => privilegedBaselineEntry(usable, path) : undefined,
@@ -157,11 +175,17 @@ export class PrivilegedFilesSearch {
       capabilities: policy.capabilities,
       maxEntriesPerSecond,
       signal: this.abort.signal,
+      hash: (jobs) => this.fs.hashImages(jobs),
     });
     this.observed(observation);
     if (!this.record.write(observation)) this.log.debug('cannot record the privileged-file search', { file: this.record.path });
-    if (observation.unreadableDirs > 0) this.log.warn('privileged-file search could not list every directory', { count: observation.unreadableDirs, examples: observation.examples.join('; ') });
-    if (observation.capabilities === 'unavailable') this.log.warn('no getcap on this host (Debian package libcap2-bin): file capabilities are not searched');
+    if (observation.unreadableDirs > 0)
+      this.log.warn('privileged-file search could not list every directory', {
+        count: observation.unreadableDirs,
+        examples: observation.examples.join('; '),
+      });
+    if (observation.capabilities === 'unavailable')
+      this.log.warn('no getcap on this host (Debian package libcap2-bin): file capabilities are not searched');
     this.log.debug('privileged-file search finished', {
       files: observation.files.length,
       entries: observation.entries,
@@ -176,7 +200,10 @@ export class PrivilegedFilesSearch {
     this.latest = observation;
     const m = this.metrics;
     for (const privilege of privilegeAttributes) {
-      m.files.set({ privilege }, observation.files.filter((f) => privilegesOf({ mode: f.state.mode, capability: f.capability }).includes(privilege)).length);
+      m.files.set(
+        { privilege },
+        observation.files.filter((f) => privilegesOf({ mode: f.state.mode, capability: f.capability }).includes(privilege)).length,
+      );
     }
     m.lastEnd.set(observation.finishedAt / 1000);
     m.duration.set((observation.finishedAt - observation.startedAt) / 1000);

@@ -154,7 +154,10 @@ export class RealtimeWatch {
 
   private overflowed(events: number): void {
     this.metrics.overflows.inc();
-    this.log.warn('integrity watch: the inotify queue may have overflowed; scanning everything now', { events, threshold: this.watcher.overflowThreshold });
+    this.log.warn('integrity watch: the inotify queue may have overflowed; scanning everything now', {
+      events,
+      threshold: this.watcher.overflowThreshold,
+    });
     this.queue.wholeNow('overflow');
   }
 
@@ -176,7 +179,10 @@ export class RealtimeWatch {
           this.metrics.latency.observe((this.timers.now() - batch.firstAt) / 1000);
         }
       } catch (error) {
-        if (!this.stopped) this.log.warn('integrity watch: a rescan failed; the scheduled scan will look again', { err: error instanceof Error ? error.message : String(error) });
+        if (!this.stopped)
+          this.log.warn('integrity watch: a rescan failed; the scheduled scan will look again', {
+            err: error instanceof Error ? error.message : String(error),
+          });
       } finally {
         this.draining = false;
         // A batch that became due while the last rescan ran.
@@ -197,7 +203,10 @@ export class RealtimeWatch {
       const limit = failed.some(([, f]) => f.reason === 'limit');
       this.log.warn('integrity watch: directories not watched; changes in them are seen by the scheduled scan only', {
         count: failed.length,
-        directories: failed.slice(0, 20).map(([path, f]) => `${path} (${f.code})`).join(', '),
+        directories: failed
+          .slice(0, 20)
+          .map(([path, f]) => `${path} (${f.code})`)
+          .join(', '),
         ...(limit && { hint: 'raise fs.inotify.max_user_watches (sysctl)' }),
       });
     } else this.log.info('integrity watch: every planned directory is watched', { directories: this.watcher.watched });

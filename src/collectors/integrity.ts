@@ -1,15 +1,22 @@
 import type { BaselineEntries } from '../baseline/baseline.js';
-import { baselineFileEntrySchema, fastPathKey, fileTypes, fromBaselineEntry, toBaselineEntry, type BaselineFileEntry, type FileState } from '../integrity/file-state.js';
+import {
+  baselineFileEntrySchema,
+  fastPathKey,
+  fileTypes,
+  fromBaselineEntry,
+  toBaselineEntry,
+  type BaselineFileEntry,
+  type FileState,
+} from '../integrity/file-state.js';
 import { DpkgReader } from '../integrity/dpkg.js';
 import { FullRehashRecord } from '../integrity/full-rehash-record.js';
-import type { HashPool } from '../integrity/hash-pool.js';
-import { PoolClosedError } from '../integrity/hash-pool.js';
 import { kindNames } from '../findings/kinds.js';
 import { attributeOf, judgeIntegrity, type BaselineFiles, type Judgment } from '../integrity/judge.js';
 import { integrityKinds } from '../integrity/kinds.js';
 import { progressLine, type ProgressLine } from '../integrity/progress.js';
 import { scan, scanProblems, type ImageMemo, type KnownHash, type Observation } from '../integrity/scan.js';
 import type { Logger } from '../log/logger.js';
+import type { IsolatedFs } from '../isolated/isolated-fs.js';
 import { integrityMetricSpecs as specs, packageActivitySources, runningResults } from '../metrics/integrity.js';
 import { registerCounter, registerGauge } from '../metrics/spec.js';
 import { scheduleIntervalSeconds, scheduleWork, type Schedule } from '../scheduler/schedule.js';
@@ -80,12 +87,12 @@ class IntegrityCollector implements Collector {
   private schedule: Schedule | undefined;
   /** The schedule whose interval hostguard_integrity_schedule_interval_seconds shows. */
   private intervalFor = '';
-  private pool: HashPool | undefined;
+  /** Where the scans' calls on the watched files are made: helper processes, shared with the other collectors. */
+  private readonly fs: IsolatedFs;
   /**
    * The scan in progress, which the next one waits for: scans never overlap. A first-start learn
    * that passed --baseline.timeout keeps scanning while the exporter starts; the scan at start then
-   * waits for it instead of hashing the same tree beside it with a second pool (which `stop()`
-   * could not reach, as `pool` holds one).
+   * waits for it instead of hashing the same tree beside it.
    */
   private scanning: Promise<unknown> = Promise.resolve();
   private readonly abort = new AbortController();
@@ -116,11 +123,12 @@ class IntegrityCollector implements Collector {
 
   constructor(env: CollectorEnv) {
     this.log = env.log;
+    this.fs = env.hostReads.isolated;
     this.packageChanges = new PackageChanges(env, env.log);
     this.watchMetrics = new WatchMetrics(env);
     this.hashCache = new HashCache(env.paths.stateDir);
     this.dpkgCacheFile = join(env.paths.stateDir, 'integrity-dpkg-checksums.json');
-    this.privileged = new PrivilegedFilesSearch(env, (rootfs) => this.dpkgReader(rootfs), env.log);
+    this.privileged = new PrivilegedFilesSearch(env, (rootfs) => this.dpkgReader(rootfs), env.log, this.fs);
     this.fullRehash = new FullRehashRecord(env.paths.stateDir);
     this.lastFullAt = this.fullRehash.read();
     const r = env.registry;
@@ -166,11 +174,19 @@ class IntegrityCollector implements Collector {
       return { findings: [] };
     }
     const privileged = this.privileged.findings(ctx, ctx.baseline?.[name], (path) => isInScope(observation.scope, path), observation.scope);
-    if (this.judged?.observation !== observation || this.judged.baseline !== baseline || this.packageChanges.graceEnded(observation, this.judged.judgment)) {
+    if (
+      this.judged?.observation !== observation ||
+      this.judged.baseline !== baseline ||
+      this.packageChanges.graceEnded(observation, this.judged.judgment)
+    ) {
       const judgment = judgeIntegrity(observation, baseline, this.packageChanges.context(ctx, observation));
       const writers = this.writers;
       const sinceMs = observation.startedAt.getTime();
-      this.judged = { observation, baseline, judgment: { ...judgment, findings: withWriters(judgment.findings, (path) => writers?.writerOf(path, sinceMs)) } };
+      this.judged = {
+        observation,
+        baseline,
+        judgment: { ...judgment, findings: withWriters(judgment.findings, (path) => writers?.writerOf(path, sinceMs)) },
+      };
       // Only a new judgment changes the gauges: recording loops over every observed file (up to
       // max_paths), which scrapes between two scans need not pay for.
       this.record(observation, this.judged.judgment, baseline);
@@ -180,7 +196,10 @@ class IntegrityCollector implements Collector {
     if (this.shownFindings?.scan !== scanFindings || this.shownFindings.privileged !== privileged) {
       this.shownFindings = { scan: scanFindings, privileged };
       this.metrics.mismatch.replace(
-        [...scanFindings, ...privileged].map((f) => ({ labels: { path: String(f.subject['path']), kind: f.kind, attribute: attributeOf(f) }, value: 1 })),
+        [...scanFindings, ...privileged].map((f) => ({
+          labels: { path: String(f.subject['path']), kind: f.kind, attribute: attributeOf(f) },
+          value: 1,
+        })),
       );
     }
     return { findings: [...scanFindings, ...privileged] };
@@ -253,12 +272,12 @@ class IntegrityCollector implements Collector {
     });
   }
 
+  /** A scan in progress ends when the exporter closes the helper processes, right after. */
   async stop(): Promise<void> {
     this.abort.abort();
     this.realtime?.stop();
     this.privileged.stop();
     this.schedule?.stop();
-    await this.pool?.close();
   }
 
   private async scheduledScan(context: () => CollectorContext): Promise<void> {
@@ -277,7 +296,11 @@ class IntegrityCollector implements Collector {
   }
 
   /** `full: 'due'` decides when the scan starts, after any it waited for (a full one resets the clock). */
-  private runScan(ctx: CollectorContext, full: boolean | 'due', how: { progress?: ProgressLine; forBaseline?: boolean } = {}): Promise<void> {
+  private runScan(
+    ctx: CollectorContext,
+    full: boolean | 'due',
+    how: { progress?: ProgressLine; forBaseline?: boolean } = {},
+  ): Promise<void> {
     const run = this.scanning.then(() => this.scanOnce(ctx, full === 'due' ? this.fullRehashDue(ctx) : full, how));
     this.scanning = run.catch(() => undefined);
     return run;
@@ -298,7 +321,9 @@ class IntegrityCollector implements Collector {
         if (hit) return hit;
       }
       const state = last ?? baseline?.get(path);
-      return state?.sha256 !== undefined ? { key: fastPathKey(state), sha256: state.sha256, ...(state.md5 && { md5: state.md5 }) } : undefined;
+      return state?.sha256 !== undefined
+        ? { key: fastPathKey(state), sha256: state.sha256, ...(state.md5 && { md5: state.md5 }) }
+        : undefined;
     };
     const dpkgBefore = how.forBaseline ? undefined : this.packageChanges.beforeScan(ctx);
     let result;
@@ -312,12 +337,12 @@ class IntegrityCollector implements Collector {
         full,
         known,
         knownImage: (key) => images.get(key) ?? cached?.images.get(key),
-        onPool: (pool) => (this.pool = pool),
+        fs: this.fs,
         signal: this.abort.signal,
         ...(progress && { progress: (files: number, bytes: number) => progress.update(files, bytes) }),
       });
     } catch (error) {
-      if (error instanceof PoolClosedError && this.abort.signal.aborted) throw new Error('integrity scan stopped');
+      if (this.abort.signal.aborted) throw new Error('integrity scan stopped');
       throw error;
     }
     const { observation } = result;
@@ -339,7 +364,10 @@ class IntegrityCollector implements Collector {
     this.metrics.hashedBytes.inc(observation.hashedBytes);
     const troubled = scanProblems.filter((p) => observation.problems[p] > 0);
     if (troubled.length > 0) {
-      this.log.warn('integrity scan could not observe every path', { ...observation.problems, examples: observation.problemExamples.join('; ') });
+      this.log.warn('integrity scan could not observe every path', {
+        ...observation.problems,
+        examples: observation.problemExamples.join('; '),
+      });
     }
     this.log.debug('integrity scan finished', {
       mode: observation.mode,
@@ -369,24 +397,33 @@ class IntegrityCollector implements Collector {
     const dpkg = this.dpkgReader(ctx.paths.rootfs);
     // The database the rescan reads must answer for every observed path, not only the rescanned ones,
     // and name owners in the whole watched set (read once here; the rescan's own read is then a hit).
-    if (policy.package_database) dpkg.read(new Set([...base.files.keys(), ...targets, ...(base.running?.images.map((i) => i.path) ?? [])]), base.scope);
+    if (policy.package_database)
+      dpkg.read(new Set([...base.files.keys(), ...targets, ...(base.running?.images.map((i) => i.path) ?? [])]), base.scope);
     const known = (path: string): KnownHash | undefined => {
       const state = base.files.get(path) ?? this.trustedBaseline(ctx)?.get(path);
-      return state?.sha256 !== undefined ? { key: fastPathKey(state), sha256: state.sha256, ...(state.md5 && { md5: state.md5 }) } : undefined;
+      return state?.sha256 !== undefined
+        ? { key: fastPathKey(state), sha256: state.sha256, ...(state.md5 && { md5: state.md5 }) }
+        : undefined;
     };
     const dpkgBefore = this.packageChanges.beforeScan(ctx);
-    const { observation: partial } = await scan({
+    const images = this.images;
+    const result = await scan({
       rootfs: ctx.paths.rootfs,
       procfs: ctx.paths.procfs,
-      policy: { ...policy, paths: [...targets], running_executables: false },
+      // The running executables are listed again (their hashes known by identity, a new one read):
+      // judged beside the database as the rescan reads it, the last scan's list would still say a
+      // process runs the file at its path after an upgrade replaced that file.
+      policy: { ...policy, paths: [...targets] },
       dpkg,
       full: false,
       known,
-      knownImage: () => undefined,
-      onPool: (pool) => (this.pool = pool),
+      knownImage: (key) => images.get(key),
+      fs: this.fs,
       signal: this.abort.signal,
       packageScope: base.scope,
     });
+    const partial = result.observation;
+    if (partial.running) this.images = result.images;
     this.metrics.hashedBytes.inc(partial.hashedBytes);
     this.latest = mergeRescan(base, targets, partial);
     // Findings of a rescan wait for a package operation as a scan's do (integrity-packages.ts).
@@ -397,7 +434,8 @@ class IntegrityCollector implements Collector {
 
   private dpkgReader(rootfs: string): DpkgReader {
     // `check` runs once: dpkg's checksums of the paths it wants are kept in the state directory (dpkg-cache.ts).
-    if (this.dpkg?.rootfs !== rootfs) this.dpkg = this.schedule ? new DpkgReader(rootfs) : new PersistentDpkgReader(rootfs, this.dpkgCacheFile);
+    if (this.dpkg?.rootfs !== rootfs)
+      this.dpkg = this.schedule ? new DpkgReader(rootfs) : new PersistentDpkgReader(rootfs, this.dpkgCacheFile);
     return this.dpkg;
   }
 
@@ -408,7 +446,9 @@ class IntegrityCollector implements Collector {
     this.lastBaselineState = state;
     if (state === 'none') this.log.warn('no verified baseline: file changes are judged against the package database only');
     if (state === 'no-section') {
-      this.log.warn('the baseline has no integrity section (learned with the collector disabled): run `baseline update` to record file hashes');
+      this.log.warn(
+        'the baseline has no integrity section (learned with the collector disabled): run `baseline update` to record file hashes',
+      );
     }
   }
 
@@ -421,7 +461,11 @@ class IntegrityCollector implements Collector {
       trusted = new TrustedBaseline(section);
       this.baselines.set(section, trusted);
       if (trusted.firstProblem) {
-        this.log.error('ignoring malformed integrity baseline entries', { count: trusted.invalid, path: trusted.firstProblem.path, err: trusted.firstProblem.problem });
+        this.log.error('ignoring malformed integrity baseline entries', {
+          count: trusted.invalid,
+          path: trusted.firstProblem.path,
+          err: trusted.firstProblem.problem,
+        });
       }
     }
     return trusted;
@@ -444,7 +488,7 @@ class IntegrityCollector implements Collector {
       mismatch: judgment.running.mismatched,
       outdated: judgment.running.outdated,
       unverifiable: judgment.running.unverifiable,
-      unreadable: judgment.running.unreadable + (observation.running?.trouble.unreadable ?? 0),
+      unreadable: judgment.running.unreadable + (observation.running?.trouble.unreadable ?? 0) + (observation.running?.trouble.stuck ?? 0),
       other_root: observation.running?.trouble.otherRoot ?? 0,
     };
     for (const result of runningResults) m.runningExecutables.set({ result }, counts[result]);
@@ -454,7 +498,10 @@ class IntegrityCollector implements Collector {
     m.packageVerifiedFiles.set({ manager: 'dpkg' }, judgment.packageFiles.verified);
     m.packageMismatchedFiles.set({ manager: 'dpkg' }, judgment.packageFiles.mismatched);
     m.packageLastActivity.reset();
-    const activity: Record<(typeof packageActivitySources)[number], number | undefined> = { status: dpkg?.statusChangedAt, log: dpkg?.logLastAt };
+    const activity: Record<(typeof packageActivitySources)[number], number | undefined> = {
+      status: dpkg?.statusChangedAt,
+      log: dpkg?.logLastAt,
+    };
     for (const source of packageActivitySources) {
       const at = activity[source];
       if (at !== undefined) m.packageLastActivity.set({ manager: 'dpkg', source }, at);

@@ -54,7 +54,12 @@ class KernelCollector implements Collector {
     m.tainted.set(snapshot.tainted ?? 0);
     const absent = [...snapshot.sysctls.values()].filter((v) => v === undefined).length;
     for (const state of sysctlStates) m.sysctls.set({ state }, state === 'absent' ? absent : snapshot.sysctls.size - absent);
-    m.mismatch.replace(findings.map((f) => ({ labels: { kind: f.kind, name: String(f.subject['module'] ?? f.subject['flags'] ?? f.subject['name']) }, value: 1 })));
+    m.mismatch.replace(
+      findings.map((f) => ({
+        labels: { kind: f.kind, name: String(f.subject['module'] ?? f.subject['flags'] ?? f.subject['name']) },
+        value: 1,
+      })),
+    );
     return { findings };
   }
 }

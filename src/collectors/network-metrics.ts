@@ -61,7 +61,8 @@ export class NetworkMetrics {
     this.fdScans = registerCounter(r, specs.fdScans);
     this.fdScanProcesses = registerCounter(r, specs.fdScanProcesses);
     this.readProblems = registerCounter(r, specs.readProblems);
-    for (const problem of ['malformed_line', 'socket_gone', 'process_gone', 'fd_denied', 'tcp_info_failed']) this.readProblems.inc({ problem }, 0);
+    for (const problem of ['malformed_line', 'socket_gone', 'process_gone', 'fd_denied', 'tcp_info_failed'])
+      this.readProblems.inc({ problem }, 0);
     for (const program_class of programClasses) this.shellOnSocketStarts.inc({ program_class }, 0);
     for (const kind of flaggedConnectionKinds) for (const direction of ['sent', 'received']) this.flaggedBytes.inc({ direction, kind }, 0);
     this.tcpInfoReads.inc(0);
@@ -93,7 +94,10 @@ export class NetworkMetrics {
     this.unexpectedListeners.reset();
     for (const protocol of protocols) {
       for (const reason of listenerReasons) {
-        this.unexpectedListeners.set({ protocol, reason }, unexpected.filter((u) => u.socket.protocol === protocol && u.reason === reason).length);
+        this.unexpectedListeners.set(
+          { protocol, reason },
+          unexpected.filter((u) => u.socket.protocol === protocol && u.reason === reason).length,
+        );
       }
     }
     this.unexpectedListener.replace(
@@ -122,12 +126,22 @@ export class NetworkMetrics {
     this.unexpectedOutbound.reset();
     if (unexpected) {
       for (const protocol of protocols) {
-        for (const reason of outboundReasons) this.unexpectedOutbound.set({ protocol, reason }, unexpected.filter((u) => u.connection.protocol === protocol && u.reason === reason).length);
+        for (const reason of outboundReasons)
+          this.unexpectedOutbound.set(
+            { protocol, reason },
+            unexpected.filter((u) => u.connection.protocol === protocol && u.reason === reason).length,
+          );
       }
     }
     this.unexpectedOutboundConnection.replace(
       (unexpected ?? []).map(({ connection: c, reason, remoteClass }) => ({
-        labels: { protocol: c.protocol, exe: ownerExeText(c.ownership), reason, remote_class: remoteClass, remote_port: String(c.remotePort) },
+        labels: {
+          protocol: c.protocol,
+          exe: ownerExeText(c.ownership),
+          reason,
+          remote_class: remoteClass,
+          remote_port: String(c.remotePort),
+        },
         value: 1,
       })),
     );

@@ -93,7 +93,9 @@ class NetworkCollector implements Collector {
     const unexpectedListeners = judgeListeners(snapshot.listeners, ctx.policy.listeners, baseline);
     const judged = judgesOutbound(outbound);
     const direction = judged ? judgeDirection(snapshot.connections, ctx.policy.listeners, baseline) : undefined;
-    const unexpectedOutbound = direction && judgeOutbound(direction.outgoing, { policy: outbound, programs, flagged: this.processes.flagged, baseline: outboundBaseline });
+    const unexpectedOutbound =
+      direction &&
+      judgeOutbound(direction.outgoing, { policy: outbound, programs, flagged: this.processes.flagged, baseline: outboundBaseline });
     const shells = judgeShellOnSocket(snapshot.stdio, ctx.policy.shell_on_socket, programs);
     const containerOf = this.containerOf();
     const hidden = ctx.policy.listeners.hidden_ports.enabled ? this.sweeper.lastResult : undefined;
@@ -110,7 +112,10 @@ class NetworkCollector implements Collector {
     this.fleetFacts.publish(ctx.policy.listeners.fleet_facts.max_series, (lookup) => listenerFacts(unexpectedListeners, lookup));
     this.metrics.recordOutbound(direction, unexpectedOutbound);
     this.metrics.recordShellOnSocket(shells, outbound);
-    this.metrics.recordTraffic(traffic, flaggedConnections.some((f) => f.socket.protocol === 'tcp'));
+    this.metrics.recordTraffic(
+      traffic,
+      flaggedConnections.some((f) => f.socket.protocol === 'tcp'),
+    );
     this.metrics.recordSweep(hidden);
     return {
       findings: [
@@ -129,7 +134,10 @@ class NetworkCollector implements Collector {
    */
   async learn(ctx: CollectorContext): Promise<BaselineEntries> {
     const outbound = { ...ctx.policy.outbound, judge: 'unusual' as const, new_destinations: true };
-    const snapshot = await this.observe({ ...ctx, policy: { ...ctx.policy, outbound, shell_on_socket: { ...ctx.policy.shell_on_socket, enabled: false } } });
+    const snapshot = await this.observe({
+      ...ctx,
+      policy: { ...ctx.policy, outbound, shell_on_socket: { ...ctx.policy.shell_on_socket, enabled: false } },
+    });
     const programs = programLists(ctx.policy);
     const { listeners: baseline } = this.baseline(ctx);
     const destinations: OutboundEntry[] = [];
@@ -155,7 +163,11 @@ class NetworkCollector implements Collector {
     this.sweeper.configure(ctx.policy.listeners.hidden_ports);
     this.fleetFacts.start();
     this.stopStarts = this.processes.onStarts((pids) => {
-      this.examineStarts(pids).catch((error: unknown) => this.env.log.warn('cannot look at the standard streams of new processes', { err: error instanceof Error ? error.message : String(error) }));
+      this.examineStarts(pids).catch((error: unknown) =>
+        this.env.log.warn('cannot look at the standard streams of new processes', {
+          err: error instanceof Error ? error.message : String(error),
+        }),
+      );
     });
   }
 
@@ -180,7 +192,9 @@ class NetworkCollector implements Collector {
    * The processes in containers, for sockets on standard streams in their own network namespaces;
    * none when the exporter cannot tell its own namespace (then it cannot tell theirs apart).
    */
-  private async containersToWatch(ctx: CollectorContext): Promise<{ watch: ContainerStdioWatch; processes: ContainerProcess[]; hostNetns: string } | undefined> {
+  private async containersToWatch(
+    ctx: CollectorContext,
+  ): Promise<{ watch: ContainerStdioWatch; processes: ContainerProcess[]; hostNetns: string } | undefined> {
     if (!ctx.policy.shell_on_socket.enabled || this.processes.containers.size === 0) return undefined;
     const hostNetns = await networkNamespace(ctx.paths.procfs, 'self');
     if (hostNetns === undefined) return undefined;
@@ -239,7 +253,14 @@ class NetworkCollector implements Collector {
       const proc = readProcess(procfs, pid);
       if (!proc.ok) continue;
       const { exe, euid } = proc.process;
-      const owner = { pid, exe: exe.kind === 'path' ? exe.path : undefined, uid: euid, user: this.users.nameOf(euid), userClass: this.users.classOfUid(euid), self: false };
+      const owner = {
+        pid,
+        exe: exe.kind === 'path' ? exe.path : undefined,
+        uid: euid,
+        user: this.users.nameOf(euid),
+        userClass: this.users.classOfUid(euid),
+        self: false,
+      };
       for (const { fd, inode } of read.sockets) {
         const socket = byInode.get(inode);
         if (!socket) continue;
@@ -284,7 +305,10 @@ class NetworkCollector implements Collector {
     }
     if (problem !== undefined && problem !== this.ephemeralPortsProblem) {
       const { from, to } = kernelDefaultEphemeralPorts.range;
-      this.env.log.warn('cannot read the ephemeral port range; telling accepted connections from outgoing ones by the kernel default', { range: `${from}-${to}`, err: problem });
+      this.env.log.warn('cannot read the ephemeral port range; telling accepted connections from outgoing ones by the kernel default', {
+        range: `${from}-${to}`,
+        err: problem,
+      });
     }
     this.ephemeralPortsProblem = problem;
     return ports;
@@ -293,7 +317,9 @@ class NetworkCollector implements Collector {
   /** Said once per new problem: without `ss` the traffic of flagged connections is not counted. */
   private reportTcpInfoProblem(problem: string | undefined): void {
     if (problem !== undefined && problem !== this.tcpInfoProblem) {
-      this.env.log.warn('cannot read the byte counters of flagged connections (ss, from iproute2); their traffic is not counted', { err: problem });
+      this.env.log.warn('cannot read the byte counters of flagged connections (ss, from iproute2); their traffic is not counted', {
+        err: problem,
+      });
     }
     this.tcpInfoProblem = problem;
   }
@@ -304,7 +330,10 @@ class NetworkCollector implements Collector {
     return new Set(serving === undefined ? [process.pid] : [process.pid, serving]);
   }
 
-  private baseline(ctx: CollectorContext): { listeners: ReturnType<typeof readListenerBaseline>['baseline']; outbound: OutboundBaseline | undefined } {
+  private baseline(ctx: CollectorContext): {
+    listeners: ReturnType<typeof readListenerBaseline>['baseline'];
+    outbound: OutboundBaseline | undefined;
+  } {
     const section = ctx.baseline?.[this.name];
     const { baseline, invalid: invalidListeners } = readListenerBaseline(section);
     const outbound = section ? readOutboundBaseline(section) : undefined;

@@ -79,7 +79,9 @@ export class ExecEventsSource {
     private readonly observer: HostObserver,
     private readonly baselineOf: (sections: BaselineSections | undefined) => ProcessBaseline | undefined,
   ) {
-    this.execObserver = new ExecObserver(env.paths, observer.users, (pid, namespace) => observer.containers.identityOf(pid, namespace));
+    this.execObserver = new ExecObserver(env.paths, observer.users, env.hostReads.processFiles, (pid, namespace) =>
+      observer.containers.identityOf(pid, namespace),
+    );
     this.auditing = new ExecAuditing(() => this.policy?.rule_key ?? 'hostguard_exec');
     this.heldFile = join(env.paths.stateDir, 'processes', 'flagged-execs.json');
     const r = env.registry;
@@ -165,8 +167,15 @@ export class ExecEventsSource {
     const source = this.reader?.status() ?? probeAuditLog(policy.path);
     const periods = this.auditing.periods(now, holdMs);
     const held = flaggedExecFindings(this.held.current(now - holdMs), formatDurationMs(holdMs), runningFlagged);
-    const findings = [...execSourceFindings({ path: policy.path, health: source.health, reason: source.reason, offPeriods: periods }), ...held.findings];
-    this.exportSource(policy.path, source.health, periods.map((p) => p.reason));
+    const findings = [
+      ...execSourceFindings({ path: policy.path, health: source.health, reason: source.reason, offPeriods: periods }),
+      ...held.findings,
+    ];
+    this.exportSource(
+      policy.path,
+      source.health,
+      periods.map((p) => p.reason),
+    );
     if (this.reader) {
       this.reader.checkpoint();
       this.saveHeld();
@@ -197,7 +206,12 @@ export class ExecEventsSource {
       const section = ctx.policy.processes;
       const index = await this.observer.packages.current(section.packaged_executables);
       const observed = await this.execObserver.observe(batch, compileInterpreters(section.interpreters), index);
-      const view = { processes: [], executables: observed.executables, homeDirectories: section.writable_locations.home_directories ? this.observer.users.homeDirectories() : [], dpkgChangedAt: dpkgLastChange(this.env.paths.rootfs) };
+      const view = {
+        processes: [],
+        executables: observed.executables,
+        homeDirectories: section.writable_locations.home_directories ? this.observer.users.homeDirectories() : [],
+        dpkgChangedAt: dpkgLastChange(this.env.paths.rootfs),
+      };
       const judge = judgeContext(view, compileProcessPolicy(section), this.baselineOf(ctx.baseline), this.observer.kernelThreadComms);
       const programs = programContext(judge, observed.programs);
       for (const exec of observed.execs) {
@@ -205,7 +219,13 @@ export class ExecEventsSource {
         this.m.events.inc({ verdict });
         for (const f of flagged) this.held.add(f);
         if (exec.inline) this.countInline(exec.inline.runner, exec.inline.via);
-        if (flagged.length > 0) this.env.log.info('flagged exec', { pid: exec.process.pid, exe: flagged[0]!.exe, kind: flagged[0]!.kind, user: exec.process.user });
+        if (flagged.length > 0)
+          this.env.log.info('flagged exec', {
+            pid: exec.process.pid,
+            exe: flagged[0]!.exe,
+            kind: flagged[0]!.kind,
+            user: exec.process.user,
+          });
       }
     }
   }
@@ -218,7 +238,8 @@ export class ExecEventsSource {
     this.kernelOk = read.ok;
     if (!read.ok) {
       this.kernelLost = undefined;
-      if (!this.reportedKernelProblem) this.env.log.info('cannot ask the kernel whether auditing is on; only the audit log tells', { reason: read.reason });
+      if (!this.reportedKernelProblem)
+        this.env.log.info('cannot ask the kernel whether auditing is on; only the audit log tells', { reason: read.reason });
       this.reportedKernelProblem = true;
       return;
     }
@@ -237,7 +258,8 @@ export class ExecEventsSource {
     if (!reader) return;
     const counts = reader.counts;
     this.counters.sync(this.m.records, {}, counts.records, reader);
-    for (const reason of ['no_type', 'no_event_id'] as const) this.counters.sync(this.m.parseErrors, { reason }, counts.unparsed[reason], reader);
+    for (const reason of ['no_type', 'no_event_id'] as const)
+      this.counters.sync(this.m.parseErrors, { reason }, counts.unparsed[reason], reader);
     this.counters.sync(this.m.incomplete, {}, counts.incomplete, reader);
     this.counters.sync(this.m.gaps, {}, reader.followerStats.gaps, reader);
     this.m.lag.set({ path }, reader.status().lagBytes);
@@ -262,7 +284,10 @@ export class ExecEventsSource {
       const problem = this.held.load(JSON.parse(text));
       if (problem) this.env.log.warn('saved flagged execs unusable; starting without them', { file: this.heldFile, reason: problem });
     } catch (error) {
-      this.env.log.warn('saved flagged execs unusable; starting without them', { file: this.heldFile, reason: error instanceof Error ? error.message : String(error) });
+      this.env.log.warn('saved flagged execs unusable; starting without them', {
+        file: this.heldFile,
+        reason: error instanceof Error ? error.message : String(error),
+      });
     }
   }
 
@@ -271,7 +296,10 @@ export class ExecEventsSource {
       mkdirSync(dirname(this.heldFile), { recursive: true, mode: 0o700 });
       writeFileAtomic(this.heldFile, JSON.stringify(this.held.toJSON()) + '\n');
     } catch (error) {
-      this.env.log.error('cannot save the flagged execs', { file: this.heldFile, err: error instanceof Error ? error.message : String(error) });
+      this.env.log.error('cannot save the flagged execs', {
+        file: this.heldFile,
+        err: error instanceof Error ? error.message : String(error),
+      });
     }
   }
 }

@@ -56,7 +56,12 @@ export class ProcessMetrics {
   }
 
   /** `moreFlagged`: rows of the flagged scripts, loaded programs and injected libraries. */
-  recordCollection(snapshot: DetailedSnapshot, summary: VerdictSummary, packagePaths: number, moreFlagged: readonly { labels: Readonly<Record<'exe' | 'user_class' | 'kind', string>>; value: number }[] = []): void {
+  recordCollection(
+    snapshot: DetailedSnapshot,
+    summary: VerdictSummary,
+    packagePaths: number,
+    moreFlagged: readonly { labels: Readonly<Record<'exe' | 'user_class' | 'kind', string>>; value: number }[] = [],
+  ): void {
     this.examined.set({ type: 'userland' }, summary.userland);
     this.examined.set({ type: 'kernel_thread' }, summary.kernelThreads);
     for (const [reason, count] of Object.entries(summary.unjudged)) this.unjudged.set({ reason }, count);

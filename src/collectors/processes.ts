@@ -78,17 +78,20 @@ class ProcessesCollector implements Collector {
   private codeSweepDue = true;
   private codeSweep: Promise<void> | undefined;
   /** judgeInjected's result per reading of CodeInspector, with the policy and dpkg change time it was judged under. */
-  private readonly injectedJudged = new WeakMap<CodeView, { readonly policy: CompiledProcessPolicy; readonly dpkgChangedAt: number | undefined; readonly found: readonly InjectedCode[] }>();
+  private readonly injectedJudged = new WeakMap<
+    CodeView,
+    { readonly policy: CompiledProcessPolicy; readonly dpkgChangedAt: number | undefined; readonly found: readonly InjectedCode[] }
+  >();
 
   constructor(env: CollectorEnv) {
     this.log = env.log;
     this.procfs = env.paths.procfs;
-    this.observer = new HostObserver(env.paths, env.log);
+    this.observer = new HostObserver(env.paths, env.log, env.hostReads);
     this.metrics = new ProcessMetrics(env);
     this.containerMetrics = new ContainerMetrics(env);
     this.fleetFacts = new FleetFactSeries(env, fleetMetricSpecs.flaggedExecutable);
-    this.programs = new ProgramObserver(env.paths.procfs, env.paths.rootfs);
-    this.code = new CodeInspector(env.paths.procfs, env.paths.rootfs);
+    this.programs = new ProgramObserver(env.paths.procfs, env.paths.rootfs, env.hostReads.processFiles);
+    this.code = new CodeInspector(env.paths.procfs, env.paths.rootfs, env.hostReads.processFiles);
     this.exec = new ExecEventsSource(env, this.observer, (sections) => this.baselineOf(sections));
     this.flaggedExecSeries = env.cappedSeries(processesMetricSpecs.flaggedExecs);
     this.codeInspections = registerCounter(env.registry, processesMetricSpecs.codeInspections);
@@ -99,7 +102,13 @@ class ProcessesCollector implements Collector {
   async collect(ctx: CollectorContext): Promise<CollectorRun> {
     const section = ctx.policy.processes;
     const observation = await this.observer.observe(section);
-    const judge = judgeContext(observation.view, compileProcessPolicy(section), this.baselineOf(ctx.baseline), undefined, compileContainerPolicy(ctx.policy.containers));
+    const judge = judgeContext(
+      observation.view,
+      compileProcessPolicy(section),
+      this.baselineOf(ctx.baseline),
+      undefined,
+      compileContainerPolicy(ctx.policy.containers),
+    );
     // The index the view's executables were looked up in: one dpkg check per collection, and programs judged by the same lists.
     const { index } = observation;
     const { processes } = observation.view;
@@ -130,30 +139,49 @@ class ProcessesCollector implements Collector {
       const pause = slicer.due();
       if (pause) await pause;
     }
-    const injected = await this.injectedCode(section, processes, (pid) => programs.targets.get(pid)?.path, index, observation.view.dpkgChangedAt);
+    const injected = await this.injectedCode(
+      section,
+      processes,
+      (pid) => programs.targets.get(pid)?.path,
+      index,
+      observation.view.dpkgChangedAt,
+    );
     const exec = await this.exec.collect(ctx, (pid, exe) => flaggedNow.has(`${pid}:${exe}`));
     // `check` never starts background work: the sweep runs once, inline.
     if (!this.started && section.hidden_sweep.enabled && !this.lastSweep) {
-      await this.sweep(section).catch((error: unknown) => this.log.error('hidden-process sweep failed', { err: error instanceof Error ? error.message : String(error) }));
+      await this.sweep(section).catch((error: unknown) =>
+        this.log.error('hidden-process sweep failed', { err: error instanceof Error ? error.message : String(error) }),
+      );
     }
     this.shared.publishFlagged(flagged);
     this.shared.publishContainers(observation.view.containers ?? new Map());
     const hidden = this.currentHidden(section);
-    this.metrics.recordCollection(observation.snapshot, summary, observation.packageIndexSize, [...programSummary.flaggedRows, ...injected.flaggedRows]);
+    this.metrics.recordCollection(observation.snapshot, summary, observation.packageIndexSize, [
+      ...programSummary.flaggedRows,
+      ...injected.flaggedRows,
+    ]);
     this.flaggedExecSeries.replace(exec.flaggedRows);
     this.containerMetrics.record(observation.view.containers, summary);
     this.metrics.recordHidden(hidden, this.lastSweep, this.sweepFailed);
     this.fleetFacts.publish(section.fleet_facts.max_series, (lookup) => executableFacts(flaggedImages.images(), lookup));
     this.metrics.recordStartWatch(this.watcher?.interval !== undefined ? this.watcher.interval / 1000 : undefined);
     this.reportUnjudged(summary.unjudged.permission_denied);
-    return { findings: [...summary.findings(), ...programSummary.findings(), ...injected.findings(), ...exec.findings, ...hiddenFindings(hidden)] };
+    return {
+      findings: [...summary.findings(), ...programSummary.findings(), ...injected.findings(), ...exec.findings, ...hiddenFindings(hidden)],
+    };
   }
 
   /**
    * Injected code of the processes read so far: every process when a code sweep is due (at start,
    * then on hidden_sweep.schedule; in `check` right away), new ones from the watch in between.
    */
-  private async injectedCode(section: ProcessesPolicy, processes: readonly ObservedProcess[], programOf: (pid: number) => string | undefined, index: PackageIndex, dpkgChangedAt: number | undefined): Promise<InjectedSummary> {
+  private async injectedCode(
+    section: ProcessesPolicy,
+    processes: readonly ObservedProcess[],
+    programOf: (pid: number) => string | undefined,
+    index: PackageIndex,
+    dpkgChangedAt: number | undefined,
+  ): Promise<InjectedSummary> {
     const summary = new InjectedSummary();
     if (!section.injected_code.enabled) return summary;
     if (this.codeSweepDue && !this.codeSweep) {
@@ -161,7 +189,10 @@ class ProcessesCollector implements Collector {
       const sweep = this.code.inspect(processes, programOf, index).then((counts) => this.countInspections(counts));
       // `check` waits for it; `serve` reads on in the background and judges at the next collection.
       if (!this.started) await sweep;
-      else this.codeSweep = sweep.catch((error: unknown) => this.log.warn('reading the code of processes failed', { err: String(error) })).finally(() => (this.codeSweep = undefined));
+      else
+        this.codeSweep = sweep
+          .catch((error: unknown) => this.log.warn('reading the code of processes failed', { err: String(error) }))
+          .finally(() => (this.codeSweep = undefined));
     }
     const policy = compileProcessPolicy(section);
     this.code.current(processes, (p, view) => summary.add(p, this.injectedIn(view, policy, dpkgChangedAt)));
@@ -200,7 +231,9 @@ class ProcessesCollector implements Collector {
     this.fleetFacts.start();
     const section = context().policy.processes;
     // Build the package index now rather than on the first scrape.
-    void this.observer.packages.current(section.packaged_executables).catch((error: unknown) => this.log.warn('cannot read the dpkg database', { err: String(error) }));
+    void this.observer.packages
+      .current(section.packaged_executables)
+      .catch((error: unknown) => this.log.warn('cannot read the dpkg database', { err: String(error) }));
     this.watcher = new StartWatcher({
       listPids: () => listPids(this.procfs),
       examine: (pids) => this.examineStarts(pids),
@@ -241,7 +274,12 @@ class ProcessesCollector implements Collector {
       this.sweepSchedule.reschedule(sweep.schedule);
       return;
     }
-    this.sweepSchedule = scheduleWork('hidden-process sweep', sweep.schedule, () => this.sweep(this.context?.().policy.processes ?? section), this.log);
+    this.sweepSchedule = scheduleWork(
+      'hidden-process sweep',
+      sweep.schedule,
+      () => this.sweep(this.context?.().policy.processes ?? section),
+      this.log,
+    );
     void this.sweepSchedule.runNow();
   }
 
@@ -252,11 +290,15 @@ class ProcessesCollector implements Collector {
     try {
       pidMax = readPidMax(this.procfs);
     } catch (error) {
-      this.log.warn('cannot read pid_max; sweeping up to the kernel default', { pid_max: defaultPidMax, err: error instanceof Error ? error.message : String(error) });
+      this.log.warn('cannot read pid_max; sweeping up to the kernel default', {
+        pid_max: defaultPidMax,
+        err: error instanceof Error ? error.message : String(error),
+      });
     }
     try {
       const result = await sweepHiddenProcesses({ procfs: this.procfs, pidMax, comparePs: section.hidden_sweep.compare_ps });
-      if (result.psProblem && !this.lastSweep?.psProblem) this.log.warn('cannot run ps for the hidden-process sweep; comparing /proc with the kernel only', { err: result.psProblem });
+      if (result.psProblem && !this.lastSweep?.psProblem)
+        this.log.warn('cannot run ps for the hidden-process sweep; comparing /proc with the kernel only', { err: result.psProblem });
       this.lastSweep = result;
       this.sweepFailed = false;
       for (const h of result.hidden) this.log.warn('hidden process', { pid: h.pid, view: h.view, comm: h.comm });
@@ -278,7 +320,7 @@ class ProcessesCollector implements Collector {
     const details: ProcessDetails[] = [];
     const slicer = new Slicer(sliceMs);
     for (const pid of pids) {
-      const read = this.observer.readNew(pid);
+      const read = await this.observer.readNew(pid);
       if (read) details.push(read);
       const pause = slicer.due();
       if (pause) await pause;
@@ -288,7 +330,13 @@ class ProcessesCollector implements Collector {
     const ctx = this.context();
     const section = ctx.policy.processes;
     const view = await this.observer.viewOf(details, section);
-    const judge = judgeContext(view, compileProcessPolicy(section), this.baselineOf(ctx.baseline), this.observer.kernelThreadComms, compileContainerPolicy(ctx.policy.containers));
+    const judge = judgeContext(
+      view,
+      compileProcessPolicy(section),
+      this.baselineOf(ctx.baseline),
+      this.observer.kernelThreadComms,
+      compileContainerPolicy(ctx.policy.containers),
+    );
     const index = await this.observer.packages.current(section.packaged_executables);
     const programs = await this.programs.observe(view.processes, compileInterpreters(section.interpreters), index, false);
     const programCtx = programContext(judge, programs.facts);
@@ -300,7 +348,13 @@ class ProcessesCollector implements Collector {
       results.set(p.pid, { verdict, exeKey: exeKey(p.exe) });
       const inline = programs.inline.get(p.pid);
       if (inline && countInline && this.programs.takeInline(p.pid)) this.exec.countInline(inline.runner, inline.via);
-      this.log.debug('process start', { pid: p.pid, exe: exeKey(p.exe), user: p.user, verdict, ...(target ? { program: target.path } : {}) });
+      this.log.debug('process start', {
+        pid: p.pid,
+        exe: exeKey(p.exe),
+        user: p.user,
+        verdict,
+        ...(target ? { program: target.path } : {}),
+      });
     }
     if (section.injected_code.enabled) {
       void this.code
@@ -321,7 +375,10 @@ class ProcessesCollector implements Collector {
     }
     if (baseline.invalid.length > 0 && this.reportedBaseline !== section) {
       this.reportedBaseline = section;
-      this.log.error('baseline entries of the processes section have an unexpected shape and are ignored', { entries: baseline.invalid.slice(0, 10).join(', '), count: baseline.invalid.length });
+      this.log.error('baseline entries of the processes section have an unexpected shape and are ignored', {
+        entries: baseline.invalid.slice(0, 10).join(', '),
+        count: baseline.invalid.length,
+      });
     }
     return baseline;
   }
@@ -332,7 +389,10 @@ class ProcessesCollector implements Collector {
     this.reportedUnjudged = true;
     const fields = { processes: denied, metric: 'hostguard_processes_unjudged{reason="permission_denied"}' };
     if (hasCapability(ownCapabilities(), 'cap_sys_ptrace')) {
-      this.log.info('some executables are unreadable even with cap_sys_ptrace (another mount namespace or a security module such as AppArmor); those processes are not judged', fields);
+      this.log.info(
+        'some executables are unreadable even with cap_sys_ptrace (another mount namespace or a security module such as AppArmor); those processes are not judged',
+        fields,
+      );
     } else {
       this.log.warn(
         "without cap_sys_ptrace the executables of other users' processes (and of root's processes holding capabilities the exporter lacks) cannot be read, so unknown_executable, unexpected_user, deleted_executable, writable_location and name_mismatch are not judged for them",

@@ -29,7 +29,8 @@ const scopeForms: ReadonlyArray<readonly [RegExp, ContainerRuntime]> = [
 ];
 
 /** `pod6f3a7a2e-1b2c-…` (cgroupfs) or `kubepods-burstable-pod6f3a7a2e_1b2c_….slice` (systemd, dashes as underscores). */
-const podForm = /^(?:kubepods-(?:besteffort-|burstable-|guaranteed-)?)?pod([0-9a-f]{8}[-_][0-9a-f]{4}[-_][0-9a-f]{4}[-_][0-9a-f]{4}[-_][0-9a-f]{12})(?:\.slice)?$/;
+const podForm =
+  /^(?:kubepods-(?:besteffort-|burstable-|guaranteed-)?)?pod([0-9a-f]{8}[-_][0-9a-f]{4}[-_][0-9a-f]{4}[-_][0-9a-f]{4}[-_][0-9a-f]{12})(?:\.slice)?$/;
 
 /** The container a cgroup path names; undefined for a path of no known container form (a host service). */
 export function containerOfCgroupPath(path: string): CgroupContainer | undefined {
@@ -52,7 +53,8 @@ export function containerOfCgroupPath(path: string): CgroupContainer | undefined
     }
     if (/^[0-9a-f]{64}$/.test(segment) && i > 0) {
       const parent = segments[i - 1]!;
-      const runtime: ContainerRuntime = parent === 'docker' ? 'docker' : parent === 'libpod_parent' ? 'podman' : podUid !== undefined ? 'unknown' : 'containerd';
+      const runtime: ContainerRuntime =
+        parent === 'docker' ? 'docker' : parent === 'libpod_parent' ? 'podman' : podUid !== undefined ? 'unknown' : 'containerd';
       found = { runtime, id: segment };
       continue;
     }

@@ -75,7 +75,8 @@ export class DockerDirectory {
     }
     const containers = await listDockerContainers(this.socketPath);
     if (containers === undefined) {
-      if (!this.reportedFailure) this.log.warn('the Docker socket exists but did not list containers; container images are not named', { socket: this.socketPath });
+      if (!this.reportedFailure)
+        this.log.warn('the Docker socket exists but did not list containers; container images are not named', { socket: this.socketPath });
       this.reportedFailure = true;
       return;
     }

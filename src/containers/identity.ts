@@ -50,11 +50,15 @@ export function containerSubject(identity: ContainerIdentity): Record<string, st
 
 /** `container 3f2a9c1d0b7e (web, image nginx:1.25, pod 6f3a…)`, for a finding's message. */
 export function containerPhrase(identity: ContainerIdentity): string {
-  const what = identity.id !== undefined ? `${identity.runtime === 'unknown' ? '' : `${identity.runtime} `}container ${shortContainerId(identity.id)}` : 'a container';
+  const what =
+    identity.id !== undefined
+      ? `${identity.runtime === 'unknown' ? '' : `${identity.runtime} `}container ${shortContainerId(identity.id)}`
+      : 'a container';
   const details: string[] = [];
   if (identity.name !== undefined) details.push(identity.name);
   details.push(identity.image !== undefined ? `image ${identity.image}` : 'image unknown');
-  if (identity.podNamespace !== undefined && identity.podName !== undefined) details.push(`pod ${identity.podNamespace}/${identity.podName}`);
+  if (identity.podNamespace !== undefined && identity.podName !== undefined)
+    details.push(`pod ${identity.podNamespace}/${identity.podName}`);
   else if (identity.podUid !== undefined) details.push(`pod UID ${identity.podUid}`);
   return `${what} (${details.join(', ')})`;
 }

@@ -33,7 +33,8 @@ export interface FindingKindSpec<K extends string = string, S extends Severity =
   readonly noAlert: string | undefined;
 }
 
-type SeveritiesOf<D extends KindDeclaration> = D['severity'] | (D extends { readonly otherSeverities: infer O } ? keyof O & Severity : never);
+type SeveritiesOf<D extends KindDeclaration> =
+  D['severity'] | (D extends { readonly otherSeverities: infer O } ? keyof O & Severity : never);
 
 /** The declared kinds of one collector, by name. */
 export type FindingKinds<D extends Record<string, KindDeclaration> = Record<string, KindDeclaration>> = {
@@ -49,7 +50,7 @@ export function declareKinds<const D extends Record<string, KindDeclaration>>(co
   const specs: Record<string, FindingKindSpec> = {};
   for (const [kind, d] of Object.entries(declarations)) {
     const alerts = d.alerts ?? [];
-    if ((alerts.length > 0) === (d.noAlert !== undefined)) {
+    if (alerts.length > 0 === (d.noAlert !== undefined)) {
       throw new Error(`finding kind ${collector}/${kind}: declare either the alerts that fire on it or why none does (noAlert), not both`);
     }
     const others = d.otherSeverities ?? {};
@@ -76,6 +77,11 @@ export function kindNames<D extends Record<string, KindDeclaration>>(kinds: Find
  * A finding of a declared kind. `severity` defaults to the declaration's and can only be one the
  * declaration names (`otherSeverities`).
  */
-export function finding<K extends string, S extends Severity>(spec: FindingKindSpec<K, S>, subject: FindingSubject, message: string, severity?: NoInfer<S>): Finding {
+export function finding<K extends string, S extends Severity>(
+  spec: FindingKindSpec<K, S>,
+  subject: FindingSubject,
+  message: string,
+  severity?: NoInfer<S>,
+): Finding {
   return { collector: spec.collector, kind: spec.kind, severity: severity ?? spec.severity, subject, message };
 }

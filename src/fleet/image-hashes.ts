@@ -14,7 +14,10 @@ export type ImageHash =
 /** Hashes a batch of jobs; the real one is a HashPool created for the batch and closed after it. */
 export type BatchHasher = (jobs: readonly HashJob[], sizes: readonly number[]) => Promise<readonly HashResult[]>;
 
-type Entry = { readonly state: 'hashed'; readonly sha256: string } | { readonly state: 'unreadable' } | { readonly state: 'pending'; readonly job: HashJob; readonly size: number };
+type Entry =
+  | { readonly state: 'hashed'; readonly sha256: string }
+  | { readonly state: 'unreadable' }
+  | { readonly state: 'pending'; readonly job: HashJob; readonly size: number };
 
 /** Images remembered beyond the ones in use: enough for a host's flagged images to come and go without rehashing. */
 const defaultRetained = 2048;
@@ -36,6 +39,8 @@ export class ImageHashes {
   constructor(
     private readonly hashBatch: BatchHasher,
     private readonly retained = defaultRetained,
+    /** Whether stat'ing this /proc/PID/exe may wait on a stalled file system: such an image is left unread. */
+    private readonly mayStall: (procExe: string) => boolean = () => false,
   ) {}
 
   /** Hash what is pending, now and after every later lookup that finds a new image. */
@@ -48,6 +53,7 @@ export class ImageHashes {
   lookup(procExe: string): ImageHash {
     let key: string;
     let stat: StatKey;
+    if (this.mayStall(procExe)) return { state: 'unreadable' };
     try {
       const s = statSync(procExe, { bigint: true });
       if (!s.isFile()) return { state: 'unreadable' };
@@ -64,7 +70,11 @@ export class ImageHashes {
       this.entries.set(key, entry);
       return entry.state === 'hashed' ? { state: 'hashed', sha256: entry.sha256 } : { state: entry.state };
     }
-    this.entries.set(key, { state: 'pending', job: { file: procExe, expect: stat, follow: true, sha256: true, md5: false }, size: stat.size });
+    this.entries.set(key, {
+      state: 'pending',
+      job: { file: procExe, expect: stat, follow: true, sha256: true, md5: false },
+      size: stat.size,
+    });
     this.forgetOldest();
     return { state: 'pending' };
   }

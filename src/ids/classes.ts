@@ -23,14 +23,17 @@ export const alertCategories = [
 export type AlertCategory = (typeof alertCategories)[number];
 
 export const alertCategoryMeanings: Readonly<Record<AlertCategory, string>> = {
-  exploit: 'attacks on services and privilege gain (attempted-admin/user, web-application-attack, shellcode, exploit kits; Wazuh attack, exploit, web attack groups)',
+  exploit:
+    'attacks on services and privilege gain (attempted-admin/user, web-application-attack, shellcode, exploit kits; Wazuh attack, exploit, web attack groups)',
   malware: 'trojans, command and control, coin mining, unwanted programs; Wazuh rootcheck, virus and malware groups',
-  credential: 'login attacks and credential theft (default-login-attempt, suspicious-login, credential-theft; Wazuh authentication_failed, brute force, invalid_login)',
+  credential:
+    'login attacks and credential theft (default-login-attempt, suspicious-login, credential-theft; Wazuh authentication_failed, brute force, invalid_login)',
   recon: 'scans and information leaks (attempted-recon, network-scan)',
   dos: 'denial of service',
   integrity: 'file integrity monitoring (Wazuh syscheck)',
   vulnerability: 'vulnerable packages (Wazuh vulnerability-detector)',
-  policy: 'policy violations and configuration assessment (policy-violation, inappropriate-content, external-ip-check; Wazuh sca, policy_violation)',
+  policy:
+    'policy violations and configuration assessment (policy-violation, inappropriate-content, external-ip-check; Wazuh sca, policy_violation)',
   protocol: 'protocol anomalies and decoder events (protocol-command-decode, non-standard-protocol, icmp-event, tcp-connection)',
   activity: 'benign or informational activity (not-suspicious, misc-activity; Wazuh authentication_success, logins, service starts)',
   other: 'a category the table does not know',
@@ -110,7 +113,10 @@ export function classtypeToCategory(classtype: string | undefined): AlertCategor
 const wazuhGroups: ReadonlyArray<readonly [RegExp, AlertCategory]> = [
   [/^(rootcheck|virus|malware|trojan|rootkit|virustotal|yara)$/, 'malware'],
   [/^(attack|exploit_attempt|web_attack|sql_injection|xss|shellshock|command_injection|attacks|privilege_escalation)$/, 'exploit'],
-  [/^(authentication_failed|authentication_failures|invalid_login|brute_force|multiple_auth_failures|win_authentication_failed)$/, 'credential'],
+  [
+    /^(authentication_failed|authentication_failures|invalid_login|brute_force|multiple_auth_failures|win_authentication_failed)$/,
+    'credential',
+  ],
   [/^(recon|scan|web_scan|connection_attempt)$/, 'recon'],
   [/^(dos|denial_of_service|flood)$/, 'dos'],
   [/^(syscheck|syscheck_file|syscheck_entry_added|syscheck_entry_modified|syscheck_entry_deleted|fim)$/, 'integrity'],

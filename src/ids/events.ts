@@ -1,5 +1,12 @@
 import type { IdsTool } from '../config/sections/ids.js';
-import { classtypeToCategory, prioritySeverity, wazuhGroupsToCategory, wazuhLevelSeverity, type AlertCategory, type AlertSeverity } from './classes.js';
+import {
+  classtypeToCategory,
+  prioritySeverity,
+  wazuhGroupsToCategory,
+  wazuhLevelSeverity,
+  type AlertCategory,
+  type AlertSeverity,
+} from './classes.js';
 
 /** One IDS alert, reduced to what is counted: bounded classes, plus the signature for the opt-in top-N. */
 export interface IdsAlert {
@@ -99,7 +106,9 @@ export function wazuhEvent(event: Json): IdsLine {
   const rule = asObject(event.rule);
   const level = rule ? asInteger(rule.level) : undefined;
   if (!rule || level === undefined) return { kind: 'unparsed', reason: 'not_an_event' };
-  const groups = Array.isArray(rule.groups) ? rule.groups.filter((g): g is string => typeof g === 'string') : (asString(rule.group) ?? '').split(',').filter((g) => g !== '');
+  const groups = Array.isArray(rule.groups)
+    ? rule.groups.filter((g): g is string => typeof g === 'string')
+    : (asString(rule.group) ?? '').split(',').filter((g) => g !== '');
   const id = asString(rule.id) ?? String(asInteger(rule.sidid) ?? '?');
   const stamp = asInteger(event.TimeStamp);
   return {

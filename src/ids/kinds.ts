@@ -8,7 +8,8 @@ export const idsKinds = declareKinds('ids', {
   },
   source_silent: {
     severity: 'warning',
-    description: 'an IDS output file has not been written for longer than its `max_silence`: the IDS stopped, lost its interface or writes to a rotated-away file',
+    description:
+      'an IDS output file has not been written for longer than its `max_silence`: the IDS stopped, lost its interface or writes to a rotated-away file',
     alerts: ['HostGuardIDSSourceSilent'],
   },
   recent_alerts: {

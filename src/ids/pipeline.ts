@@ -15,7 +15,10 @@ export class IdsSourceCounts {
   /** Alerts by severity × category. */
   readonly alerts = new Float64Array(S * C);
   linesRead = 0;
-  readonly unparsed: Record<UnparsedReason, number> = Object.fromEntries(unparsedReasons.map((r) => [r, 0])) as Record<UnparsedReason, number>;
+  readonly unparsed: Record<UnparsedReason, number> = Object.fromEntries(unparsedReasons.map((r) => [r, 0])) as Record<
+    UnparsedReason,
+    number
+  >;
   /** Fragments of events a writer left unfinished, glued to the next event and dropped. */
   fragments = 0;
   /** Time of the newest alert (ms since the epoch): the event's own time, or when it was read. */
@@ -25,7 +28,9 @@ export class IdsSourceCounts {
 
   alertRows(): { severity: AlertSeverity; category: AlertCategory; value: number }[] {
     const rows: { severity: AlertSeverity; category: AlertCategory; value: number }[] = [];
-    this.alerts.forEach((value, i) => rows.push({ severity: alertSeverities[Math.floor(i / C)]!, category: alertCategories[i % C]!, value }));
+    this.alerts.forEach((value, i) =>
+      rows.push({ severity: alertSeverities[Math.floor(i / C)]!, category: alertCategories[i % C]!, value }),
+    );
     return rows;
   }
 

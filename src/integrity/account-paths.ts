@@ -14,7 +14,17 @@ import { parsePasswd, type PasswdAccount } from '../rootfs/users.js';
 const defaultAuthorizedKeys = ['.ssh/authorized_keys', '.ssh/authorized_keys2'];
 
 /** What intruders append to for a login shell: the start-up files bash and zsh read. */
-export const userStartupFiles = ['.bashrc', '.profile', '.bash_profile', '.bash_login', '.bash_logout', '.zshrc', '.zprofile', '.zshenv', '.zlogin'];
+export const userStartupFiles = [
+  '.bashrc',
+  '.profile',
+  '.bash_profile',
+  '.bash_login',
+  '.bash_logout',
+  '.zshrc',
+  '.zprofile',
+  '.zshenv',
+  '.zlogin',
+];
 
 export interface SshdKeyFiles {
   /** Every AuthorizedKeysFile pattern in the configuration, Match blocks included (a superset is safe). */
@@ -133,7 +143,8 @@ function readSshdConfig(file: string, depth: number, onHost: (path: string) => s
   const parsed = parseSshdConfig(text);
   patterns.push(...parsed.patterns);
   for (const include of parsed.includes) {
-    for (const path of expandInclude(include.startsWith('/') ? include : `/etc/ssh/${include}`, onHost)) readSshdConfig(path, depth + 1, onHost, read, patterns);
+    for (const path of expandInclude(include.startsWith('/') ? include : `/etc/ssh/${include}`, onHost))
+      readSshdConfig(path, depth + 1, onHost, read, patterns);
   }
 }
 

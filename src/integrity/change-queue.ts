@@ -138,7 +138,8 @@ export class ChangeQueue {
     const firstAt = this.firstAt;
     if (firstAt === undefined) return undefined;
     const targets = [...this.targets];
-    const batch: ChangeBatch = this.whole !== undefined ? { kind: 'whole', reason: this.whole, targets, firstAt } : { kind: 'targets', targets, firstAt };
+    const batch: ChangeBatch =
+      this.whole !== undefined ? { kind: 'whole', reason: this.whole, targets, firstAt } : { kind: 'targets', targets, firstAt };
     this.targets = new Set();
     this.whole = undefined;
     this.firstAt = undefined;

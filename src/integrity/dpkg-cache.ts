@@ -123,15 +123,28 @@ function checksumsOf(value: unknown): Map<string, PackageChecksum | null> | unde
 
 function isChecksum(value: unknown): value is PackageChecksum {
   const v = value as { md5?: unknown; package?: unknown; key?: unknown };
-  return typeof value === 'object' && value !== null && typeof v.md5 === 'string' && /^[0-9a-f]{32}$/.test(v.md5) && typeof v.package === 'string' && typeof v.key === 'string';
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof v.md5 === 'string' &&
+    /^[0-9a-f]{32}$/.test(v.md5) &&
+    typeof v.package === 'string' &&
+    typeof v.key === 'string'
+  );
 }
 
 function isPackage(value: unknown): value is InstalledPackage {
   const v = value as Partial<Record<keyof InstalledPackage, unknown>>;
   return (
-    typeof value === 'object' && value !== null &&
-    typeof v.key === 'string' && typeof v.version === 'string' && typeof v.state === 'string' && typeof v.settled === 'boolean' &&
-    typeof v.fingerprint === 'string' && Array.isArray(v.paths) && v.paths.every((p) => typeof p === 'string')
+    typeof value === 'object' &&
+    value !== null &&
+    typeof v.key === 'string' &&
+    typeof v.version === 'string' &&
+    typeof v.state === 'string' &&
+    typeof v.settled === 'boolean' &&
+    typeof v.fingerprint === 'string' &&
+    Array.isArray(v.paths) &&
+    v.paths.every((p) => typeof p === 'string')
   );
 }
 

@@ -124,7 +124,12 @@ function placement(diversions: readonly Diversion[], canonical: (path: string) =
  * baseline, never against the package (dpkg writes them into md5sums it generates itself).
  */
 export function indexChecksums(
-  packages: ReadonlyArray<{ readonly name: string; readonly key?: string; readonly md5sums: string; readonly conffiles?: ReadonlySet<string> }>,
+  packages: ReadonlyArray<{
+    readonly name: string;
+    readonly key?: string;
+    readonly md5sums: string;
+    readonly conffiles?: ReadonlySet<string>;
+  }>,
   diversions: readonly Diversion[],
   canonical: (path: string) => string,
   wanted: ReadonlySet<string>,
@@ -137,7 +142,9 @@ export function indexChecksums(
       if (listed === undefined || pkg.conffiles?.has(listed)) return;
       const path = place(pkg.name, listed);
       const md5 = line.slice(0, 32);
-      if (wanted.has(path) && !index.has(path) && md5Hex.test(md5)) index.set(path, { md5, package: pkg.name, key: pkg.key ?? pkg.name });
+      // A copy of the checksum: a slice would keep the whole md5sums text alive.
+      if (wanted.has(path) && !index.has(path) && md5Hex.test(md5))
+        index.set(path, { md5: Buffer.from(md5, 'latin1').toString('latin1'), package: pkg.name, key: pkg.key ?? pkg.name });
     });
   }
   return index;
@@ -160,13 +167,20 @@ function indexConffiles(packages: readonly PackageFiles[], canonical: (path: str
  * start with a watched root or the literal start of a watched glob, once placed. Before placing, a
  * listed path may also start with a top-level link (/bin on a merged /usr) or be diverted.
  */
-function scopeTest(scope: WatchScope, links: ReadonlyMap<string, string>, diversions: readonly Diversion[]): { listed: (path: string) => boolean; placed: (path: string) => boolean } {
+function scopeTest(
+  scope: WatchScope,
+  links: ReadonlyMap<string, string>,
+  diversions: readonly Diversion[],
+): { listed: (path: string) => boolean; placed: (path: string) => boolean } {
   const prefixes = [...scope.roots, ...scope.globs.map((g) => g.pattern.slice(0, Math.max(1, g.pattern.search(/[*?[{]/))))];
   const moved = [...links.keys()];
   const diverted = new Set(diversions.map((d) => d.from));
   const starts = (path: string, list: readonly string[]) => list.some((p) => path.startsWith(p));
   return {
-    listed: (path) => starts(path, prefixes) || moved.some((top) => path.startsWith(top) && (path.length === top.length || path[top.length] === '/')) || diverted.has(path),
+    listed: (path) =>
+      starts(path, prefixes) ||
+      moved.some((top) => path.startsWith(top) && (path.length === top.length || path[top.length] === '/')) ||
+      diverted.has(path),
     placed: (path) => starts(path, prefixes) && isInScope(scope, path),
   };
 }
@@ -198,7 +212,11 @@ function indexOwners(packages: readonly PackageFiles[], place: (name: string, pa
  * (`X.dpkg-dist`, `X.dpkg-new`).
  */
 export function wantsMd5(packages: PackageView, path: string): boolean {
-  return packages.checksumOf(path) !== undefined || packages.conffileOf(path) !== undefined || packages.conffileOf(path.replace(/\.dpkg-(dist|new)$/, '')) !== undefined;
+  return (
+    packages.checksumOf(path) !== undefined ||
+    packages.conffileOf(path) !== undefined ||
+    packages.conffileOf(path.replace(/\.dpkg-(dist|new)$/, '')) !== undefined
+  );
 }
 
 export interface DpkgDatabase extends PackageView {
@@ -357,15 +375,35 @@ export class DpkgReader {
     const links = readTopLevelLinks(this.rootfs);
     const canonical = canonicalizer(links);
     const checksums = indexChecksums(
-      [...packages.map((p) => ({ name: p.entry.name, key: p.key, md5sums: p.md5sums, conffiles: new Set(p.entry.conffiles.map((c) => c.path)) })), ...orphans],
+      [
+        ...packages.map((p) => ({
+          name: p.entry.name,
+          key: p.key,
+          md5sums: p.md5sums,
+          conffiles: new Set(p.entry.conffiles.map((c) => c.path)),
+        })),
+        ...orphans,
+      ],
       diversions,
       canonical,
       new Set([...wanted].map(canonical)),
     );
     const conffiles = indexConffiles(packages, canonical);
-    const { owners, pathsOf } = scope ? indexOwners(packages, placement(diversions, canonical), scopeTest(scope, links, diversions)) : { owners: new Map<string, string[]>(), pathsOf: new Map<string, string[]>() };
+    const { owners, pathsOf } = scope
+      ? indexOwners(packages, placement(diversions, canonical), scopeTest(scope, links, diversions))
+      : { owners: new Map<string, string[]>(), pathsOf: new Map<string, string[]>() };
     const installed = new Map<string, InstalledPackage>(
-      packages.map((p) => [p.key, { key: p.key, version: p.entry.version, state: p.entry.state, settled: isSettled(p.entry), fingerprint: p.fingerprint, paths: pathsOf.get(p.key) ?? [] }]),
+      packages.map((p) => [
+        p.key,
+        {
+          key: p.key,
+          version: p.entry.version,
+          state: p.entry.state,
+          settled: isSettled(p.entry),
+          fingerprint: p.fingerprint,
+          paths: pathsOf.get(p.key) ?? [],
+        },
+      ]),
     );
     const logLastAt = this.logLastAt();
     return {

@@ -1,4 +1,4 @@
-/** Messages between the scan (main thread) and its hash workers. */
+/** What the scan asks a helper process to hash, and what it answers. */
 
 export interface StatKey {
   readonly size: number;
@@ -17,14 +17,17 @@ export interface HashJob {
   /** SHA-256 is skipped only when the scan already knows it for this very stat and needs the MD5 alone. */
   readonly sha256: boolean;
   readonly md5: boolean;
+  /** The host path whose file system answers the reads, when `file` is not it (/proc/PID/exe leads to the image's). */
+  readonly readsFrom?: string;
 }
 
 /**
  * `vanished`: gone before it was opened; `changed`: not the file the scan saw (replaced, or no
  * longer a regular file: fifos and devices are never read); `unstable`: it changed while it was
- * read (a growing file); `unreadable`: permission or I/O error.
+ * read (a growing file); `unreadable`: permission or I/O error; `stuck`: not read, its file
+ * system does not answer.
  */
-export type HashProblem = 'vanished' | 'changed' | 'unstable' | 'unreadable';
+export type HashProblem = 'vanished' | 'changed' | 'unstable' | 'unreadable' | 'stuck';
 
 export interface HashResult {
   readonly sha256?: string;
@@ -35,14 +38,4 @@ export interface HashResult {
   readonly detail?: string;
   /** The stat of what was read (fstat of the open file). */
   readonly stat?: StatKey;
-}
-
-export interface HashRequest {
-  readonly id: number;
-  readonly jobs: readonly HashJob[];
-}
-
-export interface HashResponse {
-  readonly id: number;
-  readonly results: readonly HashResult[];
 }

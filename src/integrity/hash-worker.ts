@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto';
 import { closeSync, constants, fstatSync, openSync, readSync, type BigIntStats } from 'node:fs';
 import { fsPath } from './fs-names.js';
-import { parentPort } from 'node:worker_threads';
-import type { HashJob, HashRequest, HashResponse, HashResult, StatKey } from './hash-protocol.js';
+import type { HashJob, HashResult, StatKey } from './hash-protocol.js';
 
 /**
- * A hash worker thread: reads files with synchronous 1 MiB reads (no promise per chunk; the main
- * thread stays free for scrapes) into one reused buffer, so memory is bounded however large the file.
+ * What a hash helper process does with each job (src/isolated/helper.ts): synchronous 1 MiB reads
+ * (no promise per chunk; the exporter's event loop is in another process) into one reused buffer, so
+ * memory is bounded however large the file.
  */
 const chunkBytes = 1 << 20;
 const buffer = Buffer.allocUnsafe(chunkBytes);
@@ -23,7 +23,8 @@ function codeOf(error: unknown): string {
   return (error as NodeJS.ErrnoException).code ?? String(error);
 }
 
-export function hashFile(job: HashJob): HashResult {
+/** Hash one file; `tick` is called after each chunk, so a long read still shows progress. */
+export function hashFile(job: HashJob, tick?: () => void): HashResult {
   let fd: number;
   try {
     // O_NONBLOCK: a fifo swapped in after the lstat must not hang the worker; O_NOFOLLOW: nor may a symlink.
@@ -49,9 +50,11 @@ export function hashFile(job: HashJob): HashResult {
       sha256?.update(chunk);
       md5?.update(chunk);
       bytes += n;
+      tick?.();
     }
     const after = keyOf(fstatSync(fd, { bigint: true }));
-    if (!sameKey(stat, after) || bytes !== stat.size) return { bytes, problem: 'unstable', detail: 'changed while it was read', stat: after };
+    if (!sameKey(stat, after) || bytes !== stat.size)
+      return { bytes, problem: 'unstable', detail: 'changed while it was read', stat: after };
     return { ...(sha256 && { sha256: sha256.digest('hex') }), ...(md5 && { md5: md5.digest('hex') }), bytes, stat };
   } catch (error) {
     return { bytes: 0, problem: 'unreadable', detail: codeOf(error) };
@@ -59,8 +62,3 @@ export function hashFile(job: HashJob): HashResult {
     closeSync(fd);
   }
 }
-
-parentPort?.on('message', (request: HashRequest) => {
-  const response: HashResponse = { id: request.id, results: request.jobs.map(hashFile) };
-  parentPort?.postMessage(response);
-});

@@ -110,14 +110,18 @@ export function accountForPackages(
       const before = baseline.get(path);
       const now = files.get(path);
       const explained = explain(path, before, now, changed, ctx.current, baseline);
-      if (explained) accepted.set(path, { path, package: explained.key, reason: explained.reason, ...(before && { before }), ...(now && { now }) });
+      if (explained)
+        accepted.set(path, { path, package: explained.key, reason: explained.reason, ...(before && { before }), ...(now && { now }) });
       else refused.add(path);
     }
     for (const path of refused) accepted.delete(path);
   }
   return {
     refreshed: refreshedPaths(findings, files, baseline, accepted, changed),
-    findings: accepted.size === 0 ? [...findings] : findings.filter((f) => !(explainableKinds.has(f.kind) && accepted.has(String(f.subject['path'])))),
+    findings:
+      accepted.size === 0
+        ? [...findings]
+        : findings.filter((f) => !(explainableKinds.has(f.kind) && accepted.has(String(f.subject['path'])))),
     accepted,
     changed,
     baselineOf: (path) => {
@@ -198,7 +202,13 @@ function explain(
 }
 
 /** dpkg's copies beside a configuration file it did not overwrite, or overwrote. */
-function explainConffileCopy(path: string, now: FileState, changed: ReadonlyMap<string, ChangedPackage>, current: PackageView, baseline: BaselineLookup): ChangedPackage | undefined {
+function explainConffileCopy(
+  path: string,
+  now: FileState,
+  changed: ReadonlyMap<string, ChangedPackage>,
+  current: PackageView,
+  baseline: BaselineLookup,
+): ChangedPackage | undefined {
   const copy = /^(.+)\.dpkg-(dist|new|old)$/.exec(path);
   if (!copy) return undefined;
   const conffile = current.conffileOf(copy[1]!);
@@ -231,9 +241,15 @@ export function isPreUpgradeImage(image: RunningObservation, accounting: Package
 /** What the baseline records after this judgment, if anything: never while a package operation runs. */
 export function packageRecord(accounting: PackageAccounting, ctx: PackageContext | undefined, clean: boolean): PackageRecord | undefined {
   if (!ctx || ctx.operation.inProgress || ctx.operation.changedDuringScan) return undefined;
-  if (ctx.recorded === undefined) return clean && ctx.current.packages.size > 0 ? { accepted: [], refreshed: new Map(), packages: [], adopt: true } : undefined;
+  if (ctx.recorded === undefined)
+    return clean && ctx.current.packages.size > 0 ? { accepted: [], refreshed: new Map(), packages: [], adopt: true } : undefined;
   if (accounting.changed.size === 0) return undefined;
-  return { accepted: [...accounting.accepted.values()], refreshed: accounting.refreshed, packages: [...accounting.changed.values()], adopt: false };
+  return {
+    accepted: [...accounting.accepted.values()],
+    refreshed: accounting.refreshed,
+    packages: [...accounting.changed.values()],
+    adopt: false,
+  };
 }
 
 /**

@@ -2,7 +2,14 @@ import type { Finding, Severity } from '../findings/finding.js';
 import { finding as declaredFinding, type FindingKindSpec } from '../findings/kinds.js';
 import type { FileState } from './file-state.js';
 import { compileGlob } from '../match/glob.js';
-import { accountForPackages, holdDuringOperation, isPreUpgradeImage, packageRecord, type PackageContext, type PackageRecord } from './judge-packages.js';
+import {
+  accountForPackages,
+  holdDuringOperation,
+  isPreUpgradeImage,
+  packageRecord,
+  type PackageContext,
+  type PackageRecord,
+} from './judge-packages.js';
 import { integrityKinds } from './kinds.js';
 import type { PackageChecksum, RunningObservation } from './snapshot.js';
 import { isInScope, selfAndAncestors, type WatchScope } from './watch-scope.js';
@@ -13,7 +20,18 @@ import { isInScope, selfAndAncestors, type WatchScope } from './watch-scope.js';
  */
 
 /** The bounded `attribute` label of a mismatch: what differs. */
-export const mismatchAttributes = ['content', 'type', 'mode', 'setuid', 'setgid', 'owner', 'group', 'link_target', 'presence', 'capability'] as const;
+export const mismatchAttributes = [
+  'content',
+  'type',
+  'mode',
+  'setuid',
+  'setgid',
+  'owner',
+  'group',
+  'link_target',
+  'presence',
+  'capability',
+] as const;
 export type MismatchAttribute = (typeof mismatchAttributes)[number];
 
 export interface JudgedObservation {
@@ -76,7 +94,11 @@ export function judgeIntegrity(observation: JudgedObservation, baseline: Baselin
       else {
         packageFiles.mismatched++;
         findings.push(
-          declaredFinding(integrityKinds.package_mismatch, { path, package: expected.package }, `${path} does not match package ${expected.package}: MD5 ${now.md5} where dpkg recorded ${expected.md5}`),
+          declaredFinding(
+            integrityKinds.package_mismatch,
+            { path, package: expected.package },
+            `${path} does not match package ${expected.package}: MD5 ${now.md5} where dpkg recorded ${expected.md5}`,
+          ),
         );
       }
     }
@@ -124,7 +146,11 @@ function unlistedBy(observation: JudgedObservation): (path: string) => boolean {
   };
 }
 
-function judgeImage(image: RunningObservation, before: FileState | undefined, expected: PackageChecksum | undefined): Finding | true | undefined {
+function judgeImage(
+  image: RunningObservation,
+  before: FileState | undefined,
+  expected: PackageChecksum | undefined,
+): Finding | true | undefined {
   let source: 'baseline' | 'package';
   let detail: string;
   if (before?.sha256 !== undefined) {
@@ -145,12 +171,23 @@ function judgeImage(image: RunningObservation, before: FileState | undefined, ex
   );
 }
 
-function finding<S extends Severity>(spec: FindingKindSpec<string, S>, severity: NoInfer<S>, path: string, message: string, attribute?: MismatchAttribute): Finding {
+function finding<S extends Severity>(
+  spec: FindingKindSpec<string, S>,
+  severity: NoInfer<S>,
+  path: string,
+  message: string,
+  attribute?: MismatchAttribute,
+): Finding {
   return declaredFinding(spec, attribute ? { path, attribute } : { path }, message, severity);
 }
 
 function added(path: string, now: FileState): Finding {
-  return finding(integrityKinds.added, 'critical', path, `${describe(now)} ${path} appeared (mode ${octal(now.mode)}, uid ${now.uid}, gid ${now.gid})`);
+  return finding(
+    integrityKinds.added,
+    'critical',
+    path,
+    `${describe(now)} ${path} appeared (mode ${octal(now.mode)}, uid ${now.uid}, gid ${now.gid})`,
+  );
 }
 
 function removed(path: string, before: FileState): Finding {
@@ -168,18 +205,48 @@ export function compareFile(path: string, before: FileState, now: FileState): Fi
     const has = (now.mode & bit) !== 0;
     if (had === has) return;
     const verb = has ? 'set' : 'cleared';
-    out.push(finding(integrityKinds.metadata_changed, has ? 'critical' : 'warning', path, `${attribute} bit ${verb} on ${path} (mode ${octal(before.mode)} → ${octal(now.mode)})`, attribute));
+    out.push(
+      finding(
+        integrityKinds.metadata_changed,
+        has ? 'critical' : 'warning',
+        path,
+        `${attribute} bit ${verb} on ${path} (mode ${octal(before.mode)} → ${octal(now.mode)})`,
+        attribute,
+      ),
+    );
   };
   bitChange(setuidBit, 'setuid');
   bitChange(setgidBit, 'setgid');
   const otherBits = ~(setuidBit | setgidBit);
   if ((before.mode & otherBits) !== (now.mode & otherBits)) {
-    out.push(finding(integrityKinds.metadata_changed, 'warning', path, `mode of ${path} changed: ${octal(before.mode)} → ${octal(now.mode)}`, 'mode'));
+    out.push(
+      finding(
+        integrityKinds.metadata_changed,
+        'warning',
+        path,
+        `mode of ${path} changed: ${octal(before.mode)} → ${octal(now.mode)}`,
+        'mode',
+      ),
+    );
   }
-  if (before.uid !== now.uid) out.push(finding(integrityKinds.metadata_changed, 'warning', path, `owner of ${path} changed: uid ${before.uid} → ${now.uid}`, 'owner'));
-  if (before.gid !== now.gid) out.push(finding(integrityKinds.metadata_changed, 'warning', path, `group of ${path} changed: gid ${before.gid} → ${now.gid}`, 'group'));
+  if (before.uid !== now.uid)
+    out.push(
+      finding(integrityKinds.metadata_changed, 'warning', path, `owner of ${path} changed: uid ${before.uid} → ${now.uid}`, 'owner'),
+    );
+  if (before.gid !== now.gid)
+    out.push(
+      finding(integrityKinds.metadata_changed, 'warning', path, `group of ${path} changed: gid ${before.gid} → ${now.gid}`, 'group'),
+    );
   if (before.type === 'symlink' && before.target !== now.target) {
-    out.push(finding(integrityKinds.metadata_changed, 'warning', path, `symlink ${path} now points to ${now.target ?? '?'} (was ${before.target ?? '?'})`, 'link_target'));
+    out.push(
+      finding(
+        integrityKinds.metadata_changed,
+        'warning',
+        path,
+        `symlink ${path} now points to ${now.target ?? '?'} (was ${before.target ?? '?'})`,
+        'link_target',
+      ),
+    );
   }
   if (before.type === 'file') {
     const hashed = before.sha256 !== undefined && now.sha256 !== undefined;

@@ -13,7 +13,22 @@ export interface Mount {
 }
 
 /** Disk and memory file systems where a file can be made setuid or given capabilities by someone on the host. */
-export const localFileSystems: readonly string[] = ['ext2', 'ext3', 'ext4', 'xfs', 'btrfs', 'zfs', 'f2fs', 'jfs', 'reiserfs', 'bcachefs', 'nilfs2', 'tmpfs', 'ramfs', 'devtmpfs'];
+export const localFileSystems: readonly string[] = [
+  'ext2',
+  'ext3',
+  'ext4',
+  'xfs',
+  'btrfs',
+  'zfs',
+  'f2fs',
+  'jfs',
+  'reiserfs',
+  'bcachefs',
+  'nilfs2',
+  'tmpfs',
+  'ramfs',
+  'devtmpfs',
+];
 
 /** /proc/PID/mountinfo lines; malformed lines are skipped. */
 export function parseMountinfo(text: string): Mount[] {
@@ -46,7 +61,9 @@ function unescapeOctal(text: string): string {
 export function mountsToSearch(mounts: readonly Mount[], fileSystems: readonly string[] = localFileSystems): Mount[] {
   const visible = new Map<string, Mount>();
   for (const mount of mounts) visible.set(mount.mountPoint, mount); // later mounts on the same point hide earlier ones
-  const local = [...visible.values()].filter((m) => fileSystems.includes(m.fsType)).sort((a, b) => depth(a.mountPoint) - depth(b.mountPoint));
+  const local = [...visible.values()]
+    .filter((m) => fileSystems.includes(m.fsType))
+    .sort((a, b) => depth(a.mountPoint) - depth(b.mountPoint));
   const walked = new Map<string, string[]>(); // device → roots walked
   const out: Mount[] = [];
   for (const mount of local) {

@@ -54,7 +54,14 @@ export function readPackagesSection(section: BaselineEntries | undefined): Recor
     const parsed = packageEntrySchema.safeParse(raw);
     out.set(
       key,
-      parsed.success ? { version: parsed.data.version, state: parsed.data.state, fingerprint: parsed.data.sha256, paths: new Set(parsed.data.paths ?? []) } : 'invalid',
+      parsed.success
+        ? {
+            version: parsed.data.version,
+            state: parsed.data.state,
+            fingerprint: parsed.data.sha256,
+            paths: new Set(parsed.data.paths ?? []),
+          }
+        : 'invalid',
     );
   }
   return out;
@@ -67,7 +74,8 @@ export function packageEntry(pkg: InstalledPackage): BaselineEntries[string] {
 /** The `packages` section for a database: settled packages only (one dpkg is half-way through is recorded once it is done). */
 export function packagesSectionOf(packages: ReadonlyMap<string, InstalledPackage>): BaselineEntries {
   const section: BaselineEntries = {};
-  for (const [key, pkg] of [...packages].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) if (pkg.settled) section[key] = packageEntry(pkg);
+  for (const [key, pkg] of [...packages].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+    if (pkg.settled) section[key] = packageEntry(pkg);
   return section;
 }
 
@@ -108,7 +116,11 @@ export function readHistory(section: BaselineEntries | undefined): HistoryRecord
 }
 
 /** The history with `records` added, the oldest dropped beyond `limit`. */
-export function appendHistory(section: BaselineEntries | undefined, records: readonly HistoryRecord[], limit = historyLimit): BaselineEntries {
+export function appendHistory(
+  section: BaselineEntries | undefined,
+  records: readonly HistoryRecord[],
+  limit = historyLimit,
+): BaselineEntries {
   const entries: Array<[string, BaselineEntries[string]]> = Object.entries(section ?? {});
   for (const { at, ...entry } of records) entries.push([`${at} ${entry.package}`, entry as BaselineEntries[string]]);
   entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));

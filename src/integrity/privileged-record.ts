@@ -99,7 +99,14 @@ export class PrivilegedSearchRecord {
       const parsed = recordSchema.safeParse(JSON.parse(readFileSync(this.path, 'utf8')));
       if (!parsed.success || parsed.data.finishedAt > now) return undefined;
       const { format: _format, files, ...rest } = parsed.data;
-      return { ...rest, files: files.map((f) => ({ path: f.path, state: withoutUndefined(f.state), ...(f.capability !== undefined && { capability: f.capability }) })) };
+      return {
+        ...rest,
+        files: files.map((f) => ({
+          path: f.path,
+          state: withoutUndefined(f.state),
+          ...(f.capability !== undefined && { capability: f.capability }),
+        })),
+      };
     } catch {
       return undefined;
     }

@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { FileState } from './file-state.js';
-import { HashPool } from './hash-pool.js';
+import type { HashJob, HashResult } from './hash-protocol.js';
 import { mountNamespace } from '../procfs/namespaces.js';
 import { mountsToSearch, parseMountinfo } from './mounts.js';
 import type { PrivilegedCandidate, PrivilegedFile, WalkerMessage, WalkerRequest } from './privileged-protocol.js';
@@ -13,7 +13,8 @@ import type { PrivilegedCandidate, PrivilegedFile, WalkerMessage, WalkerRequest 
  * The search for setuid, setgid and file-capability files anywhere on the host's local file
  * systems (`find / -xdev -perm /6000` on each, and `getcap`), not only under watched paths: the
  * classic `chmod u+s` or `setcap` backdoor in /tmp or a home directory. The walk runs on a thread
- * of its own at a bounded rate; the few files it finds are hashed on the hash pool.
+ * of its own at a bounded rate; the few files it finds are hashed by `hash` (a helper process, so
+ * that a file system that stops answering cannot freeze the exporter).
  */
 export const capabilityStates = ['checked', 'unavailable', 'off'] as const;
 export type CapabilityState = (typeof capabilityStates)[number];
@@ -42,6 +43,8 @@ export interface PrivilegedSearchOptions {
   /** 0: as fast as the disk goes (learning, with an operator waiting). */
   readonly maxEntriesPerSecond: number;
   readonly signal?: AbortSignal;
+  /** Hashes a batch, results in order: the exporter's helper processes (src/isolated/). */
+  readonly hash: (jobs: readonly HashJob[]) => Promise<HashResult[]>;
 }
 
 /** Where getcap lives on Debian, Ubuntu, RHEL and Alpine (libcap2-bin, libcap, libcap-utils). */
@@ -106,7 +109,7 @@ export async function searchPrivilegedFiles(options: PrivilegedSearchOptions): P
     getcap,
   };
   const walked = await runWalker(request, options.signal);
-  const files = await hashCandidates(walked.candidates, root);
+  const files = await hashCandidates(walked.candidates, root, options.hash);
   return {
     startedAt,
     finishedAt: Date.now(),
@@ -148,29 +151,43 @@ function spawnWalker(request: WalkerRequest): Worker {
     const tsxPackage = createRequire(import.meta.url).resolve('tsx/package.json');
     const tsx = pathToFileURL(join(dirname(tsxPackage), 'dist/esm/api/index.mjs')).href;
     const source = new URL('./privileged-worker.ts', import.meta.url).href;
-    return new Worker(`import(${JSON.stringify(tsx)}).then((api) => api.tsImport(${JSON.stringify(source)}, ${JSON.stringify(import.meta.url)}))`, { eval: true, workerData: request });
+    return new Worker(
+      `import(${JSON.stringify(tsx)}).then((api) => api.tsImport(${JSON.stringify(source)}, ${JSON.stringify(import.meta.url)}))`,
+      { eval: true, workerData: request },
+    );
   }
   return new Worker(new URL('./privileged-worker.js', import.meta.url), { workerData: request });
 }
 
 /** SHA-256 and MD5 of each privileged file (a handful): the judgment compares them with the baseline and dpkg. */
-async function hashCandidates(candidates: readonly PrivilegedCandidate[], rootfs: string): Promise<PrivilegedFile[]> {
-  const states = candidates.map(
-    (c): FileState => ({ type: 'file', mode: c.mode, uid: c.uid, gid: c.gid, size: c.size, inode: c.inode, mtimeNs: c.mtimeNs, ctimeNs: c.ctimeNs }),
-  );
+async function hashCandidates(
+  candidates: readonly PrivilegedCandidate[],
+  rootfs: string,
+  hash: PrivilegedSearchOptions['hash'],
+): Promise<PrivilegedFile[]> {
+  const states = candidates.map((c): FileState => ({
+    type: 'file',
+    mode: c.mode,
+    uid: c.uid,
+    gid: c.gid,
+    size: c.size,
+    inode: c.inode,
+    mtimeNs: c.mtimeNs,
+    ctimeNs: c.ctimeNs,
+  }));
   if (candidates.length === 0) return [];
-  const pool = new HashPool(1);
-  try {
-    const results = await pool.hashAll(
-      candidates.map((c, i) => ({ file: rootfs === '/' ? c.path : join(rootfs, c.path), expect: states[i]!, follow: false, sha256: true, md5: true })),
-      candidates.map((c) => c.size),
-    );
-    return candidates.map((c, i) => {
-      const result = results[i]!;
-      const state = { ...states[i]!, ...(result.sha256 && { sha256: result.sha256 }), ...(result.md5 && { md5: result.md5 }) };
-      return { path: c.path, state, ...(c.capability !== undefined && { capability: c.capability }) };
-    });
-  } finally {
-    await pool.close();
-  }
+  const results = await hash(
+    candidates.map((c, i) => ({
+      file: rootfs === '/' ? c.path : join(rootfs, c.path),
+      expect: states[i]!,
+      follow: false,
+      sha256: true,
+      md5: true,
+    })),
+  );
+  return candidates.map((c, i) => {
+    const result = results[i]!;
+    const state = { ...states[i]!, ...(result.sha256 && { sha256: result.sha256 }), ...(result.md5 && { md5: result.md5 }) };
+    return { path: c.path, state, ...(c.capability !== undefined && { capability: c.capability }) };
+  });
 }

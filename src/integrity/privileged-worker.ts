@@ -66,7 +66,9 @@ function walk(request: WalkerRequest): WalkerResult {
       }
     }
   }
-  const capabilities = request.getcap ? readCapabilities(request.getcap, executables, onHost) : { found: new Map<string, string>(), unchecked: 0 };
+  const capabilities = request.getcap
+    ? readCapabilities(request.getcap, executables, onHost)
+    : { found: new Map<string, string>(), unchecked: 0 };
   const withCapabilities = addCapabilities(candidates, capabilities.found, onHost);
   return { candidates: withCapabilities, entries, unreadableDirs, capabilitiesUnchecked: capabilities.unchecked, examples };
 }
@@ -85,7 +87,10 @@ function list(dir: string): Array<{ name: string; type: EntryType }> | undefined
     const entries = readdirSync(fsPath(dir), { withFileTypes: true });
     // A name that is not valid UTF-8 decodes with U+FFFD: list again as bytes, decoded losslessly.
     if (!entries.some((d) => d.name.includes('\uFFFD'))) return entries.map((d) => ({ name: d.name, type: typeOf(d) }));
-    return readdirSync(fsPath(dir), { withFileTypes: true, encoding: 'buffer' }).map((d) => ({ name: decodeName(d.name), type: typeOf(d) }));
+    return readdirSync(fsPath(dir), { withFileTypes: true, encoding: 'buffer' }).map((d) => ({
+      name: decodeName(d.name),
+      type: typeOf(d),
+    }));
   } catch {
     return undefined;
   }
@@ -109,7 +114,11 @@ function rateLimiter(perSecond: number): (entries: number) => void {
  * cannot be given exactly (not valid UTF-8) or whose line would be ambiguous (a newline in it) is
  * asked alone or counted as unchecked.
  */
-function readCapabilities(getcap: string, executables: readonly string[], onHost: (path: string) => string): { found: Map<string, string>; unchecked: number } {
+function readCapabilities(
+  getcap: string,
+  executables: readonly string[],
+  onHost: (path: string) => string,
+): { found: Map<string, string>; unchecked: number } {
   const found = new Map<string, string>();
   let unchecked = 0;
   const plain: string[] = [];
@@ -164,7 +173,11 @@ function candidateOf(path: string, onHost: (path: string) => string): Privileged
 }
 
 /** Files with capabilities join the setuid/setgid ones (lstat'ed now if not already). */
-function addCapabilities(candidates: PrivilegedCandidate[], capabilities: ReadonlyMap<string, string>, onHost: (path: string) => string): PrivilegedCandidate[] {
+function addCapabilities(
+  candidates: PrivilegedCandidate[],
+  capabilities: ReadonlyMap<string, string>,
+  onHost: (path: string) => string,
+): PrivilegedCandidate[] {
   const byPath = new Map(candidates.map((c) => [c.path, c]));
   for (const [path, capability] of capabilities) {
     const known = byPath.get(path);

@@ -4,7 +4,8 @@ import type { Observation } from './scan.js';
 
 /**
  * A rescan reads only what the watch saw change (its targets: paths, or globs to expand again) and
- * the result replaces that part of the last observation. Pure: observations in, observation out.
+ * the result replaces that part of the last observation, and the running executables when it
+ * listed them again. Pure: observations in, observation out.
  */
 export function mergeRescan(base: Observation, targets: readonly string[], partial: Observation): Observation {
   const covered = coveredBy(targets);
@@ -15,8 +16,11 @@ export function mergeRescan(base: Observation, targets: readonly string[], parti
     ...base,
     files,
     unreadableDirs: [...base.unreadableDirs.filter((dir) => !covered(dir)), ...partial.unreadableDirs],
-    // The rescan read the package database last: its activity times are the newest.
+    // The rescan read the package database last: its activity times are the newest. Its running
+    // executables too: they are judged against that database, and the last scan's would still say
+    // a process runs the file at its path after an upgrade replaced the file (isPreUpgradeImage).
     ...(partial.packages && { packages: partial.packages }),
+    ...(partial.running && { running: partial.running }),
   };
 }
 
@@ -26,7 +30,7 @@ function coveredBy(targets: readonly string[]): (path: string) => boolean {
   const globs = targets.filter(isGlob).map(compileGlob);
   // Called for every path of the observation: walks up by slicing, without building arrays.
   return (path) => {
-    for (let current = path; ; ) {
+    for (let current = path; ;) {
       if (literal.has(current) || globs.some((matches) => matches(current))) return true;
       if (current === '/' || current === '') return false;
       const slash = current.lastIndexOf('/');

@@ -1,4 +1,5 @@
 import { statSync } from 'node:fs';
+import { join } from 'node:path';
 import { mountNamespace } from '../procfs/namespaces.js';
 import { directoryIdentity, processRoot, rootAgainstHost } from '../procfs/root.js';
 import { readProcessTable } from '../procfs/process-table.js';
@@ -29,6 +30,18 @@ export interface RunningImagesTrouble {
   unreadable: number;
   /** Processes that exited while being read. */
   gone: number;
+  /** Processes not looked at because their executable's file system, or their root, is stuck. */
+  stuck: number;
+}
+
+/** What the process running the listing learns and decides on the way (see WalkHooks). */
+export interface RunningImagesHooks {
+  /** Right before the stat of an image, with its host path (the file system that answers it). */
+  readonly touchPath?: (hostPath: string) => void;
+  /** Right before the stat of a process's root. */
+  readonly touchPid?: (pid: number) => void;
+  readonly skipPath?: (hostPath: string) => boolean;
+  readonly skipPid?: (pid: number) => boolean;
 }
 
 /**
@@ -37,8 +50,13 @@ export interface RunningImagesTrouble {
  * PrivateTmp or ProtectSystem, `unshare -m`) runs host files and is listed; one under a root of
  * its own (a container) is counted apart, as the processes collector tells them.
  */
-export function listRunningImages(procfs: string, rootfs: string): { images: RunningImage[]; trouble: RunningImagesTrouble } {
-  const trouble: RunningImagesTrouble = { otherRoot: 0, unreadable: 0, gone: 0 };
+export function listRunningImages(
+  procfs: string,
+  rootfs: string,
+  hooks: RunningImagesHooks = {},
+): { images: RunningImage[]; trouble: RunningImagesTrouble } {
+  const trouble: RunningImagesTrouble = { otherRoot: 0, unreadable: 0, gone: 0, stuck: 0 };
+  const onHost = (path: string) => (rootfs === '/' ? path : join(rootfs, path));
   // PID 1's namespace is the host's (also when we run in a container with the host's /proc);
   // where it is hidden from us, our own.
   const hostNamespace = mountNamespace(procfs, 1) ?? mountNamespace(procfs, 'self');
@@ -59,6 +77,11 @@ export function listRunningImages(procfs: string, rootfs: string): { images: Run
       continue;
     }
     if (hostNamespace !== undefined && namespace !== hostNamespace) {
+      if (hooks.skipPid?.(p.pid)) {
+        trouble.stuck++;
+        continue;
+      }
+      hooks.touchPid?.(p.pid);
       const root = processRoot(procfs, p.pid);
       if (root.kind === 'unreadable' && root.problem === 'gone') {
         trouble.gone++;
@@ -73,6 +96,13 @@ export function listRunningImages(procfs: string, rootfs: string): { images: Run
     const procExe = `${procfs}/${p.pid}/exe`;
     let stat: StatKey;
     let dev: bigint;
+    // The stat follows the link into the image's own file system: that is the one that answers.
+    const imageHost = onHost(p.exe.path);
+    if (hooks.skipPath?.(imageHost)) {
+      trouble.stuck++;
+      continue;
+    }
+    hooks.touchPath?.(imageHost);
     try {
       const s = statSync(procExe, { bigint: true });
       stat = { size: Number(s.size), inode: String(s.ino), mtimeNs: String(s.mtimeNs), ctimeNs: String(s.ctimeNs) };

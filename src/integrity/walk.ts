@@ -1,7 +1,6 @@
 import { lstatSync, opendirSync, readlinkSync, statSync, type BigIntStats } from 'node:fs';
 import { decodeName, fsPath } from './fs-names.js';
 import { join } from 'node:path';
-import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { compileGlob } from '../match/glob.js';
 import { isExcluded, type WatchScope } from './watch-scope.js';
 
@@ -26,6 +25,8 @@ export interface WalkTrouble {
    * expanded (`/etc` for `/etc/cron.*`), keeps the roots listed there judged.
    */
   readonly unexpandedGlobs: string[];
+  /** Paths not looked at because their file system is stuck: nothing below them is reported removed. */
+  readonly stuck: string[];
   vanished: number;
   symlinkLoops: number;
   /** A few examples, for the log. */
@@ -33,10 +34,16 @@ export interface WalkTrouble {
 }
 
 export function newWalkTrouble(): WalkTrouble {
-  return { unreadableDirs: [], beyondLimit: [], unexpandedGlobs: [], vanished: 0, symlinkLoops: 0, examples: [] };
+  return { unreadableDirs: [], beyondLimit: [], unexpandedGlobs: [], stuck: [], vanished: 0, symlinkLoops: 0, examples: [] };
 }
 
-const yieldEvery = 512;
+/** What the process running a walk learns and decides while it walks. */
+export interface WalkHooks {
+  /** Called with each host path (under --path.rootfs) right before a call of the file system on it. */
+  readonly touch?: (hostPath: string) => void;
+  /** Whether a host path lies on a file system known to be stuck: it is then recorded, never touched. */
+  readonly skip?: (hostPath: string) => boolean;
+}
 
 type Work =
   | { readonly kind: 'tree'; readonly path: string }
@@ -46,62 +53,176 @@ type Work =
 /** What `listDir` answers for a directory with more (kept) names than the walk has room for. */
 const overLimit = Symbol('over limit');
 
+/** A path's parent-joined child, without a double slash under `/`. */
+function childPath(dir: string, name: string): string {
+  return dir === '/' ? `/${name}` : `${dir}/${name}`;
+}
+
 /**
- * Every path in scope, depth first, each once, handed to `visit`. Synchronous lstat/readdir (they
- * are microseconds each) from an explicit stack, yielding to the event loop every few hundred
- * entries so scrapes stay fast while a large tree is listed.
+ * Every path in scope, depth first, each once, handed to `visit`. Synchronous lstat/readdir from an
+ * explicit stack: the walk runs in a helper process (src/isolated/), never on the exporter's event
+ * loop, so a call that a stalled file system never answers stops only that process.
  */
-export async function walkWatched(
+export function walkWatched(
   rootfs: string,
   scope: WatchScope,
   trouble: WalkTrouble,
   visit: (entry: WalkEntry) => void,
-  signal?: AbortSignal,
   maxEntries = Number.POSITIVE_INFINITY,
-): Promise<void> {
-  const seen = new Set<string>();
-  const onHost = (path: string) => (rootfs === '/' ? path : join(rootfs, path));
-  const childPath = (dir: string, name: string) => (dir === '/' ? `/${name}` : `${dir}/${name}`);
+  hooks: WalkHooks = {},
+): void {
+  new Walk(rootfs, scope, trouble, visit, maxEntries, hooks).run();
+}
 
-  const note = (problem: string, path: string): void => {
-    if (trouble.examples.length < 10) trouble.examples.push(`${problem}: ${path}`);
-  };
+class Walk {
+  private readonly seen = new Set<string>();
+  /** Pushed in reverse so that they are taken in order. */
+  private readonly stack: Work[] = [];
+  private readonly globMatchers: ReadonlyMap<string, (path: string) => boolean>;
 
-  const entryOf = (path: string): WalkEntry | undefined => {
+  constructor(
+    private readonly rootfs: string,
+    private readonly scope: WatchScope,
+    private readonly trouble: WalkTrouble,
+    private readonly visit: (entry: WalkEntry) => void,
+    private readonly maxEntries: number,
+    private readonly hooks: WalkHooks,
+  ) {
+    for (const { pattern } of [...scope.globs].reverse())
+      this.stack.push({ kind: 'glob', pattern, dir: '/', segments: pattern.split('/').filter(Boolean), index: 0 });
+    for (const path of [...scope.roots].reverse()) this.stack.push({ kind: 'tree', path });
+    this.globMatchers = new Map(scope.globs.map((g) => [g.pattern, g.matches]));
+  }
+
+  run(): void {
+    for (let work = this.stack.pop(); work !== undefined; work = this.stack.pop()) {
+      if (this.seen.size >= this.maxEntries) {
+        this.stopAtLimit(work);
+        return;
+      }
+      if (work.kind === 'tree') this.tree(work);
+      else if (work.kind === 'glob') this.glob(work);
+      else this.deep(work);
+    }
+  }
+
+  /** The limit: what is still to list is recorded, not listed, so nothing below it counts as removed. */
+  private stopAtLimit(work: Work): void {
+    // A pending glob is recorded as its pattern: its `dir` may be `/`, which would hide every removal.
+    if (work.kind === 'tree') this.note('over limit', work.path);
+    for (const pending of [work, ...this.stack]) {
+      if (pending.kind === 'tree') this.trouble.beyondLimit.push(pending.path);
+      else this.globOverLimit(pending.pattern);
+    }
+  }
+
+  /** A path and, for a directory, everything below it. */
+  private tree(work: Extract<Work, { kind: 'tree' }>): void {
+    if (this.seen.has(work.path) || isExcluded(this.scope, work.path)) return;
+    const entry = this.entryOf(work.path);
+    if (!entry) return;
+    this.seen.add(work.path);
+    this.visit(entry);
+    if (!entry.stats.isDirectory()) return;
+    const names = this.listDir(work.path);
+    if (names === overLimit) this.dirOverLimit(work.path);
+    else for (let i = names.length - 1; i >= 0; i--) this.stack.push({ kind: 'tree', path: childPath(work.path, names[i]!) });
+  }
+
+  /** Expand a glob segment by segment; at `**`, walk the rest and test the whole pattern. */
+  private glob(work: Extract<Work, { kind: 'glob' }>): void {
+    const { pattern, dir, segments, index } = work;
+    if (index === segments.length) {
+      this.stack.push({ kind: 'tree', path: dir });
+      return;
+    }
+    const segment = segments[index]!;
+    if (segment.includes('**')) {
+      this.stack.push({ kind: 'deep', pattern, dir, matches: this.globMatchers.get(pattern) ?? compileGlob(pattern) });
+    } else if (!/[*?[]/.test(segment)) {
+      this.stack.push({ kind: 'glob', pattern, dir: childPath(dir, segment), segments, index: index + 1 });
+    } else {
+      const names = this.listDir(dir, compileGlob(segment)); // one segment: `*` never crosses a slash
+      if (names === overLimit) this.globOverLimit(pattern);
+      else
+        for (let i = names.length - 1; i >= 0; i--)
+          this.stack.push({ kind: 'glob', pattern, dir: childPath(dir, names[i]!), segments, index: index + 1 });
+    }
+  }
+
+  /** Only what matches or may hold a match counts against the limit. */
+  private deep(work: Extract<Work, { kind: 'deep' }>): void {
+    const { pattern, dir, matches } = work;
+    const wanted = (path: string) => matches(path) || (!isExcluded(this.scope, path) && this.isDirectory(path));
+    const names = this.listDir(dir, (name) => wanted(childPath(dir, name)));
+    if (names === overLimit) {
+      this.globOverLimit(pattern);
+      return;
+    }
+    for (let i = names.length - 1; i >= 0; i--) {
+      const path = childPath(dir, names[i]!);
+      this.stack.push(matches(path) ? { kind: 'tree', path } : { kind: 'deep', pattern, dir: path, matches });
+    }
+  }
+
+  private onHost(path: string): string {
+    return this.rootfs === '/' ? path : join(this.rootfs, path);
+  }
+
+  /**
+   * The host path of `path`, about to be handed to the file system; undefined when its file system
+   * is stuck, which records the path so that nothing below it counts as removed.
+   */
+  private reach(path: string): string | undefined {
+    const host = this.onHost(path);
+    if (this.hooks.skip?.(host)) {
+      if (!this.trouble.stuck.includes(path)) {
+        this.trouble.stuck.push(path);
+        this.note('stuck', path);
+      }
+      return undefined;
+    }
+    this.hooks.touch?.(host);
+    return host;
+  }
+
+  private entryOf(path: string): WalkEntry | undefined {
+    const host = this.reach(path);
+    if (host === undefined) return undefined;
     let stats: BigIntStats;
     try {
-      stats = lstatSync(fsPath(onHost(path)), { bigint: true });
+      stats = lstatSync(fsPath(host), { bigint: true });
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       // A configured path that does not exist (no sudo installed) is normal; below a listed directory it vanished.
       if (code !== 'ENOENT' && code !== 'ENOTDIR') {
-        trouble.unreadableDirs.push(path);
-        note(code ?? 'error', path);
+        this.trouble.unreadableDirs.push(path);
+        this.note(code ?? 'error', path);
       }
       return undefined;
     }
     if (!stats.isSymbolicLink()) return { path, stats };
     try {
-      const target = decodeName(readlinkSync(fsPath(onHost(path)), { encoding: 'buffer' }));
-      if (isLoop(path)) {
-        trouble.symlinkLoops++;
-        note('symlink loop', path);
+      const target = decodeName(readlinkSync(fsPath(host), { encoding: 'buffer' }));
+      if (this.isLoop(host)) {
+        this.trouble.symlinkLoops++;
+        this.note('symlink loop', path);
       }
       return { path, stats, target };
     } catch {
-      trouble.vanished++;
+      this.trouble.vanished++;
       return undefined;
     }
-  };
+  }
 
-  const isLoop = (path: string): boolean => {
+  private isLoop(host: string): boolean {
     try {
-      statSync(fsPath(onHost(path)));
+      statSync(fsPath(host));
       return false;
     } catch (error) {
       return (error as NodeJS.ErrnoException).code === 'ELOOP';
     }
-  };
+  }
 
   /**
    * A directory's names that `keep` accepts, sorted; `overLimit` when they are more than `budget`
@@ -109,11 +230,13 @@ export async function walkWatched(
    * charge every name in /etc. The caller records what it could not list, so memory stays bounded
    * and the same paths are listed on every scan.
    */
-  const listDir = (path: string, keep: (name: string) => boolean = () => true): string[] | typeof overLimit => {
-    const budget = maxEntries - seen.size - stack.length;
+  private listDir(path: string, keep: (name: string) => boolean = () => true): string[] | typeof overLimit {
+    const host = this.reach(path);
+    if (host === undefined) return [];
+    const budget = this.maxEntries - this.seen.size - this.stack.length;
     try {
       // Names as bytes (Node supports it; its types do not say so), decoded losslessly.
-      const dir = opendirSync(fsPath(onHost(path)) as string, { encoding: 'buffer' as BufferEncoding });
+      const dir = opendirSync(fsPath(host) as string, { encoding: 'buffer' as BufferEncoding });
       const names: string[] = [];
       try {
         for (let d = dir.readSync(); d !== null; d = dir.readSync()) {
@@ -128,96 +251,37 @@ export async function walkWatched(
       return names.sort();
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT' || code === 'ENOTDIR') trouble.vanished++;
+      if (code === 'ENOENT' || code === 'ENOTDIR') this.trouble.vanished++;
       else {
-        trouble.unreadableDirs.push(path);
-        note(code ?? 'error', path);
+        this.trouble.unreadableDirs.push(path);
+        this.note(code ?? 'error', path);
       }
       return [];
     }
-  };
+  }
 
-  const dirOverLimit = (path: string): void => {
-    trouble.beyondLimit.push(path);
-    note('over limit', path);
-  };
-  const globOverLimit = (pattern: string): void => {
-    if (trouble.unexpandedGlobs.includes(pattern)) return;
-    trouble.unexpandedGlobs.push(pattern);
-    note('over limit', pattern);
-  };
-
-  const isDirectory = (path: string): boolean => {
+  private isDirectory(path: string): boolean {
+    const host = this.reach(path);
+    if (host === undefined) return false;
     try {
-      return lstatSync(fsPath(onHost(path))).isDirectory();
+      return lstatSync(fsPath(host)).isDirectory();
     } catch {
       return false;
     }
-  };
+  }
 
-  // Pushed in reverse so that they are taken in order.
-  const stack: Work[] = [];
-  for (const { pattern } of [...scope.globs].reverse()) stack.push({ kind: 'glob', pattern, dir: '/', segments: pattern.split('/').filter(Boolean), index: 0 });
-  for (const path of [...scope.roots].reverse()) stack.push({ kind: 'tree', path });
-  const globMatchers = new Map(scope.globs.map((g) => [g.pattern, g.matches]));
+  private dirOverLimit(path: string): void {
+    this.trouble.beyondLimit.push(path);
+    this.note('over limit', path);
+  }
 
-  let sinceYield = 0;
-  for (let work = stack.pop(); work !== undefined; work = stack.pop()) {
-    if (seen.size >= maxEntries) {
-      // The limit: what is still to list is recorded, not listed, so nothing below it counts as removed.
-      // A pending glob is recorded as its pattern: its `dir` may be `/`, which would hide every removal.
-      if (work.kind === 'tree') note('over limit', work.path);
-      for (const pending of [work, ...stack]) {
-        if (pending.kind === 'tree') trouble.beyondLimit.push(pending.path);
-        else globOverLimit(pending.pattern);
-      }
-      break;
-    }
-    if (++sinceYield >= yieldEvery) {
-      sinceYield = 0;
-      await yieldToEventLoop();
-      signal?.throwIfAborted();
-    }
-    if (work.kind === 'tree') {
-      // A path and, for a directory, everything below it.
-      if (seen.has(work.path) || isExcluded(scope, work.path)) continue;
-      const entry = entryOf(work.path);
-      if (!entry) continue;
-      seen.add(work.path);
-      visit(entry);
-      if (!entry.stats.isDirectory()) continue;
-      const names = listDir(work.path);
-      if (names === overLimit) dirOverLimit(work.path);
-      else for (let i = names.length - 1; i >= 0; i--) stack.push({ kind: 'tree', path: childPath(work.path, names[i]!) });
-    } else if (work.kind === 'glob') {
-      // Expand a glob segment by segment; at `**`, walk the rest and test the whole pattern.
-      const { pattern, dir, segments, index } = work;
-      if (index === segments.length) {
-        stack.push({ kind: 'tree', path: dir });
-        continue;
-      }
-      const segment = segments[index]!;
-      if (segment.includes('**')) {
-        stack.push({ kind: 'deep', pattern, dir, matches: globMatchers.get(pattern) ?? compileGlob(pattern) });
-      } else if (!/[*?[]/.test(segment)) {
-        stack.push({ kind: 'glob', pattern, dir: childPath(dir, segment), segments, index: index + 1 });
-      } else {
-        const names = listDir(dir, compileGlob(segment)); // one segment: `*` never crosses a slash
-        if (names === overLimit) globOverLimit(pattern);
-        else for (let i = names.length - 1; i >= 0; i--) stack.push({ kind: 'glob', pattern, dir: childPath(dir, names[i]!), segments, index: index + 1 });
-      }
-    } else {
-      // Only what matches or may hold a match counts against the limit.
-      const { pattern, dir, matches } = work;
-      const wanted = (path: string) => matches(path) || (!isExcluded(scope, path) && isDirectory(path));
-      const names = listDir(dir, (name) => wanted(childPath(dir, name)));
-      if (names === overLimit) globOverLimit(pattern);
-      else {
-        for (let i = names.length - 1; i >= 0; i--) {
-          const path = childPath(dir, names[i]!);
-          stack.push(matches(path) ? { kind: 'tree', path } : { kind: 'deep', pattern, dir: path, matches });
-        }
-      }
-    }
+  private globOverLimit(pattern: string): void {
+    if (this.trouble.unexpandedGlobs.includes(pattern)) return;
+    this.trouble.unexpandedGlobs.push(pattern);
+    this.note('over limit', pattern);
+  }
+
+  private note(problem: string, path: string): void {
+    if (this.trouble.examples.length < 10) this.trouble.examples.push(`${problem}: ${path}`);
   }
 }

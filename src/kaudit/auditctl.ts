@@ -21,7 +21,13 @@ export function parseAuditStatus(text: string): KernelAuditStatus | undefined {
   }
   const enabled = values.get('enabled');
   if (enabled === undefined) return undefined;
-  return { enabled, daemonPid: values.get('pid') ?? 0, lost: values.get('lost') ?? 0, backlog: values.get('backlog') ?? 0, backlogLimit: values.get('backlog_limit') ?? 0 };
+  return {
+    enabled,
+    daemonPid: values.get('pid') ?? 0,
+    lost: values.get('lost') ?? 0,
+    backlog: values.get('backlog') ?? 0,
+    backlogLimit: values.get('backlog_limit') ?? 0,
+  };
 }
 
 /** The keys of the loaded rules, from `auditctl -l` (`... -F key=hostguard_exec`, or `-k` in older versions). */
@@ -51,16 +57,27 @@ export async function readKernelAudit(auditctl = 'auditctl', timeoutMs = 5000): 
   return { ok: true, status: parsed, ruleKeys: parseRuleKeys(rules.stdout) };
 }
 
-type RunResult = { readonly ok: true; readonly stdout: string } | { readonly ok: false; readonly problem: 'denied' | 'missing' | 'error'; readonly reason: string };
+type RunResult =
+  | { readonly ok: true; readonly stdout: string }
+  | { readonly ok: false; readonly problem: 'denied' | 'missing' | 'error'; readonly reason: string };
 
 function run(command: string, args: readonly string[], timeoutMs: number): Promise<RunResult> {
   return new Promise((resolve) => {
-    execFile(command, [...args], { timeout: timeoutMs, encoding: 'utf8', env: { ...process.env, LC_ALL: 'C' } }, (error, stdout, stderr) => {
-      if (!error) return resolve({ ok: true, stdout });
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT') return resolve({ ok: false, problem: 'missing', reason: `${command} not found` });
-      const text = `${stderr}`.trim() || error.message;
-      resolve({ ok: false, problem: /not permitted|permission denied/i.test(text) ? 'denied' : 'error', reason: `${command} ${args.join(' ')}: ${text.split('\n')[0]}` });
-    });
+    execFile(
+      command,
+      [...args],
+      { timeout: timeoutMs, encoding: 'utf8', env: { ...process.env, LC_ALL: 'C' } },
+      (error, stdout, stderr) => {
+        if (!error) return resolve({ ok: true, stdout });
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code === 'ENOENT') return resolve({ ok: false, problem: 'missing', reason: `${command} not found` });
+        const text = `${stderr}`.trim() || error.message;
+        resolve({
+          ok: false,
+          problem: /not permitted|permission denied/i.test(text) ? 'denied' : 'error',
+          reason: `${command} ${args.join(' ')}: ${text.split('\n')[0]}`,
+        });
+      },
+    );
   });
 }

@@ -8,7 +8,12 @@ import type { AuditEvent } from './stitcher.js';
  */
 export type AuditControlChange =
   | { readonly change: 'enabled'; readonly timeMs: number; readonly enabled: boolean; readonly auid: number | undefined }
-  | { readonly change: 'rule_removed' | 'rule_added'; readonly timeMs: number; readonly keys: readonly string[]; readonly auid: number | undefined }
+  | {
+      readonly change: 'rule_removed' | 'rule_added';
+      readonly timeMs: number;
+      readonly keys: readonly string[];
+      readonly auid: number | undefined;
+    }
   | { readonly change: 'daemon_started' | 'daemon_stopped'; readonly timeMs: number };
 
 const unsetId = '4294967295';
@@ -25,7 +30,13 @@ export function controlChangesOf(event: AuditEvent): AuditControlChange[] {
       const enabled = fields.get('audit_enabled');
       const op = fieldText('op', fields.get('op'));
       if (enabled !== undefined) changes.push({ change: 'enabled', timeMs: event.timeMs, enabled: enabled !== '0', auid });
-      else if (op === 'remove_rule' || op === 'add_rule') changes.push({ change: op === 'remove_rule' ? 'rule_removed' : 'rule_added', timeMs: event.timeMs, keys: keysOf(fields.get('key')), auid });
+      else if (op === 'remove_rule' || op === 'add_rule')
+        changes.push({
+          change: op === 'remove_rule' ? 'rule_removed' : 'rule_added',
+          timeMs: event.timeMs,
+          keys: keysOf(fields.get('key')),
+          auid,
+        });
     } else if (record.type === 'DAEMON_START') {
       changes.push({ change: 'daemon_started', timeMs: event.timeMs });
     } else if (record.type === 'DAEMON_END' || record.type === 'DAEMON_ABORT') {

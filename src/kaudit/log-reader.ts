@@ -73,7 +73,7 @@ export class AuditLogReader implements BackgroundReader {
 
   /** Hand every event of `key` (or of every key) to `handler`; returns the unsubscription. */
   subscribe(key: string | typeof everyEvent, handler: Handler): () => void {
-    const list = key === everyEvent ? this.everyHandlers : this.keyed.get(key) ?? [];
+    const list = key === everyEvent ? this.everyHandlers : (this.keyed.get(key) ?? []);
     if (key !== everyEvent) this.keyed.set(key, list);
     list.push(handler);
     return () => {
@@ -142,7 +142,8 @@ export function probeAuditLog(path: string): { readonly health: FollowHealth; re
     return { health: 'ok', reason: undefined };
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    const health: FollowHealth = code === 'ENOENT' || code === 'ENOTDIR' ? 'missing' : code === 'EACCES' || code === 'EPERM' ? 'unreadable' : 'error';
+    const health: FollowHealth =
+      code === 'ENOENT' || code === 'ENOTDIR' ? 'missing' : code === 'EACCES' || code === 'EPERM' ? 'unreadable' : 'error';
     return { health, reason: describeErrno(error) };
   } finally {
     if (fd !== undefined) closeSync(fd);

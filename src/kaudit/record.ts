@@ -134,7 +134,22 @@ export function rawField(body: string, name: string): string | undefined {
  * character (audit_log_untrustedstring): argv, names, paths, titles, keys. Every other unquoted
  * value (`old=64`, `a0=7ffd...` of SYSCALL) is a number or a word and stays as it is.
  */
-const untrusted = new Set(['comm', 'exe', 'name', 'cwd', 'proctitle', 'key', 'path', 'dir', 'cmd', 'acct', 'ocomm', 'data', 'old-rule', 'new-rule']);
+const untrusted = new Set([
+  'comm',
+  'exe',
+  'name',
+  'cwd',
+  'proctitle',
+  'key',
+  'path',
+  'dir',
+  'cmd',
+  'acct',
+  'ocomm',
+  'data',
+  'old-rule',
+  'new-rule',
+]);
 const execveArgument = /^a\d+(\[\d+\])?$/;
 
 function isUntrusted(name: string, inExecve: boolean): boolean {

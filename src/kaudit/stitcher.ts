@@ -34,7 +34,8 @@ interface OpenEvent {
  * Records whose event never has a SYSCALL record: written by userspace programs (PAM, auditd
  * itself, systemd) or standalone by the kernel. Each is an event of its own.
  */
-const standalone = /^(USER_|DAEMON_|CRED_|SERVICE_|SYSTEM_|ACCT_|ADD_|DEL_|GRP_|CHGRP_ID|CHUSER_ID|ROLE_|USYS_|SOFTWARE_UPDATE|TRUSTED_APP|TEST|KERNEL$|ANOM_ABEND|ANOM_LOGIN_|EOE$)/;
+const standalone =
+  /^(USER_|DAEMON_|CRED_|SERVICE_|SYSTEM_|ACCT_|ADD_|DEL_|GRP_|CHGRP_ID|CHUSER_ID|ROLE_|USYS_|SOFTWARE_UPDATE|TRUSTED_APP|TEST|KERNEL$|ANOM_ABEND|ANOM_LOGIN_|EOE$)/;
 
 /**
  * Gathers the records of each event by its identity (time and serial), also when the kernel

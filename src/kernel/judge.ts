@@ -47,14 +47,26 @@ export function judgeKernel(snapshot: KernelSnapshot, baseline: KernelBaseline |
     for (const module of snapshot.modules) {
       if (baseline.modules.has(module.name)) continue;
       const taint = module.taint ? `, taint ${module.taint}` : '';
-      findings.push(finding(kernelKinds.module_loaded, { module: module.name }, `kernel module ${module.name} (${module.size} bytes${taint}) is loaded and the baseline does not hold it`));
+      findings.push(
+        finding(
+          kernelKinds.module_loaded,
+          { module: module.name },
+          `kernel module ${module.name} (${module.size} bytes${taint}) is loaded and the baseline does not hold it`,
+        ),
+      );
     }
   }
   if (snapshot.tainted !== undefined && baseline.tainted !== undefined) {
     const before = new Set(taintFlags(baseline.tainted));
     const gained = [...taintFlags(snapshot.tainted)].filter((flag) => judgedTaint.has(flag) && !before.has(flag)).join('');
     if (gained) {
-      findings.push(finding(kernelKinds.kernel_tainted, { flags: gained }, `the kernel gained taint flags ${gained} since the baseline (tainted ${snapshot.tainted}, was ${baseline.tainted})`));
+      findings.push(
+        finding(
+          kernelKinds.kernel_tainted,
+          { flags: gained },
+          `the kernel gained taint flags ${gained} since the baseline (tainted ${snapshot.tainted}, was ${baseline.tainted})`,
+        ),
+      );
     }
   }
   for (const [name, value] of snapshot.sysctls) {

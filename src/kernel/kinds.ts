@@ -10,7 +10,7 @@ export const kernelKinds = declareKinds('kernel', {
   kernel_tainted: {
     severity: 'critical',
     description:
-      'the kernel carries a module-related taint flag (/proc/sys/kernel/tainted) it did not carry at the baseline: P proprietary, F forced load, R forced unload, U set by a user, C staging, O out of tree, E unsigned, K live patch; the subject\'s `flags` are the new ones. Hardware and bug flags (W, D, L, M, ...) are not judged',
+      "the kernel carries a module-related taint flag (/proc/sys/kernel/tainted) it did not carry at the baseline: P proprietary, F forced load, R forced unload, U set by a user, C staging, O out of tree, E unsigned, K live patch; the subject's `flags` are the new ones. Hardware and bug flags (W, D, L, M, ...) are not judged",
     alerts: ['HostGuardKernelTainted'],
   },
   sysctl_changed: {

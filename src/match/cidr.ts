@@ -27,7 +27,10 @@ function ipv6Bytes(text: string): number[] {
   let tail: number[] = [];
   if (text.includes('.')) {
     const lastColon = text.lastIndexOf(':');
-    tail = text.slice(lastColon + 1).split('.').map(Number);
+    tail = text
+      .slice(lastColon + 1)
+      .split('.')
+      .map(Number);
     body = text.slice(0, lastColon + 1);
     if (!body.endsWith('::')) body = body.slice(0, -1);
   }

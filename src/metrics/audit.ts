@@ -36,14 +36,15 @@ export const auditMetricSpecs = {
     name: 'hostguard_audit_new_warning',
     type: 'gauge',
     help: 'Lynis warnings the baseline does not hold and audit.accept_warnings does not list, by test ID (value: how many times the report has it).',
-    labels: { test: 'the Lynis test ID (AUTH-9262): from Lynis\' fixed catalogue of a few hundred tests' },
+    labels: { test: "the Lynis test ID (AUTH-9262): from Lynis' fixed catalogue of a few hundred tests" },
   }),
   reportTimestamp: metricSpec({
     name: 'hostguard_audit_report_timestamp_seconds',
     type: 'gauge',
     help: 'When the newest complete Lynis report was finished (report_datetime_end); 0 when none could be read.',
     labels: { report },
-    notes: '`time() - hostguard_audit_report_timestamp_seconds` is the report age; HostGuardAuditReportStale compares it with the next metric.',
+    notes:
+      '`time() - hostguard_audit_report_timestamp_seconds` is the report age; HostGuardAuditReportStale compares it with the next metric.',
   }),
   maxReportAge: metricSpec({
     name: 'hostguard_audit_report_max_age_seconds',
@@ -61,7 +62,9 @@ export const auditMetricSpecs = {
     name: 'hostguard_audit_lynis_runs_total',
     type: 'counter',
     help: 'Lynis runs started by the exporter (policy audit.run), by result.',
-    labels: { result: `${lynisRunResults.join(', ')} (busy: a Lynis not started by the exporter held its PID file and was running, so the run was skipped)` },
+    labels: {
+      result: `${lynisRunResults.join(', ')} (busy: a Lynis not started by the exporter held its PID file and was running, so the run was skipped)`,
+    },
   }),
   lynisDuration: metricSpec({
     name: 'hostguard_audit_lynis_last_run_duration_seconds',
@@ -74,6 +77,7 @@ export const auditMetricSpecs = {
     type: 'counter',
     help: 'Lynis PID files the exporter removed because the run they named was gone (killed before it could remove its own file: no such process, a zombie, a PID reused by another program).',
     labels: {},
-    notes: 'Lynis in cron mode quits while any PID file exists, so a file left by a killed run stops every later audit; before each run the exporter removes such a file (logged with its PID) and runs. A file naming a live Lynis is left alone, and the run is counted as busy.',
+    notes:
+      'Lynis in cron mode quits while any PID file exists, so a file left by a killed run stops every later audit; before each run the exporter removes such a file (logged with its PID) and runs. A file naming a live Lynis is left alone, and the run is counted as busy.',
   }),
 } as const;

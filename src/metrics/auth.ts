@@ -34,14 +34,16 @@ export const authMetricSpecs = {
     type: 'counter',
     help: 'Logins that came after repeated failures from the same address or for the same user (policy auth.success_after_failures), by service.',
     labels: { service: services },
-    notes: 'The finding success_after_failures names the user and address (redacted unless --findings.show-details). Every service starts at 0. HostGuardAuthSuccessAfterFailures fires on any increase.',
+    notes:
+      'The finding success_after_failures names the user and address (redacted unless --findings.show-details). Every service starts at 0. HostGuardAuthSuccessAfterFailures fires on any increase.',
   }),
   tampering: metricSpec({
     name: 'hostguard_auth_log_tampering_total',
     type: 'counter',
     help: 'Auth logs truncated, deleted or replaced outside a rotation, and journal files removed that journald would not remove, by source and kind.',
     labels: { source, kind: tamperKinds.join(', ') },
-    notes: 'A file source starts with every kind but journal_removed at 0, a journald source with journal_removed. The finding log_tampered says which file and how. HostGuardAuthLogTampered fires on any increase.',
+    notes:
+      'A file source starts with every kind but journal_removed at 0, a journald source with journal_removed. The finding log_tampered says which file and how. HostGuardAuthLogTampered fires on any increase.',
   }),
   failingSources: metricSpec({
     name: 'hostguard_auth_failing_sources',
@@ -124,7 +126,8 @@ export const authMetricSpecs = {
     type: 'counter',
     help: 'Times journalctl exited (or could not be run) and was started again, after 1 s, doubling up to 30 s while it reads nothing.',
     labels: { source: 'journald sources' },
-    notes: 'Restarts to apply new identifiers after a reload are not counted. HostGuardAuthSourceUnhealthy fires on a journalctl that keeps exiting.',
+    notes:
+      'Restarts to apply new identifiers after a reload are not counted. HostGuardAuthSourceUnhealthy fires on a journalctl that keeps exiting.',
   }),
   healthy: metricSpec({
     name: 'hostguard_auth_source_healthy',

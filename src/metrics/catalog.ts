@@ -46,7 +46,7 @@ export const metricCatalog: readonly MetricGroup[] = [
   {
     title: 'Containers (collector `processes`)',
     intro:
-      'Processes in containers, seen from the host: which container (cgroup path; image and names from runc\'s state of the container or the Docker API), where each executable lives (the image\'s layers, the container\'s writable overlayfs layer, another mount), and the findings about them (container_drift, container_package_manager, container_shell; policy section `containers`). Details: docs/collectors/processes.md#containers.',
+      "Processes in containers, seen from the host: which container (cgroup path; image and names from runc's state of the container or the Docker API), where each executable lives (the image's layers, the container's writable overlayfs layer, another mount), and the findings about them (container_drift, container_package_manager, container_shell; policy section `containers`). Details: docs/collectors/processes.md#containers.",
     specs: containerMetricSpecs,
   },
   {
@@ -59,13 +59,13 @@ export const metricCatalog: readonly MetricGroup[] = [
   {
     title: 'Fleet facts (collectors `processes` and `network`)',
     intro:
-      'Bounded facts for the monitoring side to count across hosts (rules/hostguard-fleet.yml, docs/scale.md): the SHA-256 of each flagged executable image and of each unexpected listener\'s program. Present with the processes and network collectors; budgets in the policy\'s `fleet_facts` of each section.',
+      "Bounded facts for the monitoring side to count across hosts (rules/hostguard-fleet.yml, docs/scale.md): the SHA-256 of each flagged executable image and of each unexpected listener's program. Present with the processes and network collectors; budgets in the policy's `fleet_facts` of each section.",
     specs: fleetMetricSpecs,
   },
   {
     title: 'Integrity (`--collector.integrity`)',
     intro:
-      'File and binary hashes against the baseline and the package database. Scans run on `integrity.schedule` and once at start; a scrape serves the last scan, judged against the current baseline. Without a verified baseline only package-database and running-executable checks against packages apply. Baseline age and verification are the framework\'s `hostguard_baseline_*` metrics.',
+      "File and binary hashes against the baseline and the package database. Scans run on `integrity.schedule` and once at start; a scrape serves the last scan, judged against the current baseline. Without a verified baseline only package-database and running-executable checks against packages apply. Baseline age and verification are the framework's `hostguard_baseline_*` metrics.",
     specs: integrityMetricSpecs,
     kinds: integrityKinds,
   },
@@ -105,7 +105,7 @@ export const metricCatalog: readonly MetricGroup[] = [
   {
     title: 'Collector `audit`',
     intro:
-      'The newest complete Lynis report (`audit.lynis_report`, usually /var/log/lynis-report.dat): hardening index, warnings and suggestions, its age, judged against the baseline\'s index and warnings; Lynis runs started by the exporter when `audit.run` asks. Without an `audit` section the collector (on by default) does nothing and exposes none of these series.',
+      "The newest complete Lynis report (`audit.lynis_report`, usually /var/log/lynis-report.dat): hardening index, warnings and suggestions, its age, judged against the baseline's index and warnings; Lynis runs started by the exporter when `audit.run` asks. Without an `audit` section the collector (on by default) does nothing and exposes none of these series.",
     specs: auditMetricSpecs,
     kinds: auditKinds,
   },

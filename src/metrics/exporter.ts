@@ -6,14 +6,19 @@ export const exporterMetricSpecs = {
     name: 'hostguard_build_info',
     type: 'gauge',
     help: 'A metric with a constant 1 value labeled by the version, revision and Node.js version of hostguard-exporter.',
-    labels: { version: 'package version', revision: 'git commit the package was built from, or "unknown"', nodejs_version: 'process.version' },
+    labels: {
+      version: 'package version',
+      revision: 'git commit the package was built from, or "unknown"',
+      nodejs_version: 'process.version',
+    },
   }),
   collectorDuration: metricSpec({
     name: 'hostguard_scrape_collector_duration_seconds',
     type: 'gauge',
     help: 'Duration of a collector in the last collection.',
     labels: { collector: 'enabled collector names' },
-    notes: 'For a collector still busy with a run that passed --collector.timeout (or, after a first start, its learning that passed --baseline.timeout): how long that run has taken so far.',
+    notes:
+      'For a collector still busy with a run that passed --collector.timeout (or, after a first start, its learning that passed --baseline.timeout): how long that run has taken so far.',
   }),
   collectorSuccess: metricSpec({
     name: 'hostguard_scrape_collector_success',
@@ -33,7 +38,8 @@ export const exporterMetricSpecs = {
     help: 'Collections in which a collector failed, by reason; details are in the log.',
     labels: {
       collector: 'enabled collector names',
-      reason: '"error" (it threw) or "timeout" (no result within --collector.timeout, or still busy with a run that had none, a first start\'s learning past --baseline.timeout included)',
+      reason:
+        '"error" (it threw) or "timeout" (no result within --collector.timeout, or still busy with a run that had none, a first start\'s learning past --baseline.timeout included)',
     },
   }),
   findings: metricSpec({
@@ -117,7 +123,7 @@ export const exporterMetricSpecs = {
     help: 'Whether a capability that decides what the exporter can see is in its effective set (1) or not (0).',
     labels: { capability: 'cap_dac_override, cap_dac_read_search, cap_net_bind_service, cap_sys_ptrace' },
     notes:
-      'Without cap_sys_ptrace (as root too) the executables, sockets and roots of other users\' processes, and of root\'s processes holding capabilities the exporter lacks, are hidden; without cap_dac_read_search (or cap_dac_override) some watched files and logs are unreadable; without cap_net_bind_service ports below 1024 cannot be probed for hidden listeners. The log says at start what each missing one hides, and each collector counts what it could not see. See docs/deployment.md.',
+      "Without cap_sys_ptrace (as root too) the executables, sockets and roots of other users' processes, and of root's processes holding capabilities the exporter lacks, are hidden; without cap_dac_read_search (or cap_dac_override) some watched files and logs are unreadable; without cap_net_bind_service ports below 1024 cannot be probed for hidden listeners. The log says at start what each missing one hides, and each collector counts what it could not see. See docs/deployment.md.",
   }),
   capabilityBounding: metricSpec({
     name: 'hostguard_exporter_capability_bounding',
@@ -131,13 +137,31 @@ export const exporterMetricSpecs = {
     name: 'hostguard_state_write_failing',
     type: 'gauge',
     help: 'Whether the last write of a state file failed (1), e.g. a full or read-only --state.dir; the exporter keeps running and retries.',
-    labels: { file: 'file names the exporter writes: baseline.json, log position files (one per auth source), integrity-full-rehash.json, serving-exporter.json, the --textfile.path file' },
+    labels: {
+      file: 'file names the exporter writes: baseline.json, log position files (one per auth source), integrity-full-rehash.json, serving-exporter.json, the --textfile.path file',
+    },
   }),
   stateWriteFailures: metricSpec({
     name: 'hostguard_state_write_failures_total',
     type: 'counter',
     help: 'Failed writes of state files since start, by file; details (ENOSPC, EROFS) in the log.',
     labels: { file: 'as hostguard_state_write_failing' },
+  }),
+  stuckReads: metricSpec({
+    name: 'hostguard_stuck_reads',
+    type: 'gauge',
+    help: 'Reads of the host that did not return within the stall deadline and are still waiting in the kernel, by kind; their targets are skipped until they return.',
+    labels: {
+      kind: '"process_memory" (a /proc/PID file that takes the process\'s memory-map lock, such as cmdline: a thread of that process waits on a stalled file system) or "file_system" (a stat, listing or read on a mount, or a process\'s root, whose file system does not answer)',
+    },
+    notes:
+      'The deadline is a quarter of --collector.timeout (0.25–5 s). The log names each stuck PID or mount when it is declared and when its read returns. A stuck process is also a stalled_process finding of the processes collector; a stuck mount under a watched path counts in hostguard_integrity_scan_problems{problem="stuck"}.',
+  }),
+  stuckReadsTotal: metricSpec({
+    name: 'hostguard_stuck_reads_total',
+    type: 'counter',
+    help: 'Reads declared stuck since start, by kind (see hostguard_stuck_reads).',
+    labels: { kind: 'as hostguard_stuck_reads' },
   }),
   baselineEntries: metricSpec({
     name: 'hostguard_baseline_entries',

@@ -24,7 +24,7 @@ export const fleetMetricSpecs = {
   flaggedListener: metricSpec({
     name: 'hostguard_flagged_listener_info',
     type: 'gauge',
-    help: 'An unexpected listener by the program holding it (value 1): the SHA-256 of the program\'s image, its path, the protocol and the port; IPv4 and IPv6 sockets of one program on one port are one series.',
+    help: "An unexpected listener by the program holding it (value 1): the SHA-256 of the program's image, its path, the protocol and the port; IPv4 and IPv6 sockets of one program on one port are one series.",
     labels: {
       sha256: `${sha256}; empty (absent in Prometheus) when no process holds the socket or its owner cannot be read`,
       exe: 'path of the program holding the socket, "kernel" for a socket no process holds, "unknown" when the owner could not be read',
@@ -42,6 +42,7 @@ export const fleetMetricSpecs = {
       metric: 'hostguard_flagged_executable_info or hostguard_flagged_listener_info',
       reason: '"pending" or "unreadable"',
     },
-    notes: 'The fleet rules count a host with pending hashes as not yet reporting, so a fleet-wide restart does not make every executable look rare for a moment.',
+    notes:
+      'The fleet rules count a host with pending hashes as not yet reporting, so a fleet-wide restart does not make every executable look rare for a moment.',
   }),
 } as const;

@@ -23,7 +23,7 @@ export const idsMetricSpecs = {
   lastAlert: metricSpec({
     name: 'hostguard_ids_last_alert_timestamp_seconds',
     type: 'gauge',
-    help: 'Time of the newest alert from the source (the event\'s own time; the time it was read when the event has none); 0 before the first.',
+    help: "Time of the newest alert from the source (the event's own time; the time it was read when the event has none); 0 before the first.",
     labels: { source, tool },
     notes: 'Kept in --state.dir across restarts.',
   }),
@@ -32,7 +32,8 @@ export const idsMetricSpecs = {
     type: 'gauge',
     help: 'Modification time of the output file at the source path: when the IDS last wrote anything; 0 when it cannot be read.',
     labels: { source, tool },
-    notes: 'The file\'s own time survives exporter restarts, and stops moving when an IDS keeps writing to a file rotated away. HostGuardIDSSourceSilent compares it with the next metric.',
+    notes:
+      "The file's own time survives exporter restarts, and stops moving when an IDS keeps writing to a file rotated away. HostGuardIDSSourceSilent compares it with the next metric.",
   }),
   maxSilence: metricSpec({
     name: 'hostguard_ids_source_max_silence_seconds',
@@ -55,7 +56,7 @@ export const idsMetricSpecs = {
   linesUnparsed: metricSpec({
     name: 'hostguard_ids_lines_unparsed_total',
     type: 'counter',
-    help: 'Lines that could not be used, by reason: invalid_json (not JSON, cut, or garbage), not_an_event (JSON without the tool\'s event fields).',
+    help: "Lines that could not be used, by reason: invalid_json (not JSON, cut, or garbage), not_an_event (JSON without the tool's event fields).",
     labels: { source, reason: unparsedReasons.join(', ') },
   }),
   fragments: metricSpec({
@@ -86,7 +87,11 @@ export const idsMetricSpecs = {
     name: 'hostguard_ids_top_signature_alerts',
     type: 'gauge',
     help: 'Alerts in the last 15 minutes of each of the most frequent signatures (opt-in: policy ids.top_signatures).',
-    labels: { tool, signature_id: 'gid:sid (Suricata, Snort) or the rule id (Wazuh)', signature: 'the signature text or rule description, cut at 256 characters; at most ids.top_signatures series (0, none, by default)' },
+    labels: {
+      tool,
+      signature_id: 'gid:sid (Suricata, Snort) or the rule id (Wazuh)',
+      signature: 'the signature text or rule description, cut at 256 characters; at most ids.top_signatures series (0, none, by default)',
+    },
     notes: 'Counts are estimates when more signatures fire than are kept per 30-second bucket.',
   }),
 } as const;

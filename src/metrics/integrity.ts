@@ -104,7 +104,7 @@ export const integrityMetricSpecs = {
   baselineInvalidEntries: metricSpec({
     name: 'hostguard_integrity_baseline_invalid_entries',
     type: 'gauge',
-    help: 'Entries of the verified baseline\'s integrity section that do not have the expected shape and are ignored; details in the log.',
+    help: "Entries of the verified baseline's integrity section that do not have the expected shape and are ignored; details in the log.",
     labels: {},
   }),
   packageDatabasePresent: metricSpec({
@@ -122,33 +122,36 @@ export const integrityMetricSpecs = {
   packageMismatchedFiles: metricSpec({
     name: 'hostguard_package_mismatched_files',
     type: 'gauge',
-    help: 'Watched files that do not match the package database\'s checksum at the last scan (what debsums reports).',
+    help: "Watched files that do not match the package database's checksum at the last scan (what debsums reports).",
     labels: { manager: 'dpkg' },
   }),
   packageLastActivity: metricSpec({
     name: 'hostguard_package_manager_last_activity_timestamp_seconds',
     type: 'gauge',
-    help: 'Unix time the package manager last ran: the status database\'s mtime and the last line of its log.',
+    help: "Unix time the package manager last ran: the status database's mtime and the last line of its log.",
     labels: { manager: 'dpkg', source: 'status (mtime of /var/lib/dpkg/status), log (last line of /var/log/dpkg.log)' },
-    notes: 'For dashboards; no rule lowers a finding by it: the package database explains changes file by file (hostguard_baseline_auto_accepted_total).',
+    notes:
+      'For dashboards; no rule lowers a finding by it: the package database explains changes file by file (hostguard_baseline_auto_accepted_total).',
   }),
   packageOperation: metricSpec({
     name: 'hostguard_package_operation_in_progress',
     type: 'gauge',
-    help: 'Whether a package operation ran during the last scan (1): a process held dpkg\'s lock, or its database changed while the scan ran. Nothing is accepted into the baseline from such a scan.',
+    help: "Whether a package operation ran during the last scan (1): a process held dpkg's lock, or its database changed while the scan ran. Nothing is accepted into the baseline from such a scan.",
     labels: { manager: 'dpkg' },
   }),
   heldFindings: metricSpec({
     name: 'hostguard_integrity_held_findings',
     type: 'gauge',
-    help: 'Integrity findings held back because a package operation is running, for at most 15 minutes from the start of the process holding dpkg\'s lock; they are reported, or explained and accepted, once it ends.',
+    help: "Integrity findings held back because a package operation is running, for at most 15 minutes from the start of the process holding dpkg's lock; they are reported, or explained and accepted, once it ends.",
     labels: {},
   }),
   autoAccepted: metricSpec({
     name: 'hostguard_baseline_auto_accepted_total',
     type: 'counter',
     help: 'Watched paths whose change the package database explained and that were accepted into the baseline by themselves, by reason.',
-    labels: { reason: `${list(acceptReasons)}: the change to the owning package since the baseline (package_change: same version, other database entries)` },
-    notes: 'Each acceptance is logged and kept in the baseline\'s `history` section (`hostguard-exporter baseline show`).',
+    labels: {
+      reason: `${list(acceptReasons)}: the change to the owning package since the baseline (package_change: same version, other database entries)`,
+    },
+    notes: "Each acceptance is logged and kept in the baseline's `history` section (`hostguard-exporter baseline show`).",
   }),
 } as const;

@@ -41,7 +41,9 @@ export function renderMetricsDoc(): string {
     '',
     `The exporter's own cost, from prom-client's standard collectors: metrics starting with ${standardMetricPrefixes
       .map((p) => `\`${p}\``)
-      .join(' and ')} (for example \`process_cpu_seconds_total\`, \`process_resident_memory_bytes\`, \`process_start_time_seconds\`, \`nodejs_eventloop_lag_seconds\`).`,
+      .join(
+        ' and ',
+      )} (for example \`process_cpu_seconds_total\`, \`process_resident_memory_bytes\`, \`process_start_time_seconds\`, \`nodejs_eventloop_lag_seconds\`).`,
     '',
   );
   return lines.join('\n');

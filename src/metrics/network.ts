@@ -1,8 +1,10 @@
 import { metricSpec } from './spec.js';
 
 const protocol = '"tcp" or "udp"';
-const outboundReason = '"flagged_process" (the process has a finding), "new_destination" (a shell, interpreter or network tool to a destination class and port the baseline did not see it use), "not_allowed" (`judge: all`)';
-const remoteClass = 'the remote address\'s class: a name from `outbound.networks`, or "loopback", "private", "link_local", "metadata", "multicast", "public"';
+const outboundReason =
+  '"flagged_process" (the process has a finding), "new_destination" (a shell, interpreter or network tool to a destination class and port the baseline did not see it use), "not_allowed" (`judge: all`)';
+const remoteClass =
+  'the remote address\'s class: a name from `outbound.networks`, or "loopback", "private", "link_local", "metadata", "multicast", "public"';
 const programClass = '"interpreter" (`processes.interpreters`), "network_tool" (`outbound.network_tools`) or "other"';
 const exe =
   'path of the executable holding the socket (several joined by ","), "kernel" for a socket no process holds, "unknown" when the owner could not be read';
@@ -38,19 +40,21 @@ export const networkMetricSpecs = {
       user_class: 'owner\'s user class: "root", "system", "regular" (several joined by ","), or "unknown"',
       reason: 'as in hostguard_network_unexpected_listeners',
     },
-    notes: 'Limited by --metrics.max-finding-series. The finding\'s subject carries the user name and the pid is in its message; labels carry neither.',
+    notes:
+      "Limited by --metrics.max-finding-series. The finding's subject carries the user name and the pid is in its message; labels carry neither.",
   }),
   outboundConnections: metricSpec({
     name: 'hostguard_network_outbound_connections',
     type: 'gauge',
     help: 'Outgoing connections (TCP established or being established, connected UDP), loopback excluded unless the policy watches it.',
     labels: { protocol },
-    notes: 'Absent while the policy judges no outgoing connection (`judge: unusual` with `flagged_processes` and `new_destinations` false).',
+    notes:
+      'Absent while the policy judges no outgoing connection (`judge: unusual` with `flagged_processes` and `new_destinations` false).',
   }),
   presumedAccepted: metricSpec({
     name: 'hostguard_network_presumed_accepted_connections',
     type: 'gauge',
-    help: 'Established connections on a port no listener owns, taken as sessions of a server whose listener closed and left out of the outgoing ones: their local port is outside the ephemeral range, their peer\'s port is a client\'s, and their program may listen on that port by the listeners policy or baseline.',
+    help: "Established connections on a port no listener owns, taken as sessions of a server whose listener closed and left out of the outgoing ones: their local port is outside the ephemeral range, their peer's port is a client's, and their program may listen on that port by the listeners policy or baseline.",
     labels: { protocol: '"tcp" (UDP has no accept())' },
     notes:
       'Absent while outgoing connections are not judged; counts what the outbound judgment leaves out: the sessions of allowed servers that restarted or are draining, or of any program on a port allowed without naming one (docs/collectors/network.md).',
@@ -67,7 +71,7 @@ export const networkMetricSpecs = {
     type: 'gauge',
     help: 'Unexpected outgoing connections per program, reason, destination class and remote port; the value is the number of connections.',
     labels: { protocol, exe, reason: outboundReason, remote_class: remoteClass, remote_port: 'destination port' },
-    notes: 'Limited by --metrics.max-finding-series. Remote addresses are never labels: they are in the finding\'s subject.',
+    notes: "Limited by --metrics.max-finding-series. Remote addresses are never labels: they are in the finding's subject.",
   }),
   shellOnSocket: metricSpec({
     name: 'hostguard_network_shell_on_socket',
@@ -94,7 +98,7 @@ export const networkMetricSpecs = {
   flaggedBytes: metricSpec({
     name: 'hostguard_network_flagged_bytes_total',
     type: 'counter',
-    help: 'Bytes carried by TCP connections that carry a finding, from the kernel\'s TCP info (`ss -ti`): sent is the payload the peer acknowledged, received the payload received.',
+    help: "Bytes carried by TCP connections that carry a finding, from the kernel's TCP info (`ss -ti`): sent is the payload the peer acknowledged, received the payload received.",
     labels: {
       direction: '"sent" or "received"',
       kind: '"shell_on_socket" (a process has the connection as a standard stream) or "unexpected_outbound"; a connection with both counts under shell_on_socket',
@@ -148,7 +152,7 @@ export const networkMetricSpecs = {
   fdScans: metricSpec({
     name: 'hostguard_network_fd_scans_total',
     type: 'counter',
-    help: 'Collections that read processes\' descriptor tables: every process when a socket is not mapped to its process yet and every 5 minutes, otherwise the processes started since the last collection.',
+    help: "Collections that read processes' descriptor tables: every process when a socket is not mapped to its process yet and every 5 minutes, otherwise the processes started since the last collection.",
     labels: {},
     notes: 'On a quiet host it rises once per rescan interval: a mapped socket is re-checked with one readlink per holder.',
   }),

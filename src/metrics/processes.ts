@@ -1,6 +1,7 @@
 import { metricSpec } from './spec.js';
 
-const exeLabel = 'executable path (/proc/PID/exe), at most 256 characters; one series per executable, capped by --metrics.max-finding-series';
+const exeLabel =
+  'executable path (/proc/PID/exe), at most 256 characters; one series per executable, capped by --metrics.max-finding-series';
 const userClassLabel = 'root, system, regular or invalid: the class of the effective user (the user name is in the finding, never a label)';
 
 /** Metrics of the processes collector (src/collectors/processes.ts). */
@@ -15,7 +16,9 @@ export const processesMetricSpecs = {
     name: 'hostguard_processes_unjudged',
     type: 'gauge',
     help: 'Userland processes of the last collection that were not judged at all: their executable or /proc files could not be read.',
-    labels: { reason: '"permission_denied" (the exporter lacks cap_sys_ptrace, or a security module such as AppArmor denies it) or "malformed"' },
+    labels: {
+      reason: '"permission_denied" (the exporter lacks cap_sys_ptrace, or a security module such as AppArmor denies it) or "malformed"',
+    },
     notes:
       'Above 0 for permission_denied, unknown_executable, unexpected_user, deleted_executable, writable_location and name_mismatch are blind for those processes; the log says so once. Processes in containers are counted in hostguard_processes_identity_unjudged instead (earlier versions counted them here as reason="other_mount_namespace").',
   }),
@@ -24,7 +27,8 @@ export const processesMetricSpecs = {
     type: 'gauge',
     help: 'Userland processes of the last collection judged only for writable_location, name_mismatch and the container kinds (container_drift, container_package_manager, container_shell): their identity against the host (unknown_executable, unexpected_user), deleted_executable and resource_hog were not judged.',
     labels: {
-      reason: '"other_root": a process in a container, whose root directory is not the host\'s (--path.rootfs), so that its executable path names a file of its own root, about which the host\'s allow rules, baseline, packages and files say nothing; counted too when that root cannot be stat\'ed. A process that merely has a mount namespace of its own (systemd\'s PrivateTmp or ProtectSystem, unshare -m) keeps the host\'s root and is judged as the host\'s',
+      reason:
+        "\"other_root\": a process in a container, whose root directory is not the host's (--path.rootfs), so that its executable path names a file of its own root, about which the host's allow rules, baseline, packages and files say nothing; counted too when that root cannot be stat'ed. A process that merely has a mount namespace of its own (systemd's PrivateTmp or ProtectSystem, unshare -m) keeps the host's root and is judged as the host's",
     },
     notes:
       'Expected on a host that runs containers: the number of container processes examined. A binary in a container\'s /tmp or a memfd, or a fake kernel thread, is still a finding, and so is one that is not from the container\'s image (container_drift; hostguard_container_processes says where each executable lives). Earlier versions counted the processes of every other mount namespace here, as reason="other_mount_namespace".',
@@ -76,9 +80,10 @@ export const processesMetricSpecs = {
     help: 'Processes seen starting by the watch of new PIDs, by the verdict on their first look.',
     labels: {
       verdict:
-        'known, unknown_executable, unexpected_user, deleted_executable, writable_location, name_mismatch, container_drift, container_package_manager, container_shell (the most severe finding kind), kernel_thread, other_root (a process in a container, whose root is not the host\'s, without a finding of the kinds judged there; its identity is not judged), or unexamined (gone or unreadable before it could be judged)',
+        "known, unknown_executable, unexpected_user, deleted_executable, writable_location, name_mismatch, container_drift, container_package_manager, container_shell, stalled_process (the most severe finding kind), kernel_thread, other_root (a process in a container, whose root is not the host's, without a finding of the kinds judged there; its identity is not judged), or unexamined (gone or unreadable before it could be judged)",
     },
-    notes: 'Counts what lives at least one watch interval; a process that starts and exits in between is not seen (see the processes section of the README).',
+    notes:
+      'Counts what lives at least one watch interval; a process that starts and exits in between is not seen (see the processes section of the README).',
   }),
   startWatchInterval: metricSpec({
     name: 'hostguard_process_start_watch_interval_seconds',
@@ -90,7 +95,9 @@ export const processesMetricSpecs = {
     name: 'hostguard_processes_hidden',
     type: 'gauge',
     help: 'Hidden processes found by the last sweep and still alive, by the view they are hidden from.',
-    labels: { view: '"listing" (the /proc directory), "procfs_entry" (/proc/PID masked) or "ps"; the ps series is absent when ps was not compared' },
+    labels: {
+      view: '"listing" (the /proc directory), "procfs_entry" (/proc/PID masked) or "ps"; the ps series is absent when ps was not compared',
+    },
   }),
   hiddenSweepTimestamp: metricSpec({
     name: 'hostguard_process_hidden_sweep_last_timestamp_seconds',
@@ -114,8 +121,12 @@ export const processesMetricSpecs = {
     name: 'hostguard_process_exec_events_total',
     type: 'counter',
     help: 'Execs read from the kernel audit log (processes.exec_events), by the verdict on the exec: the most severe kind of its executable, script or loaded program.',
-    labels: { verdict: 'as hostguard_process_starts_total: known, unknown_executable, unexpected_user, deleted_executable, writable_location, name_mismatch, other_root (a container\'s, or one whose root could not be told once it was gone), kernel_thread and unexamined never occur' },
-    notes: 'Every successful execve and execveat the rules in deploy/audit/hostguard.rules record, also of processes that live a millisecond. Present only with processes.exec_events. A restart resumes at the saved position: an exec is counted once.',
+    labels: {
+      verdict:
+        "as hostguard_process_starts_total: known, unknown_executable, unexpected_user, deleted_executable, writable_location, name_mismatch, other_root (a container's, or one whose root could not be told once it was gone), kernel_thread and unexamined never occur",
+    },
+    notes:
+      'Every successful execve and execveat the rules in deploy/audit/hostguard.rules record, also of processes that live a millisecond. Present only with processes.exec_events. A restart resumes at the saved position: an exec is counted once.',
   }),
   inlineCode: metricSpec({
     name: 'hostguard_process_inline_code_total',
@@ -125,14 +136,20 @@ export const processesMetricSpecs = {
       interpreter: 'basename of the interpreter (processes.interpreters): a bounded set, the interpreters installed',
       via: '"argument" or "stdin" (stdin attached to a terminal is a session and is not counted)',
     },
-    notes: 'Counted from the exec events when processes.exec_events is set (every exec), otherwise by the watch of new PIDs (what lives one interval): one exec is counted once.',
+    notes:
+      'Counted from the exec events when processes.exec_events is set (every exec), otherwise by the watch of new PIDs (what lives one interval): one exec is counted once.',
   }),
   flaggedExecs: metricSpec({
     name: 'hostguard_process_flagged_execs',
     type: 'gauge',
     help: 'Flagged execs read from the audit log whose process is gone, within exec_events.hold, by what ran, user class and kind: the series of the flagged_exec findings.',
-    labels: { exe: 'what ran: the executable, or the script or loaded program that was flagged; capped by --metrics.max-finding-series', user_class: userClassLabel, kind: 'deleted_executable, writable_location, name_mismatch, unknown_executable or unexpected_user' },
-    notes: 'The value counts the execs in the window. An exec whose process still runs is reported by hostguard_process_flagged instead (one exec, one finding).',
+    labels: {
+      exe: 'what ran: the executable, or the script or loaded program that was flagged; capped by --metrics.max-finding-series',
+      user_class: userClassLabel,
+      kind: 'deleted_executable, writable_location, name_mismatch, unknown_executable or unexpected_user',
+    },
+    notes:
+      'The value counts the execs in the window. An exec whose process still runs is reported by hostguard_process_flagged instead (one exec, one finding).',
   }),
   execSourceHealthy: metricSpec({
     name: 'hostguard_process_exec_source_healthy',
@@ -144,7 +161,9 @@ export const processesMetricSpecs = {
     name: 'hostguard_process_exec_auditing_off',
     type: 'gauge',
     help: 'Stretches during which execs were not recorded, going on or over for less than exec_events.hold, by reason: the series of the exec_auditing_off findings. Absent without processes.exec_events.',
-    labels: { reason: '"disabled" (auditctl -e 0), "rules_removed" (the exec rules deleted: auditctl -D, -d) or "daemon_stopped" (auditd stopped)' },
+    labels: {
+      reason: '"disabled" (auditctl -e 0), "rules_removed" (the exec rules deleted: auditctl -D, -d) or "daemon_stopped" (auditd stopped)',
+    },
   }),
   execRecords: metricSpec({
     name: 'hostguard_process_exec_source_records_total',
@@ -187,7 +206,8 @@ export const processesMetricSpecs = {
     type: 'counter',
     help: 'Audit records the kernel dropped since boot (its backlog was full, or the rate limit hit), as auditctl -s reports: each may be a lost exec.',
     labels: {},
-    notes: 'Present only when the kernel answers auditctl -s (hostguard_process_exec_kernel_status_success 1). Raise the backlog with -b in the rules file.',
+    notes:
+      'Present only when the kernel answers auditctl -s (hostguard_process_exec_kernel_status_success 1). Raise the backlog with -b in the rules file.',
   }),
   codeInspections: metricSpec({
     name: 'hostguard_process_code_inspections_total',

@@ -40,7 +40,13 @@ export function registerCounter<L extends string>(registry: Registry, spec: Metr
 
 export function registerHistogram<L extends string>(registry: Registry, spec: MetricSpec<L>): Histogram<L> {
   assertType(spec, 'histogram');
-  return new Histogram<L>({ name: spec.name, help: spec.help, labelNames: labelNames(spec), buckets: [...(spec.buckets ?? [])], registers: [registry] });
+  return new Histogram<L>({
+    name: spec.name,
+    help: spec.help,
+    labelNames: labelNames(spec),
+    buckets: [...(spec.buckets ?? [])],
+    registers: [registry],
+  });
 }
 
 function assertType(spec: MetricSpec<string>, type: MetricType): void {

@@ -64,7 +64,11 @@ export interface ClassifiedConnection extends UnexplainedConnection {
  * it was seen while one did (`accepted`); of the rest, those whose ports look like an accepted
  * session are marked `maybeAccepted`.
  */
-export function classifyConnections(sockets: readonly NetSocket[], listeners: readonly NetSocket[], options: Omit<DirectionOptions, 'watchLoopback'>): ClassifiedConnection[] {
+export function classifyConnections(
+  sockets: readonly NetSocket[],
+  listeners: readonly NetSocket[],
+  options: Omit<DirectionOptions, 'watchLoopback'>,
+): ClassifiedConnection[] {
   const listening = new Map<string, string[]>();
   for (const l of listeners) {
     const key = `${l.protocol}/${l.localPort}`;
@@ -73,7 +77,9 @@ export function classifyConnections(sockets: readonly NetSocket[], listeners: re
     else listening.set(key, [l.localAddress]);
   }
   const onListeningPort = (s: NetSocket) =>
-    listening.get(`${s.protocol}/${s.localPort}`)?.some((address) => bindAddressLabel(address) === 'any' || sameAddress(address, s.localAddress)) ?? false;
+    listening
+      .get(`${s.protocol}/${s.localPort}`)
+      ?.some((address) => bindAddressLabel(address) === 'any' || sameAddress(address, s.localAddress)) ?? false;
   const connected = sockets.filter(isConnection);
   const seenAccepted = options.accepted ? options.accepted.track(connected, onListeningPort) : onListeningPort;
   return connected.map((s) => {
@@ -84,14 +90,20 @@ export function classifyConnections(sockets: readonly NetSocket[], listeners: re
 
 /** Established or connecting TCP, connected UDP: a socket with a peer. */
 export function isConnection(s: NetSocket): boolean {
-  return s.protocol === 'tcp' ? s.state === socketStates.established || s.state === socketStates.synSent : s.state === socketStates.established;
+  return s.protocol === 'tcp'
+    ? s.state === socketStates.established || s.state === socketStates.synSent
+    : s.state === socketStates.established;
 }
 
 /**
  * Connections this host may have opened: the connections that are not incoming. Loopback peers are
  * the host talking to itself, not outbound, unless `watchLoopback`.
  */
-export function outgoingConnections(sockets: readonly NetSocket[], listeners: readonly NetSocket[], options: DirectionOptions): UnexplainedConnection[] {
+export function outgoingConnections(
+  sockets: readonly NetSocket[],
+  listeners: readonly NetSocket[],
+  options: DirectionOptions,
+): UnexplainedConnection[] {
   return classifyConnections(sockets, listeners, options).filter((c) => isOutgoing(c, options.watchLoopback));
 }
 
@@ -120,7 +132,10 @@ const dynamicPorts: PortRange = { from: 49152, to: 65535 };
  */
 function portsSayAccepted(socket: NetSocket, ports: EphemeralPorts): boolean {
   if (socket.protocol !== 'tcp' || socket.state !== socketStates.established) return false;
-  return !isEphemeralPort(socket.localPort, ports) && (inPortRange(ports.range, socket.remotePort) || inPortRange(dynamicPorts, socket.remotePort));
+  return (
+    !isEphemeralPort(socket.localPort, ports) &&
+    (inPortRange(ports.range, socket.remotePort) || inPortRange(dynamicPorts, socket.remotePort))
+  );
 }
 
 function isEphemeralPort(port: number, ports: EphemeralPorts): boolean {

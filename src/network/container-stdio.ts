@@ -121,7 +121,10 @@ export class ContainerStdioWatch {
 }
 
 /** The holdings of TCP and UDP sockets of the namespace's tables (a unix socket or a pipe is not one). */
-export function holdingsOf(holders: ReadonlyArray<{ pid: number; sockets: readonly SocketFd[] }>, sockets: readonly NetSocket[]): ForeignStdioHolding[] {
+export function holdingsOf(
+  holders: ReadonlyArray<{ pid: number; sockets: readonly SocketFd[] }>,
+  sockets: readonly NetSocket[],
+): ForeignStdioHolding[] {
   const byInode = new Map<number, NetSocket>();
   for (const s of sockets) if (s.inode !== 0) byInode.set(s.inode, s);
   const holdings: Array<{ pid: number; fds: number[]; socket: NetSocket }> = [];

@@ -107,7 +107,11 @@ function listenerOutcome(rules: readonly CompiledRule[], socket: ObservedSocket,
   return stronger(judgeByRules(rules, socket), judgeByBaseline(entry, socket.ownership));
 }
 
-export function judgeListeners(listeners: readonly ObservedSocket[], policy: ListenersPolicy, baseline: ListenerBaseline | undefined): UnexpectedListener[] {
+export function judgeListeners(
+  listeners: readonly ObservedSocket[],
+  policy: ListenersPolicy,
+  baseline: ListenerBaseline | undefined,
+): UnexpectedListener[] {
   const rules = compileRules(policy);
   const unexpected: UnexpectedListener[] = [];
   for (const socket of listeners) {
@@ -145,7 +149,10 @@ export function listenerFindings(unexpected: readonly UnexpectedListener[]): Fin
     const key = JSON.stringify(subject);
     if (findings.has(key)) continue;
     const message = `${socket.protocol} ${endpoint(socket.localAddress, socket.localPort)} is listening (${exe}, pid ${ownerPidsText(socket.ownership)}): ${reasonText[reason]}`;
-    findings.set(key, finding(networkKinds.unexpected_listener, subject, message, reason === 'unexpected_program' ? 'critical' : 'warning'));
+    findings.set(
+      key,
+      finding(networkKinds.unexpected_listener, subject, message, reason === 'unexpected_program' ? 'critical' : 'warning'),
+    );
   }
   return [...findings.values()];
 }
@@ -172,7 +179,10 @@ export function learnListeners(listeners: readonly ObservedSocket[]): Record<str
  * The listener entries of the verified baseline section, entry by entry: an entry of the wrong shape
  * is left out (judged by policy alone). The section's outbound entries are read by outbound-baseline.ts.
  */
-export function readListenerBaseline(section: Record<string, unknown> | undefined): { baseline: ListenerBaseline | undefined; invalid: number } {
+export function readListenerBaseline(section: Record<string, unknown> | undefined): {
+  baseline: ListenerBaseline | undefined;
+  invalid: number;
+} {
   if (!section) return { baseline: undefined, invalid: 0 };
   const baseline = new Map<string, ListenerBaselineEntry>();
   let invalid = 0;

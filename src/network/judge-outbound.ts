@@ -8,7 +8,15 @@ import { inPortRange, parsePortRange, type PortRange } from '../match/port-range
 import { allowedToListen, endpoint, type ListenerBaseline } from './judge-listeners.js';
 import { compiledPerPolicy } from './compiled-per-policy.js';
 import { containerNaming, type ContainerOf } from './container-naming.js';
-import { compileOwnerConstraint, constrainsOwner, ownerExeText, ownerMatches, ownerPidsText, ownerUserText, type OwnerConstraint } from './owner-match.js';
+import {
+  compileOwnerConstraint,
+  constrainsOwner,
+  ownerExeText,
+  ownerMatches,
+  ownerPidsText,
+  ownerUserText,
+  type OwnerConstraint,
+} from './owner-match.js';
 import { networkKinds } from './kinds.js';
 import { destinationClass } from './destination-class.js';
 import { outboundKey, type OutboundBaseline } from './outbound-baseline.js';
@@ -66,7 +74,11 @@ export interface Direction {
  * same unknown owner on a listener is reported. Unknown owners are rare where the exporter runs as
  * deployed (with CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH), so detection costs no common false alarm.
  */
-export function judgeDirection(connections: readonly ObservedConnection[], listeners: ListenersPolicy, baseline: ListenerBaseline | undefined): Direction {
+export function judgeDirection(
+  connections: readonly ObservedConnection[],
+  listeners: ListenersPolicy,
+  baseline: ListenerBaseline | undefined,
+): Direction {
   const outgoing: ObservedConnection[] = [];
   const presumedAccepted: ObservedConnection[] = [];
   for (const c of connections) (c.maybeAccepted && allowedToListen(c, listeners, baseline) ? presumedAccepted : outgoing).push(c);
@@ -154,7 +166,8 @@ export function judgeOutbound(connections: readonly ObservedSocket[], ctx: Outbo
 function reasonFor(c: ObservedSocket, remoteClass: string, ctx: OutboundJudgment): OutboundReason | undefined {
   const { policy } = ctx;
   if (policy.judge === 'all') return 'not_allowed';
-  if (policy.flagged_processes && c.ownership.kind === 'known' && c.ownership.owners.some((o) => isFlagged(o, ctx.flagged))) return 'flagged_process';
+  if (policy.flagged_processes && c.ownership.kind === 'known' && c.ownership.owners.some((o) => isFlagged(o, ctx.flagged)))
+    return 'flagged_process';
   if (policy.new_destinations && (ctx.baseline?.learned ?? true) && newDestination(c, remoteClass, ctx)) return 'new_destination';
   return undefined;
 }

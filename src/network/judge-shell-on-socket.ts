@@ -38,10 +38,16 @@ interface CompiledRule {
   readonly protocol: 'tcp' | 'udp' | 'any';
 }
 
-const compile = compiledPerPolicy((policy: ShellOnSocketPolicy): { superServers: readonly PathMatcher[]; rules: readonly CompiledRule[] } => ({
-  superServers: policy.super_servers.map(compileGlob),
-  rules: policy.allow.map((r) => ({ owner: compileOwnerConstraint(r.exe, r.user), port: r.port === undefined ? undefined : parsePortRange(r.port), protocol: r.protocol })),
-}));
+const compile = compiledPerPolicy(
+  (policy: ShellOnSocketPolicy): { superServers: readonly PathMatcher[]; rules: readonly CompiledRule[] } => ({
+    superServers: policy.super_servers.map(compileGlob),
+    rules: policy.allow.map((r) => ({
+      owner: compileOwnerConstraint(r.exe, r.user),
+      port: r.port === undefined ? undefined : parsePortRange(r.port),
+      protocol: r.protocol,
+    })),
+  }),
+);
 
 /** The port that names the service: the remote one for a connection opened from here, the local one otherwise. */
 function servicePort(s: SocketOnStdio): number {
@@ -88,7 +94,8 @@ export function remoteClassOf(s: SocketOnStdio, outbound: OutboundPolicy): strin
 }
 
 const roleText = {
-  outgoing: (s: SocketOnStdio) => `a ${s.socket.protocol} connection it opened to ${endpoint(s.socket.remoteAddress, s.socket.remotePort)}: a reverse shell`,
+  outgoing: (s: SocketOnStdio) =>
+    `a ${s.socket.protocol} connection it opened to ${endpoint(s.socket.remoteAddress, s.socket.remotePort)}: a reverse shell`,
   incoming: (s: SocketOnStdio) =>
     `a ${s.socket.protocol} connection from ${endpoint(s.socket.remoteAddress, s.socket.remotePort)} accepted on port ${s.socket.localPort}, which no super-server listens on: a bind shell`,
   listening: (s: SocketOnStdio) => `a ${s.socket.protocol} socket listening on port ${s.socket.localPort}, which no super-server holds`,

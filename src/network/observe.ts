@@ -2,8 +2,23 @@ import { readNetTables, type NetProtocol, type NetSocket, type NetTablesRead } f
 import { readProcess } from '../procfs/process-table.js';
 import { readStdioSockets, stillHolds, type SocketHolder } from '../procfs/socket-owners.js';
 import type { UserDirectory } from '../rootfs/users.js';
-import { bindAddressLabel, classifyConnections, isListening, isOutgoing, type ClassifiedConnection, type DirectionOptions } from './classify.js';
-import type { NetworkSnapshot, ObservedConnection, ObservedSocket, Ownership, SocketOnStdio, SocketOwner, StdioSocketRole } from './snapshot.js';
+import {
+  bindAddressLabel,
+  classifyConnections,
+  isListening,
+  isOutgoing,
+  type ClassifiedConnection,
+  type DirectionOptions,
+} from './classify.js';
+import type {
+  NetworkSnapshot,
+  ObservedConnection,
+  ObservedSocket,
+  Ownership,
+  SocketOnStdio,
+  SocketOwner,
+  StdioSocketRole,
+} from './snapshot.js';
 import type { SocketOwnerIndex } from './socket-owner-index.js';
 import type { ContainerProcess, ContainerStdioWatch, ForeignNamespace } from './container-stdio.js';
 
@@ -29,7 +44,11 @@ export interface ObserveOptions {
    * Processes in containers, for sockets on standard streams in network namespaces other than the
    * exporter's (`hostNetns`), which its /proc/net does not list.
    */
-  readonly containers?: { readonly watch: ContainerStdioWatch; readonly processes: readonly ContainerProcess[]; readonly hostNetns: string | undefined };
+  readonly containers?: {
+    readonly watch: ContainerStdioWatch;
+    readonly processes: readonly ContainerProcess[];
+    readonly hostNetns: string | undefined;
+  };
   /** How the tables are read (again, for some protocols, when a socket is not found): /proc/net by default; tests time races with it. */
   readonly readTables?: (protocols?: ReadonlySet<NetProtocol>) => NetTablesRead;
 }
@@ -47,7 +66,8 @@ export async function observeNetwork(options: ObserveOptions): Promise<NetworkSn
   const c = options.connections;
   const slicer = index.newSlicer();
   // Without connections only listeners matter, and the TCP tables can be read up to them.
-  const readTables = options.readTables ?? ((protocols?: ReadonlySet<NetProtocol>) => readNetTables(procfs, { protocols, tcpListenersOnly: !c }));
+  const readTables =
+    options.readTables ?? ((protocols?: ReadonlySet<NetProtocol>) => readNetTables(procfs, { protocols, tcpListenersOnly: !c }));
   const tables = readTables();
   let listeners: NetSocket[] = tables.sockets.filter(isListening);
   let all: ClassifiedConnection[] = c ? classifyConnections(tables.sockets, listeners, c) : [];
@@ -132,7 +152,12 @@ interface StdioHolding {
  * a pipe is not: journald's stream, a parent's socketpair). What is found is taught to the index, so
  * a socket moved onto fd 0 stays checked with one readlink.
  */
-async function readStdio(procfs: string, index: SocketOwnerIndex, candidates: ReadonlySet<number>, sockets: readonly (NetSocket | ClassifiedConnection)[]): Promise<{ holdings: StdioHolding[]; denied: number }> {
+async function readStdio(
+  procfs: string,
+  index: SocketOwnerIndex,
+  candidates: ReadonlySet<number>,
+  sockets: readonly (NetSocket | ClassifiedConnection)[],
+): Promise<{ holdings: StdioHolding[]; denied: number }> {
   const byInode = new Map<number, NetSocket | ClassifiedConnection>();
   for (const s of sockets) if (s.inode !== 0) byInode.set(s.inode, s);
   const pids = [...candidates];
@@ -166,13 +191,22 @@ function stdioSockets(holdings: readonly StdioHolding[], owners: OwnerReader, li
     const [owner] = owners.read([{ pid: h.pid, fd: h.fds[0]! }], h.socket.inode);
     if (!owner || owner.self) continue;
     // A session whose listener closed before it was seen (a one-shot bind shell) is incoming by its ports.
-    const role: StdioSocketRole = !('incoming' in h.socket) ? 'listening' : h.socket.incoming || h.socket.maybeAccepted ? 'incoming' : 'outgoing';
+    const role: StdioSocketRole = !('incoming' in h.socket)
+      ? 'listening'
+      : h.socket.incoming || h.socket.maybeAccepted
+        ? 'incoming'
+        : 'outgoing';
     const { socket } = h;
     const listener =
       role === 'listening'
         ? listeners.find((l) => l.inode === socket.inode)
         : role === 'incoming'
-          ? listeners.find((l) => l.protocol === socket.protocol && l.localPort === socket.localPort && (bindAddressLabel(l.localAddress) === 'any' || l.localAddress === socket.localAddress))
+          ? listeners.find(
+              (l) =>
+                l.protocol === socket.protocol &&
+                l.localPort === socket.localPort &&
+                (bindAddressLabel(l.localAddress) === 'any' || l.localAddress === socket.localAddress),
+            )
           : undefined;
     found.push({ owner, fds: h.fds.sort(), socket: stripClassification(socket), role, listener: listener?.ownership });
   }
@@ -192,7 +226,13 @@ function foreignStdioSockets(namespaces: readonly ForeignNamespace[], owners: Ow
     for (const c of classifyConnections(ns.sockets, listeners, { ephemeralPorts: options.ephemeralPorts })) connections.set(c.inode, c);
     for (const h of ns.holdings) {
       const connection = connections.get(h.socket.inode);
-      const role: StdioSocketRole | undefined = isListening(h.socket) ? 'listening' : !connection ? undefined : connection.incoming || connection.maybeAccepted ? 'incoming' : 'outgoing';
+      const role: StdioSocketRole | undefined = isListening(h.socket)
+        ? 'listening'
+        : !connection
+          ? undefined
+          : connection.incoming || connection.maybeAccepted
+            ? 'incoming'
+            : 'outgoing';
       if (!role) continue;
       const [owner] = owners.read([{ pid: h.pid, fd: h.fds[0]! }], h.socket.inode);
       if (!owner || owner.self) continue;

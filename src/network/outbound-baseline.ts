@@ -56,7 +56,10 @@ export function readOutboundBaseline(section: Record<string, unknown>): { baseli
 }
 
 /** What `baseline init` and `update` record: the marker, the destinations used now, and those learned before (connections come and go). */
-export function learnOutbound(now: readonly OutboundEntry[], before: Record<string, unknown> | undefined): Record<string, OutboundEntry | Record<string, never>> {
+export function learnOutbound(
+  now: readonly OutboundEntry[],
+  before: Record<string, unknown> | undefined,
+): Record<string, OutboundEntry | Record<string, never>> {
   const entries: Record<string, OutboundEntry | Record<string, never>> = { [outboundMarkerKey]: {} };
   for (const [key, value] of Object.entries(before ?? {})) {
     if (!key.startsWith(keyPrefix)) continue;

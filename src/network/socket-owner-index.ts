@@ -182,7 +182,13 @@ export class SocketOwnerIndex {
   }
 
   /** Read every process for every listener (co-holders that appeared since) and every socket waiting to be retried. */
-  private async fullScan(pids: number[], searched: ReadonlySet<number>, holders: Map<number, readonly SocketHolder[]>, now: number, slicer: Slicer): Promise<OwnerLookup> {
+  private async fullScan(
+    pids: number[],
+    searched: ReadonlySet<number>,
+    holders: Map<number, readonly SocketHolder[]>,
+    now: number,
+    slicer: Slicer,
+  ): Promise<OwnerLookup> {
     const scan = await scanDescriptors(this.procfs, pids.reverse(), searched, () => false, slicer);
     this.seenPids = new Set(scan.read);
     this.nextFullScanAt = now + this.options.fullRescanMs;

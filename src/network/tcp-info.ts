@@ -42,7 +42,8 @@ export function ssFilter(connections: readonly NetSocket[]): string | undefined 
   return [...pairs].join(' or ');
 }
 
-export type TcpInfoRead = { readonly ok: true; readonly bytes: ReadonlyMap<number, TcpBytes> } | { readonly ok: false; readonly problem: string };
+export type TcpInfoRead =
+  { readonly ok: true; readonly bytes: ReadonlyMap<number, TcpBytes> } | { readonly ok: false; readonly problem: string };
 
 /** Run `ss` for these TCP connections (in the exporter's network namespace, as /proc/net is read). */
 export function readTcpInfo(connections: readonly NetSocket[], timeoutMs = 5000): Promise<TcpInfoRead> {

@@ -1,5 +1,6 @@
 import { readPreload } from '../procfs/environ.js';
 import { readExecutableMappings } from '../procfs/maps.js';
+import type { ProcessFiles } from '../procfs/process-files.js';
 import type { CodeView, ExecutableMapping } from './code-view.js';
 import { inContainer, isMemfd, type ObservedProcess } from './host-view.js';
 import { readRootLink } from '../procfs/cwd.js';
@@ -33,10 +34,15 @@ export class CodeInspector {
   constructor(
     private readonly procfs: string,
     private readonly rootfs: string,
+    private readonly files: ProcessFiles,
   ) {}
 
-  /** Read these processes now (a few at a time: each read runs on libuv's pool). */
-  async inspect(processes: readonly ObservedProcess[], programOf: (pid: number) => string | undefined, index: PackageIndex): Promise<InspectionCounts> {
+  /** Read these processes now (a few at a time: each read runs on libuv's pool, under ProcessFiles' deadline). */
+  async inspect(
+    processes: readonly ObservedProcess[],
+    programOf: (pid: number) => string | undefined,
+    index: PackageIndex,
+  ): Promise<InspectionCounts> {
     let inspected = 0;
     let failed = 0;
     const wanted = processes.filter((p) => !p.kernelThread && p.exe.kind === 'path');
@@ -80,12 +86,12 @@ export class CodeInspector {
   private async read(p: ObservedProcess, program: string | undefined, index: PackageIndex): Promise<CodeView | undefined> {
     let mapped;
     try {
-      mapped = await readExecutableMappings(this.procfs, p.pid);
+      mapped = await readExecutableMappings(this.files, p.pid);
     } catch {
       return undefined;
     }
     // environ may be denied where maps is not (another user's process without ptrace rights): the mappings still count.
-    const preload = await readPreload(this.procfs, p.pid).catch(() => []);
+    const preload = await readPreload(this.files, p.pid).catch(() => []);
     const mappings: ExecutableMapping[] = mapped.map((m) => ({
       path: m.path,
       deleted: m.deleted,

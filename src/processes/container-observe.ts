@@ -7,10 +7,12 @@ import { ContainerDirectory } from '../containers/directory.js';
 import type { DockerDirectoryOptions } from '../containers/docker.js';
 import type { ContainerIdentity } from '../containers/identity.js';
 import { readCgroup } from '../procfs/cgroup.js';
-import { statExecutable, type ExecutableFile } from '../procfs/exe-file.js';
+import { executableFileOf, type ExecutableFile } from '../procfs/exe-file.js';
 import { readMountInfo, type MountInfoEntry } from '../procfs/mountinfo.js';
 import type { ProcessDetails } from '../procfs/process-reader.js';
-import { readStandardInput, type StandardInput } from '../procfs/stdin.js';
+import { ProcessFiles, type GuardedStat } from '../procfs/process-files.js';
+import { standardInputOf, type StandardInput } from '../procfs/stdin.js';
+import { StuckReads } from '../procfs/stuck-reads.js';
 import type { ContainerFacts, ExecutableLayer } from './container-facts.js';
 import { inContainer, type ObservedProcess } from './host-view.js';
 
@@ -36,7 +38,11 @@ export function containerRootOf(mounts: readonly MountInfoEntry[]): ContainerRoo
   if (root.fsType !== 'overlay' || upperdir === undefined || upperdir === '') return { kind: 'not_overlayfs', fsType: root.fsType };
   const absolute = (dir: string) => (dir.startsWith('/') ? dir : `${dockerOverlayHome}/${dir}`);
   // Uppermost first; `::` separates data-only layers, whose files are never looked up by path.
-  const lowerdirs = (root.superOptions.get('lowerdir') ?? '').split('::')[0]!.split(':').filter((d) => d !== '').map(absolute);
+  const lowerdirs = (root.superOptions.get('lowerdir') ?? '')
+    .split('::')[0]!
+    .split(':')
+    .filter((d) => d !== '')
+    .map(absolute);
   return { kind: 'overlay', upperdir: absolute(upperdir), lowerdirs };
 }
 
@@ -71,7 +77,13 @@ export type UpperFile =
  *   a file of the image copied up whose content is no longer the image's (written over in place).
  *   A copy-up that changed only metadata (a chmod, a touch) keeps the image's content: not drift.
  */
-export function executableLayerOf(root: ContainerRoot, exe: { readonly path: string; readonly deleted: boolean }, mountPoints: readonly string[], running: ExecutableFile | undefined, upper: UpperFile): ExecutableLayer {
+export function executableLayerOf(
+  root: ContainerRoot,
+  exe: { readonly path: string; readonly deleted: boolean },
+  mountPoints: readonly string[],
+  running: ExecutableFile | undefined,
+  upper: UpperFile,
+): ExecutableLayer {
   if (root.kind === 'unreadable') return 'unreadable';
   if (onOtherMount(exe.path, mountPoints)) return 'other_mount';
   if (root.kind === 'not_overlayfs') return 'not_overlayfs';
@@ -109,6 +121,8 @@ export interface ContainerObserverOptions {
   readonly maxAgeMs?: number;
   readonly now?: () => number;
   readonly docker?: DockerDirectoryOptions;
+  /** The exporter's guarded reads (a process whose executable lies on a stalled file system is skipped); one of its own by default. */
+  readonly files?: ProcessFiles;
 }
 
 /** Reads done at once for processes seen for the first time (the thread pool runs four at a time). */
@@ -136,6 +150,7 @@ export class ContainerObserver {
    * a read) marks what it adds with the current one and never unmarks anything.
    */
   private round = 0;
+  private readonly files: ProcessFiles;
 
   constructor(
     private readonly paths: HostPaths,
@@ -144,6 +159,7 @@ export class ContainerObserver {
   ) {
     this.directory = new ContainerDirectory(paths.rootfs, log, options.docker);
     this.maxAgeMs = options.maxAgeMs ?? 60_000;
+    this.files = options.files ?? new ProcessFiles(paths.procfs, new StuckReads(log), { deadlineMs: 2000 });
     this.now = options.now ?? Date.now;
   }
 
@@ -151,7 +167,11 @@ export class ContainerObserver {
    * The facts of every container process among these (details[i] and observed[i] are the same
    * process). `full`: this is the whole process table, so what is not in it is forgotten.
    */
-  async observe(details: readonly ProcessDetails[], observed: readonly ObservedProcess[], full: boolean): Promise<ReadonlyMap<number, ContainerFacts>> {
+  async observe(
+    details: readonly ProcessDetails[],
+    observed: readonly ObservedProcess[],
+    full: boolean,
+  ): Promise<ReadonlyMap<number, ContainerFacts>> {
     const round = full ? ++this.round : this.round;
     const result = new Map<number, ContainerFacts>();
     const misses: number[] = [];
@@ -165,7 +185,11 @@ export class ContainerObserver {
         result.set(d.pid, record.facts);
       } else misses.push(i);
     }
-    await this.readMissing(misses.map((i) => details[i]!), result, round);
+    await this.readMissing(
+      misses.map((i) => details[i]!),
+      result,
+      round,
+    );
     if (full) {
       this.forgetOlderThan(round);
       this.briefIdentities.clear();
@@ -240,7 +264,10 @@ export class ContainerObserver {
 
   private async readNamespace(d: ProcessDetails, round: number): Promise<NamespaceRecord> {
     const readAt = this.now();
-    const [mounts, cgroup] = await Promise.all([readMountInfo(this.paths.procfs, d.pid).catch(() => undefined), readCgroup(this.paths.procfs, d.pid).catch(() => undefined)]);
+    const [mounts, cgroup] = await Promise.all([
+      readMountInfo(this.paths.procfs, d.pid).catch(() => undefined),
+      readCgroup(this.paths.procfs, d.pid).catch(() => undefined),
+    ]);
     const identity = await this.directory.identify(cgroup === undefined ? undefined : containerOfCgroup(cgroup));
     return {
       rootIdentity: rootIdentityOf(d),
@@ -254,10 +281,10 @@ export class ContainerObserver {
 
   private async readFacts(d: ProcessDetails, namespace: NamespaceRecord): Promise<ContainerFacts> {
     const exe = d.exe.kind === 'path' ? d.exe : { path: '', deleted: false };
-    const [running, standardInput] = await Promise.all([
-      statExecutable(this.paths.procfs, d.pid).catch(() => undefined),
-      readStandardInput(this.paths.procfs, d.pid).catch((): StandardInput | 'unreadable' => 'unreadable'),
-    ]);
+    // Both stats ask the file system the link leads to, which may stall: guarded, skipped while stuck.
+    const [exeStat, stdinStat] = await Promise.all([this.files.statLink(d.pid, 'exe'), this.files.statLink(d.pid, 'fd/0')]);
+    const running = exeStat.ok ? executableFileOf(exeStat.stats) : undefined;
+    const standardInput = standardInputFrom(stdinStat);
     const root = namespace.root;
     let upper: UpperFile = { kind: 'absent' };
     if (root.kind === 'overlay' && !exe.deleted && running !== undefined) {
@@ -267,7 +294,11 @@ export class ContainerObserver {
         upper = { ...upper, sameAsImage: await sameAsImage(join(this.paths.rootfs, root.upperdir, exe.path), lowers) };
       }
     }
-    return { identity: namespace.identity, executableLayer: executableLayerOf(root, exe, namespace.mountPoints, running, upper), standardInput };
+    return {
+      identity: namespace.identity,
+      executableLayer: executableLayerOf(root, exe, namespace.mountPoints, running, upper),
+      standardInput,
+    };
   }
 
   private forgetOlderThan(round: number): void {
@@ -295,10 +326,18 @@ function rootIdentityOf(d: ProcessDetails): string | undefined {
 
 /** The same process running the same executable as when its facts were read (compared without making a key). */
 function sameProcess(record: ProcessRecord, d: ProcessDetails): boolean {
-  return record.startTicks === d.startTicks && d.exe.kind === 'path' && record.exePath === d.exe.path && record.exeDeleted === d.exe.deleted;
+  return (
+    record.startTicks === d.startTicks && d.exe.kind === 'path' && record.exePath === d.exe.path && record.exeDeleted === d.exe.deleted
+  );
 }
 
 const compareChunk = 64 * 1024;
+
+/** What fd/0's stat says; `closed` when the directory exists but descriptor 0 does not (a process that is gone fails on its other reads too). */
+function standardInputFrom(stat: GuardedStat): StandardInput | 'unreadable' {
+  if (stat.ok) return standardInputOf(stat.stats);
+  return stat.problem === 'gone' ? 'closed' : 'unreadable';
+}
 
 /**
  * Whether a copied-up file still holds the image's content: the uppermost lower layer's file at

@@ -42,7 +42,8 @@ export class ExecAuditing {
         else this.begin('disabled', c.timeMs, `CONFIG_CHANGE audit_enabled=0${who} (auditctl -e 0)`);
         break;
       case 'rule_removed':
-        if (c.keys.includes(this.ruleKey())) this.begin('rules_removed', c.timeMs, `CONFIG_CHANGE remove_rule key=${this.ruleKey()}${who} (auditctl -D or -d)`);
+        if (c.keys.includes(this.ruleKey()))
+          this.begin('rules_removed', c.timeMs, `CONFIG_CHANGE remove_rule key=${this.ruleKey()}${who} (auditctl -D or -d)`);
         break;
       case 'rule_added':
         if (c.keys.includes(this.ruleKey())) this.end('rules_removed', c.timeMs);

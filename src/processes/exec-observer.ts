@@ -5,7 +5,15 @@ import type { PathMatcher } from '../match/glob.js';
 import { readExe } from '../procfs/exe.js';
 import { isTerminal, readFdTarget } from '../procfs/fd.js';
 import { hostMountNamespace, mountNamespace } from '../procfs/namespaces.js';
-import { directoryIdentity, processRoot, rootAgainstHost, type DirectoryIdentity, type RootAgainstHost } from '../procfs/root.js';
+import type { ProcessFiles } from '../procfs/process-files.js';
+import {
+  directoryIdentity,
+  identityOf,
+  rootAgainstHost,
+  type DirectoryIdentity,
+  type ProcessRoot,
+  type RootAgainstHost,
+} from '../procfs/root.js';
 import type { UserDirectory } from '../rootfs/users.js';
 import type { ContainerIdentity } from '../containers/identity.js';
 import type { ObservedExec } from './exec-view.js';
@@ -37,6 +45,8 @@ export class ExecObserver {
   constructor(
     private readonly paths: HostPaths,
     private readonly users: UserDirectory,
+    /** The guarded reader of /proc/PID files: a stat of a process's root asks that root's file system, which may stall. */
+    private readonly files: ProcessFiles,
     private readonly identify: (pid: number, mountNamespace: string) => Promise<ContainerIdentity | undefined> = async () => undefined,
   ) {}
 
@@ -49,7 +59,13 @@ export class ExecObserver {
     return { execs, executables, programs };
   }
 
-  private async observeOne(event: ExecEvent, interpreters: readonly PathMatcher[], index: PackageIndex, executables: Map<string, ExecutableFacts>, programs: Map<string, ExecutableFacts>): Promise<ObservedExec> {
+  private async observeOne(
+    event: ExecEvent,
+    interpreters: readonly PathMatcher[],
+    index: PackageIndex,
+    executables: Map<string, ExecutableFacts>,
+    programs: Map<string, ExecutableFacts>,
+  ): Promise<ObservedExec> {
     const { procfs, rootfs } = this.paths;
     const shebang = scriptItem(event.paths);
     const exeItem = shebang ? event.paths.find((p) => p.item === 1) : event.paths.find((p) => p.item === 0);
@@ -61,10 +77,10 @@ export class ExecObserver {
     /** The process whose root was read: the exec's own, or its parent's when it is gone. */
     let rootPid = event.pid;
     if (alive) {
-      ({ root, namespace } = this.rootOf(event.pid));
+      ({ root, namespace } = await this.rootOf(event.pid));
       deleted ||= link.deleted;
     } else {
-      const parent = this.rootOf(event.ppid);
+      const parent = await this.rootOf(event.ppid);
       rootPid = event.ppid;
       if (parent.root === 'other') ({ root, namespace } = parent);
       else {
@@ -96,6 +112,7 @@ export class ExecObserver {
       startedAt: event.timeMs / 1000,
       mountNamespace: namespace,
       root,
+      stalled: false,
     };
     if (root === 'host' && !executables.has(event.exe)) executables.set(event.exe, factsOfNamedFile(rootfs, event.exe, deleted, index));
 
@@ -121,10 +138,14 @@ export class ExecObserver {
   }
 
   /** The root of a running process against the host's, stat'ed only in another mount namespace; `host` when it is gone. */
-  private rootOf(pid: number): { root: RootAgainstHost; namespace: string | undefined } {
+  private async rootOf(pid: number): Promise<{ root: RootAgainstHost; namespace: string | undefined }> {
     const namespace = mountNamespace(this.paths.procfs, pid);
     if (namespace === undefined || namespace === this.hostNamespace()) return { root: 'host', namespace: undefined };
-    const root = rootAgainstHost(processRoot(this.paths.procfs, pid), this.hostRoot());
+    const stat = await this.files.statRoot(pid);
+    const processRoot: ProcessRoot = stat.ok
+      ? { kind: 'directory', identity: identityOf(stat.stats) }
+      : { kind: 'unreadable', problem: stat.problem === 'busy' ? 'stuck' : stat.problem };
+    const root = rootAgainstHost(processRoot, this.hostRoot());
     return { root, namespace: root === 'host' ? undefined : namespace };
   }
 
@@ -162,6 +183,7 @@ function resolve(name: string, cwd: string | undefined): string {
  */
 function sameFile(rootfs: string, path: string, item: AuditPathItem | undefined): boolean | undefined {
   const s = statNamedFile(rootfs, path);
+  if (s === 'unknown') return undefined;
   if (!s) return false;
   if (!item || item.inode === undefined) return undefined;
   if (BigInt(item.inode) !== s.ino) return false;

@@ -82,7 +82,14 @@ export class FlaggedExecs {
   constructor(private readonly maxEntries = 1000) {}
 
   add(exec: FlaggedExec): void {
-    const key = JSON.stringify([exec.kind, exec.exe, exec.runner?.path ?? '', exec.user, exec.containerNamespace ?? '', exec.container?.id ?? '']);
+    const key = JSON.stringify([
+      exec.kind,
+      exec.exe,
+      exec.runner?.path ?? '',
+      exec.user,
+      exec.containerNamespace ?? '',
+      exec.container?.id ?? '',
+    ]);
     const entry = this.held.get(key);
     if (entry) {
       if (exec.timeMs < entry.last.timeMs || (exec.timeMs === entry.last.timeMs && exec.serial <= entry.last.serial)) return;
@@ -111,7 +118,13 @@ export class FlaggedExecs {
         key: h.key,
         count: h.count,
         firstMs: h.firstMs,
-        last: { ...h.last, runner: h.last.runner, parentExe: h.last.parentExe, containerNamespace: h.last.containerNamespace, container: h.last.container },
+        last: {
+          ...h.last,
+          runner: h.last.runner,
+          parentExe: h.last.parentExe,
+          containerNamespace: h.last.containerNamespace,
+          container: h.last.container,
+        },
       })),
     };
   }
@@ -122,8 +135,23 @@ export class FlaggedExecs {
     if (!parsed.success) return parsed.error.issues[0]?.message ?? 'unexpected shape';
     for (const h of parsed.data.held) {
       const c = h.last.container;
-      const container: ContainerIdentity | undefined = c && { runtime: c.runtime, id: c.id, podUid: c.podUid, image: c.image, name: c.name, podNamespace: c.podNamespace, podName: c.podName, imageSource: c.imageSource };
-      const last: FlaggedExec = { ...h.last, runner: h.last.runner, parentExe: h.last.parentExe, containerNamespace: h.last.containerNamespace, container };
+      const container: ContainerIdentity | undefined = c && {
+        runtime: c.runtime,
+        id: c.id,
+        podUid: c.podUid,
+        image: c.image,
+        name: c.name,
+        podNamespace: c.podNamespace,
+        podName: c.podName,
+        imageSource: c.imageSource,
+      };
+      const last: FlaggedExec = {
+        ...h.last,
+        runner: h.last.runner,
+        parentExe: h.last.parentExe,
+        containerNamespace: h.last.containerNamespace,
+        container,
+      };
       this.held.set(h.key, { key: h.key, count: h.count, firstMs: h.firstMs, last });
     }
     return undefined;

@@ -195,10 +195,14 @@ export function isOwnProcfs(procfs: string): boolean {
 
 type PsOutcome = { readonly ok: true; readonly pids: Set<number> } | { readonly ok: false; readonly problem: string };
 
-/** `ps -e -o pid=`, from PATH as an operator would run it. */
+/**
+ * `ps -e -o pid=`, from PATH as an operator would run it. ps can hang on a process stalled in the
+ * kernel (procps reads more of /proc than the columns asked for), and it catches SIGTERM, which then
+ * does not wake it: a hung ps is ended with SIGKILL, which does.
+ */
 function runPs(): Promise<PsOutcome> {
   return new Promise((resolve) => {
-    execFile('ps', ['-e', '-o', 'pid='], { timeout: 30_000, maxBuffer: 16 * 1024 * 1024 }, (error, stdout) => {
+    execFile('ps', ['-e', '-o', 'pid='], { timeout: 30_000, killSignal: 'SIGKILL', maxBuffer: 16 * 1024 * 1024 }, (error, stdout) => {
       if (error) return resolve({ ok: false, problem: error.message.split('\n')[0] ?? 'ps failed' });
       const pids = new Set<number>();
       for (const line of stdout.split('\n')) {

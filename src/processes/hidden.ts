@@ -62,12 +62,17 @@ export function confirmHidden(first: PidLook, second: PidLook): HiddenProcess | 
 
 const explanation: Record<HiddenView, string> = {
   listing: 'the kernel knows this PID, but reading /proc does not list it (a kernel rootkit hides it from ps and top)',
-  procfs_entry: 'the PID is listed and alive, but /proc/PID shows no process files (something is mounted over it, which hides it from ps and top)',
+  procfs_entry:
+    'the PID is listed and alive, but /proc/PID shows no process files (something is mounted over it, which hides it from ps and top)',
   ps: 'the process is readable in /proc, but ps does not report it (a trojaned ps or a library hook hides it)',
 };
 
 export function hiddenFindings(hidden: readonly HiddenProcess[]): Finding[] {
   return hidden.map((h) =>
-    finding(processKinds.hidden_process, { pid: h.pid, view: h.view }, `PID ${h.pid}${h.comm ? ` (${h.comm})` : ''}: ${explanation[h.view]}; confirmed on a second look`),
+    finding(
+      processKinds.hidden_process,
+      { pid: h.pid, view: h.view },
+      `PID ${h.pid}${h.comm ? ` (${h.comm})` : ''}: ${explanation[h.view]}; confirmed on a second look`,
+    ),
   );
 }

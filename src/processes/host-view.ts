@@ -35,8 +35,9 @@ export interface ObservedProcess {
    * `unreadable` when that root could not be stat'ed (see inContainer).
    */
   readonly root: RootAgainstHost;
+  /** A read of its memory map or root did not return within the deadline (see ProcessDetails.stalled). */
+  readonly stalled: boolean;
 }
-
 
 /** Facts about one executable path, gathered once per collection for every process running it. */
 export interface ExecutableFacts {

@@ -92,7 +92,12 @@ function excepted(kind: ContainerKind, identity: ContainerIdentity, policy: Comp
  * The container kinds of one process in a container, with why; undefined when none applies.
  * Without facts (its container could not be observed) nothing is judged here.
  */
-export function judgeContainerProcess(p: ObservedProcess, exe: string, facts: ContainerFacts | undefined, policy: CompiledContainerPolicy): Partial<Record<ContainerKind, string>> | undefined {
+export function judgeContainerProcess(
+  p: ObservedProcess,
+  exe: string,
+  facts: ContainerFacts | undefined,
+  policy: CompiledContainerPolicy,
+): Partial<Record<ContainerKind, string>> | undefined {
   if (facts === undefined) return undefined;
   let reasons: Partial<Record<ContainerKind, string>> | undefined;
   const add = (kind: ContainerKind, reason: string) => {
@@ -107,8 +112,13 @@ export function judgeContainerProcess(p: ObservedProcess, exe: string, facts: Co
     );
   }
   const manager = matchingName(p, exe, policy.packageManagers);
-  if (manager !== undefined) add('container_package_manager', `the package manager ${manager} runs in a running container, changing it away from its image`);
+  if (manager !== undefined)
+    add('container_package_manager', `the package manager ${manager} runs in a running container, changing it away from its image`);
   const shell = facts.standardInput === 'terminal' ? matchingName(p, exe, policy.shells) : undefined;
-  if (shell !== undefined) add('container_shell', `the shell ${shell} runs with a terminal on its standard input: someone is typing in the container (kubectl exec -it, docker exec -it)`);
+  if (shell !== undefined)
+    add(
+      'container_shell',
+      `the shell ${shell} runs with a terminal on its standard input: someone is typing in the container (kubectl exec -it, docker exec -it)`,
+    );
   return reasons;
 }

@@ -17,8 +17,15 @@ export interface ExecVerdict {
   readonly flagged: readonly FlaggedExec[];
 }
 
-const flagKinds: ReadonlySet<string> = new Set<ExecFlagKind>(['deleted_executable', 'writable_location', 'name_mismatch', 'unknown_executable', 'unexpected_user']);
-const rank = (v: StartVerdict): number => ['deleted_executable', 'writable_location', 'name_mismatch', 'unknown_executable', 'unexpected_user'].indexOf(v);
+const flagKinds: ReadonlySet<string> = new Set<ExecFlagKind>([
+  'deleted_executable',
+  'writable_location',
+  'name_mismatch',
+  'unknown_executable',
+  'unexpected_user',
+]);
+const rank = (v: StartVerdict): number =>
+  ['deleted_executable', 'writable_location', 'name_mismatch', 'unknown_executable', 'unexpected_user'].indexOf(v);
 
 /** Verdicts that are no finding: a program's finding counts instead. */
 const noFinding: ReadonlySet<StartVerdict> = new Set<StartVerdict>(['known', 'other_root', 'kernel_thread', 'unexamined']);
@@ -48,10 +55,26 @@ export function judgeExec(exec: ObservedExec, judgeCtx: JudgeContext, judgeProgr
   const own = judgeProcess(p, ctx);
   const ownVerdict = startVerdict(own);
   const flagged: FlaggedExec[] = [];
-  const base = { timeMs: exec.timeMs, serial: exec.serial, user: p.user, userClass: p.userClass, pid: p.pid, ppid: p.ppid, parentExe: p.parentExe, container: exec.container };
+  const base = {
+    timeMs: exec.timeMs,
+    serial: exec.serial,
+    user: p.user,
+    userClass: p.userClass,
+    pid: p.pid,
+    ppid: p.ppid,
+    parentExe: p.parentExe,
+    container: exec.container,
+  };
   if (own.status === 'judged' && flagKinds.has(ownVerdict)) {
     const kind = ownVerdict as ExecFlagKind;
-    flagged.push({ ...base, kind, exe: own.exe, runner: undefined, reason: own.reasons[kind]!, containerNamespace: own.containerNamespace });
+    flagged.push({
+      ...base,
+      kind,
+      exe: own.exe,
+      runner: undefined,
+      reason: own.reasons[kind]!,
+      containerNamespace: own.containerNamespace,
+    });
   }
   const program = exec.program ? judgeProgram(p, exec.program, programCtx) : undefined;
   if (program) {
@@ -96,7 +119,11 @@ export interface FlaggedExecRow {
  * The held flagged execs whose process is gone: while it runs, the judgment of running processes
  * reports it (one exec, one finding). `running(pid, exe)`: that process still runs that file.
  */
-export function flaggedExecFindings(held: readonly HeldExec[], holdText: string, running: (pid: number, exe: string) => boolean): { findings: Finding[]; rows: FlaggedExecRow[] } {
+export function flaggedExecFindings(
+  held: readonly HeldExec[],
+  holdText: string,
+  running: (pid: number, exe: string) => boolean,
+): { findings: Finding[]; rows: FlaggedExecRow[] } {
   const findings: Finding[] = [];
   const rows: FlaggedExecRow[] = [];
   for (const { count, last } of held) {
@@ -127,12 +154,25 @@ export interface ExecSourceState {
 export function execSourceFindings(state: ExecSourceState): Finding[] {
   const findings: Finding[] = [];
   if (state.health !== 'ok') {
-    findings.push(finding(processKinds.exec_source_unavailable, { path: state.path }, `the audit log ${state.path} cannot be read (${state.health}${state.reason ? `: ${state.reason}` : ''}): execs are not seen`));
+    findings.push(
+      finding(
+        processKinds.exec_source_unavailable,
+        { path: state.path },
+        `the audit log ${state.path} cannot be read (${state.health}${state.reason ? `: ${state.reason}` : ''}): execs are not seen`,
+      ),
+    );
   }
   for (const period of state.offPeriods) {
     const since = new Date(period.sinceMs).toISOString();
-    const what = { disabled: 'auditing was switched off', rules_removed: 'the exec audit rules were removed', daemon_stopped: 'auditd stopped' }[period.reason];
-    const when = period.untilMs === undefined ? `since ${since}: execs are not recorded` : `from ${since} to ${new Date(period.untilMs).toISOString()}: execs of that time were not recorded`;
+    const what = {
+      disabled: 'auditing was switched off',
+      rules_removed: 'the exec audit rules were removed',
+      daemon_stopped: 'auditd stopped',
+    }[period.reason];
+    const when =
+      period.untilMs === undefined
+        ? `since ${since}: execs are not recorded`
+        : `from ${since} to ${new Date(period.untilMs).toISOString()}: execs of that time were not recorded`;
     findings.push(finding(processKinds.exec_auditing_off, { reason: period.reason }, `${what} ${when} (${period.evidence})`));
   }
   return findings;

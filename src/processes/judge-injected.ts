@@ -30,13 +30,17 @@ export function judgeInjected(code: CodeView, policy: CompiledProcessPolicy, dpk
     // A container's own libraries are judged as its executable is, by where its root lies; and as for
     // its executable, a deleted one is no sign there (the host cannot tell an upgrade inside it).
     if (ownRoot !== undefined && m.path.startsWith(ownRoot) && !isMemfd(m.path)) continue;
-    const deletedReason = m.deleted && root === undefined && !upgraded(m, code.startedAt, dpkgChangedAt) ? 'the file was deleted or replaced after it was mapped, and not by a package upgrade' : undefined;
+    const deletedReason =
+      m.deleted && root === undefined && !upgraded(m, code.startedAt, dpkgChangedAt)
+        ? 'the file was deleted or replaced after it was mapped, and not by a package upgrade'
+        : undefined;
     const reason = placeReason(m.path, policy) ?? deletedReason;
     if (reason) found.push({ library: m.path, how: 'mapped', reason: `it maps executable code from ${m.path}: ${reason}` });
   }
   for (const path of code.preload) {
     if (found.some((f) => f.library === path)) continue;
-    const reason = placeReason(path, policy) ?? (/^\/(proc|dev\/fd)\//.test(path) ? 'a descriptor path, the way a memfd is preloaded' : undefined);
+    const reason =
+      placeReason(path, policy) ?? (/^\/(proc|dev\/fd)\//.test(path) ? 'a descriptor path, the way a memfd is preloaded' : undefined);
     if (reason) found.push({ library: path, how: 'preload', reason: `LD_PRELOAD names ${path}: ${reason}` });
   }
   return found;
@@ -52,7 +56,14 @@ function placeReason(path: string, policy: CompiledProcessPolicy): string | unde
 /** As for executables: dpkg put a packaged file back at the path after the process started. */
 function upgraded(m: CodeView['mappings'][number], startedAt: number, dpkgChangedAt: number | undefined): boolean {
   const facts = m.facts;
-  return facts !== undefined && facts.packaged && facts.replacedAt !== undefined && facts.replacedAt >= startedAt && dpkgChangedAt !== undefined && dpkgChangedAt >= startedAt;
+  return (
+    facts !== undefined &&
+    facts.packaged &&
+    facts.replacedAt !== undefined &&
+    facts.replacedAt >= startedAt &&
+    dpkgChangedAt !== undefined &&
+    dpkgChangedAt >= startedAt
+  );
 }
 
 /**
@@ -60,7 +71,10 @@ function upgraded(m: CodeView['mappings'][number], startedAt: number, dpkgChange
  * the process's executable in `exe`) and one finding per (executable, library, user).
  */
 export class InjectedSummary {
-  readonly flaggedRows: { readonly labels: { readonly exe: string; readonly user_class: string; readonly kind: string }; readonly value: number }[] = [];
+  readonly flaggedRows: {
+    readonly labels: { readonly exe: string; readonly user_class: string; readonly kind: string };
+    readonly value: number;
+  }[] = [];
   private readonly groups = new Map<string, { exe: string; user: string; code: InjectedCode; pids: number[] }>();
 
   add(p: ObservedProcess, found: readonly InjectedCode[]): void {

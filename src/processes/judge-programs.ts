@@ -32,7 +32,8 @@ export interface ProgramVerdict {
  * package being unpacked, from its control area (`/var/lib/dpkg/tmp.ci/preinst`, removed once
  * done): they come with packages but are in no package's file list, so they count as packaged.
  */
-const maintainerScript = /^\/var\/lib\/dpkg\/(info\/[^/]+\.(preinst|postinst|prerm|postrm|config)|tmp\.ci\/(preinst|postinst|prerm|postrm|config))$/;
+const maintainerScript =
+  /^\/var\/lib\/dpkg\/(info\/[^/]+\.(preinst|postinst|prerm|postrm|config)|tmp\.ci\/(preinst|postinst|prerm|postrm|config))$/;
 
 export function isMaintainerScript(path: string): boolean {
   return maintainerScript.test(path);
@@ -53,7 +54,13 @@ export function programContext(ctx: JudgeContext, facts: ReadonlyMap<string, Exe
  */
 export function judgeProgram(p: ObservedProcess, target: ProgramTarget, programCtx: JudgeContext): ProgramVerdict | undefined {
   if (isMaintainerScript(target.path)) return undefined;
-  const asProgram: ObservedProcess = { ...p, exe: { kind: 'path', path: target.path, deleted: target.deleted }, comm: '', argv0: '', cmdlineEmpty: false };
+  const asProgram: ObservedProcess = {
+    ...p,
+    exe: { kind: 'path', path: target.path, deleted: target.deleted },
+    comm: '',
+    argv0: '',
+    cmdlineEmpty: false,
+  };
   const verdict = judgeProcess(asProgram, programCtx);
   return verdict.status === 'judged' ? { target, verdict } : undefined;
 }
@@ -102,7 +109,9 @@ export class ProgramSummary {
 
 /** `the script /tmp/x.sh run by /usr/bin/bash`, `the program /tmp/x run by the loader /usr/lib/.../ld-linux-x86-64.so.2`. */
 export function describeProgram(target: ProgramTarget): string {
-  return target.kind === 'script' ? `the script ${target.path} run by ${target.runner}` : `the program ${target.path} run by the loader ${target.runner}`;
+  return target.kind === 'script'
+    ? `the script ${target.path} run by ${target.runner}`
+    : `the program ${target.path} run by the loader ${target.runner}`;
 }
 
 /** `PID 4242`, or `3 processes, PIDs 1, 2, 3` (at most ten named). */

@@ -16,7 +16,10 @@ import type { ContainerIdentity } from '../containers/identity.js';
  * Kinds judged per running process, declared in kinds.ts: not hidden processes (from the sweep), nor
  * the kinds of mappings, held execs and the exec source (judge-injected.ts, judge-execs.ts).
  */
-export type RunningProcessKind = Exclude<ProcessFindingKind, 'hidden_process' | 'injected_library' | 'flagged_exec' | 'exec_auditing_off' | 'exec_source_unavailable'>;
+export type RunningProcessKind = Exclude<
+  ProcessFindingKind,
+  'hidden_process' | 'injected_library' | 'flagged_exec' | 'exec_auditing_off' | 'exec_source_unavailable'
+>;
 
 /**
  * How a running executable is accounted for, in the order the sources are tried. `not_judged`: a
@@ -71,7 +74,20 @@ export interface JudgeContext {
 const noContainerPolicy: CompiledContainerPolicy = { packageManagers: new Set(), shells: new Set(), allow: [] };
 
 /** Kernel threads an implant most often imitates, for hosts where they are not running right now. */
-const usualKernelStems = ['kworker', 'kthreadd', 'ksoftirqd', 'kswapd', 'migration', 'watchdog', 'rcu_sched', 'rcu_preempt', 'kblockd', 'khugepaged', 'jbd', 'kauditd'];
+const usualKernelStems = [
+  'kworker',
+  'kthreadd',
+  'ksoftirqd',
+  'kswapd',
+  'migration',
+  'watchdog',
+  'rcu_sched',
+  'rcu_preempt',
+  'kblockd',
+  'khugepaged',
+  'jbd',
+  'kauditd',
+];
 
 /** The stem of a kernel thread name: `kworker/0:1H-events` → kworker, `kswapd0` → kswapd. */
 export function kernelNameStem(comm: string): string {
@@ -106,7 +122,8 @@ const noReasons: Readonly<Partial<Record<RunningProcessKind, string>>> = {};
 export function judgeProcess(p: ObservedProcess, ctx: JudgeContext): ProcessVerdict {
   if (p.kernelThread) return { status: 'kernel_thread', process: p };
   if (p.exe.kind === 'none') return { status: 'no_executable', process: p };
-  if (p.exe.kind === 'unreadable') return { status: 'unjudged', process: p, reason: p.exe.problem === 'denied' ? 'permission_denied' : 'malformed' };
+  if (p.exe.kind === 'unreadable')
+    return { status: 'unjudged', process: p, reason: p.exe.problem === 'denied' ? 'permission_denied' : 'malformed' };
   if (inContainer(p)) return judgeInContainer(p, p.exe.path, ctx);
   const exe = p.exe.path;
   const facts = ctx.view.executables.get(exe) ?? noFacts;
@@ -123,11 +140,13 @@ export function judgeProcess(p: ObservedProcess, ctx: JudgeContext): ProcessVerd
   let outdated = false;
   if (p.exe.deleted && !isMemfd(exe)) {
     outdated = replacedByPackage(p, facts, ctx.view.dpkgChangedAt);
-    if (!outdated) (reasons ??= {}).deleted_executable = 'the file was deleted or replaced after the process started, and not by a package upgrade';
+    if (!outdated)
+      (reasons ??= {}).deleted_executable = 'the file was deleted or replaced after the process started, and not by a package upgrade';
   }
 
   const claim = kernelThreadDisguise(p, exe, ctx) ?? protectedNameClaim(p, exe, ctx);
   if (claim) (reasons ??= {}).name_mismatch = claim.reason;
+  if (p.stalled) (reasons ??= {}).stalled_process = stalledReason;
 
   if (reasons) {
     const hog = hogReason(p, ctx.policy);
@@ -159,12 +178,16 @@ function judgeInContainer(p: ObservedProcess, exe: string, ctx: JudgeContext): J
   // busybox crond); a false alarm on every such container would drown the disguises below.
   const claim = kernelThreadDisguise(p, exe, ctx);
   if (claim) (reasons ??= {}).name_mismatch = claim.reason;
+  if (p.stalled) (reasons ??= {}).stalled_process = stalledReason;
   // Drift from the image, package managers and interactive shells: judge-container.ts.
   const facts = ctx.view.containers?.get(p.pid);
   const inContainer = judgeContainerProcess(p, exe, facts, ctx.containers);
   if (inContainer) reasons = { ...reasons, ...inContainer };
   return verdictOf(p, exe, 'not_judged', reasons, claim, false, p.mountNamespace, facts?.identity);
 }
+
+const stalledReason =
+  'reading its command line (or its root directory) did not return: a thread of it waits on a stalled file system and holds its memory map, which hides it from ps and top until the stall ends';
 
 /** Positional rather than an options object: a quiet host's verdicts allocate nothing else. */
 function verdictOf(
@@ -177,10 +200,33 @@ function verdictOf(
   containerNamespace: string | undefined,
   container?: ContainerIdentity,
 ): JudgedProcess {
-  if (!reasons) return { status: 'judged', process: p, exe, knownBy, kinds: noKinds, reasons: noReasons, claimedName: undefined, outdated, containerNamespace, container };
+  if (!reasons)
+    return {
+      status: 'judged',
+      process: p,
+      exe,
+      knownBy,
+      kinds: noKinds,
+      reasons: noReasons,
+      claimedName: undefined,
+      outdated,
+      containerNamespace,
+      container,
+    };
   const found = reasons;
   const kinds = processFindingKinds.filter((k): k is RunningProcessKind => found[k as RunningProcessKind] !== undefined);
-  return { status: 'judged', process: p, exe, knownBy, kinds, reasons: found, claimedName: claim?.name, outdated, containerNamespace, container };
+  return {
+    status: 'judged',
+    process: p,
+    exe,
+    knownBy,
+    kinds,
+    reasons: found,
+    claimedName: claim?.name,
+    outdated,
+    containerNamespace,
+    container,
+  };
 }
 
 interface KnowledgeResult {
@@ -201,16 +247,26 @@ function knowledgeOf(p: ObservedProcess, exe: string, facts: ExecutableFacts, ct
   if (rule) {
     const allowed = rule.users;
     if (!allowed || allowed.has(p.user)) return knownBy.policy;
-    return { knownBy: 'policy', reason: '', userProblem: `runs as ${p.user}; allow rule ${rule.index + 1} (processes.allow[${rule.index}]) allows only ${[...allowed].join(', ')}` };
+    return {
+      knownBy: 'policy',
+      reason: '',
+      userProblem: `runs as ${p.user}; allow rule ${rule.index + 1} (processes.allow[${rule.index}]) allows only ${[...allowed].join(', ')}`,
+    };
   }
   const entry = ctx.baseline?.entries.get(exe);
   if (entry) {
     const judged = isDaemon(p) && entry.daemon_users.length > 0 && (p.userClass === 'root' || p.userClass === 'system');
     if (!judged || entry.daemon_users.includes(p.user)) return knownBy.baseline;
-    return { knownBy: 'baseline', reason: '', userProblem: `runs as a daemon under ${p.user}; the baseline saw it as a daemon only under ${entry.daemon_users.join(', ')}` };
+    return {
+      knownBy: 'baseline',
+      reason: '',
+      userProblem: `runs as a daemon under ${p.user}; the baseline saw it as a daemon only under ${entry.daemon_users.join(', ')}`,
+    };
   }
   if (ctx.policy.packagedExecutables && facts.packaged) return knownBy.package;
-  const sources = ctx.policy.packagedExecutables ? 'no allow rule matches it, it is not in the baseline, and no installed package owns it' : 'no allow rule matches it and it is not in the baseline';
+  const sources = ctx.policy.packagedExecutables
+    ? 'no allow rule matches it, it is not in the baseline, and no installed package owns it'
+    : 'no allow rule matches it and it is not in the baseline';
   return { knownBy: 'unknown', reason: sources };
 }
 
@@ -227,7 +283,9 @@ function matchingRule(rules: readonly CompiledRule[], exe: string, parentExe: st
 function writablePlaceReason(exe: string, policy: CompiledProcessPolicy): string | undefined {
   const location = firstMatch(policy.writableLocations, exe);
   if (location === -1 || firstMatch(policy.writableExceptions, exe) !== -1) return undefined;
-  return isMemfd(exe) ? 'it runs from a memfd, a file that exists only in memory' : `it lies in a temporary or world-writable place (${policy.writableLocationPatterns[location]})`;
+  return isMemfd(exe)
+    ? 'it runs from a memfd, a file that exists only in memory'
+    : `it lies in a temporary or world-writable place (${policy.writableLocationPatterns[location]})`;
 }
 
 /** What only the host's files say: a world-writable file or directory, a home directory from passwd. */
@@ -242,7 +300,13 @@ function writableOnHostReason(exe: string, facts: ExecutableFacts, ctx: JudgeCon
 
 /** A deleted executable is an upgrade when dpkg put a packaged file back at the path after the process started. */
 function replacedByPackage(p: ObservedProcess, facts: ExecutableFacts, dpkgChangedAt: number | undefined): boolean {
-  return facts.packaged && facts.replacedAt !== undefined && facts.replacedAt >= p.startedAt && dpkgChangedAt !== undefined && dpkgChangedAt >= p.startedAt;
+  return (
+    facts.packaged &&
+    facts.replacedAt !== undefined &&
+    facts.replacedAt >= p.startedAt &&
+    dpkgChangedAt !== undefined &&
+    dpkgChangedAt >= p.startedAt
+  );
 }
 
 /** The name argv[0] shows in `ps`: its first word, without a directory or a trailing colon (`sshd: root@pts/0`). */
@@ -258,8 +322,13 @@ interface NameClaim {
 
 /** A userland process that ps shows like a kernel thread: meaningful in any root. */
 function kernelThreadDisguise(p: ObservedProcess, exe: string, ctx: JudgeContext): NameClaim | undefined {
-  if (looksLikeKernelThreadTitle(p.argv0, ctx)) return { name: p.argv0, reason: `argv[0] "${p.argv0}" makes it look like a kernel thread in ps, but it runs ${exe}` };
-  if (p.cmdlineEmpty && p.state !== 'Z') return { name: `[${p.comm}]`, reason: `its command line is empty, so ps shows it as "[${p.comm}]" like a kernel thread, but it runs ${exe}` };
+  if (looksLikeKernelThreadTitle(p.argv0, ctx))
+    return { name: p.argv0, reason: `argv[0] "${p.argv0}" makes it look like a kernel thread in ps, but it runs ${exe}` };
+  if (p.cmdlineEmpty && p.state !== 'Z')
+    return {
+      name: `[${p.comm}]`,
+      reason: `its command line is empty, so ps shows it as "[${p.comm}]" like a kernel thread, but it runs ${exe}`,
+    };
   if (p.comm !== ctx.names.commOf(exe) && ctx.kernelStems.has(ctx.names.stemOf(p.comm))) {
     return { name: p.comm, reason: `it is named "${p.comm}" like a kernel thread, but it runs ${exe}` };
   }
@@ -273,7 +342,10 @@ function protectedNameClaim(p: ObservedProcess, exe: string, ctx: JudgeContext):
   for (const protectedName of ctx.policy.protectedNames) {
     const claims = p.comm === protectedName.comm || shown === protectedName.name;
     if (claims && firstMatch(protectedName.exe, exe) === -1) {
-      return { name: protectedName.name, reason: `it calls itself "${protectedName.name}", but runs ${exe}, which is not a ${protectedName.name} executable` };
+      return {
+        name: protectedName.name,
+        reason: `it calls itself "${protectedName.name}", but runs ${exe}, which is not a ${protectedName.name} executable`,
+      };
     }
   }
   return undefined;
@@ -349,6 +421,7 @@ export const startVerdicts = [
   'container_drift',
   'container_package_manager',
   'container_shell',
+  'stalled_process',
   'kernel_thread',
   'other_root',
   'unexamined',

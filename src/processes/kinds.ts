@@ -6,7 +6,8 @@ export const collectorName = 'processes';
 export const processKinds = declareKinds(collectorName, {
   deleted_executable: {
     severity: 'critical',
-    description: 'the executable was deleted or replaced after the process started, and not by a package upgrade (in a container, no upgrade is assumed)',
+    description:
+      'the executable was deleted or replaced after the process started, and not by a package upgrade (in a container, no upgrade is assumed)',
     alerts: ['HostGuardDeletedExecutable'],
   },
   writable_location: {
@@ -23,7 +24,8 @@ export const processKinds = declareKinds(collectorName, {
   },
   hidden_process: {
     severity: 'critical',
-    description: 'a process that exists but is hidden from the /proc listing, from its own /proc entry, or from ps; confirmed on a second look',
+    description:
+      'a process that exists but is hidden from the /proc listing, from its own /proc entry, or from ps; confirmed on a second look',
     alerts: ['HostGuardHiddenProcess'],
   },
   container_drift: {
@@ -45,13 +47,21 @@ export const processKinds = declareKinds(collectorName, {
   },
   container_package_manager: {
     severity: 'warning',
-    description: 'a package manager (apt, dpkg, apk, yum, pip, npm, ...: containers.package_managers) runs in a running container, changing it away from its image',
+    description:
+      'a package manager (apt, dpkg, apk, yum, pip, npm, ...: containers.package_managers) runs in a running container, changing it away from its image',
     alerts: ['HostGuardContainerPackageManager'],
   },
   container_shell: {
     severity: 'warning',
-    description: 'an interactive shell (containers.shells) with a terminal on its standard input runs in a container: someone typing in it (kubectl exec -it, docker exec -it)',
+    description:
+      'an interactive shell (containers.shells) with a terminal on its standard input runs in a container: someone typing in it (kubectl exec -it, docker exec -it)',
     alerts: ['HostGuardContainerShell'],
+  },
+  stalled_process: {
+    severity: 'warning',
+    description:
+      'a process whose command line (/proc/PID/cmdline, which takes its memory-map lock) or root directory could not be read within the deadline: a thread of it waits on a stalled file system (FUSE, NFS), which also hangs ps; the exporter skips it until the read returns',
+    alerts: ['HostGuardProcessStalled'],
   },
   resource_hog: {
     severity: 'warning',
@@ -62,7 +72,7 @@ export const processKinds = declareKinds(collectorName, {
   injected_library: {
     severity: 'critical',
     description:
-      'a process maps executable code from a file in a writable location, a memfd or a deleted file (/proc/PID/maps), or has LD_PRELOAD naming one: a library preloaded or injected into it; read for new processes and on the hidden-process sweep\'s schedule',
+      "a process maps executable code from a file in a writable location, a memfd or a deleted file (/proc/PID/maps), or has LD_PRELOAD naming one: a library preloaded or injected into it; read for new processes and on the hidden-process sweep's schedule",
     alerts: ['HostGuardInjectedLibrary'],
   },
   flagged_exec: {
@@ -75,7 +85,7 @@ export const processKinds = declareKinds(collectorName, {
   exec_auditing_off: {
     severity: 'critical',
     description:
-      'the exec source went blind: auditing switched off (auditctl -e 0), the exec rules removed (auditctl -D, -d), or auditd stopped, from the log\'s CONFIG_CHANGE and DAEMON_END records or from auditctl -s and -l where the exporter may ask',
+      "the exec source went blind: auditing switched off (auditctl -e 0), the exec rules removed (auditctl -D, -d), or auditd stopped, from the log's CONFIG_CHANGE and DAEMON_END records or from auditctl -s and -l where the exporter may ask",
     alerts: ['HostGuardExecAuditingOff'],
   },
   exec_source_unavailable: {

@@ -18,7 +18,11 @@ const neverLearned = new Set(['deleted_executable', 'writable_location', 'name_m
  * blesses an implant in /tmp. So are processes in containers: their paths name files of the
  * container's root, and the baseline speaks of the host's.
  */
-export function learnProcesses(view: HostView, policy: CompiledProcessPolicy, programs?: { readonly targets: ReadonlyMap<number, ProgramTarget>; readonly facts: ReadonlyMap<string, ExecutableFacts> }): BaselineEntries {
+export function learnProcesses(
+  view: HostView,
+  policy: CompiledProcessPolicy,
+  programs?: { readonly targets: ReadonlyMap<number, ProgramTarget>; readonly facts: ReadonlyMap<string, ExecutableFacts> },
+): BaselineEntries {
   const ctx = judgeContext(view, policy, undefined);
   const programCtx = programs ? programContext(ctx, programs.facts) : undefined;
   const learned = new Map<string, Set<string>>();

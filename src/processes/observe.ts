@@ -1,10 +1,14 @@
+import { lstat, stat } from 'node:fs/promises';
 import { statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { HostPaths } from '../host-paths.js';
 import type { ProcessesPolicy } from '../config/sections/processes.js';
 import type { Logger } from '../log/logger.js';
 import { readExe } from '../procfs/exe.js';
+import { readOwnMounts, type MountTable } from '../procfs/mounts.js';
+import { ProcessFiles } from '../procfs/process-files.js';
 import { ProcessReader, type DetailedSnapshot, type ProcessDetails } from '../procfs/process-reader.js';
+import { StuckReads } from '../procfs/stuck-reads.js';
 import { directoryIdentity, rootAgainstHost, type DirectoryIdentity, type RootAgainstHost } from '../procfs/root.js';
 import { Slicer } from '../scheduler/slicer.js';
 import { UserDirectory } from '../rootfs/users.js';
@@ -36,6 +40,18 @@ export interface Observation {
   readonly packageIndexSize: number;
 }
 
+/** A stat made off the event loop: what the facts of an executable need of it. */
+export type OffLoopStat =
+  { readonly ok: true; readonly stat: { readonly mode: number; readonly ctimeMs: number } } | { readonly ok: false };
+
+/** What the observer reads through: the exporter's HostReads (src/isolated/). */
+export interface ObserverReads {
+  /** Files of a process that can wait on it, under a deadline. */
+  readonly processFiles: ProcessFiles;
+  /** stat of paths on file systems that may stall, where a stuck call cannot stop the event loop. */
+  statOffLoop(items: readonly { readonly path: string; readonly follow: boolean }[]): Promise<readonly OffLoopStat[]>;
+}
+
 /**
  * Observation: reads the host (/proc, passwd, dpkg, the executables' files) into a HostView for
  * judgment. It decides nothing. It keeps what it must between looks: the CPU time of each process
@@ -55,11 +71,16 @@ export class HostObserver {
   constructor(
     private readonly paths: HostPaths,
     log: Logger,
+    /** The exporter's; by default (tests, one-off observers) guarded reads of its own and stats on libuv's pool. */
+    private readonly reads: ObserverReads = {
+      processFiles: new ProcessFiles(paths.procfs, new StuckReads(log), { deadlineMs: 2000 }),
+      statOffLoop: statsInPool,
+    },
   ) {
-    this.reader = new ProcessReader(paths.procfs);
+    this.reader = new ProcessReader(paths.procfs, { files: reads.processFiles });
     this.users = new UserDirectory(paths.rootfs);
     this.packages = new PackageKnowledge(paths.rootfs, log);
-    this.containers = new ContainerObserver(paths, log);
+    this.containers = new ContainerObserver(paths, log, { files: reads.processFiles });
   }
 
   /**
@@ -81,7 +102,14 @@ export class HostObserver {
       const p = snapshot.processes[i]!;
       let record = this.records.get(p.pid);
       if (!record || record.startTicks !== p.startTicks) {
-        record = { observed: this.observed(p, undefined, lifetimeCores(p, now)), startTicks: p.startTicks, users: this.users.generation, cpuSeconds: p.cpuSeconds, at: now, round };
+        record = {
+          observed: this.observed(p, undefined, lifetimeCores(p, now)),
+          startTicks: p.startTicks,
+          users: this.users.generation,
+          cpuSeconds: p.cpuSeconds,
+          at: now,
+          round,
+        };
         this.records.set(p.pid, record);
       } else {
         this.update(record, p, now);
@@ -101,7 +129,7 @@ export class HostObserver {
     for (let i = 0; i < processes.length; i++) if (processes[i]!.kernelThread) kernelComms.add(processes[i]!.comm);
     this.kernelComms = [...kernelComms];
     const containers = await this.containers.observe(snapshot.processes, processes, true);
-    return { view: this.view(processes, index, section, containers), snapshot, index, packageIndexSize: index.size };
+    return { view: await this.view(processes, index, section, containers), snapshot, index, packageIndexSize: index.size };
   }
 
   private update(record: ObservedRecord, p: ProcessDetails, now: number): void {
@@ -119,6 +147,7 @@ export class HostObserver {
     o.state = p.state;
     o.exe = p.exe;
     o.mountNamespace = p.mountNamespace;
+    o.stalled = p.stalled;
     const root = this.rootOf(p);
     o.cpuSeconds = p.cpuSeconds;
     o.rssBytes = p.rssBytes;
@@ -135,8 +164,8 @@ export class HostObserver {
   }
 
   /** One new process, read in full, for the watch of starts; undefined when it is already gone. */
-  readNew(pid: number): ProcessDetails | undefined {
-    const read = this.reader.readOne(pid);
+  async readNew(pid: number): Promise<ProcessDetails | undefined> {
+    const read = await this.reader.readOne(pid);
     return read.ok ? read.process : undefined;
   }
 
@@ -149,7 +178,7 @@ export class HostObserver {
       const parent = readExe(this.paths.procfs, p.ppid);
       return this.observed(p, parent.kind === 'path' ? parent.path : undefined, lifetimeCores(p, now));
     });
-    return this.view(processes, index, section, await this.containers.observe(details, processes, false));
+    return await this.view(processes, index, section, await this.containers.observe(details, processes, false));
   }
 
   /** Release what is kept open between looks. */
@@ -183,6 +212,7 @@ export class HostObserver {
       startedAt: p.startedAt,
       mountNamespace: p.mountNamespace,
       root,
+      stalled: p.stalled,
     };
   }
 
@@ -212,14 +242,25 @@ export class HostObserver {
     return this.hostRootRead.identity;
   }
 
-  private view(processes: readonly ObservedProcess[], index: PackageIndex, section: ProcessesPolicy, containers: ReadonlyMap<number, ContainerFacts>): HostView {
+  private async view(
+    processes: readonly ObservedProcess[],
+    index: PackageIndex,
+    section: ProcessesPolicy,
+    containers: ReadonlyMap<number, ContainerFacts>,
+  ): Promise<HostView> {
     const executables = new Map<string, ExecutableFacts>();
+    const mounts = ownMounts();
+    const offLoop: { path: string; deleted: boolean }[] = [];
     for (let i = 0; i < processes.length; i++) {
       const p = processes[i]!;
       // A container's /usr/bin/curl is not the host's: its facts are not looked up under --path.rootfs.
       if (p.exe.kind !== 'path' || executables.has(p.exe.path) || inContainer(p)) continue;
-      executables.set(p.exe.path, executableFacts(this.paths.rootfs, p.exe.path, p.exe.deleted, index));
+      const path = p.exe.path;
+      if (isMemfd(path) || !mayStall(mounts, join(this.paths.rootfs, path)))
+        executables.set(path, executableFacts(this.paths.rootfs, path, p.exe.deleted, index));
+      else if (!offLoop.some((e) => e.path === path)) offLoop.push({ path, deleted: p.exe.deleted });
     }
+    if (offLoop.length > 0) await this.factsOffLoop(offLoop, index, executables);
     return {
       processes,
       executables,
@@ -228,20 +269,83 @@ export class HostObserver {
       containers,
     };
   }
+
+  /**
+   * Facts of executables on file systems that may stall (a FUSE mount, NFS): stat'ed by a helper
+   * process, so a stalled one costs that helper and not the event loop. What a stuck stat would have
+   * said stays unknown: not world-writable, no replacement time.
+   */
+  private async factsOffLoop(
+    exes: readonly { path: string; deleted: boolean }[],
+    index: PackageIndex,
+    into: Map<string, ExecutableFacts>,
+  ): Promise<void> {
+    const items = exes.flatMap(({ path }) => [
+      { path: join(this.paths.rootfs, path), follow: true },
+      { path: join(this.paths.rootfs, dirname(path)), follow: true },
+    ]);
+    let stats: readonly OffLoopStat[];
+    try {
+      stats = await this.reads.statOffLoop(items);
+    } catch {
+      stats = [];
+    }
+    exes.forEach(({ path, deleted }, i) => {
+      const file = stats[2 * i];
+      const dir = stats[2 * i + 1];
+      into.set(path, factsOf(path, deleted, index, file?.ok ? file.stat : undefined, dir?.ok ? dir.stat : undefined));
+    });
+  }
 }
 
 const minRateSeconds = 1;
+
+function statsInPool(items: readonly { readonly path: string; readonly follow: boolean }[]): Promise<OffLoopStat[]> {
+  return Promise.all(
+    items.map(({ path, follow }) =>
+      (follow ? stat(path) : lstat(path)).then(
+        (s): OffLoopStat => ({ ok: true, stat: { mode: s.mode, ctimeMs: s.ctimeMs } }),
+        (): OffLoopStat => ({ ok: false }),
+      ),
+    ),
+  );
+}
+
+/** The exporter's mount table, read at each look (mounts come and go); undefined when unreadable. */
+function ownMounts(): MountTable | undefined {
+  try {
+    return readOwnMounts('/proc');
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether a stat of `hostPath` (or of its directory) may wait on a stalled file system; without a mount table, nothing is assumed to. */
+function mayStall(mounts: MountTable | undefined, hostPath: string): boolean {
+  return mounts !== undefined && (mounts.mayStall(hostPath) || mounts.mayStall(dirname(hostPath)));
+}
 
 function lifetimeCores(p: ProcessDetails, now: number): number {
   const age = now - p.startedAt;
   return age > 1 ? p.cpuSeconds / age : 0;
 }
 
-/** Facts about one executable path, looked up under --path.rootfs. */
+/** Facts about one executable path, looked up under --path.rootfs (on a file system that cannot stall). */
 export function executableFacts(rootfs: string, path: string, deleted: boolean, index: PackageIndex): ExecutableFacts {
   if (isMemfd(path)) return { packaged: false, worldWritable: false, replacedAt: undefined };
   const file = statSync(join(rootfs, path), { throwIfNoEntry: false });
   const dir = statSync(join(rootfs, dirname(path)), { throwIfNoEntry: false });
+  return factsOf(path, deleted, index, file, dir);
+}
+
+/** What the stats of an executable and of its directory say; undefined when they could not be had. */
+function factsOf(
+  path: string,
+  deleted: boolean,
+  index: PackageIndex,
+  file: { mode: number; ctimeMs: number } | undefined,
+  dir: { mode: number } | undefined,
+): ExecutableFacts {
   const fileWritable = !deleted && file !== undefined && (file.mode & 0o002) !== 0;
   const dirWritable = dir !== undefined && (dir.mode & 0o002) !== 0;
   return {

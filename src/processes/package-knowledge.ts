@@ -42,7 +42,9 @@ export class PackageKnowledge {
     this.index = index;
     if (index.signature === 'none') {
       if (!this.reportedMissing) {
-        this.log.info('no dpkg database under --path.rootfs: executables are known by the policy and the baseline only', { rootfs: this.rootfs });
+        this.log.info('no dpkg database under --path.rootfs: executables are known by the policy and the baseline only', {
+          rootfs: this.rootfs,
+        });
       }
       this.reportedMissing = true;
     } else {

@@ -1,6 +1,7 @@
 import { basename, isAbsolute } from 'node:path';
 import type { PathMatcher } from '../match/glob.js';
 import { readArguments } from '../procfs/cmdline.js';
+import type { ProcessFiles } from '../procfs/process-files.js';
 import { readCwd } from '../procfs/cwd.js';
 import { isTerminal, readFdTarget } from '../procfs/fd.js';
 import { firstMatch } from '../match/glob.js';
@@ -30,7 +31,7 @@ interface Known {
 /**
  * Observation of what interpreters and loaders run, from /proc: the whole command line and working
  * directory of each such process, read once per process (by PID, start time and executable) through
- * async readers, since cmdline takes the process's memory-map lock. Other processes cost nothing.
+ * ProcessFiles, since cmdline takes the process's memory-map lock. Other processes cost nothing.
  */
 export class ProgramObserver {
   private known = new Map<number, Known>();
@@ -41,13 +42,19 @@ export class ProgramObserver {
   constructor(
     private readonly procfs: string,
     private readonly rootfs: string,
+    private readonly files: ProcessFiles,
   ) {}
 
   /**
    * What these processes run. `all`: they are every process (a collection), so the others are
    * forgotten; otherwise (new processes of the watch) they are added to what is known.
    */
-  async observe(processes: readonly ObservedProcess[], interpreters: readonly PathMatcher[], index: PackageIndex, all = true): Promise<ProgramsView> {
+  async observe(
+    processes: readonly ObservedProcess[],
+    interpreters: readonly PathMatcher[],
+    index: PackageIndex,
+    all = true,
+  ): Promise<ProgramsView> {
     const next = all ? new Map<number, Known>() : this.known;
     const toRead: ObservedProcess[] = [];
     for (const p of processes) {
@@ -98,7 +105,7 @@ export class ProgramObserver {
     let args: string[];
     let cwd: string | undefined;
     try {
-      [args, cwd] = await Promise.all([readArguments(this.procfs, p.pid), readCwd(this.procfs, p.pid).catch(() => undefined)]);
+      [args, cwd] = await Promise.all([readArguments(this.files, p.pid), readCwd(this.procfs, p.pid).catch(() => undefined)]);
     } catch {
       return undefined;
     }
@@ -135,12 +142,17 @@ export class ProgramObserver {
    * now, which may have changed since it started, so such a path is judged only when a file is
    * there. An absolute path that is gone is a deleted program. In a container, by path alone.
    */
-  private program(p: ObservedProcess, target: Extract<RunTarget, { path: string }>, index: PackageIndex, facts: Map<string, ExecutableFacts>): ProgramTarget | undefined {
+  private program(
+    p: ObservedProcess,
+    target: Extract<RunTarget, { path: string }>,
+    index: PackageIndex,
+    facts: Map<string, ExecutableFacts>,
+  ): ProgramTarget | undefined {
     if (!isAbsolute(target.path)) return undefined;
     if (inContainer(p)) return { kind: target.kind, runner: target.runner, path: target.path, deleted: false };
     const path = hostRealPath(this.rootfs, target.path);
-    const exists = statNamedFile(this.rootfs, path) !== undefined;
-    const deleted = !exists;
+    // On a file system that may stall the file is not looked at: not known to be gone.
+    const deleted = statNamedFile(this.rootfs, path) === undefined;
     if (deleted && target.relative) return undefined;
     if (!facts.has(path)) facts.set(path, factsOfNamedFile(this.rootfs, path, deleted, index));
     return { kind: target.kind, runner: target.runner, path, deleted };

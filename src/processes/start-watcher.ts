@@ -105,7 +105,9 @@ export class StartWatcher {
   private schedule(): void {
     this.timer = setTimeout(() => {
       this.tick()
-        .catch((error: unknown) => this.deps.log.warn('watch of new processes failed; retrying', { err: error instanceof Error ? error.message : String(error) }))
+        .catch((error: unknown) =>
+          this.deps.log.warn('watch of new processes failed; retrying', { err: error instanceof Error ? error.message : String(error) }),
+        )
         .finally(() => {
           if (this.running) this.schedule();
         });

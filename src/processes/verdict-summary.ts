@@ -62,7 +62,11 @@ export class VerdictSummary {
       const group = this.groups.get(key);
       if (group) group.pids.push(v.process.pid);
       else this.groups.set(key, { kind, verdict: v, pids: [v.process.pid] });
-      if (v.container) this.containerRows.push({ labels: { kind, image: imageRepository(v.container.image), pod_uid: v.container.podUid ?? '' }, value: 1 });
+      if (v.container)
+        this.containerRows.push({
+          labels: { kind, image: imageRepository(v.container.image), pod_uid: v.container.podUid ?? '' },
+          value: 1,
+        });
     }
     this.cpuRows.push({ labels, value: v.process.cpuSeconds });
     this.residentRows.push({ labels, value: v.process.rssBytes });

@@ -24,7 +24,9 @@ export type RunTarget =
 const nothing: RunTarget = { kind: 'none' };
 
 /** Basenames of the dynamic loader, whose first operand is the program it loads and runs. */
-const loaderNames = ['ld-linux*.so*', 'ld64.so*', 'ld-musl*', 'ld.so*'].map((g) => new RegExp(`^${g.replace(/[.]/g, '\\.').replace(/\*/g, '.*')}$`));
+const loaderNames = ['ld-linux*.so*', 'ld64.so*', 'ld-musl*', 'ld.so*'].map(
+  (g) => new RegExp(`^${g.replace(/[.]/g, '\\.').replace(/\*/g, '.*')}$`),
+);
 
 export function isLoader(exe: string): boolean {
   const name = basename(exe);
@@ -79,15 +81,57 @@ function grammar(g: Partial<OptionGrammar>): OptionGrammar {
 
 const shell = grammar({ withArgument: 'oO', inlineFlag: 'c', stdinFlag: 's', longWithArgument: new Set(['rcfile', 'init-file']) });
 const cShell = grammar({ withArgument: 'c', inlineArgument: 'c' });
-const fish = grammar({ withArgument: 'cCdof', inlineArgument: 'c', longWithArgument: new Set(['command', 'init-command', 'debug', 'debug-output', 'features']), longInline: new Set(['command']) });
-const python = grammar({ withArgument: 'cmWXQ', inlineArgument: 'c', moduleArgument: 'm', longWithArgument: new Set(['check-hash-based-pycs']) });
+const fish = grammar({
+  withArgument: 'cCdof',
+  inlineArgument: 'c',
+  longWithArgument: new Set(['command', 'init-command', 'debug', 'debug-output', 'features']),
+  longInline: new Set(['command']),
+});
+const python = grammar({
+  withArgument: 'cmWXQ',
+  inlineArgument: 'c',
+  moduleArgument: 'm',
+  longWithArgument: new Set(['check-hash-based-pycs']),
+});
 const perl = grammar({ withArgument: 'eEI', inlineArgument: 'eE', attachedOnly: '0CdDilmMxVF' });
-const ruby = grammar({ withArgument: 'eICrE', inlineArgument: 'e', attachedOnly: '0FiKTWx', longWithArgument: new Set(['encoding', 'external-encoding', 'internal-encoding']) });
+const ruby = grammar({
+  withArgument: 'eICrE',
+  inlineArgument: 'e',
+  attachedOnly: '0FiKTWx',
+  longWithArgument: new Set(['encoding', 'external-encoding', 'internal-encoding']),
+});
 const php = grammar({ withArgument: 'cdfrzBRFESt', inlineArgument: 'rBRE', fileArgument: 'fF', moduleArgument: 'S' });
 const node = grammar({
   withArgument: 'eprC',
   inlineArgument: 'ep',
-  longWithArgument: new Set(['eval', 'print', 'require', 'import', 'loader', 'experimental-loader', 'conditions', 'input-type', 'title', 'env-file', 'redirect-warnings', 'icu-data-dir', 'openssl-config', 'disable-warning', 'inspect-port', 'dns-result-order', 'unhandled-rejections', 'experimental-default-type', 'diagnostic-dir', 'report-dir', 'report-filename', 'report-signal', 'heapsnapshot-signal', 'cpu-prof-dir', 'heap-prof-dir', 'watch-path']),
+  longWithArgument: new Set([
+    'eval',
+    'print',
+    'require',
+    'import',
+    'loader',
+    'experimental-loader',
+    'conditions',
+    'input-type',
+    'title',
+    'env-file',
+    'redirect-warnings',
+    'icu-data-dir',
+    'openssl-config',
+    'disable-warning',
+    'inspect-port',
+    'dns-result-order',
+    'unhandled-rejections',
+    'experimental-default-type',
+    'diagnostic-dir',
+    'report-dir',
+    'report-filename',
+    'report-signal',
+    'heapsnapshot-signal',
+    'cpu-prof-dir',
+    'heap-prof-dir',
+    'watch-path',
+  ]),
   longInline: new Set(['eval', 'print']),
 });
 const lua = grammar({ withArgument: 'el', inlineArgument: 'e' });
@@ -155,7 +199,8 @@ function interpreted(runner: string, g: OptionGrammar, args: readonly string[], 
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
     if (arg === '--') return operand(runner, g, args[i + 1], cwd, inlineOperand, fromStdin);
-    if (arg === '-') return fromStdin || !inlineOperand ? { kind: 'inline', runner, via: 'stdin' } : { kind: 'inline', runner, via: 'argument' };
+    if (arg === '-')
+      return fromStdin || !inlineOperand ? { kind: 'inline', runner, via: 'stdin' } : { kind: 'inline', runner, via: 'argument' };
     if (arg.startsWith('--')) {
       const eq = arg.indexOf('=');
       const option = arg.slice(2, eq === -1 ? undefined : eq);
@@ -190,7 +235,14 @@ function interpreted(runner: string, g: OptionGrammar, args: readonly string[], 
   return g.stdinWithoutOperand ? { kind: 'inline', runner, via: 'stdin' } : nothing;
 }
 
-function operand(runner: string, g: OptionGrammar, arg: string | undefined, cwd: string | undefined, inlineOperand: boolean, fromStdin: boolean): RunTarget {
+function operand(
+  runner: string,
+  g: OptionGrammar,
+  arg: string | undefined,
+  cwd: string | undefined,
+  inlineOperand: boolean,
+  fromStdin: boolean,
+): RunTarget {
   if (fromStdin) return { kind: 'inline', runner, via: 'stdin' };
   if (inlineOperand || g.firstOperandIsCode) return { kind: 'inline', runner, via: 'argument' };
   if (arg === undefined) return g.stdinWithoutOperand ? { kind: 'inline', runner, via: 'stdin' } : nothing;
@@ -198,7 +250,15 @@ function operand(runner: string, g: OptionGrammar, arg: string | undefined, cwd:
 }
 
 /** ld.so's options (glibc and musl): those taking an argument, and those after which nothing runs. */
-const loaderWithArgument = new Set(['library-path', 'inhibit-rpath', 'audit', 'preload', 'argv0', 'glibc-hwcaps-prepend', 'glibc-hwcaps-mask']);
+const loaderWithArgument = new Set([
+  'library-path',
+  'inhibit-rpath',
+  'audit',
+  'preload',
+  'argv0',
+  'glibc-hwcaps-prepend',
+  'glibc-hwcaps-mask',
+]);
 const loaderRunsNothing = new Set(['list', 'verify', 'help', 'version', 'list-tunables', 'list-diagnostics']);
 
 function loadedProgram(runner: string, argv: readonly string[], cwd: string | undefined): RunTarget {

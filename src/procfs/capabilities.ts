@@ -77,7 +77,8 @@ function parseMask(statusText: string, field: string): bigint {
 /** The capability sets from a /proc/PID/status text; a set the text lacks reads as empty. */
 export function parseCapabilitySets(statusText: string): CapabilitySets {
   const sets = {} as Record<keyof CapabilitySets, bigint>;
-  for (const [set, field] of Object.entries(statusFields) as Array<[keyof CapabilitySets, string]>) sets[set] = parseMask(statusText, field);
+  for (const [set, field] of Object.entries(statusFields) as Array<[keyof CapabilitySets, string]>)
+    sets[set] = parseMask(statusText, field);
   return sets;
 }
 

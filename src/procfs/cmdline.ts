@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { textOf, type ProcessFiles } from './process-files.js';
 
 /** What /proc/PID/cmdline says about how a process presents itself in `ps`. */
 export interface CommandLine {
@@ -22,7 +22,7 @@ export function parseArguments(text: string): string[] {
   return args;
 }
 
-/** All arguments of a process, read off the event loop (cmdline takes the process's memory-map lock). */
-export async function readArguments(procfs: string, pid: number): Promise<string[]> {
-  return parseArguments(await readFile(`${procfs}/${pid}/cmdline`, 'utf8'));
+/** All arguments of a process through ProcessFiles (cmdline takes the process's memory-map lock): off the event loop, under a deadline. */
+export async function readArguments(files: ProcessFiles, pid: number): Promise<string[]> {
+  return parseArguments(textOf(await files.read(pid, 'cmdline'), pid, 'cmdline'));
 }

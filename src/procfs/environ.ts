@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { textOf, type ProcessFiles } from './process-files.js';
 
 /**
  * The paths LD_PRELOAD names in an environment (/proc/PID/environ: NUL-separated NAME=value, as
@@ -12,7 +12,7 @@ export function parsePreload(environ: string): string[] {
   return value.split(/[: ]+/).filter((p) => p !== '');
 }
 
-/** /proc/PID/environ, read off the event loop (it takes the process's memory-map lock). */
-export async function readPreload(procfs: string, pid: number): Promise<string[]> {
-  return parsePreload(await readFile(`${procfs}/${pid}/environ`, 'utf8'));
+/** /proc/PID/environ through ProcessFiles (it takes the process's memory-map lock): off the event loop, under a deadline. */
+export async function readPreload(files: ProcessFiles, pid: number): Promise<string[]> {
+  return parsePreload(textOf(await files.read(pid, 'environ'), pid, 'environ'));
 }

@@ -20,7 +20,14 @@ export function parseLocks(text: string): HeldLock[] {
   const out: HeldLock[] = [];
   for (const line of text.split('\n')) {
     const match = /^\d+:\s+(\S+)\s+\S+\s+\S+\s+(-?\d+)\s+([0-9a-f]+):([0-9a-f]+):(\d+)\s/.exec(line);
-    if (match) out.push({ type: match[1]!, pid: Number(match[2]), major: parseInt(match[3]!, 16), minor: parseInt(match[4]!, 16), inode: match[5]! });
+    if (match)
+      out.push({
+        type: match[1]!,
+        pid: Number(match[2]),
+        major: parseInt(match[3]!, 16),
+        minor: parseInt(match[4]!, 16),
+        inode: match[5]!,
+      });
   }
   return out;
 }

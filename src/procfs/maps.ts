@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { textOf, type ProcessFiles } from './process-files.js';
 
 /** A file mapped with execute permission, from one line of /proc/PID/maps. */
 export interface MappedFile {
@@ -39,7 +39,7 @@ export function parseExecutableMappings(text: string): MappedFile[] {
   return files;
 }
 
-/** /proc/PID/maps, read off the event loop: its read takes the process's memory-map lock. */
-export async function readExecutableMappings(procfs: string, pid: number): Promise<MappedFile[]> {
-  return parseExecutableMappings(await readFile(`${procfs}/${pid}/maps`, 'utf8'));
+/** /proc/PID/maps through ProcessFiles (its read may take the process's memory-map lock): off the event loop, under a deadline. */
+export async function readExecutableMappings(files: ProcessFiles, pid: number): Promise<MappedFile[]> {
+  return parseExecutableMappings(textOf(await files.read(pid, 'maps'), pid, 'maps'));
 }

@@ -69,7 +69,9 @@ export function parseNetTable(text: string, protocol: NetProtocol, family: IpFam
 
 // sl: local rem st tx:rx tr:when retrnsmt uid timeout inode ... (one pass; the rest of the line is not used)
 const hexAddress = '([0-9A-Fa-f]{8}|[0-9A-Fa-f]{32}):([0-9A-Fa-f]{4})';
-const lineShape = new RegExp(`^\\s*\\d+:\\s+${hexAddress}\\s+${hexAddress}\\s+([0-9A-Fa-f]{2})\\s+\\S+\\s+\\S+\\s+\\S+\\s+(\\d{1,10})\\s+-?\\d+\\s+(\\d{1,20})(?:\\s|$)`);
+const lineShape = new RegExp(
+  `^\\s*\\d+:\\s+${hexAddress}\\s+${hexAddress}\\s+([0-9A-Fa-f]{2})\\s+\\S+\\s+\\S+\\s+\\S+\\s+(\\d{1,10})\\s+-?\\d+\\s+(\\d{1,20})(?:\\s|$)`,
+);
 
 function parseLine(line: string, protocol: NetProtocol, family: IpFamily): NetSocket | undefined {
   const m = lineShape.exec(line);
@@ -117,7 +119,7 @@ export function formatIpv6(bytes: readonly number[]): string {
   for (let i = 0; i < 16; i += 2) groups.push((bytes[i]! << 8) | bytes[i + 1]!);
   let bestStart = -1;
   let bestLength = 0;
-  for (let i = 0; i < 8; ) {
+  for (let i = 0; i < 8;) {
     if (groups[i] !== 0) {
       i++;
       continue;

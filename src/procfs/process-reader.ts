@@ -1,16 +1,19 @@
 import { closeSync, openSync, readFileSync, readlinkSync, readSync } from 'node:fs';
+import { silentLogger } from '../log/logger.js';
 import { parseCmdline } from './cmdline.js';
 import { problemOf, readProblemOf, type ProcReadProblem } from './errors.js';
 import { exeLinkFromError, parseExeTarget, type ExeLink } from './exe.js';
 import { hostMountNamespace, mountNamespace } from './namespaces.js';
 import { listPids } from './pids.js';
+import { ProcessFiles, type GuardedRead, type GuardedStat } from './process-files.js';
 import { ProblemTally, type ProcessInfo, type ProcessSnapshot } from './process-table.js';
 import { readProcText } from './read-text.js';
-import { processRoot, type ProcessRoot } from './root.js';
+import { directoryIdentity, identityOf, type ProcessRoot } from './root.js';
 import { Slicer } from '../scheduler/slicer.js';
 import { clockTicksPerSecond, cpuSeconds, emptyStatFields, isKernelThread, parseStatBytes, type StatFields } from './stat.js';
 import { parseStatmBytes, residentBytes } from './statm.js';
 import { parseStatus } from './status.js';
+import { StuckReads } from './stuck-reads.js';
 import { readBootTime, readUptime } from './system.js';
 
 /** A process with what the processes collector needs beyond ProcessInfo. */
@@ -29,11 +32,17 @@ export interface ProcessDetails extends ProcessInfo {
   /** /proc/PID/ns/mnt (`mnt:[4026531841]`), read once per (PID, start time) and on exec; undefined when unreadable. */
   readonly mountNamespace: string | undefined;
   /**
-   * The process's root directory, stat'ed at every read, and only for a process in another mount
+   * The process's root directory, looked at on every read, and only for a process in another mount
    * namespace than the host's (see `hostMountNamespace`); undefined for the others. Not cached:
    * pivot_root and chroot change it without an exec.
    */
   readonly root: ProcessRoot | undefined;
+  /**
+   * A read of its memory map (cmdline) or a stat of its root did not return within the deadline: a
+   * thread of it waits on a stalled file system. argv0 and root are then the last ones read, if any;
+   * the process is not read that way again until the stuck read returns (see ProcessFiles).
+   */
+  readonly stalled: boolean;
 }
 
 /** The table as ProcessSnapshot counts it, with ProcessDetails. */
@@ -42,7 +51,8 @@ export interface DetailedSnapshot extends ProcessSnapshot {
   readonly processes: readonly ProcessDetails[];
 }
 
-export type DetailsRead = { readonly ok: true; readonly process: ProcessDetails } | { readonly ok: false; readonly problem: ProcReadProblem };
+export type DetailsRead =
+  { readonly ok: true; readonly process: ProcessDetails } | { readonly ok: false; readonly problem: ProcReadProblem };
 
 export interface ProcessReaderOptions {
   /** Cached credentials and argv[0] are re-read at least this often (ms). */
@@ -59,6 +69,8 @@ export interface ProcessReaderOptions {
   readonly now?: () => number;
   /** Spreads the first refresh of records read together; Math.random unless a test fixes it. */
   readonly random?: () => number;
+  /** How files that can block (cmdline, the root's stat) are read; by default with a deadline of 2 s and a registry of its own. */
+  readonly files?: ProcessFiles;
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
@@ -79,10 +91,12 @@ interface ProcessRecord {
   /** The text of the executable link at the last read. */
   exeTarget: string | undefined;
   round: number;
-  /** When status and cmdline were last read (ms), the comm then, and whether the process was young. */
+  /** When status and cmdline were last read (ms), the comm then, and whether the process was young (or the read is to be done again). */
   identityReadAt: number;
   identityComm: string;
   identityReadWhileYoung: boolean;
+  /** The cmdline was read at least once: argv0 and cmdlineEmpty mean something. */
+  cmdlineKnown: boolean;
 }
 
 /** Boot time (wall clock, Unix seconds) and uptime (monotonic, seconds), read together. */
@@ -102,7 +116,9 @@ const statmBytes = Buffer.allocUnsafe(256);
  *
  * Synchronous reads (4–6× faster than a promise per file) in slices, yielding to the event loop
  * between slices, rather than a worker thread: a worker costs ~10 MiB of resident memory, which
- * the exporter's 64 MB budget does not have.
+ * the exporter's 64 MB budget does not have. The two reads that can wait on the process itself —
+ * cmdline, which takes its memory-map lock, and the stat of a root that is not ours — go through
+ * ProcessFiles after the synchronous pass, on libuv's threads under a deadline.
  *
  * Per process, stat, statm (resident memory) and the executable link are read every time, stat
  * and statm through descriptors kept open (one read instead of open, read, close). Credentials
@@ -126,6 +142,11 @@ export class ProcessReader {
   private readonly maxHeldFds: number;
   private readonly now: () => number;
   private readonly random: () => number;
+  readonly files: ProcessFiles;
+  /** Records of this read whose cmdline, or root, is read after the synchronous pass; reused from read to read. */
+  private readonly cmdlineDue: ProcessRecord[] = [];
+  private readonly rootDue: ProcessRecord[] = [];
+  private own: { readonly namespace: string | undefined; readonly root: ProcessRoot } | undefined;
 
   constructor(
     readonly procfs: string,
@@ -137,6 +158,7 @@ export class ProcessReader {
     this.maxHeldFds = options.maxHeldFds ?? defaultMaxHeldFds();
     this.now = options.now ?? Date.now;
     this.random = options.random ?? Math.random;
+    this.files = options.files ?? new ProcessFiles(procfs, new StuckReads(silentLogger), { deadlineMs: 2000 });
   }
 
   /** Every process on the host, yielding to the event loop every few milliseconds. */
@@ -148,18 +170,30 @@ export class ProcessReader {
     const tally = new ProblemTally();
     const slicer = new Slicer(this.sliceMs);
     const pids = listPids(this.procfs);
+    this.cmdlineDue.length = 0;
+    this.rootDue.length = 0;
     // Indexed loops on the scrape path: a for-of makes an iterator result per step.
     for (let i = 0; i < pids.length; i++) {
       const pid = pids[i]!;
       const problem = this.refresh(pid, round);
-      if (problem === undefined) {
-        const details = this.records.get(pid)!.details;
-        processes.push(details);
-        tally.read(details);
-      } else tally.failed(problem);
+      if (problem === undefined) processes.push(this.records.get(pid)!.details);
+      else tally.failed(problem);
       const pause = slicer.due();
       if (pause) await pause;
     }
+    const failed = await this.readDue();
+    let kept = 0;
+    for (let i = 0; i < processes.length; i++) {
+      const details = processes[i]!;
+      const problem = failed?.get(details.pid);
+      if (problem !== undefined) {
+        tally.failed(problem);
+        continue;
+      }
+      processes[kept++] = details;
+      tally.read(details);
+    }
+    processes.length = kept;
     this.records.forEach((record, pid) => {
       if (record.round !== round) this.forget(pid, record);
     });
@@ -167,18 +201,48 @@ export class ProcessReader {
   }
 
   /** One process, read in full into a new object (no cache, no descriptor kept): for the watch of new PIDs. */
-  readOne(pid: number): DetailsRead {
+  async readOne(pid: number): Promise<DetailsRead> {
     // The watch reads a few PIDs every half second: the clock is read again at most once a second.
     if (this.clock === undefined || performance.now() - this.clock.readAt >= 1000) this.clock = this.readClock();
     const record = newRecord(this.procfs, pid);
+    this.cmdlineDue.length = 0;
+    this.rootDue.length = 0;
     try {
       const length = this.readKept(record.stat, statBytes, false);
       parseStatBytes(statBytes, length, this.fields, record.stat.path);
       this.apply(record, statBytes, true);
-      return { ok: true, process: record.details };
     } catch (error) {
       return { ok: false, problem: readProblemOf(error) };
     }
+    const problem = (await this.readDue())?.get(pid);
+    return problem === undefined ? { ok: true, process: record.details } : { ok: false, problem };
+  }
+
+  /**
+   * The reads left by the synchronous pass: cmdlines and roots, off the event loop under a
+   * deadline. The problems of processes that turned out gone or unreadable, by PID (undefined: none).
+   */
+  private async readDue(): Promise<Map<number, ProcReadProblem> | undefined> {
+    let failed: Map<number, ProcReadProblem> | undefined;
+    const fail = (pid: number, problem: ProcReadProblem) => (failed ??= new Map()).set(pid, problem);
+    if (this.cmdlineDue.length > 0) {
+      const due = this.cmdlineDue.slice();
+      const reads = await this.files.readMany(
+        due.map((r) => r.details.pid),
+        'cmdline',
+        4096,
+      );
+      for (let i = 0; i < due.length; i++) {
+        const problem = this.applyCmdline(due[i]!, reads[i]!);
+        if (problem) fail(due[i]!.details.pid, problem);
+      }
+    }
+    if (this.rootDue.length > 0) {
+      const due = this.rootDue.slice();
+      const stats = await this.files.statRoots(due.map((r) => r.details.pid));
+      for (let i = 0; i < due.length; i++) this.applyRoot(due[i]!, stats[i]!);
+    }
+    return failed;
   }
 
   /** Close the descriptors kept open between reads. */
@@ -274,10 +338,42 @@ export class ProcessReader {
     const exeChanged = this.readExe(record);
     // unshare(1) and container runtimes enter the namespace and then exec.
     if (full || !known || exeChanged) d.mountNamespace = mountNamespace(this.procfs, d.pid);
-    d.root = this.inOtherMountNamespace(d.mountNamespace) ? processRoot(this.procfs, d.pid) : undefined;
+    this.lookAtRoot(record);
     const now = this.now();
-    const stale = record.identityReadWhileYoung || now - record.identityReadAt >= this.maxCacheAgeMs;
+    // A process in uninterruptible sleep (D) may be waiting on a stalled file system: its cmdline is
+    // read again (off the event loop), so a stall shows as stalled_process at once, not within maxCacheAgeMs.
+    const stale = record.identityReadWhileYoung || now - record.identityReadAt >= this.maxCacheAgeMs || f.state === 'D';
     if (full || !known || exeChanged || record.identityComm !== d.comm || stale) this.readIdentity(record, now);
+  }
+
+  /**
+   * The root of a process in another mount namespace than the host's. In the exporter's own
+   * namespace, /proc/PID/root reads as the path of that root from ours, which the kernel writes
+   * without asking any file system: `/` is our root, with no stat at all. Any other root — a chroot,
+   * or a root in a namespace of its own, which its owner may have put on a FUSE mount — is stat'ed
+   * after the synchronous pass, off the event loop.
+   */
+  private lookAtRoot(record: ProcessRecord): void {
+    const d = record.details;
+    if (!this.inOtherMountNamespace(d.mountNamespace)) {
+      d.root = undefined;
+      return;
+    }
+    const own = this.ownView();
+    if (d.mountNamespace === own.namespace) {
+      let link: string | undefined;
+      try {
+        link = readlinkSync(`${this.procfs}/${d.pid}/root`);
+      } catch (error) {
+        d.root = { kind: 'unreadable', problem: problemOf(error) ?? 'malformed' };
+        return;
+      }
+      if (link === '/') {
+        d.root = own.root;
+        return;
+      }
+    }
+    this.rootDue.push(record);
   }
 
   /**
@@ -302,19 +398,77 @@ export class ProcessReader {
     return true;
   }
 
+  /** Credentials now (status never waits on the process); the cmdline after the synchronous pass. */
   private readIdentity(record: ProcessRecord, now: number): void {
     const d = record.details;
     const dir = `${this.procfs}/${d.pid}`;
     const status = parseStatus(readProcText(`${dir}/status`, 'utf8'), `${dir}/status`);
-    const cmdline = parseCmdline(readProcText(`${dir}/cmdline`, 'utf8', 4096));
     d.uid = status.uids[0];
     d.euid = status.uids[1];
-    d.argv0 = cmdline.argv0;
-    d.cmdlineEmpty = cmdline.empty;
     record.identityComm = d.comm;
     // Spread the first refresh of records read together (at start-up) over the whole period.
     record.identityReadAt = record.identityReadAt === 0 ? now - this.random() * this.maxCacheAgeMs : now;
     record.identityReadWhileYoung = this.clock!.uptime - d.startTicks / clockTicksPerSecond < this.youngSeconds;
+    this.cmdlineDue.push(record);
+  }
+
+  /**
+   * What the cmdline read says; the problem when the process turned out gone or unreadable. A read
+   * that is stuck (or refused while too many are) leaves the last argv0, and is tried again on the
+   * next read once its target is no longer stuck.
+   */
+  private applyCmdline(record: ProcessRecord, read: GuardedRead): ProcReadProblem | undefined {
+    const d = record.details;
+    if (read.ok) {
+      let cmdline;
+      try {
+        cmdline = parseCmdline(read.text);
+      } catch {
+        return 'malformed';
+      }
+      d.argv0 = cmdline.argv0;
+      d.cmdlineEmpty = cmdline.empty;
+      d.stalled = false;
+      record.cmdlineKnown = true;
+      return undefined;
+    }
+    if (read.problem === 'stuck' || read.problem === 'busy') {
+      d.stalled = read.problem === 'stuck';
+      // Not known is not empty: a process we could not read is not shown bracketed by ps.
+      if (!record.cmdlineKnown) d.cmdlineEmpty = false;
+      record.identityReadWhileYoung = true;
+      return undefined;
+    }
+    record.identityReadWhileYoung = true;
+    return read.problem;
+  }
+
+  private applyRoot(record: ProcessRecord, stat: GuardedStat): void {
+    const d = record.details;
+    if (stat.ok) {
+      d.root = { kind: 'directory', identity: identityOf(stat.stats) };
+      if (d.stalled && record.cmdlineKnown) d.stalled = false;
+      return;
+    }
+    if (stat.problem === 'stuck' || stat.problem === 'busy') {
+      if (stat.problem === 'stuck') d.stalled = true;
+      // The last root seen, if any: a stalled root is no reason to judge the process otherwise.
+      if (d.root?.kind !== 'directory') d.root = { kind: 'unreadable', problem: 'stuck' };
+      return;
+    }
+    d.root = { kind: 'unreadable', problem: stat.problem };
+  }
+
+  /** The exporter's own mount namespace and root, read once. */
+  private ownView(): { readonly namespace: string | undefined; readonly root: ProcessRoot } {
+    if (!this.own) {
+      const identity = directoryIdentity('/');
+      this.own = {
+        namespace: mountNamespace(this.procfs, 'self'),
+        root: identity === undefined ? { kind: 'unreadable', problem: 'malformed' } : { kind: 'directory', identity },
+      };
+    }
+    return this.own;
   }
 
   private forget(pid: number, record: ProcessRecord): void {
@@ -393,6 +547,7 @@ function newRecord(procfs: string, pid: number): ProcessRecord {
       startedAt: 0,
       mountNamespace: undefined,
       root: undefined,
+      stalled: false,
     },
     stat: { path: `${procfs}/${pid}/stat`, fd: undefined },
     statm: { path: `${procfs}/${pid}/statm`, fd: undefined },
@@ -402,6 +557,7 @@ function newRecord(procfs: string, pid: number): ProcessRecord {
     identityReadAt: 0,
     identityReadWhileYoung: false,
     identityComm: '',
+    cmdlineKnown: false,
   };
 }
 

@@ -8,8 +8,10 @@ import { problemOf, type ProcReadProblem } from './errors.js';
  */
 export type DirectoryIdentity = string;
 
-/** What stat said of a process's root directory. */
-export type ProcessRoot = { readonly kind: 'directory'; readonly identity: DirectoryIdentity } | { readonly kind: 'unreadable'; readonly problem: ProcReadProblem };
+/** What stat said of a process's root directory; `stuck`: the stat did not return (its file system stalls). */
+export type ProcessRoot =
+  | { readonly kind: 'directory'; readonly identity: DirectoryIdentity }
+  | { readonly kind: 'unreadable'; readonly problem: ProcReadProblem | 'stuck' };
 
 /**
  * The root directory of a process: stat of /proc/PID/root, a link the kernel follows into that
@@ -33,7 +35,7 @@ export function directoryIdentity(path: string): DirectoryIdentity | undefined {
   }
 }
 
-function identityOf(stat: { readonly dev: bigint; readonly ino: bigint }): DirectoryIdentity {
+export function identityOf(stat: { readonly dev: bigint; readonly ino: bigint }): DirectoryIdentity {
   return `${stat.dev}:${stat.ino}`;
 }
 

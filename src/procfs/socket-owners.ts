@@ -27,7 +27,8 @@ export function parseSocketLink(target: string): number | undefined {
   return Number.isSafeInteger(inode) ? inode : undefined;
 }
 
-export type SocketFdsRead = { readonly ok: true; readonly sockets: readonly SocketFd[] } | { readonly ok: false; readonly problem: ProcReadProblem };
+export type SocketFdsRead =
+  { readonly ok: true; readonly sockets: readonly SocketFd[] } | { readonly ok: false; readonly problem: ProcReadProblem };
 
 /**
  * The socket file descriptors of one process. A process that exits meanwhile is `gone`; one whose

@@ -1,5 +1,3 @@
-import { stat } from 'node:fs/promises';
-
 /** What a process has on its standard input (descriptor 0). */
 export type StandardInput = 'terminal' | 'other' | 'closed';
 
@@ -30,19 +28,4 @@ export function standardInputOf(stats: { readonly mode: bigint; readonly rdev: b
   if (major === 4n) return 'terminal';
   if (major === 5n && (minor === 0n || minor === 1n)) return 'terminal';
   return 'other';
-}
-
-/**
- * stat of /proc/PID/fd/0: what the process reads its input from. Needs ptrace read access, like
- * its executable; `closed` when it has no descriptor 0.
- */
-export async function readStandardInput(procfs: string, pid: number): Promise<StandardInput> {
-  try {
-    return standardInputOf(await stat(`${procfs}/${pid}/fd/0`, { bigint: true }));
-  } catch (error) {
-    // The directory exists but descriptor 0 does not: closed. A process that is gone fails on
-    // its other reads too; here it simply has no terminal.
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 'closed';
-    throw error;
-  }
 }

@@ -24,7 +24,8 @@ export function parsePasswd(text: string): PasswdAccount[] {
     if (line === '' || line.startsWith('#')) continue;
     const fields = line.split(':');
     const uid = Number(fields[2]);
-    if (fields.length >= 7 && fields[0] && Number.isInteger(uid) && uid >= 0) accounts.push({ name: fields[0], uid, home: fields[5] ?? '' });
+    if (fields.length >= 7 && fields[0] && Number.isInteger(uid) && uid >= 0)
+      accounts.push({ name: fields[0], uid, home: fields[5] ?? '' });
   }
   return accounts;
 }

@@ -18,7 +18,9 @@ export function scheduleWork(name: string, expression: string, work: () => Promi
   let current = expression;
   const run = (): Promise<void> => {
     running ??= work()
-      .catch((error: unknown) => log.error('scheduled work failed', { task: name, err: error instanceof Error ? error.message : String(error) }))
+      .catch((error: unknown) =>
+        log.error('scheduled work failed', { task: name, err: error instanceof Error ? error.message : String(error) }),
+      )
       .finally(() => {
         running = undefined;
       });

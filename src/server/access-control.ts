@@ -55,7 +55,13 @@ export function accessControl(store: WebConfigStore, log: Logger) {
 
 function clientCertificateProblem(config: WebConfig, socket: TLSSocket): string | undefined {
   const tls = config.tls;
-  if (!tls || tls.clientAuth === 'NoClientCert' || tls.clientAuth === 'RequestClientCert' || typeof socket.getPeerCertificate !== 'function') return undefined;
+  if (
+    !tls ||
+    tls.clientAuth === 'NoClientCert' ||
+    tls.clientAuth === 'RequestClientCert' ||
+    typeof socket.getPeerCertificate !== 'function'
+  )
+    return undefined;
   const cert = socket.getPeerCertificate();
   const present = cert !== null && Object.keys(cert).length > 0;
   if (!present) return tls.clientAuth === 'VerifyClientCertIfGiven' ? undefined : 'a client certificate is required';
@@ -78,7 +84,9 @@ async function authenticated(req: Request, config: WebConfig, verified: Set<stri
   const user = decoded.slice(0, colon);
   const password = decoded.slice(colon + 1);
   const hash = config.users.get(user);
-  const cacheKey = createHash('sha256').update(`${user}\0${password}\0${hash ?? ''}`).digest('hex');
+  const cacheKey = createHash('sha256')
+    .update(`${user}\0${password}\0${hash ?? ''}`)
+    .digest('hex');
   if (hash && verified.has(cacheKey)) return true;
   const ok = await bcrypt.compare(password, hash ?? dummyHash);
   if (ok && hash) {

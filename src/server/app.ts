@@ -52,7 +52,10 @@ export function createApp(options: AppOptions): express.Express {
 
   app.post('/-/reload', (_req, res) => {
     const outcome = options.reload();
-    res.status(outcome.ok ? 200 : 500).type('text/plain').send(outcome.message + '\n');
+    res
+      .status(outcome.ok ? 200 : 500)
+      .type('text/plain')
+      .send(outcome.message + '\n');
   });
 
   if (telemetryPath !== '/') {
@@ -61,7 +64,12 @@ export function createApp(options: AppOptions): express.Express {
       const baseline = exporter.baseline.current.status;
       res.type('html').send(
         landingPage(
-          { version: options.version, telemetryPath: telemetryPath.replace(/^\//, ''), policyOrigin: exporter.policy.current.origin, baselineStatus: baseline },
+          {
+            version: options.version,
+            telemetryPath: telemetryPath.replace(/^\//, ''),
+            policyOrigin: exporter.policy.current.origin,
+            baselineStatus: baseline,
+          },
           snapshot,
           options.showFindingDetails,
         ),

@@ -15,7 +15,8 @@ export function parseListenAddress(text: string): ListenAddress {
   const host = match[1] ?? match[2] ?? '';
   const port = Number(match[3]);
   if (port > 65535) throw new ListenAddressError(`invalid listen address "${text}": port ${port} is above 65535`);
-  if (match[1] !== undefined && isIP(host) !== 6) throw new ListenAddressError(`invalid listen address "${text}": [${host}] is not an IPv6 address`);
+  if (match[1] !== undefined && isIP(host) !== 6)
+    throw new ListenAddressError(`invalid listen address "${text}": [${host}] is not an IPv6 address`);
   return { host: host === '' ? undefined : host, port };
 }
 

@@ -9,8 +9,14 @@ import { describeErrno } from '../state/state-dir.js';
  * written: the process_* and nodejs_* metrics describe this process and would collide with
  * node_exporter's own.
  */
-export function startTextfileWriter(exporter: Exporter, path: string, intervalMs: number, log: Logger): { stop(): void; writeNow(): Promise<void> } {
-  if (!path.endsWith('.prom')) log.warn("textfile path does not end in .prom: node_exporter's textfile collector will not read it", { path });
+export function startTextfileWriter(
+  exporter: Exporter,
+  path: string,
+  intervalMs: number,
+  log: Logger,
+): { stop(): void; writeNow(): Promise<void> } {
+  if (!path.endsWith('.prom'))
+    log.warn("textfile path does not end in .prom: node_exporter's textfile collector will not read it", { path });
   let failing = false;
   const writeNow = async (): Promise<void> => {
     const { exposition } = await exporter.snapshot();

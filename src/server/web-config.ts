@@ -20,7 +20,13 @@ export class WebConfigError extends Error {
   }
 }
 
-export const clientAuthTypes = ['NoClientCert', 'RequestClientCert', 'RequireAnyClientCert', 'VerifyClientCertIfGiven', 'RequireAndVerifyClientCert'] as const;
+export const clientAuthTypes = [
+  'NoClientCert',
+  'RequestClientCert',
+  'RequireAnyClientCert',
+  'VerifyClientCertIfGiven',
+  'RequireAndVerifyClientCert',
+] as const;
 export type ClientAuthType = (typeof clientAuthTypes)[number];
 
 const tlsVersions = { TLS10: 'TLSv1', TLS11: 'TLSv1.1', TLS12: 'TLSv1.2', TLS13: 'TLSv1.3' } as const;
@@ -64,7 +70,13 @@ const tlsSchema = z
   })
   .strict();
 
-const headerNames = ['Content-Security-Policy', 'X-Frame-Options', 'X-Content-Type-Options', 'X-XSS-Protection', 'Strict-Transport-Security'] as const;
+const headerNames = [
+  'Content-Security-Policy',
+  'X-Frame-Options',
+  'X-Content-Type-Options',
+  'X-XSS-Protection',
+  'Strict-Transport-Security',
+] as const;
 
 const schema = z
   .object({
@@ -72,11 +84,22 @@ const schema = z
     http_server_config: z
       .object({
         http2: z.boolean().default(true),
-        headers: z.object(Object.fromEntries(headerNames.map((h) => [h, z.string().optional()])) as Record<(typeof headerNames)[number], z.ZodOptional<z.ZodString>>).strict().optional(),
+        headers: z
+          .object(
+            Object.fromEntries(headerNames.map((h) => [h, z.string().optional()])) as Record<
+              (typeof headerNames)[number],
+              z.ZodOptional<z.ZodString>
+            >,
+          )
+          .strict()
+          .optional(),
       })
       .strict()
       .optional(),
-    basic_auth_users: z.record(z.string().regex(/^\$2[aby]\$\d\d\$[./A-Za-z0-9]{53}$/, 'not a bcrypt hash ($2y$10$...)')).nullable().optional(),
+    basic_auth_users: z
+      .record(z.string().regex(/^\$2[aby]\$\d\d\$[./A-Za-z0-9]{53}$/, 'not a bcrypt hash ($2y$10$...)'))
+      .nullable()
+      .optional(),
     rate_limit: z
       .object({ interval: durationMsField(['ms', 's', 'm', 'h'], 'a duration like 1s'), burst: z.number().int().min(0) })
       .strict()
@@ -139,7 +162,8 @@ export function parseWebConfig(text: string, file: string): WebConfig {
   const base = dirname(file);
   const files = [file];
   const readPem = (inline: string | undefined, path: string | undefined, what: string): string | undefined => {
-    if (inline !== undefined && path !== undefined) throw new WebConfigError(file, `tls_server_config: give ${what} inline or as a file, not both`);
+    if (inline !== undefined && path !== undefined)
+      throw new WebConfigError(file, `tls_server_config: give ${what} inline or as a file, not both`);
     if (inline !== undefined) return inline;
     if (path === undefined) return undefined;
     const full = isAbsolute(path) ? path : resolve(base, path);
@@ -160,8 +184,15 @@ export function parseWebConfig(text: string, file: string): WebConfig {
     if ((t.client_auth_type === 'RequireAndVerifyClientCert' || t.client_auth_type === 'VerifyClientCertIfGiven') && !ca) {
       throw new WebConfigError(file, `tls_server_config: client_auth_type ${t.client_auth_type} needs client_ca_file`);
     }
-    if (t.client_allowed_sans?.length && t.client_auth_type !== 'RequireAnyClientCert' && t.client_auth_type !== 'RequireAndVerifyClientCert') {
-      throw new WebConfigError(file, 'tls_server_config: client_allowed_sans needs client_auth_type RequireAnyClientCert or RequireAndVerifyClientCert');
+    if (
+      t.client_allowed_sans?.length &&
+      t.client_auth_type !== 'RequireAnyClientCert' &&
+      t.client_auth_type !== 'RequireAndVerifyClientCert'
+    ) {
+      throw new WebConfigError(
+        file,
+        'tls_server_config: client_allowed_sans needs client_auth_type RequireAnyClientCert or RequireAndVerifyClientCert',
+      );
     }
     const ciphers = t.cipher_suites?.map((name) => {
       const openssl = cipherSuites[name];
@@ -173,11 +204,23 @@ export function parseWebConfig(text: string, file: string): WebConfig {
       if (!openssl) throw new WebConfigError(file, `tls_server_config.curve_preferences: unknown curve ${name}`);
       return openssl;
     });
-    if (Number(t.min_version.slice(3)) > Number(t.max_version.slice(3))) throw new WebConfigError(file, 'tls_server_config: min_version is above max_version');
+    if (Number(t.min_version.slice(3)) > Number(t.max_version.slice(3)))
+      throw new WebConfigError(file, 'tls_server_config: min_version is above max_version');
     try {
-      createSecureContext({ cert, key, ca, minVersion: tlsVersions[t.min_version], maxVersion: tlsVersions[t.max_version], ciphers: ciphers?.join(':'), ecdhCurve: curveList?.join(':') });
+      createSecureContext({
+        cert,
+        key,
+        ca,
+        minVersion: tlsVersions[t.min_version],
+        maxVersion: tlsVersions[t.max_version],
+        ciphers: ciphers?.join(':'),
+        ecdhCurve: curveList?.join(':'),
+      });
     } catch (error) {
-      throw new WebConfigError(file, `tls_server_config: certificate, key or CA unusable (${error instanceof Error ? error.message : String(error)})`);
+      throw new WebConfigError(
+        file,
+        `tls_server_config: certificate, key or CA unusable (${error instanceof Error ? error.message : String(error)})`,
+      );
     }
     tls = {
       cert,

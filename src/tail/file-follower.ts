@@ -139,7 +139,13 @@ export class FileFollower {
   status(): FollowerStatus {
     let lag = this.current ? Math.max(0, sizeOf(this.current.fd) - committed(this.current)) : 0;
     for (const file of this.draining) lag += Math.max(0, sizeOf(file.fd) - committed(file));
-    return { health: this.health, reason: this.reason, position: this.current ? committed(this.current) : undefined, lagBytes: lag, lastLineAt: this.lastLineAt };
+    return {
+      health: this.health,
+      reason: this.reason,
+      position: this.current ? committed(this.current) : undefined,
+      lagBytes: lag,
+      lastLineAt: this.lastLineAt,
+    };
   }
 
   /** Apply a reloaded policy's bound to the lines still to come, keeping the position. */
@@ -201,7 +207,7 @@ export class FileFollower {
     let caughtUp = true;
     // Rotated files and copies first, so lines come in the order they were written; a copy found
     // while reading the current file is queued with them and sends us back here.
-    for (let copyQueued = true; copyQueued; ) {
+    for (let copyQueued = true; copyQueued;) {
       const drained = this.readDraining(left);
       left -= drained.bytes;
       if (!drained.caughtUp) caughtUp = false;
@@ -328,7 +334,8 @@ export class FileFollower {
   private findCopy(saved: FilePosition, candidates: readonly { path: string }[]): OpenFile | undefined {
     for (const candidate of candidates) {
       const file = this.openAt(candidate.path, saved);
-      if (file && sizeOf(file.fd) >= saved.offset && saved.fingerprint.length > 0 && fingerprintMatches(saved.fingerprint, file.fd)) return file;
+      if (file && sizeOf(file.fd) >= saved.offset && saved.fingerprint.length > 0 && fingerprintMatches(saved.fingerprint, file.fd))
+        return file;
       if (file) closeQuietly(file.fd);
     }
     return undefined;
@@ -366,7 +373,16 @@ export class FileFollower {
         return undefined;
       }
       if (path === this.path) this.setHealth('ok');
-      return { fd, device: String(s.dev), inode: String(s.ino), offset, fingerprint: emptyFingerprint, splitter: new LineSplitter(this.maxLineBytes), lastGrowth: this.now(), isCopy: false };
+      return {
+        fd,
+        device: String(s.dev),
+        inode: String(s.ino),
+        offset,
+        fingerprint: emptyFingerprint,
+        splitter: new LineSplitter(this.maxLineBytes),
+        lastGrowth: this.now(),
+        isCopy: false,
+      };
     } catch (error) {
       if (path === this.path) this.setHealth(healthOf(error), describeErrno(error));
       return undefined;
@@ -405,7 +421,8 @@ export class FileFollower {
   private checkRotation(file: OpenFile): boolean {
     // Truncated: poll() finds it before reading on.
     if (this.wasTruncated(file)) return true;
-    if (file.fingerprint.length < fingerprintMaxBytes && !isComplete(file.fingerprint, file.fd)) file.fingerprint = readFingerprint(file.fd);
+    if (file.fingerprint.length < fingerprintMaxBytes && !isComplete(file.fingerprint, file.fd))
+      file.fingerprint = readFingerprint(file.fd);
     let atPath;
     const wasOk = this.health === 'ok';
     try {
@@ -441,13 +458,22 @@ export class FileFollower {
   private truncated(file: OpenFile): boolean {
     this.stats.truncations++;
     const saved = { device: file.device, inode: file.inode, offset: file.offset, midLine: false, fingerprint: file.fingerprint };
-    const copy = this.findCopy(saved, rotationCandidates(this.path).filter((c) => c.path !== this.path));
+    const copy = this.findCopy(
+      saved,
+      rotationCandidates(this.path).filter((c) => c.path !== this.path),
+    );
     // The copy continues the old line splitter: a line cut by our last read goes on in it.
     if (copy) this.draining.push({ ...copy, splitter: file.splitter, isCopy: true });
     else this.deliver(file.splitter.flush());
     this.changed(file, 'truncated', copy !== undefined, 'file');
     this.options.log.info(copy ? 'log file truncated; reading the rest from its copy' : 'log file truncated', { path: this.path });
-    this.current = { ...file, offset: 0, splitter: new LineSplitter(this.maxLineBytes), fingerprint: readFingerprint(file.fd), lastGrowth: this.now() };
+    this.current = {
+      ...file,
+      offset: 0,
+      splitter: new LineSplitter(this.maxLineBytes),
+      fingerprint: readFingerprint(file.fd),
+      lastGrowth: this.now(),
+    };
     return copy !== undefined;
   }
 
@@ -459,7 +485,17 @@ export class FileFollower {
     } catch {
       // closed meanwhile: no link known
     }
-    this.options.onChange({ kind, path: this.path, device: file.device, inode: file.inode, fingerprint: file.fingerprint, offset: file.offset, links, copyFound, atPath });
+    this.options.onChange({
+      kind,
+      path: this.path,
+      device: file.device,
+      inode: file.inode,
+      fingerprint: file.fingerprint,
+      offset: file.offset,
+      links,
+      copyFound,
+      atPath,
+    });
   }
 
   private finish(file: OpenFile): void {
@@ -513,7 +549,9 @@ function rotationCandidates(path: string): RotationCandidate[] {
   const base = basename(path);
   let names: string[];
   try {
-    names = readdirSync(dir).filter((n) => n === base || (n.startsWith(base) && /^[.\-_]/.test(n.slice(base.length)) && !compressed.test(n)));
+    names = readdirSync(dir).filter(
+      (n) => n === base || (n.startsWith(base) && /^[.\-_]/.test(n.slice(base.length)) && !compressed.test(n)),
+    );
   } catch {
     return [];
   }

@@ -18,7 +18,10 @@ function identityKey(source: SourceIdentity): string {
 /** The file under `dir` (in --state.dir) that keeps a source's position: readable, and unique by identity. */
 export function positionFile(dir: string, source: SourceIdentity): string {
   const digest = createHash('sha256').update(identityKey(source)).digest('hex').slice(0, 12);
-  const readable = source.id.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^_+/, '').slice(-48);
+  const readable = source.id
+    .replace(/[^A-Za-z0-9._-]+/g, '_')
+    .replace(/^_+/, '')
+    .slice(-48);
   return join(dir, `${readable}-${digest}.json`);
 }
 

@@ -35,12 +35,17 @@ describe('end to end: intrusion to page', () => {
     watchedFile = host.watchedFile;
     stack = await startStack(host.exporterArgs(['processes', 'network', 'integrity', 'auth']));
     instance = `127.0.0.1:${stack.exporterPort}`;
-    await eventually(async () => (await stack.prometheus.query('up{job="hostguard"} == 1')).length > 0, { intervalMs: 250, timeoutMs: 60_000, what: 'Prometheus scraping the exporter' });
+    await eventually(async () => (await stack.prometheus.query('up{job="hostguard"} == 1')).length > 0, {
+      intervalMs: 250,
+      timeoutMs: 60_000,
+      what: 'Prometheus scraping the exporter',
+    });
   }, 120_000);
 
   afterAll(async () => {
     await stack?.stop();
-    if (timings.length) console.log(`\nplant → webhook:\n${timings.map(([name, ms]) => `  ${name}: ${(ms / 1000).toFixed(1)} s`).join('\n')}`);
+    if (timings.length)
+      console.log(`\nplant → webhook:\n${timings.map(([name, ms]) => `  ${name}: ${(ms / 1000).toFixed(1)} s`).join('\n')}`);
   });
 
   function expectResolved(name: string, alertname: string, labels: Record<string, string>, since: number, timeoutMs: number): void {
@@ -65,7 +70,13 @@ describe('end to end: intrusion to page', () => {
     );
     timings.push(['binary run from a temp directory (for: 0)', firing.receivedAt - planted]);
     expect(firing.path).toBe('/page');
-    expect(firing.labels).toMatchObject({ severity: 'critical', collector: 'processes', instance, user_class: 'root', kind: 'writable_location' });
+    expect(firing.labels).toMatchObject({
+      severity: 'critical',
+      collector: 'processes',
+      instance,
+      user_class: 'root',
+      kind: 'writable_location',
+    });
     expect(firing.annotations.description).toContain(`${copy} (root user) runs on ${instance} from a temporary or world-writable`);
     const removed = Date.now();
     await stopProcess(dropped);
@@ -86,7 +97,13 @@ describe('end to end: intrusion to page', () => {
       );
       timings.push(['script from a temp directory (for: 0)', firing.receivedAt - planted]);
       expect(firing.path).toBe('/page');
-      expect(firing.labels).toMatchObject({ severity: 'critical', collector: 'processes', instance, user_class: 'root', kind: 'writable_location' });
+      expect(firing.labels).toMatchObject({
+        severity: 'critical',
+        collector: 'processes',
+        instance,
+        user_class: 'root',
+        kind: 'writable_location',
+      });
       expect(firing.annotations.description).toContain(`${script} (root user) runs on ${instance} from a temporary or world-writable`);
       const removed = Date.now();
       await stopProcess(shell);
@@ -136,7 +153,13 @@ describe('end to end: intrusion to page', () => {
     );
     timings.push(['watched file changed, mtime restored (next scan, for: 0)', firing.receivedAt - planted]);
     expect(firing.path).toBe('/page');
-    expect(firing.labels).toMatchObject({ severity: 'critical', collector: 'integrity', instance, kind: 'content_changed', attribute: 'content' });
+    expect(firing.labels).toMatchObject({
+      severity: 'critical',
+      collector: 'integrity',
+      instance,
+      kind: 'content_changed',
+      attribute: 'content',
+    });
     expect(firing.annotations.description).toContain('something other than dpkg changed it');
     const removed = Date.now();
     writeFileSync(watchedFile, 'listen_port=8080\nadmin=alice\n');
@@ -146,12 +169,27 @@ describe('end to end: intrusion to page', () => {
   it('a listener on an unexpected port: HostGuardUnexpectedListener tickets', async () => {
     const port = await freePort();
     const planted = Date.now();
-    const listener = spawnOwned(process.execPath, ['-e', `require('net').createServer().listen(${port}, '127.0.0.1', () => console.log('up'))`]);
+    const listener = spawnOwned(process.execPath, [
+      '-e',
+      `require('net').createServer().listen(${port}, '127.0.0.1', () => console.log('up'))`,
+    ]);
     await waitForOutput(listener, /up/);
-    const firing = await stack.webhook.waitFor((a) => a.status === 'firing' && a.labels.alertname === 'HostGuardUnexpectedListener' && a.labels.port === String(port), 90_000, planted);
+    const firing = await stack.webhook.waitFor(
+      (a) => a.status === 'firing' && a.labels.alertname === 'HostGuardUnexpectedListener' && a.labels.port === String(port),
+      90_000,
+      planted,
+    );
     timings.push(['unexpected listener (for: 30s)', firing.receivedAt - planted]);
     expect(firing.path).toBe('/ticket');
-    expect(firing.labels).toMatchObject({ severity: 'warning', collector: 'network', instance, protocol: 'tcp', address: 'loopback', exe: process.execPath, reason: 'not_allowed' });
+    expect(firing.labels).toMatchObject({
+      severity: 'warning',
+      collector: 'network',
+      instance,
+      protocol: 'tcp',
+      address: 'loopback',
+      exe: process.execPath,
+      reason: 'not_allowed',
+    });
     expect(firing.annotations.description).toContain(`listens on tcp port ${port}`);
     const removed = Date.now();
     await stopProcess(listener);
@@ -201,10 +239,15 @@ describe('end to end: intrusion to page', () => {
     const planted = Date.now();
     const lines = Array.from(
       { length: 60 },
-      (_, i) => `${syslogTime()} web-1 sshd[${40000 + i}]: Failed password for invalid user admin${i % 5} from 203.0.113.${i % 50} port ${50000 + i} ssh2`,
+      (_, i) =>
+        `${syslogTime()} web-1 sshd[${40000 + i}]: Failed password for invalid user admin${i % 5} from 203.0.113.${i % 50} port ${50000 + i} ssh2`,
     );
     appendFileSync(authLog, lines.join('\n') + '\n');
-    const firing = await stack.webhook.waitFor((a) => a.status === 'firing' && a.labels.alertname === 'HostGuardAuthBruteForce', 150_000, planted);
+    const firing = await stack.webhook.waitFor(
+      (a) => a.status === 'firing' && a.labels.alertname === 'HostGuardAuthBruteForce',
+      150_000,
+      planted,
+    );
     timings.push(['auth failure burst (for: 1m)', firing.receivedAt - planted]);
     expect(firing.path).toBe('/ticket');
     expect(firing.labels).toMatchObject({ severity: 'warning', collector: 'auth', service: 'sshd', instance });
@@ -216,7 +259,11 @@ describe('end to end: intrusion to page', () => {
   it('the exporter killed: HostGuardExporterDown pages, and resolves when it is back', async () => {
     const planted = Date.now();
     await stack.stopExporter('SIGKILL');
-    const firing = await stack.webhook.waitFor((a) => a.status === 'firing' && a.labels.alertname === 'HostGuardExporterDown', 120_000, planted);
+    const firing = await stack.webhook.waitFor(
+      (a) => a.status === 'firing' && a.labels.alertname === 'HostGuardExporterDown',
+      120_000,
+      planted,
+    );
     timings.push(['exporter killed (for: 1m)', firing.receivedAt - planted]);
     expect(firing.path).toBe('/page');
     expect(firing.labels).toMatchObject({ severity: 'critical', instance, job: 'hostguard' });

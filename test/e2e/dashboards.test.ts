@@ -19,7 +19,13 @@ interface Panel {
 
 const dashboards = readdirSync(join(repoRoot, 'grafana', 'dashboards'))
   .filter((f) => f.endsWith('.json'))
-  .map((f) => ({ file: f, json: JSON.parse(readFileSync(join(repoRoot, 'grafana', 'dashboards', f), 'utf8')) as { panels: Panel[]; templating: { list: Array<{ name: string; definition?: string }> } } }));
+  .map((f) => ({
+    file: f,
+    json: JSON.parse(readFileSync(join(repoRoot, 'grafana', 'dashboards', f), 'utf8')) as {
+      panels: Panel[];
+      templating: { list: Array<{ name: string; definition?: string }> };
+    },
+  }));
 
 /**
  * Every dashboard query runs against a real Prometheus that scrapes a running exporter on a host
@@ -37,7 +43,15 @@ describe('dashboard queries on a real Prometheus', () => {
     const lynisReport = join(work, 'lynis-report.dat');
     const recordedReport = readFileSync(join(repoRoot, 'test', 'fixtures', 'audit', 'lynis-report.dat'), 'utf8');
     writeFileSync(lynisReport, recordedReport);
-    const host = testHost(['ids:', '  sources:', `    - {type: suricata, path: ${eve}}`, '  top_signatures: 5', 'audit:', `  lynis_report: ${lynisReport}`, '  max_report_age: 3650d']);
+    const host = testHost([
+      'ids:',
+      '  sources:',
+      `    - {type: suricata, path: ${eve}}`,
+      '  top_signatures: 5',
+      'audit:',
+      `  lynis_report: ${lynisReport}`,
+      '  max_report_age: 3650d',
+    ]);
     const { authLog } = host;
     stack = await startStack(host.exporterArgs(['processes', 'network', 'integrity', 'auth', 'ids', 'audit']));
     instance = `127.0.0.1:${stack.exporterPort}`;
@@ -47,13 +61,31 @@ describe('dashboard queries on a real Prometheus', () => {
     copyFileSync('/usr/bin/sleep', copy);
     spawnForFile(copy, ['600']);
     const port = await freePort();
-    const listener = spawnForFile(process.execPath, ['-e', `require('net').createServer().listen(${port}, '127.0.0.1', () => console.log('up'))`]);
+    const listener = spawnForFile(process.execPath, [
+      '-e',
+      `require('net').createServer().listen(${port}, '127.0.0.1', () => console.log('up'))`,
+    ]);
     await waitForOutput(listener, /up/);
-    const stamp = new Date().toUTCString().slice(8, 11) + new Date().toISOString().slice(8, 10).replace(/^0/, ' ').padStart(3, ' ') + ' ' + new Date().toISOString().slice(11, 19);
-    appendFileSync(authLog, Array.from({ length: 20 }, (_, i) => `${stamp} web-1 sshd[${5000 + i}]: Failed password for root from 198.51.100.${i} port 4${i}000 ssh2\n`).join(''));
+    const stamp =
+      new Date().toUTCString().slice(8, 11) +
+      new Date().toISOString().slice(8, 10).replace(/^0/, ' ').padStart(3, ' ') +
+      ' ' +
+      new Date().toISOString().slice(11, 19);
+    appendFileSync(
+      authLog,
+      Array.from(
+        { length: 20 },
+        (_, i) => `${stamp} web-1 sshd[${5000 + i}]: Failed password for root from 198.51.100.${i} port 4${i}000 ssh2\n`,
+      ).join(''),
+    );
     // IDS alerts, and a Lynis report weaker than the one the baseline learned at start.
     appendFileSync(eve, readFileSync(join(repoRoot, 'test', 'fixtures', 'ids', 'suricata-eve.json')));
-    writeFileSync(lynisReport, recordedReport.replace('hardening_index=60', 'hardening_index=55').replace('report_datetime_end=', 'warning[]=SSH-7408|PermitRootLogin is set to yes|-|-|\nreport_datetime_end='));
+    writeFileSync(
+      lynisReport,
+      recordedReport
+        .replace('hardening_index=60', 'hardening_index=55')
+        .replace('report_datetime_end=', 'warning[]=SSH-7408|PermitRootLogin is set to yes|-|-|\nreport_datetime_end='),
+    );
   }, 120_000);
 
   afterAll(async () => {
@@ -70,8 +102,14 @@ describe('dashboard queries on a real Prometheus', () => {
 
   it('the job and instance variables find this exporter', async () => {
     const jobs = async () => (await stack.prometheus.query('group by (job) (hostguard_build_info)')).map((s) => s.metric.job ?? '');
-    await eventually(async () => (await jobs()).includes('hostguard'), { intervalMs: 500, timeoutMs: 50_000, what: 'job="hostguard" in Prometheus' });
-    const instances = (await stack.prometheus.query('group by (instance) (hostguard_build_info{job="hostguard"})')).map((s) => s.metric.instance);
+    await eventually(async () => (await jobs()).includes('hostguard'), {
+      intervalMs: 500,
+      timeoutMs: 50_000,
+      what: 'job="hostguard" in Prometheus',
+    });
+    const instances = (await stack.prometheus.query('group by (instance) (hostguard_build_info{job="hostguard"})')).map(
+      (s) => s.metric.instance,
+    );
     expect(instances).toContain(instance);
   }, 60_000);
 
@@ -85,7 +123,10 @@ describe('dashboard queries on a real Prometheus', () => {
         const expr = substitute(target.expr);
         const first = await stack.prometheus.query(expr); // throws on a query error
         if (!target.expectData || first.length > 0) continue;
-        const hasData = await eventually(async () => (await stack.prometheus.query(expr)).length > 0, { intervalMs: 1000, timeoutMs: Math.max(0, deadline - Date.now()) }).catch(() => false);
+        const hasData = await eventually(async () => (await stack.prometheus.query(expr)).length > 0, {
+          intervalMs: 1000,
+          timeoutMs: Math.max(0, deadline - Date.now()),
+        }).catch(() => false);
         if (!hasData) empty.add(`${target.panel}: ${target.expr}`);
       }
       expect([...empty]).toEqual([]);

@@ -137,6 +137,13 @@ export function testHost(extra: readonly string[] = []): TestHost {
     authLog,
     watchedFile,
     policy,
-    exporterArgs: (collectors) => ['--state.dir', join(dir, 'state'), '--config.file', policy, '--collector.disable-defaults', ...collectors.map((c) => `--collector.${c}`)],
+    exporterArgs: (collectors) => [
+      '--state.dir',
+      join(dir, 'state'),
+      '--config.file',
+      policy,
+      '--collector.disable-defaults',
+      ...collectors.map((c) => `--collector.${c}`),
+    ],
   };
 }

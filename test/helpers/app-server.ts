@@ -14,7 +14,12 @@ export interface ServedExporter {
 }
 
 /** An Exporter with the given collectors behind the real HTTP app on a free loopback port, in this process. */
-export async function serveExporter(options: { collectors: CollectorDefinition[]; maxRequests: number; policyFile?: string; reloadable?: boolean }): Promise<ServedExporter> {
+export async function serveExporter(options: {
+  collectors: CollectorDefinition[];
+  maxRequests: number;
+  policyFile?: string;
+  reloadable?: boolean;
+}): Promise<ServedExporter> {
   const exporter = new Exporter({
     paths: { procfs: '/proc', rootfs: '/', stateDir: tempDir() },
     policyFile: options.policyFile,

@@ -45,7 +45,9 @@ export function execRecords(e: ExecLines): string[] {
     `type=CWD ${id} cwd=${quoted(e.cwd ?? '/')}`,
     ...files.map((file, item) => {
       const s = statSync(file, { throwIfNoEntry: false });
-      const identity = s ? `inode=${s.ino} dev=${deviceText(s.dev)} mode=0100755 ouid=0 ogid=0 rdev=00:00 nametype=NORMAL` : 'nametype=UNKNOWN';
+      const identity = s
+        ? `inode=${s.ino} dev=${deviceText(s.dev)} mode=0100755 ouid=0 ogid=0 rdev=00:00 nametype=NORMAL`
+        : 'nametype=UNKNOWN';
       return `type=PATH ${id} item=${item} name=${quoted(file)} ${identity} cap_fp=0 cap_fi=0 cap_fe=0 cap_fver=0 cap_frootid=0${gs}OUID="root" OGID="root"`;
     }),
     `type=PROCTITLE ${id} proctitle=${Buffer.from(e.argv.join('\0')).toString('hex').toUpperCase()}`,

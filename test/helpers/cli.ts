@@ -37,7 +37,10 @@ export interface RunningExporter {
  * may take 5 minutes unless the test says otherwise (`--collector.timeout`): what a test asserts
  * must not hang on serve's 10 s default, which a loaded machine can pass.
  */
-export async function startExporter(args: readonly string[], options: { port?: number; spawn?: typeof spawnOwned } = {}): Promise<RunningExporter> {
+export async function startExporter(
+  args: readonly string[],
+  options: { port?: number; spawn?: typeof spawnOwned } = {},
+): Promise<RunningExporter> {
   const spawnIt = options.spawn ?? spawnOwned;
   const timeout = args.some((a) => a.startsWith('--collector.timeout')) ? [] : ['--collector.timeout', '5m'];
   const child = spawnIt(cliPath, ['--web.listen-address', `127.0.0.1:${options.port ?? 0}`, ...timeout, ...args]);

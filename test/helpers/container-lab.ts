@@ -1,5 +1,16 @@
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  rmdirSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { requireTool } from './tools.js';
 
@@ -13,7 +24,28 @@ import { requireTool } from './tools.js';
 export const imageDebsDir = process.env['HOSTGUARD_TEST_DEBS'] ?? '/var/cache/hostguard-test/debs';
 
 /** The image's packages: a shell, coreutils, bash, and dpkg with what `dpkg -i` insists on finding. */
-const imagePackages = ['libc6', 'libgcc-s1', 'libc-bin', 'dash', 'bash', 'libtinfo6', 'coreutils', 'libacl1', 'libattr1', 'libgmp10', 'libselinux1', 'libpcre2-8-0', 'dpkg', 'tar', 'diffutils', 'libbz2-1.0', 'liblzma5', 'libmd0', 'libzstd1', 'zlib1g'];
+const imagePackages = [
+  'libc6',
+  'libgcc-s1',
+  'libc-bin',
+  'dash',
+  'bash',
+  'libtinfo6',
+  'coreutils',
+  'libacl1',
+  'libattr1',
+  'libgmp10',
+  'libselinux1',
+  'libpcre2-8-0',
+  'dpkg',
+  'tar',
+  'diffutils',
+  'libbz2-1.0',
+  'liblzma5',
+  'libmd0',
+  'libzstd1',
+  'zlib1g',
+];
 
 /** The prefix of this process's cgroups: unique per process. */
 const containerPrefix = `hostguard-test-${process.pid}`;
@@ -37,7 +69,8 @@ function run(command: string, args: readonly string[], options: { input?: string
 
 function mustRun(command: string, args: readonly string[], options: { input?: string } = {}): string {
   const result = run(command, args, options);
-  if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} failed (${result.status}): ${result.stderr}${result.error?.message ?? ''}`);
+  if (result.status !== 0)
+    throw new Error(`${command} ${args.join(' ')} failed (${result.status}): ${result.stderr}${result.error?.message ?? ''}`);
   return result.stdout;
 }
 
@@ -50,7 +83,10 @@ function mustRunDetaching(command: string, args: readonly string[], logFile: str
   const log = openSync(logFile, 'w');
   try {
     const result = spawnSync(command, [...args], { stdio: ['ignore', 'ignore', log], timeout: 30_000 });
-    if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} failed (${result.status}): ${readFileSync(logFile, 'utf8')}${result.error?.message ?? ''}`);
+    if (result.status !== 0)
+      throw new Error(
+        `${command} ${args.join(' ')} failed (${result.status}): ${readFileSync(logFile, 'utf8')}${result.error?.message ?? ''}`,
+      );
   } finally {
     closeSync(log);
   }
@@ -64,21 +100,29 @@ function mustRunDetaching(command: string, args: readonly string[], logFile: str
 export function debianImage(parent: string): string {
   const debs = existsSync(imageDebsDir) ? readdirSync(imageDebsDir).filter((f) => f.endsWith('.deb')) : [];
   const missing = imagePackages.filter((p) => !debs.some((f) => f.startsWith(`${p}_`)));
-  if (missing.length > 0) throw new Error(`the test image's packages are missing from ${imageDebsDir}: ${missing.join(', ')} (run scripts/install-test-deps)`);
+  if (missing.length > 0)
+    throw new Error(`the test image's packages are missing from ${imageDebsDir}: ${missing.join(', ')} (run scripts/install-test-deps)`);
   const root = join(parent, 'image');
   const info = join(root, 'var/lib/dpkg/info');
   mkdirSync(info, { recursive: true });
   let status = '';
   for (const p of imagePackages) {
-    const deb = join(imageDebsDir, debs.find((f) => f.startsWith(`${p}_`))!);
+    const deb = join(
+      imageDebsDir,
+      debs.find((f) => f.startsWith(`${p}_`))!,
+    );
     mustRun('dpkg-deb', ['-x', deb, root]);
     status += `${mustRun('dpkg-deb', ['-f', deb]).trimEnd()}\nStatus: install ok installed\n\n`;
     const files = mustRun('sh', ['-c', 'dpkg-deb --fsys-tarfile "$1" | tar -t', 'sh', deb]);
-    const list = files.split('\n').filter((l) => l !== '').map((l) => (l === './' ? '/.' : l.replace(/^\./, '').replace(/\/$/, '')));
+    const list = files
+      .split('\n')
+      .filter((l) => l !== '')
+      .map((l) => (l === './' ? '/.' : l.replace(/^\./, '').replace(/\/$/, '')));
     writeFileSync(join(info, `${p}.list`), list.join('\n') + '\n');
   }
   writeFileSync(join(root, 'var/lib/dpkg/status'), status);
-  for (const dir of ['proc', 'sys', 'dev', 'tmp', 'root', 'usr/local/bin', 'var/lib/dpkg/updates', 'var/log']) mkdirSync(join(root, dir), { recursive: true });
+  for (const dir of ['proc', 'sys', 'dev', 'tmp', 'root', 'usr/local/bin', 'var/lib/dpkg/updates', 'var/log'])
+    mkdirSync(join(root, dir), { recursive: true });
   writeFileSync(join(root, 'var/lib/dpkg/available'), '');
   buildHoldPackage(parent, join(root, holdPackage));
   return root;
@@ -90,7 +134,10 @@ export const holdPackage = '/root/hostguard-test-hold.deb';
 function buildHoldPackage(parent: string, deb: string): void {
   const dir = mkdtempSync(join(parent, 'hold-'));
   mkdirSync(join(dir, 'DEBIAN'));
-  writeFileSync(join(dir, 'DEBIAN/control'), 'Package: hostguard-test-hold\nVersion: 1.0\nArchitecture: all\nMaintainer: hostguard tests <root@localhost>\nDescription: its preinst waits, so that dpkg keeps running\n');
+  writeFileSync(
+    join(dir, 'DEBIAN/control'),
+    'Package: hostguard-test-hold\nVersion: 1.0\nArchitecture: all\nMaintainer: hostguard tests <root@localhost>\nDescription: its preinst waits, so that dpkg keeps running\n',
+  );
   writeFileSync(join(dir, 'DEBIAN/preinst'), '#!/bin/sh\nsleep 100000\n', { mode: 0o755 });
   mustRun('dpkg-deb', ['--build', '--root-owner-group', dir, deb]);
   rmSync(dir, { recursive: true });
@@ -139,7 +186,12 @@ export function startContainer(image: string, parent: string, options: Container
   const n = ++sequence;
   const id = `${process.pid.toString(16).padStart(8, '0')}${n.toString(16).padStart(4, '0')}`.padEnd(64, 'c');
   const dir = mkdtempSync(join(parent, `container-${n}-`));
-  const [upperdir, workdir, merged, bundle] = ['upper', 'work', 'merged', 'bundle'].map((d) => join(dir, d)) as [string, string, string, string];
+  const [upperdir, workdir, merged, bundle] = ['upper', 'work', 'merged', 'bundle'].map((d) => join(dir, d)) as [
+    string,
+    string,
+    string,
+    string,
+  ];
   for (const d of [upperdir, workdir, merged, bundle]) mkdirSync(d);
   mustRun('mount', ['-t', 'overlay', 'overlay', '-o', `lowerdir=${image},upperdir=${upperdir},workdir=${workdir}`, merged]);
   cleanups.push(() => {
@@ -159,7 +211,8 @@ export function startContainer(image: string, parent: string, options: Container
   config.process.terminal = false;
   config.process.args = [...options.args];
   config.process.env = ['PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin', 'HOME=/root', 'TERM=xterm'];
-  for (const bind of options.binds ?? []) config.mounts.push({ destination: bind.target, type: 'bind', source: bind.source, options: ['rbind', 'rw'] });
+  for (const bind of options.binds ?? [])
+    config.mounts.push({ destination: bind.target, type: 'bind', source: bind.source, options: ['rbind', 'rw'] });
   config.annotations = { ...options.annotations };
   const network = options.network ?? 'own';
   config.linux.namespaces = config.linux.namespaces.filter((n) => n.type !== 'network');
@@ -190,8 +243,11 @@ export function startContainer(image: string, parent: string, options: Container
 /** The cgroup directories runc made for a path, in every hierarchy, deepest first: `runc delete` removes only the last. */
 function removeCgroups(path: string): void {
   const top = path.split('/').filter((s) => s !== '')[0];
-  if (top === undefined || !top.startsWith(containerPrefix)) throw new Error(`cgroup ${path} is not under the test's prefix ${containerPrefix}`);
-  const hierarchies = existsSync('/sys/fs/cgroup/cgroup.controllers') ? ['/sys/fs/cgroup'] : readdirSync('/sys/fs/cgroup').map((h) => join('/sys/fs/cgroup', h));
+  if (top === undefined || !top.startsWith(containerPrefix))
+    throw new Error(`cgroup ${path} is not under the test's prefix ${containerPrefix}`);
+  const hierarchies = existsSync('/sys/fs/cgroup/cgroup.controllers')
+    ? ['/sys/fs/cgroup']
+    : readdirSync('/sys/fs/cgroup').map((h) => join('/sys/fs/cgroup', h));
   for (const hierarchy of hierarchies) {
     const segments = path.split('/').filter((s) => s !== '');
     for (let depth = segments.length; depth > 0; depth--) {
@@ -217,7 +273,11 @@ export function dockerCgroup(): (id: string) => string {
 }
 
 /** CRI-O's annotations of a pod's container, as `crictl inspect` shows them. */
-export function crioAnnotations(pod: { uid: string; namespace: string; name: string }, container: string, image: string): Record<string, string> {
+export function crioAnnotations(
+  pod: { uid: string; namespace: string; name: string },
+  container: string,
+  image: string,
+): Record<string, string> {
   return {
     'io.kubernetes.cri-o.ImageName': image,
     'io.kubernetes.cri-o.ContainerType': 'container',

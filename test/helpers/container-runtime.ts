@@ -1,4 +1,10 @@
-import { capabilityBits, capabilityMask, capabilityNames, type CapabilityName, type CapabilitySets } from '../../src/procfs/capabilities.js';
+import {
+  capabilityBits,
+  capabilityMask,
+  capabilityNames,
+  type CapabilityName,
+  type CapabilitySets,
+} from '../../src/procfs/capabilities.js';
 
 /**
  * How container runtimes start a container's first process, as pure functions: from what the user
@@ -44,10 +50,50 @@ export type Runtime = 'containerd' | 'cri-o' | 'docker';
 /** The capabilities a container gets when nothing is added or dropped. */
 export const defaultCapabilities: Record<Runtime, readonly CapabilityName[]> = {
   // containerd's defaultUnixCaps and moby's DefaultCapabilities are the same 14.
-  containerd: ['cap_chown', 'cap_dac_override', 'cap_fsetid', 'cap_fowner', 'cap_mknod', 'cap_net_raw', 'cap_setgid', 'cap_setuid', 'cap_setfcap', 'cap_setpcap', 'cap_net_bind_service', 'cap_sys_chroot', 'cap_kill', 'cap_audit_write'],
-  docker: ['cap_chown', 'cap_dac_override', 'cap_fsetid', 'cap_fowner', 'cap_mknod', 'cap_net_raw', 'cap_setgid', 'cap_setuid', 'cap_setfcap', 'cap_setpcap', 'cap_net_bind_service', 'cap_sys_chroot', 'cap_kill', 'cap_audit_write'],
+  containerd: [
+    'cap_chown',
+    'cap_dac_override',
+    'cap_fsetid',
+    'cap_fowner',
+    'cap_mknod',
+    'cap_net_raw',
+    'cap_setgid',
+    'cap_setuid',
+    'cap_setfcap',
+    'cap_setpcap',
+    'cap_net_bind_service',
+    'cap_sys_chroot',
+    'cap_kill',
+    'cap_audit_write',
+  ],
+  docker: [
+    'cap_chown',
+    'cap_dac_override',
+    'cap_fsetid',
+    'cap_fowner',
+    'cap_mknod',
+    'cap_net_raw',
+    'cap_setgid',
+    'cap_setuid',
+    'cap_setfcap',
+    'cap_setpcap',
+    'cap_net_bind_service',
+    'cap_sys_chroot',
+    'cap_kill',
+    'cap_audit_write',
+  ],
   // CRI-O's default_capabilities since 1.18.
-  'cri-o': ['cap_chown', 'cap_dac_override', 'cap_fsetid', 'cap_fowner', 'cap_setgid', 'cap_setuid', 'cap_setpcap', 'cap_net_bind_service', 'cap_kill'],
+  'cri-o': [
+    'cap_chown',
+    'cap_dac_override',
+    'cap_fsetid',
+    'cap_fowner',
+    'cap_setgid',
+    'cap_setuid',
+    'cap_setpcap',
+    'cap_net_bind_service',
+    'cap_kill',
+  ],
 };
 
 const allCapabilities = Object.keys(capabilityBits) as CapabilityName[];
@@ -154,7 +200,10 @@ export interface ImageUser {
 
 function numericUser(text: string, where: string): ImageUser {
   const match = /^(\d+):(\d+)$/.exec(text);
-  if (!match) throw new Error(`${where}: user "${text}" is not uid:gid in numbers (a name or a lone uid needs the image's /etc/passwd, which this translation does not read)`);
+  if (!match)
+    throw new Error(
+      `${where}: user "${text}" is not uid:gid in numbers (a name or a lone uid needs the image's /etc/passwd, which this translation does not read)`,
+    );
   return { uid: Number(match[1]), gid: Number(match[2]) };
 }
 
@@ -194,7 +243,16 @@ export interface PodSecurityContext {
 
 // seccompProfile is accepted but not applied by the tests (setpriv sets credentials only); the
 // others would change the credentials and are refused rather than silently left out.
-const containerKeys = new Set(['runAsUser', 'runAsGroup', 'runAsNonRoot', 'readOnlyRootFilesystem', 'allowPrivilegeEscalation', 'privileged', 'capabilities', 'seccompProfile']);
+const containerKeys = new Set([
+  'runAsUser',
+  'runAsGroup',
+  'runAsNonRoot',
+  'readOnlyRootFilesystem',
+  'allowPrivilegeEscalation',
+  'privileged',
+  'capabilities',
+  'seccompProfile',
+]);
 const podKeys = new Set(['runAsUser', 'runAsGroup', 'runAsNonRoot', 'supplementalGroups', 'fsGroup', 'seccompProfile']);
 
 function refuseUnknown(context: object, known: Set<string>, where: string): void {
@@ -210,12 +268,16 @@ export function kubernetesRequest(container: SecurityContext = {}, pod: PodSecur
   const runAsGroup = container.runAsGroup ?? pod.runAsGroup;
   const uid = runAsUser ?? image.uid;
   if (runAsGroup === undefined && uid !== image.uid) {
-    throw new Error("runAsUser without runAsGroup: the group would come from the image's /etc/passwd, which this translation does not read");
+    throw new Error(
+      "runAsUser without runAsGroup: the group would come from the image's /etc/passwd, which this translation does not read",
+    );
   }
   const gid = runAsGroup ?? image.gid;
   // The kubelet refuses to start such a container (CreateContainerConfigError).
-  if ((container.runAsNonRoot ?? pod.runAsNonRoot) === true && uid === 0) throw new Error('runAsNonRoot is true but the container would run as uid 0: the kubelet refuses to start it');
-  if (container.privileged === true && container.allowPrivilegeEscalation === false) throw new Error('privileged with allowPrivilegeEscalation: false is rejected by the API server');
+  if ((container.runAsNonRoot ?? pod.runAsNonRoot) === true && uid === 0)
+    throw new Error('runAsNonRoot is true but the container would run as uid 0: the kubelet refuses to start it');
+  if (container.privileged === true && container.allowPrivilegeEscalation === false)
+    throw new Error('privileged with allowPrivilegeEscalation: false is rejected by the API server');
   return {
     uid,
     gid,
@@ -254,7 +316,19 @@ export interface DockerRun {
   readonly volumes: ReadonlyArray<{ readonly source: string; readonly target: string; readonly options: readonly string[] }>;
 }
 
-const valueFlags = new Set(['--name', '--pid', '--net', '--network', '--user', '-u', '--cap-add', '--cap-drop', '--security-opt', '-v', '--volume']);
+const valueFlags = new Set([
+  '--name',
+  '--pid',
+  '--net',
+  '--network',
+  '--user',
+  '-u',
+  '--cap-add',
+  '--cap-drop',
+  '--security-opt',
+  '-v',
+  '--volume',
+]);
 const booleanFlags = new Set(['-d', '--detach', '--rm', '--read-only', '--privileged']);
 
 /** `docker run` arguments as dockerd turns them into a container, for an image that runs as `image`. */

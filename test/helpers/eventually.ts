@@ -34,9 +34,15 @@ export async function eventually<T>(
 }
 
 /** `eventually` for assertions: poll until `assertions` stop throwing (the last failure is the error). */
-export async function eventuallyExpect(assertions: () => void | Promise<void>, options: { timeoutMs?: number; intervalMs?: number } = {}): Promise<void> {
-  await eventually(async () => {
-    await assertions();
-    return true;
-  }, { ...options, what: 'the expectation' });
+export async function eventuallyExpect(
+  assertions: () => void | Promise<void>,
+  options: { timeoutMs?: number; intervalMs?: number } = {},
+): Promise<void> {
+  await eventually(
+    async () => {
+      await assertions();
+      return true;
+    },
+    { ...options, what: 'the expectation' },
+  );
 }

@@ -54,9 +54,15 @@ function writeProcess(procfs: string, p: FleetProcess, inodes: Map<number, numbe
   const dir = join(procfs, String(p.pid));
   mkdirSync(join(dir, 'fd'), { recursive: true });
   const ppid = p.pid === 1 ? 0 : 1;
-  writeFileSync(join(dir, 'stat'), `${p.pid} (${p.comm}) S ${ppid} ${p.pid} ${p.pid} 0 -1 4194560 100 0 0 0 30 10 0 0 20 0 1 0 9000 10000000 5000 18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n`);
+  writeFileSync(
+    join(dir, 'stat'),
+    `${p.pid} (${p.comm}) S ${ppid} ${p.pid} ${p.pid} 0 -1 4194560 100 0 0 0 30 10 0 0 20 0 1 0 9000 10000000 5000 18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n`,
+  );
   writeFileSync(join(dir, 'statm'), '5000 5000 3000 250 0 2000 0\n');
-  writeFileSync(join(dir, 'status'), `Name:\t${p.comm}\nUmask:\t0022\nState:\tS\nTgid:\t${p.pid}\nNgid:\t0\nPid:\t${p.pid}\nPPid:\t${ppid}\nUid:\t${p.uid}\t${p.uid}\t${p.uid}\t${p.uid}\nGid:\t${p.uid}\t${p.uid}\t${p.uid}\t${p.uid}\nVmRSS:\t20000 kB\nThreads:\t1\n`);
+  writeFileSync(
+    join(dir, 'status'),
+    `Name:\t${p.comm}\nUmask:\t0022\nState:\tS\nTgid:\t${p.pid}\nNgid:\t0\nPid:\t${p.pid}\nPPid:\t${ppid}\nUid:\t${p.uid}\t${p.uid}\t${p.uid}\t${p.uid}\nGid:\t${p.uid}\t${p.uid}\t${p.uid}\t${p.uid}\nVmRSS:\t20000 kB\nThreads:\t1\n`,
+  );
   writeFileSync(join(dir, 'cmdline'), `${p.exe}\0`);
   symlinkSync(p.exe, join(dir, 'exe'));
   (p.listens ?? []).forEach((port, i) => symlinkSync(`socket:[${inodes.get(port)}]`, join(dir, 'fd', String(3 + i))));
@@ -76,12 +82,21 @@ function writeProcfs(procfs: string, processes: readonly FleetProcess[]): void {
     for (const port of p.listens ?? []) {
       const inode = 5000 + inodes.size;
       inodes.set(port, inode);
-      tcp.push(`${String(tcp.length - 1).padStart(4)}: 00000000:${hex(port, 4)} 00000000:0000 0A 00000000:00000000 00:00000000 00000000 ${String(p.uid).padStart(5)}        0 ${inode} 1 0000000000000000 100 0 0 10 0`);
+      tcp.push(
+        `${String(tcp.length - 1).padStart(4)}: 00000000:${hex(port, 4)} 00000000:0000 0A 00000000:00000000 00:00000000 00000000 ${String(p.uid).padStart(5)}        0 ${inode} 1 0000000000000000 100 0 0 10 0`,
+      );
     }
   }
   writeFileSync(join(procfs, 'net', 'tcp'), tcp.join('\n') + '\n');
-  writeFileSync(join(procfs, 'net', 'tcp6'), '  sl  local_address                         remote_address                        st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n');
-  for (const table of ['udp', 'udp6']) writeFileSync(join(procfs, 'net', table), '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops\n');
+  writeFileSync(
+    join(procfs, 'net', 'tcp6'),
+    '  sl  local_address                         remote_address                        st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n',
+  );
+  for (const table of ['udp', 'udp6'])
+    writeFileSync(
+      join(procfs, 'net', table),
+      '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops\n',
+    );
   for (const p of [systemd, ...processes]) writeProcess(procfs, p, inodes);
 }
 
@@ -110,7 +125,19 @@ export function buildFleet(dir: string, count: number, processes: (index: number
     mkdirSync(stateDir, { recursive: true });
     cpSync(join(fixtureRoot, 'rootfs'), rootfs, { recursive: true, verbatimSymlinks: true });
     writeProcfs(procfs, list);
-    const args = ['--path.procfs', procfs, '--path.rootfs', rootfs, '--state.dir', stateDir, '--config.file', policy, '--collector.disable-defaults', '--collector.processes', '--collector.network'];
+    const args = [
+      '--path.procfs',
+      procfs,
+      '--path.rootfs',
+      rootfs,
+      '--state.dir',
+      stateDir,
+      '--config.file',
+      policy,
+      '--collector.disable-defaults',
+      '--collector.processes',
+      '--collector.network',
+    ];
     return { name, dir: hostDir, procfs, rootfs, stateDir, policy, args };
   };
   const clean = make('clean', []);

@@ -30,7 +30,10 @@ export async function startCentral(dir: string, ruleFiles: readonly string[]): P
   mkdirSync(dir, { recursive: true });
   const port = await freePort();
   const config = join(dir, 'prometheus.yml');
-  writeFileSync(config, ['global:', '  evaluation_interval: 1s', 'rule_files:', ...ruleFiles.map((f) => `  - ${JSON.stringify(f)}`), ''].join('\n'));
+  writeFileSync(
+    config,
+    ['global:', '  evaluation_interval: 1s', 'rule_files:', ...ruleFiles.map((f) => `  - ${JSON.stringify(f)}`), ''].join('\n'),
+  );
   const child = spawnForFile(requireTool('prometheus', 'prometheus'), [
     `--config.file=${config}`,
     `--storage.tsdb.path=${join(dir, 'data')}`,
@@ -74,9 +77,16 @@ export async function startAgent(dir: string, name: string, targets: readonly st
   return { child, url };
 }
 
-export async function instantQuery(server: PrometheusServer, expr: string): Promise<Array<{ metric: Record<string, string>; value: [number, string] }>> {
+export async function instantQuery(
+  server: PrometheusServer,
+  expr: string,
+): Promise<Array<{ metric: Record<string, string>; value: [number, string] }>> {
   const response = await fetch(`${server.url}/api/v1/query?query=${encodeURIComponent(expr)}`);
-  const body = (await response.json()) as { status: string; error?: string; data: { result: Array<{ metric: Record<string, string>; value: [number, string] }> } };
+  const body = (await response.json()) as {
+    status: string;
+    error?: string;
+    data: { result: Array<{ metric: Record<string, string>; value: [number, string] }> };
+  };
   if (body.status !== 'success') throw new Error(`query ${expr} failed: ${body.error}`);
   return body.data.result;
 }
@@ -89,6 +99,8 @@ export async function activeAlerts(server: PrometheusServer): Promise<ActiveAler
 
 /** When the server last evaluated the named rule group: a clock made of evaluations, not of seconds. */
 export async function lastEvaluation(server: PrometheusServer, group: string): Promise<string> {
-  const body = (await (await fetch(`${server.url}/api/v1/rules`)).json()) as { data: { groups: Array<{ name: string; lastEvaluation: string }> } };
+  const body = (await (await fetch(`${server.url}/api/v1/rules`)).json()) as {
+    data: { groups: Array<{ name: string; lastEvaluation: string }> };
+  };
   return body.data.groups.find((g) => g.name === group)?.lastEvaluation ?? '';
 }

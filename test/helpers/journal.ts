@@ -6,7 +6,8 @@ const journalRemote = '/lib/systemd/systemd-journal-remote';
 
 /** Append entries (journal export format) to a journal file with systemd-journal-remote, as journald would write them. */
 export function appendToJournal(journal: string, exportFile: string): void {
-  if (!existsSync(journalRemote)) throw new Error(`${journalRemote} is missing: run \`apt-get install systemd-journal-remote\` (scripts/install-test-deps does it)`);
+  if (!existsSync(journalRemote))
+    throw new Error(`${journalRemote} is missing: run \`apt-get install systemd-journal-remote\` (scripts/install-test-deps does it)`);
   execFileSync(journalRemote, [`--output=${journal}`, exportFile], { stdio: 'ignore' });
 }
 

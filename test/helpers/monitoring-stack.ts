@@ -51,7 +51,11 @@ export class WebhookReceiver {
   }
 
   /** The first alert received after `since` that matches, or an error naming what did arrive. */
-  async waitFor(match: (alert: WebhookAlert) => boolean, timeoutMs: number, since = 0): Promise<WebhookAlert & { receivedAt: number; path: string }> {
+  async waitFor(
+    match: (alert: WebhookAlert) => boolean,
+    timeoutMs: number,
+    since = 0,
+  ): Promise<WebhookAlert & { receivedAt: number; path: string }> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const found = this.received.find((a) => a.receivedAt >= since && match(a));
@@ -123,7 +127,12 @@ export async function startPrometheus(options: {
     const lines = ['global:', '  scrape_interval: 1s', '  evaluation_interval: 1s', 'rule_files:'];
     for (const file of options.ruleFiles) lines.push(`  - ${JSON.stringify(file)}`);
     if (options.alertmanagerUrl) {
-      lines.push('alerting:', '  alertmanagers:', '    - static_configs:', `        - targets: [${JSON.stringify(new URL(options.alertmanagerUrl).host)}]`);
+      lines.push(
+        'alerting:',
+        '  alertmanagers:',
+        '    - static_configs:',
+        `        - targets: [${JSON.stringify(new URL(options.alertmanagerUrl).host)}]`,
+      );
     }
     lines.push('scrape_configs:');
     for (const job of jobs) {
@@ -146,7 +155,11 @@ export async function startPrometheus(options: {
     url,
     async query(expr) {
       const response = await fetch(`${url}/api/v1/query?query=${encodeURIComponent(expr)}`);
-      const body = (await response.json()) as { status: string; error?: string; data: { result: Array<{ metric: Record<string, string>; value: [number, string] }> } };
+      const body = (await response.json()) as {
+        status: string;
+        error?: string;
+        data: { result: Array<{ metric: Record<string, string>; value: [number, string] }> };
+      };
       if (body.status !== 'success') throw new Error(`query ${expr} failed: ${body.error}`);
       return body.data.result;
     },

@@ -118,7 +118,10 @@ export function remoteHost(): RemoteHost {
 }
 
 /** Everything a child printed so far, kept from its start, and a way to wait for a pattern in it. */
-export function outputOf(child: ChildProcess): { text: () => string; waitFor: (pattern: RegExp, timeoutMs?: number) => Promise<RegExpMatchArray> } {
+export function outputOf(child: ChildProcess): {
+  text: () => string;
+  waitFor: (pattern: RegExp, timeoutMs?: number) => Promise<RegExpMatchArray>;
+} {
   let seen = '';
   const waiters = new Set<() => void>();
   const onData = (data: Buffer) => {

@@ -12,7 +12,9 @@ import { spawnOwned, waitForOutput } from './processes.js';
 const opened: Array<Server | UdpSocket> = [];
 
 afterEach(async () => {
-  await Promise.all(opened.splice(0).map((s) => new Promise<void>((resolve) => (s instanceof Server ? closeServer(s, resolve) : closeUdp(s, resolve)))));
+  await Promise.all(
+    opened.splice(0).map((s) => new Promise<void>((resolve) => (s instanceof Server ? closeServer(s, resolve) : closeUdp(s, resolve)))),
+  );
 });
 
 const connections = new WeakMap<Server, Set<Socket>>();
@@ -104,7 +106,9 @@ setInterval(() => {}, 60000);
  * A separate process (node, or `executable`: a hard link to node under another name) listening on
  * TCP and UDP over IPv4 and IPv6 loopback; TCP IPv4 on `tcpPort` when given.
  */
-export async function childListeners(options: { executable?: string; tcpPort?: number; spawn?: SpawnOptions } = {}): Promise<ChildListeners> {
+export async function childListeners(
+  options: { executable?: string; tcpPort?: number; spawn?: SpawnOptions } = {},
+): Promise<ChildListeners> {
   const child = spawnOwned(options.executable ?? process.execPath, ['-e', childListenerScript], {
     ...options.spawn,
     env: { ...process.env, TCP_PORT: String(options.tcpPort ?? 0) },

@@ -13,10 +13,18 @@ let installed: string | undefined;
  */
 export function installForUnprivileged(): string {
   if (installed) return installed;
-  const readable = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', 'test', '-r', join(repoRoot, 'dist', 'cli', 'main.js')]);
+  const readable = spawnSync('setpriv', [
+    '--reuid=65534',
+    '--regid=65534',
+    '--clear-groups',
+    'test',
+    '-r',
+    join(repoRoot, 'dist', 'cli', 'main.js'),
+  ]);
   if (readable.status === 0) return (installed = repoRoot);
   const copy = mkdtempSync(join(tmpdir(), 'hostguard-install-'));
   chmodSync(copy, 0o755);
-  for (const part of ['dist', 'node_modules', 'package.json', 'examples']) cpSync(join(repoRoot, part), join(copy, part), { recursive: true });
+  for (const part of ['dist', 'node_modules', 'package.json', 'examples'])
+    cpSync(join(repoRoot, part), join(copy, part), { recursive: true });
   return (installed = copy);
 }

@@ -15,8 +15,18 @@ describe('running Lynis from the exporter', () => {
   it('counts runs as not_installed when the lynis program is not there', async () => {
     const dir = tempDir('hostguard-lynis-');
     const policy = join(dir, 'policy.yml');
-    writeFileSync(policy, `audit:\n  lynis_report: ${join(dir, 'lynis-report.dat')}\n  run:\n    schedule: "* * * * * *"\n    lynis: /nonexistent/lynis\n`);
-    const exporter = await startExporter(['--state.dir', join(dir, 'state'), '--config.file', policy, '--collector.disable-defaults', '--collector.audit']);
+    writeFileSync(
+      policy,
+      `audit:\n  lynis_report: ${join(dir, 'lynis-report.dat')}\n  run:\n    schedule: "* * * * * *"\n    lynis: /nonexistent/lynis\n`,
+    );
+    const exporter = await startExporter([
+      '--state.dir',
+      join(dir, 'state'),
+      '--config.file',
+      policy,
+      '--collector.disable-defaults',
+      '--collector.audit',
+    ]);
     await eventually(async () => (await runsOf(exporter, 'not_installed')) > 0, { what: 'a run counted as not_installed' });
     expect(await runsOf(exporter, 'success')).toBe(0);
     expect(await runsOf(exporter, 'busy')).toBe(0);

@@ -5,7 +5,8 @@ import { runCli, startExporter, tempDir, type RunningExporter } from '../helpers
 import { parseExposition, sampleValue, type Sample } from '../helpers/exposition.js';
 
 const recorded = readFileSync(new URL('../fixtures/audit/lynis-report.dat', import.meta.url), 'utf8');
-const scrape = async (exporter: RunningExporter): Promise<Sample[]> => parseExposition(await (await fetch(`${exporter.url}/metrics`)).text());
+const scrape = async (exporter: RunningExporter): Promise<Sample[]> =>
+  parseExposition(await (await fetch(`${exporter.url}/metrics`)).text());
 const findings = (samples: Sample[], kind: string) => sampleValue(samples, 'hostguard_findings', { collector: 'audit', kind });
 
 /** The recorded report, as a later run that found the host weaker: a lower index and one more warning. */
@@ -28,7 +29,11 @@ function setup(report: string | undefined, extra = ''): { dir: string; path: str
   const policy = join(dir, 'policy.yml');
   // The recorded report is from 2026-11-26: allow it to be old here; staleness has its own test.
   writeFileSync(policy, `audit:\n  lynis_report: ${path}\n  max_report_age: 3650d\n${extra}`);
-  return { dir, path, args: ['--state.dir', join(dir, 'state'), '--config.file', policy, '--collector.disable-defaults', '--collector.audit'] };
+  return {
+    dir,
+    path,
+    args: ['--state.dir', join(dir, 'state'), '--config.file', policy, '--collector.disable-defaults', '--collector.audit'],
+  };
 }
 
 describe('Lynis reports as metrics', () => {

@@ -19,9 +19,14 @@ describe('hostguard-exporter auth test (the fail2ban-regex counterpart)', () => 
   });
 
   it('prints one JSON object per matched line, reading journalctl JSON from stdin', () => {
-    const { code, stdout } = runCli([...rootfs, 'auth', 'test', '--format', 'json'], { input: readFileSync(join(fixtures, 'auth', 'journal.json'), 'utf8') });
+    const { code, stdout } = runCli([...rootfs, 'auth', 'test', '--format', 'json'], {
+      input: readFileSync(join(fixtures, 'auth', 'journal.json'), 'utf8'),
+    });
     expect(code).toBe(0);
-    const events = stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const events = stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(events[0]).toEqual({
       line: 1,
       service: 'sshd',
@@ -34,13 +39,19 @@ describe('hostguard-exporter auth test (the fail2ban-regex counterpart)', () => 
       attempts: 1,
     });
     expect(events.reduce((sum, e) => sum + Number(e.attempts), 0)).toBe(8);
-    expect(events.find((e) => e.pattern === 'sshd_accepted')).toMatchObject({ outcome: 'success', method: 'publickey', user_class: 'regular' });
+    expect(events.find((e) => e.pattern === 'sshd_accepted')).toMatchObject({
+      outcome: 'success',
+      method: 'publickey',
+      user_class: 'regular',
+    });
   });
 
   it('fails clearly on a file it cannot read', () => {
     const { code, stderr } = runCli(['auth', 'test', '/nonexistent/auth.log']);
     expect(code).toBe(2);
-    expect(stderr).toBe("hostguard-exporter: auth test: /nonexistent/auth.log: ENOENT: no such file or directory, open '/nonexistent/auth.log'\n");
+    expect(stderr).toBe(
+      "hostguard-exporter: auth test: /nonexistent/auth.log: ENOENT: no such file or directory, open '/nonexistent/auth.log'\n",
+    );
   });
 });
 
@@ -64,10 +75,24 @@ describe('auth test on the logs of other daemons, and on logins after failures',
       'Logins after repeated failures (success_after_failures):\n  sshd  user=alice  address=192.0.2.90  after 5 failures for the user\n  sshd  user=alice  address=203.0.113.99  after 5 failures from the address\n',
     );
     const json = runCli([...rootfs, 'auth', 'test', '--format', 'json', file]);
-    const guessed = json.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>).filter((e) => e.success_after_failures);
+    const guessed = json.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .filter((e) => e.success_after_failures);
     expect(guessed).toEqual([
-      expect.objectContaining({ pattern: 'sshd_accepted', user: 'alice', address: '192.0.2.90', success_after_failures: { by: 'user', failures: 5 } }),
-      expect.objectContaining({ pattern: 'sshd_accepted', user: 'alice', address: '203.0.113.99', success_after_failures: { by: 'address', failures: 5 } }),
+      expect.objectContaining({
+        pattern: 'sshd_accepted',
+        user: 'alice',
+        address: '192.0.2.90',
+        success_after_failures: { by: 'user', failures: 5 },
+      }),
+      expect.objectContaining({
+        pattern: 'sshd_accepted',
+        user: 'alice',
+        address: '203.0.113.99',
+        success_after_failures: { by: 'address', failures: 5 },
+      }),
     ]);
     const dir = tempDir();
     const policy = join(dir, 'policy.yml');

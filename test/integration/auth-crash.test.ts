@@ -39,7 +39,10 @@ describe('the auth collector killed with SIGKILL under load', () => {
           continue;
         }
         const lines: string[] = [];
-        for (let i = 0; i < 200; i++, written++) lines.push(`Nov 26 10:00:00 web-1 sshd[${10000 + (written % 50000)}]: Failed password for invalid user u${written} from 192.0.2.${written % 250} port 2222 ssh2`);
+        for (let i = 0; i < 200; i++, written++)
+          lines.push(
+            `Nov 26 10:00:00 web-1 sshd[${10000 + (written % 50000)}]: Failed password for invalid user u${written} from 192.0.2.${written % 250} port 2222 ssh2`,
+          );
         appendFileSync(log, lines.join('\n') + '\n');
         await new Promise((r) => setTimeout(r, 5));
       }

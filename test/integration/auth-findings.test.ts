@@ -20,7 +20,14 @@ describe('auth findings', () => {
     const dir = tempDir();
     const log = join(dir, 'auth.log');
     writeFileSync(log, '');
-    const exporter = await startExporter(['--state.dir', join(dir, 'state'), '--config.file', policyFor(dir, log), '--collector.disable-defaults', '--collector.auth']);
+    const exporter = await startExporter([
+      '--state.dir',
+      join(dir, 'state'),
+      '--config.file',
+      policyFor(dir, log),
+      '--collector.disable-defaults',
+      '--collector.auth',
+    ]);
     const quiet = (await (await fetch(`${exporter.url}/api/findings`)).json()) as FindingsDocument;
     expect(quiet.findings).toEqual([]);
     appendFileSync(
@@ -37,7 +44,9 @@ describe('auth findings', () => {
       ['recent_failures', 'info', { service: 'sshd' }],
       ['recent_failures', 'info', { service: 'sudo' }],
     ]);
-    expect(burst.findings[0]!.message).toBe('2 sshd authentication failures in the last 5 minutes, from about 1 source address (all services)');
+    expect(burst.findings[0]!.message).toBe(
+      '2 sshd authentication failures in the last 5 minutes, from about 1 source address (all services)',
+    );
   });
 
   it('exposes the busiest failing source addresses only when asked to (auth.top_sources), and their distinct count always', async () => {
@@ -46,9 +55,24 @@ describe('auth findings', () => {
     writeFileSync(log, '');
     const policy = join(dir, 'policy.yml');
     writeFileSync(policy, `auth:\n  top_sources: 2\n  sources:\n    - type: file\n      path: ${log}\n`);
-    const exporter = await startExporter(['--state.dir', join(dir, 'state'), '--config.file', policy, '--collector.disable-defaults', '--collector.auth']);
+    const exporter = await startExporter([
+      '--state.dir',
+      join(dir, 'state'),
+      '--config.file',
+      policy,
+      '--collector.disable-defaults',
+      '--collector.auth',
+    ]);
     const failed = (ip: string, pid: number) => `Jan  5 10:00:00 web1 sshd[${pid}]: Failed password for root from ${ip} port 40000 ssh2\n`;
-    appendFileSync(log, failed('203.0.113.1', 1) + failed('203.0.113.1', 2) + failed('203.0.113.1', 3) + failed('203.0.113.2', 4) + failed('203.0.113.2', 5) + failed('203.0.113.3', 6));
+    appendFileSync(
+      log,
+      failed('203.0.113.1', 1) +
+        failed('203.0.113.1', 2) +
+        failed('203.0.113.1', 3) +
+        failed('203.0.113.2', 4) +
+        failed('203.0.113.2', 5) +
+        failed('203.0.113.3', 6),
+    );
     const body = await (await fetch(`${exporter.url}/metrics`)).text();
     expect(body.split('\n').filter((l) => l.startsWith('hostguard_auth_top_source_failures{'))).toEqual([
       'hostguard_auth_top_source_failures{address="203.0.113.1"} 3',
@@ -60,7 +84,17 @@ describe('auth findings', () => {
   it('check reports an unreadable source and exits 1, without reading or moving any position', () => {
     const dir = tempDir();
     const state = join(dir, 'state');
-    const missing = runCli(['--state.dir', state, '--config.file', policyFor(dir, join(dir, 'gone.log')), '--collector.disable-defaults', '--collector.auth', 'check', '--format', 'json']);
+    const missing = runCli([
+      '--state.dir',
+      state,
+      '--config.file',
+      policyFor(dir, join(dir, 'gone.log')),
+      '--collector.disable-defaults',
+      '--collector.auth',
+      'check',
+      '--format',
+      'json',
+    ]);
     expect(missing.code).toBe(1);
     expect((JSON.parse(missing.stdout) as FindingsDocument).findings).toMatchObject([
       { collector: 'auth', kind: 'source_unavailable', severity: 'warning', subject: { source: join(dir, 'gone.log'), type: 'file' } },
@@ -68,7 +102,15 @@ describe('auth findings', () => {
 
     const log = join(dir, 'auth.log');
     writeFileSync(log, 'Jan  5 10:00:00 web1 sshd[501]: Failed password for root from 203.0.113.9 port 40000 ssh2\n');
-    const readable = runCli(['--state.dir', state, '--config.file', policyFor(dir, log), '--collector.disable-defaults', '--collector.auth', 'check']);
+    const readable = runCli([
+      '--state.dir',
+      state,
+      '--config.file',
+      policyFor(dir, log),
+      '--collector.disable-defaults',
+      '--collector.auth',
+      'check',
+    ]);
     expect(readable.code).toBe(0);
     expect(existsSync(join(state, 'auth'))).toBe(false);
   });
@@ -78,13 +120,16 @@ describe('auth findings', () => {
 function oneFailurePerService(): { service: string; line: string; attempts: number }[] {
   const dir = join(import.meta.dirname, '..', 'fixtures', 'auth');
   const picked = new Map<string, { service: string; line: string; attempts: number }>();
-  for (const file of readdirSync(dir).filter((f) => f.endsWith('.log') && !f.startsWith('corpus-')).sort()) {
+  for (const file of readdirSync(dir)
+    .filter((f) => f.endsWith('.log') && !f.startsWith('corpus-'))
+    .sort()) {
     const lines = readFileSync(join(dir, file), 'utf8').split('\n');
     lines.forEach((text, i) => {
       if (!text.startsWith('# expect: {')) return;
       const expect = JSON.parse(text.slice('# expect: '.length)) as { service: string; attempts?: number };
       // A line that counts alone, not one paired with the line before it.
-      if ((expect.attempts ?? 0) > 0 && !picked.has(expect.service) && !lines[i - 1]!.startsWith('# expect')) picked.set(expect.service, { service: expect.service, line: lines[i + 1]!, attempts: expect.attempts! });
+      if ((expect.attempts ?? 0) > 0 && !picked.has(expect.service) && !lines[i - 1]!.startsWith('# expect'))
+        picked.set(expect.service, { service: expect.service, line: lines[i + 1]!, attempts: expect.attempts! });
     });
   }
   return [...picked.values()];
@@ -95,13 +140,22 @@ describe('every service in the list, counted by the running exporter', () => {
     const dir = tempDir();
     const log = join(dir, 'mixed.log');
     writeFileSync(log, '');
-    const exporter = await startExporter(['--state.dir', join(dir, 'state'), '--config.file', policyFor(dir, log), '--collector.disable-defaults', '--collector.auth']);
+    const exporter = await startExporter([
+      '--state.dir',
+      join(dir, 'state'),
+      '--config.file',
+      policyFor(dir, log),
+      '--collector.disable-defaults',
+      '--collector.auth',
+    ]);
     const lines = oneFailurePerService();
     expect(lines.map((l) => l.service).sort()).toEqual([...authServices].sort());
     appendFileSync(log, lines.map((l) => l.line + '\n').join(''));
     const samples = parseExposition(await (await fetch(`${exporter.url}/metrics`)).text());
     for (const { service, attempts } of lines) {
-      const counted = samples.filter((s) => s.name === 'hostguard_auth_failures_total' && s.labels.service === service).reduce((sum, s) => sum + s.value, 0);
+      const counted = samples
+        .filter((s) => s.name === 'hostguard_auth_failures_total' && s.labels.service === service)
+        .reduce((sum, s) => sum + s.value, 0);
       expect(counted, service).toBe(attempts);
     }
     expect(sampleValue(samples, 'hostguard_auth_lines_unparsed_total', { source: log, reason: 'not_syslog' })).toBe(0);
@@ -111,7 +165,10 @@ describe('every service in the list, counted by the running exporter', () => {
 describe('a login after repeated failures (success_after_failures)', () => {
   const burst = (ip: string) =>
     [
-      ...Array.from({ length: 6 }, (_, i) => `2024-01-05T10:0${i}:00.000000+00:00 web1 sshd[${700 + i}]: Failed password for alice from ${ip} port ${40000 + i} ssh2`),
+      ...Array.from(
+        { length: 6 },
+        (_, i) => `2024-01-05T10:0${i}:00.000000+00:00 web1 sshd[${700 + i}]: Failed password for alice from ${ip} port ${40000 + i} ssh2`,
+      ),
       `2024-01-05T10:07:00.000000+00:00 web1 sshd[710]: Accepted password for alice from ${ip} port 40100 ssh2`,
       '',
     ].join('\n');
@@ -120,7 +177,14 @@ describe('a login after repeated failures (success_after_failures)', () => {
     const dir = tempDir();
     const log = join(dir, 'auth.log');
     writeFileSync(log, '');
-    const args = ['--state.dir', join(dir, 'state'), '--config.file', policyFor(dir, log), '--collector.disable-defaults', '--collector.auth'];
+    const args = [
+      '--state.dir',
+      join(dir, 'state'),
+      '--config.file',
+      policyFor(dir, log),
+      '--collector.disable-defaults',
+      '--collector.auth',
+    ];
     const exporter = await startExporter(args);
     const before = await (await fetch(`${exporter.url}/metrics`)).text();
     expect(sampleValue(before, 'hostguard_auth_success_after_failures_total', { service: 'sshd' })).toBe(0);
@@ -136,7 +200,8 @@ describe('a login after repeated failures (success_after_failures)', () => {
         kind: 'success_after_failures',
         severity: 'critical',
         subject: { service: 'sshd', user: '[redacted]', remote_address: '[redacted]', at: '2024-01-05T10:07:00.000Z' },
-        message: '[redacted] logged in to sshd from [redacted] at 2024-01-05T10:07:00.000Z after at least 5 failed attempts from that address within the window before it: a guessed password, or a stolen one, worked',
+        message:
+          '[redacted] logged in to sshd from [redacted] at 2024-01-05T10:07:00.000Z after at least 5 failed attempts from that address within the window before it: a guessed password, or a stolen one, worked',
       },
     ]);
   });
@@ -146,14 +211,34 @@ describe('a login after repeated failures (success_after_failures)', () => {
     const log = join(dir, 'auth.log');
     writeFileSync(log, '');
     const policy = join(dir, 'policy.yml');
-    writeFileSync(policy, `auth:\n  success_after_failures:\n    failures: 10\n    window: 10m\n  sources:\n    - type: file\n      path: ${log}\n`);
-    const exporter = await startExporter(['--state.dir', join(dir, 'state'), '--config.file', policy, '--findings.show-details', '--collector.disable-defaults', '--collector.auth']);
+    writeFileSync(
+      policy,
+      `auth:\n  success_after_failures:\n    failures: 10\n    window: 10m\n  sources:\n    - type: file\n      path: ${log}\n`,
+    );
+    const exporter = await startExporter([
+      '--state.dir',
+      join(dir, 'state'),
+      '--config.file',
+      policy,
+      '--findings.show-details',
+      '--collector.disable-defaults',
+      '--collector.auth',
+    ]);
     appendFileSync(log, burst('203.0.113.67'));
-    expect(sampleValue(await (await fetch(`${exporter.url}/metrics`)).text(), 'hostguard_auth_success_after_failures_total', { service: 'sshd' })).toBe(0);
-    writeFileSync(policy, `auth:\n  success_after_failures:\n    failures: 6\n    window: 10m\n  sources:\n    - type: file\n      path: ${log}\n`);
+    expect(
+      sampleValue(await (await fetch(`${exporter.url}/metrics`)).text(), 'hostguard_auth_success_after_failures_total', {
+        service: 'sshd',
+      }),
+    ).toBe(0);
+    writeFileSync(
+      policy,
+      `auth:\n  success_after_failures:\n    failures: 6\n    window: 10m\n  sources:\n    - type: file\n      path: ${log}\n`,
+    );
     expect((await fetch(`${exporter.url}/-/reload`, { method: 'POST' })).status).toBe(200);
     appendFileSync(log, burst('203.0.113.68'));
     const doc = (await (await fetch(`${exporter.url}/api/findings`)).json()) as FindingsDocument;
-    expect(doc.findings.filter((f) => f.kind === 'success_after_failures').map((f) => [f.subject.user, f.subject.remote_address])).toEqual([['alice', '203.0.113.68']]);
+    expect(doc.findings.filter((f) => f.kind === 'success_after_failures').map((f) => [f.subject.user, f.subject.remote_address])).toEqual([
+      ['alice', '203.0.113.68'],
+    ]);
   });
 });

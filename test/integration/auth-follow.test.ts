@@ -1,4 +1,16 @@
-import { appendFileSync, closeSync, copyFileSync, existsSync, mkdirSync, openSync, renameSync, statSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  appendFileSync,
+  closeSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  renameSync,
+  statSync,
+  truncateSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { startExporter, tempDir, type RunningExporter } from '../helpers/cli.js';
@@ -20,15 +32,27 @@ function logLine(i: number): { text: string; attempts: number } {
     case 0:
       return { text: format(i, `Failed password for root from ${ip} port 22 ssh2`), attempts: 1 };
     case 1:
-      return { text: format(i, `pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=${ip}  user=root`), attempts: 0 };
+      return {
+        text: format(i, `pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=${ip}  user=root`),
+        attempts: 0,
+      };
     case 2:
-      return { text: format(i, `message repeated 3 times: [ Failed password for invalid user x${i} from ${ip} port 22 ssh2]`), attempts: 3 };
+      return {
+        text: format(i, `message repeated 3 times: [ Failed password for invalid user x${i} from ${ip} port 22 ssh2]`),
+        attempts: 3,
+      };
     case 3:
       return { text: format(i, `Accepted publickey for root from ${ip} port 22 ssh2`), attempts: 0 };
     case 4:
-      return { text: `Jan  5 10:00:00 web1 CRON[${i}]: pam_unix(cron:session): session opened for user root(uid=0) by (uid=0)`, attempts: 0 };
+      return {
+        text: `Jan  5 10:00:00 web1 CRON[${i}]: pam_unix(cron:session): session opened for user root(uid=0) by (uid=0)`,
+        attempts: 0,
+      };
     case 5:
-      return { text: `Jan  5 10:00:00 web1 sudo: operator : 2 incorrect password attempts ; TTY=pts/0 ; PWD=/root ; USER=root ; COMMAND=/bin/true`, attempts: 2 };
+      return {
+        text: `Jan  5 10:00:00 web1 sudo: operator : 2 incorrect password attempts ; TTY=pts/0 ; PWD=/root ; USER=root ; COMMAND=/bin/true`,
+        attempts: 2,
+      };
     case 6:
       return { text: format(i, `Connection closed by ${ip} port 22 [preauth]`), attempts: 0 };
     case 7:
@@ -80,10 +104,13 @@ async function seen(exporter: RunningExporter, source: string): Promise<Seen> {
 
 /** Scrape until this exporter has read `lines` lines (each scrape first reads what is written). */
 async function caughtUp(exporter: RunningExporter, source: string, lines: number): Promise<Seen> {
-  return eventually(async () => {
-    const now = await seen(exporter, source);
-    return now.lines >= lines && now;
-  }, { timeoutMs: 90_000, what: `${lines} lines read` });
+  return eventually(
+    async () => {
+      const now = await seen(exporter, source);
+      return now.lines >= lines && now;
+    },
+    { timeoutMs: 90_000, what: `${lines} lines read` },
+  );
 }
 
 /** logrotate's numbered shift: path.1 → path.2, path → path.1. */
@@ -175,7 +202,14 @@ describe('following an auth log through rotation, truncation and restarts', () =
     writeFileSync(second, '');
     const policy = join(dir, 'policy.yml');
     writeFileSync(policy, `auth:\n  sources:\n    - type: file\n      path: ${first}\n`);
-    const exporter = await startExporter(['--state.dir', join(dir, 'state'), '--config.file', policy, '--collector.disable-defaults', '--collector.auth']);
+    const exporter = await startExporter([
+      '--state.dir',
+      join(dir, 'state'),
+      '--config.file',
+      policy,
+      '--collector.disable-defaults',
+      '--collector.auth',
+    ]);
     new LogWriter().write(first, 10);
     expect((await seen(exporter, first)).lines).toBe(10);
     writeFileSync(policy, `auth:\n  sources:\n    - type: file\n      path: ${second}\n      start_at: beginning\n`);
@@ -196,7 +230,16 @@ describe('following an auth log through rotation, truncation and restarts', () =
     writeFileSync(log, '');
     const policy = join(dir, 'policy.yml');
     writeFileSync(policy, 'auth:\n  top_sources: 0\n');
-    const exporter = await startExporter(['--state.dir', join(dir, 'state'), '--config.file', policy, '--path.rootfs', root, '--collector.disable-defaults', '--collector.auth']);
+    const exporter = await startExporter([
+      '--state.dir',
+      join(dir, 'state'),
+      '--config.file',
+      policy,
+      '--path.rootfs',
+      root,
+      '--collector.disable-defaults',
+      '--collector.auth',
+    ]);
     const source = '/var/log/auth.log';
     const writer = new LogWriter();
     const reload = async (text: string): Promise<void> => {

@@ -25,11 +25,17 @@ function successes(samples: ReturnType<typeof parseExposition>): number {
 }
 
 /** Scrape until `done` holds (each scrape publishes what has been read); the samples that satisfied it. */
-async function until(exporter: RunningExporter, done: (samples: ReturnType<typeof parseExposition>) => boolean): Promise<ReturnType<typeof parseExposition>> {
-  return eventually(async () => {
-    const samples = await metrics(exporter);
-    return done(samples) && samples;
-  }, { timeoutMs: 60_000, what: 'the expected counts' });
+async function until(
+  exporter: RunningExporter,
+  done: (samples: ReturnType<typeof parseExposition>) => boolean,
+): Promise<ReturnType<typeof parseExposition>> {
+  return eventually(
+    async () => {
+      const samples = await metrics(exporter);
+      return done(samples) && samples;
+    },
+    { timeoutMs: 60_000, what: 'the expected counts' },
+  );
 }
 
 /**
@@ -55,9 +61,15 @@ async function countedAfterRestart(args: string[], journal: string, logged: stri
 
 /** A policy that follows the journal in `journalDir` from its beginning (`extra`: more lines of the source), and the exporter's arguments for it. */
 
-function followJournal(dir: string, journalDir: string, extra = '', startAt: 'beginning' | 'end' = 'beginning'): { args: string[]; write(extra: string): void } {
+function followJournal(
+  dir: string,
+  journalDir: string,
+  extra = '',
+  startAt: 'beginning' | 'end' = 'beginning',
+): { args: string[]; write(extra: string): void } {
   const policy = join(dir, 'policy.yml');
-  const write = (more: string) => writeFileSync(policy, `auth:\n  sources:\n    - type: journald\n      path: ${journalDir}\n      start_at: ${startAt}\n${more}`);
+  const write = (more: string) =>
+    writeFileSync(policy, `auth:\n  sources:\n    - type: journald\n      path: ${journalDir}\n      start_at: ${startAt}\n${more}`);
   write(extra);
   return { args: ['--state.dir', join(dir, 'state'), '--config.file', policy, '--collector.disable-defaults', '--collector.auth'], write };
 }
@@ -78,11 +90,19 @@ describe('reading the journal with the real journalctl', () => {
     // The recorded entries hold 8 attempts (see the journal reader's unit test); systemd-logind's line is read too.
     let samples = await until(first, (s) => failures(s) >= 8);
     expect(failures(samples)).toBe(8);
-    expect(sampleValue(samples, 'hostguard_auth_failures_total', { service: 'sudo', reason: 'incorrect_password', user_class: 'invalid' })).toBe(3);
+    expect(
+      sampleValue(samples, 'hostguard_auth_failures_total', { service: 'sudo', reason: 'incorrect_password', user_class: 'invalid' }),
+    ).toBe(3);
     expect(sampleValue(samples, 'hostguard_auth_source_healthy', { source, type: 'journald' })).toBe(1);
 
     // journald appends while we follow.
-    appendToJournal(journal, exportEntries(dir, 'more.export', ['Failed password for root from 192.0.2.77 port 22 ssh2', 'Failed password for root from 192.0.2.78 port 22 ssh2']));
+    appendToJournal(
+      journal,
+      exportEntries(dir, 'more.export', [
+        'Failed password for root from 192.0.2.77 port 22 ssh2',
+        'Failed password for root from 192.0.2.78 port 22 ssh2',
+      ]),
+    );
     samples = await until(first, (s) => failures(s) >= 10);
     expect(failures(samples)).toBe(10);
     expect(sampleValue(samples, 'hostguard_auth_lines_read_total', { source })).toBe(15);
@@ -90,11 +110,20 @@ describe('reading the journal with the real journalctl', () => {
 
     // Written while the exporter is down: read after the restart, all of it (more than the 10
     // entries `journalctl --follow` shows by default), and nothing before it again.
-    appendToJournal(journal, batch(dir, 'down.export', Array.from({ length: 25 }, (_, i) => `Invalid user ghost from 192.0.2.79 port ${1000 + i}`)));
+    appendToJournal(
+      journal,
+      batch(
+        dir,
+        'down.export',
+        Array.from({ length: 25 }, (_, i) => `Invalid user ghost from 192.0.2.79 port ${1000 + i}`),
+      ),
+    );
     const second = await startExporter(args);
     samples = await until(second, (s) => successes(s) >= 1);
     expect(failures(samples)).toBe(25);
-    expect(sampleValue(samples, 'hostguard_auth_failures_total', { service: 'sshd', reason: 'invalid_user', user_class: 'invalid' })).toBe(25);
+    expect(sampleValue(samples, 'hostguard_auth_failures_total', { service: 'sshd', reason: 'invalid_user', user_class: 'invalid' })).toBe(
+      25,
+    );
     expect(sampleValue(samples, 'hostguard_auth_lines_read_total', { source })).toBe(25 + 1);
     expect(readdirSync(journalDir).length).toBeGreaterThan(1);
   });
@@ -126,7 +155,12 @@ describe('reading the journal with the real journalctl', () => {
     expect(failures(await metrics(first))).toBe(0);
     await stopProcess(first.child);
 
-    await countedAfterRestart(args, journal, batch(dir, 'down.export', ['Failed password for root from 192.0.2.81 port 22 ssh2', 'Invalid user ghost from 192.0.2.82 port 22']), 2);
+    await countedAfterRestart(
+      args,
+      journal,
+      batch(dir, 'down.export', ['Failed password for root from 192.0.2.81 port 22 ssh2', 'Invalid user ghost from 192.0.2.82 port 22']),
+      2,
+    );
   });
 
   it('a journalctl that dies is started again after the last entry read and counted as a restart: nothing lost or counted twice', async () => {
@@ -143,14 +177,25 @@ describe('reading the journal with the real journalctl', () => {
     const journalctl = childProcesses(exporter.child.pid!).filter((c) => c.comm === 'journalctl');
     expect(journalctl).toHaveLength(1);
     process.kill(journalctl[0]!.pid, 'SIGKILL');
-    appendToJournal(journal, batch(dir, 'meanwhile.export', Array.from({ length: 25 }, (_, i) => `Invalid user ghost from 192.0.2.79 port ${2000 + i}`)));
+    appendToJournal(
+      journal,
+      batch(
+        dir,
+        'meanwhile.export',
+        Array.from({ length: 25 }, (_, i) => `Invalid user ghost from 192.0.2.79 port ${2000 + i}`),
+      ),
+    );
     // The recorded entries hold one success, the batch's marker the other.
     samples = await until(exporter, (s) => successes(s) >= 2);
     expect(sampleValue(samples, 'hostguard_auth_source_restarts_total', { source })).toBe(1);
     expect(failures(samples)).toBe(33);
     expect(sampleValue(samples, 'hostguard_auth_lines_read_total', { source })).toBe(13 + 25 + 1);
     expect(sampleValue(samples, 'hostguard_auth_source_healthy', { source, type: 'journald' })).toBe(1);
-    expect(childProcesses(exporter.child.pid!).filter((c) => c.comm === 'journalctl').map((c) => c.pid)).not.toContain(journalctl[0]!.pid);
+    expect(
+      childProcesses(exporter.child.pid!)
+        .filter((c) => c.comm === 'journalctl')
+        .map((c) => c.pid),
+    ).not.toContain(journalctl[0]!.pid);
   });
 
   it('reports a journal it cannot open as an unhealthy source and a finding', async () => {
@@ -158,9 +203,21 @@ describe('reading the journal with the real journalctl', () => {
     const dir = tempDir();
     const policy = join(dir, 'policy.yml');
     writeFileSync(policy, `auth:\n  sources:\n    - type: journald\n      path: ${join(dir, 'absent.journal')}\n`);
-    const exporter = await startExporter(['--state.dir', join(dir, 'state'), '--config.file', policy, '--collector.disable-defaults', '--collector.auth']);
+    const exporter = await startExporter([
+      '--state.dir',
+      join(dir, 'state'),
+      '--config.file',
+      policy,
+      '--collector.disable-defaults',
+      '--collector.auth',
+    ]);
     const source = `journald:${join(dir, 'absent.journal')}`;
-    const samples = await until(exporter, (s) => sampleValue(s, 'hostguard_auth_source_healthy', { source, type: 'journald' }) === 0 && (sampleValue(s, 'hostguard_auth_source_restarts_total', { source }) ?? 0) >= 1);
+    const samples = await until(
+      exporter,
+      (s) =>
+        sampleValue(s, 'hostguard_auth_source_healthy', { source, type: 'journald' }) === 0 &&
+        (sampleValue(s, 'hostguard_auth_source_restarts_total', { source }) ?? 0) >= 1,
+    );
     expect(sampleValue(samples, 'hostguard_auth_source_healthy', { source, type: 'journald' })).toBe(0);
     expect(sampleValue(samples, 'hostguard_findings', { collector: 'auth', kind: 'source_unavailable' })).toBe(1);
     // journalctl said why it failed, and exited: it is started again, and counted each time.
@@ -193,8 +250,12 @@ describe('reading the journal with the real journalctl', () => {
     appendToJournal(join(journalDir, 'system.journal'), exportFile);
 
     // What journalctl prints with our arguments: the fields the classifier reads, and its own.
-    const args = journalctlArgs({ path: journalDir, rootfs: '/', identifiers: ['sshd', 'sudo'], startAt: 'beginning' }, undefined).filter((a) => a !== '--follow');
-    const printed = execFileSync('journalctl', args, { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 }).split('\n').filter((l) => l !== '');
+    const args = journalctlArgs({ path: journalDir, rootfs: '/', identifiers: ['sshd', 'sudo'], startAt: 'beginning' }, undefined).filter(
+      (a) => a !== '--follow',
+    );
+    const printed = execFileSync('journalctl', args, { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 })
+      .split('\n')
+      .filter((l) => l !== '');
     expect(printed).toHaveLength(1);
     expect(printed[0]!.length).toBeLessThan(4096);
     const fields = Object.keys(JSON.parse(printed[0]!) as object).filter((k) => !k.startsWith('__') && k !== '_BOOT_ID');
@@ -202,7 +263,9 @@ describe('reading the journal with the real journalctl', () => {
 
     const exporter = await startExporter(followJournal(dir, journalDir).args);
     const samples = await until(exporter, (s) => failures(s) >= 2);
-    expect(sampleValue(samples, 'hostguard_auth_failures_total', { service: 'sudo', reason: 'incorrect_password', user_class: 'invalid' })).toBe(2);
+    expect(
+      sampleValue(samples, 'hostguard_auth_failures_total', { service: 'sudo', reason: 'incorrect_password', user_class: 'invalid' }),
+    ).toBe(2);
     expect(sampleValue(samples, 'hostguard_auth_lines_truncated_total', { source: `journald:${journalDir}` }) ?? 0).toBe(0);
   });
 
@@ -218,11 +281,20 @@ describe('reading the journal with the real journalctl', () => {
     // written them, and the exporter (scraped by no one) has read at least as much from its pipe.
     const [journalctl] = childProcesses(exporter.child.pid!).filter((c) => c.comm === 'journalctl');
     const before = { journalctl: ioOf(journalctl!.pid).written, exporter: ioOf(exporter.child.pid!).read };
-    appendToJournal(journal, exportEntries(dir, 'more.export', ['Failed password for root from 192.0.2.77 port 22 ssh2', 'Failed password for root from 192.0.2.78 port 22 ssh2']));
-    await eventually(() => {
-      const written = ioOf(journalctl!.pid).written - before.journalctl;
-      return written > 0 && ioOf(exporter.child.pid!).read - before.exporter >= written;
-    }, { what: 'the two entries read from journalctl' });
+    appendToJournal(
+      journal,
+      exportEntries(dir, 'more.export', [
+        'Failed password for root from 192.0.2.77 port 22 ssh2',
+        'Failed password for root from 192.0.2.78 port 22 ssh2',
+      ]),
+    );
+    await eventually(
+      () => {
+        const written = ioOf(journalctl!.pid).written - before.journalctl;
+        return written > 0 && ioOf(exporter.child.pid!).read - before.exporter >= written;
+      },
+      { what: 'the two entries read from journalctl' },
+    );
     followed.write('      identifiers: [sshd, sudo, login]\n');
     expect((await fetch(`${exporter.url}/-/reload`, { method: 'POST' })).status).toBe(200);
     appendToJournal(journal, batch(dir, 'after.export', ['Invalid user ghost from 192.0.2.79 port 22']));

@@ -33,7 +33,10 @@ async function until(exporter: RunningExporter, done: (samples: Sample[]) => boo
 }
 
 const linesRead = (samples: Sample[], source: string) => sampleValue(samples, 'hostguard_auth_lines_read_total', { source }) ?? 0;
-const tampered = (samples: Sample[], source: string) => samples.filter((s) => s.name === 'hostguard_auth_log_tampering_total' && s.labels.source === source && s.value > 0).map((s) => s.labels.kind);
+const tampered = (samples: Sample[], source: string) =>
+  samples
+    .filter((s) => s.name === 'hostguard_auth_log_tampering_total' && s.labels.source === source && s.value > 0)
+    .map((s) => s.labels.kind);
 
 function line(i: number): string {
   return `2024-01-05T10:00:${String(i % 60).padStart(2, '0')}.000000+00:00 web1 sshd[${1000 + i}]: Failed password for root from 192.0.2.${i % 250} port 22 ssh2\n`;
@@ -92,22 +95,38 @@ describe('auth logs destroyed outside a rotation are a critical finding', () => 
       logs.appendAll(20);
       await until(exporter, (s) => logs.caughtUp(s), `the lines after rotation ${round + 1}`);
     }
-    expect(readdirSync(dir).filter((n) => n.endsWith('.gz')).sort()).toEqual(
-      ['compress.log.1.gz', 'compress.log.2.gz', 'copytruncate-compress.log.1.gz', 'copytruncate-compress.log.2.gz', 'delaycompress.log.2.gz'],
-    );
+    expect(
+      readdirSync(dir)
+        .filter((n) => n.endsWith('.gz'))
+        .sort(),
+    ).toEqual([
+      'compress.log.1.gz',
+      'compress.log.2.gz',
+      'copytruncate-compress.log.1.gz',
+      'copytruncate-compress.log.2.gz',
+      'delaycompress.log.2.gz',
+    ]);
     const samples = await metrics(exporter);
     for (const path of logs.paths) {
       expect(tampered(samples, path), path).toEqual([]);
       expect(sampleValue(samples, 'hostguard_auth_log_tampering_total', { source: path, kind: 'truncated' }), path).toBe(0);
       expect(linesRead(samples, path), path).toBe(90);
     }
-    expect(sampleValue(samples, 'hostguard_auth_source_rotations_total', { source: join(dir, 'copytruncate.log'), kind: 'truncate' })).toBe(2);
+    expect(sampleValue(samples, 'hostguard_auth_source_rotations_total', { source: join(dir, 'copytruncate.log'), kind: 'truncate' })).toBe(
+      2,
+    );
     expect(await tamperFindings(exporter)).toEqual([]);
   }, 120_000);
 
   it('`> auth.log`, rm, shred -u, a replacement and `ln -sf /dev/null` are each a log_tampered finding of their kind', async () => {
     const dir = tempDir();
-    const [truncated, removed, shredded, replaced, nulled] = ['truncated.log', 'removed.log', 'shredded.log', 'replaced.log', 'nulled.log'].map((n) => join(dir, n)) as [string, string, string, string, string];
+    const [truncated, removed, shredded, replaced, nulled] = [
+      'truncated.log',
+      'removed.log',
+      'shredded.log',
+      'replaced.log',
+      'nulled.log',
+    ].map((n) => join(dir, n)) as [string, string, string, string, string];
     const logs = new Logs([truncated, removed, shredded, replaced, nulled]);
     const exporter = await startExporter(followFiles(dir, logs.paths));
     logs.appendAll(40);
@@ -130,7 +149,9 @@ describe('auth logs destroyed outside a rotation are a critical finding', () => 
     expect(tampered(samples, nulled)).toEqual(['not_regular']);
     const findings = await tamperFindings(exporter);
     expect(findings.map((f) => [f.severity, f.subject.source]).sort()).toEqual(logs.paths.map((p) => ['critical', p]).sort());
-    expect(findings.find((f) => f.subject.source === removed)!.message).toBe(`${removed} deleted, with no rotated or compressed copy beside it: authentication records were destroyed outside a log rotation`);
+    expect(findings.find((f) => f.subject.source === removed)!.message).toBe(
+      `${removed} deleted, with no rotated or compressed copy beside it: authentication records were destroyed outside a log rotation`,
+    );
     // Each is one tampering however often the follower looks again.
     logs.append(truncated, 5);
     const later = await until(exporter, (s) => linesRead(s, truncated) >= 45, 'lines after the truncation');
@@ -145,7 +166,13 @@ describe('auth logs destroyed outside a rotation are a critical finding', () => 
  */
 function rotateJournal(dir: string, journalDir: string, archivedHead: number, at: number, messages: readonly string[], n: number): void {
   const active = join(journalDir, 'system.journal');
-  renameSync(active, join(journalDir, `system@0123456789abcdef0123456789abcdef-${String(n).padStart(16, '0')}-${(archivedHead * 1000).toString(16).padStart(16, '0')}.journal`));
+  renameSync(
+    active,
+    join(
+      journalDir,
+      `system@0123456789abcdef0123456789abcdef-${String(n).padStart(16, '0')}-${(archivedHead * 1000).toString(16).padStart(16, '0')}.journal`,
+    ),
+  );
   appendToJournal(active, exportAt(dir, `rotation-${n}.export`, at, messages));
 }
 
@@ -156,7 +183,16 @@ function exportAt(dir: string, name: string, at: number, messages: readonly stri
     file,
     messages
       .map((message, i) =>
-        [`__REALTIME_TIMESTAMP=${(at + i * 1000) * 1000}`, `__MONOTONIC_TIMESTAMP=${1_000_000 + i}`, '_BOOT_ID=6f1c0f0d2b7a4e0e9c1b1f7d2a3e4b5c', 'SYSLOG_IDENTIFIER=sshd', 'SYSLOG_FACILITY=4', `_PID=${4000 + i}`, `MESSAGE=${message}`, ''].join('\n'),
+        [
+          `__REALTIME_TIMESTAMP=${(at + i * 1000) * 1000}`,
+          `__MONOTONIC_TIMESTAMP=${1_000_000 + i}`,
+          '_BOOT_ID=6f1c0f0d2b7a4e0e9c1b1f7d2a3e4b5c',
+          'SYSLOG_IDENTIFIER=sshd',
+          'SYSLOG_FACILITY=4',
+          `_PID=${4000 + i}`,
+          `MESSAGE=${message}`,
+          '',
+        ].join('\n'),
       )
       .join('\n') + '\n',
   );
@@ -183,7 +219,11 @@ describe('journal files removed while the journal is followed', () => {
     rotateJournal(dir, journalDir, now - 20 * day, now - 60_000, failed(2), 2);
     const source = `journald:${journalDir}`;
     const exporter = await startExporter(followJournal(dir, journalDir));
-    await until(exporter, (s) => (sampleValue(s, 'hostguard_auth_failures_total', { service: 'sshd', reason: 'password', user_class: 'root' }) ?? 0) >= 6, 'the journal read');
+    await until(
+      exporter,
+      (s) => (sampleValue(s, 'hostguard_auth_failures_total', { service: 'sshd', reason: 'password', user_class: 'root' }) ?? 0) >= 6,
+      'the journal read',
+    );
 
     // journald rotates (rename: same inode), then vacuums the archive older than 30 days.
     rotateJournal(dir, journalDir, now - 60_000, now, failed(1), 3);
@@ -204,10 +244,12 @@ describe('journal files removed while the journal is followed', () => {
     samples = await metrics(exporter);
     expect(sampleValue(samples, 'hostguard_auth_log_tampering_total', { source, kind: 'journal_removed' })).toBe(2);
     const findings = await tamperFindings(exporter);
-    expect(findings.map((f) => f.message.replace(journalDir, 'J').replace(/system@\S+\.journal/, 'system@ARCHIVE.journal')).sort()).toEqual([
-      'J/system.journal the active journal file was removed: authentication records were destroyed outside a log rotation',
-      'J/system@ARCHIVE.journal an archived journal file with entries from the last 24 h was removed: authentication records were destroyed outside a log rotation',
-    ]);
+    expect(findings.map((f) => f.message.replace(journalDir, 'J').replace(/system@\S+\.journal/, 'system@ARCHIVE.journal')).sort()).toEqual(
+      [
+        'J/system.journal the active journal file was removed: authentication records were destroyed outside a log rotation',
+        'J/system@ARCHIVE.journal an archived journal file with entries from the last 24 h was removed: authentication records were destroyed outside a log rotation',
+      ],
+    );
     expect(findings.every((f) => f.severity === 'critical')).toBe(true);
   }, 60_000);
 
@@ -218,13 +260,28 @@ describe('journal files removed while the journal is followed', () => {
     const persistent = join(root, 'var/log/journal/0d1e2f3a4b5c6d7e8f9a0b1c2d3e4f5a');
     mkdirSync(runtime, { recursive: true });
     mkdirSync(persistent, { recursive: true });
-    appendToJournal(join(runtime, 'system.journal'), exportAt(dir, 'boot.export', Date.now(), ['Accepted publickey for alice from 192.0.2.1 port 22 ssh2']));
+    appendToJournal(
+      join(runtime, 'system.journal'),
+      exportAt(dir, 'boot.export', Date.now(), ['Accepted publickey for alice from 192.0.2.1 port 22 ssh2']),
+    );
     const policy = join(dir, 'policy.yml');
     writeFileSync(policy, 'auth:\n  sources:\n    - type: journald\n      start_at: beginning\n');
-    const exporter = await startExporter(['--state.dir', join(dir, 'state'), '--config.file', policy, '--path.rootfs', root, '--collector.disable-defaults', '--collector.auth']);
+    const exporter = await startExporter([
+      '--state.dir',
+      join(dir, 'state'),
+      '--config.file',
+      policy,
+      '--path.rootfs',
+      root,
+      '--collector.disable-defaults',
+      '--collector.auth',
+    ]);
     await metrics(exporter);
     // What `journalctl --flush` does: the entries move to the persistent journal, the runtime file goes.
-    appendToJournal(join(persistent, 'system.journal'), exportAt(dir, 'flush.export', Date.now(), ['Accepted publickey for alice from 192.0.2.1 port 22 ssh2']));
+    appendToJournal(
+      join(persistent, 'system.journal'),
+      exportAt(dir, 'flush.export', Date.now(), ['Accepted publickey for alice from 192.0.2.1 port 22 ssh2']),
+    );
     execFileSync('rm', [join(runtime, 'system.journal')]);
     const samples = await metrics(exporter);
     expect(sampleValue(samples, 'hostguard_auth_log_tampering_total', { source: 'journald', kind: 'journal_removed' })).toBe(0);

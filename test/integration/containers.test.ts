@@ -6,14 +6,29 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kubePodJoin } from '../../scripts/rules/containers.js';
 import type { FindingsDocument } from '../../src/findings/report.js';
 import { repoRoot, startExporter, tempDir, type RunningExporter } from '../helpers/cli.js';
-import { crioAnnotations, crioCgroup, debianImage, dockerCgroup, holdPackage, startContainer, type TestContainer } from '../helpers/containers.js';
+import {
+  crioAnnotations,
+  crioCgroup,
+  debianImage,
+  dockerCgroup,
+  holdPackage,
+  startContainer,
+  type TestContainer,
+} from '../helpers/containers.js';
 import { eventually as pollUntil } from '../helpers/eventually.js';
 import { sampleValue } from '../helpers/exposition.js';
 import { startPrometheus } from '../helpers/monitoring-stack.js';
 import { spawnForFile, spawnOwned, stopProcess } from '../helpers/processes.js';
 import { requireTool } from '../helpers/tools.js';
 import { load } from 'js-yaml';
-import { kubernetesRequest, ociProcess, setprivArgs, stateAfterExec, type PodSecurityContext, type SecurityContext } from '../helpers/container-runtime.js';
+import {
+  kubernetesRequest,
+  ociProcess,
+  setprivArgs,
+  stateAfterExec,
+  type PodSecurityContext,
+  type SecurityContext,
+} from '../helpers/container-runtime.js';
 import { installForUnprivileged } from '../helpers/unprivileged.js';
 import { waitForOutput } from '../helpers/processes.js';
 
@@ -64,7 +79,7 @@ function startDockerApi(socketPath: string): Promise<NetServer> {
           Names: [`/${c.name}`],
           Image: c.image,
           ImageID: 'sha256:5f3b2d9e8c7a6b5c4d3e2f1a0b9c8d7e6f5a4b3c2d1e0f9a8b7c6d5e4f3a2b1c',
-          Command: '/bin/sh -c \'sleep 1000\'',
+          Command: "/bin/sh -c 'sleep 1000'",
           Created: 1764979200,
           Ports: [],
           Labels: {},
@@ -73,12 +88,22 @@ function startDockerApi(socketPath: string): Promise<NetServer> {
           Mounts: [],
         }));
       } else if (inspect && dockerListing.has(inspect[1]!)) {
-        body = { Id: inspect[1], Created: '2025-12-06T00:00:00Z', State: { Status: 'running', StartedAt: '2025-12-06T00:00:01Z', FinishedAt: '0001-01-01T00:00:00Z' }, Config: { Labels: {} }, Platform: 'linux', Driver: 'overlay2', RestartCount: 0 };
+        body = {
+          Id: inspect[1],
+          Created: '2025-12-06T00:00:00Z',
+          State: { Status: 'running', StartedAt: '2025-12-06T00:00:01Z', FinishedAt: '0001-01-01T00:00:00Z' },
+          Config: { Labels: {} },
+          Platform: 'linux',
+          Driver: 'overlay2',
+          RestartCount: 0,
+        };
       } else if (path === '/info') {
         body = { ID: 'ZQ4N:2XGU:7KQB:VQ2N', Containers: dockerListing.size };
       }
       const json = JSON.stringify(body ?? { message: 'page not found' });
-      socket.end(`HTTP/1.0 ${body === undefined ? '404 Not Found' : '200 OK'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(json)}\r\n\r\n${json}`);
+      socket.end(
+        `HTTP/1.0 ${body === undefined ? '404 Not Found' : '200 OK'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(json)}\r\n\r\n${json}`,
+      );
     });
   });
   return new Promise((resolve) => server.listen(socketPath, () => resolve(server)));
@@ -93,8 +118,17 @@ beforeAll(async () => {
   const stateDir = join(work, 'state');
   mkdirSync(stateDir);
   writeFileSync(join(work, 'policy.yml'), policy);
-  const args = ['--state.dir', stateDir, '--config.file', join(work, 'policy.yml'), '--collector.disable-defaults', '--collector.processes'];
-  exporter = await startExporter(args, { spawn: (command, argv) => spawnForFile(command, argv, { env: { ...process.env, DOCKER_SOCKET: socket } }) });
+  const args = [
+    '--state.dir',
+    stateDir,
+    '--config.file',
+    join(work, 'policy.yml'),
+    '--collector.disable-defaults',
+    '--collector.processes',
+  ];
+  exporter = await startExporter(args, {
+    spawn: (command, argv) => spawnForFile(command, argv, { env: { ...process.env, DOCKER_SOCKET: socket } }),
+  });
 }, 120_000);
 
 afterAll(async () => {
@@ -122,7 +156,12 @@ async function findingOf(container: TestContainer, kind: string, exe: string, me
 }
 
 /** The finding, and every finding of that container in the same collection. */
-async function findingWithOthers(container: TestContainer, kind: string, exe: string, message?: RegExp): Promise<{ finding: Finding; all: Finding[] }> {
+async function findingWithOthers(
+  container: TestContainer,
+  kind: string,
+  exe: string,
+  message?: RegExp,
+): Promise<{ finding: Finding; all: Finding[] }> {
   return eventually(`${kind} of ${exe} in ${short(container.id)}`, async () => {
     const all = await findingsOf(container);
     const finding = all.find((f) => f.kind === kind && f.subject['exe'] === exe && (!message || message.test(f.message)));
@@ -131,15 +170,24 @@ async function findingWithOthers(container: TestContainer, kind: string, exe: st
 }
 
 function shopContainer(args: readonly string[], options: { binds?: Array<{ source: string; target: string }> } = {}): TestContainer {
-  return startContainer(image, work, { args, cgroup: crioCgroup(shopPod.uid), annotations: crioAnnotations(shopPod, 'web', shopImage), binds: options.binds });
+  return startContainer(image, work, {
+    args,
+    cgroup: crioCgroup(shopPod.uid),
+    annotations: crioAnnotations(shopPod, 'web', shopImage),
+    binds: options.binds,
+  });
 }
 
 describe('processes in containers, judged from the host', () => {
-  it('image binaries running in a container are no finding; the container is named from runc\'s state (CRI-O\'s annotations)', async () => {
+  it("image binaries running in a container are no finding; the container is named from runc's state (CRI-O's annotations)", async () => {
     const container = shopContainer(['/bin/sh', '-c', 'sleep 100000 & sleep 100000 & wait']);
     container.exec(['ls', '/usr/bin']);
     // Seen: the one CRI-O-annotated container of this host has been observed...
-    await eventually('the container counted', async () => ((sampleValue(await metrics(), 'hostguard_containers', { runtime: 'cri-o', image_source: 'runtime_state' }) ?? 0) >= 1 ? true : undefined));
+    await eventually('the container counted', async () =>
+      (sampleValue(await metrics(), 'hostguard_containers', { runtime: 'cri-o', image_source: 'runtime_state' }) ?? 0) >= 1
+        ? true
+        : undefined,
+    );
     // ...and a drift planted afterwards is reported in it, so the collection that reports it judged the image's processes too.
     container.exec(['cp', '/bin/sleep', '/usr/local/bin/marker']);
     container.execDetached(['/usr/local/bin/marker', '100000']);
@@ -147,7 +195,7 @@ describe('processes in containers, judged from the host', () => {
     expect(all.filter((f) => f.subject['exe'] !== '/usr/local/bin/marker')).toEqual([]);
   });
 
-  it('a copy of sleep written into the running container\'s /usr/local/bin and started is container_drift, with its pod; also once deleted', async () => {
+  it("a copy of sleep written into the running container's /usr/local/bin and started is container_drift, with its pod; also once deleted", async () => {
     const container = shopContainer(['/bin/sleep', '100000']);
     const before = sampleValue(await metrics(), 'hostguard_process_starts_total', { verdict: 'container_drift' }) ?? 0;
     container.exec(['cp', '/bin/sleep', '/usr/local/bin/implant']);
@@ -156,14 +204,27 @@ describe('processes in containers, judged from the host', () => {
     const drift = await findingOf(container, 'container_drift', '/usr/local/bin/implant');
     expect(drift).toMatchObject({
       severity: 'critical',
-      subject: { container_runtime: 'cri-o', container: 'web', image: shopImage, pod_uid: shopPod.uid, pod_namespace: shopPod.namespace, pod: shopPod.name },
+      subject: {
+        container_runtime: 'cri-o',
+        container: 'web',
+        image: shopImage,
+        pod_uid: shopPod.uid,
+        pod_namespace: shopPod.namespace,
+        pod: shopPod.name,
+      },
     });
-    expect(drift.message).toContain(`in cri-o container ${short(container.id)} (web, image ${shopImage}, pod shop/${shopPod.name}) (PID ${pid})`);
+    expect(drift.message).toContain(
+      `in cri-o container ${short(container.id)} (web, image ${shopImage}, pod shop/${shopPod.name}) (PID ${pid})`,
+    );
     // The bounded series: the image's repository and the pod UID, no id, no tag.
     const flagged = { kind: 'container_drift', image: 'registry.example.com/shop/web', pod_uid: shopPod.uid };
-    await eventually('the flagged series', async () => ((sampleValue(await metrics(), 'hostguard_container_process_flagged', flagged) ?? 0) >= 1 ? true : undefined));
+    await eventually('the flagged series', async () =>
+      (sampleValue(await metrics(), 'hostguard_container_process_flagged', flagged) ?? 0) >= 1 ? true : undefined,
+    );
     // The watch of new PIDs counted its start too (what an implant that runs for a second leaves).
-    await eventually('the start counted', async () => ((sampleValue(await metrics(), 'hostguard_process_starts_total', { verdict: 'container_drift' }) ?? 0) > before ? true : undefined));
+    await eventually('the start counted', async () =>
+      (sampleValue(await metrics(), 'hostguard_process_starts_total', { verdict: 'container_drift' }) ?? 0) > before ? true : undefined,
+    );
 
     container.exec(['rm', '/usr/local/bin/implant']);
     const deleted = await findingOf(container, 'container_drift', '/usr/local/bin/implant', /has been deleted since/);
@@ -190,7 +251,11 @@ describe('processes in containers, judged from the host', () => {
 
   it('dpkg started inside is container_package_manager; the CI image, excepted by the policy, is not; the finding ends with the process', async () => {
     const shop = shopContainer(['/bin/sleep', '100000']);
-    const ci = startContainer(image, work, { args: ['/bin/sleep', '100000'], cgroup: crioCgroup(ciPod.uid), annotations: crioAnnotations(ciPod, 'runner', ciImage) });
+    const ci = startContainer(image, work, {
+      args: ['/bin/sleep', '100000'],
+      cgroup: crioCgroup(ciPod.uid),
+      annotations: crioAnnotations(ciPod, 'runner', ciImage),
+    });
     const dpkg = shop.execDetached(['dpkg', '-i', holdPackage]);
     ci.execDetached(['dpkg', '-i', holdPackage]);
     // A drift in the CI container: not excepted (the rule names package managers only), and the sign that it was judged.
@@ -204,15 +269,19 @@ describe('processes in containers, judged from the host', () => {
     expect(ciFindings.all.map((f) => f.kind)).toEqual(['container_drift']);
 
     process.kill(dpkg, 'SIGKILL');
-    await eventually('the finding gone with dpkg', async () => ((await findingsOf(shop)).some((f) => f.kind === 'container_package_manager') ? undefined : true));
+    await eventually('the finding gone with dpkg', async () =>
+      (await findingsOf(shop)).some((f) => f.kind === 'container_package_manager') ? undefined : true,
+    );
   });
 
-  it('a shell with a terminal (runc exec -t, as kubectl exec -it) is container_shell; the container\'s sh without one is not', async () => {
+  it("a shell with a terminal (runc exec -t, as kubectl exec -it) is container_shell; the container's sh without one is not", async () => {
     const container = shopContainer(['/bin/sh', '-c', 'exec sleep 100000 & wait']);
     const runc = requireTool('runc', 'runc');
     const script = requireTool('script', 'bsdutils');
     // script gives runc a terminal of its own; runc gives the shell one inside the container.
-    const session = spawnOwned(script, ['-qfec', `${runc} exec -t ${container.id} /bin/bash`, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const session = spawnOwned(script, ['-qfec', `${runc} exec -t ${container.id} /bin/bash`, '/dev/null'], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
 
     const { finding: shell, all } = await findingWithOthers(container, 'container_shell', '/bin/bash');
     expect(shell.message).toMatch(/^the shell bash runs with a terminal on its standard input/);
@@ -230,12 +299,18 @@ describe('processes in containers, judged from the host', () => {
     container.execDetached(['/usr/local/bin/miner', '100000']);
 
     const drift = await findingOf(container, 'container_drift', '/usr/local/bin/miner');
-    expect(drift.subject).toMatchObject({ container_runtime: 'docker', container: 'payments-worker', image: 'registry.example.com/payments/worker:2.3' });
+    expect(drift.subject).toMatchObject({
+      container_runtime: 'docker',
+      container: 'payments-worker',
+      image: 'registry.example.com/payments/worker:2.3',
+    });
     expect(drift.subject['pod_uid']).toBeUndefined();
-    expect(sampleValue(await metrics(), 'hostguard_containers', { runtime: 'docker', image_source: 'docker_api' })).toBeGreaterThanOrEqual(1);
+    expect(sampleValue(await metrics(), 'hostguard_containers', { runtime: 'docker', image_source: 'docker_api' })).toBeGreaterThanOrEqual(
+      1,
+    );
   });
 
-  it('the documented PromQL join names the flagged pod on a real Prometheus with kube-state-metrics\' kube_pod_info', async () => {
+  it("the documented PromQL join names the flagged pod on a real Prometheus with kube-state-metrics' kube_pod_info", async () => {
     const container = shopContainer(['/bin/sleep', '100000']);
     container.exec(['cp', '/bin/sleep', '/usr/local/bin/joined']);
     container.execDetached(['/usr/local/bin/joined', '100000']);
@@ -263,7 +338,15 @@ describe('processes in containers, judged from the host', () => {
         },
         90_000,
       );
-      expect(joined.map((r) => r.metric)).toContainEqual(expect.objectContaining({ namespace: 'shop', pod: shopPod.name, pod_uid: shopPod.uid, image: 'registry.example.com/shop/web', job: 'hostguard' }));
+      expect(joined.map((r) => r.metric)).toContainEqual(
+        expect.objectContaining({
+          namespace: 'shop',
+          pod: shopPod.name,
+          pod_uid: shopPod.uid,
+          image: 'registry.example.com/shop/web',
+          job: 'hostguard',
+        }),
+      );
       // The page documents the very expression the rule records.
       expect(readFileSync(join(repoRoot, 'docs/collectors/processes.md'), 'utf8')).toContain(kubePodJoin.expr.join('\n'));
     } finally {
@@ -286,14 +369,24 @@ describe('with only the capabilities the shipped deployments give', () => {
   /** The exporter under setpriv with these credentials, the processes collector only. */
   async function exporterAs(credentials: readonly string[], uid: number): Promise<string> {
     const main = join(installForUnprivileged(), 'dist', 'cli', 'main.js');
-    const child = spawnOwned(requireTool('setpriv', 'util-linux'), [...credentials, '--', main, `--state.dir=${stateDirFor(uid)}`, '--collector.disable-defaults', '--collector.processes', '--web.listen-address=127.0.0.1:0']);
+    const child = spawnOwned(requireTool('setpriv', 'util-linux'), [
+      ...credentials,
+      '--',
+      main,
+      `--state.dir=${stateDirFor(uid)}`,
+      '--collector.disable-defaults',
+      '--collector.processes',
+      '--web.listen-address=127.0.0.1:0',
+    ]);
     const port = (await waitForOutput(child, /listening\W+address\W+127\.0\.0\.1:(\d+)/, 60_000))[1];
     return `http://127.0.0.1:${port}`;
   }
 
   async function driftSeenBy(url: string, container: TestContainer, exe: string): Promise<Finding | undefined> {
     const document = (await (await fetch(`${url}/api/findings`)).json()) as FindingsDocument;
-    return document.findings.find((f) => f.kind === 'container_drift' && f.subject['container_id'] === short(container.id) && f.subject['exe'] === exe);
+    return document.findings.find(
+      (f) => f.kind === 'container_drift' && f.subject['container_id'] === short(container.id) && f.subject['exe'] === exe,
+    );
   }
 
   // The unit's sets: a non-root user, the three capabilities ambient (deploy/hostguard-exporter.service).
@@ -302,15 +395,22 @@ describe('with only the capabilities the shipped deployments give', () => {
     .split(' ')
     .map((c) => `+${c.toLowerCase().replace(/^cap_/, '')}`)
     .join(',');
-  const asUnit = ['--reuid=65534', '--regid=65534', '--clear-groups', `--inh-caps=${unitCapabilities}`, `--ambient-caps=${unitCapabilities}`, '--no-new-privs'];
+  const asUnit = [
+    '--reuid=65534',
+    '--regid=65534',
+    '--clear-groups',
+    `--inh-caps=${unitCapabilities}`,
+    `--ambient-caps=${unitCapabilities}`,
+    '--no-new-privs',
+  ];
 
-  it('the systemd unit\'s user reads the container\'s mounts, root-only upper layer and runc\'s state: drift found and named, nothing added', async () => {
+  it("the systemd unit's user reads the container's mounts, root-only upper layer and runc's state: drift found and named, nothing added", async () => {
     // The container's directories are root's, mode 0700 (as /var/lib/containerd is): only cap_dac_read_search enters them.
     const container = shopContainer(['/bin/sleep', '100000']);
     container.exec(['cp', '/bin/sleep', '/usr/local/bin/unit-sees']);
     container.execDetached(['/usr/local/bin/unit-sees', '100000']);
     const url = await exporterAs(asUnit, 65534);
-    const drift = await eventually('drift seen by the unit\'s user', () => driftSeenBy(url, container, '/usr/local/bin/unit-sees'));
+    const drift = await eventually("drift seen by the unit's user", () => driftSeenBy(url, container, '/usr/local/bin/unit-sees'));
     expect(drift.subject).toMatchObject({ image: shopImage, pod_uid: shopPod.uid });
   });
 
@@ -328,9 +428,13 @@ describe('with only the capabilities the shipped deployments give', () => {
     expect(await driftSeenBy(url, container, '/usr/local/bin/unseen')).toBeUndefined();
   });
 
-  it('the DaemonSet\'s credentials (uid 0, every capability dropped but the three) see drift too', async () => {
+  it("the DaemonSet's credentials (uid 0, every capability dropped but the three) see drift too", async () => {
     interface DaemonSet {
-      spec: { template: { spec: { securityContext?: PodSecurityContext; containers: Array<{ name: string; securityContext?: SecurityContext }> } } };
+      spec: {
+        template: {
+          spec: { securityContext?: PodSecurityContext; containers: Array<{ name: string; securityContext?: SecurityContext }> };
+        };
+      };
     }
     const pod = (load(readFileSync(join(repoRoot, 'deploy/kubernetes/daemonset.yaml'), 'utf8')) as DaemonSet).spec.template.spec;
     const securityContext = pod.containers.find((c) => c.name === 'hostguard-exporter')!.securityContext;
@@ -339,6 +443,6 @@ describe('with only the capabilities the shipped deployments give', () => {
     container.exec(['cp', '/bin/sleep', '/usr/local/bin/daemonset-sees']);
     container.execDetached(['/usr/local/bin/daemonset-sees', '100000']);
     const url = await exporterAs(setprivArgs(state), 0);
-    await eventually('drift seen with the DaemonSet\'s credentials', () => driftSeenBy(url, container, '/usr/local/bin/daemonset-sees'));
+    await eventually("drift seen with the DaemonSet's credentials", () => driftSeenBy(url, container, '/usr/local/bin/daemonset-sees'));
   });
 });

@@ -38,10 +38,13 @@ describe('the exporter killed with SIGKILL during integrity work', () => {
     expect(readFileSync(join(dir, 'state', 'baseline.json'), 'utf8')).toBe(before);
     expect(runCli([...args, 'baseline', 'show']).stdout).toContain('verified: yes');
     const exporter = await startExporter(args);
-    const body = await eventually(async () => {
-      const text = await (await fetch(`${exporter.url}/metrics`)).text();
-      return (sampleValue(text, 'hostguard_integrity_last_scan_end_timestamp_seconds') ?? 0) > 0 && text;
-    }, { timeoutMs: 90_000, what: 'the scan at start' });
+    const body = await eventually(
+      async () => {
+        const text = await (await fetch(`${exporter.url}/metrics`)).text();
+        return (sampleValue(text, 'hostguard_integrity_last_scan_end_timestamp_seconds') ?? 0) > 0 && text;
+      },
+      { timeoutMs: 90_000, what: 'the scan at start' },
+    );
     expect(sampleValue(body, 'hostguard_integrity_last_scan_end_timestamp_seconds')).toBeGreaterThan(0);
     expect(sampleValue(body, 'hostguard_findings', { collector: 'integrity', kind: 'content_changed' })).toBe(0);
     expect(sampleValue(body, 'hostguard_baseline_verified')).toBe(1);

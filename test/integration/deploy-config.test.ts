@@ -21,12 +21,21 @@ describe('example Prometheus and Alertmanager configuration', () => {
     ['warning', 'ticket'],
     ['info', 'null'],
   ])('routes severity=%s to the %s receiver', (severity, receiver) => {
-    const result = amtool(['config', 'routes', 'test', `--config.file=${alertmanagerConfig}`, `severity=${severity}`, 'alertname=HostGuardUnknownProcess']);
+    const result = amtool([
+      'config',
+      'routes',
+      'test',
+      `--config.file=${alertmanagerConfig}`,
+      `severity=${severity}`,
+      'alertname=HostGuardUnknownProcess',
+    ]);
     expect(result.stdout.trim()).toBe(receiver);
   });
 
   it('deploy/prometheus.yml and the rules it loads pass promtool check config', () => {
-    const result = spawnSync(requireTool('promtool', 'prometheus'), ['check', 'config', join(repoRoot, 'deploy', 'prometheus.yml')], { encoding: 'utf8' });
+    const result = spawnSync(requireTool('promtool', 'prometheus'), ['check', 'config', join(repoRoot, 'deploy', 'prometheus.yml')], {
+      encoding: 'utf8',
+    });
     expect(result.status, result.stdout + result.stderr).toBe(0);
     expect(result.stdout).toMatch(/SUCCESS: \d+ rule files found/);
   });

@@ -7,7 +7,14 @@ import { parsePolicy } from '../../src/config/load-policy.js';
 import { defaultBaselineTimeoutMs } from '../../src/exporter.js';
 import { repoRoot, tempDir } from '../helpers/cli.js';
 import { eventually } from '../helpers/eventually.js';
-import { dockerfileUser, dockerRunRequest, documentedDockerRuns, ociProcess, setprivArgs as containerSetprivArgs, stateAfterExec } from '../helpers/container-runtime.js';
+import {
+  dockerfileUser,
+  dockerRunRequest,
+  documentedDockerRuns,
+  ociProcess,
+  setprivArgs as containerSetprivArgs,
+  stateAfterExec,
+} from '../helpers/container-runtime.js';
 import { sampleValue } from '../helpers/exposition.js';
 import { freePort } from '../helpers/monitoring-stack.js';
 import { spawnOwned, stopProcess, waitForOutput } from '../helpers/processes.js';
@@ -62,7 +69,12 @@ describe('systemd unit (deploy/hostguard-exporter.service)', () => {
         .replace('--state.dir=/var/lib/hostguard', `--state.dir=${stateDirFor65534()}`)
         .replace('--config.file=/etc/hostguard/policy.yml', `--config.file=${join(installForUnprivileged(), 'examples', 'policy.yml')}`),
     );
-    const child = spawnOwned(requireTool('setpriv', 'util-linux'), [...setprivArgs(capabilities), ...command, '--collector.disable-defaults', '--web.listen-address=127.0.0.1:0']);
+    const child = spawnOwned(requireTool('setpriv', 'util-linux'), [
+      ...setprivArgs(capabilities),
+      ...command,
+      '--collector.disable-defaults',
+      '--web.listen-address=127.0.0.1:0',
+    ]);
     const port = (await waitForOutput(child, /listening\W+address\W+127\.0\.0\.1:(\d+)/))[1];
     const body = await metricsOf(`http://127.0.0.1:${port}`);
     expect(sampleValue(body, 'hostguard_exporter_running_as_root')).toBe(0);
@@ -86,7 +98,7 @@ describe('systemd unit (deploy/hostguard-exporter.service)', () => {
   });
 });
 
-describe('least privilege: what the exporter sees with the unit\'s capabilities, and without them', () => {
+describe("least privilege: what the exporter sees with the unit's capabilities, and without them", () => {
   /** What the exporter sees as user 65534 with these capabilities, or as root when `capabilities` is 'root'. */
   async function visibility(capabilities: string[] | 'root') {
     const install = installForUnprivileged();
@@ -108,21 +120,29 @@ describe('least privilege: what the exporter sees with the unit\'s capabilities,
       '--collector.timeout=5m',
     ]);
     const port = (await waitForOutput(child, /listening\W+address\W+127\.0\.0\.1:(\d+)/))[1];
-    const body = await eventually(async () => {
-      const text = await metricsOf(`http://127.0.0.1:${port}`);
-      return (sampleValue(text, 'hostguard_integrity_last_scan_end_timestamp_seconds') ?? 0) > 0 && text;
-    }, { timeoutMs: 90_000, what: 'the integrity scan at start' });
+    const body = await eventually(
+      async () => {
+        const text = await metricsOf(`http://127.0.0.1:${port}`);
+        return (sampleValue(text, 'hostguard_integrity_last_scan_end_timestamp_seconds') ?? 0) > 0 && text;
+      },
+      { timeoutMs: 90_000, what: 'the integrity scan at start' },
+    );
     return {
       processesDenied: sampleValue(body, 'hostguard_processes_unjudged', { reason: 'permission_denied' }) ?? 0,
       fdDenied: sampleValue(body, 'hostguard_network_read_problems_total', { problem: 'fd_denied' }) ?? 0,
       unreadableFiles: sampleValue(body, 'hostguard_integrity_scan_problems', { problem: 'unreadable' }) ?? 0,
-      collectorsOk: ['processes', 'network', 'integrity'].every((c) => sampleValue(body, 'hostguard_scrape_collector_success', { collector: c }) === 1),
+      collectorsOk: ['processes', 'network', 'integrity'].every(
+        (c) => sampleValue(body, 'hostguard_scrape_collector_success', { collector: c }) === 1,
+      ),
     };
   }
 
   it('with CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH as user 65534, it sees every process, socket owner and watched file that root sees', async () => {
     const unit = readFileSync(unitFile, 'utf8');
-    const capabilities = /^AmbientCapabilities=(.+)$/m.exec(unit)![1]!.split(' ').map((c) => c.toLowerCase().replace(/^cap_/, ''));
+    const capabilities = /^AmbientCapabilities=(.+)$/m
+      .exec(unit)![1]!
+      .split(' ')
+      .map((c) => c.toLowerCase().replace(/^cap_/, ''));
     const root = await visibility('root');
     // Even root cannot read some executables in a sandbox (this VM's pid 1): compare with root, not with zero.
     expect(root.processesDenied).toBeLessThanOrEqual(1);
@@ -162,8 +182,15 @@ describe('Dockerfile', () => {
     // uid 0 with the documented capabilities (test/integration/container-privileges.test.ts has the whole story); state owned by root as the image's volume.
     const docker = dockerRunRequest(documentedDockerRuns(dockerfile)[0]!, dockerfileUser(dockerfile));
     const credentials = containerSetprivArgs(stateAfterExec(ociProcess(docker.request, 'docker')));
-    const args = entrypoint.map((a) => a.replace('/opt/hostguard-exporter', installForUnprivileged()).replace('--state.dir=/var/lib/hostguard', `--state.dir=${tempDir()}`));
-    const run = [...args, ...documentedRunArgs.map((a) => a.replace('/host', host)), '--collector.disable-defaults', `--web.listen-address=127.0.0.1:${port}`];
+    const args = entrypoint.map((a) =>
+      a.replace('/opt/hostguard-exporter', installForUnprivileged()).replace('--state.dir=/var/lib/hostguard', `--state.dir=${tempDir()}`),
+    );
+    const run = [
+      ...args,
+      ...documentedRunArgs.map((a) => a.replace('/host', host)),
+      '--collector.disable-defaults',
+      `--web.listen-address=127.0.0.1:${port}`,
+    ];
     const child = spawnOwned(requireTool('setpriv', 'util-linux'), [...credentials, '--', ...run]);
     await waitForOutput(child, /listening/);
     const check = healthcheck.map((a) => a.replace('127.0.0.1:10177', `127.0.0.1:${port}`));
@@ -177,7 +204,11 @@ describe('Kubernetes manifests (deploy/kubernetes)', () => {
   interface Container {
     args: string[];
     ports: Array<{ containerPort: number; name: string }>;
-    securityContext: { readOnlyRootFilesystem: boolean; allowPrivilegeEscalation: boolean; capabilities: { drop: string[]; add: string[] } };
+    securityContext: {
+      readOnlyRootFilesystem: boolean;
+      allowPrivilegeEscalation: boolean;
+      capabilities: { drop: string[]; add: string[] };
+    };
     resources: { limits: Record<string, string> };
     startupProbe: { periodSeconds: number; failureThreshold: number };
     volumeMounts: Array<{ name: string; mountPath: string; readOnly?: boolean }>;
@@ -190,7 +221,8 @@ describe('Kubernetes manifests (deploy/kubernetes)', () => {
 
   it('watches the host like the Dockerfile documents: host PID namespace, read-only host root, same flags', () => {
     expect(pod.hostPID).toBe(true);
-    for (const arg of /hostguard-exporter (--path\.rootfs=\S+) (--path\.procfs=\S+)/.exec(dockerfile)!.slice(1, 3)) expect(container.args).toContain(arg);
+    for (const arg of /hostguard-exporter (--path\.rootfs=\S+) (--path\.procfs=\S+)/.exec(dockerfile)!.slice(1, 3))
+      expect(container.args).toContain(arg);
     expect(container.volumeMounts.find((m) => m.mountPath === '/host')?.readOnly).toBe(true);
     expect(container.ports[0]?.containerPort).toBe(10177);
   });
@@ -199,7 +231,10 @@ describe('Kubernetes manifests (deploy/kubernetes)', () => {
     expect(container.securityContext.readOnlyRootFilesystem).toBe(true);
     expect(container.securityContext.allowPrivilegeEscalation).toBe(false);
     expect(container.securityContext.capabilities.drop).toEqual(['ALL']);
-    const unitCaps = /^AmbientCapabilities=(.+)$/m.exec(readFileSync(unitFile, 'utf8'))![1]!.split(' ').map((c) => c.replace(/^CAP_/, ''));
+    const unitCaps = /^AmbientCapabilities=(.+)$/m
+      .exec(readFileSync(unitFile, 'utf8'))![1]!
+      .split(' ')
+      .map((c) => c.replace(/^CAP_/, ''));
     expect([...container.securityContext.capabilities.add].sort()).toEqual(unitCaps.sort());
     expect(container.resources.limits.memory).toBeTruthy();
     expect(container.resources.limits.cpu).toBeTruthy();
@@ -212,7 +247,10 @@ describe('Kubernetes manifests (deploy/kubernetes)', () => {
 
   it('the PodMonitor selects the pods and names the job "hostguard", as the rules expect', () => {
     const monitor = load(readFileSync(join(repoRoot, 'deploy/kubernetes/podmonitor.yaml'), 'utf8')) as {
-      spec: { selector: { matchLabels: Record<string, string> }; podMetricsEndpoints: Array<{ port: string; relabelings: Array<{ targetLabel: string; replacement?: string }> }> };
+      spec: {
+        selector: { matchLabels: Record<string, string> };
+        podMetricsEndpoints: Array<{ port: string; relabelings: Array<{ targetLabel: string; replacement?: string }> }>;
+      };
     };
     expect(daemonset.spec.template.metadata.labels).toMatchObject(monitor.spec.selector.matchLabels);
     expect(monitor.spec.podMetricsEndpoints[0]?.port).toBe(container.ports[0]?.name);
@@ -220,7 +258,9 @@ describe('Kubernetes manifests (deploy/kubernetes)', () => {
   });
 
   it('the policy ConfigMap holds a policy that loads', () => {
-    const [configMap] = loadAll(readFileSync(join(repoRoot, 'deploy/kubernetes/policy-configmap.yaml'), 'utf8')) as Array<{ data: Record<string, string> }>;
+    const [configMap] = loadAll(readFileSync(join(repoRoot, 'deploy/kubernetes/policy-configmap.yaml'), 'utf8')) as Array<{
+      data: Record<string, string>;
+    }>;
     expect(() => parsePolicy(configMap!.data['policy.yml']!, 'policy-configmap.yaml')).not.toThrow();
   });
 });
@@ -239,7 +279,12 @@ describe("node_exporter's textfile collector", () => {
     ]);
     await waitForOutput(exporter, /writing metrics to the textfile/);
     const text = readFileSync(join(textfileDir, 'hostguard.prom'), 'utf8');
-    expect(text.split('\n').filter((l) => l && !l.startsWith('#')).every((l) => l.startsWith('hostguard_'))).toBe(true);
+    expect(
+      text
+        .split('\n')
+        .filter((l) => l && !l.startsWith('#'))
+        .every((l) => l.startsWith('hostguard_')),
+    ).toBe(true);
 
     const port = await freePort();
     const nodeExporter = spawnOwned(requireTool('prometheus-node-exporter', 'prometheus-node-exporter'), [

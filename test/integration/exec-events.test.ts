@@ -37,9 +37,26 @@ function setup(execEvents = ''): Setup {
   copyFileSync('/usr/bin/true', dropped);
   chmodSync(dropped, 0o755);
   const policy = join(dir, 'policy.yml');
-  writeFileSync(policy, `processes:\n  hidden_sweep: { enabled: false }\n  injected_code: { enabled: false }\n  exec_events:\n    path: ${log}\n    start_at: beginning\n${execEvents}`);
+  writeFileSync(
+    policy,
+    `processes:\n  hidden_sweep: { enabled: false }\n  injected_code: { enabled: false }\n  exec_events:\n    path: ${log}\n    start_at: beginning\n${execEvents}`,
+  );
   const stateDir = join(dir, 'state');
-  return { dir, log, stateDir, dropped, args: ['--state.dir', stateDir, '--config.file', policy, '--collector.disable-defaults', '--collector.processes', '--findings.show-details'] };
+  return {
+    dir,
+    log,
+    stateDir,
+    dropped,
+    args: [
+      '--state.dir',
+      stateDir,
+      '--config.file',
+      policy,
+      '--collector.disable-defaults',
+      '--collector.processes',
+      '--findings.show-details',
+    ],
+  };
 }
 
 function start(s: Setup): Promise<RunningExporter> {
@@ -48,7 +65,16 @@ function start(s: Setup): Promise<RunningExporter> {
 
 /** An exec of `exe` by a process already gone, whose parent is this test. */
 function exec(s: Setup, serial: number, over: Partial<ExecLines> = {}): string[] {
-  return execRecords({ serial, pid: gonePid, ppid: process.pid, exe: s.dropped, argv: [s.dropped], cwd: s.dir, files: [s.dropped, loader], ...over });
+  return execRecords({
+    serial,
+    pid: gonePid,
+    ppid: process.pid,
+    exe: s.dropped,
+    argv: [s.dropped],
+    cwd: s.dir,
+    files: [s.dropped, loader],
+    ...over,
+  });
 }
 
 const write = (path: string, lines: readonly string[]) => appendFileSync(path, lines.map((l) => `${l}\n`).join(''));
@@ -62,7 +88,10 @@ async function metrics(url: string): Promise<string> {
 }
 
 const execCount = (body: string) =>
-  ['known', 'unknown_executable', 'unexpected_user', 'deleted_executable', 'writable_location', 'name_mismatch', 'other_root'].reduce((sum, verdict) => sum + (sampleValue(body, 'hostguard_process_exec_events_total', { verdict }) ?? 0), 0);
+  ['known', 'unknown_executable', 'unexpected_user', 'deleted_executable', 'writable_location', 'name_mismatch', 'other_root'].reduce(
+    (sum, verdict) => sum + (sampleValue(body, 'hostguard_process_exec_events_total', { verdict }) ?? 0),
+    0,
+  );
 
 // Each test starts an exporter (some twice) and polls with until's deadline: more than the default timeout.
 describe('every exec from the audit log', { timeout: 120_000 }, () => {
@@ -70,9 +99,17 @@ describe('every exec from the audit log', { timeout: 120_000 }, () => {
     const s = setup();
     const exporter = await start(s);
     write(s.log, exec(s, 1001));
-    const document = await until('the flagged exec', () => findings(exporter.url), (d) => d.findings.some((f) => f.kind === 'flagged_exec'));
-    expect(document.findings.filter((f) => f.kind === 'flagged_exec').map((f) => [f.severity, f.subject])).toEqual([['critical', { exe: s.dropped, kind: 'writable_location', user: 'root' }]]);
-    expect(document.findings.find((f) => f.kind === 'flagged_exec')!.message).toMatch(new RegExp(`ran once in the last 15m and is gone, last at .* \\(PID ${gonePid}, parent PID ${process.pid}, ${process.execPath}\\)$`));
+    const document = await until(
+      'the flagged exec',
+      () => findings(exporter.url),
+      (d) => d.findings.some((f) => f.kind === 'flagged_exec'),
+    );
+    expect(document.findings.filter((f) => f.kind === 'flagged_exec').map((f) => [f.severity, f.subject])).toEqual([
+      ['critical', { exe: s.dropped, kind: 'writable_location', user: 'root' }],
+    ]);
+    expect(document.findings.find((f) => f.kind === 'flagged_exec')!.message).toMatch(
+      new RegExp(`ran once in the last 15m and is gone, last at .* \\(PID ${gonePid}, parent PID ${process.pid}, ${process.execPath}\\)$`),
+    );
     const body = await metrics(exporter.url);
     expect(sampleValue(body, 'hostguard_process_exec_events_total', { verdict: 'writable_location' })).toBe(1);
     expect(execCount(body)).toBe(1);
@@ -93,7 +130,11 @@ describe('every exec from the audit log', { timeout: 120_000 }, () => {
       ...exec(s, 2002, { exe: '/usr/bin/dash', argv: ['/bin/sh', script], files: [script, '/bin/sh', loader] }),
       ...exec(s, 2003, { exe: '/usr/bin/python3.11', argv: ['python3', join(s.dir, 'gone.py')], files: ['/usr/bin/python3', loader] }),
     ]);
-    const document = await until('three flagged execs', () => findings(exporter.url), (d) => d.findings.filter((f) => f.kind === 'flagged_exec').length >= 3);
+    const document = await until(
+      'three flagged execs',
+      () => findings(exporter.url),
+      (d) => d.findings.filter((f) => f.kind === 'flagged_exec').length >= 3,
+    );
     const flagged = document.findings.filter((f) => f.kind === 'flagged_exec').map((f) => f.subject);
     expect(flagged).toEqual(
       expect.arrayContaining([
@@ -106,15 +147,26 @@ describe('every exec from the audit log', { timeout: 120_000 }, () => {
     expect(execCount(await metrics(exporter.url))).toBe(3);
   });
 
-  it('an exec in a container (its parent a real runc container\'s process) names the container as container findings do', async () => {
+  it("an exec in a container (its parent a real runc container's process) names the container as container findings do", async () => {
     const s = setup();
     const pod = { uid: '0c1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f', namespace: 'shop', name: 'web-6c8d9f7b5-q4w2z' };
-    const container = startContainer(debianImage(s.dir), s.dir, { args: ['/bin/sleep', '100000'], cgroup: crioCgroup(pod.uid), annotations: crioAnnotations(pod, 'web', 'registry.example.com/shop/web:1.4') });
+    const container = startContainer(debianImage(s.dir), s.dir, {
+      args: ['/bin/sleep', '100000'],
+      cgroup: crioCgroup(pod.uid),
+      annotations: crioAnnotations(pod, 'web', 'registry.example.com/shop/web:1.4'),
+    });
     const exporter = await start(s);
     // A file dropped in the container's /tmp and run by its shell: gone when the record is read.
     const dropped = '/tmp/hostguard-exec-in-container/x';
-    write(s.log, exec(s, 6001, { ppid: container.pid, exe: dropped, argv: ['./x'], cwd: '/tmp/hostguard-exec-in-container', files: [dropped] }));
-    const document = await until('the flagged exec in the container', () => findings(exporter.url), (d) => d.findings.some((f) => f.kind === 'flagged_exec'));
+    write(
+      s.log,
+      exec(s, 6001, { ppid: container.pid, exe: dropped, argv: ['./x'], cwd: '/tmp/hostguard-exec-in-container', files: [dropped] }),
+    );
+    const document = await until(
+      'the flagged exec in the container',
+      () => findings(exporter.url),
+      (d) => d.findings.some((f) => f.kind === 'flagged_exec'),
+    );
     const [flagged] = document.findings.filter((f) => f.kind === 'flagged_exec');
     expect(flagged!.subject).toEqual({
       exe: dropped,
@@ -129,7 +181,9 @@ describe('every exec from the audit log', { timeout: 120_000 }, () => {
       pod_namespace: pod.namespace,
       pod: pod.name,
     });
-    expect(flagged!.message).toContain(`, in cri-o container ${container.id.slice(0, 12)} (web, image registry.example.com/shop/web:1.4, pod shop/${pod.name}); ran once`);
+    expect(flagged!.message).toContain(
+      `, in cri-o container ${container.id.slice(0, 12)} (web, image registry.example.com/shop/web:1.4, pod shop/${pod.name}); ran once`,
+    );
   });
 
   it('an exec split across a rotation, and one split across a restart, are each counted once', async () => {
@@ -140,7 +194,11 @@ describe('every exec from the audit log', { timeout: 120_000 }, () => {
     await metrics(exporter.url); // a collection: its checkpoint holds the two lines of the open event
     renameSync(s.log, `${s.log}.1`);
     write(s.log, [...first.slice(2), ...exec(s, 3002, { exe: '/usr/bin/true', argv: ['true'], files: ['/usr/bin/true', loader] })]);
-    let body = await until('two execs', () => metrics(exporter.url), (b) => execCount(b) >= 2);
+    let body = await until(
+      'two execs',
+      () => metrics(exporter.url),
+      (b) => execCount(b) >= 2,
+    );
     expect([execCount(body), sampleValue(body, 'hostguard_process_exec_events_total', { verdict: 'known' })]).toEqual([2, 1]);
 
     const third = exec(s, 3003, { exe: join(s.dir, 'x'), argv: ['./x'] });
@@ -149,22 +207,36 @@ describe('every exec from the audit log', { timeout: 120_000 }, () => {
     await stopProcess(exporter.child, 'SIGKILL');
     write(s.log, third.slice(3));
     exporter = await start(s);
-    body = await until('the third exec', () => metrics(exporter.url), (b) => execCount(b) >= 1);
+    body = await until(
+      'the third exec',
+      () => metrics(exporter.url),
+      (b) => execCount(b) >= 1,
+    );
     // The new process counts the third exec only: the first two were read and checkpointed before.
     expect(execCount(body)).toBe(1);
     // The flagged execs held before the restart are still findings.
     const document = await findings(exporter.url);
-    expect(document.findings.filter((f) => f.kind === 'flagged_exec').map((f) => f.message)).toEqual([expect.stringContaining('ran 2 times in the last 15m')]);
+    expect(document.findings.filter((f) => f.kind === 'flagged_exec').map((f) => f.message)).toEqual([
+      expect.stringContaining('ran 2 times in the last 15m'),
+    ]);
   });
 
   it('a truncated log is read again from its start', async () => {
     const s = setup();
     const exporter = await start(s);
     write(s.log, exec(s, 4001));
-    await until('the first exec', () => metrics(exporter.url), (b) => execCount(b) === 1);
+    await until(
+      'the first exec',
+      () => metrics(exporter.url),
+      (b) => execCount(b) === 1,
+    );
     truncateSync(s.log, 0);
     write(s.log, exec(s, 4002, { exe: '/usr/bin/true', argv: ['true'], files: ['/usr/bin/true'] }));
-    const body = await until('the exec after truncation', () => metrics(exporter.url), (b) => execCount(b) === 2);
+    const body = await until(
+      'the exec after truncation',
+      () => metrics(exporter.url),
+      (b) => execCount(b) === 2,
+    );
     expect(sampleValue(body, 'hostguard_process_exec_events_total', { verdict: 'known' })).toBe(1);
   });
 
@@ -172,16 +244,33 @@ describe('every exec from the audit log', { timeout: 120_000 }, () => {
     const s = setup();
     const exporter = await start(s);
     write(s.log, auditDisabledRecords(5001));
-    const off = await until('auditing off', () => findings(exporter.url), (d) => d.findings.some((f) => f.kind === 'exec_auditing_off'));
-    expect(off.findings.filter((f) => f.kind === 'exec_auditing_off').map((f) => [f.severity, f.subject])).toEqual([['critical', { reason: 'disabled' }]]);
-    expect(off.findings.find((f) => f.kind === 'exec_auditing_off')!.message).toMatch(/^auditing was switched off since .*: execs are not recorded \(CONFIG_CHANGE audit_enabled=0 by login uid 1000 \(auditctl -e 0\)\)$/);
+    const off = await until(
+      'auditing off',
+      () => findings(exporter.url),
+      (d) => d.findings.some((f) => f.kind === 'exec_auditing_off'),
+    );
+    expect(off.findings.filter((f) => f.kind === 'exec_auditing_off').map((f) => [f.severity, f.subject])).toEqual([
+      ['critical', { reason: 'disabled' }],
+    ]);
+    expect(off.findings.find((f) => f.kind === 'exec_auditing_off')!.message).toMatch(
+      /^auditing was switched off since .*: execs are not recorded \(CONFIG_CHANGE audit_enabled=0 by login uid 1000 \(auditctl -e 0\)\)$/,
+    );
     let body = await metrics(exporter.url);
-    expect([sampleValue(body, 'hostguard_process_exec_auditing_off', { reason: 'disabled' }), sampleValue(body, 'hostguard_process_exec_source_healthy', { path: s.log })]).toEqual([1, 0]);
+    expect([
+      sampleValue(body, 'hostguard_process_exec_auditing_off', { reason: 'disabled' }),
+      sampleValue(body, 'hostguard_process_exec_source_healthy', { path: s.log }),
+    ]).toEqual([1, 0]);
     write(s.log, exec(s, 5002, { exe: '/usr/bin/true', argv: ['true'], files: ['/usr/bin/true'] }));
-    body = await until('auditing on again', () => metrics(exporter.url), (b) => sampleValue(b, 'hostguard_process_exec_source_healthy', { path: s.log }) === 1);
+    body = await until(
+      'auditing on again',
+      () => metrics(exporter.url),
+      (b) => sampleValue(b, 'hostguard_process_exec_source_healthy', { path: s.log }) === 1,
+    );
     expect(sampleValue(body, 'hostguard_process_exec_auditing_off', { reason: 'disabled' })).toBe(1);
     const past = await findings(exporter.url);
-    expect(past.findings.find((f) => f.kind === 'exec_auditing_off')!.message).toMatch(/^auditing was switched off from .* to .*: execs of that time were not recorded/);
+    expect(past.findings.find((f) => f.kind === 'exec_auditing_off')!.message).toMatch(
+      /^auditing was switched off from .* to .*: execs of that time were not recorded/,
+    );
   });
 
   it('check says whether the log can be read: a missing one is exec_source_unavailable', () => {
@@ -194,7 +283,11 @@ describe('every exec from the audit log', { timeout: 120_000 }, () => {
     const result = runCli([...missing, 'check', '--format', 'json'], { env: noAuditctl });
     expect(result.code).toBe(1);
     expect((JSON.parse(result.stdout) as FindingsDocument).findings.filter((f) => f.kind === 'exec_source_unavailable')).toMatchObject([
-      { severity: 'warning', subject: { path: '/nonexistent/audit.log' }, message: expect.stringMatching(/^the audit log \/nonexistent\/audit\.log cannot be read \(missing: ENOENT/) },
+      {
+        severity: 'warning',
+        subject: { path: '/nonexistent/audit.log' },
+        message: expect.stringMatching(/^the audit log \/nonexistent\/audit\.log cannot be read \(missing: ENOENT/),
+      },
     ]);
   });
 });

@@ -1,5 +1,19 @@
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, chmodSync, chownSync, closeSync, mkdirSync, openSync, renameSync, rmSync, truncateSync, unlinkSync, writeFileSync, writeSync, copyFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  chmodSync,
+  chownSync,
+  closeSync,
+  mkdirSync,
+  openSync,
+  renameSync,
+  rmSync,
+  truncateSync,
+  unlinkSync,
+  writeFileSync,
+  writeSync,
+  copyFileSync,
+} from 'node:fs';
 import { copyFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
@@ -188,7 +202,17 @@ describe('following a log file like tail -F', () => {
     const dir = tempDir();
     const { follower, lines, path } = follow(dir);
     const junk = Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 7919) % 256).filter((b) => b !== 0x0a));
-    writeFileSync(path, Buffer.concat([Buffer.from('before\n'), junk, Buffer.from('\n'), Buffer.alloc(10 * 1024 * 1024, 0x78), Buffer.from('\nafter\n'), Buffer.from([0xc3, 0x28, 0x0a])]));
+    writeFileSync(
+      path,
+      Buffer.concat([
+        Buffer.from('before\n'),
+        junk,
+        Buffer.from('\n'),
+        Buffer.alloc(10 * 1024 * 1024, 0x78),
+        Buffer.from('\nafter\n'),
+        Buffer.from([0xc3, 0x28, 0x0a]),
+      ]),
+    );
     follower.poll();
     expect(lines).toHaveLength(5);
     expect(lines[0]).toBe('before');
@@ -266,7 +290,13 @@ console.log(JSON.stringify({ lines, status: f.status() }));
     const check = (batch: readonly string[]): void => {
       for (const line of batch) if (Number(line) !== next++) outOfOrder++;
     };
-    const options = { path, stateFile: join(dir, 'state', 'position.json'), startAt: 'beginning' as const, log: silentLogger, onLines: check };
+    const options = {
+      path,
+      stateFile: join(dir, 'state', 'position.json'),
+      startAt: 'beginning' as const,
+      log: silentLogger,
+      onLines: check,
+    };
 
     const first = new FileFollower(options);
     first.start();

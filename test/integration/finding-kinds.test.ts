@@ -18,7 +18,9 @@ const fixture = new URL('../fixtures/processes/', import.meta.url).pathname;
 function alertNames(): Set<string> {
   const dir = join(repoRoot, 'rules');
   const files = readdirSync(dir).filter((f) => f.endsWith('.yml'));
-  const groups = files.flatMap((f) => (load(readFileSync(join(dir, f), 'utf8')) as { groups: Array<{ rules: Array<{ alert?: string }> }> }).groups);
+  const groups = files.flatMap(
+    (f) => (load(readFileSync(join(dir, f), 'utf8')) as { groups: Array<{ rules: Array<{ alert?: string }> }> }).groups,
+  );
   return new Set(groups.flatMap((g) => g.rules.flatMap((r) => (r.alert ? [r.alert] : []))));
 }
 
@@ -52,7 +54,9 @@ describe('finding kinds', () => {
 
   it('each have a row in docs/metrics.md, under their collector', () => {
     const doc = readFileSync(join(repoRoot, 'docs', 'metrics.md'), 'utf8');
-    const missing = kinds.filter((k) => !kindTableOf(doc, k.collector).includes(`| \`${k.kind}\` |`)).map((k) => `${k.collector}/${k.kind}`);
+    const missing = kinds
+      .filter((k) => !kindTableOf(doc, k.collector).includes(`| \`${k.kind}\` |`))
+      .map((k) => `${k.collector}/${k.kind}`);
     expect(missing).toEqual([]);
   });
 
@@ -63,7 +67,8 @@ describe('finding kinds', () => {
       if (k.alerts.length === 0 && !k.noAlert?.trim()) problems.push(`${k.collector}/${k.kind}: no alert and no reason`);
       for (const alert of k.alerts) {
         if (!alerts.has(alert)) problems.push(`${k.collector}/${k.kind}: alert ${alert} is not in rules/`);
-        if (!existsSync(join(repoRoot, 'docs', 'runbooks', `${alert}.md`))) problems.push(`${k.collector}/${k.kind}: docs/runbooks/${alert}.md is missing`);
+        if (!existsSync(join(repoRoot, 'docs', 'runbooks', `${alert}.md`)))
+          problems.push(`${k.collector}/${k.kind}: docs/runbooks/${alert}.md is missing`);
       }
     }
     expect(problems).toEqual([]);
@@ -72,7 +77,9 @@ describe('finding kinds', () => {
   it('are only reported through their declaration: no module outside src/findings builds a finding by hand', () => {
     const srcDir = join(repoRoot, 'src');
     const files = (function walk(dir: string): string[] {
-      return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []));
+      return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+        e.isDirectory() ? walk(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : [],
+      );
     })(srcDir).filter((f) => !relative(srcDir, f).startsWith('findings/'));
     const handMade: string[] = [];
     for (const file of files) {

@@ -47,16 +47,28 @@ describe('hostile names', () => {
     try {
       const policy = join(work, 'policy.yml');
       writeFileSync(policy, `integrity:\n  paths: [${JSON.stringify(watched)}]\n`);
-      const args = ['--state.dir', join(work, 'state'), '--config.file', policy, '--collector.disable-defaults', '--collector.processes', '--collector.integrity', '--findings.show-details'];
+      const args = [
+        '--state.dir',
+        join(work, 'state'),
+        '--config.file',
+        policy,
+        '--collector.disable-defaults',
+        '--collector.processes',
+        '--collector.integrity',
+        '--findings.show-details',
+      ];
       expect(runCli([...args, 'baseline', 'init']).code).toBe(0);
       // Change every watched file so each hostile path becomes a mismatch series too.
       spawnSync('bash', ['-c', 'for f in "$1"/*; do printf changed > "$f"; done', 'touch', watched]);
       const exporter = await startExporter(args);
       // The integrity scan at start runs in the background: wait for its first result.
-      const exposition = await eventually(async () => {
-        const text = await (await fetch(`${exporter.url}/metrics`)).text();
-        return (sampleValue(text, 'hostguard_integrity_last_scan_end_timestamp_seconds') ?? 0) > 0 && text;
-      }, { timeoutMs: 60_000, what: 'the integrity scan at start' });
+      const exposition = await eventually(
+        async () => {
+          const text = await (await fetch(`${exporter.url}/metrics`)).text();
+          return (sampleValue(text, 'hostguard_integrity_last_scan_end_timestamp_seconds') ?? 0) > 0 && text;
+        },
+        { timeoutMs: 60_000, what: 'the integrity scan at start' },
+      );
 
       const flagged = exposition.split('\n').filter((l) => l.startsWith('hostguard_process_flagged{'));
       const mismatches = exposition.split('\n').filter((l) => l.startsWith('hostguard_integrity_mismatch{'));
@@ -74,11 +86,18 @@ describe('hostile names', () => {
       expect(lint.status).toBe(0);
 
       mkdirSync(join(work, 'prom'));
-      const prometheus = await startPrometheus({ dir: join(work, 'prom'), targets: [{ job: 'hostguard', address: `127.0.0.1:${exporter.port}` }], ruleFiles: [] });
-      const up = await eventually(async () => {
-        const found = await prometheus.query('up{job="hostguard"} == 1');
-        return found.length > 0 && found;
-      }, { timeoutMs: 60_000, intervalMs: 250, what: 'Prometheus scraping the exporter' });
+      const prometheus = await startPrometheus({
+        dir: join(work, 'prom'),
+        targets: [{ job: 'hostguard', address: `127.0.0.1:${exporter.port}` }],
+        ruleFiles: [],
+      });
+      const up = await eventually(
+        async () => {
+          const found = await prometheus.query('up{job="hostguard"} == 1');
+          return found.length > 0 && found;
+        },
+        { timeoutMs: 60_000, intervalMs: 250, what: 'Prometheus scraping the exporter' },
+      );
       expect(up.length).toBe(1);
       const stored = await prometheus.query('hostguard_process_flagged{exe=~".*quote.*|.*new\\nline.*"}');
       expect(stored.length).toBeGreaterThanOrEqual(2);

@@ -1,4 +1,18 @@
-import { appendFileSync, closeSync, copyFileSync, existsSync, openSync, readFileSync, renameSync, statSync, truncateSync, utimesSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  appendFileSync,
+  closeSync,
+  copyFileSync,
+  existsSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  truncateSync,
+  utimesSync,
+  unlinkSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli, startExporter, tempDir, type RunningExporter } from '../helpers/cli.js';
@@ -7,7 +21,9 @@ import { eventually } from '../helpers/eventually.js';
 import { ioOf, stopProcess } from '../helpers/processes.js';
 
 const fixture = (name: string) => readFileSync(new URL(`../fixtures/ids/${name}`, import.meta.url), 'utf8');
-const eveLines = fixture('suricata-eve.json').split('\n').filter((l) => l !== '');
+const eveLines = fixture('suricata-eve.json')
+  .split('\n')
+  .filter((l) => l !== '');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Writes EVE records cycling through the fixture (11 alerts in 17 lines), counting what it wrote. */
@@ -35,10 +51,13 @@ const sum = (samples: Sample[], name: string, labels: Record<string, string> = {
 
 /** Scrape until the exporter has read `lines` lines of the source (each scrape reads what is written first). */
 async function caughtUp(exporter: RunningExporter, source: string, lines: number): Promise<Sample[]> {
-  return eventually(async () => {
-    const samples = await scrape(exporter);
-    return (sampleValue(samples, 'hostguard_ids_lines_read_total', { source }) ?? 0) >= lines && samples;
-  }, { timeoutMs: 90_000, what: `${lines} lines read` });
+  return eventually(
+    async () => {
+      const samples = await scrape(exporter);
+      return (sampleValue(samples, 'hostguard_ids_lines_read_total', { source }) ?? 0) >= lines && samples;
+    },
+    { timeoutMs: 90_000, what: `${lines} lines read` },
+  );
 }
 
 function ids(dir: string, sources: string, extra = ''): string[] {
@@ -110,7 +129,10 @@ describe('following IDS outputs through rotation, truncation and restarts', () =
     const wazuh = join(dir, 'alerts.json');
     writeFileSync(snort, fixture('snort3-alert_json.txt'));
     writeFileSync(wazuh, fixture('wazuh-alerts.json'));
-    const args = ids(dir, `    - {type: snort, path: ${snort}, start_at: beginning}\n    - {type: wazuh, path: ${wazuh}, start_at: beginning}\n`);
+    const args = ids(
+      dir,
+      `    - {type: snort, path: ${snort}, start_at: beginning}\n    - {type: wazuh, path: ${wazuh}, start_at: beginning}\n`,
+    );
     const a = await startExporter(args);
     let samples = await caughtUp(a, wazuh, 11);
     expect(sum(samples, 'hostguard_ids_alerts_total', { source: snort, tool: 'snort' })).toBe(8);
@@ -142,7 +164,9 @@ describe('bad input in IDS outputs', () => {
     writeFileSync(eve, '');
     const exporter = await startExporter(ids(dir, `    - {type: suricata, path: ${eve}}\n`));
     const alert = eveLines[6]!; // high/exploit
-    const huge = alert.replace('"stream":', '"payload_printable":"' + 'A'.repeat(300_000) + '","stream":').replace('}', `,"payload":"${'QUFB'.repeat(75_000)}"}`);
+    const huge = alert
+      .replace('"stream":', '"payload_printable":"' + 'A'.repeat(300_000) + '","stream":')
+      .replace('}', `,"payload":"${'QUFB'.repeat(75_000)}"}`);
     const oversized = alert.replace('{', `{"padding":"${'x'.repeat(2 * 1024 * 1024)}",`);
     appendFileSync(
       eve,
@@ -159,14 +183,23 @@ describe('bad input in IDS outputs', () => {
     );
     const samples = await caughtUp(exporter, eve, 8);
     expect(sampleValue(samples, 'hostguard_ids_lines_read_total', { source: eve })).toBe(8);
-    expect(sampleValue(samples, 'hostguard_ids_alerts_total', { source: eve, tool: 'suricata', alert_severity: 'high', category: 'exploit' })).toBe(4);
+    expect(
+      sampleValue(samples, 'hostguard_ids_alerts_total', { source: eve, tool: 'suricata', alert_severity: 'high', category: 'exploit' }),
+    ).toBe(4);
     expect(sampleValue(samples, 'hostguard_ids_lines_unparsed_total', { source: eve, reason: 'invalid_json' })).toBe(3);
     expect(sampleValue(samples, 'hostguard_ids_lines_unparsed_total', { source: eve, reason: 'not_an_event' })).toBe(1);
     expect(sampleValue(samples, 'hostguard_ids_event_fragments_total', { source: eve })).toBe(1);
     expect(sampleValue(samples, 'hostguard_ids_lines_truncated_total', { source: eve })).toBe(1);
     // The exporter is still there and still counting.
     appendFileSync(eve, alert + '\n');
-    expect(sampleValue(await caughtUp(exporter, eve, 9), 'hostguard_ids_alerts_total', { source: eve, tool: 'suricata', alert_severity: 'high', category: 'exploit' })).toBe(5);
+    expect(
+      sampleValue(await caughtUp(exporter, eve, 9), 'hostguard_ids_alerts_total', {
+        source: eve,
+        tool: 'suricata',
+        alert_severity: 'high',
+        category: 'exploit',
+      }),
+    ).toBe(5);
   });
   it('a reload changing only start_at and max_event_bytes keeps reading where it was, with the new limit', async () => {
     const dir = tempDir();
@@ -214,12 +247,17 @@ describe('a dead IDS', () => {
     utimesSync(eve, then, then);
     samples = await scrape(exporter);
     expect(sampleValue(samples, 'hostguard_findings', { collector: 'ids', kind: 'source_silent' })).toBe(1);
-    expect(sampleValue(samples, 'hostguard_ids_source_last_write_timestamp_seconds', { source: eve, tool: 'suricata' })).toBeCloseTo(then, 0);
+    expect(sampleValue(samples, 'hostguard_ids_source_last_write_timestamp_seconds', { source: eve, tool: 'suricata' })).toBeCloseTo(
+      then,
+      0,
+    );
     expect(sampleValue(samples, 'hostguard_ids_source_max_silence_seconds', { source: eve, tool: 'suricata' })).toBe(600);
 
     const check = runCli(['check', '--format', 'json', ...args]);
     expect(check.code, check.stderr).toBe(1);
-    const kinds = (JSON.parse(check.stdout) as { findings: { kind: string; subject: { source: string } }[] }).findings.map((f) => `${f.kind} ${f.subject.source}`);
+    const kinds = (JSON.parse(check.stdout) as { findings: { kind: string; subject: { source: string } }[] }).findings.map(
+      (f) => `${f.kind} ${f.subject.source}`,
+    );
     expect(kinds.sort()).toEqual([`source_silent ${eve}`, `source_unavailable ${alerts}`]);
 
     // Writing again, and the file appearing, end both findings.
@@ -240,7 +278,11 @@ describe('a dead IDS', () => {
     expect(samples.filter((s) => s.name === 'hostguard_ids_top_signature_alerts')).toEqual([]);
     appendFileSync(eve, [eveLines[6], eveLines[6], eveLines[7]].join('\n') + '\n');
     samples = await caughtUp(exporter, eve, 9);
-    expect(samples.filter((s) => s.name === 'hostguard_ids_top_signature_alerts').map((s) => [s.labels.signature_id, s.labels.signature, s.value])).toEqual([
+    expect(
+      samples
+        .filter((s) => s.name === 'hostguard_ids_top_signature_alerts')
+        .map((s) => [s.labels.signature_id, s.labels.signature, s.value]),
+    ).toEqual([
       ['1:2027865', 'ET EXPLOIT Apache Struts RCE Attempt (CVE-2017-5638)', 2],
       ['1:2001219', 'ET SCAN Potential SSH Scan', 1],
     ]);

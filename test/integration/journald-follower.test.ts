@@ -14,7 +14,13 @@ afterEach(async () => {
 });
 
 /** A follower of `journalDir` as the auth collector runs one (cursor saved only at checkpoints), counting what it reads by message. */
-function follow(journalDir: string, cursorFile: string, startAt: JournaldFollowerOptions['startAt'], onEntry: (message: string) => void = () => {}, journalctl?: string) {
+function follow(
+  journalDir: string,
+  cursorFile: string,
+  startAt: JournaldFollowerOptions['startAt'],
+  onEntry: (message: string) => void = () => {},
+  journalctl?: string,
+) {
   const read = new Map<string, number>();
   const counts = { notJson: 0 };
   const follower = new JournaldFollower({
@@ -161,7 +167,7 @@ describe('stopping the journald follower', () => {
     expect(pids.filter(processExists)).toEqual([]);
   });
 
-  it('does not wait for a slow lookup of the journal\'s end, and ends it too', async () => {
+  it("does not wait for a slow lookup of the journal's end, and ends it too", async () => {
     const { dir, journalDir, cursorFile } = journalWithAttempts(20);
     const { follower } = follow(journalDir, cursorFile, 'end', undefined, stubbornJournalctl(dir, { slowLookup: true }));
     await until(() => childProcesses(process.pid).some((c) => c.comm === 'sleep'));

@@ -55,7 +55,9 @@ describe('collector kernel', () => {
       ['sysctl_changed', { name: 'kernel.core_pattern' }, 'warning'],
       ['sysctl_changed', { name: 'kernel.randomize_va_space' }, 'warning'],
     ]);
-    expect(findings.find((f) => f.kind === 'sysctl_changed' && f.subject['name'] === 'kernel.core_pattern')?.message).toMatch(/is "\|\/tmp\/\.x %p", was "\|\/usr\/share\/apport/);
+    expect(findings.find((f) => f.kind === 'sysctl_changed' && f.subject['name'] === 'kernel.core_pattern')?.message).toMatch(
+      /is "\|\/tmp\/\.x %p", was "\|\/usr\/share\/apport/,
+    );
   });
 
   it('reads a kernel without module support (no /proc/modules) and judges the rest', () => {
@@ -87,7 +89,15 @@ describe('collector kernel', () => {
   it('refuses a sysctl name that would read outside /proc/sys, naming the key', () => {
     const policy = join(tempDir(), 'policy.yml');
     writeFileSync(policy, 'kernel:\n  sysctls: [kernel.kptr_restrict, "../../etc/shadow"]\n');
-    const result = runCli(['--collector.disable-defaults', '--collector.kernel', '--config.file', policy, '--state.dir', tempDir(), 'check']);
+    const result = runCli([
+      '--collector.disable-defaults',
+      '--collector.kernel',
+      '--config.file',
+      policy,
+      '--state.dir',
+      tempDir(),
+      'check',
+    ]);
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/kernel\.sysctls\[1\]/);
   });

@@ -13,7 +13,15 @@ describe('the landing page', () => {
   beforeAll(async () => {
     browser = await chromium.launch({
       executablePath: requireTool('chromium', 'chromium'),
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
   }, 60_000);
 
@@ -29,7 +37,7 @@ describe('the landing page', () => {
     return { copy, args, exporter: await startExporter(args) };
   }
 
-  it('renders the findings table with a planted finding and each collector\'s state, without console errors', async () => {
+  it("renders the findings table with a planted finding and each collector's state, without console errors", async () => {
     const { copy, exporter } = await plantedExporter();
     const page = await browser.newPage();
     const errors: string[] = [];

@@ -12,7 +12,9 @@ import { tempDir } from '../helpers/cli.js';
 
 describe('the metrics contract (docs/metrics.md)', () => {
   it('is generated from the catalog and up to date (run `npm run docs:metrics`)', () => {
-    expect(readFileSync(new URL('../../docs/metrics.md', import.meta.url), 'utf8')).toBe(renderMetricsDoc() + renderRecordedSeries(ruleFiles(defaultRuleConfig)));
+    expect(readFileSync(new URL('../../docs/metrics.md', import.meta.url), 'utf8')).toBe(
+      renderMetricsDoc() + renderRecordedSeries(ruleFiles(defaultRuleConfig)),
+    );
   });
 
   // Learning with every collector searches the whole host for privileged files: seconds, more on a busy machine.

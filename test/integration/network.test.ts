@@ -11,13 +11,24 @@ import { UserDirectory } from '../../src/rootfs/users.js';
 import { repoRoot, runCli, startExporter, tempDir } from '../helpers/cli.js';
 import { sampleValue } from '../helpers/exposition.js';
 import { spawnOwned, stopProcess, waitForOutput } from '../helpers/processes.js';
-import { childConnection, childListeners, freePort, freePortBelowEphemeralRange, nodeUnderAnotherName, tcpListener, udpListener } from '../helpers/sockets.js';
+import {
+  childConnection,
+  childListeners,
+  freePort,
+  freePortBelowEphemeralRange,
+  nodeUnderAnotherName,
+  tcpListener,
+  udpListener,
+} from '../helpers/sockets.js';
 
 // Full finding detail (users, remote addresses): redaction has its own tests.
 const networkOnly = ['--collector.disable-defaults', '--collector.network', '--findings.show-details'];
 const noSweep = '  hidden_ports:\n    enabled: false\n';
 
-function observe(index = new SocketOwnerIndex('/proc'), extra: Partial<Parameters<typeof observeNetwork>[0]> = {}): Promise<NetworkSnapshot> {
+function observe(
+  index = new SocketOwnerIndex('/proc'),
+  extra: Partial<Parameters<typeof observeNetwork>[0]> = {},
+): Promise<NetworkSnapshot> {
   return observeNetwork({ procfs: '/proc', index, users: new UserDirectory('/'), ...extra });
 }
 
@@ -64,7 +75,10 @@ describe('listeners on a live host', () => {
 
     // The policy allows the test's own ports for node; the child's are unexpected.
     const rules = Object.entries(mine)
-      .map(([kind, port]) => `    - port: ${port}\n      protocol: ${kind.slice(0, 3)}\n      address: loopback\n      exe: ${process.execPath}\n`)
+      .map(
+        ([kind, port]) =>
+          `    - port: ${port}\n      protocol: ${kind.slice(0, 3)}\n      address: loopback\n      exe: ${process.execPath}\n`,
+      )
       .join('');
     const { code, findings } = check(`listeners:\n  allow:\n${rules}${noSweep}`);
     expect(code).toBe(1);
@@ -91,8 +105,17 @@ describe('listeners on a live host', () => {
     writeFileSync(join(dir, 'policy.yml'), `listeners:\n  allow:\n    - port: ${port}\n      exe: ${process.execPath}\n${noSweep}`);
     const exporter = await startExporter([...networkOnly, '--state.dir', dir, '--config.file', join(dir, 'policy.yml')]);
     const scrape = async () => (await fetch(`${exporter.url}/metrics`)).text();
-    const series = (exe: string, reason: string) => ({ protocol: 'tcp', address: 'loopback', port: String(port), exe, user_class: 'root', reason });
-    expect(sampleValue(await scrape(), 'hostguard_network_unexpected_listeners', { protocol: 'tcp', reason: 'unexpected_program' })).toBe(0);
+    const series = (exe: string, reason: string) => ({
+      protocol: 'tcp',
+      address: 'loopback',
+      port: String(port),
+      exe,
+      user_class: 'root',
+      reason,
+    });
+    expect(sampleValue(await scrape(), 'hostguard_network_unexpected_listeners', { protocol: 'tcp', reason: 'unexpected_program' })).toBe(
+      0,
+    );
 
     const implant = nodeUnderAnotherName(dir, 'kworker');
     const impostor = await childListeners({ executable: implant, tcpPort: port });
@@ -122,7 +145,10 @@ describe('listeners on a live host', () => {
         const shell = require('node:child_process').spawn(process.env.IMPLANT, ['-e', "process.stdin.on('end', () => process.exit()).resume(); console.log('SHARING ' + process.pid)"], { stdio: ['pipe', 'inherit', 'inherit', server._handle.fd] });
       });
       setInterval(() => {}, 60000);`;
-    const server = spawnOwned(process.execPath, ['-e', script], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, IMPLANT: implant } });
+    const server = spawnOwned(process.execPath, ['-e', script], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+      env: { ...process.env, IMPLANT: implant },
+    });
     const port = Number((await waitForOutput(server, /LISTENING (\d+)/))[1]);
     const index = new SocketOwnerIndex('/proc');
     expect(ownerPids(listenerOn(await observe(index), 'tcp', '127.0.0.1', port))).toEqual([server.pid]);
@@ -132,7 +158,10 @@ describe('listeners on a live host', () => {
     const shared = listenerOn(await observe(index), 'tcp', '127.0.0.1', port);
     // Both holders, in whatever order the descriptor tables were read.
     const owners = shared?.ownership.kind === 'known' ? [...shared.ownership.owners].sort((a, b) => a.pid - b.pid) : [];
-    const expected = [{ pid: server.pid!, exe: process.execPath }, { pid: shell, exe: implant }].sort((a, b) => a.pid - b.pid);
+    const expected = [
+      { pid: server.pid!, exe: process.execPath },
+      { pid: shell, exe: implant },
+    ].sort((a, b) => a.pid - b.pid);
     expect(owners.map((o) => ({ pid: o.pid, exe: o.exe }))).toEqual(expected);
   });
 
@@ -140,7 +169,9 @@ describe('listeners on a live host', () => {
     // A listener of this process, handed to a child as its fd 3: two holders, as `ss -p` lists them.
     const { server, port } = await tcpListener('127.0.0.1');
     const fd = (server as unknown as { _handle: { fd: number } })._handle.fd;
-    const child = spawnOwned(process.execPath, ['-e', "console.log('HOLDING'); setInterval(() => {}, 60000)"], { stdio: ['ignore', 'pipe', 'pipe', fd] });
+    const child = spawnOwned(process.execPath, ['-e', "console.log('HOLDING'); setInterval(() => {}, 60000)"], {
+      stdio: ['ignore', 'pipe', 'pipe', fd],
+    });
     await waitForOutput(child, /HOLDING/);
 
     const order: string[] = [];
@@ -200,14 +231,26 @@ describe('outbound connections on a live host', () => {
     const { port } = await tcpListener('127.0.0.1');
     const client = await childConnection('127.0.0.1', port);
     const ours = (findings: FindingsDocument['findings']) =>
-      findings.filter((f) => f.kind === 'unexpected_outbound' && f.subject.remote_port === port && f.message.includes(`pid ${client.pid})`));
+      findings.filter(
+        (f) => f.kind === 'unexpected_outbound' && f.subject.remote_port === port && f.message.includes(`pid ${client.pid})`),
+      );
 
     const watched = check(`listeners:\n${noSweep}outbound:\n  watch_loopback: true\n  allow:\n    - ports: [${port + 1}]\n`);
     expect(ours(watched.findings).map((f) => f.subject)).toEqual([
-      { protocol: 'tcp', exe: process.execPath, user: 'root', reason: 'not_allowed', remote_class: 'loopback', remote_address: '127.0.0.1', remote_port: port },
+      {
+        protocol: 'tcp',
+        exe: process.execPath,
+        user: 'root',
+        reason: 'not_allowed',
+        remote_class: 'loopback',
+        remote_address: '127.0.0.1',
+        remote_port: port,
+      },
     ]);
 
-    const allowedForNode = check(`listeners:\n${noSweep}outbound:\n  watch_loopback: true\n  allow:\n    - ports: [${port}]\n      exe: ${process.execPath}\n`);
+    const allowedForNode = check(
+      `listeners:\n${noSweep}outbound:\n  watch_loopback: true\n  allow:\n    - ports: [${port}]\n      exe: ${process.execPath}\n`,
+    );
     expect(ours(allowedForNode.findings)).toEqual([]);
     const loopbackIsNotOutbound = check(`listeners:\n${noSweep}outbound:\n  allow: []\n`);
     expect(ours(loopbackIsNotOutbound.findings)).toEqual([]);
@@ -227,14 +270,18 @@ describe('outbound connections on a live host', () => {
     const policy = `listeners:\n  allow:\n    - port: ${port}\n      protocol: tcp\n      address: loopback\n      exe: ${process.execPath}\n${noSweep}`;
     const { findings } = check(`${policy}outbound:\n  watch_loopback: true\n  allow:\n    - ports: [${port + 1}]\n`);
     const outboundTo = (remotePort: number) =>
-      findings.filter((f) => f.kind === 'unexpected_outbound' && f.subject.remote_address === '127.0.0.1' && f.subject.remote_port === remotePort).map((f) => f.message);
+      findings
+        .filter((f) => f.kind === 'unexpected_outbound' && f.subject.remote_address === '127.0.0.1' && f.subject.remote_port === remotePort)
+        .map((f) => f.message);
     return { server, client, port, clientPort, outboundTo };
   }
 
   it('the session of a one-shot server the policy allows on its port is not outbound once its listener closed; its client still is', async () => {
     const { server, client, port, clientPort, outboundTo } = await oneShotSession(process.execPath);
     expect(outboundTo(clientPort)).toEqual([]);
-    expect(outboundTo(port)).toEqual([`${process.execPath} (pid ${client.pid}) is connected to tcp 127.0.0.1:${port} (loopback), which no outbound rule allows`]);
+    expect(outboundTo(port)).toEqual([
+      `${process.execPath} (pid ${client.pid}) is connected to tcp 127.0.0.1:${port} (loopback), which no outbound rule allows`,
+    ]);
     await stopProcess(client);
     await stopProcess(server);
   });
@@ -242,7 +289,9 @@ describe('outbound connections on a live host', () => {
   it('the session of a one-shot bind shell, a program not allowed on that port, is unexpected_outbound on the first collection', async () => {
     const bindShell = nodeUnderAnotherName(tempDir(), 'bindshell');
     const { server, client, clientPort, outboundTo } = await oneShotSession(bindShell);
-    expect(outboundTo(clientPort)).toEqual([`${bindShell} (pid ${server.pid}) is connected to tcp 127.0.0.1:${clientPort} (loopback), which no outbound rule allows`]);
+    expect(outboundTo(clientPort)).toEqual([
+      `${bindShell} (pid ${server.pid}) is connected to tcp 127.0.0.1:${clientPort} (loopback), which no outbound rule allows`,
+    ]);
     await stopProcess(client);
     await stopProcess(server);
   });
@@ -261,7 +310,6 @@ describe('the exporter with the network collector', () => {
     await stopProcess(exporter.child);
     expect(existsSync(join(dir, 'serving-exporter.json'))).toBe(false);
   });
-
 
   it('serves network metrics that promtool accepts', async () => {
     const promtool = spawnSync('sh', ['-c', 'command -v promtool'], { encoding: 'utf8' }).stdout.trim();

@@ -8,7 +8,12 @@ import { sampleValue } from '../helpers/exposition.js';
 
 /** Collectors whose reaction to a new policy is the subject: one cannot apply it, one records what it was told. */
 function collectorsTold(told: string[]): CollectorDefinition[] {
-  const make = (name: string, policyChanged: CollectorDefinition['create']) => ({ name, description: name, defaultEnabled: true, create: policyChanged });
+  const make = (name: string, policyChanged: CollectorDefinition['create']) => ({
+    name,
+    description: name,
+    defaultEnabled: true,
+    create: policyChanged,
+  });
   return [
     make('stubborn', () => ({
       name: 'stubborn',
@@ -32,13 +37,20 @@ describe('a policy reload that a collector cannot apply', () => {
     const policyFile = join(tempDir(), 'policy.yml');
     writeFileSync(policyFile, 'processes: {}\n');
     const told: string[] = [];
-    const { exporter, url, close } = await serveExporter({ collectors: collectorsTold(told), maxRequests: 0, policyFile, reloadable: true });
+    const { exporter, url, close } = await serveExporter({
+      collectors: collectorsTold(told),
+      maxRequests: 0,
+      policyFile,
+      reloadable: true,
+    });
     const reloadLastOk = async () => sampleValue(await (await fetch(`${url}/metrics`)).text(), 'hostguard_config_last_reload_successful');
     try {
       writeFileSync(policyFile, 'processes:\n  allow:\n    - exe: /usr/bin/new\n');
       const refused = await fetch(`${url}/-/reload`, { method: 'POST' });
       expect(refused.status).toBe(500);
-      expect(await refused.text()).toBe('reload failed, running policy kept: collector could not apply it (stubborn: cannot restart the watcher)\n');
+      expect(await refused.text()).toBe(
+        'reload failed, running policy kept: collector could not apply it (stubborn: cannot restart the watcher)\n',
+      );
       expect(told).toEqual(['/usr/bin/new', '(none)']); // told of the new policy after stubborn failed, then of the running one
       expect(exporter.policy.current.policy.processes.allow).toEqual([]);
       expect(await reloadLastOk()).toBe(0);

@@ -48,10 +48,13 @@ describe('the processes collector on a fixture procfs', () => {
       '--collector.processes',
       '--findings.show-details',
     ]);
-    const metrics = await eventually(async () => {
-      const text = await (await fetch(`${exporter.url}/metrics`)).text();
-      return (sampleValue(text, 'hostguard_process_hidden_sweep_last_timestamp_seconds') ?? 0) > 0 && text;
-    }, { what: 'the hidden-process sweep at start' });
+    const metrics = await eventually(
+      async () => {
+        const text = await (await fetch(`${exporter.url}/metrics`)).text();
+        return (sampleValue(text, 'hostguard_process_hidden_sweep_last_timestamp_seconds') ?? 0) > 0 && text;
+      },
+      { what: 'the hidden-process sweep at start' },
+    );
     expect(sampleValue(metrics, 'hostguard_process_read_races_total')).toBeGreaterThan(0);
     golden('metrics.golden', collectorLines(metrics));
     const findings = await (await fetch(`${exporter.url}/api/findings`)).text();

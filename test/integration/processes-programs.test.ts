@@ -26,7 +26,15 @@ function policyFile(extra = ''): string {
   return file;
 }
 
-const args = (policy: string, stateDir = tempDir()) => ['--state.dir', stateDir, '--config.file', policy, '--collector.disable-defaults', '--collector.processes', '--findings.show-details'];
+const args = (policy: string, stateDir = tempDir()) => [
+  '--state.dir',
+  stateDir,
+  '--config.file',
+  policy,
+  '--collector.disable-defaults',
+  '--collector.processes',
+  '--findings.show-details',
+];
 
 function check(policy = policyFile()): FindingsDocument {
   return JSON.parse(runCli([...args(policy), 'check', '--format', 'json']).stdout) as FindingsDocument;
@@ -52,7 +60,8 @@ function script(dir: string, name: string, text: string): string {
   return path;
 }
 
-const about = (document: FindingsDocument, file: string) => document.findings.filter((f) => f.subject['exe'] === file || f.subject['library'] === file).map((f) => [f.kind, f.subject]);
+const about = (document: FindingsDocument, file: string) =>
+  document.findings.filter((f) => f.subject['exe'] === file || f.subject['library'] === file).map((f) => [f.kind, f.subject]);
 
 describe('a script run by an interpreter is judged like an executable', { timeout: 120_000 }, () => {
   it('bash /tmp/evil.sh and python3 /tmp/evil.py: writable_location and unknown_executable for the script, naming the interpreter', async () => {
@@ -79,7 +88,7 @@ describe('a script run by an interpreter is judged like an executable', { timeou
     expect(about(check(), job).map(([kind]) => kind)).toEqual(['deleted_executable', 'unknown_executable']);
   });
 
-  it('an allow rule for the script, or the baseline, makes it known; the interpreter list is the policy\'s', async () => {
+  it("an allow rule for the script, or the baseline, makes it known; the interpreter list is the policy's", async () => {
     const dir = privateDir();
     const job = script(dir, 'report.sh', 'sleep 300\n');
     await running(spawnOwned('bash', [job]), '/usr/bin/bash');
@@ -89,7 +98,11 @@ describe('a script run by an interpreter is judged like an executable', { timeou
     const withBaseline = args(policyFile(), stateDir);
     expect(runCli([...withBaseline, 'baseline', 'init']).code).toBe(0);
     expect(Object.keys(JSON.parse(readFileSync(join(stateDir, 'baseline.json'), 'utf8')).sections.processes)).toContain(job);
-    expect(JSON.parse(runCli([...withBaseline, 'check', '--format', 'json']).stdout).findings.filter((f: { subject: Record<string, unknown> }) => f.subject['exe'] === job)).toEqual([]);
+    expect(
+      JSON.parse(runCli([...withBaseline, 'check', '--format', 'json']).stdout).findings.filter(
+        (f: { subject: Record<string, unknown> }) => f.subject['exe'] === job,
+      ),
+    ).toEqual([]);
   });
 
   it('packaged scripts and inline code are no finding', async () => {
@@ -97,7 +110,9 @@ describe('a script run by an interpreter is judged like an executable', { timeou
     const lsb = spawnOwned(python, ['-c', 'import time; time.sleep(300)']);
     await running(lsb, '/usr/bin/python3');
     const document = check();
-    const mine = document.findings.filter((f) => f.subject['interpreter'] === '/usr/bin/dash' || String(f.subject['interpreter'] ?? '').startsWith('/usr/bin/python3'));
+    const mine = document.findings.filter(
+      (f) => f.subject['interpreter'] === '/usr/bin/dash' || String(f.subject['interpreter'] ?? '').startsWith('/usr/bin/python3'),
+    );
     expect(mine.filter((f) => !String(f.subject['exe']).startsWith('/tmp/'))).toEqual([]);
   });
 });
@@ -135,7 +150,9 @@ describe('preloaded and injected libraries', { timeout: 120_000 }, () => {
     const pid = await running(spawnOwned('/usr/bin/sleep', ['300'], { env: { ...process.env, LD_PRELOAD: library } }), '/usr/bin/sleep');
     const found = check().findings.filter((f) => f.kind === 'injected_library' && f.subject['library'] === library);
     expect(found.map((f) => [f.severity, f.subject])).toEqual([['critical', { exe: '/usr/bin/sleep', library, user: 'root' }]]);
-    expect(found[0]!.message).toBe(`it maps executable code from ${library}: it lies in a temporary or world-writable place (/tmp/**) (PID ${pid})`);
+    expect(found[0]!.message).toBe(
+      `it maps executable code from ${library}: it lies in a temporary or world-writable place (/tmp/**) (PID ${pid})`,
+    );
   });
 
   it('serve reads the code of new processes, not every process at every scrape', async () => {
@@ -148,7 +165,8 @@ describe('preloaded and injected libraries', { timeout: 120_000 }, () => {
     const library = join(dir, 'libhook.so');
     copyFileSync('/usr/lib/x86_64-linux-gnu/libz.so.1', library);
     await running(spawnOwned('/usr/bin/sleep', ['300'], { env: { ...process.env, LD_PRELOAD: library } }), '/usr/bin/sleep');
-    const injected = (body: string) => sampleValue(body, 'hostguard_process_flagged', { exe: '/usr/bin/sleep', user_class: 'root', kind: 'injected_library' });
+    const injected = (body: string) =>
+      sampleValue(body, 'hostguard_process_flagged', { exe: '/usr/bin/sleep', user_class: 'root', kind: 'injected_library' });
     const body = await until('the injected library', metrics, (b) => injected(b) === 1);
     expect(injected(body)).toBe(1);
     // Scrapes in between read only the new processes' code: far fewer than the first sweep.
@@ -166,7 +184,8 @@ describe('preloaded and injected libraries', { timeout: 120_000 }, () => {
     const library = join(dir, 'libhook.so');
     copyFileSync('/usr/lib/x86_64-linux-gnu/libz.so.1', library);
     await running(spawnOwned('/usr/bin/sleep', ['300'], { env: { ...process.env, LD_PRELOAD: library } }), '/usr/bin/sleep');
-    const injected = (body: string) => sampleValue(body, 'hostguard_process_flagged', { exe: '/usr/bin/sleep', user_class: 'root', kind: 'injected_library' }) ?? 0;
+    const injected = (body: string) =>
+      sampleValue(body, 'hostguard_process_flagged', { exe: '/usr/bin/sleep', user_class: 'root', kind: 'injected_library' }) ?? 0;
     await until('the injected library', metrics, (b) => injected(b) === 1);
     // Scrapes in between keep the judgment made of the reading; an exception in the reloaded policy applies to it at once.
     expect(injected(await metrics())).toBe(1);
@@ -181,17 +200,28 @@ describe('short-lived scripts and inline code, by the watch of new PIDs', { time
     const exporter = await startExporter(args(policyFile()));
     const body = async () => (await fetch(`${exporter.url}/metrics`)).text();
     const writable = async () => sampleValue(await body(), 'hostguard_process_starts_total', { verdict: 'writable_location' }) ?? 0;
-    const inline = async (via: string) => sampleValue(await body(), 'hostguard_process_inline_code_total', { interpreter: 'dash', via }) ?? 0;
+    const inline = async (via: string) =>
+      sampleValue(await body(), 'hostguard_process_inline_code_total', { interpreter: 'dash', via }) ?? 0;
     const before = { writable: await writable(), argument: await inline('argument'), stdin: await inline('stdin') };
     // Each lives until the test lets it go, once the watch has counted it: however slow the machine, none is missed for being quick.
     const dir = tempDir();
     const go = join(dir, 'go');
     const wait = `while [ ! -e ${go} ]; do sleep 0.05; done`;
     const shortScript = script(dir, 'y.sh', `${wait}\n`);
-    const children = [spawnOwned('sh', [shortScript]), spawnOwned('sh', ['-c', `${wait}; true`]), spawnOwned('sh', [], { stdio: ['pipe', 'ignore', 'ignore'] })];
+    const children = [
+      spawnOwned('sh', [shortScript]),
+      spawnOwned('sh', ['-c', `${wait}; true`]),
+      spawnOwned('sh', [], { stdio: ['pipe', 'ignore', 'ignore'] }),
+    ];
     children[2]!.stdin!.end(`${wait}\n`);
-    await until('the three counted by the watch', async () => [await writable(), await inline('argument'), await inline('stdin')], ([w, a, i]) => w! > before.writable && a! > before.argument && i! > before.stdin);
-    const exits = children.map((c) => new Promise<number | null>((resolve) => (c.exitCode !== null ? resolve(c.exitCode) : c.once('exit', resolve))));
+    await until(
+      'the three counted by the watch',
+      async () => [await writable(), await inline('argument'), await inline('stdin')],
+      ([w, a, i]) => w! > before.writable && a! > before.argument && i! > before.stdin,
+    );
+    const exits = children.map(
+      (c) => new Promise<number | null>((resolve) => (c.exitCode !== null ? resolve(c.exitCode) : c.once('exit', resolve))),
+    );
     writeFileSync(go, '');
     expect(await Promise.all(exits)).toEqual([0, 0, 0]);
   });

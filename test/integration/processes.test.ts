@@ -28,16 +28,27 @@ function plant(dir: string, name = 'sleep', from = '/usr/bin/sleep'): string {
 /** A policy for these tests: the default, with the sweep off unless a test needs it (it takes ~0.5 s). */
 function policyFile(extra = 'hidden_sweep: { enabled: false }'): string {
   const file = join(tempDir(), 'policy.yml');
-  writeFileSync(file, `processes:\n${extra
-    .split('\n')
-    .map((l) => `  ${l}`)
-    .join('\n')}\n`);
+  writeFileSync(
+    file,
+    `processes:\n${extra
+      .split('\n')
+      .map((l) => `  ${l}`)
+      .join('\n')}\n`,
+  );
   return file;
 }
 
 function processesArgs(policy: string, stateDir = tempDir()): string[] {
   // These tests read the judgment's full detail (users); redaction has its own tests.
-  return ['--state.dir', stateDir, '--config.file', policy, '--collector.disable-defaults', '--collector.processes', '--findings.show-details'];
+  return [
+    '--state.dir',
+    stateDir,
+    '--config.file',
+    policy,
+    '--collector.disable-defaults',
+    '--collector.processes',
+    '--findings.show-details',
+  ];
 }
 
 function check(args: string[], env?: NodeJS.ProcessEnv): { code: number | null; document: FindingsDocument; stderr: string } {
@@ -69,10 +80,13 @@ async function metrics(url: string): Promise<string> {
 
 /** Metrics once the sweep that `serve` starts with has finished. */
 async function sweptMetrics(url: string): Promise<string> {
-  return eventually(async () => {
-    const body = await metrics(url);
-    return (sampleValue(body, 'hostguard_process_hidden_sweep_last_timestamp_seconds') ?? 0) > 0 && body;
-  }, { timeoutMs: 60_000, what: 'the hidden-process sweep at start' });
+  return eventually(
+    async () => {
+      const body = await metrics(url);
+      return (sampleValue(body, 'hostguard_process_hidden_sweep_last_timestamp_seconds') ?? 0) > 0 && body;
+    },
+    { timeoutMs: 60_000, what: 'the hidden-process sweep at start' },
+  );
 }
 
 describe('a planted process is found on the next look', () => {
@@ -105,7 +119,9 @@ describe('a planted process is found on the next look', () => {
     const { document } = check(processesArgs(policy));
     const mine = findingsFor(document, (s) => s['exe'] === '/usr/bin/sleep' && s['user'] === 'nobody');
     expect(mine.map((f) => f.kind)).toEqual(['unexpected_user']);
-    expect(mine[0]!.message).toMatch(new RegExp(`runs as nobody; allow rule 1 \\(processes\\.allow\\[0\\]\\) allows only root \\(.*\\b${pid}\\b`));
+    expect(mine[0]!.message).toMatch(
+      new RegExp(`runs as nobody; allow rule 1 \\(processes\\.allow\\[0\\]\\) allows only root \\(.*\\b${pid}\\b`),
+    );
   });
 
   it('processes named like a kernel thread, or like sshd, are name_mismatch', async () => {
@@ -117,7 +133,9 @@ describe('a planted process is found on the next look', () => {
     // perl renames itself after it starts.
     await eventually(() => readFileSync(`/proc/${renamed.pid}/cmdline`, 'utf8').startsWith('kworker/5:2'), { what: 'perl renamed' });
     const { document } = check(processesArgs(policyFile()));
-    const mismatches = document.findings.filter((f) => f.kind === 'name_mismatch' && pids.some((pid) => new RegExp(`\\b${pid}\\b`).test(f.message)));
+    const mismatches = document.findings.filter(
+      (f) => f.kind === 'name_mismatch' && pids.some((pid) => new RegExp(`\\b${pid}\\b`).test(f.message)),
+    );
     expect(mismatches.map((f) => f.subject).sort((a, b) => String(a['exe']).localeCompare(String(b['exe'])))).toEqual([
       { exe: '/usr/bin/perl', user: 'root', name: 'kworker/5:2' },
       { exe: '/usr/bin/sleep', user: 'root', name: '[kworker/0:7]' },
@@ -155,7 +173,10 @@ describe('short-lived processes', () => {
     const before = { unknown: await count('unknown_executable'), writable: await count('writable_location') };
     // Only the watch counts starts (a collection judges what runs, it counts none). Each process
     // lives until the watch has seen it, however late a loaded machine runs the watch.
-    for (const [copy, verdict, from] of [[unknown, 'unknown_executable', before.unknown], [inTmp, 'writable_location', before.writable]] as const) {
+    for (const [copy, verdict, from] of [
+      [unknown, 'unknown_executable', before.unknown],
+      [inTmp, 'writable_location', before.writable],
+    ] as const) {
       const child = spawnOwned(copy, ['300']);
       await running(child, copy);
       await eventually(async () => (await count(verdict)) >= from + 1, { what: `the start of ${copy} counted as ${verdict}` });
@@ -178,7 +199,9 @@ describe('hidden processes', () => {
       // ps no longer shows it: this is how it hides.
       expect(spawnSync('ps', ['-p', String(pid), '-o', 'pid='], { encoding: 'utf8' }).stdout.trim()).toBe('');
       const { document } = check(processesArgs(policyFile('hidden_sweep: { enabled: true }')));
-      expect(findingsFor(document, (s) => s['pid'] === pid)).toMatchObject([{ kind: 'hidden_process', severity: 'critical', subject: { pid, view: 'procfs_entry' } }]);
+      expect(findingsFor(document, (s) => s['pid'] === pid)).toMatchObject([
+        { kind: 'hidden_process', severity: 'critical', subject: { pid, view: 'procfs_entry' } },
+      ]);
     } finally {
       spawnSync(umount, [`/proc/${pid}`]);
     }
@@ -217,7 +240,10 @@ describe('other mount namespaces: sandboxes and containers', () => {
   async function inContainer(root: string, args: readonly string[], uid?: number): Promise<number> {
     const unshare = requireTool('unshare', 'util-linux');
     const as = uid === undefined ? [] : [`--setuid=${uid}`, `--setgid=${uid}`];
-    const pid = await running(spawnOwned(unshare, ['--mount', '--propagation', 'private', `--root=${root}`, ...as, '/sleep', ...args]), join(root, 'sleep'));
+    const pid = await running(
+      spawnOwned(unshare, ['--mount', '--propagation', 'private', `--root=${root}`, ...as, '/sleep', ...args]),
+      join(root, 'sleep'),
+    );
     expect(statSync(`/proc/${pid}/root`).ino).not.toBe(statSync('/').ino);
     return pid;
   }
@@ -231,7 +257,9 @@ describe('other mount namespaces: sandboxes and containers', () => {
     const quiet = await sandboxed('/usr/bin/sleep', ['312']);
     // check, not serve: serve's first start would take the running implant into its baseline.
     const { document } = check(processesArgs(policyFile()));
-    expect(findingsFor(document, (s) => s['exe'] === implant)).toMatchObject([{ kind: 'unknown_executable', subject: { exe: implant, user: 'root' } }]);
+    expect(findingsFor(document, (s) => s['exe'] === implant)).toMatchObject([
+      { kind: 'unknown_executable', subject: { exe: implant, user: 'root' } },
+    ]);
     expect(findingsFor(document, (s) => s['exe'] === implant)[0]!.subject).not.toHaveProperty('mount_namespace');
     expect(mentions(document, pid)[0]?.message).toMatch(new RegExp(`no installed package owns it \\(PID ${pid}\\)$`));
     // The host's packaged sleep is known, in a sandbox as on the host.
@@ -254,21 +282,27 @@ describe('other mount namespaces: sandboxes and containers', () => {
     const document = await served(exporter.url);
     // Only writable_location: an unknown copy of sleep is no unknown_executable in a container.
     const exe = join(root, 'sleep');
-    expect(findingsFor(document, (s) => s['exe'] === exe)).toMatchObject([{ kind: 'writable_location', subject: { exe, user: 'root', mount_namespace: namespace } }]);
-    expect(mentions(document, pid)[0]?.message).toMatch(new RegExp(`in a container \\(another root than the host's, mount namespace mnt:\\[\\d+\\]\\) \\(PID ${pid}\\)$`));
+    expect(findingsFor(document, (s) => s['exe'] === exe)).toMatchObject([
+      { kind: 'writable_location', subject: { exe, user: 'root', mount_namespace: namespace } },
+    ]);
+    expect(mentions(document, pid)[0]?.message).toMatch(
+      new RegExp(`in a container \\(another root than the host's, mount namespace mnt:\\[\\d+\\]\\) \\(PID ${pid}\\)$`),
+    );
     const body = await metrics(exporter.url);
     expect(sampleValue(body, 'hostguard_process_flagged', { exe, user_class: 'root', kind: 'writable_location' })).toBe(1);
     expect(sampleValue(body, 'hostguard_processes_identity_unjudged', { reason: 'other_root' })).toBeGreaterThanOrEqual(1);
   });
 
-  it('names a container user by uid, not by the host\'s account of that uid; root stays root', async () => {
+  it("names a container user by uid, not by the host's account of that uid; root stays root", async () => {
     const root = rootWithSleep(tempDir());
     const nobodyUid = Number(execFileSync('id', ['-u', 'nobody'], { encoding: 'utf8' }).trim());
     const pid = await inContainer(root, ['322'], nobodyUid);
     // The host names that uid: its name must not be lent to the container's user.
     expect(execFileSync('ps', ['-o', 'user=', '-p', String(pid)], { encoding: 'utf8' }).trim()).toBe('nobody');
     const { document } = check(processesArgs(policyFile()));
-    expect(mentions(document, pid)).toMatchObject([{ kind: 'writable_location', subject: { exe: join(root, 'sleep'), user: String(nobodyUid) } }]);
+    expect(mentions(document, pid)).toMatchObject([
+      { kind: 'writable_location', subject: { exe: join(root, 'sleep'), user: String(nobodyUid) } },
+    ]);
   });
 
   it('a container running a binary the host does not know, even one deleted since, is quiet: neither its identity nor deletions are judged', async () => {
@@ -281,17 +315,19 @@ describe('other mount namespaces: sandboxes and containers', () => {
     const exporter = await startExporter(processesArgs(policyFile()));
     const document = await served(exporter.url);
     for (const pid of pids) expect(mentions(document, pid)).toEqual([]);
-    expect(sampleValue(await metrics(exporter.url), 'hostguard_processes_identity_unjudged', { reason: 'other_root' })).toBeGreaterThanOrEqual(3);
+    expect(
+      sampleValue(await metrics(exporter.url), 'hostguard_processes_identity_unjudged', { reason: 'other_root' }),
+    ).toBeGreaterThanOrEqual(3);
   });
 
-  it('a chroot without a mount namespace of its own is judged as the host\'s: /proc shows the host\'s paths', async () => {
+  it("a chroot without a mount namespace of its own is judged as the host's: /proc shows the host's paths", async () => {
     const root = rootWithSleep(privateDir());
     const pid = await running(spawnOwned(requireTool('chroot', 'coreutils'), [root, '/sleep', '318']), join(root, 'sleep'));
     const { document } = check(processesArgs(policyFile()));
     expect(mentions(document, pid).map((f) => f.kind)).toEqual(['unknown_executable']);
   });
 
-  it('the watch of new PIDs counts a container\'s starts by their verdict, never as known, and a sandboxed implant\'s as unknown', async () => {
+  it("the watch of new PIDs counts a container's starts by their verdict, never as known, and a sandboxed implant's as unknown", async () => {
     const exporter = await startExporter(processesArgs(policyFile()));
     const startsOf = (body: string, verdict: string) => sampleValue(body, 'hostguard_process_starts_total', { verdict }) ?? 0;
     const before = await metrics(exporter.url);
@@ -299,10 +335,13 @@ describe('other mount namespaces: sandboxes and containers', () => {
     await inContainer(rootWithSleep(tempDir()), ['320']);
     await sandboxed(plant(privateDir(), 'implant'), ['321']);
     const verdicts = ['other_root', 'writable_location', 'unknown_executable'];
-    const body = await eventually(async () => {
-      const now = await metrics(exporter.url);
-      return verdicts.every((v) => startsOf(now, v) > startsOf(before, v)) && now;
-    }, { what: 'starts counted under every verdict' });
+    const body = await eventually(
+      async () => {
+        const now = await metrics(exporter.url);
+        return verdicts.every((v) => startsOf(now, v) > startsOf(before, v)) && now;
+      },
+      { what: 'starts counted under every verdict' },
+    );
     for (const verdict of verdicts) expect(startsOf(body, verdict)).toBeGreaterThan(startsOf(before, verdict));
   });
 });
@@ -336,7 +375,11 @@ describe('without root', () => {
     const own = spawnOwned(ownCopy, ['309'], nobody);
     await running(own, ownCopy);
 
-    const child = spawnOwned(cliPath, ['--web.listen-address', '127.0.0.1:0', '--collector.timeout', '5m', ...processesArgs(policy, stateDir)], nobody);
+    const child = spawnOwned(
+      cliPath,
+      ['--web.listen-address', '127.0.0.1:0', '--collector.timeout', '5m', ...processesArgs(policy, stateDir)],
+      nobody,
+    );
     const port = Number((await waitForOutput(child, /listening\W+address\W+127\.0\.0\.1:(\d+)/))[1]);
     const log = waitForOutput(child, /without cap_sys_ptrace the executables of other users' processes/);
     const url = `http://127.0.0.1:${port}`;

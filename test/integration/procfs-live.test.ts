@@ -36,7 +36,10 @@ describe('reading the live /proc', () => {
   });
 
   it('both readers report the resident memory ps reports for a process holding 50 MiB', async () => {
-    const holder = spawnOwned(process.execPath, ['-e', 'const held = Buffer.alloc(50 * 2 ** 20, 1); console.log("holding", held.length); setInterval(() => {}, 1000);']);
+    const holder = spawnOwned(process.execPath, [
+      '-e',
+      'const held = Buffer.alloc(50 * 2 ** 20, 1); console.log("holding", held.length); setInterval(() => {}, 1000);',
+    ]);
     await waitForOutput(holder, /holding/);
     const pid = holder.pid!;
     const psBytes = () => Number(execFileSync('ps', ['-o', 'rss=', '-p', String(pid)], { encoding: 'utf8' }).trim()) * 1024;
@@ -44,10 +47,14 @@ describe('reading the live /proc', () => {
     const before = psBytes();
     const fromTable = readProcess('/proc', pid);
     const fromReader = (await reader.readAll()).processes.find((p) => p.pid === pid);
-    const fromReadOne = reader.readOne(pid);
+    const fromReadOne = await reader.readOne(pid);
     const after = psBytes();
     reader.close();
-    const measured = [fromTable.ok ? fromTable.process.rssBytes : -1, fromReader?.rssBytes ?? -1, fromReadOne.ok ? fromReadOne.process.rssBytes : -1];
+    const measured = [
+      fromTable.ok ? fromTable.process.rssBytes : -1,
+      fromReader?.rssBytes ?? -1,
+      fromReadOne.ok ? fromReadOne.process.rssBytes : -1,
+    ];
     expect(before).toBeGreaterThan(50 * 2 ** 20);
     // ps reads VmRSS, exact to the page; the process idles, so 16 pages cover what it touches in
     // between. stat's rss field lagged by 24 to 72 pages on the 2-core test host, which this catches.
@@ -62,11 +69,17 @@ describe('reading the live /proc', () => {
 describe('the hidden-process sweep on the live host', () => {
   it('does not even look at the threads of a listed process: a process with 64 threads adds no candidate', async () => {
     // libuv starts its whole pool at the first file operation.
-    const threaded = spawnOwned(process.execPath, ['-e', 'require("fs").stat("/", () => console.log("up")); setInterval(() => {}, 60000)'], {
-      env: { ...process.env, UV_THREADPOOL_SIZE: '64' },
-    });
+    const threaded = spawnOwned(
+      process.execPath,
+      ['-e', 'require("fs").stat("/", () => console.log("up")); setInterval(() => {}, 60000)'],
+      {
+        env: { ...process.env, UV_THREADPOOL_SIZE: '64' },
+      },
+    );
     await waitForOutput(threaded, /up/);
-    const tids = readdirSync(`/proc/${threaded.pid}/task`).map(Number).filter((tid) => tid !== threaded.pid);
+    const tids = readdirSync(`/proc/${threaded.pid}/task`)
+      .map(Number)
+      .filter((tid) => tid !== threaded.pid);
     expect(tids.length).toBeGreaterThanOrEqual(64);
     const result = await sweepHiddenProcesses({ procfs: '/proc', pidMax: pidMax(), comparePs: false });
     expect(result.candidates.filter((pid) => tids.includes(pid))).toEqual([]);

@@ -18,9 +18,15 @@ interface Rule {
 }
 
 const rulesDir = join(repoRoot, 'rules');
-const ruleFiles = readdirSync(rulesDir).filter((f) => f.endsWith('.yml')).map((f) => join(rulesDir, f));
-const testFiles = readdirSync(join(rulesDir, 'tests')).filter((f) => f.endsWith('.test.yml')).map((f) => join(rulesDir, 'tests', f));
-const rules: Rule[] = ruleFiles.flatMap((file) => (load(readFileSync(file, 'utf8')) as { groups: Array<{ rules: Rule[] }> }).groups.flatMap((g) => g.rules));
+const ruleFiles = readdirSync(rulesDir)
+  .filter((f) => f.endsWith('.yml'))
+  .map((f) => join(rulesDir, f));
+const testFiles = readdirSync(join(rulesDir, 'tests'))
+  .filter((f) => f.endsWith('.test.yml'))
+  .map((f) => join(rulesDir, 'tests', f));
+const rules: Rule[] = ruleFiles.flatMap((file) =>
+  (load(readFileSync(file, 'utf8')) as { groups: Array<{ rules: Rule[] }> }).groups.flatMap((g) => g.rules),
+);
 const alerts = rules.filter((r) => r.alert);
 
 describe('alerting and recording rules', () => {
@@ -34,7 +40,13 @@ describe('alerting and recording rules', () => {
   it('pass promtool check rules as an operator generates them, with another runbook address and job', () => {
     const promtool = requireTool('promtool', 'prometheus');
     const dir = tempDir();
-    const files = Object.entries(renderRules({ ...defaultRuleConfig, runbookUrlBase: 'https://wiki.example.org/runbooks', jobSelector: 'job=~"node-guard|hostguard"' })).map(([file, yaml]) => {
+    const files = Object.entries(
+      renderRules({
+        ...defaultRuleConfig,
+        runbookUrlBase: 'https://wiki.example.org/runbooks',
+        jobSelector: 'job=~"node-guard|hostguard"',
+      }),
+    ).map(([file, yaml]) => {
       writeFileSync(join(dir, file), yaml);
       return join(dir, file);
     });
@@ -46,13 +58,19 @@ describe('alerting and recording rules', () => {
   // One promtool run per file, not blocking the test's event loop: the files' days of simulated
   // series take about 12 s of CPU in all (8 s for hostguard-anomaly), several times that in wall
   // time on a loaded 2-core machine. The deadline only has to catch a hang.
-  it.each(testFiles.map((f) => [basename(f), f]))('%s passes its promtool unit tests', async (_name, file) => {
-    const promtool = requireTool('promtool', 'prometheus');
-    const { code, output } = await new Promise<{ code: number | string | null; output: string }>((resolve) => {
-      execFile(promtool, ['test', 'rules', file], { cwd: join(rulesDir, 'tests'), maxBuffer: 64 * 2 ** 20 }, (error, stdout, stderr) => resolve({ code: error ? (error.code ?? error.signal ?? null) : 0, output: stdout + stderr }));
-    });
-    expect(code, output).toBe(0);
-  }, 300_000);
+  it.each(testFiles.map((f) => [basename(f), f]))(
+    '%s passes its promtool unit tests',
+    async (_name, file) => {
+      const promtool = requireTool('promtool', 'prometheus');
+      const { code, output } = await new Promise<{ code: number | string | null; output: string }>((resolve) => {
+        execFile(promtool, ['test', 'rules', file], { cwd: join(rulesDir, 'tests'), maxBuffer: 64 * 2 ** 20 }, (error, stdout, stderr) =>
+          resolve({ code: error ? (error.code ?? error.signal ?? null) : 0, output: stdout + stderr }),
+        );
+      });
+      expect(code, output).toBe(0);
+    },
+    300_000,
+  );
 
   it.each(alerts.map((a) => [a.alert!, a]))('%s has a severity, summary, description and a runbook that exists', (name, alert) => {
     expect(name).toMatch(/^HostGuard[A-Z][A-Za-z]+$/);
@@ -66,7 +84,9 @@ describe('alerting and recording rules', () => {
   it('every alert is fired by at least one promtool test', () => {
     const tested = new Set<string>();
     for (const file of testFiles) {
-      const suite = load(readFileSync(file, 'utf8')) as { tests: Array<{ alert_rule_test?: Array<{ alertname: string; exp_alerts: unknown[] }> }> };
+      const suite = load(readFileSync(file, 'utf8')) as {
+        tests: Array<{ alert_rule_test?: Array<{ alertname: string; exp_alerts: unknown[] }> }>;
+      };
       for (const t of suite.tests) for (const a of t.alert_rule_test ?? []) if (a.exp_alerts.length > 0) tested.add(a.alertname);
     }
     expect(alerts.map((a) => a.alert!).filter((n) => !tested.has(n))).toEqual([]);
@@ -81,7 +101,9 @@ describe('alerting and recording rules', () => {
     // Recorded series (level:metric:operations) are ours, not the exporter's: leave them out.
     const withoutRecorded = (expr: string) => expr.replace(/\b[a-z_]+:[a-z0-9_]+:[a-z0-9_]+\b/g, '');
     const used = new Set(
-      rules.flatMap((r) => [...withoutRecorded(r.expr).matchAll(/\bhostguard_[a-z0-9_]+/g)].map((m) => m[0].replace(/_(bucket|sum|count)$/, ''))),
+      rules.flatMap((r) =>
+        [...withoutRecorded(r.expr).matchAll(/\bhostguard_[a-z0-9_]+/g)].map((m) => m[0].replace(/_(bucket|sum|count)$/, '')),
+      ),
     );
     expect([...used].filter((n) => !documented.has(n))).toEqual([]);
   });

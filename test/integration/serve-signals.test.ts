@@ -20,7 +20,16 @@ function slowToLearnPolicy(): string {
 describe('serve and signals while it starts', () => {
   it('a SIGHUP (systemctl reload) while the first baseline is learned neither kills it nor is lost', async () => {
     const policy = slowToLearnPolicy();
-    const child = spawnOwned(cliPath, ['--web.listen-address', '127.0.0.1:0', '--state.dir', tempDir(), '--config.file', policy, '--collector.disable-defaults', '--collector.integrity']);
+    const child = spawnOwned(cliPath, [
+      '--web.listen-address',
+      '127.0.0.1:0',
+      '--state.dir',
+      tempDir(),
+      '--config.file',
+      policy,
+      '--collector.disable-defaults',
+      '--collector.integrity',
+    ]);
     let output = '';
     child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
     child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
@@ -37,7 +46,16 @@ describe('serve and signals while it starts', () => {
 
   it('a SIGTERM while the first baseline is learned stops it with exit 0 and no baseline half-written', async () => {
     const stateDir = tempDir();
-    const child = spawnOwned(cliPath, ['--web.listen-address', '127.0.0.1:0', '--state.dir', stateDir, '--config.file', slowToLearnPolicy(), '--collector.disable-defaults', '--collector.integrity']);
+    const child = spawnOwned(cliPath, [
+      '--web.listen-address',
+      '127.0.0.1:0',
+      '--state.dir',
+      stateDir,
+      '--config.file',
+      slowToLearnPolicy(),
+      '--collector.disable-defaults',
+      '--collector.integrity',
+    ]);
     await waitForOutput(child, /NO BASELINE/);
     expect(await stopProcess(child, 'SIGTERM')).toBe(0);
     expect(readdirSync(stateDir).filter((f) => f.startsWith('baseline'))).toEqual([]);

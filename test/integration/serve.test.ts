@@ -97,7 +97,13 @@ describe('serve', () => {
     await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
     const port = (blocker.address() as { port: number }).port;
     try {
-      const { code, stderr } = runCli(['--state.dir', tempDir(), '--collector.disable-defaults', '--web.listen-address', `127.0.0.1:${port}`]);
+      const { code, stderr } = runCli([
+        '--state.dir',
+        tempDir(),
+        '--collector.disable-defaults',
+        '--web.listen-address',
+        `127.0.0.1:${port}`,
+      ]);
       expect(code).toBe(1);
       expect(stderr).toContain(`cannot listen on 127.0.0.1:${port}: EADDRINUSE`);
     } finally {

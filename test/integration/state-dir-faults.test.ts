@@ -31,7 +31,8 @@ async function followingExporter(state: string) {
   return { exporter, log, output };
 }
 
-const sshFailure = (i: number) => `Nov 26 10:00:00 web-1 sshd[${3000 + i}]: Failed password for root from 192.0.2.${i % 200} port 4000 ssh2\n`;
+const sshFailure = (i: number) =>
+  `Nov 26 10:00:00 web-1 sshd[${3000 + i}]: Failed password for root from 192.0.2.${i % 200} port 4000 ssh2\n`;
 
 /** A state directory that fills up or turns read-only: a metric and a log line, never a crash. */
 describe('state directory faults', () => {

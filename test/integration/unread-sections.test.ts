@@ -27,15 +27,26 @@ describe('a policy section whose collector is off', () => {
       return child;
     };
     const exporter = await startExporter(
-      ['--state.dir', join(dir, 'state'), '--config.file', policy, '--collector.disable-defaults', '--collector.processes', '--collector.ids', '--no-collector.network'],
+      [
+        '--state.dir',
+        join(dir, 'state'),
+        '--config.file',
+        policy,
+        '--collector.disable-defaults',
+        '--collector.processes',
+        '--collector.ids',
+        '--no-collector.network',
+      ],
       { spawn: record },
     );
-    expect(unreadLines(output)).toEqual(['level=warn msg="policy section not read" section=outbound reason="collector network is disabled (--no-collector.network)"']);
+    expect(unreadLines(output)).toEqual([
+      'level=warn msg="policy section not read" section=outbound reason="collector network is disabled (--no-collector.network)"',
+    ]);
     expect(output).not.toContain('section=ids');
 
     writeFileSync(policy, 'outbound:\n  allow: []\naudit:\n  lynis_report: /nonexistent/lynis-report.dat\n');
     expect((await fetch(`${exporter.url}/-/reload`, { method: 'POST' })).status).toBe(200);
-    const after = await eventually(() => unreadLines(output).length >= 3 && unreadLines(output).slice(1), { what: 'the reload\'s lines' });
+    const after = await eventually(() => unreadLines(output).length >= 3 && unreadLines(output).slice(1), { what: "the reload's lines" });
     expect(after).toEqual([
       'level=warn msg="policy section not read" section=outbound reason="collector network is disabled (--no-collector.network)"',
       'level=warn msg="policy section not read" section=audit reason="collector audit is not enabled (--collector.disable-defaults without --collector.audit)"',
@@ -53,14 +64,28 @@ describe('a policy section whose collector is off', () => {
       child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
       return child;
     };
-    const exporter = await startExporter(['--state.dir', join(dir, 'state'), '--config.file', policy, '--path.procfs', join(fixture, 'proc'), '--path.rootfs', join(fixture, 'rootfs')], { spawn: record });
+    const exporter = await startExporter(
+      [
+        '--state.dir',
+        join(dir, 'state'),
+        '--config.file',
+        policy,
+        '--path.procfs',
+        join(fixture, 'proc'),
+        '--path.rootfs',
+        join(fixture, 'rootfs'),
+      ],
+      { spawn: record },
+    );
     const metrics = await (await fetch(`${exporter.url}/metrics`)).text();
     expect(unreadLines(output)).toEqual([]);
     for (const collector of ['ids', 'audit']) {
       expect(metrics).toContain(`hostguard_scrape_collector_success{collector="${collector}"} 1`);
       // Only the framework's series: no sample of the collector's own metrics.
       expect(metrics.split('\n').filter((l) => l.startsWith(`hostguard_${collector}_`))).toEqual([]);
-      expect(metrics.split('\n').filter((l) => l.startsWith(`hostguard_findings{collector="${collector}"`) && !l.endsWith(' 0'))).toEqual([]);
+      expect(metrics.split('\n').filter((l) => l.startsWith(`hostguard_findings{collector="${collector}"`) && !l.endsWith(' 0'))).toEqual(
+        [],
+      );
     }
   });
 
@@ -68,10 +93,23 @@ describe('a policy section whose collector is off', () => {
     const dir = tempDir();
     const policy = join(dir, 'policy.yml');
     writeFileSync(policy, '# no section at all\n');
-    const args = ['--state.dir', join(dir, 'state'), '--config.file', policy, '--collector.disable-defaults', '--collector.ids', '--collector.audit'];
+    const args = [
+      '--state.dir',
+      join(dir, 'state'),
+      '--config.file',
+      policy,
+      '--collector.disable-defaults',
+      '--collector.ids',
+      '--collector.audit',
+    ];
     const check = runCli(['check', '--format', 'json', ...args]);
     // Only the reminder that there is no baseline yet.
-    expect(check.stderr.trim().split('\n').map((l) => l.replace(/^time=\S+ /, ''))).toEqual([expect.stringMatching(/^level=warn msg="no baseline yet/)]);
+    expect(
+      check.stderr
+        .trim()
+        .split('\n')
+        .map((l) => l.replace(/^time=\S+ /, '')),
+    ).toEqual([expect.stringMatching(/^level=warn msg="no baseline yet/)]);
     expect(JSON.parse(check.stdout)).toEqual({ findings: [] });
     expect(check.code).toBe(0);
     const init = runCli(['baseline', 'init', ...args]);

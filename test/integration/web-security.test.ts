@@ -72,7 +72,10 @@ describe('--web.config.file (exporter-toolkit format)', () => {
     expect(statusOf(await get(`${server.https}/metrics`, { ca: certs.caCert, maxVersion: 'TLSv1.2' }))).toBe(200);
     const old = await get(`${server.https}/metrics`, { ca: certs.caCert, minVersion: 'TLSv1', maxVersion: 'TLSv1.1' });
     expect('error' in old && old.error).toMatch(/ERR_SSL|EPROTO|ECONNRESET/);
-    const plain = await fetch(`http://127.0.0.1:${server.port}/metrics`).then((r) => r.status, (e: Error) => e.message);
+    const plain = await fetch(`http://127.0.0.1:${server.port}/metrics`).then(
+      (r) => r.status,
+      (e: Error) => e.message,
+    );
     expect(plain).not.toBe(200);
   });
 
@@ -82,7 +85,9 @@ describe('--web.config.file (exporter-toolkit format)', () => {
     );
     expect(statusOf(await get(`${server.https}/metrics`, { ca: certs.caCert, cert: certs.clientCert, key: certs.clientKey }))).toBe(200);
     expect(statusOf(await get(`${server.https}/metrics`, { ca: certs.caCert }))).not.toBe(200);
-    expect(statusOf(await get(`${server.https}/metrics`, { ca: certs.caCert, cert: certs.strangerCert, key: certs.strangerKey }))).not.toBe(200);
+    expect(statusOf(await get(`${server.https}/metrics`, { ca: certs.caCert, cert: certs.strangerCert, key: certs.strangerKey }))).not.toBe(
+      200,
+    );
   });
 
   it('checks client certificate SANs when asked', async () => {
@@ -105,7 +110,10 @@ describe('--web.config.file (exporter-toolkit format)', () => {
     expect(statusOf(await get(`${server.https}/metrics`, { ca: certs.caCert, auth: 'mallory:correct horse' }))).toBe(401);
     const ok = await get(`${server.https}/metrics`, { ca: certs.caCert, auth: 'alice:correct horse' });
     expect(statusOf(ok)).toBe(200);
-    expect('headers' in ok && [ok.headers['x-frame-options'], ok.headers['strict-transport-security']]).toEqual(['deny', 'max-age=31536000']);
+    expect('headers' in ok && [ok.headers['x-frame-options'], ok.headers['strict-transport-security']]).toEqual([
+      'deny',
+      'max-age=31536000',
+    ]);
     expect('body' in ok && ok.body).toContain('hostguard_build_info');
   });
 
@@ -121,9 +129,17 @@ describe('--web.config.file (exporter-toolkit format)', () => {
   });
 
   it.each([
-    ['an unknown key', 'tls_server_config:\n  cert_file: x\n  key_file: y\n  client_auth: RequireAndVerifyClientCert\n', 'tls_server_config.client_auth: unknown key'],
+    [
+      'an unknown key',
+      'tls_server_config:\n  cert_file: x\n  key_file: y\n  client_auth: RequireAndVerifyClientCert\n',
+      'tls_server_config.client_auth: unknown key',
+    ],
     ['a password that is not a bcrypt hash', 'basic_auth_users:\n  alice: hunter2\n', 'basic_auth_users.alice: not a bcrypt hash'],
-    ['a missing certificate file', 'tls_server_config:\n  cert_file: /nonexistent/server.crt\n  key_file: /nonexistent/server.key\n', 'cannot read cert /nonexistent/server.crt'],
+    [
+      'a missing certificate file',
+      'tls_server_config:\n  cert_file: /nonexistent/server.crt\n  key_file: /nonexistent/server.key\n',
+      'cannot read cert /nonexistent/server.crt',
+    ],
     ['a bad TLS version', 'tls_server_config:\n  cert_file: x\n  key_file: y\n  min_version: TLS14\n', 'tls_server_config.min_version'],
   ])('refuses to start on %s, in one line naming the file', (_what, config, message) => {
     const file = join(dir, 'bad-web.yml');

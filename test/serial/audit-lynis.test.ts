@@ -27,7 +27,11 @@ function setup(): { dir: string; report: string; args: string[] } {
     policy,
     `audit:\n  lynis_report: ${report}\n  run:\n    schedule: "* * * * * *"\n    profile: ${join(fixtures, 'ci.prf')}\n    test_groups: [${quickGroups.join(', ')}]\n    log_file: ${join(dir, 'lynis.log')}\n`,
   );
-  return { dir, report, args: ['--state.dir', join(dir, 'state'), '--config.file', policy, '--collector.disable-defaults', '--collector.audit'] };
+  return {
+    dir,
+    report,
+    args: ['--state.dir', join(dir, 'state'), '--config.file', policy, '--collector.disable-defaults', '--collector.audit'],
+  };
 }
 
 async function metricsOf(exporter: RunningExporter): Promise<string> {
@@ -79,10 +83,13 @@ describe('running Lynis from the exporter', () => {
     const { report, args } = setup();
     const exporter = await startExporter(args);
     const log = logOf(exporter);
-    const first = await eventually(async () => {
-      const metrics = await metricsOf(exporter);
-      return runs(metrics, 'success') + runs(metrics, 'failed') + runs(metrics, 'timeout') > 0 && metrics;
-    }, { timeoutMs: 120_000, what: 'a first scheduled Lynis run' });
+    const first = await eventually(
+      async () => {
+        const metrics = await metricsOf(exporter);
+        return runs(metrics, 'success') + runs(metrics, 'failed') + runs(metrics, 'timeout') > 0 && metrics;
+      },
+      { timeoutMs: 120_000, what: 'a first scheduled Lynis run' },
+    );
     expect([runs(first, 'success'), runs(first, 'failed'), runs(first, 'timeout'), runs(first, 'busy')]).toEqual([1, 0, 0, 0]);
 
     // The report and the metrics, with no run finishing in between (they follow each other).
@@ -125,13 +132,18 @@ describe('running Lynis from the exporter', () => {
       const { args } = setup();
       const exporter = await startExporter(args);
       const log = logOf(exporter);
-      const metrics = await eventually(async () => {
-        const exposed = await metricsOf(exporter);
-        return runs(exposed, 'success') + runs(exposed, 'failed') > 0 && exposed;
-      }, { timeoutMs: 120_000, what: 'a Lynis run' });
+      const metrics = await eventually(
+        async () => {
+          const exposed = await metricsOf(exporter);
+          return runs(exposed, 'success') + runs(exposed, 'failed') > 0 && exposed;
+        },
+        { timeoutMs: 120_000, what: 'a Lynis run' },
+      );
       expect([runs(metrics, 'success'), runs(metrics, 'failed'), runs(metrics, 'busy')]).toEqual([1, 0, 0]);
       expect(sampleValue(metrics, 'hostguard_audit_lynis_stale_pidfile_removed_total')).toBe(1);
-      expect(log.text()).toContain(`msg="removed a stale Lynis PID file left by a run that is gone" collector=audit pid_file=${pidFile} pid=${zombie} reason="the process is a zombie: it has exited"`);
+      expect(log.text()).toContain(
+        `msg="removed a stale Lynis PID file left by a run that is gone" collector=audit pid_file=${pidFile} pid=${zombie} reason="the process is a zombie: it has exited"`,
+      );
       await stopProcess(exporter.child, 'SIGTERM', 60_000);
       expect(exporter.child.exitCode).toBe(0);
     } finally {
@@ -146,7 +158,18 @@ describe('running Lynis from the exporter', () => {
     // An operator's run, waiting for [ENTER] after its first test group: live, and holding the PID file.
     const other = spawnOwned(
       'lynis',
-      ['audit', 'system', '--profile', join(fixtures, 'waits-for-enter.prf'), '--tests-from-group', 'time', '--report-file', join(dir, 'other.dat'), '--logfile', join(dir, 'other.log')],
+      [
+        'audit',
+        'system',
+        '--profile',
+        join(fixtures, 'waits-for-enter.prf'),
+        '--tests-from-group',
+        'time',
+        '--report-file',
+        join(dir, 'other.dat'),
+        '--logfile',
+        join(dir, 'other.log'),
+      ],
       { stdio: ['pipe', 'ignore', 'ignore'], cwd: dir, detached: true },
     );
     const pid = other.pid!;
@@ -154,17 +177,22 @@ describe('running Lynis from the exporter', () => {
       await eventually(() => pidFileNames(pid), { timeoutMs: 60_000, what: `${pidFile} naming the operator's Lynis (${pid})` });
       const exporter = await startExporter(args);
       const log = logOf(exporter);
-      const metrics = await eventually(async () => {
-        const exposed = await metricsOf(exporter);
-        return runs(exposed, 'busy') > 0 && exposed;
-      }, { timeoutMs: 60_000, what: 'a run counted as busy' });
+      const metrics = await eventually(
+        async () => {
+          const exposed = await metricsOf(exporter);
+          return runs(exposed, 'busy') > 0 && exposed;
+        },
+        { timeoutMs: 60_000, what: 'a run counted as busy' },
+      );
       expect([runs(metrics, 'success'), runs(metrics, 'failed')]).toEqual([0, 0]);
       expect(sampleValue(metrics, 'hostguard_audit_lynis_stale_pidfile_removed_total')).toBe(0);
-      expect(log.text()).toContain(`msg="another Lynis run is in progress (not started by the exporter); this run is skipped" collector=audit pid=${pid} pid_file=${pidFile}`);
+      expect(log.text()).toContain(
+        `msg="another Lynis run is in progress (not started by the exporter); this run is skipped" collector=audit pid=${pid} pid_file=${pidFile}`,
+      );
       expect(pidFileNames(pid)).toBe(true);
       await stopProcess(exporter.child, 'SIGTERM', 60_000);
       expect(exporter.child.exitCode).toBe(0);
-      expect(pidFileNames(pid), 'the operator\'s run still holds its PID file').toBe(true);
+      expect(pidFileNames(pid), "the operator's run still holds its PID file").toBe(true);
     } finally {
       // SIGTERM to its process group: Lynis' trap removes its PID file.
       const exited = other.exitCode === null && other.signalCode === null ? once(other, 'exit') : Promise.resolve();

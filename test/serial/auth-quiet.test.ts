@@ -11,7 +11,14 @@ describe('auth on a quiet host', () => {
     writeFileSync(log, '');
     const policy = join(dir, 'policy.yml');
     writeFileSync(policy, `auth:\n  sources:\n    - type: file\n      path: ${log}\n`);
-    const exporter = await startExporter(['--state.dir', join(dir, 'state'), '--config.file', policy, '--collector.disable-defaults', '--collector.auth']);
+    const exporter = await startExporter([
+      '--state.dir',
+      join(dir, 'state'),
+      '--config.file',
+      policy,
+      '--collector.disable-defaults',
+      '--collector.auth',
+    ]);
     appendFileSync(
       log,
       [

@@ -49,7 +49,15 @@ async function exporterFollowingAuditd(extra = ''): Promise<{ exporter: RunningE
     path: ${auditd.log}
 ${extra}`,
   );
-  const args = ['--state.dir', state, '--config.file', policy, '--collector.disable-defaults', '--collector.processes', '--findings.show-details'];
+  const args = [
+    '--state.dir',
+    state,
+    '--config.file',
+    policy,
+    '--collector.disable-defaults',
+    '--collector.processes',
+    '--findings.show-details',
+  ];
   return { exporter: await startExporter(args) };
 }
 
@@ -64,7 +72,8 @@ function planted(name: string, from: string): string {
   return path;
 }
 
-const flaggedExec = (all: FindingsDocument['findings'], exe: string) => all.filter((f) => f.kind === 'flagged_exec' && f.subject['exe'] === exe);
+const flaggedExec = (all: FindingsDocument['findings'], exe: string) =>
+  all.filter((f) => f.kind === 'flagged_exec' && f.subject['exe'] === exe);
 
 // Polls use until's deadline (60 s) and some tests wait twice: more than the default timeout.
 describe('every exec, from the kernel audit log', { timeout: 180_000 }, () => {
@@ -72,8 +81,14 @@ describe('every exec, from the kernel audit log', { timeout: 180_000 }, () => {
     const { exporter } = await exporterFollowingAuditd();
     const x = planted('x', '/usr/bin/true');
     expect(spawnSync(x).status).toBe(0);
-    const found = await until('the flagged exec', () => findings(exporter), (all) => flaggedExec(all, x).length > 0);
-    expect(flaggedExec(found, x).map((f) => [f.severity, f.subject])).toEqual([['critical', { exe: x, kind: 'writable_location', user: 'root' }]]);
+    const found = await until(
+      'the flagged exec',
+      () => findings(exporter),
+      (all) => flaggedExec(all, x).length > 0,
+    );
+    expect(flaggedExec(found, x).map((f) => [f.severity, f.subject])).toEqual([
+      ['critical', { exe: x, kind: 'writable_location', user: 'root' }],
+    ]);
     const body = await (await fetch(`${exporter.url}/metrics`)).text();
     expect(sampleValue(body, 'hostguard_process_flagged_execs', { exe: x, user_class: 'root', kind: 'writable_location' })).toBe(1);
     expect(sampleValue(body, 'hostguard_process_exec_source_healthy', { path: auditd.log })).toBe(1);
@@ -97,7 +112,11 @@ describe('every exec, from the kernel audit log', { timeout: 180_000 }, () => {
     const { exporter } = await exporterFollowingAuditd();
     const y = planted('y', '/usr/bin/sleep');
     expect(spawnSync(y, ['0.3']).status).toBe(0);
-    const found = await until('the flagged exec', () => findings(exporter), (all) => flaggedExec(all, y).length > 0);
+    const found = await until(
+      'the flagged exec',
+      () => findings(exporter),
+      (all) => flaggedExec(all, y).length > 0,
+    );
     expect(flaggedExec(found, y)[0]!.subject).toEqual({ exe: y, kind: 'writable_location', user: 'root' });
   });
 
@@ -105,8 +124,17 @@ describe('every exec, from the kernel audit log', { timeout: 180_000 }, () => {
     const { exporter } = await exporterFollowingAuditd();
     const x = planted('x', '/usr/bin/true');
     expect(spawnSync('/lib64/ld-linux-x86-64.so.2', [x]).status).toBe(0);
-    const found = await until('the flagged exec', () => findings(exporter), (all) => flaggedExec(all, x).length > 0);
-    expect(flaggedExec(found, x)[0]!.subject).toEqual({ exe: x, kind: 'writable_location', loader: '/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2', user: 'root' });
+    const found = await until(
+      'the flagged exec',
+      () => findings(exporter),
+      (all) => flaggedExec(all, x).length > 0,
+    );
+    expect(flaggedExec(found, x)[0]!.subject).toEqual({
+      exe: x,
+      kind: 'writable_location',
+      loader: '/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2',
+      user: 'root',
+    });
   });
 
   it('step 4: python3 /tmp/evil.py, bash /tmp/evil.sh and a #! script name the script and its interpreter', async () => {
@@ -122,50 +150,110 @@ describe('every exec, from the kernel audit log', { timeout: 180_000 }, () => {
     expect(spawnSync('/usr/bin/python3', [py]).status).toBe(0);
     expect(spawnSync('bash', [sh]).status).toBe(0);
     expect(spawnSync(shebang).status).toBe(0);
-    const found = await until('three flagged scripts', () => findings(exporter), (all) => [py, sh, shebang].every((s) => flaggedExec(all, s).length > 0));
-    expect(flaggedExec(found, py)[0]!.subject).toEqual({ exe: py, kind: 'writable_location', interpreter: expect.stringMatching(/^\/usr\/bin\/python3\.\d+$/), user: 'root' });
+    const found = await until(
+      'three flagged scripts',
+      () => findings(exporter),
+      (all) => [py, sh, shebang].every((s) => flaggedExec(all, s).length > 0),
+    );
+    expect(flaggedExec(found, py)[0]!.subject).toEqual({
+      exe: py,
+      kind: 'writable_location',
+      interpreter: expect.stringMatching(/^\/usr\/bin\/python3\.\d+$/),
+      user: 'root',
+    });
     expect(flaggedExec(found, sh)[0]!.subject).toEqual({ exe: sh, kind: 'writable_location', interpreter: '/usr/bin/bash', user: 'root' });
-    expect(flaggedExec(found, shebang)[0]!.subject).toEqual({ exe: shebang, kind: 'writable_location', interpreter: '/usr/bin/dash', user: 'root' });
+    expect(flaggedExec(found, shebang)[0]!.subject).toEqual({
+      exe: shebang,
+      kind: 'writable_location',
+      interpreter: '/usr/bin/dash',
+      user: 'root',
+    });
   });
 
   it('inline code and code on stdin are counted, without a finding', async () => {
     const { exporter } = await exporterFollowingAuditd();
-    const count = async (via: string) => sampleValue(await (await fetch(`${exporter.url}/metrics`)).text(), 'hostguard_process_inline_code_total', { interpreter: 'dash', via }) ?? 0;
+    const count = async (via: string) =>
+      sampleValue(await (await fetch(`${exporter.url}/metrics`)).text(), 'hostguard_process_inline_code_total', {
+        interpreter: 'dash',
+        via,
+      }) ?? 0;
     const before = { argument: await count('argument'), stdin: await count('stdin') };
     expect(spawnSync('sh', ['-c', 'true']).status).toBe(0);
     expect(spawnSync('sh', [], { input: 'true\n' }).status).toBe(0);
-    await until('both counted', async () => [await count('argument'), await count('stdin')], ([a, s]) => a! > before.argument && s! > before.stdin);
+    await until(
+      'both counted',
+      async () => [await count('argument'), await count('stdin')],
+      ([a, s]) => a! > before.argument && s! > before.stdin,
+    );
   });
 
   it('auditing switched off, and the exec rules removed, are exec_auditing_off (critical) until they are back', async () => {
     const { exporter } = await exporterFollowingAuditd();
-    const off = (all: FindingsDocument['findings'], reason: string) => all.filter((f) => f.kind === 'exec_auditing_off' && f.subject['reason'] === reason);
+    const off = (all: FindingsDocument['findings'], reason: string) =>
+      all.filter((f) => f.kind === 'exec_auditing_off' && f.subject['reason'] === reason);
     try {
       auditd.auditctl('-e', '0');
-      const disabled = await until('auditing off', () => findings(exporter), (all) => off(all, 'disabled').length > 0);
-      expect(off(disabled, 'disabled')[0]).toMatchObject({ severity: 'critical', message: expect.stringMatching(/^auditing was switched off since /) });
+      const disabled = await until(
+        'auditing off',
+        () => findings(exporter),
+        (all) => off(all, 'disabled').length > 0,
+      );
+      expect(off(disabled, 'disabled')[0]).toMatchObject({
+        severity: 'critical',
+        message: expect.stringMatching(/^auditing was switched off since /),
+      });
       const body = await (await fetch(`${exporter.url}/metrics`)).text();
-      expect([sampleValue(body, 'hostguard_process_exec_auditing_off', { reason: 'disabled' }), sampleValue(body, 'hostguard_process_exec_source_healthy', { path: auditd.log })]).toEqual([1, 0]);
+      expect([
+        sampleValue(body, 'hostguard_process_exec_auditing_off', { reason: 'disabled' }),
+        sampleValue(body, 'hostguard_process_exec_source_healthy', { path: auditd.log }),
+      ]).toEqual([1, 0]);
     } finally {
       auditd.auditctl('-e', '1');
     }
-    await until('auditing on again', () => findings(exporter), (all) => off(all, 'disabled').every((f) => f.message.includes(' to ')));
+    await until(
+      'auditing on again',
+      () => findings(exporter),
+      (all) => off(all, 'disabled').every((f) => f.message.includes(' to ')),
+    );
     try {
       auditd.auditctl('-D');
-      const removed = await until('rules removed', () => findings(exporter), (all) => off(all, 'rules_removed').length > 0);
-      expect(off(removed, 'rules_removed')[0]!.message).toMatch(/^the exec audit rules were removed since .* \((CONFIG_CHANGE remove_rule key=hostguard_exec|auditctl -l: no rule with key hostguard_exec)/);
+      const removed = await until(
+        'rules removed',
+        () => findings(exporter),
+        (all) => off(all, 'rules_removed').length > 0,
+      );
+      expect(off(removed, 'rules_removed')[0]!.message).toMatch(
+        /^the exec audit rules were removed since .* \((CONFIG_CHANGE remove_rule key=hostguard_exec|auditctl -l: no rule with key hostguard_exec)/,
+      );
     } finally {
       auditd.loadRules();
     }
-    const back = await until('rules back', async () => (await fetch(`${exporter.url}/metrics`)).text(), (b) => sampleValue(b, 'hostguard_process_exec_source_healthy', { path: auditd.log }) === 1);
+    const back = await until(
+      'rules back',
+      async () => (await fetch(`${exporter.url}/metrics`)).text(),
+      (b) => sampleValue(b, 'hostguard_process_exec_source_healthy', { path: auditd.log }) === 1,
+    );
     expect(sampleValue(back, 'hostguard_process_exec_auditing_off', { reason: 'rules_removed' })).toBe(1);
   });
 
   it('check reads no log position but says whether the source can be read and auditing is on', () => {
     const state = tempDir();
     const policy = join(state, 'policy.yml');
-    writeFileSync(policy, `processes:\n  hidden_sweep: { enabled: false }\n  injected_code: { enabled: false }\n  exec_events: { path: ${auditd.log} }\n`);
-    const result = runCli(['--state.dir', state, '--config.file', policy, '--collector.disable-defaults', '--collector.processes', 'check', '--format', 'json']);
+    writeFileSync(
+      policy,
+      `processes:\n  hidden_sweep: { enabled: false }\n  injected_code: { enabled: false }\n  exec_events: { path: ${auditd.log} }\n`,
+    );
+    const result = runCli([
+      '--state.dir',
+      state,
+      '--config.file',
+      policy,
+      '--collector.disable-defaults',
+      '--collector.processes',
+      'check',
+      '--format',
+      'json',
+    ]);
     expect((JSON.parse(result.stdout) as FindingsDocument).findings.filter((f) => f.kind.startsWith('exec_'))).toEqual([]);
   });
 });
@@ -184,19 +272,31 @@ const quietCommands: Array<[string, string[]]> = [
 
 // Eight commands, apt and dpkg among them, each allowed two minutes on a busy machine.
 describe('a quiet host stays quiet with every exec judged', { timeout: 20 * 60_000 }, () => {
-  it('cron\'s and apt\'s scripts, Python tools and ldconfig are never flagged', async () => {
+  it("cron's and apt's scripts, Python tools and ldconfig are never flagged", async () => {
     const { exporter } = await exporterFollowingAuditd();
     // serve accepted the host as it is on its first start: what runs now (the test runner) is known.
     for (const [command, commandArgs] of quietCommands) {
-      const result = spawnSync(command, commandArgs, { stdio: 'ignore', timeout: 120_000, env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+      const result = spawnSync(command, commandArgs, {
+        stdio: 'ignore',
+        timeout: 120_000,
+        env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+      });
       expect([command, result.status]).toEqual([command, 0]);
     }
     // A marker run last: once it is read, everything before it was read.
     const marker = planted('marker', '/usr/bin/true');
     spawnSync(marker);
-    const found = await until('the marker', () => findings(exporter), (all) => flaggedExec(all, marker).length > 0);
+    const found = await until(
+      'the marker',
+      () => findings(exporter),
+      (all) => flaggedExec(all, marker).length > 0,
+    );
     const theirs = found.filter((f) => f.kind === 'flagged_exec' && f.subject['exe'] !== marker);
-    const ours = theirs.filter((f) => /^\/(usr|etc|var\/lib\/dpkg|sbin|bin)\//.test(String(f.subject['exe'])) || /dpkg|debconf|python|ldconfig|run-parts|apt/.test(f.message));
+    const ours = theirs.filter(
+      (f) =>
+        /^\/(usr|etc|var\/lib\/dpkg|sbin|bin)\//.test(String(f.subject['exe'])) ||
+        /dpkg|debconf|python|ldconfig|run-parts|apt/.test(f.message),
+    );
     expect(ours.map((f) => [f.subject, f.message])).toEqual([]);
   });
 });

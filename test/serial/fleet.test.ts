@@ -5,7 +5,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot, startExporter, tempDir, type RunningExporter } from '../helpers/cli.js';
 import { eventually as pollUntil, eventuallyExpect } from '../helpers/eventually.js';
 import { buildFleet, fleetBinary, type FixtureHost } from '../helpers/fleet-hosts.js';
-import { activeAlerts, instantQuery, lastEvaluation, startAgent, startCentral, type ActiveAlert, type PrometheusServer } from '../helpers/fleet-stack.js';
+import {
+  activeAlerts,
+  instantQuery,
+  lastEvaluation,
+  startAgent,
+  startCentral,
+  type ActiveAlert,
+  type PrometheusServer,
+} from '../helpers/fleet-stack.js';
 import { spawnForFile, stopProcess } from '../helpers/processes.js';
 
 /**
@@ -53,10 +61,27 @@ describe('a fleet of 24 hosts behind two Prometheus agents and a central Prometh
     central = await startCentral(join(dir, 'central'), ruleFiles);
     exporters = await Promise.all(hosts.map((h) => startExporter(h.args, { spawn: spawnForFile })));
     const half = hostCount / 2;
-    await startAgent(join(dir, 'agent-a'), 'a', exporters.slice(0, half).map((e) => `127.0.0.1:${e.port}`), central.url);
-    await startAgent(join(dir, 'agent-b'), 'b', exporters.slice(half).map((e) => `127.0.0.1:${e.port}`), central.url);
+    await startAgent(
+      join(dir, 'agent-a'),
+      'a',
+      exporters.slice(0, half).map((e) => `127.0.0.1:${e.port}`),
+      central.url,
+    );
+    await startAgent(
+      join(dir, 'agent-b'),
+      'b',
+      exporters.slice(half).map((e) => `127.0.0.1:${e.port}`),
+      central.url,
+    );
     // From the first remote write on, including the moments where the exporters still hash.
-    watching = setInterval(() => void activeAlerts(central).then((alerts) => seen.push(...alerts), () => undefined), 250);
+    watching = setInterval(
+      () =>
+        void activeAlerts(central).then(
+          (alerts) => seen.push(...alerts),
+          () => undefined,
+        ),
+      250,
+    );
   }, 150_000);
 
   afterAll(async () => {
@@ -77,7 +102,10 @@ describe('a fleet of 24 hosts behind two Prometheus agents and a central Prometh
   async function evaluations(n: number): Promise<void> {
     for (let i = 0; i < n; i++) {
       const last = await lastEvaluation(central, 'hostguard-fleet');
-      await pollUntil(async () => (await lastEvaluation(central, 'hostguard-fleet')) !== last, { intervalMs: 200, what: 'one more evaluation of hostguard-fleet' });
+      await pollUntil(async () => (await lastEvaluation(central, 'hostguard-fleet')) !== last, {
+        intervalMs: 200,
+        what: 'one more evaluation of hostguard-fleet',
+      });
     }
   }
 
@@ -90,10 +118,15 @@ describe('a fleet of 24 hosts behind two Prometheus agents and a central Prometh
     expect(Object.fromEntries(byAgent.map((s) => [s.metric['agent'], s.value[1]]))).toEqual({ a: '12', b: '12' });
     await eventually(async () => {
       const counts = await instantQuery(central, 'job_hash:hostguard_flagged_executable_info:count_hosts');
-      expect(Object.fromEntries(counts.map((s) => [s.metric['sha256'], s.value[1]]))).toEqual({ [commonHash]: String(hostCount), [rareHash]: '3' });
+      expect(Object.fromEntries(counts.map((s) => [s.metric['sha256'], s.value[1]]))).toEqual({
+        [commonHash]: String(hostCount),
+        [rareHash]: '3',
+      });
     });
     const listeners = await instantQuery(central, 'job_hash_port:hostguard_flagged_listener_info:count_hosts');
-    expect(Object.fromEntries(listeners.map((s) => [`${s.metric['sha256']}/${s.metric['protocol']}/${s.metric['port']}`, s.value[1]]))).toEqual({
+    expect(
+      Object.fromEntries(listeners.map((s) => [`${s.metric['sha256']}/${s.metric['protocol']}/${s.metric['port']}`, s.value[1]])),
+    ).toEqual({
       [`${commonHash}/tcp/9999`]: String(hostCount),
       [`${rareHash}/tcp/${rareListenerPort}`]: '3',
     });
@@ -112,7 +145,9 @@ describe('a fleet of 24 hosts behind two Prometheus agents and a central Prometh
         expect(Number(alert.value)).toBe(3);
       }
       const listeners = await alertsNamed('HostGuardRareListener');
-      expect(listeners.map((a) => `${a.labels['instance']} ${a.labels['port']}`).sort()).toEqual(rareInstances().map((i) => `${i} ${rareListenerPort}`));
+      expect(listeners.map((a) => `${a.labels['instance']} ${a.labels['port']}`).sort()).toEqual(
+        rareInstances().map((i) => `${i} ${rareListenerPort}`),
+      );
     });
     // Stable: a few more evaluations change nothing.
     await evaluations(3);
@@ -134,12 +169,13 @@ describe('a fleet of 24 hosts behind two Prometheus agents and a central Prometh
     expect(reporting[0]?.value[1]).toBe(String(hostCount - 1));
   }, 120_000);
 
-  it('the overview dashboard\'s queries run on the central Prometheus, and the fleet row has data', async () => {
+  it("the overview dashboard's queries run on the central Prometheus, and the fleet row has data", async () => {
     const overview = JSON.parse(readFileSync(join(repoRoot, 'grafana', 'dashboards', 'hostguard-overview.json'), 'utf8')) as {
       panels: Array<{ type: string; title: string; targets?: Array<{ expr: string; expectData?: boolean }> }>;
     };
     // As Grafana sends them with job=hostguard and every instance selected.
-    const substitute = (expr: string) => expr.replaceAll('=~"$instance"', '=~".+"').replaceAll('$job', 'hostguard').replaceAll('$__rate_interval', '1m');
+    const substitute = (expr: string) =>
+      expr.replaceAll('=~"$instance"', '=~".+"').replaceAll('$job', 'hostguard').replaceAll('$__rate_interval', '1m');
     const rows = overview.panels;
     const fleetStart = rows.findIndex((p) => p.type === 'row' && p.title.startsWith('Fleet'));
     const fleetEnd = rows.findIndex((p, i) => i > fleetStart && p.type === 'row');

@@ -15,7 +15,10 @@ function ssListeners(ss: string): Map<string, string> {
     if (line.trim() === '') continue;
     const [netid, , , , local] = line.trim().split(/\s+/);
     const colon = local!.lastIndexOf(':');
-    let address = local!.slice(0, colon).replace(/^\[|\]$/g, '').replace(/%.*$/, '');
+    let address = local!
+      .slice(0, colon)
+      .replace(/^\[|\]$/g, '')
+      .replace(/%.*$/, '');
     // ss prints a dual-stack IPv6 wildcard socket as "*".
     if (address === '*') address = '::';
     const pids = [...line.matchAll(/pid=(\d+)/g)].map((m) => Number(m[1])).sort((a, b) => a - b);
@@ -46,7 +49,9 @@ describe('parity with ss -tulnp', () => {
     // What ss saw both times must be ours exactly; what we saw, ss must have seen at least once.
     const stable = [...before].filter(([key, pids]) => after.get(key) === pids);
     expect(stable.length).toBeGreaterThanOrEqual(9);
-    expect(stable.filter(([key, pids]) => ours.get(key) !== pids).map(([key, pids]) => `${key} ss=${pids} ours=${ours.get(key)}`)).toEqual([]);
+    expect(stable.filter(([key, pids]) => ours.get(key) !== pids).map(([key, pids]) => `${key} ss=${pids} ours=${ours.get(key)}`)).toEqual(
+      [],
+    );
     expect([...ours.keys()].filter((key) => !before.has(key) && !after.has(key))).toEqual([]);
   });
 });

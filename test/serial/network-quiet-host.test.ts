@@ -25,9 +25,13 @@ describe('a quiet host, as the network collector sees it', () => {
     const { ports } = await childListeners();
     const planted = runCli([...args, 'check', '--format', 'json']);
     expect(planted.code).toBe(1);
-    const found = (JSON.parse(planted.stdout) as FindingsDocument).findings.map((f) => `${f.kind} ${f.subject.protocol} ${f.subject.port} ${f.subject.reason}`);
+    const found = (JSON.parse(planted.stdout) as FindingsDocument).findings.map(
+      (f) => `${f.kind} ${f.subject.protocol} ${f.subject.port} ${f.subject.reason}`,
+    );
     expect(found.sort()).toEqual(
-      [`tcp ${ports.tcp4}`, `tcp ${ports.tcp6}`, `udp ${ports.udp4}`, `udp ${ports.udp6}`].map((p) => `unexpected_listener ${p} not_allowed`).sort(),
+      [`tcp ${ports.tcp4}`, `tcp ${ports.tcp6}`, `udp ${ports.udp4}`, `udp ${ports.udp6}`]
+        .map((p) => `unexpected_listener ${p} not_allowed`)
+        .sort(),
     );
   });
 
@@ -50,21 +54,42 @@ listeners:
     const root = join(dir, 'pkg');
     mkdirSync(join(root, 'DEBIAN'), { recursive: true });
     mkdirSync(join(root, 'usr/share/doc/hostguard-quiet-test'), { recursive: true });
-    writeFileSync(join(root, 'DEBIAN/control'), 'Package: hostguard-quiet-test\nVersion: 1.0\nArchitecture: all\nMaintainer: hostguard tests <tests@example.invalid>\nDescription: a package the quiet-host test installs and purges\n');
-    writeFileSync(join(root, 'DEBIAN/postinst'), '#!/bin/sh\nset -e\nperl -e 1\n/usr/bin/python3 -c "import json"\nawk "BEGIN { exit 0 }"\nsleep 1\n');
+    writeFileSync(
+      join(root, 'DEBIAN/control'),
+      'Package: hostguard-quiet-test\nVersion: 1.0\nArchitecture: all\nMaintainer: hostguard tests <tests@example.invalid>\nDescription: a package the quiet-host test installs and purges\n',
+    );
+    writeFileSync(
+      join(root, 'DEBIAN/postinst'),
+      '#!/bin/sh\nset -e\nperl -e 1\n/usr/bin/python3 -c "import json"\nawk "BEGIN { exit 0 }"\nsleep 1\n',
+    );
     chmodSync(join(root, 'DEBIAN/postinst'), 0o755);
     writeFileSync(join(root, 'usr/share/doc/hostguard-quiet-test/README'), 'quiet\n');
     const repo = join(dir, 'repo');
     mkdirSync(repo);
     execFileSync('dpkg-deb', ['--build', '--root-owner-group', root, join(repo, 'hostguard-quiet-test_1.0_all.deb')], { stdio: 'ignore' });
-    writeFileSync(join(repo, 'Packages'), execFileSync('dpkg-scanpackages', ['--multiversion', '.', '/dev/null'], { cwd: repo, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }));
+    writeFileSync(
+      join(repo, 'Packages'),
+      execFileSync('dpkg-scanpackages', ['--multiversion', '.', '/dev/null'], {
+        cwd: repo,
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'ignore'],
+      }),
+    );
     // Larger than the socket buffers of both ends, so the download stays established while it is slowed.
     writeFileSync(join(repo, 'download'), Buffer.alloc(30_000_000, 'x'));
     return repo;
   }
 
   it('keeps zero findings while apt fetches and installs a package whose scripts run interpreters and curl downloads from a cron job; ss never runs', async () => {
-    for (const [tool, pkg] of [['dpkg-deb', 'dpkg'], ['dpkg-scanpackages', 'dpkg-dev'], ['apt-get', 'apt'], ['curl', 'curl'], ['flock', 'util-linux'], ['/usr/bin/python3', 'python3']]) requireTool(tool!, pkg!);
+    for (const [tool, pkg] of [
+      ['dpkg-deb', 'dpkg'],
+      ['dpkg-scanpackages', 'dpkg-dev'],
+      ['apt-get', 'apt'],
+      ['curl', 'curl'],
+      ['flock', 'util-linux'],
+      ['/usr/bin/python3', 'python3'],
+    ])
+      requireTool(tool!, pkg!);
     const dir = tempDir();
     const repo = repository(dir);
     // The mirror is a host of the test's own: a namespace behind a veth pair on a private /30.
@@ -82,7 +107,16 @@ listeners:
     ].flatMap((o) => ['-o', o]);
 
     writeFileSync(join(dir, 'policy.yml'), policy);
-    const args = ['--state.dir', dir, '--config.file', join(dir, 'policy.yml'), '--collector.disable-defaults', '--collector.processes', '--collector.network', '--findings.show-details'];
+    const args = [
+      '--state.dir',
+      dir,
+      '--config.file',
+      join(dir, 'policy.yml'),
+      '--collector.disable-defaults',
+      '--collector.processes',
+      '--collector.network',
+      '--findings.show-details',
+    ];
     expect(runCli([...args, 'baseline', 'init']).code).toBe(0);
     const exporter = await startExporter(args);
 
@@ -95,7 +129,12 @@ listeners:
     const scraper = (async () => {
       while (scraping) {
         seen.push(...((await (await fetch(`${exporter.url}/api/findings`)).json()) as FindingsDocument).findings);
-        mostOutbound = Math.max(mostOutbound, sampleValue(await (await fetch(`${exporter.url}/metrics`)).text(), 'hostguard_network_outbound_connections', { protocol: 'tcp' }) ?? 0);
+        mostOutbound = Math.max(
+          mostOutbound,
+          sampleValue(await (await fetch(`${exporter.url}/metrics`)).text(), 'hostguard_network_outbound_connections', {
+            protocol: 'tcp',
+          }) ?? 0,
+        );
         await new Promise((r) => setTimeout(r, scrapePaceMs));
       }
     })();
@@ -103,11 +142,17 @@ listeners:
       // Asynchronous, so the scrapes go on while each runs.
       const run = (command: string, commandArgs: string[]) =>
         new Promise<void>((resolve, reject) =>
-          execFile(command, commandArgs, { timeout: 180_000 }, (error, _stdout, stderr) => (error ? reject(new Error(`${command} ${commandArgs.join(' ')}: ${stderr}`)) : resolve())),
+          execFile(command, commandArgs, { timeout: 180_000 }, (error, _stdout, stderr) =>
+            error ? reject(new Error(`${command} ${commandArgs.join(' ')}: ${stderr}`)) : resolve(),
+          ),
         );
       await run('apt-get', [...aptOptions, 'update']);
       // A cron job's shell running curl: a slow download, so that collections see its connection.
-      const cron = spawnOwned('setsid', ['/bin/sh', '-c', `curl -fsS --limit-rate 5M -o /dev/null http://${mirror.remoteAddress}/download`]);
+      const cron = spawnOwned('setsid', [
+        '/bin/sh',
+        '-c',
+        `curl -fsS --limit-rate 5M -o /dev/null http://${mirror.remoteAddress}/download`,
+      ]);
       await run('flock', [dpkgTestLock, 'apt-get', ...aptOptions, 'install', '-y', '--no-install-recommends', 'hostguard-quiet-test']);
       await run('flock', [dpkgTestLock, 'dpkg', '--purge', 'hostguard-quiet-test']);
       expect(await stopProcessWhenDone(cron)).toBe(0);

@@ -21,12 +21,17 @@ describe('a quiet host with the default persistence coverage', () => {
     const deadline = Date.now() + 300_000;
     let samples = parseExposition(await (await fetch(`${exporter.url}/metrics`)).text());
     // Until the scan at start and a privileged-file search have finished (serve takes the one `baseline init` recorded).
-    while ((sampleValue(samples, 'hostguard_integrity_last_scan_end_timestamp_seconds') ?? 0) === 0 || (sampleValue(samples, 'hostguard_integrity_privileged_search_last_end_timestamp_seconds') ?? 0) === 0) {
+    while (
+      (sampleValue(samples, 'hostguard_integrity_last_scan_end_timestamp_seconds') ?? 0) === 0 ||
+      (sampleValue(samples, 'hostguard_integrity_privileged_search_last_end_timestamp_seconds') ?? 0) === 0
+    ) {
       if (Date.now() > deadline) throw new Error('no scan or search finished in serve');
       await new Promise((r) => setTimeout(r, 250));
       samples = parseExposition(await (await fetch(`${exporter.url}/metrics`)).text());
     }
-    const findings = samples.filter((s) => s.name === 'hostguard_findings' && ['integrity', 'kernel'].includes(s.labels['collector']!) && s.value > 0);
+    const findings = samples.filter(
+      (s) => s.name === 'hostguard_findings' && ['integrity', 'kernel'].includes(s.labels['collector']!) && s.value > 0,
+    );
     expect(findings).toEqual([]);
     expect(sampleValue(samples, 'hostguard_integrity_watch_enabled')).toBe(1);
     expect(sampleValue(samples, 'hostguard_integrity_watch_directories')).toBeGreaterThan(10);

@@ -61,21 +61,26 @@ describe('a quiet host', () => {
     const scrape = async () => (await fetch(`${exporter.url}/metrics`)).text();
     const before = parseExposition(await scrape());
     ordinaryDay();
-    const startedIn = (text: string, verdict: string) => (sampleValue(text, 'hostguard_process_starts_total', { verdict }) ?? NaN) - (sampleValue(before, 'hostguard_process_starts_total', { verdict }) ?? NaN);
+    const startedIn = (text: string, verdict: string) =>
+      (sampleValue(text, 'hostguard_process_starts_total', { verdict }) ?? NaN) -
+      (sampleValue(before, 'hostguard_process_starts_total', { verdict }) ?? NaN);
     // The start watch has counted what the day started, and the sweep at start has run.
     const after = await eventually(
       async () => {
         const text = await scrape();
-        return (sampleValue(text, 'hostguard_process_hidden_sweep_last_timestamp_seconds') ?? 0) > 0 && startedIn(text, 'known') >= 8 && text;
+        return (
+          (sampleValue(text, 'hostguard_process_hidden_sweep_last_timestamp_seconds') ?? 0) > 0 && startedIn(text, 'known') >= 8 && text
+        );
       },
-      { intervalMs: 250, timeoutMs: 60_000, what: 'the day\'s starts counted and the sweep done' },
+      { intervalMs: 250, timeoutMs: 60_000, what: "the day's starts counted and the sweep done" },
     );
 
     expect(((await (await fetch(`${exporter.url}/api/findings`)).json()) as FindingsDocument).findings).toEqual([]);
     const started = (verdict: string) => startedIn(after, verdict);
     // Everything that started was seen, and all of it was known.
     expect(started('known')).toBeGreaterThanOrEqual(8);
-    for (const verdict of startVerdicts.filter((v) => !['known', 'kernel_thread', 'unexamined'].includes(v))) expect([verdict, started(verdict)]).toEqual([verdict, 0]);
+    for (const verdict of startVerdicts.filter((v) => !['known', 'kernel_thread', 'unexamined'].includes(v)))
+      expect([verdict, started(verdict)]).toEqual([verdict, 0]);
     // The sweep at start found nothing hidden, threads included.
     for (const view of ['listing', 'procfs_entry', 'ps']) expect(sampleValue(after, 'hostguard_processes_hidden', { view })).toBe(0);
     expect(sampleValue(after, 'hostguard_process_hidden_sweep_success')).toBe(1);
@@ -95,7 +100,7 @@ function sleepBundle(runc: string, seconds: number): string {
 }
 
 describe('a quiet host running containers', () => {
-  it('stays quiet while Debian\'s runc creates and runs containers: their starts are other_root, a created container has no finding', async () => {
+  it("stays quiet while Debian's runc creates and runs containers: their starts are other_root, a created container has no finding", async () => {
     const runc = requireTool('runc', 'runc');
     const stateDir = tempDir();
     const policyFile = join(stateDir, 'policy.yml');
@@ -111,20 +116,23 @@ describe('a quiet host running containers', () => {
     try {
       // Each lives 2 s: the start watch looks every half second, plus the time a look takes.
       const running = sleepBundle(runc, 2);
-      for (const id of ids.slice(0, 3)) expect(spawnSync(runc, ['run', '--bundle', running, id], { stdio: 'ignore', timeout: 20_000 }).status).toBe(0);
+      for (const id of ids.slice(0, 3))
+        expect(spawnSync(runc, ['run', '--bundle', running, id], { stdio: 'ignore', timeout: 20_000 }).status).toBe(0);
       // Created, not started: runc's init waits in the container for `runc start`, as between a
       // container runtime's create and start.
       expect(spawnSync(runc, ['create', '--bundle', sleepBundle(runc, 60), created], { stdio: 'ignore', timeout: 20_000 }).status).toBe(0);
       const state = JSON.parse(execFileSync(runc, ['state', created], { encoding: 'utf8' })) as { status: string };
       expect(state.status).toBe('created');
-      const startedIn = (text: string, verdict: string) => (sampleValue(text, 'hostguard_process_starts_total', { verdict }) ?? NaN) - (sampleValue(before, 'hostguard_process_starts_total', { verdict }) ?? NaN);
+      const startedIn = (text: string, verdict: string) =>
+        (sampleValue(text, 'hostguard_process_starts_total', { verdict }) ?? NaN) -
+        (sampleValue(before, 'hostguard_process_starts_total', { verdict }) ?? NaN);
       // The three that ran (each for 2 s, while `runc run` waited) and the created one's init, counted.
       const after = await eventually(
         async () => {
           const text = await scrape();
           return startedIn(text, 'other_root') >= 4 && text;
         },
-        { intervalMs: 250, timeoutMs: 60_000, what: 'the containers\' starts counted' },
+        { intervalMs: 250, timeoutMs: 60_000, what: "the containers' starts counted" },
       );
 
       expect(((await (await fetch(`${exporter.url}/api/findings`)).json()) as FindingsDocument).findings).toEqual([]);
@@ -132,7 +140,8 @@ describe('a quiet host running containers', () => {
       // Every container was seen: the three that ran and the created one's init...
       expect(started('other_root')).toBeGreaterThanOrEqual(4);
       // ...and nothing about them was a finding.
-      for (const verdict of startVerdicts.filter((v) => !['known', 'kernel_thread', 'unexamined', 'other_root'].includes(v))) expect([verdict, started(verdict)]).toEqual([verdict, 0]);
+      for (const verdict of startVerdicts.filter((v) => !['known', 'kernel_thread', 'unexamined', 'other_root'].includes(v)))
+        expect([verdict, started(verdict)]).toEqual([verdict, 0]);
       expect(sampleValue(after, 'hostguard_processes_identity_unjudged', { reason: 'other_root' })).toBeGreaterThanOrEqual(1);
     } finally {
       for (const id of ids) spawnSync(runc, ['delete', '--force', id], { stdio: 'ignore', timeout: 20_000 });
@@ -141,7 +150,7 @@ describe('a quiet host running containers', () => {
 });
 
 describe('a quiet host running containers on overlayfs roots', () => {
-  it('stays at zero findings while its containers do their ordinary work: their image\'s programs, health checks by runc exec, a shell script without a terminal', async () => {
+  it("stays at zero findings while its containers do their ordinary work: their image's programs, health checks by runc exec, a shell script without a terminal", async () => {
     const work = tempDir('hostguard-quiet-containers-');
     const image = debianImage(work);
     const stateDir = tempDir();
@@ -156,7 +165,13 @@ describe('a quiet host running containers on overlayfs roots', () => {
     const pod = { uid: '1b2c3d4e-5f60-4718-9a0b-c1d2e3f40516', namespace: 'shop', name: 'web-0' };
     // A web-like workload: a shell loop that runs the image's programs, as entrypoint scripts do.
     const loop = 'while true; do date > /tmp/now; ls /usr/bin > /dev/null; cat /etc/debian_version > /dev/null 2>&1; sleep 0.3; done';
-    const containers = [0, 1].map(() => startContainer(image, work, { args: ['/bin/sh', '-c', loop], cgroup: crioCgroup(pod.uid), annotations: crioAnnotations(pod, 'web', 'registry.example.com/shop/web:1.4') }));
+    const containers = [0, 1].map(() =>
+      startContainer(image, work, {
+        args: ['/bin/sh', '-c', loop],
+        cgroup: crioCgroup(pod.uid),
+        annotations: crioAnnotations(pod, 'web', 'registry.example.com/shop/web:1.4'),
+      }),
+    );
     for (let i = 0; i < 5; i++) {
       for (const container of containers) {
         // A health check, a log rotation, a query of the package database: what kubelets and operators run inside.
@@ -165,20 +180,25 @@ describe('a quiet host running containers on overlayfs roots', () => {
         container.execDetached(['sleep', '2']);
       }
     }
-    const startedIn = (text: string, verdict: string) => (sampleValue(text, 'hostguard_process_starts_total', { verdict }) ?? NaN) - (sampleValue(before, 'hostguard_process_starts_total', { verdict }) ?? NaN);
+    const startedIn = (text: string, verdict: string) =>
+      (sampleValue(text, 'hostguard_process_starts_total', { verdict }) ?? NaN) -
+      (sampleValue(before, 'hostguard_process_starts_total', { verdict }) ?? NaN);
     // Their work counted by the start watch, and both containers placed by a collection.
     const after = await eventually(
       async () => {
         const text = await scrape();
-        return startedIn(text, 'other_root') >= 20 && (sampleValue(text, 'hostguard_container_processes', { layer: 'image' }) ?? 0) >= 2 && text;
+        return (
+          startedIn(text, 'other_root') >= 20 && (sampleValue(text, 'hostguard_container_processes', { layer: 'image' }) ?? 0) >= 2 && text
+        );
       },
-      { intervalMs: 250, timeoutMs: 60_000, what: 'the containers\' work counted' },
+      { intervalMs: 250, timeoutMs: 60_000, what: "the containers' work counted" },
     );
 
     expect(((await (await fetch(`${exporter.url}/api/findings`)).json()) as FindingsDocument).findings).toEqual([]);
     const started = (verdict: string) => startedIn(after, verdict);
     expect(started('other_root')).toBeGreaterThanOrEqual(20);
-    for (const verdict of startVerdicts.filter((v) => !['known', 'kernel_thread', 'unexamined', 'other_root'].includes(v))) expect([verdict, started(verdict)]).toEqual([verdict, 0]);
+    for (const verdict of startVerdicts.filter((v) => !['known', 'kernel_thread', 'unexamined', 'other_root'].includes(v)))
+      expect([verdict, started(verdict)]).toEqual([verdict, 0]);
     // Their executables were placed: all in the image, none in the writable layer.
     expect(sampleValue(after, 'hostguard_container_processes', { layer: 'image' })).toBeGreaterThanOrEqual(2);
     expect(sampleValue(after, 'hostguard_container_processes', { layer: 'writable_layer' })).toBe(0);

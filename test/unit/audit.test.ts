@@ -48,7 +48,10 @@ describe('reading a Lynis report', () => {
     expect(parseLynisReport('')).toEqual({ status: 'invalid', reason: 'empty file' });
     expect(parseLynisReport(readFileSync(new URL('../fixtures/auth/corpus-rfc3164.log', import.meta.url), 'utf8')).status).toBe('invalid');
     expect(parseLynisReport('\u0000\u0001\u0002\n\u00ff\u00fe\n')).toMatchObject({ status: 'invalid' });
-    expect(parseLynisReport('report_datetime_end=2026-01-01 00:00:00\nhardening_index=250\n')).toEqual({ status: 'invalid', reason: 'hardening_index=250 is not a number from 0 to 100' });
+    expect(parseLynisReport('report_datetime_end=2026-01-01 00:00:00\nhardening_index=250\n')).toEqual({
+      status: 'invalid',
+      reason: 'hardening_index=250 is not a number from 0 to 100',
+    });
   });
 });
 
@@ -65,22 +68,54 @@ describe('judging a Lynis report', () => {
       'warning:FINT-4316': 'No AIDE database was found, needed for AIDE functionality',
     });
     expect(learnAudit(undefined)).toEqual({});
-    expect(auditBaselineOf({ hardening_index: 'sixty', 'warning:X-1': 'x' })).toEqual({ hardeningIndex: undefined, warnings: new Set(['X-1']) });
+    expect(auditBaselineOf({ hardening_index: 'sixty', 'warning:X-1': 'x' })).toEqual({
+      hardeningIndex: undefined,
+      warnings: new Set(['X-1']),
+    });
   });
 
   it('a lower hardening index and a new warning are findings; accepted warnings are not', () => {
     const baseline = auditBaselineOf(learnAudit(report()));
-    const worse = report({ hardeningIndex: 55, warnings: [...report().warnings, { test: 'AUTH-9262', text: 'No PAM module for password strength' }, { test: 'SSH-7408', text: 'PermitRootLogin yes' }] });
+    const worse = report({
+      hardeningIndex: 55,
+      warnings: [
+        ...report().warnings,
+        { test: 'AUTH-9262', text: 'No PAM module for password strength' },
+        { test: 'SSH-7408', text: 'PermitRootLogin yes' },
+      ],
+    });
     expect(judgeAudit(held(worse), baseline, policy(), soon)).toEqual([
-      { collector: 'audit', kind: 'hardening_index_dropped', severity: 'warning', subject: { report: '/var/log/lynis-report.dat' }, message: 'Lynis hardening index 55, down from 60 in the baseline' },
-      { collector: 'audit', kind: 'new_warning', severity: 'warning', subject: { test: 'AUTH-9262' }, message: 'Lynis warning AUTH-9262: No PAM module for password strength' },
-      { collector: 'audit', kind: 'new_warning', severity: 'warning', subject: { test: 'SSH-7408' }, message: 'Lynis warning SSH-7408: PermitRootLogin yes' },
+      {
+        collector: 'audit',
+        kind: 'hardening_index_dropped',
+        severity: 'warning',
+        subject: { report: '/var/log/lynis-report.dat' },
+        message: 'Lynis hardening index 55, down from 60 in the baseline',
+      },
+      {
+        collector: 'audit',
+        kind: 'new_warning',
+        severity: 'warning',
+        subject: { test: 'AUTH-9262' },
+        message: 'Lynis warning AUTH-9262: No PAM module for password strength',
+      },
+      {
+        collector: 'audit',
+        kind: 'new_warning',
+        severity: 'warning',
+        subject: { test: 'SSH-7408' },
+        message: 'Lynis warning SSH-7408: PermitRootLogin yes',
+      },
     ]);
-    expect(judgeAudit(held(worse), baseline, policy('  accept_warnings: [AUTH-9262, SSH-7408]\n'), soon).map((f) => f.kind)).toEqual(['hardening_index_dropped']);
+    expect(judgeAudit(held(worse), baseline, policy('  accept_warnings: [AUTH-9262, SSH-7408]\n'), soon).map((f) => f.kind)).toEqual([
+      'hardening_index_dropped',
+    ]);
   });
 
   it('without a baseline every warning is new and the index is not judged', () => {
-    expect(judgeAudit(held(report({ hardeningIndex: 10 })), undefined, policy(), soon).map((f) => `${f.kind} ${f.subject.test ?? ''}`)).toEqual(['new_warning LOGG-2138', 'new_warning FINT-4316']);
+    expect(
+      judgeAudit(held(report({ hardeningIndex: 10 })), undefined, policy(), soon).map((f) => `${f.kind} ${f.subject.test ?? ''}`),
+    ).toEqual(['new_warning LOGG-2138', 'new_warning FINT-4316']);
   });
 
   it('a report older than max_report_age is stale', () => {
@@ -92,7 +127,13 @@ describe('judging a Lynis report', () => {
 
   it('no complete report is a warning, only info while the first one is being written', () => {
     expect(judgeAudit(missing, undefined, policy(), soon)).toEqual([
-      { collector: 'audit', kind: 'report_unavailable', severity: 'warning', subject: { report: '/var/log/lynis-report.dat' }, message: 'no complete Lynis report at /var/log/lynis-report.dat: missing (ENOENT)' },
+      {
+        collector: 'audit',
+        kind: 'report_unavailable',
+        severity: 'warning',
+        subject: { report: '/var/log/lynis-report.dat' },
+        message: 'no complete Lynis report at /var/log/lynis-report.dat: missing (ENOENT)',
+      },
     ]);
     expect(judgeAudit({ held: undefined, current: 'incomplete', reason: undefined }, undefined, policy(), soon)[0]?.severity).toBe('info');
   });
@@ -103,13 +144,24 @@ describe('a Lynis PID file found before a run', () => {
 
   it('is held by a live Lynis only when its PID runs the lynis script and has not exited', () => {
     expect(judgePidFile('4242\n', lynis)).toEqual({ kind: 'live_lynis', pid: 4242 });
-    expect(judgePidFile('4242', { state: 'T', argv: ['/usr/local/bin/lynis', 'audit', 'system'] })).toEqual({ kind: 'live_lynis', pid: 4242 });
+    expect(judgePidFile('4242', { state: 'T', argv: ['/usr/local/bin/lynis', 'audit', 'system'] })).toEqual({
+      kind: 'live_lynis',
+      pid: 4242,
+    });
   });
 
   it('is stale when its run is gone: no such process, a zombie, a PID reused by another program, no PID at all', () => {
     expect(judgePidFile('4242\n', undefined)).toEqual({ kind: 'stale', pid: 4242, reason: 'no such process' });
-    expect(judgePidFile('4242\n', { ...lynis, state: 'Z' })).toEqual({ kind: 'stale', pid: 4242, reason: 'the process is a zombie: it has exited' });
-    expect(judgePidFile('4242\n', { state: 'S', argv: ['/usr/sbin/nginx', '-g', 'daemon off;'] })).toEqual({ kind: 'stale', pid: 4242, reason: 'the PID now belongs to another program (nginx)' });
+    expect(judgePidFile('4242\n', { ...lynis, state: 'Z' })).toEqual({
+      kind: 'stale',
+      pid: 4242,
+      reason: 'the process is a zombie: it has exited',
+    });
+    expect(judgePidFile('4242\n', { state: 'S', argv: ['/usr/sbin/nginx', '-g', 'daemon off;'] })).toEqual({
+      kind: 'stale',
+      pid: 4242,
+      reason: 'the PID now belongs to another program (nginx)',
+    });
     expect(judgePidFile('4242\n', { state: 'S', argv: ['/bin/sh', '/usr/sbin/not-lynis'] }).kind).toBe('stale');
     expect(judgePidFile('', lynis)).toEqual({ kind: 'stale', pid: undefined, reason: 'no PID in it' });
     expect(judgePidFile('lynis\n', lynis)).toEqual({ kind: 'stale', pid: undefined, reason: 'no PID in it' });
@@ -127,13 +179,21 @@ describe('the audit policy section', () => {
   it('is absent by default; with it, defaults apply and a run needs a valid schedule', () => {
     expect(parsePolicy('', 'p.yml').policy.audit).toBeUndefined();
     expect(policy()).toEqual({ lynis_report: '/var/log/lynis-report.dat', max_report_age: 8 * 86400, accept_warnings: [], run: undefined });
-    expect(policy('  run:\n    schedule: "30 3 * * *"\n').run).toEqual({ schedule: '30 3 * * *', log_file: '/var/log/lynis.log', timeout: 3600 });
-    expect(error('audit:\n  lynis_report: /r\n  run:\n    schedule: "61 * * * *"\n')).toMatch(/^p\.yml:4: audit\.run\.schedule: not a cron expression/);
+    expect(policy('  run:\n    schedule: "30 3 * * *"\n').run).toEqual({
+      schedule: '30 3 * * *',
+      log_file: '/var/log/lynis.log',
+      timeout: 3600,
+    });
+    expect(error('audit:\n  lynis_report: /r\n  run:\n    schedule: "61 * * * *"\n')).toMatch(
+      /^p\.yml:4: audit\.run\.schedule: not a cron expression/,
+    );
     expect(error('audit:\n  lynis_report: r.dat\n')).toMatch(/audit\.lynis_report: .*absolute/);
     expect(error('audit:\n  lynis_report: /r\n  accept_warnings: ["no spaces please"]\n')).toMatch(/audit\.accept_warnings\[0\]/);
     expect(error('audit:\n  lynis_report: /r\n  lynis_reports: /r\n')).toMatch(/^p\.yml:3: audit\.lynis_reports: unknown key/);
     expect(policy('  run:\n    schedule: "30 3 * * *"\n    test_groups: [ssh, time]\n').run?.test_groups).toEqual(['ssh', 'time']);
-    expect(error('audit:\n  lynis_report: /r\n  run:\n    schedule: "30 3 * * *"\n    test_groups: ["ssh time"]\n')).toMatch(/audit\.run\.test_groups\[0\]: a Lynis test group/);
+    expect(error('audit:\n  lynis_report: /r\n  run:\n    schedule: "30 3 * * *"\n    test_groups: ["ssh time"]\n')).toMatch(
+      /audit\.run\.test_groups\[0\]: a Lynis test group/,
+    );
   });
 });
 
@@ -144,7 +204,13 @@ describe('the ids and audit sections of examples/policy.yml', () => {
       .replace(/^# ((?:outbound|ids|audit):|  .*)$/gm, (_line, rest: string) => rest)
       .replace(/^ {2}# (run:.*|exec_events:.*|  .*)$/gm, (_line, rest: string) => `  ${rest}`);
     const { policy: p } = parsePolicy(uncommented, 'examples/policy.yml');
-    expect(p.processes.exec_events).toEqual({ source: 'auditd', path: '/var/log/audit/audit.log', rule_key: 'hostguard_exec', hold: 900, start_at: 'end' });
+    expect(p.processes.exec_events).toEqual({
+      source: 'auditd',
+      path: '/var/log/audit/audit.log',
+      rule_key: 'hostguard_exec',
+      hold: 900,
+      start_at: 'end',
+    });
     expect(p.ids?.sources.map((s) => `${s.type} ${s.path} ${s.max_silence ?? 'default'}`)).toEqual([
       'suricata /var/log/suricata/eve.json default',
       'snort /var/log/snort/alert_json.txt 0',
@@ -154,7 +220,14 @@ describe('the ids and audit sections of examples/policy.yml', () => {
       lynis_report: '/var/log/lynis-report.dat',
       max_report_age: 8 * 86400,
       accept_warnings: [],
-      run: { schedule: '30 3 * * *', lynis: '/usr/sbin/lynis', profile: '/etc/lynis/custom.prf', test_groups: ['ssh', 'authentication'], log_file: '/var/log/lynis.log', timeout: 3600 },
+      run: {
+        schedule: '30 3 * * *',
+        lynis: '/usr/sbin/lynis',
+        profile: '/etc/lynis/custom.prf',
+        test_groups: ['ssh', 'authentication'],
+        log_file: '/var/log/lynis.log',
+        timeout: 3600,
+      },
     });
   });
 });

@@ -106,7 +106,10 @@ describe.each(annotatedFiles)('the annotated log %s', (file) => {
 
   it('adds up to the attempts a reader counts by hand, read in batches as a file is', () => {
     const pipeline = newPipeline();
-    pipeline.syslogLines(file, samples.map((s) => s.text));
+    pipeline.syslogLines(
+      file,
+      samples.map((s) => s.text),
+    );
     const annotatedTotal = samples.reduce((sum, s) => sum + (typeof s.expect === 'object' ? Number(s.expect.attempts ?? 0) : 0), 0);
     expect(pipeline.totalFailures()).toBe(annotatedTotal);
   });
@@ -128,7 +131,10 @@ describe('the annotated logs together', () => {
   it('the corpus adds up to the same 35 attempts in its three timestamp forms: sshd and PAM lines of one attempt count once', () => {
     for (const file of corpora) {
       const pipeline = newPipeline();
-      pipeline.syslogLines(file, annotated(file).map((s) => s.text));
+      pipeline.syslogLines(
+        file,
+        annotated(file).map((s) => s.text),
+      );
       expect(pipeline.totalFailures(), file).toBe(35);
     }
   });

@@ -18,7 +18,14 @@ const pid = fc.option(fc.integer({ min: 1, max: 4_194_304 }).map(String), { nil:
 const host = fc.stringMatching(/^[a-z][a-z0-9.-]{0,20}$/);
 /** Any text of one line; it may look like anything, except Solaris' message-id prefix and the RFC 5424 BOM the parser drops. */
 const message = fc
-  .string({ unit: fc.oneof(fc.constantFrom(' ', ':', '[', ']', '(', ')', '<', '>', '"', '\\', '-'), fc.string({ minLength: 1, maxLength: 1 }), fc.constantFrom('é', '日', '\u00a0')), maxLength: 80 })
+  .string({
+    unit: fc.oneof(
+      fc.constantFrom(' ', ':', '[', ']', '(', ')', '<', '>', '"', '\\', '-'),
+      fc.string({ minLength: 1, maxLength: 1 }),
+      fc.constantFrom('é', '日', '\u00a0'),
+    ),
+    maxLength: 80,
+  })
   .filter((m) => !m.startsWith('[ID ') && !m.includes('\n'));
 /** A whole second between 2001 and 2036, and a millisecond part. */
 const instant = fc.record({ seconds: fc.integer({ min: 978_307_200, max: 2_082_758_399 }), ms: fc.integer({ min: 0, max: 999 }) });
@@ -53,14 +60,24 @@ const tag = (p: string, id: string | undefined) => (id === undefined ? `${p}:` :
 describe('the header parser', () => {
   it('gives back program, pid, message and time from an RFC 3164 line, with or without PRI, hostname and day padding', () => {
     fc.assert(
-      fc.property(instant, host, program, pid, message, fc.boolean(), fc.boolean(), fc.boolean(), ({ seconds }, h, p, id, m, withHost, withPri, padded) => {
-        const t = seconds * 1000;
-        const line = `${withPri ? '<38>' : ''}${bsd(t, padded)} ${withHost ? `${h} ` : ''}${tag(p, id)} ${m}`;
-        const record = parseLogLine(line);
-        expect(record).toMatchObject({ program: p, pid: id, message: m });
-        // The year is the one that puts the line at most two days ahead of now.
-        expect(logTime(record!, t + 3_600_000)).toBe(t);
-      }),
+      fc.property(
+        instant,
+        host,
+        program,
+        pid,
+        message,
+        fc.boolean(),
+        fc.boolean(),
+        fc.boolean(),
+        ({ seconds }, h, p, id, m, withHost, withPri, padded) => {
+          const t = seconds * 1000;
+          const line = `${withPri ? '<38>' : ''}${bsd(t, padded)} ${withHost ? `${h} ` : ''}${tag(p, id)} ${m}`;
+          const record = parseLogLine(line);
+          expect(record).toMatchObject({ program: p, pid: id, message: m });
+          // The year is the one that puts the line at most two days ahead of now.
+          expect(logTime(record!, t + 3_600_000)).toBe(t);
+        },
+      ),
       runs,
     );
   });
@@ -79,16 +96,27 @@ describe('the header parser', () => {
   });
 
   it('gives back app, procid, message and time from an RFC 5424 line with structured data', () => {
-    const sdValue = fc.string({ unit: fc.constantFrom('a', ' ', '"', ']', '\\', '=', 'é'), maxLength: 12 }).map((v) => v.replace(/["\]\\]/g, (c) => `\\${c}`));
+    const sdValue = fc
+      .string({ unit: fc.constantFrom('a', ' ', '"', ']', '\\', '=', 'é'), maxLength: 12 })
+      .map((v) => v.replace(/["\]\\]/g, (c) => `\\${c}`));
     fc.assert(
-      fc.property(instant, offsetMinutes, host, program, pid, message, fc.array(sdValue, { maxLength: 3 }), ({ seconds, ms }, offset, h, p, id, m, values) => {
-        const t = seconds * 1000 + ms;
-        const sd = values.length === 0 ? '-' : values.map((v, i) => `[e${i}@32473 k="${v}"]`).join('');
-        const line = `<86>1 ${iso(t, offset)} ${h} ${p} ${id ?? '-'} ID${seconds % 100} ${sd} ${m}`;
-        const record = parseLogLine(line);
-        expect(record).toMatchObject({ program: p, pid: id, message: m });
-        expect(logTime(record!, 0)).toBe(t);
-      }),
+      fc.property(
+        instant,
+        offsetMinutes,
+        host,
+        program,
+        pid,
+        message,
+        fc.array(sdValue, { maxLength: 3 }),
+        ({ seconds, ms }, offset, h, p, id, m, values) => {
+          const t = seconds * 1000 + ms;
+          const sd = values.length === 0 ? '-' : values.map((v, i) => `[e${i}@32473 k="${v}"]`).join('');
+          const line = `<86>1 ${iso(t, offset)} ${h} ${p} ${id ?? '-'} ID${seconds % 100} ${sd} ${m}`;
+          const record = parseLogLine(line);
+          expect(record).toMatchObject({ program: p, pid: id, message: m });
+          expect(logTime(record!, 0)).toBe(t);
+        },
+      ),
       runs,
     );
   });
@@ -103,7 +131,11 @@ describe('the header parser', () => {
         expect(parseLogLine(`${stamp} ${h} ${p}[${id}] ${m}`)).toMatchObject({ program: p, pid: id, message: m });
         expect(parseLogLine(`${stamp} <auth.info> ${h} ${p}[${id}]: ${m}`)).toMatchObject({ program: p, pid: id, message: m });
         expect(parseLogLine(`${stamp} ${h} ${p}[${id}]: [ID 800047 auth.info] ${m}`)).toMatchObject({ program: p, pid: id, message: m });
-        expect(parseLogLine(`${stamp} ${h} ${p}(pam_unix)[${id}]: ${m}`)).toMatchObject({ program: p, pid: id, message: `pam_unix(${p}): ${m}` });
+        expect(parseLogLine(`${stamp} ${h} ${p}(pam_unix)[${id}]: ${m}`)).toMatchObject({
+          program: p,
+          pid: id,
+          message: `pam_unix(${p}): ${m}`,
+        });
       }),
       runs,
     );
@@ -117,7 +149,11 @@ describe('the header parser', () => {
         const local = `${d.getFullYear()}-${two(d.getMonth() + 1)}-${two(d.getDate())} ${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}`;
         const cases: Array<[string, { program: string; pid?: string; message: string }, number]> = [
           [`${local.replace(/-/g, '/')} [error] ${id}#${id}: ${m}`, { program: 'nginx', pid: id, message: m }, t],
-          [`[${ctime(t).replace(/ (\d{4})$/, '.123456 $1')}] [auth_basic:error] [pid ${id}:tid 7] ${m}`, { program: 'apache', pid: id, message: `[auth_basic:error] [pid ${id}:tid 7] ${m}` }, t + 123],
+          [
+            `[${ctime(t).replace(/ (\d{4})$/, '.123456 $1')}] [auth_basic:error] [pid ${id}:tid 7] ${m}`,
+            { program: 'apache', pid: id, message: `[auth_basic:error] [pid ${id}:tid 7] ${m}` },
+            t + 123,
+          ],
           [`${ctime(t)} [pid ${id}] ${m}`, { program: 'vsftpd', pid: id, message: m }, t],
           [`[${local.replace(/-/g, '').replace(' ', '-')}] [INFO ] ${m}`, { program: 'xrdp', message: `[INFO ] ${m}` }, t],
           [`${local} ${id} [Warning] ${m}`, { program: 'mysqld', pid: id, message: `[Warning] ${m}` }, t],
@@ -139,7 +175,20 @@ describe('the header parser', () => {
       fc.string({ unit: 'binary', maxLength: 200 }),
       fc
         .tuple(
-          fc.constantFrom('', '<13>', '<191>1 ', 'Jan  5 10:00:00 ', 'Feb 30 99:99:99 ', '2024-01-05T10:00:00Z ', '2024-01-05 10:00:00 ', '2024/01/05 10:00:00 [error] ', '[Fri Jan 05 10:00:00 2024] ', 'Fri Jan  5 10:00:00 2024 ', '[20240105-10:00:00] ', '240105 10:00:00 '),
+          fc.constantFrom(
+            '',
+            '<13>',
+            '<191>1 ',
+            'Jan  5 10:00:00 ',
+            'Feb 30 99:99:99 ',
+            '2024-01-05T10:00:00Z ',
+            '2024-01-05 10:00:00 ',
+            '2024/01/05 10:00:00 [error] ',
+            '[Fri Jan 05 10:00:00 2024] ',
+            'Fri Jan  5 10:00:00 2024 ',
+            '[20240105-10:00:00] ',
+            '240105 10:00:00 ',
+          ),
           fc.string({ unit: fc.constantFrom('a', ' ', ':', '[', ']', '(', ')', '<', '>', '1', '-', '\\', '"'), maxLength: 60 }),
         )
         .map(([head, rest]) => head + rest),
@@ -150,7 +199,8 @@ describe('the header parser', () => {
         if (!record) return;
         expect(record.program.length).toBeLessThanOrEqual(64);
         expect(record.program).not.toContain(' ');
-        if (!record.message.startsWith('pam_')) expect(line.endsWith(record.message) || line.replace('\ufeff', '').endsWith(record.message)).toBe(true);
+        if (!record.message.startsWith('pam_'))
+          expect(line.endsWith(record.message) || line.replace('\ufeff', '').endsWith(record.message)).toBe(true);
         expect(typeof logTime(record, Date.now())).toBe('number');
       }),
       { numRuns: 5000 },

@@ -14,11 +14,17 @@ describe('a login after repeated failures', () => {
 
   it('is guessed when its address failed N times within the window before it, whatever the users tried', () => {
     const history = new FailureHistory(policy);
-    for (const user of ['root', 'admin', 'alice', 'oracle']) history.failed('sshd', user, user === 'alice' || user === 'root' ? 'regular' : 'invalid', '203.0.113.9', 1, t0 + minute);
+    for (const user of ['root', 'admin', 'alice', 'oracle'])
+      history.failed('sshd', user, user === 'alice' || user === 'root' ? 'regular' : 'invalid', '203.0.113.9', 1, t0 + minute);
     expect(history.succeeded('sshd', 'alice', 'regular', '203.0.113.9', t0 + 2 * minute)).toBeUndefined();
     history.failed('sshd', 'test', 'invalid', '203.0.113.9', 2, t0 + 3 * minute);
     // The last N failure times are kept: N is what it can tell.
-    expect(history.succeeded('sshd', 'alice', 'regular', '203.0.113.9', t0 + 4 * minute)).toMatchObject({ by: 'address', failures: 5, user: 'alice', address: '203.0.113.9' });
+    expect(history.succeeded('sshd', 'alice', 'regular', '203.0.113.9', t0 + 4 * minute)).toMatchObject({
+      by: 'address',
+      failures: 5,
+      user: 'alice',
+      address: '203.0.113.9',
+    });
     // Its failures went with the login they were reported with.
     expect(history.succeeded('sshd', 'alice', 'regular', '203.0.113.9', t0 + 5 * minute)).toBeUndefined();
   });
@@ -66,10 +72,14 @@ describe('a login after repeated failures', () => {
   it('is a critical finding whose user and address are redacted unless details are shown', () => {
     const findings = authFindings({
       sources: [],
-      guessedLogins: [{ service: 'sshd', user: 'alice', userClass: 'regular', address: '203.0.113.9', by: 'address', failures: 6, at: t0, seenAt: t0 }],
+      guessedLogins: [
+        { service: 'sshd', user: 'alice', userClass: 'regular', address: '203.0.113.9', by: 'address', failures: 6, at: t0, seenAt: t0 },
+      ],
     });
     expect(findings.map((f) => [f.kind, f.severity])).toEqual([['success_after_failures', 'critical']]);
-    expect(findings[0]!.message).toBe('alice logged in to sshd from 203.0.113.9 at 2024-06-01T12:00:00.000Z after at least 6 failed attempts from that address within the window before it: a guessed password, or a stolen one, worked');
+    expect(findings[0]!.message).toBe(
+      'alice logged in to sshd from 203.0.113.9 at 2024-06-01T12:00:00.000Z after at least 6 failed attempts from that address within the window before it: a guessed password, or a stolen one, worked',
+    );
     const [redacted] = presentFindings(findings, false);
     expect(redacted!.subject).toMatchObject({ service: 'sshd', user: '[redacted]', remote_address: '[redacted]' });
     expect(redacted!.message).not.toMatch(/alice|203\.0\.113\.9/);
@@ -116,7 +126,7 @@ describe('an auth log changed outside a rotation', () => {
     expect(needsEvidence(change({ links: 0, atPath: 'not_regular' }))).toBe(false);
   });
 
-  it('counts one tampering per file however often the follower tells of it, and lists it for the policy\'s time', () => {
+  it("counts one tampering per file however often the follower tells of it, and lists it for the policy's time", () => {
     let now = t0;
     const log = new TamperingLog(() => now);
     const t = judgeFileChange(change({ links: 0, atPath: 'missing' }), none)!;
@@ -124,7 +134,9 @@ describe('an auth log changed outside a rotation', () => {
     log.record('/var/log/auth.log', { ...t, kind: 'replaced' }, '2049:77');
     expect(log.count('/var/log/auth.log', 'deleted')).toBe(1);
     expect(log.count('/var/log/auth.log', 'replaced')).toBe(0);
-    expect(authFindings({ sources: [], tamperings: log.recent(60 * minute) }).map((f) => [f.kind, f.severity, f.subject.tampering])).toEqual([['log_tampered', 'critical', 'deleted']]);
+    expect(
+      authFindings({ sources: [], tamperings: log.recent(60 * minute) }).map((f) => [f.kind, f.severity, f.subject.tampering]),
+    ).toEqual([['log_tampered', 'critical', 'deleted']]);
     now += 61 * minute;
     expect(log.recent(60 * minute)).toEqual([]);
     expect(log.count('/var/log/auth.log', 'deleted')).toBe(1);
@@ -132,8 +144,17 @@ describe('an auth log changed outside a rotation', () => {
 });
 
 describe('journal files removed', () => {
-  const file = (path: string, over: Partial<JournalFile> = {}): JournalFile => ({ path, active: !path.includes('@'), runtime: false, newestEntryMs: undefined, ...over });
-  const snapshot = (files: Record<string, JournalFile>, persistent = true): JournalSnapshot => ({ files: new Map(Object.entries(files)), persistent });
+  const file = (path: string, over: Partial<JournalFile> = {}): JournalFile => ({
+    path,
+    active: !path.includes('@'),
+    runtime: false,
+    newestEntryMs: undefined,
+    ...over,
+  });
+  const snapshot = (files: Record<string, JournalFile>, persistent = true): JournalSnapshot => ({
+    files: new Map(Object.entries(files)),
+    persistent,
+  });
   const day = 24 * 60 * minute;
   const dir = '/var/log/journal/0d1e';
   const active = file(`${dir}/system.journal`);
@@ -143,17 +164,28 @@ describe('journal files removed', () => {
 
   it("journald's rotation (same inode, new name) and its vacuum of the oldest archive stay quiet", () => {
     const before = snapshot({ '1:1': active, '1:2': old1, '1:3': old2 });
-    const rotated = snapshot({ '1:1': { ...active, path: `${dir}/system@a-4-4.journal`, active: false }, '1:9': active, '1:2': old1, '1:3': old2 });
+    const rotated = snapshot({
+      '1:1': { ...active, path: `${dir}/system@a-4-4.journal`, active: false },
+      '1:9': active,
+      '1:2': old1,
+      '1:3': old2,
+    });
     expect(judgeJournalChange(before, rotated, t0, day)).toEqual([]);
     expect(judgeJournalChange(before, snapshot({ '1:1': active, '1:3': old2 }), t0, day)).toEqual([]);
   });
 
   it('an active file removed, an archive with recent entries removed, or every archive at once, is tampering', () => {
     const before = snapshot({ '1:1': active, '1:2': old1, '1:3': old2, '1:4': fresh });
-    expect(judgeJournalChange(before, snapshot({ '1:2': old1, '1:3': old2, '1:4': fresh }), t0, day).map((t) => t.detail)).toEqual(['the active journal file was removed']);
-    expect(judgeJournalChange(before, snapshot({ '1:1': active, '1:2': old1, '1:3': old2 }), t0, day).map((t) => t.path)).toEqual([fresh.path]);
+    expect(judgeJournalChange(before, snapshot({ '1:2': old1, '1:3': old2, '1:4': fresh }), t0, day).map((t) => t.detail)).toEqual([
+      'the active journal file was removed',
+    ]);
+    expect(judgeJournalChange(before, snapshot({ '1:1': active, '1:2': old1, '1:3': old2 }), t0, day).map((t) => t.path)).toEqual([
+      fresh.path,
+    ]);
     const allOld = snapshot({ '1:1': active, '1:2': old1, '1:3': old2 });
-    expect(judgeJournalChange(allOld, snapshot({ '1:1': active }), t0, day).map((t) => t.detail)).toEqual(['all 2 archived journal files were removed at once']);
+    expect(judgeJournalChange(allOld, snapshot({ '1:1': active }), t0, day).map((t) => t.detail)).toEqual([
+      'all 2 archived journal files were removed at once',
+    ]);
   });
 
   it('the volatile journal moved into the persistent one when journald flushes stays quiet', () => {
@@ -167,7 +199,12 @@ describe('names an attacker chooses', () => {
   it("a PAM service or method named like an object's own property counts as any unknown one", async () => {
     const { classifyMessage } = await import('../../src/auth/classify.js');
     for (const name of ['constructor', '__proto__', 'toString', 'hasOwnProperty']) {
-      expect(classifyMessage('x', `pam_unix(${name}:auth): authentication failure; logname= uid=0 euid=0 tty= ruser= rhost=192.0.2.1  user=alice`)).toMatchObject({ service: 'other', role: 'opens', reason: 'pam_failure' });
+      expect(
+        classifyMessage(
+          'x',
+          `pam_unix(${name}:auth): authentication failure; logname= uid=0 euid=0 tty= ruser= rhost=192.0.2.1  user=alice`,
+        ),
+      ).toMatchObject({ service: 'other', role: 'opens', reason: 'pam_failure' });
       expect(classifyMessage('sshd', `Failed ${name} for alice from 192.0.2.1 port 22 ssh2`)).toMatchObject({ reason: 'other_method' });
       expect(classifyMessage('sshd', `Accepted ${name} for alice from 192.0.2.1 port 22 ssh2`)).toMatchObject({ method: 'other_method' });
     }

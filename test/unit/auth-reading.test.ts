@@ -24,20 +24,24 @@ const fixtures = join(import.meta.dirname, '..', 'fixtures', 'auth');
 describe('the line splitter', () => {
   it('gives the same lines however the bytes are cut into chunks', () => {
     fc.assert(
-      fc.property(fc.array(fc.string({ maxLength: 40 }), { maxLength: 30 }), fc.array(fc.integer({ min: 1, max: 17 }), { minLength: 1 }), (lines, cuts) => {
-        const clean = lines.map((l) => l.replace(/[\r\n]/g, ''));
-        const bytes = Buffer.from(clean.map((l) => l + '\n').join(''));
-        const splitter = new LineSplitter(1000);
-        const got: string[] = [];
-        let at = 0;
-        for (let i = 0; at < bytes.length; i++) {
-          const n = cuts[i % cuts.length]!;
-          got.push(...splitter.push(bytes.subarray(at, at + n)).lines);
-          at += n;
-        }
-        expect(got).toEqual(clean);
-        expect(splitter.pendingBytes).toBe(0);
-      }),
+      fc.property(
+        fc.array(fc.string({ maxLength: 40 }), { maxLength: 30 }),
+        fc.array(fc.integer({ min: 1, max: 17 }), { minLength: 1 }),
+        (lines, cuts) => {
+          const clean = lines.map((l) => l.replace(/[\r\n]/g, ''));
+          const bytes = Buffer.from(clean.map((l) => l + '\n').join(''));
+          const splitter = new LineSplitter(1000);
+          const got: string[] = [];
+          let at = 0;
+          for (let i = 0; at < bytes.length; i++) {
+            const n = cuts[i % cuts.length]!;
+            got.push(...splitter.push(bytes.subarray(at, at + n)).lines);
+            at += n;
+          }
+          expect(got).toEqual(clean);
+          expect(splitter.pendingBytes).toBe(0);
+        },
+      ),
     );
   });
 
@@ -77,17 +81,43 @@ describe('the line splitter', () => {
 describe('syslog lines', () => {
   it('parses RFC 3164, RFC 5424 and ISO-8601 headers, with or without PRI', () => {
     const want = { program: 'sshd', pid: '42', message: 'Failed password for root from 192.0.2.1 port 22 ssh2' };
-    expect(parseSyslogLine('Jan  5 10:00:00 web1 sshd[42]: Failed password for root from 192.0.2.1 port 22 ssh2')).toMatchObject({ ...want, stampAt: 0 });
-    expect(parseSyslogLine('<38>Jan 15 10:00:00 web1 sshd[42]: Failed password for root from 192.0.2.1 port 22 ssh2')).toMatchObject({ ...want, stampAt: 4 });
-    expect(parseSyslogLine('2024-01-05T10:00:00.123456+01:00 web1 sshd[42]: Failed password for root from 192.0.2.1 port 22 ssh2')).toMatchObject(want);
-    expect(parseSyslogLine('<38>1 2024-01-05T10:00:00Z web1 sshd 42 - - Failed password for root from 192.0.2.1 port 22 ssh2')).toMatchObject({ ...want, stampAt: 6 });
-    expect(parseSyslogLine('<38>1 2024-01-05T10:00:00Z web1 sshd 42 ID47 [meta a="x\\]y"][o b="c"] \ufeffFailed password for root from 192.0.2.1 port 22 ssh2')).toMatchObject(want);
-    expect(parseSyslogLine('<38>1 2024-01-05T10:00:00Z web1 sudo - - - msg')).toMatchObject({ program: 'sudo', pid: undefined, message: 'msg' });
+    expect(parseSyslogLine('Jan  5 10:00:00 web1 sshd[42]: Failed password for root from 192.0.2.1 port 22 ssh2')).toMatchObject({
+      ...want,
+      stampAt: 0,
+    });
+    expect(parseSyslogLine('<38>Jan 15 10:00:00 web1 sshd[42]: Failed password for root from 192.0.2.1 port 22 ssh2')).toMatchObject({
+      ...want,
+      stampAt: 4,
+    });
+    expect(
+      parseSyslogLine('2024-01-05T10:00:00.123456+01:00 web1 sshd[42]: Failed password for root from 192.0.2.1 port 22 ssh2'),
+    ).toMatchObject(want);
+    expect(
+      parseSyslogLine('<38>1 2024-01-05T10:00:00Z web1 sshd 42 - - Failed password for root from 192.0.2.1 port 22 ssh2'),
+    ).toMatchObject({ ...want, stampAt: 6 });
+    expect(
+      parseSyslogLine(
+        '<38>1 2024-01-05T10:00:00Z web1 sshd 42 ID47 [meta a="x\\]y"][o b="c"] \ufeffFailed password for root from 192.0.2.1 port 22 ssh2',
+      ),
+    ).toMatchObject(want);
+    expect(parseSyslogLine('<38>1 2024-01-05T10:00:00Z web1 sudo - - - msg')).toMatchObject({
+      program: 'sudo',
+      pid: undefined,
+      message: 'msg',
+    });
     expect(parseSyslogLine('<38>1 - web1 sudo - - - msg')).toMatchObject({ program: 'sudo', stampAt: noStamp });
   });
 
   it('refuses what is not a syslog line', () => {
-    for (const junk of ['', 'hello', '\u0000\u0001\u0002binary', 'Foo  5 10:00:00 web1 x: y', '2024-01-05T10:00:00Z', 'Jan  5 10:00:00 web1 no colon here', '<999999>1 x']) {
+    for (const junk of [
+      '',
+      'hello',
+      '\u0000\u0001\u0002binary',
+      'Foo  5 10:00:00 web1 x: y',
+      '2024-01-05T10:00:00Z',
+      'Jan  5 10:00:00 web1 no colon here',
+      '<999999>1 x',
+    ]) {
       expect(parseSyslogLine(junk)).toBeUndefined();
     }
   });
@@ -110,9 +140,16 @@ describe('the journal JSON reader, on recorded `journalctl -o json` output', () 
     expect(parsed.every((p) => p.kind !== 'not_json')).toBe(true);
     const entries = parsed.flatMap((p) => (p.kind === 'entry' ? [p.entry] : []));
     expect(entries).toHaveLength(12);
-    expect(entries[0]!.record).toMatchObject({ program: 'sshd', pid: '7001', message: 'Invalid user admin from 198.51.100.7 port 40022', stampAt: journalStamp });
+    expect(entries[0]!.record).toMatchObject({
+      program: 'sshd',
+      pid: '7001',
+      message: 'Invalid user admin from 198.51.100.7 port 40022',
+      stampAt: journalStamp,
+    });
     // The entry's time is journald's __REALTIME_TIMESTAMP, in microseconds.
-    expect(logTime(entries[0]!.record, Date.now())).toBe(Number((JSON.parse(lines[0]!) as { __REALTIME_TIMESTAMP: string }).__REALTIME_TIMESTAMP) / 1000);
+    expect(logTime(entries[0]!.record, Date.now())).toBe(
+      Number((JSON.parse(lines[0]!) as { __REALTIME_TIMESTAMP: string }).__REALTIME_TIMESTAMP) / 1000,
+    );
     expect(entries[7]!.record.message).toBe('Failed password for invalid user \ufffd\ufffd from 203.0.113.11 port 51123 ssh2');
     expect(entries.find((e) => e.record.message.startsWith('FAILED SU'))!.record.program).toBe('su');
     expect(parsed[8]).toMatchObject({ kind: 'no_message' });
@@ -144,11 +181,23 @@ describe('the journal JSON reader, on recorded `journalctl -o json` output', () 
   it('asks journalctl for JSON after the cursor, from the auth facilities or the identifiers', () => {
     const base = { path: undefined, rootfs: '/', identifiers: ['sshd', 'sudo'], startAt: 'end' as const };
     expect(journalctlArgs(base, undefined)).toEqual([
-      '--follow', '--output=json', '--output-fields=MESSAGE,SYSLOG_IDENTIFIER,SYSLOG_PID,_PID,_COMM', '--all', '--no-pager', '--quiet', '--lines=0',
-      'SYSLOG_IDENTIFIER=sshd', 'SYSLOG_IDENTIFIER=sudo', '+', 'SYSLOG_FACILITY=4', 'SYSLOG_FACILITY=10',
+      '--follow',
+      '--output=json',
+      '--output-fields=MESSAGE,SYSLOG_IDENTIFIER,SYSLOG_PID,_PID,_COMM',
+      '--all',
+      '--no-pager',
+      '--quiet',
+      '--lines=0',
+      'SYSLOG_IDENTIFIER=sshd',
+      'SYSLOG_IDENTIFIER=sudo',
+      '+',
+      'SYSLOG_FACILITY=4',
+      'SYSLOG_FACILITY=10',
     ]);
     // Every entry after the cursor, not the 10 that --follow shows by default.
-    expect(journalctlArgs({ ...base, startAt: 'end' }, 's=abc;i=1')).toEqual(expect.arrayContaining(['--after-cursor=s=abc;i=1', '--lines=all']));
+    expect(journalctlArgs({ ...base, startAt: 'end' }, 's=abc;i=1')).toEqual(
+      expect.arrayContaining(['--after-cursor=s=abc;i=1', '--lines=all']),
+    );
     expect(journalctlArgs({ ...base, startAt: 'end' }, 's=abc;i=1')).not.toContain('--lines=0');
     expect(journalctlArgs({ ...base, rootfs: '/host' }, undefined)).toContain('--root=/host');
   });
@@ -170,7 +219,11 @@ describe('distinct failing sources', () => {
     recent.add('sshd', '192.0.2.1', 1);
     recent.add('sshd', '192.0.2.2', 4);
     recent.add('sudo', undefined, 2);
-    expect(recent.summary()).toMatchObject({ failures5m: { sshd: 5, sudo: 2, su: 0, login: 0, other: 0, dovecot: 0 }, distinctSources5m: 2, distinctSources15m: 2 });
+    expect(recent.summary()).toMatchObject({
+      failures5m: { sshd: 5, sudo: 2, su: 0, login: 0, other: 0, dovecot: 0 },
+      distinctSources5m: 2,
+      distinctSources15m: 2,
+    });
     expect(recent.topSources(1)).toEqual([{ address: '192.0.2.2', failures: 4 }]);
     now += 6 * 60_000;
     expect(recent.summary()).toMatchObject({ failures5m: { sshd: 0 }, distinctSources5m: 0, distinctSources15m: 2 });
@@ -180,24 +233,38 @@ describe('distinct failing sources', () => {
 });
 
 describe('auth findings', () => {
-  const quiet = { failures5m: Object.fromEntries(authServices.map((s) => [s, 0])) as Record<AuthService, number>, distinctSources5m: 0, distinctSources15m: 0 };
+  const quiet = {
+    failures5m: Object.fromEntries(authServices.map((s) => [s, 0])) as Record<AuthService, number>,
+    distinctSources5m: 0,
+    distinctSources15m: 0,
+  };
 
   it('a quiet host with readable sources has none', () => {
-    expect(authFindings({ sources: [{ id: '/var/log/auth.log', type: 'file', health: 'ok', reason: undefined }], recent: quiet })).toEqual([]);
+    expect(authFindings({ sources: [{ id: '/var/log/auth.log', type: 'file', health: 'ok', reason: undefined }], recent: quiet })).toEqual(
+      [],
+    );
   });
 
   it('reports an unreadable source as a warning and recent failures per service as info', () => {
-    const findings = authFindings({ sources: [{ id: '/var/log/auth.log', type: 'file', health: 'missing', reason: 'ENOENT' }], recent: { ...quiet, failures5m: { ...quiet.failures5m, sshd: 12 }, distinctSources5m: 3 } });
+    const findings = authFindings({
+      sources: [{ id: '/var/log/auth.log', type: 'file', health: 'missing', reason: 'ENOENT' }],
+      recent: { ...quiet, failures5m: { ...quiet.failures5m, sshd: 12 }, distinctSources5m: 3 },
+    });
     expect(findings.map((f) => [f.kind, f.severity, f.subject])).toEqual([
       ['source_unavailable', 'warning', { source: '/var/log/auth.log', type: 'file' }],
       ['recent_failures', 'info', { service: 'sshd' }],
     ]);
-    expect(findings[1]!.message).toBe('12 sshd authentication failures in the last 5 minutes, from about 3 source addresses (all services)');
+    expect(findings[1]!.message).toBe(
+      '12 sshd authentication failures in the last 5 minutes, from about 3 source addresses (all services)',
+    );
   });
 });
 
 describe('auth sources', () => {
-  const probe = (files: string[], journal: boolean): HostProbe => ({ fileExists: (p) => files.includes(p), journalAvailable: () => journal });
+  const probe = (files: string[], journal: boolean): HostProbe => ({
+    fileExists: (p) => files.includes(p),
+    journalAvailable: () => journal,
+  });
   const policy = (yaml: string) => parsePolicy(yaml, 'p.yml').policy.auth;
 
   it('detects auth.log and secure, else the journal, else nothing', () => {
@@ -208,7 +275,11 @@ describe('auth sources', () => {
   });
 
   it('takes the policy sources as written, under --path.rootfs', () => {
-    const sources = resolveSources(policy('auth:\n  sources:\n    - type: file\n      path: /srv/log/auth.log\n      start_at: beginning\n    - type: journald\n'), '/host', probe([], false));
+    const sources = resolveSources(
+      policy('auth:\n  sources:\n    - type: file\n      path: /srv/log/auth.log\n      start_at: beginning\n    - type: journald\n'),
+      '/host',
+      probe([], false),
+    );
     expect(sources).toMatchObject([
       { type: 'file', id: '/srv/log/auth.log', path: '/host/srv/log/auth.log', startAt: 'beginning' },
       { type: 'journald', id: 'journald', path: undefined, startAt: 'end' },
@@ -216,8 +287,12 @@ describe('auth sources', () => {
   });
 
   it('refuses a file source without a path, and a source listed twice', () => {
-    expect(() => parsePolicy('auth:\n  sources:\n    - type: file\n', 'p.yml')).toThrow(/auth.sources\[0\].path: a file source needs a path/);
-    expect(() => parsePolicy('auth:\n  sources:\n    - type: journald\n    - type: journald\n', 'p.yml')).toThrow(/auth.sources\[1\]: journald source \(system journal\) is listed twice/);
+    expect(() => parsePolicy('auth:\n  sources:\n    - type: file\n', 'p.yml')).toThrow(
+      /auth.sources\[0\].path: a file source needs a path/,
+    );
+    expect(() => parsePolicy('auth:\n  sources:\n    - type: journald\n    - type: journald\n', 'p.yml')).toThrow(
+      /auth.sources\[1\]: journald source \(system journal\) is listed twice/,
+    );
   });
 });
 
@@ -230,7 +305,10 @@ describe('counters a rule can rate from the first burst', () => {
     const pipeline = new AuthPipeline(() => 'regular');
     for (const file of ['corpus-rfc3164.log', 'corpus-rfc5424.log', 'corpus-iso8601.log']) {
       const lines = readFileSync(join(import.meta.dirname, '..', 'fixtures', 'auth', file), 'utf8').split('\n');
-      pipeline.syslogLines(file, lines.filter((l) => l && !l.startsWith('#')));
+      pipeline.syslogLines(
+        file,
+        lines.filter((l) => l && !l.startsWith('#')),
+      );
     }
     const counted = pipeline.failureRows().map((r) => `${r.labels.service}/${r.labels.reason}`);
     expect(counted.length).toBeGreaterThan(10);
@@ -244,11 +322,17 @@ describe('counters a rule can rate from the first burst', () => {
 describe('position files', () => {
   it('keep the names earlier versions saved positions under, so an upgrade resumes where it stopped', () => {
     const digest = (key: string) => createHash('sha256').update(key).digest('hex').slice(0, 12);
-    expect(positionFile('/state', { type: 'file', id: '/var/log/auth.log', path: '/var/log/auth.log', startAt: 'end', configured: false })).toBe(
-      `/state/auth/var_log_auth.log-${digest('file:/var/log/auth.log')}.json`,
-    );
-    expect(idsPositionFile('/state', { id: '/var/log/suricata/eve.json', tool: 'suricata', path: '/var/log/suricata/eve.json', startAt: 'end', maxSilenceSeconds: 0 })).toBe(
-      `/state/ids/var_log_suricata_eve.json-${digest('suricata:/var/log/suricata/eve.json')}.json`,
-    );
+    expect(
+      positionFile('/state', { type: 'file', id: '/var/log/auth.log', path: '/var/log/auth.log', startAt: 'end', configured: false }),
+    ).toBe(`/state/auth/var_log_auth.log-${digest('file:/var/log/auth.log')}.json`);
+    expect(
+      idsPositionFile('/state', {
+        id: '/var/log/suricata/eve.json',
+        tool: 'suricata',
+        path: '/var/log/suricata/eve.json',
+        startAt: 'end',
+        maxSilenceSeconds: 0,
+      }),
+    ).toBe(`/state/ids/var_log_suricata_eve.json-${digest('suricata:/var/log/suricata/eve.json')}.json`);
   });
 });

@@ -77,10 +77,20 @@ describe('the baseline keeper', () => {
     const store = new BaselineStore(tempDir(), key);
     const keeper = new BaselineKeeper(store, createLogger({ level: 'error', format: 'json', write: () => {} }));
     const written = keeper.write(body.sections, 'trust-on-first-use');
-    const history = { '2026-01-03T00:00:00.000Z tree:amd64': { reason: 'package_install', package: 'tree:amd64', paths: { '/usr/bin/tree': { change: 'added' } } } };
+    const history = {
+      '2026-01-03T00:00:00.000Z tree:amd64': {
+        reason: 'package_install',
+        package: 'tree:amd64',
+        paths: { '/usr/bin/tree': { change: 'added' } },
+      },
+    };
     expect(keeper.acceptChanges(keeper.trustedSections!, { history })).toEqual({ written: true });
     const verdict = verifyBaseline(readFileSync(store.path, 'utf8'), key);
-    expect(verdict).toMatchObject({ status: 'verified', signed: true, body: { origin: 'trust-on-first-use', created_at: written.created_at, updated_at: written.updated_at } });
+    expect(verdict).toMatchObject({
+      status: 'verified',
+      signed: true,
+      body: { origin: 'trust-on-first-use', created_at: written.created_at, updated_at: written.updated_at },
+    });
     expect(verdict.status === 'verified' && verdict.body.sections).toEqual({ ...body.sections, history });
 
     const document = JSON.parse(readFileSync(store.path, 'utf8'));
@@ -96,9 +106,15 @@ describe('the baseline keeper', () => {
     const judgedAgainst = keeper.trustedSections!;
     // `baseline update` from another process meanwhile: a new file, other sections.
     new BaselineStore(store.path.replace(/\/baseline\.json$/, '')).write({ processes: {} }, 'operator');
-    expect(keeper.acceptChanges(judgedAgainst, { history: {} })).toEqual({ written: false, reason: 'the baseline changed on disk since the judgment' });
+    expect(keeper.acceptChanges(judgedAgainst, { history: {} })).toEqual({
+      written: false,
+      reason: 'the baseline changed on disk since the judgment',
+    });
     writeFileSync(store.path, '{"not": "a baseline"}');
-    expect(keeper.acceptChanges(keeper.trustedSections ?? judgedAgainst, { history: {} })).toMatchObject({ written: false, reason: 'the baseline is corrupt' });
+    expect(keeper.acceptChanges(keeper.trustedSections ?? judgedAgainst, { history: {} })).toMatchObject({
+      written: false,
+      reason: 'the baseline is corrupt',
+    });
     expect(readFileSync(store.path, 'utf8')).toBe('{"not": "a baseline"}');
   });
 });

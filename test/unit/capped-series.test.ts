@@ -24,12 +24,16 @@ describe('capped per-finding series', () => {
       { labels: { exe: '/tmp/a' }, value: 3 },
       { labels: { exe: '/tmp/b' }, value: 1 },
     ]);
-    expect(await values(registry, 'hostguard_finding_series_dropped')).toEqual([{ labels: { metric: 'hostguard_test_unknown' }, value: 1 }]);
+    expect(await values(registry, 'hostguard_finding_series_dropped')).toEqual([
+      { labels: { metric: 'hostguard_test_unknown' }, value: 1 },
+    ]);
 
     cap = 100;
     series.replace([{ labels: { exe: '/tmp/d' }, value: 1 }]);
     expect(await values(registry, 'hostguard_test_unknown')).toEqual([{ labels: { exe: '/tmp/d' }, value: 1 }]);
-    expect(await values(registry, 'hostguard_finding_series_dropped')).toEqual([{ labels: { metric: 'hostguard_test_unknown' }, value: 0 }]);
+    expect(await values(registry, 'hostguard_finding_series_dropped')).toEqual([
+      { labels: { metric: 'hostguard_test_unknown' }, value: 0 },
+    ]);
   });
 
   it('bounds the length of a label value taken from the host', async () => {

@@ -9,8 +9,18 @@ describe('text order', () => {
   });
 
   it('lists findings of equal severity by collector, kind and subject in that order', () => {
-    const finding = (collector: string, kind: string, exe: string): Finding => ({ collector, kind, severity: 'warning', subject: { exe }, message: 'm' });
-    const sorted = [finding('processes', 'unknown_executable', '/tmp/b'), finding('network', 'z', '/a'), finding('processes', 'unknown_executable', '/tmp/B')].sort(compareFindings);
+    const finding = (collector: string, kind: string, exe: string): Finding => ({
+      collector,
+      kind,
+      severity: 'warning',
+      subject: { exe },
+      message: 'm',
+    });
+    const sorted = [
+      finding('processes', 'unknown_executable', '/tmp/b'),
+      finding('network', 'z', '/a'),
+      finding('processes', 'unknown_executable', '/tmp/B'),
+    ].sort(compareFindings);
     expect(sorted.map((f) => `${f.collector} ${f.subject.exe}`)).toEqual(['network /a', 'processes /tmp/B', 'processes /tmp/b']);
   });
 });

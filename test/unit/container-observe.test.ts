@@ -27,7 +27,10 @@ function fixture() {
   const addProcess = (pid: number, exePath: string) => {
     const base = join(procfs, String(pid));
     mkdirSync(join(base, 'fd'), { recursive: true });
-    writeFileSync(join(base, 'mountinfo'), `74 50 0:41 / / rw,relatime - overlay overlay rw,lowerdir=${image},upperdir=${upper},workdir=${dir}/work\n75 74 0:44 / /proc rw - proc proc rw\n`);
+    writeFileSync(
+      join(base, 'mountinfo'),
+      `74 50 0:41 / / rw,relatime - overlay overlay rw,lowerdir=${image},upperdir=${upper},workdir=${dir}/work\n75 74 0:44 / /proc rw - proc proc rw\n`,
+    );
     writeFileSync(join(base, 'cgroup'), `0::/kubepods/besteffort/pod6f3a7a2e-1b2c-4d5e-8f90-123456789abc/crio-${id}\n`);
     symlinkSync(exePath.startsWith('/usr/local') ? join(upper, exePath) : join(image, exePath), join(base, 'exe'));
     symlinkSync('/dev/null', join(base, 'fd/0'));
@@ -37,8 +40,33 @@ function fixture() {
 
 function container(pid: number, exePath: string): { details: ProcessDetails; observed: ObservedProcess } {
   const exe = { kind: 'path', path: exePath, deleted: false } as const;
-  const details = { pid, ppid: 1, comm: 'x', kernelThread: false, startTicks: 1000 + pid, uid: 0, euid: 0, exe, cpuSeconds: 0, rssBytes: 0, argv0: exePath, cmdlineEmpty: false, state: 'S', startedAt: 0, mountNamespace: 'mnt:[4026532174]', root: { kind: 'directory', identity: '65024:42' } } satisfies ProcessDetails;
-  const observed = { ...details, user: 'root', userClass: 'root', parentExe: undefined, cpuCores: 0, root: 'other' } satisfies ObservedProcess;
+  const details = {
+    pid,
+    ppid: 1,
+    comm: 'x',
+    kernelThread: false,
+    startTicks: 1000 + pid,
+    uid: 0,
+    euid: 0,
+    exe,
+    cpuSeconds: 0,
+    rssBytes: 0,
+    argv0: exePath,
+    cmdlineEmpty: false,
+    stalled: false,
+    state: 'S',
+    startedAt: 0,
+    mountNamespace: 'mnt:[4026532174]',
+    root: { kind: 'directory', identity: '65024:42' },
+  } satisfies ProcessDetails;
+  const observed = {
+    ...details,
+    user: 'root',
+    userClass: 'root',
+    parentExe: undefined,
+    cpuCores: 0,
+    root: 'other',
+  } satisfies ObservedProcess;
   return { details, observed };
 }
 
@@ -85,7 +113,11 @@ describe('the container observer', () => {
     expect([...full.keys()].sort()).toEqual([10, 11]);
     expect([...watch.keys()]).toEqual([12]);
     // What the watch read is kept for the next full look, not read again.
-    const next = await observe(observer, [container(10, '/bin/sleep'), container(11, '/usr/local/bin/implant'), container(12, '/bin/sleep')], true);
+    const next = await observe(
+      observer,
+      [container(10, '/bin/sleep'), container(11, '/usr/local/bin/implant'), container(12, '/bin/sleep')],
+      true,
+    );
     expect(next.get(12)).toBe(watch.get(12));
     expect(next.get(11)).toBe(full.get(11));
   });

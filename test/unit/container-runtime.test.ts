@@ -30,14 +30,27 @@ const names = (mask: bigint) => capabilityNames(mask);
 describe('the capability list a runtime computes from defaults, adds and drops', () => {
   it('drop ALL leaves only the named adds, in every runtime', () => {
     for (const runtime of ['containerd', 'cri-o', 'docker'] as const) {
-      expect(containerCapabilities(request({ capDrop: ['ALL'], capAdd: ['SYS_PTRACE', 'CAP_DAC_READ_SEARCH'] }), runtime)).toEqual(['cap_dac_read_search', 'cap_sys_ptrace']);
+      expect(containerCapabilities(request({ capDrop: ['ALL'], capAdd: ['SYS_PTRACE', 'CAP_DAC_READ_SEARCH'] }), runtime)).toEqual([
+        'cap_dac_read_search',
+        'cap_sys_ptrace',
+      ]);
     }
   });
 
   it('with nothing added or dropped, each runtime gives its own default set', () => {
     expect(containerCapabilities(request({}), 'containerd')).toHaveLength(14);
     expect(containerCapabilities(request({}), 'docker')).toEqual(containerCapabilities(request({}), 'containerd'));
-    expect(containerCapabilities(request({}), 'cri-o')).toEqual(['cap_chown', 'cap_dac_override', 'cap_fowner', 'cap_fsetid', 'cap_kill', 'cap_setgid', 'cap_setuid', 'cap_setpcap', 'cap_net_bind_service']);
+    expect(containerCapabilities(request({}), 'cri-o')).toEqual([
+      'cap_chown',
+      'cap_dac_override',
+      'cap_fowner',
+      'cap_fsetid',
+      'cap_kill',
+      'cap_setgid',
+      'cap_setuid',
+      'cap_setpcap',
+      'cap_net_bind_service',
+    ]);
   });
 
   it('containerd applies drop ALL after add ALL and named drops after named adds; Docker lets adds win', () => {
@@ -60,9 +73,16 @@ describe('the credentials the container program is left with after exec', () => 
 
   it('as a non-root user, added capabilities stay in the bounding set only: nothing is in effect (kubernetes/kubernetes#56374)', () => {
     for (const runtime of ['containerd', 'cri-o', 'docker'] as const) {
-      const state = stateAfterExec(ociProcess(request({ uid: 65534, gid: 65534, capDrop: ['ALL'], capAdd: added, noNewPrivileges: true }), runtime));
+      const state = stateAfterExec(
+        ociProcess(request({ uid: 65534, gid: 65534, capDrop: ['ALL'], capAdd: added, noNewPrivileges: true }), runtime),
+      );
       expect(names(state.capabilities.bounding)).toEqual(['cap_dac_read_search', 'cap_sys_ptrace']);
-      expect([state.capabilities.effective, state.capabilities.permitted, state.capabilities.ambient, state.capabilities.inheritable]).toEqual([0n, 0n, 0n, 0n]);
+      expect([
+        state.capabilities.effective,
+        state.capabilities.permitted,
+        state.capabilities.ambient,
+        state.capabilities.inheritable,
+      ]).toEqual([0n, 0n, 0n, 0n]);
       expect(state.noNewPrivileges).toBe(true);
     }
   });
@@ -103,8 +123,18 @@ describe('the credentials the container program is left with after exec', () => 
   });
 
   it('setpriv arguments name the uid, groups, the three sets the exec keeps, and no_new_privs', () => {
-    const state = stateAfterExec(ociProcess(request({ capDrop: ['ALL'], capAdd: added, noNewPrivileges: true, supplementaryGroups: [4] }), 'containerd'));
-    expect(setprivArgs(state)).toEqual(['--reuid=0', '--regid=0', '--groups=4', '--bounding-set=-all,+dac_read_search,+sys_ptrace', '--inh-caps=-all', '--ambient-caps=-all', '--no-new-privs']);
+    const state = stateAfterExec(
+      ociProcess(request({ capDrop: ['ALL'], capAdd: added, noNewPrivileges: true, supplementaryGroups: [4] }), 'containerd'),
+    );
+    expect(setprivArgs(state)).toEqual([
+      '--reuid=0',
+      '--regid=0',
+      '--groups=4',
+      '--bounding-set=-all,+dac_read_search,+sys_ptrace',
+      '--inh-caps=-all',
+      '--ambient-caps=-all',
+      '--no-new-privs',
+    ]);
     expect(capabilityMask(['cap_sys_ptrace'])).toBe(1n << 19n);
   });
 });
@@ -115,11 +145,17 @@ describe('Kubernetes securityContext as the kubelet passes it on', () => {
   it('the container overrides the pod, which overrides the image', () => {
     expect(kubernetesRequest({}, {}, image)).toMatchObject({ uid: 65534, gid: 65534, noNewPrivileges: false });
     expect(kubernetesRequest({}, { runAsUser: 1000, runAsGroup: 1000 }, image)).toMatchObject({ uid: 1000, gid: 1000 });
-    expect(kubernetesRequest({ runAsUser: 0, runAsGroup: 0 }, { runAsUser: 1000, runAsGroup: 1000, supplementalGroups: [5], fsGroup: 7 }, image)).toMatchObject({ uid: 0, gid: 0, supplementaryGroups: [5, 7] });
+    expect(
+      kubernetesRequest({ runAsUser: 0, runAsGroup: 0 }, { runAsUser: 1000, runAsGroup: 1000, supplementalGroups: [5], fsGroup: 7 }, image),
+    ).toMatchObject({ uid: 0, gid: 0, supplementaryGroups: [5, 7] });
   });
 
   it('no_new_privs only when allowPrivilegeEscalation is false; capabilities and the read-only root as written', () => {
-    const r = kubernetesRequest({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'], add: ['SYS_PTRACE'] } }, {}, image);
+    const r = kubernetesRequest(
+      { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'], add: ['SYS_PTRACE'] } },
+      {},
+      image,
+    );
     expect(r).toMatchObject({ noNewPrivileges: true, readOnlyRootFilesystem: true, capDrop: ['ALL'], capAdd: ['SYS_PTRACE'] });
   });
 
@@ -127,7 +163,9 @@ describe('Kubernetes securityContext as the kubelet passes it on', () => {
     expect(() => kubernetesRequest({ runAsUser: 0, runAsGroup: 0, runAsNonRoot: true }, {}, image)).toThrow('kubelet refuses');
     expect(() => kubernetesRequest({}, { runAsNonRoot: true }, { uid: 0, gid: 0 })).toThrow('kubelet refuses');
     expect(() => kubernetesRequest({ runAsUser: 1000 }, {}, image)).toThrow('runAsGroup');
-    expect(() => kubernetesRequest({ appArmorProfile: { type: 'Unconfined' } } as never, {}, image)).toThrow('appArmorProfile not translated');
+    expect(() => kubernetesRequest({ appArmorProfile: { type: 'Unconfined' } } as never, {}, image)).toThrow(
+      'appArmorProfile not translated',
+    );
   });
 });
 
@@ -140,17 +178,49 @@ describe('the image and docker run', () => {
   });
 
   it('finds a documented docker run line across comment continuations', () => {
-    const text = '# Run:\n#\n#   docker run -d --pid=host \\\n#     --cap-drop=ALL --cap-add SYS_PTRACE \\\n#     img --flag=x\n#\n# more\n';
+    const text =
+      '# Run:\n#\n#   docker run -d --pid=host \\\n#     --cap-drop=ALL --cap-add SYS_PTRACE \\\n#     img --flag=x\n#\n# more\n';
     expect(documentedDockerRuns(text)).toEqual([['-d', '--pid=host', '--cap-drop=ALL', '--cap-add', 'SYS_PTRACE', 'img', '--flag=x']]);
     expect(() => documentedDockerRuns('docker run -e "A=b" img\n')).toThrow('quoting');
   });
 
   it('turns docker run flags into a request, the image user unless --user', () => {
-    const argv = ['-d', '--name', 'g', '--pid=host', '--net=host', '--read-only', '--security-opt=no-new-privileges', '-v', '/:/host:ro,rslave', '--cap-drop=ALL', '--cap-add=SYS_PTRACE', 'img', '--a=1'];
+    const argv = [
+      '-d',
+      '--name',
+      'g',
+      '--pid=host',
+      '--net=host',
+      '--read-only',
+      '--security-opt=no-new-privileges',
+      '-v',
+      '/:/host:ro,rslave',
+      '--cap-drop=ALL',
+      '--cap-add=SYS_PTRACE',
+      'img',
+      '--a=1',
+    ];
     const run = dockerRunRequest(argv, { uid: 0, gid: 0 });
-    expect(run).toMatchObject({ image: 'img', args: ['--a=1'], pidHost: true, netHost: true, volumes: [{ source: '/', target: '/host', options: ['ro', 'rslave'] }] });
-    expect(run.request).toMatchObject({ uid: 0, gid: 0, capDrop: ['ALL'], capAdd: ['SYS_PTRACE'], noNewPrivileges: true, readOnlyRootFilesystem: true });
-    expect(dockerRunRequest(['--user=65534:65534', 'img'], { uid: 0, gid: 0 }).request).toMatchObject({ uid: 65534, noNewPrivileges: false, readOnlyRootFilesystem: false });
+    expect(run).toMatchObject({
+      image: 'img',
+      args: ['--a=1'],
+      pidHost: true,
+      netHost: true,
+      volumes: [{ source: '/', target: '/host', options: ['ro', 'rslave'] }],
+    });
+    expect(run.request).toMatchObject({
+      uid: 0,
+      gid: 0,
+      capDrop: ['ALL'],
+      capAdd: ['SYS_PTRACE'],
+      noNewPrivileges: true,
+      readOnlyRootFilesystem: true,
+    });
+    expect(dockerRunRequest(['--user=65534:65534', 'img'], { uid: 0, gid: 0 }).request).toMatchObject({
+      uid: 65534,
+      noNewPrivileges: false,
+      readOnlyRootFilesystem: false,
+    });
     expect(() => dockerRunRequest(['--userns=host', 'img'], { uid: 0, gid: 0 })).toThrow('--userns is not translated');
     expect(() => dockerRunRequest(['--security-opt=apparmor=unconfined', 'img'], { uid: 0, gid: 0 })).toThrow('not translated');
   });

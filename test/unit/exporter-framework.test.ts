@@ -70,7 +70,12 @@ function hungLearner() {
   return { collector, release: () => release(), releaseStop: () => stopRelease() };
 }
 
-function exporterWith(collectors: CollectorDefinition[], stateDir = tempDir(), collectorTimeoutMs?: number, baselineTimeoutMs?: number): Exporter {
+function exporterWith(
+  collectors: CollectorDefinition[],
+  stateDir = tempDir(),
+  collectorTimeoutMs?: number,
+  baselineTimeoutMs?: number,
+): Exporter {
   return new Exporter({
     collectorTimeoutMs,
     baselineTimeoutMs,
@@ -232,7 +237,7 @@ describe('learning under --baseline.timeout', () => {
     expect(readFileSync(`${stateDir}/baseline.json`).equals(before)).toBe(true);
   });
 
-  it('aborts the learner\'s signal when the deadline passes, before the timeout is logged, and not when it finishes in time', async () => {
+  it("aborts the learner's signal when the deadline passes, before the timeout is logged, and not when it finishes in time", async () => {
     const events: string[] = [];
     const log: Logger = { ...silentLogger, error: (msg) => events.push(`log: ${msg}`), with: () => log };
     const runner = new CollectorRunner({ ms: 1000, flag: '--collector.timeout' }, { ms: 100, flag: '--baseline.timeout' }, log);
@@ -255,8 +260,12 @@ describe('learning under --baseline.timeout', () => {
     expect(events).toEqual(['aborted', 'log: collector passed --baseline.timeout; reported failed, its run left pending']);
   });
 
-  it('passes a learner\'s own error on, naming the collector', async () => {
-    const failing = definition('failing', { findingKinds: [], collect: async () => ({ findings: [] }), learn: async () => Promise.reject(new Error('EACCES: /etc/shadow')) });
+  it("passes a learner's own error on, naming the collector", async () => {
+    const failing = definition('failing', {
+      findingKinds: [],
+      collect: async () => ({ findings: [] }),
+      learn: async () => Promise.reject(new Error('EACCES: /etc/shadow')),
+    });
     const learning = exporterWith([failing], tempDir(), undefined, 200).learnSections();
     await expect(learning).rejects.toBeInstanceOf(LearningError);
     await expect(learning).rejects.toThrow('collector failing could not learn: EACCES: /etc/shadow');

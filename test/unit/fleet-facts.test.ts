@@ -5,7 +5,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { executableFacts, FlaggedImages } from '../../src/fleet/flagged-images.js';
 import { listenerFacts } from '../../src/fleet/flagged-listeners.js';
 import { ImageHashes, type BatchHasher, type ImageHash } from '../../src/fleet/image-hashes.js';
-import { HashPool } from '../../src/integrity/hash-pool.js';
+import { IsolatedFs } from '../../src/isolated/isolated-fs.js';
+import { silentLogger } from '../../src/log/logger.js';
+import { StuckReads } from '../../src/procfs/stuck-reads.js';
 import type { UnexpectedListener } from '../../src/network/judge-listeners.js';
 import type { ObservedSocket, Ownership } from '../../src/network/snapshot.js';
 import type { ObservedProcess } from '../../src/processes/host-view.js';
@@ -13,9 +15,24 @@ import type { JudgedProcess, ProcessVerdict, RunningProcessKind } from '../../sr
 import { tempDir } from '../helpers/cli.js';
 
 /** What judgment would have said of a process: only the fields the fleet facts read. */
-function flagged(pid: number, exe: string, kinds: RunningProcessKind[], extra: { deleted?: boolean; container?: string } = {}): JudgedProcess {
+function flagged(
+  pid: number,
+  exe: string,
+  kinds: RunningProcessKind[],
+  extra: { deleted?: boolean; container?: string } = {},
+): JudgedProcess {
   const process = { pid, exe: { kind: 'path', path: exe, deleted: extra.deleted ?? false } } as unknown as ObservedProcess;
-  return { status: 'judged', process, exe, knownBy: 'unknown', kinds, reasons: {}, claimedName: undefined, outdated: false, containerNamespace: extra.container };
+  return {
+    status: 'judged',
+    process,
+    exe,
+    knownBy: 'unknown',
+    kinds,
+    reasons: {},
+    claimedName: undefined,
+    outdated: false,
+    containerNamespace: extra.container,
+  };
 }
 
 const hashOf = (text: string) => createHash('sha256').update(text).digest('hex');
@@ -33,7 +50,7 @@ describe('which executable images have a finding (judgment side)', () => {
     expect(images.images()).toEqual([{ exe: '/tmp/x', kind: 'writable_location', pids: [10, 11] }]);
   });
 
-  it('tells a replaced image and a container\'s file apart from the file at the same path', () => {
+  it("tells a replaced image and a container's file apart from the file at the same path", () => {
     const images = new FlaggedImages();
     images.add(flagged(10, '/opt/app/x', ['unknown_executable']));
     images.add(flagged(11, '/opt/app/x', ['deleted_executable'], { deleted: true }));
@@ -59,13 +76,23 @@ describe('which executable images have a finding (judgment side)', () => {
       ],
       (pid) => hashes[pid]!,
     );
-    expect(facts).toEqual({ rows: [{ labels: { sha256: hashOf('x'), exe: '/tmp/x', kind: 'writable_location' }, value: 1 }], pending: 1, unreadable: 1 });
+    expect(facts).toEqual({
+      rows: [{ labels: { sha256: hashOf('x'), exe: '/tmp/x', kind: 'writable_location' }, value: 1 }],
+      pending: 1,
+      unreadable: 1,
+    });
   });
 });
 
 describe('which unexpected listeners become fleet facts', () => {
   const socket = (port: number, ownership: Ownership, family: 4 | 6 = 4): UnexpectedListener => ({
-    socket: { protocol: 'tcp', family, localAddress: family === 4 ? '0.0.0.0' : '::', localPort: port, ownership } as unknown as ObservedSocket,
+    socket: {
+      protocol: 'tcp',
+      family,
+      localAddress: family === 4 ? '0.0.0.0' : '::',
+      localPort: port,
+      ownership,
+    } as unknown as ObservedSocket,
     address: 'any',
     reason: 'not_allowed',
   });
@@ -100,17 +127,14 @@ describe('hashes of flagged images', () => {
     for (const stop of stops.splice(0)) await stop();
   });
 
-  /** The real hash pool, counting the files it is given. */
+  /** The real hashing helper process, counting the files it is given. */
   function countingPool(): { hasher: BatchHasher; hashed: string[] } {
     const hashed: string[] = [];
-    const hasher: BatchHasher = async (jobs, sizes) => {
+    const fs = new IsolatedFs(new StuckReads(silentLogger), silentLogger, { stallMs: 60_000 });
+    stops.push(async () => fs.close());
+    const hasher: BatchHasher = async (jobs) => {
       hashed.push(...jobs.map((j) => j.file));
-      const pool = new HashPool(1);
-      try {
-        return await pool.hashAll(jobs, sizes);
-      } finally {
-        await pool.close();
-      }
+      return fs.hashImages(jobs);
     };
     return { hasher, hashed };
   }

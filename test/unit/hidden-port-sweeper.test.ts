@@ -9,7 +9,8 @@ const procfs = new URL('../fixtures/proc', import.meta.url).pathname;
 
 /** A host where tcp/40000 and udp/40001 are held by sockets hidden from /proc/net. */
 const hiddenSockets: PortProbe = {
-  probe: (protocol, _family, port) => ((protocol === 'tcp' && port === 40000) || (protocol === 'udp' && port === 40001) ? 'in_use' : 'free'),
+  probe: (protocol, _family, port) =>
+    (protocol === 'tcp' && port === 40000) || (protocol === 'udp' && port === 40001) ? 'in_use' : 'free',
 };
 
 const policy = (changes: Partial<HiddenPortsPolicy> = {}): HiddenPortsPolicy => ({

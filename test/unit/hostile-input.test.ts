@@ -26,13 +26,20 @@ function onlyThrows<E extends Error>(fn: () => unknown, type: new (...args: neve
   }
 }
 
-const text = fc.oneof(fc.string({ maxLength: 300 }), fc.string({ unit: 'binary', maxLength: 300 }), fc.string({ unit: 'grapheme', maxLength: 100 }));
+const text = fc.oneof(
+  fc.string({ maxLength: 300 }),
+  fc.string({ unit: 'binary', maxLength: 300 }),
+  fc.string({ unit: 'grapheme', maxLength: 100 }),
+);
 
 // Thousands of parses per test: seconds on a quiet machine (the policy's 6,000 about 15 s), a few
 // times that on a loaded one. The deadline only has to catch a hang.
 describe('hostile input to the parsers', { timeout: 300_000 }, () => {
   it('/proc/PID/stat: any text parses or raises a located ProcParseError', () => {
-    fc.assert(fc.property(text, (t) => onlyThrows(() => parseStat(t, '/proc/1/stat'), ProcParseError)), runs);
+    fc.assert(
+      fc.property(text, (t) => onlyThrows(() => parseStat(t, '/proc/1/stat'), ProcParseError)),
+      runs,
+    );
   });
 
   it('/proc/PID/stat: a comm with parentheses, spaces and newlines is read back exactly', () => {
@@ -47,17 +54,26 @@ describe('hostile input to the parsers', { timeout: 300_000 }, () => {
   });
 
   it('/proc/PID/statm: any text parses or raises ProcParseError', () => {
-    fc.assert(fc.property(text, (t) => onlyThrows(() => parseStatm(t, '/proc/1/statm'), ProcParseError)), runs);
+    fc.assert(
+      fc.property(text, (t) => onlyThrows(() => parseStatm(t, '/proc/1/statm'), ProcParseError)),
+      runs,
+    );
   });
 
   it('/proc/PID/status: any text parses or raises ProcParseError', () => {
-    fc.assert(fc.property(text, (t) => onlyThrows(() => parseStatus(t, '/proc/1/status'), ProcParseError)), runs);
+    fc.assert(
+      fc.property(text, (t) => onlyThrows(() => parseStatus(t, '/proc/1/status'), ProcParseError)),
+      runs,
+    );
   });
 
   it('/etc/passwd: any text yields a list of accounts and never throws', () => {
-    fc.assert(fc.property(text, (t) => {
+    fc.assert(
+      fc.property(text, (t) => {
         expect(Array.isArray(parsePasswd(t))).toBe(true);
-      }), runs);
+      }),
+      runs,
+    );
   });
 
   it('policy YAML: any text or any YAML structure loads or raises a PolicyError naming the file', () => {
@@ -70,9 +86,18 @@ describe('hostile input to the parsers', { timeout: 300_000 }, () => {
       }
     };
     fc.assert(fc.property(text, check), runs);
-    fc.assert(fc.property(fc.jsonValue({ maxDepth: 4 }), (v) => check(dump(v))), runs);
-    const sections = fc.record({ processes: fc.jsonValue({ maxDepth: 3 }), listeners: fc.jsonValue({ maxDepth: 3 }), integrity: fc.jsonValue({ maxDepth: 3 }) }, { requiredKeys: [] });
-    fc.assert(fc.property(sections, (v) => check(dump(v))), runs);
+    fc.assert(
+      fc.property(fc.jsonValue({ maxDepth: 4 }), (v) => check(dump(v))),
+      runs,
+    );
+    const sections = fc.record(
+      { processes: fc.jsonValue({ maxDepth: 3 }), listeners: fc.jsonValue({ maxDepth: 3 }), integrity: fc.jsonValue({ maxDepth: 3 }) },
+      { requiredKeys: [] },
+    );
+    fc.assert(
+      fc.property(sections, (v) => check(dump(v))),
+      runs,
+    );
   });
 
   it('web config YAML: any text or structure loads or raises a WebConfigError naming the file', () => {
@@ -86,16 +111,26 @@ describe('hostile input to the parsers', { timeout: 300_000 }, () => {
     };
     fc.assert(fc.property(text, check), runs);
     const shaped = fc.record(
-      { tls_server_config: fc.jsonValue({ maxDepth: 2 }), basic_auth_users: fc.dictionary(fc.string(), fc.string()), http_server_config: fc.jsonValue({ maxDepth: 3 }) },
+      {
+        tls_server_config: fc.jsonValue({ maxDepth: 2 }),
+        basic_auth_users: fc.dictionary(fc.string(), fc.string()),
+        http_server_config: fc.jsonValue({ maxDepth: 3 }),
+      },
       { requiredKeys: [] },
     );
-    fc.assert(fc.property(shaped, (v) => check(dump(v))), runs);
+    fc.assert(
+      fc.property(shaped, (v) => check(dump(v))),
+      runs,
+    );
   });
 
   it('baseline files: any text is a verdict, never an exception; any edit of a sealed file is never verified', () => {
-    fc.assert(fc.property(text, (t) => {
+    fc.assert(
+      fc.property(text, (t) => {
         expect(['verified', 'tampered', 'corrupt']).toContain(verifyBaseline(t).status);
-      }), runs);
+      }),
+      runs,
+    );
     const body = {
       format: baselineFormat,
       hostname: 'h',
@@ -116,6 +151,9 @@ describe('hostile input to the parsers', { timeout: 300_000 }, () => {
   });
 
   it('listen addresses: any text parses or raises ListenAddressError', () => {
-    fc.assert(fc.property(text, (t) => onlyThrows(() => parseListenAddress(t), ListenAddressError)), runs);
+    fc.assert(
+      fc.property(text, (t) => onlyThrows(() => parseListenAddress(t), ListenAddressError)),
+      runs,
+    );
   });
 });

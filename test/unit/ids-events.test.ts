@@ -4,16 +4,23 @@ import type { IdsTool } from '../../src/config/sections/ids.js';
 import { classtypeToCategory, prioritySeverity, wazuhGroupsToCategory, wazuhLevelSeverity } from '../../src/ids/classes.js';
 import { isoTime, parseIdsLine, snortTime } from '../../src/ids/events.js';
 
-const fixture = (name: string) => readFileSync(new URL(`../fixtures/ids/${name}`, import.meta.url), 'utf8').split('\n').filter((l) => l !== '');
+const fixture = (name: string) =>
+  readFileSync(new URL(`../fixtures/ids/${name}`, import.meta.url), 'utf8')
+    .split('\n')
+    .filter((l) => l !== '');
 
 /** Each line of a fixture as `severity/category`, `other` for non-alert events. */
 const classify = (tool: IdsTool, lines: readonly string[]) =>
   lines.map((line) => {
     const parsed = parseIdsLine(tool, line);
-    return parsed.kind === 'alert' ? `${parsed.alert.severity}/${parsed.alert.category}` : parsed.kind === 'other' ? 'other' : `unparsed:${parsed.reason}`;
+    return parsed.kind === 'alert'
+      ? `${parsed.alert.severity}/${parsed.alert.category}`
+      : parsed.kind === 'other'
+        ? 'other'
+        : `unparsed:${parsed.reason}`;
   });
 
-describe('IDS alerts in each tool\'s own format', () => {
+describe("IDS alerts in each tool's own format", () => {
   it('Suricata EVE: alert records are classified by severity and classtype description, every other record is no alert', () => {
     expect(classify('suricata', fixture('suricata-eve.json'))).toEqual([
       'other', // stats
@@ -40,7 +47,13 @@ describe('IDS alerts in each tool\'s own format', () => {
     const parsed = parseIdsLine('suricata', fixture('suricata-eve.json')[6]!);
     expect(parsed).toEqual({
       kind: 'alert',
-      alert: { severity: 'high', category: 'exploit', signatureId: '1:2027865', signature: 'ET EXPLOIT Apache Struts RCE Attempt (CVE-2017-5638)', at: Date.UTC(2024, 2, 4, 10, 0, 5, 600) },
+      alert: {
+        severity: 'high',
+        category: 'exploit',
+        signatureId: '1:2027865',
+        signature: 'ET EXPLOIT Apache Struts RCE Attempt (CVE-2017-5638)',
+        at: Date.UTC(2024, 2, 4, 10, 0, 5, 600),
+      },
     });
   });
 
@@ -59,7 +72,13 @@ describe('IDS alerts in each tool\'s own format', () => {
     const first = parseIdsLine('snort', lines[0]!);
     expect(first.kind === 'alert' && first.alert).toMatchObject({ signatureId: '1:1000001', signature: '1:1000001' });
     const last = parseIdsLine('snort', lines[7]!);
-    expect(last.kind === 'alert' && last.alert).toEqual({ severity: 'medium', category: 'exploit', signatureId: '1:1000002', signature: 'LOCAL SQL injection in query string', at: 1709546407000 });
+    expect(last.kind === 'alert' && last.alert).toEqual({
+      severity: 'medium',
+      category: 'exploit',
+      signatureId: '1:1000002',
+      signature: 'LOCAL SQL injection in query string',
+      at: 1709546407000,
+    });
   });
 
   it('Wazuh and OSSEC alerts.json: levels become classes, the most telling rule group the category', () => {
@@ -77,10 +96,16 @@ describe('IDS alerts in each tool\'s own format', () => {
       'low/activity', // OSSEC: 2, syslog
     ]);
     const ossec = parseIdsLine('wazuh', fixture('wazuh-alerts.json')[9]!);
-    expect(ossec.kind === 'alert' && ossec.alert).toEqual({ severity: 'medium', category: 'exploit', signatureId: '40111', signature: 'Multiple authentication failures.', at: 1709546409000 });
+    expect(ossec.kind === 'alert' && ossec.alert).toEqual({
+      severity: 'medium',
+      category: 'exploit',
+      signatureId: '40111',
+      signature: 'Multiple authentication failures.',
+      at: 1709546409000,
+    });
   });
 
-  it('never reads another tool\'s events as alerts', () => {
+  it("never reads another tool's events as alerts", () => {
     expect(classify('wazuh', fixture('suricata-eve.json').slice(0, 4))).toEqual(Array(4).fill('unparsed:not_an_event'));
     expect(classify('snort', fixture('wazuh-alerts.json').slice(0, 1))).toEqual(['unparsed:not_an_event']);
     expect(classify('suricata', fixture('snort3-alert_json.txt').slice(0, 1))).toEqual(['unparsed:not_an_event']);
@@ -90,7 +115,17 @@ describe('IDS alerts in each tool\'s own format', () => {
 describe('bad input in IDS outputs', () => {
   it('a truncated line, garbage, an array and a bare value are unparsed, never thrown', () => {
     const alert = fixture('suricata-eve.json')[4]!;
-    expect(classify('suricata', [alert.slice(0, 100), '\u0000\u0001garbage', '[1,2]', '42', 'null', '{"event_type":"alert"}', '{"event_type":"alert","alert":"x"}'])).toEqual([
+    expect(
+      classify('suricata', [
+        alert.slice(0, 100),
+        '\u0000\u0001garbage',
+        '[1,2]',
+        '42',
+        'null',
+        '{"event_type":"alert"}',
+        '{"event_type":"alert","alert":"x"}',
+      ]),
+    ).toEqual([
       'unparsed:invalid_json',
       'unparsed:invalid_json',
       'unparsed:invalid_json',
@@ -113,18 +148,26 @@ describe('bad input in IDS outputs', () => {
   });
 
   it('odd values of severity and level are unknown, not errors', () => {
-    expect([prioritySeverity(undefined), prioritySeverity(0), prioritySeverity(1.5), prioritySeverity(1), prioritySeverity(2), prioritySeverity(3), prioritySeverity(200)]).toEqual(['unknown', 'unknown', 'unknown', 'high', 'medium', 'low', 'low']);
-    expect([wazuhLevelSeverity(-1), wazuhLevelSeverity(16), wazuhLevelSeverity(0), wazuhLevelSeverity(6), wazuhLevelSeverity(7), wazuhLevelSeverity(11), wazuhLevelSeverity(12), wazuhLevelSeverity(14), wazuhLevelSeverity(15)]).toEqual([
-      'unknown',
-      'unknown',
-      'low',
-      'low',
-      'medium',
-      'medium',
-      'high',
-      'high',
-      'critical',
-    ]);
+    expect([
+      prioritySeverity(undefined),
+      prioritySeverity(0),
+      prioritySeverity(1.5),
+      prioritySeverity(1),
+      prioritySeverity(2),
+      prioritySeverity(3),
+      prioritySeverity(200),
+    ]).toEqual(['unknown', 'unknown', 'unknown', 'high', 'medium', 'low', 'low']);
+    expect([
+      wazuhLevelSeverity(-1),
+      wazuhLevelSeverity(16),
+      wazuhLevelSeverity(0),
+      wazuhLevelSeverity(6),
+      wazuhLevelSeverity(7),
+      wazuhLevelSeverity(11),
+      wazuhLevelSeverity(12),
+      wazuhLevelSeverity(14),
+      wazuhLevelSeverity(15),
+    ]).toEqual(['unknown', 'unknown', 'low', 'low', 'medium', 'medium', 'high', 'high', 'critical']);
   });
 
   it('classtypes by short name or description, any case; groups by the most telling one', () => {
@@ -138,7 +181,7 @@ describe('bad input in IDS outputs', () => {
     expect(wazuhGroupsToCategory(['local'])).toBe('other');
   });
 
-  it('reads the tools\' times: ISO with any fraction and offset, Snort\'s year-less local time', () => {
+  it("reads the tools' times: ISO with any fraction and offset, Snort's year-less local time", () => {
     expect(isoTime('2024-03-04T10:00:05.600000+0000')).toBe(Date.UTC(2024, 2, 4, 10, 0, 5, 600));
     expect(isoTime('2024-03-04T11:00:05.6+01:00')).toBe(Date.UTC(2024, 2, 4, 10, 0, 5, 600));
     expect(isoTime('2024-03-04T10:00:05Z')).toBe(Date.UTC(2024, 2, 4, 10, 0, 5));

@@ -6,7 +6,10 @@ import { idsFindings, type IdsSourceState } from '../../src/ids/judge.js';
 import { IdsPipeline } from '../../src/ids/pipeline.js';
 import { resolveIdsSources } from '../../src/ids/sources.js';
 
-const fixture = (name: string) => readFileSync(new URL(`../fixtures/ids/${name}`, import.meta.url), 'utf8').split('\n').filter((l) => l !== '');
+const fixture = (name: string) =>
+  readFileSync(new URL(`../fixtures/ids/${name}`, import.meta.url), 'utf8')
+    .split('\n')
+    .filter((l) => l !== '');
 const quiet = { critical: 0, high: 0, medium: 0, low: 0, unknown: 0 };
 const source = (over: Partial<IdsSourceState> = {}): IdsSourceState => ({
   id: '/var/log/suricata/eve.json',
@@ -29,7 +32,12 @@ describe('counting IDS alerts', () => {
     const eve = pipeline.source('eve', 'suricata');
     expect(eve.linesRead).toBe(17);
     expect(eve.totalAlerts()).toBe(11);
-    expect(eve.alertRows().filter((r) => r.value > 0).map((r) => `${r.severity}/${r.category}=${r.value}`)).toEqual([
+    expect(
+      eve
+        .alertRows()
+        .filter((r) => r.value > 0)
+        .map((r) => `${r.severity}/${r.category}=${r.value}`),
+    ).toEqual([
       'high/exploit=1',
       'high/malware=1',
       'high/policy=2',
@@ -77,13 +85,21 @@ describe('IDS findings', () => {
   });
 
   it('a source unwritten for longer than its max_silence is silent; with max_silence 0 it never is', () => {
-    expect(idsFindings([source()], 1_000_000 + 301_000)).toMatchObject([{ kind: 'source_silent', severity: 'warning', subject: { source: '/var/log/suricata/eve.json', tool: 'suricata' } }]);
+    expect(idsFindings([source()], 1_000_000 + 301_000)).toMatchObject([
+      { kind: 'source_silent', severity: 'warning', subject: { source: '/var/log/suricata/eve.json', tool: 'suricata' } },
+    ]);
     expect(idsFindings([source({ maxSilenceSeconds: 0 })], 1e12)).toEqual([]);
   });
 
   it('a missing output is unavailable (and not also silent)', () => {
     expect(idsFindings([source({ health: 'missing', reason: 'ENOENT', modifiedAt: undefined })], 1e12)).toEqual([
-      { collector: 'ids', kind: 'source_unavailable', severity: 'warning', subject: { source: '/var/log/suricata/eve.json', tool: 'suricata' }, message: 'suricata output /var/log/suricata/eve.json is missing (ENOENT): its alerts are not counted' },
+      {
+        collector: 'ids',
+        kind: 'source_unavailable',
+        severity: 'warning',
+        subject: { source: '/var/log/suricata/eve.json', tool: 'suricata' },
+        message: 'suricata output /var/log/suricata/eve.json is missing (ENOENT): its alerts are not counted',
+      },
     ]);
   });
 
@@ -103,11 +119,31 @@ describe('the ids policy section', () => {
 
   it('is absent by default, and sources get per-tool silence limits under the root path', () => {
     expect(load('').ids).toBeUndefined();
-    const policy = load('ids:\n  sources:\n    - {type: suricata, path: /var/log/suricata/eve.json}\n    - {type: wazuh, path: /var/ossec/logs/alerts/alerts.json, max_silence: 1d}\n    - {type: snort, path: /var/log/snort/alert_json.txt, max_silence: 0}\n');
+    const policy = load(
+      'ids:\n  sources:\n    - {type: suricata, path: /var/log/suricata/eve.json}\n    - {type: wazuh, path: /var/ossec/logs/alerts/alerts.json, max_silence: 1d}\n    - {type: snort, path: /var/log/snort/alert_json.txt, max_silence: 0}\n',
+    );
     expect(resolveIdsSources(policy.ids, '/host')).toEqual([
-      { id: '/var/log/suricata/eve.json', tool: 'suricata', path: '/host/var/log/suricata/eve.json', startAt: 'end', maxSilenceSeconds: 300 },
-      { id: '/var/ossec/logs/alerts/alerts.json', tool: 'wazuh', path: '/host/var/ossec/logs/alerts/alerts.json', startAt: 'end', maxSilenceSeconds: 86400 },
-      { id: '/var/log/snort/alert_json.txt', tool: 'snort', path: '/host/var/log/snort/alert_json.txt', startAt: 'end', maxSilenceSeconds: 0 },
+      {
+        id: '/var/log/suricata/eve.json',
+        tool: 'suricata',
+        path: '/host/var/log/suricata/eve.json',
+        startAt: 'end',
+        maxSilenceSeconds: 300,
+      },
+      {
+        id: '/var/ossec/logs/alerts/alerts.json',
+        tool: 'wazuh',
+        path: '/host/var/ossec/logs/alerts/alerts.json',
+        startAt: 'end',
+        maxSilenceSeconds: 86400,
+      },
+      {
+        id: '/var/log/snort/alert_json.txt',
+        tool: 'snort',
+        path: '/host/var/log/snort/alert_json.txt',
+        startAt: 'end',
+        maxSilenceSeconds: 0,
+      },
     ]);
     expect(policy.ids?.top_signatures).toBe(0);
     expect(policy.ids?.max_event_bytes).toBe(1024 * 1024);
@@ -116,7 +152,9 @@ describe('the ids policy section', () => {
   it('rejects an unknown tool, a relative path, a file listed twice and an empty list, with the line', () => {
     expect(error('ids:\n  sources:\n    - {type: zeek, path: /x}\n')).toMatch(/^p\.yml:3: ids\.sources\[0\]\.type: /);
     expect(error('ids:\n  sources:\n    - {type: snort, path: alert.txt}\n')).toMatch(/^p\.yml:3: ids\.sources\[0\]\.path: .*absolute/);
-    expect(error('ids:\n  sources:\n    - {type: snort, path: /a}\n    - {type: suricata, path: /a}\n')).toMatch(/ids\.sources\[1\]\.path: \/a is listed twice/);
+    expect(error('ids:\n  sources:\n    - {type: snort, path: /a}\n    - {type: suricata, path: /a}\n')).toMatch(
+      /ids\.sources\[1\]\.path: \/a is listed twice/,
+    );
     expect(error('ids:\n  sources: []\n')).toMatch(/ids\.sources/);
     expect(error('ids:\n  sources:\n    - {type: snort, path: /a, max_silence: 5 minutes}\n')).toMatch(/max_silence/);
   });

@@ -37,7 +37,7 @@ describe('SSH authorized keys of every account', () => {
     expect(expandKeyFile('/keys/%C', alice)).toBeUndefined();
   });
 
-  it('uses sshd\'s default for every account with a home, nologin ones too, and ~/.ssh/rc', () => {
+  it("uses sshd's default for every account with a home, nologin ones too, and ~/.ssh/rc", () => {
     expect(authorizedKeyPaths([root, nobody, broken], [])).toEqual([
       '/nonexistent/.ssh/authorized_keys',
       '/nonexistent/.ssh/authorized_keys2',
@@ -49,12 +49,15 @@ describe('SSH authorized keys of every account', () => {
     expect(startupFilePaths([alice])).toContain('/home/alice/.bashrc');
   });
 
-  it('reads the host\'s passwd and sshd configuration with its Includes under the root given', () => {
+  it("reads the host's passwd and sshd configuration with its Includes under the root given", () => {
     const rootfs = tempDir();
     mkdirSync(join(rootfs, 'etc/ssh/sshd_config.d'), { recursive: true });
     writeFileSync(join(rootfs, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/bash\nalice:x:1000:1000::/home/alice:/bin/bash\n');
     writeFileSync(join(rootfs, 'etc/ssh/sshd_config'), 'Include sshd_config.d/*.conf\n');
-    writeFileSync(join(rootfs, 'etc/ssh/sshd_config.d/keys.conf'), 'AuthorizedKeysFile /etc/ssh/authorized/%u\nInclude /etc/ssh/sshd_config\n');
+    writeFileSync(
+      join(rootfs, 'etc/ssh/sshd_config.d/keys.conf'),
+      'AuthorizedKeysFile /etc/ssh/authorized/%u\nInclude /etc/ssh/sshd_config\n',
+    );
     expect(accountPaths(rootfs, { sshKeys: true, startupFiles: false }).sort()).toEqual([
       '/etc/ssh/authorized/alice',
       '/etc/ssh/authorized/root',
@@ -67,8 +70,22 @@ describe('SSH authorized keys of every account', () => {
 
 describe('aliases through top-level links', () => {
   it('drops /lib/... when /lib leads to /usr/lib and the policy watches that, keeps it on a host that is not merged', () => {
-    const paths = ['/usr/lib/*-linux-gnu*/security', '/lib/*-linux-gnu*/security', '/lib/security', '/bin/.ssh/authorized_keys', '/usr/bin'];
-    expect(withoutAliases(paths, new Map([['/lib', '/usr/lib'], ['/bin', '/usr/bin']]))).toEqual(['/usr/lib/*-linux-gnu*/security', '/lib/security', '/usr/bin']);
+    const paths = [
+      '/usr/lib/*-linux-gnu*/security',
+      '/lib/*-linux-gnu*/security',
+      '/lib/security',
+      '/bin/.ssh/authorized_keys',
+      '/usr/bin',
+    ];
+    expect(
+      withoutAliases(
+        paths,
+        new Map([
+          ['/lib', '/usr/lib'],
+          ['/bin', '/usr/bin'],
+        ]),
+      ),
+    ).toEqual(['/usr/lib/*-linux-gnu*/security', '/lib/security', '/usr/bin']);
     expect(withoutAliases(paths, new Map())).toEqual(paths);
   });
 });
@@ -93,7 +110,10 @@ describe('who changed a file', () => {
   const package_ = finding(integrityKinds.package_mismatch, { path: '/usr/bin/ls', package: 'coreutils' }, 'differs');
 
   it('says "writer unknown" without a source, and names the writer when one knows it', () => {
-    expect(withWriters([changed, package_], () => undefined).map((f) => f.message)).toEqual(['content of /etc/passwd changed; writer unknown', 'differs']);
+    expect(withWriters([changed, package_], () => undefined).map((f) => f.message)).toEqual([
+      'content of /etc/passwd changed; writer unknown',
+      'differs',
+    ]);
     const writer = { exe: '/usr/bin/vi', auid: 1000, uid: 0, pid: 4242 };
     expect(withWriters([changed], (p) => (p === '/etc/passwd' ? writer : undefined))[0]?.message).toBe(
       'content of /etc/passwd changed; written by /usr/bin/vi (pid 4242, uid 0, auid 1000)',

@@ -30,7 +30,9 @@ describe('integrity judgment', () => {
   it('reports a content change by size when the file could not be read now', () => {
     const now = file({ size: 101 });
     delete (now as { sha256?: string }).sha256;
-    expect(summary(observed({ ...baseline, '/usr/bin/ls': now }), baseline)).toEqual([['content_changed', { path: '/usr/bin/ls' }, 'critical']]);
+    expect(summary(observed({ ...baseline, '/usr/bin/ls': now }), baseline)).toEqual([
+      ['content_changed', { path: '/usr/bin/ls' }, 'critical'],
+    ]);
   });
 
   it('names each changed attribute, setuid critical, and nothing for the content when only metadata moved', () => {
@@ -45,7 +47,9 @@ describe('integrity judgment', () => {
 
   it('reports a file that became a symlink once, as a type change', () => {
     const now = file({ type: 'symlink', target: '/tmp/x', sha256: undefined });
-    expect(summary(observed({ ...baseline, '/usr/bin/ls': now }), baseline)).toEqual([['metadata_changed', { path: '/usr/bin/ls', attribute: 'type' }, 'warning']]);
+    expect(summary(observed({ ...baseline, '/usr/bin/ls': now }), baseline)).toEqual([
+      ['metadata_changed', { path: '/usr/bin/ls', attribute: 'type' }, 'warning'],
+    ]);
   });
 
   it('reports a symlink pointed elsewhere', () => {
@@ -75,7 +79,13 @@ describe('integrity judgment', () => {
   it('a glob the walk could not expand hides the removal of what it could match, not of files a root listed beside it', () => {
     const scope = compileWatchScope(['/etc/passwd', '/etc/ssh', '/etc/cron.*'], []);
     const directory = file({ type: 'directory', sha256: undefined });
-    const b = { '/etc/passwd': file(), '/etc/ssh': directory, '/etc/ssh/sshd_config': file(), '/etc/cron.d': directory, '/etc/cron.d/job': file() };
+    const b = {
+      '/etc/passwd': file(),
+      '/etc/ssh': directory,
+      '/etc/ssh/sshd_config': file(),
+      '/etc/cron.d': directory,
+      '/etc/cron.d/job': file(),
+    };
     const o = observed({ '/etc/ssh': directory }, { scope, unexpandedGlobs: ['/etc/cron.*'] });
     expect(summary(o, b)).toEqual([
       ['removed', { path: '/etc/passwd' }, 'critical'],
@@ -88,7 +98,9 @@ describe('integrity judgment', () => {
   });
 
   it('checks files against the package database, with or without a baseline', () => {
-    const packages = { checksumOf: (p: string) => (p === '/usr/bin/ls' ? { md5: 'f'.repeat(32), package: 'coreutils', key: 'coreutils:amd64' } : undefined) };
+    const packages = {
+      checksumOf: (p: string) => (p === '/usr/bin/ls' ? { md5: 'f'.repeat(32), package: 'coreutils', key: 'coreutils:amd64' } : undefined),
+    };
     const good = observed({ '/usr/bin/ls': file({ md5: 'f'.repeat(32) }) }, { packages });
     expect(judgeIntegrity(good, undefined).packageFiles).toEqual({ verified: 1, mismatched: 0 });
     const bad = observed({ '/usr/bin/ls': file({ md5: 'e'.repeat(32) }) }, { packages });
@@ -96,7 +108,9 @@ describe('integrity judgment', () => {
   });
 
   it('compares running images with the baseline first, then the package database, and counts the rest', () => {
-    const packages = { checksumOf: (p: string) => (p === '/usr/sbin/cron' ? { md5: 'c'.repeat(32), package: 'cron', key: 'cron:amd64' } : undefined) };
+    const packages = {
+      checksumOf: (p: string) => (p === '/usr/sbin/cron' ? { md5: 'c'.repeat(32), package: 'cron', key: 'cron:amd64' } : undefined),
+    };
     const running = {
       images: [
         { path: '/usr/bin/ls', deleted: true, pids: [42], sha256: sha('b') },

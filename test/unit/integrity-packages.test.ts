@@ -4,7 +4,13 @@ import { isSettled, parseDpkgStatus } from '../../src/integrity/dpkg-status.js';
 import type { FileState } from '../../src/integrity/file-state.js';
 import type { PackageContext } from '../../src/integrity/judge-packages.js';
 import { judgeIntegrity, type JudgedObservation } from '../../src/integrity/judge.js';
-import { appendHistory, formerHashes, readHistory, readPackagesSection, type RecordedPackages } from '../../src/integrity/package-baseline.js';
+import {
+  appendHistory,
+  formerHashes,
+  readHistory,
+  readPackagesSection,
+  type RecordedPackages,
+} from '../../src/integrity/package-baseline.js';
 import type { InstalledPackage, PackageChecksum, PackageView, RunningObservation } from '../../src/integrity/snapshot.js';
 import { compileWatchScope } from '../../src/integrity/watch-scope.js';
 import { fileState, md5, sha } from '../helpers/file-states.js';
@@ -68,14 +74,24 @@ describe('dpkg locks in /proc/locks', () => {
 
   it('finds the holders of a lock by device and inode, not by inode alone; waiters are not holders', () => {
     const locks = parseLocks(
-      ['1: POSIX  ADVISORY  WRITE 4242 fe:00:402117 0 EOF', '1: -> POSIX  ADVISORY  WRITE 4343 fe:00:402117 0 EOF', '2: FLOCK  ADVISORY  WRITE 443 fe:01:402116 0 EOF', ''].join('\n'),
+      [
+        '1: POSIX  ADVISORY  WRITE 4242 fe:00:402117 0 EOF',
+        '1: -> POSIX  ADVISORY  WRITE 4343 fe:00:402117 0 EOF',
+        '2: FLOCK  ADVISORY  WRITE 443 fe:01:402116 0 EOF',
+        '',
+      ].join('\n'),
     );
     expect(locks).toEqual([
       { type: 'POSIX', pid: 4242, major: 0xfe, minor: 0, inode: '402117' },
       { type: 'FLOCK', pid: 443, major: 0xfe, minor: 1, inode: '402116' },
     ]);
     // st_dev 0xfe00 is major 254, minor 0.
-    expect(lockHolders(locks, [{ dev: 0xfe00n, ino: 402117n }, { dev: 0xfe00n, ino: 402116n }])).toEqual([4242]);
+    expect(
+      lockHolders(locks, [
+        { dev: 0xfe00n, ino: 402117n },
+        { dev: 0xfe00n, ino: 402116n },
+      ]),
+    ).toEqual([4242]);
   });
 });
 
@@ -84,7 +100,15 @@ const directory = file({ type: 'directory', sha256: undefined });
 
 /** A dpkg database: packages with their listed paths, md5sums and configuration files. */
 function database(
-  packages: Array<{ key: string; version?: string; state?: string; settled?: boolean; fingerprint: string; files?: Record<string, string | null>; conffiles?: Record<string, string> }>,
+  packages: Array<{
+    key: string;
+    version?: string;
+    state?: string;
+    settled?: boolean;
+    fingerprint: string;
+    files?: Record<string, string | null>;
+    conffiles?: Record<string, string>;
+  }>,
 ): PackageView {
   const installed = new Map<string, InstalledPackage>();
   const sums = new Map<string, PackageChecksum>();
@@ -93,7 +117,14 @@ function database(
   for (const p of packages) {
     const name = p.key.split(':')[0]!;
     const paths = [...Object.keys(p.files ?? {}), ...Object.keys(p.conffiles ?? {})];
-    installed.set(p.key, { key: p.key, version: p.version ?? '1', state: p.state ?? 'installed', settled: p.settled ?? true, fingerprint: p.fingerprint, paths });
+    installed.set(p.key, {
+      key: p.key,
+      version: p.version ?? '1',
+      state: p.state ?? 'installed',
+      settled: p.settled ?? true,
+      fingerprint: p.fingerprint,
+      paths,
+    });
     for (const [path, sum] of Object.entries(p.files ?? {})) if (sum !== null) sums.set(path, { md5: sum, package: name, key: p.key });
     for (const [path, sum] of Object.entries(p.conffiles ?? {})) confs.set(path, { md5: sum, package: name, key: p.key });
     for (const path of paths) owners.set(path, [...(owners.get(path) ?? []), p.key]);
@@ -101,14 +132,30 @@ function database(
   return { packages: installed, checksumOf: (p) => sums.get(p), conffileOf: (p) => confs.get(p), ownersOf: (p) => owners.get(p) ?? [] };
 }
 
-function recorded(entries: Record<string, { version?: string; state?: string; fingerprint: string; paths?: string[] } | 'invalid'>): RecordedPackages {
+function recorded(
+  entries: Record<string, { version?: string; state?: string; fingerprint: string; paths?: string[] } | 'invalid'>,
+): RecordedPackages {
   return new Map(
-    Object.entries(entries).map(([key, e]) => [key, e === 'invalid' ? 'invalid' : { version: e.version ?? '1', state: e.state ?? 'installed', fingerprint: e.fingerprint, paths: new Set(e.paths ?? []) }]),
+    Object.entries(entries).map(([key, e]) => [
+      key,
+      e === 'invalid'
+        ? 'invalid'
+        : { version: e.version ?? '1', state: e.state ?? 'installed', fingerprint: e.fingerprint, paths: new Set(e.paths ?? []) },
+    ]),
   );
 }
 
 function context(current: PackageView, before: RecordedPackages | undefined, over: Partial<PackageContext> = {}): PackageContext {
-  return { current, recorded: before, formerHashes: new Map(), verifiedImages: new Set(), operation: { inProgress: false }, now: 10_000, graceSeconds: 900, ...over };
+  return {
+    current,
+    recorded: before,
+    formerHashes: new Map(),
+    verifiedImages: new Set(),
+    operation: { inProgress: false },
+    now: 10_000,
+    graceSeconds: 900,
+    ...over,
+  };
 }
 
 const scope = compileWatchScope(['/usr/bin', '/etc/tree'], []);
@@ -118,7 +165,11 @@ function observed(files: Record<string, FileState>, packages: PackageView, runni
 
 function judge(files: Record<string, FileState>, baseline: Record<string, FileState>, ctx: PackageContext, running?: RunningObservation[]) {
   const j = judgeIntegrity(observed(files, ctx.current, running), new Map(Object.entries(baseline)), ctx);
-  return { ...j, summary: j.findings.map((f) => [f.kind, f.subject['path'], f.severity]), accepted: j.packageRecord?.accepted.map((a) => [a.path, a.package, a.reason]) };
+  return {
+    ...j,
+    summary: j.findings.map((f) => [f.kind, f.subject['path'], f.severity]),
+    accepted: j.packageRecord?.accepted.map((a) => [a.path, a.package, a.reason]),
+  };
 }
 
 describe('changes explained by the package database', () => {
@@ -127,7 +178,11 @@ describe('changes explained by the package database', () => {
 
   it('accepts a file a newly installed package put there, with its recorded MD5', () => {
     const now = database([coreutils, { key: 'tree:amd64', fingerprint: 't1', files: { '/usr/bin/tree': md5('t') } }]);
-    const j = judge({ ...base, '/usr/bin/tree': file({ sha256: sha('t'), md5: md5('t') }) }, base, context(now, recorded({ 'coreutils:amd64': { fingerprint: 'c' } })));
+    const j = judge(
+      { ...base, '/usr/bin/tree': file({ sha256: sha('t'), md5: md5('t') }) },
+      base,
+      context(now, recorded({ 'coreutils:amd64': { fingerprint: 'c' } })),
+    );
     expect(j.summary).toEqual([]);
     expect(j.accepted).toEqual([['/usr/bin/tree', 'tree:amd64', 'package_install']]);
     expect(j.packageRecord?.packages.map((p) => [p.key, p.reason])).toEqual([['tree:amd64', 'package_install']]);
@@ -141,7 +196,15 @@ describe('changes explained by the package database', () => {
     ]);
     const rec = recorded({ 'coreutils:amd64': { fingerprint: 'c' }, 'tree:amd64': { version: '1', fingerprint: 't1' } });
     // cp was replaced by its package's own content, but coreutils did not change: someone put it back by hand.
-    const j = judge({ ...before, '/usr/bin/tree': file({ sha256: sha('2'), md5: md5('2'), inode: '11' }), '/usr/bin/cp': file({ sha256: sha('d'), md5: md5('c') }) }, before, context(now, rec));
+    const j = judge(
+      {
+        ...before,
+        '/usr/bin/tree': file({ sha256: sha('2'), md5: md5('2'), inode: '11' }),
+        '/usr/bin/cp': file({ sha256: sha('d'), md5: md5('c') }),
+      },
+      before,
+      context(now, rec),
+    );
     expect(j.summary).toEqual([['content_changed', '/usr/bin/cp', 'critical']]);
     expect(j.accepted).toEqual([['/usr/bin/tree', 'tree:amd64', 'package_upgrade']]);
   });
@@ -150,7 +213,11 @@ describe('changes explained by the package database', () => {
     const before = { ...base, '/usr/bin/tree': file({ sha256: sha('t') }), '/usr/bin/local': file({ sha256: sha('l') }) };
     const now = database([coreutils, { key: 'tree:amd64', version: '2', fingerprint: 't2', files: { '/usr/bin/tree': md5('2') } }]);
     const rec = recorded({ 'coreutils:amd64': { fingerprint: 'c' }, 'tree:amd64': { version: '1', fingerprint: 't1' } });
-    const j = judge({ ...before, '/usr/bin/tree': file({ sha256: sha('x'), md5: md5('x') }), '/usr/bin/local': file({ sha256: sha('m') }) }, before, context(now, rec));
+    const j = judge(
+      { ...before, '/usr/bin/tree': file({ sha256: sha('x'), md5: md5('x') }), '/usr/bin/local': file({ sha256: sha('m') }) },
+      before,
+      context(now, rec),
+    );
     expect(j.summary).toEqual([
       ['content_changed', '/usr/bin/tree', 'critical'],
       ['content_changed', '/usr/bin/local', 'critical'],
@@ -161,8 +228,14 @@ describe('changes explained by the package database', () => {
     expect(j.packageRecord?.packages.map((p) => p.key)).toEqual(['tree:amd64']);
   });
 
-  it('accepts the removal and the purge of a package\'s files, not the removal of a file another package still lists', () => {
-    const before = { ...base, '/usr/bin/tree': file(), '/usr/bin/tree-extra': file(), '/etc/tree': directory, '/etc/tree/tree.conf': file() };
+  it("accepts the removal and the purge of a package's files, not the removal of a file another package still lists", () => {
+    const before = {
+      ...base,
+      '/usr/bin/tree': file(),
+      '/usr/bin/tree-extra': file(),
+      '/etc/tree': directory,
+      '/etc/tree/tree.conf': file(),
+    };
     const rec = recorded({
       'coreutils:amd64': { fingerprint: 'c' },
       'tree:amd64': { fingerprint: 't1', paths: ['/usr/bin/tree', '/usr/bin/tree-extra', '/etc/tree', '/etc/tree/tree.conf'] },
@@ -196,7 +269,12 @@ describe('changes explained by the package database', () => {
     ]);
     const rec = recorded({ 'coreutils:amd64': { fingerprint: 'c' }, 'odd:amd64': 'invalid', 'half:amd64': { fingerprint: 'h1' } });
     const j = judge(
-      { ...base, '/usr/bin/sudo': file({ mode: 0o4755, md5: md5('s') }), '/usr/bin/odd': file({ md5: md5('o') }), '/usr/bin/half': file({ md5: md5('h') }) },
+      {
+        ...base,
+        '/usr/bin/sudo': file({ mode: 0o4755, md5: md5('s') }),
+        '/usr/bin/odd': file({ md5: md5('o') }),
+        '/usr/bin/half': file({ md5: md5('h') }),
+      },
       base,
       context(now, rec),
     );
@@ -208,9 +286,21 @@ describe('changes explained by the package database', () => {
     expect(j.packageRecord?.packages.map((p) => p.key)).toEqual(['sudo:amd64']);
   });
 
-  it('treats configuration files by the MD5 the package shipped: an edited one stays a finding; dpkg\'s copies beside it are explained', () => {
-    const before = { '/etc/tree': directory, '/etc/tree/a.conf': file({ sha256: sha('a') }), '/etc/tree/b.conf': file({ sha256: sha('e') }), '/etc/tree/c.conf': file({ sha256: sha('m') }) };
-    const now = database([{ key: 'tree:amd64', version: '2', fingerprint: 't2', conffiles: { '/etc/tree/a.conf': md5('2'), '/etc/tree/b.conf': md5('3'), '/etc/tree/c.conf': md5('4') } }]);
+  it("treats configuration files by the MD5 the package shipped: an edited one stays a finding; dpkg's copies beside it are explained", () => {
+    const before = {
+      '/etc/tree': directory,
+      '/etc/tree/a.conf': file({ sha256: sha('a') }),
+      '/etc/tree/b.conf': file({ sha256: sha('e') }),
+      '/etc/tree/c.conf': file({ sha256: sha('m') }),
+    };
+    const now = database([
+      {
+        key: 'tree:amd64',
+        version: '2',
+        fingerprint: 't2',
+        conffiles: { '/etc/tree/a.conf': md5('2'), '/etc/tree/b.conf': md5('3'), '/etc/tree/c.conf': md5('4') },
+      },
+    ]);
     const rec = recorded({ 'tree:amd64': { version: '1', fingerprint: 't1' } });
     const j = judge(
       {
@@ -230,7 +320,12 @@ describe('changes explained by the package database', () => {
       context(now, rec),
     );
     expect(j.summary).toEqual([['added', '/etc/tree/d.conf.dpkg-old', 'critical']]);
-    expect(j.accepted?.map(([path]) => path)).toEqual(['/etc/tree/a.conf', '/etc/tree/b.conf.dpkg-dist', '/etc/tree/c.conf', '/etc/tree/c.conf.dpkg-old']);
+    expect(j.accepted?.map(([path]) => path)).toEqual([
+      '/etc/tree/a.conf',
+      '/etc/tree/b.conf.dpkg-dist',
+      '/etc/tree/c.conf',
+      '/etc/tree/c.conf.dpkg-old',
+    ]);
     const edited = judge({ ...before, '/etc/tree/a.conf': file({ sha256: sha('9'), md5: md5('9') }) }, before, context(now, rec));
     expect(edited.summary).toEqual([['content_changed', '/etc/tree/a.conf', 'critical']]);
   });
@@ -280,19 +375,30 @@ describe('running executables replaced by an upgrade', () => {
   const now = database([{ key: 'tree:amd64', version: '2', fingerprint: 't2', files: { '/usr/bin/tree': md5('2') } }]);
   const rec = recorded({ 'tree:amd64': { version: '1', fingerprint: 't1' } });
   const upgraded = { '/usr/bin/tree': file({ sha256: sha('2'), md5: md5('2'), inode: '11' }) };
-  const image = (over: Partial<RunningObservation>): RunningObservation => ({ path: '/usr/bin/tree', deleted: true, pids: [42], key: 'k-old', ...over });
+  const image = (over: Partial<RunningObservation>): RunningObservation => ({
+    path: '/usr/bin/tree',
+    deleted: true,
+    pids: [42],
+    key: 'k-old',
+    ...over,
+  });
 
   it('counts the pre-upgrade image as outdated and a process started since as verified, in the judgment that accepts the upgrade', () => {
-    const j = judge(upgraded, before, context(now, rec), [image({ sha256: sha('1') }), image({ deleted: false, sha256: sha('2'), md5: md5('2'), key: 'k-new' })]);
+    const j = judge(upgraded, before, context(now, rec), [
+      image({ sha256: sha('1') }),
+      image({ deleted: false, sha256: sha('2'), md5: md5('2'), key: 'k-new' }),
+    ]);
     expect(j.summary).toEqual([]);
     expect(j.running).toMatchObject({ outdated: 1, verified: 1, mismatched: 0 });
     expect(j.verifiedImages).toEqual(['k-new']);
   });
 
-  it('vouches for a replaced image by the baseline\'s history or by an earlier verification, and for nothing else', () => {
+  it("vouches for a replaced image by the baseline's history or by an earlier verification, and for nothing else", () => {
     const after = { '/usr/bin/tree': upgraded['/usr/bin/tree'] };
     const settled = context(now, recorded({ 'tree:amd64': { version: '2', fingerprint: 't2' } }));
-    const history = judge(upgraded, after, { ...settled, formerHashes: new Map([['/usr/bin/tree', new Set([sha('1')])]]) }, [image({ sha256: sha('1') })]);
+    const history = judge(upgraded, after, { ...settled, formerHashes: new Map([['/usr/bin/tree', new Set([sha('1')])]]) }, [
+      image({ sha256: sha('1') }),
+    ]);
     expect(history.running).toMatchObject({ outdated: 1, mismatched: 0 });
     const seen = judge(upgraded, after, { ...settled, verifiedImages: new Set(['k-old']) }, [image({ sha256: sha('1') })]);
     expect(seen.running).toMatchObject({ outdated: 1, mismatched: 0 });
@@ -304,18 +410,31 @@ describe('running executables replaced by an upgrade', () => {
 
 describe('the packages and history sections', () => {
   it('reads a malformed package entry as invalid, not as absent', () => {
-    const parsed = readPackagesSection({ 'tree:amd64': { version: '1', state: 'installed', sha256: sha('a'), paths: ['/usr/bin/tree'] }, 'odd:all': { version: 1 } });
-    expect(parsed?.get('tree:amd64')).toEqual({ version: '1', state: 'installed', fingerprint: sha('a'), paths: new Set(['/usr/bin/tree']) });
+    const parsed = readPackagesSection({
+      'tree:amd64': { version: '1', state: 'installed', sha256: sha('a'), paths: ['/usr/bin/tree'] },
+      'odd:all': { version: 1 },
+    });
+    expect(parsed?.get('tree:amd64')).toEqual({
+      version: '1',
+      state: 'installed',
+      fingerprint: sha('a'),
+      paths: new Set(['/usr/bin/tree']),
+    });
     expect(parsed?.get('odd:all')).toBe('invalid');
     expect(readPackagesSection(undefined)).toBeUndefined();
   });
 
   it('keeps the newest records within the limit, and remembers what each path was before', () => {
-    const record = (at: string, before: string) => ({ at, reason: 'package_upgrade' as const, package: 'tree:amd64', paths: { '/usr/bin/tree': { change: 'changed' as const, sha256_before: sha(before) } } });
+    const record = (at: string, before: string) => ({
+      at,
+      reason: 'package_upgrade' as const,
+      package: 'tree:amd64',
+      paths: { '/usr/bin/tree': { change: 'changed' as const, sha256_before: sha(before) } },
+    });
     let section = appendHistory(undefined, [record('2026-01-01T00:00:00.000Z', '1')], 2);
     section = appendHistory(section, [record('2026-01-03T00:00:00.000Z', '3'), record('2026-01-02T00:00:00.000Z', '2')], 2);
     expect(Object.keys(section)).toEqual(['2026-01-02T00:00:00.000Z tree:amd64', '2026-01-03T00:00:00.000Z tree:amd64']);
-    const history = readHistory({ ...section, 'garbage': { reason: 'because' } });
+    const history = readHistory({ ...section, garbage: { reason: 'because' } });
     expect(history.map((r) => r.at)).toEqual(['2026-01-02T00:00:00.000Z', '2026-01-03T00:00:00.000Z']);
     expect(formerHashes(history).get('/usr/bin/tree')).toEqual(new Set([sha('2'), sha('3')]));
   });

@@ -39,7 +39,9 @@ describe('dpkg database parsing', () => {
   });
 
   it('finds the last dpkg.log timestamp, ignoring a torn last line', () => {
-    expect(lastDpkgLogTime('2024-01-02 03:04:05 status installed a\n2024-01-02 03:04:09 status installed b\npartial li')).toEqual(new Date('2024-01-02T03:04:09'));
+    expect(lastDpkgLogTime('2024-01-02 03:04:05 status installed a\n2024-01-02 03:04:09 status installed b\npartial li')).toEqual(
+      new Date('2024-01-02T03:04:09'),
+    );
     expect(lastDpkgLogTime('')).toBeUndefined();
   });
 });
@@ -73,7 +75,17 @@ describe('integrity policy and baseline entries', () => {
   });
 
   it('round-trips a file state through its baseline entry, mode in octal', () => {
-    const state: FileState = { type: 'file', mode: 0o4755, uid: 0, gid: 0, size: 3, inode: '18446744073709551615', mtimeNs: '1', ctimeNs: '2', sha256: 'a'.repeat(64) };
+    const state: FileState = {
+      type: 'file',
+      mode: 0o4755,
+      uid: 0,
+      gid: 0,
+      size: 3,
+      inode: '18446744073709551615',
+      mtimeNs: '1',
+      ctimeNs: '2',
+      sha256: 'a'.repeat(64),
+    };
     const entry = toBaselineEntry(state);
     expect(entry.mode).toBe('4755');
     expect(fromBaselineEntry(entry)).toEqual(state);

@@ -11,7 +11,10 @@ import { createLogger } from '../../src/log/logger.js';
 import { repoRoot } from '../helpers/cli.js';
 
 const fixtures = join(repoRoot, 'test', 'fixtures', 'kaudit');
-const lines = (name: string) => readFileSync(join(fixtures, name), 'utf8').split('\n').filter((l) => l !== '');
+const lines = (name: string) =>
+  readFileSync(join(fixtures, name), 'utf8')
+    .split('\n')
+    .filter((l) => l !== '');
 const quiet = createLogger({ level: 'error', format: 'logfmt', write: () => {} });
 
 function record(line: string): AuditRecord {
@@ -66,7 +69,9 @@ describe('audit records, as auditd writes them', () => {
   });
 
   it("opens a userspace record's msg='…' into its fields", () => {
-    const fields = fieldsOf(`pid=1 uid=0 auid=1000 ses=3 msg='op=PAM:session_open acct="alice" exe="/usr/sbin/sshd" hostname=10.0.0.1 res=success'`);
+    const fields = fieldsOf(
+      `pid=1 uid=0 auid=1000 ses=3 msg='op=PAM:session_open acct="alice" exe="/usr/sbin/sshd" hostname=10.0.0.1 res=success'`,
+    );
     expect(fieldText('acct', fields.get('acct'))).toBe('alice');
     expect(fieldText('exe', fields.get('exe'))).toBe('/usr/sbin/sshd');
     expect(fields.get('res')).toBe('success');
@@ -80,8 +85,19 @@ describe('records stitched into events by their serial', () => {
     stitcher.flushIdle();
     const ids = events.map((e) => e.event.id);
     expect(new Set(ids).size).toBe(ids.length);
-    expect(events.filter((e) => e.end === 'complete').map((e) => e.event.serial)).toEqual(expect.arrayContaining([6469, 9560, 9561, 9562, 9563, 9813, 9815, 9565, 6470]));
-    expect(events.find((e) => e.event.serial === 9563)!.event.records.map((r) => r.type)).toEqual(['SYSCALL', 'BPRM_FCAPS', 'EXECVE', 'CWD', 'PATH', 'PATH', 'PATH', 'PROCTITLE']);
+    expect(events.filter((e) => e.end === 'complete').map((e) => e.event.serial)).toEqual(
+      expect.arrayContaining([6469, 9560, 9561, 9562, 9563, 9813, 9815, 9565, 6470]),
+    );
+    expect(events.find((e) => e.event.serial === 9563)!.event.records.map((r) => r.type)).toEqual([
+      'SYSCALL',
+      'BPRM_FCAPS',
+      'EXECVE',
+      'CWD',
+      'PATH',
+      'PATH',
+      'PATH',
+      'PROCTITLE',
+    ]);
     // The failed exec (ENOENT) has no EXECVE record: no exec.
     expect(execFromEvent(events.find((e) => e.event.serial === 9565)!.event)).toBeUndefined();
   });
@@ -97,7 +113,11 @@ describe('records stitched into events by their serial', () => {
         [9561, b.length, 'complete'],
       ]),
     );
-    expect(execFromEvent(events.find((e) => e.event.serial === 9561)!.event)!.argv).toEqual(['/lib64/ld-linux-x86-64.so.2', '/tmp/drop/x', '--arg']);
+    expect(execFromEvent(events.find((e) => e.event.serial === 9561)!.event)!.argv).toEqual([
+      '/lib64/ld-linux-x86-64.so.2',
+      '/tmp/drop/x',
+      '--arg',
+    ]);
   });
 
   it('ends an event without its last record after the idle time, or when a record two seconds younger arrives', () => {
@@ -135,7 +155,19 @@ describe('records stitched into events by their serial', () => {
 describe('an exec from the records of its event alone', () => {
   it('a binary run from /tmp: who, what, where, and the file it ran', () => {
     const x = execsOf('enriched.log').find((e) => e.serial === 9560)!;
-    expect(x).toMatchObject({ pid: 8847, ppid: 8828, uid: 0, euid: 0, auid: undefined, comm: 'x', exe: '/tmp/drop/x', exeDeleted: false, cwd: '/tmp/drop', argv: ['./x'], keys: ['hostguard_exec'] });
+    expect(x).toMatchObject({
+      pid: 8847,
+      ppid: 8828,
+      uid: 0,
+      euid: 0,
+      auid: undefined,
+      comm: 'x',
+      exe: '/tmp/drop/x',
+      exeDeleted: false,
+      cwd: '/tmp/drop',
+      argv: ['./x'],
+      keys: ['hostguard_exec'],
+    });
     expect(x.paths.map((p) => [p.item, p.name, p.inode, p.device, p.nametype])).toEqual([
       [0, './x', 2162890, 'fe:00', 'NORMAL'],
       [1, '/lib64/ld-linux-x86-64.so.2', 338944, 'fe:00', 'NORMAL'],
@@ -181,7 +213,10 @@ describe('an exec from the records of its event alone', () => {
       id: 'x',
       timeMs: 0,
       serial: 43,
-      records: [`type=SYSCALL ${head} syscall=322 success=yes pid=5 ppid=4 uid=0 euid=0 comm="3" exe=2F6D656D66643A78202864656C6574656429 key="hostguard_exec"`, `type=EXECVE ${head} argc=1 a0="x"`].map(record),
+      records: [
+        `type=SYSCALL ${head} syscall=322 success=yes pid=5 ppid=4 uid=0 euid=0 comm="3" exe=2F6D656D66643A78202864656C6574656429 key="hostguard_exec"`,
+        `type=EXECVE ${head} argc=1 a0="x"`,
+      ].map(record),
     };
     expect(execFromEvent(event)).toMatchObject({ exe: '/memfd:x', exeDeleted: true });
   });
@@ -192,7 +227,9 @@ describe('changes to auditing itself', () => {
     const { events, stitcher, advance } = stitch(lines('enriched.log'));
     advance(5000);
     stitcher.flushIdle();
-    const changes = events.flatMap((e) => controlChangesOf(e.event)).map((c) => ('enabled' in c ? `${c.change}:${c.enabled}` : 'keys' in c ? `${c.change}:${c.keys.join(',')}` : c.change));
+    const changes = events
+      .flatMap((e) => controlChangesOf(e.event))
+      .map((c) => ('enabled' in c ? `${c.change}:${c.enabled}` : 'keys' in c ? `${c.change}:${c.keys.join(',')}` : c.change));
     expect(changes).toEqual([
       'daemon_started',
       'rule_added:hostguard_exec',
@@ -206,9 +243,19 @@ describe('changes to auditing itself', () => {
       'rule_removed:hostguard_exec',
       'daemon_stopped',
     ]);
-    const who = controlChangesOf({ id: 'x', timeMs: 1, serial: 1, records: [record('type=CONFIG_CHANGE msg=audit(1.000:1): op=set audit_enabled=0 old=1 auid=1000 ses=2 res=1')] });
+    const who = controlChangesOf({
+      id: 'x',
+      timeMs: 1,
+      serial: 1,
+      records: [record('type=CONFIG_CHANGE msg=audit(1.000:1): op=set audit_enabled=0 old=1 auid=1000 ses=2 res=1')],
+    });
     expect(who).toEqual([{ change: 'enabled', timeMs: 1, enabled: false, auid: 1000 }]);
-    const refused = controlChangesOf({ id: 'x', timeMs: 1, serial: 1, records: [record('type=CONFIG_CHANGE msg=audit(1.000:1): op=set audit_enabled=0 old=1 auid=1000 ses=2 res=0')] });
+    const refused = controlChangesOf({
+      id: 'x',
+      timeMs: 1,
+      serial: 1,
+      records: [record('type=CONFIG_CHANGE msg=audit(1.000:1): op=set audit_enabled=0 old=1 auid=1000 ses=2 res=0')],
+    });
     expect(refused).toEqual([]);
   });
 });
@@ -233,7 +280,8 @@ describe('the audit log reader hands each event to the subscribers of its key', 
 
 describe('auditctl, as the kernel answers it', () => {
   it('auditctl -s: on or off, its daemon, what it lost', () => {
-    const text = 'enabled 1\nfailure 1\npid 612\nrate_limit 0\nbacklog_limit 8192\nlost 7\nbacklog 0\nbacklog_wait_time 60000\nloginuid_immutable 0 unlocked\n';
+    const text =
+      'enabled 1\nfailure 1\npid 612\nrate_limit 0\nbacklog_limit 8192\nlost 7\nbacklog 0\nbacklog_wait_time 60000\nloginuid_immutable 0 unlocked\n';
     expect(parseAuditStatus(text)).toEqual({ enabled: 1, daemonPid: 612, lost: 7, backlog: 0, backlogLimit: 8192 });
     expect(parseAuditStatus('Error sending status request (Operation not permitted)')).toBeUndefined();
   });

@@ -17,6 +17,7 @@ const layers: ReadonlyArray<{ readonly layer: string; readonly folders: readonly
   { layer: 'container identity', folders: ['containers'] },
   { layer: 'policy and baseline', folders: ['config', 'baseline'] },
   { layer: 'domains', folders: ['processes', 'network', 'integrity', 'kernel', 'auth', 'ids', 'audit'] },
+  { layer: 'reads that can block, in helper processes', folders: ['isolated'] },
   { layer: 'facts across domains', folders: ['fleet'] },
   { layer: 'metric definitions', folders: ['metrics'] },
   { layer: 'collectors', folders: ['collectors'] },
@@ -43,7 +44,9 @@ interface Import {
 const srcDir = join(repoRoot, 'src');
 
 function sourceFiles(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? sourceFiles(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []));
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? sourceFiles(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : [],
+  );
 }
 
 function importsOf(file: string): Import[] {
@@ -58,12 +61,25 @@ function importsOf(file: string): Import[] {
     if (ts.isImportDeclaration(node) && ts.isStringLiteral(node.moduleSpecifier)) {
       const clause = node.importClause;
       const bindings = clause?.namedBindings;
-      const allNamedTypes = bindings !== undefined && ts.isNamedImports(bindings) && bindings.elements.length > 0 && bindings.elements.every((e) => e.isTypeOnly) && !clause?.name;
-      const names = bindings !== undefined && ts.isNamedImports(bindings) && !clause?.name ? bindings.elements.map((e) => (e.propertyName ?? e.name).text) : [];
+      const allNamedTypes =
+        bindings !== undefined &&
+        ts.isNamedImports(bindings) &&
+        bindings.elements.length > 0 &&
+        bindings.elements.every((e) => e.isTypeOnly) &&
+        !clause?.name;
+      const names =
+        bindings !== undefined && ts.isNamedImports(bindings) && !clause?.name
+          ? bindings.elements.map((e) => (e.propertyName ?? e.name).text)
+          : [];
       add(node.moduleSpecifier.text, clause?.isTypeOnly === true || allNamedTypes, names);
     } else if (ts.isExportDeclaration(node) && node.moduleSpecifier && ts.isStringLiteral(node.moduleSpecifier)) {
       add(node.moduleSpecifier.text, node.isTypeOnly);
-    } else if (ts.isCallExpression(node) && node.expression.kind === ts.SyntaxKind.ImportKeyword && node.arguments[0] && ts.isStringLiteral(node.arguments[0])) {
+    } else if (
+      ts.isCallExpression(node) &&
+      node.expression.kind === ts.SyntaxKind.ImportKeyword &&
+      node.arguments[0] &&
+      ts.isStringLiteral(node.arguments[0])
+    ) {
       add(node.arguments[0].text, false);
     }
     ts.forEachChild(node, visit);
@@ -84,7 +100,9 @@ const imports = new Map(files.map((f) => [f, importsOf(join(srcDir, f))]));
  * Modules that reach the host themselves: the readers. A type from node:fs reads nothing, nor do
  * node:net's address checks (isIP, isIPv4, isIPv6), which the CIDR matcher uses.
  */
-const readers = new Set(files.filter((f) => imports.get(f)!.some((i) => hostModules.test(i.specifier) && !i.typeOnly && !i.addressChecksOnly)));
+const readers = new Set(
+  files.filter((f) => imports.get(f)!.some((i) => hostModules.test(i.specifier) && !i.typeOnly && !i.addressChecksOnly)),
+);
 const domains = new Set(layers.find((l) => l.layer === 'domains')!.folders);
 const judges = files.filter((f) => (domains.has(unitOf(f)) && /\/judge[^/]*\.ts$/.test(f)) || designatedJudges.includes(f));
 
@@ -95,18 +113,26 @@ function layerViolations(all: ReadonlyMap<string, readonly Import[]>): string[] 
     for (const { target, specifier } of list) {
       if (target === undefined || unitOf(target) === from) continue;
       const to = unitOf(target);
-      if (layerOf.get(to)! >= layerOf.get(from)!) violations.push(`${file} imports ${specifier} (${layers[layerOf.get(to)!]!.layer}, not below ${layers[layerOf.get(from)!]!.layer})`);
+      if (layerOf.get(to)! >= layerOf.get(from)!)
+        violations.push(
+          `${file} imports ${specifier} (${layers[layerOf.get(to)!]!.layer}, not below ${layers[layerOf.get(from)!]!.layer})`,
+        );
     }
   }
   return violations;
 }
 
-function judgeViolations(judgeFiles: readonly string[], all: ReadonlyMap<string, readonly Import[]>, hostReaders: ReadonlySet<string>): string[] {
+function judgeViolations(
+  judgeFiles: readonly string[],
+  all: ReadonlyMap<string, readonly Import[]>,
+  hostReaders: ReadonlySet<string>,
+): string[] {
   const violations: string[] = [];
   for (const judge of judgeFiles) {
     for (const { specifier, target } of all.get(judge) ?? []) {
       if (hostModules.test(specifier)) violations.push(`${judge} imports ${specifier}`);
-      else if (target !== undefined && ['procfs', 'rootfs'].includes(unitOf(target))) violations.push(`${judge} imports ${specifier} (a /proc or rootfs reader)`);
+      else if (target !== undefined && ['procfs', 'rootfs'].includes(unitOf(target)))
+        violations.push(`${judge} imports ${specifier} (a /proc or rootfs reader)`);
       else if (target !== undefined && hostReaders.has(target)) violations.push(`${judge} imports ${specifier}, which reads the host`);
     }
   }
@@ -132,12 +158,18 @@ describe('the layering of src/', () => {
 
   it('would fail on a domain importing a collector, and on a judgment importing a reader', () => {
     const planted = new Map<string, Import[]>([
-      ['network/judge-listeners.ts', [
-        { specifier: 'node:fs', target: undefined, typeOnly: false, addressChecksOnly: false },
-        { specifier: '../procfs/net.js', target: 'procfs/net.ts', typeOnly: true, addressChecksOnly: false },
-        { specifier: './observe.js', target: 'network/observe.ts', typeOnly: false, addressChecksOnly: false },
-      ]],
-      ['processes/observe.ts', [{ specifier: '../collectors/collector.js', target: 'collectors/collector.ts', typeOnly: true, addressChecksOnly: false }]],
+      [
+        'network/judge-listeners.ts',
+        [
+          { specifier: 'node:fs', target: undefined, typeOnly: false, addressChecksOnly: false },
+          { specifier: '../procfs/net.js', target: 'procfs/net.ts', typeOnly: true, addressChecksOnly: false },
+          { specifier: './observe.js', target: 'network/observe.ts', typeOnly: false, addressChecksOnly: false },
+        ],
+      ],
+      [
+        'processes/observe.ts',
+        [{ specifier: '../collectors/collector.js', target: 'collectors/collector.ts', typeOnly: true, addressChecksOnly: false }],
+      ],
     ]);
     expect(layerViolations(planted)).toEqual(['processes/observe.ts imports ../collectors/collector.js (collectors, not below domains)']);
     expect(judgeViolations(['network/judge-listeners.ts'], planted, new Set(['network/observe.ts']))).toHaveLength(3);

@@ -8,7 +8,9 @@ describe('logger', () => {
     const lines: string[] = [];
     const log = createLogger({ level: 'info', format: 'logfmt', write: (l) => lines.push(l), now: fixedNow });
     log.info('policy loaded', { file: '/etc/hostguard/policy.yml', note: 'two words', empty: '' });
-    expect(lines).toEqual(['time=2026-01-02T03:04:05.000Z level=info msg="policy loaded" file=/etc/hostguard/policy.yml note="two words" empty=""']);
+    expect(lines).toEqual([
+      'time=2026-01-02T03:04:05.000Z level=info msg="policy loaded" file=/etc/hostguard/policy.yml note="two words" empty=""',
+    ]);
   });
 
   it('escapes newlines and quotes so one record stays one line', () => {
@@ -19,7 +21,13 @@ describe('logger', () => {
     const lines: string[] = [];
     const log = createLogger({ level: 'debug', format: 'json', write: (l) => lines.push(l), now: fixedNow }).with({ collector: 'auth' });
     log.error('tail failed', { err: new Error('EACCES') });
-    expect(JSON.parse(lines[0] ?? '')).toEqual({ time: '2026-01-02T03:04:05.000Z', level: 'error', msg: 'tail failed', collector: 'auth', err: 'EACCES' });
+    expect(JSON.parse(lines[0] ?? '')).toEqual({
+      time: '2026-01-02T03:04:05.000Z',
+      level: 'error',
+      msg: 'tail failed',
+      collector: 'auth',
+      err: 'EACCES',
+    });
   });
 
   it('drops messages below the configured level', () => {

@@ -18,7 +18,12 @@ import { parseExposition, sampleValue } from '../helpers/exposition.js';
 const procfs = new URL('../fixtures/proc', import.meta.url).pathname;
 const rootfs = new URL('../fixtures/rootfs', import.meta.url).pathname;
 
-function exporterOn(paths: { procfs: string; rootfs: string }, policy: string, collectors: CollectorDefinition[] = [networkCollector], log: Logger = silentLogger): Exporter {
+function exporterOn(
+  paths: { procfs: string; rootfs: string },
+  policy: string,
+  collectors: CollectorDefinition[] = [networkCollector],
+  log: Logger = silentLogger,
+): Exporter {
   const stateDir = tempDir();
   const policyFile = `${stateDir}/policy.yml`;
   writeFileSync(policyFile, policy);
@@ -80,7 +85,13 @@ describe('the network collector on a fixture procfs', () => {
       }),
     ).toBe(1);
     expect(
-      sampleValue(samples, 'hostguard_network_unexpected_outbound_connection', { protocol: 'tcp', exe: '/tmp/.cache/x', reason: 'not_allowed', remote_class: 'public', remote_port: '443' }),
+      sampleValue(samples, 'hostguard_network_unexpected_outbound_connection', {
+        protocol: 'tcp',
+        exe: '/tmp/.cache/x',
+        reason: 'not_allowed',
+        remote_class: 'public',
+        remote_port: '443',
+      }),
     ).toBe(1);
     expect(sampleValue(samples, 'hostguard_network_outbound_connections', { protocol: 'tcp' })).toBe(1);
     expect(sampleValue(samples, 'hostguard_network_sockets_owner_unknown', { cause: 'not_found' })).toBe(1);
@@ -121,7 +132,9 @@ describe('the network collector on a fixture procfs', () => {
     // /tmp/.cache/x calls out, but neither is it a shell, interpreter or network tool nor did a processes collector flag it.
     expect(result.findings).toEqual([]);
     expect(sampleValue(exposition, 'hostguard_network_outbound_connections', { protocol: 'tcp' })).toBe(1);
-    expect(sampleValue(exposition, 'hostguard_network_unexpected_outbound_connections', { protocol: 'tcp', reason: 'flagged_process' })).toBe(0);
+    expect(
+      sampleValue(exposition, 'hostguard_network_unexpected_outbound_connections', { protocol: 'tcp', reason: 'flagged_process' }),
+    ).toBe(0);
 
     // With nothing judged, the series are absent and the tables are read up to the listeners.
     const quiet = exporterOn({ procfs, rootfs }, 'outbound:\n  judge: unusual\n  flagged_processes: false\n  new_destinations: false\n');
@@ -269,7 +282,10 @@ describe('socket owners across collections', () => {
     expect(order).toEqual(['event loop ran', 'sliced scans done']);
     expect([sliced.listener.scan?.yielded, inOneGo.listener.scan?.yielded]).toEqual([true, false]);
     const withoutYield = (lookup: typeof sliced.listener) => ({ ...lookup, scan: lookup.scan && { ...lookup.scan, yielded: undefined } });
-    expect([withoutYield(sliced.listener), withoutYield(sliced.connection)]).toEqual([withoutYield(inOneGo.listener), withoutYield(inOneGo.connection)]);
+    expect([withoutYield(sliced.listener), withoutYield(sliced.connection)]).toEqual([
+      withoutYield(inOneGo.listener),
+      withoutYield(inOneGo.connection),
+    ]);
     expect(sliced.listener.holders.get(777)).toHaveLength(20);
     expect([sliced.connection.holders.get(999), sliced.connection.scan?.processes]).toEqual([[{ pid: 41, fd: 7 }], 2]);
   });
@@ -299,7 +315,15 @@ describe('socket owners across collections', () => {
     mkdirSync(`${proc.dir}/50`);
     writeFileSync(`${proc.dir}/50/fd`, '');
     const socket = (inode: number, localPort: number, state: number, remoteAddress = '0.0.0.0', remotePort = 0): NetSocket => ({
-      protocol: 'tcp', family: 4, localAddress: '0.0.0.0', localPort, remoteAddress, remotePort, state, uid: 0, inode,
+      protocol: 'tcp',
+      family: 4,
+      localAddress: '0.0.0.0',
+      localPort,
+      remoteAddress,
+      remotePort,
+      state,
+      uid: 0,
+      inode,
     });
     let sockets = [socket(777, 22, socketStates.listen), socket(999, 4444, socketStates.listen)];
     const index = new SocketOwnerIndex(proc.dir, { now: () => 0 });
@@ -349,7 +373,17 @@ describe('socket owners across collections', () => {
     proc.hold(90, 3, 777);
     details(90, '/usr/sbin/sshd');
     for (let pid = 10; pid < 20; pid++) proc.hold(pid, 1, 100 + pid);
-    const listener: NetSocket = { protocol: 'tcp', family: 4, localAddress: '0.0.0.0', localPort: 22, remoteAddress: '0.0.0.0', remotePort: 0, state: socketStates.listen, uid: 0, inode: 777 };
+    const listener: NetSocket = {
+      protocol: 'tcp',
+      family: 4,
+      localAddress: '0.0.0.0',
+      localPort: 22,
+      remoteAddress: '0.0.0.0',
+      remotePort: 0,
+      state: socketStates.listen,
+      uid: 0,
+      inode: 777,
+    };
     const observe = () =>
       observeNetwork({
         procfs: proc.dir,
@@ -373,12 +407,20 @@ describe('socket owners across collections', () => {
     expect(snapshot.problems.processesGone).toBe(1);
   });
 
-  it('a connection whose ports look like a closed server\'s session has its owner looked up even when no outbound rule needs it', async () => {
+  it("a connection whose ports look like a closed server's session has its owner looked up even when no outbound rule needs it", async () => {
     const proc = fakeProc();
     proc.hold(10, 3, 801);
     proc.hold(10, 4, 802);
     const connection = (inode: number, localPort: number, remotePort: number): NetSocket => ({
-      protocol: 'tcp', family: 4, localAddress: '10.0.2.15', localPort, remoteAddress: '203.0.113.9', remotePort, state: socketStates.established, uid: 0, inode,
+      protocol: 'tcp',
+      family: 4,
+      localAddress: '10.0.2.15',
+      localPort,
+      remoteAddress: '203.0.113.9',
+      remotePort,
+      state: socketStates.established,
+      uid: 0,
+      inode,
     });
     const snapshot = await observeNetwork({
       procfs: proc.dir,

@@ -13,7 +13,13 @@ import {
   readListenerBaseline,
   type ListenerBaseline,
 } from '../../src/network/judge-listeners.js';
-import { judgeDirection, judgeOutbound, outboundFindings, outboundNeedsOwner, type OutboundJudgment } from '../../src/network/judge-outbound.js';
+import {
+  judgeDirection,
+  judgeOutbound,
+  outboundFindings,
+  outboundNeedsOwner,
+  type OutboundJudgment,
+} from '../../src/network/judge-outbound.js';
 import type { OutboundPolicy } from '../../src/config/sections/outbound.js';
 import { defaultInterpreters } from '../../src/config/sections/processes.js';
 import { defaultNetworkTools } from '../../src/config/sections/outbound.js';
@@ -42,7 +48,13 @@ function listener(protocol: 'tcp' | 'udp', address: string, port: number, owners
   };
 }
 
-function connection(remote: string, remotePort: number, ownership: Ownership, protocol: 'tcp' | 'udp' = 'tcp', localPort = 40000): ObservedSocket {
+function connection(
+  remote: string,
+  remotePort: number,
+  ownership: Ownership,
+  protocol: 'tcp' | 'udp' = 'tcp',
+  localPort = 40000,
+): ObservedSocket {
   return {
     protocol,
     family: remote.includes(':') ? 6 : 4,
@@ -74,8 +86,20 @@ describe('the network sections of examples/policy.yml', () => {
     const text = readFileSync(new URL('../../examples/policy.yml', import.meta.url), 'utf8');
     const { policy } = parsePolicy(text, 'examples/policy.yml');
     expect(policy.listeners.allow.map((r) => r.port)).toEqual([22, 10177, '8000-8099', 53]);
-    expect(policy.listeners.hidden_ports).toEqual({ enabled: true, schedule: '*/15 * * * *', ports: '1-65535', protocols: ['tcp', 'udp'], confirm_delay_seconds: 10 });
-    expect(policy.outbound).toMatchObject({ judge: 'unusual', watch_loopback: false, flagged_processes: true, new_destinations: true, network_tools: [...defaultNetworkTools] });
+    expect(policy.listeners.hidden_ports).toEqual({
+      enabled: true,
+      schedule: '*/15 * * * *',
+      ports: '1-65535',
+      protocols: ['tcp', 'udp'],
+      confirm_delay_seconds: 10,
+    });
+    expect(policy.outbound).toMatchObject({
+      judge: 'unusual',
+      watch_loopback: false,
+      flagged_processes: true,
+      new_destinations: true,
+      network_tools: [...defaultNetworkTools],
+    });
     expect(policy.outbound.allow).toHaveLength(2);
     expect(policy.outbound.networks).toEqual([{ name: 'corp-db', cidr: ['10.20.0.0/16'] }]);
     expect(policy.processes.interpreters).toEqual([...defaultInterpreters]);
@@ -85,10 +109,18 @@ describe('the network sections of examples/policy.yml', () => {
 
   it('reject a bad address, range or block with the line and key at fault', () => {
     const error = policyError;
-    expect(error('listeners:\n  allow:\n    - port: 22\n      address: 10.0.0.0/33\n')).toMatch(/^p\.yml:4: listeners\.allow\[0\]\.address: /);
-    expect(error('listeners:\n  allow:\n    - port: 9000-80\n')).toBe('p.yml:3: listeners.allow[0].port: "9000-80" is not a port or a range like 8000-8099');
-    expect(error('outbound:\n  allow:\n    - cidr: [10.0.0.0/8, internet]\n')).toMatch(/^p\.yml:3: outbound\.allow\[0\]\.cidr(\[1\])?: .*not an IP address or CIDR block/);
-    expect(error('listeners:\n  hidden_ports:\n    schedule: often\n')).toMatch(/^p\.yml:3: listeners\.hidden_ports\.schedule: not a cron expression/);
+    expect(error('listeners:\n  allow:\n    - port: 22\n      address: 10.0.0.0/33\n')).toMatch(
+      /^p\.yml:4: listeners\.allow\[0\]\.address: /,
+    );
+    expect(error('listeners:\n  allow:\n    - port: 9000-80\n')).toBe(
+      'p.yml:3: listeners.allow[0].port: "9000-80" is not a port or a range like 8000-8099',
+    );
+    expect(error('outbound:\n  allow:\n    - cidr: [10.0.0.0/8, internet]\n')).toMatch(
+      /^p\.yml:3: outbound\.allow\[0\]\.cidr(\[1\])?: .*not an IP address or CIDR block/,
+    );
+    expect(error('listeners:\n  hidden_ports:\n    schedule: often\n')).toMatch(
+      /^p\.yml:3: listeners\.hidden_ports\.schedule: not a cron expression/,
+    );
   });
 });
 
@@ -132,12 +164,21 @@ describe('listeners: judged against the allow rules', () => {
       listener('tcp', '::', 9300, owned(implant)),
       listener('tcp', '::1', 9300, owned(implant)),
     ];
-    expect(reasons(sockets, policy)).toEqual(['tcp/192.168.1.5/9100 not_allowed', 'tcp/any/9100 not_allowed', 'tcp/any/9200 not_allowed', 'tcp/loopback/9300 not_allowed']);
+    expect(reasons(sockets, policy)).toEqual([
+      'tcp/192.168.1.5/9100 not_allowed',
+      'tcp/any/9100 not_allowed',
+      'tcp/any/9200 not_allowed',
+      'tcp/loopback/9300 not_allowed',
+    ]);
   });
 
   it('an allowed port held by another program is a finding of its own reason, critical', () => {
     const policy = listeners('  allow:\n    - port: 22\n      exe: /usr/sbin/sshd\n');
-    const unexpected = judgeListeners([listener('tcp', '0.0.0.0', 22, owned(sshd)), listener('tcp', '::', 22, owned(implant))], policy, undefined);
+    const unexpected = judgeListeners(
+      [listener('tcp', '0.0.0.0', 22, owned(sshd)), listener('tcp', '::', 22, owned(implant))],
+      policy,
+      undefined,
+    );
     const findings = listenerFindings(unexpected);
     expect(findings).toHaveLength(1);
     expect(findings[0]).toMatchObject({
@@ -146,12 +187,19 @@ describe('listeners: judged against the allow rules', () => {
       severity: 'critical',
       subject: { protocol: 'tcp', address: 'any', port: 22, exe: '/tmp/.cache/x', user: 'www-data', reason: 'unexpected_program' },
     });
-    expect(findings[0]!.message).toBe('tcp [::]:22 is listening (/tmp/.cache/x, pid 4242): the port is allowed, but not for this program or user');
+    expect(findings[0]!.message).toBe(
+      'tcp [::]:22 is listening (/tmp/.cache/x, pid 4242): the port is allowed, but not for this program or user',
+    );
   });
 
-  it('every process holding the socket must match: sharing sshd\'s socket does not launder an implant', () => {
-    const policy = listeners('  allow:\n    - port: 22\n      exe: /usr/sbin/sshd\n    - port: 53\n      exe: [/usr/sbin/named, /usr/lib/systemd/*]\n');
-    const sockets = [listener('tcp', '0.0.0.0', 22, owned(sshd, implant)), listener('udp', '0.0.0.0', 53, owned(systemd, { ...sshd, exe: '/usr/sbin/named' }))];
+  it("every process holding the socket must match: sharing sshd's socket does not launder an implant", () => {
+    const policy = listeners(
+      '  allow:\n    - port: 22\n      exe: /usr/sbin/sshd\n    - port: 53\n      exe: [/usr/sbin/named, /usr/lib/systemd/*]\n',
+    );
+    const sockets = [
+      listener('tcp', '0.0.0.0', 22, owned(sshd, implant)),
+      listener('udp', '0.0.0.0', 53, owned(systemd, { ...sshd, exe: '/usr/sbin/named' })),
+    ];
     expect(reasons(sockets, policy)).toEqual(['tcp/any/22 unexpected_program']);
   });
 
@@ -179,7 +227,11 @@ describe('listeners: judged against the allow rules', () => {
   });
 
   it('one finding for the IPv4 and IPv6 sockets of one server', () => {
-    const unexpected = judgeListeners([listener('tcp', '0.0.0.0', 4444, owned(implant)), listener('tcp', '::', 4444, owned(implant))], listeners('  allow: []\n'), undefined);
+    const unexpected = judgeListeners(
+      [listener('tcp', '0.0.0.0', 4444, owned(implant)), listener('tcp', '::', 4444, owned(implant))],
+      listeners('  allow: []\n'),
+      undefined,
+    );
     expect(unexpected).toHaveLength(2);
     expect(listenerFindings(unexpected)).toHaveLength(1);
   });
@@ -206,7 +258,11 @@ describe('listeners: judged against the baseline', () => {
     const { baseline } = readListenerBaseline(learnListeners(sockets()));
     const policy = listeners('  allow: []\n');
     expect(reasons(sockets(), policy, baseline)).toEqual([]);
-    const swapped = [listener('tcp', '0.0.0.0', 22, owned(implant)), listener('tcp', '0.0.0.0', 2024, owned(implant)), listener('udp', '0.0.0.0', 51820, owned(implant))];
+    const swapped = [
+      listener('tcp', '0.0.0.0', 22, owned(implant)),
+      listener('tcp', '0.0.0.0', 2024, owned(implant)),
+      listener('udp', '0.0.0.0', 51820, owned(implant)),
+    ];
     // 2024 was learned with its owner unseen: any program is accepted there.
     expect(reasons(swapped, policy, baseline)).toEqual(['tcp/any/22 unexpected_program', 'udp/any/51820 unexpected_program']);
     expect(reasons([listener('tcp', '0.0.0.0', 23, owned(sshd))], policy, baseline)).toEqual(['tcp/any/23 not_allowed']);
@@ -218,7 +274,11 @@ describe('listeners: judged against the baseline', () => {
   });
 
   it('ignores baseline entries of the wrong shape, counting them', () => {
-    const { baseline, invalid } = readListenerBaseline({ 'tcp/any/22': { exe: ['/usr/sbin/sshd'] }, 'tcp/any/23': { exe: 'sshd' }, 'tcp/any/24': 7 });
+    const { baseline, invalid } = readListenerBaseline({
+      'tcp/any/22': { exe: ['/usr/sbin/sshd'] },
+      'tcp/any/23': { exe: 'sshd' },
+      'tcp/any/24': 7,
+    });
     expect(invalid).toBe(2);
     expect([...baseline!.keys()]).toEqual(['tcp/any/22']);
   });
@@ -242,7 +302,12 @@ describe('outbound: judged against the allow rules', () => {
       connection('8.8.8.8', 53, owned(implant), 'tcp'),
     ];
     const unexpected = judgeOutbound(connections, byRules(policy));
-    expect(unexpected.map(({ connection: c }) => `${c.protocol} ${c.remoteAddress}:${c.remotePort} ${c.ownership.kind === 'known' ? c.ownership.owners[0]!.exe : '?'}`)).toEqual([
+    expect(
+      unexpected.map(
+        ({ connection: c }) =>
+          `${c.protocol} ${c.remoteAddress}:${c.remotePort} ${c.ownership.kind === 'known' ? c.ownership.owners[0]!.exe : '?'}`,
+      ),
+    ).toEqual([
       'tcp 203.0.113.9:443 /tmp/.cache/x',
       'tcp 203.0.113.9:443 /tmp/.cache/x',
       'tcp 203.0.113.9:22 /usr/bin/curl',
@@ -252,7 +317,15 @@ describe('outbound: judged against the allow rules', () => {
     expect(findings).toHaveLength(3);
     expect(findings[0]).toMatchObject({
       kind: 'unexpected_outbound',
-      subject: { protocol: 'tcp', exe: '/tmp/.cache/x', user: 'www-data', reason: 'not_allowed', remote_class: 'public', remote_address: '203.0.113.9', remote_port: 443 },
+      subject: {
+        protocol: 'tcp',
+        exe: '/tmp/.cache/x',
+        user: 'www-data',
+        reason: 'not_allowed',
+        remote_class: 'public',
+        remote_address: '203.0.113.9',
+        remote_port: 443,
+      },
     });
   });
 
@@ -313,7 +386,9 @@ describe('which sockets are listeners and which connections are outgoing', () =>
     const serverListener = raw('tcp', '0.0.0.0', 40000, '0.0.0.0', 0, 0x0a);
     const session = raw('tcp', '10.0.2.15', 40000, '198.51.100.7', 50000, 0x01);
     const remotes = (list: NetSocket[], listening: NetSocket[]) =>
-      outgoingConnections(list, listening, { watchLoopback: false, ephemeralPorts: linuxDefault, accepted }).map((s) => `${s.remoteAddress}:${s.remotePort}`);
+      outgoingConnections(list, listening, { watchLoopback: false, ephemeralPorts: linuxDefault, accepted }).map(
+        (s) => `${s.remoteAddress}:${s.remotePort}`,
+      );
     expect(remotes([serverListener, session], [serverListener])).toEqual([]);
     // The server restarts (or a one-shot backdoor closes its listener): the session is still the one it accepted.
     expect(remotes([session], [])).toEqual([]);
@@ -330,7 +405,8 @@ describe('what the ports say of a connection no listener owns and none was seen 
   /** Which connections look opened from here, and which may be a session a closed listener accepted. */
   const judged = (sockets: NetSocket[], ephemeralPorts: EphemeralPorts = linuxDefault, watchLoopback = false) => {
     const connections = outgoingConnections(sockets, [], { watchLoopback, ephemeralPorts });
-    const ports = (maybeAccepted: boolean) => connections.filter((c) => c.maybeAccepted === maybeAccepted).map((s) => `${s.localPort}->${s.remotePort}`);
+    const ports = (maybeAccepted: boolean) =>
+      connections.filter((c) => c.maybeAccepted === maybeAccepted).map((s) => `${s.localPort}->${s.remotePort}`);
     return { outgoing: ports(false), maybeAccepted: ports(true) };
   };
 
@@ -352,7 +428,13 @@ describe('what the ports say of a connection no listener owns and none was seen 
     const session = tcp(40000, '198.51.100.7', 51000);
     expect(judged([session]).outgoing).toEqual(['40000->51000']);
     // Ports in ip_local_reserved_ports are never handed to connect(): a server on one is told apart.
-    const reserved: EphemeralPorts = { range: linuxDefault.range, reserved: [{ from: 9100, to: 9100 }, { from: 40000, to: 40099 }] };
+    const reserved: EphemeralPorts = {
+      range: linuxDefault.range,
+      reserved: [
+        { from: 9100, to: 9100 },
+        { from: 40000, to: 40099 },
+      ],
+    };
     expect(judged([session], reserved)).toEqual({ outgoing: [], maybeAccepted: ['40000->51000'] });
   });
 
@@ -371,9 +453,12 @@ describe('what the ports say of a connection no listener owns and none was seen 
     expect(judged([tcp(22, '203.0.113.9', 50000, 0x02), udp]).outgoing).toEqual(['22->50000', '53->50000']);
   });
 
-  it('follows the host\'s range: with every unprivileged port ephemeral, a session on one is outgoing', () => {
+  it("follows the host's range: with every unprivileged port ephemeral, a session on one is outgoing", () => {
     const wide: EphemeralPorts = { range: { from: 1024, to: 65535 }, reserved: [] };
-    expect(judged([tcp(8080, '198.51.100.7', 41234), tcp(22, '198.51.100.7', 41234)], wide)).toEqual({ outgoing: ['8080->41234'], maybeAccepted: ['22->41234'] });
+    expect(judged([tcp(8080, '198.51.100.7', 41234), tcp(22, '198.51.100.7', 41234)], wide)).toEqual({
+      outgoing: ['8080->41234'],
+      maybeAccepted: ['22->41234'],
+    });
   });
 
   it('loopback sessions are looked at only when loopback is watched', () => {
@@ -398,7 +483,10 @@ describe('a session whose listener closed is presumed accepted only when its pro
   const verdict = (connections: ObservedConnection[], policy = nginxOn8080, baseline?: ListenerBaseline) => {
     const direction = judgeDirection(connections, policy, baseline);
     const findings = outboundFindings(judgeOutbound(direction.outgoing, byRules(noOutbound)));
-    return { presumedAccepted: direction.presumedAccepted.length, findings: findings.map((f) => `${f.subject.exe} -> ${f.subject.remote_port}`) };
+    return {
+      presumedAccepted: direction.presumedAccepted.length,
+      findings: findings.map((f) => `${f.subject.exe} -> ${f.subject.remote_port}`),
+    };
   };
 
   it("an allowed server's session, its listener closed before the exporter saw it, is no finding and is counted", () => {
@@ -415,7 +503,7 @@ describe('a session whose listener closed is presumed accepted only when its pro
     expect(verdict([onPort8080(owned(nginx, shell))]).findings).toEqual(['/bin/sh,/usr/sbin/nginx -> 41234']);
   });
 
-  it('a server the learned listeners account for counts as allowed, on all addresses or on the session\'s own', () => {
+  it("a server the learned listeners account for counts as allowed, on all addresses or on the session's own", () => {
     const none = listeners('  allow: []\n');
     const onAny: ListenerBaseline = new Map([['tcp/any/8080', { exe: ['/usr/sbin/nginx'] }]]);
     const onLoopback: ListenerBaseline = new Map([['tcp/loopback/8080', { exe: ['/usr/sbin/nginx'] }]]);
@@ -435,6 +523,9 @@ describe('a session whose listener closed is presumed accepted only when its pro
   });
 
   it('ports that do not look like a session leave an allowed server judged as any client', () => {
-    expect(verdict([onPort8080(owned(nginx), 443, '10.0.2.15', false)])).toEqual({ presumedAccepted: 0, findings: ['/usr/sbin/nginx -> 443'] });
+    expect(verdict([onPort8080(owned(nginx), 443, '10.0.2.15', false)])).toEqual({
+      presumedAccepted: 0,
+      findings: ['/usr/sbin/nginx -> 443'],
+    });
   });
 });

@@ -129,7 +129,8 @@ describe('the ephemeral ports (/proc/sys/net/ipv4)', () => {
 
   it('rejects what the kernel would not print, naming the file', () => {
     expect(parseReservedPorts('\n')).toEqual([]);
-    for (const text of ['', '32768', '60999 32768', '0 100', '1024 70000', '1024-65535']) expect(() => parseLocalPortRange(text, 'f')).toThrow(/^f: /);
+    for (const text of ['', '32768', '60999 32768', '0 100', '1024 70000', '1024-65535'])
+      expect(() => parseLocalPortRange(text, 'f')).toThrow(/^f: /);
     expect(() => parseReservedPorts('8080,x\n', 'r')).toThrow(/^r: /);
   });
 });

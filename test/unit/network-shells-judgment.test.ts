@@ -39,7 +39,17 @@ const owned = (...owners: SocketOwner[]): Ownership => ({ kind: 'known', owners 
 
 let nextInode = 9000;
 function tcp(local: string, localPort: number, remote: string, remotePort: number, state: number = socketStates.established): NetSocket {
-  return { protocol: 'tcp', family: remote.includes(':') ? 6 : 4, localAddress: local, localPort, remoteAddress: remote, remotePort, state, uid: 33, inode: nextInode++ };
+  return {
+    protocol: 'tcp',
+    family: remote.includes(':') ? 6 : 4,
+    localAddress: local,
+    localPort,
+    remoteAddress: remote,
+    remotePort,
+    state,
+    uid: 33,
+    inode: nextInode++,
+  };
 }
 
 function onStdio(who: SocketOwner, socket: NetSocket, role: SocketOnStdio['role'], listener?: Ownership, fds = [0, 1, 2]): SocketOnStdio {
@@ -47,7 +57,7 @@ function onStdio(who: SocketOwner, socket: NetSocket, role: SocketOnStdio['role'
 }
 
 describe('destination classes', () => {
-  it('name an address by the policy\'s networks first, then by the built-in classes', () => {
+  it("name an address by the policy's networks first, then by the built-in classes", () => {
     const outbound = policyOf('outbound:\n  networks:\n    - { name: corp-db, cidr: [10.20.0.0/16] }\n').outbound;
     const classes = Object.fromEntries(
       [
@@ -96,19 +106,36 @@ describe('destination classes', () => {
   });
 
   it('may not take a built-in name, and are checked at load', () => {
-    expect(() => policyOf('outbound:\n  networks:\n    - { name: public, cidr: 10.0.0.0/8 }\n')).toThrow(/outbound\.networks\[0\]\.name: not one of the built-in classes/);
-    expect(() => policyOf('outbound:\n  networks:\n    - { name: Corp DB, cidr: 10.0.0.0/8 }\n')).toThrow(/outbound\.networks\[0\]\.name: a short lowercase name/);
-    expect(() => policyOf('processes:\n  interpreters: [/usr/bin/python3]\n')).toThrow(/processes\.interpreters\[0\]: a program's file name or a glob of it/);
+    expect(() => policyOf('outbound:\n  networks:\n    - { name: public, cidr: 10.0.0.0/8 }\n')).toThrow(
+      /outbound\.networks\[0\]\.name: not one of the built-in classes/,
+    );
+    expect(() => policyOf('outbound:\n  networks:\n    - { name: Corp DB, cidr: 10.0.0.0/8 }\n')).toThrow(
+      /outbound\.networks\[0\]\.name: a short lowercase name/,
+    );
+    expect(() => policyOf('processes:\n  interpreters: [/usr/bin/python3]\n')).toThrow(
+      /processes\.interpreters\[0\]: a program's file name or a glob of it/,
+    );
   });
 });
 
 describe('program classes', () => {
-  it('come from the executable\'s file name: shells and interpreters, network tools, the rest', () => {
+  it("come from the executable's file name: shells and interpreters, network tools, the rest", () => {
     const classOf = (exe: string | undefined) => programClassOf(exe, programs);
-    expect(['/usr/bin/bash', '/usr/bin/dash', '/usr/bin/python3.11', '/usr/bin/perl', '/usr/bin/mawk', '/usr/bin/php8.2', '/bin/busybox', '/tmp/bash'].map(classOf)).toEqual(
-      Array(8).fill('interpreter'),
+    expect(
+      [
+        '/usr/bin/bash',
+        '/usr/bin/dash',
+        '/usr/bin/python3.11',
+        '/usr/bin/perl',
+        '/usr/bin/mawk',
+        '/usr/bin/php8.2',
+        '/bin/busybox',
+        '/tmp/bash',
+      ].map(classOf),
+    ).toEqual(Array(8).fill('interpreter'));
+    expect(['/usr/bin/ncat', '/usr/bin/nc.openbsd', '/usr/bin/socat', '/usr/bin/telnet.netkit'].map(classOf)).toEqual(
+      Array(4).fill('network_tool'),
     );
-    expect(['/usr/bin/ncat', '/usr/bin/nc.openbsd', '/usr/bin/socat', '/usr/bin/telnet.netkit'].map(classOf)).toEqual(Array(4).fill('network_tool'));
     expect(['/usr/bin/curl', '/usr/sbin/sshd', '/usr/lib/apt/methods/http', undefined].map(classOf)).toEqual(Array(4).fill('other'));
   });
 });
@@ -117,9 +144,10 @@ describe('shell_on_socket', () => {
   const policy = defaults.shell_on_socket;
   const systemdOwner = owner(1, '/usr/lib/systemd/systemd', 'root');
   const inetd = owner(700, '/usr/sbin/inetd', 'root');
-  const judge = (stdio: SocketOnStdio[], p: ShellOnSocketPolicy = policy) => shellOnSocketFindings(judgeShellOnSocket(stdio, p, programs), defaults.outbound);
+  const judge = (stdio: SocketOnStdio[], p: ShellOnSocketPolicy = policy) =>
+    shellOnSocketFindings(judgeShellOnSocket(stdio, p, programs), defaults.outbound);
 
-  it('a shell on a connection it opened is a critical reverse shell, with the peer\'s class and port and the streams in the message', () => {
+  it("a shell on a connection it opened is a critical reverse shell, with the peer's class and port and the streams in the message", () => {
     const socket = tcp('10.0.2.15', 41000, '203.0.113.9', 4444);
     const [found, ...rest] = judge([onStdio(bash, socket, 'outgoing')]);
     expect(rest).toEqual([]);
@@ -137,43 +165,63 @@ describe('shell_on_socket', () => {
         port: 4444,
         remote_address: '203.0.113.9',
       },
-      message: '/usr/bin/bash (pid 4300) has its standard input, output and error on a tcp connection it opened to 203.0.113.9:4444: a reverse shell',
+      message:
+        '/usr/bin/bash (pid 4300) has its standard input, output and error on a tcp connection it opened to 203.0.113.9:4444: a reverse shell',
     });
   });
 
-  it('systemd as the parent proves nothing: a unit\'s reverse shell has no listener of systemd\'s behind it', () => {
+  it("systemd as the parent proves nothing: a unit's reverse shell has no listener of systemd's behind it", () => {
     // Started by systemd (a persistence unit), but the socket is one the shell opened.
-    expect(judge([onStdio(bash, tcp('10.0.2.15', 41001, '203.0.113.9', 443), 'outgoing', owned(systemdOwner))]).map((f) => f.kind)).toEqual(['shell_on_socket']);
+    expect(judge([onStdio(bash, tcp('10.0.2.15', 41001, '203.0.113.9', 443), 'outgoing', owned(systemdOwner))]).map((f) => f.kind)).toEqual(
+      ['shell_on_socket'],
+    );
   });
 
   it('a connection a super-server accepted (inetd, systemd Accept=yes) or its own bound socket (an inetd wait service) is expected', () => {
     const accepted = tcp('10.0.2.15', 23, '198.51.100.4', 50123);
     const telnetd = owner(800, '/usr/sbin/in.telnetd', 'root');
     expect(judge([onStdio(telnetd, accepted, 'incoming', owned(inetd))])).toEqual([]);
-    expect(judge([onStdio(owner(801, '/usr/sbin/sshd', 'root'), tcp('10.0.2.15', 22, '198.51.100.4', 50124), 'incoming', owned(systemdOwner))])).toEqual([]);
+    expect(
+      judge([onStdio(owner(801, '/usr/sbin/sshd', 'root'), tcp('10.0.2.15', 22, '198.51.100.4', 50124), 'incoming', owned(systemdOwner))]),
+    ).toEqual([]);
     const tftp = { ...tcp('0.0.0.0', 69, '0.0.0.0', 0, socketStates.close), protocol: 'udp' as const };
-    expect(judge([onStdio(owner(802, '/usr/sbin/in.tftpd', 'root'), tftp, 'listening', owned(inetd, owner(802, '/usr/sbin/in.tftpd', 'root')), [0])])).toEqual([]);
+    expect(
+      judge([
+        onStdio(owner(802, '/usr/sbin/in.tftpd', 'root'), tftp, 'listening', owned(inetd, owner(802, '/usr/sbin/in.tftpd', 'root')), [0]),
+      ]),
+    ).toEqual([]);
   });
 
-  it('a bind shell\'s listener held by the shell itself, or by a program the policy does not name, is no super-server', () => {
+  it("a bind shell's listener held by the shell itself, or by a program the policy does not name, is no super-server", () => {
     const nc = owner(900, '/usr/bin/nc.traditional');
     const session = tcp('10.0.2.15', 31337, '198.51.100.4', 50125);
-    expect(judge([onStdio({ ...bash, pid: 901 }, session, 'incoming', owned(nc))]).map((f) => [f.severity, f.subject.direction, f.subject.port])).toEqual([
-      ['critical', 'incoming', 31337],
-    ]);
+    expect(
+      judge([onStdio({ ...bash, pid: 901 }, session, 'incoming', owned(nc))]).map((f) => [f.severity, f.subject.direction, f.subject.port]),
+    ).toEqual([['critical', 'incoming', 31337]]);
     // The super-server must be another process: a listening socket held by the shell alone.
     const listening = tcp('0.0.0.0', 31338, '0.0.0.0', 0, socketStates.listen);
     const found = judge([onStdio(bash, listening, 'listening', owned(bash), [0])]);
     expect(found.map((f) => [f.subject.direction, f.subject.remote_class, f.subject.remote_address, f.message])).toEqual([
-      ['listening', 'none', '', '/usr/bin/bash (pid 4300) has its standard input on a tcp socket listening on port 31338, which no super-server holds'],
+      [
+        'listening',
+        'none',
+        '',
+        '/usr/bin/bash (pid 4300) has its standard input on a tcp socket listening on port 31338, which no super-server holds',
+      ],
     ]);
   });
 
   it('another program on a socket is a warning; allow rules and the switch are honoured', () => {
     const cat = owner(910, '/usr/bin/cat');
     const session = tcp('10.0.2.15', 7000, '198.51.100.4', 50126);
-    expect(judge([onStdio(cat, session, 'incoming', undefined, [0, 1])]).map((f) => [f.severity, f.subject.program_class, f.message])).toEqual([
-      ['warning', 'other', '/usr/bin/cat (pid 910) has its standard input and output on a tcp connection from 198.51.100.4:50126 accepted on port 7000, which no super-server listens on: a bind shell'],
+    expect(
+      judge([onStdio(cat, session, 'incoming', undefined, [0, 1])]).map((f) => [f.severity, f.subject.program_class, f.message]),
+    ).toEqual([
+      [
+        'warning',
+        'other',
+        '/usr/bin/cat (pid 910) has its standard input and output on a tcp connection from 198.51.100.4:50126 accepted on port 7000, which no super-server listens on: a bind shell',
+      ],
     ]);
     const allow = (rule: string) => policyOf(`shell_on_socket:\n  allow:\n    - ${rule}\n`).shell_on_socket;
     expect(judge([onStdio(cat, session, 'incoming')], allow('{ exe: /usr/bin/cat, port: 7000 }'))).toEqual([]);
@@ -186,20 +234,35 @@ describe('shell_on_socket', () => {
 
   it('one finding per program and socket end: two shells of one session, or three descriptors, are one', () => {
     const socket = tcp('10.0.2.15', 41002, '203.0.113.9', 4444);
-    expect(judge([onStdio(bash, socket, 'outgoing', undefined, [0]), onStdio({ ...bash, pid: 4310 }, socket, 'outgoing', undefined, [1, 2])])).toHaveLength(1);
+    expect(
+      judge([onStdio(bash, socket, 'outgoing', undefined, [0]), onStdio({ ...bash, pid: 4310 }, socket, 'outgoing', undefined, [1, 2])]),
+    ).toHaveLength(1);
   });
 });
 
 describe('outgoing connections judged by default (judge: unusual)', () => {
-  const flaggedImplant = new Map<number, FlaggedProcess>([[implant.pid, { exe: implant.exe!, kinds: ['writable_location', 'unknown_executable'] }]]);
-  const learnedPython = readOutboundBaseline(learnOutbound([{ exe: '/usr/bin/python3.11', protocol: 'tcp', class: 'private', port: 5432 }], undefined)).baseline;
-  const judgment = (overrides: Partial<OutboundJudgment> = {}): OutboundJudgment => ({ policy: defaults.outbound, programs, flagged: flaggedImplant, baseline: learnedPython, ...overrides });
+  const flaggedImplant = new Map<number, FlaggedProcess>([
+    [implant.pid, { exe: implant.exe!, kinds: ['writable_location', 'unknown_executable'] }],
+  ]);
+  const learnedPython = readOutboundBaseline(
+    learnOutbound([{ exe: '/usr/bin/python3.11', protocol: 'tcp', class: 'private', port: 5432 }], undefined),
+  ).baseline;
+  const judgment = (overrides: Partial<OutboundJudgment> = {}): OutboundJudgment => ({
+    policy: defaults.outbound,
+    programs,
+    flagged: flaggedImplant,
+    baseline: learnedPython,
+    ...overrides,
+  });
   const connection = (who: SocketOwner | Ownership, remote: string, port: number): ObservedSocket => ({
     ...tcp('10.0.2.15', 40000 + (nextInode % 1000), remote, port),
     ownership: 'kind' in who ? who : owned(who),
   });
   const verdicts = (connections: ObservedSocket[], j = judgment()) =>
-    judgeOutbound(connections, j).map((u) => `${u.connection.ownership.kind === 'known' ? u.connection.ownership.owners[0]!.exe : '?'} ${u.reason} ${u.remoteClass}:${u.connection.remotePort}`);
+    judgeOutbound(connections, j).map(
+      (u) =>
+        `${u.connection.ownership.kind === 'known' ? u.connection.ownership.owners[0]!.exe : '?'} ${u.reason} ${u.remoteClass}:${u.connection.remotePort}`,
+    );
 
   it('reports a flagged process calling out and an interpreter reaching a destination its baseline lacks; the rest is not judged', () => {
     expect(
@@ -231,7 +294,9 @@ describe('outgoing connections judged by default (judge: unusual)', () => {
     expect(all.judge).toBe('all');
     expect(verdicts([connection(curl, '203.0.113.9', 443)], judgment({ policy: all }))).toEqual(['/usr/bin/curl not_allowed public:443']);
     const neither = policyOf('outbound:\n  judge: unusual\n  flagged_processes: false\n  new_destinations: false\n').outbound;
-    expect(verdicts([connection(implant, '203.0.113.9', 443), connection(python, '203.0.113.9', 4444)], judgment({ policy: neither }))).toEqual([]);
+    expect(
+      verdicts([connection(implant, '203.0.113.9', 443), connection(python, '203.0.113.9', 4444)], judgment({ policy: neither })),
+    ).toEqual([]);
   });
 
   it('a baseline written before destinations were learned judges no destination new; without any baseline every one is', () => {
@@ -239,7 +304,10 @@ describe('outgoing connections judged by default (judge: unusual)', () => {
     expect(old.learned).toBe(false);
     const calls = [connection(implant, '203.0.113.9', 443), connection(python, '10.1.2.3', 5432)];
     expect(verdicts(calls, judgment({ baseline: old }))).toEqual(['/tmp/.x/agent flagged_process public:443']);
-    expect(verdicts(calls, judgment({ baseline: undefined }))).toEqual(['/tmp/.x/agent flagged_process public:443', '/usr/bin/python3.11 new_destination private:5432']);
+    expect(verdicts(calls, judgment({ baseline: undefined }))).toEqual([
+      '/tmp/.x/agent flagged_process public:443',
+      '/usr/bin/python3.11 new_destination private:5432',
+    ]);
   });
 
   it('findings carry the reason and destination class; the address only in the subject', () => {
@@ -247,9 +315,19 @@ describe('outgoing connections judged by default (judge: unusual)', () => {
     expect(finding).toMatchObject({
       kind: 'unexpected_outbound',
       severity: 'warning',
-      subject: { protocol: 'tcp', exe: '/usr/bin/python3.11', user: 'www-data', reason: 'new_destination', remote_class: 'public', remote_address: '203.0.113.9', remote_port: 4444 },
+      subject: {
+        protocol: 'tcp',
+        exe: '/usr/bin/python3.11',
+        user: 'www-data',
+        reason: 'new_destination',
+        remote_class: 'public',
+        remote_address: '203.0.113.9',
+        remote_port: 4444,
+      },
     });
-    expect(finding!.message).toBe('/usr/bin/python3.11 (pid 4301) is connected to tcp 203.0.113.9:4444 (public), a destination the baseline never saw it use');
+    expect(finding!.message).toBe(
+      '/usr/bin/python3.11 (pid 4301) is connected to tcp 203.0.113.9:4444 (public), a destination the baseline never saw it use',
+    );
   });
 });
 
@@ -261,7 +339,11 @@ describe('the learned destinations in the baseline', () => {
     expect(first).toEqual({ outbound: {}, 'outbound tcp/private/5432 /usr/bin/python3.11': entry });
     const perl = { exe: '/usr/bin/perl', protocol: 'udp' as const, class: 'public', port: 53 };
     const section = { 'tcp/any/22': { exe: ['/usr/sbin/sshd'] }, ...first };
-    expect(Object.keys(learnOutbound([perl], section)).sort()).toEqual(['outbound', 'outbound tcp/private/5432 /usr/bin/python3.11', 'outbound udp/public/53 /usr/bin/perl']);
+    expect(Object.keys(learnOutbound([perl], section)).sort()).toEqual([
+      'outbound',
+      'outbound tcp/private/5432 /usr/bin/python3.11',
+      'outbound udp/public/53 /usr/bin/perl',
+    ]);
     // The listeners' reader leaves them alone: they are not listener entries of the wrong shape.
     expect(readListenerBaseline(section)).toMatchObject({ invalid: 0 });
     expect([...readListenerBaseline(section).baseline!.keys()]).toEqual(['tcp/any/22']);
@@ -288,13 +370,13 @@ describe('the traffic of flagged connections', () => {
     expect(Object.fromEntries(bytes)).toEqual({ 10453106: { sent: 1000, received: 37 }, 77: { sent: 0, received: 0 } });
   });
 
-  it('asks ss for the connections\' ports, or for every socket past 64 connections', () => {
+  it("asks ss for the connections' ports, or for every socket past 64 connections", () => {
     const c = tcp('10.0.0.1', 40000, '10.0.0.2', 4444);
     expect(ssFilter([c, { ...c, inode: 1 }])).toBe('( sport = :40000 and dport = :4444 )');
     expect(ssFilter(Array.from({ length: 65 }, (_, i) => tcp('10.0.0.1', 40000 + i, '10.0.0.2', 4444)))).toBeUndefined();
   });
 
-  it('adds what each connection carried since it was last read, a shell\'s connection under shell_on_socket; UDP and no TCP spawn nothing', async () => {
+  it("adds what each connection carried since it was last read, a shell's connection under shell_on_socket; UDP and no TCP spawn nothing", async () => {
     const shell = tcp('10.0.0.1', 40001, '10.0.0.2', 4444);
     const outbound = tcp('10.0.0.1', 40002, '10.0.0.2', 443);
     const udp = { ...tcp('10.0.0.1', 40003, '10.0.0.2', 53), protocol: 'udp' as const };
@@ -314,7 +396,10 @@ describe('the traffic of flagged connections', () => {
       { socket: outbound, kind: 'unexpected_outbound' },
       { socket: udp, kind: 'unexpected_outbound' },
     ];
-    expect((await traffic.measure(flagged)).deltas).toEqual({ shell_on_socket: { sent: 100, received: 10 }, unexpected_outbound: { sent: 5, received: 7 } });
+    expect((await traffic.measure(flagged)).deltas).toEqual({
+      shell_on_socket: { sent: 100, received: 10 },
+      unexpected_outbound: { sent: 5, received: 7 },
+    });
     expect(asked).toEqual([[shell.inode, outbound.inode]]);
 
     counters = new Map([
@@ -322,10 +407,17 @@ describe('the traffic of flagged connections', () => {
       [outbound.inode, { sent: 5, received: 9 }],
     ]);
     fail = true;
-    expect(await traffic.measure(flagged)).toEqual({ deltas: { shell_on_socket: { sent: 0, received: 0 }, unexpected_outbound: { sent: 0, received: 0 } }, measured: 0, problem: 'ss: not found' });
+    expect(await traffic.measure(flagged)).toEqual({
+      deltas: { shell_on_socket: { sent: 0, received: 0 }, unexpected_outbound: { sent: 0, received: 0 } },
+      measured: 0,
+      problem: 'ss: not found',
+    });
     fail = false;
     // After a failed read, the next one counts from the last good one.
-    expect((await traffic.measure(flagged)).deltas).toEqual({ shell_on_socket: { sent: 1000, received: 0 }, unexpected_outbound: { sent: 0, received: 2 } });
+    expect((await traffic.measure(flagged)).deltas).toEqual({
+      shell_on_socket: { sent: 1000, received: 0 },
+      unexpected_outbound: { sent: 0, received: 2 },
+    });
 
     asked.length = 0;
     expect((await traffic.measure([{ socket: udp, kind: 'shell_on_socket' }])).measured).toBe(0);
@@ -362,7 +454,9 @@ describe('standard streams on a fake procfs', () => {
     for (const fd of [0, 1, 3]) rmSync(`${dir}/4300/fd/${fd}`);
     for (const fd of [0, 1, 2]) symlinkSync(`socket:[${reverse.inode}]`, `${dir}/4300/fd/${fd}`);
     const moved = await observe();
-    expect(moved.stdio.map((s) => [s.owner.pid, s.owner.exe, s.fds, s.socket.inode, s.role])).toEqual([[4300, '/usr/bin/python3.11', [0, 1, 2], reverse.inode, 'outgoing']]);
+    expect(moved.stdio.map((s) => [s.owner.pid, s.owner.exe, s.fds, s.socket.inode, s.role])).toEqual([
+      [4300, '/usr/bin/python3.11', [0, 1, 2], reverse.inode, 'outgoing'],
+    ]);
     // Learned where it is now: the next collection reads no descriptor table and still finds it.
     const again = await observe();
     expect([again.processesScanned, again.stdio.length]).toEqual([0, 1]);

@@ -42,7 +42,10 @@ describe('policy loading', () => {
   });
 
   it('loads a valid file and fills defaults', () => {
-    const loaded = parsePolicy('processes:\n  allow:\n    - exe: /usr/sbin/sshd\n      users: [root]\nlisteners:\n  allow:\n    - port: 22\n', 'p.yml');
+    const loaded = parsePolicy(
+      'processes:\n  allow:\n    - exe: /usr/sbin/sshd\n      users: [root]\nlisteners:\n  allow:\n    - port: 22\n',
+      'p.yml',
+    );
     expect(loaded.policy.processes.allow).toEqual([{ exe: '/usr/sbin/sshd', users: ['root'] }]);
     expect(loaded.policy.listeners.allow).toEqual([{ port: 22, protocol: 'any', address: 'any' }]);
     expect(loaded.policy.integrity.schedule).toBe('*/15 * * * *');
@@ -69,7 +72,9 @@ describe('policy loading', () => {
 
   it('rejects an unknown top-level section', () => {
     const error = errorOf(() => parsePolicy('processes: {}\nprocess:\n  allow: []\n', 'p.yml'));
-    expect(error.message).toBe('p.yml:2: process: unknown key (allowed: processes, containers, listeners, outbound, shell_on_socket, integrity, kernel, auth, ids, audit)');
+    expect(error.message).toBe(
+      'p.yml:2: process: unknown key (allowed: processes, containers, listeners, outbound, shell_on_socket, integrity, kernel, auth, ids, audit)',
+    );
   });
 
   it('rejects a wrong type with the line of the value', () => {
@@ -96,7 +101,11 @@ describe('policy loading', () => {
     ['integrity.paths[0]', 'integrity:\n  paths: ["/etc/[z-a]"]\n', 2],
     ['integrity.exclude[0]', 'integrity:\n  exclude: ["/etc/[z-a]"]\n', 2],
   ])('refuses a glob that cannot be compiled in %s, naming file, line and key', (key, yaml, line) => {
-    expect(policyError(yaml)).toMatch(new RegExp(`^p\\.yml:${line}: ${key.replace(/[.[\]]/g, '\\$&')}: ".*" is not a valid glob \\(Range out of order in character class\\)$`));
+    expect(policyError(yaml)).toMatch(
+      new RegExp(
+        `^p\\.yml:${line}: ${key.replace(/[.[\]]/g, '\\$&')}: ".*" is not a valid glob \\(Range out of order in character class\\)$`,
+      ),
+    );
   });
 
   it('rejects a document that is not a mapping', () => {
@@ -105,7 +114,9 @@ describe('policy loading', () => {
 
   it('reports a missing file in one line naming it', () => {
     const error = errorOf(() => loadPolicy('/nonexistent/policy.yml'));
-    expect(error.message).toBe('/nonexistent/policy.yml: cannot read the policy file (ENOENT: no such file or directory, open \'/nonexistent/policy.yml\')');
+    expect(error.message).toBe(
+      "/nonexistent/policy.yml: cannot read the policy file (ENOENT: no such file or directory, open '/nonexistent/policy.yml')",
+    );
   });
 
   it('reads a policy file from disk', () => {

@@ -45,7 +45,11 @@ const state = (over: Partial<FileState> = {}): FileState => ({
   md5: 'b'.repeat(32),
   ...over,
 });
-const priv = (path: string, over: Partial<FileState> = {}, capability?: string): PrivilegedFile => ({ path, state: state(over), ...(capability && { capability }) });
+const priv = (path: string, over: Partial<FileState> = {}, capability?: string): PrivilegedFile => ({
+  path,
+  state: state(over),
+  ...(capability && { capability }),
+});
 
 describe('privileged-file judgment', () => {
   const baseline = new Map<string, PrivilegedEntry>([
@@ -54,10 +58,15 @@ describe('privileged-file judgment', () => {
     ['/usr/bin/ping', { mode: 0o755, uid: 0, gid: 0, sha256: 'a'.repeat(64), capability: 'cap_net_raw=ep' }],
   ]);
   const packages = {
-    checksumOf: (path: string) => (path === '/usr/lib/openssh/ssh-keysign' ? { md5: 'c'.repeat(32), package: 'openssh-client', key: 'openssh-client:amd64' } : undefined),
+    checksumOf: (path: string) =>
+      path === '/usr/lib/openssh/ssh-keysign' ? { md5: 'c'.repeat(32), package: 'openssh-client', key: 'openssh-client:amd64' } : undefined,
   };
   const judge = (files: PrivilegedFile[], watched = (_: string) => false, withBaseline = true) =>
-    judgePrivileged({ files, baseline: withBaseline ? (p) => baseline.get(p) : undefined, packages, watched }).map((f) => [f.kind, f.subject, f.severity]);
+    judgePrivileged({ files, baseline: withBaseline ? (p) => baseline.get(p) : undefined, packages, watched }).map((f) => [
+      f.kind,
+      f.subject,
+      f.severity,
+    ]);
 
   it('reports a setuid shell in /tmp and a capability added to an interpreter, critical', () => {
     expect(judge([priv('/tmp/.x/bash'), priv('/home/alice/python3', { mode: 0o755 }, 'cap_setuid=ep')])).toEqual([
@@ -73,7 +82,9 @@ describe('privileged-file judgment', () => {
       ['privileged_file_changed', { path: '/usr/lib/openssh/ssh-keysign', attribute: 'owner' }, 'critical'],
     ]);
     expect(judge([priv('/usr/lib/openssh/ssh-keysign', { sha256: 'd'.repeat(64), md5: 'c'.repeat(32) })])).toEqual([]);
-    expect(judge([priv('/usr/bin/ping', { mode: 0o755 }, 'cap_sys_admin=ep')])).toEqual([['privileged_file_changed', { path: '/usr/bin/ping', attribute: 'capability' }, 'critical']]);
+    expect(judge([priv('/usr/bin/ping', { mode: 0o755 }, 'cap_sys_admin=ep')])).toEqual([
+      ['privileged_file_changed', { path: '/usr/bin/ping', attribute: 'capability' }, 'critical'],
+    ]);
   });
 
   it('leaves setuid and setgid under watched paths to the watch, but not capabilities', () => {
@@ -84,15 +95,17 @@ describe('privileged-file judgment', () => {
   });
 
   it('without a baseline, accepts what its package installed and reports the rest', () => {
-    expect(judge([priv('/usr/lib/openssh/ssh-keysign', { md5: 'c'.repeat(32) }), priv('/tmp/x', { mode: 0o2755 })], undefined, false)).toEqual([
-      ['privileged_file_added', { path: '/tmp/x', attribute: 'setgid' }, 'critical'],
-    ]);
+    expect(
+      judge([priv('/usr/lib/openssh/ssh-keysign', { md5: 'c'.repeat(32) }), priv('/tmp/x', { mode: 0o2755 })], undefined, false),
+    ).toEqual([['privileged_file_added', { path: '/tmp/x', attribute: 'setgid' }, 'critical']]);
   });
 });
 
 describe('the running kernel', () => {
   it('parses /proc/modules and the taint mask', () => {
-    const modules = parseModules('nf_tables 233472 0 - Live 0xffffffffc0a00000\ndiamorphine 16384 0 - Live 0xffffffffc0900000 (OE)\nbad line\n');
+    const modules = parseModules(
+      'nf_tables 233472 0 - Live 0xffffffffc0a00000\ndiamorphine 16384 0 - Live 0xffffffffc0900000 (OE)\nbad line\n',
+    );
     expect(modules).toEqual([
       { name: 'nf_tables', size: 233472, taint: '' },
       { name: 'diamorphine', size: 16384, taint: 'OE' },

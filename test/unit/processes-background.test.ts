@@ -23,17 +23,26 @@ const look = (overrides: Partial<PidLook> = {}): PidLook => ({
 
 describe('hidden processes, judged from two looks', () => {
   it('a PID the kernel knows but /proc does not list is hidden from the listing', () => {
-    expect(confirmHidden(look({ listed: false }), look({ listed: false }))).toEqual({ pid: 4321, view: 'listing', comm: 'x', startTicks: 1000 });
+    expect(confirmHidden(look({ listed: false }), look({ listed: false }))).toEqual({
+      pid: 4321,
+      view: 'listing',
+      comm: 'x',
+      startTicks: 1000,
+    });
   });
 
   it('a thread is not hidden: only its thread group is listed', () => {
     expect(confirmHidden(look({ listed: false, tgid: 4000 }), look({ listed: false, tgid: 4000 }))).toBeUndefined();
     // ... unless its thread group is not listed either.
-    expect(confirmHidden(look({ listed: false, tgid: 4000, tgidListed: false }), look({ listed: false, tgid: 4000, tgidListed: false }))?.view).toBe('listing');
+    expect(
+      confirmHidden(look({ listed: false, tgid: 4000, tgidListed: false }), look({ listed: false, tgid: 4000, tgidListed: false }))?.view,
+    ).toBe('listing');
   });
 
   it('a listed, living PID without its /proc files is masked; one absent from ps is hidden from ps', () => {
-    expect(confirmHidden(look({ statReadable: false, startTicks: undefined }), look({ statReadable: false, startTicks: undefined }))?.view).toBe('procfs_entry');
+    expect(
+      confirmHidden(look({ statReadable: false, startTicks: undefined }), look({ statReadable: false, startTicks: undefined }))?.view,
+    ).toBe('procfs_entry');
     expect(confirmHidden(look({ inPs: false }), look({ inPs: false }))?.view).toBe('ps');
   });
 
@@ -48,7 +57,12 @@ describe('hidden processes, judged from two looks', () => {
 
   it('says what each view means in the finding', () => {
     const [finding] = hiddenFindings([{ pid: 31337, view: 'procfs_entry', comm: 'miner', startTicks: undefined }]);
-    expect(finding).toMatchObject({ collector: 'processes', kind: 'hidden_process', severity: 'critical', subject: { pid: 31337, view: 'procfs_entry' } });
+    expect(finding).toMatchObject({
+      collector: 'processes',
+      kind: 'hidden_process',
+      severity: 'critical',
+      subject: { pid: 31337, view: 'procfs_entry' },
+    });
     expect(finding!.message).toContain('PID 31337 (miner): the PID is listed and alive, but /proc/PID shows no process files');
   });
 
@@ -64,7 +78,8 @@ describe('hidden processes, judged from two looks', () => {
   it('a finding leaves with its process: a new process that reuses the hidden PID is not reported', () => {
     const procfs = mkdtempSync(join(tmpdir(), 'hostguard-hidden-'));
     try {
-      const stat = (startTicks: number, comm: string) => `4321 (${comm}) S 1 4321 4321 0 -1 4194304 0 0 0 0 0 0 0 0 20 0 1 0 ${startTicks} 1000 100 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n`;
+      const stat = (startTicks: number, comm: string) =>
+        `4321 (${comm}) S 1 4321 4321 0 -1 4194304 0 0 0 0 0 0 0 0 20 0 1 0 ${startTicks} 1000 100 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n`;
       mkdirSync(join(procfs, '4321'));
       writeFileSync(join(procfs, '4321', 'stat'), stat(1000, 'miner'));
       const hidden = { pid: 4321, startTicks: 1000 };
@@ -80,7 +95,6 @@ describe('hidden processes, judged from two looks', () => {
       rmSync(procfs, { recursive: true, force: true });
     }
   });
-
 });
 
 describe('the watch of new PIDs', () => {
@@ -115,12 +129,21 @@ describe('the watch of new PIDs', () => {
     await w.tick();
     await w.tick();
     // 12 was gone before it could be read; 10 is looked at again once (an exec after the first look would count).
-    expect(examined).toEqual([[10, 11], [12, 10]]);
+    expect(examined).toEqual([
+      [10, 11],
+      [12, 10],
+    ]);
     expect(counted).toEqual(['unknown_executable', 'known', 'unexamined']);
   });
 
   it('knows the PIDs from the moment it starts, so the first process after that is counted', async () => {
-    const { w, counted } = watcher([[1, 2], [1, 2, 30]], { 30: { verdict: 'name_mismatch', exeKey: '/usr/bin/perl' } });
+    const { w, counted } = watcher(
+      [
+        [1, 2],
+        [1, 2, 30],
+      ],
+      { 30: { verdict: 'name_mismatch', exeKey: '/usr/bin/perl' } },
+    );
     w.start(60_000);
     await w.tick();
     w.stop();

@@ -23,7 +23,10 @@ class SteppedProcfs {
   addProcess(pid: number, startTicks: number, uid: number): void {
     const dir = join(this.root, String(pid));
     mkdirSync(dir);
-    writeFileSync(join(dir, 'stat'), `${pid} (worker) S 1 ${pid} ${pid} 0 -1 4194560 0 0 0 0 0 0 0 0 20 0 1 0 ${startTicks} 1000 250 0 1 1\n`);
+    writeFileSync(
+      join(dir, 'stat'),
+      `${pid} (worker) S 1 ${pid} ${pid} 0 -1 4194560 0 0 0 0 0 0 0 0 20 0 1 0 ${startTicks} 1000 250 0 1 1\n`,
+    );
     writeFileSync(join(dir, 'statm'), '2442 250 150 12 0 100 0\n');
     writeFileSync(join(dir, 'cmdline'), 'worker\0');
     symlinkSync('/usr/sbin/worker', join(dir, 'exe'));
@@ -31,7 +34,10 @@ class SteppedProcfs {
   }
 
   setUid(pid: number, uid: number): void {
-    writeFileSync(join(this.root, String(pid), 'status'), `Name:\tworker\nTgid:\t${pid}\nUid:\t${uid}\t${uid}\t${uid}\t${uid}\nGid:\t${uid}\t${uid}\t${uid}\t${uid}\n`);
+    writeFileSync(
+      join(this.root, String(pid), 'status'),
+      `Name:\tworker\nTgid:\t${pid}\nUid:\t${uid}\t${uid}\t${uid}\t${uid}\nGid:\t${uid}\t${uid}\t${uid}\t${uid}\n`,
+    );
   }
 }
 

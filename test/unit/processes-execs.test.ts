@@ -36,19 +36,49 @@ function process(over: Partial<ObservedProcess> = {}): ObservedProcess {
     startedAt: t0 / 1000,
     mountNamespace: undefined,
     root: 'host',
+    stalled: false,
     ...over,
   };
 }
 
 function exec(over: Partial<ObservedExec> = {}, p: Partial<ObservedProcess> = {}): ObservedExec {
-  return { timeMs: t0, serial: 100, keys: ['hostguard_exec'], process: process(p), program: undefined, inline: undefined, container: undefined, ...over };
+  return {
+    timeMs: t0,
+    serial: 100,
+    keys: ['hostguard_exec'],
+    process: process(p),
+    program: undefined,
+    inline: undefined,
+    container: undefined,
+    ...over,
+  };
 }
 
-const facts = (f: Partial<ExecutableFacts> = {}): ExecutableFacts => ({ packaged: false, worldWritable: false, replacedAt: undefined, ...f });
+const facts = (f: Partial<ExecutableFacts> = {}): ExecutableFacts => ({
+  packaged: false,
+  worldWritable: false,
+  replacedAt: undefined,
+  ...f,
+});
 
-function judge(e: ObservedExec, executables: Record<string, Partial<ExecutableFacts>> = {}, programs: Record<string, Partial<ExecutableFacts>> = {}) {
-  const view: HostView = { processes: [], executables: new Map(Object.entries(executables).map(([k, v]) => [k, facts(v)])), homeDirectories: [], dpkgChangedAt: undefined };
-  const ctx = judgeContext(view, compileProcessPolicy(processesSectionSchema.parse({})), undefined, [], compileContainerPolicy(containersSectionSchema.parse({})));
+function judge(
+  e: ObservedExec,
+  executables: Record<string, Partial<ExecutableFacts>> = {},
+  programs: Record<string, Partial<ExecutableFacts>> = {},
+) {
+  const view: HostView = {
+    processes: [],
+    executables: new Map(Object.entries(executables).map(([k, v]) => [k, facts(v)])),
+    homeDirectories: [],
+    dpkgChangedAt: undefined,
+  };
+  const ctx = judgeContext(
+    view,
+    compileProcessPolicy(processesSectionSchema.parse({})),
+    undefined,
+    [],
+    compileContainerPolicy(containersSectionSchema.parse({})),
+  );
   return judgeExec(e, ctx, programContext(ctx, new Map(Object.entries(programs).map(([k, v]) => [k, facts(v)]))));
 }
 
@@ -76,22 +106,37 @@ describe('an exec judged with the judgment of the start watch', () => {
   });
 
   it('a packaged program is known and held nowhere', () => {
-    expect(judge(exec({}, { exe: { kind: 'path', path: '/usr/bin/true', deleted: false } }), { '/usr/bin/true': { packaged: true } })).toEqual({ verdict: 'known', flagged: [] });
+    expect(
+      judge(exec({}, { exe: { kind: 'path', path: '/usr/bin/true', deleted: false } }), { '/usr/bin/true': { packaged: true } }),
+    ).toEqual({ verdict: 'known', flagged: [] });
   });
 
   it('the loader running /tmp/x: the program is what is flagged, naming the loader', () => {
     const loader = '/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2';
-    const e = exec({ program: { kind: 'loaded', runner: loader, path: '/tmp/drop/x', deleted: false } }, { exe: { kind: 'path', path: loader, deleted: false } });
+    const e = exec(
+      { program: { kind: 'loaded', runner: loader, path: '/tmp/drop/x', deleted: false } },
+      { exe: { kind: 'path', path: loader, deleted: false } },
+    );
     const { verdict, flagged } = judge(e, { [loader]: { packaged: true } }, { '/tmp/drop/x': {} });
     expect(verdict).toBe('writable_location');
-    expect(flagged.map((f) => [f.kind, f.exe, f.runner])).toEqual([['writable_location', '/tmp/drop/x', { field: 'loader', path: loader }]]);
-    expect(flagged[0]!.reason).toBe(`the program /tmp/drop/x run by the loader ${loader}: it lies in a temporary or world-writable place (/tmp/**)`);
+    expect(flagged.map((f) => [f.kind, f.exe, f.runner])).toEqual([
+      ['writable_location', '/tmp/drop/x', { field: 'loader', path: loader }],
+    ]);
+    expect(flagged[0]!.reason).toBe(
+      `the program /tmp/drop/x run by the loader ${loader}: it lies in a temporary or world-writable place (/tmp/**)`,
+    );
   });
 
   it('a packaged interpreter running an unknown script outside /tmp: unknown_executable of the script', () => {
-    const e = exec({ program: { kind: 'script', runner: '/usr/bin/python3.11', path: '/opt/x/run.py', deleted: false } }, { exe: { kind: 'path', path: '/usr/bin/python3.11', deleted: false } });
+    const e = exec(
+      { program: { kind: 'script', runner: '/usr/bin/python3.11', path: '/opt/x/run.py', deleted: false } },
+      { exe: { kind: 'path', path: '/usr/bin/python3.11', deleted: false } },
+    );
     const { verdict, flagged } = judge(e, { '/usr/bin/python3.11': { packaged: true } }, { '/opt/x/run.py': {} });
-    expect([verdict, flagged.map((f) => [f.kind, f.exe, f.runner?.field])]).toEqual(['unknown_executable', [['unknown_executable', '/opt/x/run.py', 'interpreter']]]);
+    expect([verdict, flagged.map((f) => [f.kind, f.exe, f.runner?.field])]).toEqual([
+      'unknown_executable',
+      [['unknown_executable', '/opt/x/run.py', 'interpreter']],
+    ]);
   });
 
   it('argv[0] dressed as a kernel thread is name_mismatch, from the EXECVE record alone', () => {
@@ -101,8 +146,11 @@ describe('an exec judged with the judgment of the start watch', () => {
     expect(flagged.map((f) => f.kind)).toEqual(['name_mismatch']);
   });
 
-  it('an exec judged as a container\'s (its root was another, or could not be told) is judged by its path only', () => {
-    expect(judge(exec({}, { exe: { kind: 'path', path: '/app/server', deleted: false }, root: 'unreadable' }))).toEqual({ verdict: 'other_root', flagged: [] });
+  it("an exec judged as a container's (its root was another, or could not be told) is judged by its path only", () => {
+    expect(judge(exec({}, { exe: { kind: 'path', path: '/app/server', deleted: false }, root: 'unreadable' }))).toEqual({
+      verdict: 'other_root',
+      flagged: [],
+    });
     expect(judge(exec({}, { root: 'other', mountNamespace: 'mnt:[1]' })).verdict).toBe('writable_location');
   });
 
@@ -111,7 +159,10 @@ describe('an exec judged with the judgment of the start watch', () => {
     const { verdict, flagged } = judge(exec({ container: shop }, inContainer));
     expect(verdict).toBe('writable_location');
     expect(flagged.map((f) => [f.kind, f.containerNamespace, f.container])).toEqual([['writable_location', 'mnt:[4026532999]', shop]]);
-    const apt = exec({ container: shop }, { ...inContainer, exe: { kind: 'path', path: '/usr/bin/apt-get', deleted: false }, comm: 'apt-get', argv0: 'apt-get' });
+    const apt = exec(
+      { container: shop },
+      { ...inContainer, exe: { kind: 'path', path: '/usr/bin/apt-get', deleted: false }, comm: 'apt-get', argv0: 'apt-get' },
+    );
     expect(judge(apt)).toEqual({ verdict: 'container_package_manager', flagged: [] });
     // Without its container known (gone, and its parent too), only its path speaks.
     expect(judge({ ...apt, container: undefined })).toEqual({ verdict: 'other_root', flagged: [] });
@@ -202,9 +253,25 @@ describe('flagged execs held for a window', () => {
   it('an exec in a container names it as container findings do; the same file in two containers is two findings', () => {
     const held = new FlaggedExecs();
     held.add(flagged({ containerNamespace: 'mnt:[4026532999]', container: shop }));
-    held.add(flagged({ containerNamespace: 'mnt:[4026533000]', container: { ...shop, id: 'cd'.repeat(32), podUid: undefined, podName: undefined, podNamespace: undefined, name: undefined, image: undefined, imageSource: 'none' } }));
+    held.add(
+      flagged({
+        containerNamespace: 'mnt:[4026533000]',
+        container: {
+          ...shop,
+          id: 'cd'.repeat(32),
+          podUid: undefined,
+          podName: undefined,
+          podNamespace: undefined,
+          name: undefined,
+          image: undefined,
+          imageSource: 'none',
+        },
+      }),
+    );
     // A root of its own that no runtime's cgroup names (unshare --root): its mount namespace only.
-    held.add(flagged({ containerNamespace: 'mnt:[4026533001]', container: { ...shop, runtime: 'unknown', id: undefined, podUid: undefined } }));
+    held.add(
+      flagged({ containerNamespace: 'mnt:[4026533001]', container: { ...shop, runtime: 'unknown', id: undefined, podUid: undefined } }),
+    );
     const { findings } = flaggedExecFindings(held.current(0), '15m', () => false);
     expect(findings.map((f) => f.subject)).toEqual([
       {
@@ -220,10 +287,19 @@ describe('flagged execs held for a window', () => {
         pod_namespace: 'shop',
         pod: 'web-7d9f',
       },
-      { exe: '/tmp/drop/x', kind: 'writable_location', user: 'root', mount_namespace: 'mnt:[4026533000]', container_runtime: 'cri-o', container_id: 'cdcdcdcdcdcd' },
+      {
+        exe: '/tmp/drop/x',
+        kind: 'writable_location',
+        user: 'root',
+        mount_namespace: 'mnt:[4026533000]',
+        container_runtime: 'cri-o',
+        container_id: 'cdcdcdcdcdcd',
+      },
       { exe: '/tmp/drop/x', kind: 'writable_location', user: 'root', mount_namespace: 'mnt:[4026533001]' },
     ]);
-    expect(findings[0]!.message).toMatch(/^writable_location: it lies in a temporary or world-writable place \(\/tmp\/\*\*\), in cri-o container abababababab \(web, image registry\.example\.com\/shop\/web:1\.4, pod shop\/web-7d9f\); ran once/);
+    expect(findings[0]!.message).toMatch(
+      /^writable_location: it lies in a temporary or world-writable place \(\/tmp\/\*\*\), in cri-o container abababababab \(web, image registry\.example\.com\/shop\/web:1\.4, pod shop\/web-7d9f\); ran once/,
+    );
     expect(findings[1]!.message).toContain(', in cri-o container cdcdcdcdcdcd (image unknown); ran once');
   });
 });
@@ -233,13 +309,22 @@ describe('auditing switched off, from the log and from the kernel', () => {
     const auditing = new ExecAuditing(() => 'hostguard_exec');
     auditing.change({ change: 'enabled', timeMs: t0, enabled: false, auid: 1000 });
     expect(auditing.ongoing()).toEqual(['disabled']);
-    const [open] = execSourceFindings({ path: '/var/log/audit/audit.log', health: 'ok', reason: undefined, offPeriods: auditing.periods(t0 + 1000, 60_000) });
+    const [open] = execSourceFindings({
+      path: '/var/log/audit/audit.log',
+      health: 'ok',
+      reason: undefined,
+      offPeriods: auditing.periods(t0 + 1000, 60_000),
+    });
     expect([open!.kind, open!.severity, open!.subject]).toEqual(['exec_auditing_off', 'critical', { reason: 'disabled' }]);
-    expect(open!.message).toBe(`auditing was switched off since ${new Date(t0).toISOString()}: execs are not recorded (CONFIG_CHANGE audit_enabled=0 by login uid 1000 (auditctl -e 0))`);
+    expect(open!.message).toBe(
+      `auditing was switched off since ${new Date(t0).toISOString()}: execs are not recorded (CONFIG_CHANGE audit_enabled=0 by login uid 1000 (auditctl -e 0))`,
+    );
     auditing.execSeen(t0 + 5000, ['hostguard_exec']);
     expect(auditing.ongoing()).toEqual([]);
     const [over] = execSourceFindings({ path: '/x', health: 'ok', reason: undefined, offPeriods: auditing.periods(t0 + 6000, 60_000) });
-    expect(over!.message).toContain(`from ${new Date(t0).toISOString()} to ${new Date(t0 + 5000).toISOString()}: execs of that time were not recorded`);
+    expect(over!.message).toContain(
+      `from ${new Date(t0).toISOString()} to ${new Date(t0 + 5000).toISOString()}: execs of that time were not recorded`,
+    );
     expect(auditing.periods(t0 + 5000 + 60_000, 60_000)).toEqual([]);
   });
 
@@ -254,11 +339,15 @@ describe('auditing switched off, from the log and from the kernel', () => {
     expect(auditing.ongoing()).toEqual([]);
   });
 
-  it('auditd stopping; and the kernel\'s answer, which says how things are now', () => {
+  it("auditd stopping; and the kernel's answer, which says how things are now", () => {
     const auditing = new ExecAuditing(() => 'hostguard_exec');
     auditing.change({ change: 'daemon_stopped', timeMs: t0 });
     expect(auditing.ongoing()).toEqual(['daemon_stopped']);
-    auditing.kernel({ atMs: t0 + 10, status: { enabled: 1, daemonPid: 612, lost: 0, backlog: 0, backlogLimit: 8192 }, ruleKeys: new Set(['hostguard_exec']) });
+    auditing.kernel({
+      atMs: t0 + 10,
+      status: { enabled: 1, daemonPid: 612, lost: 0, backlog: 0, backlogLimit: 8192 },
+      ruleKeys: new Set(['hostguard_exec']),
+    });
     expect(auditing.ongoing()).toEqual([]);
     auditing.kernel({ atMs: t0 + 20, status: { enabled: 0, daemonPid: 0, lost: 0, backlog: 0, backlogLimit: 8192 }, ruleKeys: new Set() });
     expect(auditing.ongoing().sort()).toEqual(['daemon_stopped', 'disabled', 'rules_removed']);

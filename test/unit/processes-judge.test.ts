@@ -1,7 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { processesSectionSchema } from '../../src/config/sections/processes.js';
 import type { ExecutableFacts, HostView, ObservedProcess } from '../../src/processes/host-view.js';
-import { argv0Name, judgeContext, judgeProcess, kernelNameStem, startVerdict, type JudgedProcess, type ProcessVerdict } from '../../src/processes/judge.js';
+import {
+  argv0Name,
+  judgeContext,
+  judgeProcess,
+  kernelNameStem,
+  startVerdict,
+  type JudgedProcess,
+  type ProcessVerdict,
+} from '../../src/processes/judge.js';
 import { learnProcesses } from '../../src/processes/learn.js';
 import { readProcessBaseline } from '../../src/processes/process-baseline.js';
 import { compileProcessPolicy } from '../../src/processes/process-policy.js';
@@ -32,13 +40,28 @@ function proc(overrides: Partial<ObservedProcess> & { exePath?: string; deleted?
     startedAt: now - 3600,
     mountNamespace: undefined,
     root: 'host',
+    stalled: false,
     ...rest,
   };
 }
 
-const kworker: ObservedProcess = { ...proc(), pid: 7, ppid: 2, comm: 'kworker/0:1-events', argv0: '', cmdlineEmpty: true, kernelThread: true, exe: { kind: 'none' }, parentExe: undefined };
+const kworker: ObservedProcess = {
+  ...proc(),
+  pid: 7,
+  ppid: 2,
+  comm: 'kworker/0:1-events',
+  argv0: '',
+  cmdlineEmpty: true,
+  kernelThread: true,
+  exe: { kind: 'none' },
+  parentExe: undefined,
+};
 
-function hostView(processes: ObservedProcess[], facts: Record<string, Partial<ExecutableFacts>> = {}, extra: Partial<HostView> = {}): HostView {
+function hostView(
+  processes: ObservedProcess[],
+  facts: Record<string, Partial<ExecutableFacts>> = {},
+  extra: Partial<HostView> = {},
+): HostView {
   const executables = new Map<string, ExecutableFacts>();
   for (const p of processes) {
     if (p.exe.kind === 'path' && !executables.has(p.exe.path)) {
@@ -52,7 +75,15 @@ function policyOf(section: unknown = {}) {
   return compileProcessPolicy(processesSectionSchema.parse(section));
 }
 
-function judgeAll(processes: ObservedProcess[], options: { policy?: unknown; facts?: Record<string, Partial<ExecutableFacts>>; baseline?: Record<string, unknown>; view?: Partial<HostView> } = {}) {
+function judgeAll(
+  processes: ObservedProcess[],
+  options: {
+    policy?: unknown;
+    facts?: Record<string, Partial<ExecutableFacts>>;
+    baseline?: Record<string, unknown>;
+    view?: Partial<HostView>;
+  } = {},
+) {
   const view = hostView(processes, options.facts, options.view);
   const ctx = judgeContext(view, policyOf(options.policy), readProcessBaseline(options.baseline as never));
   return processes.map((p) => judgeProcess(p, ctx));
@@ -85,7 +116,9 @@ describe('what makes an executable known', () => {
 
   it('an allow rule or a baseline entry makes an unpackaged binary known', () => {
     expect(judgeOne(proc({ exePath: '/opt/app/bin/app' }), { policy: { allow: [{ exe: '/opt/app/**' }] } }).knownBy).toBe('policy');
-    expect(judgeOne(proc({ exePath: '/opt/app/bin/app' }), { baseline: { '/opt/app/bin/app': { daemon_users: [] } } }).knownBy).toBe('baseline');
+    expect(judgeOne(proc({ exePath: '/opt/app/bin/app' }), { baseline: { '/opt/app/bin/app': { daemon_users: [] } } }).knownBy).toBe(
+      'baseline',
+    );
   });
 
   it('a rule with a parent matches only under that parent; the next rule is tried otherwise', () => {
@@ -113,7 +146,9 @@ describe('what makes an executable known', () => {
 
 describe('unexpected users', () => {
   it('an allowed binary under a user its rule does not list is unexpected_user', () => {
-    const v = judgeOne(proc({ exePath: '/usr/sbin/sshd', user: 'nobody', euid: 65534, userClass: 'system' }), { policy: { allow: [{ exe: '/usr/sbin/sshd', users: ['root'] }] } });
+    const v = judgeOne(proc({ exePath: '/usr/sbin/sshd', user: 'nobody', euid: 65534, userClass: 'system' }), {
+      policy: { allow: [{ exe: '/usr/sbin/sshd', users: ['root'] }] },
+    });
     expect(v.kinds).toEqual(['unexpected_user']);
     expect(v.reasons.unexpected_user).toBe('runs as nobody; allow rule 1 (processes.allow[0]) allows only root');
   });
@@ -143,7 +178,11 @@ describe('where an executable lies', () => {
 
   it('an allow rule does not silence a writable location; only an explicit exception does', () => {
     expect(judgeOne(proc({ exePath: '/dev/shm/x' }), { policy: { allow: [{ exe: '/dev/shm/x' }] } }).kinds).toEqual(['writable_location']);
-    expect(judgeOne(proc({ exePath: '/dev/shm/x' }), { policy: { allow: [{ exe: '/dev/shm/x' }], writable_locations: { except: ['/dev/shm/x'] } } }).kinds).toEqual([]);
+    expect(
+      judgeOne(proc({ exePath: '/dev/shm/x' }), {
+        policy: { allow: [{ exe: '/dev/shm/x' }], writable_locations: { except: ['/dev/shm/x'] } },
+      }).kinds,
+    ).toEqual([]);
   });
 
   it('a memfd is a writable location, not a deleted executable', () => {
@@ -153,25 +192,39 @@ describe('where an executable lies', () => {
   });
 
   it('a world-writable directory counts even outside the usual places', () => {
-    expect(judgeOne(proc({ exePath: '/srv/uploads/run' }), { facts: { '/srv/uploads/run': { worldWritable: true } }, policy: { allow: [{ exe: '/srv/**' }] } }).kinds).toEqual([
-      'writable_location',
-    ]);
+    expect(
+      judgeOne(proc({ exePath: '/srv/uploads/run' }), {
+        facts: { '/srv/uploads/run': { worldWritable: true } },
+        policy: { allow: [{ exe: '/srv/**' }] },
+      }).kinds,
+    ).toEqual(['writable_location']);
   });
 
   it('home directories count when the policy says so', () => {
     const inHome = proc({ exePath: '/home/alice/bin/tool' });
     expect(judgeOne(inHome, { baseline: { '/home/alice/bin/tool': { daemon_users: [] } } }).kinds).toEqual([]);
-    expect(judgeOne(inHome, { baseline: { '/home/alice/bin/tool': { daemon_users: [] } }, policy: { writable_locations: { home_directories: true } } }).reasons).toEqual({
+    expect(
+      judgeOne(inHome, {
+        baseline: { '/home/alice/bin/tool': { daemon_users: [] } },
+        policy: { writable_locations: { home_directories: true } },
+      }).reasons,
+    ).toEqual({
       writable_location: 'it lies under the home directory /home/alice',
     });
   });
 
   it('an executable replaced by a package upgrade after the process started needs a restart, not an alarm', () => {
     const sshd = proc({ exePath: '/usr/sbin/sshd', deleted: true, startedAt: now - 3600 });
-    const upgraded = judgeOne(sshd, { facts: { '/usr/sbin/sshd': { packaged: true, replacedAt: now - 60 } }, view: { dpkgChangedAt: now - 30 } });
+    const upgraded = judgeOne(sshd, {
+      facts: { '/usr/sbin/sshd': { packaged: true, replacedAt: now - 60 } },
+      view: { dpkgChangedAt: now - 30 },
+    });
     expect([upgraded.kinds, upgraded.outdated]).toEqual([[], true]);
     // The same file swapped while dpkg did nothing is an intruder's doing.
-    const swapped = judgeOne(sshd, { facts: { '/usr/sbin/sshd': { packaged: true, replacedAt: now - 60 } }, view: { dpkgChangedAt: now - 86400 } });
+    const swapped = judgeOne(sshd, {
+      facts: { '/usr/sbin/sshd': { packaged: true, replacedAt: now - 60 } },
+      view: { dpkgChangedAt: now - 86400 },
+    });
     expect([swapped.kinds, swapped.outdated]).toEqual([['deleted_executable'], false]);
   });
 });
@@ -211,8 +264,19 @@ describe('names that lie', () => {
   });
 
   it('reads the name argv[0] shows, and the stem of kernel thread names', () => {
-    expect(['sshd: root@pts/0', '/usr/sbin/nginx -g daemon off;', 'postgres: checkpointer', ''].map(argv0Name)).toEqual(['sshd', 'nginx', 'postgres', '']);
-    expect(['kworker/0:1H-kblockd', 'kswapd0', 'jbd2/sda1-8', 'rcu_preempt', 'kdamond.0'].map(kernelNameStem)).toEqual(['kworker', 'kswapd', 'jbd', 'rcu_preempt', 'kdamond']);
+    expect(['sshd: root@pts/0', '/usr/sbin/nginx -g daemon off;', 'postgres: checkpointer', ''].map(argv0Name)).toEqual([
+      'sshd',
+      'nginx',
+      'postgres',
+      '',
+    ]);
+    expect(['kworker/0:1H-kblockd', 'kswapd0', 'jbd2/sda1-8', 'rcu_preempt', 'kdamond.0'].map(kernelNameStem)).toEqual([
+      'kworker',
+      'kswapd',
+      'jbd',
+      'rcu_preempt',
+      'kdamond',
+    ]);
   });
 });
 
@@ -221,7 +285,9 @@ describe('resource hogs', () => {
     const miner = proc({ exePath: '/opt/x/xmrig', cpuCores: 1.9, rssBytes: 2 * 2 ** 30 });
     const v = judgeOne(miner);
     expect(v.kinds).toEqual(['unknown_executable', 'resource_hog']);
-    expect(v.reasons.resource_hog).toBe('it uses 1.90 CPU cores (limit 0.5) and 2048 MiB resident (limit 1024 MiB) while not accounted for');
+    expect(v.reasons.resource_hog).toBe(
+      'it uses 1.90 CPU cores (limit 0.5) and 2048 MiB resident (limit 1024 MiB) while not accounted for',
+    );
   });
 
   it('a known process may use what it likes', () => {
@@ -244,7 +310,10 @@ describe('verdicts become findings, metric rows and start verdicts', () => {
   });
 
   it('a start is counted once, by its most severe kind', () => {
-    const verdicts: ProcessVerdict[] = judgeAll([proc({ exePath: '/tmp/x' }), proc(), kworker, proc({ exe: { kind: 'none' } } as Partial<ObservedProcess>)], { facts: packaged('/usr/bin/sleep') });
+    const verdicts: ProcessVerdict[] = judgeAll(
+      [proc({ exePath: '/tmp/x' }), proc(), kworker, proc({ exe: { kind: 'none' } } as Partial<ObservedProcess>)],
+      { facts: packaged('/usr/bin/sleep') },
+    );
     expect(verdicts.map(startVerdict)).toEqual(['writable_location', 'known', 'kernel_thread', 'unexamined']);
     expect(startVerdict(undefined)).toBe('unexamined');
   });
@@ -279,19 +348,23 @@ describe('learning a baseline', () => {
   });
 });
 
-describe('sandboxed processes: another mount namespace, the host\'s root', () => {
+describe("sandboxed processes: another mount namespace, the host's root", () => {
   // systemd's PrivateTmp, ProtectSystem and ProtectHome (logind, resolved, this exporter's own
   // unit) and `unshare -m` give a process a mount namespace of its own, but its executable path
   // still names the host's file.
-  const sandboxed = (overrides: Parameters<typeof proc>[0] = {}) => proc({ mountNamespace: 'mnt:[4026532500]', root: 'host', ...overrides });
+  const sandboxed = (overrides: Parameters<typeof proc>[0] = {}) =>
+    proc({ mountNamespace: 'mnt:[4026532500]', root: 'host', ...overrides });
 
   it('an implant started with `unshare -m` is unknown_executable, as on the host', () => {
     const v = judgeOne(sandboxed({ exePath: '/opt/implant/run' }));
     expect([v.kinds, v.knownBy, v.containerNamespace]).toEqual([['unknown_executable'], 'unknown', undefined]);
   });
 
-  it('a sandboxed daemon is judged by the host\'s packages, baseline and users', () => {
-    expect(judgeOne(sandboxed({ exePath: '/usr/lib/systemd/systemd-logind', ppid: 1 }), { facts: packaged('/usr/lib/systemd/systemd-logind') }).knownBy).toBe('package');
+  it("a sandboxed daemon is judged by the host's packages, baseline and users", () => {
+    expect(
+      judgeOne(sandboxed({ exePath: '/usr/lib/systemd/systemd-logind', ppid: 1 }), { facts: packaged('/usr/lib/systemd/systemd-logind') })
+        .knownBy,
+    ).toBe('package');
     const daemon = sandboxed({ exePath: '/opt/agent/bin/agent', ppid: 1, user: 'www-data', userClass: 'system' });
     expect(judgeOne(daemon, { baseline: { '/opt/agent/bin/agent': { daemon_users: ['agent'] } } }).kinds).toEqual(['unexpected_user']);
   });
@@ -303,32 +376,42 @@ describe('sandboxed processes: another mount namespace, the host\'s root', () =>
   });
 
   it('a sandboxed process whose executable was deleted outside any upgrade is deleted_executable', () => {
-    expect(judgeOne(sandboxed({ exePath: '/opt/tool/run', deleted: true }), { policy: { allow: [{ exe: '/opt/tool/run' }] } }).kinds).toEqual(['deleted_executable']);
+    expect(
+      judgeOne(sandboxed({ exePath: '/opt/tool/run', deleted: true }), { policy: { allow: [{ exe: '/opt/tool/run' }] } }).kinds,
+    ).toEqual(['deleted_executable']);
   });
 });
 
-describe('processes in containers (another root than the host\'s)', () => {
+describe("processes in containers (another root than the host's)", () => {
   const containerNamespace = 'mnt:[4026532999]';
-  const inContainer = (overrides: Parameters<typeof proc>[0] = {}) => proc({ mountNamespace: containerNamespace, root: 'other', ...overrides });
+  const inContainer = (overrides: Parameters<typeof proc>[0] = {}) =>
+    proc({ mountNamespace: containerNamespace, root: 'other', ...overrides });
 
   it('a container process running /usr/bin/sleep has no finding, and its identity is not judged', () => {
     const v = judgeOne(inContainer());
     expect([v.kinds, v.knownBy, v.containerNamespace]).toEqual([[], 'not_judged', containerNamespace]);
   });
 
-  it('a process whose root could not be stat\'ed is judged as a container\'s', () => {
+  it("a process whose root could not be stat'ed is judged as a container's", () => {
     const v = judgeOne(inContainer({ exePath: '/app/server', root: 'unreadable' }));
     expect([v.kinds, v.knownBy, v.containerNamespace]).toEqual([[], 'not_judged', containerNamespace]);
   });
 
   it('an executable that no host rule, baseline or package knows is not unknown_executable, nor an unexpected user or a hog', () => {
-    const server = inContainer({ exePath: '/app/server', ppid: 1, user: 'mallory', userClass: 'regular', cpuCores: 3, rssBytes: 4 * 2 ** 30 });
+    const server = inContainer({
+      exePath: '/app/server',
+      ppid: 1,
+      user: 'mallory',
+      userClass: 'regular',
+      cpuCores: 3,
+      rssBytes: 4 * 2 ** 30,
+    });
     expect(judgeOne(server).kinds).toEqual([]);
     const policy = { allow: [{ exe: '/app/server', users: ['www-data'] }] };
     expect(judgeOne(server, { policy, baseline: { '/app/server': { daemon_users: ['root'] } } }).kinds).toEqual([]);
   });
 
-  it('a miner dropped in a container\'s /tmp, or run from a memfd, is writable_location', () => {
+  it("a miner dropped in a container's /tmp, or run from a memfd, is writable_location", () => {
     const miner = judgeOne(inContainer({ exePath: '/tmp/.x/xmrig', cpuCores: 3 }));
     expect(miner.kinds).toEqual(['writable_location']);
     expect(miner.reasons.writable_location).toBe('it lies in a temporary or world-writable place (/tmp/**)');
@@ -337,18 +420,21 @@ describe('processes in containers (another root than the host\'s)', () => {
     expect(fileless.reasons.writable_location).toBe('it runs from a memfd, a file that exists only in memory');
   });
 
-  it('the policy\'s exceptions hold in containers too', () => {
-    expect(judgeOne(inContainer({ exePath: '/dev/shm/supervisor' }), { policy: { writable_locations: { except: ['/dev/shm/supervisor'] } } }).kinds).toEqual([]);
+  it("the policy's exceptions hold in containers too", () => {
+    expect(
+      judgeOne(inContainer({ exePath: '/dev/shm/supervisor' }), { policy: { writable_locations: { except: ['/dev/shm/supervisor'] } } })
+        .kinds,
+    ).toEqual([]);
   });
 
-  it('the host\'s files say nothing about a container\'s path: a world-writable host directory or a host home directory is no finding', () => {
+  it("the host's files say nothing about a container's path: a world-writable host directory or a host home directory is no finding", () => {
     const upload = inContainer({ exePath: '/srv/uploads/run' });
     expect(judgeOne(upload, { facts: { '/srv/uploads/run': { worldWritable: true } } }).kinds).toEqual([]);
     const tool = inContainer({ exePath: '/home/alice/bin/tool' });
     expect(judgeOne(tool, { policy: { writable_locations: { home_directories: true } } }).kinds).toEqual([]);
   });
 
-  it('a deleted executable is no finding: an upgrade inside a system container, or the host\'s docker-init after the host upgraded docker', () => {
+  it("a deleted executable is no finding: an upgrade inside a system container, or the host's docker-init after the host upgraded docker", () => {
     const upgraded = judgeOne(inContainer({ exePath: '/usr/sbin/cron', deleted: true, ppid: 1 }));
     expect([upgraded.kinds, upgraded.outdated]).toEqual([[], false]);
     const init = judgeOne(inContainer({ exePath: '/sbin/docker-init', deleted: true, ppid: 0 }), { view: { dpkgChangedAt: now - 30 } });
@@ -368,17 +454,32 @@ describe('processes in containers (another root than the host\'s)', () => {
     const httpd = inContainer({ exePath: '/usr/local/apache2/bin/httpd', comm: 'httpd', argv0: 'httpd -DFOREGROUND' });
     expect(judgeOne(httpd).kinds).toEqual([]);
     // The same process on the host is a name_mismatch.
-    expect(judgeOne({ ...httpd, root: 'host' }, { policy: { allow: [{ exe: '/usr/local/apache2/**' }] } }).kinds).toEqual(['name_mismatch']);
+    expect(judgeOne({ ...httpd, root: 'host' }, { policy: { allow: [{ exe: '/usr/local/apache2/**' }] } }).kinds).toEqual([
+      'name_mismatch',
+    ]);
   });
 
-  it('findings say the process is in a container and name its mount namespace; the host\'s /tmp/x is another finding', () => {
-    const processes = [inContainer({ pid: 201, exePath: '/tmp/x' }), inContainer({ pid: 202, exePath: '/tmp/x' }), proc({ pid: 301, exePath: '/tmp/x' }), kworker];
+  it("findings say the process is in a container and name its mount namespace; the host's /tmp/x is another finding", () => {
+    const processes = [
+      inContainer({ pid: 201, exePath: '/tmp/x' }),
+      inContainer({ pid: 202, exePath: '/tmp/x' }),
+      proc({ pid: 301, exePath: '/tmp/x' }),
+      kworker,
+    ];
     const summary = VerdictSummary.of(judgeAll(processes));
     const findings = summary.findings().map((f) => [f.kind, f.subject, f.message]);
     expect(findings).toEqual([
-      ['writable_location', { exe: '/tmp/x', user: 'root', mount_namespace: containerNamespace }, `it lies in a temporary or world-writable place (/tmp/**), in a container (another root than the host's, mount namespace ${containerNamespace}) (2 processes, PIDs 201, 202)`],
+      [
+        'writable_location',
+        { exe: '/tmp/x', user: 'root', mount_namespace: containerNamespace },
+        `it lies in a temporary or world-writable place (/tmp/**), in a container (another root than the host's, mount namespace ${containerNamespace}) (2 processes, PIDs 201, 202)`,
+      ],
       ['writable_location', { exe: '/tmp/x', user: 'root' }, 'it lies in a temporary or world-writable place (/tmp/**) (PID 301)'],
-      ['unknown_executable', { exe: '/tmp/x', user: 'root' }, 'no allow rule matches it, it is not in the baseline, and no installed package owns it (PID 301)'],
+      [
+        'unknown_executable',
+        { exe: '/tmp/x', user: 'root' },
+        'no allow rule matches it, it is not in the baseline, and no installed package owns it (PID 301)',
+      ],
     ]);
     expect([summary.userland, summary.inContainers, summary.unjudged]).toEqual([3, 2, { permission_denied: 0, malformed: 0 }]);
   });
@@ -393,8 +494,11 @@ describe('processes in containers (another root than the host\'s)', () => {
     expect(verdicts.map(startVerdict)).toEqual(['writable_location', 'other_root']);
   });
 
-  it('learning never takes a container\'s executables into the host\'s baseline', () => {
-    const processes = [inContainer({ pid: 20, exePath: '/app/server', ppid: 1 }), proc({ pid: 21, exePath: '/opt/tools/report', mountNamespace: 'mnt:[4026532500]' })];
+  it("learning never takes a container's executables into the host's baseline", () => {
+    const processes = [
+      inContainer({ pid: 20, exePath: '/app/server', ppid: 1 }),
+      proc({ pid: 21, exePath: '/opt/tools/report', mountNamespace: 'mnt:[4026532500]' }),
+    ];
     expect(learnProcesses(hostView(processes), policyOf())).toEqual({ '/opt/tools/report': { daemon_users: [] } });
   });
 });

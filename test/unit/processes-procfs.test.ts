@@ -22,15 +22,20 @@ const rootfs = join(fixture, 'rootfs');
 describe('stat parsed from bytes', () => {
   it('agrees with the text parser on any comm, parentheses and spaces included', () => {
     fc.assert(
-      fc.property(fc.string({ unit: fc.constantFrom('a', 'b', ' ', '(', ')', 'k', '/', '0') , maxLength: 15 }), fc.nat(1e9), fc.nat(1e6), (comm, start, ppid) => {
-        const text = `42 (${comm}) S ${ppid} 42 42 0 -1 4194560 10 0 0 0 250 50 0 0 20 0 1 0 ${start} 9000000 2560 18446744073709551615 1 1\n`;
-        const bytes = Buffer.from(text, 'latin1');
-        const fields = emptyStatFields();
-        parseStatBytes(bytes, bytes.length, fields);
-        const stat = parseStat(text);
-        expect(text.slice(fields.commStart, fields.commEnd)).toBe(comm);
-        expect(stat).toMatchObject({ comm, ppid, startTicks: start, utimeTicks: 250, stimeTicks: 50, state: 'S' });
-      }),
+      fc.property(
+        fc.string({ unit: fc.constantFrom('a', 'b', ' ', '(', ')', 'k', '/', '0'), maxLength: 15 }),
+        fc.nat(1e9),
+        fc.nat(1e6),
+        (comm, start, ppid) => {
+          const text = `42 (${comm}) S ${ppid} 42 42 0 -1 4194560 10 0 0 0 250 50 0 0 20 0 1 0 ${start} 9000000 2560 18446744073709551615 1 1\n`;
+          const bytes = Buffer.from(text, 'latin1');
+          const fields = emptyStatFields();
+          parseStatBytes(bytes, bytes.length, fields);
+          const stat = parseStat(text);
+          expect(text.slice(fields.commStart, fields.commEnd)).toBe(comm);
+          expect(stat).toMatchObject({ comm, ppid, startTicks: start, utimeTicks: 250, stimeTicks: 50, state: 'S' });
+        },
+      ),
     );
   });
 
@@ -62,7 +67,15 @@ describe('the package index', () => {
     const key = hashKeyFromBytes(Uint8Array.from({ length: 8 }, (_, i) => i));
     const input = Uint8Array.from({ length: 16 }, (_, i) => i);
     // vectors_hsip64 of the reference implementation, for inputs of length 0, 1, 3, 4, 5, 8 and 15.
-    const vectors: Record<number, string> = { 0: '218d1f59b9b83cc8', 1: 'be552412f8387315', 3: 'ce0f1a45f7060679', 4: 'd5e78a175be52ea1', 5: 'cb9d7c3f2f3db580', 8: 'edfee820bce4858c', 15: '217d0bcb4e81c902' };
+    const vectors: Record<number, string> = {
+      0: '218d1f59b9b83cc8',
+      1: 'be552412f8387315',
+      3: 'ce0f1a45f7060679',
+      4: 'd5e78a175be52ea1',
+      5: 'cb9d7c3f2f3db580',
+      8: 'edfee820bce4858c',
+      15: '217d0bcb4e81c902',
+    };
     const out = new Uint32Array(2);
     for (const [length, hex] of Object.entries(vectors)) {
       halfSipHash64(key, input, 0, Number(length), out);
@@ -77,16 +90,19 @@ describe('the package index', () => {
     const index = await buildPackageIndex(rootfs);
     expect(index.size).toBe(15);
     // /usr/bin/bash is /bin/bash in bash.list: /bin is a symlink to usr/bin on this root.
-    expect(['/usr/sbin/sshd', '/usr/bin/bash', '/bin/bash', '/usr/lib/systemd/systemd', '/bin/sh.distrib', '/usr/bin/perl'].map((p) => index.owns(p))).toEqual([
-      true,
-      true,
-      true,
-      true,
-      true,
-      true,
-    ]);
+    expect(
+      ['/usr/sbin/sshd', '/usr/bin/bash', '/bin/bash', '/usr/lib/systemd/systemd', '/bin/sh.distrib', '/usr/bin/perl'].map((p) =>
+        index.owns(p),
+      ),
+    ).toEqual([true, true, true, true, true, true]);
     // /usr/sbin is not merged here, dpkg's "/." is not a path, and /opt/app is nobody's.
-    expect(['/sbin/sshd', '/.', '/opt/app/bin/app', '/usr/bin/sleep2', '/tmp/.cache/x'].map((p) => index.owns(p))).toEqual([false, false, false, false, false]);
+    expect(['/sbin/sshd', '/.', '/opt/app/bin/app', '/usr/bin/sleep2', '/tmp/.cache/x'].map((p) => index.owns(p))).toEqual([
+      false,
+      false,
+      false,
+      false,
+      false,
+    ]);
   });
 
   it('is empty, not an error, on a root without dpkg', async () => {
@@ -116,11 +132,27 @@ describe('the process reader on a fixture procfs', () => {
   it('reads every process, counts the garbled and the vanished instead of failing', async () => {
     const reader = new ProcessReader(procfs);
     const snapshot = await reader.readAll();
-    expect(snapshot.processes.map((p) => p.pid).sort((a, b) => a - b)).toEqual([1, 2, 3, 120, 121, 130, 200, 300, 400, 500, 600, 800, 4242]);
+    expect(snapshot.processes.map((p) => p.pid).sort((a, b) => a - b)).toEqual([
+      1, 2, 3, 120, 121, 130, 200, 300, 400, 500, 600, 800, 4242,
+    ]);
     // 777 has a truncated stat; 950 is listed but has no files (masked, or gone mid-read).
-    expect({ races: snapshot.races, denied: snapshot.denied, malformed: snapshot.malformed }).toEqual({ races: 1, denied: 0, malformed: 1 });
-    expect(byPid(snapshot.processes, 200)).toMatchObject({ comm: 'kworker/0:2', argv0: '[kworker/0:2]', euid: 33, exe: { kind: 'path', path: '/usr/bin/perl', deleted: false } });
-    expect(byPid(snapshot.processes, 4242)).toMatchObject({ comm: '(a) b (c)', cpuSeconds: 3, startedAt: 1_700_000_000 + 987.65, exe: { path: '/tmp/.cache/x', deleted: true } });
+    expect({ races: snapshot.races, denied: snapshot.denied, malformed: snapshot.malformed }).toEqual({
+      races: 1,
+      denied: 0,
+      malformed: 1,
+    });
+    expect(byPid(snapshot.processes, 200)).toMatchObject({
+      comm: 'kworker/0:2',
+      argv0: '[kworker/0:2]',
+      euid: 33,
+      exe: { kind: 'path', path: '/usr/bin/perl', deleted: false },
+    });
+    expect(byPid(snapshot.processes, 4242)).toMatchObject({
+      comm: '(a) b (c)',
+      cpuSeconds: 3,
+      startedAt: 1_700_000_000 + 987.65,
+      exe: { path: '/tmp/.cache/x', deleted: true },
+    });
     expect(byPid(snapshot.processes, 3)).toMatchObject({ kernelThread: true, exe: { kind: 'none' }, euid: 0 });
     expect(byPid(snapshot.processes, 800)).toMatchObject({ state: 'Z', exe: { kind: 'none' }, cmdlineEmpty: true });
     reader.close();
@@ -133,7 +165,8 @@ describe('the process reader on a fixture procfs', () => {
     let clock = (1_700_000_000 + 86_400) * 1000;
     const reader = new ProcessReader(root, { now: () => clock, maxCacheAgeMs: 60_000, random: () => 0 });
     await reader.readAll();
-    const stat = (start: number, comm = 'sleep') => `300 (${comm}) S 130 300 300 0 -1 4194560 0 0 0 0 0 0 0 0 20 0 1 0 ${start} 1000 250 0 1 1\n`;
+    const stat = (start: number, comm = 'sleep') =>
+      `300 (${comm}) S 130 300 300 0 -1 4194560 0 0 0 0 0 0 0 0 20 0 1 0 ${start} 1000 250 0 1 1\n`;
 
     // Same process, argv rewritten: cached for now (no exec, no rename, not young).
     writeFileSync(join(root, '300/cmdline'), 'sleep-renamed\0');
@@ -159,11 +192,10 @@ describe('the process reader on a fixture procfs', () => {
     expect([byPid(garbled.processes, 300), garbled.malformed]).toEqual([undefined, 2]);
     reader.close();
   });
-
 });
 
 describe('processes in another mount namespace: containers by their root', () => {
-  it('a process with another root is neither known nor unknown; one with the host\'s root is judged as the host\'s', async () => {
+  it("a process with another root is neither known nor unknown; one with the host's root is judged as the host's", async () => {
     const root = tempDir();
     cpSync(procfs, root, { recursive: true, verbatimSymlinks: true });
     const namespaces: Record<number, string> = {
@@ -196,7 +228,11 @@ describe('processes in another mount namespace: containers by their root', () =>
     expect(view.executables.has('/usr/bin/perl')).toBe(false);
     expect(view.executables.has('/usr/bin/sleep')).toBe(true);
     const ctx = judgeContext(view, compileProcessPolicy(section), undefined);
-    const verdict = (pid: number) => judgeProcess(view.processes.find((p) => p.pid === pid)!, ctx);
+    const verdict = (pid: number) =>
+      judgeProcess(
+        view.processes.find((p) => p.pid === pid)!,
+        ctx,
+      );
     expect(verdict(500)).toMatchObject({ status: 'judged', knownBy: 'not_judged', kinds: [], containerNamespace: 'mnt:[4026532999]' });
     expect(verdict(200)).toMatchObject({ status: 'judged', knownBy: 'not_judged', containerNamespace: 'mnt:[4026532777]' });
     expect(verdict(300)).toMatchObject({ status: 'judged', knownBy: 'package', kinds: [], containerNamespace: undefined });

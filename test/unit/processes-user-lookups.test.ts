@@ -36,7 +36,10 @@ function hostWithWorkers(count: number): { procfs: string; rootfs: string } {
     mkdirSync(dir);
     writeFileSync(join(dir, 'stat'), `${pid} (worker) S 1 ${pid} ${pid} 0 -1 4194560 0 0 0 0 0 0 0 0 20 0 1 0 100 1000 250 0 1 1\n`);
     writeFileSync(join(dir, 'statm'), '2442 250 150 12 0 100 0\n');
-    writeFileSync(join(dir, 'status'), `Name:\tworker\nTgid:\t${pid}\nUid:\t${uid}\t${uid}\t${uid}\t${uid}\nGid:\t${uid}\t${uid}\t${uid}\t${uid}\n`);
+    writeFileSync(
+      join(dir, 'status'),
+      `Name:\tworker\nTgid:\t${pid}\nUid:\t${uid}\t${uid}\t${uid}\t${uid}\nGid:\t${uid}\t${uid}\t${uid}\t${uid}\n`,
+    );
     writeFileSync(join(dir, 'cmdline'), 'worker\0');
     symlinkSync('/usr/bin/worker', join(dir, 'exe'));
     appendFileSync(join(rootfs, 'etc/passwd'), `worker${i}:x:${uid}:${uid}::/home/worker${i}:/bin/sh\n`);
@@ -66,7 +69,7 @@ async function callsOfASteadyLook(workers: number): Promise<{ stat: string[]; re
 }
 
 describe('user names in a look at the process table', () => {
-  it('cost the same few file-system calls whether the host runs 5 users\' processes or 50', async () => {
+  it("cost the same few file-system calls whether the host runs 5 users' processes or 50", async () => {
     const few = await callsOfASteadyLook(5);
     const many = await callsOfASteadyLook(50);
     expect([many.stat.length, many.read.length]).toEqual([few.stat.length, few.read.length]);
@@ -79,12 +82,16 @@ describe('user names in a look at the process table', () => {
   it('still follow passwd when it changes between looks', async () => {
     const { procfs, rootfs } = hostWithWorkers(3);
     const observer = new HostObserver({ procfs, rootfs, stateDir: tempDir() }, silentLogger);
-    const userOf = (view: { processes: readonly { pid: number; user: string; userClass: string }[] }) => view.processes.find((p) => p.pid === 1002);
+    const userOf = (view: { processes: readonly { pid: number; user: string; userClass: string }[] }) =>
+      view.processes.find((p) => p.pid === 1002);
     expect(userOf((await observer.observe(section)).view)).toMatchObject({ user: 'worker2', userClass: 'regular' });
     // worker2 is renamed carol and her home moves; a new size makes the change visible at once.
     const passwd = join(rootfs, 'etc/passwd');
     const { readFileSync } = await vi.importActual<typeof import('node:fs')>('node:fs');
-    writeFileSync(passwd, readFileSync(passwd, 'utf8').replace('worker2:x:2002:2002::/home/worker2:', 'carol:x:2002:2002:Carol:/srv/carol:'));
+    writeFileSync(
+      passwd,
+      readFileSync(passwd, 'utf8').replace('worker2:x:2002:2002::/home/worker2:', 'carol:x:2002:2002:Carol:/srv/carol:'),
+    );
     const { view } = await observer.observe(section);
     expect(userOf(view)).toMatchObject({ user: 'carol', userClass: 'regular' });
     expect(view.homeDirectories).toContain('/srv/carol');

@@ -15,8 +15,19 @@ const rootfs = new URL('../fixtures/rootfs', import.meta.url).pathname;
 
 describe('/proc parsers', () => {
   it('reads stat fields after the last parenthesis, whatever the comm contains', () => {
-    const stat = parseStat('4242 ((a) b (c)) R 100 4242 4242 0 -1 4194304 10 0 0 0 250 50 0 0 20 0 1 0 98765 9000000 2560 18446744073709551615');
-    expect(stat).toEqual({ pid: 4242, comm: '(a) b (c)', state: 'R', ppid: 100, flags: 4194304, utimeTicks: 250, stimeTicks: 50, startTicks: 98765 });
+    const stat = parseStat(
+      '4242 ((a) b (c)) R 100 4242 4242 0 -1 4194304 10 0 0 0 250 50 0 0 20 0 1 0 98765 9000000 2560 18446744073709551615',
+    );
+    expect(stat).toEqual({
+      pid: 4242,
+      comm: '(a) b (c)',
+      state: 'R',
+      ppid: 100,
+      flags: 4194304,
+      utimeTicks: 250,
+      stimeTicks: 50,
+      startTicks: 98765,
+    });
   });
 
   it('tells kernel threads by the PF_KTHREAD flag', () => {
@@ -42,7 +53,9 @@ describe('/proc parsers', () => {
     // A kernel thread (and a zombie) has no memory: the kernel prints zeros.
     expect(parseStatm(statm(2))).toEqual({ residentPages: 0 });
     expect(() => parseStatm('', '/proc/9/statm')).toThrow(ProcParseError);
-    expect(() => parseStatm('2442 lots 900 45 0 360 0\n', '/proc/9/statm')).toThrow('/proc/9/statm: expected "size resident ..." in pages, found "2442 lots 900 45 0 360 0"');
+    expect(() => parseStatm('2442 lots 900 45 0 360 0\n', '/proc/9/statm')).toThrow(
+      '/proc/9/statm: expected "size resident ..." in pages, found "2442 lots 900 45 0 360 0"',
+    );
   });
 
   it('marks an executable deleted after start', () => {
@@ -103,7 +116,6 @@ describe('the process table on a fixture procfs', () => {
   it('reports a process that no longer exists as gone', () => {
     expect(readProcess(procfs, 99999)).toEqual({ ok: false, problem: 'gone' });
   });
-
 });
 
 describe('capabilities', () => {
@@ -143,5 +155,4 @@ describe('the two readers of a process', () => {
     expect(snapshot.processes.map(asInfo)).toEqual(table.processes);
     expect([snapshot.races, snapshot.denied, snapshot.malformed]).toEqual([table.races, table.denied, table.malformed]);
   });
-
 });

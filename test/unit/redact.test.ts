@@ -28,7 +28,13 @@ describe('findings shown over HTTP and by check', () => {
   });
 
   it('keep everything else, and everything when the operator opts in', () => {
-    const integrity: Finding = { collector: 'integrity', kind: 'added', severity: 'warning', subject: { path: '/usr/bin/x' }, message: 'added' };
+    const integrity: Finding = {
+      collector: 'integrity',
+      kind: 'added',
+      severity: 'warning',
+      subject: { path: '/usr/bin/x' },
+      message: 'added',
+    };
     expect(redactFinding(integrity)).toBe(integrity);
     expect(presentFindings([outbound], true)).toEqual([outbound]);
     expect(presentFindings([outbound], false)[0]?.subject.remote_address).toBe('[redacted]');

@@ -3,7 +3,13 @@ import type { Finding } from '../../src/findings/finding.js';
 import { findingsDocument, findingsTable } from '../../src/findings/report.js';
 
 const findings: Finding[] = [
-  { collector: 'ports', kind: 'unexpected_listener', severity: 'warning', subject: { protocol: 'tcp', port: 4444 }, message: 'tcp port 4444 is not allowed' },
+  {
+    collector: 'ports',
+    kind: 'unexpected_listener',
+    severity: 'warning',
+    subject: { protocol: 'tcp', port: 4444 },
+    message: 'tcp port 4444 is not allowed',
+  },
   { collector: 'processes', kind: 'writable_location', severity: 'critical', subject: { exe: '/tmp/x' }, message: 'runs from /tmp' },
 ];
 
@@ -12,7 +18,13 @@ describe('findings output', () => {
     expect(findingsDocument(findings)).toEqual({
       findings: [
         { collector: 'processes', kind: 'writable_location', severity: 'critical', subject: { exe: '/tmp/x' }, message: 'runs from /tmp' },
-        { collector: 'ports', kind: 'unexpected_listener', severity: 'warning', subject: { protocol: 'tcp', port: 4444 }, message: 'tcp port 4444 is not allowed' },
+        {
+          collector: 'ports',
+          kind: 'unexpected_listener',
+          severity: 'warning',
+          subject: { protocol: 'tcp', port: 4444 },
+          message: 'tcp port 4444 is not allowed',
+        },
       ],
     });
   });
@@ -26,7 +38,13 @@ describe('findings output', () => {
   });
 
   it('never lets control characters from a process name reach the terminal', () => {
-    const hostile: Finding = { collector: 'processes', kind: 'name_mismatch', severity: 'warning', subject: { comm: 'x\u001b[2Jy' }, message: 'a\nb' };
+    const hostile: Finding = {
+      collector: 'processes',
+      kind: 'name_mismatch',
+      severity: 'warning',
+      subject: { comm: 'x\u001b[2Jy' },
+      message: 'a\nb',
+    };
     const table = findingsTable([hostile]);
     expect(table).not.toContain('\u001b');
     expect(table).toContain('comm=x\\x1b[2Jy');

@@ -14,16 +14,21 @@ interface Rule {
 }
 
 const rulesDir = join(repoRoot, 'rules');
-const alertsOf = (yaml: string): Rule[] => (load(yaml) as { groups: Array<{ rules: Rule[] }> }).groups.flatMap((g) => g.rules).filter((r) => r.alert);
+const alertsOf = (yaml: string): Rule[] =>
+  (load(yaml) as { groups: Array<{ rules: Rule[] }> }).groups.flatMap((g) => g.rules).filter((r) => r.alert);
 
 describe('alerting and recording rules', () => {
   it('are generated from scripts/rules and up to date (run `npm run rules`)', () => {
     const rendered = renderRules();
-    expect(Object.keys(rendered).sort()).toEqual(readdirSync(rulesDir).filter((f) => f.endsWith('.yml')).sort());
+    expect(Object.keys(rendered).sort()).toEqual(
+      readdirSync(rulesDir)
+        .filter((f) => f.endsWith('.yml'))
+        .sort(),
+    );
     for (const [file, yaml] of Object.entries(rendered)) expect(readFileSync(join(rulesDir, file), 'utf8'), file).toBe(yaml);
   });
 
-  it('name the runbook address and the job selector in one place each: an operator\'s copy changes every one', () => {
+  it("name the runbook address and the job selector in one place each: an operator's copy changes every one", () => {
     const config = { ...defaultRuleConfig, runbookUrlBase: 'https://wiki.example.org/security/runbooks/', jobSelector: 'job="node-guard"' };
     const alerts = Object.values(renderRules(config)).flatMap(alertsOf);
     expect(alerts.length).toBeGreaterThan(40);

@@ -9,7 +9,10 @@ afterEach(() => {
 describe('scheduled work', () => {
   it('runs on its cron schedule, never overlapping, and stops', async () => {
     // The clock is the test's: cron ticks and the work's own duration are steps of fake time.
-    vi.useFakeTimers({ now: new Date(2026, 0, 1, 0, 0, 0, 0), toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'] });
+    vi.useFakeTimers({
+      now: new Date(2026, 0, 1, 0, 0, 0, 0),
+      toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'],
+    });
     const skipped: string[] = [];
     const log: Logger = { ...silentLogger, warn: (msg) => skipped.push(msg), with: () => log };
     let runs = 0;

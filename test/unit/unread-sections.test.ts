@@ -12,7 +12,11 @@ describe('policy sections no running collector reads', () => {
     expect(unreadSections(['processes', 'listeners', 'outbound', 'audit', 'ids'], disabled)).toEqual([
       { section: 'listeners', collector: 'network', reason: 'collector network is disabled (--no-collector.network)' },
       { section: 'outbound', collector: 'network', reason: 'collector network is disabled (--no-collector.network)' },
-      { section: 'audit', collector: 'audit', reason: 'collector audit is not enabled (--collector.disable-defaults without --collector.audit)' },
+      {
+        section: 'audit',
+        collector: 'audit',
+        reason: 'collector audit is not enabled (--collector.disable-defaults without --collector.audit)',
+      },
     ]);
   });
 
@@ -22,7 +26,9 @@ describe('policy sections no running collector reads', () => {
   });
 
   it('come from what the file writes, not from the defaults the schema fills in; the embedded default writes none', () => {
-    expect(parsePolicy('ids:\n  sources:\n    - type: suricata\n      path: /var/log/suricata/eve.json\nlisteners: {}\n', 'p.yml').sections).toEqual(['ids', 'listeners']);
+    expect(
+      parsePolicy('ids:\n  sources:\n    - type: suricata\n      path: /var/log/suricata/eve.json\nlisteners: {}\n', 'p.yml').sections,
+    ).toEqual(['ids', 'listeners']);
     expect(parsePolicy('', 'p.yml').sections).toEqual([]);
     expect(loadPolicy(undefined).sections).toEqual([]);
   });

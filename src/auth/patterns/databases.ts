@@ -29,7 +29,9 @@ export const databasePatterns: readonly AuthPattern[] = [
     role: 'attempt',
     reason: 'password',
     contains: ' authentication failed for user "',
-    regex: new RegExp(String.raw`${pgClient}FATAL:\s+(?:password|md5|scram-sha-256|SCRAM|LDAP|PAM|RADIUS) authentication failed for user "(?<user>(?:[^"]|"")*)"`),
+    regex: new RegExp(
+      String.raw`${pgClient}FATAL:\s+(?:password|md5|scram-sha-256|SCRAM|LDAP|PAM|RADIUS) authentication failed for user "(?<user>(?:[^"]|"")*)"`,
+    ),
     description: 'a wrong password (also an unknown role: PostgreSQL does not tell them apart)',
   },
   {

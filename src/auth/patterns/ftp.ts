@@ -57,7 +57,9 @@ export const ftpPatterns: readonly AuthPattern[] = [
     role: 'attempt',
     reason: 'user_not_allowed',
     contains: ' (Login failed): ',
-    regex: new RegExp(String.raw`${proftpdClient}USER (?<user>.+?) \(Login failed\): (?:[Uu]ser not authorized|[Ii]nvalid shell|[Uu]ser in |[Ll]imit (?:access|configuration) denies|[Pp]assword expired|[Aa]ccount disabled|[Nn]ot a UserAlias|[Mm]aximum login length)`),
+    regex: new RegExp(
+      String.raw`${proftpdClient}USER (?<user>.+?) \(Login failed\): (?:[Uu]ser not authorized|[Ii]nvalid shell|[Uu]ser in |[Ll]imit (?:access|configuration) denies|[Pp]assword expired|[Aa]ccount disabled|[Nn]ot a UserAlias|[Mm]aximum login length)`,
+    ),
     description: 'configuration refused the user (shell, ftpusers, Limit LOGIN, expired or disabled account)',
   },
   {

@@ -27,7 +27,8 @@ export const mailPatterns: readonly AuthPattern[] = [
     outcome: 'failure',
     role: 'echo',
     contains: '(',
-    regex: /^(?:auth(?:-worker)?(?:\(\d+\))?: )?(?:Info: )?[a-z-]+\((?<user>[^,()]*),(?<addr>[^,()]*)[^)]*\): (?:pam_authenticate\(\) failed|[Uu]nknown user|[Pp]assword mismatch|[Ii]nvalid credentials)/,
+    regex:
+      /^(?:auth(?:-worker)?(?:\(\d+\))?: )?(?:Info: )?[a-z-]+\((?<user>[^,()]*),(?<addr>[^,()]*)[^)]*\): (?:pam_authenticate\(\) failed|[Uu]nknown user|[Pp]assword mismatch|[Ii]nvalid credentials)/,
     description: "the auth process's detail of a failure (auth_verbose); the login process counts the attempt",
   },
   {
@@ -49,7 +50,8 @@ export const mailPatterns: readonly AuthPattern[] = [
     reason: 'password',
     prefix: 'warning: ',
     contains: ' authentication failed',
-    regex: /^warning: [^[\s]*\[(?<addr>[^\]]+)\](?::\d+)?: SASL [A-Za-z0-9-]+ authentication failed(?!: (?:Connection lost to authentication server|Invalid authentication mechanism))(?::[^,]*)?(?:, sasl_username=(?<user>\S+))?/,
+    regex:
+      /^warning: [^[\s]*\[(?<addr>[^\]]+)\](?::\d+)?: SASL [A-Za-z0-9-]+ authentication failed(?!: (?:Connection lost to authentication server|Invalid authentication mechanism))(?::[^,]*)?(?:, sasl_username=(?<user>\S+))?/,
     description: 'a failed SMTP AUTH (not a lost connection to the SASL server)',
   },
   {
@@ -70,7 +72,8 @@ export const mailPatterns: readonly AuthPattern[] = [
     role: 'attempt',
     reason: 'password',
     contains: ' authenticator failed for ',
-    regex: /(?:^|\s)[\w-]+ authenticator failed for (?:H=)?(?:[^\s[(]+ )?(?:\([^)]*\) )?\[(?<addr>[^\]]+)\](?::\d+)?(?: I=\[[^\]]+\](?::\d+)?)?: 535 Incorrect authentication data(?: \(set_id=(?<user>.*)\))?/,
+    regex:
+      /(?:^|\s)[\w-]+ authenticator failed for (?:H=)?(?:[^\s[(]+ )?(?:\([^)]*\) )?\[(?<addr>[^\]]+)\](?::\d+)?(?: I=\[[^\]]+\](?::\d+)?)?: 535 Incorrect authentication data(?: \(set_id=(?<user>.*)\))?/,
     description: 'a failed SMTP AUTH (535)',
   },
   {
@@ -122,7 +125,8 @@ export const mailPatterns: readonly AuthPattern[] = [
     role: 'attempt',
     reason: 'password',
     prefix: 'badlogin: ',
-    regex: /^badlogin: (?:[^\s[]+ )?\[(?<addr>[^\]]+)\] \S+ (?:(?<user>[^\s[]+) )?\[?(?:SASL\(-\d+\): )?(?:authentication failure|user not found|[Pp]assword verification failed|checkpass failed)/,
+    regex:
+      /^badlogin: (?:[^\s[]+ )?\[(?<addr>[^\]]+)\] \S+ (?:(?<user>[^\s[]+) )?\[?(?:SASL\(-\d+\): )?(?:authentication failure|user not found|[Pp]assword verification failed|checkpass failed)/,
     description: 'a failed IMAP, POP3 or sieve login (imapd, pop3d, timsieved)',
   },
   {

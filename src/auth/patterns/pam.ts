@@ -45,6 +45,7 @@ export const pamPatterns: readonly AuthPattern[] = [
     reason: 'password',
     prefix: 'do_auth',
     regex: /^do_auth\s*: auth failure: \[user=(?<user>[^\]]*)\] \[service=[^\]]*\]/,
-    description: "Cyrus SASL's saslauthd refused a password (for Postfix, Cyrus, ...); with mech=pam the PAM line of the same process is the same attempt",
+    description:
+      "Cyrus SASL's saslauthd refused a password (for Postfix, Cyrus, ...); with mech=pam the PAM line of the same process is the same attempt",
   },
 ];

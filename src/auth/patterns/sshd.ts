@@ -19,7 +19,9 @@ export const sshdPatterns: readonly AuthPattern[] = [
     reason: 'method',
     prefix: 'Failed ',
     // Greedy user: a user name containing " from x port n" cannot move the address.
-    regex: new RegExp(String.raw`^Failed (?<method>\S+) for (?:(?:invalid|illegal) user )?(?<user>.*) from (?<addr>\S+)${port}(?: ssh[12])?(?:: .*)?${preauth}$`),
+    regex: new RegExp(
+      String.raw`^Failed (?<method>\S+) for (?:(?:invalid|illegal) user )?(?<user>.*) from (?<addr>\S+)${port}(?: ssh[12])?(?:: .*)?${preauth}$`,
+    ),
     description: 'a failed authentication by method (password, publickey, keyboard-interactive, none, ...), for a valid or invalid user',
   },
   {
@@ -81,7 +83,8 @@ export const sshdPatterns: readonly AuthPattern[] = [
     regex: new RegExp(
       String.raw`^(?:error: )?PAM: (?:[Aa]uthentication (?:failure|error|failed)|User not known to the underlying authentication module|Authentication service cannot retrieve authentication info) for (?:(?:illegal|invalid) user )?(?<user>.*) from (?<addr>\S+?)(?: via \S+)?${preauth}$`,
     ),
-    description: "sshd's own report of a PAM failure (keyboard-interactive, and macOS): the attempt its Failed line counts, or the only line of it",
+    description:
+      "sshd's own report of a PAM failure (keyboard-interactive, and macOS): the attempt its Failed line counts, or the only line of it",
   },
   {
     name: 'sshd_max_attempts',
@@ -89,7 +92,9 @@ export const sshdPatterns: readonly AuthPattern[] = [
     outcome: 'failure',
     role: 'echo',
     prefix: ['error: maximum authentication attempts exceeded', 'maximum authentication attempts exceeded'],
-    regex: new RegExp(String.raw`^(?:error: )?maximum authentication attempts exceeded for (?:(?:invalid|illegal) user )?(?<user>.*) from (?<addr>\S+)${port}(?: ssh[12])?${preauth}$`),
+    regex: new RegExp(
+      String.raw`^(?:error: )?maximum authentication attempts exceeded for (?:(?:invalid|illegal) user )?(?<user>.*) from (?<addr>\S+)${port}(?: ssh[12])?${preauth}$`,
+    ),
     description: 'MaxAuthTries reached; the attempts were each logged already',
   },
   {
@@ -145,7 +150,8 @@ export const sshdPatterns: readonly AuthPattern[] = [
     regex: new RegExp(
       String.raw`^(?:error: )?Received disconnect from (?<addr>\S+?)${port}: ?(?:3: .*Auth fail|14: No(?: supported)?(?: more)?(?: user)? authentication methods available).*$`,
     ),
-    description: 'the client reported its own authentication failure (code 3 "Auth fail", code 14 no method left) and left: one attempt unless the connection counted one',
+    description:
+      'the client reported its own authentication failure (code 3 "Auth fail", code 14 no method left) and left: one attempt unless the connection counted one',
   },
   {
     name: 'sshd_tcp_wrappers',
@@ -164,7 +170,9 @@ export const sshdPatterns: readonly AuthPattern[] = [
     role: 'closes',
     reason: 'preauth_disconnect',
     prefix: ['Connection closed by ', 'Disconnected from ', 'Connection reset by '],
-    regex: new RegExp(String.raw`^(?:Connection closed by|Disconnected from|Connection reset by) (?:authenticating|invalid) user (?<user>.*) (?<addr>\S+) port \d+(?::\d+: .*)? \[preauth\]$`),
+    regex: new RegExp(
+      String.raw`^(?:Connection closed by|Disconnected from|Connection reset by) (?:authenticating|invalid) user (?<user>.*) (?<addr>\S+) port \d+(?::\d+: .*)? \[preauth\]$`,
+    ),
     description: 'a client that named a user left before authenticating',
   },
   {
@@ -174,7 +182,9 @@ export const sshdPatterns: readonly AuthPattern[] = [
     role: 'echo',
     contains: '[preauth]',
     prefix: ['Connection closed by ', 'Disconnected from ', 'Received disconnect from ', 'error: Received disconnect from '],
-    regex: new RegExp(String.raw`^(?:error: )?(?:Connection closed by|Disconnected from|Received disconnect from) (?<addr>\S+?)${port}(?::\s*\d+: .*)? \[preauth\]$`),
+    regex: new RegExp(
+      String.raw`^(?:error: )?(?:Connection closed by|Disconnected from|Received disconnect from) (?<addr>\S+?)${port}(?::\s*\d+: .*)? \[preauth\]$`,
+    ),
     description: 'a connection closed before any user was named (scanners, banner grabs)',
   },
   {
@@ -203,7 +213,12 @@ export const sshdPatterns: readonly AuthPattern[] = [
     service: 'sshd',
     outcome: 'notice',
     role: 'echo',
-    prefix: ['error: kex_exchange_identification: ', 'kex_exchange_identification: ', 'banner exchange: ', 'Bad protocol version identification '],
+    prefix: [
+      'error: kex_exchange_identification: ',
+      'kex_exchange_identification: ',
+      'banner exchange: ',
+      'Bad protocol version identification ',
+    ],
     regex: new RegExp(
       String.raw`^(?:(?:error: )?kex_exchange_identification: .+|banner exchange: Connection from (?<addr>\S+)${port}: .+|Bad protocol version identification .* from (?<addr2>\S+)${port})$`,
     ),
@@ -214,7 +229,13 @@ export const sshdPatterns: readonly AuthPattern[] = [
     service: 'sshd',
     outcome: 'notice',
     role: 'echo',
-    prefix: ['Unable to negotiate with ', 'ssh_dispatch_run_fatal: ', 'fatal: ssh_dispatch_run_fatal: ', 'kex_protocol_error: ', 'fatal: Unable to negotiate '],
+    prefix: [
+      'Unable to negotiate with ',
+      'ssh_dispatch_run_fatal: ',
+      'fatal: ssh_dispatch_run_fatal: ',
+      'kex_protocol_error: ',
+      'fatal: Unable to negotiate ',
+    ],
     regex: new RegExp(
       String.raw`^(?:(?:fatal: )?Unable to negotiate with (?<addr>\S+)${port}: no matching .+|(?:fatal: )?ssh_dispatch_run_fatal: Connection from (?<addr2>\S+)${port}: .+|kex_protocol_error: .+)$`,
     ),

@@ -47,7 +47,9 @@ export const webPatterns: readonly AuthPattern[] = [
     role: 'attempt',
     reason: 'password',
     contains: '[client ',
-    regex: new RegExp(String.raw`${apacheClient}(?:Digest: )?user (?<user>.+?)(?:: authentication failure for "[^"]*": Password Mismatch|: password mismatch)`),
+    regex: new RegExp(
+      String.raw`${apacheClient}(?:Digest: )?user (?<user>.+?)(?:: authentication failure for "[^"]*": Password Mismatch|: password mismatch)`,
+    ),
     description: 'Basic or Digest authentication: a known user with a wrong password',
   },
   {

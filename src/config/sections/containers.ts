@@ -32,7 +32,11 @@ export const defaultPackageManagers = [
 /** Shells: with a terminal on their input, a person typing in the container (`kubectl exec -it`). */
 export const defaultShells = ['sh', 'bash', 'dash', 'ash', 'zsh', 'ksh', 'mksh', 'fish', 'csh', 'tcsh'] as const;
 
-const programName = z.string().min(1).max(64).regex(/^[^/\s]+$/, 'a program name without a directory or spaces');
+const programName = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[^/\s]+$/, 'a program name without a directory or spaces');
 
 /** An exception for containers by image or name: either, or both (then both must match). */
 export const containerAllowRuleSchema = z

@@ -12,4 +12,3 @@ export const fleetFactsSchema = z
     max_series: z.number().int().min(0).max(1000).default(50),
   })
   .strict();
-

@@ -31,7 +31,13 @@ export const idsSourceSchema = z
 export const idsSectionSchema = z
   .object({
     sources: z.array(idsSourceSchema).min(1),
-    top_signatures: z.number().int().min(0).max(50).default(0).describe('opt-in: expose the N signatures with most alerts in 15 minutes, with their text'),
+    top_signatures: z
+      .number()
+      .int()
+      .min(0)
+      .max(50)
+      .default(0)
+      .describe('opt-in: expose the N signatures with most alerts in 15 minutes, with their text'),
     max_event_bytes: z
       .number()
       .int()
@@ -45,7 +51,8 @@ export const idsSectionSchema = z
     // Two followers of one file would share its saved position and count every alert twice.
     const seen = new Set<string>();
     section.sources.forEach((source, i) => {
-      if (seen.has(source.path)) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['sources', i, 'path'], message: `${source.path} is listed twice` });
+      if (seen.has(source.path))
+        ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['sources', i, 'path'], message: `${source.path} is listed twice` });
       seen.add(source.path);
     });
   });

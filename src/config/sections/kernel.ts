@@ -38,7 +38,10 @@ export const defaultSysctls: readonly string[] = [
 const sysctlName = z
   .string()
   .regex(/^[A-Za-z0-9_][A-Za-z0-9_.:@/-]*$/, 'a sysctl name like kernel.kptr_restrict')
-  .refine((name) => (name.includes('/') ? name : name.replaceAll('.', '/')).split('/').every((s) => s !== '' && s !== '.' && s !== '..'), 'a sysctl name, not a path out of /proc/sys');
+  .refine(
+    (name) => (name.includes('/') ? name : name.replaceAll('.', '/')).split('/').every((s) => s !== '' && s !== '.' && s !== '..'),
+    'a sysctl name, not a path out of /proc/sys',
+  );
 
 /** `kernel`: the running kernel against its baseline (collector `kernel`). */
 export const kernelSectionSchema = z

@@ -24,7 +24,10 @@ export const hiddenPortsSchema = z
     enabled: z.boolean().default(true),
     schedule: cronExpression.default('*/15 * * * *'),
     ports: portSpec.default('1-65535'),
-    protocols: z.array(z.enum(['tcp', 'udp'])).min(1).default(['tcp', 'udp']),
+    protocols: z
+      .array(z.enum(['tcp', 'udp']))
+      .min(1)
+      .default(['tcp', 'udp']),
     confirm_delay_seconds: z.number().min(0).max(600).default(10),
   })
   .strict();

@@ -11,7 +11,10 @@ import { programNameGlob } from './processes.js';
  */
 export const outboundRuleSchema = z
   .object({
-    cidr: z.union([cidrBlock, z.array(cidrBlock).min(1)]).optional().describe('destination address or block; any when absent'),
+    cidr: z
+      .union([cidrBlock, z.array(cidrBlock).min(1)])
+      .optional()
+      .describe('destination address or block; any when absent'),
     ports: z.array(portSpec).min(1).optional().describe('destination ports or ranges; any when absent'),
     protocol: protocolChoice,
     exe: exeGlobs.optional(),
@@ -29,7 +32,9 @@ const networkSchema = z
     name: z
       .string()
       .regex(/^[a-z][a-z0-9_-]{0,31}$/, 'a short lowercase name (letters, digits, _ and -)')
-      .refine((n) => !(builtinDestinationClasses as readonly string[]).includes(n), { message: `not one of the built-in classes (${builtinDestinationClasses.join(', ')})` }),
+      .refine((n) => !(builtinDestinationClasses as readonly string[]).includes(n), {
+        message: `not one of the built-in classes (${builtinDestinationClasses.join(', ')})`,
+      }),
     cidr: z.union([cidrBlock, z.array(cidrBlock).min(1)]),
     comment: z.string().optional(),
   })

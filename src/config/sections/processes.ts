@@ -99,13 +99,19 @@ export const defaultInterpreters = [
 ] as const;
 
 /** A glob matched against an executable's basename (`python3*`), never a path. */
-export const programNameGlob = pathGlob.refine((p) => !p.includes('/'), { message: "a program's file name or a glob of it (python3*), without a directory" });
+export const programNameGlob = pathGlob.refine((p) => !p.includes('/'), {
+  message: "a program's file name or a glob of it (python3*), without a directory",
+});
 
 const resourceHogSchema = z
   .object({
     /** CPU a process not accounted for may use, in cores, averaged since the previous collection. */
     cpu_cores: z.number().positive().default(0.5),
-    resident_bytes: z.number().int().positive().default(1024 ** 3),
+    resident_bytes: z
+      .number()
+      .int()
+      .positive()
+      .default(1024 ** 3),
   })
   .strict();
 
@@ -133,7 +139,12 @@ const execEventsSchema = z
   .object({
     source: z.literal('auditd').default('auditd').describe('auditd: its log file, followed like `tail -F`'),
     path: absolutePath.default('/var/log/audit/audit.log').describe("auditd's log_file, a host path"),
-    rule_key: z.string().min(1).max(64).default('hostguard_exec').describe('the key (-k) of the exec rules: their removal is exec_auditing_off'),
+    rule_key: z
+      .string()
+      .min(1)
+      .max(64)
+      .default('hostguard_exec')
+      .describe('the key (-k) of the exec rules: their removal is exec_auditing_off'),
     hold: durationSeconds.default('15m').describe('how long a flagged exec whose process is gone stays a finding'),
     start_at: z.enum(['end', 'beginning']).default('end').describe('where to begin when no position was saved yet'),
   })

@@ -1,7 +1,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { BaselineStore } from '../../../src/baseline/store.js';
 import { integrityCollector } from '../../../src/collectors/integrity.js';
 import { integritySectionSchema } from '../../../src/config/sections/integrity.js';
@@ -11,11 +11,17 @@ import { DpkgReader } from '../../../src/integrity/dpkg.js';
 import { fastPathKey } from '../../../src/integrity/file-state.js';
 import { hashFile } from '../../../src/integrity/hash-worker.js';
 import { scan, type ScanOptions } from '../../../src/integrity/scan.js';
+import { IsolatedFs } from '../../../src/isolated/isolated-fs.js';
+import { StuckReads } from '../../../src/procfs/stuck-reads.js';
 import { cliPath, runCli, startExporter, tempDir } from '../../helpers/cli.js';
 import { eventually } from '../../helpers/eventually.js';
 import { sampleValue } from '../../helpers/exposition.js';
 import { spawnOwned, stopProcess } from '../../helpers/processes.js';
 import { buildTree, editKeepingSizeAndMtime, integrityArgs, integrityPolicy } from './tree.js';
+
+/** The helper processes the scans of this file make their calls in. */
+const isolated = new IsolatedFs(new StuckReads(silentLogger), silentLogger, { stallMs: 30_000 });
+afterAll(() => isolated.close());
 
 function scanOptions(paths: string[], overrides: Partial<ScanOptions> = {}): ScanOptions {
   return {
@@ -26,6 +32,7 @@ function scanOptions(paths: string[], overrides: Partial<ScanOptions> = {}): Sca
     full: true,
     known: () => undefined,
     knownImage: () => undefined,
+    fs: isolated,
     ...overrides,
   };
 }
@@ -150,7 +157,9 @@ describe('integrity on bad input', () => {
     // The intruder edits a file and "fixes" its hash in the baseline.
     editKeepingSizeAndMtime(join(tree, 'bin/report.sh'));
     const check = runCli([...args, 'check', '--format', 'json']);
-    const newHash = (JSON.parse(check.stdout) as { findings: Array<{ message: string }> }).findings[0]!.message.match(/SHA-256 ([0-9a-f]{64})/)![1]!;
+    const newHash = (JSON.parse(check.stdout) as { findings: Array<{ message: string }> }).findings[0]!.message.match(
+      /SHA-256 ([0-9a-f]{64})/,
+    )![1]!;
     const text = readFileSync(file, 'utf8');
     const document = JSON.parse(text) as { sections: { integrity: Record<string, { sha256: string }> } };
     document.sections.integrity[join(tree, 'bin/report.sh')]!.sha256 = newHash;
@@ -188,9 +197,15 @@ describe('integrity on bad input', () => {
     const learned = (await learner.learnSections())['integrity']!;
     await learner.stop();
     // Written through the store, so it verifies: only the entry itself is wrong (a future format, a bad edit before sealing).
-    new BaselineStore(state).write({ integrity: { ...learned, [join(tree, 'etc/motd')]: { type: 'file', mode: 'rw-r--r--' } } }, 'operator');
+    new BaselineStore(state).write(
+      { integrity: { ...learned, [join(tree, 'etc/motd')]: { type: 'file', mode: 'rw-r--r--' } } },
+      'operator',
+    );
     const lines: string[] = [];
-    const exporter = new Exporter({ ...exporterOptions(state, policy), log: createLogger({ level: 'info', format: 'logfmt', write: (l) => lines.push(l) }) });
+    const exporter = new Exporter({
+      ...exporterOptions(state, policy),
+      log: createLogger({ level: 'info', format: 'logfmt', write: (l) => lines.push(l) }),
+    });
     try {
       const { exposition, result } = await exporter.snapshot();
       expect(sampleValue(exposition, 'hostguard_baseline_verified')).toBe(1);
@@ -213,4 +228,3 @@ function exporterOptions(stateDir: string, policyFile: string) {
     build: { version: '0.0.0', revision: 'test' },
   };
 }
-

@@ -82,7 +82,9 @@ describe('a tree of binaries and configuration, after `baseline init`', () => {
     const ours = new Set(after.findings.map((f) => String(f.subject['path'])));
     // AIDE also lists a directory whose entries changed (its mtime moved); that change is the
     // entry added or removed in it, which is reported by its own path.
-    const entriesChanged = new Set(after.findings.filter((f) => f.kind === 'added' || f.kind === 'removed').map((f) => dirname(String(f.subject['path']))));
+    const entriesChanged = new Set(
+      after.findings.filter((f) => f.kind === 'added' || f.kind === 'removed').map((f) => dirname(String(f.subject['path']))),
+    );
     expect(aidePaths.filter((p) => !ours.has(p) && !entriesChanged.has(p))).toEqual([]);
   });
 });

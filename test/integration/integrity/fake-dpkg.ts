@@ -85,14 +85,24 @@ export class FakeDpkgRoot {
     writeFileSync(join(info, `${name}.list.new`), ['/.', ...[...dirs].sort(), ...paths].join('\n') + '\n');
     renameSync(join(info, `${name}.list.new`), join(info, `${name}.list`));
     if (pkg.state === 'installed') {
-      writeFileSync(join(info, `${name}.md5sums.new`), Object.entries(pkg.files).map(([p, c]) => `${md5(c)}  ${p.slice(1)}\n`).join(''));
+      writeFileSync(
+        join(info, `${name}.md5sums.new`),
+        Object.entries(pkg.files)
+          .map(([p, c]) => `${md5(c)}  ${p.slice(1)}\n`)
+          .join(''),
+      );
       renameSync(join(info, `${name}.md5sums.new`), join(info, `${name}.md5sums`));
     } else rmSync(join(info, `${name}.md5sums`), { force: true });
   }
 
   private writeStatus(): void {
     const stanzas = [...this.packages].map(([name, pkg]) => {
-      const lines = [`Package: ${name}`, `Status: ${pkg.state === 'installed' ? 'install' : 'deinstall'} ok ${pkg.state}`, 'Architecture: amd64', `Version: ${pkg.version}`];
+      const lines = [
+        `Package: ${name}`,
+        `Status: ${pkg.state === 'installed' ? 'install' : 'deinstall'} ok ${pkg.state}`,
+        'Architecture: amd64',
+        `Version: ${pkg.version}`,
+      ];
       const conffiles = Object.entries(pkg.conffiles);
       if (conffiles.length > 0) lines.push('Conffiles:', ...conffiles.map(([p, c]) => ` ${p} ${md5(c)}`));
       return lines.join('\n') + '\n';

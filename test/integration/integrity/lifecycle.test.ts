@@ -1,5 +1,4 @@
-import { closeSync, ftruncateSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { closeSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { integrityCollector } from '../../../src/collectors/integrity.js';
@@ -10,8 +9,19 @@ import { tempDir } from '../../helpers/cli.js';
 import { eventually } from '../../helpers/eventually.js';
 import { sampleValue } from '../../helpers/exposition.js';
 
-function threads(): number {
-  return Number(/^Threads:\s+(\d+)/m.exec(readFileSync('/proc/self/status', 'utf8'))![1]);
+/** This process's helper processes (src/isolated/helper), which walk and hash for the scans. */
+function helpers(): number[] {
+  return readdirSync('/proc')
+    .filter((name) => /^\d+$/.test(name))
+    .map(Number)
+    .filter((pid) => {
+      try {
+        const parent = Number(readFileSync(`/proc/${pid}/stat`, 'latin1').split(') ')[1]!.split(' ')[1]);
+        return parent === process.pid && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('isolated/helper');
+      } catch {
+        return false;
+      }
+    });
 }
 
 async function until(condition: () => boolean | Promise<boolean>): Promise<void> {
@@ -21,7 +31,10 @@ async function until(condition: () => boolean | Promise<boolean>): Promise<void>
 /** An exporter watching `dir/tree` with the integrity collector alone. */
 function exporterWatchingTree(dir: string): { exporter: Exporter; tree: string } {
   const tree = join(dir, 'tree');
-  writeFileSync(join(dir, 'policy.yml'), `integrity:\n  paths: [${JSON.stringify(tree)}]\n  running_executables: false\n  package_database: false\n  ssh_authorized_keys: false\n  privileged_files: { enabled: false }\n`);
+  writeFileSync(
+    join(dir, 'policy.yml'),
+    `integrity:\n  paths: [${JSON.stringify(tree)}]\n  running_executables: false\n  package_database: false\n  ssh_authorized_keys: false\n  privileged_files: { enabled: false }\n`,
+  );
   const exporter = new Exporter({
     paths: { procfs: '/proc', rootfs: '/', stateDir: dir },
     policyFile: join(dir, 'policy.yml'),
@@ -56,7 +69,13 @@ describe('integrity background work', () => {
       expect(rebuilt).toHaveBeenCalledTimes(1);
       for (const { exposition, result } of [first, second]) {
         expect(result.findings.map((f) => [f.kind, f.subject['path']])).toEqual([['content_changed', join(tree, 'f1')]]);
-        expect(sampleValue(exposition, 'hostguard_integrity_mismatch', { path: join(tree, 'f1'), kind: 'content_changed', attribute: 'content' })).toBe(1);
+        expect(
+          sampleValue(exposition, 'hostguard_integrity_mismatch', {
+            path: join(tree, 'f1'),
+            kind: 'content_changed',
+            attribute: 'content',
+          }),
+        ).toBe(1);
         expect(sampleValue(exposition, 'hostguard_integrity_watched_files', { type: 'file' })).toBe(3);
       }
     } finally {
@@ -65,7 +84,7 @@ describe('integrity background work', () => {
     }
   });
 
-  it('stop() terminates the hash workers of a scan in progress', async () => {
+  it('stop() ends the helper processes of a scan in progress', async () => {
     const dir = tempDir();
     const { exporter, tree } = exporterWatchingTree(dir);
     await exporter.acceptCurrentState('operator'); // an empty tree: nothing to hash yet
@@ -74,12 +93,10 @@ describe('integrity background work', () => {
     const fd = openSync(join(tree, 'big'), 'w');
     ftruncateSync(fd, 8 * 2 ** 30);
     closeSync(fd);
-    await readFile(join(dir, 'policy.yml')); // start libuv's thread pool now, so it does not count below
-    const before = threads();
     await exporter.start();
-    await until(() => threads() > before);
+    await until(() => helpers().length > 0);
     await exporter.stop();
-    await until(() => threads() === before);
-    expect(threads()).toBe(before);
+    await until(() => helpers().length === 0);
+    expect(helpers()).toEqual([]);
   });
 });

@@ -15,9 +15,23 @@ function floodedHost(paths: (root: string) => string[], maxPaths: number) {
   for (let i = 0; i < 3; i++) writeFileSync(join(small, `f${i}`), `content ${i}`);
   for (let i = 0; i < 40; i++) writeFileSync(join(flood, `junk${i}`), '');
   const policy = join(root, 'policy.yml');
-  const watched = paths(root).map((p) => JSON.stringify(p)).join(', ');
-  writeFileSync(policy, `integrity:\n  paths: [${watched}]\n  max_paths: ${maxPaths}\n  running_executables: false\n  package_database: false\n  ssh_authorized_keys: false\n  privileged_files: { enabled: false }\n`);
-  const args = ['--state.dir', join(root, 'state'), '--config.file', policy, '--collector.disable-defaults', '--collector.integrity', '--log.format', 'json'];
+  const watched = paths(root)
+    .map((p) => JSON.stringify(p))
+    .join(', ');
+  writeFileSync(
+    policy,
+    `integrity:\n  paths: [${watched}]\n  max_paths: ${maxPaths}\n  running_executables: false\n  package_database: false\n  ssh_authorized_keys: false\n  privileged_files: { enabled: false }\n`,
+  );
+  const args = [
+    '--state.dir',
+    join(root, 'state'),
+    '--config.file',
+    policy,
+    '--collector.disable-defaults',
+    '--collector.integrity',
+    '--log.format',
+    'json',
+  ];
   const check = () => {
     const result = runCli([...args, 'check', '--format', 'json']);
     return { ...result, findings: (JSON.parse(result.stdout) as { findings: Findings }).findings.map((f) => [f.kind, f.subject.path]) };

@@ -39,17 +39,22 @@ function host(): FakeDpkgRoot {
   return dpkg;
 }
 
-const findingsOf = (snapshot: Awaited<ReturnType<Exporter['snapshot']>>) => snapshot.result.findings.map((f) => [f.kind, f.subject['path'], f.severity]);
+const findingsOf = (snapshot: Awaited<ReturnType<Exporter['snapshot']>>) =>
+  snapshot.result.findings.map((f) => [f.kind, f.subject['path'], f.severity]);
 
 describe('package changes accepted by themselves', () => {
-  it('an upgrade is accepted: logged, counted, kept in the sealed baseline\'s history; a hand edit afterwards stays critical', async () => {
+  it("an upgrade is accepted: logged, counted, kept in the sealed baseline's history; a hand edit afterwards stays critical", async () => {
     const dpkg = host();
     const state = tempDir();
     const lines: string[] = [];
     const exporter = exporterOn(dpkg, state, lines);
     try {
       const learned = await exporter.acceptCurrentState('operator');
-      expect(learned.sections['packages']?.['tool:amd64']).toMatchObject({ version: '1.0', state: 'installed', paths: ['/etc/tool', '/etc/tool/tool.conf', '/usr/bin', '/usr/bin/tool'] });
+      expect(learned.sections['packages']?.['tool:amd64']).toMatchObject({
+        version: '1.0',
+        state: 'installed',
+        paths: ['/etc/tool', '/etc/tool/tool.conf', '/usr/bin', '/usr/bin/tool'],
+      });
       expect(findingsOf(await exporter.snapshot())).toEqual([]);
 
       dpkg.install('tool', '2.0', { '/usr/bin/tool': 'tool 2.0\n' }, { '/etc/tool/tool.conf': 'setting=2\n' });
@@ -57,7 +62,9 @@ describe('package changes accepted by themselves', () => {
       expect(findingsOf(upgraded)).toEqual([]);
       expect(sampleValue(upgraded.exposition, 'hostguard_baseline_auto_accepted_total', { reason: 'package_upgrade' })).toBe(2);
       expect(sampleValue(upgraded.exposition, 'hostguard_baseline_auto_accepted_total', { reason: 'package_install' })).toBe(0);
-      expect(lines.some((l) => /accepted into the baseline: explained by the package database/.test(l) && /"version_after":"2.0"/.test(l))).toBe(true);
+      expect(
+        lines.some((l) => /accepted into the baseline: explained by the package database/.test(l) && /"version_after":"2.0"/.test(l)),
+      ).toBe(true);
 
       const verdict = verifyBaseline(readFileSync(join(state, 'baseline.json'), 'utf8'), key);
       expect(verdict.status).toBe('verified');
@@ -157,7 +164,9 @@ describe('the command line after package changes', () => {
 
     const show = runCli([...args, 'baseline', 'show']);
     expect(show.stdout).toMatch(/entries: +integrity \d+, packages 3, history 1/);
-    expect(show.stdout).toMatch(/accepted by the package database: 1 package change\n {2}\S+ {2}tree:amd64 {2}package_install 2\.1\n {4}\+ \/usr\/bin\/tree\n/);
+    expect(show.stdout).toMatch(
+      /accepted by the package database: 1 package change\n {2}\S+ {2}tree:amd64 {2}package_install 2\.1\n {4}\+ \/usr\/bin\/tree\n/,
+    );
     const diff = runCli([...args, 'baseline', 'diff']);
     expect(diff.stdout).toMatch(/^no changes\naccepted by the package database since \S+: 1 package change\n/);
     expect(diff.code).toBe(0);

@@ -31,7 +31,10 @@ function debianRoot(): string {
   writeFileSync(join(root, 'var/lib/dpkg/diversions'), '/usr/bin/pg_config\n/usr/bin/pg_config.libpq-dev\npostgresql-common\n');
   writeFileSync(join(root, 'var/lib/dpkg/status'), 'Package: tool\nStatus: install ok installed\n');
   utimesSync(join(root, 'var/lib/dpkg/status'), 1_700_000_000, 1_700_000_000);
-  writeFileSync(join(root, 'var/log/dpkg.log'), '2024-01-02 03:04:05 startup archives unpack\n2024-01-02 03:04:06 status installed tool:amd64 1.0\n');
+  writeFileSync(
+    join(root, 'var/log/dpkg.log'),
+    '2024-01-02 03:04:05 startup archives unpack\n2024-01-02 03:04:06 status installed tool:amd64 1.0\n',
+  );
   return root;
 }
 
@@ -59,16 +62,26 @@ describe('the dpkg database as a second source of known-good content', () => {
       expect(quiet.result.findings).toEqual([]);
       expect(sampleValue(quiet.exposition, 'hostguard_package_verified_files', { manager: 'dpkg' })).toBe(3);
       expect(sampleValue(quiet.exposition, 'hostguard_package_database_present', { manager: 'dpkg' })).toBe(1);
-      expect(sampleValue(quiet.exposition, 'hostguard_package_manager_last_activity_timestamp_seconds', { manager: 'dpkg', source: 'status' })).toBe(1_700_000_000);
-      expect(sampleValue(quiet.exposition, 'hostguard_package_manager_last_activity_timestamp_seconds', { manager: 'dpkg', source: 'log' })).toBe(
-        new Date('2024-01-02T03:04:06').getTime() / 1000,
-      );
+      expect(
+        sampleValue(quiet.exposition, 'hostguard_package_manager_last_activity_timestamp_seconds', { manager: 'dpkg', source: 'status' }),
+      ).toBe(1_700_000_000);
+      expect(
+        sampleValue(quiet.exposition, 'hostguard_package_manager_last_activity_timestamp_seconds', { manager: 'dpkg', source: 'log' }),
+      ).toBe(new Date('2024-01-02T03:04:06').getTime() / 1000);
 
       writeFileSync(join(rootfs, 'usr/bin/tool'), 'tool v1 with a backdoor\n');
       const tampered = await exporter.snapshot();
-      expect(tampered.result.findings.map((f) => [f.kind, f.subject])).toEqual([['package_mismatch', { path: '/usr/bin/tool', package: 'tool' }]]);
+      expect(tampered.result.findings.map((f) => [f.kind, f.subject])).toEqual([
+        ['package_mismatch', { path: '/usr/bin/tool', package: 'tool' }],
+      ]);
       expect(sampleValue(tampered.exposition, 'hostguard_package_mismatched_files', { manager: 'dpkg' })).toBe(1);
-      expect(sampleValue(tampered.exposition, 'hostguard_integrity_mismatch', { path: '/usr/bin/tool', kind: 'package_mismatch', attribute: 'content' })).toBe(1);
+      expect(
+        sampleValue(tampered.exposition, 'hostguard_integrity_mismatch', {
+          path: '/usr/bin/tool',
+          kind: 'package_mismatch',
+          attribute: 'content',
+        }),
+      ).toBe(1);
     } finally {
       await exporter.stop();
     }
@@ -79,7 +92,9 @@ describe('the dpkg database as a second source of known-good content', () => {
     const exporter = exporterOn(rootfs, tempDir(), policy);
     try {
       const body = await exporter.acceptCurrentState('operator');
-      expect(body.sections['integrity']?.['/usr/bin/tool']).toMatchObject({ sha256: createHash('sha256').update('tool v1\n').digest('hex') });
+      expect(body.sections['integrity']?.['/usr/bin/tool']).toMatchObject({
+        sha256: createHash('sha256').update('tool v1\n').digest('hex'),
+      });
       expect(body.sections['integrity']?.['/usr/bin/tool']).not.toHaveProperty('md5');
       const { exposition, result } = await exporter.snapshot();
       expect(result.findings).toEqual([]);
@@ -99,7 +114,9 @@ describe('the dpkg database as a second source of known-good content', () => {
     try {
       const { exposition } = await exporter.snapshot();
       expect(sampleValue(exposition, 'hostguard_package_database_present', { manager: 'dpkg' })).toBe(0);
-      expect(sampleValue(exposition, 'hostguard_package_manager_last_activity_timestamp_seconds', { manager: 'dpkg', source: 'status' })).toBeUndefined();
+      expect(
+        sampleValue(exposition, 'hostguard_package_manager_last_activity_timestamp_seconds', { manager: 'dpkg', source: 'status' }),
+      ).toBeUndefined();
     } finally {
       await exporter.stop();
     }

@@ -36,7 +36,11 @@ function hostWithHelper(): { root: string; args: string[]; state: string } {
     ].join('\n'),
   );
   const state = tempDir();
-  return { root, state, args: ['--collector.disable-defaults', '--collector.integrity', '--config.file', policy, '--path.rootfs', root, '--state.dir', state] };
+  return {
+    root,
+    state,
+    args: ['--collector.disable-defaults', '--collector.integrity', '--config.file', policy, '--path.rootfs', root, '--state.dir', state],
+  };
 }
 
 function check(args: readonly string[]): { code: number | null; findings: CheckFinding[] } {
@@ -80,7 +84,7 @@ describe('the search for setuid, setgid and capability files', () => {
     expect(findings).toContainEqual(expect.objectContaining({ kind: 'added', subject: { path: '/usr/local/bin/net' } }));
   });
 
-  it('reads the host through PID 1\'s root when its own mount namespace is another (systemd PrivateTmp hides the host\'s /tmp)', () => {
+  it("reads the host through PID 1's root when its own mount namespace is another (systemd PrivateTmp hides the host's /tmp)", () => {
     // A /proc where PID 1 and the exporter are in different mount namespaces, PID 1's root holding
     // a setuid shell in /tmp that the exporter's own view (the real /, with --path.rootfs /) lacks.
     const procfs = tempDir('hostguard-proc-');
@@ -93,24 +97,50 @@ describe('the search for setuid, setgid and capability files', () => {
     copyFileSync('/usr/bin/true', join(procfs, '1/root/tmp/.x/sh'));
     chmodSync(join(procfs, '1/root/tmp/.x/sh'), 0o4755);
     const policy = join(tempDir('hostguard-policy-'), 'policy.yml');
-    writeFileSync(policy, 'integrity:\n  paths: []\n  running_executables: false\n  package_database: false\n  realtime: false\n  privileged_files: { max_entries_per_second: 0 }\n');
-    const args = ['--collector.disable-defaults', '--collector.integrity', '--config.file', policy, '--path.procfs', procfs, '--state.dir', tempDir()];
+    writeFileSync(
+      policy,
+      'integrity:\n  paths: []\n  running_executables: false\n  package_database: false\n  realtime: false\n  privileged_files: { max_entries_per_second: 0 }\n',
+    );
+    const args = [
+      '--collector.disable-defaults',
+      '--collector.integrity',
+      '--config.file',
+      policy,
+      '--path.procfs',
+      procfs,
+      '--state.dir',
+      tempDir(),
+    ];
     const { findings } = check(args);
     expect(findings.map((f) => [f.kind, f.subject])).toEqual([['privileged_file_added', { path: '/tmp/.x/sh', attribute: 'setuid' }]]);
   });
 
-  it('reports a known helper whose owner changed, searching at the start of serve when no search of the last hour is on record', { timeout: 120_000 }, async () => {
-    const { root, args, state } = hostWithHelper();
-    expect(runCli([...args, 'baseline', 'init']).code).toBe(0);
-    rmSync(join(state, 'integrity-privileged-search.json'));
-    execFileSync('chown', ['1000', join(root, 'usr/lib/helper/helper')]);
-    chmodSync(join(root, 'usr/lib/helper/helper'), 0o4755); // chown clears the setuid bit: the intruder sets it again
-    const exporter = await startExporter(args);
-    const samples = await scrapeUntil(exporter, (s) => (sampleValue(s, 'hostguard_integrity_privileged_search_last_end_timestamp_seconds') ?? 0) > 0, 'a search');
-    expect(sampleValue(samples, 'hostguard_integrity_mismatch', { path: '/usr/lib/helper/helper', kind: 'privileged_file_changed', attribute: 'owner' })).toBe(1);
-    expect(sampleValue(samples, 'hostguard_integrity_privileged_files', { privilege: 'setuid' })).toBe(1);
-    expect(sampleValue(samples, 'hostguard_integrity_privileged_search_capabilities', { state: 'checked' })).toBe(1);
-    expect(sampleValue(samples, 'hostguard_integrity_privileged_search_entries')).toBeGreaterThan(10);
-    expect(sampleValue(samples, 'hostguard_integrity_privileged_search_interval_seconds')).toBe(3600);
-  });
+  it(
+    'reports a known helper whose owner changed, searching at the start of serve when no search of the last hour is on record',
+    { timeout: 120_000 },
+    async () => {
+      const { root, args, state } = hostWithHelper();
+      expect(runCli([...args, 'baseline', 'init']).code).toBe(0);
+      rmSync(join(state, 'integrity-privileged-search.json'));
+      execFileSync('chown', ['1000', join(root, 'usr/lib/helper/helper')]);
+      chmodSync(join(root, 'usr/lib/helper/helper'), 0o4755); // chown clears the setuid bit: the intruder sets it again
+      const exporter = await startExporter(args);
+      const samples = await scrapeUntil(
+        exporter,
+        (s) => (sampleValue(s, 'hostguard_integrity_privileged_search_last_end_timestamp_seconds') ?? 0) > 0,
+        'a search',
+      );
+      expect(
+        sampleValue(samples, 'hostguard_integrity_mismatch', {
+          path: '/usr/lib/helper/helper',
+          kind: 'privileged_file_changed',
+          attribute: 'owner',
+        }),
+      ).toBe(1);
+      expect(sampleValue(samples, 'hostguard_integrity_privileged_files', { privilege: 'setuid' })).toBe(1);
+      expect(sampleValue(samples, 'hostguard_integrity_privileged_search_capabilities', { state: 'checked' })).toBe(1);
+      expect(sampleValue(samples, 'hostguard_integrity_privileged_search_entries')).toBeGreaterThan(10);
+      expect(sampleValue(samples, 'hostguard_integrity_privileged_search_interval_seconds')).toBe(3600);
+    },
+  );
 });

@@ -15,10 +15,13 @@ async function metrics(exporter: RunningExporter): Promise<string> {
 
 /** Scrape until `ready` holds for the exposition (scans run every second in these tests). */
 async function scrapeUntil(exporter: RunningExporter, ready: (text: string) => boolean): Promise<string> {
-  return eventually(async () => {
-    const text = await metrics(exporter);
-    return ready(text) && text;
-  }, { timeoutMs: 60_000, intervalMs: 200, what: 'the expected exposition' });
+  return eventually(
+    async () => {
+      const text = await metrics(exporter);
+      return ready(text) && text;
+    },
+    { timeoutMs: 60_000, intervalMs: 200, what: 'the expected exposition' },
+  );
 }
 
 const scanned = (text: string) => (sampleValue(text, 'hostguard_integrity_last_scan_end_timestamp_seconds') ?? 0) > 0;
@@ -66,7 +69,9 @@ describe('integrity in serve', () => {
     buildTree(tree);
     const state = join(dir, 'state');
     const exporter = await startExporter(integrityArgs(integrityPolicy([tree]), state));
-    const baseline = JSON.parse(readFileSync(join(state, 'baseline.json'), 'utf8')) as { sections: { integrity: Record<string, { sha256?: string }> } };
+    const baseline = JSON.parse(readFileSync(join(state, 'baseline.json'), 'utf8')) as {
+      sections: { integrity: Record<string, { sha256?: string }> };
+    };
     expect(baseline.sections.integrity[join(tree, 'bin/true')]?.sha256).toMatch(/^[0-9a-f]{64}$/);
     const text = await scrapeUntil(exporter, (t) => (sampleValue(t, 'hostguard_integrity_scans_total', { mode: 'fast' }) ?? 0) >= 1);
     expect(sampleValue(text, 'hostguard_integrity_scans_total', { mode: 'full' })).toBe(1);
@@ -89,17 +94,21 @@ describe('integrity in serve', () => {
 
     const check = runCli([...args, 'check', '--format', 'json']);
     const findings = (JSON.parse(check.stdout) as { findings: Array<{ kind: string; subject: Record<string, unknown> }> }).findings;
-    expect(findings).toContainEqual(expect.objectContaining({ kind: 'running_binary_mismatch', subject: { path: tool, expected: 'baseline', deleted: true } }));
+    expect(findings).toContainEqual(
+      expect.objectContaining({ kind: 'running_binary_mismatch', subject: { path: tool, expected: 'baseline', deleted: true } }),
+    );
     // On disk the original is back, with its own inode: nothing to report there.
     expect(findings.filter((f) => f.subject['path'] === tool && f.kind !== 'running_binary_mismatch')).toEqual([]);
 
     const exporter = await startExporter(args);
     const text = await scrapeUntil(exporter, scanned);
-    expect(sampleValue(text, 'hostguard_integrity_mismatch', { path: tool, kind: 'running_binary_mismatch', attribute: 'content' })).toBe(1);
+    expect(sampleValue(text, 'hostguard_integrity_mismatch', { path: tool, kind: 'running_binary_mismatch', attribute: 'content' })).toBe(
+      1,
+    );
     expect(sampleValue(text, 'hostguard_integrity_running_executables', { result: 'mismatch' })).toBe(1);
   });
 
-  it('finds the trojan also when it runs in a mount namespace of its own with the host\'s root (a sandboxed unit, `unshare -m`)', async () => {
+  it("finds the trojan also when it runs in a mount namespace of its own with the host's root (a sandboxed unit, `unshare -m`)", async () => {
     const unshare = requireTool('unshare', 'util-linux');
     const { tool, args } = toolInBaseline();
 
@@ -108,12 +117,17 @@ describe('integrity in serve', () => {
     renameSync(`${tool}.new`, tool);
     // unshare execs the program in place: the PID spawned is the PID that runs it, in the new namespace.
     const trojan = spawnOwned(unshare, ['--mount', '--propagation', 'private', tool, '300']);
-    await eventually(() => readlinkSync(`/proc/${trojan.pid}/exe`).startsWith(tool), { intervalMs: 10, what: 'the trojan running in its namespace' });
+    await eventually(() => readlinkSync(`/proc/${trojan.pid}/exe`).startsWith(tool), {
+      intervalMs: 10,
+      what: 'the trojan running in its namespace',
+    });
     expect(readlinkSync(`/proc/self/ns/mnt`)).not.toBe(readlinkSync(`/proc/${trojan.pid}/ns/mnt`));
 
     const check = runCli([...args, 'check', '--format', 'json']);
     const findings = (JSON.parse(check.stdout) as { findings: Array<{ kind: string; subject: Record<string, unknown> }> }).findings;
-    expect(findings).toContainEqual(expect.objectContaining({ kind: 'running_binary_mismatch', subject: expect.objectContaining({ path: tool, expected: 'baseline' }) }));
+    expect(findings).toContainEqual(
+      expect.objectContaining({ kind: 'running_binary_mismatch', subject: expect.objectContaining({ path: tool, expected: 'baseline' }) }),
+    );
   });
 
   it('leaves the collector out entirely with --no-collector.integrity', async () => {

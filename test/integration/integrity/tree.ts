@@ -58,7 +58,10 @@ export function plantChanges(root: string): PlantedChange[] {
  * A policy file that watches `paths` only, scanning every second in `serve`: no accounts' SSH keys
  * and no search of the whole host for privileged files (their own tests turn them on).
  */
-export function integrityPolicy(paths: readonly string[], options: { running?: boolean; packages?: boolean; schedule?: string } = {}): string {
+export function integrityPolicy(
+  paths: readonly string[],
+  options: { running?: boolean; packages?: boolean; schedule?: string } = {},
+): string {
   const file = join(tempDir('hostguard-policy-'), 'policy.yml');
   writeFileSync(
     file,
