@@ -6,13 +6,37 @@ import { eventually } from '../helpers/eventually.js';
 import { sampleValue } from '../helpers/exposition.js';
 import { stopProcess } from '../helpers/processes.js';
 
-/** Whether process `pid` has a file under `dir` open: its hash workers are reading one. */
-function hashingIn(pid: number, dir: string): boolean {
-  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+/** `pid` and every process below it (the exporter hashes in helper processes of its own). */
+function withDescendants(pid: number): number[] {
+  const all = [pid];
+  for (let i = 0; i < all.length; i++) {
     try {
-      if (readlinkSync(`/proc/${pid}/fd/${fd}`).startsWith(`${dir}/`)) return true;
+      for (const task of readdirSync(`/proc/${all[i]}/task`)) {
+        const children = readFileSync(`/proc/${all[i]}/task/${task}/children`, 'utf8').trim();
+        if (children) all.push(...children.split(' ').map(Number));
+      }
     } catch {
-      // closed meanwhile
+      // gone meanwhile
+    }
+  }
+  return all;
+}
+
+/** Whether process `pid`, or a process it started, has a file under `dir` open: a file is being hashed. */
+function hashingIn(pid: number, dir: string): boolean {
+  for (const process of withDescendants(pid)) {
+    let fds: string[];
+    try {
+      fds = readdirSync(`/proc/${process}/fd`);
+    } catch {
+      continue; // gone meanwhile
+    }
+    for (const fd of fds) {
+      try {
+        if (readlinkSync(`/proc/${process}/fd/${fd}`).startsWith(`${dir}/`)) return true;
+      } catch {
+        // closed meanwhile
+      }
     }
   }
   return false;

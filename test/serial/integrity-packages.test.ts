@@ -240,8 +240,14 @@ describe('package operations on this host', () => {
         const scans = (text: string) =>
           (sampleValue(text, 'hostguard_integrity_scans_total', { mode: 'fast' }) ?? 0) +
           (sampleValue(text, 'hostguard_integrity_scans_total', { mode: 'full' }) ?? 0);
-        // A judged scan that saw the process: its image is verified against the package.
-        await scrapeUntil(exporter.url, (text) => scans(text) >= 1, 'a finished scan');
+        // A judged scan that saw the process: its image is verified against the package. Not merely
+        // the first scan: on a first start that is the baseline's, which lists no running executables
+        // (the scheduled scans after it do, however long they take).
+        await scrapeUntil(
+          exporter.url,
+          (text) => (sampleValue(text, 'hostguard_integrity_running_executables', { result: 'verified' }) ?? 0) >= 1,
+          'a judged scan of the running executables',
+        );
         packageTool('dpkg', ['-i', deb2]);
         expect(readlinkSync(`/proc/${before.pid}/exe`)).toBe(`${binary} (deleted)`);
         const accepted = await scrapeUntil(
