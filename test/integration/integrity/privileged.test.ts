@@ -46,6 +46,10 @@ function hostWithHelper(): { root: string; args: string[]; state: string } {
 function check(args: readonly string[]): { code: number | null; findings: CheckFinding[] } {
   const result = runCli([...args, 'check', '--format', 'json']);
   expect(result.stderr).not.toMatch(/check incomplete/);
+  // A check that printed no document: its exit code and log are the diagnosis.
+  expect({ code: result.code, stdout: result.stdout.slice(0, 1), stderr: result.stdout === '' ? result.stderr : '' }).toMatchObject({
+    stdout: '{',
+  });
   return { code: result.code, findings: (JSON.parse(result.stdout) as { findings: CheckFinding[] }).findings };
 }
 
