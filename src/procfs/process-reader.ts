@@ -427,7 +427,10 @@ export class ProcessReader {
         return 'malformed';
       }
       d.argv0 = cmdline.argv0;
-      d.cmdlineEmpty = cmdline.empty;
+      // The cmdline is read after the process's stat: one that exits meanwhile has released its
+      // memory and reads empty, like a kernel thread's. Empty means something only while the
+      // process still has memory of its own.
+      d.cmdlineEmpty = cmdline.empty && (d.state === 'Z' || hasMemory(record.statm.path));
       d.stalled = false;
       record.cmdlineKnown = true;
       return undefined;
@@ -587,5 +590,14 @@ function defaultMaxHeldFds(): number {
     return Math.max(0, Math.min(8192, Math.floor(soft / 4)));
   } catch {
     return 256;
+  }
+}
+
+/** Whether /proc/PID/statm shows pages of the process's own: none once it exits (or for a kernel thread). */
+function hasMemory(statmPath: string): boolean {
+  try {
+    return Number(readProcText(statmPath, 'latin1').split(' ', 1)[0]) > 0;
+  } catch {
+    return false; // gone
   }
 }
