@@ -37,6 +37,31 @@ export interface ObservedProcess {
   readonly root: RootAgainstHost;
   /** A read of its memory map or root did not return within the deadline (see ProcessDetails.stalled). */
   readonly stalled: boolean;
+  /**
+   * Its executable lies on a detached mount (see onDetachedMount) and is the very file its parent
+   * runs: the same device and inode as /proc/PPID/exe. runc starts its init this way (a read-only
+   * bind mount of its own binary, opened, detached, then run with execveat), so the path it runs
+   * is its parent's. Set by observation only for such a process.
+   */
+  readonly runsParentExe?: boolean;
+}
+
+/**
+ * What /proc/PID/exe reads when the executable lies on a mount that was detached (`umount -l`)
+ * after the file was opened: the mount's own root, `/`. No directory can be executed, so this
+ * names no file on the host; which file it is must be learnt from its identity.
+ */
+const detachedMountPath = '/';
+
+/** A host process whose executable lies on a detached mount: its path says nothing of the file. */
+export function onDetachedMount(p: ObservedProcess): boolean {
+  return p.exe.kind === 'path' && p.exe.path === detachedMountPath && !inContainer(p);
+}
+
+/** The host path judged for a host process: its executable's, or its parent's when it runs that very file from a detached mount. */
+export function judgedExePath(p: ObservedProcess): string | undefined {
+  if (p.exe.kind !== 'path') return undefined;
+  return p.runsParentExe && p.parentExe !== undefined ? p.parentExe : p.exe.path;
 }
 
 /** Facts about one executable path, gathered once per collection for every process running it. */

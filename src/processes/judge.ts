@@ -1,6 +1,6 @@
 import { basename } from 'node:path/posix';
 import { firstMatch } from '../match/glob.js';
-import { inContainer, isMemfd, type ExecutableFacts, type HostView, type ObservedProcess } from './host-view.js';
+import { inContainer, isMemfd, judgedExePath, type ExecutableFacts, type HostView, type ObservedProcess } from './host-view.js';
 import type { CompiledProcessPolicy, CompiledRule } from './process-policy.js';
 import type { ProcessBaseline } from './process-baseline.js';
 import { processFindingKinds, type ProcessFindingKind } from './kinds.js';
@@ -125,7 +125,8 @@ export function judgeProcess(p: ObservedProcess, ctx: JudgeContext): ProcessVerd
   if (p.exe.kind === 'unreadable')
     return { status: 'unjudged', process: p, reason: p.exe.problem === 'denied' ? 'permission_denied' : 'malformed' };
   if (inContainer(p)) return judgeInContainer(p, p.exe.path, ctx);
-  const exe = p.exe.path;
+  // runc's init, run from a detached bind mount of runc itself, is judged as the runc it is.
+  const exe = judgedExePath(p) ?? p.exe.path;
   const facts = ctx.view.executables.get(exe) ?? noFacts;
   // Most processes are accounted for: nothing is allocated for them beyond the verdict itself.
   let reasons: Partial<Record<RunningProcessKind, string>> | undefined;
@@ -138,7 +139,7 @@ export function judgeProcess(p: ObservedProcess, ctx: JudgeContext): ProcessVerd
   if (writable) (reasons ??= {}).writable_location = writable;
 
   let outdated = false;
-  if (p.exe.deleted && !isMemfd(exe)) {
+  if (p.exe.deleted && !p.runsParentExe && !isMemfd(exe)) {
     outdated = replacedByPackage(p, facts, ctx.view.dpkgChangedAt);
     if (!outdated)
       (reasons ??= {}).deleted_executable = 'the file was deleted or replaced after the process started, and not by a package upgrade';

@@ -12,7 +12,15 @@ import { StuckReads } from '../procfs/stuck-reads.js';
 import { directoryIdentity, rootAgainstHost, type DirectoryIdentity, type RootAgainstHost } from '../procfs/root.js';
 import { Slicer } from '../scheduler/slicer.js';
 import { UserDirectory } from '../rootfs/users.js';
-import { inContainer, isMemfd, type ExecutableFacts, type HostView, type ObservedProcess } from './host-view.js';
+import {
+  inContainer,
+  isMemfd,
+  judgedExePath,
+  onDetachedMount,
+  type ExecutableFacts,
+  type HostView,
+  type ObservedProcess,
+} from './host-view.js';
 import { dpkgLastChange, type PackageIndex } from './package-index.js';
 import { PackageKnowledge } from './package-knowledge.js';
 import { ContainerObserver } from './container-observe.js';
@@ -42,7 +50,8 @@ export interface Observation {
 
 /** A stat made off the event loop: what the facts of an executable need of it. */
 export type OffLoopStat =
-  { readonly ok: true; readonly stat: { readonly mode: number; readonly ctimeMs: number } } | { readonly ok: false };
+  | { readonly ok: true; readonly stat: { readonly dev: string; readonly ino: string; readonly mode: number; readonly ctimeMs: number } }
+  | { readonly ok: false };
 
 /** What the observer reads through: the exporter's HostReads (src/isolated/). */
 export interface ObserverReads {
@@ -251,14 +260,16 @@ export class HostObserver {
     const executables = new Map<string, ExecutableFacts>();
     const mounts = ownMounts();
     const offLoop: { path: string; deleted: boolean }[] = [];
+    await this.identifyDetached(processes);
     for (let i = 0; i < processes.length; i++) {
       const p = processes[i]!;
+      const path = judgedExePath(p);
       // A container's /usr/bin/curl is not the host's: its facts are not looked up under --path.rootfs.
-      if (p.exe.kind !== 'path' || executables.has(p.exe.path) || inContainer(p)) continue;
-      const path = p.exe.path;
+      if (path === undefined || p.exe.kind !== 'path' || executables.has(path) || inContainer(p)) continue;
+      const deleted = p.runsParentExe ? false : p.exe.deleted;
       if (isMemfd(path) || !mayStall(mounts, join(this.paths.rootfs, path)))
-        executables.set(path, executableFacts(this.paths.rootfs, path, p.exe.deleted, index));
-      else if (!offLoop.some((e) => e.path === path)) offLoop.push({ path, deleted: p.exe.deleted });
+        executables.set(path, executableFacts(this.paths.rootfs, path, deleted, index));
+      else if (!offLoop.some((e) => e.path === path)) offLoop.push({ path, deleted });
     }
     if (offLoop.length > 0) await this.factsOffLoop(offLoop, index, executables);
     return {
@@ -268,6 +279,34 @@ export class HostObserver {
       dpkgChangedAt: dpkgLastChange(this.paths.rootfs),
       containers,
     };
+  }
+
+  /**
+   * For each host process whose executable lies on a detached mount (rare: runc's init for a few
+   * milliseconds), whether it is the file its parent runs. Stat'ed off the event loop: the file of
+   * a detached mount may be on any file system.
+   */
+  private async identifyDetached(processes: readonly ObservedProcess[]): Promise<void> {
+    const detached = processes.filter((p) => onDetachedMount(p) && p.parentExe !== undefined);
+    if (detached.length === 0) return;
+    const { procfs } = this.paths;
+    let stats: readonly OffLoopStat[];
+    try {
+      stats = await this.reads.statOffLoop(
+        detached.flatMap((p) => [
+          { path: `${procfs}/${p.pid}/exe`, follow: true },
+          { path: `${procfs}/${p.ppid}/exe`, follow: true },
+        ]),
+      );
+    } catch {
+      return; // not identified: judged by the path it shows
+    }
+    detached.forEach((p, i) => {
+      const own = stats[2 * i];
+      const parent = stats[2 * i + 1];
+      if (own?.ok && parent?.ok && own.stat.dev === parent.stat.dev && own.stat.ino === parent.stat.ino)
+        (p as Mutable<ObservedProcess>).runsParentExe = true;
+    });
   }
 
   /**
@@ -303,8 +342,11 @@ const minRateSeconds = 1;
 function statsInPool(items: readonly { readonly path: string; readonly follow: boolean }[]): Promise<OffLoopStat[]> {
   return Promise.all(
     items.map(({ path, follow }) =>
-      (follow ? stat(path) : lstat(path)).then(
-        (s): OffLoopStat => ({ ok: true, stat: { mode: s.mode, ctimeMs: s.ctimeMs } }),
+      (follow ? stat(path, { bigint: true }) : lstat(path, { bigint: true })).then(
+        (s): OffLoopStat => ({
+          ok: true,
+          stat: { dev: String(s.dev), ino: String(s.ino), mode: Number(s.mode), ctimeMs: Number(s.ctimeNs / 1_000_000n) },
+        }),
         (): OffLoopStat => ({ ok: false }),
       ),
     ),

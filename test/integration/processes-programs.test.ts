@@ -3,13 +3,13 @@ import { chmodSync, copyFileSync, readFileSync, readlinkSync, writeFileSync } fr
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { FindingsDocument } from '../../src/findings/report.js';
-import { privateDir, runCli, startExporter, tempDir } from '../helpers/cli.js';
+import { privateDir, repoRoot, runCli, startExporter, tempDir } from '../helpers/cli.js';
 import { factsOfNamedFile, statNamedFile } from '../../src/processes/file-facts.js';
 import { hostRealPath } from '../../src/processes/host-realpath.js';
 import { buildPackageIndex } from '../../src/processes/package-index.js';
 import { sampleValue } from '../helpers/exposition.js';
 import { until } from '../helpers/poll.js';
-import { spawnOwned } from '../helpers/processes.js';
+import { spawnOwned, waitForOutput } from '../helpers/processes.js';
 
 /**
  * What runs is not only /proc/PID/exe: scripts run by interpreters, programs run by the dynamic
@@ -59,6 +59,10 @@ function script(dir: string, name: string, text: string): string {
   chmodSync(path, 0o755);
   return path;
 }
+
+/** The findings whose message names this PID (alone or in a list of PIDs), as [kind, subject]. */
+const findingsOf = (document: FindingsDocument, pid: number) =>
+  document.findings.filter((f) => (f.message.split('PID').at(-1) ?? '').split(/\D+/).includes(String(pid))).map((f) => [f.kind, f.subject]);
 
 const about = (document: FindingsDocument, file: string) =>
   document.findings.filter((f) => f.subject['exe'] === file || f.subject['library'] === file).map((f) => [f.kind, f.subject]);
@@ -112,11 +116,9 @@ describe('a script run by an interpreter is judged like an executable', { timeou
     const planted = await running(spawnOwned('sh', [script(tempDir(), 'planted.sh', 'sleep 300\n')]), '/usr/bin/dash');
     const document = check();
     // Judged by PID: other test files run scripts of their own at the same time.
-    const ofPid = (pid: number) =>
-      document.findings.filter((f) => (f.message.split('PID').at(-1) ?? '').split(/\D+/).includes(String(pid)));
-    expect(ofPid(planted).map((f) => f.kind)).toContain('unknown_executable');
-    expect(ofPid(shell)).toEqual([]);
-    expect(ofPid(inline)).toEqual([]);
+    expect(findingsOf(document, planted).map(([kind]) => kind)).toContain('unknown_executable');
+    expect(findingsOf(document, shell)).toEqual([]);
+    expect(findingsOf(document, inline)).toEqual([]);
   });
 });
 
@@ -142,6 +144,32 @@ describe('a program run by the dynamic loader is judged, not the loader', { time
       ['writable_location', { exe: x, loader: '/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2', user: 'root' }],
       ['unknown_executable', { exe: x, loader: '/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2', user: 'root' }],
     ]);
+  });
+});
+
+describe('an executable on a detached mount, the way runc starts its init', { timeout: 120_000 }, () => {
+  const fixture = join(repoRoot, 'test/fixtures/processes/detached-exec.py');
+  /** Run `file` from a bind mount detached before the exec, under a parent that runs packaged python3. */
+  async function detached(file: string, argv: string[]): Promise<number> {
+    const parent = spawnOwned(python, [fixture, file, ...argv]);
+    const pid = Number((await waitForOutput(parent, /pid (\d+)/))[1]);
+    await until(
+      `process ${pid} running from a detached mount`,
+      async () => readlinkSync(`/proc/${pid}/exe`),
+      (link) => link === '/',
+    );
+    return pid;
+  }
+
+  it('the very file its parent runs is judged as that file; any other file stays unknown under the path it shows', async () => {
+    const own = await detached(python, ['python3', '-c', 'import time; time.sleep(300)']);
+    const tool = join(privateDir(), 'tool');
+    copyFileSync('/usr/bin/sleep', tool);
+    chmodSync(tool, 0o755);
+    const other = await detached(tool, ['tool', '300']);
+    const document = check();
+    expect(findingsOf(document, own)).toEqual([]);
+    expect(findingsOf(document, other)).toEqual([['unknown_executable', { exe: '/', user: 'root' }]]);
   });
 });
 

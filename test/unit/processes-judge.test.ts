@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { processesSectionSchema } from '../../src/config/sections/processes.js';
-import type { ExecutableFacts, HostView, ObservedProcess } from '../../src/processes/host-view.js';
+import { judgedExePath, type ExecutableFacts, type HostView, type ObservedProcess } from '../../src/processes/host-view.js';
 import {
   argv0Name,
   judgeContext,
@@ -64,8 +64,9 @@ function hostView(
 ): HostView {
   const executables = new Map<string, ExecutableFacts>();
   for (const p of processes) {
-    if (p.exe.kind === 'path' && !executables.has(p.exe.path)) {
-      executables.set(p.exe.path, { packaged: false, worldWritable: false, replacedAt: undefined, ...facts[p.exe.path] });
+    const path = judgedExePath(p);
+    if (path !== undefined && !executables.has(path)) {
+      executables.set(path, { packaged: false, worldWritable: false, replacedAt: undefined, ...facts[path] });
     }
   }
   return { processes, executables, homeDirectories: ['/home/alice', '/root'], dpkgChangedAt: now - 86400, ...extra };
@@ -189,6 +190,19 @@ describe('where an executable lies', () => {
     const v = judgeOne(proc({ exePath: '/memfd:payload', deleted: true }));
     expect(v.kinds).toEqual(['writable_location', 'unknown_executable']);
     expect(v.reasons.writable_location).toBe('it runs from a memfd, a file that exists only in memory');
+  });
+
+  it("runc's init, run from a detached mount of runc itself, is judged as the runc its parent runs", () => {
+    const init = (parentExe: string, runsParentExe: boolean) =>
+      proc({ exePath: '/', comm: 'runc:[0:PARENT]', argv0: 'runc', parentExe, ...(runsParentExe ? { runsParentExe } : {}) });
+    const packagedRunc = judgeOne(init('/usr/sbin/runc', true), { facts: packaged('/usr/sbin/runc') });
+    expect([packagedRunc.exe, packagedRunc.knownBy, packagedRunc.kinds]).toEqual(['/usr/sbin/runc', 'package', []]);
+    // A runc of nobody's, in /tmp: its init is what its parent is.
+    const plantedRunc = judgeOne(init('/tmp/runc', true));
+    expect([plantedRunc.exe, plantedRunc.kinds]).toEqual(['/tmp/runc', ['writable_location', 'unknown_executable']]);
+    // Another file on a detached mount under a packaged runc is judged by the path it shows.
+    const other = judgeOne(init('/usr/sbin/runc', false), { facts: packaged('/usr/sbin/runc') });
+    expect([other.exe, other.kinds]).toEqual(['/', ['unknown_executable']]);
   });
 
   it('a world-writable directory counts even outside the usual places', () => {
