@@ -9,6 +9,7 @@ import type { Observation } from '../integrity/scan.js';
 import { coveringTargets, meaningOf, planWatches } from '../integrity/watch-plan.js';
 import type { WatchScope } from '../integrity/watch-scope.js';
 import type { Logger } from '../log/logger.js';
+import { readOwnMounts, type MountTable } from '../procfs/mounts.js';
 import { integrityWatchMetricSpecs as specs, watchRescanReasons } from '../metrics/integrity-watch.js';
 import { registerCounter, registerGauge, registerHistogram } from '../metrics/spec.js';
 import type { CollectorEnv } from './collector.js';
@@ -22,7 +23,12 @@ export interface RescanRunner {
   rescan(targets: readonly string[]): Promise<'changes' | 'accounts'>;
   /** A fast-path scan of the whole watched set. */
   scanAll(): Promise<void>;
+  /** Whether a file system (a mount, or a process's root) is still held stuck: its paths are skipped. */
+  stallHeld(): boolean;
 }
+
+/** How often the watch asks whether a stall that made a scan skip paths has ended. */
+const stallPollMs = 1000;
 
 /** dpkg's database: its `status` is rewritten at every step of a run. */
 const dpkgDirectory = '/var/lib/dpkg';
@@ -77,10 +83,12 @@ export class RealtimeWatch {
   private draining = false;
   private stopped = false;
   private failuresLogged = '';
+  /** A scan skipped paths on a stuck file system: the watch waits for the stall to end, then scans everything. */
+  private stallTimer: unknown;
 
   constructor(
     private readonly rootfs: string,
-    procfs: string,
+    private readonly procfs: string,
     private readonly watchPackages: () => boolean,
     private readonly runner: RescanRunner,
     private readonly metrics: WatchMetrics,
@@ -110,6 +118,8 @@ export class RealtimeWatch {
   /** After every scan and rescan: watch what it saw; what got a new watch now is read again. */
   observed(observation: Observation): void {
     if (this.stopped) return;
+    // What lay on a stuck file system was not read, and no event will say when it answers again.
+    if (observation.problems.stuck > 0) this.awaitStallEnd();
     const added = this.plan(observation.scope, observation.files);
     const targets = added.flatMap((dir) => {
       const meaning = meaningOf(observation.scope, dir);
@@ -120,6 +130,8 @@ export class RealtimeWatch {
 
   stop(): void {
     this.stopped = true;
+    if (this.stallTimer !== undefined) this.timers.clearTimeout(this.stallTimer);
+    this.stallTimer = undefined;
     this.queue.stop();
     this.watcher.close();
     this.metrics.enabled.set(0);
@@ -127,8 +139,14 @@ export class RealtimeWatch {
 
   private plan(scope: WatchScope, files: ReadonlyMap<string, FileState>): string[] {
     this.scope = scope;
-    const plan = planWatches(scope, files, (path) => this.isDirectory(path));
-    const directories = new Set(plan.directories);
+    // Not on a file system that may stall (FUSE, NFS, ...): adding a watch looks the path up in the
+    // event loop, which such a mount may never answer, and inotify sees only this host's changes
+    // there anyway. The scheduled scans, off the event loop, read them; the watch covers the
+    // nearest local directory above.
+    const mounts = readMounts(this.procfs);
+    const local = (path: string) => mounts === undefined || !mounts.mayStall(this.onHost(path));
+    const plan = planWatches(scope, files, (path) => local(path) && this.isDirectory(path));
+    const directories = new Set([...plan.directories].filter(local));
     if (this.watchPackages()) directories.add(dpkgDirectory);
     const added = this.watcher.sync(directories);
     this.recordWatches();
@@ -150,6 +168,21 @@ export class RealtimeWatch {
       const meaning = meaningOf(scope, path);
       if (meaning.kind !== 'ignored') this.queue.add(meaning.targets);
     }
+  }
+
+  private awaitStallEnd(): void {
+    if (this.stallTimer !== undefined) return;
+    const poll = () => {
+      this.stallTimer = undefined;
+      if (this.stopped) return;
+      if (this.runner.stallHeld()) {
+        this.stallTimer = this.timers.setTimeout(poll, stallPollMs);
+        return;
+      }
+      this.log.info('integrity watch: the stuck file system answers again; scanning everything now');
+      this.queue.wholeNow('stall_ended');
+    };
+    this.stallTimer = this.timers.setTimeout(poll, stallPollMs);
   }
 
   private overflowed(events: number): void {
@@ -212,12 +245,25 @@ export class RealtimeWatch {
     } else this.log.info('integrity watch: every planned directory is watched', { directories: this.watcher.watched });
   }
 
+  private onHost(path: string): string {
+    return this.rootfs === '/' ? path : join(this.rootfs, path);
+  }
+
   private isDirectory(path: string): boolean {
     try {
-      return lstatSync(fsPath(this.rootfs === '/' ? path : join(this.rootfs, path))).isDirectory();
+      return lstatSync(fsPath(this.onHost(path))).isDirectory();
     } catch {
       return false;
     }
+  }
+}
+
+/** The exporter's mount table; undefined when unreadable (then every path counts as local). */
+function readMounts(procfs: string): MountTable | undefined {
+  try {
+    return readOwnMounts(procfs);
+  } catch {
+    return undefined;
   }
 }
 

@@ -16,6 +16,7 @@ import { integrityKinds } from '../integrity/kinds.js';
 import { progressLine, type ProgressLine } from '../integrity/progress.js';
 import { scan, scanProblems, type ImageMemo, type KnownHash, type Observation } from '../integrity/scan.js';
 import type { Logger } from '../log/logger.js';
+import type { StuckReads } from '../procfs/stuck-reads.js';
 import type { IsolatedFs } from '../isolated/isolated-fs.js';
 import { integrityMetricSpecs as specs, packageActivitySources, runningResults } from '../metrics/integrity.js';
 import { registerCounter, registerGauge } from '../metrics/spec.js';
@@ -89,6 +90,7 @@ class IntegrityCollector implements Collector {
   private intervalFor = '';
   /** Where the scans' calls on the watched files are made: helper processes, shared with the other collectors. */
   private readonly fs: IsolatedFs;
+  private readonly stuck: StuckReads;
   /**
    * The scan in progress, which the next one waits for: scans never overlap. A first-start learn
    * that passed --baseline.timeout keeps scanning while the exporter starts; the scan at start then
@@ -124,6 +126,7 @@ class IntegrityCollector implements Collector {
   constructor(env: CollectorEnv) {
     this.log = env.log;
     this.fs = env.hostReads.isolated;
+    this.stuck = env.hostReads.stuck;
     this.packageChanges = new PackageChanges(env, env.log);
     this.watchMetrics = new WatchMetrics(env);
     this.hashCache = new HashCache(env.paths.stateDir);
@@ -245,7 +248,11 @@ class IntegrityCollector implements Collector {
       ctx.paths.rootfs,
       ctx.paths.procfs,
       () => context().policy.integrity.package_database,
-      { rescan: (targets) => this.rescan(context(), targets), scanAll: () => this.runScan(context(), false) },
+      {
+        rescan: (targets) => this.rescan(context(), targets),
+        scanAll: () => this.runScan(context(), false),
+        stallHeld: () => this.stuck.list('file_system').length > 0,
+      },
       this.watchMetrics,
       this.log,
     );

@@ -19,7 +19,7 @@ export const systemTimers: Timers = {
 };
 
 /** Why a rescan reads the whole watched set (a fast-path scan) instead of the changed paths. */
-export const wholeScanReasons = ['overflow', 'burst', 'package_manager', 'accounts'] as const;
+export const wholeScanReasons = ['overflow', 'burst', 'package_manager', 'accounts', 'stall_ended'] as const;
 export type WholeScanReason = (typeof wholeScanReasons)[number];
 
 export type ChangeBatch =

@@ -50,7 +50,7 @@ export const integrityWatchMetricSpecs = {
     type: 'counter',
     help: 'Rescans started by the watch, by reason: the changed paths, or the whole watched set (a fast-path scan).',
     labels: {
-      reason: `${list(watchRescanReasons)}: changes reads the changed paths; overflow: the inotify queue overflowed (events lost); burst: more changed paths than a batch holds; package_manager: dpkg's database settled after a run; accounts: the accounts or sshd's AuthorizedKeysFile changed the watched set`,
+      reason: `${list(watchRescanReasons)}: changes reads the changed paths; overflow: the inotify queue overflowed (events lost); burst: more changed paths than a batch holds; package_manager: dpkg's database settled after a run; accounts: the accounts or sshd's AuthorizedKeysFile changed the watched set; stall_ended: a file system the last scan skipped as stuck answers again`,
     },
   }),
   overflows: metricSpec({

@@ -2,7 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { startExporter, tempDir, type RunningExporter } from '../helpers/cli.js';
+import { runCli, startExporter, tempDir, type RunningExporter } from '../helpers/cli.js';
 import { parseExposition, sampleValue } from '../helpers/exposition.js';
 import { mountStallFs, processState, startVictim, type StallFs } from '../helpers/stall-fs.js';
 
@@ -237,6 +237,43 @@ describe('a stalled FUSE file system', () => {
       await scrapeUntil(hg, 'stuck again', (text) => stuckReads(text, 'file_system') === 1);
       expectCleanEnd(await terminate(exporter.child), log());
       expect(stillStalled(fs)).toBe(true);
+    },
+    4 * patience,
+  );
+
+  it(
+    'stalled before the exporter starts, with the real-time watch and no scan due: the exporter answers, and a change made meanwhile is found once the mount answers again',
+    async () => {
+      const fs = await mountStallFs((backing) => writeFileSync(join(backing, 'config'), 'key: value'));
+      const policy = policyFile(
+        `integrity:\n  paths: [${JSON.stringify(fs.mountPoint)}]\n  schedule: "0 0 1 1 *"\n  running_executables: false\n  package_database: false\n`,
+      );
+      const stateDir = tempDir();
+      const args = ['--collector.disable-defaults', '--collector.integrity', '--config.file', policy, '--state.dir', stateDir];
+      const init = runCli([...args, 'baseline', 'init']);
+      expect(init.code, init.stderr).toBe(0);
+      fs.stall();
+      const hg = await start(args);
+      const skipped = await scrapeUntil(
+        hg,
+        'the scan at start, skipping the stuck mount',
+        (text) =>
+          (sampleValue(text, 'hostguard_integrity_last_scan_end_timestamp_seconds') ?? 0) > 0 &&
+          sampleValue(text, 'hostguard_integrity_scan_problems', { problem: 'stuck' }) === 1,
+      );
+      expect(parseExposition(skipped).filter((s) => s.name === 'hostguard_integrity_mismatch')).toEqual([]);
+      // Changed behind the stall's back (in the backing directory), then the mount answers again.
+      writeFileSync(join(fs.backing, 'config'), 'key: other');
+      fs.resume();
+      const found = await scrapeUntil(
+        hg,
+        'the change, read after the stall ended',
+        (text) => sampleValue(text, 'hostguard_integrity_mismatch', { path: join(fs.mountPoint, 'config'), kind: 'content_changed' }) === 1,
+      );
+      // Read by the watch's scan once the stall ended: the schedule never ran.
+      expect(sampleValue(found, 'hostguard_integrity_watch_rescans_total', { reason: 'stall_ended' })).toBeGreaterThanOrEqual(1);
+      expect(hg.log()).toMatch(/msg="integrity watch: the stuck file system answers again; scanning everything now"/);
+      expectCleanEnd(await terminate(hg.exporter.child), hg.log());
     },
     4 * patience,
   );
