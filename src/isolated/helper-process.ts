@@ -5,6 +5,7 @@ import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { isStallable, readOwnMounts } from '../procfs/mounts.js';
 import type { StuckTarget } from '../procfs/stuck-reads.js';
 import type { Progress, Request, RequestBody, Response } from './protocol.js';
 
@@ -167,6 +168,8 @@ export class HelperProcess {
           this.fail(new Error(`helper process silent for ${startupMs / 1000}s before touching any file system`));
         return;
       }
+      const silentMs = performance.now() - this.lastSign;
+      if ('mount' in this.touching && silentMs < localStallMs && isLocalMount(this.touching.mount)) return;
       const pending = this.pending;
       this.pending = undefined;
       this.kill();
@@ -211,6 +214,26 @@ export class HelperProcess {
 
 /** How long a helper may take to start before a request to it fails. */
 const startupMs = 60_000;
+
+/**
+ * The silence after which a helper touching a local file system (ext4, xfs, tmpfs, overlay: no
+ * FUSE server or network behind it) is declared stuck. Such a call waits only on the machine's
+ * own disk, which a burst of writeback on a busy host can hold for seconds; declaring the root
+ * file system stuck then would skip every watched path until the next scan. The wait costs the
+ * helper, never the event loop, so a local call gets this long; one on a file system that may
+ * stall gets `stallMs`.
+ */
+const localStallMs = 60_000;
+
+/** Whether `mount` (a mount point the helper named) is a local file system, by the exporter's mount table. */
+function isLocalMount(mount: string): boolean {
+  try {
+    const found = readOwnMounts('/proc').mounts.find((m) => m.mountPoint === mount);
+    return found !== undefined && !isStallable(found.fsType);
+  } catch {
+    return false;
+  }
+}
 
 /**
  * How to start helper.ts: the compiled .js under dist/ directly; from sources (vitest, the
