@@ -2,9 +2,9 @@
 // The resident set, measured in docs/benchmarks.md: a 1 MiB young generation; an old generation grown by
 // 1.3× its live size rather than up to 4× (--optimize-for-size); one malloc arena, trimmed on every free.
 import { Command, CommanderError } from 'commander';
-import { PolicyError } from '../config/load-policy.js';
+import { PolicyError } from '../config/policy-error.js';
 import { defaultPolicyYaml } from '../config/default-policy.js';
-import { WebConfigError } from '../server/web-config.js';
+import { WebConfigError } from '../server/web-config-error.js';
 import { StateDirError } from '../state/state-dir.js';
 import { buildInfo } from '../version.js';
 import { exitCodes, ListenError, UsageError } from './exit-codes.js';

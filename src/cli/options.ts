@@ -1,5 +1,5 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { collectorDefinitions } from '../collectors/registry.js';
+import { collectorInfos } from '../collectors/catalog.js';
 import { parseDurationMs } from '../config/duration.js';
 import { logFormats, logLevels, type LogFormat, type LogLevel } from '../log/logger.js';
 import { defaultStateDir } from '../state/state-dir.js';
@@ -72,7 +72,7 @@ export function addGlobalOptions(program: Command): Command {
     .option('--collector.disable-defaults', 'disable every collector not enabled by its own flag', false)
     .addOption(new Option('--log.level <level>', 'only log messages with this severity or above').choices(logLevels).default('info'))
     .addOption(new Option('--log.format <format>', 'output format of log messages').choices(logFormats).default('logfmt'));
-  for (const definition of collectorDefinitions) {
+  for (const definition of collectorInfos) {
     const state = definition.defaultEnabled ? 'enabled' : 'disabled';
     program.option(`--collector.${definition.name}`, `${definition.description} (default: ${state})`);
     program.option(`--no-collector.${definition.name}`, `disable the ${definition.name} collector`);
@@ -115,7 +115,7 @@ function collectorChoice(
 ): Pick<GlobalOptions, 'enabledCollectors' | 'disabledCollectors'> {
   const enabled: string[] = [];
   const disabled = new Map<string, string>();
-  for (const d of collectorDefinitions) {
+  for (const d of collectorInfos) {
     const flag = opts[`collector.${d.name}`];
     if (flag === true || (flag === undefined && d.defaultEnabled && !disableDefaults)) enabled.push(d.name);
     else if (flag === false) disabled.set(d.name, `disabled (--no-collector.${d.name})`);

@@ -12,6 +12,7 @@ import { CounterSync } from '../metrics/counter-sync.js';
 import { registerCounter, registerGauge } from '../metrics/spec.js';
 import { scheduleWork, type Schedule } from '../scheduler/schedule.js';
 import type { Collector, CollectorContext, CollectorDefinition, CollectorEnv, CollectorRun } from './collector.js';
+import { collectorCatalog } from './catalog.js';
 
 /**
  * Security audits as metrics: the report of a scheduled Lynis run (`audit.lynis_report`), judged
@@ -145,9 +146,6 @@ class AuditCollector implements Collector {
 }
 
 export const auditCollector: CollectorDefinition = {
-  name: 'audit',
-  description: 'Lynis audit reports: hardening index, warnings, report age; optionally runs Lynis on a schedule (policy section audit)',
-  // Like node_exporter's textfile collector: on by default, idle without its policy section.
-  defaultEnabled: true,
+  ...collectorCatalog.audit,
   create: (env) => new AuditCollector(env),
 };

@@ -14,6 +14,7 @@ import { registerCounter, registerGauge } from '../metrics/spec.js';
 import { FollowedSources } from '../tail/followed-sources.js';
 import { UserDirectory, userClasses } from '../rootfs/users.js';
 import type { Collector, CollectorContext, CollectorDefinition, CollectorEnv, CollectorRun } from './collector.js';
+import { collectorCatalog } from './catalog.js';
 
 /** How long a collection waits for the files to be read up to their end before reporting. */
 const catchUpMs = 2000;
@@ -188,8 +189,6 @@ function sourceLog(log: Logger, spec: AuthSourceSpec): Logger {
 }
 
 export const authCollector: CollectorDefinition = {
-  name: 'auth',
-  description: 'authentication failures and logins from auth logs and the journal',
-  defaultEnabled: true,
+  ...collectorCatalog.auth,
   create: (env) => new AuthCollector(env),
 };

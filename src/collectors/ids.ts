@@ -12,6 +12,7 @@ import { labelValue, registerCounter, registerGauge } from '../metrics/spec.js';
 import { FileFollower } from '../tail/file-follower.js';
 import { FollowedSources } from '../tail/followed-sources.js';
 import type { Collector, CollectorContext, CollectorDefinition, CollectorEnv, CollectorRun } from './collector.js';
+import { collectorCatalog } from './catalog.js';
 
 /** How long a collection waits for the files to be read up to their end before reporting. */
 const catchUpMs = 2000;
@@ -174,9 +175,6 @@ class IdsCollector implements Collector {
 }
 
 export const idsCollector: CollectorDefinition = {
-  name: 'ids',
-  description: 'alerts of Suricata, Snort 3 and Wazuh/OSSEC from their JSON outputs (policy section ids)',
-  // Like node_exporter's textfile collector: on by default, idle without its policy section.
-  defaultEnabled: true,
+  ...collectorCatalog.ids,
   create: (env) => new IdsCollector(env),
 };

@@ -22,6 +22,7 @@ import { integrityMetricSpecs as specs, packageActivitySources, runningResults }
 import { registerCounter, registerGauge } from '../metrics/spec.js';
 import { scheduleIntervalSeconds, scheduleWork, type Schedule } from '../scheduler/schedule.js';
 import type { Collector, CollectorContext, CollectorDefinition, CollectorEnv, CollectorRun } from './collector.js';
+import { collectorCatalog } from './catalog.js';
 // Real-time watch, account-dependent paths and who-data: kept apart in these modules.
 import { effectiveWatchedPaths } from '../integrity/effective-paths.js';
 import { withWriters, type WriterSource } from '../integrity/judge-writers.js';
@@ -37,7 +38,7 @@ import type { Finding } from '../findings/finding.js';
 import { PrivilegedFilesSearch } from './integrity-privileged.js';
 import { PackageChanges } from './integrity-packages.js';
 
-const name = 'integrity';
+const name = collectorCatalog.integrity.name;
 
 /** The verified baseline's integrity section: validated once, converted entry by entry on demand. */
 class TrustedBaseline implements BaselineFiles {
@@ -523,8 +524,6 @@ function policyKey(ctx: CollectorContext): string {
 }
 
 export const integrityCollector: CollectorDefinition = {
-  name,
-  description: 'hashes of watched files and running executables against the baseline and the package database',
-  defaultEnabled: true,
+  ...collectorCatalog.integrity,
   create: (env) => new IntegrityCollector(env),
 };

@@ -7,8 +7,9 @@ import { kernelMetricSpecs as specs, sysctlStates } from '../metrics/kernel.js';
 import { registerGauge } from '../metrics/spec.js';
 import { readModules, readSysctl, readTainted } from '../procfs/kernel.js';
 import type { Collector, CollectorContext, CollectorDefinition, CollectorEnv, CollectorRun } from './collector.js';
+import { collectorCatalog } from './catalog.js';
 
-const name = 'kernel';
+const name = collectorCatalog.kernel.name;
 
 /** What the running kernel shows now: a few small reads of /proc, cheap enough for every scrape. */
 function observeKernel(procfs: string, policy: KernelPolicy): KernelSnapshot {
@@ -65,8 +66,6 @@ class KernelCollector implements Collector {
 }
 
 export const kernelCollector: CollectorDefinition = {
-  name,
-  description: 'the running kernel against the baseline: modules loaded, taint flags gained, security sysctls changed',
-  defaultEnabled: true,
+  ...collectorCatalog.kernel,
   create: (env) => new KernelCollector(env),
 };

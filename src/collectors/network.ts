@@ -32,8 +32,9 @@ import { listenerFacts } from '../fleet/flagged-listeners.js';
 import { fleetMetricSpecs } from '../metrics/fleet.js';
 import { processesShared, type ProcessesShared } from './processes-shared.js';
 import type { Collector, CollectorContext, CollectorDefinition, CollectorEnv, CollectorRun } from './collector.js';
+import { collectorCatalog } from './catalog.js';
 
-export const networkCollectorName = 'network';
+export const networkCollectorName = collectorCatalog.network.name;
 
 /** Whether the policy judges any outgoing connection. */
 function judgesOutbound(outbound: OutboundPolicy): boolean {
@@ -354,8 +355,6 @@ class NetworkCollector implements Collector {
 }
 
 export const networkCollector: CollectorDefinition = {
-  name: networkCollectorName,
-  description: 'listening sockets, outgoing connections, shells on sockets and hidden ports (ss -tulnp, lsof -i, unhide-tcp)',
-  defaultEnabled: true,
+  ...collectorCatalog.network,
   create: (env) => new NetworkCollector(env),
 };

@@ -26,6 +26,7 @@ import { scheduleWork, type Schedule } from '../scheduler/schedule.js';
 import type { FlaggedProcess } from '../network/judge-outbound.js';
 import { processesShared, type ProcessesShared } from './processes-shared.js';
 import type { Collector, CollectorContext, CollectorDefinition, CollectorEnv, CollectorRun } from './collector.js';
+import { collectorCatalog } from './catalog.js';
 import { ExecEventsSource } from './processes-exec.js';
 import { CodeInspector } from '../processes/code-inspector.js';
 import type { CodeView } from '../processes/code-view.js';
@@ -403,8 +404,6 @@ class ProcessesCollector implements Collector {
 }
 
 export const processesCollector: CollectorDefinition = {
-  name: collectorName,
-  description: 'running processes: unknown, misplaced, masquerading, short-lived and hidden ones',
-  defaultEnabled: true,
+  ...collectorCatalog.processes,
   create: (env) => new ProcessesCollector(env),
 };

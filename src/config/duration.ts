@@ -1,5 +1,3 @@
-import { z } from 'zod';
-
 /** Prometheus-style durations: a whole number and one unit, `500ms`, `30s`, `5m`, `6h`, `1d`. */
 const unitMs = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 export type DurationUnit = keyof typeof unitMs;
@@ -11,21 +9,6 @@ export function parseDurationMs(text: string, units: readonly DurationUnit[]): n
   if (!match || !unit || !units.includes(unit)) return undefined;
   return Number(match[1]) * unitMs[unit];
 }
-
-/** A zod field holding a duration in `units`, as milliseconds; `message` when it is not one. */
-export function durationMsField(units: readonly DurationUnit[], message: string) {
-  return z.string().transform((text, ctx) => {
-    const ms = parseDurationMs(text, units);
-    if (ms !== undefined) return ms;
-    ctx.addIssue({ code: z.ZodIssueCode.custom, message });
-    return z.NEVER;
-  });
-}
-
-/** A policy duration like `30m`, `6h` or `1d`, in seconds. */
-export const durationSeconds = durationMsField(['s', 'm', 'h', 'd'], 'a duration like 30m, 6h or 1d')
-  .transform((ms) => ms / 1000)
-  .refine((seconds) => seconds > 0, 'must be longer than 0');
 
 /** `ms` in the largest unit that holds it whole, as the flags spell it: 1800000 is `30m`, 1500 is `1500ms`. */
 export function formatDurationMs(ms: number): string {

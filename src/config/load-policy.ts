@@ -3,22 +3,10 @@ import { readFileSync } from 'node:fs';
 import { loadAll, YAMLException } from 'js-yaml';
 import type { z } from 'zod';
 import { describeErrno } from '../state/state-dir.js';
+import { PolicyError } from './policy-error.js';
 import { defaultPolicyYaml } from './default-policy.js';
 import { policySchema, type Policy, type PolicySection } from './policy-schema.js';
 import { formatPath, YamlPositions } from './yaml-positions.js';
-
-/** A policy that cannot be used, with where and why: `policy.yml:12: processes.allow[2].users: ...`. */
-export class PolicyError extends Error {
-  constructor(
-    readonly file: string,
-    readonly line: number | undefined,
-    readonly key: string | undefined,
-    readonly problem: string,
-  ) {
-    super(`${file}${line ? `:${line}` : ''}: ${key ? `${key}: ` : ''}${problem}`);
-    this.name = 'PolicyError';
-  }
-}
 
 export interface LoadedPolicy {
   readonly policy: Policy;

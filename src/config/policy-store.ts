@@ -1,4 +1,5 @@
-import { loadPolicy, PolicyError, type LoadedPolicy } from './load-policy.js';
+import { loadPolicy, type LoadedPolicy } from './load-policy.js';
+import { PolicyError } from './policy-error.js';
 
 export type ReloadOutcome = { ok: true; changed: boolean } | { ok: false; message: string };
 

@@ -3,22 +3,14 @@ import { createSecureContext } from 'node:tls';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { load, YAMLException } from 'js-yaml';
 import { z } from 'zod';
-import { durationMsField } from '../config/duration.js';
+import { durationMsField } from '../config/duration-field.js';
 import { describeErrno } from '../state/state-dir.js';
+import { WebConfigError } from './web-config-error.js';
 
 /**
  * --web.config.file in the format every Prometheus exporter shares (prometheus/exporter-toolkit):
  * TLS, client certificates, basic auth with bcrypt hashes, response headers, a rate limit.
  */
-export class WebConfigError extends Error {
-  constructor(
-    readonly file: string,
-    readonly problem: string,
-  ) {
-    super(`${file}: ${problem}`);
-    this.name = 'WebConfigError';
-  }
-}
 
 export const clientAuthTypes = [
   'NoClientCert',

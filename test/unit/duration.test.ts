@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { durationSeconds, parseDurationMs } from '../../src/config/duration.js';
+import { parseDurationMs } from '../../src/config/duration.js';
+import { durationSeconds } from '../../src/config/duration-field.js';
 
 describe('durations', () => {
   it('reads a whole number and one of the allowed units, in milliseconds', () => {

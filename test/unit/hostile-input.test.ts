@@ -2,14 +2,16 @@ import fc from 'fast-check';
 import { dump } from 'js-yaml';
 import { describe, expect, it } from 'vitest';
 import { baselineFormat, sealBaseline, verifyBaseline } from '../../src/baseline/baseline.js';
-import { parsePolicy, PolicyError } from '../../src/config/load-policy.js';
+import { parsePolicy } from '../../src/config/load-policy.js';
+import { PolicyError } from '../../src/config/policy-error.js';
 import { ProcParseError } from '../../src/procfs/errors.js';
 import { parseStat } from '../../src/procfs/stat.js';
 import { parseStatm } from '../../src/procfs/statm.js';
 import { parseStatus } from '../../src/procfs/status.js';
 import { parsePasswd } from '../../src/rootfs/users.js';
 import { ListenAddressError, parseListenAddress } from '../../src/server/listen-address.js';
-import { parseWebConfig, WebConfigError } from '../../src/server/web-config.js';
+import { parseWebConfig } from '../../src/server/web-config.js';
+import { WebConfigError } from '../../src/server/web-config-error.js';
 
 /**
  * Property tests on every parser of untrusted text in the foundation: whatever the input, the

@@ -39,6 +39,8 @@ interface Import {
   readonly typeOnly: boolean;
   /** Only node:net's pure address checks are imported. */
   readonly addressChecksOnly: boolean;
+  /** `import()`: loaded when the code runs, not with the module. */
+  readonly dynamic?: boolean;
 }
 
 const srcDir = join(repoRoot, 'src');
@@ -52,10 +54,10 @@ function sourceFiles(dir: string): string[] {
 function importsOf(file: string): Import[] {
   const source = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.ES2022, false);
   const found: Import[] = [];
-  const add = (specifier: string, typeOnly: boolean, names: readonly string[] = []) => {
+  const add = (specifier: string, typeOnly: boolean, names: readonly string[] = [], dynamic = false) => {
     const target = specifier.startsWith('.') ? relative(srcDir, resolve(dirname(file), specifier)).replace(/\.js$/, '.ts') : undefined;
     const addressChecksOnly = specifier === 'node:net' && names.length > 0 && names.every((n) => ['isIP', 'isIPv4', 'isIPv6'].includes(n));
-    found.push({ specifier, target, typeOnly, addressChecksOnly });
+    found.push({ specifier, target, typeOnly, addressChecksOnly, dynamic });
   };
   const visit = (node: ts.Node) => {
     if (ts.isImportDeclaration(node) && ts.isStringLiteral(node.moduleSpecifier)) {
@@ -80,7 +82,7 @@ function importsOf(file: string): Import[] {
       node.arguments[0] &&
       ts.isStringLiteral(node.arguments[0])
     ) {
-      add(node.arguments[0].text, false);
+      add(node.arguments[0].text, false, [], true);
     }
     ts.forEachChild(node, visit);
   };
@@ -154,6 +156,19 @@ describe('the layering of src/', () => {
 
   it('keeps judgments pure: no node I/O module, nothing of procfs/ or rootfs/, no module that reads the host (types included)', () => {
     expect(judgeViolations(judges, imports, readers)).toEqual([]);
+  });
+
+  it("loads no collector's code to parse the command line or to run `auth test`: their static imports never reach the registry", () => {
+    /** The src modules loaded with `entry`: its static, non-type imports, transitively. */
+    const loadedWith = (entry: string): Set<string> => {
+      const seen = new Set<string>([entry]);
+      for (const file of seen)
+        for (const i of imports.get(file) ?? []) if (i.target !== undefined && !i.typeOnly && !i.dynamic) seen.add(i.target);
+      return seen;
+    };
+    expect(loadedWith('cli/serve.ts').has('collectors/registry.ts')).toBe(true);
+    for (const entry of ['cli/main.ts', 'cli/auth-test.ts'])
+      expect([entry, loadedWith(entry).has('collectors/registry.ts')]).toEqual([entry, false]);
   });
 
   it('would fail on a domain importing a collector, and on a judgment importing a reader', () => {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { durationMsField } from '../duration.js';
+import { durationMsField } from '../duration-field.js';
 
 /** Identifiers read from the journal besides everything logged to the auth and authpriv facilities. */
 export const defaultJournalIdentifiers = ['sshd', 'sshd-session', 'sshd-auth', 'sudo', 'su', 'login', 'systemd-logind'] as const;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { durationSeconds } from '../duration.js';
+import { durationSeconds } from '../duration-field.js';
 
 export const idsTools = ['suricata', 'snort', 'wazuh'] as const;
 export type IdsTool = (typeof idsTools)[number];

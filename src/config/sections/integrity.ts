@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { cronExpression } from '../cron-expression.js';
-import { durationSeconds } from '../duration.js';
+import { durationSeconds } from '../duration-field.js';
 import { absolutePathGlob } from '../glob-field.js';
 
 /**
