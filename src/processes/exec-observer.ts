@@ -17,7 +17,7 @@ import {
 import type { UserDirectory } from '../rootfs/users.js';
 import type { ContainerIdentity } from '../containers/identity.js';
 import type { ObservedExec } from './exec-view.js';
-import type { ExecutableFacts, ObservedProcess } from './host-view.js';
+import { detachedMountPath, judgedExePath, type ExecutableFacts, type ObservedProcess } from './host-view.js';
 import type { ProgramTarget } from './judge-programs.js';
 import { factsOfNamedFile, statNamedFile } from './file-facts.js';
 import type { PackageIndex } from './package-index.js';
@@ -40,6 +40,11 @@ export interface ExecObservation {
 export class ExecObserver {
   private hostRootRead: { readonly identity: DirectoryIdentity | undefined } | undefined;
   private hostNamespaceRead: { readonly value: string | undefined } | undefined;
+  /**
+   * The last execs read, by PID: what a process whose parent is already gone ran. runc's init
+   * (run from a detached mount of runc) is read after `runc run` ended, more often than not.
+   */
+  private readonly recent = new Map<number, { readonly exe: string; readonly item: AuditPathItem | undefined }>();
 
   /** `identify`: which container a process in another mount namespace is in (ContainerObserver.identityOf). */
   constructor(
@@ -83,7 +88,11 @@ export class ExecObserver {
       const parent = await this.rootOf(event.ppid);
       rootPid = event.ppid;
       if (parent.root === 'other') ({ root, namespace } = parent);
-      else {
+      else if (event.exe === detachedMountPath) {
+        // On a detached mount (runc's init) no path tells the file: its identity does, below.
+        root = 'host';
+        namespace = undefined;
+      } else {
         // Gone, and its parent on the host's root (or gone too): the file at its path tells. The very
         // file that ran is the host's; another file, or none, is a container's file, or one replaced
         // since: judged by its path only, as the host cannot tell which.
@@ -92,6 +101,17 @@ export class ExecObserver {
       }
     }
     const parentLink = readExe(procfs, event.ppid);
+    const parentExec = parentLink.kind === 'path' ? undefined : this.recent.get(event.ppid);
+    const parentExe = parentLink.kind === 'path' ? parentLink.path : parentExec?.exe;
+    // runc's init runs from a detached bind mount of runc itself (its exe reads `/`): the file the
+    // exec's PATH record names (device and inode) is then the very file its parent runs, as the
+    // parent's executable shows it, or the parent's own exec record once it is gone.
+    const runsParentExe =
+      root === 'host' &&
+      event.exe === detachedMountPath &&
+      parentExe !== undefined &&
+      (parentExec ? sameItem(parentExec.item, exeItem) : sameFile(rootfs, parentExe, exeItem) === true);
+    this.remember(event.pid, event.exe, exeItem);
     const user = root !== 'other' || event.euid === 0 ? this.users.nameOf(event.euid) : String(event.euid);
     const process: ObservedProcess = {
       pid: event.pid,
@@ -105,7 +125,7 @@ export class ExecObserver {
       user,
       userClass: this.users.classOfUid(event.euid),
       exe: { kind: 'path', path: event.exe, deleted },
-      parentExe: parentLink.kind === 'path' ? parentLink.path : undefined,
+      parentExe,
       cpuSeconds: 0,
       cpuCores: 0,
       rssBytes: 0,
@@ -113,8 +133,11 @@ export class ExecObserver {
       mountNamespace: namespace,
       root,
       stalled: false,
+      ...(runsParentExe && { runsParentExe }),
     };
-    if (root === 'host' && !executables.has(event.exe)) executables.set(event.exe, factsOfNamedFile(rootfs, event.exe, deleted, index));
+    const judgedPath = judgedExePath(process) ?? event.exe;
+    if (root === 'host' && !executables.has(judgedPath))
+      executables.set(judgedPath, factsOfNamedFile(rootfs, judgedPath, runsParentExe ? false : deleted, index));
 
     let program: ProgramTarget | undefined;
     let inline: ObservedExec['inline'];
@@ -135,6 +158,12 @@ export class ExecObserver {
     }
     const container = root === 'other' && namespace !== undefined ? await this.identify(rootPid, namespace) : undefined;
     return { timeMs: event.timeMs, serial: event.serial, keys: event.keys, process, program, inline, container };
+  }
+
+  private remember(pid: number, exe: string, item: AuditPathItem | undefined): void {
+    this.recent.delete(pid);
+    this.recent.set(pid, { exe, item });
+    if (this.recent.size > recentExecs) this.recent.delete(this.recent.keys().next().value!);
   }
 
   /** The root of a running process against the host's, stat'ed only in another mount namespace; `host` when it is gone. */
@@ -181,6 +210,14 @@ function resolve(name: string, cwd: string | undefined): string {
  * Whether the host's file at `path` is the one a PATH item recorded (device and inode): true, false
  * (another file, or none), or undefined when the item says nothing (no item, no inode).
  */
+/** Execs remembered for their children (ExecObserver.recent). */
+const recentExecs = 4096;
+
+/** Two PATH records name the same file: inode and device both known and equal. */
+function sameItem(a: AuditPathItem | undefined, b: AuditPathItem | undefined): boolean {
+  return a?.inode !== undefined && a.device !== undefined && a.inode === b?.inode && a.device === b.device;
+}
+
 function sameFile(rootfs: string, path: string, item: AuditPathItem | undefined): boolean | undefined {
   const s = statNamedFile(rootfs, path);
   if (s === 'unknown') return undefined;

@@ -51,7 +51,7 @@ export interface ObservedProcess {
  * after the file was opened: the mount's own root, `/`. No directory can be executed, so this
  * names no file on the host; which file it is must be learnt from its identity.
  */
-const detachedMountPath = '/';
+export const detachedMountPath = '/';
 
 /** A host process whose executable lies on a detached mount: its path says nothing of the file. */
 export function onDetachedMount(p: ObservedProcess): boolean {

@@ -1,5 +1,5 @@
 import { execFileSync, spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdirSync, readFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterAll, afterEach } from 'vitest';
 
@@ -83,4 +83,15 @@ export function ioOf(pid: number): { read: number; written: number } {
   const text = readFileSync(`/proc/${pid}/io`, 'utf8');
   const field = (name: string) => Number(new RegExp(`^${name}: (\\d+)$`, 'm').exec(text)?.[1] ?? NaN);
   return { read: field('rchar'), written: field('wchar') };
+}
+
+/** An OCI bundle as `runc spec` writes it in `bundle` (an empty directory), whose root holds a copy of sleep: the smallest real container image. */
+export function runcSleepBundle(runc: string, bundle: string, seconds: number): string {
+  rootWithSleep(bundle);
+  execFileSync(runc, ['spec', '--bundle', bundle]);
+  const config = JSON.parse(readFileSync(join(bundle, 'config.json'), 'utf8')) as { process: { terminal: boolean; args: string[] } };
+  config.process.terminal = false;
+  config.process.args = ['/sleep', String(seconds)];
+  writeFileSync(join(bundle, 'config.json'), JSON.stringify(config));
+  return bundle;
 }

@@ -7,6 +7,8 @@ import { startAuditd, type RunningAuditd } from '../helpers/auditd.js';
 import { repoRoot, runCli, startExporter, tempDir, type RunningExporter } from '../helpers/cli.js';
 import { sampleValue } from '../helpers/exposition.js';
 import { until } from '../helpers/poll.js';
+import { runcSleepBundle } from '../helpers/processes.js';
+import { requireTool } from '../helpers/tools.js';
 
 /**
  * Every exec, from the real kernel audit subsystem: auditd (Debian's package) started by this file
@@ -170,6 +172,27 @@ describe('every exec, from the kernel audit log', { timeout: 180_000 }, () => {
     });
   });
 
+  it('a program run from a detached mount (its path hidden, as runc runs its init) is flagged, unless it is the very file its parent runs', async () => {
+    const { exporter } = await exporterFollowingAuditd();
+    const fixture = join(repoRoot, 'test/fixtures/processes/detached-exec.py');
+    const pidOf = (result: ReturnType<typeof spawnSync>) => Number(/pid (\d+)/.exec(String(result.stdout))?.[1]);
+    // Both exit at once: judged from their records, their parent gone by then too.
+    const hidden = pidOf(spawnSync('/usr/bin/python3', [fixture, planted('tool', '/usr/bin/true'), 'tool'], { encoding: 'utf8' }));
+    const same = pidOf(spawnSync('/usr/bin/python3', [fixture, '/usr/bin/python3', 'python3', '-c', 'pass'], { encoding: 'utf8' }));
+    expect([hidden, same].every((pid) => pid > 0)).toBe(true);
+    const marker = planted('marker', '/usr/bin/true');
+    spawnSync(marker);
+    const found = await until(
+      'the marker',
+      () => findings(exporter),
+      (all) => flaggedExec(all, marker).length > 0,
+    );
+    const about = (pid: number) =>
+      found.filter((f) => f.kind === 'flagged_exec' && f.message.includes(`(PID ${pid},`)).map((f) => f.subject);
+    expect(about(hidden)).toEqual([{ exe: '/', kind: 'unknown_executable', user: 'root' }]);
+    expect(about(same)).toEqual([]);
+  });
+
   it('inline code and code on stdin are counted, without a finding', async () => {
     const { exporter } = await exporterFollowingAuditd();
     const count = async (via: string) =>
@@ -258,7 +281,7 @@ describe('every exec, from the kernel audit log', { timeout: 180_000 }, () => {
   });
 });
 
-/** What cron, apt (through dpkg and debconf), Python tools and ldconfig run on an ordinary day. */
+/** What cron, apt (through dpkg and debconf), Python tools and ldconfig run on an ordinary day; then a container. */
 const quietCommands: Array<[string, string[]]> = [
   ['/bin/sh', ['-c', 'cd / && run-parts --report --regex "^dpkg$" /etc/cron.daily']],
   ['dpkg-reconfigure', ['-fnoninteractive', 'tzdata']],
@@ -283,6 +306,18 @@ describe('a quiet host stays quiet with every exec judged', { timeout: 20 * 60_0
       });
       expect([command, result.status]).toEqual([command, 0]);
     }
+    // A container run by Debian's runc: its init runs from a detached bind mount of runc itself.
+    const runc = requireTool('runc', 'runc');
+    const container = `hostguard-exec-${process.pid}`;
+    try {
+      const run = spawnSync(runc, ['run', '--bundle', runcSleepBundle(runc, tempDir(), 0.2), container], {
+        stdio: 'ignore',
+        timeout: 60_000,
+      });
+      expect(run.status).toBe(0);
+    } finally {
+      spawnSync(runc, ['delete', '--force', container], { stdio: 'ignore', timeout: 20_000 });
+    }
     // A marker run last: once it is read, everything before it was read.
     const marker = planted('marker', '/usr/bin/true');
     spawnSync(marker);
@@ -294,8 +329,8 @@ describe('a quiet host stays quiet with every exec judged', { timeout: 20 * 60_0
     const theirs = found.filter((f) => f.kind === 'flagged_exec' && f.subject['exe'] !== marker);
     const ours = theirs.filter(
       (f) =>
-        /^\/(usr|etc|var\/lib\/dpkg|sbin|bin)\//.test(String(f.subject['exe'])) ||
-        /dpkg|debconf|python|ldconfig|run-parts|apt/.test(f.message),
+        /^\/(usr|etc|var\/lib\/dpkg|sbin|bin)\/|^\/$/.test(String(f.subject['exe'])) ||
+        /dpkg|debconf|python|ldconfig|run-parts|apt|runc/.test(f.message),
     );
     expect(ours.map((f) => [f.subject, f.message])).toEqual([]);
   });

@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { FindingsDocument } from '../../src/findings/report.js';
@@ -7,7 +7,7 @@ import { startVerdicts } from '../../src/processes/judge.js';
 import { repoRoot, runCli, startExporter, tempDir } from '../helpers/cli.js';
 import { eventually } from '../helpers/eventually.js';
 import { parseExposition, sampleValue } from '../helpers/exposition.js';
-import { rootWithSleep } from '../helpers/processes.js';
+import { runcSleepBundle } from '../helpers/processes.js';
 import { crioAnnotations, crioCgroup, debianImage, startContainer } from '../helpers/containers.js';
 import { requireTool } from '../helpers/tools.js';
 
@@ -87,18 +87,6 @@ describe('a quiet host', () => {
   });
 });
 
-/** An OCI bundle as `runc spec` writes it, whose root holds a copy of sleep: the smallest real container image. */
-function sleepBundle(runc: string, seconds: number): string {
-  const bundle = tempDir();
-  rootWithSleep(bundle);
-  execFileSync(runc, ['spec', '--bundle', bundle]);
-  const config = JSON.parse(readFileSync(join(bundle, 'config.json'), 'utf8')) as { process: { terminal: boolean; args: string[] } };
-  config.process.terminal = false;
-  config.process.args = ['/sleep', String(seconds)];
-  writeFileSync(join(bundle, 'config.json'), JSON.stringify(config));
-  return bundle;
-}
-
 describe('a quiet host running containers', () => {
   it("stays quiet while Debian's runc creates and runs containers: their starts are other_root, a created container has no finding", async () => {
     const runc = requireTool('runc', 'runc');
@@ -115,12 +103,14 @@ describe('a quiet host running containers', () => {
     const created = ids[3]!;
     try {
       // Each lives 2 s: the start watch looks every half second, plus the time a look takes.
-      const running = sleepBundle(runc, 2);
+      const running = runcSleepBundle(runc, tempDir(), 2);
       for (const id of ids.slice(0, 3))
         expect(spawnSync(runc, ['run', '--bundle', running, id], { stdio: 'ignore', timeout: 20_000 }).status).toBe(0);
       // Created, not started: runc's init waits in the container for `runc start`, as between a
       // container runtime's create and start.
-      expect(spawnSync(runc, ['create', '--bundle', sleepBundle(runc, 60), created], { stdio: 'ignore', timeout: 20_000 }).status).toBe(0);
+      expect(
+        spawnSync(runc, ['create', '--bundle', runcSleepBundle(runc, tempDir(), 60), created], { stdio: 'ignore', timeout: 20_000 }).status,
+      ).toBe(0);
       const state = JSON.parse(execFileSync(runc, ['state', created], { encoding: 'utf8' })) as { status: string };
       expect(state.status).toBe('created');
       const startedIn = (text: string, verdict: string) =>
