@@ -61,7 +61,7 @@ export function onDetachedMount(p: ObservedProcess): boolean {
 /** The host path judged for a host process: its executable's, or its parent's when it runs that very file from a detached mount. */
 export function judgedExePath(p: ObservedProcess): string | undefined {
   if (p.exe.kind !== 'path') return undefined;
-  return p.runsParentExe && p.parentExe !== undefined ? p.parentExe : p.exe.path;
+  return p.runsParentExe && p.parentExe !== undefined && p.exe.path === detachedMountPath ? p.parentExe : p.exe.path;
 }
 
 /** Facts about one executable path, gathered once per collection for every process running it. */

@@ -287,8 +287,14 @@ export class HostObserver {
    * a detached mount may be on any file system.
    */
   private async identifyDetached(processes: readonly ObservedProcess[]): Promise<void> {
-    const detached = processes.filter((p) => onDetachedMount(p) && p.parentExe !== undefined);
-    if (detached.length === 0) return;
+    let detached: Mutable<ObservedProcess>[] | undefined;
+    for (let i = 0; i < processes.length; i++) {
+      const p = processes[i]! as Mutable<ObservedProcess>;
+      if (!onDetachedMount(p) || p.parentExe === undefined) continue;
+      p.runsParentExe = false; // until identified again: a record is kept from look to look
+      (detached ??= []).push(p);
+    }
+    if (!detached) return;
     const { procfs } = this.paths;
     let stats: readonly OffLoopStat[];
     try {
@@ -304,8 +310,7 @@ export class HostObserver {
     detached.forEach((p, i) => {
       const own = stats[2 * i];
       const parent = stats[2 * i + 1];
-      if (own?.ok && parent?.ok && own.stat.dev === parent.stat.dev && own.stat.ino === parent.stat.ino)
-        (p as Mutable<ObservedProcess>).runsParentExe = true;
+      p.runsParentExe = own?.ok === true && parent?.ok === true && own.stat.dev === parent.stat.dev && own.stat.ino === parent.stat.ino;
     });
   }
 
