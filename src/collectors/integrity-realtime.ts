@@ -9,7 +9,7 @@ import type { Observation } from '../integrity/scan.js';
 import { coveringTargets, meaningOf, planWatches } from '../integrity/watch-plan.js';
 import type { WatchScope } from '../integrity/watch-scope.js';
 import type { Logger } from '../log/logger.js';
-import { readOwnMounts, type MountTable } from '../procfs/mounts.js';
+import { ownMountsIfReadable } from '../procfs/mounts.js';
 import { integrityWatchMetricSpecs as specs, watchRescanReasons } from '../metrics/integrity-watch.js';
 import { registerCounter, registerGauge, registerHistogram } from '../metrics/spec.js';
 import type { CollectorEnv } from './collector.js';
@@ -143,7 +143,7 @@ export class RealtimeWatch {
     // event loop, which such a mount may never answer, and inotify sees only this host's changes
     // there anyway. The scheduled scans, off the event loop, read them; the watch covers the
     // nearest local directory above.
-    const mounts = readMounts(this.procfs);
+    const mounts = ownMountsIfReadable(this.procfs); // unreadable: every path counts as local
     const local = (path: string) => mounts === undefined || !mounts.mayStall(this.onHost(path));
     const plan = planWatches(scope, files, (path) => local(path) && this.isDirectory(path));
     const directories = new Set([...plan.directories].filter(local));
@@ -255,15 +255,6 @@ export class RealtimeWatch {
     } catch {
       return false;
     }
-  }
-}
-
-/** The exporter's mount table; undefined when unreadable (then every path counts as local). */
-function readMounts(procfs: string): MountTable | undefined {
-  try {
-    return readOwnMounts(procfs);
-  } catch {
-    return undefined;
   }
 }
 

@@ -5,7 +5,7 @@ import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { isStallable, readOwnMounts } from '../procfs/mounts.js';
+import { isStallable, ownMountsIfReadable } from '../procfs/mounts.js';
 import type { StuckTarget } from '../procfs/stuck-reads.js';
 import type { Progress, Request, RequestBody, Response } from './protocol.js';
 
@@ -227,12 +227,8 @@ const localStallMs = 60_000;
 
 /** Whether `mount` (a mount point the helper named) is a local file system, by the exporter's mount table. */
 function isLocalMount(mount: string): boolean {
-  try {
-    const found = readOwnMounts('/proc').mounts.find((m) => m.mountPoint === mount);
-    return found !== undefined && !isStallable(found.fsType);
-  } catch {
-    return false;
-  }
+  const found = ownMountsIfReadable('/proc')?.mounts.find((m) => m.mountPoint === mount);
+  return found !== undefined && !isStallable(found.fsType);
 }
 
 /**

@@ -5,7 +5,7 @@ import type { HostPaths } from '../host-paths.js';
 import type { ProcessesPolicy } from '../config/sections/processes.js';
 import type { Logger } from '../log/logger.js';
 import { readExe } from '../procfs/exe.js';
-import { readOwnMounts, type MountTable } from '../procfs/mounts.js';
+import { ownMountsIfReadable, type MountTable } from '../procfs/mounts.js';
 import { ProcessFiles } from '../procfs/process-files.js';
 import { ProcessReader, type DetailedSnapshot, type ProcessDetails } from '../procfs/process-reader.js';
 import { StuckReads } from '../procfs/stuck-reads.js';
@@ -258,7 +258,7 @@ export class HostObserver {
     containers: ReadonlyMap<number, ContainerFacts>,
   ): Promise<HostView> {
     const executables = new Map<string, ExecutableFacts>();
-    const mounts = ownMounts();
+    const mounts = ownMountsIfReadable('/proc');
     const offLoop: { path: string; deleted: boolean }[] = [];
     await this.identifyDetached(processes);
     for (let i = 0; i < processes.length; i++) {
@@ -356,15 +356,6 @@ function statsInPool(items: readonly { readonly path: string; readonly follow: b
       ),
     ),
   );
-}
-
-/** The exporter's mount table, read at each look (mounts come and go); undefined when unreadable. */
-function ownMounts(): MountTable | undefined {
-  try {
-    return readOwnMounts('/proc');
-  } catch {
-    return undefined;
-  }
 }
 
 /** Whether a stat of `hostPath` (or of its directory) may wait on a stalled file system; without a mount table, nothing is assumed to. */

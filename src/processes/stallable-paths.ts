@@ -1,5 +1,5 @@
 import { dirname } from 'node:path';
-import { readOwnMounts, type MountTable } from '../procfs/mounts.js';
+import { ownMountsIfReadable, type MountTable } from '../procfs/mounts.js';
 
 let cached: { readonly at: number; readonly table: MountTable | undefined } | undefined;
 
@@ -11,15 +11,7 @@ let cached: { readonly at: number; readonly table: MountTable | undefined } | un
  * is assumed to stall.
  */
 export function mayStallOnHost(hostPath: string, now = Date.now()): boolean {
-  if (cached === undefined || now - cached.at >= 1000 || now < cached.at) cached = { at: now, table: ownMounts() };
+  if (cached === undefined || now - cached.at >= 1000 || now < cached.at) cached = { at: now, table: ownMountsIfReadable('/proc') };
   const table = cached.table;
   return table !== undefined && (table.mayStall(hostPath) || table.mayStall(dirname(hostPath)));
-}
-
-function ownMounts(): MountTable | undefined {
-  try {
-    return readOwnMounts('/proc');
-  } catch {
-    return undefined;
-  }
 }

@@ -77,6 +77,15 @@ export class MountTable {
   }
 }
 
+/** readOwnMounts, or undefined when the mount table cannot be read. */
+export function ownMountsIfReadable(procfs: string): MountTable | undefined {
+  try {
+    return readOwnMounts(procfs);
+  } catch {
+    return undefined;
+  }
+}
+
 /** The exporter's own mount table (its mount namespace, as --path.procfs shows it). */
 export function readOwnMounts(procfs: string): MountTable {
   const file = `${procfs}/self/mountinfo`;
