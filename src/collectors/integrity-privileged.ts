@@ -27,6 +27,7 @@ const none: readonly Finding[] = [];
  */
 export class PrivilegedFilesSearch {
   private latest: PrivilegedObservation | undefined;
+  private published: PrivilegedObservation | undefined;
   private readonly record: PrivilegedSearchRecord;
   private schedule: Schedule | undefined;
   private scheduleFor = '';
@@ -110,6 +111,7 @@ export class PrivilegedFilesSearch {
   ): readonly Finding[] {
     const observation = this.latest;
     if (!observation || !ctx.policy.integrity.privileged_files.enabled) return none;
+    this.publish(observation);
     const judged = this.judged;
     if (judged && judged.observation === observation && judged.section === section && judged.watchedKey === watchedKey)
       return judged.findings;
@@ -196,8 +198,14 @@ export class PrivilegedFilesSearch {
     return observation;
   }
 
+  /** Judged at the next collection, which also publishes it: its gauges and its findings come out in the same scrape. */
   private observed(observation: PrivilegedObservation): void {
     this.latest = observation;
+  }
+
+  private publish(observation: PrivilegedObservation): void {
+    if (this.published === observation) return;
+    this.published = observation;
     const m = this.metrics;
     for (const privilege of privilegeAttributes) {
       m.files.set(
