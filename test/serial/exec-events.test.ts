@@ -77,6 +77,18 @@ function planted(name: string, from: string): string {
 const flaggedExec = (all: FindingsDocument['findings'], exe: string) =>
   all.filter((f) => f.kind === 'flagged_exec' && f.subject['exe'] === exe);
 
+/** Run a marker from /tmp last: once its exec is a finding, every exec before it was read. The findings then. */
+async function afterMarker(exporter: RunningExporter): Promise<{ found: FindingsDocument['findings']; marker: string }> {
+  const marker = planted('marker', '/usr/bin/true');
+  spawnSync(marker);
+  const found = await until(
+    'the marker',
+    () => findings(exporter),
+    (all) => flaggedExec(all, marker).length > 0,
+  );
+  return { found, marker };
+}
+
 // Polls use until's deadline (60 s) and some tests wait twice: more than the default timeout.
 describe('every exec, from the kernel audit log', { timeout: 180_000 }, () => {
   it('step 1: a binary from /tmp that lives a millisecond is a flagged_exec finding naming it', async () => {
@@ -180,13 +192,7 @@ describe('every exec, from the kernel audit log', { timeout: 180_000 }, () => {
     const hidden = pidOf(spawnSync('/usr/bin/python3', [fixture, planted('tool', '/usr/bin/true'), 'tool'], { encoding: 'utf8' }));
     const same = pidOf(spawnSync('/usr/bin/python3', [fixture, '/usr/bin/python3', 'python3', '-c', 'pass'], { encoding: 'utf8' }));
     expect([hidden, same].every((pid) => pid > 0)).toBe(true);
-    const marker = planted('marker', '/usr/bin/true');
-    spawnSync(marker);
-    const found = await until(
-      'the marker',
-      () => findings(exporter),
-      (all) => flaggedExec(all, marker).length > 0,
-    );
+    const { found } = await afterMarker(exporter);
     const about = (pid: number) =>
       found.filter((f) => f.kind === 'flagged_exec' && f.message.includes(`(PID ${pid},`)).map((f) => f.subject);
     expect(about(hidden)).toEqual([{ exe: '/', kind: 'unknown_executable', user: 'root' }]);
@@ -318,14 +324,7 @@ describe('a quiet host stays quiet with every exec judged', { timeout: 20 * 60_0
     } finally {
       spawnSync(runc, ['delete', '--force', container], { stdio: 'ignore', timeout: 20_000 });
     }
-    // A marker run last: once it is read, everything before it was read.
-    const marker = planted('marker', '/usr/bin/true');
-    spawnSync(marker);
-    const found = await until(
-      'the marker',
-      () => findings(exporter),
-      (all) => flaggedExec(all, marker).length > 0,
-    );
+    const { found, marker } = await afterMarker(exporter);
     const theirs = found.filter((f) => f.kind === 'flagged_exec' && f.subject['exe'] !== marker);
     const ours = theirs.filter(
       (f) =>
