@@ -50,8 +50,7 @@ export interface Observation {
 
 /** A stat made off the event loop: what the facts of an executable need of it. */
 export type OffLoopStat =
-  | { readonly ok: true; readonly stat: { readonly dev: string; readonly ino: string; readonly mode: number; readonly ctimeMs: number } }
-  | { readonly ok: false };
+  { readonly ok: true; readonly stat: { readonly mode: number; readonly ctimeMs: number } } | { readonly ok: false };
 
 /** What the observer reads through: the exporter's HostReads (src/isolated/). */
 export interface ObserverReads {
@@ -283,35 +282,19 @@ export class HostObserver {
 
   /**
    * For each host process whose executable lies on a detached mount (rare: runc's init for a few
-   * milliseconds), whether it is the file its parent runs. Stat'ed off the event loop: the file of
-   * a detached mount may be on any file system.
+   * milliseconds), whether it is the file its parent runs. A stat of /proc/PID/exe asks the file's
+   * own file system: guarded like the other per-process reads (on libuv's pool, under the
+   * deadline), never in a helper process, which the start watch would see start.
    */
   private async identifyDetached(processes: readonly ObservedProcess[]): Promise<void> {
-    let detached: Mutable<ObservedProcess>[] | undefined;
     for (let i = 0; i < processes.length; i++) {
       const p = processes[i]! as Mutable<ObservedProcess>;
       if (!onDetachedMount(p) || p.parentExe === undefined) continue;
-      p.runsParentExe = false; // until identified again: a record is kept from look to look
-      (detached ??= []).push(p);
+      const files = this.reads.processFiles;
+      const [own, parent] = await Promise.all([files.statLink(p.pid, 'exe'), files.statLink(p.ppid, 'exe')]);
+      // Found again at every look: a record is kept from look to look.
+      p.runsParentExe = own.ok && parent.ok && own.stats.dev === parent.stats.dev && own.stats.ino === parent.stats.ino;
     }
-    if (!detached) return;
-    const { procfs } = this.paths;
-    let stats: readonly OffLoopStat[];
-    try {
-      stats = await this.reads.statOffLoop(
-        detached.flatMap((p) => [
-          { path: `${procfs}/${p.pid}/exe`, follow: true },
-          { path: `${procfs}/${p.ppid}/exe`, follow: true },
-        ]),
-      );
-    } catch {
-      return; // not identified: judged by the path it shows
-    }
-    detached.forEach((p, i) => {
-      const own = stats[2 * i];
-      const parent = stats[2 * i + 1];
-      p.runsParentExe = own?.ok === true && parent?.ok === true && own.stat.dev === parent.stat.dev && own.stat.ino === parent.stat.ino;
-    });
   }
 
   /**
@@ -347,11 +330,8 @@ const minRateSeconds = 1;
 function statsInPool(items: readonly { readonly path: string; readonly follow: boolean }[]): Promise<OffLoopStat[]> {
   return Promise.all(
     items.map(({ path, follow }) =>
-      (follow ? stat(path, { bigint: true }) : lstat(path, { bigint: true })).then(
-        (s): OffLoopStat => ({
-          ok: true,
-          stat: { dev: String(s.dev), ino: String(s.ino), mode: Number(s.mode), ctimeMs: Number(s.ctimeNs / 1_000_000n) },
-        }),
+      (follow ? stat(path) : lstat(path)).then(
+        (s): OffLoopStat => ({ ok: true, stat: { mode: s.mode, ctimeMs: s.ctimeMs } }),
         (): OffLoopStat => ({ ok: false }),
       ),
     ),
