@@ -39,6 +39,7 @@ import { processesMetricSpecs } from '../metrics/processes.js';
 import { registerCounter } from '../metrics/spec.js';
 import type { PackageIndex } from '../processes/package-index.js';
 import type { ObservedProcess } from '../processes/host-view.js';
+import { helperScript } from '../isolated/helper-process.js';
 
 /** Longest stretch of synchronous work before yielding to the event loop (ms). */
 const sliceMs = 3;
@@ -91,7 +92,10 @@ class ProcessesCollector implements Collector {
     this.metrics = new ProcessMetrics(env);
     this.containerMetrics = new ContainerMetrics(env);
     this.fleetFacts = new FleetFactSeries(env, fleetMetricSpecs.flaggedExecutable);
-    this.programs = new ProgramObserver(env.paths.procfs, env.paths.rootfs, env.hostReads.processFiles);
+    this.programs = new ProgramObserver(env.paths.procfs, env.paths.rootfs, env.hostReads.processFiles, {
+      pid: process.pid,
+      scripts: new Set([helperScript()]),
+    });
     this.code = new CodeInspector(env.paths.procfs, env.paths.rootfs, env.hostReads.processFiles);
     this.exec = new ExecEventsSource(env, this.observer, (sections) => this.baselineOf(sections));
     this.flaggedExecSeries = env.cappedSeries(processesMetricSpecs.flaggedExecs);

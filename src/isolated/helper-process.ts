@@ -244,5 +244,10 @@ function helperCommand(): { command: string; args: string[] } {
       args: [...flags, '--import', pathToFileURL(tsx).href, fileURLToPath(new URL('./helper.ts', import.meta.url))],
     };
   }
-  return { command: process.execPath, args: [...flags, fileURLToPath(new URL('./helper.js', import.meta.url))] };
+  return { command: process.execPath, args: [...flags, helperScript()] };
+}
+
+/** The script helper processes run (built): the processes collector knows them as the exporter's own. */
+export function helperScript(): string {
+  return fileURLToPath(new URL('./helper.js', import.meta.url));
 }

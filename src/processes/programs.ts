@@ -43,6 +43,11 @@ export class ProgramObserver {
     private readonly procfs: string,
     private readonly rootfs: string,
     private readonly files: ProcessFiles,
+    /**
+     * The exporter's own children running its own scripts (its helper processes, `node
+     * dist/isolated/helper.js`): they are the exporter itself, and run no program to judge.
+     */
+    private readonly own: { readonly pid: number; readonly scripts: ReadonlySet<string> } = { pid: -1, scripts: new Set() },
   ) {}
 
   /**
@@ -132,7 +137,7 @@ export class ProgramObserver {
         continue;
       }
       const program = this.program(p, target, index, facts);
-      if (program) targets.set(p.pid, program);
+      if (program && !(p.ppid === this.own.pid && this.own.scripts.has(program.path))) targets.set(p.pid, program);
     }
     return { targets, inline, facts };
   }
