@@ -19,6 +19,7 @@ import { compileInterpreters } from '../processes/interpreters.js';
 import { judgeContext } from '../processes/judge.js';
 import { execSourceFindings, flaggedExecFindings, judgeExec, type FlaggedExecRow } from '../processes/judge-execs.js';
 import { programContext } from '../processes/judge-programs.js';
+import type { OwnScripts } from '../processes/programs.js';
 import type { HostObserver } from '../processes/observe.js';
 import type { ProcessBaseline } from '../processes/process-baseline.js';
 import { compileProcessPolicy } from '../processes/process-policy.js';
@@ -78,9 +79,14 @@ export class ExecEventsSource {
     private readonly env: CollectorEnv,
     private readonly observer: HostObserver,
     private readonly baselineOf: (sections: BaselineSections | undefined) => ProcessBaseline | undefined,
+    ownScripts: OwnScripts,
   ) {
-    this.execObserver = new ExecObserver(env.paths, observer.users, env.hostReads.processFiles, (pid, namespace) =>
-      observer.containers.identityOf(pid, namespace),
+    this.execObserver = new ExecObserver(
+      env.paths,
+      observer.users,
+      env.hostReads.processFiles,
+      (pid, namespace) => observer.containers.identityOf(pid, namespace),
+      ownScripts,
     );
     this.auditing = new ExecAuditing(() => this.policy?.rule_key ?? 'hostguard_exec');
     this.heldFile = join(env.paths.stateDir, 'processes', 'flagged-execs.json');

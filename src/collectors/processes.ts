@@ -92,12 +92,11 @@ class ProcessesCollector implements Collector {
     this.metrics = new ProcessMetrics(env);
     this.containerMetrics = new ContainerMetrics(env);
     this.fleetFacts = new FleetFactSeries(env, fleetMetricSpecs.flaggedExecutable);
-    this.programs = new ProgramObserver(env.paths.procfs, env.paths.rootfs, env.hostReads.processFiles, {
-      pid: process.pid,
-      scripts: new Set([helperScript()]),
-    });
+    // The exporter's helper processes are the exporter itself.
+    const own = { pid: process.pid, scripts: new Set([helperScript()]) };
+    this.programs = new ProgramObserver(env.paths.procfs, env.paths.rootfs, env.hostReads.processFiles, own);
     this.code = new CodeInspector(env.paths.procfs, env.paths.rootfs, env.hostReads.processFiles);
-    this.exec = new ExecEventsSource(env, this.observer, (sections) => this.baselineOf(sections));
+    this.exec = new ExecEventsSource(env, this.observer, (sections) => this.baselineOf(sections), own);
     this.flaggedExecSeries = env.cappedSeries(processesMetricSpecs.flaggedExecs);
     this.codeInspections = registerCounter(env.registry, processesMetricSpecs.codeInspections);
     for (const result of ['inspected', 'failed'] as const) this.codeInspections.inc({ result }, 0);

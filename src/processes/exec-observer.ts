@@ -19,6 +19,7 @@ import type { ContainerIdentity } from '../containers/identity.js';
 import type { ObservedExec } from './exec-view.js';
 import { detachedMountPath, judgedExePath, type ExecutableFacts, type ObservedProcess } from './host-view.js';
 import type { ProgramTarget } from './judge-programs.js';
+import { isOwnScript, noOwnScripts, type OwnScripts } from './programs.js';
 import { factsOfNamedFile, statNamedFile } from './file-facts.js';
 import type { PackageIndex } from './package-index.js';
 import { hostRealPath } from './host-realpath.js';
@@ -53,6 +54,7 @@ export class ExecObserver {
     /** The guarded reader of /proc/PID files: a stat of a process's root asks that root's file system, which may stall. */
     private readonly files: ProcessFiles,
     private readonly identify: (pid: number, mountNamespace: string) => Promise<ContainerIdentity | undefined> = async () => undefined,
+    private readonly own: OwnScripts = noOwnScripts,
   ) {}
 
   async observe(events: readonly ExecEvent[], interpreters: readonly PathMatcher[], index: PackageIndex): Promise<ExecObservation> {
@@ -145,7 +147,7 @@ export class ExecObserver {
       ? ({ kind: 'script', runner: event.exe, path: resolve(shebang.name, event.cwd), relative: !isAbsolute(shebang.name) } as RunTarget)
       : whatRuns(event.exe, event.argv, event.cwd, interpreters);
     if (target.kind === 'script' || target.kind === 'loaded') {
-      if (isAbsolute(target.path)) {
+      if (isAbsolute(target.path) && !(root === 'host' && isOwnScript(this.own, event.ppid, hostRealPath(rootfs, target.path)))) {
         if (root === 'host') target = { ...target, path: hostRealPath(rootfs, target.path) };
         const gone = root === 'host' && sameFile(rootfs, target.path, shebang) === false;
         program = { kind: target.kind, runner: target.runner, path: target.path, deleted: gone };

@@ -33,6 +33,22 @@ interface Known {
  * directory of each such process, read once per process (by PID, start time and executable) through
  * ProcessFiles, since cmdline takes the process's memory-map lock. Other processes cost nothing.
  */
+/**
+ * The exporter's own children running its own scripts (its helper processes, `node
+ * dist/isolated/helper.js`): they are the exporter itself, and run no program to judge.
+ */
+export interface OwnScripts {
+  readonly pid: number;
+  readonly scripts: ReadonlySet<string>;
+}
+
+export const noOwnScripts: OwnScripts = { pid: -1, scripts: new Set() };
+
+/** Whether a process (its parent `ppid`) running `script` is one of the exporter's own helpers. */
+export function isOwnScript(own: OwnScripts, ppid: number, script: string): boolean {
+  return ppid === own.pid && own.scripts.has(script);
+}
+
 export class ProgramObserver {
   private known = new Map<number, Known>();
   /** runsCode by executable path, for the interpreters list it was decided with: most processes run what they ran at the last look. */
@@ -43,11 +59,7 @@ export class ProgramObserver {
     private readonly procfs: string,
     private readonly rootfs: string,
     private readonly files: ProcessFiles,
-    /**
-     * The exporter's own children running its own scripts (its helper processes, `node
-     * dist/isolated/helper.js`): they are the exporter itself, and run no program to judge.
-     */
-    private readonly own: { readonly pid: number; readonly scripts: ReadonlySet<string> } = { pid: -1, scripts: new Set() },
+    private readonly own: OwnScripts = noOwnScripts,
   ) {}
 
   /**
@@ -137,7 +149,7 @@ export class ProgramObserver {
         continue;
       }
       const program = this.program(p, target, index, facts);
-      if (program && !(p.ppid === this.own.pid && this.own.scripts.has(program.path))) targets.set(p.pid, program);
+      if (program && !isOwnScript(this.own, p.ppid, program.path)) targets.set(p.pid, program);
     }
     return { targets, inline, facts };
   }

@@ -1,9 +1,9 @@
-import { appendFileSync, chmodSync, copyFileSync, renameSync, truncateSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, copyFileSync, realpathSync, renameSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { FindingsDocument } from '../../src/findings/report.js';
 import { auditDisabledRecords, execRecords, gonePid, type ExecLines } from '../helpers/audit-log.js';
-import { runCli, startExporter, tempDir, type RunningExporter } from '../helpers/cli.js';
+import { repoRoot, runCli, startExporter, tempDir, type RunningExporter } from '../helpers/cli.js';
 import { sampleValue } from '../helpers/exposition.js';
 import { until } from '../helpers/poll.js';
 import { spawnOwned, stopProcess } from '../helpers/processes.js';
@@ -117,6 +117,25 @@ describe('every exec from the audit log', { timeout: 120_000 }, () => {
     expect(sampleValue(body, 'hostguard_process_exec_source_healthy', { path: s.log })).toBe(1);
     expect(sampleValue(body, 'hostguard_process_exec_kernel_status_success', { path: s.log })).toBe(0);
     expect(sampleValue(body, 'hostguard_process_exec_source_records_total')).toBe(exec(s, 1001).length);
+  });
+
+  it("the exporter's own helper process is the exporter: its exec judges no script; the same script run by another parent is judged", async () => {
+    const s = setup();
+    const exporter = await start(s);
+    const helper = join(repoRoot, 'dist/isolated/helper.js');
+    const node = realpathSync(process.execPath);
+    const run = (serial: number, ppid: number) =>
+      exec(s, serial, { exe: node, argv: ['node', '--max-semi-space-size=1', helper], files: [node, loader], ppid });
+    write(s.log, [...run(2501, exporter.child.pid!), ...run(2502, process.pid)]);
+    const document = await until(
+      'the exec by another parent',
+      () => findings(exporter.url),
+      (d) => d.findings.some((f) => f.kind === 'flagged_exec'),
+    );
+    const flagged = document.findings.filter((f) => f.kind === 'flagged_exec');
+    expect(flagged.map((f) => f.subject)).toEqual([{ exe: helper, interpreter: node, kind: 'unknown_executable', user: 'root' }]);
+    // Once: the exporter's own exec of it was not counted with it.
+    expect(flagged[0]!.message).toMatch(new RegExp(`ran once in the last 15m .*parent PID ${process.pid}`));
   });
 
   it('the loader running a program from /tmp, and a script from /tmp: the program and the script are named', async () => {
