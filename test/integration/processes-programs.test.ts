@@ -1,15 +1,5 @@
 import { spawnSync, type ChildProcess } from 'node:child_process';
-import {
-  chmodSync,
-  closeSync,
-  copyFileSync,
-  ftruncateSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  readlinkSync,
-  writeFileSync,
-} from 'node:fs';
+import { chmodSync, copyFileSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { FindingsDocument } from '../../src/findings/report.js';
@@ -18,7 +8,6 @@ import { factsOfNamedFile, statNamedFile } from '../../src/processes/file-facts.
 import { hostRealPath } from '../../src/processes/host-realpath.js';
 import { buildPackageIndex } from '../../src/processes/package-index.js';
 import { sampleValue } from '../helpers/exposition.js';
-import { eventually } from '../helpers/eventually.js';
 import { until } from '../helpers/poll.js';
 import { spawnOwned, waitForOutput } from '../helpers/processes.js';
 
@@ -69,21 +58,6 @@ function script(dir: string, name: string, text: string): string {
   writeFileSync(path, text);
   chmodSync(path, 0o755);
   return path;
-}
-
-/** The PIDs of `pid`'s children now. */
-function childPids(pid: number): number[] {
-  return readdirSync('/proc')
-    .filter((name) => /^\d+$/.test(name))
-    .filter((name) => {
-      try {
-        const stat = readFileSync(`/proc/${name}/stat`, 'latin1');
-        return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid;
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
 }
 
 /** The findings whose message names this PID (alone or in a list of PIDs), as [kind, subject]. */
@@ -196,34 +170,6 @@ describe('an executable on a detached mount, the way runc starts its init', { ti
     const document = check();
     expect(findingsOf(document, own)).toEqual([]);
     expect(findingsOf(document, other)).toEqual([['unknown_executable', { exe: '/', user: 'root' }]]);
-  });
-});
-
-describe("the exporter's own helper processes", { timeout: 120_000 }, () => {
-  it('are the exporter itself: its integrity scan starts them, and the start watch judges no program of theirs', async () => {
-    const watched = tempDir();
-    // A sparse 1 GiB file: the scan's helper hashes it for seconds, alive long enough to be seen as the exporter's child.
-    const fd = openSync(join(watched, 'large'), 'w');
-    ftruncateSync(fd, 2 ** 30);
-    closeSync(fd);
-    const policy = policyFile(
-      `integrity:\n  paths: [${JSON.stringify(watched)}]\n  running_executables: false\n  package_database: false\n`,
-    );
-    const exporter = await startExporter([...args(policy), '--collector.integrity', '--log.level', 'debug']);
-    let log = '';
-    exporter.child.stderr?.on('data', (d: Buffer) => (log += d.toString()));
-    exporter.child.stdout?.on('data', (d: Buffer) => (log += d.toString()));
-    const children = new Set<number>();
-    const starts = () => log.split('\n').filter((l) => l.includes('msg="process start"'));
-    const ours = await eventually(
-      () => {
-        for (const pid of childPids(exporter.child.pid!)) children.add(pid);
-        const lines = starts().filter((l) => [...children].some((pid) => l.includes(`pid=${pid} `)));
-        return lines.length > 0 && lines;
-      },
-      { intervalMs: 20, timeoutMs: 60_000, what: "a helper process of this exporter's scan, seen starting" },
-    );
-    expect(ours.filter((l) => !l.includes('exe=/usr/bin/node') || !l.includes('verdict=known') || l.includes('program='))).toEqual([]);
   });
 });
 
