@@ -17,6 +17,7 @@ import {
   isMemfd,
   judgedExePath,
   onDetachedMount,
+  detachedMountPath,
   type ExecutableFacts,
   type HostView,
   type ObservedProcess,
@@ -292,6 +293,16 @@ export class HostObserver {
       if (!onDetachedMount(p) || p.parentExe === undefined) continue;
       const files = this.reads.processFiles;
       const [own, parent] = await Promise.all([files.statLink(p.pid, 'exe'), files.statLink(p.ppid, 'exe')]);
+      // The link read again after the stat: runc's init runs from a detached mount for milliseconds,
+      // then execs the container's command. Gone, or no longer on the detached mount, and the stat
+      // may be of another file than the one the path was read for: this look saw no executable
+      // (the process is judged at its next look, or by the exec source).
+      const now = readExe(this.paths.procfs, p.pid);
+      const moved = now.kind !== 'path' || now.path !== detachedMountPath;
+      if (own.ok ? moved : own.problem === 'gone') {
+        p.exe = { kind: 'none' };
+        continue;
+      }
       // Found again at every look: a record is kept from look to look.
       p.runsParentExe = own.ok && parent.ok && own.stats.dev === parent.stats.dev && own.stats.ino === parent.stats.ino;
     }
