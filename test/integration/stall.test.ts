@@ -1,5 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli, startExporter, tempDir, type RunningExporter } from '../helpers/cli.js';
@@ -90,6 +90,22 @@ function expectCleanEnd(end: { code: number | null; signal: NodeJS.Signals | nul
 /** The stall's control file is still there (next to the mount point, never through it). */
 function stillStalled(fs: StallFs): boolean {
   return existsSync(join(fs.mountPoint, '..', 'stall'));
+}
+
+/** The PIDs of `pid`'s children running the exporter's helper script now. */
+function helperChildren(pid: number): number[] {
+  return readdirSync('/proc')
+    .filter((name) => /^\d+$/.test(name))
+    .filter((name) => {
+      try {
+        const stat = readFileSync(`/proc/${name}/stat`, 'latin1');
+        const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+        return parent === pid && readFileSync(`/proc/${name}/cmdline`, 'latin1').includes('helper.js');
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
 }
 
 describe('a stalled FUSE file system', () => {
@@ -237,6 +253,48 @@ describe('a stalled FUSE file system', () => {
       await scrapeUntil(hg, 'stuck again', (text) => stuckReads(text, 'file_system') === 1);
       expectCleanEnd(await terminate(exporter.child), log());
       expect(stillStalled(fs)).toBe(true);
+    },
+    4 * patience,
+  );
+
+  it(
+    "the helper started in place of a stuck one is the exporter's own: the start watch sees it start and judges it known, with no program",
+    async () => {
+      const fs = await mountStallFs((backing) => writeFileSync(join(backing, 'config'), 'key: value'));
+      const policy = policyFile(
+        `integrity:\n  paths: [${JSON.stringify(fs.mountPoint)}]\n  schedule: "* * * * * *"\n  running_executables: false\n  package_database: false\n`,
+      );
+      const hg = await start([
+        '--collector.disable-defaults',
+        '--collector.integrity',
+        '--collector.processes',
+        '--config.file',
+        policy,
+        '--log.level',
+        'debug',
+      ]);
+      await scrapeUntil(hg, 'a scan', (text) => (sampleValue(text, 'hostguard_integrity_scans_total', { mode: 'fast' }) ?? 0) >= 1);
+      // The helpers of the start are there before the start watch's first look: they are no start.
+      // A helper stuck on the mount is killed and a new one takes its place, seen starting.
+      fs.stall();
+      const children = new Set<number>();
+      const startsOfChildren = () =>
+        hg
+          .log()
+          .split('\n')
+          .filter((l) => l.includes('msg="process start"') && [...children].some((pid) => l.includes(` pid=${pid} `)));
+      await scrapeUntil(hg, 'a new helper process of the exporter, seen starting', () => {
+        for (const pid of helperChildren(hg.exporter.child.pid!)) children.add(pid);
+        return startsOfChildren().length > 0;
+      });
+      const starts = startsOfChildren();
+      expect(
+        starts.filter((l) => !l.includes('verdict=known') || l.includes('program=')),
+        starts.join('\n'),
+      ).toEqual([]);
+      expect(hg.log()).not.toMatch(/msg="process start".*program=\S*helper\.js/);
+      fs.resume();
+      expectCleanEnd(await terminate(hg.exporter.child), hg.log());
     },
     4 * patience,
   );
