@@ -4,6 +4,7 @@
  * of each configuration file as the package shipped it (conffiles are not in PACKAGE.md5sums).
  * Pure: text in, stanzas out.
  */
+import { ownCopy } from '../text/own-copy.js';
 
 export interface Conffile {
   readonly path: string;
@@ -72,12 +73,13 @@ function parseStanza(stanza: string): StatusEntry | undefined {
   if (!name || !status || status.length !== 3) return undefined;
   const conffileLines = (fields.get('Conffiles') ?? []).slice(1);
   const version = fields.get('Version')?.[0] ?? '';
+  // Entries outlive the status text: what they keep is copied out of it (see ownCopy).
   return {
-    name,
-    architecture: fields.get('Architecture')?.[0] ?? '',
-    version,
-    flag: status[1]!,
-    state: status[2]!,
+    name: ownCopy(name),
+    architecture: ownCopy(fields.get('Architecture')?.[0] ?? ''),
+    version: ownCopy(version),
+    flag: ownCopy(status[1]!),
+    state: ownCopy(status[2]!),
     conffiles: conffileLines.flatMap(parseConffileLine),
     recorded: [`Version: ${version}`, `Status: ${status.join(' ')}`, ...conffileLines].join('\n'),
   };
@@ -87,5 +89,5 @@ function parseStanza(stanza: string): StatusEntry | undefined {
 function parseConffileLine(line: string): Conffile[] {
   const match = /^(\/.*?) ([0-9a-f]{32})((?: [a-z-]+)*)$/.exec(line);
   if (!match) return [];
-  return [{ path: match[1]!, md5: match[2]!, obsolete: match[3]!.split(' ').includes('obsolete') }];
+  return [{ path: ownCopy(match[1]!), md5: ownCopy(match[2]!), obsolete: match[3]!.split(' ').includes('obsolete') }];
 }

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { isSettled, parseDpkgStatus, type StatusEntry } from './dpkg-status.js';
 import type { InstalledPackage, PackageChecksum, PackageView } from './snapshot.js';
 import { isInScope, type WatchScope } from './watch-scope.js';
+import { ownCopy } from '../text/own-copy.js';
 
 /**
  * dpkg's own record of what it installed: /var/lib/dpkg/info/PACKAGE.md5sums (what `debsums`
@@ -48,7 +49,7 @@ export function parseMd5sums(text: string): Md5sumsLine[] {
   forEachLine(text, (line) => {
     const path = md5sumsPath(line);
     const md5 = line.slice(0, 32);
-    if (path !== undefined && md5Hex.test(md5)) out.push({ md5, path });
+    if (path !== undefined && md5Hex.test(md5)) out.push({ md5: ownCopy(md5), path: ownCopy(path) });
   });
   return out;
 }
@@ -66,7 +67,7 @@ export function parseDiversions(text: string): Diversion[] {
   const out: Diversion[] = [];
   for (let i = 0; i + 2 < lines.length; i += 3) {
     const [from, to, by] = [lines[i]!, lines[i + 1]!, lines[i + 2]!];
-    if (from.startsWith('/') && to.startsWith('/') && by) out.push({ from, to, by });
+    if (from.startsWith('/') && to.startsWith('/') && by) out.push({ from: ownCopy(from), to: ownCopy(to), by: ownCopy(by) });
   }
   return out;
 }
@@ -142,9 +143,9 @@ export function indexChecksums(
       if (listed === undefined || pkg.conffiles?.has(listed)) return;
       const path = place(pkg.name, listed);
       const md5 = line.slice(0, 32);
-      // A copy of the checksum: a slice would keep the whole md5sums text alive.
+      // Copies of the path and checksum: slices would keep the whole md5sums text alive.
       if (wanted.has(path) && !index.has(path) && md5Hex.test(md5))
-        index.set(path, { md5: Buffer.from(md5, 'latin1').toString('latin1'), package: pkg.name, key: pkg.key ?? pkg.name });
+        index.set(ownCopy(path), { md5: ownCopy(md5), package: pkg.name, key: pkg.key ?? pkg.name });
     });
   }
   return index;
@@ -193,8 +194,10 @@ function indexOwners(packages: readonly PackageFiles[], place: (name: string, pa
     const mine: string[] = [];
     forEachLine(pkg.list, (listed) => {
       if (listed === '/.' || !test.listed(listed)) return;
-      const path = place(pkg.entry.name, listed);
-      if (!test.placed(path)) return;
+      const placed = place(pkg.entry.name, listed);
+      if (!test.placed(placed)) return;
+      // Kept for as long as the database: a slice would keep the package's whole list alive.
+      const path = ownCopy(placed);
       mine.push(path);
       const list = owners.get(path);
       if (list) {

@@ -6,6 +6,7 @@ import { inContainer, isMemfd, type ObservedProcess } from './host-view.js';
 import { readRootLink } from '../procfs/cwd.js';
 import { factsOfNamedFile } from './file-facts.js';
 import type { PackageIndex } from './package-index.js';
+import { ownCopy } from '../text/own-copy.js';
 
 interface Inspected {
   readonly startedAt: number;
@@ -91,9 +92,10 @@ export class CodeInspector {
       return undefined;
     }
     // environ may be denied where maps is not (another user's process without ptrace rights): the mappings still count.
-    const preload = await readPreload(this.files, p.pid).catch(() => []);
+    const preload = (await readPreload(this.files, p.pid).catch(() => [])).map(ownCopy);
+    // Kept for the process's life: copies, not slices holding the whole maps text (3.5 KiB each).
     const mappings: ExecutableMapping[] = mapped.map((m) => ({
-      path: m.path,
+      path: ownCopy(m.path),
       deleted: m.deleted,
       facts: m.deleted && !isMemfd(m.path) ? factsOfNamedFile(this.rootfs, m.path, true, index) : undefined,
     }));
