@@ -1,5 +1,5 @@
 import { posix } from 'node:path';
-import { fieldText, rawField, type AuditRecord } from '../kaudit/record.js';
+import { fieldText, integerField, rawField, type AuditRecord } from '../kaudit/record.js';
 import type { AuditEvent } from '../kaudit/stitcher.js';
 import type { FileWriter, WriterSource } from './judge-writers.js';
 
@@ -42,12 +42,12 @@ export function writesFromEvent(event: AuditEvent): FileWrite[] {
   if (!syscall || paths.length === 0) return [];
   const body = syscall.body;
   if (rawField(body, 'success') === 'no') return [];
-  const auid = integer(rawField(body, 'auid'));
+  const auid = integerField(rawField(body, 'auid'));
   const exe = (fieldText('exe', rawField(body, 'exe')) ?? '').replace(/ \(deleted\)$/, '');
   const writer: FileWriter = {
     exe: exe === '' ? '(unknown executable)' : exe,
-    pid: integer(rawField(body, 'pid')) ?? 0,
-    uid: integer(rawField(body, 'uid')) ?? unsetId,
+    pid: integerField(rawField(body, 'pid')) ?? 0,
+    uid: integerField(rawField(body, 'uid')) ?? unsetId,
     auid: auid === unsetId ? undefined : auid,
   };
   const writes: FileWrite[] = [];
@@ -66,11 +66,6 @@ function absoluteName(name: string, cwd: string | undefined): string | undefined
   if (name.startsWith('/')) return posix.normalize(name);
   if (cwd === undefined || !cwd.startsWith('/')) return undefined;
   return posix.join(cwd, name);
-}
-
-function integer(raw: string | undefined): number | undefined {
-  if (raw === undefined || !/^\d{1,15}$/.test(raw)) return undefined;
-  return Number(raw);
 }
 
 /**

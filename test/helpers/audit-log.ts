@@ -99,3 +99,24 @@ export function fileWriteRecords(e: {
     `type=PROCTITLE ${id} proctitle=${Buffer.from(e.exe).toString('hex').toUpperCase()}`,
   ];
 }
+
+/**
+ * A policy that watches one directory, scans it once a year (what shows up, the real-time watch
+ * found) and, with `auditLog`, follows that audit log as processes.exec_events: the who-data tests'.
+ */
+export function watchedDirectoryPolicy(watched: string, auditLog: string | undefined): string {
+  return [
+    'integrity:',
+    `  paths: [${JSON.stringify(watched)}]`,
+    '  schedule: "0 0 1 1 *"',
+    '  running_executables: false',
+    '  package_database: false',
+    '  ssh_authorized_keys: false',
+    '  privileged_files: { enabled: false }',
+    'processes:',
+    '  hidden_sweep: { enabled: false }',
+    '  injected_code: { enabled: false }',
+    ...(auditLog === undefined ? [] : ['  exec_events:', `    path: ${auditLog}`, '    start_at: beginning']),
+    '',
+  ].join('\n');
+}

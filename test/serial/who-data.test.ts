@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FindingsDocument } from '../../src/findings/report.js';
 import { fimWatchPaths } from '../../scripts/audit-rules/render.js';
+import { watchedDirectoryPolicy } from '../helpers/audit-log.js';
 import { startAuditd, type RunningAuditd } from '../helpers/auditd.js';
 import { repoRoot, runCli, startExporter, tempDir, type RunningExporter } from '../helpers/cli.js';
 import { sampleValue } from '../helpers/exposition.js';
@@ -31,22 +32,7 @@ beforeAll(async () => {
   auditd.auditctl('-w', watched, '-p', 'wa', '-k', 'hostguard_fim');
   const state = tempDir();
   const policy = join(state, 'policy.yml');
-  writeFileSync(
-    policy,
-    [
-      'integrity:',
-      `  paths: [${JSON.stringify(watched)}]`,
-      '  schedule: "0 0 1 1 *"',
-      '  running_executables: false',
-      '  package_database: false',
-      '  ssh_authorized_keys: false',
-      '  privileged_files: { enabled: false }',
-      'processes:',
-      '  exec_events:',
-      `    path: ${auditd.log}`,
-      '',
-    ].join('\n'),
-  );
+  writeFileSync(policy, watchedDirectoryPolicy(watched, auditd.log));
   const args = [
     '--state.dir',
     state,

@@ -2,7 +2,7 @@ import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { FindingsDocument } from '../../../src/findings/report.js';
-import { fileWriteRecords } from '../../helpers/audit-log.js';
+import { fileWriteRecords, watchedDirectoryPolicy } from '../../helpers/audit-log.js';
 import { runCli, startExporter, tempDir, type RunningExporter } from '../../helpers/cli.js';
 import { sampleValue } from '../../helpers/exposition.js';
 import { until } from '../../helpers/poll.js';
@@ -33,23 +33,7 @@ async function watchedHost(options: { execEvents: boolean; collectors: readonly 
   const log = join(dir, 'audit.log');
   writeFileSync(log, '');
   const policy = join(dir, 'policy.yml');
-  writeFileSync(
-    policy,
-    [
-      'integrity:',
-      `  paths: [${JSON.stringify(watched)}]`,
-      '  schedule: "0 0 1 1 *"',
-      '  running_executables: false',
-      '  package_database: false',
-      '  ssh_authorized_keys: false',
-      '  privileged_files: { enabled: false }',
-      'processes:',
-      '  hidden_sweep: { enabled: false }',
-      '  injected_code: { enabled: false }',
-      ...(options.execEvents ? ['  exec_events:', `    path: ${log}`, '    start_at: beginning'] : []),
-      '',
-    ].join('\n'),
-  );
+  writeFileSync(policy, watchedDirectoryPolicy(watched, options.execEvents ? log : undefined));
   const args = [
     '--state.dir',
     join(dir, 'state'),
