@@ -60,9 +60,10 @@ export class WhoData {
 
   /** The judgment's findings with their writers: the same array while neither changed. */
   annotate(judged: readonly Finding[]): readonly Finding[] {
-    const version = this.writers.version;
-    if (this.annotated?.judged === judged && this.annotated.version === version) return this.annotated.findings;
+    // A reload that drops exec_events makes every writer unknown: a version of its own.
     const source = this.following ? this.writers : undefined;
+    const version = source ? source.version : -1;
+    if (this.annotated?.judged === judged && this.annotated.version === version) return this.annotated.findings;
     const findings = withWriters(judged, (path) => source?.writerOf(path, this.windows.sinceOf(path)));
     this.annotated = { judged, version, findings };
     return findings;
