@@ -115,7 +115,7 @@ describe('who changed a watched file (who-data)', { timeout: 120_000 }, () => {
     expect(findingOf(added, 'added', join(watched, 'x'))!.message).toMatch(
       /; written by \/usr\/bin\/dash \(pid 777, uid 33, auid unset\)$/,
     );
-    // The directory itself was not written: its PARENT item names nobody.
+    // The earlier change keeps its own writer.
     expect(findingOf(added, 'content_changed', job)!.message).toMatch(/written by \/usr\/bin\/tee/);
     const body = await (await fetch(`${exporter.url}/metrics`)).text();
     expect(sampleValue(body, 'hostguard_integrity_writer_records_total')).toBe(2);
