@@ -3,6 +3,7 @@ import type { Registry } from 'prom-client';
 import type { ExecEventsPolicy } from '../config/sections/processes.js';
 import { AuditLogReader } from '../kaudit/log-reader.js';
 import { positionFile } from '../tail/followed-sources.js';
+import type { Logger } from '../log/logger.js';
 import type { CollectorEnv } from './collector.js';
 
 type User = 'processes' | 'integrity';
@@ -24,7 +25,11 @@ interface Shared {
 export class SharedAuditLog {
   private readonly readers = new Map<string, Shared>();
 
-  constructor(private readonly env: CollectorEnv) {}
+  constructor(
+    /** --state.dir: positions are kept under its `processes` folder. */
+    private readonly stateDir: string,
+    private readonly log: Logger,
+  ) {}
 
   /** The reader of the log the policy names, for `user`; started when it is the first. */
   use(user: User, policy: ExecEventsPolicy): AuditLogReader {
@@ -33,14 +38,14 @@ export class SharedAuditLog {
       const reader = new AuditLogReader({
         path: policy.path,
         // Where the exec source has always kept it: an upgrade continues from the saved position.
-        stateFile: positionFile(join(this.env.paths.stateDir, 'processes'), { kind: 'auditd', id: policy.path }),
+        stateFile: positionFile(join(this.stateDir, 'processes'), { kind: 'auditd', id: policy.path }),
         startAt: policy.start_at,
-        log: this.env.log.with({ source: policy.path }),
+        log: this.log.with({ source: policy.path }),
       });
       shared = { reader, users: new Set(), asked: new Set() };
       this.readers.set(policy.path, shared);
       reader.start();
-      this.env.log.info('following the audit log', { path: policy.path });
+      this.log.info('following the audit log', { path: policy.path });
     }
     shared.users.add(user);
     return shared.reader;
@@ -73,7 +78,7 @@ const byRegistry = new WeakMap<Registry, SharedAuditLog>();
 export function sharedAuditLog(env: CollectorEnv): SharedAuditLog {
   let shared = byRegistry.get(env.registry);
   if (!shared) {
-    shared = new SharedAuditLog(env);
+    shared = new SharedAuditLog(env.paths.stateDir, env.log);
     byRegistry.set(env.registry, shared);
   }
   return shared;
