@@ -25,7 +25,6 @@ import type { Collector, CollectorContext, CollectorDefinition, CollectorEnv, Co
 import { collectorCatalog } from './catalog.js';
 // Real-time watch, account-dependent paths and who-data: kept apart in these modules.
 import { effectiveWatchedPaths } from '../integrity/effective-paths.js';
-import { withWriters, type WriterSource } from '../integrity/judge-writers.js';
 import { mergeRescan } from '../integrity/rescan.js';
 import { HashCache } from '../integrity/hash-cache.js';
 import { PersistentDpkgReader } from '../integrity/dpkg-cache.js';
@@ -37,6 +36,7 @@ import { isInScope } from '../integrity/watch-scope.js';
 import type { Finding } from '../findings/finding.js';
 import { PrivilegedFilesSearch } from './integrity-privileged.js';
 import { PackageChanges } from './integrity-packages.js';
+import { WhoData } from './integrity-writers.js';
 
 const name = collectorCatalog.integrity.name;
 
@@ -110,10 +110,10 @@ class IntegrityCollector implements Collector {
   /** The watched paths of the last scan, accounts expanded: a rescan that changes them scans everything. */
   private latestPaths: readonly string[] = [];
   /**
-   * Who wrote a changed file, when a reader of kernel audit records provides it (who-data);
-   * without one, file changes say "writer unknown".
+   * Who wrote a changed file, from the audit log processes.exec_events names (who-data,
+   * integrity-writers.ts); without it, file changes say "writer unknown".
    */
-  private readonly writers: WriterSource | undefined = undefined;
+  private readonly whoData: WhoData;
   /** Hashes of the last scan on disk, for the first scan of a process (`check`): see hash-cache.ts. */
   private readonly hashCache: HashCache;
   private readonly dpkgCacheFile: string;
@@ -129,6 +129,7 @@ class IntegrityCollector implements Collector {
     this.fs = env.hostReads.isolated;
     this.stuck = env.hostReads.stuck;
     this.packageChanges = new PackageChanges(env, env.log);
+    this.whoData = new WhoData(env);
     this.watchMetrics = new WatchMetrics(env);
     this.hashCache = new HashCache(env.paths.stateDir);
     this.dpkgCacheFile = join(env.paths.stateDir, 'integrity-dpkg-checksums.json');
@@ -172,6 +173,9 @@ class IntegrityCollector implements Collector {
     }
     const baseline = this.trustedBaseline(ctx);
     this.sayWhatIsJudged(ctx);
+    // Every write read is recorded as it is read: the shared audit log's position may then be saved.
+    await this.whoData.catchUp();
+    this.whoData.checkpoint();
     const observation = this.latest;
     if (!observation) {
       this.metrics.baselineInvalidEntries.set(baseline?.invalid ?? 0);
@@ -184,19 +188,15 @@ class IntegrityCollector implements Collector {
       this.packageChanges.graceEnded(observation, this.judged.judgment)
     ) {
       const judgment = judgeIntegrity(observation, baseline, this.packageChanges.context(ctx, observation));
-      const writers = this.writers;
-      const sinceMs = observation.startedAt.getTime();
-      this.judged = {
-        observation,
-        baseline,
-        judgment: { ...judgment, findings: withWriters(judgment.findings, (path) => writers?.writerOf(path, sinceMs)) },
-      };
+      this.whoData.judged(judgment.findings, observation.startedAt.getTime());
+      this.judged = { observation, baseline, judgment };
       // Only a new judgment changes the gauges: recording loops over every observed file (up to
       // max_paths), which scrapes between two scans need not pay for.
       this.record(observation, this.judged.judgment, baseline);
       this.packageChanges.judged(ctx, observation, this.judged.judgment);
     }
-    const scanFindings = this.judged.judgment.findings;
+    // The writers are named at every collection: an audit record may be read after the change it tells of.
+    const scanFindings = this.whoData.annotate(this.judged.judgment.findings);
     if (this.shownFindings?.scan !== scanFindings || this.shownFindings.privileged !== privileged) {
       this.shownFindings = { scan: scanFindings, privileged };
       this.metrics.mismatch.replace(
@@ -237,6 +237,7 @@ class IntegrityCollector implements Collector {
     this.schedule = scheduleWork(name, ctx.policy.integrity.schedule, () => this.scheduledScan(context), this.log);
     this.context = context;
     this.startRealtime(ctx);
+    this.whoData.reconcile(ctx.policy);
     this.privileged.start(context);
     void this.schedule.runNow();
   }
@@ -270,7 +271,10 @@ class IntegrityCollector implements Collector {
       this.realtime?.stop();
       this.realtime = undefined;
     } else this.startRealtime(ctx);
-    if (this.context) this.privileged.policyChanged(ctx, this.context);
+    if (this.context) {
+      this.privileged.policyChanged(ctx, this.context);
+      this.whoData.reconcile(ctx.policy);
+    }
     this.schedule?.reschedule(ctx.policy.integrity.schedule);
     const schedule = this.schedule;
     if (!schedule || policyKey(ctx) === this.latestPolicyKey) return;
@@ -286,6 +290,7 @@ class IntegrityCollector implements Collector {
     this.realtime?.stop();
     this.privileged.stop();
     this.schedule?.stop();
+    await this.whoData.stop();
   }
 
   private async scheduledScan(context: () => CollectorContext): Promise<void> {

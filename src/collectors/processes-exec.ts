@@ -8,7 +8,7 @@ import type { Finding } from '../findings/finding.js';
 import { readKernelAudit } from '../kaudit/auditctl.js';
 import { controlChangesOf } from '../kaudit/control-event.js';
 import { execFromEvent, type ExecEvent } from '../kaudit/exec-event.js';
-import { AuditLogReader, everyEvent, probeAuditLog } from '../kaudit/log-reader.js';
+import { everyEvent, probeAuditLog, type AuditLogReader } from '../kaudit/log-reader.js';
 import { CounterSync } from '../metrics/counter-sync.js';
 import { processesMetricSpecs as specs } from '../metrics/processes.js';
 import { registerCounter, registerGauge } from '../metrics/spec.js';
@@ -26,8 +26,8 @@ import { compileProcessPolicy } from '../processes/process-policy.js';
 import { dpkgLastChange } from '../processes/package-index.js';
 import { runnerName } from '../processes/what-runs.js';
 import { writeFileAtomic } from '../state/atomic-write.js';
-import { positionFile } from '../tail/followed-sources.js';
 import type { FollowHealth } from '../tail/health.js';
+import { sharedAuditLog, type SharedAuditLog } from './audit-log-shared.js';
 import type { CollectorContext, CollectorEnv } from './collector.js';
 
 /** How long a collection waits for the audit log to be read to its end. */
@@ -48,6 +48,9 @@ export interface ExecCollection {
  */
 export class ExecEventsSource {
   private reader: AuditLogReader | undefined;
+  /** The audit log, followed once for this collector and the integrity collector's who-data. */
+  private readonly auditLog: SharedAuditLog;
+  private unsubscribe: (() => void) | undefined;
   private policy: ExecEventsPolicy | undefined;
   private readonly held = new FlaggedExecs();
   private readonly auditing: ExecAuditing;
@@ -90,6 +93,7 @@ export class ExecEventsSource {
     );
     this.auditing = new ExecAuditing(() => this.policy?.rule_key ?? 'hostguard_exec');
     this.heldFile = join(env.paths.stateDir, 'processes', 'flagged-execs.json');
+    this.auditLog = sharedAuditLog(env);
     const r = env.registry;
     this.m = {
       events: registerCounter(r, specs.execEvents),
@@ -124,18 +128,13 @@ export class ExecEventsSource {
     this.policy = wanted;
     if (!this.context) return;
     if (this.reader && (!wanted || wanted.path !== current?.path)) {
-      void this.reader.stop({ savePosition: true });
+      this.unsubscribe?.();
+      void this.auditLog.release('processes', this.reader.path, { savePosition: true });
       this.reader = undefined;
     }
     if (!wanted || this.reader) return;
-    const log = this.env.log.with({ source: wanted.path });
-    this.reader = new AuditLogReader({
-      path: wanted.path,
-      stateFile: positionFile(join(this.env.paths.stateDir, 'processes'), { kind: 'auditd', id: wanted.path }),
-      startAt: wanted.start_at,
-      log,
-    });
-    this.reader.subscribe(everyEvent, (event) => {
+    this.reader = this.auditLog.use('processes', wanted);
+    this.unsubscribe = this.reader.subscribe(everyEvent, (event) => {
       for (const change of controlChangesOf(event)) this.auditing.change(change);
       const exec = execFromEvent(event);
       if (!exec) return;
@@ -143,8 +142,6 @@ export class ExecEventsSource {
       this.pending.push(exec);
       this.kick();
     });
-    this.reader.start();
-    this.env.log.info('following the audit log for execs', { path: wanted.path });
   }
 
   async stop(): Promise<void> {
@@ -152,7 +149,8 @@ export class ExecEventsSource {
     this.reader = undefined;
     this.context = undefined;
     await this.processing;
-    await reader?.stop();
+    this.unsubscribe?.();
+    if (reader) await this.auditLog.release('processes', reader.path);
   }
 
   /** One collection: read to the end, judge what was read, ask the kernel; the findings and series of the source. */
@@ -183,7 +181,7 @@ export class ExecEventsSource {
       periods.map((p) => p.reason),
     );
     if (this.reader) {
-      this.reader.checkpoint();
+      this.auditLog.checkpoint('processes', this.reader.path);
       this.saveHeld();
     }
     return { findings, flaggedRows: held.rows };

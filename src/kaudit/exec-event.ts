@@ -1,4 +1,4 @@
-import { fieldsOf, fieldText, keysOf, rawField, type AuditRecord } from './record.js';
+import { fieldsOf, fieldText, integerField, keysOf, rawField, type AuditRecord } from './record.js';
 import type { AuditEvent } from './stitcher.js';
 
 /** One PATH record of an event: a file the syscall looked up (for an exec: the program, its #! interpreter, the loader). */
@@ -64,15 +64,15 @@ export function execFromEvent(event: AuditEvent): ExecEvent | undefined {
   const rawExe = fieldText('exe', rawField(body, 'exe')) ?? '';
   const exeDeleted = rawExe.endsWith(' (deleted)');
   const { argv, incomplete } = argumentsOf(execve);
-  const auid = integer(rawField(body, 'auid'));
+  const auid = integerField(rawField(body, 'auid'));
   return {
     eventId: event.id,
     timeMs: event.timeMs,
     serial: event.serial,
-    pid: integer(rawField(body, 'pid')) ?? 0,
-    ppid: integer(rawField(body, 'ppid')) ?? 0,
-    uid: integer(rawField(body, 'uid')) ?? unsetId,
-    euid: integer(rawField(body, 'euid')) ?? unsetId,
+    pid: integerField(rawField(body, 'pid')) ?? 0,
+    ppid: integerField(rawField(body, 'ppid')) ?? 0,
+    uid: integerField(rawField(body, 'uid')) ?? unsetId,
+    euid: integerField(rawField(body, 'euid')) ?? unsetId,
     auid: auid === unsetId ? undefined : auid,
     comm: fieldText('comm', rawField(body, 'comm')) ?? '',
     exe: exeDeleted ? rawExe.slice(0, -' (deleted)'.length) : rawExe,
@@ -97,7 +97,7 @@ function argumentsOf(records: readonly AuditRecord[]): { argv: string[]; incompl
   for (const record of records) {
     for (const [name, raw] of fieldsOf(record.body)) {
       if (name === 'argc') {
-        argc = Math.max(argc, integer(raw) ?? 0);
+        argc = Math.max(argc, integerField(raw) ?? 0);
         continue;
       }
       const match = /^a(\d+)(?:\[(\d+)\])?$/.exec(name);
@@ -128,15 +128,10 @@ function argumentsOf(records: readonly AuditRecord[]): { argv: string[]; incompl
 function pathItem(record: AuditRecord): AuditPathItem {
   const body = record.body;
   return {
-    item: integer(rawField(body, 'item')) ?? 0,
+    item: integerField(rawField(body, 'item')) ?? 0,
     name: fieldText('name', rawField(body, 'name')) ?? '',
-    inode: integer(rawField(body, 'inode')),
+    inode: integerField(rawField(body, 'inode')),
     device: rawField(body, 'dev'),
     nametype: rawField(body, 'nametype') ?? '',
   };
-}
-
-function integer(raw: string | undefined): number | undefined {
-  if (raw === undefined || !/^\d{1,15}$/.test(raw)) return undefined;
-  return Number(raw);
 }

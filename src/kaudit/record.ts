@@ -167,6 +167,12 @@ export function fieldText(name: string, raw: string | undefined, inExecve = fals
   return raw;
 }
 
+/** A raw field that is a decimal number (pid, uid, item, inode); undefined when absent or anything else. */
+export function integerField(raw: string | undefined): number | undefined {
+  if (raw === undefined || !/^\d{1,15}$/.test(raw)) return undefined;
+  return Number(raw);
+}
+
 /** The keys of a record's raw `key` field: several rules' keys are joined by \x01. */
 export function keysOf(raw: string | undefined): string[] {
   const text = fieldText('key', raw);

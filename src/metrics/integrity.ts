@@ -145,6 +145,20 @@ export const integrityMetricSpecs = {
     help: "Integrity findings held back because a package operation is running, for at most 15 minutes from the start of the process holding dpkg's lock; they are reported, or explained and accepted, once it ends.",
     labels: {},
   }),
+  writerWrites: metricSpec({
+    name: 'hostguard_integrity_writer_records_total',
+    type: 'counter',
+    help: 'File writes read from the audit events of the watch rules (key hostguard_fim): each names the process that changed a watched path (who-data).',
+    labels: {},
+    notes:
+      'Stays 0 without processes.exec_events (the audit log the exporter follows) or without the rules of deploy/audit/hostguard-fim.rules.',
+  }),
+  writerEvictions: metricSpec({
+    name: 'hostguard_integrity_writer_evictions_total',
+    type: 'counter',
+    help: 'Paths whose last writer was forgotten because more paths were written than the exporter keeps (10000): a change to such a path then says "writer unknown".',
+    labels: {},
+  }),
   autoAccepted: metricSpec({
     name: 'hostguard_baseline_auto_accepted_total',
     type: 'counter',

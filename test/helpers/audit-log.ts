@@ -67,3 +67,56 @@ export function auditDisabledRecords(serial: number, timeMs = Date.now()): strin
 
 /** A PID that no process has: above the kernel's largest pid_max (2^22). */
 export const gonePid = 4_194_400;
+
+/** A file a syscall changed, as a PATH item names it: relative names are relative to the event's CWD. */
+export interface WrittenName {
+  readonly name: string;
+  readonly nametype: 'NORMAL' | 'CREATE' | 'DELETE' | 'PARENT';
+}
+
+/** The records of a write, create, rename or unlink seen by a watch rule (`-w … -p wa -k hostguard_fim`). */
+export function fileWriteRecords(e: {
+  readonly serial: number;
+  readonly timeMs?: number;
+  readonly pid: number;
+  readonly exe: string;
+  readonly uid?: number;
+  /** undefined: unset (4294967295), as for a daemon. */
+  readonly auid?: number;
+  readonly cwd: string;
+  readonly names: readonly WrittenName[];
+}): string[] {
+  const time = e.timeMs ?? Date.now();
+  const id = `msg=audit(${Math.floor(time / 1000)}.${String(time % 1000).padStart(3, '0')}:${e.serial}):`;
+  const uid = e.uid ?? 0;
+  return [
+    `type=SYSCALL ${id} arch=c000003e syscall=257 success=yes exit=3 a0=ffffff9c a1=5559ab66c488 a2=441 a3=1b6 items=${e.names.length} ppid=1 pid=${e.pid} auid=${e.auid ?? 4294967295} uid=${uid} gid=${uid} euid=${uid} suid=${uid} fsuid=${uid} egid=${uid} sgid=${uid} fsgid=${uid} tty=(none) ses=4294967295 comm=${quoted(e.exe.split('/').pop()!.slice(0, 15))} exe=${quoted(e.exe)} key="hostguard_fim"${gs}ARCH=x86_64 SYSCALL=openat`,
+    `type=CWD ${id} cwd=${quoted(e.cwd)}`,
+    ...e.names.map(
+      (n, item) =>
+        `type=PATH ${id} item=${item} name=${quoted(n.name)} inode=2384419 dev=fe:00 mode=0100644 ouid=0 ogid=0 rdev=00:00 nametype=${n.nametype} cap_fp=0 cap_fi=0 cap_fe=0 cap_fver=0 cap_frootid=0${gs}OUID="root" OGID="root"`,
+    ),
+    `type=PROCTITLE ${id} proctitle=${Buffer.from(e.exe).toString('hex').toUpperCase()}`,
+  ];
+}
+
+/**
+ * A policy that watches one directory, scans it once a year (what shows up, the real-time watch
+ * found) and, with `auditLog`, follows that audit log as processes.exec_events: the who-data tests'.
+ */
+export function watchedDirectoryPolicy(watched: string, auditLog: string | undefined): string {
+  return [
+    'integrity:',
+    `  paths: [${JSON.stringify(watched)}]`,
+    '  schedule: "0 0 1 1 *"',
+    '  running_executables: false',
+    '  package_database: false',
+    '  ssh_authorized_keys: false',
+    '  privileged_files: { enabled: false }',
+    'processes:',
+    '  hidden_sweep: { enabled: false }',
+    '  injected_code: { enabled: false }',
+    ...(auditLog === undefined ? [] : ['  exec_events:', `    path: ${auditLog}`, '    start_at: beginning']),
+    '',
+  ].join('\n');
+}
