@@ -1,6 +1,7 @@
 import type { BaselineEntries } from '../baseline/baseline.js';
 import {
   baselineFileEntrySchema,
+  isWellFormedEntry,
   fastPathKey,
   fileTypes,
   fromBaselineEntry,
@@ -49,6 +50,7 @@ class TrustedBaseline implements BaselineFiles {
     let first: { path: string; problem: string } | undefined;
     for (const [path, entry] of Object.entries(section)) {
       if (isPrivilegedKey(path)) continue; // the privileged-file search's entries (privileged-record.ts)
+      if (isWellFormedEntry(entry)) continue;
       const parsed = baselineFileEntrySchema.safeParse(entry);
       if (parsed.success) continue;
       this.invalidPaths.add(path);
