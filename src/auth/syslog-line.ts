@@ -185,16 +185,16 @@ function parseTag(line: string, at: number, stampAt: number): LogRecord | undefi
 
 let lastProgram = '';
 
-/** line[from, to): the same string as the last line's program when it is the same text, as it mostly is (no copy, and the classifier's lookup is an identity test). */
+/**
+ * line[from, to): the same string as the last line's program when it is the same text, as it
+ * mostly is (the classifier's lookup is then an identity test). Compared as a string, not
+ * character by character: one builtin costs less than a loop of charCodeAt on a sliced line.
+ */
 function programAt(line: string, from: number, to: number): string {
-  const length = to - from;
-  if (length === lastProgram.length) {
-    let k = 0;
-    while (k < length && line.charCodeAt(from + k) === lastProgram.charCodeAt(k)) k++;
-    if (k === length) return lastProgram;
-  }
+  const program = line.slice(from, to);
+  if (program === lastProgram) return lastProgram;
   // A copy, not a slice: it outlives the line as the next line's point of comparison.
-  lastProgram = length <= 64 ? detach(line.slice(from, to)) : line.slice(from, to);
+  lastProgram = program.length <= 64 ? detach(program) : program;
   return lastProgram;
 }
 
