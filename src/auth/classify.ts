@@ -56,6 +56,10 @@ interface CompiledPattern {
   readonly index: number;
   readonly regex: RegExp;
   readonly prefixes: readonly string[] | null;
+  /** Of each prefix: its second character, the position of its last one, and that last one (see startsWithAny). */
+  readonly prefixSeconds: readonly number[];
+  readonly prefixEnds: readonly number[];
+  readonly prefixLasts: readonly number[];
   readonly needles: readonly string[] | null;
   readonly groups: Readonly<Record<GroupName, number>>;
   readonly service: AuthService | 'pam';
@@ -101,11 +105,15 @@ function compile(pattern: AuthPattern, index: number): CompiledPattern {
   );
   const list = (value: string | readonly string[] | undefined) =>
     value === undefined ? null : typeof value === 'string' ? [value] : value;
+  const prefixes = list(pattern.prefix);
   return {
     pattern,
     index,
     regex: new RegExp(source, pattern.regex.flags),
-    prefixes: list(pattern.prefix),
+    prefixes,
+    prefixSeconds: (prefixes ?? []).map((p) => p.charCodeAt(1)),
+    prefixEnds: (prefixes ?? []).map((p) => p.length - 1),
+    prefixLasts: (prefixes ?? []).map((p) => p.charCodeAt(p.length - 1)),
     needles: list(pattern.contains),
     groups,
     service: pattern.service,
@@ -245,34 +253,49 @@ export function classifyInto(program: string, message: string, into: Classificat
 
 function classifyOnce(program: string, message: string, into: ClassificationSlot, fields: boolean): boolean {
   // PAM lines look alike whoever logs them; no program's own pattern starts with "pam_".
-  const index = message.charCodeAt(0) === 112 /* p */ && message.startsWith('pam_') ? pamPatterns : indexOfProgram(program);
+  const pam = message.charCodeAt(0) === 112 /* p */ && message.startsWith('pam_');
+  const index = pam ? pamPatterns : indexOfProgram(program);
   if (!index) return false;
   const candidates = index.candidates(message);
+  const second = message.charCodeAt(1);
+  // The PAM service a PAM line names, read once for all its candidates (when only testing).
+  let pamService: AuthService | undefined;
   for (let i = 0; i < candidates.length; i++) {
     const c = candidates[i]!;
-    if (c.prefixes !== null && !startsWithAny(message, c.prefixes)) continue;
+    if (c.prefixes !== null && !startsWithAny(message, second, c)) continue;
     if (c.needles !== null && !containsAny(message, c.needles)) continue;
     if (!fields && c.fieldless) {
       if (!c.regex.test(message)) continue;
-      fill(into, c, undefined, message);
+      fill(into, c, undefined, message, undefined);
       return true;
     }
-    // PAM's line of a program that logs its own attempt lines is an echo: its PAM service is all it tells.
-    if (!fields && c.service === 'pam' && c.role !== 'echo' && selfLoggingPamServices.has(serviceOfPamName(pamServiceName(message)))) {
-      if (!c.regex.test(message)) continue;
-      fill(into, c, undefined, message);
-      return true;
+    // A PAM line that counts no attempt (an echo, or PAM's line of a program that logs its own
+    // attempt lines) tells nothing but its PAM service: tested, not matched.
+    if (!fields && c.service === 'pam') {
+      pamService ??= serviceOfPamName(pamServiceName(message));
+      if (c.role === 'echo' || selfLoggingPamServices.has(pamService)) {
+        if (!c.regex.test(message)) continue;
+        fill(into, c, undefined, message, pamService);
+        return true;
+      }
     }
     const match = c.regex.exec(message);
     if (match) {
-      fill(into, c, match, message);
+      fill(into, c, match, message, undefined);
       return true;
     }
   }
   return false;
 }
 
-function fill(into: ClassificationSlot, c: CompiledPattern, match: RegExpExecArray | undefined, message: string): void {
+/** `pamService`: the service of a PAM line's PAM service name, when the caller has read it already. */
+function fill(
+  into: ClassificationSlot,
+  c: CompiledPattern,
+  match: RegExpExecArray | undefined,
+  message: string,
+  pamService: AuthService | undefined,
+): void {
   const g = c.groups;
   let service: AuthService;
   let role = c.role;
@@ -292,7 +315,7 @@ function fill(into: ClassificationSlot, c: CompiledPattern, match: RegExpExecArr
     if (group(match, g.root) !== undefined) user ??= 'root';
   }
   if (c.service === 'pam') {
-    service = serviceOfPamName(match ? (group(match, g.pamservice) ?? '') : pamServiceName(message));
+    service = pamService ?? serviceOfPamName(match ? (group(match, g.pamservice) ?? '') : pamServiceName(message));
     // sshd, sudo, su and login log each attempt themselves: their PAM lines only repeat it.
     if (selfLoggingPamServices.has(service)) role = 'echo';
   } else service = c.service;
@@ -356,15 +379,15 @@ function containsAny(message: string, needles: readonly string[]): boolean {
 }
 
 /**
- * Whether the message may start with one of the prefixes: a filter before the regex, which is
- * anchored and spells the prefix out again (compile() checks), so it compares only the second and
- * the last character of each (the first chose the candidates): most candidates differ there.
+ * Whether the message may start with one of the pattern's prefixes: a filter before the regex,
+ * which is anchored and spells the prefix out again (compile() checks), so it compares only the
+ * second (`second`, read once per line) and the last character of each (the first chose the
+ * candidates): most candidates differ there.
  */
-function startsWithAny(message: string, prefixes: readonly string[]): boolean {
-  for (let i = 0; i < prefixes.length; i++) {
-    const prefix = prefixes[i]!;
-    const last = prefix.length - 1;
-    if (message.charCodeAt(1) === prefix.charCodeAt(1) && message.charCodeAt(last) === prefix.charCodeAt(last)) return true;
+function startsWithAny(message: string, second: number, c: CompiledPattern): boolean {
+  const seconds = c.prefixSeconds;
+  for (let i = 0; i < seconds.length; i++) {
+    if (second === seconds[i] && message.charCodeAt(c.prefixEnds[i]!) === c.prefixLasts[i]) return true;
   }
   return false;
 }

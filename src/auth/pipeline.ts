@@ -16,7 +16,7 @@ import {
 import { RecentFailures } from './recent-failures.js';
 import { detach } from './detach.js';
 import { FailureHistory, type GuessedLogin, type SuccessAfterFailuresPolicy } from './success-after-failures.js';
-import type { LogRecord } from './syslog-line.js';
+import { noStamp, type LogRecord, type LogRecordSlot } from './syslog-line.js';
 
 /** What one matched line meant: the unit of `auth test --format json`. */
 export interface AuthEvent {
@@ -70,8 +70,9 @@ export const defaultSuccessAfterFailures: SuccessAfterFailuresPolicy = { failure
 interface SourceState {
   readonly counts: SourceCounts;
   readonly tracker: AttemptTracker;
-  /** The last line matched, for old syslogd's "last message repeated N times" (classified again then). */
-  lastRecord: LogRecord | undefined;
+  /** A copy of the last line matched, for old syslogd's "last message repeated N times" (classified again then). */
+  readonly lastRecord: LogRecordSlot;
+  hasLastRecord: boolean;
 }
 
 /** Receives the event of each matched line, with the line's position in the batch. */
@@ -96,6 +97,8 @@ export class AuthPipeline {
   private batchTime = 0;
   /** Where each line's classification is written: one object for all, read before the next line. */
   private readonly slot = emptyClassification();
+  /** Where each line's header is read (most lines), likewise. */
+  private readonly recordSlot = emptyRecord();
 
   constructor(
     private readonly userClass: (name: string | undefined) => UserClass,
@@ -116,7 +119,7 @@ export class AuthPipeline {
     state.counts.linesRead += lines.length;
     this.batchTime = this.now();
     for (let i = 0; i < lines.length; i++) {
-      const record = parseLogLine(lines[i]!);
+      const record = parseLogLine(lines[i]!, this.recordSlot);
       if (!record) {
         state.counts.unparsed.not_syslog++;
         continue;
@@ -138,10 +141,11 @@ export class AuthPipeline {
     const c = this.slot;
     if (classifyInto(record.program, record.message, c, describe)) {
       state.counts.matched++;
-      state.lastRecord = record;
+      copyRecord(state.lastRecord, record);
+      state.hasLastRecord = true;
       return this.count(state, record, c, describe);
     }
-    const last = state.lastRecord;
+    const last = state.hasLastRecord ? state.lastRecord : undefined;
     if (record.program === '' && last && record.message.startsWith('last message repeated ')) {
       const m = repeatedNote.exec(record.message);
       if (!m || !classifyInto(last.program, last.message, c, describe)) return undefined;
@@ -221,7 +225,8 @@ export class AuthPipeline {
       state = {
         counts: { linesRead: 0, matched: 0, unparsed: { not_syslog: 0, not_json: 0 } },
         tracker: new AttemptTracker(),
-        lastRecord: undefined,
+        lastRecord: emptyRecord(),
+        hasLastRecord: false,
       };
       this.states.set(id, state);
     }
@@ -264,6 +269,18 @@ function rows<L extends string>(counts: Float64Array, labels: (index: number) =>
     if (value > 0) out.push({ labels: labels(i), value });
   });
   return out;
+}
+
+function emptyRecord(): LogRecordSlot {
+  return { program: '', pid: undefined, message: '', line: '', stampAt: noStamp };
+}
+
+function copyRecord(to: LogRecordSlot, from: LogRecord): void {
+  to.program = from.program;
+  to.pid = from.pid;
+  to.message = from.message;
+  to.line = from.line;
+  to.stampAt = from.stampAt;
 }
 
 function indexOf<T>(values: readonly T[]): Map<T, number> {

@@ -28,6 +28,9 @@ export interface LogRecord {
   readonly stampAt: number;
 }
 
+/** A LogRecord written in place: the pipeline reads every line into one (see parseSyslogLine). */
+export type LogRecordSlot = { -readonly [K in keyof LogRecord]: LogRecord[K] };
+
 /** `stampAt` of a record whose `line` is a journal entry's __REALTIME_TIMESTAMP. */
 export const journalStamp = -1;
 /** `stampAt` of a record without a timestamp. */
@@ -36,7 +39,11 @@ export const noStamp = -2;
 const monthStarts = new Set(['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec']);
 const repeatedNote = 'last message repeated ';
 
-export function parseSyslogLine(line: string): LogRecord | undefined {
+/**
+ * With `into`, the common shape (`[host ]prog[pid]: msg` and its kin) is written there and `into`
+ * returned, so that reading a line allocates no record; the caller copies what it keeps.
+ */
+export function parseSyslogLine(line: string, into?: LogRecordSlot): LogRecord | undefined {
   let i = 0;
   if (line.charCodeAt(0) === 60 /* < */) {
     const close = line.indexOf('>', 1);
@@ -50,7 +57,7 @@ export function parseSyslogLine(line: string): LogRecord | undefined {
   else if (monthStarts.has(line.slice(i, i + 3))) rest = skipBsdStamp(line, i + 3);
   else return undefined;
   if (rest < 0) return undefined;
-  return parseAfterStamp(line, rest, stampAt);
+  return parseAfterStamp(line, rest, stampAt, into);
 }
 
 /** `YYYY-MM-DDThh:mm:ss[.frac][Z|±hh:mm] `: the index after the space, or -1. */
@@ -83,7 +90,7 @@ function skipBsdStamp(line: string, i: number): number {
 }
 
 /** `[<fac.sev> ][host ]TAG MESSAGE` from `at`. */
-function parseAfterStamp(line: string, at: number, stampAt: number): LogRecord | undefined {
+function parseAfterStamp(line: string, at: number, stampAt: number, into: LogRecordSlot | undefined): LogRecord | undefined {
   // BSD syslogd -v: `<auth.info> ` before the hostname.
   if (line.charCodeAt(at) === 60 /* < */) {
     const close = line.indexOf('> ', at);
@@ -103,7 +110,7 @@ function parseAfterStamp(line: string, at: number, stampAt: number): LogRecord |
     at = firstEnd + 1;
     if (isRepeatedNote(line, at)) return { program: '', pid: undefined, message: line.slice(at), line, stampAt };
   }
-  return parseTag(line, at, stampAt);
+  return parseTag(line, at, stampAt, into);
 }
 
 function isRepeatedNote(line: string, at: number): boolean {
@@ -123,7 +130,7 @@ function isTag(line: string, from: number, to: number): boolean {
 }
 
 /** `prog[pid]: msg`, `prog: msg`, `[prog]: msg`, `[prog] msg`, `(prog) msg`, `prog[pid] msg`, `prog(pam_unix)[pid]: msg`. */
-function parseTag(line: string, at: number, stampAt: number): LogRecord | undefined {
+function parseTag(line: string, at: number, stampAt: number, into: LogRecordSlot | undefined): LogRecord | undefined {
   let program: string;
   let pid: string | undefined;
   let end: number;
@@ -180,7 +187,13 @@ function parseTag(line: string, at: number, stampAt: number): LogRecord | undefi
       return { program: service, pid, message: `${program.slice(pam + 1, -1)}(${service}): ${message}`, line, stampAt };
     }
   }
-  return { program, pid, message, line, stampAt };
+  if (into === undefined) return { program, pid, message, line, stampAt };
+  into.program = program;
+  into.pid = pid;
+  into.message = message;
+  into.line = line;
+  into.stampAt = stampAt;
+  return into;
 }
 
 let lastProgram = '';
