@@ -21,10 +21,12 @@ export const clockTicksPerSecond = 100;
 export const kernelThreadFlag = 0x00200000;
 
 /**
- * The last field of proc(5) that the parsers read (starttime). Field 24 (rss) is left alone on
- * purpose: it lags the process's real resident set, which comes from statm (see statm.ts).
+ * The last field of proc(5) that must be there (starttime). Field 24 (rss) is not a resident set
+ * to report: it lags the process's real one, which comes from statm (see statm.ts).
  */
 const lastWanted = 22;
+/** env_end: the last of the fields that mark a process image (see StatFields.imageMark). */
+const lastImageField = 51;
 
 /**
  * Parse /proc/PID/stat. The comm field is wrapped in parentheses and may itself contain spaces and
@@ -67,10 +69,42 @@ export interface StatFields {
   startTicks: number;
   commStart: number;
   commEnd: number;
+  /** Minor plus major page faults (fields 10 and 12); NaN when unreadable, so it never compares equal. */
+  faults: number;
+  /** Field 24 (rss, pages): moves with the resident set, late (see statm.ts); NaN when unreadable. */
+  rssPages: number;
+  /**
+   * Two 32-bit hashes of the digits of the fields an exec sets anew (start and end of code, start
+   * of the stack, start and end of data, start of the heap, start and end of argv and environ:
+   * 26–28, 45–51). ASLR draws the stack, and the heap and code of position-independent programs,
+   * afresh at every exec. 0 and 0 when the kernel withholds them (no ptrace access: start of the
+   * stack 0), for a zombie or kernel thread (no memory), or on a kernel too old to show them all.
+   */
+  imageMarkA: number;
+  imageMarkB: number;
 }
 
 export function emptyStatFields(): StatFields {
-  return { pid: 0, state: '?', ppid: 0, flags: 0, utimeTicks: 0, stimeTicks: 0, startTicks: 0, commStart: 0, commEnd: 0 };
+  return {
+    pid: 0,
+    state: '?',
+    ppid: 0,
+    flags: 0,
+    utimeTicks: 0,
+    stimeTicks: 0,
+    startTicks: 0,
+    commStart: 0,
+    commEnd: 0,
+    faults: 0,
+    rssPages: 0,
+    imageMarkA: 0,
+    imageMarkB: 0,
+  };
+}
+
+/** Whether parseStatBytes found an image mark: an unchanged one then means no exec since. */
+export function hasImageMark(fields: Pick<StatFields, 'imageMarkA' | 'imageMarkB'>): boolean {
+  return fields.imageMarkA !== 0 || fields.imageMarkB !== 0;
 }
 
 /**
@@ -88,7 +122,11 @@ export function parseStatBytes(bytes: Uint8Array, length: number, into: StatFiel
   while (end > close && (bytes[end - 1] === 10 || bytes[end - 1] === 32)) end--;
   let field = 3;
   let at = close + 2;
-  while (at <= end && field <= lastWanted) {
+  let minorFaults = NaN;
+  let markA = 0x811c9dc5;
+  let markB = 0;
+  let stackMarked = false;
+  while (at <= end && field <= lastImageField) {
     let next = at;
     while (next < end && bytes[next] !== 0x20) next++;
     if (field === 3) into.state = next > at ? String.fromCharCode(bytes[at]!) : '?';
@@ -100,11 +138,27 @@ export function parseStatBytes(bytes: Uint8Array, length: number, into: StatFiel
       else if (field === 14) into.utimeTicks = value;
       else if (field === 15) into.stimeTicks = value;
       else into.startTicks = value;
+    } else if (field === 10) minorFaults = decimalAt(bytes, at, next) ?? NaN;
+    else if (field === 12) into.faults = minorFaults + (decimalAt(bytes, at, next) ?? NaN);
+    else if (field === 24) into.rssPages = decimalAt(bytes, at, next) ?? NaN;
+    else if ((field >= 26 && field <= 28) || field >= 45) {
+      if (field === 28) stackMarked = next > at + 1 || bytes[at] !== 0x30; /* not "0" */
+      // FNV-1a and a polynomial hash, over the digits and a separator.
+      for (let i = at; i <= next; i++) {
+        const byte = i < next ? bytes[i]! : 0x20;
+        markA = Math.imul(markA ^ byte, 0x01000193);
+        markB = (Math.imul(markB, 31) + byte) | 0;
+      }
     }
     field++;
     at = next + 1;
   }
   if (field - 1 < lastWanted) throw new ProcParseError(file, `expected at least ${lastWanted} fields, found ${field - 1}`);
+  if (field - 1 < 24) into.rssPages = NaN;
+  const marked = stackMarked && field - 1 === lastImageField;
+  // Never both 0 when marked: 0 and 0 means no mark.
+  into.imageMarkA = marked ? markA | 1 : 0;
+  into.imageMarkB = marked ? markB : 0;
   into.pid = pid;
   into.commStart = open + 1;
   into.commEnd = close;
