@@ -87,7 +87,10 @@ interface KeptFile {
 interface ProcessRecord {
   readonly details: Mutable<ProcessDetails>;
   readonly stat: KeptFile;
-  /** Never opened for a kernel thread, which has no memory of its own. */
+  /**
+   * Never opened for a kernel thread, which has no memory of its own; kept open only while it is
+   * read at every read (a busy process): the descriptors go to stat first.
+   */
   readonly statm: KeptFile;
   readonly exePath: string;
   /** The text of the executable link at the last read. */
@@ -102,6 +105,8 @@ interface ProcessRecord {
   residentCpuTicks: number;
   residentRssPages: number;
   residentReadAt: number;
+  /** statm was read at the last read too. */
+  residentReadLast: boolean;
   round: number;
   /** When status and cmdline were last read (ms), the comm then, and whether the process was young (or the read is to be done again). */
   identityReadAt: number;
@@ -390,7 +395,11 @@ export class ProcessReader {
         f.rssPages !== record.residentRssPages ||
         now - record.residentReadAt >= this.maxCacheAgeMs);
     // Before the record changes: when the process is gone by now, the record stays as it was.
-    const residentPages = residentDue ? parseStatmBytes(statmBytes, this.readKept(record.statm, statmBytes, !full), record.statm.path) : 0;
+    const residentPages = residentDue
+      ? parseStatmBytes(statmBytes, this.readKept(record.statm, statmBytes, !full && record.residentReadLast), record.statm.path)
+      : 0;
+    if (!residentDue && record.statm.fd !== undefined) this.closeFd(record.statm);
+    record.residentReadLast = residentDue;
     if (residentDue) {
       record.residentFaults = f.faults;
       record.residentCpuTicks = cpuTicks;
@@ -657,6 +666,7 @@ function newRecord(procfs: string, pid: number): ProcessRecord {
     residentCpuTicks: NaN,
     residentRssPages: NaN,
     residentReadAt: 0,
+    residentReadLast: false,
     round: 0,
     identityReadAt: 0,
     identityReadWhileYoung: false,

@@ -123,42 +123,57 @@ export function parseStatBytes(bytes: Uint8Array, length: number, into: StatFiel
   let field = 3;
   let at = close + 2;
   let minorFaults = NaN;
-  let markA = 0x811c9dc5;
-  let markB = 0;
-  let stackMarked = false;
+  // Where the image mark's two runs of fields (26–28, 45–51) start and end.
+  let codeFrom = -1;
+  let codeTo = -1;
+  let dataFrom = -1;
+  let dataTo = -1;
   while (at <= end && field <= lastImageField) {
     let next = at;
     while (next < end && bytes[next] !== 0x20) next++;
-    if (field === 3) into.state = next > at ? String.fromCharCode(bytes[at]!) : '?';
-    else if (field === 4 || field === 9 || field === 14 || field === 15 || field === 22) {
-      const value = decimalAt(bytes, at, next);
-      if (value === undefined) throw new ProcParseError(file, `field ${field} is not a number: "${latin1(bytes, at, next)}"`);
-      if (field === 4) into.ppid = value;
-      else if (field === 9) into.flags = value;
-      else if (field === 14) into.utimeTicks = value;
-      else if (field === 15) into.stimeTicks = value;
-      else into.startTicks = value;
-    } else if (field === 10) minorFaults = decimalAt(bytes, at, next) ?? NaN;
-    else if (field === 12) into.faults = minorFaults + (decimalAt(bytes, at, next) ?? NaN);
-    else if (field === 24) into.rssPages = decimalAt(bytes, at, next) ?? NaN;
-    else if ((field >= 26 && field <= 28) || field >= 45) {
-      if (field === 28) stackMarked = next > at + 1 || bytes[at] !== 0x30; /* not "0" */
-      // FNV-1a and a polynomial hash, over the digits and a separator.
-      for (let i = at; i <= next; i++) {
-        const byte = i < next ? bytes[i]! : 0x20;
-        markA = Math.imul(markA ^ byte, 0x01000193);
-        markB = (Math.imul(markB, 31) + byte) | 0;
-      }
-    }
+    if (field <= 24) {
+      if (field === 3) into.state = next > at ? String.fromCharCode(bytes[at]!) : '?';
+      else if (field === 4 || field === 9 || field === 14 || field === 15 || field === 22) {
+        const value = decimalAt(bytes, at, next);
+        if (value === undefined) throw new ProcParseError(file, `field ${field} is not a number: "${latin1(bytes, at, next)}"`);
+        if (field === 4) into.ppid = value;
+        else if (field === 9) into.flags = value;
+        else if (field === 14) into.utimeTicks = value;
+        else if (field === 15) into.stimeTicks = value;
+        else into.startTicks = value;
+      } else if (field === 10) minorFaults = decimalAt(bytes, at, next) ?? NaN;
+      else if (field === 12) into.faults = minorFaults + (decimalAt(bytes, at, next) ?? NaN);
+      else if (field === 24) into.rssPages = decimalAt(bytes, at, next) ?? NaN;
+    } else if (field === 26) codeFrom = at;
+    else if (field === 28) {
+      codeTo = next;
+      // "0": the kernel withholds the stack's start, and with it the whole mark.
+      if (next <= at || (next === at + 1 && bytes[at] === 0x30)) codeFrom = -1;
+    } else if (field === 45) dataFrom = at;
+    else if (field === lastImageField) dataTo = next;
     field++;
     at = next + 1;
   }
   if (field - 1 < lastWanted) throw new ProcParseError(file, `expected at least ${lastWanted} fields, found ${field - 1}`);
   if (field - 1 < 24) into.rssPages = NaN;
-  const marked = stackMarked && field - 1 === lastImageField;
-  // Never both 0 when marked: 0 and 0 means no mark.
-  into.imageMarkA = marked ? markA | 1 : 0;
-  into.imageMarkB = marked ? markB : 0;
+  if (codeFrom >= 0 && dataTo >= 0) {
+    // FNV-1a and a polynomial hash over both runs of digits and spaces; never both 0 (no mark).
+    let markA = 0x811c9dc5;
+    let markB = 0;
+    for (let i = codeFrom; i < codeTo; i++) {
+      markA = Math.imul(markA ^ bytes[i]!, 0x01000193);
+      markB = (Math.imul(markB, 31) + bytes[i]!) | 0;
+    }
+    for (let i = dataFrom; i < dataTo; i++) {
+      markA = Math.imul(markA ^ bytes[i]!, 0x01000193);
+      markB = (Math.imul(markB, 31) + bytes[i]!) | 0;
+    }
+    into.imageMarkA = markA | 1;
+    into.imageMarkB = markB;
+  } else {
+    into.imageMarkA = 0;
+    into.imageMarkB = 0;
+  }
   into.pid = pid;
   into.commStart = open + 1;
   into.commEnd = close;

@@ -21,6 +21,32 @@ const procfs = join(fixture, 'proc');
 const rootfs = join(fixture, 'rootfs');
 
 describe('stat parsed from bytes', () => {
+  it('marks the process image by the addresses an exec draws anew; no mark when the kernel withholds them or is too old to show them', () => {
+    const line = (
+      stack: string,
+      tail = ' 94689216863280 94689216864896 94689869537280 140731534199522 140731534199542 140731534199542 140731534200811 0',
+    ) =>
+      `42 (sh) S 1 42 42 0 -1 4194304 99 0 0 0 0 0 0 0 20 0 1 0 3410229 3133440 390 18446744073709551615 94689216827392 94689216847273 ${stack} 0 0 0 0 0 0 0 0 0 17 1 0 0 0 0 0${tail}\n`;
+    const mark = (text: string) => {
+      const fields = emptyStatFields();
+      parseStatBytes(Buffer.from(text, 'latin1'), text.length, fields);
+      return [fields.imageMarkA, fields.imageMarkB];
+    };
+    expect(mark(line('140731534194960'))).toEqual(mark(line('140731534194960')));
+    expect(mark(line('140731534194960'))).not.toEqual([0, 0]);
+    expect(mark(line('140731534194960'))).not.toEqual(mark(line('140731534194961')));
+    expect(mark(line('140731534194960'))).not.toEqual(
+      mark(
+        line(
+          '140731534194960',
+          ' 94689216863280 94689216864896 94689869537280 140731534199522 140731534199543 140731534199543 140731534200811 0',
+        ),
+      ),
+    );
+    expect(mark(line('0'))).toEqual([0, 0]);
+    expect(mark(line('140731534194960', ''))).toEqual([0, 0]);
+  });
+
   it('agrees with the text parser on any comm, parentheses and spaces included', () => {
     fc.assert(
       fc.property(
