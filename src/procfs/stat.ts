@@ -74,11 +74,13 @@ export interface StatFields {
   /** Field 24 (rss, pages): moves with the resident set, late (see statm.ts); NaN when unreadable. */
   rssPages: number;
   /**
-   * Two 32-bit hashes of the digits of the fields an exec sets anew (start and end of code, start
-   * of the stack, start and end of data, start of the heap, start and end of argv and environ:
-   * 26–28, 45–51). ASLR draws the stack, and the heap and code of position-independent programs,
-   * afresh at every exec. 0 and 0 when the kernel withholds them (no ptrace access: start of the
-   * stack 0), for a zombie or kernel thread (no memory), or on a kernel too old to show them all.
+   * The image mark, from the addresses an exec sets anew (start and end of code, start of the
+   * stack, start and end of data, start of the heap, start and end of argv and environ: fields
+   * 26–28, 45–51): A is the start of the stack, B the sum of the others. ASLR draws the stack,
+   * and the heap and code of position-independent programs, afresh at every exec; without it the
+   * lengths of the program, its path, argv and environ still move them. 0 and 0 when the kernel
+   * withholds them (no ptrace access: start of the stack 0), for a zombie or kernel thread (no
+   * memory), or on a kernel too old to show them all.
    */
   imageMarkA: number;
   imageMarkB: number;
@@ -123,11 +125,10 @@ export function parseStatBytes(bytes: Uint8Array, length: number, into: StatFiel
   let field = 3;
   let at = close + 2;
   let minorFaults = NaN;
-  // Where the image mark's two runs of fields (26–28, 45–51) start and end.
-  let codeFrom = -1;
-  let codeTo = -1;
-  let dataFrom = -1;
-  let dataTo = -1;
+  // The image mark: the start of the stack, and the sum of the other addresses (each below 2^47,
+  // so the sum is exact); NaN when one is too long to be exact, which never compares equal.
+  let stack = 0;
+  let addresses = 0;
   while (at <= end && field <= lastImageField) {
     let next = at;
     while (next < end && bytes[next] !== 0x20) next++;
@@ -144,36 +145,17 @@ export function parseStatBytes(bytes: Uint8Array, length: number, into: StatFiel
       } else if (field === 10) minorFaults = decimalAt(bytes, at, next) ?? NaN;
       else if (field === 12) into.faults = minorFaults + (decimalAt(bytes, at, next) ?? NaN);
       else if (field === 24) into.rssPages = decimalAt(bytes, at, next) ?? NaN;
-    } else if (field === 26) codeFrom = at;
-    else if (field === 28) {
-      codeTo = next;
-      // "0": the kernel withholds the stack's start, and with it the whole mark.
-      if (next <= at || (next === at + 1 && bytes[at] === 0x30)) codeFrom = -1;
-    } else if (field === 45) dataFrom = at;
-    else if (field === lastImageField) dataTo = next;
+    } else if (field === 28) stack = decimalAt(bytes, at, next) ?? NaN;
+    else if (field === 26 || field === 27 || field >= 45) addresses += decimalAt(bytes, at, next) ?? NaN;
     field++;
     at = next + 1;
   }
   if (field - 1 < lastWanted) throw new ProcParseError(file, `expected at least ${lastWanted} fields, found ${field - 1}`);
   if (field - 1 < 24) into.rssPages = NaN;
-  if (codeFrom >= 0 && dataTo >= 0) {
-    // FNV-1a and a polynomial hash over both runs of digits and spaces; never both 0 (no mark).
-    let markA = 0x811c9dc5;
-    let markB = 0;
-    for (let i = codeFrom; i < codeTo; i++) {
-      markA = Math.imul(markA ^ bytes[i]!, 0x01000193);
-      markB = (Math.imul(markB, 31) + bytes[i]!) | 0;
-    }
-    for (let i = dataFrom; i < dataTo; i++) {
-      markA = Math.imul(markA ^ bytes[i]!, 0x01000193);
-      markB = (Math.imul(markB, 31) + bytes[i]!) | 0;
-    }
-    into.imageMarkA = markA | 1;
-    into.imageMarkB = markB;
-  } else {
-    into.imageMarkA = 0;
-    into.imageMarkB = 0;
-  }
+  // No mark when the kernel withholds the stack's start (0) or is too old to show every field.
+  const marked = stack !== 0 && field - 1 === lastImageField;
+  into.imageMarkA = marked ? stack : 0;
+  into.imageMarkB = marked ? addresses : 0;
   into.pid = pid;
   into.commStart = open + 1;
   into.commEnd = close;
