@@ -218,8 +218,10 @@ export async function collectorAgainstBaseline(stateDir: string, dist: string) {
   ];
   for (const side of sides) for (let i = 0; i < 5; i++) await side.collect();
   const loads: number[] = [];
+  const processCounts: number[] = [];
   for (let block = 0; block < runs / 10; block++) {
     loads.push(Number(readFileSync('/proc/loadavg', 'utf8').split(' ')[0]));
+    processCounts.push(readdirSync('/proc').filter((n) => /^\d+$/.test(n)).length);
     for (const side of block % 2 === 0 ? sides : [...sides].reverse()) {
       const cpuBefore = process.cpuUsage();
       for (let i = 0; i < 10; i++) {
@@ -233,13 +235,14 @@ export async function collectorAgainstBaseline(stateDir: string, dist: string) {
   }
   for (const side of sides) await side.exporter.stop();
   const [current, baseline] = sides.map((side) => ({ wall: summarize(side.samples), cpuMs: side.cpuMs / side.samples.length }));
-  return { current: current!, baseline: baseline!, load: `${Math.min(...loads)}–${Math.max(...loads)}` };
+  const range = (values: number[]) => `${Math.min(...values)}–${Math.max(...values)}`;
+  return { current: current!, baseline: baseline!, load: range(loads), processes: range(processCounts) };
 }
 
 /** Rows of collectorAgainstBaseline's figures. */
 export function baselineRows(against: Awaited<ReturnType<typeof collectorAgainstBaseline>>, dist: string, what: string) {
   const figure = (side: typeof against.current) => `${ms(side.cpuMs)} CPU, ${ms(side.wall.p50Ms)} / ${ms(side.wall.p95Ms)} wall p50 / p95`;
-  const command = `collect() in process, ${runs} runs each, interleaved in blocks of 10, load average (1 min) ${against.load}`;
+  const command = `collect() in process, ${runs} runs each, interleaved in blocks of 10; ${against.processes} processes on the host, load average (1 min) ${against.load}`;
   return [
     { subject: `${what}: this build`, figure: figure(against.current), command },
     { subject: `${what}: the baseline build (${dist})`, figure: figure(against.baseline), command },
