@@ -14,7 +14,7 @@ import { HostObserver } from '../src/processes/observe.js';
 import { crioAnnotations, crioCgroup, debianImage, removeContainers, startContainer } from '../test/helpers/container-lab.js';
 import { ms, summarize, timeAsync } from './lib/measure.js';
 import type { BenchResult } from './lib/report.js';
-import { collectorWork, startSleepers } from './processes.bench.js';
+import { baselineDist, baselineRows, collectorAgainstBaseline, collectorWork, startSleepers } from './processes.bench.js';
 
 const total = 1000;
 const containers = 20;
@@ -33,6 +33,8 @@ export default async function containersBench(): Promise<BenchResult> {
     sleepers.push(...(await startSleepers(total)));
     await settle();
     const hostOnly = await collectorWork(stateDir(work, 'state-host'));
+    const hostAgainst =
+      baselineDist === undefined ? undefined : await collectorAgainstBaseline(stateDir(work, 'state-host-ab'), baselineDist);
 
     // Half of them move into containers: 500 host sleepers, 20 containers of 25 processes.
     for (const child of sleepers.splice(0, containers * perContainer)) child.kill('SIGKILL');
@@ -49,6 +51,8 @@ export default async function containersBench(): Promise<BenchResult> {
     const startMs = performance.now() - started;
     await settle();
     const withContainers = await collectorWork(stateDir(work, 'state-containers'));
+    const containersAgainst =
+      baselineDist === undefined ? undefined : await collectorAgainstBaseline(stateDir(work, 'state-containers-ab'), baselineDist);
     const cold = await coldObservation(join(work, 'state-cold'));
     const network = await networkBesideContainers(work);
     const processCount = readdirSync('/proc').filter((n) => /^\d+$/.test(n)).length;
@@ -70,6 +74,8 @@ export default async function containersBench(): Promise<BenchResult> {
           figure: `${ms(hostOnly.cpuMs)} / ${ms(withContainers.cpuMs)}`,
           command: 'process.cpuUsage() over the runs',
         },
+        ...(hostAgainst ? baselineRows(hostAgainst, baselineDist!, `collector work per scrape at ${total} host processes`) : []),
+        ...(containersAgainst ? baselineRows(containersAgainst, baselineDist!, 'collector work per scrape with containers') : []),
         {
           subject: 'event-loop delay during the runs with containers, p99 / max',
           figure: `${ms(withContainers.p99BlockMs)} / ${ms(withContainers.maxBlockMs)}`,

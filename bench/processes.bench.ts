@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
@@ -32,6 +32,7 @@ export default async function processes(): Promise<BenchResult> {
     const psAux = timeCommand('ps', ['aux'], 30);
 
     const collector = await collectorWork(stateDir);
+    const against = baselineDist === undefined ? undefined : await collectorAgainstBaseline(stateDir, baselineDist);
     const sweep = await sweepWork();
     const index = await indexWork();
 
@@ -61,6 +62,7 @@ export default async function processes(): Promise<BenchResult> {
           command: `collect() in process, ${runs} runs`,
         },
         { subject: 'collector work per scrape, CPU mean', figure: ms(collector.cpuMs), command: 'process.cpuUsage() over the runs' },
+        ...(against ? baselineRows(against, baselineDist!, 'collector work per scrape') : []),
         {
           subject: 'event-loop delay during those runs, p99 / max',
           figure: `${ms(collector.p99BlockMs)} / ${ms(collector.maxBlockMs)}`,
@@ -169,19 +171,87 @@ export async function startSleepers(count: number): Promise<ChildProcess[]> {
   return children;
 }
 
-/** The processes collector's work per scrape, in process; also the containers benchmark's. */
-export async function collectorWork(stateDir: string) {
-  const exporter = new Exporter({
+/** What a build of the exporter is made of, for the collector's work per scrape: this one's, or another dist's. */
+interface Build {
+  readonly Exporter: typeof Exporter;
+  readonly processesCollector: typeof processesCollector;
+  readonly silentLogger: typeof silentLogger;
+}
+
+const thisBuild: Build = { Exporter, processesCollector, silentLogger };
+
+/** The processes collector of a build, accepted as it finds the host, ready to collect. */
+async function collectorOf(build: Build, stateDir: string) {
+  mkdirSync(stateDir, { recursive: true });
+  const exporter = new build.Exporter({
     paths: { procfs: '/proc', rootfs: '/', stateDir },
     policyFile: undefined,
-    collectors: [processesCollector],
+    collectors: [build.processesCollector],
     maxFindingSeries: 100,
-    log: silentLogger,
+    log: build.silentLogger,
     build: { version: 'bench', revision: 'bench' },
   });
   await exporter.acceptCurrentState('operator');
   const collector = exporter.collectors[0]!;
-  const collect = () => collector.collect(exporter.context());
+  return { exporter, collect: () => collector.collect(exporter.context()) };
+}
+
+/**
+ * Another build to measure beside this one in the same run: HOSTGUARD_BENCH_BASELINE names its
+ * dist directory (the main branch's, built with `npm run build`), whose node_modules resolve.
+ */
+export const baselineDist = process.env['HOSTGUARD_BENCH_BASELINE'];
+
+/**
+ * The collector's work per scrape, this build against the baseline's, interleaved in blocks of 10
+ * (the order swapped every block), so both meet the same load on a shared machine.
+ */
+export async function collectorAgainstBaseline(stateDir: string, dist: string) {
+  const other = (await Promise.all([
+    import(join(dist, 'exporter.js')),
+    import(join(dist, 'collectors/processes.js')),
+    import(join(dist, 'log/logger.js')),
+  ]).then(([e, c, l]) => ({ ...e, ...c, ...l }))) as Build;
+  const sides = [
+    { ...(await collectorOf(thisBuild, join(stateDir, 'this'))), samples: [] as number[], cpuMs: 0 },
+    { ...(await collectorOf(other, join(stateDir, 'baseline'))), samples: [] as number[], cpuMs: 0 },
+  ];
+  for (const side of sides) for (let i = 0; i < 5; i++) await side.collect();
+  const loads: number[] = [];
+  const processCounts: number[] = [];
+  for (let block = 0; block < runs / 10; block++) {
+    loads.push(Number(readFileSync('/proc/loadavg', 'utf8').split(' ')[0]));
+    processCounts.push(readdirSync('/proc').filter((n) => /^\d+$/.test(n)).length);
+    for (const side of block % 2 === 0 ? sides : [...sides].reverse()) {
+      const cpuBefore = process.cpuUsage();
+      for (let i = 0; i < 10; i++) {
+        const started = performance.now();
+        await side.collect();
+        side.samples.push(performance.now() - started);
+      }
+      const cpu = process.cpuUsage(cpuBefore);
+      side.cpuMs += (cpu.user + cpu.system) / 1000;
+    }
+  }
+  for (const side of sides) await side.exporter.stop();
+  const [current, baseline] = sides.map((side) => ({ wall: summarize(side.samples), cpuMs: side.cpuMs / side.samples.length }));
+  const range = (values: number[]) => `${Math.min(...values)}–${Math.max(...values)}`;
+  return { current: current!, baseline: baseline!, load: range(loads), processes: range(processCounts) };
+}
+
+/** Rows of collectorAgainstBaseline's figures. */
+export function baselineRows(against: Awaited<ReturnType<typeof collectorAgainstBaseline>>, dist: string, what: string) {
+  const figure = (side: typeof against.current) => `${ms(side.cpuMs)} CPU, ${ms(side.wall.p50Ms)} / ${ms(side.wall.p95Ms)} wall p50 / p95`;
+  const command = `collect() in process, ${runs} runs each, interleaved in blocks of 10; ${against.processes} processes on the host, load average (1 min) ${against.load}`;
+  return [
+    { subject: `${what}: this build`, figure: figure(against.current), command },
+    { subject: `${what}: the baseline build (${dist})`, figure: figure(against.baseline), command },
+  ];
+}
+
+/** The processes collector's work per scrape, in process; also the containers benchmark's. */
+export async function collectorWork(stateDir: string) {
+  const { exporter, collect } = await collectorOf(thisBuild, stateDir);
   for (let i = 0; i < 5; i++) await collect();
   // The machine is shared: how long the loop waits when nothing of ours runs, for comparison.
   const idle = monitorEventLoopDelay({ resolution: 1 });

@@ -98,7 +98,9 @@ export class HostObserver {
    */
   async observe(section: ProcessesPolicy): Promise<Observation> {
     this.users.refresh();
-    const snapshot = await this.reader.readAll();
+    // Read once for both: which executables' paths may be looked at without waiting on a file system.
+    const mounts = ownMountsIfReadable('/proc');
+    const snapshot = await this.reader.readAll(mounts);
     // After the read: a package installed meanwhile (and already running) is in the index we judge by.
     const index = await this.packages.current(section.packaged_executables);
     const now = snapshot.at.getTime() / 1000;
@@ -138,7 +140,7 @@ export class HostObserver {
     for (let i = 0; i < processes.length; i++) if (processes[i]!.kernelThread) kernelComms.add(processes[i]!.comm);
     this.kernelComms = [...kernelComms];
     const containers = await this.containers.observe(snapshot.processes, processes, true);
-    return { view: await this.view(processes, index, section, containers), snapshot, index, packageIndexSize: index.size };
+    return { view: await this.view(processes, index, section, containers, mounts), snapshot, index, packageIndexSize: index.size };
   }
 
   private update(record: ObservedRecord, p: ProcessDetails, now: number): void {
@@ -256,9 +258,9 @@ export class HostObserver {
     index: PackageIndex,
     section: ProcessesPolicy,
     containers: ReadonlyMap<number, ContainerFacts>,
+    mounts = ownMountsIfReadable('/proc'),
   ): Promise<HostView> {
     const executables = new Map<string, ExecutableFacts>();
-    const mounts = ownMountsIfReadable('/proc');
     const offLoop: { path: string; deleted: boolean }[] = [];
     await this.identifyDetached(processes);
     for (let i = 0; i < processes.length; i++) {

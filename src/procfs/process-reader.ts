@@ -1,8 +1,10 @@
-import { closeSync, openSync, readFileSync, readlinkSync, readSync } from 'node:fs';
+import { closeSync, lstatSync, openSync, readFileSync, readlinkSync, readSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { silentLogger } from '../log/logger.js';
 import { parseCmdline } from './cmdline.js';
 import { problemOf, readProblemOf, type ProcReadProblem } from './errors.js';
 import { exeLinkFromError, parseExeTarget, type ExeLink } from './exe.js';
+import type { MountTable } from './mounts.js';
 import { hostMountNamespace, mountNamespace } from './namespaces.js';
 import { listPids } from './pids.js';
 import { ProcessFiles, type GuardedRead, type GuardedStat } from './process-files.js';
@@ -10,7 +12,7 @@ import { ProblemTally, type ProcessInfo, type ProcessSnapshot } from './process-
 import { readProcText } from './read-text.js';
 import { directoryIdentity, identityOf, type ProcessRoot } from './root.js';
 import { Slicer } from '../scheduler/slicer.js';
-import { clockTicksPerSecond, cpuSeconds, emptyStatFields, isKernelThread, parseStatBytes, type StatFields } from './stat.js';
+import { clockTicksPerSecond, cpuSeconds, emptyStatFields, hasImageMark, isKernelThread, parseStatBytes, type StatFields } from './stat.js';
 import { parseStatmBytes, residentBytes } from './statm.js';
 import { parseStatus } from './status.js';
 import { StuckReads } from './stuck-reads.js';
@@ -85,11 +87,26 @@ interface KeptFile {
 interface ProcessRecord {
   readonly details: Mutable<ProcessDetails>;
   readonly stat: KeptFile;
-  /** Never opened for a kernel thread, which has no memory of its own. */
+  /**
+   * Never opened for a kernel thread, which has no memory of its own; kept open only while it is
+   * read at every read (a busy process): the descriptors go to stat first.
+   */
   readonly statm: KeptFile;
   readonly exePath: string;
   /** The text of the executable link at the last read. */
   exeTarget: string | undefined;
+  /** stat's image mark when the link was last read (see StatFields.imageMarkA). */
+  imageMarkA: number;
+  imageMarkB: number;
+  /** What the link's path was (device and inode, lstat'ed) just before the link was last read; undefined: not known. */
+  exePathBefore: string | undefined;
+  /** stat's page faults, CPU ticks and rss field when statm was last read, and when (ms). */
+  residentFaults: number;
+  residentCpuTicks: number;
+  residentRssPages: number;
+  residentReadAt: number;
+  /** statm was read at the last read too. */
+  residentReadLast: boolean;
   round: number;
   /** When status and cmdline were last read (ms), the comm then, and whether the process was young (or the read is to be done again). */
   identityReadAt: number;
@@ -120,14 +137,18 @@ const statmBytes = Buffer.allocUnsafe(256);
  * cmdline, which takes its memory-map lock, and the stat of a root that is not ours — go through
  * ProcessFiles after the synchronous pass, on libuv's threads under a deadline.
  *
- * Per process, stat, statm (resident memory) and the executable link are read every time, stat
- * and statm through descriptors kept open (one read instead of open, read, close). Credentials
- * (status) and argv[0] (cmdline) are cached per (PID, start time) and re-read when the executable
- * or comm changes (exec, rename), while the process is young (daemons drop privileges and retitle
- * themselves right after start), and at least every `maxCacheAgeMs`. Records are updated in place
- * and stat and statm are parsed from bytes, so a scrape of a quiet host makes almost no garbage:
- * with the exporter's 1 MiB young generation, short-lived objects that survive a scavenge end up
- * in the old generation and keep the resident set up long after.
+ * Per process, stat is read every time, through a descriptor kept open (one read instead of open,
+ * read, close); the rest only when stat says it may have changed. statm (resident memory), through
+ * a kept descriptor too, when stat's page faults, CPU time or rss field moved. The executable link
+ * when stat's image mark moved (an exec), or, for a process in the exporter's own mount namespace,
+ * when its path no longer leads to the file it led to (deleted, renamed, replaced: see
+ * lookAtExePaths); every time for processes elsewhere, or without the mark. Credentials (status)
+ * and argv[0] (cmdline) are cached per (PID, start time) and re-read when the executable or comm
+ * changes (exec, rename). Everything is read again while the process is young (daemons drop
+ * privileges and retitle themselves right after start), and at least every `maxCacheAgeMs`.
+ * Records are updated in place and stat and statm are parsed from bytes, so a scrape of a quiet
+ * host makes almost no garbage: with the exporter's 1 MiB young generation, short-lived objects
+ * that survive a scavenge end up in the old generation and keep the resident set up long after.
  */
 export class ProcessReader {
   private readonly records = new Map<number, ProcessRecord>();
@@ -147,6 +168,8 @@ export class ProcessReader {
   private readonly cmdlineDue: ProcessRecord[] = [];
   private readonly rootDue: ProcessRecord[] = [];
   private own: { readonly namespace: string | undefined; readonly root: ProcessRoot } | undefined;
+  /** Executable paths of this read's known processes, lstat'ed before it: device:inode, undefined when gone or not looked at. */
+  private readonly exePaths = new Map<string, string | undefined>();
 
   constructor(
     readonly procfs: string,
@@ -161,12 +184,17 @@ export class ProcessReader {
     this.files = options.files ?? new ProcessFiles(procfs, new StuckReads(silentLogger), { deadlineMs: 2000 });
   }
 
-  /** Every process on the host, yielding to the event loop every few milliseconds. */
-  async readAll(): Promise<DetailedSnapshot> {
+  /**
+   * Every process on the host, yielding to the event loop every few milliseconds. `mounts`: the
+   * exporter's own mount table, to know which executables' paths can be lstat'ed without waiting
+   * on a file system that may stall; without it every executable link is read (see apply).
+   */
+  async readAll(mounts?: MountTable): Promise<DetailedSnapshot> {
     const processes: ProcessDetails[] = [];
     const round = ++this.round;
     // Once per read: btime moves when the wall clock is stepped (NTP after an RTC-less boot).
     this.clock = this.readClock();
+    this.lookAtExePaths(mounts);
     const tally = new ProblemTally();
     const slicer = new Slicer(this.sliceMs);
     const pids = listPids(this.procfs);
@@ -198,6 +226,38 @@ export class ProcessReader {
       if (record.round !== round) this.forget(pid, record);
     });
     return { at: new Date(this.now()), processes, races: tally.races, denied: tally.denied, malformed: tally.malformed };
+  }
+
+  /**
+   * The paths of the executables of known processes in the exporter's own mount namespace (their
+   * links name paths from its root), each lstat'ed once, before the links are read: a process
+   * whose image is unchanged keeps its link while its path still leads to the same file. A file
+   * deleted, renamed or replaced there changes what lstat says, and its processes' links are
+   * read again (they now say `(deleted)` or the new name). Paths on file systems that may stall
+   * are not looked at: their processes' links are read every time, as links never wait on them.
+   */
+  private lookAtExePaths(mounts: MountTable | undefined): void {
+    this.exePaths.clear();
+    if (mounts === undefined || this.records.size === 0) return;
+    const own = this.ownView().namespace;
+    if (own === undefined) return;
+    this.records.forEach((record) => {
+      const d = record.details;
+      if (d.exe.kind !== 'path' || d.exe.deleted || d.mountNamespace !== own || this.exePaths.has(d.exe.path)) return;
+      const path = d.exe.path;
+      if (!path.startsWith('/') || mounts.mayStall(path) || mounts.mayStall(dirname(path))) {
+        this.exePaths.set(path, undefined);
+        return;
+      }
+      let identity: string | undefined;
+      try {
+        const s = lstatSync(path, { throwIfNoEntry: false });
+        identity = s === undefined ? undefined : `${s.dev}:${s.ino}`;
+      } catch {
+        identity = undefined;
+      }
+      this.exePaths.set(path, identity);
+    });
   }
 
   /** One process, read in full into a new object (no cache, no descriptor kept): for the watch of new PIDs. */
@@ -318,32 +378,70 @@ export class ProcessReader {
   private apply(record: ProcessRecord, bytes: Buffer, full: boolean): void {
     const f = this.fields;
     const kernelThread = isKernelThread(f);
-    // Before the record changes: when the process is gone by now, the record stays as it was.
-    const residentPages = kernelThread ? 0 : parseStatmBytes(statmBytes, this.readKept(record.statm, statmBytes, !full), record.statm.path);
     const d = record.details;
     // A new record's startTicks is -1: known means this very process was read before.
     const known = d.startTicks === f.startTicks;
-    if (!sameLatin1(d.comm, bytes, f.commStart, f.commEnd)) d.comm = bytes.toString('latin1', f.commStart, f.commEnd);
+    const now = this.now();
+    const cpuTicks = f.utimeTicks + f.stimeTicks;
+    // statm again only when stat says the resident set may have moved: its rss field (late, but it
+    // moves), page faults (a resident set grows by faults) or CPU time; and at least every
+    // maxCacheAgeMs (a resident set also shrinks under reclaim). An idle process costs no read.
+    const residentDue =
+      !kernelThread &&
+      (full ||
+        !known ||
+        f.faults !== record.residentFaults ||
+        cpuTicks !== record.residentCpuTicks ||
+        f.rssPages !== record.residentRssPages ||
+        now - record.residentReadAt >= this.maxCacheAgeMs);
+    // Before the record changes: when the process is gone by now, the record stays as it was.
+    const residentPages = residentDue
+      ? parseStatmBytes(statmBytes, this.readKept(record.statm, statmBytes, !full && record.residentReadLast), record.statm.path)
+      : 0;
+    if (!residentDue && record.statm.fd !== undefined) this.closeFd(record.statm);
+    record.residentReadLast = residentDue;
+    if (residentDue) {
+      record.residentFaults = f.faults;
+      record.residentCpuTicks = cpuTicks;
+      record.residentRssPages = f.rssPages;
+      record.residentReadAt = now;
+      d.rssBytes = residentBytes(residentPages);
+    } else if (kernelThread) d.rssBytes = 0;
+    const renamed = !sameLatin1(d.comm, bytes, f.commStart, f.commEnd);
+    if (renamed) d.comm = bytes.toString('latin1', f.commStart, f.commEnd);
     d.ppid = f.ppid;
     d.state = f.state;
     d.startTicks = f.startTicks;
     d.startedAt = this.clock!.bootTime + f.startTicks / clockTicksPerSecond;
     d.cpuSeconds = cpuSeconds(f);
-    d.rssBytes = residentBytes(residentPages);
     d.kernelThread = kernelThread;
     if (kernelThread) {
       d.exe = noExe;
       return;
     }
-    const exeChanged = this.readExe(record);
-    // unshare(1) and container runtimes enter the namespace and then exec.
-    if (full || !known || exeChanged) d.mountNamespace = mountNamespace(this.procfs, d.pid);
-    this.lookAtRoot(record);
-    const now = this.now();
     // A process in uninterruptible sleep (D) may be waiting on a stalled file system: its cmdline is
     // read again (off the event loop), so a stall shows as stalled_process at once, not within maxCacheAgeMs.
     const stale = record.identityReadWhileYoung || now - record.identityReadAt >= this.maxCacheAgeMs || f.state === 'D';
+    const exeChanged = full || !known || stale || renamed || !this.sameImage(record) ? this.readExe(record) : false;
+    // unshare(1) and container runtimes enter the namespace and then exec.
+    if (full || !known || exeChanged) d.mountNamespace = mountNamespace(this.procfs, d.pid);
+    this.lookAtRoot(record);
     if (full || !known || exeChanged || record.identityComm !== d.comm || stale) this.readIdentity(record, now);
+  }
+
+  /**
+   * Whether the process runs the image its link was last read for, so the link would say the same:
+   * stat's image mark is unchanged (no exec since), and the executable is deleted (it stays so),
+   * or its path, lstat'ed before this read, is still the file it was just before the link was read.
+   */
+  private sameImage(record: ProcessRecord): boolean {
+    const f = this.fields;
+    if (!hasImageMark(f) || f.imageMarkA !== record.imageMarkA || f.imageMarkB !== record.imageMarkB) return false;
+    const exe = record.details.exe;
+    if (exe.kind !== 'path') return false;
+    if (exe.deleted) return true;
+    const before = this.exePaths.get(exe.path);
+    return before !== undefined && before === record.exePathBefore && record.details.mountNamespace === this.own?.namespace;
   }
 
   /**
@@ -382,6 +480,8 @@ export class ProcessReader {
    */
   private readExe(record: ProcessRecord): boolean {
     const d = record.details;
+    record.imageMarkA = this.fields.imageMarkA;
+    record.imageMarkB = this.fields.imageMarkB;
     let target: string;
     try {
       target = readlinkSync(record.exePath);
@@ -392,9 +492,12 @@ export class ProcessReader {
       d.exe = exe;
       return true;
     }
+    const exe = target === record.exeTarget ? d.exe : parseExeTarget(target);
+    // What lookAtExePaths saw at the path before this read (undefined for a path it did not look at).
+    record.exePathBefore = exe.kind === 'path' && !exe.deleted ? this.exePaths.get(exe.path) : undefined;
     if (target === record.exeTarget) return false;
     record.exeTarget = target;
-    d.exe = parseExeTarget(target);
+    d.exe = exe;
     return true;
   }
 
@@ -556,6 +659,14 @@ function newRecord(procfs: string, pid: number): ProcessRecord {
     statm: { path: `${procfs}/${pid}/statm`, fd: undefined },
     exePath: `${procfs}/${pid}/exe`,
     exeTarget: undefined,
+    imageMarkA: 0,
+    imageMarkB: 0,
+    exePathBefore: undefined,
+    residentFaults: NaN,
+    residentCpuTicks: NaN,
+    residentRssPages: NaN,
+    residentReadAt: 0,
+    residentReadLast: false,
     round: 0,
     identityReadAt: 0,
     identityReadWhileYoung: false,

@@ -21,10 +21,12 @@ export const clockTicksPerSecond = 100;
 export const kernelThreadFlag = 0x00200000;
 
 /**
- * The last field of proc(5) that the parsers read (starttime). Field 24 (rss) is left alone on
- * purpose: it lags the process's real resident set, which comes from statm (see statm.ts).
+ * The last field of proc(5) that must be there (starttime). Field 24 (rss) is not a resident set
+ * to report: it lags the process's real one, which comes from statm (see statm.ts).
  */
 const lastWanted = 22;
+/** env_end: the last of the fields that mark a process image (see StatFields.imageMark). */
+const lastImageField = 51;
 
 /**
  * Parse /proc/PID/stat. The comm field is wrapped in parentheses and may itself contain spaces and
@@ -67,10 +69,44 @@ export interface StatFields {
   startTicks: number;
   commStart: number;
   commEnd: number;
+  /** Minor plus major page faults (fields 10 and 12); NaN when unreadable, so it never compares equal. */
+  faults: number;
+  /** Field 24 (rss, pages): moves with the resident set, late (see statm.ts); NaN when unreadable. */
+  rssPages: number;
+  /**
+   * The image mark, from the addresses an exec sets anew (start and end of code, start of the
+   * stack, start and end of data, start of the heap, start and end of argv and environ: fields
+   * 26–28, 45–51): A is the start of the stack, B the sum of the others. ASLR draws the stack,
+   * and the heap and code of position-independent programs, afresh at every exec; without it the
+   * lengths of the program, its path, argv and environ still move them. 0 and 0 when the kernel
+   * withholds them (no ptrace access: start of the stack 0), for a zombie or kernel thread (no
+   * memory), or on a kernel too old to show them all.
+   */
+  imageMarkA: number;
+  imageMarkB: number;
 }
 
 export function emptyStatFields(): StatFields {
-  return { pid: 0, state: '?', ppid: 0, flags: 0, utimeTicks: 0, stimeTicks: 0, startTicks: 0, commStart: 0, commEnd: 0 };
+  return {
+    pid: 0,
+    state: '?',
+    ppid: 0,
+    flags: 0,
+    utimeTicks: 0,
+    stimeTicks: 0,
+    startTicks: 0,
+    commStart: 0,
+    commEnd: 0,
+    faults: 0,
+    rssPages: 0,
+    imageMarkA: 0,
+    imageMarkB: 0,
+  };
+}
+
+/** Whether parseStatBytes found an image mark: an unchanged one then means no exec since. */
+export function hasImageMark(fields: Pick<StatFields, 'imageMarkA' | 'imageMarkB'>): boolean {
+  return fields.imageMarkA !== 0 || fields.imageMarkB !== 0;
 }
 
 /**
@@ -88,23 +124,38 @@ export function parseStatBytes(bytes: Uint8Array, length: number, into: StatFiel
   while (end > close && (bytes[end - 1] === 10 || bytes[end - 1] === 32)) end--;
   let field = 3;
   let at = close + 2;
-  while (at <= end && field <= lastWanted) {
+  let minorFaults = NaN;
+  // The image mark: the start of the stack, and the sum of the other addresses (each below 2^47,
+  // so the sum is exact); NaN when one is too long to be exact, which never compares equal.
+  let stack = 0;
+  let addresses = 0;
+  while (at <= end && field <= lastImageField) {
     let next = at;
     while (next < end && bytes[next] !== 0x20) next++;
-    if (field === 3) into.state = next > at ? String.fromCharCode(bytes[at]!) : '?';
-    else if (field === 4 || field === 9 || field === 14 || field === 15 || field === 22) {
-      const value = decimalAt(bytes, at, next);
-      if (value === undefined) throw new ProcParseError(file, `field ${field} is not a number: "${latin1(bytes, at, next)}"`);
-      if (field === 4) into.ppid = value;
-      else if (field === 9) into.flags = value;
-      else if (field === 14) into.utimeTicks = value;
-      else if (field === 15) into.stimeTicks = value;
-      else into.startTicks = value;
-    }
+    if (field <= 24) {
+      if (field === 3) into.state = next > at ? String.fromCharCode(bytes[at]!) : '?';
+      else if (field === 4 || field === 9 || field === 14 || field === 15 || field === 22) {
+        const value = decimalAt(bytes, at, next);
+        if (value === undefined) throw new ProcParseError(file, `field ${field} is not a number: "${latin1(bytes, at, next)}"`);
+        if (field === 4) into.ppid = value;
+        else if (field === 9) into.flags = value;
+        else if (field === 14) into.utimeTicks = value;
+        else if (field === 15) into.stimeTicks = value;
+        else into.startTicks = value;
+      } else if (field === 10) minorFaults = decimalAt(bytes, at, next) ?? NaN;
+      else if (field === 12) into.faults = minorFaults + (decimalAt(bytes, at, next) ?? NaN);
+      else if (field === 24) into.rssPages = decimalAt(bytes, at, next) ?? NaN;
+    } else if (field === 28) stack = decimalAt(bytes, at, next) ?? NaN;
+    else if (field === 26 || field === 27 || field >= 45) addresses += decimalAt(bytes, at, next) ?? NaN;
     field++;
     at = next + 1;
   }
   if (field - 1 < lastWanted) throw new ProcParseError(file, `expected at least ${lastWanted} fields, found ${field - 1}`);
+  if (field - 1 < 24) into.rssPages = NaN;
+  // No mark when the kernel withholds the stack's start (0) or is too old to show every field.
+  const marked = stack !== 0 && field - 1 === lastImageField;
+  into.imageMarkA = marked ? stack : 0;
+  into.imageMarkB = marked ? addresses : 0;
   into.pid = pid;
   into.commStart = open + 1;
   into.commEnd = close;

@@ -1,9 +1,13 @@
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, readdirSync, readFileSync, readlinkSync, realpathSync, renameSync, unlinkSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { sweepHiddenProcesses } from '../../src/processes/hidden-sweep.js';
+import { readOwnMounts } from '../../src/procfs/mounts.js';
 import { ProcessReader } from '../../src/procfs/process-reader.js';
 import { readProcess, readProcessTable } from '../../src/procfs/process-table.js';
+import { tempDir } from '../helpers/cli.js';
+import { eventually } from '../helpers/eventually.js';
 import { spawnOwned, waitForOutput } from '../helpers/processes.js';
 
 /**
@@ -63,6 +67,82 @@ describe('reading the live /proc', () => {
       expect(bytes).toBeGreaterThanOrEqual(Math.min(before, after) - tolerance);
       expect(bytes).toBeLessThanOrEqual(Math.max(before, after) + tolerance);
     }
+  });
+});
+
+describe('a process read again: what can change is seen at the next read', () => {
+  /** A reader that trusts what it read (no youth, no ageing out), as for a long-running process. */
+  function trustingReader() {
+    const reader = new ProcessReader('/proc', { youngSeconds: 0, maxCacheAgeMs: 3_600_000 });
+    const read = async (pid: number) => (await reader.readAll(readOwnMounts('/proc'))).processes.find((p) => p.pid === pid);
+    return { reader, read };
+  }
+
+  function copyOf(binary: string, name: string): string {
+    const copy = join(tempDir(), name);
+    copyFileSync(binary, copy);
+    chmodSync(copy, 0o755);
+    return copy;
+  }
+
+  const exeLink = (pid: number) => {
+    try {
+      return readlinkSync(`/proc/${pid}/exe`);
+    } catch {
+      return undefined;
+    }
+  };
+
+  it('a process that execs another binary under the same name (same PID, same comm) is read as the new image', async () => {
+    const shell = realpathSync('/bin/sh');
+    // Named like the shell, so the kernel's comm stays "sh" across the exec.
+    const implant = copyOf('/usr/bin/sleep', 'sh');
+    const child = spawnOwned('/bin/sh', ['-c', `read line; exec ${implant} 300`], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const pid = child.pid!;
+    const { reader, read } = trustingReader();
+    await eventually(async () => (await read(pid))?.exe.kind === 'path', { what: 'the shell read' });
+    await read(pid);
+    expect(await read(pid)).toMatchObject({ comm: 'sh', exe: { path: shell } });
+    child.stdin!.write('go\n');
+    await eventually(() => exeLink(pid) === implant, { what: 'the exec' });
+    expect(await read(pid)).toMatchObject({ comm: 'sh', exe: { kind: 'path', path: implant, deleted: false } });
+    reader.close();
+  });
+
+  it('a binary deleted, or replaced by another file, under a process already read is seen at the next read', async () => {
+    for (const how of ['deleted', 'replaced'] as const) {
+      const copy = copyOf('/usr/bin/sleep', 'sleep');
+      const pid = spawnOwned(copy, ['300']).pid!;
+      await eventually(() => exeLink(pid) === copy, { what: 'the exec' });
+      const { reader, read } = trustingReader();
+      await read(pid);
+      await read(pid);
+      expect((await read(pid))?.exe).toEqual({ kind: 'path', path: copy, deleted: false });
+      if (how === 'deleted') unlinkSync(copy);
+      else renameSync(copyOf('/usr/bin/true', 'true'), copy);
+      expect((await read(pid))?.exe).toEqual({ kind: 'path', path: copy, deleted: true });
+      reader.close();
+    }
+  });
+
+  it('memory a process takes after it was read is in the next read', async () => {
+    const child = spawnOwned(
+      process.execPath,
+      [
+        '-e',
+        'const held = []; process.stdin.on("data", () => { held.push(Buffer.alloc(64 * 2 ** 20, 1)); console.log("grown"); }); console.log("up");',
+      ],
+      { stdio: ['pipe', 'pipe', 'pipe'] },
+    );
+    await waitForOutput(child, /up/);
+    const pid = child.pid!;
+    const { reader, read } = trustingReader();
+    await read(pid);
+    const before = (await read(pid))!.rssBytes;
+    child.stdin!.write('grow\n');
+    await waitForOutput(child, /grown/);
+    expect((await read(pid))!.rssBytes).toBeGreaterThanOrEqual(before + 60 * 2 ** 20);
+    reader.close();
   });
 });
 

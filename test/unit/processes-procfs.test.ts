@@ -1,8 +1,9 @@
-import { appendFileSync, cpSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, mkdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseCmdline } from '../../src/procfs/cmdline.js';
+import { readOwnMounts } from '../../src/procfs/mounts.js';
 import { ProcessReader, type ProcessDetails } from '../../src/procfs/process-reader.js';
 import { processesSectionSchema } from '../../src/config/sections/processes.js';
 import { silentLogger } from '../../src/log/logger.js';
@@ -20,6 +21,32 @@ const procfs = join(fixture, 'proc');
 const rootfs = join(fixture, 'rootfs');
 
 describe('stat parsed from bytes', () => {
+  it('marks the process image by the addresses an exec draws anew; no mark when the kernel withholds them or is too old to show them', () => {
+    const line = (
+      stack: string,
+      tail = ' 94689216863280 94689216864896 94689869537280 140731534199522 140731534199542 140731534199542 140731534200811 0',
+    ) =>
+      `42 (sh) S 1 42 42 0 -1 4194304 99 0 0 0 0 0 0 0 20 0 1 0 3410229 3133440 390 18446744073709551615 94689216827392 94689216847273 ${stack} 0 0 0 0 0 0 0 0 0 17 1 0 0 0 0 0${tail}\n`;
+    const mark = (text: string) => {
+      const fields = emptyStatFields();
+      parseStatBytes(Buffer.from(text, 'latin1'), text.length, fields);
+      return [fields.imageMarkA, fields.imageMarkB];
+    };
+    expect(mark(line('140731534194960'))).toEqual(mark(line('140731534194960')));
+    expect(mark(line('140731534194960'))).not.toEqual([0, 0]);
+    expect(mark(line('140731534194960'))).not.toEqual(mark(line('140731534194961')));
+    expect(mark(line('140731534194960'))).not.toEqual(
+      mark(
+        line(
+          '140731534194960',
+          ' 94689216863280 94689216864896 94689869537280 140731534199522 140731534199543 140731534199543 140731534200811 0',
+        ),
+      ),
+    );
+    expect(mark(line('0'))).toEqual([0, 0]);
+    expect(mark(line('140731534194960', ''))).toEqual([0, 0]);
+  });
+
   it('agrees with the text parser on any comm, parentheses and spaces included', () => {
     fc.assert(
       fc.property(
@@ -239,5 +266,126 @@ describe('processes in another mount namespace: containers by their root', () =>
     // The host's own processes are judged as before.
     expect(verdict(120)).toMatchObject({ status: 'judged', knownBy: 'package', kinds: [] });
     observer.close();
+  });
+});
+
+describe('the process reader reads again only what can have changed', () => {
+  /** /proc/PID/stat as Linux 6 writes it; `stack` is the start of the stack, which an exec draws anew. */
+  const stat = (o: { comm?: string; minflt?: number; utime?: number; rss?: number; stack?: number } = {}) =>
+    `300 (${o.comm ?? 'app'}) S 1 300 300 0 -1 4194304 ${o.minflt ?? 99} 0 0 0 ${o.utime ?? 0} 0 0 0 20 0 1 0 7000 3133440 ${o.rss ?? 390} ` +
+    `18446744073709551615 94689216827392 94689216847273 ${o.stack ?? 140731534194960} 0 0 0 0 0 0 0 0 0 17 1 0 0 0 0 0 ` +
+    '94689216863280 94689216864896 94689869537280 140731534199522 140731534199542 140731534199542 140731534200811 0\n';
+
+  /** A procfs of one process (PID 300) in the reader's own mount namespace, running `exe`, a real file. */
+  function oneProcess(): { root: string; exe: string; relink: (target: string) => void } {
+    const root = tempDir();
+    const exe = join(tempDir(), 'app');
+    writeFileSync(exe, 'v1');
+    writeFileSync(join(root, 'stat'), 'cpu 0 0 0 0\nbtime 1700000000\n');
+    writeFileSync(join(root, 'uptime'), '86400.00 0.00\n');
+    for (const dir of ['self/ns', '300/ns']) {
+      mkdirSync(join(root, dir), { recursive: true });
+      symlinkSync('mnt:[4026531841]', join(root, dir, 'mnt'));
+    }
+    writeFileSync(join(root, '300/stat'), stat());
+    writeFileSync(join(root, '300/statm'), '765 439 410 5 0 123 0\n');
+    writeFileSync(join(root, '300/status'), 'Name:\tapp\nTgid:\t300\nUid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\n');
+    writeFileSync(join(root, '300/cmdline'), 'app\0');
+    const relink = (target: string) => {
+      rmSync(join(root, '300/exe'), { force: true });
+      symlinkSync(target, join(root, '300/exe'));
+    };
+    relink(exe);
+    return { root, exe, relink };
+  }
+
+  const mounts = () => readOwnMounts('/proc');
+  const exeOf = async (reader: ProcessReader, withMounts = true) =>
+    byPid((await reader.readAll(withMounts ? mounts() : undefined)).processes, 300)?.exe;
+
+  it('keeps the executable link while stat says no exec and its path is the same file; an exec, or the file deleted or replaced, reads it again', async () => {
+    const { root, exe, relink } = oneProcess();
+    const reader = new ProcessReader(root, { maxCacheAgeMs: 3_600_000, random: () => 0 });
+    expect(await exeOf(reader)).toEqual({ kind: 'path', path: exe, deleted: false });
+    // The second read lstat's the path before reading the link: from then on the link is trusted.
+    await exeOf(reader);
+    relink('/usr/bin/other');
+    expect(await exeOf(reader)).toEqual({ kind: 'path', path: exe, deleted: false });
+    // An exec draws a new stack: the link is read at once.
+    writeFileSync(join(root, '300/stat'), stat({ stack: 140731534000000 }));
+    expect(await exeOf(reader)).toMatchObject({ path: '/usr/bin/other' });
+
+    // Back to the file, trusted again; then it is replaced (a new file renamed over it).
+    writeFileSync(join(root, '300/stat'), stat({ stack: 140731534111111 }));
+    relink(exe);
+    await exeOf(reader);
+    await exeOf(reader);
+    writeFileSync(`${exe}.new`, 'v2');
+    renameSync(`${exe}.new`, exe);
+    relink(`${exe} (deleted)`);
+    expect(await exeOf(reader)).toEqual({ kind: 'path', path: exe, deleted: true });
+
+    // Deleted stays deleted without an exec: not read again.
+    relink('/usr/bin/other');
+    expect(await exeOf(reader)).toMatchObject({ path: exe, deleted: true });
+    reader.close();
+  });
+
+  it('a file deleted or renamed away from under a running process is seen at the next read', async () => {
+    for (const moved of ['deleted', 'renamed'] as const) {
+      const { root, exe, relink } = oneProcess();
+      const reader = new ProcessReader(root, { maxCacheAgeMs: 3_600_000, random: () => 0 });
+      await exeOf(reader);
+      await exeOf(reader);
+      if (moved === 'deleted') {
+        rmSync(exe);
+        relink(`${exe} (deleted)`);
+        expect(await exeOf(reader)).toEqual({ kind: 'path', path: exe, deleted: true });
+      } else {
+        renameSync(exe, `${exe}.moved`);
+        relink(`${exe}.moved`);
+        expect(await exeOf(reader)).toEqual({ kind: 'path', path: `${exe}.moved`, deleted: false });
+      }
+      reader.close();
+    }
+  });
+
+  it('reads every link without the mount table, and without an image mark (stat withheld, no ptrace access)', async () => {
+    const { root, relink } = oneProcess();
+    const reader = new ProcessReader(root, { maxCacheAgeMs: 3_600_000, random: () => 0 });
+    await exeOf(reader, false);
+    await exeOf(reader, false);
+    relink('/usr/bin/other');
+    expect(await exeOf(reader, false)).toMatchObject({ path: '/usr/bin/other' });
+    // Without ptrace access the kernel writes 1, 1 and 0 for the code and the stack, 0 for the rest.
+    writeFileSync(join(root, '300/stat'), stat({ stack: 0 }));
+    await exeOf(reader);
+    await exeOf(reader);
+    relink('/usr/bin/third');
+    expect(await exeOf(reader)).toMatchObject({ path: '/usr/bin/third' });
+    reader.close();
+  });
+
+  it('reads statm again when stat says the resident set may have moved (faults, CPU time, rss), and when the cache ages out', async () => {
+    const { root } = oneProcess();
+    let clock = (1_700_000_000 + 86_400) * 1000;
+    const reader = new ProcessReader(root, { now: () => clock, maxCacheAgeMs: 60_000, random: () => 0 });
+    const resident = async () => byPid((await reader.readAll(mounts())).processes, 300)?.rssBytes;
+    const page = (await resident())! / 439;
+    const statm = (pages: number) => writeFileSync(join(root, '300/statm'), `765 ${pages} 410 5 0 123 0\n`);
+    statm(500);
+    // Idle: nothing in stat moved, the last resident set stands.
+    expect(await resident()).toBe(439 * page);
+    let pages = 439;
+    for (const moved of [{ minflt: 120 }, { minflt: 120, utime: 3 }, { minflt: 120, utime: 3, rss: 400 }]) {
+      statm((pages += 10));
+      writeFileSync(join(root, '300/stat'), stat(moved));
+      expect(await resident()).toBe(pages * page);
+    }
+    statm(600);
+    expect(await resident()).toBe(pages * page);
+    clock += 61_000;
+    expect(await resident()).toBe(600 * page);
+    reader.close();
   });
 });
