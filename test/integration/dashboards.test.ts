@@ -5,7 +5,7 @@ import { repoRoot, tempDir } from '../helpers/cli.js';
 import { eventually } from '../helpers/eventually.js';
 import { freePort } from '../helpers/monitoring-stack.js';
 import { spawnForFile, waitForOutput } from '../helpers/processes.js';
-import { startStack, testHost, type Stack } from './stack.js';
+import { startStack, testHost, type Stack } from '../e2e/stack.js';
 
 interface Target {
   expr: string;
