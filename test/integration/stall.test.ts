@@ -287,12 +287,12 @@ describe('a stalled FUSE file system', () => {
         for (const pid of helperChildren(hg.exporter.child.pid!)) children.add(pid);
         return startsOfChildren().length > 0;
       });
+      // This exporter's children only: another exporter's helpers (the suite runs many side by side) are a stranger's scripts to it.
       const starts = startsOfChildren();
       expect(
         starts.filter((l) => !l.includes('verdict=known') || l.includes('program=')),
         starts.join('\n'),
       ).toEqual([]);
-      expect(hg.log()).not.toMatch(/msg="process start".*program=\S*helper\.js/);
       fs.resume();
       expectCleanEnd(await terminate(hg.exporter.child), hg.log());
     },
