@@ -153,6 +153,8 @@ const statmBytes = Buffer.allocUnsafe(256);
 export class ProcessReader {
   private readonly records = new Map<number, ProcessRecord>();
   private readonly fields: StatFields = emptyStatFields();
+  /** stat read again after an empty cmdline (argsInPlace). */
+  private readonly afterFields: StatFields = emptyStatFields();
   private heldFds = 0;
   private round = 0;
   private clock: BootClock | undefined;
@@ -531,9 +533,10 @@ export class ProcessReader {
       }
       d.argv0 = cmdline.argv0;
       // The cmdline is read after the process's stat: one that exits meanwhile has released its
-      // memory and reads empty, like a kernel thread's. Empty means something only while the
-      // process still has memory of its own.
-      d.cmdlineEmpty = cmdline.empty && (d.state === 'Z' || hasMemory(record.statm.path));
+      // memory and reads empty, like a kernel thread's; so does one in the middle of an exec.
+      // Empty means something only while the process still has memory of its own, with its
+      // arguments in place (see argsInPlace).
+      d.cmdlineEmpty = cmdline.empty && (d.state === 'Z' || (hasMemory(record.statm.path) && this.argsInPlace(record)));
       d.stalled = false;
       record.cmdlineKnown = true;
       return undefined;
@@ -547,6 +550,30 @@ export class ProcessReader {
     }
     record.identityReadWhileYoung = true;
     return read.problem;
+  }
+
+  /**
+   * Whether an empty cmdline is the process's own, from its stat read again after it. Between the
+   * two halves of an exec the new memory is in place and its arguments not yet: the cmdline reads
+   * empty, and stat shows no end of arguments (0) or another image than the one read before.
+   * That emptiness is the exec's: the process is read again at its next look. Where the kernel
+   * withholds the addresses on both reads (no ptrace access), the emptiness is taken as is.
+   */
+  private argsInPlace(record: ProcessRecord): boolean {
+    const after = this.afterFields;
+    try {
+      const bytes = readFileSync(record.stat.path);
+      parseStatBytes(bytes, bytes.length, after, record.stat.path);
+    } catch {
+      return false; // gone: the exit's emptiness, not the process's
+    }
+    const before = { imageMarkA: record.imageMarkA, imageMarkB: record.imageMarkB };
+    if (!hasImageMark(after) && !hasImageMark(before)) return true;
+    if (after.argsEnd === 0 || after.imageMarkA !== before.imageMarkA || after.imageMarkB !== before.imageMarkB) {
+      record.identityReadWhileYoung = true;
+      return false;
+    }
+    return true;
   }
 
   private applyRoot(record: ProcessRecord, stat: GuardedStat): void {

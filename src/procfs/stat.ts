@@ -84,6 +84,12 @@ export interface StatFields {
    */
   imageMarkA: number;
   imageMarkB: number;
+  /**
+   * Field 49 (arg_end): where the arguments end in its memory. 0 between the two halves of an exec
+   * (the new memory in place, the arguments not yet), and when the kernel withholds the addresses
+   * (as for the image mark).
+   */
+  argsEnd: number;
 }
 
 export function emptyStatFields(): StatFields {
@@ -101,6 +107,7 @@ export function emptyStatFields(): StatFields {
     rssPages: 0,
     imageMarkA: 0,
     imageMarkB: 0,
+    argsEnd: 0,
   };
 }
 
@@ -129,6 +136,7 @@ export function parseStatBytes(bytes: Uint8Array, length: number, into: StatFiel
   // so the sum is exact); NaN when one is too long to be exact, which never compares equal.
   let stack = 0;
   let addresses = 0;
+  let argsEnd = 0;
   while (at <= end && field <= lastImageField) {
     let next = at;
     while (next < end && bytes[next] !== 0x20) next++;
@@ -146,7 +154,11 @@ export function parseStatBytes(bytes: Uint8Array, length: number, into: StatFiel
       else if (field === 12) into.faults = minorFaults + (decimalAt(bytes, at, next) ?? NaN);
       else if (field === 24) into.rssPages = decimalAt(bytes, at, next) ?? NaN;
     } else if (field === 28) stack = decimalAt(bytes, at, next) ?? NaN;
-    else if (field === 26 || field === 27 || field >= 45) addresses += decimalAt(bytes, at, next) ?? NaN;
+    else if (field === 26 || field === 27 || field >= 45) {
+      const address = decimalAt(bytes, at, next) ?? NaN;
+      addresses += address;
+      if (field === 49) argsEnd = address;
+    }
     field++;
     at = next + 1;
   }
@@ -156,6 +168,7 @@ export function parseStatBytes(bytes: Uint8Array, length: number, into: StatFiel
   const marked = stack !== 0 && field - 1 === lastImageField;
   into.imageMarkA = marked ? stack : 0;
   into.imageMarkB = marked ? addresses : 0;
+  into.argsEnd = marked ? argsEnd : 0;
   into.pid = pid;
   into.commStart = open + 1;
   into.commEnd = close;

@@ -271,10 +271,10 @@ describe('processes in another mount namespace: containers by their root', () =>
 
 describe('the process reader reads again only what can have changed', () => {
   /** /proc/PID/stat as Linux 6 writes it; `stack` is the start of the stack, which an exec draws anew. */
-  const stat = (o: { comm?: string; minflt?: number; utime?: number; rss?: number; stack?: number } = {}) =>
+  const stat = (o: { comm?: string; minflt?: number; utime?: number; rss?: number; stack?: number; argsEnd?: number } = {}) =>
     `300 (${o.comm ?? 'app'}) S 1 300 300 0 -1 4194304 ${o.minflt ?? 99} 0 0 0 ${o.utime ?? 0} 0 0 0 20 0 1 0 7000 3133440 ${o.rss ?? 390} ` +
     `18446744073709551615 94689216827392 94689216847273 ${o.stack ?? 140731534194960} 0 0 0 0 0 0 0 0 0 17 1 0 0 0 0 0 ` +
-    '94689216863280 94689216864896 94689869537280 140731534199522 140731534199542 140731534199542 140731534200811 0\n';
+    `94689216863280 94689216864896 94689869537280 ${o.argsEnd === 0 ? 0 : 140731534199522} ${o.argsEnd ?? 140731534199542} 140731534199542 140731534200811 0\n`;
 
   /** A procfs of one process (PID 300) in the reader's own mount namespace, running `exe`, a real file. */
   function oneProcess(): { root: string; exe: string; relink: (target: string) => void } {
@@ -302,6 +302,22 @@ describe('the process reader reads again only what can have changed', () => {
   const mounts = () => readOwnMounts('/proc');
   const exeOf = async (reader: ProcessReader, withMounts = true) =>
     byPid((await reader.readAll(withMounts ? mounts() : undefined)).processes, 300)?.exe;
+
+  it("an empty command line is the process's own only with its arguments in place: in the middle of an exec it reads empty too", async () => {
+    const { root } = oneProcess();
+    const reader = new ProcessReader(root);
+    writeFileSync(join(root, '300/cmdline'), '');
+    const read = async () => {
+      const one = await reader.readOne(300);
+      return one.ok ? one.process.cmdlineEmpty : one.problem;
+    };
+    // Arguments in place (the end of arguments set, the same image before and after): emptied by the process itself.
+    expect(await read()).toBe(true);
+    // The new memory of an exec, its arguments not yet placed: no end of arguments.
+    writeFileSync(join(root, '300/stat'), stat({ argsEnd: 0 }));
+    expect(await read()).toBe(false);
+    reader.close();
+  });
 
   it('keeps the executable link while stat says no exec and its path is the same file; an exec, or the file deleted or replaced, reads it again', async () => {
     const { root, exe, relink } = oneProcess();
