@@ -33,15 +33,27 @@ export interface Stack {
   exporter: RunningExporter;
   readonly exporterPort: number;
   readonly exporterArgs: readonly string[];
+  /**
+   * A second exporter in the same job, on its own quiet test host (the auth collector on an empty
+   * log): the one a test kills to see HostGuardExporterDown, while the first keeps scraping.
+   */
+  spare?: RunningExporter;
+  readonly sparePort?: number;
   readonly dir: string;
   /** (Re)start the exporter on its fixed port, so Prometheus keeps the same target. */
   startExporter(): Promise<RunningExporter>;
   stopExporter(signal?: NodeJS.Signals): Promise<void>;
+  /** (Re)start the spare exporter on its fixed port. */
+  startSpare(): Promise<RunningExporter>;
+  stopSpare(signal?: NodeJS.Signals): Promise<void>;
   stop(): Promise<void>;
 }
 
-/** Exporter, real Prometheus (1 s scrape and evaluation, rules/) and real Alertmanager, all on loopback. */
-export async function startStack(exporterArgs: readonly string[]): Promise<Stack> {
+/**
+ * Exporter (and a spare one in the same job), real Prometheus (1 s scrape and evaluation, rules/) and
+ * real Alertmanager, all on loopback.
+ */
+export async function startStack(exporterArgs: readonly string[], options: { spare?: boolean } = {}): Promise<Stack> {
   const dir = tempDir('hostguard-e2e-');
   const webhook = new WebhookReceiver();
   await webhook.start();
@@ -56,16 +68,22 @@ export async function startStack(exporterArgs: readonly string[]): Promise<Stack
   ]);
   const alertmanager = { child: alertmanagerChild, url: `http://127.0.0.1:${alertmanagerPort}` };
   const exporterPort = await freePort();
+  const sparePort = options.spare ? await freePort() : undefined;
+  const spareArgs = sparePort ? testHost().exporterArgs(['auth']) : [];
   const ruleFiles = readdirSync(join(repoRoot, 'rules'))
     .filter((f) => f.endsWith('.yml'))
     .map((f) => join(repoRoot, 'rules', f));
   const prometheus = await startPrometheus({
     dir,
-    targets: [{ job: 'hostguard', address: `127.0.0.1:${exporterPort}` }],
+    targets: [exporterPort, ...(sparePort ? [sparePort] : [])].map((port) => ({ job: 'hostguard', address: `127.0.0.1:${port}` })),
     ruleFiles,
     alertmanagerUrl: alertmanager.url,
   });
   const start = () => startExporter(exporterArgs, { port: exporterPort, spawn: spawnForFile });
+  const startSpare = () => {
+    if (!sparePort) throw new Error('this stack was started without a spare exporter');
+    return startExporter(spareArgs, { port: sparePort, spawn: spawnForFile });
+  };
   const stack: Stack = {
     webhook,
     alertmanager,
@@ -73,6 +91,8 @@ export async function startStack(exporterArgs: readonly string[]): Promise<Stack
     exporter: await start(),
     exporterPort,
     exporterArgs,
+    spare: sparePort ? await startSpare() : undefined,
+    sparePort,
     dir,
     async startExporter() {
       stack.exporter = await start();
@@ -81,8 +101,16 @@ export async function startStack(exporterArgs: readonly string[]): Promise<Stack
     async stopExporter(signal = 'SIGKILL') {
       await stopProcess(stack.exporter.child, signal);
     },
+    async startSpare() {
+      stack.spare = await startSpare();
+      return stack.spare;
+    },
+    async stopSpare(signal = 'SIGKILL') {
+      if (stack.spare) await stopProcess(stack.spare.child, signal);
+    },
     async stop() {
       await stopProcess(stack.exporter.child);
+      if (stack.spare) await stopProcess(stack.spare.child);
       await stopProcess(prometheus.child);
       await stopProcess(alertmanagerChild);
       await webhook.stop();
