@@ -70,6 +70,22 @@ describe('reading the live /proc', () => {
   });
 });
 
+describe('the mount table of this host', () => {
+  it("reads the exporter's own table, / included", () => {
+    // Others mount and unmount on this host meanwhile (a mount and its unmount between two reads
+    // leave them equal): a read counts when the file agrees before and after, and with the table.
+    const lines = (text: string) => text.trim().split('\n').length;
+    let agreed: { table: ReturnType<typeof readOwnMounts>; before: string } | undefined;
+    for (let attempt = 0; attempt < 100 && !agreed; attempt++) {
+      const before = readFileSync('/proc/self/mountinfo', 'utf8');
+      const table = readOwnMounts('/proc');
+      if (readFileSync('/proc/self/mountinfo', 'utf8') === before && table.mounts.length === lines(before)) agreed = { table, before };
+    }
+    expect(agreed, 'the table never agreed with /proc/self/mountinfo read around it').toBeDefined();
+    expect(agreed!.table.mountOf('/')?.mountPoint).toBe('/');
+  });
+});
+
 describe('a process read again: what can change is seen at the next read', () => {
   /** A reader that trusts what it read (no youth, no ageing out), as for a long-running process. */
   function trustingReader() {
