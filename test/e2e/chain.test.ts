@@ -172,9 +172,10 @@ describe('end to end: intrusion to page', () => {
   it('a script from /tmp run by a packaged bash: HostGuardProcessFromWritableLocation pages, naming the script', async () => {
     // The interpreter is packaged and known: what runs is the script, judged like an executable.
     const script = join(tempDir('hostguard-e2e-script-'), 'update.sh');
-    writeFileSync(script, 'sleep 600\n');
+    // It waits on its standard input, a pipe the test holds: no `sleep` child to outlive it.
+    writeFileSync(script, 'read line\n');
     const planted = Date.now();
-    const shell = spawnOwned('/usr/bin/bash', [script]);
+    const shell = spawnOwned('/usr/bin/bash', [script], { stdio: ['pipe', 'pipe', 'pipe'] });
     try {
       const firing = await stack.webhook.waitFor(
         (a) => a.status === 'firing' && a.labels.alertname === 'HostGuardProcessFromWritableLocation' && a.labels.exe === script,

@@ -53,6 +53,14 @@ async function running(child: ChildProcess, exe: string): Promise<number> {
   return child.pid!;
 }
 
+/**
+ * A shell script that waits on its standard input, a pipe the test holds: no child of its own (a
+ * `sleep` would outlive the script when the test kills it), and it ends when the pipe closes.
+ */
+function spawnWaiting(command: string, args: readonly string[]): ChildProcess {
+  return spawnOwned(command, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+}
+
 function script(dir: string, name: string, text: string): string {
   const path = join(dir, name);
   writeFileSync(path, text);
@@ -70,9 +78,9 @@ const about = (document: FindingsDocument, file: string) =>
 describe('a script run by an interpreter is judged like an executable', { timeout: 120_000 }, () => {
   it('bash /tmp/evil.sh and python3 /tmp/evil.py: writable_location and unknown_executable for the script, naming the interpreter', async () => {
     const dir = tempDir();
-    const shell = script(dir, 'evil.sh', 'sleep 300\n');
+    const shell = script(dir, 'evil.sh', 'read line\n');
     const py = script(dir, 'evil.py', 'import time\ntime.sleep(300)\n');
-    await running(spawnOwned('bash', [shell]), '/usr/bin/bash');
+    await running(spawnWaiting('bash', [shell]), '/usr/bin/bash');
     await running(spawnOwned(python, [py]), '/usr/bin/python3');
     const document = check();
     expect(about(document, shell)).toEqual([
@@ -85,8 +93,8 @@ describe('a script run by an interpreter is judged like an executable', { timeou
 
   it('a #! script outside any writable place, unknown, then deleted while it runs: deleted_executable', async () => {
     const dir = privateDir();
-    const job = script(dir, 'job.sh', '#!/bin/sh\nsleep 300\n');
-    await running(spawnOwned(job, []), '/usr/bin/dash');
+    const job = script(dir, 'job.sh', '#!/bin/sh\nread line\n');
+    await running(spawnWaiting(job, []), '/usr/bin/dash');
     expect(about(check(), job).map(([kind]) => kind)).toEqual(['unknown_executable']);
     spawnSync('rm', [job]);
     expect(about(check(), job).map(([kind]) => kind)).toEqual(['deleted_executable', 'unknown_executable']);
@@ -94,8 +102,8 @@ describe('a script run by an interpreter is judged like an executable', { timeou
 
   it("an allow rule for the script, or the baseline, makes it known; the interpreter list is the policy's", async () => {
     const dir = privateDir();
-    const job = script(dir, 'report.sh', 'sleep 300\n');
-    await running(spawnOwned('bash', [job]), '/usr/bin/bash');
+    const job = script(dir, 'report.sh', 'read line\n');
+    await running(spawnWaiting('bash', [job]), '/usr/bin/bash');
     expect(about(check(policyFile(`  allow:\n    - exe: ${dir}/*.sh\n`)), job)).toEqual([]);
     expect(about(check(policyFile('  interpreters: [python3*]\n')), job)).toEqual([]);
     const stateDir = tempDir();
@@ -110,10 +118,10 @@ describe('a script run by an interpreter is judged like an executable', { timeou
   });
 
   it('packaged scripts and inline code are no finding', async () => {
-    const shell = await running(spawnOwned('sh', ['-c', 'sleep 300; true']), '/usr/bin/dash');
+    const shell = await running(spawnWaiting('sh', ['-c', 'read line; true']), '/usr/bin/dash');
     const inline = await running(spawnOwned(python, ['-c', 'import time; time.sleep(300)']), '/usr/bin/python3');
     // The control: a script from a temporary directory, which the same look must find.
-    const planted = await running(spawnOwned('sh', [script(tempDir(), 'planted.sh', 'sleep 300\n')]), '/usr/bin/dash');
+    const planted = await running(spawnWaiting('sh', [script(tempDir(), 'planted.sh', 'read line\n')]), '/usr/bin/dash');
     const document = check();
     // Judged by PID: other test files run scripts of their own at the same time.
     expect(findingsOf(document, planted).map(([kind]) => kind)).toContain('unknown_executable');
