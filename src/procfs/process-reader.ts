@@ -123,6 +123,8 @@ interface ProcessRecord {
    */
   exeWatchPath: string | undefined;
   exeWatchNow: string | undefined;
+  /** The read whose start exeWatchNow was looked at (lookAtExePaths skips a read without the mount table). */
+  exeWatchRound: number;
   exeWatchPathBefore: string | undefined;
   exeWatchBefore: string | undefined;
   /** stat's page faults, CPU ticks and rss field when statm was last read, and when (ms). */
@@ -316,6 +318,7 @@ export class ProcessReader {
     const path = this.exeWatch(namespace, exePath);
     if (path === undefined) return;
     record.exeWatchPath = path;
+    record.exeWatchRound = this.round;
     if (this.watchedPaths.has(path)) {
       record.exeWatchNow = this.watchedPaths.get(path);
       return;
@@ -526,6 +529,7 @@ export class ProcessReader {
     if (exe.deleted) return true;
     if (record.details.mountNamespace !== this.own?.namespace)
       return (
+        record.exeWatchRound === this.round &&
         record.exeWatchNow !== undefined &&
         record.exeWatchNow === record.exeWatchBefore &&
         record.exeWatchPath === record.exeWatchPathBefore &&
@@ -802,6 +806,7 @@ function newRecord(procfs: string, pid: number): ProcessRecord {
     exePathBefore: undefined,
     exeWatchPath: undefined,
     exeWatchNow: undefined,
+    exeWatchRound: 0,
     exeWatchPathBefore: undefined,
     exeWatchBefore: undefined,
     residentFaults: NaN,
