@@ -31,7 +31,7 @@ export interface ProcessDetails extends ProcessInfo {
    * wall clock is stepped; startTicks does not, and is what identifies a process.
    */
   readonly startedAt: number;
-  /** /proc/PID/ns/mnt (`mnt:[4026531841]`), read once per (PID, start time) and on exec; undefined when unreadable. */
+  /** /proc/PID/ns/mnt (`mnt:[4026531841]`), read once per (PID, start time), on exec and at the periodic refresh; undefined when unreadable. */
   readonly mountNamespace: string | undefined;
   /**
    * The process's root directory, only for a process in another mount namespace than the host's
@@ -171,12 +171,13 @@ const statmBytes = Buffer.allocUnsafe(256);
  * a kept descriptor too, when stat's page faults, CPU time or rss field moved. The executable link
  * when stat's image mark moved (an exec), or, for a process in the exporter's own mount namespace,
  * when its path no longer leads to the file it led to (deleted, renamed, replaced: see
- * lookAtExePaths); for a process under another root than the host's (a container's), only when
- * the mark moved; every time for the other processes elsewhere, or without the mark. The mount
- * namespace and, outside the host's namespace, the root directory when the link changed. Credentials
- * (status) and argv[0] (cmdline) are cached per (PID, start time) and re-read when the executable
- * or comm changes (exec, rename). Everything is read again while the process is young (daemons
- * drop privileges and retitle themselves right after start), and at least every `maxCacheAgeMs`
+ * lookAtExePaths); for a process under another root than the host's (a container's), when the
+ * mark moved or its path's watch in that root's overlayfs upper layer changed (ExeWatch); every
+ * time for the other processes elsewhere, or without the mark. The mount namespace and, outside
+ * the host's namespace, the root directory when the link changed. Credentials (status) and
+ * argv[0] (cmdline) are cached per (PID, start time) and re-read when the executable or comm
+ * changes (exec, rename). Everything is read again while the process is young (daemons drop
+ * privileges and retitle themselves right after start), and at least every `maxCacheAgeMs`
  * (what changes without an exec: setuid, chroot, pivot_root, unshare).
  * Records are updated in place and stat and statm are parsed from bytes, so a scrape of a quiet
  * host makes almost no garbage: with the exporter's 1 MiB young generation, short-lived objects
@@ -514,12 +515,10 @@ export class ProcessReader {
   /**
    * Whether the process runs the image its link was last read for, so the link would say the same:
    * stat's image mark is unchanged (no exec since), and the executable is deleted (it stays so),
-   * or its path, lstat'ed before this read, is still the file it was just before the link was read,
-   * or it runs under another root than the host's (a container's).
-   *
-   * Under another root the path names a file of that root: it is watched at the host path
-   * ExeWatch gives (the overlayfs upper layer, where a deletion, rename or replacement in that
-   * root is written), which must say what it said when the link was last read.
+   * or its path, lstat'ed before this read, is still the file it was just before the link was read.
+   * Under another root than the host's (a container's) the path names a file of that root: it is
+   * watched at the host path ExeWatch gives (the overlayfs upper layer, where a deletion, rename
+   * or replacement in that root is written), which must say what it said when the link was read.
    */
   private sameImage(record: ProcessRecord): boolean {
     const f = this.fields;
