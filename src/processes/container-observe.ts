@@ -104,6 +104,8 @@ interface NamespaceRecord {
   readonly mountPoints: readonly string[];
   readonly identity: ContainerIdentity;
   round: number;
+  /** upperPathOf's paths, by executable path: a few per container. */
+  readonly upperPaths: Map<string, string>;
 }
 
 /** What is kept per process: its facts, valid while it runs the same executable in the same namespace record. */
@@ -214,6 +216,23 @@ export class ContainerObserver {
     return identity;
   }
 
+  /**
+   * Where the file at an executable's path in a container's root is watched from the host (the
+   * reader's ExeWatch): that path in the upper layer of its overlayfs root, which a deletion
+   * (a whiteout for an image file), rename or replacement in that root changes. undefined when
+   * the namespace is not known, its root is not overlayfs, or the path is on another mount.
+   */
+  upperPathOf(mountNamespace: string, exePath: string): string | undefined {
+    const record = this.namespaces.get(mountNamespace);
+    if (!record || record.root.kind !== 'overlay' || onOtherMount(exePath, record.mountPoints)) return undefined;
+    let path = record.upperPaths.get(exePath);
+    if (path === undefined) {
+      path = join(this.paths.rootfs, record.root.upperdir, exePath);
+      if (record.upperPaths.size < 256) record.upperPaths.set(exePath, path);
+    }
+    return path;
+  }
+
   /** The namespace record of a process, still valid; undefined when it must be read. */
   private namespaceOf(d: ProcessDetails, round: number): NamespaceRecord | undefined {
     if (d.mountNamespace === undefined) return undefined;
@@ -276,6 +295,7 @@ export class ContainerObserver {
       mountPoints: mounts === undefined ? [] : otherMountPoints(mounts),
       identity,
       round,
+      upperPaths: new Map(),
     };
   }
 

@@ -86,7 +86,11 @@ export class HostObserver {
       statOffLoop: statsInPool,
     },
   ) {
-    this.reader = new ProcessReader(paths.procfs, { files: reads.processFiles });
+    this.reader = new ProcessReader(paths.procfs, {
+      files: reads.processFiles,
+      hostRootfs: paths.rootfs,
+      exeWatch: (namespace, exePath) => this.containers.upperPathOf(namespace, exePath),
+    });
     this.users = new UserDirectory(paths.rootfs);
     this.packages = new PackageKnowledge(paths.rootfs, log);
     this.containers = new ContainerObserver(paths, log, { files: reads.processFiles });

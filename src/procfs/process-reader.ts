@@ -10,7 +10,7 @@ import { listPids } from './pids.js';
 import { ProcessFiles, type GuardedRead, type GuardedStat } from './process-files.js';
 import { ProblemTally, type ProcessInfo, type ProcessSnapshot } from './process-table.js';
 import { readProcText } from './read-text.js';
-import { directoryIdentity, identityOf, type ProcessRoot } from './root.js';
+import { directoryIdentity, identityOf, type DirectoryIdentity, type ProcessRoot } from './root.js';
 import { Slicer } from '../scheduler/slicer.js';
 import { clockTicksPerSecond, cpuSeconds, emptyStatFields, hasImageMark, isKernelThread, parseStatBytes, type StatFields } from './stat.js';
 import { parseStatmBytes, residentBytes } from './statm.js';
@@ -31,12 +31,13 @@ export interface ProcessDetails extends ProcessInfo {
    * wall clock is stepped; startTicks does not, and is what identifies a process.
    */
   readonly startedAt: number;
-  /** /proc/PID/ns/mnt (`mnt:[4026531841]`), read once per (PID, start time) and on exec; undefined when unreadable. */
+  /** /proc/PID/ns/mnt (`mnt:[4026531841]`), read once per (PID, start time), on exec and at the periodic refresh; undefined when unreadable. */
   readonly mountNamespace: string | undefined;
   /**
-   * The process's root directory, looked at on every read, and only for a process in another mount
-   * namespace than the host's (see `hostMountNamespace`); undefined for the others. Not cached:
-   * pivot_root and chroot change it without an exec.
+   * The process's root directory, only for a process in another mount namespace than the host's
+   * (see `hostMountNamespace`); undefined for the others. Looked at when the process is first
+   * read, when it execs or changes namespace, and at its periodic refresh (see ProcessReader):
+   * chroot and pivot_root change it without an exec, and nothing cheaper than the look shows them.
    */
   readonly root: ProcessRoot | undefined;
   /**
@@ -73,7 +74,23 @@ export interface ProcessReaderOptions {
   readonly random?: () => number;
   /** How files that can block (cmdline, the root's stat) are read; by default with a deadline of 2 s and a registry of its own. */
   readonly files?: ProcessFiles;
+  /**
+   * The host's root (--path.rootfs), and where to watch the executables of processes under
+   * another root (a container's) from the host: see ExeWatch. Without both, their links are read
+   * at every read.
+   */
+  readonly hostRootfs?: string;
+  readonly exeWatch?: ExeWatch;
 }
+
+/**
+ * For a process under another root than the host's: a path on the host whose lstat changes when
+ * the file at the executable's path in that root is deleted, renamed or replaced — the upper layer
+ * of an overlayfs root, where every change to that root is written (a deletion of an image file
+ * as a whiteout). undefined when there is none (not overlayfs, a path on another mount, a
+ * namespace not known yet): its links are then read at every read.
+ */
+type ExeWatch = (mountNamespace: string, exePath: string) => string | undefined;
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
@@ -100,6 +117,16 @@ interface ProcessRecord {
   imageMarkB: number;
   /** What the link's path was (device and inode, lstat'ed) just before the link was last read; undefined: not known. */
   exePathBefore: string | undefined;
+  /**
+   * Under another root: the host path watching the executable (ExeWatch) and what its lstat said
+   * at the start of this read, and both when the link was last read; undefined: not known.
+   */
+  exeWatchPath: string | undefined;
+  exeWatchNow: string | undefined;
+  /** The read whose start exeWatchNow was looked at (lookAtExePaths skips a read without the mount table). */
+  exeWatchRound: number;
+  exeWatchPathBefore: string | undefined;
+  exeWatchBefore: string | undefined;
   /** stat's page faults, CPU ticks and rss field when statm was last read, and when (ms). */
   residentFaults: number;
   residentCpuTicks: number;
@@ -114,6 +141,8 @@ interface ProcessRecord {
   identityReadWhileYoung: boolean;
   /** The cmdline was read at least once: argv0 and cmdlineEmpty mean something. */
   cmdlineKnown: boolean;
+  /** details.root is what the last look at the root found (not stuck, not unreadable): it is kept until a look is due. */
+  rootSeen: boolean;
 }
 
 /** Boot time (wall clock, Unix seconds) and uptime (monotonic, seconds), read together. */
@@ -142,10 +171,14 @@ const statmBytes = Buffer.allocUnsafe(256);
  * a kept descriptor too, when stat's page faults, CPU time or rss field moved. The executable link
  * when stat's image mark moved (an exec), or, for a process in the exporter's own mount namespace,
  * when its path no longer leads to the file it led to (deleted, renamed, replaced: see
- * lookAtExePaths); every time for processes elsewhere, or without the mark. Credentials (status)
- * and argv[0] (cmdline) are cached per (PID, start time) and re-read when the executable or comm
+ * lookAtExePaths); for a process under another root than the host's (a container's), when the
+ * mark moved or its path's watch in that root's overlayfs upper layer changed (ExeWatch); every
+ * time for the other processes elsewhere, or without the mark. The mount namespace and, outside
+ * the host's namespace, the root directory when the link changed. Credentials (status) and
+ * argv[0] (cmdline) are cached per (PID, start time) and re-read when the executable or comm
  * changes (exec, rename). Everything is read again while the process is young (daemons drop
- * privileges and retitle themselves right after start), and at least every `maxCacheAgeMs`.
+ * privileges and retitle themselves right after start), and at least every `maxCacheAgeMs`
+ * (what changes without an exec: setuid, chroot, pivot_root, unshare).
  * Records are updated in place and stat and statm are parsed from bytes, so a scrape of a quiet
  * host makes almost no garbage: with the exporter's 1 MiB young generation, short-lived objects
  * that survive a scavenge end up in the old generation and keep the resident set up long after.
@@ -170,8 +203,13 @@ export class ProcessReader {
   private readonly cmdlineDue: ProcessRecord[] = [];
   private readonly rootDue: ProcessRecord[] = [];
   private own: { readonly namespace: string | undefined; readonly root: ProcessRoot } | undefined;
+  private readonly hostRootfs: string | undefined;
+  private hostRoot: { readonly identity: DirectoryIdentity | undefined } | undefined;
   /** Executable paths of this read's known processes, lstat'ed before it: device:inode, undefined when gone or not looked at. */
   private readonly exePaths = new Map<string, string | undefined>();
+  /** The same for the paths watching executables under other roots (ExeWatch): `absent` when none is there. */
+  private readonly watchedPaths = new Map<string, string | undefined>();
+  private readonly exeWatch: ExeWatch | undefined;
 
   constructor(
     readonly procfs: string,
@@ -184,6 +222,8 @@ export class ProcessReader {
     this.now = options.now ?? Date.now;
     this.random = options.random ?? Math.random;
     this.files = options.files ?? new ProcessFiles(procfs, new StuckReads(silentLogger), { deadlineMs: 2000 });
+    this.hostRootfs = options.hostRootfs;
+    this.exeWatch = options.exeWatch;
   }
 
   /**
@@ -237,15 +277,25 @@ export class ProcessReader {
    * deleted, renamed or replaced there changes what lstat says, and its processes' links are
    * read again (they now say `(deleted)` or the new name). Paths on file systems that may stall
    * are not looked at: their processes' links are read every time, as links never wait on them.
+   * The executables of processes under another root are watched the same way, at the host paths
+   * ExeWatch gives (one lstat per container and executable, not per process).
    */
   private lookAtExePaths(mounts: MountTable | undefined): void {
     this.exePaths.clear();
+    this.watchedPaths.clear();
     if (mounts === undefined || this.records.size === 0) return;
     const own = this.ownView().namespace;
     if (own === undefined) return;
     this.records.forEach((record) => {
       const d = record.details;
-      if (d.exe.kind !== 'path' || d.exe.deleted || d.mountNamespace !== own || this.exePaths.has(d.exe.path)) return;
+      record.exeWatchPath = undefined;
+      record.exeWatchNow = undefined;
+      if (d.exe.kind !== 'path' || d.exe.deleted) return;
+      if (d.mountNamespace !== own) {
+        this.lookAtWatchedPath(record, d.exe.path, mounts);
+        return;
+      }
+      if (this.exePaths.has(d.exe.path)) return;
       const path = d.exe.path;
       if (!path.startsWith('/') || mounts.mayStall(path) || mounts.mayStall(dirname(path))) {
         this.exePaths.set(path, undefined);
@@ -260,6 +310,31 @@ export class ProcessReader {
       }
       this.exePaths.set(path, identity);
     });
+  }
+
+  /** The host path watching the executable of a process under another root, lstat'ed once per read; `absent` is an answer there. */
+  private lookAtWatchedPath(record: ProcessRecord, exePath: string, mounts: MountTable): void {
+    const namespace = record.details.mountNamespace;
+    if (this.exeWatch === undefined || namespace === undefined || !this.underOtherRoot(record)) return;
+    const path = this.exeWatch(namespace, exePath);
+    if (path === undefined) return;
+    record.exeWatchPath = path;
+    record.exeWatchRound = this.round;
+    if (this.watchedPaths.has(path)) {
+      record.exeWatchNow = this.watchedPaths.get(path);
+      return;
+    }
+    let identity: string | undefined;
+    if (path.startsWith('/') && !mounts.mayStall(path) && !mounts.mayStall(dirname(path))) {
+      try {
+        const s = lstatSync(path, { throwIfNoEntry: false });
+        identity = s === undefined ? 'absent' : `${s.dev}:${s.ino}:${s.mode}`;
+      } catch (error) {
+        identity = (error as NodeJS.ErrnoException).code === 'ENOTDIR' ? 'absent' : undefined;
+      }
+    }
+    this.watchedPaths.set(path, identity);
+    record.exeWatchNow = identity;
   }
 
   /** One process, read in full into a new object (no cache, no descriptor kept): for the watch of new PIDs. */
@@ -425,9 +500,15 @@ export class ProcessReader {
     // read again (off the event loop), so a stall shows as stalled_process at once, not within maxCacheAgeMs.
     const stale = record.identityReadWhileYoung || now - record.identityReadAt >= this.maxCacheAgeMs || f.state === 'D';
     const exeChanged = full || !known || stale || renamed || !this.sameImage(record) ? this.readExe(record) : false;
-    // unshare(1) and container runtimes enter the namespace and then exec.
-    if (full || !known || exeChanged) d.mountNamespace = mountNamespace(this.procfs, d.pid);
-    this.lookAtRoot(record);
+    // unshare(1) and container runtimes enter the namespace and then exec; an unshare without an
+    // exec is seen at the periodic refresh.
+    let namespaceChanged = false;
+    if (full || !known || exeChanged || stale) {
+      const namespace = mountNamespace(this.procfs, d.pid);
+      namespaceChanged = namespace !== d.mountNamespace;
+      d.mountNamespace = namespace;
+    }
+    this.lookAtRoot(record, full || !known || exeChanged || namespaceChanged || stale);
     if (full || !known || exeChanged || record.identityComm !== d.comm || stale) this.readIdentity(record, now);
   }
 
@@ -435,6 +516,9 @@ export class ProcessReader {
    * Whether the process runs the image its link was last read for, so the link would say the same:
    * stat's image mark is unchanged (no exec since), and the executable is deleted (it stays so),
    * or its path, lstat'ed before this read, is still the file it was just before the link was read.
+   * Under another root than the host's (a container's) the path names a file of that root: it is
+   * watched at the host path ExeWatch gives (the overlayfs upper layer, where a deletion, rename
+   * or replacement in that root is written), which must say what it said when the link was read.
    */
   private sameImage(record: ProcessRecord): boolean {
     const f = this.fields;
@@ -442,8 +526,24 @@ export class ProcessReader {
     const exe = record.details.exe;
     if (exe.kind !== 'path') return false;
     if (exe.deleted) return true;
+    if (record.details.mountNamespace !== this.own?.namespace)
+      return (
+        record.exeWatchRound === this.round &&
+        record.exeWatchNow !== undefined &&
+        record.exeWatchNow === record.exeWatchBefore &&
+        record.exeWatchPath === record.exeWatchPathBefore &&
+        this.underOtherRoot(record)
+      );
     const before = this.exePaths.get(exe.path);
-    return before !== undefined && before === record.exePathBefore && record.details.mountNamespace === this.own?.namespace;
+    return before !== undefined && before === record.exePathBefore;
+  }
+
+  /** The last look at the root of a process found a directory that is not the host's root. */
+  private underOtherRoot(record: ProcessRecord): boolean {
+    const root = record.details.root;
+    if (!record.rootSeen || root?.kind !== 'directory' || this.hostRootfs === undefined) return false;
+    this.hostRoot ??= { identity: directoryIdentity(this.hostRootfs) };
+    return this.hostRoot.identity !== undefined && root.identity !== this.hostRoot.identity;
   }
 
   /**
@@ -452,13 +552,21 @@ export class ProcessReader {
    * without asking any file system: `/` is our root, with no stat at all. Any other root — a chroot,
    * or a root in a namespace of its own, which its owner may have put on a FUSE mount — is stat'ed
    * after the synchronous pass, off the event loop.
+   *
+   * A root found is kept until `due`: chroot and pivot_root change it without an exec, and neither
+   * stat nor the namespace link shows that (pivot_root keeps the namespace), so a change without
+   * an exec is seen at the process's periodic refresh. What runs is the same executable meanwhile;
+   * an exec under the new root is seen at once (the image mark moves).
    */
-  private lookAtRoot(record: ProcessRecord): void {
+  private lookAtRoot(record: ProcessRecord, due: boolean): void {
     const d = record.details;
     if (!this.inOtherMountNamespace(d.mountNamespace)) {
       d.root = undefined;
+      record.rootSeen = false;
       return;
     }
+    if (!due && record.rootSeen) return;
+    record.rootSeen = false;
     const own = this.ownView();
     if (d.mountNamespace === own.namespace) {
       let link: string | undefined;
@@ -470,6 +578,7 @@ export class ProcessReader {
       }
       if (link === '/') {
         d.root = own.root;
+        record.rootSeen = own.root.kind === 'directory';
         return;
       }
     }
@@ -497,7 +606,11 @@ export class ProcessReader {
     const exe = target === record.exeTarget ? d.exe : parseExeTarget(target);
     // What lookAtExePaths saw at the path before this read (undefined for a path it did not look at).
     record.exePathBefore = exe.kind === 'path' && !exe.deleted ? this.exePaths.get(exe.path) : undefined;
-    if (target === record.exeTarget) return false;
+    // Its watch under another root is the old path's: it stands for the link only if the link is the same.
+    const same = target === record.exeTarget;
+    record.exeWatchPathBefore = same ? record.exeWatchPath : undefined;
+    record.exeWatchBefore = same ? record.exeWatchNow : undefined;
+    if (same) return false;
     record.exeTarget = target;
     d.exe = exe;
     return true;
@@ -580,6 +693,7 @@ export class ProcessReader {
     const d = record.details;
     if (stat.ok) {
       d.root = { kind: 'directory', identity: identityOf(stat.stats) };
+      record.rootSeen = true;
       if (d.stalled && record.cmdlineKnown) d.stalled = false;
       return;
     }
@@ -689,6 +803,11 @@ function newRecord(procfs: string, pid: number): ProcessRecord {
     imageMarkA: 0,
     imageMarkB: 0,
     exePathBefore: undefined,
+    exeWatchPath: undefined,
+    exeWatchNow: undefined,
+    exeWatchRound: 0,
+    exeWatchPathBefore: undefined,
+    exeWatchBefore: undefined,
     residentFaults: NaN,
     residentCpuTicks: NaN,
     residentRssPages: NaN,
@@ -699,6 +818,7 @@ function newRecord(procfs: string, pid: number): ProcessRecord {
     identityReadWhileYoung: false,
     identityComm: '',
     cmdlineKnown: false,
+    rootSeen: false,
   };
 }
 

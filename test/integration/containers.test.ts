@@ -1,10 +1,13 @@
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { createServer as createNetServer, type Server as NetServer } from 'node:net';
-import { chmodSync, chownSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kubePodJoin } from '../../scripts/rules/containers.js';
+import { processesSectionSchema } from '../../src/config/sections/processes.js';
 import type { FindingsDocument } from '../../src/findings/report.js';
+import { silentLogger } from '../../src/log/logger.js';
+import { HostObserver } from '../../src/processes/observe.js';
 import { repoRoot, startExporter, tempDir, type RunningExporter } from '../helpers/cli.js';
 import {
   crioAnnotations,
@@ -287,6 +290,49 @@ describe('processes in containers, judged from the host', () => {
     expect(shell.message).toMatch(/^the shell bash runs with a terminal on its standard input/);
     expect(all.filter((f) => f.kind === 'container_shell')).toHaveLength(1);
     await stopProcess(session, 'SIGKILL');
+  });
+
+  it("a container's process read from cache between looks: its exec, and its executable's deletion, are seen at the very next look", async () => {
+    // The shell waits for a file, then becomes a binary written into the container after it started.
+    const container = shopContainer(['/bin/sh', '-c', 'while [ ! -e /tmp/go ]; do sleep 0.1; done; exec /usr/local/bin/later 100000']);
+    container.exec(['cp', '/bin/sleep', '/usr/local/bin/later']);
+    const observer = new HostObserver({ procfs: '/proc', rootfs: '/', stateDir: tempDir('hostguard-container-cache-') }, silentLogger);
+    const section = processesSectionSchema.parse({});
+    const look = async () => {
+      const { snapshot, view } = await observer.observe(section);
+      return { details: snapshot.processes.find((p) => p.pid === container.pid), facts: view.containers?.get(container.pid) };
+    };
+    try {
+      // Past the reader's young-process window (everything is read again then), and two looks
+      // more: one refreshes what was read while young, the next keeps the link and root as read.
+      const ticks = Number(readFileSync(`/proc/${container.pid}/stat`, 'latin1').split(') ')[1]!.split(' ')[19]);
+      await eventually('the shell past its first seconds', async () => {
+        await look();
+        return Number(readFileSync('/proc/uptime', 'latin1').split(' ')[0]) - ticks / 100 > 6 ? true : undefined;
+      });
+      await look();
+      const before = await look();
+      expect(before.details?.exe).toMatchObject({ kind: 'path', deleted: false });
+      expect(before.facts?.executableLayer).toBe('image');
+
+      container.exec(['touch', '/tmp/go']);
+      await eventually('the exec done', async () =>
+        readlinkSync(`/proc/${container.pid}/exe`) === '/usr/local/bin/later' ? true : undefined,
+      );
+      const execed = await look();
+      expect(execed.details?.exe).toEqual({ kind: 'path', path: '/usr/local/bin/later', deleted: false });
+      expect(execed.facts?.executableLayer).toBe('writable_layer');
+
+      // Two looks for the new link to be kept as well; then its file is deleted inside.
+      await look();
+      await look();
+      container.exec(['rm', '/usr/local/bin/later']);
+      const deleted = await look();
+      expect(deleted.details?.exe).toEqual({ kind: 'path', path: '/usr/local/bin/later', deleted: true });
+      expect(deleted.facts?.executableLayer).toBe('writable_layer');
+    } finally {
+      observer.close();
+    }
   });
 
   it('on a Docker host, the image and name come from the Docker API through systeminformation', async () => {

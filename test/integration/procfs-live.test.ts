@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { sweepHiddenProcesses } from '../../src/processes/hidden-sweep.js';
 import { readOwnMounts } from '../../src/procfs/mounts.js';
 import { ProcessReader } from '../../src/procfs/process-reader.js';
+import { directoryIdentity } from '../../src/procfs/root.js';
 import { readProcess, readProcessTable } from '../../src/procfs/process-table.js';
 import { tempDir } from '../helpers/cli.js';
 import { eventually } from '../helpers/eventually.js';
@@ -158,6 +159,30 @@ describe('a process read again: what can change is seen at the next read', () =>
     child.stdin!.write('grow\n');
     await waitForOutput(child, /grown/);
     expect((await read(pid))!.rssBytes).toBeGreaterThanOrEqual(before + 60 * 2 ** 20);
+    reader.close();
+  });
+
+  it('a chroot without an exec, in a mount namespace of its own, is seen at the periodic refresh: the root is kept between', async () => {
+    const jail = tempDir();
+    let clock = 1_000_000;
+    const reader = new ProcessReader('/proc', { youngSeconds: 0, maxCacheAgeMs: 60_000, now: () => clock, random: () => 0 });
+    const read = async (pid: number) => (await reader.readAll(readOwnMounts('/proc'))).processes.find((p) => p.pid === pid);
+    // unshare execs perl, which chroots itself when told to and goes on running the same image.
+    const perl = `$| = 1; print "ready\\n"; <STDIN>; chroot("${jail}") or die "chroot: $!"; print "in\\n"; sleep 300`;
+    const child = spawnOwned('unshare', ['-m', '--propagation', 'private', 'perl', '-e', perl], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const pid = child.pid!;
+    await waitForOutput(child, /ready/);
+    const hostRoot = directoryIdentity('/');
+    await eventually(async () => (await read(pid))?.root?.kind === 'directory', { what: 'the root read' });
+    expect((await read(pid))?.root).toEqual({ kind: 'directory', identity: hostRoot });
+
+    child.stdin!.write('go\n');
+    await waitForOutput(child, /^in$/m);
+    // Nothing in stat or the namespace link shows a chroot: the root read before is kept...
+    expect((await read(pid))?.root).toEqual({ kind: 'directory', identity: hostRoot });
+    // ...until the process's periodic refresh, which reads it again.
+    clock += 60_000;
+    expect((await read(pid))?.root).toEqual({ kind: 'directory', identity: directoryIdentity(jail) });
     reader.close();
   });
 });
