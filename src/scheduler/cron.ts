@@ -128,7 +128,7 @@ function named(field: string, names: readonly string[], first: number): string {
 /** The sorted values of a numeric field: `*`, `n`, `a-b` (wrapping when a > b), each with an optional `/step`. */
 function values(field: string, index: number): number[] {
   const found = new Set<number>();
-  for (const token of field.split(',')) for (const value of expand(token, index)) found.add(index === 5 && value === 7 ? 0 : value);
+  for (const token of field.split(',')) for (const value of expand(token, index)) found.add(value);
   return [...found].sort((a, b) => a - b);
 }
 
