@@ -21,15 +21,18 @@ export class ContainerMetrics {
 
   record(facts: ReadonlyMap<number, ContainerFacts> | undefined, summary: VerdictSummary): void {
     const byLayer = new Map(executableLayers.map((layer) => [layer, 0]));
-    // One identity object per container namespace (container-observe.ts): distinct objects are distinct containers.
-    const identities = new Set<ContainerIdentity>();
+    // A container by its runtime's id; one without an id by its identity object (one per namespace
+    // record, container-observe.ts). By id, not by object: a namespace record read again while some
+    // of its processes still hold the facts of the old one gives two objects for one container.
+    const containers = new Map<unknown, ContainerIdentity>();
     facts?.forEach((f) => {
       byLayer.set(f.executableLayer, byLayer.get(f.executableLayer)! + 1);
-      identities.add(f.identity);
+      const key = f.identity.id === undefined ? f.identity : `${f.identity.runtime}\0${f.identity.id}`;
+      if (!containers.has(key)) containers.set(key, f.identity);
     });
     for (const [layer, count] of byLayer) this.processes.set({ layer }, count);
     const counts = new Map<string, number>();
-    for (const identity of identities) {
+    for (const identity of containers.values()) {
       const key = `${identity.runtime}\0${identity.imageSource}`;
       counts.set(key, (counts.get(key) ?? 0) + 1);
     }
