@@ -33,7 +33,10 @@ describe('end to end: intrusion to page', () => {
     const host = testHost();
     authLog = host.authLog;
     watchedFile = host.watchedFile;
-    stack = await startStack(host.exporterArgs(['processes', 'network', 'integrity', 'auth']), { spare: true });
+    // Scrapes every 5 s with a 5 s timeout: on a loaded machine a scrape can pass 1 s, and a failed
+    // scrape makes every series of the target stale, which starts an alert's `for:` over (the
+    // listener's 30 s never completed at 1 s under a load average of 8).
+    stack = await startStack(host.exporterArgs(['processes', 'network', 'integrity', 'auth']), { spare: true, scrapeInterval: '5s' });
     instance = `127.0.0.1:${stack.exporterPort}`;
     await eventually(async () => (await stack.prometheus.query('up{job="hostguard"} == 1')).length === 2, {
       intervalMs: 250,

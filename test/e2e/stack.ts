@@ -53,7 +53,10 @@ export interface Stack {
  * Exporter (and a spare one in the same job), real Prometheus (1 s scrape and evaluation, rules/) and
  * real Alertmanager, all on loopback.
  */
-export async function startStack(exporterArgs: readonly string[], options: { spare?: boolean } = {}): Promise<Stack> {
+export async function startStack(
+  exporterArgs: readonly string[],
+  options: { spare?: boolean; scrapeInterval?: string } = {},
+): Promise<Stack> {
   const dir = tempDir('hostguard-e2e-');
   const webhook = new WebhookReceiver();
   await webhook.start();
@@ -78,6 +81,7 @@ export async function startStack(exporterArgs: readonly string[], options: { spa
     targets: [exporterPort, ...(sparePort ? [sparePort] : [])].map((port) => ({ job: 'hostguard', address: `127.0.0.1:${port}` })),
     ruleFiles,
     alertmanagerUrl: alertmanager.url,
+    scrapeInterval: options.scrapeInterval,
   });
   const start = () => startExporter(exporterArgs, { port: exporterPort, spawn: spawnForFile });
   const startSpare = () => {

@@ -112,19 +112,28 @@ export interface RunningPrometheus extends RunningService {
   setTargets(targets: readonly ScrapeTarget[]): Promise<void>;
 }
 
-/** The real Prometheus (Debian prometheus): 1 s scrape and evaluation, the given rule files, alerts to Alertmanager. */
+/** The real Prometheus (Debian prometheus): 1 s scrape (unless told) and evaluation, the given rule files, alerts to Alertmanager. */
 export async function startPrometheus(options: {
   dir: string;
   targets: readonly ScrapeTarget[];
   ruleFiles: readonly string[];
   alertmanagerUrl?: string;
+  /** Scrape interval, and timeout with it (1 s by default; evaluation stays at 1 s). */
+  scrapeInterval?: string;
 }): Promise<RunningPrometheus> {
   const binary = requireTool('prometheus', 'prometheus');
   const port = await freePort();
   const config = join(options.dir, 'prometheus.yml');
   const writeConfig = (targets: readonly ScrapeTarget[]) => {
     const jobs = [...new Set(targets.map((t) => t.job))];
-    const lines = ['global:', '  scrape_interval: 1s', '  evaluation_interval: 1s', 'rule_files:'];
+    const interval = options.scrapeInterval ?? '1s';
+    const lines = [
+      'global:',
+      `  scrape_interval: ${interval}`,
+      `  scrape_timeout: ${interval}`,
+      '  evaluation_interval: 1s',
+      'rule_files:',
+    ];
     for (const file of options.ruleFiles) lines.push(`  - ${JSON.stringify(file)}`);
     if (options.alertmanagerUrl) {
       lines.push(
