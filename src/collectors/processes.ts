@@ -358,6 +358,8 @@ class ProcessesCollector implements Collector {
         user: p.user,
         verdict,
         ...(target ? { program: target.path } : {}),
+        // What a name claim was judged on: the name ps shows, and the name of the executable.
+        ...(verdict === 'name_mismatch' ? { comm: p.comm, argv0: p.argv0, cmdline_empty: p.cmdlineEmpty, state: p.state } : {}),
       });
     }
     if (section.injected_code.enabled) {

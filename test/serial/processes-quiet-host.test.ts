@@ -57,7 +57,10 @@ describe('a quiet host', () => {
     expect(JSON.parse(check.stdout) as FindingsDocument).toEqual({ findings: [] });
     expect(check.code).toBe(0);
 
-    const exporter = await startExporter(args);
+    // At debug level the exporter logs each start with its verdict: a failure below names the process.
+    const exporter = await startExporter([...args, '--log.level', 'debug']);
+    let log = '';
+    exporter.child.stderr?.on('data', (d: Buffer) => (log += d.toString()));
     const scrape = async () => (await fetch(`${exporter.url}/metrics`)).text();
     const before = parseExposition(await scrape());
     ordinaryDay();
@@ -80,7 +83,13 @@ describe('a quiet host', () => {
     // Everything that started was seen, and all of it was known.
     expect(started('known')).toBeGreaterThanOrEqual(8);
     for (const verdict of startVerdicts.filter((v) => !['known', 'kernel_thread', 'unexamined'].includes(v)))
-      expect([verdict, started(verdict)]).toEqual([verdict, 0]);
+      expect(
+        [verdict, started(verdict)],
+        log
+          .split('\n')
+          .filter((line) => line.includes('msg="process start"') && !line.includes('verdict=known'))
+          .join('\n'),
+      ).toEqual([verdict, 0]);
     // The sweep at start found nothing hidden, threads included.
     for (const view of ['listing', 'procfs_entry', 'ps']) expect(sampleValue(after, 'hostguard_processes_hidden', { view })).toBe(0);
     expect(sampleValue(after, 'hostguard_process_hidden_sweep_success')).toBe(1);
