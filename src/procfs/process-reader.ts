@@ -668,9 +668,11 @@ export class ProcessReader {
   /**
    * Whether an empty cmdline is the process's own, from its stat read again after it. Between the
    * two halves of an exec the new memory is in place and its arguments not yet: the cmdline reads
-   * empty, and stat shows no end of arguments (0) or another image than the one read before.
+   * empty, and stat shows no end of arguments (0), another image than the one read before, or no
+   * image at all on both reads while the executable link is readable (the new stack not yet set).
    * That emptiness is the exec's: the process is read again at its next look. Where the kernel
-   * withholds the addresses on both reads (no ptrace access), the emptiness is taken as is.
+   * withholds the addresses on both reads (no ptrace access: the link unreadable too), the
+   * emptiness is taken as is.
    */
   private argsInPlace(record: ProcessRecord): boolean {
     const after = this.afterFields;
@@ -681,7 +683,14 @@ export class ProcessReader {
       return false; // gone: the exit's emptiness, not the process's
     }
     const before = { imageMarkA: record.imageMarkA, imageMarkB: record.imageMarkB };
-    if (!hasImageMark(after) && !hasImageMark(before)) return true;
+    if (!hasImageMark(after) && !hasImageMark(before)) {
+      // No addresses on either read. Withheld when this exporter may not trace the process: its
+      // executable link is then unreadable too, and the emptiness is taken as is. With the link
+      // readable, both reads fell inside an exec, before the new image's stack was set.
+      if (record.details.exe.kind !== 'path') return true;
+      record.identityReadWhileYoung = true;
+      return false;
+    }
     if (after.argsEnd === 0 || after.imageMarkA !== before.imageMarkA || after.imageMarkB !== before.imageMarkB) {
       record.identityReadWhileYoung = true;
       return false;

@@ -316,6 +316,10 @@ describe('the process reader reads again only what can have changed', () => {
     // The new memory of an exec, its arguments not yet placed: no end of arguments.
     writeFileSync(join(root, '300/stat'), stat({ argsEnd: 0 }));
     expect(await read()).toBe(false);
+    // Earlier in the exec, before the new image's stack is set: no addresses at all, on both reads,
+    // while the executable link is readable (so they are not withheld).
+    writeFileSync(join(root, '300/stat'), stat({ stack: 0 }));
+    expect(await read()).toBe(false);
     reader.close();
   });
 
