@@ -23,9 +23,9 @@ function owned(child: ChildProcess, url: string): Server {
   };
 }
 
-/** The built exporter on a free loopback port. */
-export async function startHostguard(args: readonly string[]): Promise<Server> {
-  const child = spawn(join(repoRoot, 'dist/cli/main.js'), ['--web.listen-address', '127.0.0.1:0', ...args], {
+/** The built exporter on a free loopback port; `dist` names another build's dist directory. */
+export async function startHostguard(args: readonly string[], dist = join(repoRoot, 'dist')): Promise<Server> {
+  const child = spawn(join(dist, 'cli/main.js'), ['--web.listen-address', '127.0.0.1:0', ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const match = await waitForOutput(child, /listening\W+address\W+127\.0\.0\.1:(\d+)/, 120_000);
