@@ -172,6 +172,24 @@ describe('the journal JSON reader, on recorded `journalctl -o json` output', () 
     expect(pipeline.successRows()).toEqual([{ labels: { service: 'sshd', method: 'publickey', user_class: 'regular' }, value: 1 }]);
   });
 
+  it("counts each daemon's failure from recorded entries, written to syslog or to stderr under its unit, under its service", () => {
+    const daemons = readFileSync(join(fixtures, 'journal-daemons.json'), 'utf8').trim().split('\n');
+    const pipeline = new AuthPipeline(() => 'regular');
+    const transports = new Set<string>();
+    for (const line of daemons) {
+      const parsed = parseJournalLine(line);
+      if (parsed.kind !== 'entry') throw new Error(`not an entry: ${line}`);
+      transports.add((JSON.parse(line) as { _TRANSPORT: string })._TRANSPORT);
+      pipeline.record('journald', parsed.entry.record);
+    }
+    expect([...transports].sort()).toEqual(['stdout', 'syslog']);
+    const byService = new Map(pipeline.failureRows().map((r) => [r.labels.service, r.value]));
+    // Every service but the four already in journal.json (sshd, sudo, su, login): one attempt each.
+    const others = authServices.filter((s) => !['sshd', 'sudo', 'su', 'login'].includes(s));
+    expect(Object.fromEntries(byService)).toEqual(Object.fromEntries(others.map((s) => [s, 1])));
+    expect(pipeline.source('journald').matched).toBe(daemons.length);
+  });
+
   it('reports what is not JSON', () => {
     expect(parseJournalLine('not json').kind).toBe('not_json');
     expect(parseJournalLine('[1,2]').kind).toBe('not_json');

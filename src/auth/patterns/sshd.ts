@@ -74,6 +74,17 @@ export const sshdPatterns: readonly AuthPattern[] = [
     description: 'PermitRootLogin refused root (the user is root)',
   },
   {
+    name: 'sshd_pam_account_denied',
+    service: 'sshd',
+    outcome: 'failure',
+    role: 'closes',
+    reason: 'user_not_allowed',
+    prefix: ['fatal: Access denied for user ', 'Access denied for user '],
+    regex: new RegExp(String.raw`^(?:fatal: )?Access denied for user (?<user>.+?) by PAM account configuration${preauth}$`),
+    description:
+      "PAM's account stack refused the user after authentication (expired account, pam_access, an identity service's policy) and sshd closed: an attempt when no Failed line of the connection counted one (a key login)",
+  },
+  {
     name: 'sshd_pam_error',
     service: 'sshd',
     outcome: 'failure',
@@ -259,5 +270,21 @@ export const sshdPatterns: readonly AuthPattern[] = [
     prefix: 'Accepted ',
     regex: new RegExp(String.raw`^Accepted (?<method>\S+) for (?<user>.*) from (?<addr>\S+)${port}(?: ssh[12])?(?:: .*)?$`),
     description: 'a successful login, by method',
+  },
+  {
+    name: 'sshd_key_wrong_source',
+    service: 'sshd',
+    outcome: 'failure',
+    role: 'opens',
+    reason: 'publickey',
+    // No prefix: OpenSSH 8.2+ puts the authorized_keys file (any path) and line first, `cert:` for a
+    // certificate's source-address option. Last in the list, so that only lines no other pattern
+    // took are searched for the needle.
+    contains: ' but not from a permitted ',
+    regex: new RegExp(
+      String.raw`^(?:\S+:\d+: |cert: )?(?:RSA a|A)uthentication tried for (?:(?<user>.+?) with correct key but not from a permitted host \(host=[^,]*, ip=(?<addr>[^,)]+)(?:, required=[^)]*)?\)|(?<user2>.+?) with valid certificate but not from a permitted source address \((?<addr2>[^)]+)\))\.?${preauth}$`,
+    ),
+    description:
+      'a correct key or certificate offered from a host its from= or source-address option does not allow (a stolen key, or a misplaced one): the attempt, which sshd logs as Failed only after a few failures',
   },
 ];
