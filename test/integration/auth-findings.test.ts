@@ -36,6 +36,10 @@ describe('auth findings', () => {
         'Jan  5 10:00:00 web1 sshd[501]: Failed password for root from 203.0.113.9 port 40000 ssh2',
         'Jan  5 10:00:01 web1 sshd[501]: Failed password for root from 203.0.113.9 port 40000 ssh2',
         'Jan  5 10:00:02 web1 sudo:   nobody : 3 incorrect password attempts ; TTY=pts/1 ; PWD=/ ; USER=root ; COMMAND=/bin/sh',
+        // Garbage between them: counted as unparsed, and the lines around it still count.
+        '\u0000\u0007 \ufffd not a log line',
+        'Jan  5 10:00:03',
+        'Jan  5 10:00:04 web1 sshd[502]: Failed password for root from 203.0.113.9 port 40001 ssh2',
         '',
       ].join('\n'),
     );
@@ -45,8 +49,11 @@ describe('auth findings', () => {
       ['recent_failures', 'info', { service: 'sudo' }],
     ]);
     expect(burst.findings[0]!.message).toBe(
-      '2 sshd authentication failures in the last 5 minutes, from about 1 source address (all services)',
+      '3 sshd authentication failures in the last 5 minutes, from about 1 source address (all services)',
     );
+    const samples = parseExposition(await (await fetch(`${exporter.url}/metrics`)).text());
+    expect(sampleValue(samples, 'hostguard_auth_lines_read_total', { source: log })).toBe(6);
+    expect(sampleValue(samples, 'hostguard_auth_lines_unparsed_total', { source: log, reason: 'not_syslog' })).toBe(2);
   });
 
   it('exposes the busiest failing source addresses only when asked to (auth.top_sources), and their distinct count always', async () => {
