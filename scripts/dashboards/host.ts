@@ -1,3 +1,4 @@
+import { authServices } from '../../src/auth/patterns.js';
 import { dashboard, query, row, stat, table, timeseries, type Panel } from './grafana.js';
 
 const sel = 'job="$job", instance="$instance"';
@@ -349,7 +350,7 @@ const panels: Panel[] = [
   row('Authentication'),
   timeseries({
     title: 'Failures by service and reason',
-    description: 'Failed authentication attempts per minute (attempts, not log lines).',
+    description: `Failed authentication attempts per minute (attempts, not log lines). Services: ${authServices.join(', ')} (other: any other PAM program; docs/auth-sources.md).`,
     queries: [
       query(`sum by (service, reason) (rate(hostguard_auth_failures_total{${sel}}[$__rate_interval])) * 60`, {
         legend: '{{service}} {{reason}}',

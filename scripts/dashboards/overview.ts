@@ -1,3 +1,4 @@
+import { authServices } from '../../src/auth/patterns.js';
 import { dashboard, query, row, stat, table, timeseries, type Panel } from './grafana.js';
 
 const sel = 'job="$job", instance=~"$instance"';
@@ -90,8 +91,7 @@ const panels: Panel[] = [
   row('Over time'),
   timeseries({
     title: 'Auth failures by service and reason',
-    description:
-      'Failed attempts per minute, by service (sshd, sudo, su, login, the FTP, mail, database, VPN, RDP and web servers of docs/auth-sources.md, other PAM programs) and reason.',
+    description: `Failed attempts per minute, by service and reason. Services: ${authServices.join(', ')} (other: any other PAM program; docs/auth-sources.md).`,
     unit: 'short',
     queries: [
       query(`sum by (service, reason) (rate(hostguard_auth_failures_total{${sel}}[$__rate_interval])) * 60`, {

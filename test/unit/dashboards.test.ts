@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { authServices } from '../../src/auth/patterns.js';
 import { metricCatalog } from '../../src/metrics/catalog.js';
 import { renderDashboards } from '../../scripts/dashboards/render.js';
 import { repoRoot } from '../helpers/cli.js';
@@ -33,6 +34,14 @@ describe('Grafana dashboards', () => {
     const rendered = renderDashboards();
     expect(Object.keys(rendered).sort()).toEqual(files.sort());
     for (const [file, json] of Object.entries(rendered)) expect(readFileSync(join(dir, file), 'utf8'), file).toBe(json);
+  });
+
+  it.each(dashboards)('%s names every auth service in the description of its failures-by-service panel', (_file, d) => {
+    const panels = d.panels.filter((p) =>
+      p.targets?.some((t) => /sum by \(service, reason\) \(rate\(hostguard_auth_failures_total/.test(t.expr)),
+    );
+    expect(panels.length).toBe(1);
+    for (const service of authServices) expect(panels[0]!.description, service).toMatch(new RegExp(`[ (]${service}[,) :]`));
   });
 
   it.each(dashboards)('%s has a stable uid, tags, and datasource, job and instance variables', (_file, d) => {
