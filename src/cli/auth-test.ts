@@ -9,6 +9,7 @@ import { describeErrno } from '../state/state-dir.js';
 import { LineSplitter } from '../tail/line-splitter.js';
 import { exitCodes, UsageError } from './exit-codes.js';
 import { readGlobalOptions } from './options.js';
+import { StandardOutput } from './standard-output.js';
 import { compareText } from '../text/compare.js';
 
 /** Bytes per read and the line bound: those of the file follower in `serve`. */
@@ -29,18 +30,24 @@ export async function runAuthTest(file: string | undefined, command: Command): P
   const format = command.opts<{ format: 'table' | 'json' }>().format;
   const users = new UserClassCache(new UserDirectory(options.rootfs));
   const pipeline = new AuthPipeline((name) => users.classOf(name), Date.now, await successPolicy(options.configFile));
+  const output = new StandardOutput();
   const input = new TestInput(pipeline, format === 'json' ? printEvent : undefined);
   const name = file ?? 'stdin';
   try {
     if (file === undefined || file === '-') {
-      for await (const chunk of process.stdin) input.push(chunk as Buffer);
-    } else readFile(file, input);
+      for await (const chunk of process.stdin) {
+        input.push(chunk as Buffer);
+        if (!(await output.room())) break;
+      }
+    } else await readFile(file, input, output);
   } catch (error) {
     if (error instanceof UsageError) throw error;
     throw new UsageError(`auth test: ${name}: ${describeErrno(error)}`);
   }
-  input.end();
-  if (format === 'table') process.stdout.write(summary(pipeline, input.totals));
+  if (!output.closed) input.end();
+  if (format === 'table') await output.write(summary(pipeline, input.totals));
+  // A reader that left early (`| head`) is not an error; a failing output is.
+  if (output.error) throw new UsageError(`auth test: standard output: ${describeErrno(output.error)}`);
   return exitCodes.ok;
 }
 
@@ -51,7 +58,8 @@ async function successPolicy(configFile: string | undefined): Promise<SuccessAft
   return { failures, windowMs: window };
 }
 
-function readFile(file: string, input: TestInput): void {
+/** Read in chunks, each classified before the next is read; while stdout is full, wait for its reader. */
+async function readFile(file: string, input: TestInput, output: StandardOutput): Promise<void> {
   const fd = openSync(file, 'r');
   try {
     if (fstatSync(fd).isDirectory()) throw new UsageError(`auth test: ${file}: is a directory`);
@@ -60,6 +68,7 @@ function readFile(file: string, input: TestInput): void {
       const n = readSync(fd, buffer, 0, chunkBytes, null);
       if (n === 0) break;
       input.push(buffer.subarray(0, n));
+      if (output.closed || (process.stdout.writableNeedDrain && !(await output.room()))) break;
     }
   } finally {
     closeSync(fd);

@@ -9,6 +9,7 @@ import { StateDirError } from '../state/state-dir.js';
 import { buildInfo } from '../version.js';
 import { exitCodes, ListenError, UsageError } from './exit-codes.js';
 import { exitOnUncaughtErrors } from './last-resort.js';
+import { exitAfterOutput } from './standard-output.js';
 import { addGlobalOptions, defaultListenAddress } from './options.js';
 
 /** Each command loads its own modules when it runs: `check` and `--help` do not pay for the web server. */
@@ -134,6 +135,6 @@ process.env['UV_THREADPOOL_SIZE'] ??= '8';
 exitOnUncaughtErrors();
 main(process.argv).then((code) => {
   process.exitCode = code;
-  // Background work (timers, watchers) must not keep a finished command alive.
-  setImmediate(() => process.exit(code));
+  // Background work (timers, watchers) must not keep a finished command alive; its output must reach a pipe.
+  exitAfterOutput(code);
 });

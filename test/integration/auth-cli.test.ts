@@ -1,7 +1,8 @@
+import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runCli, tempDir } from '../helpers/cli.js';
+import { cliPath, runCli, tempDir } from '../helpers/cli.js';
 
 const fixtures = join(import.meta.dirname, '..', 'fixtures');
 const rootfs = ['--path.rootfs', join(fixtures, 'rootfs')];
@@ -98,5 +99,39 @@ describe('auth test on the logs of other daemons, and on logins after failures',
     const policy = join(dir, 'policy.yml');
     writeFileSync(policy, 'auth:\n  success_after_failures:\n    failures: 0\n');
     expect(runCli([...rootfs, '--config.file', policy, 'auth', 'test', file]).stdout).toContain('Logins after repeated failures: none\n');
+  });
+});
+
+describe('auth test through a pipe', () => {
+  /** 30,000 failed passwords: some 6 MB of JSON, a hundred times what a pipe holds. */
+  const failures = 30_000;
+  const bigLog = () => {
+    const log = join(tempDir(), 'auth.log');
+    const lines = Array.from(
+      { length: failures },
+      (_, i) => `Jan  5 10:00:00 web1 sshd[${1000 + i}]: Failed password for root from 203.0.113.9 port ${20000 + (i % 40000)} ssh2\n`,
+    );
+    writeFileSync(log, lines.join(''));
+    return log;
+  };
+  const shell = (script: string) => spawnSync('bash', ['-c', `set -o pipefail; ${script}`], { encoding: 'utf8', timeout: 60_000 });
+
+  it('gives a reader that is slow to start every JSON line: it waits for the pipe instead of exiting with lines unwritten', () => {
+    const log = bigLog();
+    const run = shell(`'${cliPath}' ${rootfs.join(' ')} auth test --format json '${log}' | { sleep 0.3; wc -l; }`);
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+    expect(Number(run.stdout.trim())).toBe(failures);
+  });
+
+  it('stops quietly when its reader leaves (| head), and says so when the output fails', () => {
+    const log = bigLog();
+    const head = shell(`'${cliPath}' ${rootfs.join(' ')} auth test --format json '${log}' | head -n 1`);
+    expect(head.stderr).toBe('');
+    expect(head.status).toBe(0);
+    expect(JSON.parse(head.stdout)).toMatchObject({ line: 1, pattern: 'sshd_failed', attempts: 1 });
+    const full = shell(`'${cliPath}' ${rootfs.join(' ')} auth test '${log}' > /dev/full`);
+    expect(full.status).toBe(2);
+    expect(full.stderr).toBe('hostguard-exporter: auth test: standard output: ENOSPC: no space left on device, write\n');
   });
 });
