@@ -68,7 +68,7 @@ async function readFile(file: string, input: TestInput, output: StandardOutput):
       const n = readSync(fd, buffer, 0, chunkBytes, null);
       if (n === 0) break;
       input.push(buffer.subarray(0, n));
-      if (output.closed || (process.stdout.writableNeedDrain && !(await output.room()))) break;
+      if (!(await output.room())) break;
     }
   } finally {
     closeSync(fd);

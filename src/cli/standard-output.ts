@@ -13,7 +13,7 @@ export class StandardOutput {
     });
   }
 
-  /** The reader went away (EPIPE): nothing more will be read. */
+  /** Writing failed (the reader went away, or another error): nothing more will be read. */
   get closed(): boolean {
     return this.failure !== undefined;
   }
@@ -58,12 +58,10 @@ export class StandardOutput {
  * writes a pipe has not taken yet.
  */
 export function exitAfterOutput(code: number): void {
-  const exit = () => process.exit(code);
-  if (process.stdout.writableLength === 0 && process.stderr.writableLength === 0) return void setImmediate(exit);
   const flushed = (stream: NodeJS.WriteStream) =>
     new Promise<void>((resolve) => {
-      if (stream.writableLength === 0 || stream.destroyed) return resolve();
-      stream.write('', () => resolve());
+      if (stream.writableLength === 0 || stream.destroyed) resolve();
+      else stream.write('', () => resolve());
     });
-  void Promise.all([flushed(process.stdout), flushed(process.stderr)]).then(exit);
+  void Promise.all([flushed(process.stdout), flushed(process.stderr)]).then(() => setImmediate(() => process.exit(code)));
 }
