@@ -72,6 +72,8 @@ class ProcessesCollector implements Collector {
   private reportedBaseline: BaselineEntries | undefined;
   private readonly baselineCache = new WeakMap<BaselineEntries, ProcessBaseline>();
   private readonly programs: ProgramObserver;
+  /** The exporter's own scripts (its helper): never learned into a baseline. */
+  private readonly ownScripts: ReadonlySet<string>;
   private readonly code: CodeInspector;
   private readonly exec: ExecEventsSource;
   private readonly flaggedExecSeries;
@@ -94,6 +96,7 @@ class ProcessesCollector implements Collector {
     this.fleetFacts = new FleetFactSeries(env, fleetMetricSpecs.flaggedExecutable);
     // The exporter's helper processes are the exporter itself.
     const own = { pid: process.pid, scripts: new Set([helperScript()]) };
+    this.ownScripts = own.scripts;
     this.programs = new ProgramObserver(env.paths.procfs, env.paths.rootfs, env.hostReads.processFiles, own);
     this.code = new CodeInspector(env.paths.procfs, env.paths.rootfs, env.hostReads.processFiles);
     this.exec = new ExecEventsSource(env, this.observer, (sections) => this.baselineOf(sections), own);
@@ -226,7 +229,7 @@ class ProcessesCollector implements Collector {
     const { view } = await this.observer.observe(section);
     const index = await this.observer.packages.current(section.packaged_executables);
     const programs = await this.programs.observe(view.processes, compileInterpreters(section.interpreters), index);
-    return learnProcesses(view, compileProcessPolicy(section), programs);
+    return learnProcesses(view, compileProcessPolicy(section), programs, this.ownScripts);
   }
 
   async start(context: () => CollectorContext): Promise<void> {

@@ -16,12 +16,15 @@ const neverLearned = new Set(['deleted_executable', 'writable_location', 'name_m
  * run right now (a shell, sleep, apt), are left out, so the baseline does not churn with them.
  * Processes whose findings a baseline cannot silence are left out too: accepting a host never
  * blesses an implant in /tmp. So are processes in containers: their paths name files of the
- * container's root, and the baseline speaks of the host's.
+ * container's root, and the baseline speaks of the host's. The exporter's own scripts
+ * (`ownScripts`) are never learned, whoever runs them: another exporter's helpers running at that
+ * moment would make them known, and the same script run by anyone but this exporter is judged.
  */
 export function learnProcesses(
   view: HostView,
   policy: CompiledProcessPolicy,
   programs?: { readonly targets: ReadonlyMap<number, ProgramTarget>; readonly facts: ReadonlyMap<string, ExecutableFacts> },
+  ownScripts: ReadonlySet<string> = new Set(),
 ): BaselineEntries {
   const ctx = judgeContext(view, policy, undefined);
   const programCtx = programs ? programContext(ctx, programs.facts) : undefined;
@@ -30,7 +33,7 @@ export function learnProcesses(
     learn(judgeProcess(p, ctx), learned);
     // Scripts and loaded programs are learned by their path, as executables are: they are judged alike.
     const target = programs?.targets.get(p.pid);
-    if (target && programCtx) learn(judgeProgram(p, target, programCtx)?.verdict, learned);
+    if (target && programCtx && !ownScripts.has(target.path)) learn(judgeProgram(p, target, programCtx)?.verdict, learned);
   }
   return baselineEntries(learned);
 }

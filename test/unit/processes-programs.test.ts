@@ -315,6 +315,20 @@ describe('a script or loaded program is judged like an executable', () => {
     });
     expect(Object.keys(learned)).toEqual(['/opt/app/worker.sh']);
   });
+
+  it("the baseline never learns the exporter's own script, whoever runs it (another exporter's helper)", () => {
+    const helper = '/usr/lib/hostguard-exporter/dist/isolated/helper.js';
+    const view: HostView = {
+      processes: [proc({ pid: 1, ppid: 4242 })],
+      executables: new Map([['/usr/bin/bash', facts({ packaged: true })]]),
+      homeDirectories: [],
+      dpkgChangedAt: undefined,
+    };
+    const programs = { targets: new Map([[1, scriptTarget(helper)]]), facts: new Map([[helper, facts()]]) };
+    const policy = compileProcessPolicy(processesSectionSchema.parse({}));
+    expect(Object.keys(learnProcesses(view, policy, programs))).toEqual([helper]);
+    expect(learnProcesses(view, policy, programs, new Set([helper]))).toEqual({});
+  });
 });
 
 describe('injected and preloaded code', () => {
