@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseExposition, sampleValue } from '../test/helpers/exposition.js';
 import { writeAuthLog } from './lib/auth-log.js';
-import { cpuSeconds } from './lib/measure.js';
+import { cpuSeconds, summarize } from './lib/measure.js';
 import type { BenchResult } from './lib/report.js';
 import { repoRoot, startHostguard } from './lib/servers.js';
 
@@ -189,26 +189,26 @@ async function againstReference(dir: string, generated: string, dist: string): P
 }
 
 function referenceRows(r: AgainstReference, rate: (n: number, s: number) => string): BenchResult['rows'] {
-  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-  const range = (xs: number[]) => `${Math.min(...xs).toFixed(2)}–${Math.max(...xs).toFixed(2)} s`;
+  const median = (xs: number[]) => summarize(xs).p50Ms;
+  const row = (subject: string, xs: number[], command: string) => ({
+    subject,
+    figure: `${median(xs).toFixed(2)} s median (${Math.min(...xs).toFixed(2)}–${Math.max(...xs).toFixed(2)} s), ${rate(lines, median(xs))}`,
+    command,
+  });
   const ratio = median(r.reference) / median(r.authTest);
   const how = `${referenceRounds} rounds, the three in turn, order rotated each round`;
   return [
-    {
-      subject: 'the exporter of 2026-11-26 (96e7c87), serve, in the same minutes',
-      figure: `${median(r.reference).toFixed(2)} s median (${range(r.reference)}), ${rate(lines, median(r.reference))}`,
-      command: `HOSTGUARD_BENCH_AUTH_REFERENCE=<its dist> npm run bench -- auth (${how})`,
-    },
-    {
-      subject: 'this build, serve, in the same minutes',
-      figure: `${median(r.serve).toFixed(2)} s median (${range(r.serve)}), ${rate(lines, median(r.serve))}`,
-      command: 'the same rounds',
-    },
-    {
-      subject: 'this build, auth test (whole process), in the same minutes',
-      figure: `${median(r.authTest).toFixed(2)} s median (${range(r.authTest)}), ${rate(lines, median(r.authTest))}`,
-      command: 'the same rounds: hostguard-exporter auth test generated.log, wall time',
-    },
+    row(
+      'the exporter of 2026-11-26 (96e7c87), serve, in the same minutes',
+      r.reference,
+      `HOSTGUARD_BENCH_AUTH_REFERENCE=<its dist> npm run bench -- auth (${how})`,
+    ),
+    row('this build, serve, in the same minutes', r.serve, 'the same rounds'),
+    row(
+      'this build, auth test (whole process), in the same minutes',
+      r.authTest,
+      'the same rounds: hostguard-exporter auth test generated.log, wall time',
+    ),
     {
       subject: 'auth test at the speed of the machine where that exporter counted 1,206,777 lines/s',
       figure: `${ratio.toFixed(2)} × its serve = ${Math.round(ratio * referenceLinesPerSecond).toLocaleString('en-US')} lines/s`,
